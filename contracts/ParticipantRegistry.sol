@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title ParticipantRegistry
+/// @notice Admission, roles and suspension of consortium participants. Only OPERATOR_ROLE writes.
+contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    uint256 public constant MAX_KYC_ATTRIBUTES = 16;
+
+    mapping(address account => Participant) private _participants;
+
+    constructor(address operator) {
+        _grantRole(DEFAULT_ADMIN_ROLE, operator);
+        _grantRole(OPERATOR_ROLE, operator);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function admit(
+        address account,
+        uint8 roles,
+        bytes32 kycDossierHash,
+        bytes32 displayNameHash,
+        bytes32[] calldata kycAttributes
+    ) external onlyRole(OPERATOR_ROLE) {
+        if (account == address(0)) revert RegistryZeroAddress();
+        if (_participants[account].admittedAt != 0) revert RegistryAlreadyAdmitted(account);
+        _checkRoles(roles);
+        if (kycAttributes.length > MAX_KYC_ATTRIBUTES) {
+            revert RegistryTooManyAttributes(kycAttributes.length, MAX_KYC_ATTRIBUTES);
+        }
+        uint40 nowTs = uint40(block.timestamp);
+        _participants[account] = Participant(roles, false, nowTs, kycDossierHash, displayNameHash);
+        emit ParticipantAdmitted(account, roles, kycDossierHash, displayNameHash, kycAttributes, nowTs);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function setRoles(address account, uint8 roles) external onlyRole(OPERATOR_ROLE) {
+        _checkRoles(roles);
+        _known(account).roles = roles;
+        emit ParticipantRolesChanged(account, roles);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function suspend(address account, uint16 reasonCode) external onlyRole(OPERATOR_ROLE) {
+        Participant storage p = _known(account);
+        if (p.suspended) revert RegistryAlreadySuspended(account);
+        p.suspended = true;
+        emit ParticipantSuspended(account, reasonCode);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function reinstate(address account) external onlyRole(OPERATOR_ROLE) {
+        Participant storage p = _known(account);
+        if (!p.suspended) revert RegistryNotSuspended(account);
+        p.suspended = false;
+        emit ParticipantReinstated(account);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isActiveAs(address account, uint8 roleMask) external view returns (bool) {
+        Participant storage p = _participants[account];
+        return p.admittedAt != 0 && !p.suspended && (p.roles & roleMask) == roleMask;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function participant(address account) external view returns (Participant memory) {
+        return _participants[account];
+    }
+
+    function _known(address account) private view returns (Participant storage p) {
+        p = _participants[account];
+        if (p.admittedAt == 0) revert RegistryUnknownParticipant(account);
+    }
+
+    function _checkRoles(uint8 roles) private pure {
+        if (roles == 0 || roles > Roles.ALL) revert RegistryInvalidRoles(roles);
+    }
+}

@@ -1,0 +1,63 @@
+/**
+ * The project's contracts as the service sees them: names, ABIs and bytecode read from Hardhat's
+ * compiled artifacts (never hand-written), and the deployment record that says where they live.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Abi, Address, Hex } from "viem";
+
+export const REPO_ROOT = path.resolve(__dirname, "../../..");
+
+export const CONTRACT_NAMES = [
+  "ParticipantRegistry",
+  "SettlementToken",
+  "TradeOrders",
+  "Receivables",
+  "LoanAgreements",
+  "ConsentRegistry",
+  "EvidenceNotary",
+] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+export interface Artifact {
+  contractName: string;
+  abi: Abi;
+  bytecode: Hex;
+}
+
+const cache = new Map<string, Artifact>();
+
+/** Reads `artifacts/contracts/<Name>.sol/<Name>.json` (or a mock under contracts/mocks). */
+export function readArtifact(name: string, subdir = ""): Artifact {
+  const key = `${subdir}/${name}`;
+  let artifact = cache.get(key);
+  if (!artifact) {
+    const file = path.join(REPO_ROOT, "artifacts/contracts", subdir, `${name}.sol`, `${name}.json`);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      throw new Error(`artifact ${file} not found: run "npx hardhat compile" first`);
+    }
+    artifact = JSON.parse(text) as Artifact;
+    cache.set(key, artifact);
+  }
+  return artifact;
+}
+
+export function abiOf(name: ContractName): Abi {
+  return readArtifact(name).abi;
+}
+
+/** Where a deployment lives; written by scripts/deploy.ts, read by the service. */
+export interface Deployment {
+  chainId: number;
+  /** Hash of block 0: a different genesis means a different chain, and the index starts over. */
+  genesisHash: Hex;
+  /** First block to index: the block of the first deployment transaction. */
+  startBlock: number;
+  deployer: Address;
+  /** Seconds after maturity before a lender may declare default. */
+  gracePeriod: number;
+  contracts: Record<ContractName, Address>;
+}
