@@ -1,0 +1,213 @@
+/**
+ * The indexed picture of the chain: one entity per record the contracts keep, reduced from events.
+ * This is the shape every downstream stage reads (metrics, risk, underwriting, API). Amounts are
+ * bigint minor units in memory (decimal strings only in the store file and at the API edge); times
+ * are block time in seconds; ids are decimal strings of the on-chain uint256; addresses are
+ * lowercase 0x-hex.
+ */
+import type { Hex } from "viem";
+
+export type Address = `0x${string}`;
+
+/** Where a fact came from on chain: enough to re-check it against any node. */
+export interface EventRef {
+  contract: string;
+  event: string;
+  blockNumber: number;
+  blockHash: Hex;
+  txHash: Hex;
+  logIndex: number;
+  /** Block time in seconds. */
+  at: number;
+}
+
+export interface ParticipantEntity {
+  address: Address;
+  /** Bitmask of ROLE (SUPPLIER 1, BUYER 2, LENDER 4, AUDITOR 8). */
+  roles: number;
+  suspended: boolean;
+  admittedAt: number;
+  kycDossierHash: Hex;
+  displayNameHash: Hex;
+  /** Hashes of KYC dossier components (legal representative, address, bank account...). */
+  kycAttributes: Hex[];
+  admitted: EventRef;
+}
+
+export type OrderStatus = "Created" | "Accepted" | "Shipped" | "Delivered" | "Completed" | "Cancelled" | "Disputed";
+
+export interface OrderEntity {
+  id: string;
+  buyer: Address;
+  supplier: Address;
+  amount: bigint;
+  documentHash: Hex;
+  deliveryDue: number;
+  createdAt: number;
+  status: OrderStatus;
+  acceptedAt?: number;
+  shippedAt?: number;
+  shippingDocumentHash?: Hex;
+  deliveredAt?: number;
+  completedAt?: number;
+  cancelledAt?: number;
+  cancelledBy?: Address;
+  cancelReason?: number;
+  /** Every dispute raised on this order (a resolved one keeps its entry with resolvedAt). */
+  disputes: { at: number; reasonCode: number; resolvedAt?: number; resolvedBy?: Address; restoredTo?: OrderStatus }[];
+  /** Every event that changed this order, in chain order. */
+  events: EventRef[];
+}
+
+export type ReceivableStatus = "Issued" | "Confirmed" | "Paid" | "Split" | "Cancelled";
+
+export interface ReceivablePayment {
+  at: number;
+  amount: bigint;
+  /** Part of `amount` that went to the pledged loan's lender. */
+  toLoan: bigint;
+  loanId?: string;
+  holder: Address;
+  ref: EventRef;
+}
+
+export interface ReceivableEntity {
+  id: string;
+  orderId: string;
+  /** The supplier that issued the original receivable (for a child: the original's issuer). */
+  issuer: Address;
+  debtor: Address;
+  /** Current ERC-721 owner. */
+  holder: Address;
+  faceValue: bigint;
+  paid: bigint;
+  maturity: number;
+  /** sha256 of the invoice document (children share their root's). */
+  invoiceHash: Hex;
+  invoiceNumberHash?: Hex;
+  issuedAt: number;
+  status: ReceivableStatus;
+  acknowledgedAt?: number;
+  /** The debtor's EIP-712 acknowledgment signature, "0x" when the debtor sent the transaction. */
+  acknowledgmentSignature?: Hex;
+  parentId?: string;
+  childIds?: string[];
+  /** Loan the receivable was last pledged to; live only while that loan is Signed or Active. */
+  pledgedLoanId?: string;
+  payments: ReceivablePayment[];
+  /** Time of the payment that completed it. */
+  paidAt?: number;
+  cancelledAt?: number;
+  events: EventRef[];
+}
+
+export type LoanStatus = "Signed" | "Active" | "Repaid" | "Defaulted" | "Recovered" | "Cancelled";
+
+export interface LoanRepayment {
+  at: number;
+  amount: bigint;
+  /** Set when the repayment came through the receivable waterfall. */
+  receivableId?: string;
+  ref: EventRef;
+}
+
+export interface LoanEntity {
+  id: string;
+  /** EIP-712 digest of the signed terms: the agreement's identity. */
+  digest: Hex;
+  borrower: Address;
+  lender: Address;
+  principal: bigint;
+  rateBps: number;
+  start: number;
+  maturity: number;
+  totalDue: bigint;
+  repaid: bigint;
+  collateral: string[];
+  documentHash: Hex;
+  nonce: bigint;
+  deadline: number;
+  borrowerSignature: Hex;
+  lenderSignature: Hex;
+  submitter: Address;
+  recordedAt: number;
+  status: LoanStatus;
+  disbursedAt?: number;
+  repayments: LoanRepayment[];
+  closedAt?: number;
+  defaultedAt?: number;
+  cancelledAt?: number;
+  events: EventRef[];
+}
+
+export interface ConsentEntity {
+  borrower: Address;
+  lender: Address;
+  /** Bitmask of SCOPE (eleven data uses). */
+  scopes: number;
+  grantedAt: number;
+  expiresAt: number;
+  revokedAt?: number;
+  purpose: Hex;
+  /** Earlier grants replaced by this one, oldest first. */
+  history: { scopes: number; grantedAt: number; expiresAt: number; revokedAt?: number; purpose: Hex }[];
+  events: EventRef[];
+}
+
+export interface AnchorEntity {
+  /** sha256 of the document, or the Merkle root of a batch. */
+  documentHash: Hex;
+  anchorer: Address;
+  kind: number;
+  ref: Hex;
+  at: number;
+  blockNumber: number;
+  /** Set for a batch root: how many documents it covers. */
+  batchCount?: number;
+  anchored: EventRef;
+  /** Later attempts to anchor the same hash (the first anchor stands). */
+  repeats: { by: Address; ref: EventRef }[];
+}
+
+/**
+ * The whole reduced index. Per-party lists are maintained by the reducers as events arrive, so a
+ * query for one enterprise reads only that enterprise's records (no full rescan).
+ */
+export interface IndexState {
+  participants: Record<Address, ParticipantEntity>;
+  orders: Record<string, OrderEntity>;
+  receivables: Record<string, ReceivableEntity>;
+  loans: Record<string, LoanEntity>;
+  /** Keyed by `${borrower}:${lender}`. */
+  consents: Record<string, ConsentEntity>;
+  anchors: Record<Hex, AnchorEntity>;
+  /** Loan id by agreement digest. */
+  loanByDigest: Record<Hex, string>;
+  /** Ids of the orders where the address is buyer or supplier, in creation order. */
+  ordersByParty: Record<Address, string[]>;
+  /** Ids of the receivables where the address is issuer, debtor or has held it. */
+  receivablesByParty: Record<Address, string[]>;
+  /** Ids of the loans where the address is borrower or lender. */
+  loansByParty: Record<Address, string[]>;
+  /** Transaction hash -> the events of our contracts it emitted. */
+  eventsByTx: Record<Hex, EventRef[]>;
+  /** Counts events reduced so far (for /metrics and the benchmark). */
+  eventCount: number;
+}
+
+export function emptyIndexState(): IndexState {
+  return {
+    participants: {},
+    orders: {},
+    receivables: {},
+    loans: {},
+    consents: {},
+    anchors: {},
+    loanByDigest: {},
+    ordersByParty: {},
+    receivablesByParty: {},
+    loansByParty: {},
+    eventsByTx: {},
+    eventCount: 0,
+  };
+}
