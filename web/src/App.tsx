@@ -1,0 +1,177 @@
+/**
+ * The shell: three rooms (manufacturer, lender, court), the wallet sign-in, and the shared state
+ * (server config, wallet, signed-in participant). Routing by URL hash keeps the server a static host.
+ */
+import { createContext, useContext, useEffect, useState } from "react";
+import { api, type Me, type PublicConfig } from "./api";
+import { devWallet, hasInjectedWallet, injectedWallet, signIn, type Wallet } from "./wallet";
+import { shortHex } from "./format";
+import { ErrorBox, Loading } from "./components/ui";
+import { ManufacturerRoom } from "./rooms/Manufacturer";
+import { LenderRoom } from "./rooms/Lender";
+import { CourtRoom } from "./rooms/Court";
+
+export interface Session {
+  config: PublicConfig;
+  wallet?: Wallet;
+  me?: Me;
+}
+const SessionContext = createContext<Session | null>(null);
+export function useSession(): Session {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error("no session context");
+  return s;
+}
+
+type Room = "manufacturer" | "lender" | "court";
+const ROOMS: { id: Room; label: string }[] = [
+  { id: "manufacturer", label: "Manufacturer" },
+  { id: "lender", label: "Lender" },
+  { id: "court", label: "Court / auditor" },
+];
+
+function roomFromHash(): Room {
+  const h = window.location.hash.replace(/^#\/?/, "").split("/")[0];
+  return (ROOMS.find((r) => r.id === h)?.id ?? "manufacturer") as Room;
+}
+
+export function App() {
+  const [config, setConfig] = useState<PublicConfig>();
+  const [error, setError] = useState<unknown>();
+  const [room, setRoom] = useState<Room>(roomFromHash());
+  const [wallet, setWallet] = useState<Wallet>();
+  const [me, setMe] = useState<Me>();
+
+  useEffect(() => {
+    api<PublicConfig>("/api/config").then(setConfig, setError);
+    api<Me>("/api/auth/me").then(setMe, () => undefined);
+    const onHash = () => setRoom(roomFromHash());
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+
+  if (error) return <ErrorBox error={error} />;
+  if (!config) return <Loading what="the network's configuration" />;
+
+  const session: Session = { config, wallet, me };
+  return (
+    <SessionContext.Provider value={session}>
+      <header className="top">
+        <div className="brand">
+          <span className="logo" aria-hidden="true">
+            ⛓
+          </span>
+          Supply-chain financing network
+        </div>
+        <nav aria-label="Rooms">
+          {ROOMS.map((r) => (
+            <a key={r.id} href={`#/${r.id}`} className={room === r.id ? "active" : undefined} aria-current={room === r.id ? "page" : undefined}>
+              {r.label}
+            </a>
+          ))}
+        </nav>
+        <SignIn
+          config={config}
+          me={me}
+          onSignedIn={(w, m) => {
+            setWallet(w);
+            setMe(m);
+          }}
+          onSignedOut={() => {
+            setWallet(undefined);
+            setMe(undefined);
+          }}
+        />
+      </header>
+      <main>
+        {room === "manufacturer" && <ManufacturerRoom />}
+        {room === "lender" && <LenderRoom />}
+        {room === "court" && <CourtRoom />}
+      </main>
+      <footer className="foot">
+        Chain {config.chainId} · every figure here can be re-derived from the chain · contracts{" "}
+        {shortHex(config.contracts.LoanAgreements, 4)}
+      </footer>
+    </SessionContext.Provider>
+  );
+}
+
+function SignIn({
+  config,
+  me,
+  onSignedIn,
+  onSignedOut,
+}: {
+  config: PublicConfig;
+  me?: Me;
+  onSignedIn: (w: Wallet, me: Me) => void;
+  onSignedOut: () => void;
+}) {
+  const [pick, setPick] = useState<string>("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+
+  async function go(make: () => Promise<Wallet> | Wallet) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const w = await make();
+      const m = await signIn(w, config);
+      onSignedIn(w, m);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (me) {
+    const demo = config.demoAccounts?.find((a) => a.address.toLowerCase() === me.address.toLowerCase());
+    return (
+      <div className="signin" aria-label="Signed in">
+        <span className="who">
+          {demo ? `${demo.name} (${demo.role})` : me.name ?? "Participant"} <code>{shortHex(me.address, 4)}</code>
+        </span>
+        <button
+          type="button"
+          className="secondary"
+          onClick={async () => {
+            await api("/api/auth/logout", { method: "POST" }).catch(() => undefined);
+            onSignedOut();
+          }}
+        >
+          Sign out
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="signin">
+      {config.devAccounts && config.demoAccounts && (
+        <>
+          <label htmlFor="dev-account" className="dev-label">
+            Test account (embedded dev chain only)
+          </label>
+          <select id="dev-account" value={pick} onChange={(e) => setPick(e.target.value)}>
+            <option value="">Choose a demo participant…</option>
+            {config.demoAccounts.map((a) => (
+              <option key={a.address} value={String(a.index)}>
+                {a.role}: {a.name}
+              </option>
+            ))}
+          </select>
+          <button type="button" disabled={busy || pick === ""} onClick={() => go(() => devWallet(config, Number(pick)))}>
+            Sign in
+          </button>
+        </>
+      )}
+      {hasInjectedWallet() && (
+        <button type="button" disabled={busy} onClick={() => go(() => injectedWallet(config))}>
+          Sign in with wallet
+        </button>
+      )}
+      {!config.devAccounts && !hasInjectedWallet() && <span className="hint">Install a browser wallet to sign in.</span>}
+      <ErrorBox error={error} />
+    </div>
+  );
+}

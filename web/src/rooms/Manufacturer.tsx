@@ -1,0 +1,550 @@
+/**
+ * The manufacturer's room: its orders, receivables and metrics; apply for financing in five fields
+ * (everything else prefilled from the chain); follow the application's 12 steps live; sign the offer.
+ */
+import { useEffect, useMemo, useState } from "react";
+import { api, ROLE, SCOPES } from "../api";
+import { useSession } from "../App";
+import { ABI } from "../contracts";
+import { formatAmount, formatDate, formatMetric, minorToInput, parseAmountInput, shortHex } from "../format";
+import { publicClientOf } from "../wallet";
+import { Badge, Card, Empty, ErrorBox, Loading, Table, useLoad } from "../components/ui";
+import { LineChart } from "../components/charts";
+import { Timeline, type StepView, type TimelineEntryView } from "../components/Timeline";
+
+export interface ApplicationView {
+  id: string;
+  borrower: string;
+  lender: string;
+  amount: string;
+  termDays: number;
+  receivableIds: string[];
+  scopes: number;
+  purpose: `0x${string}`;
+  status: string;
+  createdAt: number;
+  steps: StepView[];
+  timeline: TimelineEntryView[];
+  decision?: {
+    policyVersion: string;
+    inputHash: string;
+    score: number;
+    outcome: string;
+    reasons: { code: string; message: string; metric?: string; value?: unknown; points?: number }[];
+    limit: string;
+    rateBps: number;
+  };
+  decisionInput?: { flags?: RiskFlagView[]; metrics?: Record<string, Record<string, unknown>> };
+  review?: { reviewer: string; at: number; outcome: string; reason: string };
+  offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
+  signatures: { borrower?: string; lender?: string };
+  loanId?: string;
+}
+export interface RiskFlagView {
+  code: string;
+  severity: string;
+  summary: string;
+  evidence: { contract: string; event: string; blockNumber: number; txHash: string; at: number }[];
+}
+interface MetricDef {
+  key: string;
+  name: string;
+  unit: string;
+  windows: string[];
+  definition: string;
+  group: string;
+}
+
+/** Live updates of the caller's applications (server-sent events), no reloading. */
+export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, enabled: boolean) {
+  useEffect(() => {
+    if (!enabled) return;
+    const source = new EventSource("/api/events");
+    source.addEventListener("application", (e) => onUpdate(JSON.parse((e as MessageEvent).data)));
+    return () => source.close();
+  }, [enabled]);
+}
+
+export async function signOffer(session: ReturnType<typeof useSession>, app: ApplicationView): Promise<ApplicationView> {
+  const wallet = session.wallet;
+  if (!wallet) throw new Error("sign in with your wallet again to sign (the session was restored without a wallet)");
+  const offer = await api<{ typedData: { domain: Record<string, unknown>; types: Record<string, unknown>; primaryType: string; message: Record<string, unknown> } }>(
+    `/api/applications/${app.id}/offer`,
+  );
+  const { domain, types, primaryType, message } = offer.typedData;
+  // The typed data comes from the service as JSON; viem re-hashes it exactly as the contract will.
+  const signature = await wallet.client.signTypedData({
+    account: wallet.account,
+    domain: { ...domain, chainId: Number(domain.chainId) },
+    types,
+    primaryType,
+    message,
+  } as never);
+  return api<ApplicationView>(`/api/applications/${app.id}/signatures`, { method: "POST", json: { signature } });
+}
+
+export function ManufacturerRoom() {
+  const session = useSession();
+  const me = session.me;
+  if (!me) {
+    return (
+      <div className="room">
+        <h1>Manufacturer</h1>
+        <Empty>Sign in as a supplier to see your orders, receivables and metrics, and to apply for financing.</Empty>
+      </div>
+    );
+  }
+  if ((me.roles & ROLE.SUPPLIER) === 0) {
+    return (
+      <div className="room">
+        <h1>Manufacturer</h1>
+        <Empty>This account is not a registered supplier. Sign in with a supplier account.</Empty>
+      </div>
+    );
+  }
+  return <SupplierHome address={me.address} />;
+}
+
+function SupplierHome({ address }: { address: string }) {
+  const session = useSession();
+  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "orders" | "receivables" | "access">("overview");
+  const apps = useLoad(() => api<{ applications: ApplicationView[] }>("/api/applications?role=borrower"), [address]);
+  const [live, setLive] = useState<Record<string, ApplicationView>>({});
+  useApplicationEvents((a) => setLive((l) => ({ ...l, [a.id]: a })), true);
+  const applications = useMemo(() => {
+    const byId: Record<string, ApplicationView> = {};
+    for (const a of apps.data?.applications ?? []) byId[a.id] = a;
+    Object.assign(byId, live);
+    return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
+  }, [apps.data, live]);
+
+  return (
+    <div className="room">
+      <h1>Manufacturer</h1>
+      <div className="tabs" role="tablist" aria-label="Manufacturer sections">
+        {(
+          [
+            ["overview", "Overview"],
+            ["apply", "Apply for financing"],
+            ["applications", `Applications (${applications.length})`],
+            ["orders", "Orders"],
+            ["receivables", "Receivables"],
+            ["access", "Access log"],
+          ] as const
+        ).map(([id, label]) => (
+          <button key={id} role="tab" type="button" aria-selected={tab === id} className={tab === id ? "tab active" : "tab"} onClick={() => setTab(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === "overview" && <Overview address={address} />}
+      {tab === "apply" && (
+        <ApplyForm
+          onApplied={(a) => {
+            setLive((l) => ({ ...l, [a.id]: a }));
+            setTab("applications");
+          }}
+        />
+      )}
+      {tab === "applications" && (
+        <Card title="My applications">
+          {apps.loading && !apps.data ? <Loading what="applications" /> : null}
+          <ErrorBox error={apps.error} />
+          {applications.length === 0 && !apps.loading ? <Empty>No application yet. Apply for financing to start.</Empty> : null}
+          {applications.map((a) => (
+            <BorrowerApplication key={a.id} app={a} onChange={(x) => setLive((l) => ({ ...l, [x.id]: x }))} session={session} />
+          ))}
+        </Card>
+      )}
+      {tab === "orders" && <Orders address={address} />}
+      {tab === "receivables" && <Receivables address={address} />}
+      {tab === "access" && <AccessLog address={address} />}
+    </div>
+  );
+}
+
+function Overview({ address }: { address: string }) {
+  const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
+  const metrics = useLoad(() => api<{ values: Record<string, Record<string, unknown>>; asOf: number }>(`/api/enterprises/${address}/metrics`), [address]);
+  const series = useLoad(
+    () => api<{ months: { month: string; orderValue: string; orderCount: number; onTimeRate: number | null; paybackDaysMean: number | null }[] }>(`/api/enterprises/${address}/series`),
+    [address],
+  );
+  return (
+    <>
+      <Card title="Trends">
+        {series.loading ? <Loading what="charts" /> : <ErrorBox error={series.error} />}
+        {series.data && (
+          <div className="charts">
+            <LineChart
+              title="Monthly order volume"
+              points={series.data.months.map((m) => ({ label: m.month, value: Number(m.orderValue) }))}
+              format={(v) => formatAmount(String(Math.round(v)))}
+            />
+            <LineChart
+              title="Payback cycle (days)"
+              points={series.data.months.map((m) => ({ label: m.month, value: m.paybackDaysMean }))}
+              format={(v) => `${v.toFixed(1)} d`}
+            />
+            <LineChart
+              title="On-time delivery rate"
+              points={series.data.months.map((m) => ({ label: m.month, value: m.onTimeRate === null ? null : m.onTimeRate * 100 }))}
+              format={(v) => `${v.toFixed(0)} %`}
+            />
+          </div>
+        )}
+      </Card>
+      <Card title="My metrics, from the chain">
+        {metrics.loading || defs.loading ? <Loading what="metrics" /> : null}
+        <ErrorBox error={metrics.error ?? defs.error} />
+        {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} />}
+      </Card>
+    </>
+  );
+}
+
+export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
+  const windows = ["30d", "90d", "365d", "all"];
+  return (
+    <div className="table-wrap">
+      <table className="metrics">
+        <thead>
+          <tr>
+            <th scope="col">Metric</th>
+            {windows.map((w) => (
+              <th key={w} scope="col" className="num">
+                {w === "all" ? "All time" : w}
+              </th>
+            ))}
+            <th scope="col">Definition</th>
+          </tr>
+        </thead>
+        <tbody>
+          {defs.map((d) => (
+            <tr key={d.key} data-metric={d.key}>
+              <th scope="row">{d.name}</th>
+              {windows.map((w) => (
+                <td key={w} className="num">
+                  {hidden?.includes(d.key) ? <span className="muted">hidden</span> : d.windows.includes(w) ? formatMetric(values[d.key]?.[w], d.unit) : ""}
+                </td>
+              ))}
+              <td className="definition">{d.definition}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface Prefill {
+  maxAmount: string;
+  maxTermDays: number;
+  requiredScopes: number;
+  receivables: { id: string; faceValue: string; paid: string; debtor: string; maturity: number; orderId: string }[];
+  lenders: { address: string; displayNameHash: string; name?: string }[];
+  participant?: { roles: number; admittedAt: number };
+}
+
+function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
+  const session = useSession();
+  const prefill = useLoad(() => api<Prefill>("/api/applications/prefill"), [session.me?.address]);
+  const [amount, setAmount] = useState("");
+  const [termDays, setTermDays] = useState(90);
+  const [selected, setSelected] = useState<string[] | null>(null);
+  const [lender, setLender] = useState("");
+  const [scopes, setScopes] = useState<number | null>(null);
+  const [busy, setBusy] = useState("");
+  const [error, setError] = useState<unknown>();
+
+  const p = prefill.data;
+  const chosen = selected ?? p?.receivables.map((r) => r.id) ?? [];
+  const scopeBits = scopes ?? p?.requiredScopes ?? 0;
+  const collateralValue = p?.receivables.filter((r) => chosen.includes(r.id)).reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n) ?? 0n;
+  const lenderName = (l: Prefill["lenders"][number]) => session.config.demoAccounts?.find((a) => a.address.toLowerCase() === l.address)?.name ?? l.name ?? shortHex(l.address, 4);
+
+  if (prefill.loading) return <Loading what="your receivables" />;
+  if (prefill.error) return <ErrorBox error={prefill.error} />;
+  if (!p) return null;
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    const minor = parseAmountInput(amount);
+    if (minor === null || minor <= 0n) return setError(new Error("Enter an amount such as 1,250,000.00"));
+    if (!lender) return setError(new Error("Choose a lender"));
+    try {
+      setBusy("Submitting the application…");
+      const app = await api<ApplicationView>("/api/applications", {
+        method: "POST",
+        json: { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits },
+      });
+      setBusy("Granting consent on chain: confirm in your wallet…");
+      const wallet = session.wallet;
+      if (!wallet) throw new Error("sign in with your wallet again to grant consent");
+      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * 86400);
+      const hash = await wallet.client.writeContract({
+        account: wallet.account,
+        chain: wallet.client.chain,
+        address: session.config.contracts.ConsentRegistry,
+        abi: ABI.ConsentRegistry,
+        functionName: "grant",
+        args: [lender, scopeBits, expiry, app.purpose],
+      });
+      await publicClientOf(session.config).waitForTransactionReceipt({ hash });
+      onApplied(app);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy("");
+    }
+  }
+
+  return (
+    <Card title="Apply for financing">
+      <form className="apply" onSubmit={submit} aria-label="Loan application">
+        <div className="prefilled" aria-label="Prefilled from the chain">
+          <h3>Prefilled from the chain</h3>
+          <dl>
+            <dt>Company</dt>
+            <dd>
+              <code>{session.me?.address}</code>
+            </dd>
+            <dt>Registered since</dt>
+            <dd>{formatDate(p.participant?.admittedAt)}</dd>
+            <dt>Confirmed receivables you can pledge</dt>
+            <dd>{p.receivables.length}</dd>
+            <dt>Collateral value selected</dt>
+            <dd>{formatAmount(collateralValue)}</dd>
+          </dl>
+        </div>
+        <label htmlFor="amount">1. Amount</label>
+        <div className="field">
+          <input id="amount" name="amount" inputMode="decimal" placeholder="e.g. 250,000.00" value={amount} onChange={(e) => setAmount(e.target.value)} aria-describedby="amount-max" />
+          <button type="button" className="link" onClick={() => setAmount(minorToInput(p.maxAmount))}>
+            Use maximum
+          </button>
+        </div>
+        <p id="amount-max" className="hint">
+          Maximum available against the selected receivables: <strong>{formatAmount(p.maxAmount)}</strong>
+        </p>
+        <label htmlFor="term">2. Term</label>
+        <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
+          {[30, 60, 90, 120, 180].filter((d) => d <= p.maxTermDays).map((d) => (
+            <option key={d} value={d}>
+              {d} days
+            </option>
+          ))}
+        </select>
+        <fieldset>
+          <legend>3. Receivables to pledge (preselected)</legend>
+          {p.receivables.length === 0 && <Empty>No confirmed, unpledged receivable.</Empty>}
+          {p.receivables.map((r) => (
+            <label key={r.id} className="check">
+              <input
+                type="checkbox"
+                checked={chosen.includes(r.id)}
+                onChange={(e) => setSelected(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+              />
+              Receivable #{r.id} · {formatAmount(BigInt(r.faceValue) - BigInt(r.paid))} · debtor {shortHex(r.debtor, 4)} · due {formatDate(r.maturity)}
+            </label>
+          ))}
+        </fieldset>
+        <label htmlFor="lender">4. Lender</label>
+        <select id="lender" value={lender} onChange={(e) => setLender(e.target.value)}>
+          <option value="">Choose a lender…</option>
+          {p.lenders.map((l) => (
+            <option key={l.address} value={l.address}>
+              {lenderName(l)}
+            </option>
+          ))}
+        </select>
+        <fieldset>
+          <legend>5. Consent: data the lender may use</legend>
+          <div className="scopes">
+            {SCOPES.map((s) => {
+              const required = (p.requiredScopes & s.bit) !== 0;
+              return (
+                <label key={s.key} className="check">
+                  <input
+                    type="checkbox"
+                    checked={(scopeBits & s.bit) !== 0}
+                    disabled={required}
+                    onChange={(e) => setScopes(e.target.checked ? scopeBits | s.bit : scopeBits & ~s.bit)}
+                  />
+                  {s.label}
+                  {required ? " (required for scoring)" : ""}
+                </label>
+              );
+            })}
+          </div>
+        </fieldset>
+        <ErrorBox error={error} />
+        {busy && (
+          <p className="state loading" role="status">
+            {busy}
+          </p>
+        )}
+        <button type="submit" disabled={!!busy}>
+          Apply
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function BorrowerApplication({ app, onChange, session }: { app: ApplicationView; onChange: (a: ApplicationView) => void; session: ReturnType<typeof useSession> }) {
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [contestReason, setContestReason] = useState("");
+  return (
+    <article className="application" data-application={app.id} aria-label={`Application ${app.id}`}>
+      <header>
+        <h3>
+          {formatAmount(app.amount)} for {app.termDays} days
+        </h3>
+        <Badge status={app.status} />
+      </header>
+      <Timeline steps={app.steps} timeline={app.timeline} />
+      {app.decision && (
+        <p className="decision">
+          Decision: <strong>{app.decision.outcome}</strong>, score {app.decision.score}, limit {formatAmount(app.decision.limit)}, {app.decision.rateBps} bps
+          (policy {app.decision.policyVersion})
+        </p>
+      )}
+      {app.status === "offer_issued" && (
+        <div className="actions">
+          <a href={`/api/applications/${app.id}/agreement-document`} download>
+            Download the agreement document
+          </a>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={async () => {
+              setBusy(true);
+              setError(undefined);
+              try {
+                onChange(await signOffer(session, app));
+              } catch (e) {
+                setError(e);
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            Sign the offer
+          </button>
+        </div>
+      )}
+      {app.status === "declined" && !app.review && (
+        <form
+          className="actions"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            try {
+              onChange(await api<ApplicationView>(`/api/applications/${app.id}/contest`, { method: "POST", json: { reason: contestReason } }));
+            } catch (err) {
+              setError(err);
+            }
+          }}
+        >
+          <label htmlFor={`contest-${app.id}`}>Contest this decline (a person will review it)</label>
+          <input id={`contest-${app.id}`} value={contestReason} onChange={(e) => setContestReason(e.target.value)} placeholder="Why the decision is wrong" />
+          <button type="submit">Contest</button>
+        </form>
+      )}
+      <ErrorBox error={error} />
+    </article>
+  );
+}
+
+function Orders({ address }: { address: string }) {
+  const orders = useLoad(
+    () => api<{ orders: { id: string; buyer: string; supplier: string; amount: string; status: string; createdAt: number; deliveryDue: number; deliveredAt?: number }[] }>(`/api/enterprises/${address}/orders`),
+    [address],
+  );
+  return (
+    <Card title="Orders">
+      {orders.loading ? <Loading what="orders" /> : <ErrorBox error={orders.error} />}
+      {orders.data && (
+        <Table
+          rows={orders.data.orders}
+          rowKey={(o) => o.id}
+          empty="No orders yet."
+          columns={[
+            { key: "id", label: "Order", render: (o) => `#${o.id}` },
+            { key: "buyer", label: "Buyer", render: (o) => <code>{shortHex(o.buyer, 4)}</code> },
+            { key: "amount", label: "Amount", numeric: true, render: (o) => formatAmount(o.amount) },
+            { key: "created", label: "Ordered", render: (o) => formatDate(o.createdAt) },
+            { key: "due", label: "Delivery due", render: (o) => formatDate(o.deliveryDue) },
+            { key: "delivered", label: "Delivered", render: (o) => formatDate(o.deliveredAt) },
+            { key: "status", label: "Status", render: (o) => <Badge status={o.status} /> },
+          ]}
+        />
+      )}
+    </Card>
+  );
+}
+
+function receivableStatus(r: { status: string; pledgedLive?: boolean }) {
+  if (r.status === "Confirmed" && r.pledgedLive) return "Pledged";
+  return r.status;
+}
+
+function Receivables({ address }: { address: string }) {
+  const rs = useLoad(
+    () =>
+      api<{ receivables: { id: string; debtor: string; holder: string; faceValue: string; paid: string; maturity: number; status: string; pledgedLive?: boolean; orderId: string }[] }>(
+        `/api/enterprises/${address}/receivables`,
+      ),
+    [address],
+  );
+  return (
+    <Card title="Receivables">
+      {rs.loading ? <Loading what="receivables" /> : <ErrorBox error={rs.error} />}
+      {rs.data && (
+        <Table
+          rows={rs.data.receivables}
+          rowKey={(r) => r.id}
+          empty="No receivables yet."
+          columns={[
+            { key: "id", label: "Receivable", render: (r) => `#${r.id}` },
+            { key: "order", label: "Order", render: (r) => `#${r.orderId}` },
+            { key: "debtor", label: "Debtor", render: (r) => <code>{shortHex(r.debtor, 4)}</code> },
+            { key: "face", label: "Face value", numeric: true, render: (r) => formatAmount(r.faceValue) },
+            { key: "paid", label: "Paid", numeric: true, render: (r) => formatAmount(r.paid) },
+            { key: "maturity", label: "Maturity", render: (r) => formatDate(r.maturity) },
+            { key: "status", label: "Status", render: (r) => <Badge status={receivableStatus(r)} /> },
+          ]}
+        />
+      )}
+    </Card>
+  );
+}
+
+function AccessLog({ address }: { address: string }) {
+  const log = useLoad(
+    () => api<{ entries: { reader: string; at: number; scopes: number | string[]; applicationId?: string; consent?: { grantedAt: number; expiresAt: number }; route?: string }[] }>(`/api/enterprises/${address}/access-log`),
+    [address],
+  );
+  const scopeNames = (s: number | string[]) => (Array.isArray(s) ? s.join(", ") : SCOPES.filter((x) => (s & x.bit) !== 0).map((x) => x.label).join(", "));
+  return (
+    <Card title="Who read my data">
+      {log.loading ? <Loading what="the access log" /> : <ErrorBox error={log.error} />}
+      {log.data && (
+        <Table
+          rows={log.data.entries}
+          rowKey={(e) => `${e.reader}-${e.at}-${e.route ?? ""}-${e.applicationId ?? ""}`}
+          empty="Nobody has read your data."
+          columns={[
+            { key: "when", label: "When", render: (e) => new Date(e.at * 1000).toLocaleString() },
+            { key: "reader", label: "Lender", render: (e) => <code>{shortHex(e.reader, 4)}</code> },
+            { key: "scopes", label: "Data used", render: (e) => scopeNames(e.scopes) },
+            { key: "app", label: "For application", render: (e) => (e.applicationId ? shortHex(e.applicationId, 4) : "—") },
+            { key: "consent", label: "Consent until", render: (e) => (e.consent ? formatDate(e.consent.expiresAt) : "—") },
+          ]}
+        />
+      )}
+    </Card>
+  );
+}
