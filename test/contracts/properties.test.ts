@@ -1,0 +1,266 @@
+/**
+ * Model-based property tests: fast-check draws random sequences of operations, a small model predicts
+ * which succeed, and after every step the chain must agree with the model and with the invariants.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import {
+  ORDER_AMOUNT,
+  as,
+  confirmedReceivable,
+  deployFixture,
+  h,
+  makeOrder,
+  makeTerms,
+  now,
+  signTerms,
+  signedLoan,
+} from "./fixture";
+
+/** True when the transaction was mined, false when it reverted (any other failure is rethrown). */
+async function succeeds(send: () => Promise<{ wait(): Promise<unknown> }>): Promise<boolean> {
+  try {
+    await (await send()).wait();
+    return true;
+  } catch (e) {
+    if (e instanceof Error && /revert/i.test(e.message)) return false;
+    throw e;
+  }
+}
+
+const RUNS = { numRuns: 30 };
+
+// ---------------------------------------------------------------------------------------------
+// A receivable is never pledged to two live loans.
+
+async function pledgeFixture() {
+  const f = await deployFixture();
+  const ids: bigint[] = [];
+  for (let i = 0; i < 5; i++) ids.push(await confirmedReceivable(f, { invoice: `P-${i}` }));
+  return { f, ids };
+}
+
+type PledgeOp =
+  | { kind: "submit"; collateral: number[]; lender: number }
+  | { kind: "cancel" | "disburse" | "repayAll"; loan: number }
+  | { kind: "transfer"; receivable: number };
+
+const pledgeOp: fc.Arbitrary<PledgeOp> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("submit" as const), collateral: fc.subarray([0, 1, 2, 3, 4], { minLength: 1, maxLength: 3 }), lender: fc.nat({ max: 1 }) }) },
+  fc.record({ kind: fc.constantFrom("cancel" as const, "disburse" as const, "repayAll" as const), loan: fc.nat({ max: 3 }) }),
+  fc.record({ kind: fc.constant("transfer" as const), receivable: fc.nat({ max: 4 }) }),
+);
+
+describe("properties", () => {
+  it("never pledges a receivable to two live loans, whatever the sequence of agreements, cancellations, disbursements and repayments", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(pledgeOp, { minLength: 3, maxLength: 9 }), async (ops) => {
+        const { f, ids } = await loadFixture(pledgeFixture);
+        // Model: each loan's collateral and status; each receivable's holder.
+        const loans: { collateral: bigint[]; status: "Signed" | "Active" | "Closed" }[] = [];
+        const holder = new Map<bigint, HardhatEthersSigner>(ids.map((id) => [id, f.supplier]));
+        const liveLoanOf = (id: bigint) => loans.findIndex((l) => l.status !== "Closed" && l.collateral.includes(id));
+
+        for (const op of ops) {
+          if (op.kind === "submit") {
+            const collateral = op.collateral.map((i) => ids[i]);
+            const expected = collateral.every((id) => holder.get(id) === f.supplier && liveLoanOf(id) === -1);
+            const lender = op.lender === 0 ? f.lender : f.lender2;
+            const terms = await makeTerms(f, { collateral, lender: lender.address as `0x${string}` });
+            const bs = await signTerms(f, f.supplier, terms);
+            const ls = await signTerms(f, lender, terms);
+            const ok = await succeeds(() => as(f.loans, f.other).submitAgreement(terms, bs, ls));
+            expect(ok, `submit ${collateral}`).to.equal(expected);
+            if (ok) loans.push({ collateral, status: "Signed" });
+          } else if (op.kind === "transfer") {
+            const id = ids[op.receivable];
+            const from = holder.get(id)!;
+            const to = from === f.supplier ? f.supplier2 : f.supplier;
+            const ok = await succeeds(() => as(f.receivables, from).transferFrom(from.address, to.address, id));
+            expect(ok, `transfer ${id}`).to.equal(liveLoanOf(id) === -1);
+            if (ok) holder.set(id, to);
+          } else {
+            if (op.loan >= loans.length) continue;
+            const loanId = BigInt(op.loan + 1);
+            const loan = loans[op.loan];
+            const l = await f.loans.getLoan(loanId);
+            if (op.kind === "cancel") {
+              const ok = await succeeds(() => as(f.loans, f.supplier).cancelAgreement(loanId));
+              expect(ok).to.equal(loan.status === "Signed");
+              if (ok) loan.status = "Closed";
+            } else if (op.kind === "disburse") {
+              const lender = l.lender === f.lender.address ? f.lender : f.lender2;
+              const ok = await succeeds(() => as(f.loans, lender).disburse(loanId));
+              expect(ok).to.equal(loan.status === "Signed");
+              if (ok) loan.status = "Active";
+            } else {
+              const ok = await succeeds(() => as(f.loans, f.supplier).repay(loanId, l.totalDue - l.repaid));
+              expect(ok).to.equal(loan.status === "Active");
+              if (ok) loan.status = "Closed";
+            }
+          }
+
+          // Invariant, read from the chain: at most one live loan holds each receivable, and the
+          // receivable's pledge says which.
+          const count = Number(await f.loans.loanCount());
+          expect(count).to.equal(loans.length);
+          const live: boolean[] = [];
+          for (let i = 1; i <= count; i++) live.push(await f.loans.isLive(BigInt(i)));
+          expect(live).to.deep.equal(loans.map((l) => l.status !== "Closed"));
+          for (const id of ids) {
+            const holders = loans.map((l, i) => (live[i] && l.collateral.includes(id) ? i + 1 : 0)).filter((x) => x !== 0);
+            expect(holders.length, `receivable ${id} in live loans ${holders}`).to.be.at.most(1);
+            expect(await f.receivables.isPledged(id)).to.equal(holders.length === 1);
+            if (holders.length === 1) expect((await f.receivables.getReceivable(id)).pledgedLoanId).to.equal(BigInt(holders[0]));
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Token balances are conserved across pay / repay / disburse.
+
+  it("conserves settlement-token balances across disbursements, repayments and receivable payments (nothing created or lost)", async () => {
+    async function moneyFixture() {
+      const f = await deployFixture();
+      const r = [await confirmedReceivable(f), await confirmedReceivable(f), await confirmedReceivable(f)];
+      // Two loans of different lenders, each pledging one receivable; the third is unpledged.
+      await signedLoan(f, { collateral: [r[0]], principal: 400_000n });
+      await signedLoan(f, { collateral: [r[1]], principal: 700_000n }, { lender: f.lender2 });
+      return { f, r };
+    }
+    type MoneyOp =
+      | { kind: "disburse"; loan: number }
+      | { kind: "repay"; loan: number; amount: bigint }
+      | { kind: "pay"; receivable: number; amount: bigint };
+    const op: fc.Arbitrary<MoneyOp> = fc.oneof(
+      fc.record({ kind: fc.constant("disburse" as const), loan: fc.nat({ max: 1 }) }),
+      fc.record({ kind: fc.constant("repay" as const), loan: fc.nat({ max: 1 }), amount: fc.bigInt({ min: 1n, max: 800_000n }) }),
+      fc.record({ kind: fc.constant("pay" as const), receivable: fc.nat({ max: 2 }), amount: fc.bigInt({ min: 1n, max: 1_100_000n }) }),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 10 }), async (ops) => {
+        const { f, r } = await loadFixture(moneyFixture);
+        const accounts = [...f.traders.map((t) => t.address), await f.loans.getAddress(), await f.receivables.getAddress()];
+        const supply = (await f.token.totalSupply()) as bigint;
+        const balances = async () => Promise.all(accounts.map(async (a) => (await f.token.balanceOf(a)) as bigint));
+        const lenders = [f.lender, f.lender2];
+        // Model: loan status and outstanding, receivable outstanding.
+        const loan = await Promise.all([1n, 2n].map((id) => f.loans.getLoan(id)));
+        const model = {
+          loans: loan.map((l) => ({ active: false, closed: false, principal: l.principal as bigint, outstanding: l.totalDue as bigint })),
+          recv: r.map(() => ORDER_AMOUNT),
+        };
+        for (const o of ops) {
+          const before = await balances();
+          const delta = new Map<string, bigint>();
+          const move = (from: string, to: string, amount: bigint) => {
+            delta.set(from, (delta.get(from) ?? 0n) - amount);
+            delta.set(to, (delta.get(to) ?? 0n) + amount);
+          };
+          let ok: boolean;
+          if (o.kind === "disburse") {
+            const m = model.loans[o.loan];
+            ok = await succeeds(() => as(f.loans, lenders[o.loan]).disburse(BigInt(o.loan + 1)));
+            expect(ok).to.equal(!m.active && !m.closed);
+            if (ok) {
+              m.active = true;
+              move(lenders[o.loan].address, f.supplier.address, m.principal);
+            }
+          } else if (o.kind === "repay") {
+            const m = model.loans[o.loan];
+            ok = await succeeds(() => as(f.loans, f.supplier).repay(BigInt(o.loan + 1), o.amount));
+            expect(ok).to.equal(m.active && o.amount <= m.outstanding);
+            if (ok) {
+              m.outstanding -= o.amount;
+              if (m.outstanding === 0n) [m.active, m.closed] = [false, true];
+              move(f.supplier.address, lenders[o.loan].address, o.amount);
+            }
+          } else {
+            ok = await succeeds(() => as(f.receivables, f.buyer).pay(r[o.receivable], o.amount));
+            expect(ok).to.equal(o.amount <= model.recv[o.receivable]);
+            if (ok) {
+              model.recv[o.receivable] -= o.amount;
+              const m = model.loans[o.receivable]; // receivable i is pledged to loan i (none for the third)
+              const toLoan = m && m.active ? (o.amount < m.outstanding ? o.amount : m.outstanding) : 0n;
+              if (toLoan > 0n) {
+                m.outstanding -= toLoan;
+                if (m.outstanding === 0n) [m.active, m.closed] = [false, true];
+                move(f.buyer.address, lenders[o.receivable].address, toLoan);
+              }
+              if (o.amount > toLoan) move(f.buyer.address, f.supplier.address, o.amount - toLoan);
+            }
+          }
+          const after = await balances();
+          accounts.forEach((a, i) => expect(after[i] - before[i], `balance change of ${a} after ${o.kind}`).to.equal(delta.get(a) ?? 0n));
+          expect(after.reduce((x, y) => x + y, 0n)).to.equal(supply);
+          expect(await f.token.totalSupply()).to.equal(supply);
+          expect(after[after.length - 1] + after[after.length - 2], "tokens left in the contracts").to.equal(0n);
+        }
+        for (const [i, m] of model.loans.entries()) {
+          const l = await f.loans.getLoan(BigInt(i + 1));
+          expect(l.totalDue - l.repaid).to.equal(m.outstanding);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // An order's receivables never exceed its amount.
+
+  it("never lets the receivables of an order exceed its amount, whatever is issued, acknowledged and cancelled", async () => {
+    async function orderFixture() {
+      const f = await deployFixture();
+      const orderId = await makeOrder(f);
+      return { f, orderId };
+    }
+    type IssueOp = { kind: "issue"; faceValue: bigint; invoice: number } | { kind: "cancel" | "acknowledge"; index: number };
+    const op: fc.Arbitrary<IssueOp> = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant("issue" as const), faceValue: fc.bigInt({ min: 1n, max: 600_000n }), invoice: fc.nat({ max: 5 }) }) },
+      fc.record({ kind: fc.constantFrom("cancel" as const, "acknowledge" as const), index: fc.nat({ max: 6 }) }),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 12 }), async (ops) => {
+        const { f, orderId } = await loadFixture(orderFixture);
+        const issued: { id: bigint; faceValue: bigint; status: "Issued" | "Confirmed" | "Cancelled" }[] = [];
+        const fingerprints = new Set<string>();
+        const maturity = (await now()) + 90 * 24 * 3600;
+        for (const o of ops) {
+          const live = issued.filter((x) => x.status !== "Cancelled").reduce((s, x) => s + x.faceValue, 0n);
+          if (o.kind === "issue") {
+            const fp = `${o.invoice}/${o.faceValue}`;
+            const expected = live + o.faceValue <= ORDER_AMOUNT && !fingerprints.has(fp);
+            const ok = await succeeds(() => as(f.receivables, f.supplier).issue(orderId, h(`file ${o.invoice}`), h(`INV-${o.invoice}`), o.faceValue, maturity));
+            expect(ok, `issue ${o.faceValue} with ${live} invoiced`).to.equal(expected);
+            if (ok) {
+              issued.push({ id: (await f.receivables.receivableCount()) as bigint, faceValue: o.faceValue, status: "Issued" });
+              fingerprints.add(fp);
+            }
+          } else if (o.index < issued.length) {
+            const rec = issued[o.index];
+            if (o.kind === "cancel") {
+              const ok = await succeeds(() => as(f.receivables, f.supplier).cancel(rec.id, 1));
+              expect(ok).to.equal(rec.status === "Issued");
+              if (ok) rec.status = "Cancelled";
+            } else {
+              const ok = await succeeds(() => as(f.receivables, f.buyer).acknowledge(rec.id));
+              expect(ok).to.equal(rec.status === "Issued");
+              if (ok) rec.status = "Confirmed";
+            }
+          }
+          const invoiced = (await f.receivables.invoicedAmount(orderId)) as bigint;
+          expect(invoiced).to.be.at.most(ORDER_AMOUNT);
+          expect(invoiced).to.equal(issued.filter((x) => x.status !== "Cancelled").reduce((s, x) => s + x.faceValue, 0n));
+        }
+      }),
+      RUNS,
+    );
+  });
+});
