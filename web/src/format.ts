@@ -51,6 +51,6 @@ export function formatMetric(value: unknown, unit: string): string {
   if (unit === "ratio") return `${(n * 100).toFixed(1)} %`;
   if (unit === "percent") return `${n.toFixed(1)} %`;
   if (unit === "days") return `${n.toFixed(1)} d`;
-  if (unit === "hhi") return n.toFixed(0);
+  if (unit === "hhi") return n.toFixed(3);
   return n.toLocaleString();
 }

@@ -32,6 +32,10 @@ export interface ParticipantEntity {
   /** Hashes of KYC dossier components (legal representative, address, bank account...). */
   kycAttributes: Hex[];
   admitted: EventRef;
+  /** Reason code of the suspension in force (absent when not suspended). */
+  suspensionReason?: number;
+  /** Every event that changed this participant, in chain order (admission first). */
+  events?: EventRef[];
 }
 
 export type OrderStatus = "Created" | "Accepted" | "Shipped" | "Delivered" | "Completed" | "Cancelled" | "Disputed";
@@ -94,6 +98,10 @@ export interface ReceivableEntity {
   childIds?: string[];
   /** Loan the receivable was last pledged to; live only while that loan is Signed or Active. */
   pledgedLoanId?: string;
+  /** Every pledge of this receivable, oldest first (a seizure clears pledgedLoanId, not this list). */
+  pledges?: { loanId: string; at: number }[];
+  /** Every address that has held the token, oldest first (after a burn `holder` stays the last owner). */
+  holders?: Address[];
   payments: ReceivablePayment[];
   /** Time of the payment that completed it. */
   paidAt?: number;

@@ -1,0 +1,175 @@
+/**
+ * The HTTP application: security headers, request ids and structured logs, rate limit, body limit,
+ * session resolution, the routes, and the one error middleware that turns every failure into
+ * `{ error: { code, message, field? } }`. Built from its dependencies so tests and the server compose
+ * the same thing.
+ */
+import { randomUUID } from "node:crypto";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import helmet from "helmet";
+import { rateLimit } from "express-rate-limit";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "pino";
+import type { PublicClient } from "viem";
+import { ZodError } from "zod";
+import type { Config } from "../config";
+import type { Deployment } from "../chain/contracts";
+import type { Indexer } from "../indexer/indexer";
+import type { ChainAuthority } from "../auth/chain-authority";
+import type { SessionStore } from "../auth/sessions";
+import type { SiweVerifier } from "../auth/siwe";
+import type { AccessLog } from "./access-log";
+import { createAuthorizer, type Authorizer } from "./authorize";
+import { ApiError, NotFoundError } from "./errors";
+import { LatencyHistogram } from "./prometheus";
+import { RouteTable } from "./route";
+import { mountAuthRoutes, resolveSession } from "./routes/auth";
+import { mountEnterpriseRoutes } from "./routes/enterprises";
+import { mountLenderRoutes } from "./routes/lenders";
+import { mountSystemRoutes } from "./routes/system";
+
+/** What the API reads from the indexer: its state and its stats. */
+export type IndexerView = Pick<Indexer, "state" | "stats">;
+
+export interface AppDeps {
+  config: Config;
+  deployment: Deployment;
+  publicClient: PublicClient;
+  indexer: IndexerView;
+  logger: Logger;
+  sessions: SessionStore;
+  accessLog: AccessLog;
+  authority: ChainAuthority;
+  siwe: SiweVerifier;
+  /** host[:port] values accepted as a SIWE domain; a function because the port is known only after listen. */
+  siweDomains: () => string[];
+}
+
+/** Everything a route module gets; later modules (applications, documents) mount with the same context. */
+export interface RouteContext {
+  deps: AppDeps;
+  table: RouteTable;
+  authorizer: Authorizer;
+  latency: LatencyHistogram;
+}
+
+/**
+ * Mounts more routes before the 404 handler: either with `ctx.table.add(spec, handler)` (validated,
+ * documented, timed), or as a plain router (`ctx.table.router.use("/api", router)`) whose routes are
+ * then documented with `ctx.table.describe(spec)`. Errors thrown anywhere reach the one error middleware.
+ */
+export type RouteModule = (ctx: RouteContext) => void;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModule[] } = {}): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.set("trust proxy", config.TRUST_PROXY);
+  app.set("query parser", "simple");
+
+  const latency = new LatencyHistogram("http_request_duration_seconds", "HTTP request latency by route and status");
+
+  // Request id first, so every later log line and error carries it.
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId(req, res) {
+        const given = req.headers["x-request-id"];
+        const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      // Never log cookies or bearer tokens.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      // Label by route template, never by raw URL (which would make one series per address).
+      const route = res.locals.route ?? (req.route ? `${req.method} ${req.baseUrl}${String(req.route.path)}` : "unmatched");
+      latency.observe({ route: String(route), status: String(res.statusCode) }, seconds);
+    });
+    next();
+  });
+
+  const publicRpc = config.PUBLIC_RPC_URL ?? config.RPC_URL;
+  app.use(
+    helmet({
+      // The web UI reads anchors from the chain itself, so it may connect to the public RPC URL.
+      contentSecurityPolicy: { directives: { "connect-src": ["'self'", new URL(publicRpc).origin] } },
+    }),
+  );
+
+  app.use(
+    "/api",
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.RATE_LIMIT_PER_MINUTE,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        res.status(429).json({ error: { code: "rate_limited", message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute from this client; slow down` } });
+      },
+    }),
+  );
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+
+  // Resolve the caller (cookie or bearer token) and read its roles from the chain.
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const resolved = resolveSession(req, deps.sessions);
+    if (resolved) {
+      const identity = await deps.authority.identityOf(resolved.stored.address);
+      res.locals.sessionToken = resolved.token;
+      res.locals.sessionExpiresAt = resolved.stored.expiresAt;
+      res.locals.session = { address: resolved.stored.address, roles: identity.roles, operator: identity.operator };
+    }
+    next();
+  });
+
+  const table = new RouteTable(express.Router());
+  const ctx: RouteContext = { deps, table, authorizer: createAuthorizer(deps), latency };
+  mountSystemRoutes(ctx);
+  mountAuthRoutes(ctx);
+  mountEnterpriseRoutes(ctx);
+  mountLenderRoutes(ctx);
+  for (const mount of modules) mount(ctx);
+  app.use(table.router);
+
+  // Unknown routes answer JSON too (the web UI's static files, when served, are mounted before this).
+  app.use((req: Request) => {
+    throw new NotFoundError(`no route ${req.method} ${req.path}`);
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500) req.log?.error({ err }, "request failed");
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  });
+
+  return app;
+}
+
+/** Maps any thrown value to the API's error shape. */
+export function toErrorResponse(err: unknown): { status: number; body: { error: { code: string; message: string; field?: string } } } {
+  if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const field = issue.path.map(String).join(".");
+    return { status: 400, body: { error: { code: "invalid_input", message: field ? `${field}: ${issue.message}` : issue.message, ...(field ? { field } : {}) } } };
+  }
+  const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
+  if (e?.type === "entity.too.large") return { status: 413, body: { error: { code: "payload_too_large", message: "request body is larger than the limit" } } };
+  if (e?.type === "entity.parse.failed") return { status: 400, body: { error: { code: "invalid_json", message: "request body is not valid JSON", field: "body" } } };
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    return { status: e.status, body: { error: { code: "bad_request", message: e.expose && e.message ? e.message : "bad request" } } };
+  }
+  return { status: 500, body: { error: { code: "internal", message: "internal error" } } };
+}

@@ -1,0 +1,50 @@
+/**
+ * The few Prometheus series the service exposes, in the text exposition format (version 0.0.4),
+ * written here rather than pulling a client library for one histogram and some gauges.
+ */
+
+/** Request latency buckets in seconds: fine below 25 ms, where the API is expected to answer. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+function labelText(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
+  return parts.join(",");
+}
+
+export class LatencyHistogram {
+  private readonly series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  observe(labels: Record<string, string>, seconds: number): void {
+    const key = labelText(labels);
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) s.counts[i]++;
+    s.sum += seconds;
+    s.count++;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const s of this.series.values()) {
+      const base = labelText(s.labels);
+      const sep = base ? "," : "";
+      BUCKETS.forEach((le, i) => lines.push(`${this.name}_bucket{${base}${sep}le="${le}"} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket{${base}${sep}le="+Inf"} ${s.count}`);
+      lines.push(`${this.name}_sum${base ? `{${base}}` : ""} ${s.sum}`);
+      lines.push(`${this.name}_count${base ? `{${base}}` : ""} ${s.count}`);
+    }
+    return lines.join("\n");
+  }
+}
+
+export function gauge(name: string, help: string, value: number, type: "gauge" | "counter" = "gauge"): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${Number.isFinite(value) ? value : "NaN"}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * /api/documents: upload (signed-in participants; raw body, sniffed, size-limited) and read (metadata,
+ * or the file with ?download=1) under the document access rules. A document the caller may not read
+ * answers 404 exactly like one that does not exist.
+ */
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import type { Address, PublicClient } from "viem";
+import type { Deployment } from "../../chain/contracts";
+import type { IndexState } from "../../domain/entities";
+import { toJsonSafe } from "../../domain/json";
+import { canReadDocument, partiesOf } from "../../documents/access";
+import type { Batcher } from "../../documents/batcher";
+import { sniffMime } from "../../documents/sniff";
+import { DOCUMENT_KINDS, type DocumentLink, type DocumentRecord, type DocumentStore } from "../../documents/store";
+import { ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from "../errors";
+import type { Session } from "../session";
+
+export const DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+
+export interface DocumentsRouterDeps {
+  store: DocumentStore;
+  state: () => IndexState;
+  publicClient: PublicClient;
+  deployment: Deployment;
+  /** Anchors uploads in Merkle batches; without it uploads wait unanchored. */
+  batcher?: Batcher;
+  maxBytes?: number;
+}
+
+export const Sha256Param = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a sha256: 64 hex digits, optionally 0x-prefixed")
+  .transform((v) => `0x${v.replace(/^0x/, "").toLowerCase()}` as `0x${string}`);
+
+const UploadQuery = z
+  .object({
+    kind: z.enum(DOCUMENT_KINDS, { message: `must be one of ${DOCUMENT_KINDS.join(", ")}` }),
+    linkType: z.enum(["order", "receivable", "loan"]).optional(),
+    linkId: z.string().regex(/^[1-9][0-9]{0,19}$/, "must be a positive integer id").optional(),
+  })
+  .refine((q) => (q.linkType === undefined) === (q.linkId === undefined), { message: "linkType and linkId go together", path: ["linkId"] });
+
+const ReadQuery = z.object({ download: z.enum(["0", "1", "true", "false"]).optional() });
+
+/** zod -> ValidationError naming the field. */
+export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, prefix = ""): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+    throw new ValidationError(`${field || "input"}: ${issue.message}`, field || undefined);
+  }
+  return result.data;
+}
+
+/** express.raw with the size limit turned into the API's 413 and a clear message. */
+export function rawBody(maxBytes: number) {
+  const raw = express.raw({ type: () => true, limit: maxBytes });
+  return (req: Request, res: Response, next: NextFunction) => {
+    raw(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const e = err as { type?: string; status?: number };
+      if (e.type === "entity.too.large" || e.status === 413) return next(new PayloadTooLargeError(`the file is larger than the limit of ${maxBytes} bytes`));
+      next(new ValidationError("could not read the uploaded file", "file"));
+    });
+  };
+}
+
+export function uploadedBytes(req: Request): Buffer {
+  if (!Buffer.isBuffer(req.body)) {
+    throw new ValidationError("send the file's bytes as the request body with Content-Type application/octet-stream", "file");
+  }
+  return req.body;
+}
+
+export function presentDocument(record: DocumentRecord) {
+  return toJsonSafe({
+    sha256: record.sha256,
+    size: record.size,
+    mime: record.mime,
+    kinds: [...new Set(record.uploads.map((u) => u.kind))],
+    uploads: record.uploads.map((u) => ({ ...u, uploadedAtIso: new Date(u.uploadedAt).toISOString() })),
+    anchor: record.batch ? { via: "batch", ...record.batch, atIso: new Date(record.batch.at * 1000).toISOString() } : { via: "pending" },
+    purged: record.purgedAt !== undefined,
+    ...(record.purgedAt !== undefined ? { purgedAt: new Date(record.purgedAt).toISOString() } : {}),
+  });
+}
+
+export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
+  const router = Router();
+  const maxBytes = deps.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  const session = (res: Response) => res.locals.session as Session | undefined;
+
+  router.post("/api/documents", async (req, res, next) => {
+    // Refuse before reading a large body from someone who may not upload at all.
+    const s = session(res);
+    if (!s) return next(new UnauthorizedError());
+    if (s.roles === 0 && !s.operator) return next(new ForbiddenError("only admitted, active participants may upload documents"));
+    next();
+  }, rawBody(maxBytes), async (req: Request, res: Response) => {
+    const s = session(res)!;
+    const query = parseOr400(UploadQuery, req.query);
+    const bytes = uploadedBytes(req);
+    const mime = await sniffMime(bytes);
+    let link: DocumentLink | undefined;
+    if (query.linkType && query.linkId) {
+      link = { type: query.linkType, id: query.linkId };
+      const parties = partiesOf(deps.state(), link);
+      if (parties.length === 0) throw new ValidationError(`${link.type} ${link.id} is not known (yet) to the index`, "linkId");
+      if (!s.operator && !parties.includes(s.address.toLowerCase() as Address)) {
+        throw new ForbiddenError(`you are not a party of ${link.type} ${link.id}`);
+      }
+    }
+    const { record, created } = await deps.store.put({ bytes, mime, owner: s.address, kind: query.kind, link });
+    deps.batcher?.notify();
+    res.status(created ? 201 : 200).json({ created, ...(presentDocument(record) as object) });
+  });
+
+  router.get("/api/documents", async (_req, res) => {
+    const s = session(res);
+    if (!s) throw new UnauthorizedError();
+    const me = s.address.toLowerCase();
+    res.json({ documents: deps.store.list().filter((d) => d.uploads.some((u) => u.owner === me)).map(presentDocument) });
+  });
+
+  router.get("/api/documents/:sha256", async (req, res) => {
+    const s = session(res);
+    if (!s) throw new UnauthorizedError();
+    const sha256 = parseOr400(Sha256Param, req.params.sha256, "sha256");
+    const query = parseOr400(ReadQuery, req.query);
+    const record = deps.store.get(sha256);
+    const hidden = new NotFoundError(`no document ${sha256} that you may read`);
+    if (!record || !(await canReadDocument(deps, s, record))) throw hidden;
+    if (query.download === "1" || query.download === "true") {
+      const bytes = await deps.store.readContent(sha256);
+      if (!bytes) {
+        res.status(410).json({ error: { code: "purged", message: `the file ${sha256} was purged after its retention period; its hash and anchor remain` } });
+        return;
+      }
+      res.setHeader("Content-Type", record.mime);
+      res.setHeader("Content-Disposition", `attachment; filename="${sha256.slice(2)}"`);
+      res.setHeader("X-Content-Type-Options", "nosniff");
+      res.send(bytes);
+      return;
+    }
+    res.json(presentDocument(record));
+  });
+
+  return router;
+}

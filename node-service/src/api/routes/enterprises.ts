@@ -1,0 +1,129 @@
+/**
+ * An enterprise's data: metrics, orders, receivables, loans (each behind its consent scope), and the
+ * access log of who read them. Every read goes through authorizeEnterpriseRead.
+ */
+import type { Response } from "express";
+import { z } from "zod";
+import type { Address } from "../../domain/entities";
+import { toJsonSafe } from "../../domain/json";
+import { computeMetrics, monthlySeries } from "../../metrics/compute";
+import { ForbiddenError, NotFoundError } from "../errors";
+import { requireSession, type ScopeName } from "../authorize";
+import { EnterpriseParams, Paging, applicationId, page } from "../schemas";
+import type { RouteContext } from "../app";
+
+const READ_ERRORS = [400, 401, 403, 404, 429, 503];
+const jsonOfMetrics = new WeakMap<object, unknown>();
+
+export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext): void {
+  const { indexer, authority, accessLog } = deps;
+
+  function knownEnterprise(address: Address): void {
+    if (!indexer.state().participants[address]) throw new NotFoundError(`${address} is not a registered participant`);
+  }
+
+  async function authorize(res: Response, enterprise: Address, scopes: ScopeName[], resource: string, application?: string) {
+    const session = requireSession(res);
+    knownEnterprise(enterprise);
+    return authorizer.authorizeEnterpriseRead(session, enterprise, scopes, {
+      resource,
+      applicationId: application,
+      requestId: String(res.req.id),
+    });
+  }
+
+  table.add(
+    {
+      method: "get",
+      path: "/api/enterprises/:address/metrics",
+      summary: "The enterprise's underwriting metrics as of a day: { enterprise, asOf (end of the UTC day), day, values[key][window] } (consent scope: metrics)",
+      tag: "enterprises",
+      auth: "session",
+      params: EnterpriseParams,
+      query: z.object({
+        asOf: z.coerce.number().int().min(0).optional().describe("Block time in seconds to compute at; default now"),
+        application: applicationId.optional(),
+      }),
+      errors: READ_ERRORS,
+    },
+    async ({ params, query, res }) => {
+      await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/metrics", query.application);
+      const asOf = query.asOf ?? (await authority.recentNow());
+      const metrics = computeMetrics(indexer.state(), params.address, asOf);
+      // computeMetrics memoizes per enterprise, day and index version: convert each result to JSON once too.
+      let json = jsonOfMetrics.get(metrics);
+      if (!json) jsonOfMetrics.set(metrics, (json = toJsonSafe(metrics)));
+      return json;
+    },
+  );
+
+  table.add(
+    {
+      method: "get",
+      path: "/api/enterprises/:address/series",
+      summary: "Monthly sales volume, on-time rate and payback cycle for charts, oldest month first (consent scope: metrics)",
+      tag: "enterprises",
+      auth: "session",
+      params: EnterpriseParams,
+      query: z.object({
+        months: z.coerce.number().int().min(1).max(60).default(12).describe("How many calendar months, ending with asOf's month"),
+        asOf: z.coerce.number().int().min(0).optional().describe("Block time in seconds; default now"),
+        application: applicationId.optional(),
+      }),
+      errors: READ_ERRORS,
+    },
+    async ({ params, query, res }) => {
+      await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/series", query.application);
+      const asOf = query.asOf ?? (await authority.recentNow());
+      return { enterprise: params.address, asOf, months: monthlySeries(indexer.state(), params.address, asOf, query.months) };
+    },
+  );
+
+  const lists = [
+    { name: "orders", scope: "orderHistory", ids: "ordersByParty", records: "orders", what: "Trade orders where the enterprise is buyer or supplier" },
+    { name: "receivables", scope: "receivables", ids: "receivablesByParty", records: "receivables", what: "Receivables the enterprise issued, owes or has held" },
+    { name: "loans", scope: "loans", ids: "loansByParty", records: "loans", what: "Loans where the enterprise is borrower or lender" },
+  ] as const;
+
+  for (const list of lists) {
+    const resource = `GET /api/enterprises/:address/${list.name}`;
+    table.add(
+      {
+        method: "get",
+        path: `/api/enterprises/:address/${list.name}`,
+        summary: `${list.what}, newest first (consent scope: ${list.scope})`,
+        tag: "enterprises",
+        auth: "session",
+        params: EnterpriseParams,
+        query: z.object({ ...Paging, application: applicationId.optional() }),
+        errors: READ_ERRORS,
+      },
+      async ({ params, query, res }) => {
+        await authorize(res, params.address, [list.scope], resource, query.application);
+        const state = indexer.state();
+        const records = state[list.records] as Record<string, unknown>;
+        return { enterprise: params.address, ...page(state[list.ids][params.address], (id) => records[id], query.limit, query.offset) };
+      },
+    );
+  }
+
+  table.add(
+    {
+      method: "get",
+      path: "/api/enterprises/:address/access-log",
+      summary: "Who read the enterprise's data, when, which scopes, under which consent and for which application (the enterprise only)",
+      tag: "enterprises",
+      auth: "session",
+      params: EnterpriseParams,
+      query: z.object(Paging),
+      errors: [400, 401, 403, 404, 429],
+    },
+    ({ params, query, res }) => {
+      const session = requireSession(res);
+      knownEnterprise(params.address);
+      if (session.address !== params.address) throw new ForbiddenError("only the enterprise itself reads its access log");
+      const entries = accessLog.forEnterprise(params.address);
+      return { enterprise: params.address, total: entries.length, offset: query.offset, limit: query.limit, items: entries.slice(query.offset, query.offset + query.limit) };
+    },
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * Public service routes: health (indexer lag), Prometheus metrics, the OpenAPI description, the web UI's
+ * public configuration and the metric definitions.
+ */
+import path from "node:path";
+import { METRIC_DEFINITIONS } from "../../metrics/definitions";
+import { readFileIfExists } from "../../store/atomic-file";
+import { gauge } from "../prometheus";
+import { openApiDocument } from "../route";
+import type { RouteContext } from "../app";
+
+interface DemoAccountView {
+  index: number;
+  address: string;
+  name: string;
+  role: string;
+}
+
+export function mountSystemRoutes({ deps, table, latency }: RouteContext): void {
+  const { config, deployment, indexer, publicClient } = deps;
+
+  // The head is asked from the node (the indexer's own idea of it is only as fresh as its last poll),
+  // at most every 250 ms so that a busy health check does not load the node.
+  let head: { at: number; value: Promise<number | null> } | undefined;
+  function headBlockNumber(): Promise<number | null> {
+    if (!head || Date.now() - head.at > 250) head = { at: Date.now(), value: publicClient.getBlockNumber({ cacheTime: 0 }).then(Number, () => null) };
+    return head.value;
+  }
+
+  async function lag() {
+    const indexedBlock = indexer.stats().indexedBlock;
+    const headBlock = await headBlockNumber();
+    const lagBlocks = headBlock === null ? null : Math.max(0, headBlock - indexedBlock);
+    return { indexedBlock, headBlock, lagBlocks };
+  }
+
+  table.add(
+    { method: "get", path: "/healthz", summary: "Liveness and indexer lag in blocks (503 when the chain is unreachable or the index lags)", tag: "system", auth: "public", errors: [503] },
+    async ({ res }) => {
+      const { indexedBlock, headBlock, lagBlocks } = await lag();
+      const maxLag = config.HEALTH_MAX_LAG_BLOCKS + config.CONFIRMATIONS;
+      const ok = lagBlocks !== null && lagBlocks <= maxLag;
+      const status = headBlock === null ? "chain unreachable" : ok ? "ok" : "indexer lagging";
+      res.status(ok ? 200 : 503);
+      return { status, chainId: deployment.chainId, indexedBlock, headBlock, lagBlocks, maxLagBlocks: maxLag };
+    },
+  );
+
+  table.add(
+    { method: "get", path: "/metrics", summary: "Prometheus text: indexed block, lag, events per second, request latency", tag: "system", auth: "public", produces: "text/plain; version=0.0.4" },
+    async ({ res }) => {
+      const { indexedBlock, headBlock, lagBlocks } = await lag();
+      const text = [
+        gauge("scf_indexer_block", "Last block applied by the indexer", indexedBlock),
+        gauge("scf_chain_head_block", "Head block of the node", headBlock ?? NaN),
+        gauge("scf_indexer_lag_blocks", "Blocks between the head and the index", lagBlocks ?? NaN),
+        gauge("scf_indexer_events_total", "Contract events reduced into the index", indexer.state().eventCount, "counter"),
+        gauge("scf_indexer_events_per_second", "Events reduced per second, as the indexer measures it", indexer.stats().eventsPerSecond),
+        gauge("scf_sessions", "Live sign-in sessions", deps.sessions.size()),
+        latency.render(),
+      ].join("\n");
+      res.type("text/plain; version=0.0.4").send(`${text}\n`);
+      return undefined;
+    },
+  );
+
+  table.add(
+    { method: "get", path: "/api/openapi.json", summary: "This description (OpenAPI 3.1)", tag: "system", auth: "public", errors: [429] },
+    () => openApiDocument(table.specs, { title: "Supply-chain financing network API", version: "1" }),
+  );
+
+  // On the embedded chain only: which well-known test account plays which demo participant
+  // (DATA_DIR/demo-accounts.json, written by the seed), for the UI's account picker.
+  let demoAccounts: Promise<DemoAccountView[] | undefined> | undefined;
+  function readDemoAccounts(): Promise<DemoAccountView[] | undefined> {
+    if (!config.DEV_ACCOUNTS) return Promise.resolve(undefined);
+    demoAccounts ??= readFileIfExists(path.join(path.resolve(config.DATA_DIR), "demo-accounts.json")).then((text) => {
+      if (text === null) {
+        demoAccounts = undefined; // not seeded yet: look again next time
+        return undefined;
+      }
+      const file = JSON.parse(text) as { accounts: { index: number; address: string; name: string; roles: string[] }[] };
+      return file.accounts.map((a) => ({ index: a.index, address: a.address, name: a.name, role: a.roles.join("+") || "OPERATOR" }));
+    }, (err: unknown) => {
+      demoAccounts = undefined;
+      throw err;
+    });
+    return demoAccounts;
+  }
+
+  table.add(
+    { method: "get", path: "/api/config", summary: "Public configuration for the web UI: chain, contracts, public RPC URL, dev accounts flag (and the demo accounts when on)", tag: "system", auth: "public", errors: [429] },
+    async () => ({
+      chainId: deployment.chainId,
+      startBlock: deployment.startBlock,
+      contracts: deployment.contracts,
+      publicRpcUrl: config.PUBLIC_RPC_URL ?? config.RPC_URL,
+      devAccounts: config.DEV_ACCOUNTS,
+      siweDomain: deps.siweDomains()[0],
+      demoAccounts: await readDemoAccounts(),
+    }),
+  );
+
+  table.add(
+    { method: "get", path: "/api/metrics/definitions", summary: "Every metric's name, unit, window and one-line definition", tag: "metrics", auth: "public", errors: [429] },
+    () => ({ definitions: METRIC_DEFINITIONS }),
+  );
+}

@@ -1,0 +1,475 @@
+/**
+ * Loan applications: the use-cases behind /api/applications. One direction of data flow: requests
+ * and indexed chain events come in, the application record and its timeline go out (stored, then
+ * pushed to listeners). Chain steps advance only from the indexed state (reconcile), never from a
+ * client's say-so, and reconcile is idempotent, so a restart simply re-runs it.
+ */
+import { EventEmitter } from "node:events";
+import { randomUUID, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { hashTypedData, keccak256, toHex, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
+import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
+import type { Deployment } from "../chain/contracts";
+import { abiOf } from "../chain/contracts";
+import { loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../api/errors";
+import type { Session } from "../api/session";
+import { toJsonSafe } from "../domain/json";
+import { JournalStore } from "./journal-store";
+import { renderAgreementDocument, sha256Hex } from "./agreement-document";
+import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
+import { computeMetrics } from "../metrics/compute";
+import { collateralLimit, decide, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
+import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
+import type { Policy } from "../underwriting/policy";
+
+/** Scopes an application must grant: what the scorecard reads. */
+export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.paymentHistory | SCOPE.metrics | SCOPE.riskFlags;
+/** EvidenceNotary kind for an underwriting decision. */
+export const KIND_DECISION = 5;
+const DAY = 86_400;
+const OFFER_VALIDITY = 7 * DAY;
+
+export interface ApplicationsDeps {
+  dataDir: string;
+  deployment: Deployment;
+  publicClient: PublicClient;
+  /** The service's own account: anchors decisions and submits countersigned agreements. */
+  serviceWallet?: WalletClient<Transport, Chain, Account>;
+  state: () => IndexState;
+  policy: Policy;
+  /** Seconds; the chain's latest block time is used for chain-relative checks. */
+  now?: () => number;
+  /** Records a read of the borrower's data by the lender (the access log). */
+  recordAccess?: (entry: { reader: Address; enterprise: Address; scopes: number; applicationId: string; at: number }) => Promise<void>;
+}
+
+export interface CreateApplicationInput {
+  amount: bigint;
+  termDays: number;
+  lender: Address;
+  receivableIds?: string[];
+  scopes: number;
+}
+
+export class ApplicationService extends EventEmitter {
+  private constructor(
+    private readonly deps: ApplicationsDeps,
+    private readonly store: JournalStore<ApplicationRecord>,
+  ) {
+    super();
+  }
+
+  static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
+    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications");
+    return new ApplicationService(deps, store);
+  }
+
+  private now(): number {
+    return this.deps.now ? this.deps.now() : Math.floor(Date.now() / 1000);
+  }
+
+  /** What the application form shows before the borrower types anything. */
+  async prefill(borrower: Address) {
+    const state = this.deps.state();
+    const asOf = await this.chainNow();
+    const receivables = pledgeableReceivables(state, borrower, asOf);
+    return {
+      borrower,
+      participant: state.participants[borrower],
+      receivables,
+      maxAmount: this.limitOf(state, receivables, asOf),
+      maxTermDays: this.deps.policy.maxTermDays,
+      minAmount: this.deps.policy.minAmount,
+      requiredScopes: REQUIRED_SCOPES,
+      lenders: Object.values(state.participants).filter((p) => (p.roles & ROLE.LENDER) !== 0 && !p.suspended),
+    };
+  }
+
+  /** The most these receivables allow under the policy, with each debtor's tier: the decision's own limit. */
+  private limitOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): bigint {
+    const debtors: Record<Address, MetricValues> = {};
+    for (const r of receivables) debtors[r.debtor] ??= computeMetrics(state, r.debtor, asOf).values;
+    return collateralLimit(receivables.map(collateralItem), this.deps.policy, { asOf, debtors });
+  }
+
+  /** Latest block time: decisions and offers are dated on the chain's clock, which the contracts check. */
+  private async chainNow(): Promise<number> {
+    const block = await this.deps.publicClient.getBlock({ blockTag: "latest" });
+    return Math.max(Number(block.timestamp), this.now());
+  }
+
+  list(session: Session, filter: { status?: string } = {}): ApplicationRecord[] {
+    return this.store
+      .all()
+      .filter((a) => session.operator || a.borrower === session.address || a.lender === session.address)
+      .filter((a) => !filter.status || a.status === filter.status)
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** The application, to its borrower, its lender or the operator; to anyone else it does not exist. */
+  get(session: Session, id: string): ApplicationRecord {
+    const app = this.store.get(id);
+    if (!app || !(session.operator || app.borrower === session.address || app.lender === session.address)) {
+      throw new NotFoundError(`no application ${id}`);
+    }
+    return app;
+  }
+
+  async create(session: Session, input: CreateApplicationInput): Promise<ApplicationRecord> {
+    const state = this.deps.state();
+    const borrower = session.address;
+    if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can apply");
+    const lender = state.participants[input.lender];
+    if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended) throw new ValidationError("not an active lender", "lender");
+    if ((input.scopes & REQUIRED_SCOPES) !== REQUIRED_SCOPES) {
+      throw new ValidationError(
+        `consent must include order history, receivables, payment history, metrics and risk flags (scope bits ${REQUIRED_SCOPES})`,
+        "scopes",
+      );
+    }
+    if (input.termDays < 1 || input.termDays > this.deps.policy.maxTermDays) {
+      throw new ValidationError(`term must be between 1 and ${this.deps.policy.maxTermDays} days`, "termDays");
+    }
+    const asOf = await this.chainNow();
+    const available = pledgeableReceivables(state, borrower, asOf);
+    const chosen = input.receivableIds?.length
+      ? input.receivableIds.map((id) => {
+          const r = available.find((x) => x.id === id);
+          if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+          return r;
+        })
+      : available.slice(0, 10);
+    if (chosen.length === 0) throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
+    if (chosen.length > 10) throw new ValidationError("at most 10 receivables per loan", "receivableIds");
+    const max = this.limitOf(state, chosen, asOf);
+    const minAmount = BigInt(this.deps.policy.minAmount);
+    if (input.amount < minAmount) throw new ValidationError(`amount must be at least ${minAmount.toString()}`, "amount");
+    if (input.amount > max) {
+      throw new ValidationError(`amount above what the pledged receivables allow: the maximum is ${max.toString()}`, "amount");
+    }
+    const at = this.now();
+    const id = randomUUID();
+    const app: ApplicationRecord = {
+      id,
+      borrower,
+      lender: input.lender,
+      amount: input.amount.toString(),
+      termDays: input.termDays,
+      receivableIds: chosen.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+      scopes: input.scopes,
+      purpose: keccak256(toHex(id)),
+      status: "submitted",
+      createdAt: at,
+      updatedAt: at,
+      timeline: [
+        { step: "draft", at, actor: borrower, detail: "prefilled from the chain" },
+        { step: "submitted", at, actor: borrower },
+      ],
+      signatures: {},
+    };
+    await this.save(app);
+    await this.reconcileOne(app);
+    return this.store.get(id)!;
+  }
+
+  async review(
+    session: Session,
+    id: string,
+    input: { outcome: "approve" | "decline" | "change_terms"; reason: string; amount?: bigint; rateBps?: number; termDays?: number },
+  ): Promise<ApplicationRecord> {
+    const app = this.get(session, id);
+    if (app.lender !== session.address) throw new ForbiddenError("only the lender named in the application reviews it");
+    if (app.status !== "in_review") throw new ConflictError(`application is ${app.status}, not waiting for review`);
+    const decision = app.decision as unknown as Decision | undefined;
+    if (!decision) throw new ConflictError("no automatic decision to review");
+    const at = this.now();
+    app.review = {
+      reviewer: session.address,
+      at,
+      outcome: input.outcome,
+      reason: input.reason,
+      overrides: decision.inputHash,
+      ...(input.amount !== undefined ? { amount: input.amount.toString() } : {}),
+      ...(input.rateBps !== undefined ? { rateBps: input.rateBps } : {}),
+      ...(input.termDays !== undefined ? { termDays: input.termDays } : {}),
+    };
+    this.push(app, { step: "overridden", at, actor: session.address, detail: `${input.outcome}: ${input.reason}` });
+    if (input.outcome === "decline") {
+      app.status = "declined";
+      this.push(app, { step: "declined", at, actor: session.address, detail: input.reason });
+    } else {
+      if (input.amount !== undefined) app.amount = input.amount.toString();
+      if (input.termDays !== undefined) app.termDays = input.termDays;
+      this.issueOffer(app, input.rateBps ?? decision.rateBps, await this.chainNow());
+    }
+    await this.save(app);
+    return app;
+  }
+
+  async contest(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
+    const app = this.get(session, id);
+    if (app.borrower !== session.address) throw new ForbiddenError("only the borrower contests its application");
+    if (app.status !== "declined" || app.review) throw new ConflictError("only an automatic decline can be contested");
+    const at = this.now();
+    app.contest = { at, reason };
+    this.push(app, { step: "contested", at, actor: session.address, detail: reason });
+    app.status = "in_review";
+    this.push(app, { step: "in_review", at, actor: "service", detail: "sent to the lender's reviewer" });
+    await this.save(app);
+    return app;
+  }
+
+  async withdraw(session: Session, id: string): Promise<ApplicationRecord> {
+    const app = this.get(session, id);
+    if (app.borrower !== session.address) throw new ForbiddenError("only the borrower withdraws its application");
+    if (app.loanId || ["closed", "declined", "withdrawn", "defaulted", "expired"].includes(app.status)) {
+      throw new ConflictError(`application is ${app.status}; it can no longer be withdrawn`);
+    }
+    app.status = "withdrawn";
+    this.push(app, { step: "withdrawn", at: this.now(), actor: session.address });
+    await this.save(app);
+    return app;
+  }
+
+  /** The exact EIP-712 typed data both parties sign. */
+  offerTypedData(app: ApplicationRecord) {
+    if (!app.offer) throw new ConflictError(`application is ${app.status}: no offer yet`);
+    return loanTermsTypedData(this.deps.deployment.chainId, this.deps.deployment.contracts.LoanAgreements, this.termsOf(app));
+  }
+
+  agreementDocument(app: ApplicationRecord): string {
+    if (!app.offer) throw new NotFoundError("no agreement document before an offer");
+    const decision = app.decision as unknown as Decision;
+    const t = this.termsOf(app);
+    return renderAgreementDocument({
+      applicationId: app.id,
+      chainId: this.deps.deployment.chainId,
+      loanAgreements: this.deps.deployment.contracts.LoanAgreements,
+      borrower: t.borrower,
+      lender: t.lender,
+      principal: t.principal,
+      rateBps: Number(t.rateBps),
+      start: Number(t.start),
+      maturity: Number(t.maturity),
+      collateral: t.collateral.map(String),
+      decisionInputHash: decision.inputHash,
+      policyVersion: decision.policyVersion,
+    });
+  }
+
+  /** A party's signature over the offer; with both, the service submits the agreement on chain. */
+  async submitSignature(session: Session, id: string, signature: Hex): Promise<ApplicationRecord> {
+    const app = this.get(session, id);
+    const role = app.borrower === session.address ? "borrower" : app.lender === session.address ? "lender" : null;
+    if (!role) throw new ForbiddenError("only the borrower and the lender sign");
+    if (!app.offer) throw new ConflictError(`application is ${app.status}: no offer to sign`);
+    if (app.loanId) throw new ConflictError("the agreement is already recorded on chain");
+    if (role === "lender" && !app.signatures.borrower) throw new ConflictError("the borrower signs first");
+    if (this.now() > Number(app.offer.terms.deadline)) throw new ConflictError("the offer has expired");
+    // publicClient.verifyTypedData handles EOAs and ERC-1271 contract wallets alike.
+    const valid = await this.deps.publicClient.verifyTypedData({
+      address: session.address,
+      signature,
+      ...this.offerTypedData(app),
+    } as unknown as Parameters<PublicClient["verifyTypedData"]>[0]);
+    if (!valid) throw new ValidationError(`not a valid ${role} signature of this offer's typed data`, "signature");
+    app.signatures[role] = signature;
+    const at = this.now();
+    if (role === "borrower") {
+      app.status = "signed_by_borrower";
+      this.push(app, { step: "signed_by_borrower", at, actor: session.address });
+      await this.save(app);
+      return app;
+    }
+    await this.save(app);
+    await this.submitAgreement(app);
+    return this.store.get(id)!;
+  }
+
+  private async submitAgreement(app: ApplicationRecord): Promise<void> {
+    const wallet = this.deps.serviceWallet;
+    if (!wallet) throw new ConflictError("this service has no submitting account: submit the two signatures yourself");
+    try {
+      const hash = await wallet.writeContract({
+        address: this.deps.deployment.contracts.LoanAgreements,
+        abi: abiOf("LoanAgreements"),
+        functionName: "submitAgreement",
+        args: [this.termsOf(app), app.signatures.borrower, app.signatures.lender],
+      });
+      const receipt = await this.deps.publicClient.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`submitAgreement reverted in ${hash}`);
+      delete app.submitError;
+    } catch (err) {
+      app.submitError = (err as Error).message.split("\n")[0];
+      await this.save(app);
+      throw new ConflictError(`the chain refused the agreement: ${app.submitError}`);
+    }
+  }
+
+  /** Advances every open application from the indexed state. Called after each indexed batch. */
+  async reconcile(): Promise<void> {
+    for (const app of this.store.all()) await this.reconcileOne(app);
+  }
+
+  private async reconcileOne(app: ApplicationRecord): Promise<void> {
+    const state = this.deps.state();
+    const before = app.timeline.length;
+    if (app.status === "submitted") {
+      const consent = state.consents[`${app.borrower}:${app.lender}`];
+      const now = this.now();
+      const inForce = consent && consent.grantedAt <= now && now < consent.expiresAt && !consent.revokedAt;
+      if (inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= app.createdAt - OFFER_VALIDITY) {
+        const ref = consent.events[consent.events.length - 1];
+        this.push(app, { step: "consent_granted", at: consent.grantedAt, actor: app.borrower, txHash: ref?.txHash });
+        await this.evaluate(app, state);
+      }
+    }
+    if (app.offer && !app.loanId) {
+      const loanId = state.loanByDigest[app.offer.digest];
+      if (loanId) {
+        const loan = state.loans[loanId];
+        app.loanId = loanId;
+        app.status = "countersigned_notarized";
+        const ref = loan.events[0];
+        this.push(app, { step: "countersigned_notarized", at: loan.recordedAt, actor: loan.submitter, txHash: ref?.txHash });
+      } else if (this.now() > Number(app.offer.terms.deadline) && ["offer_issued", "signed_by_borrower"].includes(app.status)) {
+        app.status = "expired";
+        this.push(app, { step: "expired", at: this.now(), actor: "service" });
+      }
+    }
+    if (app.loanId) {
+      const loan = state.loans[app.loanId];
+      const refOf = (name: string) => loan.events.find((e) => e.event === name);
+      if (loan.disbursedAt && app.status === "countersigned_notarized") {
+        app.status = "disbursed";
+        this.push(app, { step: "disbursed", at: loan.disbursedAt, actor: loan.lender, txHash: refOf("LoanDisbursed")?.txHash });
+      }
+      if (app.status === "disbursed" && (loan.status === "Repaid" || loan.status === "Recovered")) {
+        app.status = "closed";
+        this.push(app, { step: "closed", at: loan.closedAt ?? this.now(), actor: loan.borrower, txHash: refOf("LoanClosed")?.txHash });
+      }
+      if (app.status === "disbursed" && loan.status === "Defaulted") {
+        app.status = "defaulted";
+        this.push(app, { step: "defaulted", at: loan.defaultedAt ?? this.now(), actor: loan.lender, txHash: refOf("LoanDefaulted")?.txHash });
+      }
+      if (app.status === "countersigned_notarized" && loan.status === "Cancelled") {
+        app.status = "withdrawn";
+        this.push(app, { step: "withdrawn", at: loan.cancelledAt ?? this.now(), actor: "service", detail: "agreement cancelled on chain" });
+      }
+    }
+    if (app.timeline.length !== before) await this.save(app);
+  }
+
+  /** Collect, screen, score, decide: pure functions of the indexed state, recorded with their input. */
+  private async evaluate(app: ApplicationRecord, state: IndexState): Promise<void> {
+    const asOf = await this.chainNow();
+    const input = collectDecisionInput(
+      state,
+      { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
+      { asOf },
+    );
+    await this.deps.recordAccess?.({ reader: app.lender, enterprise: app.borrower, scopes: app.scopes, applicationId: app.id, at: asOf });
+    this.push(app, { step: "data_collected", at: asOf, actor: "service", detail: `${Object.keys(input.metrics).length} metrics, ${input.collateral.length} receivables` });
+    const flags = input.flags;
+    this.push(app, { step: "screened", at: asOf, actor: "service", detail: flags.length ? flags.map((f) => f.code).join(", ") : "no flags" });
+    const decision = decide(input, this.deps.policy);
+    app.decisionInput = decisionInputToJson(input);
+    app.decision = decisionToJson(decision) as Record<string, unknown>;
+    this.push(app, { step: "scored", at: asOf, actor: "service", detail: `score ${decision.score}` });
+    this.push(app, { step: "decided", at: asOf, actor: "service", detail: decision.outcome });
+    if (decision.outcome === "approve") {
+      this.issueOffer(app, decision.rateBps, asOf);
+    } else if (decision.outcome === "decline") {
+      app.status = "declined";
+      this.push(app, { step: "declined", at: asOf, actor: "service", detail: decision.reasons.map((r) => r.code).join(", ") });
+    } else {
+      app.status = "in_review";
+      this.push(app, { step: "in_review", at: asOf, actor: "service", detail: "sent to the lender's reviewer" });
+    }
+    void this.anchorDecision(app, decision);
+  }
+
+  private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
+    const terms: LoanTerms = {
+      borrower: app.borrower,
+      lender: app.lender,
+      principal: BigInt(app.amount),
+      rateBps: BigInt(rateBps),
+      start: BigInt(start),
+      maturity: BigInt(start + app.termDays * DAY),
+      collateral: app.receivableIds.map((id) => BigInt(id)),
+      documentHash: "0x",
+      nonce: BigInt(`0x${randomBytes(8).toString("hex")}`),
+      deadline: BigInt(start + OFFER_VALIDITY),
+    };
+    app.offer = { terms: toJsonSafe(terms) as Offer["terms"], digest: "0x", documentSha256: "0x", issuedAt: start };
+    const document = this.agreementDocument(app);
+    const documentSha256 = sha256Hex(document);
+    app.offer.terms.documentHash = documentSha256;
+    app.offer.documentSha256 = documentSha256;
+    app.offer.digest = this.digestOf(app);
+    this.saveDocument(documentSha256, document);
+    app.status = "offer_issued";
+    this.push(app, { step: "offer_issued", at: start, actor: "service", detail: `${app.amount} at ${rateBps} bps for ${app.termDays} days` });
+  }
+
+  private digestOf(app: ApplicationRecord): Hex {
+    return hashTypedData(this.offerTypedData(app));
+  }
+
+  private saveDocument(sha: Hex, text: string): void {
+    const dir = path.join(this.deps.dataDir, "agreements");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${sha.slice(2)}.txt`), text);
+  }
+
+  private async anchorDecision(app: ApplicationRecord, decision: Decision): Promise<void> {
+    const wallet = this.deps.serviceWallet;
+    if (!wallet) return;
+    try {
+      const hash = await wallet.writeContract({
+        address: this.deps.deployment.contracts.EvidenceNotary,
+        abi: abiOf("EvidenceNotary"),
+        functionName: "anchor",
+        args: [decisionHash(decision), KIND_DECISION, app.purpose],
+      });
+      const fresh = this.store.get(app.id) ?? app;
+      fresh.decisionAnchorTx = hash;
+      await this.save(fresh);
+    } catch {
+      // The decision stands without its anchor; reconcile on the next start does not retry it.
+    }
+  }
+
+  termsOf(app: ApplicationRecord): LoanTerms {
+    const t = app.offer!.terms;
+    return {
+      borrower: t.borrower,
+      lender: t.lender,
+      principal: BigInt(t.principal),
+      rateBps: BigInt(t.rateBps),
+      start: BigInt(t.start),
+      maturity: BigInt(t.maturity),
+      collateral: t.collateral.map((c) => BigInt(c)),
+      documentHash: t.documentHash,
+      nonce: BigInt(t.nonce),
+      deadline: BigInt(t.deadline),
+    };
+  }
+
+  private push(app: ApplicationRecord, entry: TimelineEntry): void {
+    app.timeline.push(entry);
+    app.updatedAt = this.now();
+  }
+
+  private async save(app: ApplicationRecord): Promise<void> {
+    await this.store.put(app);
+    this.emit("update", app);
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * A loan application and its 12-step timeline. The application lives in the service's store; the
+ * steps that happen on chain (consent, agreement, disbursement, repayment) are advanced only when the
+ * indexer has seen their events.
+ */
+import type { Hex } from "viem";
+import type { Address } from "../domain/entities";
+
+/** The 12 steps, in order, then the terminal branches. */
+export const STEPS = [
+  "draft",
+  "submitted",
+  "consent_granted",
+  "data_collected",
+  "screened",
+  "scored",
+  "decided",
+  "offer_issued",
+  "signed_by_borrower",
+  "countersigned_notarized",
+  "disbursed",
+  "closed",
+] as const;
+export type Step = (typeof STEPS)[number];
+export type TerminalBranch = "declined" | "withdrawn" | "defaulted" | "expired";
+
+export const STEP_LABELS: Record<Step | TerminalBranch | "in_review" | "contested" | "overridden", string> = {
+  draft: "Draft",
+  submitted: "Submitted",
+  consent_granted: "Consent granted on chain",
+  data_collected: "Data collected from the chain",
+  screened: "Screened for fraud",
+  scored: "Scored",
+  decided: "Decided",
+  offer_issued: "Offer issued",
+  signed_by_borrower: "Signed by borrower",
+  countersigned_notarized: "Countersigned and notarized",
+  disbursed: "Disbursed",
+  closed: "Repaid and closed",
+  declined: "Declined",
+  withdrawn: "Withdrawn",
+  defaulted: "Defaulted",
+  expired: "Offer expired",
+  in_review: "Referred to a human reviewer",
+  contested: "Decline contested by the borrower",
+  overridden: "Reviewer decision",
+};
+
+/** Where the application stands now; `in_review` waits for the lender's reviewer. */
+export type ApplicationStatus = Step | TerminalBranch | "in_review";
+
+export interface TimelineEntry {
+  step: Step | TerminalBranch | "in_review" | "contested" | "overridden";
+  /** Seconds. Block time for chain steps, the service clock for the others. */
+  at: number;
+  /** Who did it: an address, "service" (automatic) or "chain". */
+  actor: Address | "service";
+  detail?: string;
+  txHash?: Hex;
+}
+
+export interface Review {
+  reviewer: Address;
+  at: number;
+  outcome: "approve" | "decline" | "change_terms";
+  reason: string;
+  /** The automatic decision's input hash it overrode. */
+  overrides: Hex;
+  amount?: string;
+  rateBps?: number;
+  termDays?: number;
+}
+
+export interface Offer {
+  /** LoanTerms with bigint fields as decimal strings (see offerTerms()). */
+  terms: {
+    borrower: Address;
+    lender: Address;
+    principal: string;
+    rateBps: string;
+    start: string;
+    maturity: string;
+    collateral: string[];
+    documentHash: Hex;
+    nonce: string;
+    deadline: string;
+  };
+  digest: Hex;
+  /** sha256 of the agreement document (also terms.documentHash). */
+  documentSha256: Hex;
+  issuedAt: number;
+}
+
+export interface ApplicationRecord {
+  id: string;
+  borrower: Address;
+  lender: Address;
+  /** Minor units, decimal string. */
+  amount: string;
+  termDays: number;
+  receivableIds: string[];
+  /** Consent scope bits the borrower grants the lender for this application. */
+  scopes: number;
+  /** keccak256 of the id: the `purpose` of the on-chain consent grant for this application. */
+  purpose: Hex;
+  status: ApplicationStatus;
+  createdAt: number;
+  updatedAt: number;
+  timeline: TimelineEntry[];
+  /** The automatic decision and the exact input it was computed from (canonical JSON). */
+  decision?: Record<string, unknown>;
+  decisionInput?: unknown;
+  decisionAnchorTx?: Hex;
+  review?: Review;
+  contest?: { at: number; reason: string };
+  offer?: Offer;
+  signatures: { borrower?: Hex; lender?: Hex };
+  loanId?: string;
+  submitError?: string;
+}

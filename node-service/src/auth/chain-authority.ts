@@ -1,0 +1,135 @@
+/**
+ * What the chain says about who may do what, read at request time: a caller's roles and operator flag
+ * (ParticipantRegistry), and the consent a borrower has granted a lender (ConsentRegistry). Roles are
+ * cached for a few seconds; consents never are, so a revocation takes effect on the next request.
+ */
+import { keccak256, toHex, type Address, type PublicClient } from "viem";
+import { abiOf, type Deployment } from "../chain/contracts";
+import { ChainError } from "../api/errors";
+
+export const OPERATOR_ROLE = keccak256(toHex("OPERATOR_ROLE"));
+
+export interface ChainIdentity {
+  /** ROLE bits while admitted and not suspended; 0 otherwise. */
+  roles: number;
+  operator: boolean;
+  admitted: boolean;
+  suspended: boolean;
+}
+
+export interface ConsentInForce {
+  /** Scopes in force at `at` (0 when none): ConsentRegistry.scopesAt(borrower, lender, at). */
+  scopes: number;
+  /** The time the check was made for: max(wall clock, latest block time), in seconds. */
+  at: number;
+  blockNumber: bigint;
+  /** The grant record the scopes come from (ConsentRegistry.consentOf at the same block). */
+  grant: { scopes: number; grantedAt: number; expiresAt: number; revokedAt: number };
+}
+
+export interface ChainAuthority {
+  identityOf(address: Address): Promise<ChainIdentity>;
+  consentInForce(borrower: Address, lender: Address): Promise<ConsentInForce>;
+  /** max(wall clock, latest block time) in seconds: never earlier than the chain's own idea of now. */
+  now(): Promise<{ seconds: number; blockNumber: bigint }>;
+  /** The same, with the latest block read at most a second ago: for defaults such as a metrics asOf, not for access decisions. */
+  recentNow(): Promise<number>;
+}
+
+export interface CreateChainAuthorityParameters {
+  publicClient: PublicClient;
+  deployment: Deployment;
+  roleCacheMs: number;
+}
+
+export function createChainAuthority({ publicClient, deployment, roleCacheMs }: CreateChainAuthorityParameters): ChainAuthority {
+  const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
+  const consents = { address: deployment.contracts.ConsentRegistry, abi: abiOf("ConsentRegistry") } as const;
+  const identities = new Map<Address, { at: number; value: Promise<ChainIdentity> }>();
+
+  async function chainCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new ChainError(`could not read ${what} from the chain`, { cause: err });
+    }
+  }
+
+  async function readIdentity(address: Address): Promise<ChainIdentity> {
+    const [participant, operator] = await chainCall("the participant registry", () =>
+      Promise.all([
+        publicClient.readContract({ ...registry, functionName: "participant", args: [address] }) as Promise<{
+          roles: number;
+          suspended: boolean;
+          admittedAt: number;
+        }>,
+        publicClient.readContract({ ...registry, functionName: "hasRole", args: [OPERATOR_ROLE, address] }) as Promise<boolean>,
+      ]),
+    );
+    const admitted = Number(participant.admittedAt) !== 0;
+    return {
+      roles: admitted && !participant.suspended ? Number(participant.roles) : 0,
+      operator,
+      admitted,
+      suspended: participant.suspended,
+    };
+  }
+
+  async function now(): Promise<{ seconds: number; blockNumber: bigint }> {
+    const block = await chainCall("the latest block", () => publicClient.getBlock({ blockTag: "latest" }));
+    return { seconds: Math.max(Math.floor(Date.now() / 1000), Number(block.timestamp)), blockNumber: block.number };
+  }
+
+  let recent: { at: number; value: Promise<{ seconds: number }> } | undefined;
+
+  return {
+    async recentNow() {
+      if (!recent || Date.now() - recent.at > 1000) {
+        recent = { at: Date.now(), value: now() };
+        recent.value.catch(() => (recent = undefined));
+      }
+      const { seconds } = await recent.value;
+      return Math.max(seconds, Math.floor(Date.now() / 1000));
+    },
+
+    identityOf(address) {
+      const key = address.toLowerCase() as Address;
+      const cached = identities.get(key);
+      if (cached && Date.now() - cached.at < roleCacheMs) return cached.value;
+      const value = readIdentity(key);
+      identities.set(key, { at: Date.now(), value });
+      // A failed read must not be served from the cache.
+      value.catch(() => identities.delete(key));
+      if (identities.size > 10_000) identities.delete(identities.keys().next().value as Address);
+      return value;
+    },
+
+    async consentInForce(borrower, lender) {
+      const { seconds, blockNumber } = await now();
+      const [scopes, grant] = await chainCall("the consent registry", () =>
+        Promise.all([
+          publicClient.readContract({ ...consents, functionName: "scopesAt", args: [borrower, lender, BigInt(seconds)], blockNumber }) as Promise<number>,
+          publicClient.readContract({ ...consents, functionName: "consentOf", args: [borrower, lender], blockNumber }) as Promise<{
+            scopes: number;
+            grantedAt: number;
+            expiresAt: number;
+            revokedAt: number;
+          }>,
+        ]),
+      );
+      return {
+        scopes: Number(scopes),
+        at: seconds,
+        blockNumber,
+        grant: {
+          scopes: Number(grant.scopes),
+          grantedAt: Number(grant.grantedAt),
+          expiresAt: Number(grant.expiresAt),
+          revokedAt: Number(grant.revokedAt),
+        },
+      };
+    },
+
+    now,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The service's configuration: one zod schema over the environment, read once at boot. Every key has a
+ * default and a one-line doc (also listed in .env.example); a bad value stops the service with a message
+ * naming the key, instead of surfacing later as a strange failure.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const flag = z.stringbool({ truthy: ["true", "1", "yes"], falsy: ["false", "0", "no", ""] });
+
+export const CONFIG_SCHEMA = z.object({
+  PORT: port.default(3000).describe("TCP port of the HTTP API and web UI (0 picks a free port)."),
+  HOST: z.string().min(1).default("127.0.0.1").describe("Interface to listen on; keep loopback unless a reverse proxy fronts the service."),
+  RPC_URL: z.url().default("http://127.0.0.1:8545").describe("JSON-RPC endpoint of the EVM node the indexer and authorization read."),
+  CHAIN_ID: positiveInt.default(31337).describe("Chain id the deployment file and SIWE messages must match."),
+  DEPLOYMENT_FILE: z.string().min(1).default("data/deployment.json").describe("Contract addresses and start block written by scripts/deploy.ts."),
+  DATA_DIR: z.string().min(1).default("data").describe("Directory for the index, sessions, access log and documents (back it up)."),
+  CONFIRMATIONS: z.coerce.number().int().min(0).default(0).describe("Blocks behind the head the indexer waits before applying a block (0 on the local chain)."),
+  POLL_INTERVAL_MS: positiveInt.default(1000).describe("How often the indexer polls the node for new blocks."),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino log level."),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional().describe("HMAC key for session tokens; generated and kept in DATA_DIR when unset."),
+  SESSION_TTL_SECONDS: positiveInt.default(24 * 3600).describe("Lifetime of a sign-in session (shortened by the SIWE message's expirationTime)."),
+  SIWE_DOMAIN: z.string().optional().describe("Comma-separated host[:port] values accepted as the SIWE domain; default the listening host:port and localhost:port."),
+  ROLE_CACHE_MS: z.coerce.number().int().min(0).default(3000).describe("How long on-chain roles read for a session are reused (consents are never cached)."),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(600).describe("Requests per minute allowed to one client (by IP address) on /api."),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, "a size such as 100kb").default("100kb").describe("Largest JSON request body accepted (larger ones get 413)."),
+  HEALTH_MAX_LAG_BLOCKS: z.coerce.number().int().min(0).default(10).describe("Indexer lag in blocks above which /healthz answers 503."),
+  PUBLIC_RPC_URL: z.url().optional().describe("JSON-RPC URL the browser uses to check anchors itself; default RPC_URL."),
+  DEV_ACCOUNTS: flag.default(false).describe("Offer the embedded chain's well-known test accounts in the UI; true only on the embedded chain."),
+  TRUST_PROXY: flag.default(false).describe("Trust X-Forwarded-For (set when behind a reverse proxy) so rate limits apply per real client."),
+});
+
+export type Config = z.infer<typeof CONFIG_SCHEMA>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment (empty strings count as unset); throws ConfigError naming each bad key. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(CONFIG_SCHEMA.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const parsed = CONFIG_SCHEMA.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  return { ...parsed.data, ...overrides };
+}
+
+/** DATA_DIR and DEPLOYMENT_FILE resolved against the working directory. */
+export function resolvePaths(config: Config): { dataDir: string; deploymentFile: string } {
+  return { dataDir: path.resolve(config.DATA_DIR), deploymentFile: path.resolve(config.DEPLOYMENT_FILE) };
+}

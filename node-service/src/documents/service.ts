@@ -1,0 +1,84 @@
+/**
+ * One call that wires the document store, the batch notary, the retention job and the documents and
+ * evidence routes, for the composition root: `const docs = await openDocumentService(...)`, pass
+ * `docs.routes` in startService's `modules`, `await docs.start()` after the indexer runs, and
+ * `await docs.stop()` on shutdown.
+ */
+import type { Account, Chain, PublicClient, Transport, WalletClient } from "viem";
+import type { Logger } from "pino";
+import type { Deployment } from "../chain/contracts";
+import type { RouteModule } from "../api/app";
+import { createDocumentsRouter } from "../api/routes/documents";
+import { createEvidenceRouter } from "../api/routes/evidence";
+import { createBatcher, type Batcher } from "./batcher";
+import { createRetentionJob, type RetentionJob } from "./retention";
+import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
+
+export interface DocumentServiceOptions {
+  dataDir: string;
+  publicClient: PublicClient;
+  deployment: Deployment;
+  /** The service operator's account (an admitted participant) that anchors batches; none: uploads stay pending. */
+  walletClient?: WalletClient<Transport, Chain | undefined, Account>;
+  logger?: Logger;
+  /** Largest upload in bytes (default 10 MiB). */
+  maxBytes?: number;
+  /** Days before identity and biometric files are purged (default 90). */
+  retentionDays?: number;
+  retentionKinds?: readonly DocumentKind[];
+  /** A batch is anchored when this many documents wait (default 256)... */
+  batchMaxCount?: number;
+  /** ...or this often when any wait (default 60 s). */
+  batchMaxDelayMs?: number;
+  /** Milliseconds since the epoch (tests inject a clock). */
+  now?: () => number;
+}
+
+export interface DocumentService {
+  store: DocumentStore;
+  batcher?: Batcher;
+  retention: RetentionJob;
+  routes: RouteModule;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
+  const store = await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
+  const batcher = opts.walletClient
+    ? createBatcher({
+        store,
+        publicClient: opts.publicClient,
+        walletClient: opts.walletClient,
+        notary: opts.deployment.contracts.EvidenceNotary,
+        maxCount: opts.batchMaxCount,
+        maxDelayMs: opts.batchMaxDelayMs,
+        logger: opts.logger?.child({ module: "notary-batcher" }),
+      })
+    : undefined;
+  const retention = createRetentionJob({
+    store,
+    now: opts.now,
+    retentionDays: opts.retentionDays,
+    kinds: opts.retentionKinds,
+    logger: opts.logger?.child({ module: "document-retention" }),
+  });
+  return {
+    store,
+    batcher,
+    retention,
+    routes(ctx) {
+      const deps = { state: () => ctx.deps.indexer.state(), publicClient: opts.publicClient, deployment: opts.deployment };
+      ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes }));
+      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, maxBytes: opts.maxBytes }));
+    },
+    async start() {
+      await retention.start();
+      batcher?.start();
+    },
+    async stop() {
+      await retention.stop();
+      await batcher?.stop();
+    },
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * Builds the self-contained evidence bundle for an agreement, a document, a receivable or an order:
+ * every fact as the chain event it comes from (tx, block number and hash, log index, decoded args),
+ * the EIP-712 typed data and signatures, the documents' sha256 with their anchors and batch proofs,
+ * the parties' admissions, and a plain-language summary. scripts/verify-evidence.ts re-checks it all.
+ */
+import { hashTypedData, type Address, type Hex } from "viem";
+import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../chain/eip712";
+import { toJsonSafe } from "../domain/json";
+import { NotFoundError } from "../api/errors";
+import { abiOf } from "../chain/contracts";
+import type { ChainEvent } from "./chain-events";
+import { createEvidenceService, roleNames, type EvidenceDeps, type EvidenceService } from "./lookup";
+import {
+  BUNDLE_FORMAT,
+  type BundleAnchor,
+  type BundleDocument,
+  type BundleEvent,
+  type BundleKind,
+  type BundleParticipant,
+  type BundleSignature,
+  type EvidenceBundle,
+} from "./bundle-format";
+
+const ZERO_HASH = `0x${"0".repeat(64)}`;
+
+export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceService; now?: () => number }) {
+  const evidence = deps.evidence ?? createEvidenceService(deps);
+  const { deployment, publicClient } = deps;
+  const lower = (a: string) => a.toLowerCase();
+
+  async function buildBundle(kind: BundleKind, id: string): Promise<EvidenceBundle> {
+    const events: BundleEvent[] = [];
+    const eventIds = new Map<string, string>();
+    const participants: BundleParticipant[] = [];
+    const documents: BundleDocument[] = [];
+    const signatures: BundleSignature[] = [];
+    const state = deps.state();
+
+    function addEvent(ev: ChainEvent): string {
+      const key = `${lower(ev.txHash)}:${ev.logIndex}`;
+      let eid = eventIds.get(key);
+      if (!eid) {
+        eid = `e${events.length + 1}`;
+        eventIds.set(key, eid);
+        events.push({ id: eid, ...ev });
+      }
+      return eid;
+    }
+
+    async function addParticipant(address: Address): Promise<void> {
+      const a = lower(address) as Address;
+      if (participants.some((p) => p.address === a)) return;
+      const indexed = state.participants[a];
+      let ev = indexed ? await evidence.chain.eventAt(indexed.admitted.txHash, indexed.admitted.logIndex) : null;
+      if (!ev) {
+        // Not indexed (yet): find the admission on chain.
+        const logs = await publicClient.getContractEvents({
+          address: deployment.contracts.ParticipantRegistry,
+          abi: abiOf("ParticipantRegistry"),
+          eventName: "ParticipantAdmitted",
+          args: { account: a },
+          fromBlock: BigInt(deployment.startBlock),
+        });
+        if (logs[0]) ev = await evidence.chain.eventAt(logs[0].transactionHash, logs[0].logIndex);
+      }
+      if (!ev) return;
+      const view = await evidence.participant(a);
+      participants.push({ address: a, roles: view.roles, roleNames: roleNames(view.roles), admittedIn: addEvent(ev) });
+    }
+
+    async function addDocument(sha256: Hex, role: string): Promise<BundleDocument | null> {
+      if (!sha256 || sha256 === ZERO_HASH) return null;
+      const hash = lower(sha256) as Hex;
+      const existing = documents.find((d) => d.sha256 === hash);
+      if (existing) return existing;
+      const anchors: BundleAnchor[] = [];
+      const single = await evidence.notaryAnchor(hash);
+      if (single?.event && single.via === "notary") {
+        anchors.push({ via: "notary", event: addEvent(single.event) });
+        await addParticipant(single.anchorer);
+      }
+      const batch = await evidence.batchAnchor(hash);
+      if (batch?.event && batch.batch) {
+        anchors.push({ via: "batch", event: addEvent(batch.event), root: batch.batch.root, proof: batch.batch.proof });
+        await addParticipant(batch.anchorer);
+      }
+      for (const use of evidence.hashUses(hash)) {
+        if (!use.ref) continue;
+        const ev = await evidence.chain.eventAt(use.ref.txHash, use.ref.logIndex);
+        if (ev) anchors.push({ via: "record", event: addEvent(ev), field: use.field });
+      }
+      const doc = { sha256: hash, role, anchors };
+      documents.push(doc);
+      return doc;
+    }
+
+    async function addEventsOf(refs: { txHash: Hex; logIndex: number }[]): Promise<ChainEvent[]> {
+      const out: ChainEvent[] = [];
+      for (const ref of refs) {
+        const ev = await evidence.chain.eventAt(ref.txHash, ref.logIndex);
+        if (ev) {
+          addEvent(ev);
+          out.push(ev);
+        }
+      }
+      return out;
+    }
+
+    async function orderFacts(orderId: string): Promise<string> {
+      const order = state.orders[orderId];
+      if (!order) return `order ${orderId} (not indexed)`;
+      await addEventsOf(order.events);
+      await addParticipant(order.buyer);
+      await addParticipant(order.supplier);
+      await addDocument(order.documentHash, "purchase order");
+      if (order.shippingDocumentHash) await addDocument(order.shippingDocumentHash, "shipping document");
+      const created = order.events[0];
+      return (
+        `Order ${order.id}: buyer ${order.buyer} ordered ${order.amount} minor units from supplier ${order.supplier}` +
+        `${created ? ` in block ${created.blockNumber} (${new Date(created.at * 1000).toISOString()})` : ""}; status ${order.status}.`
+      );
+    }
+
+    const lines: string[] = [];
+    let agreement: EvidenceBundle["agreement"];
+
+    if (kind === "agreement") {
+      const loanId = /^0x[0-9a-fA-F]{64}$/.test(id) ? state.loanByDigest[lower(id) as Hex] : id;
+      const loan = loanId ? state.loans[loanId] : undefined;
+      if (!loan) throw new NotFoundError(`no agreement ${id} is indexed`);
+      const recordedRef = loan.events.find((e) => e.event === "AgreementRecorded");
+      const recorded = recordedRef ? await evidence.chain.eventAt(recordedRef.txHash, recordedRef.logIndex) : null;
+      if (!recorded) throw new NotFoundError(`the recording of agreement ${loan.id} is not on this chain`);
+      // The whole recording transaction (the agreement and the collateral pledges it made).
+      for (const ev of await evidence.chain.eventsOfTx(recorded.txHash)) addEvent(ev);
+      const recordedIn = addEvent(recorded);
+      const t = recorded.args.terms as Record<string, string | string[]>;
+      const terms: LoanTerms = {
+        borrower: t.borrower as Address,
+        lender: t.lender as Address,
+        principal: BigInt(t.principal as string),
+        rateBps: BigInt(t.rateBps as string),
+        start: BigInt(t.start as string),
+        maturity: BigInt(t.maturity as string),
+        collateral: (t.collateral as string[]).map((c) => BigInt(c)),
+        documentHash: t.documentHash as Hex,
+        nonce: BigInt(t.nonce as string),
+        deadline: BigInt(t.deadline as string),
+      };
+      const typedData = toJsonSafe(loanTermsTypedData(deployment.chainId, deployment.contracts.LoanAgreements, terms)) as BundleSignature["typedData"];
+      const digest = recorded.args.digest as Hex;
+      signatures.push(
+        { role: "borrower", signer: lower(terms.borrower), signature: recorded.args.borrowerSignature as Hex, typedData, digest, recordedIn },
+        { role: "lender", signer: lower(terms.lender), signature: recorded.args.lenderSignature as Hex, typedData, digest, recordedIn },
+      );
+      await addParticipant(terms.borrower);
+      await addParticipant(terms.lender);
+      const history = await addEventsOf(loan.events.filter((e) => e !== recordedRef));
+      const doc = await addDocument(terms.documentHash, "loan agreement");
+      agreement = { loanId: loan.id, digest, borrower: lower(terms.borrower), lender: lower(terms.lender), documentHash: lower(terms.documentHash), recordedIn };
+      const iso = (s: bigint) => new Date(Number(s) * 1000).toISOString();
+      lines.push(
+        `Loan agreement ${loan.id} between borrower ${terms.borrower} and lender ${terms.lender}: principal ${terms.principal} minor units at ${terms.rateBps} basis points a year, ` +
+          `from ${iso(terms.start)} to ${iso(terms.maturity)}, collateral receivable${terms.collateral.length === 1 ? "" : "s"} ${terms.collateral.join(", ") || "none"}.`,
+        `Both parties signed these terms with EIP-712 (digest ${digest}); the LoanAgreements contract at ${deployment.contracts.LoanAgreements} on chain ${deployment.chainId} ` +
+          `checked both signatures and recorded them in block ${recorded.blockNumber} (hash ${recorded.blockHash}) at ${recorded.blockTimeIso}, transaction ${recorded.txHash}.`,
+        `The agreement document has sha256 ${terms.documentHash}${doc && doc.anchors.some((a) => a.via !== "record") ? ", also anchored on the EvidenceNotary" : ""}.`,
+        history.length
+          ? `Afterwards: ${history.map((e) => `${e.event.replace(/^Loan/, "").toLowerCase()} at ${e.blockTimeIso}`).join("; ")}. Status now: ${loan.status}.`
+          : `Nothing happened to the loan after recording. Status now: ${loan.status}.`,
+      );
+    } else if (kind === "document") {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new NotFoundError(`${id} is not a sha256`);
+      const doc = await addDocument(id as Hex, "document");
+      if (!doc || doc.anchors.length === 0) throw new NotFoundError(`the document ${id} was never anchored on this chain`);
+      for (const use of evidence.hashUses(id as Hex)) {
+        if (use.type === "order") await orderFacts(use.id);
+      }
+      const first = doc.anchors.map((a) => events.find((e) => e.id === a.event)!).sort((a, b) => a.blockNumber - b.blockNumber)[0];
+      lines.push(
+        `The document with sha256 ${doc.sha256} was anchored ${doc.anchors.length} time${doc.anchors.length > 1 ? "s" : ""}; first in block ${first.blockNumber} (hash ${first.blockHash}) ` +
+          `at ${first.blockTimeIso} by ${first.contract} at ${first.address} on chain ${deployment.chainId}, transaction ${first.txHash}.`,
+        `Anyone can check the file with \`sha256sum\` and compare it with this hash.`,
+      );
+    } else if (kind === "receivable") {
+      const r = state.receivables[id];
+      if (!r) throw new NotFoundError(`no receivable ${id} is indexed`);
+      let root = r;
+      while (root.parentId && state.receivables[root.parentId]) root = state.receivables[root.parentId];
+      const rootEvents = await addEventsOf(root.events);
+      if (root !== r) await addEventsOf(r.events);
+      await addParticipant(r.issuer);
+      await addParticipant(r.debtor);
+      await addDocument(root.invoiceHash, "invoice");
+      const issued = rootEvents.find((e) => e.event === "ReceivableIssued");
+      const ack = rootEvents.find((e) => e.event === "ReceivableAcknowledged");
+      const sig = ack?.args.signature as Hex | undefined;
+      if (issued && ack && sig && sig !== "0x") {
+        const typed = acknowledgmentTypedData(deployment.chainId, deployment.contracts.Receivables, {
+          receivableId: BigInt(root.id),
+          orderId: BigInt(issued.args.orderId as string),
+          invoiceHash: issued.args.invoiceHash as Hex,
+          faceValue: BigInt(issued.args.faceValue as string),
+          maturity: BigInt(issued.args.maturity as string),
+        });
+        signatures.push({
+          role: "debtor",
+          signer: lower(root.debtor),
+          signature: sig,
+          typedData: toJsonSafe(typed) as BundleSignature["typedData"],
+          digest: hashTypedData(typed),
+          recordedIn: addEvent(ack),
+        });
+      }
+      const orderLine = await orderFacts(r.orderId);
+      const payments = r.payments.length;
+      lines.push(
+        `Receivable ${r.id}: ${r.faceValue} minor units owed by ${r.debtor} to the holder (${r.holder}), issued by ${r.issuer} against order ${r.orderId}, maturity ${new Date(r.maturity * 1000).toISOString()}; status ${r.status}.`,
+        ack
+          ? `The debtor acknowledged it in block ${ack.blockNumber} at ${ack.blockTimeIso}${sig && sig !== "0x" ? " with an EIP-712 signature" : " by sending the transaction itself"}.`
+          : "The debtor has not acknowledged it.",
+        `${(r.pledges ?? []).length || (r.pledgedLoanId ? 1 : 0)} pledge(s); ${payments} payment(s) totalling ${r.paid} minor units.`,
+        orderLine,
+      );
+    } else {
+      if (!state.orders[id]) throw new NotFoundError(`no order ${id} is indexed`);
+      lines.push(await orderFacts(id));
+      for (const r of Object.values(state.receivables)) {
+        if (r.orderId === id && !r.parentId) {
+          await addEventsOf(r.events);
+          await addDocument(r.invoiceHash, "invoice");
+        }
+      }
+    }
+
+    // Chain order, numbered e1, e2, ... in that order (references renamed to match).
+    events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    const renamed = new Map(events.map((e, i) => [e.id, `e${i + 1}`]));
+    const rename = (eid: string) => renamed.get(eid) ?? eid;
+    for (const e of events) e.id = rename(e.id);
+    for (const s of signatures) s.recordedIn = rename(s.recordedIn);
+    for (const p of participants) p.admittedIn = rename(p.admittedIn);
+    for (const d of documents) for (const a of d.anchors) a.event = rename(a.event);
+    if (agreement) agreement.recordedIn = rename(agreement.recordedIn);
+    const now = deps.now ?? Date.now;
+    return {
+      format: BUNDLE_FORMAT,
+      kind,
+      id,
+      generatedAt: new Date(now()).toISOString(),
+      chain: { chainId: deployment.chainId, genesisHash: deployment.genesisHash },
+      contracts: Object.fromEntries(Object.entries(deployment.contracts).map(([k, v]) => [k, lower(v)])) as EvidenceBundle["contracts"],
+      summary: lines.join(" "),
+      ...(agreement ? { agreement } : {}),
+      events,
+      signatures,
+      documents,
+      participants,
+    };
+  }
+
+  return { buildBundle };
+}

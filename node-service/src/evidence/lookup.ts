@@ -1,0 +1,556 @@
+/**
+ * Evidence lookup: what the chain says about a document hash, an agreement, an order, a receivable or
+ * a transaction. The index says where to look; every fact is then re-read from the chain (receipt,
+ * log, block, contract state) and any disagreement with the index is reported, not hidden.
+ */
+import {
+  recoverTypedDataAddress,
+  type Address,
+  type Hex,
+  type PublicClient,
+  type TypedDataDefinition,
+} from "viem";
+import { abiOf, type Deployment } from "../chain/contracts";
+import { acknowledgmentTypedData, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
+import type { EventRef, IndexState } from "../domain/entities";
+import { toJsonSafe } from "../domain/json";
+import { NotFoundError } from "../api/errors";
+import type { DocumentStore } from "../documents/store";
+import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
+
+export const KIND_BATCH = 0xffff;
+const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
+const RECEIVABLE_STATUS = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
+const ORDER_STATUS = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
+const ZERO_HASH = `0x${"0".repeat(64)}`;
+
+export interface EvidenceDeps {
+  publicClient: PublicClient;
+  deployment: Deployment;
+  state: () => IndexState;
+  /** The document store, for batch proofs (optional: without it only single anchors are found). */
+  documents?: DocumentStore;
+}
+
+export interface ParticipantView {
+  address: Address;
+  registered: boolean;
+  roles: number;
+  roleNames: string[];
+  suspended: boolean;
+  admittedAt?: number;
+  admittedAtIso?: string;
+  kycDossierHash?: Hex;
+  admittedIn?: { txHash: Hex; blockNumber: number };
+}
+
+export interface Integrity {
+  /** True when the index and the chain say the same thing. */
+  agreesWithIndex: boolean;
+  differences: string[];
+}
+
+export interface AnchorView {
+  via: "notary" | "batch" | "record";
+  contract: { name: string; address: Address };
+  kind: number | null;
+  kindName: string;
+  /** What the anchor belongs to: the notary's ref, or the record carrying the hash. */
+  reference: { ref?: Hex; type?: "order" | "receivable" | "loan"; id?: string; field?: string };
+  blockNumber: number;
+  blockHash: Hex;
+  blockTime: number;
+  blockTimeIso: string;
+  txHash: Hex;
+  logIndex: number;
+  anchorer: Address;
+  participant: ParticipantView;
+  batch?: { root: Hex; proof: Hex[]; count: number; provenOnChain: boolean };
+  event: ChainEvent;
+  integrity: Integrity;
+}
+
+export interface HashLookup {
+  sha256: Hex;
+  anchored: boolean;
+  anchors: AnchorView[];
+  integrity: Integrity;
+  summary: string;
+}
+
+/** Where a record carries a document hash in its own event. */
+export interface HashUse {
+  type: "order" | "receivable" | "loan";
+  id: string;
+  role: string;
+  event: string;
+  field: string;
+  ref?: EventRef;
+}
+
+const ROLE_NAMES = Object.entries(ROLE) as [string, number][];
+export function roleNames(roles: number): string[] {
+  return ROLE_NAMES.filter(([, bit]) => (roles & bit) !== 0).map(([name]) => name);
+}
+
+export function kindName(kind: number | null): string {
+  if (kind === null) return "record field";
+  if (kind === KIND_BATCH) return "batch root";
+  if (kind === 256) return "document batch";
+  return `kind ${kind}`;
+}
+
+export function createEvidenceService(deps: EvidenceDeps) {
+  const { publicClient, deployment } = deps;
+  const chain: ChainReader = createChainReader(publicClient, deployment);
+  const notary = { address: deployment.contracts.EvidenceNotary, abi: abiOf("EvidenceNotary") } as const;
+  const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
+  const lower = (a: string) => a.toLowerCase();
+
+  // Reverse index hash -> records carrying it, rebuilt when the indexed state moves on.
+  let uses: { state: IndexState; count: number; map: Map<string, HashUse[]> } | undefined;
+  function hashUses(sha256: Hex): HashUse[] {
+    const state = deps.state();
+    if (!uses || uses.state !== state || uses.count !== state.eventCount) {
+      const map = new Map<string, HashUse[]>();
+      const put = (hash: Hex | undefined, use: HashUse) => {
+        if (!hash || hash === ZERO_HASH) return;
+        const k = lower(hash);
+        map.set(k, [...(map.get(k) ?? []), use]);
+      };
+      const refOf = (events: EventRef[], name: string) => events.find((e) => e.event === name);
+      for (const o of Object.values(state.orders)) {
+        put(o.documentHash, { type: "order", id: o.id, role: "purchase order", event: "OrderCreated", field: "documentHash", ref: refOf(o.events, "OrderCreated") });
+        put(o.shippingDocumentHash, { type: "order", id: o.id, role: "shipping document", event: "OrderShipped", field: "shippingDocumentHash", ref: refOf(o.events, "OrderShipped") });
+      }
+      for (const r of Object.values(state.receivables)) {
+        if (r.parentId) continue; // children share their root's invoice
+        put(r.invoiceHash, { type: "receivable", id: r.id, role: "invoice", event: "ReceivableIssued", field: "invoiceHash", ref: refOf(r.events, "ReceivableIssued") });
+      }
+      for (const l of Object.values(state.loans)) {
+        put(l.documentHash, { type: "loan", id: l.id, role: "loan agreement", event: "AgreementRecorded", field: "terms.documentHash", ref: refOf(l.events, "AgreementRecorded") });
+      }
+      uses = { state, count: state.eventCount, map };
+    }
+    return uses.map.get(lower(sha256)) ?? [];
+  }
+
+  async function participant(address: Address): Promise<ParticipantView> {
+    const p = (await publicClient.readContract({ ...registry, functionName: "participant", args: [address] })) as {
+      roles: number;
+      suspended: boolean;
+      admittedAt: number;
+      kycDossierHash: Hex;
+    };
+    const indexed = deps.state().participants[lower(address) as Address];
+    const admittedAt = Number(p.admittedAt);
+    return {
+      address: lower(address) as Address,
+      registered: admittedAt !== 0,
+      roles: Number(p.roles),
+      roleNames: roleNames(Number(p.roles)),
+      suspended: p.suspended,
+      ...(admittedAt
+        ? { admittedAt, admittedAtIso: isoOf(admittedAt), kycDossierHash: p.kycDossierHash }
+        : {}),
+      ...(indexed ? { admittedIn: { txHash: indexed.admitted.txHash, blockNumber: indexed.admitted.blockNumber } } : {}),
+    };
+  }
+
+  /** An event the index points at, re-read from its receipt; differences noted in `diffs`. */
+  async function reread(ref: EventRef, diffs: string[]): Promise<ChainEvent | null> {
+    const ev = await chain.eventAt(ref.txHash, ref.logIndex);
+    if (!ev) {
+      diffs.push(`index has ${ref.event} at log ${ref.logIndex} of tx ${ref.txHash}, the chain has no such log`);
+      return null;
+    }
+    if (ev.event !== ref.event) diffs.push(`index says ${ref.event}, chain log is ${ev.event} (tx ${ref.txHash})`);
+    if (lower(ev.blockHash) !== lower(ref.blockHash)) diffs.push(`index block hash ${ref.blockHash} differs from the chain's ${ev.blockHash} (reorg?)`);
+    if (ev.blockNumber !== ref.blockNumber) diffs.push(`index block ${ref.blockNumber}, chain block ${ev.blockNumber}`);
+    return ev;
+  }
+
+  async function rereadAll(refs: EventRef[], diffs: string[]): Promise<ChainEvent[]> {
+    const out: ChainEvent[] = [];
+    for (const ref of refs) {
+      const ev = await reread(ref, diffs);
+      if (ev) out.push(ev);
+    }
+    return out;
+  }
+
+  function anchorView(ev: ChainEvent, via: AnchorView["via"], p: ParticipantView, extra: Partial<AnchorView>, diffs: string[]): AnchorView {
+    return {
+      via,
+      contract: { name: ev.contract, address: ev.address },
+      kind: via === "record" ? null : Number(ev.args.kind),
+      kindName: via === "record" ? "record field" : kindName(Number(ev.args.kind)),
+      reference: via === "record" ? {} : { ref: ev.args.ref as Hex },
+      blockNumber: ev.blockNumber,
+      blockHash: ev.blockHash,
+      blockTime: ev.blockTime,
+      blockTimeIso: ev.blockTimeIso,
+      txHash: ev.txHash,
+      logIndex: ev.logIndex,
+      anchorer: p.address,
+      participant: p,
+      event: ev,
+      integrity: { agreesWithIndex: diffs.length === 0, differences: diffs },
+      ...extra,
+    };
+  }
+
+  /**
+   * The notary's single anchor of `hash`, from the chain (state + log), compared with the index.
+   * Null when the chain has none; a disagreement with no anchor to attach it to goes to `problems`.
+   */
+  async function notaryAnchor(hash: Hex, problems: string[] = []): Promise<AnchorView | null> {
+    const diffs: string[] = [];
+    const state = (await publicClient.readContract({ ...notary, functionName: "getAnchor", args: [hash] })) as {
+      anchorer: Address;
+      timestamp: number;
+      blockNumber: number;
+      kind: number;
+    };
+    const indexed = deps.state().anchors[lower(hash) as Hex];
+    if (Number(state.timestamp) === 0) {
+      if (indexed) problems.push(`index says ${hash} was anchored in block ${indexed.blockNumber}; the notary has no anchor for it`);
+      return null;
+    }
+    const isRoot = Number(state.kind) === KIND_BATCH;
+    let ev: ChainEvent | null = null;
+    if (indexed) ev = await reread(indexed.anchored, diffs);
+    if (!ev) {
+      // Not (correctly) indexed: find the log in the block the notary recorded.
+      const logs = await publicClient.getContractEvents({
+        ...notary,
+        eventName: isRoot ? "BatchAnchored" : "Anchored",
+        args: isRoot ? { root: hash } : { documentHash: hash },
+        fromBlock: BigInt(state.blockNumber),
+        toBlock: BigInt(state.blockNumber),
+      });
+      if (logs[0]) ev = await chain.eventAt(logs[0].transactionHash, logs[0].logIndex);
+      if (!indexed) diffs.push(`the notary anchored ${hash} in block ${state.blockNumber}; the index does not have it yet`);
+    }
+    if (!ev) {
+      problems.push(`the notary anchored ${hash} in block ${state.blockNumber} but no anchoring log was found there`);
+      return null;
+    }
+    if (Number(ev.args.at) !== Number(state.timestamp) || lower(String(ev.args.anchorer)) !== lower(state.anchorer)) {
+      diffs.push("the anchoring event differs from the notary's stored anchor");
+    }
+    if (indexed && (indexed.at !== Number(state.timestamp) || lower(indexed.anchorer) !== lower(state.anchorer) || indexed.blockNumber !== Number(state.blockNumber))) {
+      diffs.push("the index's anchor (time, anchorer or block) differs from the notary's state");
+    }
+    return anchorView(ev, isRoot ? "batch" : "notary", await participant(state.anchorer), isRoot ? { batch: { root: hash, proof: [], count: Number(ev.args.count), provenOnChain: true } } : {}, diffs);
+  }
+
+  /** The document's batch anchor (proof from the store), re-read and proven on chain. */
+  async function batchAnchor(sha256: Hex, problems: string[] = []): Promise<AnchorView | null> {
+    const batch = deps.documents?.get(sha256)?.batch;
+    if (!batch) return null;
+    const diffs: string[] = [];
+    const ev = await chain.eventAt(batch.txHash, batch.logIndex);
+    if (!ev || ev.event !== "BatchAnchored" || lower(String(ev.args.root)) !== lower(batch.root)) {
+      problems.push(`the store says batch ${batch.root} was anchored in tx ${batch.txHash}; the chain does not show it`);
+      return null;
+    }
+    if (lower(ev.blockHash) !== lower(batch.blockHash)) diffs.push(`stored block hash ${batch.blockHash} differs from the chain's ${ev.blockHash}`);
+    const proven = (await publicClient.readContract({ ...notary, functionName: "verifyInBatch", args: [batch.root, sha256, batch.proof] })) as boolean;
+    if (!proven) diffs.push("the stored Merkle proof does not verify on chain");
+    const root = deps.state().anchors[lower(batch.root) as Hex];
+    if (!root) diffs.push(`the index does not have batch root ${batch.root} yet`);
+    return anchorView(ev, "batch", await participant(String(ev.args.anchorer) as Address), { batch: { root: batch.root, proof: batch.proof, count: batch.count, provenOnChain: proven } }, diffs);
+  }
+
+  async function recordAnchors(sha256: Hex): Promise<AnchorView[]> {
+    const out: AnchorView[] = [];
+    for (const use of hashUses(sha256)) {
+      if (!use.ref) continue;
+      const diffs: string[] = [];
+      const ev = await reread(use.ref, diffs);
+      if (!ev) continue;
+      const carried = use.field.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], ev.args);
+      if (lower(String(carried)) !== lower(sha256)) diffs.push(`the chain's ${ev.event}.${use.field} is ${String(carried)}, not ${sha256}`);
+      const tx = await publicClient.getTransaction({ hash: ev.txHash });
+      const view = anchorView(ev, "record", await participant(tx.from), {}, diffs);
+      view.reference = { type: use.type, id: use.id, field: use.field };
+      view.kindName = use.role;
+      out.push(view);
+    }
+    return out;
+  }
+
+  function merge(list: Integrity[]): Integrity {
+    const differences = list.flatMap((i) => i.differences);
+    return { agreesWithIndex: differences.length === 0, differences };
+  }
+
+  async function lookupHash(sha256: Hex): Promise<HashLookup> {
+    const hash = lower(sha256) as Hex;
+    const problems: string[] = [];
+    const found = [await notaryAnchor(hash, problems), await batchAnchor(hash, problems), ...(await recordAnchors(hash))];
+    const anchors = found.filter((a): a is AnchorView => !!a);
+    const integrity = merge([{ agreesWithIndex: problems.length === 0, differences: problems }, ...anchors.map((a) => a.integrity)]);
+    if (anchors.length === 0) {
+      return { sha256: hash, anchored: false, anchors: [], integrity, summary: `The hash ${hash} was never anchored on this chain.` };
+    }
+    const first = [...anchors].sort((a, b) => a.blockNumber - b.blockNumber)[0];
+    return {
+      sha256: hash,
+      anchored: true,
+      anchors,
+      integrity,
+      summary:
+        `The document with sha256 ${hash} was first anchored at block ${first.blockNumber} (${first.blockTimeIso}) ` +
+        `by ${first.anchorer}${first.participant.registered ? ` (registered ${first.participant.roleNames.join("+")})` : " (not a registered participant)"}` +
+        `, ${anchors.length} anchor${anchors.length > 1 ? "s" : ""} in all.`,
+    };
+  }
+
+  interface SignerCheck {
+    role: "borrower" | "lender" | "debtor";
+    expected: Address;
+    signature: Hex;
+    recovered: Address | null;
+    method: "ecdsa" | "erc1271" | "transaction" | "none";
+    valid: boolean;
+    participant: ParticipantView;
+    matchesRegistered: boolean;
+  }
+
+  async function checkSigner(
+    role: SignerCheck["role"],
+    expected: Address,
+    signature: Hex,
+    typed: TypedDataDefinition,
+    blockNumber: number,
+    neededRole: number,
+  ): Promise<SignerCheck> {
+    const recovered = await recoverTypedDataAddress({ ...typed, signature }).catch(() => null);
+    let method: SignerCheck["method"] = "ecdsa";
+    let valid = !!recovered && lower(recovered) === lower(expected);
+    if (!valid) {
+      method = "erc1271";
+      valid = await publicClient
+        .verifyTypedData({ ...typed, address: expected, signature, blockNumber: BigInt(blockNumber) })
+        .catch(() => false);
+    }
+    const p = await participant(expected);
+    return {
+      role,
+      expected: lower(expected) as Address,
+      signature,
+      recovered: recovered ? (lower(recovered) as Address) : null,
+      method,
+      valid,
+      participant: p,
+      matchesRegistered: valid && p.registered && (p.roles & neededRole) === neededRole,
+    };
+  }
+
+  function termsOf(ev: ChainEvent): LoanTerms {
+    const t = ev.args.terms as Record<string, string | string[]>;
+    return {
+      borrower: t.borrower as Address,
+      lender: t.lender as Address,
+      principal: BigInt(t.principal as string),
+      rateBps: BigInt(t.rateBps as string),
+      start: BigInt(t.start as string),
+      maturity: BigInt(t.maturity as string),
+      collateral: (t.collateral as string[]).map((c) => BigInt(c)),
+      documentHash: t.documentHash as Hex,
+      nonce: BigInt(t.nonce as string),
+      deadline: BigInt(t.deadline as string),
+    };
+  }
+
+  async function lookupAgreement(idOrDigest: string) {
+    const state = deps.state();
+    const id = /^0x[0-9a-fA-F]{64}$/.test(idOrDigest) ? state.loanByDigest[lower(idOrDigest) as Hex] : idOrDigest;
+    const loan = id ? state.loans[id] : undefined;
+    if (!loan) throw new NotFoundError(`no agreement ${idOrDigest} is indexed`);
+    const diffs: string[] = [];
+    const recordedRef = loan.events.find((e) => e.event === "AgreementRecorded");
+    const recorded = recordedRef ? await reread(recordedRef, diffs) : null;
+    if (!recorded) throw new NotFoundError(`the recording of agreement ${loan.id} is not on this chain`);
+    const terms = termsOf(recorded);
+    const typedData = loanTermsTypedData(deployment.chainId, deployment.contracts.LoanAgreements, terms);
+    const borrowerSig = recorded.args.borrowerSignature as Hex;
+    const lenderSig = recorded.args.lenderSignature as Hex;
+    const signers = {
+      borrower: await checkSigner("borrower", terms.borrower, borrowerSig, typedData as unknown as TypedDataDefinition, recorded.blockNumber, ROLE.SUPPLIER),
+      lender: await checkSigner("lender", terms.lender, lenderSig, typedData as unknown as TypedDataDefinition, recorded.blockNumber, ROLE.LENDER),
+    };
+    const onChain = (await publicClient.readContract({
+      address: deployment.contracts.LoanAgreements,
+      abi: abiOf("LoanAgreements"),
+      functionName: "getLoan",
+      args: [BigInt(loan.id)],
+    })) as { status: number; repaid: bigint; totalDue: bigint };
+    const chainStatus = LOAN_STATUS[Number(onChain.status)];
+    if (chainStatus !== loan.status) diffs.push(`index status ${loan.status}, chain status ${chainStatus}`);
+    if (onChain.repaid !== loan.repaid) diffs.push(`index repaid ${loan.repaid}, chain repaid ${onChain.repaid}`);
+    if (lower(String(recorded.args.digest)) !== lower(loan.digest)) diffs.push("index digest differs from the recorded one");
+    if (lower(loan.borrowerSignature) !== lower(borrowerSig) || lower(loan.lenderSignature) !== lower(lenderSig)) diffs.push("index signatures differ from the recorded ones");
+    const history = await rereadAll(loan.events.filter((e) => e !== recordedRef), diffs);
+    const document = await lookupHash(terms.documentHash);
+    return {
+      loanId: loan.id,
+      digest: recorded.args.digest as Hex,
+      status: chainStatus,
+      typedData: toJsonSafe(typedData),
+      signatures: { borrower: borrowerSig, lender: lenderSig },
+      signers,
+      signedByRegisteredParties: signers.borrower.matchesRegistered && signers.lender.matchesRegistered,
+      documentSha256: terms.documentHash,
+      document,
+      recorded: { ...recorded, submitter: recorded.args.submitter as Address },
+      history: history.map((e) => ({ event: e.event, at: e.blockTime, atIso: e.blockTimeIso, args: e.args, txHash: e.txHash, blockNumber: e.blockNumber, blockHash: e.blockHash })),
+      repaid: onChain.repaid,
+      totalDue: onChain.totalDue,
+      integrity: merge([{ agreesWithIndex: diffs.length === 0, differences: diffs }, document.integrity]),
+    };
+  }
+
+  async function lookupOrder(id: string) {
+    const order = deps.state().orders[id];
+    if (!order) throw new NotFoundError(`no order ${id} is indexed`);
+    const diffs: string[] = [];
+    const events = await rereadAll(order.events, diffs);
+    const onChain = (await publicClient.readContract({
+      address: deployment.contracts.TradeOrders,
+      abi: abiOf("TradeOrders"),
+      functionName: "getOrder",
+      args: [BigInt(id)],
+    })) as { status: number };
+    const chainStatus = ORDER_STATUS[Number(onChain.status)];
+    if (chainStatus !== order.status) diffs.push(`index status ${order.status}, chain status ${chainStatus}`);
+    const documents = [];
+    for (const [role, hash] of [["purchase order", order.documentHash], ["shipping document", order.shippingDocumentHash]] as const) {
+      if (hash && hash !== ZERO_HASH) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
+    }
+    const receivables = Object.values(deps.state().receivables)
+      .filter((r) => r.orderId === id)
+      .map((r) => ({ id: r.id, faceValue: r.faceValue, paid: r.paid, status: r.status, holder: r.holder }));
+    return {
+      orderId: id,
+      buyer: await participant(order.buyer),
+      supplier: await participant(order.supplier),
+      amount: order.amount,
+      status: chainStatus,
+      events,
+      documents,
+      receivables,
+      integrity: merge([{ agreesWithIndex: diffs.length === 0, differences: diffs }, ...documents.map((d) => d.lookup.integrity)]),
+    };
+  }
+
+  async function lookupReceivable(id: string) {
+    const state = deps.state();
+    const r = state.receivables[id];
+    if (!r) throw new NotFoundError(`no receivable ${id} is indexed`);
+    const diffs: string[] = [];
+    const events = await rereadAll(r.events, diffs);
+    const onChain = (await publicClient.readContract({
+      address: deployment.contracts.Receivables,
+      abi: abiOf("Receivables"),
+      functionName: "getReceivable",
+      args: [BigInt(id)],
+    })) as { status: number; paid: bigint };
+    const chainStatus = RECEIVABLE_STATUS[Number(onChain.status)];
+    if (chainStatus !== r.status) diffs.push(`index status ${r.status}, chain status ${chainStatus}`);
+    if (onChain.paid !== r.paid) diffs.push(`index paid ${r.paid}, chain paid ${onChain.paid}`);
+    // The debtor acknowledged the original receivable (a child inherits it).
+    let root = r;
+    while (root.parentId && state.receivables[root.parentId]) root = state.receivables[root.parentId];
+    const rootEvents = root === r ? events : await rereadAll(root.events, diffs);
+    const issued = rootEvents.find((e) => e.event === "ReceivableIssued");
+    const ackEv = rootEvents.find((e) => e.event === "ReceivableAcknowledged");
+    let acknowledgment = null;
+    if (ackEv && issued) {
+      const signature = ackEv.args.signature as Hex;
+      if (signature && signature !== "0x") {
+        const typed = acknowledgmentTypedData(deployment.chainId, deployment.contracts.Receivables, {
+          receivableId: BigInt(root.id),
+          orderId: BigInt(issued.args.orderId as string),
+          invoiceHash: issued.args.invoiceHash as Hex,
+          faceValue: BigInt(issued.args.faceValue as string),
+          maturity: BigInt(issued.args.maturity as string),
+        });
+        const check = await checkSigner("debtor", root.debtor, signature, typed as unknown as TypedDataDefinition, ackEv.blockNumber, 0);
+        acknowledgment = { by: "signature", event: ackEv, typedData: toJsonSafe(typed), ...check };
+      } else {
+        const tx = await publicClient.getTransaction({ hash: ackEv.txHash });
+        const p = await participant(root.debtor);
+        const valid = lower(tx.from) === lower(root.debtor);
+        acknowledgment = { by: "transaction", event: ackEv, expected: root.debtor, sender: lower(tx.from), valid, participant: p, matchesRegistered: valid && p.registered };
+      }
+    }
+    const order = state.orders[r.orderId];
+    return {
+      receivableId: id,
+      status: chainStatus,
+      issuer: await participant(r.issuer),
+      debtor: await participant(r.debtor),
+      holder: r.holder,
+      faceValue: r.faceValue,
+      paid: onChain.paid,
+      maturity: r.maturity,
+      maturityIso: isoOf(r.maturity),
+      ...(r.parentId ? { parentId: r.parentId, rootId: root.id } : {}),
+      order: order
+        ? { id: order.id, buyer: order.buyer, supplier: order.supplier, amount: order.amount, status: order.status, documentHash: order.documentHash, createdAt: order.createdAt }
+        : null,
+      issued: issued ?? null,
+      acknowledgment,
+      pledges: events.filter((e) => e.event === "ReceivablePledged" || e.event === "ReceivableSeized"),
+      payments: events.filter((e) => e.event === "ReceivablePaid"),
+      events,
+      invoice: await lookupHash(root.invoiceHash),
+      integrity: { agreesWithIndex: diffs.length === 0, differences: diffs },
+    };
+  }
+
+  async function lookupTx(txHash: Hex) {
+    const receipt = await chain.receipt(txHash);
+    const indexed = deps.state().eventsByTx[lower(txHash) as Hex] ?? [];
+    if (!receipt) {
+      if (indexed.length) {
+        return { txHash, found: false, integrity: { agreesWithIndex: false, differences: [`the index has ${indexed.length} events of ${txHash}, the chain has no such transaction`] } };
+      }
+      throw new NotFoundError(`no transaction ${txHash} on this chain`);
+    }
+    const events = await chain.eventsOfTx(txHash);
+    const diffs: string[] = [];
+    const chainKeys = new Set(events.map((e) => `${e.logIndex}:${e.event}`));
+    const indexKeys = new Set(indexed.map((e) => `${e.logIndex}:${e.event}`));
+    for (const k of chainKeys) if (!indexKeys.has(k) && !k.endsWith(":Transfer") && !k.endsWith(":Approval")) diffs.push(`chain log ${k} is not in the index`);
+    for (const k of indexKeys) if (!chainKeys.has(k)) diffs.push(`index event ${k} is not in the chain's receipt`);
+    const tx = await publicClient.getTransaction({ hash: txHash });
+    const block = await chain.blockTime(Number(receipt.blockNumber));
+    const batches = events
+      .filter((e) => e.event === "BatchAnchored")
+      .map((e) => ({ root: e.args.root as Hex, count: Number(e.args.count) }));
+    return {
+      txHash: receipt.transactionHash,
+      found: true,
+      status: receipt.status,
+      from: lower(tx.from) as Address,
+      sender: await participant(tx.from),
+      to: receipt.to,
+      blockNumber: Number(receipt.blockNumber),
+      blockHash: receipt.blockHash,
+      blockTime: block.timestamp,
+      blockTimeIso: isoOf(block.timestamp),
+      gasUsed: receipt.gasUsed,
+      events,
+      batches,
+      integrity: { agreesWithIndex: diffs.length === 0, differences: diffs },
+    };
+  }
+
+  return { chain, participant, hashUses, lookupHash, lookupAgreement, lookupOrder, lookupReceivable, lookupTx, notaryAnchor, batchAnchor };
+}
+
+export type EvidenceService = ReturnType<typeof createEvidenceService>;

@@ -1,0 +1,90 @@
+/**
+ * Decode stage: raw logs -> named events with arguments, using the ABIs of the compiled artifacts.
+ * Each contract's events are indexed by topic0 once, so decoding a log hashes nothing.
+ */
+import { decodeEventLog, toEventSelector, type Abi, type AbiEvent, type Hex, type Log } from "viem";
+import { abiOf, type ContractName, type Deployment } from "../chain/contracts";
+import type { Address, EventRef } from "../domain/entities";
+
+/** One decoded event of a project contract; addresses in `args` are lowercase. */
+export interface DecodedEvent {
+  ref: EventRef;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * The contracts the indexer reads. The settlement token is left out on purpose: a real deployment
+ * points at an existing token whose unrelated transfers would dominate the logs, and every movement
+ * of money the service needs is already in the project's own events (disbursed, repaid, paid).
+ */
+export const INDEXED_CONTRACTS = [
+  "ParticipantRegistry",
+  "TradeOrders",
+  "Receivables",
+  "LoanAgreements",
+  "ConsentRegistry",
+  "EvidenceNotary",
+] as const satisfies readonly ContractName[];
+export type IndexedContract = (typeof INDEXED_CONTRACTS)[number];
+
+interface ContractEvents {
+  name: IndexedContract;
+  /** topic0 -> a one-item ABI for decodeEventLog. */
+  bySelector: Map<Hex, Abi>;
+}
+
+export interface Decoder {
+  addresses: Address[];
+  /** Decodes a log of an indexed contract; null when its topic0 is not an event of that contract. */
+  decode(log: Log, at: number): DecodedEvent | null;
+}
+
+export function createDecoder(deployment: Deployment): Decoder {
+  const byAddress = new Map<string, ContractEvents>();
+  for (const name of INDEXED_CONTRACTS) {
+    const bySelector = new Map<Hex, Abi>();
+    for (const item of abiOf(name)) {
+      if (item.type === "event") bySelector.set(toEventSelector(item as AbiEvent), [item]);
+    }
+    byAddress.set(deployment.contracts[name].toLowerCase(), { name, bySelector });
+  }
+  return {
+    addresses: [...byAddress.keys()] as Address[],
+    decode(log, at) {
+      const contract = byAddress.get(log.address.toLowerCase());
+      const topic0 = log.topics[0];
+      const abi = contract && topic0 ? contract.bySelector.get(topic0) : undefined;
+      if (!contract || !abi) return null;
+      const decoded = decodeEventLog({ abi, data: log.data, topics: log.topics as [Hex, ...Hex[]], strict: true });
+      const eventName = String(decoded.eventName);
+      return {
+        ref: {
+          contract: contract.name,
+          event: eventName,
+          blockNumber: Number(log.blockNumber),
+          blockHash: log.blockHash as Hex,
+          txHash: log.transactionHash as Hex,
+          logIndex: Number(log.logIndex),
+          at,
+        },
+        name: eventName,
+        args: lowercaseAddresses(decoded.args) as Record<string, unknown>,
+      };
+    },
+  };
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** viem returns checksummed addresses; the index keys everything by lowercase address. */
+function lowercaseAddresses(value: unknown): unknown {
+  if (typeof value === "string") return ADDRESS.test(value) ? value.toLowerCase() : value;
+  if (Array.isArray(value)) return value.map(lowercaseAddresses);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = lowercaseAddresses(v);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,471 @@
+/**
+ * STATUS: usable. createIndexer, syncOnce/start/stop, state(), the "batch" and "reorg" events and the
+ * per-contract reducers work and are tested (test/service/indexer*.test.ts).
+ *
+ * The reorg-safe indexer: historical sync by block ranges (historical.ts), decode (decode.ts), one
+ * pure reducer per contract (reducers/), the store (store/index-store.ts), then following the head by
+ * polling.
+ *
+ * How reorgs are survived (the choice, and why): each reducer returns mutations instead of changing
+ * the state, so applying a block can record its exact inverse (the version of each record it
+ * replaced as it was before the block, and how many items it appended to each list). That undo
+ * information is kept only for blocks within `reorgDepth` of the head, together with their hashes;
+ * deeper blocks are treated as final and cost nothing. On a parent-hash mismatch (or when the checkpoint's block is no longer on chain) the
+ * indexer walks the recent hashes down to the newest one the node still has, undoes the blocks above
+ * it, and fetches again from there. A fork deeper than the undo window, or another chain, means the
+ * index is rebuilt from the deployment block instead of serving stale data. Compared with keeping
+ * raw events and re-reducing from a snapshot, this keeps one copy of the state and makes a rollback
+ * cost proportional to the rolled-back blocks, not to the history.
+ *
+ * Durability: the state, the checkpoint (block number and hash), the recent hashes and the undo
+ * information are one document written atomically (fsync'd temp file renamed over the old one), so a
+ * kill at any point leaves either the previous commit or the new one. During a long sync, commits
+ * happen every `commitIntervalMs` (stretched so writing takes at most `maxWriteShare` of the time) or
+ * every `commitMaxEvents` events, never per event; one range is fetched ahead while one is reduced.
+ */
+import pino, { type Logger } from "pino";
+import { BlockNotFoundError, type Block, type Hex, type Log, type PublicClient } from "viem";
+import type { Deployment } from "../chain/contracts";
+import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
+import { createLowdbIndexStore, STORE_VERSION, type ChainIdentity, type Checkpoint, type IndexStore, type StoredIndex, type WriteStats } from "../store/index-store";
+import { createDecoder, INDEXED_CONTRACTS, type DecodedEvent } from "./decode";
+import { createLogFetcher } from "./historical";
+import { undoBlock, type BlockUndo } from "./mutations";
+import { applyEvents } from "./reduce";
+
+export type { DecodedEvent } from "./decode";
+
+export interface BatchEvent {
+  fromBlock: number;
+  toBlock: number;
+  /** The events of blocks fromBlock..toBlock, in chain order, as committed. */
+  events: DecodedEvent[];
+}
+
+export interface ReorgEvent {
+  /** The last block kept: everything above it was undone (deployment start block - 1 when the index was wiped). */
+  forkBlock: number;
+  /** The indexed block before the rollback: blocks forkBlock+1..droppedFrom were dropped. */
+  droppedFrom: number;
+}
+
+export interface IndexerStats {
+  indexedBlock: number;
+  headBlock: number;
+  lag: number;
+  eventCount: number;
+  eventsPerSecond: number;
+  /** Size and duration of the last store write, and totals since start. */
+  lastWrite: WriteStats;
+  writes: number;
+  writeMsTotal: number;
+  /** getLogs calls the node refused for their size, and the current range size. */
+  rangeRefusals: number;
+  blockRange: number;
+}
+
+export interface Indexer {
+  /**
+   * The reduced state; callers treat it as read-only. Changed in place as blocks are applied, but
+   * replaced by a new object when the index is rebuilt: call state() again instead of keeping it.
+   */
+  state(): IndexState;
+  /** The last committed checkpoint. */
+  checkpoint(): { blockNumber: number; blockHash: Hex } | null;
+  /** Catches up once to head minus confirmations, then commits. */
+  syncOnce(): Promise<void>;
+  /** Historical sync, then follows the head by polling until stop(). */
+  start(): Promise<void>;
+  /** Stops following and flushes the store. */
+  stop(): Promise<void>;
+  on(event: "batch", fn: (b: BatchEvent) => void): () => void;
+  on(event: "reorg", fn: (r: ReorgEvent) => void): () => void;
+  stats(): IndexerStats;
+}
+
+export interface IndexerOptions {
+  publicClient: PublicClient;
+  deployment: Deployment;
+  dataDir: string;
+  /** Blocks below the head left unindexed until they are this deep (0 on a local chain). */
+  confirmations?: number;
+  pollIntervalMs?: number;
+  /** Largest getLogs range in blocks; halved while the node refuses it. */
+  maxBlockRange?: number;
+  logger?: Logger;
+  /** How many recent blocks keep their hash and undo information (the deepest reorg survived without a rebuild). */
+  reorgDepth?: number;
+  /** During a sync, commit at least this often... */
+  commitIntervalMs?: number;
+  /** ...or when this many events are waiting. */
+  commitMaxEvents?: number;
+  /** Largest share of sync time spent writing the store (stretches the commit interval as the file grows); 1 = no limit. */
+  maxWriteShare?: number;
+  /** Another store implementation (defaults to lowdb under dataDir). */
+  store?: IndexStore;
+}
+
+const HEADER_CONCURRENCY = 16;
+
+interface FetchedRange {
+  from: number;
+  to: number;
+  logs: Log[];
+  blocks: Map<number, Block>;
+  startedAt: number;
+}
+const MAX_INCONSISTENT_RETRIES = 5;
+
+export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
+  const { publicClient, deployment } = opts;
+  const confirmations = opts.confirmations ?? 0;
+  const pollIntervalMs = opts.pollIntervalMs ?? 1000;
+  const reorgDepth = opts.reorgDepth ?? 128;
+  const commitIntervalMs = opts.commitIntervalMs ?? 2000;
+  const commitMaxEvents = opts.commitMaxEvents ?? 50_000;
+  const maxWriteShare = Math.min(1, Math.max(0.01, opts.maxWriteShare ?? 0.2));
+  const logger = opts.logger ?? pino({ name: "indexer", level: process.env.LOG_LEVEL ?? "warn" });
+  const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir));
+  const decoder = createDecoder(deployment);
+  const fetcher = createLogFetcher({ publicClient, addresses: decoder.addresses, maxBlockRange: opts.maxBlockRange ?? 2000, logger });
+
+  // The chain we are talking to must be the deployment's chain; the saved index must be of that chain.
+  const chainId = await publicClient.getChainId();
+  const genesis = await publicClient.getBlock({ blockNumber: 0n });
+  if (chainId !== deployment.chainId) throw new Error(`RPC chain id ${chainId} is not the deployment's chain id ${deployment.chainId}`);
+  if (genesis.hash !== deployment.genesisHash.toLowerCase()) {
+    throw new Error(`RPC genesis ${genesis.hash} is not the deployment's genesis ${deployment.genesisHash}: wrong deployment file for this chain`);
+  }
+  const identity: ChainIdentity = {
+    chainId,
+    genesisHash: genesis.hash as Hex,
+    startBlock: deployment.startBlock,
+    contracts: Object.fromEntries(INDEXED_CONTRACTS.map((n) => [n, deployment.contracts[n].toLowerCase() as Address])),
+  };
+  const floorBlock = deployment.startBlock - 1;
+
+  // In-memory index; `tip` may be ahead of `committed` between commits.
+  let state = emptyIndexState();
+  let tip: Checkpoint | null = null;
+  let committed: Checkpoint | null = null;
+  let recent = new Map<number, Hex>();
+  let undo: BlockUndo[] = [];
+  let undoFloor = floorBlock;
+
+  /** Takes the saved index when it belongs to this chain and deployment; otherwise starts over. */
+  async function load(): Promise<void> {
+    const saved = await store.load();
+    if (saved && sameIdentity(saved.identity, identity)) {
+      state = saved.state;
+      tip = committed = saved.checkpoint;
+      recent = new Map(saved.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
+      undo = saved.undo;
+      undoFloor = saved.undoFloor;
+      return;
+    }
+    if (saved) logger.warn({ saved: saved.identity, current: identity }, "chain reset detected (chain id, genesis or contracts differ): rebuilding the index");
+    state = emptyIndexState();
+    tip = committed = null;
+    recent = new Map();
+    undo = [];
+    undoFloor = floorBlock;
+    await store.save(document());
+  }
+  await load();
+
+  let pending: BatchEvent | null = null;
+  let lastCommitAt = performance.now();
+  let headBlock = (tip as Checkpoint | null)?.blockNumber ?? floorBlock;
+  let writes = 0;
+  let writeMsTotal = 0;
+  let lastWrite: WriteStats = { bytes: 0, ms: 0 };
+  /** Events applied per range with the time it took, for events per second over the last 10 s. */
+  const rate: { from: number; to: number; events: number }[] = [];
+  const batchListeners = new Set<(b: BatchEvent) => void>();
+  const reorgListeners = new Set<(r: ReorgEvent) => void>();
+
+  function document(): StoredIndex {
+    return {
+      version: STORE_VERSION,
+      identity,
+      checkpoint: tip,
+      recentBlocks: [...recent].sort((a, b) => a[0] - b[0]).map(([blockNumber, blockHash]) => ({ blockNumber, blockHash })),
+      undoFloor,
+      undo,
+      state,
+    };
+  }
+
+  function emit<T>(listeners: Set<(x: T) => void>, value: T) {
+    for (const fn of listeners) {
+      try {
+        fn(value);
+      } catch (err) {
+        logger.error({ err }, "indexer listener failed");
+      }
+    }
+  }
+
+  async function commit(): Promise<void> {
+    const w = await store.save(document());
+    writes += 1;
+    writeMsTotal += w.ms;
+    lastWrite = w;
+    committed = tip;
+    lastCommitAt = performance.now();
+    logger.debug({ checkpoint: tip, bytes: w.bytes, ms: Math.round(w.ms) }, "index committed");
+    const batch = pending;
+    pending = null;
+    if (batch) emit(batchListeners, batch);
+  }
+
+  async function blockHashAt(n: number): Promise<Hex | null> {
+    try {
+      return (await publicClient.getBlock({ blockNumber: BigInt(n) })).hash as Hex;
+    } catch (err) {
+      if (err instanceof BlockNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async function headers(numbers: number[]): Promise<Map<number, Block>> {
+    const out = new Map<number, Block>();
+    for (let i = 0; i < numbers.length; i += HEADER_CONCURRENCY) {
+      const chunk = numbers.slice(i, i + HEADER_CONCURRENCY);
+      const blocks = await Promise.all(chunk.map((n) => publicClient.getBlock({ blockNumber: BigInt(n) })));
+      chunk.forEach((n, j) => out.set(n, blocks[j]));
+    }
+    return out;
+  }
+
+  /** Starts over from the deployment block: another chain, or a fork deeper than the undo window. */
+  async function wipe(reason: string): Promise<void> {
+    const droppedFrom = tip?.blockNumber ?? floorBlock;
+    logger.warn({ reason, droppedFrom }, "rebuilding the index from the deployment block");
+    pending = null;
+    state = emptyIndexState();
+    tip = null;
+    recent = new Map();
+    undo = [];
+    undoFloor = floorBlock;
+    await commit();
+    emit(reorgListeners, { forkBlock: floorBlock, droppedFrom });
+  }
+
+  /** The chain no longer has our tip: roll back to the newest recent block it still has. */
+  async function rollback(): Promise<void> {
+    if (pending) await commit();
+    const droppedFrom = tip?.blockNumber ?? floorBlock;
+    let fork: number | undefined;
+    for (const n of [...recent.keys()].sort((a, b) => b - a)) {
+      if (n < undoFloor) break;
+      if ((await blockHashAt(n)) === recent.get(n)) {
+        fork = n;
+        break;
+      }
+    }
+    if (fork === undefined) return wipe("no recent block is still on chain");
+    while (undo.length > 0 && undo[undo.length - 1].blockNumber > fork) undoBlock(state, undo.pop()!);
+    for (const n of recent.keys()) if (n > fork) recent.delete(n);
+    tip = { blockNumber: fork, blockHash: recent.get(fork)! };
+    logger.warn({ forkBlock: fork, droppedFrom }, "reorg: rolled back to the fork point");
+    await commit();
+    emit(reorgListeners, { forkBlock: fork, droppedFrom });
+  }
+
+  /**
+   * Fetches one range: its logs, then the headers the apply step needs (the range's first and last
+   * blocks, every block with a log for its time, and every block inside the reorg window).
+   */
+  async function fetchRange(from: number, target: number, head: number): Promise<FetchedRange> {
+    const startedAt = performance.now();
+    const { to, logs } = await fetcher.fetch(from, target);
+    const windowStart = head - reorgDepth + 1;
+    const wanted = new Set<number>([from, to]);
+    for (const log of logs) wanted.add(Number(log.blockNumber));
+    for (let n = Math.max(from, windowStart); n <= to; n++) wanted.add(n);
+    return { from, to, logs, blocks: await headers([...wanted].sort((a, b) => a - b)), startedAt };
+  }
+
+  /** Applies one fetched range; "reorg" when it does not continue our tip, "retry" when the node's answers disagree (a reorg under way). */
+  async function applyRange({ from, to, logs, blocks, startedAt }: FetchedRange, head: number): Promise<"ok" | "retry" | "reorg"> {
+    const windowStart = head - reorgDepth + 1;
+
+    // Parent-hash check: the range must continue the chain we indexed.
+    if (tip && from === tip.blockNumber + 1 && blocks.get(from)!.parentHash !== tip.blockHash) return "reorg";
+    // The logs and the headers must describe the same chain, and recent blocks must link up.
+    for (const log of logs) if (log.blockHash !== blocks.get(Number(log.blockNumber))!.hash) return "retry";
+    for (let n = Math.max(from + 1, windowStart); n <= to; n++) {
+      const parent = blocks.get(n - 1);
+      if (parent && blocks.get(n)!.parentHash !== parent.hash) return "retry";
+    }
+
+    const events: DecodedEvent[] = [];
+    const sorted = [...logs].sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || Number(a.logIndex! - b.logIndex!));
+    for (const log of sorted) {
+      const ev = decoder.decode(log, Number(blocks.get(Number(log.blockNumber))!.timestamp));
+      if (ev) events.push(ev);
+      else logger.warn({ address: log.address, topic0: log.topics[0], tx: log.transactionHash }, "log of an indexed contract with no event in its ABI");
+    }
+    const final = events.filter((e) => e.ref.blockNumber < windowStart);
+    const unsettled = final.length === events.length ? [] : events.slice(final.length);
+    try {
+      applyEvents(state, final, false);
+      undo.push(...applyEvents(state, unsettled, true));
+    } catch (err) {
+      // A reducer refused an event half way through the range: go back to the last commit so the
+      // in-memory state never holds part of a range, then fail loudly.
+      pending = null;
+      await load();
+      throw err;
+    }
+    if (from < windowStart) undoFloor = Math.max(undoFloor, Math.min(to, windowStart - 1));
+
+    for (let n = Math.max(from, windowStart); n <= to; n++) recent.set(n, blocks.get(n)!.hash as Hex);
+    tip = { blockNumber: to, blockHash: blocks.get(to)!.hash as Hex };
+    recent.set(to, tip.blockHash);
+    // Forget what is now deeper than the reorg window.
+    const keepFrom = to - reorgDepth;
+    if (keepFrom > undoFloor) undoFloor = keepFrom;
+    while (undo.length > 0 && undo[0].blockNumber <= undoFloor) undo.shift();
+    for (const n of recent.keys()) if (n < undoFloor) recent.delete(n);
+
+    if (pending) {
+      pending.toBlock = to;
+      pending.events.push(...events);
+    } else pending = { fromBlock: from, toBlock: to, events };
+    rate.push({ from: startedAt, to: performance.now(), events: events.length });
+    return "ok";
+  }
+
+  /**
+   * During a sync, commit every commitIntervalMs, but spend at most maxWriteShare of the time writing:
+   * lowdb rewrites the whole file, so the interval grows with the last write's duration.
+   */
+  function dueForCommit(): boolean {
+    const waiting = pending?.events.length ?? 0;
+    const interval = Math.max(commitIntervalMs, (lastWrite.ms * (1 - maxWriteShare)) / maxWriteShare);
+    return waiting >= commitMaxEvents || performance.now() - lastCommitAt >= interval;
+  }
+
+  let running: Promise<void> | null = null;
+  let stopping = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+
+  async function doSync(): Promise<void> {
+    const head = Number(await publicClient.getBlockNumber());
+    headBlock = head;
+    const target = head - confirmations;
+    // The checkpoint's block must still be on chain (a reorg or a reset while we were away).
+    if (tip && (await blockHashAt(tip.blockNumber)) !== tip.blockHash) await rollback();
+    let retries = 0;
+    // One range is fetched ahead while the previous one is reduced (dropped after a reorg or a retry).
+    let ahead: Promise<FetchedRange> | null = null;
+    while ((tip?.blockNumber ?? floorBlock) < target) {
+      if (stopping) break;
+      const from = (tip?.blockNumber ?? floorBlock) + 1;
+      const range = await (ahead ?? fetchRange(from, target, head));
+      ahead = null;
+      if (range.from !== from) continue;
+      if (range.to < target) {
+        ahead = fetchRange(range.to + 1, target, head);
+        ahead.catch(() => undefined); // a failure surfaces when (and if) it is awaited
+      }
+      const outcome = await applyRange(range, head);
+      if (outcome === "reorg") {
+        ahead = null;
+        await rollback();
+      } else if (outcome === "retry") {
+        ahead = null;
+        if (++retries > MAX_INCONSISTENT_RETRIES) throw new Error(`node answers for blocks ${range.from}..${range.to} stay inconsistent`);
+        continue;
+      } else if (dueForCommit()) {
+        await commit();
+      }
+      retries = 0;
+    }
+    if (pending || committed?.blockHash !== tip?.blockHash) await commit();
+  }
+
+  const indexer: Indexer = {
+    state: () => state,
+    checkpoint: () => (committed ? { ...committed } : null),
+    syncOnce() {
+      // One sync at a time: a second caller waits for the running one, then runs its own.
+      const next = (running ?? Promise.resolve()).then(doSync);
+      const settled: Promise<void> = next.then(
+        () => undefined,
+        () => undefined,
+      );
+      running = settled;
+      void settled.then(() => {
+        if (running === settled) running = null;
+      });
+      return next;
+    },
+    async start() {
+      stopping = false;
+      await indexer.syncOnce();
+      loop = (async () => {
+        while (!stopping) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, pollIntervalMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          if (stopping) break;
+          try {
+            await indexer.syncOnce();
+          } catch (err) {
+            logger.warn({ err }, "indexer sync failed; retrying at the next poll");
+          }
+        }
+      })();
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
+      loop = null;
+      await running;
+      if (pending || committed?.blockHash !== tip?.blockHash) await commit();
+      stopping = false;
+    },
+    on(event: "batch" | "reorg", fn: ((b: BatchEvent) => void) | ((r: ReorgEvent) => void)) {
+      const set = (event === "batch" ? batchListeners : reorgListeners) as Set<typeof fn>;
+      set.add(fn);
+      return () => void set.delete(fn);
+    },
+    stats() {
+      const now = performance.now();
+      while (rate.length > 0 && now - rate[0].to > 10_000) rate.shift();
+      const eps = rate.length > 0 ? (rate.reduce((sum, r) => sum + r.events, 0) * 1000) / Math.max(1, now - rate[0].from) : 0;
+      const indexedBlock = tip?.blockNumber ?? floorBlock;
+      return {
+        indexedBlock,
+        headBlock,
+        lag: Math.max(0, headBlock - indexedBlock),
+        eventCount: state.eventCount,
+        eventsPerSecond: eps,
+        lastWrite,
+        writes,
+        writeMsTotal,
+        rangeRefusals: fetcher.refusals(),
+        blockRange: fetcher.span(),
+      };
+    },
+  };
+  return indexer;
+}
+
+function sameIdentity(a: ChainIdentity, b: ChainIdentity): boolean {
+  return (
+    a.chainId === b.chainId &&
+    a.genesisHash === b.genesisHash &&
+    a.startBlock === b.startBlock &&
+    JSON.stringify(Object.entries(a.contracts).sort()) === JSON.stringify(Object.entries(b.contracts).sort())
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * What a reducer returns: a list of mutations of the IndexState, never a mutated state. The indexer
+ * applies them and, for blocks that may still be reorged, records how to undo them. Two kinds:
+ * - `put` replaces a whole keyed record (entities are treated as immutable: a reducer builds a new
+ *   object, so the previous one can be kept as the undo value at no copying cost);
+ * - `push` appends to a per-party or per-tx list (undone by a pop), so an append never copies a list
+ *   that grows with the chain.
+ */
+import type {
+  AnchorEntity,
+  ConsentEntity,
+  EventRef,
+  IndexState,
+  LoanEntity,
+  OrderEntity,
+  ParticipantEntity,
+  ReceivableEntity,
+} from "../domain/entities";
+
+export interface RecordCollections {
+  participants: ParticipantEntity;
+  orders: OrderEntity;
+  receivables: ReceivableEntity;
+  loans: LoanEntity;
+  consents: ConsentEntity;
+  anchors: AnchorEntity;
+  loanByDigest: string;
+}
+export type RecordCollection = keyof RecordCollections;
+
+export interface ListCollections {
+  ordersByParty: string;
+  receivablesByParty: string;
+  loansByParty: string;
+  eventsByTx: EventRef;
+}
+export type ListCollection = keyof ListCollections;
+
+export type PutMutation = { [C in RecordCollection]: { op: "put"; coll: C; key: string; value: RecordCollections[C] } }[RecordCollection];
+export type PushMutation = { [C in ListCollection]: { op: "push"; coll: C; key: string; value: ListCollections[C] } }[ListCollection];
+export type Mutation = PutMutation | PushMutation;
+
+export function put<C extends RecordCollection>(coll: C, key: string, value: RecordCollections[C]): Mutation {
+  return { op: "put", coll, key, value } as Mutation;
+}
+
+export function push<C extends ListCollection>(coll: C, key: string, value: ListCollections[C]): Mutation {
+  return { op: "push", coll, key, value } as Mutation;
+}
+
+/**
+ * How to take one block back. Rollbacks always undo whole blocks, so a block keeps, per record, only
+ * the version it found before its first change, and per list only how many items it appended: a
+ * block that creates a record and changes it in the same transaction costs one `absent` entry.
+ */
+export interface BlockUndo {
+  blockNumber: number;
+  /** Events the block counted. */
+  events: number;
+  /** Records the block changed and their version before the block (undefined = absent). */
+  puts: { coll: RecordCollection; key: string; prev: RecordCollections[RecordCollection] | undefined }[];
+  /** Lists the block appended to, and how many items. */
+  pushes: { coll: ListCollection; key: string; n: number }[];
+}
+
+/** Builds the BlockUndo of one block while its mutations are applied. */
+export class BlockUndoRecorder {
+  readonly block: BlockUndo;
+  private readonly putSeen = new Set<string>();
+  private readonly pushIndex = new Map<string, BlockUndo["pushes"][number]>();
+
+  constructor(blockNumber: number) {
+    this.block = { blockNumber, events: 0, puts: [], pushes: [] };
+  }
+
+  put(coll: RecordCollection, key: string, prev: RecordCollections[RecordCollection] | undefined): void {
+    const id = `${coll}\u0000${key}`;
+    if (this.putSeen.has(id)) return;
+    this.putSeen.add(id);
+    this.block.puts.push({ coll, key, prev });
+  }
+
+  push(coll: ListCollection, key: string): void {
+    const id = `${coll}\u0000${key}`;
+    const entry = this.pushIndex.get(id);
+    if (entry) entry.n += 1;
+    else {
+      const fresh = { coll, key, n: 1 };
+      this.pushIndex.set(id, fresh);
+      this.block.pushes.push(fresh);
+    }
+  }
+}
+
+type AnyRecords = Record<string, unknown>;
+type AnyLists = Record<string, unknown[]>;
+
+/** Applies mutations in order to `state` (in place), telling `undo` (when given) what each replaced. */
+export function applyMutations(state: IndexState, mutations: Mutation[], undo?: BlockUndoRecorder): void {
+  for (const m of mutations) {
+    if (m.op === "put") {
+      const records = state[m.coll] as AnyRecords;
+      undo?.put(m.coll, m.key, records[m.key] as RecordCollections[RecordCollection] | undefined);
+      records[m.key] = m.value;
+    } else {
+      const lists = state[m.coll] as AnyLists;
+      const list = lists[m.key];
+      if (list) list.push(m.value);
+      else lists[m.key] = [m.value];
+      undo?.push(m.coll, m.key);
+    }
+  }
+}
+
+/** Takes one block back: restores each record's version from before the block, drops its appends. */
+export function undoBlock(state: IndexState, block: BlockUndo): void {
+  for (const u of block.puts) {
+    const records = state[u.coll] as AnyRecords;
+    if (u.prev === undefined) delete records[u.key];
+    else records[u.key] = u.prev;
+  }
+  for (const u of block.pushes) {
+    const lists = state[u.coll] as AnyLists;
+    const list = lists[u.key];
+    list.length -= u.n;
+    if (list.length === 0) delete lists[u.key];
+  }
+  state.eventCount -= block.events;
+}

@@ -1,0 +1,163 @@
+/**
+ * One enterprise's records as they stood at the end of a day, read only through the per-party id
+ * lists of the index (never a scan of all orders). Point-in-time: everything is judged by the event
+ * times the entities carry, so a record or payment after the evaluation instant does not count.
+ */
+import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
+import { WINDOW_DAYS, type MetricWindow } from "./definitions";
+import { DAY } from "./math";
+
+/** The last second of asOf's UTC day: the instant every metric is evaluated at. */
+export function asOfDayEnd(asOf: number): number {
+  return Math.floor(asOf / DAY) * DAY + DAY - 1;
+}
+
+/** True when t happened at or before `end`. */
+export function by(t: number | undefined, end: number): t is number {
+  return t !== undefined && t <= end;
+}
+
+/** True when t is in window w ending at `end`: end - N days < t <= end ("all": t <= end). */
+export function inWindow(t: number | undefined, end: number, w: MetricWindow): t is number {
+  if (!by(t, end)) return false;
+  return w === "all" || t > end - WINDOW_DAYS[w] * DAY;
+}
+
+/** An original receivable with the payments on it and on all its split descendants, up to `end`. */
+export interface Invoice {
+  receivable: ReceivableEntity;
+  /** Acknowledged by the debtor at or before `end` (and not cancelled). */
+  confirmed: boolean;
+  /** Payments at or before `end`, in time order. */
+  payments: { at: number; amount: bigint }[];
+  paid: bigint;
+  /** Time of the payment that completed the face value, when that happened by `end`. */
+  paidAt?: number;
+}
+
+/** Sum of an invoice's payments made at or before t. */
+export function paidBy(inv: Invoice, t: number): bigint {
+  let sum = 0n;
+  for (const p of inv.payments) if (p.at <= t) sum += p.amount;
+  return sum;
+}
+
+export function repaidBy(loan: LoanEntity, t: number): bigint {
+  let sum = 0n;
+  for (const r of loan.repayments) if (r.at <= t) sum += r.amount;
+  return sum;
+}
+
+/** Signed or disbursed, and not yet cancelled, defaulted or repaid in full, at `end`. */
+export function loanLiveAt(loan: LoanEntity, end: number): boolean {
+  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && !by(loan.defaultedAt, end) && repaidBy(loan, end) < loan.totalDue;
+}
+
+export function orderCancelledBy(o: OrderEntity, end: number): boolean {
+  return by(o.cancelledAt, end);
+}
+
+export interface EnterpriseRecords {
+  enterprise: Address;
+  end: number;
+  /** Orders where the enterprise is the supplier, created by `end`. */
+  sales: OrderEntity[];
+  /** Orders where the enterprise is the buyer, created by `end`. */
+  purchases: OrderEntity[];
+  /** Original receivables the enterprise issued, issued by `end`. */
+  issued: Invoice[];
+  /** Original receivables the enterprise owes as debtor, issued by `end`. */
+  owed: Invoice[];
+  /** Unsplit receivables (originals or children) the enterprise holds as last indexed, existing by `end`. */
+  held: { receivable: ReceivableEntity; unpaid: bigint; confirmed: boolean }[];
+  /** Loans where the enterprise is the borrower, recorded by `end`. */
+  loans: LoanEntity[];
+  /** Loans by id, for pledges (read from the index by id). */
+  loanById: (id: string) => LoanEntity | undefined;
+}
+
+export function enterpriseRecords(state: IndexState, enterprise: Address, end: number): EnterpriseRecords {
+  const sales: OrderEntity[] = [];
+  const purchases: OrderEntity[] = [];
+  for (const id of state.ordersByParty[enterprise] ?? []) {
+    const o = state.orders[id];
+    if (!o || o.createdAt > end) continue;
+    if (o.supplier === enterprise) sales.push(o);
+    if (o.buyer === enterprise) purchases.push(o);
+  }
+
+  const issued: Invoice[] = [];
+  const owed: Invoice[] = [];
+  const held: EnterpriseRecords["held"] = [];
+  for (const id of state.receivablesByParty[enterprise] ?? []) {
+    const r = state.receivables[id];
+    if (!r || r.issuedAt > end) continue;
+    if (r.parentId === undefined && (r.issuer === enterprise || r.debtor === enterprise)) {
+      const inv = invoiceOf(state, r, end);
+      if (r.issuer === enterprise) issued.push(inv);
+      if (r.debtor === enterprise) owed.push(inv);
+    }
+    if (r.holder === enterprise && r.status !== "Split" && r.status !== "Cancelled") {
+      let paid = 0n;
+      for (const p of r.payments) if (p.at <= end) paid += p.amount;
+      held.push({ receivable: r, unpaid: r.faceValue - paid, confirmed: by(r.acknowledgedAt, end) });
+    }
+  }
+
+  const loans: LoanEntity[] = [];
+  for (const id of state.loansByParty[enterprise] ?? []) {
+    const l = state.loans[id];
+    if (l && l.borrower === enterprise && l.recordedAt <= end) loans.push(l);
+  }
+  return { enterprise, end, sales, purchases, issued, owed, held, loans, loanById: (id) => state.loans[id] };
+}
+
+/**
+ * Visits every record object the metrics of `enterprise` read, in a fixed order: its orders,
+ * receivables (with split descendants and the loans they are pledged to), and loans; stops when
+ * `visit` returns false. The indexer replaces a record by a new object whenever it changes (and
+ * restores the old object on a reorg), so the same sequence of objects means the same inputs: that
+ * is what the memo cache checks.
+ */
+export function walkRecords(state: IndexState, enterprise: Address, visit: (record: unknown) => boolean): boolean {
+  for (const id of state.ordersByParty[enterprise] ?? []) if (!visit(state.orders[id])) return false;
+  const receivable = (id: string, depth: number): boolean => {
+    const r = state.receivables[id];
+    if (!visit(r)) return false;
+    if (!r) return true;
+    if (r.pledgedLoanId !== undefined && !visit(state.loans[r.pledgedLoanId])) return false;
+    // Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index.
+    if (r.childIds && depth < 64) for (const c of r.childIds) if (!receivable(c, depth + 1)) return false;
+    return true;
+  };
+  for (const id of state.receivablesByParty[enterprise] ?? []) if (!receivable(id, 0)) return false;
+  for (const id of state.loansByParty[enterprise] ?? []) if (!visit(state.loans[id])) return false;
+  return true;
+}
+
+function invoiceOf(state: IndexState, root: ReceivableEntity, end: number): Invoice {
+  const payments: Invoice["payments"] = [];
+  // Walk the split tree (bounded: each split consumes ids, and a missing child is skipped).
+  const stack: ReceivableEntity[] = [root];
+  const seen = new Set<string>();
+  while (stack.length > 0) {
+    const r = stack.pop() as ReceivableEntity;
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    for (const p of r.payments) if (p.at <= end) payments.push({ at: p.at, amount: p.amount });
+    for (const childId of r.childIds ?? []) {
+      const child = state.receivables[childId];
+      if (child) stack.push(child);
+    }
+  }
+  payments.sort((a, b) => a.at - b.at);
+  const paid = payments.reduce((s, p) => s + p.amount, 0n);
+  const inv: Invoice = {
+    receivable: root,
+    confirmed: by(root.acknowledgedAt, end) && !by(root.cancelledAt, end),
+    payments,
+    paid,
+  };
+  if (paid >= root.faceValue && payments.length > 0) inv.paidAt = payments[payments.length - 1].at;
+  return inv;
+}

@@ -1,0 +1,122 @@
+/**
+ * Where the indexer keeps its work: one document holding the chain identity, the checkpoint, the
+ * recent block hashes and undo information, and the reduced state, always written whole and
+ * atomically so a checkpoint can never describe a state other than the one saved with it.
+ *
+ * The interface is small on purpose: a PostgreSQL store would be a new implementation of IndexStore,
+ * not a rewrite of the indexer. The lowdb implementation writes through writeFileAtomic (temp file,
+ * fsync, rename, fsync of the directory).
+ */
+import path from "node:path";
+import { mkdir } from "node:fs/promises";
+import type { Hex } from "viem";
+import type { Address, IndexState } from "../domain/entities";
+import type { BlockUndo } from "../indexer/mutations";
+import { Low } from "lowdb";
+import { readFileIfExists, writeFileAtomic } from "./atomic-file";
+import { decodeIndexState, decodeRecord, encodeIndexState, encodeRecord } from "./state-codec";
+
+export const STORE_VERSION = 1;
+
+/** What makes an index belong to one deployment on one chain; any change means start over. */
+export interface ChainIdentity {
+  chainId: number;
+  genesisHash: Hex;
+  startBlock: number;
+  /** Contract name -> lowercase address, for the contracts the indexer reads. */
+  contracts: Record<string, Address>;
+}
+
+export interface Checkpoint {
+  blockNumber: number;
+  blockHash: Hex;
+}
+
+export interface StoredIndex {
+  version: number;
+  identity: ChainIdentity;
+  /** Last block whose events are all in `state`. */
+  checkpoint: Checkpoint | null;
+  /** Hashes of the recent blocks, ascending, to find the fork point of a reorg. */
+  recentBlocks: Checkpoint[];
+  /** Every block above this number has its undo information in `undo` (blocks without events need none). */
+  undoFloor: number;
+  undo: BlockUndo[];
+  state: IndexState;
+}
+
+export interface WriteStats {
+  bytes: number;
+  ms: number;
+}
+
+export interface IndexStore {
+  /** The saved document, or null when there is none. */
+  load(): Promise<StoredIndex | null>;
+  /** Saves the whole document atomically and durably (a chain reset saves an empty one). */
+  save(doc: StoredIndex): Promise<WriteStats>;
+}
+
+function encodeUndo(b: BlockUndo): unknown {
+  return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? { coll: u.coll, key: u.key } : { ...u, prev: encodeRecord(u.coll, u.prev) })) };
+}
+
+function decodeUndo(b: BlockUndo): BlockUndo {
+  return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? u : { ...u, prev: decodeRecord(u.coll, u.prev) })) };
+}
+
+export function serializeIndex(doc: StoredIndex): string {
+  return JSON.stringify({
+    ...doc,
+    undo: doc.undo.map(encodeUndo),
+    state: encodeIndexState(doc.state),
+  });
+}
+
+export function parseIndex(text: string): StoredIndex {
+  const raw = JSON.parse(text) as StoredIndex;
+  if (raw.version !== STORE_VERSION) throw new Error(`index store version ${raw.version}, expected ${STORE_VERSION}`);
+  return {
+    ...raw,
+    undo: raw.undo.map(decodeUndo),
+    state: decodeIndexState(raw.state as unknown as Record<string, unknown>),
+  };
+}
+
+/** A lowdb adapter over the index file: bigint-aware codec, durable atomic writes, write timing. */
+class IndexFileAdapter {
+  lastWrite: WriteStats = { bytes: 0, ms: 0 };
+  constructor(readonly file: string) {}
+
+  async read(): Promise<StoredIndex | null> {
+    const text = await readFileIfExists(this.file);
+    return text === null ? null : parseIndex(text);
+  }
+
+  async write(doc: StoredIndex | null): Promise<void> {
+    if (!doc) return;
+    const t0 = performance.now();
+    const text = serializeIndex(doc);
+    await writeFileAtomic(this.file, text);
+    this.lastWrite = { bytes: Buffer.byteLength(text), ms: performance.now() - t0 };
+  }
+}
+
+/** The lowdb-backed IndexStore (lowdb 7 is ESM-only; Node 20.19+ loads it through require()): `<dataDir>/index.json`. */
+export async function createLowdbIndexStore(dataDir: string): Promise<IndexStore & { file: string }> {
+  await mkdir(dataDir, { recursive: true });
+  const adapter = new IndexFileAdapter(path.join(dataDir, "index.json"));
+  const db = new Low<StoredIndex | null>(adapter, null);
+  return {
+    file: adapter.file,
+    async load() {
+      await db.read();
+      return db.data;
+    },
+    async save(doc) {
+      db.data = doc;
+      await db.write();
+      return adapter.lastWrite;
+    },
+  };
+}

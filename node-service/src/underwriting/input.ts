@@ -1,0 +1,72 @@
+/**
+ * Collects a decision's input snapshot from the index: the borrower's metrics, its risk flags, the
+ * pledged receivables as collateral and each debtor's own metrics (for its buyer-quality tier).
+ * Everything is read as of `asOf`, so the snapshot, and the decision made from it, can be stored and
+ * re-run later without the index.
+ */
+import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
+import { computeMetrics } from "../metrics/compute";
+import type { RiskParams } from "../risk/params";
+import { screenBorrower } from "../risk/screen";
+import type { CollateralItem, DecisionInput, MetricValues } from "./decide";
+
+export interface ApplicationTerms {
+  borrower: Address;
+  lender: Address;
+  amount: bigint;
+  termDays: number;
+  receivableIds: string[];
+}
+
+/** A receivable the borrower may pledge now: confirmed, held by it, not pledged to a live loan, not matured. */
+export function isPledgeable(state: IndexState, r: ReceivableEntity, borrower: Address, asOf: number): boolean {
+  if (r.status !== "Confirmed" || r.holder !== borrower || r.paid >= r.faceValue || r.maturity <= asOf) return false;
+  const loan = r.pledgedLoanId === undefined ? undefined : state.loans[r.pledgedLoanId];
+  return !(loan && (loan.status === "Signed" || loan.status === "Active"));
+}
+
+export function collateralItem(r: ReceivableEntity): CollateralItem {
+  return { id: r.id, faceValue: r.faceValue, outstanding: r.faceValue - r.paid, debtor: r.debtor, maturity: r.maturity };
+}
+
+/** The borrower's pledgeable receivables, in id order (what the application form preselects). */
+export function pledgeableReceivables(state: IndexState, borrower: Address, asOf: number): ReceivableEntity[] {
+  const who = borrower.toLowerCase() as Address;
+  return [...new Set(state.receivablesByParty[who] ?? [])]
+    .map((id) => state.receivables[id])
+    .filter((r): r is ReceivableEntity => !!r && isPledgeable(state, r, who, asOf))
+    .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+}
+
+/**
+ * The snapshot `decide()` reads. A requested receivable that is not pledgeable is left out of the
+ * collateral, which the decision reports as `collateral_unavailable`.
+ */
+export function collectDecisionInput(
+  state: IndexState,
+  application: ApplicationTerms,
+  opts: { asOf: number; riskParams?: Partial<RiskParams> },
+): DecisionInput {
+  const { asOf } = opts;
+  const borrower = application.borrower.toLowerCase() as Address;
+  const collateral = application.receivableIds
+    .map((id) => state.receivables[id])
+    .filter((r): r is ReceivableEntity => !!r && isPledgeable(state, r, borrower, asOf))
+    .map(collateralItem);
+  const debtors: Record<Address, MetricValues> = {};
+  for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) debtors[debtor] = computeMetrics(state, debtor, asOf).values;
+  return {
+    application: {
+      borrower,
+      lender: application.lender.toLowerCase() as Address,
+      amount: application.amount,
+      termDays: application.termDays,
+      receivableIds: [...application.receivableIds],
+    },
+    metrics: computeMetrics(state, borrower, asOf).values,
+    flags: screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
+    collateral,
+    debtors,
+    asOf,
+  };
+}

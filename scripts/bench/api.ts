@@ -1,0 +1,222 @@
+/**
+ * `npm run bench:api`: the metrics endpoint under load. Starts a Hardhat node (child process), deploys,
+ * seeds a trade history, runs the service as its own process (`node-service/src/server.ts`, as an
+ * operator would), signs in with SIWE, then loads it with autocannon for 10 s per run:
+ *   - GET /healthz at a fixed 500 req/s (the baseline: routing, logging, one RPC call),
+ *   - GET metrics of one's own enterprise at 500 req/s, and unthrottled,
+ *   - GET metrics as a lender under consent at 500 req/s (two chain reads and an access-log line each).
+ * Prints req/s and p50/p99 latency and each run's p99 as a ratio of the baseline's. Target: p99 < 20 ms
+ * at 500 req/s for the metrics endpoint.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { SiweMessage } from "siwe";
+import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
+import { deployAll } from "../lib/deploy";
+import { publicClientFor, walletClientFor } from "../lib/clients";
+import { abiOf, REPO_ROOT, type ContractName } from "../../node-service/src/chain/contracts";
+import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
+
+const DAY = 24 * 3600;
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 120);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const RATE = 500;
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a child with its output going to a log file (a pipe to this busy process would block the
+ * child's synchronous stdout writes and show up as latency), and waits for `ready` to appear in it.
+ */
+async function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, logFile: string): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const fd = openSync(logFile, "a");
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  children.push(child);
+  for (;;) {
+    const match = readFileSync(logFile, "utf8").match(ready);
+    if (match) return { child, match };
+    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux), or null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+function stopChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.pid) c.kill("SIGTERM");
+}
+
+async function main() {
+  const started = Date.now();
+  const rpcPort = await freePort();
+  const rpcUrl = `http://127.0.0.1:${rpcPort}`;
+  process.stdout.write(`starting hardhat node on ${rpcUrl}... `);
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "scf-bench-api-"));
+  await startChild(
+    process.execPath,
+    [require.resolve("hardhat/internal/cli/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(rpcPort)],
+    { HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    /Started HTTP and WebSocket JSON-RPC server/,
+    path.join(workDir, "hardhat-node.log"),
+  );
+  console.log("up");
+
+  const publicClient = await publicClientFor(rpcUrl);
+  const accounts = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
+  const [operatorA, buyerA, buyer2A, lenderA, ...rest] = accounts;
+  const suppliersA = rest.slice(0, 8);
+  const wallet = (a: Address) => walletClientFor(publicClient, rpcUrl, a);
+  const operator = wallet(operatorA);
+  const deployment = await deployAll({ publicClient, walletClient: operator });
+
+  async function send(from: Address, contract: ContractName, functionName: string, args: unknown[]): Promise<Hex> {
+    const hash = await wallet(from).writeContract({ address: deployment.contracts[contract], abi: abiOf(contract) as Abi, functionName, args } as never);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`${contract}.${functionName} reverted`);
+    return hash;
+  }
+  const h = (t: string) => keccak256(toHex(t));
+  const latest = async () => Number((await publicClient.getBlock({ blockTag: "latest" })).timestamp);
+
+  process.stdout.write(`seeding ${ORDERS} orders with receivables over ${suppliersA.length} suppliers... `);
+  const members: [Address, number][] = [
+    [buyerA, ROLE.BUYER],
+    [buyer2A, ROLE.BUYER],
+    [lenderA, ROLE.LENDER],
+    ...suppliersA.map((a) => [a, ROLE.SUPPLIER] as [Address, number]),
+  ];
+  for (const [a, roles] of members) await send(operatorA, "ParticipantRegistry", "admit", [a, roles, h(`kyc:${a}`), h(`name:${a}`), [h(`addr:${a}`)]]);
+  let receivableId = 0n;
+  for (let i = 0; i < ORDERS; i++) {
+    const sup = suppliersA[i % suppliersA.length];
+    const buyer = i % 3 === 0 ? buyer2A : buyerA;
+    const amount = BigInt(10_000 + ((i * 7919) % 90_000)) * 100n;
+    await send(buyer, "TradeOrders", "createOrder", [sup, amount, h(`po:${i}`), (await latest()) + 20 * DAY]);
+    const orderId = BigInt(i + 1);
+    await send(sup, "TradeOrders", "accept", [orderId]);
+    if (i % 10 === 9) {
+      await send(buyer, "TradeOrders", "cancel", [orderId, 1]);
+      continue;
+    }
+    await send(sup, "TradeOrders", "ship", [orderId, h(`bol:${i}`)]);
+    await send(buyer, "TradeOrders", "confirmDelivery", [orderId]);
+    await send(sup, "Receivables", "issue", [orderId, h(`inv:${i}`), h(`no:${i}`), amount, (await latest()) + 60 * DAY]);
+    receivableId++;
+    await send(buyer, "Receivables", "acknowledge", [receivableId]);
+    await publicClient.request({ method: "evm_increaseTime", params: [2 * DAY] } as never);
+  }
+  const target = suppliersA[0];
+  await send(target, "ConsentRegistry", "grant", [lenderA, SCOPE.metrics, (await latest()) + 365 * DAY, h("bench")]);
+  console.log(`done (block ${await publicClient.getBlockNumber()})`);
+
+  const dataDir = path.join(workDir, "data");
+  await mkdir(dataDir);
+  await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
+  const { match, child: service } = await startChild(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", "node-service/src/server.ts"],
+    {
+      PORT: "0",
+      RPC_URL: rpcUrl,
+      CHAIN_ID: String(deployment.chainId),
+      DATA_DIR: dataDir,
+      DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      RATE_LIMIT_PER_MINUTE: "10000000",
+    },
+    /API listening on (http:\/\/\S+)/,
+    path.join(workDir, "service.log"),
+  );
+  const base = match[1];
+  console.log(`service (own process, LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}, logs to a file) at ${base}`);
+
+  async function signIn(address: Address): Promise<string> {
+    const nonce = ((await (await fetch(`${base}/api/auth/nonce`)).json()) as { nonce: string }).nonce;
+    const message = new SiweMessage({ domain: new URL(base).host, address: getAddress(address), uri: base, version: "1", chainId: deployment.chainId, nonce, issuedAt: new Date().toISOString() }).prepareMessage();
+    const signature = await wallet(address).signMessage({ account: address, message });
+    const res = await fetch(`${base}/api/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) });
+    if (!res.ok) throw new Error(`sign-in failed: ${await res.text()}`);
+    return ((await res.json()) as { token: string }).token;
+  }
+  const ownToken = await signIn(target);
+  const lenderToken = await signIn(lenderA);
+  const metricsUrl = `${base}/api/enterprises/${target.toLowerCase()}/metrics`;
+  for (const [token, what] of [[ownToken, "own"], [lenderToken, "lender"]]) {
+    const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`metrics as ${what} answered ${res.status}: ${await res.text()}`);
+  }
+
+  async function load(title: string, url: string, token: string | undefined, rate: number | undefined) {
+    const cpuBefore = cpuSeconds(service.pid);
+    const result = await autocannon({
+      url,
+      connections: 20,
+      duration: DURATION_S,
+      ...(rate ? { overallRate: rate } : {}),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    return {
+      title,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx + result.errors + result.timeouts,
+      total: result.requests.total,
+      // The service's own CPU time per request: what the route costs, whatever else the machine is doing.
+      cpuMs: cpuBefore === null ? null : (((cpuSeconds(service.pid) ?? 0) - cpuBefore) * 1000) / Math.max(result.requests.total, 1),
+    };
+  }
+
+  const runs = [];
+  console.log(`\nautocannon, ${DURATION_S} s per run, 20 connections:`);
+  runs.push(await load(`GET /healthz @${RATE} rps (baseline)`, `${base}/healthz`, undefined, RATE));
+  runs.push(await load(`GET metrics, own enterprise @${RATE} rps`, metricsUrl, ownToken, RATE));
+  runs.push(await load("GET metrics, own enterprise, unthrottled", metricsUrl, ownToken, undefined));
+  runs.push(await load(`GET metrics, lender under consent @${RATE} rps`, metricsUrl, lenderToken, RATE));
+  runs.push(await load("GET /healthz, unthrottled", `${base}/healthz`, undefined, undefined));
+
+  const baseline = runs[0];
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 11)} non-2xx`);
+  for (const r of runs) {
+    const cpu = r.cpuMs === null ? "n/a" : `${r.cpuMs.toFixed(3)} (${(r.cpuMs / Math.max(baseline.cpuMs ?? 1, 1e-6)).toFixed(2)}x)`;
+    console.log(`${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 11)} ${r.non2xx}/${r.total}`);
+  }
+  console.log(`load average during the runs: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
+  const own = runs[1];
+  console.log(`\ntarget p99 < 20 ms at ${RATE} req/s for metrics: ${own.p99 < 20 && own.rps >= RATE * 0.95 ? "met" : "NOT met"} (p99 ${own.p99} ms at ${own.rps.toFixed(0)} req/s)`);
+  console.log(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  stopChildren();
+  await rm(workDir, { recursive: true, force: true });
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(stopChildren);

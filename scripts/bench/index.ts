@@ -1,0 +1,207 @@
+/**
+ * `npm run bench:index`: how fast the indexer turns chain history into the stored index, against a
+ * bare eth_getLogs + decodeEventLog loop over the same blocks in the same run.
+ *
+ * 1. Starts `hardhat node` on 127.0.0.1 and a free port (a child process, so the figures below are the
+ *    indexer's process alone) and deploys the contracts.
+ * 2. Generates >= 100,000 events quickly: 11 receivables, each split 3 levels deep into 16 children
+ *    (one split = 34 events: ReceivableSplit, 16 ReceivableChildCreated, 16 mints and 1 burn), sent
+ *    with automine off and mined in full blocks. That is ~48,000 receivables and ~3,000 transactions.
+ * 3. Bare loop: getLogs by ranges of RANGE blocks + viem decodeEventLog with each contract's ABI.
+ * 4. The indexer from the deployment block (same RANGE), committing to its lowdb file as in production.
+ * Prints events/second of both and their ratio, peak RSS, the store file size, each commit's size and
+ * write time, and the time to reload the index from the file.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { decodeEventLog, encodeFunctionData, toHex, type Abi, type Hex } from "viem";
+import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
+import { createIndexer } from "../../node-service/src/indexer/indexer";
+import {
+  admit,
+  createDeliveredOrder,
+  deployContracts,
+  issueConfirmedReceivable,
+  startHardhatNode,
+  type HardhatNode,
+  type Net,
+  type Wallet,
+} from "../../test/service/chain-helpers";
+
+const ROOTS = Number(process.env.BENCH_ROOTS ?? 11);
+const FANOUT = 16;
+const LEVELS = 3;
+const LEAF_VALUE = 10n;
+// ~650 events per block here: 10 blocks keep one getLogs answer under viem's 10 MB response limit
+// (the indexer would halve a refused range by itself; the bare loop would not).
+const RANGE = Number(process.env.BENCH_RANGE ?? 10);
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+async function rpc<T>(node: HardhatNode, method: string, params: unknown[] = []): Promise<T> {
+  return (await node.publicClient.request({ method, params } as never)) as T;
+}
+
+/**
+ * Sends every split of one level with automine off (raw eth_sendTransaction: the node signs with its
+ * unlocked account, nothing else to prepare) and mines full blocks every POOL transactions, keeping
+ * the pool small.
+ */
+async function splitLevel(node: HardhatNode, net: Net, supplier: Wallet, ids: bigint[], childValue: bigint, gas: bigint): Promise<void> {
+  const values = Array<bigint>(FANOUT).fill(childValue);
+  const holders = Array<Hex>(FANOUT).fill(supplier.account.address);
+  const CONCURRENCY = 16;
+  const POOL = 256;
+  // One sender: transactions are mined in nonce order, so once the latest chunk is in, all are.
+  const mineUntilIncluded = async (hashes: Hex[]) => {
+    for (;;) {
+      await rpc(node, "evm_mine");
+      const receipts = await Promise.all(hashes.map((hash) => rpc<unknown>(node, "eth_getTransactionReceipt", [hash])));
+      if (receipts.every((r) => r !== null)) return;
+    }
+  };
+  let latest: Hex[] = [];
+  for (let i = 0; i < ids.length; i += CONCURRENCY) {
+    latest = await Promise.all(
+      ids.slice(i, i + CONCURRENCY).map((id) =>
+        rpc<Hex>(node, "eth_sendTransaction", [
+          {
+            from: supplier.account.address,
+            to: net.deployment.contracts.Receivables,
+            gas: toHex(gas),
+            data: encodeFunctionData({ abi: abiOf("Receivables"), functionName: "split", args: [id, values, holders] }),
+          },
+        ]),
+      ),
+    );
+    if ((i + CONCURRENCY) % POOL === 0) await mineUntilIncluded(latest);
+  }
+  await mineUntilIncluded(latest);
+}
+
+async function generate(node: HardhatNode): Promise<Net> {
+  const [operator, buyer, supplier] = node.wallets;
+  const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
+  await admit(net, operator, [
+    { account: buyer.account.address, roles: ROLE.BUYER },
+    { account: supplier.account.address, roles: ROLE.SUPPLIER },
+  ]);
+  const rootValue = LEAF_VALUE * BigInt(FANOUT ** LEVELS);
+  let ids: bigint[] = [];
+  for (let i = 0; i < ROOTS; i++) {
+    const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: rootValue });
+    ids.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: rootValue, invoiceNumber: `bench-${i}` })).receivableId);
+  }
+  const gas =
+    ((await net.publicClient.estimateContractGas({
+      address: net.deployment.contracts.Receivables,
+      abi: abiOf("Receivables"),
+      functionName: "split",
+      args: [ids[0], Array<bigint>(FANOUT).fill(rootValue / BigInt(FANOUT)), Array<Hex>(FANOUT).fill(supplier.account.address)],
+      account: supplier.account,
+    })) *
+      12n) /
+    10n;
+  await rpc(node, "evm_setAutomine", [false]);
+  let count = BigInt(ids.length);
+  for (let level = 1, value = rootValue; level <= LEVELS; level++) {
+    value /= BigInt(FANOUT);
+    const t0 = performance.now();
+    await splitLevel(node, net, supplier, ids, value, gas);
+    const first = count + 1n;
+    count += BigInt(ids.length * FANOUT);
+    ids = Array.from({ length: ids.length * FANOUT }, (_, i) => first + BigInt(i));
+    console.log(`  level ${level}: ${ids.length / FANOUT} splits mined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  await rpc(node, "evm_setAutomine", [true]);
+  return net;
+}
+
+async function bareLoop(net: Net, from: number, to: number): Promise<{ events: number; ms: number }> {
+  const abiByAddress = new Map<string, Abi>(INDEXED_CONTRACTS.map((n) => [net.deployment.contracts[n].toLowerCase(), abiOf(n)]));
+  const address = INDEXED_CONTRACTS.map((n) => net.deployment.contracts[n]);
+  let events = 0;
+  const t0 = performance.now();
+  for (let start = from; start <= to; start += RANGE) {
+    const logs = await net.publicClient.getLogs({ address, fromBlock: BigInt(start), toBlock: BigInt(Math.min(to, start + RANGE - 1)) });
+    for (const log of logs) {
+      decodeEventLog({ abi: abiByAddress.get(log.address.toLowerCase())!, data: log.data, topics: log.topics });
+      events += 1;
+    }
+  }
+  return { events, ms: performance.now() - t0 };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:index — ${ROOTS} receivables split ${LEVELS} levels deep into ${FANOUT}, getLogs range ${RANGE} blocks`);
+  const node = await startHardhatNode();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-"));
+  try {
+    const tGen = performance.now();
+    const net = await generate(node);
+    const head = Number(await net.publicClient.getBlockNumber());
+    console.log(`generated blocks ${net.deployment.startBlock}..${head} in ${((performance.now() - tGen) / 1000).toFixed(1)} s`);
+
+    const bare = await bareLoop(net, net.deployment.startBlock, head);
+    const bareRate = (bare.events * 1000) / bare.ms;
+
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+    const indexer = await createIndexer({
+      publicClient: net.publicClient,
+      deployment: net.deployment as Deployment,
+      dataDir,
+      maxBlockRange: RANGE,
+      logger: pino({ level: "warn" }),
+    });
+    const commits: { toBlock: number; events: number; bytes: number; ms: number }[] = [];
+    indexer.on("batch", (b) => {
+      const s = indexer.stats();
+      commits.push({ toBlock: b.toBlock, events: s.eventCount, bytes: s.lastWrite.bytes, ms: s.lastWrite.ms });
+    });
+    const t0 = performance.now();
+    await indexer.syncOnce();
+    const ms = performance.now() - t0;
+    await indexer.stop();
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const stats = indexer.stats();
+    const rate = (stats.eventCount * 1000) / ms;
+    const file = path.join(dataDir, "index.json");
+    const size = (await stat(file)).size;
+
+    const tLoad = performance.now();
+    const reloaded = await createIndexer({ publicClient: net.publicClient, deployment: net.deployment, dataDir, logger: pino({ level: "warn" }) });
+    const loadMs = performance.now() - tLoad;
+    if (reloaded.state().eventCount !== stats.eventCount) throw new Error("reloaded index differs from the indexed one");
+
+    console.log("\ncommits (lowdb file written whole, atomically, fsync'd):");
+    console.log("  to block | events so far | file size | write ms");
+    for (const c of commits) console.log(`  ${String(c.toBlock).padStart(8)} | ${String(c.events).padStart(13)} | ${mb(c.bytes).padStart(9)} | ${c.ms.toFixed(0).padStart(8)}`);
+    const bytesPerEvent = size / stats.eventCount;
+    const msPerMb = commits.length ? commits[commits.length - 1].ms / (commits[commits.length - 1].bytes / 1024 / 1024) : 0;
+
+    console.log("\nresults");
+    console.log(`  events                      ${stats.eventCount} (bare loop saw ${bare.events})`);
+    console.log(`  bare getLogs + decode       ${bareRate.toFixed(0)} events/s (${(bare.ms / 1000).toFixed(2)} s)`);
+    console.log(`  indexer (to stored index)   ${rate.toFixed(0)} events/s (${(ms / 1000).toFixed(2)} s, ${stats.writes} commits, ${(stats.writeMsTotal / 1000).toFixed(2)} s writing)`);
+    console.log(`  ratio indexer / bare        ${(rate / bareRate).toFixed(2)}   (target >= 0.5)`);
+    console.log(`  peak RSS while indexing     ${mb(peakRss)} (before: ${mb(rssBefore)}; process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})   (target < 1024 MB)`);
+    console.log(`  store file                  ${mb(size)} (${bytesPerEvent.toFixed(0)} bytes/event), reload ${(loadMs / 1000).toFixed(2)} s`);
+    console.log(`  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round((1000 / Math.max(msPerMb, 1)) * 1024 * 1024 / bytesPerEvent)} events)`);
+    if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
+  } finally {
+    await node.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

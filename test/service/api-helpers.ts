@@ -1,0 +1,200 @@
+/**
+ * Shared by the API tests: a deployment on the in-process Hardhat network with admitted participants,
+ * the real service started over it on port 0, HTTP helpers, and Sign-In with Ethereum by test accounts.
+ */
+import hre from "hardhat";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { custom, getAddress, keccak256, toHex, type Abi, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
+import { SiweMessage } from "siwe";
+import { deployAll } from "../../scripts/lib/deploy";
+import { abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
+import { ROLE, loanTermsTypedData } from "../../node-service/src/chain/eip712";
+import { loadConfig, type Config } from "../../node-service/src/config";
+import { startService, type RunningService } from "../../node-service/src/server";
+
+export type Wallet = Awaited<ReturnType<typeof hre.viem.getWalletClients>>[number];
+
+export const DAY = 24 * 3600;
+
+export async function deployNetwork() {
+  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
+  const wallets = await hre.viem.getWalletClients();
+  const [operator, supplier, buyer, lender, lender2, auditor, outsider, supplier2] = wallets.slice(0, 8).concat([]) as Wallet[];
+  const deployment = await deployAll({ publicClient, walletClient: operator as never });
+
+  async function send(wallet: Wallet, contract: ContractName, functionName: string, args: unknown[]): Promise<Hex> {
+    const hash = await wallet.writeContract({ address: deployment.contracts[contract], abi: abiOf(contract) as Abi, functionName, args } as never);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`${contract}.${functionName} reverted`);
+    return hash;
+  }
+  async function read<T>(contract: ContractName, functionName: string, args: unknown[]): Promise<T> {
+    return (await publicClient.readContract({ address: deployment.contracts[contract], abi: abiOf(contract), functionName, args })) as T;
+  }
+
+  const h = (text: string) => keccak256(toHex(text));
+  const members: [Wallet, number][] = [
+    [supplier, ROLE.SUPPLIER],
+    [supplier2, ROLE.SUPPLIER],
+    [buyer, ROLE.BUYER],
+    [lender, ROLE.LENDER],
+    [lender2, ROLE.LENDER],
+    [auditor, ROLE.AUDITOR],
+  ];
+  for (const [w, roles] of members) {
+    const a = w.account.address;
+    await send(operator, "ParticipantRegistry", "admit", [a, roles, h(`kyc:${a}`), h(`name:${a}`), [h(`addr:${a}`)]]);
+  }
+
+  async function latestTime(): Promise<number> {
+    return Number((await publicClient.getBlock({ blockTag: "latest" })).timestamp);
+  }
+
+  /** An order from buyer to supplier walked to delivery, with a receivable issued and acknowledged. */
+  async function tradeOnce(amount: bigint, sup: Wallet = supplier): Promise<{ orderId: bigint; receivableId: bigint }> {
+    await send(buyer, "TradeOrders", "createOrder", [sup.account.address, amount, h(`po:${amount}`), (await latestTime()) + 30 * DAY]);
+    const orderId = await read<bigint>("TradeOrders", "orderCount", []);
+    await send(sup, "TradeOrders", "accept", [orderId]);
+    await send(sup, "TradeOrders", "ship", [orderId, h(`bol:${orderId}`)]);
+    await send(buyer, "TradeOrders", "confirmDelivery", [orderId]);
+    const maturity = (await latestTime()) + 60 * DAY;
+    const { result: receivableId } = await publicClient.simulateContract({
+      account: sup.account,
+      address: deployment.contracts.Receivables,
+      abi: abiOf("Receivables"),
+      functionName: "issue",
+      args: [orderId, h(`invoice:${orderId}`), h(`inv-no:${orderId}`), amount, maturity],
+    });
+    await send(sup, "Receivables", "issue", [orderId, h(`invoice:${orderId}`), h(`inv-no:${orderId}`), amount, maturity]);
+    await send(buyer, "Receivables", "acknowledge", [receivableId]);
+    return { orderId, receivableId: receivableId as bigint };
+  }
+
+  /**
+   * A loan from `lender` to `sup` on one receivable, signed by both (EIP-712), disbursed, partly repaid
+   * by the borrower and partly by the debtor paying the pledged receivable (the waterfall).
+   */
+  async function loanOnce(receivableId: bigint, opts: { principal: bigint; repay: bigint; receivablePayment: bigint; sup?: Wallet }) {
+    const sup = opts.sup ?? supplier;
+    const chainId = await publicClient.getChainId();
+    const t = BigInt(await latestTime());
+    const terms = {
+      borrower: sup.account.address,
+      lender: lender.account.address,
+      principal: opts.principal,
+      rateBps: 800n,
+      start: t,
+      maturity: t + BigInt(90 * DAY),
+      collateral: [receivableId],
+      documentHash: h(`agreement:${receivableId}`),
+      nonce: receivableId,
+      deadline: t + 3600n,
+    };
+    const typed = loanTermsTypedData(chainId, deployment.contracts.LoanAgreements, terms);
+    const borrowerSig = await sup.signTypedData({ ...typed, account: sup.account });
+    const lenderSig = await lender.signTypedData({ ...typed, account: lender.account });
+    await send(operator, "SettlementToken", "mint", [lender.account.address, opts.principal]);
+    await send(operator, "SettlementToken", "mint", [buyer.account.address, opts.receivablePayment]);
+    await send(lender, "SettlementToken", "approve", [deployment.contracts.LoanAgreements, opts.principal]);
+    await send(sup, "SettlementToken", "approve", [deployment.contracts.LoanAgreements, opts.repay]);
+    await send(buyer, "SettlementToken", "approve", [deployment.contracts.Receivables, opts.receivablePayment]);
+    await send(operator, "LoanAgreements", "submitAgreement", [terms, borrowerSig, lenderSig]);
+    const loanId = await read<bigint>("LoanAgreements", "loanCount", []);
+    await send(lender, "LoanAgreements", "disburse", [loanId]);
+    await send(sup, "LoanAgreements", "repay", [loanId, opts.repay]);
+    await send(buyer, "Receivables", "pay", [receivableId, opts.receivablePayment]);
+    return { loanId, terms };
+  }
+
+  return { publicClient, deployment, operator, supplier, supplier2, buyer, lender, lender2, auditor, outsider, send, read, latestTime, tradeOnce, loanOnce, h };
+}
+
+export type Network = Awaited<ReturnType<typeof deployNetwork>>;
+
+export async function tempDataDir(deployment: Deployment): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "scf-api-"));
+  await writeFile(path.join(dir, "deployment.json"), JSON.stringify(deployment));
+  return dir;
+}
+
+export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  return loadConfig(
+    {},
+    {
+      PORT: 0,
+      DATA_DIR: dataDir,
+      DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
+      LOG_LEVEL: "silent",
+      POLL_INTERVAL_MS: 50,
+      ROLE_CACHE_MS: 0,
+      RATE_LIMIT_PER_MINUTE: 100_000,
+      ...overrides,
+    },
+  );
+}
+
+export function startTestService(config: Config): Promise<RunningService> {
+  return startService(config, { transport: custom(hre.network.provider as unknown as { request: EIP1193RequestFn }) });
+}
+
+/** Waits until the service's indexer has applied the chain's head block. */
+export async function waitIndexed(service: RunningService, publicClient: PublicClient, timeoutMs = 20_000): Promise<void> {
+  const head = Number(await publicClient.getBlockNumber());
+  const deadline = Date.now() + timeoutMs;
+  while (service.indexer.stats().indexedBlock < head) {
+    if (Date.now() > deadline) throw new Error(`indexer stuck at ${service.indexer.stats().indexedBlock}, head ${head}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export async function call(base: string, method: string, url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${base}${url}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Prometheus text and the like stay strings.
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** A SIWE message for `address` against the service at `base`, with overridable fields. */
+export async function siweMessage(base: string, address: Address, fields: Partial<SiweMessage> = {}): Promise<string> {
+  const { body } = await call(base, "GET", "/api/auth/nonce");
+  return new SiweMessage({
+    domain: new URL(base).host,
+    address: getAddress(address),
+    statement: "Sign in to the supply-chain financing network.",
+    uri: base,
+    version: "1",
+    chainId: 31337,
+    nonce: body.nonce,
+    issuedAt: new Date().toISOString(),
+    ...fields,
+  }).prepareMessage();
+}
+
+export async function signIn(base: string, wallet: Wallet): Promise<string> {
+  const message = await siweMessage(base, wallet.account.address);
+  const signature = await wallet.signMessage({ message, account: wallet.account });
+  const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+  if (res.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,430 @@
+/**
+ * Each fraud flag on a trade history built on a real Hardhat chain with the real contracts and read
+ * back through the real indexer, next to a history built to look similar but be clean.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { Hex, PublicClient } from "viem";
+import type { Deployment } from "../../node-service/src/chain/contracts";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import type { Address, IndexState } from "../../node-service/src/domain/entities";
+import { createIndexer } from "../../node-service/src/indexer/indexer";
+import { screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
+import { admit, createDeliveredOrder, createOrder, deployContracts, docHash, issueReceivable, send, type Net, type Wallet } from "./chain-helpers";
+
+const DAY = 86_400;
+const NORMAL = 1_000_000n; // 10,000.00
+const SMALL = 50_000n; // 500.00
+
+async function deployed() {
+  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
+  const wallets = (await hre.viem.getWalletClients()) as unknown as Wallet[];
+  const net: Net = { publicClient, deployment: await deployContracts(publicClient, wallets[0]) };
+  return { net, wallets };
+}
+
+/** Drives the contracts as the participants would; participant i is test account i (1..19), admitted on first use. */
+async function network() {
+  const { net, wallets } = await loadFixture(deployed);
+  const admitted = new Set<number>();
+  const address = (i: number) => wallets[i].account.address.toLowerCase() as Address;
+  const attr = docHash;
+
+  /** Admits account i as supplier and buyer with its own KYC attributes, plus any shared ones given. */
+  async function admitAs(i: number, shared: string[] = []): Promise<Address> {
+    if (admitted.has(i)) throw new Error(`account ${i} admitted twice`);
+    admitted.add(i);
+    const kycAttributes = [attr(`address of ${i}`), attr(`bank account of ${i}`), ...shared.map(attr)];
+    await admit(net, wallets[0], [{ account: wallets[i].account.address, roles: ROLE.SUPPLIER | ROLE.BUYER, kycAttributes }]);
+    return address(i);
+  }
+
+  async function ensure(...accounts: number[]) {
+    for (const i of accounts) if (!admitted.has(i)) await admitAs(i);
+  }
+
+  /** `buyer` orders from `supplier`; returns the order id. */
+  async function order(buyer: number, supplier: number, amount = NORMAL): Promise<bigint> {
+    await ensure(buyer, supplier);
+    return createOrder(net, { buyer: wallets[buyer], supplier: wallets[supplier].account.address, amount });
+  }
+
+  async function cancel(by: number, orderId: bigint) {
+    await send(net, wallets[by], "TradeOrders", "cancel", [orderId, 1]);
+  }
+
+  /** `buyer` orders from `supplier`, which accepts and ships it. */
+  async function shipped(buyer: number, supplier: number): Promise<bigint> {
+    const id = await order(buyer, supplier);
+    await send(net, wallets[supplier], "TradeOrders", "accept", [id]);
+    await send(net, wallets[supplier], "TradeOrders", "ship", [id, attr(`bill of lading ${id}`)]);
+    return id;
+  }
+
+  async function dispute(buyer: number, orderId: bigint): Promise<Hex> {
+    return (await send(net, wallets[buyer], "TradeOrders", "dispute", [orderId, 3])).transactionHash;
+  }
+
+  /** An order delivered, invoiced by the supplier and acknowledged by the buyer's own transaction. */
+  async function acknowledgedReceivable(buyer: number, supplier: number, amount = NORMAL): Promise<{ id: bigint; ackTx: Hex }> {
+    await ensure(buyer, supplier);
+    const orderId = await createDeliveredOrder(net, { buyer: wallets[buyer], supplier: wallets[supplier], amount });
+    const { receivableId } = await issueReceivable(net, { supplier: wallets[supplier], orderId, faceValue: amount });
+    const receipt = await send(net, wallets[buyer], "Receivables", "acknowledge", [receivableId]);
+    return { id: receivableId, ackTx: receipt.transactionHash };
+  }
+
+  /** Indexes the chain from the deployment with the real indexer; returns the state and the latest block time. */
+  async function index(): Promise<{ state: IndexState; asOf: number }> {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-risk-"));
+    try {
+      const indexer = await createIndexer({ publicClient: net.publicClient, deployment: net.deployment, dataDir, confirmations: 0 });
+      await indexer.syncOnce();
+      const state = indexer.state();
+      await indexer.stop();
+      return { state, asOf: await time.latest() };
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  return { publicClient: net.publicClient, deployment: net.deployment, admit: admitAs, address, attr, order, cancel, shipped, dispute, acknowledgedReceivable, index };
+}
+
+/** Every evidence reference points at a log of one of our contracts in that exact transaction and block. */
+async function expectEvidenceOnChain(publicClient: PublicClient, deployment: Deployment, flag: RiskFlag) {
+  expect(flag.evidence.length).to.be.greaterThan(0);
+  const ours = new Set(Object.values(deployment.contracts).map((a) => a.toLowerCase()));
+  for (const ref of flag.evidence) {
+    const receipt = await publicClient.getTransactionReceipt({ hash: ref.txHash });
+    expect(receipt.blockHash).to.equal(ref.blockHash);
+    expect(Number(receipt.blockNumber)).to.equal(ref.blockNumber);
+    const log = receipt.logs.find((l) => l.logIndex === ref.logIndex);
+    expect(log, `log ${ref.logIndex} of ${ref.txHash}`).to.not.equal(undefined);
+    expect(ours.has(log!.address.toLowerCase())).to.equal(true);
+  }
+}
+
+const codes = (flags: RiskFlag[]) => flags.map((f) => f.code);
+
+describe("risk screening on chain-built histories", () => {
+  describe("circular trading", () => {
+    it("flags orders that run in a cycle A -> B -> C -> A through the borrower, with the orders as evidence", async () => {
+      const n = await network();
+      const [a, b, c] = [await n.admit(1), await n.admit(2), await n.admit(3)];
+      const o1 = await n.order(2, 1); // B buys from A
+      const o2 = await n.order(3, 2); // C buys from B
+      const o3 = await n.order(1, 3); // A buys from C
+      const { state, asOf } = await n.index();
+
+      const flags = screenBorrower(state, a, { asOf });
+      const cycles = flags.filter((f) => f.code === "circular_trading");
+      expect(cycles).to.have.length(1);
+      const flag = cycles[0];
+      expect(flag.severity).to.equal("block");
+      expect(flag.details.members).to.deep.equal([a, c, b]); // buyer -> supplier: A buys from C, C from B, B from A
+      expect(flag.details.length).to.equal(3);
+      expect(flag.details.edges).to.deep.equal([
+        { buyer: a, supplier: c, orderIds: [o3.toString()], total: NORMAL.toString() },
+        { buyer: c, supplier: b, orderIds: [o2.toString()], total: NORMAL.toString() },
+        { buyer: b, supplier: a, orderIds: [o1.toString()], total: NORMAL.toString() },
+      ]);
+      expect(flag.evidence.map((e) => e.event)).to.deep.equal(["OrderCreated", "OrderCreated", "OrderCreated"]);
+      expect(flag.evidence.map((e) => e.txHash)).to.deep.equal([o1, o2, o3].map((id) => state.orders[id.toString()].events[0].txHash));
+      await expectEvidenceOnChain(n.publicClient, n.deployment, flag);
+      // Every member of the ring is flagged when it is the one screened.
+      expect(codes(screenBorrower(state, b, { asOf }))).to.include("circular_trading");
+    });
+
+    it("finds a four-party ring and not a five-party one beyond the search depth", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      await n.order(2, 1);
+      await n.order(3, 2);
+      await n.order(4, 3);
+      await n.order(1, 4);
+      const four = await n.index();
+      expect(screenBorrower(four.state, a, { asOf: four.asOf }).filter((f) => f.code === "circular_trading")[0].details.length).to.equal(4);
+      // A separate five-party ring through account 5 ... 9.
+      const e = await n.admit(5);
+      await n.order(6, 5);
+      await n.order(7, 6);
+      await n.order(8, 7);
+      await n.order(9, 8);
+      await n.order(5, 9);
+      const five = await n.index();
+      expect(codes(screenBorrower(five.state, e, { asOf: five.asOf }))).to.not.include("circular_trading");
+      expect(codes(screenBorrower(five.state, e, { asOf: five.asOf, params: { maxCycleLength: 5 } }))).to.include("circular_trading");
+    });
+
+    it("does not flag an open chain, two-way trade, a ring closed by a cancelled order, or one closed long ago", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      await n.order(2, 1); // B buys from A
+      await n.order(3, 2); // C buys from B
+      await n.order(1, 4); // A buys from D: the chain stays open
+      await n.order(1, 2); // A buys from B: two-way trade with B, a cycle of 2
+      const cancelled = await n.order(1, 3); // A buys from C would close the ring...
+      await n.cancel(1, cancelled); // ...but is cancelled
+      const now = await n.index();
+      expect(codes(screenBorrower(now.state, a, { asOf: now.asOf }))).to.not.include("circular_trading");
+
+      // A ring whose first leg is older than the 180-day window.
+      const n2 = await network();
+      const x = await n2.admit(11);
+      await n2.order(12, 11);
+      await time.increase(200 * DAY);
+      await n2.order(13, 12);
+      await n2.order(11, 13);
+      const later = await n2.index();
+      expect(codes(screenBorrower(later.state, x, { asOf: later.asOf }))).to.not.include("circular_trading");
+      // With a window long enough to reach the first leg, the ring is there.
+      expect(codes(screenBorrower(later.state, x, { asOf: later.asOf, params: { cycleWindowDays: 365 } }))).to.include("circular_trading");
+    });
+  });
+
+  describe("related parties", () => {
+    it("flags a counterparty that shares a KYC attribute (the same legal representative) with the borrower", async () => {
+      const n = await network();
+      const a = await n.admit(1, ["legal representative: Li Wei"]);
+      const p = await n.admit(2, ["legal representative: Li Wei"]);
+      const orderId = await n.order(2, 1);
+      const { state, asOf } = await n.index();
+
+      const flags = screenBorrower(state, a, { asOf }).filter((f) => f.code === "related_party");
+      expect(flags).to.have.length(1);
+      expect(flags[0].severity).to.equal("warn");
+      expect(flags[0].details).to.deep.equal({
+        party: p,
+        sharedAttributes: [n.attr("legal representative: Li Wei")],
+        tradedWith: true,
+        orderIds: [orderId.toString()],
+      });
+      expect(flags[0].evidence.map((e) => e.event)).to.deep.equal(["ParticipantAdmitted", "ParticipantAdmitted", "OrderCreated"]);
+      await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+    });
+
+    it("notes a related participant it never traded with only as information", async () => {
+      const n = await network();
+      const a = await n.admit(1, ["registered address: 8 Harbour Rd"]);
+      const p = await n.admit(2, ["registered address: 8 Harbour Rd"]);
+      await n.order(3, 1);
+      const { state, asOf } = await n.index();
+      const flags = screenBorrower(state, a, { asOf }).filter((f) => f.code === "related_party");
+      expect(flags.map((f) => [f.severity, f.details.party, f.details.tradedWith])).to.deep.equal([["info", p, false]]);
+    });
+
+    it("does not flag counterparties trading the same way whose KYC attributes are all distinct", async () => {
+      const n = await network();
+      const a = await n.admit(1, ["legal representative: Li Wei"]);
+      await n.admit(2, ["legal representative: Zhang Min"]);
+      await n.order(2, 1);
+      await n.order(3, 1);
+      const { state, asOf } = await n.index();
+      const flags = screenBorrower(state, a, { asOf });
+      expect(codes(flags)).to.not.include("related_party");
+      expect(codes(flags)).to.not.include("related_party_acknowledgment");
+    });
+  });
+
+  describe("receivables acknowledged by a related party", () => {
+    it("flags a receivable of the borrower acknowledged by a buyer that shares its KYC attributes", async () => {
+      const n = await network();
+      const a = await n.admit(1, ["bank account 6222 0001"]);
+      const p = await n.admit(2, ["bank account 6222 0001"]);
+      const { id, ackTx } = await n.acknowledgedReceivable(2, 1);
+      const { state, asOf } = await n.index();
+
+      const flags = screenBorrower(state, a, { asOf }).filter((f) => f.code === "related_party_acknowledgment");
+      expect(flags).to.have.length(1);
+      expect(flags[0].severity).to.equal("warn");
+      expect(flags[0].details).to.deep.equal({
+        debtor: p,
+        sharedAttributes: [n.attr("bank account 6222 0001")],
+        receivableIds: [id.toString()],
+        faceValue: NORMAL.toString(),
+      });
+      const ack = flags[0].evidence.find((e) => e.event === "ReceivableAcknowledged")!;
+      expect(ack.txHash).to.equal(ackTx);
+      await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+    });
+
+    it("does not flag the same receivable flow with an unrelated buyer", async () => {
+      const n = await network();
+      const a = await n.admit(1, ["bank account 6222 0001"]);
+      await n.admit(2, ["bank account 6222 0002"]);
+      await n.acknowledgedReceivable(2, 1);
+      const { state, asOf } = await n.index();
+      expect(state.receivables["1"].status).to.equal("Confirmed");
+      expect(codes(screenBorrower(state, a, { asOf }))).to.not.include("related_party_acknowledgment");
+    });
+  });
+
+  describe("farmed history", () => {
+    /** Half a year of normal orders from one long-standing buyer (account 2). */
+    async function ordinaryPast(n: Awaited<ReturnType<typeof network>>) {
+      await n.admit(1);
+      for (let i = 0; i < 4; i++) {
+        await n.order(2, 1);
+        await time.increase(40 * DAY);
+      }
+    }
+
+    it("flags a burst of small orders just before applying from counterparties with no other history", async () => {
+      const n = await network();
+      await ordinaryPast(n);
+      const burst: bigint[] = [];
+      for (const buyer of [10, 11, 12, 10, 11, 12]) {
+        burst.push(await n.order(buyer, 1, SMALL));
+        await time.increase(2 * DAY);
+      }
+      const { state, asOf } = await n.index();
+      const flags = screenBorrower(state, n.address(1), { asOf }).filter((f) => f.code === "farmed_history");
+      expect(flags).to.have.length(1);
+      const d = flags[0].details;
+      expect(flags[0].severity).to.equal("warn");
+      expect(d.orderIds).to.deep.equal(burst.map(String));
+      expect(d.ordersInWindow).to.equal(6);
+      expect(d.share).to.equal(1);
+      expect(d.smallOrderBasis).to.equal("prior_median");
+      expect(d.smallOrderMax).to.equal((NORMAL / 4n).toString());
+      expect(d.counterparties).to.deep.equal([10, 11, 12].map((i) => ({ address: n.address(i), otherOrders: 0 })).sort((x, y) => (x.address < y.address ? -1 : 1)));
+      expect(flags[0].evidence).to.have.length(6);
+      await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+    });
+
+    it("does not flag the same burst of small orders from buyers with their own trade history", async () => {
+      const n = await network();
+      await ordinaryPast(n);
+      for (const buyer of [10, 11, 12]) {
+        await n.order(buyer, 13);
+        await n.order(buyer, 14);
+      }
+      for (const buyer of [10, 11, 12, 10, 11, 12]) {
+        await n.order(buyer, 1, SMALL);
+        await time.increase(2 * DAY);
+      }
+      const { state, asOf } = await n.index();
+      expect(codes(screenBorrower(state, n.address(1), { asOf }))).to.not.include("farmed_history");
+    });
+
+    it("does not flag thin counterparties whose orders are the borrower's normal size", async () => {
+      const n = await network();
+      await ordinaryPast(n);
+      for (const buyer of [10, 11, 12, 10, 11, 12]) {
+        await n.order(buyer, 1, NORMAL);
+        await time.increase(2 * DAY);
+      }
+      const { state, asOf } = await n.index();
+      expect(codes(screenBorrower(state, n.address(1), { asOf }))).to.not.include("farmed_history");
+    });
+  });
+
+  describe("buyer concentration", () => {
+    it("flags one buyer above the share threshold of the borrower's sales, with its orders as evidence", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      const big: bigint[] = [];
+      for (let i = 0; i < 8; i++) big.push(await n.order(2, 1));
+      await n.order(3, 1);
+      const { state, asOf } = await n.index();
+      const flags = screenBorrower(state, a, { asOf }).filter((f) => f.code === "buyer_concentration");
+      expect(flags).to.have.length(1);
+      expect(flags[0].details).to.deep.include({
+        buyer: n.address(2),
+        share: 0.8888,
+        threshold: 0.6,
+        buyerValue: (8n * NORMAL).toString(),
+        totalValue: (9n * NORMAL).toString(),
+        buyerOrders: 8,
+        orders: 9,
+        distinctBuyers: 2,
+      });
+      expect(flags[0].evidence.map((e) => e.txHash)).to.deep.equal(big.map((id) => state.orders[id.toString()].events[0].txHash));
+      await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+    });
+
+    it("does not flag the same number of orders spread over two buyers below the threshold", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      for (let i = 0; i < 5; i++) await n.order(2, 1);
+      for (let i = 0; i < 4; i++) await n.order(3, 1);
+      const { state, asOf } = await n.index();
+      expect(codes(screenBorrower(state, a, { asOf }))).to.not.include("buyer_concentration");
+    });
+  });
+
+  describe("selective leniency", () => {
+    it("flags a buyer that disputes other suppliers' shipments but never the borrower's", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      const mine: bigint[] = [];
+      for (let i = 0; i < 5; i++) mine.push(await n.shipped(2, 1));
+      const elsewhere: bigint[] = [];
+      for (let i = 0; i < 5; i++) elsewhere.push(await n.shipped(2, 3));
+      const disputeTxs = [await n.dispute(2, elsewhere[1]), await n.dispute(2, elsewhere[3])];
+      const { state, asOf } = await n.index();
+      const flags = screenBorrower(state, a, { asOf }).filter((f) => f.code === "selective_leniency");
+      expect(flags).to.have.length(1);
+      expect(flags[0].details).to.deep.include({
+        buyer: n.address(2),
+        borrowerShipments: 5,
+        otherShipments: 5,
+        otherDisputed: 2,
+        otherDisputeRate: 0.4,
+        borrowerOrderIds: mine.map(String),
+        disputedOrderIds: [elsewhere[1], elsewhere[3]].map(String),
+      });
+      const disputes = flags[0].evidence.filter((e) => e.event === "OrderDisputed");
+      expect(disputes.map((e) => e.txHash)).to.deep.equal(disputeTxs);
+      expect(flags[0].evidence.filter((e) => e.event === "OrderShipped")).to.have.length(5);
+      await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+    });
+
+    it("does not flag a buyer that disputes the borrower's shipments as it disputes others'", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      const mine: bigint[] = [];
+      for (let i = 0; i < 5; i++) mine.push(await n.shipped(2, 1));
+      const elsewhere: bigint[] = [];
+      for (let i = 0; i < 5; i++) elsewhere.push(await n.shipped(2, 3));
+      await n.dispute(2, elsewhere[1]);
+      await n.dispute(2, elsewhere[3]);
+      await n.dispute(2, mine[0]);
+      const { state, asOf } = await n.index();
+      expect(codes(screenBorrower(state, a, { asOf }))).to.not.include("selective_leniency");
+    });
+  });
+
+  describe("screening as a function", () => {
+    it("gives the same flags in the same order on every run and ignores events after asOf", async () => {
+      const n = await network();
+      const a = await n.admit(1, ["legal representative: Li Wei"]);
+      await n.admit(2, ["legal representative: Li Wei"]);
+      await n.order(2, 1);
+      await n.order(3, 2);
+      await n.order(1, 3);
+      const before = await n.index();
+      await time.increase(DAY);
+      for (let i = 0; i < 6; i++) await n.order(4, 1);
+      const after = await n.index();
+      const first = screenBorrower(after.state, a, { asOf: before.asOf });
+      expect(screenBorrower(after.state, a, { asOf: before.asOf })).to.deep.equal(first);
+      expect(first).to.deep.equal(screenBorrower(before.state, a, { asOf: before.asOf }));
+      expect(codes(first)).to.deep.equal(["circular_trading", "related_party"]);
+      expect(codes(screenBorrower(after.state, a, { asOf: after.asOf }))).to.include("buyer_concentration");
+    });
+
+    it("refuses parameters out of range", async () => {
+      const n = await network();
+      const a = await n.admit(1);
+      const { state, asOf } = await n.index();
+      expect(() => screenBorrower(state, a, { asOf, params: { minCycleLength: 5, maxCycleLength: 4 } })).to.throw(/minCycleLength/);
+      expect(() => screenBorrower(state, a, { asOf, params: { concentrationShare: 2 } })).to.throw();
+    });
+  });
+});
