@@ -142,14 +142,19 @@ const REGULAR_NAMES = [
   "Qingdao Rubber Seals",
   "Chengdu Fasteners",
 ];
-const LEGAL_REPS = ["Li Na", "Wang Fang", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Min", "Huang Lei", "Zhou Tao", "Wu Xia", "Xu Qiang", "Sun Li", "Ma Jun", "Hu Bin", "Guo Hong", "He Ping", "Lin Feng"];
+const LEGAL_REPS = [
+  "Li Na", "Wang Fang", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Min", "Huang Lei", "Zhou Tao", "Wu Xia", "Xu Qiang", "Sun Li", "Ma Jun",
+  "Hu Bin", "Guo Hong", "He Ping", "Lin Feng", "Gao Yan", "Luo Ming", "Zheng Hui", "Liang Qing", "Song Tao", "Tang Li", "Han Xue", "Feng Kai",
+];
 const CITIES = ["Shenzhen", "Guangzhou", "Shanghai", "Suzhou", "Ningbo", "Hangzhou", "Wuxi", "Foshan", "Dongguan", "Hefei", "Qingdao", "Chengdu", "Xiamen", "Tianjin"];
 
 function cast(prng: Prng): ParticipantDef[] {
-  const rep = () => prng.pick(LEGAL_REPS);
+  // Drawn without replacement: only the ring shares a legal representative, on purpose.
+  const reps = [...LEGAL_REPS];
+  const rep = () => reps.splice(prng.int(0, reps.length - 1), 1)[0];
   const addr = () => `${prng.int(1, 999)} ${prng.pick(["Industrial", "Science Park", "Harbour", "Export", "Hi-Tech"])} Road, ${prng.pick(CITIES)}`;
   const defs: ParticipantDef[] = [
-    { index: OPERATOR, name: "SCF Consortium Operator", persona: "operator", roles: 0, legalRep: "", address: "", note: "Deployed the contracts, admits participants after KYC, arbitrates disputes. Not a participant." },
+    { index: OPERATOR, name: "SCF Consortium Operator", persona: "operator", roles: ROLE.AUDITOR, legalRep: "Consortium Secretariat", address: "1 Consortium Plaza, Shenzhen", note: "Deployed the contracts, admits participants after KYC, arbitrates disputes; the node service's account, which anchors documents and decisions and submits countersigned agreements." },
     { index: 1, name: "Huaxin Automotive Group", persona: "buyer", roles: ROLE.BUYER, legalRep: rep(), address: addr(), note: "Core enterprise; pays on time or early." },
     { index: 2, name: "Dongfang Home Appliances", persona: "buyer", roles: ROLE.BUYER, legalRep: rep(), address: addr(), note: "Core enterprise; often pays late, sometimes in parts." },
     { index: 3, name: "Pearl River Electronics", persona: "buyer", roles: ROLE.BUYER, legalRep: rep(), address: addr(), note: "Core enterprise; usually pays early." },
@@ -184,7 +189,7 @@ function cast(prng: Prng): ParticipantDef[] {
 function supplierProfiles(prng: Prng): SupplierProfile[] {
   const profiles: SupplierProfile[] = [
     { index: EXCELLENT, buyers: [[1, 40], [2, 25], [3, 35]], perMonth: 4, fromDay: 1, late: 0, cancel: 0, dispute: 0, amount: [80_000, 600_000], paidOnTime: true },
-    { index: MEDIOCRE, buyers: [[2, 80], [3, 20]], perMonth: 2.5, fromDay: 120, late: 0.35, cancel: 0.1, dispute: 0, amount: [30_000, 200_000] },
+    { index: MEDIOCRE, buyers: [[2, 65], [3, 35]], perMonth: 2.5, fromDay: 120, late: 0.2, cancel: 0.1, dispute: 0, amount: [30_000, 200_000] },
   ];
   for (const index of REGULAR) {
     const weights: [number, number][] = BUYERS.map((b) => [b, prng.int(0, 10) * prng.int(0, 1) + 1]);
@@ -561,7 +566,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       await runner.send(OPERATOR, "ParticipantRegistry", "admit", [addressOf(runner, p.index), p.roles, dossierHash(p), sha256Hex(p.name), kycAttributes(p)], `admit ${p.name}`);
     }
     await runner.mine();
-    progress(1, `admitted ${participants.length - 1} participants with KYC dossier hashes`);
+    progress(1, `admitted ${participants.length} participants with KYC dossier hashes`);
     const major = (n: number) => BigInt(n) * 100n;
     for (const p of participants) {
       if (p.roles === 0 || p.roles === ROLE.AUDITOR) continue;
@@ -605,7 +610,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     persona: p.persona,
     note: p.note,
   }));
-  const stats: SeedStats = { ...runner.stats, participants: participants.length - 1, seconds: (Date.now() - started) / 1000 };
+  const stats: SeedStats = { ...runner.stats, participants: participants.length, seconds: (Date.now() - started) / 1000 };
   return {
     demoAccounts: { seed: opts.seed, chainId: runner.chainId, historyFrom: dayTs(0), historyTo: endAt, accounts },
     stats,

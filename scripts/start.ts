@@ -72,7 +72,7 @@ async function writeSetup(file: string, state: Omit<SetupState, "at">): Promise<
 }
 
 /** The service module is written separately; until it exists `npm start` runs the chain alone. */
-type StartService = (config: unknown, options: { transport?: Transport }) => Promise<RunningService>;
+type StartService = (config: unknown, options: { transport?: Transport; serviceAccount?: `0x${string}` }) => Promise<RunningService>;
 
 async function loadService(): Promise<StartService | null> {
   const file = path.join(__dirname, "../node-service/src/server.ts");
@@ -230,7 +230,9 @@ async function main(): Promise<void> {
       DEV_ACCOUNTS: true,
     });
     // In process: the service reads the chain through the journaling provider, without HTTP.
-    service = await startService(config, { transport: transportOf(chain.provider) }).catch((err: NodeJS.ErrnoException) => {
+    // The operator's account (unlocked on the embedded chain, admitted as auditor by the seed) is the
+    // service's own: it anchors document batches and decisions and submits countersigned agreements.
+    service = await startService(config, { transport: transportOf(chain.provider), serviceAccount: walletClients[0].account.address }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "EADDRINUSE") fail(`port ${config.PORT} on ${config.HOST} is already in use: stop whatever listens there or choose another port with PORT=<port>`);
       throw err;
     });

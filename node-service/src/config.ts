@@ -30,6 +30,16 @@ export const CONFIG_SCHEMA = z.object({
   PUBLIC_RPC_URL: z.url().optional().describe("JSON-RPC URL the browser uses to check anchors itself; default RPC_URL."),
   DEV_ACCOUNTS: flag.default(false).describe("Offer the embedded chain's well-known test accounts in the UI; true only on the embedded chain."),
   TRUST_PROXY: flag.default(false).describe("Trust X-Forwarded-For (set when behind a reverse proxy) so rate limits apply per real client."),
+  SERVICE_PRIVATE_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key")
+    .optional()
+    .describe("Key of the service's own account (an admitted participant): anchors document batches and decisions, submits countersigned agreements. From the environment only; unset leaves those steps to the parties."),
+  WEB_DIR: z.string().min(1).default("web/dist").describe("Built web UI (vite build web) served at /; missing means API only."),
+  DOCUMENT_MAX_BYTES: positiveInt.default(10 * 1024 * 1024).describe("Largest document upload in bytes (larger ones get 413)."),
+  DOCUMENT_RETENTION_DAYS: positiveInt.default(90).describe("Days after which identity and biometric documents are purged (the hash and anchor stay)."),
+  NOTARY_BATCH_MAX_COUNT: positiveInt.default(256).describe("Pending documents that trigger anchoring one Merkle root on the EvidenceNotary."),
+  NOTARY_BATCH_MAX_DELAY_MS: positiveInt.default(60_000).describe("Longest a pending document waits before its batch is anchored anyway."),
 });
 
 export type Config = z.infer<typeof CONFIG_SCHEMA>;

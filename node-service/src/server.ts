@@ -7,16 +7,25 @@ import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { pino, type Logger } from "pino";
-import { createPublicClient, http, type PublicClient, type Transport } from "viem";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import express from "express";
+import { createPublicClient, createWalletClient, http, type Account, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
-import { CONTRACT_NAMES, type Deployment } from "./chain/contracts";
+import { CONTRACT_NAMES, REPO_ROOT, type Deployment } from "./chain/contracts";
 import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
 import { createIndexer } from "./indexer/indexer";
 import { createChainAuthority } from "./auth/chain-authority";
 import { openSessionStore } from "./auth/sessions";
 import { createSiweVerifier } from "./auth/siwe";
 import { openAccessLog } from "./api/access-log";
+import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
+import { openDocumentService, type DocumentService } from "./documents/service";
+import { ApplicationService } from "./applications/service";
+import { applicationRoutes } from "./api/routes/applications";
+import { CURRENT_POLICY } from "./underwriting/policy";
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
 const DeploymentSchema = z.object({
@@ -32,14 +41,25 @@ export interface StartServiceOptions {
   /** Talk to the chain through this transport instead of http(RPC_URL) (e.g. an in-process provider). */
   transport?: Transport;
   logger?: Logger;
-  /** Extra route modules (applications, documents, ...) mounted before the 404 handler. */
+  /** Extra route modules mounted before the 404 handler (applications, documents and evidence are built in). */
   modules?: RouteModule[];
+  /**
+   * The service's own account, when not from SERVICE_PRIVATE_KEY: an address the node holds unlocked
+   * (the embedded dev chain) or a local account. It anchors document batches and decisions and submits
+   * countersigned agreements.
+   */
+  serviceAccount?: Account | Address;
+  /** Seconds since the epoch; tests move the service's clock. */
+  now?: () => number;
+  /** A document service opened (and started, stopped) by the caller, used instead of the built-in one. */
+  documents?: DocumentService;
 }
 
 export interface RunningService {
   url: string;
   app: ReturnType<typeof createApp>;
   indexer: Awaited<ReturnType<typeof createIndexer>>;
+  applications: ApplicationService;
   deployment: Deployment;
   publicClient: PublicClient;
   close(): Promise<void>;
@@ -91,13 +111,73 @@ export async function startService(config: Config, options: StartServiceOptions 
   const authority = createChainAuthority({ publicClient: authorityClient, deployment, roleCacheMs: config.ROLE_CACHE_MS });
   const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID });
 
+  const transport = options.transport ?? http(config.RPC_URL);
+  const account = options.serviceAccount ?? (config.SERVICE_PRIVATE_KEY ? privateKeyToAccount(config.SERVICE_PRIVATE_KEY as `0x${string}`) : undefined);
+  const serviceWallet: WalletClient<Transport, Chain, Account> | undefined = account
+    ? (createWalletClient({
+        account,
+        transport,
+        chain: { id: deployment.chainId, name: `chain ${deployment.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.RPC_URL] } } },
+      }) as WalletClient<Transport, Chain, Account>)
+    : undefined;
+  if (!serviceWallet) logger.warn("no SERVICE_PRIVATE_KEY: documents stay pending and agreements are not submitted by the service");
+
+  const ownDocuments = !options.documents;
+  const documents = options.documents ?? await openDocumentService({
+    dataDir,
+    publicClient,
+    deployment,
+    walletClient: serviceWallet,
+    logger: logger.child({ module: "documents" }),
+    maxBytes: config.DOCUMENT_MAX_BYTES,
+    retentionDays: config.DOCUMENT_RETENTION_DAYS,
+    batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
+    batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
+    ...(options.now ? { now: () => options.now!() * 1000 } : {}),
+  });
+  const applications = await ApplicationService.open({
+    dataDir,
+    deployment,
+    publicClient,
+    serviceWallet,
+    state: () => indexer.state(),
+    policy: CURRENT_POLICY,
+    now: options.now,
+    // Underwriting reads the borrower's data on the lender's behalf, under the application's consent.
+    recordAccess: async (e) => {
+      await accessLog.append({
+        reader: e.reader,
+        enterprise: e.enterprise,
+        basis: "consent",
+        scopes: scopeNames(e.scopes),
+        resource: "underwriting of the application (metrics, risk flags, receivables)",
+        applicationId: e.applicationId,
+        consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at },
+      });
+    },
+  });
+
+  const webDir = path.resolve(REPO_ROOT, config.WEB_DIR);
+  const serveWeb: RouteModule = ({ table }) => {
+    if (existsSync(path.join(webDir, "index.html"))) table.router.use(express.static(webDir, { index: "index.html", maxAge: "1h" }));
+  };
+
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains },
-    { modules: options.modules },
+    { modules: [documents.routes, applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();
+  if (ownDocuments) await documents.start();
+  // Chain steps of applications advance when the indexer has seen their events, and once at start.
+  let reconciling = Promise.resolve();
+  const reconcile = () => {
+    reconciling = reconciling.then(() => applications.reconcile()).catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
+  };
+  indexer.on("batch", reconcile);
+  indexer.on("reorg", reconcile);
+  reconcile();
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -112,6 +192,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     url,
     app,
     indexer,
+    applications,
     deployment,
     publicClient,
     close() {
@@ -121,6 +202,9 @@ export async function startService(config: Config, options: StartServiceOptions 
           server.closeAllConnections();
         });
         await indexer.stop();
+        if (ownDocuments) await documents.stop();
+        await reconciling;
+        await applications.close();
         await accessLog.close();
       })();
       return closing;

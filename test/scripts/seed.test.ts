@@ -54,21 +54,21 @@ describe("demo seed", function () {
   });
 
   it("reports counted progress steps and the seed's size", () => {
-    expect(steps[0]).to.match(/^\[1\/15\] admitted 19 participants/);
+    expect(steps[0]).to.match(/^\[1\/15\] admitted 20 participants/);
     expect(steps[steps.length - 1]).to.match(/^\[15\/15\] /);
-    expect(result.stats.participants).to.equal(19);
+    expect(result.stats.participants).to.equal(20);
     expect(result.stats.orders).to.be.greaterThan(200);
     expect(result.stats.blocks).to.be.greaterThan(300);
   });
 
-  it("admits three buyers, twelve suppliers, three lenders and an auditor, each with KYC hashes and a display name hash", async () => {
+  it("admits three buyers, twelve suppliers, three lenders, an auditor and the service operator (as auditor), each with KYC hashes and a display name hash", async () => {
     const admitted = await events("ParticipantRegistry", "ParticipantAdmitted");
     const withRole = (bit: number) => admitted.filter((e) => (Number(e.roles) & bit) !== 0);
-    expect(admitted).to.have.length(19);
+    expect(admitted).to.have.length(20);
     expect(withRole(ROLE.SUPPLIER)).to.have.length(12);
     expect(withRole(ROLE.BUYER).filter((e) => (Number(e.roles) & ROLE.SUPPLIER) === 0)).to.have.length(3);
     expect(withRole(ROLE.LENDER)).to.have.length(3);
-    expect(withRole(ROLE.AUDITOR)).to.have.length(1);
+    expect(withRole(ROLE.AUDITOR)).to.have.length(2);
     for (const e of admitted) {
       expect(e.kycDossierHash).to.not.equal(`0x${"00".repeat(32)}`);
       expect(e.kycAttributes).to.have.length.greaterThan(0);

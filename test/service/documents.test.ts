@@ -74,7 +74,7 @@ describe("document store", function () {
     batcher = docs.batcher!;
     service = await startService(testConfig(dataDir), {
       transport: custom(hre.network.provider as unknown as { request: EIP1193RequestFn }),
-      modules: [docs.routes],
+      documents: docs,
     });
     base = service.url;
     await waitIndexed(service, net.publicClient);

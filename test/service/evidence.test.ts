@@ -148,7 +148,7 @@ describe("evidence that stands in court", function () {
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
     docs = await openDocumentService({ dataDir, publicClient, deployment, walletClient: w.operator, batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
     batcher = docs.batcher!;
-    service = await startService(testConfig(dataDir, { RPC_URL: rpcUrl, POLL_INTERVAL_MS: 100 }), { modules: [docs.routes] });
+    service = await startService(testConfig(dataDir, { RPC_URL: rpcUrl, POLL_INTERVAL_MS: 100 }), { documents: docs });
     await docs.start();
     base = service.url;
 

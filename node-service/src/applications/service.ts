@@ -42,7 +42,14 @@ export interface ApplicationsDeps {
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
   /** Records a read of the borrower's data by the lender (the access log). */
-  recordAccess?: (entry: { reader: Address; enterprise: Address; scopes: number; applicationId: string; at: number }) => Promise<void>;
+  recordAccess?: (entry: {
+    reader: Address;
+    enterprise: Address;
+    scopes: number;
+    applicationId: string;
+    at: number;
+    consent: { scopes: number; grantedAt: number; expiresAt: number };
+  }) => Promise<void>;
 }
 
 export interface CreateApplicationInput {
@@ -370,7 +377,15 @@ export class ApplicationService extends EventEmitter {
       { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
       { asOf },
     );
-    await this.deps.recordAccess?.({ reader: app.lender, enterprise: app.borrower, scopes: app.scopes, applicationId: app.id, at: asOf });
+    const consent = state.consents[`${app.borrower}:${app.lender}`];
+    await this.deps.recordAccess?.({
+      reader: app.lender,
+      enterprise: app.borrower,
+      scopes: app.scopes,
+      applicationId: app.id,
+      at: asOf,
+      consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
+    });
     this.push(app, { step: "data_collected", at: asOf, actor: "service", detail: `${Object.keys(input.metrics).length} metrics, ${input.collateral.length} receivables` });
     const flags = input.flags;
     this.push(app, { step: "screened", at: asOf, actor: "service", detail: flags.length ? flags.map((f) => f.code).join(", ") : "no flags" });
