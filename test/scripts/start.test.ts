@@ -43,7 +43,7 @@ describe("npm start (embedded chain)", function () {
   it("keeps a transaction made before a SIGKILL: same block hash, same state, and the clock goes on", async () => {
     const port = await freePort();
     let run = await startReady(dataDir, port, ["--no-service"]);
-    expect(run.output()).to.match(/seeded 19 participants, \d+ orders/);
+    expect(run.output()).to.match(/seeded 20 participants, \d+ orders/);
 
     const deployment = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as Deployment;
     const demo = JSON.parse(readFileSync(path.join(dataDir, "demo-accounts.json"), "utf8")) as DemoAccountsFile;
