@@ -43,6 +43,23 @@ export interface LoanTerms {
   deadline: bigint;
 }
 
+/** LoanTerms from their JSON form (decimal strings, as stored, sent over the API or decoded from an event). */
+export function loanTermsFromJson(t: Record<string, unknown>): LoanTerms {
+  const big = (v: unknown) => BigInt(v as string | number | bigint);
+  return {
+    borrower: t.borrower as Address,
+    lender: t.lender as Address,
+    principal: big(t.principal),
+    rateBps: big(t.rateBps),
+    start: big(t.start),
+    maturity: big(t.maturity),
+    collateral: (t.collateral as unknown[]).map(big),
+    documentHash: t.documentHash as Hex,
+    nonce: big(t.nonce),
+    deadline: big(t.deadline),
+  };
+}
+
 export interface ReceivableAcknowledgment {
   receivableId: bigint;
   orderId: bigint;

@@ -5,7 +5,7 @@
  * the parties' admissions, and a plain-language summary. scripts/verify-evidence.ts re-checks it all.
  */
 import { hashTypedData, type Address, type Hex } from "viem";
-import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../chain/eip712";
+import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, type LoanTerms } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../api/errors";
 import { abiOf } from "../chain/contracts";
@@ -135,19 +135,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       // The whole recording transaction (the agreement and the collateral pledges it made).
       for (const ev of await evidence.chain.eventsOfTx(recorded.txHash)) addEvent(ev);
       const recordedIn = addEvent(recorded);
-      const t = recorded.args.terms as Record<string, string | string[]>;
-      const terms: LoanTerms = {
-        borrower: t.borrower as Address,
-        lender: t.lender as Address,
-        principal: BigInt(t.principal as string),
-        rateBps: BigInt(t.rateBps as string),
-        start: BigInt(t.start as string),
-        maturity: BigInt(t.maturity as string),
-        collateral: (t.collateral as string[]).map((c) => BigInt(c)),
-        documentHash: t.documentHash as Hex,
-        nonce: BigInt(t.nonce as string),
-        deadline: BigInt(t.deadline as string),
-      };
+      const terms: LoanTerms = loanTermsFromJson(recorded.args.terms as Record<string, unknown>);
       const typedData = toJsonSafe(loanTermsTypedData(deployment.chainId, deployment.contracts.LoanAgreements, terms)) as BundleSignature["typedData"];
       const digest = recorded.args.digest as Hex;
       signatures.push(

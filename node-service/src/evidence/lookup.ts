@@ -11,7 +11,7 @@ import {
   type TypedDataDefinition,
 } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
-import { acknowledgmentTypedData, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
+import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
 import type { EventRef, IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../api/errors";
@@ -350,19 +350,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
   }
 
   function termsOf(ev: ChainEvent): LoanTerms {
-    const t = ev.args.terms as Record<string, string | string[]>;
-    return {
-      borrower: t.borrower as Address,
-      lender: t.lender as Address,
-      principal: BigInt(t.principal as string),
-      rateBps: BigInt(t.rateBps as string),
-      start: BigInt(t.start as string),
-      maturity: BigInt(t.maturity as string),
-      collateral: (t.collateral as string[]).map((c) => BigInt(c)),
-      documentHash: t.documentHash as Hex,
-      nonce: BigInt(t.nonce as string),
-      deadline: BigInt(t.deadline as string),
-    };
+    return loanTermsFromJson(ev.args.terms as Record<string, unknown>);
   }
 
   async function lookupAgreement(idOrDigest: string) {
