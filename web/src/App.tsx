@@ -4,7 +4,7 @@
  */
 import { createContext, useContext, useEffect, useState } from "react";
 import { api, type Me, type PublicConfig } from "./api";
-import { devWallet, hasInjectedWallet, injectedWallet, signIn, type Wallet } from "./wallet";
+import { devWallet, forgetWallet, hasInjectedWallet, injectedWallet, rememberedWallet, rememberWallet, signIn, type Wallet } from "./wallet";
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
@@ -21,6 +21,12 @@ export function useSession(): Session {
   const s = useContext(SessionContext);
   if (!s) throw new Error("no session context");
   return s;
+}
+
+/** A participant's display name: the demo network's names on the dev chain, else a short address. */
+export function usePartyName(): (address: string) => string {
+  const { config } = useSession();
+  return (address: string) => config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
 }
 
 type Room = "manufacturer" | "lender" | "court";
@@ -43,8 +49,21 @@ export function App() {
   const [me, setMe] = useState<Me>();
 
   useEffect(() => {
-    api<PublicConfig>("/api/config").then(setConfig, setError);
-    api<Me>("/api/auth/me").then(setMe, () => undefined);
+    api<PublicConfig>("/api/config").then(async (c) => {
+      setConfig(c);
+      // A reload keeps the session cookie but loses the wallet: restore both when this tab signed in
+      // before (asking /me without a session would only answer 401).
+      const remembered = rememberedWallet();
+      if (!remembered) return;
+      try {
+        const w = remembered === "injected" ? await injectedWallet(c) : c.devAccounts ? devWallet(c, remembered) : undefined;
+        const m = await api<Me>("/api/auth/me");
+        if (w && w.address.toLowerCase() === m.address.toLowerCase()) setWallet(w);
+        setMe(m);
+      } catch {
+        forgetWallet();
+      }
+    }, setError);
     const onHash = () => setRoom(roomFromHash());
     window.addEventListener("hashchange", onHash);
     return () => window.removeEventListener("hashchange", onHash);
@@ -58,10 +77,14 @@ export function App() {
     <SessionContext.Provider value={session}>
       <header className="top">
         <div className="brand">
-          <span className="logo" aria-hidden="true">
-            ⛓
+          <svg className="logo" viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+            <rect width="32" height="32" rx="7" fill="#ffffff" fillOpacity="0.16" />
+            <path d="M8 21h16M8 16h16M8 11h16" stroke="#ffffff" strokeWidth="2.5" strokeLinecap="round" />
+          </svg>
+          <span>
+            Supply-chain financing network
+            <small>receivables finance on a shared ledger</small>
           </span>
-          Supply-chain financing network
         </div>
         <nav aria-label="Rooms">
           {ROOMS.map((r) => (
@@ -111,12 +134,13 @@ function SignIn({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
 
-  async function go(make: () => Promise<Wallet> | Wallet) {
+  async function go(make: () => Promise<Wallet> | Wallet, remember: number | "injected") {
     setBusy(true);
     setError(undefined);
     try {
       const w = await make();
       const m = await signIn(w, config);
+      rememberWallet(remember);
       onSignedIn(w, m);
     } catch (e) {
       setError(e);
@@ -130,13 +154,15 @@ function SignIn({
     return (
       <div className="signin" aria-label="Signed in">
         <span className="who">
-          {demo ? `${demo.name} (${demo.role})` : me.name ?? "Participant"} <code>{shortHex(me.address, 4)}</code>
+          {demo ? demo.name : (me.name ?? "Participant")}
+          {demo && <span className="role">{demo.role}</span>} <code>{shortHex(me.address, 4)}</code>
         </span>
         <button
           type="button"
           className="secondary"
           onClick={async () => {
             await api("/api/auth/logout", { method: "POST" }).catch(() => undefined);
+            forgetWallet();
             onSignedOut();
           }}
         >
@@ -150,23 +176,23 @@ function SignIn({
       {config.devAccounts && config.demoAccounts && (
         <>
           <label htmlFor="dev-account" className="dev-label">
-            Test account (embedded dev chain only)
+            Demo account (dev chain only)
           </label>
           <select id="dev-account" value={pick} onChange={(e) => setPick(e.target.value)}>
-            <option value="">Choose a demo participant…</option>
+            <option value="">Choose a participant…</option>
             {config.demoAccounts.map((a) => (
               <option key={a.address} value={String(a.index)}>
                 {a.role}: {a.name}
               </option>
             ))}
           </select>
-          <button type="button" disabled={busy || pick === ""} onClick={() => go(() => devWallet(config, Number(pick)))}>
+          <button type="button" disabled={busy || pick === ""} onClick={() => go(() => devWallet(config, Number(pick)), Number(pick))}>
             Sign in
           </button>
         </>
       )}
       {hasInjectedWallet() && (
-        <button type="button" disabled={busy} onClick={() => go(() => injectedWallet(config))}>
+        <button type="button" disabled={busy} onClick={() => go(() => injectedWallet(config), "injected")}>
           Sign in with wallet
         </button>
       )}

@@ -1,5 +1,6 @@
 /** Amounts are minor units (2 decimals) of the settlement token; shown with currency and separators. */
-const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "CNY", minimumFractionDigits: 2 });
+// The settlement token is a digital yuan (dCNY): shown with the ISO code, which no locale confuses with yen.
+const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "CNY", currencyDisplay: "code", minimumFractionDigits: 2 });
 
 export function formatAmount(minor: string | bigint | null | undefined): string {
   if (minor === null || minor === undefined || minor === "") return "—";
@@ -53,4 +54,9 @@ export function formatMetric(value: unknown, unit: string): string {
   if (unit === "days") return `${n.toFixed(1)} d`;
   if (unit === "hhi") return n.toFixed(3);
   return n.toLocaleString();
+}
+
+/** An annual rate in basis points as a percentage: 650 -> "6.50 %". */
+export function formatRate(bps: number | string): string {
+  return `${(Number(bps) / 100).toFixed(2)} %`;
 }

@@ -77,3 +77,18 @@ export async function signIn(wallet: Wallet, config: PublicConfig): Promise<Me> 
   const signature = await wallet.client.signMessage({ account: wallet.account, message });
   return api<Me>("/api/auth/verify", { method: "POST", json: { message, signature } });
 }
+
+/** Which wallet this tab signed in with (a dev account's index or the injected wallet), to restore it after a reload. */
+const REMEMBER_KEY = "scf.wallet";
+export function rememberWallet(which: number | "injected"): void {
+  sessionStorage.setItem(REMEMBER_KEY, String(which));
+}
+export function rememberedWallet(): number | "injected" | null {
+  const v = sessionStorage.getItem(REMEMBER_KEY);
+  if (v === null) return null;
+  if (v === "injected") return v;
+  return /^\d+$/.test(v) ? Number(v) : null;
+}
+export function forgetWallet(): void {
+  sessionStorage.removeItem(REMEMBER_KEY);
+}

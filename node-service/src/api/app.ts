@@ -80,7 +80,10 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
         res.setHeader("X-Request-Id", id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      // 503 is an expected answer (an unhealthy /healthz, an unreachable chain): a warning, not a failure.
+      // (pino-http passes an error for every 5xx, so the status decides first.)
+      customLogLevel: (_req, res, err) =>
+        res.statusCode === 503 ? "warn" : err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
       // Never log cookies or bearer tokens.
       serializers: {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url }),
@@ -103,7 +106,10 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   app.use(
     helmet({
       // The web UI reads anchors from the chain itself, so it may connect to the public RPC URL.
-      contentSecurityPolicy: { directives: { "connect-src": ["'self'", new URL(publicRpc).origin] } },
+      // upgrade-insecure-requests only behind a TLS proxy: on plain http off loopback it would break the page.
+      contentSecurityPolicy: {
+        directives: { "connect-src": ["'self'", new URL(publicRpc).origin], "upgrade-insecure-requests": config.TRUST_PROXY ? [] : null },
+      },
     }),
   );
 

@@ -7,6 +7,7 @@
 import type { Request, Response, Router } from "express";
 import { z } from "zod";
 import { toJsonSafe } from "../domain/json";
+import { UnauthorizedError } from "./errors";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 
@@ -52,6 +53,8 @@ export class RouteTable {
     this.specs.push(spec);
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
       res.locals.route = `${spec.method.toUpperCase()} ${spec.path}`;
+      // No session, no answer about the input either: 401 comes before any validation.
+      if (spec.auth === "session" && !res.locals.session) throw new UnauthorizedError();
       // Parse errors (ZodError) go to the error middleware, which names the field.
       const params = (spec.params ? spec.params.parse(req.params) : req.params) as z.output<P>;
       const query = (spec.query ? spec.query.parse(req.query) : req.query) as z.output<Q>;

@@ -20,7 +20,7 @@ import { JournalStore } from "./journal-store";
 import { renderAgreementDocument, sha256Hex } from "./agreement-document";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
-import { collateralLimit, decide, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
+import { collateralLimit, decide, decisionFromJson, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";
 
@@ -30,6 +30,8 @@ export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.pa
 export const KIND_DECISION = 5;
 const DAY = 86_400;
 const OFFER_VALIDITY = 7 * DAY;
+/** Statuses nothing on chain can change any more. */
+const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired", "in_review"]);
 
 export interface ApplicationsDeps {
   dataDir: string;
@@ -61,6 +63,18 @@ export interface CreateApplicationInput {
 }
 
 export class ApplicationService extends EventEmitter {
+  /** Per-application queue: a request and the indexer's reconcile never advance the same record at once. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Decision anchors in flight, awaited by close() so none is cut off mid-write. */
+  private readonly anchoring = new Map<string, Promise<void>>();
+  /** Decisions whose anchor is missing are re-anchored once per start (the first reconcile). */
+  private anchorsRetried = false;
+  /**
+   * The service account's transactions go one at a time: a local key (SERVICE_PRIVATE_KEY) takes its
+   * nonce from the node, and two concurrent sends would get the same one.
+   */
+  private sending: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly deps: ApplicationsDeps,
     private readonly store: JournalStore<ApplicationRecord>,
@@ -75,6 +89,24 @@ export class ApplicationService extends EventEmitter {
 
   private now(): number {
     return this.deps.now ? this.deps.now() : Math.floor(Date.now() / 1000);
+  }
+
+  private send<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.sending.then(fn, fn);
+    this.sending = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `fn` after every earlier task on the same application has finished. */
+  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
   }
 
   /** What the application form shows before the borrower types anything. */
@@ -169,6 +201,7 @@ export class ApplicationService extends EventEmitter {
       purpose: keccak256(toHex(id)),
       status: "submitted",
       createdAt: at,
+      createdAtBlockTime: asOf,
       updatedAt: at,
       timeline: [
         { step: "draft", at, actor: borrower, detail: "prefilled from the chain" },
@@ -176,12 +209,21 @@ export class ApplicationService extends EventEmitter {
       ],
       signatures: {},
     };
-    await this.save(app);
-    await this.reconcileOne(app);
+    // One durable write: submitted, or already decided when a consent is in force.
+    await this.withLock(id, () => this.reconcileOne(app, { chainTime: asOf, isNew: true }));
     return this.store.get(id)!;
   }
 
   async review(
+    session: Session,
+    id: string,
+    input: { outcome: "approve" | "decline" | "change_terms"; reason: string; amount?: bigint; rateBps?: number; termDays?: number },
+  ): Promise<ApplicationRecord> {
+    this.get(session, id);
+    return this.withLock(id, () => this.reviewLocked(session, id, input));
+  }
+
+  private async reviewLocked(
     session: Session,
     id: string,
     input: { outcome: "approve" | "decline" | "change_terms"; reason: string; amount?: bigint; rateBps?: number; termDays?: number },
@@ -216,6 +258,11 @@ export class ApplicationService extends EventEmitter {
   }
 
   async contest(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
+    this.get(session, id);
+    return this.withLock(id, () => this.contestLocked(session, id, reason));
+  }
+
+  private async contestLocked(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
     const app = this.get(session, id);
     if (app.borrower !== session.address) throw new ForbiddenError("only the borrower contests its application");
     if (app.status !== "declined" || app.review) throw new ConflictError("only an automatic decline can be contested");
@@ -229,6 +276,11 @@ export class ApplicationService extends EventEmitter {
   }
 
   async withdraw(session: Session, id: string): Promise<ApplicationRecord> {
+    this.get(session, id);
+    return this.withLock(id, () => this.withdrawLocked(session, id));
+  }
+
+  private async withdrawLocked(session: Session, id: string): Promise<ApplicationRecord> {
     const app = this.get(session, id);
     if (app.borrower !== session.address) throw new ForbiddenError("only the borrower withdraws its application");
     if (app.loanId || ["closed", "declined", "withdrawn", "defaulted", "expired"].includes(app.status)) {
@@ -268,13 +320,22 @@ export class ApplicationService extends EventEmitter {
 
   /** A party's signature over the offer; with both, the service submits the agreement on chain. */
   async submitSignature(session: Session, id: string, signature: Hex): Promise<ApplicationRecord> {
+    this.get(session, id);
+    return this.withLock(id, () => this.submitSignatureLocked(session, id, signature));
+  }
+
+  private async submitSignatureLocked(session: Session, id: string, signature: Hex): Promise<ApplicationRecord> {
     const app = this.get(session, id);
     const role = app.borrower === session.address ? "borrower" : app.lender === session.address ? "lender" : null;
     if (!role) throw new ForbiddenError("only the borrower and the lender sign");
     if (!app.offer) throw new ConflictError(`application is ${app.status}: no offer to sign`);
     if (app.loanId) throw new ConflictError("the agreement is already recorded on chain");
     if (role === "lender" && !app.signatures.borrower) throw new ConflictError("the borrower signs first");
-    if (this.now() > Number(app.offer.terms.deadline)) throw new ConflictError("the offer has expired");
+    // A withdrawn, expired or already signed offer takes no (further) signature.
+    const expected = role === "borrower" ? "offer_issued" : "signed_by_borrower";
+    if (app.status !== expected) throw new ConflictError(`application is ${app.status}: the ${role} cannot sign now`);
+    // The contract checks the deadline against block time, so the service does too.
+    if ((await this.chainNow()) > Number(app.offer.terms.deadline)) throw new ConflictError("the offer has expired");
     // publicClient.verifyTypedData handles EOAs and ERC-1271 contract wallets alike.
     const valid = await this.deps.publicClient.verifyTypedData({
       address: session.address,
@@ -299,12 +360,12 @@ export class ApplicationService extends EventEmitter {
     const wallet = this.deps.serviceWallet;
     if (!wallet) throw new ConflictError("this service has no submitting account: submit the two signatures yourself");
     try {
-      const hash = await wallet.writeContract({
+      const hash = await this.send(() => wallet.writeContract({
         address: this.deps.deployment.contracts.LoanAgreements,
         abi: abiOf("LoanAgreements"),
         functionName: "submitAgreement",
-        args: [this.termsOf(app), app.signatures.borrower, app.signatures.lender],
-      });
+        args: [this.termsOf(app), app.signatures.borrower!, app.signatures.lender!],
+      }));
       const receipt = await this.deps.publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error(`submitAgreement reverted in ${hash}`);
       delete app.submitError;
@@ -317,20 +378,30 @@ export class ApplicationService extends EventEmitter {
 
   /** Advances every open application from the indexed state. Called after each indexed batch. */
   async reconcile(): Promise<void> {
-    for (const app of this.store.all()) await this.reconcileOne(app);
+    if (!this.anchorsRetried) {
+      this.anchorsRetried = true;
+      for (const app of this.store.all()) if (app.decision && !app.decisionAnchorTx) this.startAnchor(app, decisionFromJson(app.decision));
+    }
+    const open = this.store.all().filter((a) => !FINAL.has(a.status));
+    if (open.length === 0) return;
+    // One clock reading per pass, not one per application.
+    const chainTime = await this.chainNow();
+    for (const app of open) await this.withLock(app.id, () => this.reconcileOne(this.store.get(app.id) ?? app, { chainTime }));
   }
 
-  private async reconcileOne(app: ApplicationRecord): Promise<void> {
+  private async reconcileOne(app: ApplicationRecord, opts: { chainTime?: number; isNew?: boolean } = {}): Promise<void> {
     const state = this.deps.state();
     const before = app.timeline.length;
+    // Consents and offers are dated in block time: compare them with the chain's clock, not the wall's.
+    const chainTime = opts.chainTime ?? (app.status === "submitted" || (app.offer && !app.loanId) ? await this.chainNow() : 0);
     if (app.status === "submitted") {
       const consent = state.consents[`${app.borrower}:${app.lender}`];
-      const now = this.now();
-      const inForce = consent && consent.grantedAt <= now && now < consent.expiresAt && !consent.revokedAt;
-      if (inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= app.createdAt - OFFER_VALIDITY) {
+      const inForce = consent && consent.grantedAt <= chainTime && chainTime < consent.expiresAt && !consent.revokedAt;
+      const since = (app.createdAtBlockTime ?? app.createdAt) - OFFER_VALIDITY;
+      if (inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
         const ref = consent.events[consent.events.length - 1];
         this.push(app, { step: "consent_granted", at: consent.grantedAt, actor: app.borrower, txHash: ref?.txHash });
-        await this.evaluate(app, state);
+        await this.evaluate(app, state, chainTime);
       }
     }
     if (app.offer && !app.loanId) {
@@ -341,9 +412,9 @@ export class ApplicationService extends EventEmitter {
         app.status = "countersigned_notarized";
         const ref = loan.events[0];
         this.push(app, { step: "countersigned_notarized", at: loan.recordedAt, actor: loan.submitter, txHash: ref?.txHash });
-      } else if (this.now() > Number(app.offer.terms.deadline) && ["offer_issued", "signed_by_borrower"].includes(app.status)) {
+      } else if (chainTime > Number(app.offer.terms.deadline) && ["offer_issued", "signed_by_borrower"].includes(app.status)) {
         app.status = "expired";
-        this.push(app, { step: "expired", at: this.now(), actor: "service" });
+        this.push(app, { step: "expired", at: chainTime, actor: "service" });
       }
     }
     if (app.loanId) {
@@ -366,12 +437,11 @@ export class ApplicationService extends EventEmitter {
         this.push(app, { step: "withdrawn", at: loan.cancelledAt ?? this.now(), actor: "service", detail: "agreement cancelled on chain" });
       }
     }
-    if (app.timeline.length !== before) await this.save(app);
+    if (opts.isNew || app.timeline.length !== before) await this.save(app);
   }
 
   /** Collect, screen, score, decide: pure functions of the indexed state, recorded with their input. */
-  private async evaluate(app: ApplicationRecord, state: IndexState): Promise<void> {
-    const asOf = await this.chainNow();
+  private async evaluate(app: ApplicationRecord, state: IndexState, asOf: number): Promise<void> {
     const input = collectDecisionInput(
       state,
       { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
@@ -403,7 +473,13 @@ export class ApplicationService extends EventEmitter {
       app.status = "in_review";
       this.push(app, { step: "in_review", at: asOf, actor: "service", detail: "sent to the lender's reviewer" });
     }
-    void this.anchorDecision(app, decision);
+    this.startAnchor(app, decision);
+  }
+
+  private startAnchor(app: ApplicationRecord, decision: Decision): void {
+    if (!this.deps.serviceWallet || this.anchoring.has(app.id)) return;
+    const done = this.anchorDecision(app, decision).finally(() => this.anchoring.delete(app.id));
+    this.anchoring.set(app.id, done);
   }
 
   private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
@@ -444,17 +520,17 @@ export class ApplicationService extends EventEmitter {
     const wallet = this.deps.serviceWallet;
     if (!wallet) return;
     try {
-      const hash = await wallet.writeContract({
+      const hash = await this.send(() => wallet.writeContract({
         address: this.deps.deployment.contracts.EvidenceNotary,
         abi: abiOf("EvidenceNotary"),
         functionName: "anchor",
         args: [decisionHash(decision), KIND_DECISION, app.purpose],
-      });
+      }));
       const fresh = this.store.get(app.id) ?? app;
       fresh.decisionAnchorTx = hash;
       await this.save(fresh);
     } catch {
-      // The decision stands without its anchor; reconcile on the next start does not retry it.
+      // The decision stands without its anchor; the first reconcile after the next start retries it.
     }
   }
 
@@ -485,6 +561,8 @@ export class ApplicationService extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.anchoring.values()]);
+    await Promise.all([...this.locks.values()]);
     await this.store.close();
   }
 }

@@ -105,6 +105,8 @@ export interface ApplicationRecord {
   purpose: Hex;
   status: ApplicationStatus;
   createdAt: number;
+  /** Latest block time when submitted: consents are dated on the chain's clock. */
+  createdAtBlockTime?: number;
   updatedAt: number;
   timeline: TimelineEntry[];
   /** The automatic decision and the exact input it was computed from (canonical JSON). */

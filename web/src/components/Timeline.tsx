@@ -1,5 +1,13 @@
 /** The application's 12 steps, with the time and actor of each one reached. */
-import { formatDateTime, shortHex } from "../format";
+import { usePartyName } from "../App";
+import { formatAmount, formatDateTime, formatRate } from "../format";
+
+/** The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown as money and a rate. */
+function readableDetail(detail: string): string {
+  const offer = /^(\d+) at (\d+) bps for (\d+) days$/.exec(detail);
+  if (offer) return `${formatAmount(offer[1])} at ${formatRate(offer[2])} a year for ${offer[3]} days`;
+  return detail;
+}
 
 export interface StepView {
   index: number;
@@ -17,6 +25,9 @@ export interface TimelineEntryView {
 }
 
 export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: TimelineEntryView[] }) {
+  const name = usePartyName();
+  const who = (actor: string) => (actor === "service" ? "the service" : name(actor));
+  const current = steps.find((s) => !s.done)?.step;
   const byStep = new Map(timeline.map((t) => [t.step, t]));
   const branches = timeline.filter((t) => !steps.some((s) => s.step === t.step));
   return (
@@ -25,16 +36,15 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
         {steps.map((s) => {
           const entry = byStep.get(s.step);
           return (
-            <li key={s.step} className={s.done ? "done" : "todo"} data-step={s.step}>
+            <li key={s.step} className={s.done ? "done" : s.step === current ? "todo next" : "todo"} data-step={s.step} aria-current={s.step === current ? "step" : undefined}>
               <span className="step-no" aria-hidden="true">
-                {s.index}
+                {s.done ? "✓" : s.index}
               </span>
               <span className="step-label">{s.label}</span>
               {entry && (
                 <span className="step-meta">
-                  {formatDateTime(entry.at)} · {entry.actor === "service" ? "service" : shortHex(entry.actor, 4)}
-                  {entry.detail ? ` · ${entry.detail}` : ""}
-                  {entry.txHash ? ` · tx ${shortHex(entry.txHash, 4)}` : ""}
+                  {formatDateTime(entry.at)} · {who(entry.actor)}
+                  {entry.detail ? <span className="step-detail">{readableDetail(entry.detail)}</span> : null}
                 </span>
               )}
             </li>
@@ -45,7 +55,7 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
         <ul className="branches" aria-label="Reviews and other events">
           {branches.map((b, i) => (
             <li key={`${b.step}-${i}`}>
-              <strong>{b.label}</strong> {formatDateTime(b.at)} · {b.actor === "service" ? "service" : shortHex(b.actor, 4)}
+              <strong>{b.label}</strong> {formatDateTime(b.at)} · {who(b.actor)}
               {b.detail ? ` — ${b.detail}` : ""}
             </li>
           ))}

@@ -5,6 +5,13 @@ export interface Point {
   value: number | null;
 }
 
+/** "2026-11" -> "Nov 2026" in the reader's locale. */
+function monthLabel(month: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(month);
+  if (!m) return month;
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
+}
+
 export function LineChart({ title, points, format }: { title: string; points: Point[]; format: (v: number) => string }) {
   const w = 320;
   const h = 120;
@@ -32,23 +39,31 @@ export function LineChart({ title, points, format }: { title: string; points: Po
   return (
     <figure className="chart">
       <figcaption>
-        {title} <strong>{last && last.value !== null ? format(last.value) : "—"}</strong>
+        {title}{" "}
+        <span>
+          {last ? `${monthLabel(last.label)}: ` : ""}
+          <strong>{last && last.value !== null ? format(last.value) : "—"}</strong>
+        </span>
       </figcaption>
       <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${title} by month`}>
         <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} className="axis" />
+        {values.length > 1 && <path d={`${d} L${x(points.map((p) => p.value !== null).lastIndexOf(true)).toFixed(1)},${(h - pad).toFixed(1)} L${x(points.findIndex((p) => p.value !== null)).toFixed(1)},${(h - pad).toFixed(1)} Z`} className="area" />}
         <path d={d} className="line" />
+        <text x={pad} y={y(max) - 4} className="tick">
+          {format(max)}
+        </text>
         {points.map((p, i) =>
           p.value === null ? null : (
             <circle key={p.label} cx={x(i)} cy={y(p.value)} r={2.5} className="dot">
-              <title>{`${p.label}: ${format(p.value)}`}</title>
+              <title>{`${monthLabel(p.label)}: ${format(p.value)}`}</title>
             </circle>
           ),
         )}
         <text x={pad} y={h - 6} className="tick">
-          {points[0]?.label}
+          {points[0] ? monthLabel(points[0].label) : ""}
         </text>
         <text x={w - pad} y={h - 6} className="tick" textAnchor="end">
-          {points[points.length - 1]?.label}
+          {points.length ? monthLabel(points[points.length - 1].label) : ""}
         </text>
       </svg>
     </figure>

@@ -1,5 +1,5 @@
 /** Small building blocks shared by the rooms: states (loading, empty, error), tables, badges. */
-import { useCallback, useEffect, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -15,7 +15,8 @@ export function Empty({ children }: { children: ReactNode }) {
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
-  const message = error instanceof Error ? error.message : String(error);
+  // viem errors carry a one-line shortMessage beside their multi-line details.
+  const message = (error as { shortMessage?: string }).shortMessage ?? (error instanceof Error ? error.message : String(error));
   return (
     <p className="state error" role="alert">
       {message}
@@ -23,13 +24,25 @@ export function ErrorBox({ error }: { error: unknown }) {
   );
 }
 
+const STATUS_LABELS: Record<string, string> = {
+  in_review: "In review",
+  offer_issued: "Offer issued",
+  signed_by_borrower: "Signed by borrower",
+  countersigned_notarized: "Countersigned",
+  consent_granted: "Consent granted",
+};
+
+/** A status as a coloured pill: green done, amber waiting on someone, red stopped. */
 export function Badge({ status }: { status: string }) {
-  return <span className={`badge badge-${status.toLowerCase().replace(/[^a-z_]/g, "")}`}>{status.replace(/_/g, " ")}</span>;
+  const key = status.toLowerCase().replace(/[^a-z_]/g, "");
+  const text = STATUS_LABELS[key] ?? status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  return <span className={`badge badge-${key}`}>{text}</span>;
 }
 
-export function Card({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+export function Card({ title, children, actions, data }: { title: string; children: ReactNode; actions?: ReactNode; data?: Record<string, string | undefined> }) {
+  const attrs = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, v]));
   return (
-    <section className="card" aria-label={title}>
+    <section className="card" aria-label={title} {...attrs}>
       <header className="card-head">
         <h2>{title}</h2>
         {actions}
@@ -46,11 +59,12 @@ export interface Column<T> {
   numeric?: boolean;
 }
 
-export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (r: T) => string }) {
+export function Table<T>({ rows, columns, empty, rowKey, caption }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (r: T) => string; caption?: string }) {
   if (rows.length === 0) return <Empty>{empty}</Empty>;
   return (
     <div className="table-wrap">
       <table>
+        {caption && <caption>{caption}</caption>}
         <thead>
           <tr>
             {columns.map((c) => (
@@ -93,4 +107,28 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T;
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
+}
+
+/**
+ * A row of tabs with the keyboard behaviour of the WAI-ARIA tabs pattern: Tab reaches the selected
+ * tab, arrow keys, Home and End move between tabs and select them.
+ */
+export function Tabs<T extends string>({ label, tabs, selected, onSelect }: { label: string; tabs: readonly (readonly [T, string])[]; selected: T; onSelect: (id: T) => void }) {
+  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
+    const i = tabs.findIndex(([id]) => id === selected);
+    const next = e.key === "ArrowRight" ? (i + 1) % tabs.length : e.key === "ArrowLeft" ? (i - 1 + tabs.length) % tabs.length : e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    onSelect(tabs[next][0]);
+    (e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]')[next])?.focus();
+  }
+  return (
+    <div className="tabs" role="tablist" aria-label={label} onKeyDown={onKeyDown}>
+      {tabs.map(([id, text]) => (
+        <button key={id} role="tab" type="button" aria-selected={selected === id} tabIndex={selected === id ? 0 : -1} className={selected === id ? "tab active" : "tab"} onClick={() => onSelect(id)}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
 }

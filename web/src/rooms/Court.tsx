@@ -241,7 +241,13 @@ export function CourtRoom() {
             <Verdict v={chain} fileName={fileName} />
           </Card>
           <Card title="The service's answer">
-            {service === undefined ? <p className="state loading">Asking the service…</p> : <pre className="json">{JSON.stringify(service, null, 2)}</pre>}
+            {!service ? (
+              <p className="state loading" role="status">
+                Asking the service…
+              </p>
+            ) : (
+              <ServiceAnswer answer={service} />
+            )}
             {differences.length > 0 ? (
               <div className="state error" role="alert">
                 The service disagrees with the chain: {differences.join("; ")}
@@ -255,6 +261,53 @@ export function CourtRoom() {
     </div>
   );
 }
+
+/** The service's answer in words, with the raw JSON one click away. */
+function ServiceAnswer({ answer }: { answer: Record<string, unknown> }) {
+  const a = answer as { anchored?: boolean; summary?: string; status?: string; loanId?: string; error?: string };
+  return (
+    <>
+      {a.error ? (
+        <p className="state error">The service could not answer: {a.error}</p>
+      ) : (
+        <dl className="facts">
+          {a.anchored !== undefined && (
+            <>
+              <dt>Anchored</dt>
+              <dd>{a.anchored ? "yes" : "no"}</dd>
+            </>
+          )}
+          {a.loanId && (
+            <>
+              <dt>Agreement</dt>
+              <dd>
+                #{a.loanId}
+                {a.status ? `, ${a.status.toLowerCase()}` : ""}
+              </dd>
+            </>
+          )}
+          {a.summary && (
+            <>
+              <dt>Summary</dt>
+              <dd>{a.summary}</dd>
+            </>
+          )}
+        </dl>
+      )}
+      <details>
+        <summary>The service's full answer (JSON)</summary>
+        <pre className="json">{JSON.stringify(answer, null, 2)}</pre>
+      </details>
+    </>
+  );
+}
+
+const ROLE_NAMES: [number, string][] = [
+  [1, "supplier"],
+  [2, "buyer"],
+  [4, "lender"],
+  [8, "auditor"],
+];
 
 function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
   if (!v.anchored) {
@@ -279,8 +332,14 @@ function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
       <h3>
         {v.kind === "agreement" ? `Signed loan agreement #${v.loanId}` : v.kind === "document" ? "Anchored document" : "Transaction on chain"}
       </h3>
-      <p>
-        Anchored at block <strong>{v.blockNumber?.toString()}</strong>, time <strong>{formatDateTime(v.time)}</strong> ({v.time} s).
+      <p className="verdict-summary">
+        {v.kind === "agreement" ? `Signed loan agreement #${v.loanId}, anchored` : v.kind === "document" ? "Anchored" : "Recorded"} at block{" "}
+        <strong>{v.blockNumber?.toString()}</strong> on <strong>{formatDateTime(v.time)}</strong>
+        {v.kind === "agreement"
+          ? allSigned
+            ? ", signed by the borrower and the lender, registered participants."
+            : ": the signatures or the signers do not check out (see below)."
+          : "."}
       </p>
       <dl className="facts">
         {v.sha256 && (
@@ -324,7 +383,7 @@ function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
             <li key={s.role}>
               Signed by the {s.role} <code>{s.expected}</code>:{" "}
               {s.recovered === null ? "contract wallet (ERC-1271)" : s.recovered.toLowerCase() === s.expected.toLowerCase() ? "signature recovers to this address" : `signature recovers to ${s.recovered}: MISMATCH`}
-              {s.registered ? ", a registered participant" : ", NOT a registered participant"}
+              {s.registered ? `, a registered participant (${ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0).map(([, n]) => n).join(", ") || "no role"})` : ", NOT a registered participant"}
             </li>
           ))}
         </ul>

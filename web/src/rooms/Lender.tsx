@@ -4,12 +4,12 @@
  * countersign; disburse; the live portfolio with CSV export.
  */
 import { useMemo, useState } from "react";
-import { api, ROLE } from "../api";
-import { useSession } from "../App";
+import { api, ROLE, SCOPES } from "../api";
+import { usePartyName, useSession } from "../App";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatDateTime, parseAmountInput, shortHex } from "../format";
+import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
-import { Badge, Card, Empty, ErrorBox, Loading, Table, useLoad } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
 import { MetricsTable, signOffer, useApplicationEvents, type ApplicationView } from "./Manufacturer";
 
@@ -51,19 +51,20 @@ function LenderHome() {
   }, [apps.data, live]);
   const rows = all.filter((a) => !status || a.status === status);
   const open = all.find((a) => a.id === openId);
-  const demoName = useDemoName();
+  const demoName = usePartyName();
 
   return (
     <div className="room">
       <h1>Lender</h1>
-      <div className="tabs" role="tablist" aria-label="Lender sections">
-        <button type="button" role="tab" aria-selected={tab === "queue"} className={tab === "queue" ? "tab active" : "tab"} onClick={() => setTab("queue")}>
-          Applications
-        </button>
-        <button type="button" role="tab" aria-selected={tab === "portfolio"} className={tab === "portfolio" ? "tab active" : "tab"} onClick={() => setTab("portfolio")}>
-          Portfolio
-        </button>
-      </div>
+      <Tabs
+        label="Lender sections"
+        selected={tab}
+        onSelect={setTab}
+        tabs={[
+          ["queue", "Applications"],
+          ["portfolio", "Portfolio"],
+        ]}
+      />
       {tab === "portfolio" && <Portfolio />}
       {tab === "queue" && (
         <>
@@ -98,7 +99,13 @@ function LenderHome() {
                   key: "open",
                   label: "",
                   render: (a) => (
-                    <button type="button" className="link" onClick={() => setOpenId(a.id)} aria-label={`Open application from ${demoName(a.borrower)}`}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => {
+                        setOpenId(a.id);
+                        requestAnimationFrame(() => document.querySelector(`[data-application="${a.id}"]`)?.scrollIntoView({ block: "start" }));
+                      }} aria-label={`Open application from ${demoName(a.borrower)}`}>
                       Open
                     </button>
                   ),
@@ -113,14 +120,10 @@ function LenderHome() {
   );
 }
 
-function useDemoName() {
-  const session = useSession();
-  return (address: string) => session.config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
-}
 
 function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
   const session = useSession();
-  const demoName = useDemoName();
+  const demoName = usePartyName();
   const [outcome, setOutcome] = useState<"approve" | "decline" | "change_terms">("approve");
   const [reason, setReason] = useState("");
   const [amount, setAmount] = useState("");
@@ -130,7 +133,8 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const defs = useLoad(() => api<{ definitions: { key: string; name: string; unit: string; windows: string[]; definition: string; group: string }[] }>("/api/metrics/definitions"), []);
   const metrics = useLoad(
     () => api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(`/api/enterprises/${app.borrower}/metrics?application=${app.id}`),
-    [app.id, app.status],
+    // Once per application: every read is an entry in the borrower's access log.
+    [app.id],
   );
 
   async function run(label: string, fn: () => Promise<void>) {
@@ -171,29 +175,125 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
 
   const flags = app.decisionInput?.flags ?? [];
   return (
-    <Card title={`Application from ${demoName(app.borrower)}`} actions={<Badge status={app.status} />}>
+    <Card title={`Application from ${demoName(app.borrower)}`} actions={<Badge status={app.status} />} data={{ application: app.id, "loan-id": app.loanId }}>
+      <div className="next-step" aria-label="Next step">
+        <h3>Next step</h3>
+        {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
+        {app.status === "signed_by_borrower" && <p>The borrower signed the offer. Countersign it: the service then records the agreement on chain.</p>}
+        {app.status === "countersigned_notarized" && <p>The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower.</p>}
+        {app.status === "disbursed" && <p>Disbursed. The loan is repaid through the pledged receivables when the buyers pay them.</p>}
+        {app.status === "closed" && <p>Repaid and closed.</p>}
+        {app.status === "declined" && <p>Declined.{app.contest ? " The borrower contested the decline." : ""}</p>}
+        {["draft", "submitted", "consent_granted", "data_collected", "screened", "scored", "decided"].includes(app.status) && <p>Waiting for the borrower's consent and the automatic decision.</p>}
+        {app.status === "in_review" && <p>The automatic decision referred this application to you. Record your decision with a reason; it is kept with the application.</p>}
+        {app.status === "in_review" && (
+          <form
+            className="review"
+            aria-label="Review"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void run("Recording the review…", async () => {
+                const body: Record<string, unknown> = { outcome, reason };
+                if (outcome === "change_terms") {
+                  const minor = amount ? parseAmountInput(amount) : null;
+                  if (amount && minor === null) throw new Error("Enter a valid amount");
+                  if (minor !== null) body.amount = minor.toString();
+                  if (rateBps) body.rateBps = Number(rateBps);
+                }
+                onChange(await api<ApplicationView>(`/api/applications/${app.id}/review`, { method: "POST", json: body }));
+              });
+            }}
+          >
+            <fieldset>
+              <legend>Outcome</legend>
+              {(["approve", "decline", "change_terms"] as const).map((o) => (
+                <label key={o} className="check">
+                  <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} />
+                  {o === "change_terms" ? "Approve with changed terms" : o[0].toUpperCase() + o.slice(1)}
+                </label>
+              ))}
+            </fieldset>
+            {outcome === "change_terms" && (
+              <div className="grid2">
+                <label>
+                  New amount
+                  <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" />
+                </label>
+                <label>
+                  New rate (bps)
+                  <input value={rateBps} onChange={(e) => setRateBps(e.target.value)} inputMode="numeric" />
+                </label>
+              </div>
+            )}
+            <label htmlFor="review-reason">Reason (required, kept with the decision)</label>
+            <textarea id="review-reason" value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
+            <button type="submit" disabled={!!busy}>
+              Record decision
+            </button>
+          </form>
+        )}
+        <div className="actions">
+          {app.status === "signed_by_borrower" && (
+            <button type="button" disabled={!!busy} onClick={() => run("Countersigning…", async () => onChange(await signOffer(session, app)))}>
+              Countersign
+            </button>
+          )}
+          {app.status === "countersigned_notarized" && (
+            <button type="button" disabled={!!busy} onClick={() => run("Disbursing on chain…", disburse)}>
+              Disburse {formatAmount(app.amount)}
+            </button>
+          )}
+          {app.loanId && (
+            <a href={`/api/evidence/bundle/agreement/${app.loanId}`} download={`evidence-agreement-${app.loanId}.json`}>
+              Download the evidence bundle
+            </a>
+          )}
+        </div>
+        {busy && (
+          <p className="state loading" role="status">
+            {busy}
+          </p>
+        )}
+        <ErrorBox error={error} />
+      </div>
       <div className="grid2">
         <div>
+          {app.decision && (
+            <div className={`score score-${app.decision.outcome}`}>
+              <span className="score-value" aria-label="Score">
+                {app.decision.score}
+              </span>
+              <span>
+                <strong>{app.decision.outcome === "refer" ? "Referred to a reviewer" : app.decision.outcome === "approve" ? "Approved automatically" : "Declined automatically"}</strong>
+                <br />
+                <span className="muted">
+                  score out of 100 · policy {app.decision.policyVersion} · input <code title={app.decision.inputHash}>{shortHex(app.decision.inputHash, 4)}</code>
+                </span>
+              </span>
+            </div>
+          )}
           <dl className="facts">
-            <dt>Amount</dt>
+            <dt>Amount asked</dt>
             <dd>{formatAmount(app.amount)}</dd>
             <dt>Term</dt>
             <dd>{app.termDays} days</dd>
             <dt>Collateral</dt>
-            <dd>{app.receivableIds.map((id) => `#${id}`).join(", ")}</dd>
+            <dd>{app.receivableIds.length === 0 ? "none" : app.receivableIds.map((id) => `receivable #${id}`).join(", ")}</dd>
             {app.decision && (
               <>
-                <dt>Score</dt>
+                <dt>Limit</dt>
+                <dd>{formatAmount(app.decision.limit)}</dd>
+                <dt>Price</dt>
                 <dd>
-                  <strong>{app.decision.score}</strong> → {app.decision.outcome} (policy {app.decision.policyVersion})
+                  {formatRate(app.decision.rateBps)} a year ({app.decision.rateBps} bps)
                 </dd>
-                <dt>Limit / price</dt>
+              </>
+            )}
+            {app.review && (
+              <>
+                <dt>Review</dt>
                 <dd>
-                  {formatAmount(app.decision.limit)} at {app.decision.rateBps} bps
-                </dd>
-                <dt>Input snapshot</dt>
-                <dd>
-                  <code>{shortHex(app.decision.inputHash, 8)}</code>
+                  {app.review.outcome.replace("_", " ")} by {demoName(app.review.reviewer)}: “{app.review.reason}”
                 </dd>
               </>
             )}
@@ -201,15 +301,26 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           {app.decision && (
             <>
               <h3>Reasons</h3>
-              <ul className="reasons">
-                {app.decision.reasons.map((r, i) => (
-                  <li key={`${r.code}-${i}`}>
-                    <code>{r.code}</code> {r.message}
-                    {r.value !== undefined && r.value !== null ? ` (value ${String(r.value)})` : ""}
-                    {r.points !== undefined ? ` · ${r.points > 0 ? "+" : ""}${r.points} pts` : ""}
-                  </li>
-                ))}
-              </ul>
+              <table className="reasons">
+                <thead>
+                  <tr>
+                    <th scope="col">Reason</th>
+                    <th scope="col" className="num">
+                      Points
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {app.decision.reasons.map((r, i) => (
+                    <tr key={`${r.code}-${i}`}>
+                      <td>
+                        <code className="reason-code">{r.code}</code> {r.message}
+                      </td>
+                      <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </>
           )}
           <h3>Risk flags</h3>
@@ -241,80 +352,20 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         </div>
       </div>
       <h3>Metrics within the borrower's consent</h3>
+      <div className="consent-scopes" aria-label="Consent scopes">
+        <p>
+          <strong>Consent covers:</strong> {SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0).map((sc) => sc.label).join(", ")}.
+        </p>
+        {SCOPES.some((sc) => (app.scopes & sc.bit) === 0) && (
+          <p className="muted">
+            <strong>Hidden from you</strong> (not in the consent): {SCOPES.filter((sc) => (app.scopes & sc.bit) === 0).map((sc) => sc.label).join(", ")}.
+          </p>
+        )}
+      </div>
       {metrics.loading || defs.loading ? <Loading what="metrics" /> : null}
       <ErrorBox error={metrics.error ?? defs.error} />
       {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} hidden={metrics.data.hidden} />}
 
-      {app.status === "in_review" && (
-        <form
-          className="review"
-          aria-label="Review"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run("Recording the review…", async () => {
-              const body: Record<string, unknown> = { outcome, reason };
-              if (outcome === "change_terms") {
-                const minor = amount ? parseAmountInput(amount) : null;
-                if (amount && minor === null) throw new Error("Enter a valid amount");
-                if (minor !== null) body.amount = minor.toString();
-                if (rateBps) body.rateBps = Number(rateBps);
-              }
-              onChange(await api<ApplicationView>(`/api/applications/${app.id}/review`, { method: "POST", json: body }));
-            });
-          }}
-        >
-          <h3>Your decision</h3>
-          <fieldset>
-            <legend>Outcome</legend>
-            {(["approve", "decline", "change_terms"] as const).map((o) => (
-              <label key={o} className="check">
-                <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} />
-                {o === "change_terms" ? "Approve with changed terms" : o[0].toUpperCase() + o.slice(1)}
-              </label>
-            ))}
-          </fieldset>
-          {outcome === "change_terms" && (
-            <div className="grid2">
-              <label>
-                New amount
-                <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" />
-              </label>
-              <label>
-                New rate (bps)
-                <input value={rateBps} onChange={(e) => setRateBps(e.target.value)} inputMode="numeric" />
-              </label>
-            </div>
-          )}
-          <label htmlFor="review-reason">Reason (required, kept with the decision)</label>
-          <textarea id="review-reason" value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
-          <button type="submit" disabled={!!busy}>
-            Record decision
-          </button>
-        </form>
-      )}
-      <div className="actions">
-        {app.status === "signed_by_borrower" && (
-          <button type="button" disabled={!!busy} onClick={() => run("Countersigning…", async () => onChange(await signOffer(session, app)))}>
-            Countersign
-          </button>
-        )}
-        {app.status === "countersigned_notarized" && (
-          <button type="button" disabled={!!busy} onClick={() => run("Disbursing on chain…", disburse)}>
-            Disburse {formatAmount(app.amount)}
-          </button>
-        )}
-        {app.offer && (
-          <a href={`/api/evidence/bundle/agreement/${app.loanId ?? ""}`} className={app.loanId ? "" : "disabled"} aria-disabled={!app.loanId}>
-            Evidence bundle
-          </a>
-        )}
-      </div>
-      {busy && (
-        <p className="state loading" role="status">
-          {busy}
-        </p>
-      )}
-      <ErrorBox error={error} />
     </Card>
   );
 }
@@ -324,12 +375,15 @@ function Portfolio() {
   const address = session.me!.address;
   const loans = useLoad(
     () =>
-      api<{ loans: { id: string; borrower: string; principal: string; totalDue: string; repaid: string; maturity: number; status: string; collateral: string[]; collateralStatus?: { id: string; status: string; paid: string; faceValue: string }[] }[] }>(
-        `/api/enterprises/${address}/loans`,
+      api<{ total: number; items: { id: string; borrower: string; lender: string; principal: string; totalDue: string; repaid: string; maturity: number; status: string; collateral: string[] }[] }>(
+        `/api/enterprises/${address}/loans?limit=200`,
       ),
     [address],
   );
-  const demoName = useDemoName();
+  // The collateral's status per loan, as the CSV export reports it ("14:Paid 15:Confirmed").
+  const csv = useLoad(() => api<string>(`/api/lenders/${address}/portfolio.csv?kind=loans`), [address]);
+  const collateralStatus = useMemo(() => collateralStatusFromCsv(csv.data ?? ""), [csv.data]);
+  const demoName = usePartyName();
   return (
     <Card
       title="Portfolio"
@@ -350,7 +404,7 @@ function Portfolio() {
       {loans.loading ? <Loading what="loans" /> : <ErrorBox error={loans.error} />}
       {loans.data && (
         <Table
-          rows={loans.data.loans}
+          rows={loans.data.items.filter((l) => l.lender === address.toLowerCase())}
           rowKey={(l) => l.id}
           empty="No loans yet."
           columns={[
@@ -363,7 +417,15 @@ function Portfolio() {
             {
               key: "collateral",
               label: "Collateral",
-              render: (l) => (l.collateralStatus ?? l.collateral.map((id) => ({ id, status: "", paid: "0", faceValue: "0" }))).map((c) => `#${c.id}${c.status ? ` ${c.status}` : ""}`).join(", "),
+              render: (l) => (
+                <ul className="collateral">
+                  {l.collateral.map((id) => (
+                    <li key={id}>
+                      #{id} {collateralStatus[l.id]?.[id] ? <Badge status={collateralStatus[l.id][id]} /> : null}
+                    </li>
+                  ))}
+                </ul>
+              ),
             },
             { key: "status", label: "Status", render: (l) => <Badge status={l.status} /> },
           ]}
@@ -371,4 +433,20 @@ function Portfolio() {
       )}
     </Card>
   );
+}
+
+/** loan id -> receivable id -> status, from the loans CSV's collateral_status column. */
+function collateralStatusFromCsv(text: string): Record<string, Record<string, string>> {
+  const [header, ...rows] = text.trim().split(/\r?\n/);
+  if (!header) return {};
+  const cols = header.split(",");
+  const idCol = cols.indexOf("loan_id");
+  const statusCol = cols.indexOf("collateral_status");
+  const out: Record<string, Record<string, string>> = {};
+  for (const row of rows) {
+    // The columns up to collateral_status hold no commas (ids, addresses, numbers, ISO times).
+    const cells = row.split(",");
+    out[cells[idCol]] = Object.fromEntries((cells[statusCol] ?? "").split(" ").filter(Boolean).map((pair) => pair.split(":") as [string, string]));
+  }
+  return out;
 }

@@ -4,11 +4,11 @@
  */
 import { useEffect, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
-import { useSession } from "../App";
+import { usePartyName, useSession } from "../App";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatMetric, minorToInput, parseAmountInput, shortHex } from "../format";
+import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
-import { Badge, Card, Empty, ErrorBox, Loading, Table, useLoad } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline, type StepView, type TimelineEntryView } from "../components/Timeline";
 
@@ -35,7 +35,8 @@ export interface ApplicationView {
     rateBps: number;
   };
   decisionInput?: { flags?: RiskFlagView[]; metrics?: Record<string, Record<string, unknown>> };
-  review?: { reviewer: string; at: number; outcome: string; reason: string };
+  review?: { reviewer: string; at: number; outcome: string; reason: string; rateBps?: number };
+  contest?: { at: number; reason: string };
   offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
   signatures: { borrower?: string; lender?: string };
   loanId?: string;
@@ -91,6 +92,26 @@ export function ManufacturerRoom() {
       <div className="room">
         <h1>Manufacturer</h1>
         <Empty>Sign in as a supplier to see your orders, receivables and metrics, and to apply for financing.</Empty>
+        {session.config.devAccounts && (
+          <Card title="First time here? A tour of the demo network">
+            <div className="welcome">
+              <ol>
+                <li>
+                  In the demo account picker at the top right, choose <strong>SUPPLIER: Precision Parts Co.</strong> and press <strong>Sign in</strong>.
+                </li>
+                <li>
+                  Open <strong>Apply for financing</strong>: type an amount, choose <strong>Lingnan Commercial Bank</strong>, press <strong>Apply</strong>. Watch the timeline reach “Offer issued”, then sign the offer.
+                </li>
+                <li>
+                  Sign out, sign in as <strong>LENDER: Lingnan Commercial Bank</strong>, open the <strong>Lender</strong> room: countersign, then disburse.
+                </li>
+                <li>
+                  In the <strong>Court / auditor</strong> room (no sign-in), drop the agreement document and see the chain's verdict.
+                </li>
+              </ol>
+            </div>
+          </Card>
+        )}
       </div>
     );
   }
@@ -121,22 +142,19 @@ function SupplierHome({ address }: { address: string }) {
   return (
     <div className="room">
       <h1>Manufacturer</h1>
-      <div className="tabs" role="tablist" aria-label="Manufacturer sections">
-        {(
-          [
-            ["overview", "Overview"],
-            ["apply", "Apply for financing"],
-            ["applications", `Applications (${applications.length})`],
-            ["orders", "Orders"],
-            ["receivables", "Receivables"],
-            ["access", "Access log"],
-          ] as const
-        ).map(([id, label]) => (
-          <button key={id} role="tab" type="button" aria-selected={tab === id} className={tab === id ? "tab active" : "tab"} onClick={() => setTab(id)}>
-            {label}
-          </button>
-        ))}
-      </div>
+      <Tabs
+        label="Manufacturer sections"
+        selected={tab}
+        onSelect={setTab}
+        tabs={[
+          ["overview", "Overview"],
+          ["apply", "Apply for financing"],
+          ["applications", `Applications (${applications.length})`],
+          ["orders", "Orders"],
+          ["receivables", "Receivables"],
+          ["access", "Access log"],
+        ]}
+      />
       {tab === "overview" && <Overview address={address} />}
       {tab === "apply" && (
         <ApplyForm
@@ -163,6 +181,15 @@ function SupplierHome({ address }: { address: string }) {
   );
 }
 
+function Kpi({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="kpi">
+      <span className="kpi-label">{label}</span>
+      <span className="kpi-value">{value}</span>
+    </div>
+  );
+}
+
 function Overview({ address }: { address: string }) {
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
   const metrics = useLoad(() => api<{ values: Record<string, Record<string, unknown>>; asOf: number }>(`/api/enterprises/${address}/metrics`), [address]);
@@ -170,8 +197,17 @@ function Overview({ address }: { address: string }) {
     () => api<{ months: { month: string; orderValue: string; orderCount: number; onTimeRate: number | null; paybackDaysMean: number | null }[] }>(`/api/enterprises/${address}/series`),
     [address],
   );
+  const v = metrics.data?.values;
   return (
     <>
+      {v && (
+        <div className="kpis" aria-label="Key figures">
+          <Kpi label="Sales, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
+          <Kpi label="Outstanding receivables" value={formatMetric(v.outstandingValue?.all, "minor_units")} />
+          <Kpi label="On-time delivery, 365 days" value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
+          <Kpi label="Payback cycle, 365 days" value={formatMetric(v.paybackCycleMean?.["365d"], "days")} />
+        </div>
+      )}
       <Card title="Trends">
         {series.loading ? <Loading what="charts" /> : <ErrorBox error={series.error} />}
         {series.data && (
@@ -203,35 +239,47 @@ function Overview({ address }: { address: string }) {
   );
 }
 
+/** Every metric with its windows, grouped as the definitions group them, each with its one-line definition. */
 export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
   const windows = ["30d", "90d", "365d", "all"];
+  const groups = [...new Set(defs.map((d) => d.group))];
   return (
     <div className="table-wrap">
       <table className="metrics">
         <thead>
           <tr>
-            <th scope="col">Metric</th>
+            <th scope="col">Metric and definition</th>
             {windows.map((w) => (
               <th key={w} scope="col" className="num">
-                {w === "all" ? "All time" : w}
+                {w === "all" ? "All time" : `Last ${w.replace("d", " days")}`}
               </th>
             ))}
-            <th scope="col">Definition</th>
           </tr>
         </thead>
-        <tbody>
-          {defs.map((d) => (
-            <tr key={d.key} data-metric={d.key}>
-              <th scope="row">{d.name}</th>
-              {windows.map((w) => (
-                <td key={w} className="num">
-                  {hidden?.includes(d.key) ? <span className="muted">hidden</span> : d.windows.includes(w) ? formatMetric(values[d.key]?.[w], d.unit) : ""}
-                </td>
-              ))}
-              <td className="definition">{d.definition}</td>
+        {groups.map((g) => (
+          <tbody key={g}>
+            <tr className="group">
+              <th scope="rowgroup" colSpan={windows.length + 1}>
+                {g}
+              </th>
             </tr>
-          ))}
-        </tbody>
+            {defs
+              .filter((d) => d.group === g)
+              .map((d) => (
+                <tr key={d.key} data-metric={d.key}>
+                  <th scope="row">
+                    <span className="metric-name">{d.name}</span>
+                    <span className="definition">{d.definition}</span>
+                  </th>
+                  {windows.map((w) => (
+                    <td key={w} className="num">
+                      {hidden?.includes(d.key) ? <span className="muted">hidden</span> : d.windows.includes(w) ? formatMetric(values[d.key]?.[w], d.unit) : <span className="na" aria-label="not computed for this window" />}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+          </tbody>
+        ))}
       </table>
     </div>
   );
@@ -261,7 +309,7 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
   const chosen = selected ?? p?.receivables.map((r) => r.id) ?? [];
   const scopeBits = scopes ?? p?.requiredScopes ?? 0;
   const collateralValue = p?.receivables.filter((r) => chosen.includes(r.id)).reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n) ?? 0n;
-  const lenderName = (l: Prefill["lenders"][number]) => session.config.demoAccounts?.find((a) => a.address.toLowerCase() === l.address)?.name ?? l.name ?? shortHex(l.address, 4);
+  const name = usePartyName();
 
   if (prefill.loading) return <Loading what="your receivables" />;
   if (prefill.error) return <ErrorBox error={prefill.error} />;
@@ -303,24 +351,35 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
   return (
     <Card title="Apply for financing">
       <form className="apply" onSubmit={submit} aria-label="Loan application">
-        <div className="prefilled" aria-label="Prefilled from the chain">
+        <aside className="prefilled" aria-label="Prefilled from the chain">
           <h3>Prefilled from the chain</h3>
           <dl>
             <dt>Company</dt>
             <dd>
-              <code>{session.me?.address}</code>
+              {name(session.me?.address ?? "")}
+              <br />
+              <code className="muted">{shortHex(session.me?.address, 6)}</code>
             </dd>
             <dt>Registered since</dt>
             <dd>{formatDate(p.participant?.admittedAt)}</dd>
             <dt>Confirmed receivables you can pledge</dt>
             <dd>{p.receivables.length}</dd>
-            <dt>Collateral value selected</dt>
+            <dt>Collateral selected</dt>
             <dd>{formatAmount(collateralValue)}</dd>
+            <dt>Maximum amount</dt>
+            <dd>{formatAmount(p.maxAmount)}</dd>
+            <dt>Longest term</dt>
+            <dd>{p.maxTermDays} days</dd>
           </dl>
-        </div>
+          <p className="hint">The lender sees only the data your consent covers, and every read is in your access log.</p>
+        </aside>
+        <div className="apply-fields">
         <label htmlFor="amount">1. Amount</label>
         <div className="field">
-          <input id="amount" name="amount" inputMode="decimal" placeholder="e.g. 250,000.00" value={amount} onChange={(e) => setAmount(e.target.value)} aria-describedby="amount-max" />
+          <span className="affix" aria-hidden="true">
+            CNY
+          </span>
+          <input id="amount" name="amount" inputMode="decimal" autoComplete="off" placeholder="e.g. 250,000.00" value={amount} onChange={(e) => setAmount(e.target.value)} aria-describedby="amount-max" />
           <button type="button" className="link" onClick={() => setAmount(minorToInput(p.maxAmount))}>
             Use maximum
           </button>
@@ -346,7 +405,12 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
                 checked={chosen.includes(r.id)}
                 onChange={(e) => setSelected(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
               />
-              Receivable #{r.id} · {formatAmount(BigInt(r.faceValue) - BigInt(r.paid))} · debtor {shortHex(r.debtor, 4)} · due {formatDate(r.maturity)}
+              <span className="rcv">
+                <span>Receivable #{r.id}</span>
+                <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
+                <span>owed by {name(r.debtor)}</span>
+                <span className="muted">due {formatDate(r.maturity)}</span>
+              </span>
             </label>
           ))}
         </fieldset>
@@ -355,7 +419,7 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
           <option value="">Choose a lender…</option>
           {p.lenders.map((l) => (
             <option key={l.address} value={l.address}>
-              {lenderName(l)}
+              {name(l.address)}
             </option>
           ))}
         </select>
@@ -385,15 +449,17 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
             {busy}
           </p>
         )}
-        <button type="submit" disabled={!!busy}>
+        <button type="submit" className="primary" disabled={!!busy}>
           Apply
         </button>
+        </div>
       </form>
     </Card>
   );
 }
 
 function BorrowerApplication({ app, onChange, session }: { app: ApplicationView; onChange: (a: ApplicationView) => void; session: ReturnType<typeof useSession> }) {
+  const lenderName = usePartyName();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [contestReason, setContestReason] = useState("");
@@ -402,38 +468,59 @@ function BorrowerApplication({ app, onChange, session }: { app: ApplicationView;
       <header>
         <h3>
           {formatAmount(app.amount)} for {app.termDays} days
+          <span className="sub">
+            from {lenderName(app.lender)} · applied {formatDate(app.createdAt)}
+            {app.loanId ? ` · loan #${app.loanId}` : ""}
+          </span>
         </h3>
         <Badge status={app.status} />
       </header>
       <Timeline steps={app.steps} timeline={app.timeline} />
       {app.decision && (
-        <p className="decision">
-          Decision: <strong>{app.decision.outcome}</strong>, score {app.decision.score}, limit {formatAmount(app.decision.limit)}, {app.decision.rateBps} bps
-          (policy {app.decision.policyVersion})
-        </p>
+        <dl className="decision">
+          <dt>Automatic decision</dt>
+          <dd>
+            <strong>{app.decision.outcome === "refer" ? "referred to a reviewer" : app.decision.outcome}</strong> · score {app.decision.score} / 100 · policy {app.decision.policyVersion}
+          </dd>
+          <dt>Limit</dt>
+          <dd>{formatAmount(app.decision.limit)}</dd>
+          <dt>Rate</dt>
+          <dd>{formatRate(app.review?.rateBps ?? app.decision.rateBps)} a year</dd>
+          {app.review && (
+            <>
+              <dt>Reviewer</dt>
+              <dd>
+                {app.review.outcome.replace("_", " ")}: “{app.review.reason}”
+              </dd>
+            </>
+          )}
+        </dl>
       )}
-      {app.status === "offer_issued" && (
+      {app.offer && (
         <div className="actions">
           <a href={`/api/applications/${app.id}/agreement-document`} download>
             Download the agreement document
           </a>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={async () => {
-              setBusy(true);
-              setError(undefined);
-              try {
-                onChange(await signOffer(session, app));
-              } catch (e) {
-                setError(e);
-              } finally {
-                setBusy(false);
-              }
-            }}
-          >
-            Sign the offer
-          </button>
+          {app.status === "offer_issued" && (
+            <button
+              type="button"
+              disabled={busy}
+              onClick={async () => {
+                setBusy(true);
+                setError(undefined);
+                try {
+                  onChange(await signOffer(session, app));
+                } catch (e) {
+                  setError(e);
+                } finally {
+                  setBusy(false);
+                }
+              }}
+            >
+              Sign the offer
+            </button>
+          )}
+          {app.status === "offer_issued" && <span className="hint">Signing asks your wallet for an EIP-712 signature of exactly these terms; nothing is sent on chain yet.</span>}
         </div>
       )}
       {app.status === "declined" && !app.review && (
@@ -458,26 +545,66 @@ function BorrowerApplication({ app, onChange, session }: { app: ApplicationView;
   );
 }
 
+interface Page<T> {
+  total: number;
+  items: T[];
+}
+interface OrderView {
+  id: string;
+  buyer: string;
+  supplier: string;
+  amount: string;
+  status: string;
+  createdAt: number;
+  deliveryDue: number;
+  deliveredAt?: number;
+  disputes?: unknown[];
+}
+interface ReceivableView {
+  id: string;
+  orderId: string;
+  issuer: string;
+  debtor: string;
+  holder: string;
+  faceValue: string;
+  paid: string;
+  maturity: number;
+  issuedAt: number;
+  status: string;
+  pledgedLoanId?: string;
+}
+
 function Orders({ address }: { address: string }) {
-  const orders = useLoad(
-    () => api<{ orders: { id: string; buyer: string; supplier: string; amount: string; status: string; createdAt: number; deliveryDue: number; deliveredAt?: number }[] }>(`/api/enterprises/${address}/orders`),
-    [address],
-  );
+  const name = usePartyName();
+  const orders = useLoad(() => api<Page<OrderView>>(`/api/enterprises/${address}/orders?limit=200`), [address]);
   return (
-    <Card title="Orders">
+    <Card title="Orders" actions={orders.data ? <span className="muted">{orders.data.total.toLocaleString()} orders</span> : undefined}>
       {orders.loading ? <Loading what="orders" /> : <ErrorBox error={orders.error} />}
       {orders.data && (
         <Table
-          rows={orders.data.orders}
+          rows={orders.data.items}
           rowKey={(o) => o.id}
           empty="No orders yet."
+          caption="Trade orders where you are the supplier or the buyer, newest first"
           columns={[
             { key: "id", label: "Order", render: (o) => `#${o.id}` },
-            { key: "buyer", label: "Buyer", render: (o) => <code>{shortHex(o.buyer, 4)}</code> },
+            { key: "party", label: "Counterparty", render: (o) => (o.supplier === address.toLowerCase() ? `${name(o.buyer)} (buyer)` : `${name(o.supplier)} (supplier)`) },
             { key: "amount", label: "Amount", numeric: true, render: (o) => formatAmount(o.amount) },
             { key: "created", label: "Ordered", render: (o) => formatDate(o.createdAt) },
             { key: "due", label: "Delivery due", render: (o) => formatDate(o.deliveryDue) },
-            { key: "delivered", label: "Delivered", render: (o) => formatDate(o.deliveredAt) },
+            {
+              key: "delivered",
+              label: "Delivered",
+              render: (o) =>
+                o.deliveredAt ? (
+                  <>
+                    {formatDate(o.deliveredAt)}
+                    {o.deliveredAt > o.deliveryDue ? <span className="late"> late</span> : null}
+                  </>
+                ) : (
+                  "—"
+                ),
+            },
             { key: "status", label: "Status", render: (o) => <Badge status={o.status} /> },
           ]}
         />
@@ -486,35 +613,42 @@ function Orders({ address }: { address: string }) {
   );
 }
 
-function receivableStatus(r: { status: string; pledgedLive?: boolean }) {
-  if (r.status === "Confirmed" && r.pledgedLive) return "Pledged";
+/** Issued, confirmed (acknowledged by the debtor), pledged (to a loan) or paid. */
+function receivableStatus(r: ReceivableView): string {
+  if (r.status === "Confirmed" && r.pledgedLoanId) return "Pledged";
   return r.status;
 }
 
 function Receivables({ address }: { address: string }) {
-  const rs = useLoad(
-    () =>
-      api<{ receivables: { id: string; debtor: string; holder: string; faceValue: string; paid: string; maturity: number; status: string; pledgedLive?: boolean; orderId: string }[] }>(
-        `/api/enterprises/${address}/receivables`,
-      ),
-    [address],
-  );
+  const name = usePartyName();
+  const rs = useLoad(() => api<Page<ReceivableView>>(`/api/enterprises/${address}/receivables?limit=200`), [address]);
   return (
-    <Card title="Receivables">
+    <Card title="Receivables" actions={rs.data ? <span className="muted">{rs.data.total.toLocaleString()} receivables</span> : undefined}>
       {rs.loading ? <Loading what="receivables" /> : <ErrorBox error={rs.error} />}
       {rs.data && (
         <Table
-          rows={rs.data.receivables}
+          rows={rs.data.items}
           rowKey={(r) => r.id}
           empty="No receivables yet."
+          caption="Receivables you issued or hold: issued, confirmed by the debtor, pledged to a loan, or paid"
           columns={[
             { key: "id", label: "Receivable", render: (r) => `#${r.id}` },
             { key: "order", label: "Order", render: (r) => `#${r.orderId}` },
-            { key: "debtor", label: "Debtor", render: (r) => <code>{shortHex(r.debtor, 4)}</code> },
+            { key: "debtor", label: "Debtor", render: (r) => name(r.debtor) },
             { key: "face", label: "Face value", numeric: true, render: (r) => formatAmount(r.faceValue) },
             { key: "paid", label: "Paid", numeric: true, render: (r) => formatAmount(r.paid) },
+            { key: "issued", label: "Issued", render: (r) => formatDate(r.issuedAt) },
             { key: "maturity", label: "Maturity", render: (r) => formatDate(r.maturity) },
-            { key: "status", label: "Status", render: (r) => <Badge status={receivableStatus(r)} /> },
+            {
+              key: "status",
+              label: "Status",
+              render: (r) => (
+                <>
+                  <Badge status={receivableStatus(r)} />
+                  {r.pledgedLoanId && r.status === "Confirmed" ? <span className="muted"> loan #{r.pledgedLoanId}</span> : null}
+                </>
+              ),
+            },
           ]}
         />
       )}
@@ -522,26 +656,37 @@ function Receivables({ address }: { address: string }) {
   );
 }
 
+interface AccessEntryView {
+  id: string;
+  at: string;
+  reader: string;
+  basis: string;
+  scopes: string[];
+  resource: string;
+  applicationId?: string;
+  consent?: { grantedAt: number; expiresAt: number };
+}
+
 function AccessLog({ address }: { address: string }) {
-  const log = useLoad(
-    () => api<{ entries: { reader: string; at: number; scopes: number | string[]; applicationId?: string; consent?: { grantedAt: number; expiresAt: number }; route?: string }[] }>(`/api/enterprises/${address}/access-log`),
-    [address],
-  );
-  const scopeNames = (s: number | string[]) => (Array.isArray(s) ? s.join(", ") : SCOPES.filter((x) => (s & x.bit) !== 0).map((x) => x.label).join(", "));
+  const name = usePartyName();
+  const log = useLoad(() => api<Page<AccessEntryView>>(`/api/enterprises/${address}/access-log?limit=200`), [address]);
+  const label = (key: string) => SCOPES.find((s) => s.key === key)?.label ?? key;
   return (
     <Card title="Who read my data">
       {log.loading ? <Loading what="the access log" /> : <ErrorBox error={log.error} />}
       {log.data && (
         <Table
-          rows={log.data.entries}
-          rowKey={(e) => `${e.reader}-${e.at}-${e.route ?? ""}-${e.applicationId ?? ""}`}
-          empty="Nobody has read your data."
+          rows={log.data.items}
+          rowKey={(e) => e.id}
+          empty="Nobody has read your data yet. A lender reads it only under a consent you granted."
+          caption="Every read of your data by a lender, with the consent it relied on"
           columns={[
-            { key: "when", label: "When", render: (e) => new Date(e.at * 1000).toLocaleString() },
-            { key: "reader", label: "Lender", render: (e) => <code>{shortHex(e.reader, 4)}</code> },
-            { key: "scopes", label: "Data used", render: (e) => scopeNames(e.scopes) },
-            { key: "app", label: "For application", render: (e) => (e.applicationId ? shortHex(e.applicationId, 4) : "—") },
-            { key: "consent", label: "Consent until", render: (e) => (e.consent ? formatDate(e.consent.expiresAt) : "—") },
+            { key: "when", label: "When", render: (e) => new Date(e.at).toLocaleString() },
+            { key: "reader", label: "Reader", render: (e) => name(e.reader) },
+            { key: "scopes", label: "Data used", render: (e) => e.scopes.map(label).join(", ") },
+            { key: "what", label: "What", render: (e) => <span className="muted">{e.resource}</span> },
+            { key: "app", label: "For application", render: (e) => (e.applicationId ? <code>{e.applicationId.slice(0, 8)}</code> : "—") },
+            { key: "consent", label: "Consent until", render: (e) => (e.consent ? formatDate(e.consent.expiresAt) : e.basis) },
           ]}
         />
       )}

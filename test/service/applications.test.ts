@@ -1,0 +1,579 @@
+/**
+ * Loan applications end to end: a trade history built with the real contracts on the in-process
+ * Hardhat network, the real service (indexer, API, applications) over HTTP with an AUDITOR as its
+ * service account, and the parties' own wallets signing and paying on chain. Policy v1 approves one
+ * supplier automatically, refers another (a related party acknowledged one of its receivables) and
+ * declines a third (its orders run in a cycle).
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { createHash } from "node:crypto";
+import { custom, parseEventLogs, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
+import { abiOf } from "../../node-service/src/chain/contracts";
+import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
+import { startService, type RunningService } from "../../node-service/src/server";
+import { REQUIRED_SCOPES, KIND_DECISION } from "../../node-service/src/applications/service";
+import { STEPS } from "../../node-service/src/applications/types";
+import { decide, decisionFromJson, decisionHash, decisionInputFromJson, decisionToJson } from "../../node-service/src/underwriting/decide";
+import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
+import { call, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
+import {
+  DAY,
+  admit,
+  createDeliveredOrder,
+  createOrder,
+  deployContracts,
+  docHash,
+  fundAndApprove,
+  issueConfirmedReceivable,
+  send,
+  type Net,
+  type Wallet,
+} from "./chain-helpers";
+
+const FACE = 1_000_000n; // 10,000.00 per receivable
+const ROUNDS = 5;
+
+/**
+ * Three suppliers each sell to the same three buyers every 45 days for five rounds: delivered on time,
+ * completed, invoiced, acknowledged and paid 20 days after issue. The last round stays unpaid (the
+ * collateral). Then S2 sells once to a buyer that shares its legal representative (refer), and S3's
+ * orders run in a cycle S3 -> X -> Y -> S3 (decline).
+ */
+async function network() {
+  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
+  const wallets = (await hre.viem.getWalletClients()) as unknown as Wallet[];
+  const [operator, auditor, s1, s2, s3, b1, b2, b3, lender, lender2, x, y, related, outsider] = wallets;
+  const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
+  const trader = ROLE.SUPPLIER | ROLE.BUYER;
+  await admit(net, operator, [
+    ...[s1, s2, s3, x, y].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [docHash(`rep: trader ${i}`)] })),
+    ...[b1, b2, b3].map((w, i) => ({ account: w.account.address, roles: ROLE.BUYER, kycAttributes: [docHash(`rep: buyer ${i}`)] })),
+    // Shares S2's legal representative.
+    { account: related.account.address, roles: ROLE.BUYER, kycAttributes: [docHash("rep: trader 1")] },
+    { account: lender.account.address, roles: ROLE.LENDER },
+    { account: lender2.account.address, roles: ROLE.LENDER },
+    { account: auditor.account.address, roles: ROLE.AUDITOR },
+  ]);
+  for (const b of [b1, b2, b3, related]) await fundAndApprove(net, operator, b, 10n ** 12n, "Receivables");
+  await fundAndApprove(net, operator, lender, 10n ** 12n, "LoanAgreements");
+  await fundAndApprove(net, operator, lender2, 10n ** 12n, "LoanAgreements");
+
+  const collateral = new Map<Wallet, { id: string; buyer: Wallet }[]>([
+    [s1, []],
+    [s2, []],
+    [s3, []],
+  ]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const invoices: { buyer: Wallet; id: bigint; supplier: Wallet }[] = [];
+    for (const supplier of [s1, s2, s3]) {
+      for (const buyer of [b1, b2, b3]) {
+        const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: FACE, complete: true });
+        const r = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: FACE });
+        invoices.push({ buyer, supplier, id: r.receivableId });
+      }
+    }
+    if (round === ROUNDS - 1) {
+      for (const i of invoices) collateral.get(i.supplier)!.push({ id: i.id.toString(), buyer: i.buyer });
+      break;
+    }
+    await time.increase(20 * DAY);
+    for (const i of invoices) await send(net, i.buyer, "Receivables", "pay", [i.id, FACE]);
+    await time.increase(25 * DAY);
+  }
+  const relatedOrder = await createDeliveredOrder(net, { buyer: related, supplier: s2, amount: FACE, complete: true });
+  const relatedReceivable = (await issueConfirmedReceivable(net, { supplier: s2, buyer: related, orderId: relatedOrder, faceValue: FACE })).receivableId.toString();
+  await createOrder(net, { buyer: s3, supplier: x.account.address, amount: FACE });
+  await createOrder(net, { buyer: x, supplier: y.account.address, amount: FACE });
+  await createOrder(net, { buyer: y, supplier: s3.account.address, amount: FACE });
+  return { net, operator, auditor, s1, s2, s3, b1, b2, b3, lender, lender2, x, y, related, outsider, collateral, relatedReceivable };
+}
+
+type Fixture = Awaited<ReturnType<typeof network>>;
+
+async function startOn(f: Fixture, dataDir: string): Promise<RunningService> {
+  return startService(testConfig(dataDir), {
+    transport: custom(hre.network.provider as unknown as { request: EIP1193RequestFn }),
+    serviceAccount: f.auditor.account.address,
+  });
+}
+
+/** Polls the application as `token` until `until` holds. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function waitFor(base: string, token: string, id: string, until: (app: any) => boolean, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await call(base, "GET", `/api/applications/${id}`, { token });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    if (until(res.body)) return res.body;
+    if (Date.now() > deadline) throw new Error(`application ${id} never reached "${what}": ${res.body.status}, ${res.body.timeline.map((t: { step: string }) => t.step).join(" > ")}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
+
+const status = (s: string) => (app: { status: string }) => app.status === s;
+
+/** The borrower's on-chain consent to the lender for this application (purpose = application.purpose). */
+async function grantConsent(f: Fixture, borrower: Wallet, app: { lender: string; scopes: number; purpose: Hex }, lender = app.lender) {
+  const expires = Number((await f.net.publicClient.getBlock()).timestamp) + 90 * DAY;
+  return send(f.net, borrower, "ConsentRegistry", "grant", [lender, app.scopes, expires, app.purpose]);
+}
+
+/** The offer's typed data as the API gives it (uints as decimal strings), ready for viem to sign. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function typedDataFromJson(td: any) {
+  const m = td.message;
+  return {
+    domain: td.domain,
+    types: td.types,
+    primaryType: "LoanTerms" as const,
+    message: {
+      ...m,
+      principal: BigInt(m.principal),
+      rateBps: BigInt(m.rateBps),
+      start: BigInt(m.start),
+      maturity: BigInt(m.maturity),
+      collateral: (m.collateral as string[]).map((c) => BigInt(c)),
+      nonce: BigInt(m.nonce),
+      deadline: BigInt(m.deadline),
+    },
+  };
+}
+
+async function signOffer(base: string, token: string, id: string, wallet: Wallet): Promise<Hex> {
+  const offer = await call(base, "GET", `/api/applications/${id}/offer`, { token });
+  expect(offer.status, JSON.stringify(offer.body)).to.equal(200);
+  return wallet.signTypedData({ account: wallet.account, ...typedDataFromJson(offer.body.typedData) } as never);
+}
+
+/** Apply as `borrower` for `amount` against `receivableIds` (all required scopes). */
+async function apply(base: string, token: string, f: Fixture, receivableIds: string[], amount: bigint, termDays = 30, lender = f.lender) {
+  return call(base, "POST", "/api/applications", {
+    token,
+    body: { amount: amount.toString(), termDays, lender: lender.account.address, receivableIds, scopes: REQUIRED_SCOPES },
+  });
+}
+
+/** The open event stream of `token`, collecting each application update it receives. */
+function openEvents(base: string, token: string) {
+  const controller = new AbortController();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const events: any[] = [];
+  const done = (async () => {
+    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get("content-type")).to.contain("text/event-stream");
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame.split("\n").find((l) => l.startsWith("data: "));
+          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name !== "AbortError") throw err;
+    }
+  })();
+  return { events, close: () => (controller.abort(), done.catch(() => undefined)) };
+}
+
+describe("loan applications from application to closed loan (real chain, real server)", function () {
+  this.timeout(240_000);
+  let service: RunningService | undefined;
+  let dataDir: string | undefined;
+
+  afterEach(async () => {
+    await service?.close();
+    service = undefined;
+    if (dataDir) await removeDir(dataDir);
+    dataDir = undefined;
+  });
+
+  async function start(f: Fixture): Promise<string> {
+    dataDir = await tempDataDir(f.net.deployment);
+    service = await startOn(f, dataDir);
+    return service.url;
+  }
+
+  it("auto-approves a clean supplier, and the loan runs from offer to repaid and closed by itself", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS1, tLender, tBuyer] = await Promise.all([signIn(base, f.s1 as never), signIn(base, f.lender as never), signIn(base, f.b1 as never)]);
+
+    const prefill = await call(base, "GET", "/api/applications/prefill", { token: tS1 });
+    expect(prefill.status).to.equal(200);
+    const mine = f.collateral.get(f.s1)!;
+    expect(prefill.body.receivables.map((r: { id: string }) => r.id)).to.deep.equal(mine.map((c) => c.id));
+    expect(prefill.body.requiredScopes).to.equal(REQUIRED_SCOPES);
+
+    const pledged = mine[0];
+    const created = await apply(base, tS1, f, [pledged.id], 500_000n, 30);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body.status).to.equal("submitted");
+    const id: string = created.body.id;
+
+    const consent = await grantConsent(f, f.s1, created.body);
+    const offered = await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
+    expect(offered.decision.outcome).to.equal("approve");
+    expect(offered.timeline.find((t: { step: string }) => t.step === "consent_granted")).to.include({ txHash: consent.transactionHash, actor: f.s1.account.address.toLowerCase() });
+
+    // The lender sees it in its queue; the underwriting read is in the borrower's access log.
+    const queue = await call(base, "GET", "/api/applications?role=lender", { token: tLender });
+    expect(queue.body.applications.map((a: { id: string }) => a.id)).to.deep.equal([id]);
+    const log = await call(base, "GET", `/api/enterprises/${f.s1.account.address.toLowerCase()}/access-log`, { token: tS1 });
+    expect(log.status).to.equal(200);
+    const read = log.body.items.find((e: { applicationId?: string }) => e.applicationId === id);
+    expect(read).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
+    expect(read.scopes).to.have.members(["orderHistory", "receivables", "paymentHistory", "metrics", "riskFlags"]);
+
+    // The agreement document is the one whose sha256 the terms carry.
+    const doc = await call(base, "GET", `/api/applications/${id}/agreement-document`, { token: tS1 });
+    expect(doc.status).to.equal(200);
+    const docSha = `0x${createHash("sha256").update(doc.body as string).digest("hex")}`;
+    expect(docSha).to.equal(offered.offer.terms.documentHash).and.to.equal(offered.offer.documentSha256);
+
+    const borrowerSig = await signOffer(base, tS1, id, f.s1);
+    const signed = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: borrowerSig } });
+    expect(signed.status, JSON.stringify(signed.body)).to.equal(200);
+    expect(signed.body.status).to.equal("signed_by_borrower");
+    const lenderSig = await signOffer(base, tLender, id, f.lender);
+    const countersigned = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } });
+    expect(countersigned.status, JSON.stringify(countersigned.body)).to.equal(200);
+
+    const recorded = await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
+    const notarized = recorded.timeline.find((t: { step: string }) => t.step === "countersigned_notarized");
+    expect(notarized.actor).to.equal(f.auditor.account.address.toLowerCase());
+    const receipt = await f.net.publicClient.getTransactionReceipt({ hash: notarized.txHash });
+    const [event] = parseEventLogs({ abi: abiOf("LoanAgreements"), logs: receipt.logs, eventName: "AgreementRecorded" }) as unknown as {
+      args: { loanId: bigint; terms: { documentHash: Hex; principal: bigint; collateral: readonly bigint[] }; submitter: string };
+    }[];
+    expect(event.args.loanId.toString()).to.equal(recorded.loanId);
+    expect(event.args.terms.documentHash).to.equal(docSha);
+    expect(event.args.terms.principal).to.equal(500_000n);
+    expect(event.args.terms.collateral).to.deep.equal([BigInt(pledged.id)]);
+    expect(event.args.submitter.toLowerCase()).to.equal(f.auditor.account.address.toLowerCase());
+
+    const loanId = BigInt(recorded.loanId);
+    await send(f.net, f.lender, "LoanAgreements", "disburse", [loanId]);
+    await waitFor(base, tLender, id, status("disbursed"), "disbursed");
+
+    // The buyer pays the pledged receivable in full; the waterfall repays the loan first.
+    expect((await call(base, "GET", `/api/applications/${id}`, { token: tBuyer })).status).to.equal(404);
+    await send(f.net, pledged.buyer, "Receivables", "pay", [BigInt(pledged.id), FACE]);
+    const closed = await waitFor(base, tS1, id, status("closed"), "closed");
+    const loan = (await f.net.publicClient.readContract({ address: f.net.deployment.contracts.LoanAgreements, abi: abiOf("LoanAgreements"), functionName: "getLoan", args: [loanId] })) as { status: number };
+    expect(loan.status).to.equal(3); // Repaid
+
+    expect(closed.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).to.deep.equal(STEPS.map((s) => [s, true]));
+    // Each step once, in order: the request and the indexer's reconcile never both advanced it.
+    expect(closed.timeline.map((t: { step: string }) => t.step)).to.deep.equal([...STEPS]);
+    for (const step of STEPS) {
+      const entry = closed.timeline.find((t: { step: string }) => t.step === step);
+      expect(entry, step).to.exist;
+      expect(entry.at, step).to.be.a("number").greaterThan(0);
+      expect(entry.actor, step).to.match(/^(0x[0-9a-f]{40}|service)$/);
+    }
+    for (const step of ["consent_granted", "countersigned_notarized", "disbursed", "closed"]) {
+      expect(closed.timeline.find((t: { step: string }) => t.step === step).txHash, step).to.match(/^0x[0-9a-f]{64}$/);
+    }
+    expect(closed.timeline.find((t: { step: string }) => t.step === "disbursed").actor).to.equal(f.lender.account.address.toLowerCase());
+  });
+
+  it("refers a supplier whose receivable a related party acknowledged; the named lender changes the terms with a reason, stored next to the automatic decision", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS2, tLender, tLender2] = await Promise.all([signIn(base, f.s2 as never), signIn(base, f.lender as never), signIn(base, f.lender2 as never)]);
+    const ids = [f.collateral.get(f.s2)![0].id, f.relatedReceivable];
+    const created = await apply(base, tS2, f, ids, 1_000_000n, 30);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const id = created.body.id;
+    await grantConsent(f, f.s2, created.body);
+    const referred = await waitFor(base, tS2, id, status("in_review"), "in_review");
+    expect(referred.decision.outcome).to.equal("refer");
+    expect(referred.decision.reasons.map((r: { code: string }) => r.code)).to.include("related_party_acknowledgment");
+    expect(referred.offer).to.equal(undefined);
+    const queue = await call(base, "GET", "/api/applications?role=lender&status=in_review", { token: tLender });
+    expect(queue.body.applications.map((a: { id: string }) => a.id)).to.deep.equal([id]);
+
+    const body = { outcome: "change_terms", reason: "related buyer confirmed by phone; lower amount", amount: "600000", rateBps: 950, termDays: 45 };
+    const byOtherLender = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender2, body });
+    expect(byOtherLender.status).to.equal(404);
+    const byBorrower = await call(base, "POST", `/api/applications/${id}/review`, { token: tS2, body });
+    expect(byBorrower.status).to.equal(403);
+    const noReason = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body: { ...body, reason: undefined } });
+    expect(noReason.status).to.equal(400);
+    expect(noReason.body.error.field).to.equal("reason");
+
+    const reviewed = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body });
+    expect(reviewed.status, JSON.stringify(reviewed.body)).to.equal(200);
+    expect(reviewed.body.status).to.equal("offer_issued");
+    expect(reviewed.body.review).to.include({ reviewer: f.lender.account.address.toLowerCase(), outcome: "change_terms", reason: body.reason, overrides: referred.decision.inputHash, amount: "600000", rateBps: 950, termDays: 45 });
+    expect(reviewed.body.review.at).to.be.a("number").greaterThan(0);
+    // The automatic decision stays as it was.
+    expect(reviewed.body.decision).to.deep.equal(referred.decision);
+    const t = reviewed.body.offer.terms;
+    expect([t.principal, t.rateBps, BigInt(t.maturity) - BigInt(t.start)]).to.deep.equal(["600000", "950", BigInt(45 * DAY)]);
+    expect(reviewed.body.timeline.find((e: { step: string }) => e.step === "overridden")).to.include({ actor: f.lender.account.address.toLowerCase() });
+    const again = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body });
+    expect(again.status).to.equal(409);
+
+    // The offer the borrower signs carries the new terms.
+    const offer = await call(base, "GET", `/api/applications/${id}/offer`, { token: tS2 });
+    expect(offer.body.typedData.message).to.include({ principal: "600000", rateBps: "950" });
+  });
+
+  it("declines a supplier trading in a circle automatically; the borrower contests with a reason and the lender declines again with its own", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS3, tLender] = await Promise.all([signIn(base, f.s3 as never), signIn(base, f.lender as never)]);
+    const created = await apply(base, tS3, f, [f.collateral.get(f.s3)![0].id], 500_000n);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const id = created.body.id;
+    await grantConsent(f, f.s3, created.body);
+    const declined = await waitFor(base, tS3, id, status("declined"), "declined");
+    expect(declined.decision.outcome).to.equal("decline");
+    expect(declined.decision.reasons.find((r: { code: string }) => r.code === "circular_trading")).to.include({ effect: "decline" });
+    expect(declined.timeline.find((e: { step: string }) => e.step === "declined")).to.include({ actor: "service" });
+
+    const byLender = await call(base, "POST", `/api/applications/${id}/contest`, { token: tLender, body: { reason: "not mine to contest" } });
+    expect(byLender.status).to.equal(403);
+    const noReason = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: {} });
+    expect(noReason.status).to.equal(400);
+    expect(noReason.body.error.field).to.equal("reason");
+    const reviewTooEarly = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body: { outcome: "approve", reason: "looks fine" } });
+    expect(reviewTooEarly.status).to.equal(409);
+
+    const contested = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: { reason: "X and Y are our real suppliers; the cycle is a return of goods" } });
+    expect(contested.status, JSON.stringify(contested.body)).to.equal(200);
+    expect(contested.body.status).to.equal("in_review");
+    expect(contested.body.contest.reason).to.contain("return of goods");
+    expect(contested.body.timeline.slice(-2).map((e: { step: string; actor: string }) => [e.step, e.actor])).to.deep.equal([
+      ["contested", f.s3.account.address.toLowerCase()],
+      ["in_review", "service"],
+    ]);
+
+    const reviewed = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body: { outcome: "decline", reason: "the cycle has no shipping documents behind it" } });
+    expect(reviewed.status, JSON.stringify(reviewed.body)).to.equal(200);
+    expect(reviewed.body.status).to.equal("declined");
+    expect(reviewed.body.review).to.include({ reviewer: f.lender.account.address.toLowerCase(), outcome: "decline", overrides: declined.decision.inputHash });
+    expect(reviewed.body.decision).to.deep.equal(declined.decision);
+    // A human decline is final: no second contest.
+    const second = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: { reason: "please look again" } });
+    expect(second.status).to.equal(409);
+  });
+
+  it("re-runs a stored decision from its snapshot to the identical result, and anchors its hash on the EvidenceNotary", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const tS1 = await signIn(base, f.s1 as never);
+    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    await grantConsent(f, f.s1, created.body);
+    const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored");
+    expect(app.decision.outcome).to.equal("approve");
+
+    const rerun = decide(decisionInputFromJson(app.decisionInput), CURRENT_POLICY);
+    expect(JSON.parse(JSON.stringify(decisionToJson(rerun)))).to.deep.equal(app.decision);
+    expect(decisionFromJson(app.decision)).to.deep.equal(rerun);
+
+    const receipt = await f.net.publicClient.waitForTransactionReceipt({ hash: app.decisionAnchorTx });
+    expect(receipt.status).to.equal("success");
+    const anchor = (await f.net.publicClient.readContract({
+      address: f.net.deployment.contracts.EvidenceNotary,
+      abi: abiOf("EvidenceNotary"),
+      functionName: "getAnchor",
+      args: [decisionHash(rerun)],
+    })) as { anchorer: string; kind: number; blockNumber: number };
+    expect(anchor.anchorer.toLowerCase()).to.equal(f.auditor.account.address.toLowerCase());
+    expect(anchor.kind).to.equal(KIND_DECISION);
+    expect(BigInt(anchor.blockNumber)).to.equal(receipt.blockNumber);
+  });
+
+  it("decides within the POST when the consent is already in force, once, however often reconcile runs meanwhile", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const tS1 = await signIn(base, f.s1 as never);
+    await grantConsent(f, f.s1, { lender: f.lender.account.address, scopes: REQUIRED_SCOPES, purpose: docHash("standing consent") });
+    while (!service!.indexer.state().consents[`${f.s1.account.address.toLowerCase()}:${f.lender.account.address.toLowerCase()}`]) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const ids = f.collateral.get(f.s1)!.map((c) => c.id);
+    const [a, b] = await Promise.all([
+      apply(base, tS1, f, [ids[0]], 500_000n),
+      apply(base, tS1, f, [ids[1]], 600_000n),
+      ...Array.from({ length: 5 }, () => service!.applications.reconcile()),
+    ]);
+    for (const res of [a, b]) {
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.status).to.equal("offer_issued");
+      expect(res.body.timeline.map((t: { step: string }) => t.step)).to.deep.equal(STEPS.slice(0, 8));
+    }
+    await Promise.all(Array.from({ length: 5 }, () => service!.applications.reconcile()));
+    const again = await call(base, "GET", `/api/applications/${a.body.id}`, { token: tS1 });
+    expect(again.body.timeline).to.deep.equal(a.body.timeline);
+  });
+
+  it("refuses what a party may not do, naming the field or hiding the application", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS1, tLender, tLender2, tBuyer] = await Promise.all([f.s1, f.lender, f.lender2, f.b1].map((w) => signIn(base, w as never)));
+    const mine = f.collateral.get(f.s1)!;
+
+    expect((await call(base, "POST", "/api/applications", { body: {} })).status).to.equal(401);
+    expect((await call(base, "GET", "/api/applications")).status).to.equal(401);
+    for (const token of [tLender, tBuyer]) {
+      const res = await apply(base, token, f, [mine[0].id], 500_000n);
+      expect(res.status).to.equal(403);
+    }
+    const prefill = await call(base, "GET", "/api/applications/prefill", { token: tS1 });
+    const max = BigInt(prefill.body.maxAmount);
+    const tooMuch = await call(base, "POST", "/api/applications", {
+      token: tS1,
+      body: { amount: (max + 1n).toString(), termDays: 30, lender: f.lender.account.address, scopes: REQUIRED_SCOPES },
+    });
+    expect(tooMuch.status).to.equal(400);
+    expect(tooMuch.body.error.field).to.equal("amount");
+    expect(tooMuch.body.error.message).to.contain(`the maximum is ${max}`);
+    const fewScopes = await call(base, "POST", "/api/applications", {
+      token: tS1,
+      body: { amount: "500000", termDays: 30, lender: f.lender.account.address, scopes: SCOPE.metrics | SCOPE.riskFlags },
+    });
+    expect(fewScopes.status).to.equal(400);
+    expect(fewScopes.body.error.field).to.equal("scopes");
+    const notHeld = await apply(base, tS1, f, [f.collateral.get(f.s2)![0].id], 500_000n);
+    expect(notHeld.status).to.equal(400);
+    expect(notHeld.body.error.field).to.equal("receivableIds");
+    const badAmount = await call(base, "POST", "/api/applications", { token: tS1, body: { amount: 500000, termDays: 30, lender: f.lender.account.address, scopes: REQUIRED_SCOPES } });
+    expect(badAmount.status).to.equal(400);
+    expect(badAmount.body.error.field).to.equal("amount");
+
+    const created = await apply(base, tS1, f, [mine[0].id], 500_000n);
+    const id = created.body.id;
+    await grantConsent(f, f.s1, created.body);
+    await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
+    for (const token of [tLender2, tBuyer]) {
+      expect((await call(base, "GET", `/api/applications/${id}`, { token })).status).to.equal(404);
+      expect((await call(base, "GET", `/api/applications/${id}/offer`, { token })).status).to.equal(404);
+      const list = await call(base, "GET", "/api/applications", { token });
+      expect(list.body.applications).to.deep.equal([]);
+    }
+    expect((await call(base, "GET", `/api/applications/${id}`)).status).to.equal(401);
+
+    const lenderSig = await signOffer(base, tLender, id, f.lender);
+    const early = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } });
+    expect(early.status).to.equal(409);
+    expect(early.body.error.message).to.contain("borrower signs first");
+    // The lender's signature presented by the borrower: not the borrower's key.
+    const wrongKey = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: lenderSig } });
+    expect(wrongKey.status).to.equal(400);
+    expect(wrongKey.body.error.field).to.equal("signature");
+    const byOther = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender2, body: { signature: lenderSig } });
+    expect(byOther.status).to.equal(404);
+    const after = await call(base, "GET", `/api/applications/${id}`, { token: tS1 });
+    expect(after.body.status).to.equal("offer_issued");
+    expect(after.body.signatures).to.deep.equal({});
+
+    // Signed once; then withdrawn: no further signature is taken.
+    const borrowerSig = await signOffer(base, tS1, id, f.s1);
+    expect((await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: borrowerSig } })).status).to.equal(200);
+    const twice = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: borrowerSig } });
+    expect(twice.status).to.equal(409);
+    expect((await call(base, "POST", `/api/applications/${id}/withdraw`, { token: tLender })).status).to.equal(403);
+    const withdrawn = await call(base, "POST", `/api/applications/${id}/withdraw`, { token: tS1 });
+    expect(withdrawn.body.status).to.equal("withdrawn");
+    const late = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } });
+    expect(late.status).to.equal(409);
+    expect(late.body.error.message).to.contain("withdrawn");
+  });
+
+  it("pushes each step to the borrower's and the lender's open event streams as it happens", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS1, tLender, tLender2] = await Promise.all([signIn(base, f.s1 as never), signIn(base, f.lender as never), signIn(base, f.lender2 as never)]);
+    expect((await call(base, "GET", "/api/events")).status).to.equal(401);
+    const borrowerStream = openEvents(base, tS1);
+    const lenderStream = openEvents(base, tLender);
+    const otherStream = openEvents(base, tLender2);
+    try {
+      const created = await apply(base, tS1, f, [f.collateral.get(f.s1)![1].id], 500_000n);
+      const id = created.body.id;
+      await grantConsent(f, f.s1, created.body);
+      await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
+      await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: await signOffer(base, tS1, id, f.s1) } });
+      await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: await signOffer(base, tLender, id, f.lender) } });
+      await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
+      const deadline = Date.now() + 5000;
+      const last = (s: { events: { status: string }[] }) => s.events[s.events.length - 1]?.status;
+      while ((last(borrowerStream) !== "countersigned_notarized" || last(lenderStream) !== "countersigned_notarized") && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const stream of [borrowerStream, lenderStream]) {
+        expect(stream.events.every((e) => e.id === id)).to.equal(true);
+        const steps = stream.events[stream.events.length - 1].timeline.map((t: { step: string }) => t.step);
+        expect(steps).to.deep.equal(STEPS.slice(0, 10));
+        // Each update came as its step happened: the statuses seen in order.
+        const seen = stream.events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
+        expect(seen).to.deep.equal(["submitted", "offer_issued", "signed_by_borrower", "countersigned_notarized"]);
+        const decidedEvent = stream.events.find((e) => e.timeline.some((t: { step: string }) => t.step === "decided"));
+        expect(decidedEvent.timeline.map((t: { step: string }) => t.step)).to.include.members(["consent_granted", "data_collected", "screened", "scored", "decided"]);
+      }
+      expect(otherStream.events).to.deep.equal([]);
+    } finally {
+      await Promise.all([borrowerStream.close(), lenderStream.close(), otherStream.close()]);
+    }
+  });
+
+  it("survives restarts mid-flow: the store keeps the application and its timeline, and chain steps made while it was down are picked up", async () => {
+    const f = await loadFixture(network);
+    const dir = await tempDataDir(f.net.deployment);
+    dataDir = dir;
+    service = await startOn(f, dir);
+    let base = service.url;
+    let tS1 = await signIn(base, f.s1 as never);
+    const pledged = f.collateral.get(f.s1)![2];
+    const created = await apply(base, tS1, f, [pledged.id], 500_000n);
+    const id = created.body.id;
+    const restart = async () => {
+      await service!.close();
+      service = await startOn(f, dir);
+      base = service.url;
+      tS1 = await signIn(base, f.s1 as never);
+      return signIn(base, f.lender as never);
+    };
+
+    // Down: the borrower grants consent on chain. Up again: reconcile decides.
+    await service.close();
+    await grantConsent(f, f.s1, created.body);
+    let tLender = await restart();
+    const offered = await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
+    expect(offered.timeline.slice(0, 2)).to.deep.equal(created.body.timeline);
+
+    await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: await signOffer(base, tS1, id, f.s1) } });
+    const signed = await waitFor(base, tS1, id, status("signed_by_borrower"), "signed_by_borrower");
+    tLender = await restart();
+    const intact = await call(base, "GET", `/api/applications/${id}`, { token: tLender });
+    expect(intact.body.timeline).to.deep.equal(signed.timeline);
+    expect(intact.body.signatures).to.deep.equal(signed.signatures);
+
+    const lenderSig = await signOffer(base, tLender, id, f.lender);
+    expect((await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } })).status).to.equal(200);
+    const recorded = await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
+
+    // Down: the lender disburses and the buyer pays. Up again: disbursed and closed from the chain.
+    await service.close();
+    await send(f.net, f.lender, "LoanAgreements", "disburse", [BigInt(recorded.loanId)]);
+    await send(f.net, pledged.buyer, "Receivables", "pay", [BigInt(pledged.id), FACE]);
+    await restart();
+    const closed = await waitFor(base, tS1, id, status("closed"), "closed");
+    expect(closed.timeline.slice(0, recorded.timeline.length)).to.deep.equal(recorded.timeline);
+    expect(closed.timeline.slice(recorded.timeline.length).map((t: { step: string }) => t.step)).to.deep.equal(["disbursed", "closed"]);
+    expect(closed.timeline.map((t: { step: string }) => t.step)).to.deep.equal([...STEPS]);
+  });
+});
