@@ -22,6 +22,10 @@
  * kill at any point leaves either the previous commit or the new one. During a long sync, commits
  * happen every `commitIntervalMs` (stretched so writing takes at most `maxWriteShare` of the time) or
  * every `commitMaxEvents` events, never per event; one range is fetched ahead while one is reduced.
+ * Following the head, listeners hear of new events at once, but the store is written only when writing
+ * stays under `headWriteShare` of the time: lowdb serializes the whole index on the event loop, and
+ * writing it for every new block would stall every request the service answers. A crash then re-reads
+ * at most that interval's blocks from the chain.
  */
 import pino, { type Logger } from "pino";
 import { BlockNotFoundError, type Block, type Hex, type Log, type PublicClient } from "viem";
@@ -101,6 +105,8 @@ export interface IndexerOptions {
   commitMaxEvents?: number;
   /** Largest share of sync time spent writing the store (stretches the commit interval as the file grows); 1 = no limit. */
   maxWriteShare?: number;
+  /** Following the head: largest share of the time spent writing the store (default 0.02). */
+  headWriteShare?: number;
   /** Another store implementation (defaults to lowdb under dataDir). */
   store?: IndexStore;
 }
@@ -124,6 +130,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const commitIntervalMs = opts.commitIntervalMs ?? 2000;
   const commitMaxEvents = opts.commitMaxEvents ?? 50_000;
   const maxWriteShare = Math.min(1, Math.max(0.01, opts.maxWriteShare ?? 0.2));
+  const headWriteShare = Math.min(1, Math.max(0.001, opts.headWriteShare ?? 0.02));
   const logger = opts.logger ?? pino({ name: "indexer", level: process.env.LOG_LEVEL ?? "warn" });
   const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir));
   const decoder = createDecoder(deployment);
@@ -174,6 +181,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   await load();
 
   let pending: BatchEvent | null = null;
+  let uncommittedEvents = 0;
   let lastCommitAt = performance.now();
   let headBlock = (tip as Checkpoint | null)?.blockNumber ?? floorBlock;
   let writes = 0;
@@ -213,7 +221,13 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     lastWrite = w;
     committed = tip;
     lastCommitAt = performance.now();
+    uncommittedEvents = 0;
     logger.debug({ checkpoint: tip, bytes: w.bytes, ms: Math.round(w.ms) }, "index committed");
+    flushBatch();
+  }
+
+  /** Tells listeners about the events applied since they last heard, in chain order. */
+  function flushBatch(): void {
     const batch = pending;
     pending = null;
     if (batch) emit(batchListeners, batch);
@@ -330,6 +344,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     while (undo.length > 0 && undo[0].blockNumber <= undoFloor) undo.shift();
     for (const n of recent.keys()) if (n < undoFloor) recent.delete(n);
 
+    uncommittedEvents += events.length;
     if (pending) {
       pending.toBlock = to;
       pending.events.push(...events);
@@ -342,10 +357,9 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
    * During a sync, commit every commitIntervalMs, but spend at most maxWriteShare of the time writing:
    * lowdb rewrites the whole file, so the interval grows with the last write's duration.
    */
-  function dueForCommit(): boolean {
-    const waiting = pending?.events.length ?? 0;
-    const interval = Math.max(commitIntervalMs, (lastWrite.ms * (1 - maxWriteShare)) / maxWriteShare);
-    return waiting >= commitMaxEvents || performance.now() - lastCommitAt >= interval;
+  function dueForCommit(share = maxWriteShare): boolean {
+    const interval = Math.max(commitIntervalMs, (lastWrite.ms * (1 - share)) / share);
+    return uncommittedEvents >= commitMaxEvents || performance.now() - lastCommitAt >= interval;
   }
 
   let running: Promise<void> | null = null;
@@ -353,7 +367,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
 
-  async function doSync(): Promise<void> {
+  /** `followingHead`: a poll of the running loop, which may leave the store write for later. */
+  async function doSync(followingHead = false): Promise<void> {
     const head = Number(await publicClient.getBlockNumber());
     headBlock = head;
     const target = head - confirmations;
@@ -385,24 +400,30 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       }
       retries = 0;
     }
-    if (pending || committed?.blockHash !== tip?.blockHash) await commit();
+    if (committed?.blockHash === tip?.blockHash && !pending) return;
+    if (!followingHead || dueForCommit(headWriteShare)) await commit();
+    else flushBatch();
+  }
+
+  /** One sync at a time: a second caller waits for the running one, then runs its own. */
+  function runSync(followingHead: boolean): Promise<void> {
+    const next = (running ?? Promise.resolve()).then(() => doSync(followingHead));
+    const settled: Promise<void> = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    running = settled;
+    void settled.then(() => {
+      if (running === settled) running = null;
+    });
+    return next;
   }
 
   const indexer: Indexer = {
     state: () => state,
     checkpoint: () => (committed ? { ...committed } : null),
     syncOnce() {
-      // One sync at a time: a second caller waits for the running one, then runs its own.
-      const next = (running ?? Promise.resolve()).then(doSync);
-      const settled: Promise<void> = next.then(
-        () => undefined,
-        () => undefined,
-      );
-      running = settled;
-      void settled.then(() => {
-        if (running === settled) running = null;
-      });
-      return next;
+      return runSync(false);
     },
     async start() {
       stopping = false;
@@ -418,7 +439,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
           });
           if (stopping) break;
           try {
-            await indexer.syncOnce();
+            await runSync(true);
           } catch (err) {
             logger.warn({ err }, "indexer sync failed; retrying at the next poll");
           }
