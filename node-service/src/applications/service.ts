@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from "node:events";
 import { randomUUID, randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { hashTypedData, keccak256, toHex, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
@@ -501,19 +500,12 @@ export class ApplicationService extends EventEmitter {
     app.offer.terms.documentHash = documentSha256;
     app.offer.documentSha256 = documentSha256;
     app.offer.digest = this.digestOf(app);
-    this.saveDocument(documentSha256, document);
     app.status = "offer_issued";
     this.push(app, { step: "offer_issued", at: start, actor: "service", detail: `${app.amount} at ${rateBps} bps for ${app.termDays} days` });
   }
 
   private digestOf(app: ApplicationRecord): Hex {
     return hashTypedData(this.offerTypedData(app));
-  }
-
-  private saveDocument(sha: Hex, text: string): void {
-    const dir = path.join(this.deps.dataDir, "agreements");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `${sha.slice(2)}.txt`), text);
   }
 
   private async anchorDecision(app: ApplicationRecord, decision: Decision): Promise<void> {

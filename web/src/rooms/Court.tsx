@@ -8,6 +8,7 @@ import { decodeEventLog, getAbiItem, recoverTypedDataAddress, type Hex, type Log
 import { api } from "../api";
 import { useSession, type Session } from "../App";
 import { ABI } from "../contracts";
+import { loanTermsFromJson, loanTermsTypedData } from "../../../node-service/src/chain/eip712";
 import { formatAmount, formatDateTime, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Card, ErrorBox } from "../components/ui";
@@ -54,25 +55,8 @@ async function checkOnChain(session: Session, query: string, sha256?: Hex): Prom
       args: { loanId: bigint; digest: Hex; borrower: string; lender: string; terms: Record<string, unknown>; borrowerSignature: Hex; lenderSignature: Hex; at: number };
     };
     const block = await client.getBlock({ blockHash: log.blockHash! });
-    const typed = {
-      domain: { name: "LoanAgreements", version: "1", chainId: config.chainId, verifyingContract: config.contracts.LoanAgreements },
-      types: {
-        LoanTerms: [
-          { name: "borrower", type: "address" },
-          { name: "lender", type: "address" },
-          { name: "principal", type: "uint256" },
-          { name: "rateBps", type: "uint256" },
-          { name: "start", type: "uint256" },
-          { name: "maturity", type: "uint256" },
-          { name: "collateral", type: "uint256[]" },
-          { name: "documentHash", type: "bytes32" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      primaryType: "LoanTerms" as const,
-      message: args.terms,
-    };
+    // The same EIP-712 definition the contract and the service use (node-service/src/chain/eip712.ts).
+    const typed = loanTermsTypedData(config.chainId, config.contracts.LoanAgreements, loanTermsFromJson(args.terms));
     const signers: Signer[] = [];
     for (const [role, expected, signature] of [
       ["borrower", args.borrower, args.borrowerSignature],
