@@ -3,17 +3,17 @@
  * linked to, an auditor, or a lender within the "documents" consent scope of the document's data
  * subject (checked on chain at the latest block time). Everyone else is told it does not exist.
  */
-import type { Address, PublicClient } from "viem";
-import { abiOf, type Deployment } from "../chain/contracts";
+import type { Address } from "viem";
 import { ROLE, SCOPE } from "../chain/eip712";
+import type { ChainAuthority } from "../auth/chain-authority";
 import type { IndexState } from "../domain/entities";
 import type { Session } from "../api/session";
 import type { DocumentLink, DocumentRecord } from "./store";
 
 export interface AccessDeps {
   state: () => IndexState;
-  publicClient: PublicClient;
-  deployment: Deployment;
+  /** The API's one consent check (on chain, at the latest block, never cached). */
+  authority: Pick<ChainAuthority, "consentInForce">;
 }
 
 /** Parties of a linked record, lowercase. */
@@ -50,19 +50,10 @@ export async function canReadDocument(deps: AccessDeps, session: Session | undef
   if (record.uploads.some((u) => u.link && partiesOf(state, u.link).includes(me))) return true;
   if ((session.roles & ROLE.AUDITOR) !== 0) return true;
   if ((session.roles & ROLE.LENDER) === 0) return false;
-  // Same clock as the API's consent checks: never earlier than the chain's own idea of now.
-  const block = await deps.publicClient.getBlock({ blockTag: "latest" });
-  const at = BigInt(Math.max(Math.floor(Date.now() / 1000), Number(block.timestamp)));
-  const abi = abiOf("ConsentRegistry");
   for (const subject of subjectsOf(state, record)) {
     if (subject === me) continue;
-    const scopes = await deps.publicClient.readContract({
-      address: deps.deployment.contracts.ConsentRegistry,
-      abi,
-      functionName: "scopesAt",
-      args: [subject, me, at],
-    });
-    if ((Number(scopes) & SCOPE.documents) !== 0) return true;
+    const { scopes } = await deps.authority.consentInForce(subject, me);
+    if ((scopes & SCOPE.documents) !== 0) return true;
   }
   return false;
 }

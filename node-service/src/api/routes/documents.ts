@@ -15,6 +15,7 @@ import { sniffMime } from "../../documents/sniff";
 import { DOCUMENT_KINDS, type DocumentLink, type DocumentRecord, type DocumentStore } from "../../documents/store";
 import { ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from "../errors";
 import type { Session } from "../session";
+import type { ChainAuthority } from "../../auth/chain-authority";
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
 
@@ -25,6 +26,8 @@ export interface DocumentsRouterDeps {
   deployment: Deployment;
   /** Anchors uploads in Merkle batches; without it uploads wait unanchored. */
   batcher?: Batcher;
+  /** The API's consent check, for lenders reading a borrower's documents. */
+  authority: ChainAuthority;
   maxBytes?: number;
 }
 
