@@ -3,10 +3,9 @@
  * account plays which participant. Display names are demo names; their sha256 is the on-chain
  * displayNameHash. Only meaningful on the embedded development chain.
  */
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Address, Hex } from "viem";
-import { readFileIfExists, writeFileAtomic } from "../../node-service/src/store/atomic-file";
+import { readJsonFile, writeJsonFile } from "./json-file";
 
 export type DemoPersona =
   | "operator"
@@ -45,12 +44,10 @@ export function demoAccountsFileOf(dataDir: string): string {
   return path.join(dataDir, "demo-accounts.json");
 }
 
-export async function readDemoAccounts(file: string): Promise<DemoAccountsFile | null> {
-  const text = await readFileIfExists(file);
-  return text === null ? null : (JSON.parse(text) as DemoAccountsFile);
+export function readDemoAccounts(file: string): Promise<DemoAccountsFile | null> {
+  return readJsonFile<DemoAccountsFile>(file);
 }
 
-export async function writeDemoAccounts(file: string, data: DemoAccountsFile): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`);
+export function writeDemoAccounts(file: string, data: DemoAccountsFile): Promise<void> {
+  return writeJsonFile(file, data);
 }

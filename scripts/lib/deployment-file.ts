@@ -2,21 +2,18 @@
  * The deployment file (addresses, chain and start block) and the idempotent "deploy unless already
  * deployed" step shared by scripts/deploy.ts and `npm start`.
  */
-import { mkdir, rename } from "node:fs/promises";
-import path from "node:path";
+import { rename } from "node:fs/promises";
 import type { Account, Chain, PublicClient, Transport, WalletClient, Address } from "viem";
 import { CONTRACT_NAMES, type Deployment } from "../../node-service/src/chain/contracts";
-import { readFileIfExists, writeFileAtomic } from "../../node-service/src/store/atomic-file";
+import { readJsonFile, writeJsonFile } from "./json-file";
 import { deployAll } from "./deploy";
 
-export async function readDeploymentFile(file: string): Promise<Deployment | null> {
-  const text = await readFileIfExists(file);
-  return text === null ? null : (JSON.parse(text) as Deployment);
+export function readDeploymentFile(file: string): Promise<Deployment | null> {
+  return readJsonFile<Deployment>(file);
 }
 
-export async function writeDeploymentFile(file: string, deployment: Deployment): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify(deployment, null, 2)}\n`);
+export function writeDeploymentFile(file: string, deployment: Deployment): Promise<void> {
+  return writeJsonFile(file, deployment);
 }
 
 /**

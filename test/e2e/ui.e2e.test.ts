@@ -8,11 +8,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { freePort } from "../service/chain-helpers";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 const RESULTS = path.join(REPO_ROOT, "test-results");
@@ -34,16 +34,6 @@ const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
 const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
 const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("the web UI in a real browser: apply, decide, sign, disburse, verify", function () {
   this.timeout(240_000);

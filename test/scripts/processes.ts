@@ -3,8 +3,10 @@
  * signal reaches the process that holds the chain, and every child is killed when a test file ends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { REPO_ROOT } from "../../node-service/src/chain/contracts";
+
+/** One free-port helper for every test: chain-helpers has it. */
+export { freePort } from "../service/chain-helpers";
 
 export interface Spawned {
   child: ChildProcess;
@@ -59,17 +61,6 @@ export async function waitForOutput(run: Spawned, pattern: RegExp, timeoutMs: nu
 
 export function killAll(): void {
   for (const child of children) child.kill("SIGKILL");
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function track(child: ChildProcess): Spawned {

@@ -195,6 +195,16 @@ export async function signIn(base: string, wallet: Wallet): Promise<string> {
   return res.body.token as string;
 }
 
+/** The network's wallets by name (operator, supplier, ...). */
+type WalletName = { [K in keyof Network]: Network[K] extends Wallet ? K : never }[keyof Network];
+
+/** Signs each of `names` of the network in, one after another; their session tokens by name. */
+export async function signInAll<K extends WalletName>(base: string, net: Network, names: readonly K[]): Promise<Record<K, string>> {
+  const tokens = {} as Record<K, string>;
+  for (const name of names) tokens[name] = await signIn(base, net[name]);
+  return tokens;
+}
+
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }

@@ -20,6 +20,7 @@ import {
   removeDir,
   siweMessage,
   signIn,
+  signInAll,
   startTestService,
   tempDataDir,
   testConfig,
@@ -63,15 +64,7 @@ describe("HTTP API", function () {
     service = await startTestService(testConfig(dataDir));
     base = service.url;
     await indexed();
-    tokens = {
-      operator: await signIn(base, net.operator),
-      supplier: await signIn(base, net.supplier),
-      buyer: await signIn(base, net.buyer),
-      lender: await signIn(base, net.lender),
-      lender2: await signIn(base, net.lender2),
-      auditor: await signIn(base, net.auditor),
-      outsider: await signIn(base, net.outsider),
-    };
+    tokens = await signInAll(base, net, ["operator", "supplier", "buyer", "lender", "lender2", "auditor", "outsider"]);
   });
 
   after(async function () {

@@ -17,10 +17,11 @@ import { abiOf } from "../../node-service/src/chain/contracts";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { createBatcher, type Batcher } from "../../node-service/src/documents/batcher";
 import { createRetentionJob } from "../../node-service/src/documents/retention";
-import { createFileDocumentStore, sha256Hex, type DocumentStore } from "../../node-service/src/documents/store";
+import { createFileDocumentStore, type DocumentStore } from "../../node-service/src/documents/store";
+import { sha256Hex } from "../../node-service/src/domain/hash";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { startService, type RunningService } from "../../node-service/src/server";
-import { DAY, call, deployNetwork, removeDir, signIn, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import { DAY, call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
 
 const MAX_BYTES = 64 * 1024;
 const DAY_MS = DAY * 1000;
@@ -78,16 +79,7 @@ describe("document store", function () {
     });
     base = service.url;
     await waitIndexed(service, net.publicClient);
-    tokens = {
-      operator: await signIn(base, net.operator),
-      supplier: await signIn(base, net.supplier),
-      supplier2: await signIn(base, net.supplier2),
-      buyer: await signIn(base, net.buyer),
-      lender: await signIn(base, net.lender),
-      lender2: await signIn(base, net.lender2),
-      auditor: await signIn(base, net.auditor),
-      outsider: await signIn(base, net.outsider),
-    };
+    tokens = await signInAll(base, net, ["operator", "supplier", "supplier2", "buyer", "lender", "lender2", "auditor", "outsider"]);
   });
 
   after(async function () {

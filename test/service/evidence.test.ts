@@ -8,7 +8,6 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createPublicClient, createWalletClient, http, pad, toHex, type Address, type Hex, type PublicClient } from "viem";
@@ -18,7 +17,7 @@ import { REPO_ROOT, readArtifact, type Deployment } from "../../node-service/src
 import { loanTermsTypedData, ROLE, type LoanTerms } from "../../node-service/src/chain/eip712";
 import type { Batcher } from "../../node-service/src/documents/batcher";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
-import { sha256Hex } from "../../node-service/src/documents/store";
+import { sha256Hex } from "../../node-service/src/domain/hash";
 import { verifyBundle } from "../../node-service/src/evidence/verify";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { deployAll } from "../../scripts/lib/deploy";
@@ -28,6 +27,7 @@ import {
   admit,
   createDeliveredOrder,
   eventsIn,
+  freePort,
   fundAndApprove,
   issueConfirmedReceivable,
   latestTime,
@@ -44,16 +44,6 @@ const AGREEMENT_PDF = Buffer.from(
     "trailer << /Root 1 0 R >>\n%%EOF\n",
 );
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a command to its end; resolves with its exit code and output. */
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,4 +1,5 @@
 /** The service's HTTP API, as the pages use it. Amounts arrive as decimal strings. */
+import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 
 export class ApiRequestError extends Error {
   constructor(
@@ -43,18 +44,25 @@ export interface Me {
   name?: string;
 }
 
-export const ROLE = { SUPPLIER: 1, BUYER: 2, LENDER: 4, AUDITOR: 8 } as const;
+/** Role and consent-scope bits: the same constants the service uses (node-service/src/chain/eip712.ts). */
+export { ROLE };
 
-export const SCOPES: { bit: number; key: string; label: string }[] = [
-  { bit: 1 << 0, key: "identity", label: "Identity (KYC dossier)" },
-  { bit: 1 << 1, key: "orderHistory", label: "Order history" },
-  { bit: 1 << 2, key: "receivables", label: "Receivables" },
-  { bit: 1 << 3, key: "paymentHistory", label: "Payment history" },
-  { bit: 1 << 4, key: "loans", label: "Loans and repayments" },
-  { bit: 1 << 5, key: "counterparties", label: "Counterparties" },
-  { bit: 1 << 6, key: "documents", label: "Trade documents" },
-  { bit: 1 << 7, key: "metrics", label: "Derived metrics" },
-  { bit: 1 << 8, key: "riskFlags", label: "Risk flags" },
-  { bit: 1 << 9, key: "taxRecords", label: "Tax records" },
-  { bit: 1 << 10, key: "bankFlows", label: "Bank and e-commerce flows" },
-];
+const SCOPE_LABELS: Record<keyof typeof SCOPE, string> = {
+  identity: "Identity (KYC dossier)",
+  orderHistory: "Order history",
+  receivables: "Receivables",
+  paymentHistory: "Payment history",
+  loans: "Loans and repayments",
+  counterparties: "Counterparties",
+  documents: "Trade documents",
+  metrics: "Derived metrics",
+  riskFlags: "Risk flags",
+  taxRecords: "Tax records",
+  bankFlows: "Bank and e-commerce flows",
+};
+
+export const SCOPES: { bit: number; key: string; label: string }[] = (Object.keys(SCOPE_LABELS) as (keyof typeof SCOPE)[]).map((key) => ({
+  bit: SCOPE[key],
+  key,
+  label: SCOPE_LABELS[key],
+}));

@@ -3,8 +3,6 @@
  * deterministically from the offer so anyone can re-render it and compare its sha256; the file is
  * what a court drops into the evidence page.
  */
-import { createHash } from "node:crypto";
-import type { Hex } from "viem";
 
 export interface AgreementDocumentInput {
   applicationId: string;
@@ -46,8 +44,4 @@ export function renderAgreementDocument(a: AgreementDocumentInput): string {
     `Underwriting decision input hash: ${a.decisionInputHash} (policy ${a.policyVersion})`,
     "",
   ].join("\n");
-}
-
-export function sha256Hex(data: string | Uint8Array): Hex {
-  return `0x${createHash("sha256").update(data).digest("hex")}`;
 }

@@ -11,14 +11,16 @@ import { hashTypedData, keccak256, toHex, type Account, type Chain, type Hex, ty
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import type { Deployment } from "../chain/contracts";
 import { abiOf } from "../chain/contracts";
-import { loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
+import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../api/errors";
 import type { Session } from "../api/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore } from "./journal-store";
-import { renderAgreementDocument, sha256Hex } from "./agreement-document";
+import { renderAgreementDocument } from "./agreement-document";
+import { sha256Hex } from "../domain/hash";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
+import { DAY } from "../metrics/math";
 import { collateralLimit, decide, decisionFromJson, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";
@@ -27,7 +29,6 @@ import type { Policy } from "../underwriting/policy";
 export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.paymentHistory | SCOPE.metrics | SCOPE.riskFlags;
 /** EvidenceNotary kind for an underwriting decision. */
 export const KIND_DECISION = 5;
-const DAY = 86_400;
 const OFFER_VALIDITY = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
 const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired", "in_review"]);
@@ -527,19 +528,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   termsOf(app: ApplicationRecord): LoanTerms {
-    const t = app.offer!.terms;
-    return {
-      borrower: t.borrower,
-      lender: t.lender,
-      principal: BigInt(t.principal),
-      rateBps: BigInt(t.rateBps),
-      start: BigInt(t.start),
-      maturity: BigInt(t.maturity),
-      collateral: t.collateral.map((c) => BigInt(c)),
-      documentHash: t.documentHash,
-      nonce: BigInt(t.nonce),
-      deadline: BigInt(t.deadline),
-    };
+    return loanTermsFromJson(app.offer!.terms);
   }
 
   private push(app: ApplicationRecord, entry: TimelineEntry): void {

@@ -42,8 +42,7 @@ function subjectsOf(state: IndexState, record: DocumentRecord): Address[] {
   return [...subjects];
 }
 
-export async function canReadDocument(deps: AccessDeps, session: Session | undefined, record: DocumentRecord): Promise<boolean> {
-  if (!session) return false;
+export async function canReadDocument(deps: AccessDeps, session: Session, record: DocumentRecord): Promise<boolean> {
   const me = session.address.toLowerCase() as Address;
   if (record.uploads.some((u) => u.owner === me)) return true;
   const state = deps.state();

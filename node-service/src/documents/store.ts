@@ -3,7 +3,7 @@
  * atomically, with their metadata (kind, owners, links, batch proof, purge) in one durable JSON file.
  * Only hashes ever go on chain. Behind the DocumentStore interface so another backend is a new file.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../domain/hash";
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { Low } from "lowdb";
@@ -111,10 +111,6 @@ export interface DocumentStore {
   /** Deletes the file bytes, keeps the record, logs the purge. False when there was nothing to purge. */
   purge(sha256: Hex, entry: Omit<PurgeLogEntry, "sha256">): Promise<boolean>;
   purges(): PurgeLogEntry[];
-}
-
-export function sha256Hex(bytes: Uint8Array): Hex {
-  return `0x${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
 export interface FileDocumentStoreOptions {

@@ -5,12 +5,12 @@
  * the parties' admissions, and a plain-language summary. scripts/verify-evidence.ts re-checks it all.
  */
 import { hashTypedData, type Address, type Hex } from "viem";
-import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, type LoanTerms } from "../chain/eip712";
+import { loanTermsTypedData } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../api/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
-import { createEvidenceService, roleNames, type EvidenceDeps, type EvidenceService } from "./lookup";
+import { acknowledgmentOfIssued, createEvidenceService, roleNames, termsOf, ZERO_HASH, type EvidenceDeps, type EvidenceService } from "./lookup";
 import {
   BUNDLE_FORMAT,
   type BundleAnchor,
@@ -21,8 +21,6 @@ import {
   type BundleSignature,
   type EvidenceBundle,
 } from "./bundle-format";
-
-const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceService; now?: () => number }) {
   const evidence = deps.evidence ?? createEvidenceService(deps);
@@ -135,7 +133,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       // The whole recording transaction (the agreement and the collateral pledges it made).
       for (const ev of await evidence.chain.eventsOfTx(recorded.txHash)) addEvent(ev);
       const recordedIn = addEvent(recorded);
-      const terms: LoanTerms = loanTermsFromJson(recorded.args.terms as Record<string, unknown>);
+      const terms = termsOf(recorded);
       const typedData = toJsonSafe(loanTermsTypedData(deployment.chainId, deployment.contracts.LoanAgreements, terms)) as BundleSignature["typedData"];
       const digest = recorded.args.digest as Hex;
       signatures.push(
@@ -185,13 +183,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       const ack = rootEvents.find((e) => e.event === "ReceivableAcknowledged");
       const sig = ack?.args.signature as Hex | undefined;
       if (issued && ack && sig && sig !== "0x") {
-        const typed = acknowledgmentTypedData(deployment.chainId, deployment.contracts.Receivables, {
-          receivableId: BigInt(root.id),
-          orderId: BigInt(issued.args.orderId as string),
-          invoiceHash: issued.args.invoiceHash as Hex,
-          faceValue: BigInt(issued.args.faceValue as string),
-          maturity: BigInt(issued.args.maturity as string),
-        });
+        const typed = acknowledgmentOfIssued(deployment, root.id, issued);
         signatures.push({
           role: "debtor",
           signer: lower(root.debtor),

@@ -22,7 +22,7 @@ export const KIND_BATCH = 0xffff;
 const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
 const RECEIVABLE_STATUS = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
 const ORDER_STATUS = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
-const ZERO_HASH = `0x${"0".repeat(64)}`;
+export const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export interface EvidenceDeps {
   publicClient: PublicClient;
@@ -93,11 +93,27 @@ export function roleNames(roles: number): string[] {
   return ROLE_NAMES.filter(([, bit]) => (roles & bit) !== 0).map(([name]) => name);
 }
 
-export function kindName(kind: number | null): string {
+function kindName(kind: number | null): string {
   if (kind === null) return "record field";
   if (kind === KIND_BATCH) return "batch root";
   if (kind === 256) return "document batch";
   return `kind ${kind}`;
+}
+
+/** The signed loan terms carried by an AgreementRecorded event. */
+export function termsOf(ev: ChainEvent): LoanTerms {
+  return loanTermsFromJson(ev.args.terms as Record<string, unknown>);
+}
+
+/** The typed data the debtor signed to acknowledge receivable `receivableId`, rebuilt from its ReceivableIssued event. */
+export function acknowledgmentOfIssued(deployment: Deployment, receivableId: string, issued: ChainEvent) {
+  return acknowledgmentTypedData(deployment.chainId, deployment.contracts.Receivables, {
+    receivableId: BigInt(receivableId),
+    orderId: BigInt(issued.args.orderId as string),
+    invoiceHash: issued.args.invoiceHash as Hex,
+    faceValue: BigInt(issued.args.faceValue as string),
+    maturity: BigInt(issued.args.maturity as string),
+  });
 }
 
 export function createEvidenceService(deps: EvidenceDeps) {
@@ -349,10 +365,6 @@ export function createEvidenceService(deps: EvidenceDeps) {
     };
   }
 
-  function termsOf(ev: ChainEvent): LoanTerms {
-    return loanTermsFromJson(ev.args.terms as Record<string, unknown>);
-  }
-
   async function lookupAgreement(idOrDigest: string) {
     const state = deps.state();
     const id = /^0x[0-9a-fA-F]{64}$/.test(idOrDigest) ? state.loanByDigest[lower(idOrDigest) as Hex] : idOrDigest;
@@ -459,13 +471,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (ackEv && issued) {
       const signature = ackEv.args.signature as Hex;
       if (signature && signature !== "0x") {
-        const typed = acknowledgmentTypedData(deployment.chainId, deployment.contracts.Receivables, {
-          receivableId: BigInt(root.id),
-          orderId: BigInt(issued.args.orderId as string),
-          invoiceHash: issued.args.invoiceHash as Hex,
-          faceValue: BigInt(issued.args.faceValue as string),
-          maturity: BigInt(issued.args.maturity as string),
-        });
+        const typed = acknowledgmentOfIssued(deployment, root.id, issued);
         const check = await checkSigner("debtor", root.debtor, signature, typed as unknown as TypedDataDefinition, ackEv.blockNumber, 0);
         acknowledgment = { by: "signature", event: ackEv, typedData: toJsonSafe(typed), ...check };
       } else {

@@ -19,7 +19,7 @@ import { abiOf, type ContractName } from "../chain/contracts";
 import { ROLE } from "../chain/eip712";
 import { canonicalJson, normalizeArgs } from "./chain-events";
 import { EvidenceBundleSchema, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
-import { sha256Hex } from "../documents/store";
+import { sha256Hex } from "../domain/hash";
 
 export interface Check {
   /** Stable name of what was checked, e.g. "event e2 LoanAgreements.AgreementRecorded: block". */

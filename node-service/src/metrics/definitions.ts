@@ -12,7 +12,8 @@
  * - Ratios are rounded to 4 decimals, days to 2, half away from zero; a ratio or mean over nothing is null.
  */
 
-export type MetricWindow = "30d" | "90d" | "365d" | "all";
+export const METRIC_WINDOWS = ["30d", "90d", "365d", "all"] as const;
+export type MetricWindow = (typeof METRIC_WINDOWS)[number];
 
 export interface MetricDefinition {
   key: string;
@@ -23,20 +24,10 @@ export interface MetricDefinition {
   group: string;
 }
 
-/** The time rules every definition refers to, in one sentence each (for the API and the README). */
-export const METRIC_TIME_RULES: readonly string[] = Object.freeze([
-  "Figures are for asOf's UTC day, evaluated at asOfEnd, the last second of that day (block time).",
-  "Window Nd takes the records whose defining time t (named in each definition) has asOfEnd - N days < t <= asOfEnd; 'all' takes every t <= asOfEnd; later events are ignored.",
-  "Point-in-time metrics are stocks at asOfEnd and have the single window 'all'.",
-  "Amounts are minor units; ratios are rounded to 4 decimals, days to 2, half away from zero; a ratio or mean over nothing is null.",
-]);
-
-export const ALL_WINDOWS: readonly MetricWindow[] = ["30d", "90d", "365d", "all"];
-
 /** Length of each bounded window in days. */
 export const WINDOW_DAYS: Readonly<Record<Exclude<MetricWindow, "all">, number>> = { "30d": 30, "90d": 90, "365d": 365 };
 
-const W: MetricWindow[] = ["30d", "90d", "365d", "all"];
+const W: MetricWindow[] = [...METRIC_WINDOWS];
 const POINT: MetricWindow[] = ["all"];
 
 const SALES = "Sales (the enterprise as supplier)";

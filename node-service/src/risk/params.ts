@@ -5,8 +5,6 @@
  */
 import { z } from "zod";
 
-export const DAY = 86_400;
-
 export const RiskParamsSchema = z
   .object({
     /** Orders created this many days before `asOf` (and not cancelled) form the trade graph for cycles. */

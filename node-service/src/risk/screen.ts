@@ -9,7 +9,8 @@
 import type { Hex } from "viem";
 import type { Address, EventRef, IndexState, OrderEntity, ParticipantEntity } from "../domain/entities";
 import { createTradeGraph, findCyclesThrough, orderLiveIn } from "./graph";
-import { DAY, resolveRiskParams, type RiskParams } from "./params";
+import { DAY } from "../metrics/math";
+import { resolveRiskParams, type RiskParams } from "./params";
 
 export type RiskFlagCode =
   | "circular_trading"

@@ -3,101 +3,79 @@
  * read back into bigint by field name. Only the three collections that hold amounts are copied on
  * encode; everything else is written as is (an index of 100,000 anchors is not copied to be saved).
  */
-import type { IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
+import type { IndexState } from "../domain/entities";
 import { parseAmount } from "../domain/json";
 import type { RecordCollection, RecordCollections } from "../indexer/mutations";
 
 type Json = Record<string, unknown>;
 
-const s = (v: bigint): string => v.toString(10);
+/** The amount fields of each collection that holds amounts: top-level ones, and those of one nested list. */
+interface AmountFields {
+  fields: readonly string[];
+  list?: { key: string; fields: readonly string[] };
+}
+
+const AMOUNTS = {
+  orders: { fields: ["amount"] },
+  receivables: { fields: ["faceValue", "paid"], list: { key: "payments", fields: ["amount", "toLoan"] } },
+  loans: { fields: ["principal", "totalDue", "repaid", "nonce"], list: { key: "repayments", fields: ["amount"] } },
+} as const satisfies Partial<Record<RecordCollection, AmountFields>>;
+type AmountCollection = keyof typeof AMOUNTS;
+
+const s = (v: unknown): string => (v as bigint).toString(10);
 const b = (v: unknown): bigint => parseAmount(String(v));
 
-export function encodeOrder(o: OrderEntity): Json {
-  return { ...o, amount: s(o.amount) };
-}
-export function decodeOrder(j: Json): OrderEntity {
-  return { ...(j as unknown as OrderEntity), amount: b(j.amount) };
-}
-
-export function encodeReceivable(r: ReceivableEntity): Json {
-  return {
-    ...r,
-    faceValue: s(r.faceValue),
-    paid: s(r.paid),
-    payments: r.payments.map((p) => ({ ...p, amount: s(p.amount), toLoan: s(p.toLoan) })),
-  };
-}
-export function decodeReceivable(j: Json): ReceivableEntity {
-  const r = j as unknown as ReceivableEntity;
-  return {
-    ...r,
-    faceValue: b(j.faceValue),
-    paid: b(j.paid),
-    payments: r.payments.map((p) => ({ ...p, amount: b(p.amount), toLoan: b(p.toLoan) })),
-  };
+function convertFields(rec: Json, fields: readonly string[], f: (v: unknown) => unknown): Json {
+  const out: Json = { ...rec };
+  for (const k of fields) out[k] = f(rec[k]);
+  return out;
 }
 
-export function encodeLoan(l: LoanEntity): Json {
-  return {
-    ...l,
-    principal: s(l.principal),
-    totalDue: s(l.totalDue),
-    repaid: s(l.repaid),
-    nonce: s(l.nonce),
-    repayments: l.repayments.map((r) => ({ ...r, amount: s(r.amount) })),
-  };
-}
-export function decodeLoan(j: Json): LoanEntity {
-  const l = j as unknown as LoanEntity;
-  return {
-    ...l,
-    principal: b(j.principal),
-    totalDue: b(j.totalDue),
-    repaid: b(j.repaid),
-    nonce: b(j.nonce),
-    repayments: l.repayments.map((r) => ({ ...r, amount: b(r.amount) })),
-  };
+/** A copy of `rec` with `f` applied to each of its amount fields (per `spec`). */
+function convert(rec: Json, spec: AmountFields, f: (v: unknown) => unknown): Json {
+  const out = convertFields(rec, spec.fields, f);
+  if (spec.list) {
+    const { key, fields } = spec.list;
+    out[key] = (rec[key] as Json[]).map((item) => convertFields(item, fields, f));
+  }
+  return out;
 }
 
-const RECORD_CODECS: Partial<Record<RecordCollection, { encode: (v: never) => Json; decode: (j: Json) => unknown }>> = {
-  orders: { encode: encodeOrder, decode: decodeOrder },
-  receivables: { encode: encodeReceivable, decode: decodeReceivable },
-  loans: { encode: encodeLoan, decode: decodeLoan },
-};
+function specOf(coll: RecordCollection): AmountFields | undefined {
+  return (AMOUNTS as Partial<Record<RecordCollection, AmountFields>>)[coll];
+}
 
 /** One record of a collection, JSON-safe. */
 export function encodeRecord<C extends RecordCollection>(coll: C, value: RecordCollections[C]): unknown {
-  const codec = RECORD_CODECS[coll];
-  return codec ? codec.encode(value as never) : value;
+  const spec = specOf(coll);
+  return spec ? convert(value as unknown as Json, spec, s) : value;
 }
 
 export function decodeRecord<C extends RecordCollection>(coll: C, json: unknown): RecordCollections[C] {
-  const codec = RECORD_CODECS[coll];
-  return (codec ? codec.decode(json as Json) : json) as RecordCollections[C];
+  const spec = specOf(coll);
+  return (spec ? convert(json as Json, spec, b) : json) as RecordCollections[C];
 }
 
-function mapValues<T>(rec: Record<string, T>, f: (v: T) => unknown): Record<string, unknown> {
+function mapValues(rec: Record<string, unknown>, f: (v: Json) => unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k in rec) out[k] = f(rec[k]);
+  for (const k in rec) out[k] = f(rec[k] as Json);
+  return out;
+}
+
+/** Applies `f` to every amount of the collections that hold amounts; shares every other collection. */
+function convertState(state: Json, f: (v: unknown) => unknown): Json {
+  const out: Json = { ...state };
+  for (const coll of Object.keys(AMOUNTS) as AmountCollection[]) {
+    out[coll] = mapValues(state[coll] as Record<string, unknown>, (r) => convert(r, AMOUNTS[coll], f));
+  }
   return out;
 }
 
 /** The state as JSON-safe data (shares every record that holds no amount). */
 export function encodeIndexState(state: IndexState): Json {
-  return {
-    ...state,
-    orders: mapValues(state.orders, encodeOrder),
-    receivables: mapValues(state.receivables, encodeReceivable),
-    loans: mapValues(state.loans, encodeLoan),
-  };
+  return convertState(state as unknown as Json, s);
 }
 
 export function decodeIndexState(json: Json): IndexState {
-  const st = json as unknown as IndexState;
-  return {
-    ...st,
-    orders: mapValues(json.orders as Record<string, Json>, decodeOrder) as IndexState["orders"],
-    receivables: mapValues(json.receivables as Record<string, Json>, decodeReceivable) as IndexState["receivables"],
-    loans: mapValues(json.loans as Record<string, Json>, decodeLoan) as IndexState["loans"],
-  };
+  return convertState(json, b) as unknown as IndexState;
 }

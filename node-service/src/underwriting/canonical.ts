@@ -2,8 +2,6 @@
  * Canonical JSON: object keys sorted, bigint as a decimal string, undefined members left out, no
  * whitespace. The same value always gives the same bytes, so their sha256 identifies a snapshot.
  */
-import { createHash } from "node:crypto";
-import type { Hex } from "viem";
 
 export function canonicalJson(value: unknown): string {
   return write(value, "$");
@@ -35,6 +33,3 @@ function write(value: unknown, path: string): string {
   }
 }
 
-export function sha256Hex(text: string): Hex {
-  return `0x${createHash("sha256").update(text, "utf8").digest("hex")}`;
-}

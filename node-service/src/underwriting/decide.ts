@@ -11,11 +11,12 @@
 import type { Hex } from "viem";
 import { z } from "zod";
 import type { Address, EventRef } from "../domain/entities";
+import type { MetricValue } from "../metrics/compute";
 import { SEVERITY_RANK, type RiskFlag } from "../risk/screen";
-import { canonicalJson, sha256Hex } from "./canonical";
+import { canonicalJson } from "./canonical";
+import { sha256Hex } from "../domain/hash";
 import { METRIC_WINDOWS, type MetricCondition, type MetricWindow, type Policy } from "./policy";
 
-export type MetricValue = bigint | number | null;
 /** Metric key -> window -> value, the shape of computeMetrics(...).values. */
 export type MetricValues = Record<string, Partial<Record<MetricWindow, MetricValue>>>;
 

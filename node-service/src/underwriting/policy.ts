@@ -5,11 +5,10 @@
  * stored decision always names the exact rules it was made under.
  */
 import { z } from "zod";
-import { metricDefinition } from "../metrics/definitions";
+import { METRIC_WINDOWS, metricDefinition, type MetricWindow } from "../metrics/definitions";
 import v1 from "./policies/v1.json";
 
-export const METRIC_WINDOWS = ["30d", "90d", "365d", "all"] as const;
-export type MetricWindow = (typeof METRIC_WINDOWS)[number];
+export { METRIC_WINDOWS, type MetricWindow };
 
 const Window = z.enum(METRIC_WINDOWS);
 const Severity = z.enum(["info", "warn", "block"]);

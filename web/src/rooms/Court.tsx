@@ -8,7 +8,7 @@ import { decodeEventLog, getAbiItem, recoverTypedDataAddress, type Hex, type Log
 import { api } from "../api";
 import { useSession, type Session } from "../App";
 import { ABI } from "../contracts";
-import { loanTermsFromJson, loanTermsTypedData } from "../../../node-service/src/chain/eip712";
+import { loanTermsFromJson, loanTermsTypedData, ROLE } from "../../../node-service/src/chain/eip712";
 import { formatAmount, formatDateTime, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Card, ErrorBox } from "../components/ui";
@@ -287,11 +287,24 @@ function ServiceAnswer({ answer }: { answer: Record<string, unknown> }) {
 }
 
 const ROLE_NAMES: [number, string][] = [
-  [1, "supplier"],
-  [2, "buyer"],
-  [4, "lender"],
-  [8, "auditor"],
+  [ROLE.SUPPLIER, "supplier"],
+  [ROLE.BUYER, "buyer"],
+  [ROLE.LENDER, "lender"],
+  [ROLE.AUDITOR, "auditor"],
 ];
+
+/** The verdict's notes, one paragraph each. */
+function Notes({ notes }: { notes: string[] }) {
+  return (
+    <>
+      {notes.map((n) => (
+        <p key={n} className="hint">
+          {n}
+        </p>
+      ))}
+    </>
+  );
+}
 
 function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
   if (!v.anchored) {
@@ -302,11 +315,7 @@ function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
           {fileName ? `The file “${fileName}” (sha256 ${shortHex(v.sha256, 8)})` : `“${shortHex(v.query, 8)}”`} was never anchored on this chain. If it is meant to be a
           signed document, it is not the document that was signed.
         </p>
-        {v.notes.map((n) => (
-          <p key={n} className="hint">
-            {n}
-          </p>
-        ))}
+        <Notes notes={v.notes} />
       </div>
     );
   }
@@ -377,11 +386,7 @@ function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
           Download the evidence bundle
         </a>
       )}
-      {v.notes.map((n) => (
-        <p key={n} className="hint">
-          {n}
-        </p>
-      ))}
+      <Notes notes={v.notes} />
     </div>
   );
 }

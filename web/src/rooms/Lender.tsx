@@ -11,7 +11,7 @@ import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput,
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
-import { MetricsTable, signOffer, useApplicationEvents, type ApplicationView } from "./Manufacturer";
+import { MetricsTable, signOffer, useLiveApplications, type ApplicationView } from "./Manufacturer";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -40,15 +40,7 @@ function LenderHome() {
   const [status, setStatus] = useState("");
   const [openId, setOpenId] = useState<string>();
   const [tab, setTab] = useState<"queue" | "portfolio">("queue");
-  const apps = useLoad(() => api<{ applications: ApplicationView[] }>("/api/applications?role=lender"), []);
-  const [live, setLive] = useState<Record<string, ApplicationView>>({});
-  useApplicationEvents((a) => setLive((l) => ({ ...l, [a.id]: a })), true);
-  const all = useMemo(() => {
-    const byId: Record<string, ApplicationView> = {};
-    for (const a of apps.data?.applications ?? []) byId[a.id] = a;
-    Object.assign(byId, live);
-    return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
-  }, [apps.data, live]);
+  const { apps, applications: all, update } = useLiveApplications("lender", []);
   const rows = all.filter((a) => !status || a.status === status);
   const open = all.find((a) => a.id === openId);
   const demoName = usePartyName();
@@ -113,7 +105,7 @@ function LenderHome() {
               ]}
             />
           </Card>
-          {open && <LenderApplication app={open} onChange={(a) => setLive((l) => ({ ...l, [a.id]: a }))} />}
+          {open && <LenderApplication app={open} onChange={update} />}
         </>
       )}
     </div>

@@ -66,6 +66,24 @@ export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, ena
   }, [enabled]);
 }
 
+/**
+ * The caller's applications as `role` (borrower or lender): loaded once, then kept current by the live
+ * events and by `update` (an answer the caller just got), newest first.
+ */
+export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]) {
+  const apps = useLoad(() => api<{ applications: ApplicationView[] }>(`/api/applications?role=${role}`), deps);
+  const [live, setLive] = useState<Record<string, ApplicationView>>({});
+  const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: a }));
+  useApplicationEvents(update, true);
+  const applications = useMemo(() => {
+    const byId: Record<string, ApplicationView> = {};
+    for (const a of apps.data?.applications ?? []) byId[a.id] = a;
+    Object.assign(byId, live);
+    return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
+  }, [apps.data, live]);
+  return { apps, applications, update };
+}
+
 export async function signOffer(session: ReturnType<typeof useSession>, app: ApplicationView): Promise<ApplicationView> {
   const wallet = session.wallet;
   if (!wallet) throw new Error("sign in with your wallet again to sign (the session was restored without a wallet)");
@@ -129,15 +147,7 @@ export function ManufacturerRoom() {
 function SupplierHome({ address }: { address: string }) {
   const session = useSession();
   const [tab, setTab] = useState<"overview" | "apply" | "applications" | "orders" | "receivables" | "access">("overview");
-  const apps = useLoad(() => api<{ applications: ApplicationView[] }>("/api/applications?role=borrower"), [address]);
-  const [live, setLive] = useState<Record<string, ApplicationView>>({});
-  useApplicationEvents((a) => setLive((l) => ({ ...l, [a.id]: a })), true);
-  const applications = useMemo(() => {
-    const byId: Record<string, ApplicationView> = {};
-    for (const a of apps.data?.applications ?? []) byId[a.id] = a;
-    Object.assign(byId, live);
-    return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
-  }, [apps.data, live]);
+  const { apps, applications, update } = useLiveApplications("borrower", [address]);
 
   return (
     <div className="room">
@@ -159,7 +169,7 @@ function SupplierHome({ address }: { address: string }) {
       {tab === "apply" && (
         <ApplyForm
           onApplied={(a) => {
-            setLive((l) => ({ ...l, [a.id]: a }));
+            update(a);
             setTab("applications");
           }}
         />
@@ -170,7 +180,7 @@ function SupplierHome({ address }: { address: string }) {
           <ErrorBox error={apps.error} />
           {applications.length === 0 && !apps.loading ? <Empty>No application yet. Apply for financing to start.</Empty> : null}
           {applications.map((a) => (
-            <BorrowerApplication key={a.id} app={a} onChange={(x) => setLive((l) => ({ ...l, [x.id]: x }))} session={session} />
+            <BorrowerApplication key={a.id} app={a} onChange={update} session={session} />
           ))}
         </Card>
       )}

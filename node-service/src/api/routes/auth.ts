@@ -9,7 +9,7 @@ import type { SessionStore, StoredSession } from "../../auth/sessions";
 import { requireSession } from "../authorize";
 import type { RouteContext } from "../app";
 
-export const SESSION_COOKIE = "scf_session";
+const SESSION_COOKIE = "scf_session";
 
 /** The token from the bearer header or the session cookie, with its live session. */
 export function resolveSession(req: Request, sessions: SessionStore): { token: string; stored: StoredSession } | null {

@@ -13,8 +13,8 @@ import { canReadDocument, partiesOf } from "../../documents/access";
 import type { Batcher } from "../../documents/batcher";
 import { sniffMime } from "../../documents/sniff";
 import { DOCUMENT_KINDS, type DocumentLink, type DocumentRecord, type DocumentStore } from "../../documents/store";
-import { ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from "../errors";
-import type { Session } from "../session";
+import { ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors";
+import { requireSession } from "../authorize";
 import type { ChainAuthority } from "../../auth/chain-authority";
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
@@ -93,16 +93,13 @@ export function presentDocument(record: DocumentRecord) {
 export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
   const router = Router();
   const maxBytes = deps.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
-  const session = (res: Response) => res.locals.session as Session | undefined;
-
   router.post("/api/documents", async (req, res, next) => {
     // Refuse before reading a large body from someone who may not upload at all.
-    const s = session(res);
-    if (!s) return next(new UnauthorizedError());
+    const s = requireSession(res);
     if (s.roles === 0 && !s.operator) return next(new ForbiddenError("only admitted, active participants may upload documents"));
     next();
   }, rawBody(maxBytes), async (req: Request, res: Response) => {
-    const s = session(res)!;
+    const s = requireSession(res);
     const query = parseOr400(UploadQuery, req.query);
     const bytes = uploadedBytes(req);
     const mime = await sniffMime(bytes);
@@ -121,15 +118,13 @@ export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
   });
 
   router.get("/api/documents", async (_req, res) => {
-    const s = session(res);
-    if (!s) throw new UnauthorizedError();
+    const s = requireSession(res);
     const me = s.address.toLowerCase();
     res.json({ documents: deps.store.list().filter((d) => d.uploads.some((u) => u.owner === me)).map(presentDocument) });
   });
 
   router.get("/api/documents/:sha256", async (req, res) => {
-    const s = session(res);
-    if (!s) throw new UnauthorizedError();
+    const s = requireSession(res);
     const sha256 = parseOr400(Sha256Param, req.params.sha256, "sha256");
     const query = parseOr400(ReadQuery, req.query);
     const record = deps.store.get(sha256);

@@ -7,7 +7,7 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { BaseError as ViemError, type Hex } from "viem";
 import { toJsonSafe } from "../../domain/json";
-import { sha256Hex } from "../../documents/store";
+import { sha256Hex } from "../../domain/hash";
 import { createBundleBuilder } from "../../evidence/bundle";
 import { BUNDLE_KINDS } from "../../evidence/bundle-format";
 import { createEvidenceService, type EvidenceDeps } from "../../evidence/lookup";

@@ -26,11 +26,11 @@ function csv(header: string[], rows: (string | number | bigint | undefined)[][])
   return [header, ...rows].map((r) => r.map(field).join(",")).join("\r\n") + "\r\n";
 }
 
-export function lenderLoans(state: IndexState, lender: Address): LoanEntity[] {
+function lenderLoans(state: IndexState, lender: Address): LoanEntity[] {
   return (state.loansByParty[lender] ?? []).map((id) => state.loans[id]).filter((l): l is LoanEntity => l !== undefined && l.lender === lender);
 }
 
-export function portfolioCsv(state: IndexState, lender: Address, kind: Kind): string {
+function portfolioCsv(state: IndexState, lender: Address, kind: Kind): string {
   const loans = lenderLoans(state, lender);
   if (kind === "loans") {
     return csv(

@@ -39,6 +39,13 @@ export function hex(v: unknown): Hex {
   return v as Hex;
 }
 
+/** The name of a contract enum value, by index; index 0 ("None") and unknown indexes throw. */
+export function enumName<T extends string>(names: readonly (T | "None")[], index: unknown, what: string): T {
+  const s = names[num(index)];
+  if (!s || s === "None") throw new Error(`unknown ${what} ${String(index)}`);
+  return s as T;
+}
+
 /** Throws when an event refers to a record the index never saw: the index would be incomplete. */
 export function must<T>(value: T | undefined, what: string, ev: DecodedEvent): T {
   if (value === undefined) {

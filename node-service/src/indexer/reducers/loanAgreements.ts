@@ -1,16 +1,10 @@
 /** LoanAgreements events -> loans (signed terms, disbursement, repayments incl. the waterfall, closing, default). */
 import type { LoanEntity, LoanStatus } from "../../domain/entities";
 import { push, put } from "../mutations";
-import { addr, big, hex, id, must, num, type Reducer } from "./common";
+import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
 
 /** ILoanAgreements.LoanStatus, by enum index. */
 const STATUS: readonly (LoanStatus | "None")[] = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"];
-
-function loanStatusName(index: unknown): LoanStatus {
-  const s = STATUS[num(index)];
-  if (!s || s === "None") throw new Error(`unknown loan status ${String(index)}`);
-  return s;
-}
 
 export const reduceLoanAgreements: Reducer = (state, ev) => {
   const a = ev.args;
@@ -64,7 +58,7 @@ export const reduceLoanAgreements: Reducer = (state, ev) => {
       break;
     }
     case "LoanClosed":
-      Object.assign(next, { status: loanStatusName(a.status), closedAt: at });
+      Object.assign(next, { status: enumName(STATUS, a.status, "loan status"), closedAt: at });
       break;
     case "LoanDefaulted":
       Object.assign(next, { status: "Defaulted", defaultedAt: at });

@@ -1,16 +1,10 @@
 /** TradeOrders events -> orders (lifecycle, cancellation, disputes) and the per-party order lists. */
 import type { OrderEntity, OrderStatus } from "../../domain/entities";
 import { push, put } from "../mutations";
-import { addr, big, hex, id, must, num, type Reducer } from "./common";
+import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
 
 /** ITradeOrders.OrderStatus, by enum index. */
 const STATUS: readonly (OrderStatus | "None")[] = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"];
-
-export function orderStatusName(index: unknown): OrderStatus {
-  const s = STATUS[num(index)];
-  if (!s || s === "None") throw new Error(`unknown order status ${String(index)}`);
-  return s;
-}
 
 export const reduceTradeOrders: Reducer = (state, ev) => {
   const a = ev.args;
@@ -59,7 +53,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
       next.disputes = [...o.disputes, { at, reasonCode: num(a.reasonCode) }];
       break;
     case "OrderDisputeResolved": {
-      const restoredTo = orderStatusName(a.restoredTo);
+      const restoredTo = enumName(STATUS, a.restoredTo, "order status");
       next.status = restoredTo;
       let open = o.disputes.length - 1;
       while (open >= 0 && o.disputes[open].resolvedAt !== undefined) open--;
