@@ -20,7 +20,7 @@ import type { SessionStore } from "../auth/sessions";
 import type { SiweVerifier } from "../auth/siwe";
 import type { AccessLog } from "./access-log";
 import { createAuthorizer, type Authorizer } from "./authorize";
-import { ApiError, NotFoundError } from "./errors";
+import { ApiError, NotFoundError } from "../domain/errors";
 import { LatencyHistogram } from "./prometheus";
 import { RouteTable } from "./route";
 import { mountAuthRoutes, resolveSession } from "./routes/auth";

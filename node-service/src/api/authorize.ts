@@ -14,8 +14,8 @@ import type { Address } from "../domain/entities";
 import { ROLE, SCOPE } from "../chain/eip712";
 import type { ChainAuthority } from "../auth/chain-authority";
 import type { AccessLog } from "./access-log";
-import { ForbiddenError, UnauthorizedError } from "./errors";
-import type { Session } from "./session";
+import { ForbiddenError, UnauthorizedError } from "../domain/errors";
+import type { Session } from "../domain/session";
 
 export type ScopeName = keyof typeof SCOPE;
 

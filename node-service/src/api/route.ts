@@ -7,7 +7,7 @@
 import type { Request, Response, Router } from "express";
 import { z } from "zod";
 import { toJsonSafe } from "../domain/json";
-import { UnauthorizedError } from "./errors";
+import { UnauthorizedError } from "../domain/errors";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 

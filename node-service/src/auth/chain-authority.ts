@@ -5,7 +5,7 @@
  */
 import { keccak256, toHex, type Address, type PublicClient } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
-import { ChainError } from "../api/errors";
+import { ChainError } from "../domain/errors";
 
 export const OPERATOR_ROLE = keccak256(toHex("OPERATOR_ROLE"));
 

@@ -5,7 +5,7 @@
  */
 import { SiweErrorType, SiweMessage, generateNonce } from "siwe";
 import type { Address, Hex, PublicClient } from "viem";
-import { ApiError } from "../api/errors";
+import { ApiError } from "../domain/errors";
 
 const NONCE_TTL_MS = 10 * 60 * 1000;
 const MAX_OUTSTANDING_NONCES = 50_000;

@@ -7,7 +7,7 @@ import type { Address } from "viem";
 import { ROLE, SCOPE } from "../chain/eip712";
 import type { ChainAuthority } from "../auth/chain-authority";
 import type { IndexState } from "../domain/entities";
-import type { Session } from "../api/session";
+import type { Session } from "../domain/session";
 import type { DocumentLink, DocumentRecord } from "./store";
 
 export interface AccessDeps {

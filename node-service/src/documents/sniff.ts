@@ -3,7 +3,7 @@
  * PDF, PNG and JPEG by magic numbers (file-type), plain text and JSON by a strict UTF-8 decode.
  */
 import type * as FileType from "file-type";
-import { ApiError } from "../api/errors";
+import { ApiError } from "../domain/errors";
 
 /** The media types the document store accepts. */
 export const ALLOWED_MIME = ["application/pdf", "image/png", "image/jpeg", "application/json", "text/plain"] as const;

@@ -7,7 +7,7 @@
 import { hashTypedData, type Address, type Hex } from "viem";
 import { loanTermsTypedData } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
-import { NotFoundError } from "../api/errors";
+import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
 import { acknowledgmentOfIssued, createEvidenceService, roleNames, termsOf, ZERO_HASH, type EvidenceDeps, type EvidenceService } from "./lookup";

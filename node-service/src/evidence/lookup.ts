@@ -14,7 +14,7 @@ import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
 import type { EventRef, IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
-import { NotFoundError } from "../api/errors";
+import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
 

@@ -34,7 +34,7 @@ import { emptyIndexState, type Address, type IndexState } from "../domain/entiti
 import { createLowdbIndexStore, STORE_VERSION, type ChainIdentity, type Checkpoint, type IndexStore, type StoredIndex, type WriteStats } from "../store/index-store";
 import { createDecoder, INDEXED_CONTRACTS, type DecodedEvent } from "./decode";
 import { createLogFetcher } from "./historical";
-import { undoBlock, type BlockUndo } from "./mutations";
+import { undoBlock, type BlockUndo } from "../domain/mutations";
 import { applyEvents } from "./reduce";
 
 export type { DecodedEvent } from "./decode";

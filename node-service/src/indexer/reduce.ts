@@ -1,7 +1,7 @@
 /** Handler stage: routes each decoded event to its contract's pure reducer and applies the result. */
 import type { IndexState } from "../domain/entities";
 import type { DecodedEvent, IndexedContract } from "./decode";
-import { applyMutations, BlockUndoRecorder, push, type BlockUndo, type Mutation } from "./mutations";
+import { applyMutations, BlockUndoRecorder, push, type BlockUndo, type Mutation } from "../domain/mutations";
 import type { Reducer } from "./reducers/common";
 import { reduceConsentRegistry } from "./reducers/consentRegistry";
 import { reduceEvidenceNotary } from "./reducers/evidenceNotary";

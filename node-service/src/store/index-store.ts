@@ -11,7 +11,7 @@ import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import type { Hex } from "viem";
 import type { Address, IndexState } from "../domain/entities";
-import type { BlockUndo } from "../indexer/mutations";
+import type { BlockUndo } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
 import { decodeIndexState, decodeRecord, encodeIndexState, encodeRecord } from "./state-codec";

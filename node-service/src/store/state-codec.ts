@@ -5,7 +5,7 @@
  */
 import type { IndexState } from "../domain/entities";
 import { parseAmount } from "../domain/json";
-import type { RecordCollection, RecordCollections } from "../indexer/mutations";
+import type { RecordCollection, RecordCollections } from "../domain/mutations";
 
 type Json = Record<string, unknown>;
 

@@ -13,7 +13,7 @@ import { canReadDocument, partiesOf } from "../../documents/access";
 import type { Batcher } from "../../documents/batcher";
 import { sniffMime } from "../../documents/sniff";
 import { DOCUMENT_KINDS, type DocumentLink, type DocumentRecord, type DocumentStore } from "../../documents/store";
-import { ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors";
+import { ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from "../../domain/errors";
 import { requireSession } from "../authorize";
 import type { ChainAuthority } from "../../auth/chain-authority";
 

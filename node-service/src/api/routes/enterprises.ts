@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Address } from "../../domain/entities";
 import { toJsonSafe } from "../../domain/json";
 import { computeMetrics, monthlySeries } from "../../metrics/compute";
-import { ForbiddenError, NotFoundError } from "../errors";
+import { ForbiddenError, NotFoundError } from "../../domain/errors";
 import { requireSession, type ScopeName } from "../authorize";
 import { EnterpriseParams, Paging, applicationId, page } from "../schemas";
 import type { RouteContext } from "../app";

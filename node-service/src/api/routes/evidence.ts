@@ -11,7 +11,7 @@ import { sha256Hex } from "../../domain/hash";
 import { createBundleBuilder } from "../../evidence/bundle";
 import { BUNDLE_KINDS } from "../../evidence/bundle-format";
 import { createEvidenceService, type EvidenceDeps } from "../../evidence/lookup";
-import { ChainError } from "../errors";
+import { ChainError } from "../../domain/errors";
 import { DEFAULT_MAX_DOCUMENT_BYTES, parseOr400, rawBody, Sha256Param, uploadedBytes } from "./documents";
 
 export interface EvidenceRouterDeps extends EvidenceDeps {

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Address, IndexState, LoanEntity } from "../../domain/entities";
-import { ForbiddenError } from "../errors";
+import { ForbiddenError } from "../../domain/errors";
 import { requireSession } from "../authorize";
 import { address } from "../schemas";
 import type { RouteContext } from "../app";

@@ -2,7 +2,7 @@
 import type { Hex } from "viem";
 import type { Address, IndexState } from "../../domain/entities";
 import type { DecodedEvent } from "../decode";
-import type { Mutation } from "../mutations";
+import type { Mutation } from "../../domain/mutations";
 
 /** A pure reducer: reads the state before the event, returns the mutations the event causes. */
 export type Reducer = (state: Readonly<IndexState>, ev: DecodedEvent) => Mutation[];

@@ -1,6 +1,6 @@
 /** ConsentRegistry events -> consents per (borrower, lender), with the history of replaced grants. */
 import type { ConsentEntity } from "../../domain/entities";
-import { put } from "../mutations";
+import { put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export function consentKey(borrower: string, lender: string): string {

@@ -1,6 +1,6 @@
 /** EvidenceNotary events -> anchors (single documents and batch roots) and later repeats of a hash. */
 import type { AnchorEntity } from "../../domain/entities";
-import { put } from "../mutations";
+import { put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export const reduceEvidenceNotary: Reducer = (state, ev) => {

@@ -1,6 +1,6 @@
 /** LoanAgreements events -> loans (signed terms, disbursement, repayments incl. the waterfall, closing, default). */
 import type { LoanEntity, LoanStatus } from "../../domain/entities";
-import { push, put } from "../mutations";
+import { push, put } from "../../domain/mutations";
 import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
 
 /** ILoanAgreements.LoanStatus, by enum index. */

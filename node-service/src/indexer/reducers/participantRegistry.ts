@@ -1,6 +1,6 @@
 /** ParticipantRegistry events -> participants (admission, roles, suspension). */
 import type { ParticipantEntity } from "../../domain/entities";
-import { put, type Mutation } from "../mutations";
+import { put, type Mutation } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export const reduceParticipantRegistry: Reducer = (state, ev) => {

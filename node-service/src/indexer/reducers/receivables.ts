@@ -4,7 +4,7 @@
  * receivable lists (issuer, debtor and every holder, each listed once).
  */
 import type { Address, ReceivableEntity } from "../../domain/entities";
-import { push, put, type Mutation } from "../mutations";
+import { push, put, type Mutation } from "../../domain/mutations";
 import { ZERO_ADDRESS, addr, big, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceReceivables: Reducer = (state, ev) => {

@@ -1,6 +1,6 @@
 /** TradeOrders events -> orders (lifecycle, cancellation, disputes) and the per-party order lists. */
 import type { OrderEntity, OrderStatus } from "../../domain/entities";
-import { push, put } from "../mutations";
+import { push, put } from "../../domain/mutations";
 import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
 
 /** ITradeOrders.OrderStatus, by enum index. */

@@ -15,7 +15,7 @@ import type {
   OrderEntity,
   ParticipantEntity,
   ReceivableEntity,
-} from "../domain/entities";
+} from "./entities";
 
 export interface RecordCollections {
   participants: ParticipantEntity;

@@ -1,4 +1,4 @@
-import type { Address } from "../domain/entities";
+import type { Address } from "./entities";
 
 /**
  * Who is calling, set by the authentication middleware on `res.locals.session` after a Sign-In with
