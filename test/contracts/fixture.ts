@@ -218,7 +218,11 @@ export async function sumBalances(f: Fixture, accounts: string[]): Promise<bigin
 
 /**
  * Pins the next block's time to one second after the latest and returns it, so a test can name the
- * block time an event will carry. Call it before sending the transaction.
+ * block time an event will carry. Await it BEFORE creating the transaction's promise: an ethers call
+ * started earlier sends its transaction while this reads the latest block, and Hardhat then mines it at
+ * wall-clock time (seconds past a reverted fixture's block), so `latest + 1` lands behind that block
+ * ("Timestamp X is lower than the previous block's timestamp"). No test may start a transaction
+ * before awaiting this.
  */
 export async function nextTime(): Promise<number> {
   const t = (await time.latest()) + 1;
