@@ -198,19 +198,6 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     }
 
     /// @inheritdoc IReceivables
-    function seize(uint256[] calldata receivableIds, uint256 loanId, address lender) external {
-        _onlyLoanAgreements();
-        for (uint256 i; i < receivableIds.length; ++i) {
-            uint256 id = receivableIds[i];
-            Receivable storage r = _receivables[id];
-            if (r.pledgedLoanId != loanId) revert ReceivablesNotPledgedToLoan(id, loanId);
-            r.pledgedLoanId = 0;
-            emit ReceivableSeized(id, loanId, lender);
-            _transfer(_ownerOf(id), lender, id);
-        }
-    }
-
-    /// @inheritdoc IReceivables
     function getReceivable(uint256 receivableId) external view returns (Receivable memory) {
         return _receivables[receivableId];
     }
@@ -261,10 +248,10 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     }
 
     /// @dev The one write path of token ownership: a transfer by a holder needs a Confirmed, unpledged
-    /// receivable and an active participant as recipient. Seizure by LoanAgreements is exempt.
+    /// receivable and an active participant as recipient. Nothing, not even a default, moves a pledged one.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
         address from = _ownerOf(tokenId);
-        if (from != address(0) && to != address(0) && msg.sender != address(loanAgreements)) {
+        if (from != address(0) && to != address(0)) {
             Receivable storage r = _receivables[tokenId];
             if (r.status != ReceivableStatus.Confirmed) revert ReceivablesInvalidStatus(tokenId, r.status);
             if (_isPledged(r)) revert ReceivablesPledged(tokenId, r.pledgedLoanId);

@@ -2,10 +2,13 @@
 pragma solidity ^0.8.28;
 
 /// @title Loan agreements signed by both parties with EIP-712 and notarized with block time
-/// @notice Signed (both signatures recorded, collateral pledged) -> Active (lender disbursed)
-/// -> Repaid (full repayment; collateral released). Active -> Defaulted (declared by the lender
-/// after maturity plus the grace period; collateral goes to the lender) -> Recovered (repaid in full
-/// after default). Signed -> Cancelled by either party before disbursement.
+/// @notice Signed (both signatures recorded, collateral pledged) -> Active (lender disbursed, no later
+/// than the signed `disburseBy` and only while no collateral was paid down since signing) -> Repaid
+/// (full repayment; collateral released). Active -> Defaulted (declared by the lender after maturity
+/// plus the grace period; the collateral stays with the borrower, pledged, and every payment on it
+/// still goes to the loan first) -> Recovered (the debt paid in full, by collections or repayments;
+/// the collateral is released to the borrower). The lender's total take is capped at `totalDue`;
+/// whatever the debtors pay beyond it goes to the borrower. Signed -> Cancelled by either party.
 interface ILoanAgreements {
     enum LoanStatus {
         None,
@@ -18,13 +21,16 @@ interface ILoanAgreements {
     }
 
     /// @notice The EIP-712 message both parties sign. Timestamps are block time in seconds; amounts are
-    /// minor units of the settlement token. `collateral` is strictly ascending receivable ids.
+    /// minor units of `currency`, which must be this contract's settlement token. `disburseBy` is the
+    /// latest block time of the disbursement. `collateral` is strictly ascending receivable ids.
     struct LoanTerms {
         address borrower;
         address lender;
+        address currency;
         uint256 principal;
         uint256 rateBps;
         uint256 start;
+        uint256 disburseBy;
         uint256 maturity;
         uint256[] collateral;
         bytes32 documentHash;
@@ -40,9 +46,10 @@ interface ILoanAgreements {
         uint32 rateBps;
         address lender;
         uint96 principal;
-        uint96 totalDue;
-        uint96 repaid;
+        uint88 totalDue;
+        uint88 repaid;
         uint40 disbursedAt;
+        uint40 disburseBy;
     }
 
     /// @notice The notarization: the whole signed message, its EIP-712 digest, both signatures, block time.
@@ -87,7 +94,8 @@ interface ILoanAgreements {
     error LoanAgreementsUnauthorized(uint256 loanId, address caller);
     error LoanAgreementsOverpayment(uint256 loanId, uint256 outstanding, uint256 amount);
     error LoanAgreementsNotOverdue(uint256 loanId, uint256 defaultableAt);
-    error LoanAgreementsMatured(uint256 loanId, uint256 maturity);
+    error LoanAgreementsDisbursementExpired(uint256 loanId, uint256 disburseBy);
+    error LoanAgreementsCollateralPaidDown(uint256 loanId, uint256 receivableId);
     error LoanAgreementsOnlyReceivables(address caller);
 
     function submitAgreement(LoanTerms calldata terms, bytes calldata borrowerSignature, bytes calldata lenderSignature)
@@ -98,7 +106,7 @@ interface ILoanAgreements {
 
     function repay(uint256 loanId, uint256 amount) external;
 
-    function declareDefault(uint256 loanId, uint256[] calldata collateral) external;
+    function declareDefault(uint256 loanId) external;
 
     function cancelAgreement(uint256 loanId) external;
 
@@ -110,7 +118,7 @@ interface ILoanAgreements {
         external
         returns (address lender, uint256 applied);
 
-    /// @notice A loan whose collateral is still pledged: Signed or Active.
+    /// @notice A loan whose collateral is still pledged: Signed, Active or Defaulted.
     function isLive(uint256 loanId) external view returns (bool);
 
     function getLoan(uint256 loanId) external view returns (Loan memory);

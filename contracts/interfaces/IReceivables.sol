@@ -5,7 +5,8 @@ pragma solidity ^0.8.28;
 /// @notice Issued (supplier, against a delivered order) -> Confirmed (the debtor acknowledges it, by
 /// transaction or EIP-712 signature) -> Paid (the debtor pays in the settlement token, in parts).
 /// A Confirmed receivable can be transferred (factoring), split into children, and pledged to one
-/// live loan at a time. Issued -> Cancelled by its issuer or rejected by its debtor.
+/// live loan at a time (Signed, Active or Defaulted). Issued -> Cancelled by its issuer or rejected by
+/// its debtor.
 interface IReceivables {
     enum ReceivableStatus {
         None,
@@ -44,7 +45,6 @@ interface IReceivables {
     event ReceivableSplit(uint256 indexed parentId, address indexed holder, uint256 firstChildId, uint256 childCount, uint40 at);
     event ReceivableChildCreated(uint256 indexed receivableId, uint256 indexed parentId, address indexed holder, uint96 faceValue);
     event ReceivablePledged(uint256 indexed receivableId, uint256 indexed loanId, address indexed holder);
-    event ReceivableSeized(uint256 indexed receivableId, uint256 indexed loanId, address indexed lender);
     /// @notice One payment by the debtor: `toLoan` went to the pledged loan's lender, the rest to `holder`.
     event ReceivablePaid(
         uint256 indexed receivableId,
@@ -77,7 +77,6 @@ interface IReceivables {
     error ReceivablesPartiallyPaid(uint256 receivableId, uint256 paid);
     error ReceivablesOnlyLoanAgreements(address caller);
     error ReceivablesLoanAgreementsAlreadySet(address loanAgreements);
-    error ReceivablesNotPledgedToLoan(uint256 receivableId, uint256 loanId);
 
     function issue(uint256 orderId, bytes32 invoiceHash, bytes32 invoiceNumberHash, uint256 faceValue, uint40 maturity)
         external
@@ -97,9 +96,6 @@ interface IReceivables {
 
     /// @notice Called by LoanAgreements when an agreement is recorded.
     function pledge(uint256 receivableId, uint256 loanId, address borrower) external;
-
-    /// @notice Called by LoanAgreements on a default: the collateral goes to the lender.
-    function seize(uint256[] calldata receivableIds, uint256 loanId, address lender) external;
 
     function getReceivable(uint256 receivableId) external view returns (Receivable memory);
 

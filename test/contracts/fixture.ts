@@ -145,15 +145,17 @@ export async function confirmedReceivable(f: Fixture, opts: Parameters<typeof is
 
 let nonceCounter = 0n;
 
-/** Loan terms with sensible defaults: 90 days at 8% on 5,000.00, deadline in one hour. */
+/** Loan terms with sensible defaults: 90 days at 8% on 5,000.00, disbursement within 7 days, deadline in one hour. */
 export async function makeTerms(f: Fixture, overrides: Partial<LoanTerms> & { collateral: bigint[] }): Promise<LoanTerms> {
   const t = BigInt(await now());
   return {
     borrower: f.supplier.address as `0x${string}`,
     lender: f.lender.address as `0x${string}`,
+    currency: (await f.token.getAddress()) as `0x${string}`,
     principal: 500_000n,
     rateBps: 800n,
     start: t,
+    disburseBy: t + BigInt(7 * DAY),
     maturity: t + BigInt(90 * DAY),
     documentHash: h("agreement.pdf") as `0x${string}`,
     nonce: ++nonceCounter,
