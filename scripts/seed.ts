@@ -514,9 +514,12 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       const terms: LoanTerms = {
         borrower: addressOf(r, spec.borrower),
         lender: addressOf(r, spec.lender),
+        currency: deployment.contracts.SettlementToken,
         principal: ((face * 80n) / 100n / 100n) * 100n,
         rateBps: 650n,
         start,
+        // Disbursed the next day; the lender may not hold the collateral longer than three days.
+        disburseBy: start + BigInt(3 * DAY),
         maturity: start + BigInt(spec.termDays * DAY),
         collateral: collateral.map((inv) => inv.id!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
         documentHash: docHash(`loan agreement ${nonce} ${borrowerName}`),

@@ -266,9 +266,11 @@ async function main(): Promise<void> {
     const terms: LoanTerms = {
       borrower: supplier.account.address,
       lender: lender.account.address,
+      currency: c.SettlementToken,
       principal,
       rateBps: 800n,
       start,
+      disburseBy: start + 7n * DAY,
       maturity: start + 90n * DAY,
       collateral,
       documentHash: sha256(toHex(`agreement ${nonce}`)),

@@ -136,7 +136,8 @@ describe("properties", () => {
       return { f, r };
     }
     type MoneyOp =
-      | { kind: "disburse" | "default"; loan: number }
+      | { kind: "disburse"; loan: number }
+      | { kind: "default"; loan: number }
       | { kind: "repay"; loan: number; amount: bigint }
       | { kind: "pay"; receivable: number; amount: bigint }
       | { kind: "transfer"; receivable: number };

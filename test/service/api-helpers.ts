@@ -83,9 +83,11 @@ export async function deployNetwork() {
     const terms = {
       borrower: sup.account.address,
       lender: lender.account.address,
+      currency: deployment.contracts.SettlementToken,
       principal: opts.principal,
       rateBps: 800n,
       start: t,
+      disburseBy: t + BigInt(7 * DAY),
       maturity: t + BigInt(90 * DAY),
       collateral: [receivableId],
       documentHash: h(`agreement:${receivableId}`),

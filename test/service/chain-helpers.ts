@@ -215,6 +215,8 @@ export async function signAndSubmitAgreement(
     collateral: bigint[];
     rateBps?: bigint;
     start?: number;
+    /** Latest disbursement time; default one second before maturity. */
+    disburseBy?: number;
     maturity?: number;
     deadline?: number;
     nonce?: bigint;
@@ -222,13 +224,16 @@ export async function signAndSubmitAgreement(
   },
 ): Promise<SignedAgreement> {
   const now = await latestTime(net);
+  const maturity = a.maturity ?? now + 30 * DAY;
   const terms: LoanTerms = {
     borrower: a.borrower.account.address,
     lender: a.lender.account.address,
+    currency: net.deployment.contracts.SettlementToken,
     principal: a.principal,
     rateBps: a.rateBps ?? 1000n,
     start: BigInt(a.start ?? now),
-    maturity: BigInt(a.maturity ?? now + 30 * DAY),
+    disburseBy: BigInt(a.disburseBy ?? maturity - 1),
+    maturity: BigInt(maturity),
     collateral: a.collateral,
     documentHash: a.documentHash ?? docHash(`agreement:${a.collateral.join(",")}:${a.principal}`),
     nonce: a.nonce ?? BigInt(Math.floor(Math.random() * 2 ** 48)),

@@ -177,9 +177,11 @@ describe("evidence that stands in court", function () {
     const terms: LoanTerms = {
       borrower: w.supplier.account.address,
       lender: contractWallet,
+      currency: deployment.contracts.SettlementToken,
       principal: 20_000n,
       rateBps: 900n,
       start: BigInt(now),
+      disburseBy: BigInt(now + 7 * DAY),
       maturity: BigInt(now + 30 * DAY),
       collateral: [r2.receivableId],
       documentHash: sha256Hex(Buffer.from("second agreement")),

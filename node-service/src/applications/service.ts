@@ -30,6 +30,8 @@ export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.pa
 /** EvidenceNotary kind for an underwriting decision. */
 export const KIND_DECISION = 5;
 const OFFER_VALIDITY = 7 * DAY;
+/** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
+const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
 const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired", "in_review"]);
 
@@ -308,9 +310,11 @@ export class ApplicationService extends EventEmitter {
       loanAgreements: this.deps.deployment.contracts.LoanAgreements,
       borrower: t.borrower,
       lender: t.lender,
+      currency: t.currency,
       principal: t.principal,
       rateBps: Number(t.rateBps),
       start: Number(t.start),
+      disburseBy: Number(t.disburseBy),
       maturity: Number(t.maturity),
       collateral: t.collateral.map(String),
       decisionInputHash: decision.inputHash,
@@ -483,13 +487,17 @@ export class ApplicationService extends EventEmitter {
   }
 
   private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
+    const maturity = start + app.termDays * DAY;
     const terms: LoanTerms = {
       borrower: app.borrower,
       lender: app.lender,
+      currency: this.deps.deployment.contracts.SettlementToken,
       principal: BigInt(app.amount),
       rateBps: BigInt(rateBps),
       start: BigInt(start),
-      maturity: BigInt(start + app.termDays * DAY),
+      // Never at or past maturity, which the contract refuses.
+      disburseBy: BigInt(Math.min(start + OFFER_VALIDITY + DISBURSEMENT_WINDOW, maturity - 1)),
+      maturity: BigInt(maturity),
       collateral: app.receivableIds.map((id) => BigInt(id)),
       documentHash: "0x",
       nonce: BigInt(`0x${randomBytes(8).toString("hex")}`),

@@ -498,7 +498,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
         : null,
       issued: issued ?? null,
       acknowledgment,
-      pledges: events.filter((e) => e.event === "ReceivablePledged" || e.event === "ReceivableSeized"),
+      pledges: events.filter((e) => e.event === "ReceivablePledged"),
       payments: events.filter((e) => e.event === "ReceivablePaid"),
       events,
       invoice: await lookupHash(root.invoiceHash),

@@ -22,7 +22,7 @@ export interface ApplicationTerms {
 export function isPledgeable(state: IndexState, r: ReceivableEntity, borrower: Address, asOf: number): boolean {
   if (r.status !== "Confirmed" || r.holder !== borrower || r.paid >= r.faceValue || r.maturity <= asOf) return false;
   const loan = r.pledgedLoanId === undefined ? undefined : state.loans[r.pledgedLoanId];
-  return !(loan && (loan.status === "Signed" || loan.status === "Active"));
+  return !(loan && (loan.status === "Signed" || loan.status === "Active" || loan.status === "Defaulted"));
 }
 
 export function collateralItem(r: ReceivableEntity): CollateralItem {
