@@ -150,6 +150,7 @@ contract LoanAgreements is ILoanAgreements, EIP712 {
         _requireStatus(loan, loanId, LoanStatus.Active);
         uint256 defaultableAt = uint256(loan.maturity) + gracePeriod;
         if (block.timestamp <= defaultableAt) revert LoanAgreementsNotOverdue(loanId, defaultableAt);
+        _requireActive(msg.sender, Roles.LENDER);
         // Nothing moves: the collateral stays pledged, so every later payment on it still pays the
         // loan first (capped at what is owed) and the rest goes to the borrower as holder.
         loan.status = LoanStatus.Defaulted;

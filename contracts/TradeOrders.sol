@@ -124,6 +124,11 @@ contract TradeOrders is ITradeOrders, AccessControl {
     }
 
     /// @inheritdoc ITradeOrders
+    function statusOf(uint256 orderId) external view returns (OrderStatus) {
+        return _orders[orderId].status;
+    }
+
+    /// @inheritdoc ITradeOrders
     function orderCount() external view returns (uint256) {
         return _orderCount;
     }

@@ -32,6 +32,7 @@ import {
 } from "viem";
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
 import { ALL_SCOPES, ROLE, acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
 import { Prng } from "./lib/prng";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
 
@@ -318,7 +319,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
         order.supplier,
         "Receivables",
         "issue",
-        [order.id!, invoiceHash, sha256Hex(number), face, maturity],
+        [order.id!, invoiceHash, invoiceNumberHash(number), face, maturity],
         `${nameOf(order.supplier)} invoices ${nameOf(order.buyer)}`,
         (rc) => {
           inv.id = eventArg(rc, "Receivables", "ReceivableIssued", "receivableId");

@@ -67,6 +67,8 @@ interface IReceivables {
     error ReceivablesOrderNotDelivered(uint256 orderId, uint8 orderStatus);
     error ReceivablesExceedsOrder(uint256 orderId, uint256 available, uint256 faceValue);
     error ReceivablesDuplicateInvoice(bytes32 fingerprint, uint256 existingReceivableId);
+    error ReceivablesDuplicateInvoiceDocument(bytes32 invoiceHash, uint256 existingReceivableId);
+    error ReceivablesOrderDisputed(uint256 receivableId, uint256 orderId);
     error ReceivablesInvalidAmount();
     error ReceivablesMaturityInPast(uint256 maturity);
     error ReceivablesInvalidAcknowledgment(uint256 receivableId, address debtor);

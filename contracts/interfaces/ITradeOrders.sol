@@ -76,4 +76,9 @@ interface ITradeOrders {
     function getOrder(uint256 orderId) external view returns (Order memory);
 
     function orderCount() external view returns (uint256);
+
+    /// @notice The order's status alone (cheaper than getOrder for a caller that needs only that).
+    /// @param orderId The order.
+    /// @return status None for an unknown order.
+    function statusOf(uint256 orderId) external view returns (OrderStatus status);
 }

@@ -16,6 +16,7 @@ import {
   receivablesDomain,
   type LoanTerms,
 } from "../../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 
 export const DAY = 24 * 3600;
 export const YEAR = 365 * DAY;
@@ -129,7 +130,7 @@ export async function issueReceivable(
   await as(f.receivables, supplier).issue(
     orderId,
     h(`invoice file ${invoice}`),
-    h(invoice),
+    invoiceNumberHash(invoice),
     opts.faceValue ?? ORDER_AMOUNT,
     (await now()) + (opts.maturityIn ?? 60 * DAY),
   );

@@ -598,6 +598,16 @@ describe("LoanAgreements", () => {
       await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Defaulted);
     });
 
+    it("refuses a default declared by a suspended lender (attack of issue 11)", async () => {
+      const f = await loadFixture(deployFixture);
+      const { loanId, defaultableAt } = await activeLoanWithTwoCollateral(f);
+      await time.increaseTo(defaultableAt + 1n);
+      await f.registry.suspend(f.lender.address, 1);
+      await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsNotActiveParticipant").withArgs(f.lender.address, ROLE.LENDER);
+      // The borrower's repayment still reaches the suspended lender: a debt is settled whatever happens to the creditor.
+      await expect(as(f.loans, f.supplier).repay(loanId, 1_000n)).to.changeTokenBalances(f.token, [f.supplier, f.lender], [-1_000n, 1_000n]);
+    });
+
     it("accepts repayments after a default and marks the loan Recovered when complete", async () => {
       const f = await loadFixture(deployFixture);
       const { loanId, terms, defaultableAt } = await activeLoanWithTwoCollateral(f);

@@ -33,6 +33,7 @@ import {
 import { hardhat } from "viem/chains";
 import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 import { deployAll } from "../../scripts/lib/deploy";
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
@@ -153,7 +154,7 @@ export async function issueReceivable(
   const maturity = r.maturity ?? (await latestTime(net)) + 60 * DAY;
   const invoiceNumber = r.invoiceNumber ?? `INV-${r.orderId}-${r.faceValue}`;
   const invoiceHash = docHash(`invoice:${invoiceNumber}`);
-  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, docHash(invoiceNumber), r.faceValue, maturity]);
+  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, invoiceNumberHash(invoiceNumber), r.faceValue, maturity]);
   const receivableId = eventsIn(net, receipt, "Receivables", "ReceivableIssued")[0].receivableId as bigint;
   return { receivableId, orderId: r.orderId, invoiceHash, faceValue: r.faceValue, maturity };
 }
