@@ -345,7 +345,7 @@ async function main(): Promise<void> {
       address: c.EvidenceNotary,
       abi: readArtifact("EvidenceNotary").abi,
       functionName: "verifyInBatch",
-      args: [tree.root, documents[42][0], tree.getProof(42)],
+      args: [tree.root, supplier.account.address, documents[42][0], tree.getProof(42)],
     });
     if (inBatch !== true) throw new Error("a batched document does not verify against its anchored root");
 
