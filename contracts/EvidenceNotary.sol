@@ -10,6 +10,7 @@ import {Roles} from "./libraries/Roles.sol";
 /// @notice One storage slot per (hash, anchorer) (anchorer, time, block, kind); the reference lives in
 /// the event. Single documents and batch roots are two mappings, so neither can occupy the other.
 contract EvidenceNotary is IEvidenceNotary {
+    /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
 
     mapping(bytes32 documentHash => mapping(address anchorer => Anchor)) private _anchors;
@@ -27,7 +28,7 @@ contract EvidenceNotary is IEvidenceNotary {
 
     /// @inheritdoc IEvidenceNotary
     function anchorBatch(bytes32 root, uint32 count, uint16 kind, bytes32 ref) external returns (bool fresh) {
-        if (count == 0) revert NotaryEmptyBatch();
+        if (count == 0) revert EvidenceNotaryEmptyBatch();
         fresh = _record(_batches[root][msg.sender], root, kind);
         if (fresh) emit BatchAnchored(root, msg.sender, ref, kind, count, uint40(block.timestamp));
     }
@@ -54,8 +55,8 @@ contract EvidenceNotary is IEvidenceNotary {
     }
 
     function _record(Anchor storage a, bytes32 hash, uint16 kind) private returns (bool) {
-        if (hash == bytes32(0)) revert NotaryZeroHash();
-        if (!registry.isActiveAs(msg.sender, Roles.ANY)) revert NotaryNotActiveParticipant(msg.sender);
+        if (hash == bytes32(0)) revert EvidenceNotaryZeroHash();
+        if (!registry.isActiveAs(msg.sender, Roles.ANY)) revert EvidenceNotaryNotActiveParticipant(msg.sender);
         uint40 firstAt = a.timestamp;
         if (firstAt != 0) {
             emit AnchorRepeated(hash, msg.sender, firstAt);

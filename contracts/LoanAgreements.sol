@@ -18,15 +18,22 @@ import {Roles} from "./libraries/Roles.sol";
 contract LoanAgreements is ILoanAgreements, EIP712 {
     using SafeERC20 for IERC20;
 
+    /// @notice EIP-712 typehash of LoanTerms.
     bytes32 public constant LOAN_TERMS_TYPEHASH = keccak256(
-        "LoanTerms(address borrower,address lender,address currency,uint256 principal,uint256 rateBps,uint256 start,uint256 disburseBy,uint256 maturity,uint256[] collateral,bytes32 documentHash,uint256 nonce,uint256 deadline)"
+        "LoanTerms(address borrower,address lender,address currency,uint256 principal,uint256 rateBps,uint256 start,"
+        "uint256 disburseBy,uint256 maturity,uint256[] collateral,bytes32 documentHash,uint256 nonce,uint256 deadline)"
     );
+    /// @notice Most receivables one agreement may pledge.
     uint256 public constant MAX_COLLATERAL = 10;
+    /// @notice Highest interest rate, in basis points a year (100%).
     uint256 public constant MAX_RATE_BPS = 10_000;
     uint256 private constant YEAR = 365 days;
 
+    /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
+    /// @notice The receivables contract that holds the collateral.
     IReceivables public immutable receivables;
+    /// @notice The ERC-20 every amount is paid in (minor units).
     IERC20 public immutable settlementToken;
     /// @notice Seconds after maturity before the lender may declare a default.
     uint256 public immutable gracePeriod;
@@ -183,18 +190,30 @@ contract LoanAgreements is ILoanAgreements, EIP712 {
         return _loans[loanId];
     }
 
+    /// @notice The loan recorded for an EIP-712 digest (0: none).
+    /// @param digest The EIP-712 digest of the signed terms.
+    /// @return The loan id, 0 when none.
     function loanIdByDigest(bytes32 digest) external view returns (uint256) {
         return _loanIdByDigest[digest];
     }
 
+    /// @notice How many agreements were recorded (the last loan id).
+    /// @return The number of loans.
     function loanCount() external view returns (uint256) {
         return _loanCount;
     }
 
+    /// @notice Whether `signer` cancelled `nonce`.
+    /// @param signer The signer.
+    /// @param nonce The nonce chosen by the signers.
+    /// @return True when cancelled.
     function isNonceCancelled(address signer, uint256 nonce) external view returns (bool) {
         return _cancelledNonces[signer][nonce];
     }
 
+    /// @notice The first collateral paid on while the loan was Signed (0: none); it blocks disbursement.
+    /// @param loanId The loan.
+    /// @return The receivable id, 0 when none.
     function paidDownCollateral(uint256 loanId) external view returns (uint256) {
         return _paidDownCollateral[loanId];
     }
@@ -223,6 +242,11 @@ contract LoanAgreements is ILoanAgreements, EIP712 {
     }
 
     /// @notice Simple interest on the principal from start to maturity, rounded down.
+    /// @param principal Principal in minor units.
+    /// @param rateBps Simple interest, basis points a year.
+    /// @param start Block time interest runs from.
+    /// @param maturity Block time the amount is due.
+    /// @return Principal plus interest, in minor units.
     function totalDueOf(uint256 principal, uint256 rateBps, uint256 start, uint256 maturity) public pure returns (uint256) {
         return principal + (principal * rateBps * (maturity - start)) / (YEAR * 10_000);
     }

@@ -23,14 +23,20 @@ import {Roles} from "./libraries/Roles.sol";
 contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     using SafeERC20 for IERC20;
 
+    /// @notice EIP-712 typehash of ReceivableAcknowledgment.
     bytes32 public constant ACKNOWLEDGMENT_TYPEHASH = keccak256(
         "ReceivableAcknowledgment(uint256 receivableId,uint256 orderId,bytes32 invoiceHash,uint256 faceValue,uint256 maturity)"
     );
+    /// @notice Most children one split may create.
     uint256 public constant MAX_SPLIT = 16;
 
+    /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
+    /// @notice The trade orders receivables are issued against.
     ITradeOrders public immutable orders;
+    /// @notice The ERC-20 every amount is paid in (minor units).
     IERC20 public immutable settlementToken;
+    /// @notice The loan contract allowed to pledge receivables (set once).
     ILoanAgreements public loanAgreements;
 
     uint256 private _count;
@@ -55,6 +61,7 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     }
 
     /// @notice Wires the loan contract once, at deployment.
+    /// @param loanAgreements_ The loan contract.
     function setLoanAgreements(ILoanAgreements loanAgreements_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(loanAgreements) != address(0)) revert ReceivablesLoanAgreementsAlreadySet(address(loanAgreements));
         loanAgreements = loanAgreements_;
@@ -229,26 +236,37 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     }
 
     /// @notice The invoice document hash, shared by a receivable and all its split descendants.
+    /// @param receivableId The receivable.
+    /// @return The invoice document hash.
     function invoiceHashOf(uint256 receivableId) public view returns (bytes32) {
         return _invoiceHash[rootOf(receivableId)];
     }
 
     /// @notice The original receivable a child was split from (itself for an original): one read,
     /// whatever the depth (the root is stored per child; the parent is in ReceivableChildCreated).
+    /// @param receivableId The receivable.
+    /// @return The original receivable's id.
     function rootOf(uint256 receivableId) public view returns (uint256) {
         uint256 root = _rootOf[receivableId];
         return root == 0 ? receivableId : root;
     }
 
+    /// @notice How much of an order's amount live receivables already invoice.
+    /// @param orderId The order.
+    /// @return Minor units invoiced.
     function invoicedAmount(uint256 orderId) external view returns (uint256) {
         return _invoiced[orderId];
     }
 
+    /// @notice How many receivable ids were used (the last id).
+    /// @return The number of ids used.
     function receivableCount() external view returns (uint256) {
         return _count;
     }
 
     /// @notice The EIP-712 digest the debtor signs to acknowledge `receivableId`.
+    /// @param receivableId The receivable.
+    /// @return The EIP-712 digest.
     function acknowledgmentDigest(uint256 receivableId) public view returns (bytes32) {
         Receivable storage r = _receivables[receivableId];
         return _hashTypedDataV4(
@@ -260,6 +278,9 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         );
     }
 
+    /// @notice ERC-165: ERC-721 and AccessControl.
+    /// @param interfaceId The ERC-165 interface id.
+    /// @return True when supported.
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
     }

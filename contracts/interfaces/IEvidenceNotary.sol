@@ -15,14 +15,30 @@ interface IEvidenceNotary {
         uint16 kind;
     }
 
+    /// @notice A participant anchored a document hash.
+    /// @param documentHash The document's sha256.
+    /// @param anchorer Who anchored it.
+    /// @param ref An application reference (e.g. the order or loan it belongs to).
+    /// @param kind What the document is (application-defined).
+    /// @param at Block time in seconds.
     event Anchored(bytes32 indexed documentHash, address indexed anchorer, bytes32 indexed ref, uint16 kind, uint40 at);
+    /// @notice A participant anchored the Merkle root of a batch of documents.
+    /// @param root The batch's Merkle root.
+    /// @param anchorer Who anchored it.
+    /// @param ref An application reference (e.g. the order or loan it belongs to).
+    /// @param kind What the document is (application-defined).
+    /// @param count How many documents the batch holds.
+    /// @param at Block time in seconds.
     event BatchAnchored(bytes32 indexed root, address indexed anchorer, bytes32 indexed ref, uint16 kind, uint32 count, uint40 at);
     /// @notice The same anchorer anchored the same hash (or root) again: its first record stands.
+    /// @param documentHash The document's sha256.
+    /// @param anchorer Who anchored it.
+    /// @param firstAt Block time of the anchorer's first record.
     event AnchorRepeated(bytes32 indexed documentHash, address indexed anchorer, uint40 firstAt);
 
-    error NotaryNotActiveParticipant(address account);
-    error NotaryZeroHash();
-    error NotaryEmptyBatch();
+    error EvidenceNotaryNotActiveParticipant(address account);
+    error EvidenceNotaryZeroHash();
+    error EvidenceNotaryEmptyBatch();
 
     /// @notice Anchors one document hash for the caller (an active participant).
     /// @param documentHash The document's sha256.

@@ -56,13 +56,13 @@ describe("EvidenceNotary", () => {
 
   it("refuses the zero hash and an anchorer who is not a participant", async () => {
     const f = await loadFixture(deployFixture);
-    await expect(as(f.notary, f.supplier).anchor(hre.ethers.ZeroHash, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "NotaryZeroHash");
-    await expect(as(f.notary, f.supplier).anchorBatch(hre.ethers.ZeroHash, 1, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "NotaryZeroHash");
+    await expect(as(f.notary, f.supplier).anchor(hre.ethers.ZeroHash, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
+    await expect(as(f.notary, f.supplier).anchorBatch(hre.ethers.ZeroHash, 1, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
     await expect(as(f.notary, f.outsider).anchor(sha("x"), 1, h("r")))
-      .to.be.revertedWithCustomError(f.notary, "NotaryNotActiveParticipant")
+      .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
       .withArgs(f.outsider.address);
     await expect(as(f.notary, f.outsider).anchorBatch(sha("root"), 2, 1, h("r")))
-      .to.be.revertedWithCustomError(f.notary, "NotaryNotActiveParticipant")
+      .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
       .withArgs(f.outsider.address);
   });
 
@@ -112,7 +112,7 @@ describe("EvidenceNotary", () => {
 
     it("refuses an empty batch and keeps an anchorer's first record of a repeated root", async () => {
       const f = await loadFixture(deployFixture);
-      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, 0, 6, h("b"))).to.be.revertedWithCustomError(f.notary, "NotaryEmptyBatch");
+      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, 0, 6, h("b"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryEmptyBatch");
       const firstAt = await nextTime();
       await as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("b"));
       const tx = as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("b2"));

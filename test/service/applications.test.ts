@@ -389,7 +389,7 @@ describe("loan applications from application to closed loan (real chain, real se
       address: f.net.deployment.contracts.EvidenceNotary,
       abi: abiOf("EvidenceNotary"),
       functionName: "getAnchor",
-      args: [decisionHash(rerun)],
+      args: [decisionHash(rerun), f.auditor.account.address],
     })) as { anchorer: string; kind: number; blockNumber: number };
     expect(anchor.anchorer.toLowerCase()).to.equal(f.auditor.account.address.toLowerCase());
     expect(anchor.kind).to.equal(KIND_DECISION);
