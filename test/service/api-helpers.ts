@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { custom, getAddress, keccak256, toHex, type Abi, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
-import { SiweMessage } from "siwe";
+import { createSiweMessage, type SiweMessage } from "viem/siwe";
 import { deployAll } from "../../scripts/lib/deploy";
 import { abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE, loanTermsTypedData } from "../../node-service/src/chain/eip712";
@@ -174,7 +174,7 @@ export async function call(base: string, method: string, url: string, opts: { to
 /** A SIWE message for `address` against the service at `base`, with overridable fields. */
 export async function siweMessage(base: string, address: Address, fields: Partial<SiweMessage> = {}): Promise<string> {
   const { body } = await call(base, "GET", "/api/auth/nonce");
-  return new SiweMessage({
+  return createSiweMessage({
     domain: new URL(base).host,
     address: getAddress(address),
     statement: "Sign in to the supply-chain financing network.",
@@ -182,9 +182,9 @@ export async function siweMessage(base: string, address: Address, fields: Partia
     version: "1",
     chainId: 31337,
     nonce: body.nonce,
-    issuedAt: new Date().toISOString(),
+    issuedAt: new Date(),
     ...fields,
-  }).prepareMessage();
+  });
 }
 
 export async function signIn(base: string, wallet: Wallet): Promise<string> {

@@ -271,7 +271,7 @@ describe("HTTP API", function () {
     });
 
     it("refuses an expired message", async function () {
-      const message = await siweMessage(base, net.lender.account.address, { expirationTime: new Date(Date.now() - 1000).toISOString() });
+      const message = await siweMessage(base, net.lender.account.address, { expirationTime: new Date(Date.now() - 1000) });
       const signature = await net.lender.signMessage({ message, account: net.lender.account });
       const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
       expect(res.status).to.equal(401);
@@ -313,7 +313,7 @@ describe("HTTP API", function () {
     });
 
     it("ends the session when the signed message's expiration time passes", async function () {
-      const message = await siweMessage(base, net.buyer.account.address, { expirationTime: new Date(Date.now() + 2000).toISOString() });
+      const message = await siweMessage(base, net.buyer.account.address, { expirationTime: new Date(Date.now() + 2000) });
       const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
       const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
       expect(res.status).to.equal(200);
