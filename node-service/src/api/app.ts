@@ -10,7 +10,7 @@ import helmet from "helmet";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
-import type { PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
 import { ZodError } from "zod";
 import type { Config } from "../config";
 import type { Deployment } from "../chain/contracts";
@@ -43,6 +43,8 @@ export interface AppDeps {
   siwe: SiweVerifier;
   /** host[:port] values accepted as a SIWE domain; a function because the port is known only after listen. */
   siweDomains: () => string[];
+  /** The parties of a loan application, for checking the application a read cites (none: citing one is refused). */
+  applicationOf?: (id: string) => { borrower: Address; lender: Address } | undefined;
 }
 
 /** Everything a route module gets; later modules (applications, documents) mount with the same context. */

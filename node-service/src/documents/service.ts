@@ -114,7 +114,7 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     retention,
     routes(ctx) {
       const deps = { state: () => ctx.deps.indexer.state(), publicClient: opts.publicClient, deployment: opts.deployment };
-      ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes, authority: ctx.deps.authority }));
+      ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes, authority: ctx.deps.authority, accessLog: ctx.deps.accessLog }));
       ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, maxBytes: opts.maxBytes }));
       for (const spec of DOCUMENT_AND_EVIDENCE_ROUTES) ctx.table.describe(spec);
     },
