@@ -81,9 +81,15 @@ describe("HTTP API", function () {
       expect(res.body.indexedBlock).to.equal(Number(await net.publicClient.getBlockNumber()));
     });
 
-    it("serves Prometheus text with the indexed block, lag, events per second and request latency", async function () {
+    it("serves Prometheus text with the indexed block, lag, events per second and request latency, to the operator only", async function () {
       await get("/api/metrics/definitions");
-      const res = await get("/metrics");
+      expect((await get("/metrics")).status).to.equal(401);
+      for (const who of ["lender", "auditor", "outsider"] as const) {
+        const refused = await get("/metrics", tokens[who]);
+        expect(refused.status).to.equal(403);
+        expect(refused.body).not.to.include("scf_sessions");
+      }
+      const res = await get("/metrics", tokens.operator);
       expect(res.status).to.equal(200);
       expect(res.headers.get("content-type")).to.match(/^text\/plain/);
       const head = Number(await net.publicClient.getBlockNumber());
