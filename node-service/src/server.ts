@@ -143,6 +143,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     state: () => indexer.state(),
     policy: CURRENT_POLICY,
     now: options.now,
+    limits: { openPerBorrower: config.MAX_OPEN_APPLICATIONS_PER_BORROWER, perBorrowerPerDay: config.MAX_APPLICATIONS_PER_BORROWER_PER_DAY },
     // Underwriting reads the borrower's data on the lender's behalf, under the application's consent,
     // and each debtor's tier under the policy.
     recordAccess: async (e) => {
