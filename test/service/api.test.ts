@@ -436,7 +436,11 @@ describe("HTTP API", function () {
     it("lets a lender read only the scopes granted, and logs each read with its consent and application", async function () {
       const expiresAt = await grant(SCOPE.metrics | SCOPE.orderHistory);
       const grantedAt = await net.latestTime();
-      const metrics = await get(`/api/enterprises/${supplier}/metrics?application=app-7`, tokens.lender);
+      // A made-up application id is refused rather than written into the enterprise's log.
+      const madeUp = await get(`/api/enterprises/${supplier}/metrics?application=app-7`, tokens.lender);
+      expect(madeUp.status).to.equal(400);
+      expect(madeUp.body.error.field).to.equal("application");
+      const metrics = await get(`/api/enterprises/${supplier}/metrics`, tokens.lender);
       expect(metrics.status).to.equal(200);
       const orders = await get(`/api/enterprises/${supplier}/orders`, tokens.lender);
       expect(orders.status).to.equal(200);
@@ -457,8 +461,8 @@ describe("HTTP API", function () {
         basis: "consent",
         scopes: ["metrics"],
         resource: "GET /api/enterprises/:address/metrics",
-        applicationId: "app-7",
       });
+      expect(metricsRead).to.not.have.property("applicationId");
       expect(metricsRead.consent).to.deep.include({ scopes: ["orderHistory", "metrics"], grantedAt, expiresAt });
       expect(metricsRead.requestId).to.match(/^[0-9a-f-]{36}$/);
       expect(ordersRead).to.deep.include({ scopes: ["orderHistory"], reader: lender });

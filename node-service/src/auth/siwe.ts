@@ -38,7 +38,20 @@ const REQUIRED_FIELDS = ["domain", "address", "uri", "version", "chainId", "nonc
 
 const validDate = (d: Date | undefined) => d === undefined || !Number.isNaN(d.getTime());
 
-export function createSiweVerifier({ publicClient, chainId, now = () => Date.now() }: { publicClient: PublicClient; chainId: number; now?: () => number }): SiweVerifier {
+export function createSiweVerifier({
+  publicClient,
+  chainId,
+  now = () => Date.now(),
+  maxOutstanding = MAX_OUTSTANDING_NONCES,
+  maxPerClient = MAX_NONCES_PER_CLIENT,
+}: {
+  publicClient: PublicClient;
+  chainId: number;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  maxOutstanding?: number;
+  maxPerClient?: number;
+}): SiweVerifier {
   // Insertion-ordered: the oldest outstanding nonce is first.
   const nonces = new Map<string, { at: number; client: string }>();
   const byClient = new Map<string, string[]>();
@@ -71,8 +84,8 @@ export function createSiweVerifier({ publicClient, chainId, now = () => Date.now
       dropExpired();
       const mine = byClient.get(client) ?? [];
       // A client asking again gives up its own oldest nonce, never someone else's.
-      while (mine.length >= MAX_NONCES_PER_CLIENT) forget(mine.shift()!);
-      if (nonces.size >= MAX_OUTSTANDING_NONCES) {
+      while (mine.length >= maxPerClient) forget(mine.shift()!);
+      if (nonces.size >= maxOutstanding) {
         throw new TooManyRequestsError("too many sign-ins are in progress; try again in a few minutes");
       }
       const nonce = generateSiweNonce();
