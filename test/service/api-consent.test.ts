@@ -140,8 +140,8 @@ describe("consent means what it says (issue 13)", function () {
         expect(app.body.decision.collateral).to.deep.equal([
           { id: receivables[0], debtor: buyer, tier: "C", advanceRateBps: 7000, outstanding: "500000", advance: "350000", eligible: true },
         ]);
-        // None of the buyer-only metric keys (the debtor's payment behaviour) appear anywhere in the record.
-        expect(JSON.stringify(app.body)).to.not.match(/debtorOverdueRate|outstandingPayables|totalPurchases/);
+        // The snapshot holds the borrower's data and, of the debtor, its tier only.
+        expect(Object.keys(app.body.decisionInput).sort()).to.deep.equal(["application", "asOf", "collateral", "debtorTiers", "flags", "metrics"]);
       }
 
       const buyerLog = await logOf(buyer, tokens.buyer);
@@ -207,9 +207,10 @@ describe("consent means what it says (issue 13)", function () {
       const stream = openStream(base, tokens.lender);
       try {
         await new Promise((r) => setTimeout(r, 200));
-        // An update to the application (the borrower withdraws it) goes out with the snapshot, under consent.
-        const withdrawn = await call(base, "POST", `/api/applications/${appId}/withdraw`, { token: tokens.supplier });
-        expect(withdrawn.status).to.equal(200);
+        // An update to the application (the borrower contests the automatic decline) goes out with the snapshot, under consent.
+        expect((await get(`/api/applications/${appId}`, tokens.supplier)).body.status).to.equal("declined");
+        const contested = await call(base, "POST", `/api/applications/${appId}/contest`, { token: tokens.supplier, body: { reason: "my buyers pay on time" } });
+        expect(contested.status).to.equal(200);
         await until("the update on the stream", () => stream.events.length > 0);
         expect(stream.events[0].decisionInput.metrics).to.be.an("object");
         await revoke(net.supplier, net.lender);
@@ -257,8 +258,8 @@ describe("consent means what it says (issue 13)", function () {
         served(await get(`/api/documents/${sha}`, tokens.lender));
         served(await get(`/api/documents/${sha}?download=1`, tokens.lender));
         // An update pushed to the lender's stream, carrying the snapshot.
-        await call(base, "POST", `/api/applications/${id}/withdraw`, { token: tokens.supplier });
-        await until("the withdrawal on the stream", () => stream.events.some((e) => e.id === id && e.status === "withdrawn"));
+        expect((await call(base, "POST", `/api/applications/${id}/contest`, { token: tokens.supplier, body: { reason: "please look again" } })).status).to.equal(200);
+        await until("the contest on the stream", () => stream.events.some((e) => e.id === id && e.status === "in_review"));
         reads += stream.events.filter((e) => "decisionInput" in e).length;
 
         const entries = (await logOf(supplier, tokens.supplier)).slice(0, (await logOf(supplier, tokens.supplier)).length - start);
@@ -281,6 +282,8 @@ describe("consent means what it says (issue 13)", function () {
       } finally {
         await stream.close();
       }
+      // Both contested applications out of the way of the open-applications bound.
+      for (const open of [id, appId]) expect((await call(base, "POST", `/api/applications/${open}/withdraw`, { token: tokens.supplier })).status).to.equal(200);
     });
 
     it("logs the operator's application reads and an auditor's document download, and refuses a made-up application id", async function () {
@@ -349,6 +352,8 @@ describe("consent means what it says (issue 13)", function () {
     it("refuses a withdrawal with a foreign Origin, without an Origin when the cookie authenticates, and with a text/plain body", async function () {
       const created = await apply(tokens.supplier, receivables[2]);
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      // Declined automatically (a thin history); contested (with the bearer token), it can be withdrawn.
+      expect((await call(base, "POST", `/api/applications/${created.body.id}/contest`, { token: tokens.supplier, body: { reason: "look again" } })).status).to.equal(200);
       const url = `${base}/api/applications/${created.body.id}/withdraw`;
       const cookie = `scf_session=${tokens.supplier}`;
       const post = (headers: Record<string, string>, body?: string) => fetch(url, { method: "POST", headers: { cookie, ...headers }, body });
