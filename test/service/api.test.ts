@@ -87,7 +87,7 @@ describe("HTTP API", function () {
       for (const who of ["lender", "auditor", "outsider"] as const) {
         const refused = await get("/metrics", tokens[who]);
         expect(refused.status).to.equal(403);
-        expect(refused.body).not.to.include("scf_sessions");
+        expect(JSON.stringify(refused.body)).not.to.include("scf_sessions");
       }
       const res = await get("/metrics", tokens.operator);
       expect(res.status).to.equal(200);
@@ -281,7 +281,7 @@ describe("HTTP API", function () {
       const signature = await net.lender.signMessage({ message, account: net.lender.account });
       const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
       expect(res.status).to.equal(401);
-      expect(res.body.error.message).to.match(/Expired message/);
+      expect(res.body.error.message).to.match(/has expired/);
     });
 
     it("refuses a message signed by another account than the one it names", async function () {
@@ -498,7 +498,9 @@ describe("HTTP API", function () {
     });
 
     it("lets the operator read any enterprise's data and logs it as the operator's read", async function () {
-      const res = await get(`/api/enterprises/${supplier2}/receivables?application=audit-1`, tokens.operator);
+      // The operator cites no application it cannot name either.
+      expect((await get(`/api/enterprises/${supplier2}/receivables?application=audit-1`, tokens.operator)).status).to.equal(400);
+      const res = await get(`/api/enterprises/${supplier2}/receivables`, tokens.operator);
       expect(res.status).to.equal(200);
       expect(res.body.items).to.have.length(1);
       const log = await get(`/api/enterprises/${supplier2}/access-log`, await signIn(base, net.supplier2));
@@ -506,7 +508,6 @@ describe("HTTP API", function () {
         reader: net.operator.account.address.toLowerCase(),
         basis: "operator",
         scopes: ["receivables"],
-        applicationId: "audit-1",
       });
     });
   });

@@ -106,7 +106,7 @@ export function createSiweVerifier({
       // Consume the nonce before anything else can fail, so a message is never accepted twice.
       const nonceKnown = takeNonce(parsed.nonce!);
       const domain = parsed.domain!;
-      if (!domains.includes(domain)) throw new SiweError(`the message's domain is not this service (${domains.join(", ")})`);
+      if (!domains.includes(domain)) throw new SiweError(`domain ${domain} is not this service (${domains.join(", ")})`);
       let uriHost: string | undefined;
       try {
         const uri = new URL(parsed.uri!);
@@ -115,7 +115,7 @@ export function createSiweVerifier({
         uriHost = undefined;
       }
       if (uriHost !== domain) throw new SiweError(`the message's URI is not on this service's origin (${domain})`);
-      if (parsed.chainId !== chainId) throw new SiweError(`the message's chain id is not this network's ${chainId}`);
+      if (parsed.chainId !== chainId) throw new SiweError(`chain id ${parsed.chainId} is not this network's ${chainId}`);
       if (!nonceKnown) throw new SiweError("nonce unknown, expired or already used: ask /api/auth/nonce for a new one");
       const nowMs = now();
       const skewMs = MAX_CLOCK_SKEW_SECONDS * 1000;
