@@ -25,6 +25,7 @@ export const CONFIG_SCHEMA = z.object({
   SIWE_DOMAIN: z.string().optional().describe("Comma-separated host[:port] values accepted as the SIWE domain; default the listening host:port and localhost:port."),
   ROLE_CACHE_MS: z.coerce.number().int().min(0).default(3000).describe("How long on-chain roles read for a session are reused (consents are never cached)."),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600).describe("Requests per minute allowed to one client (by IP address) on /api."),
+  SIGN_INS_PER_MINUTE: positiveInt.default(30).describe("Sign-in nonces and verifications per minute allowed to one client (by IP address): bounds the sessions any key can open."),
   TRADE_LOOKUPS_PER_MINUTE: positiveInt.default(60).describe("Order and receivable evidence lookups per minute allowed to one signed-in account."),
   MAX_OPEN_APPLICATIONS_PER_BORROWER: positiveInt.default(5).describe("Loan applications one borrower may have open at once."),
   MAX_APPLICATIONS_PER_BORROWER_PER_DAY: positiveInt.default(20).describe("Loan applications one borrower may make in 24 hours."),

@@ -130,6 +130,7 @@ export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Co
       POLL_INTERVAL_MS: 50,
       ROLE_CACHE_MS: 0,
       RATE_LIMIT_PER_MINUTE: 100_000,
+      SIGN_INS_PER_MINUTE: 100_000,
       ...overrides,
     },
   );

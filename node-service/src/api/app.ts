@@ -127,6 +127,19 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
       },
     }),
   );
+  // Sign-in has its own, tighter rate per client: every verification may open a session for any key.
+  app.use(
+    ["/api/auth/nonce", "/api/auth/verify"],
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.SIGN_INS_PER_MINUTE,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        res.status(429).json({ error: { code: "rate_limited", message: `more than ${config.SIGN_INS_PER_MINUTE} sign-in requests a minute from this client; slow down` } });
+      },
+    }),
+  );
   app.use(sameOriginJson(deps));
   app.use(express.json({ limit: config.BODY_LIMIT }));
 
