@@ -4,6 +4,8 @@
  * for real: the packaged binary is unpacked and renders a page, whatever is installed on the machine.
  */
 import { existsSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { chromium } from "playwright-core";
 import { chromiumLaunch, SYSTEM_CHROMIUM } from "./browser";
@@ -33,6 +35,7 @@ describe("the browser the tests launch", function () {
     const launch = await chromiumLaunch({}, () => false);
     expect(launch.source).to.equal("@sparticuz/chromium");
     expect(existsSync(launch.executablePath), launch.executablePath).to.equal(true);
+    expect(launch.args).to.not.include("--single-process");
     expect(launch.args).to.not.include("--disable-web-security");
     expect(launch.args).to.not.include("--allow-running-insecure-content");
     const browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
@@ -43,6 +46,30 @@ describe("the browser the tests launch", function () {
       expect(browser.version()).to.match(/^\d+\./);
     } finally {
       await browser.close();
+    }
+  });
+
+  it("keeps each browser context's cookies apart, as two users' browsers would", async function () {
+    const server = http.createServer((req, res) => {
+      const name = new URL(req.url!, "http://x").searchParams.get("as");
+      if (req.method === "POST" && name) res.setHeader("set-cookie", `sid=${name}; Path=/; HttpOnly; SameSite=Strict`);
+      res.end(req.headers.cookie ?? "");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const launch = await chromiumLaunch({}, () => false);
+    const browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+    try {
+      const [alice, bob] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
+      for (const [page, name] of [[alice, "alice"], [bob, "bob"]] as const) {
+        await page.goto(base);
+        await page.evaluate((url) => fetch(url, { method: "POST" }), `${base}/?as=${name}`);
+      }
+      expect(await alice.evaluate((url) => fetch(url).then((r) => r.text()), base)).to.equal("sid=alice");
+      expect(await bob.evaluate((url) => fetch(url).then((r) => r.text()), base)).to.equal("sid=bob");
+    } finally {
+      await browser.close();
+      server.close();
     }
   });
 });

@@ -22,10 +22,12 @@ const DESKTOP_ARGS = [
 ];
 
 /**
- * Flags of `chromium.args` that would let a page do what a user's browser refuses (cross-origin reads,
- * mixed content): a test run with them could pass where users fail, so they are left out.
+ * Flags of `chromium.args` (tuned for AWS Lambda) left out here. `--single-process` makes browser
+ * contexts share one cookie jar for cookies set by fetch(), so two users signed in side by side would
+ * end up with the last one's session (the "keeps each context's cookies apart" test pins this). The
+ * other two would let a page do what a user's browser refuses (cross-origin reads, mixed content).
  */
-const WEAKENING_ARGS = new Set(["--disable-web-security", "--allow-running-insecure-content"]);
+const LEFT_OUT_ARGS = new Set(["--single-process", "--disable-web-security", "--allow-running-insecure-content"]);
 
 export type ChromiumSource = "CHROMIUM_PATH" | "system" | "@sparticuz/chromium";
 
@@ -53,6 +55,6 @@ export async function chromiumLaunch(
   return {
     source: "@sparticuz/chromium",
     executablePath: await chromium.executablePath(),
-    args: chromium.args.filter((arg) => !WEAKENING_ARGS.has(arg)),
+    args: chromium.args.filter((arg) => !LEFT_OUT_ARGS.has(arg)),
   };
 }
