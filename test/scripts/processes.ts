@@ -26,6 +26,11 @@ export function spawnTs(args: string[], env: Record<string, string> = {}): Spawn
   return track(child);
 }
 
+/** Runs `node <args>` in `cwd` (compiled JavaScript, not ts-node) with extra environment. */
+export function spawnNode(cwd: string, args: string[], env: Record<string, string> = {}): Spawned {
+  return track(spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+}
+
 /** `hardhat node` as its own process, on loopback, once it serves JSON-RPC. */
 export async function startHardhatNode(port: number): Promise<Spawned> {
   const node = track(

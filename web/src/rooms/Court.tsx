@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { decodeEventLog, getAbiItem, recoverTypedDataAddress, type Hex, type Log } from "viem";
 import { api } from "../api";
-import { useSession, type Session } from "../App";
+import { useSession, type Session } from "../hooks/session";
 import { ABI } from "../contracts";
 import { loanTermsFromJson, loanTermsTypedData, ROLE } from "../../../node-service/src/chain/eip712";
 import { formatAmount, formatDateTime, shortHex } from "../format";
