@@ -34,8 +34,8 @@ import { abiOf, type ContractName, type Deployment } from "../node-service/src/c
 import { ALL_SCOPES, ROLE, acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
 import { Prng } from "./lib/prng";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
+import { DAY } from "../node-service/src/domain/time";
 
-const DAY = 86_400;
 const HISTORY_DAYS = 365;
 const LAST_DAY = HISTORY_DAYS - 1;
 const MONTHS = 12;

@@ -16,8 +16,11 @@ import {
   receivablesDomain,
   type LoanTerms,
 } from "../../node-service/src/chain/eip712";
+import { DAY } from "../../node-service/src/domain/time";
 
-export const DAY = 24 * 3600;
+/** One DAY for every test (defined in node-service/src/domain/time.ts). */
+export { DAY };
+
 export const YEAR = 365 * DAY;
 export const GRACE_PERIOD = DEFAULT_GRACE_PERIOD;
 /** Each trading participant starts with 1,000,000.00 settlement tokens (2 decimals). */

@@ -34,6 +34,10 @@ import { hardhat } from "viem/chains";
 import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
 import { deployAll } from "../../scripts/lib/deploy";
+import { DAY } from "../../node-service/src/domain/time";
+
+/** One DAY for every test (defined in node-service/src/domain/time.ts). */
+export { DAY };
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -42,8 +46,6 @@ export interface Net {
   publicClient: PublicClient;
   deployment: Deployment;
 }
-
-export const DAY = 24 * 3600;
 
 /** sha256-like stand-in for a document hash in tests: keccak256 of a label. */
 export function docHash(label: string): Hex {

@@ -9,6 +9,7 @@ import {
   type Hex,
   type PublicClient,
   type TypedDataDefinition,
+  zeroHash,
 } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
@@ -22,7 +23,6 @@ export const KIND_BATCH = 0xffff;
 const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
 const RECEIVABLE_STATUS = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
 const ORDER_STATUS = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
-export const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export interface EvidenceDeps {
   publicClient: PublicClient;
@@ -130,7 +130,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (!uses || uses.state !== state || uses.count !== state.eventCount) {
       const map = new Map<string, HashUse[]>();
       const put = (hash: Hex | undefined, use: HashUse) => {
-        if (!hash || hash === ZERO_HASH) return;
+        if (!hash || hash === zeroHash) return;
         const k = lower(hash);
         map.set(k, [...(map.get(k) ?? []), use]);
       };
@@ -428,7 +428,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (chainStatus !== order.status) diffs.push(`index status ${order.status}, chain status ${chainStatus}`);
     const documents = [];
     for (const [role, hash] of [["purchase order", order.documentHash], ["shipping document", order.shippingDocumentHash]] as const) {
-      if (hash && hash !== ZERO_HASH) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
+      if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
     const receivables = Object.values(deps.state().receivables)
       .filter((r) => r.orderId === id)

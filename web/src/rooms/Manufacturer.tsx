@@ -8,6 +8,7 @@ import { usePartyName, useSession } from "../hooks/session";
 import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { ABI } from "../contracts";
+import { DAY } from "../../../node-service/src/domain/time";
 import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
@@ -206,7 +207,7 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
       setBusy("Granting consent on chain: confirm in your wallet…");
       const wallet = session.wallet;
       if (!wallet) throw new Error("sign in with your wallet again to grant consent");
-      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * 86400);
+      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * DAY);
       const hash = await wallet.client.writeContract({
         account: wallet.account,
         chain: wallet.client.chain,
