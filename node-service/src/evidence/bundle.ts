@@ -5,12 +5,12 @@
  * the parties' admissions, and a plain-language summary. scripts/verify-evidence.ts re-checks it all.
  */
 import { hashTypedData, zeroHash, type Address, type Hex } from "viem";
-import { loanTermsTypedData } from "../chain/eip712";
+import { loanTermsTypedData, roleNames } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
-import { acknowledgmentOfIssued, createEvidenceService, roleNames, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
+import { acknowledgmentOfIssued, createEvidenceService, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
 import {
   BUNDLE_FORMAT,
   type BundleAnchor,
