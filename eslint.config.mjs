@@ -69,6 +69,13 @@ export default tseslint.config(
     },
   },
   {
+    // Benchmarks and scripts share helpers through scripts/lib/; tests may import scripts, never the reverse.
+    files: ["scripts/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^(\\.\\./)+test(/|$)", message: "scripts/ import nothing from test/: move the shared helper to scripts/lib/." }] }],
+    },
+  },
+  {
     files: ["web/src/hooks/**/*.ts", "web/src/components/**/*.tsx"],
     rules: {
       "no-restricted-imports": [

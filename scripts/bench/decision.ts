@@ -30,7 +30,7 @@ import { ALL_SCOPES, ROLE, loanTermsTypedData } from "../../node-service/src/cha
 import { loadConfig } from "../../node-service/src/config";
 import { startService, type RunningService } from "../../node-service/src/server";
 import type { ApplicationRecord } from "../../node-service/src/applications/types";
-import { deployContracts, startHardhatNode, type HardhatNode } from "../../test/service/chain-helpers";
+import { deployContracts, startHardhatNode, type HardhatNode } from "../lib/chain-helpers";
 import { DAY } from "../../node-service/src/domain/time";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { freePort } from "../service/chain-helpers";
+import { freePort } from "../../scripts/lib/chain-helpers";
 import { chromiumLaunch } from "./browser";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 
 /** One free-port helper for every test: chain-helpers has it. */
-export { freePort } from "../service/chain-helpers";
+export { freePort } from "../../scripts/lib/chain-helpers";
 
 export interface Spawned {
   child: ChildProcess;

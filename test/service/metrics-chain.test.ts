@@ -71,7 +71,7 @@ import {
   totalDue,
   type Net,
   type Wallet,
-} from "./chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 import { DAY } from "../../node-service/src/domain/time";
 
 /** The first non-leap year Y whose previous year's April starts after `now`. */
