@@ -23,6 +23,7 @@ import { openAccessLog } from "./api/access-log";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
+import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
 import { ApplicationService } from "./applications/service";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
@@ -167,7 +168,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
-    { modules: [documents.routes, applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();

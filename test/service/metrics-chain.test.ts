@@ -72,9 +72,8 @@ import {
   totalDue,
   type Net,
   type Wallet,
-} from "./chain-helpers";
-
-const DAY = 86_400;
+} from "../../scripts/lib/chain-helpers";
+import { DAY } from "../../node-service/src/domain/time";
 
 /** The first non-leap year Y whose previous year's April starts after `now`. */
 function chooseYear(now: number): number {

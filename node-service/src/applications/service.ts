@@ -20,7 +20,7 @@ import { renderAgreementDocument } from "./agreement-document";
 import { sha256Hex } from "../domain/hash";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
 import { collateralLimit, decide, decisionFromJson, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";

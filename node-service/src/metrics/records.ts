@@ -5,7 +5,7 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import { WINDOW_DAYS, type MetricWindow } from "./definitions";
-import { DAY } from "./math";
+import { DAY } from "../domain/time";
 
 /** The last second of asOf's UTC day: the instant every metric is evaluated at. */
 export function asOfDayEnd(asOf: number): number {
