@@ -26,6 +26,8 @@ import { openDocumentService, type DocumentService } from "./documents/service";
 import { ApplicationService } from "./applications/service";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
+import { CorruptFileError, parseJsonFile, removeStaleTempFiles } from "./store/atomic-file";
+import { JournalDamagedError } from "./store/framed-journal";
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
 const DeploymentSchema = z.object({
@@ -72,7 +74,9 @@ export async function readDeployment(file: string, chainId: number): Promise<Dep
   } catch {
     throw new ConfigError([`DEPLOYMENT_FILE: ${file} cannot be read; deploy first (npm run deploy -- --rpc URL)`]);
   }
-  const parsed = DeploymentSchema.safeParse(JSON.parse(text));
+  const parsed = DeploymentSchema.safeParse(
+    parseJsonFile(file, text, "Restore it from a backup, or deploy again (npm run deploy -- --rpc URL) and point DEPLOYMENT_FILE at the new file."),
+  );
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `DEPLOYMENT_FILE ${file}: ${i.path.join(".")}: ${i.message}`));
   if (parsed.data.chainId !== chainId) throw new ConfigError([`DEPLOYMENT_FILE: made for chain ${parsed.data.chainId}, but CHAIN_ID is ${chainId}`]);
   return parsed.data as Deployment;
@@ -82,6 +86,8 @@ export async function startService(config: Config, options: StartServiceOptions 
   const { dataDir, deploymentFile } = resolvePaths(config);
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL });
   const deployment = await readDeployment(deploymentFile, config.CHAIN_ID);
+  // Temp files of writes a crash cut short: never acknowledged, never read.
+  for (const file of await removeStaleTempFiles(dataDir)) logger.warn({ file }, "removed a temp file left by an interrupted write");
   // cacheTime 0: viem would otherwise reuse a block number for 4 s, and the indexer and /healthz want the head.
   const publicClient = createPublicClient({
     transport: options.transport ?? http(config.RPC_URL),
@@ -102,7 +108,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     logger: logger.child({ module: "indexer" }),
   });
   const sessions = await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
-  const accessLog = await openAccessLog({ dataDir });
+  const accessLog = await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
   // Authorization reads come in pairs (scopesAt + consentOf, participant + hasRole): over HTTP, send
   // each pair as one JSON-RPC batch.
   const authorityClient = options.transport
@@ -143,6 +149,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     state: () => indexer.state(),
     policy: CURRENT_POLICY,
     now: options.now,
+    warn: (message, details) => logger.warn(details, message),
     // Underwriting reads the borrower's data on the lender's behalf, under the application's consent.
     recordAccess: async (e) => {
       await accessLog.append({
@@ -233,7 +240,7 @@ if (require.main === module) {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     } catch (err) {
-      console.error(err instanceof ConfigError ? err.message : err);
+      console.error(err instanceof ConfigError || err instanceof CorruptFileError || err instanceof JournalDamagedError ? err.message : err);
       process.exit(1);
     }
   })();

@@ -4,6 +4,7 @@
  * `{ error: { code, message, field? } }`. Built from its dependencies so tests and the server compose
  * the same thing.
  */
+import { isStorageFull, StorageFullError } from "../store/storage-health";
 import { randomUUID } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
@@ -166,6 +167,8 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
 /** Maps any thrown value to the API's error shape. */
 export function toErrorResponse(err: unknown): { status: number; body: { error: { code: string; message: string; field?: string } } } {
   if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
+  // A write that found the disk full: nothing was acknowledged, say why (any store, any route).
+  if (isStorageFull(err)) return toErrorResponse(new StorageFullError("the request's data", err));
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const field = issue.path.map(String).join(".");

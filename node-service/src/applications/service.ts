@@ -43,6 +43,8 @@ export interface ApplicationsDeps {
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
+  /** Told when the applications journal had a torn tail or damaged records at open. */
+  warn?: (message: string, details: Record<string, unknown>) => void;
   /** Records a read of the borrower's data by the lender (the access log). */
   recordAccess?: (entry: {
     reader: Address;
@@ -83,7 +85,9 @@ export class ApplicationService extends EventEmitter {
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
-    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications");
+    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
+      warn: (message, details) => deps.warn?.(message, details),
+    });
     return new ApplicationService(deps, store);
   }
 

@@ -52,22 +52,47 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<BatchResult[]> = Promise.resolve([]);
 
+  /**
+   * The BatchAnchored log of a root already on chain: a crash between anchoring a batch and recording
+   * it leaves the same pending hashes, hence the same root; it is recorded from the chain instead of
+   * being sent again (a second anchorBatch would be a no-op that costs gas every interval).
+   */
+  async function anchoredBefore(root: Hex) {
+    const anchor = (await opts.publicClient.readContract({ address: opts.notary, abi, functionName: "getAnchor", args: [root] })) as {
+      blockNumber: number;
+    };
+    if (Number(anchor.blockNumber) === 0) return null;
+    const block = BigInt(anchor.blockNumber);
+    const logs = await opts.publicClient.getLogs({ address: opts.notary, fromBlock: block, toBlock: block });
+    const log = parseEventLogs({ abi, logs, eventName: "BatchAnchored" }).find((l) => (l.args as { root: Hex }).root === root);
+    if (!log) throw new Error(`batch root ${root} is anchored in block ${block}, but its BatchAnchored log is not there`);
+    return { log, gasUsed: 0n };
+  }
+
   async function anchorOne(hashes: Hex[]): Promise<BatchResult> {
     const tree = buildTree(hashes);
     const root = tree.root as Hex;
-    const ref = pad(toHex(Date.now()), { size: 32 });
-    const txHash = await opts.walletClient.writeContract({
-      address: opts.notary,
-      abi,
-      functionName: "anchorBatch",
-      args: [root, hashes.length, DOCUMENT_BATCH_KIND, ref],
-      account: opts.walletClient.account,
-      chain: opts.walletClient.chain,
-    });
-    const receipt = await opts.publicClient.waitForTransactionReceipt({ hash: txHash });
-    if (receipt.status !== "success") throw new Error(`anchorBatch reverted in ${txHash}`);
-    const [log] = parseEventLogs({ abi, logs: receipt.logs, eventName: "BatchAnchored" });
-    if (!log) throw new Error(`batch root ${root} was already anchored (no BatchAnchored in ${txHash})`);
+    let found = await anchoredBefore(root);
+    if (found) opts.logger?.info({ root }, "document batch was anchored before a restart: recording it from the chain");
+    else {
+      const ref = pad(toHex(Date.now()), { size: 32 });
+      const txHash = await opts.walletClient.writeContract({
+        address: opts.notary,
+        abi,
+        functionName: "anchorBatch",
+        args: [root, hashes.length, DOCUMENT_BATCH_KIND, ref],
+        account: opts.walletClient.account,
+        chain: opts.walletClient.chain,
+      });
+      const receipt = await opts.publicClient.waitForTransactionReceipt({ hash: txHash });
+      if (receipt.status !== "success") throw new Error(`anchorBatch reverted in ${txHash}`);
+      const [log] = parseEventLogs({ abi, logs: receipt.logs, eventName: "BatchAnchored" });
+      if (!log) throw new Error(`batch root ${root} was already anchored (no BatchAnchored in ${txHash})`);
+      found = { log, gasUsed: receipt.gasUsed };
+    }
+    const { log } = found;
+    const receipt = { blockNumber: log.blockNumber, blockHash: log.blockHash, gasUsed: found.gasUsed };
+    const txHash = log.transactionHash;
     const args = log.args as unknown as { anchorer: Address; at: number };
     const batch: BatchRecord = {
       root,

@@ -132,7 +132,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const maxWriteShare = Math.min(1, Math.max(0.01, opts.maxWriteShare ?? 0.2));
   const headWriteShare = Math.min(1, Math.max(0.001, opts.headWriteShare ?? 0.02));
   const logger = opts.logger ?? pino({ name: "indexer", level: process.env.LOG_LEVEL ?? "warn" });
-  const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir));
+  const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir, (m) => logger.warn(m)));
   const decoder = createDecoder(deployment);
   const fetcher = createLogFetcher({ publicClient, addresses: decoder.addresses, maxBlockRange: opts.maxBlockRange ?? 2000, logger });
 

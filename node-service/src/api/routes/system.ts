@@ -6,6 +6,7 @@ import path from "node:path";
 import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { readFileIfExists } from "../../store/atomic-file";
 import { gauge } from "../prometheus";
+import { isStorageFull, storageHealth } from "../../store/storage-health";
 import { openApiDocument } from "../route";
 import type { RouteContext } from "../app";
 
@@ -39,10 +40,28 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
     async ({ res }) => {
       const { indexedBlock, headBlock, lagBlocks } = await lag();
       const maxLag = config.HEALTH_MAX_LAG_BLOCKS + config.CONFIRMATIONS;
-      const ok = lagBlocks !== null && lagBlocks <= maxLag;
-      const status = headBlock === null ? "chain unreachable" : ok ? "ok" : "indexer lagging";
+      const storageFailures = storageHealth.failures();
+      const ok = lagBlocks !== null && lagBlocks <= maxLag && storageFailures.length === 0;
+      const full = storageFailures.find((f) => isStorageFull({ code: f.code }));
+      const status = full
+        ? `storage full: ${full.file} could not be written (${full.code})`
+        : storageFailures.length > 0
+          ? `storage failing: ${storageFailures[0].file} could not be written (${storageFailures[0].code})`
+          : headBlock === null
+            ? "chain unreachable"
+            : lagBlocks !== null && lagBlocks <= maxLag
+              ? "ok"
+              : "indexer lagging";
       res.status(ok ? 200 : 503);
-      return { status, chainId: deployment.chainId, indexedBlock, headBlock, lagBlocks, maxLagBlocks: maxLag };
+      return {
+        status,
+        chainId: deployment.chainId,
+        indexedBlock,
+        headBlock,
+        lagBlocks,
+        maxLagBlocks: maxLag,
+        storage: { failures: storageFailures, incidents: storageHealth.incidents() },
+      };
     },
   );
 
