@@ -17,6 +17,17 @@ interface DemoAccountView {
   role: string;
 }
 
+/** /healthz answers within a second even when the node hangs: the head is "unreachable" after this. */
+const HEAD_TIMEOUT_MS = 700;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function mountSystemRoutes({ deps, table, latency }: RouteContext): void {
   const { config, deployment, indexer, publicClient } = deps;
 
@@ -24,7 +35,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   // at most every 250 ms so that a busy health check does not load the node.
   let head: { at: number; value: Promise<number | null> } | undefined;
   function headBlockNumber(): Promise<number | null> {
-    if (!head || Date.now() - head.at > 250) head = { at: Date.now(), value: publicClient.getBlockNumber({ cacheTime: 0 }).then(Number, () => null) };
+    if (!head || Date.now() - head.at > 250) head = { at: Date.now(), value: withTimeout(publicClient.getBlockNumber({ cacheTime: 0 }), HEAD_TIMEOUT_MS).then(Number, () => null) };
     return head.value;
   }
 
@@ -41,9 +52,12 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
       const { indexedBlock, headBlock, lagBlocks } = await lag();
       const maxLag = config.HEALTH_MAX_LAG_BLOCKS + config.CONFIRMATIONS;
       const storageFailures = storageHealth.failures();
-      const ok = lagBlocks !== null && lagBlocks <= maxLag && storageFailures.length === 0;
+      const halted = indexer.halted();
+      const ok = lagBlocks !== null && lagBlocks <= maxLag && storageFailures.length === 0 && !halted;
       const full = storageFailures.find((f) => isStorageFull({ code: f.code }));
-      const status = full
+      const status = halted
+        ? halted
+        : full
         ? `storage full: ${full.file} could not be written (${full.code})`
         : storageFailures.length > 0
           ? `storage failing: ${storageFailures[0].file} could not be written (${storageFailures[0].code})`
