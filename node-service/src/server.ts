@@ -152,6 +152,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     policy: CURRENT_POLICY,
     now: options.now,
     warn: (message, details) => logger.warn(details, message),
+    indexSynced: () => indexer.stats().lag <= config.CONFIRMATIONS,
     // Underwriting reads the borrower's data on the lender's behalf, under the application's consent.
     recordAccess: async (e) => {
       await accessLog.append({
