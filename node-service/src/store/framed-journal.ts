@@ -190,7 +190,7 @@ export class FramedJournal {
         const body = Buffer.concat(kept.flatMap((b) => [b, Buffer.from("\n")]));
         writeFileAtomicSync(file, body);
         for (const d of damaged) {
-          opts.warn?.(`journal ${file} was damaged at byte offset ${d.offset}: ${d.length} bytes moved to ${quarantine}; every readable record is kept`, {
+          opts.warn?.(`journal ${file} was damaged at byte offset ${d.offset} (${d.reason}): ${d.length} bytes moved to ${quarantine}; every readable record is kept`, {
             file,
             offset: d.offset,
             length: d.length,
