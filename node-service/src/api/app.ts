@@ -132,7 +132,8 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const resolved = resolveSession(req, deps.sessions);
     if (resolved) {
-      const identity = await deps.authority.identityOf(resolved.stored.address);
+      // A halted index means the node serves another chain: its roles are not this network's.
+      const identity = deps.indexer.halted() ? { roles: 0, operator: false } : await deps.authority.identityOf(resolved.stored.address);
       res.locals.sessionToken = resolved.token;
       res.locals.sessionExpiresAt = resolved.stored.expiresAt;
       res.locals.session = { address: resolved.stored.address, roles: identity.roles, operator: identity.operator };

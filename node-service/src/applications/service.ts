@@ -620,9 +620,13 @@ export class ApplicationService extends EventEmitter {
         functionName: "anchor",
         args: [decisionHash(decision), KIND_DECISION, app.purpose],
       }));
-      const fresh = this.store.get(app.id) ?? app;
-      fresh.decisionAnchorTx = hash;
-      await this.save(fresh);
+      // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
+      await this.withLock(app.id, async () => {
+        const fresh = this.store.get(app.id);
+        if (!fresh) return;
+        fresh.decisionAnchorTx = hash;
+        await this.save(fresh);
+      });
     } catch {
       // The decision stands without its anchor; the first reconcile after the next start retries it.
     }
