@@ -142,7 +142,11 @@ export async function startService(config: Config, options: StartServiceOptions 
     batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
     batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
     ...(options.now ? { now: () => options.now!() * 1000 } : {}),
+  }).catch(async (err: unknown) => {
+    await accessLog.close(); // a corrupt documents index stops the start: close what is open
+    throw err;
   });
+  // A corrupt applications snapshot stops the start: close the access log opened above first.
   const applications = await ApplicationService.open({
     dataDir,
     deployment,
@@ -165,6 +169,9 @@ export async function startService(config: Config, options: StartServiceOptions 
         consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at },
       });
     },
+  }).catch(async (err: unknown) => {
+    await accessLog.close();
+    throw err;
   });
 
   const webDir = path.resolve(REPO_ROOT, config.WEB_DIR);

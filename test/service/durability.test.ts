@@ -3,7 +3,8 @@
  * with real files: a full disk (a real tmpfs) answers 507 and recovers without a restart; simultaneous
  * uploads of one file are all recorded; a changed document is never served; corrupt files are named
  * (index.json is rebuilt by itself); a retried application with an Idempotency-Key is created once and
- * a receivable backs one live application; a deep reorg rolls an application's steps back.
+ * a receivable backs one live application; a batch anchored just before a crash is recorded from the
+ * chain; a deep reorg rolls an application's steps back.
  */
 import hre from "hardhat";
 import { expect } from "chai";
@@ -12,6 +13,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Hex } from "viem";
 import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { buildTree, DOCUMENT_BATCH_KIND } from "../../node-service/src/documents/batcher";
+import { openDocumentService } from "../../node-service/src/documents/service";
 import { storageHealth } from "../../node-service/src/store/storage-health";
 import type { RunningService } from "../../node-service/src/server";
 import { call, DAY, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
@@ -189,6 +193,31 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
       if (before) writeFileSync(full, before);
       else writeFileSync(full, file.endsWith("applications.json") ? "[]" : "{}");
     }
+  });
+
+  it("records a batch anchored just before a crash from the chain, instead of sending anchoring transactions again", async () => {
+    dataDir = await tempDataDir(net.deployment);
+    await net.send(net.operator, "ParticipantRegistry", "admit", [net.operator.account.address, ROLE.AUDITOR, net.h("kyc:op"), net.h("name:op"), []]).catch(() => undefined);
+    const open = () =>
+      openDocumentService({ dataDir: dataDir!, publicClient: net.publicClient, deployment: net.deployment, walletClient: net.operator as never, batchMaxCount: 100, batchMaxDelayMs: 3_600_000 });
+    let docs = await open();
+    for (const text of ["crash a", "crash b"]) {
+      await docs.store.put({ bytes: pdf(`${text} ${Date.now()}`), mime: "application/pdf", owner: net.supplier.account.address, kind: "invoice" });
+    }
+    const pending = docs.store.pending();
+    // The service anchored the batch, then died before recording it.
+    const root = buildTree(pending).root as Hex;
+    const anchored = await net.send(net.operator, "EvidenceNotary", "anchorBatch", [root, pending.length, DOCUMENT_BATCH_KIND, net.h("before the crash")]);
+    await docs.stop();
+
+    docs = await open();
+    const nonce = await net.publicClient.getTransactionCount({ address: net.operator.account.address });
+    const [batch] = await docs.batcher!.flush();
+    expect(batch).to.include({ root, txHash: anchored, count: 2 });
+    expect(docs.store.pending()).to.deep.equal([]);
+    expect(docs.store.get(pending[0])!.batch!.root).to.equal(root);
+    expect(await net.publicClient.getTransactionCount({ address: net.operator.account.address })).to.equal(nonce);
+    await docs.stop();
   });
 
   it("rolls an application's consent step back when a deep reorg removes the consent transaction, and the lender cannot act on it", async () => {
