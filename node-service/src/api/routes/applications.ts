@@ -82,7 +82,15 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
     );
 
     table.add(
-      { method: "post", path: "/api/applications", summary: "Apply for a loan in five fields (borrower)", tag, auth: "session", body: CreateApplicationBody, errors },
+      {
+        method: "post",
+        path: "/api/applications",
+        summary: "Apply for a loan in five fields (borrower); an optional Idempotency-Key header makes retries return the first application",
+        tag,
+        auth: "session",
+        body: CreateApplicationBody,
+        errors: [...errors, 507],
+      },
       async ({ body, req, res }) => {
         const session = requireSession(res);
         const key = IdempotencyKey.safeParse(req.get("Idempotency-Key"));
