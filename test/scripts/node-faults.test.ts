@@ -16,7 +16,7 @@ import { startService, type RunningService } from "../../node-service/src/server
 import { deployAll } from "../../scripts/lib/deploy";
 import { chainOf } from "../../scripts/lib/clients";
 import { call, signIn } from "../service/api-helpers";
-import { admit, type Net, type Wallet } from "../service/chain-helpers";
+import { admit, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { freePort, killAll, startHardhatNode, type Spawned } from "./processes";
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
