@@ -1,11 +1,11 @@
 /**
  * Collects a decision's input snapshot from the index: the borrower's metrics, its risk flags, the
  * pledged receivables as collateral and each debtor's own metrics (for its buyer-quality tier).
- * Everything is read as of `asOf`, so the snapshot, and the decision made from it, can be stored and
- * re-run later without the index.
+ * Everything is read as of the instant `asOf` (the decision's moment, not the end of its day), so the
+ * snapshot, and the decision made from it, can be stored and re-run later without the index.
  */
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
-import { computeMetrics } from "../metrics/compute";
+import { computeMetricsAt } from "../metrics/compute";
 import type { RiskParams } from "../risk/params";
 import { screenBorrower } from "../risk/screen";
 import type { CollateralItem, DecisionInput, MetricValues } from "./decide";
@@ -54,7 +54,7 @@ export function collectDecisionInput(
     .filter((r): r is ReceivableEntity => !!r && isPledgeable(state, r, borrower, asOf))
     .map(collateralItem);
   const debtors: Record<Address, MetricValues> = {};
-  for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) debtors[debtor] = computeMetrics(state, debtor, asOf).values;
+  for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) debtors[debtor] = computeMetricsAt(state, debtor, asOf).values;
   return {
     application: {
       borrower,
@@ -63,7 +63,7 @@ export function collectDecisionInput(
       termDays: application.termDays,
       receivableIds: [...application.receivableIds],
     },
-    metrics: computeMetrics(state, borrower, asOf).values,
+    metrics: computeMetricsAt(state, borrower, asOf).values,
     flags: screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
     collateral,
     debtors,
