@@ -4,14 +4,8 @@
  * are read. The full chain-to-metrics check is in metrics-chain.test.ts.
  */
 import { expect } from "chai";
-import {
-  emptyIndexState,
-  type Address,
-  type IndexState,
-  type LoanEntity,
-  type OrderEntity,
-  type ReceivableEntity,
-} from "../../node-service/src/domain/entities";
+import { emptyIndexState, type Address, type IndexState, type LoanEntity, type OrderEntity, type ReceivableEntity } from "../../node-service/src/domain/entities";
+import { addLoan, addOrder, addReceivable, party, pay as payment, ref, repayment } from "./index-builders";
 import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-service/src/metrics/definitions";
 import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
@@ -28,71 +22,7 @@ const B = "0x00000000000000000000000000000000000000b1" as Address; // buyer
 const C = "0x00000000000000000000000000000000000000c1" as Address; // E's own supplier
 const L = "0x00000000000000000000000000000000000000d1" as Address; // lender
 
-function push(list: Record<Address, string[]>, party: Address, id: string) {
-  (list[party] ??= []).includes(id) || list[party].push(id);
-}
-
-function addOrder(s: IndexState, o: Partial<OrderEntity> & Pick<OrderEntity, "id" | "buyer" | "supplier" | "amount" | "createdAt" | "deliveryDue">) {
-  const order: OrderEntity = { documentHash: "0x00", status: "Created", disputes: [], events: [], ...o };
-  s.orders[order.id] = order;
-  push(s.ordersByParty, order.buyer, order.id);
-  push(s.ordersByParty, order.supplier, order.id);
-  s.eventCount++;
-}
-
-function addReceivable(
-  s: IndexState,
-  r: Partial<ReceivableEntity> & Pick<ReceivableEntity, "id" | "orderId" | "issuer" | "debtor" | "faceValue" | "maturity" | "issuedAt">,
-) {
-  const rec: ReceivableEntity = { holder: r.issuer, paid: 0n, invoiceHash: "0x00", status: "Issued", payments: [], events: [], ...r };
-  rec.paid = rec.payments.reduce((x, p) => x + p.amount, 0n);
-  s.receivables[rec.id] = rec;
-  for (const p of [rec.issuer, rec.debtor, rec.holder]) push(s.receivablesByParty, p, rec.id);
-  s.eventCount++;
-}
-
-const pay = (at: number, amount: bigint, holder: Address = E): ReceivableEntity["payments"][number] => ({
-  at,
-  amount,
-  toLoan: 0n,
-  holder,
-  ref: { contract: "Receivables", event: "ReceivablePaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
-});
-
-function addLoan(s: IndexState, l: Partial<LoanEntity> & Pick<LoanEntity, "id" | "borrower" | "lender" | "totalDue" | "maturity" | "recordedAt">) {
-  const loan: LoanEntity = {
-    digest: "0x00",
-    principal: l.totalDue,
-    rateBps: 0,
-    start: l.recordedAt,
-    repaid: 0n,
-    collateral: [],
-    documentHash: "0x00",
-    nonce: 0n,
-    deadline: 0,
-    borrowerSignature: "0x00",
-    lenderSignature: "0x00",
-    submitter: l.borrower,
-    status: "Signed",
-    repayments: [],
-    events: [],
-    ...l,
-  };
-  loan.repaid = loan.repayments.reduce((x, r) => x + r.amount, 0n);
-  s.loans[loan.id] = loan;
-  push(s.loansByParty, loan.borrower, loan.id);
-  push(s.loansByParty, loan.lender, loan.id);
-  s.eventCount++;
-}
-
-/** An event reference at time `at` (the records' event lists carry their times). */
-const ref = (contract: string, event: string, at: number) => ({ contract, event, blockNumber: 0, blockHash: "0x00" as const, txHash: "0x00" as const, logIndex: 0, at });
-
-const repayment = (at: number, amount: bigint): LoanEntity["repayments"][number] => ({
-  at,
-  amount,
-  ref: { contract: "LoanAgreements", event: "LoanRepaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
-});
+const pay = (at: number, amount: bigint, holder: Address = E) => payment(at, amount, holder);
 
 /**
  * E sells to A and B, buys from C, borrows from L:
@@ -356,13 +286,6 @@ describe("metrics: the receivables book, dilution, leverage and presence (hand-c
   const L2 = "0x00000000000000000000000000000000000000d2" as Address;
   const X = `0x${"ab".repeat(32)}` as const;
   const asOf = d(150);
-
-  function party(s: IndexState, address: Address, admittedAt: number, kycAttributes: `0x${string}`[]) {
-    s.participants[address] = {
-      address, roles: 3, suspended: false, admittedAt, kycDossierHash: "0x00", displayNameHash: "0x00", kycAttributes,
-      admitted: ref("ParticipantRegistry", "ParticipantAdmitted", admittedAt),
-    };
-  }
 
   function book(): IndexState {
     const s = emptyIndexState();
