@@ -24,6 +24,7 @@ import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
 import { ApplicationService } from "./applications/service";
+import { backtestRoutes } from "./api/routes/backtest";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
 
@@ -165,7 +166,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains },
-    { modules: [documents.routes, applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { modules: [documents.routes, applicationRoutes(applications), backtestRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();
