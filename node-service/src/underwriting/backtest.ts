@@ -219,7 +219,7 @@ export function observedOutcome(state: IndexState, c: BacktestCase, amount: bigi
 export function runCases(state: IndexState, cases: readonly BacktestCase[], policy: Policy, now: number): CaseResult[] {
   return cases.map((c) => {
     const input = inputFor(state, c, policy);
-    const d = decide(input, policy);
+    const d = decide(input, policy, { hashInput: false });
     const amount = input.application.amount;
     return d.outcome === "approve" ? { outcome: d.outcome, score: d.score, amount, observed: observedOutcome(state, c, amount, now) } : { outcome: d.outcome, score: d.score, amount };
   });
