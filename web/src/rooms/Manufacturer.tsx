@@ -212,7 +212,7 @@ function Overview({ address }: { address: string }) {
     <>
       {v && (
         <div className="kpis" aria-label="Key figures">
-          <Kpi label="Sales, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
+          <Kpi label="Orders received, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
           <Kpi label="Outstanding receivables" value={formatMetric(v.outstandingValue?.all, "minor_units")} />
           <Kpi label="On-time delivery, 365 days" value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
           <Kpi label="Payback cycle, 365 days" value={formatMetric(v.paybackCycleMean?.["365d"], "days")} />
@@ -251,7 +251,7 @@ function Overview({ address }: { address: string }) {
 
 /** Every metric with its windows, grouped as the definitions group them, each with its one-line definition. */
 export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
-  const windows = ["30d", "90d", "365d", "all"];
+  const windows = ["30d", "90d", "180d", "365d", "all"].filter((w) => defs.some((d) => d.windows.includes(w)));
   const groups = [...new Set(defs.map((d) => d.group))];
   return (
     <div className="table-wrap">
