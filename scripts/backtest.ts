@@ -12,7 +12,7 @@ import { JournalStore } from "../node-service/src/applications/journal-store";
 import type { ApplicationRecord } from "../node-service/src/applications/types";
 import { ROLE } from "../node-service/src/chain/eip712";
 import type { Address } from "../node-service/src/domain/entities";
-import { DAY } from "../node-service/src/metrics/math";
+import { DAY } from "../node-service/src/domain/time";
 import { createLowdbIndexStore } from "../node-service/src/store/index-store";
 import { applicationCases, backtest, backtestCsv, monthlyCases, type BandRow } from "../node-service/src/underwriting/backtest";
 import { CURRENT_POLICY, parsePolicy, policyByVersion } from "../node-service/src/underwriting/policy";

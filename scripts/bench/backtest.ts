@@ -11,7 +11,7 @@ import { emptyIndexState, type Address, type IndexState } from "../../node-servi
 import { computeMetricsAtUncached } from "../../node-service/src/metrics/compute";
 import { backtest, monthlyCases } from "../../node-service/src/underwriting/backtest";
 import { CURRENT_POLICY, parsePolicy } from "../../node-service/src/underwriting/policy";
-import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "../../test/service/index-builders";
+import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "../lib/index-builders";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 40);

@@ -19,7 +19,7 @@ import { emptyIndexState, type Address, type IndexState } from "../../node-servi
 import { applicationCases, backtest, backtestCsv, monthEnds, monthlyCases } from "../../node-service/src/underwriting/backtest";
 import { decisionInputToJson, type DecisionInput } from "../../node-service/src/underwriting/decide";
 import { parsePolicy } from "../../node-service/src/underwriting/policy";
-import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "./index-builders";
+import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "../../scripts/lib/index-builders";
 
 const DAY = 86_400;
 const at = (month: number, day: number, hour = 10) => Date.UTC(2031, month - 1, day, hour) / 1000;

@@ -5,13 +5,13 @@
  */
 import { expect } from "chai";
 import { emptyIndexState, type Address, type IndexState, type LoanEntity, type OrderEntity, type ReceivableEntity } from "../../node-service/src/domain/entities";
-import { addLoan, addOrder, addReceivable, party, pay as payment, ref, repayment } from "./index-builders";
+import { addLoan, addOrder, addReceivable, party, pay as payment, ref, repayment } from "../../scripts/lib/index-builders";
 import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-service/src/metrics/definitions";
 import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
 import { asOfDayEnd } from "../../node-service/src/metrics/records";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 86_400;
 const T0 = Date.UTC(2030, 0, 1) / 1000; // 2030-01-01 00:00 UTC
 /** Day n after T0 at 10:00 UTC. */
 const d = (n: number) => T0 + n * DAY + 10 * 3600;

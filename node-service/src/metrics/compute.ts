@@ -5,7 +5,8 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import { METRIC_DEFINITIONS, WINDOW_DAYS, type MetricWindow } from "./definitions";
-import { DAY, coefficientOfVariation, hhi, meanDays, nearestRank, ratio, roundDiv, days } from "./math";
+import { DAY } from "../domain/time";
+import { coefficientOfVariation, hhi, meanDays, nearestRank, ratio, roundDiv, days } from "./math";
 import {
   asOfDayEnd,
   by,
@@ -121,23 +122,15 @@ class Context {
   }
 
   /**
-   * Loans disbursed by end and not cancelled that still owe at end: total due minus repayments, minus
-   * what the lender collected after a default on the loan's seized collateral (payments to the lender
-   * as holder that did not go through the loan's waterfall).
+   * Loans disbursed by end and not cancelled that still owe at end: total due minus repayments by end
+   * (after a default the collateral stays pledged and its payments repay the loan first, as repayments).
    */
   owing(): { loan: LoanEntity; due: bigint }[] {
     return this.cached("owing", () => {
       const out: { loan: LoanEntity; due: bigint }[] = [];
       for (const l of this.rec.loans) {
         if (!by(l.disbursedAt, this.end) || by(l.cancelledAt, this.end)) continue;
-        let due = l.totalDue - repaidBy(l, this.end);
-        if (by(l.defaultedAt, this.end)) {
-          for (const id of l.collateral) {
-            for (const p of this.rec.receivableById(id)?.payments ?? []) {
-              if (p.at > (l.defaultedAt as number) && p.at <= this.end && p.holder === l.lender && p.toLoan === 0n) due -= p.amount;
-            }
-          }
-        }
+        const due = l.totalDue - repaidBy(l, this.end);
         if (due > 0n) out.push({ loan: l, due });
       }
       return out;

@@ -398,7 +398,7 @@ const DEFINITIONS: Def[] = [
     windows: POINT,
     group: FINANCING,
     definition:
-      "Point in time: over loans disbursed to the enterprise by end (defaulted loans included): total due minus repayments by end minus what the lender collected by end on the loan's seized collateral, never below 0.",
+      "Point in time: over loans disbursed to the enterprise by end and not cancelled (defaulted loans included): total due minus repayments by end, collections on the collateral after a default included (the collateral stays pledged and repays the loan first).",
   },
   {
     key: "loanDaysPastDue",

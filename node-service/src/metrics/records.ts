@@ -4,10 +4,10 @@
  * entities carry (holders, splits and pledges by their events' times), so a record, payment, transfer
  * or pledge after the evaluation instant does not count, whatever the index holds by now.
  */
-import type { Hex } from "viem";
+import { zeroHash, type Hex } from "viem";
 import type { Address, IndexState, LoanEntity, OrderEntity, ParticipantEntity, ReceivableEntity } from "../domain/entities";
 import { WINDOW_DAYS, type MetricWindow } from "./definitions";
-import { DAY } from "./math";
+import { DAY } from "../domain/time";
 
 /** The last second of asOf's UTC day: the instant every metric is evaluated at. */
 export function asOfDayEnd(asOf: number): number {
@@ -84,7 +84,8 @@ export function pledgedLoanAt(r: ReceivableEntity, t: number): string | undefine
 
 /** Signed or disbursed, and not yet cancelled, defaulted or repaid in full, at `end`. */
 export function loanLiveAt(loan: LoanEntity, end: number): boolean {
-  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && !by(loan.defaultedAt, end) && repaidBy(loan, end) < loan.totalDue;
+  // A defaulted loan keeps its collateral pledged until it is recovered (LoanAgreements' default rule).
+  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && repaidBy(loan, end) < loan.totalDue;
 }
 
 export function orderCancelledBy(o: OrderEntity, end: number): boolean {
@@ -108,8 +109,6 @@ export interface EnterpriseRecords {
   loans: LoanEntity[];
   /** Loans by id, for pledges (read from the index by id). */
   loanById: (id: string) => LoanEntity | undefined;
-  /** Receivables by id (a loan's collateral). */
-  receivableById: (id: string) => ReceivableEntity | undefined;
   /** Participants by address (admission time, KYC attribute hashes). */
   participant: (address: Address) => ParticipantEntity | undefined;
 }
@@ -157,7 +156,6 @@ export function enterpriseRecords(state: IndexState, enterprise: Address, end: n
     held,
     loans,
     loanById: (id) => state.loans[id],
-    receivableById: (id) => state.receivables[id],
     participant: (address) => state.participants[address],
   };
 }
@@ -221,13 +219,11 @@ function invoiceOf(state: IndexState, root: ReceivableEntity, end: number): Invo
   return inv;
 }
 
-const ZERO_HASH = `0x${"0".repeat(64)}`;
-
 /**
  * The KYC attribute hashes two participants share (sorted, lowercase; the zero hash is no attribute):
  * the one related-party test, used by relatedPartySalesShare and by the risk screen.
  */
 export function sharedKycAttributes(a: ParticipantEntity, b: ParticipantEntity): Hex[] {
-  const mine = new Set(a.kycAttributes.map((x) => x.toLowerCase()).filter((x) => x !== ZERO_HASH));
+  const mine = new Set(a.kycAttributes.map((x) => x.toLowerCase()).filter((x) => x !== zeroHash));
   return [...new Set(b.kycAttributes.map((x) => x.toLowerCase() as Hex))].filter((x) => mine.has(x)).sort();
 }

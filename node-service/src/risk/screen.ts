@@ -9,7 +9,7 @@
 import type { Hex } from "viem";
 import type { Address, EventRef, IndexState, OrderEntity, ParticipantEntity } from "../domain/entities";
 import { createTradeGraph, findCyclesThrough, orderLiveIn } from "./graph";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
 import { sharedKycAttributes } from "../metrics/records";
 import { resolveRiskParams, type RiskParams } from "./params";
 
@@ -34,6 +34,7 @@ export interface RiskFlag {
 }
 
 export const SEVERITY_RANK: Record<RiskSeverity, number> = { info: 0, warn: 1, block: 2 };
+
 
 export function screenBorrower(
   state: IndexState,

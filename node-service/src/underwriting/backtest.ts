@@ -21,7 +21,8 @@
  */
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt } from "../metrics/compute";
-import { DAY, ratio } from "../metrics/math";
+import { DAY } from "../domain/time";
+import { ratio } from "../metrics/math";
 import { by, enterpriseRecords, loanLiveAt, pledgedLoanAt, repaidBy } from "../metrics/records";
 import { screenBorrower, type RiskFlag } from "../risk/screen";
 import { collateralLimit, decide, decisionInputFromJson, type CollateralItem, type DecisionInput, type MetricValues } from "./decide";

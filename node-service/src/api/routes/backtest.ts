@@ -10,7 +10,7 @@ import type { ApplicationService } from "../../applications/service";
 import { ROLE } from "../../chain/eip712";
 import { NotFoundError } from "../../domain/errors";
 import { toJsonSafe } from "../../domain/json";
-import { DAY } from "../../metrics/math";
+import { DAY } from "../../domain/time";
 import { applicationCases, backtest, backtestCsv, monthlyCases } from "../../underwriting/backtest";
 import { CURRENT_POLICY, PolicySchema, policyByVersion } from "../../underwriting/policy";
 import type { RouteModule } from "../app";
