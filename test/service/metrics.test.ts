@@ -202,19 +202,20 @@ describe("metrics: computation over a hand-built index", () => {
     expect(v.pledgedRatio.all).to.equal(1);
   });
 
-  it("stops counting a pledge once its loan is repaid, cancelled or defaulted", () => {
+  it("stops counting a pledge once its loan is repaid or cancelled, not when it defaults", () => {
     for (const change of [
       { status: "Repaid", repayments: [repayment(d(46), 410n)] },
       { status: "Cancelled", cancelledAt: d(40) },
-      { status: "Defaulted", defaultedAt: d(58) },
     ] as Partial<LoanEntity>[]) {
       const s = scenario();
       s.loans["2"] = { ...s.loans["2"], ...change };
       const v = computeMetricsUncached(s, E, asOf).values;
       expect(v.pledgedRatio.all, change.status).to.equal(0);
     }
+    // After a default the collateral stays pledged until the loan is recovered (LoanAgreements' rule).
     const s = scenario();
     s.loans["2"] = { ...s.loans["2"], status: "Defaulted", defaultedAt: d(58) };
+    expect(computeMetricsUncached(s, E, asOf).values.pledgedRatio.all).to.equal(1);
     expect(computeMetricsUncached(s, E, asOf).values.defaults).to.deep.equal({ "30d": 1, "90d": 1, "365d": 1, all: 1 });
   });
 

@@ -389,7 +389,7 @@ const DEFINITIONS: Def[] = [
     windows: POINT,
     group: FINANCING,
     definition:
-      "Point in time: unpaid value of the confirmed receivables the enterprise held at end whose latest pledge by end is to a loan of the enterprise live at end (signed or disbursed, not repaid, defaulted or cancelled by end), divided by the unpaid value of all confirmed receivables it held at end.",
+      "Point in time: unpaid value of the confirmed receivables the enterprise held at end whose latest pledge by end is to a loan of the enterprise live at end (signed, disbursed or in default, not repaid in full or cancelled by end: a defaulted loan keeps its collateral pledged until recovered), divided by the unpaid value of all confirmed receivables it held at end.",
   },
   {
     key: "loansOutstanding",

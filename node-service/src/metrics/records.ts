@@ -82,7 +82,7 @@ export function pledgedLoanAt(r: ReceivableEntity, t: number): string | undefine
   return loanId;
 }
 
-/** Signed or disbursed, and not yet cancelled, defaulted or repaid in full, at `end`. */
+/** Signed, disbursed or in default, and not yet cancelled or repaid in full, at `end`. */
 export function loanLiveAt(loan: LoanEntity, end: number): boolean {
   // A defaulted loan keeps its collateral pledged until it is recovered (LoanAgreements' default rule).
   return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && repaidBy(loan, end) < loan.totalDue;
