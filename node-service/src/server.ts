@@ -25,6 +25,7 @@ import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
 import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
 import { ApplicationService } from "./applications/service";
+import { backtestRoutes } from "./api/routes/backtest";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
 import { CorruptFileError, parseJsonFile, removeStaleTempFiles } from "./store/atomic-file";
@@ -185,7 +186,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
-    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), backtestRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();

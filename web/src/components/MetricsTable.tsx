@@ -12,7 +12,7 @@ export interface MetricDef {
 
 /** Every metric with its windows, grouped as the definitions group them, each with its one-line definition. */
 export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
-  const windows = ["30d", "90d", "365d", "all"];
+  const windows = ["30d", "90d", "180d", "365d", "all"].filter((w) => defs.some((d) => d.windows.includes(w)));
   const groups = [...new Set(defs.map((d) => d.group))];
   return (
     <div className="table-wrap">

@@ -125,7 +125,7 @@ function Overview({ address }: { address: string }) {
     <>
       {v && (
         <div className="kpis" aria-label="Key figures">
-          <Kpi label="Sales, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
+          <Kpi label="Orders received, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
           <Kpi label="Outstanding receivables" value={formatMetric(v.outstandingValue?.all, "minor_units")} />
           <Kpi label="On-time delivery, 365 days" value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
           <Kpi label="Payback cycle, 365 days" value={formatMetric(v.paybackCycleMean?.["365d"], "days")} />
