@@ -1,6 +1,7 @@
 /** ParticipantRegistry events -> participants (admission, roles, suspension). */
 import type { ParticipantEntity } from "../../domain/entities";
-import { put, type Mutation } from "../../domain/mutations";
+import { push, put, type Mutation } from "../../domain/mutations";
+import { decodeAttribute } from "../../risk/attributes";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export const reduceParticipantRegistry: Reducer = (state, ev) => {
@@ -19,7 +20,9 @@ export const reduceParticipantRegistry: Reducer = (state, ev) => {
         admitted: ev.ref,
         events: [ev.ref],
       };
-      return [put("participants", address, p)];
+      // The attribute index the related-party screen walks (one entry per distinct comparable value).
+      const values = new Set(p.kycAttributes.filter((h) => BigInt(h) !== 0n).map((h) => decodeAttribute(h).value));
+      return [put("participants", address, p), ...[...values].map((v) => push("participantsByAttribute", v, address))];
     }
     case "ParticipantRolesChanged":
       return update(state.participants[addr(a.account)], ev, (p) => ({ ...p, roles: num(a.roles) }));
