@@ -163,7 +163,7 @@ function tokens(text: string): string[] {
 
 /**
  * The canonical text of an attribute value, per value space. The rules, in order:
- * - every space: Unicode NFKC (full-width "８８　Ｈａｒｂｏｕｒ" is "88 Harbour"), accents removed,
+ * - every space: Unicode NFKC (full-width "８８ Ｈａｒｂｏｕｒ" (full-width digits and letters) is "88 Harbour"), accents removed,
  *   lower case;
  * - addresses and company names: Chinese structural words become their Latin word (路 road, 号 number,
  *   有限公司 company...), each remaining run of Chinese characters becomes one pinyin word (深圳 ->
