@@ -53,7 +53,8 @@ describe("KYC attribute canonicalization and keyed hashes", () => {
     const same = (space: ValueSpace, ...xs: string[]) => expect(new Set(xs.map((x) => canonicalize(space, x))).size, xs.join(" | ")).to.equal(1);
     same("address", "88 Harbour Road", "No.88 Harbor Rd.", "８８　Ｈａｒｂｏｕｒ　Ｒｏａｄ", "#88, HARBOR RD");
     same("address", "深圳市海港路88号", "88 Haigang Road, Shenzhen", "No.88 Haigang Rd., Shenzhen City");
-    same("person", "张小明", "Zhang Xiao-Ming", "MING XIAO, Zhang", "Mr. Zhang Xiaoming".replace("Xiaoming", "Xiao Ming"));
+    same("person", "张小明", "Zhang Xiao-Ming", "XIAOMING ZHANG", "Mr. Zhang, Xiaoming", "Ｚｈａｎｇ Ｘｉａｏｍｉｎｇ");
+    same("person", "欧阳娜娜", "Ouyang Nana");
     same("name", "深圳华信有限公司", "Shenzhen Huaxin Co., Ltd.", "SHENZHEN-HUAXIN COMPANY LIMITED", "Ｓｈｅｎｚｈｅｎ Ｈｕａｘｉｎ Ｌｔｄ");
     same("account", "6222 0201 0012 3456", "6222-0201-0012-3456", "６２２２０２０１００１２３４５６");
     same("phone", "+86 138-0013-8000", "0086 13800138000", "138 0013 8000");

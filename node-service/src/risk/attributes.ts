@@ -130,11 +130,20 @@ const LATIN_TOKENS: Record<string, string> = {
 
 const CJK_RUN = /[\p{Script=Han}]+/gu;
 
-/** Chinese characters -> space-separated pinyin syllables without tones. */
-function romanize(text: string, joinRuns: boolean): string {
+/** Two-character surnames, written as one word in pinyin. */
+const COMPOUND_SURNAMES = new Set(["欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯"]);
+
+/**
+ * Chinese characters -> pinyin without tones. Addresses and company names: each run is one word.
+ * Person names: the surname (first character, or a two-character surname) and the given name are
+ * two words, as pinyin writes them ("张小明" -> "zhang xiaoming").
+ */
+function romanize(text: string, asName: boolean): string {
   return text.replace(CJK_RUN, (run) => {
     const syllables = pinyin(run, { toneType: "none", type: "array", v: true }) as string[];
-    return ` ${syllables.join(joinRuns ? "" : " ")} `;
+    if (!asName || syllables.length < 2) return ` ${syllables.join("")} `;
+    const surname = COMPOUND_SURNAMES.has(run.slice(0, 2)) && syllables.length > 2 ? 2 : 1;
+    return ` ${syllables.slice(0, surname).join("")} ${syllables.slice(surname).join("")} `;
   });
 }
 
@@ -163,22 +172,27 @@ function tokens(text: string): string[] {
 
 /**
  * The canonical text of an attribute value, per value space. The rules, in order:
- * - every space: Unicode NFKC (full-width "８８ Ｈａｒｂｏｕｒ" (full-width digits and letters) is "88 Harbour"), accents removed,
- *   lower case;
+ * - every space: Unicode NFKC (full-width digits and letters become ASCII), accents removed, lower case;
  * - addresses and company names: Chinese structural words become their Latin word (路 road, 号 number,
  *   有限公司 company...), each remaining run of Chinese characters becomes one pinyin word (深圳 ->
  *   "shenzhen", 海港 -> "haigang"); punctuation separates words, in-word dots and hyphens join them
  *   ("Hi-Tech" -> "hitech"), letters and digits split ("No.88" -> "no 88"); abbreviations and British
  *   spellings become one form (Rd. -> road, Harbour -> harbor); number markers, city/province words
- *   and legal forms (Co., Ltd., Inc., 有限公司) are dropped; the words are sorted, so "88 Harbor Road,
- *   Shenzhen" and "深圳市海港路88号" ("shenzhen haigang road 88") compare equal;
- * - person names: Chinese characters become one pinyin word per character, honorifics drop, the words
- *   are sorted ("张伟", "Zhang Wei", "WEI, Zhang" are one name);
+ *   and legal forms (Co., Ltd., Inc., 有限公司) are dropped;
+ * - addresses: the words are sorted, so "88 Harbor Road, Shenzhen" and "深圳市海港路88号" ("shenzhen
+ *   haigang road 88") compare equal, as do "88 Harbour Road" and "No.88 Harbor Rd.";
+ * - company names: the words keep their order and are written together, so "深圳华信有限公司",
+ *   "Shenzhen Huaxin Co., Ltd." and "SHENZHEN-HUAXIN COMPANY LIMITED" are one name;
+ * - person names: Chinese characters become pinyin as it writes names, surname and given name as two
+ *   words ("张小明" -> "zhang xiaoming"); in Latin text in-word hyphens join ("Xiao-Ming" -> "xiaoming"),
+ *   honorifics drop; the words are sorted, so "张小明", "Zhang Xiaoming", "XIAOMING ZHANG" and
+ *   "Zhang, Xiao-Ming" are one name;
  * - bank accounts and registration numbers: letters and digits only, upper case;
  * - phone numbers: digits only, without a leading 0086/+86 country code;
  * - e-mail addresses: trimmed, lower case.
  * Known limits: a Chinese name compares equal to its pinyin, not to an English translation ("海港" is
- * "Haigang", not "Harbour"); syllables written together and apart differ ("Xiaoming" vs "Xiao Ming").
+ * "Haigang", not "Harbour"); a given name written as two words ("Xiao Ming") differs from "Xiaoming";
+ * swapping surname and given name gives the same name (sorted words).
  */
 export function canonicalize(space: ValueSpace, text: string): string {
   const folded = fold(text);
@@ -193,12 +207,12 @@ export function canonicalize(space: ValueSpace, text: string): string {
     case "email":
       return folded.trim();
     case "person":
-      return tokens(romanize(folded.replace(/[-‐‑]/gu, " "), false)).sort().join(" ");
+      return tokens(romanize(folded, true)).sort().join(" ");
     case "address":
     case "name": {
       let s = folded;
       for (const [re, word] of CJK_WORDS) s = s.replace(re, word);
-      const t = tokens(romanize(s, true));
+      const t = tokens(romanize(s, false));
       return space === "address" ? t.sort().join(" ") : t.join("");
     }
   }

@@ -90,10 +90,11 @@ export interface CycleSearch {
 
 /**
  * Simple directed cycles through `start` of length minLength..maxLength whose every edge carries at
- * least `minEdgeTotal` in the window. First a backward breadth-first pass from `start` (over edges
- * heavy enough) gives each node its distance back to `start`; the depth-first walk forward then only
- * enters a node from which `start` is reachable within the remaining length, so the search reads the
- * neighbourhood that can close a cycle, not everything within maxLength hops. Bounded by the length,
+ * least `minEdgeTotal` in the window. A forward breadth-first pass from `start` (over edges heavy
+ * enough) marks what start reaches, a backward pass over those nodes gives each its distance back to
+ * `start`; the depth-first walk then only enters a node from which `start` is reachable within the
+ * remaining length, so the search reads the neighbourhood that can close a cycle, not everything
+ * within maxLength hops. Bounded by the length,
  * the cycle count and an edge-expansion budget shared by both passes.
  */
 export function findCyclesThrough(
@@ -105,9 +106,31 @@ export function findCyclesThrough(
   let budget = opts.budget;
   let truncated = false;
 
-  // Backward pass: toStart.get(v) = fewest heavy edges from v to start.
-  const toStart = new Map<Address, number>([[start, 0]]);
+  // Forward pass: the nodes start reaches within maxLength - 1 heavy edges (every node of a cycle is one).
+  const fromStart = new Set<Address>([start]);
   let frontier: Address[] = [start];
+  for (let d = 1; d < opts.maxLength && frontier.length > 0 && !truncated; d++) {
+    const next: Address[] = [];
+    for (const v of frontier) {
+      for (const e of graph.suppliersOf(v)) {
+        if (budget <= 0) {
+          truncated = true;
+          break;
+        }
+        budget -= 1;
+        if (e.total < minEdge || fromStart.has(e.supplier)) continue;
+        fromStart.add(e.supplier);
+        next.push(e.supplier);
+      }
+      if (truncated) break;
+    }
+    frontier = next;
+  }
+
+  // Backward pass over those nodes: toStart.get(v) = fewest heavy edges from v back to start. Along
+  // any cycle this is at most the cycle's own way back, so the walk below never cuts a cycle off.
+  const toStart = new Map<Address, number>([[start, 0]]);
+  frontier = [start];
   for (let d = 1; d < opts.maxLength && frontier.length > 0 && !truncated; d++) {
     const next: Address[] = [];
     for (const v of frontier) {
@@ -117,7 +140,7 @@ export function findCyclesThrough(
           break;
         }
         budget -= 1;
-        if (e.total < minEdge || toStart.has(e.buyer)) continue;
+        if (e.total < minEdge || toStart.has(e.buyer) || !fromStart.has(e.buyer)) continue;
         toStart.set(e.buyer, d);
         next.push(e.buyer);
       }

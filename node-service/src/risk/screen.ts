@@ -339,7 +339,7 @@ function roundTripping(ctx: Ctx, related: Related[]): RiskFlag[] {
   let budget = params.roundTripBudget;
   const flags: RiskFlag[] = [];
   // Balance of a party just after one of its transfers, from its indexed transfers (prefix sums, per party).
-  const prefix = new Map<Address, { ids: string[]; after: bigint[] }>();
+  const prefix = new Map<Address, { index: Map<string, number>; after: bigint[] }>();
   const balanceAfter = (party: Address, t: TransferEntity): bigint => {
     let p = prefix.get(party);
     if (!p) {
@@ -352,20 +352,46 @@ function roundTripping(ctx: Ctx, related: Related[]): RiskFlag[] {
         if (x.from === party) b -= x.amount;
         after.push(b);
       }
-      prefix.set(party, (p = { ids, after }));
+      prefix.set(party, (p = { index: new Map(ids.map((id, i) => [id, i])), after }));
       budget -= ids.length;
     }
-    const i = p.ids.lastIndexOf(t.id);
-    return i < 0 ? t.amount : p.after[i];
+    const i = p.index.get(t.id);
+    return i === undefined ? t.amount : p.after[i];
   };
 
+  // A transfer too small to come back as roundTripMinAmount is not followed; nor is a traced part
+  // below a tenth of the share that would make a flag (many such crumbs cannot add up to it in practice).
   const sources = transfersIn(state, borrower, asOf - params.roundTripLookbackDays * DAY, asOf).filter(
-    (t) => t.from === borrower && t.to !== borrower && t.amount > 0n,
+    (t) => t.from === borrower && t.to !== borrower && t.amount >= params.roundTripMinAmount,
   );
+  if (sources.length === 0) return [];
+  // Money can only come back as an inflow of the borrower (from someone else) or of a related party:
+  // a source with no such inflow within maxHops x holdDays after it is not walked (a buyer that
+  // only pays its suppliers has thousands of sources and no inflows).
+  const reach = params.roundTripMaxHops * hold;
+  const inflowTimes: number[] = [];
+  for (const party of [borrower, ...relatedSet.keys()]) {
+    for (const t of transfersIn(state, party, sources[0].at - 1, asOf)) {
+      if (t.to === party && t.from !== party && BigInt(t.from) !== 0n && t.amount > 0n) inflowTimes.push(t.at);
+    }
+  }
+  inflowTimes.sort((x, y) => x - y);
+  const inflowAfter = (at: number): boolean => {
+    let a = 0;
+    let b = inflowTimes.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (inflowTimes[m] < at) a = m + 1;
+      else b = m;
+    }
+    return a < inflowTimes.length && inflowTimes[a] <= at + reach;
+  };
   for (const source of sources) {
     if (budget <= 0) break;
+    if (!inflowAfter(source.at) && !(relatedSet.has(source.to) && recentDisbursement(ctx, source.at, hold))) continue;
     const returns: Trace[] = [];
     const disbursement = recentDisbursement(ctx, source.at, hold);
+    const crumb = (source.amount * bps(params.roundTripMinShare)) / 100_000n;
     const walk = (trace: Trace): void => {
       const last = trace.chain[trace.chain.length - 1];
       const node = last.to;
@@ -389,7 +415,7 @@ function roundTripping(ctx: Ctx, related: Related[]): RiskFlag[] {
         if (t.from !== node || t.to === node || trace.chain.includes(t)) continue;
         if (t.at === last.at && t.ref.logIndex < last.ref.logIndex && t.ref.blockNumber === last.ref.blockNumber) continue;
         const share = minBig(left, (t.amount * trace.traced) / held);
-        if (share <= 0n) continue;
+        if (share <= 0n || share < crumb) continue;
         left -= share;
         walk({ chain: [...trace.chain, t], traced: share });
       }
@@ -460,9 +486,11 @@ function reusedDocuments(ctx: Ctx): RiskFlag[] {
   const flags: RiskFlag[] = [];
   for (const id of state.ordersByParty[borrower] ?? []) {
     const o = state.orders[id];
-    if (!o || o.createdAt < from || o.createdAt > asOf || BigInt(o.documentHash) === 0n) continue;
+    if (!o || o.createdAt < from || o.createdAt > asOf) continue;
+    // The index keys documents in lower case, which is how the decoder writes them.
+    if ((state.ordersByDocument[o.documentHash]?.length ?? 2) < 2) continue;
     const hash = o.documentHash.toLowerCase() as Hex;
-    if (done.has(hash)) continue;
+    if ((state.ordersByDocument[hash]?.length ?? 0) < 2 || done.has(hash) || hash === ZERO_HASH) continue;
     done.add(hash);
     const sharing = (state.ordersByDocument[hash] ?? []).map((k) => state.orders[k]).filter((x): x is OrderEntity => !!x && x.createdAt <= asOf);
     if (sharing.length < 2) continue;
@@ -488,7 +516,7 @@ function reusedDocuments(ctx: Ctx): RiskFlag[] {
 /**
  * Farmed history: a trade record made with captive counterparties. Each counterparty of the borrower
  * is judged against its own trade with everyone (its peers): captive when at least farmCaptiveShare
- * of all its orders by `asOf` are with the borrower and it placed at least farmCaptiveMinOrders of
+ * of all the orders it has created or received by `asOf` are with the borrower and it placed at least farmCaptiveMinOrders of
  * them. Flag when at least farmMinCounterparties captives account for farmMinOrders orders and
  * farmMinShare of the borrower's orders in the lookback, however slowly they were spread out. A new
  * supplier's trial orders with customers that also trade elsewhere, or one order each, are not this.
@@ -503,17 +531,18 @@ function farmedHistory(ctx: Ctx): RiskFlag[] {
   }
   if (recent.length < params.farmMinOrders) return [];
   const other = (o: OrderEntity) => (o.buyer === borrower ? o.supplier : o.buyer);
+  // Orders created by asOf (cancelled ones included: a relationship is a relationship): with the
+  // borrower from its own list, in all from the counterparty's list (creation order: binary search).
+  const withBorrower = new Map<Address, number>();
+  for (const id of state.ordersByParty[borrower] ?? []) {
+    const o = state.orders[id];
+    if (o && o.buyer !== o.supplier && o.createdAt <= asOf) withBorrower.set(other(o), (withBorrower.get(other(o)) ?? 0) + 1);
+  }
   const stats = new Map<Address, { withBorrower: number; total: number }>();
   for (const c of new Set(recent.map(other))) {
-    let withBorrower = 0;
-    let total = 0;
-    for (const id of state.ordersByParty[c] ?? []) {
-      const o = state.orders[id];
-      if (!o || !orderLiveIn(o, -Infinity, asOf)) continue;
-      total += 1;
-      if (o.buyer === borrower || o.supplier === borrower) withBorrower += 1;
-    }
-    stats.set(c, { withBorrower, total });
+    const mine = withBorrower.get(c) ?? 0;
+    if (mine < params.farmCaptiveMinOrders) continue;
+    stats.set(c, { withBorrower: mine, total: createdBy(state, c, asOf) });
   }
   const captive = [...stats.entries()]
     .filter(([, s]) => s.withBorrower >= params.farmCaptiveMinOrders && s.total > 0 && s.withBorrower / s.total >= params.farmCaptiveShare)
@@ -542,6 +571,19 @@ function farmedHistory(ctx: Ctx): RiskFlag[] {
       evidence: cap(farmed.map(createdRef), params.maxEvidence),
     },
   ];
+}
+
+/** How many orders of `party` were created at or before `asOf` (its list is in creation order). */
+function createdBy(state: IndexState, party: Address, asOf: number): number {
+  const ids = state.ordersByParty[party] ?? [];
+  let a = 0;
+  let b = ids.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (state.orders[ids[m]].createdAt <= asOf) a = m + 1;
+    else b = m;
+  }
+  return a;
 }
 
 // ---------------------------------------------------------------- buyer concentration
