@@ -27,6 +27,10 @@ interface IParticipantRegistry {
         bytes32[] kycAttributes,
         uint40 admittedAt
     );
+    /// @notice Emitted when the operator replaces a participant's KYC hashes: after a change in its
+    /// dossier (a new owner, a new bank account) or when the operator rotates the key of the keyed
+    /// hashes. The attributes replace those of admission (or of the last update) in full.
+    event ParticipantKycUpdated(address indexed account, bytes32 kycDossierHash, bytes32 displayNameHash, bytes32[] kycAttributes);
     event ParticipantRolesChanged(address indexed account, uint8 roles);
     event ParticipantSuspended(address indexed account, uint16 reasonCode);
     event ParticipantReinstated(address indexed account);
@@ -46,6 +50,10 @@ interface IParticipantRegistry {
         bytes32 displayNameHash,
         bytes32[] calldata kycAttributes
     ) external;
+
+    /// @notice Replaces the KYC dossier hash, display-name hash and KYC attribute hashes of a known
+    /// participant (operator only; at most MAX_KYC_ATTRIBUTES attributes).
+    function updateKyc(address account, bytes32 kycDossierHash, bytes32 displayNameHash, bytes32[] calldata kycAttributes) external;
 
     function setRoles(address account, uint8 roles) external;
 

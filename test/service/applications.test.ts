@@ -31,6 +31,10 @@ import {
   type Net,
   type Wallet,
 } from "./chain-helpers";
+import { kycAttributeHash, type AttributeKind } from "../../node-service/src/risk/attributes";
+
+/** Keyed KYC attribute hashes as the operator registers them (a test key). */
+const kyc = (kind: AttributeKind, value: string) => kycAttributeHash(Buffer.alloc(32, 3), kind, value);
 
 const FACE = 1_000_000n; // 10,000.00 per receivable
 const ROUNDS = 5;
@@ -48,10 +52,10 @@ async function network() {
   const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
   const trader = ROLE.SUPPLIER | ROLE.BUYER;
   await admit(net, operator, [
-    ...[s1, s2, s3, x, y].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [docHash(`rep: trader ${i}`)] })),
-    ...[b1, b2, b3].map((w, i) => ({ account: w.account.address, roles: ROLE.BUYER, kycAttributes: [docHash(`rep: buyer ${i}`)] })),
+    ...[s1, s2, s3, x, y].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [kyc("legal_representative", `trader ${i}`)] })),
+    ...[b1, b2, b3].map((w, i) => ({ account: w.account.address, roles: ROLE.BUYER, kycAttributes: [kyc("legal_representative", `buyer ${i}`)] })),
     // Shares S2's legal representative.
-    { account: related.account.address, roles: ROLE.BUYER, kycAttributes: [docHash("rep: trader 1")] },
+    { account: related.account.address, roles: ROLE.BUYER, kycAttributes: [kyc("legal_representative", "Trader 1")] },
     { account: lender.account.address, roles: ROLE.LENDER },
     { account: lender2.account.address, roles: ROLE.LENDER },
     { account: auditor.account.address, roles: ROLE.AUDITOR },

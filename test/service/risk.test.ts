@@ -112,6 +112,11 @@ async function network() {
     return (await send(net, wallets[debtor], "Receivables", "pay", [id, amount])).transactionHash;
   }
 
+  /** The operator re-registers account i's KYC hashes (a dossier change or a key rotation). */
+  async function updateKyc(i: number, kycAttributes: Hex[]) {
+    await send(net, wallets[0], "ParticipantRegistry", "updateKyc", [wallets[i].account.address, docHash(`kyc v2 ${i}`), docHash(`name v2 ${i}`), kycAttributes]);
+  }
+
   /** `buyer` orders from `supplier` with the given purchase-order document label. */
   async function orderWithDocument(buyer: number, supplier: number, document: string): Promise<bigint> {
     await ensure(buyer, supplier);
@@ -134,6 +139,7 @@ async function network() {
     pay,
     payReceivable,
     orderWithDocument,
+    updateKyc,
   };
 }
 
@@ -308,6 +314,27 @@ describe("risk screening on chain-built histories", () => {
       expect(codes(flags)).to.not.include("related_party_acknowledgment");
       // The same pair with one shared legal representative is related.
       expect(state.participants[a].kycAttributes).to.include(n.attr(["registered_address", "8 science park road room 1201"]));
+    });
+
+    it("follows a key rotation: after both are re-registered under the new key they are still related, and a screening as of before uses the old hashes", async () => {
+      const n = await network();
+      const a = await n.admit(1, [["bank_account", "6222 0001"]]);
+      const p = await n.admit(2, [["bank_account", "6222 0001"]]);
+      await n.order(2, 1);
+      const before = await n.index();
+      await time.increase(DAY);
+      const rotated = Buffer.alloc(32, 8);
+      await n.updateKyc(1, [kycAttributeHash(rotated, "bank_account", "6222 0001")]);
+      const halfway = await n.index(); // only the borrower re-registered: the two key epochs never match
+      await n.updateKyc(2, [kycAttributeHash(rotated, "bank_account", "62220001")]);
+      const after = await n.index();
+      const related = (x: { state: IndexState; asOf: number }, asOf = x.asOf) =>
+        screenBorrower(x.state, a, { asOf }).filter((f) => f.code === "related_party").map((f) => f.details.party);
+      expect(related(before)).to.deep.equal([p]);
+      expect(related(halfway)).to.deep.equal([]);
+      expect(related(after)).to.deep.equal([p]);
+      expect(related(after, before.asOf)).to.deep.equal([p]); // as of before the rotation: the old hashes
+      expect(after.state.participants[a].kycHistory).to.have.length(1);
     });
 
     it("notes a directly related participant it never traded with only as information", async () => {

@@ -29,8 +29,10 @@ export interface ParticipantEntity {
   admittedAt: number;
   kycDossierHash: Hex;
   displayNameHash: Hex;
-  /** Hashes of KYC dossier components (legal representative, address, bank account...). */
+  /** Hashes of KYC dossier components (legal representative, address, bank account...), as last registered. */
   kycAttributes: Hex[];
+  /** Earlier KYC hashes replaced by ParticipantKycUpdated, oldest first, each with the time it was replaced. */
+  kycHistory?: { until: number; kycDossierHash: Hex; displayNameHash: Hex; kycAttributes: Hex[] }[];
   admitted: EventRef;
   /** Reason code of the suspension in force (absent when not suspended). */
   suspensionReason?: number;

@@ -31,8 +31,12 @@ export const RiskParamsSchema = z
     farmLookbackDays: z.number().int().positive(),
     /** A counterparty is captive when at least this share of all its orders by `asOf` are with the borrower... */
     farmCaptiveShare: z.number().min(0).max(1),
-    /** ...and it placed at least this many of them (one trial order is not a relationship). */
+    /** ...and it placed at least this many of them (one trial order is not a relationship)... */
     farmCaptiveMinOrders: z.number().int().positive(),
+    /** ...and it was admitted at least this many days after the borrower (made for it)... */
+    farmCaptiveLagDays: z.number().int().min(0),
+    /** ...or its median order with the borrower is below this absolute amount (minor units): cheap history. */
+    farmSmallOrderMax: z.bigint().positive(),
     /** Farmed history: at least this many captive counterparties... */
     farmMinCounterparties: z.number().int().positive(),
     /** ...with at least this many orders in all... */
@@ -86,6 +90,8 @@ export const DEFAULT_RISK_PARAMS: RiskParams = {
   farmLookbackDays: 365,
   farmCaptiveShare: 0.8,
   farmCaptiveMinOrders: 2,
+  farmCaptiveLagDays: 7,
+  farmSmallOrderMax: 1_000_000n, // 10,000.00 in a 2-decimal currency
   farmMinCounterparties: 2,
   farmMinOrders: 5,
   farmMinShare: 0.5,

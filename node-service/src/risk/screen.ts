@@ -144,8 +144,10 @@ interface Related {
   strength: number;
 }
 
-function attributesOf(p: ParticipantEntity): DecodedAttribute[] {
-  return p.kycAttributes.filter((h) => h.toLowerCase() !== ZERO_HASH).map(decodeAttribute);
+/** The participant's attribute hashes in force at `asOf` (an update after it does not count yet). */
+function attributesOf(p: ParticipantEntity, asOf: number): DecodedAttribute[] {
+  const then = p.kycHistory?.find((h) => h.until > asOf)?.kycAttributes ?? p.kycAttributes;
+  return then.filter((h) => h.toLowerCase() !== ZERO_HASH).map(decodeAttribute);
 }
 
 /**
@@ -167,14 +169,14 @@ function relatedParties(ctx: Ctx): Related[] {
     const next = new Map<Address, Related>();
     for (const node of frontier) {
       const links = new Map<Address, { keep: number; shared: Link["shared"] }>();
-      for (const mine of attributesOf(node.party)) {
+      for (const mine of attributesOf(node.party, asOf)) {
         const holders = state.participantsByAttribute[mine.value] ?? [];
         if (holders.length > params.relatedMaxFanout) continue;
         for (const other of holders) {
           if (seen.has(other) || other === node.party.address) continue;
           const party = state.participants[other];
           if (!party || party.admittedAt > asOf) continue;
-          const theirs = attributesOf(party).find((a) => a.value === mine.value);
+          const theirs = attributesOf(party, asOf).find((a) => a.value === mine.value);
           if (!theirs) continue;
           let link = links.get(other);
           if (!link) links.set(other, (link = { keep: 1, shared: [] }));
@@ -516,10 +518,13 @@ function reusedDocuments(ctx: Ctx): RiskFlag[] {
 /**
  * Farmed history: a trade record made with captive counterparties. Each counterparty of the borrower
  * is judged against its own trade with everyone (its peers): captive when at least farmCaptiveShare
- * of all the orders it has created or received by `asOf` are with the borrower and it placed at least farmCaptiveMinOrders of
- * them. Flag when at least farmMinCounterparties captives account for farmMinOrders orders and
- * farmMinShare of the borrower's orders in the lookback, however slowly they were spread out. A new
- * supplier's trial orders with customers that also trade elsewhere, or one order each, are not this.
+ * of all the orders it has created or received by `asOf` are with the borrower, it placed at least
+ * farmCaptiveMinOrders of them, and it looks made for the purpose: admitted at least
+ * farmCaptiveLagDays after the borrower, or its median order with the borrower below the absolute
+ * farmSmallOrderMax. Flag when at least farmMinCounterparties captives account for farmMinOrders
+ * orders and farmMinShare of the borrower's orders in the lookback, however slowly they were spread
+ * out. A new supplier's trial orders with customers that also trade elsewhere, or one order each, and
+ * long-standing buyers admitted with the borrower that order at normal sizes, are not this.
  */
 function farmedHistory(ctx: Ctx): RiskFlag[] {
   const { state, borrower, asOf, params } = ctx;
@@ -533,16 +538,24 @@ function farmedHistory(ctx: Ctx): RiskFlag[] {
   const other = (o: OrderEntity) => (o.buyer === borrower ? o.supplier : o.buyer);
   // Orders created by asOf (cancelled ones included: a relationship is a relationship): with the
   // borrower from its own list, in all from the counterparty's list (creation order: binary search).
-  const withBorrower = new Map<Address, number>();
+  const withBorrower = new Map<Address, bigint[]>();
   for (const id of state.ordersByParty[borrower] ?? []) {
     const o = state.orders[id];
-    if (o && o.buyer !== o.supplier && o.createdAt <= asOf) withBorrower.set(other(o), (withBorrower.get(other(o)) ?? 0) + 1);
+    if (!o || o.buyer === o.supplier || o.createdAt > asOf) continue;
+    const list = withBorrower.get(other(o)) ?? [];
+    list.push(o.amount);
+    withBorrower.set(other(o), list);
   }
-  const stats = new Map<Address, { withBorrower: number; total: number }>();
+  const self = state.participants[borrower];
+  const stats = new Map<Address, { withBorrower: number; total: number; why: "admitted_after_borrower" | "small_orders" }>();
   for (const c of new Set(recent.map(other))) {
-    const mine = withBorrower.get(c) ?? 0;
-    if (mine < params.farmCaptiveMinOrders) continue;
-    stats.set(c, { withBorrower: mine, total: createdBy(state, c, asOf) });
+    const amounts = withBorrower.get(c) ?? [];
+    if (amounts.length < params.farmCaptiveMinOrders) continue;
+    const party = state.participants[c];
+    const lagged = !!self && !!party && party.admittedAt - self.admittedAt >= params.farmCaptiveLagDays * DAY;
+    const small = median(amounts) < params.farmSmallOrderMax;
+    if (!lagged && !small) continue;
+    stats.set(c, { withBorrower: amounts.length, total: createdBy(state, c, asOf), why: lagged ? "admitted_after_borrower" : "small_orders" });
   }
   const captive = [...stats.entries()]
     .filter(([, s]) => s.withBorrower >= params.farmCaptiveMinOrders && s.total > 0 && s.withBorrower / s.total >= params.farmCaptiveShare)
@@ -565,12 +578,17 @@ function farmedHistory(ctx: Ctx): RiskFlag[] {
         ordersInLookback: recent.length,
         share,
         totalAmount: farmed.reduce((s, o) => s + o.amount, 0n).toString(),
-        counterparties: captive.map((c) => ({ address: c, ordersWithBorrower: stats.get(c)!.withBorrower, ordersInAll: stats.get(c)!.total })),
+        counterparties: captive.map((c) => ({ address: c, ordersWithBorrower: stats.get(c)!.withBorrower, ordersInAll: stats.get(c)!.total, why: stats.get(c)!.why })),
         captiveShare: params.farmCaptiveShare,
       },
       evidence: cap(farmed.map(createdRef), params.maxEvidence),
     },
   ];
+}
+
+function median(xs: bigint[]): bigint {
+  const s = [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return s[Math.floor((s.length - 1) / 2)];
 }
 
 /** How many orders of `party` were created at or before `asOf` (its list is in creation order). */
