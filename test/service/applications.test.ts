@@ -88,9 +88,10 @@ async function network() {
   }
   const relatedOrder = await createDeliveredOrder(net, { buyer: related, supplier: s2, amount: FACE, complete: true });
   const relatedReceivable = (await issueConfirmedReceivable(net, { supplier: s2, buyer: related, orderId: relatedOrder, faceValue: FACE })).receivableId.toString();
-  await createOrder(net, { buyer: s3, supplier: x.account.address, amount: FACE });
-  await createOrder(net, { buyer: x, supplier: y.account.address, amount: FACE });
-  await createOrder(net, { buyer: y, supplier: s3.account.address, amount: FACE });
+  // A ring that carries real value (the screen weighs cycles by value: each leg here is a fifth of s3's trade).
+  await createOrder(net, { buyer: s3, supplier: x.account.address, amount: 5n * FACE });
+  await createOrder(net, { buyer: x, supplier: y.account.address, amount: 5n * FACE });
+  await createOrder(net, { buyer: y, supplier: s3.account.address, amount: 5n * FACE });
   return { net, operator, auditor, s1, s2, s3, b1, b2, b3, lender, lender2, x, y, related, outsider, collateral, relatedReceivable };
 }
 

@@ -486,7 +486,9 @@ describe("risk screening on chain-built histories", () => {
       expect(d.ordersInLookback).to.equal(10);
       expect(d.share).to.equal(0.6);
       expect(d.counterparties).to.deep.equal(
-        [10, 11].map((i) => ({ address: n.address(i), ordersWithBorrower: 3, ordersInAll: 3 })).sort((x, y) => (x.address < y.address ? -1 : 1)),
+        [10, 11]
+          .map((i) => ({ address: n.address(i), ordersWithBorrower: 3, ordersInAll: 3, why: "admitted_after_borrower" }))
+          .sort((x, y) => (x.address < y.address ? -1 : 1)),
       );
       expect(flags[0].evidence).to.have.length(6);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);

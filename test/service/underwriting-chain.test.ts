@@ -121,8 +121,9 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
 
   it("declines the same supplier once its orders run in a cycle (S buys from X, X from B1, B1 from S)", async () => {
     const f = await loadFixture(tradingYear);
-    await createOrder(f.net, { buyer: f.supplier, supplier: f.x.account.address, amount: FACE });
-    await createOrder(f.net, { buyer: f.x, supplier: f.b1.account.address, amount: FACE });
+    // Legs the size of what B1 buys from S in the window: a ring that carries value (the screen weighs cycles by value).
+    await createOrder(f.net, { buyer: f.supplier, supplier: f.x.account.address, amount: 4n * FACE });
+    await createOrder(f.net, { buyer: f.x, supplier: f.b1.account.address, amount: 4n * FACE });
     const { state, asOf } = await index(f.net);
     const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral }, { asOf });
     expect(input.flags.map((fl) => fl.code)).to.deep.equal(["circular_trading", "related_party"]);
