@@ -26,7 +26,7 @@ import type { Hex } from "viem";
 import { emptyIndexState, type Address, type EventRef, type IndexState } from "../../node-service/src/domain/entities";
 import type { DecodedEvent } from "../../node-service/src/indexer/decode";
 import { applyEvents } from "../../node-service/src/indexer/reduce";
-import { kycAttributeHash, type AttributeKind } from "../../node-service/src/risk/attributes";
+import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
 import type { RiskParams } from "../../node-service/src/risk/params";
 import { screenBorrower, SEVERITY_RANK, type RiskFlag } from "../../node-service/src/risk/screen";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";

@@ -1,5 +1,5 @@
 /**
- * Canonical KYC text and keyed attribute hashes (node-service/src/risk/attributes.ts): properties over
+ * Canonical KYC text and keyed attribute hashes (node-service/src/domain/kyc-attributes.ts): properties over
  * generated spellings of the same address, name and account, and of different ones.
  */
 import { expect } from "chai";
@@ -13,7 +13,7 @@ import {
   kycAttributeHash,
   kycKeyFromEnv,
   type ValueSpace,
-} from "../../node-service/src/risk/attributes";
+} from "../../node-service/src/domain/kyc-attributes";
 
 const KEY = Buffer.alloc(32, 1);
 const OTHER_KEY = Buffer.alloc(32, 2);

@@ -13,11 +13,11 @@ import type { Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import type { Address, IndexState } from "../../node-service/src/domain/entities";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
-import { kycAttributeHash, type AttributeKind } from "../../node-service/src/risk/attributes";
+import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
 import { screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
-import { admit, createDeliveredOrder, createOrder, deployContracts, docHash, issueReceivable, send, type Net, type Wallet } from "./chain-helpers";
+import { admit, createDeliveredOrder, createOrder, deployContracts, docHash, issueReceivable, send, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 86_400;
 const NORMAL = 1_000_000n; // 10,000.00
 const SMALL = 50_000n; // 500.00
 /** The operator's KYC HMAC key in these tests (made here, never a real one). */

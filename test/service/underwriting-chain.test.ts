@@ -27,8 +27,8 @@ import {
   signAndSubmitAgreement,
   type Net,
   type Wallet,
-} from "./chain-helpers";
-import { kycAttributeHash, type AttributeKind } from "../../node-service/src/risk/attributes";
+} from "../../scripts/lib/chain-helpers";
+import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
 
 /** Keyed KYC attribute hashes as the operator registers them (a test key). */
 const kyc = (kind: AttributeKind, value: string) => kycAttributeHash(Buffer.alloc(32, 3), kind, value);
@@ -155,7 +155,7 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     const { loanId } = await signAndSubmitAgreement(f.net, { borrower: f.supplier, lender: f.lender, principal: 500_000n, collateral: [BigInt(pledged)] });
     await send(f.net, f.lender, "LoanAgreements", "disburse", [loanId]);
     await time.increase(30 * DAY + f.net.deployment.gracePeriod + DAY);
-    await send(f.net, f.lender, "LoanAgreements", "declareDefault", [loanId, [BigInt(pledged)]]);
+    await send(f.net, f.lender, "LoanAgreements", "declareDefault", [loanId]);
     const { state, asOf } = await index(f.net);
     expect(state.loans[loanId.toString()].status).to.equal("Defaulted");
     const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 1_000_000n, termDays: 30, receivableIds: rest }, { asOf });

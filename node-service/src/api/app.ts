@@ -4,13 +4,14 @@
  * `{ error: { code, message, field? } }`. Built from its dependencies so tests and the server compose
  * the same thing.
  */
+import { isStorageFull, StorageFullError } from "../store/storage-health";
 import { randomUUID } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
-import type { PublicClient } from "viem";
+import { BaseError, HttpRequestError, TimeoutError, type Address, type PublicClient } from "viem";
 import { ZodError } from "zod";
 import type { Config } from "../config";
 import type { Deployment } from "../chain/contracts";
@@ -20,7 +21,7 @@ import type { SessionStore } from "../auth/sessions";
 import type { SiweVerifier } from "../auth/siwe";
 import type { AccessLog } from "./access-log";
 import { createAuthorizer, type Authorizer } from "./authorize";
-import { ApiError, NotFoundError } from "../domain/errors";
+import { ApiError, ChainError, NotFoundError } from "../domain/errors";
 import { LatencyHistogram } from "./prometheus";
 import { RouteTable } from "./route";
 import { mountAuthRoutes, resolveSession } from "./routes/auth";
@@ -29,7 +30,7 @@ import { mountLenderRoutes } from "./routes/lenders";
 import { mountSystemRoutes } from "./routes/system";
 
 /** What the API reads from the indexer: its state and its stats. */
-export type IndexerView = Pick<Indexer, "state" | "stats">;
+export type IndexerView = Pick<Indexer, "state" | "stats" | "halted">;
 
 export interface AppDeps {
   config: Config;
@@ -43,6 +44,8 @@ export interface AppDeps {
   siwe: SiweVerifier;
   /** host[:port] values accepted as a SIWE domain; a function because the port is known only after listen. */
   siweDomains: () => string[];
+  /** The parties of a loan application, for checking the application a read cites (none: citing one is refused). */
+  applicationOf?: (id: string) => { borrower: Address; lender: Address } | undefined;
 }
 
 /** Everything a route module gets; later modules (applications, documents) mount with the same context. */
@@ -125,18 +128,41 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
       },
     }),
   );
+  // Sign-in has its own, tighter rate per client: every verification may open a session for any key.
+  app.use(
+    ["/api/auth/nonce", "/api/auth/verify"],
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.SIGN_INS_PER_MINUTE,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        res.status(429).json({ error: { code: "rate_limited", message: `more than ${config.SIGN_INS_PER_MINUTE} sign-in requests a minute from this client; slow down` } });
+      },
+    }),
+  );
+  app.use(sameOriginJson(deps));
   app.use(express.json({ limit: config.BODY_LIMIT }));
 
   // Resolve the caller (cookie or bearer token) and read its roles from the chain.
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const resolved = resolveSession(req, deps.sessions);
     if (resolved) {
-      const identity = await deps.authority.identityOf(resolved.stored.address);
+      // A halted index means the node serves another chain: its roles are not this network's.
+      const identity = deps.indexer.halted() ? { roles: 0, operator: false } : await deps.authority.identityOf(resolved.stored.address);
       res.locals.sessionToken = resolved.token;
       res.locals.sessionExpiresAt = resolved.stored.expiresAt;
       res.locals.session = { address: resolved.stored.address, roles: identity.roles, operator: identity.operator };
     }
     next();
+  });
+
+  // After a change of chain identity, chain data is not served (503 with the reason) until an operator
+  // acts; what is not derived from the chain (access log, applications, documents) stays readable.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const halted = deps.indexer.halted();
+    if (!halted || !req.path.startsWith("/api/") || servedWhileHalted(req)) return next();
+    next(new ChainError(halted));
   });
 
   const table = new RouteTable(express.Router());
@@ -146,6 +172,14 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   mountEnterpriseRoutes(ctx);
   mountLenderRoutes(ctx);
   for (const mount of modules) mount(ctx);
+  // OPTIONS: no body and no CORS headers (this API serves no cross-origin caller), the route's methods in Allow.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== "OPTIONS") return next();
+    const methods = allowedMethods(table, req.path);
+    if (methods.length === 0) return next();
+    res.setHeader("Allow", ["OPTIONS", ...methods].join(", "));
+    res.status(204).end();
+  });
   app.use(table.router);
 
   // Unknown routes answer JSON too (the web UI's static files, when served, are mounted before this).
@@ -163,9 +197,75 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   return app;
 }
 
+const OFF_CHAIN_READS = [
+  /^\/api\/(config|openapi\.json|metrics\/definitions|auth\/me|auth\/nonce)$/,
+  /^\/api\/enterprises\/[^/]+\/access-log$/,
+  /^\/api\/applications(\/[^/]+(\/agreement-document)?)?$/,
+  /^\/api\/documents(\/[^/]+)?$/,
+];
+
+/** Requests answered from records that are not derived from the chain. */
+function servedWhileHalted(req: Request): boolean {
+  if (req.path.startsWith("/api/auth/")) return true;
+  return req.method === "GET" && OFF_CHAIN_READS.some((re) => re.test(req.path));
+}
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** Routes that take raw file bytes instead of JSON (still same-origin only). */
+const RAW_BODY_ROUTES = new Set(["/api/documents", "/api/evidence/file"]);
+const SESSION_COOKIE_RE = /(?:^|;)\s*scf_session=/;
+
+/**
+ * Cross-site request refusal for state-changing requests: a browser's Origin must be this service
+ * (the Host it addressed, or a configured SIWE domain); a request authenticated by the session cookie
+ * must carry one; and a body must be JSON (except the two raw-upload routes), so no HTML form or
+ * `text/plain` request can act for a signed-in user. Bearer-token clients send no cookie and need no Origin.
+ */
+function sameOriginJson(deps: AppDeps) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      if (!host || !(host === req.headers.host || deps.siweDomains().includes(host))) {
+        return next(new ApiError(403, "cross_origin", "this request comes from another origin; the API acts only for pages it served itself", "origin"));
+      }
+    } else if (!req.headers.authorization?.startsWith("Bearer ") && SESSION_COOKIE_RE.test(req.headers.cookie ?? "")) {
+      return next(new ApiError(403, "cross_origin", "a request made with the session cookie must carry this service's Origin", "origin"));
+    }
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    if (hasBody && !RAW_BODY_ROUTES.has(req.path) && !req.is("application/json")) {
+      return next(new ApiError(415, "unsupported_media_type", "send the request body as JSON (Content-Type: application/json)", "body"));
+    }
+    next();
+  };
+}
+
+/** The methods the route table declares for a concrete path ("/api/applications/x/withdraw" -> POST). */
+function allowedMethods(table: RouteTable, path: string): string[] {
+  const methods = new Set<string>();
+  for (const spec of table.specs) {
+    const pattern = new RegExp(`^${spec.path.replace(/[.]/g, "\\.").replace(/:\w+/g, "[^/]+")}/?$`);
+    if (pattern.test(path)) methods.add(spec.method.toUpperCase());
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods];
+}
+
 /** Maps any thrown value to the API's error shape. */
 export function toErrorResponse(err: unknown): { status: number; body: { error: { code: string; message: string; field?: string } } } {
   if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
+  // A write that found the disk full: nothing was acknowledged, say why (any store, any route).
+  if (isStorageFull(err)) return toErrorResponse(new StorageFullError("the request's data", err));
+  // The node did not answer in time (RPC_TIMEOUT_MS) or could not be reached: retryable, not a bug.
+  if (err instanceof BaseError && err.walk((e) => e instanceof TimeoutError || e instanceof HttpRequestError) !== null) {
+    return toErrorResponse(new ChainError("the chain node did not answer in time; try again"));
+  }
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const field = issue.path.map(String).join(".");

@@ -12,7 +12,7 @@ import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import type { Deployment } from "../chain/contracts";
 import { abiOf } from "../chain/contracts";
 import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors";
+import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore } from "./journal-store";
@@ -20,7 +20,7 @@ import { renderAgreementDocument } from "./agreement-document";
 import { sha256Hex } from "../domain/hash";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
 import { collateralLimit, decide, decisionFromJson, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";
@@ -30,6 +30,10 @@ export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.pa
 /** EvidenceNotary kind for an underwriting decision. */
 export const KIND_DECISION = 5;
 const OFFER_VALIDITY = 7 * DAY;
+/** Statuses that end an application: its collateral is free again. */
+const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
+/** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
+const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
 const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired", "in_review"]);
 
@@ -43,16 +47,32 @@ export interface ApplicationsDeps {
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
-  /** Records a read of the borrower's data by the lender (the access log). */
+  /** Whether the index has reached the chain's head (steps are rolled back only then); default yes. */
+  indexSynced?: () => boolean;
+  /** Told when the applications journal had a torn tail or damaged records at open. */
+  warn?: (message: string, details: Record<string, unknown>) => void;
+  /**
+   * Records a read of an enterprise's data made on a reader's behalf (the access log): the borrower's
+   * data read for its lender under the application's consent, and each debtor's tier (basis "policy").
+   */
   recordAccess?: (entry: {
     reader: Address;
     enterprise: Address;
+    basis: "consent" | "policy";
     scopes: number;
+    resource: string;
     applicationId: string;
     at: number;
-    consent: { scopes: number; grantedAt: number; expiresAt: number };
+    consent?: { scopes: number; grantedAt: number; expiresAt: number };
   }) => Promise<void>;
+  /** Bounds per borrower: open applications at once, and applications a day (each may cost an on-chain anchor). */
+  limits?: { openPerBorrower?: number; perBorrowerPerDay?: number };
 }
+
+export const DEFAULT_OPEN_APPLICATIONS_PER_BORROWER = 5;
+export const DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY = 20;
+/** Statuses in which an application still counts against its borrower's open bound. */
+const CLOSED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 
 export interface CreateApplicationInput {
   amount: bigint;
@@ -83,7 +103,9 @@ export class ApplicationService extends EventEmitter {
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
-    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications");
+    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
+      warn: (message, details) => deps.warn?.(message, details),
+    });
     return new ApplicationService(deps, store);
   }
 
@@ -147,6 +169,11 @@ export class ApplicationService extends EventEmitter {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /** The stored record, whoever asks: for checking an application id a read cites (no access decision). */
+  find(id: string): ApplicationRecord | undefined {
+    return this.store.get(id);
+  }
+
   /** The application, to its borrower, its lender or the operator; to anyone else it does not exist. */
   get(session: Session, id: string): ApplicationRecord {
     const app = this.store.get(id);
@@ -156,10 +183,45 @@ export class ApplicationService extends EventEmitter {
     return app;
   }
 
-  async create(session: Session, input: CreateApplicationInput): Promise<ApplicationRecord> {
+  /**
+   * Creates an application. One borrower's creations run one at a time, so a retried request with the
+   * same `idempotencyKey` returns the first one's record (`replayed`), and two applications never
+   * pledge the same receivable while both are live.
+   */
+  async create(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<{ app: ApplicationRecord; replayed: boolean }> {
+    return this.withLock(`create:${session.address}`, async () => {
+      if (idempotencyKey !== undefined) {
+        const earlier = this.store.all().find((a) => a.borrower === session.address && a.idempotencyKey === idempotencyKey);
+        if (earlier) {
+          const same =
+            earlier.lender === input.lender &&
+            earlier.amount === input.amount.toString() &&
+            earlier.termDays === input.termDays &&
+            earlier.scopes === input.scopes &&
+            (!input.receivableIds?.length || [...input.receivableIds].sort().join() === [...earlier.receivableIds].sort().join());
+          if (!same) throw new ConflictError(`Idempotency-Key ${idempotencyKey} was used for application ${earlier.id} with a different request`, "Idempotency-Key");
+          return { app: earlier, replayed: true };
+        }
+      }
+      return { app: await this.createLocked(session, input, idempotencyKey), replayed: false };
+    });
+  }
+
+  /** Receivable id -> the live (not final) application of this borrower that pledges it. */
+  private liveCollateral(borrower: Address): Map<string, string> {
+    const taken = new Map<string, string>();
+    for (const a of this.store.all()) {
+      if (a.borrower !== borrower || ENDED.has(a.status)) continue;
+      for (const id of a.receivableIds) taken.set(id, a.id);
+    }
+    return taken;
+  }
+
+  private async createLocked(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<ApplicationRecord> {
     const state = this.deps.state();
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can apply");
+    this.checkBorrowerBounds(borrower);
     const lender = state.participants[input.lender];
     if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended) throw new ValidationError("not an active lender", "lender");
     if ((input.scopes & REQUIRED_SCOPES) !== REQUIRED_SCOPES) {
@@ -173,14 +235,22 @@ export class ApplicationService extends EventEmitter {
     }
     const asOf = await this.chainNow();
     const available = pledgeableReceivables(state, borrower, asOf);
+    // A receivable is pledged once: refused up front while another live application holds it.
+    const taken = this.liveCollateral(borrower);
     const chosen = input.receivableIds?.length
       ? input.receivableIds.map((id) => {
           const r = available.find((x) => x.id === id);
           if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+          const other = taken.get(id);
+          if (other) throw new ConflictError(`receivable ${id} is already the collateral of live application ${other}`, "receivableIds");
           return r;
         })
-      : available.slice(0, 10);
-    if (chosen.length === 0) throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
+      : available.filter((r) => !taken.has(r.id)).slice(0, 10);
+    if (chosen.length === 0) {
+      const held = available.find((r) => taken.has(r.id));
+      if (held) throw new ConflictError(`receivable ${held.id} is already the collateral of live application ${taken.get(held.id)}; every receivable you hold is in a live application`, "receivableIds");
+      throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
+    }
     if (chosen.length > 10) throw new ValidationError("at most 10 receivables per loan", "receivableIds");
     const max = this.limitOf(state, chosen, asOf);
     const minAmount = BigInt(this.deps.policy.minAmount);
@@ -208,10 +278,25 @@ export class ApplicationService extends EventEmitter {
         { step: "submitted", at, actor: borrower },
       ],
       signatures: {},
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     };
     // One durable write: submitted, or already decided when a consent is in force.
     await this.withLock(id, () => this.reconcileOne(app, { chainTime: asOf, isNew: true }));
     return this.store.get(id)!;
+  }
+
+  /** 429 when the borrower has too many applications open, or made too many in the last day. */
+  private checkBorrowerBounds(borrower: Address): void {
+    const open = this.deps.limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
+    const perDay = this.deps.limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
+    const mine = this.store.all().filter((a) => a.borrower === borrower);
+    if (mine.filter((a) => !CLOSED.has(a.status)).length >= open) {
+      throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`);
+    }
+    const since = this.now() - DAY;
+    if (mine.filter((a) => a.createdAt > since).length >= perDay) {
+      throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`);
+    }
   }
 
   async review(
@@ -308,9 +393,11 @@ export class ApplicationService extends EventEmitter {
       loanAgreements: this.deps.deployment.contracts.LoanAgreements,
       borrower: t.borrower,
       lender: t.lender,
+      currency: t.currency,
       principal: t.principal,
       rateBps: Number(t.rateBps),
       start: Number(t.start),
+      disburseBy: Number(t.disburseBy),
       maturity: Number(t.maturity),
       collateral: t.collateral.map(String),
       decisionInputHash: decision.inputHash,
@@ -376,8 +463,58 @@ export class ApplicationService extends EventEmitter {
     }
   }
 
+  /**
+   * Undoes the steps whose chain transaction a reorg removed: a consent no longer on chain takes the
+   * application back to "submitted" (its decision and offer were made under that consent), a loan
+   * no longer on chain back to "signed_by_borrower", a disbursement back to "countersigned_notarized".
+   * The undone steps are kept in `rolledBack`. Returns whether anything changed.
+   */
+  private rollBackWithChain(app: ApplicationRecord, state: IndexState): boolean {
+    const cut = (step: string, reason: string) => {
+      const i = app.timeline.findIndex((t) => t.step === step);
+      if (i < 0) return;
+      const steps = app.timeline.splice(i);
+      (app.rolledBack ??= []).push({ at: this.now(), reason, steps });
+      app.updatedAt = this.now();
+    };
+    if (app.status === "withdrawn" && !app.loanId) return false;
+    if (app.loanId) {
+      const loan = state.loans[app.loanId];
+      if (!loan) {
+        cut("countersigned_notarized", `the agreement's transaction is no longer on chain (reorg); loan ${app.loanId} is gone`);
+        delete app.loanId;
+        app.status = "signed_by_borrower";
+        return true;
+      }
+      if (!loan.disbursedAt && ["disbursed", "closed", "defaulted"].includes(app.status)) {
+        cut("disbursed", "the disbursement is no longer on chain (reorg)");
+        app.status = "countersigned_notarized";
+        return true;
+      }
+      return false;
+    }
+    const granted = app.timeline.find((t) => t.step === "consent_granted");
+    if (!granted?.txHash) return false;
+    const consent = state.consents[`${app.borrower}:${app.lender}`];
+    if (consent && consent.events.some((e) => e.txHash === granted.txHash)) return false;
+    cut("consent_granted", `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`);
+    for (const k of ["decision", "decisionInput", "decisionAnchorTx", "offer", "review", "contest", "submitError"] as const) delete app[k];
+    app.signatures = {};
+    app.status = "submitted";
+    return true;
+  }
+
   /** Advances every open application from the indexed state. Called after each indexed batch. */
   async reconcile(): Promise<void> {
+    const state = this.deps.state();
+    // Only against an index that reached the head: one being rebuilt does not hold every transaction yet.
+    for (const app of this.deps.indexSynced?.() === false ? [] : this.store.all()) {
+      if (!app.timeline.some((t) => t.txHash)) continue;
+      await this.withLock(app.id, async () => {
+        const fresh = this.store.get(app.id);
+        if (fresh && this.rollBackWithChain(fresh, state)) await this.save(fresh);
+      });
+    }
     if (!this.anchorsRetried) {
       this.anchorsRetried = true;
       for (const app of this.store.all()) if (app.decision && !app.decisionAnchorTx) this.startAnchor(app, decisionFromJson(app.decision));
@@ -398,7 +535,9 @@ export class ApplicationService extends EventEmitter {
       const consent = state.consents[`${app.borrower}:${app.lender}`];
       const inForce = consent && consent.grantedAt <= chainTime && chainTime < consent.expiresAt && !consent.revokedAt;
       const since = (app.createdAtBlockTime ?? app.createdAt) - OFFER_VALIDITY;
-      if (inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
+      // A suspended lender gets nothing collected on its behalf.
+      const lenderActive = state.participants[app.lender] && !state.participants[app.lender].suspended;
+      if (lenderActive && inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
         const ref = consent.events[consent.events.length - 1];
         this.push(app, { step: "consent_granted", at: consent.grantedAt, actor: app.borrower, txHash: ref?.txHash });
         await this.evaluate(app, state, chainTime);
@@ -445,17 +584,34 @@ export class ApplicationService extends EventEmitter {
     const input = collectDecisionInput(
       state,
       { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
-      { asOf },
+      { asOf, policy: this.deps.policy },
     );
     const consent = state.consents[`${app.borrower}:${app.lender}`];
     await this.deps.recordAccess?.({
       reader: app.lender,
       enterprise: app.borrower,
+      basis: "consent",
       scopes: app.scopes,
+      resource: "underwriting of the application (metrics, risk flags, receivables)",
       applicationId: app.id,
       at: asOf,
       consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
     });
+    // Each debtor's data reaches the lender (and the borrower) only as its tier and advance rate.
+    for (const debtor of Object.keys(input.debtorTiers ?? {}) as Address[]) {
+      for (const reader of [app.lender, app.borrower]) {
+        if (reader === debtor) continue;
+        await this.deps.recordAccess?.({
+          reader,
+          enterprise: debtor,
+          basis: "policy",
+          scopes: 0,
+          resource: `underwriting of the application: the debtor's tier and advance rate under policy ${this.deps.policy.version}`,
+          applicationId: app.id,
+          at: asOf,
+        });
+      }
+    }
     this.push(app, { step: "data_collected", at: asOf, actor: "service", detail: `${Object.keys(input.metrics).length} metrics, ${input.collateral.length} receivables` });
     const flags = input.flags;
     this.push(app, { step: "screened", at: asOf, actor: "service", detail: flags.length ? flags.map((f) => f.code).join(", ") : "no flags" });
@@ -483,13 +639,17 @@ export class ApplicationService extends EventEmitter {
   }
 
   private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
+    const maturity = start + app.termDays * DAY;
     const terms: LoanTerms = {
       borrower: app.borrower,
       lender: app.lender,
+      currency: this.deps.deployment.contracts.SettlementToken,
       principal: BigInt(app.amount),
       rateBps: BigInt(rateBps),
       start: BigInt(start),
-      maturity: BigInt(start + app.termDays * DAY),
+      // Never at or past maturity, which the contract refuses.
+      disburseBy: BigInt(Math.min(start + OFFER_VALIDITY + DISBURSEMENT_WINDOW, maturity - 1)),
+      maturity: BigInt(maturity),
       collateral: app.receivableIds.map((id) => BigInt(id)),
       documentHash: "0x",
       nonce: BigInt(`0x${randomBytes(8).toString("hex")}`),
@@ -519,9 +679,13 @@ export class ApplicationService extends EventEmitter {
         functionName: "anchor",
         args: [decisionHash(decision), KIND_DECISION, app.purpose],
       }));
-      const fresh = this.store.get(app.id) ?? app;
-      fresh.decisionAnchorTx = hash;
-      await this.save(fresh);
+      // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
+      await this.withLock(app.id, async () => {
+        const fresh = this.store.get(app.id);
+        if (!fresh) return;
+        fresh.decisionAnchorTx = hash;
+        await this.save(fresh);
+      });
     } catch {
       // The decision stands without its anchor; the first reconcile after the next start retries it.
     }

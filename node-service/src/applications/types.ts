@@ -76,9 +76,11 @@ export interface Offer {
   terms: {
     borrower: Address;
     lender: Address;
+    currency: Address;
     principal: string;
     rateBps: string;
     start: string;
+    disburseBy: string;
     maturity: string;
     collateral: string[];
     documentHash: Hex;
@@ -119,4 +121,8 @@ export interface ApplicationRecord {
   signatures: { borrower?: Hex; lender?: Hex };
   loanId?: string;
   submitError?: string;
+  /** Steps undone because a reorg removed the chain transaction they rested on (newest last). */
+  rolledBack?: { at: number; reason: string; steps: TimelineEntry[] }[];
+  /** The borrower's Idempotency-Key of the creating request: a retry with it returns this record. */
+  idempotencyKey?: string;
 }

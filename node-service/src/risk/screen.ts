@@ -7,11 +7,11 @@
  * Only facts dated at or before `asOf` count (an order cancelled later still counts as live then),
  * which keeps a screening reproducible from a later, larger index.
  */
-import type { Hex } from "viem";
+import { zeroHash as ZERO_HASH, type Hex } from "viem";
 import type { Address, EventRef, IndexState, OrderEntity, ParticipantEntity, TransferEntity } from "../domain/entities";
-import { decodeAttribute, type DecodedAttribute } from "./attributes";
+import { decodeAttribute, type DecodedAttribute } from "../domain/kyc-attributes";
 import { createTradeGraph, findCyclesThrough, orderLiveIn } from "./graph";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
 import { resolveRiskParams, type RiskParams } from "./params";
 
 export type RiskFlagCode =
@@ -38,7 +38,6 @@ export interface RiskFlag {
 
 export const SEVERITY_RANK: Record<RiskSeverity, number> = { info: 0, warn: 1, block: 2 };
 
-const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export function screenBorrower(
   state: IndexState,

@@ -6,9 +6,9 @@
 import { useState } from "react";
 import { decodeEventLog, getAbiItem, recoverTypedDataAddress, type Hex, type Log } from "viem";
 import { api } from "../api";
-import { useSession, type Session } from "../App";
+import { useSession, type Session } from "../hooks/session";
 import { ABI } from "../contracts";
-import { loanTermsFromJson, loanTermsTypedData, ROLE } from "../../../node-service/src/chain/eip712";
+import { loanTermsFromJson, loanTermsTypedData, roleNames } from "../../../node-service/src/chain/eip712";
 import { formatAmount, formatDateTime, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Card, ErrorBox } from "../components/ui";
@@ -96,13 +96,18 @@ async function checkOnChain(session: Session, query: string, sha256?: Hex): Prom
     return fromAgreementLog(logs[0]);
   }
   const hash = (sha256 ?? query) as Hex;
-  // A document anchored on the notary?
-  const anchor = (await client.readContract({ address: config.contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "getAnchor", args: [hash] })) as {
-    anchorer: string;
-    timestamp: number;
-    blockNumber: number;
-    kind: number;
-  };
+  // A document anchored on the notary? Records are per anchorer: the first anchoring log names one.
+  const anchoredEvent = getAbiItem({ abi: ABI.EvidenceNotary, name: "Anchored" });
+  const [firstAnchor] = (await client.getLogs({ address: config.contracts.EvidenceNotary, event: anchoredEvent as never, args: { documentHash: hash } as never, fromBlock: 0n, toBlock: "latest" })) as Log[];
+  const anchorer = firstAnchor ? (decodeEventLog({ abi: ABI.EvidenceNotary, data: firstAnchor.data, topics: firstAnchor.topics }) as unknown as { args: { anchorer: Hex } }).args.anchorer : null;
+  const anchor = anchorer
+    ? ((await client.readContract({ address: config.contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "getAnchor", args: [hash, anchorer] })) as {
+        anchorer: string;
+        timestamp: number;
+        blockNumber: number;
+        kind: number;
+      })
+    : { anchorer: "", timestamp: 0, blockNumber: 0, kind: 0 };
   // The document of a signed agreement?
   const agreement = (await agreementLogs()).find((l) => {
     const { args } = decodeEventLog({ abi: ABI.LoanAgreements, data: l.data, topics: l.topics }) as unknown as { args: { terms: { documentHash: Hex } } };
@@ -286,13 +291,6 @@ function ServiceAnswer({ answer }: { answer: Record<string, unknown> }) {
   );
 }
 
-const ROLE_NAMES: [number, string][] = [
-  [ROLE.SUPPLIER, "supplier"],
-  [ROLE.BUYER, "buyer"],
-  [ROLE.LENDER, "lender"],
-  [ROLE.AUDITOR, "auditor"],
-];
-
 /** The verdict's notes, one paragraph each. */
 function Notes({ notes }: { notes: string[] }) {
   return (
@@ -376,7 +374,7 @@ function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
             <li key={s.role}>
               Signed by the {s.role} <code>{s.expected}</code>:{" "}
               {s.recovered === null ? "contract wallet (ERC-1271)" : s.recovered.toLowerCase() === s.expected.toLowerCase() ? "signature recovers to this address" : `signature recovers to ${s.recovered}: MISMATCH`}
-              {s.registered ? `, a registered participant (${ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0).map(([, n]) => n).join(", ") || "no role"})` : ", NOT a registered participant"}
+              {s.registered ? `, a registered participant (${roleNames(s.roles).map((n) => n.toLowerCase()).join(", ") || "no role"})` : ", NOT a registered participant"}
             </li>
           ))}
         </ul>

@@ -1,7 +1,7 @@
 /** ParticipantRegistry events -> participants (admission, roles, suspension). */
 import type { ParticipantEntity } from "../../domain/entities";
 import { push, put, type Mutation } from "../../domain/mutations";
-import { decodeAttribute } from "../../risk/attributes";
+import { decodeAttribute } from "../../domain/kyc-attributes";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export const reduceParticipantRegistry: Reducer = (state, ev) => {
