@@ -40,6 +40,22 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     /// @inheritdoc IParticipantRegistry
+    function updateKyc(
+        address account,
+        bytes32 kycDossierHash,
+        bytes32 displayNameHash,
+        bytes32[] calldata kycAttributes
+    ) external onlyRole(OPERATOR_ROLE) {
+        Participant storage p = _known(account);
+        if (kycAttributes.length > MAX_KYC_ATTRIBUTES) {
+            revert ParticipantRegistryTooManyAttributes(kycAttributes.length, MAX_KYC_ATTRIBUTES);
+        }
+        p.kycDossierHash = kycDossierHash;
+        p.displayNameHash = displayNameHash;
+        emit ParticipantKycUpdated(account, kycDossierHash, displayNameHash, kycAttributes);
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function setRoles(address account, uint8 roles) external onlyRole(OPERATOR_ROLE) {
         _checkRoles(roles);
         _known(account).roles = roles;

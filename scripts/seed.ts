@@ -14,7 +14,7 @@
  *
  *   npx ts-node --transpile-only scripts/seed.ts --rpc http://127.0.0.1:8545 [--seed 1] [--deployment FILE]
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import {
   encodeFunctionData,
@@ -33,6 +33,7 @@ import {
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
 import { ALL_SCOPES, ROLE, acknowledgmentTypedData, roleNames, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
 import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
+import { displayNameHash, dossierHash, kycAttributeHash, kycKeyFromEnv } from "../node-service/src/domain/kyc-attributes";
 import { Prng } from "./lib/prng";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
 import { DAY } from "../node-service/src/domain/time";
@@ -58,6 +59,11 @@ export interface SeedDemoOptions {
   /** Block time (seconds) at which the history ends; default a year after the chain's latest block. */
   endAt?: number;
   onProgress?: (progress: SeedProgress) => void;
+  /**
+   * The operator's HMAC key for KYC hashes; default KYC_HMAC_KEY from the environment, else a fresh
+   * random key used for this run only (the demo never needs to recompute a hash, only compare them).
+   */
+  kycKey?: Uint8Array;
 }
 
 export interface SeedStats {
@@ -99,6 +105,8 @@ interface ParticipantDef {
   roles: number;
   legalRep: string;
   address: string;
+  /** Ultimate beneficial owner (the ring's members share one). */
+  owner?: string;
   note: string;
 }
 
@@ -172,6 +180,8 @@ function cast(prng: Prng): ParticipantDef[] {
   // The ring: one legal representative behind all three, two at the same registered address.
   const ringRep = "Zhao Wei";
   const ringAddress = addr();
+  // Crest registers the same address as Apex spelt another way; the screen canonicalizes before comparing.
+  const respelt = (a: string) => `No.${a.replace(" Road", " Rd.").replace("Harbour", "Harbor").toUpperCase()}`;
   const ringNames = ["Apex Trading Co.", "Bright Star Materials", "Crest Components"];
   RING.forEach((index, k) => {
     defs.push({
@@ -180,7 +190,9 @@ function cast(prng: Prng): ParticipantDef[] {
       persona: "supplier-ring",
       roles: ROLE.SUPPLIER | ROLE.BUYER,
       legalRep: ringRep,
-      address: k === 1 ? addr() : ringAddress,
+      address: k === 1 ? addr() : k === 2 ? respelt(ringAddress) : ringAddress,
+      owner: "赵伟", // Zhao Wei in Chinese characters: the same person as the legal representative
+
       note: "Ring of related suppliers trading in a circle (Apex buys from Bright Star, Bright Star from Crest, Crest from Apex): risk screening flags it.",
     });
   });
@@ -259,6 +271,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   const { publicClient, walletClients, deployment } = opts;
   if (walletClients.length < 20) throw new Error(`the demo needs 20 unlocked test accounts, got ${walletClients.length}`);
   const prng = new Prng(opts.seed);
+  const kycKey = opts.kycKey ?? (process.env.KYC_HMAC_KEY ? kycKeyFromEnv() : randomBytes(32));
   const participants = cast(prng);
   const profiles = supplierProfiles(prng);
   const nameOf = (index: number) => participants.find((p) => p.index === index)?.name ?? `account ${index}`;
@@ -567,7 +580,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     runner.startDay(dayTs(0));
     for (const p of participants) {
       if (p.roles === 0) continue;
-      await runner.send(OPERATOR, "ParticipantRegistry", "admit", [addressOf(runner, p.index), p.roles, dossierHash(p), sha256Hex(p.name), kycAttributes(p)], `admit ${p.name}`);
+      await runner.send(OPERATOR, "ParticipantRegistry", "admit", [addressOf(runner, p.index), p.roles, kycDossierHash(kycKey, p), displayNameHash(kycKey, p.name), kycAttributes(kycKey, p)], `admit ${p.name}`);
     }
     await runner.mine();
     progress(1, `admitted ${participants.length} participants with KYC dossier hashes`);
@@ -608,7 +621,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     index: p.index,
     address: walletClients[p.index].account.address,
     name: p.name,
-    displayNameHash: sha256Hex(p.name),
+    displayNameHash: displayNameHash(kycKey, p.name),
     roles: roleNames(p.roles),
     roleBits: p.roles,
     persona: p.persona,
@@ -632,16 +645,17 @@ function sha256Hex(text: string): Hex {
   return `0x${createHash("sha256").update(text).digest("hex")}`;
 }
 
-/** The KYC dossier stays off chain; its hash and the hashes of its components go on chain. */
-function dossierHash(p: ParticipantDef): Hex {
-  return sha256Hex(JSON.stringify({ name: p.name, legalRepresentative: p.legalRep, registeredAddress: p.address }));
+/** The KYC dossier stays off chain; only keyed hashes of it and of its components go on chain (domain/kyc-attributes.ts). */
+function kycDossierHash(key: Uint8Array, p: ParticipantDef): Hex {
+  return dossierHash(key, { name: p.name, legalRepresentative: p.legalRep, registeredAddress: p.address, ...(p.owner ? { ultimateOwner: p.owner } : {}) });
 }
 
-function kycAttributes(p: ParticipantDef): Hex[] {
+function kycAttributes(key: Uint8Array, p: ParticipantDef): Hex[] {
   return [
-    sha256Hex(`legal-representative:${p.legalRep}`),
-    sha256Hex(`registered-address:${p.address}`),
-    sha256Hex(`bank-account:${p.name}`),
+    kycAttributeHash(key, "legal_representative", p.legalRep),
+    kycAttributeHash(key, "registered_address", p.address),
+    kycAttributeHash(key, "bank_account", `6222 ${(0x5eed0000 + p.index * 7919).toString().padStart(12, "0")}`),
+    ...(p.owner ? [kycAttributeHash(key, "ultimate_owner", p.owner)] : []),
   ];
 }
 

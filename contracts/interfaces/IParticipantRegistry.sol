@@ -33,6 +33,14 @@ interface IParticipantRegistry {
         bytes32[] kycAttributes,
         uint40 admittedAt
     );
+    /// @notice The operator replaced a participant's KYC hashes: after a change in its dossier (a new
+    /// owner, a new bank account) or when the operator rotated the key of the keyed hashes. The
+    /// attributes replace those of admission (or of the last update) in full.
+    /// @param account The participant's address.
+    /// @param kycDossierHash Keyed hash of the KYC dossier kept off chain.
+    /// @param displayNameHash Keyed hash of the display name.
+    /// @param kycAttributes Keyed hashes of KYC attributes (event only).
+    event ParticipantKycUpdated(address indexed account, bytes32 kycDossierHash, bytes32 displayNameHash, bytes32[] kycAttributes);
     /// @notice The operator changed a participant's roles.
     /// @param account The participant's address.
     /// @param roles Role bits (SUPPLIER 1, BUYER 2, LENDER 4, AUDITOR 8).
@@ -66,6 +74,14 @@ interface IParticipantRegistry {
         bytes32 displayNameHash,
         bytes32[] calldata kycAttributes
     ) external;
+
+    /// @notice Replaces the KYC dossier hash, display-name hash and KYC attribute hashes of a known
+    /// participant (operator only; at most MAX_KYC_ATTRIBUTES attributes).
+    /// @param account The participant's address.
+    /// @param kycDossierHash Keyed hash of the KYC dossier kept off chain.
+    /// @param displayNameHash Keyed hash of the display name.
+    /// @param kycAttributes Keyed hashes of KYC attributes (event only).
+    function updateKyc(address account, bytes32 kycDossierHash, bytes32 displayNameHash, bytes32[] calldata kycAttributes) external;
 
     /// @notice Replaces a participant's roles (operator only).
     /// @param account The participant's address.

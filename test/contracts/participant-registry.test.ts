@@ -66,6 +66,26 @@ describe("ParticipantRegistry", () => {
       .withArgs(17, 16);
   });
 
+  it("replaces a participant's KYC hashes (operator only), refusing unknown accounts and too many attributes", async () => {
+    const f = await loadFixture(deployFixture);
+    const attrs = [h("rotated legal rep"), h("rotated bank account")];
+    await expect(f.registry.updateKyc(f.supplier.address, h("dossier v2"), h("name v2"), attrs))
+      .to.emit(f.registry, "ParticipantKycUpdated")
+      .withArgs(f.supplier.address, h("dossier v2"), h("name v2"), attrs);
+    const p = await f.registry.participant(f.supplier.address);
+    expect([p.kycDossierHash, p.displayNameHash]).to.deep.equal([h("dossier v2"), h("name v2")]);
+    await expect(as(f.registry, f.supplier).updateKyc(f.supplier.address, h("d"), h("n"), []))
+      .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+      .withArgs(f.supplier.address, await f.registry.OPERATOR_ROLE());
+    await expect(f.registry.updateKyc(f.outsider.address, h("d"), h("n"), []))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant")
+      .withArgs(f.outsider.address);
+    const tooMany = Array.from({ length: 17 }, (_, i) => h(`a${i}`));
+    await expect(f.registry.updateKyc(f.supplier.address, h("d"), h("n"), tooMany))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryTooManyAttributes")
+      .withArgs(17, 16);
+  });
+
   it("changes roles of a known participant and refuses an unknown one or invalid roles", async () => {
     const f = await loadFixture(deployFixture);
     await expect(f.registry.setRoles(f.supplier.address, ROLE.SUPPLIER | ROLE.LENDER))

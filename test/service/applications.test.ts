@@ -31,6 +31,10 @@ import {
   type Net,
   type Wallet,
 } from "../../scripts/lib/chain-helpers";
+import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
+
+/** Keyed KYC attribute hashes as the operator registers them (a test key). */
+const kyc = (kind: AttributeKind, value: string) => kycAttributeHash(Buffer.alloc(32, 3), kind, value);
 
 const FACE = 1_000_000n; // 10,000.00 per receivable
 const ROUNDS = 5;
@@ -48,10 +52,10 @@ async function network() {
   const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
   const trader = ROLE.SUPPLIER | ROLE.BUYER;
   await admit(net, operator, [
-    ...[s1, s2, s3, x, y].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [docHash(`rep: trader ${i}`)] })),
-    ...[b1, b2, b3].map((w, i) => ({ account: w.account.address, roles: ROLE.BUYER, kycAttributes: [docHash(`rep: buyer ${i}`)] })),
+    ...[s1, s2, s3, x, y].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [kyc("legal_representative", `trader ${i}`)] })),
+    ...[b1, b2, b3].map((w, i) => ({ account: w.account.address, roles: ROLE.BUYER, kycAttributes: [kyc("legal_representative", `buyer ${i}`)] })),
     // Shares S2's legal representative.
-    { account: related.account.address, roles: ROLE.BUYER, kycAttributes: [docHash("rep: trader 1")] },
+    { account: related.account.address, roles: ROLE.BUYER, kycAttributes: [kyc("legal_representative", "Trader 1")] },
     { account: lender.account.address, roles: ROLE.LENDER },
     { account: lender2.account.address, roles: ROLE.LENDER },
     { account: auditor.account.address, roles: ROLE.AUDITOR },
@@ -84,9 +88,10 @@ async function network() {
   }
   const relatedOrder = await createDeliveredOrder(net, { buyer: related, supplier: s2, amount: FACE, complete: true });
   const relatedReceivable = (await issueConfirmedReceivable(net, { supplier: s2, buyer: related, orderId: relatedOrder, faceValue: FACE })).receivableId.toString();
-  await createOrder(net, { buyer: s3, supplier: x.account.address, amount: FACE });
-  await createOrder(net, { buyer: x, supplier: y.account.address, amount: FACE });
-  await createOrder(net, { buyer: y, supplier: s3.account.address, amount: FACE });
+  // A ring that carries real value (the screen weighs cycles by value: each leg here is a fifth of s3's trade).
+  await createOrder(net, { buyer: s3, supplier: x.account.address, amount: 5n * FACE });
+  await createOrder(net, { buyer: x, supplier: y.account.address, amount: 5n * FACE });
+  await createOrder(net, { buyer: y, supplier: s3.account.address, amount: 5n * FACE });
   return { net, operator, auditor, s1, s2, s3, b1, b2, b3, lender, lender2, x, y, related, outsider, collateral, relatedReceivable };
 }
 

@@ -3,7 +3,8 @@ import hre from "hardhat";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { PublicClient } from "viem";
+import { parseEventLogs, type PublicClient } from "viem";
+import { abiOf } from "../../node-service/src/chain/contracts";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { consentKey } from "../../node-service/src/indexer/reducers/consentRegistry";
@@ -138,11 +139,21 @@ describe("indexer reducers", () => {
     expect(stored.checkpoint).to.deep.equal(indexer.checkpoint());
     expect(JSON.parse(await readFile(path.join(dataDir, "index.json"), "utf8")).state.loans["1"].totalDue).to.equal(due.toString());
 
-    // Every log of the indexed contracts was counted once (the settlement token is not indexed).
-    const { SettlementToken: _token, ...indexed } = net.deployment.contracts;
-    const logs = await net.publicClient.getLogs({ address: Object.values(indexed), fromBlock: BigInt(net.deployment.startBlock) });
+    // Every log of the indexed contracts was counted once; the settlement token's Transfer events are
+    // kept as transfers (all of them touch a participant here), not in eventsByTx.
+    const token = net.deployment.contracts.SettlementToken.toLowerCase();
+    const logs = await net.publicClient.getLogs({ address: Object.values(net.deployment.contracts), fromBlock: BigInt(net.deployment.startBlock) });
     expect(s.eventCount).to.equal(logs.length);
-    expect(Object.values(s.eventsByTx).flat()).to.have.length(logs.length);
+    const ours = logs.filter((l) => l.address.toLowerCase() !== token);
+    expect(Object.values(s.eventsByTx).flat()).to.have.length(ours.length);
+    const transfers = parseEventLogs({ abi: abiOf("SettlementToken"), logs: logs.filter((l) => l.address.toLowerCase() === token), eventName: "Transfer" });
+    expect(transfers.length).to.be.greaterThan(2);
+    expect(Object.values(s.transfers).map((t) => [t.ref.txHash, t.ref.logIndex, t.amount])).to.deep.equal(
+      transfers.map((l) => [l.transactionHash, l.logIndex, (l.args as { value: bigint }).value]),
+    );
+    for (const t of Object.values(s.transfers)) {
+      for (const party of [t.from, t.to]) if (s.participants[party]) expect(s.transfersByParty[party]).to.include(t.id);
+    }
   });
 
   it("tracks holders through transfers and splits, keeps collateral pledged through a default, and applies later payments to the loan first", async () => {

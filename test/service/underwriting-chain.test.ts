@@ -21,7 +21,6 @@ import {
   createDeliveredOrder,
   createOrder,
   deployContracts,
-  docHash,
   fundAndApprove,
   issueConfirmedReceivable,
   send,
@@ -29,6 +28,10 @@ import {
   type Net,
   type Wallet,
 } from "../../scripts/lib/chain-helpers";
+import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
+
+/** Keyed KYC attribute hashes as the operator registers them (a test key). */
+const kyc = (kind: AttributeKind, value: string) => kycAttributeHash(Buffer.alloc(32, 3), kind, value);
 
 const FACE = 1_000_000n; // 10,000.00
 const policy = CURRENT_POLICY;
@@ -45,11 +48,11 @@ async function tradingYear() {
   const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
   const trader = ROLE.SUPPLIER | ROLE.BUYER;
   await admit(net, operator, [
-    { account: supplier.account.address, roles: trader, kycAttributes: [docHash("rep: Chen Jie"), docHash("addr: 1 Mill Lane")] },
-    ...[b1, b2, b3, x].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [docHash(`rep: buyer ${i}`)] })),
+    { account: supplier.account.address, roles: trader, kycAttributes: [kyc("legal_representative", "Chen Jie"), kyc("registered_address", "1 Mill Lane")] },
+    ...[b1, b2, b3, x].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [kyc("legal_representative", `buyer ${i}`)] })),
     { account: lender.account.address, roles: ROLE.LENDER },
     // Shares the supplier's legal representative.
-    { account: related.account.address, roles: trader, kycAttributes: [docHash("rep: Chen Jie")] },
+    { account: related.account.address, roles: trader, kycAttributes: [kyc("legal_representative", "CHEN Jie")] },
   ]);
   for (const b of [b1, b2, b3, related]) await fundAndApprove(net, operator, b, 10n ** 12n, "Receivables");
   await fundAndApprove(net, operator, lender, 10n ** 12n, "LoanAgreements");
@@ -118,8 +121,9 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
 
   it("declines the same supplier once its orders run in a cycle (S buys from X, X from B1, B1 from S)", async () => {
     const f = await loadFixture(tradingYear);
-    await createOrder(f.net, { buyer: f.supplier, supplier: f.x.account.address, amount: FACE });
-    await createOrder(f.net, { buyer: f.x, supplier: f.b1.account.address, amount: FACE });
+    // Legs the size of what B1 buys from S in the window: a ring that carries value (the screen weighs cycles by value).
+    await createOrder(f.net, { buyer: f.supplier, supplier: f.x.account.address, amount: 4n * FACE });
+    await createOrder(f.net, { buyer: f.x, supplier: f.b1.account.address, amount: 4n * FACE });
     const { state, asOf } = await index(f.net);
     const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral }, { asOf });
     expect(input.flags.map((fl) => fl.code)).to.deep.equal(["circular_trading", "related_party"]);

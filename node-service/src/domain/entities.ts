@@ -29,8 +29,10 @@ export interface ParticipantEntity {
   admittedAt: number;
   kycDossierHash: Hex;
   displayNameHash: Hex;
-  /** Hashes of KYC dossier components (legal representative, address, bank account...). */
+  /** Hashes of KYC dossier components (legal representative, address, bank account...), as last registered. */
   kycAttributes: Hex[];
+  /** Earlier KYC hashes replaced by ParticipantKycUpdated, oldest first, each with the time it was replaced. */
+  kycHistory?: { until: number; kycDossierHash: Hex; displayNameHash: Hex; kycAttributes: Hex[] }[];
   admitted: EventRef;
   /** Reason code of the suspension in force (absent when not suspended). */
   suspensionReason?: number;
@@ -191,6 +193,21 @@ export interface AnchorEntity {
 }
 
 /**
+ * A settlement-token transfer with an admitted participant on at least one side (mints included:
+ * `from` is the zero address). Indexed so the risk screen can follow money (round-tripping).
+ */
+export interface TransferEntity {
+  /** `${blockNumber}:${logIndex}`: unique and in chain order within a block. */
+  id: string;
+  from: Address;
+  to: Address;
+  amount: bigint;
+  /** Block time in seconds. */
+  at: number;
+  ref: EventRef;
+}
+
+/**
  * The whole reduced index. Per-party lists are maintained by the reducers as events arrive, so a
  * query for one enterprise reads only that enterprise's records (no full rescan).
  */
@@ -210,7 +227,15 @@ export interface IndexState {
   receivablesByParty: Record<Address, string[]>;
   /** Ids of the loans where the address is borrower or lender. */
   loansByParty: Record<Address, string[]>;
-  /** Transaction hash -> the events of our contracts it emitted. */
+  /** Settlement-token transfers touching a participant, by id. */
+  transfers: Record<string, TransferEntity>;
+  /** Ids of the transfers where the address is sender or recipient, in chain order. */
+  transfersByParty: Record<Address, string[]>;
+  /** Participants by the comparable part of each KYC attribute hash (see domain/kyc-attributes.ts), in admission order. */
+  participantsByAttribute: Record<string, Address[]>;
+  /** Order ids by purchase-order document hash, in creation order (a hash on two orders is reused). */
+  ordersByDocument: Record<Hex, string[]>;
+  /** Transaction hash -> the events of our contracts it emitted (settlement-token transfers are in `transfers`). */
   eventsByTx: Record<Hex, EventRef[]>;
   /** Counts events reduced so far (for /metrics and the benchmark). */
   eventCount: number;
@@ -228,6 +253,10 @@ export function emptyIndexState(): IndexState {
     ordersByParty: {},
     receivablesByParty: {},
     loansByParty: {},
+    transfers: {},
+    transfersByParty: {},
+    participantsByAttribute: {},
+    ordersByDocument: {},
     eventsByTx: {},
     eventCount: 0,
   };

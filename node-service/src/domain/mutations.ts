@@ -7,6 +7,7 @@
  *   that grows with the chain.
  */
 import type {
+  Address,
   AnchorEntity,
   ConsentEntity,
   EventRef,
@@ -15,6 +16,7 @@ import type {
   OrderEntity,
   ParticipantEntity,
   ReceivableEntity,
+  TransferEntity,
 } from "./entities";
 
 export interface RecordCollections {
@@ -25,6 +27,7 @@ export interface RecordCollections {
   consents: ConsentEntity;
   anchors: AnchorEntity;
   loanByDigest: string;
+  transfers: TransferEntity;
 }
 export type RecordCollection = keyof RecordCollections;
 
@@ -32,6 +35,9 @@ export interface ListCollections {
   ordersByParty: string;
   receivablesByParty: string;
   loansByParty: string;
+  transfersByParty: string;
+  participantsByAttribute: Address;
+  ordersByDocument: string;
   eventsByTx: EventRef;
 }
 export type ListCollection = keyof ListCollections;

@@ -14,9 +14,10 @@ export interface DecodedEvent {
 }
 
 /**
- * The contracts the indexer reads. The settlement token is left out on purpose: a real deployment
- * points at an existing token whose unrelated transfers would dominate the logs, and every movement
- * of money the service needs is already in the project's own events (disbursed, repaid, paid).
+ * The contracts the indexer reads. The settlement token is read for its transfers, so the risk screen
+ * can follow money that leaves a borrower and comes back (round-tripping); its reducer keeps only
+ * transfers with an admitted participant on one side. On a real deployment pointing at a busy
+ * existing token, the unrelated transfers are still fetched and decoded (then dropped).
  */
 export const INDEXED_CONTRACTS = [
   "ParticipantRegistry",
@@ -25,6 +26,7 @@ export const INDEXED_CONTRACTS = [
   "LoanAgreements",
   "ConsentRegistry",
   "EvidenceNotary",
+  "SettlementToken",
 ] as const satisfies readonly ContractName[];
 export type IndexedContract = (typeof INDEXED_CONTRACTS)[number];
 

@@ -8,6 +8,7 @@ import { reduceEvidenceNotary } from "./reducers/evidenceNotary";
 import { reduceLoanAgreements } from "./reducers/loanAgreements";
 import { reduceParticipantRegistry } from "./reducers/participantRegistry";
 import { reduceReceivables } from "./reducers/receivables";
+import { reduceSettlementToken } from "./reducers/settlementToken";
 import { reduceTradeOrders } from "./reducers/tradeOrders";
 
 const REDUCERS: Record<IndexedContract, Reducer> = {
@@ -17,12 +18,17 @@ const REDUCERS: Record<IndexedContract, Reducer> = {
   LoanAgreements: reduceLoanAgreements,
   ConsentRegistry: reduceConsentRegistry,
   EvidenceNotary: reduceEvidenceNotary,
+  SettlementToken: reduceSettlementToken,
 };
 
-/** All mutations one event causes: its contract's reducer, plus its place in eventsByTx. */
+/**
+ * All mutations one event causes: its contract's reducer, plus its place in eventsByTx (token events
+ * stay out of eventsByTx: the transfers that matter are in `transfers`, the rest is not ours).
+ */
 export function reduceEvent(state: Readonly<IndexState>, ev: DecodedEvent): Mutation[] {
   const reducer = REDUCERS[ev.ref.contract as IndexedContract];
   if (!reducer) throw new Error(`no reducer for contract ${ev.ref.contract}`);
+  if (ev.ref.contract === "SettlementToken") return reducer(state, ev);
   return [...reducer(state, ev), push("eventsByTx", ev.ref.txHash, ev.ref)];
 }
 

@@ -18,6 +18,8 @@ export interface TradeGraph {
   suppliersOf(buyer: Address): TradeEdge[];
   /** The buyers that ordered from `supplier` in the window, in address order. */
   buyersOf(supplier: Address): Address[];
+  /** Edges into `supplier` (each buyer's orders from it in the window), buyers in address order. */
+  buyerEdgesOf(supplier: Address): TradeEdge[];
   edge(buyer: Address, supplier: Address): TradeEdge | undefined;
 }
 
@@ -51,18 +53,28 @@ export function createTradeGraph(state: IndexState, window: { from: number; to: 
     return edges;
   }
 
-  function buyersOf(supplier: Address): Address[] {
-    const buyers = new Set<Address>();
+  const memoIn = new Map<Address, TradeEdge[]>();
+  function buyerEdgesOf(supplier: Address): TradeEdge[] {
+    let edges = memoIn.get(supplier);
+    if (edges) return edges;
+    const byBuyer = new Map<Address, TradeEdge>();
     for (const id of state.ordersByParty[supplier] ?? []) {
       const order = state.orders[id];
-      if (order && order.supplier === supplier && orderLiveIn(order, window.from, window.to)) buyers.add(order.buyer);
+      if (!order || order.supplier !== supplier || !orderLiveIn(order, window.from, window.to)) continue;
+      let edge = byBuyer.get(order.buyer);
+      if (!edge) byBuyer.set(order.buyer, (edge = { buyer: order.buyer, supplier, orderIds: [], total: 0n }));
+      edge.orderIds.push(order.id);
+      edge.total += order.amount;
     }
-    return [...buyers].sort();
+    edges = [...byBuyer.values()].sort((a, b) => (a.buyer < b.buyer ? -1 : a.buyer > b.buyer ? 1 : 0));
+    memoIn.set(supplier, edges);
+    return edges;
   }
 
   return {
     suppliersOf: (buyer) => [...edgesFrom(buyer).values()],
-    buyersOf,
+    buyersOf: (supplier) => buyerEdgesOf(supplier).map((e) => e.buyer),
+    buyerEdgesOf,
     edge: (buyer, supplier) => edgesFrom(buyer).get(supplier),
   };
 }
@@ -72,44 +84,91 @@ export interface CycleSearch {
   cycles: Address[][];
   /** True when the search stopped at maxCycles or the budget before walking everything. */
   truncated: boolean;
+  /** Edge expansions used (backward and forward): what the budget bounds. */
+  expansions: number;
 }
 
 /**
- * Simple directed cycles through `start` of length minLength..maxLength (depth-first, bounded by the
- * length, the cycle count and an edge-expansion budget). The edges back into `start` are read once
- * from start's own orders, so the last hop of a path never loads another participant's orders.
+ * Simple directed cycles through `start` of length minLength..maxLength whose every edge carries at
+ * least `minEdgeTotal` in the window. A forward breadth-first pass from `start` (over edges heavy
+ * enough) marks what start reaches, a backward pass over those nodes gives each its distance back to
+ * `start`; the depth-first walk then only enters a node from which `start` is reachable within the
+ * remaining length, so the search reads the neighbourhood that can close a cycle, not everything
+ * within maxLength hops. Bounded by the length,
+ * the cycle count and an edge-expansion budget shared by both passes.
  */
 export function findCyclesThrough(
   graph: TradeGraph,
   start: Address,
-  opts: { minLength: number; maxLength: number; maxCycles: number; budget: number },
+  opts: { minLength: number; maxLength: number; maxCycles: number; budget: number; minEdgeTotal?: bigint },
 ): CycleSearch {
-  const closers = new Set(graph.buyersOf(start));
-  const cycles: Address[][] = [];
-  const path: Address[] = [start];
-  const onPath = new Set<Address>([start]);
+  const minEdge = opts.minEdgeTotal ?? 0n;
   let budget = opts.budget;
   let truncated = false;
 
-  function walk(node: Address): void {
-    if (path.length >= opts.minLength && closers.has(node)) {
-      if (cycles.length >= opts.maxCycles) {
-        truncated = true;
-        return;
+  // Forward pass: the nodes start reaches within maxLength - 1 heavy edges (every node of a cycle is one).
+  const fromStart = new Set<Address>([start]);
+  let frontier: Address[] = [start];
+  for (let d = 1; d < opts.maxLength && frontier.length > 0 && !truncated; d++) {
+    const next: Address[] = [];
+    for (const v of frontier) {
+      for (const e of graph.suppliersOf(v)) {
+        if (budget <= 0) {
+          truncated = true;
+          break;
+        }
+        budget -= 1;
+        if (e.total < minEdge || fromStart.has(e.supplier)) continue;
+        fromStart.add(e.supplier);
+        next.push(e.supplier);
       }
-      cycles.push([...path]);
+      if (truncated) break;
     }
-    if (path.length >= opts.maxLength) return;
+    frontier = next;
+  }
+
+  // Backward pass over those nodes: toStart.get(v) = fewest heavy edges from v back to start. Along
+  // any cycle this is at most the cycle's own way back, so the walk below never cuts a cycle off.
+  const toStart = new Map<Address, number>([[start, 0]]);
+  frontier = [start];
+  for (let d = 1; d < opts.maxLength && frontier.length > 0 && !truncated; d++) {
+    const next: Address[] = [];
+    for (const v of frontier) {
+      for (const e of graph.buyerEdgesOf(v)) {
+        if (budget <= 0) {
+          truncated = true;
+          break;
+        }
+        budget -= 1;
+        if (e.total < minEdge || toStart.has(e.buyer) || !fromStart.has(e.buyer)) continue;
+        toStart.set(e.buyer, d);
+        next.push(e.buyer);
+      }
+      if (truncated) break;
+    }
+    frontier = next;
+  }
+
+  const cycles: Address[][] = [];
+  const path: Address[] = [start];
+  const onPath = new Set<Address>([start]);
+
+  function walk(node: Address): void {
     for (const edge of graph.suppliersOf(node)) {
       if (cycles.length >= opts.maxCycles || budget <= 0) {
         truncated = true;
         return;
       }
       budget -= 1;
+      if (edge.total < minEdge) continue;
       const next = edge.supplier;
-      if (next === start || onPath.has(next)) continue;
-      // A node that would be the last of the path is only worth visiting if it closes the cycle.
-      if (path.length + 1 === opts.maxLength && !closers.has(next)) continue;
+      if (next === start) {
+        if (path.length >= opts.minLength) cycles.push([...path]);
+        continue;
+      }
+      const back = toStart.get(next);
+      // Enter `next` only if start is reachable from it within the length left.
+      if (back === undefined || onPath.has(next) || path.length + back > opts.maxLength) continue;
       path.push(next);
       onPath.add(next);
       walk(next);
@@ -119,5 +178,5 @@ export function findCyclesThrough(
   }
 
   walk(start);
-  return { cycles, truncated };
+  return { cycles, truncated, expansions: opts.budget - budget };
 }

@@ -1,6 +1,6 @@
 /**
  * The IndexState <-> JSON codec. JSON has no bigint, so amounts are written as decimal strings and
- * read back into bigint by field name. Only the three collections that hold amounts are copied on
+ * read back into bigint by field name. Only the collections that hold amounts are copied on
  * encode; everything else is written as is (an index of 100,000 anchors is not copied to be saved).
  */
 import type { IndexState } from "../domain/entities";
@@ -19,6 +19,7 @@ const AMOUNTS = {
   orders: { fields: ["amount"] },
   receivables: { fields: ["faceValue", "paid"], list: { key: "payments", fields: ["amount", "toLoan"] } },
   loans: { fields: ["principal", "totalDue", "repaid", "nonce"], list: { key: "repayments", fields: ["amount"] } },
+  transfers: { fields: ["amount"] },
 } as const satisfies Partial<Record<RecordCollection, AmountFields>>;
 type AmountCollection = keyof typeof AMOUNTS;
 

@@ -22,6 +22,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
       put("orders", order.id, order),
       push("ordersByParty", order.buyer, order.id),
       push("ordersByParty", order.supplier, order.id),
+      push("ordersByDocument", order.documentHash.toLowerCase(), order.id),
     ];
   }
   if (!ev.name.startsWith("Order")) return []; // AccessControl role events: kept in eventsByTx only
