@@ -298,10 +298,10 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       orderValue: { "30d": 80_000n, "90d": 340_000n, "365d": 560_000n, all: 610_000n },
       // completedAt: O6 May 3, O7 May 13, O8 May 21 (90d); + O2 O3 O4 (365d); + O1 (all).
       ordersCompleted: { "30d": 0, "90d": 3, "365d": 6, all: 7 },
-      // By deliveryDue (O12 due Jul 15 and O13 are not due yet; O11 was due Jun 30 10:00), completed by asOf.
-      // 30d: O9 O10 O11, none completed: 0/3. 90d: O5 (cancelled) O6 O7 O8 O9 O10 O11: O6 O7 O8 = 3/7.
-      // 365d: + O2 O3 O4 (completed): 6/10. all: + O1: 7/11.
-      completionRate: { "30d": 0, "90d": 0.4286, "365d": 0.6, all: 0.6364 },
+      // Settled by asOf: completed (completedAt), cancelled (cancelledAt) or open past due (deliveryDue); O13 is
+      // not due. 30d: O12 cancelled Jun 16, O9 O10 O11 open past due: 0/4. 90d: + O6 O7 O8 completed: 3/7.
+      // 365d: + O2 O3 O4 completed, O5 cancelled Mar 22: 6/11. all: + O1: 7/12.
+      completionRate: { "30d": 0, "90d": 0.4286, "365d": 0.5455, all: 0.5833 },
       // By deliveryDue, O5 left out (cancelled Mar 22 before its due Apr 10); delivered by due. 30d: O9 late
       // (Jun 8 > Jun 5), O10 and O11 undelivered past due: 0/3. 90d: O6 on, O7 late, O8 on, O9 O10 O11 late: 2/6.
       // 365d: + O2 on, O3 late, O4 on: 4/9. all: + O1 on: 5/10.

@@ -153,9 +153,10 @@ describe("metrics: computation over a hand-built index", () => {
     expect(v.orderCount).to.deep.equal({ "30d": 1, "90d": 3, "365d": 3, all: 3 }); // o4 | o1 o2 o4 (o3 cancelled)
     expect(v.orderValue).to.deep.equal({ "30d": 4000n, "90d": 8000n, "365d": 8000n, all: 8000n });
     expect(v.ordersCompleted.all).to.equal(1);
-    // By deliveryDue: o1 (d10, completed) and o2 (d25, not completed); o3 (d60) and o4 (d70) not yet due.
-    expect(v.completionRate).to.deep.equal({ "30d": null, "90d": 0.5, "365d": 0.5, all: 0.5 });
-    expect(v.onTimeDeliveryRate).to.deep.equal({ "30d": null, "90d": 0.5, "365d": 0.5, all: 0.5 }); // o2 delivered d30, due d25
+    // Settled: o1 completed d9, o2 open past its due d25, o3 cancelled d41; o4 (due d70) not settled.
+    expect(v.completionRate).to.deep.equal({ "30d": 0, "90d": 0.3333, "365d": 0.3333, all: 0.3333 });
+    // o1 on time (delivered d8, due d10); o2 late (due d25, delivered d30); o3 cancelled before due; o4 not due.
+    expect(v.onTimeDeliveryRate).to.deep.equal({ "30d": null, "90d": 0.5, "365d": 0.5, all: 0.5 });
     expect(v.deliveryLeadTimeMean).to.deep.equal({ "30d": 10, "90d": 9, "365d": 9, all: 9 }); // (8 + 10) / 2
     expect(v.cancellationRate).to.deep.equal({ "30d": 0.5, "90d": 0.25, "365d": 0.25, all: 0.25 });
     expect(v.disputeRate).to.deep.equal({ "30d": null, "90d": 1, "365d": 1, all: 1 }); // o2 shipped d22

@@ -224,12 +224,16 @@ const COMPUTE: Record<string, Compute> = {
   orderValue: (c, w) => sum(c.trade(w)),
   ordersCompleted: (c, w) => c.rec.sales.filter((o) => inWindow(o.completedAt, c.end, w)).length,
   completionRate: (c, w) => {
-    const due = c.rec.sales.filter((o) => inWindow(o.deliveryDue, c.end, w));
-    return ratio(due.filter((o) => by(o.completedAt, c.end)).length, due.length);
+    // Settled by end: completed (at completedAt), cancelled (at cancelledAt), or open past its due (at deliveryDue).
+    const settled = c.rec.sales.filter((o) => inWindow(by(o.completedAt, c.end) ? o.completedAt : by(o.cancelledAt, c.end) ? o.cancelledAt : o.deliveryDue, c.end, w));
+    return ratio(settled.filter((o) => by(o.completedAt, c.end)).length, settled.length);
   },
   onTimeDeliveryRate: (c, w) => {
-    const due = c.rec.sales.filter((o) => inWindow(o.deliveryDue, c.end, w) && !by(o.cancelledAt, o.deliveryDue));
-    return ratio(due.filter((o) => by(o.deliveredAt, o.deliveryDue)).length, due.length);
+    // Known by end: delivered by its due time (on time, at deliveredAt), or past due undelivered or delivered late (at deliveryDue).
+    const known = c.rec.sales.filter(
+      (o) => !by(o.cancelledAt, Math.min(o.deliveryDue, c.end)) && inWindow(by(o.deliveredAt, o.deliveryDue) ? o.deliveredAt : o.deliveryDue, c.end, w),
+    );
+    return ratio(known.filter((o) => by(o.deliveredAt, o.deliveryDue)).length, known.length);
   },
   deliveryLeadTimeMean: (c, w) => meanDays(c.delivered(w).map((o) => (o.deliveredAt as number) - o.createdAt)),
   cancellationRate: (c, w) => {

@@ -91,12 +91,12 @@ const DEFINITIONS: Def[] = [
   },
   {
     key: "completionRate",
-    name: "Completion rate of orders due",
+    name: "Completion rate of settled orders",
     unit: "ratio",
     windows: W,
     group: ORDERS,
     definition:
-      "Sales orders whose delivery was due in the window and that the buyer completed by end, divided by all sales orders whose delivery was due in the window (cancelled and still open ones included; orders not yet due are left out, so goods in transit do not count as failures); window by deliveryDue.",
+      "Sales orders settled by end, by the time they settled: completed (completedAt), cancelled (cancelledAt), or still open past their delivery due time (deliveryDue; an order in transit before its due time is not settled and is left out); the completed ones divided by all settled ones; window by that settlement time.",
   },
   {
     key: "onTimeDeliveryRate",
@@ -105,7 +105,7 @@ const DEFINITIONS: Def[] = [
     windows: W,
     group: ORDERS,
     definition:
-      "Sales orders whose delivery was due in the window, not cancelled by their due time, that were delivered at or before deliveryDue, divided by those orders (an order past due and still undelivered counts as late); window by deliveryDue.",
+      "Sales orders whose delivery outcome is known by end, not cancelled by their due time: delivered at or before deliveryDue (on time, placed at deliveredAt) or not (late, placed at deliveryDue: an order past due and still undelivered counts as late); on-time ones divided by all; window by deliveredAt for on-time orders, deliveryDue for late ones.",
   },
   {
     key: "deliveryLeadTimeMean",
