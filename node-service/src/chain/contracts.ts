@@ -5,19 +5,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Abi, Address, Hex } from "viem";
+import { CONTRACT_NAMES, type ContractName } from "./contract-names";
+
+/** Defined in ./contract-names (no Node.js imports, so the court page can use it). */
+export { CONTRACT_NAMES, type ContractName };
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
-
-export const CONTRACT_NAMES = [
-  "ParticipantRegistry",
-  "SettlementToken",
-  "TradeOrders",
-  "Receivables",
-  "LoanAgreements",
-  "ConsentRegistry",
-  "EvidenceNotary",
-] as const;
-export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface Artifact {
   contractName: string;
@@ -47,6 +40,11 @@ export function readArtifact(name: string, subdir = ""): Artifact {
 
 export function abiOf(name: ContractName): Abi {
   return readArtifact(name).abi;
+}
+
+/** Every contract's ABI by name (what the evidence verifier is given). */
+export function allAbis(): Record<ContractName, Abi> {
+  return Object.fromEntries(CONTRACT_NAMES.map((name) => [name, abiOf(name)])) as Record<ContractName, Abi>;
 }
 
 /** Where a deployment lives; written by scripts/deploy.ts, read by the service. */

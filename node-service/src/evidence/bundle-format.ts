@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { Address } from "viem";
-import { CONTRACT_NAMES, type ContractName } from "../chain/contracts";
+import { CONTRACT_NAMES, type ContractName } from "../chain/contract-names";
+import { toJsonSafe } from "../domain/json";
 
 export const BUNDLE_FORMAT = "scf-evidence-bundle/1";
 export const BUNDLE_KINDS = ["agreement", "document", "receivable", "order"] as const;
@@ -95,3 +96,14 @@ export const EvidenceBundleSchema = z.object({
   participants: z.array(BundleParticipantSchema),
 });
 export type EvidenceBundle = z.infer<typeof EvidenceBundleSchema> & { contracts: Record<ContractName, Address> };
+
+/** JSON-safe event arguments with lowercase addresses, so equal facts compare equal as JSON. */
+export function normalizeArgs(args: unknown): Record<string, unknown> {
+  const lower = (v: unknown): unknown => {
+    if (typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v)) return v.toLowerCase();
+    if (Array.isArray(v)) return v.map(lower);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, lower(x)]));
+    return v;
+  };
+  return lower(toJsonSafe(args ?? {})) as Record<string, unknown>;
+}

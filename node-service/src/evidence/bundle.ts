@@ -10,6 +10,7 @@ import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
+import { statementsOf, type BundleFacts } from "./statements";
 import { acknowledgmentOfIssued, createEvidenceService, roleNames, termsOf, ZERO_HASH, type EvidenceDeps, type EvidenceService } from "./lookup";
 import {
   BUNDLE_FORMAT,
@@ -105,22 +106,16 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       return out;
     }
 
-    async function orderFacts(orderId: string): Promise<string> {
+    async function orderFacts(orderId: string): Promise<void> {
       const order = state.orders[orderId];
-      if (!order) return `order ${orderId} (not indexed)`;
+      if (!order) return;
       await addEventsOf(order.events);
       await addParticipant(order.buyer);
       await addParticipant(order.supplier);
       await addDocument(order.documentHash, "purchase order");
       if (order.shippingDocumentHash) await addDocument(order.shippingDocumentHash, "shipping document");
-      const created = order.events[0];
-      return (
-        `Order ${order.id}: buyer ${order.buyer} ordered ${order.amount} minor units from supplier ${order.supplier}` +
-        `${created ? ` in block ${created.blockNumber} (${new Date(created.at * 1000).toISOString()})` : ""}; status ${order.status}.`
-      );
     }
 
-    const lines: string[] = [];
     let agreement: EvidenceBundle["agreement"];
 
     if (kind === "agreement") {
@@ -142,20 +137,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       );
       await addParticipant(terms.borrower);
       await addParticipant(terms.lender);
-      const history = await addEventsOf(loan.events.filter((e) => e !== recordedRef));
-      const doc = await addDocument(terms.documentHash, "loan agreement");
+      await addEventsOf(loan.events.filter((e) => e !== recordedRef));
+      await addDocument(terms.documentHash, "loan agreement");
       agreement = { loanId: loan.id, digest, borrower: lower(terms.borrower), lender: lower(terms.lender), documentHash: lower(terms.documentHash), recordedIn };
-      const iso = (s: bigint) => new Date(Number(s) * 1000).toISOString();
-      lines.push(
-        `Loan agreement ${loan.id} between borrower ${terms.borrower} and lender ${terms.lender}: principal ${terms.principal} minor units at ${terms.rateBps} basis points a year, ` +
-          `from ${iso(terms.start)} to ${iso(terms.maturity)}, collateral receivable${terms.collateral.length === 1 ? "" : "s"} ${terms.collateral.join(", ") || "none"}.`,
-        `Both parties signed these terms with EIP-712 (digest ${digest}); the LoanAgreements contract at ${deployment.contracts.LoanAgreements} on chain ${deployment.chainId} ` +
-          `checked both signatures and recorded them in block ${recorded.blockNumber} (hash ${recorded.blockHash}) at ${recorded.blockTimeIso}, transaction ${recorded.txHash}.`,
-        `The agreement document has sha256 ${terms.documentHash}${doc && doc.anchors.some((a) => a.via !== "record") ? ", also anchored on the EvidenceNotary" : ""}.`,
-        history.length
-          ? `Afterwards: ${history.map((e) => `${e.event.replace(/^Loan/, "").toLowerCase()} at ${e.blockTimeIso}`).join("; ")}. Status now: ${loan.status}.`
-          : `Nothing happened to the loan after recording. Status now: ${loan.status}.`,
-      );
     } else if (kind === "document") {
       if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new NotFoundError(`${id} is not a sha256`);
       const doc = await addDocument(id as Hex, "document");
@@ -163,12 +147,6 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       for (const use of evidence.hashUses(id as Hex)) {
         if (use.type === "order") await orderFacts(use.id);
       }
-      const first = doc.anchors.map((a) => events.find((e) => e.id === a.event)!).sort((a, b) => a.blockNumber - b.blockNumber)[0];
-      lines.push(
-        `The document with sha256 ${doc.sha256} was anchored ${doc.anchors.length} time${doc.anchors.length > 1 ? "s" : ""}; first in block ${first.blockNumber} (hash ${first.blockHash}) ` +
-          `at ${first.blockTimeIso} by ${first.contract} at ${first.address} on chain ${deployment.chainId}, transaction ${first.txHash}.`,
-        `Anyone can check the file with \`sha256sum\` and compare it with this hash.`,
-      );
     } else if (kind === "receivable") {
       const r = state.receivables[id];
       if (!r) throw new NotFoundError(`no receivable ${id} is indexed`);
@@ -193,19 +171,10 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
           recordedIn: addEvent(ack),
         });
       }
-      const orderLine = await orderFacts(r.orderId);
-      const payments = r.payments.length;
-      lines.push(
-        `Receivable ${r.id}: ${r.faceValue} minor units owed by ${r.debtor} to the holder (${r.holder}), issued by ${r.issuer} against order ${r.orderId}, maturity ${new Date(r.maturity * 1000).toISOString()}; status ${r.status}.`,
-        ack
-          ? `The debtor acknowledged it in block ${ack.blockNumber} at ${ack.blockTimeIso}${sig && sig !== "0x" ? " with an EIP-712 signature" : " by sending the transaction itself"}.`
-          : "The debtor has not acknowledged it.",
-        `${(r.pledges ?? []).length || (r.pledgedLoanId ? 1 : 0)} pledge(s); ${payments} payment(s) totalling ${r.paid} minor units.`,
-        orderLine,
-      );
+      await orderFacts(r.orderId);
     } else {
       if (!state.orders[id]) throw new NotFoundError(`no order ${id} is indexed`);
-      lines.push(await orderFacts(id));
+      await orderFacts(id);
       for (const r of Object.values(state.receivables)) {
         if (r.orderId === id && !r.parentId) {
           await addEventsOf(r.events);
@@ -223,21 +192,23 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     for (const p of participants) p.admittedIn = rename(p.admittedIn);
     for (const d of documents) for (const a of d.anchors) a.event = rename(a.event);
     if (agreement) agreement.recordedIn = rename(agreement.recordedIn);
-    const now = deps.now ?? Date.now;
-    return {
+    const facts: BundleFacts = {
       format: BUNDLE_FORMAT,
       kind,
-      id,
-      generatedAt: new Date(now()).toISOString(),
+      id: agreement ? agreement.loanId : kind === "document" ? lower(id) : id,
       chain: { chainId: deployment.chainId, genesisHash: deployment.genesisHash },
       contracts: Object.fromEntries(Object.entries(deployment.contracts).map(([k, v]) => [k, lower(v)])) as EvidenceBundle["contracts"],
-      summary: lines.join(" "),
       ...(agreement ? { agreement } : {}),
       events,
       signatures,
       documents,
       participants,
     };
+    // The summary says only what the facts say, in the words the verifier recomputes and compares.
+    const { problem, lines } = statementsOf(facts);
+    if (problem) throw new NotFoundError(problem);
+    const now = deps.now ?? Date.now;
+    return { ...facts, generatedAt: new Date(now()).toISOString(), summary: lines.join(" ") };
   }
 
   return { buildBundle };
