@@ -1,140 +1,29 @@
 /**
- * The court / auditor room, usable without signing in: drop a file or paste a sha256, agreement id or
- * transaction hash. The page hashes the file itself and reads the chain itself (viem against the
- * public RPC), shows the verdict beside the service's answer, and flags any difference.
+ * The court / auditor room, usable without signing in: drop a file (a document or an evidence bundle)
+ * or paste a sha256, agreement id or transaction hash. The page hashes files itself, reads the chain
+ * itself (viem against the public RPC) with the checks it shares with the standalone court verifier
+ * (../court/check.ts), verifies a dropped bundle with the same module as the command-line verifier,
+ * shows the verdict beside the service's answer, and flags any difference. The service only offers
+ * hints (a document's batch proof), which the chain then decides.
  */
 import { useState } from "react";
-import { decodeEventLog, getAbiItem, recoverTypedDataAddress, type Hex, type Log } from "viem";
+import type { Address, Hex } from "viem";
 import { api } from "../api";
-import { useSession, type Session } from "../App";
-import { ABI } from "../contracts";
-import { loanTermsFromJson, loanTermsTypedData, ROLE } from "../../../node-service/src/chain/eip712";
-import { formatAmount, formatDateTime, shortHex } from "../format";
+import { useSession } from "../App";
+import type { ContractName } from "../../../node-service/src/chain/contract-names";
+import type { Verdict as BundleVerdict } from "../../../node-service/src/evidence/verify";
+import { asBundle, checkOnChain, sha256OfBytes, verifyBundleHere, type ChainVerdict, type CourtChain, type ProofHint } from "../court/check";
+import { BundleVerdictView, ChainVerdictView } from "../court/Verdicts";
+import { shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Card, ErrorBox } from "../components/ui";
 
-interface Signer {
-  role: "borrower" | "lender";
-  expected: string;
-  recovered: string | null;
-  registered: boolean;
-  roles: number;
-}
-interface ChainVerdict {
-  query: string;
-  sha256?: Hex;
-  anchored: boolean;
-  kind: "document" | "agreement" | "transaction" | "none";
-  blockNumber?: bigint;
-  blockHash?: Hex;
-  time?: number;
-  txHash?: Hex;
-  anchorer?: string;
-  loanId?: string;
-  principal?: string;
-  signers?: Signer[];
-  notes: string[];
-}
-
-async function sha256OfFile(file: File): Promise<Hex> {
-  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
-  return `0x${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
-/** Everything here is read from the chain by this page; the service is not asked. */
-async function checkOnChain(session: Session, query: string, sha256?: Hex): Promise<ChainVerdict> {
-  const { config } = session;
-  const client = publicClientOf(config);
-  const notes: string[] = [];
-  const agreementEvent = getAbiItem({ abi: ABI.LoanAgreements, name: "AgreementRecorded" });
-  const agreementLogs = async (args?: Record<string, unknown>) =>
-    (await client.getLogs({ address: config.contracts.LoanAgreements, event: agreementEvent as never, args: args as never, fromBlock: 0n, toBlock: "latest" })) as Log[];
-
-  async function fromAgreementLog(log: Log): Promise<ChainVerdict> {
-    const { args } = decodeEventLog({ abi: ABI.LoanAgreements, data: log.data, topics: log.topics }) as unknown as {
-      args: { loanId: bigint; digest: Hex; borrower: string; lender: string; terms: Record<string, unknown>; borrowerSignature: Hex; lenderSignature: Hex; at: number };
-    };
-    const block = await client.getBlock({ blockHash: log.blockHash! });
-    // The same EIP-712 definition the contract and the service use (node-service/src/chain/eip712.ts).
-    const typed = loanTermsTypedData(config.chainId, config.contracts.LoanAgreements, loanTermsFromJson(args.terms));
-    const signers: Signer[] = [];
-    for (const [role, expected, signature] of [
-      ["borrower", args.borrower, args.borrowerSignature],
-      ["lender", args.lender, args.lenderSignature],
-    ] as const) {
-      let recovered: string | null = null;
-      try {
-        recovered = await recoverTypedDataAddress({ ...typed, signature } as never);
-      } catch {
-        notes.push(`${role} signature does not recover (a contract wallet signs with ERC-1271; the contract checked it when recording)`);
-      }
-      const p = (await client.readContract({ address: config.contracts.ParticipantRegistry, abi: ABI.ParticipantRegistry, functionName: "participant", args: [expected] })) as {
-        roles: number;
-        admittedAt: number;
-      };
-      signers.push({ role, expected, recovered, registered: Number(p.admittedAt) > 0, roles: Number(p.roles) });
-    }
-    return {
-      query,
-      sha256: args.terms.documentHash as Hex,
-      anchored: true,
-      kind: "agreement",
-      blockNumber: log.blockNumber!,
-      blockHash: log.blockHash!,
-      time: Number(block.timestamp),
-      txHash: log.transactionHash!,
-      loanId: args.loanId.toString(),
-      principal: String(args.terms.principal),
-      signers,
-      notes,
-    };
-  }
-
-  if (/^\d+$/.test(query)) {
-    const logs = await agreementLogs({ loanId: BigInt(query) });
-    if (logs.length === 0) return { query, anchored: false, kind: "none", notes: [`no agreement ${query} on chain`] };
-    return fromAgreementLog(logs[0]);
-  }
-  const hash = (sha256 ?? query) as Hex;
-  // A document anchored on the notary?
-  const anchor = (await client.readContract({ address: config.contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "getAnchor", args: [hash] })) as {
-    anchorer: string;
-    timestamp: number;
-    blockNumber: number;
-    kind: number;
-  };
-  // The document of a signed agreement?
-  const agreement = (await agreementLogs()).find((l) => {
-    const { args } = decodeEventLog({ abi: ABI.LoanAgreements, data: l.data, topics: l.topics }) as unknown as { args: { terms: { documentHash: Hex } } };
-    return args.terms.documentHash.toLowerCase() === hash.toLowerCase();
-  });
-  if (agreement) {
-    const v = await fromAgreementLog(agreement);
-    if (Number(anchor.timestamp) > 0) v.notes.push(`also anchored on the notary at block ${anchor.blockNumber}`);
-    return v;
-  }
-  if (Number(anchor.timestamp) > 0) {
-    const block = await client.getBlock({ blockNumber: BigInt(anchor.blockNumber) });
-    return { query, sha256: hash, anchored: true, kind: "document", blockNumber: BigInt(anchor.blockNumber), blockHash: block.hash, time: Number(anchor.timestamp), anchorer: anchor.anchorer, notes };
-  }
-  if (!sha256) {
-    const receipt = await client.getTransactionReceipt({ hash }).catch(() => null);
-    if (receipt) {
-      const block = await client.getBlock({ blockHash: receipt.blockHash });
-      const ours = receipt.logs.filter((l) => Object.values(config.contracts).some((a) => a.toLowerCase() === l.address.toLowerCase()));
-      return {
-        query,
-        anchored: true,
-        kind: "transaction",
-        blockNumber: receipt.blockNumber,
-        blockHash: receipt.blockHash,
-        time: Number(block.timestamp),
-        txHash: hash,
-        notes: [`${ours.length} events of the network's contracts in this transaction; status ${receipt.status}`],
-      };
-    }
-  }
-  return { query, sha256: hash, anchored: false, kind: "none", notes };
+/** Batch proofs in the service's answer for a hash: hints the page checks against the chain. */
+function proofsInAnswer(answer: Record<string, unknown> | null | undefined): ProofHint[] {
+  const anchors = (answer?.anchors ?? []) as { via?: string; batch?: { root?: Hex; proof?: Hex[] } }[];
+  return anchors
+    .filter((a) => a.via === "batch" && a.batch?.root && a.batch.proof?.length)
+    .map((a) => ({ root: a.batch!.root!, proof: a.batch!.proof!, source: "the service" }));
 }
 
 export function CourtRoom() {
@@ -144,19 +33,33 @@ export function CourtRoom() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [chain, setChain] = useState<ChainVerdict>();
+  const [bundle, setBundle] = useState<{ verdict: BundleVerdict; fileName: string }>();
   const [service, setService] = useState<Record<string, unknown> | null>();
   const [dragOver, setDragOver] = useState(false);
+  const courtChain = (): CourtChain => ({
+    client: publicClientOf(session.config),
+    chainId: session.config.chainId,
+    contracts: session.config.contracts as Record<ContractName, Address>,
+    startBlock: 0,
+  });
 
-  async function check(query: string, sha256?: Hex) {
-    setBusy(true);
+  /** Every new question starts from a clean page: no earlier verdict stays on screen. */
+  function reset(name?: string) {
     setError(undefined);
     setChain(undefined);
+    setBundle(undefined);
     setService(undefined);
+    setFileName(name);
+  }
+
+  async function check(query: string, sha256?: Hex, extraProofs: ProofHint[] = []) {
+    setBusy(true);
     try {
-      const v = await checkOnChain(session, query, sha256);
-      setChain(v);
       const servicePath = /^\d+$/.test(query) ? `/api/evidence/agreement/${query}` : sha256 ? `/api/evidence/${sha256}` : `/api/evidence/tx/${query}`;
-      setService(await api<Record<string, unknown>>(servicePath).catch((e) => ({ error: (e as Error).message })));
+      const answer = await api<Record<string, unknown>>(servicePath).catch((e) => ({ error: (e as Error).message }));
+      const v = await checkOnChain(courtChain(), query, { sha256, proofs: [...extraProofs, ...proofsInAnswer(answer)] });
+      setChain(v);
+      setService(answer);
     } catch (e) {
       setError(e);
     } finally {
@@ -164,9 +67,27 @@ export function CourtRoom() {
     }
   }
 
-  async function onFile(file: File) {
-    setFileName(file.name);
-    const sha = await sha256OfFile(file);
+  async function onFiles(files: File[]) {
+    if (!files.length) return;
+    const read = await Promise.all(files.map(async (f) => ({ file: f, bytes: await f.arrayBuffer() })));
+    const bundleFile = read.find((r) => asBundle(r.bytes));
+    if (bundleFile) {
+      reset(bundleFile.file.name);
+      setBusy(true);
+      try {
+        const documents = read.filter((r) => r !== bundleFile).map((r) => ({ name: r.file.name, bytes: new Uint8Array(r.bytes) }));
+        const verdict = await verifyBundleHere(courtChain(), asBundle(bundleFile.bytes), documents);
+        setBundle({ verdict, fileName: bundleFile.file.name });
+      } catch (e) {
+        setError(e);
+      } finally {
+        setBusy(false);
+      }
+      return;
+    }
+    const [first] = read;
+    reset(first.file.name);
+    const sha = await sha256OfBytes(first.bytes);
     setText(sha);
     await check(sha, sha);
   }
@@ -175,7 +96,13 @@ export function CourtRoom() {
   return (
     <div className="room">
       <h1>Court / auditor</h1>
-      <p className="lead">Check a document or a contract against the chain yourself. No sign-in needed; this page reads the chain directly.</p>
+      <p className="lead">
+        Check a document, an agreement or an evidence bundle against the chain yourself. No sign-in needed; this page reads the chain directly. A{" "}
+        <a href="/court-verifier.html" download="court-verifier.html">
+          standalone court verifier
+        </a>{" "}
+        (one HTML file) does the same with no service at all.
+      </p>
       <Card title="What do you want to check?">
         <div
           className={`dropzone${dragOver ? " over" : ""}`}
@@ -187,23 +114,22 @@ export function CourtRoom() {
           onDrop={(e) => {
             e.preventDefault();
             setDragOver(false);
-            const f = e.dataTransfer.files[0];
-            if (f) void onFile(f);
+            void onFiles([...e.dataTransfer.files]);
           }}
         >
-          <label htmlFor="evidence-file">Drop a file here, or choose one</label>
-          <input id="evidence-file" type="file" onChange={(e) => e.target.files?.[0] && onFile(e.target.files[0])} />
-          <p className="hint">The file is hashed in your browser (sha256); it is not uploaded.</p>
+          <label htmlFor="evidence-file">Drop a file here, or choose one (a document, or an evidence bundle with its documents)</label>
+          <input id="evidence-file" type="file" multiple onChange={(e) => void onFiles([...(e.target.files ?? [])])} />
+          <p className="hint">Files are hashed and checked in your browser; they are not uploaded.</p>
         </div>
         <form
           className="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
+            reset();
             const q = text.trim();
             const norm = /^[0-9a-fA-F]{64}$/.test(q) ? `0x${q}` : q;
             if (!/^\d+$/.test(norm) && !/^0x[0-9a-fA-F]{64}$/.test(norm)) return setError(new Error("Enter a sha256 (64 hex digits), an agreement id (a number) or a transaction hash"));
-            setFileName(undefined);
-            void check(norm.toLowerCase(), /^\d+$/.test(norm) ? undefined : undefined);
+            void check(norm.toLowerCase());
           }}
         >
           <label htmlFor="evidence-query">sha256, agreement id or transaction hash</label>
@@ -219,10 +145,20 @@ export function CourtRoom() {
         )}
         <ErrorBox error={error} />
       </Card>
+      {bundle && (
+        <Card title="Evidence bundle (checked by this page against the chain)">
+          <BundleVerdictView verdict={bundle.verdict} fileName={bundle.fileName} />
+        </Card>
+      )}
       {chain && (
         <div className="grid2">
           <Card title="Verdict from the chain (checked by this page)">
-            <Verdict v={chain} fileName={fileName} />
+            <ChainVerdictView v={chain} fileName={fileName} />
+            {chain.kind === "agreement" && chain.loanId && (
+              <a href={`/api/evidence/bundle/agreement/${chain.loanId}`} download={`evidence-agreement-${chain.loanId}.json`}>
+                Download the evidence bundle
+              </a>
+            )}
           </Card>
           <Card title="The service's answer">
             {!service ? (
@@ -283,111 +219,6 @@ function ServiceAnswer({ answer }: { answer: Record<string, unknown> }) {
         <pre className="json">{JSON.stringify(answer, null, 2)}</pre>
       </details>
     </>
-  );
-}
-
-const ROLE_NAMES: [number, string][] = [
-  [ROLE.SUPPLIER, "supplier"],
-  [ROLE.BUYER, "buyer"],
-  [ROLE.LENDER, "lender"],
-  [ROLE.AUDITOR, "auditor"],
-];
-
-/** The verdict's notes, one paragraph each. */
-function Notes({ notes }: { notes: string[] }) {
-  return (
-    <>
-      {notes.map((n) => (
-        <p key={n} className="hint">
-          {n}
-        </p>
-      ))}
-    </>
-  );
-}
-
-function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
-  if (!v.anchored) {
-    return (
-      <div className="verdict bad" data-verdict="not-anchored" role="alert">
-        <h3>Not anchored</h3>
-        <p>
-          {fileName ? `The file “${fileName}” (sha256 ${shortHex(v.sha256, 8)})` : `“${shortHex(v.query, 8)}”`} was never anchored on this chain. If it is meant to be a
-          signed document, it is not the document that was signed.
-        </p>
-        <Notes notes={v.notes} />
-      </div>
-    );
-  }
-  const allSigned = v.signers?.every((s) => s.registered && (s.recovered === null || s.recovered.toLowerCase() === s.expected.toLowerCase()));
-  return (
-    <div className={`verdict ${v.kind === "agreement" && !allSigned ? "bad" : "good"}`} data-verdict={v.kind === "agreement" && !allSigned ? "signature-mismatch" : "anchored"}>
-      <h3>
-        {v.kind === "agreement" ? `Signed loan agreement #${v.loanId}` : v.kind === "document" ? "Anchored document" : "Transaction on chain"}
-      </h3>
-      <p className="verdict-summary">
-        {v.kind === "agreement" ? `Signed loan agreement #${v.loanId}, anchored` : v.kind === "document" ? "Anchored" : "Recorded"} at block{" "}
-        <strong>{v.blockNumber?.toString()}</strong> on <strong>{formatDateTime(v.time)}</strong>
-        {v.kind === "agreement"
-          ? allSigned
-            ? ", signed by the borrower and the lender, registered participants."
-            : ": the signatures or the signers do not check out (see below)."
-          : "."}
-      </p>
-      <dl className="facts">
-        {v.sha256 && (
-          <>
-            <dt>sha256</dt>
-            <dd>
-              <code>{v.sha256}</code>
-            </dd>
-          </>
-        )}
-        <dt>Block hash</dt>
-        <dd>
-          <code>{shortHex(v.blockHash, 10)}</code>
-        </dd>
-        {v.txHash && (
-          <>
-            <dt>Transaction</dt>
-            <dd>
-              <code>{shortHex(v.txHash, 10)}</code>
-            </dd>
-          </>
-        )}
-        {v.anchorer && (
-          <>
-            <dt>Anchored by</dt>
-            <dd>
-              <code>{v.anchorer}</code>
-            </dd>
-          </>
-        )}
-        {v.principal && (
-          <>
-            <dt>Principal</dt>
-            <dd>{formatAmount(v.principal)}</dd>
-          </>
-        )}
-      </dl>
-      {v.signers && (
-        <ul className="signers">
-          {v.signers.map((s) => (
-            <li key={s.role}>
-              Signed by the {s.role} <code>{s.expected}</code>:{" "}
-              {s.recovered === null ? "contract wallet (ERC-1271)" : s.recovered.toLowerCase() === s.expected.toLowerCase() ? "signature recovers to this address" : `signature recovers to ${s.recovered}: MISMATCH`}
-              {s.registered ? `, a registered participant (${ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0).map(([, n]) => n).join(", ") || "no role"})` : ", NOT a registered participant"}
-            </li>
-          ))}
-        </ul>
-      )}
-      {v.kind === "agreement" && v.loanId && (
-        <a href={`/api/evidence/bundle/agreement/${v.loanId}`} download={`evidence-agreement-${v.loanId}.json`}>
-          Download the evidence bundle
-        </a>
-      )}
-      <Notes notes={v.notes} />
-    </div>
   );
 }
 
