@@ -12,16 +12,18 @@ import { createPublicClient, http } from "viem";
 import { z } from "zod";
 import { allAbis, CONTRACT_NAMES } from "../node-service/src/chain/contracts";
 import { BUNDLE_FORMAT } from "../node-service/src/evidence/bundle-format";
-import { formatVerdict, verifyBundle, type PublishedDeployment } from "../node-service/src/evidence/verify";
+import { DEFAULT_TIME_TOLERANCE_SECONDS, formatVerdict, verifyBundle, type PublishedDeployment } from "../node-service/src/evidence/verify";
 
 const EXIT = { verified: 0, notVerified: 1, usage: 2, couldNotCheck: 3 } as const;
 
-const USAGE = `usage: verify-evidence BUNDLE.json [FILE...] --rpc URL [--deployment deployment.json]
+const USAGE = `usage: verify-evidence BUNDLE.json [FILE...] --rpc URL [--deployment deployment.json] [--tsa-ca CERT.pem]... [--time-tolerance SECONDS]
 
   BUNDLE.json    the evidence bundle (downloaded from the service's court page or API)
   FILE...        documents to compare with the bundle's (e.g. the signed agreement PDF)
   --rpc URL      any JSON-RPC node of the chain (yours, a provider's, the consortium's)
   --deployment   the deployment file the consortium published (chain, genesis, contract addresses)
+  --tsa-ca       a time-stamping authority's (or its root's) certificate the court trusts; repeatable
+  --time-tolerance  largest difference accepted between a block's time and its timestamp token (default ${DEFAULT_TIME_TOLERANCE_SECONDS} s)
 
 Exit codes: 0 verified, 1 not verified, 2 usage error, 3 could not check (node unreachable).`;
 
@@ -79,6 +81,8 @@ async function main(argv: string[]): Promise<Outcome> {
   const positional: string[] = [];
   let rpc: string | undefined;
   let deploymentFile: string | undefined;
+  const tsaCaFiles: string[] = [];
+  let tolerance: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (flag: string) => {
@@ -90,6 +94,12 @@ async function main(argv: string[]): Promise<Outcome> {
     else if (a.startsWith("--rpc=")) rpc = a.slice(6);
     else if (a === "--deployment") deploymentFile = value("--deployment");
     else if (a.startsWith("--deployment=")) deploymentFile = a.slice(13);
+    else if (a === "--tsa-ca") tsaCaFiles.push(value("--tsa-ca"));
+    else if (a === "--time-tolerance") {
+      const v = value("--time-tolerance");
+      if (!/^\d{1,7}$/.test(v)) throw new UsageError(`--time-tolerance takes a whole number of seconds, not "${v}".`);
+      tolerance = Number(v);
+    }
     else if (a === "--help" || a === "-h") return { code: EXIT.verified, out: `${USAGE}\n`, err: "" };
     else if (a.startsWith("--")) throw new UsageError(`Unknown option ${a}.`);
     else positional.push(a);
@@ -107,7 +117,8 @@ async function main(argv: string[]): Promise<Outcome> {
   const documents = files.map((f) => ({ name: path.basename(f), bytes: readFile(f, "document") }));
 
   const publicClient = createPublicClient({ transport: http(rpc, { retryCount: 1, timeout: 20_000 }) });
-  const verdict = await verifyBundle({ bundle, publicClient, abis: allAbis(), files: documents, published });
+  const trustedTsaCertificates = tsaCaFiles.map((f) => readFile(f, "trusted authority certificate"));
+  const verdict = await verifyBundle({ bundle, publicClient, abis: allAbis(), files: documents, published, trustedTsaCertificates, timeToleranceSeconds: tolerance });
   const code = verdict.outcome === "verified" ? EXIT.verified : verdict.outcome === "not-verified" ? EXIT.notVerified : EXIT.couldNotCheck;
   return { code, out: `Evidence bundle ${bundleFile} checked against ${rpc}\n\n${formatVerdict(verdict)}\n`, err: "" };
 }

@@ -133,6 +133,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     retentionDays: config.DOCUMENT_RETENTION_DAYS,
     batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
     batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
+    tsaUrl: config.TSA_URL,
     ...(options.now ? { now: () => options.now!() * 1000 } : {}),
   });
   const applications = await ApplicationService.open({

@@ -15,6 +15,8 @@ import { createEvidenceRouter } from "../api/routes/evidence";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
+import type { IndexState } from "../domain/entities";
+import { openTimestamper, type Timestamper } from "../evidence/timestamper";
 
 const idParam = (name: string, what: string) => z.object({ [name]: z.string().describe(what) });
 /** The plain routers above, described for the OpenAPI document (their handlers validate with zod themselves). */
@@ -77,12 +79,17 @@ export interface DocumentServiceOptions {
   batchMaxDelayMs?: number;
   /** Milliseconds since the epoch (tests inject a clock). */
   now?: () => number;
+  /** RFC 3161 time-stamping authority for batch roots and agreement digests (TSA_URL); none: bundles say so. */
+  tsaUrl?: string;
+  /** How often to ask for the tokens still missing (default 5 s). */
+  timestampIntervalMs?: number;
 }
 
 export interface DocumentService {
   store: DocumentStore;
   batcher?: Batcher;
   retention: RetentionJob;
+  timestamper?: Timestamper;
   routes: RouteModule;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -108,23 +115,31 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     kinds: opts.retentionKinds,
     logger: opts.logger?.child({ module: "document-retention" }),
   });
+  const timestamper = opts.tsaUrl
+    ? await openTimestamper({ dataDir: opts.dataDir, tsaUrl: opts.tsaUrl, intervalMs: opts.timestampIntervalMs, logger: opts.logger?.child({ module: "timestamper" }) })
+    : undefined;
+  let indexState: (() => IndexState) | undefined;
   return {
     store,
     batcher,
     retention,
+    timestamper,
     routes(ctx) {
-      const deps = { state: () => ctx.deps.indexer.state(), publicClient: opts.publicClient, deployment: opts.deployment };
+      indexState = () => ctx.deps.indexer.state();
+      const deps = { state: indexState, publicClient: opts.publicClient, deployment: opts.deployment };
       ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes, authority: ctx.deps.authority }));
-      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, maxBytes: opts.maxBytes }));
+      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, timestamps: timestamper, maxBytes: opts.maxBytes }));
       for (const spec of DOCUMENT_AND_EVIDENCE_ROUTES) ctx.table.describe(spec);
     },
     async start() {
       await retention.start();
       batcher?.start();
+      if (timestamper && indexState) timestamper.start(indexState);
     },
     async stop() {
       await retention.stop();
       await batcher?.stop();
+      await timestamper?.stop();
     },
   };
 }

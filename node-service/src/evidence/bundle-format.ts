@@ -78,6 +78,19 @@ export const BundleParticipantSchema = z.object({
 });
 export type BundleParticipant = z.infer<typeof BundleParticipantSchema>;
 
+/** An RFC 3161 time-stamp token over a batch root or an agreement digest (see ./rfc3161.ts). */
+export const BundleTimestampSchema = z.object({
+  of: z.enum(["batch root", "agreement digest"]),
+  value: hash32,
+  /** Id of the event that anchored the root or recorded the agreement. */
+  event: z.string(),
+  /** The authority asked (a claim; the token's certificate says who signed). */
+  tsa: z.string(),
+  /** The token (CMS SignedData holding a TSTInfo), DER, base64. */
+  token: z.string(),
+});
+export type BundleTimestamp = z.infer<typeof BundleTimestampSchema>;
+
 export const EvidenceBundleSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   kind: z.enum(BUNDLE_KINDS),
@@ -94,6 +107,9 @@ export const EvidenceBundleSchema = z.object({
   signatures: z.array(BundleSignatureSchema),
   documents: z.array(BundleDocumentSchema),
   participants: z.array(BundleParticipantSchema),
+  /** Which authority the service used for independent time, or none (in words). */
+  timestamping: z.object({ authority: z.string().nullable(), note: z.string() }).optional(),
+  timestamps: z.array(BundleTimestampSchema).optional(),
 });
 export type EvidenceBundle = z.infer<typeof EvidenceBundleSchema> & { contracts: Record<ContractName, Address> };
 

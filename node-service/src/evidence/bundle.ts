@@ -20,6 +20,7 @@ import {
   type BundleKind,
   type BundleParticipant,
   type BundleSignature,
+  type BundleTimestamp,
   type EvidenceBundle,
 } from "./bundle-format";
 
@@ -192,6 +193,23 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     for (const p of participants) p.admittedIn = rename(p.admittedIn);
     for (const d of documents) for (const a of d.anchors) a.event = rename(a.event);
     if (agreement) agreement.recordedIn = rename(agreement.recordedIn);
+    // Independent time: the authority's tokens over the agreement digest and the batch roots.
+    const stampSubjects = [
+      ...(agreement ? [{ of: "agreement digest" as const, value: lower(agreement.digest) as Hex, event: agreement.recordedIn }] : []),
+      ...documents.flatMap((d) => d.anchors.flatMap((a) => (a.via === "batch" ? [{ of: "batch root" as const, value: lower(a.root) as Hex, event: a.event }] : []))),
+    ].filter((x, i, all) => all.findIndex((y) => y.value === x.value) === i);
+    const timestamps: BundleTimestamp[] = [];
+    for (const subject of stampSubjects) {
+      const record = deps.timestamps?.get(subject.value);
+      if (record) timestamps.push({ ...subject, tsa: record.tsa, token: record.token });
+    }
+    const missing = stampSubjects.length - timestamps.length;
+    const timestamping = deps.timestamps
+      ? {
+          authority: deps.timestamps.tsaUrl,
+          note: `RFC 3161 tokens from ${deps.timestamps.tsaUrl} for ${timestamps.length} of ${stampSubjects.length} anchored values${missing ? ` (${missing} not stamped yet)` : ""}.`,
+        }
+      : { authority: null, note: "No time-stamping authority is configured for this service: the times in this bundle rest on the block producer's clock alone." };
     const facts: BundleFacts = {
       format: BUNDLE_FORMAT,
       kind,
@@ -203,6 +221,8 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       signatures,
       documents,
       participants,
+      timestamping,
+      timestamps,
     };
     // The summary says only what the facts say, in the words the verifier recomputes and compares.
     const { problem, lines } = statementsOf(facts);

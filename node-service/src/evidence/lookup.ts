@@ -17,6 +17,7 @@ import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
+import type { Timestamps } from "./timestamper";
 
 export const KIND_BATCH = 0xffff;
 const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
@@ -30,6 +31,8 @@ export interface EvidenceDeps {
   state: () => IndexState;
   /** The document store, for batch proofs (optional: without it only single anchors are found). */
   documents?: DocumentStore;
+  /** RFC 3161 tokens for batch roots and agreement digests (optional: without it bundles say no authority is configured). */
+  timestamps?: Timestamps;
 }
 
 export interface ParticipantView {

@@ -28,6 +28,7 @@ import { ROLE } from "../chain/eip712";
 import { canonicalJson } from "../underwriting/canonical";
 import { EvidenceBundleSchema, normalizeArgs, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
 import { statementsOf } from "./statements";
+import { checkTimestampToken, parseCertificate, tokenFromBase64 } from "./rfc3161";
 
 export interface Check {
   /** Stable name of what was checked, e.g. "event e2 LoanAgreements.AgreementRecorded: block". */
@@ -54,7 +55,13 @@ export interface VerifyInput {
   files?: { name: string; bytes: Uint8Array }[];
   /** The published deployment to compare the bundle's chain and addresses with (optional). */
   published?: PublishedDeployment;
+  /** Certificates (PEM or DER) of the time-stamping authorities the court trusts; none: a token's signer is reported but not trusted. */
+  trustedTsaCertificates?: Uint8Array[];
+  /** Largest difference accepted between a block's time and its RFC 3161 token's time (default 600 s). */
+  timeToleranceSeconds?: number;
 }
+
+export const DEFAULT_TIME_TOLERANCE_SECONDS = 600;
 
 /** verified: every check passed and the facts establish the subject; could-not-check: the node was unreachable. */
 export type Outcome = "verified" | "not-verified" | "could-not-check";
@@ -391,6 +398,48 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     add(`file ${file.name}: sha256`, !!doc, doc ? `${digest} is the ${doc.role}` : `${digest} is not a document of this bundle`);
   }
 
+  // Independent time: each RFC 3161 token stamps the value its event recorded, is signed by a
+  // time-stamping authority, and agrees with the block time within the tolerance.
+  const timeLines: string[] = [];
+  const tolerance = input.timeToleranceSeconds ?? DEFAULT_TIME_TOLERANCE_SECONDS;
+  let trusted: ReturnType<typeof parseCertificate>[] = [];
+  try {
+    trusted = (input.trustedTsaCertificates ?? []).map(parseCertificate);
+  } catch (err) {
+    add("timestamps: trusted authority certificate", false, `a certificate given as trusted cannot be read: ${(err as Error).message}`);
+  }
+  for (const t of bundle.timestamps ?? []) {
+    const label = `timestamp of the ${t.of} ${short(t.value)}`;
+    const ev = eventsById.get(t.event);
+    const recorded = ev && (t.of === "agreement digest" ? ev.event === "AgreementRecorded" && lower(String(ev.args.digest)) === lower(t.value) : ev.event === "BatchAnchored" && lower(String(ev.args.root)) === lower(t.value));
+    add(`${label}: recorded on chain`, !!recorded, recorded ? `${ev!.contract}.${ev!.event} in block ${ev!.blockNumber} carries it` : `event ${t.event} does not record ${t.value}`);
+    let token: Uint8Array;
+    try {
+      token = tokenFromBase64(t.token);
+    } catch {
+      add(`${label}: RFC 3161 token`, false, "the token is not base64");
+      continue;
+    }
+    const result = await checkTimestampToken(token, t.value as Hex, trusted);
+    add(`${label}: RFC 3161 token`, result.ok, result.ok ? `${result.steps.join("; ")}${trusted.length ? "" : "; the authority's identity was NOT checked against a trusted certificate (none given)"}` : result.problems.join("; "));
+    if (!result.genTime || !ev) continue;
+    const tokenTime = Math.floor(result.genTime.getTime() / 1000);
+    const diff = tokenTime - ev.blockTime;
+    const agrees = Math.abs(diff) <= tolerance;
+    add(
+      `${label}: block time agrees with the token`,
+      agrees,
+      `token time ${result.genTime.toISOString()}, block time ${ev.blockTimeIso}: ${Math.abs(diff)} s ${diff >= 0 ? "later" : "earlier"}${agrees ? `, within the ${tolerance} s tolerance` : `, more than the ${tolerance} s tolerance: the block's time is not borne out by the authority`}`,
+    );
+    if (result.ok && agrees) {
+      timeLines.push(
+        `The time-stamping authority ${result.tsa} (${result.chainChecked ? "certificate chained to the trusted authority given" : "identity not checked against a trusted authority"}) attests that the ${t.of} ${t.value} ` +
+          `existed at ${result.genTime.toISOString()} (RFC 3161 token serial ${result.serial}), ${Math.abs(diff)} s ${diff >= 0 ? "after" : "before"} the block time ${ev.blockTimeIso}.`,
+      );
+    }
+  }
+  if (!(bundle.timestamps ?? []).length) timeLines.push("This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.");
+
   // What the facts establish: the subject must be among them, and the summary must say only that.
   const { problem, lines } = statementsOf(bundle);
   add(`subject: ${bundle.kind} ${bundle.id}`, problem === null, problem ?? `the bundle's facts establish ${bundle.kind} ${bundle.id}`);
@@ -402,7 +451,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       bundle.summary === derived ? "the bundle's summary is word for word the statements recomputed from its facts" : firstDifference(bundle.summary, derived),
     );
   }
-  return done(bundle, lines);
+  return done(bundle, [...lines, ...timeLines]);
 }
 
 /** The Merkle path step by step (OpenZeppelin's standard tree: double-keccak leaf, sorted pairs). */
