@@ -30,10 +30,12 @@ export interface CourtCheckerProps {
   askService?: (path: string) => Promise<Record<string, unknown>>;
   /** Where to download an agreement's bundle (the app only). */
   bundleUrl?: (loanId: string) => string;
+  /** Certificates of the time-stamping authorities the court trusts (PEM or DER). */
+  trustedTsaCertificates?: Uint8Array[];
 }
 
 /** The question box, the file drop and the verdicts: the court room of the app and the standalone verifier. */
-export function CourtChecker({ chain: courtChain, published, askService, bundleUrl }: CourtCheckerProps) {
+export function CourtChecker({ chain: courtChain, published, askService, bundleUrl, trustedTsaCertificates }: CourtCheckerProps) {
   const [text, setText] = useState("");
   const [fileName, setFileName] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -77,7 +79,7 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
       setBusy(true);
       try {
         const files = documents.map((r) => ({ name: r.file.name, bytes: new Uint8Array(r.bytes) }));
-        const verdict = await verifyBundleHere(courtChain, asBundle(bundleFile.bytes), files, published);
+        const verdict = await verifyBundleHere(courtChain, asBundle(bundleFile.bytes), files, published, trustedTsaCertificates);
         setBundle({ verdict, fileName: bundleFile.file.name });
       } catch (e) {
         setError(e);

@@ -259,6 +259,12 @@ export function proofsInBundle(bundle: Record<string, unknown> | null | undefine
 }
 
 /** Verifies a dropped evidence bundle in the browser, as the CLI does. */
-export function verifyBundleHere(chain: CourtChain, bundle: unknown, files: { name: string; bytes: Uint8Array }[], published?: PublishedDeployment): Promise<BundleVerdict> {
-  return verifyBundle({ bundle, publicClient: chain.client, abis: ABI, files, published });
+export function verifyBundleHere(
+  chain: CourtChain,
+  bundle: unknown,
+  files: { name: string; bytes: Uint8Array }[],
+  published?: PublishedDeployment,
+  trustedTsaCertificates?: Uint8Array[],
+): Promise<BundleVerdict> {
+  return verifyBundle({ bundle, publicClient: chain.client, abis: ABI, files, published, trustedTsaCertificates });
 }

@@ -50,6 +50,7 @@ function StandaloneVerifier() {
   const [connected, setConnected] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [tsaCerts, setTsaCerts] = useState<{ name: string; bytes: Uint8Array }[]>([]);
 
   async function connect() {
     setError(undefined);
@@ -120,6 +121,18 @@ function StandaloneVerifier() {
             Connect
           </button>
         </form>
+        <label htmlFor="tsa-cert">Trusted time-stamping authority certificates (optional, PEM or DER)</label>
+        <input
+          id="tsa-cert"
+          type="file"
+          multiple
+          onChange={async (e) => setTsaCerts(await Promise.all([...(e.target.files ?? [])].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))))}
+        />
+        <p className="hint">
+          {tsaCerts.length
+            ? `Timestamps must chain to: ${tsaCerts.map((c) => c.name).join(", ")}.`
+            : "Without one, a timestamp's signature is checked but the authority's identity is not."}
+        </p>
         {deployment && <p className="hint">Deployment file “{deployment.file}”: chain {deployment.value.chainId}, LoanAgreements at {deployment.value.contracts.LoanAgreements}.</p>}
         {connected && (
           <p className="state ok" data-connected="yes">
@@ -128,7 +141,7 @@ function StandaloneVerifier() {
         )}
         <ErrorBox error={error} />
       </Card>
-      {chain && <CourtChecker chain={chain} published={published} />}
+      {chain && <CourtChecker chain={chain} published={published} trustedTsaCertificates={tsaCerts.map((c) => c.bytes)} />}
     </main>
   );
 }
