@@ -38,6 +38,7 @@ import {
 } from "./chain-helpers";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
+const LENDER_NAME = "Lingnan Test Bank 岭南";
 const AGREEMENT_PDF = Buffer.from(
   "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
     "% Loan agreement: principal 600.00, 10% a year, 30 days, collateral: receivable of order 1.\n" +
@@ -126,16 +127,23 @@ describe("evidence that stands in court", function () {
       { account: w.operator.account.address, roles: ROLE.AUDITOR, name: "notary service" },
       { account: w.supplier.account.address, roles: ROLE.SUPPLIER },
       { account: w.buyer.account.address, roles: ROLE.BUYER },
-      { account: w.lender.account.address, roles: ROLE.LENDER },
       { account: contractWallet, roles: ROLE.LENDER },
       { account: w.auditor.account.address, roles: ROLE.AUDITOR },
     ]);
+    // The lender's display name committed as the seed does (sha256 of the UTF-8 name), so bundles may carry it.
+    await send(chainNet, w.operator, "ParticipantRegistry", "admit", [w.lender.account.address, ROLE.LENDER, sha256Hex(`kyc:${w.lender.account.address}`), sha256Hex(LENDER_NAME), []]);
     orderId = await createDeliveredOrder(chainNet, { buyer: w.buyer, supplier: w.supplier, amount: 100_000n });
     ({ receivableId } = await issueConfirmedReceivable(chainNet, { supplier: w.supplier, buyer: w.buyer, orderId, faceValue: 100_000n, signedAck: true }));
 
     // The service, with the document store and the evidence API mounted.
     dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-evidence-"));
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
+    // Names the operator published: the lender's matches its on-chain commitment, the supplier's does not.
+    const names = [
+      { address: w.lender.account.address, name: LENDER_NAME },
+      { address: w.supplier.account.address, name: "Not The Committed Name Ltd." },
+    ];
+    await writeFile(path.join(dataDir, "demo-accounts.json"), JSON.stringify({ accounts: names }));
     docs = await openDocumentService({ dataDir, publicClient, deployment, walletClient: w.operator, batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
     batcher = docs.batcher!;
     service = await startService(testConfig(dataDir, { RPC_URL: rpcUrl, POLL_INTERVAL_MS: 100 }), { documents: docs });
@@ -607,6 +615,26 @@ describe("evidence that stands in court", function () {
         expect(verdict.confirmed.join(" ")).to.contain(`The agreement document has sha256 ${pdfSha}`);
         expect(verdict.confirmed.join(" ")).to.match(/loan disbursed 60000 minor units at .*loan repaid/);
       });
+    });
+
+    it("names a party only where the registry's commitment proves the name, and labels uploads as the service's claims", async function () {
+      const b = bundles.agreement.json as { participants: { address: string; name?: string }[]; documents: { sha256: string; uploads?: { by: string }[] }[] };
+      expect(b.participants.find((p) => p.address === w.lender.account.address.toLowerCase())!.name).to.equal(LENDER_NAME);
+      expect(b.participants.find((p) => p.address === w.supplier.account.address.toLowerCase())!.name).to.equal(undefined);
+      expect(b.documents.find((d) => d.sha256 === pdfSha)!.uploads!.map((u) => u.by)).to.deep.equal([w.supplier.account.address.toLowerCase()]);
+      const { code, stdout } = await verifyScript([bundles.agreement.path, "--rpc", rpcUrl]);
+      expect(code, stdout).to.equal(0);
+      expect(stdout).to.contain(`PASS  participant ${w.lender.account.address.toLowerCase()}: name — sha256("${LENDER_NAME}") is the displayNameHash of its admission`);
+      expect(stdout).to.contain(`  - Participant ${w.lender.account.address.toLowerCase()} is registered as “${LENDER_NAME}”`);
+      const claims = stdout.slice(stdout.indexOf("What the service's own records say (claims"));
+      expect(claims).to.contain(`document ${pdfSha} (loan agreement): uploaded as agreement by ${w.supplier.account.address.toLowerCase()} at `);
+
+      const renamed = await tampered((x: { participants: { name?: string }[] }) => {
+        x.participants.find((p) => p.name)!.name = "Some Other Bank";
+      });
+      const bad = await verifyScript([renamed, "--rpc", rpcUrl]);
+      expect(bad.code, bad.stdout).to.equal(1);
+      expect(bad.stdout).to.match(/^FAIL {2}participant 0x[0-9a-f]{40}: name — sha256\("Some Other Bank"\) = 0x[0-9a-f]{64}, but the registry recorded displayNameHash 0x[0-9a-f]{64}/m);
     });
 
     describe("exit codes and messages (finding 5)", function () {

@@ -4,6 +4,7 @@
  * `docs.routes` in startService's `modules`, `await docs.start()` after the indexer runs, and
  * `await docs.stop()` on shutdown.
  */
+import path from "node:path";
 import type { Account, Chain, PublicClient, Transport, WalletClient } from "viem";
 import type { Logger } from "pino";
 import type { Deployment } from "../chain/contracts";
@@ -17,6 +18,7 @@ import { createRetentionJob, type RetentionJob } from "./retention";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
 import type { IndexState } from "../domain/entities";
 import { openTimestamper, type Timestamper } from "../evidence/timestamper";
+import { readFileIfExists } from "../store/atomic-file";
 
 const idParam = (name: string, what: string) => z.object({ [name]: z.string().describe(what) });
 /** The plain routers above, described for the OpenAPI document (their handlers validate with zod themselves). */
@@ -95,6 +97,17 @@ export interface DocumentService {
   stop(): Promise<void>;
 }
 
+/**
+ * Participants' display names the operator published (DATA_DIR/demo-accounts.json, as the demo seed
+ * writes it): evidence bundles carry a name only where its sha256 is the registry's displayNameHash.
+ */
+async function publishedNames(dataDir: string): Promise<Record<string, string>> {
+  const text = await readFileIfExists(path.join(dataDir, "demo-accounts.json"));
+  if (text === null) return {};
+  const file = JSON.parse(text) as { accounts?: { address: string; name: string }[] };
+  return Object.fromEntries((file.accounts ?? []).map((a) => [a.address.toLowerCase(), a.name]));
+}
+
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
   const store = await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
   const batcher = opts.walletClient
@@ -128,7 +141,7 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
       indexState = () => ctx.deps.indexer.state();
       const deps = { state: indexState, publicClient: opts.publicClient, deployment: opts.deployment };
       ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes, authority: ctx.deps.authority }));
-      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, timestamps: timestamper, maxBytes: opts.maxBytes }));
+      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, timestamps: timestamper, participantNames: () => publishedNames(opts.dataDir), maxBytes: opts.maxBytes }));
       for (const spec of DOCUMENT_AND_EVIDENCE_ROUTES) ctx.table.describe(spec);
     },
     async start() {

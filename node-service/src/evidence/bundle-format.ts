@@ -66,6 +66,8 @@ export const BundleDocumentSchema = z.object({
   /** What the document is in this case ("loan agreement", "invoice", ...). */
   role: z.string(),
   anchors: z.array(BundleAnchorSchema),
+  /** Who uploaded the file to the service, and when: the service's own record, a claim no chain shows. */
+  uploads: z.array(z.object({ by: address, kind: z.string(), at: z.string() })).optional(),
 });
 export type BundleDocument = z.infer<typeof BundleDocumentSchema>;
 
@@ -75,6 +77,8 @@ export const BundleParticipantSchema = z.object({
   roleNames: z.array(z.string()),
   /** Id of the ParticipantAdmitted event. */
   admittedIn: z.string(),
+  /** The participant's display name, included only when its sha256 (UTF-8) is the admission event's displayNameHash. */
+  name: z.string().optional(),
 });
 export type BundleParticipant = z.infer<typeof BundleParticipantSchema>;
 

@@ -7,6 +7,7 @@
 import { hashTypedData, type Address, type Hex } from "viem";
 import { loanTermsTypedData } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
+import { sha256Hex } from "../domain/hash";
 import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
@@ -36,6 +37,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     const documents: BundleDocument[] = [];
     const signatures: BundleSignature[] = [];
     const state = deps.state();
+    const names = deps.participantNames ? deps.participantNames().catch(() => ({}) as Record<string, string>) : Promise.resolve({} as Record<string, string>);
 
     function addEvent(ev: ChainEvent): string {
       const key = `${lower(ev.txHash)}:${ev.logIndex}`;
@@ -66,7 +68,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       }
       if (!ev) return;
       const view = await evidence.participant(a);
-      participants.push({ address: a, roles: view.roles, roleNames: roleNames(view.roles), admittedIn: addEvent(ev) });
+      const name = (await names)[a];
+      const proven = name !== undefined && lower(sha256Hex(name)) === lower(String(ev.args.displayNameHash));
+      participants.push({ address: a, roles: view.roles, roleNames: roleNames(view.roles), admittedIn: addEvent(ev), ...(proven ? { name } : {}) });
     }
 
     async function addDocument(sha256: Hex, role: string): Promise<BundleDocument | null> {
@@ -90,7 +94,8 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
         const ev = await evidence.chain.eventAt(use.ref.txHash, use.ref.logIndex);
         if (ev) anchors.push({ via: "record", event: addEvent(ev), field: use.field });
       }
-      const doc = { sha256: hash, role, anchors };
+      const uploads = (deps.documents?.get(hash)?.uploads ?? []).map((u) => ({ by: lower(u.owner), kind: u.kind, at: new Date(u.uploadedAt).toISOString() }));
+      const doc: BundleDocument = { sha256: hash, role, anchors, ...(uploads.length ? { uploads } : {}) };
       documents.push(doc);
       return doc;
     }

@@ -33,6 +33,8 @@ export interface EvidenceDeps {
   documents?: DocumentStore;
   /** RFC 3161 tokens for batch roots and agreement digests (optional: without it bundles say no authority is configured). */
   timestamps?: Timestamps;
+  /** Display names the operator published (address lowercase -> name); a bundle carries one only when the registry's displayNameHash proves it. */
+  participantNames?: () => Promise<Record<string, string>>;
 }
 
 export interface ParticipantView {

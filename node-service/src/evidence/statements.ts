@@ -148,5 +148,11 @@ export function statementsOf(bundle: BundleFacts): Statements {
       lines.push(`Receivables issued against order ${bundle.id}: ${receivables.map((e) => `${String(e.args.receivableId)} (${String(e.args.faceValue)} minor units, ${e.blockTimeIso})`).join(", ")}.`);
     }
   }
+  // Parties by name, where the registry's commitment proves the name.
+  for (const p of bundle.participants) {
+    if (p.name === undefined) continue;
+    const admitted = events.find((e) => e.id === p.admittedIn);
+    if (admitted) lines.push(`Participant ${lower(p.address)} is registered as “${p.name}” (its sha256 is the displayNameHash the ParticipantRegistry recorded at admission, block ${admitted.blockNumber}).`);
+  }
   return { problem: null, lines };
 }

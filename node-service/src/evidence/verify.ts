@@ -17,6 +17,7 @@ import {
   hashTypedData,
   recoverTypedDataAddress,
   sha256,
+  stringToBytes,
   type Abi,
   type Address,
   type Hex,
@@ -337,7 +338,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     }
   }
 
-  // Participants: admitted by the registry, as the bundled event says.
+  // Participants: admitted by the registry, as the bundled event says; a name only as the registry's commitment proves it.
   for (const p of bundle.participants) {
     const ev = eventsById.get(p.admittedIn);
     add(
@@ -345,6 +346,15 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       !!ev && ev.event === "ParticipantAdmitted" && lower(String(ev.args.account)) === lower(p.address),
       ev ? `${ev.contract}.${ev.event} in block ${ev.blockNumber}` : `event ${p.admittedIn} missing`,
     );
+    if (p.name !== undefined) {
+      const digest = sha256(stringToBytes(p.name));
+      const committed = ev ? lower(String(ev.args.displayNameHash)) : "";
+      add(
+        `participant ${p.address}: name`,
+        digest === committed,
+        digest === committed ? `sha256("${p.name}") is the displayNameHash of its admission` : `sha256("${p.name}") = ${digest}, but the registry recorded displayNameHash ${committed || "(no admission event)"}`,
+      );
+    }
   }
 
   // Documents: each anchor re-read from the notary or from the record's own event.
@@ -473,11 +483,13 @@ export function formatVerdict(verdict: Verdict): string {
   const failed = verdict.checks.filter((c) => !c.ok && !c.unreachable);
   lines.push("");
   if (verdict.outcome === "verified") {
+    const claims = (verdict.bundle?.documents ?? []).flatMap((d) => (d.uploads ?? []).map((u) => `  - document ${d.sha256} (${d.role}): uploaded as ${u.kind} by ${u.by} at ${u.at}`));
     lines.push(
       `VERDICT: VERIFIED (all ${verdict.checks.length} checks passed)`,
       "",
       "What the checks above prove (each sentence recomputed from the chain records just checked, not copied from the bundle):",
       ...verdict.confirmed.map((l) => `  - ${l}`),
+      ...(claims.length ? ["", "What the service's own records say (claims; no chain shows them, nothing above depends on them):", ...claims] : []),
     );
   } else if (verdict.outcome === "not-verified") {
     lines.push(
