@@ -31,11 +31,12 @@ import {
   type WalletClient,
 } from "viem";
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
-import { ALL_SCOPES, ROLE, acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
+import { ALL_SCOPES, ROLE, acknowledgmentTypedData, roleNames, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
 import { Prng } from "./lib/prng";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
+import { DAY } from "../node-service/src/domain/time";
 
-const DAY = 86_400;
 const HISTORY_DAYS = 365;
 const LAST_DAY = HISTORY_DAYS - 1;
 const MONTHS = 12;
@@ -318,7 +319,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
         order.supplier,
         "Receivables",
         "issue",
-        [order.id!, invoiceHash, sha256Hex(number), face, maturity],
+        [order.id!, invoiceHash, invoiceNumberHash(number), face, maturity],
         `${nameOf(order.supplier)} invoices ${nameOf(order.buyer)}`,
         (rc) => {
           inv.id = eventArg(rc, "Receivables", "ReceivableIssued", "receivableId");
@@ -515,9 +516,12 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       const terms: LoanTerms = {
         borrower: addressOf(r, spec.borrower),
         lender: addressOf(r, spec.lender),
+        currency: deployment.contracts.SettlementToken,
         principal: ((face * 80n) / 100n / 100n) * 100n,
         rateBps: 650n,
         start,
+        // Disbursed the next day; the lender may not hold the collateral longer than three days.
+        disburseBy: start + BigInt(3 * DAY),
         maturity: start + BigInt(spec.termDays * DAY),
         collateral: collateral.map((inv) => inv.id!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
         documentHash: docHash(`loan agreement ${nonce} ${borrowerName}`),
@@ -623,15 +627,6 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
 
 function addressOf(r: Runner, index: number): Address {
   return r.address(index);
-}
-
-function roleNames(bits: number): DemoAccount["roles"] {
-  const names: DemoAccount["roles"] = [];
-  if (bits & ROLE.SUPPLIER) names.push("SUPPLIER");
-  if (bits & ROLE.BUYER) names.push("BUYER");
-  if (bits & ROLE.LENDER) names.push("LENDER");
-  if (bits & ROLE.AUDITOR) names.push("AUDITOR");
-  return names;
 }
 
 function sha256Hex(text: string): Hex {

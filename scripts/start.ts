@@ -22,9 +22,8 @@ import { ensureDeployment } from "./lib/deployment-file";
 import { publicClientFor, transportOf, walletClientFor } from "./lib/clients";
 import { demoAccountsFileOf, readDemoAccounts, writeDemoAccounts, type DemoAccountsFile } from "./lib/demo-accounts";
 import { writeFileAtomic } from "../node-service/src/store/atomic-file";
+import { DAY_MS } from "../node-service/src/domain/time";
 import { formatSeedStats, seedDemo } from "./seed";
-
-const DAY_MS = 86_400_000;
 
 /** How far the first start got: a start interrupted before "ready" is redone from scratch. */
 interface SetupState {

@@ -23,6 +23,7 @@ import { openAccessLog } from "./api/access-log";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
+import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
 import { ApplicationService } from "./applications/service";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
@@ -144,16 +145,18 @@ export async function startService(config: Config, options: StartServiceOptions 
     state: () => indexer.state(),
     policy: CURRENT_POLICY,
     now: options.now,
-    // Underwriting reads the borrower's data on the lender's behalf, under the application's consent.
+    limits: { openPerBorrower: config.MAX_OPEN_APPLICATIONS_PER_BORROWER, perBorrowerPerDay: config.MAX_APPLICATIONS_PER_BORROWER_PER_DAY },
+    // Underwriting reads the borrower's data on the lender's behalf, under the application's consent,
+    // and each debtor's tier under the policy.
     recordAccess: async (e) => {
       await accessLog.append({
         reader: e.reader,
         enterprise: e.enterprise,
-        basis: "consent",
+        basis: e.basis,
         scopes: scopeNames(e.scopes),
-        resource: "underwriting of the application (metrics, risk flags, receivables)",
+        resource: e.resource,
         applicationId: e.applicationId,
-        consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at },
+        ...(e.consent ? { consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at } } : {}),
       });
     },
   });
@@ -165,8 +168,8 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   let domains: string[] = [];
   const app = createApp(
-    { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains },
-    { modules: [documents.routes, applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
+    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();

@@ -16,17 +16,26 @@ import {
   receivablesDomain,
   type LoanTerms,
 } from "../../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
+import { DAY } from "../../node-service/src/domain/time";
+import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES } from "../../node-service/src/domain/entities";
 
-export const DAY = 24 * 3600;
+/** One DAY for every test (defined in node-service/src/domain/time.ts). */
+export { DAY };
+
 export const YEAR = 365 * DAY;
 export const GRACE_PERIOD = DEFAULT_GRACE_PERIOD;
 /** Each trading participant starts with 1,000,000.00 settlement tokens (2 decimals). */
 export const START_BALANCE = 100_000_000n;
 export const ORDER_AMOUNT = 1_000_000n; // 10,000.00
 
-export const OrderStatus = { None: 0, Created: 1, Accepted: 2, Shipped: 3, Delivered: 4, Completed: 5, Cancelled: 6, Disputed: 7 } as const;
-export const ReceivableStatus = { None: 0, Issued: 1, Confirmed: 2, Paid: 3, Split: 4, Cancelled: 5 } as const;
-export const LoanStatus = { None: 0, Signed: 1, Active: 2, Repaid: 3, Defaulted: 4, Recovered: 5, Cancelled: 6 } as const;
+/** The contracts' status enums, name -> index, from the one list of names (node-service/src/domain/entities.ts). */
+function enumIndex<N extends string>(names: readonly N[]): { readonly [K in N]: number } {
+  return Object.fromEntries(names.map((name, index) => [name, index])) as { readonly [K in N]: number };
+}
+export const OrderStatus = enumIndex(ORDER_STATUSES);
+export const ReceivableStatus = enumIndex(RECEIVABLE_STATUSES);
+export const LoanStatus = enumIndex(LOAN_STATUSES);
 
 /** The contract seen from another account (ethers' connect() loses the ABI methods in its type). */
 export function as(contract: Contract, signer: HardhatEthersSigner): Contract {
@@ -129,7 +138,7 @@ export async function issueReceivable(
   await as(f.receivables, supplier).issue(
     orderId,
     h(`invoice file ${invoice}`),
-    h(invoice),
+    invoiceNumberHash(invoice),
     opts.faceValue ?? ORDER_AMOUNT,
     (await now()) + (opts.maturityIn ?? 60 * DAY),
   );
@@ -145,15 +154,17 @@ export async function confirmedReceivable(f: Fixture, opts: Parameters<typeof is
 
 let nonceCounter = 0n;
 
-/** Loan terms with sensible defaults: 90 days at 8% on 5,000.00, deadline in one hour. */
+/** Loan terms with sensible defaults: 90 days at 8% on 5,000.00, disbursement within 7 days, deadline in one hour. */
 export async function makeTerms(f: Fixture, overrides: Partial<LoanTerms> & { collateral: bigint[] }): Promise<LoanTerms> {
   const t = BigInt(await now());
   return {
     borrower: f.supplier.address as `0x${string}`,
     lender: f.lender.address as `0x${string}`,
+    currency: (await f.token.getAddress()) as `0x${string}`,
     principal: 500_000n,
     rateBps: 800n,
     start: t,
+    disburseBy: t + BigInt(7 * DAY),
     maturity: t + BigInt(90 * DAY),
     documentHash: h("agreement.pdf") as `0x${string}`,
     nonce: ++nonceCounter,
@@ -218,7 +229,11 @@ export async function sumBalances(f: Fixture, accounts: string[]): Promise<bigin
 
 /**
  * Pins the next block's time to one second after the latest and returns it, so a test can name the
- * block time an event will carry. Call it before sending the transaction.
+ * block time an event will carry. Await it BEFORE creating the transaction's promise: an ethers call
+ * started earlier sends its transaction while this reads the latest block, and Hardhat then mines it at
+ * wall-clock time (seconds past a reverted fixture's block), so `latest + 1` lands behind that block
+ * ("Timestamp X is lower than the previous block's timestamp"). No test may start a transaction
+ * before awaiting this.
  */
 export async function nextTime(): Promise<number> {
   const t = (await time.latest()) + 1;

@@ -22,7 +22,7 @@ import { sha256Hex } from "../../node-service/src/domain/hash";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { deployAll } from "../../scripts/lib/deploy";
 import { signIn, testConfig, waitIndexed } from "../service/api-helpers";
-import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../service/chain-helpers";
+import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { chromiumLaunch } from "./browser";
 
 const MNEMONIC = "test test test test test test test test test test test junk";

@@ -30,7 +30,7 @@ import {
   send,
   type Net,
   type Wallet,
-} from "./chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 
 const FACE = 1_000_000n; // 10,000.00 per receivable
 const ROUNDS = 5;
@@ -229,9 +229,12 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(queue.body.applications.map((a: { id: string }) => a.id)).to.deep.equal([id]);
     const log = await call(base, "GET", `/api/enterprises/${f.s1.account.address.toLowerCase()}/access-log`, { token: tS1 });
     expect(log.status).to.equal(200);
-    const read = log.body.items.find((e: { applicationId?: string }) => e.applicationId === id);
+    const reads = log.body.items.filter((e: { applicationId?: string }) => e.applicationId === id);
+    const read = reads.find((e: { resource: string }) => e.resource.startsWith("underwriting"));
     expect(read).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
     expect(read.scopes).to.have.members(["orderHistory", "receivables", "paymentHistory", "metrics", "riskFlags"]);
+    // The lender's queue served the decision snapshot: that read is logged too.
+    expect(reads.find((e: { resource: string }) => e.resource === "GET /api/applications")).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
 
     // The agreement document is the one whose sha256 the terms carry.
     const doc = await call(base, "GET", `/api/applications/${id}/agreement-document`, { token: tS1 });
@@ -389,7 +392,7 @@ describe("loan applications from application to closed loan (real chain, real se
       address: f.net.deployment.contracts.EvidenceNotary,
       abi: abiOf("EvidenceNotary"),
       functionName: "getAnchor",
-      args: [decisionHash(rerun)],
+      args: [decisionHash(rerun), f.auditor.account.address],
     })) as { anchorer: string; kind: number; blockNumber: number };
     expect(anchor.anchorer.toLowerCase()).to.equal(f.auditor.account.address.toLowerCase());
     expect(anchor.kind).to.equal(KIND_DECISION);

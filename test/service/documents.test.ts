@@ -21,10 +21,10 @@ import { createFileDocumentStore, type DocumentStore } from "../../node-service/
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { startService, type RunningService } from "../../node-service/src/server";
-import { DAY, call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import { call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import { DAY, DAY_MS } from "../../node-service/src/domain/time";
 
 const MAX_BYTES = 64 * 1024;
-const DAY_MS = DAY * 1000;
 
 const pdf = (text: string) => Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
 const PNG = Buffer.from(
@@ -233,7 +233,7 @@ describe("document store", function () {
           address: net.deployment.contracts.EvidenceNotary,
           abi: abiOf("EvidenceNotary"),
           functionName: "verifyInBatch",
-          args: [batch!.root, sha256Hex(d), batch!.proof],
+          args: [batch!.root, batch!.anchorer, sha256Hex(d), batch!.proof],
         });
         expect(ok).to.equal(true);
         // A proof for another document does not verify this one.
@@ -241,7 +241,7 @@ describe("document store", function () {
           address: net.deployment.contracts.EvidenceNotary,
           abi: abiOf("EvidenceNotary"),
           functionName: "verifyInBatch",
-          args: [batch!.root, sha256Hex(pdf("not in the batch")), batch!.proof],
+          args: [batch!.root, batch!.anchorer, sha256Hex(pdf("not in the batch")), batch!.proof],
         });
         expect(other).to.equal(false);
       }
@@ -302,7 +302,7 @@ describe("document store", function () {
             address: net.deployment.contracts.EvidenceNotary,
             abi: abiOf("EvidenceNotary"),
             functionName: "verifyInBatch",
-            args: [result.root, sha, big.get(sha)!.batch!.proof],
+            args: [result.root, result.anchorer, sha, big.get(sha)!.batch!.proof],
           });
           expect(ok).to.equal(true);
         }
@@ -319,7 +319,7 @@ describe("document store", function () {
         const b = createBatcher({ store: s, publicClient: net.publicClient, walletClient: net.outsider as never, notary: net.deployment.contracts.EvidenceNotary });
         let error: Error | undefined;
         await b.flush().catch((e: Error) => (error = e));
-        expect(error?.message).to.contain("NotaryNotActiveParticipant");
+        expect(error?.message).to.contain("EvidenceNotaryNotActiveParticipant");
         expect(s.pending()).to.have.length(1);
       } finally {
         await removeDir(d);

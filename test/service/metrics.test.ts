@@ -16,8 +16,8 @@ import { METRIC_DEFINITIONS, metricDefinition } from "../../node-service/src/met
 import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
 import { asOfDayEnd } from "../../node-service/src/metrics/records";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 86_400;
 const T0 = Date.UTC(2030, 0, 1) / 1000; // 2030-01-01 00:00 UTC
 /** Day n after T0 at 10:00 UTC. */
 const d = (n: number) => T0 + n * DAY + 10 * 3600;
@@ -62,9 +62,11 @@ const pay = (at: number, amount: bigint, holder: Address = E): ReceivableEntity[
 function addLoan(s: IndexState, l: Partial<LoanEntity> & Pick<LoanEntity, "id" | "borrower" | "lender" | "totalDue" | "maturity" | "recordedAt">) {
   const loan: LoanEntity = {
     digest: "0x00",
+    currency: "0x0000000000000000000000000000000000000001",
     principal: l.totalDue,
     rateBps: 0,
     start: l.recordedAt,
+    disburseBy: l.maturity - 1,
     repaid: 0n,
     collateral: [],
     documentHash: "0x00",

@@ -22,7 +22,7 @@ import { verifyBundle } from "../../node-service/src/evidence/verify";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { deployAll } from "../../scripts/lib/deploy";
 import { signIn, testConfig, waitIndexed } from "./api-helpers";
-import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "./chain-helpers";
+import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { startLocalTsa, type LocalTsa } from "./tsa-helpers";
 
 const MNEMONIC = "test test test test test test test test test test test junk";

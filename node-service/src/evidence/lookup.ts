@@ -9,21 +9,17 @@ import {
   type Hex,
   type PublicClient,
   type TypedDataDefinition,
+  zeroHash,
 } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
-import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
-import type { EventRef, IndexState } from "../domain/entities";
+import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
+import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
 import type { Timestamps } from "./timestamper";
 
-export const KIND_BATCH = 0xffff;
-const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
-const RECEIVABLE_STATUS = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
-const ORDER_STATUS = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
-export const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export interface EvidenceDeps {
   publicClient: PublicClient;
@@ -93,14 +89,9 @@ export interface HashUse {
   ref?: EventRef;
 }
 
-const ROLE_NAMES = Object.entries(ROLE) as [string, number][];
-export function roleNames(roles: number): string[] {
-  return ROLE_NAMES.filter(([, bit]) => (roles & bit) !== 0).map(([name]) => name);
-}
 
 function kindName(kind: number | null): string {
   if (kind === null) return "record field";
-  if (kind === KIND_BATCH) return "batch root";
   if (kind === 256) return "document batch";
   return `kind ${kind}`;
 }
@@ -135,7 +126,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (!uses || uses.state !== state || uses.count !== state.eventCount) {
       const map = new Map<string, HashUse[]>();
       const put = (hash: Hex | undefined, use: HashUse) => {
-        if (!hash || hash === ZERO_HASH) return;
+        if (!hash || hash === zeroHash) return;
         const k = lower(hash);
         map.set(k, [...(map.get(k) ?? []), use]);
       };
@@ -227,18 +218,33 @@ export function createEvidenceService(deps: EvidenceDeps) {
    */
   async function notaryAnchor(hash: Hex, problems: string[] = []): Promise<AnchorView | null> {
     const diffs: string[] = [];
-    const state = (await publicClient.readContract({ ...notary, functionName: "getAnchor", args: [hash] })) as {
+    const indexed = deps.state().anchors[lower(hash) as Hex];
+    // The notary keys records by anchorer (single documents and batch roots apart): take the anchorer
+    // from the index, or from the first anchoring log on chain when the index does not have it.
+    let anchorer = indexed?.anchorer;
+    let isRoot = indexed?.batchCount !== undefined;
+    if (!indexed) {
+      for (const eventName of ["Anchored", "BatchAnchored"] as const) {
+        const logs = await publicClient.getContractEvents({ ...notary, eventName, args: eventName === "Anchored" ? { documentHash: hash } : { root: hash }, fromBlock: 0n });
+        const first = logs[0] as unknown as { args: { anchorer: Address } } | undefined;
+        if (first) {
+          anchorer = first.args.anchorer;
+          isRoot = eventName === "BatchAnchored";
+          break;
+        }
+      }
+    }
+    if (!anchorer) return null;
+    const state = (await publicClient.readContract({ ...notary, functionName: isRoot ? "getBatch" : "getAnchor", args: [hash, anchorer] })) as {
       anchorer: Address;
       timestamp: number;
       blockNumber: number;
       kind: number;
     };
-    const indexed = deps.state().anchors[lower(hash) as Hex];
     if (Number(state.timestamp) === 0) {
       if (indexed) problems.push(`index says ${hash} was anchored in block ${indexed.blockNumber}; the notary has no anchor for it`);
       return null;
     }
-    const isRoot = Number(state.kind) === KIND_BATCH;
     let ev: ChainEvent | null = null;
     if (indexed) ev = await reread(indexed.anchored, diffs);
     if (!ev) {
@@ -277,7 +283,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       return null;
     }
     if (lower(ev.blockHash) !== lower(batch.blockHash)) diffs.push(`stored block hash ${batch.blockHash} differs from the chain's ${ev.blockHash}`);
-    const proven = (await publicClient.readContract({ ...notary, functionName: "verifyInBatch", args: [batch.root, sha256, batch.proof] })) as boolean;
+    const proven = (await publicClient.readContract({ ...notary, functionName: "verifyInBatch", args: [batch.root, String(ev.args.anchorer) as Address, sha256, batch.proof] })) as boolean;
     if (!proven) diffs.push("the stored Merkle proof does not verify on chain");
     const root = deps.state().anchors[lower(batch.root) as Hex];
     if (!root) diffs.push(`the index does not have batch root ${batch.root} yet`);
@@ -393,7 +399,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       functionName: "getLoan",
       args: [BigInt(loan.id)],
     })) as { status: number; repaid: bigint; totalDue: bigint };
-    const chainStatus = LOAN_STATUS[Number(onChain.status)];
+    const chainStatus = LOAN_STATUSES[Number(onChain.status)];
     if (chainStatus !== loan.status) diffs.push(`index status ${loan.status}, chain status ${chainStatus}`);
     if (onChain.repaid !== loan.repaid) diffs.push(`index repaid ${loan.repaid}, chain repaid ${onChain.repaid}`);
     if (lower(String(recorded.args.digest)) !== lower(loan.digest)) diffs.push("index digest differs from the recorded one");
@@ -429,11 +435,11 @@ export function createEvidenceService(deps: EvidenceDeps) {
       functionName: "getOrder",
       args: [BigInt(id)],
     })) as { status: number };
-    const chainStatus = ORDER_STATUS[Number(onChain.status)];
+    const chainStatus = ORDER_STATUSES[Number(onChain.status)];
     if (chainStatus !== order.status) diffs.push(`index status ${order.status}, chain status ${chainStatus}`);
     const documents = [];
     for (const [role, hash] of [["purchase order", order.documentHash], ["shipping document", order.shippingDocumentHash]] as const) {
-      if (hash && hash !== ZERO_HASH) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
+      if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
     const receivables = Object.values(deps.state().receivables)
       .filter((r) => r.orderId === id)
@@ -463,7 +469,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       functionName: "getReceivable",
       args: [BigInt(id)],
     })) as { status: number; paid: bigint };
-    const chainStatus = RECEIVABLE_STATUS[Number(onChain.status)];
+    const chainStatus = RECEIVABLE_STATUSES[Number(onChain.status)];
     if (chainStatus !== r.status) diffs.push(`index status ${r.status}, chain status ${chainStatus}`);
     if (onChain.paid !== r.paid) diffs.push(`index paid ${r.paid}, chain paid ${onChain.paid}`);
     // The debtor acknowledged the original receivable (a child inherits it).
@@ -503,7 +509,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
         : null,
       issued: issued ?? null,
       acknowledgment,
-      pledges: events.filter((e) => e.event === "ReceivablePledged" || e.event === "ReceivableSeized"),
+      pledges: events.filter((e) => e.event === "ReceivablePledged"),
       payments: events.filter((e) => e.event === "ReceivablePaid"),
       events,
       invoice: await lookupHash(root.invoiceHash),

@@ -5,7 +5,8 @@
  */
 import type { Address, IndexState, OrderEntity } from "../domain/entities";
 import { METRIC_DEFINITIONS, type MetricWindow } from "./definitions";
-import { DAY, coefficientOfVariation, hhi, meanDays, nearestRank, ratio, days } from "./math";
+import { DAY } from "../domain/time";
+import { coefficientOfVariation, hhi, meanDays, nearestRank, ratio, days } from "./math";
 import {
   asOfDayEnd,
   by,

@@ -5,7 +5,7 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import { WINDOW_DAYS, type MetricWindow } from "./definitions";
-import { DAY } from "./math";
+import { DAY } from "../domain/time";
 
 /** The last second of asOf's UTC day: the instant every metric is evaluated at. */
 export function asOfDayEnd(asOf: number): number {
@@ -50,7 +50,8 @@ export function repaidBy(loan: LoanEntity, t: number): bigint {
 
 /** Signed or disbursed, and not yet cancelled, defaulted or repaid in full, at `end`. */
 export function loanLiveAt(loan: LoanEntity, end: number): boolean {
-  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && !by(loan.defaultedAt, end) && repaidBy(loan, end) < loan.totalDue;
+  // A defaulted loan keeps its collateral pledged until it is recovered (LoanAgreements' default rule).
+  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && repaidBy(loan, end) < loan.totalDue;
 }
 
 export function orderCancelledBy(o: OrderEntity, end: number): boolean {

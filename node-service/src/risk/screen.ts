@@ -6,10 +6,10 @@
  * Only facts dated at or before `asOf` count (an order cancelled later still counts as live then),
  * which keeps a screening reproducible from a later, larger index.
  */
-import type { Hex } from "viem";
+import { zeroHash, type Hex } from "viem";
 import type { Address, EventRef, IndexState, OrderEntity, ParticipantEntity } from "../domain/entities";
 import { createTradeGraph, findCyclesThrough, orderLiveIn } from "./graph";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
 import { resolveRiskParams, type RiskParams } from "./params";
 
 export type RiskFlagCode =
@@ -34,7 +34,6 @@ export interface RiskFlag {
 
 export const SEVERITY_RANK: Record<RiskSeverity, number> = { info: 0, warn: 1, block: 2 };
 
-const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export function screenBorrower(
   state: IndexState,
@@ -105,7 +104,7 @@ interface Related {
 function relatedParties(ctx: Ctx): Related[] {
   const self = ctx.state.participants[ctx.borrower];
   if (!self) return [];
-  const mine = new Set(self.kycAttributes.map((a) => a.toLowerCase()).filter((a) => a !== ZERO_HASH));
+  const mine = new Set(self.kycAttributes.map((a) => a.toLowerCase()).filter((a) => a !== zeroHash));
   if (mine.size === 0) return [];
   const out: Related[] = [];
   for (const party of Object.values(ctx.state.participants)) {

@@ -172,12 +172,14 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
         notes.push(`${hint.source} offered a batch proof for root ${root}, but the proof does not lead from this document to that root`);
         continue;
       }
-      const onChain = (await client.readContract({ address: contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "verifyInBatch", args: [root, hash, hint.proof] })) as boolean;
+      // The notary keeps batch roots per anchorer: ask about the root as the first anchorer recorded it.
+      const { log, args } = rootLogs[0];
+      const anchorer = String(args.anchorer) as Address;
+      const onChain = (await client.readContract({ address: contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "verifyInBatch", args: [root, anchorer, hash, hint.proof] })) as boolean;
       if (!onChain) {
         notes.push(`the EvidenceNotary contract rejects the batch proof for root ${root} offered by ${hint.source}`);
         continue;
       }
-      const { log, args } = rootLogs[0];
       anchors.push(
         await anchorOf("batch", `EvidenceNotary.BatchAnchored (a batch of ${String(args.count)} documents)`, log, {
           by: lower(String(args.anchorer)),

@@ -4,7 +4,7 @@
  */
 import type { Address } from "viem";
 import { api } from "../api";
-import { useSession } from "../App";
+import { useSession } from "../hooks/session";
 import type { ContractName } from "../../../node-service/src/chain/contract-names";
 import { CourtChecker } from "../court/CourtChecker";
 import { publicClientOf } from "../wallet";

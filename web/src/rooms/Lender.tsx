@@ -5,13 +5,14 @@
  */
 import { useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
-import { usePartyName, useSession } from "../App";
+import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
 import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
-import { MetricsTable, signOffer, useLiveApplications, type ApplicationView } from "./Manufacturer";
+import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -122,7 +123,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const [rateBps, setRateBps] = useState("");
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
-  const defs = useLoad(() => api<{ definitions: { key: string; name: string; unit: string; windows: string[]; definition: string; group: string }[] }>("/api/metrics/definitions"), []);
+  const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
   const metrics = useLoad(
     () => api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(`/api/enterprises/${app.borrower}/metrics?application=${app.id}`),
     // Once per application: every read is an entry in the borrower's access log.
@@ -172,7 +173,13 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         <h3>Next step</h3>
         {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
         {app.status === "signed_by_borrower" && <p>The borrower signed the offer. Countersign it: the service then records the agreement on chain.</p>}
-        {app.status === "countersigned_notarized" && <p>The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower.</p>}
+        {app.status === "countersigned_notarized" && (
+          <p>
+            The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower
+            {typeof app.offer?.terms.disburseBy === "string" ? <> no later than {formatDate(Number(app.offer.terms.disburseBy))}; after that the contract refuses it and the borrower may cancel</> : null}.
+            It is also refused once a pledged receivable was paid after signing.
+          </p>
+        )}
         {app.status === "disbursed" && <p>Disbursed. The loan is repaid through the pledged receivables when the buyers pay them.</p>}
         {app.status === "closed" && <p>Repaid and closed.</p>}
         {app.status === "declined" && <p>Declined.{app.contest ? " The borrower contested the decline." : ""}</p>}

@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { ROLE } from "../../chain/eip712";
+import { roleNames } from "../../chain/eip712";
 import type { SessionStore, StoredSession } from "../../auth/sessions";
 import { requireSession } from "../authorize";
 import type { RouteContext } from "../app";
@@ -27,12 +27,6 @@ export function resolveSession(req: Request, sessions: SessionStore): { token: s
   return stored ? { token, stored } : null;
 }
 
-function roleNames(roles: number): string[] {
-  return Object.entries(ROLE)
-    .filter(([, bit]) => (roles & bit) !== 0)
-    .map(([name]) => name);
-}
-
 function setSessionCookie(req: Request, res: Response, token: string, maxAgeSeconds: number): void {
   res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "strict", secure: req.secure, path: "/", maxAge: maxAgeSeconds * 1000 });
 }
@@ -52,10 +46,10 @@ export function mountAuthRoutes({ deps, table }: RouteContext): void {
 
   table.add(
     { method: "get", path: "/api/auth/nonce", summary: "A single-use nonce for a Sign-In with Ethereum message", tag: "auth", auth: "public", errors: [429] },
-    ({ res }) => {
+    ({ req, res }) => {
       res.setHeader("Cache-Control", "no-store");
       const domains = deps.siweDomains();
-      return { nonce: siwe.issueNonce(), domain: domains[0], chainId: config.CHAIN_ID, expiresInSeconds: 600 };
+      return { nonce: siwe.issueNonce(req.ip ?? "unknown"), domain: domains[0], chainId: config.CHAIN_ID, expiresInSeconds: 600 };
     },
   );
 

@@ -1,5 +1,5 @@
 /**
- * Drive the project's contracts from service tests: admit participants, run orders to delivery,
+ * Drive the project's contracts from tests and benchmarks (scripts/bench/): admit participants, run orders to delivery,
  * issue and acknowledge receivables, sign and submit loan agreements, pay through the waterfall.
  * Every helper sends real transactions with viem wallet clients (Hardhat test accounts, in process
  * or over HTTP) and waits for a successful receipt, so a helper either did its job or threw.
@@ -33,7 +33,12 @@ import {
 import { hardhat } from "viem/chains";
 import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
-import { deployAll } from "../../scripts/lib/deploy";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
+import { deployAll } from "./deploy";
+import { DAY } from "../../node-service/src/domain/time";
+
+/** One DAY for tests and benchmarks (defined in node-service/src/domain/time.ts). */
+export { DAY };
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -42,8 +47,6 @@ export interface Net {
   publicClient: PublicClient;
   deployment: Deployment;
 }
-
-export const DAY = 24 * 3600;
 
 /** sha256-like stand-in for a document hash in tests: keccak256 of a label. */
 export function docHash(label: string): Hex {
@@ -153,7 +156,7 @@ export async function issueReceivable(
   const maturity = r.maturity ?? (await latestTime(net)) + 60 * DAY;
   const invoiceNumber = r.invoiceNumber ?? `INV-${r.orderId}-${r.faceValue}`;
   const invoiceHash = docHash(`invoice:${invoiceNumber}`);
-  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, docHash(invoiceNumber), r.faceValue, maturity]);
+  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, invoiceNumberHash(invoiceNumber), r.faceValue, maturity]);
   const receivableId = eventsIn(net, receipt, "Receivables", "ReceivableIssued")[0].receivableId as bigint;
   return { receivableId, orderId: r.orderId, invoiceHash, faceValue: r.faceValue, maturity };
 }
@@ -215,6 +218,8 @@ export async function signAndSubmitAgreement(
     collateral: bigint[];
     rateBps?: bigint;
     start?: number;
+    /** Latest disbursement time; default one second before maturity. */
+    disburseBy?: number;
     maturity?: number;
     deadline?: number;
     nonce?: bigint;
@@ -222,13 +227,16 @@ export async function signAndSubmitAgreement(
   },
 ): Promise<SignedAgreement> {
   const now = await latestTime(net);
+  const maturity = a.maturity ?? now + 30 * DAY;
   const terms: LoanTerms = {
     borrower: a.borrower.account.address,
     lender: a.lender.account.address,
+    currency: net.deployment.contracts.SettlementToken,
     principal: a.principal,
     rateBps: a.rateBps ?? 1000n,
     start: BigInt(a.start ?? now),
-    maturity: BigInt(a.maturity ?? now + 30 * DAY),
+    disburseBy: BigInt(a.disburseBy ?? maturity - 1),
+    maturity: BigInt(maturity),
     collateral: a.collateral,
     documentHash: a.documentHash ?? docHash(`agreement:${a.collateral.join(",")}:${a.principal}`),
     nonce: a.nonce ?? BigInt(Math.floor(Math.random() * 2 ** 48)),
