@@ -24,6 +24,7 @@ import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
 import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
+import { openTimestamper, type Timestamper } from "./evidence/timestamper";
 import { ApplicationService } from "./applications/service";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
@@ -54,6 +55,8 @@ export interface StartServiceOptions {
   now?: () => number;
   /** A document service opened (and started, stopped) by the caller, used instead of the built-in one. */
   documents?: DocumentService;
+  /** How often the timestamper asks TSA_URL for the tokens still missing (default 5 s). */
+  timestampIntervalMs?: number;
 }
 
 export interface RunningService {
@@ -63,6 +66,8 @@ export interface RunningService {
   applications: ApplicationService;
   deployment: Deployment;
   publicClient: PublicClient;
+  /** RFC 3161 tokens for batch roots and agreement digests, when TSA_URL is set. */
+  timestamper?: Timestamper;
   close(): Promise<void>;
 }
 
@@ -134,9 +139,11 @@ export async function startService(config: Config, options: StartServiceOptions 
     retentionDays: config.DOCUMENT_RETENTION_DAYS,
     batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
     batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
-    tsaUrl: config.TSA_URL,
     ...(options.now ? { now: () => options.now!() * 1000 } : {}),
   });
+  const timestamper = config.TSA_URL
+    ? await openTimestamper({ dataDir, tsaUrl: config.TSA_URL, intervalMs: options.timestampIntervalMs, logger: logger.child({ module: "timestamper" }) })
+    : undefined;
   const applications = await ApplicationService.open({
     dataDir,
     deployment,
@@ -169,10 +176,11 @@ export async function startService(config: Config, options: StartServiceOptions 
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
-    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { modules: [documentAndEvidenceRoutes(documents, timestamper), applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();
+  timestamper?.start(() => indexer.state());
   if (ownDocuments) await documents.start();
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
   let reconciling = Promise.resolve();
@@ -199,6 +207,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     applications,
     deployment,
     publicClient,
+    timestamper,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -206,6 +215,7 @@ export async function startService(config: Config, options: StartServiceOptions 
           server.closeAllConnections();
         });
         await indexer.stop();
+        await timestamper?.stop();
         if (ownDocuments) await documents.stop();
         await reconciling;
         await applications.close();

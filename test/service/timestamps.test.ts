@@ -79,9 +79,9 @@ describe("RFC 3161 timestamps from a real local authority", function () {
     dir = await mkdtemp(path.join(os.tmpdir(), "scf-timestamps-"));
     await writeFile(path.join(dir, "deployment.json"), JSON.stringify(deployment));
     // A long interval: the test drives the rounds itself with stampPending.
-    docs = await openDocumentService({ dataDir: dir, publicClient: node.publicClient, deployment, walletClient: w.operator, batchMaxDelayMs: 3_600_000, tsaUrl: tsa.url, timestampIntervalMs: 3_600_000 });
-    service = await startService(testConfig(dir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100 }), { documents: docs });
+    docs = await openDocumentService({ dataDir: dir, publicClient: node.publicClient, deployment, walletClient: w.operator, batchMaxDelayMs: 3_600_000 });
     tsa.setDown(true); // until the first test: the round the timestamper runs at start gets nothing
+    service = await startService(testConfig(dir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100, TSA_URL: tsa.url }), { documents: docs, timestampIntervalMs: 3_600_000 });
     await docs.start();
     const token = await signIn(service.url, w.supplier as never);
     for (const body of [note, Buffer.from("Delivery note 12.\n")]) {
@@ -108,7 +108,7 @@ describe("RFC 3161 timestamps from a real local authority", function () {
   it("asks again on the next round when the authority is down, and stamps every batch root and agreement digest once it answers", async function () {
     tsa.setDown(true);
     let failure: unknown;
-    await docs.timestamper!.stampPending(service.indexer.state()).catch((err: unknown) => (failure = err));
+    await service.timestamper!.stampPending(service.indexer.state()).catch((err: unknown) => (failure = err));
     expect(String(failure)).to.contain("answered HTTP 503");
     const pending = await (await fetch(`${service.url}/api/evidence/bundle/agreement/${loanId}`)).json();
     expect(pending.timestamps).to.deep.equal([]);
@@ -116,9 +116,9 @@ describe("RFC 3161 timestamps from a real local authority", function () {
 
     tsa.setDown(false);
     const before = tsa.answered();
-    expect(await docs.timestamper!.stampPending(service.indexer.state())).to.equal(3); // one batch root, two agreement digests
+    expect(await service.timestamper!.stampPending(service.indexer.state())).to.equal(3); // one batch root, two agreement digests
     expect(tsa.answered() - before).to.equal(3);
-    expect(await docs.timestamper!.stampPending(service.indexer.state())).to.equal(0);
+    expect(await service.timestamper!.stampPending(service.indexer.state())).to.equal(0);
 
     for (const [name, url] of [
       ["agreement", `/api/evidence/bundle/agreement/${loanId}`],

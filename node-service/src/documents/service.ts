@@ -11,8 +11,6 @@ import type { Deployment } from "../chain/contracts";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
-import type { IndexState } from "../domain/entities";
-import { openTimestamper, type Timestamper } from "../evidence/timestamper";
 import { readFileIfExists } from "../store/atomic-file";
 
 export interface DocumentServiceOptions {
@@ -33,10 +31,6 @@ export interface DocumentServiceOptions {
   batchMaxDelayMs?: number;
   /** Milliseconds since the epoch (tests inject a clock). */
   now?: () => number;
-  /** RFC 3161 time-stamping authority for batch roots and agreement digests (TSA_URL); none: bundles say so. */
-  tsaUrl?: string;
-  /** How often to ask for the tokens still missing (default 5 s). */
-  timestampIntervalMs?: number;
 }
 
 export interface DocumentService {
@@ -47,12 +41,8 @@ export interface DocumentService {
   publicClient: PublicClient;
   deployment: Deployment;
   maxBytes?: number;
-  /** RFC 3161 tokens for batch roots and agreement digests, when TSA_URL is set. */
-  timestamper?: Timestamper;
   /** Display names the operator published (address lowercase -> name), for evidence bundles. */
   participantNames(): Promise<Record<string, string>>;
-  /** The index the timestamper reads what to stamp from; set when the routes are mounted (document-routes.ts). */
-  indexState?: () => IndexState;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -88,29 +78,21 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     kinds: opts.retentionKinds,
     logger: opts.logger?.child({ module: "document-retention" }),
   });
-  const timestamper = opts.tsaUrl
-    ? await openTimestamper({ dataDir: opts.dataDir, tsaUrl: opts.tsaUrl, intervalMs: opts.timestampIntervalMs, logger: opts.logger?.child({ module: "timestamper" }) })
-    : undefined;
-  const service: DocumentService = {
+  return {
     store,
     batcher,
     retention,
     publicClient: opts.publicClient,
     deployment: opts.deployment,
     maxBytes: opts.maxBytes,
-    timestamper,
     participantNames: () => publishedNames(opts.dataDir),
     async start() {
       await retention.start();
       batcher?.start();
-      const state = service.indexState;
-      if (timestamper && state) timestamper.start(state);
     },
     async stop() {
       await retention.stop();
       await batcher?.stop();
-      await timestamper?.stop();
     },
   };
-  return service;
 }
