@@ -376,7 +376,8 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   }
 
   function planOrder(spec: OrderSpec): void {
-    orderSeq++;
+    // Captured now: the steps below run later, when orderSeq has moved on (each order its own documents).
+    const seq = ++orderSeq;
     const order: OrderPlan = { buyer: spec.buyer, supplier: spec.supplier, amount: BigInt(Math.round(spec.amountMajor / 100) * 100) * 100n };
     const c = spec.createDay;
     const lead = prng.int(10, 25);
@@ -385,7 +386,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     const sup = nameOf(spec.supplier);
     const buy = nameOf(spec.buyer);
     at(c, (r) =>
-      r.send(spec.buyer, "TradeOrders", "createOrder", [addressOf(r, spec.supplier), order.amount, docHash(`purchase order ${orderSeq}`), due], `${buy} orders from ${sup}`, (rc) => {
+      r.send(spec.buyer, "TradeOrders", "createOrder", [addressOf(r, spec.supplier), order.amount, docHash(`purchase order ${seq}`), due], `${buy} orders from ${sup}`, (rc) => {
         order.id = eventArg(rc, "TradeOrders", "OrderCreated", "orderId");
       }),
     );
@@ -400,7 +401,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     }
     at(c + 1, (r) => r.send(spec.supplier, "TradeOrders", "accept", [order.id!], `${sup} accepts order ${order.id}`));
     const shipDay = spec.late ? dueDay + prng.int(0, 6) : Math.max(c + 2, dueDay - prng.int(2, 5));
-    at(shipDay, (r) => r.send(spec.supplier, "TradeOrders", "ship", [order.id!, docHash(`bill of lading ${orderSeq}`)], `${sup} ships order ${order.id}`));
+    at(shipDay, (r) => r.send(spec.supplier, "TradeOrders", "ship", [order.id!, docHash(`bill of lading ${seq}`)], `${sup} ships order ${order.id}`));
     let deliverDay = shipDay + (spec.late ? prng.int(1, 3) : 1);
     if (spec.dispute === "shipped") {
       // The buyer disputes the shipment; the operator resolves it and delivery goes ahead, late.

@@ -45,6 +45,7 @@ export const CONFIG_SCHEMA = z.object({
   DOCUMENT_RETENTION_DAYS: positiveInt.default(90).describe("Days after which identity and biometric documents are purged (the hash and anchor stay)."),
   NOTARY_BATCH_MAX_COUNT: positiveInt.default(256).describe("Pending documents that trigger anchoring one Merkle root on the EvidenceNotary."),
   NOTARY_BATCH_MAX_DELAY_MS: positiveInt.default(60_000).describe("Longest a pending document waits before its batch is anchored anyway."),
+  TSA_URL: z.url().optional().describe("RFC 3161 time-stamping authority asked for a token over each anchored batch root and recorded agreement digest; unset: bundles say their times rest on the block producer alone."),
 });
 
 export type Config = z.infer<typeof CONFIG_SCHEMA>;

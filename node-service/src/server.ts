@@ -24,6 +24,7 @@ import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
 import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
+import { openTimestamper, type Timestamper } from "./evidence/timestamper";
 import { ApplicationService } from "./applications/service";
 import { backtestRoutes } from "./api/routes/backtest";
 import { applicationRoutes } from "./api/routes/applications";
@@ -57,6 +58,8 @@ export interface StartServiceOptions {
   now?: () => number;
   /** A document service opened (and started, stopped) by the caller, used instead of the built-in one. */
   documents?: DocumentService;
+  /** How often the timestamper asks TSA_URL for the tokens still missing (default 5 s). */
+  timestampIntervalMs?: number;
 }
 
 export interface RunningService {
@@ -66,6 +69,8 @@ export interface RunningService {
   applications: ApplicationService;
   deployment: Deployment;
   publicClient: PublicClient;
+  /** RFC 3161 tokens for batch roots and agreement digests, when TSA_URL is set. */
+  timestamper?: Timestamper;
   close(): Promise<void>;
 }
 
@@ -148,6 +153,9 @@ export async function startService(config: Config, options: StartServiceOptions 
     await accessLog.close(); // a corrupt documents index stops the start: close what is open
     throw err;
   });
+  const timestamper = config.TSA_URL
+    ? await openTimestamper({ dataDir, tsaUrl: config.TSA_URL, intervalMs: options.timestampIntervalMs, logger: logger.child({ module: "timestamper" }) })
+    : undefined;
   // A corrupt applications snapshot stops the start: close the access log opened above first.
   const applications = await ApplicationService.open({
     dataDir,
@@ -186,10 +194,11 @@ export async function startService(config: Config, options: StartServiceOptions 
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
-    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), backtestRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { modules: [documentAndEvidenceRoutes(documents, timestamper), applicationRoutes(applications), backtestRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();
+  timestamper?.start(() => indexer.state());
   if (ownDocuments) await documents.start();
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
   let reconciling = Promise.resolve();
@@ -216,6 +225,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     applications,
     deployment,
     publicClient,
+    timestamper,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -223,6 +233,7 @@ export async function startService(config: Config, options: StartServiceOptions 
           server.closeAllConnections();
         });
         await indexer.stop();
+        await timestamper?.stop();
         if (ownDocuments) await documents.stop();
         await reconciling;
         await applications.close();

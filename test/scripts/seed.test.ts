@@ -123,6 +123,14 @@ describe("demo seed", function () {
     expect(await events("TradeOrders", "OrderCancelled")).to.have.length.greaterThan(2);
   });
 
+  it("gives each order its own purchase-order and bill-of-lading document hash", async () => {
+    const created = await events("TradeOrders", "OrderCreated");
+    const shipped = await events("TradeOrders", "OrderShipped");
+    expect(created.length).to.be.greaterThan(100);
+    expect(new Set(created.map((o) => o.documentHash)).size).to.equal(created.length);
+    expect(new Set(shipped.map((o) => o.shippingDocumentHash)).size).to.equal(shipped.length);
+  });
+
   it("leaves every supplier holding confirmed, unpaid, unpledged receivables that mature after the history ends", async () => {
     const latest = await publicClient.getBlock({ blockTag: "latest" });
     const suppliers = result.demoAccounts.accounts.filter((a) => a.roles.includes("SUPPLIER"));

@@ -13,7 +13,7 @@ import path from "node:path";
 import { createPublicClient, createWalletClient, http, pad, toHex, type Address, type Hex, type PublicClient } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { REPO_ROOT, readArtifact, type Deployment } from "../../node-service/src/chain/contracts";
+import { allAbis, REPO_ROOT, readArtifact, type Deployment } from "../../node-service/src/chain/contracts";
 import { loanTermsTypedData, ROLE, type LoanTerms } from "../../node-service/src/chain/eip712";
 import type { Batcher } from "../../node-service/src/documents/batcher";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
@@ -38,6 +38,7 @@ import {
 } from "../../scripts/lib/chain-helpers";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
+const LENDER_NAME = "Lingnan Test Bank 岭南";
 const AGREEMENT_PDF = Buffer.from(
   "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
     "% Loan agreement: principal 600.00, 10% a year, 30 days, collateral: receivable of order 1.\n" +
@@ -128,16 +129,23 @@ describe("evidence that stands in court", function () {
       { account: w.operator.account.address, roles: ROLE.AUDITOR, name: "notary service" },
       { account: w.supplier.account.address, roles: ROLE.SUPPLIER },
       { account: w.buyer.account.address, roles: ROLE.BUYER },
-      { account: w.lender.account.address, roles: ROLE.LENDER },
       { account: contractWallet, roles: ROLE.LENDER },
       { account: w.auditor.account.address, roles: ROLE.AUDITOR },
     ]);
+    // The lender's display name committed as the seed does (sha256 of the UTF-8 name), so bundles may carry it.
+    await send(chainNet, w.operator, "ParticipantRegistry", "admit", [w.lender.account.address, ROLE.LENDER, sha256Hex(`kyc:${w.lender.account.address}`), sha256Hex(LENDER_NAME), []]);
     orderId = await createDeliveredOrder(chainNet, { buyer: w.buyer, supplier: w.supplier, amount: 100_000n });
     ({ receivableId } = await issueConfirmedReceivable(chainNet, { supplier: w.supplier, buyer: w.buyer, orderId, faceValue: 100_000n, signedAck: true }));
 
     // The service, with the document store and the evidence API mounted.
     dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-evidence-"));
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
+    // Names the operator published: the lender's matches its on-chain commitment, the supplier's does not.
+    const names = [
+      { address: w.lender.account.address, name: LENDER_NAME },
+      { address: w.supplier.account.address, name: "Not The Committed Name Ltd." },
+    ];
+    await writeFile(path.join(dataDir, "demo-accounts.json"), JSON.stringify({ accounts: names }));
     docs = await openDocumentService({ dataDir, publicClient, deployment, walletClient: w.operator, batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
     batcher = docs.batcher!;
     service = await startService(testConfig(dataDir, { RPC_URL: rpcUrl, POLL_INTERVAL_MS: 100 }), { documents: docs });
@@ -430,8 +438,8 @@ describe("evidence that stands in court", function () {
       expect(stdout.split("\n").filter((l) => /^PASS .*LoanAgreements\.AgreementRecorded: receipt/.test(l))).to.have.length(1);
     });
 
-    async function tampered(mutate: (b: never) => void) {
-      const copy = structuredClone(bundles.agreement.json) as never;
+    async function tampered(mutate: (b: never) => void, source = bundles.agreement.json) {
+      const copy = structuredClone(source) as never;
       mutate(copy);
       const file = path.join(dir, `tampered-${Math.random().toString(16).slice(2)}.json`);
       await writeFile(file, JSON.stringify(copy));
@@ -473,7 +481,7 @@ describe("evidence that stands in court", function () {
         (b: { chain: { chainId: number } }) => {
           b.chain.chainId = 1;
         },
-        /^FAIL {2}chain: id — node chain id 31337, bundle 1/m,
+        /^FAIL {2}chain: id — the node is chain 31337, but the bundle was made on chain 1/m,
       ],
     ];
 
@@ -501,27 +509,214 @@ describe("evidence that stands in court", function () {
     it("verifies the ERC-1271 agreement, the document, the receivable and the order bundles against the node", async function () {
       const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
       for (const name of ["walletAgreement", "document", "receivable", "order"]) {
-        const verdict = await verifyBundle({ bundle: JSON.parse(await readFile(bundles[name].path, "utf8")), publicClient: client });
+        const verdict = await verifyBundle({ bundle: JSON.parse(await readFile(bundles[name].path, "utf8")), publicClient: client, abis: allAbis() });
         expect(verdict.checks.filter((c) => !c.ok), name).to.deep.equal([]);
         expect(verdict.ok, name).to.equal(true);
       }
-      const wallet = await verifyBundle({ bundle: bundles.walletAgreement.json, publicClient: client });
+      const wallet = await verifyBundle({ bundle: bundles.walletAgreement.json, publicClient: client, abis: allAbis() });
       expect(wallet.checks.find((c) => c.name === "signature of the lender: signer")!.detail).to.contain("ERC-1271");
-      const receivable = await verifyBundle({ bundle: bundles.receivable.json, publicClient: client });
+      const receivable = await verifyBundle({ bundle: bundles.receivable.json, publicClient: client, abis: allAbis() });
       expect(receivable.checks.map((c) => c.name)).to.include("signature of the debtor: signer");
-      const doc = await verifyBundle({ bundle: bundles.document.json, publicClient: client, files: [{ name: "agreement.pdf", bytes: AGREEMENT_PDF }] });
+      const doc = await verifyBundle({ bundle: bundles.document.json, publicClient: client, abis: allAbis(), files: [{ name: "agreement.pdf", bytes: AGREEMENT_PDF }] });
       expect(doc.checks.find((c) => c.name === "file agreement.pdf: sha256")!.ok).to.equal(true);
+    });
+
+    describe("the four forgeries the review found (issue 12, finding 1)", function () {
+      it("refuses a bundle with every event, signature and document removed: it proves nothing", async function () {
+        const file = await tampered((b: Record<string, unknown[]>) => {
+          b.events = [];
+          b.signatures = [];
+          b.documents = [];
+          b.participants = [];
+        });
+        const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
+        expect(code, stdout).to.equal(1);
+        expect(stdout).to.match(new RegExp(`^FAIL {2}subject: agreement ${loan.loanId} — no LoanAgreements.AgreementRecorded event`, "m"));
+        expect(stdout).to.contain("VERDICT: NOT VERIFIED");
+        expect(stdout).not.to.contain("What the checks above prove");
+        expect(stdout).not.to.contain("principal 60000");
+      });
+
+      it("refuses a made-up agreement 99 of 250,000,000, even with the published deployment file, and never prints its story", async function () {
+        const genuine = bundles.agreement.json as { chain: unknown; contracts: unknown; agreement: { borrower: string; lender: string } };
+        const madeUp = {
+          format: "scf-evidence-bundle/1",
+          kind: "agreement",
+          id: "99",
+          generatedAt: new Date().toISOString(),
+          chain: genuine.chain,
+          contracts: genuine.contracts,
+          summary: "Loan agreement 99 between the parties: principal 250000000 minor units, signed and recorded.",
+          agreement: { loanId: "99", digest: `0x${"ab".repeat(32)}`, borrower: genuine.agreement.borrower, lender: genuine.agreement.lender, documentHash: pdfSha, recordedIn: "e1" },
+          events: [],
+          signatures: [],
+          documents: [],
+          participants: [],
+        };
+        const file = path.join(dir, "made-up.json");
+        await writeFile(file, JSON.stringify(madeUp));
+        const deploymentFile = path.join(dir, "deployment.json");
+        await writeFile(deploymentFile, JSON.stringify(deployment));
+        const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl, "--deployment", deploymentFile]);
+        expect(code, stdout).to.equal(1);
+        expect(stdout).to.contain("PASS  contracts: LoanAgreements is the published address");
+        expect(stdout).to.match(/^FAIL {2}subject: agreement 99 — /m);
+        expect(stdout).to.match(/^FAIL {2}agreement 99: borrower signed — the borrower's signature is missing from the bundle/m);
+        expect(stdout).not.to.contain("250000000");
+        expect(stdout).to.contain("VERDICT: NOT VERIFIED");
+      });
+
+      it("refuses a document bundle for a document that was never anchored, without any file given", async function () {
+        const neverAnchored = sha256Hex(Buffer.from("a document nobody anchored"));
+        const fileOnlyRenamed = await tampered((b: { id: string; summary: string }) => {
+          b.id = neverAnchored;
+          b.summary = `The document with sha256 ${neverAnchored} is anchored on the EvidenceNotary.`;
+        }, bundles.document.json);
+        const noDocuments = await tampered((b: { documents: unknown[]; id: string }) => {
+          b.id = neverAnchored;
+          b.documents = [];
+        }, bundles.document.json);
+        for (const file of [fileOnlyRenamed, noDocuments]) {
+          const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
+          expect(code, stdout).to.equal(1);
+          expect(stdout).to.contain(`FAIL  subject: document ${neverAnchored} — the bundle carries no anchor on chain for the document ${neverAnchored}`);
+          expect(stdout).to.contain("VERDICT: NOT VERIFIED");
+          expect(stdout).not.to.contain("What the checks above prove");
+        }
+      });
+
+      it("refuses a genuine bundle whose summary alone was edited: principal x100, status Repaid, date 30 days back", async function () {
+        const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
+        const genuine = bundles.agreement.json as { summary: string; events: { event: string; blockTimeIso: string }[] };
+        const recordedIso = genuine.events.find((e) => e.event === "AgreementRecorded")!.blockTimeIso;
+        const earlier = new Date(Date.parse(recordedIso) - 30 * DAY * 1000).toISOString();
+        const edits: [string, (t: string) => string][] = [
+          ["principal x100", (t) => t.replace("principal 60000 minor units", "principal 6000000 minor units")],
+          ["status", (t) => `${t} Status now: Repaid.`],
+          ["date", (t) => t.replace(recordedIso, earlier)],
+        ];
+        for (const [what, edit] of edits) {
+          const bundle = { ...genuine, summary: edit(genuine.summary) };
+          expect(bundle.summary, what).not.to.equal(genuine.summary);
+          const verdict = await verifyBundle({ bundle, publicClient: client, abis: allAbis() });
+          expect(verdict.outcome, what).to.equal("not-verified");
+          expect(verdict.checks.filter((c) => !c.ok).map((c) => c.name), what).to.deep.equal(["summary: says only what the checked facts say"]);
+          expect(verdict.confirmed, what).to.deep.equal([]);
+        }
+        const file = await tampered((b: { summary: string }) => {
+          b.summary = edits[0][1](b.summary);
+        });
+        const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
+        expect(code, stdout).to.equal(1);
+        expect(stdout).to.match(/^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal 6000000.*" where the checked facts give ".*principal 60000 minor/m);
+        expect(stdout).not.to.contain("What the checks above prove");
+      });
+
+      it("prints as confirmed only sentences recomputed from the checked facts of a genuine bundle", async function () {
+        const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
+        const verdict = await verifyBundle({ bundle: bundles.agreement.json, publicClient: client, abis: allAbis() });
+        expect(verdict.outcome).to.equal("verified");
+        expect(verdict.confirmed[0]).to.contain(`Loan agreement ${loan.loanId} between borrower ${w.supplier.account.address.toLowerCase()}`).and.to.contain("principal 60000 minor units");
+        expect(verdict.confirmed.join(" ")).to.contain(`The agreement document has sha256 ${pdfSha}`);
+        expect(verdict.confirmed.join(" ")).to.match(/loan disbursed 60000 minor units at .*loan repaid/);
+      });
+    });
+
+    it("names a party only where the registry's commitment proves the name, and labels uploads as the service's claims", async function () {
+      const b = bundles.agreement.json as { participants: { address: string; name?: string }[]; documents: { sha256: string; uploads?: { by: string }[] }[] };
+      expect(b.participants.find((p) => p.address === w.lender.account.address.toLowerCase())!.name).to.equal(LENDER_NAME);
+      expect(b.participants.find((p) => p.address === w.supplier.account.address.toLowerCase())!.name).to.equal(undefined);
+      expect(b.documents.find((d) => d.sha256 === pdfSha)!.uploads!.map((u) => u.by)).to.deep.equal([w.supplier.account.address.toLowerCase()]);
+      const { code, stdout } = await verifyScript([bundles.agreement.path, "--rpc", rpcUrl]);
+      expect(code, stdout).to.equal(0);
+      expect(stdout).to.contain(`PASS  participant ${w.lender.account.address.toLowerCase()}: name — sha256("${LENDER_NAME}") is the displayNameHash of its admission`);
+      expect(stdout).to.contain(`  - Participant ${w.lender.account.address.toLowerCase()} is registered as “${LENDER_NAME}”`);
+      const claims = stdout.slice(stdout.indexOf("What the service's own records say (claims"));
+      expect(claims).to.contain(`document ${pdfSha} (loan agreement): uploaded as agreement by ${w.supplier.account.address.toLowerCase()} at `);
+
+      const renamed = await tampered((x: { participants: { name?: string }[] }) => {
+        x.participants.find((p) => p.name)!.name = "Some Other Bank";
+      });
+      const bad = await verifyScript([renamed, "--rpc", rpcUrl]);
+      expect(bad.code, bad.stdout).to.equal(1);
+      expect(bad.stdout).to.match(/^FAIL {2}participant 0x[0-9a-f]{40}: name — sha256\("Some Other Bank"\) = 0x[0-9a-f]{64}, but the registry recorded displayNameHash 0x[0-9a-f]{64}/m);
+    });
+
+    describe("exit codes and messages (finding 5)", function () {
+      it("keeps the whole report and the verdict when piped, past 64 KiB", async function () {
+        const file = await tampered((b: { events: { id: string }[] }) => {
+          const copies = [];
+          for (let i = 0; i < 20; i++) copies.push(...b.events.map((e) => ({ ...e, id: `${e.id}x${i}` })));
+          b.events.push(...copies);
+        });
+        const cmd = `"${process.execPath}" "${TS_NODE}" --transpile-only "${path.join(REPO_ROOT, "scripts/verify-evidence.ts")}" "${file}" --rpc ${rpcUrl} | cat`;
+        const { stdout } = await run("sh", ["-c", cmd]);
+        expect(stdout.length).to.be.above(65_536);
+        expect(stdout).to.contain("VERDICT: NOT VERIFIED");
+        expect(stdout.trimEnd().split("\n").at(-1)).to.match(/^ {2}- summary: says only what the checked facts say/);
+      });
+
+      it("exits 2 with a sentence for a usage error, a missing file and a deployment file of the wrong kind", async function () {
+        const none = await verifyScript([]);
+        expect(none.code).to.equal(2);
+        expect(none.stderr).to.contain("Give the evidence bundle to check");
+        const missing = await verifyScript([path.join(dir, "no-such-bundle.json"), "--rpc", rpcUrl]);
+        expect(missing.code).to.equal(2);
+        expect(missing.stderr).to.match(/^Cannot read the bundle ".*no-such-bundle.json": there is no such file\./);
+        const wrongKind = await verifyScript([bundles.agreement.path, "--rpc", rpcUrl, "--deployment", bundles.order.path]);
+        expect(wrongKind.code).to.equal(2);
+        expect(wrongKind.stderr).to.contain("is an evidence bundle, not a deployment file");
+        const notDeployment = path.join(dir, "not-deployment.json");
+        await writeFile(notDeployment, JSON.stringify({ chainId: 31337, contracts: {} }));
+        const malformed = await verifyScript([bundles.agreement.path, "--rpc", rpcUrl, "--deployment", notDeployment]);
+        expect(malformed.code).to.equal(2);
+        expect(malformed.stderr).to.contain("is not a deployment file");
+        const missingDoc = await verifyScript([bundles.agreement.path, path.join(dir, "missing.pdf"), "--rpc", rpcUrl]);
+        expect(missingDoc.code).to.equal(2);
+        expect(missingDoc.stderr).to.contain('Cannot read the document');
+        for (const r of [none, missing, wrongKind, malformed, missingDoc]) expect(r.stderr).not.to.match(/\n\s+at /);
+      });
+
+      it("exits 3, could not check, when no node answers at the RPC address", async function () {
+        const port = await freePort();
+        const { code, stdout } = await verifyScript([bundles.agreement.path, "--rpc", `http://127.0.0.1:${port}`]);
+        expect(code, stdout).to.equal(3);
+        expect(stdout).to.contain("VERDICT: COULD NOT CHECK");
+        expect(stdout).to.match(/^NOT CHECKED {2}chain: id — the node did not answer/m);
+      });
+
+      it("shows both genesis hashes, the Merkle step that fails and a missing signature in words", async function () {
+        const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
+        const genesis = (await publicClient.getBlock({ blockNumber: 0n })).hash;
+        const otherGenesis = `0x${"77".repeat(32)}`;
+        const b = structuredClone(bundles.agreement.json) as {
+          chain: { genesisHash: string };
+          signatures: unknown[];
+          documents: { sha256: string; anchors: { via: string; proof?: string[] }[] }[];
+        };
+        b.chain.genesisHash = otherGenesis;
+        b.signatures.shift();
+        const batch = b.documents.find((d) => d.sha256 === pdfSha)!.anchors.find((a) => a.via === "batch")!;
+        batch.proof![0] = `0x${"00".repeat(31)}01`;
+        const verdict = await verifyBundle({ bundle: b, publicClient: client, abis: allAbis() });
+        const failed = Object.fromEntries(verdict.checks.filter((c) => !c.ok).map((c) => [c.name, c.detail]));
+        expect(failed["chain: genesis block"]).to.contain(genesis).and.to.contain(otherGenesis);
+        const merkle = Object.entries(failed).find(([name]) => name.endsWith(": Merkle proof"))!;
+        expect(merkle[1]).to.match(/step 1 of \d+ with 0x00000000… gives .*the last step should give the anchored root 0x[0-9a-f]{64} but gives 0x[0-9a-f]{64}/);
+        expect(failed[`agreement ${loan.loanId}: borrower signed`]).to.contain("the borrower's signature is missing from the bundle");
+      });
     });
 
     it("refuses a bundle that is not one, and a bundle claiming other published contract addresses", async function () {
       const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
-      const notABundle = await verifyBundle({ bundle: { hello: "court" }, publicClient: client });
+      const notABundle = await verifyBundle({ bundle: { hello: "court" }, publicClient: client, abis: allAbis() });
       expect(notABundle.ok).to.equal(false);
       expect(notABundle.checks[0].name).to.equal("bundle: format");
       const pinned = await verifyBundle({
         bundle: bundles.agreement.json,
         publicClient: client,
-        expectedContracts: { LoanAgreements: "0x000000000000000000000000000000000000dEaD" },
+        abis: allAbis(),
+        published: { contracts: { LoanAgreements: "0x000000000000000000000000000000000000dEaD" } },
       });
       expect(pinned.ok).to.equal(false);
       expect(pinned.checks.filter((c) => !c.ok).map((c) => c.name)).to.deep.equal(["contracts: LoanAgreements is the published address"]);

@@ -4,12 +4,17 @@ import { abi as loansAbi } from "../../artifacts/contracts/LoanAgreements.sol/Lo
 import { abi as notaryAbi } from "../../artifacts/contracts/EvidenceNotary.sol/EvidenceNotary.json";
 import { abi as registryAbi } from "../../artifacts/contracts/ParticipantRegistry.sol/ParticipantRegistry.json";
 import { abi as tokenAbi } from "../../artifacts/contracts/SettlementToken.sol/SettlementToken.json";
+import { abi as ordersAbi } from "../../artifacts/contracts/TradeOrders.sol/TradeOrders.json";
+import { abi as receivablesAbi } from "../../artifacts/contracts/Receivables.sol/Receivables.json";
 import type { Abi } from "viem";
+import type { ContractName } from "../../node-service/src/chain/contract-names";
 
-export const ABI = {
+export const ABI: Record<ContractName, Abi> = {
   ConsentRegistry: consentAbi as Abi,
   LoanAgreements: loansAbi as Abi,
   EvidenceNotary: notaryAbi as Abi,
   ParticipantRegistry: registryAbi as Abi,
   SettlementToken: tokenAbi as Abi,
+  TradeOrders: ordersAbi as Abi,
+  Receivables: receivablesAbi as Abi,
 };

@@ -5,6 +5,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Abi, Address, Hex } from "viem";
+import { CONTRACT_NAMES, type ContractName } from "./contract-names";
+
+/** Defined in ./contract-names (no Node.js imports, so the court page can use it). */
+export { CONTRACT_NAMES, type ContractName };
 
 /**
  * The project's root: the nearest folder above this file with a package.json. The same whether this
@@ -18,17 +22,6 @@ function projectRoot(from: string): string {
     if (dir === path.dirname(dir)) throw new Error(`no package.json above ${from}`);
   }
 }
-
-export const CONTRACT_NAMES = [
-  "ParticipantRegistry",
-  "SettlementToken",
-  "TradeOrders",
-  "Receivables",
-  "LoanAgreements",
-  "ConsentRegistry",
-  "EvidenceNotary",
-] as const;
-export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface Artifact {
   contractName: string;
@@ -58,6 +51,11 @@ export function readArtifact(name: string, subdir = ""): Artifact {
 
 export function abiOf(name: ContractName): Abi {
   return readArtifact(name).abi;
+}
+
+/** Every contract's ABI by name (what the evidence verifier is given). */
+export function allAbis(): Record<ContractName, Abi> {
+  return Object.fromEntries(CONTRACT_NAMES.map((name) => [name, abiOf(name)])) as Record<ContractName, Abi>;
 }
 
 /** Where a deployment lives; written by scripts/deploy.ts, read by the service. */

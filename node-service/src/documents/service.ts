@@ -4,12 +4,14 @@
  * (api/routes/document-routes.ts), `await docs.start()` after the indexer runs, and `await docs.stop()`
  * on shutdown.
  */
+import path from "node:path";
 import type { Account, Chain, PublicClient, Transport, WalletClient } from "viem";
 import type { Logger } from "pino";
 import type { Deployment } from "../chain/contracts";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
+import { readFileIfExists } from "../store/atomic-file";
 
 export interface DocumentServiceOptions {
   dataDir: string;
@@ -39,8 +41,21 @@ export interface DocumentService {
   publicClient: PublicClient;
   deployment: Deployment;
   maxBytes?: number;
+  /** Display names the operator published (address lowercase -> name), for evidence bundles. */
+  participantNames(): Promise<Record<string, string>>;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Participants' display names the operator published (DATA_DIR/demo-accounts.json, as the demo seed
+ * writes it): evidence bundles carry a name only where its sha256 is the registry's displayNameHash.
+ */
+async function publishedNames(dataDir: string): Promise<Record<string, string>> {
+  const text = await readFileIfExists(path.join(dataDir, "demo-accounts.json"));
+  if (text === null) return {};
+  const file = JSON.parse(text) as { accounts?: { address: string; name: string }[] };
+  return Object.fromEntries((file.accounts ?? []).map((a) => [a.address.toLowerCase(), a.name]));
 }
 
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
@@ -70,6 +85,7 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     publicClient: opts.publicClient,
     deployment: opts.deployment,
     maxBytes: opts.maxBytes,
+    participantNames: () => publishedNames(opts.dataDir),
     async start() {
       await retention.start();
       batcher?.start();

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { Address } from "viem";
-import { CONTRACT_NAMES, type ContractName } from "../chain/contracts";
+import { CONTRACT_NAMES, type ContractName } from "../chain/contract-names";
+import { toJsonSafe } from "../domain/json";
 
 export const BUNDLE_FORMAT = "scf-evidence-bundle/1";
 export const BUNDLE_KINDS = ["agreement", "document", "receivable", "order"] as const;
@@ -65,6 +66,8 @@ export const BundleDocumentSchema = z.object({
   /** What the document is in this case ("loan agreement", "invoice", ...). */
   role: z.string(),
   anchors: z.array(BundleAnchorSchema),
+  /** Who uploaded the file to the service, and when: the service's own record, a claim no chain shows. */
+  uploads: z.array(z.object({ by: address, kind: z.string(), at: z.string() })).optional(),
 });
 export type BundleDocument = z.infer<typeof BundleDocumentSchema>;
 
@@ -74,8 +77,23 @@ export const BundleParticipantSchema = z.object({
   roleNames: z.array(z.string()),
   /** Id of the ParticipantAdmitted event. */
   admittedIn: z.string(),
+  /** The participant's display name, included only when its sha256 (UTF-8) is the admission event's displayNameHash. */
+  name: z.string().optional(),
 });
 export type BundleParticipant = z.infer<typeof BundleParticipantSchema>;
+
+/** An RFC 3161 time-stamp token over a batch root or an agreement digest (see ./rfc3161.ts). */
+export const BundleTimestampSchema = z.object({
+  of: z.enum(["batch root", "agreement digest"]),
+  value: hash32,
+  /** Id of the event that anchored the root or recorded the agreement. */
+  event: z.string(),
+  /** The authority asked (a claim; the token's certificate says who signed). */
+  tsa: z.string(),
+  /** The token (CMS SignedData holding a TSTInfo), DER, base64. */
+  token: z.string(),
+});
+export type BundleTimestamp = z.infer<typeof BundleTimestampSchema>;
 
 export const EvidenceBundleSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
@@ -93,5 +111,19 @@ export const EvidenceBundleSchema = z.object({
   signatures: z.array(BundleSignatureSchema),
   documents: z.array(BundleDocumentSchema),
   participants: z.array(BundleParticipantSchema),
+  /** Which authority the service used for independent time, or none (in words). */
+  timestamping: z.object({ authority: z.string().nullable(), note: z.string() }).optional(),
+  timestamps: z.array(BundleTimestampSchema).optional(),
 });
 export type EvidenceBundle = z.infer<typeof EvidenceBundleSchema> & { contracts: Record<ContractName, Address> };
+
+/** JSON-safe event arguments with lowercase addresses, so equal facts compare equal as JSON. */
+export function normalizeArgs(args: unknown): Record<string, unknown> {
+  const lower = (v: unknown): unknown => {
+    if (typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v)) return v.toLowerCase();
+    if (Array.isArray(v)) return v.map(lower);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, lower(x)]));
+    return v;
+  };
+  return lower(toJsonSafe(args ?? {})) as Record<string, unknown>;
+}

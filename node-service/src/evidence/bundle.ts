@@ -7,9 +7,11 @@
 import { hashTypedData, zeroHash, type Address, type Hex } from "viem";
 import { loanTermsTypedData, roleNames } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
+import { sha256Hex } from "../domain/hash";
 import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
+import { statementsOf, type BundleFacts } from "./statements";
 import { acknowledgmentOfIssued, createEvidenceService, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
 import {
   BUNDLE_FORMAT,
@@ -19,6 +21,7 @@ import {
   type BundleKind,
   type BundleParticipant,
   type BundleSignature,
+  type BundleTimestamp,
   type EvidenceBundle,
 } from "./bundle-format";
 
@@ -34,6 +37,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     const documents: BundleDocument[] = [];
     const signatures: BundleSignature[] = [];
     const state = deps.state();
+    const names = deps.participantNames ? deps.participantNames().catch(() => ({}) as Record<string, string>) : Promise.resolve({} as Record<string, string>);
 
     function addEvent(ev: ChainEvent): string {
       const key = `${lower(ev.txHash)}:${ev.logIndex}`;
@@ -64,7 +68,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       }
       if (!ev) return;
       const view = await evidence.participant(a);
-      participants.push({ address: a, roles: view.roles, roleNames: roleNames(view.roles), admittedIn: addEvent(ev) });
+      const name = (await names)[a];
+      const proven = name !== undefined && lower(sha256Hex(name)) === lower(String(ev.args.displayNameHash));
+      participants.push({ address: a, roles: view.roles, roleNames: roleNames(view.roles), admittedIn: addEvent(ev), ...(proven ? { name } : {}) });
     }
 
     async function addDocument(sha256: Hex, role: string): Promise<BundleDocument | null> {
@@ -88,7 +94,8 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
         const ev = await evidence.chain.eventAt(use.ref.txHash, use.ref.logIndex);
         if (ev) anchors.push({ via: "record", event: addEvent(ev), field: use.field });
       }
-      const doc = { sha256: hash, role, anchors };
+      const uploads = (deps.documents?.get(hash)?.uploads ?? []).map((u) => ({ by: lower(u.owner), kind: u.kind, at: new Date(u.uploadedAt).toISOString() }));
+      const doc: BundleDocument = { sha256: hash, role, anchors, ...(uploads.length ? { uploads } : {}) };
       documents.push(doc);
       return doc;
     }
@@ -105,22 +112,16 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       return out;
     }
 
-    async function orderFacts(orderId: string): Promise<string> {
+    async function orderFacts(orderId: string): Promise<void> {
       const order = state.orders[orderId];
-      if (!order) return `order ${orderId} (not indexed)`;
+      if (!order) return;
       await addEventsOf(order.events);
       await addParticipant(order.buyer);
       await addParticipant(order.supplier);
       await addDocument(order.documentHash, "purchase order");
       if (order.shippingDocumentHash) await addDocument(order.shippingDocumentHash, "shipping document");
-      const created = order.events[0];
-      return (
-        `Order ${order.id}: buyer ${order.buyer} ordered ${order.amount} minor units from supplier ${order.supplier}` +
-        `${created ? ` in block ${created.blockNumber} (${new Date(created.at * 1000).toISOString()})` : ""}; status ${order.status}.`
-      );
     }
 
-    const lines: string[] = [];
     let agreement: EvidenceBundle["agreement"];
 
     if (kind === "agreement") {
@@ -142,20 +143,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       );
       await addParticipant(terms.borrower);
       await addParticipant(terms.lender);
-      const history = await addEventsOf(loan.events.filter((e) => e !== recordedRef));
-      const doc = await addDocument(terms.documentHash, "loan agreement");
+      await addEventsOf(loan.events.filter((e) => e !== recordedRef));
+      await addDocument(terms.documentHash, "loan agreement");
       agreement = { loanId: loan.id, digest, borrower: lower(terms.borrower), lender: lower(terms.lender), documentHash: lower(terms.documentHash), recordedIn };
-      const iso = (s: bigint) => new Date(Number(s) * 1000).toISOString();
-      lines.push(
-        `Loan agreement ${loan.id} between borrower ${terms.borrower} and lender ${terms.lender}: principal ${terms.principal} minor units at ${terms.rateBps} basis points a year, ` +
-          `from ${iso(terms.start)} to ${iso(terms.maturity)}, collateral receivable${terms.collateral.length === 1 ? "" : "s"} ${terms.collateral.join(", ") || "none"}.`,
-        `Both parties signed these terms with EIP-712 (digest ${digest}); the LoanAgreements contract at ${deployment.contracts.LoanAgreements} on chain ${deployment.chainId} ` +
-          `checked both signatures and recorded them in block ${recorded.blockNumber} (hash ${recorded.blockHash}) at ${recorded.blockTimeIso}, transaction ${recorded.txHash}.`,
-        `The agreement document has sha256 ${terms.documentHash}${doc && doc.anchors.some((a) => a.via !== "record") ? ", also anchored on the EvidenceNotary" : ""}.`,
-        history.length
-          ? `Afterwards: ${history.map((e) => `${e.event.replace(/^Loan/, "").toLowerCase()} at ${e.blockTimeIso}`).join("; ")}. Status now: ${loan.status}.`
-          : `Nothing happened to the loan after recording. Status now: ${loan.status}.`,
-      );
     } else if (kind === "document") {
       if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new NotFoundError(`${id} is not a sha256`);
       const doc = await addDocument(id as Hex, "document");
@@ -163,12 +153,6 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       for (const use of evidence.hashUses(id as Hex)) {
         if (use.type === "order") await orderFacts(use.id);
       }
-      const first = doc.anchors.map((a) => events.find((e) => e.id === a.event)!).sort((a, b) => a.blockNumber - b.blockNumber)[0];
-      lines.push(
-        `The document with sha256 ${doc.sha256} was anchored ${doc.anchors.length} time${doc.anchors.length > 1 ? "s" : ""}; first in block ${first.blockNumber} (hash ${first.blockHash}) ` +
-          `at ${first.blockTimeIso} by ${first.contract} at ${first.address} on chain ${deployment.chainId}, transaction ${first.txHash}.`,
-        `Anyone can check the file with \`sha256sum\` and compare it with this hash.`,
-      );
     } else if (kind === "receivable") {
       const r = state.receivables[id];
       if (!r) throw new NotFoundError(`no receivable ${id} is indexed`);
@@ -193,19 +177,10 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
           recordedIn: addEvent(ack),
         });
       }
-      const orderLine = await orderFacts(r.orderId);
-      const payments = r.payments.length;
-      lines.push(
-        `Receivable ${r.id}: ${r.faceValue} minor units owed by ${r.debtor} to the holder (${r.holder}), issued by ${r.issuer} against order ${r.orderId}, maturity ${new Date(r.maturity * 1000).toISOString()}; status ${r.status}.`,
-        ack
-          ? `The debtor acknowledged it in block ${ack.blockNumber} at ${ack.blockTimeIso}${sig && sig !== "0x" ? " with an EIP-712 signature" : " by sending the transaction itself"}.`
-          : "The debtor has not acknowledged it.",
-        `${(r.pledges ?? []).length || (r.pledgedLoanId ? 1 : 0)} pledge(s); ${payments} payment(s) totalling ${r.paid} minor units.`,
-        orderLine,
-      );
+      await orderFacts(r.orderId);
     } else {
       if (!state.orders[id]) throw new NotFoundError(`no order ${id} is indexed`);
-      lines.push(await orderFacts(id));
+      await orderFacts(id);
       for (const r of Object.values(state.receivables)) {
         if (r.orderId === id && !r.parentId) {
           await addEventsOf(r.events);
@@ -223,21 +198,42 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     for (const p of participants) p.admittedIn = rename(p.admittedIn);
     for (const d of documents) for (const a of d.anchors) a.event = rename(a.event);
     if (agreement) agreement.recordedIn = rename(agreement.recordedIn);
-    const now = deps.now ?? Date.now;
-    return {
+    // Independent time: the authority's tokens over the agreement digest and the batch roots.
+    const stampSubjects = [
+      ...(agreement ? [{ of: "agreement digest" as const, value: lower(agreement.digest) as Hex, event: agreement.recordedIn }] : []),
+      ...documents.flatMap((d) => d.anchors.flatMap((a) => (a.via === "batch" ? [{ of: "batch root" as const, value: lower(a.root) as Hex, event: a.event }] : []))),
+    ].filter((x, i, all) => all.findIndex((y) => y.value === x.value) === i);
+    const timestamps: BundleTimestamp[] = [];
+    for (const subject of stampSubjects) {
+      const record = deps.timestamps?.get(subject.value);
+      if (record) timestamps.push({ ...subject, tsa: record.tsa, token: record.token });
+    }
+    const missing = stampSubjects.length - timestamps.length;
+    const timestamping = deps.timestamps
+      ? {
+          authority: deps.timestamps.tsaUrl,
+          note: `RFC 3161 tokens from ${deps.timestamps.tsaUrl} for ${timestamps.length} of ${stampSubjects.length} anchored values${missing ? ` (${missing} not stamped yet)` : ""}.`,
+        }
+      : { authority: null, note: "No time-stamping authority is configured for this service: the times in this bundle rest on the block producer's clock alone." };
+    const facts: BundleFacts = {
       format: BUNDLE_FORMAT,
       kind,
-      id,
-      generatedAt: new Date(now()).toISOString(),
+      id: agreement ? agreement.loanId : kind === "document" ? lower(id) : id,
       chain: { chainId: deployment.chainId, genesisHash: deployment.genesisHash },
       contracts: Object.fromEntries(Object.entries(deployment.contracts).map(([k, v]) => [k, lower(v)])) as EvidenceBundle["contracts"],
-      summary: lines.join(" "),
       ...(agreement ? { agreement } : {}),
       events,
       signatures,
       documents,
       participants,
+      timestamping,
+      timestamps,
     };
+    // The summary says only what the facts say, in the words the verifier recomputes and compares.
+    const { problem, lines } = statementsOf(facts);
+    if (problem) throw new NotFoundError(problem);
+    const now = deps.now ?? Date.now;
+    return { ...facts, generatedAt: new Date(now()).toISOString(), summary: lines.join(" ") };
   }
 
   return { buildBundle };

@@ -5,7 +5,7 @@
  */
 import { decodeEventLog, type Abi, type Address, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import { abiOf, CONTRACT_NAMES, type ContractName, type Deployment } from "../chain/contracts";
-import { toJsonSafe } from "../domain/json";
+import { normalizeArgs } from "./bundle-format";
 
 /** One of our contracts' events as read from a receipt, JSON-safe (amounts as decimal strings). */
 export interface ChainEvent {
@@ -114,25 +114,4 @@ export function createChainReader(publicClient: PublicClient, deployment: Deploy
       return byAddress.get(address.toLowerCase())?.name;
     },
   };
-}
-
-/** JSON-safe event arguments with lowercase addresses, so equal facts compare equal as JSON. */
-export function normalizeArgs(args: unknown): Record<string, unknown> {
-  const lower = (v: unknown): unknown => {
-    if (typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v)) return v.toLowerCase();
-    if (Array.isArray(v)) return v.map(lower);
-    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, lower(x)]));
-    return v;
-  };
-  return lower(toJsonSafe(args ?? {})) as Record<string, unknown>;
-}
-
-/** JSON with sorted keys: a stable text to compare two JSON-safe values. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -18,6 +18,7 @@ import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
+import type { Timestamps } from "./timestamper";
 
 export interface EvidenceDeps {
   publicClient: PublicClient;
@@ -25,6 +26,10 @@ export interface EvidenceDeps {
   state: () => IndexState;
   /** The document store, for batch proofs (optional: without it only single anchors are found). */
   documents?: DocumentStore;
+  /** RFC 3161 tokens for batch roots and agreement digests (optional: without it bundles say no authority is configured). */
+  timestamps?: Timestamps;
+  /** Display names the operator published (address lowercase -> name); a bundle carries one only when the registry's displayNameHash proves it. */
+  participantNames?: () => Promise<Record<string, string>>;
 }
 
 export interface ParticipantView {

@@ -2,45 +2,86 @@
  * Checks an evidence bundle against any JSON-RPC node, trusting nothing in the bundle and nothing of
  * the service: the chain id and genesis, every event against its transaction, receipt and block, every
  * EIP-712 signature (digest recomputed, signer recovered, ERC-1271 for contract wallets), the anchor
- * state re-read from the notary, Merkle proofs, and the sha256 of any files given. Used by
- * scripts/verify-evidence.ts and reusable by the web UI.
+ * state re-read from the notary, Merkle proofs, and the sha256 of any files given. Then it asks what
+ * the checked facts establish (./statements): a bundle whose facts do not establish its subject, or
+ * whose summary says more or other than its facts, is NOT VERIFIED. The statements it prints as
+ * confirmed are recomputed from the checked facts, never copied from the bundle.
+ *
+ * One module for the CLI (scripts/verify-evidence.ts), the court page and the standalone court
+ * verifier: no Node.js imports; the ABIs are passed in.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { standardLeafHash, standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes";
 import {
   decodeEventLog,
   hashTypedData,
   recoverTypedDataAddress,
+  sha256,
+  stringToBytes,
+  type Abi,
   type Address,
   type Hex,
   type PublicClient,
   type TypedDataDefinition,
 } from "viem";
-import { abiOf, type ContractName } from "../chain/contracts";
+import type { ContractName } from "../chain/contract-names";
 import { ROLE } from "../chain/eip712";
-import { canonicalJson, normalizeArgs } from "./chain-events";
-import { EvidenceBundleSchema, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
-import { sha256Hex } from "../domain/hash";
+import { canonicalJson } from "../underwriting/canonical";
+import { EvidenceBundleSchema, normalizeArgs, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
+import { statementsOf } from "./statements";
+import { checkTimestampToken, parseCertificate, tokenFromBase64 } from "./rfc3161";
 
 export interface Check {
   /** Stable name of what was checked, e.g. "event e2 LoanAgreements.AgreementRecorded: block". */
   name: string;
   ok: boolean;
   detail: string;
+  /** The node could not be reached for this check: neither proved nor disproved. */
+  unreachable?: boolean;
+}
+
+/** The deployment the consortium published (its deployment.json): the bundle is held to it. */
+export interface PublishedDeployment {
+  chainId?: number;
+  genesisHash?: string;
+  contracts: Partial<Record<ContractName, Address>>;
 }
 
 export interface VerifyInput {
   bundle: unknown;
   publicClient: PublicClient;
+  /** The contracts' ABIs (from the compiled artifacts; the verifier runs in Node.js and in browsers). */
+  abis: Record<ContractName, Abi>;
   /** Files to compare with the bundle's documents (name for the report, bytes). */
   files?: { name: string; bytes: Uint8Array }[];
-  /** Published contract addresses to compare with the bundle's (optional). */
-  expectedContracts?: Partial<Record<ContractName, Address>>;
+  /** The published deployment to compare the bundle's chain and addresses with (optional). */
+  published?: PublishedDeployment;
+  /** Certificates (PEM or DER) of the time-stamping authorities the court trusts; none: a token's signer is reported but not trusted. */
+  trustedTsaCertificates?: Uint8Array[];
+  /** Largest difference accepted between a block's time and its RFC 3161 token's time (default 600 s). */
+  timeToleranceSeconds?: number;
 }
 
+export const DEFAULT_TIME_TOLERANCE_SECONDS = 600;
+
+/** verified: every check passed and the facts establish the subject; could-not-check: the node was unreachable. */
+export type Outcome = "verified" | "not-verified" | "could-not-check";
+
 export interface Verdict {
+  outcome: Outcome;
   ok: boolean;
   checks: Check[];
+  /** What the checked facts establish, one sentence each; empty unless verified. */
+  confirmed: string[];
   bundle?: EvidenceBundle;
+}
+
+/** True when `err` (or its cause) says the node did not answer, as opposed to answering "no". */
+export function isUnreachable(err: unknown): boolean {
+  for (let e = err as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 10; e = e.cause as typeof e, depth++) {
+    if (["HttpRequestError", "TimeoutError", "WebSocketRequestError", "SocketClosedError"].includes(String(e.name))) return true;
+  }
+  return false;
 }
 
 const lower = (a: string) => a.toLowerCase();
@@ -67,8 +108,24 @@ function getPath(obj: unknown, field: string): unknown {
   return field.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
+function outcomeOf(checks: Check[]): Outcome {
+  if (checks.some((c) => !c.ok && !c.unreachable)) return "not-verified";
+  if (checks.some((c) => c.unreachable)) return "could-not-check";
+  return "verified";
+}
+
+/** Where two texts first differ, quoted from each side. */
+function firstDifference(claimed: string, derived: string): string {
+  let i = 0;
+  while (i < claimed.length && i < derived.length && claimed[i] === derived[i]) i++;
+  const from = Math.max(0, i - 40);
+  const cut = (t: string) => `${from > 0 ? "…" : ""}${t.slice(from, i + 40)}${t.length > i + 40 ? "…" : ""}`;
+  return `the summary says "${cut(claimed)}" where the checked facts give "${cut(derived)}"`;
+}
+
 export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   const checks: Check[] = [];
+  const abiOf = (name: ContractName) => input.abis[name];
   const add = (name: string, ok: boolean, detail: string) => {
     checks.push({ name, ok, detail });
     return ok;
@@ -78,33 +135,61 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       const [ok, detail] = await fn();
       return add(name, ok, detail);
     } catch (err) {
-      return add(name, false, `could not check: ${(err as Error).message.split("\n")[0]}`);
+      const message = (err as { shortMessage?: string }).shortMessage ?? (err as Error).message.split("\n")[0];
+      if (isUnreachable(err)) {
+        checks.push({ name, ok: false, unreachable: true, detail: `the node did not answer: ${message}` });
+        return false;
+      }
+      return add(name, false, `the chain refused the question: ${message}`);
     }
+  };
+  const done = (bundle?: EvidenceBundle, confirmed: string[] = []): Verdict => {
+    const outcome = outcomeOf(checks);
+    return { outcome, ok: outcome === "verified", checks, confirmed: outcome === "verified" ? confirmed : [], bundle };
   };
 
   const parsed = EvidenceBundleSchema.safeParse(input.bundle);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    add("bundle: format", false, `not an evidence bundle: ${issue.path.join(".")}: ${issue.message}`);
-    return { ok: false, checks };
+    add("bundle: format", false, `this file is not an evidence bundle (${issue.path.join(".") || "the file"}: ${issue.message})`);
+    return done();
   }
   const bundle = parsed.data as EvidenceBundle;
   add("bundle: format", true, `${bundle.format}, ${bundle.kind} ${bundle.id}, ${bundle.events.length} events`);
   const client = input.publicClient;
   const eventsById = new Map(bundle.events.map((e) => [e.id, e]));
 
-  // The chain itself: same chain id and same genesis block as when the bundle was made.
+  // The chain itself: same chain id and same genesis block as when the bundle was made. If the node
+  // does not answer at all, stop here: nothing can be proved or disproved.
   await attempt("chain: id", async () => {
     const id = await client.getChainId();
-    return [id === bundle.chain.chainId, `node chain id ${id}, bundle ${bundle.chain.chainId}`];
+    return [id === bundle.chain.chainId, id === bundle.chain.chainId ? `the node is chain ${id}, as the bundle says` : `the node is chain ${id}, but the bundle was made on chain ${bundle.chain.chainId}`];
   });
+  if (checks.some((c) => c.unreachable)) return done(bundle);
   await attempt("chain: genesis block", async () => {
     const genesis = await client.getBlock({ blockNumber: 0n });
-    return [lower(genesis.hash) === lower(bundle.chain.genesisHash), `node genesis ${short(genesis.hash)}, bundle ${short(bundle.chain.genesisHash)}`];
+    const same = lower(genesis.hash) === lower(bundle.chain.genesisHash);
+    return [
+      same,
+      same
+        ? `genesis block ${genesis.hash}, as the bundle says`
+        : `this is a different chain: the node's genesis block is\n        ${genesis.hash}\n      but the bundle's is\n        ${bundle.chain.genesisHash}`,
+    ];
   });
 
-  if (input.expectedContracts) {
-    for (const [name, expected] of Object.entries(input.expectedContracts)) {
+  if (input.published) {
+    const pub = input.published;
+    if (pub.chainId !== undefined) {
+      add("published deployment: chain id", pub.chainId === bundle.chain.chainId, `the published deployment is on chain ${pub.chainId}, the bundle on chain ${bundle.chain.chainId}`);
+    }
+    if (pub.genesisHash !== undefined) {
+      add(
+        "published deployment: genesis block",
+        lower(pub.genesisHash) === lower(bundle.chain.genesisHash),
+        `the published deployment's genesis block is ${pub.genesisHash}, the bundle's ${bundle.chain.genesisHash}`,
+      );
+    }
+    for (const [name, expected] of Object.entries(pub.contracts)) {
       const actual = bundle.contracts[name as ContractName];
       add(`contracts: ${name} is the published address`, !!actual && lower(actual) === lower(expected), `bundle ${actual}, published ${expected}`);
     }
@@ -161,6 +246,10 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   // Signatures: recompute the digest, recover the signer, compare with what the chain recorded.
   for (const sig of bundle.signatures) {
     const label = `signature of the ${sig.role}`;
+    if (!/^0x[0-9a-fA-F]{130,}$/.test(sig.signature)) {
+      add(`${label}: present`, false, `the ${sig.role}'s signature is missing (the bundle gives "${sig.signature}")`);
+      continue;
+    }
     const expectedContract = sig.role === "debtor" ? bundle.contracts.Receivables : bundle.contracts.LoanAgreements;
     add(
       `${label}: typed-data domain`,
@@ -240,15 +329,16 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       return [problems.length === 0, problems.join("; ") || `loan ${ag.loanId}: ${ag.borrower} borrows from ${ag.lender}, principal ${loan.principal}`];
     });
     for (const role of ["borrower", "lender"] as const) {
+      const present = bundle.signatures.some((s) => s.role === role && lower(s.signer) === lower(ag[role]) && s.recordedIn === ag.recordedIn);
       add(
         `agreement ${ag.loanId}: ${role} signed`,
-        bundle.signatures.some((s) => s.role === role && lower(s.signer) === lower(ag[role]) && s.recordedIn === ag.recordedIn),
-        `the bundle carries the ${role}'s signature for ${ag[role]}`,
+        present,
+        present ? `the bundle carries the ${role}'s signature for ${ag[role]}` : `the ${role}'s signature is missing from the bundle: it does not show that ${ag[role]} signed`,
       );
     }
   }
 
-  // Participants: admitted by the registry, as the bundled event says.
+  // Participants: admitted by the registry, as the bundled event says; a name only as the registry's commitment proves it.
   for (const p of bundle.participants) {
     const ev = eventsById.get(p.admittedIn);
     add(
@@ -256,6 +346,15 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       !!ev && ev.event === "ParticipantAdmitted" && lower(String(ev.args.account)) === lower(p.address),
       ev ? `${ev.contract}.${ev.event} in block ${ev.blockNumber}` : `event ${p.admittedIn} missing`,
     );
+    if (p.name !== undefined) {
+      const digest = sha256(stringToBytes(p.name));
+      const committed = ev ? lower(String(ev.args.displayNameHash)) : "";
+      add(
+        `participant ${p.address}: name`,
+        digest === committed,
+        digest === committed ? `sha256("${p.name}") is the displayNameHash of its admission` : `sha256("${p.name}") = ${digest}, but the registry recorded displayNameHash ${committed || "(no admission event)"}`,
+      );
+    }
   }
 
   // Documents: each anchor re-read from the notary or from the record's own event.
@@ -297,11 +396,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         return [ok, `notary state: anchored by ${state.anchorer} in block ${state.blockNumber} at ${state.timestamp}`];
       });
       if (anchor.via === "batch") {
-        add(
-          `${label}: Merkle proof`,
-          StandardMerkleTree.verify(anchor.root, ["bytes32"], [doc.sha256], anchor.proof),
-          `leaf ${short(doc.sha256)} with ${anchor.proof.length} proof hashes against root ${short(anchor.root)}`,
-        );
+        add(`${label}: Merkle proof`, StandardMerkleTree.verify(anchor.root, ["bytes32"], [doc.sha256], anchor.proof), merkleSteps(doc.sha256, anchor.proof, anchor.root));
         await attempt(`${label}: Merkle proof on chain`, async () => {
           const anchorer = String(ev?.args.anchorer ?? "0x0000000000000000000000000000000000000000") as Address;
           const ok = (await client.readContract({ ...notary, functionName: "verifyInBatch", args: [anchor.root as Hex, anchorer, doc.sha256 as Hex, anchor.proof as Hex[]] })) as boolean;
@@ -314,22 +409,107 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
 
   // Files the court holds: each must be one of the bundle's documents, byte for byte.
   for (const file of input.files ?? []) {
-    const digest = sha256Hex(file.bytes);
+    const digest = sha256(file.bytes);
     const doc = bundle.documents.find((d) => lower(d.sha256) === digest);
     add(`file ${file.name}: sha256`, !!doc, doc ? `${digest} is the ${doc.role}` : `${digest} is not a document of this bundle`);
   }
 
-  return { ok: checks.length > 0 && checks.every((c) => c.ok), checks, bundle };
+  // Independent time: each RFC 3161 token stamps the value its event recorded, is signed by a
+  // time-stamping authority, and agrees with the block time within the tolerance.
+  const timeLines: string[] = [];
+  const tolerance = input.timeToleranceSeconds ?? DEFAULT_TIME_TOLERANCE_SECONDS;
+  let trusted: ReturnType<typeof parseCertificate>[] = [];
+  try {
+    trusted = (input.trustedTsaCertificates ?? []).map(parseCertificate);
+  } catch (err) {
+    add("timestamps: trusted authority certificate", false, `a certificate given as trusted cannot be read: ${(err as Error).message}`);
+  }
+  for (const t of bundle.timestamps ?? []) {
+    const label = `timestamp of the ${t.of} ${short(t.value)}`;
+    const ev = eventsById.get(t.event);
+    const recorded = ev && (t.of === "agreement digest" ? ev.event === "AgreementRecorded" && lower(String(ev.args.digest)) === lower(t.value) : ev.event === "BatchAnchored" && lower(String(ev.args.root)) === lower(t.value));
+    add(`${label}: recorded on chain`, !!recorded, recorded ? `${ev!.contract}.${ev!.event} in block ${ev!.blockNumber} carries it` : `event ${t.event} does not record ${t.value}`);
+    let token: Uint8Array;
+    try {
+      token = tokenFromBase64(t.token);
+    } catch {
+      add(`${label}: RFC 3161 token`, false, "the token is not base64");
+      continue;
+    }
+    const result = await checkTimestampToken(token, t.value as Hex, trusted);
+    add(`${label}: RFC 3161 token`, result.ok, result.ok ? `${result.steps.join("; ")}${trusted.length ? "" : "; the authority's identity was NOT checked against a trusted certificate (none given)"}` : result.problems.join("; "));
+    if (!result.genTime || !ev) continue;
+    const tokenTime = Math.floor(result.genTime.getTime() / 1000);
+    const diff = tokenTime - ev.blockTime;
+    const agrees = Math.abs(diff) <= tolerance;
+    add(
+      `${label}: block time agrees with the token`,
+      agrees,
+      `token time ${result.genTime.toISOString()}, block time ${ev.blockTimeIso}: ${Math.abs(diff)} s ${diff >= 0 ? "later" : "earlier"}${agrees ? `, within the ${tolerance} s tolerance` : `, more than the ${tolerance} s tolerance: the block's time is not borne out by the authority`}`,
+    );
+    if (result.ok && agrees) {
+      timeLines.push(
+        `The time-stamping authority ${result.tsa} (${result.chainChecked ? "certificate chained to the trusted authority given" : "identity not checked against a trusted authority"}) attests that the ${t.of} ${t.value} ` +
+          `existed at ${result.genTime.toISOString()} (RFC 3161 token serial ${result.serial}), ${Math.abs(diff)} s ${diff >= 0 ? "after" : "before"} the block time ${ev.blockTimeIso}.`,
+      );
+    }
+  }
+  if (!(bundle.timestamps ?? []).length) timeLines.push("This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.");
+
+  // What the facts establish: the subject must be among them, and the summary must say only that.
+  const { problem, lines } = statementsOf(bundle);
+  add(`subject: ${bundle.kind} ${bundle.id}`, problem === null, problem ?? `the bundle's facts establish ${bundle.kind} ${bundle.id}`);
+  if (problem === null) {
+    const derived = lines.join(" ");
+    add(
+      "summary: says only what the checked facts say",
+      bundle.summary === derived,
+      bundle.summary === derived ? "the bundle's summary is word for word the statements recomputed from its facts" : firstDifference(bundle.summary, derived),
+    );
+  }
+  return done(bundle, [...lines, ...timeLines]);
 }
 
-/** The verdict as text: one PASS/FAIL line per check, then the outcome. */
+/** The Merkle path step by step (OpenZeppelin's standard tree: double-keccak leaf, sorted pairs). */
+function merkleSteps(leafValue: string, proof: string[], root: string): string {
+  let node = standardLeafHash(["bytes32"], [leafValue]);
+  const steps = [`leaf hash ${short(node)}`];
+  proof.forEach((p, i) => {
+    node = standardNodeHash(node, p);
+    steps.push(`step ${i + 1} of ${proof.length} with ${short(p)} gives ${short(node)}`);
+  });
+  if (lower(node) === lower(root)) return `${steps.join("; ")}: the anchored root`;
+  return `${steps.join("; ")}; the last step should give the anchored root ${root} but gives ${node}: the proof does not lead from this document to this root`;
+}
+
+/** The verdict as text: one line per check, then the outcome in plain words and what it proves. */
 export function formatVerdict(verdict: Verdict): string {
-  const lines = verdict.checks.map((c) => `${c.ok ? "PASS" : "FAIL"}  ${c.name} — ${c.detail}`);
-  const failed = verdict.checks.filter((c) => !c.ok).length;
+  const mark = (c: Check) => (c.ok ? "PASS" : c.unreachable ? "NOT CHECKED" : "FAIL");
+  const lines = verdict.checks.map((c) => `${mark(c)}  ${c.name} — ${c.detail}`);
+  const failed = verdict.checks.filter((c) => !c.ok && !c.unreachable);
   lines.push("");
-  if (verdict.ok && verdict.bundle) {
-    lines.push(`VERDICT: VERIFIED (${verdict.checks.length} checks passed)`, "", "The bundle's own summary (what the checks above confirm):", verdict.bundle.summary);
+  if (verdict.outcome === "verified") {
+    const claims = (verdict.bundle?.documents ?? []).flatMap((d) => (d.uploads ?? []).map((u) => `  - document ${d.sha256} (${d.role}): uploaded as ${u.kind} by ${u.by} at ${u.at}`));
+    lines.push(
+      `VERDICT: VERIFIED (all ${verdict.checks.length} checks passed)`,
+      "",
+      "What the checks above prove (each sentence recomputed from the chain records just checked, not copied from the bundle):",
+      ...verdict.confirmed.map((l) => `  - ${l}`),
+      ...(claims.length ? ["", "What the service's own records say (claims; no chain shows them, nothing above depends on them):", ...claims] : []),
+    );
+  } else if (verdict.outcome === "not-verified") {
+    lines.push(
+      `VERDICT: NOT VERIFIED (${failed.length} of ${verdict.checks.length} checks failed)`,
+      "",
+      "Do not rely on this bundle: it is altered, incomplete, or claims what the chain does not show. What failed:",
+      ...failed.map((c) => `  - ${c.name}: ${c.detail}`),
+    );
+  } else {
+    lines.push(
+      "VERDICT: COULD NOT CHECK",
+      "",
+      "The blockchain node did not answer, so nothing was proved or disproved. Try again later or with another node (--rpc URL).",
+    );
   }
-  else lines.push(`VERDICT: NOT VERIFIED (${failed} of ${verdict.checks.length} checks failed)`);
   return lines.join("\n");
 }

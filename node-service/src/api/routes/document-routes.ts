@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { DocumentService } from "../../documents/service";
+import type { Timestamps } from "../../evidence/timestamper";
 import type { RouteModule } from "../app";
 import type { RouteSpec } from "../route";
 import { createDocumentsRouter } from "./documents";
@@ -52,11 +53,12 @@ const DOCUMENT_AND_EVIDENCE_ROUTES: RouteSpec[] = [
   },
 ];
 
-export function documentAndEvidenceRoutes(docs: DocumentService): RouteModule {
+/** `timestamps`: the RFC 3161 tokens evidence bundles carry (server.ts opens them when TSA_URL is set). */
+export function documentAndEvidenceRoutes(docs: DocumentService, timestamps?: Timestamps): RouteModule {
   return (ctx) => {
     const deps = { state: () => ctx.deps.indexer.state(), publicClient: docs.publicClient, deployment: docs.deployment };
     ctx.table.router.use(createDocumentsRouter({ ...deps, store: docs.store, batcher: docs.batcher, maxBytes: docs.maxBytes, authority: ctx.deps.authority, accessLog: ctx.deps.accessLog }));
-    ctx.table.router.use(createEvidenceRouter({ ...deps, documents: docs.store, maxBytes: docs.maxBytes, accessLog: ctx.deps.accessLog, tradeLookupsPerMinute: ctx.deps.config.TRADE_LOOKUPS_PER_MINUTE }));
+    ctx.table.router.use(createEvidenceRouter({ ...deps, documents: docs.store, timestamps, participantNames: docs.participantNames, maxBytes: docs.maxBytes, accessLog: ctx.deps.accessLog, tradeLookupsPerMinute: ctx.deps.config.TRADE_LOOKUPS_PER_MINUTE }));
     for (const spec of DOCUMENT_AND_EVIDENCE_ROUTES) ctx.table.describe(spec);
   };
 }

@@ -1,0 +1,201 @@
+/**
+ * The standalone court verifier (web/dist/court-verifier.html, built by `npm run build`) in a real
+ * browser, opened from disk with the service stopped and its data deleted: given the published
+ * deployment file and the node's JSON-RPC address, it verifies a genuine agreement, a document
+ * anchored only in a Merkle batch, and evidence bundles, and refuses the review's four forgeries and
+ * a made-up agreement id without calling that tampering.
+ */
+import { expect } from "chai";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createWalletClient, http } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import { REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
+import { sha256Hex } from "../../node-service/src/domain/hash";
+import { startService, type RunningService } from "../../node-service/src/server";
+import { deployAll } from "../../scripts/lib/deploy";
+import { signIn, testConfig, waitIndexed } from "../service/api-helpers";
+import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import { chromiumLaunch } from "./browser";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const VERIFIER = path.join(REPO_ROOT, "web/dist/court-verifier.html");
+const AGREEMENT = Buffer.from("Loan agreement: principal 500.00, 8% a year, 60 days, collateral: the receivable of order 1.\n");
+const DELIVERY_NOTE = Buffer.from("Delivery note 7: 40 pallets received in good order.\n");
+
+describe("the standalone court verifier, in a browser, with the service stopped", function () {
+  this.timeout(300_000);
+  let node: HardhatNode;
+  let deployment: Deployment;
+  let dir: string;
+  let browser: Browser;
+  let page: Page;
+  let loanId: bigint;
+  const bundles: Record<"agreement" | "deliveryNote", Record<string, unknown>> = {} as never;
+
+  before(async function () {
+    if (!existsSync(VERIFIER)) throw new Error(`${VERIFIER} is missing: run "npm run build" first`);
+    node = await startHardhatNode();
+    const wallet = (i: number) =>
+      createWalletClient({ chain: hardhat, transport: http(node.url), account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 50 }) as Wallet;
+    const [operator, supplier, buyer, lender] = [0, 1, 2, 3].map(wallet);
+    deployment = await deployAll({ publicClient: node.publicClient, walletClient: operator });
+    const net: Net = { publicClient: node.publicClient, deployment };
+    await admit(net, operator, [
+      { account: operator.account.address, roles: ROLE.AUDITOR, name: "notary service" },
+      { account: supplier.account.address, roles: ROLE.SUPPLIER },
+      { account: buyer.account.address, roles: ROLE.BUYER },
+      { account: lender.account.address, roles: ROLE.LENDER },
+    ]);
+    const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 80_000n });
+    const { receivableId } = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 80_000n, signedAck: true });
+    ({ loanId } = await signAndSubmitAgreement(net, { borrower: supplier, lender, principal: 50_000n, collateral: [receivableId], documentHash: sha256Hex(AGREEMENT) }));
+
+    // The service anchors an uploaded delivery note in a Merkle batch, then hands out the bundles.
+    dir = await mkdtemp(path.join(os.tmpdir(), "scf-court-verifier-"));
+    const dataDir = path.join(dir, "data");
+    await mkdir(dataDir);
+    await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
+    const docs: DocumentService = await openDocumentService({ dataDir, publicClient: node.publicClient, deployment, walletClient: operator, batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
+    const service: RunningService = await startService(testConfig(dataDir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100 }), { documents: docs });
+    try {
+      await docs.start();
+      const token = await signIn(service.url, supplier as never);
+      for (const body of [DELIVERY_NOTE, Buffer.from("Delivery note 8: 12 pallets.\n"), Buffer.from("Delivery note 9: 3 pallets.\n")]) {
+        const up = await fetch(`${service.url}/api/documents?kind=delivery_note`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+          body: new Uint8Array(body),
+        });
+        expect(up.status).to.equal(201);
+      }
+      const [batch] = await docs.batcher!.flush();
+      expect(batch.hashes).to.include(sha256Hex(DELIVERY_NOTE));
+      await waitIndexed(service, node.publicClient);
+      for (const [name, url] of [
+        ["agreement", `/api/evidence/bundle/agreement/${loanId}`],
+        ["deliveryNote", `/api/evidence/bundle/document/${sha256Hex(DELIVERY_NOTE)}`],
+      ] as const) {
+        const res = await fetch(`${service.url}${url}`);
+        expect(res.status, url).to.equal(200);
+        bundles[name] = (await res.json()) as Record<string, unknown>;
+      }
+    } finally {
+      // No service from here on: stopped, and its data deleted.
+      await docs.stop();
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+
+    const launch = await chromiumLaunch();
+    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+    page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(VERIFIER).href);
+    await page.getByRole("heading", { name: "Court verifier" }).waitFor();
+    await page.getByLabel("Published deployment file").setInputFiles({ name: "deployment.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(deployment)) });
+    await page.getByLabel("JSON-RPC address of a node").fill(node.url);
+    await page.getByRole("button", { name: "Connect" }).click();
+    await page.locator("[data-connected]").waitFor({ timeout: 30_000 });
+    expect(errors).to.deep.equal([]);
+  });
+
+  after(async function () {
+    await browser?.close();
+    await node?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function ask(query: string) {
+    await page.getByLabel("sha256, agreement id or transaction hash").fill(query);
+    await page.getByRole("button", { name: "Check", exact: true }).click();
+  }
+
+  async function drop(files: { name: string; body: Buffer | object }[]) {
+    await page.getByLabel(/Drop a file here/).setInputFiles(
+      files.map((f) => ({ name: f.name, mimeType: "application/octet-stream", buffer: Buffer.isBuffer(f.body) ? f.body : Buffer.from(JSON.stringify(f.body)) })),
+    );
+  }
+
+  const verdictText = async (selector: string) => {
+    const v = page.locator(selector);
+    await v.waitFor({ timeout: 60_000 });
+    return v.innerText();
+  };
+
+  it("verifies a genuine agreement by its id: both parties signed and are registered, times in UTC and local", async function () {
+    await ask(loanId.toString());
+    const text = await verdictText('.verdict[data-verdict="anchored"]');
+    expect(text).to.match(new RegExp(`Signed loan agreement #${loanId}\\b`));
+    expect(text).to.include("signed by the borrower and the lender, registered participants");
+    expect(text).to.match(/UTC \(your time: /);
+  });
+
+  it("says a made-up agreement id does not exist, without calling it tampering", async function () {
+    await ask("999");
+    const text = await verdictText('.verdict[data-verdict="no-such-agreement"]');
+    expect(text).to.include("No agreement #999 on this chain");
+    expect(text).to.include("says nothing about tampering");
+    expect(await page.locator('.verdict[data-verdict="anchored"]').count(), "the earlier verdict is gone").to.equal(0);
+  });
+
+  it("verifies a document anchored only in a Merkle batch, with the proof its bundle carries, and the bundle itself", async function () {
+    await drop([
+      { name: "delivery-note-7.txt", body: DELIVERY_NOTE },
+      { name: "evidence-document.json", body: bundles.deliveryNote },
+    ]);
+    const bundleText = await verdictText('.verdict[data-verdict="bundle-verified"]');
+    expect(bundleText).to.include("What the checks prove");
+    expect(bundleText).to.include(`The document with sha256 ${sha256Hex(DELIVERY_NOTE)} is in a Merkle batch of 3 documents`);
+    const docText = await verdictText('.verdict[data-verdict="anchored"]');
+    expect(docText).to.include("Anchored document");
+    expect(await page.locator('.verdict[data-verdict="anchored"] li[data-via="batch"]').count()).to.equal(1);
+  });
+
+  it("verifies the agreement's bundle with the agreement document dropped beside it", async function () {
+    await drop([
+      { name: "evidence-agreement.json", body: bundles.agreement },
+      { name: "agreement.txt", body: AGREEMENT },
+    ]);
+    const text = await verdictText('.verdict[data-verdict="bundle-verified"]');
+    expect(text).to.include(`Loan agreement ${loanId} between borrower`);
+    await page.getByText("Every check").click();
+    expect(await page.locator(".verdict li.pass", { hasText: "file agreement.txt: sha256" }).count()).to.equal(1);
+  });
+
+  it("refuses the four forgeries: nothing left, a made-up agreement, a never-anchored document, an edited summary", async function () {
+    const genuine = bundles.agreement as { summary: string; agreement: Record<string, string> };
+    const neverAnchored = sha256Hex(Buffer.from("never anchored"));
+    const forgeries: [string, object, string][] = [
+      ["emptied", { ...genuine, events: [], signatures: [], documents: [], participants: [] }, `subject: agreement ${loanId}`],
+      [
+        "made-up",
+        { ...genuine, id: "99", summary: "Loan agreement 99: principal 250000000 minor units.", agreement: { ...genuine.agreement, loanId: "99" }, events: [], signatures: [], documents: [], participants: [] },
+        "subject: agreement 99",
+      ],
+      ["never anchored", { ...bundles.deliveryNote, id: neverAnchored }, `subject: document ${neverAnchored}`],
+      ["summary edited", { ...genuine, summary: genuine.summary.replace("principal 50000 minor units", "principal 5000000 minor units") }, "summary: says only what the checked facts say"],
+    ];
+    for (const [what, forged, failed] of forgeries) {
+      await drop([{ name: `${what}.json`, body: forged }]);
+      const text = await verdictText('.verdict[data-verdict="bundle-not-verified"]');
+      expect(text, what).to.include("Do not rely on this bundle");
+      expect(text, what).to.include(failed);
+      expect(text, what).not.to.include("What the checks prove");
+      expect(text, what).not.to.include("250000000");
+    }
+  });
+
+  it("refuses a file that is not a deployment file with a sentence", async function () {
+    await page.getByLabel("Published deployment file").setInputFiles({ name: "bundle.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundles.agreement)) });
+    await page.getByText("is an evidence bundle, not a deployment file").waitFor();
+  });
+});
