@@ -326,11 +326,11 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       // (R6 is partly paid but not 90 days past maturity). 30d: R9 0/25,000. 90d: 40/235. 365d: 40/455. all: 40/505.
       dilutionRate: { "30d": 0, "90d": 0.1702, "365d": 0.0879, all: 0.0792 },
 
-      // Confirmed invoices by maturity, issue to full payment or to asOfEnd: R1 (matures Y-1 Jun 20) 25 d,
-      // R2 (Feb 25) 25 d, R3 (Mar 27) 40 d, R4 (Apr 15) 50 d, R6 (Jun 3, 40,000 still unpaid): May 4 10:00 ->
-      // Jun 30 23:59:59 = 57 d 13:59:59 = 57.5833 d. 30d: R6. 90d: (50 + 57.5833)/2 = 53.7917.
-      // 365d: (25 + 40 + 50 + 57.5833)/4 = 43.1458. all: + R1: 197.5833/5 = 39.5167.
-      paybackCycleMean: { "30d": 57.58, "90d": 53.79, "365d": 43.15, all: 39.52 },
+      // Fully paid, by final payment: R1 25 d (Y-1 Jun 15), R2 25 d (Feb 20), R3 40 d (Apr 6), R4 50 d (May 5);
+      // past maturity and unpaid, by maturity: R6 (Jun 3, 40,000 unpaid): May 4 10:00 -> Jun 30 23:59:59 =
+      // 57.5833 d. 30d: R6. 90d: (40 + 50 + 57.5833)/3 = 49.1944. 365d: + R2: 172.5833/4 = 43.1458.
+      // all: + R1: 197.5833/5 = 39.5167.
+      paybackCycleMean: { "30d": 57.58, "90d": 49.19, "365d": 43.15, all: 39.52 },
       // Nearest rank ceil(0.9 n): the largest of 1, 2, 4 and 5 values: R6's 57.58.
       paybackCycleP90: { "30d": 57.58, "90d": 57.58, "365d": 57.58, all: 57.58 },
       // Confirmed invoices by maturity (R7 R9 mature after asOf, R8 unconfirmed): R1 Y-1 Jun 20 on time,
@@ -408,10 +408,9 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       // Purchases by createdAt: P3 Jun 1; P2 May 1; P1 Feb 10.
       purchaseCount: { "30d": 1, "90d": 2, "365d": 3, all: 3 },
       purchaseValue: { "30d": 12_000n, "90d": 27_000n, "365d": 62_000n, all: 62_000n },
-      // By maturity: Q1 (Mar 28) paid Apr 7, 40 d after issue; Q2 (Jun 15) paid Jun 14, 29 d; Q3 (Jun 27)
-      // unpaid: Jun 7 10:00 -> Jun 30 23:59:59 = 23.5833 d. 30d, 90d: (29 + 23.5833)/2 = 26.2917.
-      // 365d, all: (40 + 29 + 23.5833)/3 = 30.8611.
-      debtorPaybackCycleMean: { "30d": 26.29, "90d": 26.29, "365d": 30.86, all: 30.86 },
+      // Q1 paid Apr 7, 40 d after issue; Q2 paid Jun 14, 29 d; Q3 (matured Jun 27) unpaid: Jun 7 10:00 ->
+      // Jun 30 23:59:59 = 23.5833 d. 30d: (29 + 23.5833)/2 = 26.2917. 90d and on: + Q1: 92.5833/3 = 30.8611.
+      debtorPaybackCycleMean: { "30d": 26.29, "90d": 30.86, "365d": 30.86, all: 30.86 },
       // By maturity: Q1 Mar 28 (late), Q2 Jun 15 (on time), Q3 Jun 27 (unpaid, late). 30d, 90d: Q2 Q3. 365d: all three.
       debtorOverdueRate: { "30d": 0.5, "90d": 0.5, "365d": 0.6667, all: 0.6667 },
       // Q3: Jun 27 10:00 -> Jun 30 23:59:59 = 3.5833; Q1: 10. (10 + 3.5833)/2 = 6.79.

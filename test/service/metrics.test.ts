@@ -172,7 +172,7 @@ describe("metrics: computation over a hand-built index", () => {
     const v = computeMetricsUncached(scenario(), E, asOf).values;
     expect(v.receivablesIssuedCount.all).to.equal(2); // r1, r2 (children are not new invoices)
     expect(v.receivablesIssuedValue.all).to.equal(4000n);
-    // By maturity: r1 (d20) paid d18 after issue d9: 9 days. r2 (d45) is paid 2500 of 3000: counted from
+    // r1 paid d18 after issue d9: 9 days (window by payment). r2 (matured d45) is paid 2500 of 3000: counted from
     // issue d31 10:00 to the end of d59 = 28 d 13:59:59 = 28.5833. Mean (9 + 28.5833) / 2 = 18.7917.
     expect(v.paybackCycleMean).to.deep.equal({ "30d": 28.58, "90d": 18.79, "365d": 18.79, all: 18.79 });
     expect(v.paybackCycleP90.all).to.equal(28.58);

@@ -153,10 +153,13 @@ function topShare(values: readonly bigint[]): MetricValue {
   return total === 0n ? null : ratio(values.reduce((m, v) => (v > m ? v : m), 0n), total);
 }
 
-/** Confirmed invoices maturing in w: days from issue to full payment, or to `end` when not fully paid. */
+/**
+ * Confirmed invoices settled in w: fully paid (placed at the final payment) or past maturity and still
+ * unpaid (placed at maturity, counted to `end`): days from issue to full payment, or to `end`.
+ */
 function paybackCycles(invoices: readonly Invoice[], end: number, w: MetricWindow): number[] {
   return invoices
-    .filter((i) => i.confirmed && inWindow(i.receivable.maturity, end, w))
+    .filter((i) => i.confirmed && inWindow(i.paidAt ?? i.receivable.maturity, end, w))
     .map((i) => (i.paidAt ?? end) - i.receivable.issuedAt);
 }
 

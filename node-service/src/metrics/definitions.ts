@@ -191,7 +191,7 @@ const DEFINITIONS: Def[] = [
     windows: W,
     group: COLLECTION,
     definition:
-      "Over the enterprise's confirmed invoices maturing in the window: mean days from issue to the payment that completed the face value (payments on split children included), or to end for an invoice still not fully paid, so a buyer that stops paying lengthens the cycle; window by maturity.",
+      "Over the enterprise's confirmed invoices fully paid in the window (placed at the payment that completed the face value, payments on split children included) or past maturity and still not fully paid at end (placed at maturity): mean days from issue to that final payment, or to end for an unpaid one, so a buyer that stops paying lengthens the cycle; window by final payment time, or maturity for unpaid invoices.",
   },
   {
     key: "paybackCycleP90",
@@ -199,7 +199,7 @@ const DEFINITIONS: Def[] = [
     unit: "days",
     windows: W,
     group: COLLECTION,
-    definition: "90th percentile (nearest rank: the ceil(0.9 n)-th smallest) of the payback cycles of paybackCycleMean, unpaid invoices counted to end; window by maturity.",
+    definition: "90th percentile (nearest rank: the ceil(0.9 n)-th smallest) of the payback cycles of paybackCycleMean, unpaid invoices counted to end; window by final payment time, or maturity for unpaid invoices.",
   },
   {
     key: "overdueRate",
@@ -465,7 +465,7 @@ const DEFINITIONS: Def[] = [
     windows: W,
     group: DEBTOR,
     definition:
-      "As paybackCycleMean, over confirmed invoices the enterprise owes as debtor maturing in the window: mean days from issue to final payment, or to end when still not fully paid; window by maturity.",
+      "As paybackCycleMean, over confirmed invoices the enterprise owes as debtor: mean days from issue to final payment, or to end when past maturity and still not fully paid; window by final payment time, or maturity for unpaid invoices.",
   },
   {
     key: "debtorOverdueRate",
