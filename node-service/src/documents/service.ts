@@ -4,9 +4,10 @@
  * `docs.routes` in startService's `modules`, `await docs.start()` after the indexer runs, and
  * `await docs.stop()` on shutdown.
  */
-import type { Account, Chain, PublicClient, Transport, WalletClient } from "viem";
+import type { PublicClient } from "viem";
 import type { Logger } from "pino";
 import type { Deployment } from "../chain/contracts";
+import type { TxSender } from "../chain/sender";
 import type { RouteModule } from "../api/app";
 import { z } from "zod";
 import type { RouteSpec } from "../api/route";
@@ -63,8 +64,8 @@ export interface DocumentServiceOptions {
   dataDir: string;
   publicClient: PublicClient;
   deployment: Deployment;
-  /** The service operator's account (an admitted participant) that anchors batches; none: uploads stay pending. */
-  walletClient?: WalletClient<Transport, Chain | undefined, Account>;
+  /** The service's transaction sender (its account an admitted participant) that anchors batches; none: uploads stay pending. */
+  sender?: TxSender;
   logger?: Logger;
   /** Largest upload in bytes (default 10 MiB). */
   maxBytes?: number;
@@ -90,11 +91,10 @@ export interface DocumentService {
 
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
   const store = await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
-  const batcher = opts.walletClient
+  const batcher = opts.sender
     ? createBatcher({
         store,
-        publicClient: opts.publicClient,
-        walletClient: opts.walletClient,
+        sender: opts.sender,
         notary: opts.deployment.contracts.EvidenceNotary,
         maxCount: opts.batchMaxCount,
         maxDelayMs: opts.batchMaxDelayMs,
