@@ -33,6 +33,8 @@ import {
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
 import { ALL_SCOPES, ROLE, acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
 import { Prng } from "./lib/prng";
+import { assertDevelopmentChain } from "./lib/clients";
+import { feeFieldsRpc, type FeeFields } from "../node-service/src/chain/fees";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
 
 const DAY = 86_400;
@@ -57,6 +59,8 @@ export interface SeedDemoOptions {
   /** Block time (seconds) at which the history ends; default a year after the chain's latest block. */
   endAt?: number;
   onProgress?: (progress: SeedProgress) => void;
+  /** Fee fields for every transaction (GAS_PRICE or the EIP-1559 caps); none: the node fills them in. */
+  fees?: FeeFields;
 }
 
 export interface SeedStats {
@@ -256,6 +260,7 @@ type Action = (r: Runner) => Promise<void>;
 export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   const started = Date.now();
   const { publicClient, walletClients, deployment } = opts;
+  assertDevelopmentChain(await publicClient.getChainId(), "the seed");
   if (walletClients.length < 20) throw new Error(`the demo needs 20 unlocked test accounts, got ${walletClients.length}`);
   const prng = new Prng(opts.seed);
   const participants = cast(prng);
@@ -554,7 +559,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   planLoan({ borrower: REGULAR[4], lender: LENDERS[1], from: 240, to: 300, collateral: 1, termDays: 45, end: { kind: "cancel" } });
 
   // ---- run it
-  const runner = new Runner(publicClient, walletClients, deployment, new Prng(opts.seed ^ 0x5eed), await publicClient.getChainId());
+  const runner = new Runner(publicClient, walletClients, deployment, new Prng(opts.seed ^ 0x5eed), await publicClient.getChainId(), feeFieldsRpc(opts.fees ?? {}));
   const progress = (step: number, label: string) => opts.onProgress?.({ step, total: TOTAL_STEPS, label });
   const wasAutomine = (await runner.rpc("hardhat_getAutomine", [])) as boolean;
   await runner.rpc("evm_setAutomine", [false]);
@@ -679,6 +684,7 @@ class Runner {
     private readonly deployment: Deployment,
     private readonly jitter: Prng,
     readonly chainId: number,
+    private readonly fees: Record<string, string>,
   ) {}
 
   address(index: number): Address {
@@ -709,7 +715,7 @@ class Runner {
     if (this.reservedGas + gas > this.gasBudget) await this.mine();
     const data = encodeFunctionData({ abi: abiOf(contract), functionName, args });
     const hash = (await this.rpc("eth_sendTransaction", [
-      { from: this.address(from), to: this.deployment.contracts[contract], data, gas: toHex(gas) },
+      { from: this.address(from), to: this.deployment.contracts[contract], data, gas: toHex(gas), ...this.fees },
     ])) as Hex;
     this.pending.push({ hash, label, onMined });
     this.reservedGas += gas;
@@ -722,6 +728,12 @@ class Runner {
     if (this.pending.length === 0) return;
     const ts = Math.max(this.lastTs + 1, this.dayStart + 9 * 3600 + this.jitter.int(0, 3600));
     await this.rpc("evm_mine", [ts]);
+    // The history needs strictly increasing block times, one chosen per day: the node must mine at the
+    // time asked (Hardhat's and Anvil's evm_mine do), whatever its own clock habits are.
+    const mined = await this.publicClient.getBlock({ blockTag: "latest" });
+    if (Number(mined.timestamp) !== ts) {
+      throw new Error(`the node mined block ${mined.number} at ${mined.timestamp}, not at the requested ${ts}: the seed needs evm_mine with a timestamp (Hardhat's or Anvil's development node)`);
+    }
     this.lastTs = ts;
     const batch = this.pending;
     this.pending = [];
@@ -749,11 +761,14 @@ async function main(): Promise<void> {
   const { publicClientFor, walletClientFor } = await import("./lib/clients");
   const { readDeploymentFile } = await import("./lib/deployment-file");
   const { writeDemoAccounts } = await import("./lib/demo-accounts");
+  const { feeFieldsFromEnv } = await import("../node-service/src/chain/fees");
   const rpc = values.rpc ?? process.env.RPC_URL ?? "http://127.0.0.1:8545";
+  const fees = feeFieldsFromEnv(process.env);
+  const publicClient = await publicClientFor(rpc);
+  assertDevelopmentChain(await publicClient.getChainId(), "the seed");
   const deploymentFile = values.deployment ?? process.env.DEPLOYMENT_FILE ?? "data/deployment.json";
   const deployment = await readDeploymentFile(deploymentFile);
   if (!deployment) throw new Error(`no deployment file at ${deploymentFile}: run scripts/deploy.ts first`);
-  const publicClient = await publicClientFor(rpc);
   const addresses = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
   const walletClients = addresses.map((a) => walletClientFor(publicClient, rpc, a));
   const result = await seedDemo({
@@ -761,6 +776,7 @@ async function main(): Promise<void> {
     walletClients,
     deployment,
     seed: Number(values.seed ?? process.env.SEED ?? 1),
+    fees,
     onProgress: (p) => console.log(`[${p.step}/${p.total}] ${p.label}`),
   });
   const out = values.out ?? "data/demo-accounts.json";
