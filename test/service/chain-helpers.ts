@@ -34,6 +34,7 @@ import { hardhat } from "viem/chains";
 import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
 import { deployAll } from "../../scripts/lib/deploy";
+import type { FeeFields } from "../../node-service/src/chain/fees";
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -41,6 +42,8 @@ export type Wallet = WalletClient<Transport, Chain, Account>;
 export interface Net {
   publicClient: PublicClient;
   deployment: Deployment;
+  /** Fee fields for every transaction the helpers send (a zero-fee chain needs 0 and 0); none: the node's suggestion. */
+  fees?: FeeFields;
 }
 
 export const DAY = 24 * 3600;
@@ -69,7 +72,8 @@ export async function send(
     args,
     chain: wallet.chain,
     account: wallet.account,
-  });
+    ...net.fees,
+  } as Parameters<Wallet["writeContract"]>[0]);
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
   if (receipt.status !== "success") throw new Error(`${contract}.${functionName} reverted in ${hash}`);
   return receipt;
