@@ -4,6 +4,9 @@
  * Cancun is refused by the deploy script before any transaction; the seed refuses any chain but a
  * development chain.
  */
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { pino } from "pino";
@@ -52,8 +55,10 @@ describe("node quirks (Anvil as a second node)", function () {
 
   it("refuses to deploy on a chain without Cancun, with a sentence, before sending anything", async () => {
     const { url, publicClient } = await anvil(["--hardfork", "shanghai"]);
-    const out = await run(["scripts/deploy.ts", "--rpc", url, "--out", "/dev/null/never-written.json"], { PRIVATE_KEY: KEY0 });
+    const file = path.join(os.tmpdir(), `scf-shanghai-${process.pid}-${Date.now()}.json`);
+    const out = await run(["scripts/deploy.ts", "--rpc", url, "--out", file], { PRIVATE_KEY: KEY0 });
     expect(out.code, out.output).to.equal(1);
+    expect(existsSync(file)).to.equal(false);
     expect(out.output).to.match(/deploy failed: this chain does not run the Cancun EVM \(a probe using MCOPY failed: .+\); the contracts are compiled for Cancun/);
     expect(await publicClient.getTransactionCount({ address: ADDRESS0 })).to.equal(0);
   });
