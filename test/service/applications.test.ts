@@ -427,6 +427,36 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(logged.filter((l) => l.level >= 50).map((l) => l.msg)).to.deep.equal([]);
   });
 
+  it("logs a failed decision anchor with its reason and retries it with backoff until the chain takes it", async () => {
+    const f = await loadFixture(network);
+    // The service's account is not a participant yet: the notary refuses its anchors.
+    const logged: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    dataDir = await tempDataDir(f.net.deployment);
+    service = await startService(testConfig(dataDir), {
+      transport: custom(hre.network.provider as unknown as { request: EIP1193RequestFn }),
+      serviceAccount: f.outsider.account.address,
+      logger,
+    });
+    const base = service.url;
+    const tS1 = await signIn(base, f.s1 as never);
+    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    await grantConsent(f, f.s1, created.body);
+    await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
+    const what = `anchoring the decision of application ${created.body.id} failed: reverted with NotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
+    const deadline = Date.now() + 20_000;
+    while (!logged.some((l) => l.level === 50 && l.msg === what)) {
+      if (Date.now() > deadline) throw new Error(`not logged: ${what}\n${JSON.stringify(logged)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Admitted: a later attempt goes through, without a restart.
+    await admit(f.net, f.operator, [{ account: f.outsider.account.address, roles: ROLE.AUDITOR }]);
+    const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored after the retry");
+    const receipt = await f.net.publicClient.getTransactionReceipt({ hash: app.decisionAnchorTx });
+    expect(receipt.status).to.equal("success");
+    expect(receipt.from).to.equal(f.outsider.account.address.toLowerCase());
+  });
+
   it("re-runs a stored decision from its snapshot to the identical result, and anchors its hash on the EvidenceNotary", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
