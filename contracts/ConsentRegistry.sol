@@ -9,8 +9,10 @@ import {Roles} from "./libraries/Roles.sol";
 /// @notice One slot per (borrower, lender): the grant in force. A new grant replaces the previous one;
 /// the history of grants is in the events.
 contract ConsentRegistry is IConsentRegistry {
+    /// @notice The bitmask of all eleven data-use scopes.
     uint16 public constant ALL_SCOPES = 0x07FF;
 
+    /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
 
     mapping(address borrower => mapping(address lender => Consent)) private _consents;
@@ -23,8 +25,8 @@ contract ConsentRegistry is IConsentRegistry {
     function grant(address lender, uint16 scopes, uint40 expiresAt, bytes32 purpose) external {
         _requireActive(msg.sender, Roles.ANY);
         _requireActive(lender, Roles.LENDER);
-        if (scopes == 0 || scopes > ALL_SCOPES) revert ConsentInvalidScopes(scopes);
-        if (expiresAt <= block.timestamp) revert ConsentExpiryInPast(expiresAt);
+        if (scopes == 0 || scopes > ALL_SCOPES) revert ConsentRegistryInvalidScopes(scopes);
+        if (expiresAt <= block.timestamp) revert ConsentRegistryExpiryInPast(expiresAt);
         uint40 nowTs = uint40(block.timestamp);
         _consents[msg.sender][lender] = Consent(scopes, nowTs, expiresAt, 0);
         emit ConsentGranted(msg.sender, lender, scopes, expiresAt, purpose, nowTs);
@@ -33,7 +35,7 @@ contract ConsentRegistry is IConsentRegistry {
     /// @inheritdoc IConsentRegistry
     function revoke(address lender) external {
         Consent storage c = _consents[msg.sender][lender];
-        if (_scopesAt(c, block.timestamp) == 0) revert ConsentNotInForce(msg.sender, lender);
+        if (_scopesAt(c, block.timestamp) == 0) revert ConsentRegistryNotInForce(msg.sender, lender);
         c.revokedAt = uint40(block.timestamp);
         emit ConsentRevoked(msg.sender, lender, uint40(block.timestamp));
     }
@@ -55,6 +57,6 @@ contract ConsentRegistry is IConsentRegistry {
     }
 
     function _requireActive(address account, uint8 roleMask) private view {
-        if (!registry.isActiveAs(account, roleMask)) revert ConsentNotActiveParticipant(account, roleMask);
+        if (!registry.isActiveAs(account, roleMask)) revert ConsentRegistryNotActiveParticipant(account, roleMask);
     }
 }

@@ -8,7 +8,9 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title ParticipantRegistry
 /// @notice Admission, roles and suspension of consortium participants. Only OPERATOR_ROLE writes.
 contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+    /// @notice Role that admits, suspends and reinstates participants.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Most KYC attribute hashes one admission may carry.
     uint256 public constant MAX_KYC_ATTRIBUTES = 16;
 
     mapping(address account => Participant) private _participants;
@@ -26,11 +28,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         bytes32 displayNameHash,
         bytes32[] calldata kycAttributes
     ) external onlyRole(OPERATOR_ROLE) {
-        if (account == address(0)) revert RegistryZeroAddress();
-        if (_participants[account].admittedAt != 0) revert RegistryAlreadyAdmitted(account);
+        if (account == address(0)) revert ParticipantRegistryZeroAddress();
+        if (_participants[account].admittedAt != 0) revert ParticipantRegistryAlreadyAdmitted(account);
         _checkRoles(roles);
         if (kycAttributes.length > MAX_KYC_ATTRIBUTES) {
-            revert RegistryTooManyAttributes(kycAttributes.length, MAX_KYC_ATTRIBUTES);
+            revert ParticipantRegistryTooManyAttributes(kycAttributes.length, MAX_KYC_ATTRIBUTES);
         }
         uint40 nowTs = uint40(block.timestamp);
         _participants[account] = Participant(roles, false, nowTs, kycDossierHash, displayNameHash);
@@ -47,7 +49,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @inheritdoc IParticipantRegistry
     function suspend(address account, uint16 reasonCode) external onlyRole(OPERATOR_ROLE) {
         Participant storage p = _known(account);
-        if (p.suspended) revert RegistryAlreadySuspended(account);
+        if (p.suspended) revert ParticipantRegistryAlreadySuspended(account);
         p.suspended = true;
         emit ParticipantSuspended(account, reasonCode);
     }
@@ -55,7 +57,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @inheritdoc IParticipantRegistry
     function reinstate(address account) external onlyRole(OPERATOR_ROLE) {
         Participant storage p = _known(account);
-        if (!p.suspended) revert RegistryNotSuspended(account);
+        if (!p.suspended) revert ParticipantRegistryNotSuspended(account);
         p.suspended = false;
         emit ParticipantReinstated(account);
     }
@@ -73,10 +75,10 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     function _known(address account) private view returns (Participant storage p) {
         p = _participants[account];
-        if (p.admittedAt == 0) revert RegistryUnknownParticipant(account);
+        if (p.admittedAt == 0) revert ParticipantRegistryUnknownParticipant(account);
     }
 
     function _checkRoles(uint8 roles) private pure {
-        if (roles == 0 || roles > Roles.ALL) revert RegistryInvalidRoles(roles);
+        if (roles == 0 || roles > Roles.ALL) revert ParticipantRegistryInvalidRoles(roles);
     }
 }

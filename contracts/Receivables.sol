@@ -14,28 +14,41 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title Receivables
-/// @notice Two storage slots per receivable (plus the invoice hash for an original, the parent for a
+/// @notice Two storage slots per receivable (plus the invoice hash for an original, the root for a
 /// child). A pledge is the loan id in the record; it is live while that loan is live, so closing a
 /// loan releases its collateral without a loop.
+/// @dev Tokens are minted with `_mint`, not `_safeMint`: every recipient is an admitted participant
+/// (checked here), a holder's rights are paid in the settlement token, which any address receives,
+/// and an `onERC721Received` callback in the middle of `split` would only add a re-entry point.
 contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     using SafeERC20 for IERC20;
 
+    /// @notice EIP-712 typehash of ReceivableAcknowledgment.
     bytes32 public constant ACKNOWLEDGMENT_TYPEHASH = keccak256(
         "ReceivableAcknowledgment(uint256 receivableId,uint256 orderId,bytes32 invoiceHash,uint256 faceValue,uint256 maturity)"
     );
+    /// @notice Most children one split may create.
     uint256 public constant MAX_SPLIT = 16;
 
+    /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
+    /// @notice The trade orders receivables are issued against.
     ITradeOrders public immutable orders;
+    /// @notice The ERC-20 every amount is paid in (minor units).
     IERC20 public immutable settlementToken;
+    /// @notice The loan contract allowed to pledge receivables (set once).
     ILoanAgreements public loanAgreements;
 
     uint256 private _count;
     mapping(uint256 receivableId => Receivable) private _receivables;
     mapping(uint256 receivableId => bytes32) private _invoiceHash;
-    mapping(uint256 receivableId => uint256) private _parentOf;
+    /// @dev The original a child was split from, written once per child so lineage lookups are O(1).
+    mapping(uint256 receivableId => uint256) private _rootOf;
     mapping(uint256 orderId => uint256) private _invoiced;
+    /// @dev (debtor, normalized invoice number hash) -> receivable; a Cancelled holder frees the key.
     mapping(bytes32 fingerprint => uint256 receivableId) private _byFingerprint;
+    /// @dev Invoice document hash -> receivable; a Cancelled holder frees the key.
+    mapping(bytes32 invoiceHash => uint256 receivableId) private _byInvoiceHash;
 
     constructor(IParticipantRegistry registry_, ITradeOrders orders_, IERC20 settlementToken_, address operator)
         ERC721("Trade Receivable", "RCV")
@@ -48,6 +61,7 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     }
 
     /// @notice Wires the loan contract once, at deployment.
+    /// @param loanAgreements_ The loan contract.
     function setLoanAgreements(ILoanAgreements loanAgreements_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(loanAgreements) != address(0)) revert ReceivablesLoanAgreementsAlreadySet(address(loanAgreements));
         loanAgreements = loanAgreements_;
@@ -69,13 +83,22 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         if (maturity <= block.timestamp) revert ReceivablesMaturityInPast(maturity);
         uint256 invoiced = _invoiced[orderId];
         if (faceValue > o.amount - invoiced) revert ReceivablesExceedsOrder(orderId, o.amount - invoiced, faceValue);
-        bytes32 fingerprint = keccak256(abi.encode(o.buyer, invoiceNumberHash, faceValue));
+        // One receivable per debtor and invoice number, whatever the amount, and per invoice document;
+        // a cancelled receivable no longer holds either.
+        bytes32 fingerprint = keccak256(abi.encode(o.buyer, invoiceNumberHash));
         uint256 existing = _byFingerprint[fingerprint];
-        if (existing != 0) revert ReceivablesDuplicateInvoice(fingerprint, existing);
+        if (existing != 0 && _receivables[existing].status != ReceivableStatus.Cancelled) {
+            revert ReceivablesDuplicateInvoice(fingerprint, existing);
+        }
+        existing = _byInvoiceHash[invoiceHash];
+        if (existing != 0 && _receivables[existing].status != ReceivableStatus.Cancelled) {
+            revert ReceivablesDuplicateInvoiceDocument(invoiceHash, existing);
+        }
 
         receivableId = ++_count;
         _invoiced[orderId] = invoiced + faceValue;
         _byFingerprint[fingerprint] = receivableId;
+        _byInvoiceHash[invoiceHash] = receivableId;
         _invoiceHash[receivableId] = invoiceHash;
         _receivables[receivableId] = Receivable({
             debtor: o.buyer,
@@ -129,7 +152,9 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         Receivable storage parent = _confirmedUnpledged(receivableId);
         address holder = _ownerOf(receivableId);
         if (msg.sender != holder) revert ReceivablesNotHolder(receivableId, holder, msg.sender);
+        _requireActive(holder, Roles.ANY);
         if (parent.paid != 0) revert ReceivablesPartiallyPaid(receivableId, parent.paid);
+        _requireUndisputed(receivableId, parent.orderId);
         uint256 n = faceValues.length;
         if (n < 2 || n > MAX_SPLIT || holders.length != n) revert ReceivablesInvalidSplit(n, 0, parent.faceValue);
         uint256 sum;
@@ -140,6 +165,8 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         if (sum != parent.faceValue) revert ReceivablesInvalidSplit(n, sum, parent.faceValue);
 
         parent.status = ReceivableStatus.Split;
+        uint256 root = _rootOf[receivableId];
+        if (root == 0) root = receivableId;
         firstChildId = _count + 1;
         _count += n;
         emit ReceivableSplit(receivableId, holder, firstChildId, n, _now());
@@ -156,7 +183,7 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
                 paid: 0,
                 orderId: parent.orderId
             });
-            _parentOf[childId] = receivableId;
+            _rootOf[childId] = root;
             emit ReceivableChildCreated(childId, receivableId, holders[i], faceValues[i]);
             _mint(holders[i], childId);
         }
@@ -193,21 +220,9 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         Receivable storage r = _confirmedUnpledged(receivableId);
         address holder = _ownerOf(receivableId);
         if (holder != borrower) revert ReceivablesNotHolder(receivableId, holder, borrower);
+        _requireUndisputed(receivableId, r.orderId);
         r.pledgedLoanId = uint48(loanId);
         emit ReceivablePledged(receivableId, loanId, holder);
-    }
-
-    /// @inheritdoc IReceivables
-    function seize(uint256[] calldata receivableIds, uint256 loanId, address lender) external {
-        _onlyLoanAgreements();
-        for (uint256 i; i < receivableIds.length; ++i) {
-            uint256 id = receivableIds[i];
-            Receivable storage r = _receivables[id];
-            if (r.pledgedLoanId != loanId) revert ReceivablesNotPledgedToLoan(id, loanId);
-            r.pledgedLoanId = 0;
-            emit ReceivableSeized(id, loanId, lender);
-            _transfer(_ownerOf(id), lender, id);
-        }
     }
 
     /// @inheritdoc IReceivables
@@ -221,30 +236,37 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
     }
 
     /// @notice The invoice document hash, shared by a receivable and all its split descendants.
+    /// @param receivableId The receivable.
+    /// @return The invoice document hash.
     function invoiceHashOf(uint256 receivableId) public view returns (bytes32) {
         return _invoiceHash[rootOf(receivableId)];
     }
 
-    /// @notice The original receivable a child was split from (itself for an original).
-    function rootOf(uint256 receivableId) public view returns (uint256 id) {
-        id = receivableId;
-        // Bounded: each split consumes at least two ids, so the depth is below log2(total supply).
-        for (uint256 parent = _parentOf[id]; parent != 0; parent = _parentOf[id]) id = parent;
+    /// @notice The original receivable a child was split from (itself for an original): one read,
+    /// whatever the depth (the root is stored per child; the parent is in ReceivableChildCreated).
+    /// @param receivableId The receivable.
+    /// @return The original receivable's id.
+    function rootOf(uint256 receivableId) public view returns (uint256) {
+        uint256 root = _rootOf[receivableId];
+        return root == 0 ? receivableId : root;
     }
 
-    function parentOf(uint256 receivableId) external view returns (uint256) {
-        return _parentOf[receivableId];
-    }
-
+    /// @notice How much of an order's amount live receivables already invoice.
+    /// @param orderId The order.
+    /// @return Minor units invoiced.
     function invoicedAmount(uint256 orderId) external view returns (uint256) {
         return _invoiced[orderId];
     }
 
+    /// @notice How many receivable ids were used (the last id).
+    /// @return The number of ids used.
     function receivableCount() external view returns (uint256) {
         return _count;
     }
 
     /// @notice The EIP-712 digest the debtor signs to acknowledge `receivableId`.
+    /// @param receivableId The receivable.
+    /// @return The EIP-712 digest.
     function acknowledgmentDigest(uint256 receivableId) public view returns (bytes32) {
         Receivable storage r = _receivables[receivableId];
         return _hashTypedDataV4(
@@ -256,18 +278,24 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         );
     }
 
+    /// @notice ERC-165: ERC-721 and AccessControl.
+    /// @param interfaceId The ERC-165 interface id.
+    /// @return True when supported.
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
     }
 
-    /// @dev The one write path of token ownership: a transfer by a holder needs a Confirmed, unpledged
-    /// receivable and an active participant as recipient. Seizure by LoanAgreements is exempt.
+    /// @dev The one write path of token ownership: a transfer needs a Confirmed, unpledged receivable,
+    /// and the holder, the caller (holder or approved operator) and the recipient all active (not
+    /// suspended). Nothing, not even a default, moves a pledged one.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
         address from = _ownerOf(tokenId);
-        if (from != address(0) && to != address(0) && msg.sender != address(loanAgreements)) {
+        if (from != address(0) && to != address(0)) {
             Receivable storage r = _receivables[tokenId];
             if (r.status != ReceivableStatus.Confirmed) revert ReceivablesInvalidStatus(tokenId, r.status);
             if (_isPledged(r)) revert ReceivablesPledged(tokenId, r.pledgedLoanId);
+            _requireActive(from, Roles.ANY);
+            if (msg.sender != from) _requireActive(msg.sender, Roles.ANY);
             _requireActive(to, Roles.ANY);
         }
         return super._update(to, tokenId, auth);
@@ -298,6 +326,10 @@ contract Receivables is IReceivables, ERC721, EIP712, AccessControl {
         r = _existing(receivableId);
         if (r.status != ReceivableStatus.Confirmed) revert ReceivablesInvalidStatus(receivableId, r.status);
         if (_isPledged(r)) revert ReceivablesPledged(receivableId, r.pledgedLoanId);
+    }
+
+    function _requireUndisputed(uint256 receivableId, uint256 orderId) private view {
+        if (orders.statusOf(orderId) == ITradeOrders.OrderStatus.Disputed) revert ReceivablesOrderDisputed(receivableId, orderId);
     }
 
     function _onlyLoanAgreements() private view {

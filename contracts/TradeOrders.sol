@@ -9,8 +9,10 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title TradeOrders
 /// @notice Purchase-order lifecycle. Two storage slots per order; documents live in events as hashes.
 contract TradeOrders is ITradeOrders, AccessControl {
+    /// @notice Role that may resolve a buyer's dispute.
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
 
+    /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
 
     uint256 private _orderCount;
@@ -121,6 +123,11 @@ contract TradeOrders is ITradeOrders, AccessControl {
     /// @inheritdoc ITradeOrders
     function getOrder(uint256 orderId) external view returns (Order memory) {
         return _orders[orderId];
+    }
+
+    /// @inheritdoc ITradeOrders
+    function statusOf(uint256 orderId) external view returns (OrderStatus) {
+        return _orders[orderId].status;
     }
 
     /// @inheritdoc ITradeOrders

@@ -32,6 +32,7 @@ import {
 } from "viem";
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
 import { ALL_SCOPES, ROLE, acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
 import { Prng } from "./lib/prng";
 import { assertDevelopmentChain } from "./lib/clients";
 import { feeFieldsRpc, type FeeFields } from "../node-service/src/chain/fees";
@@ -323,7 +324,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
         order.supplier,
         "Receivables",
         "issue",
-        [order.id!, invoiceHash, sha256Hex(number), face, maturity],
+        [order.id!, invoiceHash, invoiceNumberHash(number), face, maturity],
         `${nameOf(order.supplier)} invoices ${nameOf(order.buyer)}`,
         (rc) => {
           inv.id = eventArg(rc, "Receivables", "ReceivableIssued", "receivableId");
@@ -519,9 +520,12 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       const terms: LoanTerms = {
         borrower: addressOf(r, spec.borrower),
         lender: addressOf(r, spec.lender),
+        currency: deployment.contracts.SettlementToken,
         principal: ((face * 80n) / 100n / 100n) * 100n,
         rateBps: 650n,
         start,
+        // Disbursed the next day; the lender may not hold the collateral longer than three days.
+        disburseBy: start + BigInt(3 * DAY),
         maturity: start + BigInt(spec.termDays * DAY),
         collateral: collateral.map((inv) => inv.id!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
         documentHash: docHash(`loan agreement ${nonce} ${borrowerName}`),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+/// @title Roles
 /// @notice Participant role bits, shared by every contract that asks the registry.
 library Roles {
     uint8 internal constant SUPPLIER = 1;

@@ -153,16 +153,18 @@ export async function startService(config: Config, options: StartServiceOptions 
     state: () => indexer.state(),
     policy: CURRENT_POLICY,
     now: options.now,
-    // Underwriting reads the borrower's data on the lender's behalf, under the application's consent.
+    limits: { openPerBorrower: config.MAX_OPEN_APPLICATIONS_PER_BORROWER, perBorrowerPerDay: config.MAX_APPLICATIONS_PER_BORROWER_PER_DAY },
+    // Underwriting reads the borrower's data on the lender's behalf, under the application's consent,
+    // and each debtor's tier under the policy.
     recordAccess: async (e) => {
       await accessLog.append({
         reader: e.reader,
         enterprise: e.enterprise,
-        basis: "consent",
+        basis: e.basis,
         scopes: scopeNames(e.scopes),
-        resource: "underwriting of the application (metrics, risk flags, receivables)",
+        resource: e.resource,
         applicationId: e.applicationId,
-        consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at },
+        ...(e.consent ? { consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at } } : {}),
       });
     },
   });
@@ -174,7 +176,7 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   let domains: string[] = [];
   const app = createApp(
-    { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains },
+    { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
     { modules: [documents.routes, applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 

@@ -15,7 +15,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { SiweMessage } from "siwe";
+import { createSiweMessage } from "viem/siwe";
 import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
 import { deployAll } from "../lib/deploy";
 import { publicClientFor, walletClientFor } from "../lib/clients";
@@ -156,7 +156,7 @@ async function main() {
 
   async function signIn(address: Address): Promise<string> {
     const nonce = ((await (await fetch(`${base}/api/auth/nonce`)).json()) as { nonce: string }).nonce;
-    const message = new SiweMessage({ domain: new URL(base).host, address: getAddress(address), uri: base, version: "1", chainId: deployment.chainId, nonce, issuedAt: new Date().toISOString() }).prepareMessage();
+    const message = createSiweMessage({ domain: new URL(base).host, address: getAddress(address), uri: base, version: "1", chainId: deployment.chainId, nonce, issuedAt: new Date() });
     const signature = await wallet(address).signMessage({ account: address, message });
     const res = await fetch(`${base}/api/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) });
     if (!res.ok) throw new Error(`sign-in failed: ${await res.text()}`);

@@ -30,7 +30,7 @@ describe("ConsentRegistry", () => {
     expect(await read(expires)).to.equal(0);
     await time.increaseTo(expires);
     await expect(as(f.consent, f.supplier).revoke(f.lender.address))
-      .to.be.revertedWithCustomError(f.consent, "ConsentNotInForce")
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotInForce")
       .withArgs(f.supplier.address, f.lender.address);
   });
 
@@ -50,7 +50,7 @@ describe("ConsentRegistry", () => {
     expect(await read(revokedAt)).to.equal(0);
     expect((await f.consent.consentOf(f.supplier.address, f.lender.address)).revokedAt).to.equal(BigInt(revokedAt));
     await expect(as(f.consent, f.supplier).revoke(f.lender.address))
-      .to.be.revertedWithCustomError(f.consent, "ConsentNotInForce")
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotInForce")
       .withArgs(f.supplier.address, f.lender.address);
   });
 
@@ -68,7 +68,7 @@ describe("ConsentRegistry", () => {
   it("refuses a revocation when nothing was granted", async () => {
     const f = await loadFixture(deployFixture);
     await expect(as(f.consent, f.supplier).revoke(f.lender.address))
-      .to.be.revertedWithCustomError(f.consent, "ConsentNotInForce")
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotInForce")
       .withArgs(f.supplier.address, f.lender.address);
   });
 
@@ -76,15 +76,15 @@ describe("ConsentRegistry", () => {
     const f = await loadFixture(deployFixture);
     const expires = (await now()) + DAY;
     await expect(as(f.consent, f.outsider).grant(f.lender.address, scopes, expires, h("p")))
-      .to.be.revertedWithCustomError(f.consent, "ConsentNotActiveParticipant")
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotActiveParticipant")
       .withArgs(f.outsider.address, 0);
     await expect(as(f.consent, f.supplier).grant(f.buyer.address, scopes, expires, h("p")))
-      .to.be.revertedWithCustomError(f.consent, "ConsentNotActiveParticipant")
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotActiveParticipant")
       .withArgs(f.buyer.address, ROLE.LENDER);
-    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0, expires, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentInvalidScopes").withArgs(0);
-    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0x800, expires, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentInvalidScopes").withArgs(0x800);
+    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0, expires, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentRegistryInvalidScopes").withArgs(0);
+    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0x800, expires, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentRegistryInvalidScopes").withArgs(0x800);
     const past = await now();
-    await expect(as(f.consent, f.supplier).grant(f.lender.address, scopes, past, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentExpiryInPast").withArgs(past);
+    await expect(as(f.consent, f.supplier).grant(f.lender.address, scopes, past, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentRegistryExpiryInPast").withArgs(past);
   });
 
   it("defines eleven scopes, all within ALL_SCOPES", async () => {

@@ -15,38 +15,54 @@ describe("EvidenceNotary", () => {
     const tx = await as(f.notary, f.supplier).anchor(doc, 3, h("order 1"));
     await expect(tx).to.emit(f.notary, "Anchored").withArgs(doc, f.supplier.address, h("order 1"), 3, at);
     const receipt = await tx.wait();
-    const a = await f.notary.getAnchor(doc);
+    const a = await f.notary.getAnchor(doc, f.supplier.address);
     expect([a.anchorer, a.timestamp, a.blockNumber, a.kind]).to.deep.equal([f.supplier.address, BigInt(at), BigInt(receipt!.blockNumber), 3n]);
   });
 
-  it("keeps the first anchor of a hash anchored twice and says so with AnchorRepeated", async () => {
+  it("keeps an anchorer's first anchor of a hash anchored twice and says so with AnchorRepeated", async () => {
     const f = await loadFixture(deployFixture);
     const doc = sha("invoice");
     const firstAt = await nextTime();
     await as(f.notary, f.supplier).anchor(doc, 1, h("first"));
-    const first = await f.notary.getAnchor(doc);
-    expect(await as(f.notary, f.auditor).anchor.staticCall(doc, 2, h("second"))).to.equal(false);
-    const tx = as(f.notary, f.auditor).anchor(doc, 2, h("second"));
-    await expect(tx).to.emit(f.notary, "AnchorRepeated").withArgs(doc, f.auditor.address, f.supplier.address, firstAt);
+    const first = await f.notary.getAnchor(doc, f.supplier.address);
+    expect(await as(f.notary, f.supplier).anchor.staticCall(doc, 2, h("second"))).to.equal(false);
+    const tx = as(f.notary, f.supplier).anchor(doc, 2, h("second"));
+    await expect(tx).to.emit(f.notary, "AnchorRepeated").withArgs(doc, f.supplier.address, firstAt);
     await expect(tx).not.to.emit(f.notary, "Anchored");
-    expect(await f.notary.getAnchor(doc)).to.deep.equal(first);
+    expect(await f.notary.getAnchor(doc, f.supplier.address)).to.deep.equal(first);
   });
 
-  it("returns an empty anchor for a hash never anchored", async () => {
+  it("does not let a front-runner become the recorded anchorer of someone else's hash (attack of issue 11)", async () => {
     const f = await loadFixture(deployFixture);
-    const a = await f.notary.getAnchor(sha("never"));
-    expect(a.timestamp).to.equal(0n);
-    expect(a.anchorer).to.equal(hre.ethers.ZeroAddress);
+    const doc = sha("the supplier's contract");
+    // The auditor sees the supplier's pending anchor and gets in first.
+    await as(f.notary, f.auditor).anchor(doc, 9, h("squat"));
+    const at = await nextTime();
+    await expect(as(f.notary, f.supplier).anchor(doc, 2, h("mine"))).to.emit(f.notary, "Anchored").withArgs(doc, f.supplier.address, h("mine"), 2, at);
+    const mine = await f.notary.getAnchor(doc, f.supplier.address);
+    expect([mine.anchorer, mine.timestamp, mine.kind]).to.deep.equal([f.supplier.address, BigInt(at), 2n]);
+    expect((await f.notary.getAnchor(doc, f.auditor.address)).anchorer).to.equal(f.auditor.address);
+  });
+
+  it("returns an empty anchor for a hash never anchored by that anchorer", async () => {
+    const f = await loadFixture(deployFixture);
+    await as(f.notary, f.supplier).anchor(sha("once"), 1, h("r"));
+    for (const [doc, who] of [[sha("never"), f.supplier.address], [sha("once"), f.auditor.address]]) {
+      const a = await f.notary.getAnchor(doc, who);
+      expect(a.timestamp).to.equal(0n);
+      expect(a.anchorer).to.equal(hre.ethers.ZeroAddress);
+    }
   });
 
   it("refuses the zero hash and an anchorer who is not a participant", async () => {
     const f = await loadFixture(deployFixture);
-    await expect(as(f.notary, f.supplier).anchor(hre.ethers.ZeroHash, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "NotaryZeroHash");
+    await expect(as(f.notary, f.supplier).anchor(hre.ethers.ZeroHash, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
+    await expect(as(f.notary, f.supplier).anchorBatch(hre.ethers.ZeroHash, 1, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
     await expect(as(f.notary, f.outsider).anchor(sha("x"), 1, h("r")))
-      .to.be.revertedWithCustomError(f.notary, "NotaryNotActiveParticipant")
+      .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
       .withArgs(f.outsider.address);
     await expect(as(f.notary, f.outsider).anchorBatch(sha("root"), 2, 1, h("r")))
-      .to.be.revertedWithCustomError(f.notary, "NotaryNotActiveParticipant")
+      .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
       .withArgs(f.outsider.address);
   });
 
@@ -60,32 +76,47 @@ describe("EvidenceNotary", () => {
       await expect(as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("batch 1")))
         .to.emit(f.notary, "BatchAnchored")
         .withArgs(tree.root, f.auditor.address, h("batch 1"), 6, leaves.length, at);
-      expect((await f.notary.getAnchor(tree.root)).kind).to.equal(await f.notary.KIND_BATCH());
+      const b = await f.notary.getBatch(tree.root, f.auditor.address);
+      expect([b.anchorer, b.timestamp, b.kind]).to.deep.equal([f.auditor.address, BigInt(at), 6n]);
+      // The batch namespace is not the single-document one.
+      expect((await f.notary.getAnchor(tree.root, f.auditor.address)).timestamp).to.equal(0n);
       for (const [i, [leaf]] of tree.entries()) {
-        expect(await f.notary.verifyInBatch(tree.root, leaf, tree.getProof(i))).to.equal(true);
+        expect(await f.notary.verifyInBatch(tree.root, f.auditor.address, leaf, tree.getProof(i))).to.equal(true);
       }
     });
 
-    it("refuses membership of a document not in the batch, a wrong proof, and a root anchored as a plain document", async () => {
+    it("refuses membership of a document not in the batch, a wrong proof, another anchorer, and a root anchored as a plain document", async () => {
       const f = await loadFixture(deployFixture);
       await as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("batch"));
-      expect(await f.notary.verifyInBatch(tree.root, sha("not in batch"), tree.getProof(0))).to.equal(false);
-      expect(await f.notary.verifyInBatch(tree.root, leaves[1], tree.getProof(0))).to.equal(false);
+      expect(await f.notary.verifyInBatch(tree.root, f.auditor.address, sha("not in batch"), tree.getProof(0))).to.equal(false);
+      expect(await f.notary.verifyInBatch(tree.root, f.auditor.address, leaves[1], tree.getProof(0))).to.equal(false);
+      expect(await f.notary.verifyInBatch(tree.root, f.supplier.address, leaves[0], tree.getProof(0))).to.equal(false);
       const other = StandardMerkleTree.of([[sha("a")], [sha("b")]], ["bytes32"]);
       await as(f.notary, f.auditor).anchor(other.root, 1, h("plain"));
-      expect(await f.notary.verifyInBatch(other.root, sha("a"), other.getProof(0))).to.equal(false);
+      expect(await f.notary.verifyInBatch(other.root, f.auditor.address, sha("a"), other.getProof(0))).to.equal(false);
       // Not anchored at all.
       const third = StandardMerkleTree.of([[sha("c")], [sha("d")]], ["bytes32"]);
-      expect(await f.notary.verifyInBatch(third.root, sha("c"), third.getProof(0))).to.equal(false);
+      expect(await f.notary.verifyInBatch(third.root, f.auditor.address, sha("c"), third.getProof(0))).to.equal(false);
     });
 
-    it("refuses an empty batch and keeps the first anchor of a repeated root", async () => {
+    it("does not let anyone squat a batch root with anchor() or anchorBatch() before its batch is anchored (attack of issue 11)", async () => {
       const f = await loadFixture(deployFixture);
-      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, 0, 6, h("b"))).to.be.revertedWithCustomError(f.notary, "NotaryEmptyBatch");
+      // A front-runner copies the pending root into both functions.
+      await as(f.notary, f.supplier).anchor(tree.root, 0xffff, h("squat"));
+      await as(f.notary, f.supplier).anchorBatch(tree.root, leaves.length, 6, h("squat"));
+      // The real batch is still fresh for its anchorer, and its documents verify against it.
+      expect(await as(f.notary, f.auditor).anchorBatch.staticCall(tree.root, leaves.length, 6, h("batch"))).to.equal(true);
+      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("batch"))).to.emit(f.notary, "BatchAnchored");
+      expect(await f.notary.verifyInBatch(tree.root, f.auditor.address, leaves[3], tree.getProof(3))).to.equal(true);
+    });
+
+    it("refuses an empty batch and keeps an anchorer's first record of a repeated root", async () => {
+      const f = await loadFixture(deployFixture);
+      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, 0, 6, h("b"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryEmptyBatch");
       const firstAt = await nextTime();
       await as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("b"));
-      const tx = as(f.notary, f.supplier).anchorBatch(tree.root, leaves.length, 6, h("b2"));
-      await expect(tx).to.emit(f.notary, "AnchorRepeated").withArgs(tree.root, f.supplier.address, f.auditor.address, firstAt);
+      const tx = as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("b2"));
+      await expect(tx).to.emit(f.notary, "AnchorRepeated").withArgs(tree.root, f.auditor.address, firstAt);
       await expect(tx).not.to.emit(f.notary, "BatchAnchored");
     });
   });

@@ -16,6 +16,7 @@ import {
   receivablesDomain,
   type LoanTerms,
 } from "../../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 
 export const DAY = 24 * 3600;
 export const YEAR = 365 * DAY;
@@ -129,7 +130,7 @@ export async function issueReceivable(
   await as(f.receivables, supplier).issue(
     orderId,
     h(`invoice file ${invoice}`),
-    h(invoice),
+    invoiceNumberHash(invoice),
     opts.faceValue ?? ORDER_AMOUNT,
     (await now()) + (opts.maturityIn ?? 60 * DAY),
   );
@@ -145,15 +146,17 @@ export async function confirmedReceivable(f: Fixture, opts: Parameters<typeof is
 
 let nonceCounter = 0n;
 
-/** Loan terms with sensible defaults: 90 days at 8% on 5,000.00, deadline in one hour. */
+/** Loan terms with sensible defaults: 90 days at 8% on 5,000.00, disbursement within 7 days, deadline in one hour. */
 export async function makeTerms(f: Fixture, overrides: Partial<LoanTerms> & { collateral: bigint[] }): Promise<LoanTerms> {
   const t = BigInt(await now());
   return {
     borrower: f.supplier.address as `0x${string}`,
     lender: f.lender.address as `0x${string}`,
+    currency: (await f.token.getAddress()) as `0x${string}`,
     principal: 500_000n,
     rateBps: 800n,
     start: t,
+    disburseBy: t + BigInt(7 * DAY),
     maturity: t + BigInt(90 * DAY),
     documentHash: h("agreement.pdf") as `0x${string}`,
     nonce: ++nonceCounter,
@@ -218,7 +221,11 @@ export async function sumBalances(f: Fixture, accounts: string[]): Promise<bigin
 
 /**
  * Pins the next block's time to one second after the latest and returns it, so a test can name the
- * block time an event will carry. Call it before sending the transaction.
+ * block time an event will carry. Await it BEFORE creating the transaction's promise: an ethers call
+ * started earlier sends its transaction while this reads the latest block, and Hardhat then mines it at
+ * wall-clock time (seconds past a reverted fixture's block), so `latest + 1` lands behind that block
+ * ("Timestamp X is lower than the previous block's timestamp"). No test may start a transaction
+ * before awaiting this.
  */
 export async function nextTime(): Promise<number> {
   const t = (await time.latest()) + 1;

@@ -34,7 +34,7 @@ import {
 } from "../../node-service/src/chain/eip712";
 
 function termsTuple(t: LoanTerms) {
-  return [t.borrower, t.lender, t.principal, t.rateBps, t.start, t.maturity, t.collateral, t.documentHash, t.nonce, t.deadline];
+  return [t.borrower, t.lender, t.currency, t.principal, t.rateBps, t.start, t.disburseBy, t.maturity, t.collateral, t.documentHash, t.nonce, t.deadline];
 }
 
 function totalDue(t: LoanTerms): bigint {
@@ -305,6 +305,11 @@ describe("LoanAgreements", () => {
       await expect(submit({ start: t + 100n, maturity: t + 100n })).to.be.revertedWithCustomError(f.loans, invalid).withArgs("maturity");
       await expect(submit({ start: t - 100n, maturity: t })).to.be.revertedWithCustomError(f.loans, invalid).withArgs("maturity");
       await expect(submit({ maturity: 2n ** 40n })).to.be.revertedWithCustomError(f.loans, invalid).withArgs("maturity");
+      // The signed currency must be the settlement token this contract moves.
+      await expect(submit({ currency: (await f.orders.getAddress()) as Hex })).to.be.revertedWithCustomError(f.loans, invalid).withArgs("currency");
+      // The disbursement deadline lies between now and maturity.
+      await expect(submit({ disburseBy: t + BigInt(90 * DAY), maturity: t + BigInt(90 * DAY) })).to.be.revertedWithCustomError(f.loans, invalid).withArgs("disburseBy");
+      await expect(submit({ disburseBy: t - 1n })).to.be.revertedWithCustomError(f.loans, invalid).withArgs("disburseBy");
       // Borrower and lender the same account (given both roles to reach the check).
       await f.registry.setRoles(f.supplier.address, ROLE.SUPPLIER | ROLE.LENDER);
       await expect(submit({ lender: f.supplier.address as Hex }, f.supplier)).to.be.revertedWithCustomError(f.loans, invalid).withArgs("lender");
@@ -424,17 +429,33 @@ describe("LoanAgreements", () => {
       expect(await f.loans.isLive(loanId)).to.equal(true);
     });
 
-    it("refuses disbursement by anyone but the lender, twice, after maturity, and of an unknown loan", async () => {
+    it("refuses disbursement by anyone but the lender, twice, past the signed disbursement deadline, and of an unknown loan", async () => {
       const f = await loadFixture(deployFixture);
       const { loanId, terms } = await signedLoan(f, { collateral: [await confirmedReceivable(f)] });
       await expect(as(f.loans, f.supplier).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsUnauthorized").withArgs(loanId, f.supplier.address);
       await expect(as(f.loans, f.lender).disburse(9n)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsUnknownLoan").withArgs(9n);
       const snapshot = await hre.network.provider.send("evm_snapshot");
       await time.increaseTo(terms.maturity);
-      await expect(as(f.loans, f.lender).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsMatured").withArgs(loanId, terms.maturity);
+      await expect(as(f.loans, f.lender).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsDisbursementExpired").withArgs(loanId, terms.disburseBy);
       await hre.network.provider.send("evm_revert", [snapshot]);
       await as(f.loans, f.lender).disburse(loanId);
       await expect(as(f.loans, f.lender).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Active);
+    });
+
+    it("refuses a lender who holds the collateral past the signed disbursement deadline; the borrower then cancels and takes it back (attack of issue 11)", async () => {
+      const f = await loadFixture(deployFixture);
+      const r = await confirmedReceivable(f);
+      const { loanId, terms } = await signedLoan(f, { collateral: [r] });
+      expect((await f.loans.getLoan(loanId)).disburseBy).to.equal(terms.disburseBy);
+      // At the deadline itself the lender may still disburse; one second later it may not.
+      const snapshot = await hre.network.provider.send("evm_snapshot");
+      await time.setNextBlockTimestamp(terms.disburseBy);
+      await expect(as(f.loans, f.lender).disburse(loanId)).to.emit(f.loans, "LoanDisbursed");
+      await hre.network.provider.send("evm_revert", [snapshot]);
+      await time.setNextBlockTimestamp(terms.disburseBy + 1n);
+      await expect(as(f.loans, f.lender).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsDisbursementExpired").withArgs(loanId, terms.disburseBy);
+      await as(f.loans, f.supplier).cancelAgreement(loanId);
+      expect(await f.receivables.isPledged(r)).to.equal(false);
     });
   });
 
@@ -543,59 +564,55 @@ describe("LoanAgreements", () => {
 
     it("refuses a default before maturity plus the grace period, and by anyone but the lender", async () => {
       const f = await loadFixture(deployFixture);
-      const { a, b, loanId, defaultableAt } = await activeLoanWithTwoCollateral(f);
-      await expect(as(f.loans, f.lender).declareDefault(loanId, [a, b])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsNotOverdue").withArgs(loanId, defaultableAt);
+      const { loanId, defaultableAt } = await activeLoanWithTwoCollateral(f);
+      await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsNotOverdue").withArgs(loanId, defaultableAt);
       await time.setNextBlockTimestamp(defaultableAt);
-      await expect(as(f.loans, f.lender).declareDefault(loanId, [a, b])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsNotOverdue").withArgs(loanId, defaultableAt);
-      await expect(as(f.loans, f.supplier).declareDefault(loanId, [a, b])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsUnauthorized").withArgs(loanId, f.supplier.address);
-    });
-
-    it("refuses a default without the full ascending collateral list", async () => {
-      const f = await loadFixture(deployFixture);
-      const { a, b, loanId, defaultableAt } = await activeLoanWithTwoCollateral(f);
-      const stranger = await confirmedReceivable(f);
-      await time.increaseTo(defaultableAt + 1n);
-      const l = as(f.loans, f.lender);
-      await expect(l.declareDefault(loanId, [a])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidCollateral").withArgs(1, 2);
-      await expect(l.declareDefault(loanId, [b, a])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsCollateralNotAscending").withArgs(1);
-      await expect(l.declareDefault(loanId, [a, a])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsCollateralNotAscending").withArgs(1);
-      await expect(l.declareDefault(loanId, [a, stranger])).to.be.revertedWithCustomError(f.receivables, "ReceivablesNotPledgedToLoan").withArgs(stranger, loanId);
+      await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsNotOverdue").withArgs(loanId, defaultableAt);
+      await expect(as(f.loans, f.supplier).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsUnauthorized").withArgs(loanId, f.supplier.address);
     });
 
     it("refuses a default of a loan that is not active, or unknown", async () => {
       const f = await loadFixture(deployFixture);
-      await expect(as(f.loans, f.lender).declareDefault(5n, [1n])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsUnknownLoan").withArgs(5n);
+      await expect(as(f.loans, f.lender).declareDefault(5n)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsUnknownLoan").withArgs(5n);
       const r = await confirmedReceivable(f);
       const { loanId, terms } = await signedLoan(f, { collateral: [r] });
       await time.increaseTo(terms.maturity + BigInt(GRACE_PERIOD) + 1n);
-      await expect(as(f.loans, f.lender).declareDefault(loanId, [r])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Signed);
+      await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Signed);
     });
 
-    it("lets the lender declare a default after the grace period, seizing the collateral", async () => {
+    it("lets the lender declare a default after the grace period; the collateral stays pledged with the borrower and keeps paying the loan first", async () => {
       const f = await loadFixture(deployFixture);
       const { a, b, loanId, terms, defaultableAt } = await activeLoanWithTwoCollateral(f);
       await as(f.loans, f.supplier).repay(loanId, 100_000n);
       await time.setNextBlockTimestamp(defaultableAt + 1n);
-      const tx = as(f.loans, f.lender).declareDefault(loanId, [a, b]);
+      const tx = as(f.loans, f.lender).declareDefault(loanId);
       await expect(tx).to.emit(f.loans, "LoanDefaulted").withArgs(loanId, f.lender.address, f.supplier.address, totalDue(terms) - 100_000n, defaultableAt + 1n);
-      await expect(tx).to.emit(f.receivables, "ReceivableSeized").withArgs(a, loanId, f.lender.address);
-      await expect(tx).to.emit(f.receivables, "ReceivableSeized").withArgs(b, loanId, f.lender.address);
-      await expect(tx).to.emit(f.receivables, "Transfer").withArgs(f.supplier.address, f.lender.address, a);
-      expect(await f.receivables.ownerOf(a)).to.equal(f.lender.address);
-      expect(await f.receivables.ownerOf(b)).to.equal(f.lender.address);
+      await expect(tx).not.to.emit(f.receivables, "Transfer");
+      expect(await f.receivables.ownerOf(a)).to.equal(f.supplier.address);
+      expect(await f.receivables.ownerOf(b)).to.equal(f.supplier.address);
       expect((await f.loans.getLoan(loanId)).status).to.equal(LoanStatus.Defaulted);
-      expect(await f.loans.isLive(loanId)).to.equal(false);
-      expect((await f.receivables.getReceivable(a)).pledgedLoanId).to.equal(0n);
-      // The debtor now pays the lender as holder; nothing goes through the closed waterfall.
+      expect(await f.loans.isLive(loanId)).to.equal(true);
+      expect((await f.receivables.getReceivable(a)).pledgedLoanId).to.equal(loanId);
+      // The debtor's payment goes to the loan first.
       await expect(as(f.receivables, f.buyer).pay(a, 5_000n)).to.changeTokenBalances(f.token, [f.buyer, f.lender, f.supplier], [-5_000n, 5_000n, 0n]);
-      await expect(as(f.loans, f.lender).declareDefault(loanId, [a, b])).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Defaulted);
+      await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Defaulted);
+    });
+
+    it("refuses a default declared by a suspended lender (attack of issue 11)", async () => {
+      const f = await loadFixture(deployFixture);
+      const { loanId, defaultableAt } = await activeLoanWithTwoCollateral(f);
+      await time.increaseTo(defaultableAt + 1n);
+      await f.registry.suspend(f.lender.address, 1);
+      await expect(as(f.loans, f.lender).declareDefault(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsNotActiveParticipant").withArgs(f.lender.address, ROLE.LENDER);
+      // The borrower's repayment still reaches the suspended lender: a debt is settled whatever happens to the creditor.
+      await expect(as(f.loans, f.supplier).repay(loanId, 1_000n)).to.changeTokenBalances(f.token, [f.supplier, f.lender], [-1_000n, 1_000n]);
     });
 
     it("accepts repayments after a default and marks the loan Recovered when complete", async () => {
       const f = await loadFixture(deployFixture);
-      const { a, b, loanId, terms, defaultableAt } = await activeLoanWithTwoCollateral(f);
+      const { loanId, terms, defaultableAt } = await activeLoanWithTwoCollateral(f);
       await time.increaseTo(defaultableAt + 1n);
-      await as(f.loans, f.lender).declareDefault(loanId, [a, b]);
+      await as(f.loans, f.lender).declareDefault(loanId);
       const due = totalDue(terms);
       await expect(as(f.loans, f.supplier).repay(loanId, 10_000n)).to.emit(f.loans, "LoanRepaid").withArgs(loanId, f.lender.address, 0n, 10_000n, 10_000n, due - 10_000n, (v: bigint) => v > 0n);
       expect((await f.loans.getLoan(loanId)).status).to.equal(LoanStatus.Defaulted);
@@ -603,6 +620,85 @@ describe("LoanAgreements", () => {
       await expect(as(f.loans, f.supplier).repay(loanId, due - 10_000n)).to.emit(f.loans, "LoanClosed").withArgs(loanId, LoanStatus.Recovered, at);
       expect((await f.loans.getLoan(loanId)).status).to.equal(LoanStatus.Recovered);
       await expect(as(f.loans, f.supplier).repay(loanId, 1n)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Recovered);
+    });
+  });
+
+  describe("money after a default goes only where the agreement says (attacks of issue 11)", () => {
+    /** 5,000.00 at 8% for 90 days (5,098.63 due) against two receivables of 10,000.00 each. */
+    async function defaultedLoan(f: Fixture, repaidBefore = 0n) {
+      const a = await confirmedReceivable(f);
+      const b = await confirmedReceivable(f);
+      const { loanId, terms } = await signedLoan(f, { collateral: [a, b] });
+      await as(f.loans, f.lender).disburse(loanId);
+      if (repaidBefore > 0n) await as(f.loans, f.supplier).repay(loanId, repaidBefore);
+      await time.increaseTo(terms.maturity + BigInt(GRACE_PERIOD) + 1n);
+      await as(f.loans, f.lender).declareDefault(loanId);
+      return { a, b, loanId, due: totalDue(terms) };
+    }
+
+    it("caps the lender's take at what is owed when the debtor pays the collateral after a default; the surplus goes to the borrower", async () => {
+      const f = await loadFixture(deployFixture);
+      const lenderBefore = (await f.token.balanceOf(f.lender.address)) as bigint;
+      const { a, b, loanId, due } = await defaultedLoan(f);
+      expect(due).to.equal(509_863n);
+      // The debtor pays the first collateral in full: the loan first, the rest to the borrower.
+      const first = as(f.receivables, f.buyer).pay(a, ORDER_AMOUNT);
+      await expect(first).to.emit(f.loans, "LoanRepaid").withArgs(loanId, f.lender.address, a, due, due, 0n, (v: bigint) => v > 0n);
+      await expect(first).to.emit(f.loans, "LoanClosed").withArgs(loanId, LoanStatus.Recovered, (v: bigint) => v > 0n);
+      await expect(first).to.changeTokenBalances(f.token, [f.buyer, f.lender, f.supplier], [-ORDER_AMOUNT, due, ORDER_AMOUNT - due]);
+      // The second collateral is the borrower's again, and so is everything paid on it.
+      expect(await f.receivables.isPledged(b)).to.equal(false);
+      expect(await f.receivables.ownerOf(b)).to.equal(f.supplier.address);
+      await expect(as(f.receivables, f.buyer).pay(b, ORDER_AMOUNT)).to.changeTokenBalances(f.token, [f.buyer, f.lender, f.supplier], [-ORDER_AMOUNT, 0n, ORDER_AMOUNT]);
+      // Net: the lender lent 5,000.00 and got back exactly what was owed, not 20,098.63.
+      expect(((await f.token.balanceOf(f.lender.address)) as bigint) - lenderBefore).to.equal(due - 500_000n);
+      await expect(as(f.loans, f.supplier).repay(loanId, 1n)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsInvalidStatus").withArgs(loanId, LoanStatus.Recovered);
+    });
+
+    it("leaves the collateral with a borrower who repaid all but 0.01 and returns it, unpledged, once the 0.01 is paid", async () => {
+      const f = await loadFixture(deployFixture);
+      const due = 509_863n;
+      const { a, b, loanId } = await defaultedLoan(f, due - 1n);
+      expect(await f.receivables.ownerOf(a)).to.equal(f.supplier.address);
+      expect(await f.receivables.ownerOf(b)).to.equal(f.supplier.address);
+      // Still pledged while the loan is Defaulted: the borrower cannot move it away from the lender's claim.
+      expect(await f.receivables.isPledged(a)).to.equal(true);
+      await expect(as(f.receivables, f.supplier).transferFrom(f.supplier.address, f.supplier2.address, a)).to.be.revertedWithCustomError(f.receivables, "ReceivablesPledged").withArgs(a, loanId);
+      await expect(as(f.loans, f.supplier).repay(loanId, 1n)).to.emit(f.loans, "LoanClosed").withArgs(loanId, LoanStatus.Recovered, (v: bigint) => v > 0n);
+      expect(await f.receivables.isPledged(a)).to.equal(false);
+      expect(await f.receivables.isPledged(b)).to.equal(false);
+      await as(f.receivables, f.supplier).transferFrom(f.supplier.address, f.supplier2.address, a);
+      await expect(as(f.receivables, f.buyer).pay(b, ORDER_AMOUNT)).to.changeTokenBalances(f.token, [f.lender, f.supplier], [0n, ORDER_AMOUNT]);
+    });
+
+    it("counts the borrower's direct repayments after a default against the same cap as collections", async () => {
+      const f = await loadFixture(deployFixture);
+      const { a, loanId, due } = await defaultedLoan(f);
+      await as(f.loans, f.supplier).repay(loanId, 9_863n);
+      await expect(as(f.receivables, f.buyer).pay(a, 600_000n)).to.changeTokenBalances(f.token, [f.lender, f.supplier], [due - 9_863n, 600_000n - (due - 9_863n)]);
+      expect((await f.loans.getLoan(loanId)).repaid).to.equal(due);
+    });
+  });
+
+  describe("collateral paid before disbursement (attack of issue 11)", () => {
+    it("refuses to disburse once a collateral was paid down after signing, naming the receivable", async () => {
+      const f = await loadFixture(deployFixture);
+      const a = await confirmedReceivable(f);
+      const b = await confirmedReceivable(f);
+      const { loanId } = await signedLoan(f, { collateral: [a, b] });
+      await as(f.receivables, f.buyer).pay(b, ORDER_AMOUNT);
+      await expect(as(f.loans, f.lender).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsCollateralPaidDown").withArgs(loanId, b);
+      // Either party can then walk away; the other collateral is free again.
+      await as(f.loans, f.supplier).cancelAgreement(loanId);
+      expect(await f.receivables.isPledged(a)).to.equal(false);
+    });
+
+    it("refuses even a partial payment of 0.01 on the collateral before disbursement", async () => {
+      const f = await loadFixture(deployFixture);
+      const a = await confirmedReceivable(f);
+      const { loanId } = await signedLoan(f, { collateral: [a] });
+      await as(f.receivables, f.buyer).pay(a, 1n);
+      await expect(as(f.loans, f.lender).disburse(loanId)).to.be.revertedWithCustomError(f.loans, "LoanAgreementsCollateralPaidDown").withArgs(loanId, a);
     });
   });
 

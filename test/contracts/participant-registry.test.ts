@@ -54,15 +54,15 @@ describe("ParticipantRegistry", () => {
 
   it("refuses the zero address, a second admission, invalid roles and too many KYC attributes", async () => {
     const f = await loadFixture(deployFixture);
-    await expect(f.registry.admit(hre.ethers.ZeroAddress, ROLE.BUYER, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "RegistryZeroAddress");
+    await expect(f.registry.admit(hre.ethers.ZeroAddress, ROLE.BUYER, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryZeroAddress");
     await expect(f.registry.admit(f.buyer.address, ROLE.BUYER, h("k"), h("n"), []))
-      .to.be.revertedWithCustomError(f.registry, "RegistryAlreadyAdmitted")
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryAlreadyAdmitted")
       .withArgs(f.buyer.address);
-    await expect(f.registry.admit(f.outsider.address, 0, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "RegistryInvalidRoles").withArgs(0);
-    await expect(f.registry.admit(f.outsider.address, 16, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "RegistryInvalidRoles").withArgs(16);
+    await expect(f.registry.admit(f.outsider.address, 0, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles").withArgs(0);
+    await expect(f.registry.admit(f.outsider.address, 16, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles").withArgs(16);
     const attrs = Array.from({ length: 17 }, (_, i) => h(`a${i}`));
     await expect(f.registry.admit(f.outsider.address, ROLE.BUYER, h("k"), h("n"), attrs))
-      .to.be.revertedWithCustomError(f.registry, "RegistryTooManyAttributes")
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryTooManyAttributes")
       .withArgs(17, 16);
   });
 
@@ -73,9 +73,9 @@ describe("ParticipantRegistry", () => {
       .withArgs(f.supplier.address, ROLE.SUPPLIER | ROLE.LENDER);
     expect(await f.registry.isActiveAs(f.supplier.address, ROLE.LENDER)).to.equal(true);
     await expect(f.registry.setRoles(f.outsider.address, ROLE.BUYER))
-      .to.be.revertedWithCustomError(f.registry, "RegistryUnknownParticipant")
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant")
       .withArgs(f.outsider.address);
-    await expect(f.registry.setRoles(f.supplier.address, 0)).to.be.revertedWithCustomError(f.registry, "RegistryInvalidRoles").withArgs(0);
+    await expect(f.registry.setRoles(f.supplier.address, 0)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles").withArgs(0);
   });
 
   it("suspends and reinstates a participant, refusing a double suspension, a needless reinstatement and unknown accounts", async () => {
@@ -84,13 +84,13 @@ describe("ParticipantRegistry", () => {
     expect(await f.registry.isActiveAs(f.supplier.address, ROLE.SUPPLIER)).to.equal(false);
     expect((await f.registry.participant(f.supplier.address)).suspended).to.equal(true);
     await expect(f.registry.suspend(f.supplier.address, 12))
-      .to.be.revertedWithCustomError(f.registry, "RegistryAlreadySuspended")
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryAlreadySuspended")
       .withArgs(f.supplier.address);
     await expect(f.registry.reinstate(f.supplier.address)).to.emit(f.registry, "ParticipantReinstated").withArgs(f.supplier.address);
     expect(await f.registry.isActiveAs(f.supplier.address, ROLE.SUPPLIER)).to.equal(true);
-    await expect(f.registry.reinstate(f.supplier.address)).to.be.revertedWithCustomError(f.registry, "RegistryNotSuspended").withArgs(f.supplier.address);
-    await expect(f.registry.suspend(f.outsider.address, 1)).to.be.revertedWithCustomError(f.registry, "RegistryUnknownParticipant").withArgs(f.outsider.address);
-    await expect(f.registry.reinstate(f.outsider.address)).to.be.revertedWithCustomError(f.registry, "RegistryUnknownParticipant").withArgs(f.outsider.address);
+    await expect(f.registry.reinstate(f.supplier.address)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryNotSuspended").withArgs(f.supplier.address);
+    await expect(f.registry.suspend(f.outsider.address, 1)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant").withArgs(f.outsider.address);
+    await expect(f.registry.reinstate(f.outsider.address)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant").withArgs(f.outsider.address);
   });
 
   describe("a suspended participant can start nothing new", () => {
@@ -163,14 +163,14 @@ describe("ParticipantRegistry", () => {
       const expires = (await now()) + 30 * DAY;
       await f.registry.suspend(f.supplier.address, 1);
       await expect(as(f.consent, f.supplier).grant(f.lender.address, 1, expires, h("app")))
-        .to.be.revertedWithCustomError(f.consent, "ConsentNotActiveParticipant")
+        .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotActiveParticipant")
         .withArgs(f.supplier.address, 0);
       await expect(as(f.notary, f.supplier).anchor(h("doc"), 1, h("ref")))
-        .to.be.revertedWithCustomError(f.notary, "NotaryNotActiveParticipant")
+        .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
         .withArgs(f.supplier.address);
       await f.registry.suspend(f.lender.address, 1);
       await expect(as(f.consent, f.supplier2).grant(f.lender.address, 1, expires, h("app")))
-        .to.be.revertedWithCustomError(f.consent, "ConsentNotActiveParticipant")
+        .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotActiveParticipant")
         .withArgs(f.lender.address, ROLE.LENDER);
     });
 

@@ -4,9 +4,10 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  GRACE_PERIOD,
   ORDER_AMOUNT,
   as,
   confirmedReceivable,
@@ -18,6 +19,7 @@ import {
   signTerms,
   signedLoan,
 } from "./fixture";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 
 /** True when the transaction was mined, false when it reverted (any other failure is rethrown). */
 async function succeeds(send: () => Promise<{ wait(): Promise<unknown> }>): Promise<boolean> {
@@ -122,9 +124,10 @@ describe("properties", () => {
   });
 
   // -------------------------------------------------------------------------------------------
-  // Token balances are conserved across pay / repay / disburse.
+  // Money goes only where the agreement says: the lender never receives more than is owed, the
+  // surplus goes to the holder (the borrower while pledged), and token balances are conserved.
 
-  it("conserves settlement-token balances across disbursements, repayments and receivable payments (nothing created or lost)", async () => {
+  it("caps every lender's take at what is owed, pays the surplus to the borrower and conserves balances, whatever the payments, repayments, defaults and transfers", async () => {
     async function moneyFixture() {
       const f = await deployFixture();
       const r = [await confirmedReceivable(f), await confirmedReceivable(f), await confirmedReceivable(f)];
@@ -135,27 +138,42 @@ describe("properties", () => {
     }
     type MoneyOp =
       | { kind: "disburse"; loan: number }
+      | { kind: "default"; loan: number }
       | { kind: "repay"; loan: number; amount: bigint }
-      | { kind: "pay"; receivable: number; amount: bigint };
+      | { kind: "pay"; receivable: number; amount: bigint }
+      | { kind: "transfer"; receivable: number };
     const op: fc.Arbitrary<MoneyOp> = fc.oneof(
-      fc.record({ kind: fc.constant("disburse" as const), loan: fc.nat({ max: 1 }) }),
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant("disburse" as const), loan: fc.nat({ max: 1 }) }) },
+      fc.record({ kind: fc.constant("default" as const), loan: fc.nat({ max: 1 }) }),
       fc.record({ kind: fc.constant("repay" as const), loan: fc.nat({ max: 1 }), amount: fc.bigInt({ min: 1n, max: 800_000n }) }),
-      fc.record({ kind: fc.constant("pay" as const), receivable: fc.nat({ max: 2 }), amount: fc.bigInt({ min: 1n, max: 1_100_000n }) }),
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant("pay" as const), receivable: fc.nat({ max: 2 }), amount: fc.bigInt({ min: 1n, max: 1_100_000n }) }) },
+      fc.record({ kind: fc.constant("transfer" as const), receivable: fc.nat({ max: 2 }) }),
     );
 
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 10 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 12 }), async (ops) => {
         const { f, r } = await loadFixture(moneyFixture);
         const accounts = [...f.traders.map((t) => t.address), await f.loans.getAddress(), await f.receivables.getAddress()];
         const supply = (await f.token.totalSupply()) as bigint;
         const balances = async () => Promise.all(accounts.map(async (a) => (await f.token.balanceOf(a)) as bigint));
         const lenders = [f.lender, f.lender2];
-        // Model: loan status and outstanding, receivable outstanding.
-        const loan = await Promise.all([1n, 2n].map((id) => f.loans.getLoan(id)));
+        const onChain = await Promise.all([1n, 2n].map((id) => f.loans.getLoan(id)));
+        const latestMaturity = onChain.reduce((m, l) => (l.maturity > m ? (l.maturity as bigint) : m), 0n);
+        // Model: each loan's status, what is still owed and what its lender took back; each receivable's
+        // outstanding amount and holder; whether time is past every maturity plus the grace period.
         const model = {
-          loans: loan.map((l) => ({ active: false, closed: false, principal: l.principal as bigint, outstanding: l.totalDue as bigint })),
-          recv: r.map(() => ORDER_AMOUNT),
+          late: false,
+          loans: onChain.map((l) => ({
+            status: "Signed" as "Signed" | "Active" | "Defaulted" | "Closed",
+            paidDown: false,
+            principal: l.principal as bigint,
+            totalDue: l.totalDue as bigint,
+            outstanding: l.totalDue as bigint,
+            take: 0n,
+          })),
+          recv: r.map(() => ({ outstanding: ORDER_AMOUNT, holder: f.supplier })),
         };
+        const live = (i: number) => model.loans[i] !== undefined && model.loans[i].status !== "Closed";
         for (const o of ops) {
           const before = await balances();
           const delta = new Map<string, bigint>();
@@ -163,48 +181,68 @@ describe("properties", () => {
             delta.set(from, (delta.get(from) ?? 0n) - amount);
             delta.set(to, (delta.get(to) ?? 0n) + amount);
           };
-          let ok: boolean;
+          const toLender = (i: number, from: string, amount: bigint) => {
+            const m = model.loans[i];
+            m.outstanding -= amount;
+            m.take += amount;
+            if (m.outstanding === 0n) m.status = "Closed";
+            move(from, lenders[i].address, amount);
+          };
           if (o.kind === "disburse") {
             const m = model.loans[o.loan];
-            ok = await succeeds(() => as(f.loans, lenders[o.loan]).disburse(BigInt(o.loan + 1)));
-            expect(ok).to.equal(!m.active && !m.closed);
+            const ok = await succeeds(() => as(f.loans, lenders[o.loan]).disburse(BigInt(o.loan + 1)));
+            expect(ok, "disburse").to.equal(m.status === "Signed" && !m.paidDown && !model.late);
             if (ok) {
-              m.active = true;
+              m.status = "Active";
               move(lenders[o.loan].address, f.supplier.address, m.principal);
             }
+          } else if (o.kind === "default") {
+            if (!model.late) {
+              await time.increaseTo(latestMaturity + BigInt(GRACE_PERIOD) + 1n);
+              model.late = true;
+            }
+            const m = model.loans[o.loan];
+            const ok = await succeeds(() => as(f.loans, lenders[o.loan]).declareDefault(BigInt(o.loan + 1)));
+            expect(ok, "default").to.equal(m.status === "Active");
+            if (ok) m.status = "Defaulted";
           } else if (o.kind === "repay") {
             const m = model.loans[o.loan];
-            ok = await succeeds(() => as(f.loans, f.supplier).repay(BigInt(o.loan + 1), o.amount));
-            expect(ok).to.equal(m.active && o.amount <= m.outstanding);
+            const ok = await succeeds(() => as(f.loans, f.supplier).repay(BigInt(o.loan + 1), o.amount));
+            expect(ok, "repay").to.equal((m.status === "Active" || m.status === "Defaulted") && o.amount <= m.outstanding);
+            if (ok) toLender(o.loan, f.supplier.address, o.amount);
+          } else if (o.kind === "pay") {
+            const rec = model.recv[o.receivable];
+            const ok = await succeeds(() => as(f.receivables, f.buyer).pay(r[o.receivable], o.amount));
+            expect(ok, "pay").to.equal(o.amount <= rec.outstanding);
             if (ok) {
-              m.outstanding -= o.amount;
-              if (m.outstanding === 0n) [m.active, m.closed] = [false, true];
-              move(f.supplier.address, lenders[o.loan].address, o.amount);
+              rec.outstanding -= o.amount;
+              const m = model.loans[o.receivable]; // receivable i is pledged to loan i (none for the third)
+              if (m && m.status === "Signed") m.paidDown = true;
+              const owed = m && (m.status === "Active" || m.status === "Defaulted") ? m.outstanding : 0n;
+              const toLoan = o.amount < owed ? o.amount : owed;
+              if (toLoan > 0n) toLender(o.receivable, f.buyer.address, toLoan);
+              if (o.amount > toLoan) move(f.buyer.address, rec.holder.address, o.amount - toLoan);
             }
           } else {
-            ok = await succeeds(() => as(f.receivables, f.buyer).pay(r[o.receivable], o.amount));
-            expect(ok).to.equal(o.amount <= model.recv[o.receivable]);
-            if (ok) {
-              model.recv[o.receivable] -= o.amount;
-              const m = model.loans[o.receivable]; // receivable i is pledged to loan i (none for the third)
-              const toLoan = m && m.active ? (o.amount < m.outstanding ? o.amount : m.outstanding) : 0n;
-              if (toLoan > 0n) {
-                m.outstanding -= toLoan;
-                if (m.outstanding === 0n) [m.active, m.closed] = [false, true];
-                move(f.buyer.address, lenders[o.receivable].address, toLoan);
-              }
-              if (o.amount > toLoan) move(f.buyer.address, f.supplier.address, o.amount - toLoan);
-            }
+            const rec = model.recv[o.receivable];
+            const to = rec.holder === f.supplier ? f.supplier2 : f.supplier;
+            const ok = await succeeds(() => as(f.receivables, rec.holder).transferFrom(rec.holder.address, to.address, r[o.receivable]));
+            expect(ok, "transfer").to.equal(!live(o.receivable) && rec.outstanding > 0n);
+            if (ok) rec.holder = to;
           }
           const after = await balances();
           accounts.forEach((a, i) => expect(after[i] - before[i], `balance change of ${a} after ${o.kind}`).to.equal(delta.get(a) ?? 0n));
           expect(after.reduce((x, y) => x + y, 0n)).to.equal(supply);
           expect(await f.token.totalSupply()).to.equal(supply);
           expect(after[after.length - 1] + after[after.length - 2], "tokens left in the contracts").to.equal(0n);
-        }
-        for (const [i, m] of model.loans.entries()) {
-          const l = await f.loans.getLoan(BigInt(i + 1));
-          expect(l.totalDue - l.repaid).to.equal(m.outstanding);
+          for (const [i, m] of model.loans.entries()) {
+            // The cap: what the lender took back never exceeds what the signed terms make owed.
+            expect(m.take, `lender ${i} take`).to.be.at.most(m.totalDue);
+            const l = await f.loans.getLoan(BigInt(i + 1));
+            expect(l.repaid, `loan ${i + 1} repaid`).to.equal(m.take);
+            // While the loan is live its collateral stays with the borrower, pledged.
+            if (live(i)) expect(await f.receivables.ownerOf(r[i])).to.equal(f.supplier.address);
+          }
         }
       }),
       RUNS,
@@ -214,35 +252,35 @@ describe("properties", () => {
   // -------------------------------------------------------------------------------------------
   // An order's receivables never exceed its amount.
 
-  it("never lets the receivables of an order exceed its amount, whatever is issued, acknowledged and cancelled", async () => {
+  it("never lets the receivables of an order exceed its amount nor two live ones share an invoice number, whatever is issued, acknowledged and cancelled", async () => {
     async function orderFixture() {
       const f = await deployFixture();
       const orderId = await makeOrder(f);
       return { f, orderId };
     }
-    type IssueOp = { kind: "issue"; faceValue: bigint; invoice: number } | { kind: "cancel" | "acknowledge"; index: number };
+    type IssueOp = { kind: "issue"; faceValue: bigint; invoice: number; spelling: number } | { kind: "cancel" | "acknowledge"; index: number };
     const op: fc.Arbitrary<IssueOp> = fc.oneof(
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant("issue" as const), faceValue: fc.bigInt({ min: 1n, max: 600_000n }), invoice: fc.nat({ max: 5 }) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant("issue" as const), faceValue: fc.bigInt({ min: 1n, max: 600_000n }), invoice: fc.nat({ max: 5 }), spelling: fc.nat({ max: 3 }) }) },
       fc.record({ kind: fc.constantFrom("cancel" as const, "acknowledge" as const), index: fc.nat({ max: 6 }) }),
     );
 
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 12 }), async (ops) => {
         const { f, orderId } = await loadFixture(orderFixture);
-        const issued: { id: bigint; faceValue: bigint; status: "Issued" | "Confirmed" | "Cancelled" }[] = [];
-        const fingerprints = new Set<string>();
+        const issued: { id: bigint; faceValue: bigint; invoice: number; status: "Issued" | "Confirmed" | "Cancelled" }[] = [];
+        // The same invoice number as a supplier might type it: padded, lower case, doubled inner space.
+        const spell = (n: number, how: number) => [`INV-${n} A`, ` INV-${n} A `, `inv-${n} a`, `INV-${n}  A`][how];
         const maturity = (await now()) + 90 * 24 * 3600;
         for (const o of ops) {
           const live = issued.filter((x) => x.status !== "Cancelled").reduce((s, x) => s + x.faceValue, 0n);
           if (o.kind === "issue") {
-            const fp = `${o.invoice}/${o.faceValue}`;
-            const expected = live + o.faceValue <= ORDER_AMOUNT && !fingerprints.has(fp);
-            const ok = await succeeds(() => as(f.receivables, f.supplier).issue(orderId, h(`file ${o.invoice}`), h(`INV-${o.invoice}`), o.faceValue, maturity));
+            // One live receivable per invoice number (whatever the amount or spelling); a cancelled one frees it.
+            const taken = issued.some((x) => x.invoice === o.invoice && x.status !== "Cancelled");
+            const expected = live + o.faceValue <= ORDER_AMOUNT && !taken;
+            const number = invoiceNumberHash(spell(o.invoice, o.spelling));
+            const ok = await succeeds(() => as(f.receivables, f.supplier).issue(orderId, h(`file ${o.invoice}`), number, o.faceValue, maturity));
             expect(ok, `issue ${o.faceValue} with ${live} invoiced`).to.equal(expected);
-            if (ok) {
-              issued.push({ id: (await f.receivables.receivableCount()) as bigint, faceValue: o.faceValue, status: "Issued" });
-              fingerprints.add(fp);
-            }
+            if (ok) issued.push({ id: (await f.receivables.receivableCount()) as bigint, faceValue: o.faceValue, invoice: o.invoice, status: "Issued" });
           } else if (o.index < issued.length) {
             const rec = issued[o.index];
             if (o.kind === "cancel") {

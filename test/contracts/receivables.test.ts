@@ -20,6 +20,7 @@ import {
   type Fixture,
 } from "./fixture";
 import { ROLE, acknowledgmentTypedData } from "../../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 /** The debtor's (or anyone's) EIP-712 acknowledgment of receivable `id`, signed with ethers. */
@@ -35,8 +36,8 @@ async function signAck(f: Fixture, signer: HardhatEthersSigner, id: bigint): Pro
   return signer.signTypedData(await receivablesDomainOf(f), ACK_TYPES_ETHERS, message);
 }
 
-function fingerprint(debtor: string, invoiceNumber: string, faceValue: bigint): string {
-  return hre.ethers.keccak256(hre.ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32", "uint256"], [debtor, h(invoiceNumber), faceValue]));
+function fingerprint(debtor: string, invoiceNumber: string): string {
+  return hre.ethers.keccak256(hre.ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [debtor, invoiceNumberHash(invoiceNumber)]));
 }
 
 describe("Receivables", () => {
@@ -107,26 +108,64 @@ describe("Receivables", () => {
       expect(await f.receivables.invoicedAmount(orderId)).to.equal(ORDER_AMOUNT);
     });
 
-    it("refuses a second receivable for an invoice already financed (same debtor, number and amount), whoever issues it", async () => {
+    it("refuses a second receivable for an invoice already issued (same debtor and number), whoever issues it", async () => {
       const f = await loadFixture(deployFixture);
       const first = await issueReceivable(f, { faceValue: 250_000n, invoice: "INV-DUP" });
-      const fp = fingerprint(f.buyer.address, "INV-DUP", 250_000n);
+      const fp = fingerprint(f.buyer.address, "INV-DUP");
       // Same supplier, another order of the same buyer.
       const order2 = await makeOrder(f);
-      await expect(as(f.receivables, f.supplier).issue(order2, h("other file"), h("INV-DUP"), 250_000n, (await now()) + DAY))
+      await expect(as(f.receivables, f.supplier).issue(order2, h("other file"), invoiceNumberHash("INV-DUP"), 250_000n, (await now()) + DAY))
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
         .withArgs(fp, first);
       // Another supplier of the same buyer presenting the same invoice.
       const order3 = await makeOrder(f, { supplier: f.supplier2 });
-      await expect(as(f.receivables, f.supplier2).issue(order3, h("copy"), h("INV-DUP"), 250_000n, (await now()) + DAY))
+      await expect(as(f.receivables, f.supplier2).issue(order3, h("copy"), invoiceNumberHash("INV-DUP"), 250_000n, (await now()) + DAY))
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
         .withArgs(fp, first);
+    });
+
+    it("refuses the same invoice again with the amount changed by 0.01 or the number re-spelled (attack of issue 11)", async () => {
+      const f = await loadFixture(deployFixture);
+      const first = await issueReceivable(f, { faceValue: 250_000n, invoice: "INV-2026-0042" });
+      const fp = fingerprint(f.buyer.address, "INV-2026-0042");
+      const order2 = await makeOrder(f);
+      const maturity = (await now()) + 60 * DAY;
+      const issue = (number: string, amount: bigint, file: string) =>
+        as(f.receivables, f.supplier).issue(order2, h(file), invoiceNumberHash(number), amount, maturity);
+      await expect(issue("INV-2026-0042", 250_001n, "f1")).to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice").withArgs(fp, first);
+      await expect(issue("INV-2026-0042 ", 250_000n, "f2")).to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice").withArgs(fp, first);
+      await expect(issue(" inv-2026-0042", 250_000n, "f3")).to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice").withArgs(fp, first);
+    });
+
+    it("refuses an invoice document already behind another receivable, under any number (attack of issue 11)", async () => {
+      const f = await loadFixture(deployFixture);
+      const first = await issueReceivable(f, { faceValue: 250_000n, invoice: "INV-A" });
+      const order2 = await makeOrder(f);
+      const file = h("invoice file INV-A");
+      await expect(as(f.receivables, f.supplier).issue(order2, file, invoiceNumberHash("INV-B"), 250_000n, (await now()) + DAY))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoiceDocument")
+        .withArgs(file, first);
+    });
+
+    it("releases the invoice number and document of a cancelled receivable, so the corrected invoice can be issued (attack of issue 11)", async () => {
+      const f = await loadFixture(deployFixture);
+      const orderId = await makeOrder(f);
+      const wrong = await issueReceivable(f, { orderId, faceValue: 250_000n, invoice: "INV-FIX" });
+      await as(f.receivables, f.buyer).cancel(wrong, 11);
+      const corrected = await issueReceivable(f, { orderId, faceValue: 240_000n, invoice: "INV-FIX" });
+      expect(corrected).to.equal(wrong + 1n);
+      // The corrected one holds the number again.
+      await expect(issueReceivable(f, { orderId, faceValue: 1n, invoice: "INV-FIX" }))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
+        .withArgs(fingerprint(f.buyer.address, "INV-FIX"), corrected);
     });
 
     it("accepts the same invoice number owed by another debtor", async () => {
       const f = await loadFixture(deployFixture);
       await issueReceivable(f, { faceValue: 250_000n, invoice: "INV-7" });
-      const id = await issueReceivable(f, { buyer: f.buyer2, faceValue: 250_000n, invoice: "INV-7" });
+      const order2 = await makeOrder(f, { buyer: f.buyer2 });
+      await as(f.receivables, f.supplier).issue(order2, h("buyer2's own invoice file"), invoiceNumberHash("INV-7"), 250_000n, (await now()) + DAY);
+      const id = (await f.receivables.receivableCount()) as bigint;
       expect((await f.receivables.getReceivable(id)).debtor).to.equal(f.buyer2.address);
     });
   });
@@ -330,7 +369,6 @@ describe("Receivables", () => {
         expect(c.maturity).to.equal(p.maturity);
         expect(c.orderId).to.equal(p.orderId);
         expect(c.status).to.equal(ReceivableStatus.Confirmed);
-        expect(await f.receivables.parentOf(child)).to.equal(parent);
         expect(await f.receivables.rootOf(child)).to.equal(parent);
         expect(await f.receivables.invoiceHashOf(child)).to.equal(await f.receivables.invoiceHashOf(parent));
       }
@@ -342,8 +380,8 @@ describe("Receivables", () => {
       await as(f.receivables, f.supplier).split(root, [500_000n, 500_000n], [f.tier1.address, f.supplier.address]);
       // tier1 splits its child further among its own suppliers.
       await as(f.receivables, f.tier1).split(2n, [100_000n, 150_000n, 250_000n], [f.supplier2.address, f.tier1.address, f.supplier2.address]);
-      expect(await f.receivables.parentOf(4n)).to.equal(2n);
-      expect(await f.receivables.parentOf(2n)).to.equal(root);
+      expect(await f.receivables.rootOf(4n)).to.equal(root);
+      expect(await f.receivables.rootOf(2n)).to.equal(root);
       expect(await f.receivables.rootOf(6n)).to.equal(root);
       expect(await f.receivables.rootOf(root)).to.equal(root);
       expect((await f.receivables.getReceivable(6n)).orderId).to.equal((await f.receivables.getReceivable(root)).orderId);
@@ -441,14 +479,82 @@ describe("Receivables", () => {
     });
   });
 
+  describe("disputes, suspension and lineage (attacks of issue 11)", () => {
+    it("refuses to pledge or split a receivable while the buyer disputes its order, and allows both once the dispute is withdrawn", async () => {
+      const f = await loadFixture(deployFixture);
+      const orderId = await makeOrder(f);
+      const id = await confirmedReceivable(f, { orderId });
+      await as(f.orders, f.buyer).dispute(orderId, 3);
+      const me = f.supplier.address;
+      await expect(as(f.receivables, f.supplier).split(id, [1n, ORDER_AMOUNT - 1n], [me, me]))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesOrderDisputed")
+        .withArgs(id, orderId);
+      await expect(signedLoan(f, { collateral: [id] }))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesOrderDisputed")
+        .withArgs(id, orderId);
+      await as(f.orders, f.buyer).resolveDispute(orderId);
+      await signedLoan(f, { collateral: [id] });
+      expect(await f.receivables.isPledged(id)).to.equal(true);
+    });
+
+    it("stops a suspended holder, and a suspended operator of an active holder, from transferring or splitting", async () => {
+      const f = await loadFixture(deployFixture);
+      const id = await confirmedReceivable(f);
+      await f.registry.suspend(f.supplier.address, 1);
+      await expect(as(f.receivables, f.supplier).transferFrom(f.supplier.address, f.supplier2.address, id))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesNotActiveParticipant")
+        .withArgs(f.supplier.address, 0);
+      await expect(as(f.receivables, f.supplier).split(id, [1n, ORDER_AMOUNT - 1n], [f.supplier.address, f.supplier.address]))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesNotActiveParticipant")
+        .withArgs(f.supplier.address, 0);
+      await f.registry.reinstate(f.supplier.address);
+      // An operator the holder approved is suspended: it cannot move the holder's receivable.
+      await as(f.receivables, f.supplier).approve(f.tier1.address, id);
+      await f.registry.suspend(f.tier1.address, 1);
+      await expect(as(f.receivables, f.tier1).transferFrom(f.supplier.address, f.supplier2.address, id))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesNotActiveParticipant")
+        .withArgs(f.tier1.address, 0);
+      await f.registry.reinstate(f.tier1.address);
+      await as(f.receivables, f.tier1).transferFrom(f.supplier.address, f.supplier2.address, id);
+      expect(await f.receivables.ownerOf(id)).to.equal(f.supplier2.address);
+    });
+
+    it("still lets a debtor pay a suspended holder: suspension stops new acts, never the settlement of a debt", async () => {
+      const f = await loadFixture(deployFixture);
+      const id = await confirmedReceivable(f);
+      await f.registry.suspend(f.supplier.address, 1);
+      await f.registry.suspend(f.buyer.address, 1);
+      await expect(as(f.receivables, f.buyer).pay(id, 1_000n)).to.changeTokenBalances(f.token, [f.buyer, f.supplier], [-1_000n, 1_000n]);
+    });
+
+    it("finds the root of a deep lineage in one read: invoiceHashOf costs the same at depth 1 and depth 12", async () => {
+      const f = await loadFixture(deployFixture);
+      const root = await confirmedReceivable(f);
+      let id = root;
+      let face = ORDER_AMOUNT;
+      const me = f.supplier.address;
+      const gasAt: bigint[] = [];
+      for (let depth = 1; depth <= 12; depth++) {
+        const first = (await as(f.receivables, f.supplier).split.staticCall(id, [1n, face - 1n], [me, me])) as bigint;
+        await as(f.receivables, f.supplier).split(id, [1n, face - 1n], [me, me]);
+        id = first + 1n;
+        face -= 1n;
+        expect(await f.receivables.rootOf(id)).to.equal(root);
+        gasAt.push(await f.receivables.invoiceHashOf.estimateGas(id));
+      }
+      expect(await f.receivables.invoiceHashOf(id)).to.equal(await f.receivables.invoiceHashOf(root));
+      expect(gasAt[11]).to.equal(gasAt[0]);
+    });
+  });
+
   describe("wiring", () => {
-    it("lets only LoanAgreements pledge and seize", async () => {
+    it("lets only LoanAgreements pledge", async () => {
       const f = await loadFixture(deployFixture);
       const id = await confirmedReceivable(f);
       await expect(as(f.receivables, f.supplier).pledge(id, 1n, f.supplier.address))
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesOnlyLoanAgreements")
         .withArgs(f.supplier.address);
-      await expect(as(f.receivables, f.lender).seize([id], 1n, f.lender.address))
+      await expect(as(f.receivables, f.lender).pledge(id, 1n, f.supplier.address))
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesOnlyLoanAgreements")
         .withArgs(f.lender.address);
     });

@@ -11,8 +11,8 @@ describe("TradeOrders", () => {
     it("records an order created by a buyer for a supplier, with the whole record in the event", async () => {
       const f = await loadFixture(deployFixture);
       const due = (await now()) + 30 * DAY;
-      const tx = as(f.orders, f.buyer).createOrder(f.supplier.address, ORDER_AMOUNT, h("po-1"), due);
       at = await nextTime();
+      const tx = as(f.orders, f.buyer).createOrder(f.supplier.address, ORDER_AMOUNT, h("po-1"), due);
       await expect(tx)
         .to.emit(f.orders, "OrderCreated")
         .withArgs(1n, f.buyer.address, f.supplier.address, ORDER_AMOUNT, h("po-1"), due, at);

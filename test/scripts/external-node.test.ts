@@ -186,7 +186,7 @@ describe(`the service against an external node (${node.title} over HTTP)`, funct
       })
       .then(() => undefined, (err: unknown) => err);
     expect(failure).to.be.instanceOf(TxFailedError);
-    expect((failure as TxFailedError).reason).to.include(`reverted with NotaryNotActiveParticipant(${hdAccount(8).address})`);
+    expect((failure as TxFailedError).reason).to.include(`reverted with EvidenceNotaryNotActiveParticipant(${hdAccount(8).address})`);
     if (!node.hardhat) {
       expect((failure as TxFailedError).reason).to.match(/^mined in block \d+ and reverted/);
       const receipt = await publicClient.getTransactionReceipt({ hash: (failure as TxFailedError).txHash! });

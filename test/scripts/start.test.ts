@@ -54,7 +54,7 @@ describe("npm start (embedded chain)", function () {
     const hash = await walletClient.writeContract({ ...notary, functionName: "anchor", args: [documentHash, 7, documentHash] });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     expect(receipt.status).to.equal("success");
-    const anchorBefore = await publicClient.readContract({ ...notary, functionName: "getAnchor", args: [documentHash] });
+    const anchorBefore = await publicClient.readContract({ ...notary, functionName: "getAnchor", args: [documentHash, auditor.address] });
     const headBefore = await publicClient.getBlock({ blockTag: "latest" });
 
     run.child.kill("SIGKILL");
@@ -70,7 +70,7 @@ describe("npm start (embedded chain)", function () {
     const headAfter = await after.publicClient.getBlock({ blockTag: "latest" });
     expect(headAfter.hash).to.equal(headBefore.hash);
     expect(headAfter.stateRoot).to.equal(headBefore.stateRoot);
-    const anchorAfter = await after.publicClient.readContract({ ...notary, functionName: "getAnchor", args: [documentHash] });
+    const anchorAfter = await after.publicClient.readContract({ ...notary, functionName: "getAnchor", args: [documentHash, auditor.address] });
     expect(anchorAfter).to.deep.equal(anchorBefore);
     expect((anchorAfter as { anchorer: Address }).anchorer.toLowerCase()).to.equal(auditor.address.toLowerCase());
 

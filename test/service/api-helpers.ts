@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { custom, getAddress, keccak256, toHex, type Abi, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
-import { SiweMessage } from "siwe";
+import { createSiweMessage, type SiweMessage } from "viem/siwe";
 import { deployAll } from "../../scripts/lib/deploy";
 import { abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE, loanTermsTypedData } from "../../node-service/src/chain/eip712";
@@ -83,9 +83,11 @@ export async function deployNetwork() {
     const terms = {
       borrower: sup.account.address,
       lender: lender.account.address,
+      currency: deployment.contracts.SettlementToken,
       principal: opts.principal,
       rateBps: 800n,
       start: t,
+      disburseBy: t + BigInt(7 * DAY),
       maturity: t + BigInt(90 * DAY),
       collateral: [receivableId],
       documentHash: h(`agreement:${receivableId}`),
@@ -130,6 +132,7 @@ export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Co
       POLL_INTERVAL_MS: 50,
       ROLE_CACHE_MS: 0,
       RATE_LIMIT_PER_MINUTE: 100_000,
+      SIGN_INS_PER_MINUTE: 100_000,
       ...overrides,
     },
   );
@@ -174,7 +177,7 @@ export async function call(base: string, method: string, url: string, opts: { to
 /** A SIWE message for `address` against the service at `base`, with overridable fields. */
 export async function siweMessage(base: string, address: Address, fields: Partial<SiweMessage> = {}): Promise<string> {
   const { body } = await call(base, "GET", "/api/auth/nonce");
-  return new SiweMessage({
+  return createSiweMessage({
     domain: new URL(base).host,
     address: getAddress(address),
     statement: "Sign in to the supply-chain financing network.",
@@ -182,9 +185,9 @@ export async function siweMessage(base: string, address: Address, fields: Partia
     version: "1",
     chainId: 31337,
     nonce: body.nonce,
-    issuedAt: new Date().toISOString(),
+    issuedAt: new Date(),
     ...fields,
-  }).prepareMessage();
+  });
 }
 
 export async function signIn(base: string, wallet: Wallet): Promise<string> {

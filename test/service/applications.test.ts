@@ -231,9 +231,12 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(queue.body.applications.map((a: { id: string }) => a.id)).to.deep.equal([id]);
     const log = await call(base, "GET", `/api/enterprises/${f.s1.account.address.toLowerCase()}/access-log`, { token: tS1 });
     expect(log.status).to.equal(200);
-    const read = log.body.items.find((e: { applicationId?: string }) => e.applicationId === id);
+    const reads = log.body.items.filter((e: { applicationId?: string }) => e.applicationId === id);
+    const read = reads.find((e: { resource: string }) => e.resource.startsWith("underwriting"));
     expect(read).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
     expect(read.scopes).to.have.members(["orderHistory", "receivables", "paymentHistory", "metrics", "riskFlags"]);
+    // The lender's queue served the decision snapshot: that read is logged too.
+    expect(reads.find((e: { resource: string }) => e.resource === "GET /api/applications")).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
 
     // The agreement document is the one whose sha256 the terms carry.
     const doc = await call(base, "GET", `/api/applications/${id}/agreement-document`, { token: tS1 });
@@ -443,7 +446,7 @@ describe("loan applications from application to closed loan (real chain, real se
     const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
     await grantConsent(f, f.s1, created.body);
     await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
-    const what = `anchoring the decision of application ${created.body.id} failed: reverted with NotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
+    const what = `anchoring the decision of application ${created.body.id} failed: reverted with EvidenceNotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
     const deadline = Date.now() + 20_000;
     while (!logged.some((l) => l.level === 50 && l.msg === what)) {
       if (Date.now() > deadline) throw new Error(`not logged: ${what}\n${JSON.stringify(logged)}`);
@@ -477,7 +480,7 @@ describe("loan applications from application to closed loan (real chain, real se
       address: f.net.deployment.contracts.EvidenceNotary,
       abi: abiOf("EvidenceNotary"),
       functionName: "getAnchor",
-      args: [decisionHash(rerun)],
+      args: [decisionHash(rerun), f.auditor.account.address],
     })) as { anchorer: string; kind: number; blockNumber: number };
     expect(anchor.anchorer.toLowerCase()).to.equal(f.auditor.account.address.toLowerCase());
     expect(anchor.kind).to.equal(KIND_DECISION);

@@ -33,6 +33,7 @@ import {
 import { hardhat } from "viem/chains";
 import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
+import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 import { deployAll } from "../../scripts/lib/deploy";
 import type { FeeFields } from "../../node-service/src/chain/fees";
 
@@ -157,7 +158,7 @@ export async function issueReceivable(
   const maturity = r.maturity ?? (await latestTime(net)) + 60 * DAY;
   const invoiceNumber = r.invoiceNumber ?? `INV-${r.orderId}-${r.faceValue}`;
   const invoiceHash = docHash(`invoice:${invoiceNumber}`);
-  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, docHash(invoiceNumber), r.faceValue, maturity]);
+  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, invoiceNumberHash(invoiceNumber), r.faceValue, maturity]);
   const receivableId = eventsIn(net, receipt, "Receivables", "ReceivableIssued")[0].receivableId as bigint;
   return { receivableId, orderId: r.orderId, invoiceHash, faceValue: r.faceValue, maturity };
 }
@@ -219,6 +220,8 @@ export async function signAndSubmitAgreement(
     collateral: bigint[];
     rateBps?: bigint;
     start?: number;
+    /** Latest disbursement time; default one second before maturity. */
+    disburseBy?: number;
     maturity?: number;
     deadline?: number;
     nonce?: bigint;
@@ -226,13 +229,16 @@ export async function signAndSubmitAgreement(
   },
 ): Promise<SignedAgreement> {
   const now = await latestTime(net);
+  const maturity = a.maturity ?? now + 30 * DAY;
   const terms: LoanTerms = {
     borrower: a.borrower.account.address,
     lender: a.lender.account.address,
+    currency: net.deployment.contracts.SettlementToken,
     principal: a.principal,
     rateBps: a.rateBps ?? 1000n,
     start: BigInt(a.start ?? now),
-    maturity: BigInt(a.maturity ?? now + 30 * DAY),
+    disburseBy: BigInt(a.disburseBy ?? maturity - 1),
+    maturity: BigInt(maturity),
     collateral: a.collateral,
     documentHash: a.documentHash ?? docHash(`agreement:${a.collateral.join(",")}:${a.principal}`),
     nonce: a.nonce ?? BigInt(Math.floor(Math.random() * 2 ** 48)),

@@ -234,7 +234,7 @@ describe("document store", function () {
           address: net.deployment.contracts.EvidenceNotary,
           abi: abiOf("EvidenceNotary"),
           functionName: "verifyInBatch",
-          args: [batch!.root, sha256Hex(d), batch!.proof],
+          args: [batch!.root, batch!.anchorer, sha256Hex(d), batch!.proof],
         });
         expect(ok).to.equal(true);
         // A proof for another document does not verify this one.
@@ -242,7 +242,7 @@ describe("document store", function () {
           address: net.deployment.contracts.EvidenceNotary,
           abi: abiOf("EvidenceNotary"),
           functionName: "verifyInBatch",
-          args: [batch!.root, sha256Hex(pdf("not in the batch")), batch!.proof],
+          args: [batch!.root, batch!.anchorer, sha256Hex(pdf("not in the batch")), batch!.proof],
         });
         expect(other).to.equal(false);
       }
@@ -302,7 +302,7 @@ describe("document store", function () {
             address: net.deployment.contracts.EvidenceNotary,
             abi: abiOf("EvidenceNotary"),
             functionName: "verifyInBatch",
-            args: [result.root, sha, big.get(sha)!.batch!.proof],
+            args: [result.root, result.anchorer, sha, big.get(sha)!.batch!.proof],
           });
           expect(ok).to.equal(true);
         }
@@ -319,7 +319,7 @@ describe("document store", function () {
         const b = createBatcher({ store: s, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.outsider as never }), notary: net.deployment.contracts.EvidenceNotary });
         let error: Error | undefined;
         await b.flush().catch((e: Error) => (error = e));
-        expect(error?.message).to.contain("NotaryNotActiveParticipant");
+        expect(error?.message).to.contain("EvidenceNotaryNotActiveParticipant");
         expect(s.pending()).to.have.length(1);
       } finally {
         await removeDir(d);

@@ -86,6 +86,8 @@ describe("evidence that stands in court", function () {
   let receivableId: bigint;
   let orderId: bigint;
   let payTx: Hex;
+  /** An auditor's session: order and receivable lookups need a consortium member's. */
+  let auditorToken: string;
 
   before(async function () {
     const port = await freePort();
@@ -145,6 +147,7 @@ describe("evidence that stands in court", function () {
 
     // The borrower uploads the agreement PDF; the service anchors it in a batch; the lender also anchors it alone.
     const token = await signIn(base, w.supplier as never);
+    auditorToken = await signIn(base, w.auditor as never);
     const up = await fetch(`${base}/api/documents?kind=agreement`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
@@ -178,9 +181,11 @@ describe("evidence that stands in court", function () {
     const terms: LoanTerms = {
       borrower: w.supplier.account.address,
       lender: contractWallet,
+      currency: deployment.contracts.SettlementToken,
       principal: 20_000n,
       rateBps: 900n,
       start: BigInt(now),
+      disburseBy: BigInt(now + 7 * DAY),
       maturity: BigInt(now + 30 * DAY),
       collateral: [r2.receivableId],
       documentHash: sha256Hex(Buffer.from("second agreement")),
@@ -288,7 +293,7 @@ describe("evidence that stands in court", function () {
     });
 
     it("shows a receivable with its order, the debtor's signed acknowledgment, the pledge and the payment", async function () {
-      const res = await call(base, "GET", `/api/evidence/receivable/${receivableId}`);
+      const res = await call(base, "GET", `/api/evidence/receivable/${receivableId}`, { token: auditorToken });
       expect(res.status).to.equal(200);
       const r = res.body;
       expect(r.order).to.include({ id: orderId.toString(), buyer: w.buyer.account.address.toLowerCase() });
@@ -302,7 +307,7 @@ describe("evidence that stands in court", function () {
     });
 
     it("shows an order with its events and receivables, and a transaction with its events and block", async function () {
-      const o = await call(base, "GET", `/api/evidence/order/${orderId}`);
+      const o = await call(base, "GET", `/api/evidence/order/${orderId}`, { token: auditorToken });
       expect(o.body.events.map((e: { event: string }) => e.event)).to.deep.equal(["OrderCreated", "OrderAccepted", "OrderShipped", "OrderDelivered"]);
       expect(o.body.receivables.map((r: { id: string }) => r.id)).to.deep.equal([receivableId.toString()]);
       expect(o.body.documents.map((d: { role: string }) => d.role)).to.deep.equal(["purchase order", "shipping document"]);
@@ -363,8 +368,8 @@ describe("evidence that stands in court", function () {
         ["receivable", `/api/evidence/bundle/receivable/${receivableId}`],
         ["order", `/api/evidence/bundle/order/${orderId}`],
       ]) {
-        // Public: no session.
-        const res = await fetch(`${base}${url}`);
+        // Agreements and documents are public; order and receivable bundles take a member's session.
+        const res = await fetch(`${base}${url}`, name === "receivable" || name === "order" ? { headers: { authorization: `Bearer ${auditorToken}` } } : {});
         expect(res.status, url).to.equal(200);
         expect(res.headers.get("content-disposition")).to.contain("attachment");
         const json = (await res.json()) as Record<string, unknown>;

@@ -145,7 +145,7 @@ describe("indexer reducers", () => {
     expect(Object.values(s.eventsByTx).flat()).to.have.length(logs.length);
   });
 
-  it("tracks holders through transfers and splits, seizes collateral on default, and keeps later payments", async () => {
+  it("tracks holders through transfers and splits, keeps collateral pledged through a default, and applies later payments to the loan first", async () => {
     const { net, operator, buyer, supplier, lender, factor } = await setup();
     const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 90_000n });
     const rA = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 60_000n, invoiceNumber: "A" });
@@ -153,14 +153,14 @@ describe("indexer reducers", () => {
     // Factoring: B goes to the factor, who splits it in two, keeping one part and passing one to the supplier.
     await send(net, supplier, "Receivables", "transferFrom", [supplier.account.address, factor.account.address, rB.receivableId]);
     const split = await send(net, factor, "Receivables", "split", [rB.receivableId, [10_000n, 20_000n], [factor.account.address, supplier.account.address]]);
-    // A is pledged to a loan that defaults: the lender seizes it, then the buyer pays the lender.
+    // A is pledged to a loan that defaults: it stays with the supplier, and the buyer's payment repays the loan first.
     await fundAndApprove(net, operator, lender, 1_000_000n, "LoanAgreements");
     await fundAndApprove(net, operator, buyer, 1_000_000n, "Receivables");
     const now = await latestTime(net);
     const loan = await signAndSubmitAgreement(net, { borrower: supplier, lender, principal: 40_000n, collateral: [rA.receivableId], maturity: now + 10 * DAY });
     await send(net, lender, "LoanAgreements", "disburse", [loan.loanId]);
     await hre.network.provider.request({ method: "evm_increaseTime", params: [10 * DAY + Number(net.deployment.gracePeriod) + 1] });
-    await send(net, lender, "LoanAgreements", "declareDefault", [loan.loanId, [rA.receivableId]]);
+    await send(net, lender, "LoanAgreements", "declareDefault", [loan.loanId]);
     await send(net, buyer, "Receivables", "pay", [rA.receivableId, 60_000n]);
     await send(net, supplier, "ConsentRegistry", "grant", [lender.account.address, SCOPE.metrics, now + 100 * DAY, docHash("app-1")]);
     await send(net, supplier, "ConsentRegistry", "revoke", [lender.account.address]);
@@ -184,14 +184,18 @@ describe("indexer reducers", () => {
     expect(s.receivablesByParty[lc(supplier)]).to.deep.equal([rA.receivableId.toString(), parent.id, c1, c2]);
 
     const a = s.receivables[rA.receivableId.toString()];
-    expect(a).to.include({ holder: lc(lender), status: "Paid", paid: 60_000n });
-    expect(a.pledgedLoanId).to.equal(undefined);
-    expect(a.pledges).to.deep.equal([{ loanId: loan.loanId.toString(), at: s.loans[loan.loanId.toString()].recordedAt }]);
-    expect(a.payments[0]).to.include({ amount: 60_000n, toLoan: 0n, holder: lc(lender) });
-    expect(a.payments[0].loanId).to.equal(undefined);
-    expect(s.receivablesByParty[lc(lender)]).to.deep.equal([a.id]);
-    expect(s.loans[loan.loanId.toString()]).to.include({ status: "Defaulted", repaid: 0n });
-    expect(s.loans[loan.loanId.toString()].defaultedAt).to.be.a("number");
+    const l = s.loans[loan.loanId.toString()];
+    expect(a).to.include({ holder: lc(supplier), status: "Paid", paid: 60_000n });
+    expect(a.pledgedLoanId).to.equal(loan.loanId.toString());
+    expect(a.pledges).to.deep.equal([{ loanId: loan.loanId.toString(), at: l.recordedAt }]);
+    // The lender takes exactly what is owed; the surplus goes to the supplier as holder.
+    expect(a.payments[0]).to.include({ amount: 60_000n, toLoan: l.totalDue, holder: lc(supplier), loanId: loan.loanId.toString() });
+    expect(s.receivablesByParty[lc(lender)]).to.equal(undefined);
+    expect(l).to.include({ status: "Recovered", repaid: l.totalDue, currency: net.deployment.contracts.SettlementToken.toLowerCase() });
+    expect(l.defaultedAt).to.be.a("number");
+    expect(l.closedAt).to.be.a("number");
+    expect(l.repayments).to.have.length(1);
+    expect(l.repayments[0]).to.include({ amount: l.totalDue, receivableId: a.id });
 
     const consent = s.consents[consentKey(supplier.account.address, lender.account.address)];
     expect(consent).to.include({ scopes: SCOPE.orderHistory, purpose: docHash("app-2") });

@@ -30,7 +30,7 @@
  * Receivables (issuer -> debtor, face, issued, maturity, acknowledged, payments):
  *   R1 S->B1  50,000 on O1: issued Y-1 May 21, matures Y-1 Jun 20, ack May 22; paid Y-1 Jun 15 in full
  *   R2 S->B1 100,000 on O2: issued Jan 26, matures Feb 25, ack Jan 27; paid Feb 20 in full (30,000 to loan L0)
- *   R3 S->B2  40,000 on O3: issued Feb 25, matures Mar 27, ack Feb 26; seized by L Apr 4; paid Apr 6 in full (to L)
+ *   R3 S->B2  40,000 on O3: issued Feb 25, matures Mar 27, ack Feb 26; paid Apr 6 in full (30,000 to defaulted L2, 10,000 to S)
  *   R4 S->B1  80,000 on O4: issued Mar 16, matures Apr 15, ack Mar 17; paid 30,000 Apr 10 and 50,000 May 5
  *   R6 S->B2  60,000 on O6: issued May 4,  matures Jun 3,  ack May 5;  paid 20,000 Jun 10
  *   R7 S->B1 120,000 on O7: issued May 13, matures Jul 12, ack May 14; pledged to L1; paid Jul 10 in full (after asOf)
@@ -41,7 +41,8 @@
  *   Q3 S2->S  12,000 on P3: issued Jun 7,  matures Jun 27, ack Jun 8;  unpaid
  * Loans of S from L:
  *   L0  30,000 at 0%,  Jan 28 -> Feb 27, on R2: recorded Jan 28, disbursed Jan 29, repaid in full Feb 20 by R2's waterfall
- *   L2  30,000 at 0%,  Feb 27 -> Mar 29, on R3: recorded Feb 27, disbursed Feb 28, DEFAULTED Apr 4 (R3 seized)
+ *   L2  30,000 at 0%,  Feb 27 -> Mar 29, on R3: recorded Feb 27, disbursed Feb 28, DEFAULTED Apr 4 (R3 stays pledged),
+ *      RECOVERED Apr 6 by R3's waterfall
  *   L1 100,000 at 10%, May 15 -> Jul 14 (60 days), on R7: total due 100,000 + floor(100,000 * 0.10 * 60/365) = 101,643;
  *      recorded May 15, disbursed May 16, repaid 20,000 Jun 15 by S, 81,643 Jul 10 by R7's waterfall (after asOf)
  *
@@ -202,9 +203,7 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       for (const [t, amount] of f.repaid ?? []) step(t, `${name} repaid ${amount}`, () => send(net, s, "LoanAgreements", "repay", [loanIds[name], amount]));
       if (f.defaulted) {
         const d = f.defaulted;
-        step(d, `${name} default declared`, () =>
-          send(net, lender, "LoanAgreements", "declareDefault", [loanIds[name], collateral.map((c) => receivableIds[c])]),
-        );
+        step(d, `${name} default declared`, () => send(net, lender, "LoanAgreements", "declareDefault", [loanIds[name]]));
       }
     }
 
@@ -346,10 +345,10 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       // sum of squares 63,200. CV = sqrt(n * sumsq - sum^2) / sum = sqrt(758,400 - 313,600) / 560 = 666.933 / 560 = 1.19095.
       volumeVolatility: { "365d": 1.191 },
 
-      // S holds confirmed unpaid R6 40,000, R7 120,000 (pledged to L1, live until Jul 10), R9 25,000 (R3 went to L).
+      // S holds confirmed unpaid R6 40,000, R7 120,000 (pledged to L1, live until Jul 10), R9 25,000 (R3 paid Apr 6).
       pledgedRatio: { all: 0.6486 },
-      // L0 repaid; L2 defaulted with 30,000 unpaid; L1 101,643 - 20,000 = 81,643.
-      loansOutstanding: { all: 111_643n },
+      // L0 repaid; L2 defaulted, then recovered from R3's payment on Apr 6; L1 101,643 - 20,000 = 81,643.
+      loansOutstanding: { all: 81_643n },
       // By maturity: L0 Feb 27 repaid Feb 20 (on time), L2 Mar 29 not repaid; L1 matures Jul 14.
       repaymentOnTimeRate: { "30d": null, "90d": null, "365d": 0.5, all: 0.5 },
       // L2 defaulted Apr 4.
@@ -397,7 +396,7 @@ describe("metrics from a hand-checked trade history on the chain", function () {
     const v = computeMetrics(state, S, Date.UTC(Y, 6, 10, 12) / 1000).values;
     expect(v.orderCount.all).to.equal(11);
     expect(v.outstandingValue.all).to.equal(65_000n); // R6 40,000 + R9 25,000
-    expect(v.loansOutstanding.all).to.equal(30_000n); // only the defaulted L2
+    expect(v.loansOutstanding.all).to.equal(0n); // L1 closed; the defaulted L2 was recovered from R3 on Apr 6
     expect(v.pledgedRatio.all).to.equal(0); // R7 paid, L1 closed
     expect(v.overdueValue.all).to.equal(65_000n); // R9 matured Jul 9
   });

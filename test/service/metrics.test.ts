@@ -62,9 +62,11 @@ const pay = (at: number, amount: bigint, holder: Address = E): ReceivableEntity[
 function addLoan(s: IndexState, l: Partial<LoanEntity> & Pick<LoanEntity, "id" | "borrower" | "lender" | "totalDue" | "maturity" | "recordedAt">) {
   const loan: LoanEntity = {
     digest: "0x00",
+    currency: "0x0000000000000000000000000000000000000001",
     principal: l.totalDue,
     rateBps: 0,
     start: l.recordedAt,
+    disburseBy: l.maturity - 1,
     repaid: 0n,
     collateral: [],
     documentHash: "0x00",

@@ -151,7 +151,7 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     const { loanId } = await signAndSubmitAgreement(f.net, { borrower: f.supplier, lender: f.lender, principal: 500_000n, collateral: [BigInt(pledged)] });
     await send(f.net, f.lender, "LoanAgreements", "disburse", [loanId]);
     await time.increase(30 * DAY + f.net.deployment.gracePeriod + DAY);
-    await send(f.net, f.lender, "LoanAgreements", "declareDefault", [loanId, [BigInt(pledged)]]);
+    await send(f.net, f.lender, "LoanAgreements", "declareDefault", [loanId]);
     const { state, asOf } = await index(f.net);
     expect(state.loans[loanId.toString()].status).to.equal("Defaulted");
     const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 1_000_000n, termDays: 30, receivableIds: rest }, { asOf });

@@ -16,8 +16,12 @@ export interface AccessLogEntry {
   at: string;
   enterprise: Address;
   reader: Address;
-  /** Why the read was allowed. */
-  basis: "consent" | "operator";
+  /**
+   * Why the read was allowed: the enterprise's consent in force, the operator's or an auditor's role,
+   * being a party of the record read (a document linked to a shared order), a consortium member's
+   * session (trade evidence), or the underwriting policy (a debtor's tier and advance rate only).
+   */
+  basis: "consent" | "operator" | "auditor" | "party" | "member" | "policy";
   /** Names of the scopes the read used (see SCOPE). */
   scopes: string[];
   /** The route read, e.g. "GET /api/enterprises/:address/metrics". */

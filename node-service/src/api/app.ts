@@ -10,7 +10,7 @@ import helmet from "helmet";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
-import type { PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
 import { ZodError } from "zod";
 import type { Config } from "../config";
 import type { Deployment } from "../chain/contracts";
@@ -43,6 +43,8 @@ export interface AppDeps {
   siwe: SiweVerifier;
   /** host[:port] values accepted as a SIWE domain; a function because the port is known only after listen. */
   siweDomains: () => string[];
+  /** The parties of a loan application, for checking the application a read cites (none: citing one is refused). */
+  applicationOf?: (id: string) => { borrower: Address; lender: Address } | undefined;
 }
 
 /** Everything a route module gets; later modules (applications, documents) mount with the same context. */
@@ -125,6 +127,20 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
       },
     }),
   );
+  // Sign-in has its own, tighter rate per client: every verification may open a session for any key.
+  app.use(
+    ["/api/auth/nonce", "/api/auth/verify"],
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.SIGN_INS_PER_MINUTE,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        res.status(429).json({ error: { code: "rate_limited", message: `more than ${config.SIGN_INS_PER_MINUTE} sign-in requests a minute from this client; slow down` } });
+      },
+    }),
+  );
+  app.use(sameOriginJson(deps));
   app.use(express.json({ limit: config.BODY_LIMIT }));
 
   // Resolve the caller (cookie or bearer token) and read its roles from the chain.
@@ -146,6 +162,14 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   mountEnterpriseRoutes(ctx);
   mountLenderRoutes(ctx);
   for (const mount of modules) mount(ctx);
+  // OPTIONS: no body and no CORS headers (this API serves no cross-origin caller), the route's methods in Allow.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== "OPTIONS") return next();
+    const methods = allowedMethods(table, req.path);
+    if (methods.length === 0) return next();
+    res.setHeader("Allow", ["OPTIONS", ...methods].join(", "));
+    res.status(204).end();
+  });
   app.use(table.router);
 
   // Unknown routes answer JSON too (the web UI's static files, when served, are mounted before this).
@@ -161,6 +185,53 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   });
 
   return app;
+}
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** Routes that take raw file bytes instead of JSON (still same-origin only). */
+const RAW_BODY_ROUTES = new Set(["/api/documents", "/api/evidence/file"]);
+const SESSION_COOKIE_RE = /(?:^|;)\s*scf_session=/;
+
+/**
+ * Cross-site request refusal for state-changing requests: a browser's Origin must be this service
+ * (the Host it addressed, or a configured SIWE domain); a request authenticated by the session cookie
+ * must carry one; and a body must be JSON (except the two raw-upload routes), so no HTML form or
+ * `text/plain` request can act for a signed-in user. Bearer-token clients send no cookie and need no Origin.
+ */
+function sameOriginJson(deps: AppDeps) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      if (!host || !(host === req.headers.host || deps.siweDomains().includes(host))) {
+        return next(new ApiError(403, "cross_origin", "this request comes from another origin; the API acts only for pages it served itself", "origin"));
+      }
+    } else if (!req.headers.authorization?.startsWith("Bearer ") && SESSION_COOKIE_RE.test(req.headers.cookie ?? "")) {
+      return next(new ApiError(403, "cross_origin", "a request made with the session cookie must carry this service's Origin", "origin"));
+    }
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    if (hasBody && !RAW_BODY_ROUTES.has(req.path) && !req.is("application/json")) {
+      return next(new ApiError(415, "unsupported_media_type", "send the request body as JSON (Content-Type: application/json)", "body"));
+    }
+    next();
+  };
+}
+
+/** The methods the route table declares for a concrete path ("/api/applications/x/withdraw" -> POST). */
+function allowedMethods(table: RouteTable, path: string): string[] {
+  const methods = new Set<string>();
+  for (const spec of table.specs) {
+    const pattern = new RegExp(`^${spec.path.replace(/[.]/g, "\\.").replace(/:\w+/g, "[^/]+")}/?$`);
+    if (pattern.test(path)) methods.add(spec.method.toUpperCase());
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods];
 }
 
 /** Maps any thrown value to the API's error shape. */

@@ -58,13 +58,25 @@ export interface ReadGrant {
 }
 
 export interface Authorizer {
+  /** The grant for this read (logged when the reader is not the enterprise), or 401/403. */
   authorizeEnterpriseRead(session: Session | undefined, enterprise: Address, required: readonly ScopeName[], ctx: ReadContext): Promise<ReadGrant>;
+  /** The same check, answering null instead of 403 (for records that serve consent-scoped parts only while it holds). */
+  tryEnterpriseRead(session: Session, enterprise: Address, required: readonly ScopeName[], ctx: ReadContext): Promise<ReadGrant | null>;
 }
 
 const ALL = scopeMask(Object.keys(SCOPE) as ScopeName[]);
 
 export function createAuthorizer({ authority, accessLog }: { authority: ChainAuthority; accessLog: AccessLog }): Authorizer {
-  return {
+  const authorizer: Authorizer = {
+    async tryEnterpriseRead(session, enterprise, required, ctx) {
+      try {
+        return await authorizer.authorizeEnterpriseRead(session, enterprise, required, ctx);
+      } catch (err) {
+        if (err instanceof ForbiddenError) return null;
+        throw err;
+      }
+    },
+
     async authorizeEnterpriseRead(session, enterprise, required, ctx) {
       if (!session) throw new UnauthorizedError();
       if (session.address === enterprise) return { basis: "self", scopes: ALL };
@@ -115,4 +127,5 @@ export function createAuthorizer({ authority, accessLog }: { authority: ChainAut
       return { basis: "consent", scopes: consent.scopes };
     },
   };
+  return authorizer;
 }

@@ -14,7 +14,7 @@ import type { Deployment } from "../chain/contracts";
 import { abiOf } from "../chain/contracts";
 import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
 import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors";
+import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore } from "./journal-store";
@@ -32,6 +32,8 @@ export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.pa
 /** EvidenceNotary kind for an underwriting decision. */
 export const KIND_DECISION = 5;
 const OFFER_VALIDITY = 7 * DAY;
+/** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
+const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
 const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired", "in_review"]);
 
@@ -48,16 +50,28 @@ export interface ApplicationsDeps {
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
-  /** Records a read of the borrower's data by the lender (the access log). */
+  /**
+   * Records a read of an enterprise's data made on a reader's behalf (the access log): the borrower's
+   * data read for its lender under the application's consent, and each debtor's tier (basis "policy").
+   */
   recordAccess?: (entry: {
     reader: Address;
     enterprise: Address;
+    basis: "consent" | "policy";
     scopes: number;
+    resource: string;
     applicationId: string;
     at: number;
-    consent: { scopes: number; grantedAt: number; expiresAt: number };
+    consent?: { scopes: number; grantedAt: number; expiresAt: number };
   }) => Promise<void>;
+  /** Bounds per borrower: open applications at once, and applications a day (each may cost an on-chain anchor). */
+  limits?: { openPerBorrower?: number; perBorrowerPerDay?: number };
 }
+
+export const DEFAULT_OPEN_APPLICATIONS_PER_BORROWER = 5;
+export const DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY = 20;
+/** Statuses in which an application still counts against its borrower's open bound. */
+const CLOSED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 
 export interface CreateApplicationInput {
   amount: bigint;
@@ -143,6 +157,11 @@ export class ApplicationService extends EventEmitter {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /** The stored record, whoever asks: for checking an application id a read cites (no access decision). */
+  find(id: string): ApplicationRecord | undefined {
+    return this.store.get(id);
+  }
+
   /** The application, to its borrower, its lender or the operator; to anyone else it does not exist. */
   get(session: Session, id: string): ApplicationRecord {
     const app = this.store.get(id);
@@ -156,6 +175,7 @@ export class ApplicationService extends EventEmitter {
     const state = this.deps.state();
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can apply");
+    this.checkBorrowerBounds(borrower);
     const lender = state.participants[input.lender];
     if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended) throw new ValidationError("not an active lender", "lender");
     if ((input.scopes & REQUIRED_SCOPES) !== REQUIRED_SCOPES) {
@@ -208,6 +228,20 @@ export class ApplicationService extends EventEmitter {
     // One durable write: submitted, or already decided when a consent is in force.
     await this.withLock(id, () => this.reconcileOne(app, { chainTime: asOf, isNew: true }));
     return this.store.get(id)!;
+  }
+
+  /** 429 when the borrower has too many applications open, or made too many in the last day. */
+  private checkBorrowerBounds(borrower: Address): void {
+    const open = this.deps.limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
+    const perDay = this.deps.limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
+    const mine = this.store.all().filter((a) => a.borrower === borrower);
+    if (mine.filter((a) => !CLOSED.has(a.status)).length >= open) {
+      throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`);
+    }
+    const since = this.now() - DAY;
+    if (mine.filter((a) => a.createdAt > since).length >= perDay) {
+      throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`);
+    }
   }
 
   async review(
@@ -304,9 +338,11 @@ export class ApplicationService extends EventEmitter {
       loanAgreements: this.deps.deployment.contracts.LoanAgreements,
       borrower: t.borrower,
       lender: t.lender,
+      currency: t.currency,
       principal: t.principal,
       rateBps: Number(t.rateBps),
       start: Number(t.start),
+      disburseBy: Number(t.disburseBy),
       maturity: Number(t.maturity),
       collateral: t.collateral.map(String),
       decisionInputHash: decision.inputHash,
@@ -394,7 +430,9 @@ export class ApplicationService extends EventEmitter {
       const consent = state.consents[`${app.borrower}:${app.lender}`];
       const inForce = consent && consent.grantedAt <= chainTime && chainTime < consent.expiresAt && !consent.revokedAt;
       const since = (app.createdAtBlockTime ?? app.createdAt) - OFFER_VALIDITY;
-      if (inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
+      // A suspended lender gets nothing collected on its behalf.
+      const lenderActive = state.participants[app.lender] && !state.participants[app.lender].suspended;
+      if (lenderActive && inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
         const ref = consent.events[consent.events.length - 1];
         this.push(app, { step: "consent_granted", at: consent.grantedAt, actor: app.borrower, txHash: ref?.txHash });
         await this.evaluate(app, state, chainTime);
@@ -441,17 +479,34 @@ export class ApplicationService extends EventEmitter {
     const input = collectDecisionInput(
       state,
       { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
-      { asOf },
+      { asOf, policy: this.deps.policy },
     );
     const consent = state.consents[`${app.borrower}:${app.lender}`];
     await this.deps.recordAccess?.({
       reader: app.lender,
       enterprise: app.borrower,
+      basis: "consent",
       scopes: app.scopes,
+      resource: "underwriting of the application (metrics, risk flags, receivables)",
       applicationId: app.id,
       at: asOf,
       consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
     });
+    // Each debtor's data reaches the lender (and the borrower) only as its tier and advance rate.
+    for (const debtor of Object.keys(input.debtorTiers ?? {}) as Address[]) {
+      for (const reader of [app.lender, app.borrower]) {
+        if (reader === debtor) continue;
+        await this.deps.recordAccess?.({
+          reader,
+          enterprise: debtor,
+          basis: "policy",
+          scopes: 0,
+          resource: `underwriting of the application: the debtor's tier and advance rate under policy ${this.deps.policy.version}`,
+          applicationId: app.id,
+          at: asOf,
+        });
+      }
+    }
     this.push(app, { step: "data_collected", at: asOf, actor: "service", detail: `${Object.keys(input.metrics).length} metrics, ${input.collateral.length} receivables` });
     const flags = input.flags;
     this.push(app, { step: "screened", at: asOf, actor: "service", detail: flags.length ? flags.map((f) => f.code).join(", ") : "no flags" });
@@ -479,13 +534,17 @@ export class ApplicationService extends EventEmitter {
   }
 
   private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
+    const maturity = start + app.termDays * DAY;
     const terms: LoanTerms = {
       borrower: app.borrower,
       lender: app.lender,
+      currency: this.deps.deployment.contracts.SettlementToken,
       principal: BigInt(app.amount),
       rateBps: BigInt(rateBps),
       start: BigInt(start),
-      maturity: BigInt(start + app.termDays * DAY),
+      // Never at or past maturity, which the contract refuses.
+      disburseBy: BigInt(Math.min(start + OFFER_VALIDITY + DISBURSEMENT_WINDOW, maturity - 1)),
+      maturity: BigInt(maturity),
       collateral: app.receivableIds.map((id) => BigInt(id)),
       documentHash: "0x",
       nonce: BigInt(`0x${randomBytes(8).toString("hex")}`),

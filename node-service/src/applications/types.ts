@@ -76,9 +76,11 @@ export interface Offer {
   terms: {
     borrower: Address;
     lender: Address;
+    currency: Address;
     principal: string;
     rateBps: string;
     start: string;
+    disburseBy: string;
     maturity: string;
     collateral: string[];
     documentHash: Hex;

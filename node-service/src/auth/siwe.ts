@@ -1,14 +1,23 @@
 /**
- * Sign-In with Ethereum (EIP-4361) with the `siwe` package: the server hands out single-use nonces and
- * accepts a signed message only for its own domain, its chain id, a nonce it issued and has not seen
- * back, and within the message's validity window. Contract wallets (ERC-1271) are checked with viem.
+ * Sign-In with Ethereum (EIP-4361) with viem's `viem/siwe`: the server hands out single-use nonces and
+ * accepts a signed message only for its own domain and URI, its chain id, a nonce it issued and has not
+ * seen back, and within the message's validity window (Issued At no later than now plus a small clock
+ * skew). Contract wallets (ERC-1271) are checked with viem against the chain. Refusals say which rule
+ * failed in the service's own words; nothing of the parser's state is echoed.
+ *
+ * Nonces are bounded: at most MAX_NONCES_PER_CLIENT outstanding per client (its own oldest gives way),
+ * and at most MAX_OUTSTANDING_NONCES in all; when that is reached new requests are refused (429), so no
+ * flood evicts the nonce a waiting user is about to sign with.
  */
-import { SiweErrorType, SiweMessage, generateNonce } from "siwe";
-import type { Address, Hex, PublicClient } from "viem";
-import { ApiError } from "../domain/errors";
+import { generateSiweNonce, parseSiweMessage } from "viem/siwe";
+import { verifyMessage, type Address, type Hex, type PublicClient } from "viem";
+import { ApiError, TooManyRequestsError } from "../domain/errors";
 
 const NONCE_TTL_MS = 10 * 60 * 1000;
-const MAX_OUTSTANDING_NONCES = 50_000;
+export const MAX_OUTSTANDING_NONCES = 50_000;
+export const MAX_NONCES_PER_CLIENT = 8;
+/** How far ahead of the service's clock a message's Issued At (or Not Before) may be. */
+export const MAX_CLOCK_SKEW_SECONDS = 120;
 
 export class SiweError extends ApiError {
   constructor(message: string, field = "message") {
@@ -17,63 +26,111 @@ export class SiweError extends ApiError {
 }
 
 export interface SiweVerifier {
-  issueNonce(): string;
+  /** A fresh nonce for `client` (the caller's IP address). */
+  issueNonce(client: string): string;
   /** Checks a signed message; consumes its nonce whatever the outcome. Returns the signer and expiry. */
   verify(input: { message: string; signature: Hex; domains: string[] }): Promise<{ address: Address; expiresAt?: number }>;
+  /** Outstanding nonces (for tests and metrics). */
+  outstanding(): number;
 }
 
-export function createSiweVerifier({ publicClient, chainId }: { publicClient: PublicClient; chainId: number }): SiweVerifier {
-  // Insertion-ordered: the oldest outstanding nonce is first when the map must shed one.
-  const nonces = new Map<string, number>();
+const REQUIRED_FIELDS = ["domain", "address", "uri", "version", "chainId", "nonce", "issuedAt"] as const;
+
+const validDate = (d: Date | undefined) => d === undefined || !Number.isNaN(d.getTime());
+
+export function createSiweVerifier({
+  publicClient,
+  chainId,
+  now = () => Date.now(),
+  maxOutstanding = MAX_OUTSTANDING_NONCES,
+  maxPerClient = MAX_NONCES_PER_CLIENT,
+}: {
+  publicClient: PublicClient;
+  chainId: number;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  maxOutstanding?: number;
+  maxPerClient?: number;
+}): SiweVerifier {
+  // Insertion-ordered: the oldest outstanding nonce is first.
+  const nonces = new Map<string, { at: number; client: string }>();
+  const byClient = new Map<string, string[]>();
+
+  function forget(nonce: string): void {
+    const entry = nonces.get(nonce);
+    if (!entry) return;
+    nonces.delete(nonce);
+    const list = (byClient.get(entry.client) ?? []).filter((n) => n !== nonce);
+    if (list.length) byClient.set(entry.client, list);
+    else byClient.delete(entry.client);
+  }
+
+  function dropExpired(): void {
+    const cutoff = now() - NONCE_TTL_MS;
+    for (const [nonce, entry] of nonces) {
+      if (entry.at > cutoff) break;
+      forget(nonce);
+    }
+  }
 
   function takeNonce(nonce: string): boolean {
-    const issuedAt = nonces.get(nonce);
-    nonces.delete(nonce);
-    return issuedAt !== undefined && Date.now() - issuedAt < NONCE_TTL_MS;
+    const entry = nonces.get(nonce);
+    forget(nonce);
+    return entry !== undefined && now() - entry.at < NONCE_TTL_MS;
   }
 
   return {
-    issueNonce() {
-      if (nonces.size >= MAX_OUTSTANDING_NONCES) nonces.delete(nonces.keys().next().value as string);
-      const nonce = generateNonce();
-      nonces.set(nonce, Date.now());
+    issueNonce(client) {
+      dropExpired();
+      const mine = byClient.get(client) ?? [];
+      // A client asking again gives up its own oldest nonce, never someone else's.
+      while (mine.length >= maxPerClient) forget(mine.shift()!);
+      if (nonces.size >= maxOutstanding) {
+        throw new TooManyRequestsError("too many sign-ins are in progress; try again in a few minutes");
+      }
+      const nonce = generateSiweNonce();
+      nonces.set(nonce, { at: now(), client });
+      byClient.set(client, [...(byClient.get(client) ?? []), nonce]);
       return nonce;
     },
 
+    outstanding: () => nonces.size,
+
     async verify({ message, signature, domains }) {
-      let parsed: SiweMessage;
-      try {
-        parsed = new SiweMessage(message);
-      } catch (err) {
-        throw new ApiError(400, "invalid_input", `not an EIP-4361 message: ${err instanceof Error ? err.message : String(err)}`, "message");
+      const parsed = parseSiweMessage(message);
+      const missing = REQUIRED_FIELDS.filter((f) => parsed[f] === undefined || parsed[f] === "");
+      if (missing.length || parsed.version !== "1" || !validDate(parsed.issuedAt) || !validDate(parsed.expirationTime) || !validDate(parsed.notBefore)) {
+        const what = missing.length ? `missing or malformed ${missing.join(", ")}` : "a malformed version or date";
+        throw new ApiError(400, "invalid_input", `not an EIP-4361 message: ${what}`, "message");
       }
       // Consume the nonce before anything else can fail, so a message is never accepted twice.
-      const nonceKnown = takeNonce(parsed.nonce);
-      if (!domains.includes(parsed.domain)) throw new SiweError(`domain ${parsed.domain} is not this service (${domains.join(", ")})`);
+      const nonceKnown = takeNonce(parsed.nonce!);
+      const domain = parsed.domain!;
+      if (!domains.includes(domain)) throw new SiweError(`domain ${domain} is not this service (${domains.join(", ")})`);
+      let uriHost: string | undefined;
+      try {
+        const uri = new URL(parsed.uri!);
+        if (uri.protocol === "http:" || uri.protocol === "https:") uriHost = uri.host;
+      } catch {
+        uriHost = undefined;
+      }
+      if (uriHost !== domain) throw new SiweError(`the message's URI is not on this service's origin (${domain})`);
       if (parsed.chainId !== chainId) throw new SiweError(`chain id ${parsed.chainId} is not this network's ${chainId}`);
       if (!nonceKnown) throw new SiweError("nonce unknown, expired or already used: ask /api/auth/nonce for a new one");
+      const nowMs = now();
+      const skewMs = MAX_CLOCK_SKEW_SECONDS * 1000;
+      if (parsed.issuedAt!.getTime() > nowMs + skewMs) throw new SiweError("the message's Issued At is in the future");
+      if (parsed.notBefore && parsed.notBefore.getTime() > nowMs + skewMs) throw new SiweError("the message is not valid yet (Not Before)");
+      if (parsed.expirationTime && parsed.expirationTime.getTime() <= nowMs) throw new SiweError("the message has expired (Expiration Time)");
 
-      const result = await parsed.verify(
-        { signature, domain: parsed.domain, nonce: parsed.nonce, time: new Date().toISOString() },
-        {
-          suppressExceptions: true,
-          // Called only when ecrecover does not give the message's address: ask the chain (ERC-1271 wallets).
-          verificationFallback: async (_params, _opts, msg) => {
-            const success = await publicClient
-              .verifyMessage({ address: msg.address as Address, message: msg.prepareMessage(), signature })
-              .catch(() => false);
-            return success ? { success, data: msg } : { success, data: msg, error: { type: SiweErrorType.INVALID_SIGNATURE } };
-          },
-        },
-      );
-      if (!result.success) {
-        // siwe reports a SiweError ({ type }) or, for internal failures, a plain Error.
-        const error = result.error as { type?: string; message?: string } | undefined;
-        const reason = String(error?.type ?? error?.message ?? "rejected");
-        throw new SiweError(`sign-in message rejected: ${reason}`, /signature/i.test(reason) ? "signature" : "message");
-      }
-      const expiresAt = parsed.expirationTime ? Math.floor(new Date(parsed.expirationTime).getTime() / 1000) : undefined;
-      return { address: parsed.address.toLowerCase() as Address, expiresAt };
+      const address = parsed.address!;
+      // An EOA's signature is recovered locally; anything else is asked of the chain (ERC-1271 wallets).
+      const valid =
+        (await verifyMessage({ address, message, signature }).catch(() => false)) ||
+        (await publicClient.verifyMessage({ address, message, signature }).catch(() => false));
+      if (!valid) throw new SiweError("the signature is not the message's account's", "signature");
+      const expiresAt = parsed.expirationTime ? Math.floor(parsed.expirationTime.getTime() / 1000) : undefined;
+      return { address: address.toLowerCase() as Address, expiresAt };
     },
   };
 }

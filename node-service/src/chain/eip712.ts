@@ -8,9 +8,11 @@ export const LOAN_TERMS_TYPES = {
   LoanTerms: [
     { name: "borrower", type: "address" },
     { name: "lender", type: "address" },
+    { name: "currency", type: "address" },
     { name: "principal", type: "uint256" },
     { name: "rateBps", type: "uint256" },
     { name: "start", type: "uint256" },
+    { name: "disburseBy", type: "uint256" },
     { name: "maturity", type: "uint256" },
     { name: "collateral", type: "uint256[]" },
     { name: "documentHash", type: "bytes32" },
@@ -29,13 +31,18 @@ export const RECEIVABLE_ACKNOWLEDGMENT_TYPES = {
   ],
 } as const;
 
-/** The signed loan terms. Amounts in minor units, times in block seconds. */
+/**
+ * The signed loan terms. Amounts in minor units of `currency` (the settlement token's address), times in
+ * block seconds; `disburseBy` is the latest disbursement time (past it the lender cannot disburse).
+ */
 export interface LoanTerms {
   borrower: Address;
   lender: Address;
+  currency: Address;
   principal: bigint;
   rateBps: bigint;
   start: bigint;
+  disburseBy: bigint;
   maturity: bigint;
   collateral: bigint[];
   documentHash: Hex;
@@ -49,9 +56,11 @@ export function loanTermsFromJson(t: Record<string, unknown>): LoanTerms {
   return {
     borrower: t.borrower as Address,
     lender: t.lender as Address,
+    currency: t.currency as Address,
     principal: big(t.principal),
     rateBps: big(t.rateBps),
     start: big(t.start),
+    disburseBy: big(t.disburseBy),
     maturity: big(t.maturity),
     collateral: (t.collateral as unknown[]).map(big),
     documentHash: t.documentHash as Hex,

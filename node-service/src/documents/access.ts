@@ -5,7 +5,7 @@
  */
 import type { Address } from "viem";
 import { ROLE, SCOPE } from "../chain/eip712";
-import type { ChainAuthority } from "../auth/chain-authority";
+import type { ChainAuthority, ConsentInForce } from "../auth/chain-authority";
 import type { IndexState } from "../domain/entities";
 import type { Session } from "../domain/session";
 import type { DocumentLink, DocumentRecord } from "./store";
@@ -42,17 +42,33 @@ function subjectsOf(state: IndexState, record: DocumentRecord): Address[] {
   return [...subjects];
 }
 
-export async function canReadDocument(deps: AccessDeps, session: Session, record: DocumentRecord): Promise<boolean> {
+/**
+ * Why `session` may read the document, and whose data it reads (the subjects other than the reader,
+ * for the access log), or null when it may not. A lender's consent is the one of the subject that
+ * granted it the documents scope.
+ */
+export interface DocumentReadGrant {
+  basis: "owner" | "party" | "auditor" | "consent";
+  /** The data subjects read by someone other than themselves (empty for an uploader reading its own file). */
+  subjects: Address[];
+  consent?: ConsentInForce;
+}
+
+export async function documentReadGrant(deps: AccessDeps, session: Session, record: DocumentRecord): Promise<DocumentReadGrant | null> {
   const me = session.address.toLowerCase() as Address;
-  if (record.uploads.some((u) => u.owner === me)) return true;
   const state = deps.state();
-  if (record.uploads.some((u) => u.link && partiesOf(state, u.link).includes(me))) return true;
-  if ((session.roles & ROLE.AUDITOR) !== 0) return true;
-  if ((session.roles & ROLE.LENDER) === 0) return false;
-  for (const subject of subjectsOf(state, record)) {
-    if (subject === me) continue;
-    const { scopes } = await deps.authority.consentInForce(subject, me);
-    if ((scopes & SCOPE.documents) !== 0) return true;
+  const others = () => subjectsOf(state, record).filter((s) => s !== me);
+  if (record.uploads.some((u) => u.owner === me)) return { basis: "owner", subjects: others() };
+  if (record.uploads.some((u) => u.link && partiesOf(state, u.link).includes(me))) return { basis: "party", subjects: others() };
+  if ((session.roles & ROLE.AUDITOR) !== 0) return { basis: "auditor", subjects: others() };
+  if ((session.roles & ROLE.LENDER) === 0) return null;
+  for (const subject of others()) {
+    const consent = await deps.authority.consentInForce(subject, me);
+    if ((consent.scopes & SCOPE.documents) !== 0) return { basis: "consent", subjects: [subject], consent };
   }
-  return false;
+  return null;
+}
+
+export async function canReadDocument(deps: AccessDeps, session: Session, record: DocumentRecord): Promise<boolean> {
+  return (await documentReadGrant(deps, session, record)) !== null;
 }

@@ -4,6 +4,7 @@
  * leaf is keccak256(bytes.concat(keccak256(abi.encode(hash))))). A batch goes out when `maxCount`
  * documents wait or every `maxDelayMs`; each document keeps its proof in the store.
  */
+import { randomBytes } from "node:crypto";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Address, Hex } from "viem";
 import { pad, parseEventLogs, toHex } from "viem";
@@ -12,7 +13,7 @@ import { abiOf } from "../chain/contracts";
 import { TxFailedError, type TxSender } from "../chain/sender";
 import type { BatchRecord, DocumentStore } from "./store";
 
-/** Kind emitted with a batch of uploaded documents (the contract stores the root as KIND_BATCH). */
+/** Kind emitted with a batch of uploaded documents (roots live in the notary's batch namespace). */
 export const DOCUMENT_BATCH_KIND = 256;
 
 export interface BatcherOptions {
@@ -40,9 +41,13 @@ export interface Batcher {
   stop(): Promise<void>;
 }
 
-export function buildTree(hashes: Hex[]): StandardMerkleTree<[Hex]> {
+/**
+ * The batch's tree: its documents plus one random salt leaf, so no two batches share a root (the same
+ * documents anchored again, or a root someone saw in the mempool, never block a later batch).
+ */
+export function buildTree(hashes: Hex[], salt: Hex = toHex(randomBytes(32))): StandardMerkleTree<[Hex]> {
   return StandardMerkleTree.of(
-    hashes.map((h) => [h] as [Hex]),
+    [...hashes, salt].map((h) => [h] as [Hex]),
     ["bytes32"],
   );
 }
@@ -67,7 +72,9 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     });
     const txHash = receipt.transactionHash;
     const [log] = parseEventLogs({ abi, logs: receipt.logs, eventName: "BatchAnchored" });
-    if (!log) throw new Error(`batch root ${root} was already anchored (no BatchAnchored in ${txHash})`);
+    // Only this account can hold this (salted) root in the batch namespace, so a missing event means
+    // our own earlier anchoring of it: fail this attempt, and the next flush builds a new salted root.
+    if (!log) throw new Error(`batch root ${root} was already anchored by this account (no BatchAnchored in ${txHash})`);
     const args = log.args as unknown as { anchorer: Address; at: number };
     const batch: BatchRecord = {
       root,
@@ -81,7 +88,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       anchorer: args.anchorer.toLowerCase() as Address,
     };
     const proofs: Record<Hex, Hex[]> = {};
-    for (const [i, [hash]] of tree.entries()) proofs[hash] = tree.getProof(i) as Hex[];
+    for (const [i, [hash]] of tree.entries()) if (hashes.includes(hash)) proofs[hash] = tree.getProof(i) as Hex[];
     await opts.store.recordBatch(batch, proofs);
     opts.logger?.info({ root, count: hashes.length, txHash, gasUsed: receipt.gasUsed.toString() }, "document batch anchored");
     return { ...batch, gasUsed: receipt.gasUsed };

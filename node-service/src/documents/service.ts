@@ -46,13 +46,13 @@ const DOCUMENT_AND_EVIDENCE_ROUTES: RouteSpec[] = [
   { method: "get", path: "/api/evidence/:sha256", summary: "Anchors of a sha256, re-read from the chain", tag: "evidence", auth: "public", params: idParam("sha256", "0x-hex sha256"), errors: [400] },
   { method: "post", path: "/api/evidence/file", summary: "Anchors of an uploaded file (hashed server side)", tag: "evidence", auth: "public", errors: [400, 413] },
   { method: "get", path: "/api/evidence/agreement/:id", summary: "A loan agreement: typed data, signatures, recovered signers, history", tag: "evidence", auth: "public", params: idParam("id", "Loan id or agreement digest"), errors: [400, 404] },
-  { method: "get", path: "/api/evidence/order/:id", summary: "An order's on-chain history", tag: "evidence", auth: "public", params: idParam("id", "Order id"), errors: [400, 404] },
-  { method: "get", path: "/api/evidence/receivable/:id", summary: "A receivable: its order, acknowledgment, pledges and payments", tag: "evidence", auth: "public", params: idParam("id", "Receivable id"), errors: [400, 404] },
+  { method: "get", path: "/api/evidence/order/:id", summary: "An order's on-chain history (a member's session; rate-limited per account; access-logged for its parties)", tag: "evidence", auth: "session", params: idParam("id", "Order id"), errors: [400, 401, 403, 404, 429] },
+  { method: "get", path: "/api/evidence/receivable/:id", summary: "A receivable: its order, acknowledgment, pledges and payments (a member's session; rate-limited per account; access-logged for its parties)", tag: "evidence", auth: "session", params: idParam("id", "Receivable id"), errors: [400, 401, 403, 404, 429] },
   { method: "get", path: "/api/evidence/tx/:hash", summary: "The network's events in one transaction", tag: "evidence", auth: "public", params: idParam("hash", "Transaction hash"), errors: [400, 404] },
   {
     method: "get",
     path: "/api/evidence/bundle/:kind/:id",
-    summary: "A self-contained evidence bundle that scripts/verify-evidence.ts checks against any node",
+    summary: "A self-contained evidence bundle that scripts/verify-evidence.ts checks against any node (order and receivable bundles: a member's session, as their lookups)",
     tag: "evidence",
     auth: "public",
     params: z.object({ kind: z.enum(["agreement", "document", "receivable", "order"]), id: z.string() }),
@@ -114,8 +114,8 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     retention,
     routes(ctx) {
       const deps = { state: () => ctx.deps.indexer.state(), publicClient: opts.publicClient, deployment: opts.deployment };
-      ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes, authority: ctx.deps.authority }));
-      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, maxBytes: opts.maxBytes }));
+      ctx.table.router.use(createDocumentsRouter({ ...deps, store, batcher, maxBytes: opts.maxBytes, authority: ctx.deps.authority, accessLog: ctx.deps.accessLog }));
+      ctx.table.router.use(createEvidenceRouter({ ...deps, documents: store, maxBytes: opts.maxBytes, accessLog: ctx.deps.accessLog, tradeLookupsPerMinute: ctx.deps.config.TRADE_LOOKUPS_PER_MINUTE }));
       for (const spec of DOCUMENT_AND_EVIDENCE_ROUTES) ctx.table.describe(spec);
     },
     async start() {

@@ -98,7 +98,7 @@ export interface ReceivableEntity {
   childIds?: string[];
   /** Loan the receivable was last pledged to; live only while that loan is Signed or Active. */
   pledgedLoanId?: string;
-  /** Every pledge of this receivable, oldest first (a seizure clears pledgedLoanId, not this list). */
+  /** Every pledge of this receivable, oldest first. */
   pledges?: { loanId: string; at: number }[];
   /** Every address that has held the token, oldest first (after a burn `holder` stays the last owner). */
   holders?: Address[];
@@ -125,9 +125,13 @@ export interface LoanEntity {
   digest: Hex;
   borrower: Address;
   lender: Address;
+  /** The settlement token the terms are signed in. */
+  currency: Address;
   principal: bigint;
   rateBps: number;
   start: number;
+  /** Latest disbursement time (signed); past it the loan can only be cancelled. */
+  disburseBy: number;
   maturity: number;
   totalDue: bigint;
   repaid: bigint;

@@ -62,3 +62,10 @@ export class ChainError extends ApiError {
     super(503, "chain_unavailable", message, undefined, options);
   }
 }
+
+/** Too many requests from one caller, or too many of one kind in flight; try later. */
+export class TooManyRequestsError extends ApiError {
+  constructor(message: string) {
+    super(429, "rate_limited", message);
+  }
+}

@@ -18,7 +18,6 @@ import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
 
-export const KIND_BATCH = 0xffff;
 const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
 const RECEIVABLE_STATUS = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
 const ORDER_STATUS = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
@@ -95,7 +94,6 @@ export function roleNames(roles: number): string[] {
 
 function kindName(kind: number | null): string {
   if (kind === null) return "record field";
-  if (kind === KIND_BATCH) return "batch root";
   if (kind === 256) return "document batch";
   return `kind ${kind}`;
 }
@@ -222,18 +220,33 @@ export function createEvidenceService(deps: EvidenceDeps) {
    */
   async function notaryAnchor(hash: Hex, problems: string[] = []): Promise<AnchorView | null> {
     const diffs: string[] = [];
-    const state = (await publicClient.readContract({ ...notary, functionName: "getAnchor", args: [hash] })) as {
+    const indexed = deps.state().anchors[lower(hash) as Hex];
+    // The notary keys records by anchorer (single documents and batch roots apart): take the anchorer
+    // from the index, or from the first anchoring log on chain when the index does not have it.
+    let anchorer = indexed?.anchorer;
+    let isRoot = indexed?.batchCount !== undefined;
+    if (!indexed) {
+      for (const eventName of ["Anchored", "BatchAnchored"] as const) {
+        const logs = await publicClient.getContractEvents({ ...notary, eventName, args: eventName === "Anchored" ? { documentHash: hash } : { root: hash }, fromBlock: 0n });
+        const first = logs[0] as unknown as { args: { anchorer: Address } } | undefined;
+        if (first) {
+          anchorer = first.args.anchorer;
+          isRoot = eventName === "BatchAnchored";
+          break;
+        }
+      }
+    }
+    if (!anchorer) return null;
+    const state = (await publicClient.readContract({ ...notary, functionName: isRoot ? "getBatch" : "getAnchor", args: [hash, anchorer] })) as {
       anchorer: Address;
       timestamp: number;
       blockNumber: number;
       kind: number;
     };
-    const indexed = deps.state().anchors[lower(hash) as Hex];
     if (Number(state.timestamp) === 0) {
       if (indexed) problems.push(`index says ${hash} was anchored in block ${indexed.blockNumber}; the notary has no anchor for it`);
       return null;
     }
-    const isRoot = Number(state.kind) === KIND_BATCH;
     let ev: ChainEvent | null = null;
     if (indexed) ev = await reread(indexed.anchored, diffs);
     if (!ev) {
@@ -272,7 +285,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       return null;
     }
     if (lower(ev.blockHash) !== lower(batch.blockHash)) diffs.push(`stored block hash ${batch.blockHash} differs from the chain's ${ev.blockHash}`);
-    const proven = (await publicClient.readContract({ ...notary, functionName: "verifyInBatch", args: [batch.root, sha256, batch.proof] })) as boolean;
+    const proven = (await publicClient.readContract({ ...notary, functionName: "verifyInBatch", args: [batch.root, String(ev.args.anchorer) as Address, sha256, batch.proof] })) as boolean;
     if (!proven) diffs.push("the stored Merkle proof does not verify on chain");
     const root = deps.state().anchors[lower(batch.root) as Hex];
     if (!root) diffs.push(`the index does not have batch root ${batch.root} yet`);
@@ -498,7 +511,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
         : null,
       issued: issued ?? null,
       acknowledgment,
-      pledges: events.filter((e) => e.event === "ReceivablePledged" || e.event === "ReceivableSeized"),
+      pledges: events.filter((e) => e.event === "ReceivablePledged"),
       payments: events.filter((e) => e.event === "ReceivablePaid"),
       events,
       invoice: await lookupHash(root.invoiceHash),

@@ -280,7 +280,12 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         if (ev.contract !== "EvidenceNotary" || ev.event !== expectedEvent || lower(String(evHash)) !== lower(anchoredHash)) {
           return [false, `event ${ev.id} is ${ev.contract}.${ev.event}, not the ${expectedEvent} of ${short(anchoredHash)}`];
         }
-        const state = (await client.readContract({ ...notary, functionName: "getAnchor", args: [anchoredHash as Hex] })) as {
+        // The notary keys records by anchorer, single documents and batch roots apart.
+        const state = (await client.readContract({
+          ...notary,
+          functionName: anchor.via === "notary" ? "getAnchor" : "getBatch",
+          args: [anchoredHash as Hex, String(ev.args.anchorer) as Address],
+        })) as {
           anchorer: Address;
           timestamp: number;
           blockNumber: number;
@@ -298,7 +303,8 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
           `leaf ${short(doc.sha256)} with ${anchor.proof.length} proof hashes against root ${short(anchor.root)}`,
         );
         await attempt(`${label}: Merkle proof on chain`, async () => {
-          const ok = (await client.readContract({ ...notary, functionName: "verifyInBatch", args: [anchor.root as Hex, doc.sha256 as Hex, anchor.proof as Hex[]] })) as boolean;
+          const anchorer = String(ev?.args.anchorer ?? "0x0000000000000000000000000000000000000000") as Address;
+          const ok = (await client.readContract({ ...notary, functionName: "verifyInBatch", args: [anchor.root as Hex, anchorer, doc.sha256 as Hex, anchor.proof as Hex[]] })) as boolean;
           return [ok, `EvidenceNotary.verifyInBatch = ${ok}`];
         });
       }

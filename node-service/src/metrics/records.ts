@@ -50,7 +50,8 @@ export function repaidBy(loan: LoanEntity, t: number): bigint {
 
 /** Signed or disbursed, and not yet cancelled, defaulted or repaid in full, at `end`. */
 export function loanLiveAt(loan: LoanEntity, end: number): boolean {
-  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && !by(loan.defaultedAt, end) && repaidBy(loan, end) < loan.totalDue;
+  // A defaulted loan keeps its collateral pledged until it is recovered (LoanAgreements' default rule).
+  return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && repaidBy(loan, end) < loan.totalDue;
 }
 
 export function orderCancelledBy(o: OrderEntity, end: number): boolean {

@@ -37,11 +37,22 @@ export interface DecisionInput {
   collateral: CollateralItem[];
   /** Each debtor's own metrics, for its buyer-quality tier. A debtor absent here gets the policy's default tier. */
   debtors?: Record<Address, MetricValues>;
+  /**
+   * Each debtor's tier as resolved at collection, instead of its metrics: all the policy needs of a
+   * debtor that has not consented to share its data (see collectDecisionInput's `policy`). Wins over `debtors`.
+   */
+  debtorTiers?: Record<Address, DebtorTier>;
   /** Block time the snapshot was taken at; also the decision's time. */
   asOf: number;
 }
 
 export type Outcome = "approve" | "refer" | "decline";
+
+/** A debtor's buyer-quality tier and the advance rate it gives. */
+export interface DebtorTier {
+  tier: string;
+  advanceRateBps: number;
+}
 
 export interface Reason {
   code: string;
@@ -172,7 +183,7 @@ export function decide(input: DecisionInput, policy: Policy): Decision {
   const lines = collateralLines(
     input.collateral.filter((c) => pledged.has(c.id)),
     policy,
-    { asOf, debtors: input.debtors },
+    { asOf, debtors: input.debtors, debtorTiers: input.debtorTiers },
   );
   const present = new Set(lines.map((l) => l.id));
   const missing = application.receivableIds.filter((id) => !present.has(id));
@@ -249,15 +260,20 @@ export function decide(input: DecisionInput, policy: Policy): Decision {
 export function collateralLines(
   collateral: CollateralItem[],
   policy: Policy,
-  opts: { asOf?: number; debtors?: Record<Address, MetricValues> } = {},
+  opts: { asOf?: number; debtors?: Record<Address, MetricValues>; debtorTiers?: Record<Address, DebtorTier> } = {},
 ): CollateralLine[] {
   return collateral.map((c) => {
-    const debtorMetrics = opts.debtors?.[c.debtor];
-    const tier = (debtorMetrics && policy.advance.tiers.find((t) => t.conditions.every((cond) => conditionHolds(debtorMetrics, cond)))) || policy.advance.defaultTier;
+    const tier = opts.debtorTiers?.[c.debtor] ?? debtorTier(opts.debtors?.[c.debtor], policy);
     const eligible = opts.asOf === undefined || c.maturity > opts.asOf;
     const advance = eligible && c.outstanding > 0n ? (c.outstanding * BigInt(tier.advanceRateBps)) / 10_000n : 0n;
     return { id: c.id, debtor: c.debtor, tier: tier.tier, advanceRateBps: tier.advanceRateBps, outstanding: c.outstanding, advance, eligible };
   });
+}
+
+/** The first of the policy's tiers whose conditions the debtor's metrics meet, else its default tier. */
+export function debtorTier(metrics: MetricValues | undefined, policy: Policy): DebtorTier {
+  const tier = (metrics && policy.advance.tiers.find((t) => t.conditions.every((cond) => conditionHolds(metrics, cond)))) || policy.advance.defaultTier;
+  return { tier: tier.tier, advanceRateBps: tier.advanceRateBps };
 }
 
 /** The most a set of receivables allows under the policy (what the application form says as maximum). */
@@ -376,6 +392,7 @@ export const DecisionInputJsonSchema = z.object({
     z.object({ id: Id, faceValue: Amount, outstanding: Amount, debtor: AddressJson, maturity: z.number().int().nonnegative() }),
   ),
   debtors: z.record(AddressJson, MetricValuesJson).optional(),
+  debtorTiers: z.record(AddressJson, z.object({ tier: z.string(), advanceRateBps: z.number().int() })).optional(),
   asOf: z.number().int().nonnegative(),
 });
 

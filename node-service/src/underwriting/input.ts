@@ -8,7 +8,8 @@ import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import { computeMetrics } from "../metrics/compute";
 import type { RiskParams } from "../risk/params";
 import { screenBorrower } from "../risk/screen";
-import type { CollateralItem, DecisionInput, MetricValues } from "./decide";
+import { debtorTier, type CollateralItem, type DebtorTier, type DecisionInput, type MetricValues } from "./decide";
+import type { Policy } from "./policy";
 
 export interface ApplicationTerms {
   borrower: Address;
@@ -22,7 +23,7 @@ export interface ApplicationTerms {
 export function isPledgeable(state: IndexState, r: ReceivableEntity, borrower: Address, asOf: number): boolean {
   if (r.status !== "Confirmed" || r.holder !== borrower || r.paid >= r.faceValue || r.maturity <= asOf) return false;
   const loan = r.pledgedLoanId === undefined ? undefined : state.loans[r.pledgedLoanId];
-  return !(loan && (loan.status === "Signed" || loan.status === "Active"));
+  return !(loan && (loan.status === "Signed" || loan.status === "Active" || loan.status === "Defaulted"));
 }
 
 export function collateralItem(r: ReceivableEntity): CollateralItem {
@@ -45,7 +46,7 @@ export function pledgeableReceivables(state: IndexState, borrower: Address, asOf
 export function collectDecisionInput(
   state: IndexState,
   application: ApplicationTerms,
-  opts: { asOf: number; riskParams?: Partial<RiskParams> },
+  opts: { asOf: number; riskParams?: Partial<RiskParams>; policy?: Policy },
 ): DecisionInput {
   const { asOf } = opts;
   const borrower = application.borrower.toLowerCase() as Address;
@@ -53,8 +54,15 @@ export function collectDecisionInput(
     .map((id) => state.receivables[id])
     .filter((r): r is ReceivableEntity => !!r && isPledgeable(state, r, borrower, asOf))
     .map(collateralItem);
+  // With the policy, a debtor's data enters the snapshot only as its tier and advance rate: the debtor
+  // has not consented to share its metrics with the borrower's lender.
   const debtors: Record<Address, MetricValues> = {};
-  for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) debtors[debtor] = computeMetrics(state, debtor, asOf).values;
+  const debtorTiers: Record<Address, DebtorTier> = {};
+  for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) {
+    const values = computeMetrics(state, debtor, asOf).values;
+    if (opts.policy) debtorTiers[debtor] = debtorTier(values, opts.policy);
+    else debtors[debtor] = values;
+  }
   return {
     application: {
       borrower,
@@ -66,7 +74,7 @@ export function collectDecisionInput(
     metrics: computeMetrics(state, borrower, asOf).values,
     flags: screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
     collateral,
-    debtors,
+    ...(opts.policy ? { debtorTiers } : { debtors }),
     asOf,
   };
 }

@@ -96,13 +96,18 @@ async function checkOnChain(session: Session, query: string, sha256?: Hex): Prom
     return fromAgreementLog(logs[0]);
   }
   const hash = (sha256 ?? query) as Hex;
-  // A document anchored on the notary?
-  const anchor = (await client.readContract({ address: config.contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "getAnchor", args: [hash] })) as {
-    anchorer: string;
-    timestamp: number;
-    blockNumber: number;
-    kind: number;
-  };
+  // A document anchored on the notary? Records are per anchorer: the first anchoring log names one.
+  const anchoredEvent = getAbiItem({ abi: ABI.EvidenceNotary, name: "Anchored" });
+  const [firstAnchor] = (await client.getLogs({ address: config.contracts.EvidenceNotary, event: anchoredEvent as never, args: { documentHash: hash } as never, fromBlock: 0n, toBlock: "latest" })) as Log[];
+  const anchorer = firstAnchor ? (decodeEventLog({ abi: ABI.EvidenceNotary, data: firstAnchor.data, topics: firstAnchor.topics }) as unknown as { args: { anchorer: Hex } }).args.anchorer : null;
+  const anchor = anchorer
+    ? ((await client.readContract({ address: config.contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "getAnchor", args: [hash, anchorer] })) as {
+        anchorer: string;
+        timestamp: number;
+        blockNumber: number;
+        kind: number;
+      })
+    : { anchorer: "", timestamp: 0, blockNumber: 0, kind: 0 };
   // The document of a signed agreement?
   const agreement = (await agreementLogs()).find((l) => {
     const { args } = decodeEventLog({ abi: ABI.LoanAgreements, data: l.data, topics: l.topics }) as unknown as { args: { terms: { documentHash: Hex } } };

@@ -172,7 +172,13 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         <h3>Next step</h3>
         {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
         {app.status === "signed_by_borrower" && <p>The borrower signed the offer. Countersign it: the service then records the agreement on chain.</p>}
-        {app.status === "countersigned_notarized" && <p>The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower.</p>}
+        {app.status === "countersigned_notarized" && (
+          <p>
+            The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower
+            {typeof app.offer?.terms.disburseBy === "string" ? <> no later than {formatDate(Number(app.offer.terms.disburseBy))}; after that the contract refuses it and the borrower may cancel</> : null}.
+            It is also refused once a pledged receivable was paid after signing.
+          </p>
+        )}
         {app.status === "disbursed" && <p>Disbursed. The loan is repaid through the pledged receivables when the buyers pay them.</p>}
         {app.status === "closed" && <p>Repaid and closed.</p>}
         {app.status === "declined" && <p>Declined.{app.contest ? " The borrower contested the decline." : ""}</p>}

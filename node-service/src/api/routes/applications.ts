@@ -9,9 +9,17 @@ import type { ApplicationService } from "../../applications/service";
 import type { ApplicationRecord } from "../../applications/types";
 import { STEPS, STEP_LABELS } from "../../applications/types";
 import { toJsonSafe } from "../../domain/json";
+import type { Session } from "../../domain/session";
+import type { Address } from "../../domain/entities";
 import type { RouteModule } from "../app";
-import { requireSession } from "../authorize";
+import { requireSession, type Authorizer, type ScopeName } from "../authorize";
 import { address } from "../schemas";
+import { visibleMetrics } from "./enterprises";
+
+/** What the decision snapshot in a record carries of the borrower: served to others only under these scopes. */
+const SNAPSHOT_SCOPES: ScopeName[] = ["metrics", "riskFlags", "receivables"];
+/** How often an open event stream checks that its session and the consents it relied on still hold. */
+export const STREAM_CHECK_MS = 1000;
 
 const amount = z
   .string()
@@ -55,20 +63,54 @@ const ListQuery = z.object({
   role: z.enum(["borrower", "lender"]).optional().describe("Only where the caller is the borrower, or the lender"),
 });
 
-/** The record as the API shows it, with the step labels and where it stands on the 12 steps. */
+/**
+ * The record as the API shows it, with the step labels and where it stands on the 12 steps. A debtor's
+ * metrics never leave (a snapshot taken before debtors were kept as tiers still holds them): the
+ * decision's collateral lines carry each debtor's tier and advance rate, which is all the policy used.
+ */
 export function presentApplication(app: ApplicationRecord) {
   const reached = new Set(app.timeline.map((t) => t.step));
+  const input = app.decisionInput as Record<string, unknown> | undefined;
   return toJsonSafe({
     ...app,
+    ...(input ? { decisionInput: Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors")) } : {}),
     steps: STEPS.map((step, i) => ({ index: i + 1, step, label: STEP_LABELS[step], done: reached.has(step) })),
     timeline: app.timeline.map((t) => ({ ...t, label: STEP_LABELS[t.step], iso: new Date(t.at * 1000).toISOString() })),
   });
 }
 
+/**
+ * The record for `session`. The borrower sees it whole. To anyone else (its lender, the operator) the
+ * decision snapshot (the borrower's metric values, risk-flag events, receivables) is served only while
+ * the borrower's consent covers it (checked on chain; a suspended lender has none) and each such read
+ * is access-logged for the borrower; otherwise the record keeps the decision (score, reasons, input
+ * hash) and says what is withheld. Returns whether consent-scoped data was served.
+ */
+export async function presentApplicationFor(
+  authorizer: Authorizer,
+  session: Session,
+  app: ApplicationRecord,
+  ctx: { resource: string; requestId?: string },
+): Promise<{ body: Record<string, unknown>; relied: boolean }> {
+  const body = presentApplication(app) as Record<string, unknown>;
+  const input = body.decisionInput as { metrics?: Record<string, unknown> } | undefined;
+  if (session.address === app.borrower || !input) return { body, relied: false };
+  const grant = await authorizer.tryEnterpriseRead(session, app.borrower, SNAPSHOT_SCOPES, { ...ctx, applicationId: app.id });
+  if (!grant) {
+    delete body.decisionInput;
+    return { body: { ...body, withheld: { decisionInput: "the borrower's consent to you is not in force (revoked, expired, or you are suspended)" } }, relied: false };
+  }
+  const { values, hidden } = visibleMetrics(input.metrics ?? {}, grant.scopes);
+  body.decisionInput = { ...input, metrics: values };
+  return { body: hidden ? { ...body, withheld: { metrics: hidden } } : body, relied: true };
+}
+
 export function applicationRoutes(service: ApplicationService): RouteModule {
-  return ({ table }) => {
+  return ({ table, authorizer, deps }) => {
     const tag = "applications";
     const errors = [400, 401, 403, 404, 409];
+    const present = (res: { req: { id?: unknown }; locals: Record<string, unknown> }, app: ApplicationRecord, resource: string) =>
+      presentApplicationFor(authorizer, res.locals.session as Session, app, { resource, requestId: String(res.req.id) }).then((p) => p.body);
 
     table.add(
       { method: "get", path: "/api/applications/prefill", summary: "What the application form shows, prefilled from the chain", tag, auth: "session", errors: [401] },
@@ -80,24 +122,26 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
       async ({ body, res }) => {
         const app = await service.create(requireSession(res), body);
         res.status(201);
-        return presentApplication(app);
+        return present(res, app, "POST /api/applications");
       },
     );
 
     table.add(
       { method: "get", path: "/api/applications", summary: "The caller's applications (a lender's queue with role=lender)", tag, auth: "session", query: ListQuery, errors: [400, 401] },
-      ({ query, res }) => {
+      async ({ query, res }) => {
         const session = requireSession(res);
         const apps = service
           .list(session, { status: query.status })
           .filter((a) => !query.role || (query.role === "borrower" ? a.borrower : a.lender) === session.address);
-        return { applications: apps.map(presentApplication) };
+        const applications = [];
+        for (const app of apps) applications.push(await present(res, app, "GET /api/applications"));
+        return { applications };
       },
     );
 
     table.add(
       { method: "get", path: "/api/applications/:id", summary: "One application with its timeline (borrower, lender, operator)", tag, auth: "session", params: IdParams, errors: [400, 401, 404] },
-      ({ params, res }) => presentApplication(service.get(requireSession(res), params.id)),
+      ({ params, res }) => present(res, service.get(requireSession(res), params.id), "GET /api/applications/:id"),
     );
 
     table.add(
@@ -111,17 +155,17 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         body: ReviewBody,
         errors,
       },
-      async ({ params, body, res }) => presentApplication(await service.review(requireSession(res), params.id, body)),
+      async ({ params, body, res }) => present(res, await service.review(requireSession(res), params.id, body), "POST /api/applications/:id/review"),
     );
 
     table.add(
       { method: "post", path: "/api/applications/:id/contest", summary: "The borrower contests an automatic decline", tag, auth: "session", params: IdParams, body: ContestBody, errors },
-      async ({ params, body, res }) => presentApplication(await service.contest(requireSession(res), params.id, body.reason)),
+      async ({ params, body, res }) => present(res, await service.contest(requireSession(res), params.id, body.reason), "POST /api/applications/:id/contest"),
     );
 
     table.add(
       { method: "post", path: "/api/applications/:id/withdraw", summary: "The borrower withdraws before the agreement is recorded", tag, auth: "session", params: IdParams, errors },
-      async ({ params, res }) => presentApplication(await service.withdraw(requireSession(res), params.id)),
+      async ({ params, res }) => present(res, await service.withdraw(requireSession(res), params.id), "POST /api/applications/:id/withdraw"),
     );
 
     table.add(
@@ -169,7 +213,7 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         body: SignatureBody,
         errors,
       },
-      async ({ params, body, res }) => presentApplication(await service.submitSignature(requireSession(res), params.id, body.signature)),
+      async ({ params, body, res }) => present(res, await service.submitSignature(requireSession(res), params.id, body.signature), "POST /api/applications/:id/signatures"),
     );
 
     table.add(
@@ -184,6 +228,7 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
       },
       ({ req, res }) => {
         const session = requireSession(res);
+        const token = String(res.locals.sessionToken);
         res.writeHead(200, {
           "Content-Type": "text/event-stream",
           "Cache-Control": "no-cache, no-transform",
@@ -191,14 +236,52 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
           "X-Accel-Buffering": "no",
         });
         res.write(": connected\n\n");
+        // Borrowers whose consent-scoped data this stream has carried: when one's consent ends, the stream does.
+        const relied = new Set<Address>();
+        let closed = false;
+        let sending: Promise<unknown> = Promise.resolve();
+        const end = (reason: string) => {
+          if (closed) return;
+          closed = true;
+          res.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+          res.end();
+        };
         const onUpdate = (app: ApplicationRecord) => {
           if (!session.operator && app.borrower !== session.address && app.lender !== session.address) return;
-          res.write(`event: application\ndata: ${JSON.stringify(presentApplication(app))}\n\n`);
+          // One at a time, in order; each record is presented (and access-logged) for this session as it goes out.
+          sending = sending.then(async () => {
+            if (closed) return;
+            if (!deps.sessions.get(token)) return end("session_ended");
+            const { body, relied: usedConsent } = await presentApplicationFor(authorizer, session, app, { resource: "GET /api/events", requestId: String(req.id) });
+            if (closed) return;
+            if (!usedConsent && relied.has(app.borrower)) return end("consent_ended");
+            if (usedConsent && !session.operator) relied.add(app.borrower);
+            res.write(`event: application\ndata: ${JSON.stringify(body)}\n\n`);
+          }).catch(() => end("error"));
         };
         service.on("update", onUpdate);
         const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+        // The session (logout, expiry) and the consents relied on (revocation, expiry, the lender's suspension)
+        // are checked between updates too, from the session store and the index.
+        const check = setInterval(() => {
+          if (!deps.sessions.get(token)) return end("session_ended");
+          const state = deps.indexer.state();
+          const now = Math.floor(Date.now() / 1000);
+          for (const borrower of relied) {
+            const consent = state.consents[`${borrower}:${session.address}`];
+            const lender = state.participants[session.address];
+            if (!consent || consent.revokedAt || consent.expiresAt <= now || !lender || lender.suspended) return end("consent_ended");
+          }
+        }, STREAM_CHECK_MS);
         req.on("close", () => {
+          closed = true;
           clearInterval(keepAlive);
+          clearInterval(check);
+          service.off("update", onUpdate);
+        });
+        res.on("finish", () => {
+          clearInterval(keepAlive);
+          clearInterval(check);
           service.off("update", onUpdate);
         });
         return undefined;

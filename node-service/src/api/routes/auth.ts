@@ -52,10 +52,10 @@ export function mountAuthRoutes({ deps, table }: RouteContext): void {
 
   table.add(
     { method: "get", path: "/api/auth/nonce", summary: "A single-use nonce for a Sign-In with Ethereum message", tag: "auth", auth: "public", errors: [429] },
-    ({ res }) => {
+    ({ req, res }) => {
       res.setHeader("Cache-Control", "no-store");
       const domains = deps.siweDomains();
-      return { nonce: siwe.issueNonce(), domain: domains[0], chainId: config.CHAIN_ID, expiresInSeconds: 600 };
+      return { nonce: siwe.issueNonce(req.ip ?? "unknown"), domain: domains[0], chainId: config.CHAIN_ID, expiresInSeconds: 600 };
     },
   );
 

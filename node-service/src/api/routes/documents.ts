@@ -9,7 +9,9 @@ import type { Address, PublicClient } from "viem";
 import type { Deployment } from "../../chain/contracts";
 import type { IndexState } from "../../domain/entities";
 import { toJsonSafe } from "../../domain/json";
-import { canReadDocument, partiesOf } from "../../documents/access";
+import { documentReadGrant, partiesOf } from "../../documents/access";
+import type { AccessLog } from "../access-log";
+import { scopeNames } from "../authorize";
 import type { Batcher } from "../../documents/batcher";
 import { sniffMime } from "../../documents/sniff";
 import { DOCUMENT_KINDS, type DocumentLink, type DocumentRecord, type DocumentStore } from "../../documents/store";
@@ -28,6 +30,8 @@ export interface DocumentsRouterDeps {
   batcher?: Batcher;
   /** The API's consent check, for lenders reading a borrower's documents. */
   authority: ChainAuthority;
+  /** Each read of someone else's document is logged for the enterprise whose data it is. */
+  accessLog?: Pick<AccessLog, "append">;
   maxBytes?: number;
 }
 
@@ -129,8 +133,26 @@ export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
     const query = parseOr400(ReadQuery, req.query);
     const record = deps.store.get(sha256);
     const hidden = new NotFoundError(`no document ${sha256} that you may read`);
-    if (!record || !(await canReadDocument(deps, s, record))) throw hidden;
-    if (query.download === "1" || query.download === "true") {
+    const grant = record ? await documentReadGrant(deps, s, record) : null;
+    if (!record || !grant) throw hidden;
+    const download = query.download === "1" || query.download === "true";
+    // An uploader's own file is its own data; every other read is logged for each enterprise it concerns.
+    if (grant.basis !== "owner") {
+      for (const enterprise of grant.subjects) {
+        await deps.accessLog?.append({
+          enterprise,
+          reader: s.address,
+          basis: grant.basis === "party" || grant.basis === "consent" ? grant.basis : "auditor",
+          scopes: ["documents"],
+          resource: download ? "GET /api/documents/:sha256?download=1" : "GET /api/documents/:sha256",
+          requestId: String(req.id),
+          ...(grant.consent
+            ? { consent: { scopes: scopeNames(grant.consent.grant.scopes), grantedAt: grant.consent.grant.grantedAt, expiresAt: grant.consent.grant.expiresAt, checkedAt: grant.consent.at } }
+            : {}),
+        });
+      }
+    }
+    if (download) {
       const bytes = await deps.store.readContent(sha256);
       if (!bytes) {
         res.status(410).json({ error: { code: "purged", message: `the file ${sha256} was purged after its retention period; its hash and anchor remain` } });

@@ -7,13 +7,27 @@ import { z } from "zod";
 import type { Address } from "../../domain/entities";
 import { toJsonSafe } from "../../domain/json";
 import { computeMetrics, monthlySeries } from "../../metrics/compute";
-import { ForbiddenError, NotFoundError } from "../../domain/errors";
+import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors";
+import { METRIC_DEFINITIONS } from "../../metrics/definitions";
+import { SCOPE } from "../../chain/eip712";
 import { requireSession, type ScopeName } from "../authorize";
 import { EnterpriseParams, Paging, applicationId, page } from "../schemas";
 import type { RouteContext } from "../app";
 
 const READ_ERRORS = [400, 401, 403, 404, 429, 503];
 const jsonOfMetrics = new WeakMap<object, unknown>();
+/** Block time in seconds up to 2^32 - 1 (year 2106): what a date can hold, and more than any block will. */
+const AS_OF = z.coerce.number().int().min(0).max(0xffff_ffff);
+
+/** The metrics of the Counterparties group: served only under the "counterparties" scope. */
+export const COUNTERPARTY_METRICS: readonly string[] = METRIC_DEFINITIONS.filter((d) => d.group === "Counterparties").map((d) => d.key);
+
+/** Metric values without the ones the reader's scopes do not cover, and the names of those hidden. */
+export function visibleMetrics<T>(values: Record<string, T>, scopes: number): { values: Record<string, T>; hidden?: string[] } {
+  if ((scopes & SCOPE.counterparties) !== 0) return { values };
+  const hidden = COUNTERPARTY_METRICS.filter((key) => key in values);
+  return { values: Object.fromEntries(Object.entries(values).filter(([key]) => !hidden.includes(key))), hidden };
+}
 
 export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext): void {
   const { indexer, authority, accessLog } = deps;
@@ -25,6 +39,14 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
   async function authorize(res: Response, enterprise: Address, scopes: ScopeName[], resource: string, application?: string) {
     const session = requireSession(res);
     knownEnterprise(enterprise);
+    // The application a reader cites goes into the enterprise's log: it must be one of that enterprise's,
+    // with the reader as its lender (or the operator reading).
+    if (application !== undefined && session.address !== enterprise) {
+      const app = deps.applicationOf?.(application);
+      if (!app || app.borrower !== enterprise || !(app.lender === session.address || session.operator)) {
+        throw new ValidationError(`application: ${application} is not an application of ${enterprise} with you as its lender`, "application");
+      }
+    }
     return authorizer.authorizeEnterpriseRead(session, enterprise, scopes, {
       resource,
       applicationId: application,
@@ -41,19 +63,20 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       auth: "session",
       params: EnterpriseParams,
       query: z.object({
-        asOf: z.coerce.number().int().min(0).optional().describe("Block time in seconds to compute at; default now"),
+        asOf: AS_OF.optional().describe("Block time in seconds to compute at; default now"),
         application: applicationId.optional(),
       }),
       errors: READ_ERRORS,
     },
     async ({ params, query, res }) => {
-      await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/metrics", query.application);
+      const grant = await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/metrics", query.application);
       const asOf = query.asOf ?? (await authority.recentNow());
       const metrics = computeMetrics(indexer.state(), params.address, asOf);
       // computeMetrics memoizes per enterprise, day and index version: convert each result to JSON once too.
-      let json = jsonOfMetrics.get(metrics);
-      if (!json) jsonOfMetrics.set(metrics, (json = toJsonSafe(metrics)));
-      return json;
+      let json = jsonOfMetrics.get(metrics) as { values: Record<string, unknown> } | undefined;
+      if (!json) jsonOfMetrics.set(metrics, (json = toJsonSafe(metrics) as { values: Record<string, unknown> }));
+      if ((grant.scopes & SCOPE.counterparties) !== 0) return json;
+      return { ...json, ...visibleMetrics(json.values, grant.scopes) };
     },
   );
 
@@ -67,7 +90,7 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       params: EnterpriseParams,
       query: z.object({
         months: z.coerce.number().int().min(1).max(60).default(12).describe("How many calendar months, ending with asOf's month"),
-        asOf: z.coerce.number().int().min(0).optional().describe("Block time in seconds; default now"),
+        asOf: AS_OF.optional().describe("Block time in seconds; default now"),
         application: applicationId.optional(),
       }),
       errors: READ_ERRORS,

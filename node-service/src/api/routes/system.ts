@@ -7,6 +7,8 @@ import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { readFileIfExists } from "../../store/atomic-file";
 import { gauge } from "../prometheus";
 import { openApiDocument } from "../route";
+import { requireSession } from "../authorize";
+import { ForbiddenError } from "../../domain/errors";
 import type { RouteContext } from "../app";
 
 interface DemoAccountView {
@@ -50,8 +52,18 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   );
 
   table.add(
-    { method: "get", path: "/metrics", summary: "Prometheus text: indexed block, lag, events per second, request latency", tag: "system", auth: "public", produces: "text/plain; version=0.0.4" },
+    {
+      method: "get",
+      path: "/metrics",
+      summary: "Prometheus text: indexed block, lag, events per second, request latency, live sessions (the operator only)",
+      tag: "system",
+      auth: "session",
+      errors: [401, 403],
+      produces: "text/plain; version=0.0.4",
+    },
     async ({ res }) => {
+      // Session counts and latencies are the operator's business: scrape with an operator session's bearer token.
+      if (!requireSession(res).operator) throw new ForbiddenError("only the operator reads the service's metrics");
       const { indexedBlock, headBlock, lagBlocks } = await lag();
       const text = [
         gauge("scf_indexer_block", "Last block applied by the indexer", indexedBlock),

@@ -1,4 +1,8 @@
-/** EvidenceNotary events -> anchors (single documents and batch roots) and later repeats of a hash. */
+/**
+ * EvidenceNotary events -> anchors (single documents and batch roots) and later repeats of a hash. The
+ * notary keeps one record per (hash, anchorer); the index keeps the first anchor of each hash and lists
+ * every later anchor (by another anchorer, or the same one again) as a repeat.
+ */
 import type { AnchorEntity } from "../../domain/entities";
 import { put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
@@ -20,12 +24,14 @@ export const reduceEvidenceNotary: Reducer = (state, ev) => {
         repeats: [],
       };
       if (ev.name === "BatchAnchored") anchor.batchCount = num(a.count);
+      const earlier = state.anchors[documentHash];
+      if (earlier) return [put("anchors", documentHash, { ...earlier, repeats: [...earlier.repeats, { by: anchor.anchorer, ref: ev.ref }] })];
       return [put("anchors", documentHash, anchor)];
     }
     case "AnchorRepeated": {
       const documentHash = hex(a.documentHash);
       const first = must(state.anchors[documentHash], `anchor ${documentHash}`, ev);
-      return [put("anchors", documentHash, { ...first, repeats: [...first.repeats, { by: addr(a.by), ref: ev.ref }] })];
+      return [put("anchors", documentHash, { ...first, repeats: [...first.repeats, { by: addr(a.anchorer), ref: ev.ref }] })];
     }
     default:
       throw new Error(`no reducer for EvidenceNotary.${ev.name}`);

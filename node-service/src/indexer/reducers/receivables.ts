@@ -89,9 +89,6 @@ export const reduceReceivables: Reducer = (state, ev) => {
       next.pledges = [...(r.pledges ?? []), { loanId, at: ev.ref.at }];
       break;
     }
-    case "ReceivableSeized":
-      delete next.pledgedLoanId;
-      break;
     case "ReceivablePaid": {
       const toLoan = big(a.toLoan);
       const payment: ReceivableEntity["payments"][number] = {
