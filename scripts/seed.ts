@@ -31,14 +31,14 @@ import {
   type WalletClient,
 } from "viem";
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
-import { ALL_SCOPES, ROLE, acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
+import { ALL_SCOPES, ROLE, acknowledgmentTypedData, roleNames, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
 import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
 import { Prng } from "./lib/prng";
 import { assertDevelopmentChain } from "./lib/clients";
 import { feeFieldsRpc, type FeeFields } from "../node-service/src/chain/fees";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
+import { DAY } from "../node-service/src/domain/time";
 
-const DAY = 86_400;
 const HISTORY_DAYS = 365;
 const LAST_DAY = HISTORY_DAYS - 1;
 const MONTHS = 12;
@@ -631,15 +631,6 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
 
 function addressOf(r: Runner, index: number): Address {
   return r.address(index);
-}
-
-function roleNames(bits: number): DemoAccount["roles"] {
-  const names: DemoAccount["roles"] = [];
-  if (bits & ROLE.SUPPLIER) names.push("SUPPLIER");
-  if (bits & ROLE.BUYER) names.push("BUYER");
-  if (bits & ROLE.LENDER) names.push("LENDER");
-  if (bits & ROLE.AUDITOR) names.push("AUDITOR");
-  return names;
 }
 
 function sha256Hex(text: string): Hex {

@@ -22,9 +22,8 @@ import { ensureDeployment } from "./lib/deployment-file";
 import { publicClientFor, transportOf, walletClientFor } from "./lib/clients";
 import { demoAccountsFileOf, readDemoAccounts, writeDemoAccounts, type DemoAccountsFile } from "./lib/demo-accounts";
 import { writeFileAtomic } from "../node-service/src/store/atomic-file";
+import { DAY_MS } from "../node-service/src/domain/time";
 import { formatSeedStats, seedDemo } from "./seed";
-
-const DAY_MS = 86_400_000;
 
 /** How far the first start got: a start interrupted before "ready" is redone from scratch. */
 interface SetupState {
@@ -162,13 +161,16 @@ async function main(): Promise<void> {
 
   let chain: EmbeddedChain | undefined = undefined;
   let service: RunningService | undefined;
-  let stopping = false;
+  let stopping = 0;
   const stop = async (signal: string) => {
+    // A signal sent to the whole process group (Ctrl-C, `kill -- -PGID`) reaches this process twice:
+    // directly and forwarded by npm. Only a repeat after a second forces the exit.
     if (stopping) {
+      if (Date.now() - stopping < 1000) return;
       console.log("forced exit");
       process.exit(130);
     }
-    stopping = true;
+    stopping = Date.now();
     console.log(`\n${signal}: stopping`);
     setTimeout(() => {
       console.log("still stopping after 10 s: forced exit");
@@ -183,7 +185,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGHUP", () => void stop("SIGHUP"));
+  // npm killed (even with SIGKILL): this process is re-parented; stop rather than linger as an orphan holding the ports.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop("the parent process exited");
+  }, 500).unref();
 
+  // Recorded before the chain journal exists: a kill right after creating it restarts from scratch
+  // instead of resuming an empty, unseeded chain.
+  if (newChain) await writeSetup(setupFile, { phase: "deploying", seed: willSeed ? seedNumber : null });
   // A seeded history ends now, so the chain starts a year and a bit in the past.
   chain = await startEmbeddedChain({
     hre,
@@ -198,7 +209,6 @@ async function main(): Promise<void> {
   const addresses = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
   const walletClients = addresses.map((a) => walletClientFor(publicClient, chain.provider, a));
 
-  if (newChain) await writeSetup(setupFile, { phase: "deploying", seed: willSeed ? seedNumber : null });
   const { deployment } = await ensureDeployment({ publicClient, walletClient: walletClients[0], file: deploymentFile, log: (m) => console.log(m) });
 
   const demoFile = demoAccountsFileOf(dataDir);

@@ -20,6 +20,7 @@ export const CONFIG_SCHEMA = z
   DEPLOYMENT_FILE: z.string().min(1).default("data/deployment.json").describe("Contract addresses and start block written by scripts/deploy.ts."),
   DATA_DIR: z.string().min(1).default("data").describe("Directory for the index, sessions, access log and documents (back it up)."),
   CONFIRMATIONS: z.coerce.number().int().min(0).default(0).describe("Blocks behind the head the indexer waits before applying a block (0 on the local chain)."),
+  RPC_TIMEOUT_MS: positiveInt.default(3000).describe("Longest wait for one JSON-RPC answer; a hung node then fails requests fast with 503 chain_unavailable."),
   POLL_INTERVAL_MS: positiveInt.default(1000).describe("How often the indexer polls the node for new blocks."),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino log level."),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional().describe("HMAC key for session tokens; generated and kept in DATA_DIR when unset."),

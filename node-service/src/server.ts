@@ -25,9 +25,13 @@ import { openAccessLog } from "./api/access-log";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
+import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
 import { ApplicationService } from "./applications/service";
+import { backtestRoutes } from "./api/routes/backtest";
 import { applicationRoutes } from "./api/routes/applications";
 import { CURRENT_POLICY } from "./underwriting/policy";
+import { CorruptFileError, parseJsonFile, removeStaleTempFiles } from "./store/atomic-file";
+import { JournalDamagedError } from "./store/framed-journal";
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
 const DeploymentSchema = z.object({
@@ -77,7 +81,9 @@ export async function readDeployment(file: string, chainId: number): Promise<Dep
   } catch {
     throw new ConfigError([`DEPLOYMENT_FILE: ${file} cannot be read; deploy first (npm run deploy -- --rpc URL)`]);
   }
-  const parsed = DeploymentSchema.safeParse(JSON.parse(text));
+  const parsed = DeploymentSchema.safeParse(
+    parseJsonFile(file, text, "Restore it from a backup, or deploy again (npm run deploy -- --rpc URL) and point DEPLOYMENT_FILE at the new file."),
+  );
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `DEPLOYMENT_FILE ${file}: ${i.path.join(".")}: ${i.message}`));
   if (parsed.data.chainId !== chainId) throw new ConfigError([`DEPLOYMENT_FILE: made for chain ${parsed.data.chainId}, but CHAIN_ID is ${chainId}`]);
   return parsed.data as Deployment;
@@ -86,10 +92,14 @@ export async function readDeployment(file: string, chainId: number): Promise<Dep
 export async function startService(config: Config, options: StartServiceOptions = {}): Promise<RunningService> {
   const { dataDir, deploymentFile } = resolvePaths(config);
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL });
+  // Every JSON-RPC call is bounded (one retry): a hung node fails requests fast instead of after ~40 s.
+  const rpc = (extra: { batch?: boolean } = {}) => http(config.RPC_URL, { timeout: config.RPC_TIMEOUT_MS, retryCount: 1, ...extra });
   const deployment = await readDeployment(deploymentFile, config.CHAIN_ID);
+  // Temp files of writes a crash cut short: never acknowledged, never read.
+  for (const file of await removeStaleTempFiles(dataDir)) logger.warn({ file }, "removed a temp file left by an interrupted write");
   // cacheTime 0: viem would otherwise reuse a block number for 4 s, and the indexer and /healthz want the head.
   const publicClient = createPublicClient({
-    transport: options.transport ?? http(config.RPC_URL),
+    transport: options.transport ?? rpc(),
     pollingInterval: config.POLL_INTERVAL_MS,
     cacheTime: 0,
   }) as PublicClient;
@@ -107,16 +117,16 @@ export async function startService(config: Config, options: StartServiceOptions 
     logger: logger.child({ module: "indexer" }),
   });
   const sessions = await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
-  const accessLog = await openAccessLog({ dataDir });
+  const accessLog = await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
   // Authorization reads come in pairs (scopesAt + consentOf, participant + hasRole): over HTTP, send
   // each pair as one JSON-RPC batch.
   const authorityClient = options.transport
     ? publicClient
-    : (createPublicClient({ transport: http(config.RPC_URL, { batch: true }), cacheTime: 0 }) as PublicClient);
+    : (createPublicClient({ transport: rpc({ batch: true }), cacheTime: 0 }) as PublicClient);
   const authority = createChainAuthority({ publicClient: authorityClient, deployment, roleCacheMs: config.ROLE_CACHE_MS });
   const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID });
 
-  const transport = options.transport ?? http(config.RPC_URL);
+  const transport = options.transport ?? rpc();
   const account = options.serviceAccount ?? (config.SERVICE_PRIVATE_KEY ? privateKeyToAccount(config.SERVICE_PRIVATE_KEY as `0x${string}`) : undefined);
   const serviceWallet: WalletClient<Transport, Chain, Account> | undefined = account
     ? (createWalletClient({
@@ -143,7 +153,11 @@ export async function startService(config: Config, options: StartServiceOptions 
     batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
     batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
     ...(options.now ? { now: () => options.now!() * 1000 } : {}),
+  }).catch(async (err: unknown) => {
+    await accessLog.close(); // a corrupt documents index stops the start: close what is open
+    throw err;
   });
+  // A corrupt applications snapshot stops the start: close the access log opened above first.
   const applications = await ApplicationService.open({
     dataDir,
     deployment,
@@ -153,6 +167,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     state: () => indexer.state(),
     policy: CURRENT_POLICY,
     now: options.now,
+    warn: (message, details) => logger.warn(details, message),
+    indexSynced: () => indexer.stats().lag <= config.CONFIRMATIONS,
     limits: { openPerBorrower: config.MAX_OPEN_APPLICATIONS_PER_BORROWER, perBorrowerPerDay: config.MAX_APPLICATIONS_PER_BORROWER_PER_DAY },
     // Underwriting reads the borrower's data on the lender's behalf, under the application's consent,
     // and each debtor's tier under the policy.
@@ -167,6 +183,9 @@ export async function startService(config: Config, options: StartServiceOptions 
         ...(e.consent ? { consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at } } : {}),
       });
     },
+  }).catch(async (err: unknown) => {
+    await accessLog.close();
+    throw err;
   });
 
   const webDir = path.resolve(REPO_ROOT, config.WEB_DIR);
@@ -177,7 +196,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   let domains: string[] = [];
   const app = createApp(
     { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
-    { modules: [documents.routes, applicationRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    { modules: [documentAndEvidenceRoutes(documents), applicationRoutes(applications), backtestRoutes(applications), ...(options.modules ?? []), serveWeb] },
   );
 
   await indexer.start();
@@ -247,7 +266,7 @@ if (require.main === module) {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     } catch (err) {
-      console.error(err instanceof ConfigError ? err.message : err);
+      console.error(err instanceof ConfigError || err instanceof CorruptFileError || err instanceof JournalDamagedError ? err.message : err);
       process.exit(1);
     }
   })();

@@ -21,8 +21,8 @@ import { deployAll } from "../lib/deploy";
 import { publicClientFor, walletClientFor } from "../lib/clients";
 import { abiOf, REPO_ROOT, type ContractName } from "../../node-service/src/chain/contracts";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 24 * 3600;
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 120);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const RATE = 500;

@@ -30,7 +30,8 @@ import { ALL_SCOPES, ROLE, loanTermsTypedData } from "../../node-service/src/cha
 import { loadConfig } from "../../node-service/src/config";
 import { startService, type RunningService } from "../../node-service/src/server";
 import type { ApplicationRecord } from "../../node-service/src/applications/types";
-import { deployContracts, startHardhatNode, type HardhatNode } from "../../test/service/chain-helpers";
+import { deployContracts, startHardhatNode, type HardhatNode } from "../lib/chain-helpers";
+import { DAY } from "../../node-service/src/domain/time";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 40);
@@ -40,7 +41,6 @@ const BUYERS_PER_SUPPLIER = 4;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const APPS = Number(process.env.BENCH_APPS ?? 1000);
 const BORROWERS = Math.min(SUPPLIERS, 100);
-const DAY = 86_400;
 const FACE = 1_000_000n;
 const GAS = 400_000n;
 const BATCH = 400;

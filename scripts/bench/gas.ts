@@ -38,13 +38,14 @@ import { deployAll } from "../lib/deploy";
 import { CONTRACT_NAMES, readArtifact, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, ROLE, ALL_SCOPES, type LoanTerms } from "../../node-service/src/chain/eip712";
 import { traceTransaction, type TxTrace } from "./trace";
+import { DAY as DAY_SECONDS } from "../../node-service/src/domain/time";
 
 const TX = 21_000;
 const NEW_SLOT = 22_100;
 const UPDATED_SLOT = 5_000;
 const SIGNATURE = 3_000;
 const BATCH_SIZE = 256;
-const DAY = 86_400n;
+const DAY = BigInt(DAY_SECONDS);
 
 type OpKey =
   | "bareMint"

@@ -30,7 +30,7 @@ import {
   type HardhatNode,
   type Net,
   type Wallet,
-} from "../../test/service/chain-helpers";
+} from "../lib/chain-helpers";
 
 const ROOTS = Number(process.env.BENCH_ROOTS ?? 11);
 const FANOUT = 16;

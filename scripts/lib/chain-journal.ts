@@ -1,10 +1,12 @@
 /**
- * The embedded chain's write-ahead record: one JSON line per accepted state-changing JSON-RPC call,
- * appended and fsynced before the caller gets its answer. The Hardhat network has no state dump, so
+ * The embedded chain's write-ahead record: one framed, checksummed record per accepted state-changing
+ * JSON-RPC call (node-service/src/store/framed-journal.ts), written, length-checked and fsynced before
+ * the caller gets its answer. The Hardhat network has no state dump, so
  * this journal is what makes the in-memory chain survive a restart (see embedded-chain.ts).
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
+import { FramedJournal, JournalDamagedError } from "../../node-service/src/store/framed-journal";
 
 export const JOURNAL_VERSION = 1;
 
@@ -40,8 +42,11 @@ export interface JournalEntry {
 }
 
 export class JournalCorruptError extends Error {
-  constructor(file: string, line: number, reason: string) {
-    super(`chain journal ${file} is unreadable at line ${line}: ${reason}`);
+  constructor(file: string, where: string, reason: string) {
+    super(
+      `chain journal ${file} is unreadable at ${where}: ${reason}. The embedded chain cannot be rebuilt past it: ` +
+        "restore DATA_DIR from a backup, or start over with `npm start -- --fresh` (this discards the embedded chain and the service's data).",
+    );
     this.name = "JournalCorruptError";
   }
 }
@@ -52,7 +57,7 @@ export class ChainJournal {
   /** `entries` are those read at open (for the replay); appended ones are not kept in memory. */
   private constructor(
     readonly file: string,
-    private fd: number,
+    private readonly journal: FramedJournal,
     readonly header: JournalHeader,
     readonly entries: readonly JournalEntry[],
   ) {
@@ -68,75 +73,55 @@ export class ChainJournal {
   }
 
   /** Creates a new journal with its header (the file must not exist). */
-  static create(file: string, header: JournalHeader): ChainJournal {
+  static async create(file: string, header: JournalHeader): Promise<ChainJournal> {
     mkdirSync(path.dirname(file), { recursive: true });
-    const fd = openSync(file, "wx", 0o600);
-    const journal = new ChainJournal(file, fd, header, []);
-    journal.writeLine(header);
+    closeSync(openSync(file, "wx", 0o600));
+    const framed = await FramedJournal.open(file, { onDamage: "refuse" }, () => undefined);
+    await framed.append(header);
     fsyncDir(path.dirname(file));
-    return journal;
+    return new ChainJournal(file, framed, header, []);
   }
 
   /**
-   * Opens an existing journal. A torn last line (the process died while writing it, so its caller
-   * never got an answer) is cut off; anything else unreadable is corruption.
+   * Opens an existing journal. A torn last record (the process died while writing it, so its caller
+   * never got an answer) is cut off with a warning; a damaged record anywhere else refuses the start,
+   * naming the byte offset: the replay needs every entry.
    */
-  static open(file: string): ChainJournal {
-    const text = readFileSync(file, "utf8");
-    const lastNewline = text.lastIndexOf("\n");
-    const complete = text.slice(0, lastNewline + 1);
-    const lines = complete.split("\n").filter((l) => l.length > 0);
-    if (lines.length === 0) throw new JournalCorruptError(file, 1, "no header line");
-    let header: JournalHeader;
+  static async open(file: string, warn?: (message: string) => void): Promise<ChainJournal> {
+    const values: unknown[] = [];
+    let framed: FramedJournal;
     try {
-      header = JSON.parse(lines[0]) as JournalHeader;
+      framed = await FramedJournal.open(file, { onDamage: "refuse", warn: (m) => warn?.(m) }, ({ value }) => values.push(value));
     } catch (err) {
-      throw new JournalCorruptError(file, 1, (err as Error).message);
+      if (err instanceof JournalDamagedError) throw new JournalCorruptError(file, `byte offset ${err.damage.offset}`, err.damage.reason);
+      throw err;
     }
-    if (header.kind !== "genesis" || header.v !== JOURNAL_VERSION) {
-      throw new JournalCorruptError(file, 1, `not a version ${JOURNAL_VERSION} journal header`);
-    }
+    const fail = (where: string, reason: string): never => {
+      void framed.close();
+      throw new JournalCorruptError(file, where, reason);
+    };
+    if (values.length === 0) fail("byte offset 0", "no header record");
+    const header = values[0] as JournalHeader;
+    if (header.kind !== "genesis" || header.v !== JOURNAL_VERSION) fail("record 1", `not a version ${JOURNAL_VERSION} journal header`);
     const entries: JournalEntry[] = [];
-    for (let n = 1; n < lines.length; n++) {
-      let entry: JournalEntry;
-      try {
-        entry = JSON.parse(lines[n]) as JournalEntry;
-      } catch (err) {
-        throw new JournalCorruptError(file, n + 1, (err as Error).message);
-      }
-      if (entry.i !== n || typeof entry.m !== "string" || !Array.isArray(entry.p)) {
-        throw new JournalCorruptError(file, n + 1, `expected entry ${n}`);
-      }
+    for (let n = 1; n < values.length; n++) {
+      const entry = values[n] as JournalEntry;
+      if (entry.i !== n || typeof entry.m !== "string" || !Array.isArray(entry.p)) fail(`record ${n + 1}`, `expected entry ${n}`);
       entries.push(entry);
     }
-    const fd = openSync(file, "r+");
-    if (complete.length !== text.length) {
-      ftruncateSync(fd, Buffer.byteLength(complete));
-      fsyncSync(fd);
-    }
-    closeSync(fd);
-    return new ChainJournal(file, openSync(file, "a"), header, entries);
+    return new ChainJournal(file, framed!, header, entries);
   }
 
-  /** Appends one entry and makes it durable before returning. */
-  append(entry: Omit<JournalEntry, "i">): JournalEntry {
+  /** Appends one entry and makes it durable (length-checked, fsync'd) before resolving. */
+  async append(entry: Omit<JournalEntry, "i">): Promise<JournalEntry> {
     const full = { i: this.count + 1, ...entry } as JournalEntry;
-    this.writeLine(full);
+    await this.journal.append(full);
     this.count++;
     return full;
   }
 
-  close(): void {
-    if (this.fd >= 0) {
-      closeSync(this.fd);
-      this.fd = -1;
-    }
-  }
-
-  private writeLine(value: unknown): void {
-    if (this.fd < 0) throw new Error("chain journal is closed");
-    writeSync(this.fd, `${JSON.stringify(value)}\n`);
-    fsyncSync(this.fd);
+  async close(): Promise<void> {
+    await this.journal.close();
   }
 }
 

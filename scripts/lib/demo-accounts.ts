@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { Address, Hex } from "viem";
+import type { RoleName } from "../../node-service/src/chain/eip712";
 import { readJsonFile, writeJsonFile } from "./json-file";
 
 export type DemoPersona =
@@ -24,7 +25,7 @@ export interface DemoAccount {
   name: string;
   displayNameHash: Hex;
   /** Role names as admitted in the ParticipantRegistry (none for the operator). */
-  roles: ("SUPPLIER" | "BUYER" | "LENDER" | "AUDITOR")[];
+  roles: RoleName[];
   roleBits: number;
   persona: DemoPersona;
   /** What a visitor should try with this account. */

@@ -107,13 +107,13 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
   let inner: EthereumProvider;
   let replayed = 0;
   if (resumed) {
-    journal = ChainJournal.open(journalFile);
+    journal = await ChainJournal.open(journalFile, log);
     const { header } = journal;
     inner = await createNetwork(hre, header.initialDate);
     const createdWall = Date.now() / 1000;
     const genesis = await blockAt(inner, "0x0");
     if (genesis.hash !== header.genesisHash) {
-      journal.close();
+      await journal.close();
       throw new ChainReplayError(
         `the chain journal ${journalFile} starts from genesis ${header.genesisHash}, but this Hardhat configuration creates ${genesis.hash}.`,
       );
@@ -124,7 +124,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
       try {
         await replayEntry(inner, entry);
       } catch (err) {
-        journal.close();
+        await journal.close();
         throw err;
       }
       if (entry.k > 0) lastMined = { entry, replayWall: Date.now() / 1000 };
@@ -141,7 +141,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
     inner = await createNetwork(hre, initialDate);
     const genesis = await blockAt(inner, "0x0");
     const chainId = Number(await inner.request({ method: "eth_chainId" }));
-    journal = ChainJournal.create(journalFile, {
+    journal = await ChainJournal.create(journalFile, {
       kind: "genesis",
       v: 1,
       initialDate,
@@ -157,7 +157,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
   try {
     address = await listen(server, hostname, opts.port);
   } catch (err) {
-    journal.close();
+    await journal.close();
     throw err;
   }
   const chainId = Number(await provider.request({ method: "eth_chainId" }));
@@ -175,7 +175,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
       if (closed) return;
       closed = true;
       await server.close().catch(() => undefined);
-      journal.close();
+      await journal.close();
     },
   };
 }
@@ -229,13 +229,24 @@ function journalingProvider(inner: EthereumProvider, journal: ChainJournal): EIP
     return run;
   };
 
-  // Once a change could not be journaled, the chain in memory is ahead of its journal: refuse further
-  // changes so nothing else is acknowledged that a restart would lose.
-  let journalFailure: Error | undefined;
+  // A change the chain made but the journal could not take (a full disk): the chain in memory is ahead
+  // of its journal. Until that entry is written, every call (reads too, so no receipt of it is seen)
+  // first retries writing it, and fails while it cannot: nothing is acknowledged that a restart would
+  // lose, and once space is back the chain carries on without a restart.
+  let unjournaled: Omit<JournalEntry, "i"> | undefined;
+  const catchUp = async () => {
+    if (!unjournaled) return;
+    try {
+      await journal.append(unjournaled);
+      unjournaled = undefined;
+    } catch (err) {
+      throw new Error(`the chain journal could not be written (${(err as Error).message}); the chain accepts calls again once it can be`);
+    }
+  };
 
   const record = (method: string, params: unknown[]) =>
     serialize(async () => {
-      if (journalFailure) throw new Error(`the chain journal could not be written (${journalFailure.message}); restart npm start`);
+      await catchUp();
       const before = await blockAt(inner, "latest");
       let result: unknown;
       let failure: unknown;
@@ -251,19 +262,20 @@ function journalingProvider(inner: EthereumProvider, journal: ChainJournal): EIP
       let ts: number | undefined;
       if (mined === 1) ts = after.timestamp;
       else if (mined > 1) ts = (await blockAt(inner, `0x${(before.number + 1).toString(16)}`)).timestamp;
+      const entry = {
+        m: method,
+        p: params,
+        ...(ts !== undefined ? { ts } : {}),
+        k: mined,
+        n: after.number,
+        h: after.hash,
+        w: Date.now() / 1000,
+        ...(failure !== undefined ? { e: true as const } : {}),
+      };
       try {
-        journal.append({
-          m: method,
-          p: params,
-          ...(ts !== undefined ? { ts } : {}),
-          k: mined,
-          n: after.number,
-          h: after.hash,
-          w: Date.now() / 1000,
-          ...(failure !== undefined ? { e: true as const } : {}),
-        });
+        await journal.append(entry);
       } catch (err) {
-        journalFailure = err as Error;
+        unjournaled = entry;
         throw err;
       }
       if (failure !== undefined) throw failure;
@@ -276,6 +288,7 @@ function journalingProvider(inner: EthereumProvider, journal: ChainJournal): EIP
       throw new Error(`${args.method} is not supported by the embedded chain: its journal could not replay it`);
     }
     if (JOURNALED_METHODS.has(args.method)) return record(args.method, params);
+    if (unjournaled) await serialize(catchUp);
     return inner.request({ method: args.method, params });
   };
 

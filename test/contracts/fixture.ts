@@ -17,17 +17,25 @@ import {
   type LoanTerms,
 } from "../../node-service/src/chain/eip712";
 import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
+import { DAY } from "../../node-service/src/domain/time";
+import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES } from "../../node-service/src/domain/entities";
 
-export const DAY = 24 * 3600;
+/** One DAY for every test (defined in node-service/src/domain/time.ts). */
+export { DAY };
+
 export const YEAR = 365 * DAY;
 export const GRACE_PERIOD = DEFAULT_GRACE_PERIOD;
 /** Each trading participant starts with 1,000,000.00 settlement tokens (2 decimals). */
 export const START_BALANCE = 100_000_000n;
 export const ORDER_AMOUNT = 1_000_000n; // 10,000.00
 
-export const OrderStatus = { None: 0, Created: 1, Accepted: 2, Shipped: 3, Delivered: 4, Completed: 5, Cancelled: 6, Disputed: 7 } as const;
-export const ReceivableStatus = { None: 0, Issued: 1, Confirmed: 2, Paid: 3, Split: 4, Cancelled: 5 } as const;
-export const LoanStatus = { None: 0, Signed: 1, Active: 2, Repaid: 3, Defaulted: 4, Recovered: 5, Cancelled: 6 } as const;
+/** The contracts' status enums, name -> index, from the one list of names (node-service/src/domain/entities.ts). */
+function enumIndex<N extends string>(names: readonly N[]): { readonly [K in N]: number } {
+  return Object.fromEntries(names.map((name, index) => [name, index])) as { readonly [K in N]: number };
+}
+export const OrderStatus = enumIndex(ORDER_STATUSES);
+export const ReceivableStatus = enumIndex(RECEIVABLE_STATUSES);
+export const LoanStatus = enumIndex(LOAN_STATUSES);
 
 /** The contract seen from another account (ethers' connect() loses the ABI methods in its type). */
 export function as(contract: Contract, signer: HardhatEthersSigner): Contract {

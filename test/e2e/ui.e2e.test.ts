@@ -1,32 +1,21 @@
 /**
- * The web UI in a real browser (Debian's Chromium driven by playwright-core), against the real stack
+ * The web UI in a real browser (Chromium from test/e2e/browser.ts driven by playwright-core), against the real stack
  * that `npm start` runs: embedded chain, deployment, demo seed, service and the built UI. As users
  * would: the manufacturer applies in five fields and signs, the lender reviews, countersigns and
  * disburses, a court checks the agreement's document and a tampered copy. Screenshots of each room go
  * to test-results/; any console error or page error fails the test.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { freePort } from "../service/chain-helpers";
+import { freePort } from "../../scripts/lib/chain-helpers";
+import { chromiumLaunch } from "./browser";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 const RESULTS = path.join(REPO_ROOT, "test-results");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 /** Demo accounts of the seed (scripts/seed.ts): see data/demo-accounts.json. */
 const EXCELLENT_SUPPLIER = { index: 8, name: "Precision Parts Co." };
@@ -52,7 +41,7 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
   let loanId: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does)`);
+    const launch = await chromiumLaunch();
     await mkdir(RESULTS, { recursive: true });
     dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-"));
     const [chainPort, port] = [await freePort(), await freePort()];
@@ -75,7 +64,8 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
       await new Promise((r) => setTimeout(r, 250));
     }
     baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+    console.log(`      browser: ${launch.source} Chromium ${browser.version()} (${launch.executablePath})`);
   });
 
   /** npx, ts-node and the chain and service under it: the whole process group. */

@@ -33,7 +33,7 @@ import {
   DAY,
   type Net,
   type Wallet,
-} from "../service/chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 import { freePort, killAll, spawnTs, startAnvil, startHardhatNode, waitForOutput, type Spawned } from "./processes";
 
 // Hardhat's well-known test mnemonic: public knowledge, used on this throwaway dev chain only.

@@ -7,7 +7,7 @@ import path from "node:path";
 import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 
 /** One free-port helper for every test: chain-helpers has it. */
-export { freePort } from "../service/chain-helpers";
+export { freePort } from "../../scripts/lib/chain-helpers";
 
 export interface Spawned {
   child: ChildProcess;
@@ -25,6 +25,11 @@ export function spawnTs(args: string[], env: Record<string, string> = {}): Spawn
     stdio: ["ignore", "pipe", "pipe"],
   });
   return track(child);
+}
+
+/** Runs `node <args>` in `cwd` (compiled JavaScript, not ts-node) with extra environment. */
+export function spawnNode(cwd: string, args: string[], env: Record<string, string> = {}): Spawned {
+  return track(spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 /** `hardhat node` as its own process, on loopback, once it serves JSON-RPC. */

@@ -12,8 +12,7 @@ import { deployAll } from "../../scripts/lib/deploy";
 import { seedDemo, type SeedDemoOptions, type SeedResult } from "../../scripts/seed";
 import { publicClientFor, walletClientFor } from "../../scripts/lib/clients";
 import { createProvider } from "hardhat/internal/core/providers/construction";
-
-const DAY = 86_400;
+import { DAY } from "../../node-service/src/domain/time";
 
 /** A Hardhat network of its own (not hre.network.provider), so other test files' fixtures are untouched. */
 async function clients(): Promise<{ publicClient: PublicClient; walletClients: SeedDemoOptions["walletClients"] }> {

@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
 import { chainOf } from "../../scripts/lib/clients";
+import { frame, unframe } from "../../node-service/src/store/framed-journal";
 import type { DemoAccountsFile } from "../../scripts/lib/demo-accounts";
 import { freePort, killAll, spawnTs, startReady as startProcess } from "./processes";
 
@@ -88,9 +89,9 @@ describe("npm start (embedded chain)", function () {
     const journal = path.join(dataDir, "chain", "journal.ndjson");
     const original = readFileSync(journal, "utf8");
     const lines = original.trimEnd().split("\n");
-    const last = JSON.parse(lines[lines.length - 1]) as { h: string };
+    const last = unframe(Buffer.from(lines[lines.length - 1])) as { h: string };
     last.h = `0x${"00".repeat(32)}`;
-    lines[lines.length - 1] = JSON.stringify(last);
+    lines[lines.length - 1] = frame(last).toString("utf8").trimEnd();
     writeFileSync(journal, `${lines.join("\n")}\n`);
     try {
       const run = runStart(dataDir, await freePort(), ["--no-service"]);

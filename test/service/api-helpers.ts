@@ -13,10 +13,12 @@ import { abiOf, type ContractName, type Deployment } from "../../node-service/sr
 import { ROLE, loanTermsTypedData } from "../../node-service/src/chain/eip712";
 import { loadConfig, type Config } from "../../node-service/src/config";
 import { startService, type RunningService } from "../../node-service/src/server";
+import { DAY } from "../../node-service/src/domain/time";
+
+/** One DAY for every test (defined in node-service/src/domain/time.ts). */
+export { DAY };
 
 export type Wallet = Awaited<ReturnType<typeof hre.viem.getWalletClients>>[number];
-
-export const DAY = 24 * 3600;
 
 export async function deployNetwork() {
   const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;

@@ -32,7 +32,7 @@ import {
   send,
   type Net,
   type Wallet,
-} from "./chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 
 const FACE = 1_000_000n; // 10,000.00 per receivable
 const ROUNDS = 5;

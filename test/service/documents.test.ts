@@ -22,10 +22,10 @@ import { sha256Hex } from "../../node-service/src/domain/hash";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { createTxSender } from "../../node-service/src/chain/sender";
 import { startService, type RunningService } from "../../node-service/src/server";
-import { DAY, call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import { call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import { DAY, DAY_MS } from "../../node-service/src/domain/time";
 
 const MAX_BYTES = 64 * 1024;
-const DAY_MS = DAY * 1000;
 
 const pdf = (text: string) => Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
 const PNG = Buffer.from(

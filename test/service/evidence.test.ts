@@ -36,7 +36,7 @@ import {
   signAndSubmitAgreement,
   type Net,
   type Wallet,
-} from "./chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const AGREEMENT_PDF = Buffer.from(

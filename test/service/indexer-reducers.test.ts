@@ -22,7 +22,7 @@ import {
   totalDue,
   type Net,
   type Wallet,
-} from "./chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 
 describe("indexer reducers", () => {
   let dataDir: string;

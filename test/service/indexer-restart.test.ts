@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { parseIndex, type StoredIndex } from "../../node-service/src/store/index-store";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
-import { admit, deployContracts, generateHistory, startHardhatNode, type HardhatNode, type Net } from "./chain-helpers";
+import { admit, deployContracts, generateHistory, startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
 
 const CHILD = path.join(REPO_ROOT, "test/service/indexer-child.ts");
 const MAX_BLOCK_RANGE = 2;

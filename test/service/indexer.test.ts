@@ -12,7 +12,7 @@ import { createIndexer, type BatchEvent, type Indexer, type ReorgEvent } from ".
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { parseIndex } from "../../node-service/src/store/index-store";
 import type { IndexState } from "../../node-service/src/domain/entities";
-import { admit, createOrder, deployContracts, docHash, generateHistory, send, type Net, type Wallet } from "./chain-helpers";
+import { admit, createOrder, deployContracts, docHash, generateHistory, send, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 
 /** The state as its stored JSON form, so two states compare field by field, bigint amounts included. */
 function canonical(state: IndexState): unknown {

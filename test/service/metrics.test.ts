@@ -4,20 +4,14 @@
  * are read. The full chain-to-metrics check is in metrics-chain.test.ts.
  */
 import { expect } from "chai";
-import {
-  emptyIndexState,
-  type Address,
-  type IndexState,
-  type LoanEntity,
-  type OrderEntity,
-  type ReceivableEntity,
-} from "../../node-service/src/domain/entities";
-import { METRIC_DEFINITIONS, metricDefinition } from "../../node-service/src/metrics/definitions";
+import { emptyIndexState, type Address, type IndexState, type LoanEntity, type OrderEntity, type ReceivableEntity } from "../../node-service/src/domain/entities";
+import { addLoan, addOrder, addReceivable, party, pay as payment, ref, repayment } from "../../scripts/lib/index-builders";
+import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-service/src/metrics/definitions";
 import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
 import { asOfDayEnd } from "../../node-service/src/metrics/records";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 86_400;
 const T0 = Date.UTC(2030, 0, 1) / 1000; // 2030-01-01 00:00 UTC
 /** Day n after T0 at 10:00 UTC. */
 const d = (n: number) => T0 + n * DAY + 10 * 3600;
@@ -28,70 +22,7 @@ const B = "0x00000000000000000000000000000000000000b1" as Address; // buyer
 const C = "0x00000000000000000000000000000000000000c1" as Address; // E's own supplier
 const L = "0x00000000000000000000000000000000000000d1" as Address; // lender
 
-function push(list: Record<Address, string[]>, party: Address, id: string) {
-  (list[party] ??= []).includes(id) || list[party].push(id);
-}
-
-function addOrder(s: IndexState, o: Partial<OrderEntity> & Pick<OrderEntity, "id" | "buyer" | "supplier" | "amount" | "createdAt" | "deliveryDue">) {
-  const order: OrderEntity = { documentHash: "0x00", status: "Created", disputes: [], events: [], ...o };
-  s.orders[order.id] = order;
-  push(s.ordersByParty, order.buyer, order.id);
-  push(s.ordersByParty, order.supplier, order.id);
-  s.eventCount++;
-}
-
-function addReceivable(
-  s: IndexState,
-  r: Partial<ReceivableEntity> & Pick<ReceivableEntity, "id" | "orderId" | "issuer" | "debtor" | "faceValue" | "maturity" | "issuedAt">,
-) {
-  const rec: ReceivableEntity = { holder: r.issuer, paid: 0n, invoiceHash: "0x00", status: "Issued", payments: [], events: [], ...r };
-  rec.paid = rec.payments.reduce((x, p) => x + p.amount, 0n);
-  s.receivables[rec.id] = rec;
-  for (const p of [rec.issuer, rec.debtor, rec.holder]) push(s.receivablesByParty, p, rec.id);
-  s.eventCount++;
-}
-
-const pay = (at: number, amount: bigint, holder: Address = E): ReceivableEntity["payments"][number] => ({
-  at,
-  amount,
-  toLoan: 0n,
-  holder,
-  ref: { contract: "Receivables", event: "ReceivablePaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
-});
-
-function addLoan(s: IndexState, l: Partial<LoanEntity> & Pick<LoanEntity, "id" | "borrower" | "lender" | "totalDue" | "maturity" | "recordedAt">) {
-  const loan: LoanEntity = {
-    digest: "0x00",
-    currency: "0x0000000000000000000000000000000000000001",
-    principal: l.totalDue,
-    rateBps: 0,
-    start: l.recordedAt,
-    disburseBy: l.maturity - 1,
-    repaid: 0n,
-    collateral: [],
-    documentHash: "0x00",
-    nonce: 0n,
-    deadline: 0,
-    borrowerSignature: "0x00",
-    lenderSignature: "0x00",
-    submitter: l.borrower,
-    status: "Signed",
-    repayments: [],
-    events: [],
-    ...l,
-  };
-  loan.repaid = loan.repayments.reduce((x, r) => x + r.amount, 0n);
-  s.loans[loan.id] = loan;
-  push(s.loansByParty, loan.borrower, loan.id);
-  push(s.loansByParty, loan.lender, loan.id);
-  s.eventCount++;
-}
-
-const repayment = (at: number, amount: bigint): LoanEntity["repayments"][number] => ({
-  at,
-  amount,
-  ref: { contract: "LoanAgreements", event: "LoanRepaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
-});
+const pay = (at: number, amount: bigint, holder: Address = E) => payment(at, amount, holder);
 
 /**
  * E sells to A and B, buys from C, borrows from L:
@@ -117,7 +48,11 @@ function scenario(): IndexState {
     id: "1", orderId: "1", issuer: E, debtor: A, faceValue: 1000n, maturity: d(20), issuedAt: d(9), acknowledgedAt: d(9) + 60,
     status: "Paid", payments: [pay(d(18), 1000n)], paidAt: d(18),
   });
-  addReceivable(s, { id: "2", orderId: "2", issuer: E, debtor: A, faceValue: 3000n, maturity: d(45), issuedAt: d(31), acknowledgedAt: d(32), status: "Split", childIds: ["3", "4"] });
+  addReceivable(s, {
+    id: "2", orderId: "2", issuer: E, debtor: A, faceValue: 3000n, maturity: d(45), issuedAt: d(31), acknowledgedAt: d(32), status: "Split", childIds: ["3", "4"],
+    events: [ref("Receivables", "ReceivableIssued", d(31)), ref("Receivables", "Transfer", d(31)), ref("Receivables", "ReceivableAcknowledged", d(32)),
+      ref("Receivables", "ReceivableSplit", d(33)), ref("Receivables", "Transfer", d(33))],
+  });
   addReceivable(s, {
     id: "3", orderId: "2", issuer: E, debtor: A, faceValue: 1000n, maturity: d(45), issuedAt: d(33), acknowledgedAt: d(32), parentId: "2",
     status: "Confirmed", payments: [pay(d(46), 500n)], pledgedLoanId: "2",
@@ -140,7 +75,9 @@ describe("metrics: definitions", () => {
     for (const m of METRIC_DEFINITIONS) {
       expect(m.windows.length, m.key).to.be.greaterThan(0);
       expect(m.name, m.key).to.be.a("string").and.not.equal("");
-      expect(m.definition, m.key).to.match(/window by|windows by|Point in time|calendar months/);
+      // Every definition states its window rule and its rounding.
+      expect(m.definition, m.key).to.match(m.windows.length === 1 && m.windows[0] === "all" ? /^Point in time: / : /window by \w+/);
+      expect(m.rounding, m.key).to.equal(ROUNDING[m.unit]);
       expect(metricDefinition(m.key)).to.equal(m);
     }
     expect(metricDefinition("noSuchMetric")).to.equal(undefined);
@@ -216,8 +153,9 @@ describe("metrics: computation over a hand-built index", () => {
     expect(v.orderCount).to.deep.equal({ "30d": 1, "90d": 3, "365d": 3, all: 3 }); // o4 | o1 o2 o4 (o3 cancelled)
     expect(v.orderValue).to.deep.equal({ "30d": 4000n, "90d": 8000n, "365d": 8000n, all: 8000n });
     expect(v.ordersCompleted.all).to.equal(1);
-    expect(v.completionRate).to.deep.equal({ "30d": 0, "90d": 0.25, "365d": 0.25, all: 0.25 }); // o3 o4 created in 30d
-    expect(v.onTimeDeliveryRate).to.deep.equal({ "30d": 0, "90d": 0.5, "365d": 0.5, all: 0.5 }); // o2 delivered d30, late
+    // By deliveryDue: o1 (d10, completed) and o2 (d25, not completed); o3 (d60) and o4 (d70) not yet due.
+    expect(v.completionRate).to.deep.equal({ "30d": null, "90d": 0.5, "365d": 0.5, all: 0.5 });
+    expect(v.onTimeDeliveryRate).to.deep.equal({ "30d": null, "90d": 0.5, "365d": 0.5, all: 0.5 }); // o2 delivered d30, due d25
     expect(v.deliveryLeadTimeMean).to.deep.equal({ "30d": 10, "90d": 9, "365d": 9, all: 9 }); // (8 + 10) / 2
     expect(v.cancellationRate).to.deep.equal({ "30d": 0.5, "90d": 0.25, "365d": 0.25, all: 0.25 });
     expect(v.disputeRate).to.deep.equal({ "30d": null, "90d": 1, "365d": 1, all: 1 }); // o2 shipped d22
@@ -233,13 +171,14 @@ describe("metrics: computation over a hand-built index", () => {
     const v = computeMetricsUncached(scenario(), E, asOf).values;
     expect(v.receivablesIssuedCount.all).to.equal(2); // r1, r2 (children are not new invoices)
     expect(v.receivablesIssuedValue.all).to.equal(4000n);
-    // r1 paid d18 after issue d9: 9 days. r2 is paid 2500 of 3000: not fully paid, no payback yet.
-    expect(v.paybackCycleMean).to.deep.equal({ "30d": null, "90d": 9, "365d": 9, all: 9 });
-    expect(v.paybackCycleP90.all).to.equal(9);
+    // By maturity: r1 (d20) paid d18 after issue d9: 9 days. r2 (d45) is paid 2500 of 3000: counted from
+    // issue d31 10:00 to the end of d59 = 28 d 13:59:59 = 28.5833. Mean (9 + 28.5833) / 2 = 18.7917.
+    expect(v.paybackCycleMean).to.deep.equal({ "30d": 28.58, "90d": 18.79, "365d": 18.79, all: 18.79 });
+    expect(v.paybackCycleP90.all).to.equal(28.58);
     // Matured: r1 (d20, paid d18: on time), r2 (d45: nothing paid by then, late).
     expect(v.overdueRate).to.deep.equal({ "30d": 1, "90d": 0.5, "365d": 0.5, all: 0.5 });
     // r2 still 500 short: from d45 10:00 to the end of d59 = 14 d 13:59:59.
-    expect(v.daysPastDueMean.all).to.equal(14.58);
+    expect(v.lateInvoiceDaysMean.all).to.equal(14.58);
     expect(v.outstandingValue.all).to.equal(500n);
     expect(v.overdueValue.all).to.equal(500n);
   });
@@ -249,10 +188,12 @@ describe("metrics: computation over a hand-built index", () => {
     expect(v.purchaseCount).to.deep.equal({ "30d": 0, "90d": 1, "365d": 1, all: 1 });
     expect(v.purchaseValue.all).to.equal(700n);
     expect(v.debtorOverdueRate).to.deep.equal({ "30d": 1, "90d": 1, "365d": 1, all: 1 }); // q1 matured d30, unpaid
-    expect(v.debtorDaysPastDueMean.all).to.equal(29.58);
+    expect(v.debtorLateInvoiceDaysMean.all).to.equal(29.58);
     expect(v.debtorOutstandingValue.all).to.equal(700n);
     expect(v.debtorOverdueValue.all).to.equal(700n);
-    expect(v.debtorPaybackCycleMean.all).to.equal(null);
+    // q1 (matured d30) is still unpaid: its cycle runs from issue d12 10:00 to the end of d59 (a debtor
+    // that stops paying does not look better for it).
+    expect(v.debtorPaybackCycleMean.all).to.equal(47.58);
     // l0 matured d40 repaid d39; l1 not matured. Outstanding: l1 410 - 100.
     expect(v.repaymentOnTimeRate).to.deep.equal({ "30d": 1, "90d": 1, "365d": 1, all: 1 });
     expect(v.loansOutstanding.all).to.equal(310n);
@@ -261,19 +202,20 @@ describe("metrics: computation over a hand-built index", () => {
     expect(v.pledgedRatio.all).to.equal(1);
   });
 
-  it("stops counting a pledge once its loan is repaid, cancelled or defaulted", () => {
+  it("stops counting a pledge once its loan is repaid or cancelled, not when it defaults", () => {
     for (const change of [
       { status: "Repaid", repayments: [repayment(d(46), 410n)] },
       { status: "Cancelled", cancelledAt: d(40) },
-      { status: "Defaulted", defaultedAt: d(58) },
     ] as Partial<LoanEntity>[]) {
       const s = scenario();
       s.loans["2"] = { ...s.loans["2"], ...change };
       const v = computeMetricsUncached(s, E, asOf).values;
       expect(v.pledgedRatio.all, change.status).to.equal(0);
     }
+    // After a default the collateral stays pledged until the loan is recovered (LoanAgreements' rule).
     const s = scenario();
     s.loans["2"] = { ...s.loans["2"], status: "Defaulted", defaultedAt: d(58) };
+    expect(computeMetricsUncached(s, E, asOf).values.pledgedRatio.all).to.equal(1);
     expect(computeMetricsUncached(s, E, asOf).values.defaults).to.deep.equal({ "30d": 1, "90d": 1, "365d": 1, all: 1 });
   });
 
@@ -282,10 +224,11 @@ describe("metrics: computation over a hand-built index", () => {
     const v = computeMetricsUncached(scenario(), E, d(45)).values;
     expect(v.orderCount.all).to.equal(2);
     expect(v.cancellationRate.all).to.equal(0.3333); // o3 of o1 o2 o3
-    expect(v.outstandingValue.all).to.equal(3000n);
-    expect(v.overdueValue.all).to.equal(3000n); // matured d45 10:00, before the end of day 45
+    // r2 was split d33: E keeps r3 (1000, unpaid until d46); r4 (2000) is C's, not in E's book.
+    expect(v.outstandingValue.all).to.equal(1000n);
+    expect(v.overdueValue.all).to.equal(1000n); // matured d45 10:00, before the end of day 45
     expect(v.loansOutstanding.all).to.equal(410n);
-    expect(v.daysPastDueMean.all).to.equal(0.58); // 13:59:59 past maturity
+    expect(v.lateInvoiceDaysMean.all).to.equal(0.58); // 13:59:59 past maturity
     // End of day 3: nothing disbursed, a single order.
     const early = computeMetricsUncached(scenario(), E, d(3)).values;
     expect(early.orderCount.all).to.equal(1);
@@ -314,11 +257,101 @@ describe("metrics: computation over a hand-built index", () => {
     addOrder(s, { id: "2", buyer: A, supplier: E, amount: 3000n, createdAt: Date.UTC(2030, 4, 10) / 1000, deliveryDue: 0 });
     addOrder(s, { id: "3", buyer: B, supplier: E, amount: 500n, createdAt: Date.UTC(2030, 5, 1) / 1000, deliveryDue: 0 });
     const v = computeMetricsUncached(s, E, Date.UTC(2030, 6, 15) / 1000).values;
-    expect(v.volumeGrowth).to.deep.equal({ "90d": 2.5 }); // (3500 - 1000) / 1000
-    // Aug 2029..Jul 2030: Feb 1000, May 3000, Jun 500, nine months 0. n*sum(x^2) - sum^2 = 12*10.25e6 - 4.5^2e6 = 102.75e6;
-    // CV = sqrt(102.75e6) / 4500 = 10136.56 / 4500 = 2.2526
-    expect(v.volumeVolatility).to.deep.equal({ "365d": 2.2526 });
-    expect(computeMetricsUncached(s, E, Date.UTC(2030, 3, 1) / 1000).values.volumeGrowth).to.deep.equal({ "90d": null });
+    expect(v.volumeGrowth).to.deep.equal({ "180d": 2.5 }); // (3500 - 1000) / 1000
+    // Twelve periods of 30 d 10 h ending Jul 15 23:59:59: the first order (Feb 10) falls in the period
+    // Jan 14 12:00..Feb 13 21:59:59, so that and the five after it count (the six before are left out):
+    // 1000 | 0 (to Mar 16 07:59:59) | 0 (to Apr 15 17:59:59) | 3000 (May 10, to May 16 03:59:59) |
+    // 500 (Jun 1, to Jun 15 13:59:59) | 0. n = 6, sum 4500, sum of squares 10.25e6:
+    // sqrt(6 * 10.25e6 - 4500^2) / 4500 = sqrt(41.25e6) / 4500 = 6422.62 / 4500 = 1.42725
+    expect(v.volumeVolatility).to.deep.equal({ "365d": 1.4272 });
+    expect(computeMetricsUncached(s, E, Date.UTC(2030, 3, 1) / 1000).values.volumeGrowth).to.deep.equal({ "180d": null });
+    // Mar 1: only the period holding the first order (Jan 30 14:00..Mar 1 23:59:59): fewer than 3 to judge.
+    expect(computeMetricsUncached(s, E, Date.UTC(2030, 2, 1) / 1000).values.volumeVolatility).to.deep.equal({ "365d": null });
+  });
+});
+
+describe("metrics: the receivables book, dilution, leverage and presence (hand-checked)", () => {
+  /**
+   * E sells to A (a related party: shares KYC attribute X with E, admitted d0) and B; E admitted d-10.
+   * Invoices (all acknowledged on issue but i7), each on its own order of the same amount created a day before:
+   *   i1 A 1000 issued d0,   matures d10,  CANCELLED d5 (a credit note)
+   *   i2 A 2000 issued d1,   matures d20,  500 paid d25, then nothing (short payment by d150)
+   *   i3 B 4000 issued d100, matures d130, unpaid; its order disputed d102
+   *   i4 B 3000 issued d60,  matures d100, unpaid
+   *   i5 A 1000 issued d50,  matures d80,  unpaid
+   *   i6 B 5000 issued d140, matures d170, unpaid (current)
+   *   i7 A  600 issued d145, never acknowledged
+   * Loans: la from L 2000 due, disbursed d30, matures d60, 500 repaid d50; lb from L2 3000 due, disbursed d125, matures d200.
+   * asOf d150: end = the end of day 150; maturities at 10:00 are k days and 13:59:59 (50,399 s) past due.
+   */
+  const L2 = "0x00000000000000000000000000000000000000d2" as Address;
+  const X = `0x${"ab".repeat(32)}` as const;
+  const asOf = d(150);
+
+  function book(): IndexState {
+    const s = emptyIndexState();
+    party(s, E, d(-10), [X]);
+    party(s, A, d(0), [X]);
+    party(s, B, d(0), []);
+    const inv = (id: string, debtor: Address, face: bigint, issued: number, maturity: number, extra: Partial<ReceivableEntity> = {}, order: Partial<OrderEntity> = {}) => {
+      addOrder(s, { id, buyer: debtor, supplier: E, amount: face, createdAt: d(issued - 1), deliveryDue: d(issued), ...order });
+      addReceivable(s, { id, orderId: id, issuer: E, debtor, faceValue: face, issuedAt: d(issued), maturity: d(maturity), acknowledgedAt: d(issued), status: "Confirmed", ...extra });
+    };
+    inv("1", A, 1000n, 0, 10, { status: "Cancelled", cancelledAt: d(5), events: [ref("Receivables", "ReceivableCancelled", d(5))] });
+    inv("2", A, 2000n, 1, 20, { payments: [pay(d(25), 500n)] });
+    inv("3", B, 4000n, 100, 130, {}, { disputes: [{ at: d(102), reasonCode: 1 }] });
+    inv("4", B, 3000n, 60, 100);
+    inv("5", A, 1000n, 50, 80);
+    inv("6", B, 5000n, 140, 170);
+    inv("7", A, 600n, 145, 175, { acknowledgedAt: undefined, status: "Issued" });
+    addLoan(s, { id: "1", borrower: E, lender: L, totalDue: 2000n, maturity: d(60), recordedAt: d(29), disbursedAt: d(30), repayments: [repayment(d(50), 500n)], status: "Active" });
+    addLoan(s, { id: "2", borrower: E, lender: L2, totalDue: 3000n, maturity: d(200), recordedAt: d(124), disbursedAt: d(125), status: "Active" });
+    return s;
+  }
+
+  it("ages the book by amount and measures its debtor concentration", () => {
+    const v = computeMetricsUncached(book(), E, asOf).values;
+    // Book: i2 1500 (130 d past due), i3 4000 (20 d), i4 3000 (50 d), i5 1000 (70 d), i6 5000 (current).
+    expect(v.outstandingValue.all).to.equal(14_500n);
+    expect(v.overdueValue.all).to.equal(9_500n);
+    expect([v.ageingCurrent.all, v.ageing1to30.all, v.ageing31to60.all, v.ageing61to90.all, v.ageingOver90.all]).to.deep.equal([
+      5000n, 4000n, 3000n, 1000n, 1500n,
+    ]);
+    // A 2500, B 12000: (2500^2 + 12000^2) / 14500^2 = 150.25 / 210.25 = 0.71463; top 12000 / 14500 = 0.82759.
+    expect(v.debtorHhi.all).to.equal(0.7146);
+    expect(v.topDebtorShare.all).to.equal(0.8276);
+  });
+
+  it("measures dilution, DSO and amount-weighted days beyond terms", () => {
+    const v = computeMetricsUncached(book(), E, asOf).values;
+    // Lost: i1 1000 (credit note), i2 1500 (short payment: partly paid, 130 d past due), i3 4000 (disputed);
+    // i5 is merely unpaid. Issued: 30d (d121..) i6 i7 = 5600; 90d (d61..) i3 i6 i7 = 9600; all 16,600.
+    expect(v.dilutionRate).to.deep.equal({ "30d": 0, "90d": 0.4167, "365d": 0.3916, all: 0.3916 });
+    // Unpaid confirmed 14,500. Invoiced and not cancelled: 90d 9600, 365d 15,600.
+    // 14,500 x 90 / 9600 = 135.9375; 14,500 x 365 / 15,600 = 339.2628.
+    expect(v.dso).to.deep.equal({ "90d": 135.94, "365d": 339.26 });
+    // Confirmed, matured by end: i2 (500 x 5 d + 1500 x 130.5833 d), i3 4000 x 20.5833, i4 3000 x 50.5833,
+    // i5 1000 x 70.5833 = 503,041.67 amount-days over face 10,000 = 50.304.
+    expect(v.daysBeyondTerms.all).to.equal(50.3);
+    // 30d (maturing d121..): i3 only: 20.58. 90d (d61..): i3 i4 i5: (82,333.3 + 151,750 + 70,583.3) / 8000 = 38.0833.
+    expect(v.daysBeyondTerms["30d"]).to.equal(20.58);
+    expect(v.daysBeyondTerms["90d"]).to.equal(38.08);
+  });
+
+  it("measures leverage, lenders, loan days past due, related-party share, tenure and recency", () => {
+    const v = computeMetricsUncached(book(), E, asOf).values;
+    expect(v.loansOutstanding.all).to.equal(4500n); // la 1500 + lb 3000
+    expect(v.leverage.all).to.equal(0.3103); // 4500 / 14,500
+    expect(v.loanDaysPastDue.all).to.equal(90.58); // la matured d60 10:00
+    expect(v.lenderCount).to.deep.equal({ "30d": 1, "90d": 1, "365d": 2, all: 2 });
+    // A's orders 1000 + 2000 + 1000 + 600 = 4600 of 16,600; 30d: o7 600 of o6 + o7 5600.
+    expect(v.relatedPartySalesShare).to.deep.equal({ "30d": 0.1071, "90d": 0.0625, "365d": 0.2771, all: 0.2771 });
+    expect(v.networkTenureDays.all).to.equal(160.58); // admitted d-10 10:00
+    expect(v.daysSinceLastActivity.all).to.equal(5.58); // i7 issued d145 10:00
+    // A related party admitted only after asOf does not count then.
+    const s = book();
+    s.participants[A] = { ...s.participants[A], admittedAt: d(151) };
+    expect(computeMetricsUncached(s, E, asOf).values.relatedPartySalesShare.all).to.equal(0);
   });
 });
 

@@ -14,9 +14,9 @@ import { ROLE } from "../../node-service/src/chain/eip712";
 import type { Address, IndexState } from "../../node-service/src/domain/entities";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
-import { admit, createDeliveredOrder, createOrder, deployContracts, docHash, issueReceivable, send, type Net, type Wallet } from "./chain-helpers";
+import { admit, createDeliveredOrder, createOrder, deployContracts, docHash, issueReceivable, send, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 86_400;
 const NORMAL = 1_000_000n; // 10,000.00
 const SMALL = 50_000n; // 500.00
 

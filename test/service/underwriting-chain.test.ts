@@ -28,7 +28,7 @@ import {
   signAndSubmitAgreement,
   type Net,
   type Wallet,
-} from "./chain-helpers";
+} from "../../scripts/lib/chain-helpers";
 
 const FACE = 1_000_000n; // 10,000.00
 const policy = CURRENT_POLICY;

@@ -17,8 +17,8 @@ import {
 } from "../../node-service/src/underwriting/decide";
 import { canonicalJson } from "../../node-service/src/underwriting/canonical";
 import { CURRENT_POLICY, parsePolicy, policyByVersion, type Policy } from "../../node-service/src/underwriting/policy";
+import { DAY } from "../../node-service/src/domain/time";
 
-const DAY = 86_400;
 const AS_OF = 1_800_000_000;
 const BORROWER = "0x1111111111111111111111111111111111111111" as Address;
 const LENDER = "0x2222222222222222222222222222222222222222" as Address;

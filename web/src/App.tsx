@@ -2,32 +2,15 @@
  * The shell: three rooms (manufacturer, lender, court), the wallet sign-in, and the shared state
  * (server config, wallet, signed-in participant). Routing by URL hash keeps the server a static host.
  */
-import { createContext, useContext, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { api, type Me, type PublicConfig } from "./api";
+import { SessionContext, type Session } from "./hooks/session";
 import { devWallet, forgetWallet, hasInjectedWallet, injectedWallet, rememberedWallet, rememberWallet, signIn, type Wallet } from "./wallet";
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
-
-export interface Session {
-  config: PublicConfig;
-  wallet?: Wallet;
-  me?: Me;
-}
-const SessionContext = createContext<Session | null>(null);
-export function useSession(): Session {
-  const s = useContext(SessionContext);
-  if (!s) throw new Error("no session context");
-  return s;
-}
-
-/** A participant's display name: the demo network's names on the dev chain, else a short address. */
-export function usePartyName(): (address: string) => string {
-  const { config } = useSession();
-  return (address: string) => config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
-}
 
 type Room = "manufacturer" | "lender" | "court";
 const ROOMS: { id: Room; label: string }[] = [

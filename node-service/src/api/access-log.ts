@@ -1,14 +1,17 @@
 /**
  * The access log: every read of an enterprise's data by someone other than that enterprise, with who,
  * when, which scopes, on what basis (the consent in force, or the operator's role) and for which
- * application. Append-only JSON Lines under DATA_DIR (one line per read, never rewritten); a line torn by
- * a crash is skipped on load. The enterprise reads its own entries at GET /api/enterprises/:address/access-log.
+ * application. An append-only framed journal under DATA_DIR (store/framed-journal.ts: one checksummed
+ * record per read, fsync'd before the read is answered; a torn tail is cut, a damaged record is
+ * quarantined without losing the ones after it). Only each enterprise's record offsets are kept in
+ * memory; pages are read from the file. The enterprise reads its own entries at
+ * GET /api/enterprises/:address/access-log (newest first, `limit` and `cursor`).
  */
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { Address } from "../domain/entities";
-import { readFileIfExists } from "../store/atomic-file";
+import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
 
 export interface AccessLogEntry {
   id: string;
@@ -32,51 +35,66 @@ export interface AccessLogEntry {
   requestId?: string;
 }
 
-export interface AccessLog {
-  append(entry: Omit<AccessLogEntry, "id" | "at">): Promise<AccessLogEntry>;
+export interface AccessLogPage {
+  /** Entries of the enterprise in the log. */
+  total: number;
   /** Newest first. */
-  forEnterprise(enterprise: Address): AccessLogEntry[];
+  items: AccessLogEntry[];
+  /** Pass as `cursor` to read the next (older) page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface AccessLog {
+  /** Resolves once the entry is durable (framed, written, fsync'd); the read it records may then be answered. */
+  append(entry: Omit<AccessLogEntry, "id" | "at">): Promise<AccessLogEntry>;
+  /** One page of the enterprise's entries, newest first, read from disk; `cursor` from the previous page. */
+  page(enterprise: Address, opts: { limit: number; cursor?: string; offset?: number }): Promise<AccessLogPage>;
   close(): Promise<void>;
 }
 
 const FILE_NAME = "access-log.jsonl";
 
-export async function openAccessLog({ dataDir }: { dataDir: string }): Promise<AccessLog> {
+export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?: OpenJournalOptions["warn"] }): Promise<AccessLog> {
   await mkdir(dataDir, { recursive: true });
   const file = path.join(dataDir, FILE_NAME);
-  const byEnterprise = new Map<Address, AccessLogEntry[]>();
-  const index = (entry: AccessLogEntry) => {
-    const list = byEnterprise.get(entry.enterprise) ?? [];
-    list.push(entry);
-    byEnterprise.set(entry.enterprise, list);
+  // In memory: only each enterprise's entry offsets in the file (the entries stay on disk).
+  const byEnterprise = new Map<Address, number[]>();
+  const index = (enterprise: Address, offset: number) => {
+    const list = byEnterprise.get(enterprise);
+    if (list) list.push(offset);
+    else byEnterprise.set(enterprise, [offset]);
   };
-  for (const line of ((await readFileIfExists(file)) ?? "").split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      index(JSON.parse(line) as AccessLogEntry);
-    } catch {
-      // A torn last line from a crash: the read it describes was never answered.
-    }
-  }
-  const handle: FileHandle = await open(file, "a", 0o600);
-  let writing: Promise<unknown> = Promise.resolve();
+  const journal = await FramedJournal.open(file, { onDamage: "quarantine", warn }, ({ offset, value }) => index((value as AccessLogEntry).enterprise, offset));
 
   return {
     async append(fields) {
       const entry: AccessLogEntry = { id: randomUUID(), at: new Date().toISOString(), ...fields };
-      // One write per line in order; the data is served only after its line is written.
-      writing = writing.catch(() => undefined).then(() => handle.write(`${JSON.stringify(entry)}\n`));
-      await writing;
-      index(entry);
+      index(entry.enterprise, await journal.append(entry));
       return entry;
     },
-    forEnterprise(enterprise) {
-      return [...(byEnterprise.get(enterprise) ?? [])].reverse();
+    async page(enterprise, { limit, cursor, offset = 0 }) {
+      const offsets = byEnterprise.get(enterprise) ?? [];
+      // Newest first: walk the offsets backwards from the cursor (the file offset of the last entry seen).
+      let end = offsets.length;
+      if (cursor !== undefined) {
+        const before = Number(cursor);
+        let lo = 0;
+        let hi = offsets.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (offsets[mid] < before) lo = mid + 1;
+          else hi = mid;
+        }
+        end = lo;
+      }
+      end = Math.max(0, end - offset);
+      const start = Math.max(0, end - limit);
+      const items: AccessLogEntry[] = [];
+      for (let i = end - 1; i >= start; i--) items.push((await journal.read(offsets[i])) as AccessLogEntry);
+      return { total: offsets.length, items, ...(start > 0 ? { nextCursor: String(offsets[start]) } : {}) };
     },
     async close() {
-      await writing.catch(() => undefined);
-      await handle.sync().catch(() => undefined);
-      await handle.close();
+      await journal.close();
     },
   };
 }

@@ -4,13 +4,14 @@
  * `{ error: { code, message, field? } }`. Built from its dependencies so tests and the server compose
  * the same thing.
  */
+import { isStorageFull, StorageFullError } from "../store/storage-health";
 import { randomUUID } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
-import type { Address, PublicClient } from "viem";
+import { BaseError, HttpRequestError, TimeoutError, type Address, type PublicClient } from "viem";
 import { ZodError } from "zod";
 import type { Config } from "../config";
 import type { Deployment } from "../chain/contracts";
@@ -20,7 +21,7 @@ import type { SessionStore } from "../auth/sessions";
 import type { SiweVerifier } from "../auth/siwe";
 import type { AccessLog } from "./access-log";
 import { createAuthorizer, type Authorizer } from "./authorize";
-import { ApiError, NotFoundError } from "../domain/errors";
+import { ApiError, ChainError, NotFoundError } from "../domain/errors";
 import { LatencyHistogram } from "./prometheus";
 import { RouteTable } from "./route";
 import { mountAuthRoutes, resolveSession } from "./routes/auth";
@@ -29,7 +30,7 @@ import { mountLenderRoutes } from "./routes/lenders";
 import { mountSystemRoutes } from "./routes/system";
 
 /** What the API reads from the indexer: its state and its stats. */
-export type IndexerView = Pick<Indexer, "state" | "stats">;
+export type IndexerView = Pick<Indexer, "state" | "stats" | "halted">;
 
 export interface AppDeps {
   config: Config;
@@ -147,12 +148,21 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const resolved = resolveSession(req, deps.sessions);
     if (resolved) {
-      const identity = await deps.authority.identityOf(resolved.stored.address);
+      // A halted index means the node serves another chain: its roles are not this network's.
+      const identity = deps.indexer.halted() ? { roles: 0, operator: false } : await deps.authority.identityOf(resolved.stored.address);
       res.locals.sessionToken = resolved.token;
       res.locals.sessionExpiresAt = resolved.stored.expiresAt;
       res.locals.session = { address: resolved.stored.address, roles: identity.roles, operator: identity.operator };
     }
     next();
+  });
+
+  // After a change of chain identity, chain data is not served (503 with the reason) until an operator
+  // acts; what is not derived from the chain (access log, applications, documents) stays readable.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const halted = deps.indexer.halted();
+    if (!halted || !req.path.startsWith("/api/") || servedWhileHalted(req)) return next();
+    next(new ChainError(halted));
   });
 
   const table = new RouteTable(express.Router());
@@ -185,6 +195,19 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   });
 
   return app;
+}
+
+const OFF_CHAIN_READS = [
+  /^\/api\/(config|openapi\.json|metrics\/definitions|auth\/me|auth\/nonce)$/,
+  /^\/api\/enterprises\/[^/]+\/access-log$/,
+  /^\/api\/applications(\/[^/]+(\/agreement-document)?)?$/,
+  /^\/api\/documents(\/[^/]+)?$/,
+];
+
+/** Requests answered from records that are not derived from the chain. */
+function servedWhileHalted(req: Request): boolean {
+  if (req.path.startsWith("/api/auth/")) return true;
+  return req.method === "GET" && OFF_CHAIN_READS.some((re) => re.test(req.path));
 }
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -237,6 +260,12 @@ function allowedMethods(table: RouteTable, path: string): string[] {
 /** Maps any thrown value to the API's error shape. */
 export function toErrorResponse(err: unknown): { status: number; body: { error: { code: string; message: string; field?: string } } } {
   if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
+  // A write that found the disk full: nothing was acknowledged, say why (any store, any route).
+  if (isStorageFull(err)) return toErrorResponse(new StorageFullError("the request's data", err));
+  // The node did not answer in time (RPC_TIMEOUT_MS) or could not be reached: retryable, not a bug.
+  if (err instanceof BaseError && err.walk((e) => e instanceof TimeoutError || e instanceof HttpRequestError) !== null) {
+    return toErrorResponse(new ChainError("the chain node did not answer in time; try again"));
+  }
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const field = issue.path.map(String).join(".");

@@ -90,6 +90,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: "Request body too large",
   429: "Too many requests",
   503: "Unavailable (chain or indexer)",
+  507: "Not stored: the service's disk is full (nothing was recorded; retry later)",
 };
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {

@@ -1,97 +1,106 @@
 /**
  * Durable store for records that change often and must survive a kill: an append-only journal of
- * whole records (one JSON line each, fsync'd, group-committed) plus a snapshot written atomically
- * when the journal grows. Opening replays snapshot then journal; the last line for an id wins, and a
- * torn final line (a kill mid-append) is dropped, since its write was never acknowledged.
+ * whole records (framed and checksummed, fsync'd, group-committed: store/framed-journal.ts) plus a
+ * snapshot written atomically when the journal grows. Opening replays snapshot then journal; the last
+ * record for an id wins. A torn last record is cut with a warning (it was never acknowledged); a damaged
+ * record inside the journal is quarantined and every later record is kept.
+ *
+ * A record is visible (get, all) only once its write is durable: a put that fails (a full disk) leaves
+ * the previous version in place, and get/all hand out copies so a caller's unsaved changes never leak.
  */
-import { open, type FileHandle } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { readFileIfExists, writeFileAtomic } from "../store/atomic-file";
+import { parseJsonFile, readFileIfExists, writeFileAtomic } from "../store/atomic-file";
+import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
 
 export class JournalStore<T extends { id: string }> {
   private readonly records = new Map<string, T>();
-  private pending: string[] = [];
-  private flushing: Promise<void> | null = null;
-  private journalLines = 0;
-  private handle: FileHandle | null = null;
+  private journalRecords = 0;
+  private compacting: Promise<void> | null = null;
+  private readonly inflight = new Set<Promise<void>>();
 
   private constructor(
     private readonly snapshotFile: string,
-    private readonly journalFile: string,
+    private readonly journal: FramedJournal,
     private readonly compactEvery: number,
   ) {}
 
-  static async open<T extends { id: string }>(dir: string, name: string, compactEvery = 2000): Promise<JournalStore<T>> {
+  static async open<T extends { id: string }>(
+    dir: string,
+    name: string,
+    opts: { compactEvery?: number; warn?: OpenJournalOptions["warn"] } = {},
+  ): Promise<JournalStore<T>> {
     mkdirSync(dir, { recursive: true });
-    const store = new JournalStore<T>(path.join(dir, `${name}.json`), path.join(dir, `${name}.journal`), compactEvery);
-    const snapshot = await readFileIfExists(store.snapshotFile);
-    if (snapshot) for (const r of JSON.parse(snapshot) as T[]) store.records.set(r.id, r);
-    const journal = await readFileIfExists(store.journalFile);
-    if (journal) {
-      for (const line of journal.split("\n")) {
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as T;
-          store.records.set(r.id, r);
-          store.journalLines++;
-        } catch {
-          break; // torn tail from a crash mid-append: never acknowledged
-        }
-      }
+    const snapshotFile = path.join(dir, `${name}.json`);
+    const records = new Map<string, T>();
+    const snapshot = await readFileIfExists(snapshotFile);
+    if (snapshot) {
+      const list = parseJsonFile<T[]>(
+        snapshotFile,
+        snapshot,
+        `It is the ${name} snapshot written at compaction: restore it from a backup of DATA_DIR (the journal ${name}.journal beside it holds only the changes since).`,
+      );
+      for (const r of list) records.set(r.id, r);
     }
-    store.handle = await open(store.journalFile, "a");
+    let count = 0;
+    const journal = await FramedJournal.open(path.join(dir, `${name}.journal`), { onDamage: "quarantine", warn: opts.warn }, ({ value }) => {
+      const r = value as T;
+      records.set(r.id, r);
+      count++;
+    });
+    const store = new JournalStore<T>(snapshotFile, journal, opts.compactEvery ?? 2000);
+    for (const [id, r] of records) store.records.set(id, r);
+    store.journalRecords = count;
     return store;
   }
 
   get(id: string): T | undefined {
-    return this.records.get(id);
+    const r = this.records.get(id);
+    return r && structuredClone(r);
   }
 
   all(): T[] {
-    return [...this.records.values()];
+    return [...this.records.values()].map((r) => structuredClone(r));
   }
 
-  /** Stores the record; resolves once it is on disk. */
+  /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */
   async put(record: T): Promise<void> {
-    this.records.set(record.id, record);
-    this.pending.push(JSON.stringify(record) + "\n");
-    await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    // Group commit: callers arriving while a flush runs share the next one.
-    while (this.flushing) await this.flushing;
-    if (this.pending.length === 0) return;
-    const lines = this.pending;
-    this.pending = [];
-    this.flushing = (async () => {
-      const handle = this.handle;
-      if (!handle) throw new Error("journal store is closed");
-      await handle.write(lines.join(""));
-      await handle.sync();
-      this.journalLines += lines.length;
-      if (this.journalLines >= this.compactEvery) await this.compact();
-    })();
+    while (this.compacting) await this.compacting;
+    const copy = structuredClone(record);
+    const write = this.journal.append(copy).then(() => {
+      this.records.set(copy.id, copy);
+      this.journalRecords++;
+    });
+    this.inflight.add(write);
     try {
-      await this.flushing;
+      await write;
     } finally {
-      this.flushing = null;
+      this.inflight.delete(write);
+    }
+    if (this.journalRecords >= this.compactEvery && !this.compacting) {
+      this.compacting = this.compact().finally(() => (this.compacting = null));
+      await this.compacting;
     }
   }
 
-  /** Writes all records as a snapshot, then empties the journal. */
+  /**
+   * Writes all records as a snapshot, then empties the journal. New puts wait, and puts already
+   * writing finish first, so the snapshot holds every record the emptied journal held. A failure
+   * (a full disk) keeps the journal as it is: the record that triggered it is durable all the same.
+   */
   private async compact(): Promise<void> {
-    await writeFileAtomic(this.snapshotFile, JSON.stringify(this.all()));
-    await this.handle?.close();
-    this.handle = await open(this.journalFile, "w");
-    await this.handle.sync();
-    this.journalLines = 0;
+    await Promise.allSettled([...this.inflight]);
+    try {
+      await writeFileAtomic(this.snapshotFile, JSON.stringify([...this.records.values()]));
+      await this.journal.clear();
+      this.journalRecords = 0;
+    } catch {
+      // retried at the next put
+    }
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.handle?.close();
-    this.handle = null;
+    await this.compacting;
+    await this.journal.close();
   }
 }

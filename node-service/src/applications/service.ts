@@ -22,7 +22,7 @@ import { renderAgreementDocument } from "./agreement-document";
 import { sha256Hex } from "../domain/hash";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
 import { collateralLimit, decide, decisionFromJson, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";
@@ -32,6 +32,8 @@ export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.pa
 /** EvidenceNotary kind for an underwriting decision. */
 export const KIND_DECISION = 5;
 const OFFER_VALIDITY = 7 * DAY;
+/** Statuses that end an application: its collateral is free again. */
+const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 /** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
 const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
@@ -50,6 +52,10 @@ export interface ApplicationsDeps {
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
+  /** Whether the index has reached the chain's head (steps are rolled back only then); default yes. */
+  indexSynced?: () => boolean;
+  /** Told when the applications journal had a torn tail or damaged records at open. */
+  warn?: (message: string, details: Record<string, unknown>) => void;
   /**
    * Records a read of an enterprise's data made on a reader's behalf (the access log): the borrower's
    * data read for its lender under the application's consent, and each debtor's tier (basis "policy").
@@ -99,7 +105,9 @@ export class ApplicationService extends EventEmitter {
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
-    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications");
+    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
+      warn: (message, details) => deps.warn?.(message, details),
+    });
     return new ApplicationService(deps, store);
   }
 
@@ -171,7 +179,41 @@ export class ApplicationService extends EventEmitter {
     return app;
   }
 
-  async create(session: Session, input: CreateApplicationInput): Promise<ApplicationRecord> {
+  /**
+   * Creates an application. One borrower's creations run one at a time, so a retried request with the
+   * same `idempotencyKey` returns the first one's record (`replayed`), and two applications never
+   * pledge the same receivable while both are live.
+   */
+  async create(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<{ app: ApplicationRecord; replayed: boolean }> {
+    return this.withLock(`create:${session.address}`, async () => {
+      if (idempotencyKey !== undefined) {
+        const earlier = this.store.all().find((a) => a.borrower === session.address && a.idempotencyKey === idempotencyKey);
+        if (earlier) {
+          const same =
+            earlier.lender === input.lender &&
+            earlier.amount === input.amount.toString() &&
+            earlier.termDays === input.termDays &&
+            earlier.scopes === input.scopes &&
+            (!input.receivableIds?.length || [...input.receivableIds].sort().join() === [...earlier.receivableIds].sort().join());
+          if (!same) throw new ConflictError(`Idempotency-Key ${idempotencyKey} was used for application ${earlier.id} with a different request`, "Idempotency-Key");
+          return { app: earlier, replayed: true };
+        }
+      }
+      return { app: await this.createLocked(session, input, idempotencyKey), replayed: false };
+    });
+  }
+
+  /** Receivable id -> the live (not final) application of this borrower that pledges it. */
+  private liveCollateral(borrower: Address): Map<string, string> {
+    const taken = new Map<string, string>();
+    for (const a of this.store.all()) {
+      if (a.borrower !== borrower || ENDED.has(a.status)) continue;
+      for (const id of a.receivableIds) taken.set(id, a.id);
+    }
+    return taken;
+  }
+
+  private async createLocked(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<ApplicationRecord> {
     const state = this.deps.state();
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can apply");
@@ -189,14 +231,22 @@ export class ApplicationService extends EventEmitter {
     }
     const asOf = await this.chainNow();
     const available = pledgeableReceivables(state, borrower, asOf);
+    // A receivable is pledged once: refused up front while another live application holds it.
+    const taken = this.liveCollateral(borrower);
     const chosen = input.receivableIds?.length
       ? input.receivableIds.map((id) => {
           const r = available.find((x) => x.id === id);
           if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+          const other = taken.get(id);
+          if (other) throw new ConflictError(`receivable ${id} is already the collateral of live application ${other}`, "receivableIds");
           return r;
         })
-      : available.slice(0, 10);
-    if (chosen.length === 0) throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
+      : available.filter((r) => !taken.has(r.id)).slice(0, 10);
+    if (chosen.length === 0) {
+      const held = available.find((r) => taken.has(r.id));
+      if (held) throw new ConflictError(`receivable ${held.id} is already the collateral of live application ${taken.get(held.id)}; every receivable you hold is in a live application`, "receivableIds");
+      throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
+    }
     if (chosen.length > 10) throw new ValidationError("at most 10 receivables per loan", "receivableIds");
     const max = this.limitOf(state, chosen, asOf);
     const minAmount = BigInt(this.deps.policy.minAmount);
@@ -224,6 +274,7 @@ export class ApplicationService extends EventEmitter {
         { step: "submitted", at, actor: borrower },
       ],
       signatures: {},
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     };
     // One durable write: submitted, or already decided when a consent is in force.
     await this.withLock(id, () => this.reconcileOne(app, { chainTime: asOf, isNew: true }));
@@ -408,8 +459,58 @@ export class ApplicationService extends EventEmitter {
     }
   }
 
+  /**
+   * Undoes the steps whose chain transaction a reorg removed: a consent no longer on chain takes the
+   * application back to "submitted" (its decision and offer were made under that consent), a loan
+   * no longer on chain back to "signed_by_borrower", a disbursement back to "countersigned_notarized".
+   * The undone steps are kept in `rolledBack`. Returns whether anything changed.
+   */
+  private rollBackWithChain(app: ApplicationRecord, state: IndexState): boolean {
+    const cut = (step: string, reason: string) => {
+      const i = app.timeline.findIndex((t) => t.step === step);
+      if (i < 0) return;
+      const steps = app.timeline.splice(i);
+      (app.rolledBack ??= []).push({ at: this.now(), reason, steps });
+      app.updatedAt = this.now();
+    };
+    if (app.status === "withdrawn" && !app.loanId) return false;
+    if (app.loanId) {
+      const loan = state.loans[app.loanId];
+      if (!loan) {
+        cut("countersigned_notarized", `the agreement's transaction is no longer on chain (reorg); loan ${app.loanId} is gone`);
+        delete app.loanId;
+        app.status = "signed_by_borrower";
+        return true;
+      }
+      if (!loan.disbursedAt && ["disbursed", "closed", "defaulted"].includes(app.status)) {
+        cut("disbursed", "the disbursement is no longer on chain (reorg)");
+        app.status = "countersigned_notarized";
+        return true;
+      }
+      return false;
+    }
+    const granted = app.timeline.find((t) => t.step === "consent_granted");
+    if (!granted?.txHash) return false;
+    const consent = state.consents[`${app.borrower}:${app.lender}`];
+    if (consent && consent.events.some((e) => e.txHash === granted.txHash)) return false;
+    cut("consent_granted", `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`);
+    for (const k of ["decision", "decisionInput", "decisionAnchorTx", "offer", "review", "contest", "submitError"] as const) delete app[k];
+    app.signatures = {};
+    app.status = "submitted";
+    return true;
+  }
+
   /** Advances every open application from the indexed state. Called after each indexed batch. */
   async reconcile(): Promise<void> {
+    const state = this.deps.state();
+    // Only against an index that reached the head: one being rebuilt does not hold every transaction yet.
+    for (const app of this.deps.indexSynced?.() === false ? [] : this.store.all()) {
+      if (!app.timeline.some((t) => t.txHash)) continue;
+      await this.withLock(app.id, async () => {
+        const fresh = this.store.get(app.id);
+        if (fresh && this.rollBackWithChain(fresh, state)) await this.save(fresh);
+      });
+    }
     if (!this.anchorsRetried) {
       this.anchorsRetried = true;
       for (const app of this.store.all()) if (app.decision && !app.decisionAnchorTx) this.startAnchor(app, decisionFromJson(app.decision));
@@ -579,9 +680,13 @@ export class ApplicationService extends EventEmitter {
           args: [decisionHash(decision), KIND_DECISION, app.purpose],
           label: `anchoring the decision of application ${app.id}`,
         });
-        const fresh = this.store.get(app.id) ?? app;
-        fresh.decisionAnchorTx = receipt.transactionHash;
-        await this.save(fresh);
+        // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
+        await this.withLock(app.id, async () => {
+          const fresh = this.store.get(app.id);
+          if (!fresh) return;
+          fresh.decisionAnchorTx = receipt.transactionHash;
+          await this.save(fresh);
+        });
       },
       { logger: this.deps.logger, signal: this.closing.signal, firstDelayMs: this.deps.anchorRetryMs ?? 1000 },
     );

@@ -121,4 +121,8 @@ export interface ApplicationRecord {
   signatures: { borrower?: Hex; lender?: Hex };
   loanId?: string;
   submitError?: string;
+  /** Steps undone because a reorg removed the chain transaction they rested on (newest last). */
+  rolledBack?: { at: number; reason: string; steps: TimelineEntry[] }[];
+  /** The borrower's Idempotency-Key of the creating request: a retry with it returns this record. */
+  idempotencyKey?: string;
 }

@@ -7,7 +7,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Address } from "../domain/entities";
-import { readFileIfExists, writeFileAtomic } from "../store/atomic-file";
+import { parseJsonFile, readFileIfExists, writeFileAtomic } from "../store/atomic-file";
 
 export interface StoredSession {
   address: Address;
@@ -45,7 +45,13 @@ export async function openSessionStore({ dataDir, secret }: { dataDir: string; s
   const key = await resolveSecret(dataDir, secret);
   const file = path.join(dataDir, FILE_NAME);
   const sessions = new Map<string, StoredSession>(
-    Object.entries(JSON.parse((await readFileIfExists(file)) ?? "{}") as Record<string, StoredSession>),
+    Object.entries(
+      parseJsonFile<Record<string, StoredSession>>(
+        file,
+        (await readFileIfExists(file)) ?? "{}",
+        "It holds only sign-in sessions: delete it (everyone signs in again) or restore it from a backup.",
+      ),
+    ),
   );
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   const idOf = (token: string) => createHmac("sha256", key).update(token).digest("hex");

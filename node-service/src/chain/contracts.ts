@@ -2,11 +2,22 @@
  * The project's contracts as the service sees them: names, ABIs and bytecode read from Hardhat's
  * compiled artifacts (never hand-written), and the deployment record that says where they live.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Abi, Address, Hex } from "viem";
 
-export const REPO_ROOT = path.resolve(__dirname, "../../..");
+/**
+ * The project's root: the nearest folder above this file with a package.json. The same whether this
+ * runs from source (node-service/src/chain/) or compiled (dist/node-service/src/chain/, `npm run build`).
+ */
+export const REPO_ROOT = projectRoot(__dirname);
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    if (dir === path.dirname(dir)) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 export const CONTRACT_NAMES = [
   "ParticipantRegistry",

@@ -106,6 +106,12 @@ export function acknowledgmentTypedData(chainId: number | bigint, receivables: A
 
 /** Role bits of ParticipantRegistry (contracts/libraries/Roles.sol). */
 export const ROLE = { SUPPLIER: 1, BUYER: 2, LENDER: 4, AUDITOR: 8 } as const;
+export type RoleName = keyof typeof ROLE;
+
+/** The names of the role bits set in `roles`, in ROLE's order: 5 -> ["SUPPLIER", "LENDER"]. */
+export function roleNames(roles: number): RoleName[] {
+  return (Object.keys(ROLE) as RoleName[]).filter((name) => (roles & ROLE[name]) !== 0);
+}
 
 /** Consent scope bits of ConsentRegistry: the eleven data uses. */
 export const SCOPE = {

@@ -4,10 +4,10 @@
  * metadata and the anchor stay, and every purge is logged (in the store and to the logger).
  */
 import type { Logger } from "pino";
+import { DAY_MS } from "../domain/time";
 import { DEFAULT_RETENTION_KINDS, type DocumentKind, type DocumentStore, type PurgeLogEntry } from "./store";
 
 export const DEFAULT_RETENTION_DAYS = 90;
-const DAY_MS = 24 * 3600 * 1000;
 
 export interface RetentionJobOptions {
   store: DocumentStore;

@@ -11,6 +11,7 @@ import type { Hex } from "viem";
 import type { Address } from "../domain/entities";
 import { DurableJSONFile, writeFileAtomic } from "../store/atomic-file";
 import type { AllowedMime } from "./sniff";
+import { ApiError } from "../domain/errors";
 
 /** Kinds of documents people upload; identity and biometric kinds are purged after the retention period. */
 export const DOCUMENT_KINDS = [
@@ -82,6 +83,17 @@ export interface PurgeLogEntry {
   retentionMs: number;
 }
 
+/** The stored file no longer hashes to its name: an incident (logged by the error middleware), answered 500. */
+export class DocumentCorruptError extends ApiError {
+  constructor(
+    readonly file: string,
+    readonly expected: Hex,
+    readonly actual: Hex,
+  ) {
+    super(500, "document_corrupt", `the stored copy of document ${expected} is damaged (its bytes hash to ${actual}); it is not served until the operator restores it from a backup`);
+  }
+}
+
 export interface DocumentStoreData {
   documents: Record<Hex, DocumentRecord>;
   /** Hashes waiting for the next batch anchor, in upload order. */
@@ -122,7 +134,10 @@ export async function createFileDocumentStore(opts: FileDocumentStoreOptions): P
   const now = opts.now ?? Date.now;
   const root = path.join(opts.dataDir, "documents");
   await mkdir(root, { recursive: true });
-  const db: Low<DocumentStoreData> = new Low(new DurableJSONFile<DocumentStoreData>(path.join(root, "index.json")), {
+  const db: Low<DocumentStoreData> = new Low(new DurableJSONFile<DocumentStoreData>(
+      path.join(root, "index.json"),
+      "It records every stored document (owners, links, batch proofs): restore it from a backup of DATA_DIR; the files beside it are named by their sha256.",
+    ), {
     documents: {},
     pending: [],
     batches: {},
@@ -151,11 +166,14 @@ export async function createFileDocumentStore(opts: FileDocumentStoreOptions): P
         ...(input.link ? { link: input.link } : {}),
         uploadedAt: now(),
       };
-      const existing = db.data.documents[sha256];
-      if (!existing || existing.purgedAt !== undefined) {
+      const stored = db.data.documents[sha256];
+      if (!stored || stored.purgedAt !== undefined) {
         await mkdir(path.dirname(fileOf(sha256)), { recursive: true });
         await writeFileAtomic(fileOf(sha256), input.bytes);
       }
+      // Read again after the write: a simultaneous upload of the same bytes may have created the
+      // record meanwhile, and both uploads must be kept.
+      const existing = db.data.documents[sha256];
       let created = false;
       if (existing) {
         existing.uploads.push(upload);
@@ -174,12 +192,17 @@ export async function createFileDocumentStore(opts: FileDocumentStoreOptions): P
     async readContent(sha256) {
       const record = db.data.documents[sha256];
       if (!record || record.purgedAt !== undefined) return null;
+      let bytes: Buffer;
       try {
-        return await readFile(fileOf(sha256));
+        bytes = await readFile(fileOf(sha256));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw err;
       }
+      // Never the wrong bytes under the right name: what is served must still hash to its name.
+      const actual = sha256Hex(bytes);
+      if (actual !== sha256) throw new DocumentCorruptError(fileOf(sha256), sha256, actual);
+      return bytes;
     },
     list() {
       return Object.values(db.data.documents);

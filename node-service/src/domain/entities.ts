@@ -38,7 +38,16 @@ export interface ParticipantEntity {
   events?: EventRef[];
 }
 
-export type OrderStatus = "Created" | "Accepted" | "Shipped" | "Delivered" | "Completed" | "Cancelled" | "Disputed";
+/**
+ * The contracts' status enums by index (ITradeOrders.OrderStatus, IReceivables.ReceivableStatus,
+ * ILoanAgreements.LoanStatus): the one list of status names for reducers, evidence and tests.
+ * "None" (index 0) is the status of a record that does not exist; an indexed record never has it.
+ */
+export const ORDER_STATUSES = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
+export const RECEIVABLE_STATUSES = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
+export const LOAN_STATUSES = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
+
+export type OrderStatus = Exclude<(typeof ORDER_STATUSES)[number], "None">;
 
 export interface OrderEntity {
   id: string;
@@ -63,7 +72,7 @@ export interface OrderEntity {
   events: EventRef[];
 }
 
-export type ReceivableStatus = "Issued" | "Confirmed" | "Paid" | "Split" | "Cancelled";
+export type ReceivableStatus = Exclude<(typeof RECEIVABLE_STATUSES)[number], "None">;
 
 export interface ReceivablePayment {
   at: number;
@@ -109,7 +118,7 @@ export interface ReceivableEntity {
   events: EventRef[];
 }
 
-export type LoanStatus = "Signed" | "Active" | "Repaid" | "Defaulted" | "Recovered" | "Cancelled";
+export type LoanStatus = Exclude<(typeof LOAN_STATUSES)[number], "None">;
 
 export interface LoanRepayment {
   at: number;

@@ -4,13 +4,13 @@
  * the EIP-712 typed data and signatures, the documents' sha256 with their anchors and batch proofs,
  * the parties' admissions, and a plain-language summary. scripts/verify-evidence.ts re-checks it all.
  */
-import { hashTypedData, type Address, type Hex } from "viem";
-import { loanTermsTypedData } from "../chain/eip712";
+import { hashTypedData, zeroHash, type Address, type Hex } from "viem";
+import { loanTermsTypedData, roleNames } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
-import { acknowledgmentOfIssued, createEvidenceService, roleNames, termsOf, ZERO_HASH, type EvidenceDeps, type EvidenceService } from "./lookup";
+import { acknowledgmentOfIssued, createEvidenceService, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
 import {
   BUNDLE_FORMAT,
   type BundleAnchor,
@@ -68,7 +68,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     }
 
     async function addDocument(sha256: Hex, role: string): Promise<BundleDocument | null> {
-      if (!sha256 || sha256 === ZERO_HASH) return null;
+      if (!sha256 || sha256 === zeroHash) return null;
       const hash = lower(sha256) as Hex;
       const existing = documents.find((d) => d.sha256 === hash);
       if (existing) return existing;

@@ -9,19 +9,15 @@ import {
   type Hex,
   type PublicClient,
   type TypedDataDefinition,
+  zeroHash,
 } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
-import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, type LoanTerms } from "../chain/eip712";
-import type { EventRef, IndexState } from "../domain/entities";
+import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
+import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
-
-const LOAN_STATUS = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"] as const;
-const RECEIVABLE_STATUS = ["None", "Issued", "Confirmed", "Paid", "Split", "Cancelled"] as const;
-const ORDER_STATUS = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"] as const;
-export const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export interface EvidenceDeps {
   publicClient: PublicClient;
@@ -87,10 +83,6 @@ export interface HashUse {
   ref?: EventRef;
 }
 
-const ROLE_NAMES = Object.entries(ROLE) as [string, number][];
-export function roleNames(roles: number): string[] {
-  return ROLE_NAMES.filter(([, bit]) => (roles & bit) !== 0).map(([name]) => name);
-}
 
 function kindName(kind: number | null): string {
   if (kind === null) return "record field";
@@ -128,7 +120,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (!uses || uses.state !== state || uses.count !== state.eventCount) {
       const map = new Map<string, HashUse[]>();
       const put = (hash: Hex | undefined, use: HashUse) => {
-        if (!hash || hash === ZERO_HASH) return;
+        if (!hash || hash === zeroHash) return;
         const k = lower(hash);
         map.set(k, [...(map.get(k) ?? []), use]);
       };
@@ -401,7 +393,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       functionName: "getLoan",
       args: [BigInt(loan.id)],
     })) as { status: number; repaid: bigint; totalDue: bigint };
-    const chainStatus = LOAN_STATUS[Number(onChain.status)];
+    const chainStatus = LOAN_STATUSES[Number(onChain.status)];
     if (chainStatus !== loan.status) diffs.push(`index status ${loan.status}, chain status ${chainStatus}`);
     if (onChain.repaid !== loan.repaid) diffs.push(`index repaid ${loan.repaid}, chain repaid ${onChain.repaid}`);
     if (lower(String(recorded.args.digest)) !== lower(loan.digest)) diffs.push("index digest differs from the recorded one");
@@ -437,11 +429,11 @@ export function createEvidenceService(deps: EvidenceDeps) {
       functionName: "getOrder",
       args: [BigInt(id)],
     })) as { status: number };
-    const chainStatus = ORDER_STATUS[Number(onChain.status)];
+    const chainStatus = ORDER_STATUSES[Number(onChain.status)];
     if (chainStatus !== order.status) diffs.push(`index status ${order.status}, chain status ${chainStatus}`);
     const documents = [];
     for (const [role, hash] of [["purchase order", order.documentHash], ["shipping document", order.shippingDocumentHash]] as const) {
-      if (hash && hash !== ZERO_HASH) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
+      if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
     const receivables = Object.values(deps.state().receivables)
       .filter((r) => r.orderId === id)
@@ -471,7 +463,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       functionName: "getReceivable",
       args: [BigInt(id)],
     })) as { status: number; paid: bigint };
-    const chainStatus = RECEIVABLE_STATUS[Number(onChain.status)];
+    const chainStatus = RECEIVABLE_STATUSES[Number(onChain.status)];
     if (chainStatus !== r.status) diffs.push(`index status ${r.status}, chain status ${chainStatus}`);
     if (onChain.paid !== r.paid) diffs.push(`index paid ${r.paid}, chain paid ${onChain.paid}`);
     // The debtor acknowledged the original receivable (a child inherits it).

@@ -28,7 +28,7 @@
  * at most that interval's blocks from the chain.
  */
 import pino, { type Logger } from "pino";
-import { BlockNotFoundError, type Block, type Hex, type Log, type PublicClient } from "viem";
+import { BlockNotFoundError, keccak256, type Block, type Hex, type Log, type PublicClient } from "viem";
 import type { Deployment } from "../chain/contracts";
 import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
 import { createLowdbIndexStore, STORE_VERSION, type ChainIdentity, type Checkpoint, type IndexStore, type StoredIndex, type WriteStats } from "../store/index-store";
@@ -82,6 +82,11 @@ export interface Indexer {
   start(): Promise<void>;
   /** Stops following and flushes the store. */
   stop(): Promise<void>;
+  /**
+   * Why the indexer stopped following the chain, or null: the node now serves another chain (chain
+   * id, genesis hash or contract code changed). The index is kept as it was; an operator acts.
+   */
+  halted(): string | null;
   on(event: "batch", fn: (b: BatchEvent) => void): () => void;
   on(event: "reorg", fn: (r: ReorgEvent) => void): () => void;
   stats(): IndexerStats;
@@ -109,6 +114,8 @@ export interface IndexerOptions {
   headWriteShare?: number;
   /** Another store implementation (defaults to lowdb under dataDir). */
   store?: IndexStore;
+  /** How often the chain's identity (chain id, genesis hash, contract code) is checked again (default 5 s). */
+  identityCheckMs?: number;
 }
 
 const HEADER_CONCURRENCY = 16;
@@ -132,7 +139,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const maxWriteShare = Math.min(1, Math.max(0.01, opts.maxWriteShare ?? 0.2));
   const headWriteShare = Math.min(1, Math.max(0.001, opts.headWriteShare ?? 0.02));
   const logger = opts.logger ?? pino({ name: "indexer", level: process.env.LOG_LEVEL ?? "warn" });
-  const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir));
+  const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir, (m) => logger.warn(m)));
   const decoder = createDecoder(deployment);
   const fetcher = createLogFetcher({ publicClient, addresses: decoder.addresses, maxBlockRange: opts.maxBlockRange ?? 2000, logger });
 
@@ -150,6 +157,45 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     contracts: Object.fromEntries(INDEXED_CONTRACTS.map((n) => [n, deployment.contracts[n].toLowerCase() as Address])),
   };
   const floorBlock = deployment.startBlock - 1;
+  // The code at the deployment's addresses, as the node serves it now: it must never change.
+  const codeHashes = new Map<string, Hex>();
+  for (const [name, address] of Object.entries(identity.contracts)) {
+    const code = await publicClient.getCode({ address });
+    if (!code || code === "0x") throw new Error(`no contract code at ${name}'s address ${address} on this chain: wrong deployment file for this chain`);
+    codeHashes.set(name, keccak256(code));
+  }
+  const identityCheckMs = opts.identityCheckMs ?? 5000;
+  let identityCheckedAt = performance.now();
+  let haltReason: string | null = null;
+
+  /**
+   * Checks that the node still serves the deployment's chain. On a change the indexer halts: it keeps
+   * its index (never rebuilt from another chain) and stops syncing until the service is restarted
+   * against a matching node and deployment file.
+   */
+  async function checkIdentity(force: boolean): Promise<boolean> {
+    if (haltReason) return false;
+    if (!force && performance.now() - identityCheckedAt < identityCheckMs) return true;
+    const [nowChainId, nowGenesis] = await Promise.all([publicClient.getChainId(), publicClient.getBlock({ blockNumber: 0n })]);
+    let reason: string | null = null;
+    if (nowChainId !== identity.chainId) reason = `the node now serves chain id ${nowChainId}, not ${identity.chainId}`;
+    else if (nowGenesis.hash !== identity.genesisHash) reason = `the node's genesis block is now ${nowGenesis.hash}, not ${identity.genesisHash}`;
+    else {
+      for (const [name, address] of Object.entries(identity.contracts)) {
+        const code = await publicClient.getCode({ address });
+        const hash = code && code !== "0x" ? keccak256(code) : null;
+        if (hash !== codeHashes.get(name)) {
+          reason = `the contract code at ${name}'s address ${address} changed`;
+          break;
+        }
+      }
+    }
+    identityCheckedAt = performance.now();
+    if (!reason) return true;
+    haltReason = `chain identity changed: ${reason}. Chain data is not served; the index is kept as it was. Restore the node, or restart the service with the deployment file of this chain`;
+    logger.error({ reason }, "chain identity changed: the indexer stopped");
+    return false;
+  }
 
   // In-memory index; `tip` may be ahead of `committed` between commits.
   let state = emptyIndexState();
@@ -369,11 +415,15 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
 
   /** `followingHead`: a poll of the running loop, which may leave the store write for later. */
   async function doSync(followingHead = false): Promise<void> {
+    if (!(await checkIdentity(false))) return;
     const head = Number(await publicClient.getBlockNumber());
     headBlock = head;
     const target = head - confirmations;
-    // The checkpoint's block must still be on chain (a reorg or a reset while we were away).
-    if (tip && (await blockHashAt(tip.blockNumber)) !== tip.blockHash) await rollback();
+    // The checkpoint's block must still be on chain (a reorg, or another chain behind the same URL).
+    if (tip && (await blockHashAt(tip.blockNumber)) !== tip.blockHash) {
+      if (!(await checkIdentity(true))) return;
+      await rollback();
+    }
     let retries = 0;
     // One range is fetched ahead while the previous one is reduced (dropped after a reorg or a retry).
     let ahead: Promise<FetchedRange> | null = null;
@@ -390,6 +440,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       const outcome = await applyRange(range, head);
       if (outcome === "reorg") {
         ahead = null;
+        if (!(await checkIdentity(true))) return;
         await rollback();
       } else if (outcome === "retry") {
         ahead = null;
@@ -422,6 +473,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const indexer: Indexer = {
     state: () => state,
     checkpoint: () => (committed ? { ...committed } : null),
+    halted: () => haltReason,
     syncOnce() {
       return runSync(false);
     },

@@ -3,9 +3,10 @@
  * id lists the reducers maintain as events arrive), as they stood at the end of asOf's UTC day.
  * Each metric is defined once in definitions.ts; this file holds one function per key.
  */
-import type { Address, IndexState, OrderEntity } from "../domain/entities";
-import { METRIC_DEFINITIONS, type MetricWindow } from "./definitions";
-import { DAY, coefficientOfVariation, hhi, meanDays, nearestRank, ratio, days } from "./math";
+import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
+import { METRIC_DEFINITIONS, WINDOW_DAYS, type MetricWindow } from "./definitions";
+import { DAY } from "../domain/time";
+import { coefficientOfVariation, hhi, meanDays, nearestRank, ratio, roundDiv, days } from "./math";
 import {
   asOfDayEnd,
   by,
@@ -14,6 +15,8 @@ import {
   loanLiveAt,
   orderCancelledBy,
   paidBy,
+  pledgedLoanAt,
+  sharedKycAttributes,
   walkRecords,
   repaidBy,
   type EnterpriseRecords,
@@ -25,7 +28,7 @@ export type MetricValue = bigint | number | null;
 
 export interface EnterpriseMetrics {
   enterprise: Address;
-  /** The evaluation instant: the last second of the requested asOf's UTC day (block time, seconds). */
+  /** The evaluation instant (block time, seconds): the last second of asOf's UTC day, or a decision's moment. */
   asOf: number;
   /** The UTC day the figures are for, YYYY-MM-DD. */
   day: string;
@@ -88,14 +91,73 @@ class Context {
   delivered(w: MetricWindow): OrderEntity[] {
     return this.cached(`delivered:${w}`, () => this.rec.sales.filter((o) => inWindow(o.deliveredAt, this.end, w)));
   }
+
+  /** True when a dispute was raised on the sales order by end. */
+  orderDisputedBy(orderId: string): boolean {
+    const byId = this.cached("salesById", () => new Map(this.rec.sales.map((o) => [o.id, o])));
+    return byId.get(orderId)?.disputes.some((d) => d.at <= this.end) ?? false;
+  }
+
+  /** The receivables book: confirmed pieces the enterprise issued and held at end, with their unpaid part. */
+  book(): { receivable: ReceivableEntity; unpaid: bigint }[] {
+    return this.cached("book", () => this.rec.held.filter((h) => h.confirmed && h.unpaid > 0n && h.receivable.issuer === this.rec.enterprise));
+  }
+
+  bookByDebtor(): Map<Address, bigint> {
+    return this.cached("bookByDebtor", () => {
+      const m = new Map<Address, bigint>();
+      for (const b of this.book()) m.set(b.receivable.debtor, (m.get(b.receivable.debtor) ?? 0n) + b.unpaid);
+      return m;
+    });
+  }
+
+  /** The book's unpaid value past maturity by more than `fromDays` and at most `toDays` days at end. */
+  ageing(fromDays: number, toDays: number): bigint {
+    let total = 0n;
+    for (const b of this.book()) {
+      const late = this.end - b.receivable.maturity;
+      if (late > fromDays * DAY && late <= toDays * DAY) total += b.unpaid;
+    }
+    return total;
+  }
+
+  /**
+   * Loans disbursed by end and not cancelled that still owe at end: total due minus repayments by end
+   * (after a default the collateral stays pledged and its payments repay the loan first, as repayments).
+   */
+  owing(): { loan: LoanEntity; due: bigint }[] {
+    return this.cached("owing", () => {
+      const out: { loan: LoanEntity; due: bigint }[] = [];
+      for (const l of this.rec.loans) {
+        if (!by(l.disbursedAt, this.end) || by(l.cancelledAt, this.end)) continue;
+        const due = l.totalDue - repaidBy(l, this.end);
+        if (due > 0n) out.push({ loan: l, due });
+      }
+      return out;
+    });
+  }
 }
 
 function sum(orders: readonly OrderEntity[]): bigint {
   return orders.reduce((s, o) => s + o.amount, 0n);
 }
 
+/** A short payment: partly paid and still short this many days after maturity. */
+const SHORT_PAYMENT_DAYS = 90;
+/** volumeVolatility: the 365-day window cut into 12 equal periods (30 d 10 h each). */
+const VOLATILITY_PERIODS = 12;
+const VOLATILITY_PERIOD = (365 * DAY) / VOLATILITY_PERIODS;
+
+function topShare(values: readonly bigint[]): MetricValue {
+  const total = values.reduce((s, v) => s + v, 0n);
+  return total === 0n ? null : ratio(values.reduce((m, v) => (v > m ? v : m), 0n), total);
+}
+
+/** Confirmed invoices maturing in w: days from issue to full payment, or to `end` when not fully paid. */
 function paybackCycles(invoices: readonly Invoice[], end: number, w: MetricWindow): number[] {
-  return invoices.filter((i) => i.confirmed && inWindow(i.paidAt, end, w)).map((i) => (i.paidAt as number) - i.receivable.issuedAt);
+  return invoices
+    .filter((i) => i.confirmed && inWindow(i.receivable.maturity, end, w))
+    .map((i) => (i.paidAt ?? end) - i.receivable.issuedAt);
 }
 
 /** Confirmed invoices maturing in w, each with whether it was late (not fully paid at maturity). */
@@ -110,12 +172,27 @@ function overdueRateOf(invoices: readonly Invoice[], end: number, w: MetricWindo
   return ratio(m.filter((x) => x.late).length, m.length);
 }
 
-function daysPastDueOf(invoices: readonly Invoice[], end: number, w: MetricWindow): MetricValue {
+function lateDaysOf(invoices: readonly Invoice[], end: number, w: MetricWindow): MetricValue {
   const late = matured(invoices, end, w).filter((x) => x.late);
   return meanDays(late.map(({ inv }) => (inv.paidAt ?? end) - inv.receivable.maturity));
 }
 
-function outstandingOf(invoices: readonly Invoice[], end: number, overdueOnly: boolean): bigint {
+/** Amount-weighted days beyond terms over all confirmed invoices maturing in w. */
+function daysBeyondTermsOf(invoices: readonly Invoice[], end: number, w: MetricWindow): MetricValue {
+  let face = 0n;
+  let weighted = 0n; // amount x seconds late
+  for (const { inv } of matured(invoices, end, w)) {
+    const m = inv.receivable.maturity;
+    face += inv.receivable.faceValue;
+    for (const p of inv.payments) if (p.at > m) weighted += p.amount * BigInt(p.at - m);
+    const unpaid = inv.receivable.faceValue - inv.paid;
+    if (unpaid > 0n) weighted += unpaid * BigInt(end - m);
+  }
+  return face === 0n ? null : roundDiv(weighted, face * BigInt(DAY), 2);
+}
+
+/** Face value minus payments by `end` over confirmed invoices, whoever holds them. */
+function unpaidOf(invoices: readonly Invoice[], end: number, overdueOnly: boolean): bigint {
   let total = 0n;
   for (const i of invoices) {
     if (!i.confirmed) continue;
@@ -147,12 +224,12 @@ const COMPUTE: Record<string, Compute> = {
   orderValue: (c, w) => sum(c.trade(w)),
   ordersCompleted: (c, w) => c.rec.sales.filter((o) => inWindow(o.completedAt, c.end, w)).length,
   completionRate: (c, w) => {
-    const created = c.salesCreated(w);
-    return ratio(created.filter((o) => by(o.completedAt, c.end)).length, created.length);
+    const due = c.rec.sales.filter((o) => inWindow(o.deliveryDue, c.end, w));
+    return ratio(due.filter((o) => by(o.completedAt, c.end)).length, due.length);
   },
   onTimeDeliveryRate: (c, w) => {
-    const d = c.delivered(w);
-    return ratio(d.filter((o) => (o.deliveredAt as number) <= o.deliveryDue).length, d.length);
+    const due = c.rec.sales.filter((o) => inWindow(o.deliveryDue, c.end, w) && !by(o.cancelledAt, o.deliveryDue));
+    return ratio(due.filter((o) => by(o.deliveredAt, o.deliveryDue)).length, due.length);
   },
   deliveryLeadTimeMean: (c, w) => meanDays(c.delivered(w).map((o) => (o.deliveredAt as number) - o.createdAt)),
   cancellationRate: (c, w) => {
@@ -174,6 +251,20 @@ const COMPUTE: Record<string, Compute> = {
     const issued = c.rec.issued.filter((i) => inWindow(i.receivable.issuedAt, c.end, w));
     return ratio(issued.filter((i) => by(i.receivable.acknowledgedAt, c.end)).length, issued.length);
   },
+  dilutionRate: (c, w) => {
+    let face = 0n;
+    let lost = 0n;
+    for (const i of c.rec.issued) {
+      const r = i.receivable;
+      if (!inWindow(r.issuedAt, c.end, w)) continue;
+      face += r.faceValue;
+      const unpaid = r.faceValue - i.paid;
+      if (by(r.cancelledAt, c.end)) lost += r.faceValue;
+      else if (c.orderDisputedBy(r.orderId)) lost += unpaid;
+      else if (i.paid > 0n && unpaid > 0n && c.end - r.maturity > SHORT_PAYMENT_DAYS * DAY) lost += unpaid;
+    }
+    return ratio(lost, face);
+  },
 
   paybackCycleMean: (c, w) => meanDays(paybackCycles(c.rec.issued, c.end, w)),
   paybackCycleP90: (c, w) => {
@@ -181,15 +272,37 @@ const COMPUTE: Record<string, Compute> = {
     return p === null ? null : days(p);
   },
   overdueRate: (c, w) => overdueRateOf(c.rec.issued, c.end, w),
-  daysPastDueMean: (c, w) => daysPastDueOf(c.rec.issued, c.end, w),
-  outstandingValue: (c) => outstandingOf(c.rec.issued, c.end, false),
-  overdueValue: (c) => outstandingOf(c.rec.issued, c.end, true),
+  lateInvoiceDaysMean: (c, w) => lateDaysOf(c.rec.issued, c.end, w),
+  daysBeyondTerms: (c, w) => daysBeyondTermsOf(c.rec.issued, c.end, w),
+  dso: (c, w) => {
+    const invoiced = c.rec.issued
+      .filter((i) => inWindow(i.receivable.issuedAt, c.end, w) && !by(i.receivable.cancelledAt, c.end))
+      .reduce((s, i) => s + i.receivable.faceValue, 0n);
+    if (invoiced === 0n || w === "all") return null;
+    return roundDiv(unpaidOf(c.rec.issued, c.end, false) * BigInt(WINDOW_DAYS[w]), invoiced, 2);
+  },
+  outstandingValue: (c) => c.book().reduce((s, b) => s + b.unpaid, 0n),
+  overdueValue: (c) => c.book().reduce((s, b) => (b.receivable.maturity < c.end ? s + b.unpaid : s), 0n),
+  ageingCurrent: (c) => c.ageing(-Infinity, 0),
+  ageing1to30: (c) => c.ageing(0, 30),
+  ageing31to60: (c) => c.ageing(30, 60),
+  ageing61to90: (c) => c.ageing(60, 90),
+  ageingOver90: (c) => c.ageing(90, Infinity),
 
   buyerHhi: (c, w) => hhi([...c.buyerValues(w).values()]),
-  topBuyerShare: (c, w) => {
-    const values = [...c.buyerValues(w).values()];
-    const total = values.reduce((s, v) => s + v, 0n);
-    return total === 0n ? null : ratio(values.reduce((m, v) => (v > m ? v : m), 0n), total);
+  topBuyerShare: (c, w) => topShare([...c.buyerValues(w).values()]),
+  debtorHhi: (c) => hhi([...c.bookByDebtor().values()]),
+  topDebtorShare: (c) => topShare([...c.bookByDebtor().values()]),
+  relatedPartySalesShare: (c, w) => {
+    const self = c.rec.participant(c.rec.enterprise);
+    let total = 0n;
+    let related = 0n;
+    for (const [buyer, value] of c.buyerValues(w)) {
+      total += value;
+      const party = c.rec.participant(buyer);
+      if (self && party && party.admittedAt <= c.end && sharedKycAttributes(self, party).length > 0) related += value;
+    }
+    return ratio(related, total);
   },
   distinctCounterparties: (c, w) => {
     const parties = new Set<Address>();
@@ -205,12 +318,22 @@ const COMPUTE: Record<string, Compute> = {
 
   volumeGrowth: (c) => {
     const recent = sum(c.trade("90d"));
-    const from = c.end - 180 * DAY;
-    const to = c.end - 90 * DAY;
-    const earlier = sum(c.trade("all").filter((o) => o.createdAt > from && o.createdAt <= to));
+    const earlier = sum(c.trade("180d").filter((o) => o.createdAt <= c.end - 90 * DAY));
     return earlier === 0n ? null : ratio(recent - earlier, earlier);
   },
-  volumeVolatility: (c) => coefficientOfVariation(monthlyTrade(c, 12).map((m) => m.value)),
+  volumeVolatility: (c) => {
+    const trade = c.trade("all");
+    if (trade.length === 0) return null;
+    const first = Math.min(...trade.map((o) => o.createdAt));
+    const values: bigint[] = [];
+    for (let k = VOLATILITY_PERIODS - 1; k >= 0; k--) {
+      const stop = c.end - k * VOLATILITY_PERIOD; // inclusive
+      const start = stop - VOLATILITY_PERIOD; // exclusive
+      if (stop < first) continue;
+      values.push(sum(trade.filter((o) => o.createdAt > start && o.createdAt <= stop)));
+    }
+    return values.length < 3 ? null : coefficientOfVariation(values);
+  },
 
   pledgedRatio: (c) => {
     let total = 0n;
@@ -218,20 +341,22 @@ const COMPUTE: Record<string, Compute> = {
     for (const h of c.rec.held) {
       if (!h.confirmed || h.unpaid <= 0n) continue;
       total += h.unpaid;
-      const loanId = h.receivable.pledgedLoanId;
+      const loanId = pledgedLoanAt(h.receivable, c.end);
       const loan = loanId === undefined ? undefined : c.rec.loanById(loanId);
       if (loan && loan.borrower === c.rec.enterprise && loanLiveAt(loan, c.end)) pledged += h.unpaid;
     }
     return ratio(pledged, total);
   },
-  loansOutstanding: (c) => {
-    let total = 0n;
-    for (const l of c.rec.loans) {
-      if (!by(l.disbursedAt, c.end) || by(l.cancelledAt, c.end)) continue;
-      const due = l.totalDue - repaidBy(l, c.end);
-      if (due > 0n) total += due;
-    }
-    return total;
+  loansOutstanding: (c) => c.owing().reduce((s, x) => s + x.due, 0n),
+  loanDaysPastDue: (c) => {
+    const owing = c.owing();
+    if (owing.length === 0) return null;
+    return days(Math.max(0, ...owing.map((x) => c.end - x.loan.maturity)));
+  },
+  lenderCount: (c, w) => new Set(c.rec.loans.filter((l) => inWindow(l.disbursedAt, c.end, w)).map((l) => l.lender)).size,
+  leverage: (c) => {
+    const held = c.rec.held.reduce((s, h) => (h.confirmed && h.unpaid > 0n ? s + h.unpaid : s), 0n);
+    return ratio(c.owing().reduce((s, x) => s + x.due, 0n), held);
   },
   repaymentOnTimeRate: (c, w) => {
     const due = c.rec.loans.filter((l) => by(l.disbursedAt, c.end) && inWindow(l.maturity, c.end, w));
@@ -243,10 +368,26 @@ const COMPUTE: Record<string, Compute> = {
   purchaseValue: (c, w) => sum(c.rec.purchases.filter((o) => inWindow(o.createdAt, c.end, w) && !orderCancelledBy(o, c.end))),
   debtorPaybackCycleMean: (c, w) => meanDays(paybackCycles(c.rec.owed, c.end, w)),
   debtorOverdueRate: (c, w) => overdueRateOf(c.rec.owed, c.end, w),
-  debtorDaysPastDueMean: (c, w) => daysPastDueOf(c.rec.owed, c.end, w),
-  debtorOutstandingValue: (c) => outstandingOf(c.rec.owed, c.end, false),
-  debtorOverdueValue: (c) => outstandingOf(c.rec.owed, c.end, true),
+  debtorLateInvoiceDaysMean: (c, w) => lateDaysOf(c.rec.owed, c.end, w),
+  debtorDaysBeyondTerms: (c, w) => daysBeyondTermsOf(c.rec.owed, c.end, w),
+  debtorOutstandingValue: (c) => unpaidOf(c.rec.owed, c.end, false),
+  debtorOverdueValue: (c) => unpaidOf(c.rec.owed, c.end, true),
   disputesRaised: (c, w) => c.rec.purchases.reduce((n, o) => n + o.disputes.filter((d) => inWindow(d.at, c.end, w)).length, 0),
+
+  networkTenureDays: (c) => {
+    const p = c.rec.participant(c.rec.enterprise);
+    return p && p.admittedAt <= c.end ? days(c.end - p.admittedAt) : null;
+  },
+  daysSinceLastActivity: (c) => {
+    let last: number | undefined;
+    const seen = (t: number) => {
+      if (t <= c.end && (last === undefined || t > last)) last = t;
+    };
+    for (const o of [...c.rec.sales, ...c.rec.purchases]) seen(o.createdAt);
+    for (const i of c.rec.issued) seen(i.receivable.issuedAt);
+    for (const i of c.rec.owed) for (const p of i.payments) seen(p.at);
+    return last === undefined ? null : days(c.end - last);
+  },
 };
 
 // Fail fast if a definition has no computation or a computation no definition.
@@ -275,10 +416,8 @@ function dayLabel(end: number): string {
   return new Date(end * 1000).toISOString().slice(0, 10);
 }
 
-/** Computes every metric in every window of its definition, without the cache. */
-export function computeMetricsUncached(state: IndexState, enterprise: Address, asOf: number): EnterpriseMetrics {
-  const e = normalize(enterprise);
-  const end = asOfDayEnd(asOf);
+/** Every metric in every window of its definition, evaluated at the instant `end`, without the cache. */
+function evaluate(state: IndexState, e: Address, end: number): EnterpriseMetrics {
   const ctx = new Context(enterpriseRecords(state, e, end));
   const values: EnterpriseMetrics["values"] = {};
   for (const def of METRIC_DEFINITIONS) {
@@ -289,10 +428,20 @@ export function computeMetricsUncached(state: IndexState, enterprise: Address, a
   return { enterprise: e, asOf: end, day: dayLabel(end), values };
 }
 
-// Memo: per index state object and (enterprise, asOf day), checked against the exact record objects
-// the figures were computed from. Not keyed by state.eventCount alone: a reorg undoes blocks and
-// re-applies others, which can bring the count back to the same number with different records; and
-// events of other enterprises do not invalidate this one's figures.
+/** The daily figures (at the last second of asOf's UTC day), without the cache. */
+export function computeMetricsUncached(state: IndexState, enterprise: Address, asOf: number): EnterpriseMetrics {
+  return evaluate(state, normalize(enterprise), asOfDayEnd(asOf));
+}
+
+/** The figures at the instant `at` itself (a decision's moment), without the cache. */
+export function computeMetricsAtUncached(state: IndexState, enterprise: Address, at: number): EnterpriseMetrics {
+  return evaluate(state, normalize(enterprise), at);
+}
+
+// Memo: per index state object and (enterprise, evaluation instant), checked against the exact record
+// objects the figures were computed from. Not keyed by state.eventCount alone: a reorg undoes blocks
+// and re-applies others, which can bring the count back to the same number with different records;
+// and events of other enterprises do not invalidate this one's figures.
 const MAX_ENTRIES = 10_000;
 const cache = new WeakMap<IndexState, Map<string, { deps: unknown[]; result: EnterpriseMetrics }>>();
 
@@ -302,14 +451,8 @@ function unchanged(state: IndexState, e: Address, deps: readonly unknown[]): boo
   return walkRecords(state, e, (r) => i < deps.length && deps[i++] === r) && i === deps.length;
 }
 
-/**
- * The enterprise's metrics as of the end of asOf's UTC day (block time, seconds). A repeated query for
- * the same enterprise and day returns the same (frozen) object as long as none of the enterprise's
- * records changed; checking that costs one identity comparison per record.
- */
-export function computeMetrics(state: IndexState, enterprise: Address, asOf: number): EnterpriseMetrics {
-  const e = normalize(enterprise);
-  const key = `${e}:${Math.floor(asOf / DAY)}`;
+function cachedEvaluate(state: IndexState, e: Address, end: number): EnterpriseMetrics {
+  const key = `${e}:${end}`;
   let entries = cache.get(state);
   if (!entries) {
     entries = new Map();
@@ -319,10 +462,28 @@ export function computeMetrics(state: IndexState, enterprise: Address, asOf: num
   if (hit && unchanged(state, e, hit.deps)) return hit.result;
   const deps: unknown[] = [];
   walkRecords(state, e, (r) => deps.push(r) > 0);
-  const result = freeze(computeMetricsUncached(state, e, asOf));
+  const result = freeze(evaluate(state, e, end));
   if (entries.size >= MAX_ENTRIES) entries.clear();
   entries.set(key, { deps, result });
   return result;
+}
+
+/**
+ * The enterprise's daily metrics: as of the end of asOf's UTC day (block time, seconds). A repeated
+ * query for the same enterprise and day returns the same (frozen) object as long as none of the
+ * enterprise's records changed; checking that costs one identity comparison per record.
+ */
+export function computeMetrics(state: IndexState, enterprise: Address, asOf: number): EnterpriseMetrics {
+  return cachedEvaluate(state, normalize(enterprise), asOfDayEnd(asOf));
+}
+
+/**
+ * The enterprise's metrics at the instant `at` (block time, seconds), not at the end of its day: what
+ * a decision made at `at` could know (an invoice due at 18:00 is not overdue in a decision at 08:00).
+ * Cached like computeMetrics.
+ */
+export function computeMetricsAt(state: IndexState, enterprise: Address, at: number): EnterpriseMetrics {
+  return cachedEvaluate(state, normalize(enterprise), at);
 }
 
 function freeze(m: EnterpriseMetrics): EnterpriseMetrics {
@@ -339,7 +500,7 @@ export interface MonthlyPoint {
   orderCount: number;
   /** As onTimeDeliveryRate over sales orders delivered in the month. */
   onTimeRate: number | null;
-  /** As paybackCycleMean over the enterprise's invoices fully paid in the month. */
+  /** Mean days from issue to full payment over the enterprise's confirmed invoices fully paid in the month. */
   paybackDaysMean: number | null;
 }
 

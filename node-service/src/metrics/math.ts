@@ -3,7 +3,7 @@
  * and rounded once, half away from zero, so a lender re-deriving a figure by hand gets the same digits.
  */
 
-export const DAY = 86_400;
+import { DAY } from "../domain/time";
 
 /** num / den rounded half away from zero to `decimals` places; den must be positive. */
 export function roundDiv(num: bigint, den: bigint, decimals: number): number {

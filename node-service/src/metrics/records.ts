@@ -1,11 +1,13 @@
 /**
- * One enterprise's records as they stood at the end of a day, read only through the per-party id
- * lists of the index (never a scan of all orders). Point-in-time: everything is judged by the event
- * times the entities carry, so a record or payment after the evaluation instant does not count.
+ * One enterprise's records as they stood at an instant, read only through the per-party id lists of
+ * the index (never a scan of all orders). Point-in-time: everything is judged by the event times the
+ * entities carry (holders, splits and pledges by their events' times), so a record, payment, transfer
+ * or pledge after the evaluation instant does not count, whatever the index holds by now.
  */
-import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
+import { zeroHash, type Hex } from "viem";
+import type { Address, IndexState, LoanEntity, OrderEntity, ParticipantEntity, ReceivableEntity } from "../domain/entities";
 import { WINDOW_DAYS, type MetricWindow } from "./definitions";
-import { DAY } from "./math";
+import { DAY } from "../domain/time";
 
 /** The last second of asOf's UTC day: the instant every metric is evaluated at. */
 export function asOfDayEnd(asOf: number): number {
@@ -48,7 +50,39 @@ export function repaidBy(loan: LoanEntity, t: number): bigint {
   return sum;
 }
 
-/** Signed or disbursed, and not yet cancelled, defaulted or repaid in full, at `end`. */
+/**
+ * The receivable's holder at time t. The index keeps the holders in order (`holders`) and every
+ * event with its time: the first ERC-721 Transfer is the mint, a Transfer after the split or
+ * cancellation is the burn, and every other Transfer moved the token to the next holder.
+ */
+export function holderAt(r: ReceivableEntity, t: number): Address {
+  const holders = r.holders ?? [r.holder];
+  let moves = 0;
+  let minted = false;
+  let burned = false;
+  for (const e of r.events) {
+    if (e.at > t) break;
+    if (e.event === "ReceivableSplit" || e.event === "ReceivableCancelled") burned = true;
+    if (e.event !== "Transfer") continue;
+    if (!minted) minted = true;
+    else if (!burned) moves++;
+  }
+  return holders[Math.min(moves, holders.length - 1)];
+}
+
+/** Time the receivable was split into children, if it was. */
+export function splitAt(r: ReceivableEntity): number | undefined {
+  return r.events.find((e) => e.event === "ReceivableSplit")?.at;
+}
+
+/** The loan of the receivable's latest pledge made at or before t (whether that loan is still live or not). */
+export function pledgedLoanAt(r: ReceivableEntity, t: number): string | undefined {
+  let loanId: string | undefined;
+  for (const p of r.pledges ?? (r.pledgedLoanId !== undefined ? [{ loanId: r.pledgedLoanId, at: -Infinity }] : [])) if (p.at <= t) loanId = p.loanId;
+  return loanId;
+}
+
+/** Signed, disbursed or in default, and not yet cancelled or repaid in full, at `end`. */
 export function loanLiveAt(loan: LoanEntity, end: number): boolean {
   // A defaulted loan keeps its collateral pledged until it is recovered (LoanAgreements' default rule).
   return by(loan.recordedAt, end) && !by(loan.cancelledAt, end) && repaidBy(loan, end) < loan.totalDue;
@@ -69,12 +103,14 @@ export interface EnterpriseRecords {
   issued: Invoice[];
   /** Original receivables the enterprise owes as debtor, issued by `end`. */
   owed: Invoice[];
-  /** Unsplit receivables (originals or children) the enterprise holds as last indexed, existing by `end`. */
+  /** Receivables (originals or children) that existed, unsplit and not cancelled, at `end` and that the enterprise held then. */
   held: { receivable: ReceivableEntity; unpaid: bigint; confirmed: boolean }[];
   /** Loans where the enterprise is the borrower, recorded by `end`. */
   loans: LoanEntity[];
   /** Loans by id, for pledges (read from the index by id). */
   loanById: (id: string) => LoanEntity | undefined;
+  /** Participants by address (admission time, KYC attribute hashes). */
+  participant: (address: Address) => ParticipantEntity | undefined;
 }
 
 export function enterpriseRecords(state: IndexState, enterprise: Address, end: number): EnterpriseRecords {
@@ -98,7 +134,7 @@ export function enterpriseRecords(state: IndexState, enterprise: Address, end: n
       if (r.issuer === enterprise) issued.push(inv);
       if (r.debtor === enterprise) owed.push(inv);
     }
-    if (r.holder === enterprise && r.status !== "Split" && r.status !== "Cancelled") {
+    if (!by(splitAt(r), end) && !by(r.cancelledAt, end) && holderAt(r, end) === enterprise) {
       let paid = 0n;
       for (const p of r.payments) if (p.at <= end) paid += p.amount;
       held.push({ receivable: r, unpaid: r.faceValue - paid, confirmed: by(r.acknowledgedAt, end) });
@@ -110,22 +146,40 @@ export function enterpriseRecords(state: IndexState, enterprise: Address, end: n
     const l = state.loans[id];
     if (l && l.borrower === enterprise && l.recordedAt <= end) loans.push(l);
   }
-  return { enterprise, end, sales, purchases, issued, owed, held, loans, loanById: (id) => state.loans[id] };
+  return {
+    enterprise,
+    end,
+    sales,
+    purchases,
+    issued,
+    owed,
+    held,
+    loans,
+    loanById: (id) => state.loans[id],
+    participant: (address) => state.participants[address],
+  };
 }
 
 /**
  * Visits every record object the metrics of `enterprise` read, in a fixed order: its orders,
- * receivables (with split descendants and the loans they are pledged to), and loans; stops when
+ * receivables (with split descendants and every loan they were pledged to), loans, and the
+ * participant entries of the enterprise and its buyers; stops when
  * `visit` returns false. The indexer replaces a record by a new object whenever it changes (and
  * restores the old object on a reorg), so the same sequence of objects means the same inputs: that
  * is what the memo cache checks.
  */
 export function walkRecords(state: IndexState, enterprise: Address, visit: (record: unknown) => boolean): boolean {
-  for (const id of state.ordersByParty[enterprise] ?? []) if (!visit(state.orders[id])) return false;
+  const buyers = new Set<Address>();
+  for (const id of state.ordersByParty[enterprise] ?? []) {
+    const o = state.orders[id];
+    if (!visit(o)) return false;
+    if (o && o.supplier === enterprise) buyers.add(o.buyer);
+  }
   const receivable = (id: string, depth: number): boolean => {
     const r = state.receivables[id];
     if (!visit(r)) return false;
     if (!r) return true;
+    for (const p of r.pledges ?? []) if (!visit(state.loans[p.loanId])) return false;
     if (r.pledgedLoanId !== undefined && !visit(state.loans[r.pledgedLoanId])) return false;
     // Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index.
     if (r.childIds && depth < 64) for (const c of r.childIds) if (!receivable(c, depth + 1)) return false;
@@ -133,6 +187,8 @@ export function walkRecords(state: IndexState, enterprise: Address, visit: (reco
   };
   for (const id of state.receivablesByParty[enterprise] ?? []) if (!receivable(id, 0)) return false;
   for (const id of state.loansByParty[enterprise] ?? []) if (!visit(state.loans[id])) return false;
+  if (!visit(state.participants[enterprise])) return false;
+  for (const b of buyers) if (!visit(state.participants[b])) return false;
   return true;
 }
 
@@ -161,4 +217,13 @@ function invoiceOf(state: IndexState, root: ReceivableEntity, end: number): Invo
   };
   if (paid >= root.faceValue && payments.length > 0) inv.paidAt = payments[payments.length - 1].at;
   return inv;
+}
+
+/**
+ * The KYC attribute hashes two participants share (sorted, lowercase; the zero hash is no attribute):
+ * the one related-party test, used by relatedPartySalesShare and by the risk screen.
+ */
+export function sharedKycAttributes(a: ParticipantEntity, b: ParticipantEntity): Hex[] {
+  const mine = new Set(a.kycAttributes.map((x) => x.toLowerCase()).filter((x) => x !== zeroHash));
+  return [...new Set(b.kycAttributes.map((x) => x.toLowerCase() as Hex))].filter((x) => mine.has(x)).sort();
 }

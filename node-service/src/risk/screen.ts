@@ -9,7 +9,8 @@
 import type { Hex } from "viem";
 import type { Address, EventRef, IndexState, OrderEntity, ParticipantEntity } from "../domain/entities";
 import { createTradeGraph, findCyclesThrough, orderLiveIn } from "./graph";
-import { DAY } from "../metrics/math";
+import { DAY } from "../domain/time";
+import { sharedKycAttributes } from "../metrics/records";
 import { resolveRiskParams, type RiskParams } from "./params";
 
 export type RiskFlagCode =
@@ -34,7 +35,6 @@ export interface RiskFlag {
 
 export const SEVERITY_RANK: Record<RiskSeverity, number> = { info: 0, warn: 1, block: 2 };
 
-const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 export function screenBorrower(
   state: IndexState,
@@ -104,13 +104,11 @@ interface Related {
 /** Participants admitted by `asOf` that share at least one KYC attribute hash with the borrower. */
 function relatedParties(ctx: Ctx): Related[] {
   const self = ctx.state.participants[ctx.borrower];
-  if (!self) return [];
-  const mine = new Set(self.kycAttributes.map((a) => a.toLowerCase()).filter((a) => a !== ZERO_HASH));
-  if (mine.size === 0) return [];
+  if (!self || sharedKycAttributes(self, self).length === 0) return [];
   const out: Related[] = [];
   for (const party of Object.values(ctx.state.participants)) {
     if (party.address === ctx.borrower || party.admittedAt > ctx.asOf) continue;
-    const shared = [...new Set(party.kycAttributes.map((a) => a.toLowerCase() as Hex))].filter((a) => mine.has(a)).sort();
+    const shared = sharedKycAttributes(self, party);
     if (shared.length > 0) out.push({ party, shared });
   }
   return out.sort((a, b) => cmpStr(a.party.address, b.party.address));

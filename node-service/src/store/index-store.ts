@@ -8,7 +8,7 @@
  * fsync, rename, fsync of the directory).
  */
 import path from "node:path";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename } from "node:fs/promises";
 import type { Hex } from "viem";
 import type { Address, IndexState } from "../domain/entities";
 import type { BlockUndo } from "../domain/mutations";
@@ -83,14 +83,29 @@ export function parseIndex(text: string): StoredIndex {
   };
 }
 
-/** A lowdb adapter over the index file: bigint-aware codec, durable atomic writes, write timing. */
+/**
+ * A lowdb adapter over the index file: bigint-aware codec, durable atomic writes, write timing. The
+ * index is derived from the chain, so an unreadable file is moved aside (`index.json.corrupt-<time>`)
+ * and the index is rebuilt from the chain, with a warning.
+ */
 class IndexFileAdapter {
   lastWrite: WriteStats = { bytes: 0, ms: 0 };
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly warn: (message: string) => void,
+  ) {}
 
   async read(): Promise<StoredIndex | null> {
     const text = await readFileIfExists(this.file);
-    return text === null ? null : parseIndex(text);
+    if (text === null) return null;
+    try {
+      return parseIndex(text);
+    } catch (err) {
+      const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      await rename(this.file, aside);
+      this.warn(`${this.file} is unreadable (${(err as Error).message}); moved to ${aside}, rebuilding the index from the chain`);
+      return null;
+    }
   }
 
   async write(doc: StoredIndex | null): Promise<void> {
@@ -103,9 +118,9 @@ class IndexFileAdapter {
 }
 
 /** The lowdb-backed IndexStore (lowdb 7 is ESM-only; Node 20.19+ loads it through require()): `<dataDir>/index.json`. */
-export async function createLowdbIndexStore(dataDir: string): Promise<IndexStore & { file: string }> {
+export async function createLowdbIndexStore(dataDir: string, warn: (message: string) => void = console.warn): Promise<IndexStore & { file: string }> {
   await mkdir(dataDir, { recursive: true });
-  const adapter = new IndexFileAdapter(path.join(dataDir, "index.json"));
+  const adapter = new IndexFileAdapter(path.join(dataDir, "index.json"), warn);
   const db = new Low<StoredIndex | null>(adapter, null);
   return {
     file: adapter.file,

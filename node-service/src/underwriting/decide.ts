@@ -102,7 +102,11 @@ export function decisionHash(decision: Decision): Hex {
   return sha256Hex(canonicalJson(decision));
 }
 
-export function decide(input: DecisionInput, policy: Policy): Decision {
+/**
+ * With `hashInput: false` (the back-test, which neither stores nor anchors its decisions) the decision's
+ * inputHash is left "0x" instead of hashing the canonical input.
+ */
+export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?: boolean } = {}): Decision {
   const reasons: Reason[] = [];
   const { application, asOf } = input;
 
@@ -240,7 +244,7 @@ export function decide(input: DecisionInput, policy: Policy): Decision {
 
   return {
     policyVersion: policy.version,
-    inputHash: snapshotHash(input),
+    inputHash: opts.hashInput === false ? "0x" : snapshotHash(input),
     score,
     outcome,
     reasons,

@@ -1,11 +1,11 @@
 /**
  * Collects a decision's input snapshot from the index: the borrower's metrics, its risk flags, the
  * pledged receivables as collateral and each debtor's own metrics (for its buyer-quality tier).
- * Everything is read as of `asOf`, so the snapshot, and the decision made from it, can be stored and
- * re-run later without the index.
+ * Everything is read as of the instant `asOf` (the decision's moment, not the end of its day), so the
+ * snapshot, and the decision made from it, can be stored and re-run later without the index.
  */
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
-import { computeMetrics } from "../metrics/compute";
+import { computeMetricsAt } from "../metrics/compute";
 import type { RiskParams } from "../risk/params";
 import { screenBorrower } from "../risk/screen";
 import { debtorTier, type CollateralItem, type DebtorTier, type DecisionInput, type MetricValues } from "./decide";
@@ -59,7 +59,7 @@ export function collectDecisionInput(
   const debtors: Record<Address, MetricValues> = {};
   const debtorTiers: Record<Address, DebtorTier> = {};
   for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) {
-    const values = computeMetrics(state, debtor, asOf).values;
+    const values = computeMetricsAt(state, debtor, asOf).values;
     if (opts.policy) debtorTiers[debtor] = debtorTier(values, opts.policy);
     else debtors[debtor] = values;
   }
@@ -71,7 +71,7 @@ export function collectDecisionInput(
       termDays: application.termDays,
       receivableIds: [...application.receivableIds],
     },
-    metrics: computeMetrics(state, borrower, asOf).values,
+    metrics: computeMetricsAt(state, borrower, asOf).values,
     flags: screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
     collateral,
     ...(opts.policy ? { debtorTiers } : { debtors }),

@@ -1,5 +1,5 @@
 /** The application's 12 steps, with the time and actor of each one reached. */
-import { usePartyName } from "../App";
+import { usePartyName } from "../hooks/session";
 import { formatAmount, formatDateTime, formatRate } from "../format";
 
 /** The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown as money and a rate. */

@@ -6,9 +6,9 @@
 import { useState } from "react";
 import { decodeEventLog, getAbiItem, recoverTypedDataAddress, type Hex, type Log } from "viem";
 import { api } from "../api";
-import { useSession, type Session } from "../App";
+import { useSession, type Session } from "../hooks/session";
 import { ABI } from "../contracts";
-import { loanTermsFromJson, loanTermsTypedData, ROLE } from "../../../node-service/src/chain/eip712";
+import { loanTermsFromJson, loanTermsTypedData, roleNames } from "../../../node-service/src/chain/eip712";
 import { formatAmount, formatDateTime, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Card, ErrorBox } from "../components/ui";
@@ -291,13 +291,6 @@ function ServiceAnswer({ answer }: { answer: Record<string, unknown> }) {
   );
 }
 
-const ROLE_NAMES: [number, string][] = [
-  [ROLE.SUPPLIER, "supplier"],
-  [ROLE.BUYER, "buyer"],
-  [ROLE.LENDER, "lender"],
-  [ROLE.AUDITOR, "auditor"],
-];
-
 /** The verdict's notes, one paragraph each. */
 function Notes({ notes }: { notes: string[] }) {
   return (
@@ -381,7 +374,7 @@ function Verdict({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
             <li key={s.role}>
               Signed by the {s.role} <code>{s.expected}</code>:{" "}
               {s.recovered === null ? "contract wallet (ERC-1271)" : s.recovered.toLowerCase() === s.expected.toLowerCase() ? "signature recovers to this address" : `signature recovers to ${s.recovered}: MISMATCH`}
-              {s.registered ? `, a registered participant (${ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0).map(([, n]) => n).join(", ") || "no role"})` : ", NOT a registered participant"}
+              {s.registered ? `, a registered participant (${roleNames(s.roles).map((n) => n.toLowerCase()).join(", ") || "no role"})` : ", NOT a registered participant"}
             </li>
           ))}
         </ul>

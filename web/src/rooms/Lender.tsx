@@ -1,17 +1,20 @@
 /**
  * The lender's room: the application queue; one application with the metrics its consent allows (and
  * what is hidden), risk flags with their events, score and reasons; review with a mandatory reason;
- * countersign; disburse; the live portfolio with CSV export.
+ * countersign; disburse; the live portfolio with CSV export; the back-test of a policy over history
+ * beside the policy in force (with CSV export). An application leads with the indicators the policy
+ * used, their values and the policy's thresholds, before the full metrics table.
  */
-import { useMemo, useState } from "react";
+import { Fragment, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
-import { usePartyName, useSession } from "../App";
+import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
 import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
-import { MetricsTable, signOffer, useLiveApplications, type ApplicationView } from "./Manufacturer";
+import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -39,7 +42,7 @@ export function LenderRoom() {
 function LenderHome() {
   const [status, setStatus] = useState("");
   const [openId, setOpenId] = useState<string>();
-  const [tab, setTab] = useState<"queue" | "portfolio">("queue");
+  const [tab, setTab] = useState<"queue" | "portfolio" | "backtest">("queue");
   const { apps, applications: all, update } = useLiveApplications("lender", []);
   const rows = all.filter((a) => !status || a.status === status);
   const open = all.find((a) => a.id === openId);
@@ -55,9 +58,11 @@ function LenderHome() {
         tabs={[
           ["queue", "Applications"],
           ["portfolio", "Portfolio"],
+          ["backtest", "Back-test"],
         ]}
       />
       {tab === "portfolio" && <Portfolio />}
+      {tab === "backtest" && <Backtest />}
       {tab === "queue" && (
         <>
           <Card
@@ -122,7 +127,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const [rateBps, setRateBps] = useState("");
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
-  const defs = useLoad(() => api<{ definitions: { key: string; name: string; unit: string; windows: string[]; definition: string; group: string }[] }>("/api/metrics/definitions"), []);
+  const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
   const metrics = useLoad(
     () => api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(`/api/enterprises/${app.borrower}/metrics?application=${app.id}`),
     // Once per application: every read is an entry in the borrower's access log.
@@ -297,6 +302,12 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
             )}
           </dl>
           {app.decision && (
+            <PolicyIndicators
+              reasons={app.decision.reasons as IndicatorReason[]}
+              names={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.name]))}
+            />
+          )}
+          {app.decision && (
             <>
               <h3>Reasons</h3>
               <table className="reasons">
@@ -447,4 +458,188 @@ function collateralStatusFromCsv(text: string): Record<string, Record<string, st
     out[cells[idCol]] = Object.fromEntries((cells[statusCol] ?? "").split(" ").filter(Boolean).map((pair) => pair.split(":") as [string, string]));
   }
   return out;
+}
+
+type IndicatorReason = { code: string; message: string; metric?: string; window?: string; value?: unknown; points?: number; effect?: string };
+
+/** The indicators the policy actually used (its hard rules that fired and its scorecard factors), with the policy's thresholds. */
+function PolicyIndicators({ reasons, names }: { reasons: IndicatorReason[]; names: Record<string, string> }) {
+  const used = reasons.filter((r) => r.metric !== undefined);
+  if (used.length === 0) return null;
+  return (
+    <>
+      <h3>Indicators the policy used</h3>
+      <table className="reasons policy-indicators">
+        <thead>
+          <tr>
+            <th scope="col">Indicator</th>
+            <th scope="col" className="num">
+              Value
+            </th>
+            <th scope="col">Policy threshold and result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {used.map((r, i) => (
+            <tr key={`${r.code}-${i}`}>
+              <td>
+                {names[r.metric as string] ?? r.metric} <span className="muted">({r.window})</span>
+              </td>
+              <td className="num">{r.value === null || r.value === undefined ? "no data" : String(r.value)}</td>
+              <td>
+                {r.message.replace(/^[^:]*: /, "")}
+                {r.effect ? (
+                  <>
+                    {" "}
+                    <Badge status={r.effect === "decline" ? "declined" : "in_review"} />
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+interface BandRow {
+  band: string;
+  cases: number;
+  approved: number;
+  approvalRate: number | null;
+  approvedAmount: string;
+  outcomes: { on_time: number; late: number; defaulted: number; open: number };
+  defaultedAmount: string;
+  badDebtRate: number | null;
+}
+interface BacktestAnswer {
+  from: number;
+  to: number;
+  termDays: number;
+  cases: { applications: number; monthly: number };
+  policies: { version: string; name: string; inForce: boolean; bands: BandRow[]; total: BandRow }[];
+}
+
+const pctOf = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)}%`);
+
+/** Back-test: a policy (a stored version, or pasted JSON) over history, beside the policy in force. */
+function Backtest() {
+  const [version, setVersion] = useState("v1");
+  const [policyText, setPolicyText] = useState("");
+  const [termDays, setTermDays] = useState(30);
+  const [result, setResult] = useState<BacktestAnswer>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  function body(): unknown {
+    return policyText.trim() ? { policy: JSON.parse(policyText), termDays } : { policyVersion: version, termDays };
+  }
+  async function run() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setResult(await api<BacktestAnswer>("/api/backtest", { method: "POST", json: body() }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  async function exportCsv() {
+    try {
+      const text = await api<string>("/api/backtest?format=csv", { method: "POST", json: body() });
+      const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = "backtest.csv";
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <Card title="Back-test a policy on history">
+      <p className="muted">
+        Every past application to you (decided again with what was known at its moment) and, for enterprises that never applied, one case per
+        month end, applying for the most their receivables allowed. Outcomes of approved cases: the loan's, or the collateral's collections.
+      </p>
+      <div className="form-row">
+        <label>
+          Policy version <input value={version} onChange={(e) => setVersion(e.target.value)} aria-label="Policy version" disabled={policyText.trim() !== ""} />
+        </label>{" "}
+        <label>
+          Term of monthly cases (days){" "}
+          <input type="number" min={1} max={3650} value={termDays} onChange={(e) => setTermDays(Number(e.target.value))} aria-label="Term in days" />
+        </label>
+      </div>
+      <label>
+        Or a policy as JSON (the policy file)
+        <textarea rows={6} value={policyText} onChange={(e) => setPolicyText(e.target.value)} aria-label="Policy JSON" spellCheck={false} />
+      </label>
+      <p>
+        <button type="button" onClick={run} disabled={busy}>
+          {busy ? "Running…" : "Run back-test"}
+        </button>{" "}
+        <button type="button" className="link" onClick={exportCsv} disabled={busy}>
+          Export CSV
+        </button>
+      </p>
+      <ErrorBox error={error} />
+      {result && (
+        <>
+          <p>
+            {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly} monthly cases.
+          </p>
+          <table className="backtest">
+            <thead>
+              <tr>
+                <th scope="col">Score band</th>
+                {result.policies.map((p) => (
+                  <th key={p.version} scope="col" colSpan={4}>
+                    {p.version}
+                    {p.inForce ? " (in force)" : ""}
+                  </th>
+                ))}
+              </tr>
+              <tr>
+                <th scope="col" />
+                {result.policies.map((p) => (
+                  <Fragment key={p.version}>
+                    <th scope="col" className="num">Approved</th>
+                    <th scope="col" className="num">Amount</th>
+                    <th scope="col">On time / late / defaulted / open</th>
+                    <th scope="col" className="num">Bad debt</th>
+                  </Fragment>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {[...result.policies[0].bands.map((b, i) => [b.band, i] as const), ["all", -1] as const].map(([band, i]) => (
+                <tr key={band}>
+                  <th scope="row">{band}</th>
+                  {result.policies.map((p) => {
+                    const r = i < 0 ? p.total : p.bands[i];
+                    return (
+                      <Fragment key={p.version}>
+                        <td className="num">
+                          {r.approved} / {r.cases} ({pctOf(r.approvalRate)})
+                        </td>
+                        <td className="num">{formatAmount(r.approvedAmount)}</td>
+                        <td>
+                          {r.outcomes.on_time} / {r.outcomes.late} / {r.outcomes.defaulted} / {r.outcomes.open}
+                        </td>
+                        <td className="num">{pctOf(r.badDebtRate)}</td>
+                      </Fragment>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </Card>
+  );
 }

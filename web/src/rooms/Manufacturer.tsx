@@ -2,105 +2,18 @@
  * The manufacturer's room: its orders, receivables and metrics; apply for financing in five fields
  * (everything else prefilled from the chain); follow the application's 12 steps live; sign the offer.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
-import { usePartyName, useSession } from "../App";
+import { usePartyName, useSession } from "../hooks/session";
+import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { ABI } from "../contracts";
+import { DAY } from "../../../node-service/src/domain/time";
 import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
-import { Timeline, type StepView, type TimelineEntryView } from "../components/Timeline";
-
-export interface ApplicationView {
-  id: string;
-  borrower: string;
-  lender: string;
-  amount: string;
-  termDays: number;
-  receivableIds: string[];
-  scopes: number;
-  purpose: `0x${string}`;
-  status: string;
-  createdAt: number;
-  steps: StepView[];
-  timeline: TimelineEntryView[];
-  decision?: {
-    policyVersion: string;
-    inputHash: string;
-    score: number;
-    outcome: string;
-    reasons: { code: string; message: string; metric?: string; value?: unknown; points?: number }[];
-    limit: string;
-    rateBps: number;
-  };
-  decisionInput?: { flags?: RiskFlagView[]; metrics?: Record<string, Record<string, unknown>> };
-  review?: { reviewer: string; at: number; outcome: string; reason: string; rateBps?: number };
-  contest?: { at: number; reason: string };
-  offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
-  signatures: { borrower?: string; lender?: string };
-  loanId?: string;
-}
-export interface RiskFlagView {
-  code: string;
-  severity: string;
-  summary: string;
-  evidence: { contract: string; event: string; blockNumber: number; txHash: string; at: number }[];
-}
-interface MetricDef {
-  key: string;
-  name: string;
-  unit: string;
-  windows: string[];
-  definition: string;
-  group: string;
-}
-
-/** Live updates of the caller's applications (server-sent events), no reloading. */
-export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, enabled: boolean) {
-  useEffect(() => {
-    if (!enabled) return;
-    const source = new EventSource("/api/events");
-    source.addEventListener("application", (e) => onUpdate(JSON.parse((e as MessageEvent).data)));
-    return () => source.close();
-  }, [enabled]);
-}
-
-/**
- * The caller's applications as `role` (borrower or lender): loaded once, then kept current by the live
- * events and by `update` (an answer the caller just got), newest first.
- */
-export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]) {
-  const apps = useLoad(() => api<{ applications: ApplicationView[] }>(`/api/applications?role=${role}`), deps);
-  const [live, setLive] = useState<Record<string, ApplicationView>>({});
-  const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: a }));
-  useApplicationEvents(update, true);
-  const applications = useMemo(() => {
-    const byId: Record<string, ApplicationView> = {};
-    for (const a of apps.data?.applications ?? []) byId[a.id] = a;
-    Object.assign(byId, live);
-    return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
-  }, [apps.data, live]);
-  return { apps, applications, update };
-}
-
-export async function signOffer(session: ReturnType<typeof useSession>, app: ApplicationView): Promise<ApplicationView> {
-  const wallet = session.wallet;
-  if (!wallet) throw new Error("sign in with your wallet again to sign (the session was restored without a wallet)");
-  const offer = await api<{ typedData: { domain: Record<string, unknown>; types: Record<string, unknown>; primaryType: string; message: Record<string, unknown> } }>(
-    `/api/applications/${app.id}/offer`,
-  );
-  const { domain, types, primaryType, message } = offer.typedData;
-  // The typed data comes from the service as JSON; viem re-hashes it exactly as the contract will.
-  const signature = await wallet.client.signTypedData({
-    account: wallet.account,
-    domain: { ...domain, chainId: Number(domain.chainId) },
-    types,
-    primaryType,
-    message,
-  } as never);
-  return api<ApplicationView>(`/api/applications/${app.id}/signatures`, { method: "POST", json: { signature } });
-}
+import { Timeline } from "../components/Timeline";
 
 export function ManufacturerRoom() {
   const session = useSession();
@@ -212,7 +125,7 @@ function Overview({ address }: { address: string }) {
     <>
       {v && (
         <div className="kpis" aria-label="Key figures">
-          <Kpi label="Sales, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
+          <Kpi label="Orders received, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
           <Kpi label="Outstanding receivables" value={formatMetric(v.outstandingValue?.all, "minor_units")} />
           <Kpi label="On-time delivery, 365 days" value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
           <Kpi label="Payback cycle, 365 days" value={formatMetric(v.paybackCycleMean?.["365d"], "days")} />
@@ -246,52 +159,6 @@ function Overview({ address }: { address: string }) {
         {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} />}
       </Card>
     </>
-  );
-}
-
-/** Every metric with its windows, grouped as the definitions group them, each with its one-line definition. */
-export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
-  const windows = ["30d", "90d", "365d", "all"];
-  const groups = [...new Set(defs.map((d) => d.group))];
-  return (
-    <div className="table-wrap">
-      <table className="metrics">
-        <thead>
-          <tr>
-            <th scope="col">Metric and definition</th>
-            {windows.map((w) => (
-              <th key={w} scope="col" className="num">
-                {w === "all" ? "All time" : `Last ${w.replace("d", " days")}`}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        {groups.map((g) => (
-          <tbody key={g}>
-            <tr className="group">
-              <th scope="rowgroup" colSpan={windows.length + 1}>
-                {g}
-              </th>
-            </tr>
-            {defs
-              .filter((d) => d.group === g)
-              .map((d) => (
-                <tr key={d.key} data-metric={d.key}>
-                  <th scope="row">
-                    <span className="metric-name">{d.name}</span>
-                    <span className="definition">{d.definition}</span>
-                  </th>
-                  {windows.map((w) => (
-                    <td key={w} className="num">
-                      {hidden?.includes(d.key) ? <span className="muted">hidden</span> : d.windows.includes(w) ? formatMetric(values[d.key]?.[w], d.unit) : <span className="na" aria-label="not computed for this window" />}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-          </tbody>
-        ))}
-      </table>
-    </div>
   );
 }
 
@@ -340,7 +207,7 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
       setBusy("Granting consent on chain: confirm in your wallet…");
       const wallet = session.wallet;
       if (!wallet) throw new Error("sign in with your wallet again to grant consent");
-      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * 86400);
+      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * DAY);
       const hash = await wallet.client.writeContract({
         account: wallet.account,
         chain: wallet.client.chain,

@@ -14,6 +14,7 @@ import type { Address } from "../../domain/entities";
 import type { RouteModule } from "../app";
 import { requireSession, type Authorizer, type ScopeName } from "../authorize";
 import { address } from "../schemas";
+import { ValidationError } from "../../domain/errors";
 import { visibleMetrics } from "./enterprises";
 
 /** What the decision snapshot in a record carries of the borrower: served to others only under these scopes. */
@@ -52,6 +53,11 @@ export const ReviewBody = z
     path: ["outcome"],
   });
 const ContestBody = z.object({ reason });
+/** Optional header of POST /api/applications: a retry with the same key returns the first application. */
+const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 visible ASCII characters")
+  .optional();
 const SignatureBody = z.object({
   signature: z
     .string()
@@ -118,9 +124,21 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
     );
 
     table.add(
-      { method: "post", path: "/api/applications", summary: "Apply for a loan in five fields (borrower)", tag, auth: "session", body: CreateApplicationBody, errors },
-      async ({ body, res }) => {
-        const app = await service.create(requireSession(res), body);
+      {
+        method: "post",
+        path: "/api/applications",
+        summary: "Apply for a loan in five fields (borrower); an optional Idempotency-Key header makes retries return the first application",
+        tag,
+        auth: "session",
+        body: CreateApplicationBody,
+        errors: [...errors, 507],
+      },
+      async ({ body, req, res }) => {
+        const session = requireSession(res);
+        const key = IdempotencyKey.safeParse(req.get("Idempotency-Key"));
+        if (!key.success) throw new ValidationError(`Idempotency-Key: ${key.error.issues[0].message}`, "Idempotency-Key");
+        const { app, replayed } = await service.create(session, body, key.data);
+        if (replayed) res.setHeader("Idempotent-Replayed", "true");
         res.status(201);
         return present(res, app, "POST /api/applications");
       },

@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { ROLE } from "../../chain/eip712";
+import { roleNames } from "../../chain/eip712";
 import type { SessionStore, StoredSession } from "../../auth/sessions";
 import { requireSession } from "../authorize";
 import type { RouteContext } from "../app";
@@ -25,12 +25,6 @@ export function resolveSession(req: Request, sessions: SessionStore): { token: s
   if (!token) return null;
   const stored = sessions.get(token);
   return stored ? { token, stored } : null;
-}
-
-function roleNames(roles: number): string[] {
-  return Object.entries(ROLE)
-    .filter(([, bit]) => (roles & bit) !== 0)
-    .map(([name]) => name);
 }
 
 function setSessionCookie(req: Request, res: Response, token: string, maxAgeSeconds: number): void {

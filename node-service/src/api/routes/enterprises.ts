@@ -138,15 +138,16 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       tag: "enterprises",
       auth: "session",
       params: EnterpriseParams,
-      query: z.object(Paging),
-      errors: [400, 401, 403, 404, 429],
+      query: z.object({ ...Paging, cursor: z.string().regex(/^\d{1,15}$/, "a cursor is the nextCursor of the previous page").optional() }),
+      errors: [400, 401, 403, 429],
     },
-    ({ params, query, res }) => {
+    async ({ params, query, res }) => {
       const session = requireSession(res);
-      knownEnterprise(params.address);
+      // Not derived from the chain: readable by the enterprise even when the index does not know it
+      // (a chain change halted the index, a new deployment).
       if (session.address !== params.address) throw new ForbiddenError("only the enterprise itself reads its access log");
-      const entries = accessLog.forEnterprise(params.address);
-      return { enterprise: params.address, total: entries.length, offset: query.offset, limit: query.limit, items: entries.slice(query.offset, query.offset + query.limit) };
+      const page = await accessLog.page(params.address, { limit: query.limit, offset: query.offset, ...(query.cursor ? { cursor: query.cursor } : {}) });
+      return { enterprise: params.address, offset: query.offset, limit: query.limit, ...page };
     },
   );
 }

@@ -6,6 +6,7 @@ import path from "node:path";
 import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { readFileIfExists } from "../../store/atomic-file";
 import { gauge } from "../prometheus";
+import { isStorageFull, storageHealth } from "../../store/storage-health";
 import { openApiDocument } from "../route";
 import { requireSession } from "../authorize";
 import { ForbiddenError } from "../../domain/errors";
@@ -18,6 +19,17 @@ interface DemoAccountView {
   role: string;
 }
 
+/** /healthz answers within a second even when the node hangs: the head is "unreachable" after this. */
+const HEAD_TIMEOUT_MS = 700;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function mountSystemRoutes({ deps, table, latency }: RouteContext): void {
   const { config, deployment, indexer, publicClient } = deps;
 
@@ -25,7 +37,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   // at most every 250 ms so that a busy health check does not load the node.
   let head: { at: number; value: Promise<number | null> } | undefined;
   function headBlockNumber(): Promise<number | null> {
-    if (!head || Date.now() - head.at > 250) head = { at: Date.now(), value: publicClient.getBlockNumber({ cacheTime: 0 }).then(Number, () => null) };
+    if (!head || Date.now() - head.at > 250) head = { at: Date.now(), value: withTimeout(publicClient.getBlockNumber({ cacheTime: 0 }), HEAD_TIMEOUT_MS).then(Number, () => null) };
     return head.value;
   }
 
@@ -44,10 +56,31 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
     async ({ res }) => {
       const { indexedBlock, headBlock, lagBlocks } = await lag();
       const maxLag = config.HEALTH_MAX_LAG_BLOCKS + config.CONFIRMATIONS;
-      const ok = lagBlocks !== null && lagBlocks <= maxLag;
-      const status = headBlock === null ? "chain unreachable" : ok ? "ok" : "indexer lagging";
+      const storageFailures = storageHealth.failures();
+      const halted = indexer.halted();
+      const ok = lagBlocks !== null && lagBlocks <= maxLag && storageFailures.length === 0 && !halted;
+      const full = storageFailures.find((f) => isStorageFull({ code: f.code }));
+      const status = halted
+        ? halted
+        : full
+        ? `storage full: ${full.file} could not be written (${full.code})`
+        : storageFailures.length > 0
+          ? `storage failing: ${storageFailures[0].file} could not be written (${storageFailures[0].code})`
+          : headBlock === null
+            ? "chain unreachable"
+            : lagBlocks !== null && lagBlocks <= maxLag
+              ? "ok"
+              : "indexer lagging";
       res.status(ok ? 200 : 503);
-      return { status, chainId: deployment.chainId, indexedBlock, headBlock, lagBlocks, maxLagBlocks: maxLag };
+      return {
+        status,
+        chainId: deployment.chainId,
+        indexedBlock,
+        headBlock,
+        lagBlocks,
+        maxLagBlocks: maxLag,
+        storage: { failures: storageFailures, incidents: storageHealth.incidents() },
+      };
     },
   );
 

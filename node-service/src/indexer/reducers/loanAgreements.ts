@@ -1,10 +1,7 @@
 /** LoanAgreements events -> loans (signed terms, disbursement, repayments incl. the waterfall, closing, default). */
-import type { LoanEntity, LoanStatus } from "../../domain/entities";
+import { LOAN_STATUSES, type LoanEntity } from "../../domain/entities";
 import { push, put } from "../../domain/mutations";
 import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
-
-/** ILoanAgreements.LoanStatus, by enum index. */
-const STATUS: readonly (LoanStatus | "None")[] = ["None", "Signed", "Active", "Repaid", "Defaulted", "Recovered", "Cancelled"];
 
 export const reduceLoanAgreements: Reducer = (state, ev) => {
   const a = ev.args;
@@ -60,7 +57,7 @@ export const reduceLoanAgreements: Reducer = (state, ev) => {
       break;
     }
     case "LoanClosed":
-      Object.assign(next, { status: enumName(STATUS, a.status, "loan status"), closedAt: at });
+      Object.assign(next, { status: enumName(LOAN_STATUSES, a.status, "loan status"), closedAt: at });
       break;
     case "LoanDefaulted":
       Object.assign(next, { status: "Defaulted", defaultedAt: at });

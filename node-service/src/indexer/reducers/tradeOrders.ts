@@ -1,10 +1,7 @@
 /** TradeOrders events -> orders (lifecycle, cancellation, disputes) and the per-party order lists. */
-import type { OrderEntity, OrderStatus } from "../../domain/entities";
+import { ORDER_STATUSES, type OrderEntity } from "../../domain/entities";
 import { push, put } from "../../domain/mutations";
 import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
-
-/** ITradeOrders.OrderStatus, by enum index. */
-const STATUS: readonly (OrderStatus | "None")[] = ["None", "Created", "Accepted", "Shipped", "Delivered", "Completed", "Cancelled", "Disputed"];
 
 export const reduceTradeOrders: Reducer = (state, ev) => {
   const a = ev.args;
@@ -53,7 +50,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
       next.disputes = [...o.disputes, { at, reasonCode: num(a.reasonCode) }];
       break;
     case "OrderDisputeResolved": {
-      const restoredTo = enumName(STATUS, a.restoredTo, "order status");
+      const restoredTo = enumName(ORDER_STATUSES, a.restoredTo, "order status");
       next.status = restoredTo;
       let open = o.disputes.length - 1;
       while (open >= 0 && o.disputes[open].resolvedAt !== undefined) open--;

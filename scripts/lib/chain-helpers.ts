@@ -1,5 +1,5 @@
 /**
- * Drive the project's contracts from service tests: admit participants, run orders to delivery,
+ * Drive the project's contracts from tests and benchmarks (scripts/bench/): admit participants, run orders to delivery,
  * issue and acknowledge receivables, sign and submit loan agreements, pay through the waterfall.
  * Every helper sends real transactions with viem wallet clients (Hardhat test accounts, in process
  * or over HTTP) and waits for a successful receipt, so a helper either did its job or threw.
@@ -34,8 +34,12 @@ import { hardhat } from "viem/chains";
 import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node-service/src/chain/contracts";
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
 import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
-import { deployAll } from "../../scripts/lib/deploy";
+import { deployAll } from "./deploy";
 import type { FeeFields } from "../../node-service/src/chain/fees";
+import { DAY } from "../../node-service/src/domain/time";
+
+/** One DAY for tests and benchmarks (defined in node-service/src/domain/time.ts). */
+export { DAY };
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -46,8 +50,6 @@ export interface Net {
   /** Fee fields for every transaction the helpers send (a zero-fee chain needs 0 and 0); none: the node's suggestion. */
   fees?: FeeFields;
 }
-
-export const DAY = 24 * 3600;
 
 /** sha256-like stand-in for a document hash in tests: keccak256 of a label. */
 export function docHash(label: string): Hex {

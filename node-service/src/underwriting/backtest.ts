@@ -1,0 +1,289 @@
+/**
+ * Back-test: what a policy would have decided over history, using only what was known then, beside
+ * the policy in force.
+ *
+ * Cases:
+ * - every past application: its stored decision snapshot gives the application, the collateral and
+ *   the risk flags as they were at the decision's moment; the metrics (borrower and debtors) are
+ *   recomputed at that same instant (point in time, so they are what was known then, and they include
+ *   indicators added since, which a new policy may use);
+ * - for enterprises that never applied: one case at the end of every UTC calendar month, applying for
+ *   the most its pledgeable receivables allowed then under the policy judged (collateral, flags and
+ *   metrics all as of that instant).
+ *
+ * Outcome of an approved case, observed at `now`: for an application that became a loan, that loan's
+ * (on time: repaid in full by maturity; late: repaid in full after; defaulted: declared in default;
+ * open: not yet due, or past due and not yet 90 days late). Otherwise a self-liquidating loan of the
+ * amount repaid from the collateral's collections after the case's moment: on time when they reach the
+ * amount by maturity (asOf + term), late when they reach it later, defaulted when the borrower had a
+ * loan declared in default between the case and 90 days after maturity or the amount is still not
+ * collected 90 days after maturity, open otherwise.
+ */
+import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
+import { computeMetricsAt } from "../metrics/compute";
+import { DAY } from "../domain/time";
+import { ratio } from "../metrics/math";
+import { by, enterpriseRecords, loanLiveAt, pledgedLoanAt, repaidBy } from "../metrics/records";
+import { screenBorrower, type RiskFlag } from "../risk/screen";
+import { collateralLimit, decide, decisionInputFromJson, type CollateralItem, type DecisionInput, type MetricValues } from "./decide";
+import type { Policy } from "./policy";
+
+/** Days after maturity from which an unpaid case counts as defaulted. */
+export const DEFAULT_AFTER_DAYS = 90;
+/** Score bands of the report: [min, max). */
+export const SCORE_BANDS: readonly { label: string; min: number; max: number }[] = [
+  { label: "0-39", min: -Infinity, max: 40 },
+  { label: "40-54", min: 40, max: 55 },
+  { label: "55-69", min: 55, max: 70 },
+  { label: "70-84", min: 70, max: 85 },
+  { label: "85+", min: 85, max: Infinity },
+];
+export const OUTCOMES = ["on_time", "late", "defaulted", "open"] as const;
+export type CaseOutcome = (typeof OUTCOMES)[number];
+
+export interface BacktestCase {
+  kind: "application" | "monthly";
+  borrower: Address;
+  lender: Address;
+  /** The decision's moment (block time, seconds). */
+  asOf: number;
+  /** Requested amount; undefined for a monthly case (the most its collateral allows under each policy). */
+  amount?: bigint;
+  termDays: number;
+  collateral: CollateralItem[];
+  flags: RiskFlag[];
+  /** The loan that came of the application, if any. */
+  loanId?: string;
+}
+
+/** A stored application as the back-test reads it. */
+export interface PastApplication {
+  lender: Address;
+  decisionInput?: unknown;
+  loanId?: string;
+}
+
+/** One case per past application that reached a decision (the stored snapshot says what was known). */
+export function applicationCases(apps: readonly PastApplication[]): BacktestCase[] {
+  const out: BacktestCase[] = [];
+  for (const app of apps) {
+    if (app.decisionInput === undefined) continue;
+    const input = decisionInputFromJson(app.decisionInput);
+    out.push({
+      kind: "application",
+      borrower: input.application.borrower,
+      lender: input.application.lender,
+      asOf: input.asOf,
+      amount: input.application.amount,
+      termDays: input.application.termDays,
+      collateral: input.collateral,
+      flags: input.flags,
+      loanId: app.loanId,
+    });
+  }
+  return out;
+}
+
+/** Receivables the borrower could have pledged at `at`: held then, confirmed, unpaid, not matured, not pledged to a live loan. */
+export function pledgeableAt(state: IndexState, borrower: Address, at: number): CollateralItem[] {
+  const rec = enterpriseRecords(state, borrower, at);
+  const out: CollateralItem[] = [];
+  for (const h of rec.held) {
+    const r = h.receivable;
+    if (!h.confirmed || h.unpaid <= 0n || r.maturity <= at) continue;
+    const loanId = pledgedLoanAt(r, at);
+    const loan = loanId === undefined ? undefined : state.loans[loanId];
+    if (loan && loanLiveAt(loan, at)) continue;
+    out.push({ id: r.id, faceValue: r.faceValue, outstanding: h.unpaid, debtor: r.debtor, maturity: r.maturity });
+  }
+  return out.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+}
+
+/** Month ends (last second of each UTC calendar month) from `from`'s month to the last one ending by `to`. */
+export function monthEnds(from: number, to: number): number[] {
+  const d = new Date(from * 1000);
+  const out: number[] = [];
+  for (let m = d.getUTCMonth() + 1; ; m++) {
+    const end = Date.UTC(d.getUTCFullYear(), m, 1) / 1000 - 1;
+    if (end > to) break;
+    if (end >= from) out.push(end);
+  }
+  return out;
+}
+
+/**
+ * Monthly cases for the given enterprises (those that never applied): at each month end between `from`
+ * and `to` when the enterprise had pledgeable receivables.
+ */
+export function monthlyCases(
+  state: IndexState,
+  enterprises: readonly Address[],
+  opts: { from: number; to: number; termDays: number; lender: Address },
+): BacktestCase[] {
+  const out: BacktestCase[] = [];
+  const ends = monthEnds(opts.from, opts.to);
+  for (const e of enterprises) {
+    for (const at of ends) {
+      const collateral = pledgeableAt(state, e, at);
+      if (collateral.length === 0) continue;
+      out.push({ kind: "monthly", borrower: e, lender: opts.lender, asOf: at, termDays: opts.termDays, collateral, flags: screenBorrower(state, e, { asOf: at }) });
+    }
+  }
+  return out;
+}
+
+export interface CaseResult {
+  outcome: "approve" | "refer" | "decline";
+  score: number;
+  amount: bigint;
+  /** Set for an approved case. */
+  observed?: CaseOutcome;
+}
+
+export interface BandRow {
+  band: string;
+  cases: number;
+  approved: number;
+  approvalRate: number | null;
+  approvedAmount: bigint;
+  outcomes: Record<CaseOutcome, number>;
+  defaultedAmount: bigint;
+  /** defaultedAmount / approvedAmount. */
+  badDebtRate: number | null;
+}
+
+export interface PolicyColumn {
+  version: string;
+  name: string;
+  inForce: boolean;
+  bands: BandRow[];
+  total: BandRow;
+}
+
+export interface BacktestReport {
+  now: number;
+  cases: { applications: number; monthly: number };
+  policies: PolicyColumn[];
+}
+
+function inputFor(state: IndexState, c: BacktestCase, policy: Policy): DecisionInput {
+  const debtors: Record<Address, MetricValues> = {};
+  for (const debtor of [...new Set(c.collateral.map((x) => x.debtor))].sort()) debtors[debtor] = computeMetricsAt(state, debtor, c.asOf).values;
+  const amount = c.amount ?? collateralLimit(c.collateral, policy, { asOf: c.asOf, debtors });
+  return {
+    application: { borrower: c.borrower, lender: c.lender, amount, termDays: c.termDays, receivableIds: c.collateral.map((x) => x.id) },
+    metrics: computeMetricsAt(state, c.borrower, c.asOf).values,
+    flags: c.flags,
+    collateral: c.collateral,
+    debtors,
+    asOf: c.asOf,
+  };
+}
+
+/** Collections on the collateral after the case's moment, by time `t`. */
+function collectedBy(state: IndexState, c: BacktestCase, t: number): bigint {
+  let sum = 0n;
+  for (const item of c.collateral) {
+    const stack: (ReceivableEntity | undefined)[] = [state.receivables[item.id]];
+    while (stack.length > 0) {
+      const r = stack.pop();
+      if (!r) continue;
+      for (const p of r.payments) if (p.at > c.asOf && p.at <= t) sum += p.amount;
+      for (const child of r.childIds ?? []) stack.push(state.receivables[child]);
+    }
+  }
+  return sum;
+}
+
+/** What became of an approved case, as known at `now`. */
+export function observedOutcome(state: IndexState, c: BacktestCase, amount: bigint, now: number): CaseOutcome {
+  const loan = c.loanId === undefined ? undefined : state.loans[c.loanId];
+  if (loan) {
+    if (by(loan.defaultedAt, now)) return "defaulted";
+    const repaid = repaidBy(loan, now);
+    if (repaid >= loan.totalDue) return repaidBy(loan, loan.maturity) >= loan.totalDue ? "on_time" : "late";
+    return now - loan.maturity > DEFAULT_AFTER_DAYS * DAY ? "defaulted" : "open";
+  }
+  const maturity = c.asOf + c.termDays * DAY;
+  const cutoff = maturity + DEFAULT_AFTER_DAYS * DAY;
+  if (collectedBy(state, c, maturity) >= amount) return "on_time";
+  const defaulted = (state.loansByParty[c.borrower] ?? []).some((id) => {
+    const l = state.loans[id];
+    return l !== undefined && l.borrower === c.borrower && l.defaultedAt !== undefined && l.defaultedAt > c.asOf && l.defaultedAt <= Math.min(cutoff, now);
+  });
+  if (defaulted) return "defaulted";
+  if (collectedBy(state, c, now) >= amount) return "late";
+  return now > cutoff ? "defaulted" : "open";
+}
+
+/** Decides every case under one policy. */
+export function runCases(state: IndexState, cases: readonly BacktestCase[], policy: Policy, now: number): CaseResult[] {
+  return cases.map((c) => {
+    const input = inputFor(state, c, policy);
+    const d = decide(input, policy, { hashInput: false });
+    const amount = input.application.amount;
+    return d.outcome === "approve" ? { outcome: d.outcome, score: d.score, amount, observed: observedOutcome(state, c, amount, now) } : { outcome: d.outcome, score: d.score, amount };
+  });
+}
+
+function row(band: string, results: readonly CaseResult[]): BandRow {
+  const approved = results.filter((r) => r.outcome === "approve");
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, approved.filter((r) => r.observed === o).length])) as Record<CaseOutcome, number>;
+  const approvedAmount = approved.reduce((s, r) => s + r.amount, 0n);
+  const defaultedAmount = approved.filter((r) => r.observed === "defaulted").reduce((s, r) => s + r.amount, 0n);
+  return {
+    band,
+    cases: results.length,
+    approved: approved.length,
+    approvalRate: ratio(approved.length, results.length),
+    approvedAmount,
+    outcomes,
+    defaultedAmount,
+    badDebtRate: ratio(defaultedAmount, approvedAmount),
+  };
+}
+
+/** The report: each policy's decisions over the same cases, per score band, the policy in force first. */
+export function backtest(
+  state: IndexState,
+  cases: readonly BacktestCase[],
+  policies: readonly { policy: Policy; inForce: boolean }[],
+  now: number,
+): BacktestReport {
+  return {
+    now,
+    cases: { applications: cases.filter((c) => c.kind === "application").length, monthly: cases.filter((c) => c.kind === "monthly").length },
+    policies: [...policies]
+      .sort((a, b) => Number(b.inForce) - Number(a.inForce))
+      .map(({ policy, inForce }) => {
+        const results = runCases(state, cases, policy, now);
+        return {
+          version: policy.version,
+          name: policy.name,
+          inForce,
+          bands: SCORE_BANDS.map((b) => row(b.label, results.filter((r) => r.score >= b.min && r.score < b.max))),
+          total: row("all", results),
+        };
+      }),
+  };
+}
+
+/** RFC 4180 CSV of the report: one line per policy and band (and its total). */
+export function backtestCsv(report: BacktestReport): string {
+  const header = ["policy", "in_force", "band", "cases", "approved", "approval_rate", "approved_amount", ...OUTCOMES, "defaulted_amount", "bad_debt_rate"];
+  const cell = (v: string | number | bigint | boolean | null) => {
+    const text = v === null ? "" : String(v);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = [header.join(",")];
+  for (const p of report.policies) {
+    for (const r of [...p.bands, p.total]) {
+      lines.push(
+        [p.version, p.inForce, r.band, r.cases, r.approved, r.approvalRate, r.approvedAmount, ...OUTCOMES.map((o) => r.outcomes[o]), r.defaultedAmount, r.badDebtRate]
+          .map(cell)
+          .join(","),
+      );
+    }
+  }
+  return lines.join("\r\n") + "\r\n";
+}

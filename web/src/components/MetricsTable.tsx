@@ -1,0 +1,57 @@
+/** The metrics table both rooms show, and the shape of a metric's definition as the API serves it. */
+import { formatMetric } from "../format";
+
+export interface MetricDef {
+  key: string;
+  name: string;
+  unit: string;
+  windows: string[];
+  definition: string;
+  group: string;
+}
+
+/** Every metric with its windows, grouped as the definitions group them, each with its one-line definition. */
+export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
+  const windows = ["30d", "90d", "180d", "365d", "all"].filter((w) => defs.some((d) => d.windows.includes(w)));
+  const groups = [...new Set(defs.map((d) => d.group))];
+  return (
+    <div className="table-wrap">
+      <table className="metrics">
+        <thead>
+          <tr>
+            <th scope="col">Metric and definition</th>
+            {windows.map((w) => (
+              <th key={w} scope="col" className="num">
+                {w === "all" ? "All time" : `Last ${w.replace("d", " days")}`}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        {groups.map((g) => (
+          <tbody key={g}>
+            <tr className="group">
+              <th scope="rowgroup" colSpan={windows.length + 1}>
+                {g}
+              </th>
+            </tr>
+            {defs
+              .filter((d) => d.group === g)
+              .map((d) => (
+                <tr key={d.key} data-metric={d.key}>
+                  <th scope="row">
+                    <span className="metric-name">{d.name}</span>
+                    <span className="definition">{d.definition}</span>
+                  </th>
+                  {windows.map((w) => (
+                    <td key={w} className="num">
+                      {hidden?.includes(d.key) ? <span className="muted">hidden</span> : d.windows.includes(w) ? formatMetric(values[d.key]?.[w], d.unit) : <span className="na" aria-label="not computed for this window" />}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+          </tbody>
+        ))}
+      </table>
+    </div>
+  );
+}
