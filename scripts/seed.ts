@@ -35,6 +35,8 @@ import { ALL_SCOPES, ROLE, acknowledgmentTypedData, roleNames, loanTermsTypedDat
 import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
 import { displayNameHash, dossierHash, kycAttributeHash, kycKeyFromEnv } from "../node-service/src/domain/kyc-attributes";
 import { Prng } from "./lib/prng";
+import { assertDevelopmentChain } from "./lib/clients";
+import { feeFieldsRpc, type FeeFields } from "../node-service/src/chain/fees";
 import type { DemoAccount, DemoAccountsFile, DemoPersona } from "./lib/demo-accounts";
 import { DAY } from "../node-service/src/domain/time";
 
@@ -64,6 +66,8 @@ export interface SeedDemoOptions {
    * random key used for this run only (the demo never needs to recompute a hash, only compare them).
    */
   kycKey?: Uint8Array;
+  /** Fee fields for every transaction (GAS_PRICE or the EIP-1559 caps); none: the node fills them in. */
+  fees?: FeeFields;
 }
 
 export interface SeedStats {
@@ -269,6 +273,7 @@ type Action = (r: Runner) => Promise<void>;
 export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   const started = Date.now();
   const { publicClient, walletClients, deployment } = opts;
+  assertDevelopmentChain(await publicClient.getChainId(), "the seed");
   if (walletClients.length < 20) throw new Error(`the demo needs 20 unlocked test accounts, got ${walletClients.length}`);
   const prng = new Prng(opts.seed);
   const kycKey = opts.kycKey ?? (process.env.KYC_HMAC_KEY ? kycKeyFromEnv() : randomBytes(32));
@@ -572,7 +577,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   planLoan({ borrower: REGULAR[4], lender: LENDERS[1], from: 240, to: 300, collateral: 1, termDays: 45, end: { kind: "cancel" } });
 
   // ---- run it
-  const runner = new Runner(publicClient, walletClients, deployment, new Prng(opts.seed ^ 0x5eed), await publicClient.getChainId());
+  const runner = new Runner(publicClient, walletClients, deployment, new Prng(opts.seed ^ 0x5eed), await publicClient.getChainId(), feeFieldsRpc(opts.fees ?? {}));
   const progress = (step: number, label: string) => opts.onProgress?.({ step, total: TOTAL_STEPS, label });
   const wasAutomine = (await runner.rpc("hardhat_getAutomine", [])) as boolean;
   await runner.rpc("evm_setAutomine", [false]);
@@ -689,6 +694,7 @@ class Runner {
     private readonly deployment: Deployment,
     private readonly jitter: Prng,
     readonly chainId: number,
+    private readonly fees: Record<string, string>,
   ) {}
 
   address(index: number): Address {
@@ -719,7 +725,7 @@ class Runner {
     if (this.reservedGas + gas > this.gasBudget) await this.mine();
     const data = encodeFunctionData({ abi: abiOf(contract), functionName, args });
     const hash = (await this.rpc("eth_sendTransaction", [
-      { from: this.address(from), to: this.deployment.contracts[contract], data, gas: toHex(gas) },
+      { from: this.address(from), to: this.deployment.contracts[contract], data, gas: toHex(gas), ...this.fees },
     ])) as Hex;
     this.pending.push({ hash, label, onMined });
     this.reservedGas += gas;
@@ -732,6 +738,12 @@ class Runner {
     if (this.pending.length === 0) return;
     const ts = Math.max(this.lastTs + 1, this.dayStart + 9 * 3600 + this.jitter.int(0, 3600));
     await this.rpc("evm_mine", [ts]);
+    // The history needs strictly increasing block times, one chosen per day: the node must mine at the
+    // time asked (Hardhat's and Anvil's evm_mine do), whatever its own clock habits are.
+    const mined = await this.publicClient.getBlock({ blockTag: "latest" });
+    if (Number(mined.timestamp) !== ts) {
+      throw new Error(`the node mined block ${mined.number} at ${mined.timestamp}, not at the requested ${ts}: the seed needs evm_mine with a timestamp (Hardhat's or Anvil's development node)`);
+    }
     this.lastTs = ts;
     const batch = this.pending;
     this.pending = [];
@@ -759,11 +771,14 @@ async function main(): Promise<void> {
   const { publicClientFor, walletClientFor } = await import("./lib/clients");
   const { readDeploymentFile } = await import("./lib/deployment-file");
   const { writeDemoAccounts } = await import("./lib/demo-accounts");
+  const { feeFieldsFromEnv } = await import("../node-service/src/chain/fees");
   const rpc = values.rpc ?? process.env.RPC_URL ?? "http://127.0.0.1:8545";
+  const fees = feeFieldsFromEnv(process.env);
+  const publicClient = await publicClientFor(rpc);
+  assertDevelopmentChain(await publicClient.getChainId(), "the seed");
   const deploymentFile = values.deployment ?? process.env.DEPLOYMENT_FILE ?? "data/deployment.json";
   const deployment = await readDeploymentFile(deploymentFile);
   if (!deployment) throw new Error(`no deployment file at ${deploymentFile}: run scripts/deploy.ts first`);
-  const publicClient = await publicClientFor(rpc);
   const addresses = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
   const walletClients = addresses.map((a) => walletClientFor(publicClient, rpc, a));
   const result = await seedDemo({
@@ -771,6 +786,7 @@ async function main(): Promise<void> {
     walletClients,
     deployment,
     seed: Number(values.seed ?? process.env.SEED ?? 1),
+    fees,
     onProgress: (p) => console.log(`[${p.step}/${p.total}] ${p.label}`),
   });
   const out = values.out ?? "data/demo-accounts.json";

@@ -5,12 +5,14 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { FEE_ENV_SCHEMA, feeSettingsProblem } from "./chain/fees";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.stringbool({ truthy: ["true", "1", "yes"], falsy: ["false", "0", "no", ""] });
 
-export const CONFIG_SCHEMA = z.object({
+export const CONFIG_SCHEMA = z
+  .object({
   PORT: port.default(3000).describe("TCP port of the HTTP API and web UI (0 picks a free port)."),
   HOST: z.string().min(1).default("127.0.0.1").describe("Interface to listen on; keep loopback unless a reverse proxy fronts the service."),
   RPC_URL: z.url().default("http://127.0.0.1:8545").describe("JSON-RPC endpoint of the EVM node the indexer and authorization read."),
@@ -46,7 +48,12 @@ export const CONFIG_SCHEMA = z.object({
   NOTARY_BATCH_MAX_COUNT: positiveInt.default(256).describe("Pending documents that trigger anchoring one Merkle root on the EvidenceNotary."),
   NOTARY_BATCH_MAX_DELAY_MS: positiveInt.default(60_000).describe("Longest a pending document waits before its batch is anchored anyway."),
   TSA_URL: z.url().optional().describe("RFC 3161 time-stamping authority asked for a token over each anchored batch root and recorded agreement digest; unset: bundles say their times rest on the block producer alone."),
-});
+  ...FEE_ENV_SCHEMA,
+  })
+  .superRefine((c, ctx) => {
+    const problem = feeSettingsProblem(c);
+    if (problem) ctx.addIssue({ code: "custom", path: [problem.key], message: problem.message });
+  });
 
 export type Config = z.infer<typeof CONFIG_SCHEMA>;
 

@@ -14,6 +14,8 @@ import { createPublicClient, createWalletClient, http, type Account, type Addres
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { CONTRACT_NAMES, REPO_ROOT, type Deployment } from "./chain/contracts";
+import { feeFields } from "./chain/fees";
+import { createTxSender, type TxSender } from "./chain/sender";
 import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
 import { createIndexer } from "./indexer/indexer";
 import { createChainAuthority } from "./auth/chain-authority";
@@ -67,6 +69,9 @@ export interface RunningService {
   app: ReturnType<typeof createApp>;
   indexer: Awaited<ReturnType<typeof createIndexer>>;
   applications: ApplicationService;
+  documents: DocumentService;
+  /** The service account's one transaction sender (absent without a service account). */
+  sender?: TxSender;
   deployment: Deployment;
   publicClient: PublicClient;
   /** RFC 3161 tokens for batch roots and agreement digests, when TSA_URL is set. */
@@ -136,13 +141,17 @@ export async function startService(config: Config, options: StartServiceOptions 
       }) as WalletClient<Transport, Chain, Account>)
     : undefined;
   if (!serviceWallet) logger.warn("no SERVICE_PRIVATE_KEY: documents stay pending and agreements are not submitted by the service");
+  // One sender for the service's account: document batches, decision anchors and agreements share its queue and nonces.
+  const sender: TxSender | undefined = serviceWallet
+    ? createTxSender({ publicClient, walletClient: serviceWallet, fees: feeFields(config), logger: logger.child({ module: "sender" }) })
+    : undefined;
 
   const ownDocuments = !options.documents;
   const documents = options.documents ?? await openDocumentService({
     dataDir,
     publicClient,
     deployment,
-    walletClient: serviceWallet,
+    sender,
     logger: logger.child({ module: "documents" }),
     maxBytes: config.DOCUMENT_MAX_BYTES,
     retentionDays: config.DOCUMENT_RETENTION_DAYS,
@@ -161,7 +170,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     dataDir,
     deployment,
     publicClient,
-    serviceWallet,
+    sender,
+    logger: logger.child({ module: "applications" }),
     state: () => indexer.state(),
     policy: CURRENT_POLICY,
     now: options.now,
@@ -223,6 +233,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     app,
     indexer,
     applications,
+    documents,
+    sender,
     deployment,
     publicClient,
     timestamper,

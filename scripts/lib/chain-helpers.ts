@@ -35,6 +35,7 @@ import { REPO_ROOT, abiOf, type ContractName, type Deployment } from "../../node
 import { acknowledgmentTypedData, loanTermsTypedData, type LoanTerms } from "../../node-service/src/chain/eip712";
 import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number";
 import { deployAll } from "./deploy";
+import type { FeeFields } from "../../node-service/src/chain/fees";
 import { DAY } from "../../node-service/src/domain/time";
 
 /** One DAY for tests and benchmarks (defined in node-service/src/domain/time.ts). */
@@ -46,6 +47,8 @@ export type Wallet = WalletClient<Transport, Chain, Account>;
 export interface Net {
   publicClient: PublicClient;
   deployment: Deployment;
+  /** Fee fields for every transaction the helpers send (a zero-fee chain needs 0 and 0); none: the node's suggestion. */
+  fees?: FeeFields;
 }
 
 /** sha256-like stand-in for a document hash in tests: keccak256 of a label. */
@@ -72,7 +75,8 @@ export async function send(
     args,
     chain: wallet.chain,
     account: wallet.account,
-  });
+    ...net.fees,
+  } as Parameters<Wallet["writeContract"]>[0]);
   const receipt = await net.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
   if (receipt.status !== "success") throw new Error(`${contract}.${functionName} reverted in ${hash}`);
   return receipt;

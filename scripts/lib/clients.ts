@@ -24,6 +24,16 @@ import { privateKeyToAccount } from "viem/accounts";
 /** Chain ids of local development networks (Hardhat, Anvil): the only ones where test accounts are used. */
 export const DEV_CHAIN_IDS = new Set([31337, 1337]);
 
+/**
+ * Refuses any chain but a development chain (Hardhat's or Anvil's default chain id), with a sentence:
+ * for what only belongs on a throwaway chain (the seed's made-up history, its unlocked test accounts).
+ */
+export function assertDevelopmentChain(chainId: number, what: string): void {
+  if (!DEV_CHAIN_IDS.has(chainId)) {
+    throw new Error(`${what} runs only on a development chain (chain id ${[...DEV_CHAIN_IDS].join(" or ")}); this node is chain ${chainId}`);
+  }
+}
+
 /** An HTTP URL, or an in-process EIP-1193 provider (method syntax: any provider's request fits). */
 export type RpcSource = string | { request(args: { method: string; params?: unknown[] | object }): Promise<unknown> };
 

@@ -7,6 +7,7 @@ import type { Account, Chain, PublicClient, Transport, WalletClient, Address } f
 import { CONTRACT_NAMES, type Deployment } from "../../node-service/src/chain/contracts";
 import { readJsonFile, writeJsonFile } from "./json-file";
 import { deployAll } from "./deploy";
+import type { FeeFields } from "../../node-service/src/chain/fees";
 
 export function readDeploymentFile(file: string): Promise<Deployment | null> {
   return readJsonFile<Deployment>(file);
@@ -39,6 +40,7 @@ export interface EnsureDeploymentOptions {
   walletClient: WalletClient<Transport, Chain, Account>;
   file: string;
   operator?: Address;
+  fees?: FeeFields;
   log?: (message: string) => void;
 }
 
@@ -56,7 +58,7 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<{
     await rename(opts.file, backup);
     log(`not reusing ${opts.file}: ${mismatch}; moved it to ${backup}`);
   }
-  const deployment = await deployAll({ publicClient: opts.publicClient, walletClient: opts.walletClient, operator: opts.operator });
+  const deployment = await deployAll({ publicClient: opts.publicClient, walletClient: opts.walletClient, operator: opts.operator, fees: opts.fees });
   await writeDeploymentFile(opts.file, deployment);
   log(`deployed ${CONTRACT_NAMES.length} contracts on chain ${deployment.chainId} from block ${deployment.startBlock}; wrote ${opts.file}`);
   return { deployment, reused: false };

@@ -17,6 +17,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
+import { createTxSender } from "../../node-service/src/chain/sender";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { startService, type RunningService } from "../../node-service/src/server";
@@ -63,7 +64,7 @@ describe("the standalone court verifier, in a browser, with the service stopped"
     const dataDir = path.join(dir, "data");
     await mkdir(dataDir);
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
-    const docs: DocumentService = await openDocumentService({ dataDir, publicClient: node.publicClient, deployment, walletClient: operator, batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
+    const docs: DocumentService = await openDocumentService({ dataDir, publicClient: node.publicClient, deployment, sender: createTxSender({ publicClient: node.publicClient, walletClient: operator }), batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
     const service: RunningService = await startService(testConfig(dataDir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100 }), { documents: docs });
     try {
       await docs.start();

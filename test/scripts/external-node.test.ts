@@ -1,19 +1,26 @@
 /**
- * The service in external mode: `hardhat node` as its own process (a real JSON-RPC server over HTTP),
- * the contracts deployed by scripts/deploy.ts, participants admitted with the operator's key, and the
- * service started from server.ts with nothing but environment variables, its key included. Then one
- * order-to-loan path driven by viem wallet clients with local keys (as on a consortium chain, the node
- * holds no key) and checked through the API.
+ * The service in external mode, on each of three nodes run as their own processes (real JSON-RPC
+ * servers over HTTP): `hardhat node`, Anvil (from its npm package), and a zero-fee Anvil
+ * (`--base-fee 0 --disable-min-priority-fee`, as a free-gas consortium chain) where every account that
+ * sends holds no ether and every sender is configured with MAX_FEE_PER_GAS=0 and
+ * MAX_PRIORITY_FEE_PER_GAS=0. On each: the contracts deployed by scripts/deploy.ts, participants
+ * admitted with the operator's key, and the service started from server.ts with nothing but
+ * environment variables, its key included. Then one order-to-loan path driven by viem wallet clients
+ * with local keys (as on a consortium chain, the node holds no key) and checked through the API.
+ * Nothing here relies on a node's clock habits: Hardhat adds a second per block, Anvil's automine
+ * repeats its parent's timestamp.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { createPublicClient, createWalletClient, getAddress, http, toHex, type Account, type Address, type Hex, type PublicClient } from "viem";
+import { createPublicClient, createWalletClient, getAddress, http, keccak256, toHex, zeroHash, type Account, type Address, type Hex, type PublicClient } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import type { Deployment } from "../../node-service/src/chain/contracts";
+import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { chainOf } from "../../scripts/lib/clients";
+import type { FeeFields } from "../../node-service/src/chain/fees";
+import { createTxSender, TxFailedError } from "../../node-service/src/chain/sender";
 import { call, siweMessage } from "../service/api-helpers";
 import {
   admit,
@@ -27,7 +34,7 @@ import {
   type Net,
   type Wallet,
 } from "../../scripts/lib/chain-helpers";
-import { freePort, killAll, spawnTs, startHardhatNode, waitForOutput, type Spawned } from "./processes";
+import { freePort, killAll, spawnTs, startAnvil, startHardhatNode, waitForOutput, type Spawned } from "./processes";
 
 // Hardhat's well-known test mnemonic: public knowledge, used on this throwaway dev chain only.
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -70,7 +77,33 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
   }
 }
 
-describe("the service against an external node (hardhat node over HTTP)", function () {
+interface NodeUnderTest {
+  title: string;
+  start(port: number): Promise<Spawned>;
+  /** Fee settings given to the deploy script and the service, and used by the test's own wallets. */
+  feeEnv: Record<string, string>;
+  fees: FeeFields;
+  /** Empty every test account's balance first: a free-gas chain must need none. */
+  noBalances?: boolean;
+  hardhat?: boolean;
+}
+
+const NODES: NodeUnderTest[] = [
+  { title: "hardhat node", start: (port) => startHardhatNode(port), feeEnv: {}, fees: {}, hardhat: true },
+  { title: "Anvil", start: (port) => startAnvil(port), feeEnv: {}, fees: {} },
+  {
+    title: "zero-fee Anvil, accounts without balance",
+    start: (port) => startAnvil(port, ["--base-fee", "0", "--disable-min-priority-fee"]),
+    feeEnv: { MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" },
+    fees: { type: "eip1559", maxFeePerGas: 0n, maxPriorityFeePerGas: 0n },
+    noBalances: true,
+  },
+];
+
+for (const node of NODES) describeExternalNode(node);
+
+function describeExternalNode(node: NodeUnderTest): void {
+describe(`the service against an external node (${node.title} over HTTP)`, function () {
   this.timeout(300_000);
   let dir: string;
   let rpcUrl: string;
@@ -90,10 +123,13 @@ describe("the service against an external node (hardhat node over HTTP)", functi
     dir = mkdtempSync(path.join(os.tmpdir(), "scf-external-"));
     const port = await freePort();
     rpcUrl = `http://127.0.0.1:${port}`;
-    await startHardhatNode(port);
+    await node.start(port);
     publicClient = createPublicClient({ transport: http(rpcUrl), pollingInterval: 50, cacheTime: 0 }) as PublicClient;
     // The node logs every request by default; the test does not read that log.
-    await publicClient.request({ method: "hardhat_setLoggingEnabled", params: [false] } as never);
+    if (node.hardhat) await publicClient.request({ method: "hardhat_setLoggingEnabled", params: [false] } as never);
+    if (node.noBalances) {
+      for (let i = 0; i < 10; i++) await publicClient.request({ method: "anvil_setBalance", params: [hdAccount(i).address, "0x0"] } as never);
+    }
     const chain = chainOf(31337, rpcUrl);
     const walletOf = (index: number) =>
       createWalletClient({ account: hdAccount(index) as Account, chain, transport: http(rpcUrl), pollingInterval: 50 }) as Wallet;
@@ -118,7 +154,7 @@ describe("the service against an external node (hardhat node over HTTP)", functi
 
   it("deploys with scripts/deploy.ts and the operator's PRIVATE_KEY, and reuses the deployment on a second run", async () => {
     const file = path.join(dir, "deployment.json");
-    const env = { PRIVATE_KEY: privateKeyOf(0) };
+    const env = { PRIVATE_KEY: privateKeyOf(0), ...node.feeEnv };
     const first = await run(["scripts/deploy.ts", "--rpc", rpcUrl, "--out", file], env);
     expect(first.code, first.output).to.equal(0);
     expect(first.output).to.include("deployed 7 contracts on chain 31337");
@@ -131,10 +167,35 @@ describe("the service against an external node (hardhat node over HTTP)", functi
     expect(second.output).to.include(`reusing the deployment in ${file}`);
     expect(JSON.parse(readFileSync(file, "utf8"))).to.deep.equal(deployment);
     expect(await publicClient.getBlockNumber()).to.equal(head);
-    net = { publicClient, deployment };
+    net = { publicClient, deployment, fees: node.fees };
   });
 
-  it("refuses to start, naming the key, when CHAIN_ID does not match the deployment or SERVICE_PRIVATE_KEY is not a key", async () => {
+  it("takes a transaction the node mined but reverted for a failure, naming the contract's custom error", async () => {
+    // An account that is no participant anchors: a fixed gas limit skips the estimate that would refuse
+    // it, so the node takes it (Anvil mines it and hands back its hash; Hardhat mines it and throws).
+    const outsider = createWalletClient({ account: hdAccount(8) as Account, chain: chainOf(31337, rpcUrl), transport: http(rpcUrl), pollingInterval: 50 }) as Wallet;
+    const sender = createTxSender({ publicClient, walletClient: outsider, fees: node.fees });
+    const failure = await sender
+      .write({
+        address: deployment.contracts.EvidenceNotary,
+        abi: abiOf("EvidenceNotary"),
+        functionName: "anchor",
+        args: [keccak256(toHex("anchored by an outsider")), 1, zeroHash],
+        label: "anchoring by an outsider",
+        gas: 200_000n,
+      })
+      .then(() => undefined, (err: unknown) => err);
+    expect(failure).to.be.instanceOf(TxFailedError);
+    expect((failure as TxFailedError).reason).to.include(`reverted with EvidenceNotaryNotActiveParticipant(${hdAccount(8).address})`);
+    if (!node.hardhat) {
+      expect((failure as TxFailedError).reason).to.match(/^mined in block \d+ and reverted/);
+      const receipt = await publicClient.getTransactionReceipt({ hash: (failure as TxFailedError).txHash! });
+      expect(receipt.status).to.equal("reverted");
+    }
+  });
+
+  // Configuration checks made before the node is asked anything about its chain: run on the first node only.
+  if (node === NODES[0]) it("refuses to start, naming the key, when CHAIN_ID does not match the deployment or SERVICE_PRIVATE_KEY is not a key", async () => {
     const env = { RPC_URL: rpcUrl, DEPLOYMENT_FILE: path.join(dir, "deployment.json"), DATA_DIR: path.join(dir, "refused"), PORT: "0", LOG_LEVEL: "warn" };
     const [wrongChain, badKey] = await Promise.all([
       run(["node-service/src/server.ts"], { ...env, CHAIN_ID: "4242" }),
@@ -165,6 +226,7 @@ describe("the service against an external node (hardhat node over HTTP)", functi
       LOG_LEVEL: "warn",
       POLL_INTERVAL_MS: "200",
       DEV_ACCOUNTS: "",
+      ...node.feeEnv,
     };
     service = await startServiceProcess();
     base = `http://127.0.0.1:${port}`;
@@ -184,14 +246,18 @@ describe("the service against an external node (hardhat node over HTTP)", functi
     return run;
   }
 
-  /** /healthz once the index has applied the node's head block: status ok, lag 0. */
+  /**
+   * /healthz once the index has applied the node's head block, judged as /healthz judges it: status ok
+   * and lag 0 in one answer, whose head is never below its index.
+   */
   async function caughtUp(): Promise<void> {
     const head = Number(await publicClient.getBlockNumber());
     const health = await eventually("the index to reach the head", async () => {
       const res = await call(base, "GET", "/healthz");
-      return res.status === 200 && res.body.indexedBlock >= head ? res.body : undefined;
+      return res.status === 200 && res.body.lagBlocks === 0 && res.body.indexedBlock >= head ? res.body : undefined;
     });
-    expect(health).to.include({ status: "ok", chainId: 31337, headBlock: head, indexedBlock: head, lagBlocks: 0 });
+    expect(health).to.include({ status: "ok", chainId: 31337 });
+    expect(health.headBlock).to.be.at.least(health.indexedBlock);
   }
 
   it("indexes orders and receivables sent to the node and shows them to the enterprise after SIWE sign-in", async () => {
@@ -381,5 +447,11 @@ describe("the service against an external node (hardhat node over HTTP)", functi
     expect(orders.body.total).to.equal(5);
     // Nothing went wrong on the way (pino levels 50 and 60: error, fatal).
     expect(service.output().split("\n").filter((line) => /"level":(50|60)/.test(line))).to.deep.equal([]);
+
+    if (node.noBalances) {
+      // Free gas: the deployer, the service and every party sent their transactions without a wei.
+      for (const w of Object.values(wallets)) expect(await publicClient.getBalance({ address: w.account.address })).to.equal(0n);
+    }
   });
 });
+}

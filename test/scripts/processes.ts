@@ -3,6 +3,7 @@
  * signal reaches the process that holds the chain, and every child is killed when a test file ends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 
 /** One free-port helper for every test: chain-helpers has it. */
@@ -42,6 +43,39 @@ export async function startHardhatNode(port: number): Promise<Spawned> {
   );
   await waitForOutput(node, /Started HTTP and WebSocket JSON-RPC server/, 60_000);
   return node;
+}
+
+/**
+ * Anvil's binary from the npm package that ships it for this platform (@foundry-rs/anvil-linux-amd64 on
+ * these machines, installed with @foundry-rs/anvil): nothing is downloaded or installed by hand.
+ */
+export function anvilBinary(): string {
+  const os = process.platform === "win32" ? "win32" : process.platform;
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const dir = path.dirname(require.resolve(`@foundry-rs/anvil-${os}-${arch}/package.json`));
+  return path.join(dir, "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+}
+
+/**
+ * Anvil as its own process on loopback with extra arguments (`--base-fee 0`, `--hardfork shanghai`, ...),
+ * once it answers JSON-RPC. `--silent`: it would otherwise print every request.
+ */
+export async function startAnvil(port: number, args: string[] = []): Promise<Spawned> {
+  const node = track(spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--silent", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] }));
+  const deadline = Date.now() + 30_000;
+  let exitCode: number | null | undefined;
+  void node.exited.then((code) => (exitCode = code));
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`anvil exited with ${exitCode}:\n${node.output()}`);
+    const answer = await fetch(`http://127.0.0.1:${port}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    }).then((r) => r.ok, () => false);
+    if (answer) return node;
+    if (Date.now() > deadline) throw new Error(`anvil did not answer on port ${port} within 30 s:\n${node.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** `scripts/start.ts` until it prints "ready in"; returns its chain's JSON-RPC URL and its one URL. */

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { CONFIG_SCHEMA, ConfigError, loadConfig } from "../../node-service/src/config";
 import { CONTRACT_NAMES, REPO_ROOT } from "../../node-service/src/chain/contracts";
+import { feeFields, feeFieldsFromEnv } from "../../node-service/src/chain/fees";
 import { startService } from "../../node-service/src/server";
 
 describe("service configuration", function () {
@@ -29,6 +30,30 @@ describe("service configuration", function () {
     const config = loadConfig({ PORT: "0", CONFIRMATIONS: "12", DEV_ACCOUNTS: "true", TRUST_PROXY: "0", PUBLIC_RPC_URL: "" });
     expect(config).to.deep.include({ PORT: 0, CONFIRMATIONS: 12, DEV_ACCOUNTS: true, TRUST_PROXY: false });
     expect(config.PUBLIC_RPC_URL).to.equal(undefined);
+  });
+
+  it("reads fees as a legacy gas price or as EIP-1559 caps, zero included, into the fields every transaction carries", function () {
+    expect(feeFields(loadConfig({}))).to.deep.equal({});
+    expect(feeFields(loadConfig({ GAS_PRICE: "1000000000" }))).to.deep.equal({ type: "legacy", gasPrice: 1_000_000_000n });
+    expect(feeFields(loadConfig({ MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" }))).to.deep.equal({ type: "eip1559", maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+    // The scripts read the same keys the same way.
+    expect(feeFieldsFromEnv({ MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" })).to.deep.equal({ type: "eip1559", maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+  });
+
+  it("refuses fee settings that contradict each other, naming the key", function () {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).issues;
+      }
+      throw new Error(`accepted ${JSON.stringify(env)}`);
+    };
+    expect(refused({ GAS_PRICE: "1", MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" })).to.deep.equal(["GAS_PRICE: set either GAS_PRICE (legacy) or the EIP-1559 caps, not both"]);
+    expect(refused({ MAX_FEE_PER_GAS: "0" })).to.deep.equal(["MAX_PRIORITY_FEE_PER_GAS: set it together with MAX_FEE_PER_GAS (0 on a free-gas chain)"]);
+    expect(refused({ MAX_FEE_PER_GAS: "1", MAX_PRIORITY_FEE_PER_GAS: "2" })).to.deep.equal(["MAX_PRIORITY_FEE_PER_GAS: must not exceed MAX_FEE_PER_GAS"]);
+    expect(refused({ GAS_PRICE: "1.5" })).to.deep.equal(["GAS_PRICE: must be a whole number of wei, in decimal"]);
+    expect(() => feeFieldsFromEnv({ MAX_PRIORITY_FEE_PER_GAS: "0" })).to.throw("MAX_FEE_PER_GAS: set it together with MAX_PRIORITY_FEE_PER_GAS");
   });
 
   it("fails fast, naming every bad key", function () {

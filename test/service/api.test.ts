@@ -81,6 +81,18 @@ describe("HTTP API", function () {
       expect(res.body.indexedBlock).to.equal(Number(await net.publicClient.getBlockNumber()));
     });
 
+    it("never shows the index ahead of the head on /healthz, even when the index moves within the head's 250 ms cache", async function () {
+      const before = await get("/healthz");
+      expect(before.body.lagBlocks).to.equal(0);
+      // A new block, indexed at once: faster than the 250 ms for which /healthz reuses the node's head.
+      await net.send(net.operator, "SettlementToken", "mint", [net.supplier.account.address, 1n]);
+      await service.indexer.syncOnce();
+      const after = await get("/healthz");
+      expect(after.body.indexedBlock).to.equal(before.body.indexedBlock + 1);
+      expect(after.body.headBlock).to.be.at.least(after.body.indexedBlock);
+      expect(after.body).to.include({ status: "ok", lagBlocks: 0 });
+    });
+
     it("serves Prometheus text with the indexed block, lag, events per second and request latency, to the operator only", async function () {
       await get("/api/metrics/definitions");
       expect((await get("/metrics")).status).to.equal(401);

@@ -9,7 +9,9 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { createHash } from "node:crypto";
-import { custom, parseEventLogs, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
+import { custom, getAddress, parseEventLogs, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { pino } from "pino";
 import { abiOf } from "../../node-service/src/chain/contracts";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { startService, type RunningService } from "../../node-service/src/server";
@@ -375,6 +377,92 @@ describe("loan applications from application to closed loan (real chain, real se
     // A human decline is final: no second contest.
     const second = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: { reason: "please look again" } });
     expect(second.status).to.equal(409);
+  });
+
+  it("answers 409 naming the contract's custom error and its arguments when the chain refuses the agreement", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const tS1 = await signIn(base, f.s1 as never);
+    const tLender = await signIn(base, f.lender as never);
+    const created = await apply(base, tS1, f, [f.collateral.get(f.s1)![0].id], 500_000n);
+    await grantConsent(f, f.s1, created.body);
+    const offered = await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
+    const borrowerSig = await signOffer(base, tS1, created.body.id, f.s1);
+    expect((await call(base, "POST", `/api/applications/${created.body.id}/signatures`, { token: tS1, body: { signature: borrowerSig } })).status).to.equal(200);
+    // The lender withdraws its offer's nonce on chain, then signs: the contract refuses the agreement.
+    const nonce = BigInt(offered.offer.terms.nonce);
+    await send(f.net, f.lender, "LoanAgreements", "cancelNonce", [nonce]);
+    const lenderSig = await signOffer(base, tLender, created.body.id, f.lender);
+    const refused = await call(base, "POST", `/api/applications/${created.body.id}/signatures`, { token: tLender, body: { signature: lenderSig } });
+    expect(refused.status).to.equal(409);
+    expect(refused.body.error.message).to.equal(
+      `the chain refused the agreement: reverted with LoanAgreementsNonceCancelled(${getAddress(f.lender.account.address)}, ${nonce})`,
+    );
+    const app = await call(base, "GET", `/api/applications/${created.body.id}`, { token: tS1 });
+    expect(app.body.submitError).to.equal(`reverted with LoanAgreementsNonceCancelled(${getAddress(f.lender.account.address)}, ${nonce})`);
+  });
+
+  it("anchors a document batch and a decision sent at the same moment from one local key, one nonce each", async () => {
+    const f = await loadFixture(network);
+    // The service's key held by the service (as SERVICE_PRIVATE_KEY), not by the node: it picks the nonces.
+    const key = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 1 });
+    expect(key.address).to.equal(getAddress(f.auditor.account.address));
+    dataDir = await tempDataDir(f.net.deployment);
+    // Every failure is logged (and retried): the log shows whether either transaction had to be sent twice.
+    const logged: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    service = await startService(testConfig(dataDir), {
+      transport: custom(hre.network.provider as unknown as { request: EIP1193RequestFn }),
+      serviceAccount: key,
+      logger,
+    });
+    const base = service.url;
+    const tS1 = await signIn(base, f.s1 as never);
+    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    await service.documents.store.put({ bytes: Buffer.from("a delivery note\n"), mime: "text/plain", owner: f.s1.account.address.toLowerCase() as never, kind: "other" });
+    const nonceBefore = await f.net.publicClient.getTransactionCount({ address: key.address });
+    await grantConsent(f, f.s1, created.body);
+    // The indexer sees the consent (the decision and its anchor follow) while the batcher flushes.
+    const [, batches] = await Promise.all([service.indexer.syncOnce(), service.documents.batcher!.flush()]);
+    const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored");
+    expect(batches).to.have.length(1);
+    const receipts = await Promise.all([batches[0].txHash, app.decisionAnchorTx].map((hash) => f.net.publicClient.getTransactionReceipt({ hash })));
+    expect(receipts.map((r) => r.status)).to.deep.equal(["success", "success"]);
+    const txs = await Promise.all([batches[0].txHash, app.decisionAnchorTx].map((hash) => f.net.publicClient.getTransaction({ hash })));
+    expect(txs.map((t) => t.nonce).sort()).to.deep.equal([nonceBefore, nonceBefore + 1]);
+    expect(await f.net.publicClient.getTransactionCount({ address: key.address })).to.equal(nonceBefore + 2);
+    expect(logged.filter((l) => l.level >= 50).map((l) => l.msg)).to.deep.equal([]);
+  });
+
+  it("logs a failed decision anchor with its reason and retries it with backoff until the chain takes it", async () => {
+    const f = await loadFixture(network);
+    // The service's account is not a participant yet: the notary refuses its anchors.
+    const logged: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    dataDir = await tempDataDir(f.net.deployment);
+    service = await startService(testConfig(dataDir), {
+      transport: custom(hre.network.provider as unknown as { request: EIP1193RequestFn }),
+      serviceAccount: f.outsider.account.address,
+      logger,
+    });
+    const base = service.url;
+    const tS1 = await signIn(base, f.s1 as never);
+    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    await grantConsent(f, f.s1, created.body);
+    await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
+    const what = `anchoring the decision of application ${created.body.id} failed: reverted with EvidenceNotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
+    const deadline = Date.now() + 20_000;
+    while (!logged.some((l) => l.level === 50 && l.msg === what)) {
+      if (Date.now() > deadline) throw new Error(`not logged: ${what}\n${JSON.stringify(logged)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Admitted: a later attempt goes through, without a restart.
+    await admit(f.net, f.operator, [{ account: f.outsider.account.address, roles: ROLE.AUDITOR }]);
+    const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored after the retry");
+    const receipt = await f.net.publicClient.getTransactionReceipt({ hash: app.decisionAnchorTx });
+    expect(receipt.status).to.equal("success");
+    expect(receipt.from).to.equal(f.outsider.account.address.toLowerCase());
   });
 
   it("re-runs a stored decision from its snapshot to the identical result, and anchors its hash on the EvidenceNotary", async () => {

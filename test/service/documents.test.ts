@@ -20,6 +20,7 @@ import { createRetentionJob } from "../../node-service/src/documents/retention";
 import { createFileDocumentStore, type DocumentStore } from "../../node-service/src/documents/store";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
+import { createTxSender } from "../../node-service/src/chain/sender";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
 import { DAY, DAY_MS } from "../../node-service/src/domain/time";
@@ -65,7 +66,7 @@ describe("document store", function () {
       dataDir,
       publicClient: net.publicClient,
       deployment: net.deployment,
-      walletClient: net.operator as never,
+      sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }),
       now: () => clock,
       maxBytes: MAX_BYTES,
       batchMaxCount: 4,
@@ -251,8 +252,7 @@ describe("document store", function () {
     it("anchors what is waiting when the time limit passes", async function () {
       const timed = createBatcher({
         store,
-        publicClient: net.publicClient,
-        walletClient: net.operator as never,
+        sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }),
         notary: net.deployment.contracts.EvidenceNotary,
         maxCount: 1000,
         maxDelayMs: 100,
@@ -290,7 +290,7 @@ describe("document store", function () {
         for (let i = 0; i < 256; i++) {
           await big.put({ bytes: Buffer.from(`document ${i}\n`), mime: "text/plain", owner: net.supplier.account.address, kind: "invoice" });
         }
-        const b = createBatcher({ store: big, publicClient: net.publicClient, walletClient: net.operator as never, notary: net.deployment.contracts.EvidenceNotary, maxCount: 256 });
+        const b = createBatcher({ store: big, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }), notary: net.deployment.contracts.EvidenceNotary, maxCount: 256 });
         const [result] = await b.flush();
         expect(result.count).to.equal(256);
         const perDocument = Number(result.gasUsed) / 256;
@@ -316,7 +316,7 @@ describe("document store", function () {
       try {
         const s = await createFileDocumentStore({ dataDir: d });
         await s.put({ bytes: Buffer.from("x\n"), mime: "text/plain", owner: net.supplier.account.address, kind: "other" });
-        const b = createBatcher({ store: s, publicClient: net.publicClient, walletClient: net.outsider as never, notary: net.deployment.contracts.EvidenceNotary });
+        const b = createBatcher({ store: s, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.outsider as never }), notary: net.deployment.contracts.EvidenceNotary });
         let error: Error | undefined;
         await b.flush().catch((e: Error) => (error = e));
         expect(error?.message).to.contain("EvidenceNotaryNotActiveParticipant");

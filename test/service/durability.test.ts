@@ -16,6 +16,7 @@ import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { buildTree, DOCUMENT_BATCH_KIND } from "../../node-service/src/documents/batcher";
 import { openDocumentService } from "../../node-service/src/documents/service";
+import { createTxSender } from "../../node-service/src/chain/sender";
 import { storageHealth } from "../../node-service/src/store/storage-health";
 import type { RunningService } from "../../node-service/src/server";
 import { call, DAY, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
@@ -199,7 +200,7 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
     dataDir = await tempDataDir(net.deployment);
     await net.send(net.operator, "ParticipantRegistry", "admit", [net.operator.account.address, ROLE.AUDITOR, net.h("kyc:op"), net.h("name:op"), []]).catch(() => undefined);
     const open = () =>
-      openDocumentService({ dataDir: dataDir!, publicClient: net.publicClient, deployment: net.deployment, walletClient: net.operator as never, batchMaxCount: 100, batchMaxDelayMs: 3_600_000 });
+      openDocumentService({ dataDir: dataDir!, publicClient: net.publicClient, deployment: net.deployment, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }), batchMaxCount: 100, batchMaxDelayMs: 3_600_000 });
     let docs = await open();
     for (const text of ["crash a", "crash b"]) {
       await docs.store.put({ bytes: pdf(`${text} ${Date.now()}`), mime: "application/pdf", owner: net.supplier.account.address, kind: "invoice" });

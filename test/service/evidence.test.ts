@@ -17,6 +17,7 @@ import { allAbis, REPO_ROOT, readArtifact, type Deployment } from "../../node-se
 import { loanTermsTypedData, ROLE, type LoanTerms } from "../../node-service/src/chain/eip712";
 import type { Batcher } from "../../node-service/src/documents/batcher";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
+import { createTxSender } from "../../node-service/src/chain/sender";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { verifyBundle } from "../../node-service/src/evidence/verify";
 import { startService, type RunningService } from "../../node-service/src/server";
@@ -146,7 +147,7 @@ describe("evidence that stands in court", function () {
       { address: w.supplier.account.address, name: "Not The Committed Name Ltd." },
     ];
     await writeFile(path.join(dataDir, "demo-accounts.json"), JSON.stringify({ accounts: names }));
-    docs = await openDocumentService({ dataDir, publicClient, deployment, walletClient: w.operator, batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
+    docs = await openDocumentService({ dataDir, publicClient, deployment, sender: createTxSender({ publicClient, walletClient: w.operator }), batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
     batcher = docs.batcher!;
     service = await startService(testConfig(dataDir, { RPC_URL: rpcUrl, POLL_INTERVAL_MS: 100 }), { documents: docs });
     await docs.start();

@@ -15,6 +15,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { allAbis, REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
+import { createTxSender } from "../../node-service/src/chain/sender";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { tokenFromBase64, tokenToBase64 } from "../../node-service/src/evidence/rfc3161";
@@ -79,7 +80,7 @@ describe("RFC 3161 timestamps from a real local authority", function () {
     dir = await mkdtemp(path.join(os.tmpdir(), "scf-timestamps-"));
     await writeFile(path.join(dir, "deployment.json"), JSON.stringify(deployment));
     // A long interval: the test drives the rounds itself with stampPending.
-    docs = await openDocumentService({ dataDir: dir, publicClient: node.publicClient, deployment, walletClient: w.operator, batchMaxDelayMs: 3_600_000 });
+    docs = await openDocumentService({ dataDir: dir, publicClient: node.publicClient, deployment, sender: createTxSender({ publicClient: node.publicClient, walletClient: w.operator }), batchMaxDelayMs: 3_600_000 });
     tsa.setDown(true); // until the first test: the round the timestamper runs at start gets nothing
     service = await startService(testConfig(dir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100, TSA_URL: tsa.url }), { documents: docs, timestampIntervalMs: 3_600_000 });
     await docs.start();

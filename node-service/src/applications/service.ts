@@ -7,10 +7,12 @@
 import { EventEmitter } from "node:events";
 import { randomUUID, randomBytes } from "node:crypto";
 import path from "node:path";
-import { hashTypedData, keccak256, toHex, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
+import { hashTypedData, keccak256, toHex, type Hex, type PublicClient } from "viem";
+import type { Logger } from "pino";
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import type { Deployment } from "../chain/contracts";
 import { abiOf } from "../chain/contracts";
+import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
 import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
 import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
 import type { Session } from "../domain/session";
@@ -41,8 +43,11 @@ export interface ApplicationsDeps {
   dataDir: string;
   deployment: Deployment;
   publicClient: PublicClient;
-  /** The service's own account: anchors decisions and submits countersigned agreements. */
-  serviceWallet?: WalletClient<Transport, Chain, Account>;
+  /** The service's transaction sender (its own account): anchors decisions and submits countersigned agreements. */
+  sender?: TxSender;
+  logger?: Pick<Logger, "warn" | "error">;
+  /** First wait before a failed decision anchor is retried (doubling up to 60 s); default 1 s. */
+  anchorRetryMs?: number;
   state: () => IndexState;
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
@@ -89,11 +94,8 @@ export class ApplicationService extends EventEmitter {
   private readonly anchoring = new Map<string, Promise<void>>();
   /** Decisions whose anchor is missing are re-anchored once per start (the first reconcile). */
   private anchorsRetried = false;
-  /**
-   * The service account's transactions go one at a time: a local key (SERVICE_PRIVATE_KEY) takes its
-   * nonce from the node, and two concurrent sends would get the same one.
-   */
-  private sending: Promise<unknown> = Promise.resolve();
+  /** Stops the anchors' retries on close (what is left is retried by the next start's first reconcile). */
+  private readonly closing = new AbortController();
 
   private constructor(
     private readonly deps: ApplicationsDeps,
@@ -111,12 +113,6 @@ export class ApplicationService extends EventEmitter {
 
   private now(): number {
     return this.deps.now ? this.deps.now() : Math.floor(Date.now() / 1000);
-  }
-
-  private send<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.sending.then(fn, fn);
-    this.sending = run.catch(() => undefined);
-    return run;
   }
 
   /** Runs `fn` after every earlier task on the same application has finished. */
@@ -444,20 +440,20 @@ export class ApplicationService extends EventEmitter {
   }
 
   private async submitAgreement(app: ApplicationRecord): Promise<void> {
-    const wallet = this.deps.serviceWallet;
-    if (!wallet) throw new ConflictError("this service has no submitting account: submit the two signatures yourself");
+    const sender = this.deps.sender;
+    if (!sender) throw new ConflictError("this service has no submitting account: submit the two signatures yourself");
     try {
-      const hash = await this.send(() => wallet.writeContract({
+      await sender.write({
         address: this.deps.deployment.contracts.LoanAgreements,
         abi: abiOf("LoanAgreements"),
         functionName: "submitAgreement",
         args: [this.termsOf(app), app.signatures.borrower!, app.signatures.lender!],
-      }));
-      const receipt = await this.deps.publicClient.waitForTransactionReceipt({ hash });
-      if (receipt.status !== "success") throw new Error(`submitAgreement reverted in ${hash}`);
+        label: `submitting the agreement of application ${app.id}`,
+      });
       delete app.submitError;
     } catch (err) {
-      app.submitError = (err as Error).message.split("\n")[0];
+      if (!(err instanceof TxFailedError)) throw err;
+      app.submitError = err.txHash ? `${err.reason} (tx ${err.txHash})` : err.reason;
       await this.save(app);
       throw new ConflictError(`the chain refused the agreement: ${app.submitError}`);
     }
@@ -633,7 +629,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   private startAnchor(app: ApplicationRecord, decision: Decision): void {
-    if (!this.deps.serviceWallet || this.anchoring.has(app.id)) return;
+    if (!this.deps.sender || this.anchoring.has(app.id)) return;
     const done = this.anchorDecision(app, decision).finally(() => this.anchoring.delete(app.id));
     this.anchoring.set(app.id, done);
   }
@@ -670,25 +666,31 @@ export class ApplicationService extends EventEmitter {
   }
 
   private async anchorDecision(app: ApplicationRecord, decision: Decision): Promise<void> {
-    const wallet = this.deps.serviceWallet;
-    if (!wallet) return;
-    try {
-      const hash = await this.send(() => wallet.writeContract({
-        address: this.deps.deployment.contracts.EvidenceNotary,
-        abi: abiOf("EvidenceNotary"),
-        functionName: "anchor",
-        args: [decisionHash(decision), KIND_DECISION, app.purpose],
-      }));
-      // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
-      await this.withLock(app.id, async () => {
-        const fresh = this.store.get(app.id);
-        if (!fresh) return;
-        fresh.decisionAnchorTx = hash;
-        await this.save(fresh);
-      });
-    } catch {
-      // The decision stands without its anchor; the first reconcile after the next start retries it.
-    }
+    const sender = this.deps.sender;
+    if (!sender) return;
+    // The decision stands without its anchor meanwhile; each failure is logged with its reason and tried
+    // again with backoff, and what close() cuts off is retried by the first reconcile after the next start.
+    const done = await retryWithBackoff(
+      `anchoring the decision of application ${app.id}`,
+      async () => {
+        const receipt = await sender.write({
+          address: this.deps.deployment.contracts.EvidenceNotary,
+          abi: abiOf("EvidenceNotary"),
+          functionName: "anchor",
+          args: [decisionHash(decision), KIND_DECISION, app.purpose],
+          label: `anchoring the decision of application ${app.id}`,
+        });
+        // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
+        await this.withLock(app.id, async () => {
+          const fresh = this.store.get(app.id);
+          if (!fresh) return;
+          fresh.decisionAnchorTx = receipt.transactionHash;
+          await this.save(fresh);
+        });
+      },
+      { logger: this.deps.logger, signal: this.closing.signal, firstDelayMs: this.deps.anchorRetryMs ?? 1000 },
+    );
+    if (!done) this.deps.logger?.warn({ applicationId: app.id }, "decision anchor not sent before close; the next start retries it");
   }
 
   termsOf(app: ApplicationRecord): LoanTerms {
@@ -706,6 +708,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await Promise.all([...this.anchoring.values()]);
     await Promise.all([...this.locks.values()]);
     await this.store.close();

@@ -6,10 +6,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
+import type { Address, Hex } from "viem";
 import { pad, parseEventLogs, toHex } from "viem";
 import type { Logger } from "pino";
 import { abiOf } from "../chain/contracts";
+import { TxFailedError, type TxSender } from "../chain/sender";
 import type { BatchRecord, DocumentStore } from "./store";
 
 /** Kind emitted with a batch of uploaded documents (roots live in the notary's batch namespace). */
@@ -17,13 +18,14 @@ export const DOCUMENT_BATCH_KIND = 256;
 
 export interface BatcherOptions {
   store: DocumentStore;
-  publicClient: PublicClient;
-  /** The service operator's account: it must be an admitted, active participant. */
-  walletClient: WalletClient<Transport, Chain | undefined, Account>;
+  /** The service's transaction sender (its account must be an admitted, active participant). */
+  sender: TxSender;
   notary: Address;
   maxCount?: number;
   maxDelayMs?: number;
   logger?: Pick<Logger, "info" | "error">;
+  /** First wait before a failed batch is tried again (doubling each time, up to maxDelayMs); default 1 s. */
+  retryDelayMs?: number;
 }
 
 export interface BatchResult extends BatchRecord {
@@ -61,16 +63,14 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     const tree = buildTree(hashes);
     const root = tree.root as Hex;
     const ref = pad(toHex(Date.now()), { size: 32 });
-    const txHash = await opts.walletClient.writeContract({
+    const receipt = await opts.sender.write({
       address: opts.notary,
       abi,
       functionName: "anchorBatch",
       args: [root, hashes.length, DOCUMENT_BATCH_KIND, ref],
-      account: opts.walletClient.account,
-      chain: opts.walletClient.chain,
+      label: `anchoring a batch of ${hashes.length} documents (root ${root})`,
     });
-    const receipt = await opts.publicClient.waitForTransactionReceipt({ hash: txHash });
-    if (receipt.status !== "success") throw new Error(`anchorBatch reverted in ${txHash}`);
+    const txHash = receipt.transactionHash;
     const [log] = parseEventLogs({ abi, logs: receipt.logs, eventName: "BatchAnchored" });
     // Only this account can hold this (salted) root in the batch namespace, so a missing event means
     // our own earlier anchoring of it: fail this attempt, and the next flush builds a new salted root.
@@ -110,8 +110,29 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     return flushing;
   }
 
+  // A failed batch is tried again after 1 s, 2 s, 4 s ... (at most maxDelayMs apart), not only at the next tick.
+  const firstRetryMs = opts.retryDelayMs ?? 1000;
+  let retryDelay = firstRetryMs;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
   function flushLogged(): void {
-    flush().catch((err: unknown) => opts.logger?.error({ err }, "document batch anchoring failed; will retry"));
+    flush().then(
+      () => {
+        retryDelay = firstRetryMs;
+      },
+      (err: unknown) => {
+        const reason = err instanceof TxFailedError ? err.reason : err instanceof Error ? err.message : String(err);
+        opts.logger?.error({ err, reason, retryInMs: retryDelay }, `document batch anchoring failed: ${reason}; retrying`);
+        if (stopped || retryTimer) return;
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined;
+          if (!stopped) flushLogged();
+        }, retryDelay);
+        retryTimer.unref();
+        retryDelay = Math.min(maxDelayMs, retryDelay * 2);
+      },
+    );
   }
 
   return {
@@ -120,14 +141,17 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     },
     flush,
     start() {
+      stopped = false;
       timer ??= setInterval(() => {
         if (opts.store.pending().length > 0) flushLogged();
       }, maxDelayMs);
       timer.unref();
     },
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
-      timer = undefined;
+      if (retryTimer) clearTimeout(retryTimer);
+      timer = retryTimer = undefined;
       await flushing.catch(() => undefined);
     },
   };

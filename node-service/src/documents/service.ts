@@ -5,9 +5,10 @@
  * on shutdown.
  */
 import path from "node:path";
-import type { Account, Chain, PublicClient, Transport, WalletClient } from "viem";
+import type { PublicClient } from "viem";
 import type { Logger } from "pino";
 import type { Deployment } from "../chain/contracts";
+import type { TxSender } from "../chain/sender";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
@@ -17,8 +18,8 @@ export interface DocumentServiceOptions {
   dataDir: string;
   publicClient: PublicClient;
   deployment: Deployment;
-  /** The service operator's account (an admitted participant) that anchors batches; none: uploads stay pending. */
-  walletClient?: WalletClient<Transport, Chain | undefined, Account>;
+  /** The service's transaction sender (its account an admitted participant) that anchors batches; none: uploads stay pending. */
+  sender?: TxSender;
   logger?: Logger;
   /** Largest upload in bytes (default 10 MiB). */
   maxBytes?: number;
@@ -60,11 +61,10 @@ async function publishedNames(dataDir: string): Promise<Record<string, string>> 
 
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
   const store = await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
-  const batcher = opts.walletClient
+  const batcher = opts.sender
     ? createBatcher({
         store,
-        publicClient: opts.publicClient,
-        walletClient: opts.walletClient,
+        sender: opts.sender,
         notary: opts.deployment.contracts.EvidenceNotary,
         maxCount: opts.batchMaxCount,
         maxDelayMs: opts.batchMaxDelayMs,

@@ -41,9 +41,12 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
     return head.value;
   }
 
+  // The head shown is never below what the indexer has itself seen of the chain: a cached reading may
+  // be up to 250 ms old, and the index may have moved past it meanwhile (on a fast node it does).
   async function lag() {
-    const indexedBlock = indexer.stats().indexedBlock;
-    const headBlock = await headBlockNumber();
+    const node = await headBlockNumber();
+    const { indexedBlock, headBlock: indexerHead } = indexer.stats();
+    const headBlock = node === null ? null : Math.max(node, indexerHead, indexedBlock);
     const lagBlocks = headBlock === null ? null : Math.max(0, headBlock - indexedBlock);
     return { indexedBlock, headBlock, lagBlocks };
   }
