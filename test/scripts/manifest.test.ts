@@ -99,7 +99,8 @@ function runtimePackages(entries: string[]): Map<string, string> {
 
 /** The package that provides the command an npm script runs ("ts-node --transpile-only x" -> ts-node). */
 function commandPackage(script: string): string {
-  const command = script.split(" ")[0];
+  // `exec cmd …`: the shell replaces itself by cmd (so npm's signals reach it); cmd is the command.
+  const command = script.replace(/^exec\s+/, "").split(" ")[0];
   const owner = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies)].find((name) => {
     const bin = (JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")) as { bin?: string | Record<string, string> }).bin;
     return typeof bin === "string" ? name === command : bin !== undefined && command in bin;
