@@ -46,7 +46,26 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: "readonly", process: "readonly", require: "readonly", __dirname: "readonly", module: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", fetch: "readonly", URL: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", AbortController: "readonly", crypto: "readonly" } },
+    languageOptions: {
+      globals: {
+        console: "readonly",
+        process: "readonly",
+        require: "readonly",
+        __dirname: "readonly",
+        module: "readonly",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        fetch: "readonly",
+        URL: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        AbortController: "readonly",
+        crypto: "readonly",
+      },
+    },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-unused-expressions": "off",
@@ -61,8 +80,14 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { regex: "^\\./", message: "a room does not import another room: move what rooms share to web/src/hooks/ or web/src/components/." },
-            { regex: "^\\.\\./App$", message: "a room does not import App.tsx: move what rooms share to web/src/hooks/ or web/src/components/." },
+            {
+              regex: "^\\./",
+              message: "a room does not import another room: move what rooms share to web/src/hooks/ or web/src/components/.",
+            },
+            {
+              regex: "^\\.\\./App$",
+              message: "a room does not import App.tsx: move what rooms share to web/src/hooks/ or web/src/components/.",
+            },
           ],
         },
       ],
@@ -72,7 +97,14 @@ export default tseslint.config(
     // Benchmarks and scripts share helpers through scripts/lib/; tests may import scripts, never the reverse.
     files: ["scripts/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ regex: "^(\\.\\./)+test(/|$)", message: "scripts/ import nothing from test/: move the shared helper to scripts/lib/." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^(\\.\\./)+test(/|$)", message: "scripts/ import nothing from test/: move the shared helper to scripts/lib/." },
+          ],
+        },
+      ],
     },
   },
   {

@@ -17,7 +17,8 @@ import { createLowdbIndexStore } from "../node-service/src/store/index-store";
 import { applicationCases, backtest, backtestCsv, monthlyCases, type BandRow } from "../node-service/src/underwriting/backtest";
 import { CURRENT_POLICY, parsePolicy, policyByVersion } from "../node-service/src/underwriting/policy";
 
-const USAGE = "usage: backtest [--policy FILE.json | --version V] [--data DIR] [--lender 0x..] [--term DAYS] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--csv OUT.csv]";
+const USAGE =
+  "usage: backtest [--policy FILE.json | --version V] [--data DIR] [--lender 0x..] [--term DAYS] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--csv OUT.csv]";
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -51,12 +52,18 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const policy = policyFile ? parsePolicy(JSON.parse(readFileSync(policyFile, "utf8"))) : version ? policyByVersion(version) : CURRENT_POLICY;
+  const policy = policyFile
+    ? parsePolicy(JSON.parse(readFileSync(policyFile, "utf8")))
+    : version
+      ? policyByVersion(version)
+      : CURRENT_POLICY;
 
   const doc = await (await createLowdbIndexStore(dataDir)).load();
   if (!doc) throw new Error(`no index in ${dataDir}`);
   const state = doc.state;
-  const apps = (await JournalStore.open<ApplicationRecord>(path.join(dataDir, "applications"), "applications")).all().filter((a) => !lender || a.lender === lender);
+  const apps = (await JournalStore.open<ApplicationRecord>(path.join(dataDir, "applications"), "applications"))
+    .all()
+    .filter((a) => !lender || a.lender === lender);
   let latest = 0;
   for (const refs of Object.values(state.eventsByTx)) for (const r of refs) latest = Math.max(latest, r.at);
   const to = day(arg(argv, "--to"), "--to") ?? latest;
@@ -70,13 +77,20 @@ async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const cases = [
     ...applicationCases(apps).filter((c) => c.asOf >= from && c.asOf <= to),
-    ...monthlyCases(state, neverApplied, { from, to, termDays, lender: lender ?? ("0x" + "0".repeat(40)) as Address }),
+    ...monthlyCases(state, neverApplied, { from, to, termDays, lender: lender ?? (("0x" + "0".repeat(40)) as Address) }),
   ];
-  const report = backtest(state, cases, [{ policy: CURRENT_POLICY, inForce: true }, ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }])], to);
+  const report = backtest(
+    state,
+    cases,
+    [{ policy: CURRENT_POLICY, inForce: true }, ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }])],
+    to,
+  );
   const ms = performance.now() - t0;
 
   const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 10);
-  console.log(`back-test ${iso(from)}..${iso(to)}: ${report.cases.applications} past applications, ${report.cases.monthly} monthly cases (${termDays} days), in ${(ms / 1000).toFixed(2)} s`);
+  console.log(
+    `back-test ${iso(from)}..${iso(to)}: ${report.cases.applications} past applications, ${report.cases.monthly} monthly cases (${termDays} days), in ${(ms / 1000).toFixed(2)} s`,
+  );
   console.log("outcomes are on time/late/defaulted/open of the approved cases; bad debt = defaulted amount / approved amount");
   for (const p of report.policies) {
     console.log(`\n${p.version}${p.inForce ? " (in force)" : ""}: ${p.name}`);

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: deploy.ts --rpc URL [--keystore FILE] [--operator ADDRESS] [--out FILE]\n  env: RPC_URL, PRIVATE_KEY, KEYSTORE_PASSWORD, DEPLOYMENT_FILE, GAS_PRICE or MAX_FEE_PER_GAS + MAX_PRIORITY_FEE_PER_GAS");
+    console.log(
+      "usage: deploy.ts --rpc URL [--keystore FILE] [--operator ADDRESS] [--out FILE]\n  env: RPC_URL, PRIVATE_KEY, KEYSTORE_PASSWORD, DEPLOYMENT_FILE, GAS_PRICE or MAX_FEE_PER_GAS + MAX_PRIORITY_FEE_PER_GAS",
+    );
     return;
   }
   const rpc = values.rpc ?? process.env.RPC_URL;

@@ -156,30 +156,140 @@ const REGULAR_NAMES = [
   "Chengdu Fasteners",
 ];
 const LEGAL_REPS = [
-  "Li Na", "Wang Fang", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Min", "Huang Lei", "Zhou Tao", "Wu Xia", "Xu Qiang", "Sun Li", "Ma Jun",
-  "Hu Bin", "Guo Hong", "He Ping", "Lin Feng", "Gao Yan", "Luo Ming", "Zheng Hui", "Liang Qing", "Song Tao", "Tang Li", "Han Xue", "Feng Kai",
+  "Li Na",
+  "Wang Fang",
+  "Zhang Wei",
+  "Liu Yang",
+  "Chen Jing",
+  "Yang Min",
+  "Huang Lei",
+  "Zhou Tao",
+  "Wu Xia",
+  "Xu Qiang",
+  "Sun Li",
+  "Ma Jun",
+  "Hu Bin",
+  "Guo Hong",
+  "He Ping",
+  "Lin Feng",
+  "Gao Yan",
+  "Luo Ming",
+  "Zheng Hui",
+  "Liang Qing",
+  "Song Tao",
+  "Tang Li",
+  "Han Xue",
+  "Feng Kai",
 ];
-const CITIES = ["Shenzhen", "Guangzhou", "Shanghai", "Suzhou", "Ningbo", "Hangzhou", "Wuxi", "Foshan", "Dongguan", "Hefei", "Qingdao", "Chengdu", "Xiamen", "Tianjin"];
+const CITIES = [
+  "Shenzhen",
+  "Guangzhou",
+  "Shanghai",
+  "Suzhou",
+  "Ningbo",
+  "Hangzhou",
+  "Wuxi",
+  "Foshan",
+  "Dongguan",
+  "Hefei",
+  "Qingdao",
+  "Chengdu",
+  "Xiamen",
+  "Tianjin",
+];
 
 function cast(prng: Prng): ParticipantDef[] {
   // Drawn without replacement: only the ring shares a legal representative, on purpose.
   const reps = [...LEGAL_REPS];
   const rep = () => reps.splice(prng.int(0, reps.length - 1), 1)[0];
-  const addr = () => `${prng.int(1, 999)} ${prng.pick(["Industrial", "Science Park", "Harbour", "Export", "Hi-Tech"])} Road, ${prng.pick(CITIES)}`;
+  const addr = () =>
+    `${prng.int(1, 999)} ${prng.pick(["Industrial", "Science Park", "Harbour", "Export", "Hi-Tech"])} Road, ${prng.pick(CITIES)}`;
   const defs: ParticipantDef[] = [
-    { index: OPERATOR, name: "SCF Consortium Operator", persona: "operator", roles: ROLE.AUDITOR, legalRep: "Consortium Secretariat", address: "1 Consortium Plaza, Shenzhen", note: "Deployed the contracts, admits participants after KYC, arbitrates disputes; the node service's account, which anchors documents and decisions and submits countersigned agreements." },
-    { index: 1, name: "Huaxin Automotive Group", persona: "buyer", roles: ROLE.BUYER, legalRep: rep(), address: addr(), note: "Core enterprise; pays on time or early." },
-    { index: 2, name: "Dongfang Home Appliances", persona: "buyer", roles: ROLE.BUYER, legalRep: rep(), address: addr(), note: "Core enterprise; often pays late, sometimes in parts." },
-    { index: 3, name: "Pearl River Electronics", persona: "buyer", roles: ROLE.BUYER, legalRep: rep(), address: addr(), note: "Core enterprise; usually pays early." },
-    { index: 4, name: "Lingnan Commercial Bank", persona: "lender", roles: ROLE.LENDER, legalRep: rep(), address: addr(), note: "Lender: reviews applications, countersigns, disburses." },
+    {
+      index: OPERATOR,
+      name: "SCF Consortium Operator",
+      persona: "operator",
+      roles: ROLE.AUDITOR,
+      legalRep: "Consortium Secretariat",
+      address: "1 Consortium Plaza, Shenzhen",
+      note: "Deployed the contracts, admits participants after KYC, arbitrates disputes; the node service's account, which anchors documents and decisions and submits countersigned agreements.",
+    },
+    {
+      index: 1,
+      name: "Huaxin Automotive Group",
+      persona: "buyer",
+      roles: ROLE.BUYER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Core enterprise; pays on time or early.",
+    },
+    {
+      index: 2,
+      name: "Dongfang Home Appliances",
+      persona: "buyer",
+      roles: ROLE.BUYER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Core enterprise; often pays late, sometimes in parts.",
+    },
+    {
+      index: 3,
+      name: "Pearl River Electronics",
+      persona: "buyer",
+      roles: ROLE.BUYER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Core enterprise; usually pays early.",
+    },
+    {
+      index: 4,
+      name: "Lingnan Commercial Bank",
+      persona: "lender",
+      roles: ROLE.LENDER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Lender: reviews applications, countersigns, disburses.",
+    },
     { index: 5, name: "Pacific Factoring Co.", persona: "lender", roles: ROLE.LENDER, legalRep: rep(), address: addr(), note: "Lender." },
     { index: 6, name: "Jiangnan Rural Bank", persona: "lender", roles: ROLE.LENDER, legalRep: rep(), address: addr(), note: "Lender." },
-    { index: AUDITOR, name: "Haidian Notary & Audit Office", persona: "auditor", roles: ROLE.AUDITOR, legalRep: rep(), address: addr(), note: "Court / auditor: checks documents and agreements against the chain." },
-    { index: EXCELLENT, name: "Precision Parts Co.", persona: "supplier-excellent", roles: ROLE.SUPPLIER, legalRep: rep(), address: addr(), note: "Excellent record: a loan application is approved automatically." },
-    { index: MEDIOCRE, name: "Ningbo Plastics Ltd.", persona: "supplier-mediocre", roles: ROLE.SUPPLIER, legalRep: rep(), address: addr(), note: "Mixed record (late deliveries, one buyer, a dispute): an application goes to a human reviewer." },
+    {
+      index: AUDITOR,
+      name: "Haidian Notary & Audit Office",
+      persona: "auditor",
+      roles: ROLE.AUDITOR,
+      legalRep: rep(),
+      address: addr(),
+      note: "Court / auditor: checks documents and agreements against the chain.",
+    },
+    {
+      index: EXCELLENT,
+      name: "Precision Parts Co.",
+      persona: "supplier-excellent",
+      roles: ROLE.SUPPLIER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Excellent record: a loan application is approved automatically.",
+    },
+    {
+      index: MEDIOCRE,
+      name: "Ningbo Plastics Ltd.",
+      persona: "supplier-mediocre",
+      roles: ROLE.SUPPLIER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Mixed record (late deliveries, one buyer, a dispute): an application goes to a human reviewer.",
+    },
   ];
   REGULAR.forEach((index, k) => {
-    defs.push({ index, name: REGULAR_NAMES[k], persona: "supplier", roles: ROLE.SUPPLIER, legalRep: rep(), address: addr(), note: "Supplier with an ordinary record." });
+    defs.push({
+      index,
+      name: REGULAR_NAMES[k],
+      persona: "supplier",
+      roles: ROLE.SUPPLIER,
+      legalRep: rep(),
+      address: addr(),
+      note: "Supplier with an ordinary record.",
+    });
   });
   // The ring: one legal representative behind all three, two at the same registered address.
   const ringRep = "Zhao Wei";
@@ -205,8 +315,34 @@ function cast(prng: Prng): ParticipantDef[] {
 
 function supplierProfiles(prng: Prng): SupplierProfile[] {
   const profiles: SupplierProfile[] = [
-    { index: EXCELLENT, buyers: [[1, 40], [2, 25], [3, 35]], perMonth: 4, fromDay: 1, late: 0, cancel: 0, dispute: 0, amount: [80_000, 600_000], paidOnTime: true },
-    { index: MEDIOCRE, buyers: [[2, 65], [3, 35]], perMonth: 2.5, fromDay: 120, late: 0.2, cancel: 0.1, dispute: 0, amount: [30_000, 200_000] },
+    {
+      index: EXCELLENT,
+      buyers: [
+        [1, 40],
+        [2, 25],
+        [3, 35],
+      ],
+      perMonth: 4,
+      fromDay: 1,
+      late: 0,
+      cancel: 0,
+      dispute: 0,
+      amount: [80_000, 600_000],
+      paidOnTime: true,
+    },
+    {
+      index: MEDIOCRE,
+      buyers: [
+        [2, 65],
+        [3, 35],
+      ],
+      perMonth: 2.5,
+      fromDay: 120,
+      late: 0.2,
+      cancel: 0.1,
+      dispute: 0,
+      amount: [30_000, 200_000],
+    },
   ];
   for (const index of REGULAR) {
     const weights: [number, number][] = BUYERS.map((b) => [b, prng.int(0, 10) * prng.int(0, 1) + 1]);
@@ -304,7 +440,9 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     const { face, maturityDay } = inv;
     const pay = (day: number, amount: bigint) => {
       inv.firstPayDay = Math.min(inv.firstPayDay, day);
-      at(day, (r) => r.send(inv.order.buyer, "Receivables", "pay", [inv.id!, amount], `pay ${nameOf(inv.order.supplier)}'s receivable ${inv.id}`));
+      at(day, (r) =>
+        r.send(inv.order.buyer, "Receivables", "pay", [inv.id!, amount], `pay ${nameOf(inv.order.supplier)}'s receivable ${inv.id}`),
+      );
     };
     if (style === "never") return;
     if (style === "early") pay(maturityDay - prng.int(3, Math.max(3, Math.min(15, maturityDay - inv.ackDay - 1))), face);
@@ -346,7 +484,9 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     );
     if (reject) {
       // The buyer rejects an invoice with a wrong amount; the supplier issues a corrected one.
-      at(issueDay + 1, (r) => r.send(order.buyer, "Receivables", "cancel", [inv.id!, 11], `${nameOf(order.buyer)} rejects invoice ${inv.id}`));
+      at(issueDay + 1, (r) =>
+        r.send(order.buyer, "Receivables", "cancel", [inv.id!, 11], `${nameOf(order.buyer)} rejects invoice ${inv.id}`),
+      );
       planInvoice(order, face, issueDay + 2, spec, false);
       return;
     }
@@ -367,15 +507,23 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       });
       const signer = walletClients[order.buyer];
       const signature = await signer.signTypedData({ account: signer.account, ...typed });
-      await r.send(order.supplier, "Receivables", "acknowledgeWithSignature", [inv.id!, signature], `signed acknowledgment of receivable ${inv.id}`);
+      await r.send(
+        order.supplier,
+        "Receivables",
+        "acknowledgeWithSignature",
+        [inv.id!, signature],
+        `signed acknowledgment of receivable ${inv.id}`,
+      );
     });
     const profile = profiles.find((p) => p.index === order.supplier);
-    let style: PayStyle | "never" = spec.pay ?? prng.weighted<PayStyle>([
-      ["early", habit.early],
-      ["onTime", habit.onTime],
-      ["late", habit.late],
-      ["partial", habit.partial],
-    ]);
+    let style: PayStyle | "never" =
+      spec.pay ??
+      prng.weighted<PayStyle>([
+        ["early", habit.early],
+        ["onTime", habit.onTime],
+        ["late", habit.late],
+        ["partial", habit.partial],
+      ]);
     if (profile?.paidOnTime && (style === "late" || style === "partial")) style = "onTime";
     planPayments(inv, style, habit);
   }
@@ -383,7 +531,11 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   function planOrder(spec: OrderSpec): void {
     // Captured now: the steps below run later, when orderSeq has moved on (each order its own documents).
     const seq = ++orderSeq;
-    const order: OrderPlan = { buyer: spec.buyer, supplier: spec.supplier, amount: BigInt(Math.round(spec.amountMajor / 100) * 100) * 100n };
+    const order: OrderPlan = {
+      buyer: spec.buyer,
+      supplier: spec.supplier,
+      amount: BigInt(Math.round(spec.amountMajor / 100) * 100) * 100n,
+    };
     const c = spec.createDay;
     const lead = prng.int(10, 25);
     const dueDay = c + lead;
@@ -391,35 +543,56 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     const sup = nameOf(spec.supplier);
     const buy = nameOf(spec.buyer);
     at(c, (r) =>
-      r.send(spec.buyer, "TradeOrders", "createOrder", [addressOf(r, spec.supplier), order.amount, docHash(`purchase order ${seq}`), due], `${buy} orders from ${sup}`, (rc) => {
-        order.id = eventArg(rc, "TradeOrders", "OrderCreated", "orderId");
-      }),
+      r.send(
+        spec.buyer,
+        "TradeOrders",
+        "createOrder",
+        [addressOf(r, spec.supplier), order.amount, docHash(`purchase order ${seq}`), due],
+        `${buy} orders from ${sup}`,
+        (rc) => {
+          order.id = eventArg(rc, "TradeOrders", "OrderCreated", "orderId");
+        },
+      ),
     );
     if (spec.cancel) {
       const bySupplier = prng.chance(0.4);
       const afterAccept = prng.chance(0.5);
       if (afterAccept) at(c + 1, (r) => r.send(spec.supplier, "TradeOrders", "accept", [order.id!], `${sup} accepts order ${order.id}`));
       at(c + (afterAccept ? 3 : 1), (r) =>
-        r.send(bySupplier ? spec.supplier : spec.buyer, "TradeOrders", "cancel", [order.id!, bySupplier ? 2 : 1], `order ${order.id} cancelled`),
+        r.send(
+          bySupplier ? spec.supplier : spec.buyer,
+          "TradeOrders",
+          "cancel",
+          [order.id!, bySupplier ? 2 : 1],
+          `order ${order.id} cancelled`,
+        ),
       );
       return;
     }
     at(c + 1, (r) => r.send(spec.supplier, "TradeOrders", "accept", [order.id!], `${sup} accepts order ${order.id}`));
     const shipDay = spec.late ? dueDay + prng.int(0, 6) : Math.max(c + 2, dueDay - prng.int(2, 5));
-    at(shipDay, (r) => r.send(spec.supplier, "TradeOrders", "ship", [order.id!, docHash(`bill of lading ${seq}`)], `${sup} ships order ${order.id}`));
+    at(shipDay, (r) =>
+      r.send(spec.supplier, "TradeOrders", "ship", [order.id!, docHash(`bill of lading ${seq}`)], `${sup} ships order ${order.id}`),
+    );
     let deliverDay = shipDay + (spec.late ? prng.int(1, 3) : 1);
     if (spec.dispute === "shipped") {
       // The buyer disputes the shipment; the operator resolves it and delivery goes ahead, late.
       at(shipDay + 1, (r) => r.send(spec.buyer, "TradeOrders", "dispute", [order.id!, 21], `${buy} disputes order ${order.id}`));
-      at(shipDay + 4, (r) => r.send(OPERATOR, "TradeOrders", "resolveDispute", [order.id!], `operator resolves dispute on order ${order.id}`));
+      at(shipDay + 4, (r) =>
+        r.send(OPERATOR, "TradeOrders", "resolveDispute", [order.id!], `operator resolves dispute on order ${order.id}`),
+      );
       deliverDay = shipDay + 6;
     }
-    at(deliverDay, (r) => r.send(spec.buyer, "TradeOrders", "confirmDelivery", [order.id!], `${buy} confirms delivery of order ${order.id}`));
+    at(deliverDay, (r) =>
+      r.send(spec.buyer, "TradeOrders", "confirmDelivery", [order.id!], `${buy} confirms delivery of order ${order.id}`),
+    );
     let ready = deliverDay;
     if (spec.dispute === "delivered") {
       // A quality complaint after delivery that the buyer withdraws.
       at(deliverDay + 1, (r) => r.send(spec.buyer, "TradeOrders", "dispute", [order.id!, 22], `${buy} disputes order ${order.id}`));
-      at(deliverDay + 3, (r) => r.send(spec.buyer, "TradeOrders", "resolveDispute", [order.id!], `${buy} withdraws dispute on order ${order.id}`));
+      at(deliverDay + 3, (r) =>
+        r.send(spec.buyer, "TradeOrders", "resolveDispute", [order.id!], `${buy} withdraws dispute on order ${order.id}`),
+      );
       ready = deliverDay + 3;
     }
     at(ready + 1, (r) => r.send(spec.buyer, "TradeOrders", "complete", [order.id!], `${buy} completes order ${order.id}`));
@@ -469,7 +642,8 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
   }
   // Farmed history: a burst of small orders inside the ring just before the end.
   for (let day = 336; day <= 350; day += 3) {
-    for (const [buyer, supplier] of ringEdges) planOrder({ buyer, supplier, createDay: day, amountMajor: prng.int(5_000, 30_000), pay: "onTime" });
+    for (const [buyer, supplier] of ringEdges)
+      planOrder({ buyer, supplier, createDay: day, amountMajor: prng.int(5_000, 30_000), pay: "onTime" });
   }
   // The tail: every supplier ends with confirmed receivables that mature after the end, unpledged.
   for (const profile of profiles) {
@@ -520,11 +694,7 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     }
   }
 
-  function scheduleLoan(
-    day: number,
-    collateral: InvoicePlan[],
-    spec: Parameters<typeof planLoan>[0],
-  ): void {
+  function scheduleLoan(day: number, collateral: InvoicePlan[], spec: Parameters<typeof planLoan>[0]): void {
     const nonce = BigInt(++loanSeq);
     const loan: { id?: bigint } = {};
     const borrowerName = nameOf(spec.borrower);
@@ -552,32 +722,77 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       const borrowerSig = await borrower.signTypedData({ account: borrower.account, ...typed });
       const lenderSig = await lender.signTypedData({ account: lender.account, ...typed });
       const purpose = docHash(`application ${nonce}`);
-      await r.send(spec.borrower, "ConsentRegistry", "grant", [terms.lender, ALL_SCOPES, dayTs(day + 30), purpose], `${borrowerName} consents to ${nameOf(spec.lender)}`);
-      await r.send(spec.lender, "LoanAgreements", "submitAgreement", [terms, borrowerSig, lenderSig], `loan agreement ${borrowerName} / ${nameOf(spec.lender)}`, (rc) => {
-        loan.id = eventArg(rc, "LoanAgreements", "AgreementRecorded", "loanId");
-      }, 1_200_000n);
+      await r.send(
+        spec.borrower,
+        "ConsentRegistry",
+        "grant",
+        [terms.lender, ALL_SCOPES, dayTs(day + 30), purpose],
+        `${borrowerName} consents to ${nameOf(spec.lender)}`,
+      );
+      await r.send(
+        spec.lender,
+        "LoanAgreements",
+        "submitAgreement",
+        [terms, borrowerSig, lenderSig],
+        `loan agreement ${borrowerName} / ${nameOf(spec.lender)}`,
+        (rc) => {
+          loan.id = eventArg(rc, "LoanAgreements", "AgreementRecorded", "loanId");
+        },
+        1_200_000n,
+      );
     });
     if (spec.end.kind === "cancel") {
-      at(day + 1, (r) => r.send(spec.borrower, "LoanAgreements", "cancelAgreement", [loan.id!], `${borrowerName} withdraws from loan ${loan.id}`));
+      at(day + 1, (r) =>
+        r.send(spec.borrower, "LoanAgreements", "cancelAgreement", [loan.id!], `${borrowerName} withdraws from loan ${loan.id}`),
+      );
       return;
     }
     at(day + 1, (r) => r.send(spec.lender, "LoanAgreements", "disburse", [loan.id!], `${nameOf(spec.lender)} disburses loan ${loan.id}`));
     if (spec.end.kind === "repay") {
       at(day + spec.end.afterDays, async (r) => {
         const state = (await r.read("LoanAgreements", "getLoan", [loan.id!])) as { totalDue: bigint; repaid: bigint };
-        await r.send(spec.borrower, "LoanAgreements", "repay", [loan.id!, state.totalDue - state.repaid], `${borrowerName} repays loan ${loan.id}`);
+        await r.send(
+          spec.borrower,
+          "LoanAgreements",
+          "repay",
+          [loan.id!, state.totalDue - state.repaid],
+          `${borrowerName} repays loan ${loan.id}`,
+        );
       });
     }
   }
 
   planLoan({ borrower: EXCELLENT, lender: LENDERS[0], from: 140, to: 220, collateral: 1, termDays: 75, end: { kind: "waterfall" } });
-  planLoan({ borrower: REGULAR[2], lender: LENDERS[1], from: 200, to: 260, collateral: 2, termDays: 60, end: { kind: "repay", afterDays: 25 } });
+  planLoan({
+    borrower: REGULAR[2],
+    lender: LENDERS[1],
+    from: 200,
+    to: 260,
+    collateral: 2,
+    termDays: 60,
+    end: { kind: "repay", afterDays: 25 },
+  });
   // Repaid a week after maturity, inside the grace period: a late repayment on the record.
-  planLoan({ borrower: MEDIOCRE, lender: LENDERS[2], from: 190, to: 280, collateral: 1, termDays: 30, end: { kind: "repay", afterDays: 37 } });
+  planLoan({
+    borrower: MEDIOCRE,
+    lender: LENDERS[2],
+    from: 190,
+    to: 280,
+    collateral: 1,
+    termDays: 30,
+    end: { kind: "repay", afterDays: 37 },
+  });
   planLoan({ borrower: REGULAR[4], lender: LENDERS[1], from: 240, to: 300, collateral: 1, termDays: 45, end: { kind: "cancel" } });
 
   // ---- run it
-  const runner = new Runner(publicClient, walletClients, deployment, new Prng(opts.seed ^ 0x5eed), await publicClient.getChainId(), feeFieldsRpc(opts.fees ?? {}));
+  const runner = new Runner(
+    publicClient,
+    walletClients,
+    deployment,
+    new Prng(opts.seed ^ 0x5eed),
+    await publicClient.getChainId(),
+    feeFieldsRpc(opts.fees ?? {}),
+  );
   const progress = (step: number, label: string) => opts.onProgress?.({ step, total: TOTAL_STEPS, label });
   const wasAutomine = (await runner.rpc("hardhat_getAutomine", [])) as boolean;
   await runner.rpc("evm_setAutomine", [false]);
@@ -586,7 +801,13 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     runner.startDay(dayTs(0));
     for (const p of participants) {
       if (p.roles === 0) continue;
-      await runner.send(OPERATOR, "ParticipantRegistry", "admit", [addressOf(runner, p.index), p.roles, kycDossierHash(kycKey, p), displayNameHash(kycKey, p.name), kycAttributes(kycKey, p)], `admit ${p.name}`);
+      await runner.send(
+        OPERATOR,
+        "ParticipantRegistry",
+        "admit",
+        [addressOf(runner, p.index), p.roles, kycDossierHash(kycKey, p), displayNameHash(kycKey, p.name), kycAttributes(kycKey, p)],
+        `admit ${p.name}`,
+      );
     }
     await runner.mine();
     progress(1, `admitted ${participants.length} participants with KYC dossier hashes`);
@@ -595,9 +816,22 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       if (p.roles === 0 || p.roles === ROLE.AUDITOR) continue;
       const amount = p.roles & ROLE.BUYER ? major(2_000_000_000) : p.roles & ROLE.LENDER ? major(500_000_000) : major(5_000_000);
       await runner.send(OPERATOR, "SettlementToken", "mint", [addressOf(runner, p.index), amount], `fund ${p.name}`);
-      if (p.roles & ROLE.BUYER) await runner.send(p.index, "SettlementToken", "approve", [deployment.contracts.Receivables, maxUint256], `${p.name} approves Receivables`);
+      if (p.roles & ROLE.BUYER)
+        await runner.send(
+          p.index,
+          "SettlementToken",
+          "approve",
+          [deployment.contracts.Receivables, maxUint256],
+          `${p.name} approves Receivables`,
+        );
       if (p.roles & (ROLE.LENDER | ROLE.SUPPLIER)) {
-        await runner.send(p.index, "SettlementToken", "approve", [deployment.contracts.LoanAgreements, maxUint256], `${p.name} approves LoanAgreements`);
+        await runner.send(
+          p.index,
+          "SettlementToken",
+          "approve",
+          [deployment.contracts.LoanAgreements, maxUint256],
+          `${p.name} approves LoanAgreements`,
+        );
       }
     }
     await runner.mine();
@@ -613,7 +847,10 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
         for (const action of actions) await action(runner);
         await runner.mine();
       }
-      progress(3 + month, `month ${month + 1}/${MONTHS}: ${runner.stats.orders} orders, ${runner.stats.receivables} receivables, ${runner.stats.blocks} blocks`);
+      progress(
+        3 + month,
+        `month ${month + 1}/${MONTHS}: ${runner.stats.orders} orders, ${runner.stats.receivables} receivables, ${runner.stats.blocks} blocks`,
+      );
     }
     // One empty block at the end of the history, so the chain's clock continues from there.
     await runner.rpc("evm_mine", [endAt]);
@@ -653,7 +890,12 @@ function sha256Hex(text: string): Hex {
 
 /** The KYC dossier stays off chain; only keyed hashes of it and of its components go on chain (domain/kyc-attributes.ts). */
 function kycDossierHash(key: Uint8Array, p: ParticipantDef): Hex {
-  return dossierHash(key, { name: p.name, legalRepresentative: p.legalRep, registeredAddress: p.address, ...(p.owner ? { ultimateOwner: p.owner } : {}) });
+  return dossierHash(key, {
+    name: p.name,
+    legalRepresentative: p.legalRep,
+    registeredAddress: p.address,
+    ...(p.owner ? { ultimateOwner: p.owner } : {}),
+  });
 }
 
 function kycAttributes(key: Uint8Array, p: ParticipantDef): Hex[] {
@@ -742,7 +984,9 @@ class Runner {
     // time asked (Hardhat's and Anvil's evm_mine do), whatever its own clock habits are.
     const mined = await this.publicClient.getBlock({ blockTag: "latest" });
     if (Number(mined.timestamp) !== ts) {
-      throw new Error(`the node mined block ${mined.number} at ${mined.timestamp}, not at the requested ${ts}: the seed needs evm_mine with a timestamp (Hardhat's or Anvil's development node)`);
+      throw new Error(
+        `the node mined block ${mined.number} at ${mined.timestamp}, not at the requested ${ts}: the seed needs evm_mine with a timestamp (Hardhat's or Anvil's development node)`,
+      );
     }
     this.lastTs = ts;
     const batch = this.pending;

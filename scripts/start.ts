@@ -109,7 +109,7 @@ function buildWebIfNeeded(): void {
 }
 
 function printAccounts(demo: DemoAccountsFile): void {
-  console.log("\nTest accounts (Hardhat's well-known keys, mnemonic \"test test ... junk\"; local use only):");
+  console.log('\nTest accounts (Hardhat\'s well-known keys, mnemonic "test test ... junk"; local use only):');
   for (const a of demo.accounts) {
     const roles = a.roles.length > 0 ? a.roles.join("+") : "OPERATOR";
     console.log(`  #${String(a.index).padEnd(2)} ${a.address}  ${a.name.padEnd(30)} ${roles.padEnd(16)} ${a.note}`);
@@ -127,7 +127,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: npm start -- [--fresh] [--seed N] [--no-seed] [--no-service]\n  env: DATA_DIR, CHAIN_PORT, DEPLOYMENT_FILE, PORT, HOST");
+    console.log(
+      "usage: npm start -- [--fresh] [--seed N] [--no-seed] [--no-service]\n  env: DATA_DIR, CHAIN_PORT, DEPLOYMENT_FILE, PORT, HOST",
+    );
     return;
   }
   const dataDir = path.resolve(process.env.DATA_DIR || "data");
@@ -209,7 +211,12 @@ async function main(): Promise<void> {
   const addresses = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
   const walletClients = addresses.map((a) => walletClientFor(publicClient, chain.provider, a));
 
-  const { deployment } = await ensureDeployment({ publicClient, walletClient: walletClients[0], file: deploymentFile, log: (m) => console.log(m) });
+  const { deployment } = await ensureDeployment({
+    publicClient,
+    walletClient: walletClients[0],
+    file: deploymentFile,
+    log: (m) => console.log(m),
+  });
 
   const demoFile = demoAccountsFileOf(dataDir);
   if (willSeed) {
@@ -242,8 +249,14 @@ async function main(): Promise<void> {
     // In process: the service reads the chain through the journaling provider, without HTTP.
     // The operator's account (unlocked on the embedded chain, admitted as auditor by the seed) is the
     // service's own: it anchors document batches and decisions and submits countersigned agreements.
-    service = await startService(config, { transport: transportOf(chain.provider), serviceAccount: walletClients[0].account.address }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "EADDRINUSE") fail(`port ${config.PORT} on ${config.HOST} is already in use: stop whatever listens there or choose another port with PORT=<port>`);
+    service = await startService(config, {
+      transport: transportOf(chain.provider),
+      serviceAccount: walletClients[0].account.address,
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE")
+        fail(
+          `port ${config.PORT} on ${config.HOST} is already in use: stop whatever listens there or choose another port with PORT=<port>`,
+        );
       throw err;
     });
     url = service.url ?? `http://${config.HOST}:${service.port ?? config.PORT}`;

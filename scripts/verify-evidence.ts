@@ -33,7 +33,9 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const DeploymentFileSchema = z.object({
   chainId: z.number().int().positive(),
   genesisHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  contracts: z.object(Object.fromEntries(CONTRACT_NAMES.map((n) => [n, address])) as Record<(typeof CONTRACT_NAMES)[number], typeof address>),
+  contracts: z.object(
+    Object.fromEntries(CONTRACT_NAMES.map((n) => [n, address])) as Record<(typeof CONTRACT_NAMES)[number], typeof address>,
+  ),
 });
 
 function readFile(file: string, what: string): Buffer {
@@ -41,7 +43,14 @@ function readFile(file: string, what: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "there is no such file" : code === "EISDIR" ? "it is a folder, not a file" : code === "EACCES" ? "permission denied" : (err as Error).message;
+    const why =
+      code === "ENOENT"
+        ? "there is no such file"
+        : code === "EISDIR"
+          ? "it is a folder, not a file"
+          : code === "EACCES"
+            ? "permission denied"
+            : (err as Error).message;
     throw new UsageError(`Cannot read the ${what} "${file}": ${why}.`);
   }
 }
@@ -51,14 +60,18 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new UsageError(`The ${what} "${file}" is not a JSON file, so it cannot be ${what === "bundle" ? "an evidence bundle" : "a deployment file"}.`);
+    throw new UsageError(
+      `The ${what} "${file}" is not a JSON file, so it cannot be ${what === "bundle" ? "an evidence bundle" : "a deployment file"}.`,
+    );
   }
 }
 
 function readDeployment(file: string): PublishedDeployment {
   const json = readJson(file, "deployment file");
   if ((json as { format?: unknown })?.format === BUNDLE_FORMAT) {
-    throw new UsageError(`"${file}" is an evidence bundle, not a deployment file. Give the deployment file the consortium published (deployment.json) after --deployment.`);
+    throw new UsageError(
+      `"${file}" is an evidence bundle, not a deployment file. Give the deployment file the consortium published (deployment.json) after --deployment.`,
+    );
   }
   const parsed = DeploymentFileSchema.safeParse(json);
   if (!parsed.success) {
@@ -99,26 +112,36 @@ async function main(argv: string[]): Promise<Outcome> {
       const v = value("--time-tolerance");
       if (!/^\d{1,7}$/.test(v)) throw new UsageError(`--time-tolerance takes a whole number of seconds, not "${v}".`);
       tolerance = Number(v);
-    }
-    else if (a === "--help" || a === "-h") return { code: EXIT.verified, out: `${USAGE}\n`, err: "" };
+    } else if (a === "--help" || a === "-h") return { code: EXIT.verified, out: `${USAGE}\n`, err: "" };
     else if (a.startsWith("--")) throw new UsageError(`Unknown option ${a}.`);
     else positional.push(a);
   }
   if (positional.length === 0) throw new UsageError("Give the evidence bundle to check (a .json file).");
   if (!rpc) throw new UsageError("Give a blockchain node to check against with --rpc URL (for example --rpc http://127.0.0.1:8545).");
-  if (!/^https?:\/\/|^wss?:\/\//.test(rpc)) throw new UsageError(`"${rpc}" is not a node address: it should start with http:// or https://.`);
+  if (!/^https?:\/\/|^wss?:\/\//.test(rpc))
+    throw new UsageError(`"${rpc}" is not a node address: it should start with http:// or https://.`);
 
   const [bundleFile, ...files] = positional;
   const bundle = readJson(bundleFile, "bundle");
   if ((bundle as { format?: unknown })?.format !== BUNDLE_FORMAT) {
-    throw new UsageError(`"${bundleFile}" is not an evidence bundle (it has no "format": "${BUNDLE_FORMAT}"). Download the bundle from the court page or the service's API.`);
+    throw new UsageError(
+      `"${bundleFile}" is not an evidence bundle (it has no "format": "${BUNDLE_FORMAT}"). Download the bundle from the court page or the service's API.`,
+    );
   }
   const published = deploymentFile ? readDeployment(deploymentFile) : undefined;
   const documents = files.map((f) => ({ name: path.basename(f), bytes: readFile(f, "document") }));
 
   const publicClient = createPublicClient({ transport: http(rpc, { retryCount: 1, timeout: 20_000 }) });
   const trustedTsaCertificates = tsaCaFiles.map((f) => readFile(f, "trusted authority certificate"));
-  const verdict = await verifyBundle({ bundle, publicClient, abis: allAbis(), files: documents, published, trustedTsaCertificates, timeToleranceSeconds: tolerance });
+  const verdict = await verifyBundle({
+    bundle,
+    publicClient,
+    abis: allAbis(),
+    files: documents,
+    published,
+    trustedTsaCertificates,
+    timeToleranceSeconds: tolerance,
+  });
   const code = verdict.outcome === "verified" ? EXIT.verified : verdict.outcome === "not-verified" ? EXIT.notVerified : EXIT.couldNotCheck;
   return { code, out: `Evidence bundle ${bundleFile} checked against ${rpc}\n\n${formatVerdict(verdict)}\n`, err: "" };
 }

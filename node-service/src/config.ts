@@ -13,42 +13,96 @@ const flag = z.stringbool({ truthy: ["true", "1", "yes"], falsy: ["false", "0", 
 
 export const CONFIG_SCHEMA = z
   .object({
-  PORT: port.default(3000).describe("TCP port of the HTTP API and web UI (0 picks a free port)."),
-  HOST: z.string().min(1).default("127.0.0.1").describe("Interface to listen on; keep loopback unless a reverse proxy fronts the service."),
-  RPC_URL: z.url().default("http://127.0.0.1:8545").describe("JSON-RPC endpoint of the EVM node the indexer and authorization read."),
-  CHAIN_ID: positiveInt.default(31337).describe("Chain id the deployment file and SIWE messages must match."),
-  DEPLOYMENT_FILE: z.string().min(1).default("data/deployment.json").describe("Contract addresses and start block written by scripts/deploy.ts."),
-  DATA_DIR: z.string().min(1).default("data").describe("Directory for the index, sessions, access log and documents (back it up)."),
-  CONFIRMATIONS: z.coerce.number().int().min(0).default(0).describe("Blocks behind the head the indexer waits before applying a block (0 on the local chain)."),
-  RPC_TIMEOUT_MS: positiveInt.default(3000).describe("Longest wait for one JSON-RPC answer; a hung node then fails requests fast with 503 chain_unavailable."),
-  POLL_INTERVAL_MS: positiveInt.default(1000).describe("How often the indexer polls the node for new blocks."),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino log level."),
-  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional().describe("HMAC key for session tokens; generated and kept in DATA_DIR when unset."),
-  SESSION_TTL_SECONDS: positiveInt.default(24 * 3600).describe("Lifetime of a sign-in session (shortened by the SIWE message's expirationTime)."),
-  SIWE_DOMAIN: z.string().optional().describe("Comma-separated host[:port] values accepted as the SIWE domain; default the listening host:port and localhost:port."),
-  ROLE_CACHE_MS: z.coerce.number().int().min(0).default(3000).describe("How long on-chain roles read for a session are reused (consents are never cached)."),
-  RATE_LIMIT_PER_MINUTE: positiveInt.default(600).describe("Requests per minute allowed to one client (by IP address) on /api."),
-  SIGN_INS_PER_MINUTE: positiveInt.default(30).describe("Sign-in nonces and verifications per minute allowed to one client (by IP address): bounds the sessions any key can open."),
-  TRADE_LOOKUPS_PER_MINUTE: positiveInt.default(60).describe("Order and receivable evidence lookups per minute allowed to one signed-in account."),
-  MAX_OPEN_APPLICATIONS_PER_BORROWER: positiveInt.default(5).describe("Loan applications one borrower may have open at once."),
-  MAX_APPLICATIONS_PER_BORROWER_PER_DAY: positiveInt.default(20).describe("Loan applications one borrower may make in 24 hours."),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, "a size such as 100kb").default("100kb").describe("Largest JSON request body accepted (larger ones get 413)."),
-  HEALTH_MAX_LAG_BLOCKS: z.coerce.number().int().min(0).default(10).describe("Indexer lag in blocks above which /healthz answers 503."),
-  PUBLIC_RPC_URL: z.url().optional().describe("JSON-RPC URL the browser uses to check anchors itself; default RPC_URL."),
-  DEV_ACCOUNTS: flag.default(false).describe("Offer the embedded chain's well-known test accounts in the UI; true only on the embedded chain."),
-  TRUST_PROXY: flag.default(false).describe("Trust X-Forwarded-For (set when behind a reverse proxy) so rate limits apply per real client."),
-  SERVICE_PRIVATE_KEY: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key")
-    .optional()
-    .describe("Key of the service's own account (an admitted participant): anchors document batches and decisions, submits countersigned agreements. From the environment only; unset leaves those steps to the parties."),
-  WEB_DIR: z.string().min(1).default("web/dist").describe("Built web UI (vite build web) served at /; missing means API only."),
-  DOCUMENT_MAX_BYTES: positiveInt.default(10 * 1024 * 1024).describe("Largest document upload in bytes (larger ones get 413)."),
-  DOCUMENT_RETENTION_DAYS: positiveInt.default(90).describe("Days after which identity and biometric documents are purged (the hash and anchor stay)."),
-  NOTARY_BATCH_MAX_COUNT: positiveInt.default(256).describe("Pending documents that trigger anchoring one Merkle root on the EvidenceNotary."),
-  NOTARY_BATCH_MAX_DELAY_MS: positiveInt.default(60_000).describe("Longest a pending document waits before its batch is anchored anyway."),
-  TSA_URL: z.url().optional().describe("RFC 3161 time-stamping authority asked for a token over each anchored batch root and recorded agreement digest; unset: bundles say their times rest on the block producer alone."),
-  ...FEE_ENV_SCHEMA,
+    PORT: port.default(3000).describe("TCP port of the HTTP API and web UI (0 picks a free port)."),
+    HOST: z
+      .string()
+      .min(1)
+      .default("127.0.0.1")
+      .describe("Interface to listen on; keep loopback unless a reverse proxy fronts the service."),
+    RPC_URL: z.url().default("http://127.0.0.1:8545").describe("JSON-RPC endpoint of the EVM node the indexer and authorization read."),
+    CHAIN_ID: positiveInt.default(31337).describe("Chain id the deployment file and SIWE messages must match."),
+    DEPLOYMENT_FILE: z
+      .string()
+      .min(1)
+      .default("data/deployment.json")
+      .describe("Contract addresses and start block written by scripts/deploy.ts."),
+    DATA_DIR: z.string().min(1).default("data").describe("Directory for the index, sessions, access log and documents (back it up)."),
+    CONFIRMATIONS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("Blocks behind the head the indexer waits before applying a block (0 on the local chain)."),
+    RPC_TIMEOUT_MS: positiveInt
+      .default(3000)
+      .describe("Longest wait for one JSON-RPC answer; a hung node then fails requests fast with 503 chain_unavailable."),
+    POLL_INTERVAL_MS: positiveInt.default(1000).describe("How often the indexer polls the node for new blocks."),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("pino log level."),
+    SESSION_SECRET: z
+      .string()
+      .min(32, "must be at least 32 characters")
+      .optional()
+      .describe("HMAC key for session tokens; generated and kept in DATA_DIR when unset."),
+    SESSION_TTL_SECONDS: positiveInt
+      .default(24 * 3600)
+      .describe("Lifetime of a sign-in session (shortened by the SIWE message's expirationTime)."),
+    SIWE_DOMAIN: z
+      .string()
+      .optional()
+      .describe("Comma-separated host[:port] values accepted as the SIWE domain; default the listening host:port and localhost:port."),
+    ROLE_CACHE_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(3000)
+      .describe("How long on-chain roles read for a session are reused (consents are never cached)."),
+    RATE_LIMIT_PER_MINUTE: positiveInt.default(600).describe("Requests per minute allowed to one client (by IP address) on /api."),
+    SIGN_INS_PER_MINUTE: positiveInt
+      .default(30)
+      .describe("Sign-in nonces and verifications per minute allowed to one client (by IP address): bounds the sessions any key can open."),
+    TRADE_LOOKUPS_PER_MINUTE: positiveInt
+      .default(60)
+      .describe("Order and receivable evidence lookups per minute allowed to one signed-in account."),
+    MAX_OPEN_APPLICATIONS_PER_BORROWER: positiveInt.default(5).describe("Loan applications one borrower may have open at once."),
+    MAX_APPLICATIONS_PER_BORROWER_PER_DAY: positiveInt.default(20).describe("Loan applications one borrower may make in 24 hours."),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, "a size such as 100kb")
+      .default("100kb")
+      .describe("Largest JSON request body accepted (larger ones get 413)."),
+    HEALTH_MAX_LAG_BLOCKS: z.coerce.number().int().min(0).default(10).describe("Indexer lag in blocks above which /healthz answers 503."),
+    PUBLIC_RPC_URL: z.url().optional().describe("JSON-RPC URL the browser uses to check anchors itself; default RPC_URL."),
+    DEV_ACCOUNTS: flag
+      .default(false)
+      .describe("Offer the embedded chain's well-known test accounts in the UI; true only on the embedded chain."),
+    TRUST_PROXY: flag
+      .default(false)
+      .describe("Trust X-Forwarded-For (set when behind a reverse proxy) so rate limits apply per real client."),
+    SERVICE_PRIVATE_KEY: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key")
+      .optional()
+      .describe(
+        "Key of the service's own account (an admitted participant): anchors document batches and decisions, submits countersigned agreements. From the environment only; unset leaves those steps to the parties.",
+      ),
+    WEB_DIR: z.string().min(1).default("web/dist").describe("Built web UI (vite build web) served at /; missing means API only."),
+    DOCUMENT_MAX_BYTES: positiveInt.default(10 * 1024 * 1024).describe("Largest document upload in bytes (larger ones get 413)."),
+    DOCUMENT_RETENTION_DAYS: positiveInt
+      .default(90)
+      .describe("Days after which identity and biometric documents are purged (the hash and anchor stay)."),
+    NOTARY_BATCH_MAX_COUNT: positiveInt
+      .default(256)
+      .describe("Pending documents that trigger anchoring one Merkle root on the EvidenceNotary."),
+    NOTARY_BATCH_MAX_DELAY_MS: positiveInt
+      .default(60_000)
+      .describe("Longest a pending document waits before its batch is anchored anyway."),
+    TSA_URL: z
+      .url()
+      .optional()
+      .describe(
+        "RFC 3161 time-stamping authority asked for a token over each anchored batch root and recorded agreement digest; unset: bundles say their times rest on the block producer alone.",
+      ),
+    ...FEE_ENV_SCHEMA,
   })
   .superRefine((c, ctx) => {
     const problem = feeSettingsProblem(c);

@@ -10,7 +10,17 @@ import { pino, type Logger } from "pino";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import express from "express";
-import { createPublicClient, createWalletClient, http, type Account, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  type Account,
+  type Address,
+  type Chain,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { CONTRACT_NAMES, REPO_ROOT, type Deployment } from "./chain/contracts";
@@ -87,10 +97,15 @@ export async function readDeployment(file: string, chainId: number): Promise<Dep
     throw new ConfigError([`DEPLOYMENT_FILE: ${file} cannot be read; deploy first (npm run deploy -- --rpc URL)`]);
   }
   const parsed = DeploymentSchema.safeParse(
-    parseJsonFile(file, text, "Restore it from a backup, or deploy again (npm run deploy -- --rpc URL) and point DEPLOYMENT_FILE at the new file."),
+    parseJsonFile(
+      file,
+      text,
+      "Restore it from a backup, or deploy again (npm run deploy -- --rpc URL) and point DEPLOYMENT_FILE at the new file.",
+    ),
   );
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `DEPLOYMENT_FILE ${file}: ${i.path.join(".")}: ${i.message}`));
-  if (parsed.data.chainId !== chainId) throw new ConfigError([`DEPLOYMENT_FILE: made for chain ${parsed.data.chainId}, but CHAIN_ID is ${chainId}`]);
+  if (parsed.data.chainId !== chainId)
+    throw new ConfigError([`DEPLOYMENT_FILE: made for chain ${parsed.data.chainId}, but CHAIN_ID is ${chainId}`]);
   return parsed.data as Deployment;
 }
 
@@ -109,9 +124,12 @@ export async function startService(config: Config, options: StartServiceOptions 
     cacheTime: 0,
   }) as PublicClient;
   const nodeChainId = await publicClient.getChainId().catch((err: unknown) => {
-    throw new ConfigError([`RPC_URL: ${config.RPC_URL} does not answer (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`]);
+    throw new ConfigError([
+      `RPC_URL: ${config.RPC_URL} does not answer (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`,
+    ]);
   });
-  if (nodeChainId !== config.CHAIN_ID) throw new ConfigError([`CHAIN_ID: the node at RPC_URL is chain ${nodeChainId}, not ${config.CHAIN_ID}`]);
+  if (nodeChainId !== config.CHAIN_ID)
+    throw new ConfigError([`CHAIN_ID: the node at RPC_URL is chain ${nodeChainId}, not ${config.CHAIN_ID}`]);
 
   const indexer = await createIndexer({
     publicClient,
@@ -132,12 +150,18 @@ export async function startService(config: Config, options: StartServiceOptions 
   const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID });
 
   const transport = options.transport ?? rpc();
-  const account = options.serviceAccount ?? (config.SERVICE_PRIVATE_KEY ? privateKeyToAccount(config.SERVICE_PRIVATE_KEY as `0x${string}`) : undefined);
+  const account =
+    options.serviceAccount ?? (config.SERVICE_PRIVATE_KEY ? privateKeyToAccount(config.SERVICE_PRIVATE_KEY as `0x${string}`) : undefined);
   const serviceWallet: WalletClient<Transport, Chain, Account> | undefined = account
     ? (createWalletClient({
         account,
         transport,
-        chain: { id: deployment.chainId, name: `chain ${deployment.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.RPC_URL] } } },
+        chain: {
+          id: deployment.chainId,
+          name: `chain ${deployment.chainId}`,
+          nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+          rpcUrls: { default: { http: [config.RPC_URL] } },
+        },
       }) as WalletClient<Transport, Chain, Account>)
     : undefined;
   if (!serviceWallet) logger.warn("no SERVICE_PRIVATE_KEY: documents stay pending and agreements are not submitted by the service");
@@ -147,23 +171,30 @@ export async function startService(config: Config, options: StartServiceOptions 
     : undefined;
 
   const ownDocuments = !options.documents;
-  const documents = options.documents ?? await openDocumentService({
-    dataDir,
-    publicClient,
-    deployment,
-    sender,
-    logger: logger.child({ module: "documents" }),
-    maxBytes: config.DOCUMENT_MAX_BYTES,
-    retentionDays: config.DOCUMENT_RETENTION_DAYS,
-    batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
-    batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
-    ...(options.now ? { now: () => options.now!() * 1000 } : {}),
-  }).catch(async (err: unknown) => {
-    await accessLog.close(); // a corrupt documents index stops the start: close what is open
-    throw err;
-  });
+  const documents =
+    options.documents ??
+    (await openDocumentService({
+      dataDir,
+      publicClient,
+      deployment,
+      sender,
+      logger: logger.child({ module: "documents" }),
+      maxBytes: config.DOCUMENT_MAX_BYTES,
+      retentionDays: config.DOCUMENT_RETENTION_DAYS,
+      batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
+      batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
+      ...(options.now ? { now: () => options.now!() * 1000 } : {}),
+    }).catch(async (err: unknown) => {
+      await accessLog.close(); // a corrupt documents index stops the start: close what is open
+      throw err;
+    }));
   const timestamper = config.TSA_URL
-    ? await openTimestamper({ dataDir, tsaUrl: config.TSA_URL, intervalMs: options.timestampIntervalMs, logger: logger.child({ module: "timestamper" }) })
+    ? await openTimestamper({
+        dataDir,
+        tsaUrl: config.TSA_URL,
+        intervalMs: options.timestampIntervalMs,
+        logger: logger.child({ module: "timestamper" }),
+      })
     : undefined;
   // A corrupt applications snapshot stops the start: close the access log opened above first.
   const applications = await ApplicationService.open({
@@ -203,8 +234,28 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   let domains: string[] = [];
   const app = createApp(
-    { config, deployment, publicClient, indexer, logger, sessions, accessLog, authority, siwe, siweDomains: () => domains, applicationOf: (id) => applications.find(id) },
-    { modules: [documentAndEvidenceRoutes(documents, timestamper), applicationRoutes(applications), backtestRoutes(applications), ...(options.modules ?? []), serveWeb] },
+    {
+      config,
+      deployment,
+      publicClient,
+      indexer,
+      logger,
+      sessions,
+      accessLog,
+      authority,
+      siwe,
+      siweDomains: () => domains,
+      applicationOf: (id) => applications.find(id),
+    },
+    {
+      modules: [
+        documentAndEvidenceRoutes(documents, timestamper),
+        applicationRoutes(applications),
+        backtestRoutes(applications),
+        ...(options.modules ?? []),
+        serveWeb,
+      ],
+    },
   );
 
   await indexer.start();
@@ -213,7 +264,9 @@ export async function startService(config: Config, options: StartServiceOptions 
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
   let reconciling = Promise.resolve();
   const reconcile = () => {
-    reconciling = reconciling.then(() => applications.reconcile()).catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
+    reconciling = reconciling
+      .then(() => applications.reconcile())
+      .catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
   };
   indexer.on("batch", reconcile);
   indexer.on("reorg", reconcile);
@@ -223,7 +276,11 @@ export async function startService(config: Config, options: StartServiceOptions 
   });
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
-  domains = config.SIWE_DOMAIN ? config.SIWE_DOMAIN.split(",").map((d) => d.trim()).filter(Boolean) : [`${host}:${port}`, `localhost:${port}`];
+  domains = config.SIWE_DOMAIN
+    ? config.SIWE_DOMAIN.split(",")
+        .map((d) => d.trim())
+        .filter(Boolean)
+    : [`${host}:${port}`, `localhost:${port}`];
   const url = `http://${host}:${port}`;
   logger.info({ url, chainId: deployment.chainId }, "service listening");
 
@@ -277,7 +334,9 @@ if (require.main === module) {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     } catch (err) {
-      console.error(err instanceof ConfigError || err instanceof CorruptFileError || err instanceof JournalDamagedError ? err.message : err);
+      console.error(
+        err instanceof ConfigError || err instanceof CorruptFileError || err instanceof JournalDamagedError ? err.message : err,
+      );
       process.exit(1);
     }
   })();

@@ -43,7 +43,13 @@ function freePort(): Promise<number> {
  * Starts a child with its output going to a log file (a pipe to this busy process would block the
  * child's synchronous stdout writes and show up as latency), and waits for `ready` to appear in it.
  */
-async function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, logFile: string): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+async function startChild(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  logFile: string,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   const fd = openSync(logFile, "a");
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", fd, fd] });
   closeSync(fd);
@@ -51,7 +57,8 @@ async function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, r
   for (;;) {
     const match = readFileSync(logFile, "utf8").match(ready);
     if (match) return { child, match };
-    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -94,7 +101,12 @@ async function main() {
   const deployment = await deployAll({ publicClient, walletClient: operator });
 
   async function send(from: Address, contract: ContractName, functionName: string, args: unknown[]): Promise<Hex> {
-    const hash = await wallet(from).writeContract({ address: deployment.contracts[contract], abi: abiOf(contract) as Abi, functionName, args } as never);
+    const hash = await wallet(from).writeContract({
+      address: deployment.contracts[contract],
+      abi: abiOf(contract) as Abi,
+      functionName,
+      args,
+    } as never);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`${contract}.${functionName} reverted`);
     return hash;
@@ -109,7 +121,8 @@ async function main() {
     [lenderA, ROLE.LENDER],
     ...suppliersA.map((a) => [a, ROLE.SUPPLIER] as [Address, number]),
   ];
-  for (const [a, roles] of members) await send(operatorA, "ParticipantRegistry", "admit", [a, roles, h(`kyc:${a}`), h(`name:${a}`), [h(`addr:${a}`)]]);
+  for (const [a, roles] of members)
+    await send(operatorA, "ParticipantRegistry", "admit", [a, roles, h(`kyc:${a}`), h(`name:${a}`), [h(`addr:${a}`)]]);
   let receivableId = 0n;
   for (let i = 0; i < ORDERS; i++) {
     const sup = suppliersA[i % suppliersA.length];
@@ -156,16 +169,31 @@ async function main() {
 
   async function signIn(address: Address): Promise<string> {
     const nonce = ((await (await fetch(`${base}/api/auth/nonce`)).json()) as { nonce: string }).nonce;
-    const message = createSiweMessage({ domain: new URL(base).host, address: getAddress(address), uri: base, version: "1", chainId: deployment.chainId, nonce, issuedAt: new Date() });
+    const message = createSiweMessage({
+      domain: new URL(base).host,
+      address: getAddress(address),
+      uri: base,
+      version: "1",
+      chainId: deployment.chainId,
+      nonce,
+      issuedAt: new Date(),
+    });
     const signature = await wallet(address).signMessage({ account: address, message });
-    const res = await fetch(`${base}/api/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) });
+    const res = await fetch(`${base}/api/auth/verify`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message, signature }),
+    });
     if (!res.ok) throw new Error(`sign-in failed: ${await res.text()}`);
     return ((await res.json()) as { token: string }).token;
   }
   const ownToken = await signIn(target);
   const lenderToken = await signIn(lenderA);
   const metricsUrl = `${base}/api/enterprises/${target.toLowerCase()}/metrics`;
-  for (const [token, what] of [[ownToken, "own"], [lenderToken, "lender"]]) {
+  for (const [token, what] of [
+    [ownToken, "own"],
+    [lenderToken, "lender"],
+  ]) {
     const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${token}` } });
     if (res.status !== 200) throw new Error(`metrics as ${what} answered ${res.status}: ${await res.text()}`);
   }
@@ -201,14 +229,25 @@ async function main() {
 
   const baseline = runs[0];
   const pad = (s: string, n: number) => s.padEnd(n);
-  console.log(`\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 11)} non-2xx`);
+  console.log(
+    `\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 11)} non-2xx`,
+  );
   for (const r of runs) {
     const cpu = r.cpuMs === null ? "n/a" : `${r.cpuMs.toFixed(3)} (${(r.cpuMs / Math.max(baseline.cpuMs ?? 1, 1e-6)).toFixed(2)}x)`;
-    console.log(`${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 11)} ${r.non2xx}/${r.total}`);
+    console.log(
+      `${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 11)} ${r.non2xx}/${r.total}`,
+    );
   }
-  console.log(`load average during the runs: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
+  console.log(
+    `load average during the runs: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} on ${os.cpus().length} cores`,
+  );
   const own = runs[1];
-  console.log(`\ntarget p99 < 20 ms at ${RATE} req/s for metrics: ${own.p99 < 20 && own.rps >= RATE * 0.95 ? "met" : "NOT met"} (p99 ${own.p99} ms at ${own.rps.toFixed(0)} req/s)`);
+  console.log(
+    `\ntarget p99 < 20 ms at ${RATE} req/s for metrics: ${own.p99 < 20 && own.rps >= RATE * 0.95 ? "met" : "NOT met"} (p99 ${own.p99} ms at ${own.rps.toFixed(0)} req/s)`,
+  );
   console.log(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   stopChildren();
   await rm(workDir, { recursive: true, force: true });

@@ -109,7 +109,9 @@ async function phase(node: HardhatNode, deployment: Deployment, txs: Tx[]) {
   );
   for (;;) {
     await rpcBatch(node.url, [{ method: "evm_mine", params: [] }]);
-    const pending = (await rpcBatch<{ transactions: unknown[] }>(node.url, [{ method: "eth_getBlockByNumber", params: ["pending", false] }]))[0];
+    const pending = (
+      await rpcBatch<{ transactions: unknown[] }>(node.url, [{ method: "eth_getBlockByNumber", params: ["pending", false] }])
+    )[0];
     if (pending.transactions.length === 0) break;
   }
   const receipts = await rpcBatch<{ status: Hex; logs: { topics: Hex[]; data: Hex; address: Address }[] }>(
@@ -123,10 +125,20 @@ async function phase(node: HardhatNode, deployment: Deployment, txs: Tx[]) {
 }
 
 /** The id each receipt's `eventName` carries (OrderCreated.orderId, ReceivableIssued.receivableId). */
-function idsOf(deployment: Deployment, contract: ContractName, eventName: string, key: string, receipts: { logs: { topics: Hex[]; data: Hex; address: Address }[] }[]): bigint[] {
+function idsOf(
+  deployment: Deployment,
+  contract: ContractName,
+  eventName: string,
+  key: string,
+  receipts: { logs: { topics: Hex[]; data: Hex; address: Address }[] }[],
+): bigint[] {
   const at = deployment.contracts[contract].toLowerCase();
   return receipts.map((r) => {
-    const [event] = parseEventLogs({ abi: abiOf(contract), logs: r.logs.filter((l) => l.address.toLowerCase() === at) as never, eventName } as never) as unknown as { args: Record<string, bigint> }[];
+    const [event] = parseEventLogs({
+      abi: abiOf(contract),
+      logs: r.logs.filter((l) => l.address.toLowerCase() === at) as never,
+      eventName,
+    } as never) as unknown as { args: Record<string, bigint> }[];
     return event.args[key];
   });
 }
@@ -140,56 +152,104 @@ async function seed(node: HardhatNode) {
   const lenders = Array.from({ length: LENDERS }, (_, i) => party(`lender:${i}`));
   const auditors = Array.from({ length: AUDITORS }, (_, i) => party(`auditor:${i}`));
   const everyone = [...suppliers, ...buyers, ...lenders, ...auditors];
-  await rpcBatch(node.url, everyone.flatMap((p) => [
-    { method: "hardhat_impersonateAccount", params: [p.address] },
-    { method: "hardhat_setBalance", params: [p.address, toHex(10n ** 21n)] },
-  ]));
-  await rpcBatch(node.url, [{ method: "evm_setAutomine", params: [false] }, { method: "evm_setBlockGasLimit", params: [toHex(1_000_000_000n)] }]);
+  await rpcBatch(
+    node.url,
+    everyone.flatMap((p) => [
+      { method: "hardhat_impersonateAccount", params: [p.address] },
+      { method: "hardhat_setBalance", params: [p.address, toHex(10n ** 21n)] },
+    ]),
+  );
+  await rpcBatch(node.url, [
+    { method: "evm_setAutomine", params: [false] },
+    { method: "evm_setBlockGasLimit", params: [toHex(1_000_000_000n)] },
+  ]);
   const h = (s: string) => keccak256(toHex(s));
-  const roleOf = (p: Party) => (suppliers.includes(p) ? ROLE.SUPPLIER : buyers.includes(p) ? ROLE.BUYER : lenders.includes(p) ? ROLE.LENDER : ROLE.AUDITOR);
-  await phase(node, deployment, everyone.map((p) => ({
-    from: op,
-    contract: "ParticipantRegistry",
-    functionName: "admit",
-    args: [p.address, roleOf(p), h(`kyc:${p.address}`), h(`name:${p.address}`), [h(`rep:${p.address}`)]],
-  })));
-  await phase(node, deployment, [...buyers, ...lenders].map((p) => ({ from: op, contract: "SettlementToken", functionName: "mint", args: [p.address, 10n ** 15n] })));
+  const roleOf = (p: Party) =>
+    suppliers.includes(p) ? ROLE.SUPPLIER : buyers.includes(p) ? ROLE.BUYER : lenders.includes(p) ? ROLE.LENDER : ROLE.AUDITOR;
+  await phase(
+    node,
+    deployment,
+    everyone.map((p) => ({
+      from: op,
+      contract: "ParticipantRegistry",
+      functionName: "admit",
+      args: [p.address, roleOf(p), h(`kyc:${p.address}`), h(`name:${p.address}`), [h(`rep:${p.address}`)]],
+    })),
+  );
+  await phase(
+    node,
+    deployment,
+    [...buyers, ...lenders].map((p) => ({ from: op, contract: "SettlementToken", functionName: "mint", args: [p.address, 10n ** 15n] })),
+  );
   await phase(node, deployment, [
-    ...buyers.map((p) => ({ from: p.address, contract: "SettlementToken" as const, functionName: "approve", args: [deployment.contracts.Receivables, 10n ** 15n] })),
-    ...lenders.map((p) => ({ from: p.address, contract: "SettlementToken" as const, functionName: "approve", args: [deployment.contracts.LoanAgreements, 10n ** 15n] })),
+    ...buyers.map((p) => ({
+      from: p.address,
+      contract: "SettlementToken" as const,
+      functionName: "approve",
+      args: [deployment.contracts.Receivables, 10n ** 15n],
+    })),
+    ...lenders.map((p) => ({
+      from: p.address,
+      contract: "SettlementToken" as const,
+      functionName: "approve",
+      args: [deployment.contracts.LoanAgreements, 10n ** 15n],
+    })),
   ]);
 
-  const time = async () => Number(((await rpcBatch<{ timestamp: Hex }>(node.url, [{ method: "eth_getBlockByNumber", params: ["latest", false] }]))[0]).timestamp);
-  const pairs = suppliers.flatMap((s, i) => Array.from({ length: BUYERS_PER_SUPPLIER }, (_, k) => ({ s, b: buyers[(i + k * 7) % BUYERS] })));
+  const time = async () =>
+    Number((await rpcBatch<{ timestamp: Hex }>(node.url, [{ method: "eth_getBlockByNumber", params: ["latest", false] }]))[0].timestamp);
+  const pairs = suppliers.flatMap((s, i) =>
+    Array.from({ length: BUYERS_PER_SUPPLIER }, (_, k) => ({ s, b: buyers[(i + k * 7) % BUYERS] })),
+  );
   for (let round = 0; round < ROUNDS; round++) {
     const t0 = performance.now();
     const now = await time();
-    const created = await phase(node, deployment, pairs.map(({ s, b }, i) => ({
-      from: b.address,
-      contract: "TradeOrders",
-      functionName: "createOrder",
-      args: [s.address, FACE, h(`po:${round}:${i}`), now + 20 * DAY],
-    })));
+    const created = await phase(
+      node,
+      deployment,
+      pairs.map(({ s, b }, i) => ({
+        from: b.address,
+        contract: "TradeOrders",
+        functionName: "createOrder",
+        args: [s.address, FACE, h(`po:${round}:${i}`), now + 20 * DAY],
+      })),
+    );
     const orders = idsOf(deployment, "TradeOrders", "OrderCreated", "orderId", created);
     for (const step of ["accept", "ship", "confirmDelivery", "complete"] as const) {
-      await phase(node, deployment, pairs.map(({ s, b }, i) => ({
-        from: step === "accept" || step === "ship" ? s.address : b.address,
-        contract: "TradeOrders",
-        functionName: step,
-        args: step === "ship" ? [orders[i], h(`bol:${orders[i]}`)] : [orders[i]],
-      })));
+      await phase(
+        node,
+        deployment,
+        pairs.map(({ s, b }, i) => ({
+          from: step === "accept" || step === "ship" ? s.address : b.address,
+          contract: "TradeOrders",
+          functionName: step,
+          args: step === "ship" ? [orders[i], h(`bol:${orders[i]}`)] : [orders[i]],
+        })),
+      );
     }
-    const issued = await phase(node, deployment, pairs.map(({ s }, i) => ({
-      from: s.address,
-      contract: "Receivables",
-      functionName: "issue",
-      args: [orders[i], h(`invoice:${orders[i]}`), h(`inv-no:${orders[i]}`), FACE, now + 60 * DAY],
-    })));
+    const issued = await phase(
+      node,
+      deployment,
+      pairs.map(({ s }, i) => ({
+        from: s.address,
+        contract: "Receivables",
+        functionName: "issue",
+        args: [orders[i], h(`invoice:${orders[i]}`), h(`inv-no:${orders[i]}`), FACE, now + 60 * DAY],
+      })),
+    );
     const receivables = idsOf(deployment, "Receivables", "ReceivableIssued", "receivableId", issued);
-    await phase(node, deployment, pairs.map(({ b }, i) => ({ from: b.address, contract: "Receivables", functionName: "acknowledge", args: [receivables[i]] })));
+    await phase(
+      node,
+      deployment,
+      pairs.map(({ b }, i) => ({ from: b.address, contract: "Receivables", functionName: "acknowledge", args: [receivables[i]] })),
+    );
     if (round < ROUNDS - 1) {
       await rpcBatch(node.url, [{ method: "evm_increaseTime", params: [15 * DAY] }]);
-      await phase(node, deployment, pairs.map(({ b }, i) => ({ from: b.address, contract: "Receivables", functionName: "pay", args: [receivables[i], FACE] })));
+      await phase(
+        node,
+        deployment,
+        pairs.map(({ b }, i) => ({ from: b.address, contract: "Receivables", functionName: "pay", args: [receivables[i], FACE] })),
+      );
       await rpcBatch(node.url, [{ method: "evm_increaseTime", params: [15 * DAY] }]);
     }
     console.log(`  round ${round + 1}/${ROUNDS}: ${pairs.length} trades in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -198,12 +258,16 @@ async function seed(node: HardhatNode) {
   const lender = lenders[0];
   const expires = (await time()) + 180 * DAY;
   const borrowers = suppliers.slice(0, BORROWERS);
-  await phase(node, deployment, borrowers.map((s) => ({
-    from: s.address,
-    contract: "ConsentRegistry",
-    functionName: "grant",
-    args: [lender.address, ALL_SCOPES, expires, h(`standing consent:${s.address}`)],
-  })));
+  await phase(
+    node,
+    deployment,
+    borrowers.map((s) => ({
+      from: s.address,
+      contract: "ConsentRegistry",
+      functionName: "grant",
+      args: [lender.address, ALL_SCOPES, expires, h(`standing consent:${s.address}`)],
+    })),
+  );
   await rpcBatch(node.url, [{ method: "evm_setAutomine", params: [true] }]);
   return { deployment, suppliers, buyers, lenders, auditors, borrowers, lender, everyone };
 }
@@ -211,7 +275,10 @@ async function seed(node: HardhatNode) {
 async function http(base: string, method: string, url: string, token?: string, body?: unknown) {
   const res = await fetch(`${base}${url}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -220,7 +287,14 @@ async function http(base: string, method: string, url: string, token?: string, b
 
 async function signIn(base: string, p: Party): Promise<string> {
   const { body } = await http(base, "GET", "/api/auth/nonce");
-  const message = createSiweMessage({ domain: new URL(base).host, address: p.account.address, uri: base, version: "1", chainId: 31337, nonce: body.nonce });
+  const message = createSiweMessage({
+    domain: new URL(base).host,
+    address: p.account.address,
+    uri: base,
+    version: "1",
+    chainId: 31337,
+    nonce: body.nonce,
+  });
   const signature = await p.account.signMessage({ message });
   const res = await http(base, "POST", "/api/auth/verify", undefined, { message, signature });
   if (res.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(res.body)}`);
@@ -229,7 +303,9 @@ async function signIn(base: string, p: Party): Promise<string> {
 
 async function main(): Promise<void> {
   const enterprises = SUPPLIERS + BUYERS + LENDERS + AUDITORS;
-  console.log(`bench:decision — ${enterprises} enterprises, ${SUPPLIERS} suppliers x ${BUYERS_PER_SUPPLIER} buyers x ${ROUNDS} rounds, ${APPS} applications`);
+  console.log(
+    `bench:decision — ${enterprises} enterprises, ${SUPPLIERS} suppliers x ${BUYERS_PER_SUPPLIER} buyers x ${ROUNDS} rounds, ${APPS} applications`,
+  );
   const node = await startHardhatNode();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-decision-"));
   let service: RunningService | undefined;
@@ -238,15 +314,18 @@ async function main(): Promise<void> {
     const net = await seed(node);
     console.log(`seeded in ${((performance.now() - tSeed) / 1000).toFixed(1)} s`);
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(net.deployment));
-    const config = loadConfig({}, {
-      PORT: 0,
-      RPC_URL: node.url,
-      DATA_DIR: dataDir,
-      DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
-      LOG_LEVEL: "silent",
-      POLL_INTERVAL_MS: 50,
-      RATE_LIMIT_PER_MINUTE: 1_000_000,
-    });
+    const config = loadConfig(
+      {},
+      {
+        PORT: 0,
+        RPC_URL: node.url,
+        DATA_DIR: dataDir,
+        DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
+        LOG_LEVEL: "silent",
+        POLL_INTERVAL_MS: 50,
+        RATE_LIMIT_PER_MINUTE: 1_000_000,
+      },
+    );
     const tIndex = performance.now();
     service = await startService(config, { serviceAccount: net.auditors[0].address });
     const head = Number(await node.publicClient.getBlockNumber());
@@ -263,7 +342,8 @@ async function main(): Promise<void> {
     // Warm-up (JIT, caches), not timed.
     for (let i = 0; i < 20; i++) await http(base, "GET", "/healthz");
     const prefill = new Map<Party, bigint>();
-    for (const b of net.borrowers) prefill.set(b, BigInt((await http(base, "GET", "/api/applications/prefill", tokens.get(b))).body.maxAmount));
+    for (const b of net.borrowers)
+      prefill.set(b, BigInt((await http(base, "GET", "/api/applications/prefill", tokens.get(b))).body.maxAmount));
 
     const health: number[] = [];
     for (let i = 0; i < APPS; i++) {
@@ -287,11 +367,17 @@ async function main(): Promise<void> {
       // Amounts vary, so each decision's input (and anchored hash) differs.
       const amount = prefill.get(b)! / 2n + BigInt(i);
       const t0 = performance.now();
-      const res = await http(base, "POST", "/api/applications", tokens.get(b), { amount: amount.toString(), termDays: 30, lender: net.lender.address, scopes: ALL_SCOPES });
+      const res = await http(base, "POST", "/api/applications", tokens.get(b), {
+        amount: amount.toString(),
+        termDays: 30,
+        lender: net.lender.address,
+        scopes: ALL_SCOPES,
+      });
       decisions.push(performance.now() - t0);
       if (res.status !== 201) throw new Error(`application ${i}: ${res.status} ${JSON.stringify(res.body)}`);
       const status = res.body.status as string;
-      if (!["offer_issued", "in_review", "declined"].includes(status)) throw new Error(`application ${i} not decided within the POST: ${status}`);
+      if (!["offer_issued", "in_review", "declined"].includes(status))
+        throw new Error(`application ${i} not decided within the POST: ${status}`);
       outcomes[status] = (outcomes[status] ?? 0) + 1;
       if (status === "offer_issued") approved ??= b;
       const t1 = performance.now();
@@ -321,7 +407,9 @@ async function main(): Promise<void> {
     const tAnchors = performance.now();
     while (service.applications.list(operatorView).some((a) => !a.decisionAnchorTx)) await new Promise((r) => setTimeout(r, 50));
     while (service.indexer.stats().lag > 0) await new Promise((r) => setTimeout(r, 50));
-    console.log(`all ${APPS} decisions anchored on the EvidenceNotary ${((performance.now() - tAnchors) / 1000).toFixed(1)} s after the last decision`);
+    console.log(
+      `all ${APPS} decisions anchored on the EvidenceNotary ${((performance.now() - tAnchors) / 1000).toFixed(1)} s after the last decision`,
+    );
     const borrowerToken = tokens.get(approved)!;
     const lenderParty = net.lender;
     const disbursed = new Promise<number>((resolve) => {
@@ -334,7 +422,12 @@ async function main(): Promise<void> {
       service!.applications.on("update", onUpdate);
     });
     const t0 = performance.now();
-    const created = await http(base, "POST", "/api/applications", borrowerToken, { amount: (prefill.get(approved)! / 2n).toString(), termDays: 30, lender: lenderParty.address, scopes: ALL_SCOPES });
+    const created = await http(base, "POST", "/api/applications", borrowerToken, {
+      amount: (prefill.get(approved)! / 2n).toString(),
+      termDays: 30,
+      lender: lenderParty.address,
+      scopes: ALL_SCOPES,
+    });
     if (created.body.status !== "offer_issued") throw new Error(`end-to-end application: ${created.body.status}`);
     const id = created.body.id as string;
     const tDecided = performance.now();
@@ -351,13 +444,23 @@ async function main(): Promise<void> {
     const tRecorded = performance.now();
     // The lender disburses as soon as its client sees the loan id (from the service's indexer).
     let loanId: string | undefined;
-    while (!(loanId = service.applications.get({ address: lenderParty.address, roles: ROLE.LENDER, operator: false } as never, id).loanId)) {
+    while (
+      !(loanId = service.applications.get({ address: lenderParty.address, roles: ROLE.LENDER, operator: false } as never, id).loanId)
+    ) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    const hash = await rpcBatch<Hex>(node.url, [{
-      method: "eth_sendTransaction",
-      params: [{ from: lenderParty.address, to: net.deployment.contracts.LoanAgreements, data: encodeFunctionData({ abi: abiOf("LoanAgreements"), functionName: "disburse", args: [BigInt(loanId)] }) }],
-    }]);
+    const hash = await rpcBatch<Hex>(node.url, [
+      {
+        method: "eth_sendTransaction",
+        params: [
+          {
+            from: lenderParty.address,
+            to: net.deployment.contracts.LoanAgreements,
+            data: encodeFunctionData({ abi: abiOf("LoanAgreements"), functionName: "disburse", args: [BigInt(loanId)] }),
+          },
+        ],
+      },
+    ]);
     const tDisburseSent = performance.now();
     const tSeen = await disbursed;
     console.log(
@@ -385,11 +488,19 @@ async function main(): Promise<void> {
         for (let i = 0; i < APPS; i++) {
           const b = others[i % others.length];
           const t1 = performance.now();
-          const res = await http(quiet.url, "POST", "/api/applications", qTokens.get(b), { amount: (prefill.get(b)! / 2n + BigInt(i)).toString(), termDays: 30, lender: net.lender.address, scopes: ALL_SCOPES });
+          const res = await http(quiet.url, "POST", "/api/applications", qTokens.get(b), {
+            amount: (prefill.get(b)! / 2n + BigInt(i)).toString(),
+            termDays: 30,
+            lender: net.lender.address,
+            scopes: ALL_SCOPES,
+          });
           quietTimes.push(performance.now() - t1);
-          if (res.status !== 201 || res.body.status === "submitted") throw new Error(`quiet application ${i}: ${res.status} ${JSON.stringify(res.body)}`);
+          if (res.status !== 201 || res.body.status === "submitted")
+            throw new Error(`quiet application ${i}: ${res.status} ${JSON.stringify(res.body)}`);
         }
-        console.log(`diagnosis, no anchoring (no new blocks, no index commits): POST to decision p50 ${ms(pct(quietTimes, 50))}, p99 ${ms(pct(quietTimes, 99))}; ratio to the quiet /healthz p99 ${(pct(quietTimes, 99) / h99).toFixed(1)}x`);
+        console.log(
+          `diagnosis, no anchoring (no new blocks, no index commits): POST to decision p50 ${ms(pct(quietTimes, 50))}, p99 ${ms(pct(quietTimes, 99))}; ratio to the quiet /healthz p99 ${(pct(quietTimes, 99) / h99).toFixed(1)}x`,
+        );
       } finally {
         await quiet.close();
       }

@@ -164,7 +164,10 @@ function buildBackground(w: World, n: number, prng: Prng): Background {
   const suppliers: Address[] = [];
   const tier2: Address[] = [];
   const distributors: Address[] = [];
-  const parks = Array.from({ length: Math.max(2, Math.floor(n / 150)) }, (_, i) => `Room ${100 + (i % 50)}, ${i + 1} Innovation Park Road, Suzhou`);
+  const parks = Array.from(
+    { length: Math.max(2, Math.floor(n / 150)) },
+    (_, i) => `Room ${100 + (i % 50)}, ${i + 1} Innovation Park Road, Suzhou`,
+  );
   const attrsFor = (i: number): Attr[] => {
     const attrs: Attr[] = [
       ["legal_representative", `Person ${i} ${prng.int(0, 1e9)}`],
@@ -252,7 +255,8 @@ function ring(w: World, members: Address[], prng: Prng, months: number, size: nu
 
 /** Ordinary sales of `supplier` to core buyers over the year (what makes a borrower look established). */
 function ordinarySales(w: World, bg: Background, supplier: Address, prng: Prng, perYear: number, size: number): void {
-  for (let i = 0; i < perYear; i++) w.trade(START + prng.int(20, 370) * DAY, prng.pick(bg.cores), supplier, M(size * (0.7 + 0.6 * prng.next())));
+  for (let i = 0; i < perYear; i++)
+    w.trade(START + prng.int(20, 370) * DAY, prng.pick(bg.cores), supplier, M(size * (0.7 + 0.6 * prng.next())));
 }
 
 const PATTERNS: Pattern[] = [
@@ -344,7 +348,11 @@ const PATTERNS: Pattern[] = [
       const person = prng.pick(["Chen Jianguo", "Liu Haiyan", "Sun Zhiqiang"]);
       const account = `6217 0033 ${prng.int(1000, 9999)} ${k}${prng.int(100, 999)}`;
       const borrower = newcomer(w, k, "mh-b", [["legal_representative", person]]);
-      w.admit(START, [["ultimate_owner", person.toUpperCase().split(" ").reverse().join(", ")], ["bank_account", account], ...fresh(k, "mh-m")]);
+      w.admit(START, [
+        ["ultimate_owner", person.toUpperCase().split(" ").reverse().join(", ")],
+        ["bank_account", account],
+        ...fresh(k, "mh-m"),
+      ]);
       const buyer = newcomer(w, k, "mh-y", [["bank_account", account.replace(/ /g, "-")]]);
       ordinarySales(w, bg, borrower, prng, 6, 90_000);
       const amount = M(prng.int(200_000, 600_000));
@@ -360,11 +368,19 @@ const PATTERNS: Pattern[] = [
       const n = prng.int(10, 300);
       const borrowerAttrs: Attr[] =
         k % 2 === 0
-          ? [["registered_address", `${n} Binhai Harbour Road, Xiamen`], ["phone", `+86 135 ${k}${n} 7788`], ["email", `acct${k}@bh-trade.cn`]]
+          ? [
+              ["registered_address", `${n} Binhai Harbour Road, Xiamen`],
+              ["phone", `+86 135 ${k}${n} 7788`],
+              ["email", `acct${k}@bh-trade.cn`],
+            ]
           : [["legal_representative", "Zhou Xiaoming"]];
       const shellAttrs: Attr[] =
         k % 2 === 0
-          ? [["registered_address", `Ｎｏ.${n} BINHAI HARBOR RD., XIAMEN CITY`], ["phone", `0086 135${k}${n}7788`], ["email", ` ACCT${k}@BH-TRADE.CN`]]
+          ? [
+              ["registered_address", `Ｎｏ.${n} BINHAI HARBOR RD., XIAMEN CITY`],
+              ["phone", `0086 135${k}${n}7788`],
+              ["email", ` ACCT${k}@BH-TRADE.CN`],
+            ]
           : [["legal_representative", "周小明"]];
       const borrower = w.admit(START, [...fresh(k, "sp-b").filter(([kind]) => kind === "bank_account"), ...borrowerAttrs]);
       const shell = w.admit(START, [...fresh(k, "sp-s").filter(([kind]) => kind === "bank_account"), ...shellAttrs]);
@@ -461,7 +477,10 @@ const PATTERNS: Pattern[] = [
     build(w, bg, prng, k) {
       const addr = `Room ${1200 + k}, ${k + 3} Qianhai Road, Shenzhen`;
       const a = w.admit(START, [...fresh(k, "cr-a").filter(([kind]) => kind !== "registered_address"), ["registered_address", addr]]);
-      const b = w.admit(START, [...fresh(k, "cr-b").filter(([kind]) => kind !== "registered_address"), ["registered_address", `Rm ${1200 + k}, No.${k + 3} QIANHAI RD.`]]);
+      const b = w.admit(START, [
+        ...fresh(k, "cr-b").filter(([kind]) => kind !== "registered_address"),
+        ["registered_address", `Rm ${1200 + k}, No.${k + 3} QIANHAI RD.`],
+      ]);
       ordinarySales(w, bg, a, prng, 8, 90_000);
       const amount = M(prng.int(50_000, 200_000));
       const id = w.order(END - 40 * DAY, b, a, amount);
@@ -489,7 +508,8 @@ const PATTERNS: Pattern[] = [
     build(w, bg, prng, k) {
       const s = newcomer(w, k, "rc-s", [], END - 100 * DAY);
       const customers = [newcomer(w, k, "rc-a"), newcomer(w, k, "rc-b")];
-      for (const c of customers) for (let i = 0; i < 4; i++) w.trade(START + prng.int(20, 300) * DAY, c, prng.pick(bg.suppliers), M(prng.int(20_000, 90_000)));
+      for (const c of customers)
+        for (let i = 0; i < 4; i++) w.trade(START + prng.int(20, 300) * DAY, c, prng.pick(bg.suppliers), M(prng.int(20_000, 90_000)));
       for (let i = 0; i < 6; i++) w.trade(END - (90 - i * 14) * DAY, customers[i % 2], s, M(prng.int(5_000, 30_000)), 20);
       return s;
     },
@@ -566,7 +586,8 @@ const PATTERNS: Pattern[] = [
     kind: "honest",
     build(w, bg, prng, k) {
       const chain = Array.from({ length: 6 }, (_, i) => newcomer(w, k * 10 + i, "oc"));
-      for (let m = 0; m < 6; m++) chain.slice(1).forEach((supplier, i) => w.trade(END - (170 - m * 30) * DAY, chain[i], supplier, M(prng.int(200_000, 400_000))));
+      for (let m = 0; m < 6; m++)
+        chain.slice(1).forEach((supplier, i) => w.trade(END - (170 - m * 30) * DAY, chain[i], supplier, M(prng.int(200_000, 400_000))));
       return chain[2];
     },
   },
@@ -586,8 +607,16 @@ const PATTERNS: Pattern[] = [
     build(w, bg, prng, k) {
       const acct = `6222 0201 00${k} ${prng.int(1000, 9998)}`;
       const next = acct.replace(/(\d)$/, (d) => String((Number(d) + 1) % 10));
-      const s = w.admit(START, [["bank_account", acct], ["registered_address", `${k + 5} Jiefang Road, Wuhan`], ...fresh(k, "sb-s").slice(0, 1)]);
-      const c = w.admit(START, [["bank_account", next], ["registered_address", `${k + 6} Jiefang Road, Wuhan`], ...fresh(k, "sb-c").slice(0, 1)]);
+      const s = w.admit(START, [
+        ["bank_account", acct],
+        ["registered_address", `${k + 5} Jiefang Road, Wuhan`],
+        ...fresh(k, "sb-s").slice(0, 1),
+      ]);
+      const c = w.admit(START, [
+        ["bank_account", next],
+        ["registered_address", `${k + 6} Jiefang Road, Wuhan`],
+        ...fresh(k, "sb-c").slice(0, 1),
+      ]);
       w.mint(START, c, M(5_000_000));
       ordinarySales(w, bg, s, prng, 6, 100_000);
       const amount = M(prng.int(100_000, 300_000));
@@ -603,7 +632,11 @@ const PATTERNS: Pattern[] = [
       const office = `Unit ${k + 1}, 18F, ${k + 40} Century Avenue, Shanghai`;
       const phone = `021 6888 ${String(1000 + k)}`;
       const a = w.admit(START, [["registered_address", office], ["phone", phone], ...fresh(k, "so-a").slice(0, 2)]);
-      const b = w.admit(START, [["registered_address", office.toUpperCase()], ["phone", `+86 21-6888-${1000 + k}`], ...fresh(k, "so-b").slice(0, 2)]);
+      const b = w.admit(START, [
+        ["registered_address", office.toUpperCase()],
+        ["phone", `+86 21-6888-${1000 + k}`],
+        ...fresh(k, "so-b").slice(0, 2),
+      ]);
       w.mint(START, b, M(5_000_000));
       ordinarySales(w, bg, a, prng, 8, 100_000);
       const amount = M(prng.int(50_000, 150_000));
@@ -624,7 +657,10 @@ function flagOutcome(flags: RiskFlag[]): Outcome {
   const named = new Set(rules.flatMap((r) => (r.flag !== "*" ? [r.flag] : [])));
   let out: Outcome = "pass";
   for (const rule of rules) {
-    const hit = flags.some((f) => (rule.flag === "*" ? !named.has(f.code) : f.code === rule.flag) && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[rule.minSeverity]);
+    const hit = flags.some(
+      (f) =>
+        (rule.flag === "*" ? !named.has(f.code) : f.code === rule.flag) && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[rule.minSeverity],
+    );
     if (!hit) continue;
     if (rule.outcome === "decline") return "decline";
     out = "refer";
@@ -661,7 +697,13 @@ function timeScreens(state: IndexState, borrowers: Address[], params?: Partial<R
   }
   ms.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1], cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99) };
+  return {
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    max: ms[ms.length - 1],
+    cpuP50: percentile(cpu, 50),
+    cpuP99: percentile(cpu, 99),
+  };
 }
 
 const OLD_BOUNDS: Partial<RiskParams> = { maxCycleLength: 4, relatedMaxHops: 1 };
@@ -680,7 +722,8 @@ function build(n: number, seed: number): Built {
   const bg = buildBackground(world, n, prng);
   world.flush(); // the background is admitted before the patterns refer to it
   const instances: Built["instances"] = [];
-  for (const pattern of PATTERNS) for (let k = 0; k < INSTANCES; k++) instances.push({ pattern, borrower: pattern.build(world, bg, prng, k) });
+  for (const pattern of PATTERNS)
+    for (let k = 0; k < INSTANCES; k++) instances.push({ pattern, borrower: pattern.build(world, bg, prng, k) });
   world.flush();
   return { world, bg, instances, buildSeconds: (performance.now() - t0) / 1000 };
 }
@@ -690,9 +733,20 @@ function pad(s: string | number, n: number): string {
 }
 
 function main(): void {
-  console.log(`bench:fraud: ${PATTERNS.filter((p) => p.kind === "fraud").length} fraud patterns and ${PATTERNS.filter((p) => p.kind === "honest").length} honest look-alikes, ${INSTANCES} instances each`);
+  console.log(
+    `bench:fraud: ${PATTERNS.filter((p) => p.kind === "fraud").length} fraud patterns and ${PATTERNS.filter((p) => p.kind === "honest").length} honest look-alikes, ${INSTANCES} instances each`,
+  );
   const results: Record<string, { n: number; decline: number; refer: number; codes: Map<string, number> }> = {};
-  const timing: { n: number; enterprises: number; orders: number; transfers: number; build: number; screen: Timing; base: Timing; bgRates: { decline: number; refer: number } }[] = [];
+  const timing: {
+    n: number;
+    enterprises: number;
+    orders: number;
+    transfers: number;
+    build: number;
+    screen: Timing;
+    base: Timing;
+    bgRates: { decline: number; refer: number };
+  }[] = [];
   let large: Built | undefined;
   for (const n of [SMALL_N, LARGE_N]) {
     const built = build(n, 19 + n);
@@ -732,7 +786,9 @@ function main(): void {
   }
 
   console.log("\nper pattern (both network sizes pooled; fraud caught = declined or referred by the v1 policy's flag rules)");
-  console.log(`${pad("kind", 7)}${pad("pattern", 92)}${pad("n", 4)}${pad("recall", 8)}${pad("f-decl", 8)}${pad("f-refer", 8)}flags raised (warn/block)`);
+  console.log(
+    `${pad("kind", 7)}${pad("pattern", 92)}${pad("n", 4)}${pad("recall", 8)}${pad("f-decl", 8)}${pad("f-refer", 8)}flags raised (warn/block)`,
+  );
   let fraudN = 0;
   let caught = 0;
   let honestN = 0;
@@ -744,26 +800,43 @@ function main(): void {
     if (kind === "fraud") {
       fraudN += r.n;
       caught += r.decline + r.refer;
-      console.log(`${pad(kind, 7)}${pad(name, 92)}${pad(r.n, 4)}${pad(((r.decline + r.refer) / r.n).toFixed(2), 8)}${pad("-", 8)}${pad("-", 8)}${codes}`);
+      console.log(
+        `${pad(kind, 7)}${pad(name, 92)}${pad(r.n, 4)}${pad(((r.decline + r.refer) / r.n).toFixed(2), 8)}${pad("-", 8)}${pad("-", 8)}${codes}`,
+      );
     } else {
       honestN += r.n;
       honestDecline += r.decline;
       honestRefer += r.refer;
-      console.log(`${pad(kind, 7)}${pad(name, 92)}${pad(r.n, 4)}${pad("-", 8)}${pad((r.decline / r.n).toFixed(2), 8)}${pad((r.refer / r.n).toFixed(2), 8)}${codes}`);
+      console.log(
+        `${pad(kind, 7)}${pad(name, 92)}${pad(r.n, 4)}${pad("-", 8)}${pad((r.decline / r.n).toFixed(2), 8)}${pad((r.refer / r.n).toFixed(2), 8)}${codes}`,
+      );
     }
   }
   const recall = caught / fraudN;
   const fRefer = honestRefer / honestN;
-  console.log(`\noverall: recall ${recall.toFixed(3)} (${caught}/${fraudN}, target >= 0.9), honest declined ${honestDecline}/${honestN} (target 0), honest referred ${fRefer.toFixed(3)} (${honestRefer}/${honestN}, target <= 0.1)`);
+  console.log(
+    `\noverall: recall ${recall.toFixed(3)} (${caught}/${fraudN}, target >= 0.9), honest declined ${honestDecline}/${honestN} (target 0), honest referred ${fRefer.toFixed(3)} (${honestRefer}/${honestN}, target <= 0.1)`,
+  );
 
-  const load = os.loadavg().map((x) => x.toFixed(1)).join(" ");
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
   console.log(`\nscreening time per application (screenBorrower in process; load average ${load} on ${os.cpus().length} CPUs)`);
   console.log("  baseline, same run: the same screen with the old bounds (cycles <= 4 parties, relatedness 1 hop)");
   for (const t of timing) {
-    console.log(`  ${t.enterprises} enterprises, ${t.orders} orders, ${t.transfers} transfers (built in ${t.build.toFixed(1)} s); ${t.n} screenings:`);
-    console.log(`    wall: p50 ${t.screen.p50.toFixed(2)} ms, p99 ${t.screen.p99.toFixed(2)} ms, max ${t.screen.max.toFixed(2)} ms | baseline p50 ${t.base.p50.toFixed(2)} ms, p99 ${t.base.p99.toFixed(2)} ms | ratio p99 ${(t.screen.p99 / t.base.p99).toFixed(2)}x`);
-    console.log(`    cpu:  p50 ${t.screen.cpuP50.toFixed(2)} ms, p99 ${t.screen.cpuP99.toFixed(2)} ms | baseline p50 ${t.base.cpuP50.toFixed(2)} ms, p99 ${t.base.cpuP99.toFixed(2)} ms | ratio p99 ${(t.screen.cpuP99 / t.base.cpuP99).toFixed(2)}x`);
-    console.log(`    background sample: ${(t.bgRates.decline * 100).toFixed(1)}% declined, ${(t.bgRates.refer * 100).toFixed(1)}% referred by flags`);
+    console.log(
+      `  ${t.enterprises} enterprises, ${t.orders} orders, ${t.transfers} transfers (built in ${t.build.toFixed(1)} s); ${t.n} screenings:`,
+    );
+    console.log(
+      `    wall: p50 ${t.screen.p50.toFixed(2)} ms, p99 ${t.screen.p99.toFixed(2)} ms, max ${t.screen.max.toFixed(2)} ms | baseline p50 ${t.base.p50.toFixed(2)} ms, p99 ${t.base.p99.toFixed(2)} ms | ratio p99 ${(t.screen.p99 / t.base.p99).toFixed(2)}x`,
+    );
+    console.log(
+      `    cpu:  p50 ${t.screen.cpuP50.toFixed(2)} ms, p99 ${t.screen.cpuP99.toFixed(2)} ms | baseline p50 ${t.base.cpuP50.toFixed(2)} ms, p99 ${t.base.cpuP99.toFixed(2)} ms | ratio p99 ${(t.screen.cpuP99 / t.base.cpuP99).toFixed(2)}x`,
+    );
+    console.log(
+      `    background sample: ${(t.bgRates.decline * 100).toFixed(1)}% declined, ${(t.bgRates.refer * 100).toFixed(1)}% referred by flags`,
+    );
   }
   const last = timing[timing.length - 1];
   console.log(
@@ -772,16 +845,26 @@ function main(): void {
 
   if (large) {
     const borrowers = [...large.instances.map((i) => i.borrower), ...large.bg.all.slice(0, SAMPLE)];
-    console.log(`\ncost of the cycle bound at ${Object.keys(large.world.state.participants).length} enterprises (p99 of ${borrowers.length} screenings, other bounds default)`);
+    console.log(
+      `\ncost of the cycle bound at ${Object.keys(large.world.state.participants).length} enterprises (p99 of ${borrowers.length} screenings, other bounds default)`,
+    );
     for (const maxCycleLength of [4, 6, 8, 10]) {
       const t = timeScreens(large.world.state, borrowers, { maxCycleLength });
       const rings = large.instances.filter((i) => i.pattern.name.includes("ring"));
-      const found = rings.filter((i) => screenBorrower(large!.world.state, i.borrower, { asOf: END, params: { maxCycleLength } }).some((f) => f.code === "circular_trading")).length;
-      console.log(`  maxCycleLength ${pad(maxCycleLength, 3)} wall p50 ${t.p50.toFixed(2)} ms, p99 ${t.p99.toFixed(2)} ms; cpu p99 ${t.cpuP99.toFixed(2)} ms; ring instances caught by the cycle flag ${found}/${rings.length}`);
+      const found = rings.filter((i) =>
+        screenBorrower(large!.world.state, i.borrower, { asOf: END, params: { maxCycleLength } }).some(
+          (f) => f.code === "circular_trading",
+        ),
+      ).length;
+      console.log(
+        `  maxCycleLength ${pad(maxCycleLength, 3)} wall p50 ${t.p50.toFixed(2)} ms, p99 ${t.p99.toFixed(2)} ms; cpu p99 ${t.cpuP99.toFixed(2)} ms; ring instances caught by the cycle flag ${found}/${rings.length}`,
+      );
     }
     for (const relatedMaxHops of [1, 2, 3, 4]) {
       const t = timeScreens(large.world.state, borrowers, { relatedMaxHops });
-      console.log(`  relatedMaxHops ${pad(relatedMaxHops, 3)} wall p50 ${t.p50.toFixed(2)} ms, p99 ${t.p99.toFixed(2)} ms; cpu p99 ${t.cpuP99.toFixed(2)} ms`);
+      console.log(
+        `  relatedMaxHops ${pad(relatedMaxHops, 3)} wall p50 ${t.p50.toFixed(2)} ms, p99 ${t.p99.toFixed(2)} ms; cpu p99 ${t.cpuP99.toFixed(2)} ms`,
+      );
     }
   }
 }

@@ -185,10 +185,7 @@ interface Measured {
 
 type Wallet = WalletClient<Transport, Chain, Account>;
 
-const ALL_ABIS: Abi = [
-  ...CONTRACT_NAMES.flatMap((name) => readArtifact(name).abi),
-  ...readArtifact("BareERC721", "mocks").abi,
-] as Abi;
+const ALL_ABIS: Abi = [...CONTRACT_NAMES.flatMap((name) => readArtifact(name).abi), ...readArtifact("BareERC721", "mocks").abi] as Abi;
 
 /** Log cost of the required events only: each takes the first unused log of its name; extra logs are not counted. */
 function requiredEventGas(receipt: TransactionReceipt, required: string[]): number {
@@ -239,7 +236,13 @@ async function main(): Promise<void> {
     if (key && measuring) {
       const names = parseEventLogs({ abi: ALL_ABIS, logs: receipt.logs, strict: false }).map((l) => l.eventName ?? "?");
       const traced = await traceTransaction(hre.network.provider, publicClient, hash);
-      measured.set(key, { key, gasUsed: receipt.gasUsed, eventGas: requiredEventGas(receipt, DECLARED[key].events), eventNames: names, traced });
+      measured.set(key, {
+        key,
+        gasUsed: receipt.gasUsed,
+        eventGas: requiredEventGas(receipt, DECLARED[key].events),
+        eventNames: names,
+        traced,
+      });
     }
     return receipt;
   }
@@ -254,7 +257,13 @@ async function main(): Promise<void> {
     [supplier, ROLE.SUPPLIER],
     [lender, ROLE.LENDER],
   ] as const) {
-    await send(operator, "ParticipantRegistry", "admit", [w.account.address, roles, keccak256(toHex(`kyc ${w.account.address}`)), keccak256(toHex("name")), []]);
+    await send(operator, "ParticipantRegistry", "admit", [
+      w.account.address,
+      roles,
+      keccak256(toHex(`kyc ${w.account.address}`)),
+      keccak256(toHex("name")),
+      [],
+    ]);
     await send(operator, "SettlementToken", "mint", [w.account.address, 10n ** 12n]);
   }
   await send(lender, "SettlementToken", "approve", [c.LoanAgreements, maxUint256]);
@@ -271,7 +280,13 @@ async function main(): Promise<void> {
       supplier,
       "Receivables",
       "issue",
-      [orderId, sha256(toHex(`invoice ${invoiceSeq}`)), keccak256(toHex(`INV-${invoiceSeq}`)), faceValue, Number((await now()) + 60n * DAY)],
+      [
+        orderId,
+        sha256(toHex(`invoice ${invoiceSeq}`)),
+        keccak256(toHex(`INV-${invoiceSeq}`)),
+        faceValue,
+        Number((await now()) + 60n * DAY),
+      ],
       key,
     );
     return eventArg<bigint>(receipt, "Receivables", "ReceivableIssued", "receivableId");
@@ -297,19 +312,39 @@ async function main(): Promise<void> {
     const borrowerSig = await supplier.signTypedData(typed);
     const lenderSig = await lender.signTypedData(typed);
     await send(buyer, "LoanAgreements", "submitAgreement", [terms, borrowerSig, lenderSig], key);
-    return (await publicClient.readContract({ address: c.LoanAgreements, abi: readArtifact("LoanAgreements").abi, functionName: "loanCount" })) as bigint;
+    return (await publicClient.readContract({
+      address: c.LoanAgreements,
+      abi: readArtifact("LoanAgreements").abi,
+      functionName: "loanCount",
+    })) as bigint;
   }
 
   async function lifecycle(pass: number): Promise<void> {
     const newcomer = wallets[4 + pass].account.address;
     await sendTo(operator, bareAddress, bare.abi, "mint", [operator.account.address, BigInt(pass + 1)], "bareMint");
     const attributes = [1, 2, 3, 4].map((i) => keccak256(toHex(`attribute ${pass} ${i}`)));
-    await send(operator, "ParticipantRegistry", "admit", [newcomer, ROLE.LENDER, keccak256(toHex(`kyc ${newcomer}`)), keccak256(toHex(`name ${newcomer}`)), attributes], "register");
+    await send(
+      operator,
+      "ParticipantRegistry",
+      "admit",
+      [newcomer, ROLE.LENDER, keccak256(toHex(`kyc ${newcomer}`)), keccak256(toHex(`name ${newcomer}`)), attributes],
+      "register",
+    );
 
     // The order: 1,000,000.00 in minor units.
     const due = Number((await now()) + 30n * DAY);
-    await send(buyer, "TradeOrders", "createOrder", [supplier.account.address, 100_000_000n, sha256(toHex(`po ${pass}`)), due], "createOrder");
-    const orderId = (await publicClient.readContract({ address: c.TradeOrders, abi: readArtifact("TradeOrders").abi, functionName: "orderCount" })) as bigint;
+    await send(
+      buyer,
+      "TradeOrders",
+      "createOrder",
+      [supplier.account.address, 100_000_000n, sha256(toHex(`po ${pass}`)), due],
+      "createOrder",
+    );
+    const orderId = (await publicClient.readContract({
+      address: c.TradeOrders,
+      abi: readArtifact("TradeOrders").abi,
+      functionName: "orderCount",
+    })) as bigint;
     await send(supplier, "TradeOrders", "accept", [orderId], "accept");
     await send(supplier, "TradeOrders", "ship", [orderId, sha256(toHex(`bill of lading ${pass}`))], "ship");
     await send(buyer, "TradeOrders", "confirmDelivery", [orderId], "deliver");
@@ -319,7 +354,12 @@ async function main(): Promise<void> {
     const r1 = await issue(orderId, 20_000_000n, "issue");
     await send(buyer, "Receivables", "acknowledge", [r1], "acknowledge");
     const r2 = await issue(orderId, 10_000_000n);
-    const ack = (await publicClient.readContract({ address: c.Receivables, abi: readArtifact("Receivables").abi, functionName: "getReceivable", args: [r2] })) as {
+    const ack = (await publicClient.readContract({
+      address: c.Receivables,
+      abi: readArtifact("Receivables").abi,
+      functionName: "getReceivable",
+      args: [r2],
+    })) as {
       orderId: bigint;
       faceValue: bigint;
       maturity: number;
@@ -328,7 +368,12 @@ async function main(): Promise<void> {
       acknowledgmentTypedData(chainId, c.Receivables, {
         receivableId: r2,
         orderId: ack.orderId,
-        invoiceHash: (await publicClient.readContract({ address: c.Receivables, abi: readArtifact("Receivables").abi, functionName: "invoiceHashOf", args: [r2] })) as Hex,
+        invoiceHash: (await publicClient.readContract({
+          address: c.Receivables,
+          abi: readArtifact("Receivables").abi,
+          functionName: "invoiceHashOf",
+          args: [r2],
+        })) as Hex,
         faceValue: ack.faceValue,
         maturity: BigInt(ack.maturity),
       }),
@@ -346,7 +391,12 @@ async function main(): Promise<void> {
 
     // Loans: one on r1 (disbursed, repaid in part, then closed by the buyer paying r1), one on five children.
     const loan1 = await agreement([r1], 10_000_000n, BigInt(pass * 10 + 1), "agreement1");
-    await agreement([0n, 1n, 2n, 3n, 4n].map((i) => firstChild + i), 20_000_000n, BigInt(pass * 10 + 2), "agreement5");
+    await agreement(
+      [0n, 1n, 2n, 3n, 4n].map((i) => firstChild + i),
+      20_000_000n,
+      BigInt(pass * 10 + 2),
+      "agreement5",
+    );
     await send(lender, "LoanAgreements", "disburse", [loan1], "disburse");
     await send(supplier, "LoanAgreements", "repay", [loan1, 1_000_000n], "repay");
     await send(buyer, "Receivables", "pay", [r1, 20_000_000n], "payWaterfall");
@@ -365,7 +415,13 @@ async function main(): Promise<void> {
     });
     if (inBatch !== true) throw new Error("a batched document does not verify against its anchored root");
 
-    await send(supplier, "ConsentRegistry", "grant", [newcomer, ALL_SCOPES, Number((await now()) + 90n * DAY), keccak256(toHex(`application ${pass}`))], "consent");
+    await send(
+      supplier,
+      "ConsentRegistry",
+      "grant",
+      [newcomer, ALL_SCOPES, Number((await now()) + 90n * DAY), keccak256(toHex(`application ${pass}`))],
+      "consent",
+    );
   }
 
   await lifecycle(0);
@@ -467,8 +523,11 @@ function report(measured: Map<OpKey, Measured>, names: Map<string, string>): voi
   const head = ["operation", "gas used", "floor", "ratio", "floor counts", "target", "result"];
   const body = rows.map((r) => [r.label, fmt(r.gas), fmt(r.minimum), `${r.ratio.toFixed(2)}x`, r.counts, r.target, verdict(r.pass)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
-  console.log(`\nGas per operation (second lifecycle pass; floor from the rules = 21,000/tx + calldata + 22,100/new slot + 5,000/updated slot + required events + 3,000/signature)\n`);
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+  console.log(
+    `\nGas per operation (second lifecycle pass; floor from the rules = 21,000/tx + calldata + 22,100/new slot + 5,000/updated slot + required events + 3,000/signature)\n`,
+  );
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const b of body) console.log(line(b));

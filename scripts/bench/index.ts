@@ -94,7 +94,9 @@ async function generate(node: HardhatNode): Promise<Net> {
   let ids: bigint[] = [];
   for (let i = 0; i < ROOTS; i++) {
     const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: rootValue });
-    ids.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: rootValue, invoiceNumber: `bench-${i}` })).receivableId);
+    ids.push(
+      (await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: rootValue, invoiceNumber: `bench-${i}` })).receivableId,
+    );
   }
   const gas =
     ((await net.publicClient.estimateContractGas({
@@ -176,24 +178,40 @@ async function main(): Promise<void> {
     const size = (await stat(file)).size;
 
     const tLoad = performance.now();
-    const reloaded = await createIndexer({ publicClient: net.publicClient, deployment: net.deployment, dataDir, logger: pino({ level: "warn" }) });
+    const reloaded = await createIndexer({
+      publicClient: net.publicClient,
+      deployment: net.deployment,
+      dataDir,
+      logger: pino({ level: "warn" }),
+    });
     const loadMs = performance.now() - tLoad;
     if (reloaded.state().eventCount !== stats.eventCount) throw new Error("reloaded index differs from the indexed one");
 
     console.log("\ncommits (lowdb file written whole, atomically, fsync'd):");
     console.log("  to block | events so far | file size | write ms");
-    for (const c of commits) console.log(`  ${String(c.toBlock).padStart(8)} | ${String(c.events).padStart(13)} | ${mb(c.bytes).padStart(9)} | ${c.ms.toFixed(0).padStart(8)}`);
+    for (const c of commits)
+      console.log(
+        `  ${String(c.toBlock).padStart(8)} | ${String(c.events).padStart(13)} | ${mb(c.bytes).padStart(9)} | ${c.ms.toFixed(0).padStart(8)}`,
+      );
     const bytesPerEvent = size / stats.eventCount;
     const msPerMb = commits.length ? commits[commits.length - 1].ms / (commits[commits.length - 1].bytes / 1024 / 1024) : 0;
 
     console.log("\nresults");
     console.log(`  events                      ${stats.eventCount} (bare loop saw ${bare.events})`);
     console.log(`  bare getLogs + decode       ${bareRate.toFixed(0)} events/s (${(bare.ms / 1000).toFixed(2)} s)`);
-    console.log(`  indexer (to stored index)   ${rate.toFixed(0)} events/s (${(ms / 1000).toFixed(2)} s, ${stats.writes} commits, ${(stats.writeMsTotal / 1000).toFixed(2)} s writing)`);
+    console.log(
+      `  indexer (to stored index)   ${rate.toFixed(0)} events/s (${(ms / 1000).toFixed(2)} s, ${stats.writes} commits, ${(stats.writeMsTotal / 1000).toFixed(2)} s writing)`,
+    );
     console.log(`  ratio indexer / bare        ${(rate / bareRate).toFixed(2)}   (target >= 0.5)`);
-    console.log(`  peak RSS while indexing     ${mb(peakRss)} (before: ${mb(rssBefore)}; process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})   (target < 1024 MB)`);
-    console.log(`  store file                  ${mb(size)} (${bytesPerEvent.toFixed(0)} bytes/event), reload ${(loadMs / 1000).toFixed(2)} s`);
-    console.log(`  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round((1000 / Math.max(msPerMb, 1)) * 1024 * 1024 / bytesPerEvent)} events)`);
+    console.log(
+      `  peak RSS while indexing     ${mb(peakRss)} (before: ${mb(rssBefore)}; process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})   (target < 1024 MB)`,
+    );
+    console.log(
+      `  store file                  ${mb(size)} (${bytesPerEvent.toFixed(0)} bytes/event), reload ${(loadMs / 1000).toFixed(2)} s`,
+    );
+    console.log(
+      `  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round(((1000 / Math.max(msPerMb, 1)) * 1024 * 1024) / bytesPerEvent)} events)`,
+    );
     if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
   } finally {
     await node.stop();

@@ -56,11 +56,7 @@ function calldataGas(input: Hex): number {
   return gas;
 }
 
-export async function traceTransaction(
-  provider: TraceProvider,
-  publicClient: PublicClient,
-  txHash: Hex,
-): Promise<TxTrace> {
+export async function traceTransaction(provider: TraceProvider, publicClient: PublicClient, txHash: Hex): Promise<TxTrace> {
   const [receipt, tx] = await Promise.all([
     publicClient.getTransactionReceipt({ hash: txHash }),
     publicClient.getTransaction({ hash: txHash }),

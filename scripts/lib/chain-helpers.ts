@@ -122,7 +122,12 @@ export async function createOrder(
   o: { buyer: Wallet; supplier: Address; amount: bigint; deliveryDue?: number; document?: string },
 ): Promise<bigint> {
   const due = o.deliveryDue ?? (await latestTime(net)) + 30 * DAY;
-  const receipt = await send(net, o.buyer, "TradeOrders", "createOrder", [o.supplier, o.amount, docHash(o.document ?? `po:${Math.random()}`), due]);
+  const receipt = await send(net, o.buyer, "TradeOrders", "createOrder", [
+    o.supplier,
+    o.amount,
+    docHash(o.document ?? `po:${Math.random()}`),
+    due,
+  ]);
   return eventsIn(net, receipt, "TradeOrders", "OrderCreated")[0].orderId as bigint;
 }
 
@@ -139,7 +144,12 @@ export async function createDeliveredOrder(
   net: Net,
   o: { buyer: Wallet; supplier: Wallet; amount: bigint; complete?: boolean; deliveryDue?: number },
 ): Promise<bigint> {
-  const orderId = await createOrder(net, { buyer: o.buyer, supplier: o.supplier.account.address, amount: o.amount, deliveryDue: o.deliveryDue });
+  const orderId = await createOrder(net, {
+    buyer: o.buyer,
+    supplier: o.supplier.account.address,
+    amount: o.amount,
+    deliveryDue: o.deliveryDue,
+  });
   await fulfilOrder(net, { orderId, buyer: o.buyer, supplier: o.supplier, complete: o.complete });
   return orderId;
 }
@@ -160,7 +170,13 @@ export async function issueReceivable(
   const maturity = r.maturity ?? (await latestTime(net)) + 60 * DAY;
   const invoiceNumber = r.invoiceNumber ?? `INV-${r.orderId}-${r.faceValue}`;
   const invoiceHash = docHash(`invoice:${invoiceNumber}`);
-  const receipt = await send(net, r.supplier, "Receivables", "issue", [r.orderId, invoiceHash, invoiceNumberHash(invoiceNumber), r.faceValue, maturity]);
+  const receipt = await send(net, r.supplier, "Receivables", "issue", [
+    r.orderId,
+    invoiceHash,
+    invoiceNumberHash(invoiceNumber),
+    r.faceValue,
+    maturity,
+  ]);
   const receivableId = eventsIn(net, receipt, "Receivables", "ReceivableIssued")[0].receivableId as bigint;
   return { receivableId, orderId: r.orderId, invoiceHash, faceValue: r.faceValue, maturity };
 }
@@ -191,7 +207,15 @@ export async function acknowledgeReceivable(net: Net, r: IssuedReceivable, debto
 /** issueReceivable + acknowledgeReceivable (by the debtor's transaction unless `signedAck`). */
 export async function issueConfirmedReceivable(
   net: Net,
-  r: { supplier: Wallet; buyer: Wallet; orderId: bigint; faceValue: bigint; maturity?: number; invoiceNumber?: string; signedAck?: boolean },
+  r: {
+    supplier: Wallet;
+    buyer: Wallet;
+    orderId: bigint;
+    faceValue: bigint;
+    maturity?: number;
+    invoiceNumber?: string;
+    signedAck?: boolean;
+  },
 ): Promise<IssuedReceivable> {
   const issued = await issueReceivable(net, r);
   await acknowledgeReceivable(net, issued, r.buyer, r.signedAck ? r.supplier : undefined);
@@ -249,7 +273,11 @@ export async function signAndSubmitAgreement(
   const typed = loanTermsTypedData(net.deployment.chainId, net.deployment.contracts.LoanAgreements, terms);
   const borrowerSignature = await a.borrower.signTypedData({ account: a.borrower.account, ...typed });
   const lenderSignature = await a.lender.signTypedData({ account: a.lender.account, ...typed });
-  const receipt = await send(net, a.submitter ?? a.lender, "LoanAgreements", "submitAgreement", [terms, borrowerSignature, lenderSignature]);
+  const receipt = await send(net, a.submitter ?? a.lender, "LoanAgreements", "submitAgreement", [
+    terms,
+    borrowerSignature,
+    lenderSignature,
+  ]);
   const recorded = eventsIn(net, receipt, "LoanAgreements", "AgreementRecorded")[0];
   return { loanId: recorded.loanId as bigint, digest: recorded.digest as Hex, terms, borrowerSignature, lenderSignature, receipt };
 }
@@ -288,14 +316,27 @@ export async function generateHistory(
     switch (i % 4) {
       case 0: {
         await fulfilOrder(net, { orderId, buyer: p.buyer, supplier: p.supplier, complete: true });
-        const r = await issueConfirmedReceivable(net, { supplier: p.supplier, buyer: p.buyer, orderId, faceValue: amount, invoiceNumber: `${tag}:inv:${i}` });
+        const r = await issueConfirmedReceivable(net, {
+          supplier: p.supplier,
+          buyer: p.buyer,
+          orderId,
+          faceValue: amount,
+          invoiceNumber: `${tag}:inv:${i}`,
+        });
         await send(net, p.buyer, "Receivables", "pay", [r.receivableId, amount / 2n]);
         await send(net, p.buyer, "Receivables", "pay", [r.receivableId, amount - amount / 2n]);
         break;
       }
       case 1: {
         await fulfilOrder(net, { orderId, buyer: p.buyer, supplier: p.supplier });
-        await issueConfirmedReceivable(net, { supplier: p.supplier, buyer: p.buyer, orderId, faceValue: amount / 2n, invoiceNumber: `${tag}:inv:${i}`, signedAck: true });
+        await issueConfirmedReceivable(net, {
+          supplier: p.supplier,
+          buyer: p.buyer,
+          orderId,
+          faceValue: amount / 2n,
+          invoiceNumber: `${tag}:inv:${i}`,
+          signedAck: true,
+        });
         break;
       }
       case 2:

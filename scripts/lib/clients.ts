@@ -30,7 +30,9 @@ export const DEV_CHAIN_IDS = new Set([31337, 1337]);
  */
 export function assertDevelopmentChain(chainId: number, what: string): void {
   if (!DEV_CHAIN_IDS.has(chainId)) {
-    throw new Error(`${what} runs only on a development chain (chain id ${[...DEV_CHAIN_IDS].join(" or ")}); this node is chain ${chainId}`);
+    throw new Error(
+      `${what} runs only on a development chain (chain id ${[...DEV_CHAIN_IDS].join(" or ")}); this node is chain ${chainId}`,
+    );
   }
 }
 
@@ -98,7 +100,9 @@ export async function resolveAccount(publicClient: PublicClient, keys: KeySource
   }
   const chainId = await publicClient.getChainId();
   if (!DEV_CHAIN_IDS.has(chainId)) {
-    throw new Error(`chain ${chainId} is not a development chain: give the operator key in PRIVATE_KEY or with --keystore FILE (password in KEYSTORE_PASSWORD)`);
+    throw new Error(
+      `chain ${chainId} is not a development chain: give the operator key in PRIVATE_KEY or with --keystore FILE (password in KEYSTORE_PASSWORD)`,
+    );
   }
   const accounts = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
   if (accounts.length === 0) throw new Error("the development node has no unlocked account: set PRIVATE_KEY");

@@ -9,14 +9,7 @@ import type { RoleName } from "../../node-service/src/chain/eip712";
 import { readJsonFile, writeJsonFile } from "./json-file";
 
 export type DemoPersona =
-  | "operator"
-  | "buyer"
-  | "lender"
-  | "auditor"
-  | "supplier-excellent"
-  | "supplier-mediocre"
-  | "supplier"
-  | "supplier-ring";
+  "operator" | "buyer" | "lender" | "auditor" | "supplier-excellent" | "supplier-mediocre" | "supplier" | "supplier-ring";
 
 export interface DemoAccount {
   /** Index of the Hardhat test account (mnemonic "test test ... junk", path m/44'/60'/0'/0/<index>). */

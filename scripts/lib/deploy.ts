@@ -67,7 +67,9 @@ export async function deployAll(opts: DeployOptions): Promise<Deployment> {
   }
 
   async function send(address: Address, name: ContractName, functionName: string, args: unknown[]): Promise<Hex> {
-    const hash = await walletClient.writeContract({ address, abi: readArtifact(name).abi, functionName, args, ...fees } as Parameters<typeof walletClient.writeContract>[0]);
+    const hash = await walletClient.writeContract({ address, abi: readArtifact(name).abi, functionName, args, ...fees } as Parameters<
+      typeof walletClient.writeContract
+    >[0]);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`${name}.${functionName} failed in ${hash}`);
     return hash;

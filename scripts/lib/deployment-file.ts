@@ -51,14 +51,21 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<{
   if (existing) {
     const mismatch = await deploymentMismatch(opts.publicClient, existing);
     if (mismatch === null) {
-      log(`reusing the deployment in ${opts.file} (chain ${existing.chainId}, start block ${existing.startBlock}): contracts have code at its addresses`);
+      log(
+        `reusing the deployment in ${opts.file} (chain ${existing.chainId}, start block ${existing.startBlock}): contracts have code at its addresses`,
+      );
       return { deployment: existing, reused: true };
     }
     const backup = `${opts.file}.${Date.now()}.bak`;
     await rename(opts.file, backup);
     log(`not reusing ${opts.file}: ${mismatch}; moved it to ${backup}`);
   }
-  const deployment = await deployAll({ publicClient: opts.publicClient, walletClient: opts.walletClient, operator: opts.operator, fees: opts.fees });
+  const deployment = await deployAll({
+    publicClient: opts.publicClient,
+    walletClient: opts.walletClient,
+    operator: opts.operator,
+    fees: opts.fees,
+  });
   await writeDeploymentFile(opts.file, deployment);
   log(`deployed ${CONTRACT_NAMES.length} contracts on chain ${deployment.chainId} from block ${deployment.startBlock}; wrote ${opts.file}`);
   return { deployment, reused: false };

@@ -46,7 +46,9 @@ const REFUSED_METHODS = new Set(["evm_setIntervalMining", "hardhat_reset"]);
 
 export class ChainReplayError extends Error {
   constructor(message: string) {
-    super(`${message}\nThe embedded chain cannot be restored as it was. Start over with \`npm start -- --fresh\` (this discards the embedded chain and the service's data).`);
+    super(
+      `${message}\nThe embedded chain cannot be restored as it was. Start over with \`npm start -- --fresh\` (this discards the embedded chain and the service's data).`,
+    );
     this.name = "ChainReplayError";
   }
 }
@@ -135,7 +137,8 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
     // time and wall clock that the chain had when it was stopped.
     const drift = lastMined ? lastMined.replayWall - lastMined.entry.w : createdWall - header.wall;
     if (Math.round(drift) > 0) await inner.request({ method: "evm_increaseTime", params: [Math.round(drift)] });
-    if (replayed > 0) log(`replayed ${replayed} journal entries in ${((Date.now() - started) / 1000).toFixed(1)} s, head block hashes match`);
+    if (replayed > 0)
+      log(`replayed ${replayed} journal entries in ${((Date.now() - started) / 1000).toFixed(1)} s, head block hashes match`);
   } else {
     const initialDate = (opts.initialDate ?? new Date()).toISOString();
     inner = await createNetwork(hre, initialDate);

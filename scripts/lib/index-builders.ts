@@ -8,7 +8,10 @@ export function push(list: Record<Address, string[]>, party: Address, id: string
   (list[party] ??= []).includes(id) || list[party].push(id);
 }
 
-export function addOrder(s: IndexState, o: Partial<OrderEntity> & Pick<OrderEntity, "id" | "buyer" | "supplier" | "amount" | "createdAt" | "deliveryDue">) {
+export function addOrder(
+  s: IndexState,
+  o: Partial<OrderEntity> & Pick<OrderEntity, "id" | "buyer" | "supplier" | "amount" | "createdAt" | "deliveryDue">,
+) {
   const order: OrderEntity = { documentHash: "0x00", status: "Created", disputes: [], events: [], ...o };
   s.orders[order.id] = order;
   push(s.ordersByParty, order.buyer, order.id);
@@ -35,7 +38,10 @@ export const pay = (at: number, amount: bigint, holder: Address): ReceivableEnti
   ref: { contract: "Receivables", event: "ReceivablePaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
 });
 
-export function addLoan(s: IndexState, l: Partial<LoanEntity> & Pick<LoanEntity, "id" | "borrower" | "lender" | "totalDue" | "maturity" | "recordedAt">) {
+export function addLoan(
+  s: IndexState,
+  l: Partial<LoanEntity> & Pick<LoanEntity, "id" | "borrower" | "lender" | "totalDue" | "maturity" | "recordedAt">,
+) {
   const loan: LoanEntity = {
     digest: "0x00",
     currency: "0x0000000000000000000000000000000000000001",
@@ -64,7 +70,15 @@ export function addLoan(s: IndexState, l: Partial<LoanEntity> & Pick<LoanEntity,
 }
 
 /** An event reference at time `at` (the records' event lists carry their times). */
-export const ref = (contract: string, event: string, at: number) => ({ contract, event, blockNumber: 0, blockHash: "0x00" as const, txHash: "0x00" as const, logIndex: 0, at });
+export const ref = (contract: string, event: string, at: number) => ({
+  contract,
+  event,
+  blockNumber: 0,
+  blockHash: "0x00" as const,
+  txHash: "0x00" as const,
+  logIndex: 0,
+  at,
+});
 
 export const repayment = (at: number, amount: bigint): LoanEntity["repayments"][number] => ({
   at,

@@ -81,10 +81,16 @@ describe("ConsentRegistry", () => {
     await expect(as(f.consent, f.supplier).grant(f.buyer.address, scopes, expires, h("p")))
       .to.be.revertedWithCustomError(f.consent, "ConsentRegistryNotActiveParticipant")
       .withArgs(f.buyer.address, ROLE.LENDER);
-    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0, expires, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentRegistryInvalidScopes").withArgs(0);
-    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0x800, expires, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentRegistryInvalidScopes").withArgs(0x800);
+    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0, expires, h("p")))
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryInvalidScopes")
+      .withArgs(0);
+    await expect(as(f.consent, f.supplier).grant(f.lender.address, 0x800, expires, h("p")))
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryInvalidScopes")
+      .withArgs(0x800);
     const past = await now();
-    await expect(as(f.consent, f.supplier).grant(f.lender.address, scopes, past, h("p"))).to.be.revertedWithCustomError(f.consent, "ConsentRegistryExpiryInPast").withArgs(past);
+    await expect(as(f.consent, f.supplier).grant(f.lender.address, scopes, past, h("p")))
+      .to.be.revertedWithCustomError(f.consent, "ConsentRegistryExpiryInPast")
+      .withArgs(past);
   });
 
   it("defines eleven scopes, all within ALL_SCOPES", async () => {

@@ -16,7 +16,12 @@ describe("EvidenceNotary", () => {
     await expect(tx).to.emit(f.notary, "Anchored").withArgs(doc, f.supplier.address, h("order 1"), 3, at);
     const receipt = await tx.wait();
     const a = await f.notary.getAnchor(doc, f.supplier.address);
-    expect([a.anchorer, a.timestamp, a.blockNumber, a.kind]).to.deep.equal([f.supplier.address, BigInt(at), BigInt(receipt!.blockNumber), 3n]);
+    expect([a.anchorer, a.timestamp, a.blockNumber, a.kind]).to.deep.equal([
+      f.supplier.address,
+      BigInt(at),
+      BigInt(receipt!.blockNumber),
+      3n,
+    ]);
   });
 
   it("keeps an anchorer's first anchor of a hash anchored twice and says so with AnchorRepeated", async () => {
@@ -38,7 +43,9 @@ describe("EvidenceNotary", () => {
     // The auditor sees the supplier's pending anchor and gets in first.
     await as(f.notary, f.auditor).anchor(doc, 9, h("squat"));
     const at = await nextTime();
-    await expect(as(f.notary, f.supplier).anchor(doc, 2, h("mine"))).to.emit(f.notary, "Anchored").withArgs(doc, f.supplier.address, h("mine"), 2, at);
+    await expect(as(f.notary, f.supplier).anchor(doc, 2, h("mine")))
+      .to.emit(f.notary, "Anchored")
+      .withArgs(doc, f.supplier.address, h("mine"), 2, at);
     const mine = await f.notary.getAnchor(doc, f.supplier.address);
     expect([mine.anchorer, mine.timestamp, mine.kind]).to.deep.equal([f.supplier.address, BigInt(at), 2n]);
     expect((await f.notary.getAnchor(doc, f.auditor.address)).anchorer).to.equal(f.auditor.address);
@@ -47,7 +54,10 @@ describe("EvidenceNotary", () => {
   it("returns an empty anchor for a hash never anchored by that anchorer", async () => {
     const f = await loadFixture(deployFixture);
     await as(f.notary, f.supplier).anchor(sha("once"), 1, h("r"));
-    for (const [doc, who] of [[sha("never"), f.supplier.address], [sha("once"), f.auditor.address]]) {
+    for (const [doc, who] of [
+      [sha("never"), f.supplier.address],
+      [sha("once"), f.auditor.address],
+    ]) {
       const a = await f.notary.getAnchor(doc, who);
       expect(a.timestamp).to.equal(0n);
       expect(a.anchorer).to.equal(hre.ethers.ZeroAddress);
@@ -56,8 +66,14 @@ describe("EvidenceNotary", () => {
 
   it("refuses the zero hash and an anchorer who is not a participant", async () => {
     const f = await loadFixture(deployFixture);
-    await expect(as(f.notary, f.supplier).anchor(hre.ethers.ZeroHash, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
-    await expect(as(f.notary, f.supplier).anchorBatch(hre.ethers.ZeroHash, 1, 1, h("r"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
+    await expect(as(f.notary, f.supplier).anchor(hre.ethers.ZeroHash, 1, h("r"))).to.be.revertedWithCustomError(
+      f.notary,
+      "EvidenceNotaryZeroHash",
+    );
+    await expect(as(f.notary, f.supplier).anchorBatch(hre.ethers.ZeroHash, 1, 1, h("r"))).to.be.revertedWithCustomError(
+      f.notary,
+      "EvidenceNotaryZeroHash",
+    );
     await expect(as(f.notary, f.outsider).anchor(sha("x"), 1, h("r")))
       .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
       .withArgs(f.outsider.address);
@@ -68,7 +84,10 @@ describe("EvidenceNotary", () => {
 
   describe("batches", () => {
     const leaves = Array.from({ length: 13 }, (_, i) => sha(`document ${i}`));
-    const tree = StandardMerkleTree.of(leaves.map((x) => [x]), ["bytes32"]);
+    const tree = StandardMerkleTree.of(
+      leaves.map((x) => [x]),
+      ["bytes32"],
+    );
 
     it("anchors the Merkle root of a batch and proves each member with its OpenZeppelin proof", async () => {
       const f = await loadFixture(deployFixture);
@@ -112,7 +131,10 @@ describe("EvidenceNotary", () => {
 
     it("refuses an empty batch and keeps an anchorer's first record of a repeated root", async () => {
       const f = await loadFixture(deployFixture);
-      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, 0, 6, h("b"))).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryEmptyBatch");
+      await expect(as(f.notary, f.auditor).anchorBatch(tree.root, 0, 6, h("b"))).to.be.revertedWithCustomError(
+        f.notary,
+        "EvidenceNotaryEmptyBatch",
+      );
       const firstAt = await nextTime();
       await as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("b"));
       const tx = as(f.notary, f.auditor).anchorBatch(tree.root, leaves.length, 6, h("b2"));

@@ -92,8 +92,29 @@ export async function deployFixture() {
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
 
   return {
-    operator, buyer, buyer2, supplier, supplier2, tier1, lender, lender2, auditor, outsider, walletOwner, other,
-    registry, token, orders, receivables, loans, consent, notary, wallet, walletAddress, chainId, traders,
+    operator,
+    buyer,
+    buyer2,
+    supplier,
+    supplier2,
+    tier1,
+    lender,
+    lender2,
+    auditor,
+    outsider,
+    walletOwner,
+    other,
+    registry,
+    token,
+    orders,
+    receivables,
+    loans,
+    consent,
+    notary,
+    wallet,
+    walletAddress,
+    chainId,
+    traders,
   };
 }
 
@@ -130,7 +151,14 @@ let invoiceCounter = 0;
 /** Issues a receivable against a delivered order (a fresh one unless `orderId` is given); returns its id. */
 export async function issueReceivable(
   f: Fixture,
-  opts: { orderId?: bigint; supplier?: HardhatEthersSigner; buyer?: HardhatEthersSigner; faceValue?: bigint; maturityIn?: number; invoice?: string } = {},
+  opts: {
+    orderId?: bigint;
+    supplier?: HardhatEthersSigner;
+    buyer?: HardhatEthersSigner;
+    faceValue?: bigint;
+    maturityIn?: number;
+    invoice?: string;
+  } = {},
 ): Promise<bigint> {
   const supplier = opts.supplier ?? f.supplier;
   const orderId = opts.orderId ?? (await makeOrder(f, { supplier, buyer: opts.buyer }));

@@ -48,18 +48,29 @@ describe("ParticipantRegistry", () => {
     await expect(r.setRoles(f.supplier.address, ROLE.LENDER))
       .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
       .withArgs(f.buyer.address, role);
-    await expect(r.suspend(f.supplier.address, 1)).to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount").withArgs(f.buyer.address, role);
-    await expect(r.reinstate(f.supplier.address)).to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount").withArgs(f.buyer.address, role);
+    await expect(r.suspend(f.supplier.address, 1))
+      .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+      .withArgs(f.buyer.address, role);
+    await expect(r.reinstate(f.supplier.address))
+      .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+      .withArgs(f.buyer.address, role);
   });
 
   it("refuses the zero address, a second admission, invalid roles and too many KYC attributes", async () => {
     const f = await loadFixture(deployFixture);
-    await expect(f.registry.admit(hre.ethers.ZeroAddress, ROLE.BUYER, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryZeroAddress");
+    await expect(f.registry.admit(hre.ethers.ZeroAddress, ROLE.BUYER, h("k"), h("n"), [])).to.be.revertedWithCustomError(
+      f.registry,
+      "ParticipantRegistryZeroAddress",
+    );
     await expect(f.registry.admit(f.buyer.address, ROLE.BUYER, h("k"), h("n"), []))
       .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryAlreadyAdmitted")
       .withArgs(f.buyer.address);
-    await expect(f.registry.admit(f.outsider.address, 0, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles").withArgs(0);
-    await expect(f.registry.admit(f.outsider.address, 16, h("k"), h("n"), [])).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles").withArgs(16);
+    await expect(f.registry.admit(f.outsider.address, 0, h("k"), h("n"), []))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles")
+      .withArgs(0);
+    await expect(f.registry.admit(f.outsider.address, 16, h("k"), h("n"), []))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles")
+      .withArgs(16);
     const attrs = Array.from({ length: 17 }, (_, i) => h(`a${i}`));
     await expect(f.registry.admit(f.outsider.address, ROLE.BUYER, h("k"), h("n"), attrs))
       .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryTooManyAttributes")
@@ -95,7 +106,9 @@ describe("ParticipantRegistry", () => {
     await expect(f.registry.setRoles(f.outsider.address, ROLE.BUYER))
       .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant")
       .withArgs(f.outsider.address);
-    await expect(f.registry.setRoles(f.supplier.address, 0)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles").withArgs(0);
+    await expect(f.registry.setRoles(f.supplier.address, 0))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryInvalidRoles")
+      .withArgs(0);
   });
 
   it("suspends and reinstates a participant, refusing a double suspension, a needless reinstatement and unknown accounts", async () => {
@@ -108,9 +121,15 @@ describe("ParticipantRegistry", () => {
       .withArgs(f.supplier.address);
     await expect(f.registry.reinstate(f.supplier.address)).to.emit(f.registry, "ParticipantReinstated").withArgs(f.supplier.address);
     expect(await f.registry.isActiveAs(f.supplier.address, ROLE.SUPPLIER)).to.equal(true);
-    await expect(f.registry.reinstate(f.supplier.address)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryNotSuspended").withArgs(f.supplier.address);
-    await expect(f.registry.suspend(f.outsider.address, 1)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant").withArgs(f.outsider.address);
-    await expect(f.registry.reinstate(f.outsider.address)).to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant").withArgs(f.outsider.address);
+    await expect(f.registry.reinstate(f.supplier.address))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryNotSuspended")
+      .withArgs(f.supplier.address);
+    await expect(f.registry.suspend(f.outsider.address, 1))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant")
+      .withArgs(f.outsider.address);
+    await expect(f.registry.reinstate(f.outsider.address))
+      .to.be.revertedWithCustomError(f.registry, "ParticipantRegistryUnknownParticipant")
+      .withArgs(f.outsider.address);
   });
 
   describe("a suspended participant can start nothing new", () => {

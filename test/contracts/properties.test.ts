@@ -50,7 +50,14 @@ type PledgeOp =
   | { kind: "transfer"; receivable: number };
 
 const pledgeOp: fc.Arbitrary<PledgeOp> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("submit" as const), collateral: fc.subarray([0, 1, 2, 3, 4], { minLength: 1, maxLength: 3 }), lender: fc.nat({ max: 1 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("submit" as const),
+      collateral: fc.subarray([0, 1, 2, 3, 4], { minLength: 1, maxLength: 3 }),
+      lender: fc.nat({ max: 1 }),
+    }),
+  },
   fc.record({ kind: fc.constantFrom("cancel" as const, "disburse" as const, "repayAll" as const), loan: fc.nat({ max: 3 }) }),
   fc.record({ kind: fc.constant("transfer" as const), receivable: fc.nat({ max: 4 }) }),
 );
@@ -146,7 +153,14 @@ describe("properties", () => {
       { weight: 2, arbitrary: fc.record({ kind: fc.constant("disburse" as const), loan: fc.nat({ max: 1 }) }) },
       fc.record({ kind: fc.constant("default" as const), loan: fc.nat({ max: 1 }) }),
       fc.record({ kind: fc.constant("repay" as const), loan: fc.nat({ max: 1 }), amount: fc.bigInt({ min: 1n, max: 800_000n }) }),
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant("pay" as const), receivable: fc.nat({ max: 2 }), amount: fc.bigInt({ min: 1n, max: 1_100_000n }) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant("pay" as const),
+          receivable: fc.nat({ max: 2 }),
+          amount: fc.bigInt({ min: 1n, max: 1_100_000n }),
+        }),
+      },
       fc.record({ kind: fc.constant("transfer" as const), receivable: fc.nat({ max: 2 }) }),
     );
 
@@ -258,9 +272,18 @@ describe("properties", () => {
       const orderId = await makeOrder(f);
       return { f, orderId };
     }
-    type IssueOp = { kind: "issue"; faceValue: bigint; invoice: number; spelling: number } | { kind: "cancel" | "acknowledge"; index: number };
+    type IssueOp =
+      { kind: "issue"; faceValue: bigint; invoice: number; spelling: number } | { kind: "cancel" | "acknowledge"; index: number };
     const op: fc.Arbitrary<IssueOp> = fc.oneof(
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant("issue" as const), faceValue: fc.bigInt({ min: 1n, max: 600_000n }), invoice: fc.nat({ max: 5 }), spelling: fc.nat({ max: 3 }) }) },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant("issue" as const),
+          faceValue: fc.bigInt({ min: 1n, max: 600_000n }),
+          invoice: fc.nat({ max: 5 }),
+          spelling: fc.nat({ max: 3 }),
+        }),
+      },
       fc.record({ kind: fc.constantFrom("cancel" as const, "acknowledge" as const), index: fc.nat({ max: 6 }) }),
     );
 
@@ -278,9 +301,17 @@ describe("properties", () => {
             const taken = issued.some((x) => x.invoice === o.invoice && x.status !== "Cancelled");
             const expected = live + o.faceValue <= ORDER_AMOUNT && !taken;
             const number = invoiceNumberHash(spell(o.invoice, o.spelling));
-            const ok = await succeeds(() => as(f.receivables, f.supplier).issue(orderId, h(`file ${o.invoice}`), number, o.faceValue, maturity));
+            const ok = await succeeds(() =>
+              as(f.receivables, f.supplier).issue(orderId, h(`file ${o.invoice}`), number, o.faceValue, maturity),
+            );
             expect(ok, `issue ${o.faceValue} with ${live} invoiced`).to.equal(expected);
-            if (ok) issued.push({ id: (await f.receivables.receivableCount()) as bigint, faceValue: o.faceValue, invoice: o.invoice, status: "Issued" });
+            if (ok)
+              issued.push({
+                id: (await f.receivables.receivableCount()) as bigint,
+                faceValue: o.faceValue,
+                invoice: o.invoice,
+                status: "Issued",
+              });
           } else if (o.index < issued.length) {
             const rec = issued[o.index];
             if (o.kind === "cancel") {

@@ -37,7 +37,9 @@ async function signAck(f: Fixture, signer: HardhatEthersSigner, id: bigint): Pro
 }
 
 function fingerprint(debtor: string, invoiceNumber: string): string {
-  return hre.ethers.keccak256(hre.ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [debtor, invoiceNumberHash(invoiceNumber)]));
+  return hre.ethers.keccak256(
+    hre.ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [debtor, invoiceNumberHash(invoiceNumber)]),
+  );
 }
 
 describe("Receivables", () => {
@@ -92,9 +94,14 @@ describe("Receivables", () => {
       const f = await loadFixture(deployFixture);
       const orderId = await makeOrder(f);
       const s = as(f.receivables, f.supplier);
-      await expect(s.issue(orderId, h("i"), h("INV"), 0n, (await now()) + DAY)).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidAmount");
+      await expect(s.issue(orderId, h("i"), h("INV"), 0n, (await now()) + DAY)).to.be.revertedWithCustomError(
+        f.receivables,
+        "ReceivablesInvalidAmount",
+      );
       const past = await now();
-      await expect(s.issue(orderId, h("i"), h("INV"), 1n, past)).to.be.revertedWithCustomError(f.receivables, "ReceivablesMaturityInPast").withArgs(past);
+      await expect(s.issue(orderId, h("i"), h("INV"), 1n, past))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesMaturityInPast")
+        .withArgs(past);
     });
 
     it("refuses over-issuing against an order, naming what is still available", async () => {
@@ -114,7 +121,9 @@ describe("Receivables", () => {
       const fp = fingerprint(f.buyer.address, "INV-DUP");
       // Same supplier, another order of the same buyer.
       const order2 = await makeOrder(f);
-      await expect(as(f.receivables, f.supplier).issue(order2, h("other file"), invoiceNumberHash("INV-DUP"), 250_000n, (await now()) + DAY))
+      await expect(
+        as(f.receivables, f.supplier).issue(order2, h("other file"), invoiceNumberHash("INV-DUP"), 250_000n, (await now()) + DAY),
+      )
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
         .withArgs(fp, first);
       // Another supplier of the same buyer presenting the same invoice.
@@ -132,9 +141,15 @@ describe("Receivables", () => {
       const maturity = (await now()) + 60 * DAY;
       const issue = (number: string, amount: bigint, file: string) =>
         as(f.receivables, f.supplier).issue(order2, h(file), invoiceNumberHash(number), amount, maturity);
-      await expect(issue("INV-2026-0042", 250_001n, "f1")).to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice").withArgs(fp, first);
-      await expect(issue("INV-2026-0042 ", 250_000n, "f2")).to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice").withArgs(fp, first);
-      await expect(issue(" inv-2026-0042", 250_000n, "f3")).to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice").withArgs(fp, first);
+      await expect(issue("INV-2026-0042", 250_001n, "f1"))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
+        .withArgs(fp, first);
+      await expect(issue("INV-2026-0042 ", 250_000n, "f2"))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
+        .withArgs(fp, first);
+      await expect(issue(" inv-2026-0042", 250_000n, "f3"))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesDuplicateInvoice")
+        .withArgs(fp, first);
     });
 
     it("refuses an invoice document already behind another receivable, under any number (attack of issue 11)", async () => {
@@ -164,7 +179,13 @@ describe("Receivables", () => {
       const f = await loadFixture(deployFixture);
       await issueReceivable(f, { faceValue: 250_000n, invoice: "INV-7" });
       const order2 = await makeOrder(f, { buyer: f.buyer2 });
-      await as(f.receivables, f.supplier).issue(order2, h("buyer2's own invoice file"), invoiceNumberHash("INV-7"), 250_000n, (await now()) + DAY);
+      await as(f.receivables, f.supplier).issue(
+        order2,
+        h("buyer2's own invoice file"),
+        invoiceNumberHash("INV-7"),
+        250_000n,
+        (await now()) + DAY,
+      );
       const id = (await f.receivables.receivableCount()) as bigint;
       expect((await f.receivables.getReceivable(id)).debtor).to.equal(f.buyer2.address);
     });
@@ -191,7 +212,9 @@ describe("Receivables", () => {
       await expect(as(f.receivables, f.buyer).acknowledge(id))
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidStatus")
         .withArgs(id, ReceivableStatus.Confirmed);
-      await expect(as(f.receivables, f.buyer).acknowledge(99n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesUnknownReceivable").withArgs(99n);
+      await expect(as(f.receivables, f.buyer).acknowledge(99n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesUnknownReceivable")
+        .withArgs(99n);
     });
 
     it("accepts the debtor's EIP-712 signature (ethers) submitted by anyone, and keeps the signature in the event", async () => {
@@ -245,7 +268,10 @@ describe("Receivables", () => {
       const wallet = as(f.wallet, f.walletOwner);
       const ordersAddr = await f.orders.getAddress();
       const due = (await now()) + 30 * DAY;
-      await wallet.execute(ordersAddr, f.orders.interface.encodeFunctionData("createOrder", [f.supplier.address, ORDER_AMOUNT, h("po"), due]));
+      await wallet.execute(
+        ordersAddr,
+        f.orders.interface.encodeFunctionData("createOrder", [f.supplier.address, ORDER_AMOUNT, h("po"), due]),
+      );
       const orderId = (await f.orders.orderCount()) as bigint;
       await as(f.orders, f.supplier).accept(orderId);
       await as(f.orders, f.supplier).ship(orderId, h("bl"));
@@ -255,7 +281,13 @@ describe("Receivables", () => {
       expect((await f.receivables.getReceivable(a)).debtor).to.equal(f.walletAddress);
       await expect(as(f.receivables, f.supplier).acknowledgeWithSignature(a, await signAck(f, f.walletOwner, a)))
         .to.emit(f.receivables, "ReceivableAcknowledged")
-        .withArgs(a, f.walletAddress, f.supplier.address, (s: string) => s.length === 132, (v: bigint) => v > 0n);
+        .withArgs(
+          a,
+          f.walletAddress,
+          f.supplier.address,
+          (s: string) => s.length === 132,
+          (v: bigint) => v > 0n,
+        );
       await wallet.setLie(true);
       await expect(as(f.receivables, f.supplier).acknowledgeWithSignature(b, await signAck(f, f.walletOwner, b)))
         .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidAcknowledgment")
@@ -279,7 +311,9 @@ describe("Receivables", () => {
       const orderId = await makeOrder(f);
       const id = await issueReceivable(f, { orderId, faceValue: 600_000n });
       const at = await nextTime();
-      await expect(as(f.receivables, f.supplier).cancel(id, 5)).to.emit(f.receivables, "ReceivableCancelled").withArgs(id, f.supplier.address, 5, at);
+      await expect(as(f.receivables, f.supplier).cancel(id, 5))
+        .to.emit(f.receivables, "ReceivableCancelled")
+        .withArgs(id, f.supplier.address, 5, at);
       expect((await f.receivables.getReceivable(id)).status).to.equal(ReceivableStatus.Cancelled);
       await expect(f.receivables.ownerOf(id)).to.be.revertedWithCustomError(f.receivables, "ERC721NonexistentToken").withArgs(id);
       expect(await f.receivables.invoicedAmount(orderId)).to.equal(0n);
@@ -379,7 +413,11 @@ describe("Receivables", () => {
       const root = await confirmedReceivable(f);
       await as(f.receivables, f.supplier).split(root, [500_000n, 500_000n], [f.tier1.address, f.supplier.address]);
       // tier1 splits its child further among its own suppliers.
-      await as(f.receivables, f.tier1).split(2n, [100_000n, 150_000n, 250_000n], [f.supplier2.address, f.tier1.address, f.supplier2.address]);
+      await as(f.receivables, f.tier1).split(
+        2n,
+        [100_000n, 150_000n, 250_000n],
+        [f.supplier2.address, f.tier1.address, f.supplier2.address],
+      );
       expect(await f.receivables.rootOf(4n)).to.equal(root);
       expect(await f.receivables.rootOf(2n)).to.equal(root);
       expect(await f.receivables.rootOf(6n)).to.equal(root);
@@ -393,11 +431,25 @@ describe("Receivables", () => {
       const id = await confirmedReceivable(f);
       const s = as(f.receivables, f.supplier);
       const me = f.supplier.address;
-      await expect(s.split(id, [600_000n, 300_000n], [me, me])).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit").withArgs(2, 900_000n, ORDER_AMOUNT);
-      await expect(s.split(id, [ORDER_AMOUNT], [me])).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit").withArgs(1, 0, ORDER_AMOUNT);
+      await expect(s.split(id, [600_000n, 300_000n], [me, me]))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit")
+        .withArgs(2, 900_000n, ORDER_AMOUNT);
+      await expect(s.split(id, [ORDER_AMOUNT], [me]))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit")
+        .withArgs(1, 0, ORDER_AMOUNT);
       const many = Array.from({ length: 17 }, () => 1n);
-      await expect(s.split(id, many, many.map(() => me))).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit").withArgs(17, 0, ORDER_AMOUNT);
-      await expect(s.split(id, [500_000n, 500_000n], [me])).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit").withArgs(2, 0, ORDER_AMOUNT);
+      await expect(
+        s.split(
+          id,
+          many,
+          many.map(() => me),
+        ),
+      )
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit")
+        .withArgs(17, 0, ORDER_AMOUNT);
+      await expect(s.split(id, [500_000n, 500_000n], [me]))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidSplit")
+        .withArgs(2, 0, ORDER_AMOUNT);
       await expect(s.split(id, [ORDER_AMOUNT, 0n], [me, me])).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidAmount");
     });
 
@@ -430,8 +482,16 @@ describe("Receivables", () => {
       const f = await loadFixture(deployFixture);
       const id = await confirmedReceivable(f);
       await as(f.receivables, f.supplier).split(id, [700_000n, 300_000n], [f.supplier.address, f.supplier2.address]);
-      await expect(as(f.receivables, f.buyer).pay(3n, 300_000n)).to.changeTokenBalances(f.token, [f.buyer, f.supplier2, f.supplier], [-300_000n, 300_000n, 0n]);
-      await expect(as(f.receivables, f.buyer).pay(2n, 700_000n)).to.changeTokenBalances(f.token, [f.buyer, f.supplier], [-700_000n, 700_000n]);
+      await expect(as(f.receivables, f.buyer).pay(3n, 300_000n)).to.changeTokenBalances(
+        f.token,
+        [f.buyer, f.supplier2, f.supplier],
+        [-300_000n, 300_000n, 0n],
+      );
+      await expect(as(f.receivables, f.buyer).pay(2n, 700_000n)).to.changeTokenBalances(
+        f.token,
+        [f.buyer, f.supplier],
+        [-700_000n, 700_000n],
+      );
       expect((await f.receivables.getReceivable(2n)).status).to.equal(ReceivableStatus.Paid);
       expect((await f.receivables.getReceivable(3n)).status).to.equal(ReceivableStatus.Paid);
       await expect(as(f.receivables, f.buyer).pay(id, 1n))
@@ -451,31 +511,49 @@ describe("Receivables", () => {
         .withArgs(id, f.buyer.address, f.supplier.address, 400_000n, 0n, 0n, 400_000n, false, at);
       at = await nextTime();
       const tx = as(f.receivables, f.buyer).pay(id, 600_000n);
-      await expect(tx).to.emit(f.receivables, "ReceivablePaid").withArgs(id, f.buyer.address, f.supplier.address, 600_000n, 0n, 0n, ORDER_AMOUNT, true, at);
+      await expect(tx)
+        .to.emit(f.receivables, "ReceivablePaid")
+        .withArgs(id, f.buyer.address, f.supplier.address, 600_000n, 0n, 0n, ORDER_AMOUNT, true, at);
       await expect(tx).to.changeTokenBalances(f.token, [f.buyer, f.supplier], [-600_000n, 600_000n]);
       const r = await f.receivables.getReceivable(id);
       expect(r.paid).to.equal(ORDER_AMOUNT);
       expect(r.status).to.equal(ReceivableStatus.Paid);
-      await expect(as(f.receivables, f.buyer).pay(id, 1n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidStatus").withArgs(id, ReceivableStatus.Paid);
+      await expect(as(f.receivables, f.buyer).pay(id, 1n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidStatus")
+        .withArgs(id, ReceivableStatus.Paid);
     });
 
     it("pays the current holder after a transfer", async () => {
       const f = await loadFixture(deployFixture);
       const id = await confirmedReceivable(f);
       await as(f.receivables, f.supplier).transferFrom(f.supplier.address, f.lender2.address, id);
-      await expect(as(f.receivables, f.buyer).pay(id, ORDER_AMOUNT)).to.changeTokenBalances(f.token, [f.buyer, f.lender2, f.supplier], [-ORDER_AMOUNT, ORDER_AMOUNT, 0n]);
+      await expect(as(f.receivables, f.buyer).pay(id, ORDER_AMOUNT)).to.changeTokenBalances(
+        f.token,
+        [f.buyer, f.lender2, f.supplier],
+        [-ORDER_AMOUNT, ORDER_AMOUNT, 0n],
+      );
     });
 
     it("refuses a payment by anyone but the debtor, of an unconfirmed receivable, of zero and above what is outstanding", async () => {
       const f = await loadFixture(deployFixture);
       const issued = await issueReceivable(f);
-      await expect(as(f.receivables, f.buyer).pay(issued, 1n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidStatus").withArgs(issued, ReceivableStatus.Issued);
+      await expect(as(f.receivables, f.buyer).pay(issued, 1n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesInvalidStatus")
+        .withArgs(issued, ReceivableStatus.Issued);
       const id = await confirmedReceivable(f);
-      await expect(as(f.receivables, f.supplier).pay(id, 1n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesUnauthorized").withArgs(id, f.supplier.address);
-      await expect(as(f.receivables, f.buyer).pay(id, 0n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesOverpayment").withArgs(id, ORDER_AMOUNT, 0n);
+      await expect(as(f.receivables, f.supplier).pay(id, 1n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesUnauthorized")
+        .withArgs(id, f.supplier.address);
+      await expect(as(f.receivables, f.buyer).pay(id, 0n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesOverpayment")
+        .withArgs(id, ORDER_AMOUNT, 0n);
       await as(f.receivables, f.buyer).pay(id, 999_000n);
-      await expect(as(f.receivables, f.buyer).pay(id, 1_001n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesOverpayment").withArgs(id, 1_000n, 1_001n);
-      await expect(as(f.receivables, f.buyer).pay(77n, 1n)).to.be.revertedWithCustomError(f.receivables, "ReceivablesUnknownReceivable").withArgs(77n);
+      await expect(as(f.receivables, f.buyer).pay(id, 1_001n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesOverpayment")
+        .withArgs(id, 1_000n, 1_001n);
+      await expect(as(f.receivables, f.buyer).pay(77n, 1n))
+        .to.be.revertedWithCustomError(f.receivables, "ReceivablesUnknownReceivable")
+        .withArgs(77n);
     });
   });
 

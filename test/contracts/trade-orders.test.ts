@@ -77,16 +77,16 @@ describe("TradeOrders", () => {
       const f = await loadFixture(deployFixture);
       const id = await makeOrder(f, { until: OrderStatus.Created });
       at = await nextTime();
-      await expect(as(f.orders, f.supplier).accept(id))
-        .to.emit(f.orders, "OrderAccepted")
-        .withArgs(id, f.supplier.address, at);
+      await expect(as(f.orders, f.supplier).accept(id)).to.emit(f.orders, "OrderAccepted").withArgs(id, f.supplier.address, at);
       at = await nextTime();
       await expect(as(f.orders, f.supplier).ship(id, h("bill of lading")))
         .to.emit(f.orders, "OrderShipped")
         .withArgs(id, f.supplier.address, h("bill of lading"), at);
       await time.increase(DAY);
       const deliveredAt = await nextTime();
-      await expect(as(f.orders, f.buyer).confirmDelivery(id)).to.emit(f.orders, "OrderDelivered").withArgs(id, f.buyer.address, deliveredAt);
+      await expect(as(f.orders, f.buyer).confirmDelivery(id))
+        .to.emit(f.orders, "OrderDelivered")
+        .withArgs(id, f.buyer.address, deliveredAt);
       expect((await f.orders.getOrder(id)).deliveredAt).to.equal(BigInt(deliveredAt));
       at = await nextTime();
       await expect(as(f.orders, f.buyer).complete(id)).to.emit(f.orders, "OrderCompleted").withArgs(id, f.buyer.address, at);
@@ -96,12 +96,16 @@ describe("TradeOrders", () => {
     it("lets only the supplier accept and ship", async () => {
       const f = await loadFixture(deployFixture);
       const id = await makeOrder(f, { until: OrderStatus.Created });
-      await expect(as(f.orders, f.buyer).accept(id)).to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized").withArgs(id, f.buyer.address);
+      await expect(as(f.orders, f.buyer).accept(id))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
+        .withArgs(id, f.buyer.address);
       await expect(as(f.orders, f.supplier2).accept(id))
         .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
         .withArgs(id, f.supplier2.address);
       await as(f.orders, f.supplier).accept(id);
-      await expect(as(f.orders, f.buyer).ship(id, h("bl"))).to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized").withArgs(id, f.buyer.address);
+      await expect(as(f.orders, f.buyer).ship(id, h("bl")))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
+        .withArgs(id, f.buyer.address);
     });
 
     it("lets only the buyer confirm delivery and complete", async () => {
@@ -111,7 +115,9 @@ describe("TradeOrders", () => {
         .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
         .withArgs(id, f.supplier.address);
       await as(f.orders, f.buyer).confirmDelivery(id);
-      await expect(as(f.orders, f.supplier).complete(id)).to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized").withArgs(id, f.supplier.address);
+      await expect(as(f.orders, f.supplier).complete(id))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
+        .withArgs(id, f.supplier.address);
     });
 
     it("refuses each step from the wrong state, naming from and to", async () => {
@@ -119,14 +125,20 @@ describe("TradeOrders", () => {
       const id = await makeOrder(f, { until: OrderStatus.Created });
       const s = as(f.orders, f.supplier);
       const b = as(f.orders, f.buyer);
-      await expect(s.ship(id, h("bl"))).to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition").withArgs(id, OrderStatus.Created, OrderStatus.Shipped);
+      await expect(s.ship(id, h("bl")))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition")
+        .withArgs(id, OrderStatus.Created, OrderStatus.Shipped);
       await expect(b.confirmDelivery(id))
         .to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition")
         .withArgs(id, OrderStatus.Created, OrderStatus.Delivered);
       await s.accept(id);
-      await expect(s.accept(id)).to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition").withArgs(id, OrderStatus.Accepted, OrderStatus.Accepted);
+      await expect(s.accept(id))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition")
+        .withArgs(id, OrderStatus.Accepted, OrderStatus.Accepted);
       await s.ship(id, h("bl"));
-      await expect(b.complete(id)).to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition").withArgs(id, OrderStatus.Shipped, OrderStatus.Completed);
+      await expect(b.complete(id))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition")
+        .withArgs(id, OrderStatus.Shipped, OrderStatus.Completed);
     });
   });
 
@@ -135,9 +147,7 @@ describe("TradeOrders", () => {
       const f = await loadFixture(deployFixture);
       const a = await makeOrder(f, { until: OrderStatus.Created });
       at = await nextTime();
-      await expect(as(f.orders, f.buyer).cancel(a, 7))
-        .to.emit(f.orders, "OrderCancelled")
-        .withArgs(a, f.buyer.address, 7, at);
+      await expect(as(f.orders, f.buyer).cancel(a, 7)).to.emit(f.orders, "OrderCancelled").withArgs(a, f.buyer.address, 7, at);
       const b = await makeOrder(f, { until: OrderStatus.Accepted });
       at = await nextTime();
       await expect(as(f.orders, f.supplier).cancel(b, 3)).to.emit(f.orders, "OrderCancelled").withArgs(b, f.supplier.address, 3, at);
@@ -152,7 +162,9 @@ describe("TradeOrders", () => {
         .to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition")
         .withArgs(id, OrderStatus.Shipped, OrderStatus.Cancelled);
       const other = await makeOrder(f, { until: OrderStatus.Created });
-      await expect(as(f.orders, f.outsider).cancel(other, 1)).to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized").withArgs(other, f.outsider.address);
+      await expect(as(f.orders, f.outsider).cancel(other, 1))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
+        .withArgs(other, f.outsider.address);
     });
 
     it("refuses any step of a cancelled order", async () => {
@@ -204,7 +216,9 @@ describe("TradeOrders", () => {
         .to.be.revertedWithCustomError(f.orders, "TradeOrdersInvalidTransition")
         .withArgs(id, OrderStatus.Accepted, OrderStatus.Disputed);
       await as(f.orders, f.supplier).ship(id, h("bl"));
-      await expect(as(f.orders, f.supplier).dispute(id, 1)).to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized").withArgs(id, f.supplier.address);
+      await expect(as(f.orders, f.supplier).dispute(id, 1))
+        .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")
+        .withArgs(id, f.supplier.address);
       await as(f.orders, f.buyer).dispute(id, 1);
       await expect(as(f.orders, f.supplier).resolveDispute(id))
         .to.be.revertedWithCustomError(f.orders, "TradeOrdersUnauthorized")

@@ -61,7 +61,10 @@ describe("the browser the tests launch", function () {
     const browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
     try {
       const [alice, bob] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
-      for (const [page, name] of [[alice, "alice"], [bob, "bob"]] as const) {
+      for (const [page, name] of [
+        [alice, "alice"],
+        [bob, "bob"],
+      ] as const) {
         await page.goto(base);
         await page.evaluate((url) => fetch(url, { method: "POST" }), `${base}/?as=${name}`);
       }

@@ -23,7 +23,16 @@ import { sha256Hex } from "../../node-service/src/domain/hash";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { deployAll } from "../../scripts/lib/deploy";
 import { signIn, testConfig, waitIndexed } from "../service/api-helpers";
-import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import {
+  admit,
+  createDeliveredOrder,
+  issueConfirmedReceivable,
+  signAndSubmitAgreement,
+  startHardhatNode,
+  type HardhatNode,
+  type Net,
+  type Wallet,
+} from "../../scripts/lib/chain-helpers";
 import { chromiumLaunch } from "./browser";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -45,7 +54,12 @@ describe("the standalone court verifier, in a browser, with the service stopped"
     if (!existsSync(VERIFIER)) throw new Error(`${VERIFIER} is missing: run "npm run build" first`);
     node = await startHardhatNode();
     const wallet = (i: number) =>
-      createWalletClient({ chain: hardhat, transport: http(node.url), account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 50 }) as Wallet;
+      createWalletClient({
+        chain: hardhat,
+        transport: http(node.url),
+        account: mnemonicToAccount(MNEMONIC, { addressIndex: i }),
+        pollingInterval: 50,
+      }) as Wallet;
     const [operator, supplier, buyer, lender] = [0, 1, 2, 3].map(wallet);
     deployment = await deployAll({ publicClient: node.publicClient, walletClient: operator });
     const net: Net = { publicClient: node.publicClient, deployment };
@@ -57,15 +71,30 @@ describe("the standalone court verifier, in a browser, with the service stopped"
     ]);
     const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 80_000n });
     const { receivableId } = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 80_000n, signedAck: true });
-    ({ loanId } = await signAndSubmitAgreement(net, { borrower: supplier, lender, principal: 50_000n, collateral: [receivableId], documentHash: sha256Hex(AGREEMENT) }));
+    ({ loanId } = await signAndSubmitAgreement(net, {
+      borrower: supplier,
+      lender,
+      principal: 50_000n,
+      collateral: [receivableId],
+      documentHash: sha256Hex(AGREEMENT),
+    }));
 
     // The service anchors an uploaded delivery note in a Merkle batch, then hands out the bundles.
     dir = await mkdtemp(path.join(os.tmpdir(), "scf-court-verifier-"));
     const dataDir = path.join(dir, "data");
     await mkdir(dataDir);
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
-    const docs: DocumentService = await openDocumentService({ dataDir, publicClient: node.publicClient, deployment, sender: createTxSender({ publicClient: node.publicClient, walletClient: operator }), batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
-    const service: RunningService = await startService(testConfig(dataDir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100 }), { documents: docs });
+    const docs: DocumentService = await openDocumentService({
+      dataDir,
+      publicClient: node.publicClient,
+      deployment,
+      sender: createTxSender({ publicClient: node.publicClient, walletClient: operator }),
+      batchMaxCount: 256,
+      batchMaxDelayMs: 3_600_000,
+    });
+    const service: RunningService = await startService(testConfig(dataDir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100 }), {
+      documents: docs,
+    });
     try {
       await docs.start();
       const token = await signIn(service.url, supplier as never);
@@ -102,7 +131,9 @@ describe("the standalone court verifier, in a browser, with the service stopped"
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(pathToFileURL(VERIFIER).href);
     await page.getByRole("heading", { name: "Court verifier" }).waitFor();
-    await page.getByLabel("Published deployment file").setInputFiles({ name: "deployment.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(deployment)) });
+    await page
+      .getByLabel("Published deployment file")
+      .setInputFiles({ name: "deployment.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(deployment)) });
     await page.getByLabel("JSON-RPC address of a node").fill(node.url);
     await page.getByRole("button", { name: "Connect" }).click();
     await page.locator("[data-connected]").waitFor({ timeout: 30_000 });
@@ -122,7 +153,11 @@ describe("the standalone court verifier, in a browser, with the service stopped"
 
   async function drop(files: { name: string; body: Buffer | object }[]) {
     await page.getByLabel(/Drop a file here/).setInputFiles(
-      files.map((f) => ({ name: f.name, mimeType: "application/octet-stream", buffer: Buffer.isBuffer(f.body) ? f.body : Buffer.from(JSON.stringify(f.body)) })),
+      files.map((f) => ({
+        name: f.name,
+        mimeType: "application/octet-stream",
+        buffer: Buffer.isBuffer(f.body) ? f.body : Buffer.from(JSON.stringify(f.body)),
+      })),
     );
   }
 
@@ -179,11 +214,24 @@ describe("the standalone court verifier, in a browser, with the service stopped"
       ["emptied", { ...genuine, events: [], signatures: [], documents: [], participants: [] }, `subject: agreement ${loanId}`],
       [
         "made-up",
-        { ...genuine, id: "99", summary: "Loan agreement 99: principal 250000000 minor units.", agreement: { ...genuine.agreement, loanId: "99" }, events: [], signatures: [], documents: [], participants: [] },
+        {
+          ...genuine,
+          id: "99",
+          summary: "Loan agreement 99: principal 250000000 minor units.",
+          agreement: { ...genuine.agreement, loanId: "99" },
+          events: [],
+          signatures: [],
+          documents: [],
+          participants: [],
+        },
         "subject: agreement 99",
       ],
       ["never anchored", { ...bundles.deliveryNote, id: neverAnchored }, `subject: document ${neverAnchored}`],
-      ["summary edited", { ...genuine, summary: genuine.summary.replace("principal 50000 minor units", "principal 5000000 minor units") }, "summary: says only what the checked facts say"],
+      [
+        "summary edited",
+        { ...genuine, summary: genuine.summary.replace("principal 50000 minor units", "principal 5000000 minor units") },
+        "summary: says only what the checked facts say",
+      ],
     ];
     for (const [what, forged, failed] of forgeries) {
       await drop([{ name: `${what}.json`, body: forged }]);
@@ -196,7 +244,9 @@ describe("the standalone court verifier, in a browser, with the service stopped"
   });
 
   it("refuses a file that is not a deployment file with a sentence", async function () {
-    await page.getByLabel("Published deployment file").setInputFiles({ name: "bundle.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundles.agreement)) });
+    await page
+      .getByLabel("Published deployment file")
+      .setInputFiles({ name: "bundle.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundles.agreement)) });
     await page.getByText("is an evidence bundle, not a deployment file").waitFor();
   });
 });

@@ -23,7 +23,6 @@ const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
 const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
 const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
 
-
 describe("the web UI in a real browser: apply, decide, sign, disburse, verify", function () {
   this.timeout(240_000);
 
@@ -50,7 +49,14 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
       cwd: REPO_ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, DATA_DIR: path.join(dataDir, "data"), CHAIN_PORT: String(chainPort), PORT: String(port), LOG_LEVEL: "warn", HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+      env: {
+        ...process.env,
+        DATA_DIR: path.join(dataDir, "data"),
+        CHAIN_PORT: String(chainPort),
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+      },
     });
     stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
@@ -213,7 +219,10 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
 
     // The new loan is in the portfolio, active, with its collateral's status.
     await lender.getByRole("tab", { name: "Portfolio" }).click();
-    const loanRow = lender.getByRole("region", { name: "Portfolio" }).locator("tbody tr", { hasText: `#${loanId}` }).first();
+    const loanRow = lender
+      .getByRole("region", { name: "Portfolio" })
+      .locator("tbody tr", { hasText: `#${loanId}` })
+      .first();
     await loanRow.waitFor();
     expect(await loanRow.innerText()).to.match(/Active/);
     expect(await loanRow.locator("ul.collateral .badge").count()).to.be.greaterThan(0);
@@ -241,7 +250,10 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
     expect(await review.getByLabel(/Reason/).evaluate((el) => (el as HTMLTextAreaElement).validity.valueMissing)).to.equal(true);
     await review.getByLabel(/Reason/).fill("Two years with the same buyers; the late payments were a buyer's dispute, settled.");
     await review.getByRole("button", { name: "Record decision" }).click();
-    await detail.locator(".badge", { hasText: /offer issued/i }).first().waitFor({ timeout: 30_000 });
+    await detail
+      .locator(".badge", { hasText: /offer issued/i })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await supplier.locator(`article[data-application="${id}"] .badge`, { hasText: /offer issued/i }).waitFor({ timeout: 30_000 });
     await supplier.screenshot({ path: path.join(RESULTS, "manufacturer-referred.png"), fullPage: true });
   });
@@ -252,7 +264,10 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
     const id = await apply(supplier, "100,000.00");
     await supplier.locator(`article[data-application="${id}"] .badge`, { hasText: /declined/i }).waitFor({ timeout: 30_000 });
     // The borrower may contest an automatic decline.
-    await supplier.locator(`article[data-application="${id}"]`).getByLabel(/Contest this decline/).waitFor();
+    await supplier
+      .locator(`article[data-application="${id}"]`)
+      .getByLabel(/Contest this decline/)
+      .waitFor();
 
     await lender.getByLabel("Filter by status").selectOption("declined");
     const row = lender.getByRole("region", { name: "Application queue" }).locator("tbody tr", { hasText: RING_SUPPLIER.name }).first();
@@ -289,7 +304,9 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
 
     const tampered = Buffer.from(document);
     tampered[Math.floor(tampered.length / 2)] ^= 0x01;
-    await court.getByLabel(/Drop a file here/).setInputFiles({ name: "loan-agreement-edited.txt", mimeType: "text/plain", buffer: tampered });
+    await court
+      .getByLabel(/Drop a file here/)
+      .setInputFiles({ name: "loan-agreement-edited.txt", mimeType: "text/plain", buffer: tampered });
     await court.locator('.verdict[data-verdict="not-anchored"]').waitFor({ timeout: 30_000 });
     expect(await court.locator(".verdict").innerText()).to.include("Not anchored");
     await court.screenshot({ path: path.join(RESULTS, "court-tampered.png"), fullPage: true });

@@ -50,7 +50,8 @@ describe("scripts/deploy.ts against a hardhat node", function () {
     expect(deployment.chainId).to.equal(31337);
     expect(deployment.genesisHash).to.equal(genesis.hash);
     expect(deployment.startBlock).to.be.greaterThan(0);
-    for (const name of CONTRACT_NAMES) expect(await publicClient.getCode({ address: deployment.contracts[name] })).to.match(/^0x[0-9a-f]{100,}/);
+    for (const name of CONTRACT_NAMES)
+      expect(await publicClient.getCode({ address: deployment.contracts[name] })).to.match(/^0x[0-9a-f]{100,}/);
     const blockAfterFirst = await publicClient.getBlockNumber();
 
     const second = await run(["scripts/deploy.ts", "--rpc", url], { DEPLOYMENT_FILE: file });
@@ -87,7 +88,10 @@ describe("scripts/deploy.ts against a hardhat node", function () {
     const keystore = path.join(dir, "operator.keystore.json");
     // Light scrypt parameters: the test checks the plumbing, not the key derivation's cost.
     const wallet = new Wallet(KEY_6);
-    writeFileSync(keystore, await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, "correct horse", { scrypt: { N: 1024 } }));
+    writeFileSync(
+      keystore,
+      await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, "correct horse", { scrypt: { N: 1024 } }),
+    );
     const file = path.join(dir, "keystore.json");
 
     const refused = await run(["scripts/deploy.ts", "--rpc", url, "--out", file, "--keystore", keystore], { KEYSTORE_PASSWORD: "" });
@@ -95,7 +99,9 @@ describe("scripts/deploy.ts against a hardhat node", function () {
     expect(refused.output).to.include("needs its password in KEYSTORE_PASSWORD");
     expect(existsSync(file)).to.equal(false);
 
-    const result = await run(["scripts/deploy.ts", "--rpc", url, "--out", file, "--keystore", keystore], { KEYSTORE_PASSWORD: "correct horse" });
+    const result = await run(["scripts/deploy.ts", "--rpc", url, "--out", file, "--keystore", keystore], {
+      KEYSTORE_PASSWORD: "correct horse",
+    });
     expect(result.code, result.output).to.equal(0);
     const deployment = JSON.parse(readFileSync(file, "utf8")) as Deployment;
     expect(deployment.deployer).to.equal(privateKeyToAccount(KEY_6).address);

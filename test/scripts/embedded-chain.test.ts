@@ -48,13 +48,16 @@ describe("embedded chain journal", function () {
     let p = await open();
     await p.request({ method: "hardhat_setCode", params: [REVERTER, REVERTER_CODE] });
     await p.request({ method: "evm_setAutomine", params: [false] });
-    for (let i = 0; i < 5; i++) await p.request({ method: "eth_sendTransaction", params: [{ from: ALICE, to: BOB, value: "0x1", gas: "0x5208" }] });
+    for (let i = 0; i < 5; i++)
+      await p.request({ method: "eth_sendTransaction", params: [{ from: ALICE, to: BOB, value: "0x1", gas: "0x5208" }] });
     await p.request({ method: "evm_increaseTime", params: [3600] });
     await p.request({ method: "evm_mine", params: [] });
     await p.request({ method: "evm_setAutomine", params: [true] });
     // Reverts, but is mined: the chain changed, so the journal keeps it.
     let reverted = false;
-    await p.request({ method: "eth_sendTransaction", params: [{ from: ALICE, to: REVERTER, gas: "0x10000" }] }).catch(() => (reverted = true));
+    await p
+      .request({ method: "eth_sendTransaction", params: [{ from: ALICE, to: REVERTER, gas: "0x10000" }] })
+      .catch(() => (reverted = true));
     expect(reverted).to.equal(true);
     const snapshot = await p.request({ method: "evm_snapshot", params: [] });
     await p.request({ method: "eth_sendTransaction", params: [{ from: BOB, to: ALICE, value: "0x2" }] });
@@ -125,7 +128,9 @@ describe("embedded chain journal", function () {
     await chain!.close(); // closes the journal under the provider: the next append fails
     const errors: string[] = [];
     for (let i = 0; i < 2; i++) {
-      await p.request({ method: "eth_sendTransaction", params: [{ from: ALICE, to: BOB, value: "0x1" }] }).catch((e: Error) => errors.push(e.message));
+      await p
+        .request({ method: "eth_sendTransaction", params: [{ from: ALICE, to: BOB, value: "0x1" }] })
+        .catch((e: Error) => errors.push(e.message));
     }
     expect(errors[0]).to.match(/journal .* is closed/);
     expect(errors[1]).to.include("the chain journal could not be written");

@@ -50,7 +50,12 @@ function runtimeSpecifiers(file: string): string[] {
       const clause = node.importClause;
       const typeOnly =
         clause?.isTypeOnly === true ||
-        (clause !== undefined && !clause.name && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+        (clause !== undefined &&
+          !clause.name &&
+          clause.namedBindings !== undefined &&
+          ts.isNamedImports(clause.namedBindings) &&
+          clause.namedBindings.elements.length > 0 &&
+          clause.namedBindings.elements.every((e) => e.isTypeOnly));
       const specifier = literal(node.moduleSpecifier);
       if (!typeOnly && specifier) found.push(specifier);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && !node.isTypeOnly) {
@@ -58,7 +63,10 @@ function runtimeSpecifiers(file: string): string[] {
       if (specifier) found.push(specifier);
     } else if (ts.isCallExpression(node)) {
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === "require";
-      const isRequireResolve = ts.isPropertyAccessExpression(node.expression) && ts.isIdentifier(node.expression.expression) && node.expression.expression.text === "require";
+      const isRequireResolve =
+        ts.isPropertyAccessExpression(node.expression) &&
+        ts.isIdentifier(node.expression.expression) &&
+        node.expression.expression.text === "require";
       if (isRequire || isRequireResolve || node.expression.kind === ts.SyntaxKind.ImportKeyword) {
         const specifier = literal(node.arguments[0]);
         if (specifier) found.push(specifier);
@@ -102,7 +110,11 @@ function commandPackage(script: string): string {
   // `exec cmd …`: the shell replaces itself by cmd (so npm's signals reach it); cmd is the command.
   const command = script.replace(/^exec\s+/, "").split(" ")[0];
   const owner = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies)].find((name) => {
-    const bin = (JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")) as { bin?: string | Record<string, string> }).bin;
+    const bin = (
+      JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")) as {
+        bin?: string | Record<string, string>;
+      }
+    ).bin;
     return typeof bin === "string" ? name === command : bin !== undefined && command in bin;
   });
   if (!owner) throw new Error(`no package in the manifest provides the command "${command}"`);
@@ -122,14 +134,18 @@ describe("the manifest says what runs", function () {
     it(`lists in dependencies every package that ${what} imports at run time`, function () {
       const packages = runtimePackages(entries);
       expect(packages.size, "no package found: the import scan is broken").to.be.greaterThan(0);
-      const missing = [...packages].filter(([name]) => !(name in manifest.dependencies)).map(([name, file]) => `${name} (imported by ${file})`);
+      const missing = [...packages]
+        .filter(([name]) => !(name in manifest.dependencies))
+        .map(([name, file]) => `${name} (imported by ${file})`);
       expect(missing, `${what}: in devDependencies or missing`).to.deep.equal([]);
     });
   }
 
   it("lists in dependencies the command that runs npm start, deploy and verify-evidence", function () {
     for (const script of ["start", "deploy", "verify-evidence"]) {
-      expect(manifest.dependencies, `npm run ${script}: ${manifest.scripts[script]}`).to.have.property(commandPackage(manifest.scripts[script]));
+      expect(manifest.dependencies, `npm run ${script}: ${manifest.scripts[script]}`).to.have.property(
+        commandPackage(manifest.scripts[script]),
+      );
     }
   });
 

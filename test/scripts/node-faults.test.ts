@@ -42,7 +42,9 @@ describe("the service with a hung node and with another chain behind the same UR
     const chain = chainOf(31337, url);
     const publicClient = createPublicClient({ chain, transport: http(url), pollingInterval: 50 }) as PublicClient;
     const accounts = (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
-    const [operator, sup] = accounts.slice(0, 2).map((account) => createWalletClient({ account, chain, transport: http(url) }) as unknown as Wallet);
+    const [operator, sup] = accounts
+      .slice(0, 2)
+      .map((account) => createWalletClient({ account, chain, transport: http(url) }) as unknown as Wallet);
     supplier = sup;
     const deployment = await deployAll({ publicClient, walletClient: operator as never });
     const net: Net = { publicClient, deployment };

@@ -44,7 +44,10 @@ describe("node quirks (Anvil as a second node)", function () {
     // Up to the head: answered.
     expect((await fetcher.fetch(0, head)).to).to.equal(head);
     // Beyond it (the node's head moved back under the caller): Anvil's "BlockOutOfRangeError".
-    const error = await fetcher.fetch(head + 1, head + 100).then(() => undefined, (err: unknown) => err);
+    const error = await fetcher.fetch(head + 1, head + 100).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).to.be.instanceOf(BeyondHeadError);
     expect((error as BeyondHeadError).message).to.include(`no block ${head + 1}..${head + 100}`);
     expect(isRangeRefusal((error as BeyondHeadError).cause)).to.equal(false);
@@ -59,7 +62,9 @@ describe("node quirks (Anvil as a second node)", function () {
     const out = await run(["scripts/deploy.ts", "--rpc", url, "--out", file], { PRIVATE_KEY: KEY0 });
     expect(out.code, out.output).to.equal(1);
     expect(existsSync(file)).to.equal(false);
-    expect(out.output).to.match(/deploy failed: this chain does not run the Cancun EVM \(a probe using MCOPY failed: .+\); the contracts are compiled for Cancun/);
+    expect(out.output).to.match(
+      /deploy failed: this chain does not run the Cancun EVM \(a probe using MCOPY failed: .+\); the contracts are compiled for Cancun/,
+    );
     expect(await publicClient.getTransactionCount({ address: ADDRESS0 })).to.equal(0);
   });
 
@@ -67,7 +72,9 @@ describe("node quirks (Anvil as a second node)", function () {
     const { url, publicClient } = await anvil(["--chain-id", "4242", "--accounts", "20"]);
     const out = await run(["scripts/seed.ts", "--rpc", url, "--deployment", "/nonexistent/deployment.json"], {});
     expect(out.code, out.output).to.equal(1);
-    expect(out.output).to.include("seed failed: the seed runs only on a development chain (chain id 31337 or 1337); this node is chain 4242");
+    expect(out.output).to.include(
+      "seed failed: the seed runs only on a development chain (chain id 31337 or 1337); this node is chain 4242",
+    );
     expect(await publicClient.getTransactionCount({ address: ADDRESS0 })).to.equal(0);
   });
 });

@@ -61,7 +61,12 @@ export function anvilBinary(): string {
  * once it answers JSON-RPC. `--silent`: it would otherwise print every request.
  */
 export async function startAnvil(port: number, args: string[] = []): Promise<Spawned> {
-  const node = track(spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--silent", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] }));
+  const node = track(
+    spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--silent", ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   const deadline = Date.now() + 30_000;
   let exitCode: number | null | undefined;
   void node.exited.then((code) => (exitCode = code));
@@ -71,7 +76,10 @@ export async function startAnvil(port: number, args: string[] = []): Promise<Spa
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-    }).then((r) => r.ok, () => false);
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (answer) return node;
     if (Date.now() > deadline) throw new Error(`anvil did not answer on port ${port} within 30 s:\n${node.output()}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -84,7 +84,8 @@ describe("demo seed", function () {
     const [a, b, c] = result.ring.map((x) => x.toLowerCase());
     const admitted = await events("ParticipantRegistry", "ParticipantAdmitted");
     const attrs = (x: string) => admitted.find((e) => String(e.account).toLowerCase() === x)!.kycAttributes as string[];
-    for (const x of [a, b, c]) expect(Number(admitted.find((e) => String(e.account).toLowerCase() === x)!.roles)).to.equal(ROLE.SUPPLIER | ROLE.BUYER);
+    for (const x of [a, b, c])
+      expect(Number(admitted.find((e) => String(e.account).toLowerCase() === x)!.roles)).to.equal(ROLE.SUPPLIER | ROLE.BUYER);
     expect(attrs(a)[0]).to.equal(attrs(b)[0]).and.to.equal(attrs(c)[0]);
     const others = admitted.filter((e) => ![a, b, c].includes(String(e.account).toLowerCase()));
     for (const e of others) expect((e.kycAttributes as string[])[0]).to.not.equal(attrs(a)[0]);
@@ -164,7 +165,8 @@ describe("demo seed", function () {
     const due = new Map(created.map((o) => [o.orderId, Number(o.deliveryDue)]));
     const supplierOf = new Map(created.map((o) => [o.orderId, String(o.supplier).toLowerCase()]));
     const delivered = await events("TradeOrders", "OrderDelivered");
-    const lateFor = (s: Address) => delivered.filter((d) => supplierOf.get(d.orderId) === s.toLowerCase() && Number(d.at) > due.get(d.orderId)!);
+    const lateFor = (s: Address) =>
+      delivered.filter((d) => supplierOf.get(d.orderId) === s.toLowerCase() && Number(d.at) > due.get(d.orderId)!);
     const deliveredFor = (s: Address) => delivered.filter((d) => supplierOf.get(d.orderId) === s.toLowerCase());
     expect(deliveredFor(result.autoApprove)).to.have.length.greaterThan(20);
     expect(lateFor(result.autoApprove)).to.have.length(0);

@@ -26,7 +26,14 @@ async function npmStart(dataDir: string): Promise<NpmRun> {
   const chainPort = await freePort();
   const child = spawn("npm", ["start", "--", "--no-seed"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, CHAIN_PORT: String(chainPort), PORT: "0", LOG_LEVEL: "warn", HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      CHAIN_PORT: String(chainPort),
+      PORT: "0",
+      LOG_LEVEL: "warn",
+      HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -71,12 +71,20 @@ describe("npm start (embedded chain)", function () {
     const headAfter = await after.publicClient.getBlock({ blockTag: "latest" });
     expect(headAfter.hash).to.equal(headBefore.hash);
     expect(headAfter.stateRoot).to.equal(headBefore.stateRoot);
-    const anchorAfter = await after.publicClient.readContract({ ...notary, functionName: "getAnchor", args: [documentHash, auditor.address] });
+    const anchorAfter = await after.publicClient.readContract({
+      ...notary,
+      functionName: "getAnchor",
+      args: [documentHash, auditor.address],
+    });
     expect(anchorAfter).to.deep.equal(anchorBefore);
     expect((anchorAfter as { anchorer: Address }).anchorer.toLowerCase()).to.equal(auditor.address.toLowerCase());
 
     // The restored chain keeps block time in step with the wall clock, as before the kill.
-    const second = await after.walletClient.writeContract({ ...notary, functionName: "anchor", args: [`0x${"ab".repeat(32)}`, 7, documentHash] });
+    const second = await after.walletClient.writeContract({
+      ...notary,
+      functionName: "anchor",
+      args: [`0x${"ab".repeat(32)}`, 7, documentHash],
+    });
     const secondReceipt = await after.publicClient.waitForTransactionReceipt({ hash: second });
     const secondBlock = await after.publicClient.getBlock({ blockNumber: secondReceipt.blockNumber });
     expect(Math.abs(Number(secondBlock.timestamp) - Date.now() / 1000)).to.be.lessThan(120);

@@ -35,9 +35,17 @@ describe("service configuration", function () {
   it("reads fees as a legacy gas price or as EIP-1559 caps, zero included, into the fields every transaction carries", function () {
     expect(feeFields(loadConfig({}))).to.deep.equal({});
     expect(feeFields(loadConfig({ GAS_PRICE: "1000000000" }))).to.deep.equal({ type: "legacy", gasPrice: 1_000_000_000n });
-    expect(feeFields(loadConfig({ MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" }))).to.deep.equal({ type: "eip1559", maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+    expect(feeFields(loadConfig({ MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" }))).to.deep.equal({
+      type: "eip1559",
+      maxFeePerGas: 0n,
+      maxPriorityFeePerGas: 0n,
+    });
     // The scripts read the same keys the same way.
-    expect(feeFieldsFromEnv({ MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" })).to.deep.equal({ type: "eip1559", maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+    expect(feeFieldsFromEnv({ MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" })).to.deep.equal({
+      type: "eip1559",
+      maxFeePerGas: 0n,
+      maxPriorityFeePerGas: 0n,
+    });
   });
 
   it("refuses fee settings that contradict each other, naming the key", function () {
@@ -49,11 +57,19 @@ describe("service configuration", function () {
       }
       throw new Error(`accepted ${JSON.stringify(env)}`);
     };
-    expect(refused({ GAS_PRICE: "1", MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" })).to.deep.equal(["GAS_PRICE: set either GAS_PRICE (legacy) or the EIP-1559 caps, not both"]);
-    expect(refused({ MAX_FEE_PER_GAS: "0" })).to.deep.equal(["MAX_PRIORITY_FEE_PER_GAS: set it together with MAX_FEE_PER_GAS (0 on a free-gas chain)"]);
-    expect(refused({ MAX_FEE_PER_GAS: "1", MAX_PRIORITY_FEE_PER_GAS: "2" })).to.deep.equal(["MAX_PRIORITY_FEE_PER_GAS: must not exceed MAX_FEE_PER_GAS"]);
+    expect(refused({ GAS_PRICE: "1", MAX_FEE_PER_GAS: "0", MAX_PRIORITY_FEE_PER_GAS: "0" })).to.deep.equal([
+      "GAS_PRICE: set either GAS_PRICE (legacy) or the EIP-1559 caps, not both",
+    ]);
+    expect(refused({ MAX_FEE_PER_GAS: "0" })).to.deep.equal([
+      "MAX_PRIORITY_FEE_PER_GAS: set it together with MAX_FEE_PER_GAS (0 on a free-gas chain)",
+    ]);
+    expect(refused({ MAX_FEE_PER_GAS: "1", MAX_PRIORITY_FEE_PER_GAS: "2" })).to.deep.equal([
+      "MAX_PRIORITY_FEE_PER_GAS: must not exceed MAX_FEE_PER_GAS",
+    ]);
     expect(refused({ GAS_PRICE: "1.5" })).to.deep.equal(["GAS_PRICE: must be a whole number of wei, in decimal"]);
-    expect(() => feeFieldsFromEnv({ MAX_PRIORITY_FEE_PER_GAS: "0" })).to.throw("MAX_FEE_PER_GAS: set it together with MAX_PRIORITY_FEE_PER_GAS");
+    expect(() => feeFieldsFromEnv({ MAX_PRIORITY_FEE_PER_GAS: "0" })).to.throw(
+      "MAX_FEE_PER_GAS: set it together with MAX_PRIORITY_FEE_PER_GAS",
+    );
   });
 
   it("fails fast, naming every bad key", function () {
@@ -115,7 +131,16 @@ describe("service configuration", function () {
           srv.close(() => resolve(p));
         });
       });
-      const config = loadConfig({}, { DATA_DIR: dir, DEPLOYMENT_FILE: path.join(dir, "deployment.json"), RPC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: "silent", PORT: 0 });
+      const config = loadConfig(
+        {},
+        {
+          DATA_DIR: dir,
+          DEPLOYMENT_FILE: path.join(dir, "deployment.json"),
+          RPC_URL: `http://127.0.0.1:${port}`,
+          LOG_LEVEL: "silent",
+          PORT: 0,
+        },
+      );
       let caught: unknown;
       await startService(config).catch((err: unknown) => (caught = err));
       expect(caught).to.be.instanceOf(ConfigError);

@@ -12,7 +12,21 @@ import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { createSiweVerifier } from "../../node-service/src/auth/siwe";
 import { COUNTERPARTY_METRICS } from "../../node-service/src/api/routes/enterprises";
 import type { RunningService } from "../../node-service/src/server";
-import { DAY, call, deployNetwork, removeDir, siweMessage, signIn, signInAll, startTestService, tempDataDir, testConfig, waitIndexed, type Network, type Wallet } from "./api-helpers";
+import {
+  DAY,
+  call,
+  deployNetwork,
+  removeDir,
+  siweMessage,
+  signIn,
+  signInAll,
+  startTestService,
+  tempDataDir,
+  testConfig,
+  waitIndexed,
+  type Network,
+  type Wallet,
+} from "./api-helpers";
 
 type Tokens = Record<"operator" | "supplier" | "supplier2" | "buyer" | "lender" | "lender2" | "auditor" | "outsider", string>;
 
@@ -91,7 +105,10 @@ describe("consent means what it says (issue 13)", function () {
     await indexed();
   }
   async function apply(token: string, receivableId: string, to: Address = lender) {
-    return call(base, "POST", "/api/applications", { token, body: { amount: "100000", termDays: 30, lender: to, receivableIds: [receivableId], scopes: REQUIRED_SCOPES } });
+    return call(base, "POST", "/api/applications", {
+      token,
+      body: { amount: "100000", termDays: 30, lender: to, receivableIds: [receivableId], scopes: REQUIRED_SCOPES },
+    });
   }
 
   before(async function () {
@@ -107,7 +124,13 @@ describe("consent means what it says (issue 13)", function () {
     for (let i = 0; i < 4; i++) receivables2.push((await net.tradeOnce(400_000n + BigInt(i), net.supplier2)).receivableId.toString());
     dataDir = await tempDataDir(net.deployment);
     service = await startTestService(
-      testConfig(dataDir, { SIGN_INS_PER_MINUTE: 100, TRADE_LOOKUPS_PER_MINUTE: 6, MAX_OPEN_APPLICATIONS_PER_BORROWER: 2, MAX_APPLICATIONS_PER_BORROWER_PER_DAY: 3, TRUST_PROXY: true }),
+      testConfig(dataDir, {
+        SIGN_INS_PER_MINUTE: 100,
+        TRADE_LOOKUPS_PER_MINUTE: 6,
+        MAX_OPEN_APPLICATIONS_PER_BORROWER: 2,
+        MAX_APPLICATIONS_PER_BORROWER_PER_DAY: 3,
+        TRUST_PROXY: true,
+      }),
     );
     base = service.url;
     await indexed();
@@ -141,7 +164,14 @@ describe("consent means what it says (issue 13)", function () {
           { id: receivables[0], debtor: buyer, tier: "C", advanceRateBps: 7000, outstanding: "500000", advance: "350000", eligible: true },
         ]);
         // The snapshot holds the borrower's data and, of the debtor, its tier only.
-        expect(Object.keys(app.body.decisionInput).sort()).to.deep.equal(["application", "asOf", "collateral", "debtorTiers", "flags", "metrics"]);
+        expect(Object.keys(app.body.decisionInput).sort()).to.deep.equal([
+          "application",
+          "asOf",
+          "collateral",
+          "debtorTiers",
+          "flags",
+          "metrics",
+        ]);
       }
 
       const buyerLog = await logOf(buyer, tokens.buyer);
@@ -209,7 +239,10 @@ describe("consent means what it says (issue 13)", function () {
         await new Promise((r) => setTimeout(r, 200));
         // An update to the application (the borrower contests the automatic decline) goes out with the snapshot, under consent.
         expect((await get(`/api/applications/${appId}`, tokens.supplier)).body.status).to.equal("declined");
-        const contested = await call(base, "POST", `/api/applications/${appId}/contest`, { token: tokens.supplier, body: { reason: "my buyers pay on time" } });
+        const contested = await call(base, "POST", `/api/applications/${appId}/contest`, {
+          token: tokens.supplier,
+          body: { reason: "my buyers pay on time" },
+        });
         expect(contested.status).to.equal(200);
         await until("the update on the stream", () => stream.events.length > 0);
         expect(stream.events[0].decisionInput.metrics).to.be.an("object");
@@ -258,7 +291,10 @@ describe("consent means what it says (issue 13)", function () {
         served(await get(`/api/documents/${sha}`, tokens.lender));
         served(await get(`/api/documents/${sha}?download=1`, tokens.lender));
         // An update pushed to the lender's stream, carrying the snapshot.
-        expect((await call(base, "POST", `/api/applications/${id}/contest`, { token: tokens.supplier, body: { reason: "please look again" } })).status).to.equal(200);
+        expect(
+          (await call(base, "POST", `/api/applications/${id}/contest`, { token: tokens.supplier, body: { reason: "please look again" } }))
+            .status,
+        ).to.equal(200);
         await until("the contest on the stream", () => stream.events.some((e) => e.id === id && e.status === "in_review"));
         reads += stream.events.filter((e) => "decisionInput" in e).length;
 
@@ -283,7 +319,8 @@ describe("consent means what it says (issue 13)", function () {
         await stream.close();
       }
       // Both contested applications out of the way of the open-applications bound.
-      for (const open of [id, appId]) expect((await call(base, "POST", `/api/applications/${open}/withdraw`, { token: tokens.supplier })).status).to.equal(200);
+      for (const open of [id, appId])
+        expect((await call(base, "POST", `/api/applications/${open}/withdraw`, { token: tokens.supplier })).status).to.equal(200);
     });
 
     it("logs the operator's application reads and an auditor's document download, and refuses a made-up application id", async function () {
@@ -320,7 +357,12 @@ describe("consent means what it says (issue 13)", function () {
 
   describe("finding 4: walking trade needs a member's session, a per-account rate and leaves a log entry", function () {
     it("refuses anonymous and non-member order and receivable lookups; logs a member's for both parties; rate-limits per account", async function () {
-      for (const url of [`/api/evidence/order/${orderId}`, `/api/evidence/receivable/${receivables[0]}`, `/api/evidence/bundle/order/${orderId}`, `/api/evidence/bundle/receivable/${receivables[0]}`]) {
+      for (const url of [
+        `/api/evidence/order/${orderId}`,
+        `/api/evidence/receivable/${receivables[0]}`,
+        `/api/evidence/bundle/order/${orderId}`,
+        `/api/evidence/bundle/receivable/${receivables[0]}`,
+      ]) {
         expect((await get(url)).status, url).to.equal(401);
         expect((await get(url, tokens.outsider)).status, url).to.equal(403);
       }
@@ -328,7 +370,10 @@ describe("consent means what it says (issue 13)", function () {
       const buyerStart = (await logOf(buyer, tokens.buyer)).length;
       expect((await get(`/api/evidence/order/${orderId}`, tokens.lender2)).status).to.equal(200);
       expect((await get(`/api/evidence/bundle/receivable/${receivables[0]}`, tokens.lender2)).status).to.equal(200);
-      const supplierNew = (await logOf(supplier, tokens.supplier)).slice(0, (await logOf(supplier, tokens.supplier)).length - supplierStart);
+      const supplierNew = (await logOf(supplier, tokens.supplier)).slice(
+        0,
+        (await logOf(supplier, tokens.supplier)).length - supplierStart,
+      );
       const buyerNew = (await logOf(buyer, tokens.buyer)).slice(0, (await logOf(buyer, tokens.buyer)).length - buyerStart);
       for (const entries of [supplierNew, buyerNew]) {
         expect(entries.map((e) => [e.reader, e.basis, e.resource])).to.have.deep.members([
@@ -353,14 +398,25 @@ describe("consent means what it says (issue 13)", function () {
       const created = await apply(tokens.supplier, receivables[2]);
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
       // Declined automatically (a thin history); contested (with the bearer token), it can be withdrawn.
-      expect((await call(base, "POST", `/api/applications/${created.body.id}/contest`, { token: tokens.supplier, body: { reason: "look again" } })).status).to.equal(200);
+      expect(
+        (
+          await call(base, "POST", `/api/applications/${created.body.id}/contest`, {
+            token: tokens.supplier,
+            body: { reason: "look again" },
+          })
+        ).status,
+      ).to.equal(200);
       const url = `${base}/api/applications/${created.body.id}/withdraw`;
       const cookie = `scf_session=${tokens.supplier}`;
-      const post = (headers: Record<string, string>, body?: string) => fetch(url, { method: "POST", headers: { cookie, ...headers }, body });
+      const post = (headers: Record<string, string>, body?: string) =>
+        fetch(url, { method: "POST", headers: { cookie, ...headers }, body });
       // The attack as found: a foreign page's form-like request, text/plain, riding the cookie.
       const foreign = await post({ origin: "https://evil.example", "content-type": "text/plain" }, "x");
       expect(foreign.status).to.equal(403);
-      expect(((await foreign.json()) as { error: { code: string; field: string } }).error).to.include({ code: "cross_origin", field: "origin" });
+      expect(((await foreign.json()) as { error: { code: string; field: string } }).error).to.include({
+        code: "cross_origin",
+        field: "origin",
+      });
       expect((await post({})).status).to.equal(403);
       expect((await post({ origin: "null" })).status).to.equal(403);
       const textPlain = await post({ origin: base, "content-type": "text/plain" }, "x");
@@ -369,7 +425,10 @@ describe("consent means what it says (issue 13)", function () {
       // The sign-in itself is not forgeable cross-site either (login CSRF).
       const message = await siweMessage(base, net.outsider.account.address);
       const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      const verify = await call(base, "POST", "/api/auth/verify", { body: { message, signature }, headers: { origin: "https://evil.example" } });
+      const verify = await call(base, "POST", "/api/auth/verify", {
+        body: { message, signature },
+        headers: { origin: "https://evil.example" },
+      });
       expect(verify.status).to.equal(403);
       // Same origin and JSON: accepted.
       const ok = await post({ origin: base });
@@ -393,9 +452,15 @@ describe("consent means what it says (issue 13)", function () {
       expect(future.status).to.equal(401);
       expect(future.body.error.message).to.match(/Issued At is in the future/);
       expect((await verify({ issuedAt: new Date(Date.now() + 30_000) })).status).to.equal(200);
-      const garbage = await call(base, "POST", "/api/auth/verify", { body: { message: "example.com wants you to sign in\n\nnonsense {\"x\":1}", signature: "0x1234" } });
+      const garbage = await call(base, "POST", "/api/auth/verify", {
+        body: { message: 'example.com wants you to sign in\n\nnonsense {"x":1}', signature: "0x1234" },
+      });
       expect(garbage.status).to.equal(400);
-      expect(garbage.body.error).to.deep.equal({ code: "invalid_input", message: "not an EIP-4361 message: missing or malformed domain, address, uri, version, chainId, nonce, issuedAt", field: "message" });
+      expect(garbage.body.error).to.deep.equal({
+        code: "invalid_input",
+        message: "not an EIP-4361 message: missing or malformed domain, address, uri, version, chainId, nonce, issuedAt",
+        field: "message",
+      });
     });
   });
 
@@ -418,7 +483,8 @@ describe("consent means what it says (issue 13)", function () {
     it("keeps a waiting user's nonce through a flood of nonce requests from another client, whose rate is capped", async function () {
       const waiting = await call(base, "GET", "/api/auth/nonce", { headers: { "x-forwarded-for": "10.0.0.1" } });
       const flood: number[] = [];
-      for (let i = 0; i < 150; i++) flood.push((await call(base, "GET", "/api/auth/nonce", { headers: { "x-forwarded-for": "10.0.0.2" } })).status);
+      for (let i = 0; i < 150; i++)
+        flood.push((await call(base, "GET", "/api/auth/nonce", { headers: { "x-forwarded-for": "10.0.0.2" } })).status);
       // This service allows 100 sign-in requests a minute per client; the flood's own nonces are capped at 8 outstanding.
       expect(flood.slice(0, 100).every((s) => s === 200)).to.equal(true);
       expect(flood.slice(100).every((s) => s === 429)).to.equal(true);
@@ -472,7 +538,10 @@ describe("consent means what it says (issue 13)", function () {
     });
 
     it("answers OPTIONS with 204, the route's methods in Allow, no body and no CORS headers", async function () {
-      const res = await fetch(`${base}/api/applications/${appId}/withdraw`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+      const res = await fetch(`${base}/api/applications/${appId}/withdraw`, {
+        method: "OPTIONS",
+        headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+      });
       expect(res.status).to.equal(204);
       expect(res.headers.get("allow")).to.equal("OPTIONS, POST");
       expect(res.headers.get("content-type")).to.equal(null);

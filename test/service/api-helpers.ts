@@ -27,7 +27,12 @@ export async function deployNetwork() {
   const deployment = await deployAll({ publicClient, walletClient: operator as never });
 
   async function send(wallet: Wallet, contract: ContractName, functionName: string, args: unknown[]): Promise<Hex> {
-    const hash = await wallet.writeContract({ address: deployment.contracts[contract], abi: abiOf(contract) as Abi, functionName, args } as never);
+    const hash = await wallet.writeContract({
+      address: deployment.contracts[contract],
+      abi: abiOf(contract) as Abi,
+      functionName,
+      args,
+    } as never);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`${contract}.${functionName} reverted`);
     return hash;
@@ -112,7 +117,24 @@ export async function deployNetwork() {
     return { loanId, terms };
   }
 
-  return { publicClient, deployment, operator, supplier, supplier2, buyer, lender, lender2, auditor, outsider, send, read, latestTime, tradeOnce, loanOnce, h };
+  return {
+    publicClient,
+    deployment,
+    operator,
+    supplier,
+    supplier2,
+    buyer,
+    lender,
+    lender2,
+    auditor,
+    outsider,
+    send,
+    read,
+    latestTime,
+    tradeOnce,
+    loanOnce,
+    h,
+  };
 }
 
 export type Network = Awaited<ReturnType<typeof deployNetwork>>;
@@ -161,11 +183,20 @@ export interface HttpAnswer {
   body: any;
 }
 
-export async function call(base: string, method: string, url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<HttpAnswer> {
+export async function call(
+  base: string,
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${base}${url}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers,
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  });
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -525,7 +525,11 @@ describe("HTTP API", function () {
   });
 
   describe("lender portfolio export", function () {
-    const csvOf = (body: string) => body.trimEnd().split("\r\n").map((line) => line.split(","));
+    const csvOf = (body: string) =>
+      body
+        .trimEnd()
+        .split("\r\n")
+        .map((line) => line.split(","));
 
     it("exports the lender's loans with the collateral's status as CSV", async function () {
       const res = await get(`/api/lenders/${lender}/portfolio.csv`, tokens.lender);
@@ -559,7 +563,11 @@ describe("HTTP API", function () {
       ]);
       const payments = await get(`/api/lenders/${lender}/portfolio.csv?kind=receivable-payments`, tokens.lender);
       const [, payment] = csvOf(payments.body);
-      expect(payment.slice(0, 3)).to.deep.equal([String(loan.terms.collateral[0]), String(loan.loanId), net.buyer.account.address.toLowerCase()]);
+      expect(payment.slice(0, 3)).to.deep.equal([
+        String(loan.terms.collateral[0]),
+        String(loan.loanId),
+        net.buyer.account.address.toLowerCase(),
+      ]);
       expect(payment.slice(4, 7)).to.deep.equal(["300000", "300000", "0"]);
     });
 

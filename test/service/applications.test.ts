@@ -54,8 +54,16 @@ async function network() {
   const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
   const trader = ROLE.SUPPLIER | ROLE.BUYER;
   await admit(net, operator, [
-    ...[s1, s2, s3, x, y].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [kyc("legal_representative", `trader ${i}`)] })),
-    ...[b1, b2, b3].map((w, i) => ({ account: w.account.address, roles: ROLE.BUYER, kycAttributes: [kyc("legal_representative", `buyer ${i}`)] })),
+    ...[s1, s2, s3, x, y].map((w, i) => ({
+      account: w.account.address,
+      roles: trader,
+      kycAttributes: [kyc("legal_representative", `trader ${i}`)],
+    })),
+    ...[b1, b2, b3].map((w, i) => ({
+      account: w.account.address,
+      roles: ROLE.BUYER,
+      kycAttributes: [kyc("legal_representative", `buyer ${i}`)],
+    })),
     // Shares S2's legal representative.
     { account: related.account.address, roles: ROLE.BUYER, kycAttributes: [kyc("legal_representative", "Trader 1")] },
     { account: lender.account.address, roles: ROLE.LENDER },
@@ -89,7 +97,9 @@ async function network() {
     await time.increase(25 * DAY);
   }
   const relatedOrder = await createDeliveredOrder(net, { buyer: related, supplier: s2, amount: FACE, complete: true });
-  const relatedReceivable = (await issueConfirmedReceivable(net, { supplier: s2, buyer: related, orderId: relatedOrder, faceValue: FACE })).receivableId.toString();
+  const relatedReceivable = (
+    await issueConfirmedReceivable(net, { supplier: s2, buyer: related, orderId: relatedOrder, faceValue: FACE })
+  ).receivableId.toString();
   // A ring that carries real value (the screen weighs cycles by value: each leg here is a fifth of s3's trade).
   await createOrder(net, { buyer: s3, supplier: x.account.address, amount: 5n * FACE });
   await createOrder(net, { buyer: x, supplier: y.account.address, amount: 5n * FACE });
@@ -114,7 +124,10 @@ async function waitFor(base: string, token: string, id: string, until: (app: any
     const res = await call(base, "GET", `/api/applications/${id}`, { token });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     if (until(res.body)) return res.body;
-    if (Date.now() > deadline) throw new Error(`application ${id} never reached "${what}": ${res.body.status}, ${res.body.timeline.map((t: { step: string }) => t.step).join(" > ")}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `application ${id} never reached "${what}": ${res.body.status}, ${res.body.timeline.map((t: { step: string }) => t.step).join(" > ")}`,
+      );
     await new Promise((r) => setTimeout(r, 30));
   }
 }
@@ -212,7 +225,11 @@ describe("loan applications from application to closed loan (real chain, real se
   it("auto-approves a clean supplier, and the loan runs from offer to repaid and closed by itself", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tBuyer] = await Promise.all([signIn(base, f.s1 as never), signIn(base, f.lender as never), signIn(base, f.b1 as never)]);
+    const [tS1, tLender, tBuyer] = await Promise.all([
+      signIn(base, f.s1 as never),
+      signIn(base, f.lender as never),
+      signIn(base, f.b1 as never),
+    ]);
 
     const prefill = await call(base, "GET", "/api/applications/prefill", { token: tS1 });
     expect(prefill.status).to.equal(200);
@@ -229,7 +246,10 @@ describe("loan applications from application to closed loan (real chain, real se
     const consent = await grantConsent(f, f.s1, created.body);
     const offered = await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
     expect(offered.decision.outcome).to.equal("approve");
-    expect(offered.timeline.find((t: { step: string }) => t.step === "consent_granted")).to.include({ txHash: consent.transactionHash, actor: f.s1.account.address.toLowerCase() });
+    expect(offered.timeline.find((t: { step: string }) => t.step === "consent_granted")).to.include({
+      txHash: consent.transactionHash,
+      actor: f.s1.account.address.toLowerCase(),
+    });
 
     // The lender sees it in its queue; the underwriting read is in the borrower's access log.
     const queue = await call(base, "GET", "/api/applications?role=lender", { token: tLender });
@@ -241,12 +261,17 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(read).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
     expect(read.scopes).to.have.members(["orderHistory", "receivables", "paymentHistory", "metrics", "riskFlags"]);
     // The lender's queue served the decision snapshot: that read is logged too.
-    expect(reads.find((e: { resource: string }) => e.resource === "GET /api/applications")).to.include({ reader: f.lender.account.address.toLowerCase(), basis: "consent" });
+    expect(reads.find((e: { resource: string }) => e.resource === "GET /api/applications")).to.include({
+      reader: f.lender.account.address.toLowerCase(),
+      basis: "consent",
+    });
 
     // The agreement document is the one whose sha256 the terms carry.
     const doc = await call(base, "GET", `/api/applications/${id}/agreement-document`, { token: tS1 });
     expect(doc.status).to.equal(200);
-    const docSha = `0x${createHash("sha256").update(doc.body as string).digest("hex")}`;
+    const docSha = `0x${createHash("sha256")
+      .update(doc.body as string)
+      .digest("hex")}`;
     expect(docSha).to.equal(offered.offer.terms.documentHash).and.to.equal(offered.offer.documentSha256);
 
     const borrowerSig = await signOffer(base, tS1, id, f.s1);
@@ -254,7 +279,10 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(signed.status, JSON.stringify(signed.body)).to.equal(200);
     expect(signed.body.status).to.equal("signed_by_borrower");
     const lenderSig = await signOffer(base, tLender, id, f.lender);
-    const countersigned = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } });
+    const countersigned = await call(base, "POST", `/api/applications/${id}/signatures`, {
+      token: tLender,
+      body: { signature: lenderSig },
+    });
     expect(countersigned.status, JSON.stringify(countersigned.body)).to.equal(200);
 
     const recorded = await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
@@ -278,7 +306,12 @@ describe("loan applications from application to closed loan (real chain, real se
     expect((await call(base, "GET", `/api/applications/${id}`, { token: tBuyer })).status).to.equal(404);
     await send(f.net, pledged.buyer, "Receivables", "pay", [BigInt(pledged.id), FACE]);
     const closed = await waitFor(base, tS1, id, status("closed"), "closed");
-    const loan = (await f.net.publicClient.readContract({ address: f.net.deployment.contracts.LoanAgreements, abi: abiOf("LoanAgreements"), functionName: "getLoan", args: [loanId] })) as { status: number };
+    const loan = (await f.net.publicClient.readContract({
+      address: f.net.deployment.contracts.LoanAgreements,
+      abi: abiOf("LoanAgreements"),
+      functionName: "getLoan",
+      args: [loanId],
+    })) as { status: number };
     expect(loan.status).to.equal(3); // Repaid
 
     expect(closed.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).to.deep.equal(STEPS.map((s) => [s, true]));
@@ -299,7 +332,11 @@ describe("loan applications from application to closed loan (real chain, real se
   it("refers a supplier whose receivable a related party acknowledged; the named lender changes the terms with a reason, stored next to the automatic decision", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS2, tLender, tLender2] = await Promise.all([signIn(base, f.s2 as never), signIn(base, f.lender as never), signIn(base, f.lender2 as never)]);
+    const [tS2, tLender, tLender2] = await Promise.all([
+      signIn(base, f.s2 as never),
+      signIn(base, f.lender as never),
+      signIn(base, f.lender2 as never),
+    ]);
     const ids = [f.collateral.get(f.s2)![0].id, f.relatedReceivable];
     const created = await apply(base, tS2, f, ids, 1_000_000n, 30);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
@@ -312,7 +349,13 @@ describe("loan applications from application to closed loan (real chain, real se
     const queue = await call(base, "GET", "/api/applications?role=lender&status=in_review", { token: tLender });
     expect(queue.body.applications.map((a: { id: string }) => a.id)).to.deep.equal([id]);
 
-    const body = { outcome: "change_terms", reason: "related buyer confirmed by phone; lower amount", amount: "600000", rateBps: 950, termDays: 45 };
+    const body = {
+      outcome: "change_terms",
+      reason: "related buyer confirmed by phone; lower amount",
+      amount: "600000",
+      rateBps: 950,
+      termDays: 45,
+    };
     const byOtherLender = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender2, body });
     expect(byOtherLender.status).to.equal(404);
     const byBorrower = await call(base, "POST", `/api/applications/${id}/review`, { token: tS2, body });
@@ -324,13 +367,23 @@ describe("loan applications from application to closed loan (real chain, real se
     const reviewed = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body });
     expect(reviewed.status, JSON.stringify(reviewed.body)).to.equal(200);
     expect(reviewed.body.status).to.equal("offer_issued");
-    expect(reviewed.body.review).to.include({ reviewer: f.lender.account.address.toLowerCase(), outcome: "change_terms", reason: body.reason, overrides: referred.decision.inputHash, amount: "600000", rateBps: 950, termDays: 45 });
+    expect(reviewed.body.review).to.include({
+      reviewer: f.lender.account.address.toLowerCase(),
+      outcome: "change_terms",
+      reason: body.reason,
+      overrides: referred.decision.inputHash,
+      amount: "600000",
+      rateBps: 950,
+      termDays: 45,
+    });
     expect(reviewed.body.review.at).to.be.a("number").greaterThan(0);
     // The automatic decision stays as it was.
     expect(reviewed.body.decision).to.deep.equal(referred.decision);
     const t = reviewed.body.offer.terms;
     expect([t.principal, t.rateBps, BigInt(t.maturity) - BigInt(t.start)]).to.deep.equal(["600000", "950", BigInt(45 * DAY)]);
-    expect(reviewed.body.timeline.find((e: { step: string }) => e.step === "overridden")).to.include({ actor: f.lender.account.address.toLowerCase() });
+    expect(reviewed.body.timeline.find((e: { step: string }) => e.step === "overridden")).to.include({
+      actor: f.lender.account.address.toLowerCase(),
+    });
     const again = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body });
     expect(again.status).to.equal(409);
 
@@ -352,15 +405,24 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(declined.decision.reasons.find((r: { code: string }) => r.code === "circular_trading")).to.include({ effect: "decline" });
     expect(declined.timeline.find((e: { step: string }) => e.step === "declined")).to.include({ actor: "service" });
 
-    const byLender = await call(base, "POST", `/api/applications/${id}/contest`, { token: tLender, body: { reason: "not mine to contest" } });
+    const byLender = await call(base, "POST", `/api/applications/${id}/contest`, {
+      token: tLender,
+      body: { reason: "not mine to contest" },
+    });
     expect(byLender.status).to.equal(403);
     const noReason = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: {} });
     expect(noReason.status).to.equal(400);
     expect(noReason.body.error.field).to.equal("reason");
-    const reviewTooEarly = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body: { outcome: "approve", reason: "looks fine" } });
+    const reviewTooEarly = await call(base, "POST", `/api/applications/${id}/review`, {
+      token: tLender,
+      body: { outcome: "approve", reason: "looks fine" },
+    });
     expect(reviewTooEarly.status).to.equal(409);
 
-    const contested = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: { reason: "X and Y are our real suppliers; the cycle is a return of goods" } });
+    const contested = await call(base, "POST", `/api/applications/${id}/contest`, {
+      token: tS3,
+      body: { reason: "X and Y are our real suppliers; the cycle is a return of goods" },
+    });
     expect(contested.status, JSON.stringify(contested.body)).to.equal(200);
     expect(contested.body.status).to.equal("in_review");
     expect(contested.body.contest.reason).to.contain("return of goods");
@@ -369,10 +431,17 @@ describe("loan applications from application to closed loan (real chain, real se
       ["in_review", "service"],
     ]);
 
-    const reviewed = await call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body: { outcome: "decline", reason: "the cycle has no shipping documents behind it" } });
+    const reviewed = await call(base, "POST", `/api/applications/${id}/review`, {
+      token: tLender,
+      body: { outcome: "decline", reason: "the cycle has no shipping documents behind it" },
+    });
     expect(reviewed.status, JSON.stringify(reviewed.body)).to.equal(200);
     expect(reviewed.body.status).to.equal("declined");
-    expect(reviewed.body.review).to.include({ reviewer: f.lender.account.address.toLowerCase(), outcome: "decline", overrides: declined.decision.inputHash });
+    expect(reviewed.body.review).to.include({
+      reviewer: f.lender.account.address.toLowerCase(),
+      outcome: "decline",
+      overrides: declined.decision.inputHash,
+    });
     expect(reviewed.body.decision).to.deep.equal(declined.decision);
     // A human decline is final: no second contest.
     const second = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: { reason: "please look again" } });
@@ -388,12 +457,18 @@ describe("loan applications from application to closed loan (real chain, real se
     await grantConsent(f, f.s1, created.body);
     const offered = await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
     const borrowerSig = await signOffer(base, tS1, created.body.id, f.s1);
-    expect((await call(base, "POST", `/api/applications/${created.body.id}/signatures`, { token: tS1, body: { signature: borrowerSig } })).status).to.equal(200);
+    expect(
+      (await call(base, "POST", `/api/applications/${created.body.id}/signatures`, { token: tS1, body: { signature: borrowerSig } }))
+        .status,
+    ).to.equal(200);
     // The lender withdraws its offer's nonce on chain, then signs: the contract refuses the agreement.
     const nonce = BigInt(offered.offer.terms.nonce);
     await send(f.net, f.lender, "LoanAgreements", "cancelNonce", [nonce]);
     const lenderSig = await signOffer(base, tLender, created.body.id, f.lender);
-    const refused = await call(base, "POST", `/api/applications/${created.body.id}/signatures`, { token: tLender, body: { signature: lenderSig } });
+    const refused = await call(base, "POST", `/api/applications/${created.body.id}/signatures`, {
+      token: tLender,
+      body: { signature: lenderSig },
+    });
     expect(refused.status).to.equal(409);
     expect(refused.body.error.message).to.equal(
       `the chain refused the agreement: reverted with LoanAgreementsNonceCancelled(${getAddress(f.lender.account.address)}, ${nonce})`,
@@ -418,16 +493,30 @@ describe("loan applications from application to closed loan (real chain, real se
     });
     const base = service.url;
     const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    const created = await apply(
+      base,
+      tS1,
+      f,
+      f.collateral.get(f.s1)!.map((c) => c.id),
+      2_000_000n,
+      60,
+    );
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
-    await service.documents.store.put({ bytes: Buffer.from("a delivery note\n"), mime: "text/plain", owner: f.s1.account.address.toLowerCase() as never, kind: "other" });
+    await service.documents.store.put({
+      bytes: Buffer.from("a delivery note\n"),
+      mime: "text/plain",
+      owner: f.s1.account.address.toLowerCase() as never,
+      kind: "other",
+    });
     const nonceBefore = await f.net.publicClient.getTransactionCount({ address: key.address });
     await grantConsent(f, f.s1, created.body);
     // The indexer sees the consent (the decision and its anchor follow) while the batcher flushes.
     const [, batches] = await Promise.all([service.indexer.syncOnce(), service.documents.batcher!.flush()]);
     const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored");
     expect(batches).to.have.length(1);
-    const receipts = await Promise.all([batches[0].txHash, app.decisionAnchorTx].map((hash) => f.net.publicClient.getTransactionReceipt({ hash })));
+    const receipts = await Promise.all(
+      [batches[0].txHash, app.decisionAnchorTx].map((hash) => f.net.publicClient.getTransactionReceipt({ hash })),
+    );
     expect(receipts.map((r) => r.status)).to.deep.equal(["success", "success"]);
     const txs = await Promise.all([batches[0].txHash, app.decisionAnchorTx].map((hash) => f.net.publicClient.getTransaction({ hash })));
     expect(txs.map((t) => t.nonce).sort()).to.deep.equal([nonceBefore, nonceBefore + 1]);
@@ -448,7 +537,14 @@ describe("loan applications from application to closed loan (real chain, real se
     });
     const base = service.url;
     const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    const created = await apply(
+      base,
+      tS1,
+      f,
+      f.collateral.get(f.s1)!.map((c) => c.id),
+      2_000_000n,
+      60,
+    );
     await grantConsent(f, f.s1, created.body);
     await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
     const what = `anchoring the decision of application ${created.body.id} failed: reverted with EvidenceNotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
@@ -469,7 +565,14 @@ describe("loan applications from application to closed loan (real chain, real se
     const f = await loadFixture(network);
     const base = await start(f);
     const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(base, tS1, f, f.collateral.get(f.s1)!.map((c) => c.id), 2_000_000n, 60);
+    const created = await apply(
+      base,
+      tS1,
+      f,
+      f.collateral.get(f.s1)!.map((c) => c.id),
+      2_000_000n,
+      60,
+    );
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     await grantConsent(f, f.s1, created.body);
     const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored");
@@ -546,7 +649,10 @@ describe("loan applications from application to closed loan (real chain, real se
     const notHeld = await apply(base, tS1, f, [f.collateral.get(f.s2)![0].id], 500_000n);
     expect(notHeld.status).to.equal(400);
     expect(notHeld.body.error.field).to.equal("receivableIds");
-    const badAmount = await call(base, "POST", "/api/applications", { token: tS1, body: { amount: 500000, termDays: 30, lender: f.lender.account.address, scopes: REQUIRED_SCOPES } });
+    const badAmount = await call(base, "POST", "/api/applications", {
+      token: tS1,
+      body: { amount: 500000, termDays: 30, lender: f.lender.account.address, scopes: REQUIRED_SCOPES },
+    });
     expect(badAmount.status).to.equal(400);
     expect(badAmount.body.error.field).to.equal("amount");
 
@@ -578,7 +684,9 @@ describe("loan applications from application to closed loan (real chain, real se
 
     // Signed once; then withdrawn: no further signature is taken.
     const borrowerSig = await signOffer(base, tS1, id, f.s1);
-    expect((await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: borrowerSig } })).status).to.equal(200);
+    expect(
+      (await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: borrowerSig } })).status,
+    ).to.equal(200);
     const twice = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: borrowerSig } });
     expect(twice.status).to.equal(409);
     expect((await call(base, "POST", `/api/applications/${id}/withdraw`, { token: tLender })).status).to.equal(403);
@@ -592,7 +700,11 @@ describe("loan applications from application to closed loan (real chain, real se
   it("pushes each step to the borrower's and the lender's open event streams as it happens", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2] = await Promise.all([signIn(base, f.s1 as never), signIn(base, f.lender as never), signIn(base, f.lender2 as never)]);
+    const [tS1, tLender, tLender2] = await Promise.all([
+      signIn(base, f.s1 as never),
+      signIn(base, f.lender as never),
+      signIn(base, f.lender2 as never),
+    ]);
     expect((await call(base, "GET", "/api/events")).status).to.equal(401);
     const borrowerStream = openEvents(base, tS1);
     const lenderStream = openEvents(base, tLender);
@@ -602,12 +714,21 @@ describe("loan applications from application to closed loan (real chain, real se
       const id = created.body.id;
       await grantConsent(f, f.s1, created.body);
       await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
-      await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: await signOffer(base, tS1, id, f.s1) } });
-      await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: await signOffer(base, tLender, id, f.lender) } });
+      await call(base, "POST", `/api/applications/${id}/signatures`, {
+        token: tS1,
+        body: { signature: await signOffer(base, tS1, id, f.s1) },
+      });
+      await call(base, "POST", `/api/applications/${id}/signatures`, {
+        token: tLender,
+        body: { signature: await signOffer(base, tLender, id, f.lender) },
+      });
       await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
       const deadline = Date.now() + 5000;
       const last = (s: { events: { status: string }[] }) => s.events[s.events.length - 1]?.status;
-      while ((last(borrowerStream) !== "countersigned_notarized" || last(lenderStream) !== "countersigned_notarized") && Date.now() < deadline) {
+      while (
+        (last(borrowerStream) !== "countersigned_notarized" || last(lenderStream) !== "countersigned_notarized") &&
+        Date.now() < deadline
+      ) {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const stream of [borrowerStream, lenderStream]) {
@@ -618,7 +739,13 @@ describe("loan applications from application to closed loan (real chain, real se
         const seen = stream.events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
         expect(seen).to.deep.equal(["submitted", "offer_issued", "signed_by_borrower", "countersigned_notarized"]);
         const decidedEvent = stream.events.find((e) => e.timeline.some((t: { step: string }) => t.step === "decided"));
-        expect(decidedEvent.timeline.map((t: { step: string }) => t.step)).to.include.members(["consent_granted", "data_collected", "screened", "scored", "decided"]);
+        expect(decidedEvent.timeline.map((t: { step: string }) => t.step)).to.include.members([
+          "consent_granted",
+          "data_collected",
+          "screened",
+          "scored",
+          "decided",
+        ]);
       }
       expect(otherStream.events).to.deep.equal([]);
     } finally {
@@ -651,7 +778,10 @@ describe("loan applications from application to closed loan (real chain, real se
     const offered = await waitFor(base, tS1, id, status("offer_issued"), "offer_issued");
     expect(offered.timeline.slice(0, 2)).to.deep.equal(created.body.timeline);
 
-    await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: await signOffer(base, tS1, id, f.s1) } });
+    await call(base, "POST", `/api/applications/${id}/signatures`, {
+      token: tS1,
+      body: { signature: await signOffer(base, tS1, id, f.s1) },
+    });
     const signed = await waitFor(base, tS1, id, status("signed_by_borrower"), "signed_by_borrower");
     tLender = await restart();
     const intact = await call(base, "GET", `/api/applications/${id}`, { token: tLender });
@@ -659,7 +789,9 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(intact.body.signatures).to.deep.equal(signed.signatures);
 
     const lenderSig = await signOffer(base, tLender, id, f.lender);
-    expect((await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } })).status).to.equal(200);
+    expect(
+      (await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } })).status,
+    ).to.equal(200);
     const recorded = await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
 
     // Down: the lender disburses and the buyer pays. Up again: disbursed and closed from the chain.

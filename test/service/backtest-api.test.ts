@@ -8,7 +8,18 @@ import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import { DAY, call, deployNetwork, removeDir, signInAll, startTestService, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import {
+  DAY,
+  call,
+  deployNetwork,
+  removeDir,
+  signInAll,
+  startTestService,
+  tempDataDir,
+  testConfig,
+  waitIndexed,
+  type Network,
+} from "./api-helpers";
 
 describe("API: back-test of a policy (lender)", function () {
   this.timeout(120_000);
@@ -83,7 +94,10 @@ describe("API: back-test of a policy (lender)", function () {
     const badPolicy = await post({ policy: { ...candidate, thresholds: { approveMin: 10, declineBelow: 50 } } }, tokens.lender);
     expect(badPolicy.status).to.equal(400);
     expect(badPolicy.body.error.field).to.equal("policy.thresholds");
-    const unknownMetric = await post({ policy: { ...candidate, hardRules: [{ ...CURRENT_POLICY.hardRules[0], metric: "noSuchMetric" }] } }, tokens.lender);
+    const unknownMetric = await post(
+      { policy: { ...candidate, hardRules: [{ ...CURRENT_POLICY.hardRules[0], metric: "noSuchMetric" }] } },
+      tokens.lender,
+    );
     expect(unknownMetric.status).to.equal(400);
     expect(unknownMetric.body.error.field).to.equal("policy.hardRules.0.metric");
     const term = await post({ policyVersion: "v1", termDays: 0 }, tokens.lender);
@@ -93,6 +107,9 @@ describe("API: back-test of a policy (lender)", function () {
     expect(range.status).to.equal(400);
     expect(range.body.error.field).to.equal("from");
     expect((await post({ policyVersion: "v9" }, tokens.lender)).status).to.equal(404);
-    expect((await call(service.url, "POST", "/api/backtest?format=xml", { token: tokens.lender, body: { policyVersion: "v1" } })).body.error.field).to.equal("format");
+    expect(
+      (await call(service.url, "POST", "/api/backtest?format=xml", { token: tokens.lender, body: { policyVersion: "v1" } })).body.error
+        .field,
+    ).to.equal("format");
   });
 });

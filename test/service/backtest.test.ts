@@ -36,7 +36,16 @@ function basePolicy(version: string, hardRules: unknown[]) {
       base: 0,
       minScore: 0,
       maxScore: 100,
-      factors: [{ code: "completed", label: "Completed orders", metric: "ordersCompleted", window: "all", missingPoints: 0, bands: [{ min: 1, points: 80 }, { points: 0 }] }],
+      factors: [
+        {
+          code: "completed",
+          label: "Completed orders",
+          metric: "ordersCompleted",
+          window: "all",
+          missingPoints: 0,
+          bands: [{ min: 1, points: 80 }, { points: 0 }],
+        },
+      ],
       flagPenalties: [],
     },
     thresholds: { approveMin: 70, declineBelow: 40 },
@@ -49,10 +58,30 @@ function basePolicy(version: string, hardRules: unknown[]) {
   });
 }
 const IN_FORCE = basePolicy("in-force", [
-  { kind: "metric", code: "thin_history", metric: "ordersCompleted", window: "all", op: "<", value: 3, outcome: "decline", whenMissing: "trigger", message: "thin" },
+  {
+    kind: "metric",
+    code: "thin_history",
+    metric: "ordersCompleted",
+    window: "all",
+    op: "<",
+    value: 3,
+    outcome: "decline",
+    whenMissing: "trigger",
+    message: "thin",
+  },
 ]);
 const CANDIDATE = basePolicy("candidate", [
-  { kind: "metric", code: "dilution", metric: "dilutionRate", window: "365d", op: ">", value: 0.2, outcome: "decline", whenMissing: "skip", message: "dilution" },
+  {
+    kind: "metric",
+    code: "dilution",
+    metric: "dilutionRate",
+    window: "365d",
+    op: ">",
+    value: 0.2,
+    outcome: "decline",
+    whenMissing: "skip",
+    message: "dilution",
+  },
 ]);
 
 let nextId = 1;
@@ -60,7 +89,17 @@ let nextId = 1;
 function history(s: IndexState, e: Address, n: number) {
   for (let i = 0; i < n; i++) {
     const id = String(nextId++);
-    addOrder(s, { id, buyer: D, supplier: e, amount: 1000n, createdAt: at(1, 1 + i), deliveryDue: at(1, 5 + i), deliveredAt: at(1, 4 + i), completedAt: at(1, 5 + i), status: "Completed" });
+    addOrder(s, {
+      id,
+      buyer: D,
+      supplier: e,
+      amount: 1000n,
+      createdAt: at(1, 1 + i),
+      deliveryDue: at(1, 5 + i),
+      deliveredAt: at(1, 4 + i),
+      completedAt: at(1, 5 + i),
+      status: "Completed",
+    });
   }
 }
 /** A confirmed invoice of `e` on D, issued Jan 15, held by e, paid (in full) at `paidAt` if given. */
@@ -68,8 +107,17 @@ function collateral(s: IndexState, e: Address, maturity: number, paidAt?: number
   const id = String(nextId++);
   addOrder(s, { id, buyer: D, supplier: e, amount: 1000n, createdAt: at(1, 14), deliveryDue: at(1, 15) });
   addReceivable(s, {
-    id, orderId: id, issuer: e, debtor: D, faceValue: 1000n, issuedAt: at(1, 15), acknowledgedAt: at(1, 15), maturity, status: paidAt ? "Paid" : "Confirmed",
-    payments: paidAt ? [pay(paidAt, 1000n, e)] : [], events: [ref("Receivables", "ReceivableIssued", at(1, 15)), ref("Receivables", "Transfer", at(1, 15))],
+    id,
+    orderId: id,
+    issuer: e,
+    debtor: D,
+    faceValue: 1000n,
+    issuedAt: at(1, 15),
+    acknowledgedAt: at(1, 15),
+    maturity,
+    status: paidAt ? "Paid" : "Confirmed",
+    payments: paidAt ? [pay(paidAt, 1000n, e)] : [],
+    events: [ref("Receivables", "ReceivableIssued", at(1, 15)), ref("Receivables", "Transfer", at(1, 15))],
   });
   return id;
 }
@@ -90,12 +138,32 @@ function world(opts: { x1CancelledAt?: number } = {}): { state: IndexState; g3Ap
   const cancelledAt = opts.x1CancelledAt ?? at(1, 10);
   addOrder(s, { id: cancelled, buyer: D, supplier: X1, amount: 1000n, createdAt: at(1, 7), deliveryDue: at(1, 8) });
   addReceivable(s, {
-    id: cancelled, orderId: cancelled, issuer: X1, debtor: D, faceValue: 1000n, issuedAt: at(1, 8), acknowledgedAt: at(1, 8), maturity: at(3, 8),
-    status: "Cancelled", cancelledAt, events: [ref("Receivables", "ReceivableIssued", at(1, 8)), ref("Receivables", "ReceivableCancelled", cancelledAt)],
+    id: cancelled,
+    orderId: cancelled,
+    issuer: X1,
+    debtor: D,
+    faceValue: 1000n,
+    issuedAt: at(1, 8),
+    acknowledgedAt: at(1, 8),
+    maturity: at(3, 8),
+    status: "Cancelled",
+    cancelledAt,
+    events: [ref("Receivables", "ReceivableIssued", at(1, 8)), ref("Receivables", "ReceivableCancelled", cancelledAt)],
   });
   // G3's application on Jan 20 against its collateral, and the loan that came of it, repaid Feb 10.
   const g3c = collateral(s, G3, at(2, 28), at(2, 10));
-  addLoan(s, { id: "1", borrower: G3, lender: L, totalDue: 500n, maturity: at(2, 19), recordedAt: at(1, 20, 12), disbursedAt: at(1, 20, 13), repayments: [repayment(at(2, 10), 500n)], status: "Repaid", collateral: [g3c] });
+  addLoan(s, {
+    id: "1",
+    borrower: G3,
+    lender: L,
+    totalDue: 500n,
+    maturity: at(2, 19),
+    recordedAt: at(1, 20, 12),
+    disbursedAt: at(1, 20, 13),
+    repayments: [repayment(at(2, 10), 500n)],
+    status: "Repaid",
+    collateral: [g3c],
+  });
   const g3Application: DecisionInput = {
     application: { borrower: G3, lender: L, amount: 500n, termDays: 30, receivableIds: [g3c] },
     metrics: {},
@@ -112,7 +180,15 @@ function run(opts: { x1CancelledAt?: number } = {}) {
     ...applicationCases([{ lender: L, decisionInput: decisionInputToJson(g3Application), loanId: "1" }]),
     ...monthlyCases(state, [G1, G2, X1], { from: at(1, 15), to: at(2, 10), termDays: 30, lender: L }),
   ];
-  return backtest(state, cases, [{ policy: CANDIDATE, inForce: false }, { policy: IN_FORCE, inForce: true }], at(7, 1));
+  return backtest(
+    state,
+    cases,
+    [
+      { policy: CANDIDATE, inForce: false },
+      { policy: IN_FORCE, inForce: true },
+    ],
+    at(7, 1),
+  );
 }
 
 describe("back-test of a policy over history", () => {
@@ -131,12 +207,24 @@ describe("back-test of a policy over history", () => {
     // Every case scores 80 (at least one completed order): all in band 70-84.
     expect(inForce.bands.map((b) => b.cases)).to.deep.equal([0, 0, 0, 4, 0]);
     expect(inForce.total).to.deep.equal({
-      band: "all", cases: 4, approved: 2, approvalRate: 0.5, approvedAmount: 1600n,
-      outcomes: { on_time: 1, late: 0, defaulted: 1, open: 0 }, defaultedAmount: 800n, badDebtRate: 0.5,
+      band: "all",
+      cases: 4,
+      approved: 2,
+      approvalRate: 0.5,
+      approvedAmount: 1600n,
+      outcomes: { on_time: 1, late: 0, defaulted: 1, open: 0 },
+      defaultedAmount: 800n,
+      badDebtRate: 0.5,
     });
     expect(candidate.total).to.deep.equal({
-      band: "all", cases: 4, approved: 3, approvalRate: 0.75, approvedAmount: 2100n,
-      outcomes: { on_time: 3, late: 0, defaulted: 0, open: 0 }, defaultedAmount: 0n, badDebtRate: 0,
+      band: "all",
+      cases: 4,
+      approved: 3,
+      approvalRate: 0.75,
+      approvedAmount: 2100n,
+      outcomes: { on_time: 3, late: 0, defaulted: 0, open: 0 },
+      defaultedAmount: 0n,
+      badDebtRate: 0,
     });
     expect(candidate.bands[3]).to.deep.equal({ ...candidate.total, band: "70-84" });
   });
@@ -152,7 +240,9 @@ describe("back-test of a policy over history", () => {
   it("exports the comparison as CSV, one line per policy and band", () => {
     const text = backtestCsv(run());
     const lines = text.trimEnd().split("\r\n");
-    expect(lines[0]).to.equal("policy,in_force,band,cases,approved,approval_rate,approved_amount,on_time,late,defaulted,open,defaulted_amount,bad_debt_rate");
+    expect(lines[0]).to.equal(
+      "policy,in_force,band,cases,approved,approval_rate,approved_amount,on_time,late,defaulted,open,defaulted_amount,bad_debt_rate",
+    );
     expect(lines).to.have.length(1 + 2 * 6);
     expect(lines).to.include("in-force,true,all,4,2,0.5,1600,1,0,1,0,800,0.5");
     expect(lines).to.include("candidate,false,all,4,3,0.75,2100,3,0,0,0,0,0");

@@ -58,7 +58,13 @@ describe("document store", function () {
   before(async function () {
     net = await deployNetwork();
     // The service's notary account must be an admitted participant to anchor.
-    await net.send(net.operator, "ParticipantRegistry", "admit", [net.operator.account.address, ROLE.AUDITOR, net.h("kyc:op"), net.h("name:op"), []]);
+    await net.send(net.operator, "ParticipantRegistry", "admit", [
+      net.operator.account.address,
+      ROLE.AUDITOR,
+      net.h("kyc:op"),
+      net.h("name:op"),
+      [],
+    ]);
     ({ orderId } = await net.tradeOnce(50_000n));
     dataDir = await tempDataDir(net.deployment);
     clock = Date.parse("2026-01-01T00:00:00Z");
@@ -111,7 +117,12 @@ describe("document store", function () {
       expect(png.body.mime).to.equal("image/png");
       const jpeg = await upload(JPEG, "kind=other", tokens.supplier);
       expect(jpeg.body.mime).to.equal("image/jpeg");
-      const text = await upload(Buffer.from("Delivery note: 12 pallets, received in good order.\n"), "kind=delivery_note", tokens.supplier, "image/png");
+      const text = await upload(
+        Buffer.from("Delivery note: 12 pallets, received in good order.\n"),
+        "kind=delivery_note",
+        tokens.supplier,
+        "image/png",
+      );
       expect(text.body.mime).to.equal("text/plain");
       const json = await upload(Buffer.from(JSON.stringify({ invoice: "INV-7", amount: "1200" })), "kind=invoice", tokens.supplier);
       expect(json.body.mime).to.equal("application/json");
@@ -119,7 +130,13 @@ describe("document store", function () {
 
     it("refuses a GIF, a ZIP archive, an executable, invalid UTF-8 and an empty file with 415 naming what it found", async function () {
       const cases: [Buffer, RegExp][] = [
-        [Buffer.concat([Buffer.from("GIF89a"), Buffer.from("0100010080000000000000ffffff21f90401000000002c00000000010001000002024401003b", "hex")]), /image\/gif/],
+        [
+          Buffer.concat([
+            Buffer.from("GIF89a"),
+            Buffer.from("0100010080000000000000ffffff21f90401000000002c00000000010001000002024401003b", "hex"),
+          ]),
+          /image\/gif/,
+        ],
         [Buffer.concat([Buffer.from("504b0304140000000800", "hex"), Buffer.alloc(40, 1)]), /application\/zip/],
         [Buffer.concat([Buffer.from("7f454c46020101000000000000000000", "hex"), Buffer.alloc(48, 0)]), /application\/x-elf/],
         [Buffer.from([0x48, 0x69, 0xc3, 0x28, 0xa0, 0xa1, 0xff, 0xfe]), /unrecognised binary/],
@@ -202,7 +219,12 @@ describe("document store", function () {
 
     it("lets a lender read only while the supplier's consent in force covers the documents scope", async function () {
       const expires = (await net.latestTime()) + 30 * DAY;
-      await net.send(net.supplier, "ConsentRegistry", "grant", [net.lender2.account.address, SCOPE.metrics | SCOPE.receivables, expires, net.h("p1")]);
+      await net.send(net.supplier, "ConsentRegistry", "grant", [
+        net.lender2.account.address,
+        SCOPE.metrics | SCOPE.receivables,
+        expires,
+        net.h("p1"),
+      ]);
       expect((await read(tokens.lender2)).status).to.equal(404);
       await net.send(net.supplier, "ConsentRegistry", "grant", [net.lender2.account.address, SCOPE.documents, expires, net.h("p2")]);
       expect((await read(tokens.lender2)).status).to.equal(200);
@@ -288,9 +310,19 @@ describe("document store", function () {
       try {
         const big = await createFileDocumentStore({ dataDir: bigDir });
         for (let i = 0; i < 256; i++) {
-          await big.put({ bytes: Buffer.from(`document ${i}\n`), mime: "text/plain", owner: net.supplier.account.address, kind: "invoice" });
+          await big.put({
+            bytes: Buffer.from(`document ${i}\n`),
+            mime: "text/plain",
+            owner: net.supplier.account.address,
+            kind: "invoice",
+          });
         }
-        const b = createBatcher({ store: big, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }), notary: net.deployment.contracts.EvidenceNotary, maxCount: 256 });
+        const b = createBatcher({
+          store: big,
+          sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }),
+          notary: net.deployment.contracts.EvidenceNotary,
+          maxCount: 256,
+        });
         const [result] = await b.flush();
         expect(result.count).to.equal(256);
         const perDocument = Number(result.gasUsed) / 256;
@@ -316,7 +348,11 @@ describe("document store", function () {
       try {
         const s = await createFileDocumentStore({ dataDir: d });
         await s.put({ bytes: Buffer.from("x\n"), mime: "text/plain", owner: net.supplier.account.address, kind: "other" });
-        const b = createBatcher({ store: s, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.outsider as never }), notary: net.deployment.contracts.EvidenceNotary });
+        const b = createBatcher({
+          store: s,
+          sender: createTxSender({ publicClient: net.publicClient, walletClient: net.outsider as never }),
+          notary: net.deployment.contracts.EvidenceNotary,
+        });
         let error: Error | undefined;
         await b.flush().catch((e: Error) => (error = e));
         expect(error?.message).to.contain("EvidenceNotaryNotActiveParticipant");
@@ -336,7 +372,11 @@ describe("document store", function () {
       const face = Buffer.concat([PNG, Buffer.from("face")]);
       const invoice = pdf("an invoice kept for ten years");
       const t0 = clock;
-      for (const [bytes, kind] of [[scan, "kyc_id_scan"], [face, "biometric_face"], [invoice, "invoice"]] as const) {
+      for (const [bytes, kind] of [
+        [scan, "kyc_id_scan"],
+        [face, "biometric_face"],
+        [invoice, "invoice"],
+      ] as const) {
         expect((await upload(bytes, `kind=${kind}`, tokens.supplier)).status).to.equal(201);
       }
       await batcher.flush();
@@ -355,7 +395,12 @@ describe("document store", function () {
       expect(existsSync(file(scan))).to.equal(false);
       expect(existsSync(file(face))).to.equal(false);
       expect(existsSync(file(invoice))).to.equal(true);
-      expect(store.purges().map((p) => p.sha256).sort()).to.deep.equal([sha256Hex(scan), sha256Hex(face)].sort());
+      expect(
+        store
+          .purges()
+          .map((p) => p.sha256)
+          .sort(),
+      ).to.deep.equal([sha256Hex(scan), sha256Hex(face)].sort());
       const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg.includes("purged"));
       expect(logged.map((l) => l.sha256).sort()).to.deep.equal([sha256Hex(scan), sha256Hex(face)].sort());
 

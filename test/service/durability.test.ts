@@ -19,7 +19,18 @@ import { openDocumentService } from "../../node-service/src/documents/service";
 import { createTxSender } from "../../node-service/src/chain/sender";
 import { storageHealth } from "../../node-service/src/store/storage-health";
 import type { RunningService } from "../../node-service/src/server";
-import { call, DAY, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import {
+  call,
+  DAY,
+  deployNetwork,
+  removeDir,
+  signIn,
+  startTestService,
+  tempDataDir,
+  testConfig,
+  waitIndexed,
+  type Network,
+} from "./api-helpers";
 import { isMounted, mountSmallDisk } from "./small-disk";
 
 const pdf = (text: string) => Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
@@ -137,7 +148,9 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
     const base = await started(dataDir);
     const token = await signIn(base, net.supplier);
     const headers = { "Idempotency-Key": "order-2026-0042" };
-    const tries = await Promise.all(Array.from({ length: 20 }, () => call(base, "POST", "/api/applications", { token, headers, body: body([receivables[1]]) })));
+    const tries = await Promise.all(
+      Array.from({ length: 20 }, () => call(base, "POST", "/api/applications", { token, headers, body: body([receivables[1]]) })),
+    );
     expect(tries.map((t) => t.status)).to.deep.equal(Array(20).fill(201));
     expect(new Set(tries.map((t) => t.body.id)).size).to.equal(1);
     expect(tries.filter((t) => t.headers.get("idempotent-replayed") === "true")).to.have.length(19);
@@ -146,14 +159,20 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
     const reused = await call(base, "POST", "/api/applications", { token, headers, body: body([receivables[1]], 30_000n) });
     expect(reused.status).to.equal(409);
     expect(reused.body.error.field).to.equal("Idempotency-Key");
-    const badKey = await call(base, "POST", "/api/applications", { token, headers: { "Idempotency-Key": "é" }, body: body([receivables[2]]) });
+    const badKey = await call(base, "POST", "/api/applications", {
+      token,
+      headers: { "Idempotency-Key": "é" },
+      body: body([receivables[2]]),
+    });
     expect(badKey.status).to.equal(400);
     expect(badKey.body.error.field).to.equal("Idempotency-Key");
 
     const second = await call(base, "POST", "/api/applications", { token, body: body([receivables[2], receivables[1]]) });
     expect(second.status).to.equal(409);
     expect(second.body.error).to.include({ code: "conflict", field: "receivableIds" });
-    expect(second.body.error.message).to.include(`receivable ${receivables[1]} is already the collateral of live application ${tries[0].body.id}`);
+    expect(second.body.error.message).to.include(
+      `receivable ${receivables[1]} is already the collateral of live application ${tries[0].body.id}`,
+    );
     // Once withdrawn, the receivable is free again.
     expect((await call(base, "POST", `/api/applications/${tries[0].body.id}/withdraw`, { token })).status).to.equal(200);
     expect((await call(base, "POST", "/api/applications", { token, body: body([receivables[1]]) })).status).to.equal(201);
@@ -198,16 +217,41 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
 
   it("after a crash between anchoring a batch and recording it, anchors the pending documents once more and then stops sending", async () => {
     dataDir = await tempDataDir(net.deployment);
-    await net.send(net.operator, "ParticipantRegistry", "admit", [net.operator.account.address, ROLE.AUDITOR, net.h("kyc:op"), net.h("name:op"), []]).catch(() => undefined);
+    await net
+      .send(net.operator, "ParticipantRegistry", "admit", [
+        net.operator.account.address,
+        ROLE.AUDITOR,
+        net.h("kyc:op"),
+        net.h("name:op"),
+        [],
+      ])
+      .catch(() => undefined);
     const open = () =>
-      openDocumentService({ dataDir: dataDir!, publicClient: net.publicClient, deployment: net.deployment, sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }), batchMaxCount: 100, batchMaxDelayMs: 3_600_000 });
+      openDocumentService({
+        dataDir: dataDir!,
+        publicClient: net.publicClient,
+        deployment: net.deployment,
+        sender: createTxSender({ publicClient: net.publicClient, walletClient: net.operator as never }),
+        batchMaxCount: 100,
+        batchMaxDelayMs: 3_600_000,
+      });
     let docs = await open();
     for (const text of ["crash a", "crash b"]) {
-      await docs.store.put({ bytes: pdf(`${text} ${Date.now()}`), mime: "application/pdf", owner: net.supplier.account.address, kind: "invoice" });
+      await docs.store.put({
+        bytes: pdf(`${text} ${Date.now()}`),
+        mime: "application/pdf",
+        owner: net.supplier.account.address,
+        kind: "invoice",
+      });
     }
     const pending = docs.store.pending();
     // The service anchored the batch, then died before recording it.
-    await net.send(net.operator, "EvidenceNotary", "anchorBatch", [buildTree(pending).root as Hex, pending.length, DOCUMENT_BATCH_KIND, net.h("before the crash")]);
+    await net.send(net.operator, "EvidenceNotary", "anchorBatch", [
+      buildTree(pending).root as Hex,
+      pending.length,
+      DOCUMENT_BATCH_KIND,
+      net.h("before the crash"),
+    ]);
     await docs.stop();
 
     docs = await open();
@@ -261,7 +305,10 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
     expect(rolled.rolledBack[0].steps[0].step).to.equal("consent_granted");
     expect(rolled).to.not.have.property("offer");
     const lenderToken = await signIn(base, net.lender);
-    const review = await call(base, "POST", `/api/applications/${id}/review`, { token: lenderToken, body: { outcome: "approve", reason: "looks fine" } });
+    const review = await call(base, "POST", `/api/applications/${id}/review`, {
+      token: lenderToken,
+      body: { outcome: "approve", reason: "looks fine" },
+    });
     expect(review.status).to.equal(409);
   });
 });

@@ -37,7 +37,8 @@ function hashStruct(name: string, fields: readonly Field[], message: Record<stri
     keccak256(toHex(typeString(name, fields))),
     ...fields.map((f) => {
       const v = message[f.name];
-      if (f.type === "uint256[]") return keccak256(concat((v as string[]).map((x) => encodeAbiParameters([{ type: "uint256" }], [BigInt(x)]))));
+      if (f.type === "uint256[]")
+        return keccak256(concat((v as string[]).map((x) => encodeAbiParameters([{ type: "uint256" }], [BigInt(x)]))));
       if (f.type === "string") return keccak256(toHex(v as string));
       if (f.type.startsWith("uint")) return BigInt(v as string);
       return v;
@@ -51,7 +52,12 @@ const DOMAIN_FIELDS: Field[] = [
   { name: "chainId", type: "uint256" },
   { name: "verifyingContract", type: "address" },
 ];
-function digestOf(domain: { name: string; version: string; chainId: number; verifyingContract: Address }, name: string, fields: readonly Field[], message: Record<string, unknown>): Hex {
+function digestOf(
+  domain: { name: string; version: string; chainId: number; verifyingContract: Address },
+  name: string,
+  fields: readonly Field[],
+  message: Record<string, unknown>,
+): Hex {
   const separator = hashStruct("EIP712Domain", DOMAIN_FIELDS, { ...domain, chainId: String(domain.chainId) });
   return keccak256(concat(["0x1901", separator, hashStruct(name, fields, message)]));
 }
@@ -68,7 +74,10 @@ describe("the evidence specification and its test vectors", function () {
       expect(root, leaf.sha256).to.equal(V.merkle.root);
       expect(StandardMerkleTree.verify(V.merkle.root, ["bytes32"], [leaf.sha256], leaf.proof)).to.equal(true);
     }
-    const tree = StandardMerkleTree.of(V.merkle.documents.map((d: { sha256: string }) => [d.sha256]), ["bytes32"]);
+    const tree = StandardMerkleTree.of(
+      V.merkle.documents.map((d: { sha256: string }) => [d.sha256]),
+      ["bytes32"],
+    );
     expect(tree.root).to.equal(V.merkle.root);
     // A proof with one sibling changed no longer reaches the root.
     const bad = [...V.merkle.leaves[0].proof];
@@ -91,12 +100,35 @@ describe("the evidence specification and its test vectors", function () {
     expect(hashStruct("EIP712Domain", DOMAIN_FIELDS, { ...l.domain, chainId: String(l.domain.chainId) })).to.equal(l.domainSeparator);
     expect(digestOf(l.domain, "LoanTerms", LOAN_TERMS_TYPES.LoanTerms, l.message)).to.equal(l.digest);
     const revive = (fields: readonly Field[], m: Record<string, unknown>) =>
-      Object.fromEntries(fields.map((f) => [f.name, f.type === "uint256[]" ? (m[f.name] as string[]).map(BigInt) : f.type.startsWith("uint") ? BigInt(m[f.name] as string) : m[f.name]]));
-    expect(hashTypedData({ domain: l.domain, types: LOAN_TERMS_TYPES, primaryType: "LoanTerms", message: revive(LOAN_TERMS_TYPES.LoanTerms, l.message) as never })).to.equal(l.digest);
+      Object.fromEntries(
+        fields.map((f) => [
+          f.name,
+          f.type === "uint256[]"
+            ? (m[f.name] as string[]).map(BigInt)
+            : f.type.startsWith("uint")
+              ? BigInt(m[f.name] as string)
+              : m[f.name],
+        ]),
+      );
+    expect(
+      hashTypedData({
+        domain: l.domain,
+        types: LOAN_TERMS_TYPES,
+        primaryType: "LoanTerms",
+        message: revive(LOAN_TERMS_TYPES.LoanTerms, l.message) as never,
+      }),
+    ).to.equal(l.digest);
     const a = V.eip712.receivableAcknowledgment;
     const fields = RECEIVABLE_ACKNOWLEDGMENT_TYPES.ReceivableAcknowledgment;
     expect(digestOf(a.domain, "ReceivableAcknowledgment", fields, a.message)).to.equal(a.digest);
-    expect(hashTypedData({ domain: a.domain, types: RECEIVABLE_ACKNOWLEDGMENT_TYPES, primaryType: "ReceivableAcknowledgment", message: revive(fields, a.message) as never })).to.equal(a.digest);
+    expect(
+      hashTypedData({
+        domain: a.domain,
+        types: RECEIVABLE_ACKNOWLEDGMENT_TYPES,
+        primaryType: "ReceivableAcknowledgment",
+        message: revive(fields, a.message) as never,
+      }),
+    ).to.equal(a.digest);
   });
 
   it("RFC 3161 imprints are SHA-256 of the 32 raw bytes, not of the hex text", function () {
@@ -108,7 +140,17 @@ describe("the evidence specification and its test vectors", function () {
   });
 
   it("names every check the reference verifier runs", function () {
-    for (const heading of ["Chain.", "Each event.", "Each signature.", "The agreement.", "Participants.", "Documents.", "Files given.", "Independent time.", "Subject and summary."]) {
+    for (const heading of [
+      "Chain.",
+      "Each event.",
+      "Each signature.",
+      "The agreement.",
+      "Participants.",
+      "Documents.",
+      "Files given.",
+      "Independent time.",
+      "Subject and summary.",
+    ]) {
       expect(SPEC).to.contain(`**${heading}**`);
     }
   });

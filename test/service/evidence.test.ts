@@ -46,7 +46,6 @@ const AGREEMENT_PDF = Buffer.from(
     "trailer << /Root 1 0 R >>\n%%EOF\n",
 );
 
-
 /** Runs a command to its end; resolves with its exit code and output. */
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -116,7 +115,13 @@ describe("evidence that stands in court", function () {
 
     const transport = http(rpcUrl);
     publicClient = createPublicClient({ chain: hardhat, transport, pollingInterval: 50 }) as PublicClient;
-    const wallet = (i: number) => createWalletClient({ chain: hardhat, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 50 }) as Wallet;
+    const wallet = (i: number) =>
+      createWalletClient({
+        chain: hardhat,
+        transport,
+        account: mnemonicToAccount(MNEMONIC, { addressIndex: i }),
+        pollingInterval: 50,
+      }) as Wallet;
     w = { operator: wallet(0), supplier: wallet(1), buyer: wallet(2), lender: wallet(3), walletOwner: wallet(4), auditor: wallet(5) };
     deployment = await deployAll({ publicClient, walletClient: w.operator });
     chainNet = { publicClient, deployment };
@@ -134,9 +139,21 @@ describe("evidence that stands in court", function () {
       { account: w.auditor.account.address, roles: ROLE.AUDITOR },
     ]);
     // The lender's display name committed as the seed does (sha256 of the UTF-8 name), so bundles may carry it.
-    await send(chainNet, w.operator, "ParticipantRegistry", "admit", [w.lender.account.address, ROLE.LENDER, sha256Hex(`kyc:${w.lender.account.address}`), sha256Hex(LENDER_NAME), []]);
+    await send(chainNet, w.operator, "ParticipantRegistry", "admit", [
+      w.lender.account.address,
+      ROLE.LENDER,
+      sha256Hex(`kyc:${w.lender.account.address}`),
+      sha256Hex(LENDER_NAME),
+      [],
+    ]);
     orderId = await createDeliveredOrder(chainNet, { buyer: w.buyer, supplier: w.supplier, amount: 100_000n });
-    ({ receivableId } = await issueConfirmedReceivable(chainNet, { supplier: w.supplier, buyer: w.buyer, orderId, faceValue: 100_000n, signedAck: true }));
+    ({ receivableId } = await issueConfirmedReceivable(chainNet, {
+      supplier: w.supplier,
+      buyer: w.buyer,
+      orderId,
+      faceValue: 100_000n,
+      signedAck: true,
+    }));
 
     // The service, with the document store and the evidence API mounted.
     dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-evidence-"));
@@ -147,7 +164,14 @@ describe("evidence that stands in court", function () {
       { address: w.supplier.account.address, name: "Not The Committed Name Ltd." },
     ];
     await writeFile(path.join(dataDir, "demo-accounts.json"), JSON.stringify({ accounts: names }));
-    docs = await openDocumentService({ dataDir, publicClient, deployment, sender: createTxSender({ publicClient, walletClient: w.operator }), batchMaxCount: 256, batchMaxDelayMs: 3_600_000 });
+    docs = await openDocumentService({
+      dataDir,
+      publicClient,
+      deployment,
+      sender: createTxSender({ publicClient, walletClient: w.operator }),
+      batchMaxCount: 256,
+      batchMaxDelayMs: 3_600_000,
+    });
     batcher = docs.batcher!;
     service = await startService(testConfig(dataDir, { RPC_URL: rpcUrl, POLL_INTERVAL_MS: 100 }), { documents: docs });
     await docs.start();
@@ -176,7 +200,13 @@ describe("evidence that stands in court", function () {
     expect(batch.hashes).to.include(pdfSha);
     await send(chainNet, w.lender, "EvidenceNotary", "anchor", [pdfSha, 4, pad(toHex("agreement"), { dir: "right", size: 32 })]);
 
-    loan = await signAndSubmitAgreement(chainNet, { borrower: w.supplier, lender: w.lender, principal: 60_000n, collateral: [receivableId], documentHash: pdfSha });
+    loan = await signAndSubmitAgreement(chainNet, {
+      borrower: w.supplier,
+      lender: w.lender,
+      principal: 60_000n,
+      collateral: [receivableId],
+      documentHash: pdfSha,
+    });
     await fundAndApprove(chainNet, w.operator, w.lender, 60_000n, "LoanAgreements");
     await send(chainNet, w.lender, "LoanAgreements", "disburse", [loan.loanId]);
     await fundAndApprove(chainNet, w.operator, w.buyer, 100_000n, "Receivables");
@@ -224,7 +254,11 @@ describe("evidence that stands in court", function () {
 
   describe("lookup", function () {
     it("finds the agreement's PDF dropped in: anchored alone, in a batch and in the agreement, each with block, time, tx and registered anchorer", async function () {
-      const res = await fetch(`${base}/api/evidence/file`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array(AGREEMENT_PDF) });
+      const res = await fetch(`${base}/api/evidence/file`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: new Uint8Array(AGREEMENT_PDF),
+      });
       const body = await res.json();
       expect(res.status).to.equal(200);
       expect(body.sha256).to.equal(pdfSha);
@@ -254,7 +288,13 @@ describe("evidence that stands in court", function () {
       expect(byHash.status).to.equal(200);
       expect(byHash.body).to.include({ anchored: false, sha256: `0x${"12".repeat(32)}` });
       expect(byHash.body.summary).to.contain("never anchored");
-      const byFile = await (await fetch(`${base}/api/evidence/file`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array(Buffer.from("never seen")) })).json();
+      const byFile = await (
+        await fetch(`${base}/api/evidence/file`, {
+          method: "POST",
+          headers: { "content-type": "application/octet-stream" },
+          body: new Uint8Array(Buffer.from("never seen")),
+        })
+      ).json();
       expect(byFile.anchored).to.equal(false);
     });
 
@@ -264,10 +304,25 @@ describe("evidence that stands in court", function () {
       const a = res.body;
       expect(a.digest).to.equal(loan.digest);
       expect(a.typedData.message.principal).to.equal("60000");
-      expect(a.typedData.domain).to.deep.equal({ name: "LoanAgreements", version: "1", chainId: 31337, verifyingContract: deployment.contracts.LoanAgreements });
+      expect(a.typedData.domain).to.deep.equal({
+        name: "LoanAgreements",
+        version: "1",
+        chainId: 31337,
+        verifyingContract: deployment.contracts.LoanAgreements,
+      });
       expect(a.signatures).to.deep.equal({ borrower: loan.borrowerSignature, lender: loan.lenderSignature });
-      expect(a.signers.borrower).to.include({ recovered: w.supplier.account.address.toLowerCase(), method: "ecdsa", valid: true, matchesRegistered: true });
-      expect(a.signers.lender).to.include({ recovered: w.lender.account.address.toLowerCase(), method: "ecdsa", valid: true, matchesRegistered: true });
+      expect(a.signers.borrower).to.include({
+        recovered: w.supplier.account.address.toLowerCase(),
+        method: "ecdsa",
+        valid: true,
+        matchesRegistered: true,
+      });
+      expect(a.signers.lender).to.include({
+        recovered: w.lender.account.address.toLowerCase(),
+        method: "ecdsa",
+        valid: true,
+        matchesRegistered: true,
+      });
       expect(a.signedByRegisteredParties).to.equal(true);
       expect(a.documentSha256).to.equal(pdfSha);
       expect(a.document.anchored).to.equal(true);
@@ -280,7 +335,12 @@ describe("evidence that stands in court", function () {
 
     it("accepts a contract wallet's signature through ERC-1271 and says so", async function () {
       const res = await call(base, "GET", `/api/evidence/agreement/${walletLoanId}`);
-      expect(res.body.signers.lender).to.include({ expected: contractWallet.toLowerCase(), method: "erc1271", valid: true, matchesRegistered: true });
+      expect(res.body.signers.lender).to.include({
+        expected: contractWallet.toLowerCase(),
+        method: "erc1271",
+        valid: true,
+        matchesRegistered: true,
+      });
       expect(res.body.signers.lender.recovered).to.equal(w.walletOwner.account.address.toLowerCase());
       expect(res.body.signers.borrower.method).to.equal("ecdsa");
     });
@@ -288,7 +348,14 @@ describe("evidence that stands in court", function () {
     it("judges a contract wallet's signature as of the block that recorded it, not by what the wallet says later", async function () {
       const walletAbi = readArtifact("ERC1271Wallet", "mocks").abi;
       const lie = async (value: boolean) => {
-        const hash = await w.walletOwner.writeContract({ address: contractWallet, abi: walletAbi, functionName: "setLie", args: [value], account: w.walletOwner.account, chain: hardhat });
+        const hash = await w.walletOwner.writeContract({
+          address: contractWallet,
+          abi: walletAbi,
+          functionName: "setLie",
+          args: [value],
+          account: w.walletOwner.account,
+          chain: hardhat,
+        });
         await publicClient.waitForTransactionReceipt({ hash });
       };
       await lie(true);
@@ -307,7 +374,9 @@ describe("evidence that stands in court", function () {
       expect(r.order).to.include({ id: orderId.toString(), buyer: w.buyer.account.address.toLowerCase() });
       expect(r.acknowledgment).to.include({ by: "signature", method: "ecdsa", valid: true, matchesRegistered: true });
       expect(r.acknowledgment.recovered).to.equal(w.buyer.account.address.toLowerCase());
-      expect(r.pledges.map((e: { event: string; args: { loanId: string } }) => [e.event, e.args.loanId])).to.deep.equal([["ReceivablePledged", loan.loanId.toString()]]);
+      expect(r.pledges.map((e: { event: string; args: { loanId: string } }) => [e.event, e.args.loanId])).to.deep.equal([
+        ["ReceivablePledged", loan.loanId.toString()],
+      ]);
       expect(r.payments).to.have.length(1);
       expect(r.payments[0].args).to.include({ amount: "100000", fullyPaid: true });
       expect(r.payments[0].txHash).to.equal(payTx);
@@ -316,7 +385,12 @@ describe("evidence that stands in court", function () {
 
     it("shows an order with its events and receivables, and a transaction with its events and block", async function () {
       const o = await call(base, "GET", `/api/evidence/order/${orderId}`, { token: auditorToken });
-      expect(o.body.events.map((e: { event: string }) => e.event)).to.deep.equal(["OrderCreated", "OrderAccepted", "OrderShipped", "OrderDelivered"]);
+      expect(o.body.events.map((e: { event: string }) => e.event)).to.deep.equal([
+        "OrderCreated",
+        "OrderAccepted",
+        "OrderShipped",
+        "OrderDelivered",
+      ]);
       expect(o.body.receivables.map((r: { id: string }) => r.id)).to.deep.equal([receivableId.toString()]);
       expect(o.body.documents.map((d: { role: string }) => d.role)).to.deep.equal(["purchase order", "shipping document"]);
       const tx = await call(base, "GET", `/api/evidence/tx/${payTx}`);
@@ -377,7 +451,10 @@ describe("evidence that stands in court", function () {
         ["order", `/api/evidence/bundle/order/${orderId}`],
       ]) {
         // Agreements and documents are public; order and receivable bundles take a member's session.
-        const res = await fetch(`${base}${url}`, name === "receivable" || name === "order" ? { headers: { authorization: `Bearer ${auditorToken}` } } : {});
+        const res = await fetch(
+          `${base}${url}`,
+          name === "receivable" || name === "order" ? { headers: { authorization: `Bearer ${auditorToken}` } } : {},
+        );
         expect(res.status, url).to.equal(200);
         expect(res.headers.get("content-disposition")).to.contain("attachment");
         const json = (await res.json()) as Record<string, unknown>;
@@ -413,7 +490,15 @@ describe("evidence that stands in court", function () {
       const doc = b.documents.find((d) => d.sha256 === pdfSha)!;
       expect(doc.anchors.map((a) => a.via).sort()).to.deep.equal(["batch", "notary", "record"]);
       expect(doc.anchors.find((a) => a.via === "batch")!.proof).to.have.length.above(1);
-      expect(b.events.map((e) => e.event)).to.include.members(["AgreementRecorded", "ReceivablePledged", "LoanDisbursed", "LoanRepaid", "ParticipantAdmitted", "Anchored", "BatchAnchored"]);
+      expect(b.events.map((e) => e.event)).to.include.members([
+        "AgreementRecorded",
+        "ReceivablePledged",
+        "LoanDisbursed",
+        "LoanRepaid",
+        "ParticipantAdmitted",
+        "Anchored",
+        "BatchAnchored",
+      ]);
       expect(b.summary).to.contain(`Loan agreement ${loan.loanId}`).and.to.contain(pdfSha);
     });
 
@@ -493,7 +578,9 @@ describe("evidence that stands in court", function () {
       await writeFile(badPath, bad);
       const { code, stdout } = await verifyScript([bundles.agreement.path, badPath, "--rpc", rpcUrl]);
       expect(code).to.equal(1);
-      expect(failLines(stdout)).to.deep.equal([`FAIL  file agreement-tampered.pdf: sha256 — ${sha256Hex(bad)} is not a document of this bundle`]);
+      expect(failLines(stdout)).to.deep.equal([
+        `FAIL  file agreement-tampered.pdf: sha256 — ${sha256Hex(bad)} is not a document of this bundle`,
+      ]);
       expect(stdout).to.contain("VERDICT: NOT VERIFIED (1 of");
     });
 
@@ -510,15 +597,27 @@ describe("evidence that stands in court", function () {
     it("verifies the ERC-1271 agreement, the document, the receivable and the order bundles against the node", async function () {
       const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
       for (const name of ["walletAgreement", "document", "receivable", "order"]) {
-        const verdict = await verifyBundle({ bundle: JSON.parse(await readFile(bundles[name].path, "utf8")), publicClient: client, abis: allAbis() });
-        expect(verdict.checks.filter((c) => !c.ok), name).to.deep.equal([]);
+        const verdict = await verifyBundle({
+          bundle: JSON.parse(await readFile(bundles[name].path, "utf8")),
+          publicClient: client,
+          abis: allAbis(),
+        });
+        expect(
+          verdict.checks.filter((c) => !c.ok),
+          name,
+        ).to.deep.equal([]);
         expect(verdict.ok, name).to.equal(true);
       }
       const wallet = await verifyBundle({ bundle: bundles.walletAgreement.json, publicClient: client, abis: allAbis() });
       expect(wallet.checks.find((c) => c.name === "signature of the lender: signer")!.detail).to.contain("ERC-1271");
       const receivable = await verifyBundle({ bundle: bundles.receivable.json, publicClient: client, abis: allAbis() });
       expect(receivable.checks.map((c) => c.name)).to.include("signature of the debtor: signer");
-      const doc = await verifyBundle({ bundle: bundles.document.json, publicClient: client, abis: allAbis(), files: [{ name: "agreement.pdf", bytes: AGREEMENT_PDF }] });
+      const doc = await verifyBundle({
+        bundle: bundles.document.json,
+        publicClient: client,
+        abis: allAbis(),
+        files: [{ name: "agreement.pdf", bytes: AGREEMENT_PDF }],
+      });
       expect(doc.checks.find((c) => c.name === "file agreement.pdf: sha256")!.ok).to.equal(true);
     });
 
@@ -548,7 +647,14 @@ describe("evidence that stands in court", function () {
           chain: genuine.chain,
           contracts: genuine.contracts,
           summary: "Loan agreement 99 between the parties: principal 250000000 minor units, signed and recorded.",
-          agreement: { loanId: "99", digest: `0x${"ab".repeat(32)}`, borrower: genuine.agreement.borrower, lender: genuine.agreement.lender, documentHash: pdfSha, recordedIn: "e1" },
+          agreement: {
+            loanId: "99",
+            digest: `0x${"ab".repeat(32)}`,
+            borrower: genuine.agreement.borrower,
+            lender: genuine.agreement.lender,
+            documentHash: pdfSha,
+            recordedIn: "e1",
+          },
           events: [],
           signatures: [],
           documents: [],
@@ -580,7 +686,9 @@ describe("evidence that stands in court", function () {
         for (const file of [fileOnlyRenamed, noDocuments]) {
           const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
           expect(code, stdout).to.equal(1);
-          expect(stdout).to.contain(`FAIL  subject: document ${neverAnchored} — the bundle carries no anchor on chain for the document ${neverAnchored}`);
+          expect(stdout).to.contain(
+            `FAIL  subject: document ${neverAnchored} — the bundle carries no anchor on chain for the document ${neverAnchored}`,
+          );
           expect(stdout).to.contain("VERDICT: NOT VERIFIED");
           expect(stdout).not.to.contain("What the checks above prove");
         }
@@ -601,7 +709,10 @@ describe("evidence that stands in court", function () {
           expect(bundle.summary, what).not.to.equal(genuine.summary);
           const verdict = await verifyBundle({ bundle, publicClient: client, abis: allAbis() });
           expect(verdict.outcome, what).to.equal("not-verified");
-          expect(verdict.checks.filter((c) => !c.ok).map((c) => c.name), what).to.deep.equal(["summary: says only what the checked facts say"]);
+          expect(
+            verdict.checks.filter((c) => !c.ok).map((c) => c.name),
+            what,
+          ).to.deep.equal(["summary: says only what the checked facts say"]);
           expect(verdict.confirmed, what).to.deep.equal([]);
         }
         const file = await tampered((b: { summary: string }) => {
@@ -609,7 +720,9 @@ describe("evidence that stands in court", function () {
         });
         const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
         expect(code, stdout).to.equal(1);
-        expect(stdout).to.match(/^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal 6000000.*" where the checked facts give ".*principal 60000 minor/m);
+        expect(stdout).to.match(
+          /^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal 6000000.*" where the checked facts give ".*principal 60000 minor/m,
+        );
         expect(stdout).not.to.contain("What the checks above prove");
       });
 
@@ -617,30 +730,43 @@ describe("evidence that stands in court", function () {
         const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
         const verdict = await verifyBundle({ bundle: bundles.agreement.json, publicClient: client, abis: allAbis() });
         expect(verdict.outcome).to.equal("verified");
-        expect(verdict.confirmed[0]).to.contain(`Loan agreement ${loan.loanId} between borrower ${w.supplier.account.address.toLowerCase()}`).and.to.contain("principal 60000 minor units");
+        expect(verdict.confirmed[0])
+          .to.contain(`Loan agreement ${loan.loanId} between borrower ${w.supplier.account.address.toLowerCase()}`)
+          .and.to.contain("principal 60000 minor units");
         expect(verdict.confirmed.join(" ")).to.contain(`The agreement document has sha256 ${pdfSha}`);
         expect(verdict.confirmed.join(" ")).to.match(/loan disbursed 60000 minor units at .*loan repaid/);
       });
     });
 
     it("names a party only where the registry's commitment proves the name, and labels uploads as the service's claims", async function () {
-      const b = bundles.agreement.json as { participants: { address: string; name?: string }[]; documents: { sha256: string; uploads?: { by: string }[] }[] };
+      const b = bundles.agreement.json as {
+        participants: { address: string; name?: string }[];
+        documents: { sha256: string; uploads?: { by: string }[] }[];
+      };
       expect(b.participants.find((p) => p.address === w.lender.account.address.toLowerCase())!.name).to.equal(LENDER_NAME);
       expect(b.participants.find((p) => p.address === w.supplier.account.address.toLowerCase())!.name).to.equal(undefined);
-      expect(b.documents.find((d) => d.sha256 === pdfSha)!.uploads!.map((u) => u.by)).to.deep.equal([w.supplier.account.address.toLowerCase()]);
+      expect(b.documents.find((d) => d.sha256 === pdfSha)!.uploads!.map((u) => u.by)).to.deep.equal([
+        w.supplier.account.address.toLowerCase(),
+      ]);
       const { code, stdout } = await verifyScript([bundles.agreement.path, "--rpc", rpcUrl]);
       expect(code, stdout).to.equal(0);
-      expect(stdout).to.contain(`PASS  participant ${w.lender.account.address.toLowerCase()}: name — sha256("${LENDER_NAME}") is the displayNameHash of its admission`);
+      expect(stdout).to.contain(
+        `PASS  participant ${w.lender.account.address.toLowerCase()}: name — sha256("${LENDER_NAME}") is the displayNameHash of its admission`,
+      );
       expect(stdout).to.contain(`  - Participant ${w.lender.account.address.toLowerCase()} is registered as “${LENDER_NAME}”`);
       const claims = stdout.slice(stdout.indexOf("What the service's own records say (claims"));
-      expect(claims).to.contain(`document ${pdfSha} (loan agreement): uploaded as agreement by ${w.supplier.account.address.toLowerCase()} at `);
+      expect(claims).to.contain(
+        `document ${pdfSha} (loan agreement): uploaded as agreement by ${w.supplier.account.address.toLowerCase()} at `,
+      );
 
       const renamed = await tampered((x: { participants: { name?: string }[] }) => {
         x.participants.find((p) => p.name)!.name = "Some Other Bank";
       });
       const bad = await verifyScript([renamed, "--rpc", rpcUrl]);
       expect(bad.code, bad.stdout).to.equal(1);
-      expect(bad.stdout).to.match(/^FAIL {2}participant 0x[0-9a-f]{40}: name — sha256\("Some Other Bank"\) = 0x[0-9a-f]{64}, but the registry recorded displayNameHash 0x[0-9a-f]{64}/m);
+      expect(bad.stdout).to.match(
+        /^FAIL {2}participant 0x[0-9a-f]{40}: name — sha256\("Some Other Bank"\) = 0x[0-9a-f]{64}, but the registry recorded displayNameHash 0x[0-9a-f]{64}/m,
+      );
     });
 
     describe("exit codes and messages (finding 5)", function () {
@@ -674,7 +800,7 @@ describe("evidence that stands in court", function () {
         expect(malformed.stderr).to.contain("is not a deployment file");
         const missingDoc = await verifyScript([bundles.agreement.path, path.join(dir, "missing.pdf"), "--rpc", rpcUrl]);
         expect(missingDoc.code).to.equal(2);
-        expect(missingDoc.stderr).to.contain('Cannot read the document');
+        expect(missingDoc.stderr).to.contain("Cannot read the document");
         for (const r of [none, missing, wrongKind, malformed, missingDoc]) expect(r.stderr).not.to.match(/\n\s+at /);
       });
 
@@ -703,7 +829,9 @@ describe("evidence that stands in court", function () {
         const failed = Object.fromEntries(verdict.checks.filter((c) => !c.ok).map((c) => [c.name, c.detail]));
         expect(failed["chain: genesis block"]).to.contain(genesis).and.to.contain(otherGenesis);
         const merkle = Object.entries(failed).find(([name]) => name.endsWith(": Merkle proof"))!;
-        expect(merkle[1]).to.match(/step 1 of \d+ with 0x00000000… gives .*the last step should give the anchored root 0x[0-9a-f]{64} but gives 0x[0-9a-f]{64}/);
+        expect(merkle[1]).to.match(
+          /step 1 of \d+ with 0x00000000… gives .*the last step should give the anchored root 0x[0-9a-f]{64} but gives 0x[0-9a-f]{64}/,
+        );
         expect(failed[`agreement ${loan.loanId}: borrower signed`]).to.contain("the borrower's signature is missing from the bundle");
       });
     });

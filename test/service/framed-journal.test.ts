@@ -68,7 +68,7 @@ describe("framed journal", function () {
   it("quarantines a garbage line inside the journal and keeps every record after it", async () => {
     const file = await fillStore(40);
     const text = readFileSync(file, "utf8").split("\n");
-    text.splice(10, 0, "this line is garbage {\"id\":");
+    text.splice(10, 0, 'this line is garbage {"id":');
     writeFileSync(file, text.join("\n"));
     const all = await reopen();
     expect(all).to.have.length(40);
@@ -94,7 +94,14 @@ describe("framed journal", function () {
 
   it("the chain journal refuses damage inside, naming the file and the byte offset", async () => {
     const file = path.join(dir, "chain", "journal.ndjson");
-    const journal = await ChainJournal.create(file, { kind: "genesis", v: 1, initialDate: new Date().toISOString(), chainId: 31337, genesisHash: "0x01", wall: 1 });
+    const journal = await ChainJournal.create(file, {
+      kind: "genesis",
+      v: 1,
+      initialDate: new Date().toISOString(),
+      chainId: 31337,
+      genesisHash: "0x01",
+      wall: 1,
+    });
     for (let i = 0; i < 3; i++) await journal.append({ m: "evm_mine", p: [], k: 1, n: i + 1, h: `0x0${i}`, w: 1 });
     await journal.close();
     const bytes = readFileSync(file);
@@ -110,7 +117,8 @@ describe("framed journal", function () {
 
   it("the access log keeps the entry after a torn line and pages from disk with a cursor", async () => {
     let log = await openAccessLog({ dataDir: dir, warn });
-    for (let i = 0; i < 5; i++) await log.append({ reader: READER, enterprise: ENTERPRISE, basis: "consent", scopes: ["metrics"], resource: `GET /r/${i}` });
+    for (let i = 0; i < 5; i++)
+      await log.append({ reader: READER, enterprise: ENTERPRISE, basis: "consent", scopes: ["metrics"], resource: `GET /r/${i}` });
     await log.close();
     appendFileSync(path.join(dir, "access-log.jsonl"), '93 12345678 {"id":"torn');
     log = await openAccessLog({ dataDir: dir, warn });

@@ -55,7 +55,12 @@ describe("indexer reducers", () => {
     const receivable = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 100_000n, signedAck: true });
     await fundAndApprove(net, operator, lender, 1_000_000n, "LoanAgreements");
     await fundAndApprove(net, operator, buyer, 1_000_000n, "Receivables");
-    const loan = await signAndSubmitAgreement(net, { borrower: supplier, lender, principal: 50_000n, collateral: [receivable.receivableId] });
+    const loan = await signAndSubmitAgreement(net, {
+      borrower: supplier,
+      lender,
+      principal: 50_000n,
+      collateral: [receivable.receivableId],
+    });
     await send(net, lender, "LoanAgreements", "disburse", [loan.loanId]);
     const payment = await send(net, buyer, "Receivables", "pay", [receivable.receivableId, 100_000n]);
     const due = totalDue(50_000n, loan.terms.rateBps, loan.terms.start, loan.terms.maturity);
@@ -66,7 +71,13 @@ describe("indexer reducers", () => {
 
     const order = s.orders[orderId.toString()];
     expect(order).to.include({ id: "1", buyer: lc(buyer), supplier: lc(supplier), amount: 100_000n, status: "Completed" });
-    expect(order.events.map((e) => e.event)).to.deep.equal(["OrderCreated", "OrderAccepted", "OrderShipped", "OrderDelivered", "OrderCompleted"]);
+    expect(order.events.map((e) => e.event)).to.deep.equal([
+      "OrderCreated",
+      "OrderAccepted",
+      "OrderShipped",
+      "OrderDelivered",
+      "OrderCompleted",
+    ]);
     expect(order.acceptedAt).to.be.a("number").and.be.at.most(order.shippedAt!);
     expect(order.deliveredAt).to.be.below(order.completedAt!);
     expect(order.shippingDocumentHash).to.equal(docHash(`bill-of-lading:${orderId}`));
@@ -89,7 +100,13 @@ describe("indexer reducers", () => {
     expect(r.payments).to.have.length(1);
     expect(r.payments[0]).to.include({ amount: 100_000n, toLoan: due, loanId: "1", holder: lc(supplier) });
     expect(r.paidAt).to.equal(r.payments[0].at);
-    expect(r.events.map((e) => e.event)).to.deep.equal(["ReceivableIssued", "Transfer", "ReceivableAcknowledged", "ReceivablePledged", "ReceivablePaid"]);
+    expect(r.events.map((e) => e.event)).to.deep.equal([
+      "ReceivableIssued",
+      "Transfer",
+      "ReceivableAcknowledged",
+      "ReceivablePledged",
+      "ReceivablePaid",
+    ]);
 
     const l = s.loans[loan.loanId.toString()];
     expect(l).to.include({
@@ -127,7 +144,10 @@ describe("indexer reducers", () => {
       "LoanAgreements.LoanClosed",
       "Receivables.ReceivablePaid",
     ]);
-    expect(s.eventsByTx[payment.transactionHash][0]).to.include({ blockNumber: Number(payment.blockNumber), txHash: payment.transactionHash });
+    expect(s.eventsByTx[payment.transactionHash][0]).to.include({
+      blockNumber: Number(payment.blockNumber),
+      txHash: payment.transactionHash,
+    });
 
     const p = s.participants[lc(supplier)];
     expect(p).to.include({ roles: ROLE.SUPPLIER, suspended: false });
@@ -142,11 +162,18 @@ describe("indexer reducers", () => {
     // Every log of the indexed contracts was counted once; the settlement token's Transfer events are
     // kept as transfers (all of them touch a participant here), not in eventsByTx.
     const token = net.deployment.contracts.SettlementToken.toLowerCase();
-    const logs = await net.publicClient.getLogs({ address: Object.values(net.deployment.contracts), fromBlock: BigInt(net.deployment.startBlock) });
+    const logs = await net.publicClient.getLogs({
+      address: Object.values(net.deployment.contracts),
+      fromBlock: BigInt(net.deployment.startBlock),
+    });
     expect(s.eventCount).to.equal(logs.length);
     const ours = logs.filter((l) => l.address.toLowerCase() !== token);
     expect(Object.values(s.eventsByTx).flat()).to.have.length(ours.length);
-    const transfers = parseEventLogs({ abi: abiOf("SettlementToken"), logs: logs.filter((l) => l.address.toLowerCase() === token), eventName: "Transfer" });
+    const transfers = parseEventLogs({
+      abi: abiOf("SettlementToken"),
+      logs: logs.filter((l) => l.address.toLowerCase() === token),
+      eventName: "Transfer",
+    });
     expect(transfers.length).to.be.greaterThan(2);
     expect(Object.values(s.transfers).map((t) => [t.ref.txHash, t.ref.logIndex, t.amount])).to.deep.equal(
       transfers.map((l) => [l.transactionHash, l.logIndex, (l.args as { value: bigint }).value]),
@@ -163,12 +190,22 @@ describe("indexer reducers", () => {
     const rB = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 30_000n, invoiceNumber: "B" });
     // Factoring: B goes to the factor, who splits it in two, keeping one part and passing one to the supplier.
     await send(net, supplier, "Receivables", "transferFrom", [supplier.account.address, factor.account.address, rB.receivableId]);
-    const split = await send(net, factor, "Receivables", "split", [rB.receivableId, [10_000n, 20_000n], [factor.account.address, supplier.account.address]]);
+    const split = await send(net, factor, "Receivables", "split", [
+      rB.receivableId,
+      [10_000n, 20_000n],
+      [factor.account.address, supplier.account.address],
+    ]);
     // A is pledged to a loan that defaults: it stays with the supplier, and the buyer's payment repays the loan first.
     await fundAndApprove(net, operator, lender, 1_000_000n, "LoanAgreements");
     await fundAndApprove(net, operator, buyer, 1_000_000n, "Receivables");
     const now = await latestTime(net);
-    const loan = await signAndSubmitAgreement(net, { borrower: supplier, lender, principal: 40_000n, collateral: [rA.receivableId], maturity: now + 10 * DAY });
+    const loan = await signAndSubmitAgreement(net, {
+      borrower: supplier,
+      lender,
+      principal: 40_000n,
+      collateral: [rA.receivableId],
+      maturity: now + 10 * DAY,
+    });
     await send(net, lender, "LoanAgreements", "disburse", [loan.loanId]);
     await hre.network.provider.request({ method: "evm_increaseTime", params: [10 * DAY + Number(net.deployment.gracePeriod) + 1] });
     await send(net, lender, "LoanAgreements", "declareDefault", [loan.loanId]);
@@ -188,7 +225,16 @@ describe("indexer reducers", () => {
     expect(parent).to.include({ status: "Split", holder: lc(factor) });
     expect(parent.holders).to.deep.equal([lc(supplier), lc(factor)]);
     const [c1, c2] = parent.childIds!;
-    expect(s.receivables[c1]).to.include({ parentId: parent.id, holder: lc(factor), faceValue: 10_000n, status: "Confirmed", debtor: lc(buyer), issuer: lc(supplier), invoiceHash: rB.invoiceHash, maturity: rB.maturity });
+    expect(s.receivables[c1]).to.include({
+      parentId: parent.id,
+      holder: lc(factor),
+      faceValue: 10_000n,
+      status: "Confirmed",
+      debtor: lc(buyer),
+      issuer: lc(supplier),
+      invoiceHash: rB.invoiceHash,
+      maturity: rB.maturity,
+    });
     expect(s.receivables[c2]).to.include({ parentId: parent.id, holder: lc(supplier), faceValue: 20_000n });
     expect(s.receivables[c1].issuedAt).to.equal(Number((await net.publicClient.getBlock({ blockNumber: split.blockNumber })).timestamp));
     expect(s.receivablesByParty[lc(factor)]).to.deep.equal([parent.id, c1]);

@@ -22,10 +22,14 @@ interface ChildRun {
 
 /** Runs the indexer child process; with `killAfterBatches`, SIGKILLs it as soon as it reported that many commits. */
 function runChild(url: string, deploymentFile: string, dataDir: string, killAfterBatches?: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CHILD, url, deploymentFile, dataDir, String(MAX_BLOCK_RANGE)], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", CHILD, url, deploymentFile, dataDir, String(MAX_BLOCK_RANGE)],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let batches = 0;
   let stderr = "";
   let buffered = "";
@@ -133,11 +137,18 @@ describe("indexer restart and chain reset (separate processes, hardhat node over
     expect(second.deployment.genesisHash).to.not.equal(first.deployment.genesisHash);
     const after = await createIndexer({ publicClient: second.publicClient, deployment: second.deployment, dataDir, logger: silent });
     await after.syncOnce();
-    const fresh = await createIndexer({ publicClient: second.publicClient, deployment: second.deployment, dataDir: await tempDir(), logger: silent });
+    const fresh = await createIndexer({
+      publicClient: second.publicClient,
+      deployment: second.deployment,
+      dataDir: await tempDir(),
+      logger: silent,
+    });
     await fresh.syncOnce();
 
     expect(Object.keys(after.state().orders)).to.have.length(2);
-    expect(JSON.parse(JSON.stringify(encodeIndexState(after.state())))).to.deep.equal(JSON.parse(JSON.stringify(encodeIndexState(fresh.state()))));
+    expect(JSON.parse(JSON.stringify(encodeIndexState(after.state())))).to.deep.equal(
+      JSON.parse(JSON.stringify(encodeIndexState(fresh.state()))),
+    );
     expect(after.checkpoint()).to.deep.equal(fresh.checkpoint());
     await after.stop();
     await fresh.stop();

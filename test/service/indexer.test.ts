@@ -12,7 +12,16 @@ import { createIndexer, type BatchEvent, type Indexer, type ReorgEvent } from ".
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { parseIndex } from "../../node-service/src/store/index-store";
 import type { IndexState } from "../../node-service/src/domain/entities";
-import { admit, createOrder, deployContracts, docHash, generateHistory, send, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import {
+  admit,
+  createOrder,
+  deployContracts,
+  docHash,
+  generateHistory,
+  send,
+  type Net,
+  type Wallet,
+} from "../../scripts/lib/chain-helpers";
 
 /** The state as its stored JSON form, so two states compare field by field, bigint amounts included. */
 function canonical(state: IndexState): unknown {
@@ -37,7 +46,15 @@ describe("indexer", () => {
   }
   async function indexerFor(
     net: Net,
-    opts: { dataDir?: string; reorgDepth?: number; publicClient?: PublicClient; maxBlockRange?: number; commitIntervalMs?: number; pollIntervalMs?: number; deployment?: Deployment } = {},
+    opts: {
+      dataDir?: string;
+      reorgDepth?: number;
+      publicClient?: PublicClient;
+      maxBlockRange?: number;
+      commitIntervalMs?: number;
+      pollIntervalMs?: number;
+      deployment?: Deployment;
+    } = {},
   ) {
     const indexer = await createIndexer({
       publicClient: opts.publicClient ?? net.publicClient,
@@ -90,7 +107,9 @@ describe("indexer", () => {
       await indexer.syncOnce();
       const oldTip = indexer.checkpoint()!.blockNumber;
       const oldState = canonical(indexer.state());
-      const oldHashes = await Promise.all(range(forkBlock, oldTip).map(async (n) => (await net.publicClient.getBlock({ blockNumber: BigInt(n) })).hash));
+      const oldHashes = await Promise.all(
+        range(forkBlock, oldTip).map(async (n) => (await net.publicClient.getBlock({ blockNumber: BigInt(n) })).hash),
+      );
 
       expect(await rpc<boolean>("evm_revert", [snapshot])).to.equal(true);
       await generateHistory(net, { ...parties, orders: 7, anchors: 3, tag: "new" });
@@ -99,7 +118,9 @@ describe("indexer", () => {
 
       // The fork point is the last block both branches share (the first blocks after the snapshot can be
       // identical: same transactions, same timestamps).
-      const newHashes = await Promise.all(range(forkBlock, oldTip).map(async (n) => (await net.publicClient.getBlock({ blockNumber: BigInt(n) })).hash));
+      const newHashes = await Promise.all(
+        range(forkBlock, oldTip).map(async (n) => (await net.publicClient.getBlock({ blockNumber: BigInt(n) })).hash),
+      );
       const shared = newHashes.findIndex((h, i) => h !== oldHashes[i]) - 1;
       expect(shared).to.be.at.least(0);
       expect(reorgs).to.deep.equal([{ forkBlock: forkBlock + shared, droppedFrom: oldTip }]);

@@ -149,7 +149,12 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       f: { accepted?: T; shipped?: T; delivered?: T; completed?: T; cancelled?: [number, Wallet]; disputed?: T; resolved?: T } = {},
     ) {
       step(created, `${name} created`, async () => {
-        const receipt = await send(net, buyer, "TradeOrders", "createOrder", [supplier.account.address, amount, docHash(`po:${name}`), due]);
+        const receipt = await send(net, buyer, "TradeOrders", "createOrder", [
+          supplier.account.address,
+          amount,
+          docHash(`po:${name}`),
+          due,
+        ]);
         orderIds[name] = eventsIn(net, receipt, "TradeOrders", "OrderCreated")[0].orderId as bigint;
       });
       const id = () => orderIds[name];
@@ -177,11 +182,19 @@ describe("metrics from a hand-checked trade history on the chain", function () {
       payments: [number, bigint][] = [],
     ) {
       step(issued, `${name} issued`, async () => {
-        const receipt = await send(net, issuer, "Receivables", "issue", [orderIds[orderName], docHash(`invoice:${name}`), docHash(name), face, maturity]);
+        const receipt = await send(net, issuer, "Receivables", "issue", [
+          orderIds[orderName],
+          docHash(`invoice:${name}`),
+          docHash(name),
+          face,
+          maturity,
+        ]);
         receivableIds[name] = eventsIn(net, receipt, "Receivables", "ReceivableIssued")[0].receivableId as bigint;
       });
-      if (acknowledged) step(acknowledged, `${name} acknowledged`, () => send(net, debtor, "Receivables", "acknowledge", [receivableIds[name]]));
-      for (const [t, amount] of payments) step(t, `${name} paid ${amount}`, () => send(net, debtor, "Receivables", "pay", [receivableIds[name], amount]));
+      if (acknowledged)
+        step(acknowledged, `${name} acknowledged`, () => send(net, debtor, "Receivables", "acknowledge", [receivableIds[name]]));
+      for (const [t, amount] of payments)
+        step(t, `${name} paid ${amount}`, () => send(net, debtor, "Receivables", "pay", [receivableIds[name], amount]));
     }
 
     function loan(
@@ -209,7 +222,8 @@ describe("metrics from a hand-checked trade history on the chain", function () {
         loanIds[name] = a.loanId;
       });
       step(f.disbursed, `${name} disbursed`, () => send(net, lender, "LoanAgreements", "disburse", [loanIds[name]]));
-      for (const [t, amount] of f.repaid ?? []) step(t, `${name} repaid ${amount}`, () => send(net, s, "LoanAgreements", "repay", [loanIds[name], amount]));
+      for (const [t, amount] of f.repaid ?? [])
+        step(t, `${name} repaid ${amount}`, () => send(net, s, "LoanAgreements", "repay", [loanIds[name], amount]));
       if (f.defaulted) {
         const d = f.defaulted;
         step(d, `${name} default declared`, () => send(net, lender, "LoanAgreements", "declareDefault", [loanIds[name]]));
@@ -217,18 +231,64 @@ describe("metrics from a hand-checked trade history on the chain", function () {
     }
 
     const p = true; // year Y-1
-    order("O1", b1, s, 50_000n, at(5, 10, p), at(5, 30, p), { accepted: at(5, 11, p), shipped: at(5, 15, p), delivered: at(5, 20, p), completed: at(5, 21, p) });
-    order("O2", b1, s, 100_000n, at(1, 10), at(1, 31), { accepted: at(1, 11), shipped: at(1, 20), delivered: at(1, 25), completed: at(1, 26) });
-    order("O3", b2, s, 40_000n, at(2, 5), at(2, 20), { accepted: at(2, 6), shipped: at(2, 18), delivered: at(2, 24), completed: at(2, 25) });
-    order("P1", s, s2, 35_000n, at(2, 10), at(3, 1), { accepted: at(2, 11), shipped: at(2, 20), delivered: at(2, 25), completed: at(2, 26) });
-    order("O4", b1, s, 80_000n, at(3, 1), at(3, 20), { accepted: at(3, 2), shipped: at(3, 10), delivered: at(3, 15), completed: at(3, 16) });
+    order("O1", b1, s, 50_000n, at(5, 10, p), at(5, 30, p), {
+      accepted: at(5, 11, p),
+      shipped: at(5, 15, p),
+      delivered: at(5, 20, p),
+      completed: at(5, 21, p),
+    });
+    order("O2", b1, s, 100_000n, at(1, 10), at(1, 31), {
+      accepted: at(1, 11),
+      shipped: at(1, 20),
+      delivered: at(1, 25),
+      completed: at(1, 26),
+    });
+    order("O3", b2, s, 40_000n, at(2, 5), at(2, 20), {
+      accepted: at(2, 6),
+      shipped: at(2, 18),
+      delivered: at(2, 24),
+      completed: at(2, 25),
+    });
+    order("P1", s, s2, 35_000n, at(2, 10), at(3, 1), {
+      accepted: at(2, 11),
+      shipped: at(2, 20),
+      delivered: at(2, 25),
+      completed: at(2, 26),
+    });
+    order("O4", b1, s, 80_000n, at(3, 1), at(3, 20), {
+      accepted: at(3, 2),
+      shipped: at(3, 10),
+      delivered: at(3, 15),
+      completed: at(3, 16),
+    });
     order("O5", b3, s, 20_000n, at(3, 20), at(4, 10), { cancelled: [at(3, 22), s] });
     order("O6", b2, s, 60_000n, at(4, 5), at(4, 25), {
-      accepted: at(4, 6), shipped: at(4, 15), delivered: at(4, 20), disputed: at(4, 22), resolved: at(5, 2), completed: at(5, 3),
+      accepted: at(4, 6),
+      shipped: at(4, 15),
+      delivered: at(4, 20),
+      disputed: at(4, 22),
+      resolved: at(5, 2),
+      completed: at(5, 3),
     });
-    order("O7", b1, s, 120_000n, at(4, 20), at(5, 10), { accepted: at(4, 21), shipped: at(5, 1), delivered: at(5, 12), completed: at(5, 13) });
-    order("P2", s, s2, 15_000n, at(5, 1), at(5, 20), { accepted: at(5, 2), shipped: at(5, 10), disputed: at(5, 12), resolved: at(5, 14), delivered: at(5, 15) });
-    order("O8", b3, s, 30_000n, at(5, 5), at(5, 25), { accepted: at(5, 6), shipped: at(5, 10), delivered: at(5, 20), completed: at(5, 21) });
+    order("O7", b1, s, 120_000n, at(4, 20), at(5, 10), {
+      accepted: at(4, 21),
+      shipped: at(5, 1),
+      delivered: at(5, 12),
+      completed: at(5, 13),
+    });
+    order("P2", s, s2, 15_000n, at(5, 1), at(5, 20), {
+      accepted: at(5, 2),
+      shipped: at(5, 10),
+      disputed: at(5, 12),
+      resolved: at(5, 14),
+      delivered: at(5, 15),
+    });
+    order("O8", b3, s, 30_000n, at(5, 5), at(5, 25), {
+      accepted: at(5, 6),
+      shipped: at(5, 10),
+      delivered: at(5, 20),
+      completed: at(5, 21),
+    });
     order("O9", b2, s, 50_000n, at(5, 15), at(6, 5), { accepted: at(5, 16), shipped: at(5, 25), delivered: at(6, 8) });
     order("P3", s, s2, 12_000n, at(6, 1), at(6, 20), { accepted: at(6, 2), shipped: at(6, 5), delivered: at(6, 6) });
     order("O10", b1, s, 70_000n, at(6, 2), at(6, 20), { accepted: at(6, 3), shipped: at(6, 12), disputed: at(6, 14) });
@@ -240,7 +300,10 @@ describe("metrics from a hand-checked trade history on the chain", function () {
     receivable("R2", "O2", s, b1, 100_000n, at(1, 26), at(2, 25), at(1, 27), [[at(2, 20), 100_000n]]);
     receivable("R3", "O3", s, b2, 40_000n, at(2, 25), at(3, 27), at(2, 26), [[at(4, 6), 40_000n]]);
     receivable("Q1", "P1", s2, s, 35_000n, at(2, 26), at(3, 28), at(2, 27), [[at(4, 7), 35_000n]]);
-    receivable("R4", "O4", s, b1, 80_000n, at(3, 16), at(4, 15), at(3, 17), [[at(4, 10), 30_000n], [at(5, 5), 50_000n]]);
+    receivable("R4", "O4", s, b1, 80_000n, at(3, 16), at(4, 15), at(3, 17), [
+      [at(4, 10), 30_000n],
+      [at(5, 5), 50_000n],
+    ]);
     receivable("R6", "O6", s, b2, 60_000n, at(5, 4), at(6, 3), at(5, 5), [[at(6, 10), 20_000n]]);
     receivable("R7", "O7", s, b1, 120_000n, at(5, 13), at(7, 12), at(5, 14), [[at(7, 10), 120_000n]]);
     receivable("Q2", "P2", s2, s, 15_000n, at(5, 16), at(6, 15), at(5, 17), [[at(6, 14), 15_000n]]);
@@ -498,7 +561,8 @@ describe("metrics from a hand-checked trade history on the chain", function () {
         const full = daily ? computeMetricsUncached(state, e, t) : computeMetricsAtUncached(state, e, t);
         const then = daily ? computeMetricsUncached(cut, e, t) : computeMetricsAtUncached(cut, e, t);
         // A string comparison is fast; chai's deep equality names the difference when there is one.
-        if (json(full) !== json(then)) expect(full, `${e} at ${new Date(t * 1000).toISOString()}${daily ? " (day)" : ""}`).to.deep.equal(then);
+        if (json(full) !== json(then))
+          expect(full, `${e} at ${new Date(t * 1000).toISOString()}${daily ? " (day)" : ""}`).to.deep.equal(then);
         compared += 1;
       }
     };

@@ -4,7 +4,14 @@
  * are read. The full chain-to-metrics check is in metrics-chain.test.ts.
  */
 import { expect } from "chai";
-import { emptyIndexState, type Address, type IndexState, type LoanEntity, type OrderEntity, type ReceivableEntity } from "../../node-service/src/domain/entities";
+import {
+  emptyIndexState,
+  type Address,
+  type IndexState,
+  type LoanEntity,
+  type OrderEntity,
+  type ReceivableEntity,
+} from "../../node-service/src/domain/entities";
 import { addLoan, addOrder, addReceivable, party, pay as payment, ref, repayment } from "../../scripts/lib/index-builders";
 import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-service/src/metrics/definitions";
 import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
@@ -36,34 +43,146 @@ const pay = (at: number, amount: bigint, holder: Address = E) => payment(at, amo
  */
 function scenario(): IndexState {
   const s = emptyIndexState();
-  addOrder(s, { id: "1", buyer: A, supplier: E, amount: 1000n, createdAt: d(0), deliveryDue: d(10), deliveredAt: d(8), completedAt: d(9), status: "Completed" });
   addOrder(s, {
-    id: "2", buyer: A, supplier: E, amount: 3000n, createdAt: d(20), deliveryDue: d(25), shippedAt: d(22), deliveredAt: d(30),
-    status: "Disputed", disputes: [{ at: d(31), reasonCode: 1 }],
+    id: "1",
+    buyer: A,
+    supplier: E,
+    amount: 1000n,
+    createdAt: d(0),
+    deliveryDue: d(10),
+    deliveredAt: d(8),
+    completedAt: d(9),
+    status: "Completed",
   });
-  addOrder(s, { id: "3", buyer: B, supplier: E, amount: 2000n, createdAt: d(40), deliveryDue: d(60), cancelledAt: d(41), status: "Cancelled" });
+  addOrder(s, {
+    id: "2",
+    buyer: A,
+    supplier: E,
+    amount: 3000n,
+    createdAt: d(20),
+    deliveryDue: d(25),
+    shippedAt: d(22),
+    deliveredAt: d(30),
+    status: "Disputed",
+    disputes: [{ at: d(31), reasonCode: 1 }],
+  });
+  addOrder(s, {
+    id: "3",
+    buyer: B,
+    supplier: E,
+    amount: 2000n,
+    createdAt: d(40),
+    deliveryDue: d(60),
+    cancelledAt: d(41),
+    status: "Cancelled",
+  });
   addOrder(s, { id: "4", buyer: B, supplier: E, amount: 4000n, createdAt: d(50), deliveryDue: d(70) });
-  addOrder(s, { id: "5", buyer: E, supplier: C, amount: 700n, createdAt: d(10), deliveryDue: d(11), deliveredAt: d(11), status: "Delivered" });
-  addReceivable(s, {
-    id: "1", orderId: "1", issuer: E, debtor: A, faceValue: 1000n, maturity: d(20), issuedAt: d(9), acknowledgedAt: d(9) + 60,
-    status: "Paid", payments: [pay(d(18), 1000n)], paidAt: d(18),
+  addOrder(s, {
+    id: "5",
+    buyer: E,
+    supplier: C,
+    amount: 700n,
+    createdAt: d(10),
+    deliveryDue: d(11),
+    deliveredAt: d(11),
+    status: "Delivered",
   });
   addReceivable(s, {
-    id: "2", orderId: "2", issuer: E, debtor: A, faceValue: 3000n, maturity: d(45), issuedAt: d(31), acknowledgedAt: d(32), status: "Split", childIds: ["3", "4"],
-    events: [ref("Receivables", "ReceivableIssued", d(31)), ref("Receivables", "Transfer", d(31)), ref("Receivables", "ReceivableAcknowledged", d(32)),
-      ref("Receivables", "ReceivableSplit", d(33)), ref("Receivables", "Transfer", d(33))],
+    id: "1",
+    orderId: "1",
+    issuer: E,
+    debtor: A,
+    faceValue: 1000n,
+    maturity: d(20),
+    issuedAt: d(9),
+    acknowledgedAt: d(9) + 60,
+    status: "Paid",
+    payments: [pay(d(18), 1000n)],
+    paidAt: d(18),
   });
   addReceivable(s, {
-    id: "3", orderId: "2", issuer: E, debtor: A, faceValue: 1000n, maturity: d(45), issuedAt: d(33), acknowledgedAt: d(32), parentId: "2",
-    status: "Confirmed", payments: [pay(d(46), 500n)], pledgedLoanId: "2",
+    id: "2",
+    orderId: "2",
+    issuer: E,
+    debtor: A,
+    faceValue: 3000n,
+    maturity: d(45),
+    issuedAt: d(31),
+    acknowledgedAt: d(32),
+    status: "Split",
+    childIds: ["3", "4"],
+    events: [
+      ref("Receivables", "ReceivableIssued", d(31)),
+      ref("Receivables", "Transfer", d(31)),
+      ref("Receivables", "ReceivableAcknowledged", d(32)),
+      ref("Receivables", "ReceivableSplit", d(33)),
+      ref("Receivables", "Transfer", d(33)),
+    ],
   });
   addReceivable(s, {
-    id: "4", orderId: "2", issuer: E, debtor: A, holder: C, faceValue: 2000n, maturity: d(45), issuedAt: d(33), acknowledgedAt: d(32), parentId: "2",
-    status: "Paid", payments: [pay(d(50), 2000n, C)], paidAt: d(50),
+    id: "3",
+    orderId: "2",
+    issuer: E,
+    debtor: A,
+    faceValue: 1000n,
+    maturity: d(45),
+    issuedAt: d(33),
+    acknowledgedAt: d(32),
+    parentId: "2",
+    status: "Confirmed",
+    payments: [pay(d(46), 500n)],
+    pledgedLoanId: "2",
   });
-  addReceivable(s, { id: "5", orderId: "5", issuer: C, debtor: E, faceValue: 700n, maturity: d(30), issuedAt: d(12), acknowledgedAt: d(12) + 60, status: "Confirmed" });
-  addLoan(s, { id: "1", borrower: E, lender: L, totalDue: 100n, maturity: d(40), recordedAt: d(4), disbursedAt: d(5), repayments: [repayment(d(39), 100n)], status: "Repaid", closedAt: d(39) });
-  addLoan(s, { id: "2", borrower: E, lender: L, totalDue: 410n, maturity: d(70), recordedAt: d(34), disbursedAt: d(35), repayments: [repayment(d(46), 100n)], status: "Active", collateral: ["3"] });
+  addReceivable(s, {
+    id: "4",
+    orderId: "2",
+    issuer: E,
+    debtor: A,
+    holder: C,
+    faceValue: 2000n,
+    maturity: d(45),
+    issuedAt: d(33),
+    acknowledgedAt: d(32),
+    parentId: "2",
+    status: "Paid",
+    payments: [pay(d(50), 2000n, C)],
+    paidAt: d(50),
+  });
+  addReceivable(s, {
+    id: "5",
+    orderId: "5",
+    issuer: C,
+    debtor: E,
+    faceValue: 700n,
+    maturity: d(30),
+    issuedAt: d(12),
+    acknowledgedAt: d(12) + 60,
+    status: "Confirmed",
+  });
+  addLoan(s, {
+    id: "1",
+    borrower: E,
+    lender: L,
+    totalDue: 100n,
+    maturity: d(40),
+    recordedAt: d(4),
+    disbursedAt: d(5),
+    repayments: [repayment(d(39), 100n)],
+    status: "Repaid",
+    closedAt: d(39),
+  });
+  addLoan(s, {
+    id: "2",
+    borrower: E,
+    lender: L,
+    totalDue: 410n,
+    maturity: d(70),
+    recordedAt: d(34),
+    disbursedAt: d(35),
+    repayments: [repayment(d(46), 100n)],
+    status: "Active",
+    collateral: ["3"],
+  });
   return s;
 }
 
@@ -296,9 +415,28 @@ describe("metrics: the receivables book, dilution, leverage and presence (hand-c
     party(s, E, d(-10), [X]);
     party(s, A, d(0), [X]);
     party(s, B, d(0), []);
-    const inv = (id: string, debtor: Address, face: bigint, issued: number, maturity: number, extra: Partial<ReceivableEntity> = {}, order: Partial<OrderEntity> = {}) => {
+    const inv = (
+      id: string,
+      debtor: Address,
+      face: bigint,
+      issued: number,
+      maturity: number,
+      extra: Partial<ReceivableEntity> = {},
+      order: Partial<OrderEntity> = {},
+    ) => {
       addOrder(s, { id, buyer: debtor, supplier: E, amount: face, createdAt: d(issued - 1), deliveryDue: d(issued), ...order });
-      addReceivable(s, { id, orderId: id, issuer: E, debtor, faceValue: face, issuedAt: d(issued), maturity: d(maturity), acknowledgedAt: d(issued), status: "Confirmed", ...extra });
+      addReceivable(s, {
+        id,
+        orderId: id,
+        issuer: E,
+        debtor,
+        faceValue: face,
+        issuedAt: d(issued),
+        maturity: d(maturity),
+        acknowledgedAt: d(issued),
+        status: "Confirmed",
+        ...extra,
+      });
     };
     inv("1", A, 1000n, 0, 10, { status: "Cancelled", cancelledAt: d(5), events: [ref("Receivables", "ReceivableCancelled", d(5))] });
     inv("2", A, 2000n, 1, 20, { payments: [pay(d(25), 500n)] });
@@ -307,8 +445,27 @@ describe("metrics: the receivables book, dilution, leverage and presence (hand-c
     inv("5", A, 1000n, 50, 80);
     inv("6", B, 5000n, 140, 170);
     inv("7", A, 600n, 145, 175, { acknowledgedAt: undefined, status: "Issued" });
-    addLoan(s, { id: "1", borrower: E, lender: L, totalDue: 2000n, maturity: d(60), recordedAt: d(29), disbursedAt: d(30), repayments: [repayment(d(50), 500n)], status: "Active" });
-    addLoan(s, { id: "2", borrower: E, lender: L2, totalDue: 3000n, maturity: d(200), recordedAt: d(124), disbursedAt: d(125), status: "Active" });
+    addLoan(s, {
+      id: "1",
+      borrower: E,
+      lender: L,
+      totalDue: 2000n,
+      maturity: d(60),
+      recordedAt: d(29),
+      disbursedAt: d(30),
+      repayments: [repayment(d(50), 500n)],
+      status: "Active",
+    });
+    addLoan(s, {
+      id: "2",
+      borrower: E,
+      lender: L2,
+      totalDue: 3000n,
+      maturity: d(200),
+      recordedAt: d(124),
+      disbursedAt: d(125),
+      status: "Active",
+    });
     return s;
   }
 
@@ -318,7 +475,11 @@ describe("metrics: the receivables book, dilution, leverage and presence (hand-c
     expect(v.outstandingValue.all).to.equal(14_500n);
     expect(v.overdueValue.all).to.equal(9_500n);
     expect([v.ageingCurrent.all, v.ageing1to30.all, v.ageing31to60.all, v.ageing61to90.all, v.ageingOver90.all]).to.deep.equal([
-      5000n, 4000n, 3000n, 1000n, 1500n,
+      5000n,
+      4000n,
+      3000n,
+      1000n,
+      1500n,
     ]);
     // A 2500, B 12000: (2500^2 + 12000^2) / 14500^2 = 150.25 / 210.25 = 0.71463; top 12000 / 14500 = 0.82759.
     expect(v.debtorHhi.all).to.equal(0.7146);
@@ -374,7 +535,12 @@ describe("metrics: reads and cache", () => {
           throw new Error(`metrics enumerated all ${name}`);
         },
       });
-    const watched: IndexState = { ...s, orders: watch("orders", s.orders), receivables: watch("receivables", s.receivables), loans: watch("loans", s.loans) };
+    const watched: IndexState = {
+      ...s,
+      orders: watch("orders", s.orders),
+      receivables: watch("receivables", s.receivables),
+      loans: watch("loans", s.loans),
+    };
     computeMetrics(watched, E, d(59));
     computeMetrics(watched, E, d(59)); // the cache check reads the same records
     monthlySeries(watched, E, d(59), 12);

@@ -50,19 +50,29 @@ function writeAddress(a: AddressSpelling): string {
 
 describe("KYC attribute canonicalization and keyed hashes", () => {
   it("writes the documented examples alike: abbreviations, British spelling, full width, Chinese and pinyin forms", () => {
-    const same = (space: ValueSpace, ...xs: string[]) => expect(new Set(xs.map((x) => canonicalize(space, x))).size, xs.join(" | ")).to.equal(1);
+    const same = (space: ValueSpace, ...xs: string[]) =>
+      expect(new Set(xs.map((x) => canonicalize(space, x))).size, xs.join(" | ")).to.equal(1);
     same("address", "88 Harbour Road", "No.88 Harbor Rd.", "８８　Ｈａｒｂｏｕｒ　Ｒｏａｄ", "#88, HARBOR RD");
     same("address", "深圳市海港路88号", "88 Haigang Road, Shenzhen", "No.88 Haigang Rd., Shenzhen City");
     same("person", "张小明", "Zhang Xiao-Ming", "XIAOMING ZHANG", "Mr. Zhang, Xiaoming", "Ｚｈａｎｇ Ｘｉａｏｍｉｎｇ");
     same("person", "欧阳娜娜", "Ouyang Nana");
-    same("name", "深圳华信有限公司", "Shenzhen Huaxin Co., Ltd.", "SHENZHEN-HUAXIN COMPANY LIMITED", "Ｓｈｅｎｚｈｅｎ Ｈｕａｘｉｎ Ｌｔｄ");
+    same(
+      "name",
+      "深圳华信有限公司",
+      "Shenzhen Huaxin Co., Ltd.",
+      "SHENZHEN-HUAXIN COMPANY LIMITED",
+      "Ｓｈｅｎｚｈｅｎ Ｈｕａｘｉｎ Ｌｔｄ",
+    );
     same("account", "6222 0201 0012 3456", "6222-0201-0012-3456", "６２２２０２０１００１２３４５６");
     same("phone", "+86 138-0013-8000", "0086 13800138000", "138 0013 8000");
     same("email", " Finance@Apex.CN ", "finance@apex.cn");
   });
 
   it("is idempotent on any text (property)", () => {
-    const text = fc.string({ unit: fc.constantFrom(..."aAzZ09 .,-#/()'ＡＺ０９　海港路号深圳有限公司张伟李ÄéÑ\u3000\t".split("")), maxLength: 40 });
+    const text = fc.string({
+      unit: fc.constantFrom(..."aAzZ09 .,-#/()'ＡＺ０９　海港路号深圳有限公司张伟李ÄéÑ\u3000\t".split("")),
+      maxLength: 40,
+    });
     const space = fc.constantFrom<ValueSpace>("person", "address", "account", "entity", "phone", "email", "name");
     fc.assert(
       fc.property(space, text, (sp, t) => {
@@ -102,7 +112,9 @@ describe("KYC attribute canonicalization and keyed hashes", () => {
     fc.assert(
       fc.property(surname, given, surname, given, fc.boolean(), (s1, g1, s2, g2, westernOrder) => {
         const h = kycAttributeHash(KEY, "legal_representative", `${s1} ${g1}`);
-        expect(kycAttributeHash(KEY, "legal_representative", westernOrder ? `${g1.toUpperCase()}, ${s1}` : `${s1.toUpperCase()} ${g1}`)).to.equal(h);
+        expect(
+          kycAttributeHash(KEY, "legal_representative", westernOrder ? `${g1.toUpperCase()}, ${s1}` : `${s1.toUpperCase()} ${g1}`),
+        ).to.equal(h);
         const differs = kycAttributeHash(KEY, "legal_representative", `${s2} ${g2}`) !== h;
         // Swapping surname and given name is the one collision the sorted-words rule accepts.
         expect(differs).to.equal(!((s1 === s2 && g1 === g2) || (s1 === g2 && g1 === s2)));
@@ -125,7 +137,9 @@ describe("KYC attribute canonicalization and keyed hashes", () => {
     expect(owner.value).to.equal(decodeAttribute(h).value);
     expect(owner.weight).to.equal(ATTRIBUTE_KINDS.ultimate_owner.weight);
     // ...never across spaces (an account number that happens to read like a registration number).
-    expect(decodeAttribute(kycAttributeHash(KEY, "bank_account", "91440300")).value).to.not.equal(decodeAttribute(kycAttributeHash(KEY, "registration_id", "91440300")).value);
+    expect(decodeAttribute(kycAttributeHash(KEY, "bank_account", "91440300")).value).to.not.equal(
+      decodeAttribute(kycAttributeHash(KEY, "registration_id", "91440300")).value,
+    );
   });
 
   it("refuses a missing, short or malformed KYC_HMAC_KEY with a sentence naming it", () => {

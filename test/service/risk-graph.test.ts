@@ -16,7 +16,15 @@ function stateOf(edges: [number, number, number, boolean][]): IndexState {
   const s = emptyIndexState();
   edges.forEach(([b, sup, dt, cancelled], k) => {
     const id = String(k + 1);
-    const ref = { contract: "TradeOrders", event: "OrderCreated", blockNumber: k + 1, blockHash: "0x01" as const, txHash: "0x02" as const, logIndex: k, at: T - dt };
+    const ref = {
+      contract: "TradeOrders",
+      event: "OrderCreated",
+      blockNumber: k + 1,
+      blockHash: "0x01" as const,
+      txHash: "0x02" as const,
+      logIndex: k,
+      at: T - dt,
+    };
     s.orders[id] = {
       id,
       buyer: node(b),
@@ -52,7 +60,9 @@ function bruteForce(edges: [number, number, number, boolean][], n: number, windo
 describe("trade graph cycle search", () => {
   it("finds exactly the simple cycles through the borrower a brute-force enumeration finds (property)", () => {
     const n = 6;
-    const edge = fc.tuple(fc.nat({ max: n - 1 }), fc.nat({ max: n - 1 }), fc.nat({ max: 400 * 86_400 }), fc.boolean()).filter(([b, s]) => b !== s);
+    const edge = fc
+      .tuple(fc.nat({ max: n - 1 }), fc.nat({ max: n - 1 }), fc.nat({ max: 400 * 86_400 }), fc.boolean())
+      .filter(([b, s]) => b !== s);
     fc.assert(
       fc.property(fc.array(edge, { maxLength: 24 }), fc.integer({ min: 2, max: 3 }), fc.integer({ min: 3, max: 5 }), (edges, min, max) => {
         const window = 180 * 86_400;

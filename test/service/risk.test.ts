@@ -15,7 +15,17 @@ import type { Address, IndexState } from "../../node-service/src/domain/entities
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
 import { screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
-import { admit, createDeliveredOrder, createOrder, deployContracts, docHash, issueReceivable, send, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import {
+  admit,
+  createDeliveredOrder,
+  createOrder,
+  deployContracts,
+  docHash,
+  issueReceivable,
+  send,
+  type Net,
+  type Wallet,
+} from "../../scripts/lib/chain-helpers";
 import { DAY } from "../../node-service/src/domain/time";
 
 const NORMAL = 1_000_000n; // 10,000.00
@@ -114,7 +124,12 @@ async function network() {
 
   /** The operator re-registers account i's KYC hashes (a dossier change or a key rotation). */
   async function updateKyc(i: number, kycAttributes: Hex[]) {
-    await send(net, wallets[0], "ParticipantRegistry", "updateKyc", [wallets[i].account.address, docHash(`kyc v2 ${i}`), docHash(`name v2 ${i}`), kycAttributes]);
+    await send(net, wallets[0], "ParticipantRegistry", "updateKyc", [
+      wallets[i].account.address,
+      docHash(`kyc v2 ${i}`),
+      docHash(`name v2 ${i}`),
+      kycAttributes,
+    ]);
   }
 
   /** `buyer` orders from `supplier` with the given purchase-order document label. */
@@ -267,8 +282,14 @@ describe("risk screening on chain-built histories", () => {
       const n = await network();
       const holding = "91440300MA5ABCDE1X";
       const a = await n.admit(1, [["owner", holding]]);
-      const h = await n.admit(3, [["registration_id", "9144 0300 MA5A BCDE 1X"], ["owner", "91110000 PARENT 0001"]]);
-      const b = await n.admit(2, [["owner", "91110000PARENT0001"], ["registration_id", "91440300XYZ"]]);
+      const h = await n.admit(3, [
+        ["registration_id", "9144 0300 MA5A BCDE 1X"],
+        ["owner", "91110000 PARENT 0001"],
+      ]);
+      const b = await n.admit(2, [
+        ["owner", "91110000PARENT0001"],
+        ["registration_id", "91440300XYZ"],
+      ]);
       const sibling = await n.admit(4, [["registration_id", "91110000-PARENT-0001"]]);
       const { id } = await n.acknowledgedReceivable(2, 1);
       const { state, asOf } = await n.index();
@@ -280,7 +301,10 @@ describe("risk screening on chain-built histories", () => {
       expect(ack[0].details.receivableIds).to.deep.equal([id.toString()]);
       const path = ack[0].details.path as { from: string; to: string; shared: { fromKind: string; toKind: string }[] }[];
       // A is owned by H; H and B have the same owner (the parent, itself registered as `sibling`'s company).
-      expect(path.map((l) => [l.from, l.to])).to.deep.equal([[a, h], [h, b]]);
+      expect(path.map((l) => [l.from, l.to])).to.deep.equal([
+        [a, h],
+        [h, b],
+      ]);
       expect(path[0].shared.map((x) => [x.fromKind, x.toKind])).to.deep.equal([["owner", "registration_id"]]);
       expect(path[1].shared.map((x) => [x.fromKind, x.toKind])).to.deep.equal([["owner", "owner"]]);
       expect(ack[0].details.hops).to.equal(2);
@@ -293,8 +317,14 @@ describe("risk screening on chain-built histories", () => {
 
     it("matches a shell's address and bank account written differently (full-width digits, abbreviations, spacing)", async () => {
       const n = await network();
-      const a = await n.admit(1, [["registered_address", "88 Harbour Road, Shenzhen"], ["bank_account", "6222 0201 0012 3456"]]);
-      const p = await n.admit(2, [["registered_address", "No.88 Harbor Rd., Shenzhen City"], ["bank_account", "６２２２-０２０１-００１２-３４５６"]]);
+      const a = await n.admit(1, [
+        ["registered_address", "88 Harbour Road, Shenzhen"],
+        ["bank_account", "6222 0201 0012 3456"],
+      ]);
+      const p = await n.admit(2, [
+        ["registered_address", "No.88 Harbor Rd., Shenzhen City"],
+        ["bank_account", "６２２２-０２０１-００１２-３４５６"],
+      ]);
       await n.acknowledgedReceivable(2, 1);
       const { state, asOf } = await n.index();
       const ack = screenBorrower(state, a, { asOf }).filter((f) => f.code === "related_party_acknowledgment");
@@ -329,7 +359,9 @@ describe("risk screening on chain-built histories", () => {
       await n.updateKyc(2, [kycAttributeHash(rotated, "bank_account", "62220001")]);
       const after = await n.index();
       const related = (x: { state: IndexState; asOf: number }, asOf = x.asOf) =>
-        screenBorrower(x.state, a, { asOf }).filter((f) => f.code === "related_party").map((f) => f.details.party);
+        screenBorrower(x.state, a, { asOf })
+          .filter((f) => f.code === "related_party")
+          .map((f) => f.details.party);
       expect(related(before)).to.deep.equal([p]);
       expect(related(halfway)).to.deep.equal([]);
       expect(related(after)).to.deep.equal([p]);

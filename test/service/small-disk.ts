@@ -23,7 +23,9 @@ export function mountSmallDisk(sizeKb: number): SmallDisk | { skipped: string } 
     execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeKb}k,mode=0700`, "tmpfs", dir], { stdio: "pipe" });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    return { skipped: `cannot mount a ${sizeKb} KiB tmpfs here (${(err as Error).message.split("\n")[0]}); run the tests as root to include it` };
+    return {
+      skipped: `cannot mount a ${sizeKb} KiB tmpfs here (${(err as Error).message.split("\n")[0]}); run the tests as root to include it`,
+    };
   }
   const filler = path.join(dir, "filler");
   return {

@@ -23,7 +23,16 @@ import { verifyBundle } from "../../node-service/src/evidence/verify";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { deployAll } from "../../scripts/lib/deploy";
 import { signIn, testConfig, waitIndexed } from "./api-helpers";
-import { admit, createDeliveredOrder, issueConfirmedReceivable, signAndSubmitAgreement, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import {
+  admit,
+  createDeliveredOrder,
+  issueConfirmedReceivable,
+  signAndSubmitAgreement,
+  startHardhatNode,
+  type HardhatNode,
+  type Net,
+  type Wallet,
+} from "../../scripts/lib/chain-helpers";
 import { startLocalTsa, type LocalTsa } from "./tsa-helpers";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -31,7 +40,9 @@ const TS_NODE = path.join(REPO_ROOT, "node_modules/ts-node/dist/bin.js");
 
 function verifyScript(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(REPO_ROOT, "scripts/verify-evidence.ts"), ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(REPO_ROOT, "scripts/verify-evidence.ts"), ...args], {
+      cwd: REPO_ROOT,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -41,7 +52,10 @@ function verifyScript(args: string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
-type Bundle = { timestamps: { of: string; value: string; event: string; token: string }[]; timestamping: { authority: string | null; note: string } };
+type Bundle = {
+  timestamps: { of: string; value: string; event: string; token: string }[];
+  timestamping: { authority: string | null; note: string };
+};
 
 describe("RFC 3161 timestamps from a real local authority", function () {
   this.timeout(300_000);
@@ -63,7 +77,12 @@ describe("RFC 3161 timestamps from a real local authority", function () {
   before(async function () {
     [node, tsa, otherTsa] = await Promise.all([startHardhatNode(), startLocalTsa(), startLocalTsa("Another Authority")]);
     const wallet = (i: number) =>
-      createWalletClient({ chain: hardhat, transport: http(node.url), account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 50 }) as Wallet;
+      createWalletClient({
+        chain: hardhat,
+        transport: http(node.url),
+        account: mnemonicToAccount(MNEMONIC, { addressIndex: i }),
+        pollingInterval: 50,
+      }) as Wallet;
     w = { operator: wallet(0), supplier: wallet(1), buyer: wallet(2), lender: wallet(3) };
     deployment = await deployAll({ publicClient: node.publicClient, walletClient: w.operator });
     net = { publicClient: node.publicClient, deployment };
@@ -74,19 +93,44 @@ describe("RFC 3161 timestamps from a real local authority", function () {
       { account: w.lender.account.address, roles: ROLE.LENDER },
     ]);
     const orderId = await createDeliveredOrder(net, { buyer: w.buyer, supplier: w.supplier, amount: 90_000n });
-    const { receivableId } = await issueConfirmedReceivable(net, { supplier: w.supplier, buyer: w.buyer, orderId, faceValue: 90_000n, signedAck: true });
-    ({ loanId } = await signAndSubmitAgreement(net, { borrower: w.supplier, lender: w.lender, principal: 30_000n, collateral: [receivableId], documentHash: sha256Hex("agreement A") }));
+    const { receivableId } = await issueConfirmedReceivable(net, {
+      supplier: w.supplier,
+      buyer: w.buyer,
+      orderId,
+      faceValue: 90_000n,
+      signedAck: true,
+    });
+    ({ loanId } = await signAndSubmitAgreement(net, {
+      borrower: w.supplier,
+      lender: w.lender,
+      principal: 30_000n,
+      collateral: [receivableId],
+      documentHash: sha256Hex("agreement A"),
+    }));
 
     dir = await mkdtemp(path.join(os.tmpdir(), "scf-timestamps-"));
     await writeFile(path.join(dir, "deployment.json"), JSON.stringify(deployment));
     // A long interval: the test drives the rounds itself with stampPending.
-    docs = await openDocumentService({ dataDir: dir, publicClient: node.publicClient, deployment, sender: createTxSender({ publicClient: node.publicClient, walletClient: w.operator }), batchMaxDelayMs: 3_600_000 });
+    docs = await openDocumentService({
+      dataDir: dir,
+      publicClient: node.publicClient,
+      deployment,
+      sender: createTxSender({ publicClient: node.publicClient, walletClient: w.operator }),
+      batchMaxDelayMs: 3_600_000,
+    });
     tsa.setDown(true); // until the first test: the round the timestamper runs at start gets nothing
-    service = await startService(testConfig(dir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100, TSA_URL: tsa.url }), { documents: docs, timestampIntervalMs: 3_600_000 });
+    service = await startService(testConfig(dir, { RPC_URL: node.url, POLL_INTERVAL_MS: 100, TSA_URL: tsa.url }), {
+      documents: docs,
+      timestampIntervalMs: 3_600_000,
+    });
     await docs.start();
     const token = await signIn(service.url, w.supplier as never);
     for (const body of [note, Buffer.from("Delivery note 12.\n")]) {
-      const up = await fetch(`${service.url}/api/documents?kind=delivery_note`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" }, body: new Uint8Array(body) });
+      const up = await fetch(`${service.url}/api/documents?kind=delivery_note`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+        body: new Uint8Array(body),
+      });
       expect(up.status).to.equal(201);
     }
     await docs.batcher!.flush();
@@ -95,7 +139,13 @@ describe("RFC 3161 timestamps from a real local authority", function () {
     await node.publicClient.request({ method: "evm_increaseTime", params: [7200] } as never);
     const order2 = await createDeliveredOrder(net, { buyer: w.buyer, supplier: w.supplier, amount: 50_000n });
     const r2 = await issueConfirmedReceivable(net, { supplier: w.supplier, buyer: w.buyer, orderId: order2, faceValue: 50_000n });
-    ({ loanId: backdatedLoanId } = await signAndSubmitAgreement(net, { borrower: w.supplier, lender: w.lender, principal: 10_000n, collateral: [r2.receivableId], documentHash: sha256Hex("agreement B") }));
+    ({ loanId: backdatedLoanId } = await signAndSubmitAgreement(net, {
+      borrower: w.supplier,
+      lender: w.lender,
+      principal: 10_000n,
+      collateral: [r2.receivableId],
+      documentHash: sha256Hex("agreement B"),
+    }));
     await waitIndexed(service, node.publicClient);
   });
 
@@ -139,16 +189,22 @@ describe("RFC 3161 timestamps from a real local authority", function () {
     for (const name of ["agreement", "note"]) {
       const { code, stdout } = await verifyScript([files[name], "--rpc", node.url, "--tsa-ca", tsa.caFile]);
       expect(code, stdout).to.equal(0);
-      expect(stdout).to.match(/^PASS {2}timestamp of the (agreement digest|batch root) 0x[0-9a-f]{8}…: RFC 3161 token — message imprint is SHA-256 of the value; signed by CN=Test Time-Stamping Authority, O=Evidence Tests, a time-stamping certificate; the CMS signature verifies; the certificate chains to the trusted authority given$/m);
+      expect(stdout).to.match(
+        /^PASS {2}timestamp of the (agreement digest|batch root) 0x[0-9a-f]{8}…: RFC 3161 token — message imprint is SHA-256 of the value; signed by CN=Test Time-Stamping Authority, O=Evidence Tests, a time-stamping certificate; the CMS signature verifies; the certificate chains to the trusted authority given$/m,
+      );
       expect(stdout).to.match(/^PASS {2}timestamp of the .*: block time agrees with the token — .*within the 600 s tolerance/m);
-      expect(stdout).to.contain("  - The time-stamping authority CN=Test Time-Stamping Authority, O=Evidence Tests (certificate chained to the trusted authority given) attests that the");
+      expect(stdout).to.contain(
+        "  - The time-stamping authority CN=Test Time-Stamping Authority, O=Evidence Tests (certificate chained to the trusted authority given) attests that the",
+      );
     }
   });
 
   it("flags a block time two hours away from the authority's time", async function () {
     const { code, stdout } = await verifyScript([files.backdated, "--rpc", node.url, "--tsa-ca", tsa.caFile]);
     expect(code, stdout).to.equal(1);
-    expect(stdout).to.match(/^FAIL {2}timestamp of the agreement digest 0x[0-9a-f]{8}…: block time agrees with the token — token time .*, block time .*: 7\d{3} s earlier, more than the 600 s tolerance/m);
+    expect(stdout).to.match(
+      /^FAIL {2}timestamp of the agreement digest 0x[0-9a-f]{8}…: block time agrees with the token — token time .*, block time .*: 7\d{3} s earlier, more than the 600 s tolerance/m,
+    );
     const relaxed = await verifyScript([files.backdated, "--rpc", node.url, "--tsa-ca", tsa.caFile, "--time-tolerance", "9000"]);
     expect(relaxed.code, relaxed.stdout).to.equal(0);
   });
@@ -156,8 +212,10 @@ describe("RFC 3161 timestamps from a real local authority", function () {
   it("refuses a token over another value, a token with one byte changed, and an authority the court does not trust", async function () {
     const client = node.publicClient;
     const ca = Buffer.from(tsa.caPem);
-    const check = (bundle: unknown, trusted: Uint8Array[] = [ca]) => verifyBundle({ bundle, publicClient: client, abis: allAbis(), trustedTsaCertificates: trusted });
-    const failed = async (bundle: unknown, trusted?: Uint8Array[]) => (await check(bundle, trusted)).checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    const check = (bundle: unknown, trusted: Uint8Array[] = [ca]) =>
+      verifyBundle({ bundle, publicClient: client, abis: allAbis(), trustedTsaCertificates: trusted });
+    const failed = async (bundle: unknown, trusted?: Uint8Array[]) =>
+      (await check(bundle, trusted)).checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
 
     const swapped = structuredClone(bundles.agreement);
     swapped.timestamps[0].token = bundles.note.timestamps[0].token;
@@ -174,7 +232,9 @@ describe("RFC 3161 timestamps from a real local authority", function () {
 
     const untrusted = await check(bundles.agreement, []);
     expect(untrusted.outcome).to.equal("verified");
-    expect(untrusted.checks.find((c) => c.name.endsWith(": RFC 3161 token"))!.detail).to.contain("identity was NOT checked against a trusted certificate");
+    expect(untrusted.checks.find((c) => c.name.endsWith(": RFC 3161 token"))!.detail).to.contain(
+      "identity was NOT checked against a trusted certificate",
+    );
     expect(untrusted.confirmed.join("\n")).to.contain("(identity not checked against a trusted authority)");
   });
 
@@ -192,7 +252,9 @@ describe("RFC 3161 timestamps from a real local authority", function () {
         });
         const verdict = await verifyBundle({ bundle, publicClient: node.publicClient, abis: allAbis() });
         expect(verdict.outcome).to.equal("verified");
-        expect(verdict.confirmed.at(-1)).to.equal("This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.");
+        expect(verdict.confirmed.at(-1)).to.equal(
+          "This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.",
+        );
       } finally {
         await plain.close();
       }

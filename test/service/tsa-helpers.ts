@@ -28,11 +28,55 @@ export interface LocalTsa {
 export async function startLocalTsa(name = "Test Time-Stamping Authority"): Promise<LocalTsa> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "scf-tsa-"));
   const f = (n: string) => path.join(dir, n);
-  await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", "30", "-subj", "/CN=Test Root CA/O=Evidence Tests",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-  await run("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f("tsa.key"), "-out", f("tsa.csr"), "-subj", `/CN=${name}/O=Evidence Tests`]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.crt"),
+    "-days",
+    "30",
+    "-subj",
+    "/CN=Test Root CA/O=Evidence Tests",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  await run("openssl", [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    f("tsa.key"),
+    "-out",
+    f("tsa.csr"),
+    "-subj",
+    `/CN=${name}/O=Evidence Tests`,
+  ]);
   await writeFile(f("tsa.ext"), "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n");
-  await run("openssl", ["x509", "-req", "-in", f("tsa.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("tsa.crt"), "-days", "30", "-extfile", f("tsa.ext")]);
+  await run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    f("tsa.csr"),
+    "-CA",
+    f("ca.crt"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    f("tsa.crt"),
+    "-days",
+    "30",
+    "-extfile",
+    f("tsa.ext"),
+  ]);
   await writeFile(f("serial"), "01\n");
   await writeFile(
     f("tsa.cnf"),

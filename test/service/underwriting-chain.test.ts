@@ -48,8 +48,16 @@ async function tradingYear() {
   const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
   const trader = ROLE.SUPPLIER | ROLE.BUYER;
   await admit(net, operator, [
-    { account: supplier.account.address, roles: trader, kycAttributes: [kyc("legal_representative", "Chen Jie"), kyc("registered_address", "1 Mill Lane")] },
-    ...[b1, b2, b3, x].map((w, i) => ({ account: w.account.address, roles: trader, kycAttributes: [kyc("legal_representative", `buyer ${i}`)] })),
+    {
+      account: supplier.account.address,
+      roles: trader,
+      kycAttributes: [kyc("legal_representative", "Chen Jie"), kyc("registered_address", "1 Mill Lane")],
+    },
+    ...[b1, b2, b3, x].map((w, i) => ({
+      account: w.account.address,
+      roles: trader,
+      kycAttributes: [kyc("legal_representative", `buyer ${i}`)],
+    })),
     { account: lender.account.address, roles: ROLE.LENDER },
     // Shares the supplier's legal representative.
     { account: related.account.address, roles: trader, kycAttributes: [kyc("legal_representative", "CHEN Jie")] },
@@ -96,7 +104,11 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     const { state, asOf } = await index(f.net);
     expect(pledgeableReceivables(state, lower(f.supplier), asOf).map((r) => r.id)).to.deep.equal(f.collateral);
 
-    const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral }, { asOf });
+    const input = collectDecisionInput(
+      state,
+      { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral },
+      { asOf },
+    );
     // Only a note that a participant it never traded with shares its legal representative.
     expect(input.flags.map((fl) => [fl.code, fl.severity])).to.deep.equal([["related_party", "info"]]);
     const d = decide(input, policy);
@@ -113,7 +125,11 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
   it("declines an amount above what the pledged receivables allow, saying the maximum", async () => {
     const f = await loadFixture(tradingYear);
     const { state, asOf } = await index(f.net);
-    const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_400_001n, termDays: 60, receivableIds: f.collateral }, { asOf });
+    const input = collectDecisionInput(
+      state,
+      { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_400_001n, termDays: 60, receivableIds: f.collateral },
+      { asOf },
+    );
     const d = decide(input, policy);
     expect(d.outcome).to.equal("decline");
     expect(d.reasons.find((r) => r.code === "amount_above_limit")!.message).to.contain("the maximum is 2400000");
@@ -125,7 +141,11 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     await createOrder(f.net, { buyer: f.supplier, supplier: f.x.account.address, amount: 4n * FACE });
     await createOrder(f.net, { buyer: f.x, supplier: f.b1.account.address, amount: 4n * FACE });
     const { state, asOf } = await index(f.net);
-    const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral }, { asOf });
+    const input = collectDecisionInput(
+      state,
+      { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral },
+      { asOf },
+    );
     expect(input.flags.map((fl) => fl.code)).to.deep.equal(["circular_trading", "related_party"]);
     const d = decide(input, policy);
     expect(d.outcome).to.equal("decline");
@@ -138,7 +158,11 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     const r = await issueConfirmedReceivable(f.net, { supplier: f.supplier, buyer: f.related, orderId, faceValue: FACE });
     const { state, asOf } = await index(f.net);
     const ids = [...f.collateral, r.receivableId.toString()];
-    const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: ids }, { asOf });
+    const input = collectDecisionInput(
+      state,
+      { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: ids },
+      { asOf },
+    );
     expect(input.flags.map((fl) => [fl.code, fl.severity])).to.deep.equal([
       ["related_party", "warn"],
       ["related_party_acknowledgment", "warn"],
@@ -152,13 +176,22 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
   it("declines a supplier whose loan went into default within 365 days", async () => {
     const f = await loadFixture(tradingYear);
     const [pledged, ...rest] = f.collateral;
-    const { loanId } = await signAndSubmitAgreement(f.net, { borrower: f.supplier, lender: f.lender, principal: 500_000n, collateral: [BigInt(pledged)] });
+    const { loanId } = await signAndSubmitAgreement(f.net, {
+      borrower: f.supplier,
+      lender: f.lender,
+      principal: 500_000n,
+      collateral: [BigInt(pledged)],
+    });
     await send(f.net, f.lender, "LoanAgreements", "disburse", [loanId]);
     await time.increase(30 * DAY + f.net.deployment.gracePeriod + DAY);
     await send(f.net, f.lender, "LoanAgreements", "declareDefault", [loanId]);
     const { state, asOf } = await index(f.net);
     expect(state.loans[loanId.toString()].status).to.equal("Defaulted");
-    const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 1_000_000n, termDays: 30, receivableIds: rest }, { asOf });
+    const input = collectDecisionInput(
+      state,
+      { borrower: lower(f.supplier), lender: lower(f.lender), amount: 1_000_000n, termDays: 30, receivableIds: rest },
+      { asOf },
+    );
     const d = decide(input, policy);
     expect(d.outcome).to.equal("decline");
     expect(d.reasons.find((r) => r.code === "default_365d")).to.include({ metric: "defaults", value: 1, effect: "decline" });
@@ -166,10 +199,19 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
 
   it("leaves out a receivable already pledged to a live loan, and declines pledging it again", async () => {
     const f = await loadFixture(tradingYear);
-    await signAndSubmitAgreement(f.net, { borrower: f.supplier, lender: f.lender, principal: 500_000n, collateral: [BigInt(f.collateral[0])] });
+    await signAndSubmitAgreement(f.net, {
+      borrower: f.supplier,
+      lender: f.lender,
+      principal: 500_000n,
+      collateral: [BigInt(f.collateral[0])],
+    });
     const { state, asOf } = await index(f.net);
     expect(pledgeableReceivables(state, lower(f.supplier), asOf).map((r) => r.id)).to.deep.equal(f.collateral.slice(1));
-    const input = collectDecisionInput(state, { borrower: lower(f.supplier), lender: lower(f.lender), amount: 1_000_000n, termDays: 60, receivableIds: f.collateral }, { asOf });
+    const input = collectDecisionInput(
+      state,
+      { borrower: lower(f.supplier), lender: lower(f.lender), amount: 1_000_000n, termDays: 60, receivableIds: f.collateral },
+      { asOf },
+    );
     expect(input.collateral.map((c) => c.id)).to.deep.equal(f.collateral.slice(1));
     const d = decide(input, policy);
     expect(d.outcome).to.equal("decline");
@@ -179,7 +221,13 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
   it("re-runs a stored decision identically after the chain has moved on", async () => {
     const f = await loadFixture(tradingYear);
     const first = await index(f.net);
-    const application = { borrower: lower(f.supplier), lender: lower(f.lender), amount: 2_000_000n, termDays: 60, receivableIds: f.collateral };
+    const application = {
+      borrower: lower(f.supplier),
+      lender: lower(f.lender),
+      amount: 2_000_000n,
+      termDays: 60,
+      receivableIds: f.collateral,
+    };
     const input = collectDecisionInput(first.state, application, { asOf: first.asOf });
     const decision = decide(input, policy);
     const stored = JSON.stringify(decisionInputToJson(input));
@@ -194,6 +242,6 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     expect(rerun).to.deep.equal(decision);
     const fresh = collectDecisionInput(later.state, application, { asOf: later.asOf });
     expect(snapshotHash(fresh)).to.not.equal(decision.inputHash);
-    expect(decide(fresh, policy).limit).to.equal(decision.limit - (FACE / 2n) * 8000n / 10_000n);
+    expect(decide(fresh, policy).limit).to.equal(decision.limit - ((FACE / 2n) * 8000n) / 10_000n);
   });
 });

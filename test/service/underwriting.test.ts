@@ -83,11 +83,25 @@ function debtors(): Record<Address, MetricValues> {
 
 function ref(n: number): EventRef {
   const hex = n.toString(16).padStart(64, "0");
-  return { contract: "TradeOrders", event: "OrderCreated", blockNumber: n, blockHash: `0x${hex}`, txHash: `0x${hex}`, logIndex: 0, at: AS_OF - n };
+  return {
+    contract: "TradeOrders",
+    event: "OrderCreated",
+    blockNumber: n,
+    blockHash: `0x${hex}`,
+    txHash: `0x${hex}`,
+    logIndex: 0,
+    at: AS_OF - n,
+  };
 }
 
 function flag(code: string, severity: RiskFlag["severity"]): RiskFlag {
-  return { code, severity, summary: `${code} seen`, details: { orderIds: ["1", "2"], share: 0.75, party: GOOD_BUYER }, evidence: [ref(3), ref(4)] };
+  return {
+    code,
+    severity,
+    summary: `${code} seen`,
+    details: { orderIds: ["1", "2"], share: 0.75, party: GOOD_BUYER },
+    evidence: [ref(3), ref(4)],
+  };
 }
 
 function input(over: Partial<DecisionInput> & { amount?: bigint; termDays?: number } = {}): DecisionInput {
@@ -204,7 +218,10 @@ describe("underwriting decisions (policy v1)", () => {
     });
 
     it("takes points off for concentration, related-party and selective-leniency flags without a hard rule", () => {
-      const d = decide(input({ flags: [flag("buyer_concentration", "warn"), flag("related_party", "warn"), flag("related_party", "info")] }), policy);
+      const d = decide(
+        input({ flags: [flag("buyer_concentration", "warn"), flag("related_party", "warn"), flag("related_party", "info")] }),
+        policy,
+      );
       expect(d.score).to.equal(90);
       expect(d.outcome).to.equal("approve");
       expect(reason(d, "buyer_concentration_flag")).to.include({ value: 1, points: -5 });
@@ -328,13 +345,29 @@ describe("underwriting decisions (policy v1)", () => {
 
     it("re-runs identically for arbitrary metrics, amounts and flags (property)", () => {
       const metricArb = fc.oneof(fc.constant(null), fc.double({ min: 0, max: 1000, noNaN: true }), fc.bigInt({ min: 0n, max: 10n ** 24n }));
-      const keys = ["onTimeDeliveryRate", "completionRate", "paybackCycleMean", "overdueRate", "buyerHhi", "relationshipTenureDays", "ordersCompleted", "defaults"];
+      const keys = [
+        "onTimeDeliveryRate",
+        "completionRate",
+        "paybackCycleMean",
+        "overdueRate",
+        "buyerHhi",
+        "relationshipTenureDays",
+        "ordersCompleted",
+        "defaults",
+      ];
       fc.assert(
         fc.property(
           fc.dictionary(fc.constantFrom(...keys), fc.record({ "365d": metricArb, all: metricArb }, { requiredKeys: [] })),
           fc.bigInt({ min: 1n, max: 5_000_000n }),
           fc.integer({ min: 1, max: 400 }),
-          fc.subarray(["circular_trading", "related_party", "farmed_history", "buyer_concentration", "related_party_acknowledgment", "selective_leniency"]),
+          fc.subarray([
+            "circular_trading",
+            "related_party",
+            "farmed_history",
+            "buyer_concentration",
+            "related_party_acknowledgment",
+            "selective_leniency",
+          ]),
           (metrics, amount, termDays, codes) => {
             const x = input({ metrics, amount, termDays, flags: codes.map((c) => flag(c, "warn")) });
             const d = decide(x, policy);

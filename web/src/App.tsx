@@ -5,7 +5,16 @@
 import { useEffect, useState } from "react";
 import { api, type Me, type PublicConfig } from "./api";
 import { SessionContext, type Session } from "./hooks/session";
-import { devWallet, forgetWallet, hasInjectedWallet, injectedWallet, rememberedWallet, rememberWallet, signIn, type Wallet } from "./wallet";
+import {
+  devWallet,
+  forgetWallet,
+  hasInjectedWallet,
+  injectedWallet,
+  rememberedWallet,
+  rememberWallet,
+  signIn,
+  type Wallet,
+} from "./wallet";
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
@@ -71,7 +80,12 @@ export function App() {
         </div>
         <nav aria-label="Rooms">
           {ROOMS.map((r) => (
-            <a key={r.id} href={`#/${r.id}`} className={room === r.id ? "active" : undefined} aria-current={room === r.id ? "page" : undefined}>
+            <a
+              key={r.id}
+              href={`#/${r.id}`}
+              className={room === r.id ? "active" : undefined}
+              aria-current={room === r.id ? "page" : undefined}
+            >
               {r.label}
             </a>
           ))}

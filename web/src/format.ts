@@ -11,9 +11,7 @@ export function formatAmount(minor: string | bigint | null | undefined): string 
   const cents = abs % 100n;
   // Intl formats the whole part (safe up to 2^53 units); cents are appended exactly from the bigint.
   const parts = money.formatToParts(Number(whole));
-  const out = parts
-    .map((p) => (p.type === "fraction" ? cents.toString().padStart(2, "0") : p.value))
-    .join("");
+  const out = parts.map((p) => (p.type === "fraction" ? cents.toString().padStart(2, "0") : p.value)).join("");
   return neg ? `-${out}` : out;
 }
 

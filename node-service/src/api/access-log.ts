@@ -64,7 +64,9 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
     if (list) list.push(offset);
     else byEnterprise.set(enterprise, [offset]);
   };
-  const journal = await FramedJournal.open(file, { onDamage: "quarantine", warn }, ({ offset, value }) => index((value as AccessLogEntry).enterprise, offset));
+  const journal = await FramedJournal.open(file, { onDamage: "quarantine", warn }, ({ offset, value }) =>
+    index((value as AccessLogEntry).enterprise, offset),
+  );
 
   return {
     async append(fields) {

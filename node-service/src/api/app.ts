@@ -89,7 +89,11 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
         res.statusCode === 503 ? "warn" : err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
       // Never log cookies or bearer tokens.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
@@ -124,7 +128,12 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
       standardHeaders: "draft-8",
       legacyHeaders: false,
       handler: (_req, res) => {
-        res.status(429).json({ error: { code: "rate_limited", message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute from this client; slow down` } });
+        res.status(429).json({
+          error: {
+            code: "rate_limited",
+            message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute from this client; slow down`,
+          },
+        });
       },
     }),
   );
@@ -137,7 +146,12 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
       standardHeaders: "draft-8",
       legacyHeaders: false,
       handler: (_req, res) => {
-        res.status(429).json({ error: { code: "rate_limited", message: `more than ${config.SIGN_INS_PER_MINUTE} sign-in requests a minute from this client; slow down` } });
+        res.status(429).json({
+          error: {
+            code: "rate_limited",
+            message: `more than ${config.SIGN_INS_PER_MINUTE} sign-in requests a minute from this client; slow down`,
+          },
+        });
       },
     }),
   );
@@ -233,7 +247,14 @@ function sameOriginJson(deps: AppDeps) {
         host = undefined;
       }
       if (!host || !(host === req.headers.host || deps.siweDomains().includes(host))) {
-        return next(new ApiError(403, "cross_origin", "this request comes from another origin; the API acts only for pages it served itself", "origin"));
+        return next(
+          new ApiError(
+            403,
+            "cross_origin",
+            "this request comes from another origin; the API acts only for pages it served itself",
+            "origin",
+          ),
+        );
       }
     } else if (!req.headers.authorization?.startsWith("Bearer ") && SESSION_COOKIE_RE.test(req.headers.cookie ?? "")) {
       return next(new ApiError(403, "cross_origin", "a request made with the session cookie must carry this service's Origin", "origin"));
@@ -269,11 +290,18 @@ export function toErrorResponse(err: unknown): { status: number; body: { error: 
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const field = issue.path.map(String).join(".");
-    return { status: 400, body: { error: { code: "invalid_input", message: field ? `${field}: ${issue.message}` : issue.message, ...(field ? { field } : {}) } } };
+    return {
+      status: 400,
+      body: {
+        error: { code: "invalid_input", message: field ? `${field}: ${issue.message}` : issue.message, ...(field ? { field } : {}) },
+      },
+    };
   }
   const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
-  if (e?.type === "entity.too.large") return { status: 413, body: { error: { code: "payload_too_large", message: "request body is larger than the limit" } } };
-  if (e?.type === "entity.parse.failed") return { status: 400, body: { error: { code: "invalid_json", message: "request body is not valid JSON", field: "body" } } };
+  if (e?.type === "entity.too.large")
+    return { status: 413, body: { error: { code: "payload_too_large", message: "request body is larger than the limit" } } };
+  if (e?.type === "entity.parse.failed")
+    return { status: 400, body: { error: { code: "invalid_json", message: "request body is not valid JSON", field: "body" } } };
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
     return { status: e.status, body: { error: { code: "bad_request", message: e.expose && e.message ? e.message : "bad request" } } };
   }

@@ -39,7 +39,9 @@ export function requireSession(res: Response): Session {
 export function requireRole(session: Session, roleMask: number, { operatorAllowed = true } = {}): void {
   if (operatorAllowed && session.operator) return;
   if (roleMask === 0 ? session.roles === 0 : (session.roles & roleMask) !== roleMask) {
-    const names = Object.entries(ROLE).filter(([, bit]) => (roleMask & bit) !== 0).map(([name]) => name);
+    const names = Object.entries(ROLE)
+      .filter(([, bit]) => (roleMask & bit) !== 0)
+      .map(([name]) => name);
     throw new ForbiddenError(`this needs the ${names.join("+") || "participant"} role on the participant registry`);
   }
 }
@@ -59,7 +61,12 @@ export interface ReadGrant {
 
 export interface Authorizer {
   /** The grant for this read (logged when the reader is not the enterprise), or 401/403. */
-  authorizeEnterpriseRead(session: Session | undefined, enterprise: Address, required: readonly ScopeName[], ctx: ReadContext): Promise<ReadGrant>;
+  authorizeEnterpriseRead(
+    session: Session | undefined,
+    enterprise: Address,
+    required: readonly ScopeName[],
+    ctx: ReadContext,
+  ): Promise<ReadGrant>;
   /** The same check, answering null instead of 403 (for records that serve consent-scoped parts only while it holds). */
   tryEnterpriseRead(session: Session, enterprise: Address, required: readonly ScopeName[], ctx: ReadContext): Promise<ReadGrant | null>;
 }

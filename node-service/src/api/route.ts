@@ -137,9 +137,7 @@ export function openApiDocument(specs: RouteSpec[], info: { title: string; versi
       summary: spec.summary,
       tags: [spec.tag],
       ...(parameters.length ? { parameters } : {}),
-      ...(spec.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(spec.body) } } } }
-        : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(spec.body) } } } } : {}),
       ...(spec.auth === "session" ? { security: [{ sessionCookie: [] }, { bearer: [] }] } : {}),
       responses,
     };

@@ -43,11 +43,15 @@ export class JournalStore<T extends { id: string }> {
       for (const r of list) records.set(r.id, r);
     }
     let count = 0;
-    const journal = await FramedJournal.open(path.join(dir, `${name}.journal`), { onDamage: "quarantine", warn: opts.warn }, ({ value }) => {
-      const r = value as T;
-      records.set(r.id, r);
-      count++;
-    });
+    const journal = await FramedJournal.open(
+      path.join(dir, `${name}.journal`),
+      { onDamage: "quarantine", warn: opts.warn },
+      ({ value }) => {
+        const r = value as T;
+        records.set(r.id, r);
+        count++;
+      },
+    );
     const store = new JournalStore<T>(snapshotFile, journal, opts.compactEvery ?? 2000);
     for (const [id, r] of records) store.records.set(id, r);
     store.journalRecords = count;

@@ -23,7 +23,16 @@ import { sha256Hex } from "../domain/hash";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
 import { DAY } from "../domain/time";
-import { collateralLimit, decide, decisionFromJson, decisionHash, decisionInputToJson, decisionToJson, type Decision, type MetricValues } from "../underwriting/decide";
+import {
+  collateralLimit,
+  decide,
+  decisionFromJson,
+  decisionHash,
+  decisionInputToJson,
+  decisionToJson,
+  type Decision,
+  type MetricValues,
+} from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";
 
@@ -184,7 +193,11 @@ export class ApplicationService extends EventEmitter {
    * same `idempotencyKey` returns the first one's record (`replayed`), and two applications never
    * pledge the same receivable while both are live.
    */
-  async create(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<{ app: ApplicationRecord; replayed: boolean }> {
+  async create(
+    session: Session,
+    input: CreateApplicationInput,
+    idempotencyKey?: string,
+  ): Promise<{ app: ApplicationRecord; replayed: boolean }> {
     return this.withLock(`create:${session.address}`, async () => {
       if (idempotencyKey !== undefined) {
         const earlier = this.store.all().find((a) => a.borrower === session.address && a.idempotencyKey === idempotencyKey);
@@ -195,7 +208,11 @@ export class ApplicationService extends EventEmitter {
             earlier.termDays === input.termDays &&
             earlier.scopes === input.scopes &&
             (!input.receivableIds?.length || [...input.receivableIds].sort().join() === [...earlier.receivableIds].sort().join());
-          if (!same) throw new ConflictError(`Idempotency-Key ${idempotencyKey} was used for application ${earlier.id} with a different request`, "Idempotency-Key");
+          if (!same)
+            throw new ConflictError(
+              `Idempotency-Key ${idempotencyKey} was used for application ${earlier.id} with a different request`,
+              "Idempotency-Key",
+            );
           return { app: earlier, replayed: true };
         }
       }
@@ -244,7 +261,11 @@ export class ApplicationService extends EventEmitter {
       : available.filter((r) => !taken.has(r.id)).slice(0, 10);
     if (chosen.length === 0) {
       const held = available.find((r) => taken.has(r.id));
-      if (held) throw new ConflictError(`receivable ${held.id} is already the collateral of live application ${taken.get(held.id)}; every receivable you hold is in a live application`, "receivableIds");
+      if (held)
+        throw new ConflictError(
+          `receivable ${held.id} is already the collateral of live application ${taken.get(held.id)}; every receivable you hold is in a live application`,
+          "receivableIds",
+        );
       throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
     }
     if (chosen.length > 10) throw new ValidationError("at most 10 receivables per loan", "receivableIds");
@@ -493,7 +514,10 @@ export class ApplicationService extends EventEmitter {
     if (!granted?.txHash) return false;
     const consent = state.consents[`${app.borrower}:${app.lender}`];
     if (consent && consent.events.some((e) => e.txHash === granted.txHash)) return false;
-    cut("consent_granted", `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`);
+    cut(
+      "consent_granted",
+      `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`,
+    );
     for (const k of ["decision", "decisionInput", "decisionAnchorTx", "offer", "review", "contest", "submitError"] as const) delete app[k];
     app.signatures = {};
     app.status = "submitted";
@@ -565,7 +589,12 @@ export class ApplicationService extends EventEmitter {
       }
       if (app.status === "disbursed" && loan.status === "Defaulted") {
         app.status = "defaulted";
-        this.push(app, { step: "defaulted", at: loan.defaultedAt ?? this.now(), actor: loan.lender, txHash: refOf("LoanDefaulted")?.txHash });
+        this.push(app, {
+          step: "defaulted",
+          at: loan.defaultedAt ?? this.now(),
+          actor: loan.lender,
+          txHash: refOf("LoanDefaulted")?.txHash,
+        });
       }
       if (app.status === "countersigned_notarized" && loan.status === "Cancelled") {
         app.status = "withdrawn";
@@ -608,9 +637,19 @@ export class ApplicationService extends EventEmitter {
         });
       }
     }
-    this.push(app, { step: "data_collected", at: asOf, actor: "service", detail: `${Object.keys(input.metrics).length} metrics, ${input.collateral.length} receivables` });
+    this.push(app, {
+      step: "data_collected",
+      at: asOf,
+      actor: "service",
+      detail: `${Object.keys(input.metrics).length} metrics, ${input.collateral.length} receivables`,
+    });
     const flags = input.flags;
-    this.push(app, { step: "screened", at: asOf, actor: "service", detail: flags.length ? flags.map((f) => f.code).join(", ") : "no flags" });
+    this.push(app, {
+      step: "screened",
+      at: asOf,
+      actor: "service",
+      detail: flags.length ? flags.map((f) => f.code).join(", ") : "no flags",
+    });
     const decision = decide(input, this.deps.policy);
     app.decisionInput = decisionInputToJson(input);
     app.decision = decisionToJson(decision) as Record<string, unknown>;
@@ -658,7 +697,12 @@ export class ApplicationService extends EventEmitter {
     app.offer.documentSha256 = documentSha256;
     app.offer.digest = this.digestOf(app);
     app.status = "offer_issued";
-    this.push(app, { step: "offer_issued", at: start, actor: "service", detail: `${app.amount} at ${rateBps} bps for ${app.termDays} days` });
+    this.push(app, {
+      step: "offer_issued",
+      at: start,
+      actor: "service",
+      detail: `${app.amount} at ${rateBps} bps for ${app.termDays} days`,
+    });
   }
 
   private digestOf(app: ApplicationRecord): Hex {

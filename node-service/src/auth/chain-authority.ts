@@ -108,7 +108,12 @@ export function createChainAuthority({ publicClient, deployment, roleCacheMs }: 
       const { seconds, blockNumber } = await now();
       const [scopes, grant] = await chainCall("the consent registry", () =>
         Promise.all([
-          publicClient.readContract({ ...consents, functionName: "scopesAt", args: [borrower, lender, BigInt(seconds)], blockNumber }) as Promise<number>,
+          publicClient.readContract({
+            ...consents,
+            functionName: "scopesAt",
+            args: [borrower, lender, BigInt(seconds)],
+            blockNumber,
+          }) as Promise<number>,
           publicClient.readContract({ ...consents, functionName: "consentOf", args: [borrower, lender], blockNumber }) as Promise<{
             scopes: number;
             grantedAt: number;

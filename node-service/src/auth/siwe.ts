@@ -99,7 +99,13 @@ export function createSiweVerifier({
     async verify({ message, signature, domains }) {
       const parsed = parseSiweMessage(message);
       const missing = REQUIRED_FIELDS.filter((f) => parsed[f] === undefined || parsed[f] === "");
-      if (missing.length || parsed.version !== "1" || !validDate(parsed.issuedAt) || !validDate(parsed.expirationTime) || !validDate(parsed.notBefore)) {
+      if (
+        missing.length ||
+        parsed.version !== "1" ||
+        !validDate(parsed.issuedAt) ||
+        !validDate(parsed.expirationTime) ||
+        !validDate(parsed.notBefore)
+      ) {
         const what = missing.length ? `missing or malformed ${missing.join(", ")}` : "a malformed version or date";
         throw new ApiError(400, "invalid_input", `not an EIP-4361 message: ${what}`, "message");
       }
@@ -121,7 +127,8 @@ export function createSiweVerifier({
       const skewMs = MAX_CLOCK_SKEW_SECONDS * 1000;
       if (parsed.issuedAt!.getTime() > nowMs + skewMs) throw new SiweError("the message's Issued At is in the future");
       if (parsed.notBefore && parsed.notBefore.getTime() > nowMs + skewMs) throw new SiweError("the message is not valid yet (Not Before)");
-      if (parsed.expirationTime && parsed.expirationTime.getTime() <= nowMs) throw new SiweError("the message has expired (Expiration Time)");
+      if (parsed.expirationTime && parsed.expirationTime.getTime() <= nowMs)
+        throw new SiweError("the message has expired (Expiration Time)");
 
       const address = parsed.address!;
       // An EOA's signature is recovered locally; anything else is asked of the chain (ERC-1271 wallets).

@@ -26,9 +26,7 @@ export const FEE_ENV_SCHEMA = {
 
 /** The fields a transaction request carries: none (the node's suggestion), a legacy price, or 1559 caps. */
 export type FeeFields =
-  | Record<string, never>
-  | { type: "legacy"; gasPrice: bigint }
-  | { type: "eip1559"; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+  Record<string, never> | { type: "legacy"; gasPrice: bigint } | { type: "eip1559"; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
 
 export interface FeeSettings {
   GAS_PRICE?: bigint;
@@ -39,7 +37,8 @@ export interface FeeSettings {
 /** Why these settings do not make sense together (naming the key), or null. */
 export function feeSettingsProblem(s: FeeSettings): { key: keyof FeeSettings; message: string } | null {
   const caps = s.MAX_FEE_PER_GAS !== undefined || s.MAX_PRIORITY_FEE_PER_GAS !== undefined;
-  if (s.GAS_PRICE !== undefined && caps) return { key: "GAS_PRICE", message: "set either GAS_PRICE (legacy) or the EIP-1559 caps, not both" };
+  if (s.GAS_PRICE !== undefined && caps)
+    return { key: "GAS_PRICE", message: "set either GAS_PRICE (legacy) or the EIP-1559 caps, not both" };
   if (s.MAX_FEE_PER_GAS !== undefined && s.MAX_PRIORITY_FEE_PER_GAS === undefined) {
     return { key: "MAX_PRIORITY_FEE_PER_GAS", message: "set it together with MAX_FEE_PER_GAS (0 on a free-gas chain)" };
   }
@@ -55,7 +54,8 @@ export function feeSettingsProblem(s: FeeSettings): { key: keyof FeeSettings; me
 /** The request fields for these settings (settings already checked by feeSettingsProblem). */
 export function feeFields(s: FeeSettings): FeeFields {
   if (s.GAS_PRICE !== undefined) return { type: "legacy", gasPrice: s.GAS_PRICE };
-  if (s.MAX_FEE_PER_GAS !== undefined) return { type: "eip1559", maxFeePerGas: s.MAX_FEE_PER_GAS, maxPriorityFeePerGas: s.MAX_PRIORITY_FEE_PER_GAS ?? 0n };
+  if (s.MAX_FEE_PER_GAS !== undefined)
+    return { type: "eip1559", maxFeePerGas: s.MAX_FEE_PER_GAS, maxPriorityFeePerGas: s.MAX_PRIORITY_FEE_PER_GAS ?? 0n };
   return {};
 }
 
@@ -74,6 +74,7 @@ export function feeFieldsFromEnv(env: Record<string, string | undefined> = proce
 export function feeFieldsRpc(fees: FeeFields): Record<string, string> {
   const hex = (v: bigint) => `0x${v.toString(16)}`;
   if ("gasPrice" in fees) return { type: "0x0", gasPrice: hex(fees.gasPrice) };
-  if ("maxFeePerGas" in fees) return { type: "0x2", maxFeePerGas: hex(fees.maxFeePerGas), maxPriorityFeePerGas: hex(fees.maxPriorityFeePerGas) };
+  if ("maxFeePerGas" in fees)
+    return { type: "0x2", maxFeePerGas: hex(fees.maxFeePerGas), maxPriorityFeePerGas: hex(fees.maxPriorityFeePerGas) };
   return {};
 }

@@ -54,7 +54,8 @@ function revertDataOf(err: unknown): Hex | undefined {
   for (let e = err as { data?: unknown; raw?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 10; depth++) {
     if (typeof e.raw === "string" && e.raw.startsWith("0x")) return e.raw as Hex;
     if (typeof e.data === "string" && e.data.startsWith("0x")) return e.data as Hex;
-    if (e.data && typeof e.data === "object" && typeof (e.data as { data?: unknown }).data === "string") return (e.data as { data: Hex }).data;
+    if (e.data && typeof e.data === "object" && typeof (e.data as { data?: unknown }).data === "string")
+      return (e.data as { data: Hex }).data;
     e = e.cause as typeof e;
   }
   return undefined;
@@ -69,7 +70,9 @@ export function describeChainError(err: unknown): string {
   const decoded = data ? decodeRevertData(data) : null;
   if (decoded) return `reverted with ${decoded}`;
   if (err instanceof BaseError) {
-    const named = err.walk((e) => typeof (e as { data?: { errorName?: unknown } }).data?.errorName === "string") as { data?: { errorName: string; args?: unknown[] } } | null;
+    const named = err.walk((e) => typeof (e as { data?: { errorName?: unknown } }).data?.errorName === "string") as {
+      data?: { errorName: string; args?: unknown[] };
+    } | null;
     if (named?.data) return `reverted with ${named.data.errorName}(${(named.data.args ?? []).map((a) => formatArg(a)).join(", ")})`;
     return (err.details && err.shortMessage.length < 40 ? `${err.shortMessage} ${err.details}` : err.shortMessage).split("\n")[0];
   }

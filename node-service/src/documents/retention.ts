@@ -49,7 +49,12 @@ export function createRetentionJob(opts: RetentionJobOptions): RetentionJob {
       if (await opts.store.purge(record.sha256, entry)) {
         purged.push({ sha256: record.sha256, ...entry });
         opts.logger?.info(
-          { sha256: record.sha256, kinds: entry.kinds, lastUploadedAt: new Date(lastUploadedAt).toISOString(), retentionDays: retentionMs / DAY_MS },
+          {
+            sha256: record.sha256,
+            kinds: entry.kinds,
+            lastUploadedAt: new Date(lastUploadedAt).toISOString(),
+            retentionDays: retentionMs / DAY_MS,
+          },
           "document purged after its retention period; hash and anchor kept",
         );
       }

@@ -90,7 +90,11 @@ export class DocumentCorruptError extends ApiError {
     readonly expected: Hex,
     readonly actual: Hex,
   ) {
-    super(500, "document_corrupt", `the stored copy of document ${expected} is damaged (its bytes hash to ${actual}); it is not served until the operator restores it from a backup`);
+    super(
+      500,
+      "document_corrupt",
+      `the stored copy of document ${expected} is damaged (its bytes hash to ${actual}); it is not served until the operator restores it from a backup`,
+    );
   }
 }
 
@@ -134,15 +138,18 @@ export async function createFileDocumentStore(opts: FileDocumentStoreOptions): P
   const now = opts.now ?? Date.now;
   const root = path.join(opts.dataDir, "documents");
   await mkdir(root, { recursive: true });
-  const db: Low<DocumentStoreData> = new Low(new DurableJSONFile<DocumentStoreData>(
+  const db: Low<DocumentStoreData> = new Low(
+    new DurableJSONFile<DocumentStoreData>(
       path.join(root, "index.json"),
       "It records every stored document (owners, links, batch proofs): restore it from a backup of DATA_DIR; the files beside it are named by their sha256.",
-    ), {
-    documents: {},
-    pending: [],
-    batches: {},
-    purges: [],
-  });
+    ),
+    {
+      documents: {},
+      pending: [],
+      batches: {},
+      purges: [],
+    },
+  );
   await db.read();
 
   // lowdb writes the whole file; chain the writes so an older snapshot never lands after a newer one.

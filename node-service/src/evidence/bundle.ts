@@ -37,7 +37,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     const documents: BundleDocument[] = [];
     const signatures: BundleSignature[] = [];
     const state = deps.state();
-    const names = deps.participantNames ? deps.participantNames().catch(() => ({}) as Record<string, string>) : Promise.resolve({} as Record<string, string>);
+    const names = deps.participantNames
+      ? deps.participantNames().catch(() => ({}) as Record<string, string>)
+      : Promise.resolve({} as Record<string, string>);
 
     function addEvent(ev: ChainEvent): string {
       const key = `${lower(ev.txHash)}:${ev.logIndex}`;
@@ -70,7 +72,13 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       const view = await evidence.participant(a);
       const name = (await names)[a];
       const proven = name !== undefined && lower(sha256Hex(name)) === lower(String(ev.args.displayNameHash));
-      participants.push({ address: a, roles: view.roles, roleNames: roleNames(view.roles), admittedIn: addEvent(ev), ...(proven ? { name } : {}) });
+      participants.push({
+        address: a,
+        roles: view.roles,
+        roleNames: roleNames(view.roles),
+        admittedIn: addEvent(ev),
+        ...(proven ? { name } : {}),
+      });
     }
 
     async function addDocument(sha256: Hex, role: string): Promise<BundleDocument | null> {
@@ -94,7 +102,11 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
         const ev = await evidence.chain.eventAt(use.ref.txHash, use.ref.logIndex);
         if (ev) anchors.push({ via: "record", event: addEvent(ev), field: use.field });
       }
-      const uploads = (deps.documents?.get(hash)?.uploads ?? []).map((u) => ({ by: lower(u.owner), kind: u.kind, at: new Date(u.uploadedAt).toISOString() }));
+      const uploads = (deps.documents?.get(hash)?.uploads ?? []).map((u) => ({
+        by: lower(u.owner),
+        kind: u.kind,
+        at: new Date(u.uploadedAt).toISOString(),
+      }));
       const doc: BundleDocument = { sha256: hash, role, anchors, ...(uploads.length ? { uploads } : {}) };
       documents.push(doc);
       return doc;
@@ -135,17 +147,33 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       for (const ev of await evidence.chain.eventsOfTx(recorded.txHash)) addEvent(ev);
       const recordedIn = addEvent(recorded);
       const terms = termsOf(recorded);
-      const typedData = toJsonSafe(loanTermsTypedData(deployment.chainId, deployment.contracts.LoanAgreements, terms)) as BundleSignature["typedData"];
+      const typedData = toJsonSafe(
+        loanTermsTypedData(deployment.chainId, deployment.contracts.LoanAgreements, terms),
+      ) as BundleSignature["typedData"];
       const digest = recorded.args.digest as Hex;
       signatures.push(
-        { role: "borrower", signer: lower(terms.borrower), signature: recorded.args.borrowerSignature as Hex, typedData, digest, recordedIn },
+        {
+          role: "borrower",
+          signer: lower(terms.borrower),
+          signature: recorded.args.borrowerSignature as Hex,
+          typedData,
+          digest,
+          recordedIn,
+        },
         { role: "lender", signer: lower(terms.lender), signature: recorded.args.lenderSignature as Hex, typedData, digest, recordedIn },
       );
       await addParticipant(terms.borrower);
       await addParticipant(terms.lender);
       await addEventsOf(loan.events.filter((e) => e !== recordedRef));
       await addDocument(terms.documentHash, "loan agreement");
-      agreement = { loanId: loan.id, digest, borrower: lower(terms.borrower), lender: lower(terms.lender), documentHash: lower(terms.documentHash), recordedIn };
+      agreement = {
+        loanId: loan.id,
+        digest,
+        borrower: lower(terms.borrower),
+        lender: lower(terms.lender),
+        documentHash: lower(terms.documentHash),
+        recordedIn,
+      };
     } else if (kind === "document") {
       if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new NotFoundError(`${id} is not a sha256`);
       const doc = await addDocument(id as Hex, "document");
@@ -201,7 +229,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     // Independent time: the authority's tokens over the agreement digest and the batch roots.
     const stampSubjects = [
       ...(agreement ? [{ of: "agreement digest" as const, value: lower(agreement.digest) as Hex, event: agreement.recordedIn }] : []),
-      ...documents.flatMap((d) => d.anchors.flatMap((a) => (a.via === "batch" ? [{ of: "batch root" as const, value: lower(a.root) as Hex, event: a.event }] : []))),
+      ...documents.flatMap((d) =>
+        d.anchors.flatMap((a) => (a.via === "batch" ? [{ of: "batch root" as const, value: lower(a.root) as Hex, event: a.event }] : [])),
+      ),
     ].filter((x, i, all) => all.findIndex((y) => y.value === x.value) === i);
     const timestamps: BundleTimestamp[] = [];
     for (const subject of stampSubjects) {
@@ -214,7 +244,10 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
           authority: deps.timestamps.tsaUrl,
           note: `RFC 3161 tokens from ${deps.timestamps.tsaUrl} for ${timestamps.length} of ${stampSubjects.length} anchored values${missing ? ` (${missing} not stamped yet)` : ""}.`,
         }
-      : { authority: null, note: "No time-stamping authority is configured for this service: the times in this bundle rest on the block producer's clock alone." };
+      : {
+          authority: null,
+          note: "No time-stamping authority is configured for this service: the times in this bundle rest on the block producer's clock alone.",
+        };
     const facts: BundleFacts = {
       format: BUNDLE_FORMAT,
       kind,

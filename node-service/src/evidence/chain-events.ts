@@ -61,7 +61,10 @@ export function createChainReader(publicClient: PublicClient, deployment: Deploy
       }),
     );
     // A missing receipt may appear later; do not cache that answer (nor a failure).
-    p.then((r) => r ?? receipts.delete(key), () => receipts.delete(key));
+    p.then(
+      (r) => r ?? receipts.delete(key),
+      () => receipts.delete(key),
+    );
     return p;
   }
 

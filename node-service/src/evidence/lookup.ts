@@ -3,14 +3,7 @@
  * a transaction. The index says where to look; every fact is then re-read from the chain (receipt,
  * log, block, contract state) and any disagreement with the index is reported, not hidden.
  */
-import {
-  recoverTypedDataAddress,
-  type Address,
-  type Hex,
-  type PublicClient,
-  type TypedDataDefinition,
-  zeroHash,
-} from "viem";
+import { recoverTypedDataAddress, type Address, type Hex, type PublicClient, type TypedDataDefinition, zeroHash } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
 import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
@@ -88,7 +81,6 @@ export interface HashUse {
   ref?: EventRef;
 }
 
-
 function kindName(kind: number | null): string {
   if (kind === null) return "record field";
   if (kind === 256) return "document batch";
@@ -131,15 +123,43 @@ export function createEvidenceService(deps: EvidenceDeps) {
       };
       const refOf = (events: EventRef[], name: string) => events.find((e) => e.event === name);
       for (const o of Object.values(state.orders)) {
-        put(o.documentHash, { type: "order", id: o.id, role: "purchase order", event: "OrderCreated", field: "documentHash", ref: refOf(o.events, "OrderCreated") });
-        put(o.shippingDocumentHash, { type: "order", id: o.id, role: "shipping document", event: "OrderShipped", field: "shippingDocumentHash", ref: refOf(o.events, "OrderShipped") });
+        put(o.documentHash, {
+          type: "order",
+          id: o.id,
+          role: "purchase order",
+          event: "OrderCreated",
+          field: "documentHash",
+          ref: refOf(o.events, "OrderCreated"),
+        });
+        put(o.shippingDocumentHash, {
+          type: "order",
+          id: o.id,
+          role: "shipping document",
+          event: "OrderShipped",
+          field: "shippingDocumentHash",
+          ref: refOf(o.events, "OrderShipped"),
+        });
       }
       for (const r of Object.values(state.receivables)) {
         if (r.parentId) continue; // children share their root's invoice
-        put(r.invoiceHash, { type: "receivable", id: r.id, role: "invoice", event: "ReceivableIssued", field: "invoiceHash", ref: refOf(r.events, "ReceivableIssued") });
+        put(r.invoiceHash, {
+          type: "receivable",
+          id: r.id,
+          role: "invoice",
+          event: "ReceivableIssued",
+          field: "invoiceHash",
+          ref: refOf(r.events, "ReceivableIssued"),
+        });
       }
       for (const l of Object.values(state.loans)) {
-        put(l.documentHash, { type: "loan", id: l.id, role: "loan agreement", event: "AgreementRecorded", field: "terms.documentHash", ref: refOf(l.events, "AgreementRecorded") });
+        put(l.documentHash, {
+          type: "loan",
+          id: l.id,
+          role: "loan agreement",
+          event: "AgreementRecorded",
+          field: "terms.documentHash",
+          ref: refOf(l.events, "AgreementRecorded"),
+        });
       }
       uses = { state, count: state.eventCount, map };
     }
@@ -161,9 +181,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       roles: Number(p.roles),
       roleNames: roleNames(Number(p.roles)),
       suspended: p.suspended,
-      ...(admittedAt
-        ? { admittedAt, admittedAtIso: isoOf(admittedAt), kycDossierHash: p.kycDossierHash }
-        : {}),
+      ...(admittedAt ? { admittedAt, admittedAtIso: isoOf(admittedAt), kycDossierHash: p.kycDossierHash } : {}),
       ...(indexed ? { admittedIn: { txHash: indexed.admitted.txHash, blockNumber: indexed.admitted.blockNumber } } : {}),
     };
   }
@@ -176,7 +194,8 @@ export function createEvidenceService(deps: EvidenceDeps) {
       return null;
     }
     if (ev.event !== ref.event) diffs.push(`index says ${ref.event}, chain log is ${ev.event} (tx ${ref.txHash})`);
-    if (lower(ev.blockHash) !== lower(ref.blockHash)) diffs.push(`index block hash ${ref.blockHash} differs from the chain's ${ev.blockHash} (reorg?)`);
+    if (lower(ev.blockHash) !== lower(ref.blockHash))
+      diffs.push(`index block hash ${ref.blockHash} differs from the chain's ${ev.blockHash} (reorg?)`);
     if (ev.blockNumber !== ref.blockNumber) diffs.push(`index block ${ref.blockNumber}, chain block ${ev.blockNumber}`);
     return ev;
   }
@@ -224,7 +243,12 @@ export function createEvidenceService(deps: EvidenceDeps) {
     let isRoot = indexed?.batchCount !== undefined;
     if (!indexed) {
       for (const eventName of ["Anchored", "BatchAnchored"] as const) {
-        const logs = await publicClient.getContractEvents({ ...notary, eventName, args: eventName === "Anchored" ? { documentHash: hash } : { root: hash }, fromBlock: 0n });
+        const logs = await publicClient.getContractEvents({
+          ...notary,
+          eventName,
+          args: eventName === "Anchored" ? { documentHash: hash } : { root: hash },
+          fromBlock: 0n,
+        });
         const first = logs[0] as unknown as { args: { anchorer: Address } } | undefined;
         if (first) {
           anchorer = first.args.anchorer;
@@ -234,7 +258,11 @@ export function createEvidenceService(deps: EvidenceDeps) {
       }
     }
     if (!anchorer) return null;
-    const state = (await publicClient.readContract({ ...notary, functionName: isRoot ? "getBatch" : "getAnchor", args: [hash, anchorer] })) as {
+    const state = (await publicClient.readContract({
+      ...notary,
+      functionName: isRoot ? "getBatch" : "getAnchor",
+      args: [hash, anchorer],
+    })) as {
       anchorer: Address;
       timestamp: number;
       blockNumber: number;
@@ -265,10 +293,21 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (Number(ev.args.at) !== Number(state.timestamp) || lower(String(ev.args.anchorer)) !== lower(state.anchorer)) {
       diffs.push("the anchoring event differs from the notary's stored anchor");
     }
-    if (indexed && (indexed.at !== Number(state.timestamp) || lower(indexed.anchorer) !== lower(state.anchorer) || indexed.blockNumber !== Number(state.blockNumber))) {
+    if (
+      indexed &&
+      (indexed.at !== Number(state.timestamp) ||
+        lower(indexed.anchorer) !== lower(state.anchorer) ||
+        indexed.blockNumber !== Number(state.blockNumber))
+    ) {
       diffs.push("the index's anchor (time, anchorer or block) differs from the notary's state");
     }
-    return anchorView(ev, isRoot ? "batch" : "notary", await participant(state.anchorer), isRoot ? { batch: { root: hash, proof: [], count: Number(ev.args.count), provenOnChain: true } } : {}, diffs);
+    return anchorView(
+      ev,
+      isRoot ? "batch" : "notary",
+      await participant(state.anchorer),
+      isRoot ? { batch: { root: hash, proof: [], count: Number(ev.args.count), provenOnChain: true } } : {},
+      diffs,
+    );
   }
 
   /** The document's batch anchor (proof from the store), re-read and proven on chain. */
@@ -281,12 +320,23 @@ export function createEvidenceService(deps: EvidenceDeps) {
       problems.push(`the store says batch ${batch.root} was anchored in tx ${batch.txHash}; the chain does not show it`);
       return null;
     }
-    if (lower(ev.blockHash) !== lower(batch.blockHash)) diffs.push(`stored block hash ${batch.blockHash} differs from the chain's ${ev.blockHash}`);
-    const proven = (await publicClient.readContract({ ...notary, functionName: "verifyInBatch", args: [batch.root, String(ev.args.anchorer) as Address, sha256, batch.proof] })) as boolean;
+    if (lower(ev.blockHash) !== lower(batch.blockHash))
+      diffs.push(`stored block hash ${batch.blockHash} differs from the chain's ${ev.blockHash}`);
+    const proven = (await publicClient.readContract({
+      ...notary,
+      functionName: "verifyInBatch",
+      args: [batch.root, String(ev.args.anchorer) as Address, sha256, batch.proof],
+    })) as boolean;
     if (!proven) diffs.push("the stored Merkle proof does not verify on chain");
     const root = deps.state().anchors[lower(batch.root) as Hex];
     if (!root) diffs.push(`the index does not have batch root ${batch.root} yet`);
-    return anchorView(ev, "batch", await participant(String(ev.args.anchorer) as Address), { batch: { root: batch.root, proof: batch.proof, count: batch.count, provenOnChain: proven } }, diffs);
+    return anchorView(
+      ev,
+      "batch",
+      await participant(String(ev.args.anchorer) as Address),
+      { batch: { root: batch.root, proof: batch.proof, count: batch.count, provenOnChain: proven } },
+      diffs,
+    );
   }
 
   async function recordAnchors(sha256: Hex): Promise<AnchorView[]> {
@@ -389,8 +439,22 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const borrowerSig = recorded.args.borrowerSignature as Hex;
     const lenderSig = recorded.args.lenderSignature as Hex;
     const signers = {
-      borrower: await checkSigner("borrower", terms.borrower, borrowerSig, typedData as unknown as TypedDataDefinition, recorded.blockNumber, ROLE.SUPPLIER),
-      lender: await checkSigner("lender", terms.lender, lenderSig, typedData as unknown as TypedDataDefinition, recorded.blockNumber, ROLE.LENDER),
+      borrower: await checkSigner(
+        "borrower",
+        terms.borrower,
+        borrowerSig,
+        typedData as unknown as TypedDataDefinition,
+        recorded.blockNumber,
+        ROLE.SUPPLIER,
+      ),
+      lender: await checkSigner(
+        "lender",
+        terms.lender,
+        lenderSig,
+        typedData as unknown as TypedDataDefinition,
+        recorded.blockNumber,
+        ROLE.LENDER,
+      ),
     };
     const onChain = (await publicClient.readContract({
       address: deployment.contracts.LoanAgreements,
@@ -402,8 +466,12 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (chainStatus !== loan.status) diffs.push(`index status ${loan.status}, chain status ${chainStatus}`);
     if (onChain.repaid !== loan.repaid) diffs.push(`index repaid ${loan.repaid}, chain repaid ${onChain.repaid}`);
     if (lower(String(recorded.args.digest)) !== lower(loan.digest)) diffs.push("index digest differs from the recorded one");
-    if (lower(loan.borrowerSignature) !== lower(borrowerSig) || lower(loan.lenderSignature) !== lower(lenderSig)) diffs.push("index signatures differ from the recorded ones");
-    const history = await rereadAll(loan.events.filter((e) => e !== recordedRef), diffs);
+    if (lower(loan.borrowerSignature) !== lower(borrowerSig) || lower(loan.lenderSignature) !== lower(lenderSig))
+      diffs.push("index signatures differ from the recorded ones");
+    const history = await rereadAll(
+      loan.events.filter((e) => e !== recordedRef),
+      diffs,
+    );
     const document = await lookupHash(terms.documentHash);
     return {
       loanId: loan.id,
@@ -416,7 +484,15 @@ export function createEvidenceService(deps: EvidenceDeps) {
       documentSha256: terms.documentHash,
       document,
       recorded: { ...recorded, submitter: recorded.args.submitter as Address },
-      history: history.map((e) => ({ event: e.event, at: e.blockTime, atIso: e.blockTimeIso, args: e.args, txHash: e.txHash, blockNumber: e.blockNumber, blockHash: e.blockHash })),
+      history: history.map((e) => ({
+        event: e.event,
+        at: e.blockTime,
+        atIso: e.blockTimeIso,
+        args: e.args,
+        txHash: e.txHash,
+        blockNumber: e.blockNumber,
+        blockHash: e.blockHash,
+      })),
       repaid: onChain.repaid,
       totalDue: onChain.totalDue,
       integrity: merge([{ agreesWithIndex: diffs.length === 0, differences: diffs }, document.integrity]),
@@ -437,7 +513,10 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const chainStatus = ORDER_STATUSES[Number(onChain.status)];
     if (chainStatus !== order.status) diffs.push(`index status ${order.status}, chain status ${chainStatus}`);
     const documents = [];
-    for (const [role, hash] of [["purchase order", order.documentHash], ["shipping document", order.shippingDocumentHash]] as const) {
+    for (const [role, hash] of [
+      ["purchase order", order.documentHash],
+      ["shipping document", order.shippingDocumentHash],
+    ] as const) {
       if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
     const receivables = Object.values(deps.state().receivables)
@@ -488,7 +567,15 @@ export function createEvidenceService(deps: EvidenceDeps) {
         const tx = await publicClient.getTransaction({ hash: ackEv.txHash });
         const p = await participant(root.debtor);
         const valid = lower(tx.from) === lower(root.debtor);
-        acknowledgment = { by: "transaction", event: ackEv, expected: root.debtor, sender: lower(tx.from), valid, participant: p, matchesRegistered: valid && p.registered };
+        acknowledgment = {
+          by: "transaction",
+          event: ackEv,
+          expected: root.debtor,
+          sender: lower(tx.from),
+          valid,
+          participant: p,
+          matchesRegistered: valid && p.registered,
+        };
       }
     }
     const order = state.orders[r.orderId];
@@ -504,7 +591,15 @@ export function createEvidenceService(deps: EvidenceDeps) {
       maturityIso: isoOf(r.maturity),
       ...(r.parentId ? { parentId: r.parentId, rootId: root.id } : {}),
       order: order
-        ? { id: order.id, buyer: order.buyer, supplier: order.supplier, amount: order.amount, status: order.status, documentHash: order.documentHash, createdAt: order.createdAt }
+        ? {
+            id: order.id,
+            buyer: order.buyer,
+            supplier: order.supplier,
+            amount: order.amount,
+            status: order.status,
+            documentHash: order.documentHash,
+            createdAt: order.createdAt,
+          }
         : null,
       issued: issued ?? null,
       acknowledgment,
@@ -521,7 +616,14 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const indexed = deps.state().eventsByTx[lower(txHash) as Hex] ?? [];
     if (!receipt) {
       if (indexed.length) {
-        return { txHash, found: false, integrity: { agreesWithIndex: false, differences: [`the index has ${indexed.length} events of ${txHash}, the chain has no such transaction`] } };
+        return {
+          txHash,
+          found: false,
+          integrity: {
+            agreesWithIndex: false,
+            differences: [`the index has ${indexed.length} events of ${txHash}, the chain has no such transaction`],
+          },
+        };
       }
       throw new NotFoundError(`no transaction ${txHash} on this chain`);
     }
@@ -529,7 +631,8 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const diffs: string[] = [];
     const chainKeys = new Set(events.map((e) => `${e.logIndex}:${e.event}`));
     const indexKeys = new Set(indexed.map((e) => `${e.logIndex}:${e.event}`));
-    for (const k of chainKeys) if (!indexKeys.has(k) && !k.endsWith(":Transfer") && !k.endsWith(":Approval")) diffs.push(`chain log ${k} is not in the index`);
+    for (const k of chainKeys)
+      if (!indexKeys.has(k) && !k.endsWith(":Transfer") && !k.endsWith(":Approval")) diffs.push(`chain log ${k} is not in the index`);
     for (const k of indexKeys) if (!chainKeys.has(k)) diffs.push(`index event ${k} is not in the chain's receipt`);
     const tx = await publicClient.getTransaction({ hash: txHash });
     const block = await chain.blockTime(Number(receipt.blockNumber));

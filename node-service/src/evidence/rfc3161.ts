@@ -45,20 +45,32 @@ export class TimestampError extends Error {
  * Asks the TSA at `url` for a token over `value`; returns the token (DER ContentInfo) once its
  * status is granted and it stamps this value with this request's nonce.
  */
-export async function requestTimestamp(url: string, value: Hex, fetchImpl: typeof fetch = fetch): Promise<{ token: Uint8Array; genTime: Date }> {
+export async function requestTimestamp(
+  url: string,
+  value: Hex,
+  fetchImpl: typeof fetch = fetch,
+): Promise<{ token: Uint8Array; genTime: Date }> {
   const nonce = BigInt(toHex(crypto.getRandomValues(new Uint8Array(8)))) | 1n;
-  const res = await fetchImpl(url, { method: "POST", headers: { "content-type": "application/timestamp-query" }, body: buffer(timestampRequest(value, nonce)) });
+  const res = await fetchImpl(url, {
+    method: "POST",
+    headers: { "content-type": "application/timestamp-query" },
+    body: buffer(timestampRequest(value, nonce)),
+  });
   if (!res.ok) throw new TimestampError(`the time-stamping authority at ${url} answered HTTP ${res.status}`);
   const asn1 = asn1js.fromBER(await res.arrayBuffer());
   if (asn1.offset === -1) throw new TimestampError(`the time-stamping authority at ${url} did not answer with a time-stamp response`);
   const resp = new pkijs.TimeStampResp({ schema: asn1.result });
   if (resp.status.status > 1 || !resp.timeStampToken) {
-    throw new TimestampError(`the time-stamping authority at ${url} refused: status ${resp.status.status}${resp.status.statusStrings ? ` (${resp.status.statusStrings.map((s) => s.valueBlock.value).join("; ")})` : ""}`);
+    throw new TimestampError(
+      `the time-stamping authority at ${url} refused: status ${resp.status.status}${resp.status.statusStrings ? ` (${resp.status.statusStrings.map((s) => s.valueBlock.value).join("; ")})` : ""}`,
+    );
   }
   const token = new Uint8Array(resp.timeStampToken.toSchema().toBER(false));
   const info = tstInfoOf(token);
-  if (!sameBytes(new Uint8Array(info.messageImprint.hashedMessage.valueBlock.valueHexView), imprintOf(value))) throw new TimestampError("the token stamps another value");
-  if (!info.nonce || BigInt(toHex(new Uint8Array(info.nonce.valueBlock.valueHexView))) !== nonce) throw new TimestampError("the token does not carry this request's nonce");
+  if (!sameBytes(new Uint8Array(info.messageImprint.hashedMessage.valueBlock.valueHexView), imprintOf(value)))
+    throw new TimestampError("the token stamps another value");
+  if (!info.nonce || BigInt(toHex(new Uint8Array(info.nonce.valueBlock.valueHexView))) !== nonce)
+    throw new TimestampError("the token does not carry this request's nonce");
   return { token, genTime: info.genTime };
 }
 
@@ -75,7 +87,8 @@ function signedDataOf(token: Uint8Array): pkijs.SignedData {
 }
 
 function tstInfoOf(token: Uint8Array, signed = signedDataOf(token)): pkijs.TSTInfo {
-  if (signed.encapContentInfo.eContentType !== TST_INFO_OID || !signed.encapContentInfo.eContent) throw new TimestampError("the token does not hold a TSTInfo");
+  if (signed.encapContentInfo.eContentType !== TST_INFO_OID || !signed.encapContentInfo.eContent)
+    throw new TimestampError("the token does not hold a TSTInfo");
   return new pkijs.TSTInfo({ schema: asn1js.fromBER(signed.encapContentInfo.eContent.getValue()).result });
 }
 
@@ -125,7 +138,8 @@ export async function checkTimestampToken(token: Uint8Array, value: Hex, trusted
   }
   const serial = toHex(new Uint8Array(info.serialNumber.valueBlock.valueHexView));
   const imprint = new Uint8Array(info.messageImprint.hashedMessage.valueBlock.valueHexView);
-  if (info.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID) problems.push(`the token's imprint uses hash ${info.messageImprint.hashAlgorithm.algorithmId}, not SHA-256`);
+  if (info.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID)
+    problems.push(`the token's imprint uses hash ${info.messageImprint.hashAlgorithm.algorithmId}, not SHA-256`);
   else if (!sameBytes(imprint, imprintOf(value))) problems.push(`the token stamps ${toHex(imprint)}, not SHA-256 of ${value}`);
   else steps.push("message imprint is SHA-256 of the value");
 
@@ -136,13 +150,22 @@ export async function checkTimestampToken(token: Uint8Array, value: Hex, trusted
     tsa = nameOf(signerCert);
     const eku = signerCert.extensions?.find((e) => e.extnID === EKU_OID);
     const usages = (eku?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
-    if (!eku || !usages.includes(TIME_STAMPING_OID) || !eku.critical) problems.push(`the certificate of ${tsa} is not a time-stamping certificate (critical extended key usage timeStamping)`);
+    if (!eku || !usages.includes(TIME_STAMPING_OID) || !eku.critical)
+      problems.push(`the certificate of ${tsa} is not a time-stamping certificate (critical extended key usage timeStamping)`);
     else steps.push(`signed by ${tsa}, a time-stamping certificate`);
-    if (info.genTime < signerCert.notBefore.value || info.genTime > signerCert.notAfter.value) problems.push(`the certificate of ${tsa} was not valid at ${info.genTime.toISOString()}`);
+    if (info.genTime < signerCert.notBefore.value || info.genTime > signerCert.notAfter.value)
+      problems.push(`the certificate of ${tsa} was not valid at ${info.genTime.toISOString()}`);
   }
   let chainChecked = false;
   try {
-    const result = await signed.verify({ signer: 0, data: buffer(hexToBytes(value)), trustedCerts: trusted, checkChain: trusted.length > 0, checkDate: info.genTime, extendedMode: true });
+    const result = await signed.verify({
+      signer: 0,
+      data: buffer(hexToBytes(value)),
+      trustedCerts: trusted,
+      checkChain: trusted.length > 0,
+      checkDate: info.genTime,
+      extendedMode: true,
+    });
     if (!result.signatureVerified) problems.push("the authority's signature over the token does not verify");
     else steps.push("the CMS signature verifies");
     if (trusted.length) {
@@ -153,7 +176,8 @@ export async function checkTimestampToken(token: Uint8Array, value: Hex, trusted
   } catch (err) {
     const e = err as { message?: string; signatureVerified?: boolean | null; signerCertificateVerified?: boolean | null };
     if (e.signatureVerified === false) problems.push("the authority's signature over the token does not verify");
-    else if (trusted.length && e.signerCertificateVerified === false) problems.push(`the authority's certificate does not chain to the trusted certificate given (${e.message ?? "no path"})`);
+    else if (trusted.length && e.signerCertificateVerified === false)
+      problems.push(`the authority's certificate does not chain to the trusted certificate given (${e.message ?? "no path"})`);
     else problems.push(`the token's signature cannot be checked: ${e.message ?? String(err)}`);
   }
   return { ok: problems.length === 0, genTime: info.genTime, tsa, serial, chainChecked, problems, steps };

@@ -45,7 +45,10 @@ export function statementsOf(bundle: BundleFacts): Statements {
       const ev = events.find((e) => e.id === a.event);
       if (!ev) return [];
       if (a.via === "notary") return [`anchored alone on the EvidenceNotary at ${ev.address} by ${lower(ev.args.anchorer)} in ${at(ev)}`];
-      if (a.via === "batch") return [`in a Merkle batch of ${String(ev.args.count)} documents whose root ${a.root} was anchored on the EvidenceNotary by ${lower(ev.args.anchorer)} in ${at(ev)}`];
+      if (a.via === "batch")
+        return [
+          `in a Merkle batch of ${String(ev.args.count)} documents whose root ${a.root} was anchored on the EvidenceNotary by ${lower(ev.args.anchorer)} in ${at(ev)}`,
+        ];
       return [`named as ${a.field} in ${ev.contract}.${ev.event} in ${at(ev)}`];
     });
   }
@@ -66,10 +69,13 @@ export function statementsOf(bundle: BundleFacts): Statements {
   if (bundle.kind === "agreement") {
     const ag = bundle.agreement;
     if (!ag) return fail(`the bundle is about agreement ${bundle.id} but carries no agreement record`);
-    if (ag.loanId !== bundle.id) return fail(`the bundle is about agreement ${bundle.id} but its agreement record is for loan ${ag.loanId}`);
+    if (ag.loanId !== bundle.id)
+      return fail(`the bundle is about agreement ${bundle.id} but its agreement record is for loan ${ag.loanId}`);
     const rec = of("LoanAgreements", "AgreementRecorded", "loanId", bundle.id)[0];
-    if (!rec) return fail(`no LoanAgreements.AgreementRecorded event of loan ${bundle.id} is in the bundle: nothing shows this agreement exists`);
-    if (rec.id !== ag.recordedIn) return fail(`the agreement record points to event ${ag.recordedIn}, but loan ${bundle.id} was recorded in event ${rec.id}`);
+    if (!rec)
+      return fail(`no LoanAgreements.AgreementRecorded event of loan ${bundle.id} is in the bundle: nothing shows this agreement exists`);
+    if (rec.id !== ag.recordedIn)
+      return fail(`the agreement record points to event ${ag.recordedIn}, but loan ${bundle.id} was recorded in event ${rec.id}`);
     const t = rec.args.terms as Record<string, unknown>;
     const collateral = (t.collateral as unknown[]).map(String);
     const signed = (["borrower", "lender"] as const).filter((role) =>
@@ -83,7 +89,9 @@ export function statementsOf(bundle: BundleFacts): Statements {
         `the LoanAgreements contract at ${rec.address} on chain ${bundle.chain.chainId} checked both signatures and recorded the agreement in ${at(rec)}.`,
     );
     const docAnchors = anchorsOf(String(t.documentHash)).filter((s) => !s.startsWith("named as"));
-    lines.push(`The agreement document has sha256 ${lower(t.documentHash)}${docAnchors.length ? `; it is also ${docAnchors.join("; and ")}` : ""}.`);
+    lines.push(
+      `The agreement document has sha256 ${lower(t.documentHash)}${docAnchors.length ? `; it is also ${docAnchors.join("; and ")}` : ""}.`,
+    );
     const history = events.filter((e) => e !== rec && e.contract === "LoanAgreements" && String(e.args.loanId) === bundle.id);
     lines.push(
       history.length
@@ -95,8 +103,13 @@ export function statementsOf(bundle: BundleFacts): Statements {
     if (!/^0x[0-9a-f]{64}$/.test(sha)) return fail(`the bundle is about "${bundle.id}", which is not a sha256`);
     const found = anchorsOf(sha);
     if (!found.length) return fail(`the bundle carries no anchor on chain for the document ${sha}: nothing shows it was ever anchored`);
-    lines.push(`The document with sha256 ${sha} is ${found.join("; it is also ")}.`, "Anyone can compute a file's sha256 (e.g. with `sha256sum`) and compare it with this hash.");
-    for (const e of events.filter((x) => x.contract === "TradeOrders" && x.event === "OrderCreated" && lower(x.args.documentHash) === sha)) {
+    lines.push(
+      `The document with sha256 ${sha} is ${found.join("; it is also ")}.`,
+      "Anyone can compute a file's sha256 (e.g. with `sha256sum`) and compare it with this hash.",
+    );
+    for (const e of events.filter(
+      (x) => x.contract === "TradeOrders" && x.event === "OrderCreated" && lower(x.args.documentHash) === sha,
+    )) {
       lines.push(...orderLines(String(e.args.orderId)));
     }
   } else if (bundle.kind === "receivable") {
@@ -114,10 +127,15 @@ export function statementsOf(bundle: BundleFacts): Statements {
         else if (!issued) break;
       }
     }
-    if (!issued) return fail(`no Receivables.ReceivableIssued event of receivable ${bundle.id} (or of the receivable it was split from) is in the bundle`);
+    if (!issued)
+      return fail(
+        `no Receivables.ReceivableIssued event of receivable ${bundle.id} (or of the receivable it was split from) is in the bundle`,
+      );
     const a = issued.args;
     if (child) {
-      lines.push(`Receivable ${bundle.id} is a part worth ${String(child.args.faceValue)} minor units, held by ${lower(child.args.holder)}, split from receivable ${String(child.args.parentId)} in ${at(child)}.`);
+      lines.push(
+        `Receivable ${bundle.id} is a part worth ${String(child.args.faceValue)} minor units, held by ${lower(child.args.holder)}, split from receivable ${String(child.args.parentId)} in ${at(child)}.`,
+      );
     }
     lines.push(
       `Receivable ${rootId}: ${String(a.faceValue)} minor units owed by debtor ${lower(a.debtor)}, issued by supplier ${lower(a.supplier)} against order ${String(a.orderId)}, ` +
@@ -141,18 +159,24 @@ export function statementsOf(bundle: BundleFacts): Statements {
     );
   } else {
     const order = orderLines(bundle.id);
-    if (!order.length) return fail(`no TradeOrders.OrderCreated event of order ${bundle.id} is in the bundle: nothing shows this order exists`);
+    if (!order.length)
+      return fail(`no TradeOrders.OrderCreated event of order ${bundle.id} is in the bundle: nothing shows this order exists`);
     lines.push(...order);
     const receivables = events.filter((e) => e.event === "ReceivableIssued" && String(e.args.orderId) === bundle.id);
     if (receivables.length) {
-      lines.push(`Receivables issued against order ${bundle.id}: ${receivables.map((e) => `${String(e.args.receivableId)} (${String(e.args.faceValue)} minor units, ${e.blockTimeIso})`).join(", ")}.`);
+      lines.push(
+        `Receivables issued against order ${bundle.id}: ${receivables.map((e) => `${String(e.args.receivableId)} (${String(e.args.faceValue)} minor units, ${e.blockTimeIso})`).join(", ")}.`,
+      );
     }
   }
   // Parties by name, where the registry's commitment proves the name.
   for (const p of bundle.participants) {
     if (p.name === undefined) continue;
     const admitted = events.find((e) => e.id === p.admittedIn);
-    if (admitted) lines.push(`Participant ${lower(p.address)} is registered as “${p.name}” (its sha256 is the displayNameHash the ParticipantRegistry recorded at admission, block ${admitted.blockNumber}).`);
+    if (admitted)
+      lines.push(
+        `Participant ${lower(p.address)} is registered as “${p.name}” (its sha256 is the displayNameHash the ParticipantRegistry recorded at admission, block ${admitted.blockNumber}).`,
+      );
   }
   return { problem: null, lines };
 }

@@ -44,7 +44,12 @@ export function stampable(state: IndexState): { value: Hex; of: StampedKind }[] 
   return [...roots, ...digests];
 }
 
-export async function openTimestamper(opts: { dataDir: string; tsaUrl: string; intervalMs?: number; logger?: Logger }): Promise<Timestamper> {
+export async function openTimestamper(opts: {
+  dataDir: string;
+  tsaUrl: string;
+  intervalMs?: number;
+  logger?: Logger;
+}): Promise<Timestamper> {
   const store = await JournalStore.open<TimestampRecord>(opts.dataDir, "timestamps");
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> | null = null;

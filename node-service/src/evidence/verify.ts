@@ -105,7 +105,9 @@ export function reviveTypedData(td: BundleSignature["typedData"]): TypedDataDefi
 }
 
 function getPath(obj: unknown, field: string): unknown {
-  return field.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+  return field
+    .split(".")
+    .reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
 function outcomeOf(checks: Check[]): Outcome {
@@ -163,7 +165,12 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   // does not answer at all, stop here: nothing can be proved or disproved.
   await attempt("chain: id", async () => {
     const id = await client.getChainId();
-    return [id === bundle.chain.chainId, id === bundle.chain.chainId ? `the node is chain ${id}, as the bundle says` : `the node is chain ${id}, but the bundle was made on chain ${bundle.chain.chainId}`];
+    return [
+      id === bundle.chain.chainId,
+      id === bundle.chain.chainId
+        ? `the node is chain ${id}, as the bundle says`
+        : `the node is chain ${id}, but the bundle was made on chain ${bundle.chain.chainId}`,
+    ];
   });
   if (checks.some((c) => c.unreachable)) return done(bundle);
   await attempt("chain: genesis block", async () => {
@@ -180,7 +187,11 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   if (input.published) {
     const pub = input.published;
     if (pub.chainId !== undefined) {
-      add("published deployment: chain id", pub.chainId === bundle.chain.chainId, `the published deployment is on chain ${pub.chainId}, the bundle on chain ${bundle.chain.chainId}`);
+      add(
+        "published deployment: chain id",
+        pub.chainId === bundle.chain.chainId,
+        `the published deployment is on chain ${pub.chainId}, the bundle on chain ${bundle.chain.chainId}`,
+      );
     }
     if (pub.genesisHash !== undefined) {
       add(
@@ -191,13 +202,21 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     }
     for (const [name, expected] of Object.entries(pub.contracts)) {
       const actual = bundle.contracts[name as ContractName];
-      add(`contracts: ${name} is the published address`, !!actual && lower(actual) === lower(expected), `bundle ${actual}, published ${expected}`);
+      add(
+        `contracts: ${name} is the published address`,
+        !!actual && lower(actual) === lower(expected),
+        `bundle ${actual}, published ${expected}`,
+      );
     }
   }
   // Every contract the bundle names answers to the same participant registry (no look-alike set).
   for (const name of ["LoanAgreements", "Receivables", "EvidenceNotary"] as const) {
     await attempt(`contracts: ${name} uses the bundle's participant registry`, async () => {
-      const registry = (await client.readContract({ address: bundle.contracts[name], abi: abiOf(name), functionName: "registry" })) as Address;
+      const registry = (await client.readContract({
+        address: bundle.contracts[name],
+        abi: abiOf(name),
+        functionName: "registry",
+      })) as Address;
       return [lower(registry) === lower(bundle.contracts.ParticipantRegistry), `${name}.registry() = ${registry}`];
     });
   }
@@ -210,36 +229,55 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     await attempt(`${label}: block`, async () => {
       const block = await client.getBlock({ blockNumber: BigInt(ev.blockNumber) });
       const problems: string[] = [];
-      if (lower(block.hash) !== lower(ev.blockHash)) problems.push(`block ${ev.blockNumber} has hash ${short(block.hash)}, bundle says ${short(ev.blockHash)}`);
+      if (lower(block.hash) !== lower(ev.blockHash))
+        problems.push(`block ${ev.blockNumber} has hash ${short(block.hash)}, bundle says ${short(ev.blockHash)}`);
       if (Number(block.timestamp) !== ev.blockTime) problems.push(`block time ${block.timestamp}, bundle says ${ev.blockTime}`);
-      if (new Date(ev.blockTime * 1000).toISOString() !== ev.blockTimeIso) problems.push(`ISO time ${ev.blockTimeIso} is not ${ev.blockTime}`);
-      if (!block.transactions.map((t) => lower(t as string)).includes(lower(ev.txHash))) problems.push(`tx ${short(ev.txHash)} is not in block ${ev.blockNumber}`);
-      return [problems.length === 0, problems.join("; ") || `block ${ev.blockNumber} ${short(block.hash)} at ${ev.blockTimeIso} contains tx ${short(ev.txHash)}`];
+      if (new Date(ev.blockTime * 1000).toISOString() !== ev.blockTimeIso)
+        problems.push(`ISO time ${ev.blockTimeIso} is not ${ev.blockTime}`);
+      if (!block.transactions.map((t) => lower(t as string)).includes(lower(ev.txHash)))
+        problems.push(`tx ${short(ev.txHash)} is not in block ${ev.blockNumber}`);
+      return [
+        problems.length === 0,
+        problems.join("; ") || `block ${ev.blockNumber} ${short(block.hash)} at ${ev.blockTimeIso} contains tx ${short(ev.txHash)}`,
+      ];
     });
     await attempt(`${label}: transaction`, async () => {
       const tx = await client.getTransaction({ hash: ev.txHash as Hex });
       const ok = tx.blockHash !== null && lower(tx.blockHash) === lower(ev.blockHash) && Number(tx.blockNumber) === ev.blockNumber;
-      return [ok, ok ? `tx ${short(ev.txHash)} from ${tx.from} mined in block ${tx.blockNumber}` : `tx ${short(ev.txHash)} was mined in block ${tx.blockNumber} (${tx.blockHash ? short(tx.blockHash) : "pending"}), bundle says ${ev.blockNumber}`];
+      return [
+        ok,
+        ok
+          ? `tx ${short(ev.txHash)} from ${tx.from} mined in block ${tx.blockNumber}`
+          : `tx ${short(ev.txHash)} was mined in block ${tx.blockNumber} (${tx.blockHash ? short(tx.blockHash) : "pending"}), bundle says ${ev.blockNumber}`,
+      ];
     });
     await attempt(`${label}: receipt`, async () => {
       const receipt = await client.getTransactionReceipt({ hash: ev.txHash as Hex });
       const problems: string[] = [];
       if (receipt.status !== "success") problems.push("transaction reverted");
-      if (Number(receipt.blockNumber) !== ev.blockNumber) problems.push(`receipt is in block ${receipt.blockNumber}, bundle says ${ev.blockNumber}`);
-      if (lower(receipt.blockHash) !== lower(ev.blockHash)) problems.push(`receipt block hash ${short(receipt.blockHash)}, bundle says ${short(ev.blockHash)}`);
+      if (Number(receipt.blockNumber) !== ev.blockNumber)
+        problems.push(`receipt is in block ${receipt.blockNumber}, bundle says ${ev.blockNumber}`);
+      if (lower(receipt.blockHash) !== lower(ev.blockHash))
+        problems.push(`receipt block hash ${short(receipt.blockHash)}, bundle says ${short(ev.blockHash)}`);
       const log = receipt.logs.find((l) => l.logIndex === ev.logIndex);
       if (!log) {
         problems.push(`no log ${ev.logIndex} in the receipt`);
       } else {
         if (lower(log.address) !== lower(ev.address) || lower(ev.address) !== lower(bundle.contracts[ev.contract])) {
-          problems.push(`log emitted by ${log.address}, bundle says ${ev.contract} at ${ev.address} (contracts: ${bundle.contracts[ev.contract]})`);
+          problems.push(
+            `log emitted by ${log.address}, bundle says ${ev.contract} at ${ev.address} (contracts: ${bundle.contracts[ev.contract]})`,
+          );
         } else {
           const decoded = decodeEventLog({ abi: abiOf(ev.contract), data: log.data, topics: log.topics });
           if (decoded.eventName !== ev.event) problems.push(`log is ${decoded.eventName}, bundle says ${ev.event}`);
-          else if (canonicalJson(normalizeArgs(decoded.args)) !== canonicalJson(normalizeArgs(ev.args))) problems.push("the log's arguments differ from the bundle's");
+          else if (canonicalJson(normalizeArgs(decoded.args)) !== canonicalJson(normalizeArgs(ev.args)))
+            problems.push("the log's arguments differ from the bundle's");
         }
       }
-      return [problems.length === 0, problems.join("; ") || `log ${ev.logIndex} of tx ${short(ev.txHash)} is ${ev.contract}.${ev.event} with the bundle's arguments`];
+      return [
+        problems.length === 0,
+        problems.join("; ") || `log ${ev.logIndex} of tx ${short(ev.txHash)} is ${ev.contract}.${ev.event} with the bundle's arguments`,
+      ];
     });
   }
 
@@ -285,15 +323,20 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         const field = sig.role === "borrower" ? "borrowerSignature" : "lenderSignature";
         if (lower(String(a[field])) !== lower(sig.signature)) problems.push(`${field} on chain differs`);
         if (lower(String(a.digest)) !== lower(sig.digest)) problems.push("digest on chain differs");
-        if (canonicalJson(normalizeArgs(a.terms)) !== canonicalJson(normalizeArgs(sig.typedData.message))) problems.push("terms on chain differ from the signed message");
-        if (lower(String((a.terms as Record<string, unknown>)?.[sig.role])) !== lower(sig.signer)) problems.push(`the ${sig.role} on chain is not ${sig.signer}`);
+        if (canonicalJson(normalizeArgs(a.terms)) !== canonicalJson(normalizeArgs(sig.typedData.message)))
+          problems.push("terms on chain differ from the signed message");
+        if (lower(String((a.terms as Record<string, unknown>)?.[sig.role])) !== lower(sig.signer))
+          problems.push(`the ${sig.role} on chain is not ${sig.signer}`);
       } else if (recordedIn.event === "ReceivableAcknowledged") {
         if (lower(String(a.signature)) !== lower(sig.signature)) problems.push("signature on chain differs");
         if (lower(String(a.debtor)) !== lower(sig.signer)) problems.push(`the debtor on chain is ${String(a.debtor)}`);
       } else {
         problems.push(`event ${recordedIn.event} does not record signatures`);
       }
-      return [problems.length === 0, problems.join("; ") || `${recordedIn.contract}.${recordedIn.event} in tx ${short(recordedIn.txHash)} carries this signature`];
+      return [
+        problems.length === 0,
+        problems.join("; ") || `${recordedIn.contract}.${recordedIn.event} in tx ${short(recordedIn.txHash)} carries this signature`,
+      ];
     });
     const neededRole = sig.role === "borrower" ? ROLE.SUPPLIER : sig.role === "lender" ? ROLE.LENDER : 0;
     await attempt(`${label}: registered participant`, async () => {
@@ -307,7 +350,10 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         ...(recordedIn ? { blockNumber: BigInt(recordedIn.blockNumber) } : {}),
       })) as { roles: number; admittedAt: number; suspended: boolean };
       const ok = Number(onChain.admittedAt) !== 0 && (Number(onChain.roles) & neededRole) === neededRole;
-      return [ok, `${sig.signer} admitted at ${onChain.admittedAt} with roles ${onChain.roles}${onChain.suspended ? " (suspended)" : ""} when it signed`];
+      return [
+        ok,
+        `${sig.signer} admitted at ${onChain.admittedAt} with roles ${onChain.roles}${onChain.suspended ? " (suspended)" : ""} when it signed`,
+      ];
     });
   }
 
@@ -323,17 +369,27 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       const rec = eventsById.get(ag.recordedIn);
       const terms = rec?.args.terms as Record<string, unknown> | undefined;
       const problems: string[] = [];
-      if (lower(loan.borrower) !== lower(ag.borrower) || lower(loan.lender) !== lower(ag.lender)) problems.push(`loan parties on chain are ${loan.borrower} / ${loan.lender}`);
-      if (!rec || String(rec.args.loanId) !== ag.loanId || lower(String(rec.args.digest)) !== lower(ag.digest)) problems.push("the recording event is not this loan's");
-      if (!terms || lower(String(terms.documentHash)) !== lower(ag.documentHash)) problems.push("document hash differs from the signed terms");
-      return [problems.length === 0, problems.join("; ") || `loan ${ag.loanId}: ${ag.borrower} borrows from ${ag.lender}, principal ${loan.principal}`];
+      if (lower(loan.borrower) !== lower(ag.borrower) || lower(loan.lender) !== lower(ag.lender))
+        problems.push(`loan parties on chain are ${loan.borrower} / ${loan.lender}`);
+      if (!rec || String(rec.args.loanId) !== ag.loanId || lower(String(rec.args.digest)) !== lower(ag.digest))
+        problems.push("the recording event is not this loan's");
+      if (!terms || lower(String(terms.documentHash)) !== lower(ag.documentHash))
+        problems.push("document hash differs from the signed terms");
+      return [
+        problems.length === 0,
+        problems.join("; ") || `loan ${ag.loanId}: ${ag.borrower} borrows from ${ag.lender}, principal ${loan.principal}`,
+      ];
     });
     for (const role of ["borrower", "lender"] as const) {
-      const present = bundle.signatures.some((s) => s.role === role && lower(s.signer) === lower(ag[role]) && s.recordedIn === ag.recordedIn);
+      const present = bundle.signatures.some(
+        (s) => s.role === role && lower(s.signer) === lower(ag[role]) && s.recordedIn === ag.recordedIn,
+      );
       add(
         `agreement ${ag.loanId}: ${role} signed`,
         present,
-        present ? `the bundle carries the ${role}'s signature for ${ag[role]}` : `the ${role}'s signature is missing from the bundle: it does not show that ${ag[role]} signed`,
+        present
+          ? `the bundle carries the ${role}'s signature for ${ag[role]}`
+          : `the ${role}'s signature is missing from the bundle: it does not show that ${ag[role]} signed`,
       );
     }
   }
@@ -352,7 +408,9 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       add(
         `participant ${p.address}: name`,
         digest === committed,
-        digest === committed ? `sha256("${p.name}") is the displayNameHash of its admission` : `sha256("${p.name}") = ${digest}, but the registry recorded displayNameHash ${committed || "(no admission event)"}`,
+        digest === committed
+          ? `sha256("${p.name}") is the displayNameHash of its admission`
+          : `sha256("${p.name}") = ${digest}, but the registry recorded displayNameHash ${committed || "(no admission event)"}`,
       );
     }
   }
@@ -396,10 +454,18 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         return [ok, `notary state: anchored by ${state.anchorer} in block ${state.blockNumber} at ${state.timestamp}`];
       });
       if (anchor.via === "batch") {
-        add(`${label}: Merkle proof`, StandardMerkleTree.verify(anchor.root, ["bytes32"], [doc.sha256], anchor.proof), merkleSteps(doc.sha256, anchor.proof, anchor.root));
+        add(
+          `${label}: Merkle proof`,
+          StandardMerkleTree.verify(anchor.root, ["bytes32"], [doc.sha256], anchor.proof),
+          merkleSteps(doc.sha256, anchor.proof, anchor.root),
+        );
         await attempt(`${label}: Merkle proof on chain`, async () => {
           const anchorer = String(ev?.args.anchorer ?? "0x0000000000000000000000000000000000000000") as Address;
-          const ok = (await client.readContract({ ...notary, functionName: "verifyInBatch", args: [anchor.root as Hex, anchorer, doc.sha256 as Hex, anchor.proof as Hex[]] })) as boolean;
+          const ok = (await client.readContract({
+            ...notary,
+            functionName: "verifyInBatch",
+            args: [anchor.root as Hex, anchorer, doc.sha256 as Hex, anchor.proof as Hex[]],
+          })) as boolean;
           return [ok, `EvidenceNotary.verifyInBatch = ${ok}`];
         });
       }
@@ -427,8 +493,16 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   for (const t of bundle.timestamps ?? []) {
     const label = `timestamp of the ${t.of} ${short(t.value)}`;
     const ev = eventsById.get(t.event);
-    const recorded = ev && (t.of === "agreement digest" ? ev.event === "AgreementRecorded" && lower(String(ev.args.digest)) === lower(t.value) : ev.event === "BatchAnchored" && lower(String(ev.args.root)) === lower(t.value));
-    add(`${label}: recorded on chain`, !!recorded, recorded ? `${ev!.contract}.${ev!.event} in block ${ev!.blockNumber} carries it` : `event ${t.event} does not record ${t.value}`);
+    const recorded =
+      ev &&
+      (t.of === "agreement digest"
+        ? ev.event === "AgreementRecorded" && lower(String(ev.args.digest)) === lower(t.value)
+        : ev.event === "BatchAnchored" && lower(String(ev.args.root)) === lower(t.value));
+    add(
+      `${label}: recorded on chain`,
+      !!recorded,
+      recorded ? `${ev!.contract}.${ev!.event} in block ${ev!.blockNumber} carries it` : `event ${t.event} does not record ${t.value}`,
+    );
     let token: Uint8Array;
     try {
       token = tokenFromBase64(t.token);
@@ -437,7 +511,13 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       continue;
     }
     const result = await checkTimestampToken(token, t.value as Hex, trusted);
-    add(`${label}: RFC 3161 token`, result.ok, result.ok ? `${result.steps.join("; ")}${trusted.length ? "" : "; the authority's identity was NOT checked against a trusted certificate (none given)"}` : result.problems.join("; "));
+    add(
+      `${label}: RFC 3161 token`,
+      result.ok,
+      result.ok
+        ? `${result.steps.join("; ")}${trusted.length ? "" : "; the authority's identity was NOT checked against a trusted certificate (none given)"}`
+        : result.problems.join("; "),
+    );
     if (!result.genTime || !ev) continue;
     const tokenTime = Math.floor(result.genTime.getTime() / 1000);
     const diff = tokenTime - ev.blockTime;
@@ -454,7 +534,8 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       );
     }
   }
-  if (!(bundle.timestamps ?? []).length) timeLines.push("This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.");
+  if (!(bundle.timestamps ?? []).length)
+    timeLines.push("This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.");
 
   // What the facts establish: the subject must be among them, and the summary must say only that.
   const { problem, lines } = statementsOf(bundle);
@@ -464,7 +545,9 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     add(
       "summary: says only what the checked facts say",
       bundle.summary === derived,
-      bundle.summary === derived ? "the bundle's summary is word for word the statements recomputed from its facts" : firstDifference(bundle.summary, derived),
+      bundle.summary === derived
+        ? "the bundle's summary is word for word the statements recomputed from its facts"
+        : firstDifference(bundle.summary, derived),
     );
   }
   return done(bundle, [...lines, ...timeLines]);
@@ -489,13 +572,17 @@ export function formatVerdict(verdict: Verdict): string {
   const failed = verdict.checks.filter((c) => !c.ok && !c.unreachable);
   lines.push("");
   if (verdict.outcome === "verified") {
-    const claims = (verdict.bundle?.documents ?? []).flatMap((d) => (d.uploads ?? []).map((u) => `  - document ${d.sha256} (${d.role}): uploaded as ${u.kind} by ${u.by} at ${u.at}`));
+    const claims = (verdict.bundle?.documents ?? []).flatMap((d) =>
+      (d.uploads ?? []).map((u) => `  - document ${d.sha256} (${d.role}): uploaded as ${u.kind} by ${u.by} at ${u.at}`),
+    );
     lines.push(
       `VERDICT: VERIFIED (all ${verdict.checks.length} checks passed)`,
       "",
       "What the checks above prove (each sentence recomputed from the chain records just checked, not copied from the bundle):",
       ...verdict.confirmed.map((l) => `  - ${l}`),
-      ...(claims.length ? ["", "What the service's own records say (claims; no chain shows them, nothing above depends on them):", ...claims] : []),
+      ...(claims.length
+        ? ["", "What the service's own records say (claims; no chain shows them, nothing above depends on them):", ...claims]
+        : []),
     );
   } else if (verdict.outcome === "not-verified") {
     lines.push(

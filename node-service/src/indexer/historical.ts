@@ -12,9 +12,11 @@ import type { Logger } from "pino";
 import type { Address } from "../domain/entities";
 
 // The last alternative is viem's own ResponseBodyTooLargeError ("HTTP response body exceeded the size limit").
-const RANGE_REFUSAL = /range too large|block range|exceeds? (the )?max(imum)? (block )?range|range (is )?too (large|wide|big)|too many|too large|more than \d+ results|response size|limit exceeded|exceed|size limit/i;
+const RANGE_REFUSAL =
+  /range too large|block range|exceeds? (the )?max(imum)? (block )?range|range (is )?too (large|wide|big)|too many|too large|more than \d+ results|response size|limit exceeded|exceed|size limit/i;
 // "block height is 5 but requested was 9" (Anvil), "block out of range", "header not found" / "unknown block" (geth, past its head).
-const BEYOND_HEAD = /out of range|outofrange|requested was \d+|beyond (the )?(current )?head|header not found|unknown block|block not found|after last accepted block/i;
+const BEYOND_HEAD =
+  /out of range|outofrange|requested was \d+|beyond (the )?(current )?head|header not found|unknown block|block not found|after last accepted block/i;
 
 type ErrorLike = { message?: unknown; details?: unknown; shortMessage?: unknown; code?: unknown; cause?: unknown } | undefined;
 

@@ -31,7 +31,15 @@ import pino, { type Logger } from "pino";
 import { BlockNotFoundError, keccak256, type Block, type Hex, type Log, type PublicClient } from "viem";
 import type { Deployment } from "../chain/contracts";
 import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
-import { createLowdbIndexStore, STORE_VERSION, type ChainIdentity, type Checkpoint, type IndexStore, type StoredIndex, type WriteStats } from "../store/index-store";
+import {
+  createLowdbIndexStore,
+  STORE_VERSION,
+  type ChainIdentity,
+  type Checkpoint,
+  type IndexStore,
+  type StoredIndex,
+  type WriteStats,
+} from "../store/index-store";
 import { createDecoder, INDEXED_CONTRACTS, type DecodedEvent } from "./decode";
 import { createLogFetcher } from "./historical";
 import { undoBlock, type BlockUndo } from "../domain/mutations";
@@ -148,7 +156,9 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const genesis = await publicClient.getBlock({ blockNumber: 0n });
   if (chainId !== deployment.chainId) throw new Error(`RPC chain id ${chainId} is not the deployment's chain id ${deployment.chainId}`);
   if (genesis.hash !== deployment.genesisHash.toLowerCase()) {
-    throw new Error(`RPC genesis ${genesis.hash} is not the deployment's genesis ${deployment.genesisHash}: wrong deployment file for this chain`);
+    throw new Error(
+      `RPC genesis ${genesis.hash} is not the deployment's genesis ${deployment.genesisHash}: wrong deployment file for this chain`,
+    );
   }
   const identity: ChainIdentity = {
     chainId,
@@ -161,7 +171,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const codeHashes = new Map<string, Hex>();
   for (const [name, address] of Object.entries(identity.contracts)) {
     const code = await publicClient.getCode({ address });
-    if (!code || code === "0x") throw new Error(`no contract code at ${name}'s address ${address} on this chain: wrong deployment file for this chain`);
+    if (!code || code === "0x")
+      throw new Error(`no contract code at ${name}'s address ${address} on this chain: wrong deployment file for this chain`);
     codeHashes.set(name, keccak256(code));
   }
   const identityCheckMs = opts.identityCheckMs ?? 5000;
@@ -179,7 +190,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     const [nowChainId, nowGenesis] = await Promise.all([publicClient.getChainId(), publicClient.getBlock({ blockNumber: 0n })]);
     let reason: string | null = null;
     if (nowChainId !== identity.chainId) reason = `the node now serves chain id ${nowChainId}, not ${identity.chainId}`;
-    else if (nowGenesis.hash !== identity.genesisHash) reason = `the node's genesis block is now ${nowGenesis.hash}, not ${identity.genesisHash}`;
+    else if (nowGenesis.hash !== identity.genesisHash)
+      reason = `the node's genesis block is now ${nowGenesis.hash}, not ${identity.genesisHash}`;
     else {
       for (const [name, address] of Object.entries(identity.contracts)) {
         const code = await publicClient.getCode({ address });
@@ -216,7 +228,11 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       undoFloor = saved.undoFloor;
       return;
     }
-    if (saved) logger.warn({ saved: saved.identity, current: identity }, "chain reset detected (chain id, genesis or contracts differ): rebuilding the index");
+    if (saved)
+      logger.warn(
+        { saved: saved.identity, current: identity },
+        "chain reset detected (chain id, genesis or contracts differ): rebuilding the index",
+      );
     state = emptyIndexState();
     tip = committed = null;
     recent = new Map();
@@ -365,7 +381,11 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     for (const log of sorted) {
       const ev = decoder.decode(log, Number(blocks.get(Number(log.blockNumber))!.timestamp));
       if (ev) events.push(ev);
-      else logger.warn({ address: log.address, topic0: log.topics[0], tx: log.transactionHash }, "log of an indexed contract with no event in its ABI");
+      else
+        logger.warn(
+          { address: log.address, topic0: log.topics[0], tx: log.transactionHash },
+          "log of an indexed contract with no event in its ABI",
+        );
     }
     const final = events.filter((e) => e.ref.blockNumber < windowStart);
     const unsettled = final.length === events.length ? [] : events.slice(final.length);

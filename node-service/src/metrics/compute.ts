@@ -100,7 +100,9 @@ class Context {
 
   /** The receivables book: confirmed pieces the enterprise issued and held at end, with their unpaid part. */
   book(): { receivable: ReceivableEntity; unpaid: bigint }[] {
-    return this.cached("book", () => this.rec.held.filter((h) => h.confirmed && h.unpaid > 0n && h.receivable.issuer === this.rec.enterprise));
+    return this.cached("book", () =>
+      this.rec.held.filter((h) => h.confirmed && h.unpaid > 0n && h.receivable.issuer === this.rec.enterprise),
+    );
   }
 
   bookByDebtor(): Map<Address, bigint> {
@@ -150,7 +152,12 @@ const VOLATILITY_PERIOD = (365 * DAY) / VOLATILITY_PERIODS;
 
 function topShare(values: readonly bigint[]): MetricValue {
   const total = values.reduce((s, v) => s + v, 0n);
-  return total === 0n ? null : ratio(values.reduce((m, v) => (v > m ? v : m), 0n), total);
+  return total === 0n
+    ? null
+    : ratio(
+        values.reduce((m, v) => (v > m ? v : m), 0n),
+        total,
+      );
 }
 
 /**
@@ -228,13 +235,17 @@ const COMPUTE: Record<string, Compute> = {
   ordersCompleted: (c, w) => c.rec.sales.filter((o) => inWindow(o.completedAt, c.end, w)).length,
   completionRate: (c, w) => {
     // Settled by end: completed (at completedAt), cancelled (at cancelledAt), or open past its due (at deliveryDue).
-    const settled = c.rec.sales.filter((o) => inWindow(by(o.completedAt, c.end) ? o.completedAt : by(o.cancelledAt, c.end) ? o.cancelledAt : o.deliveryDue, c.end, w));
+    const settled = c.rec.sales.filter((o) =>
+      inWindow(by(o.completedAt, c.end) ? o.completedAt : by(o.cancelledAt, c.end) ? o.cancelledAt : o.deliveryDue, c.end, w),
+    );
     return ratio(settled.filter((o) => by(o.completedAt, c.end)).length, settled.length);
   },
   onTimeDeliveryRate: (c, w) => {
     // Known by end: delivered by its due time (on time, at deliveredAt), or past due undelivered or delivered late (at deliveryDue).
     const known = c.rec.sales.filter(
-      (o) => !by(o.cancelledAt, Math.min(o.deliveryDue, c.end)) && inWindow(by(o.deliveredAt, o.deliveryDue) ? o.deliveredAt : o.deliveryDue, c.end, w),
+      (o) =>
+        !by(o.cancelledAt, Math.min(o.deliveryDue, c.end)) &&
+        inWindow(by(o.deliveredAt, o.deliveryDue) ? o.deliveredAt : o.deliveryDue, c.end, w),
     );
     return ratio(known.filter((o) => by(o.deliveredAt, o.deliveryDue)).length, known.length);
   },
@@ -363,7 +374,10 @@ const COMPUTE: Record<string, Compute> = {
   lenderCount: (c, w) => new Set(c.rec.loans.filter((l) => inWindow(l.disbursedAt, c.end, w)).map((l) => l.lender)).size,
   leverage: (c) => {
     const held = c.rec.held.reduce((s, h) => (h.confirmed && h.unpaid > 0n ? s + h.unpaid : s), 0n);
-    return ratio(c.owing().reduce((s, x) => s + x.due, 0n), held);
+    return ratio(
+      c.owing().reduce((s, x) => s + x.due, 0n),
+      held,
+    );
   },
   repaymentOnTimeRate: (c, w) => {
     const due = c.rec.loans.filter((l) => by(l.disbursedAt, c.end) && inWindow(l.maturity, c.end, w));

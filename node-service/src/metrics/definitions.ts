@@ -71,7 +71,8 @@ const DEFINITIONS: Def[] = [
     unit: "count",
     windows: W,
     group: ORDERS,
-    definition: "Sales orders (the enterprise as supplier) created, excluding those cancelled by end; orders, not invoiced sales (see receivablesIssuedValue); window by createdAt.",
+    definition:
+      "Sales orders (the enterprise as supplier) created, excluding those cancelled by end; orders, not invoiced sales (see receivablesIssuedValue); window by createdAt.",
   },
   {
     key: "orderValue",
@@ -139,7 +140,8 @@ const DEFINITIONS: Def[] = [
     unit: "count",
     windows: W,
     group: RECEIVABLES,
-    definition: "Original receivables (split children not counted) the enterprise issued, later cancelled ones included; window by issuedAt.",
+    definition:
+      "Original receivables (split children not counted) the enterprise issued, later cancelled ones included; window by issuedAt.",
   },
   {
     key: "receivablesIssuedValue",
@@ -199,7 +201,8 @@ const DEFINITIONS: Def[] = [
     unit: "days",
     windows: W,
     group: COLLECTION,
-    definition: "90th percentile (nearest rank: the ceil(0.9 n)-th smallest) of the payback cycles of paybackCycleMean, unpaid invoices counted to end; window by final payment time, or maturity for unpaid invoices.",
+    definition:
+      "90th percentile (nearest rank: the ceil(0.9 n)-th smallest) of the payback cycles of paybackCycleMean, unpaid invoices counted to end; window by final payment time, or maturity for unpaid invoices.",
   },
   {
     key: "overdueRate",
@@ -243,7 +246,8 @@ const DEFINITIONS: Def[] = [
     unit: "minor_units",
     windows: POINT,
     group: COLLECTION,
-    definition: "Point in time: the receivables book: unpaid part at end of the confirmed receivables the enterprise issued and still held at end (pieces sold on are not counted).",
+    definition:
+      "Point in time: the receivables book: unpaid part at end of the confirmed receivables the enterprise issued and still held at end (pieces sold on are not counted).",
   },
   {
     key: "overdueValue",
@@ -317,7 +321,8 @@ const DEFINITIONS: Def[] = [
     unit: "hhi",
     windows: POINT,
     group: COUNTERPARTIES,
-    definition: "Point in time: Herfindahl-Hirschman index on the 0-1 scale of outstandingValue by debtor (what a lender finances; 1 = a single debtor).",
+    definition:
+      "Point in time: Herfindahl-Hirschman index on the 0-1 scale of outstandingValue by debtor (what a lender finances; 1 = a single debtor).",
   },
   {
     key: "topDebtorShare",
@@ -342,7 +347,8 @@ const DEFINITIONS: Def[] = [
     unit: "count",
     windows: W,
     group: COUNTERPARTIES,
-    definition: "Distinct buyers and suppliers with whom the enterprise has an order not cancelled by end, on either side; window by the order's createdAt.",
+    definition:
+      "Distinct buyers and suppliers with whom the enterprise has an order not cancelled by end, on either side; window by the order's createdAt.",
   },
   {
     key: "relationshipTenureDays",
@@ -406,7 +412,8 @@ const DEFINITIONS: Def[] = [
     unit: "days",
     windows: POINT,
     group: FINANCING,
-    definition: "Point in time: over the loans counted in loansOutstanding still owing at end, the largest time past maturity at end (0 when none is past maturity; null without such a loan).",
+    definition:
+      "Point in time: over the loans counted in loansOutstanding still owing at end, the largest time past maturity at end (0 when none is past maturity; null without such a loan).",
   },
   {
     key: "lenderCount",
@@ -422,7 +429,8 @@ const DEFINITIONS: Def[] = [
     unit: "ratio",
     windows: POINT,
     group: FINANCING,
-    definition: "Point in time: loansOutstanding divided by the unpaid value of the confirmed receivables the enterprise held at end (the denominator of pledgedRatio); can exceed 1.",
+    definition:
+      "Point in time: loansOutstanding divided by the unpaid value of the confirmed receivables the enterprise held at end (the denominator of pledgedRatio); can exceed 1.",
   },
   {
     key: "repaymentOnTimeRate",
@@ -473,7 +481,8 @@ const DEFINITIONS: Def[] = [
     unit: "ratio",
     windows: W,
     group: DEBTOR,
-    definition: "As overdueRate, over confirmed invoices the enterprise owes as debtor: share not fully paid at maturity, by count; window by maturity.",
+    definition:
+      "As overdueRate, over confirmed invoices the enterprise owes as debtor: share not fully paid at maturity, by count; window by maturity.",
   },
   {
     key: "debtorLateInvoiceDaysMean",
@@ -481,7 +490,8 @@ const DEFINITIONS: Def[] = [
     unit: "days",
     windows: W,
     group: DEBTOR,
-    definition: "As lateInvoiceDaysMean, over the late invoices of debtorOverdueRate only: mean days from maturity to final payment or end, per invoice; window by maturity.",
+    definition:
+      "As lateInvoiceDaysMean, over the late invoices of debtorOverdueRate only: mean days from maturity to final payment or end, per invoice; window by maturity.",
   },
   {
     key: "debtorDaysBeyondTerms",
@@ -497,7 +507,8 @@ const DEFINITIONS: Def[] = [
     unit: "minor_units",
     windows: POINT,
     group: DEBTOR,
-    definition: "Point in time: face value minus payments made by end, summed over confirmed invoices the enterprise owes as debtor (whoever holds them).",
+    definition:
+      "Point in time: face value minus payments made by end, summed over confirmed invoices the enterprise owes as debtor (whoever holds them).",
   },
   {
     key: "debtorOverdueValue",

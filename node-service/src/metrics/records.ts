@@ -78,7 +78,8 @@ export function splitAt(r: ReceivableEntity): number | undefined {
 /** The loan of the receivable's latest pledge made at or before t (whether that loan is still live or not). */
 export function pledgedLoanAt(r: ReceivableEntity, t: number): string | undefined {
   let loanId: string | undefined;
-  for (const p of r.pledges ?? (r.pledgedLoanId !== undefined ? [{ loanId: r.pledgedLoanId, at: -Infinity }] : [])) if (p.at <= t) loanId = p.loanId;
+  for (const p of r.pledges ?? (r.pledgedLoanId !== undefined ? [{ loanId: r.pledgedLoanId, at: -Infinity }] : []))
+    if (p.at <= t) loanId = p.loanId;
   return loanId;
 }
 

@@ -72,7 +72,10 @@ export const RiskParamsSchema = z
     /** Evidence references kept per flag (the details still count all of them). */
     maxEvidence: z.number().int().positive(),
   })
-  .refine((p) => p.minCycleLength <= p.maxCycleLength, { message: "minCycleLength must not exceed maxCycleLength", path: ["minCycleLength"] });
+  .refine((p) => p.minCycleLength <= p.maxCycleLength, {
+    message: "minCycleLength must not exceed maxCycleLength",
+    path: ["minCycleLength"],
+  });
 
 export type RiskParams = z.infer<typeof RiskParamsSchema>;
 

@@ -38,12 +38,7 @@ export interface RiskFlag {
 
 export const SEVERITY_RANK: Record<RiskSeverity, number> = { info: 0, warn: 1, block: 2 };
 
-
-export function screenBorrower(
-  state: IndexState,
-  borrower: Address,
-  opts: { asOf: number; params?: Partial<RiskParams> },
-): RiskFlag[] {
+export function screenBorrower(state: IndexState, borrower: Address, opts: { asOf: number; params?: Partial<RiskParams> }): RiskFlag[] {
   const params = resolveRiskParams(opts.params);
   const who = borrower.toLowerCase() as Address;
   const ctx: Ctx = { state, borrower: who, asOf: opts.asOf, params };
@@ -119,7 +114,10 @@ function circularTrading(ctx: Ctx): RiskFlag[] {
         maxCycleLength: params.maxCycleLength,
         searchTruncated: search.truncated,
       },
-      evidence: cap(orderIds.map((id) => createdRef(ctx.state.orders[id])), params.maxEvidence),
+      evidence: cap(
+        orderIds.map((id) => createdRef(ctx.state.orders[id])),
+        params.maxEvidence,
+      ),
     });
   }
   return flags;
@@ -217,7 +215,12 @@ function pathJson(path: Link[]): unknown[] {
 }
 
 function pathText(path: Link[]): string {
-  return path.map((l) => `${short(l.from)} -[${[...new Set(l.shared.map((x) => x.fromKind === x.toKind ? x.fromKind : `${x.fromKind}/${x.toKind}`))].join(", ")}]-> ${short(l.to)}`).join(" ");
+  return path
+    .map(
+      (l) =>
+        `${short(l.from)} -[${[...new Set(l.shared.map((x) => (x.fromKind === x.toKind ? x.fromKind : `${x.fromKind}/${x.toKind}`)))].join(", ")}]-> ${short(l.to)}`,
+    )
+    .join(" ");
 }
 
 function pathRefs(ctx: Ctx, rel: Related): EventRef[] {
@@ -430,7 +433,15 @@ function roundTripping(ctx: Ctx, related: Related[]): RiskFlag[] {
       to: r.chain[r.chain.length - 1].to,
       toRelatedParty: relatedSet.has(r.chain[r.chain.length - 1].to),
       traced: r.traced.toString(),
-      transfers: r.chain.map((t) => ({ id: t.id, from: t.from, to: t.to, amount: t.amount.toString(), at: t.at, txHash: t.ref.txHash, cause: causeOf(state, t) })),
+      transfers: r.chain.map((t) => ({
+        id: t.id,
+        from: t.from,
+        to: t.to,
+        amount: t.amount.toString(),
+        at: t.at,
+        txHash: t.ref.txHash,
+        cause: causeOf(state, t),
+      })),
     }));
     const first = returns[0].chain;
     flags.push({
@@ -441,7 +452,14 @@ function roundTripping(ctx: Ctx, related: Related[]): RiskFlag[] {
         `${disbursement ? ` (after loan ${disbursement.loanId} was disbursed)` : ""} came back to the borrower or a related party, e.g. ` +
         first.map((t) => `${short(t.from)} -> ${short(t.to)} ${amount(t.amount)} (${causeOf(state, t)})`).join(", "),
       details: {
-        source: { id: source.id, to: source.to, amount: source.amount.toString(), at: source.at, txHash: source.ref.txHash, cause: causeOf(state, source) },
+        source: {
+          id: source.id,
+          to: source.to,
+          amount: source.amount.toString(),
+          at: source.at,
+          txHash: source.ref.txHash,
+          cause: causeOf(state, source),
+        },
         fundedByLoan: disbursement?.loanId ?? null,
         returned: returned.toString(),
         share: ratio(returned, source.amount),
@@ -493,7 +511,9 @@ function reusedDocuments(ctx: Ctx): RiskFlag[] {
     const hash = o.documentHash.toLowerCase() as Hex;
     if ((state.ordersByDocument[hash]?.length ?? 0) < 2 || done.has(hash) || hash === ZERO_HASH) continue;
     done.add(hash);
-    const sharing = (state.ordersByDocument[hash] ?? []).map((k) => state.orders[k]).filter((x): x is OrderEntity => !!x && x.createdAt <= asOf);
+    const sharing = (state.ordersByDocument[hash] ?? [])
+      .map((k) => state.orders[k])
+      .filter((x): x is OrderEntity => !!x && x.createdAt <= asOf);
     if (sharing.length < 2) continue;
     const pairs = [...new Set(sharing.map((x) => `${x.buyer}>${x.supplier}`))];
     const crossParty = pairs.length > 1;
@@ -503,7 +523,13 @@ function reusedDocuments(ctx: Ctx): RiskFlag[] {
       summary: `Purchase-order document ${hash.slice(0, 10)}… is on ${sharing.length} orders${crossParty ? ` between ${pairs.length} different buyer/supplier pairs` : " between the same buyer and supplier"}: orders ${sharing.map((x) => x.id).join(", ")}`,
       details: {
         documentHash: hash,
-        orders: sharing.map((x) => ({ id: x.id, buyer: x.buyer, supplier: x.supplier, amount: x.amount.toString(), createdAt: x.createdAt })),
+        orders: sharing.map((x) => ({
+          id: x.id,
+          buyer: x.buyer,
+          supplier: x.supplier,
+          amount: x.amount.toString(),
+          createdAt: x.createdAt,
+        })),
         pairs: pairs.length,
       },
       evidence: cap(sharing.map(createdRef), params.maxEvidence),
@@ -554,7 +580,11 @@ function farmedHistory(ctx: Ctx): RiskFlag[] {
     const lagged = !!self && !!party && party.admittedAt - self.admittedAt >= params.farmCaptiveLagDays * DAY;
     const small = median(amounts) < params.farmSmallOrderMax;
     if (!lagged && !small) continue;
-    stats.set(c, { withBorrower: amounts.length, total: createdBy(state, c, asOf), why: lagged ? "admitted_after_borrower" : "small_orders" });
+    stats.set(c, {
+      withBorrower: amounts.length,
+      total: createdBy(state, c, asOf),
+      why: lagged ? "admitted_after_borrower" : "small_orders",
+    });
   }
   const captive = [...stats.entries()]
     .filter(([, s]) => s.withBorrower >= params.farmCaptiveMinOrders && s.total > 0 && s.withBorrower / s.total >= params.farmCaptiveShare)
@@ -577,7 +607,12 @@ function farmedHistory(ctx: Ctx): RiskFlag[] {
         ordersInLookback: recent.length,
         share,
         totalAmount: farmed.reduce((s, o) => s + o.amount, 0n).toString(),
-        counterparties: captive.map((c) => ({ address: c, ordersWithBorrower: stats.get(c)!.withBorrower, ordersInAll: stats.get(c)!.total, why: stats.get(c)!.why })),
+        counterparties: captive.map((c) => ({
+          address: c,
+          ordersWithBorrower: stats.get(c)!.withBorrower,
+          ordersInAll: stats.get(c)!.total,
+          why: stats.get(c)!.why,
+        })),
         captiveShare: params.farmCaptiveShare,
       },
       evidence: cap(farmed.map(createdRef), params.maxEvidence),

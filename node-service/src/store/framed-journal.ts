@@ -190,13 +190,16 @@ export class FramedJournal {
         const body = Buffer.concat(kept.flatMap((b) => [b, Buffer.from("\n")]));
         writeFileAtomicSync(file, body);
         for (const d of damaged) {
-          opts.warn?.(`journal ${file} was damaged at byte offset ${d.offset} (${d.reason}): ${d.length} bytes moved to ${quarantine}; every readable record is kept`, {
-            file,
-            offset: d.offset,
-            length: d.length,
-            reason: d.reason,
-            quarantine,
-          });
+          opts.warn?.(
+            `journal ${file} was damaged at byte offset ${d.offset} (${d.reason}): ${d.length} bytes moved to ${quarantine}; every readable record is kept`,
+            {
+              file,
+              offset: d.offset,
+              length: d.length,
+              reason: d.reason,
+              quarantine,
+            },
+          );
           storageHealth.incident(file, `damaged at byte offset ${d.offset} (${d.reason}); ${d.length} bytes quarantined in ${quarantine}`);
         }
         end = body.length;
@@ -206,11 +209,14 @@ export class FramedJournal {
           offset += kept[i].length + 1;
         }
       } else if (tail) {
-        opts.warn?.(`journal ${file}: cut an incomplete last record at byte offset ${tail.offset} (${tail.length} bytes: ${tail.reason}); it was never acknowledged`, {
-          file,
-          offset: tail.offset,
-          length: tail.length,
-        });
+        opts.warn?.(
+          `journal ${file}: cut an incomplete last record at byte offset ${tail.offset} (${tail.length} bytes: ${tail.reason}); it was never acknowledged`,
+          {
+            file,
+            offset: tail.offset,
+            length: tail.length,
+          },
+        );
         ftruncateSync(rfd, tail.offset);
         fsyncSync(rfd);
         end = tail.offset;

@@ -58,7 +58,10 @@ export interface IndexStore {
 }
 
 function encodeUndo(b: BlockUndo): unknown {
-  return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? { coll: u.coll, key: u.key } : { ...u, prev: encodeRecord(u.coll, u.prev) })) };
+  return {
+    ...b,
+    puts: b.puts.map((u) => (u.prev === undefined ? { coll: u.coll, key: u.key } : { ...u, prev: encodeRecord(u.coll, u.prev) })),
+  };
 }
 
 function decodeUndo(b: BlockUndo): BlockUndo {
@@ -118,7 +121,10 @@ class IndexFileAdapter {
 }
 
 /** The lowdb-backed IndexStore (lowdb 7 is ESM-only; Node 20.19+ loads it through require()): `<dataDir>/index.json`. */
-export async function createLowdbIndexStore(dataDir: string, warn: (message: string) => void = console.warn): Promise<IndexStore & { file: string }> {
+export async function createLowdbIndexStore(
+  dataDir: string,
+  warn: (message: string) => void = console.warn,
+): Promise<IndexStore & { file: string }> {
   await mkdir(dataDir, { recursive: true });
   const adapter = new IndexFileAdapter(path.join(dataDir, "index.json"), warn);
   const db = new Low<StoredIndex | null>(adapter, null);

@@ -126,7 +126,15 @@ export function monthlyCases(
     for (const at of ends) {
       const collateral = pledgeableAt(state, e, at);
       if (collateral.length === 0) continue;
-      out.push({ kind: "monthly", borrower: e, lender: opts.lender, asOf: at, termDays: opts.termDays, collateral, flags: screenBorrower(state, e, { asOf: at }) });
+      out.push({
+        kind: "monthly",
+        borrower: e,
+        lender: opts.lender,
+        asOf: at,
+        termDays: opts.termDays,
+        collateral,
+        flags: screenBorrower(state, e, { asOf: at }),
+      });
     }
   }
   return out;
@@ -168,7 +176,8 @@ export interface BacktestReport {
 
 function inputFor(state: IndexState, c: BacktestCase, policy: Policy): DecisionInput {
   const debtors: Record<Address, MetricValues> = {};
-  for (const debtor of [...new Set(c.collateral.map((x) => x.debtor))].sort()) debtors[debtor] = computeMetricsAt(state, debtor, c.asOf).values;
+  for (const debtor of [...new Set(c.collateral.map((x) => x.debtor))].sort())
+    debtors[debtor] = computeMetricsAt(state, debtor, c.asOf).values;
   const amount = c.amount ?? collateralLimit(c.collateral, policy, { asOf: c.asOf, debtors });
   return {
     application: { borrower: c.borrower, lender: c.lender, amount, termDays: c.termDays, receivableIds: c.collateral.map((x) => x.id) },
@@ -209,7 +218,13 @@ export function observedOutcome(state: IndexState, c: BacktestCase, amount: bigi
   if (collectedBy(state, c, maturity) >= amount) return "on_time";
   const defaulted = (state.loansByParty[c.borrower] ?? []).some((id) => {
     const l = state.loans[id];
-    return l !== undefined && l.borrower === c.borrower && l.defaultedAt !== undefined && l.defaultedAt > c.asOf && l.defaultedAt <= Math.min(cutoff, now);
+    return (
+      l !== undefined &&
+      l.borrower === c.borrower &&
+      l.defaultedAt !== undefined &&
+      l.defaultedAt > c.asOf &&
+      l.defaultedAt <= Math.min(cutoff, now)
+    );
   });
   if (defaulted) return "defaulted";
   if (collectedBy(state, c, now) >= amount) return "late";
@@ -222,13 +237,18 @@ export function runCases(state: IndexState, cases: readonly BacktestCase[], poli
     const input = inputFor(state, c, policy);
     const d = decide(input, policy, { hashInput: false });
     const amount = input.application.amount;
-    return d.outcome === "approve" ? { outcome: d.outcome, score: d.score, amount, observed: observedOutcome(state, c, amount, now) } : { outcome: d.outcome, score: d.score, amount };
+    return d.outcome === "approve"
+      ? { outcome: d.outcome, score: d.score, amount, observed: observedOutcome(state, c, amount, now) }
+      : { outcome: d.outcome, score: d.score, amount };
   });
 }
 
 function row(band: string, results: readonly CaseResult[]): BandRow {
   const approved = results.filter((r) => r.outcome === "approve");
-  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, approved.filter((r) => r.observed === o).length])) as Record<CaseOutcome, number>;
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, approved.filter((r) => r.observed === o).length])) as Record<
+    CaseOutcome,
+    number
+  >;
   const approvedAmount = approved.reduce((s, r) => s + r.amount, 0n);
   const defaultedAmount = approved.filter((r) => r.observed === "defaulted").reduce((s, r) => s + r.amount, 0n);
   return {
@@ -252,7 +272,10 @@ export function backtest(
 ): BacktestReport {
   return {
     now,
-    cases: { applications: cases.filter((c) => c.kind === "application").length, monthly: cases.filter((c) => c.kind === "monthly").length },
+    cases: {
+      applications: cases.filter((c) => c.kind === "application").length,
+      monthly: cases.filter((c) => c.kind === "monthly").length,
+    },
     policies: [...policies]
       .sort((a, b) => Number(b.inForce) - Number(a.inForce))
       .map(({ policy, inForce }) => {
@@ -261,7 +284,12 @@ export function backtest(
           version: policy.version,
           name: policy.name,
           inForce,
-          bands: SCORE_BANDS.map((b) => row(b.label, results.filter((r) => r.score >= b.min && r.score < b.max))),
+          bands: SCORE_BANDS.map((b) =>
+            row(
+              b.label,
+              results.filter((r) => r.score >= b.min && r.score < b.max),
+            ),
+          ),
           total: row("all", results),
         };
       }),
@@ -270,7 +298,18 @@ export function backtest(
 
 /** RFC 4180 CSV of the report: one line per policy and band (and its total). */
 export function backtestCsv(report: BacktestReport): string {
-  const header = ["policy", "in_force", "band", "cases", "approved", "approval_rate", "approved_amount", ...OUTCOMES, "defaulted_amount", "bad_debt_rate"];
+  const header = [
+    "policy",
+    "in_force",
+    "band",
+    "cases",
+    "approved",
+    "approval_rate",
+    "approved_amount",
+    ...OUTCOMES,
+    "defaulted_amount",
+    "bad_debt_rate",
+  ];
   const cell = (v: string | number | bigint | boolean | null) => {
     const text = v === null ? "" : String(v);
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -279,7 +318,18 @@ export function backtestCsv(report: BacktestReport): string {
   for (const p of report.policies) {
     for (const r of [...p.bands, p.total]) {
       lines.push(
-        [p.version, p.inForce, r.band, r.cases, r.approved, r.approvalRate, r.approvedAmount, ...OUTCOMES.map((o) => r.outcomes[o]), r.defaultedAmount, r.badDebtRate]
+        [
+          p.version,
+          p.inForce,
+          r.band,
+          r.cases,
+          r.approved,
+          r.approvalRate,
+          r.approvedAmount,
+          ...OUTCOMES.map((o) => r.outcomes[o]),
+          r.defaultedAmount,
+          r.badDebtRate,
+        ]
           .map(cell)
           .join(","),
       );

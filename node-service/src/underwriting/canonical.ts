@@ -32,4 +32,3 @@ function write(value: unknown, path: string): string {
       throw new Error(`canonical JSON cannot hold a ${typeof value} at ${path}`);
   }
 }
-

@@ -117,7 +117,14 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
       const value = metricValue(input.metrics, rule.metric, rule.window);
       if (value === null) {
         if (rule.whenMissing === "trigger") {
-          reasons.push({ code: rule.code, message: `${rule.message} (no data)`, metric: rule.metric, window: rule.window, value: null, effect: rule.outcome });
+          reasons.push({
+            code: rule.code,
+            message: `${rule.message} (no data)`,
+            metric: rule.metric,
+            window: rule.window,
+            value: null,
+            effect: rule.outcome,
+          });
         }
       } else if (holds(value, rule.op, rule.value)) {
         reasons.push({
@@ -132,7 +139,9 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
     } else {
       // A wildcard rule covers the flags no specific rule names, so one flag never yields two reasons.
       const matching = input.flags.filter(
-        (f) => (rule.flag === "*" ? !namedFlags.has(f.code) : f.code === rule.flag) && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[rule.minSeverity],
+        (f) =>
+          (rule.flag === "*" ? !namedFlags.has(f.code) : f.code === rule.flag) &&
+          SEVERITY_RANK[f.severity] >= SEVERITY_RANK[rule.minSeverity],
       );
       if (matching.length > 0) {
         reasons.push({
@@ -153,7 +162,9 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
     let points = factor.missingPoints;
     let message = `${factor.label}: no data, ${points} points`;
     if (value !== null) {
-      const band = factor.bands.find((b) => (b.min === undefined || cmp(value, b.min) >= 0) && (b.max === undefined || cmp(value, b.max) < 0));
+      const band = factor.bands.find(
+        (b) => (b.min === undefined || cmp(value, b.min) >= 0) && (b.max === undefined || cmp(value, b.max) < 0),
+      );
       points = band ? band.points : 0;
       message = `${factor.label}: ${show(value)}${band ? ` in band ${bandText(band)}` : " in no band"}, ${points} points`;
     }
@@ -172,7 +183,12 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
   if (score >= approveMin) {
     reasons.push({ code: "score_approve", message: `score ${score} reaches the approval threshold ${approveMin}`, value: score });
   } else if (score < declineBelow) {
-    reasons.push({ code: "score_decline", message: `score ${score} is below the decline threshold ${declineBelow}`, value: score, effect: "decline" });
+    reasons.push({
+      code: "score_decline",
+      message: `score ${score} is below the decline threshold ${declineBelow}`,
+      value: score,
+      effect: "decline",
+    });
   } else {
     reasons.push({
       code: "score_refer",
@@ -229,7 +245,12 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
     });
   }
   if (application.termDays < 1) {
-    reasons.push({ code: "term_invalid", message: `term of ${application.termDays} days is not a term`, value: application.termDays, effect: "decline" });
+    reasons.push({
+      code: "term_invalid",
+      message: `term of ${application.termDays} days is not a term`,
+      value: application.termDays,
+      effect: "decline",
+    });
   } else if (application.termDays > policy.maxTermDays) {
     reasons.push({
       code: "term_above_maximum",
@@ -239,7 +260,10 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
     });
   }
 
-  const outcome = reasons.reduce<Outcome>((worst, r) => (r.effect && OUTCOME_RANK[r.effect] > OUTCOME_RANK[worst] ? r.effect : worst), "approve");
+  const outcome = reasons.reduce<Outcome>(
+    (worst, r) => (r.effect && OUTCOME_RANK[r.effect] > OUTCOME_RANK[worst] ? r.effect : worst),
+    "approve",
+  );
   const rateBps = (policy.pricing.bands.find((b) => score >= b.minScore) ?? policy.pricing.bands[policy.pricing.bands.length - 1]).rateBps;
 
   return {
@@ -270,13 +294,23 @@ export function collateralLines(
     const tier = opts.debtorTiers?.[c.debtor] ?? debtorTier(opts.debtors?.[c.debtor], policy);
     const eligible = opts.asOf === undefined || c.maturity > opts.asOf;
     const advance = eligible && c.outstanding > 0n ? (c.outstanding * BigInt(tier.advanceRateBps)) / 10_000n : 0n;
-    return { id: c.id, debtor: c.debtor, tier: tier.tier, advanceRateBps: tier.advanceRateBps, outstanding: c.outstanding, advance, eligible };
+    return {
+      id: c.id,
+      debtor: c.debtor,
+      tier: tier.tier,
+      advanceRateBps: tier.advanceRateBps,
+      outstanding: c.outstanding,
+      advance,
+      eligible,
+    };
   });
 }
 
 /** The first of the policy's tiers whose conditions the debtor's metrics meet, else its default tier. */
 export function debtorTier(metrics: MetricValues | undefined, policy: Policy): DebtorTier {
-  const tier = (metrics && policy.advance.tiers.find((t) => t.conditions.every((cond) => conditionHolds(metrics, cond)))) || policy.advance.defaultTier;
+  const tier =
+    (metrics && policy.advance.tiers.find((t) => t.conditions.every((cond) => conditionHolds(metrics, cond)))) ||
+    policy.advance.defaultTier;
   return { tier: tier.tier, advanceRateBps: tier.advanceRateBps };
 }
 
@@ -359,9 +393,23 @@ function pct(bps: number): string {
 
 const AddressJson = z.string().regex(/^0x[0-9a-fA-F]{40}$/) as unknown as z.ZodType<Address>;
 const HexJson = z.string().regex(/^0x[0-9a-fA-F]*$/) as unknown as z.ZodType<Hex>;
-const Amount = z.union([z.bigint(), z.string().regex(/^(0|[1-9][0-9]*)$/).transform((s) => BigInt(s))]);
+const Amount = z.union([
+  z.bigint(),
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)$/)
+    .transform((s) => BigInt(s)),
+]);
 const Id = z.string().regex(/^(0|[1-9][0-9]*)$/);
-const MetricValueJson = z.union([z.null(), z.number().finite(), z.bigint(), z.string().regex(/^-?(0|[1-9][0-9]*)$/).transform((s) => BigInt(s))]);
+const MetricValueJson = z.union([
+  z.null(),
+  z.number().finite(),
+  z.bigint(),
+  z
+    .string()
+    .regex(/^-?(0|[1-9][0-9]*)$/)
+    .transform((s) => BigInt(s)),
+]);
 const MetricValuesJson = z.record(z.string(), z.partialRecord(z.enum(METRIC_WINDOWS), MetricValueJson));
 
 const EventRefJson: z.ZodType<EventRef> = z.object({

@@ -127,7 +127,9 @@ export const PolicySchema = z
     const refs: { metric: string; window: MetricWindow; path: (string | number)[] }[] = [
       ...p.hardRules.flatMap((r, i) => (r.kind === "metric" ? [{ metric: r.metric, window: r.window, path: ["hardRules", i] }] : [])),
       ...p.scorecard.factors.map((f, i) => ({ metric: f.metric, window: f.window, path: ["scorecard", "factors", i] })),
-      ...p.advance.tiers.flatMap((t, i) => t.conditions.map((c, j) => ({ metric: c.metric, window: c.window, path: ["advance", "tiers", i, "conditions", j] }))),
+      ...p.advance.tiers.flatMap((t, i) =>
+        t.conditions.map((c, j) => ({ metric: c.metric, window: c.window, path: ["advance", "tiers", i, "conditions", j] })),
+      ),
     ];
     for (const ref of refs) {
       const def = metricDefinition(ref.metric);

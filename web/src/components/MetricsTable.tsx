@@ -11,7 +11,15 @@ export interface MetricDef {
 }
 
 /** Every metric with its windows, grouped as the definitions group them, each with its one-line definition. */
-export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; values: Record<string, Record<string, unknown>>; hidden?: string[] }) {
+export function MetricsTable({
+  defs,
+  values,
+  hidden,
+}: {
+  defs: MetricDef[];
+  values: Record<string, Record<string, unknown>>;
+  hidden?: string[];
+}) {
   const windows = ["30d", "90d", "180d", "365d", "all"].filter((w) => defs.some((d) => d.windows.includes(w)));
   const groups = [...new Set(defs.map((d) => d.group))];
   return (
@@ -44,7 +52,13 @@ export function MetricsTable({ defs, values, hidden }: { defs: MetricDef[]; valu
                   </th>
                   {windows.map((w) => (
                     <td key={w} className="num">
-                      {hidden?.includes(d.key) ? <span className="muted">hidden</span> : d.windows.includes(w) ? formatMetric(values[d.key]?.[w], d.unit) : <span className="na" aria-label="not computed for this window" />}
+                      {hidden?.includes(d.key) ? (
+                        <span className="muted">hidden</span>
+                      ) : d.windows.includes(w) ? (
+                        formatMetric(values[d.key]?.[w], d.unit)
+                      ) : (
+                        <span className="na" aria-label="not computed for this window" />
+                      )}
                     </td>
                   ))}
                 </tr>

@@ -36,7 +36,12 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
         {steps.map((s) => {
           const entry = byStep.get(s.step);
           return (
-            <li key={s.step} className={s.done ? "done" : s.step === current ? "todo next" : "todo"} data-step={s.step} aria-current={s.step === current ? "step" : undefined}>
+            <li
+              key={s.step}
+              className={s.done ? "done" : s.step === current ? "todo next" : "todo"}
+              data-step={s.step}
+              aria-current={s.step === current ? "step" : undefined}
+            >
               <span className="step-no" aria-hidden="true">
                 {s.done ? "✓" : s.index}
               </span>

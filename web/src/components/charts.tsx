@@ -9,7 +9,11 @@ export interface Point {
 function monthLabel(month: string): string {
   const m = /^(\d{4})-(\d{2})$/.exec(month);
   if (!m) return month;
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(undefined, {
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
 }
 
 export function LineChart({ title, points, format }: { title: string; points: Point[]; format: (v: number) => string }) {
@@ -47,7 +51,12 @@ export function LineChart({ title, points, format }: { title: string; points: Po
       </figcaption>
       <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${title} by month`}>
         <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} className="axis" />
-        {values.length > 1 && <path d={`${d} L${x(points.map((p) => p.value !== null).lastIndexOf(true)).toFixed(1)},${(h - pad).toFixed(1)} L${x(points.findIndex((p) => p.value !== null)).toFixed(1)},${(h - pad).toFixed(1)} Z`} className="area" />}
+        {values.length > 1 && (
+          <path
+            d={`${d} L${x(points.map((p) => p.value !== null).lastIndexOf(true)).toFixed(1)},${(h - pad).toFixed(1)} L${x(points.findIndex((p) => p.value !== null)).toFixed(1)},${(h - pad).toFixed(1)} Z`}
+            className="area"
+          />
+        )}
         <path d={d} className="line" />
         <text x={pad} y={y(max) - 4} className="tick">
           {format(max)}

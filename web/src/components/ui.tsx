@@ -39,7 +39,17 @@ export function Badge({ status }: { status: string }) {
   return <span className={`badge badge-${key}`}>{text}</span>;
 }
 
-export function Card({ title, children, actions, data }: { title: string; children: ReactNode; actions?: ReactNode; data?: Record<string, string | undefined> }) {
+export function Card({
+  title,
+  children,
+  actions,
+  data,
+}: {
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+  data?: Record<string, string | undefined>;
+}) {
   const attrs = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, v]));
   return (
     <section className="card" aria-label={title} {...attrs}>
@@ -59,7 +69,19 @@ export interface Column<T> {
   numeric?: boolean;
 }
 
-export function Table<T>({ rows, columns, empty, rowKey, caption }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (r: T) => string; caption?: string }) {
+export function Table<T>({
+  rows,
+  columns,
+  empty,
+  rowKey,
+  caption,
+}: {
+  rows: T[];
+  columns: Column<T>[];
+  empty: string;
+  rowKey: (r: T) => string;
+  caption?: string;
+}) {
   if (rows.length === 0) return <Empty>{empty}</Empty>;
   return (
     <div className="table-wrap">
@@ -113,19 +135,46 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T;
  * A row of tabs with the keyboard behaviour of the WAI-ARIA tabs pattern: Tab reaches the selected
  * tab, arrow keys, Home and End move between tabs and select them.
  */
-export function Tabs<T extends string>({ label, tabs, selected, onSelect }: { label: string; tabs: readonly (readonly [T, string])[]; selected: T; onSelect: (id: T) => void }) {
+export function Tabs<T extends string>({
+  label,
+  tabs,
+  selected,
+  onSelect,
+}: {
+  label: string;
+  tabs: readonly (readonly [T, string])[];
+  selected: T;
+  onSelect: (id: T) => void;
+}) {
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
     const i = tabs.findIndex(([id]) => id === selected);
-    const next = e.key === "ArrowRight" ? (i + 1) % tabs.length : e.key === "ArrowLeft" ? (i - 1 + tabs.length) % tabs.length : e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : -1;
+    const next =
+      e.key === "ArrowRight"
+        ? (i + 1) % tabs.length
+        : e.key === "ArrowLeft"
+          ? (i - 1 + tabs.length) % tabs.length
+          : e.key === "Home"
+            ? 0
+            : e.key === "End"
+              ? tabs.length - 1
+              : -1;
     if (next < 0) return;
     e.preventDefault();
     onSelect(tabs[next][0]);
-    (e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]')[next])?.focus();
+    e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]')[next]?.focus();
   }
   return (
     <div className="tabs" role="tablist" aria-label={label} onKeyDown={onKeyDown}>
       {tabs.map(([id, text]) => (
-        <button key={id} role="tab" type="button" aria-selected={selected === id} tabIndex={selected === id ? 0 : -1} className={selected === id ? "tab active" : "tab"} onClick={() => onSelect(id)}>
+        <button
+          key={id}
+          role="tab"
+          type="button"
+          aria-selected={selected === id}
+          tabIndex={selected === id ? 0 : -1}
+          className={selected === id ? "tab active" : "tab"}
+          onClick={() => onSelect(id)}
+        >
           {text}
         </button>
       ))}

@@ -9,7 +9,16 @@
 import { useState } from "react";
 import type { Hex } from "viem";
 import type { PublishedDeployment, Verdict as BundleVerdict } from "../../../node-service/src/evidence/verify";
-import { asBundle, checkOnChain, proofsInBundle, sha256OfBytes, verifyBundleHere, type ChainVerdict, type CourtChain, type ProofHint } from "./check";
+import {
+  asBundle,
+  checkOnChain,
+  proofsInBundle,
+  sha256OfBytes,
+  verifyBundleHere,
+  type ChainVerdict,
+  type CourtChain,
+  type ProofHint,
+} from "./check";
 import { BundleVerdictView, ChainVerdictView } from "./Verdicts";
 import { shortHex } from "../format";
 import { Card, ErrorBox } from "../components/ui";
@@ -57,7 +66,11 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
   async function check(query: string, sha256?: Hex, extraProofs: ProofHint[] = []) {
     setBusy(true);
     try {
-      const servicePath = /^\d+$/.test(query) ? `/api/evidence/agreement/${query}` : sha256 ? `/api/evidence/${sha256}` : `/api/evidence/tx/${query}`;
+      const servicePath = /^\d+$/.test(query)
+        ? `/api/evidence/agreement/${query}`
+        : sha256
+          ? `/api/evidence/${sha256}`
+          : `/api/evidence/tx/${query}`;
       const answer = askService ? await askService(servicePath).catch((e) => ({ error: (e as Error).message })) : null;
       const v = await checkOnChain(courtChain, query, { sha256, proofs: [...extraProofs, ...proofsInAnswer(answer)] });
       setChain(v);
@@ -123,7 +136,8 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
             reset();
             const q = text.trim();
             const norm = /^[0-9a-fA-F]{64}$/.test(q) ? `0x${q}` : q;
-            if (!/^\d+$/.test(norm) && !/^0x[0-9a-fA-F]{64}$/.test(norm)) return setError(new Error("Enter a sha256 (64 hex digits), an agreement id (a number) or a transaction hash"));
+            if (!/^\d+$/.test(norm) && !/^0x[0-9a-fA-F]{64}$/.test(norm))
+              return setError(new Error("Enter a sha256 (64 hex digits), an agreement id (a number) or a transaction hash"));
             void check(norm.toLowerCase());
           }}
         >
@@ -156,22 +170,22 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
             )}
           </Card>
           {askService && (
-          <Card title="The service's answer">
-            {!service ? (
-              <p className="state loading" role="status">
-                Asking the service…
-              </p>
-            ) : (
-              <ServiceAnswer answer={service} />
-            )}
-            {differences.length > 0 ? (
-              <div className="state error" role="alert">
-                The service disagrees with the chain: {differences.join("; ")}
-              </div>
-            ) : service && !("error" in service) ? (
-              <p className="state ok">The service's answer matches the chain.</p>
-            ) : null}
-          </Card>
+            <Card title="The service's answer">
+              {!service ? (
+                <p className="state loading" role="status">
+                  Asking the service…
+                </p>
+              ) : (
+                <ServiceAnswer answer={service} />
+              )}
+              {differences.length > 0 ? (
+                <div className="state error" role="alert">
+                  The service disagrees with the chain: {differences.join("; ")}
+                </div>
+              ) : service && !("error" in service) ? (
+                <p className="state ok">The service's answer matches the chain.</p>
+              ) : null}
+            </Card>
           )}
         </div>
       )}
@@ -225,8 +239,11 @@ function compare(chain: ChainVerdict, service: Record<string, unknown>): string[
   const text = JSON.stringify(service).toLowerCase();
   const diffs: string[] = [];
   const anchoredSays = (service as { anchored?: boolean }).anchored;
-  if (typeof anchoredSays === "boolean" && anchoredSays !== chain.anchored) diffs.push(`anchored: chain ${chain.anchored}, service ${anchoredSays}`);
-  if (chain.anchored && chain.blockNumber !== undefined && !text.includes(chain.blockNumber.toString())) diffs.push(`block ${chain.blockNumber} not in the service's answer`);
-  if (chain.txHash && !text.includes(chain.txHash.toLowerCase())) diffs.push(`transaction ${shortHex(chain.txHash, 6)} not in the service's answer`);
+  if (typeof anchoredSays === "boolean" && anchoredSays !== chain.anchored)
+    diffs.push(`anchored: chain ${chain.anchored}, service ${anchoredSays}`);
+  if (chain.anchored && chain.blockNumber !== undefined && !text.includes(chain.blockNumber.toString()))
+    diffs.push(`block ${chain.blockNumber} not in the service's answer`);
+  if (chain.txHash && !text.includes(chain.txHash.toLowerCase()))
+    diffs.push(`transaction ${shortHex(chain.txHash, 6)} not in the service's answer`);
   return diffs;
 }

@@ -48,8 +48,8 @@ function Anchors({ v }: { v: ChainVerdict }) {
       <ul className="anchors">
         {v.anchors.map((a) => (
           <li key={`${a.txHash}-${a.what}`} data-via={a.via}>
-            {a.via === "notary" ? "Anchored alone" : a.via === "batch" ? "In an anchored batch" : "Recorded in a contract event"}: {a.what}, block {a.blockNumber.toString()} at{" "}
-            {formatWhen(a.time)}, transaction <code>{short(a.txHash, 8)}</code>
+            {a.via === "notary" ? "Anchored alone" : a.via === "batch" ? "In an anchored batch" : "Recorded in a contract event"}: {a.what},
+            block {a.blockNumber.toString()} at {formatWhen(a.time)}, transaction <code>{short(a.txHash, 8)}</code>
             {a.by ? (
               <>
                 , by <code>{a.by}</code>
@@ -73,7 +73,10 @@ export function ChainVerdictView({ v, fileName }: { v: ChainVerdict; fileName?: 
     return (
       <div className="verdict unknown" data-verdict="no-such-agreement" role="status">
         <h3>No agreement #{v.query} on this chain</h3>
-        <p>The LoanAgreements contract has recorded no agreement with this number. This says nothing about tampering: check the number you were given.</p>
+        <p>
+          The LoanAgreements contract has recorded no agreement with this number. This says nothing about tampering: check the number you
+          were given.
+        </p>
         <Notes notes={v.notes} />
       </div>
     );
@@ -83,18 +86,27 @@ export function ChainVerdictView({ v, fileName }: { v: ChainVerdict; fileName?: 
       <div className="verdict bad" data-verdict="not-anchored" role="alert">
         <h3>Not anchored</h3>
         <p>
-          {fileName ? `The file “${fileName}” (sha256 ${short(v.sha256, 8)})` : `“${short(v.query, 8)}”`} is not on this chain: not anchored on the notary, not in any batch
-          proof offered, and not in the network's contract events. If it is meant to be a signed or recorded document, it is not the one that was signed or recorded.
+          {fileName ? `The file “${fileName}” (sha256 ${short(v.sha256, 8)})` : `“${short(v.query, 8)}”`} is not on this chain: not anchored
+          on the notary, not in any batch proof offered, and not in the network's contract events. If it is meant to be a signed or recorded
+          document, it is not the one that was signed or recorded.
         </p>
         <Notes notes={v.notes} />
       </div>
     );
   }
-  const allSigned = v.signers?.every((s) => s.registered && (s.recovered === null || s.recovered.toLowerCase() === s.expected.toLowerCase()));
+  const allSigned = v.signers?.every(
+    (s) => s.registered && (s.recovered === null || s.recovered.toLowerCase() === s.expected.toLowerCase()),
+  );
   const bad = v.kind === "agreement" && !allSigned;
   return (
     <div className={`verdict ${bad ? "bad" : "good"}`} data-verdict={bad ? "signature-mismatch" : "anchored"}>
-      <h3>{v.kind === "agreement" ? `Signed loan agreement #${v.loanId}` : v.kind === "document" ? "Anchored document" : "Transaction on chain"}</h3>
+      <h3>
+        {v.kind === "agreement"
+          ? `Signed loan agreement #${v.loanId}`
+          : v.kind === "document"
+            ? "Anchored document"
+            : "Transaction on chain"}
+      </h3>
       <p className="verdict-summary">
         {v.kind === "agreement" ? `Signed loan agreement #${v.loanId}, anchored` : v.kind === "document" ? "Anchored" : "Recorded"} at block{" "}
         <strong>{v.blockNumber?.toString()}</strong> on <strong>{formatWhen(v.time)}</strong>
@@ -138,8 +150,18 @@ export function ChainVerdictView({ v, fileName }: { v: ChainVerdict; fileName?: 
           {v.signers.map((s) => (
             <li key={s.role}>
               Signed by the {s.role} <code>{s.expected}</code>:{" "}
-              {s.recovered === null ? "contract wallet (ERC-1271)" : s.recovered.toLowerCase() === s.expected.toLowerCase() ? "signature recovers to this address" : `signature recovers to ${s.recovered}: MISMATCH`}
-              {s.registered ? `, a registered participant (${ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0).map(([, n]) => n).join(", ") || "no role"})` : ", NOT a registered participant"}
+              {s.recovered === null
+                ? "contract wallet (ERC-1271)"
+                : s.recovered.toLowerCase() === s.expected.toLowerCase()
+                  ? "signature recovers to this address"
+                  : `signature recovers to ${s.recovered}: MISMATCH`}
+              {s.registered
+                ? `, a registered participant (${
+                    ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0)
+                      .map(([, n]) => n)
+                      .join(", ") || "no role"
+                  })`
+                : ", NOT a registered participant"}
             </li>
           ))}
         </ul>

@@ -77,7 +77,11 @@ const lower = (a: string) => a.toLowerCase();
 type Decoded = { eventName: string; args: Record<string, unknown> };
 
 /** Reads what the chain says about an agreement id, a document hash or a transaction hash. */
-export async function checkOnChain(chain: CourtChain, query: string, opts: { sha256?: Hex; proofs?: ProofHint[] } = {}): Promise<ChainVerdict> {
+export async function checkOnChain(
+  chain: CourtChain,
+  query: string,
+  opts: { sha256?: Hex; proofs?: ProofHint[] } = {},
+): Promise<ChainVerdict> {
   const { client, contracts } = chain;
   const fromBlock = BigInt(chain.startBlock);
   const notes: string[] = [];
@@ -94,7 +98,10 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
       fromBlock,
       toBlock: "latest",
     });
-    return (logs as Log[]).map((log) => ({ log, ...(decodeEventLog({ abi: ABI[contract], data: log.data, topics: log.topics }) as unknown as Decoded) }));
+    return (logs as Log[]).map((log) => ({
+      log,
+      ...(decodeEventLog({ abi: ABI[contract], data: log.data, topics: log.topics }) as unknown as Decoded),
+    }));
   };
   const anchorOf = async (via: Anchor["via"], what: string, log: Log, extra: Partial<Anchor> = {}): Promise<Anchor> => ({
     via,
@@ -107,7 +114,14 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
   });
 
   async function fromAgreementLog(log: Log, args: Record<string, unknown>, anchors: Anchor[]): Promise<ChainVerdict> {
-    const a = args as { loanId: bigint; borrower: Address; lender: Address; terms: Record<string, unknown>; borrowerSignature: Hex; lenderSignature: Hex };
+    const a = args as {
+      loanId: bigint;
+      borrower: Address;
+      lender: Address;
+      terms: Record<string, unknown>;
+      borrowerSignature: Hex;
+      lenderSignature: Hex;
+    };
     // The same EIP-712 definition the contract and the service use (node-service/src/chain/eip712.ts).
     const typed = loanTermsTypedData(chain.chainId, contracts.LoanAgreements, loanTermsFromJson(a.terms));
     const signers: Signer[] = [];
@@ -119,7 +133,9 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
       try {
         recovered = await recoverTypedDataAddress({ ...typed, signature } as never);
       } catch {
-        notes.push(`the ${role}'s signature does not recover to a key: a contract wallet signs by ERC-1271, which the contract checked when recording`);
+        notes.push(
+          `the ${role}'s signature does not recover to a key: a contract wallet signs by ERC-1271, which the contract checked when recording`,
+        );
       }
       // A contract wallet's owner key recovers, not the wallet: ask the wallet as of the recording block.
       if (recovered && lower(recovered) !== lower(expected)) {
@@ -131,7 +147,12 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
           recovered = null;
         }
       }
-      const p = (await client.readContract({ address: contracts.ParticipantRegistry, abi: ABI.ParticipantRegistry, functionName: "participant", args: [expected] })) as {
+      const p = (await client.readContract({
+        address: contracts.ParticipantRegistry,
+        abi: ABI.ParticipantRegistry,
+        functionName: "participant",
+        args: [expected],
+      })) as {
         roles: number;
         admittedAt: number;
       };
@@ -175,7 +196,12 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
       // The notary keeps batch roots per anchorer: ask about the root as the first anchorer recorded it.
       const { log, args } = rootLogs[0];
       const anchorer = String(args.anchorer) as Address;
-      const onChain = (await client.readContract({ address: contracts.EvidenceNotary, abi: ABI.EvidenceNotary, functionName: "verifyInBatch", args: [root, anchorer, hash, hint.proof] })) as boolean;
+      const onChain = (await client.readContract({
+        address: contracts.EvidenceNotary,
+        abi: ABI.EvidenceNotary,
+        functionName: "verifyInBatch",
+        args: [root, anchorer, hash, hint.proof],
+      })) as boolean;
       if (!onChain) {
         notes.push(`the EvidenceNotary contract rejects the batch proof for root ${root} offered by ${hint.source}`);
         continue;
@@ -192,13 +218,27 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
     const fields: [ContractName, string, (a: Record<string, unknown>) => [string, unknown][], (a: Record<string, unknown>) => string][] = [
       ["TradeOrders", "OrderCreated", (a) => [["purchase-order document", a.documentHash]], (a) => `order ${String(a.orderId)}`],
       ["TradeOrders", "OrderShipped", (a) => [["shipping document", a.shippingDocumentHash]], (a) => `order ${String(a.orderId)}`],
-      ["Receivables", "ReceivableIssued", (a) => [["invoice", a.invoiceHash], ["invoice number", a.invoiceNumberHash]], (a) => `receivable ${String(a.receivableId)}`],
-      ["LoanAgreements", "AgreementRecorded", (a) => [["agreement document", (a.terms as Record<string, unknown>).documentHash]], (a) => `loan ${String(a.loanId)}`],
+      [
+        "Receivables",
+        "ReceivableIssued",
+        (a) => [
+          ["invoice", a.invoiceHash],
+          ["invoice number", a.invoiceNumberHash],
+        ],
+        (a) => `receivable ${String(a.receivableId)}`,
+      ],
+      [
+        "LoanAgreements",
+        "AgreementRecorded",
+        (a) => [["agreement document", (a.terms as Record<string, unknown>).documentHash]],
+        (a) => `loan ${String(a.loanId)}`,
+      ],
     ];
     for (const [contract, event, pick, subject] of fields) {
       for (const { log, args } of await logsOf(contract, event)) {
         for (const [role, value] of pick(args)) {
-          if (typeof value === "string" && lower(value) === lower(hash)) anchors.push(await anchorOf("record", `${contract}.${event}: the ${role} of ${subject(args)}`, log));
+          if (typeof value === "string" && lower(value) === lower(hash))
+            anchors.push(await anchorOf("record", `${contract}.${event}: the ${role} of ${subject(args)}`, log));
         }
       }
     }
@@ -219,7 +259,18 @@ export async function checkOnChain(chain: CourtChain, query: string, opts: { sha
   }
   if (anchors.length) {
     const first = [...anchors].sort((a, b) => Number(a.blockNumber - b.blockNumber))[0];
-    return { query, sha256: hash, anchored: true, kind: "document", blockNumber: first.blockNumber, blockHash: first.blockHash, time: first.time, txHash: first.txHash, anchors, notes };
+    return {
+      query,
+      sha256: hash,
+      anchored: true,
+      kind: "document",
+      blockNumber: first.blockNumber,
+      blockHash: first.blockHash,
+      time: first.time,
+      txHash: first.txHash,
+      anchors,
+      notes,
+    };
   }
   if (!opts.sha256) {
     const receipt = await client.getTransactionReceipt({ hash }).catch(() => null);
@@ -257,7 +308,11 @@ export function proofsInBundle(bundle: Record<string, unknown> | null | undefine
   const docs = (bundle?.documents ?? []) as { sha256: string; anchors: { via: string; root?: Hex; proof?: Hex[] }[] }[];
   return docs
     .filter((d) => lower(d.sha256) === lower(sha256))
-    .flatMap((d) => d.anchors.filter((a) => a.via === "batch" && a.root && a.proof).map((a) => ({ root: a.root!, proof: a.proof!, source: "the evidence bundle" })));
+    .flatMap((d) =>
+      d.anchors
+        .filter((a) => a.via === "batch" && a.root && a.proof)
+        .map((a) => ({ root: a.root!, proof: a.proof!, source: "the evidence bundle" })),
+    );
 }
 
 /** Verifies a dropped evidence bundle in the browser, as the CLI does. */

@@ -33,7 +33,9 @@ async function readDeployment(file: File): Promise<DeploymentFile> {
     throw new Error(`“${file.name}” is not a JSON file, so it is not a deployment file.`);
   }
   if ((json as { format?: string })?.format?.startsWith("scf-evidence-bundle")) {
-    throw new Error(`“${file.name}” is an evidence bundle, not a deployment file. Give the deployment file first; drop the bundle below afterwards.`);
+    throw new Error(
+      `“${file.name}” is an evidence bundle, not a deployment file. Give the deployment file first; drop the bundle below afterwards.`,
+    );
   }
   const parsed = DeploymentFile.safeParse(json);
   if (!parsed.success) {
@@ -63,12 +65,18 @@ function StandaloneVerifier() {
       const client = createPublicClient({ transport: http(rpc, { retryCount: 1, timeout: 20_000 }) });
       const d = deployment.value;
       const chainId = await client.getChainId();
-      if (chainId !== d.chainId) throw new Error(`This node is chain ${chainId}, but the deployment file is for chain ${d.chainId}: use a node of that chain.`);
+      if (chainId !== d.chainId)
+        throw new Error(`This node is chain ${chainId}, but the deployment file is for chain ${d.chainId}: use a node of that chain.`);
       const genesis = (await client.getBlock({ blockNumber: 0n })).hash;
       if (genesis.toLowerCase() !== d.genesisHash.toLowerCase()) {
         throw new Error(`This node is a different chain: its genesis block is ${genesis}, the deployment file's is ${d.genesisHash}.`);
       }
-      setChain({ client: client as CourtChain["client"], chainId, contracts: d.contracts as Record<ContractName, Address>, startBlock: d.startBlock ?? 0 });
+      setChain({
+        client: client as CourtChain["client"],
+        chainId,
+        contracts: d.contracts as Record<ContractName, Address>,
+        startBlock: d.startBlock ?? 0,
+      });
       setConnected(`Connected to ${rpc}: chain ${chainId}, genesis block ${genesis}, as the deployment file says.`);
     } catch (e) {
       setError(isUnreachable(e) ? new Error(`No node answered at ${rpc}. Check the address, or use another node of the chain.`) : e);
@@ -86,8 +94,8 @@ function StandaloneVerifier() {
     <main className="room standalone">
       <h1>Court verifier</h1>
       <p className="lead">
-        This page stands alone: it needs no service, only the deployment file the consortium published and the address of any node of the chain. Everything is checked in
-        this browser; no file is uploaded.
+        This page stands alone: it needs no service, only the deployment file the consortium published and the address of any node of the
+        chain. Everything is checked in this browser; no file is uploaded.
       </p>
       <Card title="1. The chain to check against">
         <form
@@ -126,14 +134,25 @@ function StandaloneVerifier() {
           id="tsa-cert"
           type="file"
           multiple
-          onChange={async (e) => setTsaCerts(await Promise.all([...(e.target.files ?? [])].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))))}
+          onChange={async (e) =>
+            setTsaCerts(
+              await Promise.all(
+                [...(e.target.files ?? [])].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+              ),
+            )
+          }
         />
         <p className="hint">
           {tsaCerts.length
             ? `Timestamps must chain to: ${tsaCerts.map((c) => c.name).join(", ")}.`
             : "Without one, a timestamp's signature is checked but the authority's identity is not."}
         </p>
-        {deployment && <p className="hint">Deployment file “{deployment.file}”: chain {deployment.value.chainId}, LoanAgreements at {deployment.value.contracts.LoanAgreements}.</p>}
+        {deployment && (
+          <p className="hint">
+            Deployment file “{deployment.file}”: chain {deployment.value.chainId}, LoanAgreements at{" "}
+            {deployment.value.contracts.LoanAgreements}.
+          </p>
+        )}
         {connected && (
           <p className="state ok" data-connected="yes">
             {connected}

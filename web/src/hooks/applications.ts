@@ -74,9 +74,9 @@ export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]
 export async function signOffer(session: Session, app: ApplicationView): Promise<ApplicationView> {
   const wallet = session.wallet;
   if (!wallet) throw new Error("sign in with your wallet again to sign (the session was restored without a wallet)");
-  const offer = await api<{ typedData: { domain: Record<string, unknown>; types: Record<string, unknown>; primaryType: string; message: Record<string, unknown> } }>(
-    `/api/applications/${app.id}/offer`,
-  );
+  const offer = await api<{
+    typedData: { domain: Record<string, unknown>; types: Record<string, unknown>; primaryType: string; message: Record<string, unknown> };
+  }>(`/api/applications/${app.id}/offer`);
   const { domain, types, primaryType, message } = offer.typedData;
   // The typed data comes from the service as JSON; viem re-hashes it exactly as the contract will.
   const signature = await wallet.client.signTypedData({

@@ -22,5 +22,6 @@ export function useSession(): Session {
 /** A participant's display name: the demo network's names on the dev chain, else a short address. */
 export function usePartyName(): (address: string) => string {
   const { config } = useSession();
-  return (address: string) => config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
+  return (address: string) =>
+    config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
 }

@@ -21,13 +21,19 @@ export function CourtRoom() {
     <div className="room">
       <h1>Court / auditor</h1>
       <p className="lead">
-        Check a document, an agreement or an evidence bundle against the chain yourself. No sign-in needed; this page reads the chain directly. The{" "}
+        Check a document, an agreement or an evidence bundle against the chain yourself. No sign-in needed; this page reads the chain
+        directly. The{" "}
         <a href="/court-verifier.html" download="court-verifier.html">
           standalone court verifier
         </a>{" "}
-        (one HTML file, to keep with a bundle) does the same with no service at all: give it the published deployment file and any node's address.
+        (one HTML file, to keep with a bundle) does the same with no service at all: give it the published deployment file and any node's
+        address.
       </p>
-      <CourtChecker chain={chain} askService={(path) => api<Record<string, unknown>>(path)} bundleUrl={(id) => `/api/evidence/bundle/agreement/${id}`} />
+      <CourtChecker
+        chain={chain}
+        askService={(path) => api<Record<string, unknown>>(path)}
+        bundleUrl={(id) => `/api/evidence/bundle/agreement/${id}`}
+      />
     </div>
   );
 }

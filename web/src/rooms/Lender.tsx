@@ -101,8 +101,12 @@ function LenderHome() {
                       className="link"
                       onClick={() => {
                         setOpenId(a.id);
-                        requestAnimationFrame(() => document.querySelector(`[data-application="${a.id}"]`)?.scrollIntoView({ block: "start" }));
-                      }} aria-label={`Open application from ${demoName(a.borrower)}`}>
+                        requestAnimationFrame(() =>
+                          document.querySelector(`[data-application="${a.id}"]`)?.scrollIntoView({ block: "start" }),
+                        );
+                      }}
+                      aria-label={`Open application from ${demoName(a.borrower)}`}
+                    >
                       Open
                     </button>
                   ),
@@ -117,7 +121,6 @@ function LenderHome() {
   );
 }
 
-
 function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
   const session = useSession();
   const demoName = usePartyName();
@@ -129,7 +132,10 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const [error, setError] = useState<unknown>();
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
   const metrics = useLoad(
-    () => api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(`/api/enterprises/${app.borrower}/metrics?application=${app.id}`),
+    () =>
+      api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(
+        `/api/enterprises/${app.borrower}/metrics?application=${app.id}`,
+      ),
     // Once per application: every read is an entry in the borrower's access log.
     [app.id],
   );
@@ -172,23 +178,41 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
 
   const flags = app.decisionInput?.flags ?? [];
   return (
-    <Card title={`Application from ${demoName(app.borrower)}`} actions={<Badge status={app.status} />} data={{ application: app.id, "loan-id": app.loanId }}>
+    <Card
+      title={`Application from ${demoName(app.borrower)}`}
+      actions={<Badge status={app.status} />}
+      data={{ application: app.id, "loan-id": app.loanId }}
+    >
       <div className="next-step" aria-label="Next step">
         <h3>Next step</h3>
         {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
-        {app.status === "signed_by_borrower" && <p>The borrower signed the offer. Countersign it: the service then records the agreement on chain.</p>}
+        {app.status === "signed_by_borrower" && (
+          <p>The borrower signed the offer. Countersign it: the service then records the agreement on chain.</p>
+        )}
         {app.status === "countersigned_notarized" && (
           <p>
             The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower
-            {typeof app.offer?.terms.disburseBy === "string" ? <> no later than {formatDate(Number(app.offer.terms.disburseBy))}; after that the contract refuses it and the borrower may cancel</> : null}.
-            It is also refused once a pledged receivable was paid after signing.
+            {typeof app.offer?.terms.disburseBy === "string" ? (
+              <>
+                {" "}
+                no later than {formatDate(Number(app.offer.terms.disburseBy))}; after that the contract refuses it and the borrower may
+                cancel
+              </>
+            ) : null}
+            . It is also refused once a pledged receivable was paid after signing.
           </p>
         )}
         {app.status === "disbursed" && <p>Disbursed. The loan is repaid through the pledged receivables when the buyers pay them.</p>}
         {app.status === "closed" && <p>Repaid and closed.</p>}
         {app.status === "declined" && <p>Declined.{app.contest ? " The borrower contested the decline." : ""}</p>}
-        {["draft", "submitted", "consent_granted", "data_collected", "screened", "scored", "decided"].includes(app.status) && <p>Waiting for the borrower's consent and the automatic decision.</p>}
-        {app.status === "in_review" && <p>The automatic decision referred this application to you. Record your decision with a reason; it is kept with the application.</p>}
+        {["draft", "submitted", "consent_granted", "data_collected", "screened", "scored", "decided"].includes(app.status) && (
+          <p>Waiting for the borrower's consent and the automatic decision.</p>
+        )}
+        {app.status === "in_review" && (
+          <p>
+            The automatic decision referred this application to you. Record your decision with a reason; it is kept with the application.
+          </p>
+        )}
         {app.status === "in_review" && (
           <form
             className="review"
@@ -237,7 +261,11 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         )}
         <div className="actions">
           {app.status === "signed_by_borrower" && (
-            <button type="button" disabled={!!busy} onClick={() => run("Countersigning…", async () => onChange(await signOffer(session, app)))}>
+            <button
+              type="button"
+              disabled={!!busy}
+              onClick={() => run("Countersigning…", async () => onChange(await signOffer(session, app)))}
+            >
               Countersign
             </button>
           )}
@@ -267,10 +295,17 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                 {app.decision.score}
               </span>
               <span>
-                <strong>{app.decision.outcome === "refer" ? "Referred to a reviewer" : app.decision.outcome === "approve" ? "Approved automatically" : "Declined automatically"}</strong>
+                <strong>
+                  {app.decision.outcome === "refer"
+                    ? "Referred to a reviewer"
+                    : app.decision.outcome === "approve"
+                      ? "Approved automatically"
+                      : "Declined automatically"}
+                </strong>
                 <br />
                 <span className="muted">
-                  score out of 100 · policy {app.decision.policyVersion} · input <code title={app.decision.inputHash}>{shortHex(app.decision.inputHash, 4)}</code>
+                  score out of 100 · policy {app.decision.policyVersion} · input{" "}
+                  <code title={app.decision.inputHash}>{shortHex(app.decision.inputHash, 4)}</code>
                 </span>
               </span>
             </div>
@@ -363,18 +398,25 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
       <h3>Metrics within the borrower's consent</h3>
       <div className="consent-scopes" aria-label="Consent scopes">
         <p>
-          <strong>Consent covers:</strong> {SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0).map((sc) => sc.label).join(", ")}.
+          <strong>Consent covers:</strong>{" "}
+          {SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0)
+            .map((sc) => sc.label)
+            .join(", ")}
+          .
         </p>
         {SCOPES.some((sc) => (app.scopes & sc.bit) === 0) && (
           <p className="muted">
-            <strong>Hidden from you</strong> (not in the consent): {SCOPES.filter((sc) => (app.scopes & sc.bit) === 0).map((sc) => sc.label).join(", ")}.
+            <strong>Hidden from you</strong> (not in the consent):{" "}
+            {SCOPES.filter((sc) => (app.scopes & sc.bit) === 0)
+              .map((sc) => sc.label)
+              .join(", ")}
+            .
           </p>
         )}
       </div>
       {metrics.loading || defs.loading ? <Loading what="metrics" /> : null}
       <ErrorBox error={metrics.error ?? defs.error} />
       {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} hidden={metrics.data.hidden} />}
-
     </Card>
   );
 }
@@ -384,9 +426,20 @@ function Portfolio() {
   const address = session.me!.address;
   const loans = useLoad(
     () =>
-      api<{ total: number; items: { id: string; borrower: string; lender: string; principal: string; totalDue: string; repaid: string; maturity: number; status: string; collateral: string[] }[] }>(
-        `/api/enterprises/${address}/loans?limit=200`,
-      ),
+      api<{
+        total: number;
+        items: {
+          id: string;
+          borrower: string;
+          lender: string;
+          principal: string;
+          totalDue: string;
+          repaid: string;
+          maturity: number;
+          status: string;
+          collateral: string[];
+        }[];
+      }>(`/api/enterprises/${address}/loans?limit=200`),
     [address],
   );
   // The collateral's status per loan, as the CSV export reports it ("14:Paid 15:Confirmed").
@@ -455,12 +508,25 @@ function collateralStatusFromCsv(text: string): Record<string, Record<string, st
   for (const row of rows) {
     // The columns up to collateral_status hold no commas (ids, addresses, numbers, ISO times).
     const cells = row.split(",");
-    out[cells[idCol]] = Object.fromEntries((cells[statusCol] ?? "").split(" ").filter(Boolean).map((pair) => pair.split(":") as [string, string]));
+    out[cells[idCol]] = Object.fromEntries(
+      (cells[statusCol] ?? "")
+        .split(" ")
+        .filter(Boolean)
+        .map((pair) => pair.split(":") as [string, string]),
+    );
   }
   return out;
 }
 
-type IndicatorReason = { code: string; message: string; metric?: string; window?: string; value?: unknown; points?: number; effect?: string };
+type IndicatorReason = {
+  code: string;
+  message: string;
+  metric?: string;
+  window?: string;
+  value?: unknown;
+  points?: number;
+  effect?: string;
+};
 
 /** The indicators the policy actually used (its hard rules that fired and its scorecard factors), with the policy's thresholds. */
 function PolicyIndicators({ reasons, names }: { reasons: IndicatorReason[]; names: Record<string, string> }) {
@@ -562,16 +628,30 @@ function Backtest() {
   return (
     <Card title="Back-test a policy on history">
       <p className="muted">
-        Every past application to you (decided again with what was known at its moment) and, for enterprises that never applied, one case per
-        month end, applying for the most their receivables allowed. Outcomes of approved cases: the loan's, or the collateral's collections.
+        Every past application to you (decided again with what was known at its moment) and, for enterprises that never applied, one case
+        per month end, applying for the most their receivables allowed. Outcomes of approved cases: the loan's, or the collateral's
+        collections.
       </p>
       <div className="form-row">
         <label>
-          Policy version <input value={version} onChange={(e) => setVersion(e.target.value)} aria-label="Policy version" disabled={policyText.trim() !== ""} />
+          Policy version{" "}
+          <input
+            value={version}
+            onChange={(e) => setVersion(e.target.value)}
+            aria-label="Policy version"
+            disabled={policyText.trim() !== ""}
+          />
         </label>{" "}
         <label>
           Term of monthly cases (days){" "}
-          <input type="number" min={1} max={3650} value={termDays} onChange={(e) => setTermDays(Number(e.target.value))} aria-label="Term in days" />
+          <input
+            type="number"
+            min={1}
+            max={3650}
+            value={termDays}
+            onChange={(e) => setTermDays(Number(e.target.value))}
+            aria-label="Term in days"
+          />
         </label>
       </div>
       <label>
@@ -590,7 +670,8 @@ function Backtest() {
       {result && (
         <>
           <p>
-            {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly} monthly cases.
+            {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly}{" "}
+            monthly cases.
           </p>
           <table className="backtest">
             <thead>
@@ -607,10 +688,16 @@ function Backtest() {
                 <th scope="col" />
                 {result.policies.map((p) => (
                   <Fragment key={p.version}>
-                    <th scope="col" className="num">Approved</th>
-                    <th scope="col" className="num">Amount</th>
+                    <th scope="col" className="num">
+                      Approved
+                    </th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
                     <th scope="col">On time / late / defaulted / open</th>
-                    <th scope="col" className="num">Bad debt</th>
+                    <th scope="col" className="num">
+                      Bad debt
+                    </th>
                   </Fragment>
                 ))}
               </tr>

@@ -28,13 +28,16 @@ export function ManufacturerRoom() {
             <div className="welcome">
               <ol>
                 <li>
-                  In the demo account picker at the top right, choose <strong>SUPPLIER: Precision Parts Co.</strong> and press <strong>Sign in</strong>.
+                  In the demo account picker at the top right, choose <strong>SUPPLIER: Precision Parts Co.</strong> and press{" "}
+                  <strong>Sign in</strong>.
                 </li>
                 <li>
-                  Open <strong>Apply for financing</strong>: type an amount, choose <strong>Lingnan Commercial Bank</strong>, press <strong>Apply</strong>. Watch the timeline reach “Offer issued”, then sign the offer.
+                  Open <strong>Apply for financing</strong>: type an amount, choose <strong>Lingnan Commercial Bank</strong>, press{" "}
+                  <strong>Apply</strong>. Watch the timeline reach “Offer issued”, then sign the offer.
                 </li>
                 <li>
-                  Sign out, sign in as <strong>LENDER: Lingnan Commercial Bank</strong>, open the <strong>Lender</strong> room: countersign, then disburse.
+                  Sign out, sign in as <strong>LENDER: Lingnan Commercial Bank</strong>, open the <strong>Lender</strong> room: countersign,
+                  then disburse.
                 </li>
                 <li>
                   In the <strong>Court / auditor</strong> room (no sign-in), drop the agreement document and see the chain's verdict.
@@ -115,9 +118,15 @@ function Kpi({ label, value }: { label: string; value: string }) {
 
 function Overview({ address }: { address: string }) {
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
-  const metrics = useLoad(() => api<{ values: Record<string, Record<string, unknown>>; asOf: number }>(`/api/enterprises/${address}/metrics`), [address]);
+  const metrics = useLoad(
+    () => api<{ values: Record<string, Record<string, unknown>>; asOf: number }>(`/api/enterprises/${address}/metrics`),
+    [address],
+  );
   const series = useLoad(
-    () => api<{ months: { month: string; orderValue: string; orderCount: number; onTimeRate: number | null; paybackDaysMean: number | null }[] }>(`/api/enterprises/${address}/series`),
+    () =>
+      api<{
+        months: { month: string; orderValue: string; orderCount: number; onTimeRate: number | null; paybackDaysMean: number | null }[];
+      }>(`/api/enterprises/${address}/series`),
     [address],
   );
   const v = metrics.data?.values;
@@ -185,7 +194,8 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
   const p = prefill.data;
   const chosen = selected ?? p?.receivables.map((r) => r.id) ?? [];
   const scopeBits = scopes ?? p?.requiredScopes ?? 0;
-  const collateralValue = p?.receivables.filter((r) => chosen.includes(r.id)).reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n) ?? 0n;
+  const collateralValue =
+    p?.receivables.filter((r) => chosen.includes(r.id)).reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n) ?? 0n;
   const name = usePartyName();
 
   if (prefill.loading) return <Loading what="your receivables" />;
@@ -251,91 +261,110 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
           <p className="hint">The lender sees only the data your consent covers, and every read is in your access log.</p>
         </aside>
         <div className="apply-fields">
-        <label htmlFor="amount">1. Amount</label>
-        <div className="field">
-          <span className="affix" aria-hidden="true">
-            CNY
-          </span>
-          <input id="amount" name="amount" inputMode="decimal" autoComplete="off" placeholder="e.g. 250,000.00" value={amount} onChange={(e) => setAmount(e.target.value)} aria-describedby="amount-max" />
-          <button type="button" className="link" onClick={() => setAmount(minorToInput(p.maxAmount))}>
-            Use maximum
-          </button>
-        </div>
-        <p id="amount-max" className="hint">
-          Maximum available against the selected receivables: <strong>{formatAmount(p.maxAmount)}</strong>
-        </p>
-        <label htmlFor="term">2. Term</label>
-        <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
-          {[30, 60, 90, 120, 180].filter((d) => d <= p.maxTermDays).map((d) => (
-            <option key={d} value={d}>
-              {d} days
-            </option>
-          ))}
-        </select>
-        <fieldset>
-          <legend>3. Receivables to pledge (preselected)</legend>
-          {p.receivables.length === 0 && <Empty>No confirmed, unpledged receivable.</Empty>}
-          {p.receivables.map((r) => (
-            <label key={r.id} className="check">
-              <input
-                type="checkbox"
-                checked={chosen.includes(r.id)}
-                onChange={(e) => setSelected(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
-              />
-              <span className="rcv">
-                <span>Receivable #{r.id}</span>
-                <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
-                <span>owed by {name(r.debtor)}</span>
-                <span className="muted">due {formatDate(r.maturity)}</span>
-              </span>
-            </label>
-          ))}
-        </fieldset>
-        <label htmlFor="lender">4. Lender</label>
-        <select id="lender" value={lender} onChange={(e) => setLender(e.target.value)}>
-          <option value="">Choose a lender…</option>
-          {p.lenders.map((l) => (
-            <option key={l.address} value={l.address}>
-              {name(l.address)}
-            </option>
-          ))}
-        </select>
-        <fieldset>
-          <legend>5. Consent: data the lender may use</legend>
-          <div className="scopes">
-            {SCOPES.map((s) => {
-              const required = (p.requiredScopes & s.bit) !== 0;
-              return (
-                <label key={s.key} className="check">
-                  <input
-                    type="checkbox"
-                    checked={(scopeBits & s.bit) !== 0}
-                    disabled={required}
-                    onChange={(e) => setScopes(e.target.checked ? scopeBits | s.bit : scopeBits & ~s.bit)}
-                  />
-                  {s.label}
-                  {required ? " (required for scoring)" : ""}
-                </label>
-              );
-            })}
+          <label htmlFor="amount">1. Amount</label>
+          <div className="field">
+            <span className="affix" aria-hidden="true">
+              CNY
+            </span>
+            <input
+              id="amount"
+              name="amount"
+              inputMode="decimal"
+              autoComplete="off"
+              placeholder="e.g. 250,000.00"
+              value={amount}
+              onChange={(e) => setAmount(e.target.value)}
+              aria-describedby="amount-max"
+            />
+            <button type="button" className="link" onClick={() => setAmount(minorToInput(p.maxAmount))}>
+              Use maximum
+            </button>
           </div>
-        </fieldset>
-        <ErrorBox error={error} />
-        {busy && (
-          <p className="state loading" role="status">
-            {busy}
+          <p id="amount-max" className="hint">
+            Maximum available against the selected receivables: <strong>{formatAmount(p.maxAmount)}</strong>
           </p>
-        )}
-        <button type="submit" className="primary" disabled={!!busy}>
-          Apply
-        </button>
+          <label htmlFor="term">2. Term</label>
+          <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
+            {[30, 60, 90, 120, 180]
+              .filter((d) => d <= p.maxTermDays)
+              .map((d) => (
+                <option key={d} value={d}>
+                  {d} days
+                </option>
+              ))}
+          </select>
+          <fieldset>
+            <legend>3. Receivables to pledge (preselected)</legend>
+            {p.receivables.length === 0 && <Empty>No confirmed, unpledged receivable.</Empty>}
+            {p.receivables.map((r) => (
+              <label key={r.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(r.id)}
+                  onChange={(e) => setSelected(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+                />
+                <span className="rcv">
+                  <span>Receivable #{r.id}</span>
+                  <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
+                  <span>owed by {name(r.debtor)}</span>
+                  <span className="muted">due {formatDate(r.maturity)}</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          <label htmlFor="lender">4. Lender</label>
+          <select id="lender" value={lender} onChange={(e) => setLender(e.target.value)}>
+            <option value="">Choose a lender…</option>
+            {p.lenders.map((l) => (
+              <option key={l.address} value={l.address}>
+                {name(l.address)}
+              </option>
+            ))}
+          </select>
+          <fieldset>
+            <legend>5. Consent: data the lender may use</legend>
+            <div className="scopes">
+              {SCOPES.map((s) => {
+                const required = (p.requiredScopes & s.bit) !== 0;
+                return (
+                  <label key={s.key} className="check">
+                    <input
+                      type="checkbox"
+                      checked={(scopeBits & s.bit) !== 0}
+                      disabled={required}
+                      onChange={(e) => setScopes(e.target.checked ? scopeBits | s.bit : scopeBits & ~s.bit)}
+                    />
+                    {s.label}
+                    {required ? " (required for scoring)" : ""}
+                  </label>
+                );
+              })}
+            </div>
+          </fieldset>
+          <ErrorBox error={error} />
+          {busy && (
+            <p className="state loading" role="status">
+              {busy}
+            </p>
+          )}
+          <button type="submit" className="primary" disabled={!!busy}>
+            Apply
+          </button>
         </div>
       </form>
     </Card>
   );
 }
 
-function BorrowerApplication({ app, onChange, session }: { app: ApplicationView; onChange: (a: ApplicationView) => void; session: ReturnType<typeof useSession> }) {
+function BorrowerApplication({
+  app,
+  onChange,
+  session,
+}: {
+  app: ApplicationView;
+  onChange: (a: ApplicationView) => void;
+  session: ReturnType<typeof useSession>;
+}) {
   const lenderName = usePartyName();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -357,7 +386,8 @@ function BorrowerApplication({ app, onChange, session }: { app: ApplicationView;
         <dl className="decision">
           <dt>Automatic decision</dt>
           <dd>
-            <strong>{app.decision.outcome === "refer" ? "referred to a reviewer" : app.decision.outcome}</strong> · score {app.decision.score} / 100 · policy {app.decision.policyVersion}
+            <strong>{app.decision.outcome === "refer" ? "referred to a reviewer" : app.decision.outcome}</strong> · score{" "}
+            {app.decision.score} / 100 · policy {app.decision.policyVersion}
           </dd>
           <dt>Limit</dt>
           <dd>{formatAmount(app.decision.limit)}</dd>
@@ -397,7 +427,11 @@ function BorrowerApplication({ app, onChange, session }: { app: ApplicationView;
               Sign the offer
             </button>
           )}
-          {app.status === "offer_issued" && <span className="hint">Signing asks your wallet for an EIP-712 signature of exactly these terms; nothing is sent on chain yet.</span>}
+          {app.status === "offer_issued" && (
+            <span className="hint">
+              Signing asks your wallet for an EIP-712 signature of exactly these terms; nothing is sent on chain yet.
+            </span>
+          )}
         </div>
       )}
       {app.status === "declined" && !app.review && (
@@ -406,14 +440,21 @@ function BorrowerApplication({ app, onChange, session }: { app: ApplicationView;
           onSubmit={async (e) => {
             e.preventDefault();
             try {
-              onChange(await api<ApplicationView>(`/api/applications/${app.id}/contest`, { method: "POST", json: { reason: contestReason } }));
+              onChange(
+                await api<ApplicationView>(`/api/applications/${app.id}/contest`, { method: "POST", json: { reason: contestReason } }),
+              );
             } catch (err) {
               setError(err);
             }
           }}
         >
           <label htmlFor={`contest-${app.id}`}>Contest this decline (a person will review it)</label>
-          <input id={`contest-${app.id}`} value={contestReason} onChange={(e) => setContestReason(e.target.value)} placeholder="Why the decision is wrong" />
+          <input
+            id={`contest-${app.id}`}
+            value={contestReason}
+            onChange={(e) => setContestReason(e.target.value)}
+            placeholder="Why the decision is wrong"
+          />
           <button type="submit">Contest</button>
         </form>
       )}
@@ -465,7 +506,11 @@ function Orders({ address }: { address: string }) {
           caption="Trade orders where you are the supplier or the buyer, newest first"
           columns={[
             { key: "id", label: "Order", render: (o) => `#${o.id}` },
-            { key: "party", label: "Counterparty", render: (o) => (o.supplier === address.toLowerCase() ? `${name(o.buyer)} (buyer)` : `${name(o.supplier)} (supplier)`) },
+            {
+              key: "party",
+              label: "Counterparty",
+              render: (o) => (o.supplier === address.toLowerCase() ? `${name(o.buyer)} (buyer)` : `${name(o.supplier)} (supplier)`),
+            },
             { key: "amount", label: "Amount", numeric: true, render: (o) => formatAmount(o.amount) },
             { key: "created", label: "Ordered", render: (o) => formatDate(o.createdAt) },
             { key: "due", label: "Delivery due", render: (o) => formatDate(o.deliveryDue) },

@@ -104,7 +104,13 @@ export async function presentApplicationFor(
   const grant = await authorizer.tryEnterpriseRead(session, app.borrower, SNAPSHOT_SCOPES, { ...ctx, applicationId: app.id });
   if (!grant) {
     delete body.decisionInput;
-    return { body: { ...body, withheld: { decisionInput: "the borrower's consent to you is not in force (revoked, expired, or you are suspended)" } }, relied: false };
+    return {
+      body: {
+        ...body,
+        withheld: { decisionInput: "the borrower's consent to you is not in force (revoked, expired, or you are suspended)" },
+      },
+      relied: false,
+    };
   }
   const { values, hidden } = visibleMetrics(input.metrics ?? {}, grant.scopes);
   body.decisionInput = { ...input, metrics: values };
@@ -116,10 +122,19 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
     const tag = "applications";
     const errors = [400, 401, 403, 404, 409];
     const present = (res: { req: { id?: unknown }; locals: Record<string, unknown> }, app: ApplicationRecord, resource: string) =>
-      presentApplicationFor(authorizer, res.locals.session as Session, app, { resource, requestId: String(res.req.id) }).then((p) => p.body);
+      presentApplicationFor(authorizer, res.locals.session as Session, app, { resource, requestId: String(res.req.id) }).then(
+        (p) => p.body,
+      );
 
     table.add(
-      { method: "get", path: "/api/applications/prefill", summary: "What the application form shows, prefilled from the chain", tag, auth: "session", errors: [401] },
+      {
+        method: "get",
+        path: "/api/applications/prefill",
+        summary: "What the application form shows, prefilled from the chain",
+        tag,
+        auth: "session",
+        errors: [401],
+      },
       async ({ res }) => service.prefill(requireSession(res).address),
     );
 
@@ -127,7 +142,8 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
       {
         method: "post",
         path: "/api/applications",
-        summary: "Apply for a loan in five fields (borrower); an optional Idempotency-Key header makes retries return the first application",
+        summary:
+          "Apply for a loan in five fields (borrower); an optional Idempotency-Key header makes retries return the first application",
         tag,
         auth: "session",
         body: CreateApplicationBody,
@@ -145,7 +161,15 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
     );
 
     table.add(
-      { method: "get", path: "/api/applications", summary: "The caller's applications (a lender's queue with role=lender)", tag, auth: "session", query: ListQuery, errors: [400, 401] },
+      {
+        method: "get",
+        path: "/api/applications",
+        summary: "The caller's applications (a lender's queue with role=lender)",
+        tag,
+        auth: "session",
+        query: ListQuery,
+        errors: [400, 401],
+      },
       async ({ query, res }) => {
         const session = requireSession(res);
         const apps = service
@@ -158,7 +182,15 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
     );
 
     table.add(
-      { method: "get", path: "/api/applications/:id", summary: "One application with its timeline (borrower, lender, operator)", tag, auth: "session", params: IdParams, errors: [400, 401, 404] },
+      {
+        method: "get",
+        path: "/api/applications/:id",
+        summary: "One application with its timeline (borrower, lender, operator)",
+        tag,
+        auth: "session",
+        params: IdParams,
+        errors: [400, 401, 404],
+      },
       ({ params, res }) => present(res, service.get(requireSession(res), params.id), "GET /api/applications/:id"),
     );
 
@@ -173,21 +205,49 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         body: ReviewBody,
         errors,
       },
-      async ({ params, body, res }) => present(res, await service.review(requireSession(res), params.id, body), "POST /api/applications/:id/review"),
+      async ({ params, body, res }) =>
+        present(res, await service.review(requireSession(res), params.id, body), "POST /api/applications/:id/review"),
     );
 
     table.add(
-      { method: "post", path: "/api/applications/:id/contest", summary: "The borrower contests an automatic decline", tag, auth: "session", params: IdParams, body: ContestBody, errors },
-      async ({ params, body, res }) => present(res, await service.contest(requireSession(res), params.id, body.reason), "POST /api/applications/:id/contest"),
+      {
+        method: "post",
+        path: "/api/applications/:id/contest",
+        summary: "The borrower contests an automatic decline",
+        tag,
+        auth: "session",
+        params: IdParams,
+        body: ContestBody,
+        errors,
+      },
+      async ({ params, body, res }) =>
+        present(res, await service.contest(requireSession(res), params.id, body.reason), "POST /api/applications/:id/contest"),
     );
 
     table.add(
-      { method: "post", path: "/api/applications/:id/withdraw", summary: "The borrower withdraws before the agreement is recorded", tag, auth: "session", params: IdParams, errors },
-      async ({ params, res }) => present(res, await service.withdraw(requireSession(res), params.id), "POST /api/applications/:id/withdraw"),
+      {
+        method: "post",
+        path: "/api/applications/:id/withdraw",
+        summary: "The borrower withdraws before the agreement is recorded",
+        tag,
+        auth: "session",
+        params: IdParams,
+        errors,
+      },
+      async ({ params, res }) =>
+        present(res, await service.withdraw(requireSession(res), params.id), "POST /api/applications/:id/withdraw"),
     );
 
     table.add(
-      { method: "get", path: "/api/applications/:id/offer", summary: "The offer's exact EIP-712 typed data, for both parties to sign", tag, auth: "session", params: IdParams, errors },
+      {
+        method: "get",
+        path: "/api/applications/:id/offer",
+        summary: "The offer's exact EIP-712 typed data, for both parties to sign",
+        tag,
+        auth: "session",
+        params: IdParams,
+        errors,
+      },
       ({ params, res }) => {
         const app = service.get(requireSession(res), params.id);
         return {
@@ -231,7 +291,12 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         body: SignatureBody,
         errors,
       },
-      async ({ params, body, res }) => present(res, await service.submitSignature(requireSession(res), params.id, body.signature), "POST /api/applications/:id/signatures"),
+      async ({ params, body, res }) =>
+        present(
+          res,
+          await service.submitSignature(requireSession(res), params.id, body.signature),
+          "POST /api/applications/:id/signatures",
+        ),
     );
 
     table.add(
@@ -267,15 +332,20 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         const onUpdate = (app: ApplicationRecord) => {
           if (!session.operator && app.borrower !== session.address && app.lender !== session.address) return;
           // One at a time, in order; each record is presented (and access-logged) for this session as it goes out.
-          sending = sending.then(async () => {
-            if (closed) return;
-            if (!deps.sessions.get(token)) return end("session_ended");
-            const { body, relied: usedConsent } = await presentApplicationFor(authorizer, session, app, { resource: "GET /api/events", requestId: String(req.id) });
-            if (closed) return;
-            if (!usedConsent && relied.has(app.borrower)) return end("consent_ended");
-            if (usedConsent && !session.operator) relied.add(app.borrower);
-            res.write(`event: application\ndata: ${JSON.stringify(body)}\n\n`);
-          }).catch(() => end("error"));
+          sending = sending
+            .then(async () => {
+              if (closed) return;
+              if (!deps.sessions.get(token)) return end("session_ended");
+              const { body, relied: usedConsent } = await presentApplicationFor(authorizer, session, app, {
+                resource: "GET /api/events",
+                requestId: String(req.id),
+              });
+              if (closed) return;
+              if (!usedConsent && relied.has(app.borrower)) return end("consent_ended");
+              if (usedConsent && !session.operator) relied.add(app.borrower);
+              res.write(`event: application\ndata: ${JSON.stringify(body)}\n\n`);
+            })
+            .catch(() => end("error"));
         };
         service.on("update", onUpdate);
         const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);

@@ -45,7 +45,14 @@ export function mountAuthRoutes({ deps, table }: RouteContext): void {
   const { sessions, siwe, authority, config } = deps;
 
   table.add(
-    { method: "get", path: "/api/auth/nonce", summary: "A single-use nonce for a Sign-In with Ethereum message", tag: "auth", auth: "public", errors: [429] },
+    {
+      method: "get",
+      path: "/api/auth/nonce",
+      summary: "A single-use nonce for a Sign-In with Ethereum message",
+      tag: "auth",
+      auth: "public",
+      errors: [429],
+    },
     ({ req, res }) => {
       res.setHeader("Cache-Control", "no-store");
       const domains = deps.siweDomains();
@@ -86,7 +93,14 @@ export function mountAuthRoutes({ deps, table }: RouteContext): void {
   );
 
   table.add(
-    { method: "get", path: "/api/auth/me", summary: "The caller's address and its roles as the chain says now", tag: "auth", auth: "session", errors: [401, 429] },
+    {
+      method: "get",
+      path: "/api/auth/me",
+      summary: "The caller's address and its roles as the chain says now",
+      tag: "auth",
+      auth: "session",
+      errors: [401, 429],
+    },
     ({ res }) => {
       const session = requireSession(res);
       return { ...session, roleNames: roleNames(session.roles), expiresAt: res.locals.sessionExpiresAt as number };

@@ -16,7 +16,11 @@ import { CURRENT_POLICY, PolicySchema, policyByVersion } from "../../underwritin
 import type { RouteModule } from "../app";
 import { requireRole, requireSession } from "../authorize";
 
-const seconds = z.number().int().min(0).max(2 ** 40);
+const seconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 40);
 
 export const BacktestBody = z
   .object({
@@ -26,7 +30,10 @@ export const BacktestBody = z
     from: seconds.optional().describe("Start of the range (block time, seconds); default 365 days before `to`"),
     to: seconds.optional().describe("End of the range and the time outcomes are observed at; default now"),
   })
-  .refine((b) => (b.policy === undefined) !== (b.policyVersion === undefined), { message: "give exactly one of policy, policyVersion", path: ["policy"] })
+  .refine((b) => (b.policy === undefined) !== (b.policyVersion === undefined), {
+    message: "give exactly one of policy, policyVersion",
+    path: ["policy"],
+  })
   .refine((b) => b.from === undefined || b.to === undefined || b.from < b.to, { message: "from must be before to", path: ["from"] });
 
 const Query = z.object({ format: z.enum(["json", "csv"]).default("json").describe("json, or csv for a spreadsheet") });
@@ -37,7 +44,8 @@ export function backtestRoutes(service: ApplicationService): RouteModule {
       {
         method: "post",
         path: "/api/backtest",
-        summary: "Back-test a policy over the lender's past applications and monthly cases of enterprises that never applied, beside the policy in force (lender)",
+        summary:
+          "Back-test a policy over the lender's past applications and monthly cases of enterprises that never applied, beside the policy in force (lender)",
         tag: "underwriting",
         auth: "session",
         body: BacktestBody,
@@ -61,7 +69,12 @@ export function backtestRoutes(service: ApplicationService): RouteModule {
           ...applicationCases(mine).filter((c) => c.asOf >= from && c.asOf <= to),
           ...monthlyCases(state, neverApplied, { from, to, termDays: body.termDays, lender: session.address }),
         ];
-        const report = backtest(state, cases, [{ policy: CURRENT_POLICY, inForce: true }, ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }])], to);
+        const report = backtest(
+          state,
+          cases,
+          [{ policy: CURRENT_POLICY, inForce: true }, ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }])],
+          to,
+        );
         if (query.format === "csv") {
           res.type("text/csv; charset=utf-8").attachment(`backtest-${policy.version}.csv`).send(backtestCsv(report));
           return undefined;

@@ -36,16 +36,65 @@ const DOCUMENT_AND_EVIDENCE_ROUTES: RouteSpec[] = [
     params: idParam("sha256", "sha256 of the document, 0x-hex"),
     errors: [400, 401, 404, 410],
   },
-  { method: "get", path: "/api/evidence/:sha256", summary: "Anchors of a sha256, re-read from the chain", tag: "evidence", auth: "public", params: idParam("sha256", "0x-hex sha256"), errors: [400] },
-  { method: "post", path: "/api/evidence/file", summary: "Anchors of an uploaded file (hashed server side)", tag: "evidence", auth: "public", errors: [400, 413] },
-  { method: "get", path: "/api/evidence/agreement/:id", summary: "A loan agreement: typed data, signatures, recovered signers, history", tag: "evidence", auth: "public", params: idParam("id", "Loan id or agreement digest"), errors: [400, 404] },
-  { method: "get", path: "/api/evidence/order/:id", summary: "An order's on-chain history (a member's session; rate-limited per account; access-logged for its parties)", tag: "evidence", auth: "session", params: idParam("id", "Order id"), errors: [400, 401, 403, 404, 429] },
-  { method: "get", path: "/api/evidence/receivable/:id", summary: "A receivable: its order, acknowledgment, pledges and payments (a member's session; rate-limited per account; access-logged for its parties)", tag: "evidence", auth: "session", params: idParam("id", "Receivable id"), errors: [400, 401, 403, 404, 429] },
-  { method: "get", path: "/api/evidence/tx/:hash", summary: "The network's events in one transaction", tag: "evidence", auth: "public", params: idParam("hash", "Transaction hash"), errors: [400, 404] },
+  {
+    method: "get",
+    path: "/api/evidence/:sha256",
+    summary: "Anchors of a sha256, re-read from the chain",
+    tag: "evidence",
+    auth: "public",
+    params: idParam("sha256", "0x-hex sha256"),
+    errors: [400],
+  },
+  {
+    method: "post",
+    path: "/api/evidence/file",
+    summary: "Anchors of an uploaded file (hashed server side)",
+    tag: "evidence",
+    auth: "public",
+    errors: [400, 413],
+  },
+  {
+    method: "get",
+    path: "/api/evidence/agreement/:id",
+    summary: "A loan agreement: typed data, signatures, recovered signers, history",
+    tag: "evidence",
+    auth: "public",
+    params: idParam("id", "Loan id or agreement digest"),
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/api/evidence/order/:id",
+    summary: "An order's on-chain history (a member's session; rate-limited per account; access-logged for its parties)",
+    tag: "evidence",
+    auth: "session",
+    params: idParam("id", "Order id"),
+    errors: [400, 401, 403, 404, 429],
+  },
+  {
+    method: "get",
+    path: "/api/evidence/receivable/:id",
+    summary:
+      "A receivable: its order, acknowledgment, pledges and payments (a member's session; rate-limited per account; access-logged for its parties)",
+    tag: "evidence",
+    auth: "session",
+    params: idParam("id", "Receivable id"),
+    errors: [400, 401, 403, 404, 429],
+  },
+  {
+    method: "get",
+    path: "/api/evidence/tx/:hash",
+    summary: "The network's events in one transaction",
+    tag: "evidence",
+    auth: "public",
+    params: idParam("hash", "Transaction hash"),
+    errors: [400, 404],
+  },
   {
     method: "get",
     path: "/api/evidence/bundle/:kind/:id",
-    summary: "A self-contained evidence bundle that scripts/verify-evidence.ts checks against any node (order and receivable bundles: a member's session, as their lookups)",
+    summary:
+      "A self-contained evidence bundle that scripts/verify-evidence.ts checks against any node (order and receivable bundles: a member's session, as their lookups)",
     tag: "evidence",
     auth: "public",
     params: z.object({ kind: z.enum(["agreement", "document", "receivable", "order"]), id: z.string() }),
@@ -57,8 +106,27 @@ const DOCUMENT_AND_EVIDENCE_ROUTES: RouteSpec[] = [
 export function documentAndEvidenceRoutes(docs: DocumentService, timestamps?: Timestamps): RouteModule {
   return (ctx) => {
     const deps = { state: () => ctx.deps.indexer.state(), publicClient: docs.publicClient, deployment: docs.deployment };
-    ctx.table.router.use(createDocumentsRouter({ ...deps, store: docs.store, batcher: docs.batcher, maxBytes: docs.maxBytes, authority: ctx.deps.authority, accessLog: ctx.deps.accessLog }));
-    ctx.table.router.use(createEvidenceRouter({ ...deps, documents: docs.store, timestamps, participantNames: docs.participantNames, maxBytes: docs.maxBytes, accessLog: ctx.deps.accessLog, tradeLookupsPerMinute: ctx.deps.config.TRADE_LOOKUPS_PER_MINUTE }));
+    ctx.table.router.use(
+      createDocumentsRouter({
+        ...deps,
+        store: docs.store,
+        batcher: docs.batcher,
+        maxBytes: docs.maxBytes,
+        authority: ctx.deps.authority,
+        accessLog: ctx.deps.accessLog,
+      }),
+    );
+    ctx.table.router.use(
+      createEvidenceRouter({
+        ...deps,
+        documents: docs.store,
+        timestamps,
+        participantNames: docs.participantNames,
+        maxBytes: docs.maxBytes,
+        accessLog: ctx.deps.accessLog,
+        tradeLookupsPerMinute: ctx.deps.config.TRADE_LOOKUPS_PER_MINUTE,
+      }),
+    );
     for (const spec of DOCUMENT_AND_EVIDENCE_ROUTES) ctx.table.describe(spec);
   };
 }

@@ -44,7 +44,10 @@ const UploadQuery = z
   .object({
     kind: z.enum(DOCUMENT_KINDS, { message: `must be one of ${DOCUMENT_KINDS.join(", ")}` }),
     linkType: z.enum(["order", "receivable", "loan"]).optional(),
-    linkId: z.string().regex(/^[1-9][0-9]{0,19}$/, "must be a positive integer id").optional(),
+    linkId: z
+      .string()
+      .regex(/^[1-9][0-9]{0,19}$/, "must be a positive integer id")
+      .optional(),
   })
   .refine((q) => (q.linkType === undefined) === (q.linkId === undefined), { message: "linkType and linkId go together", path: ["linkId"] });
 
@@ -68,7 +71,8 @@ export function rawBody(maxBytes: number) {
     raw(req, res, (err?: unknown) => {
       if (!err) return next();
       const e = err as { type?: string; status?: number };
-      if (e.type === "entity.too.large" || e.status === 413) return next(new PayloadTooLargeError(`the file is larger than the limit of ${maxBytes} bytes`));
+      if (e.type === "entity.too.large" || e.status === 413)
+        return next(new PayloadTooLargeError(`the file is larger than the limit of ${maxBytes} bytes`));
       next(new ValidationError("could not read the uploaded file", "file"));
     });
   };
@@ -97,34 +101,44 @@ export function presentDocument(record: DocumentRecord) {
 export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
   const router = Router();
   const maxBytes = deps.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
-  router.post("/api/documents", async (req, res, next) => {
-    // Refuse before reading a large body from someone who may not upload at all.
-    const s = requireSession(res);
-    if (s.roles === 0 && !s.operator) return next(new ForbiddenError("only admitted, active participants may upload documents"));
-    next();
-  }, rawBody(maxBytes), async (req: Request, res: Response) => {
-    const s = requireSession(res);
-    const query = parseOr400(UploadQuery, req.query);
-    const bytes = uploadedBytes(req);
-    const mime = await sniffMime(bytes);
-    let link: DocumentLink | undefined;
-    if (query.linkType && query.linkId) {
-      link = { type: query.linkType, id: query.linkId };
-      const parties = partiesOf(deps.state(), link);
-      if (parties.length === 0) throw new ValidationError(`${link.type} ${link.id} is not known (yet) to the index`, "linkId");
-      if (!s.operator && !parties.includes(s.address.toLowerCase() as Address)) {
-        throw new ForbiddenError(`you are not a party of ${link.type} ${link.id}`);
+  router.post(
+    "/api/documents",
+    async (req, res, next) => {
+      // Refuse before reading a large body from someone who may not upload at all.
+      const s = requireSession(res);
+      if (s.roles === 0 && !s.operator) return next(new ForbiddenError("only admitted, active participants may upload documents"));
+      next();
+    },
+    rawBody(maxBytes),
+    async (req: Request, res: Response) => {
+      const s = requireSession(res);
+      const query = parseOr400(UploadQuery, req.query);
+      const bytes = uploadedBytes(req);
+      const mime = await sniffMime(bytes);
+      let link: DocumentLink | undefined;
+      if (query.linkType && query.linkId) {
+        link = { type: query.linkType, id: query.linkId };
+        const parties = partiesOf(deps.state(), link);
+        if (parties.length === 0) throw new ValidationError(`${link.type} ${link.id} is not known (yet) to the index`, "linkId");
+        if (!s.operator && !parties.includes(s.address.toLowerCase() as Address)) {
+          throw new ForbiddenError(`you are not a party of ${link.type} ${link.id}`);
+        }
       }
-    }
-    const { record, created } = await deps.store.put({ bytes, mime, owner: s.address, kind: query.kind, link });
-    deps.batcher?.notify();
-    res.status(created ? 201 : 200).json({ created, ...(presentDocument(record) as object) });
-  });
+      const { record, created } = await deps.store.put({ bytes, mime, owner: s.address, kind: query.kind, link });
+      deps.batcher?.notify();
+      res.status(created ? 201 : 200).json({ created, ...(presentDocument(record) as object) });
+    },
+  );
 
   router.get("/api/documents", async (_req, res) => {
     const s = requireSession(res);
     const me = s.address.toLowerCase();
-    res.json({ documents: deps.store.list().filter((d) => d.uploads.some((u) => u.owner === me)).map(presentDocument) });
+    res.json({
+      documents: deps.store
+        .list()
+        .filter((d) => d.uploads.some((u) => u.owner === me))
+        .map(presentDocument),
+    });
   });
 
   router.get("/api/documents/:sha256", async (req, res) => {
@@ -147,7 +161,14 @@ export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
           resource: download ? "GET /api/documents/:sha256?download=1" : "GET /api/documents/:sha256",
           requestId: String(req.id),
           ...(grant.consent
-            ? { consent: { scopes: scopeNames(grant.consent.grant.scopes), grantedAt: grant.consent.grant.grantedAt, expiresAt: grant.consent.grant.expiresAt, checkedAt: grant.consent.at } }
+            ? {
+                consent: {
+                  scopes: scopeNames(grant.consent.grant.scopes),
+                  grantedAt: grant.consent.grant.grantedAt,
+                  expiresAt: grant.consent.grant.expiresAt,
+                  checkedAt: grant.consent.at,
+                },
+              }
             : {}),
         });
       }
@@ -155,7 +176,9 @@ export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
     if (download) {
       const bytes = await deps.store.readContent(sha256);
       if (!bytes) {
-        res.status(410).json({ error: { code: "purged", message: `the file ${sha256} was purged after its retention period; its hash and anchor remain` } });
+        res.status(410).json({
+          error: { code: "purged", message: `the file ${sha256} was purged after its retention period; its hash and anchor remain` },
+        });
         return;
       }
       res.setHeader("Content-Type", record.mime);

@@ -44,7 +44,10 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
     if (application !== undefined && session.address !== enterprise) {
       const app = deps.applicationOf?.(application);
       if (!app || app.borrower !== enterprise || !(app.lender === session.address || session.operator)) {
-        throw new ValidationError(`application: ${application} is not an application of ${enterprise} with you as its lender`, "application");
+        throw new ValidationError(
+          `application: ${application} is not an application of ${enterprise} with you as its lender`,
+          "application",
+        );
       }
     }
     return authorizer.authorizeEnterpriseRead(session, enterprise, scopes, {
@@ -58,7 +61,8 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
     {
       method: "get",
       path: "/api/enterprises/:address/metrics",
-      summary: "The enterprise's underwriting metrics as of a day: { enterprise, asOf (end of the UTC day), day, values[key][window] } (consent scope: metrics)",
+      summary:
+        "The enterprise's underwriting metrics as of a day: { enterprise, asOf (end of the UTC day), day, values[key][window] } (consent scope: metrics)",
       tag: "enterprises",
       auth: "session",
       params: EnterpriseParams,
@@ -103,8 +107,20 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
   );
 
   const lists = [
-    { name: "orders", scope: "orderHistory", ids: "ordersByParty", records: "orders", what: "Trade orders where the enterprise is buyer or supplier" },
-    { name: "receivables", scope: "receivables", ids: "receivablesByParty", records: "receivables", what: "Receivables the enterprise issued, owes or has held" },
+    {
+      name: "orders",
+      scope: "orderHistory",
+      ids: "ordersByParty",
+      records: "orders",
+      what: "Trade orders where the enterprise is buyer or supplier",
+    },
+    {
+      name: "receivables",
+      scope: "receivables",
+      ids: "receivablesByParty",
+      records: "receivables",
+      what: "Receivables the enterprise issued, owes or has held",
+    },
     { name: "loans", scope: "loans", ids: "loansByParty", records: "loans", what: "Loans where the enterprise is borrower or lender" },
   ] as const;
 
@@ -138,7 +154,13 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       tag: "enterprises",
       auth: "session",
       params: EnterpriseParams,
-      query: z.object({ ...Paging, cursor: z.string().regex(/^\d{1,15}$/, "a cursor is the nextCursor of the previous page").optional() }),
+      query: z.object({
+        ...Paging,
+        cursor: z
+          .string()
+          .regex(/^\d{1,15}$/, "a cursor is the nextCursor of the previous page")
+          .optional(),
+      }),
       errors: [400, 401, 403, 429],
     },
     async ({ params, query, res }) => {
@@ -146,7 +168,11 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       // Not derived from the chain: readable by the enterprise even when the index does not know it
       // (a chain change halted the index, a new deployment).
       if (session.address !== params.address) throw new ForbiddenError("only the enterprise itself reads its access log");
-      const page = await accessLog.page(params.address, { limit: query.limit, offset: query.offset, ...(query.cursor ? { cursor: query.cursor } : {}) });
+      const page = await accessLog.page(params.address, {
+        limit: query.limit,
+        offset: query.offset,
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
       return { enterprise: params.address, offset: query.offset, limit: query.limit, ...page };
     },
   );

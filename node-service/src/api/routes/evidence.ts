@@ -32,8 +32,13 @@ export interface EvidenceRouterDeps extends EvidenceDeps {
 }
 
 const Id = z.string().regex(/^[1-9][0-9]{0,19}$/, "must be a positive integer id");
-const AgreementId = z.union([Id, z.string().regex(/^0x[0-9a-fA-F]{64}$/)], { message: "must be a loan id or a 0x-prefixed EIP-712 digest" });
-const TxHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte transaction hash").transform((v) => v.toLowerCase() as Hex);
+const AgreementId = z.union([Id, z.string().regex(/^0x[0-9a-fA-F]{64}$/)], {
+  message: "must be a loan id or a 0x-prefixed EIP-712 digest",
+});
+const TxHash = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte transaction hash")
+  .transform((v) => v.toLowerCase() as Hex);
 const Kind = z.enum(BUNDLE_KINDS, { message: `must be one of ${BUNDLE_KINDS.join(", ")}` });
 
 export function createEvidenceRouter(deps: EvidenceRouterDeps): Router {
@@ -55,11 +60,15 @@ export function createEvidenceRouter(deps: EvidenceRouterDeps): Router {
     };
   }
 
-  router.get("/api/evidence/agreement/:id", handle((req) => evidence.lookupAgreement(parseOr400(AgreementId, req.params.id, "id"))));
+  router.get(
+    "/api/evidence/agreement/:id",
+    handle((req) => evidence.lookupAgreement(parseOr400(AgreementId, req.params.id, "id"))),
+  );
   // Trade: a member's session (an active participant or the operator), a per-account rate, a log entry per party.
   const memberOnly = (req: Request, res: Response, next: NextFunction) => {
     const session = requireSession(res);
-    if (session.roles === 0 && !session.operator) return next(new ForbiddenError("looking up orders and receivables needs an active consortium member's session"));
+    if (session.roles === 0 && !session.operator)
+      return next(new ForbiddenError("looking up orders and receivables needs an active consortium member's session"));
     next();
   };
   const perAccount = rateLimit({
@@ -68,32 +77,61 @@ export function createEvidenceRouter(deps: EvidenceRouterDeps): Router {
     standardHeaders: "draft-8",
     legacyHeaders: false,
     keyGenerator: (_req, res) => String((res.locals.session as { address: string }).address),
-    handler: (_req, _res, next) => next(new TooManyRequestsError(`more than ${deps.tradeLookupsPerMinute ?? DEFAULT_TRADE_LOOKUPS_PER_MINUTE} order and receivable lookups a minute from this account; slow down`)),
+    handler: (_req, _res, next) =>
+      next(
+        new TooManyRequestsError(
+          `more than ${deps.tradeLookupsPerMinute ?? DEFAULT_TRADE_LOOKUPS_PER_MINUTE} order and receivable lookups a minute from this account; slow down`,
+        ),
+      ),
   });
   const trade = [memberOnly, perAccount];
   async function logTradeRead(req: Request, res: Response, type: "order" | "receivable", id: string, resource: string): Promise<void> {
     const session = requireSession(res);
     const parties = partiesOf(deps.state(), { type, id });
-    const basis = session.operator ? "operator" : parties.includes(session.address) ? "party" : (session.roles & ROLE.AUDITOR) !== 0 ? "auditor" : "member";
+    const basis = session.operator
+      ? "operator"
+      : parties.includes(session.address)
+        ? "party"
+        : (session.roles & ROLE.AUDITOR) !== 0
+          ? "auditor"
+          : "member";
     for (const enterprise of parties) {
       if (enterprise === session.address) continue;
-      await deps.accessLog?.append({ enterprise, reader: session.address, basis, scopes: [type === "order" ? "orderHistory" : "receivables"], resource, requestId: String(req.id) });
+      await deps.accessLog?.append({
+        enterprise,
+        reader: session.address,
+        basis,
+        scopes: [type === "order" ? "orderHistory" : "receivables"],
+        resource,
+        requestId: String(req.id),
+      });
     }
   }
 
-  router.get("/api/evidence/order/:id", ...trade, handle(async (req, res) => {
-    const id = parseOr400(Id, req.params.id, "id");
-    const result = await evidence.lookupOrder(id);
-    await logTradeRead(req, res, "order", id, "GET /api/evidence/order/:id");
-    return result;
-  }));
-  router.get("/api/evidence/receivable/:id", ...trade, handle(async (req, res) => {
-    const id = parseOr400(Id, req.params.id, "id");
-    const result = await evidence.lookupReceivable(id);
-    await logTradeRead(req, res, "receivable", id, "GET /api/evidence/receivable/:id");
-    return result;
-  }));
-  router.get("/api/evidence/tx/:hash", handle((req) => evidence.lookupTx(parseOr400(TxHash, req.params.hash, "hash"))));
+  router.get(
+    "/api/evidence/order/:id",
+    ...trade,
+    handle(async (req, res) => {
+      const id = parseOr400(Id, req.params.id, "id");
+      const result = await evidence.lookupOrder(id);
+      await logTradeRead(req, res, "order", id, "GET /api/evidence/order/:id");
+      return result;
+    }),
+  );
+  router.get(
+    "/api/evidence/receivable/:id",
+    ...trade,
+    handle(async (req, res) => {
+      const id = parseOr400(Id, req.params.id, "id");
+      const result = await evidence.lookupReceivable(id);
+      await logTradeRead(req, res, "receivable", id, "GET /api/evidence/receivable/:id");
+      return result;
+    }),
+  );
+  router.get(
+    "/api/evidence/tx/:hash",
+    handle((req) => evidence.lookupTx(parseOr400(TxHash, req.params.hash, "hash"))),
+  );
   router.get(
     "/api/evidence/bundle/:kind/:id",
     (req: Request, res: Response, next: NextFunction) => {
@@ -103,7 +141,12 @@ export function createEvidenceRouter(deps: EvidenceRouterDeps): Router {
     },
     handle(async (req, res) => {
       const kind = parseOr400(Kind, req.params.kind, "kind");
-      const id = kind === "document" ? parseOr400(Sha256Param, req.params.id, "id") : kind === "agreement" ? parseOr400(AgreementId, req.params.id, "id") : parseOr400(Id, req.params.id, "id");
+      const id =
+        kind === "document"
+          ? parseOr400(Sha256Param, req.params.id, "id")
+          : kind === "agreement"
+            ? parseOr400(AgreementId, req.params.id, "id")
+            : parseOr400(Id, req.params.id, "id");
       const bundle = await buildBundle(kind, id);
       if (kind === "order" || kind === "receivable") await logTradeRead(req, res, kind, id, "GET /api/evidence/bundle/:kind/:id");
       res.setHeader("Content-Disposition", `attachment; filename="evidence-${kind}-${id.slice(0, 18)}.json"`);
@@ -115,7 +158,10 @@ export function createEvidenceRouter(deps: EvidenceRouterDeps): Router {
     rawBody(deps.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES),
     handle((req) => evidence.lookupHash(sha256Hex(uploadedBytes(req)))),
   );
-  router.get("/api/evidence/:sha256", handle((req) => evidence.lookupHash(parseOr400(Sha256Param, req.params.sha256, "sha256"))));
+  router.get(
+    "/api/evidence/:sha256",
+    handle((req) => evidence.lookupHash(parseOr400(Sha256Param, req.params.sha256, "sha256"))),
+  );
 
   return router;
 }

@@ -27,14 +27,34 @@ function csv(header: string[], rows: (string | number | bigint | undefined)[][])
 }
 
 function lenderLoans(state: IndexState, lender: Address): LoanEntity[] {
-  return (state.loansByParty[lender] ?? []).map((id) => state.loans[id]).filter((l): l is LoanEntity => l !== undefined && l.lender === lender);
+  return (state.loansByParty[lender] ?? [])
+    .map((id) => state.loans[id])
+    .filter((l): l is LoanEntity => l !== undefined && l.lender === lender);
 }
 
 function portfolioCsv(state: IndexState, lender: Address, kind: Kind): string {
   const loans = lenderLoans(state, lender);
   if (kind === "loans") {
     return csv(
-      ["loan_id", "borrower", "status", "principal", "rate_bps", "start", "maturity", "total_due", "repaid", "outstanding", "disbursed_at", "closed_at", "defaulted_at", "collateral", "collateral_status", "agreement_digest", "document_sha256"],
+      [
+        "loan_id",
+        "borrower",
+        "status",
+        "principal",
+        "rate_bps",
+        "start",
+        "maturity",
+        "total_due",
+        "repaid",
+        "outstanding",
+        "disbursed_at",
+        "closed_at",
+        "defaulted_at",
+        "collateral",
+        "collateral_status",
+        "agreement_digest",
+        "document_sha256",
+      ],
       loans.map((l) => [
         l.id,
         l.borrower,
@@ -59,7 +79,9 @@ function portfolioCsv(state: IndexState, lender: Address, kind: Kind): string {
   if (kind === "repayments") {
     return csv(
       ["loan_id", "borrower", "at", "amount", "via_receivable", "tx_hash", "block_number"],
-      loans.flatMap((l) => l.repayments.map((r) => [l.id, l.borrower, iso(r.at), r.amount, r.receivableId, r.ref.txHash, r.ref.blockNumber])),
+      loans.flatMap((l) =>
+        l.repayments.map((r) => [l.id, l.borrower, iso(r.at), r.amount, r.receivableId, r.ref.txHash, r.ref.blockNumber]),
+      ),
     );
   }
   const rows: (string | number | bigint | undefined)[][] = [];
@@ -67,7 +89,8 @@ function portfolioCsv(state: IndexState, lender: Address, kind: Kind): string {
     for (const id of l.collateral) {
       const r = state.receivables[id];
       for (const p of r?.payments ?? []) {
-        if (p.loanId === l.id) rows.push([id, l.id, r.debtor, iso(p.at), p.amount, p.toLoan, p.amount - p.toLoan, p.holder, p.ref.txHash, p.ref.blockNumber]);
+        if (p.loanId === l.id)
+          rows.push([id, l.id, r.debtor, iso(p.at), p.amount, p.toLoan, p.amount - p.toLoan, p.holder, p.ref.txHash, p.ref.blockNumber]);
       }
     }
   }

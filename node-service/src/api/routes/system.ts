@@ -37,7 +37,11 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   // at most every 250 ms so that a busy health check does not load the node.
   let head: { at: number; value: Promise<number | null> } | undefined;
   function headBlockNumber(): Promise<number | null> {
-    if (!head || Date.now() - head.at > 250) head = { at: Date.now(), value: withTimeout(publicClient.getBlockNumber({ cacheTime: 0 }), HEAD_TIMEOUT_MS).then(Number, () => null) };
+    if (!head || Date.now() - head.at > 250)
+      head = {
+        at: Date.now(),
+        value: withTimeout(publicClient.getBlockNumber({ cacheTime: 0 }), HEAD_TIMEOUT_MS).then(Number, () => null),
+      };
     return head.value;
   }
 
@@ -52,7 +56,14 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   }
 
   table.add(
-    { method: "get", path: "/healthz", summary: "Liveness and indexer lag in blocks (503 when the chain is unreachable or the index lags)", tag: "system", auth: "public", errors: [503] },
+    {
+      method: "get",
+      path: "/healthz",
+      summary: "Liveness and indexer lag in blocks (503 when the chain is unreachable or the index lags)",
+      tag: "system",
+      auth: "public",
+      errors: [503],
+    },
     async ({ res }) => {
       const { indexedBlock, headBlock, lagBlocks } = await lag();
       const maxLag = config.HEALTH_MAX_LAG_BLOCKS + config.CONFIRMATIONS;
@@ -63,14 +74,14 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
       const status = halted
         ? halted
         : full
-        ? `storage full: ${full.file} could not be written (${full.code})`
-        : storageFailures.length > 0
-          ? `storage failing: ${storageFailures[0].file} could not be written (${storageFailures[0].code})`
-          : headBlock === null
-            ? "chain unreachable"
-            : lagBlocks !== null && lagBlocks <= maxLag
-              ? "ok"
-              : "indexer lagging";
+          ? `storage full: ${full.file} could not be written (${full.code})`
+          : storageFailures.length > 0
+            ? `storage failing: ${storageFailures[0].file} could not be written (${storageFailures[0].code})`
+            : headBlock === null
+              ? "chain unreachable"
+              : lagBlocks !== null && lagBlocks <= maxLag
+                ? "ok"
+                : "indexer lagging";
       res.status(ok ? 200 : 503);
       return {
         status,
@@ -122,22 +133,32 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   let demoAccounts: Promise<DemoAccountView[] | undefined> | undefined;
   function readDemoAccounts(): Promise<DemoAccountView[] | undefined> {
     if (!config.DEV_ACCOUNTS) return Promise.resolve(undefined);
-    demoAccounts ??= readFileIfExists(path.join(path.resolve(config.DATA_DIR), "demo-accounts.json")).then((text) => {
-      if (text === null) {
-        demoAccounts = undefined; // not seeded yet: look again next time
-        return undefined;
-      }
-      const file = JSON.parse(text) as { accounts: { index: number; address: string; name: string; roles: string[] }[] };
-      return file.accounts.map((a) => ({ index: a.index, address: a.address, name: a.name, role: a.roles.join("+") || "OPERATOR" }));
-    }, (err: unknown) => {
-      demoAccounts = undefined;
-      throw err;
-    });
+    demoAccounts ??= readFileIfExists(path.join(path.resolve(config.DATA_DIR), "demo-accounts.json")).then(
+      (text) => {
+        if (text === null) {
+          demoAccounts = undefined; // not seeded yet: look again next time
+          return undefined;
+        }
+        const file = JSON.parse(text) as { accounts: { index: number; address: string; name: string; roles: string[] }[] };
+        return file.accounts.map((a) => ({ index: a.index, address: a.address, name: a.name, role: a.roles.join("+") || "OPERATOR" }));
+      },
+      (err: unknown) => {
+        demoAccounts = undefined;
+        throw err;
+      },
+    );
     return demoAccounts;
   }
 
   table.add(
-    { method: "get", path: "/api/config", summary: "Public configuration for the web UI: chain, contracts, public RPC URL, dev accounts flag (and the demo accounts when on)", tag: "system", auth: "public", errors: [429] },
+    {
+      method: "get",
+      path: "/api/config",
+      summary: "Public configuration for the web UI: chain, contracts, public RPC URL, dev accounts flag (and the demo accounts when on)",
+      tag: "system",
+      auth: "public",
+      errors: [429],
+    },
     async () => ({
       chainId: deployment.chainId,
       startBlock: deployment.startBlock,
@@ -150,7 +171,14 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
   );
 
   table.add(
-    { method: "get", path: "/api/metrics/definitions", summary: "Every metric's name, unit, window and one-line definition", tag: "metrics", auth: "public", errors: [429] },
+    {
+      method: "get",
+      path: "/api/metrics/definitions",
+      summary: "Every metric's name, unit, window and one-line definition",
+      tag: "metrics",
+      auth: "public",
+      errors: [429],
+    },
     () => ({ definitions: METRIC_DEFINITIONS }),
   );
 }

@@ -25,7 +25,8 @@ export const reduceEvidenceNotary: Reducer = (state, ev) => {
       };
       if (ev.name === "BatchAnchored") anchor.batchCount = num(a.count);
       const earlier = state.anchors[documentHash];
-      if (earlier) return [put("anchors", documentHash, { ...earlier, repeats: [...earlier.repeats, { by: anchor.anchorer, ref: ev.ref }] })];
+      if (earlier)
+        return [put("anchors", documentHash, { ...earlier, repeats: [...earlier.repeats, { by: anchor.anchorer, ref: ev.ref }] })];
       return [put("anchors", documentHash, anchor)];
     }
     case "AnchorRepeated": {

@@ -31,7 +31,10 @@ export const reduceParticipantRegistry: Reducer = (state, ev) => {
         kycDossierHash: hex(a.kycDossierHash),
         displayNameHash: hex(a.displayNameHash),
         kycAttributes,
-        kycHistory: [...(p.kycHistory ?? []), { until: ev.ref.at, kycDossierHash: p.kycDossierHash, displayNameHash: p.displayNameHash, kycAttributes: p.kycAttributes }],
+        kycHistory: [
+          ...(p.kycHistory ?? []),
+          { until: ev.ref.at, kycDossierHash: p.kycDossierHash, displayNameHash: p.displayNameHash, kycAttributes: p.kycAttributes },
+        ],
         events: [...(p.events ?? [p.admitted]), ev.ref],
       };
       // Values already listed for this participant stay listed (the screen checks what it holds as of its time).
