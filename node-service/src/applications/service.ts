@@ -35,6 +35,7 @@ import {
 } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import type { Policy } from "../underwriting/policy";
+import { totalDueOf } from "../loans/view";
 
 /** Scopes an application must grant: what the scorecard reads. */
 export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.paymentHistory | SCOPE.metrics | SCOPE.riskFlags;
@@ -96,6 +97,14 @@ export interface CreateApplicationInput {
   scopes: number;
 }
 
+export interface QuoteInput {
+  /** Default: the limit of the chosen receivables. */
+  amount?: bigint;
+  termDays: number;
+  receivableIds: string[];
+  lender?: Address;
+}
+
 export class ApplicationService extends EventEmitter {
   /** Per-application queue: a request and the indexer's reconcile never advance the same record at once. */
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -150,6 +159,56 @@ export class ApplicationService extends EventEmitter {
       minAmount: this.deps.policy.minAmount,
       requiredScopes: REQUIRED_SCOPES,
       lenders: Object.values(state.participants).filter((p) => (p.roles & ROLE.LENDER) !== 0 && !p.suspended),
+    };
+  }
+
+  /**
+   * The price before applying: what the policy would decide for these terms now (the same collect and
+   * decide as a real application, nothing stored, nothing logged as a lender's read), with the total due
+   * at maturity by the contract's own formula. An empty selection is refused, and the limit follows the
+   * selection.
+   */
+  async quote(session: Session, input: QuoteInput) {
+    const state = this.deps.state();
+    const borrower = session.address;
+    if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can ask for a quote");
+    if (input.receivableIds.length === 0) throw new ValidationError("choose at least one receivable to pledge", "receivableIds");
+    const asOf = await this.chainNow();
+    const available = pledgeableReceivables(state, borrower, asOf);
+    const chosen = input.receivableIds.map((id) => {
+      const r = available.find((x) => x.id === id);
+      if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+      return r;
+    });
+    const limit = this.limitOf(state, chosen, asOf);
+    const amount = input.amount ?? limit;
+    const decision = decide(
+      collectDecisionInput(
+        state,
+        { borrower, lender: input.lender ?? borrower, amount, termDays: input.termDays, receivableIds: chosen.map((r) => r.id) },
+        { asOf, policy: this.deps.policy },
+      ),
+      this.deps.policy,
+      { hashInput: false },
+    );
+    const maturity = asOf + input.termDays * DAY;
+    const totalDue = totalDueOf(amount, decision.rateBps, asOf, maturity);
+    return {
+      policyVersion: decision.policyVersion,
+      asOf,
+      outcome: decision.outcome,
+      score: decision.score,
+      reasons: decision.reasons.filter((r) => r.effect !== undefined),
+      limit,
+      minAmount: BigInt(this.deps.policy.minAmount),
+      amount,
+      termDays: input.termDays,
+      rateBps: decision.rateBps,
+      /** The policy charges no fees: the total due is principal plus simple interest. */
+      fees: 0n,
+      interest: totalDue - amount,
+      totalDue,
+      maturity,
     };
   }
 
