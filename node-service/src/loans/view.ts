@@ -15,7 +15,7 @@ const YEAR = 365 * DAY;
  * LoanAgreements.totalDueOf (checked against the contract in the tests), so a quote matches the chain.
  */
 export function totalDueOf(principal: bigint, rateBps: bigint | number, start: number, maturity: number): bigint {
-  if (maturity <= start) return principal;
+  if (maturity < start) throw new RangeError(`maturity ${maturity} is before start ${start}`);
   return principal + (principal * BigInt(rateBps) * BigInt(maturity - start)) / (BigInt(YEAR) * 10_000n);
 }
 
@@ -90,7 +90,13 @@ export function loanView(state: IndexState, loan: LoanEntity, asOf: number): Loa
   const history: LoanHistoryEntry[] = [];
   const disbursed = loan.events.find((e) => e.event === "LoanDisbursed");
   if (disbursed && loan.disbursedAt !== undefined) {
-    history.push({ kind: "disbursement", at: disbursed.at, amount: loan.principal, txHash: disbursed.txHash, blockNumber: disbursed.blockNumber });
+    history.push({
+      kind: "disbursement",
+      at: disbursed.at,
+      amount: loan.principal,
+      txHash: disbursed.txHash,
+      blockNumber: disbursed.blockNumber,
+    });
   }
   for (const r of loan.repayments) {
     const entry: LoanHistoryEntry = {

@@ -152,7 +152,8 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
       {
         method: "post",
         path: "/api/applications/quote",
-        summary: "The price before applying: limit, rate, fees and total due at maturity the policy would give these terms now (nothing is stored)",
+        summary:
+          "The price before applying: limit, rate, fees and total due at maturity the policy would give these terms now (nothing is stored)",
         tag,
         auth: "session",
         body: QuoteBody,

@@ -77,7 +77,9 @@ export function mountLoanRoutes({ table, deps }: RouteContext): void {
       const state = indexer.state();
       const asOf = await authority.recentNow();
       const mine = Object.values(state.consents).filter(
-        (c) => c[query.role] === session.address && (!query.counterparty || c[query.role === "borrower" ? "lender" : "borrower"] === query.counterparty),
+        (c) =>
+          c[query.role] === session.address &&
+          (!query.counterparty || c[query.role === "borrower" ? "lender" : "borrower"] === query.counterparty),
       );
       return {
         asOf,
