@@ -14,6 +14,7 @@ import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
+import { BorrowerConsents, BorrowerLoans, Quote } from "./BorrowerLoan";
 
 export function ManufacturerRoom() {
   const session = useSession();
@@ -62,7 +63,9 @@ export function ManufacturerRoom() {
 
 function SupplierHome({ address }: { address: string }) {
   const session = useSession();
-  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "orders" | "receivables" | "access">("overview");
+  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "loans" | "consents" | "orders" | "receivables" | "access">(
+    "overview",
+  );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
 
   return (
@@ -76,6 +79,8 @@ function SupplierHome({ address }: { address: string }) {
           ["overview", "Overview"],
           ["apply", "Apply for financing"],
           ["applications", `Applications (${applications.length})`],
+          ["loans", "My loans"],
+          ["consents", "Consents"],
           ["orders", "Orders"],
           ["receivables", "Receivables"],
           ["access", "Access log"],
@@ -100,6 +105,8 @@ function SupplierHome({ address }: { address: string }) {
           ))}
         </Card>
       )}
+      {tab === "loans" && <BorrowerLoans />}
+      {tab === "consents" && <BorrowerConsents />}
       {tab === "orders" && <Orders address={address} />}
       {tab === "receivables" && <Receivables address={address} />}
       {tab === "access" && <AccessLog address={address} />}
@@ -341,6 +348,7 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
               })}
             </div>
           </fieldset>
+          <Quote amount={parseAmountInput(amount)} termDays={termDays} receivableIds={chosen} lender={lender} />
           <ErrorBox error={error} />
           {busy && (
             <p className="state loading" role="status">
