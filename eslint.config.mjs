@@ -10,7 +10,7 @@ const SERVICE_LAYERS = [
   ["domain"],
   ["chain"],
   ["store"],
-  ["indexer", "metrics"],
+  ["indexer", "metrics", "loans"],
   ["risk"],
   ["underwriting"],
   ["applications", "auth"],

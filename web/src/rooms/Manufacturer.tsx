@@ -14,7 +14,7 @@ import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
-import { BorrowerConsents, BorrowerLoans, Quote } from "./BorrowerLoan";
+import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 
 export function ManufacturerRoom() {
   const session = useSession();

@@ -11,7 +11,7 @@ import { ABI } from "../contracts";
 import { formatAmount, formatDate, formatDateTime, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
 import { usePartyName, useSession, type Session } from "../hooks/session";
 import { publicClientOf } from "../wallet";
-import { Badge, Card, Empty, ErrorBox, Loading, Table, useLoad } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Loading, Table, useLoad } from "./ui";
 import "./BorrowerLoan.css";
 
 export interface LoanView {
