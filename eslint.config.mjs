@@ -14,7 +14,7 @@ const SERVICE_LAYERS = [
   ["risk"],
   ["underwriting"],
   ["applications", "auth"],
-  ["documents"],
+  ["documents", "notifications"],
   ["evidence"],
   ["api"],
 ];

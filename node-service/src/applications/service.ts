@@ -233,6 +233,11 @@ export class ApplicationService extends EventEmitter {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /** Every stored record, whoever asks (no access decision): for notifications derived per participant. */
+  all(): ApplicationRecord[] {
+    return this.store.all();
+  }
+
   /** The stored record, whoever asks: for checking an application id a read cites (no access decision). */
   find(id: string): ApplicationRecord | undefined {
     return this.store.get(id);
