@@ -131,7 +131,8 @@ describe("the borrower's loan in a real browser: price before applying, balance,
     await form.waitFor();
     const quote = form.getByRole("region", { name: "Price before applying" });
     await quote.locator('[data-field="quote-total"]').waitFor();
-    const limitAll = minorOf(await quote.locator('[data-field="quote-limit"]').innerText());
+    const limitAllText = await quote.locator('[data-field="quote-limit"]').innerText();
+    const limitAll = minorOf(limitAllText);
     expect(limitAll).to.be.greaterThan(0n);
 
     const boxes = await form
@@ -143,13 +144,10 @@ describe("the borrower's loan in a real browser: price before applying, balance,
     for (const box of boxes) await box.uncheck();
     await form.getByText("Choose at least one receivable to see the price.").waitFor();
     await boxes[0].check();
-    await borrower.waitForFunction(
-      (all) => {
-        const el = document.querySelector('[data-field="quote-limit"]');
-        return !!el && el.textContent !== all;
-      },
-      await quote.locator('[data-field="quote-limit"]').innerText(),
-    );
+    await borrower.waitForFunction((all) => {
+      const el = document.querySelector('[data-field="quote-limit"]') as HTMLElement | null;
+      return !!el && el.innerText !== all;
+    }, limitAllText);
     const limitOne = minorOf(await quote.locator('[data-field="quote-limit"]').innerText());
     expect(limitOne).to.be.lessThan(limitAll);
     for (const box of boxes) await box.check();

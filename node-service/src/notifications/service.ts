@@ -23,6 +23,8 @@ export const DELIVERY_HEADER = "X-SCF-Delivery";
 const KEEP_READ = 2000;
 const KEEP_LOG = 200;
 const KEEP_ENQUEUED = 5000;
+/** How often webhooks are checked for notifications that time alone brought (due soon, overdue). */
+export const TIME_CHECK_MS = 5_000;
 
 export interface NotificationsDeps {
   dataDir: string;

@@ -1,0 +1,24 @@
+import { chromium } from "playwright-core";
+import { chromiumLaunch } from "../test/e2e/browser";
+(async () => {
+  const base = process.argv[2];
+  const launch = await chromiumLaunch();
+  const browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+  const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "en-US" })).newPage();
+  page.on("console", (m) => console.log("console:", m.type(), m.text()));
+  page.on("response", (r) => r.url().includes("quote") && r.text().then((t) => console.log("quote", r.status(), t.slice(0, 600))));
+  await page.goto(`${base}/#/manufacturer`);
+  await page.getByLabel("Demo account (dev chain only)").selectOption("8");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator(".signin .who").waitFor();
+  await page.getByRole("tab", { name: "Apply for financing" }).click();
+  const form = page.getByRole("form", { name: "Loan application" });
+  await form.waitFor();
+  await page.waitForTimeout(2000);
+  await form.getByLabel("Amount").fill("250,000.00");
+  await form.getByLabel("Lender").selectOption({ label: "Lingnan Commercial Bank" });
+  await page.waitForTimeout(3000);
+  console.log((await form.innerText()).slice(0, 3000));
+  await page.screenshot({ path: "/tmp/dbg.png", fullPage: true });
+  await browser.close();
+})();
