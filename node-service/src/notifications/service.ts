@@ -131,7 +131,7 @@ export class NotificationService {
     // Time passing alone makes a loan due soon or overdue.
     this.ticker = setInterval(
       () => void this.sync().catch((err: unknown) => this.deps.logger?.error({ err }, "notifications sync failed")),
-      30_000,
+      TIME_CHECK_MS,
     );
     this.ticker.unref?.();
   }
