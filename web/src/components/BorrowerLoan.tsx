@@ -8,10 +8,12 @@
 import { useEffect, useState } from "react";
 import { api, SCOPES } from "../api";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatDateTime, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
-import { usePartyName, useSession, type Session } from "../hooks/session";
+import { formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
+import { formatAmount, formatDate, formatDateTime, tNs, useT } from "../i18n";
+import { useSession, type Session } from "../hooks/session";
+import { ParticipantName } from "./ParticipantName";
 import { publicClientOf } from "../wallet";
-import { Badge, Card, Empty, ErrorBox, Loading, Table, useLoad } from "./ui";
+import { Card, Empty, ErrorBox, Table, useLoad } from "./ui";
 import "./BorrowerLoan.css";
 
 export interface LoanView {
@@ -51,7 +53,7 @@ async function writeAndWait(
   args: unknown[],
 ) {
   const wallet = session.wallet;
-  if (!wallet) throw new Error("sign in with your wallet again to send this transaction (the session was restored without a wallet)");
+  if (!wallet) throw new Error(tNs("loan")("wallet.missing"));
   const hash = await wallet.client.writeContract({
     account: wallet.account,
     chain: wallet.client.chain,
@@ -61,7 +63,7 @@ async function writeAndWait(
     args,
   } as never);
   const receipt = await publicClientOf(session.config).waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success") throw new Error(`the transaction ${hash} reverted`);
+  if (receipt.status !== "success") throw new Error(tNs("loan")("wallet.reverted", { hash }));
   return hash;
 }
 
@@ -75,14 +77,18 @@ async function until<T>(load: () => Promise<T>, done: (v: T) => boolean): Promis
   return v;
 }
 
-const HISTORY_LABEL: Record<LoanView["history"][number]["kind"], string> = {
-  disbursement: "Disbursed to you",
-  repayment: "You repaid",
-  collection: "Collected from the debtor",
-};
+/** A loading line in the loan namespace (ui.tsx's Loading words its own text). */
+function Waiting({ text }: { text: string }) {
+  return (
+    <p className="state loading" role="status">
+      {text}
+    </p>
+  );
+}
 
 /** The borrower's loans, newest first. */
 export function BorrowerLoans() {
+  const t = useT("loan");
   const session = useSession();
   const loans = useLoad(() => api<{ loans: LoanView[] }>("/api/loans"), [session.me?.address]);
   // Other parties' steps (a debtor paying, the lender disbursing) arrive with the application events.
@@ -91,13 +97,11 @@ export function BorrowerLoans() {
     source.addEventListener("application", () => loans.reload());
     return () => source.close();
   }, []);
-  if (loans.loading && !loans.data) return <Loading what="your loans" />;
+  if (loans.loading && !loans.data) return <Waiting text={t("loans.loading")} />;
   return (
-    <Card title="My loans">
+    <Card title={t("loans.title")}>
       <ErrorBox error={loans.error} />
-      {loans.data && loans.data.loans.length === 0 && (
-        <Empty>No loan yet. A loan appears here once both parties have signed its agreement.</Empty>
-      )}
+      {loans.data && loans.data.loans.length === 0 && <Empty>{t("loans.empty")}</Empty>}
       {loans.data?.loans.map((l) => (
         <LoanCard key={l.id} loan={l} onChange={loans.reload} />
       ))}
@@ -106,8 +110,8 @@ export function BorrowerLoans() {
 }
 
 function LoanCard({ loan: initial, onChange }: { loan: LoanView; onChange: () => void }) {
+  const t = useT("loan");
   const session = useSession();
-  const name = usePartyName();
   const [loan, setLoan] = useState(initial);
   useEffect(() => setLoan(initial), [initial]);
   const [amount, setAmount] = useState("");
@@ -120,14 +124,14 @@ function LoanCard({ loan: initial, onChange }: { loan: LoanView; onChange: () =>
     e.preventDefault();
     setError(undefined);
     const minor = amount.trim() === "" ? outstanding : parseAmountInput(amount);
-    if (minor === null || minor <= 0n) return setError(new Error("Enter an amount such as 1,250.00"));
-    if (minor > outstanding) return setError(new Error(`At most the outstanding ${formatAmount(outstanding)}`));
+    if (minor === null || minor <= 0n) return setError(new Error(t("loans.badAmount")));
+    if (minor > outstanding) return setError(new Error(t("loans.tooMuch", { amount: formatAmount(outstanding) })));
     try {
-      setBusy("Allowing the loan contract to take the repayment: confirm in your wallet…");
+      setBusy(t("loans.approving"));
       await writeAndWait(session, "SettlementToken", "approve", [session.config.contracts.LoanAgreements, minor]);
-      setBusy("Repaying on chain: confirm in your wallet…");
+      setBusy(t("loans.repaying"));
       await writeAndWait(session, "LoanAgreements", "repay", [BigInt(loan.id), minor]);
-      setBusy("Waiting for the repayment to be indexed…");
+      setBusy(t("loans.indexing"));
       const before = BigInt(loan.repaid);
       setLoan(
         await until(
@@ -144,75 +148,74 @@ function LoanCard({ loan: initial, onChange }: { loan: LoanView; onChange: () =>
     }
   }
 
+  const days = loan.daysToMaturity;
   return (
     <article className="loan" data-loan={loan.id} aria-labelledby={`loan-${loan.id}-title`}>
       <header>
         <h3 id={`loan-${loan.id}-title`}>
-          Loan #{loan.id}: {formatAmount(loan.principal)} from {name(loan.lender)}
+          {t("loans.heading", { id: loan.id, amount: formatAmount(loan.principal) })} <ParticipantName address={loan.lender} />
           <span className="sub">
-            {formatRate(loan.rateBps)} a year · signed for {formatDate(loan.start)} to {formatDate(loan.maturity)}
+            {t("loans.sub", { rate: formatRate(loan.rateBps), start: formatDate(loan.start), maturity: formatDate(loan.maturity) })}
           </span>
         </h3>
-        <Badge status={loan.standing} />
+        <StandingBadge status={loan.standing} />
       </header>
-      <dl className="balance" aria-label={`Balance of loan ${loan.id}`}>
+      <dl className="balance" aria-label={t("loans.balanceLabel", { id: loan.id })}>
         <div>
-          <dt>Principal</dt>
+          <dt>{t("loans.principal")}</dt>
           <dd className="num">{formatAmount(loan.principal)}</dd>
         </div>
         <div>
-          <dt>Interest to maturity</dt>
+          <dt>{t("loans.interest")}</dt>
           <dd className="num">{formatAmount(loan.interest)}</dd>
         </div>
         <div>
-          <dt>Total due</dt>
+          <dt>{t("loans.totalDue")}</dt>
           <dd className="num">{formatAmount(loan.totalDue)}</dd>
         </div>
         <div>
-          <dt>Repaid</dt>
+          <dt>{t("loans.repaid")}</dt>
           <dd className="num" data-field="repaid">
             {formatAmount(loan.repaid)}
           </dd>
         </div>
         <div>
-          <dt>Outstanding</dt>
+          <dt>{t("loans.outstanding")}</dt>
           <dd className="num" data-field="outstanding">
             <strong>{formatAmount(loan.outstanding)}</strong>
           </dd>
         </div>
         <div>
-          <dt>Due date</dt>
+          <dt>{t("loans.dueDate")}</dt>
           <dd data-field="due">
             {formatDate(loan.maturity)}
             {open && outstanding > 0n && (
-              <span className={loan.daysToMaturity < 0 ? "late" : "muted"}>
-                {" "}
-                {loan.daysToMaturity < 0 ? `· ${-loan.daysToMaturity} days overdue` : `· in ${loan.daysToMaturity} days`}
+              <span className={days < 0 ? "late" : "muted"}>
+                {" · "}
+                {days < 0 ? t("loans.overdueDays", { count: -days }) : t("loans.inDays", { count: days })}
               </span>
             )}
           </dd>
         </div>
       </dl>
-      {loan.status === "Signed" && (
-        <p className="hint">Signed by both parties; the lender has not disbursed yet. Nothing is owed until it does.</p>
-      )}
-      <h4>Repayment schedule</h4>
+      {loan.status === "Signed" && <p className="hint">{t("loans.signedOnly")}</p>}
+      <h4>{t("loans.schedule")}</h4>
       <Table
         rows={loan.schedule}
         rowKey={(s) => String(s.due)}
-        empty="No schedule before disbursement."
-        caption="What is due and when: the whole total due at maturity; collections on the pledged receivables count towards it"
+        empty={t("loans.scheduleEmpty")}
+        caption={t("loans.scheduleCaption")}
         columns={[
-          { key: "due", label: "Due", render: (s) => formatDate(s.due) },
-          { key: "amount", label: "Amount", numeric: true, render: (s) => formatAmount(s.amount) },
-          { key: "paid", label: "Paid", numeric: true, render: (s) => formatAmount(s.paid) },
-          { key: "left", label: "Outstanding", numeric: true, render: (s) => formatAmount(s.outstanding) },
-          { key: "status", label: "Status", render: (s) => <Badge status={s.status} /> },
+          { key: "due", label: t("loans.due"), render: (s) => formatDate(s.due) },
+          { key: "amount", label: t("loans.amount"), numeric: true, render: (s) => formatAmount(s.amount) },
+          { key: "paid", label: t("loans.paid"), numeric: true, render: (s) => formatAmount(s.paid) },
+          { key: "left", label: t("loans.outstanding"), numeric: true, render: (s) => formatAmount(s.outstanding) },
+          { key: "status", label: t("loans.status"), render: (s) => <StandingBadge status={s.status} /> },
         ]}
       />
       {open && outstanding > 0n && (
-        <form className="actions repay" onSubmit={repay} aria-label={`Repay loan ${loan.id}`}>
-          <label htmlFor={`repay-${loan.id}`}>Repay (CNY)</label>
+        <form className="actions repay" onSubmit={repay} aria-label={t("loans.repayFormLabel", { id: loan.id })}>
+          <label htmlFor={`repay-${loan.id}`}>{t("loans.repayLabel")}</label>
           <input
             id={`repay-${loan.id}`}
             inputMode="decimal"
@@ -223,56 +226,64 @@ function LoanCard({ loan: initial, onChange }: { loan: LoanView; onChange: () =>
             aria-describedby={`repay-${loan.id}-hint`}
           />
           <button type="submit" className="primary" disabled={!!busy}>
-            Repay
+            {t("loans.repay")}
           </button>
           <span id={`repay-${loan.id}-hint`} className="hint">
-            Empty repays the whole outstanding {formatAmount(loan.outstanding)}. Your wallet sends two transactions: an allowance, then the
-            repayment.
+            {t("loans.repayHint", { amount: formatAmount(loan.outstanding) })}
           </span>
         </form>
       )}
-      {busy && (
-        <p className="state loading" role="status">
-          {busy}
-        </p>
-      )}
+      {busy && <Waiting text={busy} />}
       <ErrorBox error={error} />
-      <h4>Repayments and collections</h4>
+      <h4>{t("loans.history")}</h4>
       <Table
         rows={loan.history}
         rowKey={(h) => `${h.txHash}:${h.kind}:${h.receivableId ?? ""}`}
-        empty="Nothing has moved yet."
-        caption="Money moved on this loan, from the chain's events"
+        empty={t("loans.historyEmpty")}
+        caption={t("loans.historyCaption")}
         columns={[
-          { key: "when", label: "When", render: (h) => formatDateTime(h.at) },
+          { key: "when", label: t("loans.when"), render: (h) => formatDateTime(h.at) },
           {
             key: "what",
-            label: "What",
+            label: t("loans.what"),
             render: (h) => (
               <>
-                {HISTORY_LABEL[h.kind]}
-                {h.kind === "collection" && h.debtor ? ` ${name(h.debtor)} (receivable #${h.receivableId})` : ""}
+                {t(`loans.kind.${h.kind}`)}
+                {h.kind === "collection" && h.debtor ? (
+                  <>
+                    {" "}
+                    <ParticipantName address={h.debtor} /> ({t("loans.receivable", { id: h.receivableId })})
+                  </>
+                ) : null}
               </>
             ),
           },
-          { key: "amount", label: "Amount", numeric: true, render: (h) => formatAmount(h.amount) },
-          { key: "tx", label: "Transaction", render: (h) => <code title={h.txHash}>{shortHex(h.txHash, 4)}</code> },
+          { key: "amount", label: t("loans.amount"), numeric: true, render: (h) => formatAmount(h.amount) },
+          { key: "tx", label: t("loans.tx"), render: (h) => <code title={h.txHash}>{shortHex(h.txHash, 4)}</code> },
         ]}
       />
       {loan.collateral.length > 0 && (
-        <p className="hint">
-          Pledged:{" "}
-          {loan.collateral
-            .map(
-              (c) =>
-                `receivable #${c.receivableId}${c.debtor ? ` owed by ${name(c.debtor)}` : ""}${c.maturity ? `, due ${formatDate(c.maturity)}` : ""}`,
-            )
-            .join("; ")}
-          . When a debtor pays, the loan is repaid first.
-        </p>
+        <div className="hint">
+          {t("loans.pledged")}
+          <ul>
+            {loan.collateral.map((c) => (
+              <li key={c.receivableId}>
+                {t("loans.pledgedItem", { id: c.receivableId, date: formatDate(c.maturity) })}{" "}
+                {c.debtor ? <ParticipantName address={c.debtor} /> : "—"}
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
     </article>
   );
+}
+
+/** A loan's, an instalment's or a consent's standing as a coloured pill, worded in the current language. */
+function StandingBadge({ status }: { status: string }) {
+  const t = useT("loan");
+  const key = status.toLowerCase().replace(/[^a-z_]/g, "");
+  return <span className={`badge badge-${key}`}>{t(`standing.${status}`)}</span>;
 }
 
 interface ConsentView {
@@ -288,8 +299,8 @@ interface ConsentView {
 
 /** The consents the borrower granted: scope, expiry, state; revocable from the wallet. */
 export function BorrowerConsents() {
+  const t = useT("loan");
   const session = useSession();
-  const name = usePartyName();
   const consents = useLoad(() => api<{ consents: ConsentView[] }>("/api/consents"), [session.me?.address]);
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
@@ -313,28 +324,32 @@ export function BorrowerConsents() {
   }
 
   return (
-    <Card title="My consents">
-      {consents.loading && !consents.data ? <Loading what="your consents" /> : null}
+    <Card title={t("consents.title")}>
+      {consents.loading && !consents.data ? <Waiting text={t("consents.loading")} /> : null}
       <ErrorBox error={consents.error ?? error} />
       {consents.data && (
         <Table
           rows={consents.data.consents}
           rowKey={(c) => c.key}
-          empty="You have granted no lender a consent."
-          caption="What each lender may read of your data, until when; revoking ends it on chain at once"
+          empty={t("consents.empty")}
+          caption={t("consents.caption")}
           columns={[
-            { key: "lender", label: "Lender", render: (c) => name(c.lender) },
-            { key: "scopes", label: "Data it may use", render: (c) => c.scopeNames.map(label).join(", ") },
-            { key: "granted", label: "Granted", render: (c) => formatDateTime(c.grantedAt) },
-            { key: "expires", label: "Expires", render: (c) => formatDateTime(c.expiresAt) },
+            { key: "lender", label: t("consents.lender"), render: (c) => <ParticipantName address={c.lender} /> },
+            { key: "scopes", label: t("consents.scopes"), render: (c) => c.scopeNames.map(label).join(", ") },
+            { key: "granted", label: t("consents.granted"), render: (c) => formatDateTime(c.grantedAt) },
+            {
+              key: "expires",
+              label: t("consents.expires"),
+              render: (c) => <span data-expires={c.expiresAt}>{formatDateTime(c.expiresAt)}</span>,
+            },
             {
               key: "state",
-              label: "State",
-              render: (c) => <Badge status={c.revokedAt !== undefined ? "revoked" : c.inForce ? "in_force" : "expired"} />,
+              label: t("consents.state"),
+              render: (c) => <StandingBadge status={c.revokedAt !== undefined ? "revoked" : c.inForce ? "in_force" : "expired"} />,
             },
             {
               key: "act",
-              label: "Action",
+              label: t("consents.action"),
               render: (c) =>
                 c.inForce ? (
                   <button
@@ -342,12 +357,12 @@ export function BorrowerConsents() {
                     className="secondary"
                     disabled={!!busy}
                     onClick={() => revoke(c)}
-                    aria-label={`Revoke the consent to ${name(c.lender)}`}
+                    aria-label={t("consents.revokeLabel")}
                   >
-                    {busy === c.key ? "Revoking…" : "Revoke"}
+                    {busy === c.key ? t("consents.revoking") : t("consents.revoke")}
                   </button>
                 ) : c.revokedAt !== undefined ? (
-                  <span className="muted">revoked {formatDateTime(c.revokedAt)}</span>
+                  <span className="muted">{t("consents.revokedAt", { date: formatDateTime(c.revokedAt) })}</span>
                 ) : (
                   "—"
                 ),
@@ -385,6 +400,7 @@ export function Quote({
   receivableIds: string[];
   lender: string;
 }) {
+  const t = useT("loan");
   const [quote, setQuote] = useState<QuoteView>();
   const [error, setError] = useState<unknown>();
   const key = `${amount ?? ""}|${termDays}|${receivableIds.join(",")}|${lender}`;
@@ -394,7 +410,7 @@ export function Quote({
       return;
     }
     let live = true;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       api<QuoteView>("/api/applications/quote", {
         method: "POST",
         json: {
@@ -410,39 +426,38 @@ export function Quote({
     }, 250);
     return () => {
       live = false;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [key]);
-  if (receivableIds.length === 0) return <p className="hint">Choose at least one receivable to see the price.</p>;
+  if (receivableIds.length === 0) return <p className="hint">{t("quote.chooseReceivable")}</p>;
   if (error) return <ErrorBox error={error} />;
-  if (!quote) return <Loading what="the price" />;
+  if (!quote) return <Waiting text={t("quote.loading")} />;
   const blocking = quote.reasons.filter((r) => r.effect === "decline" || r.effect === "refer");
   return (
-    <section className="quote" aria-label="Price before applying" aria-live="polite">
-      <h3>Price before applying</h3>
+    <section className="quote" aria-label={t("quote.title")} aria-live="polite">
+      <h3>{t("quote.title")}</h3>
       <dl>
-        <dt>Limit for the selected receivables</dt>
+        <dt>{t("quote.limit")}</dt>
         <dd data-field="quote-limit">{formatAmount(quote.limit)}</dd>
-        <dt>Amount</dt>
+        <dt>{t("quote.amount")}</dt>
         <dd data-field="quote-amount">{formatAmount(quote.amount)}</dd>
-        <dt>Rate</dt>
-        <dd data-field="quote-rate">{formatRate(quote.rateBps)} a year</dd>
-        <dt>Fees</dt>
+        <dt>{t("quote.rate")}</dt>
+        <dd data-field="quote-rate">{t("quote.rateValue", { rate: formatRate(quote.rateBps) })}</dd>
+        <dt>{t("quote.fees")}</dt>
         <dd>{formatAmount(quote.fees)}</dd>
-        <dt>Interest for {quote.termDays} days</dt>
+        <dt>{t("quote.interest", { days: quote.termDays })}</dt>
         <dd>{formatAmount(quote.interest)}</dd>
-        <dt>Total due at maturity</dt>
+        <dt>{t("quote.total")}</dt>
         <dd data-field="quote-total">
-          <strong>{formatAmount(quote.totalDue)}</strong> on about {formatDate(quote.maturity)}
+          <strong>{formatAmount(quote.totalDue)}</strong> {t("quote.totalOn", { date: formatDate(quote.maturity) })}
         </dd>
       </dl>
       {blocking.length > 0 ? (
         <p className="hint warn">
-          As entered, the policy would {quote.outcome === "refer" ? "send this to a reviewer" : "decline"}:{" "}
-          {blocking.map((r) => r.message).join("; ")}.
+          {quote.outcome === "refer" ? t("quote.wouldRefer") : t("quote.wouldDecline")} {blocking.map((r) => r.message).join("; ")}
         </p>
       ) : (
-        <p className="hint">An estimate from the policy on today's chain data; the offer is fixed when the lender's decision is made.</p>
+        <p className="hint">{t("quote.estimate")}</p>
       )}
     </section>
   );

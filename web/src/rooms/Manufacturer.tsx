@@ -15,6 +15,7 @@ import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
+import { useT } from "../i18n";
 
 export function ManufacturerRoom() {
   const session = useSession();
@@ -67,6 +68,7 @@ function SupplierHome({ address }: { address: string }) {
     "overview",
   );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
+  const tl = useT("loan");
 
   return (
     <div className="room">
@@ -79,8 +81,8 @@ function SupplierHome({ address }: { address: string }) {
           ["overview", "Overview"],
           ["apply", "Apply for financing"],
           ["applications", `Applications (${applications.length})`],
-          ["loans", "My loans"],
-          ["consents", "Consents"],
+          ["loans", tl("tabs.loans")],
+          ["consents", tl("tabs.consents")],
           ["orders", "Orders"],
           ["receivables", "Receivables"],
           ["access", "Access log"],
