@@ -179,12 +179,31 @@ describe("the borrower's loan in a real browser: price before applying, balance,
     await row.waitFor();
     await row.getByRole("button", { name: /Open application/ }).click();
     const detail = lender.locator(`section[data-application="${applicationId}"]`);
+    // The lender's bell says the borrower's signature waits for its countersignature.
+    await lender.locator(".bell-count").waitFor({ timeout: 30_000 });
+    await lender.getByRole("button", { name: /^Notifications/ }).click();
+    await lender
+      .getByRole("region", { name: "Notifications" })
+      .locator(`li[data-notification="signed_by_borrower:${applicationId}"]`, { hasText: "waits for your countersignature" })
+      .waitFor();
+    await lender.getByRole("button", { name: /^Notifications/ }).click();
     await detail.getByRole("button", { name: "Countersign" }).click();
     await detail.locator('li[data-step="countersigned_notarized"].done').waitFor({ timeout: 30_000 });
     await detail.getByRole("button", { name: /^Disburse/ }).click();
     await detail.locator('li[data-step="disbursed"].done').waitFor({ timeout: 30_000 });
     const loanId = (await detail.getAttribute("data-loan-id"))!;
     await lender.context().close();
+
+    // The borrower's bell: the money arrived (and the offer and the countersignature before it).
+    const disbursed = borrower.locator(`li[data-notification="disbursed:${applicationId}"]`);
+    await borrower.getByRole("button", { name: /^Notifications, \d+ unread/ }).waitFor({ timeout: 30_000 });
+    await borrower.getByRole("button", { name: /^Notifications/ }).click();
+    await disbursed.waitFor({ timeout: 30_000 });
+    expect(await disbursed.innerText()).to.match(/disbursed CNY 250,000\.00 to you/);
+    expect(await borrower.locator(`li[data-notification="offer_issued:${applicationId}"]`).count()).to.equal(1);
+    await borrower.getByRole("button", { name: "Mark all read" }).click();
+    await borrower.locator(".bell-count").waitFor({ state: "detached" });
+    await borrower.getByRole("button", { name: "Notifications", exact: true }).click();
 
     await borrower.getByRole("tab", { name: "My loans" }).click();
     const loan = borrower.locator(`article.loan[data-loan="${loanId}"]`);
@@ -239,6 +258,15 @@ describe("the borrower's loan in a real browser: price before applying, balance,
     expect(await loan.getByRole("button", { name: "Repay" }).count()).to.equal(0);
     expect(await history.count()).to.equal(3);
     await borrower.screenshot({ path: path.join(RESULTS, "loan-repaid.png"), fullPage: true });
+
+    // In Chinese: the same loan, worded and formatted for zh-CN.
+    await borrower.getByLabel("Language").selectOption("zh");
+    await borrower.getByRole("region", { name: "我的贷款" }).waitFor();
+    expect(await loan.locator('[data-field="outstanding"]').innerText()).to.match(/¥0\.00/);
+    expect(await loan.locator(".badge").first().innerText()).to.equal("已还清");
+    await borrower.screenshot({ path: path.join(RESULTS, "loan-repaid-zh.png"), fullPage: true });
+    await borrower.getByLabel("语言").selectOption("en");
+    await borrower.getByRole("region", { name: "My loans" }).waitFor();
   });
 
   it("shows the consent's scope and expiry and revokes it on chain from the wallet", async function () {
