@@ -458,18 +458,20 @@ describe("loan applications from application to closed loan (real chain, real se
     const f = await loadFixture(network);
     const base = await start(f);
     const [tS2, tLender] = await Promise.all([signIn(base, f.s2 as never), signIn(base, f.lender as never)]);
-    // One receivable of 10,000.00 allows at most 90% of it: 9,500.00 is above the limit, which v1 declines.
-    const created = await apply(base, tS2, f, [f.relatedReceivable], 950_000n, 30);
+    // The most one receivable of 10,000.00 allows; then its buyer pays part of it before the decision, so
+    // the amount asked is above the decision's limit, which v1 declines.
+    const created = await apply(base, tS2, f, [f.relatedReceivable], 700_000n, 30);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const id = created.body.id;
+    await send(f.net, f.related, "Receivables", "pay", [BigInt(f.relatedReceivable), 200_000n]);
     await grantConsent(f, f.s2, created.body);
     const declined = await waitFor(base, tS2, id, status("declined"), "declined");
     const limit = BigInt(declined.decision.limit);
-    expect(limit < 950_000n).to.equal(true);
+    expect(limit < 700_000n).to.equal(true);
     // The decline leads with words: no reason code, no address, the amounts in CNY.
     const lead = declined.explanation.reasons[0];
     expect(lead).to.include({ code: "amount_above_limit", effect: "decline" });
-    expect(lead.text).to.contain("CNY 9,500.00");
+    expect(lead.text).to.contain("CNY 7,000.00");
     expect(lead.toChange).to.contain(`Ask for CNY`);
     expect(JSON.stringify(declined.explanation)).not.to.match(/0x[0-9a-f]{6}/);
     const timelineDecline = declined.timeline.find((e: { step: string }) => e.step === "declined");
@@ -488,11 +490,11 @@ describe("loan applications from application to closed loan (real chain, real se
     const tooMuch = await review({ outcome: "change_terms", reason, amount: "99999900", rateBps: 900 });
     expect(tooMuch.status).to.equal(400);
     expect(tooMuch.body.error.field).to.equal("amount");
-    expect(tooMuch.body.error.message).to.contain("CNY 999,999.00 (99999900 minor units)").and.to.contain("CNY 9,500.00");
-    const noRate = await review({ outcome: "change_terms", reason, amount: "900000" });
+    expect(tooMuch.body.error.message).to.contain("CNY 999,999.00 (99999900 minor units)").and.to.contain("CNY 7,000.00");
+    const noRate = await review({ outcome: "change_terms", reason, amount: "500000" });
     expect(noRate.status).to.equal(400);
     expect(noRate.body.error.field).to.equal("rateBps");
-    const rateOutside = await review({ outcome: "change_terms", reason, amount: "900000", rateBps: 50 });
+    const rateOutside = await review({ outcome: "change_terms", reason, amount: "500000", rateBps: 50 });
     expect(rateOutside.status).to.equal(400);
     expect(rateOutside.body.error.field).to.equal("rateBps");
     const aboveLimit = await review({ outcome: "approve", reason });
@@ -502,7 +504,7 @@ describe("loan applications from application to closed loan (real chain, real se
     const shortOverride = await review({
       outcome: "change_terms",
       reason,
-      amount: "940000",
+      amount: "650000",
       rateBps: 900,
       overrideLimit: { reason: "ok" },
     });
@@ -515,23 +517,23 @@ describe("loan applications from application to closed loan (real chain, real se
     const done = await review({
       outcome: "change_terms",
       reason,
-      amount: "940000",
+      amount: "650000",
       rateBps: 900,
       overrideLimit: { reason: overrideReason },
     });
     expect(done.status, JSON.stringify(done.body)).to.equal(200);
     expect(done.body.status).to.equal("offer_issued");
-    expect(done.body.review.limitOverride).to.deep.equal({ limit: limit.toString(), amount: "940000", reason: overrideReason });
+    expect(done.body.review.limitOverride).to.deep.equal({ limit: limit.toString(), amount: "650000", reason: overrideReason });
     // The borrower sees the same override, and both still see what was asked.
     const asBorrower = (await call(base, "GET", `/api/applications/${id}`, { token: tS2 })).body;
     expect(asBorrower.review.limitOverride).to.deep.equal(done.body.review.limitOverride);
-    expect(asBorrower.requested).to.deep.equal({ amount: "950000", termDays: 30 });
-    expect(done.body.requested).to.deep.equal({ amount: "950000", termDays: 30 });
-    expect(asBorrower.amount).to.equal("940000");
+    expect(asBorrower.requested).to.deep.equal({ amount: "700000", termDays: 30 });
+    expect(done.body.requested).to.deep.equal({ amount: "700000", termDays: 30 });
+    expect(asBorrower.amount).to.equal("650000");
     expect(asBorrower.timeline.find((e: { step: string }) => e.step === "overridden").detail)
       .to.contain("by override")
       .and.to.contain(overrideReason);
-    expect(asBorrower.offer.terms).to.include({ principal: "940000", rateBps: "900" });
+    expect(asBorrower.offer.terms).to.include({ principal: "650000", rateBps: "900" });
   });
 
   it("pledges exactly the selected receivables: an empty selection is refused, the maximum is the selected receivables' advances, and collateral in a live application is refused up front", async () => {

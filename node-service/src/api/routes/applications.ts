@@ -112,6 +112,7 @@ export function presentApplication(app: ApplicationRecord) {
     requested: app.requested ?? (app.review?.amount === undefined ? { amount: app.amount, termDays: app.termDays } : undefined),
     ...(input ? { decisionInput: Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors")) } : {}),
     ...(app.decision ? { explanation: explanationOf(app) } : {}),
+    ...(app.status === "in_review" && app.decision ? { reviewBounds: reviewBoundsOf(app) } : {}),
     steps,
     timeline: app.timeline.map((t) => ({ ...t, label: STEP_LABELS[t.step], iso: new Date(t.at * 1000).toISOString() })),
   });
@@ -159,6 +160,26 @@ function explanationOf(app: ApplicationRecord) {
     return undefined;
   }
   return explainDecision(decision, policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
+}
+
+/** What a reviewer may approve (the service enforces the same): shown by the review form before submitting. */
+function reviewBoundsOf(app: ApplicationRecord) {
+  const decision = decisionFromJson(app.decision);
+  let policy;
+  try {
+    policy = policyByVersion(decision.policyVersion);
+  } catch {
+    return undefined;
+  }
+  const rates = policy.pricing.bands.map((b) => b.rateBps);
+  return {
+    maxAmount: app.requested?.amount ?? app.amount,
+    limit: decision.limit,
+    minAmount: policy.minAmount,
+    minRateBps: Math.min(...rates),
+    maxRateBps: Math.max(...rates),
+    maxTermDays: policy.maxTermDays,
+  };
 }
 
 export function applicationRoutes(service: ApplicationService): RouteModule {
