@@ -133,7 +133,7 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
         {(["approve", "decline", "change_terms"] as const).map((o) => (
           <label key={o} className="check">
             <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} />
-            {o === "change_terms" ? "Approve with changed terms" : o === "approve" ? "Approve as asked" : "Decline"}
+            {o === "change_terms" ? "Approve with changed terms" : o === "approve" ? "Approve" : "Decline"}
           </label>
         ))}
       </fieldset>
@@ -207,6 +207,8 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
           setReason(e.target.value);
           clear("reason");
         }}
+        required
+        minLength={3}
         aria-invalid={reasonError ? true : undefined}
         aria-describedby={reasonError ? "review-reason-error" : undefined}
       />
