@@ -1,12 +1,12 @@
 /**
- * Money and decisions in words: formatMinor is exact for any amount, and explainDecision leads a
+ * Money and decisions in words: formatMoney is exact for any amount, and explainDecision leads a
  * decline or a referral with the reasons in words (indicator, value, the policy's threshold) and what
  * would change the outcome, with no internal code or address in the words.
  */
 import { expect } from "chai";
 import fc from "fast-check";
 import type { Address } from "../../node-service/src/domain/entities";
-import { describeMinor, formatMinor } from "../../node-service/src/domain/money";
+import { moneyWithRaw, formatMoney } from "../../node-service/src/domain/money";
 import { decide, type DecisionInput, type MetricValues } from "../../node-service/src/underwriting/decide";
 import { explainDecision } from "../../node-service/src/underwriting/explain";
 import { CURRENT_POLICY as policy } from "../../node-service/src/underwriting/policy";
@@ -46,14 +46,14 @@ const ADDRESS = /0x[0-9a-fA-F]{6}/;
 
 describe("amounts and decisions in words", () => {
   it("formats minor units as CNY in major units with separators, exactly, beyond 2^53", () => {
-    expect(formatMinor(181_356_000n)).to.equal("CNY 1,813,560.00");
-    expect(formatMinor("5")).to.equal("CNY 0.05");
-    expect(formatMinor(-123_456n)).to.equal("-CNY 1,234.56");
-    expect(formatMinor(123_456_789_012_345_678_901n)).to.equal("CNY 1,234,567,890,123,456,789.01");
-    expect(describeMinor(181_356_000n)).to.equal("CNY 1,813,560.00 (181356000 minor units)");
+    expect(formatMoney(181_356_000n)).to.equal("CNY 1,813,560.00");
+    expect(formatMoney("5")).to.equal("CNY 0.05");
+    expect(formatMoney(-123_456n)).to.equal("-CNY 1,234.56");
+    expect(formatMoney(123_456_789_012_345_678_901n)).to.equal("CNY 1,234,567,890,123,456,789.01");
+    expect(moneyWithRaw(181_356_000n)).to.equal("CNY 1,813,560.00 (181356000 minor units)");
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), (v) => {
-        const text = formatMinor(v);
+        const text = formatMoney(v);
         expect(/^CNY \d{1,3}(,\d{3})*\.\d\d$/.test(text), text).to.equal(true);
         expect(BigInt(text.slice(4).replace(/[,.]/g, ""))).to.equal(v);
       }),
@@ -114,7 +114,7 @@ describe("amounts and decisions in words", () => {
     expect(score.toChange).to.contain("On-time delivery rate, 365 days: 60.0%; at least 70.0% scores 8 more");
     const amount = reasons.find((r) => r.code === "amount_above_limit")!;
     expect(amount.text).to.equal(
-      `The amount asked, CNY 9,999,999.00, is more than the selected receivables support: ${formatMinor(d.limit)}.`,
+      `The amount asked, CNY 9,999,999.00, is more than the selected receivables support: ${formatMoney(d.limit)}.`,
     );
     for (const r of reasons) {
       expect(`${r.text} ${r.toChange}`, r.code).not.to.match(SNAKE_CODE);

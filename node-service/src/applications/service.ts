@@ -15,7 +15,7 @@ import { abiOf } from "../chain/contracts";
 import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
 import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
 import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
-import { describeMinor, formatMinor } from "../domain/money";
+import { moneyWithRaw, formatMoney } from "../domain/money";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore } from "./journal-store";
@@ -306,11 +306,11 @@ export class ApplicationService extends EventEmitter {
     const max = this.limitOf(state, chosen, asOf);
     const minAmount = BigInt(this.deps.policy.minAmount);
     if (input.amount < minAmount) {
-      throw new ValidationError(`amount ${describeMinor(input.amount)} is below the smallest loan, ${describeMinor(minAmount)}`, "amount");
+      throw new ValidationError(`amount ${moneyWithRaw(input.amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount");
     }
     if (input.amount > max) {
       throw new ValidationError(
-        `amount ${describeMinor(input.amount)} is above what the selected receivables allow: the maximum is ${describeMinor(max)}`,
+        `amount ${moneyWithRaw(input.amount)} is above what the selected receivables allow: the maximum is ${moneyWithRaw(max)}`,
         "amount",
       );
     }
@@ -352,11 +352,11 @@ export class ApplicationService extends EventEmitter {
     const asked = BigInt(app.requested?.amount ?? app.amount);
     const amount = input.outcome === "change_terms" && input.amount !== undefined ? input.amount : BigInt(app.amount);
     if (amount > asked) {
-      throw new ValidationError(`amount ${describeMinor(amount)} is more than the borrower asked for, ${describeMinor(asked)}`, "amount");
+      throw new ValidationError(`amount ${moneyWithRaw(amount)} is more than the borrower asked for, ${moneyWithRaw(asked)}`, "amount");
     }
     const minAmount = BigInt(policy.minAmount);
     if (amount < minAmount) {
-      throw new ValidationError(`amount ${describeMinor(amount)} is below the smallest loan, ${describeMinor(minAmount)}`, "amount");
+      throw new ValidationError(`amount ${moneyWithRaw(amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount");
     }
     if (input.termDays !== undefined && input.termDays > policy.maxTermDays) {
       throw new ValidationError(`term must be between 1 and ${policy.maxTermDays} days`, "termDays");
@@ -371,7 +371,7 @@ export class ApplicationService extends EventEmitter {
     if (amount <= decision.limit) return undefined;
     if (!input.overrideLimit) {
       throw new ValidationError(
-        `amount ${describeMinor(amount)} is above the policy's limit of ${describeMinor(decision.limit)}: lower it, or override the limit with a reason`,
+        `amount ${moneyWithRaw(amount)} is above the policy's limit of ${moneyWithRaw(decision.limit)}: lower it, or override the limit with a reason`,
         "amount",
       );
     }
@@ -421,7 +421,7 @@ export class ApplicationService extends EventEmitter {
       at,
       actor: session.address,
       detail: limitOverride
-        ? `${input.outcome}: ${input.reason}; above the policy's limit of ${formatMinor(limitOverride.limit)} by override: ${limitOverride.reason}`
+        ? `${input.outcome}: ${input.reason}; above the policy's limit of ${formatMoney(limitOverride.limit)} by override: ${limitOverride.reason}`
         : `${input.outcome}: ${input.reason}`,
     });
     if (input.outcome === "decline") {

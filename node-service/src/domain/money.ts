@@ -1,21 +1,34 @@
 /**
- * Amounts for people: minor units (fen) of the settlement token, a digital yuan, shown as CNY in major
- * units with separators ("CNY 1,813,560.00"). Exact for any bigint; no floating point.
+ * Money in words: minor units (bigint) to major units with the currency, exact and the same on every
+ * machine (no floating point, no locale data), for texts the service writes (reasons, errors, the
+ * agreement document, evidence statements). Browser-safe. The web UI formats for the reader's locale.
  */
 
-/** The settlement token's currency code as shown. */
-export const CURRENCY = "CNY";
+/** The settlement token of this network: a digital yuan with 2 decimals, written with its ISO code. */
+export const CURRENCY = { code: "CNY", decimals: 2 } as const;
 
-/** 181356000n -> "CNY 1,813,560.00". */
-export function formatMinor(minor: bigint | string): string {
-  const v = BigInt(minor);
-  const abs = v < 0n ? -v : v;
-  const whole = (abs / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const cents = (abs % 100n).toString().padStart(2, "0");
-  return `${v < 0n ? "-" : ""}${CURRENCY} ${whole}.${cents}`;
+/** Thousands separator for the integer part ("1234567" -> "1,234,567"). */
+function group(digits: string, sep: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
 }
 
-/** An amount in an error message: the formatted value first, then the raw minor units the API takes. */
-export function describeMinor(minor: bigint | string): string {
-  return `${formatMinor(minor)} (${BigInt(minor).toString()} minor units)`;
+/** Minor units as major units with the currency: 120000000n -> "CNY 1,200,000.00"; exact for any bigint. */
+export function formatMoney(minor: bigint | string | number, currency: { code: string; decimals: number } = CURRENCY): string {
+  const v = BigInt(minor);
+  const neg = v < 0n;
+  const abs = neg ? -v : v;
+  const scale = 10n ** BigInt(currency.decimals);
+  const whole = group((abs / scale).toString(), ",");
+  const frac = currency.decimals > 0 ? `.${(abs % scale).toString().padStart(currency.decimals, "0")}` : "";
+  return `${neg ? "-" : ""}${currency.code} ${whole}${frac}`;
+}
+
+/** For messages that mention an amount: the formatted value and the raw one, "CNY 1,200.00 (120000 minor units)". */
+export function moneyWithRaw(minor: bigint | string | number): string {
+  return `${formatMoney(minor)} (${BigInt(minor).toString()} minor units)`;
+}
+
+/** An amount for an API error body: { minor: "120000", formatted: "CNY 1,200.00" }. */
+export function amountJson(minor: bigint | string | number): { minor: string; formatted: string } {
+  return { minor: BigInt(minor).toString(), formatted: formatMoney(minor) };
 }

@@ -5,7 +5,7 @@
  * internal reason codes stay in the decision as details.
  */
 import { metricDefinition, type MetricUnit } from "../metrics/definitions";
-import { formatMinor } from "../domain/money";
+import { formatMoney } from "../domain/money";
 import type { Decision, Reason } from "./decide";
 import type { Policy } from "./policy";
 
@@ -30,7 +30,7 @@ export interface Explanation {
 /** A metric value or bound in its unit: ratios as percentages, days, amounts in CNY. */
 export function formatMetricValue(value: unknown, unit: MetricUnit | undefined): string {
   if (value === null || value === undefined) return "no data";
-  if (unit === "minor_units") return formatMinor(String(value));
+  if (unit === "minor_units") return formatMoney(String(value));
   const n = Number(value);
   if (unit === "ratio") return `${(n * 100).toFixed(1)}%`;
   if (unit === "days") return `${n.toFixed(1)} days`;
@@ -109,15 +109,15 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
       const asked = opts.asked ?? decision.limit;
       return {
         ...base,
-        text: `The amount asked, ${formatMinor(asked)}, is more than the selected receivables support: ${formatMinor(decision.limit)}.`,
-        toChange: `Ask for ${formatMinor(decision.limit)} or less, or pledge more receivables.`,
+        text: `The amount asked, ${formatMoney(asked)}, is more than the selected receivables support: ${formatMoney(decision.limit)}.`,
+        toChange: `Ask for ${formatMoney(decision.limit)} or less, or pledge more receivables.`,
       };
     }
     case "amount_below_minimum":
       return {
         ...base,
-        text: `The amount asked is below the smallest loan, ${formatMinor(policy.minAmount)}.`,
-        toChange: `Ask for at least ${formatMinor(policy.minAmount)}.`,
+        text: `The amount asked is below the smallest loan, ${formatMoney(policy.minAmount)}.`,
+        toChange: `Ask for at least ${formatMoney(policy.minAmount)}.`,
       };
     case "term_above_maximum":
     case "term_invalid":
