@@ -9,6 +9,7 @@ import { api, ApiRequestError } from "../api";
 import type { ApplicationView } from "../hooks/applications";
 import { formatAmount, formatRate, minorToInput, parseAmountInput } from "../format";
 import { ErrorBox } from "./ui";
+import { useT } from "../i18n";
 
 type Outcome = "approve" | "decline" | "change_terms";
 
@@ -29,6 +30,7 @@ function FieldError({ id, message }: { id: string; message: string | null | unde
 }
 
 export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
+  const t = useT("apply");
   const bounds = app.reviewBounds;
   const asked = BigInt(bounds?.maxAmount ?? app.amount);
   const limit = bounds ? BigInt(bounds.limit) : asked;
@@ -54,14 +56,14 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
       ? serverField.message
       : outcome !== "change_terms"
         ? aboveLimit && submitted && !override
-          ? `The amount asked is above the policy's limit of ${formatAmount(limit)}: approve with changed terms, or override the limit with a reason`
+          ? t("review.amountAboveLimit", { limit: formatAmount(limit) })
           : null
         : minor === null
-          ? "Enter the amount in yuan with at most two decimals, such as 250,000.00"
+          ? t("amount.invalid")
           : minor > asked
-            ? `At most ${formatAmount(asked)}: never more than the borrower asked for`
+            ? t("review.amountAboveAsked", { asked: formatAmount(asked) })
             : minor < min
-              ? `The smallest loan is ${formatAmount(min)}`
+              ? t("amount.belowMin", { min: formatAmount(min) })
               : null;
   const rateError =
     serverField?.field === "rateBps"
@@ -69,18 +71,18 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
       : outcome !== "change_terms"
         ? null
         : rateBps === null
-          ? "Enter the annual rate in percent, such as 9.50"
+          ? t("review.rateInvalid")
           : bounds && (rateBps < bounds.minRateBps || rateBps > bounds.maxRateBps)
-            ? `Between ${formatRate(bounds.minRateBps)} and ${formatRate(bounds.maxRateBps)} a year (the policy's pricing range)`
+            ? t("review.rateOutside", { min: formatRate(bounds.minRateBps), max: formatRate(bounds.maxRateBps) })
             : null;
   const overrideError =
     serverField?.field === "overrideLimit.reason"
       ? serverField.message
       : aboveLimit && override && submitted && overrideReason.trim().length < 10
-        ? "Give the reason for going above the limit (at least 10 characters); both parties see it"
+        ? t("review.overrideReasonShort")
         : null;
   const reasonError =
-    serverField?.field === "reason" ? serverField.message : submitted && reason.trim().length < 3 ? "A reason is required" : null;
+    serverField?.field === "reason" ? serverField.message : submitted && reason.trim().length < 3 ? t("review.reasonRequired") : null;
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -112,35 +114,35 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
   const clear = (field: string) => serverField?.field === field && setServerField(undefined);
 
   return (
-    <form className="review" aria-label="Review" onSubmit={submit} noValidate>
-      <dl className="bounds" aria-label="What you may approve">
-        <dt>The borrower asked for</dt>
+    <form className="review" aria-label={t("review.form")} onSubmit={submit} noValidate>
+      <dl className="bounds" aria-label={t("review.bounds")}>
+        <dt>{t("review.asked")}</dt>
         <dd>{formatAmount(asked)}</dd>
-        <dt>The policy's limit</dt>
+        <dt>{t("review.limit")}</dt>
         <dd>{formatAmount(limit)}</dd>
         {bounds && (
           <>
-            <dt>Rate</dt>
+            <dt>{t("review.rate")}</dt>
             <dd>
-              {formatRate(bounds.minRateBps)} to {formatRate(bounds.maxRateBps)} a year
-              {app.decision ? ` (the policy priced it at ${formatRate(app.decision.rateBps)})` : ""}
+              {t("review.rateRange", { min: formatRate(bounds.minRateBps), max: formatRate(bounds.maxRateBps) })}
+              {app.decision ? t("review.priced", { rate: formatRate(app.decision.rateBps) }) : ""}
             </dd>
           </>
         )}
       </dl>
       <fieldset>
-        <legend>Outcome</legend>
+        <legend>{t("review.outcome")}</legend>
         {(["approve", "decline", "change_terms"] as const).map((o) => (
           <label key={o} className="check">
             <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} />
-            {o === "change_terms" ? "Approve with changed terms" : o === "approve" ? "Approve" : "Decline"}
+            {t(o === "change_terms" ? "review.changeTerms" : o === "approve" ? "review.approve" : "review.decline")}
           </label>
         ))}
       </fieldset>
       {outcome === "change_terms" && (
         <div className="grid2">
           <div>
-            <label htmlFor={`review-amount-${app.id}`}>New amount (CNY, at most {formatAmount(asked)})</label>
+            <label htmlFor={`review-amount-${app.id}`}>{t("review.newAmount", { max: formatAmount(asked) })}</label>
             <input
               id={`review-amount-${app.id}`}
               value={amount}
@@ -155,7 +157,7 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
             <FieldError id={`review-amount-error-${app.id}`} message={amountError} />
           </div>
           <div>
-            <label htmlFor={`review-rate-${app.id}`}>Rate (% a year, required)</label>
+            <label htmlFor={`review-rate-${app.id}`}>{t("review.newRate")}</label>
             <input
               id={`review-rate-${app.id}`}
               value={rate}
@@ -174,16 +176,13 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
       {outcome === "approve" && <FieldError id={`review-amount-error-${app.id}`} message={amountError} />}
       {aboveLimit && (
         <div className="override">
-          <p>
-            {formatAmount(minor!)} is above the policy's limit of {formatAmount(limit)}. Approving it is an override: it is recorded with
-            your reason and shown to the borrower as such.
-          </p>
+          <p>{t("review.overrideNeeded", { amount: formatAmount(minor!), limit: formatAmount(limit) })}</p>
           <label className="check">
-            <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} /> Override the policy's limit
+            <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} /> {t("review.overrideCheck")}
           </label>
           {override && (
             <>
-              <label htmlFor={`override-reason-${app.id}`}>Reason for the override</label>
+              <label htmlFor={`override-reason-${app.id}`}>{t("review.overrideReason")}</label>
               <textarea
                 id={`override-reason-${app.id}`}
                 value={overrideReason}
@@ -199,7 +198,7 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
           <FieldError id={`override-reason-error-${app.id}`} message={overrideError} />
         </div>
       )}
-      <label htmlFor="review-reason">Reason (required, kept with the decision)</label>
+      <label htmlFor="review-reason">{t("review.reason")}</label>
       <textarea
         id="review-reason"
         value={reason}
@@ -215,7 +214,7 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
       <FieldError id="review-reason-error" message={reasonError} />
       <ErrorBox error={error} />
       <button type="submit" disabled={busy}>
-        Record decision
+        {t("review.submit")}
       </button>
     </form>
   );
@@ -223,6 +222,7 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
 
 /** Declining, with a reason, an application that is not on chain yet (at any step before that). */
 export function DeclineForm({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
+  const t = useT("apply");
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [error, setError] = useState<unknown>();
@@ -230,14 +230,14 @@ export function DeclineForm({ app, onChange }: { app: ApplicationView; onChange:
   if (!open) {
     return (
       <button type="button" className="link" onClick={() => setOpen(true)}>
-        Decline this application
+        {t("decline.button")}
       </button>
     );
   }
   return (
     <form
       className="decline"
-      aria-label="Decline"
+      aria-label={t("decline.label")}
       onSubmit={async (e) => {
         e.preventDefault();
         setBusy(true);
@@ -251,10 +251,10 @@ export function DeclineForm({ app, onChange }: { app: ApplicationView; onChange:
         }
       }}
     >
-      <label htmlFor={`decline-reason-${app.id}`}>Reason for declining (the borrower sees it)</label>
+      <label htmlFor={`decline-reason-${app.id}`}>{t("decline.reason")}</label>
       <textarea id={`decline-reason-${app.id}`} value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
       <button type="submit" disabled={busy}>
-        Decline
+        {t("decline.submit")}
       </button>
       <ErrorBox error={error} />
     </form>

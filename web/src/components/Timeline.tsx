@@ -4,6 +4,7 @@
  * steps it never reached are shown as such.
  */
 import { usePartyName } from "../hooks/session";
+import { useT } from "../i18n";
 import { formatAmount, formatDateTime, formatRate } from "../format";
 
 /** The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown as money and a rate. */
@@ -34,6 +35,7 @@ export interface TimelineEntryView {
 
 export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: TimelineEntryView[] }) {
   const name = usePartyName();
+  const t = useT("apply");
   const who = (actor: string) => (actor === "service" ? "the service" : name(actor));
   const stateOf = (s: StepView) => s.state ?? (s.done ? "done" : s.step === steps.find((x) => !x.done)?.step ? "next" : "todo");
   const current = steps.find((s) => stateOf(s) === "next")?.step;
@@ -56,13 +58,13 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
               </span>
               <span className="step-label">
                 {s.label}
-                {stateOf(s) === "not_reached" ? <span className="muted"> (not reached)</span> : null}
+                {stateOf(s) === "not_reached" ? <span className="muted">{t("timeline.notReached")}</span> : null}
               </span>
               {entry && (
                 <span className="step-meta">
                   {formatDateTime(entry.at)}
                   {entry.blockTime !== undefined && entry.blockTime !== entry.at
-                    ? ` (block time ${formatDateTime(entry.blockTime)})`
+                    ? t("timeline.blockTime", { time: formatDateTime(entry.blockTime) })
                     : ""}{" "}
                   · {who(entry.actor)}
                   {entry.detail ? <span className="step-detail">{readableDetail(entry.detail)}</span> : null}

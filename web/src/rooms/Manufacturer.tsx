@@ -8,6 +8,7 @@ import { usePartyName, useSession } from "../hooks/session";
 import { awaitsConsent, grantConsent, isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
+import { tNs, useT } from "../i18n";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
@@ -196,13 +197,14 @@ interface Prefill {
 
 /** The amount field's problem, specific and in words; null when the amount can be applied for. */
 export function amountProblem(text: string, max: bigint, min: bigint): string | null {
-  if (text.trim() === "") return "Enter the amount to borrow, such as 250,000.00";
+  const t = tNs("apply");
+  if (text.trim() === "") return t("amount.empty");
   const minor = parseAmountInput(text);
-  if (minor === null) return "Enter the amount in yuan with at most two decimals, such as 250,000.00";
-  if (minor <= 0n) return "The amount must be more than zero";
-  if (max === 0n) return "Select at least one receivable: the maximum follows the selected receivables";
-  if (minor > max) return `The most the selected receivables allow is ${formatAmount(max)}; lower the amount or select more receivables`;
-  if (minor < min) return `The smallest loan is ${formatAmount(min)}`;
+  if (minor === null) return t("amount.invalid");
+  if (minor <= 0n) return t("amount.notPositive");
+  if (max === 0n) return t("amount.noSelection");
+  if (minor > max) return t("amount.aboveMax", { max: formatAmount(max) });
+  if (minor < min) return t("amount.belowMin", { min: formatAmount(min) });
   return null;
 }
 
@@ -222,18 +224,17 @@ function idempotencyKeyFor(payload: string): string {
 
 /** Applications waiting for the borrower's consent transaction (a reload cut the flow short): continue them, do not apply again. */
 function ResumeNotice({ applications, onOpen }: { applications: ApplicationView[]; onOpen: () => void }) {
+  const t = useT("apply");
   const waiting = applications.filter(awaitsConsent);
   if (waiting.length === 0) return null;
   return (
-    <div className="notice" role="status" aria-label="Applications waiting for you">
+    <div className="notice" role="status" aria-label={t("resume.label")}>
       <p>
-        {waiting.length === 1
-          ? `Your application for ${formatAmount(waiting[0].amount)} is waiting for your consent on chain.`
-          : `${waiting.length} applications are waiting for your consent on chain.`}{" "}
-        Continue it instead of applying again: its receivables stay reserved for it until you withdraw it.
+        {waiting.length === 1 ? t("resume.one", { amount: formatAmount(waiting[0].amount) }) : t("resume.many", { n: waiting.length })}{" "}
+        {t("resume.explain")}
       </p>
       <button type="button" onClick={onOpen}>
-        Continue my application
+        {t("resume.continue")}
       </button>
     </div>
   );
@@ -254,6 +255,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const [fieldError, setFieldError] = useState<{ field: string; message: string }>();
   const [submitted, setSubmitted] = useState(false);
   const name = usePartyName();
+  const t = useT("apply");
 
   const p = prefill.data;
   const free = p?.receivables.filter((r) => !r.inApplication) ?? [];
@@ -272,12 +274,8 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const clientAmountError = amountTouched || submitted ? amountProblem(amount, max, min) : null;
   const amountError = fieldError?.field === "amount" ? fieldError.message : clientAmountError;
   const selectionError =
-    fieldError?.field === "receivableIds"
-      ? fieldError.message
-      : submitted && chosen.length === 0
-        ? "Select at least one receivable to pledge"
-        : null;
-  const lenderError = submitted && !lender ? "Choose the lender to apply to" : null;
+    fieldError?.field === "receivableIds" ? fieldError.message : submitted && chosen.length === 0 ? t("selection.empty") : null;
+  const lenderError = submitted && !lender ? t("lender.empty") : null;
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -411,7 +409,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
                   <span>owed by {name(r.debtor)}</span>
                   <span className="muted">due {formatDate(r.maturity)}</span>
                   <span className="muted">
-                    {r.inApplication ? "reserved by your open application" : `allows up to ${formatAmount(r.advance)}`}
+                    {r.inApplication ? t("receivable.reserved") : t("receivable.allows", { amount: formatAmount(r.advance) })}
                   </span>
                 </span>
               </label>
@@ -480,30 +478,23 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
 /** A decline, led by its reasons in words and what would change the outcome; the internal codes only as details. */
 function DeclineExplained({ app }: { app: ApplicationView }) {
   const name = usePartyName();
+  const t = useT("apply");
   const reasons = app.explanation?.reasons ?? [];
   const byReviewer = app.review?.outcome === "decline" ? app.review : undefined;
   return (
-    <section className="explained" aria-label="Why the application was declined">
-      <h4>Why it was declined</h4>
-      {app.lenderDecline && (
-        <p>
-          {name(app.lender)} declined it: “{app.lenderDecline.reason}”
-        </p>
-      )}
-      {byReviewer && (
-        <p>
-          {name(byReviewer.reviewer)}'s reviewer declined it: “{byReviewer.reason}”
-        </p>
-      )}
+    <section className="explained" aria-label={t("declined.label")}>
+      <h4>{t("declined.title")}</h4>
+      {app.lenderDecline && <p>{t("declined.byLender", { lender: name(app.lender), reason: app.lenderDecline.reason })}</p>}
+      {byReviewer && <p>{t("declined.byReviewer", { reviewer: name(byReviewer.reviewer), reason: byReviewer.reason })}</p>}
       {reasons.length > 0 && (
         <>
-          {(app.lenderDecline || byReviewer) && <p className="muted">The automatic decision before it found:</p>}
+          {(app.lenderDecline || byReviewer) && <p className="muted">{t("declined.automaticBefore")}</p>}
           <ul className="why">
             {reasons.map((r, i) => (
               <li key={`${r.code}-${i}`}>{r.text}</li>
             ))}
           </ul>
-          <h4>What would change the outcome</h4>
+          <h4>{t("declined.toChange")}</h4>
           <ul className="to-change">
             {reasons.map((r, i) => (
               <li key={`${r.code}-${i}`}>{r.toChange}</li>
@@ -513,10 +504,8 @@ function DeclineExplained({ app }: { app: ApplicationView }) {
       )}
       {app.decision && (
         <details>
-          <summary>Details: score and reason codes</summary>
-          <p>
-            Score {app.decision.score} / 100 · policy {app.decision.policyVersion}
-          </p>
+          <summary>{t("declined.details")}</summary>
+          <p>{t("declined.score", { score: app.decision.score, policy: app.decision.policyVersion })}</p>
           <ul>
             {app.decision.reasons.map((r, i) => (
               <li key={`${r.code}-${i}`}>
@@ -540,6 +529,7 @@ function BorrowerApplication({
   session: ReturnType<typeof useSession>;
 }) {
   const lenderName = usePartyName();
+  const t = useT("apply");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState("");
   const [contestReason, setContestReason] = useState("");
@@ -563,7 +553,7 @@ function BorrowerApplication({
           {formatAmount(app.amount)} for {app.termDays} days
           <span className="sub">
             from {lenderName(app.lender)} · applied {formatDate(app.createdAt)}
-            {changed ? ` · you asked for ${formatAmount(app.requested!.amount)}` : ""}
+            {changed ? t("card.asked", { amount: formatAmount(app.requested!.amount) }) : ""}
             {app.loanId ? ` · loan #${app.loanId}` : ""}
           </span>
         </h3>
@@ -571,17 +561,14 @@ function BorrowerApplication({
       </header>
       {awaitsConsent(app) && (
         <div className="next-step" aria-label="Next step">
-          <p>
-            Your consent on chain is still missing: without it the lender cannot score the application. Grant it to continue (your wallet
-            asks to confirm).
-          </p>
+          <p>{t("consent.missing")}</p>
           <button
             type="button"
             className="primary"
             disabled={!!busy}
-            onClick={() => run("Granting consent on chain: confirm in your wallet…", () => grantConsent(session, app))}
+            onClick={() => run(t("consent.granting"), () => grantConsent(session, app))}
           >
-            Grant consent and continue
+            {t("consent.grant")}
           </button>
         </div>
       )}
@@ -608,10 +595,9 @@ function BorrowerApplication({
           )}
           {app.review?.limitOverride && (
             <>
-              <dt>Override</dt>
+              <dt>{t("override.term")}</dt>
               <dd className="override">
-                Above the policy's limit of {formatAmount(app.review.limitOverride.limit)} by the reviewer's override: “
-                {app.review.limitOverride.reason}”
+                {t("override.text", { limit: formatAmount(app.review.limitOverride.limit), reason: app.review.limitOverride.reason })}
               </dd>
             </>
           )}
@@ -663,12 +649,12 @@ function BorrowerApplication({
             className="link"
             disabled={!!busy}
             onClick={() =>
-              run("Withdrawing…", async () =>
+              run(t("withdraw.busy"), async () =>
                 onChange(await api<ApplicationView>(`/api/applications/${app.id}/withdraw`, { method: "POST", json: {} })),
               )
             }
           >
-            Withdraw this application
+            {t("withdraw.button")}
           </button>
         </div>
       )}
