@@ -34,7 +34,8 @@ describe("consent state per block (issue 17)", function () {
   let tokens: Record<"supplier" | "supplier2" | "lender" | "lender2", string>;
   const rpcCalls = new Map<string, number>();
   const lower = (w: Wallet) => w.account.address.toLowerCase() as Address;
-  const metrics = (enterprise: Wallet, token: string) => call(service.url, "GET", `/api/enterprises/${lower(enterprise)}/metrics`, { token });
+  const metrics = (enterprise: Wallet, token: string) =>
+    call(service.url, "GET", `/api/enterprises/${lower(enterprise)}/metrics`, { token });
   const seen = () => waitConsentsSeen(service, net.publicClient);
   async function grant(from: Wallet, to: Wallet, scopes: number, expiresIn = 30 * DAY, purpose = "cache") {
     const expiresAt = (await net.latestTime()) + expiresIn;

@@ -53,7 +53,12 @@ export interface CreateChainAuthorityParameters {
   consents?: Pick<ConsentWatcher, "current" | "seenBlock" | "onParticipantEvent">;
 }
 
-export function createChainAuthority({ publicClient, deployment, roleCacheMs, consents: watcher }: CreateChainAuthorityParameters): ChainAuthority {
+export function createChainAuthority({
+  publicClient,
+  deployment,
+  roleCacheMs,
+  consents: watcher,
+}: CreateChainAuthorityParameters): ChainAuthority {
   const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
   const consents = { address: deployment.contracts.ConsentRegistry, abi: abiOf("ConsentRegistry") } as const;
   const identities = new Map<Address, { at: number; value: Promise<ChainIdentity> }>();
