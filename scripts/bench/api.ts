@@ -16,6 +16,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
+import { stripVTControlCharacters } from "node:util";
 import path from "node:path";
 import autocannon from "autocannon";
 import { createSiweMessage } from "viem/siwe";
@@ -94,8 +95,8 @@ async function main() {
     /Started HTTP and WebSocket JSON-RPC server/,
     nodeLog,
   );
-  // The node logs each JSON-RPC method it answers on a line of its own.
-  const ethCalls = () => (readFileSync(nodeLog, "utf8").match(/^eth_call\b/gm) ?? []).length;
+  // The node logs each JSON-RPC method it answers on a line of its own (in ANSI colours).
+  const ethCalls = () => (stripVTControlCharacters(readFileSync(nodeLog, "utf8")).match(/^eth_call\b/gm) ?? []).length;
   console.log("up");
 
   const publicClient = await publicClientFor(rpcUrl);
