@@ -3,6 +3,7 @@
  * a transaction. The index says where to look; every fact is then re-read from the chain (receipt,
  * log, block, contract state) and any disagreement with the index is reported, not hidden.
  */
+import type { NameOpening } from "../domain/name-commitment";
 import {
   parseEventLogs,
   recoverTypedDataAddress,
@@ -45,8 +46,8 @@ export interface EvidenceDeps {
   timestamps?: Timestamps;
   /** The longest chain scanned for a hash the index lacks (default NOTARY_SCAN_MAX_BLOCKS). */
   notaryScanMaxBlocks?: number;
-  /** Display names the operator published (address lowercase -> name); a bundle carries one only when the registry's displayNameHash proves it. */
-  participantNames?: () => Promise<Record<string, string>>;
+  /** Display names the operator published with their openings (address lowercase -> opening); a bundle carries one only when it opens the registry's displayNameHash. */
+  participantNames?: () => Promise<Record<string, NameOpening>>;
 }
 
 export interface ParticipantView {
