@@ -12,6 +12,7 @@ import { tNs, useT } from "../i18n";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
+import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 
 export function ManufacturerRoom() {
   const session = useSession();
@@ -60,8 +61,11 @@ export function ManufacturerRoom() {
 
 function SupplierHome({ address }: { address: string }) {
   const session = useSession();
-  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "orders" | "receivables" | "access">("overview");
+  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "loans" | "consents" | "orders" | "receivables" | "access">(
+    "overview",
+  );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
+  const tl = useT("loan");
 
   return (
     <div className="room">
@@ -74,6 +78,8 @@ function SupplierHome({ address }: { address: string }) {
           ["overview", "Overview"],
           ["apply", "Apply for financing"],
           ["applications", `Applications (${applications.length})`],
+          ["loans", tl("tabs.loans")],
+          ["consents", tl("tabs.consents")],
           ["orders", "Orders"],
           ["receivables", "Receivables"],
           ["access", "Access log"],
@@ -102,6 +108,8 @@ function SupplierHome({ address }: { address: string }) {
           ))}
         </Card>
       )}
+      {tab === "loans" && <BorrowerLoans />}
+      {tab === "consents" && <BorrowerConsents />}
       {tab === "orders" && <Orders address={address} />}
       {tab === "receivables" && <Receivables address={address} />}
       {tab === "access" && <AccessLog address={address} />}
@@ -460,6 +468,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
               })}
             </div>
           </fieldset>
+          <Quote amount={parseAmountInput(amount)} termDays={termDays} receivableIds={chosen} lender={lender} />
           <ErrorBox error={error} />
           {busy && (
             <p className="state loading" role="status">
