@@ -15,13 +15,15 @@ import { toJsonSafe } from "../../domain/json";
 import type { Session } from "../../domain/session";
 import type { Address } from "../../domain/entities";
 import type { RouteModule } from "../app";
-import { requireSession, type Authorizer, type ScopeName } from "../authorize";
+import { requireSession, scopeMask, type Authorizer, type ScopeName } from "../authorize";
+import { ROLE } from "../../chain/eip712";
 import { address } from "../schemas";
 import { ValidationError } from "../../domain/errors";
 import { visibleMetrics } from "./enterprises";
 
 /** What the decision snapshot in a record carries of the borrower: served to others only under these scopes. */
 const SNAPSHOT_SCOPES: ScopeName[] = ["metrics", "riskFlags", "receivables"];
+const SNAPSHOT_MASK = scopeMask(SNAPSHOT_SCOPES);
 /** How often an open event stream checks that its session and the consents it relied on still hold. */
 export const STREAM_CHECK_MS = 1000;
 
@@ -435,16 +437,22 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         service.on("update", onUpdate);
         const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
         // The session (logout, expiry) and the consents relied on (revocation, expiry, the lender's suspension)
-        // are checked between updates too, from the session store and the index.
+        // are checked between updates too: the consents from the API's per-block consent state (no chain
+        // read per stream), the lender's roles from its role cache (forgotten on any ParticipantRegistry event).
+        let checking = false;
         const check = setInterval(() => {
           if (!deps.sessions.get(token)) return end("session_ended");
-          const state = deps.indexer.state();
-          const now = Math.floor(Date.now() / 1000);
-          for (const borrower of relied) {
-            const consent = state.consents[`${borrower}:${session.address}`];
-            const lender = state.participants[session.address];
-            if (!consent || consent.revokedAt || consent.expiresAt <= now || !lender || lender.suspended) return end("consent_ended");
-          }
+          if (checking || relied.size === 0) return;
+          checking = true;
+          void (async () => {
+            const identity = await deps.authority.identityOf(session.address);
+            for (const borrower of relied) {
+              const consent = await deps.authority.consentInForce(borrower, session.address);
+              if ((consent.scopes & SNAPSHOT_MASK) !== SNAPSHOT_MASK || (identity.roles & ROLE.LENDER) === 0) return end("consent_ended");
+            }
+          })()
+            .catch(() => end("error"))
+            .finally(() => (checking = false));
         }, STREAM_CHECK_MS);
         req.on("close", () => {
           closed = true;
