@@ -723,7 +723,7 @@ describe("evidence that stands in court", function () {
         const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
         expect(code, stdout).to.equal(1);
         expect(stdout).to.match(
-          /^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal 6000000.*" where the checked facts give ".*principal 60000 minor/m,
+          /^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal CNY 60,000\.00 \(6000000.*" where the checked facts give ".*principal CNY 600\.00 \(60000 minor/m,
         );
         expect(stdout).not.to.contain("What the checks above prove");
       });
