@@ -7,6 +7,7 @@ import type { Verdict as BundleVerdict } from "../../../node-service/src/evidenc
 import { openingMatches, type NameOpening } from "../../../node-service/src/domain/name-commitment";
 import { ROLE } from "../../../node-service/src/chain/eip712";
 import type { ChainVerdict } from "./check";
+import { useT } from "../i18n";
 
 /** "2026-11-29 14:40:12 UTC (your time: 29/11/2026, 15:40:12 GMT+1)". */
 export function formatWhen(seconds: number | bigint | undefined): string {
@@ -31,9 +32,11 @@ const ROLE_NAMES: [number, string][] = [
 
 /** A name's standing, as a pill: verified (its opening matched the chain) or a claim. */
 function NameStatus({ verified }: { verified: boolean }) {
+  const t = useT("names");
   return (
     <span
       className={`name-status ${verified ? "name-verified" : "name-claim"}`}
+      title={verified ? t("verifiedHint") : t("claimHint")}
       style={{
         fontSize: "0.75rem",
         fontWeight: 600,
@@ -42,7 +45,7 @@ function NameStatus({ verified }: { verified: boolean }) {
         ...(verified ? { color: "#1b5e20", background: "#e6f4ea" } : { color: "#7a3e00", background: "#fff4e0" }),
       }}
     >
-      {verified ? "verified name" : "claim, not matched"}
+      {verified ? t("verifiedName") : t("claim")}
     </span>
   );
 }
@@ -207,6 +210,7 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
 }
 
 export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdict; fileName: string }) {
+  const tn = useT("names");
   const failed = verdict.checks.filter((c) => !c.ok);
   const cls = verdict.outcome === "verified" ? "good" : verdict.outcome === "not-verified" ? "bad" : "unknown";
   return (
@@ -221,7 +225,7 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
       <p className="hint">“{fileName}”, checked in this browser against the chain, as the command-line verifier does.</p>
       {verdict.names.length > 0 && (
         <>
-          <h4>Parties by name</h4>
+          <h4>{tn("partiesByName")}</h4>
           <ul className="party-names">
             {verdict.names.map((n) => (
               <li key={n.address} data-name-status={n.status}>
