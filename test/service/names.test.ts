@@ -9,7 +9,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { createHash } from "node:crypto";
-import type { Address, Hex } from "viem";
+import { encodeErrorResult, type Address, type Hex } from "viem";
+import { abiOf } from "../../node-service/src/chain/contracts";
+import { decodeRevertData } from "../../node-service/src/chain/revert";
 import { displayNameCommitment, openingMatches } from "../../node-service/src/domain/name-commitment";
 import { displayNameHash, displayNameSalt } from "../../node-service/src/domain/kyc-attributes";
 import { amountJson, formatMoney, moneyWithRaw } from "../../node-service/src/domain/money";
@@ -180,6 +182,19 @@ describe("participants by registered name, proven (issue 16 finding 5)", functio
           expect(text).to.match(/^CNY \d{1,3}(,\d{3})*\.\d{2}$/);
           expect(BigInt(text.slice(4).replace(/[,.]/g, ""))).to.equal(minor);
         }),
+      );
+    });
+  });
+
+  describe("chain errors that carry amounts", function () {
+    it("show each amount raw and in CNY, other numbers as they are", function () {
+      const data = encodeErrorResult({
+        abi: abiOf("LoanAgreements"),
+        errorName: "LoanAgreementsOverpayment",
+        args: [7n, 60_000n, 181_356_000n],
+      });
+      expect(decodeRevertData(data)).to.equal(
+        "LoanAgreementsOverpayment(7, outstanding CNY 600.00 (60000 minor units), amount CNY 1,813,560.00 (181356000 minor units))",
       );
     });
   });
