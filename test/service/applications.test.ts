@@ -817,7 +817,7 @@ describe("loan applications from application to closed loan (real chain, real se
     });
     expect(tooMuch.status).to.equal(400);
     expect(tooMuch.body.error.field).to.equal("amount");
-    expect(tooMuch.body.error.message).to.contain(`the maximum is ${max}`);
+    expect(tooMuch.body.error.message).to.contain(`(${max} minor units)`);
     const fewScopes = await call(base, "POST", "/api/applications", {
       token: tS1,
       body: { amount: "500000", termDays: 30, lender: f.lender.account.address, scopes: SCOPE.metrics | SCOPE.riskFlags },
