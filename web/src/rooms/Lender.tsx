@@ -5,6 +5,7 @@
  * beside the policy in force (with CSV export). An application leads with the indicators the policy
  * used, their values and the policy's thresholds, before the full metrics table.
  */
+import { TextWithNames } from "../components/TextWithNames";
 import { Fragment, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -332,7 +333,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                   {app.decision.reasons.map((r, i) => (
                     <tr key={`${r.code}-${i}`}>
                       <td>
-                        <code className="reason-code">{r.code}</code> {r.message}
+                        <code className="reason-code">{r.code}</code> <TextWithNames text={r.message} />
                       </td>
                       <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
                     </tr>
