@@ -29,9 +29,11 @@ import { createTxSender, type TxSender } from "./chain/sender";
 import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
 import { createIndexer } from "./indexer/indexer";
 import { createChainAuthority } from "./auth/chain-authority";
-import { openSessionStore } from "./auth/sessions";
+import { openPostgresSessionStore, openSessionStore } from "./auth/sessions";
 import { createSiweVerifier } from "./auth/siwe";
-import { openAccessLog } from "./api/access-log";
+import { openAccessLog, openPostgresAccessLog } from "./api/access-log";
+import { openDatabase, type Database } from "./store/postgres/db";
+import { createPostgresIndexStore } from "./store/postgres/index-store";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
@@ -131,16 +133,23 @@ export async function startService(config: Config, options: StartServiceOptions 
   if (nodeChainId !== config.CHAIN_ID)
     throw new ConfigError([`CHAIN_ID: the node at RPC_URL is chain ${nodeChainId}, not ${config.CHAIN_ID}`]);
 
+  // DATABASE_URL: every store in PostgreSQL (migrations applied now); otherwise lowdb files in DATA_DIR.
+  const db: Database | undefined = config.DATABASE_URL ? await openDatabase(config.DATABASE_URL) : undefined;
   const indexer = await createIndexer({
     publicClient,
     deployment,
     dataDir,
+    ...(db ? { store: await createPostgresIndexStore(db) } : {}),
     confirmations: config.CONFIRMATIONS,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     logger: logger.child({ module: "indexer" }),
   });
-  const sessions = await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
-  const accessLog = await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
+  const sessions = db
+    ? await openPostgresSessionStore({ db, secret: config.SESSION_SECRET })
+    : await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
+  const accessLog = db
+    ? openPostgresAccessLog({ db })
+    : await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
   // Authorization reads come in pairs (scopesAt + consentOf, participant + hasRole): over HTTP, send
   // each pair as one JSON-RPC batch.
   const authorityClient = options.transport
@@ -175,6 +184,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     options.documents ??
     (await openDocumentService({
       dataDir,
+      db,
       publicClient,
       deployment,
       sender,
@@ -191,6 +201,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   const timestamper = config.TSA_URL
     ? await openTimestamper({
         dataDir,
+        db,
         tsaUrl: config.TSA_URL,
         intervalMs: options.timestampIntervalMs,
         logger: logger.child({ module: "timestamper" }),
@@ -199,6 +210,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   // A corrupt applications snapshot stops the start: close the access log opened above first.
   const applications = await ApplicationService.open({
     dataDir,
+    db,
     deployment,
     publicClient,
     sender,
@@ -307,6 +319,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         await reconciling;
         await applications.close();
         await accessLog.close();
+        await db?.close();
       })();
       return closing;
     },

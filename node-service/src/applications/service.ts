@@ -17,7 +17,9 @@ import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } fr
 import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
-import { JournalStore } from "./journal-store";
+import { JournalStore, type RecordStore } from "./journal-store";
+import type { Database } from "../store/postgres/db";
+import { PostgresRecordStore } from "../store/postgres/record-store";
 import { renderAgreementDocument } from "./agreement-document";
 import { sha256Hex } from "../domain/hash";
 import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
@@ -50,6 +52,8 @@ const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"
 
 export interface ApplicationsDeps {
   dataDir: string;
+  /** PostgreSQL (DATABASE_URL) instead of the journal under dataDir. */
+  db?: Database;
   deployment: Deployment;
   publicClient: PublicClient;
   /** The service's transaction sender (its own account): anchors decisions and submits countersigned agreements. */
@@ -108,15 +112,17 @@ export class ApplicationService extends EventEmitter {
 
   private constructor(
     private readonly deps: ApplicationsDeps,
-    private readonly store: JournalStore<ApplicationRecord>,
+    private readonly store: RecordStore<ApplicationRecord>,
   ) {
     super();
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
-    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
-      warn: (message, details) => deps.warn?.(message, details),
-    });
+    const store = deps.db
+      ? await PostgresRecordStore.open<ApplicationRecord>(deps.db, "applications")
+      : await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
+          warn: (message, details) => deps.warn?.(message, details),
+        });
     return new ApplicationService(deps, store);
   }
 

@@ -335,7 +335,7 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
           sending = sending
             .then(async () => {
               if (closed) return;
-              if (!deps.sessions.get(token)) return end("session_ended");
+              if (!(await deps.sessions.get(token))) return end("session_ended");
               const { body, relied: usedConsent } = await presentApplicationFor(authorizer, session, app, {
                 resource: "GET /api/events",
                 requestId: String(req.id),
@@ -352,7 +352,10 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         // The session (logout, expiry) and the consents relied on (revocation, expiry, the lender's suspension)
         // are checked between updates too, from the session store and the index.
         const check = setInterval(() => {
-          if (!deps.sessions.get(token)) return end("session_ended");
+          void deps.sessions.get(token).then(
+            (live) => live || end("session_ended"),
+            () => end("error"),
+          );
           const state = deps.indexer.state();
           const now = Math.floor(Date.now() / 1000);
           for (const borrower of relied) {
