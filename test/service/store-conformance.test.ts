@@ -19,7 +19,7 @@ import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
-import { createPostgresDocumentStore } from "../../node-service/src/store/postgres/document-store";
+import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
 import { JournalStore, type RecordStore } from "../../node-service/src/applications/journal-store";
 import { createFileDocumentStore, type DocumentStore } from "../../node-service/src/documents/store";
 import { openPostgresSessionStore, openSessionStore, type SessionStore } from "../../node-service/src/auth/sessions";
@@ -29,20 +29,13 @@ import { sha256Hex } from "../../node-service/src/domain/hash";
 import { computeMetricsUncached } from "../../node-service/src/metrics/compute";
 import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { freshDatabase } from "./pg-helpers";
-import {
-  call,
-  deployNetwork,
-  removeDir,
-  signIn,
-  startTestService,
-  tempDataDir,
-  testConfig,
-  waitIndexed,
-} from "./api-helpers";
+import { call, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed } from "./api-helpers";
 
 /** One store backend, opened over one place (a data directory, a database) that outlives its instances. */
 interface Backend {
   name: string;
+  /** Several processes share it (PostgreSQL); the lowdb files belong to one process. */
+  shared: boolean;
   indexStore(): Promise<IndexStore>;
   records<T extends { id: string }>(name: string): Promise<RecordStore<T>>;
   documents(now?: () => number): Promise<DocumentStore>;
@@ -55,6 +48,7 @@ async function lowdbBackend(): Promise<Backend> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-lowdb-"));
   return {
     name: "lowdb",
+    shared: false,
     indexStore: () => createLowdbIndexStore(dir),
     records: (name) => JournalStore.open(dir, name),
     documents: (now) => createFileDocumentStore({ dataDir: dir, now }),
@@ -76,6 +70,7 @@ async function postgresBackend(): Promise<Backend> {
   };
   return {
     name: "postgres",
+    shared: true,
     indexStore: async () => createPostgresIndexStore(await open()),
     records: async (name) => PostgresRecordStore.open(await open(), name),
     documents: async (now) => createPostgresDocumentStore({ db: await open(), dataDir: dir, now }),
@@ -258,7 +253,9 @@ for (const [label, makeBackend] of BACKENDS) {
           { id: "b", n: 1, amount: "5" },
         ]);
         expect(reopened.get("missing")).to.equal(undefined);
-        expect((await backend.records<Rec>("stamps")).get("a")!.n).to.equal(99);
+        const stamps = await backend.records<Rec>("stamps");
+        expect(stamps.get("a")!.n).to.equal(99);
+        await stamps.close();
         await reopened.close();
       });
     });
@@ -305,8 +302,15 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(reopened.get(h2)!.purgedAt).to.equal(5_000);
         expect(reopened.batch(root)!.hashes).to.deep.equal([h1]);
         expect(reopened.pending()).to.deep.equal([h2]);
-        expect(reopened.purges()).to.deep.equal([{ sha256: h2, kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 5_000, retentionMs: 10 }]);
-        expect(reopened.list().map((d) => d.sha256).sort()).to.deep.equal([h1, h2].sort());
+        expect(reopened.purges()).to.deep.equal([
+          { sha256: h2, kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 5_000, retentionMs: 10 },
+        ]);
+        expect(
+          reopened
+            .list()
+            .map((d) => d.sha256)
+            .sort(),
+        ).to.deep.equal([h1, h2].sort());
         // A purged document uploaded again has its bytes back.
         await reopened.put({ bytes: new TextEncoder().encode("id scan"), mime: "image/png", owner: A, kind: "kyc_id_scan" });
         expect(Buffer.from((await reopened.readContent(h2))!).toString()).to.equal("id scan");
@@ -333,7 +337,11 @@ for (const [label, makeBackend] of BACKENDS) {
         const otherSecret = await backend.sessions("x".repeat(40));
         expect(await otherSecret.get(token)).to.equal(null);
 
-        await other.revoke(token);
+        // Shared by processes: a sign-out on one is a sign-out on all, at once.
+        if (backend.shared) {
+          await other.revoke(token);
+          expect(await store.get(token)).to.equal(null);
+        } else await store.revoke(token);
         expect(await store.get(token)).to.equal(null);
         expect(await (await backend.sessions()).get(token)).to.equal(null);
       });

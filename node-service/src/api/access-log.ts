@@ -131,7 +131,11 @@ export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
         await client.query("COMMIT");
         const items = rows.rows.slice(0, limit);
         const more = rows.rows.length > limit;
-        return { total, items: items.map((r) => r.entry), ...(more && items.length > 0 ? { nextCursor: items[items.length - 1].seq } : {}) };
+        return {
+          total,
+          items: items.map((r) => r.entry),
+          ...(more && items.length > 0 ? { nextCursor: items[items.length - 1].seq } : {}),
+        };
       } catch (err) {
         await client.query("ROLLBACK").catch(() => undefined);
         throw err;

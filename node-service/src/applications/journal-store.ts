@@ -12,17 +12,9 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseJsonFile, readFileIfExists, writeFileAtomic } from "../store/atomic-file";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
+import type { RecordStore } from "../store/record-store";
 
-/** Keyed records, the last put of an id wins: this journal (lowdb's DATA_DIR) or PostgreSQL (store/postgres/record-store.ts). */
-export interface RecordStore<T extends { id: string }> {
-  /** A copy of the record, or undefined. */
-  get(id: string): T | undefined;
-  /** Copies of every record. */
-  all(): T[];
-  /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */
-  put(record: T): Promise<void>;
-  close(): Promise<void>;
-}
+export type { RecordStore } from "../store/record-store";
 
 export class JournalStore<T extends { id: string }> implements RecordStore<T> {
   private readonly records = new Map<string, T>();

@@ -12,7 +12,7 @@ import type { TxSender } from "../chain/sender";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
 import type { Database } from "../store/postgres/db";
-import { createPostgresDocumentStore } from "../store/postgres/document-store";
+import { createPostgresDocumentStore } from "./postgres-store";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
 import { readFileIfExists } from "../store/atomic-file";
 

@@ -65,7 +65,9 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   const applied: string[] = [];
   try {
     await client.query("SELECT pg_advisory_lock($1)", [LOCK_MIGRATE.toString()]);
-    await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    );
     const done = new Set((await client.query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((r) => r.name));
     for (const name of files) {
       if (done.has(name)) continue;

@@ -44,7 +44,10 @@ const CHUNK = 5000;
 type Row = Record<string, unknown>;
 
 function encodeUndo(b: BlockUndo): unknown {
-  return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? { coll: u.coll, key: u.key } : { ...u, prev: encodeRecord(u.coll, u.prev) })) };
+  return {
+    ...b,
+    puts: b.puts.map((u) => (u.prev === undefined ? { coll: u.coll, key: u.key } : { ...u, prev: encodeRecord(u.coll, u.prev) })),
+  };
 }
 
 function decodeUndo(b: BlockUndo): BlockUndo {
@@ -201,7 +204,13 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
           `INSERT INTO index_meta (id, version, identity, checkpoint, undo_floor, event_count) VALUES (1, $1, $2, $3, $4, $5)
            ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, identity = EXCLUDED.identity, checkpoint = EXCLUDED.checkpoint,
              undo_floor = EXCLUDED.undo_floor, event_count = EXCLUDED.event_count`,
-          [doc.version, JSON.stringify(doc.identity), doc.checkpoint ? JSON.stringify(doc.checkpoint) : null, doc.undoFloor, doc.state.eventCount],
+          [
+            doc.version,
+            JSON.stringify(doc.identity),
+            doc.checkpoint ? JSON.stringify(doc.checkpoint) : null,
+            doc.undoFloor,
+            doc.state.eventCount,
+          ],
         );
       });
       savedUndo = new Map(doc.undo.map((u) => [u.blockNumber, u]));
@@ -210,4 +219,3 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
     },
   };
 }
-

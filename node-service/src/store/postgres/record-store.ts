@@ -6,7 +6,7 @@
  * and kept by this process's puts, refreshed (refresh(id)) when another process writes (LISTEN/NOTIFY
  * on the channel `records`, payload `<kind>:<id>`).
  */
-import type { RecordStore } from "../../applications/journal-store";
+import type { RecordStore } from "../record-store";
 import type { Database } from "./db";
 
 export const RECORDS_CHANNEL = "records";

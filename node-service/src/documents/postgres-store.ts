@@ -9,9 +9,9 @@
 import { mkdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Hex } from "viem";
-import type { Address } from "../../domain/entities";
-import { sha256Hex } from "../../domain/hash";
-import { writeFileAtomic } from "../atomic-file";
+import type { Address } from "../domain/entities";
+import { sha256Hex } from "../domain/hash";
+import { writeFileAtomic } from "../store/atomic-file";
 import {
   documentFile,
   readDocumentFile,
@@ -20,8 +20,8 @@ import {
   type DocumentStore,
   type DocumentUpload,
   type PurgeLogEntry,
-} from "../../documents/store";
-import type { Database } from "./db";
+} from "./store";
+import type { Database } from "../store/postgres/db";
 
 export async function createPostgresDocumentStore(opts: { db: Database; dataDir: string; now?: () => number }): Promise<DocumentStore> {
   const { db } = opts;
@@ -33,8 +33,10 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
   const batches = new Map<Hex, BatchRecord>();
   let pending: Hex[] = [];
   let purges: PurgeLogEntry[] = [];
-  for (const r of (await db.pool.query<{ record: DocumentRecord }>("SELECT record FROM documents")).rows) documents.set(r.record.sha256, r.record);
-  for (const r of (await db.pool.query<{ record: BatchRecord }>("SELECT record FROM document_batches")).rows) batches.set(r.record.root, r.record);
+  for (const r of (await db.pool.query<{ record: DocumentRecord }>("SELECT record FROM documents")).rows)
+    documents.set(r.record.sha256, r.record);
+  for (const r of (await db.pool.query<{ record: BatchRecord }>("SELECT record FROM document_batches")).rows)
+    batches.set(r.record.root, r.record);
   pending = (await db.pool.query<{ sha256: Hex }>("SELECT sha256 FROM document_pending ORDER BY seq")).rows.map((r) => r.sha256);
   purges = (await db.pool.query<{ entry: PurgeLogEntry }>("SELECT entry FROM document_purges ORDER BY seq")).rows.map((r) => r.entry);
 
@@ -103,10 +105,10 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
           if (record) updated.push({ ...structuredClone(record), batch: { ...anchor, proof: proofs[hash] } });
         }
         await db.tx(async (client) => {
-          await client.query("INSERT INTO document_batches (root, record) VALUES ($1, $2) ON CONFLICT (root) DO UPDATE SET record = EXCLUDED.record", [
-            batch.root,
-            JSON.stringify(batch),
-          ]);
+          await client.query(
+            "INSERT INTO document_batches (root, record) VALUES ($1, $2) ON CONFLICT (root) DO UPDATE SET record = EXCLUDED.record",
+            [batch.root, JSON.stringify(batch)],
+          );
           for (const r of updated) await client.query(UPSERT, [r.sha256, JSON.stringify(r)]);
           await client.query("DELETE FROM document_pending WHERE sha256 = ANY($1::text[])", [batch.hashes]);
         });
