@@ -34,6 +34,7 @@ import { createSiweVerifier } from "./auth/siwe";
 import { openAccessLog, openPostgresAccessLog } from "./api/access-log";
 import { openDatabase, type Database } from "./store/postgres/db";
 import { createPostgresIndexStore } from "./store/postgres/index-store";
+import { createIndexLeadership } from "./store/postgres/leader";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
@@ -135,11 +136,20 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   // DATABASE_URL: every store in PostgreSQL (migrations applied now); otherwise lowdb files in DATA_DIR.
   const db: Database | undefined = config.DATABASE_URL ? await openDatabase(config.DATABASE_URL) : undefined;
+  // Several processes may share the database: each indexes in memory, one (an advisory lock) writes the index.
+  const leadership =
+    db && config.DATABASE_URL
+      ? createIndexLeadership({
+          url: config.DATABASE_URL,
+          inner: await createPostgresIndexStore(db),
+          logger: logger.child({ module: "index-writer" }),
+        })
+      : undefined;
   const indexer = await createIndexer({
     publicClient,
     deployment,
     dataDir,
-    ...(db ? { store: await createPostgresIndexStore(db) } : {}),
+    ...(leadership ? { store: leadership.store } : {}),
     confirmations: config.CONFIRMATIONS,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     logger: logger.child({ module: "indexer" }),
@@ -319,6 +329,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         await reconciling;
         await applications.close();
         await accessLog.close();
+        await leadership?.close();
         await db?.close();
       })();
       return closing;
