@@ -18,7 +18,7 @@ import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { admit, deployContracts, generateHistory, startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
-import { freshDatabase } from "./pg-helpers";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { call, signIn } from "./api-helpers";
 
 interface ServiceProcess {

@@ -1,6 +1,6 @@
 /**
  * One conformance suite for both stores: the same tests run against the lowdb files of DATA_DIR and
- * against PostgreSQL (DATABASE_URL, or the embedded server of pg-helpers.ts). Each store is checked for
+ * against PostgreSQL (DATABASE_URL, or the embedded server of scripts/lib/test-postgres.ts). Each store is checked for
  * what it promises (what a write resolved for is there after a reopen, reads in the documented order)
  * and the chain index for the indexer's promises (reorg rollback and restart end equal to a fresh index
  * of the final chain). Then the service itself runs on both: the metric values are exactly the same.
@@ -28,7 +28,7 @@ import type { Address, IndexState } from "../../node-service/src/domain/entities
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { computeMetricsUncached } from "../../node-service/src/metrics/compute";
 import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
-import { freshDatabase } from "./pg-helpers";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { call, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed } from "./api-helpers";
 
 /** One store backend, opened over one place (a data directory, a database) that outlives its instances. */

