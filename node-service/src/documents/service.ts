@@ -52,7 +52,7 @@ export interface DocumentService {
  * Participants' display names the operator published (DATA_DIR/demo-accounts.json, as the demo seed
  * writes it): evidence bundles carry a name only where its sha256 is the registry's displayNameHash.
  */
-async function publishedNames(dataDir: string): Promise<Record<string, string>> {
+export async function publishedNames(dataDir: string): Promise<Record<string, string>> {
   const text = await readFileIfExists(path.join(dataDir, "demo-accounts.json"));
   if (text === null) return {};
   const file = JSON.parse(text) as { accounts?: { address: string; name: string }[] };
