@@ -121,7 +121,7 @@ describe("the lender's portfolio in a real browser", function () {
 
     const figures = page.getByLabel("Portfolio key figures");
     expect(await figures.innerText())
-      .to.match(/Outstanding/)
+      .to.match(/outstanding/i)
       .and.match(AMOUNT)
       .and.match(/after default/);
 
