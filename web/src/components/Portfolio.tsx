@@ -87,6 +87,17 @@ const partyLabel = (p: PartyView | null) => (p ? (p.name ?? shortHex(p.address, 
 const pct = (share: number | null) => (share === null ? "—" : `${(share * 100).toFixed(1)} %`);
 const loans = (n: number) => `${n} live loan${n === 1 ? "" : "s"}`;
 
+/** Collections summed by where they came from (a collection after a default counts under recoveries only). */
+function collectedBySource(collections: PortfolioView["collections"]): [string, bigint][] {
+  const sum = (pick: (c: PortfolioView["collections"][number]) => boolean) =>
+    collections.filter(pick).reduce((s, c) => s + BigInt(c.amount), 0n);
+  return [
+    ["Borrowers' repayments", sum((c) => !c.afterDefault && c.via === "borrower")],
+    ["Receivables paid by their debtors", sum((c) => !c.afterDefault && c.via === "receivable")],
+    ["Recovered after default", sum((c) => c.afterDefault)],
+  ];
+}
+
 /** "2026-11" -> "Nov 2026". */
 function monthName(month: string): string {
   const [y, m] = month.split("-").map(Number);
@@ -276,6 +287,15 @@ export function Portfolio() {
                 title="Collected per month (this month so far)"
                 points={p.collectionsByMonth.map((m) => ({ label: m.month, value: Number(m.amount) }))}
                 format={(v) => formatAmount(String(Math.round(v)))}
+              />
+              <BarChart
+                title="Collected by source"
+                empty="Nothing collected yet."
+                bars={collectedBySource(p.collections).map(([label, amount]) => ({
+                  label,
+                  value: Number(amount),
+                  display: formatAmount(amount),
+                }))}
               />
             </div>
             <Table
