@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   console.log("outcomes are on time/late/defaulted/open of the approved cases; bad debt = defaulted amount / approved amount");
   for (const p of report.policies) {
     console.log(`\n${p.version}${p.inForce ? " (in force)" : ""}: ${p.name}`);
-    console.log(`band    cases approved     rate  approved ${CURRENCY}      on/late/def/open bad debt`);
+    console.log(`band    cases approved     rate  approved ${CURRENCY.code}      on/late/def/open bad debt`);
     for (const r of [...p.bands, p.total]) console.log(line(r));
   }
   const out = arg(argv, "--csv");

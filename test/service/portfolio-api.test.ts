@@ -7,11 +7,11 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
 import { loanTermsTypedData } from "../../node-service/src/chain/eip712";
+import { displayNameCommitment } from "../../node-service/src/domain/name-commitment";
+import { writeParticipantNames } from "../../node-service/src/participants/directory";
 import {
   DAY,
   call,
@@ -92,18 +92,25 @@ describe("API: the lender's portfolio", function () {
     await net.send(net.buyer, "SettlementToken", "approve", [net.deployment.contracts.Receivables, 200_000n]);
     await net.send(net.buyer, "Receivables", "pay", [ids.rB, 200_000n]);
 
+    // The operator's published names: three committed on chain (updateKyc with the commitment), so
+    // verified; the buyer's name is published but does not match its commitment, so it is only a claim.
+    const names = [
+      { wallet: net.supplier, name: "Suzhou Precision Castings" },
+      { wallet: net.supplier2, name: "Ningbo Textiles" },
+      { wallet: net.lender, name: "Lingnan Commercial Bank" },
+      { wallet: net.buyer, name: "Shanghai Motors" },
+    ].map(({ wallet, name }) => ({ address: wallet.account.address, name, salt: net.h(`salt:${wallet.account.address}`) }));
+    for (const n of names.slice(0, 3)) {
+      const a = n.address;
+      await net.send(net.operator, "ParticipantRegistry", "updateKyc", [
+        a,
+        net.h(`kyc:${a}`),
+        displayNameCommitment(n.salt, n.name),
+        [net.h(`addr:${a}`)],
+      ]);
+    }
     dataDir = await tempDataDir(net.deployment);
-    // The names the operator published (as the demo seed writes them).
-    await writeFile(
-      path.join(dataDir, "demo-accounts.json"),
-      JSON.stringify({
-        accounts: [
-          { address: net.supplier.account.address, name: "Suzhou Precision Castings" },
-          { address: net.supplier2.account.address, name: "Ningbo Textiles" },
-          { address: net.buyer.account.address, name: "Shanghai Motors" },
-        ],
-      }),
-    );
+    await writeParticipantNames(dataDir, names);
     service = await startTestService(testConfig(dataDir));
     await waitIndexed(service, net.publicClient);
     tokens = await signInAll(service.url, net, ["supplier", "lender", "lender2", "operator", "outsider"]);
@@ -121,11 +128,16 @@ describe("API: the lender's portfolio", function () {
     expect(res.body).to.include({ currency: "CNY", minorUnitDigits: 2 });
     expect(res.body.loans.map((l: { id: string }) => l.id)).to.deep.equal([String(ids.loanA), String(ids.loanB)]);
     const [a, b] = res.body.loans;
-    expect(a.borrower).to.deep.equal({ address: net.supplier.account.address.toLowerCase(), name: "Suzhou Precision Castings" });
+    expect(a.borrower).to.deep.equal({
+      address: net.supplier.account.address.toLowerCase(),
+      name: "Suzhou Precision Castings",
+      nameStatus: "verified",
+    });
     expect(a).to.include({ status: "Active", principal: "600000", repaid: "100000", daysPastDue: 0 });
     expect(a.outstanding).to.equal(String((await totalDue(ids.loanA)) - 100_000n));
     expect(a.collateral[0]).to.include({ id: String(ids.rA), status: "Confirmed", pledged: true });
-    expect(a.collateral[0].debtor.name).to.equal("Shanghai Motors");
+    // A published name that does not match the registry's commitment is only a claim.
+    expect(a.collateral[0].debtor).to.include({ name: "Shanghai Motors", nameStatus: "claim" });
     expect(b).to.include({ status: "Defaulted", repaid: "200000", daysPastDue: 20 });
     expect(b.outstanding).to.equal(String((await totalDue(ids.loanB)) - 200_000n));
     expect(res.body.totals).to.include({
@@ -159,7 +171,11 @@ describe("API: the lender's portfolio", function () {
     // Both loans stand on receivables owed by the one buyer: 1,000,000 + 300,000 still unpaid.
     expect(body.exposureByDebtor).to.have.length(1);
     expect(body.exposureByDebtor[0]).to.deep.include({ loans: 2, outstanding: String(total), collateralUnpaid: "1300000", share: 1 });
-    expect(body.exposureByDebtor[0].party).to.deep.equal({ address: net.buyer.account.address.toLowerCase(), name: "Shanghai Motors" });
+    expect(body.exposureByDebtor[0].party).to.deep.equal({
+      address: net.buyer.account.address.toLowerCase(),
+      name: "Shanghai Motors",
+      nameStatus: "claim",
+    });
   });
 
   it("lists the maturities ahead, the overdue loans with days past due, and the collections before and after default", async function () {
@@ -235,7 +251,12 @@ describe("API: the lender's portfolio", function () {
     const outA = (await totalDue(ids.loanA)) - 100_000n;
     const major = (minor: bigint) => `${minor / 100n}.${(minor % 100n).toString().padStart(2, "0")}`;
     const [byDebtor] = await rows("exposure-by-debtor");
-    expect(byDebtor).to.include({ debtor_name: "Shanghai Motors", collateral_unpaid: "13000.00", currency: "CNY", live_loans: "2" });
+    expect(byDebtor).to.include({
+      debtor_name: "Shanghai Motors (claim, not matched)",
+      collateral_unpaid: "13000.00",
+      currency: "CNY",
+      live_loans: "2",
+    });
     const byBorrower = await rows("exposure-by-borrower");
     expect(byBorrower[0]).to.include({ borrower_name: "Suzhou Precision Castings", outstanding: major(outA), currency: "CNY" });
     const [overdue] = await rows("overdue");
@@ -247,7 +268,7 @@ describe("API: the lender's portfolio", function () {
     const repayments = await rows("repayments");
     expect(repayments.map((r) => [r.amount, r.via_receivable, r.after_default, r.debtor_name])).to.deep.equal([
       ["1000.00", "", "false", ""],
-      ["2000.00", String(ids.rB), "true", "Shanghai Motors"],
+      ["2000.00", String(ids.rB), "true", "Shanghai Motors (claim, not matched)"],
     ]);
   });
 });

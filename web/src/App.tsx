@@ -17,6 +17,7 @@ import {
 } from "./wallet";
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
+import { LanguageSwitch } from "./i18n/LanguageSwitch";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
@@ -102,6 +103,7 @@ export function App() {
             setMe(undefined);
           }}
         />
+        <LanguageSwitch />
       </header>
       <main>
         {room === "manufacturer" && <ManufacturerRoom />}

@@ -1,19 +1,43 @@
 /**
- * Money at the edges that people read (CSV files, printed tables): the settlement token's ISO code and
- * exact major units from bigint minor units. The token has 2 decimals and stands for a digital yuan,
- * so the code is CNY. Computation stays in bigint minor units; this only formats.
+ * Money in words: minor units (bigint) to major units with the currency, exact and the same on every
+ * machine (no floating point, no locale data), for texts the service writes (reasons, errors, the
+ * agreement document, evidence statements). Browser-safe. The web UI formats for the reader's locale.
  */
 
-/** ISO 4217 code of the settlement token the network's amounts are in. */
-export const CURRENCY = "CNY";
-/** Decimals of the settlement token: 100 minor units (fen) make one major unit (yuan). */
-export const MINOR_DIGITS = 2;
+/** The settlement token of this network: a digital yuan with 2 decimals, written with its ISO code. */
+export const CURRENCY = { code: "CNY", decimals: 2 } as const;
 
-/** Exact major units, no grouping, `.` as the decimal point: 12345n -> "123.45", -5n -> "-0.05". */
-export function toMajor(minor: bigint): string {
+/** Thousands separator for the integer part ("1234567" -> "1,234,567"). */
+function group(digits: string, sep: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+}
+
+/** Minor units as major units with the currency: 120000000n -> "CNY 1,200,000.00"; exact for any bigint. */
+export function formatMoney(minor: bigint | string | number, currency: { code: string; decimals: number } = CURRENCY): string {
+  const v = BigInt(minor);
+  const neg = v < 0n;
+  const abs = neg ? -v : v;
+  const scale = 10n ** BigInt(currency.decimals);
+  const whole = group((abs / scale).toString(), ",");
+  const frac = currency.decimals > 0 ? `.${(abs % scale).toString().padStart(currency.decimals, "0")}` : "";
+  return `${neg ? "-" : ""}${currency.code} ${whole}${frac}`;
+}
+
+/** For messages that mention an amount: the formatted value and the raw one, "CNY 1,200.00 (120000 minor units)". */
+export function moneyWithRaw(minor: bigint | string | number): string {
+  return `${formatMoney(minor)} (${BigInt(minor).toString()} minor units)`;
+}
+
+/** An amount for an API error body: { minor: "120000", formatted: "CNY 1,200.00" }. */
+export function amountJson(minor: bigint | string | number): { minor: string; formatted: string } {
+  return { minor: BigInt(minor).toString(), formatted: formatMoney(minor) };
+}
+
+/** Exact major units for files (CSV): no grouping, `.` as the decimal point: 12345n -> "123.45", -5n -> "-0.05". */
+export function toMajor(minor: bigint, currency: { decimals: number } = CURRENCY): string {
   const neg = minor < 0n;
   const abs = neg ? -minor : minor;
-  const scale = 10n ** BigInt(MINOR_DIGITS);
-  const text = `${abs / scale}.${(abs % scale).toString().padStart(MINOR_DIGITS, "0")}`;
-  return neg ? `-${text}` : text;
+  const scale = 10n ** BigInt(currency.decimals);
+  const frac = currency.decimals > 0 ? `.${(abs % scale).toString().padStart(currency.decimals, "0")}` : "";
+  return `${neg ? "-" : ""}${abs / scale}${frac}`;
 }

@@ -25,6 +25,8 @@ export interface Party {
   address: Address;
   /** The name the operator published for this address (absent when none is known). */
   name?: string;
+  /** "verified": the name's opening matched the registry's commitment; "claim": it did not (participants/directory.ts). */
+  nameStatus?: "verified" | "claim";
 }
 
 export interface PortfolioCollateral {
@@ -173,13 +175,10 @@ export function lenderLoans(state: IndexState, lender: Address): LoanEntity[] {
 export function computePortfolio(
   state: IndexState,
   lender: Address,
-  opts: { asOf: number; gracePeriod: number; names?: Record<string, string> },
+  opts: { asOf: number; gracePeriod: number; party?: (address: Address) => Party },
 ): Portfolio {
   const { asOf } = opts;
-  const party = (address: Address): Party => {
-    const name = opts.names?.[address.toLowerCase()];
-    return name === undefined ? { address } : { address, name };
-  };
+  const party = opts.party ?? ((address: Address): Party => ({ address }));
 
   const loans: PortfolioLoan[] = lenderLoans(state, lender).map((l) => {
     const live = LIVE.has(l.status);

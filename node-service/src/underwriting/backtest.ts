@@ -325,7 +325,7 @@ export function backtestCsv(report: BacktestReport): string {
       ...OUTCOMES.map((o) => r.outcomes[o]),
       new Money(r.defaultedAmount),
       r.badDebtRate,
-      CURRENCY,
+      CURRENCY.code,
     ]),
   );
   return toCsv(header, rows);

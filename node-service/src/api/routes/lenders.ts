@@ -11,9 +11,9 @@ import type { Address } from "../../domain/entities";
 import { ROLE } from "../../chain/eip712";
 import { ForbiddenError } from "../../domain/errors";
 import { Money, toCsv, type CsvCell } from "../../domain/csv";
-import { CURRENCY, MINOR_DIGITS } from "../../domain/money";
+import { CURRENCY } from "../../domain/money";
 import type { Session } from "../../domain/session";
-import { publishedNames } from "../../documents/service";
+import { directoryEntry, readParticipantNames } from "../../participants/directory";
 import { computePortfolio, PORTFOLIO_DEFINITIONS, type Party, type Portfolio } from "../../lending/portfolio";
 import { requireRole, requireSession } from "../authorize";
 import { address } from "../schemas";
@@ -32,7 +32,9 @@ type Kind = (typeof KINDS)[number];
 
 const iso = (t: number | undefined) => (t === undefined ? "" : new Date(t * 1000).toISOString());
 const m = (minor: bigint) => new Money(minor);
-const name = (p: Party | null | undefined) => p?.name ?? "";
+/** The name for a CSV cell: a verified name as it is, a name that did not match the registry marked as a claim. */
+const name = (p: Party | null | undefined) =>
+  p?.name === undefined ? "" : p.nameStatus === "verified" ? p.name : `${p.name} (claim, not matched)`;
 
 /** The CSV tables. Columns of the first three tables keep their names and places; currency and names come last. */
 export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCell[][]): string {
@@ -80,7 +82,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
           l.digest,
           l.documentHash,
           l.daysPastDue ?? "",
-          CURRENCY,
+          CURRENCY.code,
           name(l.borrower),
         ]),
       );
@@ -112,7 +114,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
             c.blockNumber,
             c.afterDefault,
             c.debtor?.address,
-            CURRENCY,
+            CURRENCY.code,
             name(c.borrower),
             name(c.debtor),
           ]),
@@ -138,7 +140,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
     case "exposure-by-borrower":
       return toCsv(
         ["borrower", "borrower_name", "live_loans", "outstanding", "share", "currency"],
-        p.exposureByBorrower.map((e) => [e.party?.address, name(e.party), e.loans, m(e.outstanding), e.share, CURRENCY]),
+        p.exposureByBorrower.map((e) => [e.party?.address, name(e.party), e.loans, m(e.outstanding), e.share, CURRENCY.code]),
       );
     case "exposure-by-debtor":
       return toCsv(
@@ -150,7 +152,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
           m(e.outstanding),
           m(e.collateralUnpaid ?? 0n),
           e.share,
-          CURRENCY,
+          CURRENCY.code,
         ]),
       );
     case "maturities":
@@ -163,7 +165,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
           iso(u.maturity),
           u.inDays,
           m(u.outstanding),
-          CURRENCY,
+          CURRENCY.code,
         ]),
       );
     case "overdue":
@@ -178,7 +180,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
           o.daysPastDue,
           iso(o.defaultableAt),
           m(o.outstanding),
-          CURRENCY,
+          CURRENCY.code,
         ]),
       );
   }
@@ -195,10 +197,14 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
 
   async function portfolioOf(lender: Address) {
     const state = deps.indexer.state();
-    const names = await publishedNames(deps.config.DATA_DIR).catch(() => ({}) as Record<string, string>);
+    const names = await readParticipantNames(deps.config.DATA_DIR);
+    const party = (account: Address): Party => {
+      const e = directoryEntry(state, names, account);
+      return e.name === null || e.status === null ? { address: e.address } : { address: e.address, name: e.name, nameStatus: e.status };
+    };
     const asOf = await deps.authority.recentNow();
-    const portfolio = computePortfolio(state, lender, { asOf, gracePeriod: deps.deployment.gracePeriod, names });
-    return { state, names, portfolio };
+    const portfolio = computePortfolio(state, lender, { asOf, gracePeriod: deps.deployment.gracePeriod, party });
+    return { state, party, portfolio };
   }
 
   table.add(
@@ -215,7 +221,7 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
     async ({ params, res }) => {
       requireOwnPortfolio(requireSession(res), params.address);
       const { portfolio } = await portfolioOf(params.address);
-      return { currency: CURRENCY, minorUnitDigits: MINOR_DIGITS, definitions: PORTFOLIO_DEFINITIONS, ...portfolio };
+      return { currency: CURRENCY.code, minorUnitDigits: CURRENCY.decimals, definitions: PORTFOLIO_DEFINITIONS, ...portfolio };
     },
   );
 
@@ -234,7 +240,7 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
     },
     async ({ params, query, res }) => {
       requireOwnPortfolio(requireSession(res), params.address);
-      const { state, names, portfolio } = await portfolioOf(params.address);
+      const { state, party, portfolio } = await portfolioOf(params.address);
       const receivablePayments: CsvCell[][] = [];
       if (query.kind === "receivable-payments") {
         for (const l of portfolio.loans) {
@@ -253,8 +259,8 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
                 pay.holder,
                 pay.ref.txHash,
                 pay.ref.blockNumber,
-                CURRENCY,
-                names[r.debtor] ?? "",
+                CURRENCY.code,
+                name(party(r.debtor)),
               ]);
             }
           }
