@@ -5,7 +5,8 @@
  * at 390 px: key figures, exposure by borrower and by debtor with charts, overdue loans with days past
  * due, maturities ahead, collections before and after default, every loan with its collateral; names,
  * not addresses (the address one click away); amounts with their currency; CSV export in major units
- * with a currency column; no horizontal spill on a phone. Any console or page error fails the test.
+ * with a currency column; English and Simplified Chinese (the top bar's switch); no horizontal spill on
+ * a phone. Any console or page error fails the test.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
@@ -146,11 +147,12 @@ describe("the lender's portfolio in a real browser", function () {
       0,
     );
 
-    // The address is there on demand: a disclosure on the borrower's name.
-    const who = overdue.first().locator("details.party");
-    expect(await who.locator("code").isVisible()).to.equal(false);
-    await who.locator("summary").click();
-    expect(await who.locator("code").innerText()).to.match(/^0x[0-9a-f]{40}$/);
+    // The borrower by its registered name, verified against the registry; the address on demand.
+    const who = overdue.first().locator(".participant-name");
+    expect(await who.locator(".name-verified").count()).to.equal(1);
+    expect(await who.locator("code.participant-address").count()).to.equal(0);
+    await who.getByRole("button", { name: "address" }).click();
+    expect((await who.locator("code.participant-address").innerText()).trim()).to.match(/^0x[0-9a-fA-F]{40}$/);
 
     const maturities = page.getByRole("region", { name: "Upcoming maturities" });
     expect(await maturities.locator("tbody tr").count()).to.be.greaterThan(0);
@@ -188,16 +190,40 @@ describe("the lender's portfolio in a real browser", function () {
     }
   });
 
-  it("fits a 390 px phone: nothing spills off the right edge", async function () {
+  it("speaks Simplified Chinese when the top bar switches to it: headings, key figures and amounts in yuan", async function () {
+    const page = await openPortfolio(1440);
+    await page.locator("select.language").selectOption("zh");
+    const overdue = page.getByRole("region", { name: "逾期贷款" });
+    await overdue.waitFor();
+    const figures = await page.getByLabel("贷款组合关键数据").innerText();
+    expect(figures)
+      .to.include("未偿余额")
+      .and.include("违约后回收")
+      .and.match(/¥[\d,]+\.\d{2}/);
+    expect(await overdue.locator("thead").innerText()).to.include("逾期天数");
+    for (const title of ["风险敞口", "即将到期", "回收", "贷款组合"]) {
+      expect(await page.getByRole("region", { name: title, exact: true }).count(), title).to.equal(1);
+    }
+    expect(await page.getByRole("region", { name: "回收", exact: true }).innerText()).to.include("违约后");
+    await page.screenshot({ path: path.join(RESULTS, "lender-portfolio-zh.png"), fullPage: true });
+    await page.locator("select.language").selectOption("en");
+    await page.getByRole("region", { name: "Overdue loans" }).waitFor();
+  });
+
+  it("fits a 390 px phone in both languages: nothing spills off the right edge", async function () {
     const page = await openPortfolio(390);
-    await page.getByRole("region", { name: "Portfolio", exact: true }).locator("tbody tr").first().waitFor();
-    const spill = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(spill, "horizontal overflow of the page in px").to.be.at.most(0);
-    // The bar charts keep their amounts readable inside the screen.
-    const amount = page.locator("figure.chart.bars li .num").first();
-    const box = (await amount.boundingBox())!;
-    expect(box.x + box.width).to.be.at.most(390);
-    await page.screenshot({ path: path.join(RESULTS, "lender-portfolio-390.png"), fullPage: true });
+    for (const lang of ["en", "zh"] as const) {
+      await page.locator("select.language").selectOption(lang);
+      await page.getByRole("region", { name: lang === "en" ? "Overdue loans" : "逾期贷款" }).waitFor();
+      await page.locator(".portfolio tbody tr").first().waitFor();
+      const spill = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(spill, `horizontal overflow of the page in px (${lang})`).to.be.at.most(0);
+      // The bar charts keep their amounts readable inside the screen.
+      const box = (await page.locator("figure.chart.bars li .num").first().boundingBox())!;
+      expect(box.x + box.width, lang).to.be.at.most(390);
+      await page.screenshot({ path: path.join(RESULTS, `lender-portfolio-390-${lang}.png`), fullPage: true });
+    }
+    await page.locator("select.language").selectOption("en");
   });
 
   it("keeps a supplier out: the lender room, and the portfolio API, refuse a non-lender", async function () {

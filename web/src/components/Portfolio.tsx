@@ -3,19 +3,23 @@
  * borrower and by debtor with charts, the maturities ahead, overdue loans with their days past due,
  * collections (direct and through the pledged receivables, before and after default) by month and one
  * by one, every loan with its collateral, and CSV export of each table (major units, currency column).
- * Participants appear by the name the service knows, the address one click away.
+ * Participants appear by registered name (ParticipantName: verified or a claim), the address one click
+ * away. Texts in English and Simplified Chinese (namespace "portfolio").
  */
 import { api } from "../api";
 import { useSession } from "../hooks/session";
 import { formatAmount, formatDate, formatRate, shortHex } from "../format";
+import { useLanguage, useT } from "../i18n";
 import { Badge, Card, ErrorBox, Loading, Table, useLoad } from "./ui";
 import { BarChart, LineChart } from "./charts";
+import { ParticipantName } from "./ParticipantName";
 
 type Status = "Signed" | "Active" | "Repaid" | "Defaulted" | "Recovered" | "Cancelled";
 
 export interface PartyView {
   address: string;
   name?: string;
+  nameStatus?: "verified" | "claim";
 }
 
 interface PortfolioView {
@@ -72,39 +76,50 @@ interface PortfolioView {
   maturitiesByMonth: { month: string; amount: string; partial: boolean }[];
 }
 
-/** A participant by name; the address opens on demand (keyboard too: it is a disclosure). */
-export function Party({ party }: { party: PartyView | null | undefined }) {
-  if (!party) return <span className="muted">no unpaid collateral</span>;
-  return (
-    <details className="party">
-      <summary title={party.address}>{party.name ?? shortHex(party.address, 4)}</summary>
-      <code>{party.address}</code>
-    </details>
-  );
+/** A participant by registered name, the address on demand; a loan whose collateral is all paid has no debtor. */
+function Party({ party }: { party: PartyView | null | undefined }) {
+  const t = useT("portfolio");
+  if (!party) return <span className="muted">{t("noUnpaidCollateral")}</span>;
+  return <ParticipantName address={party.address} />;
 }
 
-const partyLabel = (p: PartyView | null) => (p ? (p.name ?? shortHex(p.address, 4)) : "No unpaid collateral");
+type T = ReturnType<typeof useT>;
+
+/** A chart label: a verified name as it is, a claimed one marked as a claim, else the short address. */
+const partyLabel = (t: T, p: PartyView | null) =>
+  !p
+    ? t("noUnpaidCollateral")
+    : p.name === undefined
+      ? shortHex(p.address, 4)
+      : p.nameStatus === "verified"
+        ? p.name
+        : t("claimedName", { name: p.name });
 const pct = (share: number | null) => (share === null ? "—" : `${(share * 100).toFixed(1)} %`);
-const loans = (n: number) => `${n} live loan${n === 1 ? "" : "s"}`;
 
 /** Collections summed by where they came from (a collection after a default counts under recoveries only). */
-function collectedBySource(collections: PortfolioView["collections"]): [string, bigint][] {
+function collectedBySource(t: T, collections: PortfolioView["collections"]): [string, bigint][] {
   const sum = (pick: (c: PortfolioView["collections"][number]) => boolean) =>
     collections.filter(pick).reduce((s, c) => s + BigInt(c.amount), 0n);
   return [
-    ["Borrowers' repayments", sum((c) => !c.afterDefault && c.via === "borrower")],
-    ["Receivables paid by their debtors", sum((c) => !c.afterDefault && c.via === "receivable")],
-    ["Recovered after default", sum((c) => c.afterDefault)],
+    [t("source.borrower"), sum((c) => !c.afterDefault && c.via === "borrower")],
+    [t("source.receivable"), sum((c) => !c.afterDefault && c.via === "receivable")],
+    [t("source.afterDefault"), sum((c) => c.afterDefault)],
   ];
 }
 
-/** "2026-11" -> "Nov 2026". */
-function monthName(month: string): string {
+/** "2026-11" -> "Nov 2026" / "2026年11月" in the current language. */
+function monthName(month: string, lang: string): string {
   const [y, m] = month.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
+  return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString(lang === "zh" ? "zh-CN" : "en-US", {
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
 }
 
 export function Portfolio() {
+  const t = useT("portfolio");
+  const lang = useLanguage();
   const session = useSession();
   const address = session.me!.address.toLowerCase();
   const data = useLoad(() => api<PortfolioView>(`/api/lenders/${address}/portfolio`), [address]);
@@ -113,113 +128,111 @@ export function Portfolio() {
 
   return (
     <div className="portfolio">
-      {data.loading && !p ? <Loading what="portfolio" /> : null}
+      {data.loading && !p ? <Loading what={t("what")} /> : null}
       <ErrorBox error={data.error} />
       {data.error ? (
         <button type="button" onClick={data.reload}>
-          Try again
+          {t("retry")}
         </button>
       ) : null}
       {p && (
         <>
-          <div className="kpis" aria-label="Portfolio key figures">
+          <div className="kpis" aria-label={t("figures.label")}>
             <div className="kpi">
-              <span className="kpi-label">Outstanding</span>
+              <span className="kpi-label">{t("figures.outstanding")}</span>
               <span className="kpi-value">{formatAmount(p.totals.outstanding)}</span>
-              <span className="muted">{loans(p.totals.live)}</span>
+              <span className="muted">{t("liveLoans", { count: p.totals.live })}</span>
             </div>
             <div className="kpi">
-              <span className="kpi-label">Overdue</span>
+              <span className="kpi-label">{t("figures.overdue")}</span>
               <span className="kpi-value">{formatAmount(p.totals.overdueOutstanding)}</span>
-              <span className="muted">
-                {p.totals.overdueLoans} loan{p.totals.overdueLoans === 1 ? "" : "s"} past maturity
-              </span>
+              <span className="muted">{t("figures.pastMaturity", { count: p.totals.overdueLoans })}</span>
             </div>
             <div className="kpi">
-              <span className="kpi-label">Collected</span>
+              <span className="kpi-label">{t("figures.collected")}</span>
               <span className="kpi-value">{formatAmount(p.totals.collected)}</span>
-              <span className="muted">{formatAmount(p.totals.collectedAfterDefault)} after default</span>
+              <span className="muted">{t("figures.afterDefault", { amount: formatAmount(p.totals.collectedAfterDefault) })}</span>
             </div>
             <div className="kpi">
-              <span className="kpi-label">Disbursed</span>
+              <span className="kpi-label">{t("figures.disbursed")}</span>
               <span className="kpi-value">{formatAmount(p.totals.disbursed)}</span>
               <span className="muted">
-                {p.totals.loans} loans, {p.totals.defaulted} defaulted · as of {formatDate(p.asOf)}
+                {t("figures.loansDefaulted", { count: p.totals.loans, defaulted: p.totals.defaulted, date: formatDate(p.asOf) })}
               </span>
             </div>
           </div>
 
           <Card
-            title="Exposure"
+            title={t("exposure.title")}
             actions={
               <span className="exports">
                 <a href={csv("exposure-by-borrower")} download>
-                  By borrower CSV
+                  {t("csv.byBorrower")}
                 </a>{" "}
                 <a href={csv("exposure-by-debtor")} download>
-                  By debtor CSV
+                  {t("csv.byDebtor")}
                 </a>
               </span>
             }
           >
             <div className="charts">
               <BarChart
-                title="By borrower (outstanding)"
-                empty="No live loan."
+                title={t("exposure.byBorrower")}
+                empty={t("noLiveLoan")}
                 bars={p.exposureByBorrower.map((e) => ({
-                  label: partyLabel(e.party),
+                  label: partyLabel(t, e.party),
                   value: Number(e.outstanding),
                   display: `${formatAmount(e.outstanding)} (${pct(e.share)})`,
-                  note: loans(e.loans),
+                  note: t("liveLoans", { count: e.loans }),
                 }))}
               />
               <BarChart
-                title="By debtor of the pledged receivables"
-                empty="No live loan."
+                title={t("exposure.byDebtor")}
+                empty={t("noLiveLoan")}
                 bars={p.exposureByDebtor.map((e) => ({
-                  label: partyLabel(e.party),
+                  label: partyLabel(t, e.party),
                   value: Number(e.outstanding),
                   display: `${formatAmount(e.outstanding)} (${pct(e.share)})`,
-                  note: `${formatAmount(e.collateralUnpaid)} unpaid collateral`,
+                  note: t("exposure.unpaidNote", { amount: formatAmount(e.collateralUnpaid) }),
                 }))}
               />
             </div>
             <Table
-              caption="Exposure by debtor"
+              caption={t("exposure.debtorTable")}
               rows={p.exposureByDebtor}
               rowKey={(e) => e.party?.address ?? "none"}
-              empty="No live loan."
+              empty={t("noLiveLoan")}
               columns={[
-                { key: "debtor", label: "Debtor", render: (e) => <Party party={e.party} /> },
-                { key: "loans", label: "Live loans", numeric: true, render: (e) => e.loans },
-                { key: "outstanding", label: "Outstanding", numeric: true, render: (e) => formatAmount(e.outstanding) },
-                { key: "share", label: "Share", numeric: true, render: (e) => pct(e.share) },
-                { key: "unpaid", label: "Unpaid collateral", numeric: true, render: (e) => formatAmount(e.collateralUnpaid) },
+                { key: "debtor", label: t("col.debtor"), render: (e) => <Party party={e.party} /> },
+                { key: "loans", label: t("col.liveLoans"), numeric: true, render: (e) => e.loans },
+                { key: "outstanding", label: t("col.outstanding"), numeric: true, render: (e) => formatAmount(e.outstanding) },
+                { key: "share", label: t("col.share"), numeric: true, render: (e) => pct(e.share) },
+                { key: "unpaid", label: t("col.unpaidCollateral"), numeric: true, render: (e) => formatAmount(e.collateralUnpaid) },
               ]}
             />
           </Card>
 
           <Card
-            title="Overdue loans"
+            title={t("overdue.title")}
             actions={
               <a href={csv("overdue")} download>
-                Overdue CSV
+                {t("csv.overdue")}
               </a>
             }
           >
             <Table
               rows={p.overdue}
               rowKey={(o) => o.loanId}
-              empty="No loan is past its maturity."
+              empty={t("overdue.empty")}
               columns={[
-                { key: "id", label: "Loan", render: (o) => `#${o.loanId}` },
-                { key: "borrower", label: "Borrower", render: (o) => <Party party={o.borrower} /> },
-                { key: "maturity", label: "Matured", render: (o) => formatDate(o.maturity) },
-                { key: "dpd", label: "Days past due", numeric: true, render: (o) => o.daysPastDue },
-                { key: "outstanding", label: "Outstanding", numeric: true, render: (o) => formatAmount(o.outstanding) },
+                { key: "id", label: t("col.loan"), render: (o) => `#${o.loanId}` },
+                { key: "borrower", label: t("col.borrower"), render: (o) => <Party party={o.borrower} /> },
+                { key: "maturity", label: t("col.matured"), render: (o) => formatDate(o.maturity) },
+                { key: "dpd", label: t("col.daysPastDue"), numeric: true, render: (o) => o.daysPastDue },
+                { key: "outstanding", label: t("col.outstanding"), numeric: true, render: (o) => formatAmount(o.outstanding) },
                 {
                   key: "status",
-                  label: "Status",
+                  label: t("col.status"),
                   render: (o) =>
                     o.status === "Defaulted" ? (
                       <Badge status="Defaulted" />
@@ -227,7 +240,9 @@ export function Portfolio() {
                       <>
                         <Badge status="Active" />{" "}
                         <span className="muted">
-                          {o.defaultableAt < p.asOf ? "default may be declared" : `default from ${formatDate(o.defaultableAt)}`}
+                          {o.defaultableAt < p.asOf
+                            ? t("overdue.defaultable")
+                            : t("overdue.defaultFrom", { date: formatDate(o.defaultableAt) })}
                         </span>
                       </>
                     ),
@@ -237,19 +252,19 @@ export function Portfolio() {
           </Card>
 
           <Card
-            title="Upcoming maturities"
+            title={t("maturities.title")}
             actions={
               <a href={csv("maturities")} download>
-                Maturities CSV
+                {t("csv.maturities")}
               </a>
             }
           >
             <div className="charts">
               <BarChart
-                title="Outstanding by month of maturity"
-                empty="No live loan."
+                title={t("maturities.chart")}
+                empty={t("noLiveLoan")}
                 bars={p.maturitiesByMonth.map((m) => ({
-                  label: `${monthName(m.month)}${m.partial ? " (this month, incl. overdue)" : ""}`,
+                  label: m.partial ? t("maturities.thisMonth", { month: monthName(m.month, lang) }) : monthName(m.month, lang),
                   value: Number(m.amount),
                   display: formatAmount(m.amount),
                 }))}
@@ -258,40 +273,40 @@ export function Portfolio() {
             <Table
               rows={p.upcomingMaturities}
               rowKey={(u) => u.loanId}
-              empty="No live loan matures ahead."
+              empty={t("maturities.empty")}
               columns={[
-                { key: "id", label: "Loan", render: (u) => `#${u.loanId}` },
-                { key: "borrower", label: "Borrower", render: (u) => <Party party={u.borrower} /> },
-                { key: "maturity", label: "Maturity", render: (u) => formatDate(u.maturity) },
-                { key: "in", label: "In days", numeric: true, render: (u) => u.inDays },
-                { key: "outstanding", label: "Outstanding", numeric: true, render: (u) => formatAmount(u.outstanding) },
+                { key: "id", label: t("col.loan"), render: (u) => `#${u.loanId}` },
+                { key: "borrower", label: t("col.borrower"), render: (u) => <Party party={u.borrower} /> },
+                { key: "maturity", label: t("col.maturity"), render: (u) => formatDate(u.maturity) },
+                { key: "in", label: t("col.inDays"), numeric: true, render: (u) => u.inDays },
+                { key: "outstanding", label: t("col.outstanding"), numeric: true, render: (u) => formatAmount(u.outstanding) },
               ]}
             />
           </Card>
 
           <Card
-            title="Collections"
+            title={t("collections.title")}
             actions={
               <span className="exports">
                 <a href={csv("repayments")} download>
-                  Repayments CSV
+                  {t("csv.repayments")}
                 </a>{" "}
                 <a href={csv("receivable-payments")} download>
-                  Receivable payments CSV
+                  {t("csv.receivablePayments")}
                 </a>
               </span>
             }
           >
             <div className="charts">
               <LineChart
-                title="Collected per month (this month so far)"
+                title={t("collections.chart")}
                 points={p.collectionsByMonth.map((m) => ({ label: m.month, value: Number(m.amount) }))}
                 format={(v) => formatAmount(String(Math.round(v)))}
               />
               <BarChart
-                title="Collected by source"
-                empty="Nothing collected yet."
-                bars={collectedBySource(p.collections).map(([label, amount]) => ({
+                title={t("collections.bySource")}
+                empty={t("collections.empty")}
+                bars={collectedBySource(t, p.collections).map(([label, amount]) => ({
                   label,
                   value: Number(amount),
                   display: formatAmount(amount),
@@ -301,58 +316,58 @@ export function Portfolio() {
             <Table
               rows={p.collections.slice(0, 50)}
               rowKey={(c) => `${c.txHash}-${c.loanId}-${c.receivableId ?? ""}`}
-              empty="Nothing collected yet."
+              empty={t("collections.empty")}
               columns={[
-                { key: "at", label: "Date", render: (c) => formatDate(c.at) },
-                { key: "loan", label: "Loan", render: (c) => `#${c.loanId}` },
-                { key: "borrower", label: "Borrower", render: (c) => <Party party={c.borrower} /> },
+                { key: "at", label: t("col.date"), render: (c) => formatDate(c.at) },
+                { key: "loan", label: t("col.loan"), render: (c) => `#${c.loanId}` },
+                { key: "borrower", label: t("col.borrower"), render: (c) => <Party party={c.borrower} /> },
                 {
                   key: "via",
-                  label: "From",
+                  label: t("col.from"),
                   render: (c) =>
                     c.via === "borrower" ? (
-                      "Borrower's repayment"
+                      t("collections.byBorrower")
                     ) : (
                       <>
-                        Receivable #{c.receivableId} paid by <Party party={c.debtor} />
+                        {t("collections.byReceivable", { id: c.receivableId })} <Party party={c.debtor} />
                       </>
                     ),
                 },
-                { key: "amount", label: "Amount", numeric: true, render: (c) => formatAmount(c.amount) },
+                { key: "amount", label: t("col.amount"), numeric: true, render: (c) => formatAmount(c.amount) },
                 {
                   key: "default",
-                  label: "After default",
-                  render: (c) => (c.afterDefault ? <span className="late">after default</span> : ""),
+                  label: t("col.afterDefault"),
+                  render: (c) => (c.afterDefault ? <span className="late">{t("collections.afterDefault")}</span> : ""),
                 },
               ]}
             />
           </Card>
 
           <Card
-            title="Portfolio"
+            title={t("loans.title")}
             actions={
               <a href={csv("loans")} download>
-                Loans CSV
+                {t("csv.loans")}
               </a>
             }
           >
             <Table
-              caption="Every loan of this lender"
+              caption={t("loans.caption")}
               rows={p.loans}
               rowKey={(l) => l.id}
-              empty="No loans yet."
+              empty={t("loans.empty")}
               columns={[
-                { key: "id", label: "Loan", render: (l) => `#${l.id}` },
-                { key: "borrower", label: "Borrower", render: (l) => <Party party={l.borrower} /> },
-                { key: "principal", label: "Principal", numeric: true, render: (l) => formatAmount(l.principal) },
-                { key: "rate", label: "Rate", numeric: true, render: (l) => formatRate(l.rateBps) },
-                { key: "repaid", label: "Repaid", numeric: true, render: (l) => formatAmount(l.repaid) },
-                { key: "outstanding", label: "Outstanding", numeric: true, render: (l) => formatAmount(l.outstanding) },
-                { key: "maturity", label: "Maturity", render: (l) => formatDate(l.maturity) },
-                { key: "dpd", label: "Days past due", numeric: true, render: (l) => l.daysPastDue ?? "—" },
+                { key: "id", label: t("col.loan"), render: (l) => `#${l.id}` },
+                { key: "borrower", label: t("col.borrower"), render: (l) => <Party party={l.borrower} /> },
+                { key: "principal", label: t("col.principal"), numeric: true, render: (l) => formatAmount(l.principal) },
+                { key: "rate", label: t("col.rate"), numeric: true, render: (l) => formatRate(l.rateBps) },
+                { key: "repaid", label: t("col.repaid"), numeric: true, render: (l) => formatAmount(l.repaid) },
+                { key: "outstanding", label: t("col.outstanding"), numeric: true, render: (l) => formatAmount(l.outstanding) },
+                { key: "maturity", label: t("col.maturity"), render: (l) => formatDate(l.maturity) },
+                { key: "dpd", label: t("col.daysPastDue"), numeric: true, render: (l) => l.daysPastDue ?? "—" },
                 {
                   key: "collateral",
-                  label: "Collateral",
+                  label: t("col.collateral"),
                   render: (l) => (
                     <ul className="collateral">
                       {l.collateral.map((c) => (
@@ -363,7 +378,7 @@ export function Portfolio() {
                     </ul>
                   ),
                 },
-                { key: "status", label: "Status", render: (l) => <Badge status={l.status} /> },
+                { key: "status", label: t("col.status"), render: (l) => <Badge status={l.status} /> },
               ]}
             />
           </Card>
