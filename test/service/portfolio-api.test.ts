@@ -26,6 +26,24 @@ import {
   type Wallet,
 } from "./api-helpers";
 
+/** The fields of one RFC 4180 line (quoted fields may hold commas and doubled quotes). */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') ((field += '"'), i++);
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") (fields.push(field), (field = ""));
+    else field += c;
+  }
+  return [...fields, field];
+}
+
 describe("API: the lender's portfolio", function () {
   this.timeout(180_000);
   let snapshot: string;
@@ -242,10 +260,7 @@ describe("API: the lender's portfolio", function () {
     const rows = async (kind: string) => {
       const res = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}`, tokens.lender);
       expect(res.status).to.equal(200);
-      const [header, ...lines] = String(res.body)
-        .trimEnd()
-        .split("\r\n")
-        .map((l) => l.split(","));
+      const [header, ...lines] = String(res.body).trimEnd().split("\r\n").map(csvFields);
       return lines.map((l) => Object.fromEntries(header.map((k, i) => [k, l[i]])));
     };
     const outA = (await totalDue(ids.loanA)) - 100_000n;
