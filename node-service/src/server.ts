@@ -28,7 +28,9 @@ import { feeFields } from "./chain/fees";
 import { createTxSender, type TxSender } from "./chain/sender";
 import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
 import { createIndexer } from "./indexer/indexer";
-import { createChainAuthority } from "./auth/chain-authority";
+import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
+import { createConsentWatcher } from "./auth/consent-watch";
+import { consentRecord } from "./indexer/reducers/consentRegistry";
 import { openSessionStore } from "./auth/sessions";
 import { createSiweVerifier } from "./auth/siwe";
 import { openAccessLog } from "./api/access-log";
@@ -40,6 +42,8 @@ import { openTimestamper, type Timestamper } from "./evidence/timestamper";
 import { ApplicationService } from "./applications/service";
 import { backtestRoutes } from "./api/routes/backtest";
 import { applicationRoutes } from "./api/routes/applications";
+import { notificationRoutes } from "./api/routes/notifications";
+import { NotificationService } from "./notifications/service";
 import { CURRENT_POLICY } from "./underwriting/policy";
 import { CorruptFileError, parseJsonFile, removeStaleTempFiles } from "./store/atomic-file";
 import { JournalDamagedError } from "./store/framed-journal";
@@ -86,6 +90,8 @@ export interface RunningService {
   publicClient: PublicClient;
   /** RFC 3161 tokens for batch roots and agreement digests, when TSA_URL is set. */
   timestamper?: Timestamper;
+  /** Roles and consents as the API reads them (consentBlock(): the block its consent answers reflect). */
+  authority: ChainAuthority;
   close(): Promise<void>;
 }
 
@@ -146,7 +152,20 @@ export async function startService(config: Config, options: StartServiceOptions 
   const authorityClient = options.transport
     ? publicClient
     : (createPublicClient({ transport: rpc({ batch: true }), cacheTime: 0 }) as PublicClient);
-  const authority = createChainAuthority({ publicClient: authorityClient, deployment, roleCacheMs: config.ROLE_CACHE_MS });
+  // Consents per block from the index and a head watcher: no chain read per request (see auth/consent-watch.ts).
+  const consentWatcher = createConsentWatcher({
+    publicClient,
+    deployment,
+    pollIntervalMs: config.POLL_INTERVAL_MS,
+    index: { indexedBlock: () => indexer.stats().indexedBlock, consent: (b, l) => consentRecord(indexer.state(), b, l) },
+    logger: logger.child({ module: "consent-watch" }),
+  });
+  const authority = createChainAuthority({
+    publicClient: authorityClient,
+    deployment,
+    roleCacheMs: config.ROLE_CACHE_MS,
+    consents: consentWatcher,
+  });
   const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID });
 
   const transport = options.transport ?? rpc();
@@ -227,6 +246,21 @@ export async function startService(config: Config, options: StartServiceOptions 
     throw err;
   });
 
+  const notifications = await NotificationService.open({
+    dataDir,
+    state: () => indexer.state(),
+    applications: () => applications.all(),
+    now: () => authority.recentNow(),
+    dueSoonDays: config.NOTIFY_DUE_SOON_DAYS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    logger: logger.child({ module: "notifications" }),
+  }).catch(async (err: unknown) => {
+    await applications.close();
+    await accessLog.close();
+    throw err;
+  });
+
   const webDir = path.resolve(REPO_ROOT, config.WEB_DIR);
   const serveWeb: RouteModule = ({ table }) => {
     if (existsSync(path.join(webDir, "index.html"))) table.router.use(express.static(webDir, { index: "index.html", maxAge: "1h" }));
@@ -251,6 +285,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       modules: [
         documentAndEvidenceRoutes(documents, timestamper),
         applicationRoutes(applications),
+        notificationRoutes(notifications),
         backtestRoutes(applications),
         ...(options.modules ?? []),
         serveWeb,
@@ -259,6 +294,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   );
 
   await indexer.start();
+  await consentWatcher.start();
   timestamper?.start(() => indexer.state());
   if (ownDocuments) await documents.start();
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
@@ -268,6 +304,11 @@ export async function startService(config: Config, options: StartServiceOptions 
       .then(() => applications.reconcile())
       .catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
   };
+  // Webhook deliveries follow every application step and indexed block (and time passing: due soon, overdue).
+  const syncNotifications = () => void notifications.sync().catch((err: unknown) => logger.error({ err }, "notifications sync failed"));
+  applications.on("update", syncNotifications);
+  indexer.on("batch", syncNotifications);
+  notifications.start();
   indexer.on("batch", reconcile);
   indexer.on("reorg", reconcile);
   reconcile();
@@ -295,16 +336,19 @@ export async function startService(config: Config, options: StartServiceOptions 
     deployment,
     publicClient,
     timestamper,
+    authority,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await consentWatcher.stop();
         await indexer.stop();
         await timestamper?.stop();
         if (ownDocuments) await documents.stop();
         await reconciling;
+        await notifications.close();
         await applications.close();
         await accessLog.close();
       })();
