@@ -13,6 +13,7 @@ import type { ApplicationRecord } from "../node-service/src/applications/types";
 import { ROLE } from "../node-service/src/chain/eip712";
 import type { Address } from "../node-service/src/domain/entities";
 import { DAY } from "../node-service/src/domain/time";
+import { CURRENCY, toMajor } from "../node-service/src/domain/money";
 import { createLowdbIndexStore } from "../node-service/src/store/index-store";
 import { applicationCases, backtest, backtestCsv, monthlyCases, type BandRow } from "../node-service/src/underwriting/backtest";
 import { CURRENT_POLICY, parsePolicy, policyByVersion } from "../node-service/src/underwriting/policy";
@@ -35,7 +36,7 @@ function day(s: string | undefined, name: string): number | undefined {
 function line(r: BandRow): string {
   const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
   const o = r.outcomes;
-  return `${r.band.padEnd(6)} ${String(r.cases).padStart(6)} ${String(r.approved).padStart(8)} ${pct(r.approvalRate).padStart(8)} ${String(r.approvedAmount).padStart(16)} ${`${o.on_time}/${o.late}/${o.defaulted}/${o.open}`.padStart(16)} ${pct(r.badDebtRate).padStart(8)}`;
+  return `${r.band.padEnd(6)} ${String(r.cases).padStart(6)} ${String(r.approved).padStart(8)} ${pct(r.approvalRate).padStart(8)} ${toMajor(r.approvedAmount).padStart(16)} ${`${o.on_time}/${o.late}/${o.defaulted}/${o.open}`.padStart(16)} ${pct(r.badDebtRate).padStart(8)}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -94,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   console.log("outcomes are on time/late/defaulted/open of the approved cases; bad debt = defaulted amount / approved amount");
   for (const p of report.policies) {
     console.log(`\n${p.version}${p.inForce ? " (in force)" : ""}: ${p.name}`);
-    console.log(`band    cases approved     rate  approved amount   on/late/def/open bad debt`);
+    console.log(`band    cases approved     rate  approved ${CURRENCY.code}      on/late/def/open bad debt`);
     for (const r of [...p.bands, p.total]) console.log(line(r));
   }
   const out = arg(argv, "--csv");

@@ -4,9 +4,11 @@
  * with KYC dossier hashes; then, day by day (block time moved forward with evm_mine(timestamp)),
  * buyers order, suppliers deliver on time or late, invoices become receivables that buyers acknowledge
  * (by transaction or EIP-712 signature) and pay early, on time, late or in parts; there are disputes,
- * cancellations, a rejected invoice, and historical loans repaid through the receivable waterfall and
- * directly. Personas for the loan demo: one supplier with an excellent record (auto-approvable), one
- * mediocre (needs a human review), and a ring of three related suppliers trading in a circle.
+ * cancellations, a rejected invoice, and historical loans with varied outcomes: repaid through the
+ * receivable waterfall and directly, on time and late, defaulted and recovered from the collateral,
+ * defaulted on a receivable never paid, past due at the end, and live. Personas for the loan demo:
+ * one supplier with an excellent record (auto-approvable), one mediocre (needs a human review), and a
+ * ring of three related suppliers trading in a circle.
  * Every supplier ends with confirmed, unpledged receivables it can pledge.
  *
  * Speed: automine is switched off and each day's transactions are sent without waiting, then mined
@@ -665,6 +667,10 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     }
   }
 
+  // A debtor that stops paying: one invoice of a regular supplier its buyer never pays (collateral of a
+  // loan that defaults below). Planned after the rest, so the other plans keep their random draws.
+  planOrder({ buyer: 2, supplier: REGULAR[1], createDay: 140, amountMajor: 150_000, pay: "never", termDays: 45 });
+
   // Historical loans, each against receivables acknowledged before it and paid only after it.
   let loanSeq = 0;
   function planLoan(spec: {
@@ -674,27 +680,50 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     to: number;
     collateral: number;
     termDays: number;
-    /** How the loan ends: the buyer's payment of the collateral, direct repayment (days after start), or cancellation. */
-    end: { kind: "waterfall" } | { kind: "repay"; afterDays: number } | { kind: "cancel" };
-  }): void {
-    const quietDays = spec.end.kind === "waterfall" ? 3 : spec.end.kind === "repay" ? spec.end.afterDays + 3 : 3;
+    /**
+     * How the loan ends: the buyer's payment of the collateral, direct repayment (days after start),
+     * cancellation; a default the lender declares once the grace period is over, with the collateral
+     * collected after it (recovered) or never paid; or not at all (still live at the end of the history).
+     */
+    end:
+      | { kind: "waterfall" }
+      | { kind: "repay"; afterDays: number }
+      | { kind: "cancel" }
+      | { kind: "default"; collateral: "recovered" | "unpaid" }
+      | { kind: "open" };
+  }): boolean {
+    const end = spec.end;
+    const quietDays = end.kind === "waterfall" ? 3 : end.kind === "repay" ? end.afterDays + 3 : 3;
+    // The collateral's first payment must come when the story needs it: within the term (waterfall),
+    // after the default is declared (recovered), or not within the history at all (unpaid, open).
+    const paidWhenItShould = (inv: InvoicePlan, day: number): boolean => {
+      if (end.kind === "open" || (end.kind === "default" && end.collateral === "unpaid")) return inv.firstPayDay === Infinity;
+      if (inv.firstPayDay === Infinity || inv.firstPayDay <= day + quietDays) return false;
+      if (end.kind === "waterfall") return inv.firstPayDay < day + spec.termDays;
+      if (end.kind === "default") return inv.firstPayDay > defaultDay(day, spec.termDays) && inv.firstPayDay <= LAST_DAY;
+      return true;
+    };
     for (let day = spec.from; day <= spec.to; day++) {
       const candidates = invoices.filter(
         (inv) =>
           inv.order.supplier === spec.borrower &&
           !inv.collateral &&
           inv.ackDay < day &&
-          inv.firstPayDay > day + quietDays &&
-          inv.firstPayDay !== Infinity &&
-          (spec.end.kind !== "waterfall" || inv.firstPayDay < day + spec.termDays) &&
+          paidWhenItShould(inv, day) &&
           inv.maturityDay > day + 5,
       );
       if (candidates.length < spec.collateral) continue;
       const chosen = candidates.slice(0, spec.collateral);
       chosen.forEach((inv) => (inv.collateral = true));
       scheduleLoan(day, chosen, spec);
-      return;
+      return true;
     }
+    return false;
+  }
+
+  /** The first day after a loan's maturity and the contract's grace period: the lender may declare a default. */
+  function defaultDay(startDay: number, termDays: number): number {
+    return startDay + termDays + Math.ceil(deployment.gracePeriod / DAY) + 1;
   }
 
   function scheduleLoan(day: number, collateral: InvoicePlan[], spec: Parameters<typeof planLoan>[0]): void {
@@ -751,6 +780,11 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
       return;
     }
     at(day + 1, (r) => r.send(spec.lender, "LoanAgreements", "disburse", [loan.id!], `${nameOf(spec.lender)} disburses loan ${loan.id}`));
+    if (spec.end.kind === "default") {
+      at(defaultDay(day, spec.termDays), (r) =>
+        r.send(spec.lender, "LoanAgreements", "declareDefault", [loan.id!], `${nameOf(spec.lender)} declares loan ${loan.id} in default`),
+      );
+    }
     if (spec.end.kind === "repay") {
       at(day + spec.end.afterDays, async (r) => {
         const state = (await r.read("LoanAgreements", "getLoan", [loan.id!])) as { totalDue: bigint; repaid: bigint };
@@ -786,6 +820,22 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     end: { kind: "repay", afterDays: 37 },
   });
   planLoan({ borrower: REGULAR[4], lender: LENDERS[1], from: 240, to: 300, collateral: 1, termDays: 45, end: { kind: "cancel" } });
+  // Outcomes a lender learns from (issue 15's back-test, the lender's portfolio): a default collected
+  // after it from the pledged receivable (recovered), a default on a receivable its debtor never paid,
+  // a loan past maturity the lender has not yet declared in default, and live loans maturing after the
+  // end. Each takes the first regular supplier whose receivables fit the story.
+  const planFirst = (spec: Omit<Parameters<typeof planLoan>[0], "borrower">, borrowers: readonly number[]) =>
+    borrowers.some((borrower) => planLoan({ ...spec, borrower }));
+  planFirst(
+    { lender: LENDERS[0], from: 120, to: 260, collateral: 1, termDays: 30, end: { kind: "default", collateral: "recovered" } },
+    REGULAR,
+  );
+  planFirst({ lender: LENDERS[0], from: 150, to: 230, collateral: 1, termDays: 30, end: { kind: "default", collateral: "unpaid" } }, [
+    REGULAR[1],
+  ]);
+  planFirst({ lender: LENDERS[0], from: 330, to: 345, collateral: 1, termDays: 10, end: { kind: "open" } }, [REGULAR[3], REGULAR[2]]);
+  planFirst({ lender: LENDERS[0], from: 335, to: 350, collateral: 1, termDays: 60, end: { kind: "open" } }, [REGULAR[5], REGULAR[6]]);
+  planFirst({ lender: LENDERS[1], from: 335, to: 350, collateral: 1, termDays: 45, end: { kind: "open" } }, [REGULAR[0], REGULAR[4]]);
 
   // ---- run it
   const runner = new Runner(

@@ -32,6 +32,7 @@ import { startService, type RunningService } from "../../node-service/src/server
 import type { ApplicationRecord } from "../../node-service/src/applications/types";
 import { deployContracts, startHardhatNode, type HardhatNode } from "../lib/chain-helpers";
 import { DAY } from "../../node-service/src/domain/time";
+import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 40);
@@ -391,6 +392,9 @@ async function main(): Promise<void> {
     console.log(`baseline GET /healthz (${APPS} sequential, quiet chain): p50 ${ms(h50)}, p99 ${ms(h99)}`);
     console.log(`baseline GET /healthz (one after each application): p50 ${ms(i50)}, p99 ${ms(i99)}`);
     console.log(`POST /api/applications to decision (${APPS} sequential): p50 ${ms(d50)}, p99 ${ms(d99)} (${JSON.stringify(outcomes)})`);
+    console.log(
+      `indicators defined (node-service/src/metrics/definitions.ts), each in the decision input of the borrower and of its debtors: ${METRIC_DEFINITIONS.length}`,
+    );
     console.log(
       `meanwhile the indexer committed ${after.writes - before.writes} times (one per new block: the decisions' anchors), ` +
         `${((after.writeMsTotal - before.writeMsTotal) / Math.max(1, after.writes - before.writes)).toFixed(0)} ms per write, ` +

@@ -221,7 +221,9 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
     await lender.getByRole("tab", { name: "Portfolio" }).click();
     const loanRow = lender
       .getByRole("region", { name: "Portfolio" })
-      .locator("tbody tr", { hasText: `#${loanId}` })
+      // The loan's own row: its first cell is exactly "#id" (other rows' collateral ids may contain the digits).
+      .locator("tbody tr")
+      .filter({ has: lender.locator("td:first-child", { hasText: new RegExp(`^#${loanId}$`) }) })
       .first();
     await loanRow.waitFor();
     expect(await loanRow.innerText()).to.match(/Active/);

@@ -160,6 +160,32 @@ describe("demo seed", function () {
     expect(await events("LoanAgreements", "LoanDisbursed")).to.have.length.greaterThan(1);
   });
 
+  it("has loans of every outcome a lender learns from: late, defaulted, recovered after default, past due and live at the end", async () => {
+    const count = (await read("LoanAgreements", "loanCount", [])) as bigint;
+    const loans: { status: number; maturity: number; totalDue: bigint; repaid: bigint }[] = [];
+    for (let id = 1n; id <= count; id++) loans.push((await read("LoanAgreements", "getLoan", [id])) as (typeof loans)[number]);
+    const latest = Number((await publicClient.getBlock({ blockTag: "latest" })).timestamp);
+    const STATUS = { Active: 2, Repaid: 3, Defaulted: 4, Recovered: 5 };
+    // Declared in default and never collected: its collateral's debtor never paid.
+    expect(loans.filter((l) => l.status === STATUS.Defaulted && l.repaid === 0n)).to.have.length(1);
+    // Declared in default, then repaid in full from the pledged receivable's late payment.
+    const defaulted = await events("LoanAgreements", "LoanDefaulted");
+    expect(defaulted).to.have.length(2);
+    expect(loans.filter((l) => l.status === STATUS.Recovered)).to.have.length(1);
+    const recoveredId = (await events("LoanAgreements", "LoanClosed")).find((c) => Number(c.status) === STATUS.Recovered)!.loanId;
+    const repaid = await events("LoanAgreements", "LoanRepaid");
+    const recovery = repaid.filter((r) => r.loanId === recoveredId);
+    expect(recovery.length).to.be.greaterThan(0);
+    const defaultBlock = defaulted.find((d) => d.loanId === recoveredId)!.blockNumber;
+    for (const r of recovery) expect(r.blockNumber > defaultBlock, "collected after the default").to.equal(true);
+    // Repaid after maturity (the late one) and live at the end: one past maturity, others maturing later.
+    const closedAt = new Map((await events("LoanAgreements", "LoanClosed")).map((c) => [c.loanId, Number(c.at)]));
+    expect(loans.some((l, i) => l.status === STATUS.Repaid && closedAt.get(BigInt(i + 1))! > Number(l.maturity))).to.equal(true);
+    const active = loans.filter((l) => l.status === STATUS.Active);
+    expect(active.filter((l) => Number(l.maturity) < latest)).to.have.length(1);
+    expect(active.filter((l) => Number(l.maturity) > latest)).to.have.length.greaterThan(1);
+  });
+
   it("gives the excellent supplier only on-time deliveries and payments, and the mediocre one late deliveries", async () => {
     const created = await events("TradeOrders", "OrderCreated");
     const due = new Map(created.map((o) => [o.orderId, Number(o.deliveryDue)]));

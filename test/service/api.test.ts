@@ -548,23 +548,29 @@ describe("HTTP API", function () {
         loan_id: String(loan.loanId),
         borrower: supplier,
         status: "Active",
-        principal: "600000",
+        principal: "6000.00",
         rate_bps: "800",
-        repaid: "400000",
+        repaid: "4000.00",
         collateral: String(loan.terms.collateral[0]),
-        collateral_status: `${loan.terms.collateral[0]}:Confirmed`,
+        // Pledged to this live loan: the name the borrower sees too (not the receivable's own "Confirmed").
+        collateral_status: `${loan.terms.collateral[0]}:Pledged`,
         document_sha256: loan.terms.documentHash,
+        currency: "CNY",
       });
-      expect(BigInt(row.outstanding)).to.equal(BigInt(row.total_due) - 400_000n);
+      // Exact major units from the bigint minor units.
+      const minor = (major: string) => BigInt(major.replace(".", ""));
+      expect(row.outstanding).to.match(/^\d+\.\d{2}$/);
+      expect(minor(row.outstanding)).to.equal(minor(row.total_due) - 400_000n);
     });
 
     it("exports the repayments, direct and through the receivable waterfall", async function () {
       const res = await get(`/api/lenders/${lender}/portfolio.csv?kind=repayments`, tokens.lender);
       const [header, ...rows] = csvOf(res.body);
-      expect(header).to.deep.equal(["loan_id", "borrower", "at", "amount", "via_receivable", "tx_hash", "block_number"]);
+      expect(header.slice(0, 7)).to.deep.equal(["loan_id", "borrower", "at", "amount", "via_receivable", "tx_hash", "block_number"]);
+      expect(header).to.include("currency");
       expect(rows.map((r) => [r[3], r[4]])).to.deep.equal([
-        ["100000", ""],
-        ["300000", String(loan.terms.collateral[0])],
+        ["1000.00", ""],
+        ["3000.00", String(loan.terms.collateral[0])],
       ]);
       const payments = await get(`/api/lenders/${lender}/portfolio.csv?kind=receivable-payments`, tokens.lender);
       const [, payment] = csvOf(payments.body);
@@ -573,7 +579,8 @@ describe("HTTP API", function () {
         String(loan.loanId),
         net.buyer.account.address.toLowerCase(),
       ]);
-      expect(payment.slice(4, 7)).to.deep.equal(["300000", "300000", "0"]);
+      expect(payment.slice(4, 7)).to.deep.equal(["3000.00", "3000.00", "0.00"]);
+      expect(payment[10]).to.equal("CNY");
     });
 
     it("lets only the lender itself (or the operator) export its portfolio", async function () {

@@ -237,15 +237,15 @@ describe("back-test of a policy over history", () => {
     expect(candidate.total.outcomes.defaulted).to.equal(1);
   });
 
-  it("exports the comparison as CSV, one line per policy and band", () => {
+  it("exports the comparison as CSV, one line per policy and band, amounts in major units with the currency", () => {
     const text = backtestCsv(run());
     const lines = text.trimEnd().split("\r\n");
     expect(lines[0]).to.equal(
-      "policy,in_force,band,cases,approved,approval_rate,approved_amount,on_time,late,defaulted,open,defaulted_amount,bad_debt_rate",
+      "policy,in_force,band,cases,approved,approval_rate,approved_amount,on_time,late,defaulted,open,defaulted_amount,bad_debt_rate,currency",
     );
     expect(lines).to.have.length(1 + 2 * 6);
-    expect(lines).to.include("in-force,true,all,4,2,0.5,1600,1,0,1,0,800,0.5");
-    expect(lines).to.include("candidate,false,all,4,3,0.75,2100,3,0,0,0,0,0");
-    expect(lines).to.include("candidate,false,0-39,0,0,,0,0,0,0,0,0,");
+    expect(lines).to.include("in-force,true,all,4,2,0.5,16.00,1,0,1,0,8.00,0.5,CNY");
+    expect(lines).to.include("candidate,false,all,4,3,0.75,21.00,3,0,0,0,0.00,0,CNY");
+    expect(lines).to.include("candidate,false,0-39,0,0,,0.00,0,0,0,0,0.00,,CNY");
   });
 });

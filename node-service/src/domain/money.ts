@@ -32,3 +32,12 @@ export function moneyWithRaw(minor: bigint | string | number): string {
 export function amountJson(minor: bigint | string | number): { minor: string; formatted: string } {
   return { minor: BigInt(minor).toString(), formatted: formatMoney(minor) };
 }
+
+/** Exact major units for files (CSV): no grouping, `.` as the decimal point: 12345n -> "123.45", -5n -> "-0.05". */
+export function toMajor(minor: bigint, currency: { decimals: number } = CURRENCY): string {
+  const neg = minor < 0n;
+  const abs = neg ? -minor : minor;
+  const scale = 10n ** BigInt(currency.decimals);
+  const frac = currency.decimals > 0 ? `.${(abs % scale).toString().padStart(currency.decimals, "0")}` : "";
+  return `${neg ? "-" : ""}${abs / scale}${frac}`;
+}

@@ -22,6 +22,8 @@
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt } from "../metrics/compute";
 import { DAY } from "../domain/time";
+import { Money, toCsv } from "../domain/csv";
+import { CURRENCY } from "../domain/money";
 import { ratio } from "../metrics/math";
 import { by, enterpriseRecords, loanLiveAt, pledgedLoanAt, repaidBy } from "../metrics/records";
 import { screenBorrower, type RiskFlag } from "../risk/screen";
@@ -296,7 +298,7 @@ export function backtest(
   };
 }
 
-/** RFC 4180 CSV of the report: one line per policy and band (and its total). */
+/** RFC 4180 CSV of the report: one line per policy and band (and its total); amounts in major units, currency last. */
 export function backtestCsv(report: BacktestReport): string {
   const header = [
     "policy",
@@ -309,31 +311,22 @@ export function backtestCsv(report: BacktestReport): string {
     ...OUTCOMES,
     "defaulted_amount",
     "bad_debt_rate",
+    "currency",
   ];
-  const cell = (v: string | number | bigint | boolean | null) => {
-    const text = v === null ? "" : String(v);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const lines = [header.join(",")];
-  for (const p of report.policies) {
-    for (const r of [...p.bands, p.total]) {
-      lines.push(
-        [
-          p.version,
-          p.inForce,
-          r.band,
-          r.cases,
-          r.approved,
-          r.approvalRate,
-          r.approvedAmount,
-          ...OUTCOMES.map((o) => r.outcomes[o]),
-          r.defaultedAmount,
-          r.badDebtRate,
-        ]
-          .map(cell)
-          .join(","),
-      );
-    }
-  }
-  return lines.join("\r\n") + "\r\n";
+  const rows = report.policies.flatMap((p) =>
+    [...p.bands, p.total].map((r) => [
+      p.version,
+      p.inForce,
+      r.band,
+      r.cases,
+      r.approved,
+      r.approvalRate,
+      new Money(r.approvedAmount),
+      ...OUTCOMES.map((o) => r.outcomes[o]),
+      new Money(r.defaultedAmount),
+      r.badDebtRate,
+      CURRENCY.code,
+    ]),
+  );
+  return toCsv(header, rows);
 }

@@ -78,3 +78,40 @@ export function LineChart({ title, points, format }: { title: string; points: Po
     </figure>
   );
 }
+
+export interface Bar {
+  label: string;
+  value: number;
+  /** The value as people read it (an amount with its currency). */
+  display: string;
+  /** Shown under the label, e.g. "2 loans". */
+  note?: string;
+}
+
+/** Horizontal bars, one per row, longest first as given: shares of a total (exposure, maturities). */
+export function BarChart({ title, bars, empty = "Nothing to show." }: { title: string; bars: Bar[]; empty?: string }) {
+  const max = Math.max(...bars.map((b) => b.value), 0);
+  return (
+    <figure className="chart bars">
+      <figcaption>{title}</figcaption>
+      {bars.length === 0 || max === 0 ? (
+        <p className="state empty">{empty}</p>
+      ) : (
+        <ul>
+          {bars.map((b) => (
+            <li key={b.label}>
+              <span className="bar-label">
+                {b.label}
+                {b.note ? <span className="muted"> · {b.note}</span> : null}
+              </span>
+              <svg viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true" className="bar">
+                <rect x="0" y="0" width={Math.max((b.value / max) * 100, 0.5)} height="6" />
+              </svg>
+              <span className="num">{b.display}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </figure>
+  );
+}

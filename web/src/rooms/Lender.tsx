@@ -6,7 +6,7 @@
  * used, their values and the policy's thresholds, before the full metrics table.
  */
 import { TextWithNames } from "../components/TextWithNames";
-import { Fragment, useMemo, useState } from "react";
+import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
@@ -17,6 +17,7 @@ import { Timeline } from "../components/Timeline";
 import { isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { DeclineForm, ReviewForm } from "../components/ReviewForm";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
+import { Portfolio } from "../components/Portfolio";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -394,103 +395,6 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
       {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} hidden={metrics.data.hidden} />}
     </Card>
   );
-}
-
-function Portfolio() {
-  const session = useSession();
-  const address = session.me!.address;
-  const loans = useLoad(
-    () =>
-      api<{
-        total: number;
-        items: {
-          id: string;
-          borrower: string;
-          lender: string;
-          principal: string;
-          totalDue: string;
-          repaid: string;
-          maturity: number;
-          status: string;
-          collateral: string[];
-        }[];
-      }>(`/api/enterprises/${address}/loans?limit=200`),
-    [address],
-  );
-  // The collateral's status per loan, as the CSV export reports it ("14:Paid 15:Confirmed").
-  const csv = useLoad(() => api<string>(`/api/lenders/${address}/portfolio.csv?kind=loans`), [address]);
-  const collateralStatus = useMemo(() => collateralStatusFromCsv(csv.data ?? ""), [csv.data]);
-  const demoName = usePartyName();
-  return (
-    <Card
-      title="Portfolio"
-      actions={
-        <span className="exports">
-          <a href={`/api/lenders/${address}/portfolio.csv?kind=loans`} download>
-            Loans CSV
-          </a>{" "}
-          <a href={`/api/lenders/${address}/portfolio.csv?kind=repayments`} download>
-            Repayments CSV
-          </a>{" "}
-          <a href={`/api/lenders/${address}/portfolio.csv?kind=receivable-payments`} download>
-            Receivable payments CSV
-          </a>
-        </span>
-      }
-    >
-      {loans.loading ? <Loading what="loans" /> : <ErrorBox error={loans.error} />}
-      {loans.data && (
-        <Table
-          rows={loans.data.items.filter((l) => l.lender === address.toLowerCase())}
-          rowKey={(l) => l.id}
-          empty="No loans yet."
-          columns={[
-            { key: "id", label: "Loan", render: (l) => `#${l.id}` },
-            { key: "borrower", label: "Borrower", render: (l) => demoName(l.borrower) },
-            { key: "principal", label: "Principal", numeric: true, render: (l) => formatAmount(l.principal) },
-            { key: "due", label: "Total due", numeric: true, render: (l) => formatAmount(l.totalDue) },
-            { key: "repaid", label: "Repaid", numeric: true, render: (l) => formatAmount(l.repaid) },
-            { key: "maturity", label: "Maturity", render: (l) => formatDate(l.maturity) },
-            {
-              key: "collateral",
-              label: "Collateral",
-              render: (l) => (
-                <ul className="collateral">
-                  {l.collateral.map((id) => (
-                    <li key={id}>
-                      #{id} {collateralStatus[l.id]?.[id] ? <Badge status={collateralStatus[l.id][id]} /> : null}
-                    </li>
-                  ))}
-                </ul>
-              ),
-            },
-            { key: "status", label: "Status", render: (l) => <Badge status={l.status} /> },
-          ]}
-        />
-      )}
-    </Card>
-  );
-}
-
-/** loan id -> receivable id -> status, from the loans CSV's collateral_status column. */
-function collateralStatusFromCsv(text: string): Record<string, Record<string, string>> {
-  const [header, ...rows] = text.trim().split(/\r?\n/);
-  if (!header) return {};
-  const cols = header.split(",");
-  const idCol = cols.indexOf("loan_id");
-  const statusCol = cols.indexOf("collateral_status");
-  const out: Record<string, Record<string, string>> = {};
-  for (const row of rows) {
-    // The columns up to collateral_status hold no commas (ids, addresses, numbers, ISO times).
-    const cells = row.split(",");
-    out[cells[idCol]] = Object.fromEntries(
-      (cells[statusCol] ?? "")
-        .split(" ")
-        .filter(Boolean)
-        .map((pair) => pair.split(":") as [string, string]),
-    );
-  }
-  return out;
 }
 
 type IndicatorReason = {
