@@ -11,10 +11,12 @@ import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
 import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
-import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Loading, receivableStatusWord, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
 import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
+import { Link } from "react-router";
+import { roomFits, useRouteTab } from "../routes";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -32,7 +34,15 @@ export function LenderRoom() {
     return (
       <div className="room">
         <h1>Lender</h1>
-        <Empty>This account is not a registered lender.</Empty>
+        <Empty>
+          This account is not a registered lender
+          {roomFits("manufacturer", session.me.roles) ? (
+            <>
+              : its room is the <Link to="/manufacturer">Manufacturer room</Link>
+            </>
+          ) : null}
+          .
+        </Empty>
       </div>
     );
   }
@@ -42,7 +52,7 @@ export function LenderRoom() {
 function LenderHome() {
   const [status, setStatus] = useState("");
   const [openId, setOpenId] = useState<string>();
-  const [tab, setTab] = useState<"queue" | "portfolio" | "backtest">("queue");
+  const [tab, setTab] = useRouteTab(["queue", "portfolio", "backtest"] as const, "queue");
   const { apps, applications: all, update } = useLiveApplications("lender", []);
   const rows = all.filter((a) => !status || a.status === status);
   const open = all.find((a) => a.id === openId);
@@ -183,7 +193,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
       actions={<Badge status={app.status} />}
       data={{ application: app.id, "loan-id": app.loanId }}
     >
-      <div className="next-step" aria-label="Next step">
+      <div role="group" className="next-step" aria-label="Next step">
         <h3>Next step</h3>
         {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
         {app.status === "signed_by_borrower" && (
@@ -291,7 +301,8 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         <div>
           {app.decision && (
             <div className={`score score-${app.decision.outcome}`}>
-              <span className="score-value" aria-label="Score">
+              <span className="score-value">
+                <span className="sr-only">Score </span>
                 {app.decision.score}
               </span>
               <span>
@@ -396,7 +407,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         </div>
       </div>
       <h3>Metrics within the borrower's consent</h3>
-      <div className="consent-scopes" aria-label="Consent scopes">
+      <div role="group" className="consent-scopes" aria-label="Consent scopes">
         <p>
           <strong>Consent covers:</strong>{" "}
           {SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0)
@@ -483,7 +494,8 @@ function Portfolio() {
                 <ul className="collateral">
                   {l.collateral.map((id) => (
                     <li key={id}>
-                      #{id} {collateralStatus[l.id]?.[id] ? <Badge status={collateralStatus[l.id][id]} /> : null}
+                      #{id}{" "}
+                      {collateralStatus[l.id]?.[id] ? <Badge status={receivableStatusWord(collateralStatus[l.id][id], true)} /> : null}
                     </li>
                   ))}
                 </ul>
