@@ -685,58 +685,60 @@ function Backtest() {
             {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly}{" "}
             monthly cases.
           </p>
-          <table className="backtest">
-            <thead>
-              <tr>
-                <th scope="col">Score band</th>
-                {result.policies.map((p) => (
-                  <th key={p.version} scope="col" colSpan={4}>
-                    {p.version}
-                    {p.inForce ? " (in force)" : ""}
-                  </th>
-                ))}
-              </tr>
-              <tr>
-                <th scope="col" />
-                {result.policies.map((p) => (
-                  <Fragment key={p.version}>
-                    <th scope="col" className="num">
-                      Approved
+          <div className="table-wrap" tabIndex={0} role="group" aria-label="Back-test results by score band">
+            <table className="backtest">
+              <thead>
+                <tr>
+                  <th scope="col">Score band</th>
+                  {result.policies.map((p) => (
+                    <th key={p.version} scope="col" colSpan={4}>
+                      {p.version}
+                      {p.inForce ? " (in force)" : ""}
                     </th>
-                    <th scope="col" className="num">
-                      Amount
-                    </th>
-                    <th scope="col">On time / late / defaulted / open</th>
-                    <th scope="col" className="num">
-                      Bad debt
-                    </th>
-                  </Fragment>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {[...result.policies[0].bands.map((b, i) => [b.band, i] as const), ["all", -1] as const].map(([band, i]) => (
-                <tr key={band}>
-                  <th scope="row">{band}</th>
-                  {result.policies.map((p) => {
-                    const r = i < 0 ? p.total : p.bands[i];
-                    return (
-                      <Fragment key={p.version}>
-                        <td className="num">
-                          {r.approved} / {r.cases} ({pctOf(r.approvalRate)})
-                        </td>
-                        <td className="num">{formatAmount(r.approvedAmount)}</td>
-                        <td>
-                          {r.outcomes.on_time} / {r.outcomes.late} / {r.outcomes.defaulted} / {r.outcomes.open}
-                        </td>
-                        <td className="num">{pctOf(r.badDebtRate)}</td>
-                      </Fragment>
-                    );
-                  })}
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+                <tr>
+                  <th scope="col" />
+                  {result.policies.map((p) => (
+                    <Fragment key={p.version}>
+                      <th scope="col" className="num">
+                        Approved
+                      </th>
+                      <th scope="col" className="num">
+                        Amount
+                      </th>
+                      <th scope="col">On time / late / defaulted / open</th>
+                      <th scope="col" className="num">
+                        Bad debt
+                      </th>
+                    </Fragment>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {[...result.policies[0].bands.map((b, i) => [b.band, i] as const), ["all", -1] as const].map(([band, i]) => (
+                  <tr key={band}>
+                    <th scope="row">{band}</th>
+                    {result.policies.map((p) => {
+                      const r = i < 0 ? p.total : p.bands[i];
+                      return (
+                        <Fragment key={p.version}>
+                          <td className="num">
+                            {r.approved} / {r.cases} ({pctOf(r.approvalRate)})
+                          </td>
+                          <td className="num">{formatAmount(r.approvedAmount)}</td>
+                          <td>
+                            {r.outcomes.on_time} / {r.outcomes.late} / {r.outcomes.defaulted} / {r.outcomes.open}
+                          </td>
+                          <td className="num">{pctOf(r.badDebtRate)}</td>
+                        </Fragment>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </Card>
