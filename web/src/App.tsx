@@ -19,6 +19,7 @@ import {
 } from "./wallet";
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
+import { LanguageSwitch } from "./i18n/LanguageSwitch";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
@@ -122,6 +123,7 @@ function Shell() {
             setMe(undefined);
           }}
         />
+        <LanguageSwitch />
       </header>
       <main>
         <Routes>

@@ -1,19 +1,9 @@
-/** Amounts are minor units (2 decimals) of the settlement token; shown with currency and separators. */
-// The settlement token is a digital yuan (dCNY): shown with the ISO code, which no locale confuses with yen.
-const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "CNY", currencyDisplay: "code", minimumFractionDigits: 2 });
-
-export function formatAmount(minor: string | bigint | null | undefined): string {
-  if (minor === null || minor === undefined || minor === "") return "—";
-  const v = BigInt(minor);
-  const neg = v < 0n;
-  const abs = neg ? -v : v;
-  const whole = abs / 100n;
-  const cents = abs % 100n;
-  // Intl formats the whole part (safe up to 2^53 units); cents are appended exactly from the bigint.
-  const parts = money.formatToParts(Number(whole));
-  const out = parts.map((p) => (p.type === "fraction" ? cents.toString().padStart(2, "0") : p.value)).join("");
-  return neg ? `-${out}` : out;
-}
+/**
+ * Amounts, dates and times are formatted for the current language by web/src/i18n (one place for each):
+ * re-exported here for the code that imports them from format.ts.
+ */
+export { formatAmount, formatDate, formatDateTime } from "./i18n";
+import { formatAmount } from "./i18n";
 
 /** Parses "1,234.56" or "1234.5" into minor units; null when not a valid amount. */
 export function parseAmountInput(text: string): bigint | null {
@@ -26,16 +16,6 @@ export function parseAmountInput(text: string): bigint | null {
 export function minorToInput(minor: string | bigint): string {
   const v = BigInt(minor);
   return `${v / 100n}.${(v % 100n).toString().padStart(2, "0")}`;
-}
-
-export function formatDate(seconds: number | string | null | undefined): string {
-  if (seconds === null || seconds === undefined) return "—";
-  return new Date(Number(seconds) * 1000).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
-}
-
-export function formatDateTime(seconds: number | string | null | undefined): string {
-  if (seconds === null || seconds === undefined) return "—";
-  return new Date(Number(seconds) * 1000).toLocaleString();
 }
 
 export function shortHex(hex: string | undefined, n = 6): string {

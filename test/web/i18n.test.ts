@@ -1,0 +1,151 @@
+/**
+ * No string of the web UI is left untranslated: every namespace has the same keys in English and
+ * Simplified Chinese, no value is empty, placeholders match, Chinese text is Chinese, and every key the
+ * code asks for exists. Plus the locale formatting of amounts, dates and times.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { formatAmountIn, formatDateIn, formatDateTimeIn } from "../../web/src/i18n/format";
+
+const WEB_SRC = path.resolve(__dirname, "../../web/src");
+const LOCALES = path.join(WEB_SRC, "i18n/locales");
+const LANGS = ["en", "zh"] as const;
+
+type Tree = { [key: string]: string | Tree };
+
+function readNamespaces(lang: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const file of readdirSync(path.join(LOCALES, lang)).filter((f) => f.endsWith(".json"))) {
+    const flat = new Map<string, string>();
+    const walk = (node: Tree, prefix: string) => {
+      for (const [k, v] of Object.entries(node)) {
+        const key = prefix ? `${prefix}.${k}` : k;
+        if (typeof v === "string") flat.set(key, v);
+        else if (v && typeof v === "object" && !Array.isArray(v)) walk(v, key);
+        else throw new Error(`${lang}/${file}: "${key}" is neither text nor a group of texts`);
+      }
+    };
+    walk(JSON.parse(readFileSync(path.join(LOCALES, lang, file), "utf8")) as Tree, "");
+    out.set(file.replace(/\.json$/, ""), flat);
+  }
+  return out;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) return sourceFiles(p);
+    return /\.tsx?$/.test(name) ? [p] : [];
+  });
+}
+
+const placeholders = (s: string) => [...s.matchAll(/\{\{\s*([\w.]+)[^}]*\}\}|<(\d+|\w+)>/g)].map((m) => m[1] ?? m[2]).sort();
+/** Latin words that stay as they are in Chinese text: codes, standards and names. */
+const KEPT_IN_CHINESE =
+  /\b(CNY|CSV|JSON|RPC|JSON-RPC|API|ID|URL|PDF|HTTP|HTTPS|SIWE|EIP-712|RFC|TSA|SHA-256|UTC|HHI|OK|PKCS|DER|PEM|ETH|dCNY|Hardhat|Anvil|Chain|Merkle|ECDSA|keccak256|nonce|hash)\b/g;
+
+describe("web UI translations (web/src/i18n/locales)", function () {
+  const byLang = Object.fromEntries(LANGS.map((l) => [l, readNamespaces(l)])) as Record<
+    (typeof LANGS)[number],
+    ReturnType<typeof readNamespaces>
+  >;
+
+  it("has the same namespaces in English and Chinese, including common", function () {
+    expect([...byLang.zh.keys()].sort()).to.deep.equal([...byLang.en.keys()].sort());
+    expect([...byLang.en.keys()]).to.include("common");
+  });
+
+  it("has the same keys in English and Chinese in every namespace", function () {
+    for (const [ns, en] of byLang.en) {
+      const zh = byLang.zh.get(ns) ?? new Map();
+      const missingInZh = [...en.keys()].filter((k) => !zh.has(k));
+      const missingInEn = [...zh.keys()].filter((k) => !en.has(k));
+      expect({ ns, missingInZh, missingInEn }).to.deep.equal({ ns, missingInZh: [], missingInEn: [] });
+    }
+  });
+
+  it("has no empty text and the same placeholders in both languages", function () {
+    for (const [ns, en] of byLang.en) {
+      const zh = byLang.zh.get(ns)!;
+      for (const [key, text] of en) {
+        expect(text.trim(), `en ${ns}:${key}`).to.not.equal("");
+        expect(zh.get(key)?.trim(), `zh ${ns}:${key}`).to.not.equal("");
+        expect(placeholders(zh.get(key) ?? ""), `placeholders of ${ns}:${key}`).to.deep.equal(placeholders(text));
+      }
+    }
+  });
+
+  it("writes the Chinese texts in Chinese (no English sentence copied over)", function () {
+    const english: string[] = [];
+    for (const [ns, zh] of byLang.zh) {
+      for (const [key, text] of zh) {
+        const words = text
+          .replace(/\{\{[^}]*\}\}/g, " ")
+          .replace(/<\/?\w+>/g, " ")
+          .replace(KEPT_IN_CHINESE, " ")
+          .match(/[A-Za-z]{3,}/g);
+        if (words && !/[\u4e00-\u9fff]/.test(text)) english.push(`${ns}:${key} = ${text}`);
+      }
+    }
+    expect(english).to.deep.equal([]);
+  });
+
+  it("has a text for every key the web code asks for", function () {
+    const missing: string[] = [];
+    let checked = 0;
+    for (const file of sourceFiles(WEB_SRC)) {
+      const code = readFileSync(file, "utf8");
+      // const t = useT("lender"); const tc = tNs("common");
+      const vars = new Map<string, string>();
+      for (const m of code.matchAll(/\b(?:const|let)\s+(\w+)\s*=\s*(?:useT|tNs)\(\s*"([\w-]+)"\s*\)/g)) vars.set(m[1], m[2]);
+      for (const [v, ns] of vars) {
+        for (const m of code.matchAll(new RegExp(`(?<![\\w.])${v}\\(\\s*"([^"]+)"`, "g"))) {
+          const [keyNs, key] = m[1].includes(":") ? m[1].split(":", 2) : [ns, m[1]];
+          const texts = byLang.en.get(keyNs);
+          checked++;
+          const found = texts && (texts.has(key) || texts.has(`${key}_one`) || texts.has(`${key}_other`));
+          if (!found) missing.push(`${path.relative(WEB_SRC, file)}: ${keyNs}:${key}`);
+        }
+      }
+    }
+    expect(missing).to.deep.equal([]);
+    expect(checked, "keys found in the web code").to.be.greaterThan(0);
+  });
+});
+
+describe("web UI formatting of amounts, dates and times for the locale", function () {
+  it("shows minor units as major units with the currency: code in English, symbol in Chinese", function () {
+    expect(formatAmountIn("en", 181356000n)).to.equal("CNY 1,813,560.00");
+    expect(formatAmountIn("zh", "181356000")).to.equal("¥1,813,560.00");
+    expect(formatAmountIn("en", "5")).to.equal("CNY 0.05");
+    expect(formatAmountIn("en", 0n)).to.equal("CNY 0.00");
+  });
+
+  it("is exact beyond the range of floating point numbers, and for negative amounts", function () {
+    expect(formatAmountIn("en", 1234567890123456789012345n)).to.equal("CNY 12,345,678,901,234,567,890,123.45");
+    expect(formatAmountIn("en", -50n)).to.equal("-CNY 0.50");
+    expect(formatAmountIn("zh", -181356001n)).to.equal("-¥1,813,560.01");
+  });
+
+  it("shows a missing amount as a dash", function () {
+    expect(formatAmountIn("en", undefined)).to.equal("—");
+    expect(formatAmountIn("zh", "")).to.equal("—");
+  });
+
+  it("gives date and time with the time zone, in each language", function () {
+    const t = 1796000000; // 2026-11-30T00:53:20Z
+    const en = formatDateTimeIn("en", t);
+    const zh = formatDateTimeIn("zh", String(t));
+    const zone = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
+      .formatToParts(new Date(t * 1000))
+      .find((p) => p.type === "timeZoneName")!.value;
+    expect(en).to.include("2026").and.to.match(/[AP]M/);
+    expect(zh).to.include("2026年");
+    // The zone's name as the locale writes it (UTC, GMT+8, ...): present in both.
+    expect(en).to.include(zone);
+    expect(zh).to.match(/UTC|GMT|[\u4e00-\u9fff]+时间/);
+    expect(formatDateIn("zh", t)).to.match(/^2026年1[12]月\d+日$/);
+    expect(formatDateTimeIn("en", null)).to.equal("—");
+  });
+});
