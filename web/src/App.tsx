@@ -23,7 +23,8 @@ import { LanguageSwitch } from "./i18n/LanguageSwitch";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
-import { homeRoomOf, pathOfLegacyHash, ROOMS, roomFits, roomOfPath } from "./routes";
+import { homeRoomOf, pathOfLegacyHash, ROOMS, roomFits, roomOfPath, type Room } from "./routes";
+import { useT } from "./i18n";
 
 export function App() {
   return (
@@ -54,6 +55,7 @@ function Shell() {
   const navigate = useNavigate();
   const { pathname } = useLocation();
   const room = roomOfPath(pathname);
+  const tn = useT("nav");
 
   useEffect(() => {
     // Links of the hash routes before (#/lender) lead to the same place.
@@ -102,10 +104,10 @@ function Shell() {
             <small>receivables finance on a shared ledger</small>
           </span>
         </div>
-        <nav aria-label="Rooms">
+        <nav aria-label={tn("rooms.label")}>
           {ROOMS.map((r) => (
             <NavLink key={r.id} to={`/${r.id}`} className={({ isActive }) => (isActive ? "active" : undefined)}>
-              {r.label}
+              {roomName(tn, r.id)}
             </NavLink>
           ))}
         </nav>
@@ -142,32 +144,41 @@ function Shell() {
   );
 }
 
+/** A room's name in the current language. */
+function roomName(tn: ReturnType<typeof useT>, room: Room): string {
+  if (room === "manufacturer") return tn("rooms.manufacturer");
+  if (room === "lender") return tn("rooms.lender");
+  return tn("rooms.court");
+}
+
 /** The service could not be reached (offline, restarting): say so in words, and offer to try again. */
 export function Unreachable({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  const tn = useT("nav");
   const offline = isUnreachable(error);
   return (
     <div className="room unreachable" role="alert">
-      <h1>{offline ? "The network service cannot be reached" : "The network service did not answer"}</h1>
-      <p>
-        {offline
-          ? "Your connection is offline, or the service is restarting. Nothing was lost: try again in a moment."
-          : (error as { message?: string })?.message}
-      </p>
+      <h1>{offline ? tn("unreachable.titleOffline") : tn("unreachable.titleError")}</h1>
+      <p>{offline ? tn("unreachable.bodyOffline") : (error as { message?: string })?.message}</p>
       <button type="button" className="primary" onClick={onRetry}>
-        Retry
+        {tn("retry")}
       </button>
     </div>
   );
 }
 
 function NotFound() {
+  const tn = useT("nav");
   return (
     <div className="room">
-      <h1>No such page</h1>
-      <p>
-        Go to the <Link to="/manufacturer">Manufacturer</Link>, <Link to="/lender">Lender</Link> or <Link to="/court">Court / auditor</Link>{" "}
-        room.
-      </p>
+      <h1>{tn("notFound.title")}</h1>
+      <p>{tn("notFound.body")}</p>
+      <ul>
+        {ROOMS.map((r) => (
+          <li key={r.id}>
+            <Link to={`/${r.id}`}>{roomName(tn, r.id)}</Link>
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }

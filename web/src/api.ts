@@ -1,5 +1,6 @@
 /** The service's HTTP API, as the pages use it. Amounts arrive as decimal strings. */
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
+import { tNs } from "./i18n";
 
 export class ApiRequestError extends Error {
   constructor(
@@ -29,7 +30,8 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   } catch (err) {
     // fetch rejects only when no answer came (offline, service down): say that, not "Failed to fetch".
     if (rest.signal?.aborted) throw err;
-    throw new ApiRequestError(0, UNREACHABLE, "Cannot reach the network service: you may be offline, or it is restarting.");
+    const tn = tNs("nav");
+    throw new ApiRequestError(0, UNREACHABLE, tn("unreachable.message"));
   }
   const type = res.headers.get("content-type") ?? "";
   const body = type.includes("application/json") ? await res.json() : await res.text();

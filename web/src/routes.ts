@@ -7,11 +7,8 @@ import { useLocation, useNavigate, useParams } from "react-router";
 import { ROLE } from "./api";
 
 export type Room = "manufacturer" | "lender" | "court";
-export const ROOMS: { id: Room; label: string }[] = [
-  { id: "manufacturer", label: "Manufacturer" },
-  { id: "lender", label: "Lender" },
-  { id: "court", label: "Court / auditor" },
-];
+/** The rooms in the top bar's order (their names: nav.json, rooms.*). */
+export const ROOMS: { id: Room }[] = [{ id: "manufacturer" }, { id: "lender" }, { id: "court" }];
 
 /** The room a participant works in: suppliers in the manufacturer's, lenders in the lender's, others at the court. */
 export function homeRoomOf(roles: number): Room {

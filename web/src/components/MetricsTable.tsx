@@ -1,5 +1,6 @@
 /** The metrics table both rooms show, and the shape of a metric's definition as the API serves it. */
 import { formatMetric } from "../format";
+import { useT } from "../i18n";
 
 export interface MetricDef {
   key: string;
@@ -22,10 +23,11 @@ export function MetricsTable({
   values: Record<string, Record<string, unknown>>;
   hidden?: string[];
 }) {
+  const tn = useT("nav");
   const windows = ["30d", "90d", "180d", "365d", "all"].filter((w) => defs.some((d) => d.windows.includes(w)));
   const groups = [...new Set(defs.map((d) => d.group))];
   return (
-    <div className="table-wrap" tabIndex={0} role="group" aria-label="Metrics by window">
+    <div className="table-wrap" tabIndex={0} role="group" aria-label={tn("a11y.metricsByWindow")}>
       <table className="metrics">
         <thead>
           <tr>

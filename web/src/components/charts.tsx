@@ -1,4 +1,5 @@
 /** Inline SVG charts: enough for a trend, no charting library. */
+import { useT } from "../i18n";
 
 export interface Point {
   label: string;
@@ -31,6 +32,7 @@ export function LineChart({
   format: (v: number) => string;
   partialLast?: boolean;
 }) {
+  const tn = useT("nav");
   const w = 320;
   const h = 120;
   const pad = 24;
@@ -64,10 +66,7 @@ export function LineChart({
           {last ? `${monthLabel(last.label)}: ` : ""}
           <strong>{last && last.value !== null ? format(last.value) : "—"}</strong>
           {current && current.value !== null ? (
-            <span className="partial-note">
-              {" "}
-              · {monthLabel(current.label)} so far: {format(current.value)}
-            </span>
+            <span className="partial-note"> · {tn("chart.soFar", { month: monthLabel(current.label), value: format(current.value) })}</span>
           ) : null}
         </span>
       </figcaption>
@@ -92,14 +91,14 @@ export function LineChart({
         )}
         {current && current.value !== null ? (
           <circle cx={x(all.length - 1)} cy={y(current.value)} r={3} className="dot partial" data-partial="true">
-            <title>{`${monthLabel(current.label)} so far (month not over): ${format(current.value)}`}</title>
+            <title>{tn("chart.partialTitle", { month: monthLabel(current.label), value: format(current.value) })}</title>
           </circle>
         ) : null}
         <text x={pad} y={h - 6} className="tick">
           {all[0] ? monthLabel(all[0].label) : ""}
         </text>
         <text x={w - pad} y={h - 6} className="tick" textAnchor="end">
-          {all.length ? monthLabel(all[all.length - 1].label) + (current ? " (so far)" : "") : ""}
+          {all.length ? monthLabel(all[all.length - 1].label) + (current ? ` ${tn("chart.soFarTick")}` : "") : ""}
         </text>
       </svg>
     </figure>

@@ -1,6 +1,7 @@
 /** Small building blocks shared by the rooms: states (loading, empty, error), tables, badges. */
 import { useCallback, useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
 import { isUnreachable } from "../api";
+import { useT } from "../i18n";
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -22,6 +23,7 @@ function retryUnreachable(): void {
 if (typeof window !== "undefined") window.addEventListener("online", retryUnreachable);
 
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const tn = useT("nav");
   if (!error) return null;
   // viem errors carry a one-line shortMessage beside their multi-line details.
   const message = (error as { shortMessage?: string }).shortMessage ?? (error instanceof Error ? error.message : String(error));
@@ -32,7 +34,7 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
         <>
           {" "}
           <button type="button" className="secondary retry" onClick={onRetry ?? retryUnreachable}>
-            Retry
+            {tn("retry")}
           </button>
         </>
       )}

@@ -17,11 +17,13 @@ import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/a
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
+import { useT } from "../i18n";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
 export function LenderRoom() {
   const session = useSession();
+  const tn = useT("nav");
   if (!session.me) {
     return (
       <div className="room">
@@ -35,13 +37,13 @@ export function LenderRoom() {
       <div className="room">
         <h1>Lender</h1>
         <Empty>
-          This account is not a registered lender
+          This account is not a registered lender.
           {roomFits("manufacturer", session.me.roles) ? (
             <>
-              : its room is the <Link to="/manufacturer">Manufacturer room</Link>
+              {" "}
+              <Link to="/manufacturer">{tn("rooms.goManufacturer")}</Link>
             </>
           ) : null}
-          .
         </Empty>
       </div>
     );
@@ -133,6 +135,7 @@ function LenderHome() {
 
 function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
   const session = useSession();
+  const tn = useT("nav");
   const demoName = usePartyName();
   const [outcome, setOutcome] = useState<"approve" | "decline" | "change_terms">("approve");
   const [reason, setReason] = useState("");
@@ -302,7 +305,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           {app.decision && (
             <div className={`score score-${app.decision.outcome}`}>
               <span className="score-value">
-                <span className="sr-only">Score </span>
+                <span className="sr-only">{tn("a11y.score")} </span>
                 {app.decision.score}
               </span>
               <span>
@@ -603,6 +606,7 @@ const pctOf = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1
 
 /** Back-test: a policy (a stored version, or pasted JSON) over history, beside the policy in force. */
 function Backtest() {
+  const tn = useT("nav");
   const [version, setVersion] = useState("v1");
   const [policyText, setPolicyText] = useState("");
   const [termDays, setTermDays] = useState(30);
@@ -685,7 +689,7 @@ function Backtest() {
             {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly}{" "}
             monthly cases.
           </p>
-          <div className="table-wrap" tabIndex={0} role="group" aria-label="Back-test results by score band">
+          <div className="table-wrap" tabIndex={0} role="group" aria-label={tn("a11y.backtestResults")}>
             <table className="backtest">
               <thead>
                 <tr>

@@ -16,9 +16,11 @@ import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
+import { useT } from "../i18n";
 
 export function ManufacturerRoom() {
   const session = useSession();
+  const tn = useT("nav");
   const me = session.me;
   if (!me) {
     return (
@@ -56,13 +58,13 @@ export function ManufacturerRoom() {
       <div className="room">
         <h1>Manufacturer</h1>
         <Empty>
-          This account is not a registered supplier. Sign in with a supplier account
+          This account is not a registered supplier. Sign in with a supplier account.
           {roomFits("lender", me.roles) ? (
             <>
-              , or go to the <Link to="/lender">Lender room</Link>
+              {" "}
+              <Link to="/lender">{tn("rooms.goLender")}</Link>
             </>
           ) : null}
-          .
         </Empty>
       </div>
     );
