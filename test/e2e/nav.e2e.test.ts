@@ -170,6 +170,10 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
       .first();
     await row.getByRole("button", { name: /Open application/ }).click();
     const detail = lender.locator("section[data-application]");
+    // The open application is in the URL: a reload reopens it.
+    await lender.waitForURL(/\/lender\/queue\?application=[0-9a-f-]{36}$/);
+    await detail.getByRole("button", { name: "Countersign" }).waitFor();
+    await lender.reload();
     await detail.getByRole("button", { name: "Countersign" }).click();
     await detail.getByRole("button", { name: /^Disburse/ }).click({ timeout: 60_000 });
     await detail.locator('li[data-step="disbursed"].done').waitFor({ timeout: 60_000 });

@@ -15,7 +15,7 @@ import { Badge, Card, Empty, ErrorBox, Loading, receivableStatusWord, Table, Tab
 import { Timeline } from "../components/Timeline";
 import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { useT } from "../i18n";
 
@@ -53,7 +53,10 @@ export function LenderRoom() {
 
 function LenderHome() {
   const [status, setStatus] = useState("");
-  const [openId, setOpenId] = useState<string>();
+  // The open application is in the URL too (?application=<id>): a reload or a link reopens it.
+  const [params, setParams] = useSearchParams();
+  const openId = params.get("application") ?? undefined;
+  const setOpenId = (id: string) => setParams({ application: id });
   const [tab, setTab] = useRouteTab(["queue", "portfolio", "backtest"] as const, "queue");
   const { apps, applications: all, update } = useLiveApplications("lender", []);
   const rows = all.filter((a) => !status || a.status === status);
