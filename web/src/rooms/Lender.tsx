@@ -9,11 +9,12 @@ import { Fragment, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput, shortHex } from "../format";
+import { formatAmount, formatDate, formatDateTime, formatRate, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, receivableStatusWord, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
-import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { DeclineForm, ReviewForm } from "../components/ReviewForm";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { Link, useSearchParams } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
@@ -140,10 +141,6 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const session = useSession();
   const tn = useT("nav");
   const demoName = usePartyName();
-  const [outcome, setOutcome] = useState<"approve" | "decline" | "change_terms">("approve");
-  const [reason, setReason] = useState("");
-  const [amount, setAmount] = useState("");
-  const [rateBps, setRateBps] = useState("");
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
@@ -229,52 +226,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
             The automatic decision referred this application to you. Record your decision with a reason; it is kept with the application.
           </p>
         )}
-        {app.status === "in_review" && (
-          <form
-            className="review"
-            aria-label="Review"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void run("Recording the review…", async () => {
-                const body: Record<string, unknown> = { outcome, reason };
-                if (outcome === "change_terms") {
-                  const minor = amount ? parseAmountInput(amount) : null;
-                  if (amount && minor === null) throw new Error("Enter a valid amount");
-                  if (minor !== null) body.amount = minor.toString();
-                  if (rateBps) body.rateBps = Number(rateBps);
-                }
-                onChange(await api<ApplicationView>(`/api/applications/${app.id}/review`, { method: "POST", json: body }));
-              });
-            }}
-          >
-            <fieldset>
-              <legend>Outcome</legend>
-              {(["approve", "decline", "change_terms"] as const).map((o) => (
-                <label key={o} className="check">
-                  <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} />
-                  {o === "change_terms" ? "Approve with changed terms" : o[0].toUpperCase() + o.slice(1)}
-                </label>
-              ))}
-            </fieldset>
-            {outcome === "change_terms" && (
-              <div className="grid2">
-                <label>
-                  New amount
-                  <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" />
-                </label>
-                <label>
-                  New rate (bps)
-                  <input value={rateBps} onChange={(e) => setRateBps(e.target.value)} inputMode="numeric" />
-                </label>
-              </div>
-            )}
-            <label htmlFor="review-reason">Reason (required, kept with the decision)</label>
-            <textarea id="review-reason" value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
-            <button type="submit" disabled={!!busy}>
-              Record decision
-            </button>
-          </form>
-        )}
+        {app.status === "in_review" && <ReviewForm app={app} onChange={onChange} />}
         <div className="actions">
           {app.status === "signed_by_borrower" && (
             <button
@@ -290,6 +242,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
               Disburse {formatAmount(app.amount)}
             </button>
           )}
+          {isCancellable(app) && app.status !== "in_review" && <DeclineForm app={app} onChange={onChange} />}
           {app.loanId && (
             <a href={`/api/evidence/bundle/agreement/${app.loanId}`} download={`evidence-agreement-${app.loanId}.json`}>
               Download the evidence bundle
@@ -329,7 +282,13 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           )}
           <dl className="facts">
             <dt>Amount asked</dt>
-            <dd>{formatAmount(app.amount)}</dd>
+            <dd>{formatAmount(app.requested?.amount ?? app.amount)}</dd>
+            {app.requested && app.requested.amount !== app.amount && (
+              <>
+                <dt>Amount offered</dt>
+                <dd>{formatAmount(app.amount)}</dd>
+              </>
+            )}
             <dt>Term</dt>
             <dd>{app.termDays} days</dd>
             <dt>Collateral</dt>
@@ -350,6 +309,21 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                 <dd>
                   {app.review.outcome.replace("_", " ")} by {demoName(app.review.reviewer)}: “{app.review.reason}”
                 </dd>
+              </>
+            )}
+            {app.review?.limitOverride && (
+              <>
+                <dt>Override</dt>
+                <dd className="override">
+                  Above the policy's limit of {formatAmount(app.review.limitOverride.limit)} by override: “{app.review.limitOverride.reason}
+                  ”
+                </dd>
+              </>
+            )}
+            {app.lenderDecline && (
+              <>
+                <dt>Declined by you</dt>
+                <dd>“{app.lenderDecline.reason}”</dd>
               </>
             )}
           </dl>

@@ -3,20 +3,17 @@
  * (everything else prefilled from the chain); follow the application's 12 steps live; sign the offer.
  */
 import { useState } from "react";
-import { api, ROLE, SCOPES } from "../api";
+import { api, ApiRequestError, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
-import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { awaitsConsent, grantConsent, isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
-import { ABI } from "../contracts";
-import { DAY } from "../../../node-service/src/domain/time";
 import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
-import { publicClientOf } from "../wallet";
+import { tNs, useT } from "../i18n";
 import { Badge, Card, Empty, ErrorBox, Loading, receivableStatusWord, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
-import { useT } from "../i18n";
 
 export function ManufacturerRoom() {
   const session = useSession();
@@ -95,12 +92,16 @@ function SupplierHome({ address }: { address: string }) {
       />
       {tab === "overview" && <Overview address={address} />}
       {tab === "apply" && (
-        <ApplyForm
-          onApplied={(a) => {
-            update(a);
-            setTab("applications");
-          }}
-        />
+        <>
+          <ResumeNotice applications={applications} onOpen={() => setTab("applications")} />
+          <ApplyForm
+            onApplied={(a) => {
+              update(a);
+              setTab("applications");
+            }}
+            onCreated={update}
+          />
+        </>
       )}
       {tab === "applications" && (
         <Card title="My applications">
@@ -186,73 +187,151 @@ function Overview({ address }: { address: string }) {
   );
 }
 
+interface PrefillReceivable {
+  id: string;
+  faceValue: string;
+  paid: string;
+  debtor: string;
+  maturity: number;
+  orderId: string;
+  /** What this receivable adds to the maximum under the policy (its advance). */
+  advance: string;
+  /** The live application that already pledges it: not selectable. */
+  inApplication?: string;
+}
 interface Prefill {
   maxAmount: string;
+  minAmount: string;
   maxTermDays: number;
   requiredScopes: number;
-  receivables: { id: string; faceValue: string; paid: string; debtor: string; maturity: number; orderId: string }[];
+  receivables: PrefillReceivable[];
   lenders: { address: string; displayNameHash: string; name?: string }[];
   participant?: { roles: number; admittedAt: number };
 }
 
-function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
+/** The amount field's problem, specific and in words; null when the amount can be applied for. */
+export function amountProblem(text: string, max: bigint, min: bigint): string | null {
+  const t = tNs("apply");
+  if (text.trim() === "") return t("amount.empty");
+  const minor = parseAmountInput(text);
+  if (minor === null) return t("amount.invalid");
+  if (minor <= 0n) return t("amount.notPositive");
+  if (max === 0n) return t("amount.noSelection");
+  if (minor > max) return t("amount.aboveMax", { max: formatAmount(max) });
+  if (minor < min) return t("amount.belowMin", { min: formatAmount(min) });
+  return null;
+}
+
+/** One Idempotency-Key per distinct application form: sending the same form again (after a reload) returns the first application. */
+const APPLY_KEY = "scf.apply.idempotency";
+function idempotencyKeyFor(payload: string): string {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(APPLY_KEY) ?? "null") as { payload: string; key: string } | null;
+    if (saved?.payload === payload) return saved.key;
+  } catch {
+    // a damaged entry: a new key below
+  }
+  const key = crypto.randomUUID();
+  sessionStorage.setItem(APPLY_KEY, JSON.stringify({ payload, key }));
+  return key;
+}
+
+/** Applications waiting for the borrower's consent transaction (a reload cut the flow short): continue them, do not apply again. */
+function ResumeNotice({ applications, onOpen }: { applications: ApplicationView[]; onOpen: () => void }) {
+  const t = useT("apply");
+  const waiting = applications.filter(awaitsConsent);
+  if (waiting.length === 0) return null;
+  return (
+    <div className="notice" role="status" aria-label={t("resume.label")}>
+      <p>
+        {waiting.length === 1 ? t("resume.one", { amount: formatAmount(waiting[0].amount) }) : t("resume.many", { n: waiting.length })}{" "}
+        {t("resume.explain")}
+      </p>
+      <button type="button" onClick={onOpen}>
+        {t("resume.continue")}
+      </button>
+    </div>
+  );
+}
+
+function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) => void; onCreated: (a: ApplicationView) => void }) {
   const session = useSession();
   const prefill = useLoad(() => api<Prefill>("/api/applications/prefill"), [session.me?.address]);
   const [amount, setAmount] = useState("");
+  const [amountTouched, setAmountTouched] = useState(false);
   const [termDays, setTermDays] = useState(90);
   const [selected, setSelected] = useState<string[] | null>(null);
   const [lender, setLender] = useState("");
   const [scopes, setScopes] = useState<number | null>(null);
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
+  /** The service's refusal of a field, shown at that field until the field changes. */
+  const [fieldError, setFieldError] = useState<{ field: string; message: string }>();
+  const [submitted, setSubmitted] = useState(false);
+  const name = usePartyName();
+  const t = useT("apply");
 
   const p = prefill.data;
-  const chosen = selected ?? p?.receivables.map((r) => r.id) ?? [];
+  const free = p?.receivables.filter((r) => !r.inApplication) ?? [];
+  const chosen = selected ?? free.map((r) => r.id);
   const scopeBits = scopes ?? p?.requiredScopes ?? 0;
-  const collateralValue =
-    p?.receivables.filter((r) => chosen.includes(r.id)).reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n) ?? 0n;
-  const name = usePartyName();
+  const chosenRows = p?.receivables.filter((r) => chosen.includes(r.id)) ?? [];
+  const collateralValue = chosenRows.reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n);
+  // The maximum follows the selection: the sum of the selected receivables' advances, as the service computes it.
+  const max = chosenRows.reduce((s, r) => s + BigInt(r.advance), 0n);
+  const min = BigInt(p?.minAmount ?? "0");
 
   if (prefill.loading) return <Loading what="your receivables" />;
   if (prefill.error) return <ErrorBox error={prefill.error} />;
   if (!p) return null;
 
+  const clientAmountError = amountTouched || submitted ? amountProblem(amount, max, min) : null;
+  const amountError = fieldError?.field === "amount" ? fieldError.message : clientAmountError;
+  const selectionError =
+    fieldError?.field === "receivableIds" ? fieldError.message : submitted && chosen.length === 0 ? t("selection.empty") : null;
+  const lenderError = submitted && !lender ? t("lender.empty") : null;
+
   async function submit(e: React.FormEvent) {
     e.preventDefault();
+    setSubmitted(true);
+    setAmountTouched(true);
     setError(undefined);
+    setFieldError(undefined);
     const minor = parseAmountInput(amount);
-    if (minor === null || minor <= 0n) return setError(new Error("Enter an amount such as 1,250,000.00"));
-    if (!lender) return setError(new Error("Choose a lender"));
+    if (amountProblem(amount, max, min) !== null || minor === null) return document.getElementById("amount")?.focus();
+    if (chosen.length === 0 || !lender) return;
+    const body = { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits };
     try {
       setBusy("Submitting the application…");
       const app = await api<ApplicationView>("/api/applications", {
         method: "POST",
-        json: { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits },
+        json: body,
+        headers: { "Idempotency-Key": idempotencyKeyFor(JSON.stringify(body)) },
       });
+      // Listed at once: if the consent below is cut short (a reload, a refused wallet), the application offers it again.
+      onCreated(app);
       setBusy("Granting consent on chain: confirm in your wallet…");
-      const wallet = session.wallet;
-      if (!wallet) throw new Error("sign in with your wallet again to grant consent");
-      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * DAY);
-      const hash = await wallet.client.writeContract({
-        account: wallet.account,
-        chain: wallet.client.chain,
-        address: session.config.contracts.ConsentRegistry,
-        abi: ABI.ConsentRegistry,
-        functionName: "grant",
-        args: [lender, scopeBits, expiry, app.purpose],
-      });
-      await publicClientOf(session.config).waitForTransactionReceipt({ hash });
+      await grantConsent(session, app);
+      sessionStorage.removeItem(APPLY_KEY);
       onApplied(app);
     } catch (err) {
-      setError(err);
+      if (err instanceof ApiRequestError && (err.field === "amount" || err.field === "receivableIds")) {
+        setFieldError({ field: err.field, message: err.message });
+        if (err.field === "amount") document.getElementById("amount")?.focus();
+      } else setError(err);
     } finally {
       setBusy("");
     }
   }
 
+  const select = (ids: string[]) => {
+    setSelected(ids);
+    if (fieldError?.field === "receivableIds" || fieldError?.field === "amount") setFieldError(undefined);
+  };
+
   return (
     <Card title="Apply for financing">
-      <form className="apply" onSubmit={submit} aria-label="Loan application">
+      <form className="apply" onSubmit={submit} aria-label="Loan application" noValidate>
         <aside className="prefilled" aria-label="Prefilled from the chain">
           <h3>Prefilled from the chain</h3>
           <dl>
@@ -265,11 +344,11 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
             <dt>Registered since</dt>
             <dd>{formatDate(p.participant?.admittedAt)}</dd>
             <dt>Confirmed receivables you can pledge</dt>
-            <dd>{p.receivables.length}</dd>
+            <dd>{free.length}</dd>
             <dt>Collateral selected</dt>
             <dd>{formatAmount(collateralValue)}</dd>
             <dt>Maximum amount</dt>
-            <dd>{formatAmount(p.maxAmount)}</dd>
+            <dd data-testid="apply-max">{formatAmount(max)}</dd>
             <dt>Longest term</dt>
             <dd>{p.maxTermDays} days</dd>
           </dl>
@@ -288,15 +367,34 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
               autoComplete="off"
               placeholder="e.g. 250,000.00"
               value={amount}
-              onChange={(e) => setAmount(e.target.value)}
-              aria-describedby="amount-max"
+              onChange={(e) => {
+                setAmount(e.target.value);
+                if (fieldError?.field === "amount") setFieldError(undefined);
+              }}
+              onBlur={() => amount !== "" && setAmountTouched(true)}
+              aria-invalid={amountError ? true : undefined}
+              aria-describedby={amountError ? "amount-error amount-max" : "amount-max"}
             />
-            <button type="button" className="link" onClick={() => setAmount(minorToInput(p.maxAmount))}>
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setAmount(minorToInput(max));
+                setAmountTouched(true);
+                setFieldError(undefined);
+              }}
+              disabled={max === 0n}
+            >
               Use maximum
             </button>
           </div>
+          {amountError && (
+            <p id="amount-error" className="field-error" role="alert">
+              {amountError}
+            </p>
+          )}
           <p id="amount-max" className="hint">
-            Maximum available against the selected receivables: <strong>{formatAmount(p.maxAmount)}</strong>
+            Maximum available against the selected receivables: <strong>{formatAmount(max)}</strong>
           </p>
           <label htmlFor="term">2. Term</label>
           <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
@@ -308,7 +406,7 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
                 </option>
               ))}
           </select>
-          <fieldset>
+          <fieldset aria-describedby={selectionError ? "receivables-error" : undefined}>
             <legend>3. Receivables to pledge (preselected)</legend>
             {p.receivables.length === 0 && <Empty>No confirmed, unpledged receivable.</Empty>}
             {p.receivables.map((r) => (
@@ -316,19 +414,34 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
                 <input
                   type="checkbox"
                   checked={chosen.includes(r.id)}
-                  onChange={(e) => setSelected(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+                  disabled={!!r.inApplication}
+                  onChange={(e) => select(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
                 />
                 <span className="rcv">
                   <span>Receivable #{r.id}</span>
                   <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
                   <span>owed by {name(r.debtor)}</span>
                   <span className="muted">due {formatDate(r.maturity)}</span>
+                  <span className="muted">
+                    {r.inApplication ? t("receivable.reserved") : t("receivable.allows", { amount: formatAmount(r.advance) })}
+                  </span>
                 </span>
               </label>
             ))}
+            {selectionError && (
+              <p id="receivables-error" className="field-error" role="alert">
+                {selectionError}
+              </p>
+            )}
           </fieldset>
           <label htmlFor="lender">4. Lender</label>
-          <select id="lender" value={lender} onChange={(e) => setLender(e.target.value)}>
+          <select
+            id="lender"
+            value={lender}
+            onChange={(e) => setLender(e.target.value)}
+            aria-invalid={lenderError ? true : undefined}
+            aria-describedby={lenderError ? "lender-error" : undefined}
+          >
             <option value="">Choose a lender…</option>
             {p.lenders.map((l) => (
               <option key={l.address} value={l.address}>
@@ -336,6 +449,11 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
               </option>
             ))}
           </select>
+          {lenderError && (
+            <p id="lender-error" className="field-error" role="alert">
+              {lenderError}
+            </p>
+          )}
           <fieldset>
             <legend>5. Consent: data the lender may use</legend>
             <div className="scopes">
@@ -371,6 +489,50 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
   );
 }
 
+/** A decline, led by its reasons in words and what would change the outcome; the internal codes only as details. */
+function DeclineExplained({ app }: { app: ApplicationView }) {
+  const name = usePartyName();
+  const t = useT("apply");
+  const reasons = app.explanation?.reasons ?? [];
+  const byReviewer = app.review?.outcome === "decline" ? app.review : undefined;
+  return (
+    <section className="explained" aria-label={t("declined.label")}>
+      <h4>{t("declined.title")}</h4>
+      {app.lenderDecline && <p>{t("declined.byLender", { lender: name(app.lender), reason: app.lenderDecline.reason })}</p>}
+      {byReviewer && <p>{t("declined.byReviewer", { reviewer: name(byReviewer.reviewer), reason: byReviewer.reason })}</p>}
+      {reasons.length > 0 && (
+        <>
+          {(app.lenderDecline || byReviewer) && <p className="muted">{t("declined.automaticBefore")}</p>}
+          <ul className="why">
+            {reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>{r.text}</li>
+            ))}
+          </ul>
+          <h4>{t("declined.toChange")}</h4>
+          <ul className="to-change">
+            {reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>{r.toChange}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {app.decision && (
+        <details>
+          <summary>{t("declined.details")}</summary>
+          <p>{t("declined.score", { score: app.decision.score, policy: app.decision.policyVersion })}</p>
+          <ul>
+            {app.decision.reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>
+                <code className="reason-code">{r.code}</code> {r.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}
+
 function BorrowerApplication({
   app,
   onChange,
@@ -381,9 +543,23 @@ function BorrowerApplication({
   session: ReturnType<typeof useSession>;
 }) {
   const lenderName = usePartyName();
+  const t = useT("apply");
   const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState("");
   const [contestReason, setContestReason] = useState("");
+  const declined = app.status === "declined";
+  const changed = app.requested && app.requested.amount !== app.amount;
+  async function run(label: string, fn: () => Promise<void>) {
+    setBusy(label);
+    setError(undefined);
+    try {
+      await fn();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy("");
+    }
+  }
   return (
     <article className="application" data-application={app.id} aria-label={`Application ${app.id}`}>
       <header>
@@ -391,13 +567,28 @@ function BorrowerApplication({
           {formatAmount(app.amount)} for {app.termDays} days
           <span className="sub">
             from {lenderName(app.lender)} · applied {formatDate(app.createdAt)}
+            {changed ? t("card.asked", { amount: formatAmount(app.requested!.amount) }) : ""}
             {app.loanId ? ` · loan #${app.loanId}` : ""}
           </span>
         </h3>
         <Badge status={app.status} />
       </header>
+      {awaitsConsent(app) && (
+        <div className="next-step" aria-label="Next step">
+          <p>{t("consent.missing")}</p>
+          <button
+            type="button"
+            className="primary"
+            disabled={!!busy}
+            onClick={() => run(t("consent.granting"), () => grantConsent(session, app))}
+          >
+            {t("consent.grant")}
+          </button>
+        </div>
+      )}
+      {declined && <DeclineExplained app={app} />}
       <Timeline steps={app.steps} timeline={app.timeline} />
-      {app.decision && (
+      {app.decision && !declined && app.status !== "withdrawn" && (
         <dl className="decision">
           <dt>Automatic decision</dt>
           <dd>
@@ -416,29 +607,23 @@ function BorrowerApplication({
               </dd>
             </>
           )}
+          {app.review?.limitOverride && (
+            <>
+              <dt>{t("override.term")}</dt>
+              <dd className="override">
+                {t("override.text", { limit: formatAmount(app.review.limitOverride.limit), reason: app.review.limitOverride.reason })}
+              </dd>
+            </>
+          )}
         </dl>
       )}
-      {app.offer && (
+      {app.offer && !declined && app.status !== "withdrawn" && app.status !== "expired" && (
         <div className="actions">
           <a href={`/api/applications/${app.id}/agreement-document`} download>
             Download the agreement document
           </a>
           {app.status === "offer_issued" && (
-            <button
-              type="button"
-              disabled={busy}
-              onClick={async () => {
-                setBusy(true);
-                setError(undefined);
-                try {
-                  onChange(await signOffer(session, app));
-                } catch (e) {
-                  setError(e);
-                } finally {
-                  setBusy(false);
-                }
-              }}
-            >
+            <button type="button" disabled={!!busy} onClick={() => run("Signing…", async () => onChange(await signOffer(session, app)))}>
               Sign the offer
             </button>
           )}
@@ -449,18 +634,16 @@ function BorrowerApplication({
           )}
         </div>
       )}
-      {app.status === "declined" && !app.review && (
+      {declined && !app.review && !app.lenderDecline && (
         <form
           className="actions"
-          onSubmit={async (e) => {
+          onSubmit={(e) => {
             e.preventDefault();
-            try {
+            void run("Sending…", async () =>
               onChange(
                 await api<ApplicationView>(`/api/applications/${app.id}/contest`, { method: "POST", json: { reason: contestReason } }),
-              );
-            } catch (err) {
-              setError(err);
-            }
+              ),
+            );
           }}
         >
           <label htmlFor={`contest-${app.id}`}>Contest this decline (a person will review it)</label>
@@ -472,6 +655,27 @@ function BorrowerApplication({
           />
           <button type="submit">Contest</button>
         </form>
+      )}
+      {isCancellable(app) && (
+        <div className="actions">
+          <button
+            type="button"
+            className="link"
+            disabled={!!busy}
+            onClick={() =>
+              run(t("withdraw.busy"), async () =>
+                onChange(await api<ApplicationView>(`/api/applications/${app.id}/withdraw`, { method: "POST", json: {} })),
+              )
+            }
+          >
+            {t("withdraw.button")}
+          </button>
+        </div>
+      )}
+      {busy && (
+        <p className="state loading" role="status">
+          {busy}
+        </p>
       )}
       <ErrorBox error={error} />
     </article>
