@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     await row.getByRole("button", { name: /Open application/ }).click();
     const detail = lender.locator(`section[data-application="${id}"]`);
     await detail.getByRole("button", { name: "Countersign" }).click();
+    await detail.locator('li[data-step="countersigned_notarized"].done').waitFor({ timeout: 120_000 });
     await detail.getByRole("button", { name: /^Disburse/ }).click({ timeout: 60_000 });
     await detail.locator('li[data-step="disbursed"].done').waitFor({ timeout: 60_000 });
     await detail.locator('tr[data-metric="orderCount"]').waitFor();
@@ -111,6 +112,15 @@ async function main(): Promise<void> {
     await supplier.locator('tr[data-metric="orderCount"]').waitFor();
     await settled(supplier);
     await shoot(supplier, undefined, "manufacturer-phone.png");
+  } catch (err) {
+    // What the pages showed when it stopped, to see why.
+    for (const [i, context] of browser.contexts().entries()) {
+      for (const [j, page] of context.pages().entries())
+        await page
+          .screenshot({ path: path.join(OUT, `../../test-results/screenshots-failed-${i}-${j}.png`), fullPage: true })
+          .catch(() => undefined);
+    }
+    throw err;
   } finally {
     await browser.close();
     await stack?.stop();
