@@ -818,7 +818,10 @@ describe("loan applications from application to closed loan (real chain, real se
     });
     expect(tooMuch.status).to.equal(400);
     expect(tooMuch.body.error.field).to.equal("amount");
-    expect(tooMuch.body.error.message).to.contain(`the maximum is ${max}`);
+    // The amount formatted, with the raw minor units the API takes.
+    expect(tooMuch.body.error.message)
+      .to.match(/the maximum is CNY [0-9,]+\.\d\d/)
+      .and.to.contain(`(${max} minor units)`);
     const fewScopes = await call(base, "POST", "/api/applications", {
       token: tS1,
       body: { amount: "500000", termDays: 30, lender: f.lender.account.address, scopes: SCOPE.metrics | SCOPE.riskFlags },

@@ -20,6 +20,7 @@ import {
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { LanguageSwitch } from "./i18n/LanguageSwitch";
+import { NotificationBell } from "./components/Notifications";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
@@ -125,6 +126,7 @@ function Shell() {
             setMe(undefined);
           }}
         />
+        {me && me.roles !== 0 && <NotificationBell account={me.address} />}
         <LanguageSwitch />
       </header>
       <main>

@@ -14,6 +14,7 @@ import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
+import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 
 export function ManufacturerRoom() {
   const session = useSession();
@@ -71,8 +72,12 @@ export function ManufacturerRoom() {
 
 function SupplierHome({ address }: { address: string }) {
   const session = useSession();
-  const [tab, setTab] = useRouteTab(["overview", "apply", "applications", "orders", "receivables", "access"] as const, "overview");
+  const [tab, setTab] = useRouteTab(
+    ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access"] as const,
+    "overview",
+  );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
+  const tl = useT("loan");
 
   return (
     <div className="room">
@@ -85,6 +90,8 @@ function SupplierHome({ address }: { address: string }) {
           ["overview", "Overview"],
           ["apply", "Apply for financing"],
           ["applications", `Applications (${applications.length})`],
+          ["loans", tl("tabs.loans")],
+          ["consents", tl("tabs.consents")],
           ["orders", "Orders"],
           ["receivables", "Receivables"],
           ["access", "Access log"],
@@ -113,6 +120,8 @@ function SupplierHome({ address }: { address: string }) {
           ))}
         </Card>
       )}
+      {tab === "loans" && <BorrowerLoans />}
+      {tab === "consents" && <BorrowerConsents />}
       {tab === "orders" && <Orders address={address} />}
       {tab === "receivables" && <Receivables address={address} />}
       {tab === "access" && <AccessLog address={address} />}
@@ -474,6 +483,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
               })}
             </div>
           </fieldset>
+          <Quote amount={parseAmountInput(amount)} termDays={termDays} receivableIds={chosen} lender={lender} />
           <ErrorBox error={error} />
           {busy && (
             <p className="state loading" role="status">
