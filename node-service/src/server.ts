@@ -290,7 +290,21 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   const webDir = path.resolve(REPO_ROOT, config.WEB_DIR);
   const serveWeb: RouteModule = ({ table }) => {
-    if (existsSync(path.join(webDir, "index.html"))) table.router.use(express.static(webDir, { index: "index.html", maxAge: "1h" }));
+    const indexHtml = path.join(webDir, "index.html");
+    if (!existsSync(indexHtml)) return;
+    // Built assets carry a content hash in their names: cached; the HTML page is revalidated every time.
+    const noCacheHtml = (res: express.Response, file: string) => {
+      if (file.endsWith(".html")) res.setHeader("Cache-Control", "no-cache");
+    };
+    table.router.use(express.static(webDir, { index: "index.html", maxAge: "1h", setHeaders: noCacheHtml }));
+    // The app's routes (/lender/portfolio, /manufacturer/apply, ...) are the app's page: a reload or a
+    // deep link gets index.html. Not for the API, nor for a missing file (a path with an extension).
+    table.router.use((req, res, next) => {
+      if ((req.method !== "GET" && req.method !== "HEAD") || /^\/api(\/|$)/.test(req.path) || path.extname(req.path) !== "") return next();
+      if (!req.accepts("html")) return next();
+      res.setHeader("Cache-Control", "no-cache");
+      res.sendFile(indexHtml);
+    });
   };
 
   let domains: string[] = [];

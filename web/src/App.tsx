@@ -1,9 +1,11 @@
 /**
  * The shell: three rooms (manufacturer, lender, court), the wallet sign-in, and the shared state
- * (server config, wallet, signed-in participant). Routing by URL hash keeps the server a static host.
+ * (server config, wallet, signed-in participant). Rooms and tabs are routes (./routes.ts); the session
+ * cookie is picked up on load, so a reload or a new tab of the same browser stays signed in.
  */
 import { useEffect, useState } from "react";
-import { api, type Me, type PublicConfig } from "./api";
+import { BrowserRouter, Link, NavLink, Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
+import { api, isUnreachable, type Me, type PublicConfig } from "./api";
 import { SessionContext, type Session } from "./hooks/session";
 import {
   devWallet,
@@ -22,49 +24,72 @@ import { NotificationBell } from "./components/Notifications";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
-
-type Room = "manufacturer" | "lender" | "court";
-const ROOMS: { id: Room; label: string }[] = [
-  { id: "manufacturer", label: "Manufacturer" },
-  { id: "lender", label: "Lender" },
-  { id: "court", label: "Court / auditor" },
-];
-
-function roomFromHash(): Room {
-  const h = window.location.hash.replace(/^#\/?/, "").split("/")[0];
-  return (ROOMS.find((r) => r.id === h)?.id ?? "manufacturer") as Room;
-}
+import { homeRoomOf, pathOfLegacyHash, ROOMS, roomFits, roomOfPath, type Room } from "./routes";
+import { useT } from "./i18n";
 
 export function App() {
+  return (
+    <BrowserRouter>
+      <Shell />
+    </BrowserRouter>
+  );
+}
+
+/** The session as GET /api/auth/session answers it. */
+type SessionAnswer = ({ signedIn: true } & Me) | { signedIn: false };
+
+/** The wallet that signed this session in, rebuilt without asking: a dev account by its address, or the injected wallet this tab used. */
+async function restoreWallet(config: PublicConfig, me: Me): Promise<Wallet | undefined> {
+  const remembered = rememberedWallet();
+  if (remembered === "injected") return injectedWallet(config);
+  const demo = config.devAccounts ? config.demoAccounts?.find((a) => a.address.toLowerCase() === me.address.toLowerCase()) : undefined;
+  return demo ? devWallet(config, demo.index) : undefined;
+}
+
+function Shell() {
   const [config, setConfig] = useState<PublicConfig>();
   const [error, setError] = useState<unknown>();
-  const [room, setRoom] = useState<Room>(roomFromHash());
   const [wallet, setWallet] = useState<Wallet>();
   const [me, setMe] = useState<Me>();
+  const [sessionChecked, setSessionChecked] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  const navigate = useNavigate();
+  const { pathname } = useLocation();
+  const room = roomOfPath(pathname);
+  const tn = useT("nav");
 
   useEffect(() => {
-    api<PublicConfig>("/api/config").then(async (c) => {
-      setConfig(c);
-      // A reload keeps the session cookie but loses the wallet: restore both when this tab signed in
-      // before (asking /me without a session would only answer 401).
-      const remembered = rememberedWallet();
-      if (!remembered) return;
-      try {
-        const w = remembered === "injected" ? await injectedWallet(c) : c.devAccounts ? devWallet(c, remembered) : undefined;
-        const m = await api<Me>("/api/auth/me");
-        if (w && w.address.toLowerCase() === m.address.toLowerCase()) setWallet(w);
-        setMe(m);
-      } catch {
-        forgetWallet();
-      }
-    }, setError);
-    const onHash = () => setRoom(roomFromHash());
-    window.addEventListener("hashchange", onHash);
-    return () => window.removeEventListener("hashchange", onHash);
+    // Links of the hash routes before (#/lender) lead to the same place.
+    const legacy = pathOfLegacyHash(window.location.hash);
+    if (legacy) navigate(legacy, { replace: true });
   }, []);
 
-  if (error) return <ErrorBox error={error} />;
-  if (!config) return <Loading what="the network's configuration" />;
+  useEffect(() => {
+    let live = true;
+    setError(undefined);
+    (async () => {
+      const c = await api<PublicConfig>("/api/config");
+      // The session cookie is per browser, not per tab: a reload or a new tab picks it up here.
+      const s = await api<SessionAnswer>("/api/auth/session");
+      if (!live) return;
+      setConfig(c);
+      if (s.signedIn) {
+        const { signedIn: _, ...m } = s;
+        setMe(m);
+        const w = await restoreWallet(c, m).catch(() => undefined);
+        if (live && w && w.address.toLowerCase() === m.address.toLowerCase()) setWallet(w);
+      } else {
+        forgetWallet();
+      }
+      if (live) setSessionChecked(true);
+    })().catch((e: unknown) => live && setError(e));
+    return () => {
+      live = false;
+    };
+  }, [attempt]);
+
+  if (error) return <Unreachable error={error} onRetry={() => setAttempt((a) => a + 1)} />;
+  if (!config || !sessionChecked) return <Loading what="the network's configuration" />;
 
   const session: Session = { config, wallet, me };
   return (
@@ -80,16 +105,11 @@ export function App() {
             <small>receivables finance on a shared ledger</small>
           </span>
         </div>
-        <nav aria-label="Rooms">
+        <nav aria-label={tn("rooms.label")}>
           {ROOMS.map((r) => (
-            <a
-              key={r.id}
-              href={`#/${r.id}`}
-              className={room === r.id ? "active" : undefined}
-              aria-current={room === r.id ? "page" : undefined}
-            >
-              {r.label}
-            </a>
+            <NavLink key={r.id} to={`/${r.id}`} className={({ isActive }) => (isActive ? "active" : undefined)}>
+              {roomName(tn, r.id)}
+            </NavLink>
           ))}
         </nav>
         <SignIn
@@ -98,6 +118,8 @@ export function App() {
           onSignedIn={(w, m) => {
             setWallet(w);
             setMe(m);
+            // Into the room of the participant's role, unless the page already is one it works in.
+            if (!roomFits(room, m.roles)) navigate(`/${homeRoomOf(m.roles)}`);
           }}
           onSignedOut={() => {
             setWallet(undefined);
@@ -108,15 +130,58 @@ export function App() {
         <LanguageSwitch />
       </header>
       <main>
-        {room === "manufacturer" && <ManufacturerRoom />}
-        {room === "lender" && <LenderRoom />}
-        {room === "court" && <CourtRoom />}
+        <Routes>
+          <Route path="/" element={<Navigate to={`/${me ? homeRoomOf(me.roles) : "manufacturer"}`} replace />} />
+          <Route path="/manufacturer/:tab?" element={<ManufacturerRoom />} />
+          <Route path="/lender/:tab?" element={<LenderRoom />} />
+          <Route path="/court/*" element={<CourtRoom />} />
+          <Route path="*" element={<NotFound />} />
+        </Routes>
       </main>
       <footer className="foot">
         Chain {config.chainId} · every figure here can be re-derived from the chain · contracts{" "}
         {shortHex(config.contracts.LoanAgreements, 4)}
       </footer>
     </SessionContext.Provider>
+  );
+}
+
+/** A room's name in the current language. */
+function roomName(tn: ReturnType<typeof useT>, room: Room): string {
+  if (room === "manufacturer") return tn("rooms.manufacturer");
+  if (room === "lender") return tn("rooms.lender");
+  return tn("rooms.court");
+}
+
+/** The service could not be reached (offline, restarting): say so in words, and offer to try again. */
+export function Unreachable({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  const tn = useT("nav");
+  const offline = isUnreachable(error);
+  return (
+    <div className="room unreachable" role="alert">
+      <h1>{offline ? tn("unreachable.titleOffline") : tn("unreachable.titleError")}</h1>
+      <p>{offline ? tn("unreachable.bodyOffline") : (error as { message?: string })?.message}</p>
+      <button type="button" className="primary" onClick={onRetry}>
+        {tn("retry")}
+      </button>
+    </div>
+  );
+}
+
+function NotFound() {
+  const tn = useT("nav");
+  return (
+    <div className="room">
+      <h1>{tn("notFound.title")}</h1>
+      <p>{tn("notFound.body")}</p>
+      <ul>
+        {ROOMS.map((r) => (
+          <li key={r.id}>
+            <Link to={`/${r.id}`}>{roomName(tn, r.id)}</Link>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -153,7 +218,7 @@ function SignIn({
   if (me) {
     const demo = config.demoAccounts?.find((a) => a.address.toLowerCase() === me.address.toLowerCase());
     return (
-      <div className="signin" aria-label="Signed in">
+      <div role="group" className="signin" aria-label="Signed in">
         <span className="who">
           {demo ? demo.name : (me.name ?? "Participant")}
           {demo && <span className="role">{demo.role}</span>} <code>{shortHex(me.address, 4)}</code>

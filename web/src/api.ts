@@ -1,5 +1,6 @@
 /** The service's HTTP API, as the pages use it. Amounts arrive as decimal strings. */
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
+import { tNs } from "./i18n";
 
 export class ApiRequestError extends Error {
   constructor(
@@ -12,14 +13,26 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** The code of an ApiRequestError when no answer came at all. */
+export const UNREACHABLE = "unreachable";
+export const isUnreachable = (err: unknown): boolean => err instanceof ApiRequestError && err.code === UNREACHABLE;
+
 export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
   const { json, ...rest } = init;
-  const res = await fetch(path, {
-    credentials: "same-origin",
-    ...rest,
-    headers: { ...(json !== undefined ? { "Content-Type": "application/json" } : {}), ...(rest.headers ?? {}) },
-    body: json !== undefined ? JSON.stringify(json) : rest.body,
-  });
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      credentials: "same-origin",
+      ...rest,
+      headers: { ...(json !== undefined ? { "Content-Type": "application/json" } : {}), ...(rest.headers ?? {}) },
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    });
+  } catch (err) {
+    // fetch rejects only when no answer came (offline, service down): say that, not "Failed to fetch".
+    if (rest.signal?.aborted) throw err;
+    const tn = tNs("nav");
+    throw new ApiRequestError(0, UNREACHABLE, tn("unreachable.message"));
+  }
   const type = res.headers.get("content-type") ?? "";
   const body = type.includes("application/json") ? await res.json() : await res.text();
   if (!res.ok) {

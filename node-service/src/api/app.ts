@@ -6,6 +6,7 @@
  */
 import { isStorageFull, StorageFullError } from "../store/storage-health";
 import { randomUUID } from "node:crypto";
+import compression from "compression";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { rateLimit } from "express-rate-limit";
@@ -110,6 +111,14 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
     });
     next();
   });
+
+  // Responses and static files compressed (br or gzip, as the client accepts), except the live event
+  // stream: compressing it would hold events back in the compressor's buffer.
+  app.use(
+    compression({
+      filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
+    }),
+  );
 
   const publicRpc = config.PUBLIC_RPC_URL ?? config.RPC_URL;
   app.use(

@@ -10,7 +10,7 @@ import { api } from "../api";
 import { useSession } from "../hooks/session";
 import { formatAmount, formatDate, formatRate, shortHex } from "../format";
 import { useLanguage, useT } from "../i18n";
-import { Badge, Card, ErrorBox, Loading, Table, useLoad } from "./ui";
+import { Badge, Card, ErrorBox, Loading, receivableStatusWord, Table, useLoad } from "./ui";
 import { BarChart, LineChart } from "./charts";
 import { ParticipantName } from "./ParticipantName";
 
@@ -372,7 +372,7 @@ export function Portfolio() {
                     <ul className="collateral">
                       {l.collateral.map((c) => (
                         <li key={c.id}>
-                          #{c.id} <Badge status={c.pledged ? "Pledged" : c.status} />
+                          #{c.id} <Badge status={receivableStatusWord(c.status, c.pledged)} />
                         </li>
                       ))}
                     </ul>

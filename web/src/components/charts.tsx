@@ -1,4 +1,5 @@
 /** Inline SVG charts: enough for a trend, no charting library. */
+import { useT } from "../i18n";
 
 export interface Point {
   label: string;
@@ -16,11 +17,28 @@ function monthLabel(month: string): string {
   });
 }
 
-export function LineChart({ title, points, format }: { title: string; points: Point[]; format: (v: number) => string }) {
+/**
+ * A monthly line. With `partialLast`, the last point is the current month, still running: it is drawn
+ * apart (a hollow dot, "so far"), never as the line's end, so a month just begun does not read as a fall.
+ */
+export function LineChart({
+  title,
+  points: all,
+  format,
+  partialLast = false,
+}: {
+  title: string;
+  points: Point[];
+  format: (v: number) => string;
+  partialLast?: boolean;
+}) {
+  const tn = useT("nav");
   const w = 320;
   const h = 120;
   const pad = 24;
-  const values = points.map((p) => p.value).filter((v): v is number => v !== null);
+  const current = partialLast ? all[all.length - 1] : undefined;
+  const points = partialLast ? all.slice(0, -1) : all;
+  const values = [...points, ...(current ? [current] : [])].map((p) => p.value).filter((v): v is number => v !== null);
   if (values.length === 0) {
     return (
       <figure className="chart">
@@ -32,7 +50,7 @@ export function LineChart({ title, points, format }: { title: string; points: Po
   const max = Math.max(...values, 0);
   const min = Math.min(...values, 0);
   const span = max - min || 1;
-  const x = (i: number) => pad + (i * (w - 2 * pad)) / Math.max(points.length - 1, 1);
+  const x = (i: number) => pad + (i * (w - 2 * pad)) / Math.max(all.length - 1, 1);
   const y = (v: number) => h - pad - ((v - min) * (h - 2 * pad)) / span;
   let d = "";
   points.forEach((p, i) => {
@@ -47,6 +65,9 @@ export function LineChart({ title, points, format }: { title: string; points: Po
         <span>
           {last ? `${monthLabel(last.label)}: ` : ""}
           <strong>{last && last.value !== null ? format(last.value) : "—"}</strong>
+          {current && current.value !== null ? (
+            <span className="partial-note"> · {tn("chart.soFar", { month: monthLabel(current.label), value: format(current.value) })}</span>
+          ) : null}
         </span>
       </figcaption>
       <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${title} by month`}>
@@ -68,11 +89,16 @@ export function LineChart({ title, points, format }: { title: string; points: Po
             </circle>
           ),
         )}
+        {current && current.value !== null ? (
+          <circle cx={x(all.length - 1)} cy={y(current.value)} r={3} className="dot partial" data-partial="true">
+            <title>{tn("chart.partialTitle", { month: monthLabel(current.label), value: format(current.value) })}</title>
+          </circle>
+        ) : null}
         <text x={pad} y={h - 6} className="tick">
-          {points[0] ? monthLabel(points[0].label) : ""}
+          {all[0] ? monthLabel(all[0].label) : ""}
         </text>
         <text x={w - pad} y={h - 6} className="tick" textAnchor="end">
-          {points.length ? monthLabel(points[points.length - 1].label) : ""}
+          {all.length ? monthLabel(all[all.length - 1].label) + (current ? ` ${tn("chart.soFarTick")}` : "") : ""}
         </text>
       </svg>
     </figure>

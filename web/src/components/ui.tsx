@@ -1,5 +1,7 @@
 /** Small building blocks shared by the rooms: states (loading, empty, error), tables, badges. */
 import { useCallback, useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
+import { isUnreachable } from "../api";
+import { useT } from "../i18n";
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -13,13 +15,29 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="state empty">{children}</p>;
 }
 
-export function ErrorBox({ error }: { error: unknown }) {
+/** The reloads of the loads that found the service unreachable: Retry (or coming back online) runs them. */
+const unreachableReloads = new Set<() => void>();
+function retryUnreachable(): void {
+  for (const reload of [...unreachableReloads]) reload();
+}
+if (typeof window !== "undefined") window.addEventListener("online", retryUnreachable);
+
+export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const tn = useT("nav");
   if (!error) return null;
   // viem errors carry a one-line shortMessage beside their multi-line details.
   const message = (error as { shortMessage?: string }).shortMessage ?? (error instanceof Error ? error.message : String(error));
   return (
     <p className="state error" role="alert">
       {message}
+      {isUnreachable(error) && (
+        <>
+          {" "}
+          <button type="button" className="secondary retry" onClick={onRetry ?? retryUnreachable}>
+            {tn("retry")}
+          </button>
+        </>
+      )}
     </p>
   );
 }
@@ -31,6 +49,14 @@ const STATUS_LABELS: Record<string, string> = {
   countersigned_notarized: "Countersigned",
   consent_granted: "Consent granted",
 };
+
+/**
+ * A receivable's status word, the same for every party: a confirmed receivable pledged to a loan is
+ * "Pledged" (the chain keeps it Confirmed, with the loan it secures).
+ */
+export function receivableStatusWord(status: string, pledged: boolean): string {
+  return status === "Confirmed" && pledged ? "Pledged" : status;
+}
 
 /** A status as a coloured pill: green done, amber waiting on someone, red stopped. */
 export function Badge({ status }: { status: string }) {
@@ -84,7 +110,8 @@ export function Table<T>({
 }) {
   if (rows.length === 0) return <Empty>{empty}</Empty>;
   return (
-    <div className="table-wrap">
+    // Focusable, so a keyboard can scroll a table wider than a phone's screen.
+    <div className="table-wrap" tabIndex={0} {...(caption ? { role: "group", "aria-label": caption } : {})}>
       <table>
         {caption && <caption>{caption}</caption>}
         <thead>
@@ -128,6 +155,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T;
     };
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  const unreachable = isUnreachable(state.error);
+  useEffect(() => {
+    if (!unreachable) return;
+    unreachableReloads.add(reload);
+    return () => void unreachableReloads.delete(reload);
+  }, [unreachable, reload]);
   return { ...state, reload };
 }
 

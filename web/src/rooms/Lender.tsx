@@ -18,11 +18,15 @@ import { isCancellable, signOffer, useLiveApplications, type ApplicationView } f
 import { DeclineForm, ReviewForm } from "../components/ReviewForm";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { Portfolio } from "../components/Portfolio";
+import { Link, useSearchParams } from "react-router";
+import { roomFits, useRouteTab } from "../routes";
+import { useT } from "../i18n";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
 export function LenderRoom() {
   const session = useSession();
+  const tn = useT("nav");
   if (!session.me) {
     return (
       <div className="room">
@@ -35,7 +39,15 @@ export function LenderRoom() {
     return (
       <div className="room">
         <h1>Lender</h1>
-        <Empty>This account is not a registered lender.</Empty>
+        <Empty>
+          This account is not a registered lender.
+          {roomFits("manufacturer", session.me.roles) ? (
+            <>
+              {" "}
+              <Link to="/manufacturer">{tn("rooms.goManufacturer")}</Link>
+            </>
+          ) : null}
+        </Empty>
       </div>
     );
   }
@@ -44,8 +56,11 @@ export function LenderRoom() {
 
 function LenderHome() {
   const [status, setStatus] = useState("");
-  const [openId, setOpenId] = useState<string>();
-  const [tab, setTab] = useState<"queue" | "portfolio" | "backtest">("queue");
+  // The open application is in the URL too (?application=<id>): a reload or a link reopens it.
+  const [params, setParams] = useSearchParams();
+  const openId = params.get("application") ?? undefined;
+  const setOpenId = (id: string) => setParams({ application: id });
+  const [tab, setTab] = useRouteTab(["queue", "portfolio", "backtest"] as const, "queue");
   const { apps, applications: all, update } = useLiveApplications("lender", []);
   const rows = all.filter((a) => !status || a.status === status);
   const open = all.find((a) => a.id === openId);
@@ -126,6 +141,7 @@ function LenderHome() {
 
 function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
   const session = useSession();
+  const tn = useT("nav");
   const demoName = usePartyName();
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
@@ -182,7 +198,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
       actions={<Badge status={app.status} />}
       data={{ application: app.id, "loan-id": app.loanId }}
     >
-      <div className="next-step" aria-label="Next step">
+      <div role="group" className="next-step" aria-label="Next step">
         <h3>Next step</h3>
         {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
         {app.status === "signed_by_borrower" && (
@@ -246,7 +262,8 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         <div>
           {app.decision && (
             <div className={`score score-${app.decision.outcome}`}>
-              <span className="score-value" aria-label="Score">
+              <span className="score-value">
+                <span className="sr-only">{tn("a11y.score")} </span>
                 {app.decision.score}
               </span>
               <span>
@@ -372,7 +389,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
         </div>
       </div>
       <h3>Metrics within the borrower's consent</h3>
-      <div className="consent-scopes" aria-label="Consent scopes">
+      <div role="group" className="consent-scopes" aria-label="Consent scopes">
         <p>
           <strong>Consent covers:</strong>{" "}
           {SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0)
@@ -470,6 +487,7 @@ const pctOf = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1
 
 /** Back-test: a policy (a stored version, or pasted JSON) over history, beside the policy in force. */
 function Backtest() {
+  const tn = useT("nav");
   const [version, setVersion] = useState("v1");
   const [policyText, setPolicyText] = useState("");
   const [termDays, setTermDays] = useState(30);
@@ -552,58 +570,60 @@ function Backtest() {
             {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly}{" "}
             monthly cases.
           </p>
-          <table className="backtest">
-            <thead>
-              <tr>
-                <th scope="col">Score band</th>
-                {result.policies.map((p) => (
-                  <th key={p.version} scope="col" colSpan={4}>
-                    {p.version}
-                    {p.inForce ? " (in force)" : ""}
-                  </th>
-                ))}
-              </tr>
-              <tr>
-                <th scope="col" />
-                {result.policies.map((p) => (
-                  <Fragment key={p.version}>
-                    <th scope="col" className="num">
-                      Approved
+          <div className="table-wrap" tabIndex={0} role="group" aria-label={tn("a11y.backtestResults")}>
+            <table className="backtest">
+              <thead>
+                <tr>
+                  <th scope="col">Score band</th>
+                  {result.policies.map((p) => (
+                    <th key={p.version} scope="col" colSpan={4}>
+                      {p.version}
+                      {p.inForce ? " (in force)" : ""}
                     </th>
-                    <th scope="col" className="num">
-                      Amount
-                    </th>
-                    <th scope="col">On time / late / defaulted / open</th>
-                    <th scope="col" className="num">
-                      Bad debt
-                    </th>
-                  </Fragment>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {[...result.policies[0].bands.map((b, i) => [b.band, i] as const), ["all", -1] as const].map(([band, i]) => (
-                <tr key={band}>
-                  <th scope="row">{band}</th>
-                  {result.policies.map((p) => {
-                    const r = i < 0 ? p.total : p.bands[i];
-                    return (
-                      <Fragment key={p.version}>
-                        <td className="num">
-                          {r.approved} / {r.cases} ({pctOf(r.approvalRate)})
-                        </td>
-                        <td className="num">{formatAmount(r.approvedAmount)}</td>
-                        <td>
-                          {r.outcomes.on_time} / {r.outcomes.late} / {r.outcomes.defaulted} / {r.outcomes.open}
-                        </td>
-                        <td className="num">{pctOf(r.badDebtRate)}</td>
-                      </Fragment>
-                    );
-                  })}
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+                <tr>
+                  <th scope="col" />
+                  {result.policies.map((p) => (
+                    <Fragment key={p.version}>
+                      <th scope="col" className="num">
+                        Approved
+                      </th>
+                      <th scope="col" className="num">
+                        Amount
+                      </th>
+                      <th scope="col">On time / late / defaulted / open</th>
+                      <th scope="col" className="num">
+                        Bad debt
+                      </th>
+                    </Fragment>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {[...result.policies[0].bands.map((b, i) => [b.band, i] as const), ["all", -1] as const].map(([band, i]) => (
+                  <tr key={band}>
+                    <th scope="row">{band}</th>
+                    {result.policies.map((p) => {
+                      const r = i < 0 ? p.total : p.bands[i];
+                      return (
+                        <Fragment key={p.version}>
+                          <td className="num">
+                            {r.approved} / {r.cases} ({pctOf(r.approvalRate)})
+                          </td>
+                          <td className="num">{formatAmount(r.approvedAmount)}</td>
+                          <td>
+                            {r.outcomes.on_time} / {r.outcomes.late} / {r.outcomes.defaulted} / {r.outcomes.open}
+                          </td>
+                          <td className="num">{pctOf(r.badDebtRate)}</td>
+                        </Fragment>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </Card>

@@ -9,13 +9,16 @@ import { awaitsConsent, grantConsent, isCancellable, signOffer, useLiveApplicati
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
 import { tNs, useT } from "../i18n";
-import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Loading, receivableStatusWord, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
+import { Link } from "react-router";
+import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 
 export function ManufacturerRoom() {
   const session = useSession();
+  const tn = useT("nav");
   const me = session.me;
   if (!me) {
     return (
@@ -52,7 +55,15 @@ export function ManufacturerRoom() {
     return (
       <div className="room">
         <h1>Manufacturer</h1>
-        <Empty>This account is not a registered supplier. Sign in with a supplier account.</Empty>
+        <Empty>
+          This account is not a registered supplier. Sign in with a supplier account.
+          {roomFits("lender", me.roles) ? (
+            <>
+              {" "}
+              <Link to="/lender">{tn("rooms.goLender")}</Link>
+            </>
+          ) : null}
+        </Empty>
       </div>
     );
   }
@@ -61,7 +72,8 @@ export function ManufacturerRoom() {
 
 function SupplierHome({ address }: { address: string }) {
   const session = useSession();
-  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "loans" | "consents" | "orders" | "receivables" | "access">(
+  const [tab, setTab] = useRouteTab(
+    ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access"] as const,
     "overview",
   );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
@@ -143,7 +155,7 @@ function Overview({ address }: { address: string }) {
   return (
     <>
       {v && (
-        <div className="kpis" aria-label="Key figures">
+        <div role="group" className="kpis" aria-label="Key figures">
           <Kpi label="Orders received, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
           <Kpi label="Outstanding receivables" value={formatMetric(v.outstandingValue?.all, "minor_units")} />
           <Kpi label="On-time delivery, 365 days" value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
@@ -157,16 +169,19 @@ function Overview({ address }: { address: string }) {
             <LineChart
               title="Monthly order volume"
               points={series.data.months.map((m) => ({ label: m.month, value: Number(m.orderValue) }))}
+              partialLast
               format={(v) => formatAmount(String(Math.round(v)))}
             />
             <LineChart
               title="Payback cycle (days)"
               points={series.data.months.map((m) => ({ label: m.month, value: m.paybackDaysMean }))}
+              partialLast
               format={(v) => `${v.toFixed(1)} d`}
             />
             <LineChart
               title="On-time delivery rate"
               points={series.data.months.map((m) => ({ label: m.month, value: m.onTimeRate === null ? null : m.onTimeRate * 100 }))}
+              partialLast
               format={(v) => `${v.toFixed(0)} %`}
             />
           </div>
@@ -751,8 +766,7 @@ function Orders({ address }: { address: string }) {
 
 /** Issued, confirmed (acknowledged by the debtor), pledged (to a loan) or paid. */
 function receivableStatus(r: ReceivableView): string {
-  if (r.status === "Confirmed" && r.pledgedLoanId) return "Pledged";
-  return r.status;
+  return receivableStatusWord(r.status, r.pledgedLoanId !== undefined);
 }
 
 function Receivables({ address }: { address: string }) {

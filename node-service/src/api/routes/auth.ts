@@ -106,4 +106,21 @@ export function mountAuthRoutes({ deps, table }: RouteContext): void {
       return { ...session, roleNames: roleNames(session.roles), expiresAt: res.locals.sessionExpiresAt as number };
     },
   );
+
+  // What a page asks on load (a new tab, a reload): signed in or not is an answer, not an error.
+  table.add(
+    {
+      method: "get",
+      path: "/api/auth/session",
+      summary: "Whether the caller's cookie or token is a live session, and if so the same fields as /api/auth/me",
+      tag: "auth",
+      auth: "public",
+      errors: [429],
+    },
+    ({ res }) => {
+      const session = res.locals.session as { address: string; roles: number; operator: boolean } | undefined;
+      if (!session) return { signedIn: false };
+      return { signedIn: true, ...session, roleNames: roleNames(session.roles), expiresAt: res.locals.sessionExpiresAt as number };
+    },
+  );
 }

@@ -1,0 +1,118 @@
+/**
+ * The demo in a browser, shared by the browser tests (test/e2e/) and scripts/screenshots.ts: the real
+ * stack `npm start --fresh` runs (embedded chain, deployment, demo seed, service, built UI) in a temp
+ * directory on free ports, the demo's accounts, and the steps a user takes (sign in, apply).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "./chain-helpers";
+import { chromiumLaunch } from "./browser";
+
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+export const RESULTS = path.join(REPO_ROOT, "test-results");
+
+/** Demo accounts of the seed (scripts/seed.ts). */
+export const SUPPLIER = { index: 8, name: "Precision Parts Co." };
+export const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+export const AUDITOR = { index: 7, name: "Haidian Notary & Audit Office" };
+
+export const WIDE = { width: 1440, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+export interface Stack {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** `npm start --fresh` in a temp data directory on free ports, until it prints its URL. */
+export async function startStack(): Promise<Stack> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-nav-e2e-"));
+  const [chainPort, port] = [await freePort(), await freePort()];
+  // Its own process group, so stop() can kill npx and everything under it.
+  const child: ChildProcess = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      DATA_DIR: path.join(dataDir, "data"),
+      CHAIN_PORT: String(chainPort),
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+    },
+  });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  let code: number | null | undefined;
+  child.once("exit", (c) => (code = c));
+  const kill = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", kill);
+  const stop = async () => {
+    kill();
+    process.off("exit", kill);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 180_000;
+  while (!/Open (http:\/\/\S+)/.test(output)) {
+    if (code !== undefined) {
+      await stop();
+      throw new Error(`npm start exited with ${code}:\n${output}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { baseUrl: /Open (http:\/\/\S+)/.exec(output)![1], stop };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const launch = await chromiumLaunch();
+  const browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+  console.log(`      browser: ${launch.source} Chromium ${browser.version()}`);
+  return browser;
+}
+
+/** Signs in with the demo account picker, as a user would. */
+export async function signIn(page: Page, account: { index: number; name: string }): Promise<void> {
+  await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator(".signin .who", { hasText: account.name }).waitFor();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Demo account (dev chain only)").waitFor();
+}
+
+/** Applies with the form's defaults (receivables and consent preselected) for `amount` from `lender`; the application's id. */
+export async function apply(page: Page, amount: string, lender: string): Promise<string> {
+  await page.getByRole("tab", { name: "Apply for financing" }).click();
+  const form = page.getByRole("form", { name: "Loan application" });
+  await form.waitFor();
+  await form.getByLabel("Amount").fill(amount);
+  await form.getByLabel("Lender").selectOption({ label: lender });
+  await form.getByRole("button", { name: "Apply" }).click();
+  const card = page.locator("article.application").first();
+  await card.waitFor({ timeout: 30_000 });
+  const id = await card.getAttribute("data-application");
+  if (!id || !/^[0-9a-f-]{36}$/.test(id)) throw new Error(`the new application card has no id (${id})`);
+  return id;
+}
+
+/** A step of the application's timeline, once reached (on the borrower's card or the lender's detail). */
+export function doneStep(page: Page, id: string, step: string) {
+  return page.locator(`[data-application="${id}"] li[data-step="${step}"].done`);
+}

@@ -1,0 +1,152 @@
+/**
+ * Issue 16, findings 10 and 12: every room, signed out and signed in, with real content (an
+ * application, its decision, the lender's view of it, a court verdict), at 1440 px and at 390 px:
+ * nothing wider than the screen (document.scrollWidth <= innerWidth) and no serious or critical
+ * axe-core violation. Against the real stack `npm start` runs, in headless Chromium.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { expect } from "chai";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import {
+  apply,
+  axeViolations,
+  doneStep,
+  horizontalOverflow,
+  launchBrowser,
+  LENDER,
+  PHONE,
+  RESULTS,
+  signIn,
+  startStack,
+  SUPPLIER,
+  trackErrors,
+  WIDE,
+  type Stack,
+} from "./nav-helpers";
+
+describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds no serious or critical violation", function () {
+  this.timeout(300_000);
+
+  let stack: Stack;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  /** Every problem found, "room at width: problem", checked after each test. */
+  const problems: string[] = [];
+  let applicationId: string;
+  let supplier: Page;
+
+  before(async function () {
+    await mkdir(RESULTS, { recursive: true });
+    stack = await startStack();
+    browser = await launchBrowser();
+  });
+
+  after(async function () {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stack?.stop();
+  });
+
+  beforeEach(function () {
+    problems.splice(0);
+  });
+  afterEach(function () {
+    expect(pageErrors.splice(0), "console errors or page errors").to.deep.equal([]);
+  });
+  /** Each test ends with this (a failing afterEach hook would skip the rooms still to check). */
+  function expectNoProblems(): void {
+    expect(problems.splice(0), "rooms that overflow or fail axe").to.deep.equal([]);
+  }
+
+  async function newPage(label: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: WIDE, locale: "en-US" });
+    contexts.push(context);
+    const page = await context.newPage();
+    trackErrors(page, label, pageErrors);
+    return page;
+  }
+
+  /** Waits until nothing on the page is loading any more. */
+  async function settled(page: Page): Promise<void> {
+    await page.waitForFunction(() => document.querySelector(".state.loading") === null, undefined, { timeout: 30_000 });
+  }
+
+  /** At each width: wait for `ready`, then check the width and run axe; screenshots at 390 px go to test-results/. */
+  async function check(page: Page, where: string, ready: () => Promise<unknown>): Promise<void> {
+    for (const size of [WIDE, PHONE]) {
+      await page.setViewportSize(size);
+      await ready();
+      await settled(page);
+      const o = await horizontalOverflow(page);
+      if (o.scrollWidth > o.innerWidth) problems.push(`${where} at ${size.width} px: ${o.scrollWidth} px wide (${o.offenders.join(", ")})`);
+      for (const v of await axeViolations(page)) problems.push(`${where} at ${size.width} px: ${v}`);
+      if (size === PHONE) {
+        await page.screenshot({ path: path.join(RESULTS, `390-${where.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+      }
+    }
+  }
+
+  it("signed out: the manufacturer's tour, the lender's room and the court", async function () {
+    const page = await newPage("signed out");
+    for (const room of ["manufacturer", "lender", "court"]) {
+      await page.goto(`${stack.baseUrl}/${room}`);
+      await check(page, `${room} signed out`, () => page.getByRole("heading", { level: 1 }).waitFor());
+    }
+    expectNoProblems();
+  });
+
+  it("the manufacturer's tabs, with an application decided and its offer", async function () {
+    supplier = await newPage("manufacturer");
+    await supplier.goto(`${stack.baseUrl}/manufacturer`);
+    await signIn(supplier, SUPPLIER);
+    applicationId = await apply(supplier, "150,000.00", LENDER.name);
+    await doneStep(supplier, applicationId, "offer_issued").waitFor({ timeout: 60_000 });
+    await check(supplier, "manufacturer applications", () => supplier.locator(`article[data-application="${applicationId}"]`).waitFor());
+    const tabs: [string, string, string][] = [
+      ["overview", "Overview", 'tr[data-metric="orderCount"]'],
+      ["apply", "Apply for financing", "form.apply"],
+      ["orders", "Orders", "table tbody tr"],
+      ["receivables", "Receivables", "table tbody tr"],
+      ["access", "Access log", "section.card"],
+    ];
+    for (const [id, name, ready] of tabs) {
+      await supplier.getByRole("tab", { name }).click();
+      await check(supplier, `manufacturer ${id}`, () => supplier.locator(ready).first().waitFor());
+    }
+    // The borrower signs, so the lender's view below has the next step to take.
+    await supplier.getByRole("tab", { name: /Applications/ }).click();
+    await supplier.locator(`article[data-application="${applicationId}"]`).getByRole("button", { name: "Sign the offer" }).click();
+    await doneStep(supplier, applicationId, "signed_by_borrower").waitFor({ timeout: 60_000 });
+    expectNoProblems();
+  });
+
+  it("the lender's queue with the application open, the portfolio and a back-test's result", async function () {
+    const lender = await newPage("lender");
+    await lender.goto(`${stack.baseUrl}/lender`);
+    await signIn(lender, LENDER);
+    const row = lender.getByRole("region", { name: "Application queue" }).locator("tbody tr", { hasText: SUPPLIER.name }).first();
+    await row.getByRole("button", { name: /Open application/ }).click();
+    const detail = lender.locator(`section[data-application="${applicationId}"]`);
+    await check(lender, "lender application", () => detail.locator('tr[data-metric="orderCount"]').waitFor());
+    await lender.getByRole("tab", { name: "Portfolio" }).click();
+    await check(lender, "lender portfolio", () => lender.getByRole("region", { name: "Portfolio" }).waitFor());
+    await lender.getByRole("tab", { name: "Back-test" }).click();
+    await lender.getByRole("button", { name: "Run back-test" }).click();
+    await check(lender, "lender back-test", () => lender.locator("table.backtest").waitFor({ timeout: 60_000 }));
+    expectNoProblems();
+  });
+
+  it("the court with a verdict on the offer's document", async function () {
+    const res = await supplier.request.get(`${stack.baseUrl}/api/applications/${applicationId}/agreement-document`);
+    expect(res.status()).to.equal(200);
+    const court = await newPage("court");
+    await court.goto(`${stack.baseUrl}/court`);
+    await court
+      .getByLabel(/Drop a file here/)
+      .setInputFiles({ name: "loan-agreement.txt", mimeType: "text/plain", buffer: await res.body() });
+    await check(court, "court verdict", () => court.locator(".verdict").waitFor({ timeout: 30_000 }));
+    expectNoProblems();
+  });
+});
