@@ -18,16 +18,14 @@ import {
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { LanguageSwitch } from "./i18n/LanguageSwitch";
+import { translateKnown, useT } from "./i18n";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
 
 type Room = "manufacturer" | "lender" | "court";
-const ROOMS: { id: Room; label: string }[] = [
-  { id: "manufacturer", label: "Manufacturer" },
-  { id: "lender", label: "Lender" },
-  { id: "court", label: "Court / auditor" },
-];
+/** The rooms; each one's name is rooms.<id> in the common texts. */
+const ROOMS: { id: Room }[] = [{ id: "manufacturer" }, { id: "lender" }, { id: "court" }];
 
 function roomFromHash(): Room {
   const h = window.location.hash.replace(/^#\/?/, "").split("/")[0];
@@ -35,6 +33,7 @@ function roomFromHash(): Room {
 }
 
 export function App() {
+  const t = useT("common");
   const [config, setConfig] = useState<PublicConfig>();
   const [error, setError] = useState<unknown>();
   const [room, setRoom] = useState<Room>(roomFromHash());
@@ -62,8 +61,12 @@ export function App() {
     return () => window.removeEventListener("hashchange", onHash);
   }, []);
 
+  useEffect(() => {
+    document.title = t("app.title");
+  }, [t]);
+
   if (error) return <ErrorBox error={error} />;
-  if (!config) return <Loading what="the network's configuration" />;
+  if (!config) return <Loading what={t("app.config")} />;
 
   const session: Session = { config, wallet, me };
   return (
@@ -75,11 +78,11 @@ export function App() {
             <path d="M8 21h16M8 16h16M8 11h16" stroke="#ffffff" strokeWidth="2.5" strokeLinecap="round" />
           </svg>
           <span>
-            Supply-chain financing network
-            <small>receivables finance on a shared ledger</small>
+            {t("app.title")}
+            <small>{t("app.tagline")}</small>
           </span>
         </div>
-        <nav aria-label="Rooms">
+        <nav aria-label={t("app.rooms")}>
           {ROOMS.map((r) => (
             <a
               key={r.id}
@@ -87,7 +90,7 @@ export function App() {
               className={room === r.id ? "active" : undefined}
               aria-current={room === r.id ? "page" : undefined}
             >
-              {r.label}
+              {t(`rooms.${r.id}`)}
             </a>
           ))}
         </nav>
@@ -111,8 +114,7 @@ export function App() {
         {room === "court" && <CourtRoom />}
       </main>
       <footer className="foot">
-        Chain {config.chainId} · every figure here can be re-derived from the chain · contracts{" "}
-        {shortHex(config.contracts.LoanAgreements, 4)}
+        {t("app.footer", { chainId: config.chainId, contract: shortHex(config.contracts.LoanAgreements, 4) })}
       </footer>
     </SessionContext.Provider>
   );
@@ -129,6 +131,12 @@ function SignIn({
   onSignedIn: (w: Wallet, me: Me) => void;
   onSignedOut: () => void;
 }) {
+  const t = useT("common");
+  const role = (r: string) =>
+    r
+      .split("+")
+      .map((one) => translateKnown("common", `roles.${one.toLowerCase()}`, one))
+      .join("+");
   const [pick, setPick] = useState<string>("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -151,10 +159,10 @@ function SignIn({
   if (me) {
     const demo = config.demoAccounts?.find((a) => a.address.toLowerCase() === me.address.toLowerCase());
     return (
-      <div className="signin" aria-label="Signed in">
+      <div className="signin" aria-label={t("signin.signedIn")}>
         <span className="who">
-          {demo ? demo.name : (me.name ?? "Participant")}
-          {demo && <span className="role">{demo.role}</span>} <code>{shortHex(me.address, 4)}</code>
+          {demo ? demo.name : (me.name ?? t("signin.participant"))}
+          {demo && <span className="role">{role(demo.role)}</span>} <code>{shortHex(me.address, 4)}</code>
         </span>
         <button
           type="button"
@@ -165,7 +173,7 @@ function SignIn({
             onSignedOut();
           }}
         >
-          Sign out
+          {t("signin.signOut")}
         </button>
       </div>
     );
@@ -175,27 +183,27 @@ function SignIn({
       {config.devAccounts && config.demoAccounts && (
         <>
           <label htmlFor="dev-account" className="dev-label">
-            Demo account (dev chain only)
+            {t("signin.demoAccount")}
           </label>
           <select id="dev-account" value={pick} onChange={(e) => setPick(e.target.value)}>
-            <option value="">Choose a participant…</option>
+            <option value="">{t("signin.choose")}</option>
             {config.demoAccounts.map((a) => (
               <option key={a.address} value={String(a.index)}>
-                {a.role}: {a.name}
+                {t("signin.option", { role: role(a.role), name: a.name })}
               </option>
             ))}
           </select>
           <button type="button" disabled={busy || pick === ""} onClick={() => go(() => devWallet(config, Number(pick)), Number(pick))}>
-            Sign in
+            {t("signin.signIn")}
           </button>
         </>
       )}
       {hasInjectedWallet() && (
         <button type="button" disabled={busy} onClick={() => go(() => injectedWallet(config), "injected")}>
-          Sign in with wallet
+          {t("signin.withWallet")}
         </button>
       )}
-      {!config.devAccounts && !hasInjectedWallet() && <span className="hint">Install a browser wallet to sign in.</span>}
+      {!config.devAccounts && !hasInjectedWallet() && <span className="hint">{t("signin.installWallet")}</span>}
       <ErrorBox error={error} />
     </div>
   );

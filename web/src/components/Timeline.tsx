@@ -1,11 +1,12 @@
 /** The application's 12 steps, with the time and actor of each one reached. */
 import { usePartyName } from "../hooks/session";
 import { formatAmount, formatDateTime, formatRate } from "../format";
+import { tNs, translateKnown, useT } from "../i18n";
 
 /** The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown as money and a rate. */
 function readableDetail(detail: string): string {
   const offer = /^(\d+) at (\d+) bps for (\d+) days$/.exec(detail);
-  if (offer) return `${formatAmount(offer[1])} at ${formatRate(offer[2])} a year for ${offer[3]} days`;
+  if (offer) return tNs("common")("timeline.offerDetail", { amount: formatAmount(offer[1]), rate: formatRate(offer[2]), days: offer[3] });
   return detail;
 }
 
@@ -25,14 +26,16 @@ export interface TimelineEntryView {
 }
 
 export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: TimelineEntryView[] }) {
+  const t = useT("common");
   const name = usePartyName();
-  const who = (actor: string) => (actor === "service" ? "the service" : name(actor));
+  const who = (actor: string) => (actor === "service" ? t("timeline.service") : name(actor));
+  const label = (step: string, fallback: string) => translateKnown("common", `steps.${step}`, fallback);
   const current = steps.find((s) => !s.done)?.step;
   const byStep = new Map(timeline.map((t) => [t.step, t]));
   const branches = timeline.filter((t) => !steps.some((s) => s.step === t.step));
   return (
     <div className="timeline-wrap">
-      <ol className="timeline" aria-label="Application progress">
+      <ol className="timeline" aria-label={t("timeline.progress")}>
         {steps.map((s) => {
           const entry = byStep.get(s.step);
           return (
@@ -45,7 +48,7 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
               <span className="step-no" aria-hidden="true">
                 {s.done ? "✓" : s.index}
               </span>
-              <span className="step-label">{s.label}</span>
+              <span className="step-label">{label(s.step, s.label)}</span>
               {entry && (
                 <span className="step-meta">
                   {formatDateTime(entry.at)} · {who(entry.actor)}
@@ -57,10 +60,10 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
         })}
       </ol>
       {branches.length > 0 && (
-        <ul className="branches" aria-label="Reviews and other events">
+        <ul className="branches" aria-label={t("timeline.branches")}>
           {branches.map((b, i) => (
             <li key={`${b.step}-${i}`}>
-              <strong>{b.label}</strong> {formatDateTime(b.at)} · {who(b.actor)}
+              <strong>{label(b.step, b.label)}</strong> {formatDateTime(b.at)} · {who(b.actor)}
               {b.detail ? ` — ${b.detail}` : ""}
             </li>
           ))}

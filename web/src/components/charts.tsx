@@ -1,15 +1,17 @@
 /** Inline SVG charts: enough for a trend, no charting library. */
+import { currentLanguage, useT } from "../i18n";
+import { INTL_LOCALE } from "../i18n/format";
 
 export interface Point {
   label: string;
   value: number | null;
 }
 
-/** "2026-11" -> "Nov 2026" in the reader's locale. */
+/** "2026-11" -> "Nov 2026" / "2026年11月" in the page's language. */
 function monthLabel(month: string): string {
   const m = /^(\d{4})-(\d{2})$/.exec(month);
   if (!m) return month;
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(undefined, {
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(INTL_LOCALE[currentLanguage()], {
     month: "short",
     year: "numeric",
     timeZone: "UTC",
@@ -17,6 +19,7 @@ function monthLabel(month: string): string {
 }
 
 export function LineChart({ title, points, format }: { title: string; points: Point[]; format: (v: number) => string }) {
+  const t = useT("common");
   const w = 320;
   const h = 120;
   const pad = 24;
@@ -25,7 +28,7 @@ export function LineChart({ title, points, format }: { title: string; points: Po
     return (
       <figure className="chart">
         <figcaption>{title}</figcaption>
-        <p className="state empty">No data yet.</p>
+        <p className="state empty">{t("chart.noData")}</p>
       </figure>
     );
   }
@@ -49,7 +52,7 @@ export function LineChart({ title, points, format }: { title: string; points: Po
           <strong>{last && last.value !== null ? format(last.value) : "—"}</strong>
         </span>
       </figcaption>
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${title} by month`}>
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={t("chart.byMonth", { title })}>
         <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} className="axis" />
         {values.length > 1 && (
           <path
