@@ -74,7 +74,12 @@ export function MetricsTable({
 
 /** A metric group's key in the translations: its words before the first parenthesis, camel-cased ("Volume dynamics" -> "volumeDynamics"). */
 export function groupKey(group: string): string {
-  const words = group.replace(/\(.*$/, "").trim().toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = group
+    .replace(/\(.*$/, "")
+    .trim()
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   return words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join("");
 }
 

@@ -47,7 +47,11 @@ export function ErrorBox({ error }: { error: unknown }) {
 export function Badge({ status }: { status: string }) {
   useT("common");
   const key = status.toLowerCase().replace(/[^a-z_]/g, "");
-  const text = translateKnown("common", `status.${key}`, status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()));
+  const text = translateKnown(
+    "common",
+    `status.${key}`,
+    status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()),
+  );
   return <span className={`badge badge-${key}`}>{text}</span>;
 }
 
