@@ -7,6 +7,10 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { formatAmountIn, formatDateIn, formatDateTimeIn } from "../../web/src/i18n/format";
+import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
+import { STEP_LABELS } from "../../node-service/src/applications/types";
+import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES } from "../../node-service/src/domain/entities";
+import { SCOPE } from "../../node-service/src/chain/eip712";
 
 const WEB_SRC = path.resolve(__dirname, "../../web/src");
 const LOCALES = path.join(WEB_SRC, "i18n/locales");
@@ -103,6 +107,24 @@ describe("web UI translations (web/src/i18n/locales)", function () {
       }
     }
     expect(english).to.deep.equal([]);
+  });
+
+  it("names every metric, step, status and consent scope the service has, in both languages", function () {
+    const [en, zh] = [byLang.en, byLang.zh];
+    for (const d of METRIC_DEFINITIONS) {
+      // The English name is the service's own; a new metric without a translation fails here.
+      expect(en.get("metrics")?.get(`${d.key}.name`), `metric ${d.key}`).to.equal(d.name);
+      expect(zh.get("metrics")?.get(`${d.key}.name`), `metric ${d.key}`).to.be.a("string");
+    }
+    for (const [step, label] of Object.entries(STEP_LABELS)) {
+      expect(en.get("common")?.get(`steps.${step}`), `step ${step}`).to.equal(label);
+      expect(zh.get("common")?.get(`steps.${step}`), `step ${step}`).to.be.a("string");
+      expect(en.get("common")?.has(`status.${step}`), `status ${step}`).to.equal(true);
+    }
+    for (const s of [...ORDER_STATUSES, ...RECEIVABLE_STATUSES, ...LOAN_STATUSES, "Pledged"].filter((x) => x !== "None")) {
+      expect(en.get("common")?.has(`status.${s.toLowerCase()}`), `status ${s}`).to.equal(true);
+    }
+    for (const scope of Object.keys(SCOPE)) expect(en.get("common")?.has(`scopes.${scope}`), `scope ${scope}`).to.equal(true);
   });
 
   it("has a text for every key the web code asks for", function () {
