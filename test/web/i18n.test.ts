@@ -100,6 +100,7 @@ describe("web UI translations (web/src/i18n/locales)", function () {
       for (const [key, text] of zh) {
         const words = text
           .replace(/\{\{[^}]*\}\}/g, " ")
+          .replace(/https?:\/\/\S*/g, " ")
           .replace(/<\/?\w+>/g, " ")
           .replace(KEPT_IN_CHINESE, " ")
           .match(/[A-Za-z]{3,}/g);

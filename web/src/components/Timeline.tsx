@@ -1,13 +1,17 @@
 /** The application's 12 steps, with the time and actor of each one reached. */
+import type { ReactNode } from "react";
 import { usePartyName } from "../hooks/session";
 import { formatAmount, formatDateTime, formatRate } from "../format";
 import { tNs, translateKnown, useT } from "../i18n";
 
-/** The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown as money and a rate. */
-function readableDetail(detail: string): string {
+/**
+ * The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown
+ * as money and a rate in the page's language. Any other detail is the service's English, marked as such.
+ */
+function readableDetail(detail: string): ReactNode {
   const offer = /^(\d+) at (\d+) bps for (\d+) days$/.exec(detail);
   if (offer) return tNs("common")("timeline.offerDetail", { amount: formatAmount(offer[1]), rate: formatRate(offer[2]), days: offer[3] });
-  return detail;
+  return <span lang="en">{detail}</span>;
 }
 
 export interface StepView {
@@ -64,7 +68,7 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
           {branches.map((b, i) => (
             <li key={`${b.step}-${i}`}>
               <strong>{label(b.step, b.label)}</strong> {formatDateTime(b.at)} · {who(b.actor)}
-              {b.detail ? ` — ${b.detail}` : ""}
+              {b.detail ? <> — {readableDetail(b.detail)}</> : null}
             </li>
           ))}
         </ul>

@@ -127,7 +127,7 @@ function StandaloneVerifier() {
             }}
           />
           <label htmlFor="rpc-url">{t("standalone.rpc")}</label>
-          <input id="rpc-url" value={rpc} onChange={(e) => setRpc(e.target.value)} placeholder="https://…" />
+          <input id="rpc-url" value={rpc} onChange={(e) => setRpc(e.target.value)} placeholder={t("standalone.rpcPlaceholder")} />
           <button type="submit" disabled={busy || !deployment}>
             {t("standalone.connect")}
           </button>

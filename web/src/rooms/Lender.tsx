@@ -380,7 +380,10 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                     <ul>
                       {f.evidence.slice(0, 20).map((e) => (
                         <li key={`${e.txHash}-${e.event}-${e.blockNumber}`}>
-                          {e.contract}.{e.event} · {t("flags.block", { n: e.blockNumber })} · {formatDate(e.at)} · {t("flags.tx")}{" "}
+                          <code>
+                            {e.contract}.{e.event}
+                          </code>{" "}
+                          · {t("flags.block", { n: e.blockNumber })} · {formatDate(e.at)} · {t("flags.tx")}{" "}
                           <code>{shortHex(e.txHash, 4)}</code>
                         </li>
                       ))}

@@ -621,7 +621,15 @@ function AccessLog({ address }: { address: string }) {
             { key: "when", label: t("access.when"), render: (e) => formatDateTime(Date.parse(e.at) / 1000) },
             { key: "reader", label: t("access.reader"), render: (e) => name(e.reader) },
             { key: "scopes", label: t("access.scopes"), render: (e) => e.scopes.map(label).join(t("access.listSeparator")) },
-            { key: "what", label: t("access.what"), render: (e) => <span className="muted">{e.resource}</span> },
+            {
+              key: "what",
+              label: t("access.what"),
+              render: (e) => (
+                <span className="muted" lang="en">
+                  {e.resource}
+                </span>
+              ),
+            },
             {
               key: "app",
               label: t("access.application"),
