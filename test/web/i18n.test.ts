@@ -116,6 +116,9 @@ describe("web UI translations (web/src/i18n/locales)", function () {
       // The English name is the service's own; a new metric without a translation fails here.
       expect(en.get("metrics")?.get(`${d.key}.name`), `metric ${d.key}`).to.equal(d.name);
       expect(zh.get("metrics")?.get(`${d.key}.name`), `metric ${d.key}`).to.be.a("string");
+      // A changed definition fails here until its Chinese text is brought up to date too.
+      expect(en.get("metrics")?.get(`${d.key}.definition`), `definition of ${d.key}`).to.equal(d.definition);
+      expect(zh.get("metrics")?.get(`${d.key}.definition`), `definition of ${d.key}`).to.be.a("string");
     }
     for (const [step, label] of Object.entries(STEP_LABELS)) {
       expect(en.get("common")?.get(`steps.${step}`), `step ${step}`).to.equal(label);
