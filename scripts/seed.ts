@@ -33,7 +33,8 @@ import {
 import { abiOf, type ContractName, type Deployment } from "../node-service/src/chain/contracts";
 import { ALL_SCOPES, ROLE, acknowledgmentTypedData, roleNames, loanTermsTypedData, type LoanTerms } from "../node-service/src/chain/eip712";
 import { invoiceNumberHash } from "../node-service/src/domain/invoice-number";
-import { displayNameHash, dossierHash, kycAttributeHash, kycKeyFromEnv } from "../node-service/src/domain/kyc-attributes";
+import type { ParticipantNameEntry } from "../node-service/src/participants/directory";
+import { displayNameHash, displayNameSalt, dossierHash, kycAttributeHash, kycKeyFromEnv } from "../node-service/src/domain/kyc-attributes";
 import { Prng } from "./lib/prng";
 import { assertDevelopmentChain } from "./lib/clients";
 import { feeFieldsRpc, type FeeFields } from "../node-service/src/chain/fees";
@@ -83,6 +84,8 @@ export interface SeedStats {
 
 export interface SeedResult {
   demoAccounts: DemoAccountsFile;
+  /** The operator's participants directory (DATA_DIR/participant-names.json): names with their openings. */
+  participantNames: ParticipantNameEntry[];
   stats: SeedStats;
   /** The supplier with an excellent record, the mediocre one, and the three ring members. */
   autoApprove: Address;
@@ -805,7 +808,13 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
         OPERATOR,
         "ParticipantRegistry",
         "admit",
-        [addressOf(runner, p.index), p.roles, kycDossierHash(kycKey, p), displayNameHash(kycKey, p.name), kycAttributes(kycKey, p)],
+        [
+          addressOf(runner, p.index),
+          p.roles,
+          kycDossierHash(kycKey, p),
+          displayNameHash(kycKey, addressOf(runner, p.index), p.name),
+          kycAttributes(kycKey, p),
+        ],
         `admit ${p.name}`,
       );
     }
@@ -864,14 +873,22 @@ export async function seedDemo(opts: SeedDemoOptions): Promise<SeedResult> {
     index: p.index,
     address: walletClients[p.index].account.address,
     name: p.name,
-    displayNameHash: displayNameHash(kycKey, p.name),
+    displayNameHash: displayNameHash(kycKey, walletClients[p.index].account.address, p.name),
     roles: roleNames(p.roles),
     roleBits: p.roles,
     persona: p.persona,
     note: p.note,
   }));
   const stats: SeedStats = { ...runner.stats, participants: participants.length, seconds: (Date.now() - started) / 1000 };
+  // The operator's names directory: each name with the salt that opens its on-chain commitment.
+  const participantNames: ParticipantNameEntry[] = participants
+    .filter((p) => p.roles !== 0)
+    .map((p) => {
+      const address = walletClients[p.index].account.address;
+      return { address, name: p.name, salt: displayNameSalt(kycKey, address) };
+    });
   return {
+    participantNames,
     demoAccounts: { seed: opts.seed, chainId: runner.chainId, historyFrom: dayTs(0), historyTo: endAt, accounts },
     stats,
     autoApprove: walletClients[EXCELLENT].account.address,
@@ -1035,6 +1052,8 @@ async function main(): Promise<void> {
   });
   const out = values.out ?? "data/demo-accounts.json";
   await writeDemoAccounts(out, result.demoAccounts);
+  const { writeParticipantNames } = await import("../node-service/src/participants/directory");
+  await writeParticipantNames((await import("node:path")).dirname(out), result.participantNames);
   console.log(formatSeedStats(result.stats));
   console.log(`roles written to ${out}`);
 }

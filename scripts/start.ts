@@ -20,6 +20,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { startEmbeddedChain, journalFileOf, type EmbeddedChain } from "./lib/embedded-chain";
 import { ensureDeployment } from "./lib/deployment-file";
 import { publicClientFor, transportOf, walletClientFor } from "./lib/clients";
+import { writeParticipantNames } from "../node-service/src/participants/directory";
 import { demoAccountsFileOf, readDemoAccounts, writeDemoAccounts, type DemoAccountsFile } from "./lib/demo-accounts";
 import { writeFileAtomic } from "../node-service/src/store/atomic-file";
 import { DAY_MS } from "../node-service/src/domain/time";
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
       onProgress: (p) => console.log(`  [${p.step}/${p.total}] ${p.label}`),
     });
     await writeDemoAccounts(demoFile, result.demoAccounts);
+    await writeParticipantNames(dataDir, result.participantNames);
     console.log(formatSeedStats(result.stats));
   }
   if (newChain) await writeSetup(setupFile, { phase: "ready", seed: willSeed ? seedNumber : null });

@@ -41,6 +41,12 @@ import { DAY } from "../../node-service/src/domain/time";
 /** One DAY for tests and benchmarks (defined in node-service/src/domain/time.ts). */
 export { DAY };
 
+/** The mnemonic of Hardhat's and Anvil's default development accounts (never a real key). */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** ts-node's CLI, for tests that run a TypeScript script as its own node process. */
+export const TS_NODE_BIN = path.join(REPO_ROOT, "node_modules/ts-node/dist/bin.js");
+
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
 /** A chain and the deployment the helpers act on. */

@@ -32,10 +32,10 @@ import {
   type HardhatNode,
   type Net,
   type Wallet,
+  DEV_MNEMONIC,
 } from "../../scripts/lib/chain-helpers";
 import { chromiumLaunch } from "./browser";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
 const VERIFIER = path.join(REPO_ROOT, "web/dist/court-verifier.html");
 const AGREEMENT = Buffer.from("Loan agreement: principal 500.00, 8% a year, 60 days, collateral: the receivable of order 1.\n");
 const DELIVERY_NOTE = Buffer.from("Delivery note 7: 40 pallets received in good order.\n");
@@ -57,7 +57,7 @@ describe("the standalone court verifier, in a browser, with the service stopped"
       createWalletClient({
         chain: hardhat,
         transport: http(node.url),
-        account: mnemonicToAccount(MNEMONIC, { addressIndex: i }),
+        account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }),
         pollingInterval: 50,
       }) as Wallet;
     const [operator, supplier, buyer, lender] = [0, 1, 2, 3].map(wallet);

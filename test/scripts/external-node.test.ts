@@ -45,17 +45,17 @@ import {
   DAY,
   type Net,
   type Wallet,
+  DEV_MNEMONIC,
 } from "../../scripts/lib/chain-helpers";
 import { freePort, killAll, spawnTs, startAnvil, startHardhatNode, waitForOutput, type Spawned } from "./processes";
 
 // Hardhat's well-known test mnemonic: public knowledge, used on this throwaway dev chain only.
-const MNEMONIC = "test test test test test test test test test test test junk";
 const FACE = 2_000_000n; // 20,000.00: above the farmed-history screen's "small order" cap
 const PRINCIPAL = 1_000_000n;
 const TERM_DAYS = 30;
 
 function hdAccount(index: number) {
-  return mnemonicToAccount(MNEMONIC, { addressIndex: index });
+  return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
 }
 
 function privateKeyOf(index: number): Hex {

@@ -32,6 +32,7 @@ import {
   send,
   type Net,
   type Wallet,
+  DEV_MNEMONIC,
 } from "../../scripts/lib/chain-helpers";
 import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
 
@@ -480,7 +481,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("anchors a document batch and a decision sent at the same moment from one local key, one nonce each", async () => {
     const f = await loadFixture(network);
     // The service's key held by the service (as SERVICE_PRIVATE_KEY), not by the node: it picks the nonces.
-    const key = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 1 });
+    const key = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 1 });
     expect(key.address).to.equal(getAddress(f.auditor.account.address));
     dataDir = await tempDataDir(f.net.deployment);
     // Every failure is logged (and retried): the log shows whether either transaction had to be sent twice.

@@ -36,9 +36,10 @@ import {
   signAndSubmitAgreement,
   type Net,
   type Wallet,
+  DEV_MNEMONIC,
+  TS_NODE_BIN,
 } from "../../scripts/lib/chain-helpers";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
 const LENDER_NAME = "Lingnan Test Bank 岭南";
 const AGREEMENT_PDF = Buffer.from(
   "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
@@ -59,9 +60,8 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
-const TS_NODE = path.join(REPO_ROOT, "node_modules/ts-node/dist/bin.js");
 function verifyScript(args: string[]) {
-  return run(process.execPath, [TS_NODE, "--transpile-only", path.join(REPO_ROOT, "scripts/verify-evidence.ts"), ...args]);
+  return run(process.execPath, [TS_NODE_BIN, "--transpile-only", path.join(REPO_ROOT, "scripts/verify-evidence.ts"), ...args]);
 }
 
 const failLines = (out: string) => out.split("\n").filter((l) => l.startsWith("FAIL"));
@@ -119,7 +119,7 @@ describe("evidence that stands in court", function () {
       createWalletClient({
         chain: hardhat,
         transport,
-        account: mnemonicToAccount(MNEMONIC, { addressIndex: i }),
+        account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }),
         pollingInterval: 50,
       }) as Wallet;
     w = { operator: wallet(0), supplier: wallet(1), buyer: wallet(2), lender: wallet(3), walletOwner: wallet(4), auditor: wallet(5) };
@@ -776,7 +776,7 @@ describe("evidence that stands in court", function () {
           for (let i = 0; i < 20; i++) copies.push(...b.events.map((e) => ({ ...e, id: `${e.id}x${i}` })));
           b.events.push(...copies);
         });
-        const cmd = `"${process.execPath}" "${TS_NODE}" --transpile-only "${path.join(REPO_ROOT, "scripts/verify-evidence.ts")}" "${file}" --rpc ${rpcUrl} | cat`;
+        const cmd = `"${process.execPath}" "${TS_NODE_BIN}" --transpile-only "${path.join(REPO_ROOT, "scripts/verify-evidence.ts")}" "${file}" --rpc ${rpcUrl} | cat`;
         const { stdout } = await run("sh", ["-c", cmd]);
         expect(stdout.length).to.be.above(65_536);
         expect(stdout).to.contain("VERDICT: NOT VERIFIED");

@@ -129,8 +129,12 @@ describe("KYC attribute canonicalization and keyed hashes", () => {
     expect(kycAttributeHash(OTHER_KEY, "legal_representative", "Li Wei")).to.not.equal(h);
     const plain = `0x${createHash("sha256").update(canonicalize("person", "Li Wei")).digest("hex")}`;
     expect(h.slice(4)).to.not.equal(plain.slice(4, 66));
-    expect(displayNameHash(KEY, "Apex Trading Co., Ltd.")).to.equal(displayNameHash(KEY, "APEX TRADING COMPANY LIMITED"));
-    expect(displayNameHash(KEY, "Apex Trading")).to.not.equal(`0x${createHash("sha256").update("Apex Trading").digest("hex")}`);
+    // The display name is a salted commitment per account (names.test.ts): not a plain sha256, not one hash for two accounts.
+    const apex = "0x00000000000000000000000000000000000000a1";
+    expect(displayNameHash(KEY, apex, "Apex Trading")).to.not.equal(`0x${createHash("sha256").update("Apex Trading").digest("hex")}`);
+    expect(displayNameHash(KEY, apex, "Apex Trading")).to.not.equal(
+      displayNameHash(KEY, "0x00000000000000000000000000000000000000a2", "Apex Trading"),
+    );
     // A value links across kinds of one space (a legal representative who is another firm's owner)...
     const owner = decodeAttribute(kycAttributeHash(KEY, "ultimate_owner", "李伟"));
     expect(owner.kind).to.equal("ultimate_owner");

@@ -32,15 +32,14 @@ import {
   type HardhatNode,
   type Net,
   type Wallet,
+  DEV_MNEMONIC,
+  TS_NODE_BIN,
 } from "../../scripts/lib/chain-helpers";
 import { startLocalTsa, type LocalTsa } from "./tsa-helpers";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const TS_NODE = path.join(REPO_ROOT, "node_modules/ts-node/dist/bin.js");
-
 function verifyScript(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(REPO_ROOT, "scripts/verify-evidence.ts"), ...args], {
+    const child = spawn(process.execPath, [TS_NODE_BIN, "--transpile-only", path.join(REPO_ROOT, "scripts/verify-evidence.ts"), ...args], {
       cwd: REPO_ROOT,
     });
     let stdout = "";
@@ -80,7 +79,7 @@ describe("RFC 3161 timestamps from a real local authority", function () {
       createWalletClient({
         chain: hardhat,
         transport: http(node.url),
-        account: mnemonicToAccount(MNEMONIC, { addressIndex: i }),
+        account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }),
         pollingInterval: 50,
       }) as Wallet;
     w = { operator: wallet(0), supplier: wallet(1), buyer: wallet(2), lender: wallet(3) };

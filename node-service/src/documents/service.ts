@@ -4,7 +4,6 @@
  * (api/routes/document-routes.ts), `await docs.start()` after the indexer runs, and `await docs.stop()`
  * on shutdown.
  */
-import path from "node:path";
 import type { PublicClient } from "viem";
 import type { Logger } from "pino";
 import type { Deployment } from "../chain/contracts";
@@ -12,7 +11,8 @@ import type { TxSender } from "../chain/sender";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
-import { readFileIfExists } from "../store/atomic-file";
+import type { NameOpening } from "../domain/name-commitment";
+import { readParticipantNames } from "../participants/directory";
 
 export interface DocumentServiceOptions {
   dataDir: string;
@@ -42,21 +42,10 @@ export interface DocumentService {
   publicClient: PublicClient;
   deployment: Deployment;
   maxBytes?: number;
-  /** Display names the operator published (address lowercase -> name), for evidence bundles. */
-  participantNames(): Promise<Record<string, string>>;
+  /** Display names the operator published with their openings (address lowercase -> opening), for evidence bundles. */
+  participantNames(): Promise<Record<string, NameOpening>>;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/**
- * Participants' display names the operator published (DATA_DIR/demo-accounts.json, as the demo seed
- * writes it): evidence bundles carry a name only where its sha256 is the registry's displayNameHash.
- */
-async function publishedNames(dataDir: string): Promise<Record<string, string>> {
-  const text = await readFileIfExists(path.join(dataDir, "demo-accounts.json"));
-  if (text === null) return {};
-  const file = JSON.parse(text) as { accounts?: { address: string; name: string }[] };
-  return Object.fromEntries((file.accounts ?? []).map((a) => [a.address.toLowerCase(), a.name]));
 }
 
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
@@ -85,7 +74,7 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     publicClient: opts.publicClient,
     deployment: opts.deployment,
     maxBytes: opts.maxBytes,
-    participantNames: () => publishedNames(opts.dataDir),
+    participantNames: () => readParticipantNames(opts.dataDir),
     async start() {
       await retention.start();
       batcher?.start();

@@ -1,8 +1,8 @@
 /**
  * KYC attributes on chain: keyed hashes of canonical text, never anything a dictionary can reverse.
  *
- * The consortium operator holds an HMAC key off chain (KYC_HMAC_KEY). A participant's dossier, display
- * name and each KYC attribute (legal representative, registered address, bank account, owner...) go on
+ * The consortium operator holds an HMAC key off chain (KYC_HMAC_KEY). A participant's dossier and
+ * each KYC attribute (legal representative, registered address, bank account, owner...) go on
  * chain as HMAC-SHA256(key, space || canonical text), so two participants that share an attribute
  * share its hash (the related-party screen compares them) while no one without the key can test a
  * guess. Before hashing, text is put in one canonical form (the written rules are in `canonicalize`),
@@ -18,6 +18,7 @@
 import { createHmac } from "node:crypto";
 import type { Hex } from "viem";
 import { pinyin } from "pinyin-pro";
+import { displayNameCommitment } from "./name-commitment";
 
 export type ValueSpace = "person" | "address" | "account" | "entity" | "phone" | "email" | "name";
 
@@ -234,9 +235,20 @@ export function kycAttributeHash(key: Uint8Array, kind: AttributeKind, value: st
   return `0x${def.code.toString(16).padStart(2, "0")}${mac.subarray(0, 31).toString("hex")}`;
 }
 
-/** The on-chain display-name hash: the keyed hash of the canonical company name. */
-export function displayNameHash(key: Uint8Array, name: string): Hex {
-  return `0x${hmac(key, "name", canonicalize("name", name)).toString("hex")}`;
+/**
+ * The salt of a participant's display-name commitment: the operator's keyed hash of the account, so the
+ * operator re-derives it and can reveal it (with the name) without revealing its key or anything else.
+ */
+export function displayNameSalt(key: Uint8Array, account: string): Hex {
+  return `0x${hmac(key, "name-salt", account.toLowerCase()).toString("hex")}`;
+}
+
+/**
+ * The on-chain display-name hash: a salted commitment to the exact name (domain/name-commitment.ts), so
+ * anyone given the name and its salt can check it against the registry and nobody else can test a guess.
+ */
+export function displayNameHash(key: Uint8Array, account: string, name: string): Hex {
+  return displayNameCommitment(displayNameSalt(key, account), name);
 }
 
 /** The on-chain dossier hash: the keyed hash of the dossier's canonical JSON (keys sorted, values canonicalized by the caller). */

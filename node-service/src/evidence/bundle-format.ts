@@ -77,8 +77,12 @@ export const BundleParticipantSchema = z.object({
   roleNames: z.array(z.string()),
   /** Id of the ParticipantAdmitted event. */
   admittedIn: z.string(),
-  /** The participant's display name, included only when its sha256 (UTF-8) is the admission event's displayNameHash. */
+  /**
+   * The participant's registered name and the salt that opens the registry's display-name commitment:
+   * sha256("scf-name-v1" || 0x00 || nameSalt || UTF-8 name) is its displayNameHash (domain/name-commitment.ts).
+   */
   name: z.string().optional(),
+  nameSalt: hash32.optional(),
 });
 export type BundleParticipant = z.infer<typeof BundleParticipantSchema>;
 

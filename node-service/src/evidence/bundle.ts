@@ -7,7 +7,7 @@
 import { hashTypedData, zeroHash, type Address, type Hex } from "viem";
 import { loanTermsTypedData, roleNames } from "../chain/eip712";
 import { toJsonSafe } from "../domain/json";
-import { sha256Hex } from "../domain/hash";
+import { openingMatches, type NameOpening } from "../domain/name-commitment";
 import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
@@ -38,8 +38,8 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     const signatures: BundleSignature[] = [];
     const state = deps.state();
     const names = deps.participantNames
-      ? deps.participantNames().catch(() => ({}) as Record<string, string>)
-      : Promise.resolve({} as Record<string, string>);
+      ? deps.participantNames().catch(() => ({}) as Record<string, NameOpening>)
+      : Promise.resolve({} as Record<string, NameOpening>);
 
     function addEvent(ev: ChainEvent): string {
       const key = `${lower(ev.txHash)}:${ev.logIndex}`;
@@ -70,14 +70,17 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       }
       if (!ev) return;
       const view = await evidence.participant(a);
-      const name = (await names)[a];
-      const proven = name !== undefined && lower(sha256Hex(name)) === lower(String(ev.args.displayNameHash));
+      // A name goes in only with the salt that opens the registry's commitment (as admitted or as now registered).
+      const opening = (await names)[a];
+      const proven =
+        opening !== undefined &&
+        (openingMatches(opening, String(ev.args.displayNameHash)) || openingMatches(opening, indexed?.displayNameHash));
       participants.push({
         address: a,
         roles: view.roles,
         roleNames: roleNames(view.roles),
         admittedIn: addEvent(ev),
-        ...(proven ? { name } : {}),
+        ...(proven ? { name: opening.name, nameSalt: opening.salt } : {}),
       });
     }
 

@@ -3,6 +3,7 @@
  * a transaction. The index says where to look; every fact is then re-read from the chain (receipt,
  * log, block, contract state) and any disagreement with the index is reported, not hidden.
  */
+import type { NameOpening } from "../domain/name-commitment";
 import { recoverTypedDataAddress, type Address, type Hex, type PublicClient, type TypedDataDefinition, zeroHash } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
@@ -21,8 +22,8 @@ export interface EvidenceDeps {
   documents?: DocumentStore;
   /** RFC 3161 tokens for batch roots and agreement digests (optional: without it bundles say no authority is configured). */
   timestamps?: Timestamps;
-  /** Display names the operator published (address lowercase -> name); a bundle carries one only when the registry's displayNameHash proves it. */
-  participantNames?: () => Promise<Record<string, string>>;
+  /** Display names the operator published with their openings (address lowercase -> opening); a bundle carries one only when it opens the registry's displayNameHash. */
+  participantNames?: () => Promise<Record<string, NameOpening>>;
 }
 
 export interface ParticipantView {
