@@ -5,6 +5,7 @@
 import { useState } from "react";
 import { shortHex } from "../format";
 import { useParticipantName } from "../hooks/participants";
+import { useT } from "../i18n";
 
 // Inline styles, so this component brings no stylesheet edits (contrast at least 4.5:1 on white).
 const STATUS_STYLE = {
@@ -24,6 +25,7 @@ const LINK = {
 } as const;
 
 export function ParticipantName({ address, fallback }: { address: string; fallback?: string }) {
+  const t = useT("names");
   const { name, verified } = useParticipantName(address);
   const [open, setOpen] = useState(false);
   const shown = name ?? fallback ?? shortHex(address, 4);
@@ -35,11 +37,11 @@ export function ParticipantName({ address, fallback }: { address: string; fallba
           className={`name-status ${verified ? "name-verified" : "name-claim"}`}
           style={{ ...PILL, ...STATUS_STYLE[verified ? "verified" : "claim"] }}
         >
-          {verified ? "verified" : "claim, not matched"}
+          {verified ? t("verified") : t("claim")}
         </span>
       )}{" "}
       <button type="button" className="link-button" style={LINK} aria-expanded={open} onClick={() => setOpen(!open)}>
-        {open ? "hide address" : "address"}
+        {open ? t("hideAddress") : t("address")}
       </button>
       {open && (
         <code className="participant-address" style={{ overflowWrap: "anywhere" }}>
