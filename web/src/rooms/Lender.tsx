@@ -9,7 +9,7 @@ import { Fragment, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatDateTime, formatRate, parseAmountInput, shortHex } from "../format";
+import { formatAmount, formatDate, formatDateTime, formatMetric, formatRate, parseAmountInput, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
@@ -339,6 +339,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
             <PolicyIndicators
               reasons={app.decision.reasons as IndicatorReason[]}
               names={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.name]))}
+              units={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.unit]))}
             />
           )}
           {app.decision && (
@@ -536,7 +537,16 @@ type IndicatorReason = {
 };
 
 /** The indicators the policy actually used (its hard rules that fired and its scorecard factors), with the policy's thresholds. */
-function PolicyIndicators({ reasons, names }: { reasons: IndicatorReason[]; names: Record<string, string> }) {
+function PolicyIndicators({
+  reasons,
+  names,
+  units,
+}: {
+  reasons: IndicatorReason[];
+  names: Record<string, string>;
+  /** Each metric's unit, so a value shows as money, a percentage or days rather than a raw number. */
+  units: Record<string, string>;
+}) {
   const t = useT("lender");
   const used = reasons.filter((r) => r.metric !== undefined);
   if (used.length === 0) return null;
@@ -562,7 +572,13 @@ function PolicyIndicators({ reasons, names }: { reasons: IndicatorReason[]; name
                   ({r.window === "all" ? t("indicators.allTime") : t("indicators.window", { days: String(r.window).replace("d", "") })})
                 </span>
               </td>
-              <td className="num">{r.value === null || r.value === undefined ? t("indicators.noData") : String(r.value)}</td>
+              <td className="num">
+                {r.value === null || r.value === undefined
+                  ? t("indicators.noData")
+                  : units[r.metric as string]
+                    ? formatMetric(r.value, units[r.metric as string])
+                    : String(r.value)}
+              </td>
               <td>
                 <span lang="en">{r.message.replace(/^[^:]*: /, "")}</span>
                 {r.effect ? (
