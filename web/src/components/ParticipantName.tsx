@@ -35,13 +35,14 @@ export function ParticipantName({ address, fallback }: { address: string; fallba
       {name !== null && (
         <span
           className={`name-status ${verified ? "name-verified" : "name-claim"}`}
+          title={verified ? t("verifiedHint") : t("claimHint")}
           style={{ ...PILL, ...STATUS_STYLE[verified ? "verified" : "claim"] }}
         >
           {verified ? t("verified") : t("claim")}
         </span>
       )}{" "}
       <button type="button" className="link-button" style={LINK} aria-expanded={open} onClick={() => setOpen(!open)}>
-        {open ? t("hideAddress") : t("address")}
+        {open ? t("hideAddress") : t("showAddress")}
       </button>
       {open && (
         <code className="participant-address" style={{ overflowWrap: "anywhere" }}>
