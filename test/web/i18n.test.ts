@@ -69,7 +69,7 @@ describe("web UI translations (web/src/i18n/locales)", function () {
       const missingInZh = [...enKeys].filter((k) => !zhKeys.has(k));
       const missingInEn = [...zhKeys].filter((k) => !enKeys.has(k));
       expect({ ns, missingInZh, missingInEn }).to.deep.equal({ ns, missingInZh: [], missingInEn: [] });
-      // English plurals need "one" and "other"; Chinese has only "other".
+      // English plurals need "one" and "other"; Chinese uses only "other" (a "one" there is never read).
       for (const k of en.keys())
         if (k.endsWith("_one")) expect(en.has(k.replace(/_one$/, "_other")), `en ${ns}:${k} without _other`).to.equal(true);
       for (const k of [...en.keys()].filter((k) => PLURAL.test(k)))
