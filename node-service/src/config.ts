@@ -55,7 +55,9 @@ export const CONFIG_SCHEMA = z
       .int()
       .min(0)
       .default(3000)
-      .describe("How long on-chain roles read for a session are reused (consents are never cached)."),
+      .describe(
+        "How long on-chain roles read for a session are reused at most (forgotten when a ParticipantRegistry event for the account is seen).",
+      ),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600).describe("Requests per minute allowed to one client (by IP address) on /api."),
     SIGN_INS_PER_MINUTE: positiveInt
       .default(30)

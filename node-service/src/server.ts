@@ -28,7 +28,9 @@ import { feeFields } from "./chain/fees";
 import { createTxSender, type TxSender } from "./chain/sender";
 import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
 import { createIndexer } from "./indexer/indexer";
-import { createChainAuthority } from "./auth/chain-authority";
+import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
+import { createConsentWatcher } from "./auth/consent-watch";
+import { consentRecord } from "./indexer/reducers/consentRegistry";
 import { openSessionStore } from "./auth/sessions";
 import { createSiweVerifier } from "./auth/siwe";
 import { openAccessLog } from "./api/access-log";
@@ -86,6 +88,8 @@ export interface RunningService {
   publicClient: PublicClient;
   /** RFC 3161 tokens for batch roots and agreement digests, when TSA_URL is set. */
   timestamper?: Timestamper;
+  /** Roles and consents as the API reads them (consentBlock(): the block its consent answers reflect). */
+  authority: ChainAuthority;
   close(): Promise<void>;
 }
 
@@ -146,7 +150,20 @@ export async function startService(config: Config, options: StartServiceOptions 
   const authorityClient = options.transport
     ? publicClient
     : (createPublicClient({ transport: rpc({ batch: true }), cacheTime: 0 }) as PublicClient);
-  const authority = createChainAuthority({ publicClient: authorityClient, deployment, roleCacheMs: config.ROLE_CACHE_MS });
+  // Consents per block from the index and a head watcher: no chain read per request (see auth/consent-watch.ts).
+  const consentWatcher = createConsentWatcher({
+    publicClient,
+    deployment,
+    pollIntervalMs: config.POLL_INTERVAL_MS,
+    index: { indexedBlock: () => indexer.stats().indexedBlock, consent: (b, l) => consentRecord(indexer.state(), b, l) },
+    logger: logger.child({ module: "consent-watch" }),
+  });
+  const authority = createChainAuthority({
+    publicClient: authorityClient,
+    deployment,
+    roleCacheMs: config.ROLE_CACHE_MS,
+    consents: consentWatcher,
+  });
   const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID });
 
   const transport = options.transport ?? rpc();
@@ -259,6 +276,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   );
 
   await indexer.start();
+  await consentWatcher.start();
   timestamper?.start(() => indexer.state());
   if (ownDocuments) await documents.start();
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
@@ -295,12 +313,14 @@ export async function startService(config: Config, options: StartServiceOptions 
     deployment,
     publicClient,
     timestamper,
+    authority,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await consentWatcher.stop();
         await indexer.stop();
         await timestamper?.stop();
         if (ownDocuments) await documents.stop();

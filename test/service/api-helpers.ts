@@ -176,6 +176,17 @@ export async function waitIndexed(service: RunningService, publicClient: PublicC
   }
 }
 
+/** Waits until the service's consent answers reflect the chain's head block (index plus consent watcher). */
+export async function waitConsentsSeen(service: RunningService, publicClient: PublicClient, timeoutMs = 20_000): Promise<number> {
+  const head = Number(await publicClient.getBlockNumber());
+  const deadline = Date.now() + timeoutMs;
+  while (service.authority.consentBlock() < head) {
+    if (Date.now() > deadline) throw new Error(`consents seen up to block ${service.authority.consentBlock()}, head ${head}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return head;
+}
+
 export interface HttpAnswer {
   status: number;
   headers: Headers;

@@ -24,6 +24,7 @@ import {
   startTestService,
   tempDataDir,
   testConfig,
+  waitConsentsSeen,
   waitIndexed,
   type Network,
 } from "./api-helpers";
@@ -48,6 +49,8 @@ describe("HTTP API", function () {
   async function grant(scopes: number, expiresIn = 30 * DAY, from = net.supplier, to = net.lender) {
     const expiresAt = (await net.latestTime()) + expiresIn;
     await net.send(from, "ConsentRegistry", "grant", [to.account.address, scopes, expiresAt, net.h("application-1")]);
+    // Consents take effect from the block that includes them, once the service has seen that block.
+    await waitConsentsSeen(service, net.publicClient);
     return expiresAt;
   }
 
@@ -489,11 +492,12 @@ describe("HTTP API", function () {
       }
     });
 
-    it("stops a lender at once when the enterprise revokes its consent", async function () {
+    it("stops a lender from the block that includes the enterprise's revocation", async function () {
       await grant(SCOPE.metrics, 30 * DAY, net.supplier2);
       expect((await get(`/api/enterprises/${supplier2}/metrics`, tokens.lender)).status).to.equal(200);
       await net.send(net.supplier2, "ConsentRegistry", "revoke", [net.lender.account.address]);
-      // No waiting for the indexer: the consent is read from the chain on each request.
+      // The service's consent state reaches that block within one poll interval (the index may lag behind it).
+      await waitConsentsSeen(service, net.publicClient);
       const res = await get(`/api/enterprises/${supplier2}/metrics`, tokens.lender);
       expect(res.status).to.equal(403);
       expect(res.body.error.message).to.match(/the consent was revoked/);
@@ -504,6 +508,7 @@ describe("HTTP API", function () {
       expect((await get(`/api/enterprises/${supplier}/loans`, tokens.lender2)).status).to.equal(200);
       await time.increaseTo(expiresAt);
       await hre.network.provider.send("evm_mine", []);
+      await waitConsentsSeen(service, net.publicClient);
       const res = await get(`/api/enterprises/${supplier}/loans`, tokens.lender2);
       expect(res.status).to.equal(403);
       expect(res.body.error.message).to.match(/the consent has expired/);

@@ -328,6 +328,12 @@ describe("loan applications from application to closed loan (real chain, real se
       expect(closed.timeline.find((t: { step: string }) => t.step === step).txHash, step).to.match(/^0x[0-9a-f]{64}$/);
     }
     expect(closed.timeline.find((t: { step: string }) => t.step === "disbursed").actor).to.equal(f.lender.account.address.toLowerCase());
+    // Dated in the order they happened, whichever clock dated them; a chain step keeps its block time too.
+    for (let i = 1; i < closed.timeline.length; i++)
+      expect(closed.timeline[i].at, closed.timeline[i].step).to.be.at.least(closed.timeline[i - 1].at);
+    const recordedBlock = await f.net.publicClient.getBlock({ blockNumber: receipt.blockNumber });
+    expect(notarized.blockTime).to.equal(Number(recordedBlock.timestamp));
+    expect(closed.steps.map((s: { state: string }) => s.state)).to.deep.equal(STEPS.map(() => "done"));
   });
 
   it("refers a supplier whose receivable a related party acknowledged; the named lender changes the terms with a reason, stored next to the automatic decision", async () => {
@@ -447,6 +453,178 @@ describe("loan applications from application to closed loan (real chain, real se
     // A human decline is final: no second contest.
     const second = await call(base, "POST", `/api/applications/${id}/contest`, { token: tS3, body: { reason: "please look again" } });
     expect(second.status).to.equal(409);
+  });
+
+  it("bounds a reviewer's changed terms: never above what the borrower asked, a rate within the policy's range, above the limit only as a reasoned override both parties see", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS2, tLender] = await Promise.all([signIn(base, f.s2 as never), signIn(base, f.lender as never)]);
+    // The most one receivable of 10,000.00 allows; then its buyer pays part of it before the decision, so
+    // the amount asked is above the decision's limit, which v1 declines.
+    const created = await apply(base, tS2, f, [f.relatedReceivable], 700_000n, 30);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const id = created.body.id;
+    await send(f.net, f.related, "Receivables", "pay", [BigInt(f.relatedReceivable), 200_000n]);
+    await grantConsent(f, f.s2, created.body);
+    const declined = await waitFor(base, tS2, id, status("declined"), "declined");
+    const limit = BigInt(declined.decision.limit);
+    expect(limit < 700_000n).to.equal(true);
+    // The decline leads with words: no reason code, no address, the amounts in CNY.
+    const lead = declined.explanation.reasons[0];
+    expect(lead).to.include({ code: "amount_above_limit", effect: "decline" });
+    expect(lead.text).to.contain("CNY 7,000.00");
+    expect(lead.toChange).to.contain(`Ask for CNY`);
+    expect(JSON.stringify(declined.explanation)).not.to.match(/0x[0-9a-f]{6}/);
+    const timelineDecline = declined.timeline.find((e: { step: string }) => e.step === "declined");
+    expect(timelineDecline.detail).to.equal(lead.text);
+    expect(declined.steps.filter((s: { state: string }) => s.state === "next")).to.deep.equal([]);
+    expect(declined.steps.find((s: { step: string }) => s.step === "offer_issued").state).to.equal("not_reached");
+
+    const contested = await call(base, "POST", `/api/applications/${id}/contest`, {
+      token: tS2,
+      body: { reason: "the buyer will pay early" },
+    });
+    expect(contested.status, JSON.stringify(contested.body)).to.equal(200);
+    const review = (body: Record<string, unknown>) => call(base, "POST", `/api/applications/${id}/review`, { token: tLender, body });
+    const reason = "buyer confirmed early payment";
+
+    const tooMuch = await review({ outcome: "change_terms", reason, amount: "99999900", rateBps: 900 });
+    expect(tooMuch.status).to.equal(400);
+    expect(tooMuch.body.error.field).to.equal("amount");
+    expect(tooMuch.body.error.message).to.contain("CNY 999,999.00 (99999900 minor units)").and.to.contain("CNY 7,000.00");
+    const noRate = await review({ outcome: "change_terms", reason, amount: "500000" });
+    expect(noRate.status).to.equal(400);
+    expect(noRate.body.error.field).to.equal("rateBps");
+    const rateOutside = await review({ outcome: "change_terms", reason, amount: "500000", rateBps: 50 });
+    expect(rateOutside.status).to.equal(400);
+    expect(rateOutside.body.error.field).to.equal("rateBps");
+    const aboveLimit = await review({ outcome: "approve", reason });
+    expect(aboveLimit.status).to.equal(400);
+    expect(aboveLimit.body.error.field).to.equal("amount");
+    expect(aboveLimit.body.error.message).to.contain(`the policy's limit of CNY`).and.to.contain(`(${limit} minor units)`);
+    const shortOverride = await review({
+      outcome: "change_terms",
+      reason,
+      amount: "650000",
+      rateBps: 900,
+      overrideLimit: { reason: "ok" },
+    });
+    expect(shortOverride.status).to.equal(400);
+    expect(shortOverride.body.error.field).to.equal("overrideLimit.reason");
+    // None of the refusals recorded anything.
+    expect((await call(base, "GET", `/api/applications/${id}`, { token: tS2 })).body.status).to.equal("in_review");
+
+    const overrideReason = "a second buyer guarantee is on file, signed 3 May";
+    const done = await review({
+      outcome: "change_terms",
+      reason,
+      amount: "650000",
+      rateBps: 900,
+      overrideLimit: { reason: overrideReason },
+    });
+    expect(done.status, JSON.stringify(done.body)).to.equal(200);
+    expect(done.body.status).to.equal("offer_issued");
+    expect(done.body.review.limitOverride).to.deep.equal({ limit: limit.toString(), amount: "650000", reason: overrideReason });
+    // The borrower sees the same override, and both still see what was asked.
+    const asBorrower = (await call(base, "GET", `/api/applications/${id}`, { token: tS2 })).body;
+    expect(asBorrower.review.limitOverride).to.deep.equal(done.body.review.limitOverride);
+    expect(asBorrower.requested).to.deep.equal({ amount: "700000", termDays: 30 });
+    expect(done.body.requested).to.deep.equal({ amount: "700000", termDays: 30 });
+    expect(asBorrower.amount).to.equal("650000");
+    expect(asBorrower.timeline.find((e: { step: string }) => e.step === "overridden").detail)
+      .to.contain("by override")
+      .and.to.contain(overrideReason);
+    expect(asBorrower.offer.terms).to.include({ principal: "650000", rateBps: "900" });
+  });
+
+  it("pledges exactly the selected receivables: an empty selection is refused, the maximum is the selected receivables' advances, and collateral in a live application is refused up front", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const tS1 = await signIn(base, f.s1 as never);
+    const prefill = (await call(base, "GET", "/api/applications/prefill", { token: tS1 })).body;
+    const advance = (id: string) => BigInt(prefill.receivables.find((r: { id: string }) => r.id === id).advance);
+    const [first, second] = f.collateral.get(f.s1)!.map((c) => c.id);
+    expect(BigInt(prefill.maxAmount)).to.equal(
+      prefill.receivables.reduce((s: bigint, r: { advance: string }) => s + BigInt(r.advance), 0n),
+    );
+    // Each advance is a part of the receivable's outstanding value, never more.
+    for (const r of prefill.receivables) expect(BigInt(r.advance) <= BigInt(r.faceValue) - BigInt(r.paid)).to.equal(true);
+
+    const empty = await apply(base, tS1, f, [], 500_000n);
+    expect(empty.status).to.equal(400);
+    expect(empty.body.error.field).to.equal("receivableIds");
+    const twice = await apply(base, tS1, f, [first, first], 500_000n);
+    expect(twice.status).to.equal(400);
+    expect(twice.body.error.field).to.equal("receivableIds");
+    // More than the one selected receivable allows, though less than all of them together.
+    const over = await apply(base, tS1, f, [first], advance(first) + 1n);
+    expect(over.status).to.equal(400);
+    expect(over.body.error.field).to.equal("amount");
+    expect(over.body.error.message)
+      .to.contain(`(${advance(first)} minor units)`)
+      .and.to.match(/the maximum is CNY [0-9,]+\.\d\d/);
+
+    const created = await apply(base, tS1, f, [second], advance(second));
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body.receivableIds).to.deep.equal([second]);
+    const after = (await call(base, "GET", "/api/applications/prefill", { token: tS1 })).body;
+    expect(after.receivables.find((r: { id: string }) => r.id === second).inApplication).to.equal(created.body.id);
+    expect(BigInt(after.maxAmount)).to.equal(BigInt(prefill.maxAmount) - advance(second));
+    const again = await apply(base, tS1, f, [second], 500_000n);
+    expect(again.status).to.equal(409);
+    expect(again.body.error.field).to.equal("receivableIds");
+    expect(again.body.error.message).to.contain(created.body.id);
+  });
+
+  it("lets the borrower withdraw and the named lender decline, with a reason, any application before its agreement is on chain, and refuses the other party", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const [tS1, tLender, tLender2] = await Promise.all([
+      signIn(base, f.s1 as never),
+      signIn(base, f.lender as never),
+      signIn(base, f.lender2 as never),
+    ]);
+    const [r1, r2, r3] = f.collateral.get(f.s1)!.map((c) => c.id);
+    // Waiting for consent: the lender declines it.
+    const waiting = (await apply(base, tS1, f, [r1], 500_000n)).body;
+    const decline = (token: string, body: unknown) => call(base, "POST", `/api/applications/${waiting.id}/decline`, { token, body });
+    expect((await decline(tLender2, { reason: "not ours" })).status).to.equal(404);
+    expect((await decline(tS1, { reason: "the borrower cannot" })).status).to.equal(403);
+    const noReason = await decline(tLender, {});
+    expect(noReason.status).to.equal(400);
+    expect(noReason.body.error.field).to.equal("reason");
+    const declined = await decline(tLender, { reason: "we do not lend to this sector this quarter" });
+    expect(declined.status, JSON.stringify(declined.body)).to.equal(200);
+    expect(declined.body.status).to.equal("declined");
+    expect(declined.body.lenderDecline.reason).to.equal("we do not lend to this sector this quarter");
+    expect(declined.body.timeline.at(-1)).to.include({ step: "declined", actor: f.lender.account.address.toLowerCase() });
+    expect((await decline(tLender, { reason: "twice" })).status).to.equal(409);
+    expect((await call(base, "POST", `/api/applications/${waiting.id}/withdraw`, { token: tS1, body: {} })).status).to.equal(409);
+
+    // Signed by the borrower: the lender cannot withdraw it, the borrower can; its receivable is free again.
+    const signedApp = (await apply(base, tS1, f, [r2], 500_000n)).body;
+    await grantConsent(f, f.s1, signedApp);
+    await waitFor(base, tS1, signedApp.id, status("offer_issued"), "offer_issued");
+    const sig = await signOffer(base, tS1, signedApp.id, f.s1);
+    expect(
+      (await call(base, "POST", `/api/applications/${signedApp.id}/signatures`, { token: tS1, body: { signature: sig } })).status,
+    ).to.equal(200);
+    const byLender = await call(base, "POST", `/api/applications/${signedApp.id}/withdraw`, { token: tLender, body: {} });
+    expect(byLender.status).to.equal(403);
+    const withdrawn = await call(base, "POST", `/api/applications/${signedApp.id}/withdraw`, {
+      token: tS1,
+      body: { reason: "found cheaper funding" },
+    });
+    expect(withdrawn.status, JSON.stringify(withdrawn.body)).to.equal(200);
+    expect(withdrawn.body.status).to.equal("withdrawn");
+    expect(withdrawn.body.withdrawal.reason).to.equal("found cheaper funding");
+    const lenderSig = await signOffer(base, tLender, signedApp.id, f.lender);
+    const late = await call(base, "POST", `/api/applications/${signedApp.id}/signatures`, {
+      token: tLender,
+      body: { signature: lenderSig },
+    });
+    expect(late.status).to.equal(409);
+    expect((await apply(base, tS1, f, [r2, r3], 500_000n)).status).to.equal(201);
   });
 
   it("answers 409 naming the contract's custom error and its arguments when the chain refuses the agreement", async () => {

@@ -22,7 +22,17 @@ import { sha256Hex } from "../../node-service/src/domain/hash";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { createTxSender } from "../../node-service/src/chain/sender";
 import { startService, type RunningService } from "../../node-service/src/server";
-import { call, deployNetwork, removeDir, signInAll, tempDataDir, testConfig, waitIndexed, type Network } from "./api-helpers";
+import {
+  call,
+  deployNetwork,
+  removeDir,
+  signInAll,
+  tempDataDir,
+  testConfig,
+  waitConsentsSeen,
+  waitIndexed,
+  type Network,
+} from "./api-helpers";
 import { DAY, DAY_MS } from "../../node-service/src/domain/time";
 
 const MAX_BYTES = 64 * 1024;
@@ -225,11 +235,14 @@ describe("document store", function () {
         expires,
         net.h("p1"),
       ]);
+      await waitConsentsSeen(service, net.publicClient);
       expect((await read(tokens.lender2)).status).to.equal(404);
       await net.send(net.supplier, "ConsentRegistry", "grant", [net.lender2.account.address, SCOPE.documents, expires, net.h("p2")]);
+      await waitConsentsSeen(service, net.publicClient);
       expect((await read(tokens.lender2)).status).to.equal(200);
       expect((await read(tokens.lender)).status).to.equal(404);
       await net.send(net.supplier, "ConsentRegistry", "revoke", [net.lender2.account.address]);
+      await waitConsentsSeen(service, net.publicClient);
       expect((await read(tokens.lender2)).status).to.equal(404);
     });
 

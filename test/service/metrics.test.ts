@@ -17,6 +17,8 @@ import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-servi
 import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
 import { asOfDayEnd } from "../../node-service/src/metrics/records";
+import { loadEnterpriseSlice, stateReader } from "../../node-service/src/metrics/slice";
+import { toJsonSafe } from "../../node-service/src/domain/json";
 import { DAY } from "../../node-service/src/domain/time";
 
 const T0 = Date.UTC(2030, 0, 1) / 1000; // 2030-01-01 00:00 UTC
@@ -502,6 +504,10 @@ describe("metrics: the receivables book, dilution, leverage and presence (hand-c
     expect(v.daysBeyondTerms["90d"]).to.equal(38.08);
   });
 
+  it("gives the same figures from each party's slice of the book as from the whole index (issue 17)", async () => {
+    await expectSlicesAgree(book(), [0, 60, 100, 150, 200]);
+  });
+
   it("measures leverage, lenders, loan days past due, related-party share, tenure and recency", () => {
     const v = computeMetricsUncached(book(), E, asOf).values;
     expect(v.loansOutstanding.all).to.equal(4500n); // la 1500 + lb 3000
@@ -597,3 +603,39 @@ describe("metrics: monthly series", () => {
     for (const n of [0, -1, 1.5, 241]) expect(() => monthlySeries(scenario(), E, d(59), n)).to.throw(RangeError);
   });
 });
+
+describe("metrics: one enterprise's slice of the index (issue 17)", () => {
+  it("gives every party the same figures and series from its slice, loaded by keyed reads, as from the whole index", async () => {
+    const s = scenario();
+    for (let i = 100; i < 130; i++) addOrder(s, { id: String(i), buyer: A, supplier: B, amount: 1n, createdAt: d(1), deliveryDue: d(2) });
+    await expectSlicesAgree(s, [0, 9, 31, 46, 59, 80]);
+  });
+
+  it("holds only the enterprise's records, its split descendants and pledged loans, and its buyers' entries", async () => {
+    const s = scenario();
+    const slice = await loadEnterpriseSlice(stateReader(s), C);
+    expect(Object.keys(slice.orders).sort()).to.deep.equal([...(s.ordersByParty[C] ?? [])].sort());
+    expect(Object.keys(slice.loans)).to.deep.equal([]);
+    const whole = await loadEnterpriseSlice(stateReader(s), E);
+    expect(Object.keys(whole.receivables).sort()).to.deep.equal(["1", "2", "3", "4", "5"]);
+    expect(Object.keys(whole.loans).sort()).to.deep.equal(["1", "2"]);
+  });
+});
+
+/** For every party of `s` and each day: metrics and monthly series over its slice equal those over the whole index. */
+async function expectSlicesAgree(s: IndexState, days: number[]): Promise<void> {
+  const parties = [
+    ...new Set([...Object.keys(s.ordersByParty), ...Object.keys(s.receivablesByParty), ...Object.keys(s.loansByParty)]),
+  ] as Address[];
+  expect(parties.length).to.be.greaterThan(3);
+  for (const p of parties) {
+    const slice = await loadEnterpriseSlice(stateReader(s), p);
+    expect(Object.keys(slice.orders).sort(), p).to.deep.equal([...(s.ordersByParty[p] ?? [])].sort());
+    for (const day of days) {
+      expect(toJsonSafe(computeMetricsUncached(slice, p, d(day))), `${p} day ${day}`).to.deep.equal(
+        toJsonSafe(computeMetricsUncached(s, p, d(day))),
+      );
+      expect(toJsonSafe(monthlySeries(slice, p, d(day), 6))).to.deep.equal(toJsonSafe(monthlySeries(s, p, d(day), 6)));
+    }
+  }
+}

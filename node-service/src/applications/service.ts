@@ -15,16 +15,17 @@ import { abiOf } from "../chain/contracts";
 import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
 import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
 import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
+import { moneyWithRaw, formatMoney } from "../domain/money";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore } from "./journal-store";
 import { renderAgreementDocument } from "./agreement-document";
 import { sha256Hex } from "../domain/hash";
-import type { ApplicationRecord, Offer, TimelineEntry } from "./types";
+import { ENDED_STATUSES, type ApplicationRecord, type Offer, type Review, type TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
 import { DAY } from "../domain/time";
 import {
-  collateralLimit,
+  collateralLines,
   decide,
   decisionFromJson,
   decisionHash,
@@ -34,7 +35,8 @@ import {
   type MetricValues,
 } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
-import type { Policy } from "../underwriting/policy";
+import { policyByVersion, type Policy } from "../underwriting/policy";
+import { explainDecision } from "../underwriting/explain";
 
 /** Scopes an application must grant: what the scorecard reads. */
 export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.paymentHistory | SCOPE.metrics | SCOPE.riskFlags;
@@ -42,7 +44,7 @@ export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.pa
 export const KIND_DECISION = 5;
 const OFFER_VALIDITY = 7 * DAY;
 /** Statuses that end an application: its collateral is free again. */
-const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
+const ENDED = ENDED_STATUSES;
 /** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
 const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
@@ -87,6 +89,16 @@ export const DEFAULT_OPEN_APPLICATIONS_PER_BORROWER = 5;
 export const DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY = 20;
 /** Statuses in which an application still counts against its borrower's open bound. */
 const CLOSED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
+
+export interface ReviewInput {
+  outcome: "approve" | "decline" | "change_terms";
+  reason: string;
+  amount?: bigint;
+  rateBps?: number;
+  termDays?: number;
+  /** Required to approve above the decision's limit: the reviewer's reason for going past it. */
+  overrideLimit?: { reason: string };
+}
 
 export interface CreateApplicationInput {
   amount: bigint;
@@ -140,12 +152,22 @@ export class ApplicationService extends EventEmitter {
   async prefill(borrower: Address) {
     const state = this.deps.state();
     const asOf = await this.chainNow();
-    const receivables = pledgeableReceivables(state, borrower, asOf);
+    const pledgeable = pledgeableReceivables(state, borrower, asOf);
+    const advances = this.advancesOf(state, pledgeable, asOf);
+    const taken = this.liveCollateral(borrower);
+    // Each receivable with what it adds to the maximum (the limit is the sum of the selected ones'
+    // advances) and the live application that already pledges it, if any (not selectable).
+    const receivables = pledgeable.map((r) => ({
+      ...r,
+      advance: advances.get(r.id) ?? 0n,
+      ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
+    }));
     return {
       borrower,
       participant: state.participants[borrower],
       receivables,
-      maxAmount: this.limitOf(state, receivables, asOf),
+      /** The most the receivables not in a live application allow together. */
+      maxAmount: receivables.filter((r) => !r.inApplication).reduce((s, r) => s + r.advance, 0n),
       maxTermDays: this.deps.policy.maxTermDays,
       minAmount: this.deps.policy.minAmount,
       requiredScopes: REQUIRED_SCOPES,
@@ -153,11 +175,16 @@ export class ApplicationService extends EventEmitter {
     };
   }
 
-  /** The most these receivables allow under the policy, with each debtor's tier: the decision's own limit. */
-  private limitOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): bigint {
+  /** What each receivable allows under the policy, with its debtor's tier: the decision's own collateral lines. */
+  private advancesOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): Map<string, bigint> {
     const debtors: Record<Address, MetricValues> = {};
     for (const r of receivables) debtors[r.debtor] ??= computeMetrics(state, r.debtor, asOf).values;
-    return collateralLimit(receivables.map(collateralItem), this.deps.policy, { asOf, debtors });
+    return new Map(collateralLines(receivables.map(collateralItem), this.deps.policy, { asOf, debtors }).map((l) => [l.id, l.advance]));
+  }
+
+  /** The most these receivables allow together under the policy: the decision's own limit. */
+  private limitOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): bigint {
+    return [...this.advancesOf(state, receivables, asOf).values()].reduce((s, a) => s + a, 0n);
   }
 
   /** Latest block time: decisions and offers are dated on the chain's clock, which the contracts check. */
@@ -250,7 +277,14 @@ export class ApplicationService extends EventEmitter {
     const available = pledgeableReceivables(state, borrower, asOf);
     // A receivable is pledged once: refused up front while another live application holds it.
     const taken = this.liveCollateral(borrower);
-    const chosen = input.receivableIds?.length
+    // An explicit selection is honoured as it is: an empty one is refused, never replaced by the preselection.
+    if (input.receivableIds !== undefined && input.receivableIds.length === 0) {
+      throw new ValidationError("choose at least one receivable to pledge", "receivableIds");
+    }
+    if (input.receivableIds !== undefined && new Set(input.receivableIds).size !== input.receivableIds.length) {
+      throw new ValidationError("a receivable is listed twice", "receivableIds");
+    }
+    const chosen = input.receivableIds
       ? input.receivableIds.map((id) => {
           const r = available.find((x) => x.id === id);
           if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
@@ -271,9 +305,14 @@ export class ApplicationService extends EventEmitter {
     if (chosen.length > 10) throw new ValidationError("at most 10 receivables per loan", "receivableIds");
     const max = this.limitOf(state, chosen, asOf);
     const minAmount = BigInt(this.deps.policy.minAmount);
-    if (input.amount < minAmount) throw new ValidationError(`amount must be at least ${minAmount.toString()}`, "amount");
+    if (input.amount < minAmount) {
+      throw new ValidationError(`amount ${moneyWithRaw(input.amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount");
+    }
     if (input.amount > max) {
-      throw new ValidationError(`amount above what the pledged receivables allow: the maximum is ${max.toString()}`, "amount");
+      throw new ValidationError(
+        `amount ${moneyWithRaw(input.amount)} is above what the selected receivables allow: the maximum is ${moneyWithRaw(max)}`,
+        "amount",
+      );
     }
     const at = this.now();
     const id = randomUUID();
@@ -283,6 +322,7 @@ export class ApplicationService extends EventEmitter {
       lender: input.lender,
       amount: input.amount.toString(),
       termDays: input.termDays,
+      requested: { amount: input.amount.toString(), termDays: input.termDays },
       receivableIds: chosen.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
       scopes: input.scopes,
       purpose: keccak256(toHex(id)),
@@ -302,6 +342,42 @@ export class ApplicationService extends EventEmitter {
     return this.store.get(id)!;
   }
 
+  /**
+   * The bounds of a reviewer's approval: never more than the borrower asked, at least the smallest
+   * loan, a term within the policy's, a rate within the policy's pricing range; above the decision's
+   * limit only with an explicit override and its reason (returned, to be recorded). 400 names the field.
+   */
+  private checkReviewedTerms(app: ApplicationRecord, decision: Decision, input: ReviewInput): Review["limitOverride"] {
+    const policy = this.deps.policy.version === decision.policyVersion ? this.deps.policy : policyByVersion(decision.policyVersion);
+    const asked = BigInt(app.requested?.amount ?? app.amount);
+    const amount = input.outcome === "change_terms" && input.amount !== undefined ? input.amount : BigInt(app.amount);
+    if (amount > asked) {
+      throw new ValidationError(`amount ${moneyWithRaw(amount)} is more than the borrower asked for, ${moneyWithRaw(asked)}`, "amount");
+    }
+    const minAmount = BigInt(policy.minAmount);
+    if (amount < minAmount) {
+      throw new ValidationError(`amount ${moneyWithRaw(amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount");
+    }
+    if (input.termDays !== undefined && input.termDays > policy.maxTermDays) {
+      throw new ValidationError(`term must be between 1 and ${policy.maxTermDays} days`, "termDays");
+    }
+    if (input.rateBps !== undefined) {
+      const rates = policy.pricing.bands.map((b) => b.rateBps);
+      const [low, high] = [Math.min(...rates), Math.max(...rates)];
+      if (input.rateBps < low || input.rateBps > high) {
+        throw new ValidationError(`rate must be between ${low} and ${high} bps a year (the policy's pricing range)`, "rateBps");
+      }
+    }
+    if (amount <= decision.limit) return undefined;
+    if (!input.overrideLimit) {
+      throw new ValidationError(
+        `amount ${moneyWithRaw(amount)} is above the policy's limit of ${moneyWithRaw(decision.limit)}: lower it, or override the limit with a reason`,
+        "amount",
+      );
+    }
+    return { limit: decision.limit.toString(), amount: amount.toString(), reason: input.overrideLimit.reason };
+  }
+
   /** 429 when the borrower has too many applications open, or made too many in the last day. */
   private checkBorrowerBounds(borrower: Address): void {
     const open = this.deps.limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
@@ -316,25 +392,18 @@ export class ApplicationService extends EventEmitter {
     }
   }
 
-  async review(
-    session: Session,
-    id: string,
-    input: { outcome: "approve" | "decline" | "change_terms"; reason: string; amount?: bigint; rateBps?: number; termDays?: number },
-  ): Promise<ApplicationRecord> {
+  async review(session: Session, id: string, input: ReviewInput): Promise<ApplicationRecord> {
     this.get(session, id);
     return this.withLock(id, () => this.reviewLocked(session, id, input));
   }
 
-  private async reviewLocked(
-    session: Session,
-    id: string,
-    input: { outcome: "approve" | "decline" | "change_terms"; reason: string; amount?: bigint; rateBps?: number; termDays?: number },
-  ): Promise<ApplicationRecord> {
+  private async reviewLocked(session: Session, id: string, input: ReviewInput): Promise<ApplicationRecord> {
     const app = this.get(session, id);
     if (app.lender !== session.address) throw new ForbiddenError("only the lender named in the application reviews it");
     if (app.status !== "in_review") throw new ConflictError(`application is ${app.status}, not waiting for review`);
-    const decision = app.decision as unknown as Decision | undefined;
+    const decision = app.decision ? decisionFromJson(app.decision) : undefined;
     if (!decision) throw new ConflictError("no automatic decision to review");
+    const limitOverride = input.outcome === "decline" ? undefined : this.checkReviewedTerms(app, decision, input);
     const at = this.now();
     app.review = {
       reviewer: session.address,
@@ -345,8 +414,16 @@ export class ApplicationService extends EventEmitter {
       ...(input.amount !== undefined ? { amount: input.amount.toString() } : {}),
       ...(input.rateBps !== undefined ? { rateBps: input.rateBps } : {}),
       ...(input.termDays !== undefined ? { termDays: input.termDays } : {}),
+      ...(limitOverride ? { limitOverride } : {}),
     };
-    this.push(app, { step: "overridden", at, actor: session.address, detail: `${input.outcome}: ${input.reason}` });
+    this.push(app, {
+      step: "overridden",
+      at,
+      actor: session.address,
+      detail: limitOverride
+        ? `${input.outcome}: ${input.reason}; above the policy's limit of ${formatMoney(limitOverride.limit)} by override: ${limitOverride.reason}`
+        : `${input.outcome}: ${input.reason}`,
+    });
     if (input.outcome === "decline") {
       app.status = "declined";
       this.push(app, { step: "declined", at, actor: session.address, detail: input.reason });
@@ -377,21 +454,50 @@ export class ApplicationService extends EventEmitter {
     return app;
   }
 
-  async withdraw(session: Session, id: string): Promise<ApplicationRecord> {
+  /** The borrower withdraws an application that has no agreement on chain yet (any state before that). */
+  async withdraw(session: Session, id: string, reason?: string): Promise<ApplicationRecord> {
     this.get(session, id);
-    return this.withLock(id, () => this.withdrawLocked(session, id));
+    return this.withLock(id, () => this.withdrawLocked(session, id, reason));
   }
 
-  private async withdrawLocked(session: Session, id: string): Promise<ApplicationRecord> {
+  private async withdrawLocked(session: Session, id: string, reason?: string): Promise<ApplicationRecord> {
     const app = this.get(session, id);
     if (app.borrower !== session.address) throw new ForbiddenError("only the borrower withdraws its application");
-    if (app.loanId || ["closed", "declined", "withdrawn", "defaulted", "expired"].includes(app.status)) {
-      throw new ConflictError(`application is ${app.status}; it can no longer be withdrawn`);
-    }
+    this.checkStillOpen(app, "withdrawn");
+    const at = this.now();
     app.status = "withdrawn";
-    this.push(app, { step: "withdrawn", at: this.now(), actor: session.address });
+    app.withdrawal = { at, ...(reason ? { reason } : {}) };
+    this.push(app, { step: "withdrawn", at, actor: session.address, ...(reason ? { detail: reason } : {}) });
     await this.save(app);
     return app;
+  }
+
+  /** The named lender declines, with a reason, an application that has no agreement on chain yet. */
+  async decline(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
+    this.get(session, id);
+    return this.withLock(id, () => this.declineLocked(session, id, reason));
+  }
+
+  private async declineLocked(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
+    const app = this.get(session, id);
+    if (app.lender !== session.address) throw new ForbiddenError("only the lender named in the application declines it");
+    this.checkStillOpen(app, "declined");
+    const at = this.now();
+    app.status = "declined";
+    app.lenderDecline = { at, reason };
+    this.push(app, { step: "declined", at, actor: session.address, detail: reason });
+    await this.save(app);
+    return app;
+  }
+
+  /** 409 once the application ended or its agreement is recorded on chain (from then on the contract governs). */
+  private checkStillOpen(app: ApplicationRecord, to: string): void {
+    if (app.loanId) {
+      throw new ConflictError(
+        `application is ${app.status}: its agreement is recorded on chain as loan ${app.loanId}, so it can no longer be ${to} here`,
+      );
+    }
+    if (ENDED.has(app.status)) throw new ConflictError(`application is ${app.status}; it can no longer be ${to}`);
   }
 
   /** The exact EIP-712 typed data both parties sign. */
@@ -659,7 +765,8 @@ export class ApplicationService extends EventEmitter {
       this.issueOffer(app, decision.rateBps, asOf);
     } else if (decision.outcome === "decline") {
       app.status = "declined";
-      this.push(app, { step: "declined", at: asOf, actor: "service", detail: decision.reasons.map((r) => r.code).join(", ") });
+      const why = explainDecision(decision, this.deps.policy, { asked: BigInt(app.amount) }).reasons[0];
+      this.push(app, { step: "declined", at: asOf, actor: "service", detail: why?.text ?? "declined by the policy" });
     } else {
       app.status = "in_review";
       this.push(app, { step: "in_review", at: asOf, actor: "service", detail: "sent to the lender's reviewer" });
@@ -741,7 +848,15 @@ export class ApplicationService extends EventEmitter {
     return loanTermsFromJson(app.offer!.terms);
   }
 
+  /**
+   * Appends a step. Steps are recorded in the order they happened (a chain step is seen after the
+   * request that led to it), but the chain's clock and the service's differ: a step is never dated
+   * before the one ahead of it, and a chain step keeps its block time in `blockTime`.
+   */
   private push(app: ApplicationRecord, entry: TimelineEntry): void {
+    const last = app.timeline[app.timeline.length - 1];
+    if (entry.txHash) entry.blockTime = entry.at;
+    if (last && entry.at < last.at) entry.at = last.at;
     app.timeline.push(entry);
     app.updatedAt = this.now();
   }

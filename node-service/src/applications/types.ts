@@ -46,13 +46,22 @@ export const STEP_LABELS: Record<Step | TerminalBranch | "in_review" | "conteste
   overridden: "Reviewer decision",
 };
 
+/** Statuses that end an application (its collateral is free again; no step follows). */
+export const ENDED_STATUSES: ReadonlySet<string> = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
+
 /** Where the application stands now; `in_review` waits for the lender's reviewer. */
 export type ApplicationStatus = Step | TerminalBranch | "in_review";
 
 export interface TimelineEntry {
   step: Step | TerminalBranch | "in_review" | "contested" | "overridden";
-  /** Seconds. Block time for chain steps, the service clock for the others. */
+  /**
+   * Seconds: when the step happened. Block time for chain steps, the service clock for the others; as
+   * the two clocks differ, a step is never dated before the step recorded ahead of it (steps are kept
+   * in the order they happened), and a chain step keeps its own block time in `blockTime`.
+   */
   at: number;
+  /** A chain step's block time (equal to `at` unless the chain's clock ran behind the service's). */
+  blockTime?: number;
   /** Who did it: an address, "service" (automatic) or "chain". */
   actor: Address | "service";
   detail?: string;
@@ -69,6 +78,11 @@ export interface Review {
   amount?: string;
   rateBps?: number;
   termDays?: number;
+  /**
+   * Set when the reviewer approved an amount above the decision's limit: the limit it went past and the
+   * reviewer's reason for it, shown as an override to both parties.
+   */
+  limitOverride?: { limit: string; amount: string; reason: string };
 }
 
 export interface Offer {
@@ -97,9 +111,15 @@ export interface ApplicationRecord {
   id: string;
   borrower: Address;
   lender: Address;
-  /** Minor units, decimal string. */
+  /** Minor units, decimal string: what the offer lends (the request, or the reviewer's changed amount). */
   amount: string;
   termDays: number;
+  /** What the borrower asked for; a reviewer's changed terms never go above it. Absent on records older than it. */
+  requested?: { amount: string; termDays: number };
+  /** The lender declined the application outside a review (any time before the agreement is recorded). */
+  lenderDecline?: { at: number; reason: string };
+  /** The borrower withdrew it, with its reason when given. */
+  withdrawal?: { at: number; reason?: string };
   receivableIds: string[];
   /** Consent scope bits the borrower grants the lender for this application. */
   scopes: number;

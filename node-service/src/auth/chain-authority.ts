@@ -1,11 +1,18 @@
 /**
- * What the chain says about who may do what, read at request time: a caller's roles and operator flag
- * (ParticipantRegistry), and the consent a borrower has granted a lender (ConsentRegistry). Roles are
- * cached for a few seconds; consents never are, so a revocation takes effect on the next request.
+ * What the chain says about who may do what: a caller's roles and operator flag (ParticipantRegistry),
+ * and the consent a borrower has granted a lender (ConsentRegistry).
+ *
+ * Consents come from the consent watcher (auth/consent-watch.ts: the index plus the blocks above its
+ * tip, refreshed by a head watcher), with no chain read per request; a revocation takes effect from the
+ * block that includes it, at most one poll interval after that block is produced. While the watcher is
+ * not current (or without one) the consent is read on chain at the latest block, as before. Roles are
+ * read on chain and reused for `roleCacheMs`, and forgotten as soon as the watcher sees a
+ * ParticipantRegistry event for the account (a suspension applies within the same bound).
  */
 import { keccak256, toHex, type Address, type PublicClient } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { ChainError } from "../domain/errors";
+import type { ConsentWatcher } from "./consent-watch";
 
 export const OPERATOR_ROLE = keccak256(toHex("OPERATOR_ROLE"));
 
@@ -32,6 +39,8 @@ export interface ChainAuthority {
   consentInForce(borrower: Address, lender: Address): Promise<ConsentInForce>;
   /** max(wall clock, latest block time) in seconds: never earlier than the chain's own idea of now. */
   now(): Promise<{ seconds: number; blockNumber: bigint }>;
+  /** The newest block the consent answers reflect without a chain read (-1 when they are read on chain). */
+  consentBlock(): number;
   /** The same, with the latest block read at most a second ago: for defaults such as a metrics asOf, not for access decisions. */
   recentNow(): Promise<number>;
 }
@@ -40,12 +49,21 @@ export interface CreateChainAuthorityParameters {
   publicClient: PublicClient;
   deployment: Deployment;
   roleCacheMs: number;
+  /** Consents per block without a chain read; absent: every consent is read on chain. */
+  consents?: Pick<ConsentWatcher, "current" | "seenBlock" | "onParticipantEvent">;
 }
 
-export function createChainAuthority({ publicClient, deployment, roleCacheMs }: CreateChainAuthorityParameters): ChainAuthority {
+export function createChainAuthority({
+  publicClient,
+  deployment,
+  roleCacheMs,
+  consents: watcher,
+}: CreateChainAuthorityParameters): ChainAuthority {
   const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
   const consents = { address: deployment.contracts.ConsentRegistry, abi: abiOf("ConsentRegistry") } as const;
   const identities = new Map<Address, { at: number; value: Promise<ChainIdentity> }>();
+  // A participant event (admission, roles, suspension, operator role) makes the next request read again.
+  watcher?.onParticipantEvent((account) => identities.delete(account));
 
   async function chainCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -104,7 +122,11 @@ export function createChainAuthority({ publicClient, deployment, roleCacheMs }: 
       return value;
     },
 
+    consentBlock: () => watcher?.seenBlock() ?? -1,
+
     async consentInForce(borrower, lender) {
+      const cached = watcher?.current(borrower, lender);
+      if (cached) return cached;
       const { seconds, blockNumber } = await now();
       const [scopes, grant] = await chainCall("the consent registry", () =>
         Promise.all([

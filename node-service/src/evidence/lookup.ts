@@ -4,7 +4,19 @@
  * log, block, contract state) and any disagreement with the index is reported, not hidden.
  */
 import type { NameOpening } from "../domain/name-commitment";
-import { recoverTypedDataAddress, type Address, type Hex, type PublicClient, type TypedDataDefinition, zeroHash } from "viem";
+import {
+  parseEventLogs,
+  recoverTypedDataAddress,
+  toEventSelector,
+  toHex,
+  type AbiEvent,
+  type Address,
+  type Hex,
+  type Log,
+  type PublicClient,
+  type TypedDataDefinition,
+  zeroHash,
+} from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
 import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
@@ -14,6 +26,16 @@ import type { DocumentStore } from "../documents/store";
 import { createChainReader, isoOf, type ChainEvent, type ChainReader } from "./chain-events";
 import type { Timestamps } from "./timestamper";
 
+/** Blocks one getLogs request of the anchoring scan covers (Besu's default --rpc-max-logs-range is 5000). */
+export const NOTARY_SCAN_RANGE = 5000;
+/** The longest chain (blocks since the deployment) scanned for a hash the index does not have. */
+export const NOTARY_SCAN_MAX_BLOCKS = 100_000;
+/** How a lookup says it did not check the chain beyond its bound. */
+export const NOT_INDEXED = "not indexed";
+const notaryEvent = (name: string) => abiOf("EvidenceNotary").find((i) => i.type === "event" && i.name === name) as AbiEvent;
+const ANCHORED_EVENT = notaryEvent("Anchored");
+const BATCH_ANCHORED_EVENT = notaryEvent("BatchAnchored");
+
 export interface EvidenceDeps {
   publicClient: PublicClient;
   deployment: Deployment;
@@ -22,6 +44,8 @@ export interface EvidenceDeps {
   documents?: DocumentStore;
   /** RFC 3161 tokens for batch roots and agreement digests (optional: without it bundles say no authority is configured). */
   timestamps?: Timestamps;
+  /** The longest chain scanned for a hash the index lacks (default NOTARY_SCAN_MAX_BLOCKS). */
+  notaryScanMaxBlocks?: number;
   /** Display names the operator published with their openings (address lowercase -> opening); a bundle carries one only when it opens the registry's displayNameHash. */
   participantNames?: () => Promise<Record<string, NameOpening>>;
 }
@@ -108,6 +132,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
   const { publicClient, deployment } = deps;
   const chain: ChainReader = createChainReader(publicClient, deployment);
   const notary = { address: deployment.contracts.EvidenceNotary, abi: abiOf("EvidenceNotary") } as const;
+  const scanMaxBlocks = deps.notaryScanMaxBlocks ?? NOTARY_SCAN_MAX_BLOCKS;
   const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
   const lower = (a: string) => a.toLowerCase();
 
@@ -232,6 +257,46 @@ export function createEvidenceService(deps: EvidenceDeps) {
   }
 
   /**
+   * The anchorer of the first anchoring log of `hash` on chain (Anchored first, else BatchAnchored), for
+   * a hash the index does not have: scanned from the deployment block (the notary's is at or after it),
+   * in ranges of NOTARY_SCAN_RANGE blocks. A chain longer than NOTARY_SCAN_MAX_BLOCKS since then is not
+   * scanned: the lookup says "not indexed" (a problem naming the bound) instead of reading it all.
+   */
+  async function scanAnchoring(hash: Hex, problems: string[]): Promise<{ anchorer: Address; isRoot: boolean } | null> {
+    const latest = Number(await publicClient.getBlockNumber());
+    const from = deployment.startBlock;
+    const span = latest - from + 1;
+    if (span > scanMaxBlocks) {
+      problems.push(
+        `${NOT_INDEXED}: the index has no anchor of ${hash}, and the ${span} blocks since the deployment (block ${from}) are more than the ${scanMaxBlocks} a lookup scans on chain; whether it was anchored is not checked here (ask again once the index has caught up)`,
+      );
+      return null;
+    }
+    let batch: { anchorer: Address; isRoot: boolean } | null = null;
+    for (let start = from; start <= latest; start += NOTARY_SCAN_RANGE) {
+      // One request per range for both events, filtered by the hash (topic 1 of both) on the node.
+      const raw = (await publicClient.request({
+        method: "eth_getLogs",
+        params: [
+          {
+            address: notary.address,
+            topics: [[toEventSelector(ANCHORED_EVENT), toEventSelector(BATCH_ANCHORED_EVENT)], hash],
+            fromBlock: toHex(start),
+            toBlock: toHex(Math.min(latest, start + NOTARY_SCAN_RANGE - 1)),
+          },
+        ],
+      } as never)) as Log[];
+      for (const log of parseEventLogs({ abi: [ANCHORED_EVENT, BATCH_ANCHORED_EVENT], logs: raw, strict: false })) {
+        const anchorer = (log.args as { anchorer?: Address }).anchorer;
+        if (!anchorer) continue;
+        if (log.eventName === "Anchored") return { anchorer, isRoot: false };
+        batch ??= { anchorer, isRoot: true };
+      }
+    }
+    return batch;
+  }
+
+  /**
    * The notary's single anchor of `hash`, from the chain (state + log), compared with the index.
    * Null when the chain has none; a disagreement with no anchor to attach it to goes to `problems`.
    */
@@ -240,23 +305,12 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const indexed = deps.state().anchors[lower(hash) as Hex];
     // The notary keys records by anchorer (single documents and batch roots apart): take the anchorer
     // from the index, or from the first anchoring log on chain when the index does not have it.
-    let anchorer = indexed?.anchorer;
+    let anchorer: Address | undefined = indexed?.anchorer;
     let isRoot = indexed?.batchCount !== undefined;
     if (!indexed) {
-      for (const eventName of ["Anchored", "BatchAnchored"] as const) {
-        const logs = await publicClient.getContractEvents({
-          ...notary,
-          eventName,
-          args: eventName === "Anchored" ? { documentHash: hash } : { root: hash },
-          fromBlock: 0n,
-        });
-        const first = logs[0] as unknown as { args: { anchorer: Address } } | undefined;
-        if (first) {
-          anchorer = first.args.anchorer;
-          isRoot = eventName === "BatchAnchored";
-          break;
-        }
-      }
+      const found = await scanAnchoring(hash, problems);
+      anchorer = found?.anchorer;
+      isRoot = found?.isRoot ?? false;
     }
     if (!anchorer) return null;
     const state = (await publicClient.readContract({
@@ -370,7 +424,10 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const anchors = found.filter((a): a is AnchorView => !!a);
     const integrity = merge([{ agreesWithIndex: problems.length === 0, differences: problems }, ...anchors.map((a) => a.integrity)]);
     if (anchors.length === 0) {
-      return { sha256: hash, anchored: false, anchors: [], integrity, summary: `The hash ${hash} was never anchored on this chain.` };
+      const summary = problems.some((p) => p.startsWith(NOT_INDEXED))
+        ? `The hash ${hash} is not in the index, and the chain is longer than a lookup scans (${scanMaxBlocks} blocks): not indexed, so this answer does not say whether it was anchored.`
+        : `The hash ${hash} was never anchored on this chain.`;
+      return { sha256: hash, anchored: false, anchors: [], integrity, summary };
     }
     const first = [...anchors].sort((a, b) => a.blockNumber - b.blockNumber)[0];
     return {

@@ -1,4 +1,8 @@
-/** The application's 12 steps, with the time and actor of each one reached. */
+/**
+ * The application's 12 steps: those reached in the order they happened (as the service lists them),
+ * with the time and actor of each, then those still ahead. An ended application has no next step: the
+ * steps it never reached are shown as such.
+ */
 import type { ReactNode } from "react";
 import { usePartyName } from "../hooks/session";
 import { formatAmount, formatDateTime, formatRate } from "../format";
@@ -19,6 +23,8 @@ export interface StepView {
   step: string;
   label: string;
   done: boolean;
+  /** "next" only while the application is open; "not_reached" once it ended. Absent from older services. */
+  state?: "done" | "next" | "todo" | "not_reached";
 }
 export interface TimelineEntryView {
   step: string;
@@ -27,14 +33,18 @@ export interface TimelineEntryView {
   actor: string;
   detail?: string;
   txHash?: string;
+  /** A chain step's block time, when the chain's clock ran behind the service's. */
+  blockTime?: number;
 }
 
 export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: TimelineEntryView[] }) {
   const t = useT("common");
+  const ta = useT("apply");
   const name = usePartyName();
   const who = (actor: string) => (actor === "service" ? t("timeline.service") : name(actor));
   const label = (step: string, fallback: string) => translateKnown("common", `steps.${step}`, fallback);
-  const current = steps.find((s) => !s.done)?.step;
+  const stateOf = (s: StepView) => s.state ?? (s.done ? "done" : s.step === steps.find((x) => !x.done)?.step ? "next" : "todo");
+  const current = steps.find((s) => stateOf(s) === "next")?.step;
   const byStep = new Map(timeline.map((t) => [t.step, t]));
   const branches = timeline.filter((t) => !steps.some((s) => s.step === t.step));
   return (
@@ -45,17 +55,24 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
           return (
             <li
               key={s.step}
-              className={s.done ? "done" : s.step === current ? "todo next" : "todo"}
+              className={{ done: "done", next: "todo next", todo: "todo", not_reached: "todo not-reached" }[stateOf(s)]}
               data-step={s.step}
               aria-current={s.step === current ? "step" : undefined}
             >
               <span className="step-no" aria-hidden="true">
                 {s.done ? "✓" : s.index}
               </span>
-              <span className="step-label">{label(s.step, s.label)}</span>
+              <span className="step-label">
+                {label(s.step, s.label)}
+                {stateOf(s) === "not_reached" ? <span className="muted">{ta("timeline.notReached")}</span> : null}
+              </span>
               {entry && (
                 <span className="step-meta">
-                  {formatDateTime(entry.at)} · {who(entry.actor)}
+                  {formatDateTime(entry.at)}
+                  {entry.blockTime !== undefined && entry.blockTime !== entry.at
+                    ? ta("timeline.blockTime", { time: formatDateTime(entry.blockTime) })
+                    : ""}{" "}
+                  · {who(entry.actor)}
                   {entry.detail ? <span className="step-detail">{readableDetail(entry.detail)}</span> : null}
                 </span>
               )}

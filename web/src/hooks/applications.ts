@@ -6,6 +6,9 @@ import { useEffect, useMemo, useState } from "react";
 import { api } from "../api";
 import { tNs } from "../i18n";
 import { useLoad } from "../components/ui";
+import { ABI } from "../contracts";
+import { publicClientOf } from "../wallet";
+import { DAY } from "../../../node-service/src/domain/time";
 import type { StepView, TimelineEntryView } from "../components/Timeline";
 import type { Session } from "./session";
 
@@ -32,12 +35,62 @@ export interface ApplicationView {
     rateBps: number;
   };
   decisionInput?: { flags?: RiskFlagView[]; metrics?: Record<string, Record<string, unknown>> };
-  review?: { reviewer: string; at: number; outcome: string; reason: string; rateBps?: number };
+  review?: {
+    reviewer: string;
+    at: number;
+    outcome: string;
+    reason: string;
+    amount?: string;
+    rateBps?: number;
+    termDays?: number;
+    limitOverride?: { limit: string; amount: string; reason: string };
+  };
   contest?: { at: number; reason: string };
+  /** What the borrower asked for (the offer may lend less after a review). */
+  requested?: { amount: string; termDays: number };
+  lenderDecline?: { at: number; reason: string };
+  withdrawal?: { at: number; reason?: string };
+  /** The decision in plain words: the reasons that made it and what would change it. */
+  explanation?: { outcome: string; reasons: ExplainedReasonView[] };
+  /** While in review: what the reviewer may approve. */
+  reviewBounds?: { maxAmount: string; limit: string; minAmount: string; minRateBps: number; maxRateBps: number; maxTermDays: number };
   offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
   signatures: { borrower?: string; lender?: string };
   loanId?: string;
 }
+export interface ExplainedReasonView {
+  code: string;
+  effect: "refer" | "decline";
+  text: string;
+  toChange: string;
+  indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
+}
+/** Statuses after which nothing more happens to an application. */
+export const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
+/** Whether the borrower may still withdraw it, or the lender decline it: it ended, or its agreement is on chain. */
+export const isCancellable = (a: ApplicationView) => !a.loanId && !ENDED.has(a.status);
+/** Waiting for the borrower's consent transaction (e.g. the page was reloaded before it was sent). */
+export const awaitsConsent = (a: ApplicationView) => a.status === "submitted";
+
+/**
+ * The borrower's consent on chain for this application (its purpose ties the grant to it); resolves once
+ * mined. The service then collects, screens, scores and decides.
+ */
+export async function grantConsent(session: Session, app: Pick<ApplicationView, "lender" | "scopes" | "purpose">): Promise<void> {
+  const wallet = session.wallet;
+  if (!wallet) throw new Error("sign in with your wallet again to grant consent");
+  const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * DAY);
+  const hash = await wallet.client.writeContract({
+    account: wallet.account,
+    chain: wallet.client.chain,
+    address: session.config.contracts.ConsentRegistry,
+    abi: ABI.ConsentRegistry,
+    functionName: "grant",
+    args: [app.lender as `0x${string}`, app.scopes, expiry, app.purpose],
+  });
+  await publicClientOf(session.config).waitForTransactionReceipt({ hash });
+}
+
 export interface RiskFlagView {
   code: string;
   severity: string;

@@ -9,11 +9,12 @@ import { Fragment, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatDateTime, formatMetric, formatRate, parseAmountInput, shortHex } from "../format";
+import { formatAmount, formatDate, formatDateTime, formatMetric, formatRate, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
-import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { DeclineForm, ReviewForm } from "../components/ReviewForm";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { formatNumber, translateKnown, useT } from "../i18n";
 
@@ -129,10 +130,6 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const t = useT("lender");
   const session = useSession();
   const demoName = usePartyName();
-  const [outcome, setOutcome] = useState<"approve" | "decline" | "change_terms">("approve");
-  const [reason, setReason] = useState("");
-  const [amount, setAmount] = useState("");
-  const [rateBps, setRateBps] = useState("");
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
@@ -206,52 +203,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           <p>{t("next.waiting")}</p>
         )}
         {app.status === "in_review" && <p>{t("next.inReview")}</p>}
-        {app.status === "in_review" && (
-          <form
-            className="review"
-            aria-label={t("review.label")}
-            onSubmit={(e) => {
-              e.preventDefault();
-              void run(t("review.busy"), async () => {
-                const body: Record<string, unknown> = { outcome, reason };
-                if (outcome === "change_terms") {
-                  const minor = amount ? parseAmountInput(amount) : null;
-                  if (amount && minor === null) throw new Error(t("review.errors.amount"));
-                  if (minor !== null) body.amount = minor.toString();
-                  if (rateBps) body.rateBps = Number(rateBps);
-                }
-                onChange(await api<ApplicationView>(`/api/applications/${app.id}/review`, { method: "POST", json: body }));
-              });
-            }}
-          >
-            <fieldset>
-              <legend>{t("review.outcome")}</legend>
-              {(["approve", "decline", "change_terms"] as const).map((o) => (
-                <label key={o} className="check">
-                  <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} />
-                  {t(`review.outcomes.${o}`)}
-                </label>
-              ))}
-            </fieldset>
-            {outcome === "change_terms" && (
-              <div className="grid2">
-                <label>
-                  {t("review.newAmount")}
-                  <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" />
-                </label>
-                <label>
-                  {t("review.newRate")}
-                  <input value={rateBps} onChange={(e) => setRateBps(e.target.value)} inputMode="numeric" />
-                </label>
-              </div>
-            )}
-            <label htmlFor="review-reason">{t("review.reason")}</label>
-            <textarea id="review-reason" value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
-            <button type="submit" disabled={!!busy}>
-              {t("review.submit")}
-            </button>
-          </form>
-        )}
+        {app.status === "in_review" && <ReviewForm app={app} onChange={onChange} />}
         <div className="actions">
           {app.status === "signed_by_borrower" && (
             <button
@@ -267,6 +219,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
               {t("actions.disburse", { amount: formatAmount(app.amount) })}
             </button>
           )}
+          {isCancellable(app) && app.status !== "in_review" && <DeclineForm app={app} onChange={onChange} />}
           {app.loanId && (
             <a href={`/api/evidence/bundle/agreement/${app.loanId}`} download={`evidence-agreement-${app.loanId}.json`}>
               {t("actions.bundle")}
@@ -305,7 +258,13 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           )}
           <dl className="facts">
             <dt>{t("facts.amount")}</dt>
-            <dd>{formatAmount(app.amount)}</dd>
+            <dd>{formatAmount(app.requested?.amount ?? app.amount)}</dd>
+            {app.requested && app.requested.amount !== app.amount && (
+              <>
+                <dt>{t("facts.offered")}</dt>
+                <dd>{formatAmount(app.amount)}</dd>
+              </>
+            )}
             <dt>{t("facts.term")}</dt>
             <dd>{t("facts.days", { count: app.termDays })}</dd>
             <dt>{t("facts.collateral")}</dt>
@@ -332,6 +291,23 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                     reason: app.review.reason,
                   })}
                 </dd>
+              </>
+            )}
+            {app.review?.limitOverride && (
+              <>
+                <dt>{t("facts.override")}</dt>
+                <dd className="override">
+                  {t("facts.overrideValue", {
+                    limit: formatAmount(app.review.limitOverride.limit),
+                    reason: app.review.limitOverride.reason,
+                  })}
+                </dd>
+              </>
+            )}
+            {app.lenderDecline && (
+              <>
+                <dt>{t("facts.declinedByYou")}</dt>
+                <dd>“{app.lenderDecline.reason}”</dd>
               </>
             )}
           </dl>

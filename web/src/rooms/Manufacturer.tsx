@@ -3,18 +3,15 @@
  * (everything else prefilled from the chain); follow the application's 12 steps live; sign the offer.
  */
 import { useState } from "react";
-import { api, ROLE, SCOPES } from "../api";
+import { api, ApiRequestError, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
-import { signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
+import { awaitsConsent, grantConsent, isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
-import { ABI } from "../contracts";
-import { DAY } from "../../../node-service/src/domain/time";
 import { formatAmount, formatDate, formatDateTime, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
-import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
-import { formatNumber, Trans, translateKnown, useT } from "../i18n";
+import { formatNumber, tNs, Trans, translateKnown, useT } from "../i18n";
 
 export function ManufacturerRoom() {
   const t = useT("manufacturer");
@@ -76,12 +73,16 @@ function SupplierHome({ address }: { address: string }) {
       />
       {tab === "overview" && <Overview address={address} />}
       {tab === "apply" && (
-        <ApplyForm
-          onApplied={(a) => {
-            update(a);
-            setTab("applications");
-          }}
-        />
+        <>
+          <ResumeNotice applications={applications} onOpen={() => setTab("applications")} />
+          <ApplyForm
+            onApplied={(a) => {
+              update(a);
+              setTab("applications");
+            }}
+            onCreated={update}
+          />
+        </>
       )}
       {tab === "applications" && (
         <Card title={t("applications.title")}>
@@ -165,76 +166,154 @@ function Overview({ address }: { address: string }) {
   );
 }
 
+interface PrefillReceivable {
+  id: string;
+  faceValue: string;
+  paid: string;
+  debtor: string;
+  maturity: number;
+  orderId: string;
+  /** What this receivable adds to the maximum under the policy (its advance). */
+  advance: string;
+  /** The live application that already pledges it: not selectable. */
+  inApplication?: string;
+}
 interface Prefill {
   maxAmount: string;
+  minAmount: string;
   maxTermDays: number;
   requiredScopes: number;
-  receivables: { id: string; faceValue: string; paid: string; debtor: string; maturity: number; orderId: string }[];
+  receivables: PrefillReceivable[];
   lenders: { address: string; displayNameHash: string; name?: string }[];
   participant?: { roles: number; admittedAt: number };
 }
 
-function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
-  const t = useT("manufacturer");
+/** The amount field's problem, specific and in words; null when the amount can be applied for. */
+export function amountProblem(text: string, max: bigint, min: bigint): string | null {
+  const t = tNs("apply");
+  if (text.trim() === "") return t("amount.empty");
+  const minor = parseAmountInput(text);
+  if (minor === null) return t("amount.invalid");
+  if (minor <= 0n) return t("amount.notPositive");
+  if (max === 0n) return t("amount.noSelection");
+  if (minor > max) return t("amount.aboveMax", { max: formatAmount(max) });
+  if (minor < min) return t("amount.belowMin", { min: formatAmount(min) });
+  return null;
+}
+
+/** One Idempotency-Key per distinct application form: sending the same form again (after a reload) returns the first application. */
+const APPLY_KEY = "scf.apply.idempotency";
+function idempotencyKeyFor(payload: string): string {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(APPLY_KEY) ?? "null") as { payload: string; key: string } | null;
+    if (saved?.payload === payload) return saved.key;
+  } catch {
+    // a damaged entry: a new key below
+  }
+  const key = crypto.randomUUID();
+  sessionStorage.setItem(APPLY_KEY, JSON.stringify({ payload, key }));
+  return key;
+}
+
+/** Applications waiting for the borrower's consent transaction (a reload cut the flow short): continue them, do not apply again. */
+function ResumeNotice({ applications, onOpen }: { applications: ApplicationView[]; onOpen: () => void }) {
+  const t = useT("apply");
+  const waiting = applications.filter(awaitsConsent);
+  if (waiting.length === 0) return null;
+  return (
+    <div className="notice" role="status" aria-label={t("resume.label")}>
+      <p>
+        {waiting.length === 1 ? t("resume.one", { amount: formatAmount(waiting[0].amount) }) : t("resume.many", { n: waiting.length })}{" "}
+        {t("resume.explain")}
+      </p>
+      <button type="button" onClick={onOpen}>
+        {t("resume.continue")}
+      </button>
+    </div>
+  );
+}
+
+function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) => void; onCreated: (a: ApplicationView) => void }) {
+  const tm = useT("manufacturer");
   const session = useSession();
   const prefill = useLoad(() => api<Prefill>("/api/applications/prefill"), [session.me?.address]);
   const [amount, setAmount] = useState("");
+  const [amountTouched, setAmountTouched] = useState(false);
   const [termDays, setTermDays] = useState(90);
   const [selected, setSelected] = useState<string[] | null>(null);
   const [lender, setLender] = useState("");
   const [scopes, setScopes] = useState<number | null>(null);
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
+  /** The service's refusal of a field, shown at that field until the field changes. */
+  const [fieldError, setFieldError] = useState<{ field: string; message: string }>();
+  const [submitted, setSubmitted] = useState(false);
+  const name = usePartyName();
+  const t = useT("apply");
 
   const p = prefill.data;
-  const chosen = selected ?? p?.receivables.map((r) => r.id) ?? [];
+  const free = p?.receivables.filter((r) => !r.inApplication) ?? [];
+  const chosen = selected ?? free.map((r) => r.id);
   const scopeBits = scopes ?? p?.requiredScopes ?? 0;
-  const collateralValue =
-    p?.receivables.filter((r) => chosen.includes(r.id)).reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n) ?? 0n;
-  const name = usePartyName();
+  const chosenRows = p?.receivables.filter((r) => chosen.includes(r.id)) ?? [];
+  const collateralValue = chosenRows.reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n);
+  // The maximum follows the selection: the sum of the selected receivables' advances, as the service computes it.
+  const max = chosenRows.reduce((s, r) => s + BigInt(r.advance), 0n);
+  const min = BigInt(p?.minAmount ?? "0");
 
   if (prefill.loading) return <Loading what={t("apply.loading")} />;
   if (prefill.error) return <ErrorBox error={prefill.error} />;
   if (!p) return null;
 
+  const clientAmountError = amountTouched || submitted ? amountProblem(amount, max, min) : null;
+  const amountError = fieldError?.field === "amount" ? fieldError.message : clientAmountError;
+  const selectionError =
+    fieldError?.field === "receivableIds" ? fieldError.message : submitted && chosen.length === 0 ? t("selection.empty") : null;
+  const lenderError = submitted && !lender ? t("lender.empty") : null;
+
   async function submit(e: React.FormEvent) {
     e.preventDefault();
+    setSubmitted(true);
+    setAmountTouched(true);
     setError(undefined);
+    setFieldError(undefined);
     const minor = parseAmountInput(amount);
-    if (minor === null || minor <= 0n) return setError(new Error(t("apply.errors.amount")));
-    if (!lender) return setError(new Error(t("apply.errors.lender")));
+    if (amountProblem(amount, max, min) !== null || minor === null) return document.getElementById("amount")?.focus();
+    if (chosen.length === 0 || !lender) return;
+    const body = { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits };
     try {
       setBusy(t("apply.busy.submitting"));
       const app = await api<ApplicationView>("/api/applications", {
         method: "POST",
-        json: { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits },
+        json: body,
+        headers: { "Idempotency-Key": idempotencyKeyFor(JSON.stringify(body)) },
       });
-      setBusy(t("apply.busy.consent"));
-      const wallet = session.wallet;
-      if (!wallet) throw new Error(t("apply.errors.wallet"));
-      const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * DAY);
-      const hash = await wallet.client.writeContract({
-        account: wallet.account,
-        chain: wallet.client.chain,
-        address: session.config.contracts.ConsentRegistry,
-        abi: ABI.ConsentRegistry,
-        functionName: "grant",
-        args: [lender, scopeBits, expiry, app.purpose],
-      });
-      await publicClientOf(session.config).waitForTransactionReceipt({ hash });
+      // Listed at once: if the consent below is cut short (a reload, a refused wallet), the application offers it again.
+      onCreated(app);
+      setBusy(tm("apply.busy.consent"));
+      await grantConsent(session, app);
+      sessionStorage.removeItem(APPLY_KEY);
       onApplied(app);
     } catch (err) {
-      setError(err);
+      if (err instanceof ApiRequestError && (err.field === "amount" || err.field === "receivableIds")) {
+        setFieldError({ field: err.field, message: err.message });
+        if (err.field === "amount") document.getElementById("amount")?.focus();
+      } else setError(err);
     } finally {
       setBusy("");
     }
   }
 
+  const select = (ids: string[]) => {
+    setSelected(ids);
+    if (fieldError?.field === "receivableIds" || fieldError?.field === "amount") setFieldError(undefined);
+  };
+
   return (
-    <Card title={t("apply.title")}>
-      <form className="apply" onSubmit={submit} aria-label={t("apply.form")}>
-        <aside className="prefilled" aria-label={t("apply.prefilled")}>
-          <h3>{t("apply.prefilled")}</h3>
+    <Card title={tm("apply.title")}>
+      <form className="apply" onSubmit={submit} aria-label={tm("apply.form")} noValidate>
+        <aside className="prefilled" aria-label={tm("apply.prefilled")}>
+          <h3>{tm("apply.prefilled")}</h3>
           <dl>
             <dt>{t("apply.company")}</dt>
             <dd>
@@ -244,14 +323,14 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
             </dd>
             <dt>{t("apply.registeredSince")}</dt>
             <dd>{formatDate(p.participant?.admittedAt)}</dd>
-            <dt>{t("apply.pledgeable")}</dt>
-            <dd>{p.receivables.length}</dd>
-            <dt>{t("apply.collateralSelected")}</dt>
+            <dt>{tm("apply.pledgeable")}</dt>
+            <dd>{free.length}</dd>
+            <dt>{tm("apply.collateralSelected")}</dt>
             <dd>{formatAmount(collateralValue)}</dd>
-            <dt>{t("apply.maxAmount")}</dt>
-            <dd>{formatAmount(p.maxAmount)}</dd>
-            <dt>{t("apply.longestTerm")}</dt>
-            <dd>{t("days", { count: p.maxTermDays })}</dd>
+            <dt>{tm("apply.maxAmount")}</dt>
+            <dd data-testid="apply-max">{formatAmount(max)}</dd>
+            <dt>{tm("apply.longestTerm")}</dt>
+            <dd>{tm("days", { count: p.maxTermDays })}</dd>
           </dl>
           <p className="hint">{t("apply.consentHint")}</p>
         </aside>
@@ -268,15 +347,34 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
               autoComplete="off"
               placeholder={t("apply.amountPlaceholder")}
               value={amount}
-              onChange={(e) => setAmount(e.target.value)}
-              aria-describedby="amount-max"
+              onChange={(e) => {
+                setAmount(e.target.value);
+                if (fieldError?.field === "amount") setFieldError(undefined);
+              }}
+              onBlur={() => amount !== "" && setAmountTouched(true)}
+              aria-invalid={amountError ? true : undefined}
+              aria-describedby={amountError ? "amount-error amount-max" : "amount-max"}
             />
-            <button type="button" className="link" onClick={() => setAmount(minorToInput(p.maxAmount))}>
-              {t("apply.useMaximum")}
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setAmount(minorToInput(max));
+                setAmountTouched(true);
+                setFieldError(undefined);
+              }}
+              disabled={max === 0n}
+            >
+              {tm("apply.useMaximum")}
             </button>
           </div>
+          {amountError && (
+            <p id="amount-error" className="field-error" role="alert">
+              {amountError}
+            </p>
+          )}
           <p id="amount-max" className="hint">
-            {t("apply.maxAvailable")} <strong>{formatAmount(p.maxAmount)}</strong>
+            {tm("apply.maxAvailable")} <strong>{formatAmount(max)}</strong>
           </p>
           <label htmlFor="term">{t("apply.term")}</label>
           <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
@@ -288,34 +386,54 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
                 </option>
               ))}
           </select>
-          <fieldset>
-            <legend>{t("apply.receivables")}</legend>
-            {p.receivables.length === 0 && <Empty>{t("apply.noReceivables")}</Empty>}
+          <fieldset aria-describedby={selectionError ? "receivables-error" : undefined}>
+            <legend>{tm("apply.receivables")}</legend>
+            {p.receivables.length === 0 && <Empty>{tm("apply.noReceivables")}</Empty>}
             {p.receivables.map((r) => (
               <label key={r.id} className="check">
                 <input
                   type="checkbox"
                   checked={chosen.includes(r.id)}
-                  onChange={(e) => setSelected(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+                  disabled={!!r.inApplication}
+                  onChange={(e) => select(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
                 />
                 <span className="rcv">
                   <span>{t("apply.receivable", { id: r.id })}</span>
                   <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
-                  <span>{t("apply.owedBy", { name: name(r.debtor) })}</span>
-                  <span className="muted">{t("apply.due", { date: formatDate(r.maturity) })}</span>
+                  <span>{tm("apply.owedBy", { name: name(r.debtor) })}</span>
+                  <span className="muted">{tm("apply.due", { date: formatDate(r.maturity) })}</span>
+                  <span className="muted">
+                    {r.inApplication ? t("receivable.reserved") : t("receivable.allows", { amount: formatAmount(r.advance) })}
+                  </span>
                 </span>
               </label>
             ))}
+            {selectionError && (
+              <p id="receivables-error" className="field-error" role="alert">
+                {selectionError}
+              </p>
+            )}
           </fieldset>
-          <label htmlFor="lender">{t("apply.lender")}</label>
-          <select id="lender" value={lender} onChange={(e) => setLender(e.target.value)}>
-            <option value="">{t("apply.chooseLender")}</option>
+          <label htmlFor="lender">{tm("apply.lender")}</label>
+          <select
+            id="lender"
+            value={lender}
+            onChange={(e) => setLender(e.target.value)}
+            aria-invalid={lenderError ? true : undefined}
+            aria-describedby={lenderError ? "lender-error" : undefined}
+          >
+            <option value="">{tm("apply.chooseLender")}</option>
             {p.lenders.map((l) => (
               <option key={l.address} value={l.address}>
                 {name(l.address)}
               </option>
             ))}
           </select>
+          {lenderError && (
+            <p id="lender-error" className="field-error" role="alert">
+              {lenderError}
+            </p>
+          )}
           <fieldset>
             <legend>{t("apply.consent")}</legend>
             <div className="scopes">
@@ -351,6 +469,50 @@ function ApplyForm({ onApplied }: { onApplied: (a: ApplicationView) => void }) {
   );
 }
 
+/** A decline, led by its reasons in words and what would change the outcome; the internal codes only as details. */
+function DeclineExplained({ app }: { app: ApplicationView }) {
+  const name = usePartyName();
+  const t = useT("apply");
+  const reasons = app.explanation?.reasons ?? [];
+  const byReviewer = app.review?.outcome === "decline" ? app.review : undefined;
+  return (
+    <section className="explained" aria-label={t("declined.label")}>
+      <h4>{t("declined.title")}</h4>
+      {app.lenderDecline && <p>{t("declined.byLender", { lender: name(app.lender), reason: app.lenderDecline.reason })}</p>}
+      {byReviewer && <p>{t("declined.byReviewer", { reviewer: name(byReviewer.reviewer), reason: byReviewer.reason })}</p>}
+      {reasons.length > 0 && (
+        <>
+          {(app.lenderDecline || byReviewer) && <p className="muted">{t("declined.automaticBefore")}</p>}
+          <ul className="why">
+            {reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>{r.text}</li>
+            ))}
+          </ul>
+          <h4>{t("declined.toChange")}</h4>
+          <ul className="to-change">
+            {reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>{r.toChange}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {app.decision && (
+        <details>
+          <summary>{t("declined.details")}</summary>
+          <p>{t("declined.score", { score: app.decision.score, policy: app.decision.policyVersion })}</p>
+          <ul>
+            {app.decision.reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>
+                <code className="reason-code">{r.code}</code> {r.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}
+
 function BorrowerApplication({
   app,
   onChange,
@@ -360,96 +522,142 @@ function BorrowerApplication({
   onChange: (a: ApplicationView) => void;
   session: ReturnType<typeof useSession>;
 }) {
-  const t = useT("manufacturer");
+  const tm = useT("manufacturer");
   const lenderName = usePartyName();
+  const t = useT("apply");
   const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState("");
   const [contestReason, setContestReason] = useState("");
+  const declined = app.status === "declined";
+  const changed = app.requested && app.requested.amount !== app.amount;
+  async function run(label: string, fn: () => Promise<void>) {
+    setBusy(label);
+    setError(undefined);
+    try {
+      await fn();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy("");
+    }
+  }
   return (
-    <article className="application" data-application={app.id} aria-label={t("card.label", { id: app.id })}>
+    <article className="application" data-application={app.id} aria-label={tm("card.label", { id: app.id })}>
       <header>
         <h3>
-          {t("card.heading", { amount: formatAmount(app.amount), count: app.termDays })}
+          {tm("card.heading", { amount: formatAmount(app.amount), count: app.termDays })}
           <span className="sub">
-            {t("card.sub", { lender: lenderName(app.lender), date: formatDate(app.createdAt) })}
-            {app.loanId ? ` · ${t("card.loan", { id: app.loanId })}` : ""}
+            {tm("card.sub", { lender: lenderName(app.lender), date: formatDate(app.createdAt) })}
+            {changed ? t("card.asked", { amount: formatAmount(app.requested!.amount) }) : ""}
+            {app.loanId ? ` · ${tm("card.loan", { id: app.loanId })}` : ""}
           </span>
         </h3>
         <Badge status={app.status} />
       </header>
+      {awaitsConsent(app) && (
+        <div className="next-step" aria-label={tm("card.nextStep")}>
+          <p>{t("consent.missing")}</p>
+          <button
+            type="button"
+            className="primary"
+            disabled={!!busy}
+            onClick={() => run(t("consent.granting"), () => grantConsent(session, app))}
+          >
+            {t("consent.grant")}
+          </button>
+        </div>
+      )}
+      {declined && <DeclineExplained app={app} />}
       <Timeline steps={app.steps} timeline={app.timeline} />
-      {app.decision && (
+      {app.decision && !declined && app.status !== "withdrawn" && (
         <dl className="decision">
-          <dt>{t("card.decision")}</dt>
+          <dt>{tm("card.decision")}</dt>
           <dd>
             <strong>{translateKnown("manufacturer", `card.outcome.${app.decision.outcome}`, app.decision.outcome)}</strong> ·{" "}
-            {t("card.score", { score: app.decision.score, policy: app.decision.policyVersion })}
+            {tm("card.score", { score: app.decision.score, policy: app.decision.policyVersion })}
           </dd>
-          <dt>{t("card.limit")}</dt>
+          <dt>{tm("card.limit")}</dt>
           <dd>{formatAmount(app.decision.limit)}</dd>
-          <dt>{t("card.rate")}</dt>
-          <dd>{t("card.perYear", { rate: formatRate(app.review?.rateBps ?? app.decision.rateBps) })}</dd>
+          <dt>{tm("card.rate")}</dt>
+          <dd>{tm("card.perYear", { rate: formatRate(app.review?.rateBps ?? app.decision.rateBps) })}</dd>
           {app.review && (
             <>
-              <dt>{t("card.reviewer")}</dt>
+              <dt>{tm("card.reviewer")}</dt>
               <dd>
                 {translateKnown("manufacturer", `card.review.${app.review.outcome}`, app.review.outcome.replace("_", " "))}: “
                 {app.review.reason}”
               </dd>
             </>
           )}
+          {app.review?.limitOverride && (
+            <>
+              <dt>{t("override.term")}</dt>
+              <dd className="override">
+                {t("override.text", { limit: formatAmount(app.review.limitOverride.limit), reason: app.review.limitOverride.reason })}
+              </dd>
+            </>
+          )}
         </dl>
       )}
-      {app.offer && (
+      {app.offer && !declined && app.status !== "withdrawn" && app.status !== "expired" && (
         <div className="actions">
           <a href={`/api/applications/${app.id}/agreement-document`} download>
-            {t("card.download")}
+            {tm("card.download")}
           </a>
           {app.status === "offer_issued" && (
             <button
               type="button"
-              disabled={busy}
-              onClick={async () => {
-                setBusy(true);
-                setError(undefined);
-                try {
-                  onChange(await signOffer(session, app));
-                } catch (e) {
-                  setError(e);
-                } finally {
-                  setBusy(false);
-                }
-              }}
+              disabled={!!busy}
+              onClick={() => run(tm("card.signing"), async () => onChange(await signOffer(session, app)))}
             >
-              {t("card.sign")}
+              {tm("card.sign")}
             </button>
           )}
-          {app.status === "offer_issued" && <span className="hint">{t("card.signHint")}</span>}
+          {app.status === "offer_issued" && <span className="hint">{tm("card.signHint")}</span>}
         </div>
       )}
-      {app.status === "declined" && !app.review && (
+      {declined && !app.review && !app.lenderDecline && (
         <form
           className="actions"
-          onSubmit={async (e) => {
+          onSubmit={(e) => {
             e.preventDefault();
-            try {
+            void run(tm("card.sending"), async () =>
               onChange(
                 await api<ApplicationView>(`/api/applications/${app.id}/contest`, { method: "POST", json: { reason: contestReason } }),
-              );
-            } catch (err) {
-              setError(err);
-            }
+              ),
+            );
           }}
         >
-          <label htmlFor={`contest-${app.id}`}>{t("card.contest")}</label>
+          <label htmlFor={`contest-${app.id}`}>{tm("card.contest")}</label>
           <input
             id={`contest-${app.id}`}
             value={contestReason}
             onChange={(e) => setContestReason(e.target.value)}
-            placeholder={t("card.contestPlaceholder")}
+            placeholder={tm("card.contestPlaceholder")}
           />
-          <button type="submit">{t("card.contestSubmit")}</button>
+          <button type="submit">{tm("card.contestSubmit")}</button>
         </form>
+      )}
+      {isCancellable(app) && (
+        <div className="actions">
+          <button
+            type="button"
+            className="link"
+            disabled={!!busy}
+            onClick={() =>
+              run(t("withdraw.busy"), async () =>
+                onChange(await api<ApplicationView>(`/api/applications/${app.id}/withdraw`, { method: "POST", json: {} })),
+              )
+            }
+          >
+            {t("withdraw.button")}
+          </button>
+        </div>
+      )}
+      {busy && (
+        <p className="state loading" role="status">
+          {busy}
+        </p>
       )}
       <ErrorBox error={error} />
     </article>

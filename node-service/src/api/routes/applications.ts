@@ -7,18 +7,23 @@ import { z } from "zod";
 import { isHex } from "viem";
 import type { ApplicationService } from "../../applications/service";
 import type { ApplicationRecord } from "../../applications/types";
-import { STEPS, STEP_LABELS } from "../../applications/types";
+import { ENDED_STATUSES, STEPS, STEP_LABELS } from "../../applications/types";
+import { decisionFromJson } from "../../underwriting/decide";
+import { explainDecision } from "../../underwriting/explain";
+import { policyByVersion } from "../../underwriting/policy";
 import { toJsonSafe } from "../../domain/json";
 import type { Session } from "../../domain/session";
 import type { Address } from "../../domain/entities";
 import type { RouteModule } from "../app";
-import { requireSession, type Authorizer, type ScopeName } from "../authorize";
+import { requireSession, scopeMask, type Authorizer, type ScopeName } from "../authorize";
+import { ROLE } from "../../chain/eip712";
 import { address } from "../schemas";
 import { ValidationError } from "../../domain/errors";
 import { visibleMetrics } from "./enterprises";
 
 /** What the decision snapshot in a record carries of the borrower: served to others only under these scopes. */
 const SNAPSHOT_SCOPES: ScopeName[] = ["metrics", "riskFlags", "receivables"];
+const SNAPSHOT_MASK = scopeMask(SNAPSHOT_SCOPES);
 /** How often an open event stream checks that its session and the consents it relied on still hold. */
 export const STREAM_CHECK_MS = 1000;
 
@@ -35,23 +40,36 @@ export const CreateApplicationBody = z.object({
   lender: address.describe("The lender asked"),
   receivableIds: z
     .array(z.string().regex(/^[1-9][0-9]*$/, "receivable ids are positive integers"))
-    .max(10)
+    .min(1, "choose at least one receivable to pledge")
+    .max(10, "at most 10 receivables per loan")
     .optional()
-    .describe("Receivables to pledge; default: the service's preselection"),
+    .describe("Receivables to pledge (at least one); omitted: the service's preselection"),
   scopes: z.number().int().min(1).max(0x7ff).describe("Consent scope bits the borrower grants the lender"),
 });
 export const ReviewBody = z
   .object({
     outcome: z.enum(["approve", "decline", "change_terms"]),
     reason,
-    amount: amount.optional(),
-    rateBps: z.number().int().min(0).max(10_000).optional(),
+    amount: amount.optional().describe("change_terms: the new amount in minor units, never above what the borrower asked"),
+    rateBps: z
+      .number("must be a whole number of basis points a year")
+      .int("must be a whole number of basis points a year")
+      .min(0)
+      .max(10_000)
+      .optional()
+      .describe("change_terms (required): the annual rate in basis points, within the policy's pricing range"),
     termDays: z.number().int().min(1).max(3650).optional(),
+    overrideLimit: z
+      .object({ reason: z.string().trim().min(10, "an override of the limit needs a reason of at least 10 characters").max(2000) })
+      .optional()
+      .describe("Required to approve above the decision's limit: the reviewer's reason, shown to both parties as an override"),
   })
-  .refine((b) => b.outcome !== "change_terms" || b.amount !== undefined || b.rateBps !== undefined || b.termDays !== undefined, {
-    message: "change_terms needs at least one of amount, rateBps, termDays",
-    path: ["outcome"],
+  .refine((b) => b.outcome !== "change_terms" || b.rateBps !== undefined, {
+    message: "approving with changed terms needs the rate (rateBps)",
+    path: ["rateBps"],
   });
+const DeclineBody = z.object({ reason });
+const WithdrawBody = z.object({ reason: z.string().trim().max(2000).optional() });
 const ContestBody = z.object({ reason });
 /** Optional header of POST /api/applications: a retry with the same key returns the first application. */
 const IdempotencyKey = z
@@ -77,10 +95,27 @@ const ListQuery = z.object({
 export function presentApplication(app: ApplicationRecord) {
   const reached = new Set(app.timeline.map((t) => t.step));
   const input = app.decisionInput as Record<string, unknown> | undefined;
+  // The steps reached, in the order they happened; then the ones still ahead, in their usual order. An
+  // ended application has no next step: what it did not reach is "not_reached".
+  const order = (step: string) => app.timeline.findIndex((t) => t.step === step);
+  const ended = ENDED_STATUSES.has(app.status);
+  const done = STEPS.filter((s) => reached.has(s)).sort((a, b) => order(a) - order(b));
+  const ahead = STEPS.filter((s) => !reached.has(s));
+  const steps = [...done, ...ahead].map((step) => ({
+    index: STEPS.indexOf(step) + 1,
+    step,
+    label: STEP_LABELS[step],
+    done: reached.has(step),
+    state: reached.has(step) ? "done" : ended ? "not_reached" : step === ahead[0] ? "next" : "todo",
+  }));
   return toJsonSafe({
     ...app,
+    // Older records did not keep the request apart: without a reviewer's change the amount is still it.
+    requested: app.requested ?? (app.review?.amount === undefined ? { amount: app.amount, termDays: app.termDays } : undefined),
     ...(input ? { decisionInput: Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors")) } : {}),
-    steps: STEPS.map((step, i) => ({ index: i + 1, step, label: STEP_LABELS[step], done: reached.has(step) })),
+    ...(app.decision ? { explanation: explanationOf(app) } : {}),
+    ...(app.status === "in_review" && app.decision ? { reviewBounds: reviewBoundsOf(app) } : {}),
+    steps,
     timeline: app.timeline.map((t) => ({ ...t, label: STEP_LABELS[t.step], iso: new Date(t.at * 1000).toISOString() })),
   });
 }
@@ -115,6 +150,38 @@ export async function presentApplicationFor(
   const { values, hidden } = visibleMetrics(input.metrics ?? {}, grant.scopes);
   body.decisionInput = { ...input, metrics: values };
   return { body: hidden ? { ...body, withheld: { metrics: hidden } } : body, relied: true };
+}
+
+/** The decision in plain words (reasons, indicator values, thresholds, what would change it), under the policy it names. */
+function explanationOf(app: ApplicationRecord) {
+  const decision = decisionFromJson(app.decision);
+  let policy;
+  try {
+    policy = policyByVersion(decision.policyVersion);
+  } catch {
+    return undefined;
+  }
+  return explainDecision(decision, policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
+}
+
+/** What a reviewer may approve (the service enforces the same): shown by the review form before submitting. */
+function reviewBoundsOf(app: ApplicationRecord) {
+  const decision = decisionFromJson(app.decision);
+  let policy;
+  try {
+    policy = policyByVersion(decision.policyVersion);
+  } catch {
+    return undefined;
+  }
+  const rates = policy.pricing.bands.map((b) => b.rateBps);
+  return {
+    maxAmount: app.requested?.amount ?? app.amount,
+    limit: decision.limit,
+    minAmount: policy.minAmount,
+    minRateBps: Math.min(...rates),
+    maxRateBps: Math.max(...rates),
+    maxTermDays: policy.maxTermDays,
+  };
 }
 
 export function applicationRoutes(service: ApplicationService): RouteModule {
@@ -228,14 +295,34 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
       {
         method: "post",
         path: "/api/applications/:id/withdraw",
-        summary: "The borrower withdraws before the agreement is recorded",
+        summary: "The borrower withdraws, at any step before the agreement is recorded on chain (optional reason)",
         tag,
         auth: "session",
         params: IdParams,
+        body: WithdrawBody,
         errors,
       },
-      async ({ params, res }) =>
-        present(res, await service.withdraw(requireSession(res), params.id), "POST /api/applications/:id/withdraw"),
+      async ({ params, body, res }) =>
+        present(
+          res,
+          await service.withdraw(requireSession(res), params.id, body.reason || undefined),
+          "POST /api/applications/:id/withdraw",
+        ),
+    );
+
+    table.add(
+      {
+        method: "post",
+        path: "/api/applications/:id/decline",
+        summary: "The named lender declines, with a reason, at any step before the agreement is recorded on chain",
+        tag,
+        auth: "session",
+        params: IdParams,
+        body: DeclineBody,
+        errors,
+      },
+      async ({ params, body, res }) =>
+        present(res, await service.decline(requireSession(res), params.id, body.reason), "POST /api/applications/:id/decline"),
     );
 
     table.add(
@@ -350,16 +437,22 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         service.on("update", onUpdate);
         const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
         // The session (logout, expiry) and the consents relied on (revocation, expiry, the lender's suspension)
-        // are checked between updates too, from the session store and the index.
+        // are checked between updates too: the consents from the API's per-block consent state (no chain
+        // read per stream), the lender's roles from its role cache (forgotten on any ParticipantRegistry event).
+        let checking = false;
         const check = setInterval(() => {
           if (!deps.sessions.get(token)) return end("session_ended");
-          const state = deps.indexer.state();
-          const now = Math.floor(Date.now() / 1000);
-          for (const borrower of relied) {
-            const consent = state.consents[`${borrower}:${session.address}`];
-            const lender = state.participants[session.address];
-            if (!consent || consent.revokedAt || consent.expiresAt <= now || !lender || lender.suspended) return end("consent_ended");
-          }
+          if (checking || relied.size === 0) return;
+          checking = true;
+          void (async () => {
+            const identity = await deps.authority.identityOf(session.address);
+            for (const borrower of relied) {
+              const consent = await deps.authority.consentInForce(borrower, session.address);
+              if ((consent.scopes & SNAPSHOT_MASK) !== SNAPSHOT_MASK || (identity.roles & ROLE.LENDER) === 0) return end("consent_ended");
+            }
+          })()
+            .catch(() => end("error"))
+            .finally(() => (checking = false));
         }, STREAM_CHECK_MS);
         req.on("close", () => {
           closed = true;

@@ -1,10 +1,15 @@
 /** ConsentRegistry events -> consents per (borrower, lender), with the history of replaced grants. */
-import type { ConsentEntity } from "../../domain/entities";
+import type { Address, ConsentEntity, IndexState } from "../../domain/entities";
 import { put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export function consentKey(borrower: string, lender: string): string {
   return `${borrower.toLowerCase()}:${lender.toLowerCase()}`;
+}
+
+/** The index's consent record of (borrower, lender): one lookup, no scan. */
+export function consentRecord(state: IndexState, borrower: Address, lender: Address): ConsentEntity | undefined {
+  return state.consents[consentKey(borrower, lender)];
 }
 
 export const reduceConsentRegistry: Reducer = (state, ev) => {

@@ -1,0 +1,86 @@
+/**
+ * The part of the index one enterprise's metrics read, loaded by keyed reads only: its orders,
+ * receivables (with their split descendants and every loan they were pledged to), loans, and the
+ * participant entries of the enterprise and its buyers; the same records walkRecords visits. A store
+ * that cannot hold the whole index in memory (PostgreSQL) answers the few lookups of `IndexReader`
+ * and the metrics are computed over the returned slice, with the same values as over the whole index
+ * (test/service/metrics.test.ts checks every enterprise and day of its scenarios).
+ */
+import {
+  emptyIndexState,
+  type Address,
+  type IndexState,
+  type LoanEntity,
+  type OrderEntity,
+  type ParticipantEntity,
+  type ReceivableEntity,
+} from "../domain/entities";
+
+/** Keyed reads of the index (ids of one party's records in index order; records by id). */
+export interface IndexReader {
+  orderIdsOf(party: Address): Promise<readonly string[]>;
+  receivableIdsOf(party: Address): Promise<readonly string[]>;
+  loanIdsOf(party: Address): Promise<readonly string[]>;
+  orders(ids: readonly string[]): Promise<(OrderEntity | undefined)[]>;
+  receivables(ids: readonly string[]): Promise<(ReceivableEntity | undefined)[]>;
+  loans(ids: readonly string[]): Promise<(LoanEntity | undefined)[]>;
+  participants(addresses: readonly Address[]): Promise<(ParticipantEntity | undefined)[]>;
+}
+
+/** The reader over an in-memory index (lowdb's): lookups in the state's maps. */
+export function stateReader(state: IndexState): IndexReader {
+  return {
+    orderIdsOf: async (p) => state.ordersByParty[p] ?? [],
+    receivableIdsOf: async (p) => state.receivablesByParty[p] ?? [],
+    loanIdsOf: async (p) => state.loansByParty[p] ?? [],
+    orders: async (ids) => ids.map((id) => state.orders[id]),
+    receivables: async (ids) => ids.map((id) => state.receivables[id]),
+    loans: async (ids) => ids.map((id) => state.loans[id]),
+    participants: async (as) => as.map((a) => state.participants[a]),
+  };
+}
+
+/** Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index. */
+const MAX_SPLIT_DEPTH = 64;
+
+/** A small IndexState holding exactly the records the metrics of `enterprise` read. */
+export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Address): Promise<IndexState> {
+  const e = enterprise.toLowerCase() as Address;
+  const slice = emptyIndexState();
+  const [orderIds, receivableIds, loanIds] = await Promise.all([reader.orderIdsOf(e), reader.receivableIdsOf(e), reader.loanIdsOf(e)]);
+  slice.ordersByParty[e] = [...orderIds];
+  slice.receivablesByParty[e] = [...receivableIds];
+  slice.loansByParty[e] = [...loanIds];
+
+  const buyers = new Set<Address>();
+  (await reader.orders(orderIds)).forEach((o, i) => {
+    if (!o) return;
+    slice.orders[orderIds[i]] = o;
+    if (o.supplier === e) buyers.add(o.buyer);
+  });
+
+  // Receivables level by level down the split trees, with the loans they were pledged to.
+  const loanWanted = new Set<string>(loanIds);
+  let level: string[] = [...receivableIds];
+  for (let depth = 0; level.length > 0 && depth <= MAX_SPLIT_DEPTH; depth++) {
+    const fresh = [...new Set(level)].filter((id) => !(id in slice.receivables));
+    const next: string[] = [];
+    (await reader.receivables(fresh)).forEach((r, i) => {
+      if (!r) return;
+      slice.receivables[fresh[i]] = r;
+      for (const p of r.pledges ?? []) loanWanted.add(p.loanId);
+      if (r.pledgedLoanId !== undefined) loanWanted.add(r.pledgedLoanId);
+      for (const c of r.childIds ?? []) next.push(c);
+    });
+    level = next;
+  }
+  const wantedLoans = [...loanWanted];
+  (await reader.loans(wantedLoans)).forEach((l, i) => {
+    if (l) slice.loans[wantedLoans[i]] = l;
+  });
+  const addresses = [e, ...[...buyers].filter((b) => b !== e)];
+  (await reader.participants(addresses)).forEach((p, i) => {
+    if (p) slice.participants[addresses[i]] = p;
+  });
+  return slice;
+}

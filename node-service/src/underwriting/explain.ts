@@ -1,0 +1,169 @@
+/**
+ * A decision in plain words, for the borrower and the lender: the reasons that set a decline or a
+ * referral, each with the indicator, its value and the policy's threshold, and what would change the
+ * outcome. Derived from the stored decision and the policy it names (nothing new is decided here); the
+ * internal reason codes stay in the decision as details.
+ */
+import { metricDefinition, type MetricUnit } from "../metrics/definitions";
+import { formatMoney } from "../domain/money";
+import type { Decision, Reason } from "./decide";
+import type { Policy } from "./policy";
+
+export interface ExplainedReason {
+  /** The decision's reason code (a detail, not for leading with). */
+  code: string;
+  effect: "refer" | "decline";
+  /** What happened, in words. */
+  text: string;
+  /** What would change the outcome, in words. */
+  toChange: string;
+  /** The indicator behind it, when there is one: its name, value and the policy's threshold, formatted. */
+  indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
+}
+
+export interface Explanation {
+  outcome: Decision["outcome"];
+  /** The reasons that made the outcome, declines first. Empty for an approval. */
+  reasons: ExplainedReason[];
+}
+
+/** A metric value or bound in its unit: ratios as percentages, days, amounts in CNY. */
+export function formatMetricValue(value: unknown, unit: MetricUnit | undefined): string {
+  if (value === null || value === undefined) return "no data";
+  if (unit === "minor_units") return formatMoney(String(value));
+  const n = Number(value);
+  if (unit === "ratio") return `${(n * 100).toFixed(1)}%`;
+  if (unit === "days") return `${n.toFixed(1)} days`;
+  if (unit === "hhi") return n.toFixed(2);
+  return n.toLocaleString("en-US");
+}
+
+/** The bound that would pass the rule "value op bound", in words. */
+const PASSING: Record<string, string> = {
+  ">": "at most",
+  ">=": "below",
+  "<": "at least",
+  "<=": "above",
+  "==": "other than",
+  "!=": "exactly",
+};
+const FAILING: Record<string, string> = { ">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "exactly", "!=": "not" };
+
+const sentence = (s: string) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+export function explainDecision(decision: Decision, policy: Policy, opts: { asked?: bigint | string } = {}): Explanation {
+  const out: ExplainedReason[] = [];
+  for (const r of decision.reasons) {
+    if (!r.effect) continue;
+    out.push(explainReason(r, decision, policy, opts));
+  }
+  out.sort((a, b) => (a.effect === b.effect ? 0 : a.effect === "decline" ? -1 : 1));
+  return { outcome: decision.outcome, reasons: out };
+}
+
+function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { asked?: bigint | string }): ExplainedReason {
+  const effect = r.effect!;
+  const base = { code: r.code, effect };
+  const rule = policy.hardRules.find((h) => h.code === r.code);
+  if (rule?.kind === "metric") {
+    const def = metricDefinition(rule.metric);
+    const name = def?.name ?? rule.metric;
+    const window = rule.window === "all" ? "all time" : rule.window.replace("d", " days");
+    const value = formatMetricValue(r.value, def?.unit);
+    const threshold = formatMetricValue(rule.value, def?.unit);
+    const missing = r.value === null || r.value === undefined;
+    return {
+      ...base,
+      text: missing
+        ? `${sentence(rule.message)}: there is no ${name.toLowerCase()} on chain yet (${window}).`
+        : `${sentence(rule.message)}: ${name.toLowerCase()} (${window}) is ${value}, ${FAILING[rule.op]} the policy's limit of ${threshold}.`,
+      toChange: `${name} (${window}) ${PASSING[rule.op]} ${threshold}.`,
+      indicator: { metric: rule.metric, name, window: rule.window, value, threshold: `${PASSING[rule.op]} ${threshold}` },
+    };
+  }
+  if (rule?.kind === "flag") {
+    return {
+      ...base,
+      text: `${sentence(rule.message)}${typeof r.value === "number" && r.value > 1 ? ` (${r.value} times)` : ""}.`,
+      toChange:
+        effect === "decline"
+          ? "The trades behind this risk signal must be explained: contest the decision and the lender's reviewer looks at the evidence."
+          : "The lender's reviewer looks at the trades behind this risk signal and decides.",
+    };
+  }
+  switch (r.code) {
+    case "score_decline":
+    case "score_refer": {
+      const { approveMin, declineBelow } = policy.thresholds;
+      const target = r.code === "score_decline" ? declineBelow : approveMin;
+      return {
+        ...base,
+        text:
+          r.code === "score_decline"
+            ? `The score is ${decision.score} out of 100, below the ${declineBelow} the policy needs for anything but a decline.`
+            : `The score is ${decision.score} out of 100: automatic approval needs ${approveMin}, so a reviewer decides.`,
+        toChange: `A score of at least ${target} (${target - decision.score} points more). ${roomToImprove(decision, policy)}`.trim(),
+      };
+    }
+    case "amount_above_limit": {
+      const asked = opts.asked ?? decision.limit;
+      return {
+        ...base,
+        text: `The amount asked, ${formatMoney(asked)}, is more than the selected receivables support: ${formatMoney(decision.limit)}.`,
+        toChange: `Ask for ${formatMoney(decision.limit)} or less, or pledge more receivables.`,
+      };
+    }
+    case "amount_below_minimum":
+      return {
+        ...base,
+        text: `The amount asked is below the smallest loan, ${formatMoney(policy.minAmount)}.`,
+        toChange: `Ask for at least ${formatMoney(policy.minAmount)}.`,
+      };
+    case "term_above_maximum":
+    case "term_invalid":
+      return {
+        ...base,
+        text: `The term is outside 1 to ${policy.maxTermDays} days.`,
+        toChange: `Choose a term of ${policy.maxTermDays} days or less.`,
+      };
+    case "collateral_unavailable":
+      return {
+        ...base,
+        text: "A selected receivable is no longer available as collateral (paid, pledged elsewhere or no longer yours).",
+        toChange: "Apply again with receivables that are confirmed and not pledged.",
+      };
+    default:
+      return { ...base, text: sentence(r.message), toChange: "The lender's reviewer can look at it if you contest." };
+  }
+}
+
+/** The scorecard factors with the most points still to gain, each with its value and the next band's bound. */
+function roomToImprove(decision: Decision, policy: Policy): string {
+  const gains: { gain: number; text: string }[] = [];
+  for (const factor of policy.scorecard.factors) {
+    const reason = decision.reasons.find((r) => r.code === factor.code);
+    if (!reason || reason.points === undefined) continue;
+    const best = Math.max(...factor.bands.map((b) => b.points));
+    if (reason.points >= best) continue;
+    const def = metricDefinition(factor.metric);
+    // The next band up (fewest points above the current ones): the nearest step to take.
+    const better = factor.bands.filter((b) => b.points > reason.points!).sort((a, b) => a.points - b.points)[0];
+    const bound =
+      better?.min !== undefined
+        ? `at least ${formatMetricValue(better.min, def?.unit)}`
+        : better?.max !== undefined
+          ? `below ${formatMetricValue(better.max, def?.unit)}`
+          : "";
+    gains.push({
+      gain: best - reason.points,
+      text: `${factor.label}: ${formatMetricValue(reason.value, def?.unit)}${bound ? `; ${bound} scores ${better!.points - reason.points} more` : ""}`,
+    });
+  }
+  gains.sort((a, b) => b.gain - a.gain);
+  return gains.length
+    ? `Most room: ${gains
+        .slice(0, 3)
+        .map((g) => g.text)
+        .join("; ")}.`
+    : "";
+}
