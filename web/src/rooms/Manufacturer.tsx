@@ -485,13 +485,17 @@ function DeclineExplained({ app }: { app: ApplicationView }) {
           {(app.lenderDecline || byReviewer) && <p className="muted">{t("declined.automaticBefore")}</p>}
           <ul className="why">
             {reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`}>{r.text}</li>
+              <li key={`${r.code}-${i}`} lang="en">
+                {r.text}
+              </li>
             ))}
           </ul>
           <h4>{t("declined.toChange")}</h4>
           <ul className="to-change">
             {reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`}>{r.toChange}</li>
+              <li key={`${r.code}-${i}`} lang="en">
+                {r.toChange}
+              </li>
             ))}
           </ul>
         </>
@@ -503,7 +507,7 @@ function DeclineExplained({ app }: { app: ApplicationView }) {
           <ul>
             {app.decision.reasons.map((r, i) => (
               <li key={`${r.code}-${i}`}>
-                <code className="reason-code">{r.code}</code> {r.message}
+                <code className="reason-code">{r.code}</code> <span lang="en">{r.message}</span>
               </li>
             ))}
           </ul>
