@@ -135,25 +135,27 @@ describe("web UI translations (web/src/i18n/locales)", function () {
     for (const file of sourceFiles(WEB_SRC)) {
       const code = readFileSync(file, "utf8");
       // const t = useT("lender"); const tc = tNs("common");
-      // One variable may hold different namespaces in different functions of a file: a key passes in any of them.
-      const vars = new Map<string, Set<string>>();
+      // One variable may hold different namespaces in different functions of a file: a use takes the
+      // namespace of the nearest declaration before it (functions follow one another in a file).
+      const decls: { v: string; ns: string; at: number }[] = [];
       for (const m of code.matchAll(/\b(?:const|let)\s+(\w+)\s*=\s*(?:useT|tNs)\(\s*"([\w-]+)"\s*\)/g)) {
-        vars.set(m[1], (vars.get(m[1]) ?? new Set()).add(m[2]));
+        decls.push({ v: m[1], ns: m[2], at: m.index ?? 0 });
       }
+      const nsAt = (v: string, at: number) => decls.filter((d) => d.v === v && d.at < at).pop()?.ns;
+      const vars = new Set(decls.map((d) => d.v));
       // <Trans t={t} i18nKey="tour.step1" /> uses the namespace of its t.
       const uses = (v: string) => [
         ...code.matchAll(new RegExp(`(?<![\\w.])${v}\\(\\s*"([^"]+)"`, "g")),
         ...code.matchAll(new RegExp(`<Trans\\s+t=\\{${v}\\}\\s+i18nKey="([^"]+)"`, "g")),
       ];
-      for (const [v, namespaces] of vars) {
+      for (const v of vars) {
         for (const m of uses(v)) {
           checked++;
-          const found = [...namespaces].some((ns) => {
-            const [keyNs, key] = m[1].includes(":") ? m[1].split(":", 2) : [ns, m[1]];
-            const texts = byLang.en.get(keyNs);
-            return texts && (texts.has(key) || texts.has(`${key}_one`) || texts.has(`${key}_other`));
-          });
-          if (!found) missing.push(`${path.relative(WEB_SRC, file)}: ${[...namespaces].join("|")}:${m[1]}`);
+          const ns = nsAt(v, m.index ?? 0) ?? "?";
+          const [keyNs, key] = m[1].includes(":") ? m[1].split(":", 2) : [ns, m[1]];
+          const texts = byLang.en.get(keyNs);
+          const found = texts && (texts.has(key) || texts.has(`${key}_one`) || texts.has(`${key}_other`));
+          if (!found) missing.push(`${path.relative(WEB_SRC, file)}: ${keyNs}:${key}`);
         }
       }
     }

@@ -261,7 +261,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const max = chosenRows.reduce((s, r) => s + BigInt(r.advance), 0n);
   const min = BigInt(p?.minAmount ?? "0");
 
-  if (prefill.loading) return <Loading what={t("apply.loading")} />;
+  if (prefill.loading) return <Loading what={tm("apply.loading")} />;
   if (prefill.error) return <ErrorBox error={prefill.error} />;
   if (!p) return null;
 
@@ -282,7 +282,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
     if (chosen.length === 0 || !lender) return;
     const body = { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits };
     try {
-      setBusy(t("apply.busy.submitting"));
+      setBusy(tm("apply.busy.submitting"));
       const app = await api<ApplicationView>("/api/applications", {
         method: "POST",
         json: body,
@@ -315,13 +315,13 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
         <aside className="prefilled" aria-label={tm("apply.prefilled")}>
           <h3>{tm("apply.prefilled")}</h3>
           <dl>
-            <dt>{t("apply.company")}</dt>
+            <dt>{tm("apply.company")}</dt>
             <dd>
               {name(session.me?.address ?? "")}
               <br />
               <code className="muted">{shortHex(session.me?.address, 6)}</code>
             </dd>
-            <dt>{t("apply.registeredSince")}</dt>
+            <dt>{tm("apply.registeredSince")}</dt>
             <dd>{formatDate(p.participant?.admittedAt)}</dd>
             <dt>{tm("apply.pledgeable")}</dt>
             <dd>{free.length}</dd>
@@ -332,20 +332,20 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             <dt>{tm("apply.longestTerm")}</dt>
             <dd>{tm("days", { count: p.maxTermDays })}</dd>
           </dl>
-          <p className="hint">{t("apply.consentHint")}</p>
+          <p className="hint">{tm("apply.consentHint")}</p>
         </aside>
         <div className="apply-fields">
-          <label htmlFor="amount">{t("apply.amount")}</label>
+          <label htmlFor="amount">{tm("apply.amount")}</label>
           <div className="field">
             <span className="affix" aria-hidden="true">
-              {t("apply.currency")}
+              {tm("apply.currency")}
             </span>
             <input
               id="amount"
               name="amount"
               inputMode="decimal"
               autoComplete="off"
-              placeholder={t("apply.amountPlaceholder")}
+              placeholder={tm("apply.amountPlaceholder")}
               value={amount}
               onChange={(e) => {
                 setAmount(e.target.value);
@@ -376,13 +376,13 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
           <p id="amount-max" className="hint">
             {tm("apply.maxAvailable")} <strong>{formatAmount(max)}</strong>
           </p>
-          <label htmlFor="term">{t("apply.term")}</label>
+          <label htmlFor="term">{tm("apply.term")}</label>
           <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
             {[30, 60, 90, 120, 180]
               .filter((d) => d <= p.maxTermDays)
               .map((d) => (
                 <option key={d} value={d}>
-                  {t("days", { count: d })}
+                  {tm("days", { count: d })}
                 </option>
               ))}
           </select>
@@ -398,7 +398,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
                   onChange={(e) => select(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
                 />
                 <span className="rcv">
-                  <span>{t("apply.receivable", { id: r.id })}</span>
+                  <span>{tm("apply.receivable", { id: r.id })}</span>
                   <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
                   <span>{tm("apply.owedBy", { name: name(r.debtor) })}</span>
                   <span className="muted">{tm("apply.due", { date: formatDate(r.maturity) })}</span>
@@ -435,7 +435,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             </p>
           )}
           <fieldset>
-            <legend>{t("apply.consent")}</legend>
+            <legend>{tm("apply.consent")}</legend>
             <div className="scopes">
               {SCOPES.map((s) => {
                 const required = (p.requiredScopes & s.bit) !== 0;
@@ -448,7 +448,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
                       onChange={(e) => setScopes(e.target.checked ? scopeBits | s.bit : scopeBits & ~s.bit)}
                     />
                     {s.label}
-                    {required ? ` ${t("apply.requiredForScoring")}` : ""}
+                    {required ? ` ${tm("apply.requiredForScoring")}` : ""}
                   </label>
                 );
               })}
@@ -461,7 +461,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             </p>
           )}
           <button type="submit" className="primary" disabled={!!busy}>
-            {t("apply.submit")}
+            {tm("apply.submit")}
           </button>
         </div>
       </form>
