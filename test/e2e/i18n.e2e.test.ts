@@ -150,6 +150,7 @@ describe("the web UI in Simplified Chinese and English", function () {
       for (const name of names) rest = rest.split(name).join(" ");
       rest = rest
         .replace(/0x[0-9a-fA-F]+(…[0-9a-fA-F]+)?/g, " ")
+        .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, " ")
         .replace(/\b(GET|POST) \/\S*/g, " ")
         .replace(/https?:\/\/\S+/g, " ")
         // Field names the metric definitions refer to (createdAt, orderValue): identifiers, not English.
