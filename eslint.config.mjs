@@ -11,11 +11,11 @@ const SERVICE_LAYERS = [
   ["domain"],
   ["chain"],
   ["store"],
-  ["indexer", "metrics"],
+  ["indexer", "metrics", "loans"],
   ["risk"],
   ["underwriting"],
   ["applications", "auth"],
-  ["documents"],
+  ["documents", "notifications"],
   ["evidence"],
   ["api"],
 ];

@@ -104,6 +104,17 @@ export const CONFIG_SCHEMA = z
       .describe(
         "RFC 3161 time-stamping authority asked for a token over each anchored batch root and recorded agreement digest; unset: bundles say their times rest on the block producer alone.",
       ),
+    NOTIFY_DUE_SOON_DAYS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(365)
+      .default(7)
+      .describe("A borrower is notified that a loan is due soon this many days before maturity."),
+    WEBHOOK_RETRY_BASE_MS: positiveInt
+      .default(5_000)
+      .describe("First retry of a failed webhook delivery after this many ms, doubling up to an hour."),
+    WEBHOOK_MAX_ATTEMPTS: positiveInt.default(12).describe("Attempts of one webhook delivery before it is given up (and logged as such)."),
     ...FEE_ENV_SCHEMA,
   })
   .superRefine((c, ctx) => {

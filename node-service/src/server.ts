@@ -42,6 +42,8 @@ import { openTimestamper, type Timestamper } from "./evidence/timestamper";
 import { ApplicationService } from "./applications/service";
 import { backtestRoutes } from "./api/routes/backtest";
 import { applicationRoutes } from "./api/routes/applications";
+import { notificationRoutes } from "./api/routes/notifications";
+import { NotificationService } from "./notifications/service";
 import { CURRENT_POLICY } from "./underwriting/policy";
 import { CorruptFileError, parseJsonFile, removeStaleTempFiles } from "./store/atomic-file";
 import { JournalDamagedError } from "./store/framed-journal";
@@ -244,6 +246,21 @@ export async function startService(config: Config, options: StartServiceOptions 
     throw err;
   });
 
+  const notifications = await NotificationService.open({
+    dataDir,
+    state: () => indexer.state(),
+    applications: () => applications.all(),
+    now: () => authority.recentNow(),
+    dueSoonDays: config.NOTIFY_DUE_SOON_DAYS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    logger: logger.child({ module: "notifications" }),
+  }).catch(async (err: unknown) => {
+    await applications.close();
+    await accessLog.close();
+    throw err;
+  });
+
   const webDir = path.resolve(REPO_ROOT, config.WEB_DIR);
   const serveWeb: RouteModule = ({ table }) => {
     if (existsSync(path.join(webDir, "index.html"))) table.router.use(express.static(webDir, { index: "index.html", maxAge: "1h" }));
@@ -268,6 +285,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       modules: [
         documentAndEvidenceRoutes(documents, timestamper),
         applicationRoutes(applications),
+        notificationRoutes(notifications),
         backtestRoutes(applications),
         ...(options.modules ?? []),
         serveWeb,
@@ -286,6 +304,11 @@ export async function startService(config: Config, options: StartServiceOptions 
       .then(() => applications.reconcile())
       .catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
   };
+  // Webhook deliveries follow every application step and indexed block (and time passing: due soon, overdue).
+  const syncNotifications = () => void notifications.sync().catch((err: unknown) => logger.error({ err }, "notifications sync failed"));
+  applications.on("update", syncNotifications);
+  indexer.on("batch", syncNotifications);
+  notifications.start();
   indexer.on("batch", reconcile);
   indexer.on("reorg", reconcile);
   reconcile();
@@ -325,6 +348,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         await timestamper?.stop();
         if (ownDocuments) await documents.stop();
         await reconciling;
+        await notifications.close();
         await applications.close();
         await accessLog.close();
       })();

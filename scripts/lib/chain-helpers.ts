@@ -37,6 +37,7 @@ import { invoiceNumberHash } from "../../node-service/src/domain/invoice-number"
 import { deployAll } from "./deploy";
 import type { FeeFields } from "../../node-service/src/chain/fees";
 import { DAY } from "../../node-service/src/domain/time";
+import { totalDueOf } from "../../node-service/src/loans/view";
 
 /** One DAY for tests and benchmarks (defined in node-service/src/domain/time.ts). */
 export { DAY };
@@ -290,7 +291,7 @@ export async function signAndSubmitAgreement(
 
 /** LoanAgreements.totalDueOf: simple interest from start to maturity, rounded down. */
 export function totalDue(principal: bigint, rateBps: bigint, start: bigint, maturity: bigint): bigint {
-  return principal + (principal * rateBps * (maturity - start)) / (365n * 86_400n * 10_000n);
+  return totalDueOf(principal, rateBps, Number(start), Number(maturity));
 }
 
 /** The operator mints settlement tokens to `wallet`, which approves `spender` (the contract that pulls them). */

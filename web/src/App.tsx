@@ -19,6 +19,7 @@ import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { LanguageSwitch } from "./i18n/LanguageSwitch";
 import { translateKnown, useT } from "./i18n";
+import { NotificationBell } from "./components/Notifications";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
@@ -106,6 +107,7 @@ export function App() {
             setMe(undefined);
           }}
         />
+        {me && me.roles !== 0 && <NotificationBell account={me.address} />}
         <LanguageSwitch />
       </header>
       <main>

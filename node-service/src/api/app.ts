@@ -27,6 +27,7 @@ import { RouteTable } from "./route";
 import { mountAuthRoutes, resolveSession } from "./routes/auth";
 import { mountEnterpriseRoutes } from "./routes/enterprises";
 import { mountLenderRoutes } from "./routes/lenders";
+import { mountLoanRoutes } from "./routes/loans";
 import { mountParticipantRoutes } from "./routes/participants";
 import { mountSystemRoutes } from "./routes/system";
 
@@ -186,6 +187,7 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   mountAuthRoutes(ctx);
   mountEnterpriseRoutes(ctx);
   mountLenderRoutes(ctx);
+  mountLoanRoutes(ctx);
   mountParticipantRoutes(ctx);
   for (const mount of modules) mount(ctx);
   // OPTIONS: no body and no CORS headers (this API serves no cross-origin caller), the route's methods in Allow.

@@ -37,6 +37,7 @@ import {
 import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
 import { policyByVersion, type Policy } from "../underwriting/policy";
 import { explainDecision } from "../underwriting/explain";
+import { totalDueOf } from "../loans/view";
 
 /** Scopes an application must grant: what the scorecard reads. */
 export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.paymentHistory | SCOPE.metrics | SCOPE.riskFlags;
@@ -108,6 +109,14 @@ export interface CreateApplicationInput {
   scopes: number;
 }
 
+export interface QuoteInput {
+  /** Default: the limit of the chosen receivables. */
+  amount?: bigint;
+  termDays: number;
+  receivableIds: string[];
+  lender?: Address;
+}
+
 export class ApplicationService extends EventEmitter {
   /** Per-application queue: a request and the indexer's reconcile never advance the same record at once. */
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -175,6 +184,56 @@ export class ApplicationService extends EventEmitter {
     };
   }
 
+  /**
+   * The price before applying: what the policy would decide for these terms now (the same collect and
+   * decide as a real application, nothing stored, nothing logged as a lender's read), with the total due
+   * at maturity by the contract's own formula. An empty selection is refused, and the limit follows the
+   * selection.
+   */
+  async quote(session: Session, input: QuoteInput) {
+    const state = this.deps.state();
+    const borrower = session.address;
+    if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can ask for a quote");
+    if (input.receivableIds.length === 0) throw new ValidationError("choose at least one receivable to pledge", "receivableIds");
+    const asOf = await this.chainNow();
+    const available = pledgeableReceivables(state, borrower, asOf);
+    const chosen = input.receivableIds.map((id) => {
+      const r = available.find((x) => x.id === id);
+      if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+      return r;
+    });
+    const limit = this.limitOf(state, chosen, asOf);
+    const amount = input.amount ?? limit;
+    const decision = decide(
+      collectDecisionInput(
+        state,
+        { borrower, lender: input.lender ?? borrower, amount, termDays: input.termDays, receivableIds: chosen.map((r) => r.id) },
+        { asOf, policy: this.deps.policy },
+      ),
+      this.deps.policy,
+      { hashInput: false },
+    );
+    const maturity = asOf + input.termDays * DAY;
+    const totalDue = totalDueOf(amount, decision.rateBps, asOf, maturity);
+    return {
+      policyVersion: decision.policyVersion,
+      asOf,
+      outcome: decision.outcome,
+      score: decision.score,
+      reasons: decision.reasons.filter((r) => r.effect !== undefined),
+      limit,
+      minAmount: BigInt(this.deps.policy.minAmount),
+      amount,
+      termDays: input.termDays,
+      rateBps: decision.rateBps,
+      /** The policy charges no fees: the total due is principal plus simple interest. */
+      fees: 0n,
+      interest: totalDue - amount,
+      totalDue,
+      maturity,
+    };
+  }
+
   /** What each receivable allows under the policy, with its debtor's tier: the decision's own collateral lines. */
   private advancesOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): Map<string, bigint> {
     const debtors: Record<Address, MetricValues> = {};
@@ -199,6 +258,11 @@ export class ApplicationService extends EventEmitter {
       .filter((a) => session.operator || a.borrower === session.address || a.lender === session.address)
       .filter((a) => !filter.status || a.status === filter.status)
       .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** Every stored record, whoever asks (no access decision): for notifications derived per participant. */
+  all(): ApplicationRecord[] {
+    return this.store.all();
   }
 
   /** The stored record, whoever asks: for checking an application id a read cites (no access decision). */

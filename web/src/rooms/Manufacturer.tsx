@@ -12,6 +12,7 @@ import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
 import { formatNumber, tNs, Trans, translateKnown, useT } from "../i18n";
+import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 
 export function ManufacturerRoom() {
   const t = useT("manufacturer");
@@ -52,8 +53,11 @@ export function ManufacturerRoom() {
 function SupplierHome({ address }: { address: string }) {
   const t = useT("manufacturer");
   const session = useSession();
-  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "orders" | "receivables" | "access">("overview");
+  const [tab, setTab] = useState<"overview" | "apply" | "applications" | "loans" | "consents" | "orders" | "receivables" | "access">(
+    "overview",
+  );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
+  const tl = useT("loan");
 
   return (
     <div className="room">
@@ -66,6 +70,8 @@ function SupplierHome({ address }: { address: string }) {
           ["overview", t("tabs.overview")],
           ["apply", t("tabs.apply")],
           ["applications", t("tabs.applications", { count: applications.length })],
+          ["loans", tl("tabs.loans")],
+          ["consents", tl("tabs.consents")],
           ["orders", t("tabs.orders")],
           ["receivables", t("tabs.receivables")],
           ["access", t("tabs.access")],
@@ -94,6 +100,8 @@ function SupplierHome({ address }: { address: string }) {
           ))}
         </Card>
       )}
+      {tab === "loans" && <BorrowerLoans />}
+      {tab === "consents" && <BorrowerConsents />}
       {tab === "orders" && <Orders address={address} />}
       {tab === "receivables" && <Receivables address={address} />}
       {tab === "access" && <AccessLog address={address} />}
@@ -454,6 +462,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
               })}
             </div>
           </fieldset>
+          <Quote amount={parseAmountInput(amount)} termDays={termDays} receivableIds={chosen} lender={lender} />
           <ErrorBox error={error} />
           {busy && (
             <p className="state loading" role="status">

@@ -46,6 +46,16 @@ export const CreateApplicationBody = z.object({
     .describe("Receivables to pledge (at least one); omitted: the service's preselection"),
   scopes: z.number().int().min(1).max(0x7ff).describe("Consent scope bits the borrower grants the lender"),
 });
+export const QuoteBody = z.object({
+  amount: amount.optional().describe("Loan amount in minor units; default: the limit of the chosen receivables"),
+  termDays: z.number().int().min(1).max(3650).describe("Term in days"),
+  lender: address.optional().describe("The lender to be asked"),
+  receivableIds: z
+    .array(z.string().regex(/^[1-9][0-9]*$/, "receivable ids are positive integers"))
+    .min(1, "choose at least one receivable to pledge")
+    .max(10)
+    .describe("Receivables to pledge"),
+});
 export const ReviewBody = z
   .object({
     outcome: z.enum(["approve", "decline", "change_terms"]),
@@ -203,6 +213,20 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         errors: [401],
       },
       async ({ res }) => service.prefill(requireSession(res).address),
+    );
+
+    table.add(
+      {
+        method: "post",
+        path: "/api/applications/quote",
+        summary:
+          "The price before applying: limit, rate, fees and total due at maturity the policy would give these terms now (nothing is stored)",
+        tag,
+        auth: "session",
+        body: QuoteBody,
+        errors: [400, 401, 403],
+      },
+      async ({ body, res }) => service.quote(requireSession(res), body),
     );
 
     table.add(

@@ -1,0 +1,104 @@
+/**
+ * /api/loans and /api/consents: the borrower's loans after signing (balance, due date, schedule, history
+ * of repayments and collections) and the consents a participant granted or holds, straight from the
+ * indexed chain state. A loan is served to its borrower, its lender and the operator; to anyone else it
+ * does not exist. Amounts leave as decimal strings of minor units.
+ */
+import { z } from "zod";
+import type { Address } from "../../domain/entities";
+import { NotFoundError } from "../../domain/errors";
+import { loansOf, loanView } from "../../loans/view";
+import { consentKey } from "../../indexer/reducers/consentRegistry";
+import type { RouteContext } from "../app";
+import { requireSession, scopeNames } from "../authorize";
+import { address } from "../schemas";
+
+const LoanParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,18}$/, "must be a loan id (a positive whole number)") });
+
+export function mountLoanRoutes({ table, deps }: RouteContext): void {
+  const { indexer, authority } = deps;
+  const tag = "loans";
+
+  table.add(
+    {
+      method: "get",
+      path: "/api/loans",
+      summary: "The caller's loans (as borrower, or as lender with role=lender), newest first, with balance, schedule and history",
+      tag,
+      auth: "session",
+      query: z.object({ role: z.enum(["borrower", "lender"]).default("borrower").describe("Loans where the caller is this party") }),
+      errors: [400, 401],
+    },
+    async ({ query, res }) => {
+      const session = requireSession(res);
+      const state = indexer.state();
+      const asOf = await authority.recentNow();
+      const loans = loansOf(state, session.address).filter((l) => l[query.role] === session.address);
+      return { asOf, loans: loans.map((l) => loanView(state, l, asOf)) };
+    },
+  );
+
+  table.add(
+    {
+      method: "get",
+      path: "/api/loans/:id",
+      summary: "One loan with its balance, schedule and history (its borrower, its lender, the operator)",
+      tag,
+      auth: "session",
+      params: LoanParams,
+      errors: [400, 401, 404],
+    },
+    async ({ params, res }) => {
+      const session = requireSession(res);
+      const state = indexer.state();
+      const loan = state.loans[params.id];
+      if (!loan || !(session.operator || loan.borrower === session.address || loan.lender === session.address)) {
+        throw new NotFoundError(`no loan ${params.id}`);
+      }
+      return loanView(state, loan, await authority.recentNow());
+    },
+  );
+
+  table.add(
+    {
+      method: "get",
+      path: "/api/consents",
+      summary: "Consents the caller granted (as borrower), or holds (as lender with role=lender): scopes, expiry, revocation, in force now",
+      tag,
+      auth: "session",
+      query: z.object({
+        role: z.enum(["borrower", "lender"]).default("borrower").describe("Consents where the caller is this party"),
+        counterparty: address.optional().describe("Only the consent with this lender (or borrower)"),
+      }),
+      errors: [400, 401],
+    },
+    async ({ query, res }) => {
+      const session = requireSession(res);
+      const state = indexer.state();
+      const asOf = await authority.recentNow();
+      const mine = Object.values(state.consents).filter(
+        (c) =>
+          c[query.role] === session.address &&
+          (!query.counterparty || c[query.role === "borrower" ? "lender" : "borrower"] === query.counterparty),
+      );
+      return {
+        asOf,
+        consents: mine
+          .sort((a, b) => b.grantedAt - a.grantedAt)
+          .map((c) => ({
+            key: consentKey(c.borrower, c.lender),
+            borrower: c.borrower,
+            lender: c.lender as Address,
+            scopes: c.scopes,
+            scopeNames: scopeNames(c.scopes),
+            grantedAt: c.grantedAt,
+            expiresAt: c.expiresAt,
+            ...(c.revokedAt !== undefined ? { revokedAt: c.revokedAt } : {}),
+            purpose: c.purpose,
+            inForce: c.revokedAt === undefined && asOf < c.expiresAt,
+            history: c.history,
+          })),
+      };
+    },
+  );
+}

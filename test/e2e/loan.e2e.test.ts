@@ -1,0 +1,290 @@
+/**
+ * The borrower's loan in a real browser (Chromium from test/e2e/browser.ts driven by playwright-core),
+ * against the real stack that `npm start` runs (embedded chain, demo seed, service, built UI): the price
+ * shown before applying follows the selected receivables; after the lender disburses, the borrower sees
+ * the balance, due date and schedule, repays from its own wallet in two steps and watches the history
+ * and the closed loan; it sees its consent's scope and expiry and revokes it on chain. At 1440 px and
+ * at 390 px. Any console error or page error fails the test.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "../../scripts/lib/chain-helpers";
+import { chromiumLaunch } from "./browser";
+
+const REPO_ROOT = path.resolve(__dirname, "../..");
+const RESULTS = path.join(REPO_ROOT, "test-results");
+
+/** Demo accounts of the seed (scripts/seed.ts): see data/demo-accounts.json. */
+const SUPPLIER = { index: 8, name: "Precision Parts Co." };
+const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+
+/** "CNY 1,234.56" -> 123456n (the page's formatting, en-US). */
+function minorOf(text: string): bigint {
+  const m = /CNY\s*([\d,]+)\.(\d{2})/.exec(text.replace(/\u00a0/g, " "));
+  if (!m) throw new Error(`no CNY amount in ${JSON.stringify(text)}`);
+  return BigInt(m[1].replace(/,/g, "")) * 100n + BigInt(m[2]);
+}
+
+describe("the borrower's loan in a real browser: price before applying, balance, repayment, history, consent", function () {
+  this.timeout(300_000);
+
+  let dataDir: string;
+  let stack: ChildProcess | undefined;
+  let output = "";
+  let baseUrl: string;
+  let browser: Browser;
+  const pageErrors: string[] = [];
+  let borrower: Page;
+  let applicationId: string;
+
+  before(async function () {
+    const launch = await chromiumLaunch();
+    await mkdir(RESULTS, { recursive: true });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-loan-"));
+    const [chainPort, port] = [await freePort(), await freePort()];
+    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        DATA_DIR: path.join(dataDir, "data"),
+        CHAIN_PORT: String(chainPort),
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+      },
+    });
+    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => stack!.once("exit", resolve));
+    const deadline = Date.now() + 240_000;
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    while (!/Open (http:\/\/\S+)/.test(output)) {
+      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 240 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
+    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+  });
+
+  function killStack(): void {
+    if (stack?.pid === undefined) return;
+    try {
+      process.kill(-stack.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  process.once("exit", killStack);
+
+  after(async function () {
+    await browser?.close().catch(() => undefined);
+    killStack();
+    process.off("exit", killStack);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(function () {
+    const errors = pageErrors.splice(0);
+    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
+  });
+
+  async function openRoom(room: string, hash: string, width = 1440): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "en-US" });
+    const page = await context.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(`${room}: console error: ${m.text()} ${m.location().url ?? ""}`);
+    });
+    page.on("pageerror", (e) => pageErrors.push(`${room}: page error: ${e.message}`));
+    await page.goto(`${baseUrl}/${hash}`);
+    return page;
+  }
+
+  async function signIn(page: Page, account: { index: number; name: string }): Promise<void> {
+    await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.locator(".signin .who", { hasText: account.name }).waitFor();
+  }
+
+  /** Whether `locator`'s box lies within the page's width (nothing spills off the right edge). */
+  async function fitsWidth(page: Page, selector: string): Promise<void> {
+    const { right, width } = await page.evaluate((sel) => {
+      let right = 0;
+      for (const el of Array.from(document.querySelectorAll(sel))) right = Math.max(right, el.getBoundingClientRect().right);
+      return { right, width: document.documentElement.clientWidth };
+    }, selector);
+    expect(right, `${selector} spills off a ${width} px page`).to.be.at.most(width + 0.5);
+  }
+
+  it("shows the price before applying, following the selected receivables, then applies and signs", async function () {
+    borrower = await openRoom("manufacturer", "#/manufacturer");
+    await signIn(borrower, SUPPLIER);
+    await borrower.getByRole("tab", { name: "Apply for financing" }).click();
+    const form = borrower.getByRole("form", { name: "Loan application" });
+    await form.waitFor();
+    const quote = form.getByRole("region", { name: "Price before applying" });
+    await quote.locator('[data-field="quote-total"]').waitFor();
+    const limitAllText = await quote.locator('[data-field="quote-limit"]').innerText();
+    const limitAll = minorOf(limitAllText);
+    expect(limitAll).to.be.greaterThan(0n);
+
+    const boxes = await form
+      .getByRole("group", { name: /Receivables to pledge/ })
+      .getByRole("checkbox")
+      .all();
+    expect(boxes.length).to.be.greaterThan(1);
+    // None selected: no price, and the form says why.
+    for (const box of boxes) await box.uncheck();
+    await form.getByText("Choose at least one receivable to see the price.").waitFor();
+    await boxes[0].check();
+    await borrower.waitForFunction((all) => {
+      const el = document.querySelector('[data-field="quote-limit"]') as HTMLElement | null;
+      return !!el && el.innerText !== all;
+    }, limitAllText);
+    const limitOne = minorOf(await quote.locator('[data-field="quote-limit"]').innerText());
+    expect(limitOne).to.be.lessThan(limitAll);
+    for (const box of boxes) await box.check();
+
+    await form.getByLabel("Amount").fill("250,000.00");
+    await form.getByLabel("Term").selectOption("90");
+    await form.getByLabel("Lender").selectOption({ label: LENDER.name });
+    await borrower.waitForFunction(() => /250,000\.00/.test(document.querySelector('[data-field="quote-amount"]')?.textContent ?? ""));
+    const total = minorOf(await quote.locator('[data-field="quote-total"]').innerText());
+    expect(total).to.be.greaterThan(25_000_000n);
+    expect(await quote.locator('[data-field="quote-rate"]').innerText()).to.match(/\d+\.\d{2} % a year/);
+    await borrower.screenshot({ path: path.join(RESULTS, "loan-quote.png"), fullPage: true });
+
+    await form.getByRole("button", { name: "Apply" }).click();
+    const card = borrower.locator("article.application").first();
+    await card.waitFor({ timeout: 30_000 });
+    applicationId = (await card.getAttribute("data-application"))!;
+    await borrower.locator(`article[data-application="${applicationId}"] li[data-step="offer_issued"].done`).waitFor({ timeout: 30_000 });
+    await card.getByRole("button", { name: "Sign the offer" }).click();
+    await borrower
+      .locator(`article[data-application="${applicationId}"] li[data-step="signed_by_borrower"].done`)
+      .waitFor({ timeout: 30_000 });
+  });
+
+  it("after disbursement the borrower sees balance, due date and schedule, repays in two steps from its wallet and sees the history and the closed loan", async function () {
+    const lender = await openRoom("lender", "#/lender");
+    await signIn(lender, LENDER);
+    const row = lender.getByRole("region", { name: "Application queue" }).locator("tbody tr", { hasText: SUPPLIER.name }).first();
+    await row.waitFor();
+    await row.getByRole("button", { name: /Open application/ }).click();
+    const detail = lender.locator(`section[data-application="${applicationId}"]`);
+    // The lender's bell says the borrower's signature waits for its countersignature.
+    await lender.locator(".bell-count").waitFor({ timeout: 30_000 });
+    await lender.getByRole("button", { name: /^Notifications/ }).click();
+    await lender
+      .getByRole("region", { name: "Notifications" })
+      .locator(`li[data-notification="signed_by_borrower:${applicationId}"]`, { hasText: "waits for your countersignature" })
+      .waitFor();
+    await lender.getByRole("button", { name: /^Notifications/ }).click();
+    await detail.getByRole("button", { name: "Countersign" }).click();
+    await detail.locator('li[data-step="countersigned_notarized"].done').waitFor({ timeout: 30_000 });
+    await detail.getByRole("button", { name: /^Disburse/ }).click();
+    await detail.locator('li[data-step="disbursed"].done').waitFor({ timeout: 30_000 });
+    const loanId = (await detail.getAttribute("data-loan-id"))!;
+    await lender.context().close();
+
+    // The borrower's bell: the money arrived (and the offer and the countersignature before it).
+    const disbursed = borrower.locator(`li[data-notification="disbursed:${applicationId}"]`);
+    await borrower.getByRole("button", { name: /^Notifications, \d+ unread/ }).waitFor({ timeout: 30_000 });
+    await borrower.getByRole("button", { name: /^Notifications/ }).click();
+    await disbursed.waitFor({ timeout: 30_000 });
+    expect(await disbursed.innerText()).to.match(/disbursed CNY 250,000\.00 to you/);
+    expect(await borrower.locator(`li[data-notification="offer_issued:${applicationId}"]`).count()).to.equal(1);
+    await borrower.getByRole("button", { name: "Mark all read" }).click();
+    await borrower.locator(".bell-count").waitFor({ state: "detached" });
+    await borrower.getByRole("button", { name: "Notifications", exact: true }).click();
+
+    await borrower.getByRole("tab", { name: "My loans" }).click();
+    const loan = borrower.locator(`article.loan[data-loan="${loanId}"]`);
+    await loan.waitFor({ timeout: 30_000 });
+    expect(await loan.locator(".badge").first().innerText()).to.match(/active/i);
+    const balance = loan.getByRole("definition");
+    expect(await balance.count()).to.equal(6);
+    expect(minorOf(await loan.locator("dl.balance div", { hasText: "Principal" }).locator("dd").innerText())).to.equal(25_000_000n);
+    const outstanding = minorOf(await loan.locator('[data-field="outstanding"]').innerText());
+    expect(outstanding).to.be.greaterThan(25_000_000n);
+    expect(await loan.locator('[data-field="due"]').innerText()).to.match(/in (89|90) days/);
+    const schedule = loan.getByRole("table", { name: /What is due and when/ });
+    expect(await schedule.locator("tbody tr").count()).to.equal(1);
+    expect(
+      await loan
+        .getByRole("table", { name: /Money moved/ })
+        .locator("tbody tr")
+        .first()
+        .innerText(),
+    ).to.match(/Disbursed to you/);
+
+    // Part of it first.
+    await loan.getByLabel("Repay (CNY)").fill("1,000.00");
+    await loan.getByRole("button", { name: "Repay" }).click();
+    await borrower.waitForFunction(
+      ([id, before]) => {
+        const el = document.querySelector(`article.loan[data-loan="${id}"] [data-field="outstanding"]`);
+        return !!el && el.textContent !== before;
+      },
+      [loanId, await loan.locator('[data-field="outstanding"]').innerText()] as const,
+      { timeout: 60_000 },
+    );
+    expect(minorOf(await loan.locator('[data-field="outstanding"]').innerText())).to.equal(outstanding - 100_000n);
+    expect(minorOf(await loan.locator('[data-field="repaid"]').innerText())).to.equal(100_000n);
+    const history = loan.getByRole("table", { name: /Money moved/ }).locator("tbody tr");
+    expect(await history.count()).to.equal(2);
+    expect(await history.nth(1).innerText()).to.match(/You repaid[\s\S]*CNY\s*1,000\.00/);
+
+    // 390 px: the loan card fits the phone's width.
+    await borrower.setViewportSize({ width: 390, height: 844 });
+    await fitsWidth(borrower, "article.loan");
+    await borrower.screenshot({ path: path.join(RESULTS, "loan-390.png"), fullPage: true });
+    await borrower.setViewportSize({ width: 1440, height: 900 });
+
+    // The rest: an empty amount repays the whole outstanding; the loan closes.
+    await loan.getByRole("button", { name: "Repay" }).click();
+    await loan
+      .locator(".badge", { hasText: /repaid/i })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    expect(minorOf(await loan.locator('[data-field="outstanding"]').innerText())).to.equal(0n);
+    expect(await loan.getByRole("button", { name: "Repay" }).count()).to.equal(0);
+    expect(await history.count()).to.equal(3);
+    await borrower.screenshot({ path: path.join(RESULTS, "loan-repaid.png"), fullPage: true });
+
+    // In Chinese: the same loan, worded and formatted for zh-CN.
+    await borrower.getByLabel("Language").selectOption("zh");
+    await borrower.getByRole("region", { name: "我的贷款" }).waitFor();
+    expect(await loan.locator('[data-field="outstanding"]').innerText()).to.match(/¥0\.00/);
+    expect(await loan.locator(".badge").first().innerText()).to.equal("已还清");
+    await borrower.screenshot({ path: path.join(RESULTS, "loan-repaid-zh.png"), fullPage: true });
+    await borrower.getByLabel("语言").selectOption("en");
+    await borrower.getByRole("region", { name: "My loans" }).waitFor();
+  });
+
+  it("shows the consent's scope and expiry and revokes it on chain from the wallet", async function () {
+    await borrower.getByRole("tab", { name: "Consents" }).click();
+    const table = borrower.getByRole("region", { name: "My consents" });
+    const row = table.locator("tbody tr", { hasText: LENDER.name }).first();
+    await row.waitFor();
+    expect(await row.innerText()).to.match(/Derived metrics/);
+    expect(await row.locator(".badge").innerText()).to.match(/in force/i);
+    // Granted for 180 days by the apply form.
+    const expires = Number(await row.locator("[data-expires]").getAttribute("data-expires"));
+    expect(expires * 1000).to.be.greaterThan(Date.now() + 170 * 86_400_000);
+    await row.getByRole("button", { name: "Revoke this consent" }).click();
+    await row.locator(".badge", { hasText: /revoked/i }).waitFor({ timeout: 60_000 });
+    expect(await row.getByRole("button", { name: "Revoke this consent" }).count()).to.equal(0);
+
+    await borrower.setViewportSize({ width: 390, height: 844 });
+    await fitsWidth(borrower, "section.card");
+    await borrower.screenshot({ path: path.join(RESULTS, "consents-390.png"), fullPage: true });
+  });
+});
