@@ -17,6 +17,7 @@ import {
   receivablesDomain,
 } from "../node-service/src/chain/eip712";
 import { sha256Hex } from "../node-service/src/domain/hash";
+import { displayNameCommitment } from "../node-service/src/domain/name-commitment";
 import { imprintOf } from "../node-service/src/evidence/rfc3161";
 
 /** The EIP-712 type string of a struct without nested structs: "Name(type name,...)". */
@@ -85,6 +86,10 @@ const out = {
       digest: hashTypedData(ad as never),
     },
   },
+  names: [
+    { address: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", name: "深圳华信电子有限公司", salt: `0x${"5a".repeat(32)}` },
+    { address: "0x90f79bf6eb2c4f870365e785982e1f101e93b906", name: "Lingnan Commercial Bank 岭南商业银行", salt: keccak256(toHex("salt")) },
+  ].map((n) => ({ ...n, displayNameHash: displayNameCommitment(n.salt as Hex, n.name) })),
   rfc3161: [merkle.root, hashTypedData(td as never)].map((value) => ({ value, imprint: toHex(imprintOf(value as Hex)) })),
 };
 writeFileSync(path.join(__dirname, "../node-service/src/evidence/spec-vectors.json"), JSON.stringify(out, null, 2) + "\n");

@@ -37,6 +37,7 @@ import { openAccessLog } from "./api/access-log";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
+import { createNameBook } from "./participants/directory";
 import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
 import { openTimestamper, type Timestamper } from "./evidence/timestamper";
 import { ApplicationService } from "./applications/service";
@@ -216,6 +217,9 @@ export async function startService(config: Config, options: StartServiceOptions 
       })
     : undefined;
   // A corrupt applications snapshot stops the start: close the access log opened above first.
+  // Verified registered names for the agreement document (the operator's DATA_DIR/participant-names.json).
+  const nameBook = createNameBook({ dataDir, state: () => indexer.state() });
+  await nameBook.refresh();
   const applications = await ApplicationService.open({
     dataDir,
     deployment,
@@ -223,6 +227,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     sender,
     logger: logger.child({ module: "applications" }),
     state: () => indexer.state(),
+    partyName: (address) => nameBook.verifiedName(address),
     policy: CURRENT_POLICY,
     now: options.now,
     warn: (message, details) => logger.warn(details, message),

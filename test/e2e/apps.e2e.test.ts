@@ -168,6 +168,35 @@ describe("the application flow in a real browser: maximum, amount errors, resume
     await page.screenshot({ path: path.join(RESULTS, "apps-amount-errors.png"), fullPage: true });
   });
 
+  it("in Simplified Chinese on a 390 px screen, the amount errors are Chinese, specific and right under the field", async function () {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+    const page = await context.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(`manufacturer (zh, 390 px): console error: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => pageErrors.push(`manufacturer (zh, 390 px): page error: ${e.message}`));
+    await page.goto(`${baseUrl}/#/manufacturer`);
+    await signIn(page, EXCELLENT_SUPPLIER);
+    const form = await openApplyForm(page);
+    const amount = form.locator("#amount");
+    await amount.fill("12.345");
+    await amount.blur();
+    const error = form.locator("#amount-error");
+    await error.waitFor();
+    expect(await error.innerText()).to.include("最多两位小数");
+    await amount.fill("999,999,999.00");
+    expect(await error.innerText()).to.match(/^所选应收账款最多可借 .*[\d,]+\.\d\d；/);
+    const [field, message] = [await amount.boundingBox(), await error.boundingBox()];
+    expect(message!.x).to.be.at.least(0);
+    expect(message!.x + message!.width).to.be.at.most(390);
+    expect(message!.y).to.be.greaterThan(field!.y);
+    expect(message!.y - (field!.y + field!.height)).to.be.lessThan(48);
+    await amount.fill("1,000.00");
+    await error.waitFor({ state: "detached" });
+    await page.screenshot({ path: path.join(RESULTS, "apps-amount-errors-zh-390.png"), fullPage: true });
+    await context.close();
+  });
+
   it("an application cut short before its consent is resumed after a reload: its receivables stay reserved, nothing is duplicated, and it can be withdrawn", async function () {
     const page = await openRoom("manufacturer", "#/manufacturer");
     await signIn(page, EXCELLENT_SUPPLIER);

@@ -229,7 +229,7 @@ describe("the standalone court verifier, in a browser, with the service stopped"
       ["never anchored", { ...bundles.deliveryNote, id: neverAnchored }, `subject: document ${neverAnchored}`],
       [
         "summary edited",
-        { ...genuine, summary: genuine.summary.replace("principal 50000 minor units", "principal 5000000 minor units") },
+        { ...genuine, summary: genuine.summary.replace("(50000 minor units)", "(5000000 minor units)") },
         "summary: says only what the checked facts say",
       ],
     ];

@@ -32,7 +32,6 @@ import {
   send,
   type Net,
   type Wallet,
-  DEV_MNEMONIC,
 } from "../../scripts/lib/chain-helpers";
 import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
 
@@ -659,7 +658,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("anchors a document batch and a decision sent at the same moment from one local key, one nonce each", async () => {
     const f = await loadFixture(network);
     // The service's key held by the service (as SERVICE_PRIVATE_KEY), not by the node: it picks the nonces.
-    const key = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 1 });
+    const key = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 1 });
     expect(key.address).to.equal(getAddress(f.auditor.account.address));
     dataDir = await tempDataDir(f.net.deployment);
     // Every failure is logged (and retried): the log shows whether either transaction had to be sent twice.
@@ -818,7 +817,10 @@ describe("loan applications from application to closed loan (real chain, real se
     });
     expect(tooMuch.status).to.equal(400);
     expect(tooMuch.body.error.field).to.equal("amount");
-    expect(tooMuch.body.error.message).to.contain(`the maximum is ${max}`);
+    // The amount formatted, with the raw minor units the API takes.
+    expect(tooMuch.body.error.message)
+      .to.match(/the maximum is CNY [0-9,]+\.\d\d/)
+      .and.to.contain(`(${max} minor units)`);
     const fewScopes = await call(base, "POST", "/api/applications", {
       token: tS1,
       body: { amount: "500000", termDays: 30, lender: f.lender.account.address, scopes: SCOPE.metrics | SCOPE.riskFlags },

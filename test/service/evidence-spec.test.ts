@@ -13,6 +13,7 @@ import { concat, encodeAbiParameters, hashTypedData, hexToBigInt, hexToBytes, ke
 import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 import { LOAN_TERMS_TYPES, RECEIVABLE_ACKNOWLEDGMENT_TYPES } from "../../node-service/src/chain/eip712";
 import { imprintOf } from "../../node-service/src/evidence/rfc3161";
+import { displayNameCommitment } from "../../node-service/src/domain/name-commitment";
 
 const DIR = path.join(REPO_ROOT, "node-service/src/evidence");
 const SPEC = readFileSync(path.join(DIR, "SPEC.md"), "utf8");
@@ -136,6 +137,19 @@ describe("the evidence specification and its test vectors", function () {
       expect(sha256(hexToBytes(r.value))).to.equal(r.imprint);
       expect(toHex(imprintOf(r.value))).to.equal(r.imprint);
       expect(sha256(r.value)).not.to.equal(r.imprint);
+    }
+  });
+
+  it("display-name commitments as written (sha256 of the domain, a zero byte, the salt's raw bytes and the UTF-8 name) equal the vectors and the code's", function () {
+    expect(SPEC).to.contain('sha256( UTF-8 "scf-name-v1" ‖ 0x00 ‖ salt (32 bytes) ‖ UTF-8 name )');
+    expect(V.names).to.have.length.greaterThan(0);
+    for (const n of V.names) {
+      const written = sha256(
+        Buffer.concat([Buffer.from("scf-name-v1", "utf8"), Buffer.from([0]), Buffer.from(hexToBytes(n.salt)), Buffer.from(n.name, "utf8")]),
+      );
+      expect(written).to.equal(n.displayNameHash);
+      expect(displayNameCommitment(n.salt, n.name)).to.equal(n.displayNameHash);
+      expect(displayNameCommitment(n.salt, `${n.name} `)).to.not.equal(n.displayNameHash);
     }
   });
 

@@ -5,6 +5,8 @@
  * with the check that caught it named.
  */
 import { expect } from "chai";
+import { displayNameCommitment } from "../../node-service/src/domain/name-commitment";
+import { writeParticipantNames } from "../../node-service/src/participants/directory";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -41,6 +43,7 @@ import {
 } from "../../scripts/lib/chain-helpers";
 
 const LENDER_NAME = "Lingnan Test Bank 岭南";
+const LENDER_SALT = `0x${"a5".repeat(32)}` as const;
 const AGREEMENT_PDF = Buffer.from(
   "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
     "% Loan agreement: principal 600.00, 10% a year, 30 days, collateral: receivable of order 1.\n" +
@@ -138,12 +141,12 @@ describe("evidence that stands in court", function () {
       { account: contractWallet, roles: ROLE.LENDER },
       { account: w.auditor.account.address, roles: ROLE.AUDITOR },
     ]);
-    // The lender's display name committed as the seed does (sha256 of the UTF-8 name), so bundles may carry it.
+    // The lender's display name committed as the seed does (a salted commitment), so bundles may carry it with its salt.
     await send(chainNet, w.operator, "ParticipantRegistry", "admit", [
       w.lender.account.address,
       ROLE.LENDER,
       sha256Hex(`kyc:${w.lender.account.address}`),
-      sha256Hex(LENDER_NAME),
+      displayNameCommitment(LENDER_SALT, LENDER_NAME),
       [],
     ]);
     orderId = await createDeliveredOrder(chainNet, { buyer: w.buyer, supplier: w.supplier, amount: 100_000n });
@@ -159,11 +162,10 @@ describe("evidence that stands in court", function () {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-evidence-"));
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
     // Names the operator published: the lender's matches its on-chain commitment, the supplier's does not.
-    const names = [
-      { address: w.lender.account.address, name: LENDER_NAME },
-      { address: w.supplier.account.address, name: "Not The Committed Name Ltd." },
-    ];
-    await writeFile(path.join(dataDir, "demo-accounts.json"), JSON.stringify({ accounts: names }));
+    await writeParticipantNames(dataDir, [
+      { address: w.lender.account.address, name: LENDER_NAME, salt: LENDER_SALT },
+      { address: w.supplier.account.address, name: "Not The Committed Name Ltd.", salt: LENDER_SALT },
+    ]);
     docs = await openDocumentService({
       dataDir,
       publicClient,
@@ -700,7 +702,7 @@ describe("evidence that stands in court", function () {
         const recordedIso = genuine.events.find((e) => e.event === "AgreementRecorded")!.blockTimeIso;
         const earlier = new Date(Date.parse(recordedIso) - 30 * DAY * 1000).toISOString();
         const edits: [string, (t: string) => string][] = [
-          ["principal x100", (t) => t.replace("principal 60000 minor units", "principal 6000000 minor units")],
+          ["principal x100", (t) => t.replace("principal CNY 600.00 (60000 minor units)", "principal CNY 60,000.00 (6000000 minor units)")],
           ["status", (t) => `${t} Status now: Repaid.`],
           ["date", (t) => t.replace(recordedIso, earlier)],
         ];
@@ -721,7 +723,7 @@ describe("evidence that stands in court", function () {
         const { code, stdout } = await verifyScript([file, "--rpc", rpcUrl]);
         expect(code, stdout).to.equal(1);
         expect(stdout).to.match(
-          /^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal 6000000.*" where the checked facts give ".*principal 60000 minor/m,
+          /^FAIL {2}summary: says only what the checked facts say — the summary says ".*principal CNY 60,000\.00 \(6000000.*" where the checked facts give ".*principal CNY 600\.00 \(60000 minor/m,
         );
         expect(stdout).not.to.contain("What the checks above prove");
       });
@@ -732,9 +734,9 @@ describe("evidence that stands in court", function () {
         expect(verdict.outcome).to.equal("verified");
         expect(verdict.confirmed[0])
           .to.contain(`Loan agreement ${loan.loanId} between borrower ${w.supplier.account.address.toLowerCase()}`)
-          .and.to.contain("principal 60000 minor units");
+          .and.to.contain("principal CNY 600.00 (60000 minor units)");
         expect(verdict.confirmed.join(" ")).to.contain(`The agreement document has sha256 ${pdfSha}`);
-        expect(verdict.confirmed.join(" ")).to.match(/loan disbursed 60000 minor units at .*loan repaid/);
+        expect(verdict.confirmed.join(" ")).to.match(/loan disbursed CNY 600\.00 \(60000 minor units\) at .*loan repaid/);
       });
     });
 
@@ -751,7 +753,7 @@ describe("evidence that stands in court", function () {
       const { code, stdout } = await verifyScript([bundles.agreement.path, "--rpc", rpcUrl]);
       expect(code, stdout).to.equal(0);
       expect(stdout).to.contain(
-        `PASS  participant ${w.lender.account.address.toLowerCase()}: name — sha256("${LENDER_NAME}") is the displayNameHash of its admission`,
+        `PASS  participant ${w.lender.account.address.toLowerCase()}: name — verified: sha256("scf-name-v1" 0x00 salt “${LENDER_NAME}”) = ${displayNameCommitment(LENDER_SALT, LENDER_NAME)} is the displayNameHash of its admission`,
       );
       expect(stdout).to.contain(`  - Participant ${w.lender.account.address.toLowerCase()} is registered as “${LENDER_NAME}”`);
       const claims = stdout.slice(stdout.indexOf("What the service's own records say (claims"));
@@ -765,7 +767,7 @@ describe("evidence that stands in court", function () {
       const bad = await verifyScript([renamed, "--rpc", rpcUrl]);
       expect(bad.code, bad.stdout).to.equal(1);
       expect(bad.stdout).to.match(
-        /^FAIL {2}participant 0x[0-9a-f]{40}: name — sha256\("Some Other Bank"\) = 0x[0-9a-f]{64}, but the registry recorded displayNameHash 0x[0-9a-f]{64}/m,
+        /^FAIL {2}participant 0x[0-9a-f]{40}: name — claim, not matched: “Some Other Bank” with salt 0x[0-9a-f]{64} gives 0x[0-9a-f]{64}, but the registry recorded displayNameHash 0x[0-9a-f]{64}/m,
       );
     });
 

@@ -132,7 +132,9 @@ describe("underwriting on a chain-built trade history (policy v1)", () => {
     );
     const d = decide(input, policy);
     expect(d.outcome).to.equal("decline");
-    expect(d.reasons.find((r) => r.code === "amount_above_limit")!.message).to.contain("the maximum is 2400000");
+    expect(d.reasons.find((r) => r.code === "amount_above_limit")!.message).to.contain(
+      "the maximum is CNY 24,000.00 (2400000 minor units)",
+    );
   });
 
   it("declines the same supplier once its orders run in a cycle (S buys from X, X from B1, B1 from S)", async () => {

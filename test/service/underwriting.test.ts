@@ -272,7 +272,7 @@ describe("underwriting decisions (policy v1)", () => {
       expect(d.outcome).to.equal("decline");
       const r = reason(d, "amount_above_limit")!;
       expect(r).to.include({ value: "1250000", effect: "decline" });
-      expect(r.message).to.contain("the maximum is 1250000");
+      expect(r.message).to.contain("the maximum is CNY 12,500.00 (1250000 minor units)");
       expect(decide(input({ amount: 1_250_000n }), policy).outcome).to.equal("approve");
     });
 

@@ -19,8 +19,12 @@ import { moneyWithRaw, formatMoney } from "../domain/money";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore } from "./journal-store";
-import { renderAgreementDocument } from "./agreement-document";
-import { sha256Hex } from "../domain/hash";
+import {
+  AGREEMENT_DOCUMENT_VERSION,
+  agreementDocumentSha256,
+  renderAgreementDocument,
+  type AgreementDocumentInput,
+} from "./agreement-document";
 import { ENDED_STATUSES, type ApplicationRecord, type Offer, type Review, type TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
 import { DAY } from "../domain/time";
@@ -61,6 +65,8 @@ export interface ApplicationsDeps {
   /** First wait before a failed decision anchor is retried (doubling up to 60 s); default 1 s. */
   anchorRetryMs?: number;
   state: () => IndexState;
+  /** A participant's registered name, only when verified against the registry's commitment (participants/directory.ts). */
+  partyName?: (address: Address) => string | undefined;
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
@@ -571,10 +577,17 @@ export class ApplicationService extends EventEmitter {
   }
 
   agreementDocument(app: ApplicationRecord): string {
+    return renderAgreementDocument(this.agreementInput(app));
+  }
+
+  private agreementInput(app: ApplicationRecord): AgreementDocumentInput {
     if (!app.offer) throw new NotFoundError("no agreement document before an offer");
     const decision = app.decision as unknown as Decision;
     const t = this.termsOf(app);
-    return renderAgreementDocument({
+    return {
+      version: app.offer.documentVersion,
+      borrowerName: app.offer.names?.borrower,
+      lenderName: app.offer.names?.lender,
       applicationId: app.id,
       chainId: this.deps.deployment.chainId,
       loanAgreements: this.deps.deployment.contracts.LoanAgreements,
@@ -589,7 +602,7 @@ export class ApplicationService extends EventEmitter {
       collateral: t.collateral.map(String),
       decisionInputHash: decision.inputHash,
       policyVersion: decision.policyVersion,
-    });
+    };
   }
 
   /** A party's signature over the offer; with both, the service submits the agreement on chain. */
@@ -861,9 +874,16 @@ export class ApplicationService extends EventEmitter {
       nonce: BigInt(`0x${randomBytes(8).toString("hex")}`),
       deadline: BigInt(start + OFFER_VALIDITY),
     };
-    app.offer = { terms: toJsonSafe(terms) as Offer["terms"], digest: "0x", documentSha256: "0x", issuedAt: start };
-    const document = this.agreementDocument(app);
-    const documentSha256 = sha256Hex(document);
+    const names = { borrower: this.deps.partyName?.(app.borrower), lender: this.deps.partyName?.(app.lender) };
+    app.offer = {
+      terms: toJsonSafe(terms) as Offer["terms"],
+      digest: "0x",
+      documentSha256: "0x",
+      issuedAt: start,
+      documentVersion: AGREEMENT_DOCUMENT_VERSION,
+      names: toJsonSafe(names) as Offer["names"],
+    };
+    const documentSha256 = agreementDocumentSha256(this.agreementInput(app));
     app.offer.terms.documentHash = documentSha256;
     app.offer.documentSha256 = documentSha256;
     app.offer.digest = this.digestOf(app);

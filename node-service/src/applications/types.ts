@@ -105,6 +105,10 @@ export interface Offer {
   /** sha256 of the agreement document (also terms.documentHash). */
   documentSha256: Hex;
   issuedAt: number;
+  /** Version of the agreement document's template (absent: 1, offers issued before parties were named). */
+  documentVersion?: number;
+  /** The parties' registered names, verified against the registry when the offer was issued: they are in the signed document. */
+  names?: { borrower?: string; lender?: string };
 }
 
 export interface ApplicationRecord {

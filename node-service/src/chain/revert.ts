@@ -6,6 +6,7 @@
  */
 import { BaseError, decodeErrorResult, type Abi, type AbiParameter, type Hex } from "viem";
 import { CONTRACT_NAMES, abiOf } from "./contracts";
+import { moneyWithRaw } from "../domain/money";
 
 let errorAbi: Abi | undefined;
 
@@ -27,11 +28,14 @@ function allErrors(): Abi {
   return errorAbi;
 }
 
+/** Custom-error arguments that are amounts of the settlement token (minor units): shown raw and formatted. */
+const AMOUNT_PARAMS = new Set(["amount", "outstanding", "available", "faceValue", "sum", "paid", "principal"]);
+
 function formatArg(value: unknown, param?: AbiParameter): string {
+  if (typeof value === "bigint" && param?.name && AMOUNT_PARAMS.has(param.name)) return `${param.name} ${moneyWithRaw(value)}`;
   if (typeof value === "bigint") return value.toString();
   if (Array.isArray(value)) return `[${value.map((v) => formatArg(v)).join(", ")}]`;
   if (value && typeof value === "object") return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-  void param;
   return String(value);
 }
 

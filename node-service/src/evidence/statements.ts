@@ -7,6 +7,7 @@
  * nothing and gets a `problem`. No Node.js imports: the court page runs this too.
  */
 import type { BundleEvent, EvidenceBundle } from "./bundle-format";
+import { moneyWithRaw } from "../domain/money";
 
 export type BundleFacts = Omit<EvidenceBundle, "summary" | "generatedAt">;
 
@@ -37,6 +38,12 @@ export function statementsOf(bundle: BundleFacts): Statements {
   const of = (contract: string, event: string, key: string, id: string) =>
     events.filter((e) => e.contract === contract && e.event === event && String(e.args[key]) === id);
   const fail = (problem: string): Statements => ({ problem, lines: [] });
+  // A party by its registered name where the bundle gives one (the verifier checks it against the registry), with the address.
+  const party = (address: unknown) => {
+    const p = bundle.participants.find((x) => lower(x.address) === lower(address));
+    return p?.name !== undefined ? `“${p.name}” (${lower(address)})` : lower(address);
+  };
+  const money = (minor: unknown) => moneyWithRaw(String(minor));
 
   function anchorsOf(sha256: string): string[] {
     const doc = bundle.documents.find((d) => lower(d.sha256) === lower(sha256));
@@ -44,10 +51,10 @@ export function statementsOf(bundle: BundleFacts): Statements {
     return doc.anchors.flatMap((a) => {
       const ev = events.find((e) => e.id === a.event);
       if (!ev) return [];
-      if (a.via === "notary") return [`anchored alone on the EvidenceNotary at ${ev.address} by ${lower(ev.args.anchorer)} in ${at(ev)}`];
+      if (a.via === "notary") return [`anchored alone on the EvidenceNotary at ${ev.address} by ${party(ev.args.anchorer)} in ${at(ev)}`];
       if (a.via === "batch")
         return [
-          `in a Merkle batch of ${String(ev.args.count)} documents whose root ${a.root} was anchored on the EvidenceNotary by ${lower(ev.args.anchorer)} in ${at(ev)}`,
+          `in a Merkle batch of ${String(ev.args.count)} documents whose root ${a.root} was anchored on the EvidenceNotary by ${party(ev.args.anchorer)} in ${at(ev)}`,
         ];
       return [`named as ${a.field} in ${ev.contract}.${ev.event} in ${at(ev)}`];
     });
@@ -59,7 +66,7 @@ export function statementsOf(bundle: BundleFacts): Statements {
     const a = created.args;
     const later = events.filter((e) => e !== created && e.contract === "TradeOrders" && String(e.args.orderId) === orderId);
     return [
-      `Order ${orderId}: buyer ${lower(a.buyer)} ordered goods worth ${String(a.amount)} minor units from supplier ${lower(a.supplier)}, delivery due ${iso(a.deliveryDue)}, ` +
+      `Order ${orderId}: buyer ${party(a.buyer)} ordered goods worth ${money(a.amount)} from supplier ${party(a.supplier)}, delivery due ${iso(a.deliveryDue)}, ` +
         `purchase-order document sha256 ${lower(a.documentHash)}; created in ${at(created)}.`,
       ...(later.length ? [`Then, for order ${orderId}: ${later.map((e) => `${words(e.event)} at ${e.blockTimeIso}`).join("; ")}.`] : []),
     ];
@@ -82,7 +89,7 @@ export function statementsOf(bundle: BundleFacts): Statements {
       bundle.signatures.some((s) => s.role === role && s.recordedIn === rec.id && lower(s.signer) === lower(t[role])),
     );
     lines.push(
-      `Loan agreement ${bundle.id} between borrower ${lower(t.borrower)} and lender ${lower(t.lender)}: principal ${String(t.principal)} minor units` +
+      `Loan agreement ${bundle.id} between borrower ${party(t.borrower)} and lender ${party(t.lender)}: principal ${money(t.principal)}` +
         `${t.currency ? ` of the settlement token at ${lower(t.currency)}` : ""} at ${String(t.rateBps)} basis points a year, from ${iso(t.start)} to ${iso(t.maturity)}, ` +
         `${collateral.length ? `collateral ${collateral.length === 1 ? "receivable" : "receivables"} ${collateral.join(", ")}` : "no collateral"}.`,
       `Signed with EIP-712 (digest ${lower(rec.args.digest)}) by ${signed.length ? signed.map((r) => `the ${r}`).join(" and ") : "neither party in this bundle"}; ` +
@@ -95,7 +102,7 @@ export function statementsOf(bundle: BundleFacts): Statements {
     const history = events.filter((e) => e !== rec && e.contract === "LoanAgreements" && String(e.args.loanId) === bundle.id);
     lines.push(
       history.length
-        ? `Afterwards, for loan ${bundle.id}: ${history.map((e) => `${words(e.event)}${e.args.amount !== undefined ? ` ${String(e.args.amount)} minor units` : ""} at ${e.blockTimeIso}`).join("; ")}.`
+        ? `Afterwards, for loan ${bundle.id}: ${history.map((e) => `${words(e.event)}${e.args.amount !== undefined ? ` ${money(e.args.amount)}` : ""} at ${e.blockTimeIso}`).join("; ")}.`
         : `The bundle shows nothing that happened to loan ${bundle.id} after it was recorded.`,
     );
   } else if (bundle.kind === "document") {
@@ -134,11 +141,11 @@ export function statementsOf(bundle: BundleFacts): Statements {
     const a = issued.args;
     if (child) {
       lines.push(
-        `Receivable ${bundle.id} is a part worth ${String(child.args.faceValue)} minor units, held by ${lower(child.args.holder)}, split from receivable ${String(child.args.parentId)} in ${at(child)}.`,
+        `Receivable ${bundle.id} is a part worth ${money(child.args.faceValue)}, held by ${party(child.args.holder)}, split from receivable ${String(child.args.parentId)} in ${at(child)}.`,
       );
     }
     lines.push(
-      `Receivable ${rootId}: ${String(a.faceValue)} minor units owed by debtor ${lower(a.debtor)}, issued by supplier ${lower(a.supplier)} against order ${String(a.orderId)}, ` +
+      `Receivable ${rootId}: ${money(a.faceValue)} owed by debtor ${party(a.debtor)}, issued by supplier ${party(a.supplier)} against order ${String(a.orderId)}, ` +
         `maturity ${iso(a.maturity)}, invoice document sha256 ${lower(a.invoiceHash)}; issued in ${at(issued)}.`,
     );
     const ack = of("Receivables", "ReceivableAcknowledged", "receivableId", rootId)[0];
@@ -154,7 +161,7 @@ export function statementsOf(bundle: BundleFacts): Statements {
     const paid = payments.reduce((sum, e) => sum + BigInt(String(e.args.amount)), 0n);
     lines.push(
       `${plural(pledges.length, "pledge")}${pledges.length ? ` (to loan ${pledges.map((e) => String(e.args.loanId)).join(", ")})` : ""}; ` +
-        `${plural(payments.length, "payment")} of receivable ${bundle.id} totalling ${paid} minor units.`,
+        `${plural(payments.length, "payment")} of receivable ${bundle.id} totalling ${money(paid)}.`,
       ...orderLines(String(a.orderId)),
     );
   } else {
@@ -165,17 +172,17 @@ export function statementsOf(bundle: BundleFacts): Statements {
     const receivables = events.filter((e) => e.event === "ReceivableIssued" && String(e.args.orderId) === bundle.id);
     if (receivables.length) {
       lines.push(
-        `Receivables issued against order ${bundle.id}: ${receivables.map((e) => `${String(e.args.receivableId)} (${String(e.args.faceValue)} minor units, ${e.blockTimeIso})`).join(", ")}.`,
+        `Receivables issued against order ${bundle.id}: ${receivables.map((e) => `${String(e.args.receivableId)} (${money(e.args.faceValue)}, ${e.blockTimeIso})`).join(", ")}.`,
       );
     }
   }
-  // Parties by name, where the registry's commitment proves the name.
+  // Parties by name, where the opening of the registry's commitment proves the name.
   for (const p of bundle.participants) {
     if (p.name === undefined) continue;
     const admitted = events.find((e) => e.id === p.admittedIn);
     if (admitted)
       lines.push(
-        `Participant ${lower(p.address)} is registered as “${p.name}” (its sha256 is the displayNameHash the ParticipantRegistry recorded at admission, block ${admitted.blockNumber}).`,
+        `Participant ${lower(p.address)} is registered as “${p.name}” (the name and its salt open the display-name commitment of the ParticipantRegistry, which admitted it in block ${admitted.blockNumber}).`,
       );
   }
   return { problem: null, lines };

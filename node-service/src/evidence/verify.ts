@@ -17,7 +17,6 @@ import {
   hashTypedData,
   recoverTypedDataAddress,
   sha256,
-  stringToBytes,
   type Abi,
   type Address,
   type Hex,
@@ -29,6 +28,7 @@ import { ROLE } from "../chain/eip712";
 import { canonicalJson } from "../underwriting/canonical";
 import { EvidenceBundleSchema, normalizeArgs, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
 import { statementsOf } from "./statements";
+import { displayNameCommitment, NAME_COMMITMENT_DOMAIN } from "../domain/name-commitment";
 import { checkTimestampToken, parseCertificate, tokenFromBase64 } from "./rfc3161";
 
 export interface Check {
@@ -73,7 +73,16 @@ export interface Verdict {
   checks: Check[];
   /** What the checked facts establish, one sentence each; empty unless verified. */
   confirmed: string[];
+  /** The parties' names the bundle gives, each "verified" only when its opening matched the registry on chain. */
+  names: PartyName[];
   bundle?: EvidenceBundle;
+}
+
+/** A participant's name as the verifier found it: verified against the on-chain commitment, or a claim that did not match. */
+export interface PartyName {
+  address: string;
+  name: string;
+  status: "verified" | "claim";
 }
 
 /** True when `err` (or its cause) says the node did not answer, as opposed to answering "no". */
@@ -145,9 +154,10 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       return add(name, false, `the chain refused the question: ${message}`);
     }
   };
+  const names: PartyName[] = [];
   const done = (bundle?: EvidenceBundle, confirmed: string[] = []): Verdict => {
     const outcome = outcomeOf(checks);
-    return { outcome, ok: outcome === "verified", checks, confirmed: outcome === "verified" ? confirmed : [], bundle };
+    return { outcome, ok: outcome === "verified", checks, confirmed: outcome === "verified" ? confirmed : [], names, bundle };
   };
 
   const parsed = EvidenceBundleSchema.safeParse(input.bundle);
@@ -394,7 +404,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     }
   }
 
-  // Participants: admitted by the registry, as the bundled event says; a name only as the registry's commitment proves it.
+  // Participants: admitted by the registry, as the bundled event says; a name only as the opening of the registry's commitment proves it.
   for (const p of bundle.participants) {
     const ev = eventsById.get(p.admittedIn);
     add(
@@ -403,15 +413,33 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       ev ? `${ev.contract}.${ev.event} in block ${ev.blockNumber}` : `event ${p.admittedIn} missing`,
     );
     if (p.name !== undefined) {
-      const digest = sha256(stringToBytes(p.name));
-      const committed = ev ? lower(String(ev.args.displayNameHash)) : "";
-      add(
-        `participant ${p.address}: name`,
-        digest === committed,
-        digest === committed
-          ? `sha256("${p.name}") is the displayNameHash of its admission`
-          : `sha256("${p.name}") = ${digest}, but the registry recorded displayNameHash ${committed || "(no admission event)"}`,
-      );
+      const name = p.name;
+      await attempt(`participant ${p.address}: name`, async () => {
+        const fail = (why: string): [boolean, string] => {
+          names.push({ address: lower(p.address), name, status: "claim" });
+          return [false, `claim, not matched: “${name}” ${why}`];
+        };
+        if (!p.nameSalt) return fail("comes without the salt that opens the registry's commitment");
+        const digest = displayNameCommitment(p.nameSalt as Hex, name);
+        const admitted = ev ? lower(String(ev.args.displayNameHash)) : "";
+        let where = admitted === digest ? `the displayNameHash of its admission (block ${ev!.blockNumber})` : "";
+        if (!where) {
+          // The operator may have updated the name since admission (ParticipantKycUpdated): the registry's current commitment.
+          const now = (await client.readContract({
+            address: bundle.contracts.ParticipantRegistry,
+            abi: abiOf("ParticipantRegistry"),
+            functionName: "participant",
+            args: [p.address as Address],
+          })) as { displayNameHash: Hex };
+          if (lower(now.displayNameHash) === digest) where = "the registry's current displayNameHash";
+          else
+            return fail(
+              `with salt ${p.nameSalt} gives ${digest}, but the registry recorded displayNameHash ${admitted || "(no admission event)"} at admission and ${lower(now.displayNameHash)} now`,
+            );
+        }
+        names.push({ address: lower(p.address), name, status: "verified" });
+        return [true, `verified: sha256("${NAME_COMMITMENT_DOMAIN}" 0x00 salt “${name}”) = ${digest} is ${where}`];
+      });
     }
   }
 
@@ -570,6 +598,16 @@ export function formatVerdict(verdict: Verdict): string {
   const mark = (c: Check) => (c.ok ? "PASS" : c.unreachable ? "NOT CHECKED" : "FAIL");
   const lines = verdict.checks.map((c) => `${mark(c)}  ${c.name} — ${c.detail}`);
   const failed = verdict.checks.filter((c) => !c.ok && !c.unreachable);
+  if (verdict.names.length) {
+    lines.push(
+      "",
+      "Parties by name:",
+      ...verdict.names.map(
+        (n) =>
+          `  - “${n.name}” ${n.address}: ${n.status === "verified" ? "verified (opens the registry's on-chain commitment)" : "claim, not matched (the registry's commitment does not bear it out)"}`,
+      ),
+    );
+  }
   lines.push("");
   if (verdict.outcome === "verified") {
     const claims = (verdict.bundle?.documents ?? []).flatMap((d) =>

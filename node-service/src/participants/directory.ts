@@ -106,3 +106,38 @@ export function directoryEntries(state: IndexState, names: Record<string, NameOp
   const accounts = new Set([...Object.keys(state.participants), ...Object.keys(names)].map((a) => a.toLowerCase()));
   return [...accounts].sort().map((a) => directoryEntry(state, names, a));
 }
+
+/**
+ * Verified names for synchronous callers (the agreement document is rendered inside a decision): the
+ * operator's file is re-read at most every `ttlMs` in the background; a name is returned only when its
+ * opening matches the registry's commitment in the index at the time of the call.
+ */
+export function createNameBook(opts: { dataDir: string; state: () => IndexState; ttlMs?: number; now?: () => number }) {
+  const ttl = opts.ttlMs ?? 5000;
+  const now = opts.now ?? Date.now;
+  let names: Record<string, NameOpening> = {};
+  let loadedAt = -Infinity;
+  let loading: Promise<void> | null = null;
+  async function refresh(): Promise<void> {
+    loading ??= readParticipantNames(opts.dataDir)
+      .then((n) => {
+        names = n;
+        loadedAt = now();
+      })
+      .catch(() => {
+        loadedAt = now(); // a broken file proves no names; try again after the ttl
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  }
+  return {
+    refresh,
+    verifiedName(address: string): string | undefined {
+      if (now() - loadedAt > ttl) void refresh();
+      const e = directoryEntry(opts.state(), names, address);
+      return e.status === "verified" && e.name !== null ? e.name : undefined;
+    },
+  };
+}

@@ -8,6 +8,7 @@
  * face value by the debtor's quality tier), the amount and the term. The worst outcome wins; every
  * step leaves a reason with the value that produced it.
  */
+import { formatMoney, moneyWithRaw } from "../domain/money";
 import type { Hex } from "viem";
 import { z } from "zod";
 import type { Address, EventRef } from "../domain/entities";
@@ -129,7 +130,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
       } else if (holds(value, rule.op, rule.value)) {
         reasons.push({
           code: rule.code,
-          message: `${rule.message} (${rule.metric} ${rule.window} = ${show(value)}, rule ${rule.op} ${rule.value})`,
+          message: `${rule.message} (${rule.metric} ${rule.window} = ${show(value)}, rule ${rule.op} ${boundText(rule.value, typeof value === "bigint")})`,
           metric: rule.metric,
           window: rule.window,
           value: jsonValue(value),
@@ -166,7 +167,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
         (b) => (b.min === undefined || cmp(value, b.min) >= 0) && (b.max === undefined || cmp(value, b.max) < 0),
       );
       points = band ? band.points : 0;
-      message = `${factor.label}: ${show(value)}${band ? ` in band ${bandText(band)}` : " in no band"}, ${points} points`;
+      message = `${factor.label}: ${show(value)}${band ? ` in band ${bandText(band, typeof value === "bigint")}` : " in no band"}, ${points} points`;
     }
     total += points;
     reasons.push({ code: factor.code, message, metric: factor.metric, window: factor.window, value: jsonValue(value), points });
@@ -219,7 +220,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
     reasons.push({
       code: line.eligible ? "collateral_advance" : "collateral_matured",
       message: line.eligible
-        ? `receivable ${line.id} owed by ${line.debtor}: tier ${line.tier}, ${pct(line.advanceRateBps)} of outstanding ${line.outstanding} = ${line.advance}`
+        ? `receivable ${line.id} owed by ${line.debtor}: tier ${line.tier}, ${pct(line.advanceRateBps)} of outstanding ${formatMoney(line.outstanding)} = ${moneyWithRaw(line.advance)}`
         : `receivable ${line.id} is past its maturity and counts for nothing`,
       value: line.advance.toString(),
     });
@@ -231,7 +232,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
   if (application.amount < minAmount) {
     reasons.push({
       code: "amount_below_minimum",
-      message: `amount ${application.amount} is below the minimum ${minAmount}`,
+      message: `amount ${moneyWithRaw(application.amount)} is below the minimum ${moneyWithRaw(minAmount)}`,
       value: minAmount.toString(),
       effect: "decline",
     });
@@ -239,7 +240,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: { hashInput?:
   if (application.amount > limit) {
     reasons.push({
       code: "amount_above_limit",
-      message: `amount ${application.amount} is above what the pledged receivables allow: the maximum is ${limit}`,
+      message: `amount ${moneyWithRaw(application.amount)} is above what the pledged receivables allow: the maximum is ${moneyWithRaw(limit)}`,
       value: limit.toString(),
       effect: policy.aboveLimit,
     });
@@ -374,14 +375,21 @@ function jsonValue(v: bigint | number | null): string | number | null {
   return typeof v === "bigint" ? v.toString() : v;
 }
 
+/** A metric value in words: bigint metrics are amounts (minor units), shown in CNY with the raw value. */
 function show(v: bigint | number): string {
-  return typeof v === "bigint" ? v.toString() : String(v);
+  return typeof v === "bigint" ? moneyWithRaw(v) : String(v);
 }
 
-function bandText(b: { min?: number | string; max?: number | string }): string {
-  if (b.min !== undefined && b.max !== undefined) return `[${b.min}, ${b.max})`;
-  if (b.min !== undefined) return `>= ${b.min}`;
-  if (b.max !== undefined) return `< ${b.max}`;
+/** A rule's bound: in CNY when the metric is an amount and the bound a whole number of minor units. */
+function boundText(x: number | string, money: boolean): string {
+  return money && /^-?\d+$/.test(String(x)) ? formatMoney(BigInt(x)) : String(x);
+}
+
+function bandText(b: { min?: number | string; max?: number | string }, money = false): string {
+  const f = (x: number | string) => boundText(x, money);
+  if (b.min !== undefined && b.max !== undefined) return `[${f(b.min)}, ${f(b.max)})`;
+  if (b.min !== undefined) return `>= ${f(b.min)}`;
+  if (b.max !== undefined) return `< ${f(b.max)}`;
   return "(any)";
 }
 

@@ -19,7 +19,7 @@ import {
   type CourtChain,
   type ProofHint,
 } from "./check";
-import { BundleVerdictView, ChainVerdictView } from "./Verdicts";
+import { BundleVerdictView, ChainVerdictView, type NameSource } from "./Verdicts";
 import { shortHex } from "../format";
 import { Card, ErrorBox } from "../components/ui";
 import { tNs, translateKnown, useT } from "../i18n";
@@ -34,6 +34,8 @@ function proofsInAnswer(answer: Record<string, unknown> | null | undefined): Pro
 
 export interface CourtCheckerProps {
   chain: CourtChain;
+  /** Names (with their openings) the service published, checked here against the chain's commitments; none standalone. */
+  nameOf?: NameSource;
   /** The published deployment a dropped bundle is held to (the standalone verifier has it). */
   published?: PublishedDeployment;
   /** Asks the service (the app's court room); absent in the standalone verifier. */
@@ -45,7 +47,7 @@ export interface CourtCheckerProps {
 }
 
 /** The question box, the file drop and the verdicts: the court room of the app and the standalone verifier. */
-export function CourtChecker({ chain: courtChain, published, askService, bundleUrl, trustedTsaCertificates }: CourtCheckerProps) {
+export function CourtChecker({ chain: courtChain, published, askService, bundleUrl, trustedTsaCertificates, nameOf }: CourtCheckerProps) {
   const t = useT("court");
   const [text, setText] = useState("");
   const [fileName, setFileName] = useState<string>();
@@ -163,7 +165,7 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
       {chain && (
         <div className="grid2">
           <Card title={t("checker.chainTitle")}>
-            <ChainVerdictView v={chain} fileName={fileName} />
+            <ChainVerdictView v={chain} fileName={fileName} nameOf={nameOf} />
             {chain.kind === "agreement" && chain.loanId && bundleUrl && (
               <a href={bundleUrl(chain.loanId)} download={`evidence-agreement-${chain.loanId}.json`}>
                 {t("checker.downloadBundle")}

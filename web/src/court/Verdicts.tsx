@@ -4,6 +4,7 @@
  * Times are shown in UTC and in the reader's local time.
  */
 import type { Verdict as BundleVerdict } from "../../../node-service/src/evidence/verify";
+import { openingMatches, type NameOpening } from "../../../node-service/src/domain/name-commitment";
 import { ROLE } from "../../../node-service/src/chain/eip712";
 import type { ChainVerdict } from "./check";
 import { formatAmount, formatDateTime, tNs, Trans, useT } from "../i18n";
@@ -27,6 +28,29 @@ const ROLE_NAMES: [number, string][] = [
   [ROLE.LENDER, "lender"],
   [ROLE.AUDITOR, "auditor"],
 ];
+
+/** A name's standing, as a pill: verified (its opening matched the chain) or a claim. */
+function NameStatus({ verified }: { verified: boolean }) {
+  const t = useT("names");
+  return (
+    <span
+      className={`name-status ${verified ? "name-verified" : "name-claim"}`}
+      title={verified ? t("verifiedHint") : t("claimHint")}
+      style={{
+        fontSize: "0.75rem",
+        fontWeight: 600,
+        padding: "1px 6px",
+        borderRadius: 8,
+        ...(verified ? { color: "#1b5e20", background: "#e6f4ea" } : { color: "#7a3e00", background: "#fff4e0" }),
+      }}
+    >
+      {verified ? t("verifiedName") : t("claim")}
+    </span>
+  );
+}
+
+/** Looks up the name (and its salt) someone published for an address: the service's directory in the app, none standalone. */
+export type NameSource = (address: string) => NameOpening | null;
 
 /** The notes ./check.ts writes while reading the chain: technical English, marked as such. */
 function Notes({ notes }: { notes: string[] }) {
@@ -74,7 +98,7 @@ function Anchors({ v }: { v: ChainVerdict }) {
   );
 }
 
-export function ChainVerdictView({ v, fileName }: { v: ChainVerdict; fileName?: string }) {
+export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fileName?: string; nameOf?: NameSource }) {
   const t = useT("court");
   if (v.kind === "no-agreement") {
     return (
@@ -159,7 +183,19 @@ export function ChainVerdictView({ v, fileName }: { v: ChainVerdict; fileName?: 
         <ul className="signers">
           {v.signers.map((s) => (
             <li key={s.role}>
-              {t("signers.signedBy", { role: t(`signers.roles.${s.role}`) })} <code>{s.expected}</code>
+              {t("signers.signedBy", { role: t(`signers.roles.${s.role}`) })}{" "}
+              {(() => {
+                // The name counts as verified only when its opening recomputes, here, to the commitment just read from the chain.
+                const opening = nameOf?.(s.expected);
+                if (!opening) return null;
+                return (
+                  <>
+                    <strong className="signer-name">{opening.name}</strong>{" "}
+                    <NameStatus verified={openingMatches(opening, s.displayNameHash)} />{" "}
+                  </>
+                );
+              })()}
+              <code>{s.expected}</code>
               {t("anchors.colon")}
               {s.recovered === null
                 ? t("signers.contractWallet")
@@ -186,6 +222,7 @@ export function ChainVerdictView({ v, fileName }: { v: ChainVerdict; fileName?: 
 
 export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdict; fileName: string }) {
   const t = useT("court");
+  const tn = useT("names");
   const failed = verdict.checks.filter((c) => !c.ok);
   const cls = verdict.outcome === "verified" ? "good" : verdict.outcome === "not-verified" ? "bad" : "unknown";
   return (
@@ -198,6 +235,19 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
             : t("bundle.unreachable")}
       </h3>
       <p className="hint">{t("bundle.checkedHere", { name: fileName })}</p>
+      {verdict.names.length > 0 && (
+        <>
+          <h4>{tn("partiesByName")}</h4>
+          <ul className="party-names">
+            {verdict.names.map((n) => (
+              <li key={n.address} data-name-status={n.status}>
+                <strong>{n.name}</strong> <NameStatus verified={n.status === "verified"} />{" "}
+                <code style={{ overflowWrap: "anywhere" }}>{n.address}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       {verdict.outcome === "verified" ? (
         <>
           <h4>{t("bundle.proves")}</h4>

@@ -27,6 +27,8 @@ export interface Signer {
   recovered: string | null;
   registered: boolean;
   roles: number;
+  /** The registry's display-name commitment for the signer, read from the chain here. */
+  displayNameHash?: Hex;
 }
 
 /** One place the chain shows a document's hash. */
@@ -155,8 +157,16 @@ export async function checkOnChain(
       })) as {
         roles: number;
         admittedAt: number;
+        displayNameHash: Hex;
       };
-      signers.push({ role, expected, recovered, registered: Number(p.admittedAt) > 0, roles: Number(p.roles) });
+      signers.push({
+        role,
+        expected,
+        recovered,
+        registered: Number(p.admittedAt) > 0,
+        roles: Number(p.roles),
+        displayNameHash: p.displayNameHash,
+      });
     }
     const docHash = lower(String(a.terms.documentHash)) as Hex;
     return {

@@ -70,9 +70,11 @@ export function loadParticipants(account: string | undefined, force = false): Pr
 /** The participants directory as loaded for the signed-in account (empty until loaded). */
 export function useParticipants(): Directory {
   const { me } = useSession();
+  // Names are shown to members and the operator only (the service answers 403 to anyone else): ask only then.
+  const account = me && (me.roles !== 0 || me.operator) ? me.address : undefined;
   useEffect(() => {
-    void loadParticipants(me?.address);
-  }, [me?.address]);
+    void loadParticipants(account);
+  }, [account]);
   return useSyncExternalStore(subscribe, () => directory);
 }
 

@@ -5,6 +5,7 @@
 import { createContext, useContext } from "react";
 import type { Me, PublicConfig } from "../api";
 import { shortHex } from "../format";
+import { useParticipantNames } from "./participants";
 import type { Wallet } from "../wallet";
 
 export interface Session {
@@ -19,9 +20,17 @@ export function useSession(): Session {
   return s;
 }
 
-/** A participant's display name: the demo network's names on the dev chain, else a short address. */
+/**
+ * A participant's display name: its registered name when verified on chain (the participants directory,
+ * for members), else the demo network's name on the dev chain, else a short address. For a name with its
+ * verified/claim label and the address on demand, use <ParticipantName> or useParticipantName.
+ */
 export function usePartyName(): (address: string) => string {
   const { config } = useSession();
-  return (address: string) =>
-    config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
+  const nameOf = useParticipantNames();
+  return (address: string) => {
+    const registered = nameOf(address);
+    if (registered.verified && registered.name) return registered.name;
+    return config.demoAccounts?.find((a) => a.address.toLowerCase() === address.toLowerCase())?.name ?? shortHex(address, 4);
+  };
 }

@@ -5,6 +5,7 @@
 import type { Address } from "viem";
 import { api } from "../api";
 import { useSession } from "../hooks/session";
+import { useParticipants } from "../hooks/participants";
 import type { ContractName } from "../../../node-service/src/chain/contract-names";
 import { CourtChecker } from "../court/CourtChecker";
 import { publicClientOf } from "../wallet";
@@ -13,6 +14,8 @@ import { Trans, useT } from "../i18n";
 export function CourtRoom() {
   const t = useT("court");
   const { config } = useSession();
+  // Signed in as a member: the directory's names, each re-checked in the browser against the chain's commitment.
+  const directory = useParticipants();
   const chain = {
     client: publicClientOf(config),
     chainId: config.chainId,
@@ -29,6 +32,10 @@ export function CourtRoom() {
         chain={chain}
         askService={(path) => api<Record<string, unknown>>(path)}
         bundleUrl={(id) => `/api/evidence/bundle/agreement/${id}`}
+        nameOf={(address) => {
+          const e = directory.get(address.toLowerCase());
+          return e?.name && e.salt ? { name: e.name, salt: e.salt as `0x${string}` } : null;
+        }}
       />
     </div>
   );

@@ -5,6 +5,7 @@
  * beside the policy in force (with CSV export). An application leads with the indicators the policy
  * used, their values and the policy's thresholds, before the full metrics table.
  */
+import { TextWithNames } from "../components/TextWithNames";
 import { Fragment, useMemo, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -334,7 +335,10 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                   {app.decision.reasons.map((r, i) => (
                     <tr key={`${r.code}-${i}`}>
                       <td>
-                        <code className="reason-code">{r.code}</code> <ReasonText code={r.code} message={r.message} />
+                        <code className="reason-code">{r.code}</code>{" "}
+                        <span lang="en">
+                          <TextWithNames text={r.message} />
+                        </span>
                       </td>
                       <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
                     </tr>
@@ -739,14 +743,5 @@ function Backtest() {
         </>
       )}
     </Card>
-  );
-}
-
-/** A decision reason in the service's words (English, built with the figures it used): marked as English for other languages. */
-function ReasonText({ code, message }: { code: string; message: string }) {
-  return (
-    <span lang="en" data-reason={code}>
-      {message}
-    </span>
   );
 }
