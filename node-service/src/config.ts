@@ -27,6 +27,13 @@ export const CONFIG_SCHEMA = z
       .default("data/deployment.json")
       .describe("Contract addresses and start block written by scripts/deploy.ts."),
     DATA_DIR: z.string().min(1).default("data").describe("Directory for the index, sessions, access log and documents (back it up)."),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// connection URL")
+      .optional()
+      .describe(
+        "PostgreSQL for every store (index, applications, documents' index, sessions, access log) instead of lowdb files in DATA_DIR; migrations are applied at start. Document bytes stay in DATA_DIR.",
+      ),
     CONFIRMATIONS: z.coerce
       .number()
       .int()

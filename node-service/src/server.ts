@@ -31,9 +31,12 @@ import { createIndexer } from "./indexer/indexer";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
 import { consentRecord } from "./indexer/reducers/consentRegistry";
-import { openSessionStore } from "./auth/sessions";
+import { openPostgresSessionStore, openSessionStore } from "./auth/sessions";
 import { createSiweVerifier } from "./auth/siwe";
-import { openAccessLog } from "./api/access-log";
+import { openAccessLog, openPostgresAccessLog } from "./api/access-log";
+import { openDatabase, type Database } from "./store/postgres/db";
+import { createPostgresIndexStore } from "./store/postgres/index-store";
+import { createIndexLeadership } from "./store/postgres/leader";
 import { scopeNames } from "./api/authorize";
 import { createApp, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
@@ -138,16 +141,32 @@ export async function startService(config: Config, options: StartServiceOptions 
   if (nodeChainId !== config.CHAIN_ID)
     throw new ConfigError([`CHAIN_ID: the node at RPC_URL is chain ${nodeChainId}, not ${config.CHAIN_ID}`]);
 
+  // DATABASE_URL: every store in PostgreSQL (migrations applied now); otherwise lowdb files in DATA_DIR.
+  const db: Database | undefined = config.DATABASE_URL ? await openDatabase(config.DATABASE_URL) : undefined;
+  // Several processes may share the database: each indexes in memory, one (an advisory lock) writes the index.
+  const leadership =
+    db && config.DATABASE_URL
+      ? createIndexLeadership({
+          url: config.DATABASE_URL,
+          inner: await createPostgresIndexStore(db),
+          logger: logger.child({ module: "index-writer" }),
+        })
+      : undefined;
   const indexer = await createIndexer({
     publicClient,
     deployment,
     dataDir,
+    ...(leadership ? { store: leadership.store } : {}),
     confirmations: config.CONFIRMATIONS,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     logger: logger.child({ module: "indexer" }),
   });
-  const sessions = await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
-  const accessLog = await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
+  const sessions = db
+    ? await openPostgresSessionStore({ db, secret: config.SESSION_SECRET })
+    : await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
+  const accessLog = db
+    ? openPostgresAccessLog({ db })
+    : await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
   // Authorization reads come in pairs (scopesAt + consentOf, participant + hasRole): over HTTP, send
   // each pair as one JSON-RPC batch.
   const authorityClient = options.transport
@@ -195,6 +214,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     options.documents ??
     (await openDocumentService({
       dataDir,
+      db,
       publicClient,
       deployment,
       sender,
@@ -211,6 +231,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   const timestamper = config.TSA_URL
     ? await openTimestamper({
         dataDir,
+        db,
         tsaUrl: config.TSA_URL,
         intervalMs: options.timestampIntervalMs,
         logger: logger.child({ module: "timestamper" }),
@@ -222,6 +243,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   await nameBook.refresh();
   const applications = await ApplicationService.open({
     dataDir,
+    db,
     deployment,
     publicClient,
     sender,
@@ -356,6 +378,8 @@ export async function startService(config: Config, options: StartServiceOptions 
         await notifications.close();
         await applications.close();
         await accessLog.close();
+        await leadership?.close();
+        await db?.close();
       })();
       return closing;
     },

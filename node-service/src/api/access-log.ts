@@ -12,6 +12,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { Address } from "../domain/entities";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
+import type { Database } from "../store/postgres/db";
 
 export interface AccessLogEntry {
   id: string;
@@ -97,6 +98,53 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
     },
     async close() {
       await journal.close();
+    },
+  };
+}
+
+/**
+ * The access log in PostgreSQL (table `access_log`, DATABASE_URL): one row per read, inserted (and
+ * committed) before the read is answered; pages by enterprise, newest first, with the row's sequence
+ * number as the cursor. Shared by every service process on the database.
+ */
+export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
+  return {
+    async append(fields) {
+      const entry: AccessLogEntry = { id: randomUUID(), at: new Date().toISOString(), ...fields };
+      await db.pool.query("INSERT INTO access_log (enterprise, entry) VALUES ($1, $2)", [entry.enterprise, JSON.stringify(entry)]);
+      return entry;
+    },
+    async page(enterprise, { limit, cursor, offset = 0 }) {
+      const before = cursor === undefined ? null : String(BigInt(cursor));
+      const client = await db.pool.connect();
+      try {
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        const total = Number(
+          (await client.query<{ n: string }>("SELECT count(*) AS n FROM access_log WHERE enterprise = $1", [enterprise])).rows[0].n,
+        );
+        // One row more than asked tells whether an older page follows.
+        const rows = await client.query<{ seq: string; entry: AccessLogEntry }>(
+          `SELECT seq, entry FROM access_log WHERE enterprise = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
+           ORDER BY seq DESC OFFSET $3 LIMIT $4`,
+          [enterprise, before, offset, limit + 1],
+        );
+        await client.query("COMMIT");
+        const items = rows.rows.slice(0, limit);
+        const more = rows.rows.length > limit;
+        return {
+          total,
+          items: items.map((r) => r.entry),
+          ...(more && items.length > 0 ? { nextCursor: items[items.length - 1].seq } : {}),
+        };
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      // The pool belongs to the caller.
     },
   };
 }

@@ -162,7 +162,7 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
 
   // Resolve the caller (cookie or bearer token) and read its roles from the chain.
   app.use(async (req: Request, res: Response, next: NextFunction) => {
-    const resolved = resolveSession(req, deps.sessions);
+    const resolved = await resolveSession(req, deps.sessions);
     if (resolved) {
       // A halted index means the node serves another chain: its roles are not this network's.
       const identity = deps.indexer.halted() ? { roles: 0, operator: false } : await deps.authority.identityOf(resolved.stored.address);

@@ -12,8 +12,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseJsonFile, readFileIfExists, writeFileAtomic } from "../store/atomic-file";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
+import type { RecordStore } from "../store/record-store";
 
-export class JournalStore<T extends { id: string }> {
+export type { RecordStore } from "../store/record-store";
+
+export class JournalStore<T extends { id: string }> implements RecordStore<T> {
   private readonly records = new Map<string, T>();
   private journalRecords = 0;
   private compacting: Promise<void> | null = null;

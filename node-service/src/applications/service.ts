@@ -18,7 +18,9 @@ import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, Val
 import { moneyWithRaw, formatMoney } from "../domain/money";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
-import { JournalStore } from "./journal-store";
+import { JournalStore, type RecordStore } from "./journal-store";
+import type { Database } from "../store/postgres/db";
+import { PostgresRecordStore } from "../store/postgres/record-store";
 import {
   AGREEMENT_DOCUMENT_VERSION,
   agreementDocumentSha256,
@@ -57,6 +59,8 @@ const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"
 
 export interface ApplicationsDeps {
   dataDir: string;
+  /** PostgreSQL (DATABASE_URL) instead of the journal under dataDir. */
+  db?: Database;
   deployment: Deployment;
   publicClient: PublicClient;
   /** The service's transaction sender (its own account): anchors decisions and submits countersigned agreements. */
@@ -135,15 +139,17 @@ export class ApplicationService extends EventEmitter {
 
   private constructor(
     private readonly deps: ApplicationsDeps,
-    private readonly store: JournalStore<ApplicationRecord>,
+    private readonly store: RecordStore<ApplicationRecord>,
   ) {
     super();
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
-    const store = await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
-      warn: (message, details) => deps.warn?.(message, details),
-    });
+    const store = deps.db
+      ? await PostgresRecordStore.open<ApplicationRecord>(deps.db, "applications")
+      : await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
+          warn: (message, details) => deps.warn?.(message, details),
+        });
     return new ApplicationService(deps, store);
   }
 

@@ -2,12 +2,15 @@
  * Sign-in sessions, persisted under DATA_DIR so a restart keeps them. The file holds only an HMAC of
  * each token (keyed by SESSION_SECRET), so a copy of the data directory does not let anyone sign in.
  * A session holds nothing but the address: roles are read from the chain on every request.
+ * With DATABASE_URL the sessions (and the generated secret) are rows in PostgreSQL, shared by every
+ * service process on that database: a session opened on one process works on all.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Address } from "../domain/entities";
 import { parseJsonFile, readFileIfExists, writeFileAtomic } from "../store/atomic-file";
+import type { Database } from "../store/postgres/db";
 
 export interface StoredSession {
   address: Address;
@@ -21,9 +24,10 @@ export interface SessionStore {
   /** Creates a session and returns its bearer token (shown to the client once, never stored). */
   create(session: StoredSession): Promise<string>;
   /** The live session for a token, or null when unknown or expired. */
-  get(token: string): StoredSession | null;
+  get(token: string): Promise<StoredSession | null>;
   revoke(token: string): Promise<void>;
-  size(): number;
+  /** Live sessions. */
+  size(): Promise<number>;
 }
 
 const FILE_NAME = "sessions.json";
@@ -73,8 +77,8 @@ export async function openSessionStore({ dataDir, secret }: { dataDir: string; s
       await persist();
       return token;
     },
-    get(token) {
-      if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    async get(token) {
+      if (!TOKEN.test(token)) return null;
       const session = sessions.get(idOf(token));
       if (!session || session.expiresAt <= nowSeconds()) return null;
       return session;
@@ -82,6 +86,51 @@ export async function openSessionStore({ dataDir, secret }: { dataDir: string; s
     async revoke(token) {
       if (sessions.delete(idOf(token))) await persist();
     },
-    size: () => sessions.size,
+    size: async () => sessions.size,
+  };
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Sessions in PostgreSQL (table `sessions`); the secret, when generated, in `settings` (one for all processes). */
+export async function openPostgresSessionStore({ db, secret }: { db: Database; secret?: string }): Promise<SessionStore> {
+  let key = secret;
+  if (!key) {
+    await db.pool.query("INSERT INTO settings (key, value) VALUES ('session_secret', $1) ON CONFLICT (key) DO NOTHING", [
+      randomBytes(32).toString("hex"),
+    ]);
+    key = (await db.pool.query<{ value: string }>("SELECT value FROM settings WHERE key = 'session_secret'")).rows[0].value;
+  }
+  const hmacKey = key;
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const idOf = (token: string) => createHmac("sha256", hmacKey).update(token).digest("hex");
+  return {
+    async create(session) {
+      const token = randomBytes(32).toString("base64url");
+      await db.tx(async (client) => {
+        await client.query("DELETE FROM sessions WHERE expires_at <= $1", [nowSeconds()]);
+        await client.query("INSERT INTO sessions (id, session, expires_at) VALUES ($1, $2, $3)", [
+          idOf(token),
+          JSON.stringify(session),
+          session.expiresAt,
+        ]);
+      });
+      return token;
+    },
+    async get(token) {
+      if (!TOKEN.test(token)) return null;
+      const rows = await db.pool.query<{ session: StoredSession }>("SELECT session FROM sessions WHERE id = $1 AND expires_at > $2", [
+        idOf(token),
+        nowSeconds(),
+      ]);
+      return rows.rows[0]?.session ?? null;
+    },
+    async revoke(token) {
+      await db.pool.query("DELETE FROM sessions WHERE id = $1", [idOf(token)]);
+    },
+    async size() {
+      const rows = await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM sessions WHERE expires_at > $1", [nowSeconds()]);
+      return Number(rows.rows[0].n);
+    },
   };
 }

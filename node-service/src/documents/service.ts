@@ -10,12 +10,16 @@ import type { Deployment } from "../chain/contracts";
 import type { TxSender } from "../chain/sender";
 import { createBatcher, type Batcher } from "./batcher";
 import { createRetentionJob, type RetentionJob } from "./retention";
+import type { Database } from "../store/postgres/db";
+import { createPostgresDocumentStore } from "./postgres-store";
 import { createFileDocumentStore, type DocumentKind, type DocumentStore } from "./store";
 import type { NameOpening } from "../domain/name-commitment";
 import { readParticipantNames } from "../participants/directory";
 
 export interface DocumentServiceOptions {
   dataDir: string;
+  /** PostgreSQL (DATABASE_URL) for the documents' index instead of DATA_DIR/documents/index.json (the bytes stay under dataDir). */
+  db?: Database;
   publicClient: PublicClient;
   deployment: Deployment;
   /** The service's transaction sender (its account an admitted participant) that anchors batches; none: uploads stay pending. */
@@ -49,7 +53,9 @@ export interface DocumentService {
 }
 
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
-  const store = await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
+  const store = opts.db
+    ? await createPostgresDocumentStore({ db: opts.db, dataDir: opts.dataDir, now: opts.now })
+    : await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
   const batcher = opts.sender
     ? createBatcher({
         store,

@@ -134,6 +134,27 @@ export interface FileDocumentStoreOptions {
   now?: () => number;
 }
 
+/** Where the bytes of a document live: `<dataDir>/documents/<first two hex>/<hex>`. */
+export function documentFile(root: string, sha256: Hex): string {
+  const hex = sha256.slice(2);
+  return path.join(root, hex.slice(0, 2), hex);
+}
+
+/** Reads a stored file and checks it still hashes to its name; null when it is missing. */
+export async function readDocumentFile(root: string, sha256: Hex): Promise<Buffer | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(documentFile(root, sha256));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  // Never the wrong bytes under the right name: what is served must still hash to its name.
+  const actual = sha256Hex(bytes);
+  if (actual !== sha256) throw new DocumentCorruptError(documentFile(root, sha256), sha256, actual);
+  return bytes;
+}
+
 export async function createFileDocumentStore(opts: FileDocumentStoreOptions): Promise<DocumentStore> {
   const now = opts.now ?? Date.now;
   const root = path.join(opts.dataDir, "documents");

@@ -98,19 +98,50 @@ export class BlockUndoRecorder {
   }
 }
 
+/**
+ * What changed in the state since the last commit, so a store that keeps records apart (PostgreSQL)
+ * writes only those: the keys of the records put or undone, and per list the shortest length it had
+ * (items from there on are rewritten; a push only appends, an undo cuts).
+ */
+export class ChangeSet {
+  readonly records = new Map<string, { coll: RecordCollection; key: string }>();
+  readonly lists = new Map<string, { coll: ListCollection; key: string; from: number }>();
+
+  put(coll: RecordCollection, key: string): void {
+    this.records.set(`${coll}\u0000${key}`, { coll, key });
+  }
+
+  /** The list `coll`/`key` had `length` items before it changed. */
+  list(coll: ListCollection, key: string, length: number): void {
+    const id = `${coll}\u0000${key}`;
+    const seen = this.lists.get(id);
+    if (!seen) this.lists.set(id, { coll, key, from: length });
+    else if (length < seen.from) seen.from = length;
+  }
+
+  get size(): number {
+    return this.records.size + this.lists.size;
+  }
+}
+
 type AnyRecords = Record<string, unknown>;
 type AnyLists = Record<string, unknown[]>;
 
-/** Applies mutations in order to `state` (in place), telling `undo` (when given) what each replaced. */
-export function applyMutations(state: IndexState, mutations: Mutation[], undo?: BlockUndoRecorder): void {
+/**
+ * Applies mutations in order to `state` (in place), telling `undo` (when given) what each replaced
+ * and `changes` (when given) which records and lists changed.
+ */
+export function applyMutations(state: IndexState, mutations: Mutation[], undo?: BlockUndoRecorder, changes?: ChangeSet): void {
   for (const m of mutations) {
     if (m.op === "put") {
       const records = state[m.coll] as AnyRecords;
       undo?.put(m.coll, m.key, records[m.key] as RecordCollections[RecordCollection] | undefined);
       records[m.key] = m.value;
+      changes?.put(m.coll, m.key);
     } else {
       const lists = state[m.coll] as AnyLists;
       const list = lists[m.key];
+      changes?.list(m.coll, m.key, list?.length ?? 0);
       if (list) list.push(m.value);
       else lists[m.key] = [m.value];
       undo?.push(m.coll, m.key);
@@ -119,16 +150,18 @@ export function applyMutations(state: IndexState, mutations: Mutation[], undo?: 
 }
 
 /** Takes one block back: restores each record's version from before the block, drops its appends. */
-export function undoBlock(state: IndexState, block: BlockUndo): void {
+export function undoBlock(state: IndexState, block: BlockUndo, changes?: ChangeSet): void {
   for (const u of block.puts) {
     const records = state[u.coll] as AnyRecords;
     if (u.prev === undefined) delete records[u.key];
     else records[u.key] = u.prev;
+    changes?.put(u.coll, u.key);
   }
   for (const u of block.pushes) {
     const lists = state[u.coll] as AnyLists;
     const list = lists[u.key];
     list.length -= u.n;
+    changes?.list(u.coll, u.key, list.length);
     if (list.length === 0) delete lists[u.key];
   }
   state.eventCount -= block.events;

@@ -8,6 +8,8 @@
 import type { Hex } from "viem";
 import type { Logger } from "pino";
 import { JournalStore } from "../applications/journal-store";
+import type { Database } from "../store/postgres/db";
+import { PostgresRecordStore } from "../store/postgres/record-store";
 import type { IndexState } from "../domain/entities";
 import { requestTimestamp, tokenToBase64 } from "./rfc3161";
 
@@ -46,11 +48,15 @@ export function stampable(state: IndexState): { value: Hex; of: StampedKind }[] 
 
 export async function openTimestamper(opts: {
   dataDir: string;
+  /** PostgreSQL (DATABASE_URL) instead of the journal under dataDir. */
+  db?: Database;
   tsaUrl: string;
   intervalMs?: number;
   logger?: Logger;
 }): Promise<Timestamper> {
-  const store = await JournalStore.open<TimestampRecord>(opts.dataDir, "timestamps");
+  const store = opts.db
+    ? await PostgresRecordStore.open<TimestampRecord>(opts.db, "timestamps")
+    : await JournalStore.open<TimestampRecord>(opts.dataDir, "timestamps");
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> | null = null;
   let failing = false;

@@ -42,7 +42,7 @@ import {
 } from "../store/index-store";
 import { createDecoder, INDEXED_CONTRACTS, type DecodedEvent } from "./decode";
 import { createLogFetcher } from "./historical";
-import { undoBlock, type BlockUndo } from "../domain/mutations";
+import { ChangeSet, undoBlock, type BlockUndo } from "../domain/mutations";
 import { applyEvents } from "./reduce";
 
 export type { DecodedEvent } from "./decode";
@@ -216,6 +216,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   let recent = new Map<number, Hex>();
   let undo: BlockUndo[] = [];
   let undoFloor = floorBlock;
+  /** What changed since the last commit (null: the whole state is new, e.g. after a wipe). */
+  let changes: ChangeSet | null = null;
 
   /** Takes the saved index when it belongs to this chain and deployment; otherwise starts over. */
   async function load(): Promise<void> {
@@ -226,6 +228,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       recent = new Map(saved.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
       undo = saved.undo;
       undoFloor = saved.undoFloor;
+      changes = new ChangeSet();
       return;
     }
     if (saved)
@@ -238,7 +241,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     recent = new Map();
     undo = [];
     undoFloor = floorBlock;
-    await store.save(document());
+    await store.save(document(), null);
+    changes = new ChangeSet();
   }
   await load();
 
@@ -277,7 +281,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   }
 
   async function commit(): Promise<void> {
-    const w = await store.save(document());
+    const w = await store.save(document(), changes);
+    changes = new ChangeSet();
     writes += 1;
     writeMsTotal += w.ms;
     lastWrite = w;
@@ -324,6 +329,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     recent = new Map();
     undo = [];
     undoFloor = floorBlock;
+    changes = null;
     await commit();
     emit(reorgListeners, { forkBlock: floorBlock, droppedFrom });
   }
@@ -341,7 +347,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       }
     }
     if (fork === undefined) return wipe("no recent block is still on chain");
-    while (undo.length > 0 && undo[undo.length - 1].blockNumber > fork) undoBlock(state, undo.pop()!);
+    while (undo.length > 0 && undo[undo.length - 1].blockNumber > fork) undoBlock(state, undo.pop()!, changes ?? undefined);
     for (const n of recent.keys()) if (n > fork) recent.delete(n);
     tip = { blockNumber: fork, blockHash: recent.get(fork)! };
     logger.warn({ forkBlock: fork, droppedFrom }, "reorg: rolled back to the fork point");
@@ -390,8 +396,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     const final = events.filter((e) => e.ref.blockNumber < windowStart);
     const unsettled = final.length === events.length ? [] : events.slice(final.length);
     try {
-      applyEvents(state, final, false);
-      undo.push(...applyEvents(state, unsettled, true));
+      applyEvents(state, final, false, changes ?? undefined);
+      undo.push(...applyEvents(state, unsettled, true, changes ?? undefined));
     } catch (err) {
       // A reducer refused an event half way through the range: go back to the last commit so the
       // in-memory state never holds part of a range, then fail loudly.

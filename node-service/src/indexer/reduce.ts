@@ -1,7 +1,7 @@
 /** Handler stage: routes each decoded event to its contract's pure reducer and applies the result. */
 import type { IndexState } from "../domain/entities";
 import type { DecodedEvent, IndexedContract } from "./decode";
-import { applyMutations, BlockUndoRecorder, push, type BlockUndo, type Mutation } from "../domain/mutations";
+import { applyMutations, BlockUndoRecorder, push, type BlockUndo, type ChangeSet, type Mutation } from "../domain/mutations";
 import type { Reducer } from "./reducers/common";
 import { reduceConsentRegistry } from "./reducers/consentRegistry";
 import { reduceEvidenceNotary } from "./reducers/evidenceNotary";
@@ -34,9 +34,9 @@ export function reduceEvent(state: Readonly<IndexState>, ev: DecodedEvent): Muta
 
 /**
  * Applies events (in chain order) to `state` in place. With `undo`, also returns one BlockUndo per
- * block that had events, so those blocks can be rolled back on a reorg.
+ * block that had events, so those blocks can be rolled back on a reorg. With `changes`, notes what changed.
  */
-export function applyEvents(state: IndexState, events: DecodedEvent[], undo: boolean): BlockUndo[] {
+export function applyEvents(state: IndexState, events: DecodedEvent[], undo: boolean, changes?: ChangeSet): BlockUndo[] {
   const blocks: BlockUndo[] = [];
   let recorder: BlockUndoRecorder | undefined;
   for (const ev of events) {
@@ -44,7 +44,7 @@ export function applyEvents(state: IndexState, events: DecodedEvent[], undo: boo
       recorder = new BlockUndoRecorder(ev.ref.blockNumber);
       blocks.push(recorder.block);
     }
-    applyMutations(state, reduceEvent(state, ev), recorder);
+    applyMutations(state, reduceEvent(state, ev), recorder, changes);
     state.eventCount += 1;
     if (recorder) recorder.block.events += 1;
   }

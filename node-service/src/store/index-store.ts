@@ -11,7 +11,7 @@ import path from "node:path";
 import { mkdir, rename } from "node:fs/promises";
 import type { Hex } from "viem";
 import type { Address, IndexState } from "../domain/entities";
-import type { BlockUndo } from "../domain/mutations";
+import type { BlockUndo, ChangeSet } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
 import { decodeIndexState, decodeRecord, encodeIndexState, encodeRecord } from "./state-codec";
@@ -53,8 +53,12 @@ export interface WriteStats {
 export interface IndexStore {
   /** The saved document, or null when there is none. */
   load(): Promise<StoredIndex | null>;
-  /** Saves the whole document atomically and durably (a chain reset saves an empty one). */
-  save(doc: StoredIndex): Promise<WriteStats>;
+  /**
+   * Saves the document atomically and durably (a chain reset saves an empty one). `changes`: the
+   * records and lists changed since the last save, for a store that writes only those (PostgreSQL);
+   * null when the whole state must be written. The lowdb store always writes the whole document.
+   */
+  save(doc: StoredIndex, changes?: ChangeSet | null): Promise<WriteStats>;
 }
 
 function encodeUndo(b: BlockUndo): unknown {

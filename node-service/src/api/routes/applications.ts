@@ -446,7 +446,7 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
           sending = sending
             .then(async () => {
               if (closed) return;
-              if (!deps.sessions.get(token)) return end("session_ended");
+              if (!(await deps.sessions.get(token))) return end("session_ended");
               const { body, relied: usedConsent } = await presentApplicationFor(authorizer, session, app, {
                 resource: "GET /api/events",
                 requestId: String(req.id),
@@ -465,7 +465,10 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         // read per stream), the lender's roles from its role cache (forgotten on any ParticipantRegistry event).
         let checking = false;
         const check = setInterval(() => {
-          if (!deps.sessions.get(token)) return end("session_ended");
+          void deps.sessions.get(token).then(
+            (live) => live || end("session_ended"),
+            () => end("error"),
+          );
           if (checking || relied.size === 0) return;
           checking = true;
           void (async () => {

@@ -12,7 +12,7 @@ import type { RouteContext } from "../app";
 const SESSION_COOKIE = "scf_session";
 
 /** The token from the bearer header or the session cookie, with its live session. */
-export function resolveSession(req: Request, sessions: SessionStore): { token: string; stored: StoredSession } | null {
+export async function resolveSession(req: Request, sessions: SessionStore): Promise<{ token: string; stored: StoredSession } | null> {
   let token: string | undefined;
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) token = auth.slice(7).trim();
@@ -23,7 +23,7 @@ export function resolveSession(req: Request, sessions: SessionStore): { token: s
     }
   }
   if (!token) return null;
-  const stored = sessions.get(token);
+  const stored = await sessions.get(token);
   return stored ? { token, stored } : null;
 }
 

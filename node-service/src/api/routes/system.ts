@@ -115,7 +115,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
         gauge("scf_indexer_lag_blocks", "Blocks between the head and the index", lagBlocks ?? NaN),
         gauge("scf_indexer_events_total", "Contract events reduced into the index", indexer.state().eventCount, "counter"),
         gauge("scf_indexer_events_per_second", "Events reduced per second, as the indexer measures it", indexer.stats().eventsPerSecond),
-        gauge("scf_sessions", "Live sign-in sessions", deps.sessions.size()),
+        gauge("scf_sessions", "Live sign-in sessions", await deps.sessions.size()),
         latency.render(),
       ].join("\n");
       res.type("text/plain; version=0.0.4").send(`${text}\n`);

@@ -1,0 +1,146 @@
+/**
+ * The documents' index in PostgreSQL (DATABASE_URL): the DocumentStore of documents/store.ts with each
+ * document's record, the pending list, the batches and the purge log as rows (tables documents,
+ * document_pending, document_batches, document_purges). The file bytes stay content-addressed under
+ * `<dataDir>/documents`, written atomically before their record is committed (so every committed
+ * record names bytes that are on disk, until a purge deletes them). Each change is one transaction,
+ * resolved after COMMIT; the in-memory copy the reads are served from is updated only then.
+ */
+import { mkdir, unlink } from "node:fs/promises";
+import path from "node:path";
+import type { Hex } from "viem";
+import type { Address } from "../domain/entities";
+import { sha256Hex } from "../domain/hash";
+import { writeFileAtomic } from "../store/atomic-file";
+import {
+  documentFile,
+  readDocumentFile,
+  type BatchRecord,
+  type DocumentRecord,
+  type DocumentStore,
+  type DocumentUpload,
+  type PurgeLogEntry,
+} from "./store";
+import type { Database } from "../store/postgres/db";
+
+export async function createPostgresDocumentStore(opts: { db: Database; dataDir: string; now?: () => number }): Promise<DocumentStore> {
+  const { db } = opts;
+  const now = opts.now ?? Date.now;
+  const root = path.join(opts.dataDir, "documents");
+  await mkdir(root, { recursive: true });
+
+  const documents = new Map<Hex, DocumentRecord>();
+  const batches = new Map<Hex, BatchRecord>();
+  let pending: Hex[] = [];
+  let purges: PurgeLogEntry[] = [];
+  for (const r of (await db.pool.query<{ record: DocumentRecord }>("SELECT record FROM documents")).rows)
+    documents.set(r.record.sha256, r.record);
+  for (const r of (await db.pool.query<{ record: BatchRecord }>("SELECT record FROM document_batches")).rows)
+    batches.set(r.record.root, r.record);
+  pending = (await db.pool.query<{ sha256: Hex }>("SELECT sha256 FROM document_pending ORDER BY seq")).rows.map((r) => r.sha256);
+  purges = (await db.pool.query<{ entry: PurgeLogEntry }>("SELECT entry FROM document_purges ORDER BY seq")).rows.map((r) => r.entry);
+
+  // One change at a time, so the in-memory copy follows the commits in order.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  const UPSERT = "INSERT INTO documents (sha256, record) VALUES ($1, $2) ON CONFLICT (sha256) DO UPDATE SET record = EXCLUDED.record";
+
+  return {
+    async put(input) {
+      const sha256 = sha256Hex(input.bytes);
+      const upload: DocumentUpload = {
+        owner: input.owner.toLowerCase() as Address,
+        kind: input.kind,
+        ...(input.link ? { link: input.link } : {}),
+        uploadedAt: now(),
+      };
+      return serial(async () => {
+        const existing = documents.get(sha256);
+        if (!existing || existing.purgedAt !== undefined) {
+          await mkdir(path.dirname(documentFile(root, sha256)), { recursive: true });
+          await writeFileAtomic(documentFile(root, sha256), input.bytes);
+        }
+        let record: DocumentRecord;
+        const created = !existing;
+        if (existing) {
+          record = structuredClone(existing);
+          record.uploads.push(upload);
+          delete record.purgedAt;
+        } else {
+          record = { sha256, size: input.bytes.length, mime: input.mime, uploads: [upload] };
+        }
+        await db.tx(async (client) => {
+          await client.query(UPSERT, [sha256, JSON.stringify(record)]);
+          if (created) await client.query("INSERT INTO document_pending (sha256) VALUES ($1)", [sha256]);
+        });
+        documents.set(sha256, record);
+        if (created) pending.push(sha256);
+        return { record, created };
+      });
+    },
+    get(sha256) {
+      return documents.get(sha256.toLowerCase() as Hex);
+    },
+    async readContent(sha256) {
+      const record = documents.get(sha256);
+      if (!record || record.purgedAt !== undefined) return null;
+      return readDocumentFile(root, sha256);
+    },
+    list() {
+      return [...documents.values()];
+    },
+    pending() {
+      return [...pending];
+    },
+    recordBatch(batch, proofs) {
+      return serial(async () => {
+        const { hashes: _hashes, ...anchor } = batch;
+        const updated: DocumentRecord[] = [];
+        for (const hash of batch.hashes) {
+          const record = documents.get(hash);
+          if (record) updated.push({ ...structuredClone(record), batch: { ...anchor, proof: proofs[hash] } });
+        }
+        await db.tx(async (client) => {
+          await client.query(
+            "INSERT INTO document_batches (root, record) VALUES ($1, $2) ON CONFLICT (root) DO UPDATE SET record = EXCLUDED.record",
+            [batch.root, JSON.stringify(batch)],
+          );
+          for (const r of updated) await client.query(UPSERT, [r.sha256, JSON.stringify(r)]);
+          await client.query("DELETE FROM document_pending WHERE sha256 = ANY($1::text[])", [batch.hashes]);
+        });
+        batches.set(batch.root, batch);
+        for (const r of updated) documents.set(r.sha256, r);
+        const members = new Set(batch.hashes);
+        pending = pending.filter((h) => !members.has(h));
+      });
+    },
+    batch(rootHash) {
+      return batches.get(rootHash.toLowerCase() as Hex);
+    },
+    purge(sha256, entry) {
+      return serial(async () => {
+        const record = documents.get(sha256);
+        if (!record || record.purgedAt !== undefined) return false;
+        await unlink(documentFile(root, sha256)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+        });
+        const purged: DocumentRecord = { ...structuredClone(record), purgedAt: entry.purgedAt };
+        const logged: PurgeLogEntry = { sha256, ...entry };
+        await db.tx(async (client) => {
+          await client.query(UPSERT, [sha256, JSON.stringify(purged)]);
+          await client.query("INSERT INTO document_purges (entry) VALUES ($1)", [JSON.stringify(logged)]);
+        });
+        documents.set(sha256, purged);
+        purges.push(logged);
+        return true;
+      });
+    },
+    purges() {
+      return [...purges];
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The PostgreSQL connection of the service (DATABASE_URL): one pool, the schema migrations applied at
+ * open, and transactions. Migrations are the plain SQL files of node-service/migrations, applied in
+ * order of file name, each in its own transaction, under an advisory lock so several processes
+ * starting at once apply each file once; applied names are kept in schema_migrations.
+ *
+ * Durability: every write of the PostgreSQL stores is a transaction, and a store resolves only after
+ * COMMIT returned (synchronous_commit is on by default: the commit record is flushed to the WAL).
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import pg from "pg";
+import { REPO_ROOT } from "../../chain/contracts";
+
+export const MIGRATIONS_DIR = path.join(REPO_ROOT, "node-service", "migrations");
+
+/** Advisory lock ids of the service (pg_advisory_lock takes one bigint). */
+export const LOCK_MIGRATE = 7_170_001n;
+
+export interface Database {
+  pool: pg.Pool;
+  /** Runs `fn` in a transaction; resolves after COMMIT (rolls back and rethrows on an error). */
+  tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// int8 as string (never a lossy number); amounts inside jsonb are decimal strings already.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => v);
+
+export async function openDatabase(url: string, opts: { max?: number } = {}): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // An idle client losing its server (a restart) must not crash the process: the pool replaces it.
+  pool.on("error", () => undefined);
+  const db: Database = {
+    pool,
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const out = await fn(client);
+        await client.query("COMMIT");
+        return out;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+  try {
+    await migrate(db);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return db;
+}
+
+/** Applies the migrations not yet applied; returns the names applied now. */
+export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
+  const client = await db.pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [LOCK_MIGRATE.toString()]);
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    );
+    const done = new Set((await client.query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((r) => r.name));
+    for (const name of files) {
+      if (done.has(name)) continue;
+      const sql = await readFile(path.join(dir, name), "utf8");
+      await client.query("BEGIN");
+      try {
+        await client.query(sql);
+        await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [name]);
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
+      }
+      applied.push(name);
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [LOCK_MIGRATE.toString()]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

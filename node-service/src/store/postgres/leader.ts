@@ -1,0 +1,88 @@
+/**
+ * Several service processes on one database: every process runs the indexer in memory (it follows the
+ * chain itself, so its reads are fresh), but only the holder of a PostgreSQL advisory lock writes the
+ * index. The lock is session-level on a connection of its own: when the holding process dies, its
+ * connection closes, PostgreSQL releases the lock, and the next process to try (each tries every
+ * `retryMs`, and at each commit) takes over. Its first write after taking over is a whole rewrite of
+ * the index from its own in-memory state (which it built from the last committed index and the chain),
+ * so what the dead process had not committed is not lost: it is on chain, and the new writer has it.
+ */
+import pg from "pg";
+import type { Logger } from "pino";
+import type { IndexStore } from "../index-store";
+
+export const LOCK_INDEXER = 7_170_002n;
+
+export interface IndexLeadership {
+  /** The store to give the indexer: writes only while this process holds the lock. */
+  store: IndexStore;
+  isLeader(): boolean;
+  close(): Promise<void>;
+}
+
+export function createIndexLeadership(opts: { url: string; inner: IndexStore; retryMs?: number; logger?: Logger }): IndexLeadership {
+  const { inner, logger } = opts;
+  let client: pg.Client | null = null;
+  let leader = false;
+  /** The next write must be a whole rewrite (just took over). */
+  let rewrite = false;
+  let closed = false;
+  let trying: Promise<boolean> | null = null;
+
+  async function tryLock(): Promise<boolean> {
+    if (leader || closed) return leader;
+    trying ??= (async () => {
+      try {
+        if (!client) {
+          const c = new pg.Client({ connectionString: opts.url });
+          c.on("error", (err) => {
+            // The lock went with the connection.
+            if (leader) logger?.error({ err }, "lost the index writer's lock (database connection closed)");
+            leader = false;
+            client = null;
+          });
+          await c.connect();
+          client = c;
+        }
+        const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_INDEXER.toString()]);
+        if (rows[0].ok && !closed) {
+          leader = true;
+          rewrite = true;
+          logger?.info("this process now writes the index (advisory lock taken)");
+        }
+      } catch (err) {
+        logger?.warn({ err }, "could not ask for the index writer's lock; retrying");
+        await client?.end().catch(() => undefined);
+        client = null;
+      } finally {
+        trying = null;
+      }
+      return leader;
+    })();
+    return trying;
+  }
+
+  const timer = setInterval(() => void tryLock(), opts.retryMs ?? 1000);
+  timer.unref();
+
+  return {
+    store: {
+      load: () => inner.load(),
+      async save(doc, changes) {
+        if (!(await tryLock())) return { bytes: 0, ms: 0 };
+        const w = await inner.save(doc, rewrite ? null : changes);
+        rewrite = false;
+        return w;
+      },
+    },
+    isLeader: () => leader,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await trying;
+      leader = false;
+      await client?.end().catch(() => undefined);
+      client = null;
+    },
+  };
+}

@@ -1,0 +1,440 @@
+/**
+ * One conformance suite for both stores: the same tests run against the lowdb files of DATA_DIR and
+ * against PostgreSQL (DATABASE_URL, or the embedded server of scripts/lib/test-postgres.ts). Each store is checked for
+ * what it promises (what a write resolved for is there after a reopen, reads in the documented order)
+ * and the chain index for the indexer's promises (reorg rollback and restart end equal to a fresh index
+ * of the final chain). Then the service itself runs on both: the metric values are exactly the same.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import type { Hex, PublicClient } from "viem";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { createIndexer, type Indexer } from "../../node-service/src/indexer/indexer";
+import { createLowdbIndexStore, type IndexStore } from "../../node-service/src/store/index-store";
+import { encodeIndexState } from "../../node-service/src/store/state-codec";
+import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
+import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
+import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
+import { JournalStore, type RecordStore } from "../../node-service/src/applications/journal-store";
+import { createFileDocumentStore, type DocumentStore } from "../../node-service/src/documents/store";
+import { openPostgresSessionStore, openSessionStore, type SessionStore } from "../../node-service/src/auth/sessions";
+import { openAccessLog, openPostgresAccessLog, type AccessLog } from "../../node-service/src/api/access-log";
+import type { Address, IndexState } from "../../node-service/src/domain/entities";
+import { sha256Hex } from "../../node-service/src/domain/hash";
+import { computeMetricsUncached } from "../../node-service/src/metrics/compute";
+import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { call, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed } from "./api-helpers";
+
+/** One store backend, opened over one place (a data directory, a database) that outlives its instances. */
+interface Backend {
+  name: string;
+  /** Several processes share it (PostgreSQL); the lowdb files belong to one process. */
+  shared: boolean;
+  indexStore(): Promise<IndexStore>;
+  records<T extends { id: string }>(name: string): Promise<RecordStore<T>>;
+  documents(now?: () => number): Promise<DocumentStore>;
+  sessions(secret?: string): Promise<SessionStore>;
+  accessLog(): Promise<AccessLog>;
+  close(): Promise<void>;
+}
+
+async function lowdbBackend(): Promise<Backend> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-lowdb-"));
+  return {
+    name: "lowdb",
+    shared: false,
+    indexStore: () => createLowdbIndexStore(dir),
+    records: (name) => JournalStore.open(dir, name),
+    documents: (now) => createFileDocumentStore({ dataDir: dir, now }),
+    sessions: (secret) => openSessionStore({ dataDir: dir, secret }),
+    accessLog: () => openAccessLog({ dataDir: dir }),
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-pg-"));
+  const url = await freshDatabase();
+  const dbs: Database[] = [];
+  // Each instance gets its own pool, as a restarted process would.
+  const open = async () => {
+    const db = await openDatabase(url, { max: 4 });
+    dbs.push(db);
+    return db;
+  };
+  return {
+    name: "postgres",
+    shared: true,
+    indexStore: async () => createPostgresIndexStore(await open()),
+    records: async (name) => PostgresRecordStore.open(await open(), name),
+    documents: async (now) => createPostgresDocumentStore({ db: await open(), dataDir: dir, now }),
+    sessions: async (secret) => openPostgresSessionStore({ db: await open(), secret }),
+    accessLog: async () => openPostgresAccessLog({ db: await open() }),
+    async close() {
+      for (const db of dbs.splice(0)) await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const BACKENDS: [string, () => Promise<Backend>][] = [
+  ["lowdb", lowdbBackend],
+  ["postgres", postgresBackend],
+];
+
+/** The state as its stored JSON form, so two states compare field by field, bigint amounts included. */
+function canonical(state: IndexState): unknown {
+  return JSON.parse(JSON.stringify(encodeIndexState(state)));
+}
+
+async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
+  return (await hre.network.provider.request({ method, params })) as T;
+}
+
+const A = "0x00000000000000000000000000000000000000a1" as Address;
+const B = "0x00000000000000000000000000000000000000b2" as Address;
+
+for (const [label, makeBackend] of BACKENDS) {
+  describe(`store conformance: ${label}`, function () {
+    this.timeout(180_000);
+    let backend: Backend;
+    const indexers: Indexer[] = [];
+    beforeEach(async () => {
+      backend = await makeBackend();
+    });
+    afterEach(async () => {
+      for (const i of indexers.splice(0)) await i.stop();
+      await backend.close();
+    });
+
+    describe("chain index", () => {
+      async function setup() {
+        const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
+        const [operator, buyer, supplier, lender] = (await hre.viem.getWalletClients()) as unknown as Wallet[];
+        const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
+        await admit(net, operator, [
+          { account: buyer.account.address, roles: ROLE.BUYER },
+          { account: supplier.account.address, roles: ROLE.SUPPLIER },
+          { account: lender.account.address, roles: ROLE.LENDER },
+        ]);
+        return { net, parties: { operator, buyer, supplier, lender } };
+      }
+      async function indexerOn(net: Net, store: IndexStore, opts: { maxBlockRange?: number; commitIntervalMs?: number } = {}) {
+        const indexer = await createIndexer({
+          publicClient: net.publicClient,
+          deployment: net.deployment,
+          dataDir: "/nonexistent-unused",
+          store,
+          commitIntervalMs: opts.commitIntervalMs,
+          maxWriteShare: opts.commitIntervalMs === 0 ? 1 : undefined,
+          maxBlockRange: opts.maxBlockRange,
+          logger: pino({ level: "silent" }),
+        });
+        indexers.push(indexer);
+        return indexer;
+      }
+      /** What a fresh in-memory index (lowdb in a temp dir) of the chain holds. */
+      async function freshState(net: Net): Promise<unknown> {
+        const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-fresh-"));
+        try {
+          const fresh = await indexerOn(net, await createLowdbIndexStore(dir));
+          await fresh.syncOnce();
+          return canonical(fresh.state());
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+
+      it("saves what it indexed (commit by commit) and a reopened store loads exactly that state", async () => {
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 5, anchors: 2, tag: "a" });
+        // Small ranges and a commit after each: many incremental saves.
+        const indexer = await indexerOn(net, await backend.indexStore(), { maxBlockRange: 3, commitIntervalMs: 0 });
+        await indexer.syncOnce();
+        expect(indexer.stats().writes).to.be.above(3);
+        const expected = await freshState(net);
+        expect(canonical(indexer.state())).to.deep.equal(expected);
+
+        const saved = await (await backend.indexStore()).load();
+        expect(saved).to.not.equal(null);
+        expect(canonical(saved!.state)).to.deep.equal(expected);
+        expect(saved!.checkpoint).to.deep.equal(indexer.checkpoint());
+
+        // More history, then a restart from the store: it continues from the checkpoint.
+        await indexer.stop();
+        await generateHistory(net, { ...parties, orders: 3, tag: "b" });
+        const reopened = await indexerOn(net, await backend.indexStore(), { maxBlockRange: 5, commitIntervalMs: 0 });
+        expect(reopened.checkpoint()).to.deep.equal(saved!.checkpoint);
+        await reopened.syncOnce();
+        const expected2 = await freshState(net);
+        expect(canonical(reopened.state())).to.deep.equal(expected2);
+        expect(canonical((await (await backend.indexStore()).load())!.state)).to.deep.equal(expected2);
+      });
+
+      it("rolls back a reorg (also one that happened while stopped, from the saved undo rows) to the state of a fresh index", async () => {
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 2, tag: "common" });
+        const snapshot = await rpc<string>("evm_snapshot");
+        await generateHistory(net, { ...parties, orders: 4, anchors: 2, tag: "old" });
+        const first = await indexerOn(net, await backend.indexStore());
+        await first.syncOnce();
+        const oldState = canonical(first.state());
+        await first.stop();
+
+        expect(await rpc<boolean>("evm_revert", [snapshot])).to.equal(true);
+        await generateHistory(net, { ...parties, orders: 6, anchors: 3, tag: "new" });
+        const reopened = await indexerOn(net, await backend.indexStore());
+        const reorgs: { forkBlock: number }[] = [];
+        reopened.on("reorg", (r) => reorgs.push(r));
+        await reopened.syncOnce();
+        expect(reorgs).to.have.length(1);
+        expect(reorgs[0].forkBlock).to.be.above(net.deployment.startBlock); // rolled back with the undo rows, not rebuilt
+        const expected = await freshState(net);
+        expect(expected).to.not.deep.equal(oldState);
+        expect(canonical(reopened.state())).to.deep.equal(expected);
+        expect(canonical((await (await backend.indexStore()).load())!.state)).to.deep.equal(expected);
+
+        // A second reorg while following: rolled back in memory, written as one commit.
+        const snap2 = await rpc<string>("evm_snapshot");
+        await generateHistory(net, { ...parties, orders: 2, tag: "x" });
+        await reopened.syncOnce();
+        await rpc("evm_revert", [snap2]);
+        await generateHistory(net, { ...parties, orders: 3, tag: "y" });
+        await reopened.syncOnce();
+        const expected3 = await freshState(net);
+        expect(canonical(reopened.state())).to.deep.equal(expected3);
+        expect(canonical((await (await backend.indexStore()).load())!.state)).to.deep.equal(expected3);
+      });
+
+      it("starts over when the saved index belongs to other contracts", async () => {
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 2, tag: "one" });
+        const first = await indexerOn(net, await backend.indexStore());
+        await first.syncOnce();
+        await first.stop();
+        const other: Net = { publicClient: net.publicClient, deployment: await deployContracts(net.publicClient, parties.operator) };
+        const second = await indexerOn(other, await backend.indexStore());
+        await second.syncOnce();
+        expect(second.state().eventCount).to.be.below(first.state().eventCount);
+        const saved = (await (await backend.indexStore()).load())!;
+        expect(saved.identity.contracts.TradeOrders).to.equal(other.deployment.contracts.TradeOrders.toLowerCase());
+        expect(canonical(saved.state)).to.deep.equal(canonical(second.state()));
+      });
+    });
+
+    describe("records (applications, timestamps)", () => {
+      interface Rec {
+        id: string;
+        n: number;
+        amount: string;
+      }
+      it("keeps the last version of each id across a reopen, hands out copies, keeps kinds apart", async () => {
+        const store = await backend.records<Rec>("apps");
+        const other = await backend.records<Rec>("stamps");
+        await store.put({ id: "a", n: 1, amount: "100" });
+        await store.put({ id: "b", n: 1, amount: "5" });
+        await store.put({ id: "a", n: 2, amount: "123456789012345678901234567890" });
+        await other.put({ id: "a", n: 99, amount: "0" });
+        const copy = store.get("a")!;
+        copy.n = 1000;
+        expect(store.get("a")).to.deep.equal({ id: "a", n: 2, amount: "123456789012345678901234567890" });
+        await store.close();
+        await other.close();
+        const reopened = await backend.records<Rec>("apps");
+        expect(reopened.get("a")).to.deep.equal({ id: "a", n: 2, amount: "123456789012345678901234567890" });
+        expect(reopened.all().sort((x, y) => x.id.localeCompare(y.id))).to.deep.equal([
+          { id: "a", n: 2, amount: "123456789012345678901234567890" },
+          { id: "b", n: 1, amount: "5" },
+        ]);
+        expect(reopened.get("missing")).to.equal(undefined);
+        const stamps = await backend.records<Rec>("stamps");
+        expect(stamps.get("a")!.n).to.equal(99);
+        await stamps.close();
+        await reopened.close();
+      });
+    });
+
+    describe("documents' index and batches", () => {
+      it("records uploads, pending, batch proofs and purges, and a reopen reads the same", async () => {
+        let clock = 1_000;
+        const store = await backend.documents(() => clock++);
+        const bytes = new TextEncoder().encode("%PDF-1.4 invoice 1");
+        const first = await store.put({ bytes, mime: "application/pdf", owner: A, kind: "invoice", link: { type: "order", id: "1" } });
+        expect(first.created).to.equal(true);
+        const again = await store.put({ bytes, mime: "application/pdf", owner: B, kind: "invoice" });
+        expect(again.created).to.equal(false);
+        expect(again.record.uploads.map((u) => u.owner)).to.deep.equal([A, B]);
+        const other = await store.put({ bytes: new TextEncoder().encode("id scan"), mime: "image/png", owner: A, kind: "kyc_id_scan" });
+        const h1 = sha256Hex(bytes);
+        const h2 = other.record.sha256;
+        expect(store.pending()).to.deep.equal([h1, h2]);
+        expect(Buffer.from((await store.readContent(h1))!).toString()).to.equal("%PDF-1.4 invoice 1");
+
+        const root = `0x${"ab".repeat(32)}` as Hex;
+        await store.recordBatch(
+          {
+            root,
+            hashes: [h1],
+            count: 1,
+            txHash: `0x${"01".repeat(32)}`,
+            blockNumber: 7,
+            blockHash: `0x${"02".repeat(32)}`,
+            logIndex: 0,
+            at: 1700000000,
+            anchorer: A,
+          },
+          { [h1]: [`0x${"03".repeat(32)}`] },
+        );
+        expect(store.pending()).to.deep.equal([h2]);
+        expect(await store.purge(h2, { kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 5_000, retentionMs: 10 })).to.equal(true);
+        expect(await store.purge(h2, { kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 6_000, retentionMs: 10 })).to.equal(false);
+        expect(await store.readContent(h2)).to.equal(null);
+
+        const reopened = await backend.documents();
+        expect(reopened.get(h1)).to.deep.equal(store.get(h1));
+        expect(reopened.get(h1)!.batch!.proof).to.deep.equal([`0x${"03".repeat(32)}`]);
+        expect(reopened.get(h2)!.purgedAt).to.equal(5_000);
+        expect(reopened.batch(root)!.hashes).to.deep.equal([h1]);
+        expect(reopened.pending()).to.deep.equal([h2]);
+        expect(reopened.purges()).to.deep.equal([
+          { sha256: h2, kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 5_000, retentionMs: 10 },
+        ]);
+        expect(
+          reopened
+            .list()
+            .map((d) => d.sha256)
+            .sort(),
+        ).to.deep.equal([h1, h2].sort());
+        // A purged document uploaded again has its bytes back.
+        await reopened.put({ bytes: new TextEncoder().encode("id scan"), mime: "image/png", owner: A, kind: "kyc_id_scan" });
+        expect(Buffer.from((await reopened.readContent(h2))!).toString()).to.equal("id scan");
+        expect(reopened.get(h2)!.purgedAt).to.equal(undefined);
+      });
+    });
+
+    describe("sessions", () => {
+      it("creates, reads, revokes and expires sessions; a reopen (another process) knows them without storing the token", async () => {
+        const now = Math.floor(Date.now() / 1000);
+        const store = await backend.sessions();
+        const token = await store.create({ address: A, chainId: 31337, issuedAt: now, expiresAt: now + 3600 });
+        const expired = await store.create({ address: B, chainId: 31337, issuedAt: now - 10, expiresAt: now - 1 });
+        expect(await store.get(token)).to.deep.equal({ address: A, chainId: 31337, issuedAt: now, expiresAt: now + 3600 });
+        expect(await store.get(expired)).to.equal(null);
+        expect(await store.get("not a token")).to.equal(null);
+        expect(await store.get("A".repeat(43))).to.equal(null);
+        expect(await store.size()).to.equal(1);
+
+        // Same place, generated secret: the other instance knows the session.
+        const other = await backend.sessions();
+        expect((await other.get(token))?.address).to.equal(A);
+        // Another secret: the stored HMAC does not match, the token is unknown.
+        const otherSecret = await backend.sessions("x".repeat(40));
+        expect(await otherSecret.get(token)).to.equal(null);
+
+        // Shared by processes: a sign-out on one is a sign-out on all, at once.
+        if (backend.shared) {
+          await other.revoke(token);
+          expect(await store.get(token)).to.equal(null);
+        } else await store.revoke(token);
+        expect(await store.get(token)).to.equal(null);
+        expect(await (await backend.sessions()).get(token)).to.equal(null);
+      });
+    });
+
+    describe("access log", () => {
+      it("pages an enterprise's entries newest first with a cursor, keeps enterprises apart, and keeps them across a reopen", async () => {
+        const log = await backend.accessLog();
+        for (let i = 0; i < 7; i++) {
+          await log.append({ enterprise: A, reader: B, basis: "consent", scopes: ["metrics"], resource: `GET /r/${i}` });
+          if (i % 3 === 0) await log.append({ enterprise: B, reader: A, basis: "operator", scopes: ["orders"], resource: `GET /b/${i}` });
+        }
+        await log.close();
+        const reopened = await backend.accessLog();
+        const p1 = await reopened.page(A, { limit: 3 });
+        expect(p1.total).to.equal(7);
+        expect(p1.items.map((e) => e.resource)).to.deep.equal(["GET /r/6", "GET /r/5", "GET /r/4"]);
+        expect(p1.nextCursor).to.be.a("string");
+        const p2 = await reopened.page(A, { limit: 3, cursor: p1.nextCursor });
+        expect(p2.items.map((e) => e.resource)).to.deep.equal(["GET /r/3", "GET /r/2", "GET /r/1"]);
+        const p3 = await reopened.page(A, { limit: 3, cursor: p2.nextCursor });
+        expect(p3.items.map((e) => e.resource)).to.deep.equal(["GET /r/0"]);
+        expect(p3.nextCursor).to.equal(undefined);
+        const skipped = await reopened.page(A, { limit: 2, offset: 1 });
+        expect(skipped.items.map((e) => e.resource)).to.deep.equal(["GET /r/5", "GET /r/4"]);
+        const b = await reopened.page(B, { limit: 10 });
+        expect(b.total).to.equal(3);
+        expect(b.items.every((e) => e.enterprise === B && e.basis === "operator")).to.equal(true);
+        expect((await reopened.page("0x00000000000000000000000000000000000000c3" as Address, { limit: 5 })).total).to.equal(0);
+        expect(p1.items[0]).to.include.keys("id", "at");
+        await reopened.close();
+      });
+    });
+  });
+}
+
+describe("the service on both stores: index -> metrics, sessions and applications' store on PostgreSQL", function () {
+  this.timeout(240_000);
+  const dirs: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    for (const d of dirs.splice(0)) await removeDir(d);
+  });
+
+  it("gives exactly the same metric values on lowdb and PostgreSQL, and keeps a session across a restart on PostgreSQL", async () => {
+    const net = await deployNetwork();
+    await net.tradeOnce(100_000n);
+    await net.tradeOnce(250_000n);
+    const { receivableId } = await net.tradeOnce(400_000n);
+    await net.loanOnce(receivableId, { principal: 200_000n, repay: 50_000n, receivablePayment: 400_000n });
+
+    const lowDir = await tempDataDir(net.deployment);
+    const pgDir = await tempDataDir(net.deployment);
+    dirs.push(lowDir, pgDir);
+    const databaseUrl = await freshDatabase();
+    const low = await startTestService(testConfig(lowDir));
+    closers.push(() => low.close());
+    let onPg = await startTestService(testConfig(pgDir, { DATABASE_URL: databaseUrl }));
+    closers.push(() => onPg.close());
+    await waitIndexed(low, net.publicClient);
+    await waitIndexed(onPg, net.publicClient);
+    expect(canonical(onPg.indexer.state())).to.deep.equal(canonical(low.indexer.state()));
+
+    const asOf = await net.latestTime();
+    const parties = [net.supplier, net.buyer, net.lender].map((w) => w.account.address.toLowerCase() as Address);
+    for (const p of parties) {
+      const a = computeMetricsUncached(low.indexer.state(), p, asOf);
+      const b = computeMetricsUncached(onPg.indexer.state(), p, asOf);
+      expect(JSON.stringify(b, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).to.equal(
+        JSON.stringify(a, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+      );
+    }
+
+    // Through the API: the supplier's own metrics, the same bodies on both.
+    const supplier = net.supplier.account.address.toLowerCase();
+    const lowToken = await signIn(low.url, net.supplier);
+    const pgToken = await signIn(onPg.url, net.supplier);
+    const fromLow = await call(low.url, "GET", `/api/enterprises/${supplier}/metrics`, { token: lowToken });
+    const fromPg = await call(onPg.url, "GET", `/api/enterprises/${supplier}/metrics`, { token: pgToken });
+    expect(fromPg.status).to.equal(200);
+    expect(fromPg.body).to.deep.equal(fromLow.body);
+
+    // A restart on the same database: the index loads from PostgreSQL, the session still works.
+    await onPg.close();
+    onPg = await startTestService(testConfig(pgDir, { DATABASE_URL: databaseUrl }));
+    closers.push(() => onPg.close());
+    expect(canonical(onPg.indexer.state())).to.deep.equal(canonical(low.indexer.state()));
+    const again = await call(onPg.url, "GET", `/api/enterprises/${supplier}/metrics`, { token: pgToken });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.deep.equal(fromLow.body);
+    // The signed-out token is refused on PostgreSQL as on lowdb.
+    expect((await call(onPg.url, "POST", "/api/auth/logout", { token: pgToken })).status).to.be.oneOf([200, 204]);
+    expect((await call(onPg.url, "GET", `/api/enterprises/${supplier}/metrics`, { token: pgToken })).status).to.equal(401);
+  });
+});
