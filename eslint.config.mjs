@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import i18next from "eslint-plugin-i18next";
 
 /**
  * Layers point one way. node-service/src: a folder imports only folders of earlier layers (the
@@ -103,6 +104,59 @@ export default tseslint.config(
           patterns: [
             { regex: "^(\\.\\./)+test(/|$)", message: "scripts/ import nothing from test/: move the shared helper to scripts/lib/." },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // Every text a user reads goes through web/src/i18n (English and Simplified Chinese): no literal text in
+    // JSX, in its text or in the attributes people read (aria-label, placeholder, title, ...).
+    files: ["web/src/**/*.tsx"],
+    plugins: { i18next },
+    rules: {
+      "i18next/no-literal-string": [
+        "error",
+        {
+          mode: "jsx-only",
+          "jsx-attributes": {
+            exclude: [
+              "className",
+              "key",
+              "id",
+              "htmlFor",
+              "href",
+              "to",
+              "path",
+              "download",
+              "type",
+              "role",
+              "name",
+              "value",
+              "inputMode",
+              "autoComplete",
+              "accept",
+              "rel",
+              "target",
+              "status",
+              "scope",
+              "lang",
+              "i18nKey",
+              "data-.*",
+              "aria-hidden",
+              "aria-current",
+              "viewBox",
+              "d",
+              "fill",
+              "stroke",
+              "strokeLinecap",
+              "textAnchor",
+              "rowKey",
+              "numeric",
+            ],
+          },
+          callees: { exclude: ["t", "tc", "tNs", "translateKnown", "useT", "formatMetric", "Error", "api", "setBusy"] },
+          // Punctuation and numbers, constants, and identifiers (tab ids, statuses, keys: one word, no space).
+          words: { exclude: ["^[\\s\\d—·“”…✓#%:,.()/+\\-]*$", "^[A-Z0-9_-]+$", "^[a-z][a-zA-Z0-9]*([_.-][a-zA-Z0-9]+)*$"] },
         },
       ],
     },

@@ -20,12 +20,12 @@ import {
 import { shortHex } from "./format";
 import { ErrorBox, Loading } from "./components/ui";
 import { LanguageSwitch } from "./i18n/LanguageSwitch";
+import { translateKnown, useT } from "./i18n";
 import { NotificationBell } from "./components/Notifications";
 import { ManufacturerRoom } from "./rooms/Manufacturer";
 import { LenderRoom } from "./rooms/Lender";
 import { CourtRoom } from "./rooms/Court";
 import { homeRoomOf, pathOfLegacyHash, ROOMS, roomFits, roomOfPath, type Room } from "./routes";
-import { useT } from "./i18n";
 
 export function App() {
   return (
@@ -47,6 +47,7 @@ async function restoreWallet(config: PublicConfig, me: Me): Promise<Wallet | und
 }
 
 function Shell() {
+  const t = useT("common");
   const [config, setConfig] = useState<PublicConfig>();
   const [error, setError] = useState<unknown>();
   const [wallet, setWallet] = useState<Wallet>();
@@ -88,8 +89,12 @@ function Shell() {
     };
   }, [attempt]);
 
+  useEffect(() => {
+    document.title = t("app.title");
+  }, [t]);
+
   if (error) return <Unreachable error={error} onRetry={() => setAttempt((a) => a + 1)} />;
-  if (!config || !sessionChecked) return <Loading what="the network's configuration" />;
+  if (!config || !sessionChecked) return <Loading what={t("app.config")} />;
 
   const session: Session = { config, wallet, me };
   return (
@@ -101,8 +106,8 @@ function Shell() {
             <path d="M8 21h16M8 16h16M8 11h16" stroke="#ffffff" strokeWidth="2.5" strokeLinecap="round" />
           </svg>
           <span>
-            Supply-chain financing network
-            <small>receivables finance on a shared ledger</small>
+            {t("app.title")}
+            <small>{t("app.tagline")}</small>
           </span>
         </div>
         <nav aria-label={tn("rooms.label")}>
@@ -139,8 +144,7 @@ function Shell() {
         </Routes>
       </main>
       <footer className="foot">
-        Chain {config.chainId} · every figure here can be re-derived from the chain · contracts{" "}
-        {shortHex(config.contracts.LoanAgreements, 4)}
+        {t("app.footer", { chainId: config.chainId, contract: shortHex(config.contracts.LoanAgreements, 4) })}
       </footer>
     </SessionContext.Provider>
   );
@@ -196,6 +200,12 @@ function SignIn({
   onSignedIn: (w: Wallet, me: Me) => void;
   onSignedOut: () => void;
 }) {
+  const t = useT("common");
+  const role = (r: string) =>
+    r
+      .split("+")
+      .map((one) => translateKnown("common", `roles.${one.toLowerCase()}`, one))
+      .join("+");
   const [pick, setPick] = useState<string>("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -218,10 +228,10 @@ function SignIn({
   if (me) {
     const demo = config.demoAccounts?.find((a) => a.address.toLowerCase() === me.address.toLowerCase());
     return (
-      <div role="group" className="signin" aria-label="Signed in">
+      <div role="group" className="signin" aria-label={t("signin.signedIn")}>
         <span className="who">
-          {demo ? demo.name : (me.name ?? "Participant")}
-          {demo && <span className="role">{demo.role}</span>} <code>{shortHex(me.address, 4)}</code>
+          {demo ? demo.name : (me.name ?? t("signin.participant"))}
+          {demo && <span className="role">{role(demo.role)}</span>} <code>{shortHex(me.address, 4)}</code>
         </span>
         <button
           type="button"
@@ -232,7 +242,7 @@ function SignIn({
             onSignedOut();
           }}
         >
-          Sign out
+          {t("signin.signOut")}
         </button>
       </div>
     );
@@ -242,27 +252,27 @@ function SignIn({
       {config.devAccounts && config.demoAccounts && (
         <>
           <label htmlFor="dev-account" className="dev-label">
-            Demo account (dev chain only)
+            {t("signin.demoAccount")}
           </label>
           <select id="dev-account" value={pick} onChange={(e) => setPick(e.target.value)}>
-            <option value="">Choose a participant…</option>
+            <option value="">{t("signin.choose")}</option>
             {config.demoAccounts.map((a) => (
               <option key={a.address} value={String(a.index)}>
-                {a.role}: {a.name}
+                {t("signin.option", { role: role(a.role), name: a.name })}
               </option>
             ))}
           </select>
           <button type="button" disabled={busy || pick === ""} onClick={() => go(() => devWallet(config, Number(pick)), Number(pick))}>
-            Sign in
+            {t("signin.signIn")}
           </button>
         </>
       )}
       {hasInjectedWallet() && (
         <button type="button" disabled={busy} onClick={() => go(() => injectedWallet(config), "injected")}>
-          Sign in with wallet
+          {t("signin.withWallet")}
         </button>
       )}
-      {!config.devAccounts && !hasInjectedWallet() && <span className="hint">Install a browser wallet to sign in.</span>}
+      {!config.devAccounts && !hasInjectedWallet() && <span className="hint">{t("signin.installWallet")}</span>}
       <ErrorBox error={error} />
     </div>
   );

@@ -60,22 +60,28 @@ export interface Me {
 /** Role and consent-scope bits: the same constants the service uses (node-service/src/chain/eip712.ts). */
 export { ROLE };
 
-const SCOPE_LABELS: Record<keyof typeof SCOPE, string> = {
-  identity: "Identity (KYC dossier)",
-  orderHistory: "Order history",
-  receivables: "Receivables",
-  paymentHistory: "Payment history",
-  loans: "Loans and repayments",
-  counterparties: "Counterparties",
-  documents: "Trade documents",
-  metrics: "Derived metrics",
-  riskFlags: "Risk flags",
-  taxRecords: "Tax records",
-  bankFlows: "Bank and e-commerce flows",
-};
+/**
+ * The consent scopes in the order the forms list them; `label` is the scope's name in the current
+ * language (web/src/i18n/locales/<lang>/common.json, scopes.<key>), read when used.
+ */
+const SCOPE_ORDER: (keyof typeof SCOPE)[] = [
+  "identity",
+  "orderHistory",
+  "receivables",
+  "paymentHistory",
+  "loans",
+  "counterparties",
+  "documents",
+  "metrics",
+  "riskFlags",
+  "taxRecords",
+  "bankFlows",
+];
 
-export const SCOPES: { bit: number; key: string; label: string }[] = (Object.keys(SCOPE_LABELS) as (keyof typeof SCOPE)[]).map((key) => ({
+export const SCOPES: { bit: number; key: string; readonly label: string }[] = SCOPE_ORDER.map((key) => ({
   bit: SCOPE[key],
   key,
-  label: SCOPE_LABELS[key],
+  get label() {
+    return tNs("common")(`scopes.${key}`);
+  },
 }));

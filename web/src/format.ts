@@ -3,11 +3,11 @@
  * re-exported here for the code that imports them from format.ts.
  */
 export { formatAmount, formatDate, formatDateTime } from "./i18n";
-import { formatAmount } from "./i18n";
+import { formatAmount, formatNumber, tNs } from "./i18n";
 
 /** Parses "1,234.56" or "1234.5" into minor units; null when not a valid amount. */
 export function parseAmountInput(text: string): bigint | null {
-  const clean = text.replace(/[\s,¥]/g, "");
+  const clean = text.replace(/[\s,¥￥]|CNY|RMB|元/gi, "");
   const m = /^(\d{1,26})(?:\.(\d{1,2}))?$/.exec(clean);
   if (!m) return null;
   return BigInt(m[1]) * 100n + BigInt((m[2] ?? "").padEnd(2, "0"));
@@ -27,14 +27,15 @@ export function formatMetric(value: unknown, unit: string): string {
   if (value === null || value === undefined) return "—";
   if (unit === "minor_units") return formatAmount(String(value));
   const n = Number(value);
-  if (unit === "ratio") return `${(n * 100).toFixed(1)} %`;
-  if (unit === "percent") return `${n.toFixed(1)} %`;
-  if (unit === "days") return `${n.toFixed(1)} d`;
+  const t = tNs("common");
+  if (unit === "ratio") return t("units.percent", { value: (n * 100).toFixed(1) });
+  if (unit === "percent") return t("units.percent", { value: n.toFixed(1) });
+  if (unit === "days") return t("units.days", { value: n.toFixed(1) });
   if (unit === "hhi") return n.toFixed(3);
-  return n.toLocaleString();
+  return formatNumber(n);
 }
 
-/** An annual rate in basis points as a percentage: 650 -> "6.50 %". */
+/** An annual rate in basis points as a percentage: 650 -> "6.50 %" ("6.50%" in Chinese). */
 export function formatRate(bps: number | string): string {
-  return `${(Number(bps) / 100).toFixed(2)} %`;
+  return tNs("common")("units.percent", { value: (Number(bps) / 100).toFixed(2) });
 }

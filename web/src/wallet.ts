@@ -18,6 +18,7 @@ import {
 import { mnemonicToAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
 import { api, type Me, type PublicConfig } from "./api";
+import { tNs } from "./i18n";
 
 /** Hardhat's default test mnemonic: these keys are public; only ever used against the embedded dev chain. */
 const HARDHAT_TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -50,7 +51,7 @@ export function devWallet(config: PublicConfig, index: number): Wallet {
 
 export async function injectedWallet(config: PublicConfig): Promise<Wallet> {
   const eth = (window as unknown as { ethereum?: EIP1193Provider }).ethereum;
-  if (!eth) throw new Error("no browser wallet found: install MetaMask or a compatible wallet");
+  if (!eth) throw new Error(tNs("common")("wallet.none"));
   const client = createWalletClient({ chain: chainOf(config), transport: custom(eth) });
   const [address] = await client.requestAddresses();
   return { address, kind: "injected", client, account: address };

@@ -454,11 +454,16 @@ export function Quote({
       </dl>
       {blocking.length > 0 ? (
         <p className="hint warn">
-          {quote.outcome === "refer" ? t("quote.wouldRefer") : t("quote.wouldDecline")} {blocking.map((r) => r.message).join("; ")}
+          {quote.outcome === "refer" ? t("quote.wouldRefer") : t("quote.wouldDecline")} <span lang="en">{serviceMessages(blocking)}</span>
         </p>
       ) : (
         <p className="hint">{t("quote.estimate")}</p>
       )}
     </section>
   );
+}
+
+/** The service's reasons, in its own words (English), one after the other. */
+function serviceMessages(reasons: { message: string }[]): string {
+  return reasons.map((r) => r.message).join("; ");
 }

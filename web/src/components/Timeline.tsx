@@ -3,15 +3,19 @@
  * with the time and actor of each, then those still ahead. An ended application has no next step: the
  * steps it never reached are shown as such.
  */
+import type { ReactNode } from "react";
 import { usePartyName } from "../hooks/session";
-import { useT } from "../i18n";
 import { formatAmount, formatDateTime, formatRate } from "../format";
+import { tNs, translateKnown, useT } from "../i18n";
 
-/** The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown as money and a rate. */
-function readableDetail(detail: string): string {
+/**
+ * The service writes the offer's terms in minor units and bps ("25000000 at 600 bps for 90 days"): shown
+ * as money and a rate in the page's language. Any other detail is the service's English, marked as such.
+ */
+function readableDetail(detail: string): ReactNode {
   const offer = /^(\d+) at (\d+) bps for (\d+) days$/.exec(detail);
-  if (offer) return `${formatAmount(offer[1])} at ${formatRate(offer[2])} a year for ${offer[3]} days`;
-  return detail;
+  if (offer) return tNs("common")("timeline.offerDetail", { amount: formatAmount(offer[1]), rate: formatRate(offer[2]), days: offer[3] });
+  return <span lang="en">{detail}</span>;
 }
 
 export interface StepView {
@@ -34,16 +38,18 @@ export interface TimelineEntryView {
 }
 
 export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: TimelineEntryView[] }) {
+  const t = useT("common");
+  const ta = useT("apply");
   const name = usePartyName();
-  const t = useT("apply");
-  const who = (actor: string) => (actor === "service" ? "the service" : name(actor));
+  const who = (actor: string) => (actor === "service" ? t("timeline.service") : name(actor));
+  const label = (step: string, fallback: string) => translateKnown("common", `steps.${step}`, fallback);
   const stateOf = (s: StepView) => s.state ?? (s.done ? "done" : s.step === steps.find((x) => !x.done)?.step ? "next" : "todo");
   const current = steps.find((s) => stateOf(s) === "next")?.step;
   const byStep = new Map(timeline.map((t) => [t.step, t]));
   const branches = timeline.filter((t) => !steps.some((s) => s.step === t.step));
   return (
     <div className="timeline-wrap">
-      <ol className="timeline" aria-label="Application progress">
+      <ol className="timeline" aria-label={t("timeline.progress")}>
         {steps.map((s) => {
           const entry = byStep.get(s.step);
           return (
@@ -57,14 +63,14 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
                 {s.done ? "✓" : s.index}
               </span>
               <span className="step-label">
-                {s.label}
-                {stateOf(s) === "not_reached" ? <span className="muted">{t("timeline.notReached")}</span> : null}
+                {label(s.step, s.label)}
+                {stateOf(s) === "not_reached" ? <span className="muted">{ta("timeline.notReached")}</span> : null}
               </span>
               {entry && (
                 <span className="step-meta">
                   {formatDateTime(entry.at)}
                   {entry.blockTime !== undefined && entry.blockTime !== entry.at
-                    ? t("timeline.blockTime", { time: formatDateTime(entry.blockTime) })
+                    ? ta("timeline.blockTime", { time: formatDateTime(entry.blockTime) })
                     : ""}{" "}
                   · {who(entry.actor)}
                   {entry.detail ? <span className="step-detail">{readableDetail(entry.detail)}</span> : null}
@@ -75,11 +81,11 @@ export function Timeline({ steps, timeline }: { steps: StepView[]; timeline: Tim
         })}
       </ol>
       {branches.length > 0 && (
-        <ul className="branches" aria-label="Reviews and other events">
+        <ul className="branches" aria-label={t("timeline.branches")}>
           {branches.map((b, i) => (
             <li key={`${b.step}-${i}`}>
-              <strong>{b.label}</strong> {formatDateTime(b.at)} · {who(b.actor)}
-              {b.detail ? ` — ${b.detail}` : ""}
+              <strong>{label(b.step, b.label)}</strong> {formatDateTime(b.at)} · {who(b.actor)}
+              {b.detail ? <> — {readableDetail(b.detail)}</> : null}
             </li>
           ))}
         </ul>

@@ -1,16 +1,17 @@
 /** Inline SVG charts: enough for a trend, no charting library. */
-import { useT } from "../i18n";
+import { currentLanguage, useT } from "../i18n";
+import { INTL_LOCALE } from "../i18n/format";
 
 export interface Point {
   label: string;
   value: number | null;
 }
 
-/** "2026-11" -> "Nov 2026" in the reader's locale. */
+/** "2026-11" -> "Nov 2026" / "2026年11月" in the page's language. */
 function monthLabel(month: string): string {
   const m = /^(\d{4})-(\d{2})$/.exec(month);
   if (!m) return month;
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(undefined, {
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15)).toLocaleDateString(INTL_LOCALE[currentLanguage()], {
     month: "short",
     year: "numeric",
     timeZone: "UTC",
@@ -33,6 +34,7 @@ export function LineChart({
   partialLast?: boolean;
 }) {
   const tn = useT("nav");
+  const t = useT("common");
   const w = 320;
   const h = 120;
   const pad = 24;
@@ -43,7 +45,7 @@ export function LineChart({
     return (
       <figure className="chart">
         <figcaption>{title}</figcaption>
-        <p className="state empty">No data yet.</p>
+        <p className="state empty">{t("chart.noData")}</p>
       </figure>
     );
   }
@@ -70,7 +72,7 @@ export function LineChart({
           ) : null}
         </span>
       </figcaption>
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${title} by month`}>
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={t("chart.byMonth", { title })}>
         <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} className="axis" />
         {values.length > 1 && (
           <path

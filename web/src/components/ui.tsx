@@ -1,12 +1,13 @@
 /** Small building blocks shared by the rooms: states (loading, empty, error), tables, badges. */
 import { useCallback, useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
 import { isUnreachable } from "../api";
-import { useT } from "../i18n";
+import { currentLanguage, translateKnown, useT } from "../i18n";
 
 export function Loading({ what }: { what: string }) {
+  const t = useT("common");
   return (
     <p className="state loading" role="status">
-      Loading {what}…
+      {t("loading", { what })}
     </p>
   );
 }
@@ -23,32 +24,43 @@ function retryUnreachable(): void {
 if (typeof window !== "undefined") window.addEventListener("online", retryUnreachable);
 
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const t = useT("common");
   const tn = useT("nav");
   if (!error) return null;
   // viem errors carry a one-line shortMessage beside their multi-line details.
   const message = (error as { shortMessage?: string }).shortMessage ?? (error instanceof Error ? error.message : String(error));
+  // The service answers in English: in another language, the kind of error (from its code) leads and the
+  // service's own words follow, marked as English.
+  const code = (error as { code?: unknown }).code;
+  const kind =
+    typeof code === "string" && (error as { status?: unknown }).status !== undefined
+      ? translateKnown("common", `errors.${code}`, t("errors.other"))
+      : error instanceof TypeError && /fetch/i.test(error.message)
+        ? t("errors.network")
+        : undefined;
+  const retry = isUnreachable(error) ? (
+    <>
+      {" "}
+      <button type="button" className="secondary retry" onClick={onRetry ?? retryUnreachable}>
+        {tn("retry")}
+      </button>
+    </>
+  ) : null;
+  if (currentLanguage() === "en" || !kind) {
+    return (
+      <p className="state error" role="alert">
+        {message}
+        {retry}
+      </p>
+    );
+  }
   return (
     <p className="state error" role="alert">
-      {message}
-      {isUnreachable(error) && (
-        <>
-          {" "}
-          <button type="button" className="secondary retry" onClick={onRetry ?? retryUnreachable}>
-            {tn("retry")}
-          </button>
-        </>
-      )}
+      {kind} <span lang="en">{message}</span>
+      {retry}
     </p>
   );
 }
-
-const STATUS_LABELS: Record<string, string> = {
-  in_review: "In review",
-  offer_issued: "Offer issued",
-  signed_by_borrower: "Signed by borrower",
-  countersigned_notarized: "Countersigned",
-  consent_granted: "Consent granted",
-};
 
 /**
  * A receivable's status word, the same for every party: a confirmed receivable pledged to a loan is
@@ -60,8 +72,13 @@ export function receivableStatusWord(status: string, pledged: boolean): string {
 
 /** A status as a coloured pill: green done, amber waiting on someone, red stopped. */
 export function Badge({ status }: { status: string }) {
+  useT("common");
   const key = status.toLowerCase().replace(/[^a-z_]/g, "");
-  const text = STATUS_LABELS[key] ?? status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  const text = translateKnown(
+    "common",
+    `status.${key}`,
+    status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()),
+  );
   return <span className={`badge badge-${key}`}>{text}</span>;
 }
 

@@ -22,6 +22,7 @@ import {
 import { BundleVerdictView, ChainVerdictView, type NameSource } from "./Verdicts";
 import { shortHex } from "../format";
 import { Card, ErrorBox } from "../components/ui";
+import { tNs, translateKnown, useT } from "../i18n";
 
 /** Batch proofs in the service's answer for a hash: hints the page checks against the chain. */
 function proofsInAnswer(answer: Record<string, unknown> | null | undefined): ProofHint[] {
@@ -47,6 +48,7 @@ export interface CourtCheckerProps {
 
 /** The question box, the file drop and the verdicts: the court room of the app and the standalone verifier. */
 export function CourtChecker({ chain: courtChain, published, askService, bundleUrl, trustedTsaCertificates, nameOf }: CourtCheckerProps) {
+  const t = useT("court");
   const [text, setText] = useState("");
   const [fileName, setFileName] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -113,7 +115,7 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
   const differences = chain && service ? compare(chain, service) : [];
   return (
     <>
-      <Card title="What do you want to check?">
+      <Card title={t("checker.title")}>
         <div
           className={`dropzone${dragOver ? " over" : ""}`}
           onDragOver={(e) => {
@@ -127,9 +129,9 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
             void onFiles([...e.dataTransfer.files]);
           }}
         >
-          <label htmlFor="evidence-file">Drop a file here, or choose one (a document, or an evidence bundle with its documents)</label>
+          <label htmlFor="evidence-file">{t("checker.drop")}</label>
           <input id="evidence-file" type="file" multiple onChange={(e) => void onFiles([...(e.target.files ?? [])])} />
-          <p className="hint">Files are hashed and checked in your browser; they are not uploaded.</p>
+          <p className="hint">{t("checker.notUploaded")}</p>
         </div>
         <form
           className="inline-form"
@@ -138,54 +140,53 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
             reset();
             const q = text.trim();
             const norm = /^[0-9a-fA-F]{64}$/.test(q) ? `0x${q}` : q;
-            if (!/^\d+$/.test(norm) && !/^0x[0-9a-fA-F]{64}$/.test(norm))
-              return setError(new Error("Enter a sha256 (64 hex digits), an agreement id (a number) or a transaction hash"));
+            if (!/^\d+$/.test(norm) && !/^0x[0-9a-fA-F]{64}$/.test(norm)) return setError(new Error(t("checker.invalidQuery")));
             void check(norm.toLowerCase());
           }}
         >
-          <label htmlFor="evidence-query">sha256, agreement id or transaction hash</label>
-          <input id="evidence-query" value={text} onChange={(e) => setText(e.target.value)} placeholder="0x… or 42" />
+          <label htmlFor="evidence-query">{t("checker.query")}</label>
+          <input id="evidence-query" value={text} onChange={(e) => setText(e.target.value)} placeholder={t("checker.placeholder")} />
           <button type="submit" disabled={busy}>
-            Check
+            {t("checker.check")}
           </button>
         </form>
         {busy && (
           <p className="state loading" role="status">
-            Reading the chain…
+            {t("checker.reading")}
           </p>
         )}
         <ErrorBox error={error} />
       </Card>
       {bundle && (
-        <Card title="Evidence bundle (checked by this page against the chain)">
+        <Card title={t("checker.bundleTitle")}>
           <BundleVerdictView verdict={bundle.verdict} fileName={bundle.fileName} />
         </Card>
       )}
       {chain && (
         <div className="grid2">
-          <Card title="Verdict from the chain (checked by this page)">
+          <Card title={t("checker.chainTitle")}>
             <ChainVerdictView v={chain} fileName={fileName} nameOf={nameOf} />
             {chain.kind === "agreement" && chain.loanId && bundleUrl && (
               <a href={bundleUrl(chain.loanId)} download={`evidence-agreement-${chain.loanId}.json`}>
-                Download the evidence bundle
+                {t("checker.downloadBundle")}
               </a>
             )}
           </Card>
           {askService && (
-            <Card title="The service's answer">
+            <Card title={t("service.title")}>
               {!service ? (
                 <p className="state loading" role="status">
-                  Asking the service…
+                  {t("service.asking")}
                 </p>
               ) : (
                 <ServiceAnswer answer={service} />
               )}
               {differences.length > 0 ? (
                 <div className="state error" role="alert">
-                  The service disagrees with the chain: {differences.join("; ")}
+                  {t("service.disagrees", { list: differences.join(t("service.separator")) })}
                 </div>
               ) : service && !("error" in service) ? (
-                <p className="state ok">The service's answer matches the chain.</p>
+                <p className="state ok">{t("service.matches")}</p>
               ) : null}
             </Card>
           )}
@@ -197,38 +198,43 @@ export function CourtChecker({ chain: courtChain, published, askService, bundleU
 
 /** The service's answer in words, with the raw JSON one click away. */
 function ServiceAnswer({ answer }: { answer: Record<string, unknown> }) {
+  const t = useT("court");
   const a = answer as { anchored?: boolean; summary?: string; status?: string; loanId?: string; error?: string };
   return (
     <>
       {a.error ? (
-        <p className="state error">The service could not answer: {a.error}</p>
+        <p className="state error">
+          {t("service.couldNot")} <span lang="en">{a.error}</span>
+        </p>
       ) : (
         <dl className="facts">
           {a.anchored !== undefined && (
             <>
-              <dt>Anchored</dt>
-              <dd>{a.anchored ? "yes" : "no"}</dd>
+              <dt>{t("service.anchored")}</dt>
+              <dd>{a.anchored ? t("service.yes") : t("service.no")}</dd>
             </>
           )}
           {a.loanId && (
             <>
-              <dt>Agreement</dt>
+              <dt>{t("service.agreement")}</dt>
               <dd>
                 #{a.loanId}
-                {a.status ? `, ${a.status.toLowerCase()}` : ""}
+                {a.status
+                  ? `${t("service.separator")}${translateKnown("common", `status.${a.status.toLowerCase()}`, a.status).toLowerCase()}`
+                  : ""}
               </dd>
             </>
           )}
           {a.summary && (
             <>
-              <dt>Summary</dt>
-              <dd>{a.summary}</dd>
+              <dt>{t("service.summary")}</dt>
+              <dd lang="en">{a.summary}</dd>
             </>
           )}
         </dl>
       )}
       <details>
-        <summary>The service's full answer (JSON)</summary>
+        <summary>{t("service.json")}</summary>
         <pre className="json">{JSON.stringify(answer, null, 2)}</pre>
       </details>
     </>
@@ -240,12 +246,12 @@ function compare(chain: ChainVerdict, service: Record<string, unknown>): string[
   if ("error" in service) return [];
   const text = JSON.stringify(service).toLowerCase();
   const diffs: string[] = [];
+  const t = tNs("court");
   const anchoredSays = (service as { anchored?: boolean }).anchored;
   if (typeof anchoredSays === "boolean" && anchoredSays !== chain.anchored)
-    diffs.push(`anchored: chain ${chain.anchored}, service ${anchoredSays}`);
+    diffs.push(t("diff.anchored", { chain: String(chain.anchored), service: String(anchoredSays) }));
   if (chain.anchored && chain.blockNumber !== undefined && !text.includes(chain.blockNumber.toString()))
-    diffs.push(`block ${chain.blockNumber} not in the service's answer`);
-  if (chain.txHash && !text.includes(chain.txHash.toLowerCase()))
-    diffs.push(`transaction ${shortHex(chain.txHash, 6)} not in the service's answer`);
+    diffs.push(t("diff.block", { block: chain.blockNumber.toString() }));
+  if (chain.txHash && !text.includes(chain.txHash.toLowerCase())) diffs.push(t("diff.tx", { tx: shortHex(chain.txHash, 6) }));
   return diffs;
 }

@@ -7,15 +7,14 @@ import type { Verdict as BundleVerdict } from "../../../node-service/src/evidenc
 import { openingMatches, type NameOpening } from "../../../node-service/src/domain/name-commitment";
 import { ROLE } from "../../../node-service/src/chain/eip712";
 import type { ChainVerdict } from "./check";
-import { useT } from "../i18n";
+import { formatAmount, formatDateTime, tNs, Trans, useT } from "../i18n";
 
-/** "2026-11-29 14:40:12 UTC (your time: 29/11/2026, 15:40:12 GMT+1)". */
+/** "2026-11-29 14:40:12 UTC (your time: Nov 29, 2026, 3:40:12 PM GMT+1)". */
 export function formatWhen(seconds: number | bigint | undefined): string {
   if (seconds === undefined) return "—";
   const d = new Date(Number(seconds) * 1000);
   const utc = `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
-  const local = d.toLocaleString(undefined, { timeZoneName: "short" });
-  return `${utc} (your time: ${local})`;
+  return tNs("court")("when", { utc, local: formatDateTime(seconds) });
 }
 
 function short(hex: string | undefined, n = 6): string {
@@ -53,11 +52,12 @@ function NameStatus({ verified }: { verified: boolean }) {
 /** Looks up the name (and its salt) someone published for an address: the service's directory in the app, none standalone. */
 export type NameSource = (address: string) => NameOpening | null;
 
+/** The notes ./check.ts writes while reading the chain: technical English, marked as such. */
 function Notes({ notes }: { notes: string[] }) {
   return (
     <>
       {notes.map((n) => (
-        <p key={n} className="hint">
+        <p key={n} className="hint" lang="en">
           {n}
         </p>
       ))}
@@ -66,26 +66,31 @@ function Notes({ notes }: { notes: string[] }) {
 }
 
 function Anchors({ v }: { v: ChainVerdict }) {
+  const t = useT("court");
   if (!v.anchors.length) return null;
   return (
     <>
-      <h4>Where the chain shows {v.kind === "agreement" ? "the agreement document's hash" : "this hash"}</h4>
+      <h4>{v.kind === "agreement" ? t("anchors.titleAgreement") : t("anchors.title")}</h4>
       <ul className="anchors">
         {v.anchors.map((a) => (
           <li key={`${a.txHash}-${a.what}`} data-via={a.via}>
-            {a.via === "notary" ? "Anchored alone" : a.via === "batch" ? "In an anchored batch" : "Recorded in a contract event"}: {a.what},
-            block {a.blockNumber.toString()} at {formatWhen(a.time)}, transaction <code>{short(a.txHash, 8)}</code>
+            {a.via === "notary" ? t("anchors.notary") : a.via === "batch" ? t("anchors.batch") : t("anchors.record")}
+            {t("anchors.colon")}
+            <span lang="en">{a.what}</span>
+            {t("anchors.where", { block: a.blockNumber.toString(), when: formatWhen(a.time) })} <code>{short(a.txHash, 8)}</code>
             {a.by ? (
               <>
-                , by <code>{a.by}</code>
+                {t("anchors.by")} <code>{a.by}</code>
               </>
             ) : null}
             {a.root ? (
               <>
-                . Root <code>{short(a.root, 8)}</code>: {a.proofSource}
+                {t("anchors.root")} <code>{short(a.root, 8)}</code>
+                {t("anchors.colon")}
+                <span lang="en">{a.proofSource}</span>
               </>
             ) : null}
-            .
+            {t("anchors.end")}
           </li>
         ))}
       </ul>
@@ -94,14 +99,12 @@ function Anchors({ v }: { v: ChainVerdict }) {
 }
 
 export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fileName?: string; nameOf?: NameSource }) {
+  const t = useT("court");
   if (v.kind === "no-agreement") {
     return (
       <div className="verdict unknown" data-verdict="no-such-agreement" role="status">
-        <h3>No agreement #{v.query} on this chain</h3>
-        <p>
-          The LoanAgreements contract has recorded no agreement with this number. This says nothing about tampering: check the number you
-          were given.
-        </p>
+        <h3>{t("verdict.noAgreement", { id: v.query })}</h3>
+        <p>{t("verdict.noAgreementText")}</p>
         <Notes notes={v.notes} />
       </div>
     );
@@ -109,11 +112,10 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
   if (!v.anchored) {
     return (
       <div className="verdict bad" data-verdict="not-anchored" role="alert">
-        <h3>Not anchored</h3>
+        <h3>{t("verdict.notAnchored")}</h3>
         <p>
-          {fileName ? `The file “${fileName}” (sha256 ${short(v.sha256, 8)})` : `“${short(v.query, 8)}”`} is not on this chain: not anchored
-          on the notary, not in any batch proof offered, and not in the network's contract events. If it is meant to be a signed or recorded
-          document, it is not the one that was signed or recorded.
+          {fileName ? t("verdict.file", { name: fileName, sha256: short(v.sha256, 8) }) : `“${short(v.query, 8)}”`}
+          {t("verdict.notAnchoredText")}
         </p>
         <Notes notes={v.notes} />
       </div>
@@ -127,21 +129,28 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
     <div className={`verdict ${bad ? "bad" : "good"}`} data-verdict={bad ? "signature-mismatch" : "anchored"}>
       <h3>
         {v.kind === "agreement"
-          ? `Signed loan agreement #${v.loanId}`
+          ? t("verdict.agreement", { id: v.loanId })
           : v.kind === "document"
-            ? "Anchored document"
-            : "Transaction on chain"}
+            ? t("verdict.document")
+            : t("verdict.transaction")}
       </h3>
       <p className="verdict-summary">
-        {v.kind === "agreement" ? `Signed loan agreement #${v.loanId}, anchored` : v.kind === "document" ? "Anchored" : "Recorded"} at block{" "}
-        <strong>{v.blockNumber?.toString()}</strong> on <strong>{formatWhen(v.time)}</strong>
-        {v.kind === "agreement"
-          ? allSigned
-            ? ", signed by the borrower and the lender, registered participants."
-            : ": the signatures or the signers do not check out (see below)."
-          : "."}
+        <Trans
+          t={t}
+          i18nKey={
+            v.kind === "agreement"
+              ? allSigned
+                ? "verdict.summaryAgreementSigned"
+                : "verdict.summaryAgreementBad"
+              : v.kind === "document"
+                ? "verdict.summaryDocument"
+                : "verdict.summaryTransaction"
+          }
+          values={{ id: v.loanId, block: v.blockNumber?.toString(), when: formatWhen(v.time) }}
+          components={{ b: <strong /> }}
+        />
       </p>
-      <p className="hint">Block time is set by the block producer; it is as trustworthy as the chain's operators.</p>
+      <p className="hint">{t("verdict.blockTime")}</p>
       <dl className="facts">
         {v.sha256 && (
           <>
@@ -151,13 +160,13 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
             </dd>
           </>
         )}
-        <dt>Block hash</dt>
+        <dt>{t("facts.blockHash")}</dt>
         <dd>
           <code>{short(v.blockHash, 10)}</code>
         </dd>
         {v.txHash && (
           <>
-            <dt>Transaction</dt>
+            <dt>{t("facts.transaction")}</dt>
             <dd>
               <code>{short(v.txHash, 10)}</code>
             </dd>
@@ -165,8 +174,8 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
         )}
         {v.principal && (
           <>
-            <dt>Principal</dt>
-            <dd>{v.principal} minor units</dd>
+            <dt>{t("facts.principal")}</dt>
+            <dd>{formatAmount(v.principal)}</dd>
           </>
         )}
       </dl>
@@ -174,7 +183,7 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
         <ul className="signers">
           {v.signers.map((s) => (
             <li key={s.role}>
-              Signed by the {s.role}{" "}
+              {t("signers.signedBy", { role: t(`signers.roles.${s.role}`) })}{" "}
               {(() => {
                 // The name counts as verified only when its opening recomputes, here, to the commitment just read from the chain.
                 const opening = nameOf?.(s.expected);
@@ -186,19 +195,21 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
                   </>
                 );
               })()}
-              <code>{s.expected}</code>:{" "}
+              <code>{s.expected}</code>
+              {t("anchors.colon")}
               {s.recovered === null
-                ? "contract wallet (ERC-1271)"
+                ? t("signers.contractWallet")
                 : s.recovered.toLowerCase() === s.expected.toLowerCase()
-                  ? "signature recovers to this address"
-                  : `signature recovers to ${s.recovered}: MISMATCH`}
+                  ? t("signers.recovers")
+                  : t("signers.mismatch", { address: s.recovered })}
               {s.registered
-                ? `, a registered participant (${
-                    ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0)
-                      .map(([, n]) => n)
-                      .join(", ") || "no role"
-                  })`
-                : ", NOT a registered participant"}
+                ? t("signers.registered", {
+                    roles:
+                      ROLE_NAMES.filter(([bit]) => (s.roles & bit) !== 0)
+                        .map(([, n]) => t(`signers.roleNames.${n}`))
+                        .join(t("signers.listSeparator")) || t("signers.noRole"),
+                  })
+                : t("signers.notRegistered")}
             </li>
           ))}
         </ul>
@@ -210,6 +221,7 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
 }
 
 export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdict; fileName: string }) {
+  const t = useT("court");
   const tn = useT("names");
   const failed = verdict.checks.filter((c) => !c.ok);
   const cls = verdict.outcome === "verified" ? "good" : verdict.outcome === "not-verified" ? "bad" : "unknown";
@@ -217,12 +229,12 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
     <div className={`verdict ${cls}`} data-verdict={`bundle-${verdict.outcome}`} role={verdict.outcome === "verified" ? "status" : "alert"}>
       <h3>
         {verdict.outcome === "verified"
-          ? `Evidence bundle verified (all ${verdict.checks.length} checks passed)`
+          ? t("bundle.verified", { count: verdict.checks.length })
           : verdict.outcome === "not-verified"
-            ? `Evidence bundle NOT verified (${failed.length} of ${verdict.checks.length} checks failed)`
-            : "Could not check the evidence bundle: the blockchain node did not answer"}
+            ? t("bundle.notVerified", { failed: failed.length, count: verdict.checks.length })
+            : t("bundle.unreachable")}
       </h3>
-      <p className="hint">“{fileName}”, checked in this browser against the chain, as the command-line verifier does.</p>
+      <p className="hint">{t("bundle.checkedHere", { name: fileName })}</p>
       {verdict.names.length > 0 && (
         <>
           <h4>{tn("partiesByName")}</h4>
@@ -238,8 +250,8 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
       )}
       {verdict.outcome === "verified" ? (
         <>
-          <h4>What the checks prove (recomputed from the chain records checked, not copied from the bundle)</h4>
-          <ul className="confirmed">
+          <h4>{t("bundle.proves")}</h4>
+          <ul className="confirmed" lang="en">
             {verdict.confirmed.map((l) => (
               <li key={l}>{l}</li>
             ))}
@@ -247,8 +259,8 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
         </>
       ) : verdict.outcome === "not-verified" ? (
         <>
-          <h4>Do not rely on this bundle. What failed:</h4>
-          <ul className="failed">
+          <h4>{t("bundle.doNotRely")}</h4>
+          <ul className="failed" lang="en">
             {failed.map((c) => (
               <li key={c.name}>
                 <strong>{c.name}</strong>: {c.detail}
@@ -257,14 +269,17 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
           </ul>
         </>
       ) : (
-        <p>Nothing was proved or disproved. Try again, or use another node.</p>
+        <p>{t("bundle.nothingProved")}</p>
       )}
       <details>
-        <summary>Every check ({verdict.checks.length})</summary>
+        <summary>{t("bundle.every", { count: verdict.checks.length })}</summary>
         <ul className="checks">
           {verdict.checks.map((c) => (
             <li key={c.name} className={c.ok ? "pass" : "fail"}>
-              {c.ok ? "PASS" : c.unreachable ? "NOT CHECKED" : "FAIL"} {c.name} — {c.detail}
+              {c.ok ? t("bundle.pass") : c.unreachable ? t("bundle.notChecked") : t("bundle.fail")}{" "}
+              <span lang="en">
+                {c.name} — {c.detail}
+              </span>
             </li>
           ))}
         </ul>

@@ -13,12 +13,14 @@ import { isUnreachable, type PublishedDeployment } from "../../../node-service/s
 import { Card, ErrorBox } from "../components/ui";
 import { CourtChecker } from "./CourtChecker";
 import type { CourtChain } from "./check";
+import { tNs, useT } from "../i18n";
+import { LanguageSwitch } from "../i18n/LanguageSwitch";
 import "../styles.css";
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a contract address");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: () => tNs("court")("deployment.mustBeAddress") });
 const DeploymentFile = z.object({
   chainId: z.number().int().positive(),
-  genesisHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a block hash"),
+  genesisHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: () => tNs("court")("deployment.mustBeHash") }),
   startBlock: z.number().int().nonnegative().optional(),
   contracts: z.object(Object.fromEntries(CONTRACT_NAMES.map((n) => [n, address])) as Record<ContractName, typeof address>),
 });
@@ -26,26 +28,28 @@ type DeploymentFile = z.infer<typeof DeploymentFile>;
 
 /** Reads the published deployment file, or says in a sentence why it is not one. */
 async function readDeployment(file: File): Promise<DeploymentFile> {
+  const t = tNs("court");
   let json: unknown;
   try {
     json = JSON.parse(await file.text());
   } catch {
-    throw new Error(`“${file.name}” is not a JSON file, so it is not a deployment file.`);
+    throw new Error(t("deployment.notJson", { name: file.name }));
   }
   if ((json as { format?: string })?.format?.startsWith("scf-evidence-bundle")) {
-    throw new Error(
-      `“${file.name}” is an evidence bundle, not a deployment file. Give the deployment file first; drop the bundle below afterwards.`,
-    );
+    throw new Error(t("deployment.isBundle", { name: file.name }));
   }
   const parsed = DeploymentFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`“${file.name}” is not a deployment file: its ${issue.path.join(".") || "content"} ${issue.message}.`);
+    throw new Error(
+      t("deployment.invalid", { name: file.name, field: issue.path.join(".") || t("deployment.content"), problem: issue.message }),
+    );
   }
   return parsed.data;
 }
 
 function StandaloneVerifier() {
+  const t = useT("court");
   const [deployment, setDeployment] = useState<{ file: string; value: DeploymentFile }>();
   const [rpc, setRpc] = useState("http://127.0.0.1:8545");
   const [chain, setChain] = useState<CourtChain>();
@@ -58,18 +62,17 @@ function StandaloneVerifier() {
     setError(undefined);
     setChain(undefined);
     setConnected(undefined);
-    if (!deployment) return setError(new Error("Choose the published deployment file first."));
-    if (!/^https?:\/\//.test(rpc)) return setError(new Error("The node's address should start with http:// or https://."));
+    if (!deployment) return setError(new Error(t("standalone.errors.noDeployment")));
+    if (!/^https?:\/\//.test(rpc)) return setError(new Error(t("standalone.errors.rpcScheme")));
     setBusy(true);
     try {
       const client = createPublicClient({ transport: http(rpc, { retryCount: 1, timeout: 20_000 }) });
       const d = deployment.value;
       const chainId = await client.getChainId();
-      if (chainId !== d.chainId)
-        throw new Error(`This node is chain ${chainId}, but the deployment file is for chain ${d.chainId}: use a node of that chain.`);
+      if (chainId !== d.chainId) throw new Error(t("standalone.errors.otherChain", { chainId, expected: d.chainId }));
       const genesis = (await client.getBlock({ blockNumber: 0n })).hash;
       if (genesis.toLowerCase() !== d.genesisHash.toLowerCase()) {
-        throw new Error(`This node is a different chain: its genesis block is ${genesis}, the deployment file's is ${d.genesisHash}.`);
+        throw new Error(t("standalone.errors.otherGenesis", { genesis, expected: d.genesisHash }));
       }
       setChain({
         client: client as CourtChain["client"],
@@ -77,9 +80,9 @@ function StandaloneVerifier() {
         contracts: d.contracts as Record<ContractName, Address>,
         startBlock: d.startBlock ?? 0,
       });
-      setConnected(`Connected to ${rpc}: chain ${chainId}, genesis block ${genesis}, as the deployment file says.`);
+      setConnected(t("standalone.connected", { rpc, chainId, genesis }));
     } catch (e) {
-      setError(isUnreachable(e) ? new Error(`No node answered at ${rpc}. Check the address, or use another node of the chain.`) : e);
+      setError(isUnreachable(e) ? new Error(t("standalone.errors.unreachable", { rpc })) : e);
     } finally {
       setBusy(false);
     }
@@ -92,12 +95,12 @@ function StandaloneVerifier() {
   };
   return (
     <main className="room standalone">
-      <h1>Court verifier</h1>
-      <p className="lead">
-        This page stands alone: it needs no service, only the deployment file the consortium published and the address of any node of the
-        chain. Everything is checked in this browser; no file is uploaded.
-      </p>
-      <Card title="1. The chain to check against">
+      <div className="standalone-top">
+        <h1>{t("standalone.title")}</h1>
+        <LanguageSwitch />
+      </div>
+      <p className="lead">{t("standalone.lead")}</p>
+      <Card title={t("standalone.chainCard")}>
         <form
           className="inline-form"
           onSubmit={(e) => {
@@ -105,7 +108,7 @@ function StandaloneVerifier() {
             void connect();
           }}
         >
-          <label htmlFor="deployment-file">Published deployment file (deployment.json)</label>
+          <label htmlFor="deployment-file">{t("standalone.deploymentFile")}</label>
           <input
             id="deployment-file"
             type="file"
@@ -123,13 +126,13 @@ function StandaloneVerifier() {
               }
             }}
           />
-          <label htmlFor="rpc-url">JSON-RPC address of a node</label>
-          <input id="rpc-url" value={rpc} onChange={(e) => setRpc(e.target.value)} placeholder="https://…" />
+          <label htmlFor="rpc-url">{t("standalone.rpc")}</label>
+          <input id="rpc-url" value={rpc} onChange={(e) => setRpc(e.target.value)} placeholder={t("standalone.rpcPlaceholder")} />
           <button type="submit" disabled={busy || !deployment}>
-            Connect
+            {t("standalone.connect")}
           </button>
         </form>
-        <label htmlFor="tsa-cert">Trusted time-stamping authority certificates (optional, PEM or DER)</label>
+        <label htmlFor="tsa-cert">{t("standalone.tsa")}</label>
         <input
           id="tsa-cert"
           type="file"
@@ -143,14 +146,15 @@ function StandaloneVerifier() {
           }
         />
         <p className="hint">
-          {tsaCerts.length
-            ? `Timestamps must chain to: ${tsaCerts.map((c) => c.name).join(", ")}.`
-            : "Without one, a timestamp's signature is checked but the authority's identity is not."}
+          {tsaCerts.length ? t("standalone.tsaChosen", { list: tsaCerts.map((c) => c.name).join(", ") }) : t("standalone.tsaNone")}
         </p>
         {deployment && (
           <p className="hint">
-            Deployment file “{deployment.file}”: chain {deployment.value.chainId}, LoanAgreements at{" "}
-            {deployment.value.contracts.LoanAgreements}.
+            {t("standalone.deploymentRead", {
+              name: deployment.file,
+              chainId: deployment.value.chainId,
+              address: deployment.value.contracts.LoanAgreements,
+            })}
           </p>
         )}
         {connected && (

@@ -4,6 +4,7 @@
  */
 import { useEffect, useMemo, useState } from "react";
 import { api } from "../api";
+import { tNs } from "../i18n";
 import { useLoad } from "../components/ui";
 import { ABI } from "../contracts";
 import { publicClientOf } from "../wallet";
@@ -126,7 +127,7 @@ export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]
 
 export async function signOffer(session: Session, app: ApplicationView): Promise<ApplicationView> {
   const wallet = session.wallet;
-  if (!wallet) throw new Error("sign in with your wallet again to sign (the session was restored without a wallet)");
+  if (!wallet) throw new Error(tNs("common")("wallet.signAgain"));
   const offer = await api<{
     typedData: { domain: Record<string, unknown>; types: Record<string, unknown>; primaryType: string; message: Record<string, unknown> };
   }>(`/api/applications/${app.id}/offer`);

@@ -13,6 +13,9 @@
 import i18next from "i18next";
 import LanguageDetector from "i18next-browser-languagedetector";
 import { initReactI18next, useTranslation } from "react-i18next";
+
+/** Rich text with markup: <Trans t={t} i18nKey="..." components={{ b: <strong /> }} />. */
+export { Trans } from "react-i18next";
 import { formatAmountIn, formatDateIn, formatDateTimeIn, formatNumberIn, INTL_LOCALE, type Language, type Seconds } from "./format";
 
 export type { Language } from "./format";
@@ -86,6 +89,15 @@ export function useT(namespace: string) {
 export function useLanguage(): Language {
   useTranslation(undefined, { i18n });
   return currentLanguage();
+}
+
+/**
+ * A text the code may or may not have a translation for (a status, step or metric named by the service,
+ * which can add new ones): the translation when there is one, else the service's own words, without
+ * reporting a missing key. Use `t` for the UI's own texts, so a missing one is reported.
+ */
+export function translateKnown(namespace: string, key: string, fallback: string, options?: Record<string, unknown>): string {
+  return i18n.exists(key, { ns: namespace }) ? String(i18n.t(key, { ns: namespace, ...options })) : fallback;
 }
 
 /** The translation function of one namespace outside React (error messages built in plain functions). */

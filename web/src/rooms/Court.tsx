@@ -9,8 +9,10 @@ import { useParticipants } from "../hooks/participants";
 import type { ContractName } from "../../../node-service/src/chain/contract-names";
 import { CourtChecker } from "../court/CourtChecker";
 import { publicClientOf } from "../wallet";
+import { Trans, useT } from "../i18n";
 
 export function CourtRoom() {
+  const t = useT("court");
   const { config } = useSession();
   // Signed in as a member: the directory's names, each re-checked in the browser against the chain's commitment.
   const directory = useParticipants();
@@ -22,15 +24,9 @@ export function CourtRoom() {
   };
   return (
     <div className="room">
-      <h1>Court / auditor</h1>
+      <h1>{t("room.title")}</h1>
       <p className="lead">
-        Check a document, an agreement or an evidence bundle against the chain yourself. No sign-in needed; this page reads the chain
-        directly. The{" "}
-        <a href="/court-verifier.html" download="court-verifier.html">
-          standalone court verifier
-        </a>{" "}
-        (one HTML file, to keep with a bundle) does the same with no service at all: give it the published deployment file and any node's
-        address.
+        <Trans t={t} i18nKey="room.lead" components={{ a: <a href="/court-verifier.html" download="court-verifier.html" /> }} />
       </p>
       <CourtChecker
         chain={chain}

@@ -10,7 +10,7 @@ import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
 import { ABI } from "../contracts";
-import { formatAmount, formatDate, formatDateTime, formatRate, shortHex } from "../format";
+import { formatAmount, formatDate, formatDateTime, formatMetric, formatRate, shortHex } from "../format";
 import { publicClientOf } from "../wallet";
 import { Badge, Card, Empty, ErrorBox, Loading, Table, Tabs, useLoad } from "../components/ui";
 import { Timeline } from "../components/Timeline";
@@ -20,27 +20,28 @@ import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { Portfolio } from "../components/Portfolio";
 import { Link, useSearchParams } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
-import { useT } from "../i18n";
+import { formatNumber, translateKnown, useT } from "../i18n";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
 export function LenderRoom() {
+  const t = useT("lender");
   const session = useSession();
   const tn = useT("nav");
   if (!session.me) {
     return (
       <div className="room">
-        <h1>Lender</h1>
-        <Empty>Sign in as a lender to see your application queue and portfolio.</Empty>
+        <h1>{t("title")}</h1>
+        <Empty>{t("signInPrompt")}</Empty>
       </div>
     );
   }
   if ((session.me.roles & ROLE.LENDER) === 0) {
     return (
       <div className="room">
-        <h1>Lender</h1>
+        <h1>{t("title")}</h1>
         <Empty>
-          This account is not a registered lender.
+          {t("notLender")}
           {roomFits("manufacturer", session.me.roles) ? (
             <>
               {" "}
@@ -55,6 +56,8 @@ export function LenderRoom() {
 }
 
 function LenderHome() {
+  const t = useT("lender");
+  const tc = useT("common");
   const [status, setStatus] = useState("");
   // The open application is in the URL too (?application=<id>): a reload or a link reopens it.
   const [params, setParams] = useSearchParams();
@@ -68,15 +71,15 @@ function LenderHome() {
 
   return (
     <div className="room">
-      <h1>Lender</h1>
+      <h1>{t("title")}</h1>
       <Tabs
-        label="Lender sections"
+        label={t("tabs.label")}
         selected={tab}
         onSelect={setTab}
         tabs={[
-          ["queue", "Applications"],
-          ["portfolio", "Portfolio"],
-          ["backtest", "Back-test"],
+          ["queue", t("tabs.queue")],
+          ["portfolio", t("tabs.portfolio")],
+          ["backtest", t("tabs.backtest")],
         ]}
       />
       {tab === "portfolio" && <Portfolio />}
@@ -84,32 +87,32 @@ function LenderHome() {
       {tab === "queue" && (
         <>
           <Card
-            title="Application queue"
+            title={t("queue.title")}
             actions={
               <label className="inline">
-                Status{" "}
-                <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="Filter by status">
+                {t("queue.status")}{" "}
+                <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label={t("queue.filter")}>
                   {STATUSES.map((s) => (
                     <option key={s} value={s}>
-                      {s ? s.replace(/_/g, " ") : "all"}
+                      {s ? tc(`status.${s}`) : t("queue.all")}
                     </option>
                   ))}
                 </select>
               </label>
             }
           >
-            {apps.loading && !apps.data ? <Loading what="applications" /> : <ErrorBox error={apps.error} />}
+            {apps.loading && !apps.data ? <Loading what={t("queue.loading")} /> : <ErrorBox error={apps.error} />}
             <Table
               rows={rows}
               rowKey={(a) => a.id}
-              empty="No application in this state."
+              empty={t("queue.empty")}
               columns={[
-                { key: "when", label: "Received", render: (a) => formatDateTime(a.createdAt) },
-                { key: "borrower", label: "Borrower", render: (a) => demoName(a.borrower) },
-                { key: "amount", label: "Amount", numeric: true, render: (a) => formatAmount(a.amount) },
-                { key: "term", label: "Term", numeric: true, render: (a) => `${a.termDays} d` },
-                { key: "score", label: "Score", numeric: true, render: (a) => a.decision?.score ?? "—" },
-                { key: "status", label: "Status", render: (a) => <Badge status={a.status} /> },
+                { key: "when", label: t("queue.received"), render: (a) => formatDateTime(a.createdAt) },
+                { key: "borrower", label: t("queue.borrower"), render: (a) => demoName(a.borrower) },
+                { key: "amount", label: t("queue.amount"), numeric: true, render: (a) => formatAmount(a.amount) },
+                { key: "term", label: t("queue.term"), numeric: true, render: (a) => tc("units.days", { value: a.termDays }) },
+                { key: "score", label: t("queue.score"), numeric: true, render: (a) => a.decision?.score ?? "—" },
+                { key: "status", label: t("queue.status"), render: (a) => <Badge status={a.status} /> },
                 {
                   key: "open",
                   label: "",
@@ -123,9 +126,9 @@ function LenderHome() {
                           document.querySelector(`[data-application="${a.id}"]`)?.scrollIntoView({ block: "start" }),
                         );
                       }}
-                      aria-label={`Open application from ${demoName(a.borrower)}`}
+                      aria-label={t("queue.openLabel", { name: demoName(a.borrower) })}
                     >
-                      Open
+                      {t("queue.open")}
                     </button>
                   ),
                 },
@@ -140,8 +143,8 @@ function LenderHome() {
 }
 
 function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: (a: ApplicationView) => void }) {
+  const t = useT("lender");
   const session = useSession();
-  const tn = useT("nav");
   const demoName = usePartyName();
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
@@ -169,7 +172,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
 
   async function disburse() {
     const wallet = session.wallet;
-    if (!wallet || !app.loanId) throw new Error("sign in with your wallet again to disburse");
+    if (!wallet || !app.loanId) throw new Error(t("app.errors.wallet"));
     const client = publicClientOf(session.config);
     const approve = await wallet.client.writeContract({
       account: wallet.account,
@@ -194,60 +197,48 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const flags = app.decisionInput?.flags ?? [];
   return (
     <Card
-      title={`Application from ${demoName(app.borrower)}`}
+      title={t("app.title", { name: demoName(app.borrower) })}
       actions={<Badge status={app.status} />}
       data={{ application: app.id, "loan-id": app.loanId }}
     >
-      <div role="group" className="next-step" aria-label="Next step">
-        <h3>Next step</h3>
-        {app.status === "offer_issued" && <p>Waiting for the borrower to sign the offer.</p>}
-        {app.status === "signed_by_borrower" && (
-          <p>The borrower signed the offer. Countersign it: the service then records the agreement on chain.</p>
-        )}
+      <div role="group" className="next-step" aria-label={t("next.title")}>
+        <h3>{t("next.title")}</h3>
+        {app.status === "offer_issued" && <p>{t("next.offerIssued")}</p>}
+        {app.status === "signed_by_borrower" && <p>{t("next.signedByBorrower")}</p>}
         {app.status === "countersigned_notarized" && (
           <p>
-            The agreement #{app.loanId} is recorded on chain. Disbursing transfers the principal to the borrower
-            {typeof app.offer?.terms.disburseBy === "string" ? (
-              <>
-                {" "}
-                no later than {formatDate(Number(app.offer.terms.disburseBy))}; after that the contract refuses it and the borrower may
-                cancel
-              </>
-            ) : null}
-            . It is also refused once a pledged receivable was paid after signing.
+            {typeof app.offer?.terms.disburseBy === "string"
+              ? t("next.countersignedBy", { id: app.loanId, date: formatDate(Number(app.offer.terms.disburseBy)) })
+              : t("next.countersigned", { id: app.loanId })}
           </p>
         )}
-        {app.status === "disbursed" && <p>Disbursed. The loan is repaid through the pledged receivables when the buyers pay them.</p>}
-        {app.status === "closed" && <p>Repaid and closed.</p>}
-        {app.status === "declined" && <p>Declined.{app.contest ? " The borrower contested the decline." : ""}</p>}
+        {app.status === "disbursed" && <p>{t("next.disbursed")}</p>}
+        {app.status === "closed" && <p>{t("next.closed")}</p>}
+        {app.status === "declined" && <p>{app.contest ? t("next.declinedContested") : t("next.declined")}</p>}
         {["draft", "submitted", "consent_granted", "data_collected", "screened", "scored", "decided"].includes(app.status) && (
-          <p>Waiting for the borrower's consent and the automatic decision.</p>
+          <p>{t("next.waiting")}</p>
         )}
-        {app.status === "in_review" && (
-          <p>
-            The automatic decision referred this application to you. Record your decision with a reason; it is kept with the application.
-          </p>
-        )}
+        {app.status === "in_review" && <p>{t("next.inReview")}</p>}
         {app.status === "in_review" && <ReviewForm app={app} onChange={onChange} />}
         <div className="actions">
           {app.status === "signed_by_borrower" && (
             <button
               type="button"
               disabled={!!busy}
-              onClick={() => run("Countersigning…", async () => onChange(await signOffer(session, app)))}
+              onClick={() => run(t("actions.countersigning"), async () => onChange(await signOffer(session, app)))}
             >
-              Countersign
+              {t("actions.countersign")}
             </button>
           )}
           {app.status === "countersigned_notarized" && (
-            <button type="button" disabled={!!busy} onClick={() => run("Disbursing on chain…", disburse)}>
-              Disburse {formatAmount(app.amount)}
+            <button type="button" disabled={!!busy} onClick={() => run(t("actions.disbursing"), disburse)}>
+              {t("actions.disburse", { amount: formatAmount(app.amount) })}
             </button>
           )}
           {isCancellable(app) && app.status !== "in_review" && <DeclineForm app={app} onChange={onChange} />}
           {app.loanId && (
             <a href={`/api/evidence/bundle/agreement/${app.loanId}`} download={`evidence-agreement-${app.loanId}.json`}>
-              Download the evidence bundle
+              {t("actions.bundle")}
             </a>
           )}
         </div>
@@ -263,68 +254,76 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           {app.decision && (
             <div className={`score score-${app.decision.outcome}`}>
               <span className="score-value">
-                <span className="sr-only">{tn("a11y.score")} </span>
+                <span className="sr-only">{t("decision.score")} </span>
                 {app.decision.score}
               </span>
               <span>
                 <strong>
                   {app.decision.outcome === "refer"
-                    ? "Referred to a reviewer"
+                    ? t("decision.refer")
                     : app.decision.outcome === "approve"
-                      ? "Approved automatically"
-                      : "Declined automatically"}
+                      ? t("decision.approve")
+                      : t("decision.decline")}
                 </strong>
                 <br />
                 <span className="muted">
-                  score out of 100 · policy {app.decision.policyVersion} · input{" "}
+                  {t("decision.meta", { policy: app.decision.policyVersion })}{" "}
                   <code title={app.decision.inputHash}>{shortHex(app.decision.inputHash, 4)}</code>
                 </span>
               </span>
             </div>
           )}
           <dl className="facts">
-            <dt>Amount asked</dt>
+            <dt>{t("facts.amount")}</dt>
             <dd>{formatAmount(app.requested?.amount ?? app.amount)}</dd>
             {app.requested && app.requested.amount !== app.amount && (
               <>
-                <dt>Amount offered</dt>
+                <dt>{t("facts.offered")}</dt>
                 <dd>{formatAmount(app.amount)}</dd>
               </>
             )}
-            <dt>Term</dt>
-            <dd>{app.termDays} days</dd>
-            <dt>Collateral</dt>
-            <dd>{app.receivableIds.length === 0 ? "none" : app.receivableIds.map((id) => `receivable #${id}`).join(", ")}</dd>
+            <dt>{t("facts.term")}</dt>
+            <dd>{t("facts.days", { count: app.termDays })}</dd>
+            <dt>{t("facts.collateral")}</dt>
+            <dd>
+              {app.receivableIds.length === 0
+                ? t("facts.none")
+                : app.receivableIds.map((id) => t("facts.receivable", { id })).join(t("facts.listSeparator"))}
+            </dd>
             {app.decision && (
               <>
-                <dt>Limit</dt>
+                <dt>{t("facts.limit")}</dt>
                 <dd>{formatAmount(app.decision.limit)}</dd>
-                <dt>Price</dt>
-                <dd>
-                  {formatRate(app.decision.rateBps)} a year ({app.decision.rateBps} bps)
-                </dd>
+                <dt>{t("facts.price")}</dt>
+                <dd>{t("facts.priceValue", { rate: formatRate(app.decision.rateBps), bps: app.decision.rateBps })}</dd>
               </>
             )}
             {app.review && (
               <>
-                <dt>Review</dt>
+                <dt>{t("facts.review")}</dt>
                 <dd>
-                  {app.review.outcome.replace("_", " ")} by {demoName(app.review.reviewer)}: “{app.review.reason}”
+                  {t("facts.reviewValue", {
+                    outcome: translateKnown("lender", `review.outcomes.${app.review.outcome}`, app.review.outcome.replace("_", " ")),
+                    name: demoName(app.review.reviewer),
+                    reason: app.review.reason,
+                  })}
                 </dd>
               </>
             )}
             {app.review?.limitOverride && (
               <>
-                <dt>Override</dt>
+                <dt>{t("facts.override")}</dt>
                 <dd className="override">
-                  Above the policy's limit of {formatAmount(app.review.limitOverride.limit)} by override: “{app.review.limitOverride.reason}
-                  ”
+                  {t("facts.overrideValue", {
+                    limit: formatAmount(app.review.limitOverride.limit),
+                    reason: app.review.limitOverride.reason,
+                  })}
                 </dd>
               </>
             )}
             {app.lenderDecline && (
               <>
-                <dt>Declined by you</dt>
+                <dt>{t("facts.declinedByYou")}</dt>
                 <dd>“{app.lenderDecline.reason}”</dd>
               </>
             )}
@@ -333,17 +332,18 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
             <PolicyIndicators
               reasons={app.decision.reasons as IndicatorReason[]}
               names={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.name]))}
+              units={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.unit]))}
             />
           )}
           {app.decision && (
             <>
-              <h3>Reasons</h3>
+              <h3>{t("reasons.title")}</h3>
               <table className="reasons">
                 <thead>
                   <tr>
-                    <th scope="col">Reason</th>
+                    <th scope="col">{t("reasons.reason")}</th>
                     <th scope="col" className="num">
-                      Points
+                      {t("reasons.points")}
                     </th>
                   </tr>
                 </thead>
@@ -351,7 +351,10 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                   {app.decision.reasons.map((r, i) => (
                     <tr key={`${r.code}-${i}`}>
                       <td>
-                        <code className="reason-code">{r.code}</code> <TextWithNames text={r.message} />
+                        <code className="reason-code">{r.code}</code>{" "}
+                        <span lang="en">
+                          <TextWithNames text={r.message} />
+                        </span>
                       </td>
                       <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
                     </tr>
@@ -360,20 +363,25 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
               </table>
             </>
           )}
-          <h3>Risk flags</h3>
+          <h3>{t("flags.title")}</h3>
           {flags.length === 0 ? (
-            <Empty>No risk flag.</Empty>
+            <Empty>{t("flags.none")}</Empty>
           ) : (
             <ul className="flags">
               {flags.map((f, i) => (
                 <li key={`${f.code}-${i}`} className={`flag flag-${f.severity}`}>
-                  <strong>{f.code.replace(/_/g, " ")}</strong> ({f.severity}): {f.summary}
+                  <strong>{translateKnown("lender", `flags.codes.${f.code}`, f.code.replace(/_/g, " "))}</strong> (
+                  {translateKnown("lender", `flags.severity.${f.severity}`, f.severity)}): <span lang="en">{f.summary}</span>
                   <details>
-                    <summary>{f.evidence.length} events behind it</summary>
+                    <summary>{t("flags.events", { count: f.evidence.length })}</summary>
                     <ul>
                       {f.evidence.slice(0, 20).map((e) => (
                         <li key={`${e.txHash}-${e.event}-${e.blockNumber}`}>
-                          {e.contract}.{e.event} · block {e.blockNumber} · {formatDate(e.at)} · tx <code>{shortHex(e.txHash, 4)}</code>
+                          <code>
+                            {e.contract}.{e.event}
+                          </code>{" "}
+                          · {t("flags.block", { n: e.blockNumber })} · {formatDate(e.at)} · {t("flags.tx")}{" "}
+                          <code>{shortHex(e.txHash, 4)}</code>
                         </li>
                       ))}
                     </ul>
@@ -384,30 +392,32 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           )}
         </div>
         <div>
-          <h3>Timeline</h3>
+          <h3>{t("timeline")}</h3>
           <Timeline steps={app.steps} timeline={app.timeline} />
         </div>
       </div>
-      <h3>Metrics within the borrower's consent</h3>
-      <div role="group" className="consent-scopes" aria-label="Consent scopes">
+      <h3>{t("consent.title")}</h3>
+      <div role="group" className="consent-scopes" aria-label={t("consent.label")}>
         <p>
-          <strong>Consent covers:</strong>{" "}
-          {SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0)
-            .map((sc) => sc.label)
-            .join(", ")}
-          .
+          <strong>{t("consent.covers")}</strong>{" "}
+          {t("consent.list", {
+            list: SCOPES.filter((sc) => (app.scopes & sc.bit) !== 0)
+              .map((sc) => sc.label)
+              .join(t("facts.listSeparator")),
+          })}
         </p>
         {SCOPES.some((sc) => (app.scopes & sc.bit) === 0) && (
           <p className="muted">
-            <strong>Hidden from you</strong> (not in the consent):{" "}
-            {SCOPES.filter((sc) => (app.scopes & sc.bit) === 0)
-              .map((sc) => sc.label)
-              .join(", ")}
-            .
+            <strong>{t("consent.hidden")}</strong> {t("consent.notInConsent")}{" "}
+            {t("consent.list", {
+              list: SCOPES.filter((sc) => (app.scopes & sc.bit) === 0)
+                .map((sc) => sc.label)
+                .join(t("facts.listSeparator")),
+            })}
           </p>
         )}
       </div>
-      {metrics.loading || defs.loading ? <Loading what="metrics" /> : null}
+      {metrics.loading || defs.loading ? <Loading what={t("metricsLoading")} /> : null}
       <ErrorBox error={metrics.error ?? defs.error} />
       {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} hidden={metrics.data.hidden} />}
     </Card>
@@ -425,31 +435,50 @@ type IndicatorReason = {
 };
 
 /** The indicators the policy actually used (its hard rules that fired and its scorecard factors), with the policy's thresholds. */
-function PolicyIndicators({ reasons, names }: { reasons: IndicatorReason[]; names: Record<string, string> }) {
+function PolicyIndicators({
+  reasons,
+  names,
+  units,
+}: {
+  reasons: IndicatorReason[];
+  names: Record<string, string>;
+  /** Each metric's unit, so a value shows as money, a percentage or days rather than a raw number. */
+  units: Record<string, string>;
+}) {
+  const t = useT("lender");
   const used = reasons.filter((r) => r.metric !== undefined);
   if (used.length === 0) return null;
   return (
     <>
-      <h3>Indicators the policy used</h3>
+      <h3>{t("indicators.title")}</h3>
       <table className="reasons policy-indicators">
         <thead>
           <tr>
-            <th scope="col">Indicator</th>
+            <th scope="col">{t("indicators.indicator")}</th>
             <th scope="col" className="num">
-              Value
+              {t("indicators.value")}
             </th>
-            <th scope="col">Policy threshold and result</th>
+            <th scope="col">{t("indicators.threshold")}</th>
           </tr>
         </thead>
         <tbody>
           {used.map((r, i) => (
             <tr key={`${r.code}-${i}`}>
               <td>
-                {names[r.metric as string] ?? r.metric} <span className="muted">({r.window})</span>
+                {translateKnown("metrics", `${r.metric}.name`, names[r.metric as string] ?? String(r.metric))}{" "}
+                <span className="muted">
+                  ({r.window === "all" ? t("indicators.allTime") : t("indicators.window", { days: String(r.window).replace("d", "") })})
+                </span>
               </td>
-              <td className="num">{r.value === null || r.value === undefined ? "no data" : String(r.value)}</td>
+              <td className="num">
+                {r.value === null || r.value === undefined
+                  ? t("indicators.noData")
+                  : units[r.metric as string]
+                    ? formatMetric(r.value, units[r.metric as string])
+                    : String(r.value)}
+              </td>
               <td>
-                {r.message.replace(/^[^:]*: /, "")}
+                <span lang="en">{r.message.replace(/^[^:]*: /, "")}</span>
                 {r.effect ? (
                   <>
                     {" "}
@@ -483,11 +512,13 @@ interface BacktestAnswer {
   policies: { version: string; name: string; inForce: boolean; bands: BandRow[]; total: BandRow }[];
 }
 
-const pctOf = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)}%`);
+const pctOf = (x: number | null) =>
+  x === null ? "—" : formatNumber(x, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 /** Back-test: a policy (a stored version, or pasted JSON) over history, beside the policy in force. */
 function Backtest() {
   const tn = useT("nav");
+  const t = useT("lender");
   const [version, setVersion] = useState("v1");
   const [policyText, setPolicyText] = useState("");
   const [termDays, setTermDays] = useState(30);
@@ -523,62 +554,68 @@ function Backtest() {
     }
   }
   return (
-    <Card title="Back-test a policy on history">
-      <p className="muted">
-        Every past application to you (decided again with what was known at its moment) and, for enterprises that never applied, one case
-        per month end, applying for the most their receivables allowed. Outcomes of approved cases: the loan's, or the collateral's
-        collections.
-      </p>
+    <Card title={t("backtest.title")}>
+      <p className="muted">{t("backtest.intro")}</p>
       <div className="form-row">
         <label>
-          Policy version{" "}
+          {t("backtest.version")}{" "}
           <input
             value={version}
             onChange={(e) => setVersion(e.target.value)}
-            aria-label="Policy version"
+            aria-label={t("backtest.version")}
             disabled={policyText.trim() !== ""}
           />
         </label>{" "}
         <label>
-          Term of monthly cases (days){" "}
+          {t("backtest.term")}{" "}
           <input
             type="number"
             min={1}
             max={3650}
             value={termDays}
             onChange={(e) => setTermDays(Number(e.target.value))}
-            aria-label="Term in days"
+            aria-label={t("backtest.termLabel")}
           />
         </label>
       </div>
       <label>
-        Or a policy as JSON (the policy file)
-        <textarea rows={6} value={policyText} onChange={(e) => setPolicyText(e.target.value)} aria-label="Policy JSON" spellCheck={false} />
+        {t("backtest.json")}
+        <textarea
+          rows={6}
+          value={policyText}
+          onChange={(e) => setPolicyText(e.target.value)}
+          aria-label={t("backtest.jsonLabel")}
+          spellCheck={false}
+        />
       </label>
       <p>
         <button type="button" onClick={run} disabled={busy}>
-          {busy ? "Running…" : "Run back-test"}
+          {busy ? t("backtest.running") : t("backtest.run")}
         </button>{" "}
         <button type="button" className="link" onClick={exportCsv} disabled={busy}>
-          Export CSV
+          {t("backtest.export")}
         </button>
       </p>
       <ErrorBox error={error} />
       {result && (
         <>
           <p>
-            {formatDate(result.from)} to {formatDate(result.to)}: {result.cases.applications} past applications, {result.cases.monthly}{" "}
-            monthly cases.
+            {t("backtest.summary", {
+              from: formatDate(result.from),
+              to: formatDate(result.to),
+              applications: result.cases.applications,
+              monthly: result.cases.monthly,
+            })}
           </p>
           <div className="table-wrap" tabIndex={0} role="group" aria-label={tn("a11y.backtestResults")}>
             <table className="backtest">
               <thead>
                 <tr>
-                  <th scope="col">Score band</th>
+                  <th scope="col">{t("backtest.band")}</th>
                   {result.policies.map((p) => (
                     <th key={p.version} scope="col" colSpan={4}>
                       {p.version}
-                      {p.inForce ? " (in force)" : ""}
+                      {p.inForce ? ` ${t("backtest.inForce")}` : ""}
                     </th>
                   ))}
                 </tr>
@@ -587,14 +624,14 @@ function Backtest() {
                   {result.policies.map((p) => (
                     <Fragment key={p.version}>
                       <th scope="col" className="num">
-                        Approved
+                        {t("backtest.approved")}
                       </th>
                       <th scope="col" className="num">
-                        Amount
+                        {t("backtest.amount")}
                       </th>
-                      <th scope="col">On time / late / defaulted / open</th>
+                      <th scope="col">{t("backtest.outcomes")}</th>
                       <th scope="col" className="num">
-                        Bad debt
+                        {t("backtest.badDebt")}
                       </th>
                     </Fragment>
                   ))}
@@ -603,7 +640,7 @@ function Backtest() {
               <tbody>
                 {[...result.policies[0].bands.map((b, i) => [b.band, i] as const), ["all", -1] as const].map(([band, i]) => (
                   <tr key={band}>
-                    <th scope="row">{band}</th>
+                    <th scope="row">{band === "all" ? t("backtest.all") : band}</th>
                     {result.policies.map((p) => {
                       const r = i < 0 ? p.total : p.bands[i];
                       return (

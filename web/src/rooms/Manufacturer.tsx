@@ -7,43 +7,34 @@ import { api, ApiRequestError, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
 import { awaitsConsent, grantConsent, isCancellable, signOffer, useLiveApplications, type ApplicationView } from "../hooks/applications";
 import { MetricsTable, type MetricDef } from "../components/MetricsTable";
-import { formatAmount, formatDate, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
-import { tNs, useT } from "../i18n";
+import { formatAmount, formatDate, formatDateTime, formatMetric, formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
 import { Badge, Card, Empty, ErrorBox, Loading, receivableStatusWord, Table, Tabs, useLoad } from "../components/ui";
 import { LineChart } from "../components/charts";
 import { Timeline } from "../components/Timeline";
+import { formatNumber, tNs, Trans, translateKnown, useT } from "../i18n";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 
 export function ManufacturerRoom() {
+  const t = useT("manufacturer");
   const session = useSession();
   const tn = useT("nav");
   const me = session.me;
   if (!me) {
     return (
       <div className="room">
-        <h1>Manufacturer</h1>
-        <Empty>Sign in as a supplier to see your orders, receivables and metrics, and to apply for financing.</Empty>
+        <h1>{t("title")}</h1>
+        <Empty>{t("signInPrompt")}</Empty>
         {session.config.devAccounts && (
-          <Card title="First time here? A tour of the demo network">
+          <Card title={t("tour.title")}>
             <div className="welcome">
               <ol>
-                <li>
-                  In the demo account picker at the top right, choose <strong>SUPPLIER: Precision Parts Co.</strong> and press{" "}
-                  <strong>Sign in</strong>.
-                </li>
-                <li>
-                  Open <strong>Apply for financing</strong>: type an amount, choose <strong>Lingnan Commercial Bank</strong>, press{" "}
-                  <strong>Apply</strong>. Watch the timeline reach “Offer issued”, then sign the offer.
-                </li>
-                <li>
-                  Sign out, sign in as <strong>LENDER: Lingnan Commercial Bank</strong>, open the <strong>Lender</strong> room: countersign,
-                  then disburse.
-                </li>
-                <li>
-                  In the <strong>Court / auditor</strong> room (no sign-in), drop the agreement document and see the chain's verdict.
-                </li>
+                {(["step1", "step2", "step3", "step4"] as const).map((step) => (
+                  <li key={step}>
+                    <Trans t={t} i18nKey={`tour.${step}`} components={{ b: <strong /> }} />
+                  </li>
+                ))}
               </ol>
             </div>
           </Card>
@@ -54,9 +45,9 @@ export function ManufacturerRoom() {
   if ((me.roles & ROLE.SUPPLIER) === 0) {
     return (
       <div className="room">
-        <h1>Manufacturer</h1>
+        <h1>{t("title")}</h1>
         <Empty>
-          This account is not a registered supplier. Sign in with a supplier account.
+          {t("notSupplier")}
           {roomFits("lender", me.roles) ? (
             <>
               {" "}
@@ -71,6 +62,7 @@ export function ManufacturerRoom() {
 }
 
 function SupplierHome({ address }: { address: string }) {
+  const t = useT("manufacturer");
   const session = useSession();
   const [tab, setTab] = useRouteTab(
     ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access"] as const,
@@ -81,20 +73,20 @@ function SupplierHome({ address }: { address: string }) {
 
   return (
     <div className="room">
-      <h1>Manufacturer</h1>
+      <h1>{t("title")}</h1>
       <Tabs
-        label="Manufacturer sections"
+        label={t("tabs.label")}
         selected={tab}
         onSelect={setTab}
         tabs={[
-          ["overview", "Overview"],
-          ["apply", "Apply for financing"],
-          ["applications", `Applications (${applications.length})`],
+          ["overview", t("tabs.overview")],
+          ["apply", t("tabs.apply")],
+          ["applications", t("tabs.applications", { count: applications.length })],
           ["loans", tl("tabs.loans")],
           ["consents", tl("tabs.consents")],
-          ["orders", "Orders"],
-          ["receivables", "Receivables"],
-          ["access", "Access log"],
+          ["orders", t("tabs.orders")],
+          ["receivables", t("tabs.receivables")],
+          ["access", t("tabs.access")],
         ]}
       />
       {tab === "overview" && <Overview address={address} />}
@@ -111,10 +103,10 @@ function SupplierHome({ address }: { address: string }) {
         </>
       )}
       {tab === "applications" && (
-        <Card title="My applications">
-          {apps.loading && !apps.data ? <Loading what="applications" /> : null}
+        <Card title={t("applications.title")}>
+          {apps.loading && !apps.data ? <Loading what={t("applications.loading")} /> : null}
           <ErrorBox error={apps.error} />
-          {applications.length === 0 && !apps.loading ? <Empty>No application yet. Apply for financing to start.</Empty> : null}
+          {applications.length === 0 && !apps.loading ? <Empty>{t("applications.empty")}</Empty> : null}
           {applications.map((a) => (
             <BorrowerApplication key={a.id} app={a} onChange={update} session={session} />
           ))}
@@ -139,6 +131,7 @@ function Kpi({ label, value }: { label: string; value: string }) {
 }
 
 function Overview({ address }: { address: string }) {
+  const t = useT("manufacturer");
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
   const metrics = useLoad(
     () => api<{ values: Record<string, Record<string, unknown>>; asOf: number }>(`/api/enterprises/${address}/metrics`),
@@ -155,40 +148,40 @@ function Overview({ address }: { address: string }) {
   return (
     <>
       {v && (
-        <div role="group" className="kpis" aria-label="Key figures">
-          <Kpi label="Orders received, last 365 days" value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
-          <Kpi label="Outstanding receivables" value={formatMetric(v.outstandingValue?.all, "minor_units")} />
-          <Kpi label="On-time delivery, 365 days" value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
-          <Kpi label="Payback cycle, 365 days" value={formatMetric(v.paybackCycleMean?.["365d"], "days")} />
+        <div role="group" className="kpis" aria-label={t("overview.kpis")}>
+          <Kpi label={t("overview.ordersReceived")} value={formatAmount(String(v.orderValue?.["365d"] ?? "0"))} />
+          <Kpi label={t("overview.outstanding")} value={formatMetric(v.outstandingValue?.all, "minor_units")} />
+          <Kpi label={t("overview.onTime")} value={formatMetric(v.onTimeDeliveryRate?.["365d"], "ratio")} />
+          <Kpi label={t("overview.payback")} value={formatMetric(v.paybackCycleMean?.["365d"], "days")} />
         </div>
       )}
-      <Card title="Trends">
-        {series.loading ? <Loading what="charts" /> : <ErrorBox error={series.error} />}
+      <Card title={t("overview.trends")}>
+        {series.loading ? <Loading what={t("overview.charts")} /> : <ErrorBox error={series.error} />}
         {series.data && (
           <div className="charts">
             <LineChart
-              title="Monthly order volume"
+              title={t("overview.orderVolume")}
               points={series.data.months.map((m) => ({ label: m.month, value: Number(m.orderValue) }))}
               partialLast
               format={(v) => formatAmount(String(Math.round(v)))}
             />
             <LineChart
-              title="Payback cycle (days)"
+              title={t("overview.paybackChart")}
               points={series.data.months.map((m) => ({ label: m.month, value: m.paybackDaysMean }))}
               partialLast
-              format={(v) => `${v.toFixed(1)} d`}
+              format={(v) => formatMetric(v, "days")}
             />
             <LineChart
-              title="On-time delivery rate"
+              title={t("overview.onTimeChart")}
               points={series.data.months.map((m) => ({ label: m.month, value: m.onTimeRate === null ? null : m.onTimeRate * 100 }))}
               partialLast
-              format={(v) => `${v.toFixed(0)} %`}
+              format={(v) => t("overview.percent", { value: v.toFixed(0) })}
             />
           </div>
         )}
       </Card>
-      <Card title="My metrics, from the chain">
-        {metrics.loading || defs.loading ? <Loading what="metrics" /> : null}
+      <Card title={t("overview.metrics")}>
+        {metrics.loading || defs.loading ? <Loading what={t("overview.metricsLoading")} /> : null}
         <ErrorBox error={metrics.error ?? defs.error} />
         {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} />}
       </Card>
@@ -264,6 +257,7 @@ function ResumeNotice({ applications, onOpen }: { applications: ApplicationView[
 }
 
 function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) => void; onCreated: (a: ApplicationView) => void }) {
+  const tm = useT("manufacturer");
   const session = useSession();
   const prefill = useLoad(() => api<Prefill>("/api/applications/prefill"), [session.me?.address]);
   const [amount, setAmount] = useState("");
@@ -290,7 +284,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const max = chosenRows.reduce((s, r) => s + BigInt(r.advance), 0n);
   const min = BigInt(p?.minAmount ?? "0");
 
-  if (prefill.loading) return <Loading what="your receivables" />;
+  if (prefill.loading) return <Loading what={tm("apply.loading")} />;
   if (prefill.error) return <ErrorBox error={prefill.error} />;
   if (!p) return null;
 
@@ -311,7 +305,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
     if (chosen.length === 0 || !lender) return;
     const body = { amount: minor.toString(), termDays, lender, receivableIds: chosen, scopes: scopeBits };
     try {
-      setBusy("Submitting the application…");
+      setBusy(tm("apply.busy.submitting"));
       const app = await api<ApplicationView>("/api/applications", {
         method: "POST",
         json: body,
@@ -319,7 +313,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
       });
       // Listed at once: if the consent below is cut short (a reload, a refused wallet), the application offers it again.
       onCreated(app);
-      setBusy("Granting consent on chain: confirm in your wallet…");
+      setBusy(tm("apply.busy.consent"));
       await grantConsent(session, app);
       sessionStorage.removeItem(APPLY_KEY);
       onApplied(app);
@@ -339,42 +333,42 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   };
 
   return (
-    <Card title="Apply for financing">
-      <form className="apply" onSubmit={submit} aria-label="Loan application" noValidate>
-        <aside className="prefilled" aria-label="Prefilled from the chain">
-          <h3>Prefilled from the chain</h3>
+    <Card title={tm("apply.title")}>
+      <form className="apply" onSubmit={submit} aria-label={tm("apply.form")} noValidate>
+        <aside className="prefilled" aria-label={tm("apply.prefilled")}>
+          <h3>{tm("apply.prefilled")}</h3>
           <dl>
-            <dt>Company</dt>
+            <dt>{tm("apply.company")}</dt>
             <dd>
               {name(session.me?.address ?? "")}
               <br />
               <code className="muted">{shortHex(session.me?.address, 6)}</code>
             </dd>
-            <dt>Registered since</dt>
+            <dt>{tm("apply.registeredSince")}</dt>
             <dd>{formatDate(p.participant?.admittedAt)}</dd>
-            <dt>Confirmed receivables you can pledge</dt>
+            <dt>{tm("apply.pledgeable")}</dt>
             <dd>{free.length}</dd>
-            <dt>Collateral selected</dt>
+            <dt>{tm("apply.collateralSelected")}</dt>
             <dd>{formatAmount(collateralValue)}</dd>
-            <dt>Maximum amount</dt>
+            <dt>{tm("apply.maxAmount")}</dt>
             <dd data-testid="apply-max">{formatAmount(max)}</dd>
-            <dt>Longest term</dt>
-            <dd>{p.maxTermDays} days</dd>
+            <dt>{tm("apply.longestTerm")}</dt>
+            <dd>{tm("days", { count: p.maxTermDays })}</dd>
           </dl>
-          <p className="hint">The lender sees only the data your consent covers, and every read is in your access log.</p>
+          <p className="hint">{tm("apply.consentHint")}</p>
         </aside>
         <div className="apply-fields">
-          <label htmlFor="amount">1. Amount</label>
+          <label htmlFor="amount">{tm("apply.amount")}</label>
           <div className="field">
             <span className="affix" aria-hidden="true">
-              CNY
+              {tm("apply.currency")}
             </span>
             <input
               id="amount"
               name="amount"
               inputMode="decimal"
               autoComplete="off"
-              placeholder="e.g. 250,000.00"
+              placeholder={tm("apply.amountPlaceholder")}
               value={amount}
               onChange={(e) => {
                 setAmount(e.target.value);
@@ -394,7 +388,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
               }}
               disabled={max === 0n}
             >
-              Use maximum
+              {tm("apply.useMaximum")}
             </button>
           </div>
           {amountError && (
@@ -403,21 +397,21 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             </p>
           )}
           <p id="amount-max" className="hint">
-            Maximum available against the selected receivables: <strong>{formatAmount(max)}</strong>
+            {tm("apply.maxAvailable")} <strong>{formatAmount(max)}</strong>
           </p>
-          <label htmlFor="term">2. Term</label>
+          <label htmlFor="term">{tm("apply.term")}</label>
           <select id="term" value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
             {[30, 60, 90, 120, 180]
               .filter((d) => d <= p.maxTermDays)
               .map((d) => (
                 <option key={d} value={d}>
-                  {d} days
+                  {tm("days", { count: d })}
                 </option>
               ))}
           </select>
           <fieldset aria-describedby={selectionError ? "receivables-error" : undefined}>
-            <legend>3. Receivables to pledge (preselected)</legend>
-            {p.receivables.length === 0 && <Empty>No confirmed, unpledged receivable.</Empty>}
+            <legend>{tm("apply.receivables")}</legend>
+            {p.receivables.length === 0 && <Empty>{tm("apply.noReceivables")}</Empty>}
             {p.receivables.map((r) => (
               <label key={r.id} className="check">
                 <input
@@ -427,10 +421,10 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
                   onChange={(e) => select(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
                 />
                 <span className="rcv">
-                  <span>Receivable #{r.id}</span>
+                  <span>{tm("apply.receivable", { id: r.id })}</span>
                   <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
-                  <span>owed by {name(r.debtor)}</span>
-                  <span className="muted">due {formatDate(r.maturity)}</span>
+                  <span>{tm("apply.owedBy", { name: name(r.debtor) })}</span>
+                  <span className="muted">{tm("apply.due", { date: formatDate(r.maturity) })}</span>
                   <span className="muted">
                     {r.inApplication ? t("receivable.reserved") : t("receivable.allows", { amount: formatAmount(r.advance) })}
                   </span>
@@ -443,7 +437,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
               </p>
             )}
           </fieldset>
-          <label htmlFor="lender">4. Lender</label>
+          <label htmlFor="lender">{tm("apply.lender")}</label>
           <select
             id="lender"
             value={lender}
@@ -451,7 +445,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             aria-invalid={lenderError ? true : undefined}
             aria-describedby={lenderError ? "lender-error" : undefined}
           >
-            <option value="">Choose a lender…</option>
+            <option value="">{tm("apply.chooseLender")}</option>
             {p.lenders.map((l) => (
               <option key={l.address} value={l.address}>
                 {name(l.address)}
@@ -464,7 +458,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             </p>
           )}
           <fieldset>
-            <legend>5. Consent: data the lender may use</legend>
+            <legend>{tm("apply.consent")}</legend>
             <div className="scopes">
               {SCOPES.map((s) => {
                 const required = (p.requiredScopes & s.bit) !== 0;
@@ -477,7 +471,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
                       onChange={(e) => setScopes(e.target.checked ? scopeBits | s.bit : scopeBits & ~s.bit)}
                     />
                     {s.label}
-                    {required ? " (required for scoring)" : ""}
+                    {required ? ` ${tm("apply.requiredForScoring")}` : ""}
                   </label>
                 );
               })}
@@ -491,7 +485,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             </p>
           )}
           <button type="submit" className="primary" disabled={!!busy}>
-            Apply
+            {tm("apply.submit")}
           </button>
         </div>
       </form>
@@ -515,13 +509,17 @@ function DeclineExplained({ app }: { app: ApplicationView }) {
           {(app.lenderDecline || byReviewer) && <p className="muted">{t("declined.automaticBefore")}</p>}
           <ul className="why">
             {reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`}>{r.text}</li>
+              <li key={`${r.code}-${i}`} lang="en">
+                {r.text}
+              </li>
             ))}
           </ul>
           <h4>{t("declined.toChange")}</h4>
           <ul className="to-change">
             {reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`}>{r.toChange}</li>
+              <li key={`${r.code}-${i}`} lang="en">
+                {r.toChange}
+              </li>
             ))}
           </ul>
         </>
@@ -533,7 +531,7 @@ function DeclineExplained({ app }: { app: ApplicationView }) {
           <ul>
             {app.decision.reasons.map((r, i) => (
               <li key={`${r.code}-${i}`}>
-                <code className="reason-code">{r.code}</code> {r.message}
+                <code className="reason-code">{r.code}</code> <span lang="en">{r.message}</span>
               </li>
             ))}
           </ul>
@@ -552,6 +550,7 @@ function BorrowerApplication({
   onChange: (a: ApplicationView) => void;
   session: ReturnType<typeof useSession>;
 }) {
+  const tm = useT("manufacturer");
   const lenderName = usePartyName();
   const t = useT("apply");
   const [error, setError] = useState<unknown>();
@@ -571,20 +570,20 @@ function BorrowerApplication({
     }
   }
   return (
-    <article className="application" data-application={app.id} aria-label={`Application ${app.id}`}>
+    <article className="application" data-application={app.id} aria-label={tm("card.label", { id: app.id })}>
       <header>
         <h3>
-          {formatAmount(app.amount)} for {app.termDays} days
+          {tm("card.heading", { amount: formatAmount(app.amount), count: app.termDays })}
           <span className="sub">
-            from {lenderName(app.lender)} · applied {formatDate(app.createdAt)}
+            {tm("card.sub", { lender: lenderName(app.lender), date: formatDate(app.createdAt) })}
             {changed ? t("card.asked", { amount: formatAmount(app.requested!.amount) }) : ""}
-            {app.loanId ? ` · loan #${app.loanId}` : ""}
+            {app.loanId ? ` · ${tm("card.loan", { id: app.loanId })}` : ""}
           </span>
         </h3>
         <Badge status={app.status} />
       </header>
       {awaitsConsent(app) && (
-        <div className="next-step" aria-label="Next step">
+        <div className="next-step" aria-label={tm("card.nextStep")}>
           <p>{t("consent.missing")}</p>
           <button
             type="button"
@@ -600,20 +599,21 @@ function BorrowerApplication({
       <Timeline steps={app.steps} timeline={app.timeline} />
       {app.decision && !declined && app.status !== "withdrawn" && (
         <dl className="decision">
-          <dt>Automatic decision</dt>
+          <dt>{tm("card.decision")}</dt>
           <dd>
-            <strong>{app.decision.outcome === "refer" ? "referred to a reviewer" : app.decision.outcome}</strong> · score{" "}
-            {app.decision.score} / 100 · policy {app.decision.policyVersion}
+            <strong>{translateKnown("manufacturer", `card.outcome.${app.decision.outcome}`, app.decision.outcome)}</strong> ·{" "}
+            {tm("card.score", { score: app.decision.score, policy: app.decision.policyVersion })}
           </dd>
-          <dt>Limit</dt>
+          <dt>{tm("card.limit")}</dt>
           <dd>{formatAmount(app.decision.limit)}</dd>
-          <dt>Rate</dt>
-          <dd>{formatRate(app.review?.rateBps ?? app.decision.rateBps)} a year</dd>
+          <dt>{tm("card.rate")}</dt>
+          <dd>{tm("card.perYear", { rate: formatRate(app.review?.rateBps ?? app.decision.rateBps) })}</dd>
           {app.review && (
             <>
-              <dt>Reviewer</dt>
+              <dt>{tm("card.reviewer")}</dt>
               <dd>
-                {app.review.outcome.replace("_", " ")}: “{app.review.reason}”
+                {translateKnown("manufacturer", `card.review.${app.review.outcome}`, app.review.outcome.replace("_", " "))}: “
+                {app.review.reason}”
               </dd>
             </>
           )}
@@ -630,18 +630,18 @@ function BorrowerApplication({
       {app.offer && !declined && app.status !== "withdrawn" && app.status !== "expired" && (
         <div className="actions">
           <a href={`/api/applications/${app.id}/agreement-document`} download>
-            Download the agreement document
+            {tm("card.download")}
           </a>
           {app.status === "offer_issued" && (
-            <button type="button" disabled={!!busy} onClick={() => run("Signing…", async () => onChange(await signOffer(session, app)))}>
-              Sign the offer
+            <button
+              type="button"
+              disabled={!!busy}
+              onClick={() => run(tm("card.signing"), async () => onChange(await signOffer(session, app)))}
+            >
+              {tm("card.sign")}
             </button>
           )}
-          {app.status === "offer_issued" && (
-            <span className="hint">
-              Signing asks your wallet for an EIP-712 signature of exactly these terms; nothing is sent on chain yet.
-            </span>
-          )}
+          {app.status === "offer_issued" && <span className="hint">{tm("card.signHint")}</span>}
         </div>
       )}
       {declined && !app.review && !app.lenderDecline && (
@@ -649,21 +649,21 @@ function BorrowerApplication({
           className="actions"
           onSubmit={(e) => {
             e.preventDefault();
-            void run("Sending…", async () =>
+            void run(tm("card.sending"), async () =>
               onChange(
                 await api<ApplicationView>(`/api/applications/${app.id}/contest`, { method: "POST", json: { reason: contestReason } }),
               ),
             );
           }}
         >
-          <label htmlFor={`contest-${app.id}`}>Contest this decline (a person will review it)</label>
+          <label htmlFor={`contest-${app.id}`}>{tm("card.contest")}</label>
           <input
             id={`contest-${app.id}`}
             value={contestReason}
             onChange={(e) => setContestReason(e.target.value)}
-            placeholder="Why the decision is wrong"
+            placeholder={tm("card.contestPlaceholder")}
           />
-          <button type="submit">Contest</button>
+          <button type="submit">{tm("card.contestSubmit")}</button>
         </form>
       )}
       {isCancellable(app) && (
@@ -722,41 +722,52 @@ interface ReceivableView {
 }
 
 function Orders({ address }: { address: string }) {
+  const t = useT("manufacturer");
   const name = usePartyName();
   const orders = useLoad(() => api<Page<OrderView>>(`/api/enterprises/${address}/orders?limit=200`), [address]);
   return (
-    <Card title="Orders" actions={orders.data ? <span className="muted">{orders.data.total.toLocaleString()} orders</span> : undefined}>
-      {orders.loading ? <Loading what="orders" /> : <ErrorBox error={orders.error} />}
+    <Card
+      title={t("orders.title")}
+      actions={
+        orders.data ? (
+          <span className="muted">{t("orders.count", { count: orders.data.total, n: formatNumber(orders.data.total) })}</span>
+        ) : undefined
+      }
+    >
+      {orders.loading ? <Loading what={t("orders.loading")} /> : <ErrorBox error={orders.error} />}
       {orders.data && (
         <Table
           rows={orders.data.items}
           rowKey={(o) => o.id}
-          empty="No orders yet."
-          caption="Trade orders where you are the supplier or the buyer, newest first"
+          empty={t("orders.empty")}
+          caption={t("orders.caption")}
           columns={[
-            { key: "id", label: "Order", render: (o) => `#${o.id}` },
+            { key: "id", label: t("orders.order"), render: (o) => `#${o.id}` },
             {
               key: "party",
-              label: "Counterparty",
-              render: (o) => (o.supplier === address.toLowerCase() ? `${name(o.buyer)} (buyer)` : `${name(o.supplier)} (supplier)`),
+              label: t("orders.counterparty"),
+              render: (o) =>
+                o.supplier === address.toLowerCase()
+                  ? t("orders.asBuyer", { name: name(o.buyer) })
+                  : t("orders.asSupplier", { name: name(o.supplier) }),
             },
-            { key: "amount", label: "Amount", numeric: true, render: (o) => formatAmount(o.amount) },
-            { key: "created", label: "Ordered", render: (o) => formatDate(o.createdAt) },
-            { key: "due", label: "Delivery due", render: (o) => formatDate(o.deliveryDue) },
+            { key: "amount", label: t("orders.amount"), numeric: true, render: (o) => formatAmount(o.amount) },
+            { key: "created", label: t("orders.ordered"), render: (o) => formatDate(o.createdAt) },
+            { key: "due", label: t("orders.deliveryDue"), render: (o) => formatDate(o.deliveryDue) },
             {
               key: "delivered",
-              label: "Delivered",
+              label: t("orders.delivered"),
               render: (o) =>
                 o.deliveredAt ? (
                   <>
                     {formatDate(o.deliveredAt)}
-                    {o.deliveredAt > o.deliveryDue ? <span className="late"> late</span> : null}
+                    {o.deliveredAt > o.deliveryDue ? <span className="late"> {t("orders.late")}</span> : null}
                   </>
                 ) : (
                   "—"
                 ),
             },
-            { key: "status", label: "Status", render: (o) => <Badge status={o.status} /> },
+            { key: "status", label: t("orders.status"), render: (o) => <Badge status={o.status} /> },
           ]}
         />
       )}
@@ -770,32 +781,42 @@ function receivableStatus(r: ReceivableView): string {
 }
 
 function Receivables({ address }: { address: string }) {
+  const t = useT("manufacturer");
   const name = usePartyName();
   const rs = useLoad(() => api<Page<ReceivableView>>(`/api/enterprises/${address}/receivables?limit=200`), [address]);
   return (
-    <Card title="Receivables" actions={rs.data ? <span className="muted">{rs.data.total.toLocaleString()} receivables</span> : undefined}>
-      {rs.loading ? <Loading what="receivables" /> : <ErrorBox error={rs.error} />}
+    <Card
+      title={t("receivables.title")}
+      actions={
+        rs.data ? (
+          <span className="muted">{t("receivables.count", { count: rs.data.total, n: formatNumber(rs.data.total) })}</span>
+        ) : undefined
+      }
+    >
+      {rs.loading ? <Loading what={t("receivables.loading")} /> : <ErrorBox error={rs.error} />}
       {rs.data && (
         <Table
           rows={rs.data.items}
           rowKey={(r) => r.id}
-          empty="No receivables yet."
-          caption="Receivables you issued or hold: issued, confirmed by the debtor, pledged to a loan, or paid"
+          empty={t("receivables.empty")}
+          caption={t("receivables.caption")}
           columns={[
-            { key: "id", label: "Receivable", render: (r) => `#${r.id}` },
-            { key: "order", label: "Order", render: (r) => `#${r.orderId}` },
-            { key: "debtor", label: "Debtor", render: (r) => name(r.debtor) },
-            { key: "face", label: "Face value", numeric: true, render: (r) => formatAmount(r.faceValue) },
-            { key: "paid", label: "Paid", numeric: true, render: (r) => formatAmount(r.paid) },
-            { key: "issued", label: "Issued", render: (r) => formatDate(r.issuedAt) },
-            { key: "maturity", label: "Maturity", render: (r) => formatDate(r.maturity) },
+            { key: "id", label: t("receivables.receivable"), render: (r) => `#${r.id}` },
+            { key: "order", label: t("receivables.order"), render: (r) => `#${r.orderId}` },
+            { key: "debtor", label: t("receivables.debtor"), render: (r) => name(r.debtor) },
+            { key: "face", label: t("receivables.faceValue"), numeric: true, render: (r) => formatAmount(r.faceValue) },
+            { key: "paid", label: t("receivables.paid"), numeric: true, render: (r) => formatAmount(r.paid) },
+            { key: "issued", label: t("receivables.issued"), render: (r) => formatDate(r.issuedAt) },
+            { key: "maturity", label: t("receivables.maturity"), render: (r) => formatDate(r.maturity) },
             {
               key: "status",
-              label: "Status",
+              label: t("receivables.status"),
               render: (r) => (
                 <>
                   <Badge status={receivableStatus(r)} />
-                  {r.pledgedLoanId && r.status === "Confirmed" ? <span className="muted"> loan #{r.pledgedLoanId}</span> : null}
+                  {r.pledgedLoanId && r.status === "Confirmed" ? (
+                    <span className="muted"> {t("receivables.loan", { id: r.pledgedLoanId })}</span>
+                  ) : null}
                 </>
               ),
             },
@@ -818,25 +839,43 @@ interface AccessEntryView {
 }
 
 function AccessLog({ address }: { address: string }) {
+  const t = useT("manufacturer");
   const name = usePartyName();
   const log = useLoad(() => api<Page<AccessEntryView>>(`/api/enterprises/${address}/access-log?limit=200`), [address]);
   const label = (key: string) => SCOPES.find((s) => s.key === key)?.label ?? key;
   return (
-    <Card title="Who read my data">
-      {log.loading ? <Loading what="the access log" /> : <ErrorBox error={log.error} />}
+    <Card title={t("access.title")}>
+      {log.loading ? <Loading what={t("access.loading")} /> : <ErrorBox error={log.error} />}
       {log.data && (
         <Table
           rows={log.data.items}
           rowKey={(e) => e.id}
-          empty="Nobody has read your data yet. A lender reads it only under a consent you granted."
-          caption="Every read of your data by a lender, with the consent it relied on"
+          empty={t("access.empty")}
+          caption={t("access.caption")}
           columns={[
-            { key: "when", label: "When", render: (e) => new Date(e.at).toLocaleString() },
-            { key: "reader", label: "Reader", render: (e) => name(e.reader) },
-            { key: "scopes", label: "Data used", render: (e) => e.scopes.map(label).join(", ") },
-            { key: "what", label: "What", render: (e) => <span className="muted">{e.resource}</span> },
-            { key: "app", label: "For application", render: (e) => (e.applicationId ? <code>{e.applicationId.slice(0, 8)}</code> : "—") },
-            { key: "consent", label: "Consent until", render: (e) => (e.consent ? formatDate(e.consent.expiresAt) : e.basis) },
+            { key: "when", label: t("access.when"), render: (e) => formatDateTime(Date.parse(e.at) / 1000) },
+            { key: "reader", label: t("access.reader"), render: (e) => name(e.reader) },
+            { key: "scopes", label: t("access.scopes"), render: (e) => e.scopes.map(label).join(t("access.listSeparator")) },
+            {
+              key: "what",
+              label: t("access.what"),
+              render: (e) => (
+                <span className="muted" lang="en">
+                  {e.resource}
+                </span>
+              ),
+            },
+            {
+              key: "app",
+              label: t("access.application"),
+              render: (e) => (e.applicationId ? <code>{e.applicationId.slice(0, 8)}</code> : "—"),
+            },
+            {
+              key: "consent",
+              label: t("access.consentUntil"),
+              render: (e) =>
+                e.consent ? formatDate(e.consent.expiresAt) : translateKnown("manufacturer", `access.basis.${e.basis}`, e.basis),
+            },
           ]}
         />
       )}

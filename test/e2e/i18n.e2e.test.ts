@@ -1,0 +1,324 @@
+/**
+ * Simplified Chinese and English in a real browser (Chromium from test/e2e/browser.ts driven by
+ * playwright-core), against the real stack `npm start` runs. The language follows the browser's, the
+ * switch in the top bar changes it at once and is remembered; in Chinese a supplier applies and signs,
+ * the lender countersigns and disburses, and a court checks the agreement, and no English is left on any
+ * page (names, numbers, addresses and codes aside; the service's own English texts are marked lang="en");
+ * amounts are in major units with their currency, dates with the time zone. Any console error (a missing
+ * translation is one) fails the test. Screenshots of the Chinese rooms go to test-results/.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "../../scripts/lib/chain-helpers";
+import { chromiumLaunch } from "./browser";
+
+const REPO_ROOT = path.resolve(__dirname, "../..");
+const RESULTS = path.join(REPO_ROOT, "test-results");
+
+/** Demo accounts of the seed (scripts/seed.ts). */
+const SUPPLIER = { index: 8, name: "Precision Parts Co." };
+const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+
+/** Latin words that stay as they are in Chinese text: codes, standards and file formats. */
+const KEPT = /\b(CNY|CSV|JSON|JSON-RPC|RPC|API|KYC|HHI|DSO|EIP-712|ERC-1271|PEM|DER|sha256|LoanAgreements|HTML|UTC|GMT)\b/g;
+/** An amount in English: CNY, then major units with separators and two decimals. */
+const EN_AMOUNT = /CNY \d{1,3}(,\d{3})*\.\d{2}/;
+/** The same amount in Chinese: the yuan sign, then major units. */
+const ZH_AMOUNT = /¥\d{1,3}(,\d{3})*\.\d{2}/;
+
+describe("the web UI in Simplified Chinese and English", function () {
+  this.timeout(300_000);
+
+  let dataDir: string;
+  let stack: ChildProcess | undefined;
+  let output = "";
+  let baseUrl: string;
+  let browser: Browser;
+  let names: string[] = [];
+  const pageErrors: string[] = [];
+  let supplier: Page;
+  let lender: Page;
+  let applicationId: string;
+  let loanId: string;
+
+  before(async function () {
+    const launch = await chromiumLaunch();
+    await mkdir(RESULTS, { recursive: true });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-i18n-e2e-"));
+    const [chainPort, port] = [await freePort(), await freePort()];
+    // Its own process group, so after() can kill npx and everything under it.
+    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        DATA_DIR: path.join(dataDir, "data"),
+        CHAIN_PORT: String(chainPort),
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+      },
+    });
+    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    let code: number | null | undefined;
+    stack.once("exit", (c) => (code = c));
+    const deadline = Date.now() + 180_000;
+    while (!/Open (http:\/\/\S+)/.test(output)) {
+      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
+    const config = (await (await fetch(`${baseUrl}/api/config`)).json()) as { demoAccounts?: { name: string }[] };
+    names = (config.demoAccounts ?? []).map((a) => a.name);
+    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
+  });
+
+  function killStack(): void {
+    if (stack?.pid === undefined) return;
+    try {
+      process.kill(-stack.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  process.once("exit", killStack);
+
+  after(async function () {
+    await browser?.close().catch(() => undefined);
+    killStack();
+    process.off("exit", killStack);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(function () {
+    const errors = pageErrors.splice(0);
+    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
+  });
+
+  async function open(what: string, hash: string, locale: string, width = 1440): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, locale, acceptDownloads: true });
+    const page = await context.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(`${what}: console error: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => pageErrors.push(`${what}: page error: ${e.message}`));
+    await page.goto(`${baseUrl}/${hash}`);
+    return page;
+  }
+
+  async function signInZh(page: Page, account: { index: number; name: string }): Promise<void> {
+    await page.getByLabel("演示账户（仅限开发链）").selectOption(String(account.index));
+    await page.getByRole("button", { name: "登录", exact: true }).click();
+    await page.locator(".signin .who", { hasText: account.name }).waitFor();
+  }
+
+  /**
+   * English words left on the page: the visible text (and the options, labels for assistive technology
+   * and placeholders), less what is not language: participants' names, codes (<code>), texts the service
+   * writes in English and the page marks lang="en", addresses, numbers, HTTP resources and the codes in KEPT.
+   */
+  async function englishLeft(page: Page, where: string): Promise<string[]> {
+    const texts = await page.evaluate(() => {
+      const out: string[] = [];
+      const skip = (el: Element | null) => !!el?.closest('[lang="en"], code, script, style, pre');
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        const text = n.textContent?.trim();
+        if (!text || !el || skip(el)) continue;
+        if (el.closest("option") || el.checkVisibility()) out.push(text);
+      }
+      for (const el of Array.from(document.querySelectorAll("[aria-label], [placeholder], [title]"))) {
+        if (skip(el)) continue;
+        for (const a of ["aria-label", "placeholder", "title"]) {
+          const v = el.getAttribute(a);
+          if (v) out.push(v);
+        }
+      }
+      return out;
+    });
+    const left: string[] = [];
+    for (const text of texts) {
+      let rest = text;
+      for (const name of names) rest = rest.split(name).join(" ");
+      rest = rest
+        .replace(/0x[0-9a-fA-F]+(…[0-9a-fA-F]+)?/g, " ")
+        .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, " ")
+        .replace(/\b(GET|POST) \/\S*/g, " ")
+        .replace(/https?:\/\/\S+/g, " ")
+        // Field names the metric definitions refer to (createdAt, orderValue): identifiers, not English.
+        .replace(/\b[a-z]+[A-Z][A-Za-z0-9]*\b/g, " ")
+        .replace(KEPT, " ");
+      const words = rest.match(/[A-Za-z]{3,}/g);
+      if (words) left.push(`${where}: “${text}” (${words.join(", ")})`);
+    }
+    return left;
+  }
+
+  it("follows the browser's language: Chinese for a zh-CN browser, English for en-US", async function () {
+    const zh = await open("zh-CN browser", "#/manufacturer", "zh-CN");
+    await zh.getByRole("heading", { name: "制造商", level: 1 }).waitFor();
+    expect(await zh.evaluate(() => document.documentElement.lang)).to.equal("zh-CN");
+    expect(await zh.getByLabel("语言").inputValue()).to.equal("zh");
+    expect(await zh.title()).to.equal("供应链金融网络");
+
+    const en = await open("en-US browser", "#/manufacturer", "en-US");
+    await en.getByRole("heading", { name: "Manufacturer", level: 1 }).waitFor();
+    expect(await en.evaluate(() => document.documentElement.lang)).to.equal("en-US");
+    expect(await en.getByLabel("Language").inputValue()).to.equal("en");
+    await zh.context().close();
+    await en.context().close();
+  });
+
+  it("switches language from the top bar at once, and remembers the choice after a reload", async function () {
+    const page = await open("switch", "#/court", "en-US");
+    await page.getByRole("heading", { name: "Court / auditor", level: 1 }).waitFor();
+    await page.getByLabel("Language").selectOption("zh");
+    await page.getByRole("heading", { name: "法院 / 审计", level: 1 }).waitFor();
+    expect(await page.getByRole("link", { name: "贷款机构" }).count()).to.equal(1);
+    await page.reload();
+    await page.getByRole("heading", { name: "法院 / 审计", level: 1 }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem("scf.language"))).to.equal("zh");
+    await page.getByLabel("语言").selectOption("en");
+    await page.getByRole("heading", { name: "Court / auditor", level: 1 }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Court / auditor", level: 1 }).waitFor();
+    await page.context().close();
+  });
+
+  it("in English, amounts are in major units with the currency code", async function () {
+    const page = await open("english amounts", "#/manufacturer", "en-US");
+    await page.getByLabel("Demo account (dev chain only)").selectOption(String(SUPPLIER.index));
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("tab", { name: "Apply for financing" }).click();
+    const max = page.locator("#amount-max");
+    await max.waitFor();
+    expect(await max.innerText()).to.match(EN_AMOUNT);
+    // No raw minor units: no run of 7 or more digits without separators.
+    expect(await page.locator("main").innerText()).not.to.match(/(?<![\d,.])\d{7,}(?![\d,])/);
+    await page.context().close();
+  });
+
+  it("in Chinese, the supplier's pages have no English left, amounts in ¥ and major units; it applies and signs", async function () {
+    supplier = await open("supplier (zh)", "#/manufacturer", "zh-CN");
+    await supplier.getByText("第一次来？演示网络导览").waitFor();
+    const left = await englishLeft(supplier, "manufacturer, signed out");
+    await signInZh(supplier, SUPPLIER);
+
+    const metrics = supplier.getByRole("region", { name: "我的指标（来自链上）" });
+    await metrics.locator('tr[data-metric="orderCount"]').waitFor();
+    expect(await supplier.locator(".kpi-value").first().innerText()).to.match(ZH_AMOUNT);
+    left.push(...(await englishLeft(supplier, "overview")));
+    await supplier.screenshot({ path: path.join(RESULTS, "zh-manufacturer-overview.png"), fullPage: true });
+
+    for (const [tab, region] of [
+      ["订单", "订单"],
+      ["应收账款", "应收账款"],
+    ]) {
+      await supplier.getByRole("tab", { name: tab }).click();
+      await supplier.getByRole("region", { name: region }).locator("tbody tr").first().waitFor();
+      // Dates in Chinese ("2026年11月29日").
+      expect(await supplier.getByRole("region", { name: region }).locator("tbody tr").first().innerText()).to.match(
+        /\d{4}年\d{1,2}月\d{1,2}日/,
+      );
+      left.push(...(await englishLeft(supplier, tab)));
+    }
+
+    await supplier.getByRole("tab", { name: "申请融资" }).click();
+    const form = supplier.getByRole("form", { name: "贷款申请" });
+    await form.waitFor();
+    expect(await supplier.locator("#amount-max").innerText()).to.match(ZH_AMOUNT);
+    left.push(...(await englishLeft(supplier, "apply form")));
+    await supplier.screenshot({ path: path.join(RESULTS, "zh-manufacturer-apply.png"), fullPage: true });
+    await form.getByLabel("金额").fill("250,000.00");
+    await form.getByLabel("期限").selectOption("90");
+    await form.getByLabel("贷款机构").selectOption({ label: LENDER.name });
+    await form.getByRole("button", { name: "申请", exact: true }).click();
+    const card = supplier.locator("article.application").first();
+    await card.waitFor({ timeout: 30_000 });
+    applicationId = (await card.getAttribute("data-application"))!;
+    await card.locator('li[data-step="offer_issued"].done').waitFor({ timeout: 60_000 });
+    await card.locator(".badge", { hasText: "已发出要约" }).waitFor();
+    // The heading names the amount in ¥ and the term in days; the offer's terms in the timeline too.
+    expect(await card.locator("h3").first().innerText()).to.include("¥250,000.00，期限 90 天");
+    expect(await card.locator(".timeline").innerText()).to.match(/¥[\d,]+\.\d{2}，年利率 [\d.]+%，期限 90 天/);
+    // Times with their time zone.
+    expect(await card.locator(".step-meta").first().innerText()).to.match(/\d{4}年\d{1,2}月\d{1,2}日 (UTC|GMT)/);
+    left.push(...(await englishLeft(supplier, "application card")));
+    await card.getByRole("button", { name: "签署要约" }).click();
+    await card.locator('li[data-step="signed_by_borrower"].done').waitFor({ timeout: 30_000 });
+    await supplier.screenshot({ path: path.join(RESULTS, "zh-manufacturer.png"), fullPage: true });
+    expect(left).to.deep.equal([]);
+  });
+
+  it("in Chinese, the lender's pages have no English left; it countersigns and disburses", async function () {
+    lender = await open("lender (zh)", "#/lender", "zh-CN");
+    await signInZh(lender, LENDER);
+    const queue = lender.getByRole("region", { name: "申请队列" });
+    const row = queue.locator("tbody tr", { hasText: SUPPLIER.name }).first();
+    await row.waitFor();
+    const left = await englishLeft(lender, "queue");
+    await row.getByRole("button", { name: `打开 ${SUPPLIER.name} 的申请` }).click();
+    const detail = lender.locator(`section[data-application="${applicationId}"]`);
+    await detail.getByRole("heading", { name: "理由" }).waitFor();
+    await detail.locator('tr[data-metric="orderCount"]').waitFor();
+    left.push(...(await englishLeft(lender, "application")));
+    await detail.getByRole("button", { name: "会签" }).click();
+    await detail.locator('li[data-step="countersigned_notarized"].done').waitFor({ timeout: 30_000 });
+    const disburse = detail.getByRole("button", { name: /^放款 / });
+    expect(await disburse.innerText()).to.equal("放款 ¥250,000.00");
+    await disburse.click();
+    await detail.locator('li[data-step="disbursed"].done').waitFor({ timeout: 30_000 });
+    loanId = (await detail.getAttribute("data-loan-id"))!;
+    left.push(...(await englishLeft(lender, "application, disbursed")));
+    await lender.screenshot({ path: path.join(RESULTS, "zh-lender.png"), fullPage: true });
+
+    await lender.getByRole("tab", { name: "贷款组合" }).click();
+    const loanRow = lender
+      .getByRole("region", { name: "贷款组合" })
+      .locator("tbody tr", { hasText: `#${loanId}` })
+      .first();
+    await loanRow.waitFor();
+    expect(await loanRow.innerText()).to.match(ZH_AMOUNT);
+    left.push(...(await englishLeft(lender, "portfolio")));
+    await lender.getByRole("tab", { name: "回测" }).click();
+    await lender.getByRole("button", { name: "运行回测" }).waitFor();
+    left.push(...(await englishLeft(lender, "back-test")));
+
+    // The borrower's page followed live; its access log is in Chinese too.
+    await supplier.locator(`article[data-application="${applicationId}"] li[data-step="disbursed"].done`).waitFor({ timeout: 30_000 });
+    await supplier.getByRole("tab", { name: "访问记录" }).click();
+    await supplier.getByRole("region", { name: "谁读取了我的数据" }).locator("tbody tr", { hasText: LENDER.name }).first().waitFor();
+    left.push(...(await englishLeft(supplier, "access log")));
+    expect(left).to.deep.equal([]);
+  });
+
+  it("in Chinese, the court room checks the agreement and says so in Chinese", async function () {
+    const res = await supplier.request.get(`${baseUrl}/api/applications/${applicationId}/agreement-document`);
+    expect(res.status()).to.equal(200);
+    const court = await open("court (zh)", "#/court", "zh-CN");
+    await court.getByRole("heading", { name: "法院 / 审计", level: 1 }).waitFor();
+    const left = await englishLeft(court, "court");
+    await court
+      .getByLabel(/将文件拖到此处/)
+      .setInputFiles({ name: "loan-agreement.txt", mimeType: "text/plain", buffer: await res.body() });
+    const verdict = court.locator('.verdict[data-verdict="anchored"]');
+    await verdict.waitFor({ timeout: 30_000 });
+    const text = await verdict.innerText();
+    expect(text).to.include(`已签署的贷款协议 #${loanId}`);
+    expect(text).to.include("由借款人和贷款机构（均为已注册参与方）签署");
+    // The principal in ¥ and major units, not in minor units.
+    expect(text).to.match(ZH_AMOUNT);
+    await court.getByText("服务的答复与链上数据一致。").waitFor();
+    left.push(...(await englishLeft(court, "court verdict")));
+    await court.screenshot({ path: path.join(RESULTS, "zh-court-verdict.png"), fullPage: true });
+    expect(left).to.deep.equal([]);
+  });
+});
