@@ -169,7 +169,8 @@ describe("the application flow in a real browser: maximum, amount errors, resume
   });
 
   it("in Simplified Chinese on a 390 px screen, the amount errors are Chinese, specific and right under the field", async function () {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+    // Signed in and on the form in English, then switched to Chinese from the top bar (the switch is immediate).
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-US" });
     const page = await context.newPage();
     page.on("console", (m) => {
       if (m.type() === "error") pageErrors.push(`manufacturer (zh, 390 px): console error: ${m.text()}`);
@@ -177,7 +178,9 @@ describe("the application flow in a real browser: maximum, amount errors, resume
     page.on("pageerror", (e) => pageErrors.push(`manufacturer (zh, 390 px): page error: ${e.message}`));
     await page.goto(`${baseUrl}/#/manufacturer`);
     await signIn(page, EXCELLENT_SUPPLIER);
-    const form = await openApplyForm(page);
+    await openApplyForm(page);
+    await page.getByLabel("Language").selectOption("zh");
+    const form = page.locator("form.apply");
     const amount = form.locator("#amount");
     await amount.fill("12.345");
     await amount.blur();

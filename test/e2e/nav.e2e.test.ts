@@ -183,8 +183,8 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
     await lender.waitForURL(/\/lender\/portfolio$/);
     const loanRow = lender
       .getByRole("region", { name: "Portfolio" })
-      .locator("tbody tr", { hasText: `#${loanId}` })
-      .first();
+      // The row whose first cell is this loan's id ("#10" is also in collateral "#102").
+      .locator("tbody tr", { has: lender.locator("td:first-child", { hasText: new RegExp(`^#${loanId}$`) }) });
     await loanRow.locator("ul.collateral .badge").first().waitFor();
     const collateral = await loanRow.locator("ul.collateral li").allInnerTexts();
     expect(collateral.length).to.be.greaterThan(0);

@@ -228,6 +228,8 @@ describe("the lender's portfolio in a real browser", function () {
 
   it("keeps a supplier out: the lender room, and the portfolio API, refuse a non-lender", async function () {
     const page = await openAs(SUPPLIER, 1440, "#/lender");
+    // Signing in takes a supplier to its own room; the lender room's address, opened on purpose, refuses it.
+    await page.goto(`${baseUrl}/lender`);
     await page.getByText("This account is not a registered lender.").waitFor();
     const status = await page.evaluate(
       async (lender) => (await fetch(`/api/lenders/${lender}/portfolio`)).status,

@@ -113,7 +113,7 @@ function Shell() {
         <nav aria-label={tn("rooms.label")}>
           {ROOMS.map((r) => (
             <NavLink key={r.id} to={`/${r.id}`} className={({ isActive }) => (isActive ? "active" : undefined)}>
-              {roomName(tn, r.id)}
+              {roomName(t, r.id)}
             </NavLink>
           ))}
         </nav>
@@ -150,11 +150,11 @@ function Shell() {
   );
 }
 
-/** A room's name in the current language. */
-function roomName(tn: ReturnType<typeof useT>, room: Room): string {
-  if (room === "manufacturer") return tn("rooms.manufacturer");
-  if (room === "lender") return tn("rooms.lender");
-  return tn("rooms.court");
+/** A room's name in the current language: rooms.<id> in the common texts. */
+function roomName(t: ReturnType<typeof useT>, room: Room): string {
+  if (room === "manufacturer") return t("rooms.manufacturer");
+  if (room === "lender") return t("rooms.lender");
+  return t("rooms.court");
 }
 
 /** The service could not be reached (offline, restarting): say so in words, and offer to try again. */
@@ -173,6 +173,7 @@ export function Unreachable({ error, onRetry }: { error: unknown; onRetry: () =>
 }
 
 function NotFound() {
+  const t = useT("common");
   const tn = useT("nav");
   return (
     <div className="room">
@@ -181,7 +182,7 @@ function NotFound() {
       <ul>
         {ROOMS.map((r) => (
           <li key={r.id}>
-            <Link to={`/${r.id}`}>{roomName(tn, r.id)}</Link>
+            <Link to={`/${r.id}`}>{roomName(t, r.id)}</Link>
           </li>
         ))}
       </ul>
