@@ -325,6 +325,9 @@ async function main(): Promise<void> {
         LOG_LEVEL: "silent",
         POLL_INTERVAL_MS: 50,
         RATE_LIMIT_PER_MINUTE: 1_000_000,
+        // Every simulated enterprise signs in from this one process: the per-client bounds would refuse them.
+        SIGN_INS_PER_MINUTE: 1_000_000,
+        MAX_OPEN_APPLICATIONS_PER_BORROWER: 1_000_000,
       },
     );
     const tIndex = performance.now();
@@ -384,6 +387,11 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       await http(base, "GET", "/healthz");
       healthDuring.push(performance.now() - t1);
+      // Untimed: a live application holds its collateral, so the borrower's next one needs it withdrawn.
+      if (status !== "declined") {
+        const withdrawn = await http(base, "POST", `/api/applications/${res.body.id}/withdraw`, tokens.get(b), {});
+        if (withdrawn.status !== 200) throw new Error(`withdraw ${res.body.id}: ${withdrawn.status} ${JSON.stringify(withdrawn.body)}`);
+      }
     }
     stopListening();
     const after = service.indexer.stats();

@@ -34,7 +34,8 @@ function stateOf(edges: [number, number, number, boolean][]): IndexState {
       deliveryDue: T,
       createdAt: T - dt,
       status: cancelled ? "Cancelled" : "Created",
-      cancelledAt: cancelled ? T - dt + 1 : undefined,
+      // Cancelled a second after creation, but never after the as-of time T (a later cancellation is not yet known at T).
+      cancelledAt: cancelled ? Math.min(T - dt + 1, T) : undefined,
       disputes: [],
       events: [ref],
     };

@@ -32,7 +32,7 @@ export interface ConsentIndexView {
 export interface ConsentWatcher {
   /** The consent in force now, from the index plus the blocks above its tip; null while the watcher is not current. */
   current(borrower: Address, lender: Address): ConsentInForce | null;
-  /** The newest block whose consent events `current` reflects (-1 before the first poll). */
+  /** The newest block whose time (and consent events) `current` reflects (-1 while not current). */
   seenBlock(): number;
   /** Called with the (lowercase) account of every ParticipantRegistry event seen above the index's tip. */
   onParticipantEvent(fn: (account: Address) => void): () => void;
@@ -213,7 +213,9 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
       const at = Math.max(Math.floor(Date.now() / 1000), last.time, grant.grantedAt, grant.revokedAt);
       return { scopes: scopesAt(grant, at), at, blockNumber: BigInt(Math.max(tip, last.number)), grant };
     },
-    seenBlock: () => (last && performance.now() - lastOkAt <= staleAfterMs ? Math.max(index.indexedBlock(), last.number) : -1),
+    // The block whose time the answers use: the index may be ahead in events, but expiry is judged by the
+    // watcher's newest block time, so an index ahead of the watcher does not make an expiry seen.
+    seenBlock: () => (last && performance.now() - lastOkAt <= staleAfterMs ? last.number : -1),
     onParticipantEvent(fn) {
       listeners.add(fn);
       return () => void listeners.delete(fn);
