@@ -276,7 +276,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   const notifications = await NotificationService.open({
     dataDir,
     state: () => indexer.state(),
-    applications: () => applications.all(),
+    applications: (party) => applications.involving(party),
     now: () => authority.recentNow(),
     dueSoonDays: config.NOTIFY_DUE_SOON_DAYS,
     retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,

@@ -509,6 +509,11 @@ async function main(): Promise<void> {
           quietTimes.push(performance.now() - t1);
           if (res.status !== 201 || res.body.status === "submitted")
             throw new Error(`quiet application ${i}: ${res.status} ${JSON.stringify(res.body)}`);
+          // Untimed, as in the timed run: free the collateral for the borrower's next application.
+          if (res.body.status !== "declined") {
+            const withdrawn = await http(quiet.url, "POST", `/api/applications/${res.body.id}/withdraw`, qTokens.get(b), {});
+            if (withdrawn.status !== 200) throw new Error(`quiet withdraw ${res.body.id}: ${withdrawn.status}`);
+          }
         }
         console.log(
           `diagnosis, no anchoring (no new blocks, no index commits): POST to decision p50 ${ms(pct(quietTimes, 50))}, p99 ${ms(pct(quietTimes, 99))}; ratio to the quiet /healthz p99 ${(pct(quietTimes, 99) / h99).toFixed(1)}x`,

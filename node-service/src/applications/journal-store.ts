@@ -70,6 +70,12 @@ export class JournalStore<T extends { id: string }> implements RecordStore<T> {
     return [...this.records.values()].map((r) => structuredClone(r));
   }
 
+  where(match: (record: Readonly<T>) => boolean): T[] {
+    const out: T[] = [];
+    for (const r of this.records.values()) if (match(r)) out.push(structuredClone(r));
+    return out;
+  }
+
   /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */
   async put(record: T): Promise<void> {
     while (this.compacting) await this.compacting;

@@ -266,15 +266,17 @@ export class ApplicationService extends EventEmitter {
 
   list(session: Session, filter: { status?: string } = {}): ApplicationRecord[] {
     return this.store
-      .all()
-      .filter((a) => session.operator || a.borrower === session.address || a.lender === session.address)
-      .filter((a) => !filter.status || a.status === filter.status)
+      .where(
+        (a) =>
+          (session.operator || a.borrower === session.address || a.lender === session.address) &&
+          (!filter.status || a.status === filter.status),
+      )
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** Every stored record, whoever asks (no access decision): for notifications derived per participant. */
-  all(): ApplicationRecord[] {
-    return this.store.all();
+  /** The records `party` borrows or lends in, whoever asks (no access decision): for its notifications. */
+  involving(party: Address): ApplicationRecord[] {
+    return this.store.where((a) => a.borrower === party || a.lender === party);
   }
 
   /** The stored record, whoever asks: for checking an application id a read cites (no access decision). */
@@ -303,7 +305,7 @@ export class ApplicationService extends EventEmitter {
   ): Promise<{ app: ApplicationRecord; replayed: boolean }> {
     return this.withLock(`create:${session.address}`, async () => {
       if (idempotencyKey !== undefined) {
-        const earlier = this.store.all().find((a) => a.borrower === session.address && a.idempotencyKey === idempotencyKey);
+        const [earlier] = this.store.where((a) => a.borrower === session.address && a.idempotencyKey === idempotencyKey);
         if (earlier) {
           const same =
             earlier.lender === input.lender &&
@@ -326,8 +328,7 @@ export class ApplicationService extends EventEmitter {
   /** Receivable id -> the live (not final) application of this borrower that pledges it. */
   private liveCollateral(borrower: Address): Map<string, string> {
     const taken = new Map<string, string>();
-    for (const a of this.store.all()) {
-      if (a.borrower !== borrower || ENDED.has(a.status)) continue;
+    for (const a of this.store.where((x) => x.borrower === borrower && !ENDED.has(x.status))) {
       for (const id of a.receivableIds) taken.set(id, a.id);
     }
     return taken;
@@ -458,7 +459,7 @@ export class ApplicationService extends EventEmitter {
   private checkBorrowerBounds(borrower: Address): void {
     const open = this.deps.limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
     const perDay = this.deps.limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
-    const mine = this.store.all().filter((a) => a.borrower === borrower);
+    const mine = this.store.where((a) => a.borrower === borrower);
     if (mine.filter((a) => !CLOSED.has(a.status)).length >= open) {
       throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`);
     }
@@ -675,6 +676,22 @@ export class ApplicationService extends EventEmitter {
    * no longer on chain back to "signed_by_borrower", a disbursement back to "countersigned_notarized".
    * The undone steps are kept in `rolledBack`. Returns whether anything changed.
    */
+  /** What of this record's chain history the index no longer holds (a reorg), if anything. Reads only. */
+  private lostToReorg(app: Readonly<ApplicationRecord>, state: IndexState): "agreement" | "disbursement" | "consent" | null {
+    if (app.status === "withdrawn" && !app.loanId) return null;
+    if (app.loanId) {
+      const loan = state.loans[app.loanId];
+      if (!loan) return "agreement";
+      if (!loan.disbursedAt && ["disbursed", "closed", "defaulted"].includes(app.status)) return "disbursement";
+      return null;
+    }
+    const granted = app.timeline.find((t) => t.step === "consent_granted");
+    if (!granted?.txHash) return null;
+    const consent = state.consents[`${app.borrower}:${app.lender}`];
+    return consent && consent.events.some((e) => e.txHash === granted.txHash) ? null : "consent";
+  }
+
+  /** Rolls the record back to before what a reorg took off the chain; true when it changed. */
   private rollBackWithChain(app: ApplicationRecord, state: IndexState): boolean {
     const cut = (step: string, reason: string) => {
       const i = app.timeline.findIndex((t) => t.step === step);
@@ -683,42 +700,40 @@ export class ApplicationService extends EventEmitter {
       (app.rolledBack ??= []).push({ at: this.now(), reason, steps });
       app.updatedAt = this.now();
     };
-    if (app.status === "withdrawn" && !app.loanId) return false;
-    if (app.loanId) {
-      const loan = state.loans[app.loanId];
-      if (!loan) {
+    switch (this.lostToReorg(app, state)) {
+      case null:
+        return false;
+      case "agreement":
         cut("countersigned_notarized", `the agreement's transaction is no longer on chain (reorg); loan ${app.loanId} is gone`);
         delete app.loanId;
         app.status = "signed_by_borrower";
         return true;
-      }
-      if (!loan.disbursedAt && ["disbursed", "closed", "defaulted"].includes(app.status)) {
+      case "disbursement":
         cut("disbursed", "the disbursement is no longer on chain (reorg)");
         app.status = "countersigned_notarized";
         return true;
+      case "consent": {
+        const granted = app.timeline.find((t) => t.step === "consent_granted")!;
+        cut(
+          "consent_granted",
+          `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`,
+        );
+        for (const k of ["decision", "decisionInput", "decisionAnchorTx", "offer", "review", "contest", "submitError"] as const)
+          delete app[k];
+        app.signatures = {};
+        app.status = "submitted";
+        return true;
       }
-      return false;
     }
-    const granted = app.timeline.find((t) => t.step === "consent_granted");
-    if (!granted?.txHash) return false;
-    const consent = state.consents[`${app.borrower}:${app.lender}`];
-    if (consent && consent.events.some((e) => e.txHash === granted.txHash)) return false;
-    cut(
-      "consent_granted",
-      `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`,
-    );
-    for (const k of ["decision", "decisionInput", "decisionAnchorTx", "offer", "review", "contest", "submitError"] as const) delete app[k];
-    app.signatures = {};
-    app.status = "submitted";
-    return true;
   }
 
   /** Advances every open application from the indexed state. Called after each indexed batch. */
   async reconcile(): Promise<void> {
     const state = this.deps.state();
     // Only against an index that reached the head: one being rebuilt does not hold every transaction yet.
-    for (const app of this.deps.indexSynced?.() === false ? [] : this.store.all()) {
-      if (!app.timeline.some((t) => t.txHash)) continue;
+    const synced = this.deps.indexSynced?.() !== false;
+    // Checked in place, so only the few records a reorg touched are copied.
+    for (const app of synced ? this.store.where((a) => this.lostToReorg(a, state) !== null) : []) {
       await this.withLock(app.id, async () => {
         const fresh = this.store.get(app.id);
         if (fresh && this.rollBackWithChain(fresh, state)) await this.save(fresh);
@@ -726,9 +741,9 @@ export class ApplicationService extends EventEmitter {
     }
     if (!this.anchorsRetried) {
       this.anchorsRetried = true;
-      for (const app of this.store.all()) if (app.decision && !app.decisionAnchorTx) this.startAnchor(app, decisionFromJson(app.decision));
+      for (const app of this.store.where((a) => !!a.decision && !a.decisionAnchorTx)) this.startAnchor(app, decisionFromJson(app.decision));
     }
-    const open = this.store.all().filter((a) => !FINAL.has(a.status));
+    const open = this.store.where((a) => !FINAL.has(a.status));
     if (open.length === 0) return;
     // One clock reading per pass, not one per application.
     const chainTime = await this.chainNow();

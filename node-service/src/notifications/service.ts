@@ -29,7 +29,8 @@ export const TIME_CHECK_MS = 5_000;
 export interface NotificationsDeps {
   dataDir: string;
   state: () => IndexState;
-  applications: () => readonly ApplicationRecord[];
+  /** The applications `party` borrows or lends in. */
+  applications: (party: Address) => readonly ApplicationRecord[];
   /** Block time now (seconds). */
   now: () => Promise<number>;
   dueSoonDays: number;
@@ -153,7 +154,7 @@ export class NotificationService {
   }
 
   async list(party: Address): Promise<{ unread: number; items: (ReturnType<typeof toJsonSafe> & object)[] }> {
-    const items = notificationsFor(party, this.deps.applications(), this.deps.state(), {
+    const items = notificationsFor(party, this.deps.applications(party), this.deps.state(), {
       asOf: await this.deps.now(),
       dueSoonDays: this.deps.dueSoonDays,
     });
@@ -166,7 +167,7 @@ export class NotificationService {
 
   /** Marks `ids` (or every current notification) read; answers once the marks are on disk. */
   async markRead(party: Address, ids: string[] | "all"): Promise<void> {
-    const current = notificationsFor(party, this.deps.applications(), this.deps.state(), {
+    const current = notificationsFor(party, this.deps.applications(party), this.deps.state(), {
       asOf: await this.deps.now(),
       dueSoonDays: this.deps.dueSoonDays,
     }).map((n) => n.id);
@@ -188,7 +189,7 @@ export class NotificationService {
    * already notified counts as known: only later notifications are delivered.
    */
   async setWebhook(party: Address, url: string): Promise<{ url: string; secret: string; createdAt: number }> {
-    const current = notificationsFor(party, this.deps.applications(), this.deps.state(), {
+    const current = notificationsFor(party, this.deps.applications(party), this.deps.state(), {
       asOf: await this.deps.now(),
       dueSoonDays: this.deps.dueSoonDays,
     });
@@ -224,13 +225,12 @@ export class NotificationService {
     const parties = Object.keys(this.data.hooks) as Address[];
     if (parties.length === 0) return;
     const asOf = await this.deps.now();
-    const apps = this.deps.applications();
     const state = this.deps.state();
     let added = 0;
     for (const party of parties) {
       const hook = this.data.hooks[party];
       const known = new Set(hook.enqueued);
-      for (const n of notificationsFor(party, apps, state, { asOf, dueSoonDays: this.deps.dueSoonDays })) {
+      for (const n of notificationsFor(party, this.deps.applications(party), state, { asOf, dueSoonDays: this.deps.dueSoonDays })) {
         if (known.has(n.id)) continue;
         hook.enqueued.push(n.id);
         this.data.outbox.push(this.delivery(party, hook.url, n));

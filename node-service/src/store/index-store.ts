@@ -11,7 +11,7 @@ import path from "node:path";
 import { mkdir, rename } from "node:fs/promises";
 import type { Hex } from "viem";
 import type { Address, IndexState } from "../domain/entities";
-import type { BlockUndo, ChangeSet } from "../domain/mutations";
+import type { BlockUndo, ChangeSet, RecordCollection } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
 import { decodeIndexState, decodeRecord, encodeIndexState, encodeRecord } from "./state-codec";
@@ -80,6 +80,50 @@ export function serializeIndex(doc: StoredIndex): string {
   });
 }
 
+/**
+ * The same document as serializeIndex, built record by record with a turn of the event loop every
+ * `sliceMs`, so requests are served while a large index is written (a single JSON.stringify of a
+ * 50 MB index holds the process for most of a second). The indexer awaits its commit, so the
+ * document does not change meanwhile.
+ */
+export async function serializeIndexYielding(doc: StoredIndex, sliceMs = 5): Promise<string> {
+  const parts: string[] = [];
+  let sliceStart = performance.now();
+  let n = 0;
+  const breathe = async () => {
+    if (++n % 200 !== 0 || performance.now() - sliceStart < sliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStart = performance.now();
+  };
+  const { state, undo, ...head } = doc;
+  parts.push(JSON.stringify(head).slice(0, -1), ',"undo":[');
+  for (let i = 0; i < undo.length; i++) {
+    parts.push((i ? "," : "") + JSON.stringify(encodeUndo(undo[i])));
+    await breathe();
+  }
+  parts.push('],"state":{');
+  let firstColl = true;
+  for (const [coll, value] of Object.entries(state) as [keyof IndexState, unknown][]) {
+    parts.push(`${firstColl ? "" : ","}${JSON.stringify(coll)}:`);
+    firstColl = false;
+    if (value === null || typeof value !== "object") {
+      parts.push(JSON.stringify(value));
+      continue;
+    }
+    parts.push("{");
+    let firstKey = true;
+    for (const [key, record] of Object.entries(value as Record<string, unknown>)) {
+      const encoded = encodeRecord(coll as RecordCollection, record as never);
+      parts.push(`${firstKey ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(encoded)}`);
+      firstKey = false;
+      await breathe();
+    }
+    parts.push("}");
+  }
+  parts.push("}}");
+  return parts.join("");
+}
+
 export function parseIndex(text: string): StoredIndex {
   const raw = JSON.parse(text) as StoredIndex;
   if (raw.version !== STORE_VERSION) throw new Error(`index store version ${raw.version}, expected ${STORE_VERSION}`);
@@ -118,7 +162,7 @@ class IndexFileAdapter {
   async write(doc: StoredIndex | null): Promise<void> {
     if (!doc) return;
     const t0 = performance.now();
-    const text = serializeIndex(doc);
+    const text = await serializeIndexYielding(doc);
     await writeFileAtomic(this.file, text);
     this.lastWrite = { bytes: Buffer.byteLength(text), ms: performance.now() - t0 };
   }

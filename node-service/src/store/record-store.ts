@@ -4,6 +4,8 @@ export interface RecordStore<T extends { id: string }> {
   get(id: string): T | undefined;
   /** Copies of every record. */
   all(): T[];
+  /** Copies of the records that `match` accepts; the others are not copied (the store may be large). */
+  where(match: (record: Readonly<T>) => boolean): T[];
   /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */
   put(record: T): Promise<void>;
   close(): Promise<void>;

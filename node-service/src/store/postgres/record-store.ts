@@ -35,6 +35,12 @@ export class PostgresRecordStore<T extends { id: string }> implements RecordStor
     return [...this.records.values()].map((r) => structuredClone(r));
   }
 
+  where(match: (record: Readonly<T>) => boolean): T[] {
+    const out: T[] = [];
+    for (const r of this.records.values()) if (match(r)) out.push(structuredClone(r));
+    return out;
+  }
+
   async put(record: T): Promise<void> {
     const copy = structuredClone(record);
     await this.db.tx(async (client) => {
