@@ -34,7 +34,8 @@ import { consentRecord } from "./indexer/reducers/consentRegistry";
 import { openPostgresSessionStore, openSessionStore } from "./auth/sessions";
 import { createSiweVerifier } from "./auth/siwe";
 import { openAccessLog, openPostgresAccessLog } from "./api/access-log";
-import { openDatabase, type Database } from "./store/postgres/db";
+import { LOCK_SENDER, openDatabase, withAdvisoryLock, type Database } from "./store/postgres/db";
+import { createChangeListener, type ChangeHandler, type ChangeListener } from "./store/postgres/listener";
 import { createPostgresIndexStore } from "./store/postgres/index-store";
 import { createIndexLeadership } from "./store/postgres/leader";
 import { scopeNames } from "./api/authorize";
@@ -143,15 +144,20 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   // DATABASE_URL: every store in PostgreSQL (migrations applied now); otherwise lowdb files in DATA_DIR.
   const db: Database | undefined = config.DATABASE_URL ? await openDatabase(config.DATABASE_URL) : undefined;
-  // Several processes may share the database: each indexes in memory, one (an advisory lock) writes the index.
+  // Several processes may share the database: each indexes in memory, one (an advisory lock) writes the
+  // index and runs the background jobs that send transactions (reconcile and decision anchors, the notary
+  // batcher, the timestamper): `runsJobs`. One process alone (lowdb) runs them all.
+  let onLeadership: () => void = () => undefined;
   const leadership =
     db && config.DATABASE_URL
       ? createIndexLeadership({
           url: config.DATABASE_URL,
           inner: await createPostgresIndexStore(db),
           logger: logger.child({ module: "index-writer" }),
+          onAcquired: () => onLeadership(),
         })
       : undefined;
+  const runsJobs = leadership ? () => leadership.isLeader() : undefined;
   const indexer = await createIndexer({
     publicClient,
     deployment,
@@ -177,7 +183,11 @@ export async function startService(config: Config, options: StartServiceOptions 
     publicClient,
     deployment,
     pollIntervalMs: config.POLL_INTERVAL_MS,
-    index: { indexedBlock: () => indexer.stats().indexedBlock, consent: (b, l) => consentRecord(indexer.state(), b, l) },
+    index: {
+      indexedBlock: () => indexer.stats().indexedBlock,
+      indexedBlockTime: () => indexer.stats().indexedBlockTime,
+      consent: (b, l) => consentRecord(indexer.state(), b, l),
+    },
     logger: logger.child({ module: "consent-watch" }),
   });
   const authority = createChainAuthority({
@@ -206,7 +216,14 @@ export async function startService(config: Config, options: StartServiceOptions 
   if (!serviceWallet) logger.warn("no SERVICE_PRIVATE_KEY: documents stay pending and agreements are not submitted by the service");
   // One sender for the service's account: document batches, decision anchors and agreements share its queue and nonces.
   const sender: TxSender | undefined = serviceWallet
-    ? createTxSender({ publicClient, walletClient: serviceWallet, fees: feeFields(config), logger: logger.child({ module: "sender" }) })
+    ? createTxSender({
+        publicClient,
+        walletClient: serviceWallet,
+        fees: feeFields(config),
+        logger: logger.child({ module: "sender" }),
+        // Every process may send (a countersignature arrives at any of them): nonces are picked under one lock.
+        ...(db ? { exclusive: <T>(fn: () => Promise<T>) => withAdvisoryLock(db, LOCK_SENDER, fn) } : {}),
+      })
     : undefined;
 
   const ownDocuments = !options.documents;
@@ -223,6 +240,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       retentionDays: config.DOCUMENT_RETENTION_DAYS,
       batchMaxCount: config.NOTARY_BATCH_MAX_COUNT,
       batchMaxDelayMs: config.NOTARY_BATCH_MAX_DELAY_MS,
+      runsJobs,
       ...(options.now ? { now: () => options.now!() * 1000 } : {}),
     }).catch(async (err: unknown) => {
       await accessLog.close(); // a corrupt documents index stops the start: close what is open
@@ -235,6 +253,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         tsaUrl: config.TSA_URL,
         intervalMs: options.timestampIntervalMs,
         logger: logger.child({ module: "timestamper" }),
+        runsJobs,
       })
     : undefined;
   // A corrupt applications snapshot stops the start: close the access log opened above first.
@@ -255,6 +274,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     warn: (message, details) => logger.warn(details, message),
     indexSynced: () => indexer.stats().lag <= config.CONFIRMATIONS,
     limits: { openPerBorrower: config.MAX_OPEN_APPLICATIONS_PER_BORROWER, perBorrowerPerDay: config.MAX_APPLICATIONS_PER_BORROWER_PER_DAY },
+    runsJobs,
     // Underwriting reads the borrower's data on the lender's behalf, under the application's consent,
     // and each debtor's tier under the policy.
     recordAccess: async (e) => {
@@ -334,6 +354,22 @@ export async function startService(config: Config, options: StartServiceOptions 
     },
   );
 
+  // What other processes write reaches this one (store/postgres/listener.ts): applications (and so the
+  // SSE streams and notifications), documents, timestamps. The index needs none: each process indexes the chain.
+  let listener: ChangeListener | undefined;
+  if (db && config.DATABASE_URL) {
+    const handlers: Record<string, ChangeHandler> = {
+      applications: { changed: (id) => applications.changedElsewhere(id), resync: () => applications.resyncFromStore() },
+    };
+    if (documents.changedElsewhere && documents.resyncFromStore)
+      handlers.documents = { changed: documents.changedElsewhere, resync: documents.resyncFromStore };
+    if (timestamper?.changedElsewhere && timestamper.resyncFromStore)
+      handlers.timestamps = { changed: timestamper.changedElsewhere, resync: timestamper.resyncFromStore };
+    listener = createChangeListener({ url: config.DATABASE_URL, handlers, logger: logger.child({ module: "listen" }) });
+    const waited = await Promise.race([listener.ready.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref())]);
+    if (!waited) logger.warn("LISTEN for other processes' changes is not in place yet; it keeps trying");
+  }
+
   await indexer.start();
   await consentWatcher.start();
   timestamper?.start(() => indexer.state());
@@ -341,11 +377,16 @@ export async function startService(config: Config, options: StartServiceOptions 
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
   let reconciling = Promise.resolve();
   const reconcile = () => {
+    // Several processes: only the one running the jobs (the others see its steps through LISTEN).
+    if (runsJobs && !runsJobs()) return;
     reconciling = reconciling
       .then(() => applications.reconcile())
       .catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
   };
+  onLeadership = reconcile;
   // Webhook deliveries follow every application step and indexed block (and time passing: due soon, overdue).
+  // Not gated to one process: the webhooks and their outbox are in this process's DATA_DIR (notifications/
+  // service.ts), so each registration is delivered by the one process that holds it.
   const syncNotifications = () => void notifications.sync().catch((err: unknown) => logger.error({ err }, "notifications sync failed"));
   applications.on("update", syncNotifications);
   indexer.on("batch", syncNotifications);
@@ -389,6 +430,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         await timestamper?.stop();
         if (ownDocuments) await documents.stop();
         await reconciling;
+        await listener?.close();
         await notifications.close();
         await applications.close();
         await accessLog.close();

@@ -94,6 +94,12 @@ export interface ApplicationsDeps {
   }) => Promise<void>;
   /** Bounds per borrower: open applications at once, and applications a day (each may cost an on-chain anchor). */
   limits?: { openPerBorrower?: number; perBorrowerPerDay?: number };
+  /**
+   * Several processes on one database: whether this process runs the background jobs now (it holds
+   * the index writer's lock, store/postgres/leader.ts). Only then does it anchor decisions: a decision
+   * made here while another process leads is anchored by the leader's next reconcile. Unset: one process, always.
+   */
+  runsJobs?: () => boolean;
 }
 
 export const DEFAULT_OPEN_APPLICATIONS_PER_BORROWER = 5;
@@ -739,9 +745,12 @@ export class ApplicationService extends EventEmitter {
         if (fresh && this.rollBackWithChain(fresh, state)) await this.save(fresh);
       });
     }
-    if (!this.anchorsRetried) {
+    // Once per start; with several processes at every pass of the one running the jobs (a decision made
+    // by another process, or one whose anchor a process that died had in flight, waits for it).
+    if (!this.anchorsRetried || (this.deps.runsJobs && this.deps.runsJobs())) {
       this.anchorsRetried = true;
-      for (const app of this.store.where((a) => !!a.decision && !a.decisionAnchorTx)) this.startAnchor(app, decisionFromJson(app.decision));
+      for (const app of this.store.where((a) => !!a.decision && !a.decisionAnchorTx && !this.anchoring.has(a.id)))
+        this.startAnchor(app, decisionFromJson(app.decision));
     }
     const open = this.store.where((a) => !FINAL.has(a.status));
     if (open.length === 0) return;
@@ -873,7 +882,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   private startAnchor(app: ApplicationRecord, decision: Decision): void {
-    if (!this.deps.sender || this.anchoring.has(app.id)) return;
+    if (!this.deps.sender || this.anchoring.has(app.id) || this.deps.runsJobs?.() === false) return;
     const done = this.anchorDecision(app, decision).finally(() => this.anchoring.delete(app.id));
     this.anchoring.set(app.id, done);
   }
@@ -929,18 +938,32 @@ export class ApplicationService extends EventEmitter {
     const done = await retryWithBackoff(
       `anchoring the decision of application ${app.id}`,
       async () => {
-        const receipt = await sender.write({
-          address: this.deps.deployment.contracts.EvidenceNotary,
-          abi: abiOf("EvidenceNotary"),
-          functionName: "anchor",
-          args: [decisionHash(decision), KIND_DECISION, app.purpose],
-          label: `anchoring the decision of application ${app.id}`,
-        });
+        const hash = decisionHash(decision);
+        // Already on chain by this account (a process that died after sending it, before recording it): recorded, not sent again.
+        const known = this.deps.state().anchors[hash.toLowerCase() as Hex];
+        const onChain =
+          known &&
+          known.kind === KIND_DECISION &&
+          known.ref.toLowerCase() === app.purpose.toLowerCase() &&
+          known.anchorer.toLowerCase() === sender.address.toLowerCase()
+            ? known.anchored.txHash
+            : undefined;
+        const txHash =
+          onChain ??
+          (
+            await sender.write({
+              address: this.deps.deployment.contracts.EvidenceNotary,
+              abi: abiOf("EvidenceNotary"),
+              functionName: "anchor",
+              args: [hash, KIND_DECISION, app.purpose],
+              label: `anchoring the decision of application ${app.id}`,
+            })
+          ).transactionHash;
         // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
         await this.withLock(app.id, async () => {
           const fresh = this.store.get(app.id);
-          if (!fresh) return;
-          fresh.decisionAnchorTx = receipt.transactionHash;
+          if (!fresh || fresh.decisionAnchorTx) return;
+          fresh.decisionAnchorTx = txHash;
           await this.save(fresh);
         });
       },
@@ -969,6 +992,22 @@ export class ApplicationService extends EventEmitter {
   private async save(app: ApplicationRecord): Promise<void> {
     await this.store.put(app);
     this.emit("update", app);
+  }
+
+  /**
+   * Another process changed application `id` (a notification on the database's LISTEN connection):
+   * its record is read again, and listeners (SSE streams, notifications) are told as for a local step.
+   */
+  async changedElsewhere(id: string): Promise<void> {
+    if (!(this.store instanceof PostgresRecordStore)) return;
+    const fresh = await this.store.refresh(id);
+    if (fresh) this.emit("update", fresh);
+  }
+
+  /** Notifications may have been missed (the LISTEN connection was down): every record is read again. */
+  async resyncFromStore(): Promise<void> {
+    if (!(this.store instanceof PostgresRecordStore)) return;
+    for (const app of await this.store.reload()) this.emit("update", app);
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,8 @@ export interface ConsentIndexView {
   indexedBlock(): number;
   /** The index's consent record of (borrower, lender), lowercase addresses (see consentRecord in indexer/reducers/consentRegistry.ts). */
   consent(borrower: Address, lender: Address): ConsentEntity | undefined;
+  /** Block time (seconds) of the index's tip, 0 when unknown: an index ahead of the watcher moves the clock of the answers. */
+  indexedBlockTime?(): number;
 }
 
 export interface ConsentWatcher {
@@ -209,13 +211,18 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
         if (e.name === "ConsentGranted") Object.assign(grant, { scopes: e.scopes, grantedAt: e.at, expiresAt: e.expiresAt, revokedAt: 0 });
         else grant.revokedAt = e.at;
       }
-      // The chain's time has reached the head's time and the time of every event known (block times only grow).
-      const at = Math.max(Math.floor(Date.now() / 1000), last.time, grant.grantedAt, grant.revokedAt);
+      // The chain's time has reached the time of the newest block seen (the watcher's head, or the index's
+      // tip when the index is ahead of the watcher) and of every event known (block times only grow).
+      const at = Math.max(Math.floor(Date.now() / 1000), last.time, index.indexedBlockTime?.() ?? 0, grant.grantedAt, grant.revokedAt);
       return { scopes: scopesAt(grant, at), at, blockNumber: BigInt(Math.max(tip, last.number)), grant };
     },
-    // The block whose time the answers use: the index may be ahead in events, but expiry is judged by the
-    // watcher's newest block time, so an index ahead of the watcher does not make an expiry seen.
-    seenBlock: () => (last && performance.now() - lastOkAt <= staleAfterMs ? last.number : -1),
+    // The block whose time the answers use: the watcher's newest block, or the index's tip when the index
+    // is ahead and its tip's time is known (then an expiry at that time is seen).
+    seenBlock() {
+      if (!last || performance.now() - lastOkAt > staleAfterMs) return -1;
+      const tip = index.indexedBlock();
+      return tip > last.number && (index.indexedBlockTime?.() ?? 0) > 0 ? tip : last.number;
+    },
     onParticipantEvent(fn) {
       listeners.add(fn);
       return () => void listeners.delete(fn);

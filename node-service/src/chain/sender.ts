@@ -46,6 +46,12 @@ export interface TxSenderOptions {
   walletClient: WalletClient<Transport, Chain | undefined, Account>;
   fees?: FeeFields;
   logger?: Pick<Logger, "info" | "warn" | "error">;
+  /**
+   * Several processes sending from the same account: runs each nonce choice and hand-over to the node
+   * under a lock they share (a PostgreSQL advisory lock, store/postgres/db.ts withAdvisoryLock), so two
+   * processes never pick the same nonce. Unset: this process's queue alone.
+   */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export function createTxSender(opts: TxSenderOptions): TxSender {
@@ -101,7 +107,7 @@ export function createTxSender(opts: TxSenderOptions): TxSender {
   return {
     address: account.address,
     async write(request) {
-      const submitted = queue.then(() => submit(request));
+      const submitted = queue.then(() => (opts.exclusive ? opts.exclusive(() => submit(request)) : submit(request)));
       queue = submitted.catch(() => undefined);
       const hash = await submitted;
       const receipt = await publicClient.waitForTransactionReceipt({ hash });

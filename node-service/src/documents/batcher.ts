@@ -26,6 +26,11 @@ export interface BatcherOptions {
   logger?: Pick<Logger, "info" | "error">;
   /** First wait before a failed batch is tried again (doubling each time, up to maxDelayMs); default 1 s. */
   retryDelayMs?: number;
+  /**
+   * Several processes on one database: anchors only while this answers true (the process holding the
+   * index writer's lock), so one batch is never sent by two processes. Unset: always.
+   */
+  active?: () => boolean;
 }
 
 export interface BatchResult extends BatchRecord {
@@ -101,7 +106,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       .then(async () => {
         const results: BatchResult[] = [];
         let pending = opts.store.pending();
-        while (pending.length > 0) {
+        while (pending.length > 0 && (!opts.active || opts.active())) {
           results.push(await anchorOne(pending.slice(0, maxCount)));
           pending = opts.store.pending();
         }
@@ -117,6 +122,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   let stopped = false;
 
   function flushLogged(): void {
+    if (opts.active && !opts.active()) return;
     flush().then(
       () => {
         retryDelay = firstRetryMs;

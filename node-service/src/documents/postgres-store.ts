@@ -5,6 +5,11 @@
  * `<dataDir>/documents`, written atomically before their record is committed (so every committed
  * record names bytes that are on disk, until a purge deletes them). Each change is one transaction,
  * resolved after COMMIT; the in-memory copy the reads are served from is updated only then.
+ *
+ * Several processes: each change also sends `pg_notify('records', 'documents:<what>')` in its
+ * transaction (`<sha256>` for an upload, `purge:<sha256>`, `batch:<root>`); the process's LISTEN
+ * connection (store/postgres/listener.ts) calls `changed(what)`, which reads that part again, and
+ * `reload()` after a reconnect. The bytes of an upload are on the disk of the process that took it.
  */
 import { mkdir, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -22,8 +27,23 @@ import {
   type PurgeLogEntry,
 } from "./store";
 import type { Database } from "../store/postgres/db";
+import { RECORDS_CHANNEL } from "../store/postgres/listener";
 
-export async function createPostgresDocumentStore(opts: { db: Database; dataDir: string; now?: () => number }): Promise<DocumentStore> {
+export interface PostgresDocumentStore extends DocumentStore {
+  /** Another process changed `what` (`<sha256>`, `purge:<sha256>` or `batch:<root>`): read it again. */
+  changed(what: string): Promise<void>;
+  /** Reads every table again (notifications may have been missed). */
+  reload(): Promise<void>;
+}
+
+const notify = (client: { query(text: string, values: unknown[]): Promise<unknown> }, what: string) =>
+  client.query("SELECT pg_notify($1, $2)", [RECORDS_CHANNEL, `documents:${what}`]);
+
+export async function createPostgresDocumentStore(opts: {
+  db: Database;
+  dataDir: string;
+  now?: () => number;
+}): Promise<PostgresDocumentStore> {
   const { db } = opts;
   const now = opts.now ?? Date.now;
   const root = path.join(opts.dataDir, "documents");
@@ -33,12 +53,27 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
   const batches = new Map<Hex, BatchRecord>();
   let pending: Hex[] = [];
   let purges: PurgeLogEntry[] = [];
-  for (const r of (await db.pool.query<{ record: DocumentRecord }>("SELECT record FROM documents")).rows)
-    documents.set(r.record.sha256, r.record);
-  for (const r of (await db.pool.query<{ record: BatchRecord }>("SELECT record FROM document_batches")).rows)
-    batches.set(r.record.root, r.record);
-  pending = (await db.pool.query<{ sha256: Hex }>("SELECT sha256 FROM document_pending ORDER BY seq")).rows.map((r) => r.sha256);
-  purges = (await db.pool.query<{ entry: PurgeLogEntry }>("SELECT entry FROM document_purges ORDER BY seq")).rows.map((r) => r.entry);
+  const loadPending = async () =>
+    (pending = (await db.pool.query<{ sha256: Hex }>("SELECT sha256 FROM document_pending ORDER BY seq")).rows.map((r) => r.sha256));
+  const loadPurges = async () =>
+    (purges = (await db.pool.query<{ entry: PurgeLogEntry }>("SELECT entry FROM document_purges ORDER BY seq")).rows.map((r) => r.entry));
+  const loadDocuments = async (hashes?: Hex[]) => {
+    const rows = hashes
+      ? await db.pool.query<{ record: DocumentRecord }>("SELECT record FROM documents WHERE sha256 = ANY($1::text[])", [hashes])
+      : await db.pool.query<{ record: DocumentRecord }>("SELECT record FROM documents");
+    for (const r of rows.rows) documents.set(r.record.sha256, r.record);
+  };
+  const loadBatches = async (root?: Hex) => {
+    const rows = root
+      ? await db.pool.query<{ record: BatchRecord }>("SELECT record FROM document_batches WHERE root = $1", [root])
+      : await db.pool.query<{ record: BatchRecord }>("SELECT record FROM document_batches");
+    for (const r of rows.rows) batches.set(r.record.root, r.record);
+    return rows.rows.map((r) => r.record);
+  };
+  await loadDocuments();
+  await loadBatches();
+  await loadPending();
+  await loadPurges();
 
   // One change at a time, so the in-memory copy follows the commits in order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -76,6 +111,7 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
         await db.tx(async (client) => {
           await client.query(UPSERT, [sha256, JSON.stringify(record)]);
           if (created) await client.query("INSERT INTO document_pending (sha256) VALUES ($1)", [sha256]);
+          await notify(client, sha256);
         });
         documents.set(sha256, record);
         if (created) pending.push(sha256);
@@ -111,6 +147,7 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
           );
           for (const r of updated) await client.query(UPSERT, [r.sha256, JSON.stringify(r)]);
           await client.query("DELETE FROM document_pending WHERE sha256 = ANY($1::text[])", [batch.hashes]);
+          await notify(client, `batch:${batch.root}`);
         });
         batches.set(batch.root, batch);
         for (const r of updated) documents.set(r.sha256, r);
@@ -133,6 +170,7 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
         await db.tx(async (client) => {
           await client.query(UPSERT, [sha256, JSON.stringify(purged)]);
           await client.query("INSERT INTO document_purges (entry) VALUES ($1)", [JSON.stringify(logged)]);
+          await notify(client, `purge:${sha256}`);
         });
         documents.set(sha256, purged);
         purges.push(logged);
@@ -141,6 +179,28 @@ export async function createPostgresDocumentStore(opts: { db: Database; dataDir:
     },
     purges() {
       return [...purges];
+    },
+    changed(what) {
+      // In the same queue as this process's own changes, so the copy follows the commits in order.
+      return serial(async () => {
+        if (what.startsWith("batch:")) {
+          for (const b of await loadBatches(what.slice(6) as Hex)) await loadDocuments(b.hashes);
+        } else if (what.startsWith("purge:")) {
+          await loadDocuments([what.slice(6) as Hex]);
+          await loadPurges();
+        } else {
+          await loadDocuments([what as Hex]);
+        }
+        await loadPending();
+      });
+    },
+    reload() {
+      return serial(async () => {
+        await loadDocuments();
+        await loadBatches();
+        await loadPending();
+        await loadPurges();
+      });
     },
   };
 }

@@ -36,6 +36,12 @@ export interface DocumentServiceOptions {
   batchMaxDelayMs?: number;
   /** Milliseconds since the epoch (tests inject a clock). */
   now?: () => number;
+  /**
+   * Several processes on one database: whether this process runs the background jobs now (it holds
+   * the index writer's lock). Only then does the batcher anchor what is pending, whichever process took
+   * the upload. Unset: one process, always.
+   */
+  runsJobs?: () => boolean;
 }
 
 export interface DocumentService {
@@ -48,14 +54,16 @@ export interface DocumentService {
   maxBytes?: number;
   /** Display names the operator published with their openings (address lowercase -> opening), for evidence bundles. */
   participantNames(): Promise<Record<string, NameOpening>>;
+  /** PostgreSQL: another process changed `what` (see postgres-store.ts), or everything (`resync`). */
+  changedElsewhere?(what: string): Promise<void>;
+  resyncFromStore?(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function openDocumentService(opts: DocumentServiceOptions): Promise<DocumentService> {
-  const store = opts.db
-    ? await createPostgresDocumentStore({ db: opts.db, dataDir: opts.dataDir, now: opts.now })
-    : await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now });
+  const shared = opts.db ? await createPostgresDocumentStore({ db: opts.db, dataDir: opts.dataDir, now: opts.now }) : undefined;
+  const store = shared ?? (await createFileDocumentStore({ dataDir: opts.dataDir, now: opts.now }));
   const batcher = opts.sender
     ? createBatcher({
         store,
@@ -64,6 +72,7 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
         maxCount: opts.batchMaxCount,
         maxDelayMs: opts.batchMaxDelayMs,
         logger: opts.logger?.child({ module: "notary-batcher" }),
+        active: opts.runsJobs,
       })
     : undefined;
   const retention = createRetentionJob({
@@ -81,6 +90,18 @@ export async function openDocumentService(opts: DocumentServiceOptions): Promise
     deployment: opts.deployment,
     maxBytes: opts.maxBytes,
     participantNames: () => readParticipantNames(opts.dataDir),
+    ...(shared
+      ? {
+          async changedElsewhere(what: string) {
+            await shared.changed(what);
+            batcher?.notify();
+          },
+          async resyncFromStore() {
+            await shared.reload();
+            batcher?.notify();
+          },
+        }
+      : {}),
     async start() {
       await retention.start();
       batcher?.start();

@@ -35,6 +35,9 @@ export interface Timestamper extends Timestamps {
   stampPending(state: IndexState): Promise<number>;
   start(state: () => IndexState): void;
   stop(): Promise<void>;
+  /** PostgreSQL: another process stored token `id` (LISTEN), or everything is read again (`resync`). */
+  changedElsewhere?(id: string): Promise<void>;
+  resyncFromStore?(): Promise<void>;
 }
 
 /** What should carry a token: the index's batch roots and recorded agreements' digests. */
@@ -53,10 +56,14 @@ export async function openTimestamper(opts: {
   tsaUrl: string;
   intervalMs?: number;
   logger?: Logger;
+  /**
+   * Several processes on one database: rounds run only while this answers true (the process holding
+   * the index writer's lock), so each value is stamped once. Unset: one process, always.
+   */
+  runsJobs?: () => boolean;
 }): Promise<Timestamper> {
-  const store = opts.db
-    ? await PostgresRecordStore.open<TimestampRecord>(opts.db, "timestamps")
-    : await JournalStore.open<TimestampRecord>(opts.dataDir, "timestamps");
+  const shared = opts.db ? await PostgresRecordStore.open<TimestampRecord>(opts.db, "timestamps") : undefined;
+  const store = shared ?? (await JournalStore.open<TimestampRecord>(opts.dataDir, "timestamps"));
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> | null = null;
   let failing = false;
@@ -80,6 +87,7 @@ export async function openTimestamper(opts: {
     start(state) {
       // One round at a time; a round that fails (authority down) is retried on the next tick.
       const round = () => {
+        if (opts.runsJobs && !opts.runsJobs()) return;
         current ??= stampPending(state())
           .then(
             () => {
@@ -101,5 +109,11 @@ export async function openTimestamper(opts: {
       await current;
       await store.close();
     },
+    ...(shared
+      ? {
+          changedElsewhere: async (id: string) => void (await shared.refresh(id)),
+          resyncFromStore: async () => void (await shared.reload()),
+        }
+      : {}),
   };
 }

@@ -63,6 +63,8 @@ export interface ReorgEvent {
 
 export interface IndexerStats {
   indexedBlock: number;
+  /** Block time (seconds) of indexedBlock, once this process has fetched that block; 0 until then. */
+  indexedBlockTime: number;
   headBlock: number;
   lag: number;
   eventCount: number;
@@ -212,6 +214,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   // In-memory index; `tip` may be ahead of `committed` between commits.
   let state = emptyIndexState();
   let tip: Checkpoint | null = null;
+  /** Block time of `tip` in seconds, when this process fetched that block (0: unknown, after a load or a rollback). */
+  let tipTime = 0;
   let committed: Checkpoint | null = null;
   let recent = new Map<number, Hex>();
   let undo: BlockUndo[] = [];
@@ -326,6 +330,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     pending = null;
     state = emptyIndexState();
     tip = null;
+    tipTime = 0;
     recent = new Map();
     undo = [];
     undoFloor = floorBlock;
@@ -350,6 +355,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     while (undo.length > 0 && undo[undo.length - 1].blockNumber > fork) undoBlock(state, undo.pop()!, changes ?? undefined);
     for (const n of recent.keys()) if (n > fork) recent.delete(n);
     tip = { blockNumber: fork, blockHash: recent.get(fork)! };
+    tipTime = 0;
     logger.warn({ forkBlock: fork, droppedFrom }, "reorg: rolled back to the fork point");
     await commit();
     emit(reorgListeners, { forkBlock: fork, droppedFrom });
@@ -409,6 +415,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
 
     for (let n = Math.max(from, windowStart); n <= to; n++) recent.set(n, blocks.get(n)!.hash as Hex);
     tip = { blockNumber: to, blockHash: blocks.get(to)!.hash as Hex };
+    tipTime = Number(blocks.get(to)!.timestamp);
     recent.set(to, tip.blockHash);
     // Forget what is now deeper than the reorg window.
     const keepFrom = to - reorgDepth;
@@ -545,6 +552,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       const indexedBlock = tip?.blockNumber ?? floorBlock;
       return {
         indexedBlock,
+        indexedBlockTime: tipTime,
         headBlock,
         lag: Math.max(0, headBlock - indexedBlock),
         eventCount: state.eventCount,

@@ -16,6 +16,8 @@ export const MIGRATIONS_DIR = path.join(REPO_ROOT, "node-service", "migrations")
 
 /** Advisory lock ids of the service (pg_advisory_lock takes one bigint). */
 export const LOCK_MIGRATE = 7_170_001n;
+/** Held while a process picks a nonce for the service account and hands the transaction to the node. */
+export const LOCK_SENDER = 7_170_003n;
 
 export interface Database {
   pool: pg.Pool;
@@ -88,4 +90,25 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
     client.release();
   }
   return applied;
+}
+
+/** Runs `fn` holding the session-level advisory lock `key` (waits for it) on a connection of the pool. */
+export async function withAdvisoryLock<T>(db: Database, key: bigint, fn: () => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [key.toString()]);
+  } catch (err) {
+    client.release(true);
+    throw err;
+  }
+  try {
+    return await fn();
+  } finally {
+    // A connection whose unlock failed is closed, not reused: its lock goes with it.
+    const unlocked = await client.query("SELECT pg_advisory_unlock($1)", [key.toString()]).then(
+      () => true,
+      () => false,
+    );
+    client.release(!unlocked);
+  }
 }

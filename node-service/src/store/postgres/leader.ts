@@ -6,6 +6,12 @@
  * `retryMs`, and at each commit) takes over. Its first write after taking over is a whole rewrite of
  * the index from its own in-memory state (which it built from the last committed index and the chain),
  * so what the dead process had not committed is not lost: it is on chain, and the new writer has it.
+ *
+ * The same lock elects the process that runs the background jobs that send transactions or call out
+ * (server.ts `runsJobs`): applications' reconcile and decision anchors, the documents' notary batcher,
+ * the RFC 3161 timestamper. A job checks isLeader() before each round, so two processes never run the
+ * same round; a round already under way when the lock is lost (the connection dropped) finishes, and
+ * what it sends is recognised by the next leader where it can be (a decision anchor already in the index).
  */
 import pg from "pg";
 import type { Logger } from "pino";
@@ -20,7 +26,14 @@ export interface IndexLeadership {
   close(): Promise<void>;
 }
 
-export function createIndexLeadership(opts: { url: string; inner: IndexStore; retryMs?: number; logger?: Logger }): IndexLeadership {
+export function createIndexLeadership(opts: {
+  url: string;
+  inner: IndexStore;
+  retryMs?: number;
+  logger?: Logger;
+  /** Called when this process takes the lock (it now runs the background jobs too). */
+  onAcquired?: () => void;
+}): IndexLeadership {
   const { inner, logger } = opts;
   let client: pg.Client | null = null;
   let leader = false;
@@ -48,7 +61,8 @@ export function createIndexLeadership(opts: { url: string; inner: IndexStore; re
         if (rows[0].ok && !closed) {
           leader = true;
           rewrite = true;
-          logger?.info("this process now writes the index (advisory lock taken)");
+          logger?.info("this process now writes the index and runs the background jobs (advisory lock taken)");
+          setImmediate(() => opts.onAcquired?.());
         }
       } catch (err) {
         logger?.warn({ err }, "could not ask for the index writer's lock; retrying");

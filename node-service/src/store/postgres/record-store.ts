@@ -3,16 +3,25 @@
  * applications/journal-store.ts for the applications and the RFC 3161 timestamps. A put is one
  * upsert (its own transaction) and resolves after COMMIT; the record becomes visible to get/all only
  * then, so a failed put leaves the previous version. Reads are served from the copy loaded at open
- * and kept by this process's puts, refreshed (refresh(id)) when another process writes (LISTEN/NOTIFY
- * on the channel `records`, payload `<kind>:<id>`).
+ * and kept by this process's puts, refreshed (refresh(id), reload()) when another process writes: each
+ * put sends `pg_notify('records', '<kind>:<id>')` in its transaction, and the process's one LISTEN
+ * connection (listener.ts) calls refresh. A put and a refresh of the same id run one at a time, so a
+ * refresh that read an older version never lands over a newer put of this process.
  */
+import { isDeepStrictEqual } from "node:util";
 import type { RecordStore } from "../record-store";
 import type { Database } from "./db";
+import { RECORDS_CHANNEL } from "./listener";
 
-export const RECORDS_CHANNEL = "records";
+export { RECORDS_CHANNEL };
 
 export class PostgresRecordStore<T extends { id: string }> implements RecordStore<T> {
   private readonly records = new Map<string, T>();
+  /** Per id: the tail of its puts and refreshes (one at a time). */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Per id: the sequence number of the last put or refresh that set this process's copy (see reload). */
+  private readonly setAt = new Map<string, number>();
+  private seq = 0;
 
   private constructor(
     private readonly db: Database,
@@ -41,8 +50,23 @@ export class PostgresRecordStore<T extends { id: string }> implements RecordStor
     return out;
   }
 
+  private serial<R>(id: string, fn: () => Promise<R>): Promise<R> {
+    const prev = this.queues.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+
   async put(record: T): Promise<void> {
     const copy = structuredClone(record);
+    await this.serial(copy.id, () => this.write(copy));
+  }
+
+  private async write(copy: T): Promise<void> {
     await this.db.tx(async (client) => {
       await client.query(
         "INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value",
@@ -51,18 +75,53 @@ export class PostgresRecordStore<T extends { id: string }> implements RecordStor
       await client.query("SELECT pg_notify($1, $2)", [RECORDS_CHANNEL, `${this.kind}:${copy.id}`]);
     });
     this.records.set(copy.id, copy);
+    this.setAt.set(copy.id, ++this.seq);
   }
 
-  /** Reads one record again from the database (another process wrote it); returns it. */
-  async refresh(id: string): Promise<T | undefined> {
-    const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, id]);
-    const r = rows.rows[0]?.value;
-    if (r) this.records.set(id, r);
-    else this.records.delete(id);
-    return r && structuredClone(r);
+  /**
+   * Reads one record again from the database (another process wrote it). Returns it when it differs
+   * from the copy this process held (so a process's own write, notified back to it, is no change).
+   */
+  refresh(id: string): Promise<T | undefined> {
+    return this.serial(id, async () => {
+      const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, id]);
+      return this.adopt(id, rows.rows[0]?.value);
+    });
+  }
+
+  /** Takes the database's version of `id` (undefined: no row); returns it when it differs from the copy held. */
+  private adopt(id: string, r: T | undefined): T | undefined {
+    this.setAt.set(id, ++this.seq);
+    const held = this.records.get(id);
+    if (!r) {
+      this.records.delete(id);
+      return undefined;
+    }
+    // jsonb keeps its own key order: compare values, as JSON would carry them.
+    if (held && isDeepStrictEqual(JSON.parse(JSON.stringify(held)), r)) return undefined;
+    this.records.set(id, r);
+    return structuredClone(r);
+  }
+
+  /**
+   * Reads every record of the kind again in one query (notifications may have been missed); returns
+   * those that changed. A record this process put or refreshed after the query began keeps that newer copy.
+   */
+  async reload(): Promise<T[]> {
+    const from = this.seq;
+    const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [this.kind]);
+    const found = new Map(rows.rows.map((r) => [r.value.id, r.value]));
+    const ids = new Set([...found.keys(), ...this.records.keys()]);
+    const changed: T[] = [];
+    for (const id of ids) {
+      const r = await this.serial(id, async () => ((this.setAt.get(id) ?? 0) > from ? undefined : this.adopt(id, found.get(id))));
+      if (r) changed.push(r);
+    }
+    return changed;
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.queues.values()]);
     // The pool belongs to the caller.
   }
 }

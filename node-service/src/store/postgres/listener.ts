@@ -1,0 +1,137 @@
+/**
+ * What another process wrote reaches this one: one dedicated connection per process LISTENs on the
+ * channel `records` (RECORDS_CHANNEL), where every write of the PostgreSQL record and document stores
+ * sends `pg_notify('records', '<kind>:<id>')` inside its transaction (so a notification is delivered
+ * only after the write committed). Each notification is handed to the handler of its kind, which
+ * reads the record again and tells its listeners (SSE streams, notifications) as a local write does.
+ *
+ * NOTIFY is not durable: what is sent while this connection is down is lost. So the connection
+ * reconnects with backoff (0.1 s doubling to 5 s), and after every (re)connect, the first one
+ * included, each kind is reloaded wholesale (`resync`), which also covers what was written between
+ * a store's load at start and the first LISTEN.
+ */
+import pg from "pg";
+import type { Logger } from "pino";
+
+export const RECORDS_CHANNEL = "records";
+
+export interface ChangeHandler {
+  /** One record `id` of this kind changed (written by this process or another). */
+  changed(id: string): Promise<void>;
+  /** Notifications may have been missed: read every record of this kind again. */
+  resync(): Promise<void>;
+}
+
+export interface ChangeListener {
+  /** Resolves once LISTEN is in place and the first resync has run (or failed and is retried). */
+  ready: Promise<void>;
+  /** Connected and listening now. */
+  listening(): boolean;
+  close(): Promise<void>;
+}
+
+export function createChangeListener(opts: {
+  url: string;
+  handlers: Record<string, ChangeHandler>;
+  logger?: Pick<Logger, "info" | "warn" | "error">;
+  firstRetryMs?: number;
+  maxRetryMs?: number;
+}): ChangeListener {
+  const { handlers, logger } = opts;
+  const firstRetryMs = opts.firstRetryMs ?? 100;
+  const maxRetryMs = opts.maxRetryMs ?? 5000;
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retryMs = firstRetryMs;
+  let retryTimer: NodeJS.Timeout | undefined;
+  /** One handler call at a time per kind, in the order the notifications came. */
+  const queues = new Map<string, Promise<void>>();
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  function run(kind: string, what: string, fn: () => Promise<void>): void {
+    const prev = queues.get(kind) ?? Promise.resolve();
+    const next = prev
+      .then(fn)
+      .catch((err: unknown) => logger?.error({ err, kind }, `applying another process's change failed (${what})`));
+    queues.set(kind, next);
+  }
+
+  function onNotification(msg: pg.Notification): void {
+    if (msg.channel !== RECORDS_CHANNEL || !msg.payload) return;
+    const at = msg.payload.indexOf(":");
+    if (at < 0) return;
+    const kind = msg.payload.slice(0, at);
+    const id = msg.payload.slice(at + 1);
+    const handler = handlers[kind];
+    if (handler) run(kind, `${kind}:${id}`, () => handler.changed(id));
+  }
+
+  async function resyncAll(): Promise<void> {
+    for (const [kind, handler] of Object.entries(handlers)) run(kind, `${kind}: everything`, () => handler.resync());
+    await Promise.all([...queues.values()]);
+  }
+
+  function scheduleConnect(): void {
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect();
+    }, retryMs);
+    retryTimer.unref();
+    retryMs = Math.min(maxRetryMs, retryMs * 2);
+  }
+
+  async function connect(): Promise<void> {
+    if (closed) return;
+    const c = new pg.Client({ connectionString: opts.url });
+    const lost = (err?: Error) => {
+      if (client !== c) return;
+      client = null;
+      c.removeAllListeners("notification");
+      void c.end().catch(() => undefined);
+      if (!closed) {
+        logger?.warn({ err }, "lost the LISTEN connection; reconnecting (every kind is read again after)");
+        scheduleConnect();
+      }
+    };
+    c.on("error", lost);
+    c.on("end", () => lost());
+    c.on("notification", onNotification);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${RECORDS_CHANNEL}`);
+    } catch (err) {
+      c.removeAllListeners();
+      c.on("error", () => undefined);
+      await c.end().catch(() => undefined);
+      logger?.warn({ err, retryInMs: retryMs }, "could not LISTEN for other processes' changes; retrying");
+      scheduleConnect();
+      return;
+    }
+    if (closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+    retryMs = firstRetryMs;
+    await resyncAll();
+    markReady();
+  }
+
+  void connect();
+
+  return {
+    ready,
+    listening: () => client !== null,
+    async close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      markReady();
+      const c = client;
+      client = null;
+      await c?.end().catch(() => undefined);
+      await Promise.all([...queues.values()]);
+    },
+  };
+}
