@@ -5,13 +5,11 @@
  * equal to a fresh rebuild of the chain, with nothing lost.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { ROLE } from "../../node-service/src/chain/eip712";
-import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { createLowdbIndexStore } from "../../node-service/src/store/index-store";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
@@ -20,49 +18,7 @@ import { createPostgresIndexStore } from "../../node-service/src/store/postgres/
 import { admit, deployContracts, generateHistory, startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { call, signIn } from "./api-helpers";
-
-interface ServiceProcess {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "node-service/src/server.ts"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /API listening on (\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], child, exited });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { startServiceProcess, until, type ServiceProcess } from "./service-processes";
 
 describe("several service processes on one PostgreSQL database", function () {
   this.timeout(300_000);

@@ -1,0 +1,160 @@
+/**
+ * Two service processes on one PostgreSQL database (two ports, no proxy, a `hardhat node` over HTTP),
+ * both holding the same service account: what one writes reaches the other (its reads and its SSE
+ * clients, through LISTEN/NOTIFY), and the background jobs that send transactions run in one process
+ * only (the holder of the index writer's lock), counted on chain by the service account's transactions.
+ */
+import { expect } from "chai";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { toHex, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
+import {
+  admit,
+  createDeliveredOrder,
+  DAY,
+  DEV_MNEMONIC,
+  deployContracts,
+  issueConfirmedReceivable,
+  send,
+  startHardhatNode,
+  type HardhatNode,
+  type Net,
+} from "../../scripts/lib/chain-helpers";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { call, signIn } from "./api-helpers";
+import { openEvents, startServiceProcess, until, type ServiceProcess } from "./service-processes";
+
+const FACE = 1_000_000n;
+
+describe("several service processes on one PostgreSQL database: live updates everywhere, jobs once", function () {
+  this.timeout(300_000);
+  let node: HardhatNode | undefined;
+  const processes: ServiceProcess[] = [];
+  const dirs: string[] = [];
+  after(async () => {
+    for (const p of processes) {
+      p.child.kill("SIGTERM");
+      await p.exited;
+    }
+    await node?.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("an application created on one process is listed and streamed on the other; its decision is anchored once", async () => {
+    node = await startHardhatNode();
+    const [operator, buyer, supplier, lender] = node.wallets;
+    // The service account both processes hold (a development key of the node's mnemonic, never a real one).
+    const serviceAccount = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 12 });
+    const serviceKey = toHex(serviceAccount.getHdKey().privateKey!);
+    const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
+    await admit(net, operator, [
+      { account: buyer.account.address, roles: ROLE.BUYER },
+      { account: supplier.account.address, roles: ROLE.SUPPLIER },
+      { account: lender.account.address, roles: ROLE.LENDER },
+      { account: serviceAccount.address, roles: ROLE.AUDITOR },
+    ]);
+    const receivables: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: FACE, complete: true });
+      receivables.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: FACE })).receivableId.toString());
+    }
+
+    const work = await mkdtemp(path.join(os.tmpdir(), "pg-processes-"));
+    dirs.push(work);
+    const deploymentFile = path.join(work, "deployment.json");
+    await writeFile(deploymentFile, JSON.stringify(net.deployment));
+    const databaseUrl = await freshDatabase();
+    const env = (name: string) => ({
+      RPC_URL: node!.url,
+      CHAIN_ID: "31337",
+      DEPLOYMENT_FILE: deploymentFile,
+      DATA_DIR: path.join(work, name),
+      DATABASE_URL: databaseUrl,
+      SERVICE_PRIVATE_KEY: serviceKey,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      POLL_INTERVAL_MS: "100",
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_PER_MINUTE: "100000",
+      SIGN_INS_PER_MINUTE: "100000",
+    });
+    const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
+    const head = async () => Number(await net.publicClient.getBlockNumber());
+    const indexedOn = async (p: ServiceProcess) => (await call(p.url, "GET", "/healthz")).body.indexedBlock as number;
+    const apply = (base: string, token: string, receivableId: string) =>
+      call(base, "POST", "/api/applications", {
+        token,
+        body: { amount: "100000", termDays: 30, lender: lender.account.address, receivableIds: [receivableId], scopes: REQUIRED_SCOPES },
+      });
+    const grantConsent = async (purpose: Hex) => {
+      const expires = Number((await net.publicClient.getBlock()).timestamp) + 90 * DAY;
+      await send(net, supplier, "ConsentRegistry", "grant", [lender.account.address, REQUIRED_SCOPES, expires, purpose]);
+    };
+
+    // A starts first and takes the index writer's lock (it runs the jobs); an application waits there for consent.
+    const a = await startServiceProcess(env("a"));
+    processes.push(a);
+    const h0 = await head();
+    await until("A at the head", 30_000, async () => (await indexedOn(a)) === h0);
+    const token = await signIn(a.url, supplier as never);
+    const first = await apply(a.url, token, receivables[0]);
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect(first.body.status).to.equal("submitted");
+
+    // B starts with that application in the database; the session opened on A works on B.
+    const b = await startServiceProcess(env("b"));
+    processes.push(b);
+    expect(b.url).to.not.equal(a.url);
+    expect((await call(b.url, "GET", `/api/applications/${first.body.id}`, { token })).status).to.equal(200);
+    const streamB = openEvents(b.url, token);
+    await streamB.connected;
+
+    // Created on A after B started: listed on B, and B's stream carries it, within about a second.
+    const createdAt = Date.now();
+    const second = await apply(a.url, token, receivables[1]);
+    expect(second.status, JSON.stringify(second.body)).to.equal(201);
+    const listed = await until("the application created on A listed on B", 5_000, async () => {
+      const res = await call(b.url, "GET", "/api/applications", { token });
+      return (res.body.applications as { id: string }[]).some((x) => x.id === second.body.id) && Date.now();
+    });
+    const streamed = await until("B's stream to carry the application created on A", 5_000, async () =>
+      streamB.events.find((e) => e.app.id === second.body.id),
+    );
+    console.log(`      on B: listed ${listed - createdAt} ms, streamed ${streamed.at - createdAt} ms after A answered the creation`);
+    expect(streamed.app.status).to.equal("submitted");
+    expect(listed - createdAt).to.be.below(2_000);
+
+    // Consent for both on chain: each is decided and its decision anchored once, by one process.
+    const before = await sent();
+    await grantConsent(first.body.purpose);
+    await grantConsent(second.body.purpose);
+    for (const id of [first.body.id, second.body.id]) {
+      const decided = await until(`application ${id} decided and anchored, as B reads it`, 30_000, async () => {
+        const res = await call(b.url, "GET", `/api/applications/${id}`, { token });
+        return res.body.decisionAnchorTx ? res.body : undefined;
+      });
+      expect(decided.status).to.not.equal("submitted");
+      // B's stream followed the steps the other process took.
+      await until(`B's stream to carry the decision of ${id}`, 5_000, async () =>
+        streamB.events.some((e) => e.app.id === id && e.app.status === decided.status),
+      );
+    }
+    // Both processes follow the chain; a pass of both reconciles later, still one anchor each.
+    const h1 = await head();
+    await until("both processes at the head", 30_000, async () => (await indexedOn(a)) === h1 && (await indexedOn(b)) === h1);
+    await net.publicClient.request({ method: "evm_mine", params: [] } as never);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await sent()) - before, "transactions of the service account: one decision anchor per application").to.equal(2);
+    // The anchors the two processes read are the same ones.
+    for (const id of [first.body.id, second.body.id]) {
+      const [onA, onB] = await Promise.all([a, b].map((p) => call(p.url, "GET", `/api/applications/${id}`, { token })));
+      expect(onA.body.decisionAnchorTx).to.equal(onB.body.decisionAnchorTx);
+      expect(onA.body.timeline).to.deep.equal(onB.body.timeline);
+    }
+    await streamB.close();
+  });
+});
