@@ -366,7 +366,10 @@ export async function startService(config: Config, options: StartServiceOptions 
     if (timestamper?.changedElsewhere && timestamper.resyncFromStore)
       handlers.timestamps = { changed: timestamper.changedElsewhere, resync: timestamper.resyncFromStore };
     listener = createChangeListener({ url: config.DATABASE_URL, handlers, logger: logger.child({ module: "listen" }) });
-    const waited = await Promise.race([listener.ready.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref())]);
+    const waited = await Promise.race([
+      listener.ready.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref()),
+    ]);
     if (!waited) logger.warn("LISTEN for other processes' changes is not in place yet; it keeps trying");
   }
 

@@ -22,7 +22,10 @@ describe("consent watcher: the clock of its answers", function () {
     const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
     // No contract here: the watcher reads the logs of these addresses (none) above the index's tip.
     const deployment = {
-      contracts: { ConsentRegistry: "0x00000000000000000000000000000000000c0c01", ParticipantRegistry: "0x00000000000000000000000000000000000c0c02" },
+      contracts: {
+        ConsentRegistry: "0x00000000000000000000000000000000000c0c01",
+        ParticipantRegistry: "0x00000000000000000000000000000000000c0c02",
+      },
     } as unknown as Deployment;
     const watchedHead = await publicClient.getBlock({ blockTag: "latest" });
     const grantedAt = Number(watchedHead.timestamp);

@@ -51,9 +51,7 @@ export function createChangeListener(opts: {
 
   function run(kind: string, what: string, fn: () => Promise<void>): void {
     const prev = queues.get(kind) ?? Promise.resolve();
-    const next = prev
-      .then(fn)
-      .catch((err: unknown) => logger?.error({ err, kind }, `applying another process's change failed (${what})`));
+    const next = prev.then(fn).catch((err: unknown) => logger?.error({ err, kind }, `applying another process's change failed (${what})`));
     queues.set(kind, next);
   }
 
