@@ -1,0 +1,107 @@
+/**
+ * Two "processes" (two pools, two record stores, two document stores) on one PostgreSQL database, and
+ * the LISTEN connection of the second: a write on the first reaches the second's reads; a write made
+ * while the second's LISTEN connection is cut (pg_terminate_backend) is read at its reconnect, not lost.
+ */
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
+import { createChangeListener, type ChangeListener } from "../../node-service/src/store/postgres/listener";
+import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
+import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { until } from "./service-processes";
+
+interface Rec {
+  id: string;
+  n: number;
+  nested?: { b: string; a: string };
+}
+
+describe("LISTEN/NOTIFY between processes on one PostgreSQL database", function () {
+  this.timeout(60_000);
+  const open: { close(): Promise<void> }[] = [];
+  let dir: string;
+  before(async () => (dir = await mkdtemp(path.join(os.tmpdir(), "pg-listen-"))));
+  after(async () => {
+    for (const o of open.reverse()) await o.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a write on one process reaches the other's reads; a write missed while LISTEN was cut is read at the reconnect", async () => {
+    const url = await freshDatabase();
+    const dbA: Database = await openDatabase(url, { max: 2 });
+    const dbB: Database = await openDatabase(url, { max: 2 });
+    open.push(dbA, dbB);
+    const storeA = await PostgresRecordStore.open<Rec>(dbA, "things");
+    const storeB = await PostgresRecordStore.open<Rec>(dbB, "things");
+    const docsA = await createPostgresDocumentStore({ db: dbA, dataDir: path.join(dir, "a") });
+    const docsB = await createPostgresDocumentStore({ db: dbB, dataDir: path.join(dir, "b") });
+    const seenOnB: Rec[] = [];
+    let resyncs = 0;
+    const listener: ChangeListener = createChangeListener({
+      url,
+      firstRetryMs: 50,
+      handlers: {
+        things: {
+          changed: async (id) => {
+            const r = await storeB.refresh(id);
+            if (r) seenOnB.push(r);
+          },
+          resync: async () => {
+            resyncs++;
+            seenOnB.push(...(await storeB.reload()));
+          },
+        },
+        documents: { changed: (what) => docsB.changed(what), resync: () => docsB.reload() },
+      },
+    });
+    open.push(listener);
+    await listener.ready;
+    expect(resyncs, "read wholesale once LISTEN is in place").to.equal(1);
+
+    await storeA.put({ id: "x", n: 1, nested: { b: "2", a: "1" } });
+    await until("B to read x", 5_000, async () => storeB.get("x")?.n === 1);
+    expect(seenOnB.map((r) => r.n)).to.deep.equal([1]);
+    // B's own write, notified back to B, is no change for B (jsonb's key order notwithstanding).
+    await storeB.put({ id: "x", n: 2, nested: { b: "2", a: "1" } });
+    await until("A's view unchanged until it refreshes", 1_000, async () => storeA.get("x")?.n === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      seenOnB.map((r) => r.n),
+      "no update for B's own write",
+    ).to.deep.equal([1]);
+
+    const { record } = await docsA.put({
+      bytes: Buffer.from("a document"),
+      mime: "application/pdf",
+      owner: `0x${"a".repeat(40)}`,
+      kind: "delivery_note",
+    });
+    await until(
+      "B to list the document and its pending hash",
+      5_000,
+      async () => !!docsB.get(record.sha256) && docsB.pending().includes(record.sha256),
+    );
+
+    // Cut B's LISTEN connection; write meanwhile; B reconnects and reads what it missed.
+    const cut = await dbA.pool.query<{ n: string }>(
+      "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    );
+    expect(Number(cut.rows[0].n)).to.equal(1);
+    await storeA.put({ id: "y", n: 7 });
+    await storeA.put({ id: "x", n: 3 });
+    await until(
+      "B to read what was written while its LISTEN was cut",
+      10_000,
+      async () => storeB.get("y")?.n === 7 && storeB.get("x")?.n === 3,
+    );
+    expect(resyncs, "read wholesale again at the reconnect").to.be.at.least(2);
+    expect(listener.listening()).to.equal(true);
+    // And it listens again.
+    await storeA.put({ id: "z", n: 9 });
+    await until("B to read z", 5_000, async () => storeB.get("z")?.n === 9);
+  });
+});
