@@ -147,6 +147,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   // Several processes may share the database: each indexes in memory, one (an advisory lock) writes the
   // index and runs the background jobs that send transactions (reconcile and decision anchors, the notary
   // batcher, the timestamper): `runsJobs`. One process alone (lowdb) runs them all.
+  /** Reconciles applications (set once the indexer runs): on taking the lock, and on another process's change. */
   let onLeadership: () => void = () => undefined;
   const leadership =
     db && config.DATABASE_URL
@@ -359,7 +360,17 @@ export async function startService(config: Config, options: StartServiceOptions 
   let listener: ChangeListener | undefined;
   if (db && config.DATABASE_URL) {
     const handlers: Record<string, ChangeHandler> = {
-      applications: { changed: (id) => applications.changedElsewhere(id), resync: () => applications.resyncFromStore() },
+      applications: {
+        // The process running the jobs reconciles what another process changed (e.g. anchors a decision
+        // made there), without waiting for the next block.
+        changed: async (id) => {
+          if ((await applications.changedElsewhere(id)) && runsJobs?.()) onLeadership();
+        },
+        resync: async () => {
+          await applications.resyncFromStore();
+          if (runsJobs?.()) onLeadership();
+        },
+      },
     };
     if (documents.changedElsewhere && documents.resyncFromStore)
       handlers.documents = { changed: documents.changedElsewhere, resync: documents.resyncFromStore };

@@ -58,7 +58,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
       { account: serviceAccount.address, roles: ROLE.AUDITOR },
     ]);
     const receivables: string[] = [];
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: FACE, complete: true });
       receivables.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: FACE })).receivableId.toString());
     }
@@ -155,6 +155,22 @@ describe("several service processes on one PostgreSQL database: live updates eve
       expect(onA.body.decisionAnchorTx).to.equal(onB.body.decisionAnchorTx);
       expect(onA.body.timeline).to.deep.equal(onB.body.timeline);
     }
+
+    // Created on B (not the jobs' process) under the consent now in force: decided within the POST on B,
+    // and its decision anchored once, by the process running the jobs, without waiting for another block.
+    const third = await apply(b.url, token, receivables[2]);
+    expect(third.status, JSON.stringify(third.body)).to.equal(201);
+    expect(third.body.status, "decided within the POST").to.not.equal("submitted");
+    const anchored = await until("the decision made on B anchored", 30_000, async () => {
+      const res = await call(a.url, "GET", `/api/applications/${third.body.id}`, { token });
+      return res.body.decisionAnchorTx ? res.body : undefined;
+    });
+    await until("B to read the anchor", 5_000, async () => {
+      const res = await call(b.url, "GET", `/api/applications/${third.body.id}`, { token });
+      return res.body.decisionAnchorTx === anchored.decisionAnchorTx;
+    });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await sent()) - before, "one more anchor, for the decision made on B").to.equal(3);
     await streamB.close();
   });
 });

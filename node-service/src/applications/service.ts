@@ -997,11 +997,13 @@ export class ApplicationService extends EventEmitter {
   /**
    * Another process changed application `id` (a notification on the database's LISTEN connection):
    * its record is read again, and listeners (SSE streams, notifications) are told as for a local step.
+   * True when this process's copy changed.
    */
-  async changedElsewhere(id: string): Promise<void> {
-    if (!(this.store instanceof PostgresRecordStore)) return;
+  async changedElsewhere(id: string): Promise<boolean> {
+    if (!(this.store instanceof PostgresRecordStore)) return false;
     const fresh = await this.store.refresh(id);
     if (fresh) this.emit("update", fresh);
+    return !!fresh;
   }
 
   /** Notifications may have been missed (the LISTEN connection was down): every record is read again. */
