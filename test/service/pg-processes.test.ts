@@ -81,6 +81,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
       LOG_LEVEL: "warn",
       RATE_LIMIT_PER_MINUTE: "100000",
       SIGN_INS_PER_MINUTE: "100000",
+      NOTARY_BATCH_MAX_DELAY_MS: "300",
     });
     const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
     const head = async () => Number(await net.publicClient.getBlockNumber());
@@ -171,6 +172,23 @@ describe("several service processes on one PostgreSQL database: live updates eve
     });
     await new Promise((r) => setTimeout(r, 2_000));
     expect((await sent()) - before, "one more anchor, for the decision made on B").to.equal(3);
+
+    // A document uploaded on B is batched once, by the process running the jobs, and both read its anchor.
+    const upload = await fetch(`${b.url}/api/documents?kind=delivery_note`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", authorization: `Bearer ${token}` },
+      body: new Uint8Array(Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")),
+    });
+    expect(upload.status).to.equal(201);
+    const { sha256 } = (await upload.json()) as { sha256: string };
+    const anchorOn = async (p: ServiceProcess) =>
+      ((await call(p.url, "GET", "/api/documents", { token })).body.documents as { sha256: string; anchor: { txHash?: string } }[]).find(
+        (d) => d.sha256 === sha256,
+      )?.anchor.txHash;
+    const batchTx = await until("the upload on B anchored in a batch", 30_000, () => anchorOn(b));
+    expect(await until("A to read the same anchor", 5_000, () => anchorOn(a))).to.equal(batchTx);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await sent()) - before, "one batch anchor for the upload").to.equal(4);
     await streamB.close();
   });
 });
