@@ -11,6 +11,7 @@ import { openDatabase, type Database } from "../../node-service/src/store/postgr
 import { createChangeListener, type ChangeListener } from "../../node-service/src/store/postgres/listener";
 import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
 import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
+import { ConflictError } from "../../node-service/src/domain/errors";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { until } from "./service-processes";
 
@@ -92,6 +93,7 @@ describe("LISTEN/NOTIFY between processes on one PostgreSQL database", function 
     );
     expect(Number(cut.rows[0].n)).to.equal(1);
     await storeA.put({ id: "y", n: 7 });
+    await storeA.refresh("x"); // A's own LISTEN would have read B's change (A has none here)
     await storeA.put({ id: "x", n: 3 });
     await until(
       "B to read what was written while its LISTEN was cut",
@@ -103,5 +105,19 @@ describe("LISTEN/NOTIFY between processes on one PostgreSQL database", function 
     // And it listens again.
     await storeA.put({ id: "z", n: 9 });
     await until("B to read z", 5_000, async () => storeB.get("z")?.n === 9);
+
+    // A process that has not seen another's change cannot write over it: refused (409), its copy read again.
+    const storeC = await PostgresRecordStore.open<Rec>(dbA, "things");
+    await storeA.put({ id: "z", n: 10 });
+    const refused = await storeC.put({ id: "z", n: 11 }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(ConflictError);
+    expect((refused as ConflictError).status).to.equal(409);
+    expect(storeC.get("z")?.n, "C read the winner's version").to.equal(10);
+    await until("B to read A's version, not C's", 5_000, async () => storeB.get("z")?.n === 10);
+    await storeC.put({ id: "z", n: 11 });
+    await until("B to read C's change made on the version it read", 5_000, async () => storeB.get("z")?.n === 11);
   });
 });

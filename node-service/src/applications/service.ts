@@ -963,13 +963,22 @@ export class ApplicationService extends EventEmitter {
               label: `anchoring the decision of application ${app.id}`,
             })
           ).transactionHash;
-        // Under the application's lock, on its latest stored version: never over a step saved meanwhile.
-        await this.withLock(app.id, async () => {
-          const fresh = this.store.get(app.id);
-          if (!fresh || fresh.decisionAnchorTx) return;
-          fresh.decisionAnchorTx = txHash;
-          await this.save(fresh);
-        });
+        // Under the application's lock, on its latest stored version: never over a step saved meanwhile
+        // (another process's included: a refused write has read that version, so it is tried again on it,
+        // never by sending the anchor again).
+        for (let tries = 1; ; tries++) {
+          try {
+            await this.withLock(app.id, async () => {
+              const fresh = this.store.get(app.id);
+              if (!fresh || fresh.decisionAnchorTx) return;
+              fresh.decisionAnchorTx = txHash;
+              await this.save(fresh);
+            });
+            break;
+          } catch (err) {
+            if (!(err instanceof ConflictError) || tries >= 5) throw err;
+          }
+        }
       },
       { logger: this.deps.logger, signal: this.closing.signal, firstDelayMs: this.deps.anchorRetryMs ?? 1000 },
     );

@@ -7,8 +7,14 @@
  * put sends `pg_notify('records', '<kind>:<id>')` in its transaction, and the process's one LISTEN
  * connection (listener.ts) calls refresh. A put and a refresh of the same id run one at a time, so a
  * refresh that read an older version never lands over a newer put of this process.
+ *
+ * Two processes changing the same record: a put replaces the row only if the row is still the version
+ * this process last held (compare-and-set on the jsonb value); otherwise nothing is written, this
+ * process's copy is read again, and the put fails with a 409 ConflictError (the request is retried by
+ * its client, a background job at its next pass), so neither process's change is silently lost.
  */
 import { isDeepStrictEqual } from "node:util";
+import { ConflictError } from "../../domain/errors";
 import type { RecordStore } from "../record-store";
 import type { Database } from "./db";
 import { RECORDS_CHANNEL } from "./listener";
@@ -67,13 +73,27 @@ export class PostgresRecordStore<T extends { id: string }> implements RecordStor
   }
 
   private async write(copy: T): Promise<void> {
-    await this.db.tx(async (client) => {
-      await client.query(
-        "INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value",
-        [this.kind, copy.id, JSON.stringify(copy)],
-      );
+    const held = this.records.get(copy.id);
+    const written = await this.db.tx(async (client) => {
+      const res = held
+        ? await client.query(
+            "INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $4::jsonb",
+            [this.kind, copy.id, JSON.stringify(copy), JSON.stringify(held)],
+          )
+        : await client.query("INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO NOTHING", [
+            this.kind,
+            copy.id,
+            JSON.stringify(copy),
+          ]);
+      if (res.rowCount !== 1) return false;
       await client.query("SELECT pg_notify($1, $2)", [RECORDS_CHANNEL, `${this.kind}:${copy.id}`]);
+      return true;
     });
+    if (!written) {
+      const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, copy.id]);
+      this.adopt(copy.id, rows.rows[0]?.value);
+      throw new ConflictError(`${this.kind} ${copy.id} was changed by another service process meanwhile: read it again and retry`);
+    }
     this.records.set(copy.id, copy);
     this.setAt.set(copy.id, ++this.seq);
   }
