@@ -27,8 +27,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `npm start --fresh` in a temp data directory on free ports, until it prints its URL. */
-export async function startStack(): Promise<Stack> {
+/** `npm start --fresh` in a temp data directory on free ports, until it prints its URL (180 s unless `timeoutMs`). */
+export async function startStack(options: { timeoutMs?: number } = {}): Promise<Stack> {
+  const timeoutMs = options.timeoutMs ?? 180_000;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-nav-e2e-"));
   const [chainPort, port] = [await freePort(), await freePort()];
   // Its own process group, so stop() can kill npx and everything under it.
@@ -63,7 +64,7 @@ export async function startStack(): Promise<Stack> {
     process.off("exit", kill);
     await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + timeoutMs;
   while (!/Open (http:\/\/\S+)/.test(output)) {
     if (code !== undefined) {
       await stop();
@@ -71,7 +72,7 @@ export async function startStack(): Promise<Stack> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
+      throw new Error(`npm start printed no "Open <url>" in ${timeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
