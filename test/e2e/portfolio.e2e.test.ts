@@ -8,102 +8,24 @@
  * with a currency column; English and Simplified Chinese (the top bar's switch); no horizontal spill on
  * a phone. Any console or page error fails the test.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
+import type { Page } from "playwright-core";
+import { LENDER, RESULTS, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
-const RESULTS = path.join(REPO_ROOT, "test-results");
-/** The demo's first lender (scripts/seed.ts LENDERS[0]): the seed gives it every loan outcome. */
-const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
-const SUPPLIER = { index: 8, name: "Precision Parts Co." };
 /** An amount as the page shows it: the ISO code and major units with two decimals. */
 const AMOUNT = /CNY\s?[\d,]+\.\d{2}/;
 
 describe("the lender's portfolio in a real browser", function () {
   this.timeout(240_000);
 
-  let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = "";
-  let baseUrl: string;
-  let browser: Browser;
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser();
+  const { pageErrors } = demo;
+  // LENDER is the demo's first lender (scripts/seed.ts LENDERS[0]): the seed gives it every loan outcome.
 
-  before(async function () {
-    const launch = await chromiumLaunch();
-    await mkdir(RESULTS, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-portfolio-"));
-    const [chainPort, port] = [await freePort(), await freePort()];
-    // Its own process group, so after() can kill npx and everything under it.
-    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dataDir, "data"),
-        CHAIN_PORT: String(chainPort),
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      },
-    });
-    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    let code: number | null | undefined;
-    stack.once("exit", (c) => (code = c));
-    const deadline = Date.now() + 180_000;
-    while (!/Open (http:\/\/\S+)/.test(output)) {
-      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-  });
-
-  /** npx, ts-node and the chain and service under it: the whole process group. */
-  function killStack(): void {
-    if (stack?.pid === undefined) return;
-    try {
-      process.kill(-stack.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  process.once("exit", killStack);
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    killStack();
-    process.off("exit", killStack);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    const errors = pageErrors.splice(0);
-    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
-  });
-
-  async function openAs(account: { index: number; name: string }, width: number, hash: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "en-US", acceptDownloads: true });
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`${width}px: console error: ${m.text()} ${m.location().url ?? ""}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`${width}px: page error: ${e.message}`));
-    await page.goto(`${baseUrl}/${hash}`);
-    await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.locator(".signin .who", { hasText: account.name }).waitFor();
-    return page;
-  }
+  const openAs = (account: { index: number; name: string }, width: number, hash: string) =>
+    demo.openAs(account, `${width}px`, hash, { width });
 
   async function openPortfolio(width: number): Promise<Page> {
     const page = await openAs(LENDER, width, "#/lender");
@@ -229,7 +151,7 @@ describe("the lender's portfolio in a real browser", function () {
   it("keeps a supplier out: the lender room, and the portfolio API, refuse a non-lender", async function () {
     const page = await openAs(SUPPLIER, 1440, "#/lender");
     // Signing in takes a supplier to its own room; the lender room's address, opened on purpose, refuses it.
-    await page.goto(`${baseUrl}/lender`);
+    await page.goto(`${demo.baseUrl}/lender`);
     await page.getByText("This account is not a registered lender.").waitFor();
     const status = await page.evaluate(
       async (lender) => (await fetch(`/api/lenders/${lender}/portfolio`)).status,
