@@ -16,6 +16,8 @@ import {
   DAY,
   call,
   deployNetwork,
+  postApplication,
+  postSignIn,
   removeDir,
   siweMessage,
   signIn,
@@ -104,12 +106,8 @@ describe("consent means what it says (issue 13)", function () {
     await net.send(from, "ConsentRegistry", "revoke", [to.account.address]);
     await indexed();
   }
-  async function apply(token: string, receivableId: string, to: Address = lender) {
-    return call(base, "POST", "/api/applications", {
-      token,
-      body: { amount: "100000", termDays: 30, lender: to, receivableIds: [receivableId], scopes: REQUIRED_SCOPES },
-    });
-  }
+  const apply = (token: string, receivableId: string, to: Address = lender) =>
+    postApplication(base, token, { amount: 100_000n, lender: to, receivableIds: [receivableId] });
 
   before(async function () {
     net = await deployNetwork();
@@ -423,12 +421,7 @@ describe("consent means what it says (issue 13)", function () {
       expect(textPlain.status).to.equal(415);
       expect((await get(`/api/applications/${created.body.id}`, tokens.supplier)).body.status).to.not.equal("withdrawn");
       // The sign-in itself is not forgeable cross-site either (login CSRF).
-      const message = await siweMessage(base, net.outsider.account.address);
-      const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      const verify = await call(base, "POST", "/api/auth/verify", {
-        body: { message, signature },
-        headers: { origin: "https://evil.example" },
-      });
+      const verify = await postSignIn(base, net.outsider, { headers: { origin: "https://evil.example" } });
       expect(verify.status).to.equal(403);
       // Same origin and JSON: accepted.
       const ok = await post({ origin: base });
@@ -438,11 +431,7 @@ describe("consent means what it says (issue 13)", function () {
   });
 
   describe("finding 6: sign-in details", function () {
-    async function verify(fields: Parameters<typeof siweMessage>[2]) {
-      const message = await siweMessage(base, net.outsider.account.address, fields);
-      const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      return call(base, "POST", "/api/auth/verify", { body: { message, signature } });
-    }
+    const verify = (fields: Parameters<typeof siweMessage>[2]) => postSignIn(base, net.outsider, { fields });
 
     it("refuses a foreign URI and an Issued At a year ahead, allows a small clock skew, and echoes no parser state", async function () {
       const foreignUri = await verify({ uri: "https://evil.example/login" });
@@ -488,9 +477,7 @@ describe("consent means what it says (issue 13)", function () {
       // This service allows 100 sign-in requests a minute per client; the flood's own nonces are capped at 8 outstanding.
       expect(flood.slice(0, 100).every((s) => s === 200)).to.equal(true);
       expect(flood.slice(100).every((s) => s === 429)).to.equal(true);
-      const message = await siweMessage(base, net.buyer.account.address, { nonce: waiting.body.nonce });
-      const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
-      expect((await call(base, "POST", "/api/auth/verify", { body: { message, signature } })).status).to.equal(200);
+      expect((await postSignIn(base, net.buyer, { fields: { nonce: waiting.body.nonce } })).status).to.equal(200);
     });
 
     it("caps open nonces per client and in all, refusing new ones (429) rather than evicting a waiting user's", async function () {

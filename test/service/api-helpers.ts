@@ -14,6 +14,7 @@ import { ROLE, loanTermsTypedData } from "../../node-service/src/chain/eip712";
 import { loadConfig, type Config } from "../../node-service/src/config";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { DAY } from "../../node-service/src/domain/time";
+import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 
 /** One DAY for every test (defined in node-service/src/domain/time.ts). */
 export { DAY };
@@ -234,10 +235,24 @@ export async function siweMessage(base: string, address: Address, fields: Partia
   });
 }
 
+/**
+ * A sign-in as the browser posts it: a SIWE message (siweMessage with `fields`) naming `address` (the
+ * signer's own unless given), signed by `signer`, to /api/auth/verify with `headers`. The answer as it
+ * is, accepted or refused, with the message and signature (to replay them).
+ */
+export async function postSignIn(
+  base: string,
+  signer: Wallet,
+  opts: { address?: Address; fields?: Partial<SiweMessage>; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer & { message: string; signature: Hex }> {
+  const message = await siweMessage(base, opts.address ?? signer.account.address, opts.fields);
+  const signature = await signer.signMessage({ message, account: signer.account });
+  const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature }, headers: opts.headers });
+  return { ...res, message, signature };
+}
+
 export async function signIn(base: string, wallet: Wallet): Promise<string> {
-  const message = await siweMessage(base, wallet.account.address);
-  const signature = await wallet.signMessage({ message, account: wallet.account });
-  const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+  const res = await postSignIn(base, wallet);
   if (res.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(res.body)}`);
   return res.body.token as string;
 }
@@ -250,6 +265,28 @@ export async function signInAll<K extends WalletName>(base: string, net: Network
   const tokens = {} as Record<K, string>;
   for (const name of names) tokens[name] = await signIn(base, net[name]);
   return tokens;
+}
+
+/**
+ * POST /api/applications as `token`: `amount` (minor units) for `termDays` (30 unless given) from `lender`
+ * against `receivableIds`, with every scope scoring needs unless `scopes` says otherwise. The answer as it is.
+ */
+export function postApplication(
+  base: string,
+  token: string,
+  application: {
+    amount: bigint | string;
+    termDays?: number;
+    lender: Address;
+    receivableIds: readonly (bigint | string)[];
+    scopes?: number;
+  },
+): Promise<HttpAnswer> {
+  const { amount, termDays = 30, lender, receivableIds, scopes = REQUIRED_SCOPES } = application;
+  return call(base, "POST", "/api/applications", {
+    token,
+    body: { amount: amount.toString(), termDays, lender, receivableIds: receivableIds.map(String), scopes },
+  });
 }
 
 export async function removeDir(dir: string): Promise<void> {

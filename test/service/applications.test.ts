@@ -19,7 +19,7 @@ import { REQUIRED_SCOPES, KIND_DECISION } from "../../node-service/src/applicati
 import { STEPS } from "../../node-service/src/applications/types";
 import { decide, decisionFromJson, decisionHash, decisionInputFromJson, decisionToJson } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import { call, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
+import { call, postApplication, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
 import {
   DAY,
   admit,
@@ -168,11 +168,22 @@ async function signOffer(base: string, token: string, id: string, wallet: Wallet
 }
 
 /** Apply as `borrower` for `amount` against `receivableIds` (all required scopes). */
-async function apply(base: string, token: string, f: Fixture, receivableIds: string[], amount: bigint, termDays = 30, lender = f.lender) {
-  return call(base, "POST", "/api/applications", {
-    token,
-    body: { amount: amount.toString(), termDays, lender: lender.account.address, receivableIds, scopes: REQUIRED_SCOPES },
-  });
+function apply(base: string, token: string, f: Fixture, receivableIds: string[], amount: bigint, termDays = 30, lender = f.lender) {
+  return postApplication(base, token, { amount, termDays, lender: lender.account.address, receivableIds });
+}
+
+/** s1 signs in and applies for 2,000,000 over 60 days against all its receivables: its session token and the answer. */
+async function signInAndApplyWithAll(base: string, f: Fixture) {
+  const tS1 = await signIn(base, f.s1 as never);
+  const created = await apply(
+    base,
+    tS1,
+    f,
+    f.collateral.get(f.s1)!.map((c) => c.id),
+    2_000_000n,
+    60,
+  );
+  return { tS1, created };
 }
 
 /** The open event stream of `token`, collecting each application update it receives. */
@@ -670,15 +681,7 @@ describe("loan applications from application to closed loan (real chain, real se
       logger,
     });
     const base = service.url;
-    const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(
-      base,
-      tS1,
-      f,
-      f.collateral.get(f.s1)!.map((c) => c.id),
-      2_000_000n,
-      60,
-    );
+    const { tS1, created } = await signInAndApplyWithAll(base, f);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     await service.documents.store.put({
       bytes: Buffer.from("a delivery note\n"),
@@ -714,15 +717,7 @@ describe("loan applications from application to closed loan (real chain, real se
       logger,
     });
     const base = service.url;
-    const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(
-      base,
-      tS1,
-      f,
-      f.collateral.get(f.s1)!.map((c) => c.id),
-      2_000_000n,
-      60,
-    );
+    const { tS1, created } = await signInAndApplyWithAll(base, f);
     await grantConsent(f, f.s1, created.body);
     await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
     const what = `anchoring the decision of application ${created.body.id} failed: reverted with EvidenceNotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
@@ -742,15 +737,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("re-runs a stored decision from its snapshot to the identical result, and anchors its hash on the EvidenceNotary", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(
-      base,
-      tS1,
-      f,
-      f.collateral.get(f.s1)!.map((c) => c.id),
-      2_000_000n,
-      60,
-    );
+    const { tS1, created } = await signInAndApplyWithAll(base, f);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     await grantConsent(f, f.s1, created.body);
     const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored");
