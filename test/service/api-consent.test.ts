@@ -16,6 +16,7 @@ import {
   DAY,
   call,
   deployNetwork,
+  openEventStream,
   postApplication,
   postSignIn,
   removeDir,
@@ -31,37 +32,6 @@ import {
 } from "./api-helpers";
 
 type Tokens = Record<"operator" | "supplier" | "supplier2" | "buyer" | "lender" | "lender2" | "auditor" | "outsider", string>;
-
-/** An open /api/events stream: the records it carried, and how it ended. */
-function openStream(base: string, token: string) {
-  const controller = new AbortController();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const events: any[] = [];
-  const state: { ended?: string; closed: boolean } = { closed: false };
-  const done = (async () => {
-    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-    expect(res.status).to.equal(200);
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split("\n").find((l) => l.startsWith("data: "));
-          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
-          if (frame.includes("event: end") && data) state.ended = JSON.parse(data.slice(6)).reason;
-        }
-      }
-    } catch (err) {
-      if ((err as Error).name !== "AbortError") throw err;
-    }
-    state.closed = true;
-  })();
-  return { events, state, close: () => (controller.abort(), done.catch(() => undefined)) };
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -220,7 +190,7 @@ describe("consent means what it says (issue 13)", function () {
 
     it("ends a lender's event stream when its session ends", async function () {
       const session = await signIn(base, net.lender);
-      const stream = openStream(base, session);
+      const stream = openEventStream(base, session);
       try {
         await new Promise((r) => setTimeout(r, 200));
         expect((await call(base, "POST", "/api/auth/logout", { token: session })).status).to.equal(200);
@@ -232,7 +202,7 @@ describe("consent means what it says (issue 13)", function () {
     });
 
     it("ends a lender's event stream when the consent it carried data under is revoked, and sends nothing after", async function () {
-      const stream = openStream(base, tokens.lender);
+      const stream = openEventStream(base, tokens.lender);
       try {
         await new Promise((r) => setTimeout(r, 200));
         // An update to the application (the borrower contests the automatic decline) goes out with the snapshot, under consent.
@@ -269,7 +239,7 @@ describe("consent means what it says (issue 13)", function () {
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
       const id = created.body.id;
 
-      const stream = openStream(base, tokens.lender);
+      const stream = openEventStream(base, tokens.lender);
       try {
         await new Promise((r) => setTimeout(r, 200));
         const start = (await logOf(supplier, tokens.supplier)).length;

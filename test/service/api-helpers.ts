@@ -2,6 +2,7 @@
  * Shared by the API tests: a deployment on the in-process Hardhat network with admitted participants,
  * the real service started over it on port 0, HTTP helpers, and Sign-In with Ethereum by test accounts.
  */
+import { expect } from "chai";
 import hre from "hardhat";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -287,6 +288,41 @@ export function postApplication(
     token,
     body: { amount: amount.toString(), termDays, lender, receivableIds: receivableIds.map(String), scopes },
   });
+}
+
+/**
+ * An open /api/events stream of `token`: the application updates it carried, and how it ended (the
+ * reason of its `end` event, and whether the server closed it). close() aborts it.
+ */
+export function openEventStream(base: string, token: string) {
+  const controller = new AbortController();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const events: any[] = [];
+  const state: { ended?: string; closed: boolean } = { closed: false };
+  const done = (async () => {
+    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get("content-type")).to.contain("text/event-stream");
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame.split("\n").find((l) => l.startsWith("data: "));
+          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
+          if (frame.includes("event: end") && data) state.ended = JSON.parse(data.slice(6)).reason;
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name !== "AbortError") throw err;
+    }
+    state.closed = true;
+  })();
+  return { events, state, close: () => (controller.abort(), done.catch(() => undefined)) };
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -19,7 +19,7 @@ import { REQUIRED_SCOPES, KIND_DECISION } from "../../node-service/src/applicati
 import { STEPS } from "../../node-service/src/applications/types";
 import { decide, decisionFromJson, decisionHash, decisionInputFromJson, decisionToJson } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import { call, postApplication, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
+import { call, openEventStream, postApplication, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
 import {
   DAY,
   admit,
@@ -184,35 +184,6 @@ async function signInAndApplyWithAll(base: string, f: Fixture) {
     60,
   );
   return { tS1, created };
-}
-
-/** The open event stream of `token`, collecting each application update it receives. */
-function openEvents(base: string, token: string) {
-  const controller = new AbortController();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const events: any[] = [];
-  const done = (async () => {
-    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-    expect(res.status).to.equal(200);
-    expect(res.headers.get("content-type")).to.contain("text/event-stream");
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split("\n").find((l) => l.startsWith("data: "));
-          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
-        }
-      }
-    } catch (err) {
-      if ((err as Error).name !== "AbortError") throw err;
-    }
-  })();
-  return { events, close: () => (controller.abort(), done.catch(() => undefined)) };
 }
 
 describe("loan applications from application to closed loan (real chain, real server)", function () {
@@ -874,9 +845,9 @@ describe("loan applications from application to closed loan (real chain, real se
       signIn(base, f.lender2 as never),
     ]);
     expect((await call(base, "GET", "/api/events")).status).to.equal(401);
-    const borrowerStream = openEvents(base, tS1);
-    const lenderStream = openEvents(base, tLender);
-    const otherStream = openEvents(base, tLender2);
+    const borrowerStream = openEventStream(base, tS1);
+    const lenderStream = openEventStream(base, tLender);
+    const otherStream = openEventStream(base, tLender2);
     try {
       const created = await apply(base, tS1, f, [f.collateral.get(f.s1)![1].id], 500_000n);
       const id = created.body.id;
