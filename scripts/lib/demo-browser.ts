@@ -16,6 +16,9 @@ export const RESULTS = path.join(REPO_ROOT, "test-results");
 
 /** Demo accounts of the seed (scripts/seed.ts). */
 export const SUPPLIER = { index: 8, name: "Precision Parts Co." };
+/** A supplier the seed gives a middling record (referred to the lender) and one in a circular-trading ring (declined). */
+export const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
+export const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
 export const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
 export const AUDITOR = { index: 7, name: "Haidian Notary & Audit Office" };
 

@@ -8,12 +8,7 @@
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
-import { LENDER, RESULTS, signIn, useDemoBrowser } from "./nav-helpers";
-
-/** Demo accounts of the seed (scripts/seed.ts): see data/demo-accounts.json. */
-const EXCELLENT_SUPPLIER = { index: 8, name: "Precision Parts Co." };
-const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
-const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
+import { LENDER, MEDIOCRE_SUPPLIER, RESULTS, RING_SUPPLIER, signIn, SUPPLIER as EXCELLENT_SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
 describe("the web UI in a real browser: apply, decide, sign, disburse, verify", function () {
   this.timeout(240_000);

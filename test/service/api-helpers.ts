@@ -325,6 +325,11 @@ export function openEventStream(base: string, token: string) {
   return { events, state, close: () => (controller.abort(), done.catch(() => undefined)) };
 }
 
+/** Signs each wallet in at once; their session tokens in the same order (any viem wallet client of the test network). */
+export function signInEach(base: string, ...wallets: readonly { account: unknown }[]): Promise<string[]> {
+  return Promise.all(wallets.map((w) => signIn(base, w as Wallet)));
+}
+
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }

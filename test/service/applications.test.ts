@@ -19,7 +19,7 @@ import { REQUIRED_SCOPES, KIND_DECISION } from "../../node-service/src/applicati
 import { STEPS } from "../../node-service/src/applications/types";
 import { decide, decisionFromJson, decisionHash, decisionInputFromJson, decisionToJson } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import { call, openEventStream, postApplication, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
+import { call, openEventStream, postApplication, removeDir, signIn, signInEach, tempDataDir, testConfig } from "./api-helpers";
 import {
   DAY,
   admit,
@@ -207,11 +207,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("auto-approves a clean supplier, and the loan runs from offer to repaid and closed by itself", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tBuyer] = await Promise.all([
-      signIn(base, f.s1 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.b1 as never),
-    ]);
+    const [tS1, tLender, tBuyer] = await signInEach(base, f.s1, f.lender, f.b1);
 
     const prefill = await call(base, "GET", "/api/applications/prefill", { token: tS1 });
     expect(prefill.status).to.equal(200);
@@ -320,11 +316,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("refers a supplier whose receivable a related party acknowledged; the named lender changes the terms with a reason, stored next to the automatic decision", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS2, tLender, tLender2] = await Promise.all([
-      signIn(base, f.s2 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.lender2 as never),
-    ]);
+    const [tS2, tLender, tLender2] = await signInEach(base, f.s2, f.lender, f.lender2);
     const ids = [f.collateral.get(f.s2)![0].id, f.relatedReceivable];
     const created = await apply(base, tS2, f, ids, 1_000_000n, 30);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
@@ -383,7 +375,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("declines a supplier trading in a circle automatically; the borrower contests with a reason and the lender declines again with its own", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS3, tLender] = await Promise.all([signIn(base, f.s3 as never), signIn(base, f.lender as never)]);
+    const [tS3, tLender] = await signInEach(base, f.s3, f.lender);
     const created = await apply(base, tS3, f, [f.collateral.get(f.s3)![0].id], 500_000n);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const id = created.body.id;
@@ -439,7 +431,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("bounds a reviewer's changed terms: never above what the borrower asked, a rate within the policy's range, above the limit only as a reasoned override both parties see", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS2, tLender] = await Promise.all([signIn(base, f.s2 as never), signIn(base, f.lender as never)]);
+    const [tS2, tLender] = await signInEach(base, f.s2, f.lender);
     // The most one receivable of 10,000.00 allows; then its buyer pays part of it before the decision, so
     // the amount asked is above the decision's limit, which v1 declines.
     const created = await apply(base, tS2, f, [f.relatedReceivable], 700_000n, 30);
@@ -560,11 +552,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("lets the borrower withdraw and the named lender decline, with a reason, any application before its agreement is on chain, and refuses the other party", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2] = await Promise.all([
-      signIn(base, f.s1 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.lender2 as never),
-    ]);
+    const [tS1, tLender, tLender2] = await signInEach(base, f.s1, f.lender, f.lender2);
     const [r1, r2, r3] = f.collateral.get(f.s1)!.map((c) => c.id);
     // Waiting for consent: the lender declines it.
     const waiting = (await apply(base, tS1, f, [r1], 500_000n)).body;
@@ -758,7 +746,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("refuses what a party may not do, naming the field or hiding the application", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2, tBuyer] = await Promise.all([f.s1, f.lender, f.lender2, f.b1].map((w) => signIn(base, w as never)));
+    const [tS1, tLender, tLender2, tBuyer] = await signInEach(base, f.s1, f.lender, f.lender2, f.b1);
     const mine = f.collateral.get(f.s1)!;
 
     expect((await call(base, "POST", "/api/applications", { body: {} })).status).to.equal(401);
@@ -839,11 +827,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("pushes each step to the borrower's and the lender's open event streams as it happens", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2] = await Promise.all([
-      signIn(base, f.s1 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.lender2 as never),
-    ]);
+    const [tS1, tLender, tLender2] = await signInEach(base, f.s1, f.lender, f.lender2);
     expect((await call(base, "GET", "/api/events")).status).to.equal(401);
     const borrowerStream = openEventStream(base, tS1);
     const lenderStream = openEventStream(base, tLender);
