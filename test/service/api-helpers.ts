@@ -292,13 +292,16 @@ export function postApplication(
 
 /**
  * An open /api/events stream of `token`: the application updates it carried, and how it ended (the
- * reason of its `end` event, and whether the server closed it). close() aborts it.
+ * reason of its `end` event, and whether the server closed it); `connected` resolves once the server
+ * has subscribed it. close() aborts it.
  */
 export function openEventStream(base: string, token: string) {
   const controller = new AbortController();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const events: any[] = [];
   const state: { ended?: string; closed: boolean } = { closed: false };
+  let opened: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (opened = resolve));
   const done = (async () => {
     const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
     expect(res.status).to.equal(200);
@@ -312,6 +315,7 @@ export function openEventStream(base: string, token: string) {
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
+          if (frame.startsWith(": connected")) opened();
           const data = frame.split("\n").find((l) => l.startsWith("data: "));
           if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
           if (frame.includes("event: end") && data) state.ended = JSON.parse(data.slice(6)).reason;
@@ -322,7 +326,7 @@ export function openEventStream(base: string, token: string) {
     }
     state.closed = true;
   })();
-  return { events, state, close: () => (controller.abort(), done.catch(() => undefined)) };
+  return { events, state, connected, close: () => (controller.abort(), done.catch(() => undefined)) };
 }
 
 /** Signs each wallet in at once; their session tokens in the same order (any viem wallet client of the test network). */
