@@ -390,11 +390,17 @@ export async function startService(config: Config, options: StartServiceOptions 
   if (ownDocuments) await documents.start();
   // Chain steps of applications advance when the indexer has seen their events, and once at start.
   let reconciling = Promise.resolve();
+  /** A pass is waiting to start: it will read the latest state, so a burst of triggers needs no second one. */
+  let reconcileQueued = false;
   const reconcile = () => {
     // Several processes: only the one running the jobs (the others see its steps through LISTEN).
-    if (runsJobs && !runsJobs()) return;
+    if ((runsJobs && !runsJobs()) || reconcileQueued) return;
+    reconcileQueued = true;
     reconciling = reconciling
-      .then(() => applications.reconcile())
+      .then(() => {
+        reconcileQueued = false;
+        return applications.reconcile();
+      })
       .catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
   };
   onLeadership = reconcile;
