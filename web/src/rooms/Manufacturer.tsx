@@ -15,6 +15,7 @@ import { formatNumber, tNs, Trans, translateKnown, useT } from "../i18n";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
+import { WebhookSettings } from "../components/Webhook";
 
 export function ManufacturerRoom() {
   const t = useT("manufacturer");
@@ -65,11 +66,12 @@ function SupplierHome({ address }: { address: string }) {
   const t = useT("manufacturer");
   const session = useSession();
   const [tab, setTab] = useRouteTab(
-    ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access"] as const,
+    ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access", "webhook"] as const,
     "overview",
   );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
   const tl = useT("loan");
+  const tw = useT("webhook");
 
   return (
     <div className="room">
@@ -87,6 +89,7 @@ function SupplierHome({ address }: { address: string }) {
           ["orders", t("tabs.orders")],
           ["receivables", t("tabs.receivables")],
           ["access", t("tabs.access")],
+          ["webhook", tw("tab")],
         ]}
       />
       {tab === "overview" && <Overview address={address} />}
@@ -117,6 +120,7 @@ function SupplierHome({ address }: { address: string }) {
       {tab === "orders" && <Orders address={address} />}
       {tab === "receivables" && <Receivables address={address} />}
       {tab === "access" && <AccessLog address={address} />}
+      {tab === "webhook" && <WebhookSettings />}
     </div>
   );
 }
