@@ -16,6 +16,7 @@ import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 import { WebhookSettings } from "../components/Webhook";
+import { usePendingConsent, usePendingConsents } from "../hooks/pendingConsent";
 
 export function ManufacturerRoom() {
   const t = useT("manufacturer");
@@ -245,7 +246,9 @@ function idempotencyKeyFor(payload: string): string {
 /** Applications waiting for the borrower's consent transaction (a reload cut the flow short): continue them, do not apply again. */
 function ResumeNotice({ applications, onOpen }: { applications: ApplicationView[]; onOpen: () => void }) {
   const t = useT("apply");
-  const waiting = applications.filter(awaitsConsent);
+  const sent = usePendingConsents();
+  // An application whose consent was sent (waiting for the chain) needs nothing more from the borrower.
+  const waiting = applications.filter((a) => awaitsConsent(a) && (!sent[a.id] || sent[a.id].reverted));
   if (waiting.length === 0) return null;
   return (
     <div className="notice" role="status" aria-label={t("resume.label")}>
@@ -562,6 +565,7 @@ function BorrowerApplication({
   const [contestReason, setContestReason] = useState("");
   const declined = app.status === "declined";
   const changed = app.requested && app.requested.amount !== app.amount;
+  const pendingConsent = usePendingConsent(session.config, app.id, awaitsConsent(app));
   async function run(label: string, fn: () => Promise<void>) {
     setBusy(label);
     setError(undefined);
@@ -586,8 +590,24 @@ function BorrowerApplication({
         </h3>
         <Badge status={app.status} />
       </header>
-      {awaitsConsent(app) && (
+      {pendingConsent && !pendingConsent.reverted && !busy && (
+        <div className="next-step pending-consent" role="status" aria-label={tm("card.nextStep")} data-consent-tx={pendingConsent.hash}>
+          <p>{t("consent.pending")}</p>
+          <p className="tx">
+            {t("consent.tx")}{" "}
+            <code className="tx-hash" style={{ overflowWrap: "anywhere" }}>
+              {pendingConsent.hash}
+            </code>
+          </p>
+        </div>
+      )}
+      {awaitsConsent(app) && (!pendingConsent || pendingConsent.reverted || !!busy) && (
         <div className="next-step" aria-label={tm("card.nextStep")}>
+          {pendingConsent?.reverted && (
+            <p className="state error" role="alert">
+              {t("consent.reverted")}
+            </p>
+          )}
           <p>{t("consent.missing")}</p>
           <button
             type="button"
