@@ -27,8 +27,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `npm start --fresh` in a temp data directory on free ports, until it prints its URL. */
-export async function startStack(): Promise<Stack> {
+/** `npm start --fresh` in a temp data directory on free ports (`env` added to its environment), until it prints its URL. */
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-nav-e2e-"));
   const [chainPort, port] = [await freePort(), await freePort()];
   // Its own process group, so stop() can kill npx and everything under it.
@@ -43,6 +43,7 @@ export async function startStack(): Promise<Stack> {
       PORT: String(port),
       LOG_LEVEL: "warn",
       HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+      ...env,
     },
   });
   let output = "";

@@ -566,6 +566,8 @@ function BorrowerApplication({
   const declined = app.status === "declined";
   const changed = app.requested && app.requested.amount !== app.amount;
   const pendingConsent = usePendingConsent(session.config, app.id, awaitsConsent(app));
+  /** Sent and not reverted: the chain and the index are what the application waits for, not the borrower. */
+  const sentConsent = pendingConsent && !pendingConsent.reverted ? pendingConsent : undefined;
   async function run(label: string, fn: () => Promise<void>) {
     setBusy(label);
     setError(undefined);
@@ -590,18 +592,18 @@ function BorrowerApplication({
         </h3>
         <Badge status={app.status} />
       </header>
-      {pendingConsent && !pendingConsent.reverted && !busy && (
-        <div className="next-step pending-consent" role="status" aria-label={tm("card.nextStep")} data-consent-tx={pendingConsent.hash}>
+      {sentConsent && (
+        <div className="next-step pending-consent" role="status" aria-label={tm("card.nextStep")} data-consent-tx={sentConsent.hash}>
           <p>{t("consent.pending")}</p>
           <p className="tx">
             {t("consent.tx")}{" "}
             <code className="tx-hash" style={{ overflowWrap: "anywhere" }}>
-              {pendingConsent.hash}
+              {sentConsent.hash}
             </code>
           </p>
         </div>
       )}
-      {awaitsConsent(app) && (!pendingConsent || pendingConsent.reverted || !!busy) && (
+      {awaitsConsent(app) && !sentConsent && (
         <div className="next-step" aria-label={tm("card.nextStep")}>
           {pendingConsent?.reverted && (
             <p className="state error" role="alert">
