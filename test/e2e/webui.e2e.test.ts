@@ -139,7 +139,8 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
     const secret = (await secretBox.innerText()).trim();
     expect(secret).to.match(/^[0-9a-f]{64}$/);
     expect(await card.getByText(/Shown this once/).count()).to.equal(1);
-    expect(await card.getByText(/X-SCF-Signature: t=<unix seconds>,v1=<hex>/).count()).to.equal(1);
+    expect(await card.locator(".verify-steps code", { hasText: "X-SCF-Signature" }).count()).to.equal(1);
+    expect(await card.locator(".verify-steps code", { hasText: "HMAC-SHA256" }).count()).to.equal(1);
     expect(await card.locator(`dl[data-webhook-url="${receiverUrl}"]`).count()).to.equal(1);
     await phoneCheck(page, "manufacturer webhook with secret");
 
@@ -172,9 +173,22 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
     // In Chinese too.
     await page.evaluate(() => localStorage.setItem("scf.language", "zh"));
     await page.reload();
-    await page.getByRole("heading", { name: "对接贵方系统的 Webhook" }).waitFor();
+    await page.getByRole("heading", { name: "对接贵方系统的回调推送" }).waitFor();
+    await page.locator(".verify-steps").waitFor({ state: "detached" }); // the secret and its steps are gone after a reload
     await page.getByRole("heading", { name: "最近的推送" }).waitFor();
     await page.locator('[data-outcome="delivered"]', { hasText: "已送达" }).first().waitFor();
+    // No English left on the Chinese page, beyond what is code, marked English, a URL or a time zone.
+    const english = await page.locator("main").evaluate((main) => {
+      const left: string[] = [];
+      const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.parentElement?.closest('[lang="en"], code')) continue;
+        const rest = (n.textContent ?? "").replace(/https?:\/\/\S+/g, " ").replace(/\b(UTC|GMT)\b/g, " ");
+        if (/[A-Za-z]{3,}/.test(rest)) left.push(rest.trim());
+      }
+      return left;
+    });
+    expect(english, "English left on the Chinese webhook page").to.deep.equal([]);
     await page.evaluate(() => localStorage.setItem("scf.language", "en"));
     await page.reload();
 

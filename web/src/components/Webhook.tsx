@@ -6,7 +6,7 @@
  */
 import { useState, type FormEvent } from "react";
 import { api, ApiRequestError } from "../api";
-import { formatDateTime, useT } from "../i18n";
+import { formatDateTime, Trans, useT } from "../i18n";
 import { useSession } from "../hooks/session";
 import { Card, Empty, ErrorBox, Loading, Table, useLoad } from "./ui";
 import "./Webhook.css";
@@ -39,7 +39,8 @@ export function WebhookSettings() {
   const [url, setUrl] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  const [urlError, setUrlError] = useState<string>();
+  /** Ours (a missing address), or the service's refusal (its English words, marked as such). */
+  const [urlError, setUrlError] = useState<{ text: string; refused?: boolean }>();
   const [secret, setSecret] = useState<string>();
   const [copied, setCopied] = useState(false);
   const current = hook.data?.webhook ?? null;
@@ -51,7 +52,7 @@ export function WebhookSettings() {
     setSecret(undefined);
     setCopied(false);
     if (!url.trim()) {
-      setUrlError(t("form.urlRequired"));
+      setUrlError({ text: t("form.urlRequired") });
       return;
     }
     setBusy(true);
@@ -65,7 +66,7 @@ export function WebhookSettings() {
       hook.reload();
       deliveries.reload();
     } catch (err) {
-      if (err instanceof ApiRequestError && err.field === "url") setUrlError(t("form.urlRefused", { reason: err.message }));
+      if (err instanceof ApiRequestError && err.field === "url") setUrlError({ text: err.message, refused: true });
       else setError(err);
     } finally {
       setBusy(false);
@@ -135,10 +136,11 @@ export function WebhookSettings() {
             </p>
             <h4>{t("verify.title")}</h4>
             <ol className="verify-steps">
-              <li>{t("verify.header", { header: "X-SCF-Signature: t=<unix seconds>,v1=<hex>" })}</li>
-              <li>{t("verify.compute", { input: "<t>.<raw body>" })}</li>
-              <li>{t("verify.compare")}</li>
-              <li>{t("verify.fresh")}</li>
+              {(["header", "compute", "compare", "fresh"] as const).map((step) => (
+                <li key={step}>
+                  <Trans t={t} i18nKey={`verify.${step}`} components={{ c: <code /> }} />
+                </li>
+              ))}
             </ol>
           </section>
         )}
@@ -164,7 +166,13 @@ export function WebhookSettings() {
           </div>
           {urlError && (
             <p id="webhook-url-error" className="field-error" role="alert">
-              {urlError}
+              {urlError.refused ? (
+                <>
+                  {t("form.urlRefused")} <span lang="en">{urlError.text}</span>
+                </>
+              ) : (
+                urlError.text
+              )}
             </p>
           )}
           <p id="webhook-url-hint" className="hint">
