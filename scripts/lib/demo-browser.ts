@@ -30,9 +30,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `npm start --fresh` in a temp data directory on free ports, until it prints its URL (180 s unless `timeoutMs`). */
-export async function startStack(options: { timeoutMs?: number } = {}): Promise<Stack> {
+/**
+ * `npm start --fresh` in a temp data directory on free ports (`env` added to its environment), until it
+ * prints its URL (180 s unless `timeoutMs`).
+ */
+export async function startStack(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Stack> {
   const timeoutMs = options.timeoutMs ?? 180_000;
+  const env = options.env ?? {};
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-nav-e2e-"));
   const [chainPort, port] = [await freePort(), await freePort()];
   // Its own process group, so stop() can kill npx and everything under it.
@@ -47,6 +51,7 @@ export async function startStack(options: { timeoutMs?: number } = {}): Promise<
       PORT: String(port),
       LOG_LEVEL: "warn",
       HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+      ...env,
     },
   });
   let output = "";
