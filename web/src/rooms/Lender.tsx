@@ -20,7 +20,7 @@ import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { Portfolio } from "../components/Portfolio";
 import { Link, useSearchParams } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
-import { formatNumber, translateKnown, useT } from "../i18n";
+import { currentLanguage, formatNumber, translateKnown, useT } from "../i18n";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -542,8 +542,10 @@ function Backtest() {
   }
   async function exportCsv() {
     try {
-      const text = await api<string>("/api/backtest?format=csv", { method: "POST", json: body() });
-      const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+      const lang = currentLanguage();
+      const text = await api<string>(`/api/backtest?format=csv&lang=${lang}`, { method: "POST", json: body() });
+      // Reading the answer as text drops the byte order mark spreadsheets need to read Chinese as UTF-8: put it back.
+      const url = URL.createObjectURL(new Blob([lang === "zh" ? `\ufeff${text}` : text], { type: "text/csv;charset=utf-8" }));
       const a = document.createElement("a");
       a.href = url;
       a.download = "backtest.csv";
