@@ -5,9 +5,33 @@
  * internal reason codes stay in the decision as details.
  */
 import { metricDefinition, type MetricUnit } from "../metrics/definitions";
-import { formatMoney } from "../domain/money";
+import { CURRENCY, formatMoney } from "../domain/money";
 import type { Decision, Reason } from "./decide";
 import type { Policy } from "./policy";
+
+/**
+ * The same words as a stable message code and its parameters, for a client that writes them in its own
+ * language (the web UI in Chinese and English). Every parameter is a string. Conventions: a key ending in
+ * `Amount` is an amount in minor units, in `params.currency`; `value` and `threshold` are raw metric values
+ * in `params.unit` (ratio, days, hhi, minor_units, count); `window` is a metric window ("365d", "all");
+ * `op` the failing comparison of the rule ("<", ">=", ...). A client that does not know the code shows
+ * the English text instead.
+ */
+export type TextParams = Record<string, string>;
+
+/** A scorecard factor with points still to gain: its value and the bound of the next band up (raw, in `unit`). */
+export interface RoomToImprove {
+  /** The policy's factor code (on_time_delivery, ...) and its English label. */
+  factor: string;
+  label: string;
+  metric: string;
+  unit: string;
+  value: string | null;
+  /** "min": at least `bound` scores `points` more; "max": below `bound` does; absent: no bound to name. */
+  boundKind?: "min" | "max";
+  bound?: string;
+  points?: string;
+}
 
 export interface ExplainedReason {
   /** The decision's reason code (a detail, not for leading with). */
@@ -19,7 +43,41 @@ export interface ExplainedReason {
   toChange: string;
   /** The indicator behind it, when there is one: its name, value and the policy's threshold, formatted. */
   indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
+  /** `text` as a stable message code (metric_rule, metric_missing, flag_rule, score_decline, ...), with `params`. */
+  textCode: string;
+  /** `toChange` as a stable message code, with the same `params`. */
+  toChangeCode: string;
+  params: TextParams;
+  /** For a score reason: the factors with the most room, most first (what `toChange` lists after "Most room"). */
+  room?: RoomToImprove[];
 }
+
+/** Every textCode and toChangeCode explainDecision writes (the web has a text for each, in each language). */
+export const EXPLAIN_CODES = {
+  text: [
+    "metric_rule",
+    "metric_missing",
+    "flag_rule",
+    "score_decline",
+    "score_refer",
+    "amount_above_limit",
+    "amount_below_minimum",
+    "term_outside",
+    "collateral_unavailable",
+    "other",
+  ],
+  toChange: [
+    "metric_rule",
+    "flag_decline",
+    "flag_refer",
+    "score",
+    "amount_above_limit",
+    "amount_below_minimum",
+    "term_outside",
+    "collateral_unavailable",
+    "contest",
+  ],
+} as const;
 
 export interface Explanation {
   outcome: Decision["outcome"];
@@ -74,6 +132,19 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
     const missing = r.value === null || r.value === undefined;
     return {
       ...base,
+      textCode: missing ? "metric_missing" : "metric_rule",
+      toChangeCode: "metric_rule",
+      params: {
+        rule: rule.code,
+        ruleMessage: rule.message,
+        metric: rule.metric,
+        window: rule.window,
+        unit: def?.unit ?? "count",
+        op: rule.op,
+        value: missing ? "" : String(r.value),
+        threshold: String(rule.value),
+        ...(def?.unit === "minor_units" ? { currency: CURRENCY.code } : {}),
+      },
       text: missing
         ? `${sentence(rule.message)}: there is no ${name.toLowerCase()} on chain yet (${window}).`
         : `${sentence(rule.message)}: ${name.toLowerCase()} (${window}) is ${value}, ${FAILING[rule.op]} the policy's limit of ${threshold}.`,
@@ -82,8 +153,12 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
     };
   }
   if (rule?.kind === "flag") {
+    const times = typeof r.value === "number" ? r.value : 1;
     return {
       ...base,
+      textCode: "flag_rule",
+      toChangeCode: effect === "decline" ? "flag_decline" : "flag_refer",
+      params: { rule: rule.code, ruleMessage: rule.message, flag: rule.flag, times: String(times) },
       text: `${sentence(rule.message)}${typeof r.value === "number" && r.value > 1 ? ` (${r.value} times)` : ""}.`,
       toChange:
         effect === "decline"
@@ -96,19 +171,33 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
     case "score_refer": {
       const { approveMin, declineBelow } = policy.thresholds;
       const target = r.code === "score_decline" ? declineBelow : approveMin;
+      const room = roomToImprove(decision, policy);
       return {
         ...base,
+        textCode: r.code,
+        toChangeCode: "score",
+        params: {
+          score: String(decision.score),
+          declineBelow: String(declineBelow),
+          approveMin: String(approveMin),
+          target: String(target),
+          more: String(target - decision.score),
+        },
+        room: room.items,
         text:
           r.code === "score_decline"
             ? `The score is ${decision.score} out of 100, below the ${declineBelow} the policy needs for anything but a decline.`
             : `The score is ${decision.score} out of 100: automatic approval needs ${approveMin}, so a reviewer decides.`,
-        toChange: `A score of at least ${target} (${target - decision.score} points more). ${roomToImprove(decision, policy)}`.trim(),
+        toChange: `A score of at least ${target} (${target - decision.score} points more). ${room.text}`.trim(),
       };
     }
     case "amount_above_limit": {
       const asked = opts.asked ?? decision.limit;
       return {
         ...base,
+        textCode: r.code,
+        toChangeCode: r.code,
+        params: { askedAmount: BigInt(asked).toString(), limitAmount: decision.limit.toString(), currency: CURRENCY.code },
         text: `The amount asked, ${formatMoney(asked)}, is more than the selected receivables support: ${formatMoney(decision.limit)}.`,
         toChange: `Ask for ${formatMoney(decision.limit)} or less, or pledge more receivables.`,
       };
@@ -116,6 +205,9 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
     case "amount_below_minimum":
       return {
         ...base,
+        textCode: r.code,
+        toChangeCode: r.code,
+        params: { minAmount: BigInt(policy.minAmount).toString(), currency: CURRENCY.code },
         text: `The amount asked is below the smallest loan, ${formatMoney(policy.minAmount)}.`,
         toChange: `Ask for at least ${formatMoney(policy.minAmount)}.`,
       };
@@ -123,23 +215,36 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
     case "term_invalid":
       return {
         ...base,
+        textCode: "term_outside",
+        toChangeCode: "term_outside",
+        params: { maxTermDays: String(policy.maxTermDays) },
         text: `The term is outside 1 to ${policy.maxTermDays} days.`,
         toChange: `Choose a term of ${policy.maxTermDays} days or less.`,
       };
     case "collateral_unavailable":
       return {
         ...base,
+        textCode: r.code,
+        toChangeCode: r.code,
+        params: {},
         text: "A selected receivable is no longer available as collateral (paid, pledged elsewhere or no longer yours).",
         toChange: "Apply again with receivables that are confirmed and not pledged.",
       };
     default:
-      return { ...base, text: sentence(r.message), toChange: "The lender's reviewer can look at it if you contest." };
+      return {
+        ...base,
+        text: sentence(r.message),
+        toChange: "The lender's reviewer can look at it if you contest.",
+        textCode: "other",
+        toChangeCode: "contest",
+        params: { message: r.message },
+      };
   }
 }
 
 /** The scorecard factors with the most points still to gain, each with its value and the next band's bound. */
-function roomToImprove(decision: Decision, policy: Policy): string {
-  const gains: { gain: number; text: string }[] = [];
+function roomToImprove(decision: Decision, policy: Policy): { text: string; items: RoomToImprove[] } {
+  const gains: { gain: number; text: string; item: RoomToImprove }[] = [];
   for (const factor of policy.scorecard.factors) {
     const reason = decision.reasons.find((r) => r.code === factor.code);
     if (!reason || reason.points === undefined) continue;
@@ -154,16 +259,26 @@ function roomToImprove(decision: Decision, policy: Policy): string {
         : better?.max !== undefined
           ? `below ${formatMetricValue(better.max, def?.unit)}`
           : "";
+    const boundKind = better?.min !== undefined ? "min" : better?.max !== undefined ? "max" : undefined;
     gains.push({
       gain: best - reason.points,
       text: `${factor.label}: ${formatMetricValue(reason.value, def?.unit)}${bound ? `; ${bound} scores ${better!.points - reason.points} more` : ""}`,
+      item: {
+        factor: factor.code,
+        label: factor.label,
+        metric: factor.metric,
+        unit: def?.unit ?? "count",
+        value: reason.value === null || reason.value === undefined ? null : String(reason.value),
+        ...(boundKind
+          ? { boundKind, bound: String(boundKind === "min" ? better!.min : better!.max), points: String(better!.points - reason.points) }
+          : {}),
+      },
     });
   }
   gains.sort((a, b) => b.gain - a.gain);
-  return gains.length
-    ? `Most room: ${gains
-        .slice(0, 3)
-        .map((g) => g.text)
-        .join("; ")}.`
-    : "";
+  const top = gains.slice(0, 3);
+  return {
+    text: top.length ? `Most room: ${top.map((g) => g.text).join("; ")}.` : "",
+    items: top.map((g) => g.item),
+  };
 }
