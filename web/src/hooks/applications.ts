@@ -64,6 +64,20 @@ export interface ExplainedReasonView {
   text: string;
   toChange: string;
   indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
+  /** The same as message codes with string parameters, for the reader's language (ServiceText.tsx). */
+  textCode?: string;
+  toChangeCode?: string;
+  params?: Record<string, string>;
+  room?: {
+    factor: string;
+    label: string;
+    metric: string;
+    unit: string;
+    value: string | null;
+    boundKind?: "min" | "max";
+    bound?: string;
+    points?: string;
+  }[];
 }
 /** Statuses after which nothing more happens to an application. */
 export const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
@@ -95,6 +109,8 @@ export interface RiskFlagView {
   code: string;
   severity: string;
   summary: string;
+  /** The summary as a message code with string parameters, for the reader's language (ServiceText.tsx). */
+  text?: { textCode: string; params: Record<string, string>; itemCode?: string; items?: Record<string, string>[] };
   evidence: { contract: string; event: string; blockNumber: number; txHash: string; at: number }[];
 }
 /** Live updates of the caller's applications (server-sent events), no reloading. */

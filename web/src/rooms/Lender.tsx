@@ -6,6 +6,7 @@
  * used, their values and the policy's thresholds, before the full metrics table.
  */
 import { TextWithNames } from "../components/TextWithNames";
+import { FlagSummary } from "../components/ServiceText";
 import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -371,7 +372,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
               {flags.map((f, i) => (
                 <li key={`${f.code}-${i}`} className={`flag flag-${f.severity}`}>
                   <strong>{translateKnown("lender", `flags.codes.${f.code}`, f.code.replace(/_/g, " "))}</strong> (
-                  {translateKnown("lender", `flags.severity.${f.severity}`, f.severity)}): <span lang="en">{f.summary}</span>
+                  {translateKnown("lender", `flags.severity.${f.severity}`, f.severity)}): <FlagSummary flag={f} />
                   <details>
                     <summary>{t("flags.events", { count: f.evidence.length })}</summary>
                     <ul>

@@ -10,6 +10,7 @@ import type { ApplicationRecord } from "../../applications/types";
 import { ENDED_STATUSES, STEPS, STEP_LABELS } from "../../applications/types";
 import { decisionFromJson } from "../../underwriting/decide";
 import { explainDecision } from "../../underwriting/explain";
+import { describeFlag, type RiskFlag } from "../../risk/screen";
 import { policyByVersion } from "../../underwriting/policy";
 import { toJsonSafe } from "../../domain/json";
 import type { Session } from "../../domain/session";
@@ -122,7 +123,7 @@ export function presentApplication(app: ApplicationRecord) {
     ...app,
     // Older records did not keep the request apart: without a reviewer's change the amount is still it.
     requested: app.requested ?? (app.review?.amount === undefined ? { amount: app.amount, termDays: app.termDays } : undefined),
-    ...(input ? { decisionInput: Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors")) } : {}),
+    ...(input ? { decisionInput: presentInput(input) } : {}),
     ...(app.decision ? { explanation: explanationOf(app) } : {}),
     ...(app.status === "in_review" && app.decision ? { reviewBounds: reviewBoundsOf(app) } : {}),
     steps,
@@ -160,6 +161,17 @@ export async function presentApplicationFor(
   const { values, hidden } = visibleMetrics(input.metrics ?? {}, grant.scopes);
   body.decisionInput = { ...input, metrics: values };
   return { body: hidden ? { ...body, withheld: { metrics: hidden } } : body, relied: true };
+}
+
+/**
+ * The stored input as shown: without the debtors' metrics, and each risk flag with its summary as a
+ * message code and parameters beside the English (`text`, see describeFlag; not part of the stored
+ * input or its hash). It is withheld with the rest of the input when the borrower's consent is not in force.
+ */
+function presentInput(input: Record<string, unknown>) {
+  const shown = Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors"));
+  if (Array.isArray(shown.flags)) shown.flags = (shown.flags as RiskFlag[]).map((f) => ({ ...f, text: describeFlag(f) }));
+  return shown;
 }
 
 /** The decision in plain words (reasons, indicator values, thresholds, what would change it), under the policy it names. */
