@@ -335,6 +335,7 @@ describe("the web UI in Simplified Chinese and English", function () {
     await form.getByRole("button", { name: "申请", exact: true }).click();
     const card = page.locator("article.application").first();
     await card.waitFor({ timeout: 30_000 });
+    const id = (await card.getAttribute("data-application"))!;
     await card.locator(".badge", { hasText: "已拒绝" }).waitFor({ timeout: 30_000 });
     const why = card.getByRole("region", { name: "申请被拒绝的原因" });
     await why.waitFor();
@@ -349,6 +350,20 @@ describe("the web UI in Simplified Chinese and English", function () {
     expect(`${words}\n${toChange}`).not.to.match(/0x[0-9a-f]{6}/i);
     expect(await englishLeft(page, "declined application")).to.deep.equal([]);
     await page.screenshot({ path: path.join(RESULTS, "zh-manufacturer-declined.png"), fullPage: true });
+
+    // The lender's page: the risk flag's summary and the decision's reasons in Chinese too, amounts in ¥.
+    await lender.getByLabel("按状态筛选").selectOption("declined");
+    const row = lender.getByRole("region", { name: "申请队列" }).locator("tbody tr", { hasText: RING_SUPPLIER.name }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.getByRole("button", { name: `打开 ${RING_SUPPLIER.name} 的申请` }).click();
+    const detail = lender.locator(`section[data-application="${id}"]`);
+    await detail.locator("ul.flags li.flag").first().waitFor();
+    expect(await detail.locator("ul.flags").innerText()).to.match(/\d+ 个参与方在 \d+ 天内形成交易循环，每一环至少 ¥[\d,]+\.\d{2}：/);
+    expect(await detail.locator("table.reasons").innerText()).to.match(/评分 \d+ 低于拒绝阈值 \d+/);
+    expect(await detail.locator('ul.flags [lang="en"], table.reasons [lang="en"]').count()).to.equal(0);
+    expect(await englishLeft(lender, "declined application (lender)")).to.deep.equal([]);
+    await lender.screenshot({ path: path.join(RESULTS, "zh-lender-declined.png"), fullPage: true });
+    await lender.getByLabel("按状态筛选").selectOption("");
 
     await page.getByLabel("语言").selectOption("en");
     const whyEn = card.getByRole("region", { name: "Why the application was declined" });

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import type { Address } from "../../node-service/src/domain/entities";
 import { moneyWithRaw, formatMoney } from "../../node-service/src/domain/money";
 import { decide, type DecisionInput, type MetricValues } from "../../node-service/src/underwriting/decide";
-import { EXPLAIN_CODES, explainDecision, type ExplainedReason } from "../../node-service/src/underwriting/explain";
+import { DECISION_REASON_CODES, EXPLAIN_CODES, explainDecision, type ExplainedReason } from "../../node-service/src/underwriting/explain";
 import { decisionHash } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY as policy } from "../../node-service/src/underwriting/policy";
 import type { RiskFlag } from "../../node-service/src/risk/screen";
@@ -221,6 +221,53 @@ describe("amounts and decisions in words", () => {
       // The English words list the same factors, in the same order.
       const listed = score.toChange.slice(score.toChange.indexOf("Most room: "));
       for (const item of score.room!) expect(listed).to.contain(item.label);
+    });
+
+    it("gives every reason of the decision (the lender's score table) a message code, in the decision's order, amounts with the currency", () => {
+      const d = decide(input({ metrics: weak, flags, amount: 999_999_900n }), policy);
+      const coded = explainDecision(d, policy, { asked: 999_999_900n, termDays: 90 }).decisionReasons;
+      expect(coded.map((c) => c.code)).to.deep.equal(d.reasons.map((r) => r.code));
+      for (const c of coded) {
+        expect(DECISION_REASON_CODES as readonly string[], c.code).to.include(c.textCode);
+        expect(c.textCode, c.code).to.not.equal("other");
+        for (const v of Object.values(c.params)) expect(typeof v).to.equal("string");
+      }
+      const byReason = (code: string) => coded.find((c) => c.code === code)!;
+      expect(byReason("default_365d")).to.deep.include({ textCode: "rule_metric" });
+      expect(byReason("circular_trading").params).to.include({ flags: "2" });
+      expect(byReason("on_time_delivery")).to.deep.include({
+        textCode: "factor",
+        params: {
+          factor: "on_time_delivery",
+          label: "On-time delivery rate, 365 days",
+          metric: "onTimeDeliveryRate",
+          unit: "ratio",
+          value: "0.6",
+          points: String(d.reasons.find((r) => r.code === "on_time_delivery")!.points),
+        },
+      });
+      const line = d.collateral[0];
+      expect(byReason("collateral_advance").params).to.deep.equal({
+        receivableId: "7",
+        debtor: BUYER,
+        tier: line.tier,
+        advanceRatio: String(line.advanceRateBps / 10_000),
+        outstandingAmount: "1000000",
+        advanceAmount: line.advance.toString(),
+        currency: "CNY",
+      });
+      expect(byReason("amount_above_limit").params).to.deep.equal({
+        askedAmount: "999999900",
+        limitAmount: d.limit.toString(),
+        currency: "CNY",
+      });
+      // Without the application's amount (not in the decision) the English message stays: code "other".
+      const bare = explainDecision(d, policy).decisionReasons.find((c) => c.code === "amount_above_limit")!;
+      expect(bare).to.deep.equal({
+        code: "amount_above_limit",
+        textCode: "other",
+        params: { message: d.reasons.find((r) => r.code === "amount_above_limit")!.message },
+      });
     });
 
     it("leaves the decision, and so its anchored hash, as it was: the codes are beside it, not in it", () => {

@@ -11,7 +11,7 @@ import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
 import { STEP_LABELS } from "../../node-service/src/applications/types";
 import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES } from "../../node-service/src/domain/entities";
 import { SCOPE } from "../../node-service/src/chain/eip712";
-import { EXPLAIN_CODES } from "../../node-service/src/underwriting/explain";
+import { DECISION_REASON_CODES, EXPLAIN_CODES } from "../../node-service/src/underwriting/explain";
 import { FLAG_TEXT_CODES } from "../../node-service/src/risk/screen";
 import { ATTRIBUTE_KINDS } from "../../node-service/src/domain/kyc-attributes";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
@@ -141,6 +141,7 @@ describe("web UI translations (web/src/i18n/locales)", function () {
     for (const code of EXPLAIN_CODES.toChange) need(`toChange.${code}`);
     for (const code of FLAG_TEXT_CODES.text.filter((c) => c !== "other")) need(`flags.${code}`);
     for (const code of FLAG_TEXT_CODES.item) need(`items.${code}`);
+    for (const code of DECISION_REASON_CODES.filter((c) => c !== "other")) need(`reasons.${code}`);
     for (const kind of Object.keys(ATTRIBUTE_KINDS)) need(`attributes.${kind}`);
     // The policy in force: its rules and scorecard factors by name.
     for (const rule of CURRENT_POLICY.hardRules) need(`rules.${rule.code}`);

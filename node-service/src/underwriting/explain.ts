@@ -83,6 +83,18 @@ export interface Explanation {
   outcome: Decision["outcome"];
   /** The reasons that made the outcome, declines first. Empty for an approval. */
   reasons: ExplainedReason[];
+  /**
+   * Every reason of the decision (decision.reasons, same order, same length), its English `message` as a
+   * message code with string parameters: what the lender's score table writes in the reader's language.
+   */
+  decisionReasons: ReasonText[];
+}
+
+/** One decision reason's message as a code (rule_metric, factor, collateral_advance, ...) with its parameters. */
+export interface ReasonText {
+  code: string;
+  textCode: string;
+  params: TextParams;
 }
 
 /** A metric value or bound in its unit: ratios as percentages, days, amounts in CNY. */
@@ -109,15 +121,139 @@ const FAILING: Record<string, string> = { ">": "above", ">=": "at least", "<": "
 
 const sentence = (s: string) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
-export function explainDecision(decision: Decision, policy: Policy, opts: { asked?: bigint | string } = {}): Explanation {
+export function explainDecision(
+  decision: Decision,
+  policy: Policy,
+  opts: { asked?: bigint | string; termDays?: number } = {},
+): Explanation {
   const out: ExplainedReason[] = [];
   for (const r of decision.reasons) {
     if (!r.effect) continue;
     out.push(explainReason(r, decision, policy, opts));
   }
   out.sort((a, b) => (a.effect === b.effect ? 0 : a.effect === "decline" ? -1 : 1));
-  return { outcome: decision.outcome, reasons: out };
+  return { outcome: decision.outcome, reasons: out, decisionReasons: describeDecisionReasons(decision, policy, opts) };
 }
+
+/**
+ * Each of the decision's reasons as a message code with string parameters (conventions as TextParams),
+ * read from the decision and the policy it names: the decision itself, and so its anchored hash, is not
+ * touched. `asked` and `termDays` are the application's (a decision does not repeat them).
+ */
+export function describeDecisionReasons(
+  decision: Decision,
+  policy: Policy,
+  opts: { asked?: bigint | string; termDays?: number } = {},
+): ReasonText[] {
+  const currency = CURRENCY.code;
+  let line = 0;
+  return decision.reasons.map((r): ReasonText => {
+    const base = { code: r.code };
+    const value = r.value === null || r.value === undefined ? "" : String(r.value);
+    const rule = policy.hardRules.find((h) => h.code === r.code);
+    if (rule?.kind === "metric") {
+      const def = metricDefinition(rule.metric);
+      return {
+        ...base,
+        textCode: value === "" ? "rule_metric_missing" : "rule_metric",
+        params: {
+          rule: rule.code,
+          ruleMessage: rule.message,
+          metric: rule.metric,
+          window: rule.window,
+          unit: def?.unit ?? "count",
+          op: rule.op,
+          value,
+          threshold: String(rule.value),
+          ...(def?.unit === "minor_units" ? { currency } : {}),
+        },
+      };
+    }
+    if (rule?.kind === "flag")
+      return { ...base, textCode: "rule_flag", params: { rule: rule.code, ruleMessage: rule.message, flags: value || "1" } };
+    const factor = policy.scorecard.factors.find((f) => f.code === r.code);
+    if (factor) {
+      const def = metricDefinition(factor.metric);
+      return {
+        ...base,
+        textCode: value === "" ? "factor_missing" : "factor",
+        params: {
+          factor: factor.code,
+          label: factor.label,
+          metric: factor.metric,
+          unit: def?.unit ?? "count",
+          value,
+          points: String(r.points ?? 0),
+          ...(def?.unit === "minor_units" ? { currency } : {}),
+        },
+      };
+    }
+    const penalty = policy.scorecard.flagPenalties.find((p) => p.code === r.code);
+    if (penalty) return { ...base, textCode: "flag_penalty", params: { flag: penalty.flag, flags: value, points: String(r.points ?? 0) } };
+    const { approveMin, declineBelow } = policy.thresholds;
+    const score = { score: String(decision.score), approveMin: String(approveMin), declineBelow: String(declineBelow) };
+    switch (r.code) {
+      case "score_approve":
+      case "score_decline":
+      case "score_refer":
+        return { ...base, textCode: r.code, params: score };
+      case "collateral_advance":
+      case "collateral_matured": {
+        // One reason per collateral line, in the lines' order.
+        const l = decision.collateral[line++];
+        if (!l) break;
+        return {
+          ...base,
+          textCode: r.code,
+          params: {
+            receivableId: l.id,
+            debtor: l.debtor,
+            tier: l.tier,
+            advanceRatio: String(l.advanceRateBps / 10_000),
+            outstandingAmount: l.outstanding.toString(),
+            advanceAmount: l.advance.toString(),
+            currency,
+          },
+        };
+      }
+      case "collateral_unavailable":
+        return { ...base, textCode: r.code, params: { receivableIds: value.split(",").join(", ") } };
+      case "amount_below_minimum":
+        if (opts.asked === undefined) break;
+        return { ...base, textCode: r.code, params: { askedAmount: BigInt(opts.asked).toString(), minAmount: value, currency } };
+      case "amount_above_limit":
+        if (opts.asked === undefined) break;
+        return { ...base, textCode: r.code, params: { askedAmount: BigInt(opts.asked).toString(), limitAmount: value, currency } };
+      case "term_invalid":
+        return { ...base, textCode: r.code, params: { termDays: value } };
+      case "term_above_maximum":
+        if (opts.termDays === undefined) break;
+        return { ...base, textCode: r.code, params: { termDays: String(opts.termDays), maxTermDays: value } };
+    }
+    return { ...base, textCode: "other", params: { message: r.message } };
+  });
+}
+
+/** Every textCode describeDecisionReasons writes (the web has a text for each, in each language). */
+export const DECISION_REASON_CODES = [
+  "rule_metric",
+  "rule_metric_missing",
+  "rule_flag",
+  "factor",
+  "factor_missing",
+  "flag_penalty",
+  "score_approve",
+  "score_decline",
+  "score_refer",
+  "collateral_advance",
+  "collateral_matured",
+  "collateral_unavailable",
+  "amount_below_minimum",
+  "amount_above_limit",
+  "term_invalid",
+  "term_above_maximum",
+  "other",
+] as const;
 
 function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { asked?: bigint | string }): ExplainedReason {
   const effect = r.effect!;

@@ -54,6 +54,9 @@ export function localParams(params: Params): Params {
     out.failing = t(`ops.failing.${OPS[params.op]}`);
     out.passing = t(`ops.passing.${OPS[params.op]}`);
   }
+  if (params.factor !== undefined && params.label !== undefined)
+    out.factorText = translateKnown(NS, `factors.${params.factor}`, params.label);
+  if (params.flag !== undefined) out.flagName = translateKnown("lender", `flags.codes.${params.flag}`, params.flag.replace(/_/g, " "));
   if (params.times !== undefined) out.timesText = Number(params.times) > 1 ? t("times", { count: Number(params.times) }) : "";
   if (params.kinds !== undefined) {
     out.kinds = params.kinds
@@ -119,6 +122,13 @@ export function FlagSummary({ flag }: { flag: RiskFlagView }) {
       text = known(`flags.${coded.textCode}`, { ...coded.params, items: items.join(t("items.separator")) });
   }
   return <Shown text={text} english={flag.summary} />;
+}
+
+/** One of the decision's reasons (the lender's score table), from its code when the service sent one. */
+export function DecisionReasonText({ message, coded }: { message: string; coded?: { textCode: string; params: Params } }) {
+  useT("explain");
+  const text = coded && coded.textCode !== "other" ? known(`reasons.${coded.textCode}`, coded.params) : undefined;
+  return <Shown text={text} english={message} />;
 }
 
 /** An API error's message in the current language when the service gave its code, else its English message. */

@@ -5,8 +5,7 @@
  * beside the policy in force (with CSV export). An application leads with the indicators the policy
  * used, their values and the policy's thresholds, before the full metrics table.
  */
-import { TextWithNames } from "../components/TextWithNames";
-import { FlagSummary } from "../components/ServiceText";
+import { DecisionReasonText, FlagSummary } from "../components/ServiceText";
 import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -353,9 +352,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                     <tr key={`${r.code}-${i}`}>
                       <td>
                         <code className="reason-code">{r.code}</code>{" "}
-                        <span lang="en">
-                          <TextWithNames text={r.message} />
-                        </span>
+                        <DecisionReasonText message={r.message} coded={app.explanation?.decisionReasons?.[i]} />
                       </td>
                       <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
                     </tr>

@@ -183,7 +183,10 @@ function explanationOf(app: ApplicationRecord) {
   } catch {
     return undefined;
   }
-  return explainDecision(decision, policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
+  return explainDecision(decision, policy, {
+    asked: BigInt(app.requested?.amount ?? app.amount),
+    termDays: app.requested?.termDays ?? app.termDays,
+  });
 }
 
 /** What a reviewer may approve (the service enforces the same): shown by the review form before submitting. */
