@@ -91,7 +91,9 @@ describe("API: back-test of a policy (lender)", function () {
     expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
     const [zhHeader, ...zhRows] = bytes.subarray(3).toString("utf8").trimEnd().split("\r\n");
     const [enHeader, ...enRows] = en.trimEnd().split("\r\n");
-    expect(zhHeader).to.match(/^授信策略,现行策略,评分区间,案例数,批准数,批准率,批准金额,按时还款,逾期还款,违约,未到期,违约金额,坏账率,币种$/);
+    expect(zhHeader).to.match(
+      /^授信策略,现行策略,评分区间,案例数,批准数,批准率,批准金额,按时还款,逾期还款,违约,未到期,违约金额,坏账率,币种$/,
+    );
     expect(zhHeader.split(",")).to.have.length(enHeader.split(",").length);
     expect(zhRows).to.deep.equal(enRows);
     const bad = await call(service.url, "POST", "/api/backtest?format=csv&lang=fr", { token: tokens.lender, body });

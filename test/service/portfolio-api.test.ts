@@ -263,7 +263,10 @@ describe("API: the lender's portfolio", function () {
       const zh = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}&lang=zh`, tokens.lender);
       expect(zh.status, kind).to.equal(200);
       const [enHeader, ...enRows] = String(en.body).trimEnd().split("\r\n");
-      const [zhHeader, ...zhRows] = String(zh.body).replace(/^\ufeff/, "").trimEnd().split("\r\n");
+      const [zhHeader, ...zhRows] = String(zh.body)
+        .replace(/^\ufeff/, "")
+        .trimEnd()
+        .split("\r\n");
       expect(zhRows, kind).to.deep.equal(enRows);
       const zhNames = csvFields(zhHeader);
       expect(zhNames, kind).to.have.length(csvFields(enHeader).length);

@@ -22,7 +22,10 @@ export const CSV_LANGUAGES = ["en", "zh"] as const;
 export type CsvLanguage = (typeof CSV_LANGUAGES)[number];
 
 /** The `lang` query parameter of every CSV route: the header row's language, English by default. */
-export const CsvLang = z.enum(CSV_LANGUAGES).default("en").describe("Language of the CSV header row: en (default) or zh (Simplified Chinese)");
+export const CsvLang = z
+  .enum(CSV_LANGUAGES)
+  .default("en")
+  .describe("Language of the CSV header row: en (default) or zh (Simplified Chinese)");
 
 /** Every column name the service writes, in Simplified Chinese. A column missing here is a bug (toCsv throws). */
 export const CSV_HEADERS_ZH: Readonly<Record<string, string>> = {
