@@ -352,6 +352,7 @@ describe("the web UI in Simplified Chinese and English", function () {
     await page.screenshot({ path: path.join(RESULTS, "zh-manufacturer-declined.png"), fullPage: true });
 
     // The lender's page: the risk flag's summary and the decision's reasons in Chinese too, amounts in ¥.
+    await lender.getByRole("tab", { name: "申请", exact: true }).click();
     await lender.getByLabel("按状态筛选").selectOption("declined");
     const row = lender.getByRole("region", { name: "申请队列" }).locator("tbody tr", { hasText: RING_SUPPLIER.name }).first();
     await row.waitFor({ timeout: 30_000 });
