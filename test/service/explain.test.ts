@@ -246,6 +246,10 @@ describe("amounts and decisions in words", () => {
           points: String(d.reasons.find((r) => r.code === "on_time_delivery")!.points),
         },
       });
+      // The band a factor's value fell in, for the indicators table: raw bounds in the metric's unit.
+      const good = explainDecision(decide(input(), policy), policy).decisionReasons.find((c) => c.code === "on_time_delivery")!;
+      expect(good.params).to.include({ value: "0.98", bandMin: "0.95", points: "20" });
+      expect(good.params).to.not.have.property("bandMax");
       const line = d.collateral[0];
       expect(byReason("collateral_advance").params).to.deep.equal({
         receivableId: "7",

@@ -174,10 +174,18 @@ export function describeDecisionReasons(
     const factor = policy.scorecard.factors.find((f) => f.code === r.code);
     if (factor) {
       const def = metricDefinition(factor.metric);
+      const band =
+        value === ""
+          ? undefined
+          : factor.bands.find(
+              (b) => (b.min === undefined || compare(value, b.min) >= 0) && (b.max === undefined || compare(value, b.max) < 0),
+            );
       return {
         ...base,
         textCode: value === "" ? "factor_missing" : "factor",
         params: {
+          ...(band?.min !== undefined ? { bandMin: String(band.min) } : {}),
+          ...(band?.max !== undefined ? { bandMax: String(band.max) } : {}),
           factor: factor.code,
           label: factor.label,
           metric: factor.metric,
@@ -232,6 +240,13 @@ export function describeDecisionReasons(
     }
     return { ...base, textCode: "other", params: { message: r.message } };
   });
+}
+
+/** A raw value against a band's bound, as decide compares them: exact for integers (amounts), numeric otherwise. */
+function compare(value: string, bound: number | string): number {
+  const [a, b] = [value, String(bound)];
+  if (/^-?\d+$/.test(a) && /^-?\d+$/.test(b)) return BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+  return Number(a) < Number(b) ? -1 : Number(a) > Number(b) ? 1 : 0;
 }
 
 /** Every textCode describeDecisionReasons writes (the web has a text for each, in each language). */

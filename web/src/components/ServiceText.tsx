@@ -131,6 +131,34 @@ export function DecisionReasonText({ message, coded }: { message: string; coded?
   return <Shown text={text} english={message} />;
 }
 
+/** A decision reason's band or rule, for the policy-indicators table: "[70.0%, 85.0%): 8 points", "rule: above 0". */
+export function IndicatorThreshold({ message, coded }: { message: string; coded?: { textCode: string; params: Params } }) {
+  const t = useT("explain");
+  const p = coded?.params;
+  let text: string | undefined;
+  if (p && (coded.textCode === "factor" || coded.textCode === "factor_missing")) {
+    const [min, max] = [p.bandMin, p.bandMax].map((x) => (x === undefined ? undefined : metricText(x, p.unit)));
+    const band =
+      min !== undefined && max !== undefined
+        ? t("indicator.between", { min, max })
+        : min !== undefined
+          ? t("indicator.atLeast", { min })
+          : max !== undefined
+            ? t("indicator.below", { max })
+            : undefined;
+    text =
+      coded.textCode === "factor_missing"
+        ? t("indicator.missing", { points: p.points })
+        : band
+          ? t("indicator.band", { band, points: p.points })
+          : t("indicator.noBand", { points: p.points });
+  } else if (p && coded.textCode === "rule_metric") {
+    const local = localParams(p);
+    text = t("indicator.rule", { failing: local.failing, threshold: local.threshold });
+  } else if (coded?.textCode === "rule_metric_missing") text = t("indicator.ruleMissing");
+  return text === undefined ? <span lang="en">{message.replace(/^[^:]*: /, "")}</span> : <>{text}</>;
+}
+
 /** An API error's message in the current language when the service gave its code, else its English message. */
 export function errorText(err: Pick<ApiRequestError, "message" | "text">): string {
   const text = err.text ? known(`errors.${err.text.textCode}`, err.text.params) : undefined;

@@ -5,7 +5,7 @@
  * beside the policy in force (with CSV export). An application leads with the indicators the policy
  * used, their values and the policy's thresholds, before the full metrics table.
  */
-import { DecisionReasonText, FlagSummary } from "../components/ServiceText";
+import { DecisionReasonText, FlagSummary, IndicatorThreshold } from "../components/ServiceText";
 import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -331,6 +331,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           {app.decision && (
             <PolicyIndicators
               reasons={app.decision.reasons as IndicatorReason[]}
+              coded={app.explanation?.decisionReasons}
               names={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.name]))}
               units={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.unit]))}
             />
@@ -435,16 +436,19 @@ type IndicatorReason = {
 /** The indicators the policy actually used (its hard rules that fired and its scorecard factors), with the policy's thresholds. */
 function PolicyIndicators({
   reasons,
+  coded,
   names,
   units,
 }: {
   reasons: IndicatorReason[];
+  /** The same reasons as message codes, same order (the service's explanation.decisionReasons). */
+  coded?: { textCode: string; params: Record<string, string> }[];
   names: Record<string, string>;
   /** Each metric's unit, so a value shows as money, a percentage or days rather than a raw number. */
   units: Record<string, string>;
 }) {
   const t = useT("lender");
-  const used = reasons.filter((r) => r.metric !== undefined);
+  const used = reasons.map((r, i) => ({ ...r, coded: coded?.[i] })).filter((r) => r.metric !== undefined);
   if (used.length === 0) return null;
   return (
     <>
@@ -476,7 +480,7 @@ function PolicyIndicators({
                     : String(r.value)}
               </td>
               <td>
-                <span lang="en">{r.message.replace(/^[^:]*: /, "")}</span>
+                <IndicatorThreshold message={r.message} coded={r.coded} />
                 {r.effect ? (
                   <>
                     {" "}
