@@ -868,21 +868,23 @@ export class ApplicationService extends EventEmitter {
       { asOf, policy: this.deps.policy },
     );
     const consent = state.consents[`${app.borrower}:${app.lender}`];
-    await this.deps.recordAccess?.({
-      reader: app.lender,
-      enterprise: app.borrower,
-      basis: "consent",
-      scopes: app.scopes,
-      resource: "underwriting of the application (metrics, risk flags, receivables)",
-      applicationId: app.id,
-      at: asOf,
-      consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
-    });
+    const reads: Parameters<NonNullable<ApplicationsDeps["recordAccess"]>>[0][] = [
+      {
+        reader: app.lender,
+        enterprise: app.borrower,
+        basis: "consent",
+        scopes: app.scopes,
+        resource: "underwriting of the application (metrics, risk flags, receivables)",
+        applicationId: app.id,
+        at: asOf,
+        consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
+      },
+    ];
     // Each debtor's data reaches the lender (and the borrower) only as its tier and advance rate.
     for (const debtor of Object.keys(input.debtorTiers ?? {}) as Address[]) {
       for (const reader of [app.lender, app.borrower]) {
         if (reader === debtor) continue;
-        await this.deps.recordAccess?.({
+        reads.push({
           reader,
           enterprise: debtor,
           basis: "policy",
@@ -893,6 +895,8 @@ export class ApplicationService extends EventEmitter {
         });
       }
     }
+    // Appended together, in this order: the journal's group commit makes them one write and one fsync.
+    if (this.deps.recordAccess) await Promise.all(reads.map((r) => this.deps.recordAccess!(r)));
     this.push(app, {
       step: "data_collected",
       at: asOf,

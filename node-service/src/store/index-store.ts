@@ -86,7 +86,7 @@ export function serializeIndex(doc: StoredIndex): string {
  * 50 MB index holds the process for most of a second). The indexer awaits its commit, so the
  * document does not change meanwhile.
  */
-export async function serializeIndexYielding(doc: StoredIndex, sliceMs = 5): Promise<string> {
+export async function serializeIndexYielding(doc: StoredIndex, sliceMs = 2): Promise<string> {
   const parts: string[] = [];
   let sliceStart = performance.now();
   let n = 0;
