@@ -8,7 +8,13 @@ import fc from "fast-check";
 import type { Address } from "../../node-service/src/domain/entities";
 import { moneyWithRaw, formatMoney } from "../../node-service/src/domain/money";
 import { decide, type DecisionInput, type MetricValues } from "../../node-service/src/underwriting/decide";
-import { DECISION_REASON_CODES, EXPLAIN_CODES, explainDecision, type ExplainedReason } from "../../node-service/src/underwriting/explain";
+import {
+  DECISION_REASON_CODES,
+  describeDecisionReasons,
+  EXPLAIN_CODES,
+  explainDecision,
+  type ExplainedReason,
+} from "../../node-service/src/underwriting/explain";
 import { decisionHash } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY as policy } from "../../node-service/src/underwriting/policy";
 import type { RiskFlag } from "../../node-service/src/risk/screen";
@@ -225,7 +231,7 @@ describe("amounts and decisions in words", () => {
 
     it("gives every reason of the decision (the lender's score table) a message code, in the decision's order, amounts with the currency", () => {
       const d = decide(input({ metrics: weak, flags, amount: 999_999_900n }), policy);
-      const coded = explainDecision(d, policy, { asked: 999_999_900n, termDays: 90 }).decisionReasons;
+      const coded = describeDecisionReasons(d, policy, { asked: 999_999_900n, termDays: 90 });
       expect(coded.map((c) => c.code)).to.deep.equal(d.reasons.map((r) => r.code));
       for (const c of coded) {
         expect(DECISION_REASON_CODES as readonly string[], c.code).to.include(c.textCode);
@@ -247,7 +253,7 @@ describe("amounts and decisions in words", () => {
         },
       });
       // The band a factor's value fell in, for the indicators table: raw bounds in the metric's unit.
-      const good = explainDecision(decide(input(), policy), policy).decisionReasons.find((c) => c.code === "on_time_delivery")!;
+      const good = describeDecisionReasons(decide(input(), policy), policy).find((c) => c.code === "on_time_delivery")!;
       expect(good.params).to.include({ value: "0.98", bandMin: "0.95", points: "20" });
       expect(good.params).to.not.have.property("bandMax");
       const line = d.collateral[0];
@@ -266,7 +272,7 @@ describe("amounts and decisions in words", () => {
         currency: "CNY",
       });
       // Without the application's amount (not in the decision) the English message stays: code "other".
-      const bare = explainDecision(d, policy).decisionReasons.find((c) => c.code === "amount_above_limit")!;
+      const bare = describeDecisionReasons(d, policy).find((c) => c.code === "amount_above_limit")!;
       expect(bare).to.deep.equal({
         code: "amount_above_limit",
         textCode: "other",

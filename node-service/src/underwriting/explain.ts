@@ -83,11 +83,6 @@ export interface Explanation {
   outcome: Decision["outcome"];
   /** The reasons that made the outcome, declines first. Empty for an approval. */
   reasons: ExplainedReason[];
-  /**
-   * Every reason of the decision (decision.reasons, same order, same length), its English `message` as a
-   * message code with string parameters: what the lender's score table writes in the reader's language.
-   */
-  decisionReasons: ReasonText[];
 }
 
 /** One decision reason's message as a code (rule_metric, factor, collateral_advance, ...) with its parameters. */
@@ -132,11 +127,14 @@ export function explainDecision(
     out.push(explainReason(r, decision, policy, opts));
   }
   out.sort((a, b) => (a.effect === b.effect ? 0 : a.effect === "decline" ? -1 : 1));
-  return { outcome: decision.outcome, reasons: out, decisionReasons: describeDecisionReasons(decision, policy, opts) };
+  return { outcome: decision.outcome, reasons: out };
 }
 
 /**
- * Each of the decision's reasons as a message code with string parameters (conventions as TextParams),
+ * Every reason of the decision (decision.reasons, same order, same length), its English `message` as a
+ * message code with string parameters (conventions as TextParams): what the lender's score table and
+ * indicators write in the reader's language. Parameters may hold addresses (a collateral line's debtor),
+ * for the client to name.
  * read from the decision and the policy it names: the decision itself, and so its anchored hash, is not
  * touched. `asked` and `termDays` are the application's (a decision does not repeat them).
  */

@@ -51,12 +51,9 @@ export interface ApplicationView {
   lenderDecline?: { at: number; reason: string };
   withdrawal?: { at: number; reason?: string };
   /** The decision in plain words: the reasons that made it and what would change it. */
-  explanation?: {
-    outcome: string;
-    reasons: ExplainedReasonView[];
-    /** decision.reasons as message codes, same order (ServiceText.tsx). */
-    decisionReasons?: { code: string; textCode: string; params: Record<string, string> }[];
-  };
+  explanation?: { outcome: string; reasons: ExplainedReasonView[] };
+  /** decision.reasons as message codes, same order (ServiceText.tsx). */
+  decisionReasons?: { code: string; textCode: string; params: Record<string, string> }[];
   /** While in review: what the reviewer may approve. */
   reviewBounds?: { maxAmount: string; limit: string; minAmount: string; minRateBps: number; maxRateBps: number; maxTermDays: number };
   offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };

@@ -331,7 +331,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           {app.decision && (
             <PolicyIndicators
               reasons={app.decision.reasons as IndicatorReason[]}
-              coded={app.explanation?.decisionReasons}
+              coded={app.decisionReasons}
               names={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.name]))}
               units={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.unit]))}
             />
@@ -353,7 +353,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                     <tr key={`${r.code}-${i}`}>
                       <td>
                         <code className="reason-code">{r.code}</code>{" "}
-                        <DecisionReasonText message={r.message} coded={app.explanation?.decisionReasons?.[i]} />
+                        <DecisionReasonText message={r.message} coded={app.decisionReasons?.[i]} />
                       </td>
                       <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
                     </tr>

@@ -9,7 +9,7 @@ import type { ApplicationService } from "../../applications/service";
 import type { ApplicationRecord } from "../../applications/types";
 import { ENDED_STATUSES, STEPS, STEP_LABELS } from "../../applications/types";
 import { decisionFromJson } from "../../underwriting/decide";
-import { explainDecision } from "../../underwriting/explain";
+import { describeDecisionReasons, explainDecision } from "../../underwriting/explain";
 import { describeFlag, type RiskFlag } from "../../risk/screen";
 import { policyByVersion } from "../../underwriting/policy";
 import { toJsonSafe } from "../../domain/json";
@@ -124,7 +124,7 @@ export function presentApplication(app: ApplicationRecord) {
     // Older records did not keep the request apart: without a reviewer's change the amount is still it.
     requested: app.requested ?? (app.review?.amount === undefined ? { amount: app.amount, termDays: app.termDays } : undefined),
     ...(input ? { decisionInput: presentInput(input) } : {}),
-    ...(app.decision ? { explanation: explanationOf(app) } : {}),
+    ...(app.decision ? { explanation: explanationOf(app), decisionReasons: decisionReasonsOf(app) } : {}),
     ...(app.status === "in_review" && app.decision ? { reviewBounds: reviewBoundsOf(app) } : {}),
     steps,
     timeline: app.timeline.map((t) => ({ ...t, label: STEP_LABELS[t.step], iso: new Date(t.at * 1000).toISOString() })),
@@ -183,7 +183,19 @@ function explanationOf(app: ApplicationRecord) {
   } catch {
     return undefined;
   }
-  return explainDecision(decision, policy, {
+  return explainDecision(decision, policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
+}
+
+/** decision.reasons as message codes with parameters, same order (the lender's score table in the reader's language). */
+function decisionReasonsOf(app: ApplicationRecord) {
+  const decision = decisionFromJson(app.decision);
+  let policy;
+  try {
+    policy = policyByVersion(decision.policyVersion);
+  } catch {
+    return undefined;
+  }
+  return describeDecisionReasons(decision, policy, {
     asked: BigInt(app.requested?.amount ?? app.amount),
     termDays: app.requested?.termDays ?? app.termDays,
   });
