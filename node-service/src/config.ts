@@ -122,6 +122,11 @@ export const CONFIG_SCHEMA = z
       .default(5_000)
       .describe("First retry of a failed webhook delivery after this many ms, doubling up to an hour."),
     WEBHOOK_MAX_ATTEMPTS: positiveInt.default(12).describe("Attempts of one webhook delivery before it is given up (and logged as such)."),
+    WEBHOOK_ALLOW_LOOPBACK: flag
+      .default(false)
+      .describe(
+        "Let webhooks point to loopback addresses (also over plain http): for tests and a gateway on the same machine only. Other private, link-local and special addresses are always refused.",
+      ),
     ...FEE_ENV_SCHEMA,
   })
   .superRefine((c, ctx) => {

@@ -281,6 +281,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     dueSoonDays: config.NOTIFY_DUE_SOON_DAYS,
     retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
     maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
     logger: logger.child({ module: "notifications" }),
   }).catch(async (err: unknown) => {
     await applications.close();

@@ -16,6 +16,9 @@ export const RESULTS = path.join(REPO_ROOT, "test-results");
 
 /** Demo accounts of the seed (scripts/seed.ts). */
 export const SUPPLIER = { index: 8, name: "Precision Parts Co." };
+/** A supplier the seed gives a middling record (referred to the lender) and one in a circular-trading ring (declined). */
+export const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
+export const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
 export const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
 export const AUDITOR = { index: 7, name: "Haidian Notary & Audit Office" };
 
@@ -27,8 +30,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `npm start --fresh` in a temp data directory on free ports, until it prints its URL. */
-export async function startStack(): Promise<Stack> {
+/**
+ * `npm start --fresh` in a temp data directory on free ports (`env` added to its environment), until it
+ * prints its URL (180 s unless `timeoutMs`).
+ */
+export async function startStack(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Stack> {
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const env = options.env ?? {};
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-nav-e2e-"));
   const [chainPort, port] = [await freePort(), await freePort()];
   // Its own process group, so stop() can kill npx and everything under it.
@@ -43,6 +51,7 @@ export async function startStack(): Promise<Stack> {
       PORT: String(port),
       LOG_LEVEL: "warn",
       HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+      ...env,
     },
   });
   let output = "";
@@ -63,7 +72,7 @@ export async function startStack(): Promise<Stack> {
     process.off("exit", kill);
     await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + timeoutMs;
   while (!/Open (http:\/\/\S+)/.test(output)) {
     if (code !== undefined) {
       await stop();
@@ -71,7 +80,7 @@ export async function startStack(): Promise<Stack> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
+      throw new Error(`npm start printed no "Open <url>" in ${timeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -7,107 +7,27 @@
  * limit only by a reasoned override) and the borrower's request stays visible. Any console error or page
  * error fails the test.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
-
-const REPO_ROOT = path.resolve(__dirname, "../..");
-const RESULTS = path.join(REPO_ROOT, "test-results");
-
-/** Demo accounts of the seed (scripts/seed.ts): see data/demo-accounts.json. */
-const EXCELLENT_SUPPLIER = { index: 8, name: "Precision Parts Co." };
-const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
-const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
-const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+import type { Page } from "playwright-core";
+import {
+  apply as applyAs,
+  LENDER,
+  MEDIOCRE_SUPPLIER,
+  RESULTS,
+  RING_SUPPLIER,
+  signIn,
+  SUPPLIER as EXCELLENT_SUPPLIER,
+  useDemoBrowser,
+} from "./nav-helpers";
 
 describe("the application flow in a real browser: maximum, amount errors, resume, declines in words, review bounds", function () {
   this.timeout(240_000);
 
-  let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = "";
-  let baseUrl: string;
-  let browser: Browser;
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser();
   let lender: Page;
 
-  before(async function () {
-    const launch = await chromiumLaunch();
-    await mkdir(RESULTS, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-apps-"));
-    const [chainPort, port] = [await freePort(), await freePort()];
-    // Its own process group, so after() can kill npx and everything under it.
-    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dataDir, "data"),
-        CHAIN_PORT: String(chainPort),
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      },
-    });
-    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => stack!.once("exit", resolve));
-    const deadline = Date.now() + 180_000;
-    let code: number | null | undefined;
-    void exited.then((c) => (code = c));
-    while (!/Open (http:\/\/\S+)/.test(output)) {
-      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-  });
-
-  function killStack(): void {
-    if (stack?.pid === undefined) return;
-    try {
-      process.kill(-stack.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  process.once("exit", killStack);
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    killStack();
-    process.off("exit", killStack);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    const errors = pageErrors.splice(0);
-    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
-  });
-
-  async function openRoom(room: string, hash: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US" });
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`${room}: console error: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`${room}: page error: ${e.message}`));
-    await page.goto(`${baseUrl}/${hash}`);
-    return page;
-  }
-
-  async function signIn(page: Page, account: { index: number; name: string }): Promise<void> {
-    await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.locator(".signin .who", { hasText: account.name }).waitFor();
-  }
+  const openRoom = (room: string, hash: string) => demo.open(room, hash, { width: 1280 });
 
   async function openApplyForm(page: Page) {
     await page.getByRole("tab", { name: "Apply for financing" }).click();
@@ -117,15 +37,7 @@ describe("the application flow in a real browser: maximum, amount errors, resume
   }
 
   /** Applies in five fields as a user would; returns the new application's id. */
-  async function apply(page: Page, amount: string): Promise<string> {
-    const form = await openApplyForm(page);
-    await form.getByLabel("Amount").fill(amount);
-    await form.getByLabel("Lender").selectOption({ label: LENDER.name });
-    await form.getByRole("button", { name: "Apply" }).click();
-    const card = page.locator("article.application").first();
-    await card.waitFor({ timeout: 30_000 });
-    return (await card.getAttribute("data-application"))!;
-  }
+  const apply = (page: Page, amount: string) => applyAs(page, amount, LENDER.name);
 
   /** The first CNY amount in a text, its separator normalised (Intl puts a no-break space after the code). */
   const cny = (text: string) => /CNY\s?[\d,]+\.\d\d/.exec(text)?.[0].replace(/\s/, " ");
@@ -170,13 +82,7 @@ describe("the application flow in a real browser: maximum, amount errors, resume
 
   it("in Simplified Chinese on a 390 px screen, the amount errors are Chinese, specific and right under the field", async function () {
     // Signed in and on the form in English, then switched to Chinese from the top bar (the switch is immediate).
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-US" });
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`manufacturer (zh, 390 px): console error: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`manufacturer (zh, 390 px): page error: ${e.message}`));
-    await page.goto(`${baseUrl}/#/manufacturer`);
+    const page = await demo.open("manufacturer (zh, 390 px)", "#/manufacturer", { width: 390, height: 844 });
     await signIn(page, EXCELLENT_SUPPLIER);
     await openApplyForm(page);
     await page.getByLabel("Language").selectOption("zh");
@@ -197,7 +103,7 @@ describe("the application flow in a real browser: maximum, amount errors, resume
     await amount.fill("1,000.00");
     await error.waitFor({ state: "detached" });
     await page.screenshot({ path: path.join(RESULTS, "apps-amount-errors-zh-390.png"), fullPage: true });
-    await context.close();
+    await page.context().close();
   });
 
   it("an application cut short before its consent is resumed after a reload: its receivables stay reserved, nothing is duplicated, and it can be withdrawn", async function () {

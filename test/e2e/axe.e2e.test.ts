@@ -110,6 +110,9 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
       ["orders", "Orders", "table tbody tr"],
       ["receivables", "Receivables", "table tbody tr"],
       ["access", "Access log", "section.card"],
+      ["loans", "My loans", 'section.card[aria-label="My loans"]'],
+      ["consents", "Consents", 'section.card[aria-label="My consents"] tbody tr'],
+      ["webhook", "Webhook", "form.webhook-form"],
     ];
     for (const [id, name, ready] of tabs) {
       await supplier.getByRole("tab", { name }).click();
@@ -135,6 +138,8 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
     await lender.getByRole("tab", { name: "Back-test" }).click();
     await lender.getByRole("button", { name: "Run back-test" }).click();
     await check(lender, "lender back-test", () => lender.locator("table.backtest").waitFor({ timeout: 60_000 }));
+    await lender.getByRole("tab", { name: "Webhook" }).click();
+    await check(lender, "lender webhook", () => lender.locator("form.webhook-form").waitFor());
     expectNoProblems();
   });
 

@@ -7,23 +7,10 @@
  * amounts are in major units with their currency, dates with the time zone. Any console error (a missing
  * translation is one) fails the test. Screenshots of the Chinese rooms go to test-results/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
-
-const REPO_ROOT = path.resolve(__dirname, "../..");
-const RESULTS = path.join(REPO_ROOT, "test-results");
-
-/** Demo accounts of the seed (scripts/seed.ts). */
-const SUPPLIER = { index: 8, name: "Precision Parts Co." };
-const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
-/** A supplier of the seed trading in a ring: declined automatically. */
-const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
+import type { Page } from "playwright-core";
+import { LENDER, RESULTS, RING_SUPPLIER, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
 /** Latin words that stay as they are in Chinese text: codes, standards and file formats. */
 const KEPT = /\b(CNY|CSV|JSON|JSON-RPC|RPC|API|KYC|HHI|DSO|EIP-712|ERC-1271|PEM|DER|sha256|LoanAgreements|HTML|UTC|GMT)\b/g;
@@ -35,85 +22,19 @@ const ZH_AMOUNT = /¥\d{1,3}(,\d{3})*\.\d{2}/;
 describe("the web UI in Simplified Chinese and English", function () {
   this.timeout(300_000);
 
-  let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = "";
-  let baseUrl: string;
-  let browser: Browser;
+  const demo = useDemoBrowser();
   let names: string[] = [];
-  const pageErrors: string[] = [];
   let supplier: Page;
   let lender: Page;
   let applicationId: string;
   let loanId: string;
 
   before(async function () {
-    const launch = await chromiumLaunch();
-    await mkdir(RESULTS, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-i18n-e2e-"));
-    const [chainPort, port] = [await freePort(), await freePort()];
-    // Its own process group, so after() can kill npx and everything under it.
-    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dataDir, "data"),
-        CHAIN_PORT: String(chainPort),
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      },
-    });
-    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    let code: number | null | undefined;
-    stack.once("exit", (c) => (code = c));
-    const deadline = Date.now() + 180_000;
-    while (!/Open (http:\/\/\S+)/.test(output)) {
-      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    const config = (await (await fetch(`${baseUrl}/api/config`)).json()) as { demoAccounts?: { name: string }[] };
+    const config = (await (await fetch(`${demo.baseUrl}/api/config`)).json()) as { demoAccounts?: { name: string }[] };
     names = (config.demoAccounts ?? []).map((a) => a.name);
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
   });
 
-  function killStack(): void {
-    if (stack?.pid === undefined) return;
-    try {
-      process.kill(-stack.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  process.once("exit", killStack);
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    killStack();
-    process.off("exit", killStack);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    const errors = pageErrors.splice(0);
-    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
-  });
-
-  async function open(what: string, hash: string, locale: string, width = 1440): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, locale, acceptDownloads: true });
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`${what}: console error: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`${what}: page error: ${e.message}`));
-    await page.goto(`${baseUrl}/${hash}`);
-    return page;
-  }
+  const open = (what: string, hash: string, locale: string, width = 1440) => demo.open(what, hash, { locale, width });
 
   async function signInZh(page: Page, account: { index: number; name: string }): Promise<void> {
     await page.getByLabel("演示账户（仅限开发链）").selectOption(String(account.index));
@@ -303,7 +224,7 @@ describe("the web UI in Simplified Chinese and English", function () {
   });
 
   it("in Chinese, the court room checks the agreement and says so in Chinese", async function () {
-    const res = await supplier.request.get(`${baseUrl}/api/applications/${applicationId}/agreement-document`);
+    const res = await supplier.request.get(`${demo.baseUrl}/api/applications/${applicationId}/agreement-document`);
     expect(res.status()).to.equal(200);
     const court = await open("court (zh)", "#/court", "zh-CN");
     await court.getByRole("heading", { name: "法院 / 审计", level: 1 }).waitFor();

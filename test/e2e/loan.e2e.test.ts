@@ -6,21 +6,10 @@
  * and the closed loan; it sees its consent's scope and expiry and revokes it on chain. At 1440 px and
  * at 390 px. Any console error or page error fails the test.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
-
-const REPO_ROOT = path.resolve(__dirname, "../..");
-const RESULTS = path.join(REPO_ROOT, "test-results");
-
-/** Demo accounts of the seed (scripts/seed.ts): see data/demo-accounts.json. */
-const SUPPLIER = { index: 8, name: "Precision Parts Co." };
-const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+import type { Page } from "playwright-core";
+import { LENDER, RESULTS, signIn, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
 /** "CNY 1,234.56" -> 123456n (the page's formatting, en-US). */
 function minorOf(text: string): bigint {
@@ -32,86 +21,11 @@ function minorOf(text: string): bigint {
 describe("the borrower's loan in a real browser: price before applying, balance, repayment, history, consent", function () {
   this.timeout(300_000);
 
-  let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = "";
-  let baseUrl: string;
-  let browser: Browser;
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser({ timeoutMs: 240_000 });
   let borrower: Page;
   let applicationId: string;
 
-  before(async function () {
-    const launch = await chromiumLaunch();
-    await mkdir(RESULTS, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-loan-"));
-    const [chainPort, port] = [await freePort(), await freePort()];
-    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dataDir, "data"),
-        CHAIN_PORT: String(chainPort),
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      },
-    });
-    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => stack!.once("exit", resolve));
-    const deadline = Date.now() + 240_000;
-    let code: number | null | undefined;
-    void exited.then((c) => (code = c));
-    while (!/Open (http:\/\/\S+)/.test(output)) {
-      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 240 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-  });
-
-  function killStack(): void {
-    if (stack?.pid === undefined) return;
-    try {
-      process.kill(-stack.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  process.once("exit", killStack);
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    killStack();
-    process.off("exit", killStack);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    const errors = pageErrors.splice(0);
-    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
-  });
-
-  async function openRoom(room: string, hash: string, width = 1440): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "en-US" });
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`${room}: console error: ${m.text()} ${m.location().url ?? ""}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`${room}: page error: ${e.message}`));
-    await page.goto(`${baseUrl}/${hash}`);
-    return page;
-  }
-
-  async function signIn(page: Page, account: { index: number; name: string }): Promise<void> {
-    await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.locator(".signin .who", { hasText: account.name }).waitFor();
-  }
+  const openRoom = (room: string, hash: string, width = 1440) => demo.open(room, hash, { width });
 
   /** Whether `locator`'s box lies within the page's width (nothing spills off the right edge). */
   async function fitsWidth(page: Page, selector: string): Promise<void> {

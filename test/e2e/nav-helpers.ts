@@ -1,11 +1,14 @@
 /**
- * What the navigation and accessibility browser tests (nav.e2e.test.ts, axe.e2e.test.ts) share beyond
- * the demo stack and user steps of scripts/lib/demo-browser.ts: error tracking and the checks both make,
- * no horizontal overflow and no serious or critical axe-core violation.
+ * What the browser tests (test/e2e/*.e2e.test.ts) share beyond the demo stack and user steps of
+ * scripts/lib/demo-browser.ts: the suite fixture (stack, browser, pages whose errors fail the test),
+ * error tracking and the checks nav and axe make, no horizontal overflow and no serious or critical
+ * axe-core violation.
  */
 import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { expect } from "chai";
-import type { Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchBrowser, RESULTS, signIn, startStack, type Stack } from "../../scripts/lib/demo-browser";
 
 export * from "../../scripts/lib/demo-browser";
 
@@ -15,6 +18,66 @@ export function trackErrors(page: Page, label: string, sink: string[]): void {
     if (m.type() === "error") sink.push(`${label}: console error: ${m.text()} ${m.location().url ?? ""}`);
   });
   page.on("pageerror", (e) => sink.push(`${label}: page error: ${e.message}`));
+}
+
+/** How a page of the fixture opens: 1440 x 900 in US English unless told otherwise. */
+export interface OpenOptions {
+  width?: number;
+  height?: number;
+  locale?: string;
+}
+
+/** The demo stack and a browser for one describe block: see useDemoBrowser. */
+export class DemoBrowser {
+  /** The stack's URL (set by the before hook). */
+  baseUrl = "";
+  browser!: Browser;
+  /** Console errors and page errors of every page opened, labelled; the afterEach hook fails on any. */
+  readonly pageErrors: string[] = [];
+  readonly contexts: BrowserContext[] = [];
+  stack?: Stack;
+
+  /** A page in a new browser context (its own session and storage), its errors tracked, at `${baseUrl}/${route}`. */
+  async open(label: string, route: string, options: OpenOptions = {}): Promise<Page> {
+    const { width = 1440, height = 900, locale = "en-US" } = options;
+    const context = await this.browser.newContext({ viewport: { width, height }, locale, acceptDownloads: true });
+    this.contexts.push(context);
+    const page = await context.newPage();
+    trackErrors(page, label, this.pageErrors);
+    await page.goto(`${this.baseUrl}/${route}`);
+    return page;
+  }
+
+  /** open, then sign in with the demo account picker. */
+  async openAs(account: { index: number; name: string }, label: string, route: string, options: OpenOptions = {}): Promise<Page> {
+    const page = await this.open(label, route, options);
+    await signIn(page, account);
+    return page;
+  }
+}
+
+/**
+ * Registers, in the calling describe block, the hooks every browser test needs: before, `npm start
+ * --fresh` (startStack) and Chromium; after each test, no console error or page error; after, all closed
+ * and the stack stopped. Call it first in the block, so its before hook runs before the block's own.
+ */
+export function useDemoBrowser(options: { timeoutMs?: number } = {}): DemoBrowser {
+  const demo = new DemoBrowser();
+  before(async function () {
+    await mkdir(RESULTS, { recursive: true });
+    demo.stack = await startStack(options);
+    demo.baseUrl = demo.stack.baseUrl;
+    demo.browser = await launchBrowser();
+  });
+  after(async function () {
+    for (const c of demo.contexts) await c.close().catch(() => undefined);
+    await demo.browser?.close().catch(() => undefined);
+    await demo.stack?.stop();
+  });
+  afterEach(function () {
+    expect(demo.pageErrors.splice(0), "console errors or page errors in the page").to.deep.equal([]);
+  });
+  return demo;
 }
 
 /**

@@ -250,7 +250,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
 
   it("the manufacturer's tabs fit a 390 px screen when reached by address (no sideways scroll)", async function () {
     await supplier.setViewportSize(PHONE);
-    for (const tab of ["overview", "apply", "applications", "orders", "receivables", "access"]) {
+    for (const tab of ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access", "webhook"]) {
       await supplier.goto(`${stack.baseUrl}/manufacturer/${tab}`);
       await supplier.waitForFunction(() => document.querySelector(".state.loading") === null);
       await expectNoHorizontalOverflow(supplier, `manufacturer/${tab}`);

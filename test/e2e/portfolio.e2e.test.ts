@@ -8,102 +8,24 @@
  * with a currency column; English and Simplified Chinese (the top bar's switch); no horizontal spill on
  * a phone. Any console or page error fails the test.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
+import type { Page } from "playwright-core";
+import { LENDER, RESULTS, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
-const RESULTS = path.join(REPO_ROOT, "test-results");
-/** The demo's first lender (scripts/seed.ts LENDERS[0]): the seed gives it every loan outcome. */
-const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
-const SUPPLIER = { index: 8, name: "Precision Parts Co." };
 /** An amount as the page shows it: the ISO code and major units with two decimals. */
 const AMOUNT = /CNY\s?[\d,]+\.\d{2}/;
 
 describe("the lender's portfolio in a real browser", function () {
   this.timeout(240_000);
 
-  let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = "";
-  let baseUrl: string;
-  let browser: Browser;
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser();
+  const { pageErrors } = demo;
+  // LENDER is the demo's first lender (scripts/seed.ts LENDERS[0]): the seed gives it every loan outcome.
 
-  before(async function () {
-    const launch = await chromiumLaunch();
-    await mkdir(RESULTS, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-portfolio-"));
-    const [chainPort, port] = [await freePort(), await freePort()];
-    // Its own process group, so after() can kill npx and everything under it.
-    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dataDir, "data"),
-        CHAIN_PORT: String(chainPort),
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      },
-    });
-    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    let code: number | null | undefined;
-    stack.once("exit", (c) => (code = c));
-    const deadline = Date.now() + 180_000;
-    while (!/Open (http:\/\/\S+)/.test(output)) {
-      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-  });
-
-  /** npx, ts-node and the chain and service under it: the whole process group. */
-  function killStack(): void {
-    if (stack?.pid === undefined) return;
-    try {
-      process.kill(-stack.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  process.once("exit", killStack);
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    killStack();
-    process.off("exit", killStack);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    const errors = pageErrors.splice(0);
-    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
-  });
-
-  async function openAs(account: { index: number; name: string }, width: number, hash: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "en-US", acceptDownloads: true });
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`${width}px: console error: ${m.text()} ${m.location().url ?? ""}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`${width}px: page error: ${e.message}`));
-    await page.goto(`${baseUrl}/${hash}`);
-    await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.locator(".signin .who", { hasText: account.name }).waitFor();
-    return page;
-  }
+  const openAs = (account: { index: number; name: string }, width: number, hash: string) =>
+    demo.openAs(account, `${width}px`, hash, { width });
 
   async function openPortfolio(width: number): Promise<Page> {
     const page = await openAs(LENDER, width, "#/lender");
@@ -229,7 +151,7 @@ describe("the lender's portfolio in a real browser", function () {
   it("keeps a supplier out: the lender room, and the portfolio API, refuse a non-lender", async function () {
     const page = await openAs(SUPPLIER, 1440, "#/lender");
     // Signing in takes a supplier to its own room; the lender room's address, opened on purpose, refuses it.
-    await page.goto(`${baseUrl}/lender`);
+    await page.goto(`${demo.baseUrl}/lender`);
     await page.getByText("This account is not a registered lender.").waitFor();
     const status = await page.evaluate(
       async (lender) => (await fetch(`/api/lenders/${lender}/portfolio`)).status,
@@ -240,6 +162,34 @@ describe("the lender's portfolio in a real browser", function () {
     const expected = pageErrors.filter((e) => /status of 403 .*\/api\/lenders\/0x[0-9a-f]{40}\/portfolio$/.test(e.trim()));
     expect(expected).to.have.length(1);
     pageErrors.splice(pageErrors.indexOf(expected[0]), 1);
+  });
+
+  it("says of every demo loan what the loan's own page says: outstanding, days past due, overdue", async function () {
+    const page = await openAs(LENDER, 1440, "#/lender");
+    const lender = await lenderAddress(page);
+    type Loan = { id: string; status: string; outstanding: string; daysPastDue: number | null; standing?: string };
+    // The portfolio and the lender's loans (the view the borrower's page shows) read at the same block time.
+    const read = () =>
+      page.evaluate(async (lender) => {
+        const json = async (url: string) => (await fetch(url)).json();
+        return { portfolio: await json(`/api/lenders/${lender}/portfolio`), loans: await json("/api/loans?role=lender") };
+      }, lender);
+    let answer = await read();
+    for (let i = 0; i < 3 && answer.portfolio.asOf !== answer.loans.asOf; i++) answer = await read();
+    expect(answer.loans.asOf, "read at the same time").to.equal(answer.portfolio.asOf);
+    const views = new Map((answer.loans.loans as Loan[]).map((l) => [l.id, l]));
+    const overdue = new Set((answer.portfolio.overdue as { loanId: string }[]).map((o) => o.loanId));
+    const loans = answer.portfolio.loans as Loan[];
+    expect(loans.length).to.be.greaterThan(3);
+    for (const l of loans) {
+      const v = views.get(l.id);
+      expect(v, `loan ${l.id} on the lender's loan list`).to.not.equal(undefined);
+      const pick = (x: Loan) => ({ status: x.status, outstanding: x.outstanding, daysPastDue: x.daysPastDue });
+      expect(pick(v!), `loan ${l.id}`).to.deep.equal(pick(l));
+      expect(v!.standing === "Overdue", `loan ${l.id}: standing`).to.equal(overdue.has(l.id) && l.status === "Active");
+    }
+    // The seed's history holds loans past due: the check above met at least one.
+    expect(overdue.size).to.be.greaterThan(0);
   });
 
   async function lenderAddress(page: Page): Promise<string> {

@@ -5,115 +5,21 @@
  * disburses, a court checks the agreement's document and a tampered copy. Screenshots of each room go
  * to test-results/; any console error or page error fails the test.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { freePort } from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
-
-const REPO_ROOT = path.resolve(__dirname, "../..");
-const RESULTS = path.join(REPO_ROOT, "test-results");
-
-/** Demo accounts of the seed (scripts/seed.ts): see data/demo-accounts.json. */
-const EXCELLENT_SUPPLIER = { index: 8, name: "Precision Parts Co." };
-const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
-const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
-const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+import type { Page } from "playwright-core";
+import { LENDER, MEDIOCRE_SUPPLIER, RESULTS, RING_SUPPLIER, signIn, SUPPLIER as EXCELLENT_SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
 describe("the web UI in a real browser: apply, decide, sign, disburse, verify", function () {
   this.timeout(240_000);
 
-  let dataDir: string;
-  let stack: ChildProcess | undefined;
-  let output = "";
-  let baseUrl: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  /** Console errors and page errors of every page, with the page's room. */
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser();
   let manufacturer: Page;
   let lender: Page;
   let applicationId: string;
   let loanId: string;
 
-  before(async function () {
-    const launch = await chromiumLaunch();
-    await mkdir(RESULTS, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "scf-e2e-"));
-    const [chainPort, port] = [await freePort(), await freePort()];
-    // Its own process group, so after() can kill npx and everything under it.
-    stack = spawn("npx", ["ts-node", "--transpile-only", "scripts/start.ts", "--fresh"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dataDir, "data"),
-        CHAIN_PORT: String(chainPort),
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      },
-    });
-    stack.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    stack.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => stack!.once("exit", resolve));
-    const deadline = Date.now() + 180_000;
-    let code: number | null | undefined;
-    void exited.then((c) => (code = c));
-    while (!/Open (http:\/\/\S+)/.test(output)) {
-      if (code !== undefined) throw new Error(`npm start exited with ${code}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start printed no "Open <url>" in 180 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    baseUrl = /Open (http:\/\/\S+)/.exec(output)![1];
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-    console.log(`      browser: ${launch.source} Chromium ${browser.version()} (${launch.executablePath})`);
-  });
-
-  /** npx, ts-node and the chain and service under it: the whole process group. */
-  function killStack(): void {
-    if (stack?.pid === undefined) return;
-    try {
-      process.kill(-stack.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  process.once("exit", killStack);
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    killStack();
-    process.off("exit", killStack);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    const errors = pageErrors.splice(0);
-    expect(errors, "console errors or page errors in the page").to.deep.equal([]);
-  });
-
-  async function openRoom(room: string, hash: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US", acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`${room}: console error: ${m.text()} ${m.location().url ?? ""}`);
-    });
-    page.on("pageerror", (e) => pageErrors.push(`${room}: page error: ${e.message}`));
-    await page.goto(`${baseUrl}/${hash}`);
-    return page;
-  }
-
-  async function signIn(page: Page, account: { index: number; name: string }): Promise<void> {
-    await page.getByLabel("Demo account (dev chain only)").selectOption(String(account.index));
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.locator(".signin .who", { hasText: account.name }).waitFor();
-  }
+  const openRoom = (room: string, hash: string) => demo.open(room, hash, { width: 1280 });
 
   /** Applies as a user would, in five fields; returns the application's id. */
   async function apply(page: Page, amount: string): Promise<string> {
@@ -287,7 +193,7 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
 
   it("a court drops the agreement's document and sees the verdict, then a copy with one byte changed is refused", async function () {
     // The borrower downloads the agreement document it signed (its session's cookie).
-    const res = await manufacturer.request.get(`${baseUrl}/api/applications/${applicationId}/agreement-document`);
+    const res = await manufacturer.request.get(`${demo.baseUrl}/api/applications/${applicationId}/agreement-document`);
     expect(res.status()).to.equal(200);
     const document = await res.body();
 

@@ -16,6 +16,9 @@ import {
   DAY,
   call,
   deployNetwork,
+  openEventStream,
+  postApplication,
+  postSignIn,
   removeDir,
   siweMessage,
   signIn,
@@ -29,37 +32,6 @@ import {
 } from "./api-helpers";
 
 type Tokens = Record<"operator" | "supplier" | "supplier2" | "buyer" | "lender" | "lender2" | "auditor" | "outsider", string>;
-
-/** An open /api/events stream: the records it carried, and how it ended. */
-function openStream(base: string, token: string) {
-  const controller = new AbortController();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const events: any[] = [];
-  const state: { ended?: string; closed: boolean } = { closed: false };
-  const done = (async () => {
-    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-    expect(res.status).to.equal(200);
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split("\n").find((l) => l.startsWith("data: "));
-          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
-          if (frame.includes("event: end") && data) state.ended = JSON.parse(data.slice(6)).reason;
-        }
-      }
-    } catch (err) {
-      if ((err as Error).name !== "AbortError") throw err;
-    }
-    state.closed = true;
-  })();
-  return { events, state, close: () => (controller.abort(), done.catch(() => undefined)) };
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -104,12 +76,8 @@ describe("consent means what it says (issue 13)", function () {
     await net.send(from, "ConsentRegistry", "revoke", [to.account.address]);
     await indexed();
   }
-  async function apply(token: string, receivableId: string, to: Address = lender) {
-    return call(base, "POST", "/api/applications", {
-      token,
-      body: { amount: "100000", termDays: 30, lender: to, receivableIds: [receivableId], scopes: REQUIRED_SCOPES },
-    });
-  }
+  const apply = (token: string, receivableId: string, to: Address = lender) =>
+    postApplication(base, token, { amount: 100_000n, lender: to, receivableIds: [receivableId] });
 
   before(async function () {
     net = await deployNetwork();
@@ -222,7 +190,7 @@ describe("consent means what it says (issue 13)", function () {
 
     it("ends a lender's event stream when its session ends", async function () {
       const session = await signIn(base, net.lender);
-      const stream = openStream(base, session);
+      const stream = openEventStream(base, session);
       try {
         await new Promise((r) => setTimeout(r, 200));
         expect((await call(base, "POST", "/api/auth/logout", { token: session })).status).to.equal(200);
@@ -234,7 +202,7 @@ describe("consent means what it says (issue 13)", function () {
     });
 
     it("ends a lender's event stream when the consent it carried data under is revoked, and sends nothing after", async function () {
-      const stream = openStream(base, tokens.lender);
+      const stream = openEventStream(base, tokens.lender);
       try {
         await new Promise((r) => setTimeout(r, 200));
         // An update to the application (the borrower contests the automatic decline) goes out with the snapshot, under consent.
@@ -271,7 +239,7 @@ describe("consent means what it says (issue 13)", function () {
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
       const id = created.body.id;
 
-      const stream = openStream(base, tokens.lender);
+      const stream = openEventStream(base, tokens.lender);
       try {
         await new Promise((r) => setTimeout(r, 200));
         const start = (await logOf(supplier, tokens.supplier)).length;
@@ -423,12 +391,7 @@ describe("consent means what it says (issue 13)", function () {
       expect(textPlain.status).to.equal(415);
       expect((await get(`/api/applications/${created.body.id}`, tokens.supplier)).body.status).to.not.equal("withdrawn");
       // The sign-in itself is not forgeable cross-site either (login CSRF).
-      const message = await siweMessage(base, net.outsider.account.address);
-      const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      const verify = await call(base, "POST", "/api/auth/verify", {
-        body: { message, signature },
-        headers: { origin: "https://evil.example" },
-      });
+      const verify = await postSignIn(base, net.outsider, { headers: { origin: "https://evil.example" } });
       expect(verify.status).to.equal(403);
       // Same origin and JSON: accepted.
       const ok = await post({ origin: base });
@@ -438,11 +401,7 @@ describe("consent means what it says (issue 13)", function () {
   });
 
   describe("finding 6: sign-in details", function () {
-    async function verify(fields: Parameters<typeof siweMessage>[2]) {
-      const message = await siweMessage(base, net.outsider.account.address, fields);
-      const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      return call(base, "POST", "/api/auth/verify", { body: { message, signature } });
-    }
+    const verify = (fields: Parameters<typeof siweMessage>[2]) => postSignIn(base, net.outsider, { fields });
 
     it("refuses a foreign URI and an Issued At a year ahead, allows a small clock skew, and echoes no parser state", async function () {
       const foreignUri = await verify({ uri: "https://evil.example/login" });
@@ -490,9 +449,7 @@ describe("consent means what it says (issue 13)", function () {
       // This service allows 100 sign-in requests a minute per client; the flood's own nonces are capped at 8 outstanding.
       expect(flood.slice(0, 100).every((s) => s === 200)).to.equal(true);
       expect(flood.slice(100).every((s) => s === 429)).to.equal(true);
-      const message = await siweMessage(base, net.buyer.account.address, { nonce: waiting.body.nonce });
-      const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
-      expect((await call(base, "POST", "/api/auth/verify", { body: { message, signature } })).status).to.equal(200);
+      expect((await postSignIn(base, net.buyer, { fields: { nonce: waiting.body.nonce } })).status).to.equal(200);
     });
 
     it("caps open nonces per client and in all, refusing new ones (429) rather than evicting a waiting user's", async function () {

@@ -2,6 +2,7 @@
  * Shared by the API tests: a deployment on the in-process Hardhat network with admitted participants,
  * the real service started over it on port 0, HTTP helpers, and Sign-In with Ethereum by test accounts.
  */
+import { expect } from "chai";
 import hre from "hardhat";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -14,6 +15,7 @@ import { ROLE, loanTermsTypedData } from "../../node-service/src/chain/eip712";
 import { loadConfig, type Config } from "../../node-service/src/config";
 import { startService, type RunningService } from "../../node-service/src/server";
 import { DAY } from "../../node-service/src/domain/time";
+import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 
 /** One DAY for every test (defined in node-service/src/domain/time.ts). */
 export { DAY };
@@ -234,10 +236,24 @@ export async function siweMessage(base: string, address: Address, fields: Partia
   });
 }
 
+/**
+ * A sign-in as the browser posts it: a SIWE message (siweMessage with `fields`) naming `address` (the
+ * signer's own unless given), signed by `signer`, to /api/auth/verify with `headers`. The answer as it
+ * is, accepted or refused, with the message and signature (to replay them).
+ */
+export async function postSignIn(
+  base: string,
+  signer: Wallet,
+  opts: { address?: Address; fields?: Partial<SiweMessage>; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer & { message: string; signature: Hex }> {
+  const message = await siweMessage(base, opts.address ?? signer.account.address, opts.fields);
+  const signature = await signer.signMessage({ message, account: signer.account });
+  const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature }, headers: opts.headers });
+  return { ...res, message, signature };
+}
+
 export async function signIn(base: string, wallet: Wallet): Promise<string> {
-  const message = await siweMessage(base, wallet.account.address);
-  const signature = await wallet.signMessage({ message, account: wallet.account });
-  const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+  const res = await postSignIn(base, wallet);
   if (res.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(res.body)}`);
   return res.body.token as string;
 }
@@ -250,6 +266,68 @@ export async function signInAll<K extends WalletName>(base: string, net: Network
   const tokens = {} as Record<K, string>;
   for (const name of names) tokens[name] = await signIn(base, net[name]);
   return tokens;
+}
+
+/**
+ * POST /api/applications as `token`: `amount` (minor units) for `termDays` (30 unless given) from `lender`
+ * against `receivableIds`, with every scope scoring needs unless `scopes` says otherwise. The answer as it is.
+ */
+export function postApplication(
+  base: string,
+  token: string,
+  application: {
+    amount: bigint | string;
+    termDays?: number;
+    lender: Address;
+    receivableIds: readonly (bigint | string)[];
+    scopes?: number;
+  },
+): Promise<HttpAnswer> {
+  const { amount, termDays = 30, lender, receivableIds, scopes = REQUIRED_SCOPES } = application;
+  return call(base, "POST", "/api/applications", {
+    token,
+    body: { amount: amount.toString(), termDays, lender, receivableIds: receivableIds.map(String), scopes },
+  });
+}
+
+/**
+ * An open /api/events stream of `token`: the application updates it carried, and how it ended (the
+ * reason of its `end` event, and whether the server closed it). close() aborts it.
+ */
+export function openEventStream(base: string, token: string) {
+  const controller = new AbortController();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const events: any[] = [];
+  const state: { ended?: string; closed: boolean } = { closed: false };
+  const done = (async () => {
+    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get("content-type")).to.contain("text/event-stream");
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame.split("\n").find((l) => l.startsWith("data: "));
+          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
+          if (frame.includes("event: end") && data) state.ended = JSON.parse(data.slice(6)).reason;
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name !== "AbortError") throw err;
+    }
+    state.closed = true;
+  })();
+  return { events, state, close: () => (controller.abort(), done.catch(() => undefined)) };
+}
+
+/** Signs each wallet in at once; their session tokens in the same order (any viem wallet client of the test network). */
+export function signInEach(base: string, ...wallets: readonly { account: unknown }[]): Promise<string[]> {
+  return Promise.all(wallets.map((w) => signIn(base, w as Wallet)));
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -17,8 +17,8 @@ import {
   DAY,
   call,
   deployNetwork,
+  postSignIn,
   removeDir,
-  siweMessage,
   signIn,
   signInAll,
   startTestService,
@@ -235,9 +235,7 @@ describe("HTTP API", function () {
     });
 
     it("sets an HttpOnly SameSite=Strict cookie that authenticates like the bearer token", async function () {
-      const message = await siweMessage(base, net.buyer.account.address);
-      const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.buyer);
       expect(res.status).to.equal(200);
       const cookie = res.headers.get("set-cookie") ?? "";
       expect(cookie).to.match(/^scf_session=[A-Za-z0-9_-]{43};/);
@@ -258,51 +256,40 @@ describe("HTTP API", function () {
     });
 
     it("accepts a nonce only once", async function () {
-      const message = await siweMessage(base, net.lender.account.address);
-      const signature = await net.lender.signMessage({ message, account: net.lender.account });
-      expect((await call(base, "POST", "/api/auth/verify", { body: { message, signature } })).status).to.equal(200);
-      const replay = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const first = await postSignIn(base, net.lender);
+      expect(first.status).to.equal(200);
+      const replay = await call(base, "POST", "/api/auth/verify", { body: { message: first.message, signature: first.signature } });
       expect(replay.status).to.equal(401);
       expect(replay.body.error).to.include({ code: "siwe_rejected", field: "message" });
       expect(replay.body.error.message).to.match(/nonce/);
     });
 
     it("refuses a nonce the service never issued", async function () {
-      const message = await siweMessage(base, net.lender.account.address, { nonce: "abcdefgh12345678" });
-      const signature = await net.lender.signMessage({ message, account: net.lender.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.lender, { fields: { nonce: "abcdefgh12345678" } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/nonce unknown/);
     });
 
     it("refuses a message made for another domain", async function () {
-      const message = await siweMessage(base, net.lender.account.address, { domain: "evil.example" });
-      const signature = await net.lender.signMessage({ message, account: net.lender.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.lender, { fields: { domain: "evil.example" } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/domain evil\.example is not this service/);
     });
 
     it("refuses a message made for another chain", async function () {
-      const message = await siweMessage(base, net.lender.account.address, { chainId: 1 });
-      const signature = await net.lender.signMessage({ message, account: net.lender.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.lender, { fields: { chainId: 1 } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/chain id 1 is not this network's 31337/);
     });
 
     it("refuses an expired message", async function () {
-      const message = await siweMessage(base, net.lender.account.address, { expirationTime: new Date(Date.now() - 1000) });
-      const signature = await net.lender.signMessage({ message, account: net.lender.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.lender, { fields: { expirationTime: new Date(Date.now() - 1000) } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/has expired/);
     });
 
     it("refuses a message signed by another account than the one it names", async function () {
-      const message = await siweMessage(base, net.lender.account.address);
-      const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.outsider, { address: net.lender.account.address });
       expect(res.status).to.equal(401);
       expect(res.body.error.field).to.equal("signature");
     });
@@ -318,25 +305,18 @@ describe("HTTP API", function () {
 
     it("signs in a contract wallet (ERC-1271) with its owner's signature, and refuses it when the wallet says no", async function () {
       const contractWallet = await hre.viem.deployContract("ERC1271Wallet", [net.outsider.account.address]);
-      const message = await siweMessage(base, contractWallet.address);
-      const signature = await net.outsider.signMessage({ message, account: net.outsider.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.outsider, { address: contractWallet.address });
       expect(res.status).to.equal(200);
       expect(res.body.address).to.equal(contractWallet.address.toLowerCase());
 
       await contractWallet.write.setLie([true], { account: net.outsider.account });
-      const again = await siweMessage(base, contractWallet.address);
-      const refused = await call(base, "POST", "/api/auth/verify", {
-        body: { message: again, signature: await net.outsider.signMessage({ message: again, account: net.outsider.account }) },
-      });
+      const refused = await postSignIn(base, net.outsider, { address: contractWallet.address });
       expect(refused.status).to.equal(401);
       expect(refused.body.error.field).to.equal("signature");
     });
 
     it("ends the session when the signed message's expiration time passes", async function () {
-      const message = await siweMessage(base, net.buyer.account.address, { expirationTime: new Date(Date.now() + 2000) });
-      const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
-      const res = await call(base, "POST", "/api/auth/verify", { body: { message, signature } });
+      const res = await postSignIn(base, net.buyer, { fields: { expirationTime: new Date(Date.now() + 2000) } });
       expect(res.status).to.equal(200);
       expect(res.body.expiresAt).to.be.at.most(Math.ceil(Date.now() / 1000) + 2);
       expect((await get("/api/auth/me", res.body.token)).status).to.equal(200);

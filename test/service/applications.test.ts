@@ -19,7 +19,7 @@ import { REQUIRED_SCOPES, KIND_DECISION } from "../../node-service/src/applicati
 import { STEPS } from "../../node-service/src/applications/types";
 import { decide, decisionFromJson, decisionHash, decisionInputFromJson, decisionToJson } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import { call, removeDir, signIn, tempDataDir, testConfig } from "./api-helpers";
+import { call, openEventStream, postApplication, removeDir, signIn, signInEach, tempDataDir, testConfig } from "./api-helpers";
 import {
   DAY,
   admit,
@@ -168,40 +168,22 @@ async function signOffer(base: string, token: string, id: string, wallet: Wallet
 }
 
 /** Apply as `borrower` for `amount` against `receivableIds` (all required scopes). */
-async function apply(base: string, token: string, f: Fixture, receivableIds: string[], amount: bigint, termDays = 30, lender = f.lender) {
-  return call(base, "POST", "/api/applications", {
-    token,
-    body: { amount: amount.toString(), termDays, lender: lender.account.address, receivableIds, scopes: REQUIRED_SCOPES },
-  });
+function apply(base: string, token: string, f: Fixture, receivableIds: string[], amount: bigint, termDays = 30, lender = f.lender) {
+  return postApplication(base, token, { amount, termDays, lender: lender.account.address, receivableIds });
 }
 
-/** The open event stream of `token`, collecting each application update it receives. */
-function openEvents(base: string, token: string) {
-  const controller = new AbortController();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const events: any[] = [];
-  const done = (async () => {
-    const res = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-    expect(res.status).to.equal(200);
-    expect(res.headers.get("content-type")).to.contain("text/event-stream");
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split("\n").find((l) => l.startsWith("data: "));
-          if (frame.includes("event: application") && data) events.push(JSON.parse(data.slice(6)));
-        }
-      }
-    } catch (err) {
-      if ((err as Error).name !== "AbortError") throw err;
-    }
-  })();
-  return { events, close: () => (controller.abort(), done.catch(() => undefined)) };
+/** s1 signs in and applies for 2,000,000 over 60 days against all its receivables: its session token and the answer. */
+async function signInAndApplyWithAll(base: string, f: Fixture) {
+  const tS1 = await signIn(base, f.s1 as never);
+  const created = await apply(
+    base,
+    tS1,
+    f,
+    f.collateral.get(f.s1)!.map((c) => c.id),
+    2_000_000n,
+    60,
+  );
+  return { tS1, created };
 }
 
 describe("loan applications from application to closed loan (real chain, real server)", function () {
@@ -225,11 +207,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("auto-approves a clean supplier, and the loan runs from offer to repaid and closed by itself", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tBuyer] = await Promise.all([
-      signIn(base, f.s1 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.b1 as never),
-    ]);
+    const [tS1, tLender, tBuyer] = await signInEach(base, f.s1, f.lender, f.b1);
 
     const prefill = await call(base, "GET", "/api/applications/prefill", { token: tS1 });
     expect(prefill.status).to.equal(200);
@@ -338,11 +316,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("refers a supplier whose receivable a related party acknowledged; the named lender changes the terms with a reason, stored next to the automatic decision", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS2, tLender, tLender2] = await Promise.all([
-      signIn(base, f.s2 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.lender2 as never),
-    ]);
+    const [tS2, tLender, tLender2] = await signInEach(base, f.s2, f.lender, f.lender2);
     const ids = [f.collateral.get(f.s2)![0].id, f.relatedReceivable];
     const created = await apply(base, tS2, f, ids, 1_000_000n, 30);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
@@ -401,7 +375,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("declines a supplier trading in a circle automatically; the borrower contests with a reason and the lender declines again with its own", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS3, tLender] = await Promise.all([signIn(base, f.s3 as never), signIn(base, f.lender as never)]);
+    const [tS3, tLender] = await signInEach(base, f.s3, f.lender);
     const created = await apply(base, tS3, f, [f.collateral.get(f.s3)![0].id], 500_000n);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const id = created.body.id;
@@ -457,7 +431,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("bounds a reviewer's changed terms: never above what the borrower asked, a rate within the policy's range, above the limit only as a reasoned override both parties see", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS2, tLender] = await Promise.all([signIn(base, f.s2 as never), signIn(base, f.lender as never)]);
+    const [tS2, tLender] = await signInEach(base, f.s2, f.lender);
     // The most one receivable of 10,000.00 allows; then its buyer pays part of it before the decision, so
     // the amount asked is above the decision's limit, which v1 declines.
     const created = await apply(base, tS2, f, [f.relatedReceivable], 700_000n, 30);
@@ -583,11 +557,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("lets the borrower withdraw and the named lender decline, with a reason, any application before its agreement is on chain, and refuses the other party", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2] = await Promise.all([
-      signIn(base, f.s1 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.lender2 as never),
-    ]);
+    const [tS1, tLender, tLender2] = await signInEach(base, f.s1, f.lender, f.lender2);
     const [r1, r2, r3] = f.collateral.get(f.s1)!.map((c) => c.id);
     // Waiting for consent: the lender declines it.
     const waiting = (await apply(base, tS1, f, [r1], 500_000n)).body;
@@ -675,15 +645,7 @@ describe("loan applications from application to closed loan (real chain, real se
       logger,
     });
     const base = service.url;
-    const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(
-      base,
-      tS1,
-      f,
-      f.collateral.get(f.s1)!.map((c) => c.id),
-      2_000_000n,
-      60,
-    );
+    const { tS1, created } = await signInAndApplyWithAll(base, f);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     await service.documents.store.put({
       bytes: Buffer.from("a delivery note\n"),
@@ -719,15 +681,7 @@ describe("loan applications from application to closed loan (real chain, real se
       logger,
     });
     const base = service.url;
-    const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(
-      base,
-      tS1,
-      f,
-      f.collateral.get(f.s1)!.map((c) => c.id),
-      2_000_000n,
-      60,
-    );
+    const { tS1, created } = await signInAndApplyWithAll(base, f);
     await grantConsent(f, f.s1, created.body);
     await waitFor(base, tS1, created.body.id, status("offer_issued"), "offer_issued");
     const what = `anchoring the decision of application ${created.body.id} failed: reverted with EvidenceNotaryNotActiveParticipant(${getAddress(f.outsider.account.address)}); retrying`;
@@ -747,15 +701,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("re-runs a stored decision from its snapshot to the identical result, and anchors its hash on the EvidenceNotary", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const tS1 = await signIn(base, f.s1 as never);
-    const created = await apply(
-      base,
-      tS1,
-      f,
-      f.collateral.get(f.s1)!.map((c) => c.id),
-      2_000_000n,
-      60,
-    );
+    const { tS1, created } = await signInAndApplyWithAll(base, f);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     await grantConsent(f, f.s1, created.body);
     const app = await waitFor(base, tS1, created.body.id, (a) => !!a.decisionAnchorTx, "decision anchored");
@@ -805,7 +751,7 @@ describe("loan applications from application to closed loan (real chain, real se
   it("refuses what a party may not do, naming the field or hiding the application", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2, tBuyer] = await Promise.all([f.s1, f.lender, f.lender2, f.b1].map((w) => signIn(base, w as never)));
+    const [tS1, tLender, tLender2, tBuyer] = await signInEach(base, f.s1, f.lender, f.lender2, f.b1);
     const mine = f.collateral.get(f.s1)!;
 
     expect((await call(base, "POST", "/api/applications", { body: {} })).status).to.equal(401);
@@ -890,15 +836,11 @@ describe("loan applications from application to closed loan (real chain, real se
   it("pushes each step to the borrower's and the lender's open event streams as it happens", async () => {
     const f = await loadFixture(network);
     const base = await start(f);
-    const [tS1, tLender, tLender2] = await Promise.all([
-      signIn(base, f.s1 as never),
-      signIn(base, f.lender as never),
-      signIn(base, f.lender2 as never),
-    ]);
+    const [tS1, tLender, tLender2] = await signInEach(base, f.s1, f.lender, f.lender2);
     expect((await call(base, "GET", "/api/events")).status).to.equal(401);
-    const borrowerStream = openEvents(base, tS1);
-    const lenderStream = openEvents(base, tLender);
-    const otherStream = openEvents(base, tLender2);
+    const borrowerStream = openEventStream(base, tS1);
+    const lenderStream = openEventStream(base, tLender);
+    const otherStream = openEventStream(base, tLender2);
     try {
       const created = await apply(base, tS1, f, [f.collateral.get(f.s1)![1].id], 500_000n);
       const id = created.body.id;

@@ -11,6 +11,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
 import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { signPayload, SIGNATURE_HEADER } from "../../node-service/src/notifications/service";
+import { postWebhook, webhookTargetProblem } from "../../node-service/src/notifications/egress";
 import {
   call,
   DAY,
@@ -69,7 +70,8 @@ describe("notifications and webhooks (real chain, real server, real receiver)", 
   let loanId: bigint;
   let maturity: number;
 
-  const config = () => testConfig(dataDir, { NOTIFY_DUE_SOON_DAYS: 7, WEBHOOK_RETRY_BASE_MS: 100, WEBHOOK_MAX_ATTEMPTS: 50 });
+  const config = () =>
+    testConfig(dataDir, { NOTIFY_DUE_SOON_DAYS: 7, WEBHOOK_RETRY_BASE_MS: 100, WEBHOOK_MAX_ATTEMPTS: 50, WEBHOOK_ALLOW_LOOPBACK: true });
   async function restart() {
     await service?.close();
     service = await startTestService(config());
@@ -109,6 +111,85 @@ describe("notifications and webhooks (real chain, real server, real receiver)", 
     expect((await call(base, "DELETE", "/api/webhook", { token: tokens.lender2 })).status).to.equal(404);
     const bad = await call(base, "POST", "/api/notifications/read", { token: tokens.lender, body: { ids: [] } });
     expect(bad.status).to.equal(400);
+  });
+
+  // Server-side request forgery: a participant points its webhook into the service's own network.
+  const INTERNAL = [
+    "https://10.0.0.1/hook",
+    "https://172.16.5.4/hook",
+    "https://192.168.1.1/hook",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://100.64.0.1/hook",
+    "https://224.0.0.1/hook",
+    "https://0.0.0.0/hook",
+    "https://[fe80::1]/hook",
+    "https://[fd00::1]/hook",
+    "https://[ff02::1]/hook",
+    "https://[::]/hook",
+    "https://[::ffff:10.0.0.1]/hook",
+    "https://[::ffff:169.254.169.254]/hook",
+    "https://[::ffff:a9fe:a9fe]/hook",
+  ];
+
+  it("refuses a webhook to a private, link-local, CGNAT, multicast, unspecified or IPv4-mapped address, even with loopback allowed", async function () {
+    for (const url of INTERNAL) {
+      const res = await call(base, "PUT", "/api/webhook", { token: tokens.lender2, body: { url } });
+      expect(res.status, url).to.equal(400);
+      expect(res.body.error.field, url).to.equal("url");
+      expect(res.body.error.message, url).to.match(/public address/);
+    }
+    expect((await call(base, "GET", "/api/webhook", { token: tokens.lender2 })).body.webhook).to.equal(null);
+  });
+
+  it("by default (WEBHOOK_ALLOW_LOOPBACK off) refuses loopback too, literal or by a name that resolves to it", async function () {
+    const off = { allowLoopback: false };
+    expect(testConfig(dataDir).WEBHOOK_ALLOW_LOOPBACK).to.equal(false);
+    const port = new URL(hook.url).port;
+    for (const url of [
+      `http://127.0.0.1:${port}/hook`,
+      `https://127.0.0.1:${port}/hook`,
+      `https://[::1]:${port}/hook`,
+      `https://localhost:${port}/hook`,
+    ]) {
+      expect(await webhookTargetProblem(url, off), url).to.be.a("string");
+    }
+    expect(await webhookTargetProblem(`https://localhost:${port}/hook`, off)).to.match(/localhost resolves to .*loopback/);
+    for (const url of INTERNAL) expect(await webhookTargetProblem(url, off), url).to.match(/public address/);
+  });
+
+  it("checks again at delivery time: a name resolving to a refused address is not connected to, and a redirect is not followed", async function () {
+    const seen = hook.received.length;
+    const port = new URL(hook.url).port;
+    // The name is resolved in the socket's own lookup, so the address checked is the address connected to.
+    for (const url of [`http://localhost:${port}/hook`, `https://localhost:${port}/hook`, "https://10.0.0.1/hook"]) {
+      let refused: Error | undefined;
+      await postWebhook(url, {}, "{}", 2_000, { allowLoopback: false }).catch((err: Error) => (refused = err));
+      expect(refused?.message, url).to.match(/public address|must be https|loopback/);
+    }
+    expect(hook.received.length).to.equal(seen);
+    let viaLookup: Error | undefined;
+    await postWebhook(`https://localhost:${port}/hook`, {}, "{}", 2_000, { allowLoopback: false }).catch((err: Error) => (viaLookup = err));
+    expect(viaLookup?.message).to.match(/localhost resolves to .*loopback/);
+    // The same name, allowed (the switch on): the checked address is connected to and the receiver answers.
+    expect(await postWebhook(`http://localhost:${port}/hook`, {}, "{}", 2_000, { allowLoopback: true })).to.equal(200);
+    expect(hook.received.length).to.equal(seen + 1);
+
+    // A receiver answering with a redirect into the internal network: the status is the answer, nothing follows it.
+    const redirect: Server = createServer((_req, res) => {
+      res.writeHead(307, { location: hook.url });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirect.listen(0, "127.0.0.1", resolve));
+    try {
+      const status = await postWebhook(`http://127.0.0.1:${(redirect.address() as AddressInfo).port}/`, {}, "{}", 2_000, {
+        allowLoopback: true,
+      });
+      expect(status).to.equal(307);
+      expect(hook.received.length).to.equal(seen + 1);
+    } finally {
+      hook.received.splice(seen); // the tests below count only the service's deliveries
+      await new Promise<void>((r) => redirect.close(() => r()));
+    }
   });
 
   it("tells the lender that an application waits for its review, by webhook too (HMAC-signed, retried after a failure), and nobody else", async function () {

@@ -313,4 +313,50 @@ describe("API: the lender's portfolio", function () {
       ["2000.00", String(ids.rB), "true", "Shanghai Motors (claim, not matched)"],
     ]);
   });
+
+  it("says of every loan what its borrower's loan page says: outstanding, days past due, overdue (before and past maturity, and repaid)", async function () {
+    type PortfolioLoan = { id: string; status: string; outstanding: string; daysPastDue: number | null };
+    /** Each loan of both lenders, read from the portfolio and from /api/loans/:id at the same block time; its standing. */
+    const agree = async (stage: string): Promise<Record<string, string>> => {
+      const standings: Record<string, string> = {};
+      for (const l of [lender, net.lender2.account.address.toLowerCase()]) {
+        const p = await get(`/api/lenders/${l}/portfolio`, tokens.operator);
+        expect(p.status, JSON.stringify(p.body)).to.equal(200);
+        for (const pl of p.body.loans as PortfolioLoan[]) {
+          const where = `${stage}: loan ${pl.id}`;
+          const v = await get(`/api/loans/${pl.id}`, tokens.operator);
+          expect(v.status, JSON.stringify(v.body)).to.equal(200);
+          expect(v.body.asOf, `${where}: read at the same block time`).to.equal(p.body.asOf);
+          expect({ status: v.body.status, outstanding: v.body.outstanding, daysPastDue: v.body.daysPastDue }, where).to.deep.equal({
+            status: pl.status,
+            outstanding: pl.outstanding,
+            daysPastDue: pl.daysPastDue,
+          });
+          const listedOverdue = (p.body.overdue as { loanId: string }[]).some((o) => o.loanId === pl.id);
+          expect(listedOverdue, `${where}: in the overdue list iff its schedule is overdue`).to.equal(
+            v.body.schedule[0]?.status === "overdue",
+          );
+          expect(v.body.standing === "Overdue", `${where}: standing`).to.equal(listedOverdue && pl.status === "Active");
+          standings[pl.id] = v.body.standing;
+        }
+      }
+      return standings;
+    };
+    const [a, b, c] = [String(ids.loanA), String(ids.loanB), String(ids.loanC)];
+    expect(await agree("40 days in")).to.deep.equal({ [a]: "Active", [b]: "Defaulted", [c]: "Active" });
+    // 100 days in: A and C are past their 90-day maturity.
+    await time.increase(60 * DAY);
+    await waitIndexed(service, net.publicClient);
+    // The service reads the chain's time at most once a second (ChainAuthority.recentNow).
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await agree("100 days in")).to.deep.equal({ [a]: "Overdue", [b]: "Defaulted", [c]: "Overdue" });
+    // The borrower repays C in full: closed, nothing outstanding, no days past due.
+    const dueC = await totalDue(ids.loanC);
+    await net.send(net.operator, "SettlementToken", "mint", [net.supplier.account.address, dueC]);
+    await net.send(net.supplier, "SettlementToken", "approve", [net.deployment.contracts.LoanAgreements, dueC]);
+    await net.send(net.supplier, "LoanAgreements", "repay", [ids.loanC, dueC]);
+    await waitIndexed(service, net.publicClient);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await agree("C repaid")).to.deep.equal({ [a]: "Overdue", [b]: "Defaulted", [c]: "Repaid" });
+  });
 });

@@ -19,6 +19,7 @@
  */
 import type { Address, IndexState, LoanEntity, LoanStatus, ReceivableStatus } from "../domain/entities";
 import { DAY } from "../domain/time";
+import { loanBalance } from "../loans/view";
 
 /** A participant as people read it: the registered name where the service knows it, and the address. */
 export interface Party {
@@ -180,10 +181,12 @@ export function computePortfolio(
   const { asOf } = opts;
   const party = opts.party ?? ((address: Address): Party => ({ address }));
 
+  const pastDueIds = new Set<string>();
   const loans: PortfolioLoan[] = lenderLoans(state, lender).map((l) => {
     const live = LIVE.has(l.status);
-    const outstanding = live ? l.totalDue - l.repaid : 0n;
-    const daysPastDue = !live ? null : outstanding > 0n && asOf > l.maturity ? Math.floor((asOf - l.maturity) / DAY) : 0;
+    // The borrower's loan view computes the same balance (loans/view.ts): one rule for both sides.
+    const { outstanding, pastDue, daysPastDue } = loanBalance(l, asOf);
+    if (pastDue) pastDueIds.add(l.id);
     return {
       id: l.id,
       digest: l.digest,
@@ -281,7 +284,7 @@ export function computePortfolio(
     }));
 
   const overdue = live
-    .filter((l) => l.outstanding > 0n && asOf > l.maturity)
+    .filter((l) => pastDueIds.has(l.id))
     .sort((a, b) => (b.daysPastDue ?? 0) - (a.daysPastDue ?? 0) || a.maturity - b.maturity)
     .map((l) => ({
       loanId: l.id,

@@ -22,6 +22,32 @@ export function totalDueOf(principal: bigint, rateBps: bigint | number, start: n
 /** Where a loan stands for its borrower: the chain's status, and "overdue" for a live loan past maturity. */
 export type LoanStanding = LoanStatus | "Overdue";
 
+/**
+ * What a loan owes at `asOf`, the one computation the borrower's view (loanView) and the lender's
+ * portfolio (lending/portfolio.ts) both use, so they cannot disagree about the same loan.
+ */
+export interface LoanBalance {
+  standing: LoanStanding;
+  /** totalDue - repaid while the loan takes repayment (Active or Defaulted); 0 otherwise. */
+  outstanding: bigint;
+  /** Live, with an outstanding balance, and past maturity. */
+  pastDue: boolean;
+  /** Whole days since maturity while past due; 0 before maturity; null for a loan that is not live. */
+  daysPastDue: number | null;
+}
+
+export function loanBalance(loan: Pick<LoanEntity, "status" | "totalDue" | "repaid" | "maturity">, asOf: number): LoanBalance {
+  const live = takesRepayment(loan);
+  const outstanding = live ? loan.totalDue - loan.repaid : 0n;
+  const pastDue = outstanding > 0n && asOf > loan.maturity;
+  return {
+    standing: loan.status === "Active" && pastDue ? "Overdue" : loan.status,
+    outstanding,
+    pastDue,
+    daysPastDue: !live ? null : pastDue ? Math.floor((asOf - loan.maturity) / DAY) : 0,
+  };
+}
+
 export interface LoanHistoryEntry {
   kind: "disbursement" | "repayment" | "collection";
   at: number;
@@ -74,6 +100,8 @@ export interface LoanView {
   cancelledAt?: number;
   /** Whole days from `asOf` to maturity (negative once past). */
   daysToMaturity: number;
+  /** Whole days since maturity while past due; 0 before; null when not live (loanBalance, as the lender's portfolio). */
+  daysPastDue: number | null;
   schedule: LoanScheduleEntry[];
   collateral: LoanCollateralView[];
   history: LoanHistoryEntry[];
@@ -84,9 +112,7 @@ export interface LoanView {
 const LIVE: ReadonlySet<LoanStatus> = new Set(["Active", "Defaulted"]);
 
 export function loanView(state: IndexState, loan: LoanEntity, asOf: number): LoanView {
-  const outstanding = loan.totalDue - loan.repaid;
-  const pastDue = asOf > loan.maturity;
-  const standing: LoanStanding = loan.status === "Active" && pastDue && outstanding > 0n ? "Overdue" : loan.status;
+  const { standing, outstanding, pastDue, daysPastDue } = loanBalance(loan, asOf);
   const history: LoanHistoryEntry[] = [];
   const disbursed = loan.events.find((e) => e.event === "LoanDisbursed");
   if (disbursed && loan.disbursedAt !== undefined) {
@@ -127,13 +153,14 @@ export function loanView(state: IndexState, loan: LoanEntity, asOf: number): Loa
     interest: loan.totalDue - loan.principal,
     totalDue: loan.totalDue,
     repaid: loan.repaid,
-    outstanding: loan.status === "Cancelled" || loan.status === "Signed" ? 0n : outstanding,
+    outstanding,
     rateBps: loan.rateBps,
     start: loan.start,
     maturity: loan.maturity,
     disburseBy: loan.disburseBy,
     recordedAt: loan.recordedAt,
     daysToMaturity: Math.floor((loan.maturity - asOf) / DAY),
+    daysPastDue,
     schedule:
       loan.status === "Signed" || loan.status === "Cancelled"
         ? []

@@ -15,6 +15,7 @@ import { NotFoundError } from "../domain/errors";
 import { DurableJSONFile } from "../store/atomic-file";
 import type { ApplicationRecord } from "../applications/types";
 import { notificationsFor, type Notification } from "./derive";
+import { postWebhook, webhookTargetProblem, webhookUrlProblem, type EgressOptions } from "./egress";
 
 /** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const SIGNATURE_HEADER = "X-SCF-Signature";
@@ -40,6 +41,8 @@ export interface NotificationsDeps {
   maxAttempts: number;
   /** Timeout of one delivery attempt. */
   timeoutMs?: number;
+  /** Deliveries may go to loopback addresses (WEBHOOK_ALLOW_LOOPBACK; tests only). */
+  allowLoopback: boolean;
   logger?: Pick<Logger, "warn" | "error">;
 }
 
@@ -81,20 +84,6 @@ interface StateFile {
   hooks: Record<string, Hook>;
   outbox: Delivery[];
   log: Record<string, DeliveryLogEntry[]>;
-}
-
-/** https anywhere, or http to a loopback host only (a bank's gateway on the same machine, or a test). */
-export function webhookUrlProblem(text: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return "must be an absolute URL";
-  }
-  if (url.username || url.password) return "must not carry credentials";
-  if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname)) return null;
-  return "must be https, or http to a loopback host (127.0.0.1, [::1], localhost)";
 }
 
 /** The signature a receiver recomputes: HMAC-SHA256(secret, `${t}.${body}`) in hex. */
@@ -177,6 +166,20 @@ export class NotificationService {
     for (const id of chosen) read.add(id);
     this.data.read[party] = [...read].slice(-KEEP_READ);
     await this.save();
+  }
+
+  private get egress(): EgressOptions {
+    return { allowLoopback: this.deps.allowLoopback };
+  }
+
+  /** Why `url` cannot be a webhook, without the network (for input validation), or null. */
+  urlProblem(url: string): string | null {
+    return webhookUrlProblem(url, this.egress);
+  }
+
+  /** Why `url` cannot be a webhook now, its host resolved and every address checked, or null. */
+  targetProblem(url: string): Promise<string | null> {
+    return webhookTargetProblem(url, this.egress);
   }
 
   webhookOf(party: Address): { url: string; createdAt: number } | null {
@@ -295,19 +298,18 @@ export class NotificationService {
     let status: number | undefined;
     let error: string | undefined;
     try {
-      const res = await fetch(d.url, {
-        method: "POST",
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.deps.timeoutMs ?? 10_000),
-        headers: {
+      // Checked again here (DNS may have changed since registration) and connected to the checked address.
+      status = await postWebhook(
+        d.url,
+        {
           "content-type": "application/json",
           [DELIVERY_HEADER]: d.id,
           [SIGNATURE_HEADER]: `t=${t},v1=${signPayload(hook.secret, t, d.body)}`,
         },
-        body: d.body,
-      });
-      status = res.status;
-      await res.body?.cancel().catch(() => undefined);
+        d.body,
+        this.deps.timeoutMs ?? 10_000,
+        this.egress,
+      );
     } catch (err) {
       error = (err as Error).message;
     }

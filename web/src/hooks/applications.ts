@@ -8,6 +8,7 @@ import { tNs } from "../i18n";
 import { useLoad } from "../components/ui";
 import { ABI } from "../contracts";
 import { publicClientOf } from "../wallet";
+import { rememberConsentTx } from "./pendingConsent";
 import { DAY } from "../../../node-service/src/domain/time";
 import type { StepView, TimelineEntryView } from "../components/Timeline";
 import type { Session } from "./session";
@@ -92,7 +93,7 @@ export const awaitsConsent = (a: ApplicationView) => a.status === "submitted";
  * The borrower's consent on chain for this application (its purpose ties the grant to it); resolves once
  * mined. The service then collects, screens, scores and decides.
  */
-export async function grantConsent(session: Session, app: Pick<ApplicationView, "lender" | "scopes" | "purpose">): Promise<void> {
+export async function grantConsent(session: Session, app: Pick<ApplicationView, "id" | "lender" | "scopes" | "purpose">): Promise<void> {
   const wallet = session.wallet;
   if (!wallet) throw new Error("sign in with your wallet again to grant consent");
   const expiry = BigInt(Math.floor(Date.now() / 1000) + 180 * DAY);
@@ -104,6 +105,8 @@ export async function grantConsent(session: Session, app: Pick<ApplicationView, 
     functionName: "grant",
     args: [app.lender as `0x${string}`, app.scopes, expiry, app.purpose],
   });
+  // Known before it is mined: a reload meanwhile shows "sent, waiting for the chain", not "Grant" again.
+  rememberConsentTx(app.id, hash);
   await publicClientOf(session.config).waitForTransactionReceipt({ hash });
 }
 

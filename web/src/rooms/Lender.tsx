@@ -20,6 +20,7 @@ import { MetricsTable, type MetricDef } from "../components/MetricsTable";
 import { Portfolio } from "../components/Portfolio";
 import { Link, useSearchParams } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
+import { WebhookSettings } from "../components/Webhook";
 import { currentLanguage, formatNumber, translateKnown, useT } from "../i18n";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
@@ -63,7 +64,8 @@ function LenderHome() {
   const [params, setParams] = useSearchParams();
   const openId = params.get("application") ?? undefined;
   const setOpenId = (id: string) => setParams({ application: id });
-  const [tab, setTab] = useRouteTab(["queue", "portfolio", "backtest"] as const, "queue");
+  const [tab, setTab] = useRouteTab(["queue", "portfolio", "backtest", "webhook"] as const, "queue");
+  const tw = useT("webhook");
   const { apps, applications: all, update } = useLiveApplications("lender", []);
   const rows = all.filter((a) => !status || a.status === status);
   const open = all.find((a) => a.id === openId);
@@ -80,10 +82,12 @@ function LenderHome() {
           ["queue", t("tabs.queue")],
           ["portfolio", t("tabs.portfolio")],
           ["backtest", t("tabs.backtest")],
+          ["webhook", tw("tab")],
         ]}
       />
       {tab === "portfolio" && <Portfolio />}
       {tab === "backtest" && <Backtest />}
+      {tab === "webhook" && <WebhookSettings />}
       {tab === "queue" && (
         <>
           <Card

@@ -16,6 +16,8 @@ import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 import { errorText, ExplainedText } from "../components/ServiceText";
+import { WebhookSettings } from "../components/Webhook";
+import { usePendingConsent, usePendingConsents } from "../hooks/pendingConsent";
 
 export function ManufacturerRoom() {
   const t = useT("manufacturer");
@@ -66,11 +68,12 @@ function SupplierHome({ address }: { address: string }) {
   const t = useT("manufacturer");
   const session = useSession();
   const [tab, setTab] = useRouteTab(
-    ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access"] as const,
+    ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access", "webhook"] as const,
     "overview",
   );
   const { apps, applications, update } = useLiveApplications("borrower", [address]);
   const tl = useT("loan");
+  const tw = useT("webhook");
 
   return (
     <div className="room">
@@ -88,6 +91,7 @@ function SupplierHome({ address }: { address: string }) {
           ["orders", t("tabs.orders")],
           ["receivables", t("tabs.receivables")],
           ["access", t("tabs.access")],
+          ["webhook", tw("tab")],
         ]}
       />
       {tab === "overview" && <Overview address={address} />}
@@ -118,6 +122,7 @@ function SupplierHome({ address }: { address: string }) {
       {tab === "orders" && <Orders address={address} />}
       {tab === "receivables" && <Receivables address={address} />}
       {tab === "access" && <AccessLog address={address} />}
+      {tab === "webhook" && <WebhookSettings />}
     </div>
   );
 }
@@ -242,7 +247,9 @@ function idempotencyKeyFor(payload: string): string {
 /** Applications waiting for the borrower's consent transaction (a reload cut the flow short): continue them, do not apply again. */
 function ResumeNotice({ applications, onOpen }: { applications: ApplicationView[]; onOpen: () => void }) {
   const t = useT("apply");
-  const waiting = applications.filter(awaitsConsent);
+  const sent = usePendingConsents();
+  // An application whose consent was sent (waiting for the chain) needs nothing more from the borrower.
+  const waiting = applications.filter((a) => awaitsConsent(a) && (!sent[a.id] || sent[a.id].reverted));
   if (waiting.length === 0) return null;
   return (
     <div className="notice" role="status" aria-label={t("resume.label")}>
@@ -559,6 +566,9 @@ function BorrowerApplication({
   const [contestReason, setContestReason] = useState("");
   const declined = app.status === "declined";
   const changed = app.requested && app.requested.amount !== app.amount;
+  const pendingConsent = usePendingConsent(session.config, app.id, awaitsConsent(app));
+  /** Sent and not reverted: the chain and the index are what the application waits for, not the borrower. */
+  const sentConsent = pendingConsent && !pendingConsent.reverted ? pendingConsent : undefined;
   async function run(label: string, fn: () => Promise<void>) {
     setBusy(label);
     setError(undefined);
@@ -583,8 +593,24 @@ function BorrowerApplication({
         </h3>
         <Badge status={app.status} />
       </header>
-      {awaitsConsent(app) && (
+      {sentConsent && (
+        <div className="next-step pending-consent" role="status" aria-label={tm("card.nextStep")} data-consent-tx={sentConsent.hash}>
+          <p>{t("consent.pending")}</p>
+          <p className="tx">
+            {t("consent.tx")}{" "}
+            <code className="tx-hash" style={{ overflowWrap: "anywhere" }}>
+              {sentConsent.hash}
+            </code>
+          </p>
+        </div>
+      )}
+      {awaitsConsent(app) && !sentConsent && (
         <div className="next-step" aria-label={tm("card.nextStep")}>
+          {pendingConsent?.reverted && (
+            <p className="state error" role="alert">
+              {t("consent.reverted")}
+            </p>
+          )}
           <p>{t("consent.missing")}</p>
           <button
             type="button"

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { NotificationService } from "../../notifications/service";
-import { webhookUrlProblem } from "../../notifications/service";
+import { ValidationError } from "../../domain/errors";
 import type { RouteModule } from "../app";
 import { requireRole, requireSession } from "../authorize";
 
@@ -14,20 +14,19 @@ const ReadBody = z.union([
   z.object({ all: z.literal(true).describe("Mark every current notification read") }),
   z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(500).describe("Notification ids to mark read") }),
 ]);
-const WebhookBody = z.object({
-  url: z
-    .string()
-    .max(2000)
-    .superRefine((v, ctx) => {
-      const problem = webhookUrlProblem(v);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .describe("Where deliveries are POSTed: https, or http to a loopback host"),
-});
-
 export function notificationRoutes(service: NotificationService): RouteModule {
   return ({ table }) => {
     const tag = "notifications";
+    const WebhookBody = z.object({
+      url: z
+        .string()
+        .max(2000)
+        .superRefine((v, ctx) => {
+          const problem = service.urlProblem(v);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .describe("Where deliveries are POSTed: https to a host with public addresses only (checked again at each delivery)"),
+    });
     const participant = (res: Parameters<typeof requireSession>[0]) => {
       const session = requireSession(res);
       requireRole(session, 0, { operatorAllowed: false });
@@ -86,7 +85,11 @@ export function notificationRoutes(service: NotificationService): RouteModule {
         errors: [400, 401, 403],
       },
       async ({ body, res }) => {
-        const hook = await service.setWebhook(participant(res), body.url);
+        const party = participant(res);
+        // Resolved only for a participant: what the host resolves to now must be public too.
+        const problem = await service.targetProblem(body.url);
+        if (problem) throw new ValidationError(`url: ${problem}`, "url");
+        const hook = await service.setWebhook(party, body.url);
         res.status(201);
         return hook;
       },
