@@ -10,7 +10,7 @@
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
-import { LENDER, RESULTS, SUPPLIER, useDemoBrowser } from "./nav-helpers";
+import { LENDER, RESULTS, RING_SUPPLIER, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
 /** Latin words that stay as they are in Chinese text: codes, standards and file formats. */
 const KEPT = /\b(CNY|CSV|JSON|JSON-RPC|RPC|API|KYC|HHI|DSO|EIP-712|ERC-1271|PEM|DER|sha256|LoanAgreements|HTML|UTC|GMT)\b/g;
@@ -243,5 +243,57 @@ describe("the web UI in Simplified Chinese and English", function () {
     left.push(...(await englishLeft(court, "court verdict")));
     await court.screenshot({ path: path.join(RESULTS, "zh-court-verdict.png"), fullPage: true });
     expect(left).to.deep.equal([]);
+  });
+
+  it("in Chinese, a declined application's reasons and what would change them are in Chinese, and in English after the switch", async function () {
+    const page = await open("ring supplier (zh)", "#/manufacturer", "zh-CN");
+    await signInZh(page, RING_SUPPLIER);
+    await page.getByRole("tab", { name: "申请融资" }).click();
+    const form = page.getByRole("form", { name: "贷款申请" });
+    await form.waitFor();
+    await form.getByLabel("金额").fill("100,000.00");
+    await form.getByLabel("贷款机构").selectOption({ label: LENDER.name });
+    await form.getByRole("button", { name: "申请", exact: true }).click();
+    const card = page.locator("article.application").first();
+    await card.waitFor({ timeout: 30_000 });
+    const id = (await card.getAttribute("data-application"))!;
+    await card.locator(".badge", { hasText: "已拒绝" }).waitFor({ timeout: 30_000 });
+    const why = card.getByRole("region", { name: "申请被拒绝的原因" });
+    await why.waitFor();
+    const words = await why.locator("ul.why").innerText();
+    // The circular-trading rule and the score, written in Chinese from the service's codes.
+    expect(words).to.include("订单经借款人形成循环（循环交易）");
+    expect(words).to.match(/评分为 \d+（满分 100）/);
+    const toChange = await why.locator("ul.to-change").innerText();
+    expect(toChange).to.match(/评分至少达到 \d+ 分（还差 \d+ 分）/);
+    // Nothing left in the service's English: no fallback marked lang="en" in the reasons.
+    expect(await why.locator('ul.why [lang="en"], ul.to-change [lang="en"]').count()).to.equal(0);
+    expect(`${words}\n${toChange}`).not.to.match(/0x[0-9a-f]{6}/i);
+    expect(await englishLeft(page, "declined application")).to.deep.equal([]);
+    await page.screenshot({ path: path.join(RESULTS, "zh-manufacturer-declined.png"), fullPage: true });
+
+    // The lender's page: the risk flag's summary and the decision's reasons in Chinese too, amounts in ¥.
+    await lender.getByRole("tab", { name: "申请", exact: true }).click();
+    await lender.getByLabel("按状态筛选").selectOption("declined");
+    const row = lender.getByRole("region", { name: "申请队列" }).locator("tbody tr", { hasText: RING_SUPPLIER.name }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.getByRole("button", { name: `打开 ${RING_SUPPLIER.name} 的申请` }).click();
+    const detail = lender.locator(`section[data-application="${id}"]`);
+    await detail.locator("ul.flags li.flag").first().waitFor();
+    expect(await detail.locator("ul.flags").innerText()).to.match(/\d+ 个参与方在 \d+ 天内形成交易循环，每一环至少 ¥[\d,]+\.\d{2}：/);
+    expect(await detail.locator("table.reasons:not(.policy-indicators)").innerText())
+      .to.include("订单经借款人形成循环（循环交易）（")
+      .and.to.match(/评分 \d+ (达到批准阈值|低于拒绝阈值|介于拒绝阈值)/);
+    expect(await detail.locator('ul.flags [lang="en"], table.reasons [lang="en"]').count()).to.equal(0);
+    expect(await englishLeft(lender, "declined application (lender)")).to.deep.equal([]);
+    await lender.screenshot({ path: path.join(RESULTS, "zh-lender-declined.png"), fullPage: true });
+    await lender.getByLabel("按状态筛选").selectOption("");
+
+    await page.getByLabel("语言").selectOption("en");
+    const whyEn = card.getByRole("region", { name: "Why the application was declined" });
+    await whyEn.waitFor();
+    expect(await whyEn.locator("ul.why").innerText()).to.include("Orders run in a cycle through the borrower (circular trading)");
+    expect(await whyEn.locator("ul.to-change").innerText()).to.match(/A score of at least \d+ \(\d+ points more\)/);
+    await page.context().close();
   });
 });

@@ -432,10 +432,12 @@ describe("consent means what it says (issue 13)", function () {
       const third = await apply(tokens.supplier2, receivables2[3], lender2);
       expect(third.status).to.equal(429);
       expect(third.body.error.message).to.match(/2 open applications/);
+      expect(third.body.error.text).to.deep.equal({ textCode: "too_many_open", params: { max: "2" } });
       await call(base, "POST", `/api/applications/${a.body.id}/withdraw`, { token: tokens.supplier2 });
       const perDay = await apply(tokens.supplier2, receivables2[3], lender2);
       expect(perDay.status).to.equal(429);
       expect(perDay.body.error.message).to.match(/3 applications in the last 24 hours/);
+      expect(perDay.body.error.text).to.deep.equal({ textCode: "too_many_today", params: { max: "3" } });
       await call(base, "POST", `/api/applications/${b.body.id}/withdraw`, { token: tokens.supplier2 });
     });
 

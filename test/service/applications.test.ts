@@ -465,6 +465,11 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(tooMuch.status).to.equal(400);
     expect(tooMuch.body.error.field).to.equal("amount");
     expect(tooMuch.body.error.message).to.contain("CNY 999,999.00 (99999900 minor units)").and.to.contain("CNY 7,000.00");
+    // Beside the English, a message code with the amounts in minor units, for the web's Chinese.
+    expect(tooMuch.body.error.text).to.deep.equal({
+      textCode: "amount_above_asked",
+      params: { amountAmount: "99999900", askedAmount: "700000", currency: "CNY" },
+    });
     const noRate = await review({ outcome: "change_terms", reason, amount: "500000" });
     expect(noRate.status).to.equal(400);
     expect(noRate.body.error.field).to.equal("rateBps");
@@ -767,6 +772,10 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(tooMuch.body.error.message)
       .to.match(/the maximum is CNY [0-9,]+\.\d\d/)
       .and.to.contain(`(${max} minor units)`);
+    expect(tooMuch.body.error.text).to.deep.equal({
+      textCode: "amount_above_maximum",
+      params: { amountAmount: (max + 1n).toString(), maxAmount: max.toString(), currency: "CNY" },
+    });
     const fewScopes = await call(base, "POST", "/api/applications", {
       token: tS1,
       body: { amount: "500000", termDays: 30, lender: f.lender.account.address, scopes: SCOPE.metrics | SCOPE.riskFlags },

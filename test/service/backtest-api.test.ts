@@ -78,6 +78,29 @@ describe("API: back-test of a policy (lender)", function () {
     expect(lines).to.have.length(1 + 6); // v1 is in force: one column of five bands and the total
   });
 
+  it("writes the CSV header row in Chinese with ?lang=zh (same cells, a UTF-8 byte order mark) and refuses another language", async function () {
+    const body = { policyVersion: "v1", to };
+    const en = String((await call(service.url, "POST", "/api/backtest?format=csv&lang=en", { token: tokens.lender, body })).body);
+    const res = await fetch(`${service.url}/api/backtest?format=csv&lang=zh`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.lender}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).to.equal(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+    const [zhHeader, ...zhRows] = bytes.subarray(3).toString("utf8").trimEnd().split("\r\n");
+    const [enHeader, ...enRows] = en.trimEnd().split("\r\n");
+    expect(zhHeader).to.match(
+      /^授信策略,现行策略,评分区间,案例数,批准数,批准率,批准金额,按时还款,逾期还款,违约,未到期,违约金额,坏账率,币种$/,
+    );
+    expect(zhHeader.split(",")).to.have.length(enHeader.split(",").length);
+    expect(zhRows).to.deep.equal(enRows);
+    const bad = await call(service.url, "POST", "/api/backtest?format=csv&lang=fr", { token: tokens.lender, body });
+    expect(bad.status).to.equal(400);
+    expect((bad.body as { error: { field: string } }).error.field).to.equal("lang");
+  });
+
   it("refuses a caller without a session or without the lender role", async function () {
     expect((await post({ policyVersion: "v1" })).status).to.equal(401);
     const supplier = await post({ policyVersion: "v1" }, tokens.supplier);

@@ -173,6 +173,10 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
     expect(second.body.error.message).to.include(
       `receivable ${receivables[1]} is already the collateral of live application ${tries[0].body.id}`,
     );
+    expect(second.body.error.text).to.deep.equal({
+      textCode: "receivable_taken",
+      params: { receivableId: receivables[1], applicationId: tries[0].body.id },
+    });
     // Once withdrawn, the receivable is free again.
     expect((await call(base, "POST", `/api/applications/${tries[0].body.id}/withdraw`, { token })).status).to.equal(200);
     expect((await call(base, "POST", "/api/applications", { token, body: body([receivables[1]]) })).status).to.equal(201);

@@ -8,7 +8,14 @@ import fc from "fast-check";
 import type { Address } from "../../node-service/src/domain/entities";
 import { moneyWithRaw, formatMoney } from "../../node-service/src/domain/money";
 import { decide, type DecisionInput, type MetricValues } from "../../node-service/src/underwriting/decide";
-import { explainDecision } from "../../node-service/src/underwriting/explain";
+import {
+  DECISION_REASON_CODES,
+  describeDecisionReasons,
+  EXPLAIN_CODES,
+  explainDecision,
+  type ExplainedReason,
+} from "../../node-service/src/underwriting/explain";
+import { decisionHash } from "../../node-service/src/underwriting/decide";
 import { CURRENT_POLICY as policy } from "../../node-service/src/underwriting/policy";
 import type { RiskFlag } from "../../node-service/src/risk/screen";
 import { DAY } from "../../node-service/src/domain/time";
@@ -120,5 +127,166 @@ describe("amounts and decisions in words", () => {
       expect(`${r.text} ${r.toChange}`, r.code).not.to.match(SNAKE_CODE);
       expect(`${r.text} ${r.toChange}`, r.code).not.to.match(ADDRESS);
     }
+  });
+
+  describe("the same as message codes with parameters (what the web writes in Chinese and English)", () => {
+    const weak: MetricValues = {
+      onTimeDeliveryRate: { "365d": 0.6 },
+      completionRate: { "365d": 0.4 },
+      paybackCycleMean: { "365d": 100 },
+      overdueRate: { "365d": 0.4 },
+      buyerHhi: { "365d": 0.9 },
+      relationshipTenureDays: { all: 30 },
+      ordersCompleted: { all: 1 },
+      defaults: { "365d": 1 },
+    };
+    const flags: RiskFlag[] = [
+      { code: "circular_trading", severity: "block", summary: "ring", details: {}, evidence: [] },
+      { code: "circular_trading", severity: "block", summary: "ring 2", details: {}, evidence: [] },
+    ];
+    const explain = (over: Parameters<typeof input>[0], asked?: bigint) => {
+      const d = decide(input(over), policy);
+      return { d, reasons: explainDecision(d, policy, { asked }).reasons };
+    };
+    const byCode = (reasons: ExplainedReason[], code: string) => reasons.find((r) => r.code === code)!;
+
+    it("gives every reason a known text and to-change code with string parameters, and amounts in minor units with the currency", () => {
+      const { d, reasons } = explain({ metrics: weak, flags, amount: 999_999_900n }, 999_999_900n);
+      expect(reasons.length).to.be.greaterThan(4);
+      for (const r of reasons) {
+        expect(EXPLAIN_CODES.text as readonly string[], r.code).to.include(r.textCode);
+        expect(EXPLAIN_CODES.toChange as readonly string[], r.code).to.include(r.toChangeCode);
+        expect(r.textCode, r.code).to.not.equal("other");
+        for (const [k, v] of Object.entries(r.params)) {
+          expect(typeof v, `${r.code}.${k}`).to.equal("string");
+          if (k.endsWith("Amount")) {
+            expect(v, `${r.code}.${k}`).to.match(/^[0-9]+$/);
+            expect(r.params.currency, r.code).to.equal("CNY");
+          }
+        }
+      }
+      const amount = byCode(reasons, "amount_above_limit");
+      expect(amount).to.include({ textCode: "amount_above_limit", toChangeCode: "amount_above_limit" });
+      expect(amount.params).to.deep.equal({ askedAmount: "999999900", limitAmount: d.limit.toString(), currency: "CNY" });
+    });
+
+    it("names the metric rule by its code, metric, window, unit, failing comparison, raw value and raw threshold", () => {
+      const { reasons } = explain({ metrics: weak });
+      expect(byCode(reasons, "default_365d")).to.deep.include({
+        textCode: "metric_rule",
+        toChangeCode: "metric_rule",
+        params: {
+          rule: "default_365d",
+          ruleMessage: "a loan of the borrower defaulted in the last 365 days",
+          metric: "defaults",
+          window: "365d",
+          unit: "count",
+          op: ">",
+          value: "1",
+          threshold: "0",
+        },
+      });
+      expect(byCode(reasons, "overdue_rate_high").params).to.include({ unit: "ratio", value: "0.4", threshold: "0.3" });
+      const missing = explain({ metrics: { ...strong, ordersCompleted: {} } }).reasons;
+      expect(byCode(missing, "thin_history")).to.deep.include({ textCode: "metric_missing" });
+      expect(byCode(missing, "thin_history").params.value).to.equal("");
+    });
+
+    it("counts a flag rule's flags, and lists the score's room to improve as factor, value and next band's bound", () => {
+      const { d, reasons } = explain({ metrics: weak, flags });
+      expect(byCode(reasons, "circular_trading")).to.deep.include({
+        textCode: "flag_rule",
+        toChangeCode: "flag_decline",
+        params: {
+          rule: "circular_trading",
+          ruleMessage: "orders run in a cycle through the borrower (circular trading)",
+          flag: "circular_trading",
+          times: "2",
+        },
+      });
+      const score = byCode(reasons, "score_decline");
+      expect(score.params).to.deep.equal({
+        score: String(d.score),
+        declineBelow: "40",
+        approveMin: "70",
+        target: "40",
+        more: String(40 - d.score),
+      });
+      expect(score.room).to.have.length(3);
+      const onTime = score.room!.find((x) => x.factor === "on_time_delivery")!;
+      expect(onTime).to.deep.equal({
+        factor: "on_time_delivery",
+        label: "On-time delivery rate, 365 days",
+        metric: "onTimeDeliveryRate",
+        unit: "ratio",
+        value: "0.6",
+        boundKind: "min",
+        bound: "0.7",
+        points: "8",
+      });
+      // The English words list the same factors, in the same order.
+      const listed = score.toChange.slice(score.toChange.indexOf("Most room: "));
+      for (const item of score.room!) expect(listed).to.contain(item.label);
+    });
+
+    it("gives every reason of the decision (the lender's score table) a message code, in the decision's order, amounts with the currency", () => {
+      const d = decide(input({ metrics: weak, flags, amount: 999_999_900n }), policy);
+      const coded = describeDecisionReasons(d, policy, { asked: 999_999_900n, termDays: 90 });
+      expect(coded.map((c) => c.code)).to.deep.equal(d.reasons.map((r) => r.code));
+      for (const c of coded) {
+        expect(DECISION_REASON_CODES as readonly string[], c.code).to.include(c.textCode);
+        expect(c.textCode, c.code).to.not.equal("other");
+        for (const v of Object.values(c.params)) expect(typeof v).to.equal("string");
+      }
+      const byReason = (code: string) => coded.find((c) => c.code === code)!;
+      expect(byReason("default_365d")).to.deep.include({ textCode: "rule_metric" });
+      expect(byReason("circular_trading").params).to.include({ flags: "2" });
+      expect(byReason("on_time_delivery")).to.deep.include({
+        textCode: "factor",
+        params: {
+          factor: "on_time_delivery",
+          label: "On-time delivery rate, 365 days",
+          metric: "onTimeDeliveryRate",
+          unit: "ratio",
+          value: "0.6",
+          points: String(d.reasons.find((r) => r.code === "on_time_delivery")!.points),
+        },
+      });
+      // The band a factor's value fell in, for the indicators table: raw bounds in the metric's unit.
+      const good = describeDecisionReasons(decide(input(), policy), policy).find((c) => c.code === "on_time_delivery")!;
+      expect(good.params).to.include({ value: "0.98", bandMin: "0.95", points: "20" });
+      expect(good.params).to.not.have.property("bandMax");
+      const line = d.collateral[0];
+      expect(byReason("collateral_advance").params).to.deep.equal({
+        receivableId: "7",
+        debtor: BUYER,
+        tier: line.tier,
+        advanceRatio: String(line.advanceRateBps / 10_000),
+        outstandingAmount: "1000000",
+        advanceAmount: line.advance.toString(),
+        currency: "CNY",
+      });
+      expect(byReason("amount_above_limit").params).to.deep.equal({
+        askedAmount: "999999900",
+        limitAmount: d.limit.toString(),
+        currency: "CNY",
+      });
+      // Without the application's amount (not in the decision) the English message stays: code "other".
+      const bare = describeDecisionReasons(d, policy).find((c) => c.code === "amount_above_limit")!;
+      expect(bare).to.deep.equal({
+        code: "amount_above_limit",
+        textCode: "other",
+        params: { message: d.reasons.find((r) => r.code === "amount_above_limit")!.message },
+      });
+    });
+
+    it("leaves the decision, and so its anchored hash, as it was: the codes are beside it, not in it", () => {
+      const d = decide(input({ metrics: weak, flags }), policy);
+      const before = decisionHash(d);
+      const json = JSON.stringify(d, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+      explainDecision(d, policy);
+      expect(decisionHash(d)).to.equal(before);
+      expect(json).to.not.contain("textCode").and.to.not.contain("params");
+    });
   });
 });

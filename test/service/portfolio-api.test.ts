@@ -256,6 +256,33 @@ describe("API: the lender's portfolio", function () {
     }
   });
 
+  it("writes every table's CSV header row in Chinese with ?lang=zh, the cells unchanged; another language is a 400 naming lang", async function () {
+    const kinds = ["loans", "repayments", "receivable-payments", "exposure-by-borrower", "exposure-by-debtor", "maturities", "overdue"];
+    for (const kind of kinds) {
+      const en = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}`, tokens.lender);
+      const zh = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}&lang=zh`, tokens.lender);
+      expect(zh.status, kind).to.equal(200);
+      const [enHeader, ...enRows] = String(en.body).trimEnd().split("\r\n");
+      const [zhHeader, ...zhRows] = String(zh.body)
+        .replace(/^\ufeff/, "")
+        .trimEnd()
+        .split("\r\n");
+      expect(zhRows, kind).to.deep.equal(enRows);
+      const zhNames = csvFields(zhHeader);
+      expect(zhNames, kind).to.have.length(csvFields(enHeader).length);
+      // Every column named in Chinese: no ASCII-only name left.
+      for (const n of zhNames) expect(n, `${kind}: ${n}`).to.match(/[\u4e00-\u9fff]/);
+      expect(zhNames, kind).to.include("币种");
+    }
+    const [loansHeader] = String((await get(`/api/lenders/${lender}/portfolio.csv?kind=loans&lang=zh`, tokens.lender)).body)
+      .replace(/^\ufeff/, "")
+      .split("\r\n");
+    expect(csvFields(loansHeader).slice(0, 4)).to.deep.equal(["贷款编号", "借款人地址", "状态", "本金"]);
+    const bad = await get(`/api/lenders/${lender}/portfolio.csv?kind=loans&lang=de`, tokens.lender);
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.field).to.equal("lang");
+  });
+
   it("exports each table as CSV in major units with a currency column and names", async function () {
     const rows = async (kind: string) => {
       const res = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}`, tokens.lender);

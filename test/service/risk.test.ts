@@ -14,7 +14,8 @@ import { ROLE } from "../../node-service/src/chain/eip712";
 import type { Address, IndexState } from "../../node-service/src/domain/entities";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
-import { screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
+import { describeFlag, FLAG_TEXT_CODES, screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
+import { formatMoney } from "../../node-service/src/domain/money";
 import {
   admit,
   createDeliveredOrder,
@@ -172,6 +173,30 @@ async function expectEvidenceOnChain(publicClient: PublicClient, deployment: Dep
   }
 }
 
+/**
+ * The flag's summary as a message code (what the web writes in Chinese and English) says what the English
+ * summary says: a known code, every amount (in CNY), address (shortened) and share of it in the summary.
+ */
+function expectCodedLikeSummary(flag: RiskFlag) {
+  const coded = describeFlag(flag);
+  expect(FLAG_TEXT_CODES.text as readonly string[]).to.include(coded.textCode);
+  expect(coded.textCode, flag.summary).to.not.equal("other");
+  if (coded.items) expect(FLAG_TEXT_CODES.item as readonly string[]).to.include(coded.itemCode);
+  const values = [coded.params, ...(coded.items ?? [])].flatMap((p) => Object.entries(p));
+  expect(values.length).to.be.greaterThan(0);
+  for (const [key, v] of values) {
+    expect(typeof v, key).to.equal("string");
+    if (key.endsWith("Amount")) expect(flag.summary, key).to.include(formatMoney(BigInt(v)));
+    if (key.endsWith("Ratio")) expect(flag.summary, key).to.include(`${(Number(v) * 100).toFixed(1)}%`);
+    if (/^0x[0-9a-f]{40}$/.test(v)) expect(flag.summary, key).to.include(`${v.slice(0, 6)}…${v.slice(-4)}`);
+  }
+  // Stored flags without the details a code needs still get a text: the English summary.
+  expect(describeFlag({ code: flag.code, summary: flag.summary, details: {} })).to.deep.equal({
+    textCode: "other",
+    params: { summary: flag.summary },
+  });
+}
+
 const codes = (flags: RiskFlag[]) => flags.map((f) => f.code);
 
 describe("risk screening on chain-built histories", () => {
@@ -199,6 +224,7 @@ describe("risk screening on chain-built histories", () => {
       expect(flag.evidence.map((e) => e.event)).to.deep.equal(["OrderCreated", "OrderCreated", "OrderCreated"]);
       expect(flag.evidence.map((e) => e.txHash)).to.deep.equal([o1, o2, o3].map((id) => state.orders[id.toString()].events[0].txHash));
       await expectEvidenceOnChain(n.publicClient, n.deployment, flag);
+      expectCodedLikeSummary(flag);
       // Every member of the ring is flagged when it is the one screened.
       expect(codes(screenBorrower(state, b, { asOf }))).to.include("circular_trading");
     });
@@ -276,6 +302,7 @@ describe("risk screening on chain-built histories", () => {
       expect(flags[0].summary).to.include("legal_representative");
       expect(flags[0].evidence.map((e) => e.event)).to.deep.equal(["ParticipantAdmitted", "ParticipantAdmitted", "OrderCreated"]);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
 
     it("relates a buyer and a supplier through their holding company (owner -> registration -> owner), naming each link", async () => {
@@ -311,6 +338,7 @@ describe("risk screening on chain-built histories", () => {
       expect(ack[0].summary).to.include("owner/registration_id");
       expect(flags.filter((f) => f.code === "related_party").map((f) => f.details.party)).to.not.include(sibling); // never traded, two hops away
       await expectEvidenceOnChain(n.publicClient, n.deployment, ack[0]);
+      expectCodedLikeSummary(ack[0]);
       // One hop deep (the old rule) does not see it.
       expect(codes(screenBorrower(state, a, { asOf, params: { relatedMaxHops: 1 } }))).to.not.include("related_party_acknowledgment");
     });
@@ -413,6 +441,7 @@ describe("risk screening on chain-built histories", () => {
       const ack = flags[0].evidence.find((e) => e.event === "ReceivableAcknowledged")!;
       expect(ack.txHash).to.equal(ackTx);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
 
     it("does not flag the same receivable flow with an unrelated buyer", async () => {
@@ -451,6 +480,7 @@ describe("risk screening on chain-built histories", () => {
       expect(route.transfers[2].cause).to.include("ReceivablePaid");
       expect(flags[0].evidence.map((e) => e.txHash)).to.deep.equal([out, on, back]);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
 
     it("does not flag the same payments through a business with money of its own", async () => {
@@ -487,6 +517,7 @@ describe("risk screening on chain-built histories", () => {
       ]);
       expect(flags[0].details.documentHash).to.equal(docHash("PO 2026-0117"));
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
   });
 
@@ -524,6 +555,7 @@ describe("risk screening on chain-built histories", () => {
       );
       expect(flags[0].evidence).to.have.length(6);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
 
     it("does not flag the same orders from buyers with their own trade elsewhere", async () => {
@@ -572,6 +604,7 @@ describe("risk screening on chain-built histories", () => {
       });
       expect(flags[0].evidence.map((e) => e.txHash)).to.deep.equal(big.map((id) => state.orders[id.toString()].events[0].txHash));
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
 
     it("does not flag the same number of orders spread over two buyers below the threshold", async () => {
@@ -609,6 +642,7 @@ describe("risk screening on chain-built histories", () => {
       expect(disputes.map((e) => e.txHash)).to.deep.equal(disputeTxs);
       expect(flags[0].evidence.filter((e) => e.event === "OrderShipped")).to.have.length(5);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
+      expectCodedLikeSummary(flags[0]);
     });
 
     it("does not flag a buyer that disputes the borrower's shipments as it disputes others'", async () => {

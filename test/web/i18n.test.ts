@@ -11,6 +11,10 @@ import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
 import { STEP_LABELS } from "../../node-service/src/applications/types";
 import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES } from "../../node-service/src/domain/entities";
 import { SCOPE } from "../../node-service/src/chain/eip712";
+import { DECISION_REASON_CODES, EXPLAIN_CODES } from "../../node-service/src/underwriting/explain";
+import { FLAG_TEXT_CODES } from "../../node-service/src/risk/screen";
+import { ATTRIBUTE_KINDS } from "../../node-service/src/domain/kyc-attributes";
+import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
 
 const WEB_SRC = path.resolve(__dirname, "../../web/src");
 const LOCALES = path.join(WEB_SRC, "i18n/locales");
@@ -127,6 +131,27 @@ describe("web UI translations (web/src/i18n/locales)", function () {
       expect(en.get("common")?.has(`status.${s.toLowerCase()}`), `status ${s}`).to.equal(true);
     }
     for (const scope of Object.keys(SCOPE)) expect(en.get("common")?.has(`scopes.${scope}`), `scope ${scope}`).to.equal(true);
+  });
+
+  it("writes every message code the service sends beside its English (explanations, risk flags, errors), in both languages", function () {
+    const explain = byLang.en.get("explain")!;
+    const missing: string[] = [];
+    const need = (key: string) => explain.has(key) || missing.push(key);
+    for (const code of EXPLAIN_CODES.text.filter((c) => c !== "other")) need(`text.${code}`);
+    for (const code of EXPLAIN_CODES.toChange) need(`toChange.${code}`);
+    for (const code of FLAG_TEXT_CODES.text.filter((c) => c !== "other")) need(`flags.${code}`);
+    for (const code of FLAG_TEXT_CODES.item) need(`items.${code}`);
+    for (const code of DECISION_REASON_CODES.filter((c) => c !== "other")) need(`reasons.${code}`);
+    for (const kind of Object.keys(ATTRIBUTE_KINDS)) need(`attributes.${kind}`);
+    // The policy in force: its rules and scorecard factors by name.
+    for (const rule of CURRENT_POLICY.hardRules) need(`rules.${rule.code}`);
+    for (const factor of CURRENT_POLICY.scorecard.factors) need(`factors.${factor.code}`);
+    expect(missing).to.deep.equal([]);
+    // The service's textCodes of errors (service.ts) each have a text.
+    const service = readFileSync(path.resolve(__dirname, "../../node-service/src/applications/service.ts"), "utf8");
+    const errorCodes = [...new Set([...service.matchAll(/textCode: "([a-z_]+)"/g)].map((m) => m[1]))];
+    expect(errorCodes.length).to.be.greaterThan(5);
+    for (const code of errorCodes) expect(explain.has(`errors.${code}`), `errors.${code}`).to.equal(true);
   });
 
   it("has a text for every key the web code asks for", function () {

@@ -2,12 +2,19 @@
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { tNs } from "./i18n";
 
+/** The service's English message as a message code with string parameters (see ErrorText in the service). */
+export interface ServiceErrorText {
+  textCode: string;
+  params: Record<string, string>;
+}
+
 export class ApiRequestError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly text?: ServiceErrorText,
   ) {
     super(message);
   }
@@ -36,8 +43,8 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   const type = res.headers.get("content-type") ?? "";
   const body = type.includes("application/json") ? await res.json() : await res.text();
   if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string; field?: string } })?.error;
-    throw new ApiRequestError(res.status, err?.code ?? "error", err?.message ?? `HTTP ${res.status}`, err?.field);
+    const err = (body as { error?: { code?: string; message?: string; field?: string; text?: ServiceErrorText } })?.error;
+    throw new ApiRequestError(res.status, err?.code ?? "error", err?.message ?? `HTTP ${res.status}`, err?.field, err?.text);
   }
   return body as T;
 }

@@ -15,7 +15,7 @@ import { abiOf } from "../chain/contracts";
 import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
 import { loanTermsFromJson, loanTermsTypedData, type LoanTerms, ROLE, SCOPE } from "../chain/eip712";
 import { ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError, ValidationError } from "../domain/errors";
-import { moneyWithRaw, formatMoney } from "../domain/money";
+import { CURRENCY, moneyWithRaw, formatMoney } from "../domain/money";
 import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore, type RecordStore } from "./journal-store";
@@ -212,12 +212,20 @@ export class ApplicationService extends EventEmitter {
     const state = this.deps.state();
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can ask for a quote");
-    if (input.receivableIds.length === 0) throw new ValidationError("choose at least one receivable to pledge", "receivableIds");
+    if (input.receivableIds.length === 0)
+      throw new ValidationError("choose at least one receivable to pledge", "receivableIds", {
+        textCode: "no_receivable_chosen",
+        params: {},
+      });
     const asOf = await this.chainNow();
     const available = pledgeableReceivables(state, borrower, asOf);
     const chosen = input.receivableIds.map((id) => {
       const r = available.find((x) => x.id === id);
-      if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+      if (!r)
+        throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
+          textCode: "receivable_unavailable",
+          params: { receivableId: id },
+        });
       return r;
     });
     const limit = this.limitOf(state, chosen, asOf);
@@ -354,7 +362,10 @@ export class ApplicationService extends EventEmitter {
       );
     }
     if (input.termDays < 1 || input.termDays > this.deps.policy.maxTermDays) {
-      throw new ValidationError(`term must be between 1 and ${this.deps.policy.maxTermDays} days`, "termDays");
+      throw new ValidationError(`term must be between 1 and ${this.deps.policy.maxTermDays} days`, "termDays", {
+        textCode: "term_outside",
+        params: { maxTermDays: String(this.deps.policy.maxTermDays) },
+      });
     }
     const asOf = await this.chainNow();
     const available = pledgeableReceivables(state, borrower, asOf);
@@ -362,17 +373,28 @@ export class ApplicationService extends EventEmitter {
     const taken = this.liveCollateral(borrower);
     // An explicit selection is honoured as it is: an empty one is refused, never replaced by the preselection.
     if (input.receivableIds !== undefined && input.receivableIds.length === 0) {
-      throw new ValidationError("choose at least one receivable to pledge", "receivableIds");
+      throw new ValidationError("choose at least one receivable to pledge", "receivableIds", {
+        textCode: "no_receivable_chosen",
+        params: {},
+      });
     }
     if (input.receivableIds !== undefined && new Set(input.receivableIds).size !== input.receivableIds.length) {
-      throw new ValidationError("a receivable is listed twice", "receivableIds");
+      throw new ValidationError("a receivable is listed twice", "receivableIds", { textCode: "receivable_listed_twice", params: {} });
     }
     const chosen = input.receivableIds
       ? input.receivableIds.map((id) => {
           const r = available.find((x) => x.id === id);
-          if (!r) throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds");
+          if (!r)
+            throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
+              textCode: "receivable_unavailable",
+              params: { receivableId: id },
+            });
           const other = taken.get(id);
-          if (other) throw new ConflictError(`receivable ${id} is already the collateral of live application ${other}`, "receivableIds");
+          if (other)
+            throw new ConflictError(`receivable ${id} is already the collateral of live application ${other}`, "receivableIds", {
+              textCode: "receivable_taken",
+              params: { receivableId: id, applicationId: other },
+            });
           return r;
         })
       : available.filter((r) => !taken.has(r.id)).slice(0, 10);
@@ -382,19 +404,34 @@ export class ApplicationService extends EventEmitter {
         throw new ConflictError(
           `receivable ${held.id} is already the collateral of live application ${taken.get(held.id)}; every receivable you hold is in a live application`,
           "receivableIds",
+          { textCode: "receivable_taken", params: { receivableId: held.id, applicationId: taken.get(held.id)! } },
         );
-      throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds");
+      throw new ValidationError("you hold no confirmed, unpledged receivable to pledge", "receivableIds", {
+        textCode: "no_receivable_to_pledge",
+        params: {},
+      });
     }
-    if (chosen.length > 10) throw new ValidationError("at most 10 receivables per loan", "receivableIds");
+    if (chosen.length > 10)
+      throw new ValidationError("at most 10 receivables per loan", "receivableIds", {
+        textCode: "too_many_receivables",
+        params: { max: "10" },
+      });
     const max = this.limitOf(state, chosen, asOf);
     const minAmount = BigInt(this.deps.policy.minAmount);
     if (input.amount < minAmount) {
-      throw new ValidationError(`amount ${moneyWithRaw(input.amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount");
+      throw new ValidationError(`amount ${moneyWithRaw(input.amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount", {
+        textCode: "amount_below_minimum",
+        params: { amountAmount: input.amount.toString(), minAmount: minAmount.toString(), currency: CURRENCY.code },
+      });
     }
     if (input.amount > max) {
       throw new ValidationError(
         `amount ${moneyWithRaw(input.amount)} is above what the selected receivables allow: the maximum is ${moneyWithRaw(max)}`,
         "amount",
+        {
+          textCode: "amount_above_maximum",
+          params: { amountAmount: input.amount.toString(), maxAmount: max.toString(), currency: CURRENCY.code },
+        },
       );
     }
     const at = this.now();
@@ -435,14 +472,23 @@ export class ApplicationService extends EventEmitter {
     const asked = BigInt(app.requested?.amount ?? app.amount);
     const amount = input.outcome === "change_terms" && input.amount !== undefined ? input.amount : BigInt(app.amount);
     if (amount > asked) {
-      throw new ValidationError(`amount ${moneyWithRaw(amount)} is more than the borrower asked for, ${moneyWithRaw(asked)}`, "amount");
+      throw new ValidationError(`amount ${moneyWithRaw(amount)} is more than the borrower asked for, ${moneyWithRaw(asked)}`, "amount", {
+        textCode: "amount_above_asked",
+        params: { amountAmount: amount.toString(), askedAmount: asked.toString(), currency: CURRENCY.code },
+      });
     }
     const minAmount = BigInt(policy.minAmount);
     if (amount < minAmount) {
-      throw new ValidationError(`amount ${moneyWithRaw(amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount");
+      throw new ValidationError(`amount ${moneyWithRaw(amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount", {
+        textCode: "amount_below_minimum",
+        params: { amountAmount: amount.toString(), minAmount: minAmount.toString(), currency: CURRENCY.code },
+      });
     }
     if (input.termDays !== undefined && input.termDays > policy.maxTermDays) {
-      throw new ValidationError(`term must be between 1 and ${policy.maxTermDays} days`, "termDays");
+      throw new ValidationError(`term must be between 1 and ${policy.maxTermDays} days`, "termDays", {
+        textCode: "term_outside",
+        params: { maxTermDays: String(policy.maxTermDays) },
+      });
     }
     if (input.rateBps !== undefined) {
       const rates = policy.pricing.bands.map((b) => b.rateBps);
@@ -467,11 +513,17 @@ export class ApplicationService extends EventEmitter {
     const perDay = this.deps.limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
     const mine = this.store.where((a) => a.borrower === borrower);
     if (mine.filter((a) => !CLOSED.has(a.status)).length >= open) {
-      throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`);
+      throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`, {
+        textCode: "too_many_open",
+        params: { max: String(open) },
+      });
     }
     const since = this.now() - DAY;
     if (mine.filter((a) => a.createdAt > since).length >= perDay) {
-      throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`);
+      throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`, {
+        textCode: "too_many_today",
+        params: { max: String(perDay) },
+      });
     }
   }
 

@@ -2,26 +2,44 @@
  * The service's error classes. Routes and use-cases throw these; one express error middleware
  * (owned by the app) maps them to `{ error: { code, message, field? } }` with the status below.
  */
+/**
+ * The message (always English) as a stable message code with string parameters, for a client that
+ * writes it in its own language; a key ending in `Amount` is minor units in `params.currency`.
+ */
+export interface ErrorText {
+  textCode: string;
+  params: Record<string, string>;
+}
+
 export class ApiError extends Error {
+  readonly text?: ErrorText;
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; text?: ErrorText },
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.text = options?.text;
   }
 
   toJSON() {
-    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.field ? { field: this.field } : {}),
+        ...(this.text ? { text: this.text } : {}),
+      },
+    };
   }
 }
 
 export class ValidationError extends ApiError {
-  constructor(message: string, field?: string) {
-    super(400, "invalid_input", message, field);
+  constructor(message: string, field?: string, text?: ErrorText) {
+    super(400, "invalid_input", message, field, { text });
   }
 }
 
@@ -44,8 +62,8 @@ export class NotFoundError extends ApiError {
 }
 
 export class ConflictError extends ApiError {
-  constructor(message: string, field?: string) {
-    super(409, "conflict", message, field);
+  constructor(message: string, field?: string, text?: ErrorText) {
+    super(409, "conflict", message, field, { text });
   }
 }
 
@@ -65,7 +83,7 @@ export class ChainError extends ApiError {
 
 /** Too many requests from one caller, or too many of one kind in flight; try later. */
 export class TooManyRequestsError extends ApiError {
-  constructor(message: string) {
-    super(429, "rate_limited", message);
+  constructor(message: string, text?: ErrorText) {
+    super(429, "rate_limited", message, undefined, { text });
   }
 }

@@ -12,6 +12,7 @@ import type { Address, EventRef, IndexState, OrderEntity, ParticipantEntity, Tra
 import { decodeAttribute, type DecodedAttribute } from "../domain/kyc-attributes";
 import { createTradeGraph, findCyclesThrough, orderLiveIn } from "./graph";
 import { DAY } from "../domain/time";
+import { CURRENCY, formatMoney } from "../domain/money";
 import { resolveRiskParams, type RiskParams } from "./params";
 
 export type RiskFlagCode =
@@ -30,6 +31,7 @@ export interface RiskFlag {
   /** One of RiskFlagCode; typed as string so a policy can name flags added later. */
   code: string;
   severity: RiskSeverity;
+  /** In English; describeFlag gives the same as a message code with parameters, for other languages. */
   summary: string;
   /** JSON-native values only (amounts as decimal strings), so a flag survives a JSON round trip unchanged. */
   details: Record<string, unknown>;
@@ -759,12 +761,8 @@ function round4(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
-/** Minor units as a 2-decimal major amount, for summaries (details carry the exact minor units). */
-function amount(v: bigint): string {
-  const neg = v < 0n;
-  const a = neg ? -v : v;
-  return `${neg ? "-" : ""}${(a / 100n).toLocaleString("en-US")}.${(a % 100n).toString().padStart(2, "0")}`;
-}
+/** Minor units in major units with the currency, for summaries (details carry the exact minor units). */
+const amount = (v: bigint): string => formatMoney(v);
 
 /** a/b rounded to 4 decimals, computed on integers so it is the same on every run. */
 function ratio(a: bigint, b: bigint): number {
@@ -781,4 +779,153 @@ function short(address: string): string {
 
 function isoDay(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------- the summary as a message code
+
+/**
+ * A flag's summary as a stable message code with its parameters, for a client that writes it in its own
+ * language (the web UI in Chinese and English). Read from the flag's code and details alone, so it works
+ * for the flags stored in past decision inputs too, and is not part of the flag: the decision input (and
+ * its hash) stays as it was. Every parameter is a string; a key ending in `Amount` is minor units in
+ * `params.currency`, in `Ratio` a fraction (0.25), in `At` block time in seconds; addresses are whole,
+ * for the client to name. `items` are the list the summary ends with (cycle steps, a path, transfers,
+ * counterparties), each written with `itemCode`. A flag whose details lack what the code needs (or an
+ * unknown code) gets textCode "other": the client shows the English summary.
+ */
+export interface FlagText {
+  textCode: string;
+  params: Record<string, string>;
+  itemCode?: string;
+  items?: Record<string, string>[];
+}
+
+/** Every textCode and itemCode describeFlag writes (the web has a text for each, in each language). */
+export const FLAG_TEXT_CODES = {
+  text: [
+    "circular_trading",
+    "related_party",
+    "related_party_traded",
+    "related_party_acknowledgment",
+    "round_tripping",
+    "round_tripping_loan",
+    "reused_document_pairs",
+    "reused_document_same",
+    "farmed_history",
+    "buyer_concentration",
+    "selective_leniency",
+    "other",
+  ],
+  item: ["cycle_step", "path_link", "transfer", "captive"],
+} as const;
+
+export function describeFlag(flag: Pick<RiskFlag, "code" | "summary" | "details">): FlagText {
+  try {
+    return describe(flag.code, flag.details) ?? { textCode: "other", params: { summary: flag.summary } };
+  } catch {
+    return { textCode: "other", params: { summary: flag.summary } };
+  }
+}
+
+type Json = Record<string, unknown>;
+const str = (v: unknown): string => {
+  if (typeof v === "string" || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  throw new Error("not a scalar");
+};
+const list = (v: unknown): Json[] => {
+  if (!Array.isArray(v)) throw new Error("not a list");
+  return v as Json[];
+};
+const pathItems = (path: unknown) =>
+  list(path).map((l) => ({
+    from: str(l.from),
+    to: str(l.to),
+    kinds: [
+      ...new Set(list(l.shared).map((x) => (x.fromKind === x.toKind ? str(x.fromKind) : `${str(x.fromKind)}/${str(x.toKind)}`))),
+    ].join(","),
+  }));
+
+function describe(code: string, d: Json): FlagText | undefined {
+  const currency = CURRENCY.code;
+  switch (code) {
+    case "circular_trading":
+      return {
+        textCode: "circular_trading",
+        params: { members: str(d.length), windowDays: str(d.windowDays), smallestAmount: str(d.smallestEdge), currency },
+        itemCode: "cycle_step",
+        items: list(d.edges).map((e) => ({ buyer: str(e.buyer), supplier: str(e.supplier), totalAmount: str(e.total), currency })),
+      };
+    case "related_party": {
+      const orders = list(d.orderIds).length;
+      return {
+        textCode: d.tradedWith ? "related_party_traded" : "related_party",
+        params: { party: str(d.party), strength: str(d.strength), orders: String(orders) },
+        itemCode: "path_link",
+        items: pathItems(d.path),
+      };
+    }
+    case "related_party_acknowledgment":
+      return {
+        textCode: "related_party_acknowledgment",
+        params: { receivables: String(list(d.receivableIds).length), debtor: str(d.debtor) },
+        itemCode: "path_link",
+        items: pathItems(d.path),
+      };
+    case "round_tripping": {
+      const source = d.source as Json;
+      const first = list(list(d.routes)[0]?.transfers);
+      return {
+        textCode: d.fundedByLoan === null || d.fundedByLoan === undefined ? "round_tripping" : "round_tripping_loan",
+        params: {
+          returnedAmount: str(d.returned),
+          paidAmount: str(source.amount),
+          to: str(source.to),
+          paidAt: str(source.at),
+          loanId: d.fundedByLoan === null || d.fundedByLoan === undefined ? "" : str(d.fundedByLoan),
+          currency,
+        },
+        itemCode: "transfer",
+        items: first.map((t) => ({ from: str(t.from), to: str(t.to), transferAmount: str(t.amount), cause: str(t.cause), currency })),
+      };
+    }
+    case "reused_document": {
+      const orders = list(d.orders);
+      const pairs = Number(str(d.pairs));
+      return {
+        textCode: pairs > 1 ? "reused_document_pairs" : "reused_document_same",
+        params: {
+          document: `${str(d.documentHash).slice(0, 10)}…`,
+          orders: String(orders.length),
+          pairs: String(pairs),
+          orderIds: orders.map((o) => str(o.id)).join(", "),
+        },
+      };
+    }
+    case "farmed_history": {
+      const counterparties = list(d.counterparties);
+      return {
+        textCode: "farmed_history",
+        params: {
+          farmed: str(d.orderCount),
+          recent: str(d.ordersInLookback),
+          lookbackDays: str(d.lookbackDays),
+          counterparties: String(counterparties.length),
+        },
+        itemCode: "captive",
+        items: counterparties.map((c) => ({ address: str(c.address), withBorrower: str(c.ordersWithBorrower), total: str(c.ordersInAll) })),
+      };
+    }
+    case "buyer_concentration":
+      return {
+        textCode: "buyer_concentration",
+        params: { buyer: str(d.buyer), shareRatio: str(d.share), thresholdRatio: str(d.threshold), windowDays: str(d.windowDays) },
+      };
+    case "selective_leniency":
+      return {
+        textCode: "selective_leniency",
+        params: { buyer: str(d.buyer), mine: str(d.borrowerShipments), disputed: str(d.otherDisputed), others: str(d.otherShipments) },
+      };
+    default:
+      return undefined;
+  }
 }

@@ -22,7 +22,7 @@
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt } from "../metrics/compute";
 import { DAY } from "../domain/time";
-import { Money, toCsv } from "../domain/csv";
+import { Money, toCsv, type CsvLanguage } from "../domain/csv";
 import { CURRENCY } from "../domain/money";
 import { ratio } from "../metrics/math";
 import { by, enterpriseRecords, loanLiveAt, pledgedLoanAt, repaidBy } from "../metrics/records";
@@ -299,7 +299,7 @@ export function backtest(
 }
 
 /** RFC 4180 CSV of the report: one line per policy and band (and its total); amounts in major units, currency last. */
-export function backtestCsv(report: BacktestReport): string {
+export function backtestCsv(report: BacktestReport, lang: CsvLanguage = "en"): string {
   const header = [
     "policy",
     "in_force",
@@ -328,5 +328,5 @@ export function backtestCsv(report: BacktestReport): string {
       CURRENCY.code,
     ]),
   );
-  return toCsv(header, rows);
+  return toCsv(header, rows, lang);
 }

@@ -123,7 +123,8 @@ export function Portfolio() {
   const session = useSession();
   const address = session.me!.address.toLowerCase();
   const data = useLoad(() => api<PortfolioView>(`/api/lenders/${address}/portfolio`), [address]);
-  const csv = (kind: string) => `/api/lenders/${address}/portfolio.csv?kind=${kind}`;
+  // The header row in the UI's language.
+  const csv = (kind: string) => `/api/lenders/${address}/portfolio.csv?kind=${kind}&lang=${lang}`;
   const p = data.data;
 
   return (

@@ -10,6 +10,7 @@ import type { ApplicationView } from "../hooks/applications";
 import { formatAmount, formatRate, minorToInput, parseAmountInput } from "../format";
 import { ErrorBox } from "./ui";
 import { useT } from "../i18n";
+import { errorText } from "./ServiceText";
 
 type Outcome = "approve" | "decline" | "change_terms";
 
@@ -104,7 +105,7 @@ export function ReviewForm({ app, onChange }: { app: ApplicationView; onChange: 
     try {
       onChange(await api<ApplicationView>(`/api/applications/${app.id}/review`, { method: "POST", json: body }));
     } catch (err) {
-      if (err instanceof ApiRequestError && err.field) setServerField({ field: err.field, message: err.message });
+      if (err instanceof ApiRequestError && err.field) setServerField({ field: err.field, message: errorText(err) });
       else setError(err);
     } finally {
       setBusy(false);

@@ -1,6 +1,7 @@
 /** Small building blocks shared by the rooms: states (loading, empty, error), tables, badges. */
 import { useCallback, useEffect, useState, type KeyboardEvent, type ReactNode } from "react";
-import { isUnreachable } from "../api";
+import { ApiRequestError, isUnreachable } from "../api";
+import { errorText } from "./ServiceText";
 import { currentLanguage, translateKnown, useT } from "../i18n";
 
 export function Loading({ what }: { what: string }) {
@@ -46,6 +47,16 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
       </button>
     </>
   ) : null;
+  // The service's message in the reader's language, when it sent its code and this page has the text.
+  const translated = error instanceof ApiRequestError && error.text ? errorText(error) : undefined;
+  if (translated !== undefined && translated !== message) {
+    return (
+      <p className="state error" role="alert">
+        {translated}
+        {retry}
+      </p>
+    );
+  }
   if (currentLanguage() === "en" || !kind) {
     return (
       <p className="state error" role="alert">

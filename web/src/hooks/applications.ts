@@ -53,6 +53,8 @@ export interface ApplicationView {
   withdrawal?: { at: number; reason?: string };
   /** The decision in plain words: the reasons that made it and what would change it. */
   explanation?: { outcome: string; reasons: ExplainedReasonView[] };
+  /** decision.reasons as message codes, same order (ServiceText.tsx). */
+  decisionReasons?: { code: string; textCode: string; params: Record<string, string> }[];
   /** While in review: what the reviewer may approve. */
   reviewBounds?: { maxAmount: string; limit: string; minAmount: string; minRateBps: number; maxRateBps: number; maxTermDays: number };
   offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
@@ -65,6 +67,20 @@ export interface ExplainedReasonView {
   text: string;
   toChange: string;
   indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
+  /** The same as message codes with string parameters, for the reader's language (ServiceText.tsx). */
+  textCode?: string;
+  toChangeCode?: string;
+  params?: Record<string, string>;
+  room?: {
+    factor: string;
+    label: string;
+    metric: string;
+    unit: string;
+    value: string | null;
+    boundKind?: "min" | "max";
+    bound?: string;
+    points?: string;
+  }[];
 }
 /** Statuses after which nothing more happens to an application. */
 export const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
@@ -98,6 +114,8 @@ export interface RiskFlagView {
   code: string;
   severity: string;
   summary: string;
+  /** The summary as a message code with string parameters, for the reader's language (ServiceText.tsx). */
+  text?: { textCode: string; params: Record<string, string>; itemCode?: string; items?: Record<string, string>[] };
   evidence: { contract: string; event: string; blockNumber: number; txHash: string; at: number }[];
 }
 /** Live updates of the caller's applications (server-sent events), no reloading. */

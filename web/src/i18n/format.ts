@@ -3,6 +3,8 @@
  * no bundler (the unit tests import them). The UI calls the wrappers in ./index.ts, which pass the
  * current language.
  */
+import { toMajor } from "../../../node-service/src/domain/money";
+
 export type Language = "en" | "zh";
 /** The locale each language formats numbers and dates with. */
 export const INTL_LOCALE: Record<Language, string> = { en: "en-US", zh: "zh-CN" };
@@ -26,15 +28,6 @@ function moneyFormat(lang: Language, currency: string): Intl.NumberFormat {
   return f;
 }
 
-/** Minor units as an exact decimal string with the currency's number of decimals: 181356000n, 2 -> "1813560.00". */
-function minorToDecimal(minor: bigint, decimals: number): string {
-  const neg = minor < 0n;
-  const abs = neg ? -minor : minor;
-  if (decimals === 0) return `${neg ? "-" : ""}${abs}`;
-  const unit = 10n ** BigInt(decimals);
-  return `${neg ? "-" : ""}${abs / unit}.${(abs % unit).toString().padStart(decimals, "0")}`;
-}
-
 /**
  * An amount in minor units (bigint, or its decimal string as the API sends it) in major units with its
  * currency: "CNY 1,813,560.00" in English, "¥1,813,560.00" in Chinese. Exact for any size (Intl formats
@@ -43,7 +36,8 @@ function minorToDecimal(minor: bigint, decimals: number): string {
 export function formatAmountIn(lang: Language, minor: bigint | string | null | undefined, currency = "CNY"): string {
   if (minor === null || minor === undefined || minor === "") return "—";
   const f = moneyFormat(lang, currency);
-  const decimal = minorToDecimal(BigInt(minor), f.resolvedOptions().maximumFractionDigits ?? 2);
+  // The one exact minor-to-major conversion (node-service/src/domain/money.ts, browser-safe), then Intl for the locale.
+  const decimal = toMajor(BigInt(minor), { decimals: f.resolvedOptions().maximumFractionDigits ?? 2 });
   // Intl takes a decimal string exactly (Intl.NumberFormat v3); its type says number.
   return plainSpaces(f.format(decimal as unknown as number));
 }

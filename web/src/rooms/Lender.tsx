@@ -5,7 +5,7 @@
  * beside the policy in force (with CSV export). An application leads with the indicators the policy
  * used, their values and the policy's thresholds, before the full metrics table.
  */
-import { TextWithNames } from "../components/TextWithNames";
+import { DecisionReasonText, FlagSummary, IndicatorThreshold } from "../components/ServiceText";
 import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -21,7 +21,7 @@ import { Portfolio } from "../components/Portfolio";
 import { Link, useSearchParams } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { WebhookSettings } from "../components/Webhook";
-import { formatNumber, translateKnown, useT } from "../i18n";
+import { currentLanguage, formatNumber, translateKnown, useT } from "../i18n";
 
 const STATUSES = ["", "in_review", "offer_issued", "signed_by_borrower", "countersigned_notarized", "disbursed", "closed", "declined"];
 
@@ -335,6 +335,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           {app.decision && (
             <PolicyIndicators
               reasons={app.decision.reasons as IndicatorReason[]}
+              coded={app.decisionReasons}
               names={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.name]))}
               units={Object.fromEntries((defs.data?.definitions ?? []).map((d) => [d.key, d.unit]))}
             />
@@ -356,9 +357,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                     <tr key={`${r.code}-${i}`}>
                       <td>
                         <code className="reason-code">{r.code}</code>{" "}
-                        <span lang="en">
-                          <TextWithNames text={r.message} />
-                        </span>
+                        <DecisionReasonText message={r.message} coded={app.decisionReasons?.[i]} />
                       </td>
                       <td className="num">{r.points !== undefined ? `${r.points > 0 ? "+" : ""}${r.points}` : ""}</td>
                     </tr>
@@ -375,7 +374,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
               {flags.map((f, i) => (
                 <li key={`${f.code}-${i}`} className={`flag flag-${f.severity}`}>
                   <strong>{translateKnown("lender", `flags.codes.${f.code}`, f.code.replace(/_/g, " "))}</strong> (
-                  {translateKnown("lender", `flags.severity.${f.severity}`, f.severity)}): <span lang="en">{f.summary}</span>
+                  {translateKnown("lender", `flags.severity.${f.severity}`, f.severity)}): <FlagSummary flag={f} />
                   <details>
                     <summary>{t("flags.events", { count: f.evidence.length })}</summary>
                     <ul>
@@ -441,16 +440,19 @@ type IndicatorReason = {
 /** The indicators the policy actually used (its hard rules that fired and its scorecard factors), with the policy's thresholds. */
 function PolicyIndicators({
   reasons,
+  coded,
   names,
   units,
 }: {
   reasons: IndicatorReason[];
+  /** The same reasons as message codes, same order (the service's explanation.decisionReasons). */
+  coded?: { textCode: string; params: Record<string, string> }[];
   names: Record<string, string>;
   /** Each metric's unit, so a value shows as money, a percentage or days rather than a raw number. */
   units: Record<string, string>;
 }) {
   const t = useT("lender");
-  const used = reasons.filter((r) => r.metric !== undefined);
+  const used = reasons.map((r, i) => ({ ...r, coded: coded?.[i] })).filter((r) => r.metric !== undefined);
   if (used.length === 0) return null;
   return (
     <>
@@ -482,7 +484,7 @@ function PolicyIndicators({
                     : String(r.value)}
               </td>
               <td>
-                <span lang="en">{r.message.replace(/^[^:]*: /, "")}</span>
+                <IndicatorThreshold message={r.message} coded={r.coded} />
                 {r.effect ? (
                   <>
                     {" "}
@@ -546,8 +548,10 @@ function Backtest() {
   }
   async function exportCsv() {
     try {
-      const text = await api<string>("/api/backtest?format=csv", { method: "POST", json: body() });
-      const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+      const lang = currentLanguage();
+      const text = await api<string>(`/api/backtest?format=csv&lang=${lang}`, { method: "POST", json: body() });
+      // Reading the answer as text drops the byte order mark spreadsheets need to read Chinese as UTF-8: put it back.
+      const url = URL.createObjectURL(new Blob([lang === "zh" ? `\ufeff${text}` : text], { type: "text/csv;charset=utf-8" }));
       const a = document.createElement("a");
       a.href = url;
       a.download = "backtest.csv";

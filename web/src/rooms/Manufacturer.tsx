@@ -15,6 +15,7 @@ import { formatNumber, tNs, Trans, translateKnown, useT } from "../i18n";
 import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
+import { errorText, ExplainedText } from "../components/ServiceText";
 import { WebhookSettings } from "../components/Webhook";
 import { usePendingConsent, usePendingConsents } from "../hooks/pendingConsent";
 
@@ -326,7 +327,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
       onApplied(app);
     } catch (err) {
       if (err instanceof ApiRequestError && (err.field === "amount" || err.field === "receivableIds")) {
-        setFieldError({ field: err.field, message: err.message });
+        setFieldError({ field: err.field, message: errorText(err) });
         if (err.field === "amount") document.getElementById("amount")?.focus();
       } else setError(err);
     } finally {
@@ -516,16 +517,16 @@ function DeclineExplained({ app }: { app: ApplicationView }) {
           {(app.lenderDecline || byReviewer) && <p className="muted">{t("declined.automaticBefore")}</p>}
           <ul className="why">
             {reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`} lang="en">
-                {r.text}
+              <li key={`${r.code}-${i}`}>
+                <ExplainedText reason={r} part="text" />
               </li>
             ))}
           </ul>
           <h4>{t("declined.toChange")}</h4>
           <ul className="to-change">
             {reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`} lang="en">
-                {r.toChange}
+              <li key={`${r.code}-${i}`}>
+                <ExplainedText reason={r} part="toChange" />
               </li>
             ))}
           </ul>

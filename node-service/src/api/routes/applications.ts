@@ -9,7 +9,8 @@ import type { ApplicationService } from "../../applications/service";
 import type { ApplicationRecord } from "../../applications/types";
 import { ENDED_STATUSES, STEPS, STEP_LABELS } from "../../applications/types";
 import { decisionFromJson } from "../../underwriting/decide";
-import { explainDecision } from "../../underwriting/explain";
+import { describeDecisionReasons, explainDecision } from "../../underwriting/explain";
+import { describeFlag, type RiskFlag } from "../../risk/screen";
 import { policyByVersion } from "../../underwriting/policy";
 import { toJsonSafe } from "../../domain/json";
 import type { Session } from "../../domain/session";
@@ -122,8 +123,8 @@ export function presentApplication(app: ApplicationRecord) {
     ...app,
     // Older records did not keep the request apart: without a reviewer's change the amount is still it.
     requested: app.requested ?? (app.review?.amount === undefined ? { amount: app.amount, termDays: app.termDays } : undefined),
-    ...(input ? { decisionInput: Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors")) } : {}),
-    ...(app.decision ? { explanation: explanationOf(app) } : {}),
+    ...(input ? { decisionInput: presentInput(input) } : {}),
+    ...(app.decision ? { explanation: explanationOf(app), decisionReasons: decisionReasonsOf(app) } : {}),
     ...(app.status === "in_review" && app.decision ? { reviewBounds: reviewBoundsOf(app) } : {}),
     steps,
     timeline: app.timeline.map((t) => ({ ...t, label: STEP_LABELS[t.step], iso: new Date(t.at * 1000).toISOString() })),
@@ -162,6 +163,17 @@ export async function presentApplicationFor(
   return { body: hidden ? { ...body, withheld: { metrics: hidden } } : body, relied: true };
 }
 
+/**
+ * The stored input as shown: without the debtors' metrics, and each risk flag with its summary as a
+ * message code and parameters beside the English (`text`, see describeFlag; not part of the stored
+ * input or its hash). It is withheld with the rest of the input when the borrower's consent is not in force.
+ */
+function presentInput(input: Record<string, unknown>) {
+  const shown = Object.fromEntries(Object.entries(input).filter(([key]) => key !== "debtors"));
+  if (Array.isArray(shown.flags)) shown.flags = (shown.flags as RiskFlag[]).map((f) => ({ ...f, text: describeFlag(f) }));
+  return shown;
+}
+
 /** The decision in plain words (reasons, indicator values, thresholds, what would change it), under the policy it names. */
 function explanationOf(app: ApplicationRecord) {
   const decision = decisionFromJson(app.decision);
@@ -172,6 +184,21 @@ function explanationOf(app: ApplicationRecord) {
     return undefined;
   }
   return explainDecision(decision, policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
+}
+
+/** decision.reasons as message codes with parameters, same order (the lender's score table in the reader's language). */
+function decisionReasonsOf(app: ApplicationRecord) {
+  const decision = decisionFromJson(app.decision);
+  let policy;
+  try {
+    policy = policyByVersion(decision.policyVersion);
+  } catch {
+    return undefined;
+  }
+  return describeDecisionReasons(decision, policy, {
+    asked: BigInt(app.requested?.amount ?? app.amount),
+    termDays: app.requested?.termDays ?? app.termDays,
+  });
 }
 
 /** What a reviewer may approve (the service enforces the same): shown by the review form before submitting. */

@@ -11,6 +11,7 @@ import { ROLE } from "../../chain/eip712";
 import { NotFoundError } from "../../domain/errors";
 import { toJsonSafe } from "../../domain/json";
 import { DAY } from "../../domain/time";
+import { CsvLang } from "../../domain/csv";
 import { applicationCases, backtest, backtestCsv, monthlyCases } from "../../underwriting/backtest";
 import { CURRENT_POLICY, PolicySchema, policyByVersion } from "../../underwriting/policy";
 import type { RouteModule } from "../app";
@@ -36,7 +37,7 @@ export const BacktestBody = z
   })
   .refine((b) => b.from === undefined || b.to === undefined || b.from < b.to, { message: "from must be before to", path: ["from"] });
 
-const Query = z.object({ format: z.enum(["json", "csv"]).default("json").describe("json, or csv for a spreadsheet") });
+const Query = z.object({ format: z.enum(["json", "csv"]).default("json").describe("json, or csv for a spreadsheet"), lang: CsvLang });
 
 export function backtestRoutes(service: ApplicationService): RouteModule {
   return ({ deps, table }) => {
@@ -76,7 +77,7 @@ export function backtestRoutes(service: ApplicationService): RouteModule {
           to,
         );
         if (query.format === "csv") {
-          res.type("text/csv; charset=utf-8").attachment(`backtest-${policy.version}.csv`).send(backtestCsv(report));
+          res.type("text/csv; charset=utf-8").attachment(`backtest-${policy.version}.csv`).send(backtestCsv(report, query.lang));
           return undefined;
         }
         return toJsonSafe({ from, to, termDays: body.termDays, ...report });

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Address } from "../../domain/entities";
 import { ROLE } from "../../chain/eip712";
 import { ForbiddenError } from "../../domain/errors";
-import { Money, toCsv, type CsvCell } from "../../domain/csv";
+import { CsvLang, Money, toCsv as writeCsv, type CsvCell, type CsvLanguage } from "../../domain/csv";
 import { CURRENCY } from "../../domain/money";
 import type { Session } from "../../domain/session";
 import { directoryEntry, readParticipantNames } from "../../participants/directory";
@@ -37,7 +37,8 @@ const name = (p: Party | null | undefined) =>
   p?.name === undefined ? "" : p.nameStatus === "verified" ? p.name : `${p.name} (claim, not matched)`;
 
 /** The CSV tables. Columns of the first three tables keep their names and places; currency and names come last. */
-export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCell[][]): string {
+export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCell[][], lang: CsvLanguage = "en"): string {
+  const toCsv = (header: readonly string[], rows: readonly CsvCell[][]) => writeCsv(header, rows, lang);
   switch (kind) {
     case "loans":
       return toCsv(
@@ -234,7 +235,7 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
       tag: "lenders",
       auth: "session",
       params,
-      query: z.object({ kind: z.enum(KINDS).default("loans").describe("Which table") }),
+      query: z.object({ kind: z.enum(KINDS).default("loans").describe("Which table"), lang: CsvLang }),
       errors: [400, 401, 403, 429, 503],
       produces: "text/csv",
     },
@@ -269,7 +270,7 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
       res
         .type("text/csv; charset=utf-8")
         .attachment(`portfolio-${query.kind}-${params.address}.csv`)
-        .send(portfolioCsv(portfolio, query.kind, receivablePayments));
+        .send(portfolioCsv(portfolio, query.kind, receivablePayments, query.lang));
       return undefined;
     },
   );
