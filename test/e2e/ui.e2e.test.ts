@@ -70,7 +70,8 @@ describe("the web UI in a real browser: apply, decide, sign, disburse, verify", 
     expect(await receivables.count()).to.be.greaterThan(10);
     // The tabs work from the keyboard too (arrow keys, Home, End).
     await manufacturer.getByRole("tab", { name: "Receivables" }).press("Home");
-    expect(await manufacturer.getByRole("tab", { name: "Overview" }).getAttribute("aria-selected")).to.equal("true");
+    // The route changes, then the tab list re-renders: wait for it (a failure still times out).
+    await manufacturer.getByRole("tab", { name: "Overview", selected: true }).waitFor({ timeout: 10_000 });
     expect(await manufacturer.evaluate(() => document.activeElement?.textContent)).to.equal("Overview");
     await metrics.locator('tr[data-metric="orderCount"]').waitFor();
     await manufacturer.screenshot({ path: path.join(RESULTS, "manufacturer-overview.png"), fullPage: true });
