@@ -479,7 +479,9 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
         ahead = null;
         if (++retries > MAX_INCONSISTENT_RETRIES) throw new Error(`node answers for blocks ${range.from}..${range.to} stay inconsistent`);
         continue;
-      } else if (dueForCommit()) {
+      } else if (dueForCommit(followingHead && range.to >= target ? headWriteShare : maxWriteShare)) {
+        // At the head (the range that reaches the target, in the running loop) the head's share applies,
+        // as below: a commit per new block would rewrite a lowdb index every few seconds.
         await commit();
       }
       retries = 0;

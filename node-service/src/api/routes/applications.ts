@@ -174,42 +174,39 @@ function presentInput(input: Record<string, unknown>) {
   return shown;
 }
 
-/** The decision in plain words (reasons, indicator values, thresholds, what would change it), under the policy it names. */
-function explanationOf(app: ApplicationRecord) {
+/** The record's decision and the policy it names; undefined for a policy version this service does not know. */
+function decisionWithPolicy(app: ApplicationRecord) {
   const decision = decisionFromJson(app.decision);
-  let policy;
   try {
-    policy = policyByVersion(decision.policyVersion);
+    return { decision, policy: policyByVersion(decision.policyVersion) };
   } catch {
     return undefined;
   }
-  return explainDecision(decision, policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
+}
+
+/** The decision in plain words (reasons, indicator values, thresholds, what would change it), under the policy it names. */
+function explanationOf(app: ApplicationRecord) {
+  const known = decisionWithPolicy(app);
+  return known && explainDecision(known.decision, known.policy, { asked: BigInt(app.requested?.amount ?? app.amount) });
 }
 
 /** decision.reasons as message codes with parameters, same order (the lender's score table in the reader's language). */
 function decisionReasonsOf(app: ApplicationRecord) {
-  const decision = decisionFromJson(app.decision);
-  let policy;
-  try {
-    policy = policyByVersion(decision.policyVersion);
-  } catch {
-    return undefined;
-  }
-  return describeDecisionReasons(decision, policy, {
-    asked: BigInt(app.requested?.amount ?? app.amount),
-    termDays: app.requested?.termDays ?? app.termDays,
-  });
+  const known = decisionWithPolicy(app);
+  return (
+    known &&
+    describeDecisionReasons(known.decision, known.policy, {
+      asked: BigInt(app.requested?.amount ?? app.amount),
+      termDays: app.requested?.termDays ?? app.termDays,
+    })
+  );
 }
 
 /** What a reviewer may approve (the service enforces the same): shown by the review form before submitting. */
 function reviewBoundsOf(app: ApplicationRecord) {
-  const decision = decisionFromJson(app.decision);
-  let policy;
-  try {
-    policy = policyByVersion(decision.policyVersion);
-  } catch {
-    return undefined;
-  }
+  const known = decisionWithPolicy(app);
+  if (!known) return undefined;
+  const { decision, policy } = known;
   const rates = policy.pricing.bands.map((b) => b.rateBps);
   return {
     maxAmount: app.requested?.amount ?? app.amount,
