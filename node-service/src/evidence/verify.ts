@@ -31,11 +31,157 @@ import { statementsOf } from "./statements";
 import { displayNameCommitment, NAME_COMMITMENT_DOMAIN } from "../domain/name-commitment";
 import { checkTimestampToken, parseCertificate, tokenFromBase64 } from "./rfc3161";
 
+/**
+ * Every code a verdict text can have. A reader in another language (the court page) writes each text
+ * from its code and parameters; the English `name`/`detail` strings stay as they are for the CLI and API
+ * clients. `check.*` name what was checked, the others are detail parts (joined with "; ") and lines.
+ */
+export const VERDICT_TEXT_CODES = [
+  "check.bundle_format",
+  "check.chain_id",
+  "check.chain_genesis",
+  "check.published_chain_id",
+  "check.published_genesis",
+  "check.published_contract",
+  "check.contract_registry",
+  "check.event_block",
+  "check.event_transaction",
+  "check.event_receipt",
+  "check.signature_present",
+  "check.signature_domain",
+  "check.signature_digest",
+  "check.signature_signer",
+  "check.signature_recorded",
+  "check.signature_registered",
+  "check.agreement_loan",
+  "check.agreement_signed",
+  "check.participant_admission",
+  "check.participant_name",
+  "check.document_carried",
+  "check.document_notary",
+  "check.document_batch",
+  "check.document_merkle",
+  "check.document_merkle_chain",
+  "check.document_anchored",
+  "check.file_sha256",
+  "check.tsa_certificate",
+  "check.timestamp_recorded",
+  "check.timestamp_token",
+  "check.timestamp_time",
+  "check.subject",
+  "check.summary",
+  "node_unreachable",
+  "chain_refused",
+  "not_a_bundle",
+  "bundle_format_ok",
+  "chain_id_ok",
+  "chain_id_other",
+  "genesis_ok",
+  "genesis_other",
+  "published_chain_id",
+  "published_genesis",
+  "published_contract",
+  "contract_registry",
+  "block_hash_differs",
+  "block_time_differs",
+  "iso_time_differs",
+  "tx_not_in_block",
+  "block_ok",
+  "tx_ok",
+  "tx_other_block",
+  "tx_reverted",
+  "receipt_other_block",
+  "receipt_block_hash_differs",
+  "log_missing",
+  "log_other_emitter",
+  "log_other_event",
+  "log_args_differ",
+  "receipt_ok",
+  "signature_missing",
+  "signature_domain",
+  "digest_recomputed",
+  "typed_data_unusable",
+  "signer_recovered",
+  "signer_erc1271",
+  "signer_mismatch",
+  "event_not_in_bundle",
+  "signature_field_differs",
+  "digest_differs",
+  "terms_differ",
+  "signer_not_party",
+  "signature_differs",
+  "debtor_differs",
+  "event_no_signatures",
+  "signature_recorded_ok",
+  "signer_not_participant",
+  "signer_admitted",
+  "signer_admitted_suspended",
+  "loan_parties_differ",
+  "recording_event_other",
+  "document_hash_differs",
+  "loan_ok",
+  "agreement_signed",
+  "agreement_not_signed",
+  "admission_event",
+  "event_missing",
+  "name_no_salt",
+  "name_mismatch",
+  "name_verified_admission",
+  "name_verified_current",
+  "record_field",
+  "anchor_event_other",
+  "notary_state",
+  "merkle_leaf",
+  "merkle_step",
+  "merkle_leaf_root",
+  "merkle_step_root",
+  "merkle_root_mismatch",
+  "merkle_on_chain",
+  "document_no_anchor",
+  "file_is_document",
+  "file_not_document",
+  "certificate_unreadable",
+  "timestamp_recorded",
+  "timestamp_not_recorded",
+  "token_not_base64",
+  "token_checked",
+  "token_authority_unchecked",
+  "token_time_within",
+  "token_time_beyond",
+  "subject_established",
+  "subject_problem",
+  "summary_ok",
+  "summary_differs",
+  "time_attested",
+  "time_none",
+] as const;
+export type VerdictTextCode = (typeof VERDICT_TEXT_CODES)[number];
+
+/** A text of the verdict as its code and string parameters (hashes, numbers, ISO times, English technical words as they are). */
+export interface VerdictText {
+  code: VerdictTextCode;
+  params: Record<string, string>;
+}
+
+/** An English text with its code. */
+interface Said {
+  en: string;
+  text: VerdictText;
+}
+
+function say(code: VerdictTextCode, params: Record<string, string | number | bigint | boolean>, en: string): Said {
+  return { en, text: { code, params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) } };
+}
+
 export interface Check {
   /** Stable name of what was checked, e.g. "event e2 LoanAgreements.AgreementRecorded: block". */
   name: string;
   ok: boolean;
   detail: string;
+  /** The name as a code (see VERDICT_TEXT_CODES). */
+  nameText: VerdictText;
+  /** The detail as coded parts, in order; the English detail is their English joined with "; ". */
+  detailText: VerdictText[];
   /** The node could not be reached for this check: neither proved nor disproved. */
   unreachable?: boolean;
 }
@@ -73,6 +219,8 @@ export interface Verdict {
   checks: Check[];
   /** What the checked facts establish, one sentence each; empty unless verified. */
   confirmed: string[];
+  /** Each confirmed sentence as a code where it has one (the time lines), else null (the statements, English only). */
+  confirmedText: (VerdictText | null)[];
   /** The parties' names the bundle gives, each "verified" only when its opening matched the registry on chain. */
   names: PartyName[];
   bundle?: EvidenceBundle;
@@ -126,71 +274,116 @@ function outcomeOf(checks: Check[]): Outcome {
 }
 
 /** Where two texts first differ, quoted from each side. */
-function firstDifference(claimed: string, derived: string): string {
+function firstDifference(claimed: string, derived: string): Said {
   let i = 0;
   while (i < claimed.length && i < derived.length && claimed[i] === derived[i]) i++;
   const from = Math.max(0, i - 40);
   const cut = (t: string) => `${from > 0 ? "…" : ""}${t.slice(from, i + 40)}${t.length > i + 40 ? "…" : ""}`;
-  return `the summary says "${cut(claimed)}" where the checked facts give "${cut(derived)}"`;
+  return say(
+    "summary_differs",
+    { claimed: cut(claimed), derived: cut(derived) },
+    `the summary says "${cut(claimed)}" where the checked facts give "${cut(derived)}"`,
+  );
 }
+
+type Detail = Said | Said[];
+const parts = (d: Detail): Said[] => (Array.isArray(d) ? d : [d]);
 
 export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   const checks: Check[] = [];
   const abiOf = (name: ContractName) => input.abis[name];
-  const add = (name: string, ok: boolean, detail: string) => {
-    checks.push({ name, ok, detail });
+  const check = (name: Said, ok: boolean, detail: Detail, unreachable?: true): Check => {
+    const ds = parts(detail);
+    return {
+      name: name.en,
+      ok,
+      detail: ds.map((d) => d.en).join("; "),
+      nameText: name.text,
+      detailText: ds.map((d) => d.text),
+      ...(unreachable ? { unreachable } : {}),
+    };
+  };
+  const add = (name: Said, ok: boolean, detail: Detail) => {
+    checks.push(check(name, ok, detail));
     return ok;
   };
-  const attempt = async (name: string, fn: () => Promise<[boolean, string]>) => {
+  const attempt = async (name: Said, fn: () => Promise<[boolean, Detail]>) => {
     try {
       const [ok, detail] = await fn();
       return add(name, ok, detail);
     } catch (err) {
       const message = (err as { shortMessage?: string }).shortMessage ?? (err as Error).message.split("\n")[0];
       if (isUnreachable(err)) {
-        checks.push({ name, ok: false, unreachable: true, detail: `the node did not answer: ${message}` });
+        checks.push(check(name, false, say("node_unreachable", { message }, `the node did not answer: ${message}`), true));
         return false;
       }
-      return add(name, false, `the chain refused the question: ${message}`);
+      return add(name, false, say("chain_refused", { message }, `the chain refused the question: ${message}`));
     }
   };
   const names: PartyName[] = [];
-  const done = (bundle?: EvidenceBundle, confirmed: string[] = []): Verdict => {
+  const done = (bundle?: EvidenceBundle, confirmed: { en: string; text: VerdictText | null }[] = []): Verdict => {
     const outcome = outcomeOf(checks);
-    return { outcome, ok: outcome === "verified", checks, confirmed: outcome === "verified" ? confirmed : [], names, bundle };
+    const shown = outcome === "verified" ? confirmed : [];
+    return {
+      outcome,
+      ok: outcome === "verified",
+      checks,
+      confirmed: shown.map((l) => l.en),
+      confirmedText: shown.map((l) => l.text),
+      names,
+      bundle,
+    };
   };
 
   const parsed = EvidenceBundleSchema.safeParse(input.bundle);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    add("bundle: format", false, `this file is not an evidence bundle (${issue.path.join(".") || "the file"}: ${issue.message})`);
+    const where = issue.path.join(".") || "the file";
+    add(
+      say("check.bundle_format", {}, "bundle: format"),
+      false,
+      say("not_a_bundle", { where, message: issue.message }, `this file is not an evidence bundle (${where}: ${issue.message})`),
+    );
     return done();
   }
   const bundle = parsed.data as EvidenceBundle;
-  add("bundle: format", true, `${bundle.format}, ${bundle.kind} ${bundle.id}, ${bundle.events.length} events`);
+  add(
+    say("check.bundle_format", {}, "bundle: format"),
+    true,
+    say(
+      "bundle_format_ok",
+      { format: bundle.format, kind: bundle.kind, id: bundle.id, count: bundle.events.length },
+      `${bundle.format}, ${bundle.kind} ${bundle.id}, ${bundle.events.length} events`,
+    ),
+  );
   const client = input.publicClient;
   const eventsById = new Map(bundle.events.map((e) => [e.id, e]));
 
   // The chain itself: same chain id and same genesis block as when the bundle was made. If the node
   // does not answer at all, stop here: nothing can be proved or disproved.
-  await attempt("chain: id", async () => {
+  await attempt(say("check.chain_id", {}, "chain: id"), async () => {
     const id = await client.getChainId();
+    const expected = bundle.chain.chainId;
     return [
-      id === bundle.chain.chainId,
-      id === bundle.chain.chainId
-        ? `the node is chain ${id}, as the bundle says`
-        : `the node is chain ${id}, but the bundle was made on chain ${bundle.chain.chainId}`,
+      id === expected,
+      id === expected
+        ? say("chain_id_ok", { chainId: id }, `the node is chain ${id}, as the bundle says`)
+        : say("chain_id_other", { chainId: id, expected }, `the node is chain ${id}, but the bundle was made on chain ${expected}`),
     ];
   });
   if (checks.some((c) => c.unreachable)) return done(bundle);
-  await attempt("chain: genesis block", async () => {
+  await attempt(say("check.chain_genesis", {}, "chain: genesis block"), async () => {
     const genesis = await client.getBlock({ blockNumber: 0n });
     const same = lower(genesis.hash) === lower(bundle.chain.genesisHash);
     return [
       same,
       same
-        ? `genesis block ${genesis.hash}, as the bundle says`
-        : `this is a different chain: the node's genesis block is\n        ${genesis.hash}\n      but the bundle's is\n        ${bundle.chain.genesisHash}`,
+        ? say("genesis_ok", { hash: genesis.hash }, `genesis block ${genesis.hash}, as the bundle says`)
+        : say(
+            "genesis_other",
+            { hash: genesis.hash, expected: bundle.chain.genesisHash },
+            `this is a different chain: the node's genesis block is\n        ${genesis.hash}\n      but the bundle's is\n        ${bundle.chain.genesisHash}`,
+          ),
     ];
   });
 
@@ -198,37 +391,51 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     const pub = input.published;
     if (pub.chainId !== undefined) {
       add(
-        "published deployment: chain id",
+        say("check.published_chain_id", {}, "published deployment: chain id"),
         pub.chainId === bundle.chain.chainId,
-        `the published deployment is on chain ${pub.chainId}, the bundle on chain ${bundle.chain.chainId}`,
+        say(
+          "published_chain_id",
+          { published: pub.chainId, chainId: bundle.chain.chainId },
+          `the published deployment is on chain ${pub.chainId}, the bundle on chain ${bundle.chain.chainId}`,
+        ),
       );
     }
     if (pub.genesisHash !== undefined) {
       add(
-        "published deployment: genesis block",
+        say("check.published_genesis", {}, "published deployment: genesis block"),
         lower(pub.genesisHash) === lower(bundle.chain.genesisHash),
-        `the published deployment's genesis block is ${pub.genesisHash}, the bundle's ${bundle.chain.genesisHash}`,
+        say(
+          "published_genesis",
+          { published: pub.genesisHash, hash: bundle.chain.genesisHash },
+          `the published deployment's genesis block is ${pub.genesisHash}, the bundle's ${bundle.chain.genesisHash}`,
+        ),
       );
     }
     for (const [name, expected] of Object.entries(pub.contracts)) {
       const actual = bundle.contracts[name as ContractName];
       add(
-        `contracts: ${name} is the published address`,
+        say("check.published_contract", { contract: name }, `contracts: ${name} is the published address`),
         !!actual && lower(actual) === lower(expected),
-        `bundle ${actual}, published ${expected}`,
+        say("published_contract", { address: String(actual), published: expected }, `bundle ${actual}, published ${expected}`),
       );
     }
   }
   // Every contract the bundle names answers to the same participant registry (no look-alike set).
   for (const name of ["LoanAgreements", "Receivables", "EvidenceNotary"] as const) {
-    await attempt(`contracts: ${name} uses the bundle's participant registry`, async () => {
-      const registry = (await client.readContract({
-        address: bundle.contracts[name],
-        abi: abiOf(name),
-        functionName: "registry",
-      })) as Address;
-      return [lower(registry) === lower(bundle.contracts.ParticipantRegistry), `${name}.registry() = ${registry}`];
-    });
+    await attempt(
+      say("check.contract_registry", { contract: name }, `contracts: ${name} uses the bundle's participant registry`),
+      async () => {
+        const registry = (await client.readContract({
+          address: bundle.contracts[name],
+          abi: abiOf(name),
+          functionName: "registry",
+        })) as Address;
+        return [
+          lower(registry) === lower(bundle.contracts.ParticipantRegistry),
+          say("contract_registry", { contract: name, registry }, `${name}.registry() = ${registry}`),
+        ];
+      },
+    );
   }
 
   // Events: each log is in its receipt, each receipt in its block, block numbers, hashes and times match.
@@ -236,57 +443,118 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
 
   async function verifyEvent(ev: BundleEvent): Promise<void> {
     const label = `event ${ev.id} ${ev.contract}.${ev.event}`;
-    await attempt(`${label}: block`, async () => {
-      const block = await client.getBlock({ blockNumber: BigInt(ev.blockNumber) });
-      const problems: string[] = [];
-      if (lower(block.hash) !== lower(ev.blockHash))
-        problems.push(`block ${ev.blockNumber} has hash ${short(block.hash)}, bundle says ${short(ev.blockHash)}`);
-      if (Number(block.timestamp) !== ev.blockTime) problems.push(`block time ${block.timestamp}, bundle says ${ev.blockTime}`);
+    const of = { id: ev.id, contract: ev.contract, event: ev.event };
+    const block = ev.blockNumber;
+    await attempt(say("check.event_block", of, `${label}: block`), async () => {
+      const got = await client.getBlock({ blockNumber: BigInt(ev.blockNumber) });
+      const problems: Said[] = [];
+      if (lower(got.hash) !== lower(ev.blockHash))
+        problems.push(
+          say(
+            "block_hash_differs",
+            { block, hash: short(got.hash), expected: short(ev.blockHash) },
+            `block ${ev.blockNumber} has hash ${short(got.hash)}, bundle says ${short(ev.blockHash)}`,
+          ),
+        );
+      if (Number(got.timestamp) !== ev.blockTime)
+        problems.push(
+          say(
+            "block_time_differs",
+            { time: got.timestamp, expected: ev.blockTime },
+            `block time ${got.timestamp}, bundle says ${ev.blockTime}`,
+          ),
+        );
       if (new Date(ev.blockTime * 1000).toISOString() !== ev.blockTimeIso)
-        problems.push(`ISO time ${ev.blockTimeIso} is not ${ev.blockTime}`);
-      if (!block.transactions.map((t) => lower(t as string)).includes(lower(ev.txHash)))
-        problems.push(`tx ${short(ev.txHash)} is not in block ${ev.blockNumber}`);
+        problems.push(
+          say("iso_time_differs", { iso: ev.blockTimeIso, time: ev.blockTime }, `ISO time ${ev.blockTimeIso} is not ${ev.blockTime}`),
+        );
+      if (!got.transactions.map((t) => lower(t as string)).includes(lower(ev.txHash)))
+        problems.push(say("tx_not_in_block", { tx: short(ev.txHash), block }, `tx ${short(ev.txHash)} is not in block ${ev.blockNumber}`));
       return [
         problems.length === 0,
-        problems.join("; ") || `block ${ev.blockNumber} ${short(block.hash)} at ${ev.blockTimeIso} contains tx ${short(ev.txHash)}`,
+        problems.length
+          ? problems
+          : say(
+              "block_ok",
+              { block, hash: short(got.hash), iso: ev.blockTimeIso, tx: short(ev.txHash) },
+              `block ${ev.blockNumber} ${short(got.hash)} at ${ev.blockTimeIso} contains tx ${short(ev.txHash)}`,
+            ),
       ];
     });
-    await attempt(`${label}: transaction`, async () => {
+    await attempt(say("check.event_transaction", of, `${label}: transaction`), async () => {
       const tx = await client.getTransaction({ hash: ev.txHash as Hex });
       const ok = tx.blockHash !== null && lower(tx.blockHash) === lower(ev.blockHash) && Number(tx.blockNumber) === ev.blockNumber;
+      const minedHash = tx.blockHash ? short(tx.blockHash) : "pending";
       return [
         ok,
         ok
-          ? `tx ${short(ev.txHash)} from ${tx.from} mined in block ${tx.blockNumber}`
-          : `tx ${short(ev.txHash)} was mined in block ${tx.blockNumber} (${tx.blockHash ? short(tx.blockHash) : "pending"}), bundle says ${ev.blockNumber}`,
+          ? say(
+              "tx_ok",
+              { tx: short(ev.txHash), from: tx.from, block: String(tx.blockNumber) },
+              `tx ${short(ev.txHash)} from ${tx.from} mined in block ${tx.blockNumber}`,
+            )
+          : say(
+              "tx_other_block",
+              { tx: short(ev.txHash), minedBlock: String(tx.blockNumber), minedHash, block },
+              `tx ${short(ev.txHash)} was mined in block ${tx.blockNumber} (${minedHash}), bundle says ${ev.blockNumber}`,
+            ),
       ];
     });
-    await attempt(`${label}: receipt`, async () => {
+    await attempt(say("check.event_receipt", of, `${label}: receipt`), async () => {
       const receipt = await client.getTransactionReceipt({ hash: ev.txHash as Hex });
-      const problems: string[] = [];
-      if (receipt.status !== "success") problems.push("transaction reverted");
+      const problems: Said[] = [];
+      if (receipt.status !== "success") problems.push(say("tx_reverted", {}, "transaction reverted"));
       if (Number(receipt.blockNumber) !== ev.blockNumber)
-        problems.push(`receipt is in block ${receipt.blockNumber}, bundle says ${ev.blockNumber}`);
+        problems.push(
+          say(
+            "receipt_other_block",
+            { receiptBlock: receipt.blockNumber, block },
+            `receipt is in block ${receipt.blockNumber}, bundle says ${ev.blockNumber}`,
+          ),
+        );
       if (lower(receipt.blockHash) !== lower(ev.blockHash))
-        problems.push(`receipt block hash ${short(receipt.blockHash)}, bundle says ${short(ev.blockHash)}`);
+        problems.push(
+          say(
+            "receipt_block_hash_differs",
+            { hash: short(receipt.blockHash), expected: short(ev.blockHash) },
+            `receipt block hash ${short(receipt.blockHash)}, bundle says ${short(ev.blockHash)}`,
+          ),
+        );
       const log = receipt.logs.find((l) => l.logIndex === ev.logIndex);
       if (!log) {
-        problems.push(`no log ${ev.logIndex} in the receipt`);
+        problems.push(say("log_missing", { logIndex: ev.logIndex }, `no log ${ev.logIndex} in the receipt`));
       } else {
         if (lower(log.address) !== lower(ev.address) || lower(ev.address) !== lower(bundle.contracts[ev.contract])) {
           problems.push(
-            `log emitted by ${log.address}, bundle says ${ev.contract} at ${ev.address} (contracts: ${bundle.contracts[ev.contract]})`,
+            say(
+              "log_other_emitter",
+              { emitter: log.address, contract: ev.contract, address: ev.address, contractAddress: String(bundle.contracts[ev.contract]) },
+              `log emitted by ${log.address}, bundle says ${ev.contract} at ${ev.address} (contracts: ${bundle.contracts[ev.contract]})`,
+            ),
           );
         } else {
           const decoded = decodeEventLog({ abi: abiOf(ev.contract), data: log.data, topics: log.topics });
-          if (decoded.eventName !== ev.event) problems.push(`log is ${decoded.eventName}, bundle says ${ev.event}`);
+          if (decoded.eventName !== ev.event)
+            problems.push(
+              say(
+                "log_other_event",
+                { logEvent: String(decoded.eventName), event: ev.event },
+                `log is ${decoded.eventName}, bundle says ${ev.event}`,
+              ),
+            );
           else if (canonicalJson(normalizeArgs(decoded.args)) !== canonicalJson(normalizeArgs(ev.args)))
-            problems.push("the log's arguments differ from the bundle's");
+            problems.push(say("log_args_differ", {}, "the log's arguments differ from the bundle's"));
         }
       }
       return [
         problems.length === 0,
-        problems.join("; ") || `log ${ev.logIndex} of tx ${short(ev.txHash)} is ${ev.contract}.${ev.event} with the bundle's arguments`,
+        problems.length
+          ? problems
+          : say(
+              "receipt_ok",
+              { logIndex: ev.logIndex, tx: short(ev.txHash), contract: ev.contract, event: ev.event },
+              `log ${ev.logIndex} of tx ${short(ev.txHash)} is ${ev.contract}.${ev.event} with the bundle's arguments`,
+            ),
       ];
     });
   }
@@ -294,27 +562,53 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   // Signatures: recompute the digest, recover the signer, compare with what the chain recorded.
   for (const sig of bundle.signatures) {
     const label = `signature of the ${sig.role}`;
+    const role = { role: sig.role };
     if (!/^0x[0-9a-fA-F]{130,}$/.test(sig.signature)) {
-      add(`${label}: present`, false, `the ${sig.role}'s signature is missing (the bundle gives "${sig.signature}")`);
+      add(
+        say("check.signature_present", role, `${label}: present`),
+        false,
+        say(
+          "signature_missing",
+          { role: sig.role, signature: sig.signature },
+          `the ${sig.role}'s signature is missing (the bundle gives "${sig.signature}")`,
+        ),
+      );
       continue;
     }
     const expectedContract = sig.role === "debtor" ? bundle.contracts.Receivables : bundle.contracts.LoanAgreements;
     add(
-      `${label}: typed-data domain`,
+      say("check.signature_domain", role, `${label}: typed-data domain`),
       sig.typedData.domain.chainId === bundle.chain.chainId && lower(sig.typedData.domain.verifyingContract) === lower(expectedContract),
-      `domain chain ${sig.typedData.domain.chainId}, contract ${sig.typedData.domain.verifyingContract}; expected chain ${bundle.chain.chainId}, contract ${expectedContract}`,
+      say(
+        "signature_domain",
+        {
+          chainId: sig.typedData.domain.chainId,
+          contract: sig.typedData.domain.verifyingContract,
+          expectedChainId: bundle.chain.chainId,
+          expectedContract,
+        },
+        `domain chain ${sig.typedData.domain.chainId}, contract ${sig.typedData.domain.verifyingContract}; expected chain ${bundle.chain.chainId}, contract ${expectedContract}`,
+      ),
     );
     let typed: TypedDataDefinition | undefined;
-    await attempt(`${label}: EIP-712 digest`, async () => {
+    await attempt(say("check.signature_digest", role, `${label}: EIP-712 digest`), async () => {
       typed = reviveTypedData(sig.typedData);
       const digest = hashTypedData(typed);
-      return [lower(digest) === lower(sig.digest), `recomputed ${short(digest)}, bundle says ${short(sig.digest)}`];
+      return [
+        lower(digest) === lower(sig.digest),
+        say(
+          "digest_recomputed",
+          { digest: short(digest), expected: short(sig.digest) },
+          `recomputed ${short(digest)}, bundle says ${short(sig.digest)}`,
+        ),
+      ];
     });
     const recordedIn = eventsById.get(sig.recordedIn);
-    await attempt(`${label}: signer`, async () => {
-      if (!typed) return [false, "typed data unusable"];
+    await attempt(say("check.signature_signer", role, `${label}: signer`), async () => {
+      if (!typed) return [false, say("typed_data_unusable", {}, "typed data unusable")];
       const recovered = await recoverTypedDataAddress({ ...typed, signature: sig.signature as Hex }).catch(() => undefined);
-      if (recovered && lower(recovered) === lower(sig.signer)) return [true, `recovered ${recovered} (ECDSA)`];
+      if (recovered && lower(recovered) === lower(sig.signer))
+        return [true, say("signer_recovered", { address: recovered }, `recovered ${recovered} (ECDSA)`)];
       // A contract wallet signs by ERC-1271: ask the wallet, as of the block that recorded it.
       const valid = await client.verifyTypedData({
         ...typed,
@@ -322,36 +616,53 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         signature: sig.signature as Hex,
         ...(recordedIn ? { blockNumber: BigInt(recordedIn.blockNumber) } : {}),
       } as Parameters<PublicClient["verifyTypedData"]>[0]);
-      if (valid) return [true, `${sig.signer} accepts the signature (ERC-1271)`];
-      return [false, `signature recovers ${recovered ?? "nothing"}, not ${sig.signer}, and ${sig.signer} does not accept it by ERC-1271`];
+      if (valid) return [true, say("signer_erc1271", { address: sig.signer }, `${sig.signer} accepts the signature (ERC-1271)`)];
+      return [
+        false,
+        say(
+          "signer_mismatch",
+          { recovered: recovered ?? "nothing", address: sig.signer },
+          `signature recovers ${recovered ?? "nothing"}, not ${sig.signer}, and ${sig.signer} does not accept it by ERC-1271`,
+        ),
+      ];
     });
-    await attempt(`${label}: recorded on chain`, async () => {
-      if (!recordedIn) return [false, `event ${sig.recordedIn} is not in the bundle`];
+    await attempt(say("check.signature_recorded", role, `${label}: recorded on chain`), async () => {
+      if (!recordedIn)
+        return [false, say("event_not_in_bundle", { event: sig.recordedIn }, `event ${sig.recordedIn} is not in the bundle`)];
       const a = recordedIn.args;
-      const problems: string[] = [];
+      const problems: Said[] = [];
       if (recordedIn.event === "AgreementRecorded") {
         const field = sig.role === "borrower" ? "borrowerSignature" : "lenderSignature";
-        if (lower(String(a[field])) !== lower(sig.signature)) problems.push(`${field} on chain differs`);
-        if (lower(String(a.digest)) !== lower(sig.digest)) problems.push("digest on chain differs");
+        if (lower(String(a[field])) !== lower(sig.signature))
+          problems.push(say("signature_field_differs", { field }, `${field} on chain differs`));
+        if (lower(String(a.digest)) !== lower(sig.digest)) problems.push(say("digest_differs", {}, "digest on chain differs"));
         if (canonicalJson(normalizeArgs(a.terms)) !== canonicalJson(normalizeArgs(sig.typedData.message)))
-          problems.push("terms on chain differ from the signed message");
+          problems.push(say("terms_differ", {}, "terms on chain differ from the signed message"));
         if (lower(String((a.terms as Record<string, unknown>)?.[sig.role])) !== lower(sig.signer))
-          problems.push(`the ${sig.role} on chain is not ${sig.signer}`);
+          problems.push(say("signer_not_party", { role: sig.role, address: sig.signer }, `the ${sig.role} on chain is not ${sig.signer}`));
       } else if (recordedIn.event === "ReceivableAcknowledged") {
-        if (lower(String(a.signature)) !== lower(sig.signature)) problems.push("signature on chain differs");
-        if (lower(String(a.debtor)) !== lower(sig.signer)) problems.push(`the debtor on chain is ${String(a.debtor)}`);
+        if (lower(String(a.signature)) !== lower(sig.signature)) problems.push(say("signature_differs", {}, "signature on chain differs"));
+        if (lower(String(a.debtor)) !== lower(sig.signer))
+          problems.push(say("debtor_differs", { address: String(a.debtor) }, `the debtor on chain is ${String(a.debtor)}`));
       } else {
-        problems.push(`event ${recordedIn.event} does not record signatures`);
+        problems.push(say("event_no_signatures", { event: recordedIn.event }, `event ${recordedIn.event} does not record signatures`));
       }
       return [
         problems.length === 0,
-        problems.join("; ") || `${recordedIn.contract}.${recordedIn.event} in tx ${short(recordedIn.txHash)} carries this signature`,
+        problems.length
+          ? problems
+          : say(
+              "signature_recorded_ok",
+              { contract: recordedIn.contract, event: recordedIn.event, tx: short(recordedIn.txHash) },
+              `${recordedIn.contract}.${recordedIn.event} in tx ${short(recordedIn.txHash)} carries this signature`,
+            ),
       ];
     });
     const neededRole = sig.role === "borrower" ? ROLE.SUPPLIER : sig.role === "lender" ? ROLE.LENDER : 0;
-    await attempt(`${label}: registered participant`, async () => {
+    await attempt(say("check.signature_registered", role, `${label}: registered participant`), async () => {
       const p = bundle.participants.find((x) => lower(x.address) === lower(sig.signer));
-      if (!p) return [false, `${sig.signer} is not among the bundle's participants`];
+      if (!p)
+        return [false, say("signer_not_participant", { address: sig.signer }, `${sig.signer} is not among the bundle's participants`)];
       const onChain = (await client.readContract({
         address: bundle.contracts.ParticipantRegistry,
         abi: abiOf("ParticipantRegistry"),
@@ -360,16 +671,21 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         ...(recordedIn ? { blockNumber: BigInt(recordedIn.blockNumber) } : {}),
       })) as { roles: number; admittedAt: number; suspended: boolean };
       const ok = Number(onChain.admittedAt) !== 0 && (Number(onChain.roles) & neededRole) === neededRole;
+      const params = { address: sig.signer, admittedAt: onChain.admittedAt, roles: onChain.roles };
       return [
         ok,
-        `${sig.signer} admitted at ${onChain.admittedAt} with roles ${onChain.roles}${onChain.suspended ? " (suspended)" : ""} when it signed`,
+        say(
+          onChain.suspended ? "signer_admitted_suspended" : "signer_admitted",
+          params,
+          `${sig.signer} admitted at ${onChain.admittedAt} with roles ${onChain.roles}${onChain.suspended ? " (suspended)" : ""} when it signed`,
+        ),
       ];
     });
   }
 
   if (bundle.agreement) {
     const ag = bundle.agreement;
-    await attempt(`agreement ${ag.loanId}: loan on chain`, async () => {
+    await attempt(say("check.agreement_loan", { loanId: ag.loanId }, `agreement ${ag.loanId}: loan on chain`), async () => {
       const loan = (await client.readContract({
         address: bundle.contracts.LoanAgreements,
         abi: abiOf("LoanAgreements"),
@@ -378,16 +694,28 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       })) as { borrower: Address; lender: Address; principal: bigint };
       const rec = eventsById.get(ag.recordedIn);
       const terms = rec?.args.terms as Record<string, unknown> | undefined;
-      const problems: string[] = [];
+      const problems: Said[] = [];
       if (lower(loan.borrower) !== lower(ag.borrower) || lower(loan.lender) !== lower(ag.lender))
-        problems.push(`loan parties on chain are ${loan.borrower} / ${loan.lender}`);
+        problems.push(
+          say(
+            "loan_parties_differ",
+            { borrower: loan.borrower, lender: loan.lender },
+            `loan parties on chain are ${loan.borrower} / ${loan.lender}`,
+          ),
+        );
       if (!rec || String(rec.args.loanId) !== ag.loanId || lower(String(rec.args.digest)) !== lower(ag.digest))
-        problems.push("the recording event is not this loan's");
+        problems.push(say("recording_event_other", {}, "the recording event is not this loan's"));
       if (!terms || lower(String(terms.documentHash)) !== lower(ag.documentHash))
-        problems.push("document hash differs from the signed terms");
+        problems.push(say("document_hash_differs", {}, "document hash differs from the signed terms"));
       return [
         problems.length === 0,
-        problems.join("; ") || `loan ${ag.loanId}: ${ag.borrower} borrows from ${ag.lender}, principal ${loan.principal}`,
+        problems.length
+          ? problems
+          : say(
+              "loan_ok",
+              { loanId: ag.loanId, borrower: ag.borrower, lender: ag.lender, principal: loan.principal },
+              `loan ${ag.loanId}: ${ag.borrower} borrows from ${ag.lender}, principal ${loan.principal}`,
+            ),
       ];
     });
     for (const role of ["borrower", "lender"] as const) {
@@ -395,11 +723,15 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         (s) => s.role === role && lower(s.signer) === lower(ag[role]) && s.recordedIn === ag.recordedIn,
       );
       add(
-        `agreement ${ag.loanId}: ${role} signed`,
+        say("check.agreement_signed", { loanId: ag.loanId, role }, `agreement ${ag.loanId}: ${role} signed`),
         present,
         present
-          ? `the bundle carries the ${role}'s signature for ${ag[role]}`
-          : `the ${role}'s signature is missing from the bundle: it does not show that ${ag[role]} signed`,
+          ? say("agreement_signed", { role, address: ag[role] }, `the bundle carries the ${role}'s signature for ${ag[role]}`)
+          : say(
+              "agreement_not_signed",
+              { role, address: ag[role] },
+              `the ${role}'s signature is missing from the bundle: it does not show that ${ag[role]} signed`,
+            ),
       );
     }
   }
@@ -408,21 +740,38 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   for (const p of bundle.participants) {
     const ev = eventsById.get(p.admittedIn);
     add(
-      `participant ${p.address}: admission event`,
+      say("check.participant_admission", { address: p.address }, `participant ${p.address}: admission event`),
       !!ev && ev.event === "ParticipantAdmitted" && lower(String(ev.args.account)) === lower(p.address),
-      ev ? `${ev.contract}.${ev.event} in block ${ev.blockNumber}` : `event ${p.admittedIn} missing`,
+      ev
+        ? say(
+            "admission_event",
+            { contract: ev.contract, event: ev.event, block: ev.blockNumber },
+            `${ev.contract}.${ev.event} in block ${ev.blockNumber}`,
+          )
+        : say("event_missing", { event: p.admittedIn }, `event ${p.admittedIn} missing`),
     );
     if (p.name !== undefined) {
       const name = p.name;
-      await attempt(`participant ${p.address}: name`, async () => {
-        const fail = (why: string): [boolean, string] => {
+      await attempt(say("check.participant_name", { address: p.address }, `participant ${p.address}: name`), async () => {
+        const fail = (why: Said): [boolean, Said] => {
           names.push({ address: lower(p.address), name, status: "claim" });
-          return [false, `claim, not matched: “${name}” ${why}`];
+          return [
+            false,
+            { en: `claim, not matched: “${name}” ${why.en}`, text: { code: why.text.code, params: { ...why.text.params, name } } },
+          ];
         };
-        if (!p.nameSalt) return fail("comes without the salt that opens the registry's commitment");
+        if (!p.nameSalt) return fail(say("name_no_salt", {}, "comes without the salt that opens the registry's commitment"));
         const digest = displayNameCommitment(p.nameSalt as Hex, name);
         const admitted = ev ? lower(String(ev.args.displayNameHash)) : "";
-        let where = admitted === digest ? `the displayNameHash of its admission (block ${ev!.blockNumber})` : "";
+        const commitment = { domain: NAME_COMMITMENT_DOMAIN, name, digest };
+        let where: Said | undefined =
+          admitted === digest
+            ? say(
+                "name_verified_admission",
+                { ...commitment, block: ev!.blockNumber },
+                `the displayNameHash of its admission (block ${ev!.blockNumber})`,
+              )
+            : undefined;
         if (!where) {
           // The operator may have updated the name since admission (ParticipantKycUpdated): the registry's current commitment.
           const now = (await client.readContract({
@@ -431,14 +780,22 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
             functionName: "participant",
             args: [p.address as Address],
           })) as { displayNameHash: Hex };
-          if (lower(now.displayNameHash) === digest) where = "the registry's current displayNameHash";
+          if (lower(now.displayNameHash) === digest)
+            where = say("name_verified_current", commitment, "the registry's current displayNameHash");
           else
             return fail(
-              `with salt ${p.nameSalt} gives ${digest}, but the registry recorded displayNameHash ${admitted || "(no admission event)"} at admission and ${lower(now.displayNameHash)} now`,
+              say(
+                "name_mismatch",
+                { salt: p.nameSalt, digest, admitted: admitted || "—", current: lower(now.displayNameHash) },
+                `with salt ${p.nameSalt} gives ${digest}, but the registry recorded displayNameHash ${admitted || "(no admission event)"} at admission and ${lower(now.displayNameHash)} now`,
+              ),
             );
         }
         names.push({ address: lower(p.address), name, status: "verified" });
-        return [true, `verified: sha256("${NAME_COMMITMENT_DOMAIN}" 0x00 salt “${name}”) = ${digest} is ${where}`];
+        return [
+          true,
+          { en: `verified: sha256("${NAME_COMMITMENT_DOMAIN}" 0x00 salt “${name}”) = ${digest} is ${where.en}`, text: where.text },
+        ];
       });
     }
   }
@@ -447,23 +804,38 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
   const notary = { address: bundle.contracts.EvidenceNotary, abi: abiOf("EvidenceNotary") } as const;
   for (const doc of bundle.documents) {
     const label = `document ${short(doc.sha256)} (${doc.role})`;
+    const docParams = { sha256: short(doc.sha256), role: doc.role };
     for (const anchor of doc.anchors) {
       const ev = eventsById.get(anchor.event);
+      const missing = say("event_missing", { event: anchor.event }, `event ${anchor.event} missing`);
       if (anchor.via === "record") {
+        const where = ev ? `${ev.contract}.${ev.event}` : anchor.event;
+        const value = ev ? String(getPath(ev.args, anchor.field)) : "";
         add(
-          `${label}: carried in ${ev ? `${ev.contract}.${ev.event}` : anchor.event}`,
-          !!ev && lower(String(getPath(ev.args, anchor.field))) === lower(doc.sha256),
-          ev ? `${anchor.field} = ${String(getPath(ev.args, anchor.field))}` : `event ${anchor.event} missing`,
+          say("check.document_carried", { ...docParams, where }, `${label}: carried in ${where}`),
+          !!ev && lower(value) === lower(doc.sha256),
+          ev ? say("record_field", { field: anchor.field, value }, `${anchor.field} = ${value}`) : missing,
         );
         continue;
       }
       const anchoredHash = anchor.via === "notary" ? doc.sha256 : anchor.root;
-      await attempt(`${label}: ${anchor.via === "notary" ? "notary anchor" : "batch anchor"}`, async () => {
-        if (!ev) return [false, `event ${anchor.event} missing`];
+      const anchorCheck =
+        anchor.via === "notary"
+          ? say("check.document_notary", docParams, `${label}: notary anchor`)
+          : say("check.document_batch", docParams, `${label}: batch anchor`);
+      await attempt(anchorCheck, async () => {
+        if (!ev) return [false, missing];
         const expectedEvent = anchor.via === "notary" ? "Anchored" : "BatchAnchored";
         const evHash = anchor.via === "notary" ? ev.args.documentHash : ev.args.root;
         if (ev.contract !== "EvidenceNotary" || ev.event !== expectedEvent || lower(String(evHash)) !== lower(anchoredHash)) {
-          return [false, `event ${ev.id} is ${ev.contract}.${ev.event}, not the ${expectedEvent} of ${short(anchoredHash)}`];
+          return [
+            false,
+            say(
+              "anchor_event_other",
+              { id: ev.id, contract: ev.contract, event: ev.event, expected: expectedEvent, hash: short(anchoredHash) },
+              `event ${ev.id} is ${ev.contract}.${ev.event}, not the ${expectedEvent} of ${short(anchoredHash)}`,
+            ),
+          ];
         }
         // The notary keys records by anchorer, single documents and batch roots apart.
         const state = (await client.readContract({
@@ -479,47 +851,71 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
           Number(state.timestamp) === Number(ev.args.at) &&
           Number(state.blockNumber) === ev.blockNumber &&
           lower(state.anchorer) === lower(String(ev.args.anchorer));
-        return [ok, `notary state: anchored by ${state.anchorer} in block ${state.blockNumber} at ${state.timestamp}`];
+        return [
+          ok,
+          say(
+            "notary_state",
+            { anchorer: state.anchorer, block: state.blockNumber, time: state.timestamp },
+            `notary state: anchored by ${state.anchorer} in block ${state.blockNumber} at ${state.timestamp}`,
+          ),
+        ];
       });
       if (anchor.via === "batch") {
         add(
-          `${label}: Merkle proof`,
+          say("check.document_merkle", docParams, `${label}: Merkle proof`),
           StandardMerkleTree.verify(anchor.root, ["bytes32"], [doc.sha256], anchor.proof),
           merkleSteps(doc.sha256, anchor.proof, anchor.root),
         );
-        await attempt(`${label}: Merkle proof on chain`, async () => {
+        await attempt(say("check.document_merkle_chain", docParams, `${label}: Merkle proof on chain`), async () => {
           const anchorer = String(ev?.args.anchorer ?? "0x0000000000000000000000000000000000000000") as Address;
           const ok = (await client.readContract({
             ...notary,
             functionName: "verifyInBatch",
             args: [anchor.root as Hex, anchorer, doc.sha256 as Hex, anchor.proof as Hex[]],
           })) as boolean;
-          return [ok, `EvidenceNotary.verifyInBatch = ${ok}`];
+          return [ok, say("merkle_on_chain", { ok }, `EvidenceNotary.verifyInBatch = ${ok}`)];
         });
       }
     }
-    if (doc.anchors.length === 0) add(`${label}: anchored`, false, "the bundle gives no anchor for this document");
+    if (doc.anchors.length === 0)
+      add(
+        say("check.document_anchored", docParams, `${label}: anchored`),
+        false,
+        say("document_no_anchor", {}, "the bundle gives no anchor for this document"),
+      );
   }
 
   // Files the court holds: each must be one of the bundle's documents, byte for byte.
   for (const file of input.files ?? []) {
     const digest = sha256(file.bytes);
     const doc = bundle.documents.find((d) => lower(d.sha256) === digest);
-    add(`file ${file.name}: sha256`, !!doc, doc ? `${digest} is the ${doc.role}` : `${digest} is not a document of this bundle`);
+    add(
+      say("check.file_sha256", { file: file.name }, `file ${file.name}: sha256`),
+      !!doc,
+      doc
+        ? say("file_is_document", { digest, role: doc.role }, `${digest} is the ${doc.role}`)
+        : say("file_not_document", { digest }, `${digest} is not a document of this bundle`),
+    );
   }
 
   // Independent time: each RFC 3161 token stamps the value its event recorded, is signed by a
   // time-stamping authority, and agrees with the block time within the tolerance.
-  const timeLines: string[] = [];
+  const timeLines: Said[] = [];
   const tolerance = input.timeToleranceSeconds ?? DEFAULT_TIME_TOLERANCE_SECONDS;
   let trusted: ReturnType<typeof parseCertificate>[] = [];
   try {
     trusted = (input.trustedTsaCertificates ?? []).map(parseCertificate);
   } catch (err) {
-    add("timestamps: trusted authority certificate", false, `a certificate given as trusted cannot be read: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    add(
+      say("check.tsa_certificate", {}, "timestamps: trusted authority certificate"),
+      false,
+      say("certificate_unreadable", { message }, `a certificate given as trusted cannot be read: ${message}`),
+    );
   }
   for (const t of bundle.timestamps ?? []) {
     const label = `timestamp of the ${t.of} ${short(t.value)}`;
+    const stamped = { of: t.of, value: short(t.value) };
     const ev = eventsById.get(t.event);
     const recorded =
       ev &&
@@ -527,70 +923,127 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         ? ev.event === "AgreementRecorded" && lower(String(ev.args.digest)) === lower(t.value)
         : ev.event === "BatchAnchored" && lower(String(ev.args.root)) === lower(t.value));
     add(
-      `${label}: recorded on chain`,
+      say("check.timestamp_recorded", stamped, `${label}: recorded on chain`),
       !!recorded,
-      recorded ? `${ev!.contract}.${ev!.event} in block ${ev!.blockNumber} carries it` : `event ${t.event} does not record ${t.value}`,
+      recorded
+        ? say(
+            "timestamp_recorded",
+            { contract: ev!.contract, event: ev!.event, block: ev!.blockNumber },
+            `${ev!.contract}.${ev!.event} in block ${ev!.blockNumber} carries it`,
+          )
+        : say("timestamp_not_recorded", { event: t.event, value: t.value }, `event ${t.event} does not record ${t.value}`),
     );
     let token: Uint8Array;
     try {
       token = tokenFromBase64(t.token);
     } catch {
-      add(`${label}: RFC 3161 token`, false, "the token is not base64");
+      add(say("check.timestamp_token", stamped, `${label}: RFC 3161 token`), false, say("token_not_base64", {}, "the token is not base64"));
       continue;
     }
     const result = await checkTimestampToken(token, t.value as Hex, trusted);
-    add(
-      `${label}: RFC 3161 token`,
-      result.ok,
-      result.ok
-        ? `${result.steps.join("; ")}${trusted.length ? "" : "; the authority's identity was NOT checked against a trusted certificate (none given)"}`
-        : result.problems.join("; "),
-    );
+    const tokenParts = (result.ok ? result.steps : result.problems).map((x) => say("token_checked", { detail: x }, x));
+    if (result.ok && !trusted.length)
+      tokenParts.push(
+        say("token_authority_unchecked", {}, "the authority's identity was NOT checked against a trusted certificate (none given)"),
+      );
+    add(say("check.timestamp_token", stamped, `${label}: RFC 3161 token`), result.ok, tokenParts);
     if (!result.genTime || !ev) continue;
     const tokenTime = Math.floor(result.genTime.getTime() / 1000);
     const diff = tokenTime - ev.blockTime;
     const agrees = Math.abs(diff) <= tolerance;
+    const timeParams = {
+      tokenTime: result.genTime.toISOString(),
+      blockTime: ev.blockTimeIso,
+      seconds: Math.abs(diff),
+      direction: diff >= 0 ? "later" : "earlier",
+      tolerance,
+    };
     add(
-      `${label}: block time agrees with the token`,
+      say("check.timestamp_time", stamped, `${label}: block time agrees with the token`),
       agrees,
-      `token time ${result.genTime.toISOString()}, block time ${ev.blockTimeIso}: ${Math.abs(diff)} s ${diff >= 0 ? "later" : "earlier"}${agrees ? `, within the ${tolerance} s tolerance` : `, more than the ${tolerance} s tolerance: the block's time is not borne out by the authority`}`,
+      say(
+        agrees ? "token_time_within" : "token_time_beyond",
+        timeParams,
+        `token time ${result.genTime.toISOString()}, block time ${ev.blockTimeIso}: ${Math.abs(diff)} s ${diff >= 0 ? "later" : "earlier"}${agrees ? `, within the ${tolerance} s tolerance` : `, more than the ${tolerance} s tolerance: the block's time is not borne out by the authority`}`,
+      ),
     );
     if (result.ok && agrees) {
       timeLines.push(
-        `The time-stamping authority ${result.tsa} (${result.chainChecked ? "certificate chained to the trusted authority given" : "identity not checked against a trusted authority"}) attests that the ${t.of} ${t.value} ` +
-          `existed at ${result.genTime.toISOString()} (RFC 3161 token serial ${result.serial}), ${Math.abs(diff)} s ${diff >= 0 ? "after" : "before"} the block time ${ev.blockTimeIso}.`,
+        say(
+          "time_attested",
+          {
+            tsa: result.tsa ?? "",
+            chainChecked: result.chainChecked,
+            of: t.of,
+            value: t.value,
+            tokenTime: result.genTime.toISOString(),
+            serial: result.serial ?? "",
+            seconds: Math.abs(diff),
+            direction: diff >= 0 ? "after" : "before",
+            blockTime: ev.blockTimeIso,
+          },
+          `The time-stamping authority ${result.tsa} (${result.chainChecked ? "certificate chained to the trusted authority given" : "identity not checked against a trusted authority"}) attests that the ${t.of} ${t.value} ` +
+            `existed at ${result.genTime.toISOString()} (RFC 3161 token serial ${result.serial}), ${Math.abs(diff)} s ${diff >= 0 ? "after" : "before"} the block time ${ev.blockTimeIso}.`,
+        ),
       );
     }
   }
   if (!(bundle.timestamps ?? []).length)
-    timeLines.push("This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone.");
+    timeLines.push(
+      say("time_none", {}, "This bundle carries no RFC 3161 timestamp: every time above is the block producer's clock alone."),
+    );
 
   // What the facts establish: the subject must be among them, and the summary must say only that.
   const { problem, lines } = statementsOf(bundle);
-  add(`subject: ${bundle.kind} ${bundle.id}`, problem === null, problem ?? `the bundle's facts establish ${bundle.kind} ${bundle.id}`);
+  const subject = { kind: bundle.kind, id: bundle.id };
+  add(
+    say("check.subject", subject, `subject: ${bundle.kind} ${bundle.id}`),
+    problem === null,
+    problem === null
+      ? say("subject_established", subject, `the bundle's facts establish ${bundle.kind} ${bundle.id}`)
+      : say("subject_problem", { problem }, problem),
+  );
   if (problem === null) {
     const derived = lines.join(" ");
     add(
-      "summary: says only what the checked facts say",
+      say("check.summary", {}, "summary: says only what the checked facts say"),
       bundle.summary === derived,
       bundle.summary === derived
-        ? "the bundle's summary is word for word the statements recomputed from its facts"
+        ? say("summary_ok", {}, "the bundle's summary is word for word the statements recomputed from its facts")
         : firstDifference(bundle.summary, derived),
     );
   }
-  return done(bundle, [...lines, ...timeLines]);
+  return done(bundle, [...lines.map((en) => ({ en, text: null })), ...timeLines.map((l) => ({ en: l.en, text: l.text }))]);
 }
 
 /** The Merkle path step by step (OpenZeppelin's standard tree: double-keccak leaf, sorted pairs). */
-function merkleSteps(leafValue: string, proof: string[], root: string): string {
+function merkleSteps(leafValue: string, proof: string[], root: string): Said[] {
   let node = standardLeafHash(["bytes32"], [leafValue]);
-  const steps = [`leaf hash ${short(node)}`];
+  const steps = [say("merkle_leaf", { hash: short(node) }, `leaf hash ${short(node)}`)];
   proof.forEach((p, i) => {
     node = standardNodeHash(node, p);
-    steps.push(`step ${i + 1} of ${proof.length} with ${short(p)} gives ${short(node)}`);
+    steps.push(
+      say(
+        "merkle_step",
+        { step: i + 1, count: proof.length, sibling: short(p), hash: short(node) },
+        `step ${i + 1} of ${proof.length} with ${short(p)} gives ${short(node)}`,
+      ),
+    );
   });
-  if (lower(node) === lower(root)) return `${steps.join("; ")}: the anchored root`;
-  return `${steps.join("; ")}; the last step should give the anchored root ${root} but gives ${node}: the proof does not lead from this document to this root`;
+  if (lower(node) === lower(root)) {
+    // The last step reaches the anchored root.
+    const last = steps.pop()!;
+    const code = last.text.code === "merkle_leaf" ? "merkle_leaf_root" : "merkle_step_root";
+    return [...steps, say(code, last.text.params, `${last.en}: the anchored root`)];
+  }
+  return [
+    ...steps,
+    say(
+      "merkle_root_mismatch",
+      { root, hash: node },
+      `the last step should give the anchored root ${root} but gives ${node}: the proof does not lead from this document to this root`,
+    ),
+  ];
 }
 
 /** The verdict as text: one line per check, then the outcome in plain words and what it proves. */
