@@ -352,7 +352,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     true,
     say(
       "bundle_format_ok",
-      { format: bundle.format, kind: bundle.kind, id: bundle.id, count: bundle.events.length },
+      { format: bundle.format, kind: bundle.kind, id: bundle.id, events: bundle.events.length },
       `${bundle.format}, ${bundle.kind} ${bundle.id}, ${bundle.events.length} events`,
     ),
   );
@@ -713,7 +713,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
           ? problems
           : say(
               "loan_ok",
-              { loanId: ag.loanId, borrower: ag.borrower, lender: ag.lender, principal: loan.principal },
+              { loanId: ag.loanId, borrower: ag.borrower, lender: ag.lender, principalAmount: loan.principal },
               `loan ${ag.loanId}: ${ag.borrower} borrows from ${ag.lender}, principal ${loan.principal}`,
             ),
       ];
@@ -1025,7 +1025,7 @@ function merkleSteps(leafValue: string, proof: string[], root: string): Said[] {
     steps.push(
       say(
         "merkle_step",
-        { step: i + 1, count: proof.length, sibling: short(p), hash: short(node) },
+        { step: i + 1, total: proof.length, sibling: short(p), hash: short(node) },
         `step ${i + 1} of ${proof.length} with ${short(p)} gives ${short(node)}`,
       ),
     );

@@ -74,7 +74,16 @@ export function localParams(params: Params): Params {
 
 /** The text of `key` in the explain namespace with `params`, or undefined when there is none. */
 function known(key: string, params: Params): string | undefined {
-  return i18n.exists(key, { ns: NS }) ? String(i18n.t(key, { ns: NS, ...localParams(params) })) : undefined;
+  return codedText(NS, key, params);
+}
+
+/**
+ * The text of a coded message: `key` of namespace `ns` with `params` formatted for the language (as
+ * above), or undefined when this page has no text for it (the caller then shows the English, marked
+ * lang="en"). The explanations and errors here, the court's verdict (court namespace) the same way.
+ */
+export function codedText(ns: string, key: string, params: Params): string | undefined {
+  return i18n.exists(key, { ns }) ? String(i18n.t(key, { ns, ...localParams(params) })) : undefined;
 }
 
 /** A text with names for addresses; the service's English, marked as such, when the code is unknown. */

@@ -3,11 +3,12 @@
  * verifier: a chain verdict for an agreement, a document or a transaction, and a bundle verdict.
  * Times are shown in UTC and in the reader's local time.
  */
-import type { Verdict as BundleVerdict } from "../../../node-service/src/evidence/verify";
+import type { Check, Verdict as BundleVerdict, VerdictText } from "../../../node-service/src/evidence/verify";
 import { openingMatches, type NameOpening } from "../../../node-service/src/domain/name-commitment";
 import { ROLE } from "../../../node-service/src/chain/eip712";
 import type { ChainVerdict } from "./check";
-import { formatAmount, formatDateTime, tNs, Trans, useT } from "../i18n";
+import { formatAmount, formatDateTime, tNs, Trans, translateKnown, useT } from "../i18n";
+import { codedText } from "../components/ServiceText";
 
 /** "2026-11-29 14:40:12 UTC (your time: Nov 29, 2026, 3:40:12 PM GMT+1)". */
 export function formatWhen(seconds: number | bigint | undefined): string {
@@ -220,6 +221,35 @@ export function ChainVerdictView({ v, fileName, nameOf }: { v: ChainVerdict; fil
   );
 }
 
+/** Parameter values that are words (roles, kinds, directions) in the reader's language; the rest as the verifier gave them. */
+function verdictParams(params: Record<string, string>): Record<string, string> {
+  const word = (group: string, value: string) => translateKnown("court", `verdictText.${group}.${value.replace(/ /g, "_")}`, value);
+  const p = { ...params };
+  if (p.role !== undefined) p.role = word("roles", p.role);
+  if (p.of !== undefined) p.of = word("stamped", p.of);
+  if (p.direction !== undefined) p.direction = word("direction", p.direction);
+  if (p.kind !== undefined) p.kind = word("kinds", p.kind);
+  if (p.chainChecked !== undefined) p.chainChecked = word("chainChecked", p.chainChecked);
+  return p;
+}
+
+/** A verdict text from its code (court namespace, verdictText.<code>), or undefined when this page has none. */
+function verdictText(text: VerdictText | null | undefined): string | undefined {
+  return text ? codedText("court", `verdictText.${text.code}`, verdictParams(text.params)) : undefined;
+}
+
+/** A check's detail: its coded parts in the reader's language, or undefined when one of them has no text here. */
+function detailText(c: Check): string | undefined {
+  const parts = (c.detailText ?? []).map(verdictText);
+  if (!parts.length || parts.some((x) => x === undefined)) return undefined;
+  return parts.join(tNs("court")("verdictText.separator"));
+}
+
+/** The text in the reader's language, or the verifier's English marked as English. */
+function Said({ text, english }: { text: string | undefined; english: string }) {
+  return text === undefined ? <span lang="en">{english}</span> : <>{text}</>;
+}
+
 export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdict; fileName: string }) {
   const t = useT("court");
   const tn = useT("names");
@@ -251,19 +281,25 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
       {verdict.outcome === "verified" ? (
         <>
           <h4>{t("bundle.proves")}</h4>
-          <ul className="confirmed" lang="en">
-            {verdict.confirmed.map((l) => (
-              <li key={l}>{l}</li>
+          <ul className="confirmed">
+            {verdict.confirmed.map((l, i) => (
+              <li key={l}>
+                <Said text={verdictText(verdict.confirmedText?.[i])} english={l} />
+              </li>
             ))}
           </ul>
         </>
       ) : verdict.outcome === "not-verified" ? (
         <>
           <h4>{t("bundle.doNotRely")}</h4>
-          <ul className="failed" lang="en">
+          <ul className="failed">
             {failed.map((c) => (
               <li key={c.name}>
-                <strong>{c.name}</strong>: {c.detail}
+                <strong>
+                  <Said text={verdictText(c.nameText)} english={c.name} />
+                </strong>
+                {t("anchors.colon")}
+                <Said text={detailText(c)} english={c.detail} />
               </li>
             ))}
           </ul>
@@ -277,9 +313,9 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
           {verdict.checks.map((c) => (
             <li key={c.name} className={c.ok ? "pass" : "fail"}>
               {c.ok ? t("bundle.pass") : c.unreachable ? t("bundle.notChecked") : t("bundle.fail")}{" "}
-              <span lang="en">
-                {c.name} — {c.detail}
-              </span>
+              <Said text={verdictText(c.nameText)} english={c.name} />
+              {t("verdictText.dash")}
+              <Said text={detailText(c)} english={c.detail} />
             </li>
           ))}
         </ul>
