@@ -15,6 +15,8 @@ import { DECISION_REASON_CODES, EXPLAIN_CODES } from "../../node-service/src/und
 import { FLAG_TEXT_CODES } from "../../node-service/src/risk/screen";
 import { ATTRIBUTE_KINDS } from "../../node-service/src/domain/kyc-attributes";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
+import { VERDICT_TEXT_CODES } from "../../node-service/src/evidence/verify";
+import { BUNDLE_KINDS, BundleTimestampSchema } from "../../node-service/src/evidence/bundle-format";
 
 const WEB_SRC = path.resolve(__dirname, "../../web/src");
 const LOCALES = path.join(WEB_SRC, "i18n/locales");
@@ -147,11 +149,36 @@ describe("web UI translations (web/src/i18n/locales)", function () {
     for (const rule of CURRENT_POLICY.hardRules) need(`rules.${rule.code}`);
     for (const factor of CURRENT_POLICY.scorecard.factors) need(`factors.${factor.code}`);
     expect(missing).to.deep.equal([]);
-    // The service's textCodes of errors (service.ts) each have a text.
-    const service = readFileSync(path.resolve(__dirname, "../../node-service/src/applications/service.ts"), "utf8");
-    const errorCodes = [...new Set([...service.matchAll(/textCode: "([a-z_]+)"/g)].map((m) => m[1]))];
-    expect(errorCodes.length).to.be.greaterThan(5);
-    for (const code of errorCodes) expect(explain.has(`errors.${code}`), `errors.${code}`).to.equal(true);
+    // The textCodes of the service's errors, wherever they are thrown (every source file but those of the
+    // explanations and risk flags, checked above), each have a text.
+    const SERVICE_SRC = path.resolve(__dirname, "../../node-service/src");
+    const notErrors = ["underwriting/explain.ts", "risk/screen.ts"].map((f) => path.join(SERVICE_SRC, f));
+    const errorCodes = new Map<string, string>();
+    for (const file of sourceFiles(SERVICE_SRC).filter((f) => !notErrors.includes(f)))
+      for (const m of readFileSync(file, "utf8").matchAll(/textCode: "([a-z_]+)"/g)) errorCodes.set(m[1], path.relative(SERVICE_SRC, file));
+    // The errors outside the application form too: sign-in, consents, documents, signatures, webhooks.
+    for (const file of [
+      "api/authorize.ts",
+      "api/routes/documents.ts",
+      "documents/sniff.ts",
+      "notifications/service.ts",
+      "domain/errors.ts",
+    ])
+      expect([...errorCodes.values()], `codes thrown in ${file}`).to.include(file);
+    expect(errorCodes.size).to.be.greaterThan(40);
+    const noText = [...errorCodes].filter(([code]) => !explain.has(`errors.${code}`)).map(([code, file]) => `${file}: errors.${code}`);
+    expect(noText).to.deep.equal([]);
+  });
+
+  it("writes every code of the evidence verifier's verdict (check names, details, time lines), in both languages", function () {
+    const court = byLang.en.get("court")!;
+    const missing = VERDICT_TEXT_CODES.filter((code) => !court.has(`verdictText.${code}`));
+    expect(missing).to.deep.equal([]);
+    // Parameter words the court page translates: the bundle format's roles, kinds and stamped values.
+    for (const role of ["borrower", "lender", "debtor"]) expect(court.has(`verdictText.roles.${role}`), role).to.equal(true);
+    for (const kind of BUNDLE_KINDS) expect(court.has(`verdictText.kinds.${kind}`), kind).to.equal(true);
+    for (const of of BundleTimestampSchema.shape.of.options)
+      expect(court.has(`verdictText.stamped.${of.replace(/ /g, "_")}`), of).to.equal(true);
   });
 
   it("has a text for every key the web code asks for", function () {

@@ -42,7 +42,10 @@ export function requireRole(session: Session, roleMask: number, { operatorAllowe
     const names = Object.entries(ROLE)
       .filter(([, bit]) => (roleMask & bit) !== 0)
       .map(([name]) => name);
-    throw new ForbiddenError(`this needs the ${names.join("+") || "participant"} role on the participant registry`);
+    throw new ForbiddenError(`this needs the ${names.join("+") || "participant"} role on the participant registry`, {
+      textCode: "role_required",
+      params: { roles: names.join("+") || "participant" },
+    });
   }
 }
 
@@ -101,20 +104,27 @@ export function createAuthorizer({ authority, accessLog }: { authority: ChainAut
         return { basis: "operator", scopes: ALL };
       }
       if ((session.roles & ROLE.LENDER) === 0) {
-        throw new ForbiddenError("only the enterprise itself, a lender it granted consent to, or the operator may read this");
+        throw new ForbiddenError("only the enterprise itself, a lender it granted consent to, or the operator may read this", {
+          textCode: "not_a_reader",
+          params: {},
+        });
       }
       const consent = await authority.consentInForce(enterprise, session.address);
       const missing = requiredMask & ~consent.scopes;
       if (missing !== 0) {
-        const why =
+        const { textCode, why } =
           consent.grant.grantedAt === 0
-            ? "no consent was granted"
+            ? { textCode: "consent_none", why: "no consent was granted" }
             : consent.grant.revokedAt !== 0 && consent.at >= consent.grant.revokedAt
-              ? "the consent was revoked"
+              ? { textCode: "consent_revoked", why: "the consent was revoked" }
               : consent.at >= consent.grant.expiresAt
-                ? "the consent has expired"
-                : "the consent does not cover it";
-        throw new ForbiddenError(`${why}: scopes ${scopeNames(missing).join(", ")} of ${enterprise} are not granted to you`);
+                ? { textCode: "consent_expired", why: "the consent has expired" }
+                : { textCode: "consent_not_covering", why: "the consent does not cover it" };
+        const scopes = scopeNames(missing).join(", ");
+        throw new ForbiddenError(`${why}: scopes ${scopes} of ${enterprise} are not granted to you`, {
+          textCode,
+          params: { scopes, enterprise },
+        });
       }
       await accessLog.append({
         enterprise,

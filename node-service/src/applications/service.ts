@@ -211,7 +211,8 @@ export class ApplicationService extends EventEmitter {
   async quote(session: Session, input: QuoteInput) {
     const state = this.deps.state();
     const borrower = session.address;
-    if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can ask for a quote");
+    if ((session.roles & ROLE.SUPPLIER) === 0)
+      throw new ForbiddenError("only a registered, active supplier can ask for a quote", { textCode: "supplier_only", params: {} });
     if (input.receivableIds.length === 0)
       throw new ValidationError("choose at least one receivable to pledge", "receivableIds", {
         textCode: "no_receivable_chosen",
@@ -302,7 +303,7 @@ export class ApplicationService extends EventEmitter {
   get(session: Session, id: string): ApplicationRecord {
     const app = this.store.get(id);
     if (!app || !(session.operator || app.borrower === session.address || app.lender === session.address)) {
-      throw new NotFoundError(`no application ${id}`);
+      throw new NotFoundError(`no application ${id}`, { textCode: "application_not_found", params: { applicationId: id } });
     }
     return app;
   }
@@ -331,6 +332,7 @@ export class ApplicationService extends EventEmitter {
             throw new ConflictError(
               `Idempotency-Key ${idempotencyKey} was used for application ${earlier.id} with a different request`,
               "Idempotency-Key",
+              { textCode: "idempotency_key_reused", params: { applicationId: earlier.id } },
             );
           return { app: earlier, replayed: true };
         }
@@ -351,14 +353,17 @@ export class ApplicationService extends EventEmitter {
   private async createLocked(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<ApplicationRecord> {
     const state = this.deps.state();
     const borrower = session.address;
-    if ((session.roles & ROLE.SUPPLIER) === 0) throw new ForbiddenError("only a registered, active supplier can apply");
+    if ((session.roles & ROLE.SUPPLIER) === 0)
+      throw new ForbiddenError("only a registered, active supplier can apply", { textCode: "supplier_only", params: {} });
     this.checkBorrowerBounds(borrower);
     const lender = state.participants[input.lender];
-    if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended) throw new ValidationError("not an active lender", "lender");
+    if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended)
+      throw new ValidationError("not an active lender", "lender", { textCode: "lender_not_active", params: {} });
     if ((input.scopes & REQUIRED_SCOPES) !== REQUIRED_SCOPES) {
       throw new ValidationError(
         `consent must include order history, receivables, payment history, metrics and risk flags (scope bits ${REQUIRED_SCOPES})`,
         "scopes",
+        { textCode: "consent_scopes_required", params: {} },
       );
     }
     if (input.termDays < 1 || input.termDays > this.deps.policy.maxTermDays) {
@@ -494,7 +499,10 @@ export class ApplicationService extends EventEmitter {
       const rates = policy.pricing.bands.map((b) => b.rateBps);
       const [low, high] = [Math.min(...rates), Math.max(...rates)];
       if (input.rateBps < low || input.rateBps > high) {
-        throw new ValidationError(`rate must be between ${low} and ${high} bps a year (the policy's pricing range)`, "rateBps");
+        throw new ValidationError(`rate must be between ${low} and ${high} bps a year (the policy's pricing range)`, "rateBps", {
+          textCode: "rate_outside",
+          params: { lowBps: String(low), highBps: String(high) },
+        });
       }
     }
     if (amount <= decision.limit) return undefined;
@@ -502,6 +510,10 @@ export class ApplicationService extends EventEmitter {
       throw new ValidationError(
         `amount ${moneyWithRaw(amount)} is above the policy's limit of ${moneyWithRaw(decision.limit)}: lower it, or override the limit with a reason`,
         "amount",
+        {
+          textCode: "amount_above_limit",
+          params: { amountAmount: amount.toString(), limitAmount: decision.limit.toString(), currency: CURRENCY.code },
+        },
       );
     }
     return { limit: decision.limit.toString(), amount: amount.toString(), reason: input.overrideLimit.reason };
@@ -534,10 +546,15 @@ export class ApplicationService extends EventEmitter {
 
   private async reviewLocked(session: Session, id: string, input: ReviewInput): Promise<ApplicationRecord> {
     const app = this.get(session, id);
-    if (app.lender !== session.address) throw new ForbiddenError("only the lender named in the application reviews it");
-    if (app.status !== "in_review") throw new ConflictError(`application is ${app.status}, not waiting for review`);
+    if (app.lender !== session.address)
+      throw new ForbiddenError("only the lender named in the application reviews it", { textCode: "review_not_lender", params: {} });
+    if (app.status !== "in_review")
+      throw new ConflictError(`application is ${app.status}, not waiting for review`, undefined, {
+        textCode: "not_in_review",
+        params: { status: app.status },
+      });
     const decision = app.decision ? decisionFromJson(app.decision) : undefined;
-    if (!decision) throw new ConflictError("no automatic decision to review");
+    if (!decision) throw new ConflictError("no automatic decision to review", undefined, { textCode: "no_decision", params: {} });
     const limitOverride = input.outcome === "decline" ? undefined : this.checkReviewedTerms(app, decision, input);
     const at = this.now();
     app.review = {
@@ -578,8 +595,13 @@ export class ApplicationService extends EventEmitter {
 
   private async contestLocked(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
     const app = this.get(session, id);
-    if (app.borrower !== session.address) throw new ForbiddenError("only the borrower contests its application");
-    if (app.status !== "declined" || app.review) throw new ConflictError("only an automatic decline can be contested");
+    if (app.borrower !== session.address)
+      throw new ForbiddenError("only the borrower contests its application", { textCode: "contest_not_borrower", params: {} });
+    if (app.status !== "declined" || app.review)
+      throw new ConflictError("only an automatic decline can be contested", undefined, {
+        textCode: "contest_not_automatic_decline",
+        params: {},
+      });
     const at = this.now();
     app.contest = { at, reason };
     this.push(app, { step: "contested", at, actor: session.address, detail: reason });
@@ -597,7 +619,8 @@ export class ApplicationService extends EventEmitter {
 
   private async withdrawLocked(session: Session, id: string, reason?: string): Promise<ApplicationRecord> {
     const app = this.get(session, id);
-    if (app.borrower !== session.address) throw new ForbiddenError("only the borrower withdraws its application");
+    if (app.borrower !== session.address)
+      throw new ForbiddenError("only the borrower withdraws its application", { textCode: "withdraw_not_borrower", params: {} });
     this.checkStillOpen(app, "withdrawn");
     const at = this.now();
     app.status = "withdrawn";
@@ -615,7 +638,8 @@ export class ApplicationService extends EventEmitter {
 
   private async declineLocked(session: Session, id: string, reason: string): Promise<ApplicationRecord> {
     const app = this.get(session, id);
-    if (app.lender !== session.address) throw new ForbiddenError("only the lender named in the application declines it");
+    if (app.lender !== session.address)
+      throw new ForbiddenError("only the lender named in the application declines it", { textCode: "decline_not_lender", params: {} });
     this.checkStillOpen(app, "declined");
     const at = this.now();
     app.status = "declined";
@@ -630,14 +654,27 @@ export class ApplicationService extends EventEmitter {
     if (app.loanId) {
       throw new ConflictError(
         `application is ${app.status}: its agreement is recorded on chain as loan ${app.loanId}, so it can no longer be ${to} here`,
+        undefined,
+        {
+          textCode: to === "withdrawn" ? "recorded_cannot_withdraw" : "recorded_cannot_decline",
+          params: { status: app.status, loanId: String(app.loanId) },
+        },
       );
     }
-    if (ENDED.has(app.status)) throw new ConflictError(`application is ${app.status}; it can no longer be ${to}`);
+    if (ENDED.has(app.status))
+      throw new ConflictError(`application is ${app.status}; it can no longer be ${to}`, undefined, {
+        textCode: to === "withdrawn" ? "ended_cannot_withdraw" : "ended_cannot_decline",
+        params: { status: app.status },
+      });
   }
 
   /** The exact EIP-712 typed data both parties sign. */
   offerTypedData(app: ApplicationRecord) {
-    if (!app.offer) throw new ConflictError(`application is ${app.status}: no offer yet`);
+    if (!app.offer)
+      throw new ConflictError(`application is ${app.status}: no offer yet`, undefined, {
+        textCode: "no_offer_yet",
+        params: { status: app.status },
+      });
     return loanTermsTypedData(this.deps.deployment.chainId, this.deps.deployment.contracts.LoanAgreements, this.termsOf(app));
   }
 
@@ -646,7 +683,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   private agreementInput(app: ApplicationRecord): AgreementDocumentInput {
-    if (!app.offer) throw new NotFoundError("no agreement document before an offer");
+    if (!app.offer) throw new NotFoundError("no agreement document before an offer", { textCode: "no_agreement_document_yet", params: {} });
     const decision = app.decision as unknown as Decision;
     const t = this.termsOf(app);
     return {
@@ -679,22 +716,40 @@ export class ApplicationService extends EventEmitter {
   private async submitSignatureLocked(session: Session, id: string, signature: Hex): Promise<ApplicationRecord> {
     const app = this.get(session, id);
     const role = app.borrower === session.address ? "borrower" : app.lender === session.address ? "lender" : null;
-    if (!role) throw new ForbiddenError("only the borrower and the lender sign");
-    if (!app.offer) throw new ConflictError(`application is ${app.status}: no offer to sign`);
-    if (app.loanId) throw new ConflictError("the agreement is already recorded on chain");
-    if (role === "lender" && !app.signatures.borrower) throw new ConflictError("the borrower signs first");
+    if (!role) throw new ForbiddenError("only the borrower and the lender sign", { textCode: "sign_not_party", params: {} });
+    if (!app.offer)
+      throw new ConflictError(`application is ${app.status}: no offer to sign`, undefined, {
+        textCode: "no_offer_to_sign",
+        params: { status: app.status },
+      });
+    if (app.loanId)
+      throw new ConflictError("the agreement is already recorded on chain", undefined, {
+        textCode: "agreement_already_recorded",
+        params: {},
+      });
+    if (role === "lender" && !app.signatures.borrower)
+      throw new ConflictError("the borrower signs first", undefined, { textCode: "borrower_signs_first", params: {} });
     // A withdrawn, expired or already signed offer takes no (further) signature.
     const expected = role === "borrower" ? "offer_issued" : "signed_by_borrower";
-    if (app.status !== expected) throw new ConflictError(`application is ${app.status}: the ${role} cannot sign now`);
+    if (app.status !== expected)
+      throw new ConflictError(`application is ${app.status}: the ${role} cannot sign now`, undefined, {
+        textCode: role === "borrower" ? "borrower_cannot_sign_now" : "lender_cannot_sign_now",
+        params: { status: app.status },
+      });
     // The contract checks the deadline against block time, so the service does too.
-    if ((await this.chainNow()) > Number(app.offer.terms.deadline)) throw new ConflictError("the offer has expired");
+    if ((await this.chainNow()) > Number(app.offer.terms.deadline))
+      throw new ConflictError("the offer has expired", undefined, { textCode: "offer_expired", params: {} });
     // publicClient.verifyTypedData handles EOAs and ERC-1271 contract wallets alike.
     const valid = await this.deps.publicClient.verifyTypedData({
       address: session.address,
       signature,
       ...this.offerTypedData(app),
     } as unknown as Parameters<PublicClient["verifyTypedData"]>[0]);
-    if (!valid) throw new ValidationError(`not a valid ${role} signature of this offer's typed data`, "signature");
+    if (!valid)
+      throw new ValidationError(`not a valid ${role} signature of this offer's typed data`, "signature", {
+        textCode: "signature_invalid",
+        params: {},
+      });
     app.signatures[role] = signature;
     const at = this.now();
     if (role === "borrower") {
@@ -710,7 +765,11 @@ export class ApplicationService extends EventEmitter {
 
   private async submitAgreement(app: ApplicationRecord): Promise<void> {
     const sender = this.deps.sender;
-    if (!sender) throw new ConflictError("this service has no submitting account: submit the two signatures yourself");
+    if (!sender)
+      throw new ConflictError("this service has no submitting account: submit the two signatures yourself", undefined, {
+        textCode: "no_submitting_account",
+        params: {},
+      });
     try {
       await sender.write({
         address: this.deps.deployment.contracts.LoanAgreements,
@@ -724,7 +783,10 @@ export class ApplicationService extends EventEmitter {
       if (!(err instanceof TxFailedError)) throw err;
       app.submitError = err.txHash ? `${err.reason} (tx ${err.txHash})` : err.reason;
       await this.save(app);
-      throw new ConflictError(`the chain refused the agreement: ${app.submitError}`);
+      throw new ConflictError(`the chain refused the agreement: ${app.submitError}`, undefined, {
+        textCode: "chain_refused_agreement",
+        params: { error: String(app.submitError) },
+      });
     }
   }
 

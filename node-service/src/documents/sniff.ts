@@ -3,15 +3,15 @@
  * PDF, PNG and JPEG by magic numbers (file-type), plain text and JSON by a strict UTF-8 decode.
  */
 import type * as FileType from "file-type";
-import { ApiError } from "../domain/errors";
+import { ApiError, type ErrorText } from "../domain/errors";
 
 /** The media types the document store accepts. */
 export const ALLOWED_MIME = ["application/pdf", "image/png", "image/jpeg", "application/json", "text/plain"] as const;
 export type AllowedMime = (typeof ALLOWED_MIME)[number];
 
 export class UnsupportedMediaTypeError extends ApiError {
-  constructor(message: string) {
-    super(415, "unsupported_media_type", message, "file");
+  constructor(message: string, text?: ErrorText) {
+    super(415, "unsupported_media_type", message, "file", { text });
   }
 }
 
@@ -28,24 +28,31 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Returns the sniffed media type, or throws UnsupportedMediaTypeError saying what was found. */
 export async function sniffMime(bytes: Uint8Array): Promise<AllowedMime> {
-  if (bytes.length === 0) throw new UnsupportedMediaTypeError("the file is empty");
+  if (bytes.length === 0) throw new UnsupportedMediaTypeError("the file is empty", { textCode: "file_empty", params: {} });
   const detected = await (await fileType()).fileTypeFromBuffer(bytes);
   if (detected) {
     if ((ALLOWED_MIME as readonly string[]).includes(detected.mime)) return detected.mime as AllowedMime;
     throw new UnsupportedMediaTypeError(
       `files of type ${detected.mime} (.${detected.ext}) are not accepted; allowed: PDF, PNG, JPEG, plain text, JSON`,
+      { textCode: "file_type_refused", params: { mime: detected.mime, ext: detected.ext } },
     );
   }
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
   } catch {
-    throw new UnsupportedMediaTypeError("unrecognised binary content; allowed: PDF, PNG, JPEG, plain text (UTF-8), JSON");
+    throw new UnsupportedMediaTypeError("unrecognised binary content; allowed: PDF, PNG, JPEG, plain text (UTF-8), JSON", {
+      textCode: "file_binary_unrecognised",
+      params: {},
+    });
   }
   // Control characters other than tab, newline, carriage return and form feed mean binary data.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(text)) {
-    throw new UnsupportedMediaTypeError("the text contains control characters; allowed: PDF, PNG, JPEG, plain text (UTF-8), JSON");
+    throw new UnsupportedMediaTypeError("the text contains control characters; allowed: PDF, PNG, JPEG, plain text (UTF-8), JSON", {
+      textCode: "file_control_characters",
+      params: {},
+    });
   }
   const trimmed = text.trim();
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) {

@@ -44,20 +44,20 @@ export class ValidationError extends ApiError {
 }
 
 export class UnauthorizedError extends ApiError {
-  constructor(message = "sign in with your wallet first") {
-    super(401, "unauthenticated", message);
+  constructor(message = "sign in with your wallet first", text: ErrorText = { textCode: "sign_in_first", params: {} }) {
+    super(401, "unauthenticated", message, undefined, { text });
   }
 }
 
 export class ForbiddenError extends ApiError {
-  constructor(message: string) {
-    super(403, "forbidden", message);
+  constructor(message: string, text?: ErrorText) {
+    super(403, "forbidden", message, undefined, { text });
   }
 }
 
 export class NotFoundError extends ApiError {
-  constructor(message: string) {
-    super(404, "not_found", message);
+  constructor(message: string, text?: ErrorText) {
+    super(404, "not_found", message, undefined, { text });
   }
 }
 
@@ -68,8 +68,8 @@ export class ConflictError extends ApiError {
 }
 
 export class PayloadTooLargeError extends ApiError {
-  constructor(message: string) {
-    super(413, "payload_too_large", message);
+  constructor(message: string, text?: ErrorText) {
+    super(413, "payload_too_large", message, undefined, { text });
   }
 }
 

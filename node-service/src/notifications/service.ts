@@ -209,7 +209,7 @@ export class NotificationService {
   }
 
   async deleteWebhook(party: Address): Promise<void> {
-    if (!this.data.hooks[party]) throw new NotFoundError("no webhook registered");
+    if (!this.data.hooks[party]) throw new NotFoundError("no webhook registered", { textCode: "no_webhook", params: {} });
     delete this.data.hooks[party];
     this.data.outbox = this.data.outbox.filter((d) => d.party !== party);
     await this.save();

@@ -57,6 +57,7 @@ export function localParams(params: Params): Params {
   if (params.factor !== undefined && params.label !== undefined)
     out.factorText = translateKnown(NS, `factors.${params.factor}`, params.label);
   if (params.flag !== undefined) out.flagName = translateKnown("lender", `flags.codes.${params.flag}`, params.flag.replace(/_/g, " "));
+  if (params.status !== undefined) out.statusText = translateKnown("common", `status.${params.status}`, params.status.replace(/_/g, " "));
   if (params.times !== undefined) out.timesText = Number(params.times) > 1 ? t("times", { count: Number(params.times) }) : "";
   if (params.kinds !== undefined) {
     out.kinds = params.kinds

@@ -72,15 +72,23 @@ export function rawBody(maxBytes: number) {
       if (!err) return next();
       const e = err as { type?: string; status?: number };
       if (e.type === "entity.too.large" || e.status === 413)
-        return next(new PayloadTooLargeError(`the file is larger than the limit of ${maxBytes} bytes`));
-      next(new ValidationError("could not read the uploaded file", "file"));
+        return next(
+          new PayloadTooLargeError(`the file is larger than the limit of ${maxBytes} bytes`, {
+            textCode: "file_too_large",
+            params: { maxBytes: String(maxBytes) },
+          }),
+        );
+      next(new ValidationError("could not read the uploaded file", "file", { textCode: "file_unreadable", params: {} }));
     });
   };
 }
 
 export function uploadedBytes(req: Request): Buffer {
   if (!Buffer.isBuffer(req.body)) {
-    throw new ValidationError("send the file's bytes as the request body with Content-Type application/octet-stream", "file");
+    throw new ValidationError("send the file's bytes as the request body with Content-Type application/octet-stream", "file", {
+      textCode: "file_body_required",
+      params: {},
+    });
   }
   return req.body;
 }
@@ -119,9 +127,14 @@ export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
       if (query.linkType && query.linkId) {
         link = { type: query.linkType, id: query.linkId };
         const parties = partiesOf(deps.state(), link);
-        if (parties.length === 0) throw new ValidationError(`${link.type} ${link.id} is not known (yet) to the index`, "linkId");
+        const linked = { linkType: link.type, linkId: link.id };
+        if (parties.length === 0)
+          throw new ValidationError(`${link.type} ${link.id} is not known (yet) to the index`, "linkId", {
+            textCode: "link_unknown",
+            params: linked,
+          });
         if (!s.operator && !parties.includes(s.address.toLowerCase() as Address)) {
-          throw new ForbiddenError(`you are not a party of ${link.type} ${link.id}`);
+          throw new ForbiddenError(`you are not a party of ${link.type} ${link.id}`, { textCode: "not_a_party", params: linked });
         }
       }
       const { record, created } = await deps.store.put({ bytes, mime, owner: s.address, kind: query.kind, link });

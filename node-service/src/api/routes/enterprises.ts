@@ -33,7 +33,11 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
   const { indexer, authority, accessLog } = deps;
 
   function knownEnterprise(address: Address): void {
-    if (!indexer.state().participants[address]) throw new NotFoundError(`${address} is not a registered participant`);
+    if (!indexer.state().participants[address])
+      throw new NotFoundError(`${address} is not a registered participant`, {
+        textCode: "not_a_participant",
+        params: { address },
+      });
   }
 
   async function authorize(res: Response, enterprise: Address, scopes: ScopeName[], resource: string, application?: string) {
@@ -47,6 +51,7 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
         throw new ValidationError(
           `application: ${application} is not an application of ${enterprise} with you as its lender`,
           "application",
+          { textCode: "not_your_application", params: { applicationId: application, enterprise } },
         );
       }
     }
@@ -167,7 +172,11 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       const session = requireSession(res);
       // Not derived from the chain: readable by the enterprise even when the index does not know it
       // (a chain change halted the index, a new deployment).
-      if (session.address !== params.address) throw new ForbiddenError("only the enterprise itself reads its access log");
+      if (session.address !== params.address)
+        throw new ForbiddenError("only the enterprise itself reads its access log", {
+          textCode: "access_log_self_only",
+          params: {},
+        });
       const page = await accessLog.page(params.address, {
         limit: query.limit,
         offset: query.offset,

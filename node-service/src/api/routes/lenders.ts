@@ -192,7 +192,11 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
 
   /** The lender itself (a registered lender) or the operator; anyone else 403 (no session: 401 before this). */
   function requireOwnPortfolio(session: Session, lender: Address): void {
-    if (session.address !== lender && !session.operator) throw new ForbiddenError("only the lender itself reads its portfolio");
+    if (session.address !== lender && !session.operator)
+      throw new ForbiddenError("only the lender itself reads its portfolio", {
+        textCode: "portfolio_self_only",
+        params: {},
+      });
     requireRole(session, ROLE.LENDER);
   }
 

@@ -53,7 +53,7 @@ export function mountLoanRoutes({ table, deps }: RouteContext): void {
       const state = indexer.state();
       const loan = state.loans[params.id];
       if (!loan || !(session.operator || loan.borrower === session.address || loan.lender === session.address)) {
-        throw new NotFoundError(`no loan ${params.id}`);
+        throw new NotFoundError(`no loan ${params.id}`, { textCode: "loan_not_found", params: { loanId: params.id } });
       }
       return loanView(state, loan, await authority.recentNow());
     },

@@ -88,7 +88,7 @@ export function notificationRoutes(service: NotificationService): RouteModule {
         const party = participant(res);
         // Resolved only for a participant: what the host resolves to now must be public too.
         const problem = await service.targetProblem(body.url);
-        if (problem) throw new ValidationError(`url: ${problem}`, "url");
+        if (problem) throw new ValidationError(`url: ${problem}`, "url", { textCode: "webhook_url_refused", params: { problem } });
         const hook = await service.setWebhook(party, body.url);
         res.status(201);
         return hook;

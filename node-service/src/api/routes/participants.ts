@@ -22,7 +22,10 @@ export function mountParticipantRoutes({ deps, table }: RouteContext): void {
   function member(res: Parameters<typeof requireSession>[0]): void {
     const session = requireSession(res);
     if (!session.operator && session.roles === 0)
-      throw new ForbiddenError("participant names are shown to the network's members: this account is not an admitted participant");
+      throw new ForbiddenError("participant names are shown to the network's members: this account is not an admitted participant", {
+        textCode: "names_members_only",
+        params: {},
+      });
   }
 
   table.add(
