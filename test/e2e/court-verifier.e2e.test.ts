@@ -243,6 +243,63 @@ describe("the standalone court verifier, in a browser, with the service stopped"
     }
   });
 
+  it("reads a verified bundle and a forged one in Chinese: every check, failure and time line from its code", async function () {
+    await page.locator("select.language").selectOption("zh");
+    await page.getByRole("heading", { name: "法院核验器" }).waitFor();
+    // English words of the verifier's sentences (not identifiers, hashes or times) that must not be left.
+    const english = /\b(the|is|of|bundle|block|says|signature|signed|recorded|anchored|verified|claim|step|gives)\b/i;
+    const left = (text: string) =>
+      text
+        .replace(/0x[0-9a-fA-F]+…?/g, " ")
+        .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, " ")
+        .replace(/\b[A-Za-z]+[A-Z][A-Za-z0-9]*\b/g, " ")
+        .split("\n")
+        .filter((line) => english.test(line));
+    try {
+      await drop([
+        { name: "evidence-agreement.json", body: bundles.agreement },
+        { name: "agreement.txt", body: AGREEMENT },
+      ]);
+      const verified = page.locator('.verdict[data-verdict="bundle-verified"]');
+      await verified.waitFor({ timeout: 60_000 });
+      await verified.locator("details summary").click();
+      const checks = verified.locator("ul.checks");
+      const checksText = await checks.innerText();
+      expect(checksText).to.include("摘要：只陈述经核验的事实 — 证据包的摘要与根据其事实重新计算的陈述逐字一致");
+      expect(checksText).to.include("文件 agreement.txt：sha256 — ");
+      expect(checksText).to.include("借款人的签名：签名人 — 恢复出签名人 ");
+      expect(checksText).to.match(/链：链 ID — 节点是链 \d+，与证据包一致/);
+      expect(await checks.locator('[lang="en"]').count(), "checks left in English").to.equal(0);
+      expect(left(checksText)).to.deep.equal([]);
+      // The time line (no RFC 3161 token here) is written from its code; the statements stay English, marked so.
+      const confirmed = verified.locator("ul.confirmed");
+      expect(await confirmed.innerText()).to.include("该证据包不含 RFC 3161 时间戳：以上所有时间都只来自出块者的时钟。");
+      expect(await confirmed.locator("li").count()).to.be.greaterThan(await confirmed.locator('li > [lang="en"]').count());
+
+      const genuine = bundles.agreement as { summary: string; signatures: { signature: string }[] };
+      const forged = {
+        ...genuine,
+        summary: genuine.summary.replace("(50000 minor units)", "(5000000 minor units)"),
+        // The lender's signature replaced by the borrower's: recovers the wrong signer, and the chain recorded another.
+        signatures: genuine.signatures.map((s, i) => (i === 1 ? { ...s, signature: genuine.signatures[0].signature } : s)),
+      };
+      await drop([{ name: "forged.json", body: forged }]);
+      const refused = page.locator('.verdict[data-verdict="bundle-not-verified"]');
+      await refused.waitFor({ timeout: 60_000 });
+      const failed = refused.locator("ul.failed");
+      const failedText = await failed.innerText();
+      await refused.getByRole("heading", { name: "请勿依赖此证据包。失败的检查：" }).waitFor();
+      expect(failedText).to.include("摘要：只陈述经核验的事实：摘要写的是“");
+      expect(failedText).to.match(/贷款人的签名：签名人：签名恢复出 0x[0-9a-fA-F]{40}，而不是 0x[0-9a-fA-F]{40}/);
+      expect(failedText).to.include("贷款人的签名：链上记录：链上的 lenderSignature 不同");
+      expect(await failed.locator('[lang="en"]').count(), "failures left in English").to.equal(0);
+      expect(left(failedText)).to.deep.equal([]);
+    } finally {
+      await page.locator("select.language").selectOption("en");
+      await page.getByRole("heading", { name: "Court verifier" }).waitFor();
+    }
+  });
+
   it("refuses a file that is not a deployment file with a sentence", async function () {
     await page
       .getByLabel("Published deployment file")

@@ -189,6 +189,8 @@ function expectCodedLikeSummary(flag: RiskFlag) {
     if (key.endsWith("Amount")) expect(flag.summary, key).to.include(formatMoney(BigInt(v)));
     if (key.endsWith("Ratio")) expect(flag.summary, key).to.include(`${(Number(v) * 100).toFixed(1)}%`);
     if (/^0x[0-9a-f]{40}$/.test(v)) expect(flag.summary, key).to.include(`${v.slice(0, 6)}…${v.slice(-4)}`);
+    // A day the summary names ("since 2026-05-01"), as block time.
+    if (key.endsWith("At")) expect(flag.summary, key).to.include(new Date(Number(v) * 1000).toISOString().slice(0, 10));
   }
   // Stored flags without the details a code needs still get a text: the English summary.
   expect(describeFlag({ code: flag.code, summary: flag.summary, details: {} })).to.deep.equal({
@@ -556,6 +558,10 @@ describe("risk screening on chain-built histories", () => {
       expect(flags[0].evidence).to.have.length(6);
       await expectEvidenceOnChain(n.publicClient, n.deployment, flags[0]);
       expectCodedLikeSummary(flags[0]);
+      // The coded text names the first farmed order's day, as the English does (not "in the last N days").
+      const coded = describeFlag(flags[0]);
+      expect(coded.textCode).to.equal("farmed_history_since");
+      expect(Number(coded.params.sinceAt)).to.equal(state.orders[farmed[0].toString()].createdAt);
     });
 
     it("does not flag the same orders from buyers with their own trade elsewhere", async () => {

@@ -812,6 +812,7 @@ export const FLAG_TEXT_CODES = {
     "reused_document_pairs",
     "reused_document_same",
     "farmed_history",
+    "farmed_history_since",
     "buyer_concentration",
     "selective_leniency",
     "other",
@@ -819,9 +820,9 @@ export const FLAG_TEXT_CODES = {
   item: ["cycle_step", "path_link", "transfer", "captive"],
 } as const;
 
-export function describeFlag(flag: Pick<RiskFlag, "code" | "summary" | "details">): FlagText {
+export function describeFlag(flag: Pick<RiskFlag, "code" | "summary" | "details"> & { evidence?: EventRef[] }): FlagText {
   try {
-    return describe(flag.code, flag.details) ?? { textCode: "other", params: { summary: flag.summary } };
+    return describe(flag.code, flag.details, flag.evidence ?? []) ?? { textCode: "other", params: { summary: flag.summary } };
   } catch {
     return { textCode: "other", params: { summary: flag.summary } };
   }
@@ -845,7 +846,7 @@ const pathItems = (path: unknown) =>
     ].join(","),
   }));
 
-function describe(code: string, d: Json): FlagText | undefined {
+function describe(code: string, d: Json, evidence: EventRef[]): FlagText | undefined {
   const currency = CURRENCY.code;
   switch (code) {
     case "circular_trading":
@@ -903,13 +904,19 @@ function describe(code: string, d: Json): FlagText | undefined {
     }
     case "farmed_history": {
       const counterparties = list(d.counterparties);
+      // The English names the first farmed order's day: its OrderCreated is the flag's first evidence
+      // (evidence is in chain order and starts with the earliest farmed order), so the date is read from
+      // the flag as stored; a flag without evidence says "in the last N days" instead.
+      const first = evidence[0];
+      const since = first && first.event === "OrderCreated" && Number.isInteger(first.at) ? first.at : undefined;
       return {
-        textCode: "farmed_history",
+        textCode: since === undefined ? "farmed_history" : "farmed_history_since",
         params: {
           farmed: str(d.orderCount),
           recent: str(d.ordersInLookback),
           lookbackDays: str(d.lookbackDays),
           counterparties: String(counterparties.length),
+          ...(since === undefined ? {} : { sinceAt: String(since) }),
         },
         itemCode: "captive",
         items: counterparties.map((c) => ({ address: str(c.address), withBorrower: str(c.ordersWithBorrower), total: str(c.ordersInAll) })),
