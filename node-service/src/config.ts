@@ -81,6 +81,13 @@ export const CONFIG_SCHEMA = z
       .describe("Largest JSON request body accepted (larger ones get 413)."),
     HEALTH_MAX_LAG_BLOCKS: z.coerce.number().int().min(0).default(10).describe("Indexer lag in blocks above which /healthz answers 503."),
     PUBLIC_RPC_URL: z.url().optional().describe("JSON-RPC URL the browser uses to check anchors itself; default RPC_URL."),
+    EXPLORER_TX_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s{}]*\{hash\}[^\s{}]*$/, "an http(s) URL with {hash} where the transaction hash goes")
+      .optional()
+      .describe(
+        "Block explorer page of a transaction, {hash} standing for its hash; the web UI links transaction hashes to it. Unset: hashes are shown as text.",
+      ),
     DEV_ACCOUNTS: flag
       .default(false)
       .describe("Offer the embedded chain's well-known test accounts in the UI; true only on the embedded chain."),

@@ -152,7 +152,7 @@ describe("the standalone court verifier, in a browser, with the service stopped"
   }
 
   async function drop(files: { name: string; body: Buffer | object }[]) {
-    await page.getByLabel(/Drop a file here/).setInputFiles(
+    await page.getByLabel(/Drop a file here|将文件拖到此处/).setInputFiles(
       files.map((f) => ({
         name: f.name,
         mimeType: "application/octet-stream",

@@ -53,6 +53,8 @@ export interface PublicConfig {
   chainId: number;
   contracts: Record<string, `0x${string}`>;
   publicRpcUrl: string;
+  /** Block explorer URL of a transaction, "{hash}" standing for its hash; null when not configured. */
+  explorerTxUrl?: string | null;
   devAccounts: boolean;
   demoAccounts?: { address: `0x${string}`; index: number; role: string; name: string }[];
 }

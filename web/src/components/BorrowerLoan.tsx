@@ -8,12 +8,13 @@
 import { useEffect, useState } from "react";
 import { api, SCOPES } from "../api";
 import { ABI } from "../contracts";
-import { formatRate, minorToInput, parseAmountInput, shortHex } from "../format";
+import { formatRate, minorToInput, parseAmountInput } from "../format";
 import { formatAmount, formatDate, formatDateTime, tNs, useT } from "../i18n";
 import { useSession, type Session } from "../hooks/session";
 import { ParticipantName } from "./ParticipantName";
 import { publicClientOf } from "../wallet";
 import { Card, Empty, ErrorBox, Table, useLoad } from "./ui";
+import { TxHash } from "./TxHash";
 import "./BorrowerLoan.css";
 
 export interface LoanView {
@@ -259,7 +260,7 @@ function LoanCard({ loan: initial, onChange }: { loan: LoanView; onChange: () =>
             ),
           },
           { key: "amount", label: t("loans.amount"), numeric: true, render: (h) => formatAmount(h.amount) },
-          { key: "tx", label: t("loans.tx"), render: (h) => <code title={h.txHash}>{shortHex(h.txHash, 4)}</code> },
+          { key: "tx", label: t("loans.tx"), render: (h) => <TxHash hash={h.txHash} /> },
         ]}
       />
       {loan.collateral.length > 0 && (

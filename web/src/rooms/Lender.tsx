@@ -6,6 +6,7 @@
  * used, their values and the policy's thresholds, before the full metrics table.
  */
 import { DecisionReasonText, FlagSummary, IndicatorThreshold } from "../components/ServiceText";
+import { TxHash } from "../components/TxHash";
 import { Fragment, useState } from "react";
 import { api, ROLE, SCOPES } from "../api";
 import { usePartyName, useSession } from "../hooks/session";
@@ -383,8 +384,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
                           <code>
                             {e.contract}.{e.event}
                           </code>{" "}
-                          · {t("flags.block", { n: e.blockNumber })} · {formatDate(e.at)} · {t("flags.tx")}{" "}
-                          <code>{shortHex(e.txHash, 4)}</code>
+                          · {t("flags.block", { n: e.blockNumber })} · {formatDate(e.at)} · {t("flags.tx")} <TxHash hash={e.txHash} />
                         </li>
                       ))}
                     </ul>

@@ -16,6 +16,7 @@ import { Link } from "react-router";
 import { roomFits, useRouteTab } from "../routes";
 import { BorrowerConsents, BorrowerLoans, Quote } from "../components/BorrowerLoan";
 import { errorText, ExplainedText } from "../components/ServiceText";
+import { TxHash } from "../components/TxHash";
 import { WebhookSettings } from "../components/Webhook";
 import { usePendingConsent, usePendingConsents } from "../hooks/pendingConsent";
 
@@ -597,10 +598,7 @@ function BorrowerApplication({
         <div className="next-step pending-consent" role="status" aria-label={tm("card.nextStep")} data-consent-tx={sentConsent.hash}>
           <p>{t("consent.pending")}</p>
           <p className="tx">
-            {t("consent.tx")}{" "}
-            <code className="tx-hash" style={{ overflowWrap: "anywhere" }}>
-              {sentConsent.hash}
-            </code>
+            {t("consent.tx")} <TxHash hash={sentConsent.hash} full className="tx-hash" />
           </p>
         </div>
       )}

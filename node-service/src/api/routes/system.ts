@@ -154,7 +154,8 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
     {
       method: "get",
       path: "/api/config",
-      summary: "Public configuration for the web UI: chain, contracts, public RPC URL, dev accounts flag (and the demo accounts when on)",
+      summary:
+        "Public configuration for the web UI: chain, contracts, public RPC URL, block explorer URL template, dev accounts flag (and the demo accounts when on)",
       tag: "system",
       auth: "public",
       errors: [429],
@@ -164,6 +165,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
       startBlock: deployment.startBlock,
       contracts: deployment.contracts,
       publicRpcUrl: config.PUBLIC_RPC_URL ?? config.RPC_URL,
+      explorerTxUrl: config.EXPLORER_TX_URL ?? null,
       devAccounts: config.DEV_ACCOUNTS,
       siweDomain: deps.siweDomains()[0],
       demoAccounts: await readDemoAccounts(),
