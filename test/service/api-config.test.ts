@@ -72,6 +72,28 @@ describe("service configuration", function () {
     );
   });
 
+  it("takes a block explorer URL template only as an http(s) URL with {hash} in it", function () {
+    expect(loadConfig({}).EXPLORER_TX_URL).to.equal(undefined);
+    expect(loadConfig({ EXPLORER_TX_URL: "https://explorer.example/tx/{hash}" }).EXPLORER_TX_URL).to.equal(
+      "https://explorer.example/tx/{hash}",
+    );
+    for (const bad of [
+      "https://explorer.example/tx/",
+      "javascript:alert({hash})",
+      "explorer.example/tx/{hash}",
+      "https://x/{hash} {hash}",
+    ]) {
+      let caught: unknown;
+      try {
+        loadConfig({ EXPLORER_TX_URL: bad });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, bad).to.be.instanceOf(ConfigError);
+      expect((caught as ConfigError).issues.join(), bad).to.match(/^EXPLORER_TX_URL/);
+    }
+  });
+
   it("fails fast, naming every bad key", function () {
     let caught: unknown;
     try {

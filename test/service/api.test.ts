@@ -172,7 +172,7 @@ describe("HTTP API", function () {
     it("gives the web UI the chain id, contract addresses, public RPC URL and dev-accounts flag", async function () {
       const res = await get("/api/config");
       expect(res.status).to.equal(200);
-      expect(res.body).to.deep.include({ chainId: 31337, publicRpcUrl: "http://127.0.0.1:8545", devAccounts: false });
+      expect(res.body).to.deep.include({ chainId: 31337, publicRpcUrl: "http://127.0.0.1:8545", devAccounts: false, explorerTxUrl: null });
       expect(res.body.contracts).to.deep.equal(net.deployment.contracts);
     });
 
@@ -184,10 +184,14 @@ describe("HTTP API", function () {
         { index: 1, address: supplier, name: "Acme Castings", roles: ["SUPPLIER"] },
       ];
       await writeFile(path.join(devDir, "demo-accounts.json"), JSON.stringify({ seed: 1, chainId: 31337, accounts }));
-      const dev = await startTestService(testConfig(devDir, { DEV_ACCOUNTS: true }));
+      const dev = await startTestService(
+        testConfig(devDir, { DEV_ACCOUNTS: true, EXPLORER_TX_URL: "https://explorer.example/tx/{hash}?net=scf" }),
+      );
       try {
         const res = await call(dev.url, "GET", "/api/config");
         expect(res.body.devAccounts).to.equal(true);
+        // The block explorer's URL template, as configured, for the UI to link transaction hashes.
+        expect(res.body.explorerTxUrl).to.equal("https://explorer.example/tx/{hash}?net=scf");
         expect(res.body.demoAccounts).to.deep.equal([
           { index: 0, address: net.operator.account.address, name: "Consortium operator", role: "OPERATOR" },
           { index: 1, address: supplier, name: "Acme Castings", role: "SUPPLIER" },
@@ -426,6 +430,7 @@ describe("HTTP API", function () {
       const res = await get(`/api/enterprises/${supplier2}/metrics`, tokens.lender);
       expect(res.status).to.equal(403);
       expect(res.body.error.message).to.match(/no consent was granted: scopes metrics/);
+      expect(res.body.error.text).to.deep.equal({ textCode: "consent_none", params: { scopes: "metrics", enterprise: supplier2 } });
     });
 
     it("lets a lender read only the scopes granted, and logs each read with its consent and application", async function () {
@@ -481,6 +486,7 @@ describe("HTTP API", function () {
       const res = await get(`/api/enterprises/${supplier2}/metrics`, tokens.lender);
       expect(res.status).to.equal(403);
       expect(res.body.error.message).to.match(/the consent was revoked/);
+      expect(res.body.error.text.textCode).to.equal("consent_revoked");
     });
 
     it("stops a lender once the consent has expired", async function () {

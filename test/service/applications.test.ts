@@ -563,7 +563,10 @@ describe("loan applications from application to closed loan (real chain, real se
     const waiting = (await apply(base, tS1, f, [r1], 500_000n)).body;
     const decline = (token: string, body: unknown) => call(base, "POST", `/api/applications/${waiting.id}/decline`, { token, body });
     expect((await decline(tLender2, { reason: "not ours" })).status).to.equal(404);
-    expect((await decline(tS1, { reason: "the borrower cannot" })).status).to.equal(403);
+    const byBorrower = await decline(tS1, { reason: "the borrower cannot" });
+    expect(byBorrower.status).to.equal(403);
+    // Coded for the web's languages, beside the English.
+    expect(byBorrower.body.error.text).to.deep.equal({ textCode: "decline_not_lender", params: {} });
     const noReason = await decline(tLender, {});
     expect(noReason.status).to.equal(400);
     expect(noReason.body.error.field).to.equal("reason");
@@ -572,8 +575,12 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(declined.body.status).to.equal("declined");
     expect(declined.body.lenderDecline.reason).to.equal("we do not lend to this sector this quarter");
     expect(declined.body.timeline.at(-1)).to.include({ step: "declined", actor: f.lender.account.address.toLowerCase() });
-    expect((await decline(tLender, { reason: "twice" })).status).to.equal(409);
-    expect((await call(base, "POST", `/api/applications/${waiting.id}/withdraw`, { token: tS1, body: {} })).status).to.equal(409);
+    const twice = await decline(tLender, { reason: "twice" });
+    expect(twice.status).to.equal(409);
+    expect(twice.body.error.text).to.deep.equal({ textCode: "ended_cannot_decline", params: { status: "declined" } });
+    const withdrawDeclined = await call(base, "POST", `/api/applications/${waiting.id}/withdraw`, { token: tS1, body: {} });
+    expect(withdrawDeclined.status).to.equal(409);
+    expect(withdrawDeclined.body.error.text).to.deep.equal({ textCode: "ended_cannot_withdraw", params: { status: "declined" } });
 
     // Signed by the borrower: the lender cannot withdraw it, the borrower can; its receivable is free again.
     const signedApp = (await apply(base, tS1, f, [r2], 500_000n)).body;
@@ -808,10 +815,12 @@ describe("loan applications from application to closed loan (real chain, real se
     const early = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender, body: { signature: lenderSig } });
     expect(early.status).to.equal(409);
     expect(early.body.error.message).to.contain("borrower signs first");
+    expect(early.body.error.text).to.deep.equal({ textCode: "borrower_signs_first", params: {} });
     // The lender's signature presented by the borrower: not the borrower's key.
     const wrongKey = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tS1, body: { signature: lenderSig } });
     expect(wrongKey.status).to.equal(400);
     expect(wrongKey.body.error.field).to.equal("signature");
+    expect(wrongKey.body.error.text).to.deep.equal({ textCode: "signature_invalid", params: {} });
     const byOther = await call(base, "POST", `/api/applications/${id}/signatures`, { token: tLender2, body: { signature: lenderSig } });
     expect(byOther.status).to.equal(404);
     const after = await call(base, "GET", `/api/applications/${id}`, { token: tS1 });

@@ -104,6 +104,7 @@ export const VERDICT_TEXT_CODES = [
   "signer_recovered",
   "signer_erc1271",
   "signer_mismatch",
+  "signer_unrecovered",
   "event_not_in_bundle",
   "signature_field_differs",
   "digest_differs",
@@ -620,8 +621,8 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       return [
         false,
         say(
-          "signer_mismatch",
-          { recovered: recovered ?? "nothing", address: sig.signer },
+          recovered ? "signer_mismatch" : "signer_unrecovered",
+          { recovered: recovered ?? "", address: sig.signer },
           `signature recovers ${recovered ?? "nothing"}, not ${sig.signer}, and ${sig.signer} does not accept it by ERC-1271`,
         ),
       ];
