@@ -252,6 +252,8 @@ describe("the standalone court verifier, in a browser, with the service stopped"
       text
         .replace(/0x[0-9a-fA-F]+…?/g, " ")
         .replace(/scf-evidence-bundle\/\d+/g, " ")
+        // Quoted: the bundle's own English summary.
+        .replace(/“[^”]*”/g, " ")
         .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, " ")
         .replace(/\b[A-Za-z]+[A-Z][A-Za-z0-9]*\b/g, " ")
         .split("\n")

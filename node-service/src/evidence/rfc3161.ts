@@ -108,6 +108,30 @@ export function parseCertificate(bytes: Uint8Array): pkijs.Certificate {
   return new pkijs.Certificate({ schema: asn1.result });
 }
 
+/** Codes of the check's steps and problems, beside their English (the court page writes them in its language). */
+export const TOKEN_TEXT_CODES = [
+  "token_unreadable",
+  "token_imprint_algorithm",
+  "token_imprint_other",
+  "token_imprint_ok",
+  "token_no_certificate",
+  "token_not_tsa_certificate",
+  "token_signed_by",
+  "token_certificate_not_valid",
+  "token_signature_invalid",
+  "token_signature_ok",
+  "token_chain_untrusted",
+  "token_chain_ok",
+  "token_chain_untrusted_because",
+  "token_signature_unchecked",
+] as const;
+
+/** A step or problem as its code and string parameters. */
+export interface TokenText {
+  code: (typeof TOKEN_TEXT_CODES)[number];
+  params: Record<string, string>;
+}
+
 export interface TokenCheck {
   /** Every step passed (imprint, signature, time-stamping certificate, and the chain when trust was given). */
   ok: boolean;
@@ -118,6 +142,9 @@ export interface TokenCheck {
   chainChecked: boolean;
   problems: string[];
   steps: string[];
+  /** The problems and the steps as codes, in the same order. */
+  problemTexts: TokenText[];
+  stepTexts: TokenText[];
 }
 
 /**
@@ -128,33 +155,55 @@ export interface TokenCheck {
 export async function checkTimestampToken(token: Uint8Array, value: Hex, trusted: pkijs.Certificate[] = []): Promise<TokenCheck> {
   const problems: string[] = [];
   const steps: string[] = [];
+  const problemTexts: TokenText[] = [];
+  const stepTexts: TokenText[] = [];
+  const problem = (code: TokenText["code"], params: Record<string, string>, en: string) => {
+    problems.push(en);
+    problemTexts.push({ code, params });
+  };
+  const step = (code: TokenText["code"], params: Record<string, string>, en: string) => {
+    steps.push(en);
+    stepTexts.push({ code, params });
+  };
   let signed: pkijs.SignedData;
   let info: pkijs.TSTInfo;
   try {
     signed = signedDataOf(token);
     info = tstInfoOf(token, signed);
   } catch (err) {
-    return { ok: false, chainChecked: false, problems: [`the token cannot be read: ${(err as Error).message}`], steps };
+    const message = (err as Error).message;
+    problem("token_unreadable", { message }, `the token cannot be read: ${message}`);
+    return { ok: false, chainChecked: false, problems, steps, problemTexts, stepTexts };
   }
   const serial = toHex(new Uint8Array(info.serialNumber.valueBlock.valueHexView));
   const imprint = new Uint8Array(info.messageImprint.hashedMessage.valueBlock.valueHexView);
-  if (info.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID)
-    problems.push(`the token's imprint uses hash ${info.messageImprint.hashAlgorithm.algorithmId}, not SHA-256`);
-  else if (!sameBytes(imprint, imprintOf(value))) problems.push(`the token stamps ${toHex(imprint)}, not SHA-256 of ${value}`);
-  else steps.push("message imprint is SHA-256 of the value");
+  const algorithm = info.messageImprint.hashAlgorithm.algorithmId;
+  if (algorithm !== SHA256_OID)
+    problem("token_imprint_algorithm", { algorithm }, `the token's imprint uses hash ${algorithm}, not SHA-256`);
+  else if (!sameBytes(imprint, imprintOf(value)))
+    problem("token_imprint_other", { imprint: toHex(imprint), value }, `the token stamps ${toHex(imprint)}, not SHA-256 of ${value}`);
+  else step("token_imprint_ok", {}, "message imprint is SHA-256 of the value");
 
   const signerCert = (signed.certificates ?? []).find((c): c is pkijs.Certificate => c instanceof pkijs.Certificate && isSigner(c, signed));
   let tsa: string | undefined;
-  if (!signerCert) problems.push("the token does not include the authority's certificate");
+  if (!signerCert) problem("token_no_certificate", {}, "the token does not include the authority's certificate");
   else {
     tsa = nameOf(signerCert);
     const eku = signerCert.extensions?.find((e) => e.extnID === EKU_OID);
     const usages = (eku?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
     if (!eku || !usages.includes(TIME_STAMPING_OID) || !eku.critical)
-      problems.push(`the certificate of ${tsa} is not a time-stamping certificate (critical extended key usage timeStamping)`);
-    else steps.push(`signed by ${tsa}, a time-stamping certificate`);
+      problem(
+        "token_not_tsa_certificate",
+        { tsa },
+        `the certificate of ${tsa} is not a time-stamping certificate (critical extended key usage timeStamping)`,
+      );
+    else step("token_signed_by", { tsa }, `signed by ${tsa}, a time-stamping certificate`);
     if (info.genTime < signerCert.notBefore.value || info.genTime > signerCert.notAfter.value)
-      problems.push(`the certificate of ${tsa} was not valid at ${info.genTime.toISOString()}`);
+      problem(
+        "token_certificate_not_valid",
+        { tsa, time: info.genTime.toISOString() },
+        `the certificate of ${tsa} was not valid at ${info.genTime.toISOString()}`,
+      );
   }
   let chainChecked = false;
   try {
@@ -166,21 +215,29 @@ export async function checkTimestampToken(token: Uint8Array, value: Hex, trusted
       checkDate: info.genTime,
       extendedMode: true,
     });
-    if (!result.signatureVerified) problems.push("the authority's signature over the token does not verify");
-    else steps.push("the CMS signature verifies");
+    if (!result.signatureVerified) problem("token_signature_invalid", {}, "the authority's signature over the token does not verify");
+    else step("token_signature_ok", {}, "the CMS signature verifies");
     if (trusted.length) {
       chainChecked = result.signerCertificateVerified === true;
-      if (!chainChecked) problems.push("the authority's certificate does not chain to the trusted certificate given");
-      else steps.push("the certificate chains to the trusted authority given");
+      if (!chainChecked)
+        problem("token_chain_untrusted", {}, "the authority's certificate does not chain to the trusted certificate given");
+      else step("token_chain_ok", {}, "the certificate chains to the trusted authority given");
     }
   } catch (err) {
     const e = err as { message?: string; signatureVerified?: boolean | null; signerCertificateVerified?: boolean | null };
-    if (e.signatureVerified === false) problems.push("the authority's signature over the token does not verify");
+    if (e.signatureVerified === false) problem("token_signature_invalid", {}, "the authority's signature over the token does not verify");
     else if (trusted.length && e.signerCertificateVerified === false)
-      problems.push(`the authority's certificate does not chain to the trusted certificate given (${e.message ?? "no path"})`);
-    else problems.push(`the token's signature cannot be checked: ${e.message ?? String(err)}`);
+      problem(
+        "token_chain_untrusted_because",
+        { message: e.message ?? "no path" },
+        `the authority's certificate does not chain to the trusted certificate given (${e.message ?? "no path"})`,
+      );
+    else {
+      const message = e.message ?? String(err);
+      problem("token_signature_unchecked", { message }, `the token's signature cannot be checked: ${message}`);
+    }
   }
-  return { ok: problems.length === 0, genTime: info.genTime, tsa, serial, chainChecked, problems, steps };
+  return { ok: problems.length === 0, genTime: info.genTime, tsa, serial, chainChecked, problems, steps, problemTexts, stepTexts };
 }
 
 function isSigner(cert: pkijs.Certificate, signed: pkijs.SignedData): boolean {

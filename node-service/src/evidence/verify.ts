@@ -29,7 +29,7 @@ import { canonicalJson } from "../underwriting/canonical";
 import { EvidenceBundleSchema, normalizeArgs, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
 import { statementsOf } from "./statements";
 import { displayNameCommitment, NAME_COMMITMENT_DOMAIN } from "../domain/name-commitment";
-import { checkTimestampToken, parseCertificate, tokenFromBase64 } from "./rfc3161";
+import { checkTimestampToken, parseCertificate, TOKEN_TEXT_CODES, tokenFromBase64 } from "./rfc3161";
 
 /**
  * Every code a verdict text can have. A reader in another language (the court page) writes each text
@@ -145,7 +145,6 @@ export const VERDICT_TEXT_CODES = [
   "timestamp_recorded",
   "timestamp_not_recorded",
   "token_not_base64",
-  "token_checked",
   "token_authority_unchecked",
   "token_time_within",
   "token_time_beyond",
@@ -155,6 +154,7 @@ export const VERDICT_TEXT_CODES = [
   "summary_differs",
   "time_attested",
   "time_none",
+  ...TOKEN_TEXT_CODES,
 ] as const;
 export type VerdictTextCode = (typeof VERDICT_TEXT_CODES)[number];
 
@@ -942,7 +942,8 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
       continue;
     }
     const result = await checkTimestampToken(token, t.value as Hex, trusted);
-    const tokenParts = (result.ok ? result.steps : result.problems).map((x) => say("token_checked", { detail: x }, x));
+    const [tokenEn, tokenTexts] = result.ok ? [result.steps, result.stepTexts] : [result.problems, result.problemTexts];
+    const tokenParts: Said[] = tokenEn.map((en, k) => ({ en, text: tokenTexts[k] }));
     if (result.ok && !trusted.length)
       tokenParts.push(
         say("token_authority_unchecked", {}, "the authority's identity was NOT checked against a trusted certificate (none given)"),
