@@ -1055,6 +1055,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   private async save(app: ApplicationRecord): Promise<void> {
+    app.revision = (app.revision ?? 0) + 1;
     await this.store.put(app);
     this.emit("update", app);
   }

@@ -24,6 +24,8 @@ export interface ApplicationView {
   purpose: `0x${string}`;
   status: string;
   createdAt: number;
+  /** How many times the service stored the record: of two copies, the higher is the newer. */
+  revision?: number;
   steps: StepView[];
   timeline: TimelineEntryView[];
   decision?: {
@@ -129,18 +131,27 @@ export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, ena
 }
 
 /**
+ * The newer of two copies of one application (by revision; on a tie, or without revisions, `incoming`).
+ * An answer can arrive after an event that already carries a later step (the countersignature's answer
+ * and the agreement recorded on chain): the older copy must not replace the newer.
+ */
+export function newerOf(current: ApplicationView | undefined, incoming: ApplicationView): ApplicationView {
+  return current && (current.revision ?? 0) > (incoming.revision ?? 0) ? current : incoming;
+}
+
+/**
  * The caller's applications as `role` (borrower or lender): loaded once, then kept current by the live
  * events and by `update` (an answer the caller just got), newest first.
  */
 export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]) {
   const apps = useLoad(() => api<{ applications: ApplicationView[] }>(`/api/applications?role=${role}`), deps);
   const [live, setLive] = useState<Record<string, ApplicationView>>({});
-  const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: a }));
+  const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: newerOf(l[a.id], a) }));
   useApplicationEvents(update, true);
   const applications = useMemo(() => {
     const byId: Record<string, ApplicationView> = {};
     for (const a of apps.data?.applications ?? []) byId[a.id] = a;
-    Object.assign(byId, live);
+    for (const a of Object.values(live)) byId[a.id] = newerOf(byId[a.id], a);
     return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
   }, [apps.data, live]);
   return { apps, applications, update };
