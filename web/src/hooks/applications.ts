@@ -10,6 +10,7 @@ import { ABI } from "../contracts";
 import { publicClientOf } from "../wallet";
 import { rememberConsentTx } from "./pendingConsent";
 import { DAY } from "../../../node-service/src/domain/time";
+import type { ExplainedReason, Explanation, ReasonText } from "../../../node-service/src/underwriting/explain";
 import type { StepView, TimelineEntryView } from "../components/Timeline";
 import type { Session } from "./session";
 
@@ -54,36 +55,17 @@ export interface ApplicationView {
   lenderDecline?: { at: number; reason: string };
   withdrawal?: { at: number; reason?: string };
   /** The decision in plain words: the reasons that made it and what would change it. */
-  explanation?: { outcome: string; reasons: ExplainedReasonView[] };
+  explanation?: Explanation;
   /** decision.reasons as message codes, same order (ServiceText.tsx). */
-  decisionReasons?: { code: string; textCode: string; params: Record<string, string> }[];
+  decisionReasons?: ReasonText[];
   /** While in review: what the reviewer may approve. */
   reviewBounds?: { maxAmount: string; limit: string; minAmount: string; minRateBps: number; maxRateBps: number; maxTermDays: number };
   offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
   signatures: { borrower?: string; lender?: string };
   loanId?: string;
 }
-export interface ExplainedReasonView {
-  code: string;
-  effect: "refer" | "decline";
-  text: string;
-  toChange: string;
-  indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
-  /** The same as message codes with string parameters, for the reader's language (ServiceText.tsx). */
-  textCode?: string;
-  toChangeCode?: string;
-  params?: Record<string, string>;
-  room?: {
-    factor: string;
-    label: string;
-    metric: string;
-    unit: string;
-    value: string | null;
-    boundKind?: "min" | "max";
-    bound?: string;
-    points?: string;
-  }[];
-}
+/** An explained reason as the service writes it (underwriting/explain.ts). */
+export type ExplainedReasonView = ExplainedReason;
 /** Statuses after which nothing more happens to an application. */
 export const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 /** Whether the borrower may still withdraw it, or the lender decline it: it ended, or its agreement is on chain. */
