@@ -275,7 +275,10 @@ describe("loan applications from application to closed loan (real chain, real se
     await lenderEvents.close();
     const pushed = lenderEvents.events.filter((e) => e.id === id);
     const revisions = pushed.map((e) => e.revision);
-    expect(revisions.every((r, i) => Number.isInteger(r) && (i === 0 || r > revisions[i - 1])), `revisions ${revisions}`).to.equal(true);
+    expect(
+      revisions.every((r, i) => Number.isInteger(r) && (i === 0 || r > revisions[i - 1])),
+      `revisions ${revisions}`,
+    ).to.equal(true);
     const pushedRecorded = pushed.find((e) => e.status === "countersigned_notarized");
     expect(pushedRecorded, "the recorded agreement on the lender's event stream").to.not.equal(undefined);
     expect(countersigned.body.status).to.equal("signed_by_borrower");
