@@ -324,6 +324,8 @@ async function main(): Promise<void> {
         DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
         LOG_LEVEL: "silent",
         POLL_INTERVAL_MS: 50,
+        // The first sync reads ~60,000 events in one range: on a loaded machine that takes more than the default 3 s.
+        RPC_TIMEOUT_MS: 60_000,
         RATE_LIMIT_PER_MINUTE: 1_000_000,
         // Every simulated enterprise signs in from this one process: the per-client bounds would refuse them.
         SIGN_INS_PER_MINUTE: 1_000_000,
