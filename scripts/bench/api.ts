@@ -195,7 +195,7 @@ async function main() {
   }
   const base = bases[0];
   console.log(
-    `${PROCESSES} service process${PROCESSES > 1 ? "es" : ""} (own processes, LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}, logs to files), ` +
+    `${PROCESSES} service process${PROCESSES > 1 ? "es" : ""} (own process${PROCESSES > 1 ? "es" : ""}, LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}, logs to files), ` +
       `store ${ON_POSTGRES ? "PostgreSQL (one database)" : "lowdb"}, at ${bases.join(" ")}`,
   );
 
