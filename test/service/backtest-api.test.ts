@@ -8,25 +8,14 @@ import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import {
-  DAY,
-  call,
-  deployNetwork,
-  removeDir,
-  signInAll,
-  startTestService,
-  tempDataDir,
-  testConfig,
-  waitIndexed,
-  type Network,
-} from "./api-helpers";
+import { DAY, call, deployNetwork, type Network, startOnNetwork, stopOnNetwork, type ServiceOnNetwork } from "./api-helpers";
 
 describe("API: back-test of a policy (lender)", function () {
   this.timeout(120_000);
   let snapshot: string;
   let net: Network;
+  let running: ServiceOnNetwork<"supplier" | "lender" | "operator">;
   let service: RunningService;
-  let dataDir: string;
   let tokens: Record<"supplier" | "lender" | "operator", string>;
   let to: number;
 
@@ -42,15 +31,11 @@ describe("API: back-test of a policy (lender)", function () {
     await time.increase(35 * DAY);
     await net.tradeOnce(100_000n, net.supplier2);
     to = await net.latestTime();
-    dataDir = await tempDataDir(net.deployment);
-    service = await startTestService(testConfig(dataDir));
-    await waitIndexed(service, net.publicClient);
-    tokens = await signInAll(service.url, net, ["supplier", "lender", "operator"]);
+    ({ service, tokens } = running = await startOnNetwork(net, ["supplier", "lender", "operator"]));
   });
 
   after(async function () {
-    await service?.close();
-    if (dataDir) await removeDir(dataDir);
+    await stopOnNetwork(running);
     if (snapshot) await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
   });
 

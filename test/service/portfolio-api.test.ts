@@ -16,14 +16,12 @@ import {
   DAY,
   call,
   deployNetwork,
-  removeDir,
-  signInAll,
-  startTestService,
-  tempDataDir,
-  testConfig,
   waitIndexed,
   type Network,
   type Wallet,
+  startOnNetwork,
+  stopOnNetwork,
+  type ServiceOnNetwork,
 } from "./api-helpers";
 
 /** The fields of one RFC 4180 line (quoted fields may hold commas and doubled quotes). */
@@ -48,8 +46,8 @@ describe("API: the lender's portfolio", function () {
   this.timeout(180_000);
   let snapshot: string;
   let net: Network;
+  let running: ServiceOnNetwork<"supplier" | "lender" | "lender2" | "operator" | "outsider">;
   let service: RunningService;
-  let dataDir: string;
   let tokens: Record<"supplier" | "lender" | "lender2" | "operator" | "outsider", string>;
   let lender: string;
   const ids = {} as Record<"loanA" | "loanB" | "loanC" | "rA" | "rB" | "rC", bigint>;
@@ -127,16 +125,13 @@ describe("API: the lender's portfolio", function () {
         [net.h(`addr:${a}`)],
       ]);
     }
-    dataDir = await tempDataDir(net.deployment);
-    await writeParticipantNames(dataDir, names);
-    service = await startTestService(testConfig(dataDir));
-    await waitIndexed(service, net.publicClient);
-    tokens = await signInAll(service.url, net, ["supplier", "lender", "lender2", "operator", "outsider"]);
+    ({ service, tokens } = running = await startOnNetwork(net, ["supplier", "lender", "lender2", "operator", "outsider"], {
+      prepare: (dataDir) => writeParticipantNames(dataDir, names),
+    }));
   });
 
   after(async function () {
-    await service?.close();
-    if (dataDir) await removeDir(dataDir);
+    await stopOnNetwork(running);
     if (snapshot) await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
   });
 
