@@ -111,6 +111,8 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
   async function switchLanguage(page: Page, lang: "en" | "zh"): Promise<void> {
     await page.locator("select.language").selectOption(lang);
     await page.locator(`html[lang="${lang === "zh" ? "zh-CN" : "en-US"}"]`).waitFor({ state: "attached" });
+    // The top bar re-rendered in the new language (the switch's own label is one of its texts).
+    await page.getByRole("combobox", { name: lang === "zh" ? "语言" : "Language", exact: true }).waitFor();
   }
 
   it("signed out: the manufacturer's tour, the lender's room and the court", async function () {
