@@ -68,7 +68,8 @@ export async function englishLeft(page: Page, where: string, names: string[]): P
       .replace(/0x[0-9a-fA-F]+(…[0-9a-fA-F]+)?/g, " ")
       .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, " ")
       .replace(/\b(GET|POST) \/\S*/g, " ")
-      .replace(/https?:\/\/\S+/g, " ")
+      // A URL, or only its scheme (the webhook field's placeholder "https://").
+      .replace(/https?:\/\/\S*/g, " ")
       // Field names the metric definitions refer to (createdAt, orderValue): identifiers, not English.
       .replace(/\b[a-z]+[A-Z][A-Za-z0-9]*\b/g, " ")
       .replace(KEPT, " ");
