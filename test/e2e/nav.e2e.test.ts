@@ -299,6 +299,10 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
       }
       return total;
     };
+    // A chunk of an older build (the page was loaded before a deploy) is a 404, not the app's page as script.
+    const stale = await fetch(`${stack.baseUrl}/assets/Court-0ld8uild.js`, { headers: { accept: "*/*" } });
+    expect(stale.status).to.equal(404);
+    expect(stale.headers.get("content-type") ?? "").not.to.match(/html/);
     const first = await sum(initial);
     const total = await sum(all);
     // Each room is a chunk the entry imports on demand, not part of the first page's script.
