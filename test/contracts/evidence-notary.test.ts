@@ -82,6 +82,70 @@ describe("EvidenceNotary", () => {
       .withArgs(f.outsider.address);
   });
 
+  describe("several anchors in one transaction (multicall)", () => {
+    const call = (f: Awaited<ReturnType<typeof deployFixture>>, doc: string, kind: number, ref: string) =>
+      f.notary.interface.encodeFunctionData("anchor", [doc, kind, ref]);
+
+    it("records each hash for the caller with its own Anchored event, as if anchored one by one", async () => {
+      const f = await loadFixture(deployFixture);
+      const docs = [sha("decision 1"), sha("decision 2"), sha("decision 3")];
+      const at = await nextTime();
+      const tx = await as(f.notary, f.auditor).multicall(docs.map((d, i) => call(f, d, 4, h(`application ${i}`))));
+      const receipt = await tx.wait();
+      for (const [i, d] of docs.entries()) {
+        await expect(tx)
+          .to.emit(f.notary, "Anchored")
+          .withArgs(d, f.auditor.address, h(`application ${i}`), 4, at);
+        const a = await f.notary.getAnchor(d, f.auditor.address);
+        // The caller is the anchorer (a delegatecall to itself keeps msg.sender), never the contract.
+        expect([a.anchorer, a.timestamp, a.blockNumber, a.kind]).to.deep.equal([
+          f.auditor.address,
+          BigInt(at),
+          BigInt(receipt!.blockNumber),
+          4n,
+        ]);
+        expect((await f.notary.getAnchor(d, await f.notary.getAddress())).timestamp).to.equal(0n);
+      }
+    });
+
+    it("keeps the first record of a hash repeated in the batch or anchored before, and anchors the rest", async () => {
+      const f = await loadFixture(deployFixture);
+      const firstAt = await nextTime();
+      await as(f.notary, f.auditor).anchor(sha("old"), 4, h("first"));
+      const tx = as(f.notary, f.auditor).multicall([
+        call(f, sha("old"), 4, h("again")),
+        call(f, sha("new"), 4, h("new")),
+        call(f, sha("new"), 4, h("twice")),
+      ]);
+      await expect(tx).to.emit(f.notary, "AnchorRepeated").withArgs(sha("old"), f.auditor.address, firstAt);
+      await expect(tx)
+        .to.emit(f.notary, "AnchorRepeated")
+        .withArgs(sha("new"), f.auditor.address, firstAt + 1);
+      const receipt = await (await tx).wait();
+      const logs = receipt!.logs.map((l: { topics: string[]; data: string }) => f.notary.interface.parseLog(l)!) as {
+        name: string;
+        args: { documentHash: string; ref: string };
+      }[];
+      // One Anchored event, the first of "new"; both repeats say so instead.
+      expect(logs.filter((l) => l.name === "Anchored").map((l) => [l.args.documentHash, l.args.ref])).to.deep.equal([
+        [sha("new"), h("new")],
+      ]);
+      expect(logs.filter((l) => l.name === "AnchorRepeated")).to.have.length(2);
+      expect((await f.notary.getAnchor(sha("old"), f.auditor.address)).timestamp).to.equal(BigInt(firstAt));
+    });
+
+    it("refuses the whole batch when one call must fail: a stranger anchors nothing, a zero hash undoes the others", async () => {
+      const f = await loadFixture(deployFixture);
+      await expect(as(f.notary, f.outsider).multicall([call(f, sha("x"), 4, h("r"))]))
+        .to.be.revertedWithCustomError(f.notary, "EvidenceNotaryNotActiveParticipant")
+        .withArgs(f.outsider.address);
+      await expect(
+        as(f.notary, f.auditor).multicall([call(f, sha("good"), 4, h("r")), call(f, hre.ethers.ZeroHash, 4, h("r"))]),
+      ).to.be.revertedWithCustomError(f.notary, "EvidenceNotaryZeroHash");
+      expect((await f.notary.getAnchor(sha("good"), f.auditor.address)).timestamp).to.equal(0n);
+    });
+  });
+
   describe("batches", () => {
     const leaves = Array.from({ length: 13 }, (_, i) => sha(`document ${i}`));
     const tree = StandardMerkleTree.of(

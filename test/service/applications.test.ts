@@ -748,6 +748,68 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(again.body.timeline).to.deep.equal(a.body.timeline);
   });
 
+  it("anchors the decisions made while an anchor transaction is on its way together, in one transaction, each with its own record", async () => {
+    const f = await loadFixture(network);
+    const base = await start(f);
+    const tS1 = await signIn(base, f.s1 as never);
+    await grantConsent(f, f.s1, { lender: f.lender.account.address, scopes: REQUIRED_SCOPES, purpose: docHash("standing consent") });
+    while (!service!.indexer.state().consents[`${f.s1.account.address.toLowerCase()}:${f.lender.account.address.toLowerCase()}`]) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const ids = f.collateral.get(f.s1)!.map((c) => c.id);
+    // Nothing is mined until the test says so: the first decision's anchor waits in the node's pool.
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    let anchored: { id: string; decision: Record<string, unknown>; decisionAnchorTx?: Hex }[] = [];
+    try {
+      const apps = [];
+      for (const [i, amount] of [500_000n, 600_000n, 700_000n].entries()) {
+        const res = await apply(base, tS1, f, [ids[i]], amount);
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+        expect(res.body.status).to.equal("offer_issued");
+        apps.push(res.body);
+      }
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        await hre.network.provider.send("evm_mine", []);
+        anchored = await Promise.all(apps.map(async (a) => (await call(base, "GET", `/api/applications/${a.id}`, { token: tS1 })).body));
+        if (anchored.every((a) => a.decisionAnchorTx)) break;
+        if (Date.now() > deadline) throw new Error(`not anchored: ${JSON.stringify(anchored.map((a) => a.decisionAnchorTx))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+    }
+    const [first, second, third] = anchored.map((a) => a.decisionAnchorTx!);
+    // The first went alone; the two decided while it was pending went together.
+    expect(second).to.equal(third);
+    expect(first).to.not.equal(second);
+    const notary = f.net.deployment.contracts.EvidenceNotary;
+    for (const [tx, apps] of [
+      [first, anchored.slice(0, 1)],
+      [second, anchored.slice(1)],
+    ] as const) {
+      const receipt = await f.net.publicClient.getTransactionReceipt({ hash: tx });
+      expect(receipt.status).to.equal("success");
+      expect(getAddress(receipt.to!)).to.equal(getAddress(notary));
+      const logs = parseEventLogs({ abi: abiOf("EvidenceNotary"), logs: receipt.logs, eventName: "Anchored" }) as unknown as {
+        args: { documentHash: Hex; anchorer: Hex; kind: number };
+      }[];
+      expect(logs.map((l) => l.args.documentHash)).to.deep.equal(apps.map((a) => decisionHash(decisionFromJson(a.decision))));
+      for (const l of logs) {
+        // Each decision is the service account's own anchor, as if sent alone.
+        expect(getAddress(l.args.anchorer)).to.equal(getAddress(f.auditor.account.address));
+        expect(Number(l.args.kind)).to.equal(KIND_DECISION);
+        const anchor = (await f.net.publicClient.readContract({
+          address: notary,
+          abi: abiOf("EvidenceNotary"),
+          functionName: "getAnchor",
+          args: [l.args.documentHash, f.auditor.account.address],
+        })) as { blockNumber: number };
+        expect(BigInt(anchor.blockNumber)).to.equal(receipt.blockNumber);
+      }
+    }
+  });
+
   it("refuses what a party may not do, naming the field or hiding the application", async () => {
     const f = await loadFixture(network);
     const base = await start(f);

@@ -76,6 +76,12 @@ export class JournalStore<T extends { id: string }> implements RecordStore<T> {
     return out;
   }
 
+  count(match: (record: Readonly<T>) => boolean): number {
+    let n = 0;
+    for (const r of this.records.values()) if (match(r)) n++;
+    return n;
+  }
+
   /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */
   async put(record: T): Promise<void> {
     while (this.compacting) await this.compacting;

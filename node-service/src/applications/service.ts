@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import { randomUUID, randomBytes } from "node:crypto";
 import path from "node:path";
-import { hashTypedData, keccak256, toHex, type Hex, type PublicClient } from "viem";
+import { encodeFunctionData, hashTypedData, keccak256, toHex, type Hex, type PublicClient } from "viem";
 import type { Logger } from "pino";
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import type { Deployment } from "../chain/contracts";
@@ -49,6 +49,11 @@ import { totalDueOf } from "../loans/view";
 export const REQUIRED_SCOPES = SCOPE.orderHistory | SCOPE.receivables | SCOPE.paymentHistory | SCOPE.metrics | SCOPE.riskFlags;
 /** EvidenceNotary kind for an underwriting decision. */
 export const KIND_DECISION = 5;
+/** Decision anchors per transaction at most (about 50,000 gas each). */
+const MAX_ANCHORS_PER_TX = 50;
+
+const anchorLabel = (ids: string[]) =>
+  ids.length === 1 ? `anchoring the decision of application ${ids[0]}` : `anchoring the decisions of applications ${ids.join(", ")}`;
 const OFFER_VALIDITY = 7 * DAY;
 /** Statuses that end an application: its collateral is free again. */
 const ENDED = ENDED_STATUSES;
@@ -136,8 +141,12 @@ export interface QuoteInput {
 export class ApplicationService extends EventEmitter {
   /** Per-application queue: a request and the indexer's reconcile never advance the same record at once. */
   private readonly locks = new Map<string, Promise<unknown>>();
-  /** Decision anchors in flight, awaited by close() so none is cut off mid-write. */
+  /** Decision anchors not yet recorded, awaited by close() so none is cut off mid-write. */
   private readonly anchoring = new Map<string, Promise<void>>();
+  /** Decisions waiting for the next anchor transaction (one transaction carries all of them). */
+  private readonly anchorQueue = new Map<string, { app: ApplicationRecord; decision: Decision; done: () => void }>();
+  /** The loop sending the queued anchors, while there are any. */
+  private anchorPump: Promise<void> | null = null;
   /** Decisions whose anchor is missing are re-anchored once per start (the first reconcile). */
   private anchorsRetried = false;
   /** Stops the anchors' retries on close (what is left is retried by the next start's first reconcile). */
@@ -511,15 +520,15 @@ export class ApplicationService extends EventEmitter {
   private checkBorrowerBounds(borrower: Address): void {
     const open = this.deps.limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
     const perDay = this.deps.limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
-    const mine = this.store.where((a) => a.borrower === borrower);
-    if (mine.filter((a) => !CLOSED.has(a.status)).length >= open) {
+    // Counted in place: a borrower's past applications are never copied for it.
+    if (this.store.count((a) => a.borrower === borrower && !CLOSED.has(a.status)) >= open) {
       throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`, {
         textCode: "too_many_open",
         params: { max: String(open) },
       });
     }
     const since = this.now() - DAY;
-    if (mine.filter((a) => a.createdAt > since).length >= perDay) {
+    if (this.store.count((a) => a.borrower === borrower && a.createdAt > since) >= perDay) {
       throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`, {
         textCode: "too_many_today",
         params: { max: String(perDay) },
@@ -937,10 +946,20 @@ export class ApplicationService extends EventEmitter {
     this.startAnchor(app, decision);
   }
 
+  /**
+   * Queues the decision's anchor. While one anchor transaction is on its way the next decisions wait
+   * and then go together in one transaction (the notary's multicall): one block and one receipt for
+   * many decisions instead of one each, so the chain, the indexer and the requests meanwhile carry less.
+   */
   private startAnchor(app: ApplicationRecord, decision: Decision): void {
     if (!this.deps.sender || this.anchoring.has(app.id) || this.deps.runsJobs?.() === false) return;
-    const done = this.anchorDecision(app, decision).finally(() => this.anchoring.delete(app.id));
-    this.anchoring.set(app.id, done);
+    let done!: () => void;
+    this.anchoring.set(
+      app.id,
+      new Promise<void>((resolve) => (done = resolve)).finally(() => this.anchoring.delete(app.id)),
+    );
+    this.anchorQueue.set(app.id, { app, decision, done });
+    this.anchorPump ??= this.pumpAnchors().finally(() => (this.anchorPump = null));
   }
 
   private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
@@ -986,17 +1005,48 @@ export class ApplicationService extends EventEmitter {
     return hashTypedData(this.offerTypedData(app));
   }
 
-  private async anchorDecision(app: ApplicationRecord, decision: Decision): Promise<void> {
-    const sender = this.deps.sender;
-    if (!sender) return;
-    // The decision stands without its anchor meanwhile; each failure is logged with its reason and tried
-    // again with backoff, and what close() cuts off is retried by the first reconcile after the next start.
-    const done = await retryWithBackoff(
-      `anchoring the decision of application ${app.id}`,
-      async () => {
+  /** Sends the queued anchors, as many as are waiting per transaction, until none is left or close(). */
+  private async pumpAnchors(): Promise<void> {
+    while (this.anchorQueue.size > 0) {
+      // The decision stands without its anchor meanwhile; each failure is logged with its reason and tried
+      // again with backoff (with the decisions queued meanwhile), and what close() cuts off is retried by
+      // the first reconcile after the next start.
+      const nextBatch = () => [...this.anchorQueue.values()].slice(0, MAX_ANCHORS_PER_TX);
+      const sent = await retryWithBackoff(
+        () => anchorLabel(nextBatch().map((i) => i.app.id)),
+        async () => {
+          const batch = nextBatch();
+          await this.anchorDecisions(batch);
+          for (const item of batch) {
+            this.anchorQueue.delete(item.app.id);
+            item.done();
+          }
+        },
+        { logger: this.deps.logger, signal: this.closing.signal, firstDelayMs: this.deps.anchorRetryMs ?? 1000 },
+      );
+      if (!sent) break;
+    }
+    if (this.anchorQueue.size > 0) {
+      this.deps.logger?.warn(
+        { applicationIds: [...this.anchorQueue.keys()] },
+        "decision anchors not sent before close; the next start retries them",
+      );
+      for (const item of this.anchorQueue.values()) item.done();
+      this.anchorQueue.clear();
+    }
+  }
+
+  /** One transaction anchoring the decisions not yet on chain; then each record notes its anchor's transaction. */
+  private async anchorDecisions(batch: { app: ApplicationRecord; decision: Decision }[]): Promise<void> {
+    const sender = this.deps.sender!;
+    const anchors = this.deps.state().anchors;
+    // A retry after a partly recorded batch: what a record already notes is not sent again.
+    const items = batch
+      .filter(({ app }) => !this.store.get(app.id)?.decisionAnchorTx)
+      .map(({ app, decision }) => {
         const hash = decisionHash(decision);
         // Already on chain by this account (a process that died after sending it, before recording it): recorded, not sent again.
-        const known = this.deps.state().anchors[hash.toLowerCase() as Hex];
+        const known = anchors[hash.toLowerCase() as Hex];
         const onChain =
           known &&
           known.kind === KIND_DECISION &&
@@ -1004,37 +1054,49 @@ export class ApplicationService extends EventEmitter {
           known.anchorer.toLowerCase() === sender.address.toLowerCase()
             ? known.anchored.txHash
             : undefined;
-        const txHash =
-          onChain ??
-          (
-            await sender.write({
-              address: this.deps.deployment.contracts.EvidenceNotary,
-              abi: abiOf("EvidenceNotary"),
-              functionName: "anchor",
-              args: [hash, KIND_DECISION, app.purpose],
-              label: `anchoring the decision of application ${app.id}`,
-            })
+        return { app, hash, onChain };
+      });
+    const toSend = items.filter((i) => !i.onChain);
+    const notary = { address: this.deps.deployment.contracts.EvidenceNotary, abi: abiOf("EvidenceNotary") };
+    const calls = toSend.map((i) => ({ functionName: "anchor", args: [i.hash, KIND_DECISION, i.app.purpose] as const }));
+    const label = anchorLabel(toSend.map((i) => i.app.id));
+    const sentTx =
+      toSend.length === 0
+        ? undefined
+        : (
+            await sender.write(
+              toSend.length === 1
+                ? { ...notary, ...calls[0], label }
+                : {
+                    ...notary,
+                    functionName: "multicall",
+                    args: [calls.map((c) => encodeFunctionData({ abi: notary.abi, ...c }))],
+                    label,
+                  },
+            )
           ).transactionHash;
-        // Under the application's lock, on its latest stored version: never over a step saved meanwhile
-        // (another process's included: a refused write has read that version, so it is tried again on it,
-        // never by sending the anchor again).
-        for (let tries = 1; ; tries++) {
-          try {
-            await this.withLock(app.id, async () => {
-              const fresh = this.store.get(app.id);
-              if (!fresh || fresh.decisionAnchorTx) return;
-              fresh.decisionAnchorTx = txHash;
-              await this.save(fresh);
-            });
-            break;
-          } catch (err) {
-            if (!(err instanceof ConflictError) || tries >= 5) throw err;
-          }
-        }
-      },
-      { logger: this.deps.logger, signal: this.closing.signal, firstDelayMs: this.deps.anchorRetryMs ?? 1000 },
-    );
-    if (!done) this.deps.logger?.warn({ applicationId: app.id }, "decision anchor not sent before close; the next start retries it");
+    for (const i of items) await this.recordAnchorTx(i.app.id, i.onChain ?? sentTx!);
+  }
+
+  /**
+   * Under the application's lock, on its latest stored version: never over a step saved meanwhile
+   * (another process's included: a refused write has read that version, so it is tried again on it,
+   * never by sending the anchor again).
+   */
+  private async recordAnchorTx(id: string, txHash: Hex): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.withLock(id, async () => {
+          const fresh = this.store.get(id);
+          if (!fresh || fresh.decisionAnchorTx) return;
+          fresh.decisionAnchorTx = txHash;
+          await this.save(fresh);
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || tries >= 5) throw err;
+      }
+    }
   }
 
   termsOf(app: ApplicationRecord): LoanTerms {

@@ -118,11 +118,12 @@ export function createTxSender(opts: TxSenderOptions): TxSender {
 }
 
 /**
- * Runs `attempt` until it succeeds or `signal` aborts, logging each failure with its reason and waiting
+ * Runs `attempt` until it succeeds or `signal` aborts, logging each failure (what: named now, or when it
+ * failed) with its reason and waiting
  * firstDelayMs, then twice as long each time, up to maxDelayMs. Resolves true when it succeeded.
  */
 export async function retryWithBackoff(
-  what: string,
+  what: string | (() => string),
   attempt: () => Promise<void>,
   opts: { logger?: Pick<Logger, "warn" | "error">; signal: AbortSignal; firstDelayMs?: number; maxDelayMs?: number },
 ): Promise<boolean> {
@@ -135,7 +136,10 @@ export async function retryWithBackoff(
       return true;
     } catch (err) {
       const reason = err instanceof TxFailedError ? err.reason : describeChainError(err);
-      opts.logger?.error({ err, reason, tries, retryInMs: delay }, `${what} failed: ${reason}; retrying`);
+      opts.logger?.error(
+        { err, reason, tries, retryInMs: delay },
+        `${typeof what === "string" ? what : what()} failed: ${reason}; retrying`,
+      );
     }
     const waited = await new Promise<boolean>((resolve) => {
       if (opts.signal.aborted) return resolve(false);

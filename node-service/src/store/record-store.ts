@@ -6,6 +6,8 @@ export interface RecordStore<T extends { id: string }> {
   all(): T[];
   /** Copies of the records that `match` accepts; the others are not copied (the store may be large). */
   where(match: (record: Readonly<T>) => boolean): T[];
+  /** How many records `match` accepts (nothing is copied). */
+  count(match: (record: Readonly<T>) => boolean): number;
   /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */
   put(record: T): Promise<void>;
   close(): Promise<void>;

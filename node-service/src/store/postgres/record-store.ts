@@ -56,6 +56,12 @@ export class PostgresRecordStore<T extends { id: string }> implements RecordStor
     return out;
   }
 
+  count(match: (record: Readonly<T>) => boolean): number {
+    let n = 0;
+    for (const r of this.records.values()) if (match(r)) n++;
+    return n;
+  }
+
   private serial<R>(id: string, fn: () => Promise<R>): Promise<R> {
     const prev = this.queues.get(id) ?? Promise.resolve();
     const run = prev.then(fn, fn);
