@@ -12,6 +12,7 @@ import type { RunningService } from "../../node-service/src/server";
 import { loanTermsTypedData } from "../../node-service/src/chain/eip712";
 import { displayNameCommitment } from "../../node-service/src/domain/name-commitment";
 import { writeParticipantNames } from "../../node-service/src/participants/directory";
+import { CSV_TERMS_ZH } from "../../node-service/src/domain/csv";
 import {
   DAY,
   call,
@@ -251,7 +252,7 @@ describe("API: the lender's portfolio", function () {
     }
   });
 
-  it("writes every table's CSV header row in Chinese with ?lang=zh, the cells unchanged; another language is a 400 naming lang", async function () {
+  it("writes every table's CSV in Chinese with ?lang=zh (header, statuses, yes/no, an unmatched name's note), other cells unchanged; another language is a 400 naming lang", async function () {
     const kinds = ["loans", "repayments", "receivable-payments", "exposure-by-borrower", "exposure-by-debtor", "maturities", "overdue"];
     for (const kind of kinds) {
       const en = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}`, tokens.lender);
@@ -262,7 +263,18 @@ describe("API: the lender's portfolio", function () {
         .replace(/^\ufeff/, "")
         .trimEnd()
         .split("\r\n");
-      expect(zhRows, kind).to.deep.equal(enRows);
+      // The same cells, with the service's words (statuses, yes/no, an unmatched name's note) in Chinese.
+      expect(
+        zhRows.map((r) => csvFields(r).length),
+        kind,
+      ).to.deep.equal(enRows.map((r) => csvFields(r).length));
+      const translated = (cell: string) =>
+        cell
+          .replace(/^(true|false|Signed|Active|Repaid|Defaulted|Recovered|Cancelled)$/, (w) => CSV_TERMS_ZH[w])
+          .replace(/(\d+):(Issued|Confirmed|Paid|Split|Cancelled|Pledged)/g, (_, id, w) => `${id}:${CSV_TERMS_ZH[w]}`)
+          .replace("(claim, not matched)", "(声明，未匹配)")
+          .replace(/^no unpaid collateral$/, "无未付质押应收账款");
+      expect(zhRows.map(csvFields), kind).to.deep.equal(enRows.map((r) => csvFields(r).map(translated)));
       const zhNames = csvFields(zhHeader);
       expect(zhNames, kind).to.have.length(csvFields(enHeader).length);
       // Every column named in Chinese: no ASCII-only name left.
@@ -273,6 +285,16 @@ describe("API: the lender's portfolio", function () {
       .replace(/^\ufeff/, "")
       .split("\r\n");
     expect(csvFields(loansHeader).slice(0, 4)).to.deep.equal(["贷款编号", "借款人地址", "状态", "本金"]);
+    const zhRowsOf = async (kind: string) => {
+      const [header, ...lines] = String((await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}&lang=zh`, tokens.lender)).body)
+        .replace(/^\ufeff/, "")
+        .trimEnd()
+        .split("\r\n")
+        .map(csvFields);
+      return lines.map((l) => Object.fromEntries(header.map((k, i) => [k, l[i]])));
+    };
+    expect((await zhRowsOf("overdue"))[0]).to.include({ 状态: "已违约", 逾期天数: "20" });
+    expect((await zhRowsOf("exposure-by-debtor"))[0]).to.include({ 债务人名称: "Shanghai Motors (声明，未匹配)" });
     const bad = await get(`/api/lenders/${lender}/portfolio.csv?kind=loans&lang=de`, tokens.lender);
     expect(bad.status).to.equal(400);
     expect(bad.body.error.field).to.equal("lang");
