@@ -4,68 +4,38 @@
  * nothing wider than the screen (document.scrollWidth <= innerWidth) and no serious or critical
  * axe-core violation. Against the real stack `npm start` runs, in headless Chromium.
  */
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import {
   apply,
   axeViolations,
   doneStep,
   horizontalOverflow,
-  launchBrowser,
   LENDER,
   PHONE,
   RESULTS,
   signIn,
-  startStack,
   SUPPLIER,
-  trackErrors,
+  useDemoBrowser,
   WIDE,
-  type Stack,
 } from "./nav-helpers";
 
 describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds no serious or critical violation", function () {
   this.timeout(300_000);
 
-  let stack: Stack;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser();
   /** Every problem found, "room at width: problem", checked after each test. */
   const problems: string[] = [];
   let applicationId: string;
   let supplier: Page;
 
-  before(async function () {
-    await mkdir(RESULTS, { recursive: true });
-    stack = await startStack();
-    browser = await launchBrowser();
-  });
-
-  after(async function () {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await stack?.stop();
-  });
-
   beforeEach(function () {
     problems.splice(0);
-  });
-  afterEach(function () {
-    expect(pageErrors.splice(0), "console errors or page errors").to.deep.equal([]);
   });
   /** Each test ends with this (a failing afterEach hook would skip the rooms still to check). */
   function expectNoProblems(): void {
     expect(problems.splice(0), "rooms that overflow or fail axe").to.deep.equal([]);
-  }
-
-  async function newPage(label: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: WIDE, locale: "en-US" });
-    contexts.push(context);
-    const page = await context.newPage();
-    trackErrors(page, label, pageErrors);
-    return page;
   }
 
   /** Waits until nothing on the page is loading any more. */
@@ -89,17 +59,16 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
   }
 
   it("signed out: the manufacturer's tour, the lender's room and the court", async function () {
-    const page = await newPage("signed out");
+    const page = await demo.open("signed out", "manufacturer");
     for (const room of ["manufacturer", "lender", "court"]) {
-      await page.goto(`${stack.baseUrl}/${room}`);
+      await page.goto(`${demo.baseUrl}/${room}`);
       await check(page, `${room} signed out`, () => page.getByRole("heading", { level: 1 }).waitFor());
     }
     expectNoProblems();
   });
 
   it("the manufacturer's tabs, with an application decided and its offer", async function () {
-    supplier = await newPage("manufacturer");
-    await supplier.goto(`${stack.baseUrl}/manufacturer`);
+    supplier = await demo.open("manufacturer", "manufacturer");
     await signIn(supplier, SUPPLIER);
     applicationId = await apply(supplier, "150,000.00", LENDER.name);
     await doneStep(supplier, applicationId, "offer_issued").waitFor({ timeout: 60_000 });
@@ -126,8 +95,7 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
   });
 
   it("the lender's queue with the application open, the portfolio and a back-test's result", async function () {
-    const lender = await newPage("lender");
-    await lender.goto(`${stack.baseUrl}/lender`);
+    const lender = await demo.open("lender", "lender");
     await signIn(lender, LENDER);
     const row = lender.getByRole("region", { name: "Application queue" }).locator("tbody tr", { hasText: SUPPLIER.name }).first();
     await row.getByRole("button", { name: /Open application/ }).click();
@@ -144,10 +112,9 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
   });
 
   it("the court with a verdict on the offer's document", async function () {
-    const res = await supplier.request.get(`${stack.baseUrl}/api/applications/${applicationId}/agreement-document`);
+    const res = await supplier.request.get(`${demo.baseUrl}/api/applications/${applicationId}/agreement-document`);
     expect(res.status()).to.equal(200);
-    const court = await newPage("court");
-    await court.goto(`${stack.baseUrl}/court`);
+    const court = await demo.open("court", "court");
     await court
       .getByLabel(/Drop a file here/)
       .setInputFiles({ name: "loan-agreement.txt", mimeType: "text/plain", buffer: await res.body() });

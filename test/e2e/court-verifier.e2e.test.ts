@@ -6,84 +6,38 @@
  * a made-up agreement id without calling that tampering.
  */
 import { expect } from "chai";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { createWalletClient, http } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { hardhat } from "viem/chains";
-import { REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
+import type { Page } from "playwright-core";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { createTxSender } from "../../node-service/src/chain/sender";
 import { openDocumentService, type DocumentService } from "../../node-service/src/documents/service";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { startService, type RunningService } from "../../node-service/src/server";
-import { deployAll } from "../../scripts/lib/deploy";
 import { signIn, testConfig, waitIndexed } from "../service/api-helpers";
-import {
-  admit,
-  createDeliveredOrder,
-  issueConfirmedReceivable,
-  signAndSubmitAgreement,
-  startHardhatNode,
-  type HardhatNode,
-  type Net,
-  type Wallet,
-  DEV_MNEMONIC,
-} from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
+import { admit } from "../../scripts/lib/chain-helpers";
+import { useCourtChain, VERIFIER } from "./court-helpers";
 
-const VERIFIER = path.join(REPO_ROOT, "web/dist/court-verifier.html");
 const AGREEMENT = Buffer.from("Loan agreement: principal 500.00, 8% a year, 60 days, collateral: the receivable of order 1.\n");
 const DELIVERY_NOTE = Buffer.from("Delivery note 7: 40 pallets received in good order.\n");
 
 describe("the standalone court verifier, in a browser, with the service stopped", function () {
   this.timeout(300_000);
-  let node: HardhatNode;
-  let deployment: Deployment;
-  let dir: string;
-  let browser: Browser;
+  const court = useCourtChain("scf-court-verifier-");
   let page: Page;
   let loanId: bigint;
   const bundles: Record<"agreement" | "deliveryNote", Record<string, unknown>> = {} as never;
 
   before(async function () {
-    if (!existsSync(VERIFIER)) throw new Error(`${VERIFIER} is missing: run "npm run build" first`);
-    node = await startHardhatNode();
-    const wallet = (i: number) =>
-      createWalletClient({
-        chain: hardhat,
-        transport: http(node.url),
-        account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }),
-        pollingInterval: 50,
-      }) as Wallet;
-    const [operator, supplier, buyer, lender] = [0, 1, 2, 3].map(wallet);
-    deployment = await deployAll({ publicClient: node.publicClient, walletClient: operator });
-    const net: Net = { publicClient: node.publicClient, deployment };
+    const { net, node, operator, supplier, buyer, lender, deployment, dataDir } = court;
     await admit(net, operator, [
       { account: operator.account.address, roles: ROLE.AUDITOR, name: "notary service" },
       { account: supplier.account.address, roles: ROLE.SUPPLIER },
       { account: buyer.account.address, roles: ROLE.BUYER },
       { account: lender.account.address, roles: ROLE.LENDER },
     ]);
-    const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 80_000n });
-    const { receivableId } = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 80_000n, signedAck: true });
-    ({ loanId } = await signAndSubmitAgreement(net, {
-      borrower: supplier,
-      lender,
-      principal: 50_000n,
-      collateral: [receivableId],
-      documentHash: sha256Hex(AGREEMENT),
-    }));
+    loanId = await court.recordAgreement(sha256Hex(AGREEMENT));
 
     // The service anchors an uploaded delivery note in a Merkle batch, then hands out the bundles.
-    dir = await mkdtemp(path.join(os.tmpdir(), "scf-court-verifier-"));
-    const dataDir = path.join(dir, "data");
-    await mkdir(dataDir);
-    await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
     const docs: DocumentService = await openDocumentService({
       dataDir,
       publicClient: node.publicClient,
@@ -121,12 +75,10 @@ describe("the standalone court verifier, in a browser, with the service stopped"
       // No service from here on: stopped, and its data deleted.
       await docs.stop();
       await service.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await court.removeData();
     }
 
-    const launch = await chromiumLaunch();
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-    page = await browser.newPage();
+    page = await (await court.launchBrowser()).newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(pathToFileURL(VERIFIER).href);
@@ -138,12 +90,6 @@ describe("the standalone court verifier, in a browser, with the service stopped"
     await page.getByRole("button", { name: "Connect" }).click();
     await page.locator("[data-connected]").waitFor({ timeout: 30_000 });
     expect(errors).to.deep.equal([]);
-  });
-
-  after(async function () {
-    await browser?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function ask(query: string) {

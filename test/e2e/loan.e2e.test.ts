@@ -101,8 +101,22 @@ describe("the borrower's loan in a real browser: price before applying, balance,
       .locator(`li[data-notification="signed_by_borrower:${applicationId}"]`, { hasText: "waits for your countersignature" })
       .waitFor();
     await lender.getByRole("button", { name: /^Notifications/ }).click();
+    // The answer to the countersignature is the record before the chain recorded the agreement; the live
+    // events bring the recorded agreement soon after. Here the answer is held until the page shows that
+    // newer copy (the order a loaded machine once produced): when it lands, the page keeps the newer one.
+    let releaseAnswer!: () => void;
+    const answerHeld = new Promise<void>((resolve) => (releaseAnswer = resolve));
+    await lender.route(`**/api/applications/${applicationId}/signatures`, async (route) => {
+      const response = await route.fetch();
+      await answerHeld;
+      await route.fulfill({ response });
+    });
     await detail.getByRole("button", { name: "Countersign" }).click();
     await detail.locator('li[data-step="countersigned_notarized"].done').waitFor({ timeout: 30_000 });
+    releaseAnswer();
+    await detail.locator(".next-step .state.loading").waitFor({ state: "detached", timeout: 30_000 });
+    await lender.unroute(`**/api/applications/${applicationId}/signatures`);
+    expect(await detail.locator('li[data-step="countersigned_notarized"].done').count(), "the recorded agreement, kept").to.equal(1);
     await detail.getByRole("button", { name: /^Disburse/ }).click();
     await detail.locator('li[data-step="disbursed"].done').waitFor({ timeout: 30_000 });
     const loanId = (await detail.getAttribute("data-loan-id"))!;

@@ -6,63 +6,29 @@
  * forged. In English and Simplified Chinese, at 1440 px and at 390 px without spilling sideways.
  */
 import { expect } from "chai";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { createWalletClient, http } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { hardhat } from "viem/chains";
-import { REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
+import type { Page } from "playwright-core";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { displayNameHash, displayNameSalt } from "../../node-service/src/domain/kyc-attributes";
 import { writeParticipantNames } from "../../node-service/src/participants/directory";
 import { startService } from "../../node-service/src/server";
-import { deployAll } from "../../scripts/lib/deploy";
 import { testConfig, waitIndexed } from "../service/api-helpers";
-import {
-  createDeliveredOrder,
-  issueConfirmedReceivable,
-  send,
-  signAndSubmitAgreement,
-  startHardhatNode,
-  type HardhatNode,
-  type Net,
-  type Wallet,
-  DEV_MNEMONIC,
-} from "../../scripts/lib/chain-helpers";
-import { chromiumLaunch } from "./browser";
+import { send, type Wallet } from "../../scripts/lib/chain-helpers";
+import { useCourtChain, VERIFIER } from "./court-helpers";
 
-const VERIFIER = path.join(REPO_ROOT, "web/dist/court-verifier.html");
 const KEY = Buffer.alloc(32, 0x6e);
 const SUPPLIER_NAME = "深圳华信电子有限公司";
 const LENDER_NAME = "Lingnan Commercial Bank 岭南商业银行";
 
 describe("parties by verified name in the court verifier, in a browser (issue 16 finding 5)", function () {
   this.timeout(300_000);
-  let node: HardhatNode;
-  let deployment: Deployment;
-  let dir: string;
-  let browser: Browser;
+  const court = useCourtChain("scf-names-e2e-");
   let bundle: { participants: { address: string; name?: string }[] } & Record<string, unknown>;
   let parties: { supplier: string; lender: string };
 
   before(async function () {
-    if (!existsSync(VERIFIER)) throw new Error(`${VERIFIER} is missing: run "npm run build" first`);
-    node = await startHardhatNode();
-    const wallet = (i: number) =>
-      createWalletClient({
-        chain: hardhat,
-        transport: http(node.url),
-        account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }),
-        pollingInterval: 50,
-      }) as Wallet;
-    const [operator, supplier, buyer, lender] = [0, 1, 2, 3].map(wallet);
-    deployment = await deployAll({ publicClient: node.publicClient, walletClient: operator });
-    const net: Net = { publicClient: node.publicClient, deployment };
+    const { net, node, operator, supplier, buyer, lender, dataDir } = court;
     const names: [Wallet, number, string][] = [
       [supplier, ROLE.SUPPLIER, SUPPLIER_NAME],
       [buyer, ROLE.BUYER, "Guangzhou Buyer Group"],
@@ -74,20 +40,8 @@ describe("parties by verified name in the court verifier, in a browser (issue 16
       await send(net, operator, "ParticipantRegistry", "admit", [a, roles, sha256Hex(`kyc:${a}`), displayNameHash(KEY, a, name), []]);
     }
     parties = { supplier: supplier.account.address.toLowerCase(), lender: lender.account.address.toLowerCase() };
-    const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 80_000n });
-    const { receivableId } = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 80_000n, signedAck: true });
-    const { loanId } = await signAndSubmitAgreement(net, {
-      borrower: supplier,
-      lender,
-      principal: 50_000n,
-      collateral: [receivableId],
-      documentHash: sha256Hex("Loan agreement with names.\n"),
-    });
+    const loanId = await court.recordAgreement(sha256Hex("Loan agreement with names.\n"));
 
-    dir = await mkdtemp(path.join(os.tmpdir(), "scf-names-e2e-"));
-    const dataDir = path.join(dir, "data");
-    await mkdir(dataDir);
-    await writeFile(path.join(dataDir, "deployment.json"), JSON.stringify(deployment));
     await writeParticipantNames(
       dataDir,
       names.map(([w, , name]) => ({ address: w.account.address, name, salt: displayNameSalt(KEY, w.account.address) })),
@@ -100,23 +54,16 @@ describe("parties by verified name in the court verifier, in a browser (issue 16
       bundle = (await res.json()) as typeof bundle;
     } finally {
       await service.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await court.removeData();
     }
     expect(bundle.participants.find((p) => p.address === parties.lender)?.name).to.equal(LENDER_NAME);
 
-    const launch = await chromiumLaunch();
-    browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args });
-  });
-
-  after(async function () {
-    await browser?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await court.launchBrowser();
   });
 
   /** The standalone verifier, connected to the node, at a width and in a language. */
   async function openVerifier(width: number, lang: "en" | "zh"): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, locale: lang === "zh" ? "zh-CN" : "en-US" });
+    const context = await court.browser!.newContext({ viewport: { width, height: 900 }, locale: lang === "zh" ? "zh-CN" : "en-US" });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
@@ -127,9 +74,9 @@ describe("parties by verified name in the court verifier, in a browser (issue 16
     await page.locator("#deployment-file").setInputFiles({
       name: "deployment.json",
       mimeType: "application/json",
-      buffer: Buffer.from(JSON.stringify(deployment)),
+      buffer: Buffer.from(JSON.stringify(court.deployment)),
     });
-    await page.locator("#rpc-url").fill(node.url);
+    await page.locator("#rpc-url").fill(court.node.url);
     await page.locator("#rpc-url").press("Enter");
     await page.locator("[data-connected]").waitFor({ timeout: 30_000 });
     return { page, errors };

@@ -58,10 +58,11 @@ export class DemoBrowser {
 
 /**
  * Registers, in the calling describe block, the hooks every browser test needs: before, `npm start
- * --fresh` (startStack) and Chromium; after each test, no console error or page error; after, all closed
- * and the stack stopped. Call it first in the block, so its before hook runs before the block's own.
+ * --fresh` (startStack, `options.env` added to its environment) and Chromium; after each test, no
+ * console error or page error; after, all closed and the stack stopped. Call it first in the block, so
+ * its before hook runs before the block's own.
  */
-export function useDemoBrowser(options: { timeoutMs?: number } = {}): DemoBrowser {
+export function useDemoBrowser(options: { timeoutMs?: number; env?: Record<string, string> } = {}): DemoBrowser {
   const demo = new DemoBrowser();
   before(async function () {
     await mkdir(RESULTS, { recursive: true });

@@ -8,57 +8,38 @@
  */
 import { request } from "node:http";
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import {
   apply,
   AUDITOR,
   doneStep,
   expectNoHorizontalOverflow,
-  launchBrowser,
   LENDER,
   PHONE,
   signIn,
   signOut,
-  startStack,
   SUPPLIER,
   trackErrors,
+  useDemoBrowser,
   WIDE,
-  type Stack,
 } from "./nav-helpers";
 
 describe("navigation: rooms and tabs are routes, the session follows the browser, offline says so", function () {
   this.timeout(300_000);
 
-  let stack: Stack;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
+  const demo = useDemoBrowser();
   let supplierContext: BrowserContext;
   let supplier: Page;
 
-  before(async function () {
-    stack = await startStack();
-    browser = await launchBrowser();
-  });
-
-  after(async function () {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await stack?.stop();
-  });
-
-  afterEach(function () {
-    expect(pageErrors.splice(0), "console errors or page errors").to.deep.equal([]);
-  });
-
+  /** A second tab shares its context (session and storage) with the first: contexts and pages apart. */
   async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ viewport: WIDE, locale: "en-US" });
-    contexts.push(context);
+    const context = await demo.browser.newContext({ viewport: WIDE, locale: "en-US" });
+    demo.contexts.push(context);
     return context;
   }
   async function newPage(context: BrowserContext, label: string): Promise<Page> {
     const page = await context.newPage();
-    trackErrors(page, label, pageErrors);
+    trackErrors(page, label, demo.pageErrors);
     return page;
   }
   const pathOf = (page: Page) => new URL(page.url()).pathname;
@@ -69,7 +50,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
   it("keeps the room and tab in the URL: tabs and rooms are history entries, a reload and a deep link keep them", async function () {
     supplierContext = await newContext();
     supplier = await newPage(supplierContext, "supplier");
-    await supplier.goto(`${stack.baseUrl}/`);
+    await supplier.goto(`${demo.baseUrl}/`);
     await supplier.waitForURL(/\/manufacturer$/);
     await signIn(supplier, SUPPLIER);
     expect(pathOf(supplier)).to.equal("/manufacturer");
@@ -107,12 +88,12 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
     await supplier.getByRole("region", { name: "Receivables" }).locator("tbody tr").first().waitFor();
 
     // A deep link straight to a tab, and the old hash links.
-    await supplier.goto(`${stack.baseUrl}/manufacturer/orders`);
+    await supplier.goto(`${demo.baseUrl}/manufacturer/orders`);
     expect(await selectedTab(supplier)).to.equal("Orders");
-    await supplier.goto(`${stack.baseUrl}/#/court`);
+    await supplier.goto(`${demo.baseUrl}/#/court`);
     await supplier.waitForURL(/\/court$/);
     // An unknown page says so, with the way back.
-    await supplier.goto(`${stack.baseUrl}/no-such-room`);
+    await supplier.goto(`${demo.baseUrl}/no-such-room`);
     await supplier.getByRole("heading", { name: "No such page" }).waitFor();
     await supplier.getByRole("link", { name: "Manufacturer" }).last().click();
     await supplier.waitForURL(/\/manufacturer$/);
@@ -120,7 +101,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
 
   it("a new tab of the same browser is signed in, with the wallet to sign: it applies and signs the offer without signing in", async function () {
     const tab = await newPage(supplierContext, "supplier, second tab");
-    await tab.goto(`${stack.baseUrl}/manufacturer/receivables`);
+    await tab.goto(`${demo.baseUrl}/manufacturer/receivables`);
     await tab.locator(".signin .who", { hasText: SUPPLIER.name }).waitFor();
     expect(await tab.getByLabel("Demo account (dev chain only)").count()).to.equal(0);
     await tab.getByRole("region", { name: "Receivables" }).locator("tbody tr").first().waitFor();
@@ -137,14 +118,14 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
   it("signing in takes each role to its room: a lender to the Lender room, an auditor to the court", async function () {
     const context = await newContext();
     const page = await newPage(context, "lender");
-    await page.goto(`${stack.baseUrl}/manufacturer`);
+    await page.goto(`${demo.baseUrl}/manufacturer`);
     await signIn(page, LENDER);
     await page.waitForURL(/\/lender$/);
     await page.getByRole("region", { name: "Application queue" }).waitFor();
     expect(await page.getByText("not a registered supplier").count()).to.equal(0);
 
     // A lender who opens the manufacturer's room anyway is pointed to its own.
-    await page.goto(`${stack.baseUrl}/manufacturer`);
+    await page.goto(`${demo.baseUrl}/manufacturer`);
     await page.getByText("This account is not a registered supplier").waitFor();
     await page.getByRole("link", { name: "Lender room" }).click();
     await page.waitForURL(/\/lender$/);
@@ -155,14 +136,14 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
     // Signed out in one tab is signed out in a new one too.
     await signOut(page);
     const fresh = await newPage(context, "lender, new tab after sign-out");
-    await fresh.goto(`${stack.baseUrl}/lender`);
+    await fresh.goto(`${demo.baseUrl}/lender`);
     await fresh.getByText("Sign in as a lender").waitFor();
     await fresh.close();
   });
 
   it("the lender sees the pledged collateral as 'Pledged', the word the borrower sees for the same receivable", async function () {
     const lender = await newPage(await newContext(), "lender");
-    await lender.goto(`${stack.baseUrl}/lender/queue`);
+    await lender.goto(`${demo.baseUrl}/lender/queue`);
     await signIn(lender, LENDER);
     const row = lender
       .getByRole("region", { name: "Application queue" })
@@ -190,7 +171,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
     expect(collateral.length).to.be.greaterThan(0);
     for (const item of collateral) expect(item).to.match(/^#\d+ Pledged$/);
 
-    await supplier.goto(`${stack.baseUrl}/manufacturer/receivables`);
+    await supplier.goto(`${demo.baseUrl}/manufacturer/receivables`);
     const receivables = supplier.getByRole("region", { name: "Receivables" });
     for (const item of collateral) {
       const id = /^#(\d+)/.exec(item)![1];
@@ -200,7 +181,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
   });
 
   it("offline or unreachable: a read says the service cannot be reached and offers Retry; back online, it loads again", async function () {
-    await supplier.goto(`${stack.baseUrl}/manufacturer/overview`);
+    await supplier.goto(`${demo.baseUrl}/manufacturer/overview`);
     await supplier.locator('tr[data-metric="orderCount"]').waitFor();
     const orders = supplier.getByRole("region", { name: "Orders" });
 
@@ -227,12 +208,12 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
 
     // The browser itself reports the failed requests (and the live stream's drop): expected here, and only these.
     const expected = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_FAILED|ERR_NETWORK_CHANGED/;
-    const unexpected = pageErrors.filter((e) => !expected.test(e));
-    pageErrors.splice(0, pageErrors.length, ...unexpected);
+    const unexpected = demo.pageErrors.filter((e) => !expected.test(e));
+    demo.pageErrors.splice(0, demo.pageErrors.length, ...unexpected);
   });
 
   it("draws the running month apart (hollow, 'so far'), not as the line's fall to zero", async function () {
-    await supplier.goto(`${stack.baseUrl}/manufacturer`);
+    await supplier.goto(`${demo.baseUrl}/manufacturer`);
     const chart = supplier.locator("figure.chart", { hasText: "Monthly order volume" });
     const partial = chart.locator('circle[data-partial="true"]');
     await partial.waitFor();
@@ -251,7 +232,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
   it("the manufacturer's tabs fit a 390 px screen when reached by address (no sideways scroll)", async function () {
     await supplier.setViewportSize(PHONE);
     for (const tab of ["overview", "apply", "applications", "loans", "consents", "orders", "receivables", "access", "webhook"]) {
-      await supplier.goto(`${stack.baseUrl}/manufacturer/${tab}`);
+      await supplier.goto(`${demo.baseUrl}/manufacturer/${tab}`);
       await supplier.waitForFunction(() => document.querySelector(".state.loading") === null);
       await expectNoHorizontalOverflow(supplier, `manufacturer/${tab}`);
     }
@@ -259,12 +240,12 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
   });
 
   it("sends the real script compressed: br and gzip, much smaller than the plain bytes", async function () {
-    const html = await (await fetch(`${stack.baseUrl}/manufacturer`, { headers: { accept: "text/html" } })).text();
+    const html = await (await fetch(`${demo.baseUrl}/manufacturer`, { headers: { accept: "text/html" } })).text();
     const script = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
     expect(script, "the page's script").to.be.a("string");
     const size = (encoding: string) =>
       new Promise<{ bytes: number; encoding?: string }>((resolve, reject) => {
-        request(`${stack.baseUrl}${script}`, { headers: { "accept-encoding": encoding } }, (res) => {
+        request(`${demo.baseUrl}${script}`, { headers: { "accept-encoding": encoding } }, (res) => {
           let bytes = 0;
           res.on("data", (c: Buffer) => (bytes += c.length));
           res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"] }));

@@ -8,26 +8,22 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { signPayload, SIGNATURE_HEADER } from "../../node-service/src/notifications/service";
 import {
   apply,
   axeViolations,
   doneStep,
   expectNoHorizontalOverflow,
-  launchBrowser,
   LENDER,
   PHONE,
   RESULTS,
   signIn,
-  startStack,
   SUPPLIER,
-  trackErrors,
+  useDemoBrowser,
   WIDE,
-  type Stack,
 } from "./nav-helpers";
 
 /** Refers to review at 50,000 (as in apps.e2e.test.ts). */
@@ -36,17 +32,13 @@ const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
 describe("webhook page, consent sent but not yet indexed, review form and court at 390 px", function () {
   this.timeout(400_000);
 
-  let stack: Stack;
-  let browser: Browser;
+  const demo = useDemoBrowser({ env: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
   let receiver: Server;
   let receiverUrl: string;
   const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
   let reviewId: string;
 
   before(async function () {
-    await mkdir(RESULTS, { recursive: true });
     receiver = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
@@ -58,28 +50,11 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/scf-hook`;
-    stack = await startStack({ env: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
-    browser = await launchBrowser();
   });
 
   after(async function () {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await stack?.stop();
     await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
   });
-
-  afterEach(function () {
-    expect(pageErrors.splice(0), "console errors or page errors").to.deep.equal([]);
-  });
-
-  async function newPage(label: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: WIDE, locale: "en-US" });
-    contexts.push(context);
-    const page = await context.newPage();
-    trackErrors(page, label, pageErrors);
-    return page;
-  }
 
   async function settled(page: Page): Promise<void> {
     await page.waitForFunction(() => document.querySelector(".state.loading") === null, undefined, { timeout: 30_000 });
@@ -96,7 +71,7 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   }
 
   async function rpc(method: string, params: unknown[] = []): Promise<unknown> {
-    const config = (await (await fetch(`${stack.baseUrl}/api/config`)).json()) as { publicRpcUrl: string };
+    const config = (await (await fetch(`${demo.baseUrl}/api/config`)).json()) as { publicRpcUrl: string };
     const url = new URL(config.publicRpcUrl);
     expect(["127.0.0.1", "localhost", "[::1]"]).to.include(url.hostname); // only ever loopback
     const res = await fetch(url, {
@@ -110,8 +85,7 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   }
 
   it("the manufacturer registers a webhook: an internal address is refused at the field, the secret is shown once and signs the real delivery, which the log lists; then removes it", async function () {
-    const page = await newPage("manufacturer webhook");
-    await page.goto(`${stack.baseUrl}/manufacturer/webhook`);
+    const page = await demo.open("manufacturer webhook", "manufacturer/webhook");
     await signIn(page, SUPPLIER);
     const card = page.getByRole("region", { name: "Webhook for your systems" });
     await card.getByText("No webhook registered").waitFor();
@@ -128,9 +102,9 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
     }
     expect(await card.getByText("No webhook registered").count()).to.equal(1);
     // The browser logs each refusal (400) it received: those two, and nothing else.
-    const refusals = pageErrors.filter((e) => /status of 400 .*\/api\/webhook\s*$/.test(e));
+    const refusals = demo.pageErrors.filter((e) => /status of 400 .*\/api\/webhook\s*$/.test(e));
     expect(refusals.length).to.equal(2);
-    pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !refusals.includes(e)));
+    demo.pageErrors.splice(0, demo.pageErrors.length, ...demo.pageErrors.filter((e) => !refusals.includes(e)));
     await input.fill(receiverUrl);
     expect(await card.locator("#webhook-url-error").count()).to.equal(0); // gone once the field changed
     await card.getByRole("button", { name: "Register" }).click();
@@ -157,7 +131,7 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
     expect(signPayload(secret, Number(t), delivery.body)).to.equal(v1);
 
     // The log lists it; after a reload the secret is gone for good.
-    await page.goto(`${stack.baseUrl}/manufacturer/webhook`);
+    await page.goto(`${demo.baseUrl}/manufacturer/webhook`);
     const log = page.getByRole("region", { name: "Recent deliveries" });
     await log.locator('[data-outcome="delivered"]').first().waitFor({ timeout: 30_000 });
     expect(
@@ -198,8 +172,7 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   });
 
   it("the lender has the same tab", async function () {
-    const page = await newPage("lender webhook");
-    await page.goto(`${stack.baseUrl}/lender`);
+    const page = await demo.open("lender webhook", "lender");
     await signIn(page, LENDER);
     await page.getByRole("tab", { name: "Webhook" }).click();
     expect(new URL(page.url()).pathname).to.equal("/lender/webhook");
@@ -208,8 +181,7 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   });
 
   it("a consent sent but not yet mined shows 'waiting for the chain' with its transaction, across a reload, instead of offering it again", async function () {
-    const page = await newPage("consent pending");
-    await page.goto(`${stack.baseUrl}/manufacturer`);
+    const page = await demo.open("consent pending", "manufacturer");
     await signIn(page, MEDIOCRE_SUPPLIER);
     await rpc("evm_setAutomine", [false]);
     try {
@@ -256,8 +228,7 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   });
 
   it("the lender's review form (an application in review) fits 390 px, without axe violations", async function () {
-    const lender = await newPage("lender review");
-    await lender.goto(`${stack.baseUrl}/lender`);
+    const lender = await demo.open("lender review", "lender");
     await signIn(lender, LENDER);
     const row = lender.getByRole("region", { name: "Application queue" }).locator("tbody tr", { hasText: MEDIOCRE_SUPPLIER.name }).first();
     await row.waitFor({ timeout: 30_000 });
@@ -271,9 +242,8 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   });
 
   it("the court page with a verified evidence bundle fits 390 px, without axe violations", async function () {
-    const court = await newPage("court bundle");
-    await court.goto(`${stack.baseUrl}/court`);
-    const res = await fetch(`${stack.baseUrl}/api/evidence/bundle/agreement/1`);
+    const court = await demo.open("court bundle", "court");
+    const res = await fetch(`${demo.baseUrl}/api/evidence/bundle/agreement/1`);
     expect(res.status, "the seed's first loan has an agreement bundle").to.equal(200);
     await court
       .getByLabel(/Drop a file here/)

@@ -337,3 +337,39 @@ export function signInEach(base: string, ...wallets: readonly { account: unknown
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
+
+/** What startOnNetwork started: the service, its data directory and a session for each wallet asked for. */
+export interface ServiceOnNetwork<K extends WalletName> {
+  service: RunningService;
+  dataDir: string;
+  tokens: Record<K, string>;
+}
+
+/**
+ * The service tests' usual start: a fresh data directory with `net`'s deployment (`prepare` writes more
+ * into it first, e.g. participant names), the real service on it (testConfig with `config`), indexed to
+ * the chain's head, and a session for each of `who`. stopOnNetwork undoes it.
+ */
+export async function startOnNetwork<K extends WalletName>(
+  net: Network,
+  who: readonly K[],
+  options: { config?: Partial<Config>; prepare?: (dataDir: string) => Promise<void> } = {},
+): Promise<ServiceOnNetwork<K>> {
+  const dataDir = await tempDataDir(net.deployment);
+  let service: RunningService | undefined;
+  try {
+    await options.prepare?.(dataDir);
+    service = await startTestService(testConfig(dataDir, options.config));
+    await waitIndexed(service, net.publicClient);
+    return { service, dataDir, tokens: await signInAll(service.url, net, who) };
+  } catch (err) {
+    await stopOnNetwork({ service, dataDir });
+    throw err;
+  }
+}
+
+/** Closes the service startOnNetwork started and removes its data directory (nothing when it never started). */
+export async function stopOnNetwork(running: { service?: RunningService; dataDir?: string } | undefined): Promise<void> {
+  await running?.service?.close();
+  if (running?.dataDir) await removeDir(running.dataDir);
+}

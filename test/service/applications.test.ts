@@ -257,6 +257,8 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(signed.status, JSON.stringify(signed.body)).to.equal(200);
     expect(signed.body.status).to.equal("signed_by_borrower");
     const lenderSig = await signOffer(base, tLender, id, f.lender);
+    const lenderEvents = openEventStream(base, tLender);
+    await lenderEvents.connected;
     const countersigned = await call(base, "POST", `/api/applications/${id}/signatures`, {
       token: tLender,
       body: { signature: lenderSig },
@@ -264,6 +266,24 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(countersigned.status, JSON.stringify(countersigned.body)).to.equal(200);
 
     const recorded = await waitFor(base, tS1, id, status("countersigned_notarized"), "countersigned_notarized");
+    // The answer is the record before the chain recorded the agreement; the live events may deliver the
+    // recorded agreement before the answer arrives. Each copy carries its revision, so the page keeps the
+    // newer one (web/src/hooks/applications.ts newerOf) instead of going back to "Countersign".
+    const deadline = Date.now() + 10_000;
+    while (!lenderEvents.events.some((e) => e.id === id && e.status === "countersigned_notarized") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await lenderEvents.close();
+    const pushed = lenderEvents.events.filter((e) => e.id === id);
+    const revisions = pushed.map((e) => e.revision);
+    expect(
+      revisions.every((r, i) => Number.isInteger(r) && (i === 0 || r > revisions[i - 1])),
+      `revisions ${revisions}`,
+    ).to.equal(true);
+    const pushedRecorded = pushed.find((e) => e.status === "countersigned_notarized");
+    expect(pushedRecorded, "the recorded agreement on the lender's event stream").to.not.equal(undefined);
+    expect(countersigned.body.status).to.equal("signed_by_borrower");
+    expect(countersigned.body.revision).to.be.a("number").and.to.be.lessThan(pushedRecorded.revision);
+    expect(recorded.revision).to.be.at.least(pushedRecorded.revision);
     const notarized = recorded.timeline.find((t: { step: string }) => t.step === "countersigned_notarized");
     expect(notarized.actor).to.equal(f.auditor.account.address.toLowerCase());
     const receipt = await f.net.publicClient.getTransactionReceipt({ hash: notarized.txHash });

@@ -8,25 +8,14 @@ import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
-import {
-  DAY,
-  call,
-  deployNetwork,
-  removeDir,
-  signInAll,
-  startTestService,
-  tempDataDir,
-  testConfig,
-  waitIndexed,
-  type Network,
-} from "./api-helpers";
+import { DAY, call, deployNetwork, type Network, startOnNetwork, stopOnNetwork, type ServiceOnNetwork } from "./api-helpers";
 
 describe("API: back-test of a policy (lender)", function () {
   this.timeout(120_000);
   let snapshot: string;
   let net: Network;
+  let running: ServiceOnNetwork<"supplier" | "lender" | "operator">;
   let service: RunningService;
-  let dataDir: string;
   let tokens: Record<"supplier" | "lender" | "operator", string>;
   let to: number;
 
@@ -42,15 +31,11 @@ describe("API: back-test of a policy (lender)", function () {
     await time.increase(35 * DAY);
     await net.tradeOnce(100_000n, net.supplier2);
     to = await net.latestTime();
-    dataDir = await tempDataDir(net.deployment);
-    service = await startTestService(testConfig(dataDir));
-    await waitIndexed(service, net.publicClient);
-    tokens = await signInAll(service.url, net, ["supplier", "lender", "operator"]);
+    ({ service, tokens } = running = await startOnNetwork(net, ["supplier", "lender", "operator"]));
   });
 
   after(async function () {
-    await service?.close();
-    if (dataDir) await removeDir(dataDir);
+    await stopOnNetwork(running);
     if (snapshot) await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
   });
 
@@ -78,7 +63,7 @@ describe("API: back-test of a policy (lender)", function () {
     expect(lines).to.have.length(1 + 6); // v1 is in force: one column of five bands and the total
   });
 
-  it("writes the CSV header row in Chinese with ?lang=zh (same cells, a UTF-8 byte order mark) and refuses another language", async function () {
+  it("writes the CSV in Chinese with ?lang=zh (header and the service's words, a UTF-8 byte order mark) and refuses another language", async function () {
     const body = { policyVersion: "v1", to };
     const en = String((await call(service.url, "POST", "/api/backtest?format=csv&lang=en", { token: tokens.lender, body })).body);
     const res = await fetch(`${service.url}/api/backtest?format=csv&lang=zh`, {
@@ -95,7 +80,17 @@ describe("API: back-test of a policy (lender)", function () {
       /^授信策略,现行策略,评分区间,案例数,批准数,批准率,批准金额,按时还款,逾期还款,违约,未到期,违约金额,坏账率,币种$/,
     );
     expect(zhHeader.split(",")).to.have.length(enHeader.split(",").length);
-    expect(zhRows).to.deep.equal(enRows);
+    // The same cells; the service's words (in force: true/false, the total line's band "all") in Chinese.
+    const words: Record<string, string> = { true: "是", false: "否", all: "合计" };
+    expect(zhRows).to.deep.equal(
+      enRows.map((r) =>
+        r
+          .split(",")
+          .map((cell, i) => (i <= 2 && words[cell]) || cell)
+          .join(","),
+      ),
+    );
+    expect(zhRows.at(-1)!.split(",").slice(1, 3)).to.deep.equal(["是", "合计"]);
     const bad = await call(service.url, "POST", "/api/backtest?format=csv&lang=fr", { token: tokens.lender, body });
     expect(bad.status).to.equal(400);
     expect((bad.body as { error: { field: string } }).error.field).to.equal("lang");

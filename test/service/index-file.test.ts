@@ -1,16 +1,16 @@
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import { emptyIndexState, type IndexState } from "../../node-service/src/domain/entities";
-import {
-  parseIndex,
-  serializeIndex,
-  serializeIndexYielding,
-  STORE_VERSION,
-  type StoredIndex,
-} from "../../node-service/src/store/index-store";
+import { encodeUndo, parseIndex, serializeIndexYielding, STORE_VERSION, type StoredIndex } from "../../node-service/src/store/index-store";
+import { encodeIndexState } from "../../node-service/src/store/state-codec";
 
 const addr = (i: number) => `0x${i.toString(16).padStart(40, "0")}` as Address;
 const hash = (i: number) => `0x${i.toString(16).padStart(64, "0")}` as Hex;
+
+/** The oracle: the whole encoded document in one JSON.stringify (what serializeIndexYielding must equal). */
+function serializeIndex(doc: StoredIndex): string {
+  return JSON.stringify({ ...doc, undo: doc.undo.map(encodeUndo), state: encodeIndexState(doc.state) });
+}
 
 /** A document with every amount-holding collection filled (bigint amounts, nested payment lists) and undo rows. */
 function documentOf(orders: number): StoredIndex {

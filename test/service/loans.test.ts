@@ -8,23 +8,12 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Address } from "viem";
 import type { RunningService } from "../../node-service/src/server";
 import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
-import {
-  call,
-  DAY,
-  deployNetwork,
-  removeDir,
-  signInAll,
-  startTestService,
-  tempDataDir,
-  testConfig,
-  waitIndexed,
-  type Network,
-} from "./api-helpers";
+import { call, DAY, deployNetwork, waitIndexed, type Network, startOnNetwork, stopOnNetwork, type ServiceOnNetwork } from "./api-helpers";
 
 describe("the borrower's loans, quotes and consents (real chain, real server)", function () {
   this.timeout(180_000);
   let net: Network;
-  let dataDir: string;
+  let running: ServiceOnNetwork<"supplier" | "buyer" | "lender" | "lender2" | "outsider">;
   let service: RunningService;
   let base: string;
   let tokens: Record<"supplier" | "buyer" | "lender" | "lender2" | "outsider", string>;
@@ -41,16 +30,12 @@ describe("the borrower's loans, quotes and consents (real chain, real server)", 
     const pledged = await net.tradeOnce(1_000_000n);
     free = [(await net.tradeOnce(400_000n)).receivableId, (await net.tradeOnce(600_000n)).receivableId];
     loan = await net.loanOnce(pledged.receivableId, { principal: 500_000n, repay: 100_000n, receivablePayment: 200_000n });
-    dataDir = await tempDataDir(net.deployment);
-    service = await startTestService(testConfig(dataDir));
+    ({ service, tokens } = running = await startOnNetwork(net, ["supplier", "buyer", "lender", "lender2", "outsider"]));
     base = service.url;
-    await indexed();
-    tokens = await signInAll(base, net, ["supplier", "buyer", "lender", "lender2", "outsider"]);
   });
 
   after(async function () {
-    await service?.close();
-    if (dataDir) await removeDir(dataDir);
+    await stopOnNetwork(running);
   });
 
   it("serves the borrower its loan: balance, due date, schedule, and the history of its repayment and the debtor's collection", async function () {

@@ -26,14 +26,12 @@ import type { RunningService } from "../../node-service/src/server";
 import {
   call,
   deployNetwork,
-  removeDir,
-  signInAll,
-  startTestService,
-  tempDataDir,
-  testConfig,
   waitIndexed,
   type Network,
   type Wallet,
+  startOnNetwork,
+  stopOnNetwork,
+  type ServiceOnNetwork,
 } from "./api-helpers";
 
 const KEY = Buffer.alloc(32, 0x4b);
@@ -43,6 +41,7 @@ const LENDER_NAME = "Lingnan Commercial Bank 岭南商业银行";
 describe("participants by registered name, proven (issue 16 finding 5)", function () {
   this.timeout(120_000);
   let net: Network;
+  let running: ServiceOnNetwork<"operator" | "supplier" | "buyer" | "lender" | "lender2" | "auditor" | "outsider">;
   let service: RunningService;
   let base: string;
   let dataDir: string;
@@ -65,22 +64,23 @@ describe("participants by registered name, proven (issue 16 finding 5)", functio
     net = await deployNetwork();
     await commitName(net.supplier, SUPPLIER_NAME);
     await commitName(net.lender, LENDER_NAME);
-    dataDir = await tempDataDir(net.deployment);
-    await writeParticipantNames(dataDir, [
-      { address: net.supplier.account.address, name: SUPPLIER_NAME, salt: displayNameSalt(KEY, net.supplier.account.address) },
-      { address: net.lender.account.address, name: LENDER_NAME, salt: displayNameSalt(KEY, net.lender.account.address) },
-      // A name the registry never committed to (a forged or stale entry): served only as a claim.
-      { address: net.buyer.account.address, name: "Totally Real Buyer Ltd.", salt: displayNameSalt(KEY, net.buyer.account.address) },
-    ]);
-    service = await startTestService(testConfig(dataDir));
+    const names = (dataDir: string) =>
+      writeParticipantNames(dataDir, [
+        { address: net.supplier.account.address, name: SUPPLIER_NAME, salt: displayNameSalt(KEY, net.supplier.account.address) },
+        { address: net.lender.account.address, name: LENDER_NAME, salt: displayNameSalt(KEY, net.lender.account.address) },
+        // A name the registry never committed to (a forged or stale entry): served only as a claim.
+        { address: net.buyer.account.address, name: "Totally Real Buyer Ltd.", salt: displayNameSalt(KEY, net.buyer.account.address) },
+      ]);
+    ({ service, dataDir, tokens } = running = await startOnNetwork(
+      net,
+      ["operator", "supplier", "buyer", "lender", "lender2", "auditor", "outsider"],
+      { prepare: names },
+    ));
     base = service.url;
-    await waitIndexed(service, net.publicClient);
-    tokens = await signInAll(base, net, ["operator", "supplier", "buyer", "lender", "lender2", "auditor", "outsider"] as const);
   });
 
   after(async function () {
-    await service?.close();
-    if (dataDir) await removeDir(dataDir);
+    await stopOnNetwork(running);
   });
 
   describe("the directory", function () {

@@ -5,7 +5,7 @@
  * equal to a fresh rebuild of the chain, with nothing lost.
  */
 import { expect } from "chai";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -15,27 +15,16 @@ import { createLowdbIndexStore } from "../../node-service/src/store/index-store"
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
-import { admit, deployContracts, generateHistory, startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
-import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { admit, deployContracts, generateHistory, type Net } from "../../scripts/lib/chain-helpers";
 import { call, signIn } from "./api-helpers";
-import { startServiceProcess, until, type ServiceProcess } from "./service-processes";
+import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 describe("several service processes on one PostgreSQL database", function () {
   this.timeout(300_000);
-  let node: HardhatNode | undefined;
-  const processes: ServiceProcess[] = [];
-  const dirs: string[] = [];
-  after(async () => {
-    for (const p of processes) {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    }
-    await node?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const fixture = useServiceProcesses();
 
   it("one writes the index; sessions are shared; SIGKILL the writer and the other takes over with nothing lost", async () => {
-    node = await startHardhatNode();
+    const node = await fixture.startNode();
     const [operator, buyer, supplier, lender] = node.wallets;
     const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
     await admit(net, operator, [
@@ -46,24 +35,7 @@ describe("several service processes on one PostgreSQL database", function () {
     const parties = { operator, buyer, supplier, lender };
     await generateHistory(net, { ...parties, orders: 4, anchors: 2, tag: "before" });
 
-    const work = await mkdtemp(path.join(os.tmpdir(), "pg-failover-"));
-    dirs.push(work);
-    const deploymentFile = path.join(work, "deployment.json");
-    await writeFile(deploymentFile, JSON.stringify(net.deployment));
-    const databaseUrl = await freshDatabase();
-    const env = (name: string) => ({
-      RPC_URL: node!.url,
-      CHAIN_ID: "31337",
-      DEPLOYMENT_FILE: deploymentFile,
-      DATA_DIR: path.join(work, name),
-      DATABASE_URL: databaseUrl,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      POLL_INTERVAL_MS: "100",
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_PER_MINUTE: "100000",
-      SIGN_INS_PER_MINUTE: "100000",
-    });
+    const { databaseUrl, env } = await fixture.workspace("pg-failover-", net.deployment);
     const db = await openDatabase(databaseUrl, { max: 2 });
     const checkpoint = async () =>
       (await db.pool.query<{ checkpoint: { blockNumber: number } | null }>("SELECT checkpoint FROM index_meta WHERE id = 1")).rows[0]
@@ -72,12 +44,10 @@ describe("several service processes on one PostgreSQL database", function () {
     const indexedOn = async (p: ServiceProcess) => (await call(p.url, "GET", "/healthz")).body.indexedBlock as number;
 
     try {
-      const a = await startServiceProcess(env("a"));
-      processes.push(a);
+      const a = await fixture.start(env("a"));
       const h0 = await head();
       await until("the first process to write the index", 30_000, async () => (await checkpoint()) === h0);
-      const b = await startServiceProcess(env("b"));
-      processes.push(b);
+      const b = await fixture.start(env("b"));
       expect(a.url).to.not.equal(b.url);
 
       // A session opened on one process works on the other.
@@ -95,7 +65,7 @@ describe("several service processes on one PostgreSQL database", function () {
       // Kill the writer; the chain goes on; the other takes over.
       a.child.kill("SIGKILL");
       await a.exited;
-      processes.splice(processes.indexOf(a), 1);
+      fixture.processes.splice(fixture.processes.indexOf(a), 1);
       await generateHistory(net, { ...parties, orders: 3, anchors: 1, tag: "after" });
       const h2 = await head();
       const killedAt = Date.now();
@@ -107,7 +77,7 @@ describe("several service processes on one PostgreSQL database", function () {
 
       // Nothing lost: the database's index equals a fresh rebuild of the chain.
       const freshDir = await mkdtemp(path.join(os.tmpdir(), "pg-failover-fresh-"));
-      dirs.push(freshDir);
+      fixture.dirs.push(freshDir);
       const fresh = await createIndexer({
         publicClient: net.publicClient,
         deployment: net.deployment,

@@ -5,9 +5,6 @@
  * only (the holder of the index writer's lock), counted on chain by the service account's transactions.
  */
 import { expect } from "chai";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { toHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { ROLE } from "../../node-service/src/chain/eip712";
@@ -20,32 +17,19 @@ import {
   deployContracts,
   issueConfirmedReceivable,
   send,
-  startHardhatNode,
-  type HardhatNode,
   type Net,
 } from "../../scripts/lib/chain-helpers";
-import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { call, openEventStream, postApplication, signIn } from "./api-helpers";
-import { startServiceProcess, until, type ServiceProcess } from "./service-processes";
+import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 const FACE = 1_000_000n;
 
 describe("several service processes on one PostgreSQL database: live updates everywhere, jobs once", function () {
   this.timeout(300_000);
-  let node: HardhatNode | undefined;
-  const processes: ServiceProcess[] = [];
-  const dirs: string[] = [];
-  after(async () => {
-    for (const p of processes) {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    }
-    await node?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const fixture = useServiceProcesses();
 
   it("an application created on one process is listed and streamed on the other; its decision is anchored once", async () => {
-    node = await startHardhatNode();
+    const node = await fixture.startNode();
     const [operator, buyer, supplier, lender] = node.wallets;
     // The service account both processes hold (a development key of the node's mnemonic, never a real one).
     const serviceAccount = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 12 });
@@ -63,24 +47,8 @@ describe("several service processes on one PostgreSQL database: live updates eve
       receivables.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: FACE })).receivableId.toString());
     }
 
-    const work = await mkdtemp(path.join(os.tmpdir(), "pg-processes-"));
-    dirs.push(work);
-    const deploymentFile = path.join(work, "deployment.json");
-    await writeFile(deploymentFile, JSON.stringify(net.deployment));
-    const databaseUrl = await freshDatabase();
-    const env = (name: string) => ({
-      RPC_URL: node!.url,
-      CHAIN_ID: "31337",
-      DEPLOYMENT_FILE: deploymentFile,
-      DATA_DIR: path.join(work, name),
-      DATABASE_URL: databaseUrl,
+    const { env } = await fixture.workspace("pg-processes-", net.deployment, {
       SERVICE_PRIVATE_KEY: serviceKey,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      POLL_INTERVAL_MS: "100",
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_PER_MINUTE: "100000",
-      SIGN_INS_PER_MINUTE: "100000",
       NOTARY_BATCH_MAX_DELAY_MS: "300",
     });
     const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
@@ -94,8 +62,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
     };
 
     // A starts first and takes the index writer's lock (it runs the jobs); an application waits there for consent.
-    const a = await startServiceProcess(env("a"));
-    processes.push(a);
+    const a = await fixture.start(env("a"));
     const h0 = await head();
     await until("A at the head", 30_000, async () => (await indexedOn(a)) === h0);
     const token = await signIn(a.url, supplier as never);
@@ -104,8 +71,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
     expect(first.body.status).to.equal("submitted");
 
     // B starts with that application in the database; the session opened on A works on B.
-    const b = await startServiceProcess(env("b"));
-    processes.push(b);
+    const b = await fixture.start(env("b"));
     expect(b.url).to.not.equal(a.url);
     expect((await call(b.url, "GET", `/api/applications/${first.body.id}`, { token })).status).to.equal(200);
     const streamB = openEventStream(b.url, token);

@@ -12,18 +12,17 @@ import type { RunningService } from "../../node-service/src/server";
 import { loanTermsTypedData } from "../../node-service/src/chain/eip712";
 import { displayNameCommitment } from "../../node-service/src/domain/name-commitment";
 import { writeParticipantNames } from "../../node-service/src/participants/directory";
+import { CSV_TERMS_ZH } from "../../node-service/src/domain/csv";
 import {
   DAY,
   call,
   deployNetwork,
-  removeDir,
-  signInAll,
-  startTestService,
-  tempDataDir,
-  testConfig,
   waitIndexed,
   type Network,
   type Wallet,
+  startOnNetwork,
+  stopOnNetwork,
+  type ServiceOnNetwork,
 } from "./api-helpers";
 
 /** The fields of one RFC 4180 line (quoted fields may hold commas and doubled quotes). */
@@ -48,8 +47,8 @@ describe("API: the lender's portfolio", function () {
   this.timeout(180_000);
   let snapshot: string;
   let net: Network;
+  let running: ServiceOnNetwork<"supplier" | "lender" | "lender2" | "operator" | "outsider">;
   let service: RunningService;
-  let dataDir: string;
   let tokens: Record<"supplier" | "lender" | "lender2" | "operator" | "outsider", string>;
   let lender: string;
   const ids = {} as Record<"loanA" | "loanB" | "loanC" | "rA" | "rB" | "rC", bigint>;
@@ -127,16 +126,13 @@ describe("API: the lender's portfolio", function () {
         [net.h(`addr:${a}`)],
       ]);
     }
-    dataDir = await tempDataDir(net.deployment);
-    await writeParticipantNames(dataDir, names);
-    service = await startTestService(testConfig(dataDir));
-    await waitIndexed(service, net.publicClient);
-    tokens = await signInAll(service.url, net, ["supplier", "lender", "lender2", "operator", "outsider"]);
+    ({ service, tokens } = running = await startOnNetwork(net, ["supplier", "lender", "lender2", "operator", "outsider"], {
+      prepare: (dataDir) => writeParticipantNames(dataDir, names),
+    }));
   });
 
   after(async function () {
-    await service?.close();
-    if (dataDir) await removeDir(dataDir);
+    await stopOnNetwork(running);
     if (snapshot) await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
   });
 
@@ -256,7 +252,7 @@ describe("API: the lender's portfolio", function () {
     }
   });
 
-  it("writes every table's CSV header row in Chinese with ?lang=zh, the cells unchanged; another language is a 400 naming lang", async function () {
+  it("writes every table's CSV in Chinese with ?lang=zh (header, statuses, yes/no, an unmatched name's note), other cells unchanged; another language is a 400 naming lang", async function () {
     const kinds = ["loans", "repayments", "receivable-payments", "exposure-by-borrower", "exposure-by-debtor", "maturities", "overdue"];
     for (const kind of kinds) {
       const en = await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}`, tokens.lender);
@@ -267,7 +263,18 @@ describe("API: the lender's portfolio", function () {
         .replace(/^\ufeff/, "")
         .trimEnd()
         .split("\r\n");
-      expect(zhRows, kind).to.deep.equal(enRows);
+      // The same cells, with the service's words (statuses, yes/no, an unmatched name's note) in Chinese.
+      expect(
+        zhRows.map((r) => csvFields(r).length),
+        kind,
+      ).to.deep.equal(enRows.map((r) => csvFields(r).length));
+      const translated = (cell: string) =>
+        cell
+          .replace(/^(true|false|Signed|Active|Repaid|Defaulted|Recovered|Cancelled)$/, (w) => CSV_TERMS_ZH[w])
+          .replace(/(\d+):(Issued|Confirmed|Paid|Split|Cancelled|Pledged)/g, (_, id, w) => `${id}:${CSV_TERMS_ZH[w]}`)
+          .replace("(claim, not matched)", "(声明，未匹配)")
+          .replace(/^no unpaid collateral$/, "无未付质押应收账款");
+      expect(zhRows.map(csvFields), kind).to.deep.equal(enRows.map((r) => csvFields(r).map(translated)));
       const zhNames = csvFields(zhHeader);
       expect(zhNames, kind).to.have.length(csvFields(enHeader).length);
       // Every column named in Chinese: no ASCII-only name left.
@@ -278,6 +285,16 @@ describe("API: the lender's portfolio", function () {
       .replace(/^\ufeff/, "")
       .split("\r\n");
     expect(csvFields(loansHeader).slice(0, 4)).to.deep.equal(["贷款编号", "借款人地址", "状态", "本金"]);
+    const zhRowsOf = async (kind: string) => {
+      const [header, ...lines] = String((await get(`/api/lenders/${lender}/portfolio.csv?kind=${kind}&lang=zh`, tokens.lender)).body)
+        .replace(/^\ufeff/, "")
+        .trimEnd()
+        .split("\r\n")
+        .map(csvFields);
+      return lines.map((l) => Object.fromEntries(header.map((k, i) => [k, l[i]])));
+    };
+    expect((await zhRowsOf("overdue"))[0]).to.include({ 状态: "已违约", 逾期天数: "20" });
+    expect((await zhRowsOf("exposure-by-debtor"))[0]).to.include({ 债务人名称: "Shanghai Motors (声明，未匹配)" });
     const bad = await get(`/api/lenders/${lender}/portfolio.csv?kind=loans&lang=de`, tokens.lender);
     expect(bad.status).to.equal(400);
     expect(bad.body.error.field).to.equal("lang");

@@ -3,7 +3,12 @@
  * `node-service/src/server.ts` per process, configured by environment, on a free loopback port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { REPO_ROOT } from "../../node-service/src/chain/contracts";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
+import { startHardhatNode, type HardhatNode } from "../../scripts/lib/chain-helpers";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
 
 export interface ServiceProcess {
   url: string;
@@ -46,4 +51,71 @@ export async function until<T>(what: string, timeoutMs: number, fn: () => Promis
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The node, processes and directories of one describe block: see useServiceProcesses. */
+export class ServiceProcesses {
+  node?: HardhatNode;
+  /** Stopped by the after hook (a test that kills one itself takes it out). */
+  readonly processes: ServiceProcess[] = [];
+  /** Removed by the after hook. */
+  readonly dirs: string[] = [];
+
+  /** A `hardhat node` over HTTP, stopped by the after hook. */
+  async startNode(): Promise<HardhatNode> {
+    this.node = await startHardhatNode();
+    return this.node;
+  }
+
+  /**
+   * A working directory (prefix `prefix`) holding the deployment file, a fresh PostgreSQL database, and
+   * the environment of a process named `name` on them: the node's URL, its own DATA_DIR, a free loopback
+   * port, polling every 100 ms, no rate limits to speak of, plus `extra`.
+   */
+  async workspace(prefix: string, deployment: Deployment, extra: Record<string, string> = {}) {
+    const work = await mkdtemp(path.join(os.tmpdir(), prefix));
+    this.dirs.push(work);
+    const deploymentFile = path.join(work, "deployment.json");
+    await writeFile(deploymentFile, JSON.stringify(deployment));
+    const databaseUrl = await freshDatabase();
+    const env = (name: string): Record<string, string> => ({
+      RPC_URL: this.node!.url,
+      CHAIN_ID: "31337",
+      DEPLOYMENT_FILE: deploymentFile,
+      DATA_DIR: path.join(work, name),
+      DATABASE_URL: databaseUrl,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      POLL_INTERVAL_MS: "100",
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_PER_MINUTE: "100000",
+      SIGN_INS_PER_MINUTE: "100000",
+      ...extra,
+    });
+    return { databaseUrl, env };
+  }
+
+  /** startServiceProcess, stopped by the after hook. */
+  async start(env: Record<string, string>): Promise<ServiceProcess> {
+    const p = await startServiceProcess(env);
+    this.processes.push(p);
+    return p;
+  }
+}
+
+/**
+ * Registers, in the calling describe block, the after hook of the several-processes tests: every
+ * process still running gets SIGTERM and is awaited, the node stops, the directories are removed.
+ */
+export function useServiceProcesses(): ServiceProcesses {
+  const fixture = new ServiceProcesses();
+  after(async () => {
+    for (const p of fixture.processes) {
+      p.child.kill("SIGTERM");
+      await p.exited;
+    }
+    await fixture.node?.stop();
+    for (const d of fixture.dirs) await rm(d, { recursive: true, force: true });
+  });
+  return fixture;
 }

@@ -12,12 +12,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseJsonFile, readFileIfExists, writeFileAtomic } from "../store/atomic-file";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
-import type { RecordStore } from "../store/record-store";
+import { InMemoryRecords } from "../store/record-store";
 
 export type { RecordStore } from "../store/record-store";
 
-export class JournalStore<T extends { id: string }> implements RecordStore<T> {
-  private readonly records = new Map<string, T>();
+export class JournalStore<T extends { id: string }> extends InMemoryRecords<T> {
   private journalRecords = 0;
   private compacting: Promise<void> | null = null;
   private readonly inflight = new Set<Promise<void>>();
@@ -26,7 +25,9 @@ export class JournalStore<T extends { id: string }> implements RecordStore<T> {
     private readonly snapshotFile: string,
     private readonly journal: FramedJournal,
     private readonly compactEvery: number,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open<T extends { id: string }>(
     dir: string,
@@ -59,27 +60,6 @@ export class JournalStore<T extends { id: string }> implements RecordStore<T> {
     for (const [id, r] of records) store.records.set(id, r);
     store.journalRecords = count;
     return store;
-  }
-
-  get(id: string): T | undefined {
-    const r = this.records.get(id);
-    return r && structuredClone(r);
-  }
-
-  all(): T[] {
-    return [...this.records.values()].map((r) => structuredClone(r));
-  }
-
-  where(match: (record: Readonly<T>) => boolean): T[] {
-    const out: T[] = [];
-    for (const r of this.records.values()) if (match(r)) out.push(structuredClone(r));
-    return out;
-  }
-
-  count(match: (record: Readonly<T>) => boolean): number {
-    let n = 0;
-    for (const r of this.records.values()) if (match(r)) n++;
-    return n;
   }
 
   /** Stores the record; resolves once it is durable (rejects, leaving the old version, when it is not). */

@@ -760,30 +760,31 @@ export class ApplicationService extends EventEmitter {
 
   /** Rolls the record back to before what a reorg took off the chain; true when it changed. */
   private rollBackWithChain(app: ApplicationRecord, state: IndexState): boolean {
-    const cut = (step: string, reason: string) => {
+    /** Undoes `step` and the steps after it; `reason` is told the undone step. */
+    const cut = (step: string, reason: (undone: TimelineEntry) => string) => {
       const i = app.timeline.findIndex((t) => t.step === step);
       if (i < 0) return;
       const steps = app.timeline.splice(i);
-      (app.rolledBack ??= []).push({ at: this.now(), reason, steps });
+      (app.rolledBack ??= []).push({ at: this.now(), reason: reason(steps[0]), steps });
       app.updatedAt = this.now();
     };
     switch (this.lostToReorg(app, state)) {
       case null:
         return false;
       case "agreement":
-        cut("countersigned_notarized", `the agreement's transaction is no longer on chain (reorg); loan ${app.loanId} is gone`);
+        cut("countersigned_notarized", () => `the agreement's transaction is no longer on chain (reorg); loan ${app.loanId} is gone`);
         delete app.loanId;
         app.status = "signed_by_borrower";
         return true;
       case "disbursement":
-        cut("disbursed", "the disbursement is no longer on chain (reorg)");
+        cut("disbursed", () => "the disbursement is no longer on chain (reorg)");
         app.status = "countersigned_notarized";
         return true;
       case "consent": {
-        const granted = app.timeline.find((t) => t.step === "consent_granted")!;
         cut(
           "consent_granted",
-          `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`,
+          (granted) =>
+            `the consent transaction ${granted.txHash} is no longer on chain (reorg): the decision and the offer made under it are void`,
         );
         for (const k of ["decision", "decisionInput", "decisionAnchorTx", "offer", "review", "contest", "submitError"] as const)
           delete app[k];
@@ -1117,6 +1118,7 @@ export class ApplicationService extends EventEmitter {
   }
 
   private async save(app: ApplicationRecord): Promise<void> {
+    app.revision = (app.revision ?? 0) + 1;
     await this.store.put(app);
     this.emit("update", app);
   }

@@ -134,6 +134,13 @@ export interface ApplicationRecord {
   /** Latest block time when submitted: consents are dated on the chain's clock. */
   createdAtBlockTime?: number;
   updatedAt: number;
+  /**
+   * How many times this record was stored (each save adds one). A client that gets the record both as an
+   * answer and from the live events keeps the higher: the lender's countersignature is answered with the
+   * record as it was before the chain recorded the agreement, which the event stream may already have
+   * overtaken. Absent on records stored before it.
+   */
+  revision?: number;
   timeline: TimelineEntry[];
   /** The automatic decision and the exact input it was computed from (canonical JSON). */
   decision?: Record<string, unknown>;

@@ -5,8 +5,9 @@
  *
  * Column names are stable English identifiers (what scripts read); with `lang: "zh"` the header row is
  * written in Simplified Chinese instead (same columns, same order) and the file starts with a UTF-8 byte
- * order mark, which spreadsheet programs need to read Chinese text as UTF-8. The cells are the same in
- * both languages.
+ * order mark, which spreadsheet programs need to read Chinese text as UTF-8. Cells that are words of the
+ * service (`Term`: statuses, yes/no, "all") are written in Chinese too; every other cell (ids, amounts,
+ * times, addresses, names) is the same in both languages.
  */
 import { z } from "zod";
 import { toMajor } from "./money";
@@ -16,7 +17,12 @@ export class Money {
   constructor(readonly minor: bigint) {}
 }
 
-export type CsvCell = string | number | bigint | boolean | Money | null | undefined;
+/** A word of the service in a cell (a status, "all"): written in the CSV's language. */
+export class Term {
+  constructor(readonly word: string) {}
+}
+
+export type CsvCell = string | number | bigint | boolean | Money | Term | null | undefined;
 
 export const CSV_LANGUAGES = ["en", "zh"] as const;
 export type CsvLanguage = (typeof CSV_LANGUAGES)[number];
@@ -94,12 +100,52 @@ export function csvHeader(columns: readonly string[], lang: CsvLanguage = "en"):
   });
 }
 
-export function csvField(value: CsvCell): string {
-  const text = value === undefined || value === null ? "" : value instanceof Money ? toMajor(value.minor) : String(value);
+/** Every word a `Term` cell (or a yes/no cell) may hold, in Simplified Chinese. A word missing here is a bug (toCsv throws). */
+export const CSV_TERMS_ZH: Readonly<Record<string, string>> = {
+  // loans (LoanAgreements' statuses)
+  Signed: "已签署",
+  Active: "还款中",
+  Repaid: "已还清",
+  Defaulted: "已违约",
+  Recovered: "已收回",
+  Cancelled: "已取消",
+  // receivables (Receivables' statuses, and "Pledged": confirmed and securing a loan)
+  Issued: "已开具",
+  Confirmed: "已确认",
+  Paid: "已付清",
+  Split: "已拆分",
+  Pledged: "已质押",
+  // yes / no, the back-test's total line, a debtor row without unpaid collateral, an unmatched name
+  true: "是",
+  false: "否",
+  all: "合计",
+  "no unpaid collateral": "无未付质押应收账款",
+  "claim, not matched": "声明，未匹配",
+};
+
+/** A service word in `lang` (English: the word itself). */
+export function termText(word: string, lang: CsvLanguage): string {
+  if (lang === "en") return word;
+  const zh = CSV_TERMS_ZH[word];
+  if (zh === undefined) throw new Error(`CSV: no Chinese text for the cell word "${word}"`);
+  return zh;
+}
+
+export function csvField(value: CsvCell, lang: CsvLanguage = "en"): string {
+  const text =
+    value === undefined || value === null
+      ? ""
+      : value instanceof Money
+        ? toMajor(value.minor)
+        : value instanceof Term
+          ? termText(value.word, lang)
+          : typeof value === "boolean"
+            ? termText(String(value), lang)
+            : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function toCsv(header: readonly string[], rows: readonly CsvCell[][], lang: CsvLanguage = "en"): string {
-  const body = [csvHeader(header, lang), ...rows].map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+  const body = [csvHeader(header, lang), ...rows].map((r) => r.map((cell) => csvField(cell, lang)).join(",")).join("\r\n") + "\r\n";
   return lang === "zh" ? `\ufeff${body}` : body;
 }

@@ -14,7 +14,7 @@ import type { Address, IndexState } from "../domain/entities";
 import type { BlockUndo, ChangeSet, RecordCollection } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
-import { decodeIndexState, decodeRecord, encodeIndexState, encodeRecord } from "./state-codec";
+import { decodeIndexState, decodeRecord, encodeRecord } from "./state-codec";
 
 export const STORE_VERSION = 1;
 
@@ -61,7 +61,8 @@ export interface IndexStore {
   save(doc: StoredIndex, changes?: ChangeSet | null): Promise<WriteStats>;
 }
 
-function encodeUndo(b: BlockUndo): unknown {
+/** An undo row as the index file holds it (its previous records encoded as in the state). */
+export function encodeUndo(b: BlockUndo): unknown {
   return {
     ...b,
     puts: b.puts.map((u) => (u.prev === undefined ? { coll: u.coll, key: u.key } : { ...u, prev: encodeRecord(u.coll, u.prev) })),
@@ -72,17 +73,9 @@ function decodeUndo(b: BlockUndo): BlockUndo {
   return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? u : { ...u, prev: decodeRecord(u.coll, u.prev) })) };
 }
 
-export function serializeIndex(doc: StoredIndex): string {
-  return JSON.stringify({
-    ...doc,
-    undo: doc.undo.map(encodeUndo),
-    state: encodeIndexState(doc.state),
-  });
-}
-
 /**
- * The same document as serializeIndex, built record by record with a turn of the event loop every
- * `sliceMs`, so requests are served while a large index is written (a single JSON.stringify of a
+ * The index file's text: the document with its undo rows and state encoded (amounts as decimal
+ * strings), built record by record with a turn of the event loop every `sliceMs`, so requests are served while a large index is written (a single JSON.stringify of a
  * 50 MB index holds the process for most of a second). The indexer awaits its commit, so the
  * document does not change meanwhile.
  */

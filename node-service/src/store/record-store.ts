@@ -12,3 +12,36 @@ export interface RecordStore<T extends { id: string }> {
   put(record: T): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The reads both stores serve from the copy they hold in memory (`records`, kept by their puts): get,
+ * all and where hand out copies, so a caller's unsaved changes never leak into the store; count copies
+ * nothing.
+ */
+export abstract class InMemoryRecords<T extends { id: string }> implements RecordStore<T> {
+  protected readonly records = new Map<string, T>();
+
+  get(id: string): T | undefined {
+    const r = this.records.get(id);
+    return r && structuredClone(r);
+  }
+
+  all(): T[] {
+    return [...this.records.values()].map((r) => structuredClone(r));
+  }
+
+  where(match: (record: Readonly<T>) => boolean): T[] {
+    const out: T[] = [];
+    for (const r of this.records.values()) if (match(r)) out.push(structuredClone(r));
+    return out;
+  }
+
+  count(match: (record: Readonly<T>) => boolean): number {
+    let n = 0;
+    for (const r of this.records.values()) if (match(r)) n++;
+    return n;
+  }
+
+  abstract put(record: T): Promise<void>;
+  abstract close(): Promise<void>;
+}

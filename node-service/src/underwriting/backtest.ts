@@ -22,7 +22,7 @@
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt } from "../metrics/compute";
 import { DAY } from "../domain/time";
-import { Money, toCsv, type CsvLanguage } from "../domain/csv";
+import { Money, Term, toCsv, type CsvLanguage } from "../domain/csv";
 import { CURRENCY } from "../domain/money";
 import { ratio } from "../metrics/math";
 import { by, enterpriseRecords, loanLiveAt, pledgedLoanAt, repaidBy } from "../metrics/records";
@@ -317,7 +317,7 @@ export function backtestCsv(report: BacktestReport, lang: CsvLanguage = "en"): s
     [...p.bands, p.total].map((r) => [
       p.version,
       p.inForce,
-      r.band,
+      r === p.total ? new Term(r.band) : r.band,
       r.cases,
       r.approved,
       r.approvalRate,

@@ -149,24 +149,8 @@ export function describeDecisionReasons(
     const base = { code: r.code };
     const value = r.value === null || r.value === undefined ? "" : String(r.value);
     const rule = policy.hardRules.find((h) => h.code === r.code);
-    if (rule?.kind === "metric") {
-      const def = metricDefinition(rule.metric);
-      return {
-        ...base,
-        textCode: value === "" ? "rule_metric_missing" : "rule_metric",
-        params: {
-          rule: rule.code,
-          ruleMessage: rule.message,
-          metric: rule.metric,
-          window: rule.window,
-          unit: def?.unit ?? "count",
-          op: rule.op,
-          value,
-          threshold: String(rule.value),
-          ...(def?.unit === "minor_units" ? { currency } : {}),
-        },
-      };
-    }
+    if (rule?.kind === "metric")
+      return { ...base, textCode: value === "" ? "rule_metric_missing" : "rule_metric", params: metricRuleParams(rule, value) };
     if (rule?.kind === "flag")
       return { ...base, textCode: "rule_flag", params: { rule: rule.code, ruleMessage: rule.message, flags: value || "1" } };
     const factor = policy.scorecard.factors.find((f) => f.code === r.code);
@@ -240,6 +224,25 @@ export function describeDecisionReasons(
   });
 }
 
+/**
+ * A failed metric rule's parameters (TextParams), the same for the explanation and the reason's message:
+ * the rule, its metric, window, unit, comparison and threshold, and the raw value ("" when missing).
+ */
+function metricRuleParams(rule: Extract<Policy["hardRules"][number], { kind: "metric" }>, value: string): TextParams {
+  const def = metricDefinition(rule.metric);
+  return {
+    rule: rule.code,
+    ruleMessage: rule.message,
+    metric: rule.metric,
+    window: rule.window,
+    unit: def?.unit ?? "count",
+    op: rule.op,
+    value,
+    threshold: String(rule.value),
+    ...(def?.unit === "minor_units" ? { currency: CURRENCY.code } : {}),
+  };
+}
+
 /** A raw value against a band's bound, as decide compares them: exact for integers (amounts), numeric otherwise. */
 function compare(value: string, bound: number | string): number {
   const [a, b] = [value, String(bound)];
@@ -283,17 +286,7 @@ function explainReason(r: Reason, decision: Decision, policy: Policy, opts: { as
       ...base,
       textCode: missing ? "metric_missing" : "metric_rule",
       toChangeCode: "metric_rule",
-      params: {
-        rule: rule.code,
-        ruleMessage: rule.message,
-        metric: rule.metric,
-        window: rule.window,
-        unit: def?.unit ?? "count",
-        op: rule.op,
-        value: missing ? "" : String(r.value),
-        threshold: String(rule.value),
-        ...(def?.unit === "minor_units" ? { currency: CURRENCY.code } : {}),
-      },
+      params: metricRuleParams(rule, missing ? "" : String(r.value)),
       text: missing
         ? `${sentence(rule.message)}: there is no ${name.toLowerCase()} on chain yet (${window}).`
         : `${sentence(rule.message)}: ${name.toLowerCase()} (${window}) is ${value}, ${FAILING[rule.op]} the policy's limit of ${threshold}.`,

@@ -9,24 +9,10 @@ import { api, ApiRequestError } from "../api";
 import { formatDateTime, Trans, useT } from "../i18n";
 import { useSession } from "../hooks/session";
 import { Card, Empty, ErrorBox, Loading, Table, useLoad } from "./ui";
+import type { DeliveryLogEntry, NotificationService } from "../../../node-service/src/notifications/service";
 import "./Webhook.css";
 
-interface WebhookView {
-  url: string;
-  createdAt: number;
-}
-
-interface DeliveryLogEntry {
-  deliveryId: string;
-  notificationId: string;
-  url: string;
-  attempt: number;
-  at: string;
-  outcome: "delivered" | "failed" | "gave_up";
-  status?: number;
-  error?: string;
-  nextAttemptAt?: string;
-}
+type WebhookView = NonNullable<ReturnType<NotificationService["webhookOf"]>>;
 
 const isoSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 

@@ -10,6 +10,7 @@ import { ABI } from "../contracts";
 import { publicClientOf } from "../wallet";
 import { rememberConsentTx } from "./pendingConsent";
 import { DAY } from "../../../node-service/src/domain/time";
+import type { ExplainedReason, Explanation, ReasonText } from "../../../node-service/src/underwriting/explain";
 import type { StepView, TimelineEntryView } from "../components/Timeline";
 import type { Session } from "./session";
 
@@ -24,6 +25,8 @@ export interface ApplicationView {
   purpose: `0x${string}`;
   status: string;
   createdAt: number;
+  /** How many times the service stored the record: of two copies, the higher is the newer. */
+  revision?: number;
   steps: StepView[];
   timeline: TimelineEntryView[];
   decision?: {
@@ -52,36 +55,17 @@ export interface ApplicationView {
   lenderDecline?: { at: number; reason: string };
   withdrawal?: { at: number; reason?: string };
   /** The decision in plain words: the reasons that made it and what would change it. */
-  explanation?: { outcome: string; reasons: ExplainedReasonView[] };
+  explanation?: Explanation;
   /** decision.reasons as message codes, same order (ServiceText.tsx). */
-  decisionReasons?: { code: string; textCode: string; params: Record<string, string> }[];
+  decisionReasons?: ReasonText[];
   /** While in review: what the reviewer may approve. */
   reviewBounds?: { maxAmount: string; limit: string; minAmount: string; minRateBps: number; maxRateBps: number; maxTermDays: number };
   offer?: { terms: Record<string, string | string[]>; digest: string; documentSha256: string };
   signatures: { borrower?: string; lender?: string };
   loanId?: string;
 }
-export interface ExplainedReasonView {
-  code: string;
-  effect: "refer" | "decline";
-  text: string;
-  toChange: string;
-  indicator?: { metric: string; name: string; window: string; value: string; threshold: string };
-  /** The same as message codes with string parameters, for the reader's language (ServiceText.tsx). */
-  textCode?: string;
-  toChangeCode?: string;
-  params?: Record<string, string>;
-  room?: {
-    factor: string;
-    label: string;
-    metric: string;
-    unit: string;
-    value: string | null;
-    boundKind?: "min" | "max";
-    bound?: string;
-    points?: string;
-  }[];
-}
+/** An explained reason as the service writes it (underwriting/explain.ts). */
+export type ExplainedReasonView = ExplainedReason;
 /** Statuses after which nothing more happens to an application. */
 export const ENDED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 /** Whether the borrower may still withdraw it, or the lender decline it: it ended, or its agreement is on chain. */
@@ -129,18 +113,27 @@ export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, ena
 }
 
 /**
+ * The newer of two copies of one application (by revision; on a tie, or without revisions, `incoming`).
+ * An answer can arrive after an event that already carries a later step (the countersignature's answer
+ * and the agreement recorded on chain): the older copy must not replace the newer.
+ */
+export function newerOf(current: ApplicationView | undefined, incoming: ApplicationView): ApplicationView {
+  return current && (current.revision ?? 0) > (incoming.revision ?? 0) ? current : incoming;
+}
+
+/**
  * The caller's applications as `role` (borrower or lender): loaded once, then kept current by the live
  * events and by `update` (an answer the caller just got), newest first.
  */
 export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]) {
   const apps = useLoad(() => api<{ applications: ApplicationView[] }>(`/api/applications?role=${role}`), deps);
   const [live, setLive] = useState<Record<string, ApplicationView>>({});
-  const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: a }));
+  const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: newerOf(l[a.id], a) }));
   useApplicationEvents(update, true);
   const applications = useMemo(() => {
     const byId: Record<string, ApplicationView> = {};
     for (const a of apps.data?.applications ?? []) byId[a.id] = a;
-    Object.assign(byId, live);
+    for (const a of Object.values(live)) byId[a.id] = newerOf(byId[a.id], a);
     return Object.values(byId).sort((a, b) => b.createdAt - a.createdAt);
   }, [apps.data, live]);
   return { apps, applications, update };

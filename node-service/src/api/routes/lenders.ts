@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Address } from "../../domain/entities";
 import { ROLE } from "../../chain/eip712";
 import { ForbiddenError } from "../../domain/errors";
-import { CsvLang, Money, toCsv as writeCsv, type CsvCell, type CsvLanguage } from "../../domain/csv";
+import { CsvLang, Money, Term, termText, toCsv as writeCsv, type CsvCell, type CsvLanguage } from "../../domain/csv";
 import { CURRENCY } from "../../domain/money";
 import type { Session } from "../../domain/session";
 import { directoryEntry, readParticipantNames } from "../../participants/directory";
@@ -33,12 +33,14 @@ type Kind = (typeof KINDS)[number];
 const iso = (t: number | undefined) => (t === undefined ? "" : new Date(t * 1000).toISOString());
 const m = (minor: bigint) => new Money(minor);
 /** The name for a CSV cell: a verified name as it is, a name that did not match the registry marked as a claim. */
-const name = (p: Party | null | undefined) =>
-  p?.name === undefined ? "" : p.nameStatus === "verified" ? p.name : `${p.name} (claim, not matched)`;
+/** A party's registered name in a cell; one that does not match its on-chain commitment says so, in the CSV's language. */
+const nameIn = (lang: CsvLanguage) => (p: Party | null | undefined) =>
+  p?.name === undefined ? "" : p.nameStatus === "verified" ? p.name : `${p.name} (${termText("claim, not matched", lang)})`;
 
 /** The CSV tables. Columns of the first three tables keep their names and places; currency and names come last. */
 export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCell[][], lang: CsvLanguage = "en"): string {
   const toCsv = (header: readonly string[], rows: readonly CsvCell[][]) => writeCsv(header, rows, lang);
+  const name = nameIn(lang);
   switch (kind) {
     case "loans":
       return toCsv(
@@ -67,7 +69,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
         p.loans.map((l) => [
           l.id,
           l.borrower.address,
-          l.status,
+          new Term(l.status),
           m(l.principal),
           l.rateBps,
           iso(l.start),
@@ -79,7 +81,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
           iso(l.closedAt),
           iso(l.defaultedAt),
           l.collateral.map((c) => c.id).join(" "),
-          l.collateral.map((c) => `${c.id}:${c.pledged ? "Pledged" : c.status}`).join(" "),
+          l.collateral.map((c) => `${c.id}:${termText(c.pledged ? "Pledged" : c.status, lang)}`).join(" "),
           l.digest,
           l.documentHash,
           l.daysPastDue ?? "",
@@ -148,7 +150,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
         ["debtor", "debtor_name", "live_loans", "outstanding", "collateral_unpaid", "share", "currency"],
         p.exposureByDebtor.map((e) => [
           e.party?.address ?? "",
-          e.party ? name(e.party) : "no unpaid collateral",
+          e.party ? name(e.party) : new Term("no unpaid collateral"),
           e.loans,
           m(e.outstanding),
           m(e.collateralUnpaid ?? 0n),
@@ -176,7 +178,7 @@ export function portfolioCsv(p: Portfolio, kind: Kind, receivablePayments: CsvCe
           o.loanId,
           o.borrower.address,
           name(o.borrower),
-          o.status,
+          new Term(o.status),
           iso(o.maturity),
           o.daysPastDue,
           iso(o.defaultableAt),
@@ -261,7 +263,7 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
                 pay.ref.txHash,
                 pay.ref.blockNumber,
                 CURRENCY.code,
-                name(party(r.debtor)),
+                nameIn(query.lang)(party(r.debtor)),
               ]);
             }
           }

@@ -15,14 +15,13 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { ConflictError } from "../../domain/errors";
-import type { RecordStore } from "../record-store";
+import { InMemoryRecords } from "../record-store";
 import type { Database } from "./db";
 import { RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
 
-export class PostgresRecordStore<T extends { id: string }> implements RecordStore<T> {
-  private readonly records = new Map<string, T>();
+export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecords<T> {
   /** Per id: the tail of its puts and refreshes (one at a time). */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Per id: the sequence number of the last put or refresh that set this process's copy (see reload). */
@@ -32,34 +31,15 @@ export class PostgresRecordStore<T extends { id: string }> implements RecordStor
   private constructor(
     private readonly db: Database,
     readonly kind: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open<T extends { id: string }>(db: Database, kind: string): Promise<PostgresRecordStore<T>> {
     const store = new PostgresRecordStore<T>(db, kind);
     const rows = await db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [kind]);
     for (const r of rows.rows) store.records.set(r.value.id, r.value);
     return store;
-  }
-
-  get(id: string): T | undefined {
-    const r = this.records.get(id);
-    return r && structuredClone(r);
-  }
-
-  all(): T[] {
-    return [...this.records.values()].map((r) => structuredClone(r));
-  }
-
-  where(match: (record: Readonly<T>) => boolean): T[] {
-    const out: T[] = [];
-    for (const r of this.records.values()) if (match(r)) out.push(structuredClone(r));
-    return out;
-  }
-
-  count(match: (record: Readonly<T>) => boolean): number {
-    let n = 0;
-    for (const r of this.records.values()) if (match(r)) n++;
-    return n;
   }
 
   private serial<R>(id: string, fn: () => Promise<R>): Promise<R> {
