@@ -1,8 +1,8 @@
 /**
  * Issue 16, findings 10 and 12: every room, signed out and signed in, with real content (an
- * application, its decision, the lender's view of it, a court verdict), at 1440 px and at 390 px:
- * nothing wider than the screen (document.scrollWidth <= innerWidth) and no serious or critical
- * axe-core violation. Against the real stack `npm start` runs, in headless Chromium.
+ * application, its decision, the lender's view of it, a court verdict), at 1440 px and at 390 px in
+ * English and at 390 px in Simplified Chinese: nothing wider than the screen (document.scrollWidth <=
+ * innerWidth) and no serious or critical axe-core violation; in Chinese, no English left on the page. Against the real stack `npm start` runs, in headless Chromium.
  */
 import path from "node:path";
 import { expect } from "chai";
@@ -20,6 +20,7 @@ import {
   useDemoBrowser,
   WIDE,
 } from "./nav-helpers";
+import { englishLeft } from "./cover-helpers";
 
 describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds no serious or critical violation", function () {
   this.timeout(300_000);
@@ -29,6 +30,13 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
   const problems: string[] = [];
   let applicationId: string;
   let supplier: Page;
+  /** The demo's participants' names: not English words to find on a Chinese page. */
+  let names: string[] = [];
+
+  before(async function () {
+    const config = (await (await fetch(`${demo.baseUrl}/api/config`)).json()) as { demoAccounts?: { name: string }[] };
+    names = (config.demoAccounts ?? []).map((a) => a.name);
+  });
 
   beforeEach(function () {
     problems.splice(0);
@@ -43,19 +51,41 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
     await page.waitForFunction(() => document.querySelector(".state.loading") === null, undefined, { timeout: 30_000 });
   }
 
-  /** At each width: wait for `ready`, then check the width and run axe; screenshots at 390 px go to test-results/. */
+  /**
+   * At each width in English, then at 390 px in Chinese (the top bar's switch, back to English after): wait
+   * for `ready`, then check the width and run axe; in Chinese, also that no English is left. Screenshots
+   * at 390 px go to test-results/.
+   */
   async function check(page: Page, where: string, ready: () => Promise<unknown>): Promise<void> {
-    for (const size of [WIDE, PHONE]) {
+    for (const { size, lang } of [
+      { size: WIDE, lang: "en" },
+      { size: PHONE, lang: "en" },
+      { size: PHONE, lang: "zh" },
+    ] as const) {
+      const at = `${where} at ${size.width} px${lang === "zh" ? " in Chinese" : ""}`;
       await page.setViewportSize(size);
-      await ready();
+      // In Chinese the same content is on the page (ready's names may be English): only the texts change.
+      if (lang === "zh") await switchLanguage(page, "zh");
+      else await ready();
       await settled(page);
       const o = await horizontalOverflow(page);
-      if (o.scrollWidth > o.innerWidth) problems.push(`${where} at ${size.width} px: ${o.scrollWidth} px wide (${o.offenders.join(", ")})`);
-      for (const v of await axeViolations(page)) problems.push(`${where} at ${size.width} px: ${v}`);
+      if (o.scrollWidth > o.innerWidth) problems.push(`${at}: ${o.scrollWidth} px wide (${o.offenders.join(", ")})`);
+      for (const v of await axeViolations(page)) problems.push(`${at}: ${v}`);
+      if (lang === "zh") for (const text of await englishLeft(page, at, names)) problems.push(`English left: ${text}`);
       if (size === PHONE) {
-        await page.screenshot({ path: path.join(RESULTS, `390-${where.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+        const file = `390-${lang === "zh" ? "zh-" : ""}${where.replace(/[^a-z0-9]+/gi, "-")}.png`;
+        await page.screenshot({ path: path.join(RESULTS, file), fullPage: true });
       }
     }
+    await switchLanguage(page, "en");
+  }
+
+  /** The top bar's language switch, then the page's language is the one chosen. */
+  async function switchLanguage(page: Page, lang: "en" | "zh"): Promise<void> {
+    await page.locator("select.language").selectOption(lang);
+    await page.locator(`html[lang="${lang === "zh" ? "zh-CN" : "en-US"}"]`).waitFor({ state: "attached" });
+    // The top bar re-rendered in the new language (the switch's own label is one of its texts).
+    await page.getByRole("combobox", { name: lang === "zh" ? "语言" : "Language", exact: true }).waitFor();
   }
 
   it("signed out: the manufacturer's tour, the lender's room and the court", async function () {
@@ -114,6 +144,8 @@ describe("every room at 1440 px and 390 px: fits the screen, and axe-core finds 
   it("the court with a verdict on the offer's document", async function () {
     const res = await supplier.request.get(`${demo.baseUrl}/api/applications/${applicationId}/agreement-document`);
     expect(res.status()).to.equal(200);
+    // The file's name is the user's, shown as given: not English left untranslated.
+    names.push("loan-agreement.txt");
     const court = await demo.open("court", "court");
     await court
       .getByLabel(/Drop a file here/)

@@ -10,10 +10,9 @@
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
+import { englishLeft as englishLeftOn } from "./cover-helpers";
 import { LENDER, RESULTS, RING_SUPPLIER, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
-/** Latin words that stay as they are in Chinese text: codes, standards and file formats. */
-const KEPT = /\b(CNY|CSV|JSON|JSON-RPC|RPC|API|KYC|HHI|DSO|EIP-712|ERC-1271|PEM|DER|sha256|LoanAgreements|HTML|UTC|GMT)\b/g;
 /** An amount in English: CNY, then major units with separators and two decimals. */
 const EN_AMOUNT = /CNY \d{1,3}(,\d{3})*\.\d{2}/;
 /** The same amount in Chinese: the yuan sign, then major units. */
@@ -42,48 +41,8 @@ describe("the web UI in Simplified Chinese and English", function () {
     await page.locator(".signin .who", { hasText: account.name }).waitFor();
   }
 
-  /**
-   * English words left on the page: the visible text (and the options, labels for assistive technology
-   * and placeholders), less what is not language: participants' names, codes (<code>), texts the service
-   * writes in English and the page marks lang="en", addresses, numbers, HTTP resources and the codes in KEPT.
-   */
-  async function englishLeft(page: Page, where: string): Promise<string[]> {
-    const texts = await page.evaluate(() => {
-      const out: string[] = [];
-      const skip = (el: Element | null) => !!el?.closest('[lang="en"], code, script, style, pre');
-      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        const el = n.parentElement;
-        const text = n.textContent?.trim();
-        if (!text || !el || skip(el)) continue;
-        if (el.closest("option") || el.checkVisibility()) out.push(text);
-      }
-      for (const el of Array.from(document.querySelectorAll("[aria-label], [placeholder], [title]"))) {
-        if (skip(el)) continue;
-        for (const a of ["aria-label", "placeholder", "title"]) {
-          const v = el.getAttribute(a);
-          if (v) out.push(v);
-        }
-      }
-      return out;
-    });
-    const left: string[] = [];
-    for (const text of texts) {
-      let rest = text;
-      for (const name of names) rest = rest.split(name).join(" ");
-      rest = rest
-        .replace(/0x[0-9a-fA-F]+(…[0-9a-fA-F]+)?/g, " ")
-        .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, " ")
-        .replace(/\b(GET|POST) \/\S*/g, " ")
-        .replace(/https?:\/\/\S+/g, " ")
-        // Field names the metric definitions refer to (createdAt, orderValue): identifiers, not English.
-        .replace(/\b[a-z]+[A-Z][A-Za-z0-9]*\b/g, " ")
-        .replace(KEPT, " ");
-      const words = rest.match(/[A-Za-z]{3,}/g);
-      if (words) left.push(`${where}: “${text}” (${words.join(", ")})`);
-    }
-    return left;
-  }
+  /** English words left on the page (see englishLeft), the demo's participants' names aside. */
+  const englishLeft = (page: Page, where: string) => englishLeftOn(page, where, names);
 
   it("follows the browser's language: Chinese for a zh-CN browser, English for en-US", async function () {
     const zh = await open("zh-CN browser", "#/manufacturer", "zh-CN");

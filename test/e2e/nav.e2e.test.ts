@@ -3,10 +3,12 @@
  * are routes (Back, Forward, a reload and a deep link keep them; the old #/room links still lead there);
  * a new tab of the same browser is signed in and can sign with the restored wallet; signing in lands in
  * the role's room; offline reads say so in words and offer Retry; the lender sees pledged collateral with
- * the borrower's word ("Pledged"); the running month is drawn apart, not as a fall to zero; the real
- * script is sent compressed.
+ * the borrower's word ("Pledged"); the running month is drawn apart, not as a fall to zero; the
+ * scripts are sent compressed, and each room is a chunk of its own, fetched when the room is opened.
  */
+import { readdir } from "node:fs/promises";
 import { request } from "node:http";
+import path from "node:path";
 import { expect } from "chai";
 import type { BrowserContext, Page } from "playwright-core";
 import {
@@ -16,6 +18,7 @@ import {
   expectNoHorizontalOverflow,
   LENDER,
   PHONE,
+  REPO_ROOT,
   signIn,
   signOut,
   SUPPLIER,
@@ -239,28 +242,78 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
     await supplier.setViewportSize(WIDE);
   });
 
-  it("sends the real script compressed: br and gzip, much smaller than the plain bytes", async function () {
+  it("sends the scripts compressed (br and gzip, much smaller than plain), the first page's script apart from each room's chunk", async function () {
     const html = await (await fetch(`${demo.baseUrl}/manufacturer`, { headers: { accept: "text/html" } })).text();
-    const script = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
-    expect(script, "the page's script").to.be.a("string");
-    const size = (encoding: string) =>
-      new Promise<{ bytes: number; encoding?: string }>((resolve, reject) => {
-        request(`${demo.baseUrl}${script}`, { headers: { "accept-encoding": encoding } }, (res) => {
+    const entry = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
+    expect(entry, "the page's script").to.be.a("string");
+    // What the first page loads: the entry and the chunks it preloads. The rooms come later, each on its own.
+    const initial = [entry!, ...[...html.matchAll(/<link rel="modulepreload" crossorigin href="([^"]+\.js)"/g)].map((m) => m[1])];
+    const all = (await readdir(path.join(REPO_ROOT, "web/dist/assets"))).filter((f) => f.endsWith(".js")).map((f) => `/assets/${f}`);
+    expect(all).to.include.members(initial);
+    const size = (file: string, encoding: string) =>
+      new Promise<{ status?: number; bytes: number; encoding?: string; type?: string }>((resolve, reject) => {
+        request(`${demo.baseUrl}${file}`, { headers: { "accept-encoding": encoding } }, (res) => {
           let bytes = 0;
           res.on("data", (c: Buffer) => (bytes += c.length));
-          res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"] }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode, bytes, encoding: res.headers["content-encoding"], type: res.headers["content-type"] }),
+          );
         })
           .on("error", reject)
           .end();
       });
-    const plain = await size("identity");
-    const gzip = await size("gzip");
-    const br = await size("gzip, deflate, br");
-    expect(plain.encoding).to.equal(undefined);
-    expect(gzip.encoding).to.equal("gzip");
-    expect(br.encoding).to.equal("br");
-    expect(gzip.bytes).to.be.lessThan(plain.bytes / 2);
-    expect(br.bytes).to.be.lessThan(gzip.bytes);
-    console.log(`      ${script}: ${plain.bytes} bytes plain, ${gzip.bytes} gzip, ${br.bytes} br`);
+    const sum = async (files: string[]) => {
+      const total = { plain: 0, gzip: 0, br: 0 };
+      for (const file of files) {
+        const [plain, gzip, br] = [await size(file, "identity"), await size(file, "gzip"), await size(file, "gzip, deflate, br")];
+        expect(plain.status, file).to.equal(200);
+        expect(plain.type, file).to.match(/javascript/);
+        expect(plain.encoding, file).to.equal(undefined);
+        // Express's compression leaves bodies under 1 kB alone.
+        if (plain.bytes >= 1024) {
+          expect([gzip.encoding, br.encoding], file).to.deep.equal(["gzip", "br"]);
+          expect(br.bytes, file).to.be.lessThan(plain.bytes / 2);
+        }
+        total.plain += plain.bytes;
+        total.gzip += gzip.bytes;
+        total.br += br.bytes;
+      }
+      return total;
+    };
+    // A chunk of an older build (the page was loaded before a deploy) is a 404, not the app's page as script.
+    const stale = await fetch(`${demo.baseUrl}/assets/Court-0ld8uild.js`, { headers: { accept: "*/*" } });
+    expect(stale.status).to.equal(404);
+    expect(stale.headers.get("content-type") ?? "").not.to.match(/html/);
+    const first = await sum(initial);
+    const total = await sum(all);
+    // Each room is a chunk the entry imports on demand, not part of the first page's script.
+    for (const room of ["Manufacturer", "Lender", "Court"]) {
+      const chunk = all.find((f) => new RegExp(`^/assets/${room}-[\\w-]+\\.js$`).test(f));
+      expect(chunk, `${room}'s chunk`).to.be.a("string");
+      expect(initial, `${room} is lazy`).not.to.include(chunk);
+    }
+    const line = (t: { plain: number; gzip: number; br: number }) => `${t.plain} bytes plain, ${t.gzip} gzip, ${t.br} br`;
+    console.log(`      first page (${initial.length} scripts, entry ${entry}): ${line(first)}`);
+    console.log(`      all ${all.length} scripts: ${line(total)}`);
+  });
+
+  it("loads a room's chunk only when the room is opened: the court's chain code is not fetched for the manufacturer", async function () {
+    const page = await newPage(await newContext(), "chunks");
+    const scripts: string[] = [];
+    page.on("response", (r) => {
+      if (r.request().resourceType() === "script")
+        scripts.push(`${new URL(r.url()).pathname} ${r.headers()["content-encoding"] ?? "identity"}`);
+    });
+    await page.goto(`${demo.baseUrl}/manufacturer`);
+    await page.getByRole("heading", { name: "Manufacturer", level: 1 }).waitFor();
+    expect(scripts.some((s) => s.startsWith("/assets/Manufacturer-"))).to.equal(true);
+    expect(scripts.filter((s) => /\/assets\/(Court|Lender)-/.test(s))).to.deep.equal([]);
+    await page.getByRole("link", { name: "Court / auditor" }).click();
+    await page.getByRole("heading", { name: "Court / auditor", level: 1 }).waitFor();
+    // Fetched once, compressed (which of br and gzip depends on what the browser offers over plain http).
+    const court = scripts.filter((s) => s.startsWith("/assets/Court-"));
+    expect(court).to.have.length(1);
+    expect(court[0]).to.match(/ (br|gzip)$/);
+    await page.context().close();
   });
 });

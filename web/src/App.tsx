@@ -3,7 +3,7 @@
  * (server config, wallet, signed-in participant). Rooms and tabs are routes (./routes.ts); the session
  * cookie is picked up on load, so a reload or a new tab of the same browser stays signed in.
  */
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { BrowserRouter, Link, NavLink, Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 import { api, isUnreachable, type Me, type PublicConfig } from "./api";
 import { SessionContext, type Session } from "./hooks/session";
@@ -22,10 +22,13 @@ import { ErrorBox, Loading } from "./components/ui";
 import { LanguageSwitch } from "./i18n/LanguageSwitch";
 import { translateKnown, useT } from "./i18n";
 import { NotificationBell } from "./components/Notifications";
-import { ManufacturerRoom } from "./rooms/Manufacturer";
-import { LenderRoom } from "./rooms/Lender";
-import { CourtRoom } from "./rooms/Court";
 import { homeRoomOf, pathOfLegacyHash, ROOMS, roomFits, roomOfPath, type Room } from "./routes";
+
+// Each room is its own chunk, fetched when first opened: the first page loads the shell and one room, and
+// the court's chain code (evidence verification, timestamps, Merkle proofs) only when the court is opened.
+const ManufacturerRoom = lazy(() => import("./rooms/Manufacturer").then((m) => ({ default: m.ManufacturerRoom })));
+const LenderRoom = lazy(() => import("./rooms/Lender").then((m) => ({ default: m.LenderRoom })));
+const CourtRoom = lazy(() => import("./rooms/Court").then((m) => ({ default: m.CourtRoom })));
 
 export function App() {
   return (
@@ -135,13 +138,15 @@ function Shell() {
         <LanguageSwitch />
       </header>
       <main>
-        <Routes>
-          <Route path="/" element={<Navigate to={`/${me ? homeRoomOf(me.roles) : "manufacturer"}`} replace />} />
-          <Route path="/manufacturer/:tab?" element={<ManufacturerRoom />} />
-          <Route path="/lender/:tab?" element={<LenderRoom />} />
-          <Route path="/court/*" element={<CourtRoom />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
+        <Suspense fallback={<Loading what={t("app.room")} />}>
+          <Routes>
+            <Route path="/" element={<Navigate to={`/${me ? homeRoomOf(me.roles) : "manufacturer"}`} replace />} />
+            <Route path="/manufacturer/:tab?" element={<ManufacturerRoom />} />
+            <Route path="/lender/:tab?" element={<LenderRoom />} />
+            <Route path="/court/*" element={<CourtRoom />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Suspense>
       </main>
       <footer className="foot">
         {t("app.footer", { chainId: config.chainId, contract: shortHex(config.contracts.LoanAgreements, 4) })}
