@@ -1,0 +1,133 @@
+/**
+ * The chain index's lists on PostgreSQL are segments (one row per run of items a commit appended,
+ * migrations/002_index_list_segments.sql). A cut inside a segment (a rollback) must rewrite that
+ * segment from its start, and an index written by migration 001 (one row per item) must load the same
+ * after 002.
+ */
+import { expect } from "chai";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { emptyIndexState, type EventRef } from "../../node-service/src/domain/entities";
+import { applyMutations, ChangeSet, push, type Mutation } from "../../node-service/src/domain/mutations";
+import { STORE_VERSION, type StoredIndex } from "../../node-service/src/store/index-store";
+import { migrate, MIGRATIONS_DIR, openDatabase, type Database } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
+
+const PARTY = "0x00000000000000000000000000000000000000a1";
+const identity = {
+  chainId: 31337,
+  genesisHash: `0x${"1".repeat(64)}`,
+  startBlock: 1,
+  contracts: {},
+} as unknown as StoredIndex["identity"];
+
+function ref(i: number): EventRef {
+  return {
+    contract: "Receivables",
+    event: "Transfer",
+    blockNumber: i,
+    blockHash: `0x${"2".repeat(64)}`,
+    txHash: `0x${"3".repeat(64)}`,
+    logIndex: i,
+    at: 1_700_000_000 + i,
+  };
+}
+
+describe("PostgreSQL index lists as segments", function () {
+  this.timeout(60_000);
+  const dbs: Database[] = [];
+  after(async () => {
+    for (const db of dbs.splice(0)) await db.close();
+  });
+
+  it("a cut inside a segment keeps the items before it, and later appends load in order", async () => {
+    const db = await openDatabase(await freshDatabase(), { max: 2 });
+    dbs.push(db);
+    const store = await createPostgresIndexStore(db);
+    const state = emptyIndexState();
+    const doc = (): StoredIndex => ({
+      version: STORE_VERSION,
+      identity,
+      checkpoint: null,
+      recentBlocks: [],
+      undoFloor: 0,
+      undo: [],
+      state,
+    });
+    await store.save(doc(), null);
+    const apply = async (muts: Mutation[], cut?: number) => {
+      const changes = new ChangeSet();
+      if (cut !== undefined) {
+        // What undoBlock does: shorten the list in place and name the new length.
+        state.receivablesByParty[PARTY].length = cut;
+        state.eventsByTx[ref(0).txHash].length = cut;
+        changes.list("receivablesByParty", PARTY, cut);
+        changes.list("eventsByTx", ref(0).txHash, cut);
+      }
+      applyMutations(state, muts, undefined, changes);
+      await store.save(doc(), changes);
+    };
+    const items = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => [
+        push("receivablesByParty", PARTY, `r${from + k}`),
+        push("eventsByTx", ref(0).txHash, ref(from + k)),
+      ]).flat();
+
+    await apply(items(0, 3)); // segment 0..2
+    await apply(items(3, 8)); // segment 3..7
+    await apply([], 5); // cut inside 3..7: 3, 4 stay
+    await apply(items(5, 7), 5); // appended after the cut (same commit as another cut at the same place)
+    await apply([], 1); // cut inside 0..2, dropping 3..6 whole
+    await apply(items(1, 4));
+
+    const expected = ["r0", "r1", "r2", "r3"];
+    expect(state.receivablesByParty[PARTY]).to.deep.equal(expected);
+    const loaded = (await (await createPostgresIndexStore(db)).load())!;
+    expect(loaded.state.receivablesByParty[PARTY]).to.deep.equal(expected);
+    expect(loaded.state.eventsByTx[ref(0).txHash]).to.deep.equal([0, 1, 2, 3].map(ref));
+    const rows = await db.pool.query<{ seq: number; n: number }>(
+      "SELECT seq, n FROM index_list_segments WHERE coll = 'receivablesByParty' ORDER BY seq",
+    );
+    expect(rows.rows).to.deep.equal([
+      { seq: 0, n: 1 },
+      { seq: 1, n: 3 },
+    ]);
+  });
+
+  it("an index written by migration 001 (one row per list item) loads the same after 002", async () => {
+    const url = await freshDatabase();
+    const only001 = await mkdtemp(path.join(os.tmpdir(), "pg-migrations-"));
+    try {
+      await copyFile(path.join(MIGRATIONS_DIR, "001_init.sql"), path.join(only001, "001_init.sql"));
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const raw: Database = { pool, tx: () => Promise.reject(new Error("unused")), close: () => pool.end() };
+      try {
+        expect(await migrate(raw, only001)).to.deep.equal(["001_init.sql"]);
+        await pool.query(
+          `INSERT INTO index_meta (id, version, identity, checkpoint, undo_floor, event_count) VALUES (1, $1, $2, NULL, 0, 3)`,
+          [STORE_VERSION, JSON.stringify(identity)],
+        );
+        await pool.query(
+          `INSERT INTO index_lists (coll, key, seq, value) VALUES
+            ('receivablesByParty', $1, 0, '"r0"'), ('receivablesByParty', $1, 1, '"r1"'), ('receivablesByParty', $1, 2, '"r2"'),
+            ('ordersByParty', $1, 0, '"o0"')`,
+          [PARTY],
+        );
+      } finally {
+        await raw.close();
+      }
+      const db = await openDatabase(url, { max: 2 });
+      dbs.push(db);
+      const loaded = (await (await createPostgresIndexStore(db)).load())!;
+      expect(loaded.state.receivablesByParty[PARTY]).to.deep.equal(["r0", "r1", "r2"]);
+      expect(loaded.state.ordersByParty[PARTY]).to.deep.equal(["o0"]);
+      const tables = await db.pool.query("SELECT 1 FROM pg_tables WHERE tablename = 'index_lists'");
+      expect(tables.rows).to.have.length(0);
+    } finally {
+      await rm(only001, { recursive: true, force: true });
+    }
+  });
+});
