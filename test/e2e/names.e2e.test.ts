@@ -128,7 +128,8 @@ describe("parties by verified name in the court verifier, in a browser (issue 16
     expect(await page.locator('.party-names li[data-name-status="verified"]').innerText())
       .to.contain(SUPPLIER_NAME)
       .and.to.contain("已核验名称");
-    expect(await page.locator(".verdict").first().innerText()).to.contain("claim, not matched: “Some Other Bank”");
+    // The failed name check, in the page's language, with the same words as the names list.
+    expect(await page.locator(".verdict").first().innerText()).to.contain("声明，未匹配：“Some Other Bank”");
     expect(errors).to.deep.equal([]);
     await page.context().close();
   });
