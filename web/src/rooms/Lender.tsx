@@ -154,13 +154,18 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
   const [busy, setBusy] = useState("");
   const [error, setError] = useState<unknown>();
   const defs = useLoad(() => api<{ definitions: MetricDef[] }>("/api/metrics/definitions"), []);
+  // Before the borrower's consent is in force (the application still "submitted") its data is not the
+  // lender's to read: the read waits for it instead of meeting a 403, and happens when the status moves.
+  const waitingForConsent = app.status === "submitted";
   const metrics = useLoad(
     () =>
-      api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(
-        `/api/enterprises/${app.borrower}/metrics?application=${app.id}`,
-      ),
-    // Once per application: every read is an entry in the borrower's access log.
-    [app.id],
+      waitingForConsent
+        ? Promise.resolve(undefined)
+        : api<{ values: Record<string, Record<string, unknown>>; hidden?: string[] }>(
+            `/api/enterprises/${app.borrower}/metrics?application=${app.id}`,
+          ),
+    // Once per application (every read is an entry in the borrower's access log), once its consent is in force.
+    [app.id, waitingForConsent],
   );
 
   async function run(label: string, fn: () => Promise<void>) {
@@ -420,6 +425,7 @@ function LenderApplication({ app, onChange }: { app: ApplicationView; onChange: 
           </p>
         )}
       </div>
+      {waitingForConsent && <p className="muted">{t("metricsAfterConsent")}</p>}
       {metrics.loading || defs.loading ? <Loading what={t("metricsLoading")} /> : null}
       <ErrorBox error={metrics.error ?? defs.error} />
       {metrics.data && defs.data && <MetricsTable defs={defs.data.definitions} values={metrics.data.values} hidden={metrics.data.hidden} />}
