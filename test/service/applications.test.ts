@@ -191,6 +191,14 @@ describe("loan applications from application to closed loan (real chain, real se
   let service: RunningService | undefined;
   let dataDir: string | undefined;
 
+  /** s1's consent to the lender before any application (so a POST decides at once), once the index holds it. */
+  async function grantStandingConsent(f: Fixture) {
+    await grantConsent(f, f.s1, { lender: f.lender.account.address, scopes: REQUIRED_SCOPES, purpose: docHash("standing consent") });
+    while (!service!.indexer.state().consents[`${f.s1.account.address.toLowerCase()}:${f.lender.account.address.toLowerCase()}`]) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   afterEach(async () => {
     await service?.close();
     service = undefined;
@@ -755,10 +763,7 @@ describe("loan applications from application to closed loan (real chain, real se
     const f = await loadFixture(network);
     const base = await start(f);
     const tS1 = await signIn(base, f.s1 as never);
-    await grantConsent(f, f.s1, { lender: f.lender.account.address, scopes: REQUIRED_SCOPES, purpose: docHash("standing consent") });
-    while (!service!.indexer.state().consents[`${f.s1.account.address.toLowerCase()}:${f.lender.account.address.toLowerCase()}`]) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await grantStandingConsent(f);
     const ids = f.collateral.get(f.s1)!.map((c) => c.id);
     const [a, b] = await Promise.all([
       apply(base, tS1, f, [ids[0]], 500_000n),
@@ -779,10 +784,7 @@ describe("loan applications from application to closed loan (real chain, real se
     const f = await loadFixture(network);
     const base = await start(f);
     const tS1 = await signIn(base, f.s1 as never);
-    await grantConsent(f, f.s1, { lender: f.lender.account.address, scopes: REQUIRED_SCOPES, purpose: docHash("standing consent") });
-    while (!service!.indexer.state().consents[`${f.s1.account.address.toLowerCase()}:${f.lender.account.address.toLowerCase()}`]) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await grantStandingConsent(f);
     const ids = f.collateral.get(f.s1)!.map((c) => c.id);
     // Nothing is mined until the test says so: the first decision's anchor waits in the node's pool.
     await hre.network.provider.send("evm_setAutomine", [false]);

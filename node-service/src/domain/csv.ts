@@ -92,12 +92,7 @@ export const CSV_HEADERS_ZH: Readonly<Record<string, string>> = {
 
 /** The header row in `lang`: the column names themselves in English, their Chinese names in Chinese. */
 export function csvHeader(columns: readonly string[], lang: CsvLanguage = "en"): string[] {
-  if (lang === "en") return [...columns];
-  return columns.map((c) => {
-    const zh = CSV_HEADERS_ZH[c];
-    if (zh === undefined) throw new Error(`CSV column ${JSON.stringify(c)} has no Chinese name (domain/csv.ts)`);
-    return zh;
-  });
+  return columns.map((c) => inLanguage(CSV_HEADERS_ZH, c, lang, "column"));
 }
 
 /** Every word a `Term` cell (or a yes/no cell) may hold, in Simplified Chinese. A word missing here is a bug (toCsv throws). */
@@ -125,10 +120,15 @@ export const CSV_TERMS_ZH: Readonly<Record<string, string>> = {
 
 /** A service word in `lang` (English: the word itself). */
 export function termText(word: string, lang: CsvLanguage): string {
+  return inLanguage(CSV_TERMS_ZH, word, lang, "cell word");
+}
+
+/** `word` itself in English; its Chinese from `zh` otherwise, where a missing entry is a bug. */
+function inLanguage(zh: Readonly<Record<string, string>>, word: string, lang: CsvLanguage, what: string): string {
   if (lang === "en") return word;
-  const zh = CSV_TERMS_ZH[word];
-  if (zh === undefined) throw new Error(`CSV: no Chinese text for the cell word "${word}"`);
-  return zh;
+  const text = zh[word];
+  if (text === undefined) throw new Error(`CSV ${what} ${JSON.stringify(word)} has no Chinese text (domain/csv.ts)`);
+  return text;
 }
 
 export function csvField(value: CsvCell, lang: CsvLanguage = "en"): string {
