@@ -65,6 +65,7 @@ describe("navigation: rooms and tabs are routes, the session follows the browser
     await supplier.getByRole("tab", { name: "Receivables" }).click();
     await supplier.waitForURL(/\/manufacturer\/receivables$/);
     // The keyboard moves between tabs, and the URL follows.
+    await supplier.locator('[role="tab"][aria-selected="true"]', { hasText: "Receivables" }).waitFor();
     await supplier.getByRole("tab", { name: "Receivables" }).press("ArrowRight");
     await supplier.waitForURL(/\/manufacturer\/access$/);
     await supplier.getByRole("link", { name: "Court / auditor" }).click();

@@ -208,7 +208,11 @@ export function Tabs<T extends string>({
   onSelect: (id: T) => void;
 }) {
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    const i = tabs.findIndex(([id]) => id === selected);
+    // Move from the tab that has the focus, not from `selected`: a key pressed right after a click may
+    // arrive before the click's new route has been rendered, and would then move from the old tab.
+    const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+    const focused = buttons.indexOf(e.target as HTMLButtonElement);
+    const i = focused >= 0 ? focused : tabs.findIndex(([id]) => id === selected);
     const next =
       e.key === "ArrowRight"
         ? (i + 1) % tabs.length
@@ -222,7 +226,7 @@ export function Tabs<T extends string>({
     if (next < 0) return;
     e.preventDefault();
     onSelect(tabs[next][0]);
-    e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]')[next]?.focus();
+    buttons[next]?.focus();
   }
   return (
     <div className="tabs" role="tablist" aria-label={label} onKeyDown={onKeyDown}>
