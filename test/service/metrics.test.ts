@@ -4,6 +4,7 @@
  * are read. The full chain-to-metrics check is in metrics-chain.test.ts.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import {
   emptyIndexState,
   type Address,
@@ -14,7 +15,15 @@ import {
 } from "../../node-service/src/domain/entities";
 import { addLoan, addOrder, addReceivable, party, pay as payment, ref, repayment } from "../../scripts/lib/index-builders";
 import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-service/src/metrics/definitions";
-import { computeMetrics, computeMetricsUncached, monthlySeries } from "../../node-service/src/metrics/compute";
+import {
+  computeMetrics,
+  computeMetricsAtUncached,
+  computeMetricsUncached,
+  computeSelectedMetricsAt,
+  computeSelectedMetricsAtUncached,
+  metricSelection,
+  monthlySeries,
+} from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
 import { asOfDayEnd } from "../../node-service/src/metrics/records";
 import { loadEnterpriseSlice, stateReader } from "../../node-service/src/metrics/slice";
@@ -583,6 +592,48 @@ describe("metrics: reads and cache", () => {
     expect(before.values.orderValue.all).to.equal(8000n);
     // A different state object never shares entries.
     expect(computeMetrics(scenario(), E, d(59)).values.orderValue.all).to.equal(8000n);
+  });
+});
+
+describe("metrics: a selection of metrics (a debtor's tier reads a few)", () => {
+  const pairs = METRIC_DEFINITIONS.flatMap((def) => def.windows.map((window) => ({ metric: def.key, window })));
+
+  it("gives each selected metric exactly the full evaluation's value, and nothing else, at any instant and for any party", () => {
+    const s = scenario();
+    fc.assert(
+      fc.property(
+        fc.subarray(pairs, { minLength: 1 }),
+        fc.integer({ min: d(-2), max: d(120) }),
+        fc.constantFrom(E, A, B, C, L),
+        (chosen, at, who) => {
+          const full = computeMetricsAtUncached(s, who, at).values;
+          const only = metricSelection(chosen);
+          for (const selected of [computeSelectedMetricsAtUncached(s, who, at, only), computeSelectedMetricsAt(s, who, at, only)]) {
+            const expected: Record<string, Record<string, unknown>> = {};
+            for (const { metric, window } of chosen) (expected[metric] ??= {})[window] = full[metric][window];
+            expect(selected.values).to.deep.equal(expected);
+            expect(selected.asOf).to.equal(at);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps a selection's cache entry apart from the full figures' and from another selection's", () => {
+    const s = scenario();
+    const one = computeSelectedMetricsAt(s, E, d(59), metricSelection([{ metric: "purchaseCount", window: "365d" }]));
+    const two = computeSelectedMetricsAt(s, E, d(59), metricSelection([{ metric: "orderCount", window: "30d" }]));
+    expect(Object.keys(one.values)).to.deep.equal(["purchaseCount"]);
+    expect(Object.keys(two.values)).to.deep.equal(["orderCount"]);
+    expect(computeSelectedMetricsAt(s, E, d(59), metricSelection([{ metric: "purchaseCount", window: "365d" }]))).to.equal(one);
+    expect(Object.keys(computeMetrics(s, E, d(59)).values)).to.have.length(METRIC_DEFINITIONS.length);
+  });
+
+  it("refuses a metric that is not defined, or a window its definition does not have", () => {
+    expect(() => metricSelection([{ metric: "noSuchMetric", window: "30d" }])).to.throw(RangeError, /noSuchMetric/);
+    const single = METRIC_DEFINITIONS.find((def) => !def.windows.includes("30d"))!;
+    expect(() => metricSelection([{ metric: single.key, window: "30d" }])).to.throw(RangeError, new RegExp(single.key));
   });
 });
 

@@ -437,13 +437,37 @@ function dayLabel(end: number): string {
   return new Date(end * 1000).toISOString().slice(0, 10);
 }
 
-/** Every metric in every window of its definition, evaluated at the instant `end`, without the cache. */
-function evaluate(state: IndexState, e: Address, end: number): EnterpriseMetrics {
+/** Some metrics in some of their windows: key -> windows (each a window of the key's definition). */
+export type MetricSelection = ReadonlyMap<string, readonly MetricWindow[]>;
+
+/**
+ * The selection of the given (metric, window) pairs, checked against the definitions: an unknown key or a
+ * window its definition does not have is refused (the full evaluation would not hold it either).
+ */
+export function metricSelection(pairs: readonly { metric: string; window: MetricWindow }[]): MetricSelection {
+  const out = new Map<string, MetricWindow[]>();
+  for (const { metric, window } of pairs) {
+    const def = METRIC_DEFINITIONS.find((d) => d.key === metric);
+    if (!def || !def.windows.includes(window)) throw new RangeError(`metrics: no metric ${metric} in window ${window}`);
+    const list = out.get(metric) ?? [];
+    if (!list.includes(window)) list.push(window);
+    out.set(metric, list);
+  }
+  return out;
+}
+
+/**
+ * Every metric in every window of its definition (or only the `only` selection: the same computations,
+ * fewer of them), evaluated at the instant `end`, without the cache.
+ */
+function evaluate(state: IndexState, e: Address, end: number, only?: MetricSelection): EnterpriseMetrics {
   const ctx = new Context(enterpriseRecords(state, e, end));
   const values: EnterpriseMetrics["values"] = {};
   for (const def of METRIC_DEFINITIONS) {
+    const windows = only ? only.get(def.key) : def.windows;
+    if (!windows) continue;
     const perWindow: Partial<Record<MetricWindow, MetricValue>> = {};
-    for (const w of def.windows) perWindow[w] = COMPUTE[def.key](ctx, w);
+    for (const w of def.windows) if (windows.includes(w)) perWindow[w] = COMPUTE[def.key](ctx, w);
     values[def.key] = perWindow;
   }
   return { enterprise: e, asOf: end, day: dayLabel(end), values };
@@ -472,8 +496,16 @@ function unchanged(state: IndexState, e: Address, deps: readonly unknown[]): boo
   return walkRecords(state, e, (r) => i < deps.length && deps[i++] === r) && i === deps.length;
 }
 
-function cachedEvaluate(state: IndexState, e: Address, end: number): EnterpriseMetrics {
-  const key = `${e}:${end}`;
+/** A selection's memo key part (keys and windows in definition order). */
+function selectionKey(only: MetricSelection | undefined): string {
+  if (!only) return "";
+  return METRIC_DEFINITIONS.filter((d) => only.has(d.key))
+    .map((d) => `${d.key}/${d.windows.filter((w) => only.get(d.key)!.includes(w)).join(",")}`)
+    .join(";");
+}
+
+function cachedEvaluate(state: IndexState, e: Address, end: number, only?: MetricSelection): EnterpriseMetrics {
+  const key = `${e}:${end}:${selectionKey(only)}`;
   let entries = cache.get(state);
   if (!entries) {
     entries = new Map();
@@ -483,7 +515,7 @@ function cachedEvaluate(state: IndexState, e: Address, end: number): EnterpriseM
   if (hit && unchanged(state, e, hit.deps)) return hit.result;
   const deps: unknown[] = [];
   walkRecords(state, e, (r) => deps.push(r) > 0);
-  const result = freeze(evaluate(state, e, end));
+  const result = freeze(evaluate(state, e, end, only));
   if (entries.size >= MAX_ENTRIES) entries.clear();
   entries.set(key, { deps, result });
   return result;
@@ -505,6 +537,25 @@ export function computeMetrics(state: IndexState, enterprise: Address, asOf: num
  */
 export function computeMetricsAt(state: IndexState, enterprise: Address, at: number): EnterpriseMetrics {
   return cachedEvaluate(state, normalize(enterprise), at);
+}
+
+/**
+ * Only the selected metrics at the instant `at`: each value equal to the same key and window of
+ * computeMetricsAt (the same computations over the same records), the others absent. For what reads a
+ * few metrics only, such as a debtor's tier under the policy. Cached like computeMetrics.
+ */
+export function computeSelectedMetricsAt(state: IndexState, enterprise: Address, at: number, only: MetricSelection): EnterpriseMetrics {
+  return cachedEvaluate(state, normalize(enterprise), at, only);
+}
+
+/** computeSelectedMetricsAt without the cache. */
+export function computeSelectedMetricsAtUncached(
+  state: IndexState,
+  enterprise: Address,
+  at: number,
+  only: MetricSelection,
+): EnterpriseMetrics {
+  return evaluate(state, normalize(enterprise), at, only);
 }
 
 function freeze(m: EnterpriseMetrics): EnterpriseMetrics {

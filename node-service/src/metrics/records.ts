@@ -94,68 +94,108 @@ export function orderCancelledBy(o: OrderEntity, end: number): boolean {
 }
 
 export interface EnterpriseRecords {
-  enterprise: Address;
-  end: number;
+  readonly enterprise: Address;
+  readonly end: number;
   /** Orders where the enterprise is the supplier, created by `end`. */
-  sales: OrderEntity[];
+  readonly sales: OrderEntity[];
   /** Orders where the enterprise is the buyer, created by `end`. */
-  purchases: OrderEntity[];
+  readonly purchases: OrderEntity[];
   /** Original receivables the enterprise issued, issued by `end`. */
-  issued: Invoice[];
+  readonly issued: Invoice[];
   /** Original receivables the enterprise owes as debtor, issued by `end`. */
-  owed: Invoice[];
+  readonly owed: Invoice[];
   /** Receivables (originals or children) that existed, unsplit and not cancelled, at `end` and that the enterprise held then. */
-  held: { receivable: ReceivableEntity; unpaid: bigint; confirmed: boolean }[];
+  readonly held: { receivable: ReceivableEntity; unpaid: bigint; confirmed: boolean }[];
   /** Loans where the enterprise is the borrower, recorded by `end`. */
-  loans: LoanEntity[];
+  readonly loans: LoanEntity[];
   /** Loans by id, for pledges (read from the index by id). */
   loanById: (id: string) => LoanEntity | undefined;
   /** Participants by address (admission time, KYC attribute hashes). */
   participant: (address: Address) => ParticipantEntity | undefined;
 }
 
+/**
+ * The enterprise's records at `end`. Each list is gathered the first time it is read (a caller reading
+ * a few metrics, such as a debtor's tier, does not pay for the others), and once.
+ */
 export function enterpriseRecords(state: IndexState, enterprise: Address, end: number): EnterpriseRecords {
-  const sales: OrderEntity[] = [];
-  const purchases: OrderEntity[] = [];
-  for (const id of state.ordersByParty[enterprise] ?? []) {
-    const o = state.orders[id];
-    if (!o || o.createdAt > end) continue;
-    if (o.supplier === enterprise) sales.push(o);
-    if (o.buyer === enterprise) purchases.push(o);
-  }
-
-  const issued: Invoice[] = [];
-  const owed: Invoice[] = [];
-  const held: EnterpriseRecords["held"] = [];
-  for (const id of state.receivablesByParty[enterprise] ?? []) {
-    const r = state.receivables[id];
-    if (!r || r.issuedAt > end) continue;
-    if (r.parentId === undefined && (r.issuer === enterprise || r.debtor === enterprise)) {
-      const inv = invoiceOf(state, r, end);
-      if (r.issuer === enterprise) issued.push(inv);
-      if (r.debtor === enterprise) owed.push(inv);
+  let orders: { sales: OrderEntity[]; purchases: OrderEntity[] } | undefined;
+  const ordersOf = () => {
+    if (orders) return orders;
+    orders = { sales: [], purchases: [] };
+    for (const id of state.ordersByParty[enterprise] ?? []) {
+      const o = state.orders[id];
+      if (!o || o.createdAt > end) continue;
+      if (o.supplier === enterprise) orders.sales.push(o);
+      if (o.buyer === enterprise) orders.purchases.push(o);
     }
-    if (!by(splitAt(r), end) && !by(r.cancelledAt, end) && holderAt(r, end) === enterprise) {
-      let paid = 0n;
-      for (const p of r.payments) if (p.at <= end) paid += p.amount;
-      held.push({ receivable: r, unpaid: r.faceValue - paid, confirmed: by(r.acknowledgedAt, end) });
-    }
-  }
+    return orders;
+  };
 
-  const loans: LoanEntity[] = [];
-  for (const id of state.loansByParty[enterprise] ?? []) {
-    const l = state.loans[id];
-    if (l && l.borrower === enterprise && l.recordedAt <= end) loans.push(l);
-  }
+  let invoices: { issued: Invoice[]; owed: Invoice[] } | undefined;
+  const invoicesOf = () => {
+    if (invoices) return invoices;
+    invoices = { issued: [], owed: [] };
+    for (const id of state.receivablesByParty[enterprise] ?? []) {
+      const r = state.receivables[id];
+      if (!r || r.issuedAt > end) continue;
+      if (r.parentId === undefined && (r.issuer === enterprise || r.debtor === enterprise)) {
+        const inv = invoiceOf(state, r, end);
+        if (r.issuer === enterprise) invoices.issued.push(inv);
+        if (r.debtor === enterprise) invoices.owed.push(inv);
+      }
+    }
+    return invoices;
+  };
+
+  let held: EnterpriseRecords["held"] | undefined;
+  const heldOf = () => {
+    if (held) return held;
+    held = [];
+    for (const id of state.receivablesByParty[enterprise] ?? []) {
+      const r = state.receivables[id];
+      if (!r || r.issuedAt > end) continue;
+      if (!by(splitAt(r), end) && !by(r.cancelledAt, end) && holderAt(r, end) === enterprise) {
+        let paid = 0n;
+        for (const p of r.payments) if (p.at <= end) paid += p.amount;
+        held.push({ receivable: r, unpaid: r.faceValue - paid, confirmed: by(r.acknowledgedAt, end) });
+      }
+    }
+    return held;
+  };
+
+  let loans: LoanEntity[] | undefined;
+  const loansOf = () => {
+    if (loans) return loans;
+    loans = [];
+    for (const id of state.loansByParty[enterprise] ?? []) {
+      const l = state.loans[id];
+      if (l && l.borrower === enterprise && l.recordedAt <= end) loans.push(l);
+    }
+    return loans;
+  };
+
   return {
     enterprise,
     end,
-    sales,
-    purchases,
-    issued,
-    owed,
-    held,
-    loans,
+    get sales() {
+      return ordersOf().sales;
+    },
+    get purchases() {
+      return ordersOf().purchases;
+    },
+    get issued() {
+      return invoicesOf().issued;
+    },
+    get owed() {
+      return invoicesOf().owed;
+    },
+    get held() {
+      return heldOf();
+    },
+    get loans() {
+      return loansOf();
+    },
     loanById: (id) => state.loans[id],
     participant: (address) => state.participants[address],
   };

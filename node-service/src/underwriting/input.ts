@@ -5,7 +5,7 @@
  * snapshot, and the decision made from it, can be stored and re-run later without the index.
  */
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
-import { computeMetricsAt } from "../metrics/compute";
+import { computeMetricsAt, computeSelectedMetricsAt, metricSelection, type MetricSelection } from "../metrics/compute";
 import type { RiskParams } from "../risk/params";
 import { screenBorrower } from "../risk/screen";
 import { debtorTier, type CollateralItem, type DebtorTier, type DecisionInput, type MetricValues } from "./decide";
@@ -39,6 +39,18 @@ export function pledgeableReceivables(state: IndexState, borrower: Address, asOf
     .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
 }
 
+const tierSelections = new WeakMap<Policy, MetricSelection>();
+
+/** The debtor metrics the policy's tiers read (their conditions' metric and window): all debtorTier needs. */
+export function tierMetrics(policy: Policy): MetricSelection {
+  let selection = tierSelections.get(policy);
+  if (!selection) {
+    selection = metricSelection(policy.advance.tiers.flatMap((t) => t.conditions.map((c) => ({ metric: c.metric, window: c.window }))));
+    tierSelections.set(policy, selection);
+  }
+  return selection;
+}
+
 /**
  * The snapshot `decide()` reads. A requested receivable that is not pledgeable is left out of the
  * collateral, which the decision reports as `collateral_unavailable`.
@@ -59,9 +71,10 @@ export function collectDecisionInput(
   const debtors: Record<Address, MetricValues> = {};
   const debtorTiers: Record<Address, DebtorTier> = {};
   for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) {
-    const values = computeMetricsAt(state, debtor, asOf).values;
-    if (opts.policy) debtorTiers[debtor] = debtorTier(values, opts.policy);
-    else debtors[debtor] = values;
+    // A tier reads a few of the debtor's metrics: only those are computed (the same values as in full).
+    if (opts.policy)
+      debtorTiers[debtor] = debtorTier(computeSelectedMetricsAt(state, debtor, asOf, tierMetrics(opts.policy)).values, opts.policy);
+    else debtors[debtor] = computeMetricsAt(state, debtor, asOf).values;
   }
   return {
     application: {
