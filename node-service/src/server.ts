@@ -272,6 +272,13 @@ export async function startService(config: Config, options: StartServiceOptions 
     partyName: (address) => nameBook.verifiedName(address),
     policy: CURRENT_POLICY,
     now: options.now,
+    // The decision's clock without a chain read: the head watcher's newest block when its read began at
+    // most two poll intervals ago (one interval between polls, one for the poll itself), and never before
+    // the index's tip; otherwise the service reads the latest block from the node.
+    followedChainTime: () => {
+      const head = consentWatcher.head(2 * config.POLL_INTERVAL_MS);
+      return head ? Math.max(head.time, indexer.stats().indexedBlockTime) : undefined;
+    },
     warn: (message, details) => logger.warn(details, message),
     indexSynced: () => indexer.stats().lag <= config.CONFIRMATIONS,
     limits: { openPerBorrower: config.MAX_OPEN_APPLICATIONS_PER_BORROWER, perBorrowerPerDay: config.MAX_APPLICATIONS_PER_BORROWER_PER_DAY },

@@ -74,4 +74,35 @@ describe("consent watcher: the clock of its answers", function () {
     expect(watcher.seenBlock()).to.equal(Number(watchedHead.number));
     await watcher.stop();
   });
+
+  it("gives the head its last poll read as a clock only while that read is at most the given age, and none before a poll", async function () {
+    const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
+    const deployment = {
+      contracts: {
+        ConsentRegistry: "0x00000000000000000000000000000000000c0c01",
+        ParticipantRegistry: "0x00000000000000000000000000000000000c0c02",
+      },
+    } as unknown as Deployment;
+    const tip = await publicClient.getBlock({ blockTag: "latest" });
+    const watcher = createConsentWatcher({
+      publicClient,
+      deployment,
+      pollIntervalMs: 60_000,
+      index: { indexedBlock: () => Number(tip.number), consent: () => undefined },
+      logger: pino({ level: "silent" }),
+    });
+    expect(watcher.head(60_000), "no poll yet").to.equal(null);
+    await time.increase(DAY); // mines a block a day later
+    const head = await publicClient.getBlock({ blockTag: "latest" });
+    await watcher.poll();
+    expect(watcher.head(60_000)).to.deep.equal({ number: Number(head.number), time: Number(head.timestamp) });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(watcher.head(20), "read more than 20 ms ago").to.equal(null);
+    // A block the watcher has not polled for is not its clock: the caller reads the node then.
+    await time.increase(DAY);
+    expect(watcher.head(60_000)?.time).to.equal(Number(head.timestamp));
+    await watcher.poll();
+    expect(watcher.head(60_000)?.time).to.equal(Number(head.timestamp) + DAY);
+    await watcher.stop();
+  });
 });

@@ -79,6 +79,12 @@ export interface ApplicationsDeps {
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
+  /**
+   * The chain's latest block time (seconds) as the service already follows it (the head watcher's last
+   * poll, at most two poll intervals old, and the index's tip), or undefined when that is not current:
+   * the clock is then read from the node. Saves one RPC per decision.
+   */
+  followedChainTime?: () => number | undefined;
   /** Whether the index has reached the chain's head (steps are rolled back only then); default yes. */
   indexSynced?: () => boolean;
   /** Told when the applications journal had a torn tail or damaged records at open. */
@@ -282,8 +288,14 @@ export class ApplicationService extends EventEmitter {
     return [...this.advancesOf(state, receivables, asOf).values()].reduce((s, a) => s + a, 0n);
   }
 
-  /** Latest block time: decisions and offers are dated on the chain's clock, which the contracts check. */
+  /**
+   * Latest block time: decisions and offers are dated on the chain's clock, which the contracts check.
+   * The head the service follows when it is current (no chain read), else the node's latest block; never
+   * before the wall clock, and never before the index's tip (every indexed event is known at that time).
+   */
   private async chainNow(): Promise<number> {
+    const followed = this.deps.followedChainTime?.();
+    if (followed !== undefined) return Math.max(followed, this.now());
     const block = await this.deps.publicClient.getBlock({ blockTag: "latest" });
     return Math.max(Number(block.timestamp), this.now());
   }

@@ -36,6 +36,11 @@ export interface ConsentWatcher {
   current(borrower: Address, lender: Address): ConsentInForce | null;
   /** The newest block whose time (and consent events) `current` reflects (-1 while not current). */
   seenBlock(): number;
+  /**
+   * The chain's newest block as the watcher's last poll read it, when that read began at most
+   * `maxAgeMs` ago and the poll reached it (null otherwise): a clock without a chain read per request.
+   */
+  head(maxAgeMs: number): { number: number; time: number } | null;
   /** Called with the (lowercase) account of every ParticipantRegistry event seen above the index's tip. */
   onParticipantEvent(fn: (account: Address) => void): () => void;
   /** One poll now (also what the timer runs). */
@@ -99,6 +104,8 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
   /** The last block fetched, with its hash and time. */
   let last: { number: number; hash: Hex; time: number } | null = null;
   let lastOkAt = -Infinity;
+  /** When the head of the last poll that reached it was requested (performance.now()). */
+  let headReadAt = -Infinity;
   let timer: NodeJS.Timeout | null = null;
   let polling: Promise<void> | null = null;
   let stopped = false;
@@ -107,6 +114,7 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
     overlay = new Map();
     coveredFrom = null;
     last = null;
+    headReadAt = -Infinity;
   }
 
   async function fetchRange(from: number, to: number): Promise<void> {
@@ -141,6 +149,7 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
   }
 
   async function doPoll(): Promise<void> {
+    const readAt = performance.now();
     const head = await publicClient.getBlock({ blockTag: "latest" });
     const headNumber = Number(head.number);
     const tip = index.indexedBlock();
@@ -167,11 +176,13 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
     if (from <= headNumber) {
       // Still catching up (a gap longer than one poll's ranges): not current until the head is reached.
       lastOkAt = -Infinity;
+      headReadAt = -Infinity;
       const reached = await publicClient.getBlock({ blockNumber: BigInt(from - 1) });
       last = { number: from - 1, hash: reached.hash as Hex, time: Number(reached.timestamp) };
       return;
     }
     last = { number: headNumber, hash: head.hash as Hex, time: Number(head.timestamp) };
+    headReadAt = readAt;
     // Forget what the index now holds.
     const now = index.indexedBlock();
     for (const [key, list] of overlay) {
@@ -222,6 +233,10 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
       if (!last || performance.now() - lastOkAt > staleAfterMs) return -1;
       const tip = index.indexedBlock();
       return tip > last.number && (index.indexedBlockTime?.() ?? 0) > 0 ? tip : last.number;
+    },
+    head(maxAgeMs) {
+      if (!last || performance.now() - headReadAt > maxAgeMs) return null;
+      return { number: last.number, time: last.time };
     },
     onParticipantEvent(fn) {
       listeners.add(fn);
