@@ -287,6 +287,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     // and each debtor's tier under the policy.
     recordAccess: async (e) => {
       await accessLog.append({
+        id: e.entryId,
+        at: e.recordedAt,
         reader: e.reader,
         enterprise: e.enterprise,
         basis: e.basis,
@@ -296,6 +298,9 @@ export async function startService(config: Config, options: StartServiceOptions 
         ...(e.consent ? { consent: { ...e.consent, scopes: scopeNames(e.consent.scopes), checkedAt: e.at } } : {}),
       });
     },
+    // The file log tells which entries it holds: a decision's reads are then stored with its record (one
+    // write before the answer) and copied to the log after; PostgreSQL writes the log first, as two writes.
+    ...(accessLog.has ? { accessRecorded: (id: string) => accessLog.has!(id) } : {}),
   }).catch(async (err: unknown) => {
     await accessLog.close();
     throw err;

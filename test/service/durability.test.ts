@@ -4,11 +4,13 @@
  * uploads of one file are all recorded; a changed document is never served; corrupt files are named
  * (index.json is rebuilt by itself); a retried application with an Idempotency-Key is created once and
  * a receivable backs one live application; after a crash between anchoring and recording a batch, the
- * documents are anchored once more and no more; a deep reorg rolls an application's steps back.
+ * documents are anchored once more and no more; a deep reorg rolls an application's steps back; a
+ * decision's access-log entries are on disk with its record when it is answered, and a crash before they
+ * reach the access log's own file is made good at the next start, once.
  */
 import hre from "hardhat";
 import { expect } from "chai";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Hex } from "viem";
@@ -314,5 +316,60 @@ describe("durability: nothing acknowledged is lost (real service, real files)", 
       body: { outcome: "approve", reason: "looks fine" },
     });
     expect(review.status).to.equal(409);
+  });
+  it("stores a decision's reads with its record before answering, and after a crash before they reached the access log writes them there at start, once", async () => {
+    dataDir = await tempDataDir(net.deployment);
+    let base = await started(dataDir);
+    const supplier = net.supplier.account.address.toLowerCase();
+    const lender = net.lender.account.address.toLowerCase();
+    const debtor = net.buyer.account.address.toLowerCase();
+    // A standing consent, so the POST decides at once.
+    const expires = Number((await net.publicClient.getBlock()).timestamp) + 90 * DAY;
+    await net.send(net.supplier, "ConsentRegistry", "grant", [lender, REQUIRED_SCOPES, expires, net.h("standing consent, durability")]);
+    await waitIndexed(service!, net.publicClient);
+    const token = await signIn(base, net.supplier);
+    const logFile = path.join(dataDir, "access-log.jsonl");
+    const journal = path.join(dataDir, "applications", "applications.journal");
+    const before = statSync(logFile).size;
+
+    const created = await call(base, "POST", "/api/applications", { token, body: body([receivables[0]]) });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body.status).to.not.equal("submitted");
+    const id = created.body.id as string;
+    // Answered: the record on disk carries the reads (the access log's own file gets them right after).
+    const stored = readFileSync(journal, "utf8")
+      .split("\n")
+      .filter((line) => line.includes(id) && line.includes('"decisionReads"'));
+    expect(stored, "the decided record with its reads in the applications journal").to.have.length.of.at.least(1);
+    expect(created.body, "the reads are the access log's, not the API's").to.not.have.property("decisionReads");
+
+    const entriesOf = async (url: string, enterprise: string, t: string) =>
+      (await call(url, "GET", `/api/enterprises/${enterprise}/access-log?limit=100`, { token: t })).body.items.filter(
+        (e: { applicationId?: string; resource: string }) => e.applicationId === id && e.resource.startsWith("underwriting"),
+      );
+    const borrowerRead = await entriesOf(base, supplier, token);
+    expect(borrowerRead).to.have.length(1);
+    expect(borrowerRead[0]).to.include({ reader: lender, basis: "consent" });
+    const debtorReads = await entriesOf(base, debtor, await signIn(base, net.buyer));
+    expect(debtorReads.map((e: { reader: string }) => e.reader).sort()).to.deep.equal([lender, supplier].sort());
+    await service!.close();
+    service = undefined;
+
+    // The crash: the record was written, the access log's copy never reached its file.
+    expect(statSync(logFile).size).to.be.greaterThan(before);
+    truncateSync(logFile, before);
+    base = await started(dataDir);
+    const t2 = await signIn(base, net.supplier);
+    expect(await entriesOf(base, supplier, t2), "written again at start, same id and time").to.deep.equal(borrowerRead);
+    const d2 = await entriesOf(base, debtor, await signIn(base, net.buyer));
+    expect(d2).to.deep.equal(debtorReads);
+    await service!.close();
+    service = undefined;
+
+    // Another start with the entries in place writes nothing twice.
+    const size = statSync(logFile).size;
+    base = await started(dataDir);
+    expect(await entriesOf(base, supplier, await signIn(base, net.supplier))).to.deep.equal(borrowerRead);
+    expect(statSync(logFile).size).to.equal(size);
   });
 });

@@ -46,10 +46,19 @@ export interface AccessLogPage {
 }
 
 export interface AccessLog {
-  /** Resolves once the entry is durable (framed, written, fsync'd); the read it records may then be answered. */
-  append(entry: Omit<AccessLogEntry, "id" | "at">): Promise<AccessLogEntry>;
+  /**
+   * Resolves once the entry is durable (framed, written, fsync'd); the read it records may then be answered.
+   * `id` and `at` are given when the entry was made durable elsewhere first (a decision's reads, stored
+   * with its record): an entry with an id the log holds is not written twice.
+   */
+  append(entry: Omit<AccessLogEntry, "id" | "at"> & Partial<Pick<AccessLogEntry, "id" | "at">>): Promise<AccessLogEntry>;
   /** One page of the enterprise's entries, newest first, read from disk; `cursor` from the previous page. */
   page(enterprise: Address, opts: { limit: number; cursor?: string; offset?: number }): Promise<AccessLogPage>;
+  /**
+   * Whether the entry with this id is durable in the log; known for the entries that name an application
+   * (the file log keeps their ids in memory). Absent on PostgreSQL.
+   */
+  has?(id: string): boolean;
   close(): Promise<void>;
 }
 
@@ -65,17 +74,38 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
     if (list) list.push(offset);
     else byEnterprise.set(enterprise, [offset]);
   };
-  const journal = await FramedJournal.open(file, { onDamage: "quarantine", warn }, ({ offset, value }) =>
-    index((value as AccessLogEntry).enterprise, offset),
-  );
+  // Ids of the entries that name an application: a decision's reads are copied here from its record, and
+  // completed at start from the records (applications/service.ts), so the log must tell which it holds.
+  const applicationEntryIds = new Set<string>();
+  const journal = await FramedJournal.open(file, { onDamage: "quarantine", warn }, ({ offset, value }) => {
+    const entry = value as AccessLogEntry;
+    index(entry.enterprise, offset);
+    if (entry.applicationId !== undefined) applicationEntryIds.add(entry.id);
+  });
+  /** Appends not yet durable: a page waits for them, so a read answered before its copy landed is listed. */
+  const writing = new Map<string, Promise<AccessLogEntry>>();
 
   return {
-    async append(fields) {
-      const entry: AccessLogEntry = { id: randomUUID(), at: new Date().toISOString(), ...fields };
-      index(entry.enterprise, await journal.append(entry));
-      return entry;
+    append(fields) {
+      const entry: AccessLogEntry = { ...fields, id: fields.id ?? randomUUID(), at: fields.at ?? new Date().toISOString() };
+      if (applicationEntryIds.has(entry.id)) return Promise.resolve(entry);
+      const pending = writing.get(entry.id);
+      if (pending) return pending;
+      const write = journal.append(entry).then((offset) => {
+        index(entry.enterprise, offset);
+        if (entry.applicationId !== undefined) applicationEntryIds.add(entry.id);
+        return entry;
+      });
+      writing.set(entry.id, write);
+      void write.then(
+        () => writing.delete(entry.id),
+        () => writing.delete(entry.id),
+      );
+      return write;
     },
+    has: (id) => applicationEntryIds.has(id),
     async page(enterprise, { limit, cursor, offset = 0 }) {
+      await Promise.allSettled([...writing.values()]);
       const offsets = byEnterprise.get(enterprise) ?? [];
       // Newest first: walk the offsets backwards from the cursor (the file offset of the last entry seen).
       let end = offsets.length;
@@ -110,7 +140,7 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
 export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
   return {
     async append(fields) {
-      const entry: AccessLogEntry = { id: randomUUID(), at: new Date().toISOString(), ...fields };
+      const entry: AccessLogEntry = { ...fields, id: fields.id ?? randomUUID(), at: fields.at ?? new Date().toISOString() };
       await db.pool.query("INSERT INTO access_log (enterprise, entry) VALUES ($1, $2)", [entry.enterprise, JSON.stringify(entry)]);
       return entry;
     },

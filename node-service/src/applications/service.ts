@@ -5,7 +5,7 @@
  * client's say-so, and reconcile is idempotent, so a restart simply re-runs it.
  */
 import { EventEmitter } from "node:events";
-import { randomUUID, randomBytes } from "node:crypto";
+import { createHash, randomUUID, randomBytes } from "node:crypto";
 import path from "node:path";
 import { encodeFunctionData, hashTypedData, keccak256, toHex, type Hex, type PublicClient } from "viem";
 import type { Logger } from "pino";
@@ -27,7 +27,7 @@ import {
   renderAgreementDocument,
   type AgreementDocumentInput,
 } from "./agreement-document";
-import { ENDED_STATUSES, type ApplicationRecord, type Offer, type Review, type TimelineEntry } from "./types";
+import { ENDED_STATUSES, type ApplicationRecord, type DecisionReads, type Offer, type Review, type TimelineEntry } from "./types";
 import { computeMetrics } from "../metrics/compute";
 import { DAY } from "../domain/time";
 import {
@@ -92,17 +92,17 @@ export interface ApplicationsDeps {
   /**
    * Records a read of an enterprise's data made on a reader's behalf (the access log): the borrower's
    * data read for its lender under the application's consent, and each debtor's tier (basis "policy").
+   * Resolves once durable. An entry whose `entryId` the log already holds is not written again.
    */
-  recordAccess?: (entry: {
-    reader: Address;
-    enterprise: Address;
-    basis: "consent" | "policy";
-    scopes: number;
-    resource: string;
-    applicationId: string;
-    at: number;
-    consent?: { scopes: number; grantedAt: number; expiresAt: number };
-  }) => Promise<void>;
+  recordAccess?: (entry: AccessRead) => Promise<void>;
+  /**
+   * Whether the access log holds the entry with this id (the file log; absent on PostgreSQL). With it, a
+   * decision's reads are stored in the application's record, in the same journal write as the decision
+   * (one fsync before the answer instead of two in a row), and copied to the access log right after; at
+   * start, entries the log lacks (a crash between the two writes) are appended before anything is served.
+   * Without it, the reads are written to the access log first and the record after, as two writes.
+   */
+  accessRecorded?: (entryId: string) => boolean;
   /** Bounds per borrower: open applications at once, and applications a day (each may cost an on-chain anchor). */
   limits?: { openPerBorrower?: number; perBorrowerPerDay?: number };
   /**
@@ -111,6 +111,60 @@ export interface ApplicationsDeps {
    * made here while another process leads is anchored by the leader's next reconcile. Unset: one process, always.
    */
   runsJobs?: () => boolean;
+}
+
+/** A read on a reader's behalf, as the access log records it. */
+export interface AccessRead {
+  /** The entry's id: derived from the application, the decision's instant and the read's place, so a rewrite is recognised. */
+  entryId: string;
+  /** ISO 8601 wall-clock time of the read. */
+  recordedAt: string;
+  reader: Address;
+  enterprise: Address;
+  basis: "consent" | "policy";
+  scopes: number;
+  resource: string;
+  applicationId: string;
+  /** The decision's instant (block seconds): when the consent was checked. */
+  at: number;
+  consent?: { scopes: number; grantedAt: number; expiresAt: number };
+}
+
+/** The access-log entries of one decision's reads: the borrower's data for its lender, each debtor's tier for lender and borrower. */
+export function readEntries(app: Pick<ApplicationRecord, "id" | "borrower" | "lender">, r: DecisionReads): AccessRead[] {
+  const reads: Omit<AccessRead, "entryId">[] = [
+    {
+      recordedAt: r.at,
+      reader: app.lender,
+      enterprise: app.borrower,
+      basis: "consent",
+      scopes: r.scopes,
+      resource: "underwriting of the application (metrics, risk flags, receivables)",
+      applicationId: app.id,
+      at: r.asOf,
+      consent: r.consent,
+    },
+  ];
+  // Each debtor's data reaches the lender (and the borrower) only as its tier and advance rate.
+  for (const debtor of r.debtors) {
+    for (const reader of [app.lender, app.borrower]) {
+      if (reader === debtor) continue;
+      reads.push({
+        recordedAt: r.at,
+        reader,
+        enterprise: debtor,
+        basis: "policy",
+        scopes: 0,
+        resource: `underwriting of the application: the debtor's tier and advance rate under policy ${r.policyVersion}`,
+        applicationId: app.id,
+        at: r.asOf,
+      });
+    }
+  }
+  return reads.map((read, i) => {
+    const h = createHash("sha256").update(`access read:${app.id}:${r.asOf}:${i}`).digest("hex");
+    return { entryId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`, ...read };
+  });
 }
 
 export const DEFAULT_OPEN_APPLICATIONS_PER_BORROWER = 5;
@@ -157,6 +211,10 @@ export class ApplicationService extends EventEmitter {
   private anchorsRetried = false;
   /** Stops the anchors' retries on close (what is left is retried by the next start's first reconcile). */
   private readonly closing = new AbortController();
+  /** Decisions' reads being copied from their records to the access log, awaited by close(). */
+  private readonly copying = new Set<Promise<void>>();
+  /** Reads whose copy to the access log failed (durable in their records): tried again at each reconcile and at start. */
+  private uncopied: AccessRead[] = [];
 
   private constructor(
     private readonly deps: ApplicationsDeps,
@@ -171,7 +229,49 @@ export class ApplicationService extends EventEmitter {
       : await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
           warn: (message, details) => deps.warn?.(message, details),
         });
-    return new ApplicationService(deps, store);
+    const service = new ApplicationService(deps, store);
+    await service.completeAccessLog();
+    return service;
+  }
+
+  /**
+   * The access log gets every read stored with a decision that it does not hold yet (the process stopped
+   * between the decision's write and the copy): before the service answers anything.
+   */
+  private async completeAccessLog(): Promise<void> {
+    const { accessRecorded, recordAccess } = this.deps;
+    if (!accessRecorded || !recordAccess) return;
+    const missing = this.store
+      .where((a) => !!a.decisionReads)
+      .flatMap((a) => a.decisionReads!.flatMap((r) => readEntries(a, r)))
+      .filter((e) => !accessRecorded(e.entryId));
+    if (missing.length === 0) return;
+    try {
+      await Promise.all(missing.map((e) => recordAccess(e)));
+    } catch (err) {
+      await this.store.close();
+      throw err;
+    }
+    this.deps.warn?.(`access log: ${missing.length} entries of decisions stored before a stop were missing from it and are now written`, {
+      entries: missing.length,
+      applicationIds: [...new Set(missing.map((e) => e.applicationId))],
+    });
+  }
+
+  /** Copies a stored decision's reads to the access log; a failure is logged and tried again at the next reconcile. */
+  private copyReads(reads: AccessRead[]): void {
+    const copy = Promise.all(reads.map((r) => this.deps.recordAccess!(r))).then(
+      () => undefined,
+      (err: unknown) => {
+        this.uncopied.push(...reads);
+        this.deps.logger?.error(
+          { err, applicationIds: [...new Set(reads.map((r) => r.applicationId))] },
+          "access-log entries of a decision not copied yet (they are durable in the application's record): tried again at the next reconcile",
+        );
+      },
+    );
+    this.copying.add(copy);
+    void copy.finally(() => this.copying.delete(copy));
   }
 
   private now(): number {
@@ -871,6 +971,7 @@ export class ApplicationService extends EventEmitter {
 
   /** Advances every open application from the indexed state. Called after each indexed batch. */
   async reconcile(): Promise<void> {
+    if (this.uncopied.length > 0) this.copyReads(this.uncopied.splice(0));
     const state = this.deps.state();
     // Only against an index that reached the head: one being rebuilt does not hold every transaction yet.
     const synced = this.deps.indexSynced?.() !== false;
@@ -898,6 +999,8 @@ export class ApplicationService extends EventEmitter {
   private async reconcileOne(app: ApplicationRecord, opts: { chainTime?: number; isNew?: boolean } = {}): Promise<void> {
     const state = this.deps.state();
     const before = app.timeline.length;
+    /** A decision's reads, durable in the record once it is saved, then copied to the access log. */
+    let toCopy: AccessRead[] = [];
     // Consents and offers are dated in block time: compare them with the chain's clock, not the wall's.
     const chainTime = opts.chainTime ?? (app.status === "submitted" || (app.offer && !app.loanId) ? await this.chainNow() : 0);
     if (app.status === "submitted") {
@@ -909,7 +1012,7 @@ export class ApplicationService extends EventEmitter {
       if (lenderActive && inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
         const ref = consent.events[consent.events.length - 1];
         this.push(app, { step: "consent_granted", at: consent.grantedAt, actor: app.borrower, txHash: ref?.txHash });
-        await this.evaluate(app, state, chainTime);
+        toCopy = await this.evaluate(app, state, chainTime);
       }
     }
     if (app.offer && !app.loanId) {
@@ -951,45 +1054,38 @@ export class ApplicationService extends EventEmitter {
       }
     }
     if (opts.isNew || app.timeline.length !== before) await this.save(app);
+    if (toCopy.length > 0) this.copyReads(toCopy);
   }
 
-  /** Collect, screen, score, decide: pure functions of the indexed state, recorded with their input. */
-  private async evaluate(app: ApplicationRecord, state: IndexState, asOf: number): Promise<void> {
+  /**
+   * Collect, screen, score, decide: pure functions of the indexed state, recorded with their input.
+   * Returns the reads to copy to the access log once the record is saved (none when they were written already).
+   */
+  private async evaluate(app: ApplicationRecord, state: IndexState, asOf: number): Promise<AccessRead[]> {
     const input = collectDecisionInput(
       state,
       { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
       { asOf, policy: this.deps.policy },
     );
     const consent = state.consents[`${app.borrower}:${app.lender}`];
-    const reads: Parameters<NonNullable<ApplicationsDeps["recordAccess"]>>[0][] = [
-      {
-        reader: app.lender,
-        enterprise: app.borrower,
-        basis: "consent",
-        scopes: app.scopes,
-        resource: "underwriting of the application (metrics, risk flags, receivables)",
-        applicationId: app.id,
-        at: asOf,
-        consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
-      },
-    ];
-    // Each debtor's data reaches the lender (and the borrower) only as its tier and advance rate.
-    for (const debtor of Object.keys(input.debtorTiers ?? {}) as Address[]) {
-      for (const reader of [app.lender, app.borrower]) {
-        if (reader === debtor) continue;
-        reads.push({
-          reader,
-          enterprise: debtor,
-          basis: "policy",
-          scopes: 0,
-          resource: `underwriting of the application: the debtor's tier and advance rate under policy ${this.deps.policy.version}`,
-          applicationId: app.id,
-          at: asOf,
-        });
-      }
+    const decisionReads: DecisionReads = {
+      at: new Date().toISOString(),
+      asOf,
+      consent: { scopes: consent.scopes, grantedAt: consent.grantedAt, expiresAt: consent.expiresAt },
+      scopes: app.scopes,
+      debtors: (Object.keys(input.debtorTiers ?? {}) as Address[]).sort(),
+      policyVersion: this.deps.policy.version,
+    };
+    const reads = this.deps.recordAccess ? readEntries(app, decisionReads) : [];
+    let toCopy: AccessRead[] = [];
+    if (this.deps.accessRecorded && reads.length > 0) {
+      // Durable with the decision, in the record's own write; copied to the access log after it.
+      (app.decisionReads ??= []).push(decisionReads);
+      toCopy = reads;
+    } else {
+      // Written first, together (the access log's group commit makes them one write and one fsync).
+      await Promise.all(reads.map((r) => this.deps.recordAccess!(r)));
     }
-    // Appended together, in this order: the journal's group commit makes them one write and one fsync.
-    if (this.deps.recordAccess) await Promise.all(reads.map((r) => this.deps.recordAccess!(r)));
     this.push(app, {
       step: "data_collected",
       at: asOf,
@@ -1019,6 +1115,7 @@ export class ApplicationService extends EventEmitter {
       this.push(app, { step: "in_review", at: asOf, actor: "service", detail: "sent to the lender's reviewer" });
     }
     this.startAnchor(app, decision);
+    return toCopy;
   }
 
   /**
@@ -1219,6 +1316,7 @@ export class ApplicationService extends EventEmitter {
     this.closing.abort();
     await Promise.all([...this.anchoring.values()]);
     await Promise.all([...this.locks.values()]);
+    await Promise.all([...this.copying]);
     await this.store.close();
   }
 }

@@ -111,6 +111,21 @@ export interface Offer {
   names?: { borrower?: string; lender?: string };
 }
 
+/** One decision's reads: enough to write its access-log entries again, with the same ids (applications/service.ts readEntries). */
+export interface DecisionReads {
+  /** ISO 8601 wall-clock time of the reads (the entries' `at`). */
+  at: string;
+  /** The decision's instant (block seconds): the consent was checked at it. */
+  asOf: number;
+  /** The consent in force at the decision, read under it. */
+  consent: { scopes: number; grantedAt: number; expiresAt: number };
+  /** The application's scopes at the decision. */
+  scopes: number;
+  /** Each collateral debtor whose tier the policy read (sorted). */
+  debtors: Address[];
+  policyVersion: string;
+}
+
 export interface ApplicationRecord {
   id: string;
   borrower: Address;
@@ -146,6 +161,13 @@ export interface ApplicationRecord {
   decision?: Record<string, unknown>;
   decisionInput?: unknown;
   decisionAnchorTx?: Hex;
+  /**
+   * What each automatic decision read on the lender's and the borrower's behalf (oldest first), stored
+   * with the decision in the same write so that the reads are durable before it is answered; the access
+   * log gets its entries from here (right after the write, and at start for any it lacks). Kept when a
+   * reorg undoes the decision: the reads happened. Only with a file access log (see ApplicationsDeps.accessRecorded).
+   */
+  decisionReads?: DecisionReads[];
   review?: Review;
   contest?: { at: number; reason: string };
   offer?: Offer;

@@ -119,8 +119,10 @@ export function presentApplication(app: ApplicationRecord) {
     done: reached.has(step),
     state: reached.has(step) ? "done" : ended ? "not_reached" : step === ahead[0] ? "next" : "todo",
   }));
+  // The decision's reads are in the enterprises' access logs; the record keeps them for that log only.
+  const { decisionReads: _reads, ...shown } = app;
   return toJsonSafe({
-    ...app,
+    ...shown,
     // Older records did not keep the request apart: without a reviewer's change the amount is still it.
     requested: app.requested ?? (app.review?.amount === undefined ? { amount: app.amount, termDays: app.termDays } : undefined),
     ...(input ? { decisionInput: presentInput(input) } : {}),
