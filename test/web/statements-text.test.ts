@@ -14,6 +14,7 @@ import {
   eventWords,
   renderStatement,
   statementsOf,
+  STATEMENT_PROBLEM_CODES,
   STATEMENT_TEXT_CODES,
   type BundleFacts,
   type StatementFormat,
@@ -249,6 +250,33 @@ const BUNDLES: Record<string, BundleFacts> = {
   }),
 };
 
+/** Bundles whose facts do not establish their subject: together they reach every problem code. */
+const agreementRecord = (loanId: string, recordedIn: string) => ({
+  loanId,
+  digest: hash(9),
+  borrower: BORROWER,
+  lender: LENDER,
+  documentHash: hash(0x50),
+  recordedIn,
+});
+const recorded9 = eventsOf([
+  ["ParticipantRegistry", "ParticipantAdmitted", { account: BORROWER }],
+  ["LoanAgreements", "AgreementRecorded", { loanId: "9", digest: hash(9), terms: terms({ collateral: ["3"] }) }],
+]);
+const BROKEN: Record<string, BundleFacts> = {
+  "an agreement without its record": bundle("agreement", "9", {}),
+  "an agreement whose record is another loan's": bundle("agreement", "9", { agreement: agreementRecord("8", "e2") }),
+  "an agreement without its AgreementRecorded event": bundle("agreement", "9", { agreement: agreementRecord("9", "e2") }),
+  "an agreement whose record points to another event": bundle("agreement", "9", {
+    agreement: agreementRecord("9", "e1"),
+    events: recorded9,
+  }),
+  "a document named by something other than a sha256": bundle("document", "agreement.pdf", {}),
+  "a document without an anchor": bundle("document", hash(0x51), {}),
+  "a receivable without its ReceivableIssued event": bundle("receivable", "5", {}),
+  "an order without its OrderCreated event": bundle("order", "6", {}),
+};
+
 function translator(lang: "en" | "zh"): I18n {
   const i18n = i18next.createInstance();
   void i18n.init({
@@ -344,5 +372,24 @@ describe("evidence statements as codes (statements.ts, court:statements.*)", fun
       }
     }
     expect(left).to.deep.equal([]);
+  });
+
+  it("writes why a bundle proves nothing from its problem code in the same English, and in Chinese, for every problem", function () {
+    const [enText, zhText] = (["en", "zh"] as const).map((lang) => court(lang).verdictText as Record<string, string>);
+    const fill = (template: string, params: Record<string, string>) =>
+      template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => params[k] ?? `{{${k}}}`);
+    const used = new Set<string>();
+    for (const [what, facts] of Object.entries(BROKEN)) {
+      const { problem, problemText, lines } = statementsOf(facts);
+      expect(problem, what).to.be.a("string");
+      expect(lines, what).to.deep.equal([]);
+      if (!problemText) throw new Error(`${what}: a problem without its code`);
+      used.add(problemText.code);
+      expect(fill(enText[problemText.code], problemText.params), what).to.equal(problem);
+      const chinese = fill(zhText[problemText.code], problemText.params);
+      expect(chinese, what).to.match(/[\u4e00-\u9fff]/);
+      expect(chinese, what).not.to.match(/\{\{/);
+    }
+    expect(STATEMENT_PROBLEM_CODES.filter((c) => !used.has(c))).to.deep.equal([]);
   });
 });

@@ -60,6 +60,23 @@ export const STATEMENT_TEXT_CODES = [
 ] as const;
 export type StatementTextCode = (typeof STATEMENT_TEXT_CODES)[number];
 
+/**
+ * Why a bundle does not establish its subject, as codes: the verifier reports them as its subject
+ * check's detail (verify.ts takes them into VERDICT_TEXT_CODES, the court page writes them from
+ * court:verdictText.<code>).
+ */
+export const STATEMENT_PROBLEM_CODES = [
+  "problem_no_agreement_record",
+  "problem_agreement_other_loan",
+  "problem_agreement_not_recorded",
+  "problem_agreement_event_mismatch",
+  "problem_not_sha256",
+  "problem_document_not_anchored",
+  "problem_receivable_not_issued",
+  "problem_order_not_created",
+] as const;
+export type StatementProblemCode = (typeof STATEMENT_PROBLEM_CODES)[number];
+
 /** How the texts of a part are joined: directly, or with the separator court:statements.join.<join>. */
 export const STATEMENT_JOINS = ["comma", "semicolon", "and", "semicolonAnd", "alsoIs"] as const;
 export type StatementJoin = "none" | (typeof STATEMENT_JOINS)[number];
@@ -80,6 +97,8 @@ export interface StatementText {
 export interface Statements {
   /** Why the bundle does not establish its own subject, or null when it does. */
   problem: string | null;
+  /** The problem as a code with its parameters (ids, hashes, event ids as they are), or null. */
+  problemText: { code: StatementProblemCode; params: Record<string, string> } | null;
   /** One sentence per fact, in the order a reader needs them. */
   lines: string[];
   /** Each line as a code (same order as `lines`). */
@@ -171,7 +190,12 @@ export function statementsOf(bundle: BundleFacts): Statements {
   const events = [...bundle.events].sort(chainOrder);
   const of = (contract: string, event: string, key: string, id: string) =>
     events.filter((e) => e.contract === contract && e.event === event && String(e.args[key]) === id);
-  const fail = (problem: string): Statements => ({ problem, lines: [], texts: [] });
+  const fail = (code: StatementProblemCode, params: Record<string, string>, problem: string): Statements => ({
+    problem,
+    problemText: { code, params },
+    lines: [],
+    texts: [],
+  });
   // A party by its registered name where the bundle gives one (the verifier checks it against the registry), with the address.
   const english = englishValues(bundle);
   const party = (address: unknown) => english.party(String(address));
@@ -254,14 +278,31 @@ export function statementsOf(bundle: BundleFacts): Statements {
   const lines: Line[] = [];
   if (bundle.kind === "agreement") {
     const ag = bundle.agreement;
-    if (!ag) return fail(`the bundle is about agreement ${bundle.id} but carries no agreement record`);
+    if (!ag)
+      return fail(
+        "problem_no_agreement_record",
+        { id: bundle.id },
+        `the bundle is about agreement ${bundle.id} but carries no agreement record`,
+      );
     if (ag.loanId !== bundle.id)
-      return fail(`the bundle is about agreement ${bundle.id} but its agreement record is for loan ${ag.loanId}`);
+      return fail(
+        "problem_agreement_other_loan",
+        { id: bundle.id, loanId: String(ag.loanId) },
+        `the bundle is about agreement ${bundle.id} but its agreement record is for loan ${ag.loanId}`,
+      );
     const rec = of("LoanAgreements", "AgreementRecorded", "loanId", bundle.id)[0];
     if (!rec)
-      return fail(`no LoanAgreements.AgreementRecorded event of loan ${bundle.id} is in the bundle: nothing shows this agreement exists`);
+      return fail(
+        "problem_agreement_not_recorded",
+        { id: bundle.id },
+        `no LoanAgreements.AgreementRecorded event of loan ${bundle.id} is in the bundle: nothing shows this agreement exists`,
+      );
     if (rec.id !== ag.recordedIn)
-      return fail(`the agreement record points to event ${ag.recordedIn}, but loan ${bundle.id} was recorded in event ${rec.id}`);
+      return fail(
+        "problem_agreement_event_mismatch",
+        { id: bundle.id, recordedIn: String(ag.recordedIn), event: rec.id },
+        `the agreement record points to event ${ag.recordedIn}, but loan ${bundle.id} was recorded in event ${rec.id}`,
+      );
     const t = rec.args.terms as Record<string, unknown>;
     const collateral = (t.collateral as unknown[]).map(String);
     const signed = (["borrower", "lender"] as const).filter((role) =>
@@ -354,9 +395,15 @@ export function statementsOf(bundle: BundleFacts): Statements {
     );
   } else if (bundle.kind === "document") {
     const sha = lower(bundle.id);
-    if (!/^0x[0-9a-f]{64}$/.test(sha)) return fail(`the bundle is about "${bundle.id}", which is not a sha256`);
+    if (!/^0x[0-9a-f]{64}$/.test(sha))
+      return fail("problem_not_sha256", { id: bundle.id }, `the bundle is about "${bundle.id}", which is not a sha256`);
     const found = anchorsOf(sha);
-    if (!found.length) return fail(`the bundle carries no anchor on chain for the document ${sha}: nothing shows it was ever anchored`);
+    if (!found.length)
+      return fail(
+        "problem_document_not_anchored",
+        { sha256: sha },
+        `the bundle carries no anchor on chain for the document ${sha}: nothing shows it was ever anchored`,
+      );
     lines.push(
       said(
         `The document with sha256 ${sha} is ${found.map((l) => l.en).join("; it is also ")}.`,
@@ -390,6 +437,8 @@ export function statementsOf(bundle: BundleFacts): Statements {
     }
     if (!issued)
       return fail(
+        "problem_receivable_not_issued",
+        { id: bundle.id },
         `no Receivables.ReceivableIssued event of receivable ${bundle.id} (or of the receivable it was split from) is in the bundle`,
       );
     const a = issued.args;
@@ -459,7 +508,11 @@ export function statementsOf(bundle: BundleFacts): Statements {
   } else {
     const order = orderLines(bundle.id);
     if (!order.length)
-      return fail(`no TradeOrders.OrderCreated event of order ${bundle.id} is in the bundle: nothing shows this order exists`);
+      return fail(
+        "problem_order_not_created",
+        { id: bundle.id },
+        `no TradeOrders.OrderCreated event of order ${bundle.id} is in the bundle: nothing shows this order exists`,
+      );
     lines.push(...order);
     const receivables = events.filter((e) => e.event === "ReceivableIssued" && String(e.args.orderId) === bundle.id);
     if (receivables.length) {
@@ -495,5 +548,5 @@ export function statementsOf(bundle: BundleFacts): Statements {
         ),
       );
   }
-  return { problem: null, lines: lines.map((l) => l.en), texts: lines.map((l) => l.text) };
+  return { problem: null, problemText: null, lines: lines.map((l) => l.en), texts: lines.map((l) => l.text) };
 }

@@ -27,7 +27,7 @@ import type { ContractName } from "../chain/contract-names";
 import { ROLE } from "../chain/eip712";
 import { canonicalJson } from "../underwriting/canonical";
 import { EvidenceBundleSchema, normalizeArgs, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
-import { statementsOf, type StatementText } from "./statements";
+import { STATEMENT_PROBLEM_CODES, statementsOf, type StatementText } from "./statements";
 import { displayNameCommitment, NAME_COMMITMENT_DOMAIN } from "../domain/name-commitment";
 import { checkTimestampToken, parseCertificate, TOKEN_TEXT_CODES, tokenFromBase64 } from "./rfc3161";
 
@@ -149,12 +149,12 @@ export const VERDICT_TEXT_CODES = [
   "token_time_within",
   "token_time_beyond",
   "subject_established",
-  "subject_problem",
   "summary_ok",
   "summary_differs",
   "time_attested",
   "time_none",
   ...TOKEN_TEXT_CODES,
+  ...STATEMENT_PROBLEM_CODES,
 ] as const;
 export type VerdictTextCode = (typeof VERDICT_TEXT_CODES)[number];
 
@@ -1002,14 +1002,14 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     );
 
   // What the facts establish: the subject must be among them, and the summary must say only that.
-  const { problem, lines, texts } = statementsOf(bundle);
+  const { problem, problemText, lines, texts } = statementsOf(bundle);
   const subject = { kind: bundle.kind, id: bundle.id };
   add(
     say("check.subject", subject, `subject: ${bundle.kind} ${bundle.id}`),
     problem === null,
     problem === null
       ? say("subject_established", subject, `the bundle's facts establish ${bundle.kind} ${bundle.id}`)
-      : say("subject_problem", { problem }, problem),
+      : say(problemText!.code, problemText!.params, problem),
   );
   if (problem === null) {
     const derived = lines.join(" ");
