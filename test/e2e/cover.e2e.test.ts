@@ -1,26 +1,29 @@
 /**
  * Issue 16's done-when: "the browser test covers each finding and the borrower's repayment, in both
- * languages, at 1440 px and 390 px". This file runs the findings' scenarios again in Simplified Chinese on
- * a 390 px phone (the other half of the pair: the English scenarios at 1280-1440 px are in the files
- * below), each page checked for Chinese text from the app's own resources, no English left, and nothing
- * spilling off the right edge. Against the real stack `npm start` runs; any console or page error fails.
+ * languages, at 1440 px and 390 px". This file runs the findings' scenarios and the repayment once for
+ * each pair, Simplified Chinese and English at 390 px and at 1440 px, the texts from the app's own
+ * resources (say), amounts as the app formats them for the language ("¥1,234.56", "CNY 1,234.56"),
+ * every page checked for nothing spilling off the right edge and, in Chinese, for no English left.
+ * Against the real stack `npm start` runs; any console or page error fails.
  *
- * Coverage map (file: language @ width). "+ cover" = this file, zh @ 390.
- *  1 review bounds, changed terms        apps (en @ 1280); webui (en @ 390, axe) + cover
- *  2 the selection sets the maximum      apps, loan (en @ 1280/1440); apps (zh @ 390, errors) + cover
- *  3 collateral reserved; withdraw       apps (en @ 1280) + cover (reserved, withdraw offered)
- *  4 resume after a reload               apps (en @ 1280); webui (en, consent sent not mined) + cover
- *  5 money and names, not raw units      i18n (en+zh @ 1440), portfolio (en+zh @ 1440/390), names (en+zh @
- *                                        1440/390, court verifier), ui (en) + cover (every amount in ¥)
- *  6 declines explained                  apps (en @ 1280); i18n (zh @ 1440, lender too) + cover
- *  7 loan after disbursement, bell       loan (en @ 1440, card at 390; zh labels) ; webui (webhook, en+zh) + cover
- *  8 portfolio                           portfolio (en+zh @ 1440 and 390; CSV en)
- *  9 routes, role rooms                  nav (en @ 1440) + cover
- * 10 390 px                              axe (every room, en @ 1440/390, zh @ 390), nav (en @ 390) + cover
- * 11 timeline order                      apps (en @ 1280) + cover
- * 12 amount errors                       apps (en @ 1280, zh @ 390); offline+Retry, Pledged, running month:
- *                                        nav (en @ 1440) + cover; axe: axe.e2e; compression, chunks: nav
- *  repayment                             loan (en @ 1440, 390 width check) + cover
+ * Coverage map (file: language @ width). "cover" = this file, en and zh @ 390 and 1440.
+ *  1 review bounds, changed terms        cover; apps (en @ 1280); webui (en @ 390, axe)
+ *  2 the selection sets the maximum      cover; apps, loan (en @ 1280/1440); apps (zh @ 390, errors)
+ *  3 collateral reserved; withdraw       cover (reserved, withdraw offered, a changed offer withdrawn); apps (en @ 1280)
+ *  4 resume after a reload               cover; apps (en @ 1280); webui (en, consent sent not mined)
+ *  5 money and names, not raw units      cover (every amount in the language's form); i18n (en+zh @ 1440),
+ *                                        portfolio (en+zh @ 1440/390), names (en+zh @ 1440/390, court
+ *                                        verifier), ui (en)
+ *  6 declines explained                  cover; apps (en @ 1280); i18n (zh @ 1440, lender too)
+ *  7 loan after disbursement, bell,      cover (bell, balance, history, consent expiry and revoke);
+ *    consents                            loan (en @ 1440, card at 390; zh labels); webui (webhook, en+zh)
+ *  8 portfolio                           portfolio (en+zh @ 1440 and 390; CSV en); cover (collateral badges)
+ *  9 routes, role rooms                  cover; nav (en @ 1440)
+ * 10 390 px                              cover; axe (every room, en @ 1440/390, zh @ 390), nav (en @ 390)
+ * 11 timeline order                      cover; apps (en @ 1280)
+ * 12 amount errors                       cover; apps (en @ 1280, zh @ 390); offline+Retry, Pledged, running
+ *                                        month: cover, nav (en @ 1440); axe: axe.e2e; compression, chunks: nav
+ *  repayment                             cover; loan (en @ 1440, 390 width check)
  */
 import path from "node:path";
 import { expect } from "chai";
