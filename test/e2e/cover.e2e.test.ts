@@ -243,10 +243,11 @@ describe("issue 16's findings and the repayment in each language at each width",
         lender = await open("lender", "manufacturer");
         await signIn(lender, bank);
         await lender.waitForURL(/\/lender$/);
+        // This pair's application: the one the borrower has signed (an earlier pair's, to the same lender, is closed).
         const row = lender
           .getByRole("region", { name: text("lender:queue.title") })
           .locator("tbody tr", { hasText: SUPPLIER.name })
-          .first();
+          .filter({ has: lender.locator(".badge", { hasText: text("common:status.signed_by_borrower") }) });
         await row.getByRole("button", { name: text("lender:queue.openLabel", { name: SUPPLIER.name }) }).click();
         const detail = lender.locator(`section[data-application="${applicationId}"]`);
         await detail.locator('tr[data-metric="orderCount"]').waitFor();
@@ -349,10 +350,11 @@ describe("issue 16's findings and the repayment in each language at each width",
         await signIn(borrower, MEDIOCRE_SUPPLIER);
         const id = await apply(borrower, "50,000.00");
         await lender.getByRole("tab", { name: text("lender:tabs.queue") }).click();
+        // The one in review (an earlier pair's, to the same lender, is withdrawn).
         const row = lender
           .getByRole("region", { name: text("lender:queue.title") })
           .locator("tbody tr", { hasText: MEDIOCRE_SUPPLIER.name })
-          .first();
+          .filter({ has: lender.locator(".badge", { hasText: text("common:status.in_review") }) });
         await row.waitFor({ timeout: 30_000 });
         await row.getByRole("button", { name: text("lender:queue.openLabel", { name: MEDIOCRE_SUPPLIER.name }) }).click();
         const detail = lender.locator(`section[data-application="${id}"]`);
