@@ -20,6 +20,8 @@ export const SUPPLIER = { index: 8, name: "Precision Parts Co." };
 export const MEDIOCRE_SUPPLIER = { index: 9, name: "Ningbo Plastics Ltd." };
 export const RING_SUPPLIER = { index: 17, name: "Apex Trading Co." };
 export const LENDER = { index: 4, name: "Lingnan Commercial Bank" };
+/** The seed's three lenders, LENDER first: a test that needs a lender no earlier step has touched (no consent in force) takes another. */
+export const LENDERS = [LENDER, { index: 5, name: "Pacific Factoring Co." }, { index: 6, name: "Jiangnan Rural Bank" }] as const;
 export const AUDITOR = { index: 7, name: "Haidian Notary & Audit Office" };
 
 export const WIDE = { width: 1440, height: 900 };

@@ -223,10 +223,17 @@ describe("the standalone court verifier, in a browser, with the service stopped"
       expect(checksText).to.match(/链：链 ID — 节点是链 \d+，与证据包一致/);
       expect(await checks.locator('[lang="en"]').count(), "checks left in English").to.equal(0);
       expect(left(checksText)).to.deep.equal([]);
-      // The time line (no RFC 3161 token here) is written from its code; the statements stay English, marked so.
+      // The statements of the facts and the time line (no RFC 3161 token here) are written from their codes:
+      // amounts in ¥ and major units, times in UTC and local time, no English sentence left.
       const confirmed = verified.locator("ul.confirmed");
-      expect(await confirmed.innerText()).to.include("该证据包不含 RFC 3161 时间戳：以上所有时间都只来自出块者的时钟。");
-      expect(await confirmed.locator("li").count()).to.be.greaterThan(await confirmed.locator('li > [lang="en"]').count());
+      const confirmedText = await confirmed.innerText();
+      expect(confirmedText).to.include("该证据包不含 RFC 3161 时间戳：以上所有时间都只来自出块者的时钟。");
+      expect(confirmedText).to.match(new RegExp(`借款合同 ${loanId}，借款人 0x[0-9a-f]{40}，贷款人 0x[0-9a-f]{40}：本金 ¥500\\.00`));
+      expect(confirmedText).to.include("的签署方：借款人和贷款人；");
+      expect(confirmedText).to.match(/UTC（您的当地时间：/);
+      expect(confirmedText).to.not.include("minor units");
+      expect(await confirmed.locator('[lang="en"]').count(), "statements left in English").to.equal(0);
+      expect(left(confirmedText)).to.deep.equal([]);
 
       const genuine = bundles.agreement as { summary: string; signatures: { signature: string }[] };
       const forged = {

@@ -407,9 +407,11 @@ describe("consent means what it says (issue 13)", function () {
       const foreignUri = await verify({ uri: "https://evil.example/login" });
       expect(foreignUri.status).to.equal(401);
       expect(foreignUri.body.error.message).to.match(/URI is not on this service's origin/);
+      expect(foreignUri.body.error.text).to.deep.equal({ textCode: "siwe_wrong_uri", params: { domain: new URL(base).host } });
       const future = await verify({ issuedAt: new Date(Date.now() + 365 * DAY * 1000) });
       expect(future.status).to.equal(401);
       expect(future.body.error.message).to.match(/Issued At is in the future/);
+      expect(future.body.error.text).to.deep.equal({ textCode: "siwe_issued_in_future", params: {} });
       expect((await verify({ issuedAt: new Date(Date.now() + 30_000) })).status).to.equal(200);
       const garbage = await call(base, "POST", "/api/auth/verify", {
         body: { message: 'example.com wants you to sign in\n\nnonsense {"x":1}', signature: "0x1234" },
@@ -419,6 +421,7 @@ describe("consent means what it says (issue 13)", function () {
         code: "invalid_input",
         message: "not an EIP-4361 message: missing or malformed domain, address, uri, version, chainId, nonce, issuedAt",
         field: "message",
+        text: { textCode: "siwe_message_missing", params: { fields: "domain, address, uri, version, chainId, nonce, issuedAt" } },
       });
     });
   });
@@ -460,7 +463,15 @@ describe("consent means what it says (issue 13)", function () {
       expect(siwe.outstanding()).to.equal(4);
       for (let i = 0; i < 6; i++) siwe.issueNonce(`client-${i}`);
       expect(siwe.outstanding()).to.equal(10);
-      expect(() => siwe.issueNonce("one-more")).to.throw(/too many sign-ins are in progress/);
+      let refused: unknown;
+      try {
+        siwe.issueNonce("one-more");
+      } catch (err) {
+        refused = err;
+      }
+      expect((refused as Error).message).to.match(/too many sign-ins are in progress/);
+      expect((refused as { status: number; text: unknown }).status).to.equal(429);
+      expect((refused as { text: unknown }).text).to.deep.equal({ textCode: "too_many_sign_ins", params: {} });
       const domain = new URL(base).host;
       const message = await siweMessage(base, net.buyer.account.address, { nonce: waiting });
       const signature = await net.buyer.signMessage({ message, account: net.buyer.account });

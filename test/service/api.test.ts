@@ -266,6 +266,7 @@ describe("HTTP API", function () {
       expect(replay.status).to.equal(401);
       expect(replay.body.error).to.include({ code: "siwe_rejected", field: "message" });
       expect(replay.body.error.message).to.match(/nonce/);
+      expect(replay.body.error.text).to.deep.equal({ textCode: "siwe_nonce_unknown", params: {} });
     });
 
     it("refuses a nonce the service never issued", async function () {
@@ -278,24 +279,29 @@ describe("HTTP API", function () {
       const res = await postSignIn(base, net.lender, { fields: { domain: "evil.example" } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/domain evil\.example is not this service/);
+      expect(res.body.error.text).to.deep.include({ textCode: "siwe_wrong_domain" });
+      expect(res.body.error.text.params.domain).to.equal("evil.example");
     });
 
     it("refuses a message made for another chain", async function () {
       const res = await postSignIn(base, net.lender, { fields: { chainId: 1 } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/chain id 1 is not this network's 31337/);
+      expect(res.body.error.text).to.deep.equal({ textCode: "siwe_wrong_chain", params: { chainId: "1", expected: "31337" } });
     });
 
     it("refuses an expired message", async function () {
       const res = await postSignIn(base, net.lender, { fields: { expirationTime: new Date(Date.now() - 1000) } });
       expect(res.status).to.equal(401);
       expect(res.body.error.message).to.match(/has expired/);
+      expect(res.body.error.text).to.deep.equal({ textCode: "siwe_expired", params: {} });
     });
 
     it("refuses a message signed by another account than the one it names", async function () {
       const res = await postSignIn(base, net.outsider, { address: net.lender.account.address });
       expect(res.status).to.equal(401);
       expect(res.body.error.field).to.equal("signature");
+      expect(res.body.error.text).to.deep.equal({ textCode: "siwe_bad_signature", params: {} });
     });
 
     it("refuses a body that is not a SIWE message, naming the field", async function () {

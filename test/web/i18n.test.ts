@@ -16,6 +16,7 @@ import { FLAG_TEXT_CODES } from "../../node-service/src/risk/screen";
 import { ATTRIBUTE_KINDS } from "../../node-service/src/domain/kyc-attributes";
 import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
 import { VERDICT_TEXT_CODES } from "../../node-service/src/evidence/verify";
+import { STATEMENT_JOINS, STATEMENT_TEXT_CODES } from "../../node-service/src/evidence/statements";
 import { BUNDLE_KINDS, BundleTimestampSchema } from "../../node-service/src/evidence/bundle-format";
 
 const WEB_SRC = path.resolve(__dirname, "../../web/src");
@@ -159,6 +160,7 @@ describe("web UI translations (web/src/i18n/locales)", function () {
     // The errors outside the application form too: sign-in, consents, documents, signatures, webhooks.
     for (const file of [
       "api/authorize.ts",
+      "auth/siwe.ts",
       "api/routes/documents.ts",
       "documents/sniff.ts",
       "notifications/service.ts",
@@ -179,6 +181,24 @@ describe("web UI translations (web/src/i18n/locales)", function () {
     for (const kind of BUNDLE_KINDS) expect(court.has(`verdictText.kinds.${kind}`), kind).to.equal(true);
     for (const of of BundleTimestampSchema.shape.of.options)
       expect(court.has(`verdictText.stamped.${of.replace(/ /g, "_")}`), of).to.equal(true);
+  });
+
+  it("writes every code of an evidence bundle's statements, their separators and the events they name, in both languages", function () {
+    const court = byLang.en.get("court")!;
+    const has = (key: string) => court.has(key) || court.has(`${key}_one`) || court.has(`${key}_other`);
+    const missing = [
+      ...STATEMENT_TEXT_CODES.map((code) => `statements.${code}`),
+      ...STATEMENT_JOINS.map((join) => `statements.join.${join}`),
+      "statements.party",
+    ].filter((key) => !has(key));
+    // The events a statement lists (an order's and a loan's later events), as the contracts declare them.
+    for (const file of ["ITradeOrders.sol", "ILoanAgreements.sol"]) {
+      const source = readFileSync(path.resolve(__dirname, "../../contracts/interfaces", file), "utf8");
+      const events = [...source.matchAll(/\bevent\s+(\w+)\s*\(/g)].map((m) => m[1]);
+      expect(events.length, file).to.be.greaterThan(3);
+      missing.push(...events.map((e) => `statements.events.${e}`).filter((key) => !has(key)));
+    }
+    expect(missing).to.deep.equal([]);
   });
 
   it("has a text for every key the web code asks for", function () {

@@ -11,7 +11,7 @@
  */
 import { generateSiweNonce, parseSiweMessage } from "viem/siwe";
 import { verifyMessage, type Address, type Hex, type PublicClient } from "viem";
-import { ApiError, TooManyRequestsError } from "../domain/errors";
+import { ApiError, TooManyRequestsError, type ErrorText } from "../domain/errors";
 
 const NONCE_TTL_MS = 10 * 60 * 1000;
 export const MAX_OUTSTANDING_NONCES = 50_000;
@@ -19,9 +19,10 @@ export const MAX_NONCES_PER_CLIENT = 8;
 /** How far ahead of the service's clock a message's Issued At (or Not Before) may be. */
 export const MAX_CLOCK_SKEW_SECONDS = 120;
 
+/** A refused sign-in: the rule that failed in English, and as a code for the sign-in box in the user's language. */
 export class SiweError extends ApiError {
-  constructor(message: string, field = "message") {
-    super(401, "siwe_rejected", message, field);
+  constructor(message: string, text: ErrorText, field = "message") {
+    super(401, "siwe_rejected", message, field, { text });
   }
 }
 
@@ -86,7 +87,10 @@ export function createSiweVerifier({
       // A client asking again gives up its own oldest nonce, never someone else's.
       while (mine.length >= maxPerClient) forget(mine.shift()!);
       if (nonces.size >= maxOutstanding) {
-        throw new TooManyRequestsError("too many sign-ins are in progress; try again in a few minutes");
+        throw new TooManyRequestsError("too many sign-ins are in progress; try again in a few minutes", {
+          textCode: "too_many_sign_ins",
+          params: {},
+        });
       }
       const nonce = generateSiweNonce();
       nonces.set(nonce, { at: now(), client });
@@ -107,12 +111,19 @@ export function createSiweVerifier({
         !validDate(parsed.notBefore)
       ) {
         const what = missing.length ? `missing or malformed ${missing.join(", ")}` : "a malformed version or date";
-        throw new ApiError(400, "invalid_input", `not an EIP-4361 message: ${what}`, "message");
+        const text: ErrorText = missing.length
+          ? { textCode: "siwe_message_missing", params: { fields: missing.join(", ") } }
+          : { textCode: "siwe_message_malformed", params: {} };
+        throw new ApiError(400, "invalid_input", `not an EIP-4361 message: ${what}`, "message", { text });
       }
       // Consume the nonce before anything else can fail, so a message is never accepted twice.
       const nonceKnown = takeNonce(parsed.nonce!);
       const domain = parsed.domain!;
-      if (!domains.includes(domain)) throw new SiweError(`domain ${domain} is not this service (${domains.join(", ")})`);
+      if (!domains.includes(domain))
+        throw new SiweError(`domain ${domain} is not this service (${domains.join(", ")})`, {
+          textCode: "siwe_wrong_domain",
+          params: { domain, domains: domains.join(", ") },
+        });
       let uriHost: string | undefined;
       try {
         const uri = new URL(parsed.uri!);
@@ -120,22 +131,37 @@ export function createSiweVerifier({
       } catch {
         uriHost = undefined;
       }
-      if (uriHost !== domain) throw new SiweError(`the message's URI is not on this service's origin (${domain})`);
-      if (parsed.chainId !== chainId) throw new SiweError(`chain id ${parsed.chainId} is not this network's ${chainId}`);
-      if (!nonceKnown) throw new SiweError("nonce unknown, expired or already used: ask /api/auth/nonce for a new one");
+      if (uriHost !== domain)
+        throw new SiweError(`the message's URI is not on this service's origin (${domain})`, {
+          textCode: "siwe_wrong_uri",
+          params: { domain },
+        });
+      if (parsed.chainId !== chainId)
+        throw new SiweError(`chain id ${parsed.chainId} is not this network's ${chainId}`, {
+          textCode: "siwe_wrong_chain",
+          params: { chainId: String(parsed.chainId), expected: String(chainId) },
+        });
+      if (!nonceKnown)
+        throw new SiweError("nonce unknown, expired or already used: ask /api/auth/nonce for a new one", {
+          textCode: "siwe_nonce_unknown",
+          params: {},
+        });
       const nowMs = now();
       const skewMs = MAX_CLOCK_SKEW_SECONDS * 1000;
-      if (parsed.issuedAt!.getTime() > nowMs + skewMs) throw new SiweError("the message's Issued At is in the future");
-      if (parsed.notBefore && parsed.notBefore.getTime() > nowMs + skewMs) throw new SiweError("the message is not valid yet (Not Before)");
+      if (parsed.issuedAt!.getTime() > nowMs + skewMs)
+        throw new SiweError("the message's Issued At is in the future", { textCode: "siwe_issued_in_future", params: {} });
+      if (parsed.notBefore && parsed.notBefore.getTime() > nowMs + skewMs)
+        throw new SiweError("the message is not valid yet (Not Before)", { textCode: "siwe_not_yet_valid", params: {} });
       if (parsed.expirationTime && parsed.expirationTime.getTime() <= nowMs)
-        throw new SiweError("the message has expired (Expiration Time)");
+        throw new SiweError("the message has expired (Expiration Time)", { textCode: "siwe_expired", params: {} });
 
       const address = parsed.address!;
       // An EOA's signature is recovered locally; anything else is asked of the chain (ERC-1271 wallets).
       const valid =
         (await verifyMessage({ address, message, signature }).catch(() => false)) ||
         (await publicClient.verifyMessage({ address, message, signature }).catch(() => false));
-      if (!valid) throw new SiweError("the signature is not the message's account's", "signature");
+      if (!valid)
+        throw new SiweError("the signature is not the message's account's", { textCode: "siwe_bad_signature", params: {} }, "signature");
       const expiresAt = parsed.expirationTime ? Math.floor(parsed.expirationTime.getTime() / 1000) : undefined;
       return { address: address.toLowerCase() as Address, expiresAt };
     },

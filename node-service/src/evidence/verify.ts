@@ -27,7 +27,7 @@ import type { ContractName } from "../chain/contract-names";
 import { ROLE } from "../chain/eip712";
 import { canonicalJson } from "../underwriting/canonical";
 import { EvidenceBundleSchema, normalizeArgs, type BundleEvent, type BundleSignature, type EvidenceBundle } from "./bundle-format";
-import { statementsOf } from "./statements";
+import { STATEMENT_PROBLEM_CODES, statementsOf, type StatementText } from "./statements";
 import { displayNameCommitment, NAME_COMMITMENT_DOMAIN } from "../domain/name-commitment";
 import { checkTimestampToken, parseCertificate, TOKEN_TEXT_CODES, tokenFromBase64 } from "./rfc3161";
 
@@ -149,12 +149,12 @@ export const VERDICT_TEXT_CODES = [
   "token_time_within",
   "token_time_beyond",
   "subject_established",
-  "subject_problem",
   "summary_ok",
   "summary_differs",
   "time_attested",
   "time_none",
   ...TOKEN_TEXT_CODES,
+  ...STATEMENT_PROBLEM_CODES,
 ] as const;
 export type VerdictTextCode = (typeof VERDICT_TEXT_CODES)[number];
 
@@ -214,14 +214,20 @@ export const DEFAULT_TIME_TOLERANCE_SECONDS = 600;
 /** verified: every check passed and the facts establish the subject; could-not-check: the node was unreachable. */
 export type Outcome = "verified" | "not-verified" | "could-not-check";
 
+/** A confirmed sentence as a code: a statement of the checked facts, or a line of the verdict itself. */
+export type ConfirmedText = { statement: StatementText } | { verdict: VerdictText };
+
 export interface Verdict {
   outcome: Outcome;
   ok: boolean;
   checks: Check[];
   /** What the checked facts establish, one sentence each; empty unless verified. */
   confirmed: string[];
-  /** Each confirmed sentence as a code where it has one (the time lines), else null (the statements, English only). */
-  confirmedText: (VerdictText | null)[];
+  /**
+   * Each confirmed sentence as a code, in the same order: a statement of the facts (./statements, written
+   * with renderStatement) or a line of the verdict (the time lines, VERDICT_TEXT_CODES).
+   */
+  confirmedText: ConfirmedText[];
   /** The parties' names the bundle gives, each "verified" only when its opening matched the registry on chain. */
   names: PartyName[];
   bundle?: EvidenceBundle;
@@ -322,7 +328,7 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     }
   };
   const names: PartyName[] = [];
-  const done = (bundle?: EvidenceBundle, confirmed: { en: string; text: VerdictText | null }[] = []): Verdict => {
+  const done = (bundle?: EvidenceBundle, confirmed: { en: string; text: ConfirmedText }[] = []): Verdict => {
     const outcome = outcomeOf(checks);
     const shown = outcome === "verified" ? confirmed : [];
     return {
@@ -996,14 +1002,14 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
     );
 
   // What the facts establish: the subject must be among them, and the summary must say only that.
-  const { problem, lines } = statementsOf(bundle);
+  const { problem, problemText, lines, texts } = statementsOf(bundle);
   const subject = { kind: bundle.kind, id: bundle.id };
   add(
     say("check.subject", subject, `subject: ${bundle.kind} ${bundle.id}`),
     problem === null,
     problem === null
       ? say("subject_established", subject, `the bundle's facts establish ${bundle.kind} ${bundle.id}`)
-      : say("subject_problem", { problem }, problem),
+      : say(problemText!.code, problemText!.params, problem),
   );
   if (problem === null) {
     const derived = lines.join(" ");
@@ -1015,7 +1021,10 @@ export async function verifyBundle(input: VerifyInput): Promise<Verdict> {
         : firstDifference(bundle.summary, derived),
     );
   }
-  return done(bundle, [...lines.map((en) => ({ en, text: null })), ...timeLines.map((l) => ({ en: l.en, text: l.text }))]);
+  return done(bundle, [
+    ...lines.map((en, i) => ({ en, text: { statement: texts[i] } })),
+    ...timeLines.map((l) => ({ en: l.en, text: { verdict: l.text } })),
+  ]);
 }
 
 /** The Merkle path step by step (OpenZeppelin's standard tree: double-keccak leaf, sorted pairs). */

@@ -6,6 +6,9 @@
  * never asked beyond the head the caller read; a node that answers "block out of range" anyway (Anvil:
  * "BlockOutOfRangeError: block height is N but requested was M", after its head moved back) is not
  * refusing the size: that is a BeyondHeadError, for the caller to re-read the head, never a halving.
+ * A call that outlasts RPC_TIMEOUT_MS is taken as a refusal too: a slow node (or a first sync reading a
+ * long history in one range) answers a narrower range in time, where the same wide call would time out
+ * at every start.
  */
 import type { Log, PublicClient } from "viem";
 import type { Logger } from "pino";
@@ -31,6 +34,15 @@ function anyMessage(err: unknown, pattern: RegExp): boolean {
 /** True when a node refused a getLogs call because a block of it lies beyond its head (not for its size). */
 export function isBeyondHead(err: unknown): boolean {
   return anyMessage(err, BEYOND_HEAD);
+}
+
+/** True when the call outlasted the client's timeout (viem's TimeoutError, anywhere along the cause chain). */
+export function isTimeout(err: unknown): boolean {
+  for (let e = err as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (e.name === "TimeoutError") return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 /** True when a node refused a getLogs call for covering too much (checked along the error's cause chain). */
@@ -64,7 +76,7 @@ export interface LogFetcher {
   fetch(from: number, to: number): Promise<{ to: number; logs: Log[] }>;
   /** Current range size in blocks. */
   span(): number;
-  /** How many calls the node refused for their size. */
+  /** How many calls the node refused for their size or did not answer within the timeout. */
   refusals(): number;
 }
 
@@ -89,10 +101,12 @@ export function createLogFetcher(opts: {
           return { to, logs };
         } catch (err) {
           if (isBeyondHead(err)) throw new BeyondHeadError(from, to, { cause: err });
-          if (!isRangeRefusal(err) || to === from) throw err;
+          const timedOut = isTimeout(err);
+          if (!(timedOut || isRangeRefusal(err)) || to === from) throw err;
           refused += 1;
           span = Math.max(1, Math.floor((to - from + 1) / 2));
-          logger.debug({ from, to, span }, "node refused the log range; halving it");
+          if (timedOut) logger.info({ from, to, span }, "the node did not answer the log range in time; halving it");
+          else logger.debug({ from, to, span }, "node refused the log range; halving it");
         }
       }
     },

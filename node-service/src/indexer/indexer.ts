@@ -73,7 +73,7 @@ export interface IndexerStats {
   lastWrite: WriteStats;
   writes: number;
   writeMsTotal: number;
-  /** getLogs calls the node refused for their size, and the current range size. */
+  /** getLogs calls the node refused for their size or answered too late, and the current range size. */
   rangeRefusals: number;
   blockRange: number;
 }

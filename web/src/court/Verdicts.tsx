@@ -3,11 +3,12 @@
  * verifier: a chain verdict for an agreement, a document or a transaction, and a bundle verdict.
  * Times are shown in UTC and in the reader's local time.
  */
-import type { Check, Verdict as BundleVerdict, VerdictText } from "../../../node-service/src/evidence/verify";
+import type { Check, ConfirmedText, PartyName, Verdict as BundleVerdict, VerdictText } from "../../../node-service/src/evidence/verify";
+import { eventWords, renderStatement, type StatementText } from "../../../node-service/src/evidence/statements";
 import { openingMatches, type NameOpening } from "../../../node-service/src/domain/name-commitment";
 import { ROLE } from "../../../node-service/src/chain/eip712";
 import type { ChainVerdict } from "./check";
-import { formatAmount, formatDateTime, tNs, Trans, translateKnown, useT } from "../i18n";
+import { formatAmount, formatDateTime, i18n, tNs, Trans, translateKnown, useT } from "../i18n";
 import { codedText } from "../components/ServiceText";
 
 /** "2026-11-29 14:40:12 UTC (your time: Nov 29, 2026, 3:40:12 PM GMT+1)". */
@@ -245,6 +246,42 @@ function detailText(c: Check): string | undefined {
   return parts.join(tNs("court")("verdictText.separator"));
 }
 
+/**
+ * A statement of the checked facts in the reader's language (court:statements.<code>): amounts for the
+ * locale, a party by the name the verifier verified against the registry (with its address), times in
+ * UTC and local time, events by name; undefined when this page has no text for one of its codes.
+ */
+function statementText(statement: StatementText, names: PartyName[]): string | undefined {
+  const t = tNs("court");
+  const text = (key: string, values: Record<string, string> = {}) => {
+    const options = { ...values, ...(values.count !== undefined ? { count: Number(values.count) } : {}) };
+    if (!i18n.exists(key, { ns: "court", ...options })) throw new RangeError(key);
+    return String(t(key, options));
+  };
+  try {
+    return renderStatement(statement, {
+      text: (code, values) => text(`statements.${code}`, values),
+      join: (join) => text(`statements.join.${join}`),
+      amount: (minor) => formatAmount(minor),
+      party: (address) => {
+        const named = names.find((n) => n.status === "verified" && n.address.toLowerCase() === address.toLowerCase());
+        return named ? text("statements.party", { name: named.name, address: address.toLowerCase() }) : address.toLowerCase();
+      },
+      time: (iso) => (Number.isNaN(Date.parse(iso)) ? iso : formatWhen(Date.parse(iso) / 1000)),
+      event: (name) => translateKnown("court", `statements.events.${name}`, eventWords(name)),
+    });
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
+/** A confirmed sentence in the reader's language, or undefined when this page has no text for it. */
+function confirmedText(c: ConfirmedText | undefined, names: PartyName[]): string | undefined {
+  if (!c) return undefined;
+  return "statement" in c ? statementText(c.statement, names) : verdictText(c.verdict);
+}
+
 /** The text in the reader's language, or the verifier's English marked as English. */
 function Said({ text, english }: { text: string | undefined; english: string }) {
   return text === undefined ? <span lang="en">{english}</span> : <>{text}</>;
@@ -284,7 +321,7 @@ export function BundleVerdictView({ verdict, fileName }: { verdict: BundleVerdic
           <ul className="confirmed">
             {verdict.confirmed.map((l, i) => (
               <li key={l}>
-                <Said text={verdictText(verdict.confirmedText?.[i])} english={l} />
+                <Said text={confirmedText(verdict.confirmedText?.[i], verdict.names)} english={l} />
               </li>
             ))}
           </ul>

@@ -102,11 +102,20 @@ export interface RiskFlagView {
   text?: { textCode: string; params: Record<string, string>; itemCode?: string; items?: Record<string, string>[] };
   evidence: { contract: string; event: string; blockNumber: number; txHash: string; at: number }[];
 }
-/** Live updates of the caller's applications (server-sent events), no reloading. */
-export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, enabled: boolean) {
+/**
+ * Live updates of the caller's applications (server-sent events), no reloading. The service ends a
+ * stream when a consent it carried data under ends (and on errors); the browser opens a new one a few
+ * seconds later, and what changed in between is not sent again: `onReconnect` runs then, to read anew.
+ */
+export function useApplicationEvents(onUpdate: (a: ApplicationView) => void, enabled: boolean, onReconnect?: () => void) {
   useEffect(() => {
     if (!enabled) return;
     const source = new EventSource("/api/events");
+    let opened = false;
+    source.addEventListener("open", () => {
+      if (opened) onReconnect?.();
+      opened = true;
+    });
     source.addEventListener("application", (e) => onUpdate(JSON.parse((e as MessageEvent).data)));
     return () => source.close();
   }, [enabled]);
@@ -129,7 +138,8 @@ export function useLiveApplications(role: "borrower" | "lender", deps: unknown[]
   const apps = useLoad(() => api<{ applications: ApplicationView[] }>(`/api/applications?role=${role}`), deps);
   const [live, setLive] = useState<Record<string, ApplicationView>>({});
   const update = (a: ApplicationView) => setLive((l) => ({ ...l, [a.id]: newerOf(l[a.id], a) }));
-  useApplicationEvents(update, true);
+  // A stream that ended and came back missed the updates in between: the list is read again.
+  useApplicationEvents(update, true, apps.reload);
   const applications = useMemo(() => {
     const byId: Record<string, ApplicationView> = {};
     for (const a of apps.data?.applications ?? []) byId[a.id] = a;
