@@ -11,6 +11,7 @@ import { ABI } from "../contracts";
 import { formatRate, minorToInput, parseAmountInput } from "../format";
 import { formatAmount, formatDate, formatDateTime, tNs, useT } from "../i18n";
 import { useSession, type Session } from "../hooks/session";
+import { useApplicationEvents } from "../hooks/applications";
 import { ParticipantName } from "./ParticipantName";
 import { publicClientOf } from "../wallet";
 import { Card, Empty, ErrorBox, Table, useLoad } from "./ui";
@@ -92,12 +93,9 @@ export function BorrowerLoans() {
   const t = useT("loan");
   const session = useSession();
   const loans = useLoad(() => api<{ loans: LoanView[] }>("/api/loans"), [session.me?.address]);
-  // Other parties' steps (a debtor paying, the lender disbursing) arrive with the application events.
-  useEffect(() => {
-    const source = new EventSource("/api/events");
-    source.addEventListener("application", () => loans.reload());
-    return () => source.close();
-  }, []);
+  // Other parties' steps (a debtor paying, the lender disbursing) arrive with the application events;
+  // a stream that came back after ending missed some, so the loans are read again then too.
+  useApplicationEvents(loans.reload, true, loans.reload);
   if (loans.loading && !loans.data) return <Waiting text={t("loans.loading")} />;
   return (
     <Card title={t("loans.title")}>
