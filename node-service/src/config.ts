@@ -63,7 +63,7 @@ export const CONFIG_SCHEMA = z
       .min(0)
       .default(3000)
       .describe(
-        "How long on-chain roles read for a session are reused at most (forgotten when a ParticipantRegistry event for the account is seen).",
+        "How long on-chain roles read for a session are reused; beyond it, up to 10 minutes while the head watcher is current (forgotten when it sees a ParticipantRegistry event for the account). 0: read at every request.",
       ),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600).describe("Requests per minute allowed to one client (by IP address) on /api."),
     SIGN_INS_PER_MINUTE: positiveInt

@@ -2,8 +2,9 @@
  * Issue 17, consent checks without two chain reads per request: the API keeps the consent state per
  * block (the index, plus a head watcher over the blocks above the index's tip). The service here waits
  * for 3 confirmations, so the index lags the head and every refusal below comes from the watcher, not
- * the index; the roles are cached for a minute, so a suspension applies because the watcher saw its
- * event, not because the cache expired. Every JSON-RPC request of the service is counted.
+ * the index; ROLE_CACHE_MS is 1 ms, so the roles of a request are served without a chain read only
+ * because the watcher is current (it forgets an account at its ParticipantRegistry event), and a
+ * suspension applies because the watcher saw its event. Every JSON-RPC request of the service is counted.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -60,7 +61,7 @@ describe("consent state per block (issue 17)", function () {
       rpcCalls.set(args.method, (rpcCalls.get(args.method) ?? 0) + 1);
       return provider.request(args as never);
     }) as unknown as EIP1193RequestFn;
-    service = await startService(testConfig(dataDir, { CONFIRMATIONS, ROLE_CACHE_MS: 60_000 }), { transport: custom({ request }) });
+    service = await startService(testConfig(dataDir, { CONFIRMATIONS, ROLE_CACHE_MS: 1 }), { transport: custom({ request }) });
     tokens = await signInAll(service.url, net, ["supplier", "supplier2", "lender", "lender2"]);
   });
 
@@ -115,7 +116,7 @@ describe("consent state per block (issue 17)", function () {
     expect(otherBorrower.body.error.message).to.match(/no consent was granted/);
   });
 
-  it("refuses a suspended lender once the watcher has seen the suspension, although its roles are cached for a minute", async function () {
+  it("refuses a suspended lender once the watcher has seen the suspension, although its roles are reused while the watcher is current", async function () {
     expect((await metrics(net.supplier, tokens.lender2)).status).to.equal(200);
     await net.send(net.operator, "ParticipantRegistry", "suspend", [net.lender2.account.address, 1]);
     try {

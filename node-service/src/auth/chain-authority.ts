@@ -6,8 +6,10 @@
  * tip, refreshed by a head watcher), with no chain read per request; a revocation takes effect from the
  * block that includes it, at most one poll interval after that block is produced. While the watcher is
  * not current (or without one) the consent is read on chain at the latest block, as before. Roles are
- * read on chain and reused for `roleCacheMs`, and forgotten as soon as the watcher sees a
- * ParticipantRegistry event for the account (a suspension applies within the same bound).
+ * read on chain and forgotten as soon as the watcher sees a ParticipantRegistry event for the account (a
+ * suspension applies within the same bound). A read is reused for `roleCacheMs`, and beyond that (up to
+ * WATCHED_ROLES_MAX_MS) while the watcher is current and has not started over since the read: it has
+ * then read every block up to its last poll, so no event of the account is missing from what it saw.
  */
 import { keccak256, toHex, type Address, type PublicClient } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
@@ -15,6 +17,8 @@ import { ChainError } from "../domain/errors";
 import type { ConsentWatcher } from "./consent-watch";
 
 export const OPERATOR_ROLE = keccak256(toHex("OPERATOR_ROLE"));
+/** The longest a role read is reused while the watcher is current (a bound on a watcher fault nobody noticed). */
+export const WATCHED_ROLES_MAX_MS = 10 * 60_000;
 
 export interface ChainIdentity {
   /** ROLE bits while admitted and not suspended; 0 otherwise. */
@@ -50,7 +54,7 @@ export interface CreateChainAuthorityParameters {
   deployment: Deployment;
   roleCacheMs: number;
   /** Consents per block without a chain read; absent: every consent is read on chain. */
-  consents?: Pick<ConsentWatcher, "current" | "seenBlock" | "onParticipantEvent">;
+  consents?: Pick<ConsentWatcher, "current" | "seenBlock" | "onParticipantEvent" | "epoch">;
 }
 
 export function createChainAuthority({
@@ -61,7 +65,7 @@ export function createChainAuthority({
 }: CreateChainAuthorityParameters): ChainAuthority {
   const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
   const consents = { address: deployment.contracts.ConsentRegistry, abi: abiOf("ConsentRegistry") } as const;
-  const identities = new Map<Address, { at: number; value: Promise<ChainIdentity> }>();
+  const identities = new Map<Address, { at: number; epoch: number; value: Promise<ChainIdentity> }>();
   // A participant event (admission, roles, suspension, operator role) makes the next request read again.
   watcher?.onParticipantEvent((account) => identities.delete(account));
 
@@ -113,9 +117,14 @@ export function createChainAuthority({
     identityOf(address) {
       const key = address.toLowerCase() as Address;
       const cached = identities.get(key);
-      if (cached && Date.now() - cached.at < roleCacheMs) return cached.value;
+      if (cached) {
+        const age = Date.now() - cached.at;
+        // ROLE_CACHE_MS=0 turns the cache off, the watcher's extension included.
+        const watched = roleCacheMs > 0 && !!watcher && watcher.seenBlock() >= 0 && watcher.epoch() === cached.epoch;
+        if (age < roleCacheMs || (watched && age < WATCHED_ROLES_MAX_MS)) return cached.value;
+      }
       const value = readIdentity(key);
-      identities.set(key, { at: Date.now(), value });
+      identities.set(key, { at: Date.now(), epoch: watcher?.epoch() ?? 0, value });
       // A failed read must not be served from the cache.
       value.catch(() => identities.delete(key));
       if (identities.size > 10_000) identities.delete(identities.keys().next().value as Address);

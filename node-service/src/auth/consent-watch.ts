@@ -41,8 +41,13 @@ export interface ConsentWatcher {
    * `maxAgeMs` ago and the poll reached it (null otherwise): a clock without a chain read per request.
    */
   head(maxAgeMs: number): { number: number; time: number } | null;
-  /** Called with the (lowercase) account of every ParticipantRegistry event seen above the index's tip. */
+  /** Called with the (lowercase) account of every ParticipantRegistry event in the blocks the watcher reads. */
   onParticipantEvent(fn: (account: Address) => void): () => void;
+  /**
+   * Changes each time the watcher starts over from the index's tip (the blocks it saw left the chain, or
+   * the index rolled back): participant events from before may not all have been reported.
+   */
+  epoch(): number;
   /** One poll now (also what the timer runs). */
   poll(): Promise<void>;
   start(): Promise<void>;
@@ -110,7 +115,11 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
   let polling: Promise<void> | null = null;
   let stopped = false;
 
+  /** Incremented by reset(). */
+  let resets = 0;
+
   function reset(): void {
+    resets += 1;
     overlay = new Map();
     coveredFrom = null;
     last = null;
@@ -238,6 +247,7 @@ export function createConsentWatcher(params: CreateConsentWatcherParameters): Co
       if (!last || performance.now() - headReadAt > maxAgeMs) return null;
       return { number: last.number, time: last.time };
     },
+    epoch: () => resets,
     onParticipantEvent(fn) {
       listeners.add(fn);
       return () => void listeners.delete(fn);
