@@ -18,15 +18,16 @@ const borrower = "0x00000000000000000000000000000000000000b1" as Address;
 const lender = "0x00000000000000000000000000000000000000a1" as Address;
 
 describe("consent watcher: the clock of its answers", function () {
+  // No contract here: the watcher reads the logs of these addresses (none) above the index's tip.
+  const deployment = {
+    contracts: {
+      ConsentRegistry: "0x00000000000000000000000000000000000c0c01",
+      ParticipantRegistry: "0x00000000000000000000000000000000000c0c02",
+    },
+  } as unknown as Deployment;
+
   it("refuses a consent whose expiry the index's tip has passed, although the watcher has not seen that block yet", async function () {
     const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
-    // No contract here: the watcher reads the logs of these addresses (none) above the index's tip.
-    const deployment = {
-      contracts: {
-        ConsentRegistry: "0x00000000000000000000000000000000000c0c01",
-        ParticipantRegistry: "0x00000000000000000000000000000000000c0c02",
-      },
-    } as unknown as Deployment;
     const watchedHead = await publicClient.getBlock({ blockTag: "latest" });
     const grantedAt = Number(watchedHead.timestamp);
     const consent: ConsentEntity = {
@@ -77,12 +78,6 @@ describe("consent watcher: the clock of its answers", function () {
 
   it("gives the head its last poll read as a clock only while that read is at most the given age, and none before a poll", async function () {
     const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
-    const deployment = {
-      contracts: {
-        ConsentRegistry: "0x00000000000000000000000000000000000c0c01",
-        ParticipantRegistry: "0x00000000000000000000000000000000000c0c02",
-      },
-    } as unknown as Deployment;
     const tip = await publicClient.getBlock({ blockTag: "latest" });
     const watcher = createConsentWatcher({
       publicClient,

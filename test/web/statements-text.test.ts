@@ -96,6 +96,21 @@ const order = (orderId: string, documentHash = hash(0x70)) =>
     { orderId, buyer: BUYER, supplier: BORROWER, amount: "50000000", deliveryDue: T0 + 30 * 86_400, documentHash },
   ] as [string, string, Record<string, unknown>];
 
+/** Receivable 20 issued on order 12 (the bundles of a receivable and of its part both start from it). */
+const issued20: [string, string, Record<string, unknown>] = [
+  "Receivables",
+  "ReceivableIssued",
+  {
+    receivableId: "20",
+    faceValue: "40000000",
+    debtor: BUYER,
+    supplier: BORROWER,
+    orderId: "12",
+    maturity: T0 + 60 * 86_400,
+    invoiceHash: hash(0x80),
+  },
+];
+
 /** Bundles that together reach every statement and every part of one. */
 const BUNDLES: Record<string, BundleFacts> = {
   "an agreement, signed by both, anchored three ways, with its history": bundle("agreement", "7", {
@@ -158,19 +173,7 @@ const BUNDLES: Record<string, BundleFacts> = {
   "a part of a split receivable, acknowledged with a signature, pledged and paid twice": bundle("receivable", "21", {
     events: eventsOf([
       order("12"),
-      [
-        "Receivables",
-        "ReceivableIssued",
-        {
-          receivableId: "20",
-          faceValue: "40000000",
-          debtor: BUYER,
-          supplier: BORROWER,
-          orderId: "12",
-          maturity: T0 + 60 * 86_400,
-          invoiceHash: hash(0x80),
-        },
-      ],
+      issued20,
       ["Receivables", "ReceivableAcknowledged", { receivableId: "20" }],
       ["Receivables", "ReceivableChildCreated", { receivableId: "21", parentId: "20", faceValue: "10000000", holder: LENDER }],
       ["Receivables", "ReceivablePledged", { receivableId: "21", loanId: "7" }],
@@ -181,19 +184,7 @@ const BUNDLES: Record<string, BundleFacts> = {
   }),
   "a receivable its debtor acknowledged by transaction, paid once, never pledged": bundle("receivable", "20", {
     events: eventsOf([
-      [
-        "Receivables",
-        "ReceivableIssued",
-        {
-          receivableId: "20",
-          faceValue: "40000000",
-          debtor: BUYER,
-          supplier: BORROWER,
-          orderId: "12",
-          maturity: T0 + 60 * 86_400,
-          invoiceHash: hash(0x80),
-        },
-      ],
+      issued20,
       ["Receivables", "ReceivableAcknowledged", { receivableId: "20" }],
       ["Receivables", "ReceivablePaid", { receivableId: "20", amount: "40000000" }],
     ]),
