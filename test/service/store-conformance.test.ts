@@ -151,6 +151,23 @@ for (const [label, makeBackend] of BACKENDS) {
         }
       }
 
+      /**
+       * A loaded index holds each event's reference once (domain/intern.ts), as the indexer does when it
+       * reduces the events itself: the record an event changed and `eventsByTx` share the object.
+       */
+      function expectOneCopyOfEachEventRef(state: IndexState) {
+        const byEvent = new Map<string, object>();
+        for (const refs of Object.values(state.eventsByTx)) for (const r of refs) byEvent.set(`${r.blockHash}:${r.logIndex}`, r);
+        let shared = 0;
+        for (const coll of ["participants", "orders", "receivables", "loans"] as const)
+          for (const record of Object.values(state[coll]))
+            for (const r of record.events ?? []) {
+              expect(byEvent.get(`${r.blockHash}:${r.logIndex}`), `${coll} event ${r.event}`).to.equal(r);
+              shared++;
+            }
+        expect(shared).to.be.above(20);
+      }
+
       it("saves what it indexed (commit by commit) and a reopened store loads exactly that state", async () => {
         const { net, parties } = await setup();
         await generateHistory(net, { ...parties, orders: 5, anchors: 2, tag: "a" });
@@ -171,6 +188,8 @@ for (const [label, makeBackend] of BACKENDS) {
         await generateHistory(net, { ...parties, orders: 3, tag: "b" });
         const reopened = await indexerOn(net, await backend.indexStore(), { maxBlockRange: 5, commitIntervalMs: 0 });
         expect(reopened.checkpoint()).to.deep.equal(saved!.checkpoint);
+        expect(canonical(reopened.state())).to.deep.equal(expected);
+        expectOneCopyOfEachEventRef(reopened.state());
         await reopened.syncOnce();
         const expected2 = await freshState(net);
         expect(canonical(reopened.state())).to.deep.equal(expected2);

@@ -5,6 +5,7 @@
 import { decodeEventLog, toEventSelector, type Abi, type AbiEvent, type Hex, type Log } from "viem";
 import { abiOf, type ContractName, type Deployment } from "../chain/contracts";
 import type { Address, EventRef } from "../domain/entities";
+import { StringPool } from "../domain/intern";
 
 /** One decoded event of a project contract; addresses in `args` are lowercase. */
 export interface DecodedEvent {
@@ -43,6 +44,8 @@ export interface Decoder {
 }
 
 export function createDecoder(deployment: Deployment): Decoder {
+  // Each log's hashes and addresses arrive as new strings; the index keeps one copy of each (domain/intern.ts).
+  const strings = new StringPool();
   const byAddress = new Map<string, ContractEvents>();
   for (const name of INDEXED_CONTRACTS) {
     const bySelector = new Map<Hex, Abi>();
@@ -65,13 +68,13 @@ export function createDecoder(deployment: Deployment): Decoder {
           contract: contract.name,
           event: eventName,
           blockNumber: Number(log.blockNumber),
-          blockHash: log.blockHash as Hex,
-          txHash: log.transactionHash as Hex,
+          blockHash: strings.intern(log.blockHash as Hex),
+          txHash: strings.intern(log.transactionHash as Hex),
           logIndex: Number(log.logIndex),
           at,
         },
         name: eventName,
-        args: lowercaseAddresses(decoded.args) as Record<string, unknown>,
+        args: lowercaseAddresses(decoded.args, strings) as Record<string, unknown>,
       };
     },
   };
@@ -79,13 +82,13 @@ export function createDecoder(deployment: Deployment): Decoder {
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-/** viem returns checksummed addresses; the index keys everything by lowercase address. */
-function lowercaseAddresses(value: unknown): unknown {
-  if (typeof value === "string") return ADDRESS.test(value) ? value.toLowerCase() : value;
-  if (Array.isArray(value)) return value.map(lowercaseAddresses);
+/** viem returns checksummed addresses; the index keys everything by lowercase address (one copy of each). */
+function lowercaseAddresses(value: unknown, strings: StringPool): unknown {
+  if (typeof value === "string") return ADDRESS.test(value) ? strings.intern(value.toLowerCase()) : value;
+  if (Array.isArray(value)) return value.map((v) => lowercaseAddresses(v, strings));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = lowercaseAddresses(v);
+    for (const [k, v] of Object.entries(value)) out[k] = lowercaseAddresses(v, strings);
     return out;
   }
   return value;
