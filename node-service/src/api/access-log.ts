@@ -64,6 +64,11 @@ export interface AccessLog {
 
 const FILE_NAME = "access-log.jsonl";
 
+/** The entry an append writes: its given id and time (copied from a stored decision), or new ones. */
+function entryOf(fields: Parameters<AccessLog["append"]>[0]): AccessLogEntry {
+  return { ...fields, id: fields.id ?? randomUUID(), at: fields.at ?? new Date().toISOString() };
+}
+
 export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?: OpenJournalOptions["warn"] }): Promise<AccessLog> {
   await mkdir(dataDir, { recursive: true });
   const file = path.join(dataDir, FILE_NAME);
@@ -87,7 +92,7 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
 
   return {
     append(fields) {
-      const entry: AccessLogEntry = { ...fields, id: fields.id ?? randomUUID(), at: fields.at ?? new Date().toISOString() };
+      const entry = entryOf(fields);
       if (applicationEntryIds.has(entry.id)) return Promise.resolve(entry);
       const pending = writing.get(entry.id);
       if (pending) return pending;
@@ -140,7 +145,7 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
 export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
   return {
     async append(fields) {
-      const entry: AccessLogEntry = { ...fields, id: fields.id ?? randomUUID(), at: fields.at ?? new Date().toISOString() };
+      const entry = entryOf(fields);
       await db.pool.query("INSERT INTO access_log (enterprise, entry) VALUES ($1, $2)", [entry.enterprise, JSON.stringify(entry)]);
       return entry;
     },

@@ -117,7 +117,7 @@ export interface IndexerOptions {
   reorgDepth?: number;
   /** During a sync, commit at least this often... */
   commitIntervalMs?: number;
-  /** ...or when this many events are waiting. */
+  /** ...or when this many events are waiting (default: the store's commitMaxEvents, else 50,000). */
   commitMaxEvents?: number;
   /** Largest share of sync time spent writing the store (stretches the commit interval as the file grows); 1 = no limit. */
   maxWriteShare?: number;
@@ -146,11 +146,11 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const reorgDepth = opts.reorgDepth ?? 128;
   const commitIntervalMs = opts.commitIntervalMs ?? 2000;
-  const commitMaxEvents = opts.commitMaxEvents ?? 50_000;
   const maxWriteShare = Math.min(1, Math.max(0.01, opts.maxWriteShare ?? 0.2));
   const headWriteShare = Math.min(1, Math.max(0.001, opts.headWriteShare ?? 0.02));
   const logger = opts.logger ?? pino({ name: "indexer", level: process.env.LOG_LEVEL ?? "warn" });
   const store = opts.store ?? (await createLowdbIndexStore(opts.dataDir, (m) => logger.warn(m)));
+  const commitMaxEvents = opts.commitMaxEvents ?? store.commitMaxEvents ?? 50_000;
   const decoder = createDecoder(deployment);
   const fetcher = createLogFetcher({ publicClient, addresses: decoder.addresses, maxBlockRange: opts.maxBlockRange ?? 2000, logger });
 

@@ -59,6 +59,11 @@ export interface IndexStore {
    * null when the whole state must be written. The lowdb store always writes the whole document.
    */
   save(doc: StoredIndex, changes?: ChangeSet | null): Promise<WriteStats>;
+  /**
+   * The most events one commit should carry on this store, when it prefers a number of its own to the
+   * indexer's default (a store whose commit costs what changed commits more often).
+   */
+  readonly commitMaxEvents?: number;
 }
 
 /** An undo row as the index file holds it (its previous records encoded as in the state). */

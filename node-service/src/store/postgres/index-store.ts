@@ -130,6 +130,10 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
     RETURNING t.coll, t.key, t.seq`;
 
   return {
+    // A commit here costs what changed, so commits are small: less to re-read from the chain after a
+    // crash, less held in memory until the commit. Measured faster too (bench:index, 204,368 events:
+    // 0.72 of the bare loop at 10,000 events per commit against 0.55 at the indexer's 50,000).
+    commitMaxEvents: 10_000,
     async load() {
       const client = await db.pool.connect();
       try {

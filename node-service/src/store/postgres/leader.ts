@@ -81,6 +81,7 @@ export function createIndexLeadership(opts: {
 
   return {
     store: {
+      commitMaxEvents: inner.commitMaxEvents,
       load: () => inner.load(),
       async save(doc, changes) {
         if (!(await tryLock())) return { bytes: 0, ms: 0 };
