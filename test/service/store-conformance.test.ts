@@ -231,6 +231,29 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(canonical((await (await backend.indexStore()).load())!.state)).to.deep.equal(expected3);
       });
 
+      it("commits as often as the store asks (its commitMaxEvents) when the indexer is given no number", async () => {
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 4, tag: "c" });
+        const store = await backend.indexStore();
+        // The PostgreSQL store's commit costs what changed, so it asks for small commits; lowdb leaves the indexer's default.
+        expect(store.commitMaxEvents).to.equal(backend.name === "postgres" ? 10_000 : undefined);
+        // No commit by time: only the event count (and the end of the sync) can make one.
+        const opts = { maxBlockRange: 2, commitIntervalMs: 3_600_000 };
+        const asking = await indexerOn(net, { ...store, commitMaxEvents: 5 }, opts);
+        await asking.syncOnce();
+        const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-commits-"));
+        try {
+          const plain = await indexerOn(net, await createLowdbIndexStore(dir), opts);
+          await plain.syncOnce();
+          expect(plain.state().eventCount).to.equal(asking.state().eventCount);
+          expect(plain.stats().writes).to.equal(1);
+          expect(asking.stats().writes).to.be.at.least(Math.floor(asking.state().eventCount / 20));
+          expect(asking.stats().writes).to.be.above(3);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+
       it("starts over when the saved index belongs to other contracts", async () => {
         const { net, parties } = await setup();
         await generateHistory(net, { ...parties, orders: 2, tag: "one" });
