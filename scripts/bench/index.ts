@@ -274,9 +274,9 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const { eventCount, writes, writeMsTotal } = indexer.stats();
-    const heapIndexed = retainedHeap() - heapBefore;
+    const heapAfterIndexing = retainedHeap();
+    const heapIndexed = heapAfterIndexing - heapBefore;
 
-    const heapBeforeLoad = retainedHeap();
     const tLoad = performance.now();
     const reloaded = await createIndexer({
       publicClient,
@@ -287,7 +287,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     });
     const loadMs = performance.now() - tLoad;
     if (reloaded.state().eventCount !== eventCount) throw new Error("reloaded index differs from the indexed one");
-    const heapReloaded = retainedHeap() - heapBeforeLoad;
+    const heapReloaded = retainedHeap() - heapAfterIndexing;
     const maxRss = process.resourceUsage().maxRSS * 1024;
     return { stats: { eventCount, writes, writeMsTotal }, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs };
   } finally {
@@ -313,8 +313,12 @@ async function main(): Promise<void> {
     const bare = await bareLoop(net, net.deployment.startBlock, head);
     const bareRate = (bare.events * 1000) / bare.ms;
 
-    const r = await indexInOwnProcess({ url: node.url, deployment: net.deployment, dataDir, databaseUrl });
-    const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs } = r;
+    const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs } = await indexInOwnProcess({
+      url: node.url,
+      deployment: net.deployment,
+      dataDir,
+      databaseUrl,
+    });
     const rate = (stats.eventCount * 1000) / ms;
     const size = db
       ? Number((await db.pool.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0].n)

@@ -17,7 +17,6 @@ export interface PacedResult {
   /** Latencies from each request's due time to its last response byte, in ms (nearest rank). */
   p50: number;
   p99: number;
-  max: number;
   total: number;
   /** Answers other than 2xx, and requests that failed. */
   non2xx: number;
@@ -41,7 +40,7 @@ export async function pacedLoad(opts: {
   const latencies: number[] = [];
   let non2xx = 0;
   const count = Math.round(rate * durationS);
-  const inFlight = new Set<Promise<void>>();
+  const sent: Promise<void>[] = [];
 
   const send = (i: number, due: number): Promise<void> =>
     new Promise<void>((resolve) => {
@@ -68,14 +67,12 @@ export async function pacedLoad(opts: {
     const now = performance.now();
     // Every request due by now goes out (a late timer sends the ones it owes at once; their wait counts).
     while (i < count && start + (i * 1000) / rate <= now) {
-      const p = send(i, start + (i * 1000) / rate);
-      inFlight.add(p);
-      void p.then(() => inFlight.delete(p));
+      sent.push(send(i, start + (i * 1000) / rate));
       i++;
     }
     if (i < count) await new Promise((r) => setTimeout(r, Math.max(0, start + (i * 1000) / rate - performance.now())));
   }
-  await Promise.all(inFlight);
+  await Promise.all(sent);
   const elapsedS = (performance.now() - start) / 1000;
   for (const a of agents) a.destroy();
   latencies.sort((a, b) => a - b);
@@ -84,7 +81,6 @@ export async function pacedLoad(opts: {
     rps: latencies.length / elapsedS,
     p50: round(percentile(latencies, 50)),
     p99: round(percentile(latencies, 99)),
-    max: round(latencies[latencies.length - 1] ?? NaN),
     total: count,
     non2xx,
   };

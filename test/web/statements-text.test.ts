@@ -211,19 +211,8 @@ const BUNDLES: Record<string, BundleFacts> = {
   "an order and the receivables issued against it": bundle("order", "12", {
     events: eventsOf([
       order("12"),
-      [
-        "Receivables",
-        "ReceivableIssued",
-        {
-          receivableId: "20",
-          faceValue: "40000000",
-          debtor: BUYER,
-          supplier: BORROWER,
-          orderId: "12",
-          maturity: T0,
-          invoiceHash: hash(0x80),
-        },
-      ],
+      // Receivable 20 as issued20, here due at T0.
+      ["Receivables", "ReceivableIssued", { ...issued20[2], maturity: T0 }],
       [
         "Receivables",
         "ReceivableIssued",

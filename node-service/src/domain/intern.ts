@@ -40,15 +40,11 @@ function isEventRef(v: object): v is EventRef {
  * objects), whose objects nobody else holds yet. Bigints and numbers are left as they are.
  */
 export function shareRepeatedValues<T>(root: T): T {
-  const strings = new Map<string, string>();
+  // Unbounded: it lives only for this walk.
+  const strings = new StringPool(Infinity);
   const refs = new Map<string, EventRef>();
   const share = (v: unknown): unknown => {
-    if (typeof v === "string") {
-      const s = strings.get(v);
-      if (s !== undefined) return s;
-      strings.set(v, v);
-      return v;
-    }
+    if (typeof v === "string") return strings.intern(v);
     if (v === null || typeof v !== "object") return v;
     if (isEventRef(v)) {
       const key = `${v.blockHash}:${v.logIndex}`;
