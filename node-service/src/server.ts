@@ -308,6 +308,8 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   const notifications = await NotificationService.open({
     dataDir,
+    db,
+    runsJobs,
     state: () => indexer.state(),
     applications: (party) => applications.involving(party),
     now: () => authority.recentNow(),
@@ -369,7 +371,7 @@ export async function startService(config: Config, options: StartServiceOptions 
   );
 
   // What other processes write reaches this one (store/postgres/listener.ts): applications (and so the
-  // SSE streams and notifications), documents, timestamps. The index needs none: each process indexes the chain.
+  // SSE streams and notifications), documents, timestamps, read marks and webhooks. The index needs none: each process indexes the chain.
   let listener: ChangeListener | undefined;
   if (db && config.DATABASE_URL) {
     const handlers: Record<string, ChangeHandler> = {
@@ -389,6 +391,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       handlers.documents = { changed: documents.changedElsewhere, resync: documents.resyncFromStore };
     if (timestamper?.changedElsewhere && timestamper.resyncFromStore)
       handlers.timestamps = { changed: timestamper.changedElsewhere, resync: timestamper.resyncFromStore };
+    Object.assign(handlers, notifications.changeHandlers());
     listener = createChangeListener({ url: config.DATABASE_URL, handlers, logger: logger.child({ module: "listen" }) });
     const waited = await Promise.race([
       listener.ready.then(() => true),
@@ -416,11 +419,14 @@ export async function startService(config: Config, options: StartServiceOptions 
       })
       .catch((err: unknown) => logger.error({ err }, "reconciling applications failed"));
   };
-  onLeadership = reconcile;
   // Webhook deliveries follow every application step and indexed block (and time passing: due soon, overdue).
-  // Not gated to one process: the webhooks and their outbox are in this process's DATA_DIR (notifications/
-  // service.ts), so each registration is delivered by the one process that holds it.
+  // Several processes: the one running the jobs enqueues and delivers (notifications/service.ts), and the
+  // one taking over picks up the outboxes at once.
   const syncNotifications = () => void notifications.sync().catch((err: unknown) => logger.error({ err }, "notifications sync failed"));
+  onLeadership = () => {
+    reconcile();
+    syncNotifications();
+  };
   applications.on("update", syncNotifications);
   indexer.on("batch", syncNotifications);
   notifications.start();

@@ -5,13 +5,14 @@
  * retried with backoff after a failure, and still delivered after a restart of the service.
  */
 import { expect } from "chai";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
 import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { signPayload, SIGNATURE_HEADER } from "../../node-service/src/notifications/service";
 import { postWebhook, webhookTargetProblem } from "../../node-service/src/notifications/egress";
+import { webhookReceiver as receiver } from "./webhook-receiver";
 import {
   call,
   DAY,
@@ -24,29 +25,6 @@ import {
   waitIndexed,
   type Network,
 } from "./api-helpers";
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver on 127.0.0.1: answers `status` and records what it received. */
-async function receiver() {
-  const received: Received[] = [];
-  const state = { status: 200 };
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body });
-      res.statusCode = state.status;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, received, state, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 async function until<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,7 @@
  * only (the holder of the index writer's lock), counted on chain by the service account's transactions.
  */
 import { expect } from "chai";
+import { isDeepStrictEqual } from "node:util";
 import { toHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { ROLE } from "../../node-service/src/chain/eip712";
@@ -20,6 +21,7 @@ import {
   type Net,
 } from "../../scripts/lib/chain-helpers";
 import { call, openEventStream, postApplication, signIn } from "./api-helpers";
+import { webhookReceiver } from "./webhook-receiver";
 import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 const FACE = 1_000_000n;
@@ -50,6 +52,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
     const { env } = await fixture.workspace("pg-processes-", net.deployment, {
       SERVICE_PRIVATE_KEY: serviceKey,
       NOTARY_BATCH_MAX_DELAY_MS: "300",
+      WEBHOOK_ALLOW_LOOPBACK: "true",
     });
     const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
     const head = async () => Number(await net.publicClient.getBlockNumber());
@@ -76,6 +79,21 @@ describe("several service processes on one PostgreSQL database: live updates eve
     expect((await call(b.url, "GET", `/api/applications/${first.body.id}`, { token })).status).to.equal(200);
     const streamB = openEventStream(b.url, token);
     await streamB.connected;
+
+    // Webhooks registered on B (not the jobs' process) are the same on A: one registration for the network.
+    const hook = await webhookReceiver();
+    const lenderToken = await signIn(b.url, lender as never);
+    const parties = { supplier: token, lender: lenderToken };
+    for (const [who, t] of Object.entries(parties)) {
+      const put = await call(b.url, "PUT", "/api/webhook", { token: t, body: { url: hook.url } });
+      expect(put.status, `${who}: ${JSON.stringify(put.body)}`).to.equal(201);
+      const onA = await until(
+        `${who}'s webhook read on A`,
+        5_000,
+        async () => (await call(a.url, "GET", "/api/webhook", { token: t })).body.webhook,
+      );
+      expect(onA, who).to.deep.equal({ url: hook.url, createdAt: put.body.createdAt });
+    }
 
     // Created on A after B started: listed on B, and B's stream carries it, within about a second.
     const createdAt = Date.now();
@@ -117,6 +135,36 @@ describe("several service processes on one PostgreSQL database: live updates eve
     await net.publicClient.request({ method: "evm_mine", params: [] } as never);
     await new Promise((r) => setTimeout(r, 2_000));
     expect((await sent()) - before, "transactions of the service account: one decision anchor per application").to.equal(2);
+
+    // The decisions' notifications, read alike on both processes, each delivered once (by the process
+    // running the jobs), with the same delivery log on both; a read mark set on A holds on B.
+    const idsOn = async (p: ServiceProcess, t: string) =>
+      ((await call(p.url, "GET", "/api/notifications", { token: t })).body.items as { id: string }[]).map((n) => n.id).sort();
+    const notified: string[] = [];
+    for (const [who, t] of Object.entries(parties)) {
+      const [onA, onB] = [await idsOn(a, t), await idsOn(b, t)];
+      expect(onB, who).to.deep.equal(onA);
+      notified.push(...onA);
+    }
+    expect(notified.length, "the decisions notified someone").to.be.at.least(2);
+    const deliveredIds = () => hook.received.map((r) => JSON.parse(r.body).notification.id as string);
+    await until("every notification delivered", 15_000, async () => notified.every((id) => deliveredIds().includes(id)));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(deliveredIds().sort(), "each notification delivered once").to.deep.equal([...notified].sort());
+    for (const [who, t] of Object.entries(parties)) {
+      await until(`${who}'s delivery log alike on both, nothing pending`, 5_000, async () => {
+        const [onA, onB] = await Promise.all([a, b].map((p) => call(p.url, "GET", "/api/webhook/deliveries", { token: t })));
+        return onA.body.pending === 0 && isDeepStrictEqual(onA.body, onB.body);
+      });
+    }
+    const reader = (await idsOn(a, token)).length > 0 ? token : lenderToken;
+    const marked = await call(a.url, "POST", "/api/notifications/read", { token: reader, body: { all: true } });
+    expect(marked.status, JSON.stringify(marked.body)).to.equal(200);
+    expect(marked.body.unread).to.equal(0);
+    await until("the read marks set on A read on B", 5_000, async () => {
+      const res = await call(b.url, "GET", "/api/notifications", { token: reader });
+      return res.body.items.length > 0 && res.body.unread === 0;
+    });
     // The anchors the two processes read are the same ones.
     for (const id of [first.body.id, second.body.id]) {
       const [onA, onB] = await Promise.all([a, b].map((p) => call(p.url, "GET", `/api/applications/${id}`, { token })));
@@ -157,5 +205,6 @@ describe("several service processes on one PostgreSQL database: live updates eve
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await sent()) - before, "one batch anchor for the upload").to.equal(4);
     await streamB.close();
+    await hook.close();
   });
 });

@@ -7,7 +7,8 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -29,6 +30,10 @@ import { sha256Hex } from "../../node-service/src/domain/hash";
 import { computeMetricsUncached } from "../../node-service/src/metrics/compute";
 import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { DELIVERY_HEADER, NotificationService } from "../../node-service/src/notifications/service";
+import type { ApplicationRecord } from "../../node-service/src/applications/types";
+import { emptyIndexState } from "../../node-service/src/domain/entities";
+import { webhookReceiver } from "./webhook-receiver";
 import { call, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed } from "./api-helpers";
 
 /** One store backend, opened over one place (a data directory, a database) that outlives its instances. */
@@ -41,6 +46,8 @@ interface Backend {
   documents(now?: () => number): Promise<DocumentStore>;
   sessions(secret?: string): Promise<SessionStore>;
   accessLog(): Promise<AccessLog>;
+  /** Where a NotificationService keeps its marks and webhooks: the data directory, and the database if any. */
+  notificationPlace(): Promise<{ dataDir: string; db?: Database }>;
   close(): Promise<void>;
 }
 
@@ -54,6 +61,7 @@ async function lowdbBackend(): Promise<Backend> {
     documents: (now) => createFileDocumentStore({ dataDir: dir, now }),
     sessions: (secret) => openSessionStore({ dataDir: dir, secret }),
     accessLog: () => openAccessLog({ dataDir: dir }),
+    notificationPlace: async () => ({ dataDir: dir }),
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -76,6 +84,7 @@ async function postgresBackend(): Promise<Backend> {
     documents: async (now) => createPostgresDocumentStore({ db: await open(), dataDir: dir, now }),
     sessions: async (secret) => openPostgresSessionStore({ db: await open(), secret }),
     accessLog: async () => openPostgresAccessLog({ db: await open() }),
+    notificationPlace: async () => ({ dataDir: dir, db: await open() }),
     async close() {
       for (const db of dbs.splice(0)) await db.close();
       await rm(dir, { recursive: true, force: true });
@@ -386,6 +395,139 @@ for (const [label, makeBackend] of BACKENDS) {
         } else await store.revoke(token);
         expect(await store.get(token)).to.equal(null);
         expect(await (await backend.sessions()).get(token)).to.equal(null);
+      });
+    });
+
+    describe("notifications: read marks, webhooks and their outbox", () => {
+      const LENDER = A;
+      /** An application waiting for LENDER's review: one notification for it, `in_review:<id>`. */
+      const inReview = (id: string) =>
+        ({
+          id,
+          borrower: B,
+          lender: LENDER,
+          amount: "250000",
+          timeline: [{ step: "in_review", at: 1_000 }],
+        }) as unknown as ApplicationRecord;
+      const waitFor = async (what: string, ok: () => boolean) => {
+        const deadline = Date.now() + 10_000;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const services: NotificationService[] = [];
+      afterEach(async () => {
+        for (const s of services.splice(0)) await s.close();
+      });
+      async function open(apps: ApplicationRecord[], runsJobs: () => boolean = () => true) {
+        const service = await NotificationService.open({
+          ...(await backend.notificationPlace()),
+          runsJobs,
+          state: () => emptyIndexState(),
+          applications: () => apps,
+          now: async () => 2_000,
+          dueSoonDays: 7,
+          retryBaseMs: 50,
+          maxAttempts: 100,
+          allowLoopback: true,
+        });
+        services.push(service);
+        return service;
+      }
+
+      it("keeps marks, the webhook, a pending delivery and its log across a reopen; the next instance delivers it under the same id", async () => {
+        const hook = await webhookReceiver();
+        try {
+          hook.state.status = 503;
+          const apps: ApplicationRecord[] = [];
+          const first = await open(apps);
+          const registered = await first.setWebhook(LENDER, hook.url);
+          apps.push(inReview("app-1"));
+          await first.markRead(LENDER, "all");
+          first.start();
+          await first.sync();
+          await waitFor("a failed attempt", () => first.deliveries(LENDER).log.length >= 1);
+          await first.close();
+          services.splice(services.indexOf(first), 1);
+
+          const next = await open(apps);
+          expect(next.webhookOf(LENDER)).to.deep.equal({ url: hook.url, createdAt: registered.createdAt });
+          expect((await next.list(LENDER)).unread).to.equal(0);
+          const kept = next.deliveries(LENDER);
+          expect(kept.pending).to.equal(1);
+          expect(kept.log[0]).to.include({ notificationId: "in_review:app-1", outcome: "failed", status: 503 });
+          hook.state.status = 204;
+          next.start();
+          await waitFor("the delivery", () => next.deliveries(LENDER).log[0]?.outcome === "delivered");
+          const ids = new Set(hook.received.map((r) => r.headers[DELIVERY_HEADER.toLowerCase()]));
+          expect(ids.size, "every attempt carried the same delivery id").to.equal(1);
+          expect(next.deliveries(LENDER).pending).to.equal(0);
+        } finally {
+          await hook.close();
+        }
+      });
+
+      it("takes over what an earlier version kept in notifications/notifications.json, once", async () => {
+        const { dataDir } = await backend.notificationPlace();
+        const file = path.join(dataDir, "notifications", "notifications.json");
+        await mkdir(path.dirname(file), { recursive: true });
+        const legacyHook = { url: "https://bank.example/hook", secret: "s".repeat(64), createdAt: 1_500, enqueued: ["in_review:old"] };
+        await writeFile(file, JSON.stringify({ read: { [B]: ["x"] }, hooks: { [LENDER]: legacyHook }, outbox: [], log: {} }));
+        const service = await open([]);
+        expect(service.webhookOf(LENDER)).to.deep.equal({ url: legacyHook.url, createdAt: 1_500 });
+        expect(existsSync(file)).to.equal(false);
+        expect(existsSync(`${file}.imported`)).to.equal(true);
+        await service.deleteWebhook(LENDER);
+        await service.close();
+        services.splice(services.indexOf(service), 1);
+        // The renamed file is not read again: the deletion holds.
+        expect((await open([])).webhookOf(LENDER)).to.equal(null);
+      });
+
+      it("two processes: the same marks and webhook on both, no change lost to a concurrent one, only the job runner delivers", async function () {
+        if (!backend.shared) this.skip(); // the lowdb files belong to one process
+        const hook = await webhookReceiver();
+        try {
+          const apps = [inReview("app-1"), inReview("app-2")];
+          let jobsOnA = true;
+          const a = await open(apps, () => jobsOnA);
+          const b = await open(apps, () => !jobsOnA);
+          // What LISTEN does in the service: each tells the other what it wrote.
+          const relay = (to: NotificationService) => async (kind: string, id: string) => to.changeHandlers()[kind].changed(id);
+          const toA = relay(a);
+          const toB = relay(b);
+          const registered = await b.setWebhook(LENDER, hook.url);
+          await toA("webhooks", LENDER);
+          expect(a.webhookOf(LENDER)).to.deep.equal({ url: hook.url, createdAt: registered.createdAt });
+          // Both mark at once, each from its own copy: both marks are kept (one retries on the other's version).
+          await Promise.all([a.markRead(LENDER, ["in_review:app-1"]), b.markRead(LENDER, ["in_review:app-2"])]);
+          await toA("notification-reads", LENDER);
+          await toB("notification-reads", LENDER);
+          for (const s of [a, b]) expect((await s.list(LENDER)).unread).to.equal(0);
+
+          // A notification after the registration: B (not running the jobs) neither enqueues nor sends it.
+          apps.push(inReview("app-3"));
+          await b.sync();
+          expect(b.deliveries(LENDER).pending).to.equal(0);
+          hook.state.status = 500;
+          a.start();
+          b.start();
+          await a.sync();
+          await waitFor("A's failed attempt", () => a.deliveries(LENDER).log.length >= 1);
+          // A stops running the jobs (it died); B, told of A's writes, delivers the same delivery.
+          jobsOnA = false;
+          await toB("webhooks", LENDER);
+          hook.state.status = 200;
+          await b.sync();
+          await waitFor("B's delivery", () => b.deliveries(LENDER).log[0]?.outcome === "delivered");
+          const bodies = new Set(hook.received.map((r) => r.body));
+          expect(bodies.size).to.equal(1);
+          expect(JSON.parse([...bodies][0]).notification.id).to.equal("in_review:app-3");
+          expect(new Set(hook.received.map((r) => r.headers[DELIVERY_HEADER.toLowerCase()])).size).to.equal(1);
+        } finally {
+          await hook.close();
+        }
       });
     });
 

@@ -1,18 +1,32 @@
 /**
  * Notifications per participant (derived: notifications/derive.ts), their "read" marks, and an optional
  * webhook per participant for banks' systems. A webhook delivery is HMAC-SHA256 signed with the
- * participant's secret (shown once, at registration), queued in a durable outbox (written with fsync and
- * rename before anything is sent, and before a registration is acknowledged), retried with exponential
- * backoff, and picked up again after a restart; every attempt lands in the participant's delivery log.
+ * participant's secret (shown once, at registration), queued in a durable outbox (stored before anything
+ * is sent, and before a registration is acknowledged), retried with exponential backoff, and picked up
+ * again after a restart; every attempt lands in the participant's delivery log.
+ *
+ * Two keyed record stores (store/record-store.ts), one record per participant: its read marks, and its
+ * webhook with its outbox and delivery log. In DATA_DIR/notifications (framed journals) or, with
+ * DATABASE_URL, in PostgreSQL, where every process serves the same marks and registrations (another
+ * process's write reaches this one through LISTEN: `changeHandlers`) and only the process running the
+ * jobs (`runsJobs`) puts notifications in the outboxes and delivers them, so each is sent once; after a
+ * failover the next one picks the outboxes up. A change is a read-modify-write of one record, one at a
+ * time per record in a process and, across processes, retried when PostgreSQL's compare-and-set finds
+ * another process's newer version.
  */
-import { mkdir } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import path from "node:path";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Address, IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
-import { NotFoundError } from "../domain/errors";
+import { ConflictError, NotFoundError } from "../domain/errors";
 import { DurableJSONFile } from "../store/atomic-file";
+import type { RecordStore } from "../store/record-store";
+import { JournalStore } from "../applications/journal-store";
+import type { Database } from "../store/postgres/db";
+import type { ChangeHandler } from "../store/postgres/listener";
+import { PostgresRecordStore } from "../store/postgres/record-store";
 import type { ApplicationRecord } from "../applications/types";
 import { notificationsFor, type Notification } from "./derive";
 import { postWebhook, webhookTargetProblem, webhookUrlProblem, type EgressOptions } from "./egress";
@@ -29,6 +43,10 @@ export const TIME_CHECK_MS = 5_000;
 
 export interface NotificationsDeps {
   dataDir: string;
+  /** PostgreSQL (DATABASE_URL) for the marks and webhooks instead of DATA_DIR/notifications. */
+  db?: Database;
+  /** Several processes on one database: true in the one that enqueues and delivers (default: always). */
+  runsJobs?: () => boolean;
   state: () => IndexState;
   /** The applications `party` borrows or lends in. */
   applications: (party: Address) => readonly ApplicationRecord[];
@@ -79,12 +97,32 @@ export interface DeliveryLogEntry {
   nextAttemptAt?: string;
 }
 
-interface StateFile {
-  read: Record<string, string[]>;
-  hooks: Record<string, Hook>;
-  outbox: Delivery[];
-  log: Record<string, DeliveryLogEntry[]>;
+/** A participant's read marks (record kind `notification-reads`). */
+interface ReadMarks {
+  id: Address;
+  ids: string[];
 }
+
+/** A participant's webhook, its outbox and delivery log (record kind `webhooks`); `hook` null once deleted. */
+interface WebhookRecord {
+  id: Address;
+  hook: Hook | null;
+  outbox: Delivery[];
+  log: DeliveryLogEntry[];
+}
+
+/** What DATA_DIR/notifications/notifications.json held before the marks and webhooks became records. */
+interface LegacyFile {
+  read?: Record<string, string[]>;
+  hooks?: Record<string, Hook>;
+  outbox?: Delivery[];
+  log?: Record<string, DeliveryLogEntry[]>;
+}
+
+const READS = "notification-reads";
+const WEBHOOKS = "webhooks";
+/** Attempts of one change against other processes' concurrent changes of the same record. */
+const MAX_CONFLICTS = 5;
 
 /** The signature a receiver recomputes: HMAC-SHA256(secret, `${t}.${body}`) in hex. */
 export function signPayload(secret: string, t: number, body: string): string {
@@ -92,27 +130,54 @@ export function signPayload(secret: string, t: number, body: string): string {
 }
 
 export class NotificationService {
-  private data: StateFile = { read: {}, hooks: {}, outbox: [], log: {} };
-  private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private delivering = false;
   private closed = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Per store and record: the tail of this process's changes to it (one at a time). */
+  private readonly changing = new Map<object, Map<string, Promise<unknown>>>();
 
   private constructor(
     private readonly deps: NotificationsDeps,
-    private readonly file: DurableJSONFile<StateFile>,
+    private readonly reads: RecordStore<ReadMarks>,
+    private readonly webhooks: RecordStore<WebhookRecord>,
   ) {}
 
   static async open(deps: NotificationsDeps): Promise<NotificationService> {
     const dir = path.join(deps.dataDir, "notifications");
-    await mkdir(dir, { recursive: true });
-    const file = new DurableJSONFile<StateFile>(path.join(dir, "notifications.json"));
-    const service = new NotificationService(deps, file);
-    const stored = await file.read();
-    if (stored) service.data = { read: stored.read ?? {}, hooks: stored.hooks ?? {}, outbox: stored.outbox ?? [], log: stored.log ?? {} };
+    const warn = deps.logger ? (message: string) => deps.logger!.warn(message) : undefined;
+    const [reads, webhooks] = deps.db
+      ? await Promise.all([PostgresRecordStore.open<ReadMarks>(deps.db, READS), PostgresRecordStore.open<WebhookRecord>(deps.db, WEBHOOKS)])
+      : await Promise.all([
+          JournalStore.open<ReadMarks>(dir, "reads", { warn }),
+          JournalStore.open<WebhookRecord>(dir, "webhooks", { warn }),
+        ]);
+    const service = new NotificationService(deps, reads, webhooks);
+    await service.importLegacyFile(path.join(dir, "notifications.json"));
     return service;
+  }
+
+  /**
+   * Takes over what an earlier version kept in one file (marks, webhooks, outbox, log), for each
+   * participant the stores do not know yet, then renames the file `notifications.json.imported`. A
+   * crash before the rename imports the same again at the next start.
+   */
+  private async importLegacyFile(file: string): Promise<void> {
+    const legacy = await new DurableJSONFile<LegacyFile>(file).read();
+    if (!legacy) return;
+    for (const [party, ids] of Object.entries(legacy.read ?? {}) as [Address, string[]][])
+      if (!this.reads.get(party)) await this.reads.put({ id: party, ids });
+    const parties = new Set([...Object.keys(legacy.hooks ?? {}), ...Object.keys(legacy.log ?? {})] as Address[]);
+    for (const party of parties)
+      if (!this.webhooks.get(party))
+        await this.webhooks.put({
+          id: party,
+          hook: legacy.hooks?.[party] ?? null,
+          outbox: (legacy.outbox ?? []).filter((d) => d.party === party),
+          log: legacy.log?.[party] ?? [],
+        });
+    await rename(file, `${file}.imported`);
   }
 
   /** Starts delivering the outbox (what a previous run left included) and checking for new notifications. */
@@ -131,41 +196,97 @@ export class NotificationService {
     if (this.timer) clearTimeout(this.timer);
     if (this.ticker) clearInterval(this.ticker);
     await Promise.allSettled([...this.inFlight]);
-    await this.writing;
+    await Promise.allSettled([...this.changing.values()].flatMap((tails) => [...tails.values()]));
+    await Promise.all([this.reads.close(), this.webhooks.close()]);
   }
 
-  /** Serialized durable write of the whole state (small: marks, hooks, pending deliveries, recent log). */
-  private save(): Promise<void> {
-    const snapshot = JSON.stringify(this.data);
-    const next = this.writing.then(() => this.file.write(JSON.parse(snapshot) as StateFile));
-    this.writing = next.catch(() => undefined);
-    return next;
+  /**
+   * What another process writes reaches this one (PostgreSQL only): each kind's record is read again;
+   * a changed webhook is synced at once by the process running the jobs.
+   */
+  changeHandlers(): Record<string, ChangeHandler> {
+    const { reads, webhooks } = this;
+    if (!(reads instanceof PostgresRecordStore) || !(webhooks instanceof PostgresRecordStore)) return {};
+    const afterWebhooks = () => void this.sync().catch((err: unknown) => this.deps.logger?.error({ err }, "notifications sync failed"));
+    return {
+      [READS]: { changed: async (id) => void (await reads.refresh(id)), resync: async () => void (await reads.reload()) },
+      [WEBHOOKS]: {
+        changed: async (id) => {
+          if (await webhooks.refresh(id)) afterWebhooks();
+        },
+        resync: async () => {
+          await webhooks.reload();
+          afterWebhooks();
+        },
+      },
+    };
   }
 
-  async list(party: Address): Promise<{ unread: number; items: (ReturnType<typeof toJsonSafe> & object)[] }> {
-    const items = notificationsFor(party, this.deps.applications(party), this.deps.state(), {
+  private runsJobs(): boolean {
+    return this.deps.runsJobs?.() ?? true;
+  }
+
+  /**
+   * Changes one record: `change` gets a copy of the current version (undefined: none) and returns the
+   * next one (or null: nothing to write). One change at a time per record in this process; when
+   * another process wrote the record meanwhile (a ConflictError, the store then holds the newer
+   * version), `change` runs again on that version.
+   */
+  private update<T extends { id: string }>(
+    store: RecordStore<T>,
+    id: string,
+    change: (current: T | undefined) => T | null,
+  ): Promise<T | null> {
+    let tails = this.changing.get(store);
+    if (!tails) this.changing.set(store, (tails = new Map()));
+    const run = async (): Promise<T | null> => {
+      for (let attempt = 1; ; attempt++) {
+        const next = change(store.get(id));
+        if (!next) return null;
+        try {
+          await store.put(next);
+          return next;
+        } catch (err) {
+          if (!(err instanceof ConflictError) || attempt >= MAX_CONFLICTS) throw err;
+        }
+      }
+    };
+    const prev = tails.get(id) ?? Promise.resolve();
+    const result = prev.then(run, run);
+    const tail = result.catch(() => undefined);
+    tails.set(id, tail);
+    void tail.then(() => {
+      if (tails.get(id) === tail) tails.delete(id);
+    });
+    return result;
+  }
+
+  private async current(party: Address): Promise<Notification[]> {
+    return notificationsFor(party, this.deps.applications(party), this.deps.state(), {
       asOf: await this.deps.now(),
       dueSoonDays: this.deps.dueSoonDays,
     });
-    const read = new Set(this.data.read[party] ?? []);
+  }
+
+  async list(party: Address): Promise<{ unread: number; items: (ReturnType<typeof toJsonSafe> & object)[] }> {
+    const items = await this.current(party);
+    const read = new Set(this.reads.get(party)?.ids ?? []);
     return {
       unread: items.filter((n) => !read.has(n.id)).length,
       items: items.map((n) => toJsonSafe({ ...n, read: read.has(n.id) }) as object),
     };
   }
 
-  /** Marks `ids` (or every current notification) read; answers once the marks are on disk. */
+  /** Marks `ids` (or every current notification) read; answers once the marks are stored. */
   async markRead(party: Address, ids: string[] | "all"): Promise<void> {
-    const current = notificationsFor(party, this.deps.applications(party), this.deps.state(), {
-      asOf: await this.deps.now(),
-      dueSoonDays: this.deps.dueSoonDays,
-    }).map((n) => n.id);
+    const current = (await this.current(party)).map((n) => n.id);
     const known = new Set(current);
     const chosen = ids === "all" ? current : ids.filter((id) => known.has(id));
-    const read = new Set(this.data.read[party] ?? []);
-    for (const id of chosen) read.add(id);
-    this.data.read[party] = [...read].slice(-KEEP_READ);
-    await this.save();
+    await this.update(this.reads, party, (marks) => {
+      const read = new Set(marks?.ids ?? []);
+      for (const id of chosen) read.add(id);
+      return { id: party, ids: [...read].slice(-KEEP_READ) };
+    });
   }
 
   private get egress(): EgressOptions {
@@ -183,67 +304,64 @@ export class NotificationService {
   }
 
   webhookOf(party: Address): { url: string; createdAt: number } | null {
-    const hook = this.data.hooks[party];
+    const hook = this.webhooks.get(party)?.hook;
     return hook ? { url: hook.url, createdAt: hook.createdAt } : null;
   }
 
   /**
    * Registers (or replaces) the participant's webhook with a new secret, returned only here. What is
-   * already notified counts as known: only later notifications are delivered.
+   * already notified counts as known: only later notifications are delivered. The previous webhook's
+   * pending deliveries are dropped.
    */
   async setWebhook(party: Address, url: string): Promise<{ url: string; secret: string; createdAt: number }> {
-    const current = notificationsFor(party, this.deps.applications(party), this.deps.state(), {
-      asOf: await this.deps.now(),
-      dueSoonDays: this.deps.dueSoonDays,
-    });
+    const current = await this.current(party);
     const hook: Hook = {
       url,
       secret: randomBytes(32).toString("hex"),
       createdAt: Math.floor(Date.now() / 1000),
       enqueued: current.map((n) => n.id),
     };
-    this.data.hooks[party] = hook;
-    this.data.outbox = this.data.outbox.filter((d) => d.party !== party);
-    await this.save();
+    await this.update(this.webhooks, party, (rec) => ({ id: party, hook, outbox: [], log: rec?.log ?? [] }));
     return { url: hook.url, secret: hook.secret, createdAt: hook.createdAt };
   }
 
   async deleteWebhook(party: Address): Promise<void> {
-    if (!this.data.hooks[party]) throw new NotFoundError("no webhook registered", { textCode: "no_webhook", params: {} });
-    delete this.data.hooks[party];
-    this.data.outbox = this.data.outbox.filter((d) => d.party !== party);
-    await this.save();
+    const deleted = await this.update(this.webhooks, party, (rec) => (rec?.hook ? { ...rec, hook: null, outbox: [] } : null));
+    if (!deleted) throw new NotFoundError("no webhook registered", { textCode: "no_webhook", params: {} });
   }
 
   deliveries(party: Address): { pending: number; log: DeliveryLogEntry[] } {
-    return {
-      pending: this.data.outbox.filter((d) => d.party === party).length,
-      log: [...(this.data.log[party] ?? [])].reverse(),
-    };
+    const rec = this.webhooks.get(party);
+    return { pending: rec?.outbox.length ?? 0, log: [...(rec?.log ?? [])].reverse() };
   }
 
-  /** Puts every new notification of a participant with a webhook in the outbox (durably), then delivers. */
+  /**
+   * Puts every new notification of a participant with a webhook in its outbox (stored), then delivers
+   * what is due (a process that just took over the jobs: what the outboxes hold). Only in the process
+   * running the jobs, so two processes never both enqueue one notification.
+   */
   async sync(): Promise<void> {
-    if (this.closed) return;
-    const parties = Object.keys(this.data.hooks) as Address[];
+    if (this.closed || !this.runsJobs()) return;
+    const parties = this.webhooks.where((r) => r.hook !== null).map((r) => r.id);
     if (parties.length === 0) return;
     const asOf = await this.deps.now();
     const state = this.deps.state();
-    let added = 0;
     for (const party of parties) {
-      const hook = this.data.hooks[party];
-      const known = new Set(hook.enqueued);
-      for (const n of notificationsFor(party, this.deps.applications(party), state, { asOf, dueSoonDays: this.deps.dueSoonDays })) {
-        if (known.has(n.id)) continue;
-        hook.enqueued.push(n.id);
-        this.data.outbox.push(this.delivery(party, hook.url, n));
-        added++;
-      }
-      hook.enqueued = hook.enqueued.slice(-KEEP_ENQUEUED);
+      const notifications = notificationsFor(party, this.deps.applications(party), state, { asOf, dueSoonDays: this.deps.dueSoonDays });
+      await this.update(this.webhooks, party, (rec) => {
+        if (!rec?.hook) return null;
+        const known = new Set(rec.hook.enqueued);
+        const fresh = notifications.filter((n) => !known.has(n.id));
+        if (fresh.length === 0) return null;
+        const enqueued = [...rec.hook.enqueued, ...fresh.map((n) => n.id)].slice(-KEEP_ENQUEUED);
+        return {
+          ...rec,
+          hook: { ...rec.hook, enqueued },
+          outbox: [...rec.outbox, ...fresh.map((n) => this.delivery(party, rec.hook!.url, n))],
+        };
+      });
     }
-    if (added === 0) return;
-    await this.save();
-    this.schedule(0);
+    if (!this.delivering) this.schedule(0);
   }
 
   private delivery(party: Address, url: string, n: Notification): Delivery {
@@ -267,13 +385,17 @@ export class NotificationService {
     this.timer.unref?.();
   }
 
+  private pending(): Delivery[] {
+    return this.webhooks.where((r) => r.outbox.length > 0).flatMap((r) => r.outbox);
+  }
+
   private async deliverDue(): Promise<void> {
-    if (this.delivering || this.closed) return;
+    if (this.delivering || this.closed || !this.runsJobs()) return;
     this.delivering = true;
     try {
       const now = Date.now();
-      for (const d of this.data.outbox.filter((x) => x.nextAt <= now)) {
-        if (this.closed) break;
+      for (const d of this.pending().filter((x) => x.nextAt <= now)) {
+        if (this.closed || !this.runsJobs()) break;
         const run = this.attempt(d);
         this.inFlight.add(run);
         await run.finally(() => this.inFlight.delete(run));
@@ -282,18 +404,20 @@ export class NotificationService {
       this.deps.logger?.error({ err }, "webhook delivery loop failed");
     } finally {
       this.delivering = false;
-      const next = Math.min(...this.data.outbox.map((d) => d.nextAt), Date.now() + 60_000);
+      const next = Math.min(...this.pending().map((d) => d.nextAt), Date.now() + 60_000);
       this.schedule(Math.max(0, next - Date.now()));
     }
   }
 
   private async attempt(d: Delivery): Promise<void> {
-    const hook = this.data.hooks[d.party];
+    const hook = this.webhooks.get(d.party)?.hook;
     if (!hook || hook.url !== d.url) {
-      this.data.outbox = this.data.outbox.filter((x) => x.id !== d.id);
-      return this.save();
+      await this.update(this.webhooks, d.party, (rec) =>
+        rec?.outbox.some((x) => x.id === d.id) ? { ...rec, outbox: rec.outbox.filter((x) => x.id !== d.id) } : null,
+      );
+      return;
     }
-    d.attempts++;
+    const attempts = d.attempts + 1;
     const t = Math.floor(Date.now() / 1000);
     let status: number | undefined;
     let error: string | undefined;
@@ -318,20 +442,23 @@ export class NotificationService {
       deliveryId: d.id,
       notificationId: d.notificationId,
       url: d.url,
-      attempt: d.attempts,
+      attempt: attempts,
       at: new Date().toISOString(),
-      outcome: ok ? "delivered" : d.attempts >= this.deps.maxAttempts ? "gave_up" : "failed",
+      outcome: ok ? "delivered" : attempts >= this.deps.maxAttempts ? "gave_up" : "failed",
       ...(status !== undefined ? { status } : {}),
       ...(error ? { error } : {}),
     };
-    if (entry.outcome === "failed") {
-      d.nextAt = Date.now() + Math.min(this.deps.retryBaseMs * 2 ** (d.attempts - 1), 3_600_000);
-      entry.nextAttemptAt = new Date(d.nextAt).toISOString();
-    } else {
-      this.data.outbox = this.data.outbox.filter((x) => x.id !== d.id);
-    }
+    const nextAt = Date.now() + Math.min(this.deps.retryBaseMs * 2 ** (attempts - 1), 3_600_000);
+    if (entry.outcome === "failed") entry.nextAttemptAt = new Date(nextAt).toISOString();
     if (entry.outcome === "gave_up") this.deps.logger?.warn({ delivery: d.id, url: d.url }, "webhook delivery given up");
-    this.data.log[d.party] = [...(this.data.log[d.party] ?? []), entry].slice(-KEEP_LOG);
-    await this.save();
+    // The attempt is logged even when the webhook was replaced meanwhile (its outbox is then gone).
+    await this.update(this.webhooks, d.party, (rec) => {
+      const base = rec ?? { id: d.party, hook: null, outbox: [], log: [] };
+      const outbox =
+        entry.outcome === "failed"
+          ? base.outbox.map((x) => (x.id === d.id ? { ...x, attempts, nextAt } : x))
+          : base.outbox.filter((x) => x.id !== d.id);
+      return { ...base, outbox, log: [...base.log, entry].slice(-KEEP_LOG) };
+    });
   }
 }
