@@ -188,7 +188,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
     await new Promise((r) => setTimeout(r, 2_000));
     expect((await sent()) - before, "one more anchor, for the decision made on B").to.equal(3);
 
-    // A document uploaded on B is batched once, by the process running the jobs, and both read its anchor.
+    // A document uploaded on B is batched once, by the process running the jobs; both read its anchor, A serves its bytes.
     const upload = await fetch(`${b.url}/api/documents?kind=delivery_note`, {
       method: "POST",
       headers: { "content-type": "application/octet-stream", authorization: `Bearer ${token}` },
@@ -202,6 +202,10 @@ describe("several service processes on one PostgreSQL database: live updates eve
       )?.anchor.txHash;
     const batchTx = await until("the upload on B anchored in a batch", 30_000, () => anchorOn(b));
     expect(await until("A to read the same anchor", 5_000, () => anchorOn(a))).to.equal(batchTx);
+    // Its bytes are served by A too (they are in the database, not in B's DATA_DIR).
+    const downloaded = await fetch(`${a.url}/api/documents/${sha256}?download=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(downloaded.status).to.equal(200);
+    expect(Buffer.from(await downloaded.arrayBuffer()).toString()).to.contain("%PDF-1.4");
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await sent()) - before, "one batch anchor for the upload").to.equal(4);
     await streamB.close();

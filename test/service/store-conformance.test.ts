@@ -43,11 +43,12 @@ interface Backend {
   shared: boolean;
   indexStore(): Promise<IndexStore>;
   records<T extends { id: string }>(name: string): Promise<RecordStore<T>>;
-  documents(now?: () => number): Promise<DocumentStore>;
+  /** `dataDir`: the data directory of the process opening it (default: the backend's one). */
+  documents(now?: () => number, dataDir?: string): Promise<DocumentStore>;
   sessions(secret?: string): Promise<SessionStore>;
   accessLog(): Promise<AccessLog>;
-  /** Where a NotificationService keeps its marks and webhooks: the data directory, and the database if any. */
-  notificationPlace(): Promise<{ dataDir: string; db?: Database }>;
+  /** Where a service keeps its data: the data directory, and the database if any. */
+  place(): Promise<{ dataDir: string; db?: Database }>;
   close(): Promise<void>;
 }
 
@@ -58,10 +59,10 @@ async function lowdbBackend(): Promise<Backend> {
     shared: false,
     indexStore: () => createLowdbIndexStore(dir),
     records: (name) => JournalStore.open(dir, name),
-    documents: (now) => createFileDocumentStore({ dataDir: dir, now }),
+    documents: (now, dataDir) => createFileDocumentStore({ dataDir: dataDir ?? dir, now }),
     sessions: (secret) => openSessionStore({ dataDir: dir, secret }),
     accessLog: () => openAccessLog({ dataDir: dir }),
-    notificationPlace: async () => ({ dataDir: dir }),
+    place: async () => ({ dataDir: dir }),
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -81,10 +82,10 @@ async function postgresBackend(): Promise<Backend> {
     shared: true,
     indexStore: async () => createPostgresIndexStore(await open()),
     records: async (name) => PostgresRecordStore.open(await open(), name),
-    documents: async (now) => createPostgresDocumentStore({ db: await open(), dataDir: dir, now }),
+    documents: async (now, dataDir) => createPostgresDocumentStore({ db: await open(), dataDir: dataDir ?? dir, now }),
     sessions: async (secret) => openPostgresSessionStore({ db: await open(), secret }),
     accessLog: async () => openPostgresAccessLog({ db: await open() }),
-    notificationPlace: async () => ({ dataDir: dir, db: await open() }),
+    place: async () => ({ dataDir: dir, db: await open() }),
     async close() {
       for (const db of dbs.splice(0)) await db.close();
       await rm(dir, { recursive: true, force: true });
@@ -369,6 +370,61 @@ for (const [label, makeBackend] of BACKENDS) {
       });
     });
 
+    describe("documents' bytes", () => {
+      it("on PostgreSQL: an upload on one process is read on another with a DATA_DIR of its own, and damaged bytes are named, not served", async function () {
+        if (!backend.shared) this.skip(); // the lowdb files belong to one process
+        const { db } = await backend.place();
+        const elsewhere = await mkdtemp(path.join(os.tmpdir(), "conformance-other-process-"));
+        try {
+          const one = (await backend.documents()) as DocumentStore & { changed(what: string): Promise<void> };
+          const other = (await backend.documents(undefined, elsewhere)) as DocumentStore & { changed(what: string): Promise<void> };
+          const bytes = new TextEncoder().encode("%PDF-1.4 delivery note 7");
+          const { record } = await one.put({ bytes, mime: "application/pdf", owner: A, kind: "delivery_note" });
+          await other.changed(record.sha256); // what LISTEN does in the service
+          expect(Buffer.from((await other.readContent(record.sha256))!).toString()).to.equal("%PDF-1.4 delivery note 7");
+
+          await db!.pool.query("UPDATE document_bytes SET bytes = $2 WHERE sha256 = $1", [record.sha256, Buffer.from("forged")]);
+          const damaged = await other.readContent(record.sha256).then(
+            () => null,
+            (err: Error & { file?: string }) => err,
+          );
+          expect(damaged?.name).to.equal("DocumentCorruptError");
+          expect(damaged?.file).to.equal(`document_bytes ${record.sha256}`);
+
+          // A purge on one process removes the bytes for all.
+          expect(await one.purge(record.sha256, { kinds: ["delivery_note"], lastUploadedAt: 1, purgedAt: 9, retentionMs: 1 })).to.equal(
+            true,
+          );
+          await other.changed(`purge:${record.sha256}`);
+          expect(await other.readContent(record.sha256)).to.equal(null);
+          expect((await db!.pool.query("SELECT 1 FROM document_bytes WHERE sha256 = $1", [record.sha256])).rowCount).to.equal(0);
+        } finally {
+          await rm(elsewhere, { recursive: true, force: true });
+        }
+      });
+
+      it("on PostgreSQL: bytes an earlier version kept under DATA_DIR/documents are taken into the database at start", async function () {
+        if (!backend.shared) this.skip();
+        const { db, dataDir } = await backend.place();
+        const one = await backend.documents();
+        const bytes = new TextEncoder().encode("%PDF-1.4 invoice from before");
+        const { record } = await one.put({ bytes, mime: "application/pdf", owner: A, kind: "invoice" });
+        // As an earlier version left it: the record in the database, the bytes only in a file.
+        await db!.pool.query("DELETE FROM document_bytes WHERE sha256 = $1", [record.sha256]);
+        const file = path.join(dataDir, "documents", record.sha256.slice(2, 4), record.sha256.slice(2));
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, bytes);
+        await backend.documents(); // a process with that DATA_DIR starts
+        const elsewhere = await mkdtemp(path.join(os.tmpdir(), "conformance-other-process-"));
+        try {
+          const other = await backend.documents(undefined, elsewhere);
+          expect(Buffer.from((await other.readContent(record.sha256))!).toString()).to.equal("%PDF-1.4 invoice from before");
+        } finally {
+          await rm(elsewhere, { recursive: true, force: true });
+        }
+      });
+    });
+
     describe("sessions", () => {
       it("creates, reads, revokes and expires sessions; a reopen (another process) knows them without storing the token", async () => {
         const now = Math.floor(Date.now() / 1000);
@@ -422,7 +478,7 @@ for (const [label, makeBackend] of BACKENDS) {
       });
       async function open(apps: ApplicationRecord[], runsJobs: () => boolean = () => true) {
         const service = await NotificationService.open({
-          ...(await backend.notificationPlace()),
+          ...(await backend.place()),
           runsJobs,
           state: () => emptyIndexState(),
           applications: () => apps,
@@ -469,7 +525,7 @@ for (const [label, makeBackend] of BACKENDS) {
       });
 
       it("takes over what an earlier version kept in notifications/notifications.json, once", async () => {
-        const { dataDir } = await backend.notificationPlace();
+        const { dataDir } = await backend.place();
         const file = path.join(dataDir, "notifications", "notifications.json");
         await mkdir(path.dirname(file), { recursive: true });
         const legacyHook = { url: "https://bank.example/hook", secret: "s".repeat(64), createdAt: 1_500, enqueued: ["in_review:old"] };

@@ -1,24 +1,27 @@
 /**
  * The documents' index in PostgreSQL (DATABASE_URL): the DocumentStore of documents/store.ts with each
  * document's record, the pending list, the batches and the purge log as rows (tables documents,
- * document_pending, document_batches, document_purges). The file bytes stay content-addressed under
- * `<dataDir>/documents`, written atomically before their record is committed (so every committed
- * record names bytes that are on disk, until a purge deletes them). Each change is one transaction,
- * resolved after COMMIT; the in-memory copy the reads are served from is updated only then.
+ * document_pending, document_batches, document_purges) and each document's bytes (document_bytes),
+ * written in the upload's transaction, so every committed record has its bytes and every process
+ * serves every upload; a purge deletes both in one transaction. Each change is one transaction,
+ * resolved after COMMIT; the in-memory copy the index reads are served from is updated only then.
+ * Bytes are read from the database at each download and checked against their hash.
  *
  * Several processes: each change also sends `pg_notify('records', 'documents:<what>')` in its
  * transaction (`<sha256>` for an upload, `purge:<sha256>`, `batch:<root>`); the process's LISTEN
  * connection (store/postgres/listener.ts) calls `changed(what)`, which reads that part again, and
- * `reload()` after a reconnect. The bytes of an upload are on the disk of the process that took it.
+ * `reload()` after a reconnect.
+ *
+ * An earlier version kept the bytes under each process's `<dataDir>/documents`: at open, the bytes of
+ * every live document the database lacks are copied in from this process's directory when it has
+ * them (checked against their hash); the files are then left alone (the operator removes them).
  */
-import { mkdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Hex } from "viem";
 import type { Address } from "../domain/entities";
 import { sha256Hex } from "../domain/hash";
-import { writeFileAtomic } from "../store/atomic-file";
 import {
-  documentFile,
+  DocumentCorruptError,
   readDocumentFile,
   type BatchRecord,
   type DocumentRecord,
@@ -46,8 +49,7 @@ export async function createPostgresDocumentStore(opts: {
 }): Promise<PostgresDocumentStore> {
   const { db } = opts;
   const now = opts.now ?? Date.now;
-  const root = path.join(opts.dataDir, "documents");
-  await mkdir(root, { recursive: true });
+  const legacyRoot = path.join(opts.dataDir, "documents");
 
   const documents = new Map<Hex, DocumentRecord>();
   const batches = new Map<Hex, BatchRecord>();
@@ -74,6 +76,7 @@ export async function createPostgresDocumentStore(opts: {
   await loadBatches();
   await loadPending();
   await loadPurges();
+  await copyInLegacyBytes(db, legacyRoot);
 
   // One change at a time, so the in-memory copy follows the commits in order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -95,10 +98,7 @@ export async function createPostgresDocumentStore(opts: {
       };
       return serial(async () => {
         const existing = documents.get(sha256);
-        if (!existing || existing.purgedAt !== undefined) {
-          await mkdir(path.dirname(documentFile(root, sha256)), { recursive: true });
-          await writeFileAtomic(documentFile(root, sha256), input.bytes);
-        }
+        const needsBytes = !existing || existing.purgedAt !== undefined;
         let record: DocumentRecord;
         const created = !existing;
         if (existing) {
@@ -110,6 +110,11 @@ export async function createPostgresDocumentStore(opts: {
         }
         await db.tx(async (client) => {
           await client.query(UPSERT, [sha256, JSON.stringify(record)]);
+          if (needsBytes)
+            await client.query("INSERT INTO document_bytes (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING", [
+              sha256,
+              Buffer.from(input.bytes),
+            ]);
           if (created) await client.query("INSERT INTO document_pending (sha256) VALUES ($1)", [sha256]);
           await notify(client, sha256);
         });
@@ -124,7 +129,12 @@ export async function createPostgresDocumentStore(opts: {
     async readContent(sha256) {
       const record = documents.get(sha256);
       if (!record || record.purgedAt !== undefined) return null;
-      return readDocumentFile(root, sha256);
+      const rows = await db.pool.query<{ bytes: Buffer }>("SELECT bytes FROM document_bytes WHERE sha256 = $1", [sha256]);
+      const bytes = rows.rows[0]?.bytes;
+      if (!bytes) return null;
+      const actual = sha256Hex(bytes);
+      if (actual !== sha256) throw new DocumentCorruptError(`document_bytes ${sha256}`, sha256, actual);
+      return bytes;
     },
     list() {
       return [...documents.values()];
@@ -162,13 +172,11 @@ export async function createPostgresDocumentStore(opts: {
       return serial(async () => {
         const record = documents.get(sha256);
         if (!record || record.purgedAt !== undefined) return false;
-        await unlink(documentFile(root, sha256)).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== "ENOENT") throw err;
-        });
         const purged: DocumentRecord = { ...structuredClone(record), purgedAt: entry.purgedAt };
         const logged: PurgeLogEntry = { sha256, ...entry };
         await db.tx(async (client) => {
           await client.query(UPSERT, [sha256, JSON.stringify(purged)]);
+          await client.query("DELETE FROM document_bytes WHERE sha256 = $1", [sha256]);
           await client.query("INSERT INTO document_purges (entry) VALUES ($1)", [JSON.stringify(logged)]);
           await notify(client, `purge:${sha256}`);
         });
@@ -203,4 +211,21 @@ export async function createPostgresDocumentStore(opts: {
       });
     },
   };
+}
+
+/**
+ * Copies into document_bytes the bytes of every live document the database lacks, from the files an
+ * earlier version wrote under this process's `<dataDir>/documents` (those it has; a file whose bytes do
+ * not hash to its name is not copied: readDocumentFile throws DocumentCorruptError naming it).
+ */
+async function copyInLegacyBytes(db: Database, root: string): Promise<void> {
+  const missing = await db.pool.query<{ sha256: Hex }>(
+    `SELECT d.sha256 FROM documents d
+      WHERE NOT (d.record ? 'purgedAt') AND NOT EXISTS (SELECT 1 FROM document_bytes b WHERE b.sha256 = d.sha256)`,
+  );
+  for (const { sha256 } of missing.rows) {
+    const bytes = await readDocumentFile(root, sha256);
+    if (bytes)
+      await db.pool.query("INSERT INTO document_bytes (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING", [sha256, bytes]);
+  }
 }

@@ -18,7 +18,7 @@ import { readParticipantNames } from "../participants/directory";
 
 export interface DocumentServiceOptions {
   dataDir: string;
-  /** PostgreSQL (DATABASE_URL) for the documents' index instead of DATA_DIR/documents/index.json (the bytes stay under dataDir). */
+  /** PostgreSQL (DATABASE_URL) for the documents' index and bytes instead of DATA_DIR/documents. */
   db?: Database;
   publicClient: PublicClient;
   deployment: Deployment;
