@@ -19,6 +19,7 @@ import { createLowdbIndexStore, type IndexStore } from "../../node-service/src/s
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
+import { createIndexLeadership } from "../../node-service/src/store/postgres/leader";
 import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
 import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
 import { JournalStore, type RecordStore } from "../../node-service/src/applications/journal-store";
@@ -48,7 +49,7 @@ interface Backend {
   sessions(secret?: string): Promise<SessionStore>;
   accessLog(): Promise<AccessLog>;
   /** Where a service keeps its data: the data directory, and the database if any. */
-  place(): Promise<{ dataDir: string; db?: Database }>;
+  place(): Promise<{ dataDir: string; db?: Database; databaseUrl?: string }>;
   close(): Promise<void>;
 }
 
@@ -85,7 +86,7 @@ async function postgresBackend(): Promise<Backend> {
     documents: async (now, dataDir) => createPostgresDocumentStore({ db: await open(), dataDir: dataDir ?? dir, now }),
     sessions: async (secret) => openPostgresSessionStore({ db: await open(), secret }),
     accessLog: async () => openPostgresAccessLog({ db: await open() }),
-    place: async () => ({ dataDir: dir, db: await open() }),
+    place: async () => ({ dataDir: dir, db: await open(), databaseUrl: url }),
     async close() {
       for (const db of dbs.splice(0)) await db.close();
       await rm(dir, { recursive: true, force: true });
@@ -249,8 +250,12 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(store.commitMaxEvents).to.equal(backend.name === "postgres" ? 10_000 : undefined);
         // No commit by time: only the event count (and the end of the sync) can make one.
         const opts = { maxBlockRange: 2, commitIntervalMs: 3_600_000 };
-        const asking = await indexerOn(net, { ...store, commitMaxEvents: 5 }, opts);
+        // On PostgreSQL through the index writer's lock, as the service gives it to the indexer.
+        const { databaseUrl } = await backend.place();
+        const leadership = databaseUrl ? createIndexLeadership({ url: databaseUrl, inner: { ...store, commitMaxEvents: 5 } }) : undefined;
+        const asking = await indexerOn(net, leadership?.store ?? { ...store, commitMaxEvents: 5 }, opts);
         await asking.syncOnce();
+        await leadership?.close();
         const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-commits-"));
         try {
           const plain = await indexerOn(net, await createLowdbIndexStore(dir), opts);
