@@ -123,6 +123,30 @@ export async function apply(page: Page, amount: string, lender: string): Promise
   return id;
 }
 
+/**
+ * Applies for `amount` from `lender` on the Apply tab and waits until the wallet has sent the consent
+ * transaction (the page keeps it in sessionStorage until the chain has it); returns its hash. With
+ * mining paused by the caller, the consent then stays pending.
+ */
+export async function applyWithConsentSent(page: Page, amount: string, lender: string): Promise<string> {
+  await page.getByRole("tab", { name: "Apply for financing" }).click();
+  const form = page.getByRole("form", { name: "Loan application" });
+  await form.getByLabel("Amount").fill(amount);
+  await form.getByLabel("Lender").selectOption({ label: lender });
+  await form.getByRole("button", { name: "Apply" }).click();
+  const sent = await page.waitForFunction(
+    () => {
+      const pending = JSON.parse(sessionStorage.getItem("scf.consent.pending") ?? "{}") as Record<string, { hash: string }>;
+      return Object.values(pending)[0]?.hash ?? null;
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  const tx = (await sent.jsonValue()) as string;
+  if (!/^0x[0-9a-f]{64}$/.test(tx)) throw new Error(`the pending consent has no transaction hash (${tx})`);
+  return tx;
+}
+
 /** A step of the application's timeline, once reached (on the borrower's card or the lender's detail). */
 export function doneStep(page: Page, id: string, step: string) {
   return page.locator(`[data-application="${id}"] li[data-step="${step}"].done`);

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import type { Page } from "playwright-core";
-import { LENDER, SUPPLIER, doneStep, signIn, useDemoBrowser, type DemoBrowser } from "./nav-helpers";
+import { LENDER, SUPPLIER, applyWithConsentSent, doneStep, signIn, useDemoBrowser, type DemoBrowser } from "./nav-helpers";
 
 const TEMPLATE = "https://explorer.example/tx/{hash}?net=scf";
 
@@ -71,21 +71,7 @@ async function pendingConsent(demo: DemoBrowser) {
   await rpc(demo, "evm_setAutomine", [false]);
   let tx: string;
   try {
-    await page.getByRole("tab", { name: "Apply for financing" }).click();
-    const form = page.getByRole("form", { name: "Loan application" });
-    await form.getByLabel("Amount").fill("50,000.00");
-    await form.getByLabel("Lender").selectOption({ label: LENDER.name });
-    await form.getByRole("button", { name: "Apply" }).click();
-    const sent = await page.waitForFunction(
-      () => {
-        const pending = JSON.parse(sessionStorage.getItem("scf.consent.pending") ?? "{}") as Record<string, { hash: string }>;
-        return Object.values(pending)[0]?.hash ?? null;
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
-    tx = (await sent.jsonValue()) as string;
-    expect(tx).to.match(/^0x[0-9a-f]{64}$/);
+    tx = await applyWithConsentSent(page, "50,000.00", LENDER.name);
     await page.getByRole("tab", { name: /Applications/ }).click();
     await page.locator(`.pending-consent[data-consent-tx="${tx}"]`).waitFor({ timeout: 30_000 });
   } catch (err) {

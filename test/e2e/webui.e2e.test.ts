@@ -6,14 +6,14 @@
  * review form and the court with a verified bundle fit a 390 px screen without axe violations.
  * The stack runs with WEBHOOK_ALLOW_LOOPBACK so its deliveries can reach a receiver on 127.0.0.1.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
 import { signPayload, SIGNATURE_HEADER } from "../../node-service/src/notifications/service";
+import { webhookReceiver, type Received } from "../service/webhook-receiver";
 import {
   apply,
+  applyWithConsentSent,
   axeViolations,
   doneStep,
   expectNoHorizontalOverflow,
@@ -33,27 +33,20 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
   this.timeout(400_000);
 
   const demo = useDemoBrowser({ env: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
-  let receiver: Server;
+  let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
   let receiverUrl: string;
-  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  let received: Received[];
   let reviewId: string;
 
   before(async function () {
-    receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body });
-        res.statusCode = 204;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/scf-hook`;
+    receiver = await webhookReceiver();
+    receiver.state.status = 204;
+    received = receiver.received;
+    receiverUrl = receiver.url;
   });
 
   after(async function () {
-    await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
+    await receiver?.close();
   });
 
   async function settled(page: Page): Promise<void> {
@@ -185,22 +178,8 @@ describe("webhook page, consent sent but not yet indexed, review form and court 
     await signIn(page, MEDIOCRE_SUPPLIER);
     await rpc("evm_setAutomine", [false]);
     try {
-      await page.getByRole("tab", { name: "Apply for financing" }).click();
-      const form = page.getByRole("form", { name: "Loan application" });
-      await form.getByLabel("Amount").fill("50,000.00");
-      await form.getByLabel("Lender").selectOption({ label: LENDER.name });
-      await form.getByRole("button", { name: "Apply" }).click();
       // The wallet sent the transaction; nothing mines it yet.
-      const hash = await page.waitForFunction(
-        () => {
-          const pending = JSON.parse(sessionStorage.getItem("scf.consent.pending") ?? "{}") as Record<string, { hash: string }>;
-          return Object.values(pending)[0]?.hash ?? null;
-        },
-        undefined,
-        { timeout: 30_000 },
-      );
-      const tx = (await hash.jsonValue()) as string;
-      expect(tx).to.match(/^0x[0-9a-f]{64}$/);
+      const tx = await applyWithConsentSent(page, "50,000.00", LENDER.name);
 
       await page.reload();
       // No "waiting for your consent" notice on the form: the consent is on its way.
