@@ -32,7 +32,7 @@ export const CONFIG_SCHEMA = z
       .regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// connection URL")
       .optional()
       .describe(
-        "PostgreSQL for every store (index, applications, timestamps, documents and their bytes, sessions, access log, notifications' read marks and webhooks) instead of lowdb files in DATA_DIR; migrations are applied at start.",
+        "PostgreSQL for every store (index, applications, timestamps, documents and their bytes, sessions and sign-in nonces, access log, notifications' read marks and webhooks) instead of lowdb files in DATA_DIR; migrations are applied at start.",
       ),
     CONFIRMATIONS: z.coerce
       .number()

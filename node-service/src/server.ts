@@ -32,7 +32,7 @@ import { createChainAuthority, type ChainAuthority } from "./auth/chain-authorit
 import { createConsentWatcher } from "./auth/consent-watch";
 import { consentRecord } from "./indexer/reducers/consentRegistry";
 import { openPostgresSessionStore, openSessionStore } from "./auth/sessions";
-import { createSiweVerifier } from "./auth/siwe";
+import { createPostgresNonceBook, createSiweVerifier } from "./auth/siwe";
 import { openAccessLog, openPostgresAccessLog } from "./api/access-log";
 import { LOCK_SENDER, openDatabase, withAdvisoryLock, type Database } from "./store/postgres/db";
 import { createChangeListener, type ChangeHandler, type ChangeListener } from "./store/postgres/listener";
@@ -197,7 +197,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     roleCacheMs: config.ROLE_CACHE_MS,
     consents: consentWatcher,
   });
-  const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID });
+  const siwe = createSiweVerifier({ publicClient, chainId: config.CHAIN_ID, ...(db ? { nonces: createPostgresNonceBook(db) } : {}) });
 
   const transport = options.transport ?? rpc();
   const account =

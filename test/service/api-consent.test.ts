@@ -9,7 +9,9 @@ import hre from "hardhat";
 import type { Address, PublicClient } from "viem";
 import { SCOPE } from "../../node-service/src/chain/eip712";
 import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
-import { createSiweVerifier } from "../../node-service/src/auth/siwe";
+import { createMemoryNonceBook, createPostgresNonceBook, createSiweVerifier } from "../../node-service/src/auth/siwe";
+import { openDatabase } from "../../node-service/src/store/postgres/db";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { COUNTERPARTY_METRICS } from "../../node-service/src/api/routes/enterprises";
 import type { RunningService } from "../../node-service/src/server";
 import {
@@ -455,29 +457,42 @@ describe("consent means what it says (issue 13)", function () {
       expect((await postSignIn(base, net.buyer, { fields: { nonce: waiting.body.nonce } })).status).to.equal(200);
     });
 
-    it("caps open nonces per client and in all, refusing new ones (429) rather than evicting a waiting user's", async function () {
-      const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
-      const siwe = createSiweVerifier({ publicClient, chainId: 31337, maxOutstanding: 10, maxPerClient: 3 });
-      const waiting = siwe.issueNonce("waiting");
-      for (let i = 0; i < 50; i++) siwe.issueNonce("flooder");
-      expect(siwe.outstanding()).to.equal(4);
-      for (let i = 0; i < 6; i++) siwe.issueNonce(`client-${i}`);
-      expect(siwe.outstanding()).to.equal(10);
-      let refused: unknown;
-      try {
-        siwe.issueNonce("one-more");
-      } catch (err) {
-        refused = err;
-      }
-      expect((refused as Error).message).to.match(/too many sign-ins are in progress/);
-      expect((refused as { status: number; text: unknown }).status).to.equal(429);
-      expect((refused as { text: unknown }).text).to.deep.equal({ textCode: "too_many_sign_ins", params: {} });
-      const domain = new URL(base).host;
-      const message = await siweMessage(base, net.buyer.account.address, { nonce: waiting });
-      const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
-      const { address } = await siwe.verify({ message, signature, domains: [domain] });
-      expect(address).to.equal(buyer);
-    });
+    for (const where of ["memory", "PostgreSQL"] as const)
+      it(`caps open nonces per client and in all, refusing new ones (429) rather than evicting a waiting user's (nonces in ${where})`, async function () {
+        const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
+        const bounds = { maxOutstanding: 10, maxPerClient: 3 };
+        const db = where === "PostgreSQL" ? await openDatabase(await freshDatabase(), { max: 2 }) : undefined;
+        try {
+          const nonces = db ? createPostgresNonceBook(db, bounds) : createMemoryNonceBook(bounds);
+          const siwe = createSiweVerifier({ publicClient, chainId: 31337, nonces });
+          const waiting = await siwe.issueNonce("waiting");
+          for (let i = 0; i < 50; i++) await siwe.issueNonce("flooder");
+          expect(await siwe.outstanding()).to.equal(4);
+          for (let i = 0; i < 6; i++) await siwe.issueNonce(`client-${i}`);
+          expect(await siwe.outstanding()).to.equal(10);
+          const refused = await siwe.issueNonce("one-more").then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+          expect((refused as Error).message).to.match(/too many sign-ins are in progress/);
+          expect((refused as { status: number; text: unknown }).status).to.equal(429);
+          expect((refused as { text: unknown }).text).to.deep.equal({ textCode: "too_many_sign_ins", params: {} });
+          const domain = new URL(base).host;
+          const message = await siweMessage(base, net.buyer.account.address, { nonce: waiting });
+          const signature = await net.buyer.signMessage({ message, account: net.buyer.account });
+          const { address } = await siwe.verify({ message, signature, domains: [domain] });
+          expect(address).to.equal(buyer);
+          // Taken once: the same message again is refused.
+          const again = await siwe.verify({ message, signature, domains: [domain] }).then(
+            () => undefined,
+            (err: { text?: { textCode: string } }) => err,
+          );
+          expect(again?.text?.textCode).to.equal("siwe_nonce_unknown");
+          expect(await siwe.outstanding()).to.equal(9);
+        } finally {
+          await db?.close();
+        }
+      });
   });
 
   describe("finding 8: the small ones", function () {

@@ -1,6 +1,7 @@
 /**
  * Two service processes on one PostgreSQL database, two ports, no proxy, a `hardhat node` over HTTP:
- * one writes the index (advisory lock), a session opened on one works on the other; the writer is
+ * one writes the index (advisory lock), a nonce issued by one signs in on the other (once), a session
+ * opened on one works on the other; the writer is
  * killed with SIGKILL, the other takes the lock within seconds and the index in the database ends
  * equal to a fresh rebuild of the chain, with nothing lost.
  */
@@ -16,7 +17,7 @@ import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { admit, deployContracts, generateHistory, type Net } from "../../scripts/lib/chain-helpers";
-import { call, signIn } from "./api-helpers";
+import { call, siweMessage } from "./api-helpers";
 import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 describe("several service processes on one PostgreSQL database", function () {
@@ -35,7 +36,9 @@ describe("several service processes on one PostgreSQL database", function () {
     const parties = { operator, buyer, supplier, lender };
     await generateHistory(net, { ...parties, orders: 4, anchors: 2, tag: "before" });
 
-    const { databaseUrl, env } = await fixture.workspace("pg-failover-", net.deployment);
+    // Behind the proxy every process answers for one public host.
+    const PUBLIC = { domain: "scf.example", uri: "https://scf.example/" };
+    const { databaseUrl, env } = await fixture.workspace("pg-failover-", net.deployment, { SIWE_DOMAIN: PUBLIC.domain });
     const db = await openDatabase(databaseUrl, { max: 2 });
     const checkpoint = async () =>
       (await db.pool.query<{ checkpoint: { blockNumber: number } | null }>("SELECT checkpoint FROM index_meta WHERE id = 1")).rows[0]
@@ -50,9 +53,20 @@ describe("several service processes on one PostgreSQL database", function () {
       const b = await fixture.start(env("b"));
       expect(a.url).to.not.equal(b.url);
 
+      // A proxy may send the nonce request to one process and the signed message to another: a nonce A
+      // issued signs in on B, once (the same message again, on either, is refused).
+      const message = await siweMessage(a.url, supplier.account.address, PUBLIC);
+      const signature = await supplier.signMessage({ message, account: supplier.account });
+      const verified = await call(b.url, "POST", "/api/auth/verify", { body: { message, signature } });
+      expect(verified.status, JSON.stringify(verified.body)).to.equal(200);
+      for (const p of [a, b]) {
+        const replayed = await call(p.url, "POST", "/api/auth/verify", { body: { message, signature } });
+        expect(replayed.status).to.equal(401);
+        expect(replayed.body.error.text.textCode).to.equal("siwe_nonce_unknown");
+      }
       // A session opened on one process works on the other.
-      const token = await signIn(a.url, supplier as never);
-      const me = await call(b.url, "GET", "/api/auth/me", { token });
+      const token = verified.body.token as string;
+      const me = await call(a.url, "GET", "/api/auth/me", { token });
       expect(me.status).to.equal(200);
       expect(me.body.address.toLowerCase()).to.equal(supplier.account.address.toLowerCase());
 

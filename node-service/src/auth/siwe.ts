@@ -7,11 +7,15 @@
  *
  * Nonces are bounded: at most MAX_NONCES_PER_CLIENT outstanding per client (its own oldest gives way),
  * and at most MAX_OUTSTANDING_NONCES in all; when that is reached new requests are refused (429), so no
- * flood evicts the nonce a waiting user is about to sign with.
+ * flood evicts the nonce a waiting user is about to sign with. They are kept in this process's memory,
+ * or with DATABASE_URL in PostgreSQL (table siwe_nonces), where a nonce one process issued signs in on
+ * any other (a proxy may send the two requests to different processes) and is taken once by one
+ * DELETE ... RETURNING, so a message is accepted once across all processes.
  */
 import { generateSiweNonce, parseSiweMessage } from "viem/siwe";
 import { verifyMessage, type Address, type Hex, type PublicClient } from "viem";
 import { ApiError, TooManyRequestsError, type ErrorText } from "../domain/errors";
+import type { Database } from "../store/postgres/db";
 
 const NONCE_TTL_MS = 10 * 60 * 1000;
 export const MAX_OUTSTANDING_NONCES = 50_000;
@@ -28,31 +32,41 @@ export class SiweError extends ApiError {
 
 export interface SiweVerifier {
   /** A fresh nonce for `client` (the caller's IP address). */
-  issueNonce(client: string): string;
+  issueNonce(client: string): Promise<string>;
   /** Checks a signed message; consumes its nonce whatever the outcome. Returns the signer and expiry. */
   verify(input: { message: string; signature: Hex; domains: string[] }): Promise<{ address: Address; expiresAt?: number }>;
   /** Outstanding nonces (for tests and metrics). */
-  outstanding(): number;
+  outstanding(): Promise<number>;
 }
 
-const REQUIRED_FIELDS = ["domain", "address", "uri", "version", "chainId", "nonce", "issuedAt"] as const;
+/** Where the outstanding nonces are kept, with their bounds (see the top of the file). */
+export interface NonceBook {
+  /** A fresh nonce for `client`; a TooManyRequestsError when MAX_OUTSTANDING_NONCES are out. */
+  issue(client: string): Promise<string>;
+  /** Consumes `nonce`: true when it was issued, has not expired and was not taken before. */
+  take(nonce: string): Promise<boolean>;
+  outstanding(): Promise<number>;
+}
 
-const validDate = (d: Date | undefined) => d === undefined || !Number.isNaN(d.getTime());
-
-export function createSiweVerifier({
-  publicClient,
-  chainId,
-  now = () => Date.now(),
-  maxOutstanding = MAX_OUTSTANDING_NONCES,
-  maxPerClient = MAX_NONCES_PER_CLIENT,
-}: {
-  publicClient: PublicClient;
-  chainId: number;
+interface NonceBookOptions {
   /** Milliseconds since the epoch. */
   now?: () => number;
   maxOutstanding?: number;
   maxPerClient?: number;
-}): SiweVerifier {
+}
+
+const tooManySignIns = () =>
+  new TooManyRequestsError("too many sign-ins are in progress; try again in a few minutes", {
+    textCode: "too_many_sign_ins",
+    params: {},
+  });
+
+/** The nonces in this process's memory (one process, the lowdb setup). */
+export function createMemoryNonceBook({
+  now = () => Date.now(),
+  maxOutstanding = MAX_OUTSTANDING_NONCES,
+  maxPerClient = MAX_NONCES_PER_CLIENT,
+}: NonceBookOptions = {}): NonceBook {
   // Insertion-ordered: the oldest outstanding nonce is first.
   const nonces = new Map<string, { at: number; client: string }>();
   const byClient = new Map<string, string[]>();
@@ -74,31 +88,86 @@ export function createSiweVerifier({
     }
   }
 
-  function takeNonce(nonce: string): boolean {
-    const entry = nonces.get(nonce);
-    forget(nonce);
-    return entry !== undefined && now() - entry.at < NONCE_TTL_MS;
-  }
-
   return {
-    issueNonce(client) {
+    async issue(client) {
       dropExpired();
       const mine = byClient.get(client) ?? [];
       // A client asking again gives up its own oldest nonce, never someone else's.
       while (mine.length >= maxPerClient) forget(mine.shift()!);
-      if (nonces.size >= maxOutstanding) {
-        throw new TooManyRequestsError("too many sign-ins are in progress; try again in a few minutes", {
-          textCode: "too_many_sign_ins",
-          params: {},
-        });
-      }
+      if (nonces.size >= maxOutstanding) throw tooManySignIns();
       const nonce = generateSiweNonce();
       nonces.set(nonce, { at: now(), client });
       byClient.set(client, [...(byClient.get(client) ?? []), nonce]);
       return nonce;
     },
+    async take(nonce) {
+      const entry = nonces.get(nonce);
+      forget(nonce);
+      return entry !== undefined && now() - entry.at < NONCE_TTL_MS;
+    },
+    outstanding: async () => nonces.size,
+  };
+}
 
-    outstanding: () => nonces.size,
+/**
+ * The nonces in PostgreSQL (DATABASE_URL), shared by every process: the same bounds, counted over
+ * the table. Issued at the service's clock (`issued_ms`), so the processes' clocks are what counts.
+ */
+export function createPostgresNonceBook(
+  db: Database,
+  { now = () => Date.now(), maxOutstanding = MAX_OUTSTANDING_NONCES, maxPerClient = MAX_NONCES_PER_CLIENT }: NonceBookOptions = {},
+): NonceBook {
+  return {
+    issue(client) {
+      return db.tx(async (q) => {
+        const at = now();
+        await q.query("DELETE FROM siwe_nonces WHERE issued_ms <= $1", [at - NONCE_TTL_MS]);
+        // A client asking again gives up its own oldest nonces, never someone else's.
+        await q.query(
+          `DELETE FROM siwe_nonces WHERE nonce IN
+             (SELECT nonce FROM siwe_nonces WHERE client = $1 ORDER BY issued_ms DESC, seq DESC OFFSET $2)`,
+          [client, maxPerClient - 1],
+        );
+        const { rows } = await q.query<{ n: string }>("SELECT count(*) AS n FROM siwe_nonces");
+        if (Number(rows[0].n) >= maxOutstanding) throw tooManySignIns();
+        const nonce = generateSiweNonce();
+        await q.query("INSERT INTO siwe_nonces (nonce, client, issued_ms) VALUES ($1, $2, $3)", [nonce, client, at]);
+        return nonce;
+      });
+    },
+    async take(nonce) {
+      const { rows } = await db.pool.query<{ issued_ms: string }>("DELETE FROM siwe_nonces WHERE nonce = $1 RETURNING issued_ms", [nonce]);
+      return rows.length === 1 && now() - Number(rows[0].issued_ms) < NONCE_TTL_MS;
+    },
+    async outstanding() {
+      const { rows } = await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM siwe_nonces WHERE issued_ms > $1", [
+        now() - NONCE_TTL_MS,
+      ]);
+      return Number(rows[0].n);
+    },
+  };
+}
+
+const REQUIRED_FIELDS = ["domain", "address", "uri", "version", "chainId", "nonce", "issuedAt"] as const;
+
+const validDate = (d: Date | undefined) => d === undefined || !Number.isNaN(d.getTime());
+
+export function createSiweVerifier({
+  publicClient,
+  chainId,
+  now = () => Date.now(),
+  nonces = createMemoryNonceBook({ now }),
+}: {
+  publicClient: PublicClient;
+  chainId: number;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  /** Where the nonces are kept (default: this process's memory). */
+  nonces?: NonceBook;
+}): SiweVerifier {
+  return {
+    issueNonce: (client) => nonces.issue(client),
+    outstanding: () => nonces.outstanding(),
 
     async verify({ message, signature, domains }) {
       const parsed = parseSiweMessage(message);
@@ -117,7 +186,7 @@ export function createSiweVerifier({
         throw new ApiError(400, "invalid_input", `not an EIP-4361 message: ${what}`, "message", { text });
       }
       // Consume the nonce before anything else can fail, so a message is never accepted twice.
-      const nonceKnown = takeNonce(parsed.nonce!);
+      const nonceKnown = await nonces.take(parsed.nonce!);
       const domain = parsed.domain!;
       if (!domains.includes(domain))
         throw new SiweError(`domain ${domain} is not this service (${domains.join(", ")})`, {

@@ -53,10 +53,10 @@ export function mountAuthRoutes({ deps, table }: RouteContext): void {
       auth: "public",
       errors: [429],
     },
-    ({ req, res }) => {
+    async ({ req, res }) => {
       res.setHeader("Cache-Control", "no-store");
       const domains = deps.siweDomains();
-      return { nonce: siwe.issueNonce(req.ip ?? "unknown"), domain: domains[0], chainId: config.CHAIN_ID, expiresInSeconds: 600 };
+      return { nonce: await siwe.issueNonce(req.ip ?? "unknown"), domain: domains[0], chainId: config.CHAIN_ID, expiresInSeconds: 600 };
     },
   );
 
