@@ -25,6 +25,8 @@ import { webhookReceiver } from "./webhook-receiver";
 import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 const FACE = 1_000_000n;
+/** Pairs of simultaneous requests sent to the two processes, per rule raced. */
+const RACES = 3;
 
 describe("several service processes on one PostgreSQL database: live updates everywhere, jobs once", function () {
   this.timeout(300_000);
@@ -44,7 +46,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
       { account: serviceAccount.address, roles: ROLE.AUDITOR },
     ]);
     const receivables: string[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 + RACES * 2; i++) {
       const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: FACE, complete: true });
       receivables.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: FACE })).receivableId.toString());
     }
@@ -53,6 +55,8 @@ describe("several service processes on one PostgreSQL database: live updates eve
       SERVICE_PRIVATE_KEY: serviceKey,
       NOTARY_BATCH_MAX_DELAY_MS: "300",
       WEBHOOK_ALLOW_LOOPBACK: "true",
+      MAX_OPEN_APPLICATIONS_PER_BORROWER: "50",
+      MAX_APPLICATIONS_PER_BORROWER_PER_DAY: "50",
     });
     const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
     const head = async () => Number(await net.publicClient.getBlockNumber());
@@ -208,6 +212,42 @@ describe("several service processes on one PostgreSQL database: live updates eve
     expect(Buffer.from(await downloaded.arrayBuffer()).toString()).to.contain("%PDF-1.4");
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await sent()) - before, "one batch anchor for the upload").to.equal(4);
+    // The same request sent at once to both processes (a client retrying through the proxy), and two
+    // applications pledging the same receivable at once on both: one application each time.
+    const spare = receivables.slice(3);
+    const body = (receivableId: string) => ({
+      amount: "100000",
+      termDays: 30,
+      lender: lender.account.address,
+      receivableIds: [receivableId],
+      scopes: REQUIRED_SCOPES,
+    });
+    for (let i = 0; i < RACES; i++) {
+      const key = `retry-${i}`;
+      const both = await Promise.all(
+        [a, b].map((p) => call(p.url, "POST", "/api/applications", { token, body: body(spare[i]), headers: { "Idempotency-Key": key } })),
+      );
+      expect(
+        both.map((r) => r.status),
+        JSON.stringify(both.map((r) => r.body.id ?? r.body.error)),
+      ).to.deep.equal([201, 201]);
+      expect(both[0].body.id, `the same Idempotency-Key on both processes (${key}) gives one application`).to.equal(both[1].body.id);
+    }
+    for (let i = 0; i < RACES; i++) {
+      const receivableId = spare[RACES + i];
+      const both = await Promise.all([a, b].map((p) => call(p.url, "POST", "/api/applications", { token, body: body(receivableId) })));
+      expect(
+        both.map((r) => r.status).sort(),
+        `receivable ${receivableId} pledged by two applications at once: ${JSON.stringify(both.map((r) => r.body.id ?? r.body.error))}`,
+      ).to.deep.equal([201, 409]);
+      expect(both.find((r) => r.status === 409)!.body.error.text.textCode).to.equal("receivable_taken");
+    }
+    const mine = await call(a.url, "GET", "/api/applications?role=borrower", { token });
+    const pledged = (mine.body.applications as { receivableIds: string[] }[])
+      .flatMap((x) => x.receivableIds)
+      .filter((id) => spare.includes(id));
+    expect(pledged.sort(), "each spare receivable in one application").to.deep.equal([...spare].sort());
+
     await streamB.close();
     await hook.close();
   });

@@ -20,7 +20,7 @@ import type { Session } from "../domain/session";
 import { toJsonSafe } from "../domain/json";
 import { JournalStore, type RecordStore } from "./journal-store";
 import type { Database } from "../store/postgres/db";
-import { PostgresRecordStore } from "../store/postgres/record-store";
+import { PostgresRecordStore, type InsertGuard } from "../store/postgres/record-store";
 import {
   AGREEMENT_DOCUMENT_VERSION,
   agreementDocumentSha256,
@@ -57,6 +57,66 @@ const anchorLabel = (ids: string[]) =>
 const OFFER_VALIDITY = 7 * DAY;
 /** Statuses that end an application: its collateral is free again. */
 const ENDED = ENDED_STATUSES;
+/** What a borrower's request for an application is, to tell a retry (same Idempotency-Key) from another request. */
+type ApplicationRequest = Pick<ApplicationRecord, "lender" | "termDays" | "scopes"> & { amount: string; receivableIds?: readonly string[] };
+
+/** The same request: same lender, amount, term and scopes, and the same receivables when the retry names them. */
+function sameRequest(earlier: ApplicationRecord, retry: ApplicationRequest): boolean {
+  return (
+    earlier.lender === retry.lender &&
+    earlier.amount === retry.amount &&
+    earlier.termDays === retry.termDays &&
+    earlier.scopes === retry.scopes &&
+    (!retry.receivableIds?.length || [...retry.receivableIds].sort().join() === [...earlier.receivableIds].sort().join())
+  );
+}
+
+const keyReused = (key: string, earlier: ApplicationRecord) =>
+  new ConflictError(`Idempotency-Key ${key} was used for application ${earlier.id} with a different request`, "Idempotency-Key", {
+    textCode: "idempotency_key_reused",
+    params: { applicationId: earlier.id },
+  });
+
+const receivableTaken = (receivableId: string, applicationId: string) =>
+  new ConflictError(`receivable ${receivableId} is already the collateral of live application ${applicationId}`, "receivableIds", {
+    textCode: "receivable_taken",
+    params: { receivableId, applicationId },
+  });
+
+/** Receivable id -> the live (not ended) application among `apps` that pledges it. */
+function liveCollateralOf(apps: readonly ApplicationRecord[]): Map<string, string> {
+  const taken = new Map<string, string>();
+  for (const a of apps) if (!ENDED.has(a.status)) for (const id of a.receivableIds) taken.set(id, a.id);
+  return taken;
+}
+
+/** The creation guard found the request's Idempotency-Key on an application another process made. */
+class AlreadyCreated extends Error {
+  constructor(readonly app: ApplicationRecord) {
+    super(`application ${app.id} was created for this Idempotency-Key`);
+  }
+}
+
+/**
+ * On PostgreSQL, checked when a new application is inserted, under a lock on its borrower, against the
+ * borrower's committed applications (those another process created a moment ago included): a retry
+ * of a request is its first application, and a receivable stays in one live application.
+ */
+const CREATION_GUARD: InsertGuard<ApplicationRecord> = {
+  field: "borrower",
+  check(app, committed) {
+    if (app.idempotencyKey !== undefined) {
+      const earlier = committed.find((a) => a.idempotencyKey === app.idempotencyKey);
+      if (earlier) throw sameRequest(earlier, app) ? new AlreadyCreated(earlier) : keyReused(app.idempotencyKey, earlier);
+    }
+    const taken = liveCollateralOf(committed);
+    for (const id of app.receivableIds) {
+      const other = taken.get(id);
+      if (other) throw receivableTaken(id, other);
+    }
+  },
+};
+
 /** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
 const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
@@ -225,7 +285,7 @@ export class ApplicationService extends EventEmitter {
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
     const store = deps.db
-      ? await PostgresRecordStore.open<ApplicationRecord>(deps.db, "applications")
+      ? await PostgresRecordStore.open<ApplicationRecord>(deps.db, "applications", CREATION_GUARD)
       : await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
           warn: (message, details) => deps.warn?.(message, details),
         });
@@ -443,32 +503,24 @@ export class ApplicationService extends EventEmitter {
       if (idempotencyKey !== undefined) {
         const [earlier] = this.store.where((a) => a.borrower === session.address && a.idempotencyKey === idempotencyKey);
         if (earlier) {
-          const same =
-            earlier.lender === input.lender &&
-            earlier.amount === input.amount.toString() &&
-            earlier.termDays === input.termDays &&
-            earlier.scopes === input.scopes &&
-            (!input.receivableIds?.length || [...input.receivableIds].sort().join() === [...earlier.receivableIds].sort().join());
-          if (!same)
-            throw new ConflictError(
-              `Idempotency-Key ${idempotencyKey} was used for application ${earlier.id} with a different request`,
-              "Idempotency-Key",
-              { textCode: "idempotency_key_reused", params: { applicationId: earlier.id } },
-            );
+          if (!sameRequest(earlier, { ...input, amount: input.amount.toString() })) throw keyReused(idempotencyKey, earlier);
           return { app: earlier, replayed: true };
         }
       }
-      return { app: await this.createLocked(session, input, idempotencyKey), replayed: false };
+      try {
+        return { app: await this.createLocked(session, input, idempotencyKey), replayed: false };
+      } catch (err) {
+        // Another process made this request's application a moment ago (PostgreSQL's creation guard).
+        if (!(err instanceof AlreadyCreated) || !(this.store instanceof PostgresRecordStore)) throw err;
+        await this.store.refresh(err.app.id);
+        return { app: this.store.get(err.app.id) ?? err.app, replayed: true };
+      }
     });
   }
 
-  /** Receivable id -> the live (not final) application of this borrower that pledges it. */
+  /** Receivable id -> the live (not ended) application of this borrower that pledges it. */
   private liveCollateral(borrower: Address): Map<string, string> {
-    const taken = new Map<string, string>();
-    for (const a of this.store.where((x) => x.borrower === borrower && !ENDED.has(x.status))) {
-      for (const id of a.receivableIds) taken.set(id, a.id);
-    }
-    return taken;
+    return liveCollateralOf(this.store.where((x) => x.borrower === borrower && !ENDED.has(x.status)));
   }
 
   private async createLocked(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<ApplicationRecord> {
@@ -516,11 +568,7 @@ export class ApplicationService extends EventEmitter {
               params: { receivableId: id },
             });
           const other = taken.get(id);
-          if (other)
-            throw new ConflictError(`receivable ${id} is already the collateral of live application ${other}`, "receivableIds", {
-              textCode: "receivable_taken",
-              params: { receivableId: id, applicationId: other },
-            });
+          if (other) throw receivableTaken(id, other);
           return r;
         })
       : available.filter((r) => !taken.has(r.id)).slice(0, 10);

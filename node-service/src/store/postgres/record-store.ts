@@ -12,7 +12,14 @@
  * this process last held (compare-and-set on the jsonb value); otherwise nothing is written, this
  * process's copy is read again, and the put fails with a 409 ConflictError (the request is retried by
  * its client, a background job at its next pass), so neither process's change is silently lost.
+ *
+ * A rule over several records (one borrower's applications: an Idempotency-Key gives one application,
+ * a receivable is in one live application) cannot rest on one row's version: with an `InsertGuard`,
+ * a new record is inserted in a transaction that first takes an advisory lock on its group (e.g. its
+ * borrower) and reads the group's committed records, and the guard's check may refuse it there, so
+ * two processes creating at once see each other's records.
  */
+import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
@@ -20,6 +27,20 @@ import type { Database } from "./db";
 import { RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
+
+/** Checks a new record against the committed records of its group, under a lock on the group. */
+export interface InsertGuard<T> {
+  /** The top-level string field of a record that names its group (e.g. "borrower"). */
+  field: keyof T & string;
+  /** Throws to refuse `record` (nothing is written), given the group's committed records. */
+  check(record: T, committed: T[]): void;
+}
+
+/** The advisory lock of one group: 60 bits of sha256 of kind, field and value (apart from the service's fixed lock ids). */
+function groupLockKey(kind: string, field: string, value: string): string {
+  const hex = createHash("sha256").update(`${kind}\u0000${field}\u0000${value}`).digest("hex");
+  return BigInt(`0x${hex.slice(0, 15)}`).toString();
+}
 
 export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecords<T> {
   /** Per id: the tail of its puts and refreshes (one at a time). */
@@ -31,12 +52,13 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   private constructor(
     private readonly db: Database,
     readonly kind: string,
+    private readonly guard?: InsertGuard<T>,
   ) {
     super();
   }
 
-  static async open<T extends { id: string }>(db: Database, kind: string): Promise<PostgresRecordStore<T>> {
-    const store = new PostgresRecordStore<T>(db, kind);
+  static async open<T extends { id: string }>(db: Database, kind: string, guard?: InsertGuard<T>): Promise<PostgresRecordStore<T>> {
+    const store = new PostgresRecordStore<T>(db, kind, guard);
     const rows = await db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [kind]);
     for (const r of rows.rows) store.records.set(r.value.id, r.value);
     return store;
@@ -61,6 +83,20 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   private async write(copy: T): Promise<void> {
     const held = this.records.get(copy.id);
     const written = await this.db.tx(async (client) => {
+      if (!held && this.guard) {
+        const { field, check } = this.guard;
+        const group = String(copy[field as keyof T]);
+        await client.query("SELECT pg_advisory_xact_lock($1)", [groupLockKey(this.kind, field, group)]);
+        const rows = await client.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND value->>$2 = $3", [
+          this.kind,
+          field,
+          group,
+        ]);
+        check(
+          copy,
+          rows.rows.map((r) => r.value),
+        );
+      }
       const res = held
         ? await client.query(
             "INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $4::jsonb",
