@@ -408,6 +408,73 @@ for (const [label, makeBackend] of BACKENDS) {
         }
       });
 
+      it("on PostgreSQL: two processes changing one document's record at once lose no upload (a batch or a purge from a stale copy included)", async function () {
+        if (!backend.shared) this.skip();
+        type Shared = DocumentStore & { changed(what: string): Promise<void> };
+        const one = (await backend.documents()) as Shared;
+        const other = (await backend.documents()) as Shared;
+        const owners = async (store: Shared, sha256: Hex) => {
+          await store.changed(sha256);
+          return store
+            .get(sha256)!
+            .uploads.map((u) => u.owner)
+            .sort();
+        };
+        // The same new file uploaded on both at once: one record, both uploads, created once.
+        const bytes = new TextEncoder().encode("%PDF-1.4 the same invoice from two parties");
+        const both = await Promise.all([
+          one.put({ bytes, mime: "application/pdf", owner: A, kind: "invoice" }),
+          other.put({ bytes, mime: "application/pdf", owner: B, kind: "invoice" }),
+        ]);
+        const sha256 = both[0].record.sha256;
+        expect(both.filter((r) => r.created)).to.have.length(1);
+        expect(await owners(one, sha256)).to.deep.equal([A, B].sort());
+
+        // Another upload on `other`, which `one` has not heard of; then `one` records a batch from its stale
+        // copy: the upload it never saw is kept.
+        const C = "0x00000000000000000000000000000000000000c3" as Address;
+        await other.put({ bytes, mime: "application/pdf", owner: C, kind: "invoice" });
+        await one.recordBatch(
+          {
+            root: `0x${"cd".repeat(32)}`,
+            hashes: [sha256],
+            count: 1,
+            txHash: `0x${"01".repeat(32)}`,
+            blockNumber: 8,
+            blockHash: `0x${"02".repeat(32)}`,
+            logIndex: 0,
+            at: 1700000001,
+            anchorer: A,
+          },
+          { [sha256]: [] },
+        );
+        const reopened = (await backend.documents()) as Shared;
+        expect(
+          reopened
+            .get(sha256)!
+            .uploads.map((u) => u.owner)
+            .sort(),
+        ).to.deep.equal([A, B, C].sort());
+        expect(reopened.get(sha256)!.batch?.root).to.equal(`0x${"cd".repeat(32)}`);
+        // One more upload `one` has not heard of: a purge decided on its copy is not made (the upload it
+        // missed renews the document) ...
+        const D = "0x00000000000000000000000000000000000000d4" as Address;
+        await other.put({ bytes, mime: "application/pdf", owner: D, kind: "invoice" });
+        const purge = () => one.purge(sha256, { kinds: ["invoice"], lastUploadedAt: 1, purgedAt: 9, retentionMs: 1 });
+        expect(await purge()).to.equal(false);
+        expect(one.get(sha256)!.uploads).to.have.length(4);
+        // ... and, decided again on the current record, keeps every upload in it.
+        expect(await purge()).to.equal(true);
+        const after = (await backend.documents()) as Shared;
+        expect(
+          after
+            .get(sha256)!
+            .uploads.map((u) => u.owner)
+            .sort(),
+        ).to.deep.equal([A, B, C, D].sort());
+        expect(after.get(sha256)!.purgedAt).to.equal(9);
+      });
+
       it("on PostgreSQL: bytes an earlier version kept under DATA_DIR/documents are taken into the database at start", async function () {
         if (!backend.shared) this.skip();
         const { db, dataDir } = await backend.place();

@@ -4,7 +4,10 @@
  * document_pending, document_batches, document_purges) and each document's bytes (document_bytes),
  * written in the upload's transaction, so every committed record has its bytes and every process
  * serves every upload; a purge deletes both in one transaction. Each change is one transaction,
- * resolved after COMMIT; the in-memory copy the index reads are served from is updated only then.
+ * resolved after COMMIT; the in-memory copy the index reads are served from is updated only then. A
+ * change reads the committed record under an advisory lock on the document and changes that version,
+ * never this process's copy, so an upload, a batch or a purge made at once on two processes loses
+ * nothing; a purge decided on a copy that missed an upload is not made.
  * Bytes are read from the database at each download and checked against their hash.
  *
  * Several processes: each change also sends `pg_notify('records', 'documents:<what>')` in its
@@ -29,7 +32,8 @@ import {
   type DocumentUpload,
   type PurgeLogEntry,
 } from "./store";
-import type { Database } from "../store/postgres/db";
+import type { PoolClient } from "pg";
+import { lockKeyOf, type Database } from "../store/postgres/db";
 import { RECORDS_CHANNEL } from "../store/postgres/listener";
 
 export interface PostgresDocumentStore extends DocumentStore {
@@ -85,6 +89,12 @@ export async function createPostgresDocumentStore(opts: {
     queue = run.catch(() => undefined);
     return run;
   }
+  /** The committed record of `sha256`, locked until the transaction ends (another process's change waits). */
+  const lockedRecord = async (client: PoolClient, sha256: Hex): Promise<DocumentRecord | undefined> => {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf("documents", sha256)]);
+    const rows = await client.query<{ record: DocumentRecord }>("SELECT record FROM documents WHERE sha256 = $1", [sha256]);
+    return rows.rows[0]?.record;
+  };
   const UPSERT = "INSERT INTO documents (sha256, record) VALUES ($1, $2) ON CONFLICT (sha256) DO UPDATE SET record = EXCLUDED.record";
 
   return {
@@ -97,18 +107,18 @@ export async function createPostgresDocumentStore(opts: {
         uploadedAt: now(),
       };
       return serial(async () => {
-        const existing = documents.get(sha256);
-        const needsBytes = !existing || existing.purgedAt !== undefined;
-        let record: DocumentRecord;
-        const created = !existing;
-        if (existing) {
-          record = structuredClone(existing);
-          record.uploads.push(upload);
-          delete record.purgedAt;
-        } else {
-          record = { sha256, size: input.bytes.length, mime: input.mime, uploads: [upload] };
-        }
-        await db.tx(async (client) => {
+        const { record, created } = await db.tx(async (client) => {
+          const existing = await lockedRecord(client, sha256);
+          const needsBytes = !existing || existing.purgedAt !== undefined;
+          let record: DocumentRecord;
+          if (existing) {
+            record = existing;
+            record.uploads.push(upload);
+            delete record.purgedAt;
+          } else {
+            record = { sha256, size: input.bytes.length, mime: input.mime, uploads: [upload] };
+          }
+          const created = !existing;
           await client.query(UPSERT, [sha256, JSON.stringify(record)]);
           if (needsBytes)
             await client.query("INSERT INTO document_bytes (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING", [
@@ -117,6 +127,7 @@ export async function createPostgresDocumentStore(opts: {
             ]);
           if (created) await client.query("INSERT INTO document_pending (sha256) VALUES ($1)", [sha256]);
           await notify(client, sha256);
+          return { record, created };
         });
         documents.set(sha256, record);
         if (created) pending.push(sha256);
@@ -145,12 +156,14 @@ export async function createPostgresDocumentStore(opts: {
     recordBatch(batch, proofs) {
       return serial(async () => {
         const { hashes: _hashes, ...anchor } = batch;
-        const updated: DocumentRecord[] = [];
-        for (const hash of batch.hashes) {
-          const record = documents.get(hash);
-          if (record) updated.push({ ...structuredClone(record), batch: { ...anchor, proof: proofs[hash] } });
-        }
-        await db.tx(async (client) => {
+        const updated = await db.tx(async (client) => {
+          const updated: DocumentRecord[] = [];
+          // In one order, so two transactions locking several documents never wait on each other in a cycle.
+          for (const hash of [...batch.hashes].sort()) {
+            const record = await lockedRecord(client, hash);
+            if (!record) continue;
+            updated.push({ ...record, batch: { ...anchor, proof: proofs[hash] } });
+          }
           await client.query(
             "INSERT INTO document_batches (root, record) VALUES ($1, $2) ON CONFLICT (root) DO UPDATE SET record = EXCLUDED.record",
             [batch.root, JSON.stringify(batch)],
@@ -158,6 +171,7 @@ export async function createPostgresDocumentStore(opts: {
           for (const r of updated) await client.query(UPSERT, [r.sha256, JSON.stringify(r)]);
           await client.query("DELETE FROM document_pending WHERE sha256 = ANY($1::text[])", [batch.hashes]);
           await notify(client, `batch:${batch.root}`);
+          return updated;
         });
         batches.set(batch.root, batch);
         for (const r of updated) documents.set(r.sha256, r);
@@ -170,16 +184,24 @@ export async function createPostgresDocumentStore(opts: {
     },
     purge(sha256, entry) {
       return serial(async () => {
-        const record = documents.get(sha256);
-        if (!record || record.purgedAt !== undefined) return false;
-        const purged: DocumentRecord = { ...structuredClone(record), purgedAt: entry.purgedAt };
+        const seen = documents.get(sha256);
+        if (!seen || seen.purgedAt !== undefined) return false;
         const logged: PurgeLogEntry = { sha256, ...entry };
-        await db.tx(async (client) => {
+        const purged = await db.tx(async (client) => {
+          const current = await lockedRecord(client, sha256);
+          // Decided on this process's copy: an upload since (on another process) renews the document.
+          if (!current || current.purgedAt !== undefined || current.uploads.length !== seen.uploads.length) return null;
+          const purged: DocumentRecord = { ...current, purgedAt: entry.purgedAt };
           await client.query(UPSERT, [sha256, JSON.stringify(purged)]);
           await client.query("DELETE FROM document_bytes WHERE sha256 = $1", [sha256]);
           await client.query("INSERT INTO document_purges (entry) VALUES ($1)", [JSON.stringify(logged)]);
           await notify(client, `purge:${sha256}`);
+          return purged;
         });
+        if (!purged) {
+          await loadDocuments([sha256]);
+          return false;
+        }
         documents.set(sha256, purged);
         purges.push(logged);
         return true;

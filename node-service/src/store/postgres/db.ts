@@ -7,6 +7,7 @@
  * Durability: every write of the PostgreSQL stores is a transaction, and a store resolves only after
  * COMMIT returned (synchronous_commit is on by default: the commit record is flushed to the WAL).
  */
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
@@ -93,6 +94,15 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
 }
 
 /** Runs `fn` holding the session-level advisory lock `key` (waits for it) on a connection of the pool. */
+/**
+ * An advisory lock id for one thing (e.g. a borrower's applications, a document): 60 bits of sha256
+ * of its parts, apart from the service's fixed lock ids above.
+ */
+export function lockKeyOf(...parts: string[]): string {
+  const hex = createHash("sha256").update(parts.join("\u0000")).digest("hex");
+  return BigInt(`0x${hex.slice(0, 15)}`).toString();
+}
+
 export async function withAdvisoryLock<T>(db: Database, key: bigint, fn: () => Promise<T>): Promise<T> {
   const client = await db.pool.connect();
   try {

@@ -19,11 +19,10 @@
  * borrower) and reads the group's committed records, and the guard's check may refuse it there, so
  * two processes creating at once see each other's records.
  */
-import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
-import type { Database } from "./db";
+import { lockKeyOf, type Database } from "./db";
 import { RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
@@ -34,12 +33,6 @@ export interface InsertGuard<T> {
   field: keyof T & string;
   /** Throws to refuse `record` (nothing is written), given the group's committed records. */
   check(record: T, committed: T[]): void;
-}
-
-/** The advisory lock of one group: 60 bits of sha256 of kind, field and value (apart from the service's fixed lock ids). */
-function groupLockKey(kind: string, field: string, value: string): string {
-  const hex = createHash("sha256").update(`${kind}\u0000${field}\u0000${value}`).digest("hex");
-  return BigInt(`0x${hex.slice(0, 15)}`).toString();
 }
 
 export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecords<T> {
@@ -86,7 +79,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
       if (!held && this.guard) {
         const { field, check } = this.guard;
         const group = String(copy[field as keyof T]);
-        await client.query("SELECT pg_advisory_xact_lock($1)", [groupLockKey(this.kind, field, group)]);
+        await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, field, group)]);
         const rows = await client.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND value->>$2 = $3", [
           this.kind,
           field,
