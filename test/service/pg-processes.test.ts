@@ -46,7 +46,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
       { account: serviceAccount.address, roles: ROLE.AUDITOR },
     ]);
     const receivables: string[] = [];
-    for (let i = 0; i < 3 + RACES * 2; i++) {
+    for (let i = 0; i < 3 + RACES * 2 + 2; i++) {
       const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: FACE, complete: true });
       receivables.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: FACE })).receivableId.toString());
     }
@@ -56,7 +56,8 @@ describe("several service processes on one PostgreSQL database: live updates eve
       NOTARY_BATCH_MAX_DELAY_MS: "300",
       WEBHOOK_ALLOW_LOOPBACK: "true",
       MAX_OPEN_APPLICATIONS_PER_BORROWER: "50",
-      MAX_APPLICATIONS_PER_BORROWER_PER_DAY: "50",
+      // The supplier's applications below: 3, then one per race, then one of the last two raced.
+      MAX_APPLICATIONS_PER_BORROWER_PER_DAY: String(3 + 2 * RACES + 1),
     });
     const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
     const head = async () => Number(await net.publicClient.getBlockNumber());
@@ -242,11 +243,20 @@ describe("several service processes on one PostgreSQL database: live updates eve
       ).to.deep.equal([201, 409]);
       expect(both.find((r) => r.status === 409)!.body.error.text.textCode).to.equal("receivable_taken");
     }
+    // One application left in the supplier's day, asked for at once on both: one is made.
+    const last = await Promise.all(
+      [a, b].map((p, i) => call(p.url, "POST", "/api/applications", { token, body: body(spare[2 * RACES + i]) })),
+    );
+    expect(last.map((r) => r.status).sort(), JSON.stringify(last.map((r) => r.body.id ?? r.body.error))).to.deep.equal([201, 429]);
+    expect(last.find((r) => r.status === 429)!.body.error.text.textCode).to.equal("too_many_today");
+    const made = spare[2 * RACES + (last[0].status === 201 ? 0 : 1)];
     const mine = await call(a.url, "GET", "/api/applications?role=borrower", { token });
     const pledged = (mine.body.applications as { receivableIds: string[] }[])
       .flatMap((x) => x.receivableIds)
       .filter((id) => spare.includes(id));
-    expect(pledged.sort(), "each spare receivable in one application").to.deep.equal([...spare].sort());
+    expect(pledged.sort(), "each spare receivable in one application, the refused one's in none").to.deep.equal(
+      [...spare.slice(0, 2 * RACES), made].sort(),
+    );
 
     await streamB.close();
     await hook.close();

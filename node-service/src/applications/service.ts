@@ -97,26 +97,6 @@ class AlreadyCreated extends Error {
   }
 }
 
-/**
- * On PostgreSQL, checked when a new application is inserted, under a lock on its borrower, against the
- * borrower's committed applications (those another process created a moment ago included): a retry
- * of a request is its first application, and a receivable stays in one live application.
- */
-const CREATION_GUARD: InsertGuard<ApplicationRecord> = {
-  field: "borrower",
-  check(app, committed) {
-    if (app.idempotencyKey !== undefined) {
-      const earlier = committed.find((a) => a.idempotencyKey === app.idempotencyKey);
-      if (earlier) throw sameRequest(earlier, app) ? new AlreadyCreated(earlier) : keyReused(app.idempotencyKey, earlier);
-    }
-    const taken = liveCollateralOf(committed);
-    for (const id of app.receivableIds) {
-      const other = taken.get(id);
-      if (other) throw receivableTaken(id, other);
-    }
-  },
-};
-
 /** The lender must disburse within this long after the signing deadline (signed as `disburseBy`). */
 const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
@@ -232,6 +212,55 @@ export const DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY = 20;
 /** Statuses in which an application still counts against its borrower's open bound. */
 const CLOSED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 
+/**
+ * A borrower's bounds: open applications at once, applications in 24 hours. `count` counts the
+ * borrower's applications that match (in place, or over a list); `now` in seconds.
+ */
+function checkBorrowerBounds(
+  count: (match: (a: Readonly<ApplicationRecord>) => boolean) => number,
+  limits: ApplicationsDeps["limits"],
+  now: number,
+): void {
+  const open = limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
+  const perDay = limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
+  if (count((a) => !CLOSED.has(a.status)) >= open) {
+    throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`, {
+      textCode: "too_many_open",
+      params: { max: String(open) },
+    });
+  }
+  if (count((a) => a.createdAt > now - DAY) >= perDay) {
+    throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`, {
+      textCode: "too_many_today",
+      params: { max: String(perDay) },
+    });
+  }
+}
+
+/**
+ * On PostgreSQL, checked when a new application is inserted, under a lock on its borrower, against the
+ * borrower's committed applications (those another process created a moment ago included): a retry
+ * of a request is its first application, a receivable stays in one live application, and the
+ * borrower's bounds hold.
+ */
+function creationGuard(limits: ApplicationsDeps["limits"]): InsertGuard<ApplicationRecord> {
+  return {
+    field: "borrower",
+    check(app, committed) {
+      if (app.idempotencyKey !== undefined) {
+        const earlier = committed.find((a) => a.idempotencyKey === app.idempotencyKey);
+        if (earlier) throw sameRequest(earlier, app) ? new AlreadyCreated(earlier) : keyReused(app.idempotencyKey, earlier);
+      }
+      const taken = liveCollateralOf(committed);
+      for (const id of app.receivableIds) {
+        const other = taken.get(id);
+        if (other) throw receivableTaken(id, other);
+      }
+      checkBorrowerBounds((match) => committed.filter(match).length, limits, app.createdAt);
+    },
+  };
+}
+
 export interface ReviewInput {
   outcome: "approve" | "decline" | "change_terms";
   reason: string;
@@ -285,7 +314,7 @@ export class ApplicationService extends EventEmitter {
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
     const store = deps.db
-      ? await PostgresRecordStore.open<ApplicationRecord>(deps.db, "applications", CREATION_GUARD)
+      ? await PostgresRecordStore.open<ApplicationRecord>(deps.db, "applications", creationGuard(deps.limits))
       : await JournalStore.open<ApplicationRecord>(path.join(deps.dataDir, "applications"), "applications", {
           warn: (message, details) => deps.warn?.(message, details),
         });
@@ -528,7 +557,8 @@ export class ApplicationService extends EventEmitter {
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0)
       throw new ForbiddenError("only a registered, active supplier can apply", { textCode: "supplier_only", params: {} });
-    this.checkBorrowerBounds(borrower);
+    // Counted in place: a borrower's past applications are never copied for it.
+    checkBorrowerBounds((match) => this.store.count((a) => a.borrower === borrower && match(a)), this.deps.limits, this.now());
     const lender = state.participants[input.lender];
     if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended)
       throw new ValidationError("not an active lender", "lender", { textCode: "lender_not_active", params: {} });
@@ -689,25 +719,6 @@ export class ApplicationService extends EventEmitter {
   }
 
   /** 429 when the borrower has too many applications open, or made too many in the last day. */
-  private checkBorrowerBounds(borrower: Address): void {
-    const open = this.deps.limits?.openPerBorrower ?? DEFAULT_OPEN_APPLICATIONS_PER_BORROWER;
-    const perDay = this.deps.limits?.perBorrowerPerDay ?? DEFAULT_APPLICATIONS_PER_BORROWER_PER_DAY;
-    // Counted in place: a borrower's past applications are never copied for it.
-    if (this.store.count((a) => a.borrower === borrower && !CLOSED.has(a.status)) >= open) {
-      throw new TooManyRequestsError(`you have ${open} open applications, the most allowed: withdraw one or wait for a decision`, {
-        textCode: "too_many_open",
-        params: { max: String(open) },
-      });
-    }
-    const since = this.now() - DAY;
-    if (this.store.count((a) => a.borrower === borrower && a.createdAt > since) >= perDay) {
-      throw new TooManyRequestsError(`you made ${perDay} applications in the last 24 hours, the most allowed: try again later`, {
-        textCode: "too_many_today",
-        params: { max: String(perDay) },
-      });
-    }
-  }
-
   async review(session: Session, id: string, input: ReviewInput): Promise<ApplicationRecord> {
     this.get(session, id);
     return this.withLock(id, () => this.reviewLocked(session, id, input));
