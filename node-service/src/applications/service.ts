@@ -57,11 +57,14 @@ const anchorLabel = (ids: string[]) =>
 const OFFER_VALIDITY = 7 * DAY;
 /** Statuses that end an application: its collateral is free again. */
 const ENDED = ENDED_STATUSES;
+/** The fields of a borrower's applications the rules of a new one read (the creation guard fetches only these). */
+const CREATION_READS = ["id", "status", "receivableIds", "createdAt", "idempotencyKey", "lender", "amount", "termDays", "scopes"] as const;
+type CreationView = Pick<ApplicationRecord, (typeof CREATION_READS)[number]>;
 /** What a borrower's request for an application is, to tell a retry (same Idempotency-Key) from another request. */
 type ApplicationRequest = Pick<ApplicationRecord, "lender" | "termDays" | "scopes"> & { amount: string; receivableIds?: readonly string[] };
 
 /** The same request: same lender, amount, term and scopes, and the same receivables when the retry names them. */
-function sameRequest(earlier: ApplicationRecord, retry: ApplicationRequest): boolean {
+function sameRequest(earlier: CreationView, retry: ApplicationRequest): boolean {
   return (
     earlier.lender === retry.lender &&
     earlier.amount === retry.amount &&
@@ -71,7 +74,7 @@ function sameRequest(earlier: ApplicationRecord, retry: ApplicationRequest): boo
   );
 }
 
-const keyReused = (key: string, earlier: ApplicationRecord) =>
+const keyReused = (key: string, earlier: CreationView) =>
   new ConflictError(`Idempotency-Key ${key} was used for application ${earlier.id} with a different request`, "Idempotency-Key", {
     textCode: "idempotency_key_reused",
     params: { applicationId: earlier.id },
@@ -84,7 +87,7 @@ const receivableTaken = (receivableId: string, applicationId: string) =>
   });
 
 /** Receivable id -> the live (not ended) application among `apps` that pledges it. */
-function liveCollateralOf(apps: readonly ApplicationRecord[]): Map<string, string> {
+function liveCollateralOf(apps: readonly CreationView[]): Map<string, string> {
   const taken = new Map<string, string>();
   for (const a of apps) if (!ENDED.has(a.status)) for (const id of a.receivableIds) taken.set(id, a.id);
   return taken;
@@ -92,8 +95,8 @@ function liveCollateralOf(apps: readonly ApplicationRecord[]): Map<string, strin
 
 /** The creation guard found the request's Idempotency-Key on an application another process made. */
 class AlreadyCreated extends Error {
-  constructor(readonly app: ApplicationRecord) {
-    super(`application ${app.id} was created for this Idempotency-Key`);
+  constructor(readonly id: string) {
+    super(`application ${id} was created for this Idempotency-Key`);
   }
 }
 
@@ -217,7 +220,7 @@ const CLOSED = new Set(["closed", "declined", "withdrawn", "defaulted", "expired
  * borrower's applications that match (in place, or over a list); `now` in seconds.
  */
 function checkBorrowerBounds(
-  count: (match: (a: Readonly<ApplicationRecord>) => boolean) => number,
+  count: (match: (a: Readonly<CreationView>) => boolean) => number,
   limits: ApplicationsDeps["limits"],
   now: number,
 ): void {
@@ -243,13 +246,14 @@ function checkBorrowerBounds(
  * of a request is its first application, a receivable stays in one live application, and the
  * borrower's bounds hold.
  */
-function creationGuard(limits: ApplicationsDeps["limits"]): InsertGuard<ApplicationRecord> {
+function creationGuard(limits: ApplicationsDeps["limits"]): InsertGuard<ApplicationRecord, (typeof CREATION_READS)[number]> {
   return {
     field: "borrower",
+    reads: CREATION_READS,
     check(app, committed) {
       if (app.idempotencyKey !== undefined) {
         const earlier = committed.find((a) => a.idempotencyKey === app.idempotencyKey);
-        if (earlier) throw sameRequest(earlier, app) ? new AlreadyCreated(earlier) : keyReused(app.idempotencyKey, earlier);
+        if (earlier) throw sameRequest(earlier, app) ? new AlreadyCreated(earlier.id) : keyReused(app.idempotencyKey, earlier);
       }
       const taken = liveCollateralOf(committed);
       for (const id of app.receivableIds) {
@@ -541,8 +545,10 @@ export class ApplicationService extends EventEmitter {
       } catch (err) {
         // Another process made this request's application a moment ago (PostgreSQL's creation guard).
         if (!(err instanceof AlreadyCreated) || !(this.store instanceof PostgresRecordStore)) throw err;
-        await this.store.refresh(err.app.id);
-        return { app: this.store.get(err.app.id) ?? err.app, replayed: true };
+        await this.store.refresh(err.id);
+        const earlier = this.store.get(err.id);
+        if (!earlier) throw err;
+        return { app: earlier, replayed: true };
       }
     });
   }

@@ -27,13 +27,21 @@ import { RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
 
-/** Checks a new record against the committed records of its group, under a lock on the group. */
-export interface InsertGuard<T> {
+/**
+ * Checks a new record against the committed records of its group, under a lock on the group. Only the
+ * `reads` fields of the committed records are fetched (a group's records may be large and many); the
+ * group is found through an index on `field` (migration 005_records_groups.sql for the applications).
+ */
+export interface InsertGuard<T, K extends keyof T = keyof T> {
   /** The top-level string field of a record that names its group (e.g. "borrower"). */
   field: keyof T & string;
+  /** The top-level fields the check reads of the committed records. */
+  reads: readonly K[];
   /** Throws to refuse `record` (nothing is written), given the group's committed records. */
-  check(record: T, committed: T[]): void;
+  check(record: T, committed: Pick<T, K>[]): void;
 }
+
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecords<T> {
   /** Per id: the tail of its puts and refreshes (one at a time). */
@@ -45,13 +53,20 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   private constructor(
     private readonly db: Database,
     readonly kind: string,
-    private readonly guard?: InsertGuard<T>,
+    private readonly guard?: InsertGuard<T, keyof T>,
   ) {
     super();
   }
 
-  static async open<T extends { id: string }>(db: Database, kind: string, guard?: InsertGuard<T>): Promise<PostgresRecordStore<T>> {
-    const store = new PostgresRecordStore<T>(db, kind, guard);
+  static async open<T extends { id: string }, K extends keyof T = keyof T>(
+    db: Database,
+    kind: string,
+    guard?: InsertGuard<T, K>,
+  ): Promise<PostgresRecordStore<T>> {
+    // Field names go into the guard's SQL as text (so the group's index serves it): names only.
+    if (guard && ![guard.field, ...guard.reads].every((f) => FIELD_NAME.test(String(f))))
+      throw new Error(`${kind}: an insert guard reads top-level fields by plain name`);
+    const store = new PostgresRecordStore<T>(db, kind, guard as InsertGuard<T, keyof T> | undefined);
     const rows = await db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [kind]);
     for (const r of rows.rows) store.records.set(r.value.id, r.value);
     return store;
@@ -77,14 +92,14 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     const held = this.records.get(copy.id);
     const written = await this.db.tx(async (client) => {
       if (!held && this.guard) {
-        const { field, check } = this.guard;
+        const { field, reads, check } = this.guard;
         const group = String(copy[field as keyof T]);
         await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, field, group)]);
-        const rows = await client.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND value->>$2 = $3", [
-          this.kind,
-          field,
-          group,
-        ]);
+        const picked = reads.map((f) => `'${String(f)}', value->'${String(f)}'`).join(", ");
+        const rows = await client.query<{ value: T }>(
+          `SELECT jsonb_strip_nulls(jsonb_build_object(${picked})) AS value FROM records WHERE kind = $1 AND value->>'${field}' = $2`,
+          [this.kind, group],
+        );
         check(
           copy,
           rows.rows.map((r) => r.value),
