@@ -109,7 +109,6 @@ export async function createPostgresDocumentStore(opts: {
       return serial(async () => {
         const { record, created } = await db.tx(async (client) => {
           const existing = await lockedRecord(client, sha256);
-          const needsBytes = !existing || existing.purgedAt !== undefined;
           let record: DocumentRecord;
           if (existing) {
             record = existing;
@@ -120,11 +119,12 @@ export async function createPostgresDocumentStore(opts: {
           }
           const created = !existing;
           await client.query(UPSERT, [sha256, JSON.stringify(record)]);
-          if (needsBytes)
-            await client.query("INSERT INTO document_bytes (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING", [
-              sha256,
-              Buffer.from(input.bytes),
-            ]);
+          // Every upload stores its bytes unless they are there (a live document's may be missing: an
+          // earlier version's file that no process copied in).
+          await client.query("INSERT INTO document_bytes (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING", [
+            sha256,
+            Buffer.from(input.bytes),
+          ]);
           if (created) await client.query("INSERT INTO document_pending (sha256) VALUES ($1)", [sha256]);
           await notify(client, sha256);
           return { record, created };

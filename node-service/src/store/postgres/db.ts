@@ -93,7 +93,6 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   return applied;
 }
 
-/** Runs `fn` holding the session-level advisory lock `key` (waits for it) on a connection of the pool. */
 /**
  * An advisory lock id for one thing (e.g. a borrower's applications, a document): 60 bits of sha256
  * of its parts, apart from the service's fixed lock ids above.
@@ -103,6 +102,7 @@ export function lockKeyOf(...parts: string[]): string {
   return BigInt(`0x${hex.slice(0, 15)}`).toString();
 }
 
+/** Runs `fn` holding the session-level advisory lock `key` (waits for it) on a connection of the pool. */
 export async function withAdvisoryLock<T>(db: Database, key: bigint, fn: () => Promise<T>): Promise<T> {
   const client = await db.pool.connect();
   try {
