@@ -109,6 +109,18 @@ async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
 }
 
 const A = "0x00000000000000000000000000000000000000a1" as Address;
+/** A notary batch of `hashes` under `root`, anchored by A in block `blockNumber` (made-up transaction). */
+const batchOf = (root: Hex, hashes: Hex[], blockNumber: number) => ({
+  root,
+  hashes,
+  count: hashes.length,
+  txHash: `0x${"01".repeat(32)}` as Hex,
+  blockNumber,
+  blockHash: `0x${"02".repeat(32)}` as Hex,
+  logIndex: 0,
+  at: 1700000000 + blockNumber,
+  anchorer: A,
+});
 const B = "0x00000000000000000000000000000000000000b2" as Address;
 
 for (const [label, makeBackend] of BACKENDS) {
@@ -334,20 +346,7 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(Buffer.from((await store.readContent(h1))!).toString()).to.equal("%PDF-1.4 invoice 1");
 
         const root = `0x${"ab".repeat(32)}` as Hex;
-        await store.recordBatch(
-          {
-            root,
-            hashes: [h1],
-            count: 1,
-            txHash: `0x${"01".repeat(32)}`,
-            blockNumber: 7,
-            blockHash: `0x${"02".repeat(32)}`,
-            logIndex: 0,
-            at: 1700000000,
-            anchorer: A,
-          },
-          { [h1]: [`0x${"03".repeat(32)}`] },
-        );
+        await store.recordBatch(batchOf(root, [h1], 7), { [h1]: [`0x${"03".repeat(32)}`] });
         expect(store.pending()).to.deep.equal([h2]);
         expect(await store.purge(h2, { kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 5_000, retentionMs: 10 })).to.equal(true);
         expect(await store.purge(h2, { kinds: ["kyc_id_scan"], lastUploadedAt: 1, purgedAt: 6_000, retentionMs: 10 })).to.equal(false);
@@ -434,27 +433,9 @@ for (const [label, makeBackend] of BACKENDS) {
         // copy: the upload it never saw is kept.
         const C = "0x00000000000000000000000000000000000000c3" as Address;
         await other.put({ bytes, mime: "application/pdf", owner: C, kind: "invoice" });
-        await one.recordBatch(
-          {
-            root: `0x${"cd".repeat(32)}`,
-            hashes: [sha256],
-            count: 1,
-            txHash: `0x${"01".repeat(32)}`,
-            blockNumber: 8,
-            blockHash: `0x${"02".repeat(32)}`,
-            logIndex: 0,
-            at: 1700000001,
-            anchorer: A,
-          },
-          { [sha256]: [] },
-        );
+        await one.recordBatch(batchOf(`0x${"cd".repeat(32)}`, [sha256], 8), { [sha256]: [] });
         const reopened = (await backend.documents()) as Shared;
-        expect(
-          reopened
-            .get(sha256)!
-            .uploads.map((u) => u.owner)
-            .sort(),
-        ).to.deep.equal([A, B, C].sort());
+        expect(await owners(reopened, sha256)).to.deep.equal([A, B, C].sort());
         expect(reopened.get(sha256)!.batch?.root).to.equal(`0x${"cd".repeat(32)}`);
         // One more upload `one` has not heard of: a purge decided on its copy is not made (the upload it
         // missed renews the document) ...
@@ -466,12 +447,7 @@ for (const [label, makeBackend] of BACKENDS) {
         // ... and, decided again on the current record, keeps every upload in it.
         expect(await purge()).to.equal(true);
         const after = (await backend.documents()) as Shared;
-        expect(
-          after
-            .get(sha256)!
-            .uploads.map((u) => u.owner)
-            .sort(),
-        ).to.deep.equal([A, B, C, D].sort());
+        expect(await owners(after, sha256)).to.deep.equal([A, B, C, D].sort());
         expect(after.get(sha256)!.purgedAt).to.equal(9);
       });
 
