@@ -270,7 +270,8 @@ export async function signInAll<K extends WalletName>(base: string, net: Network
 
 /**
  * POST /api/applications as `token`: `amount` (minor units) for `termDays` (30 unless given) from `lender`
- * against `receivableIds`, with every scope scoring needs unless `scopes` says otherwise. The answer as it is.
+ * against `receivableIds`, with every scope scoring needs unless `scopes` says otherwise, and `headers`
+ * (e.g. an Idempotency-Key). The answer as it is.
  */
 export function postApplication(
   base: string,
@@ -282,11 +283,13 @@ export function postApplication(
     receivableIds: readonly (bigint | string)[];
     scopes?: number;
   },
+  headers?: Record<string, string>,
 ): Promise<HttpAnswer> {
   const { amount, termDays = 30, lender, receivableIds, scopes = REQUIRED_SCOPES } = application;
   return call(base, "POST", "/api/applications", {
     token,
     body: { amount: amount.toString(), termDays, lender, receivableIds: receivableIds.map(String), scopes },
+    headers,
   });
 }
 

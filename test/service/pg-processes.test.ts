@@ -62,8 +62,8 @@ describe("several service processes on one PostgreSQL database: live updates eve
     const sent = () => net.publicClient.getTransactionCount({ address: serviceAccount.address });
     const head = async () => Number(await net.publicClient.getBlockNumber());
     const indexedOn = async (p: ServiceProcess) => (await call(p.url, "GET", "/healthz")).body.indexedBlock as number;
-    const apply = (base: string, token: string, receivableId: string) =>
-      postApplication(base, token, { amount: 100_000n, lender: lender.account.address, receivableIds: [receivableId] });
+    const apply = (base: string, token: string, receivableId: string, headers?: Record<string, string>) =>
+      postApplication(base, token, { amount: 100_000n, lender: lender.account.address, receivableIds: [receivableId] }, headers);
     const grantConsent = async (purpose: Hex) => {
       const expires = Number((await net.publicClient.getBlock()).timestamp) + 90 * DAY;
       await send(net, supplier, "ConsentRegistry", "grant", [lender.account.address, REQUIRED_SCOPES, expires, purpose]);
@@ -216,18 +216,9 @@ describe("several service processes on one PostgreSQL database: live updates eve
     // The same request sent at once to both processes (a client retrying through the proxy), and two
     // applications pledging the same receivable at once on both: one application each time.
     const spare = receivables.slice(3);
-    const body = (receivableId: string) => ({
-      amount: "100000",
-      termDays: 30,
-      lender: lender.account.address,
-      receivableIds: [receivableId],
-      scopes: REQUIRED_SCOPES,
-    });
     for (let i = 0; i < RACES; i++) {
       const key = `retry-${i}`;
-      const both = await Promise.all(
-        [a, b].map((p) => call(p.url, "POST", "/api/applications", { token, body: body(spare[i]), headers: { "Idempotency-Key": key } })),
-      );
+      const both = await Promise.all([a, b].map((p) => apply(p.url, token, spare[i], { "Idempotency-Key": key })));
       expect(
         both.map((r) => r.status),
         JSON.stringify(both.map((r) => r.body.id ?? r.body.error)),
@@ -236,7 +227,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
     }
     for (let i = 0; i < RACES; i++) {
       const receivableId = spare[RACES + i];
-      const both = await Promise.all([a, b].map((p) => call(p.url, "POST", "/api/applications", { token, body: body(receivableId) })));
+      const both = await Promise.all([a, b].map((p) => apply(p.url, token, receivableId)));
       expect(
         both.map((r) => r.status).sort(),
         `receivable ${receivableId} pledged by two applications at once: ${JSON.stringify(both.map((r) => r.body.id ?? r.body.error))}`,
@@ -244,9 +235,7 @@ describe("several service processes on one PostgreSQL database: live updates eve
       expect(both.find((r) => r.status === 409)!.body.error.text.textCode).to.equal("receivable_taken");
     }
     // One application left in the supplier's day, asked for at once on both: one is made.
-    const last = await Promise.all(
-      [a, b].map((p, i) => call(p.url, "POST", "/api/applications", { token, body: body(spare[2 * RACES + i]) })),
-    );
+    const last = await Promise.all([a, b].map((p, i) => apply(p.url, token, spare[2 * RACES + i])));
     expect(last.map((r) => r.status).sort(), JSON.stringify(last.map((r) => r.body.id ?? r.body.error))).to.deep.equal([201, 429]);
     expect(last.find((r) => r.status === 429)!.body.error.text.textCode).to.equal("too_many_today");
     const made = spare[2 * RACES + (last[0].status === 201 ? 0 : 1)];

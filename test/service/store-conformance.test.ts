@@ -35,6 +35,7 @@ import { DELIVERY_HEADER, NotificationService } from "../../node-service/src/not
 import type { ApplicationRecord } from "../../node-service/src/applications/types";
 import { emptyIndexState } from "../../node-service/src/domain/entities";
 import { webhookReceiver } from "./webhook-receiver";
+import { until } from "./service-processes";
 import { call, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed } from "./api-helpers";
 
 /** One store backend, opened over one place (a data directory, a database) that outlives its instances. */
@@ -513,13 +514,6 @@ for (const [label, makeBackend] of BACKENDS) {
           amount: "250000",
           timeline: [{ step: "in_review", at: 1_000 }],
         }) as unknown as ApplicationRecord;
-      const waitFor = async (what: string, ok: () => boolean) => {
-        const deadline = Date.now() + 10_000;
-        while (!ok()) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
       const services: NotificationService[] = [];
       afterEach(async () => {
         for (const s of services.splice(0)) await s.close();
@@ -551,7 +545,7 @@ for (const [label, makeBackend] of BACKENDS) {
           await first.markRead(LENDER, "all");
           first.start();
           await first.sync();
-          await waitFor("a failed attempt", () => first.deliveries(LENDER).log.length >= 1);
+          await until("a failed attempt", 10_000, async () => first.deliveries(LENDER).log.length >= 1);
           await first.close();
           services.splice(services.indexOf(first), 1);
 
@@ -563,7 +557,7 @@ for (const [label, makeBackend] of BACKENDS) {
           expect(kept.log[0]).to.include({ notificationId: "in_review:app-1", outcome: "failed", status: 503 });
           hook.state.status = 204;
           next.start();
-          await waitFor("the delivery", () => next.deliveries(LENDER).log[0]?.outcome === "delivered");
+          await until("the delivery", 10_000, async () => next.deliveries(LENDER).log[0]?.outcome === "delivered");
           const ids = new Set(hook.received.map((r) => r.headers[DELIVERY_HEADER.toLowerCase()]));
           expect(ids.size, "every attempt carried the same delivery id").to.equal(1);
           expect(next.deliveries(LENDER).pending).to.equal(0);
@@ -618,13 +612,13 @@ for (const [label, makeBackend] of BACKENDS) {
           a.start();
           b.start();
           await a.sync();
-          await waitFor("A's failed attempt", () => a.deliveries(LENDER).log.length >= 1);
+          await until("A's failed attempt", 10_000, async () => a.deliveries(LENDER).log.length >= 1);
           // A stops running the jobs (it died); B, told of A's writes, delivers the same delivery.
           jobsOnA = false;
           await toB("webhooks", LENDER);
           hook.state.status = 200;
           await b.sync();
-          await waitFor("B's delivery", () => b.deliveries(LENDER).log[0]?.outcome === "delivered");
+          await until("B's delivery", 10_000, async () => b.deliveries(LENDER).log[0]?.outcome === "delivered");
           const bodies = new Set(hook.received.map((r) => r.body));
           expect(bodies.size).to.equal(1);
           expect(JSON.parse([...bodies][0]).notification.id).to.equal("in_review:app-3");

@@ -99,6 +99,7 @@ export class JournalStore<T extends { id: string }> extends InMemoryRecords<T> {
   }
 
   async close(): Promise<void> {
+    await this.updatesSettled();
     await this.compacting;
     await this.journal.close();
   }

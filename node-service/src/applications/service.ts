@@ -21,6 +21,7 @@ import { toJsonSafe } from "../domain/json";
 import { JournalStore, type RecordStore } from "./journal-store";
 import type { Database } from "../store/postgres/db";
 import { PostgresRecordStore, type InsertGuard } from "../store/postgres/record-store";
+import { KeyedQueue } from "../store/keyed-queue";
 import {
   AGREEMENT_DOCUMENT_VERSION,
   agreementDocumentSha256,
@@ -293,7 +294,7 @@ export interface QuoteInput {
 
 export class ApplicationService extends EventEmitter {
   /** Per-application queue: a request and the indexer's reconcile never advance the same record at once. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedQueue();
   /** Decision anchors not yet recorded, awaited by close() so none is cut off mid-write. */
   private readonly anchoring = new Map<string, Promise<void>>();
   /** Decisions waiting for the next anchor transaction (one transaction carries all of them). */
@@ -373,14 +374,7 @@ export class ApplicationService extends EventEmitter {
 
   /** Runs `fn` after every earlier task on the same application has finished. */
   private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    });
-    return run;
+    return this.locks.run(id, fn);
   }
 
   /** What the application form shows before the borrower types anything. */
@@ -1380,7 +1374,7 @@ export class ApplicationService extends EventEmitter {
   async close(): Promise<void> {
     this.closing.abort();
     await Promise.all([...this.anchoring.values()]);
-    await Promise.all([...this.locks.values()]);
+    await this.locks.settled();
     await Promise.all([...this.copying]);
     await this.store.close();
   }

@@ -10,9 +10,8 @@
  * DATABASE_URL, in PostgreSQL, where every process serves the same marks and registrations (another
  * process's write reaches this one through LISTEN: `changeHandlers`) and only the process running the
  * jobs (`runsJobs`) puts notifications in the outboxes and delivers them, so each is sent once; after a
- * failover the next one picks the outboxes up. A change is a read-modify-write of one record, one at a
- * time per record in a process and, across processes, retried when PostgreSQL's compare-and-set finds
- * another process's newer version.
+ * failover the next one picks the outboxes up. A change is the store's read-modify-write of one record
+ * (RecordStore.update: one at a time per record, applied again on another process's newer version).
  */
 import { rename } from "node:fs/promises";
 import path from "node:path";
@@ -20,7 +19,7 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Address, IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
-import { ConflictError, NotFoundError } from "../domain/errors";
+import { NotFoundError } from "../domain/errors";
 import { DurableJSONFile } from "../store/atomic-file";
 import type { RecordStore } from "../store/record-store";
 import { JournalStore } from "../applications/journal-store";
@@ -121,8 +120,6 @@ interface LegacyFile {
 
 const READS = "notification-reads";
 const WEBHOOKS = "webhooks";
-/** Attempts of one change against other processes' concurrent changes of the same record. */
-const MAX_CONFLICTS = 5;
 
 /** The signature a receiver recomputes: HMAC-SHA256(secret, `${t}.${body}`) in hex. */
 export function signPayload(secret: string, t: number, body: string): string {
@@ -135,8 +132,6 @@ export class NotificationService {
   private delivering = false;
   private closed = false;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Per store and record: the tail of this process's changes to it (one at a time). */
-  private readonly changing = new Map<object, Map<string, Promise<unknown>>>();
 
   private constructor(
     private readonly deps: NotificationsDeps,
@@ -196,7 +191,6 @@ export class NotificationService {
     if (this.timer) clearTimeout(this.timer);
     if (this.ticker) clearInterval(this.ticker);
     await Promise.allSettled([...this.inFlight]);
-    await Promise.allSettled([...this.changing.values()].flatMap((tails) => [...tails.values()]));
     await Promise.all([this.reads.close(), this.webhooks.close()]);
   }
 
@@ -226,41 +220,6 @@ export class NotificationService {
     return this.deps.runsJobs?.() ?? true;
   }
 
-  /**
-   * Changes one record: `change` gets a copy of the current version (undefined: none) and returns the
-   * next one (or null: nothing to write). One change at a time per record in this process; when
-   * another process wrote the record meanwhile (a ConflictError, the store then holds the newer
-   * version), `change` runs again on that version.
-   */
-  private update<T extends { id: string }>(
-    store: RecordStore<T>,
-    id: string,
-    change: (current: T | undefined) => T | null,
-  ): Promise<T | null> {
-    let tails = this.changing.get(store);
-    if (!tails) this.changing.set(store, (tails = new Map()));
-    const run = async (): Promise<T | null> => {
-      for (let attempt = 1; ; attempt++) {
-        const next = change(store.get(id));
-        if (!next) return null;
-        try {
-          await store.put(next);
-          return next;
-        } catch (err) {
-          if (!(err instanceof ConflictError) || attempt >= MAX_CONFLICTS) throw err;
-        }
-      }
-    };
-    const prev = tails.get(id) ?? Promise.resolve();
-    const result = prev.then(run, run);
-    const tail = result.catch(() => undefined);
-    tails.set(id, tail);
-    void tail.then(() => {
-      if (tails.get(id) === tail) tails.delete(id);
-    });
-    return result;
-  }
-
   private async current(party: Address): Promise<Notification[]> {
     return notificationsFor(party, this.deps.applications(party), this.deps.state(), {
       asOf: await this.deps.now(),
@@ -282,7 +241,7 @@ export class NotificationService {
     const current = (await this.current(party)).map((n) => n.id);
     const known = new Set(current);
     const chosen = ids === "all" ? current : ids.filter((id) => known.has(id));
-    await this.update(this.reads, party, (marks) => {
+    await this.reads.update(party, (marks) => {
       const read = new Set(marks?.ids ?? []);
       for (const id of chosen) read.add(id);
       return { id: party, ids: [...read].slice(-KEEP_READ) };
@@ -321,12 +280,12 @@ export class NotificationService {
       createdAt: Math.floor(Date.now() / 1000),
       enqueued: current.map((n) => n.id),
     };
-    await this.update(this.webhooks, party, (rec) => ({ id: party, hook, outbox: [], log: rec?.log ?? [] }));
+    await this.webhooks.update(party, (rec) => ({ id: party, hook, outbox: [], log: rec?.log ?? [] }));
     return { url: hook.url, secret: hook.secret, createdAt: hook.createdAt };
   }
 
   async deleteWebhook(party: Address): Promise<void> {
-    const deleted = await this.update(this.webhooks, party, (rec) => (rec?.hook ? { ...rec, hook: null, outbox: [] } : null));
+    const deleted = await this.webhooks.update(party, (rec) => (rec?.hook ? { ...rec, hook: null, outbox: [] } : null));
     if (!deleted) throw new NotFoundError("no webhook registered", { textCode: "no_webhook", params: {} });
   }
 
@@ -348,7 +307,7 @@ export class NotificationService {
     const state = this.deps.state();
     for (const party of parties) {
       const notifications = notificationsFor(party, this.deps.applications(party), state, { asOf, dueSoonDays: this.deps.dueSoonDays });
-      await this.update(this.webhooks, party, (rec) => {
+      await this.webhooks.update(party, (rec) => {
         if (!rec?.hook) return null;
         const known = new Set(rec.hook.enqueued);
         const fresh = notifications.filter((n) => !known.has(n.id));
@@ -412,7 +371,7 @@ export class NotificationService {
   private async attempt(d: Delivery): Promise<void> {
     const hook = this.webhooks.get(d.party)?.hook;
     if (!hook || hook.url !== d.url) {
-      await this.update(this.webhooks, d.party, (rec) =>
+      await this.webhooks.update(d.party, (rec) =>
         rec?.outbox.some((x) => x.id === d.id) ? { ...rec, outbox: rec.outbox.filter((x) => x.id !== d.id) } : null,
       );
       return;
@@ -452,7 +411,7 @@ export class NotificationService {
     if (entry.outcome === "failed") entry.nextAttemptAt = new Date(nextAt).toISOString();
     if (entry.outcome === "gave_up") this.deps.logger?.warn({ delivery: d.id, url: d.url }, "webhook delivery given up");
     // The attempt is logged even when the webhook was replaced meanwhile (its outbox is then gone).
-    await this.update(this.webhooks, d.party, (rec) => {
+    await this.webhooks.update(d.party, (rec) => {
       const base = rec ?? { id: d.party, hook: null, outbox: [], log: [] };
       const outbox =
         entry.outcome === "failed"

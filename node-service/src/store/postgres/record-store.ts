@@ -22,6 +22,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
+import { KeyedQueue } from "../keyed-queue";
 import { lockKeyOf, type Database } from "./db";
 import { RECORDS_CHANNEL } from "./listener";
 
@@ -45,7 +46,7 @@ const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecords<T> {
   /** Per id: the tail of its puts and refreshes (one at a time). */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedQueue();
   /** Per id: the sequence number of the last put or refresh that set this process's copy (see reload). */
   private readonly setAt = new Map<string, number>();
   private seq = 0;
@@ -73,14 +74,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   }
 
   private serial<R>(id: string, fn: () => Promise<R>): Promise<R> {
-    const prev = this.queues.get(id) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
-    return run;
+    return this.queues.run(id, fn);
   }
 
   async put(record: T): Promise<void> {
@@ -171,7 +165,8 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()]);
+    await this.updatesSettled();
+    await this.queues.settled();
     // The pool belongs to the caller.
   }
 }
