@@ -534,8 +534,9 @@ describe("loan applications from application to closed loan (real chain, real se
     // The borrower sees the same override, and both still see what was asked.
     const asBorrower = (await call(base, "GET", `/api/applications/${id}`, { token: tS2 })).body;
     expect(asBorrower.review.limitOverride).to.deep.equal(done.body.review.limitOverride);
-    expect(asBorrower.requested).to.deep.equal({ amount: "700000", termDays: 30 });
-    expect(done.body.requested).to.deep.equal({ amount: "700000", termDays: 30 });
+    const asked = { amount: "700000", termDays: 30, receivableIds: [String(f.relatedReceivable)] };
+    expect(asBorrower.requested).to.deep.equal(asked);
+    expect(done.body.requested).to.deep.equal(asked);
     expect(asBorrower.amount).to.equal("650000");
     expect(asBorrower.timeline.find((e: { step: string }) => e.step === "overridden").detail)
       .to.contain("by override")

@@ -33,6 +33,7 @@ import { admit, deployContracts, generateHistory, type Net, type Wallet } from "
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { DELIVERY_HEADER, NotificationService } from "../../node-service/src/notifications/service";
 import type { ApplicationRecord } from "../../node-service/src/applications/types";
+import { creationGuard } from "../../node-service/src/applications/service";
 import { emptyIndexState } from "../../node-service/src/domain/entities";
 import { webhookReceiver } from "./webhook-receiver";
 import { until } from "./service-processes";
@@ -327,6 +328,49 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(stamps.get("a")!.n).to.equal(99);
         await stamps.close();
         await reopened.close();
+      });
+      it("on PostgreSQL: a retry another process takes is its first application, whatever receivables that process preselected", async function () {
+        if (backend.name !== "postgres") this.skip();
+        // Two processes on one database, each with the guard the applications service inserts with.
+        const open = async () =>
+          PostgresRecordStore.open<ApplicationRecord>((await backend.place()).db!, "applications", creationGuard(undefined));
+        const [onA, onB] = [await open(), await open()];
+        const application = (id: string, receivableIds: string[], named?: string[]): ApplicationRecord => ({
+          id,
+          borrower: A,
+          lender: B,
+          amount: "100000",
+          termDays: 60,
+          requested: { amount: "100000", termDays: 60, ...(named ? { receivableIds: named } : {}) },
+          receivableIds,
+          scopes: 31,
+          purpose: `0x${"03".repeat(32)}`,
+          status: "submitted",
+          createdAt: 1_700_000_000,
+          updatedAt: 1_700_000_000,
+          timeline: [],
+          signatures: {},
+          idempotencyKey: "retry-1",
+        });
+        const refusal = async (write: Promise<void>) =>
+          write.then(
+            () => "written",
+            (err: Error) => err.message,
+          );
+        // A made the application from the receivables it knew of (none named: its preselection).
+        await onA.put(application("first", ["7"]));
+        // The client's retry reaches B, which has not heard of it yet and knows a receivable more: its
+        // preselection differs, but the request is the same, so it is the first application.
+        expect(await refusal(onB.put(application("retry", ["7", "8"])))).to.match(/application first was created for this Idempotency-Key/);
+        // The same key with other receivables named is another request: refused, naming the first.
+        expect(await refusal(onB.put(application("other", ["8"], ["8"])))).to.match(
+          /Idempotency-Key retry-1 was used for application first with a different request/,
+        );
+        // Naming exactly what the first pledged is the same request.
+        expect(await refusal(onB.put(application("named", ["7"], ["7"])))).to.match(/application first was created/);
+        expect(onB.all().map((x) => x.id)).to.deep.equal([]);
+        await onA.close();
+        await onB.close();
       });
     });
 

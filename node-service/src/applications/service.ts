@@ -247,14 +247,16 @@ function checkBorrowerBounds(
  * of a request is its first application, a receivable stays in one live application, and the
  * borrower's bounds hold.
  */
-function creationGuard(limits: ApplicationsDeps["limits"]): InsertGuard<ApplicationRecord, (typeof CREATION_READS)[number]> {
+export function creationGuard(limits: ApplicationsDeps["limits"]): InsertGuard<ApplicationRecord, (typeof CREATION_READS)[number]> {
   return {
     field: "borrower",
     reads: CREATION_READS,
     check(app, committed) {
       if (app.idempotencyKey !== undefined) {
         const earlier = committed.find((a) => a.idempotencyKey === app.idempotencyKey);
-        if (earlier) throw sameRequest(earlier, app) ? new AlreadyCreated(earlier.id) : keyReused(app.idempotencyKey, earlier);
+        // The request as the borrower made it: the receivables it named, not those this process preselected.
+        const request = { ...app, receivableIds: app.requested?.receivableIds };
+        if (earlier) throw sameRequest(earlier, request) ? new AlreadyCreated(earlier.id) : keyReused(app.idempotencyKey, earlier);
       }
       const taken = liveCollateralOf(committed);
       for (const id of app.receivableIds) {
@@ -646,7 +648,11 @@ export class ApplicationService extends EventEmitter {
       lender: input.lender,
       amount: input.amount.toString(),
       termDays: input.termDays,
-      requested: { amount: input.amount.toString(), termDays: input.termDays },
+      requested: {
+        amount: input.amount.toString(),
+        termDays: input.termDays,
+        ...(input.receivableIds ? { receivableIds: [...input.receivableIds] } : {}),
+      },
       receivableIds: chosen.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
       scopes: input.scopes,
       purpose: keccak256(toHex(id)),

@@ -133,8 +133,11 @@ export interface ApplicationRecord {
   /** Minor units, decimal string: what the offer lends (the request, or the reviewer's changed amount). */
   amount: string;
   termDays: number;
-  /** What the borrower asked for; a reviewer's changed terms never go above it. Absent on records older than it. */
-  requested?: { amount: string; termDays: number };
+  /**
+   * What the borrower asked for; a reviewer's changed terms never go above it. Absent on records older
+   * than it. `receivableIds` only when the borrower named them (otherwise the service preselected them).
+   */
+  requested?: { amount: string; termDays: number; receivableIds?: string[] };
   /** The lender declined the application outside a review (any time before the agreement is recorded). */
   lenderDecline?: { at: number; reason: string };
   /** The borrower withdrew it, with its reason when given. */

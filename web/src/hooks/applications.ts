@@ -50,8 +50,8 @@ export interface ApplicationView {
     limitOverride?: { limit: string; amount: string; reason: string };
   };
   contest?: { at: number; reason: string };
-  /** What the borrower asked for (the offer may lend less after a review). */
-  requested?: { amount: string; termDays: number };
+  /** What the borrower asked for (the offer may lend less after a review); `receivableIds` only when it named them (otherwise the service preselected them). */
+  requested?: { amount: string; termDays: number; receivableIds?: string[] };
   lenderDecline?: { at: number; reason: string };
   withdrawal?: { at: number; reason?: string };
   /** The decision in plain words: the reasons that made it and what would change it. */
