@@ -16,7 +16,7 @@ import { createLowdbIndexStore } from "../../node-service/src/store/index-store"
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
-import { admit, deployContracts, generateHistory, type Net } from "../../scripts/lib/chain-helpers";
+import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { call, siweMessage } from "./api-helpers";
 import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
@@ -55,20 +55,28 @@ describe("several service processes on one PostgreSQL database", function () {
 
       // A proxy may send the nonce request to one process and the signed message to another: a nonce A
       // issued signs in on B, once (the same message again, on either, is refused).
-      const message = await siweMessage(a.url, supplier.account.address, PUBLIC);
-      const signature = await supplier.signMessage({ message, account: supplier.account });
-      const verified = await call(b.url, "POST", "/api/auth/verify", { body: { message, signature } });
-      expect(verified.status, JSON.stringify(verified.body)).to.equal(200);
+      const signInAcross = async (wallet: Wallet, nonceFrom: ServiceProcess, verifyOn: ServiceProcess) => {
+        const message = await siweMessage(nonceFrom.url, wallet.account.address, PUBLIC);
+        const signature = await wallet.signMessage({ message, account: wallet.account });
+        const verified = await call(verifyOn.url, "POST", "/api/auth/verify", { body: { message, signature } });
+        expect(verified.status, JSON.stringify(verified.body)).to.equal(200);
+        return { message, signature, token: verified.body.token as string };
+      };
+      const { message, signature, token } = await signInAcross(supplier, a, b);
       for (const p of [a, b]) {
         const replayed = await call(p.url, "POST", "/api/auth/verify", { body: { message, signature } });
         expect(replayed.status).to.equal(401);
         expect(replayed.body.error.text.textCode).to.equal("siwe_nonce_unknown");
       }
       // A session opened on one process works on the other.
-      const token = verified.body.token as string;
       const me = await call(a.url, "GET", "/api/auth/me", { token });
       expect(me.status).to.equal(200);
       expect(me.body.address.toLowerCase()).to.equal(supplier.account.address.toLowerCase());
+      // A session ended on one process is refused on every other (a copied token dies with the logout).
+      const ended = (await signInAcross(lender, b, a)).token;
+      expect((await call(b.url, "GET", "/api/auth/me", { token: ended })).status).to.equal(200);
+      expect((await call(a.url, "POST", "/api/auth/logout", { token: ended })).status).to.equal(200);
+      for (const p of [a, b]) expect((await call(p.url, "GET", "/api/auth/me", { token: ended })).status, p.url).to.equal(401);
 
       // Both follow the chain; the database follows it through the writer.
       await generateHistory(net, { ...parties, orders: 3, tag: "both" });
