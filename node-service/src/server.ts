@@ -355,6 +355,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       accessLog,
       authority,
       siwe,
+      database: db,
       siweDomains: () => domains,
       applicationOf: (id) => applications.find(id),
     },

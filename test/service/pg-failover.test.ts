@@ -6,19 +6,11 @@
  * equal to a fresh rebuild of the chain, with nothing lost.
  */
 import { expect } from "chai";
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import pino from "pino";
 import { ROLE } from "../../node-service/src/chain/eip712";
-import { createIndexer } from "../../node-service/src/indexer/indexer";
-import { createLowdbIndexStore } from "../../node-service/src/store/index-store";
-import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
-import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { call, siweMessage } from "./api-helpers";
-import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
+import { expectIndexEqualsFreshRebuild, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 describe("several service processes on one PostgreSQL database", function () {
   this.timeout(300_000);
@@ -98,22 +90,7 @@ describe("several service processes on one PostgreSQL database", function () {
       expect((await call(b.url, "GET", "/api/auth/me", { token })).status).to.equal(200);
 
       // Nothing lost: the database's index equals a fresh rebuild of the chain.
-      const freshDir = await mkdtemp(path.join(os.tmpdir(), "pg-failover-fresh-"));
-      fixture.dirs.push(freshDir);
-      const fresh = await createIndexer({
-        publicClient: net.publicClient,
-        deployment: net.deployment,
-        dataDir: freshDir,
-        store: await createLowdbIndexStore(freshDir),
-        logger: pino({ level: "silent" }),
-      });
-      await fresh.syncOnce();
-      await fresh.stop();
-      const saved = (await (await createPostgresIndexStore(db)).load())!;
-      expect(saved.checkpoint).to.deep.equal(fresh.checkpoint());
-      expect(JSON.parse(JSON.stringify(encodeIndexState(saved.state)))).to.deep.equal(
-        JSON.parse(JSON.stringify(encodeIndexState(fresh.state()))),
-      );
+      await expectIndexEqualsFreshRebuild(fixture, net, db);
       // Exactly one holds the writer's lock now.
       const locks = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks
          WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);

@@ -103,7 +103,12 @@ describe("PostgreSQL index lists as segments", function () {
     try {
       await copyFile(path.join(MIGRATIONS_DIR, "001_init.sql"), path.join(only001, "001_init.sql"));
       const pool = new pg.Pool({ connectionString: url, max: 1 });
-      const raw: Database = { pool, tx: () => Promise.reject(new Error("unused")), close: () => pool.end() };
+      const raw: Database = {
+        pool,
+        tx: () => Promise.reject(new Error("unused")),
+        probe: () => Promise.reject(new Error("unused")),
+        close: () => pool.end(),
+      };
       try {
         expect(await migrate(raw, only001)).to.deep.equal(["001_init.sql"]);
         await pool.query(

@@ -2,12 +2,19 @@
  * Service processes of their own for the several-processes tests (pg-failover, pg-processes): a child
  * `node-service/src/server.ts` per process, configured by environment, on a free loopback port.
  */
+import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import pino from "pino";
 import { REPO_ROOT, type Deployment } from "../../node-service/src/chain/contracts";
-import { startHardhatNode, type HardhatNode } from "../../scripts/lib/chain-helpers";
+import { createIndexer } from "../../node-service/src/indexer/indexer";
+import { createLowdbIndexStore } from "../../node-service/src/store/index-store";
+import type { Database } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
+import { encodeIndexState } from "../../node-service/src/store/state-codec";
+import { startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 
 export interface ServiceProcess {
@@ -118,4 +125,27 @@ export function useServiceProcesses(): ServiceProcesses {
     for (const d of fixture.dirs) await rm(d, { recursive: true, force: true });
   });
   return fixture;
+}
+
+/**
+ * Nothing lost: the index in the database (checkpoint and state) equals a fresh rebuild of the chain by
+ * an indexer of its own (lowdb, in a directory the fixture removes).
+ */
+export async function expectIndexEqualsFreshRebuild(fixture: ServiceProcesses, net: Net, db: Database): Promise<void> {
+  const freshDir = await mkdtemp(path.join(os.tmpdir(), "fresh-index-"));
+  fixture.dirs.push(freshDir);
+  const fresh = await createIndexer({
+    publicClient: net.publicClient,
+    deployment: net.deployment,
+    dataDir: freshDir,
+    store: await createLowdbIndexStore(freshDir),
+    logger: pino({ level: "silent" }),
+  });
+  await fresh.syncOnce();
+  await fresh.stop();
+  const saved = (await (await createPostgresIndexStore(db)).load())!;
+  expect(saved.checkpoint).to.deep.equal(fresh.checkpoint());
+  expect(JSON.parse(JSON.stringify(encodeIndexState(saved.state)))).to.deep.equal(
+    JSON.parse(JSON.stringify(encodeIndexState(fresh.state()))),
+  );
 }

@@ -22,7 +22,8 @@ import type { SessionStore } from "../auth/sessions";
 import type { SiweVerifier } from "../auth/siwe";
 import type { AccessLog } from "./access-log";
 import { createAuthorizer, type Authorizer } from "./authorize";
-import { ApiError, ChainError, NotFoundError } from "../domain/errors";
+import { ApiError, ChainError, DatabaseUnavailableError, NotFoundError } from "../domain/errors";
+import { isDatabaseUnavailable, type Database } from "../store/postgres/db";
 import { LatencyHistogram } from "./prometheus";
 import { RouteTable } from "./route";
 import { mountAuthRoutes, resolveSession } from "./routes/auth";
@@ -45,6 +46,8 @@ export interface AppDeps {
   accessLog: AccessLog;
   authority: ChainAuthority;
   siwe: SiweVerifier;
+  /** The database (DATABASE_URL), for /healthz; none on lowdb. */
+  database?: Pick<Database, "probe">;
   /** host[:port] values accepted as a SIWE domain; a function because the port is known only after listen. */
   siweDomains: () => string[];
   /** The parties of a loan application, for checking the application a read cites (none: citing one is refused). */
@@ -215,9 +218,10 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const { status, body } = toErrorResponse(err);
+    const { status, body, retryAfterSeconds } = toErrorResponse(err);
     if (status >= 500) req.log?.error({ err }, "request failed");
     if (res.headersSent) return;
+    if (retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(retryAfterSeconds));
     res.status(status).json(body);
   });
 
@@ -292,10 +296,18 @@ function allowedMethods(table: RouteTable, path: string): string[] {
 }
 
 /** Maps any thrown value to the API's error shape. */
-export function toErrorResponse(err: unknown): { status: number; body: { error: { code: string; message: string; field?: string } } } {
+export function toErrorResponse(err: unknown): {
+  status: number;
+  body: { error: { code: string; message: string; field?: string } };
+  /** For Retry-After: the answer is worth asking again this soon. */
+  retryAfterSeconds?: number;
+} {
+  if (err instanceof DatabaseUnavailableError) return { status: err.status, body: err.toJSON(), retryAfterSeconds: err.retryAfterSeconds };
   if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
   // A write that found the disk full: nothing was acknowledged, say why (any store, any route).
   if (isStorageFull(err)) return toErrorResponse(new StorageFullError("the request's data", err));
+  // The database (DATABASE_URL) could not be reached or dropped the connection: not acknowledged, retryable.
+  if (isDatabaseUnavailable(err)) return toErrorResponse(new DatabaseUnavailableError({ cause: err }));
   // The node did not answer in time (RPC_TIMEOUT_MS) or could not be reached: retryable, not a bug.
   if (err instanceof BaseError && err.walk((e) => e instanceof TimeoutError || e instanceof HttpRequestError) !== null) {
     return toErrorResponse(new ChainError("the chain node did not answer in time; try again"));

@@ -89,7 +89,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: "Conflict",
   413: "Request body too large",
   429: "Too many requests",
-  503: "Unavailable (chain or indexer)",
+  503: "Unavailable (chain, indexer or, on PostgreSQL, the database; retryable)",
   507: "Not stored: the service's disk is full (nothing was recorded; retry later)",
 };
 

@@ -81,6 +81,27 @@ export class ChainError extends ApiError {
   }
 }
 
+/**
+ * The database (DATABASE_URL) could not be reached or dropped the connection: the request was not
+ * acknowledged. (A connection lost during COMMIT leaves its outcome unknown: a retry with the same
+ * Idempotency-Key, or a read, tells.)
+ */
+export class DatabaseUnavailableError extends ApiError {
+  readonly retryAfterSeconds = 2;
+  constructor(options?: { cause?: unknown }) {
+    super(
+      503,
+      "database_unavailable",
+      "the service's database could not be reached; the request was not acknowledged, try again shortly",
+      undefined,
+      {
+        ...options,
+        text: { textCode: "database_unavailable", params: {} },
+      },
+    );
+  }
+}
+
 /** Too many requests from one caller, or too many of one kind in flight; try later. */
 export class TooManyRequestsError extends ApiError {
   constructor(message: string, text?: ErrorText) {

@@ -11,6 +11,7 @@ import { openApiDocument } from "../route";
 import { requireSession } from "../authorize";
 import { ForbiddenError } from "../../domain/errors";
 import type { RouteContext } from "../app";
+import type { DatabaseHealth } from "../../store/postgres/db";
 
 interface DemoAccountView {
   index: number;
@@ -55,21 +56,27 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
     return { indexedBlock, headBlock, lagBlocks };
   }
 
+  /** With DATABASE_URL: whether the database answers (within the same second as the head). */
+  async function databaseHealth(): Promise<DatabaseHealth | undefined> {
+    if (!deps.database) return undefined;
+    return withTimeout(deps.database.probe(), HEAD_TIMEOUT_MS).catch((err: Error) => ({ ok: false, error: err.message }));
+  }
+
   table.add(
     {
       method: "get",
       path: "/healthz",
-      summary: "Liveness and indexer lag in blocks (503 when the chain is unreachable or the index lags)",
+      summary: "Liveness and indexer lag in blocks (503 when the chain or the database is unreachable, or the index lags)",
       tag: "system",
       auth: "public",
       errors: [503],
     },
     async ({ res }) => {
-      const { indexedBlock, headBlock, lagBlocks } = await lag();
+      const [{ indexedBlock, headBlock, lagBlocks }, database] = await Promise.all([lag(), databaseHealth()]);
       const maxLag = config.HEALTH_MAX_LAG_BLOCKS + config.CONFIRMATIONS;
       const storageFailures = storageHealth.failures();
       const halted = indexer.halted();
-      const ok = lagBlocks !== null && lagBlocks <= maxLag && storageFailures.length === 0 && !halted;
+      const ok = lagBlocks !== null && lagBlocks <= maxLag && storageFailures.length === 0 && !halted && database?.ok !== false;
       const full = storageFailures.find((f) => isStorageFull({ code: f.code }));
       const status = halted
         ? halted
@@ -77,11 +84,13 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
           ? `storage full: ${full.file} could not be written (${full.code})`
           : storageFailures.length > 0
             ? `storage failing: ${storageFailures[0].file} could not be written (${storageFailures[0].code})`
-            : headBlock === null
-              ? "chain unreachable"
-              : lagBlocks !== null && lagBlocks <= maxLag
-                ? "ok"
-                : "indexer lagging";
+            : database?.ok === false
+              ? `database unreachable: ${database.error}`
+              : headBlock === null
+                ? "chain unreachable"
+                : lagBlocks !== null && lagBlocks <= maxLag
+                  ? "ok"
+                  : "indexer lagging";
       res.status(ok ? 200 : 503);
       return {
         status,
@@ -91,6 +100,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
         lagBlocks,
         maxLagBlocks: maxLag,
         storage: { failures: storageFailures, incidents: storageHealth.incidents() },
+        ...(database ? { database } : {}),
       };
     },
   );

@@ -24,16 +24,75 @@ export interface Database {
   pool: pg.Pool;
   /** Runs `fn` in a transaction; resolves after COMMIT (rolls back and rethrows on an error). */
   tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Whether the database answers now (a `SELECT 1`, at most one a second; callers at once share it). */
+  probe(): Promise<DatabaseHealth>;
   close(): Promise<void>;
+}
+
+export interface DatabaseHealth {
+  ok: boolean;
+  /** Why not, as the driver said it. */
+  error?: string;
+  /** ISO time of the first failed probe of this outage. */
+  since?: string;
+}
+
+/** How long a connection attempt may take before the request that needed it fails (503) instead of hanging. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const PROBE_EVERY_MS = 1_000;
+
+/** Server answers that mean "not reachable now", not "this request is wrong": class 08, shutdowns, too many connections. */
+const UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
+/** What node-postgres says, without a code, when a connection fails or is lost. */
+const DRIVER_CONNECTION_FAILURE =
+  /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|not currently accepting connections/;
+/** Marks an error of connecting to the database (a bare ECONNREFUSED says nothing of which server refused). */
+const CONNECT_FAILED = Symbol("database connect failed");
+
+/** True when `err` says the database could not be reached (or dropped the connection): retryable, nothing was committed. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; [CONNECT_FAILED]?: true } | undefined;
+  if (e?.[CONNECT_FAILED]) return true;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (code.startsWith("08") || UNAVAILABLE_CODES.has(code)) return true;
+  return typeof e?.message === "string" && DRIVER_CONNECTION_FAILURE.test(e.message);
+}
+
+function markConnectFailure(err: Error): Error {
+  if (typeof err === "object") Object.defineProperty(err, CONNECT_FAILED, { value: true });
+  return err;
+}
+
+/** The pool's client: a failure to connect is marked as the database's (see isDatabaseUnavailable). */
+class ServiceClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+  override connect(callback?: (...args: never[]) => void): Promise<pg.Client> | void {
+    if (!callback)
+      return super.connect().catch((err: Error) => {
+        throw markConnectFailure(err);
+      });
+    // pg-pool connects its clients this way.
+    const done = callback as (err: Error | null, c?: pg.Client) => void;
+    super.connect(((err: Error | null, c: pg.Client) => done(err && markConnectFailure(err), c)) as never);
+  }
 }
 
 // int8 as string (never a lossy number); amounts inside jsonb are decimal strings already.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => v);
 
 export async function openDatabase(url: string, opts: { max?: number } = {}): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    Client: ServiceClient,
+  });
   // An idle client losing its server (a restart) must not crash the process: the pool replaces it.
   pool.on("error", () => undefined);
+  let health: DatabaseHealth = { ok: true };
+  let probedAt = -Infinity;
+  let probing: Promise<DatabaseHealth> | null = null;
   const db: Database = {
     pool,
     async tx(fn) {
@@ -49,6 +108,22 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
       } finally {
         client.release();
       }
+    },
+    probe() {
+      if (performance.now() - probedAt < PROBE_EVERY_MS) return Promise.resolve(health);
+      probing ??= pool
+        .query("SELECT 1")
+        .then(
+          (): DatabaseHealth => ({ ok: true }),
+          (err: Error): DatabaseHealth => ({ ok: false, error: err.message, since: health.since ?? new Date().toISOString() }),
+        )
+        .then((h) => {
+          health = h;
+          probedAt = performance.now();
+          probing = null;
+          return h;
+        });
+      return probing;
     },
     close: () => pool.end(),
   };

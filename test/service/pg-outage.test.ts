@@ -1,0 +1,120 @@
+/**
+ * PostgreSQL out of reach under two running service processes (its connections cut, new ones refused):
+ * no process dies; what needs the database answers 503 `database_unavailable` with Retry-After (nothing
+ * is acknowledged that is not committed) and /healthz says so; when the database is back, every
+ * process serves again, one writes the index again, and the database's index equals a fresh rebuild
+ * of the chain, with the events of the outage in it.
+ */
+import { expect } from "chai";
+import pg from "pg";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { openDatabase } from "../../node-service/src/store/postgres/db";
+import {
+  admit,
+  createDeliveredOrder,
+  deployContracts,
+  generateHistory,
+  issueConfirmedReceivable,
+  type Net,
+} from "../../scripts/lib/chain-helpers";
+import { testPostgres } from "../../scripts/lib/test-postgres";
+import { call, postApplication, signIn } from "./api-helpers";
+import { expectIndexEqualsFreshRebuild, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
+
+describe("several service processes when PostgreSQL is out of reach", function () {
+  this.timeout(180_000);
+  const fixture = useServiceProcesses();
+
+  it("no process dies, writes answer 503 and nothing is acknowledged, and all resume with nothing lost when it is back", async () => {
+    const node = await fixture.startNode();
+    const [operator, buyer, supplier, lender] = node.wallets;
+    const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
+    await admit(net, operator, [
+      { account: buyer.account.address, roles: ROLE.BUYER },
+      { account: supplier.account.address, roles: ROLE.SUPPLIER },
+      { account: lender.account.address, roles: ROLE.LENDER },
+    ]);
+    const receivables: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 1_000_000n, complete: true });
+      receivables.push((await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 1_000_000n })).receivableId.toString());
+    }
+    const { databaseUrl, env } = await fixture.workspace("pg-outage-", net.deployment);
+    const database = new URL(databaseUrl).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: (await testPostgres()).adminUrl });
+    await admin.connect();
+    const db = await openDatabase(databaseUrl, { max: 1 });
+    const checkpoint = async () =>
+      (await db.pool.query<{ checkpoint: { blockNumber: number } | null }>("SELECT checkpoint FROM index_meta WHERE id = 1")).rows[0]
+        ?.checkpoint?.blockNumber ?? -1;
+    const head = async () => Number(await net.publicClient.getBlockNumber());
+    const apply = (p: ServiceProcess, token: string, receivableId: string) =>
+      postApplication(p.url, token, { amount: 100_000n, lender: lender.account.address, receivableIds: [receivableId] });
+
+    try {
+      const a = await fixture.start(env("a"));
+      const h0 = await head();
+      await until("the first process to write the index", 30_000, async () => (await checkpoint()) === h0);
+      const b = await fixture.start(env("b"));
+      const token = await signIn(a.url, supplier as never);
+      const before = await apply(a, token, receivables[0]);
+      expect(before.status, JSON.stringify(before.body)).to.equal(201);
+
+      // The database goes away: every connection cut, new ones refused.
+      await db.close();
+      await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [database]);
+      // The chain goes on meanwhile.
+      await generateHistory(net, { operator, buyer, supplier, lender, orders: 2, anchors: 1, tag: "outage" });
+
+      for (const p of [a, b]) {
+        const health = await until(`${p.url} /healthz to report the database`, 10_000, async () => {
+          const res = await call(p.url, "GET", "/healthz");
+          return res.status === 503 && res;
+        });
+        expect(health.body.database.ok, JSON.stringify(health.body)).to.equal(false);
+        expect(health.body.status).to.match(/database/);
+        // A write needs the database: refused as retryable, and nothing was created.
+        const during = await apply(p, token, receivables[1]);
+        expect(during.status, JSON.stringify(during.body)).to.equal(503);
+        expect(during.body.error.code).to.equal("database_unavailable");
+        expect(during.headers.get("retry-after")).to.match(/^\d+$/);
+        // Signing in needs it too (the nonces and sessions are there).
+        const nonce = await call(p.url, "GET", "/api/auth/nonce");
+        expect(nonce.status, JSON.stringify(nonce.body)).to.equal(503);
+      }
+      for (const p of [a, b]) expect(p.child.exitCode, `${p.url} still running`).to.equal(null);
+
+      // It comes back: both serve again, the index in the database reaches the head with the outage's events.
+      await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+      const back = await openDatabase(databaseUrl, { max: 1 });
+      try {
+        for (const p of [a, b])
+          await until(`${p.url} healthy again`, 20_000, async () => (await call(p.url, "GET", "/healthz")).status === 200);
+        const h1 = await head();
+        await until("the index in the database at the head again", 20_000, async () => {
+          const rows = await back.pool.query<{ checkpoint: { blockNumber: number } | null }>(
+            "SELECT checkpoint FROM index_meta WHERE id = 1",
+          );
+          return rows.rows[0]?.checkpoint?.blockNumber === h1;
+        });
+        await expectIndexEqualsFreshRebuild(fixture, net, back);
+        // The application made before the outage is there on both; the one refused during it was not made.
+        const after = await apply(b, token, receivables[1]);
+        expect(after.status, JSON.stringify(after.body)).to.equal(201);
+        for (const p of [a, b]) {
+          const mine = await call(p.url, "GET", "/api/applications?role=borrower", { token });
+          expect((mine.body.applications as { id: string }[]).map((x) => x.id).sort()).to.deep.equal(
+            [before.body.id, after.body.id].sort(),
+          );
+        }
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await db.close().catch(() => undefined); // already closed when the outage began
+      await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`).catch(() => undefined);
+      await admin.end();
+    }
+  });
+});
