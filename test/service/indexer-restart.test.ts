@@ -4,12 +4,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { ROLE } from "../../node-service/src/chain/eip712";
 import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { parseIndex, type StoredIndex } from "../../node-service/src/store/index-store";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
-import { admit, deployContracts, generateHistory, startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
+import { generateHistory, startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
+import { admittedNetwork } from "./service-processes";
 
 const CHILD = path.join(REPO_ROOT, "test/service/indexer-child.ts");
 const MAX_BLOCK_RANGE = 2;
@@ -78,14 +78,8 @@ describe("indexer restart and chain reset (separate processes, hardhat node over
 
   async function chainWithHistory(orders: number, tag: string): Promise<Net> {
     node = await startHardhatNode();
-    const [operator, buyer, supplier, lender] = node.wallets;
-    const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
-    await admit(net, operator, [
-      { account: buyer.account.address, roles: ROLE.BUYER },
-      { account: supplier.account.address, roles: ROLE.SUPPLIER },
-      { account: lender.account.address, roles: ROLE.LENDER },
-    ]);
-    await generateHistory(net, { operator, buyer, supplier, lender, orders, anchors: 10, tag });
+    const { net, parties } = await admittedNetwork(node);
+    await generateHistory(net, { ...parties, orders, anchors: 10, tag });
     return net;
   }
 

@@ -6,9 +6,8 @@
  * equal to a fresh rebuild of the chain, with nothing lost.
  */
 import { expect } from "chai";
-import { ROLE } from "../../node-service/src/chain/eip712";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
-import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import { generateHistory, type Wallet } from "../../scripts/lib/chain-helpers";
 import { call, siweMessage } from "./api-helpers";
 import { expectIndexEqualsFreshRebuild, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
@@ -17,15 +16,8 @@ describe("several service processes on one PostgreSQL database", function () {
   const fixture = useServiceProcesses();
 
   it("one writes the index; sessions are shared; SIGKILL the writer and the other takes over with nothing lost", async () => {
-    const node = await fixture.startNode();
-    const [operator, buyer, supplier, lender] = node.wallets;
-    const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
-    await admit(net, operator, [
-      { account: buyer.account.address, roles: ROLE.BUYER },
-      { account: supplier.account.address, roles: ROLE.SUPPLIER },
-      { account: lender.account.address, roles: ROLE.LENDER },
-    ]);
-    const parties = { operator, buyer, supplier, lender };
+    const { net, parties } = await fixture.startNetwork();
+    const { supplier, lender } = parties;
     await generateHistory(net, { ...parties, orders: 4, anchors: 2, tag: "before" });
 
     // Behind the proxy every process answers for one public host.

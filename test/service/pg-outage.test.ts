@@ -7,16 +7,8 @@
  */
 import { expect } from "chai";
 import pg from "pg";
-import { ROLE } from "../../node-service/src/chain/eip712";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
-import {
-  admit,
-  createDeliveredOrder,
-  deployContracts,
-  generateHistory,
-  issueConfirmedReceivable,
-  type Net,
-} from "../../scripts/lib/chain-helpers";
+import { createDeliveredOrder, generateHistory, issueConfirmedReceivable } from "../../scripts/lib/chain-helpers";
 import { testPostgres } from "../../scripts/lib/test-postgres";
 import { call, postApplication, signIn } from "./api-helpers";
 import { expectIndexEqualsFreshRebuild, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
@@ -26,14 +18,8 @@ describe("several service processes when PostgreSQL is out of reach", function (
   const fixture = useServiceProcesses();
 
   it("no process dies, writes answer 503 and nothing is acknowledged, and all resume with nothing lost when it is back", async () => {
-    const node = await fixture.startNode();
-    const [operator, buyer, supplier, lender] = node.wallets;
-    const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
-    await admit(net, operator, [
-      { account: buyer.account.address, roles: ROLE.BUYER },
-      { account: supplier.account.address, roles: ROLE.SUPPLIER },
-      { account: lender.account.address, roles: ROLE.LENDER },
-    ]);
+    const { net, parties } = await fixture.startNetwork();
+    const { buyer, supplier, lender } = parties;
     const receivables: string[] = [];
     for (let i = 0; i < 3; i++) {
       const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 1_000_000n, complete: true });
@@ -65,7 +51,7 @@ describe("several service processes when PostgreSQL is out of reach", function (
       await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
       await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [database]);
       // The chain goes on meanwhile.
-      await generateHistory(net, { operator, buyer, supplier, lender, orders: 2, anchors: 1, tag: "outage" });
+      await generateHistory(net, { ...parties, orders: 2, anchors: 1, tag: "outage" });
 
       for (const p of [a, b]) {
         const health = await until(`${p.url} /healthz to report the database`, 10_000, async () => {

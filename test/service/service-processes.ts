@@ -14,7 +14,8 @@ import { createLowdbIndexStore } from "../../node-service/src/store/index-store"
 import type { Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
-import { startHardhatNode, type HardhatNode, type Net } from "../../scripts/lib/chain-helpers";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { admit, deployContracts, startHardhatNode, type HardhatNode, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 
 export interface ServiceProcess {
@@ -50,6 +51,23 @@ export function startServiceProcess(env: Record<string, string>): Promise<Servic
   });
 }
 
+export interface AdmittedNetwork {
+  net: Net;
+  parties: Record<"operator" | "buyer" | "supplier" | "lender", Wallet>;
+}
+
+/** The contracts deployed on `node`, and a buyer, a supplier and a lender admitted (its wallets 1-3; 0 operates). */
+export async function admittedNetwork(node: HardhatNode): Promise<AdmittedNetwork> {
+  const [operator, buyer, supplier, lender] = node.wallets;
+  const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
+  await admit(net, operator, [
+    { account: buyer.account.address, roles: ROLE.BUYER },
+    { account: supplier.account.address, roles: ROLE.SUPPLIER },
+    { account: lender.account.address, roles: ROLE.LENDER },
+  ]);
+  return { net, parties: { operator, buyer, supplier, lender } };
+}
+
 export async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -72,6 +90,11 @@ export class ServiceProcesses {
   async startNode(): Promise<HardhatNode> {
     this.node = await startHardhatNode();
     return this.node;
+  }
+
+  /** startNode with admittedNetwork on it. */
+  async startNetwork(): Promise<AdmittedNetwork> {
+    return admittedNetwork(await this.startNode());
   }
 
   /**
