@@ -168,9 +168,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     pollIntervalMs: config.POLL_INTERVAL_MS,
     logger: logger.child({ module: "indexer" }),
   });
-  const sessions = db
-    ? await openPostgresSessionStore({ db, secret: config.SESSION_SECRET })
-    : await openSessionStore({ dataDir, secret: config.SESSION_SECRET });
+  const pgSessions = db ? await openPostgresSessionStore({ db, secret: config.SESSION_SECRET }) : undefined;
+  const sessions = pgSessions ?? (await openSessionStore({ dataDir, secret: config.SESSION_SECRET }));
   const accessLog = db
     ? openPostgresAccessLog({ db })
     : await openAccessLog({ dataDir, warn: (message, details) => logger.warn(details, message) });
@@ -394,6 +393,8 @@ export async function startService(config: Config, options: StartServiceOptions 
     if (timestamper?.changedElsewhere && timestamper.resyncFromStore)
       handlers.timestamps = { changed: timestamper.changedElsewhere, resync: timestamper.resyncFromStore };
     Object.assign(handlers, notifications.changeHandlers());
+    // Sessions are kept in memory only while this listener hears of sign-outs (see auth/sessions.ts).
+    if (pgSessions) handlers.sessions = pgSessions.followChanges(() => listener?.synced() ?? false);
     listener = createChangeListener({ url: config.DATABASE_URL, handlers, logger: logger.child({ module: "listen" }) });
     const waited = await Promise.race([
       listener.ready.then(() => true),

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from "../../node-service/src/store/postgr
 import { createChangeListener, type ChangeListener } from "../../node-service/src/store/postgres/listener";
 import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
 import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
+import { openPostgresSessionStore } from "../../node-service/src/auth/sessions";
 import { ConflictError } from "../../node-service/src/domain/errors";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { until } from "./service-processes";
@@ -119,5 +120,50 @@ describe("LISTEN/NOTIFY between processes on one PostgreSQL database", function 
     await until("B to read A's version, not C's", 5_000, async () => storeB.get("z")?.n === 10);
     await storeC.put({ id: "z", n: 11 });
     await until("B to read C's change made on the version it read", 5_000, async () => storeB.get("z")?.n === 11);
+  });
+
+  it("sessions: another process answers a session from memory only while it hears of sign-outs, and drops it when one comes", async () => {
+    const url = await freshDatabase();
+    const [dbA, dbB] = [await openDatabase(url, { max: 2 }), await openDatabase(url, { max: 2 })];
+    open.push(dbA, dbB);
+    const [onA, onB] = [await openPostgresSessionStore({ db: dbA }), await openPostgresSessionStore({ db: dbB })];
+    const listener: ChangeListener = createChangeListener({
+      url,
+      firstRetryMs: 2_000, // long enough to act while it is down
+      handlers: { sessions: onB.followChanges(() => listener.synced()) },
+    });
+    open.push(listener);
+    await listener.ready;
+    const now = Math.floor(Date.now() / 1000);
+    const session = { address: `0x${"b".repeat(40)}` as const, chainId: 31337, issuedAt: now, expiresAt: now + 3600 };
+
+    // B keeps what it read: a row deleted without a notification (not a sign-out) is still answered there.
+    const kept = await onA.create(session);
+    expect(await onB.get(kept)).to.deep.equal(session);
+    await dbA.pool.query("DELETE FROM sessions");
+    expect(await onB.get(kept), "answered from B's memory").to.deep.equal(session);
+    expect(await onA.get(kept), "A never read it: from the database").to.equal(null);
+
+    // A sign-out on A reaches B: refused there once the notification arrives.
+    const signedOut = await onA.create(session);
+    expect(await onB.get(signedOut)).to.deep.equal(session);
+    const at = Date.now();
+    await onA.revoke(signedOut);
+    expect(await onA.get(signedOut)).to.equal(null);
+    await until("B to refuse the session signed out on A", 2_000, async () => (await onB.get(signedOut)) === null);
+    console.log(`      a sign-out on A refused on B ${Date.now() - at} ms after A answered it`);
+
+    // A sign-out sent while B's LISTEN connection is down is not heard of: B reads the database while it
+    // is down, and its memory from before is not used again (the reconnect's resync empties it).
+    const missed = await onA.create(session);
+    expect(await onB.get(missed)).to.deep.equal(session);
+    await dbA.pool.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    );
+    await until("B's LISTEN to be cut", 2_000, async () => !listener.synced());
+    await dbA.pool.query("DELETE FROM sessions"); // the notification of a sign-out now would be lost
+    expect(await onB.get(missed), "not listening: from the database").to.equal(null);
+    await until("B to listen again", 5_000, async () => listener.synced());
+    expect(await onB.get(missed), "listening again: its memory from before is not used").to.equal(null);
   });
 });

@@ -27,6 +27,11 @@ export interface ChangeListener {
   ready: Promise<void>;
   /** Connected and listening now. */
   listening(): boolean;
+  /**
+   * Listening, and the resync after the last (re)connect has run: no change made since then is missed
+   * (what a process keeps of the database in memory may be trusted while this holds).
+   */
+  synced(): boolean;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,7 @@ export function createChangeListener(opts: {
   let closed = false;
   let retryMs = firstRetryMs;
   let retryTimer: NodeJS.Timeout | undefined;
+  let synced = false;
   /** One handler call at a time per kind, in the order the notifications came. */
   const queues = new Map<string, Promise<void>>();
   let markReady: () => void = () => undefined;
@@ -86,6 +92,7 @@ export function createChangeListener(opts: {
     const lost = (err?: Error) => {
       if (client !== c) return;
       client = null;
+      synced = false;
       c.removeAllListeners("notification");
       void c.end().catch(() => undefined);
       if (!closed) {
@@ -114,6 +121,7 @@ export function createChangeListener(opts: {
     client = c;
     retryMs = firstRetryMs;
     await resyncAll();
+    synced = client === c;
     markReady();
   }
 
@@ -122,8 +130,10 @@ export function createChangeListener(opts: {
   return {
     ready,
     listening: () => client !== null,
+    synced: () => synced,
     async close() {
       closed = true;
+      synced = false;
       if (retryTimer) clearTimeout(retryTimer);
       markReady();
       const c = client;
