@@ -111,9 +111,10 @@ export interface PostgresSessionStore extends SessionStore {
  * processes). A sign-out deletes the row and notifies every process (`sessions:<id>` on the records
  * channel) in one transaction. With followChanges, a session read once is answered from memory after
  * that (one database round trip less per request: measured by bench:api), only while LISTEN is
- * connected and resynced; a notification drops it, a resync (after every reconnect) drops them all. So a sign-out on another process takes
- * effect here when its notification arrives (pg-failover.test.ts measures the delay), and at once
- * while this process's LISTEN connection is down (every read then goes to the database).
+ * connected and resynced; a notification drops it, a resync (after every reconnect) drops them all.
+ * So a sign-out on another process takes effect here when its notification arrives (pg-failover.test.ts
+ * measures the delay), and at once while this process's LISTEN connection is down (every read then
+ * goes to the database).
  */
 export async function openPostgresSessionStore({ db, secret }: { db: Database; secret?: string }): Promise<PostgresSessionStore> {
   let key = secret;

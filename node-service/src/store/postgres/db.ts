@@ -37,7 +37,7 @@ export interface DatabaseHealth {
   since?: string;
 }
 
-/** How long a connection attempt may take before the request that needed it fails (503) instead of hanging. */
+/** How long a query may wait for a connection (a new one, or a free one of the pool) before it fails (503) instead of hanging. */
 const CONNECT_TIMEOUT_MS = 5_000;
 const PROBE_EVERY_MS = 1_000;
 
