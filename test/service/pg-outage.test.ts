@@ -1,13 +1,17 @@
 /**
  * PostgreSQL out of reach under two running service processes (its connections cut, new ones refused):
  * no process dies; what needs the database answers 503 `database_unavailable` with Retry-After (nothing
- * is acknowledged that is not committed) and /healthz says so; when the database is back, every
- * process serves again, one writes the index again, and the database's index equals a fresh rebuild
- * of the chain, with the events of the outage in it.
+ * is acknowledged that is not committed) and /healthz says so; a process stopped meanwhile stops
+ * cleanly; when the database is back, every process serves again, one writes the index again, and the
+ * database's index equals a fresh rebuild of the chain, with the events of the outage in it. And a
+ * host that takes connections but never answers makes nothing wait longer than the connect timeout.
  */
 import { expect } from "chai";
+import net from "node:net";
 import pg from "pg";
-import { openDatabase } from "../../node-service/src/store/postgres/db";
+import { isDatabaseUnavailable, openDatabase } from "../../node-service/src/store/postgres/db";
+import { createIndexLeadership } from "../../node-service/src/store/postgres/leader";
+import { createChangeListener } from "../../node-service/src/store/postgres/listener";
 import { createDeliveredOrder, generateHistory, issueConfirmedReceivable } from "../../scripts/lib/chain-helpers";
 import { testPostgres } from "../../scripts/lib/test-postgres";
 import { call, postApplication, signIn } from "./api-helpers";
@@ -17,7 +21,7 @@ describe("several service processes when PostgreSQL is out of reach", function (
   this.timeout(180_000);
   const fixture = useServiceProcesses();
 
-  it("no process dies, writes answer 503 and nothing is acknowledged, and all resume with nothing lost when it is back", async () => {
+  it("no process dies, writes answer 503 and nothing is acknowledged, one stops cleanly, and all resume with nothing lost when it is back", async () => {
     const { net, parties } = await fixture.startNetwork();
     const { buyer, supplier, lender } = parties;
     const receivables: string[] = [];
@@ -70,12 +74,21 @@ describe("several service processes when PostgreSQL is out of reach", function (
         expect(nonce.status, JSON.stringify(nonce.body)).to.equal(503);
       }
       for (const p of [a, b]) expect(p.child.exitCode, `${p.url} still running`).to.equal(null);
+      // A process stopped meanwhile (an operator's restart) stops cleanly: it holds nothing acknowledged
+      // that is not in the database, and the index it could not write is on chain.
+      const stopping = Date.now();
+      b.child.kill("SIGTERM");
+      await until("B to stop during the outage", 20_000, async () => b.child.exitCode !== null);
+      console.log(`      B stopped ${Date.now() - stopping} ms after SIGTERM, exit code ${b.child.exitCode}`);
+      expect(b.child.exitCode).to.equal(0);
+      fixture.processes.splice(fixture.processes.indexOf(b), 1);
 
       // It comes back: both serve again, the index in the database reaches the head with the outage's events.
       await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
       const back = await openDatabase(databaseUrl, { max: 1 });
+      const restarted = await fixture.start(env("b"));
       try {
-        for (const p of [a, b])
+        for (const p of [a, restarted])
           await until(`${p.url} healthy again`, 20_000, async () => (await call(p.url, "GET", "/healthz")).status === 200);
         const h1 = await head();
         await until("the index in the database at the head again", 20_000, async () => {
@@ -86,9 +99,9 @@ describe("several service processes when PostgreSQL is out of reach", function (
         });
         await expectIndexEqualsFreshRebuild(fixture, net, back);
         // The application made before the outage is there on both; the one refused during it was not made.
-        const after = await apply(b, token, receivables[1]);
+        const after = await apply(restarted, token, receivables[1]);
         expect(after.status, JSON.stringify(after.body)).to.equal(201);
-        for (const p of [a, b]) {
+        for (const p of [a, restarted]) {
           const mine = await call(p.url, "GET", "/api/applications?role=borrower", { token });
           expect((mine.body.applications as { id: string }[]).map((x) => x.id).sort()).to.deep.equal(
             [before.body.id, after.body.id].sort(),
@@ -101,6 +114,64 @@ describe("several service processes when PostgreSQL is out of reach", function (
       await db.close().catch(() => undefined); // already closed when the outage began
       await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`).catch(() => undefined);
       await admin.end();
+    }
+  });
+
+  it("a database host that takes connections and never answers: opening, the writer's lock and LISTEN give up within seconds instead of hanging", async () => {
+    // A TCP server that accepts and then says nothing, as a hung host or a half-open path does.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const url = `postgres://scf:scf@127.0.0.1:${(silent.address() as net.AddressInfo).port}/scf`;
+    const within = async <T>(what: string, ms: number, p: Promise<T>): Promise<T> => {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms`)), ms)),
+      );
+      try {
+        return await Promise.race([p, late]);
+      } finally {
+        clearTimeout(timer);
+        console.log(`      ${what}: ${Date.now() - started} ms`);
+      }
+    };
+    const leadership = createIndexLeadership({
+      url,
+      inner: { load: async () => null, save: async () => ({ bytes: 1, ms: 0 }) },
+      retryMs: 60_000,
+    });
+    let gaveUp: () => void = () => undefined;
+    const listenFailed = new Promise<void>((r) => (gaveUp = r));
+    const quiet = () => undefined;
+    const listener = createChangeListener({
+      url,
+      handlers: {},
+      firstRetryMs: 60_000,
+      logger: { info: quiet, error: quiet, warn: () => gaveUp() },
+    });
+    try {
+      const [opened, saved] = await Promise.all([
+        within(
+          "opening the database",
+          10_000,
+          openDatabase(url).then(
+            () => "opened",
+            (err: Error) => err,
+          ),
+        ),
+        within("a commit asking for the writer's lock", 10_000, leadership.store.save({} as never)),
+        within("LISTEN's first attempt", 10_000, listenFailed),
+      ]);
+      expect(isDatabaseUnavailable(opened), String(opened)).to.equal(true);
+      expect(saved, "not the writer: nothing written").to.deep.equal({ bytes: 0, ms: 0 });
+      expect(leadership.isLeader()).to.equal(false);
+      expect(listener.synced()).to.equal(false);
+    } finally {
+      await leadership.close();
+      await listener.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
     }
   });
 });

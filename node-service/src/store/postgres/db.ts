@@ -37,8 +37,12 @@ export interface DatabaseHealth {
   since?: string;
 }
 
-/** How long a query may wait for a connection (a new one, or a free one of the pool) before it fails (503) instead of hanging. */
-const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a query may wait for a connection (a new one, or a free one of the pool) before it fails (503)
+ * instead of hanging; the lock's and LISTEN's own connections give up as soon (a host that does not
+ * answer would otherwise hold them for the kernel's TCP timeout, minutes).
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
 const PROBE_EVERY_MS = 1_000;
 
 /** Server answers that mean "not reachable now", not "this request is wrong": class 08, shutdowns, too many connections. */

@@ -11,6 +11,7 @@
  * a store's load at start and the first LISTEN.
  */
 import pg from "pg";
+import { CONNECT_TIMEOUT_MS } from "./db";
 import type { Logger } from "pino";
 
 export const RECORDS_CHANNEL = "records";
@@ -88,7 +89,7 @@ export function createChangeListener(opts: {
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const c = new pg.Client({ connectionString: opts.url });
+    const c = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     const lost = (err?: Error) => {
       if (client !== c) return;
       client = null;
