@@ -39,8 +39,8 @@ export interface DatabaseHealth {
 
 /**
  * How long a query may wait for a connection (a new one, or a free one of the pool) before it fails (503)
- * instead of hanging; the lock's and LISTEN's own connections give up as soon (a host that does not
- * answer would otherwise hold them for the kernel's TCP timeout, minutes).
+ * instead of hanging; the lock's and LISTEN's own connections give up as soon (a server that does not
+ * answer would otherwise hold them without end, a host that drops packets for minutes).
  */
 export const CONNECT_TIMEOUT_MS = 5_000;
 const PROBE_EVERY_MS = 1_000;
