@@ -302,8 +302,7 @@ export function toErrorResponse(err: unknown): {
   /** For Retry-After: the answer is worth asking again this soon. */
   retryAfterSeconds?: number;
 } {
-  if (err instanceof DatabaseUnavailableError) return { status: err.status, body: err.toJSON(), retryAfterSeconds: err.retryAfterSeconds };
-  if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
+  if (err instanceof ApiError) return { status: err.status, body: err.toJSON(), retryAfterSeconds: err.retryAfterSeconds };
   // A write that found the disk full: nothing was acknowledged, say why (any store, any route).
   if (isStorageFull(err)) return toErrorResponse(new StorageFullError("the request's data", err));
   // The database (DATABASE_URL) could not be reached or dropped the connection: not acknowledged, retryable.

@@ -13,16 +13,19 @@ export interface ErrorText {
 
 export class ApiError extends Error {
   readonly text?: ErrorText;
+  /** Sent as Retry-After: the answer is worth asking again this soon (a retryable refusal). */
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
-    options?: { cause?: unknown; text?: ErrorText },
+    options?: { cause?: unknown; text?: ErrorText; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = new.target.name;
     this.text = options?.text;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   toJSON() {
@@ -87,7 +90,6 @@ export class ChainError extends ApiError {
  * Idempotency-Key, or a read, tells.)
  */
 export class DatabaseUnavailableError extends ApiError {
-  readonly retryAfterSeconds = 2;
   constructor(options?: { cause?: unknown }) {
     super(
       503,
@@ -97,6 +99,7 @@ export class DatabaseUnavailableError extends ApiError {
       {
         ...options,
         text: { textCode: "database_unavailable", params: {} },
+        retryAfterSeconds: 2,
       },
     );
   }
