@@ -18,6 +18,9 @@
  * it), each on its own port and DATA_DIR: one indexes (the advisory lock), a session opened on the first
  * works on all. The load spreads its connections over the processes' ports in turn (10 each of 20 at 2),
  * the rate is the total; CPU per request is the processes' CPU together, and each one's share is printed.
+ *
+ * BENCH_NODE_ARGS: Node.js flags for the service processes (a profile: "--cpu-prof --cpu-prof-dir=DIR",
+ * written when each process stops; Node refuses --cpu-prof in NODE_OPTIONS).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
@@ -43,6 +46,8 @@ const RATE = 500;
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? (process.env.BENCH_STORE === "postgres" ? 2 : 1));
 const ON_POSTGRES = process.env.BENCH_STORE === "postgres" || PROCESSES > 1;
 if (!Number.isInteger(PROCESSES) || PROCESSES < 1) throw new Error(`BENCH_PROCESSES must be a positive integer, not ${PROCESSES}`);
+/** Extra Node.js flags for the service processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const SERVICE_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const children: ChildProcess[] = [];
 
 function freePort(): Promise<number> {
@@ -178,7 +183,7 @@ async function main() {
     await mkdir(dataDir);
     const { match, child } = await startChild(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", "node-service/src/server.ts"],
+      [...SERVICE_NODE_ARGS, "-r", "ts-node/register/transpile-only", "node-service/src/server.ts"],
       {
         PORT: "0",
         RPC_URL: rpcUrl,

@@ -700,6 +700,31 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(p1.items[0]).to.include.keys("id", "at");
         await reopened.close();
       });
+
+      it("takes reads logged at once, in the order they came, and one entry the store refuses fails only its own read", async () => {
+        const log = await backend.accessLog();
+        // A NUL character is valid JSON but not valid jsonb: PostgreSQL refuses that entry. Logged at the
+        // same moment as the others, it must not take their entries (and so their answers) down with it.
+        const appends = Array.from({ length: 30 }, (_, i) =>
+          log.append({
+            enterprise: A,
+            reader: B,
+            basis: "consent",
+            scopes: ["metrics"],
+            resource: i === 17 ? "GET /\u0000" : `GET /at-once/${i}`,
+          }),
+        );
+        const settled = await Promise.allSettled(appends);
+        const good = settled.filter((_, i) => i !== 17);
+        expect(good.map((r) => r.status)).to.deep.equal(Array(29).fill("fulfilled"));
+        const page = await log.page(A, { limit: 100 });
+        const listed = page.items.map((e) => e.resource).reverse();
+        const odd = settled[17].status === "fulfilled" ? ["GET /\u0000"] : [];
+        const expected = Array.from({ length: 30 }, (_, i) => (i === 17 ? odd : [`GET /at-once/${i}`])).flat();
+        expect(listed).to.deep.equal(expected);
+        expect(new Set(page.items.map((e) => e.id)).size).to.equal(page.items.length);
+        await log.close();
+      });
     });
   });
 }

@@ -12,7 +12,8 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { Address } from "../domain/entities";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
-import type { Database } from "../store/postgres/db";
+import { GroupCommit, Refused } from "../store/group-commit";
+import { isDatabaseUnavailable, type Database } from "../store/postgres/db";
 
 export interface AccessLogEntry {
   id: string;
@@ -140,15 +141,37 @@ export async function openAccessLog({ dataDir, warn }: { dataDir: string; warn?:
 /**
  * The access log in PostgreSQL (table `access_log`, DATABASE_URL): one row per read, inserted (and
  * committed) before the read is answered; pages by enterprise, newest first, with the row's sequence
- * number as the cursor. Shared by every service process on the database.
+ * number as the cursor. Shared by every service process on the database. The reads a process answers
+ * at once share one INSERT and COMMIT (group commit): a read waits for at most the commit under way
+ * and its own, instead of queueing for a pool connection behind every other read's.
  */
 export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
+  const insert = (entries: AccessLogEntry[]) =>
+    db.pool.query(
+      "INSERT INTO access_log (enterprise, entry) SELECT e ->> 'enterprise', e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n",
+      [JSON.stringify(entries)],
+    );
+  const inserts = new GroupCommit<AccessLogEntry, AccessLogEntry>(async (entries) => {
+    try {
+      await insert(entries);
+      return entries;
+    } catch (err) {
+      if (entries.length === 1 || isDatabaseUnavailable(err)) throw err;
+    }
+    // The database refused the group: one entry it cannot take must fail only its own read.
+    const results: (AccessLogEntry | Refused)[] = [];
+    for (const entry of entries) {
+      try {
+        await insert([entry]);
+        results.push(entry);
+      } catch (err) {
+        results.push(new Refused(err));
+      }
+    }
+    return results;
+  });
   return {
-    async append(fields) {
-      const entry = entryOf(fields);
-      await db.pool.query("INSERT INTO access_log (enterprise, entry) VALUES ($1, $2)", [entry.enterprise, JSON.stringify(entry)]);
-      return entry;
-    },
+    append: (fields) => inserts.add(entryOf(fields)),
     async page(enterprise, { limit, cursor, offset = 0 }) {
       const before = cursor === undefined ? null : String(BigInt(cursor));
       const client = await db.pool.connect();
@@ -179,7 +202,7 @@ export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
       }
     },
     async close() {
-      // The pool belongs to the caller.
+      await inserts.settled(); // the pool belongs to the caller
     },
   };
 }

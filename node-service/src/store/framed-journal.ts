@@ -22,6 +22,7 @@ import { appendFileSync, closeSync, fsyncSync, ftruncateSync, mkdirSync, openSyn
 import { open as openAsync, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
+import { GroupCommit } from "./group-commit";
 import { storageHealth } from "./storage-health";
 
 export interface JournalDamage {
@@ -113,9 +114,8 @@ export class FramedJournal {
   private handle: FileHandle | null;
   /** Byte length of the complete records: where the next append goes. */
   private end: number;
-  /** Group commit: records arriving while a write runs share the next write and fsync. */
-  private queue: { frame: Buffer; resolve: (offset: number) => void; reject: (err: unknown) => void }[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Records arriving while a write runs share the next write and fsync. */
+  private readonly writes = new GroupCommit<Buffer, number>((frames) => this.writeFrames(frames));
 
   private constructor(
     readonly file: string,
@@ -235,33 +235,14 @@ export class FramedJournal {
    */
   append(value: unknown): Promise<number> {
     if (!this.handle) return Promise.reject(new Error(`journal ${this.file} is closed`));
-    const f = frame(value);
-    return new Promise<number>((resolve, reject) => {
-      this.queue.push({ frame: f, resolve, reject });
-      void this.flush();
-    });
+    return this.writes.add(frame(value));
   }
 
-  private async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.flushing = this.writeBatch(batch);
-    try {
-      await this.flushing;
-    } finally {
-      this.flushing = null;
-    }
-  }
-
-  private async writeBatch(batch: { frame: Buffer; resolve: (offset: number) => void; reject: (err: unknown) => void }[]): Promise<void> {
+  /** One write and fsync of `frames` at the end; resolves with each one's offset. */
+  private async writeFrames(frames: Buffer[]): Promise<number[]> {
     const handle = this.handle;
-    if (!handle) {
-      for (const b of batch) b.reject(new Error(`journal ${this.file} is closed`));
-      return;
-    }
-    const data = Buffer.concat(batch.map((b) => b.frame));
+    if (!handle) throw new Error(`journal ${this.file} is closed`);
+    const data = Buffer.concat(frames);
     try {
       // An earlier failed append may have left bytes that could not be cut then: cut them now.
       if ((await handle.stat()).size !== this.end) await handle.truncate(this.end);
@@ -275,16 +256,15 @@ export class FramedJournal {
     } catch (err) {
       await handle.truncate(this.end).catch(() => undefined);
       storageHealth.failed(this.file, err);
-      for (const b of batch) b.reject(err);
-      return;
+      throw err;
     }
-    let at = this.end;
-    for (const b of batch) {
-      b.resolve(at);
-      at += b.frame.length;
+    const offsets: number[] = [];
+    for (const f of frames) {
+      offsets.push(this.end);
+      this.end += f.length;
     }
-    this.end = at;
     storageHealth.written(this.file);
+    return offsets;
   }
 
   /** Reads the record at a byte offset given by open() or append(). */
@@ -305,7 +285,7 @@ export class FramedJournal {
 
   /** Empties the journal (after its records were saved elsewhere, e.g. a snapshot), durably. */
   async clear(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    await this.writes.settled();
     if (!this.handle) throw new Error(`journal ${this.file} is closed`);
     await this.handle.truncate(0);
     await this.handle.sync();
@@ -313,7 +293,7 @@ export class FramedJournal {
   }
 
   async close(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) await (this.flushing ?? this.flush());
+    await this.writes.settled();
     const handle = this.handle;
     this.handle = null;
     await handle?.close();
