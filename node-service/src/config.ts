@@ -50,6 +50,13 @@ export const CONFIG_SCHEMA = z
       .min(32, "must be at least 32 characters")
       .optional()
       .describe("HMAC key for session tokens; generated and kept in DATA_DIR when unset."),
+    METRICS_TOKEN: z
+      .string()
+      .min(32, "must be at least 32 characters")
+      .optional()
+      .describe(
+        "Bearer token a Prometheus scraper sends to read /metrics without a session (so also during a database outage); it opens /metrics and nothing else. Unset: /metrics needs an operator session.",
+      ),
     SESSION_TTL_SECONDS: positiveInt
       .default(24 * 3600)
       .describe("Lifetime of a sign-in session (shortened by the SIWE message's expirationTime)."),

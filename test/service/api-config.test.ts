@@ -97,14 +97,15 @@ describe("service configuration", function () {
   it("fails fast, naming every bad key", function () {
     let caught: unknown;
     try {
-      loadConfig({ PORT: "eighty", RPC_URL: "not a url", SESSION_SECRET: "short", DEV_ACCOUNTS: "maybe" });
+      loadConfig({ PORT: "eighty", RPC_URL: "not a url", SESSION_SECRET: "short", DEV_ACCOUNTS: "maybe", METRICS_TOKEN: "guessable" });
     } catch (err) {
       caught = err;
     }
     expect(caught).to.be.instanceOf(ConfigError);
     const issues = (caught as ConfigError).issues.map((i) => i.split(":")[0]);
-    expect(issues).to.have.members(["PORT", "RPC_URL", "SESSION_SECRET", "DEV_ACCOUNTS"]);
+    expect(issues).to.have.members(["PORT", "RPC_URL", "SESSION_SECRET", "DEV_ACCOUNTS", "METRICS_TOKEN"]);
     expect((caught as ConfigError).message).to.match(/SESSION_SECRET: must be at least 32 characters/);
+    expect((caught as ConfigError).message).to.match(/METRICS_TOKEN: must be at least 32 characters/);
   });
 
   it("documents every key in the schema and in .env.example", function () {

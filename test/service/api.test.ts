@@ -29,6 +29,9 @@ import {
   type Network,
 } from "./api-helpers";
 
+/** The scraper's token this file's service is started with (METRICS_TOKEN). */
+const METRICS_TOKEN = "scrape-" + "0123456789abcdef".repeat(3);
+
 describe("HTTP API", function () {
   let net: Network;
   let dataDir: string;
@@ -64,7 +67,7 @@ describe("HTTP API", function () {
     loan = await net.loanOnce(receivableId, { principal: 600_000n, repay: 100_000n, receivablePayment: 300_000n });
     await net.tradeOnce(75_000n, net.supplier2);
     dataDir = await tempDataDir(net.deployment);
-    service = await startTestService(testConfig(dataDir));
+    service = await startTestService(testConfig(dataDir, { METRICS_TOKEN }));
     base = service.url;
     await indexed();
     tokens = await signInAll(base, net, ["operator", "supplier", "buyer", "lender", "lender2", "auditor", "outsider"]);
@@ -114,6 +117,18 @@ describe("HTTP API", function () {
       expect(res.body).to.match(/^scf_indexer_events_total [1-9][0-9]*$/m);
       expect(res.body).to.match(/^http_request_duration_seconds_count\{route="GET \/api\/metrics\/definitions",status="200"\} [1-9]/m);
       expect(res.body).to.include('http_request_duration_seconds_bucket{route="GET /api/metrics/definitions",status="200",le="+Inf"}');
+    });
+
+    it("lets a scraper's METRICS_TOKEN read /metrics and nothing else, and refuses a token one character off", async function () {
+      const scraped = await get("/metrics", METRICS_TOKEN);
+      expect(scraped.status).to.equal(200);
+      expect(scraped.body).to.match(/^scf_indexer_block [1-9][0-9]*$/m);
+      expect(scraped.body).to.match(/^scf_sessions [1-9][0-9]*$/m);
+      expect((await get("/metrics", `${METRICS_TOKEN.slice(0, -1)}x`)).status).to.equal(401);
+      expect((await get("/metrics", METRICS_TOKEN.slice(0, -1))).status).to.equal(401);
+      // It is not a session: every other route treats it as no sign-in at all.
+      for (const url of ["/api/auth/me", `/api/enterprises/${supplier}/metrics`, `/api/enterprises/${supplier}/access-log`])
+        expect((await get(url, METRICS_TOKEN)).status, url).to.equal(401);
     });
 
     it("describes every route in an OpenAPI 3.1 document with the zod schemas", async function () {

@@ -42,10 +42,17 @@ describe("several service processes when PostgreSQL is out of reach", function (
       postApplication(p.url, token, { amount: 100_000n, lender: lender.account.address, receivableIds: [receivableId] });
 
     try {
-      const a = await fixture.start(env("a"));
+      const scraper = { METRICS_TOKEN: `scrape-${"0123456789abcdef".repeat(3)}` };
+      const scrape = async (p: ServiceProcess) => {
+        const res = await call(p.url, "GET", "/metrics", { token: scraper.METRICS_TOKEN });
+        expect(res.status, `${p.url} /metrics: ${JSON.stringify(res.body)}`).to.equal(200);
+        return res.body as string;
+      };
+      const a = await fixture.start({ ...env("a"), ...scraper });
       const h0 = await head();
       await until("the first process to write the index", 30_000, async () => (await checkpoint()) === h0);
-      const b = await fixture.start(env("b"));
+      const b = await fixture.start({ ...env("b"), ...scraper });
+      expect(await scrape(a)).to.match(/^scf_database_up 1$/m);
       const token = await signIn(a.url, supplier as never);
       const before = await apply(a, token, receivables[0]);
       expect(before.status, JSON.stringify(before.body)).to.equal(201);
@@ -72,6 +79,12 @@ describe("several service processes when PostgreSQL is out of reach", function (
         // Signing in needs it too (the nonces and sessions are there).
         const nonce = await call(p.url, "GET", "/api/auth/nonce");
         expect(nonce.status, JSON.stringify(nonce.body)).to.equal(503);
+        // The scraper still reads the process's metrics, which say the database is down; the count of
+        // sessions, which lives in the database, is unknown (NaN), not a made-up zero.
+        const metrics = await scrape(p);
+        expect(metrics).to.match(/^scf_database_up 0$/m);
+        expect(metrics).to.match(/^scf_sessions NaN$/m);
+        expect(metrics).to.match(/^scf_indexer_block [1-9][0-9]*$/m);
       }
       for (const p of [a, b]) expect(p.child.exitCode, `${p.url} still running`).to.equal(null);
       // A process stopped meanwhile (an operator's restart) stops cleanly: it holds nothing acknowledged
@@ -86,10 +99,12 @@ describe("several service processes when PostgreSQL is out of reach", function (
       // It comes back: both serve again, the index in the database reaches the head with the outage's events.
       await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
       const back = await openDatabase(databaseUrl, { max: 1 });
-      const restarted = await fixture.start(env("b"));
+      const restarted = await fixture.start({ ...env("b"), ...scraper });
       try {
-        for (const p of [a, restarted])
+        for (const p of [a, restarted]) {
           await until(`${p.url} healthy again`, 20_000, async () => (await call(p.url, "GET", "/healthz")).status === 200);
+          expect(await scrape(p)).to.match(/^scf_database_up 1$/m);
+        }
         const h1 = await head();
         await until("the index in the database at the head again", 20_000, async () => {
           const rows = await back.pool.query<{ checkpoint: { blockNumber: number } | null }>(

@@ -5,7 +5,7 @@
  * the same thing.
  */
 import { isStorageFull, StorageFullError } from "../store/storage-health";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import compression from "compression";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
@@ -172,8 +172,14 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   app.use(sameOriginJson(deps));
   app.use(express.json({ limit: config.BODY_LIMIT }));
 
-  // Resolve the caller (cookie or bearer token) and read its roles from the chain.
+  // Resolve the caller (cookie or bearer token) and read its roles from the chain. A scraper's
+  // METRICS_TOKEN on /metrics is no session: it is recognised here, before any database read, so the
+  // service stays observable through a database outage.
   app.use(async (req: Request, res: Response, next: NextFunction) => {
+    if (req.path === "/metrics" && isMetricsScraper(req, config.METRICS_TOKEN)) {
+      res.locals.metricsScraper = true;
+      return next();
+    }
     const resolved = await resolveSession(req, deps.sessions);
     if (resolved) {
       // A halted index means the node serves another chain: its roles are not this network's.
@@ -226,6 +232,14 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   });
 
   return app;
+}
+
+/** Whether the request's bearer token is the configured METRICS_TOKEN (compared in constant time). */
+function isMetricsScraper(req: Request, metricsToken: string | undefined): boolean {
+  const auth = req.headers.authorization;
+  if (!metricsToken || !auth?.startsWith("Bearer ")) return false;
+  const digest = (t: string) => createHash("sha256").update(t).digest();
+  return timingSafeEqual(digest(auth.slice(7).trim()), digest(metricsToken));
 }
 
 const OFF_CHAIN_READS = [

@@ -17,8 +17,11 @@ export interface RouteSpec {
   path: string;
   summary: string;
   tag: string;
-  /** "session": needs a SIWE session (cookie or bearer token). */
-  auth: "public" | "session";
+  /**
+   * "session": needs a SIWE session (cookie or bearer token); "session-or-scraper": that, or a scraper's
+   * METRICS_TOKEN (recognised in app.ts, for /metrics only).
+   */
+  auth: "public" | "session" | "session-or-scraper";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -54,7 +57,8 @@ export class RouteTable {
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
       res.locals.route = `${spec.method.toUpperCase()} ${spec.path}`;
       // No session, no answer about the input either: 401 comes before any validation.
-      if (spec.auth === "session" && !res.locals.session) throw new UnauthorizedError();
+      if (spec.auth !== "public" && !res.locals.session && !(spec.auth === "session-or-scraper" && res.locals.metricsScraper === true))
+        throw new UnauthorizedError();
       // Parse errors (ZodError) go to the error middleware, which names the field.
       const params = (spec.params ? spec.params.parse(req.params) : req.params) as z.output<P>;
       const query = (spec.query ? spec.query.parse(req.query) : req.query) as z.output<Q>;
@@ -139,6 +143,7 @@ export function openApiDocument(specs: RouteSpec[], info: { title: string; versi
       ...(parameters.length ? { parameters } : {}),
       ...(spec.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(spec.body) } } } } : {}),
       ...(spec.auth === "session" ? { security: [{ sessionCookie: [] }, { bearer: [] }] } : {}),
+      ...(spec.auth === "session-or-scraper" ? { security: [{ sessionCookie: [] }, { bearer: [] }, { metricsToken: [] }] } : {}),
       responses,
     };
   }
@@ -151,6 +156,7 @@ export function openApiDocument(specs: RouteSpec[], info: { title: string; versi
       securitySchemes: {
         sessionCookie: { type: "apiKey", in: "cookie", name: "scf_session" },
         bearer: { type: "http", scheme: "bearer", description: "The token returned by POST /api/auth/verify" },
+        metricsToken: { type: "http", scheme: "bearer", description: "The service's METRICS_TOKEN (a Prometheus scraper; /metrics only)" },
       },
     },
   };

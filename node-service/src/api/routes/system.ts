@@ -11,7 +11,7 @@ import { openApiDocument } from "../route";
 import { requireSession } from "../authorize";
 import { ForbiddenError } from "../../domain/errors";
 import type { RouteContext } from "../app";
-import type { DatabaseHealth } from "../../store/postgres/db";
+import { isDatabaseUnavailable, type DatabaseHealth } from "../../store/postgres/db";
 
 interface DemoAccountView {
   index: number;
@@ -109,23 +109,34 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
     {
       method: "get",
       path: "/metrics",
-      summary: "Prometheus text: indexed block, lag, events per second, request latency, live sessions (the operator only)",
+      summary:
+        "Prometheus text: indexed block, lag, events per second, request latency, live sessions, whether the database answers (the operator, or a scraper's METRICS_TOKEN)",
       tag: "system",
-      auth: "session",
+      auth: "session-or-scraper",
       errors: [401, 403],
       produces: "text/plain; version=0.0.4",
     },
     async ({ res }) => {
-      // Session counts and latencies are the operator's business: scrape with an operator session's bearer token.
-      if (!requireSession(res).operator) throw new ForbiddenError("only the operator reads the service's metrics");
-      const { indexedBlock, headBlock, lagBlocks } = await lag();
+      // Session counts and latencies are the operator's business: scrape with METRICS_TOKEN (app.ts) or an
+      // operator session's bearer token.
+      if (res.locals.metricsScraper !== true && !requireSession(res).operator)
+        throw new ForbiddenError("only the operator reads the service's metrics");
+      const [{ indexedBlock, headBlock, lagBlocks }, database] = await Promise.all([lag(), databaseHealth()]);
+      // The sessions are in the database on PostgreSQL: while it is out of reach their number is unknown.
+      const sessions = await deps.sessions.size().catch((err: unknown) => {
+        if (isDatabaseUnavailable(err)) return NaN;
+        throw err;
+      });
       const text = [
         gauge("scf_indexer_block", "Last block applied by the indexer", indexedBlock),
         gauge("scf_chain_head_block", "Head block of the node", headBlock ?? NaN),
         gauge("scf_indexer_lag_blocks", "Blocks between the head and the index", lagBlocks ?? NaN),
         gauge("scf_indexer_events_total", "Contract events reduced into the index", indexer.state().eventCount, "counter"),
         gauge("scf_indexer_events_per_second", "Events reduced per second, as the indexer measures it", indexer.stats().eventsPerSecond),
-        gauge("scf_sessions", "Live sign-in sessions", await deps.sessions.size()),
+        gauge("scf_sessions", "Live sign-in sessions (NaN while the database holding them is out of reach)", sessions),
+        ...(database
+          ? [gauge("scf_database_up", "1 when the database (DATABASE_URL) answered its last probe, else 0", database.ok ? 1 : 0)]
+          : []),
         latency.render(),
       ].join("\n");
       res.type("text/plain; version=0.0.4").send(`${text}\n`);
