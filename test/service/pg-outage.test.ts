@@ -189,4 +189,27 @@ describe("several service processes when PostgreSQL is out of reach", function (
       await new Promise((r) => silent.close(r));
     }
   });
+  it("a database that stays out of reach is warned of once by the writer's lock, not at every retry", async () => {
+    // A port nothing listens on: each attempt is refused at once, so 20 ms retries make many attempts.
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const url = `postgres://scf:scf@127.0.0.1:${(closed.address() as net.AddressInfo).port}/scf`;
+    await new Promise((r) => closed.close(r));
+    const warnings: unknown[][] = [];
+    const leadership = createIndexLeadership({
+      url,
+      inner: { load: async () => null, save: async () => ({ bytes: 1, ms: 0 }) },
+      retryMs: 20,
+      logger: { info: () => undefined, error: () => undefined, warn: (...args: unknown[]) => void warnings.push(args) } as never,
+    });
+    try {
+      for (let i = 0; i < 15; i++) await leadership.store.save({} as never);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(leadership.isLeader()).to.equal(false);
+      expect(warnings, JSON.stringify(warnings.map((w) => w[w.length - 1]))).to.have.length(1);
+      expect(String(warnings[0][warnings[0].length - 1])).to.match(/could not ask for the index writer's lock/);
+    } finally {
+      await leadership.close();
+    }
+  });
 });

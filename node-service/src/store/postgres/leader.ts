@@ -19,6 +19,7 @@ import type { Logger } from "pino";
 import type { IndexStore } from "../index-store";
 
 export const LOCK_INDEXER = 7_170_002n;
+const WARN_EVERY_MS = 60_000;
 
 export interface IndexLeadership {
   /** The store to give the indexer: writes only while this process holds the lock. */
@@ -42,6 +43,9 @@ export function createIndexLeadership(opts: {
   let rewrite = false;
   let closed = false;
   let trying: Promise<boolean> | null = null;
+  // Attempts fail every retryMs while the database is out of reach: warn of the first, then once a minute.
+  let failures = 0;
+  let warnedAt = 0;
 
   async function tryLock(): Promise<boolean> {
     if (leader || closed) return leader;
@@ -59,6 +63,8 @@ export function createIndexLeadership(opts: {
           client = c;
         }
         const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_INDEXER.toString()]);
+        if (failures > 0) logger?.info({ failures }, "the database answers the index writer's lock again");
+        failures = 0;
         if (rows[0].ok && !closed) {
           leader = true;
           rewrite = true;
@@ -66,7 +72,11 @@ export function createIndexLeadership(opts: {
           setImmediate(() => opts.onAcquired?.());
         }
       } catch (err) {
-        logger?.warn({ err }, "could not ask for the index writer's lock; retrying");
+        failures += 1;
+        if (failures === 1 || Date.now() - warnedAt >= WARN_EVERY_MS) {
+          warnedAt = Date.now();
+          logger?.warn({ err, failures }, "could not ask for the index writer's lock; retrying (warned of again once a minute)");
+        }
         await client?.end().catch(() => undefined);
         client = null;
       } finally {
