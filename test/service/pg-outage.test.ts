@@ -4,18 +4,59 @@
  * is acknowledged that is not committed) and /healthz says so; a process stopped meanwhile stops
  * cleanly; when the database is back, every process serves again, one writes the index again, and the
  * database's index equals a fresh rebuild of the chain, with the events of the outage in it. And a
- * host that takes connections but never answers makes nothing wait longer than the connect timeout.
+ * host that takes connections but never answers makes nothing wait longer than the connect timeout;
+ * a network path cut under open connections makes nothing wait longer than the query timeout, and a
+ * process cut off stops trusting what it keeps in memory (sessions) within the LISTEN heartbeat.
  */
 import { expect } from "chai";
 import net from "node:net";
 import pg from "pg";
 import { isDatabaseUnavailable, openDatabase } from "../../node-service/src/store/postgres/db";
 import { createIndexLeadership } from "../../node-service/src/store/postgres/leader";
-import { createChangeListener } from "../../node-service/src/store/postgres/listener";
+import { createChangeListener, HEARTBEAT_MS } from "../../node-service/src/store/postgres/listener";
 import { createDeliveredOrder, generateHistory, issueConfirmedReceivable } from "../../scripts/lib/chain-helpers";
 import { testPostgres } from "../../scripts/lib/test-postgres";
 import { call, postApplication, signIn } from "./api-helpers";
 import { expectIndexEqualsFreshRebuild, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
+
+/**
+ * A TCP proxy to PostgreSQL that can go silent the way a cut network path does: `cut()` stops carrying
+ * bytes both ways on every connection, without closing any (no RST, no FIN reaches either side), and new
+ * connections are taken and never forwarded; `heal()` drops the cut connections and forwards new ones.
+ */
+async function cuttableProxy(target: URL) {
+  let cut = false;
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    client.on("error", () => undefined);
+    if (cut) return void pairs.add([client, client]);
+    const upstream = net.connect(Number(target.port), target.hostname);
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on("data", (d) => !cut && upstream.write(d));
+    upstream.on("data", (d) => !cut && client.write(d));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = new URL(target);
+  url.port = String((server.address() as net.AddressInfo).port);
+  url.hostname = "127.0.0.1";
+  return {
+    url: url.toString(),
+    cut: () => void (cut = true),
+    heal() {
+      for (const [a, b] of pairs) (a.destroy(), b.destroy());
+      pairs.clear();
+      cut = false;
+    },
+    async close() {
+      this.heal();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
 
 describe("several service processes when PostgreSQL is out of reach", function () {
   this.timeout(180_000);
@@ -210,6 +251,78 @@ describe("several service processes when PostgreSQL is out of reach", function (
       expect(String(warnings[0][warnings[0].length - 1])).to.match(/could not ask for the index writer's lock/);
     } finally {
       await leadership.close();
+    }
+  });
+  it("a network path cut under open connections: requests answer 503 within the query timeout, a sign-out elsewhere is honoured within the LISTEN heartbeat, and the process heals", async () => {
+    const { net: chain, parties } = await fixture.startNetwork();
+    const { buyer, supplier, lender } = parties;
+    const receivables: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const orderId = await createDeliveredOrder(chain, { buyer, supplier, amount: 1_000_000n, complete: true });
+      receivables.push(
+        (await issueConfirmedReceivable(chain, { supplier, buyer, orderId, faceValue: 1_000_000n })).receivableId.toString(),
+      );
+    }
+    const { databaseUrl, env } = await fixture.workspace("pg-cut-", chain.deployment);
+    const proxy = await cuttableProxy(new URL(databaseUrl));
+    try {
+      const b = await fixture.start(env("b"));
+      const a = await fixture.start({ ...env("a"), DATABASE_URL: proxy.url });
+      const token = await signIn(a.url, supplier as never);
+      await until(
+        "A to know the session from memory (LISTEN up)",
+        10_000,
+        async () => (await call(a.url, "GET", "/api/auth/me", { token })).status === 200,
+      );
+      const timed = async (what: string, fn: () => Promise<{ status: number }>) => {
+        const t0 = Date.now();
+        const res = await Promise.race([
+          fn(),
+          new Promise<{ status: number }>((resolve) => setTimeout(() => resolve({ status: -1 }), 25_000)),
+        ]);
+        console.log(`      ${what}: ${res.status === -1 ? "no answer after 25 s" : res.status} in ${Date.now() - t0} ms`);
+        return { ...res, ms: Date.now() - t0 };
+      };
+
+      proxy.cut();
+      // B, on an intact path, signs the session out. A cannot hear of it: it must stop trusting its memory.
+      expect((await call(b.url, "POST", "/api/auth/logout", { token })).status).to.equal(200);
+      const signedOutAt = Date.now();
+      let lastAnsweredAt = signedOutAt;
+      const refused = await until("A to stop answering the signed-out session", 15_000, async () => {
+        const sentAt = Date.now();
+        const res = await timed("A, GET /api/auth/me with the signed-out token", () => call(a.url, "GET", "/api/auth/me", { token }));
+        if (res.status === 200) lastAnsweredAt = sentAt;
+        return res.status !== 200 && res;
+      });
+      expect(refused.status).to.be.oneOf([401, 503]);
+      // The bound the README states: the heartbeat notices the cut within 2 x HEARTBEAT_MS (plus this poll's 100 ms).
+      console.log(`      the signed-out session was last answered ${lastAnsweredAt - signedOutAt} ms after the sign-out`);
+      expect(lastAnsweredAt - signedOutAt).to.be.at.most(2 * HEARTBEAT_MS + 500);
+      // A write needs the database: a bounded 503, not a hang.
+      const during = await timed("A, POST /api/applications during the cut", () =>
+        postApplication(a.url, token, { amount: 100_000n, lender: lender.account.address, receivableIds: [receivables[0]] }),
+      );
+      expect(during.status).to.be.oneOf([401, 503]);
+      const health = await timed("A, /healthz during the cut", () => call(a.url, "GET", "/healthz"));
+      expect(health.status).to.equal(503);
+
+      proxy.heal();
+      await until("A healthy again", 30_000, async () => (await call(a.url, "GET", "/healthz")).status === 200);
+      expect((await call(a.url, "GET", "/api/auth/me", { token })).status).to.equal(401);
+      const fresh = await signIn(a.url, supplier as never);
+      const after = await until("A to take an application again", 30_000, async () => {
+        const res = await postApplication(a.url, fresh, {
+          amount: 100_000n,
+          lender: lender.account.address,
+          receivableIds: [receivables[1]],
+        });
+        return res.status === 201 && res;
+      });
+      expect(after.status).to.equal(201);
+      for (const p of [a, b]) expect(p.child.exitCode, `${p.url} still running`).to.equal(null);
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { Address } from "../domain/entities";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
 import { GroupCommit, Refused } from "../store/group-commit";
-import { isDatabaseUnavailable, type Database } from "../store/postgres/db";
+import { isDatabaseUnavailable, releaseFailed, type Database } from "../store/postgres/db";
 
 export interface AccessLogEntry {
   id: string;
@@ -187,6 +187,7 @@ export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
           [enterprise, before, offset, limit + 1],
         );
         await client.query("COMMIT");
+        client.release();
         const items = rows.rows.slice(0, limit);
         const more = rows.rows.length > limit;
         return {
@@ -195,10 +196,8 @@ export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
           ...(more && items.length > 0 ? { nextCursor: items[items.length - 1].seq } : {}),
         };
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        await releaseFailed(client, err);
         throw err;
-      } finally {
-        client.release();
       }
     },
     async close() {

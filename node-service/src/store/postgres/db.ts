@@ -43,13 +43,21 @@ export interface DatabaseHealth {
  * answer would otherwise hold them without end, a host that drops packets for minutes).
  */
 export const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a query may go without an answer before it fails (503) and its connection is closed: a
+ * network path cut under an open connection sends no error for minutes (TCP's retransmissions), and
+ * the request, and the connection, would wait all that time.
+ */
+export const QUERY_TIMEOUT_MS = 10_000;
+/** For the queries that may rightly run long: migrations, waiting for another process's, and loading the index. */
+export const LONG_QUERY_TIMEOUT_MS = 3_600_000;
 const PROBE_EVERY_MS = 1_000;
 
 /** Server answers that mean "not reachable now", not "this request is wrong": class 08, shutdowns, too many connections. */
 const UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
 /** What node-postgres says, without a code, when a connection fails or is lost. */
 const DRIVER_CONNECTION_FAILURE =
-  /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|not currently accepting connections/;
+  /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|not currently accepting connections|Query read timeout/;
 /** Marks an error of connecting to the database (a bare ECONNREFUSED says nothing of which server refused). */
 const CONNECT_FAILED = Symbol("database connect failed");
 
@@ -90,6 +98,7 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
     connectionString: url,
     max: opts.max ?? 10,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
     Client: ServiceClient,
   });
   // An idle client losing its server (a restart) must not crash the process: the pool replaces it.
@@ -105,12 +114,11 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
         await client.query("BEGIN");
         const out = await fn(client);
         await client.query("COMMIT");
+        client.release();
         return out;
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        await releaseFailed(client, err);
         throw err;
-      } finally {
-        client.release();
       }
     },
     probe() {
@@ -140,33 +148,53 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
   return db;
 }
 
+/**
+ * Gives a connection back after a failed transaction: rolled back and reused, or, when the connection
+ * itself failed (the database out of reach, or no answer within QUERY_TIMEOUT_MS), closed without
+ * another query on it (the server rolls back what it held when it sees the connection go).
+ */
+export async function releaseFailed(client: pg.PoolClient, err: unknown): Promise<void> {
+  if (isDatabaseUnavailable(err)) return client.release(true);
+  await client.query("ROLLBACK").catch(() => undefined);
+  client.release();
+}
+
+/** A query on `client` given LONG_QUERY_TIMEOUT_MS instead of the pool's QUERY_TIMEOUT_MS. */
+export function longQuery<R extends pg.QueryResultRow>(
+  client: pg.ClientBase,
+  text: string,
+  values?: unknown[],
+): Promise<pg.QueryResult<R>> {
+  // node-postgres reads query_timeout per query (lib/client.js); @types/pg's QueryConfig does not list it.
+  return client.query<R>({ text, values, query_timeout: LONG_QUERY_TIMEOUT_MS } as pg.QueryConfig);
+}
+
 /** Applies the migrations not yet applied; returns the names applied now. */
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
   const client = await db.pool.connect();
+  const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => longQuery<R>(client, text, values);
   const applied: string[] = [];
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [LOCK_MIGRATE.toString()]);
-    await client.query(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-    );
-    const done = new Set((await client.query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((r) => r.name));
+    await query("SELECT pg_advisory_lock($1)", [LOCK_MIGRATE.toString()]);
+    await query("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    const done = new Set((await query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((r) => r.name));
     for (const name of files) {
       if (done.has(name)) continue;
       const sql = await readFile(path.join(dir, name), "utf8");
-      await client.query("BEGIN");
+      await query("BEGIN");
       try {
-        await client.query(sql);
-        await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [name]);
-        await client.query("COMMIT");
+        await query(sql);
+        await query("INSERT INTO schema_migrations (name) VALUES ($1)", [name]);
+        await query("COMMIT");
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        await query("ROLLBACK").catch(() => undefined);
         throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(name);
     }
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [LOCK_MIGRATE.toString()]).catch(() => undefined);
+    await query("SELECT pg_advisory_unlock($1)", [LOCK_MIGRATE.toString()]).catch(() => undefined);
     client.release();
   }
   return applied;

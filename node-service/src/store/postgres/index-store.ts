@@ -22,7 +22,7 @@ import { emptyIndexState } from "../../domain/entities";
 import type { BlockUndo, ListCollection, RecordCollection } from "../../domain/mutations";
 import { decodeRecord, encodeRecord } from "../state-codec";
 import { STORE_VERSION, type IndexStore, type StoredIndex, type WriteStats } from "../index-store";
-import type { Database } from "./db";
+import { longQuery, releaseFailed, type Database } from "./db";
 import type pg from "pg";
 
 const RECORD_COLLECTIONS: readonly RecordCollection[] = [
@@ -136,10 +136,12 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
     commitMaxEvents: 10_000,
     async load() {
       const client = await db.pool.connect();
+      // Loading a large index may rightly take longer than a request's query.
+      const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => longQuery<R>(client, text, values);
       try {
         // One snapshot for every read, so a concurrent commit (another process) is seen whole or not at all.
-        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const meta = await client.query<{
+        await query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        const meta = await query<{
           version: number;
           identity: StoredIndex["identity"];
           checkpoint: StoredIndex["checkpoint"];
@@ -147,7 +149,8 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
           event_count: string;
         }>("SELECT version, identity, checkpoint, undo_floor, event_count FROM index_meta WHERE id = 1");
         if (meta.rows.length === 0) {
-          await client.query("COMMIT");
+          await query("COMMIT");
+          client.release();
           return null;
         }
         const m = meta.rows[0];
@@ -155,13 +158,13 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
         const state = emptyIndexState();
         const records = state as unknown as Record<string, Record<string, unknown>>;
         for (const coll of RECORD_COLLECTIONS) {
-          const rows = await client.query<{ key: string; value: unknown }>("SELECT key, value FROM index_records WHERE coll = $1", [coll]);
+          const rows = await query<{ key: string; value: unknown }>("SELECT key, value FROM index_records WHERE coll = $1", [coll]);
           const target = records[coll];
           for (const r of rows.rows) target[r.key] = decodeRecord(coll, r.value);
         }
         const lists = state as unknown as Record<string, Record<string, unknown[]>>;
         for (const coll of LIST_COLLECTIONS) {
-          const rows = await client.query<{ key: string; seq: number; items: unknown[] }>(
+          const rows = await query<{ key: string; seq: number; items: unknown[] }>(
             "SELECT key, seq, items FROM index_list_segments WHERE coll = $1 ORDER BY key, seq",
             [coll],
           );
@@ -173,11 +176,12 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
           }
         }
         state.eventCount = Number(m.event_count);
-        const recent = await client.query<{ block_number: string; block_hash: Hex }>(
+        const recent = await query<{ block_number: string; block_hash: Hex }>(
           "SELECT block_number, block_hash FROM index_recent_blocks ORDER BY block_number",
         );
-        const undoRows = await client.query<{ undo: BlockUndo }>("SELECT undo FROM index_undo ORDER BY block_number");
-        await client.query("COMMIT");
+        const undoRows = await query<{ undo: BlockUndo }>("SELECT undo FROM index_undo ORDER BY block_number");
+        await query("COMMIT");
+        client.release();
         const undo = undoRows.rows.map((r) => decodeUndo(r.undo));
         savedUndo = new Map(undo.map((u) => [u.blockNumber, u]));
         savedRecent = new Map(recent.rows.map((r) => [Number(r.block_number), r.block_hash]));
@@ -191,10 +195,8 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
           state,
         };
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        await releaseFailed(client, err);
         throw err;
-      } finally {
-        client.release();
       }
     },
 

@@ -14,7 +14,7 @@
  * what it sends is recognised by the next leader where it can be (a decision anchor already in the index).
  */
 import pg from "pg";
-import { CONNECT_TIMEOUT_MS } from "./db";
+import { CONNECT_TIMEOUT_MS, QUERY_TIMEOUT_MS } from "./db";
 import type { Logger } from "pino";
 import type { IndexStore } from "../index-store";
 
@@ -52,7 +52,11 @@ export function createIndexLeadership(opts: {
     trying ??= (async () => {
       try {
         if (!client) {
-          const c = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+          const c = new pg.Client({
+            connectionString: opts.url,
+            connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+            query_timeout: QUERY_TIMEOUT_MS,
+          });
           c.on("error", (err) => {
             // The lock went with the connection.
             if (leader) logger?.error({ err }, "lost the index writer's lock (database connection closed)");

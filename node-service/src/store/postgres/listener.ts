@@ -8,13 +8,17 @@
  * NOTIFY is not durable: what is sent while this connection is down is lost. So the connection
  * reconnects with backoff (0.1 s doubling to 5 s), and after every (re)connect, the first one
  * included, each kind is reloaded wholesale (`resync`), which also covers what was written between
- * a store's load at start and the first LISTEN.
+ * a store's load at start and the first LISTEN. A network path cut under the connection sends no
+ * error for minutes, and no notification either: so the connection is asked `SELECT 1` every
+ * HEARTBEAT_MS and counted lost when it does not answer within as long (a cut is noticed within twice
+ * HEARTBEAT_MS, and until then no more than that is missed).
  */
 import pg from "pg";
 import { CONNECT_TIMEOUT_MS } from "./db";
 import type { Logger } from "pino";
 
 export const RECORDS_CHANNEL = "records";
+export const HEARTBEAT_MS = 1_000;
 
 export interface ChangeHandler {
   /** One record `id` of this kind changed (written by this process or another). */
@@ -77,6 +81,22 @@ export function createChangeListener(opts: {
     await Promise.all([...queues.values()]);
   }
 
+  /** While `c` is the connection: a `SELECT 1` every HEARTBEAT_MS, and `lost` when one fails or goes unanswered. */
+  function heartbeat(c: pg.Client, lost: (err: Error) => void): void {
+    const timer = setInterval(() => {
+      if (client !== c) return clearInterval(timer);
+      const silent = setTimeout(() => lost(new Error(`the LISTEN connection did not answer within ${HEARTBEAT_MS} ms`)), HEARTBEAT_MS);
+      c.query("SELECT 1").then(
+        () => clearTimeout(silent),
+        (err: Error) => {
+          clearTimeout(silent);
+          lost(err);
+        },
+      );
+    }, HEARTBEAT_MS);
+    timer.unref();
+  }
+
   function scheduleConnect(): void {
     if (closed || retryTimer) return;
     retryTimer = setTimeout(() => {
@@ -121,6 +141,7 @@ export function createChangeListener(opts: {
     }
     client = c;
     retryMs = firstRetryMs;
+    heartbeat(c, lost);
     await resyncAll();
     synced = client === c;
     markReady();
