@@ -45,6 +45,12 @@ export interface StoredIndex {
   state: IndexState;
 }
 
+/**
+ * Run by a transactional store (PostgreSQL) inside the save's transaction before it writes anything;
+ * throws to refuse the write (the process may no longer write: see store/postgres/leader.ts).
+ */
+export type WriteFence = (tx: { query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }> }) => Promise<void>;
+
 export interface WriteStats {
   bytes: number;
   ms: number;
@@ -57,8 +63,9 @@ export interface IndexStore {
    * Saves the document atomically and durably (a chain reset saves an empty one). `changes`: the
    * records and lists changed since the last save, for a store that writes only those (PostgreSQL);
    * null when the whole state must be written. The lowdb store always writes the whole document.
+   * `fence`: see WriteFence (the lowdb store, one process's file, has no use for it).
    */
-  save(doc: StoredIndex, changes?: ChangeSet | null): Promise<WriteStats>;
+  save(doc: StoredIndex, changes?: ChangeSet | null, fence?: WriteFence): Promise<WriteStats>;
   /**
    * The most events one commit should carry on this store, when it prefers a number of its own to the
    * indexer's default (a store whose commit costs what changed commits more often).

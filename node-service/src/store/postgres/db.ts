@@ -51,6 +51,8 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 export const QUERY_TIMEOUT_MS = 10_000;
 /** For the queries that may rightly run long: migrations, waiting for another process's, and loading the index. */
 export const LONG_QUERY_TIMEOUT_MS = 3_600_000;
+/** How often a long-lived connection (LISTEN, the writer's lock) is asked whether it still answers, and how long it has to. */
+export const HEARTBEAT_MS = 1_000;
 const PROBE_EVERY_MS = 1_000;
 
 /** Server answers that mean "not reachable now", not "this request is wrong": class 08, shutdowns, too many connections. */
@@ -157,6 +159,39 @@ export async function releaseFailed(client: pg.PoolClient, err: unknown): Promis
   if (isDatabaseUnavailable(err)) return client.release(true);
   await client.query("ROLLBACK").catch(() => undefined);
   client.release();
+}
+
+/**
+ * Asks `c` `SELECT 1` every `everyMs` while `current()` holds, and calls `lost` once when one fails or
+ * gets no answer within `everyMs`: a network path cut under a connection sends no error for minutes.
+ */
+export function heartbeat(c: pg.Client, current: () => boolean, lost: (err: Error) => void, everyMs = HEARTBEAT_MS): void {
+  const timer = setInterval(() => {
+    if (!current()) return clearInterval(timer);
+    const silent = setTimeout(() => {
+      clearInterval(timer);
+      lost(new Error(`the connection did not answer within ${everyMs} ms`));
+    }, everyMs);
+    c.query("SELECT 1").then(
+      () => clearTimeout(silent),
+      (err: Error) => {
+        clearTimeout(silent);
+        clearInterval(timer);
+        lost(err);
+      },
+    );
+  }, everyMs);
+  timer.unref();
+}
+
+/**
+ * Ends a connection of its own (LISTEN, the writer's lock), waiting at most `ms` for it: over a cut
+ * network path the goodbye is never answered, and a stop (SIGTERM) must not wait on it.
+ */
+export async function endWithin(c: pg.Client, ms = 1_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([c.end().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /** A query on `client` given LONG_QUERY_TIMEOUT_MS instead of the pool's QUERY_TIMEOUT_MS. */

@@ -200,13 +200,14 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
       }
     },
 
-    async save(doc, changes): Promise<WriteStats> {
+    async save(doc, changes, fence): Promise<WriteStats> {
       const t0 = performance.now();
       const bytes = { n: 0 };
       const full = !changes;
       const state = doc.state as unknown as Record<string, Record<string, unknown>>;
       const lists = doc.state as unknown as Record<string, Record<string, unknown[]>>;
       await db.tx(async (client) => {
+        if (fence) await fence(client);
         const sender = new Sender(client);
         if (full) {
           await client.query("TRUNCATE index_records, index_list_segments, index_recent_blocks, index_undo");

@@ -12,14 +12,28 @@
  * the RFC 3161 timestamper. A job checks isLeader() before each round, so two processes never run the
  * same round; a round already under way when the lock is lost (the connection dropped) finishes, and
  * what it sends is recognised by the next leader where it can be (a decision anchor already in the index).
+ *
+ * A network path cut under the lock's connection tells neither side for minutes. So the writer asks its
+ * lock connection `SELECT 1` every HEARTBEAT_MS and stops writing when it gets no answer within as
+ * long; the server is told to probe that connection (TCP keepalives, ~11 s) so that it frees the lock
+ * of a writer cut off, and another process can take over. And each commit proves, inside its own
+ * transaction, that the lock is still held by this process's lock session (pg_locks): a writer that
+ * heard nothing (paused past its heartbeat, say) cannot write after another has taken the lock. The
+ * new writer's first write is a whole rewrite (TRUNCATE waits for a commit under way), so the index is
+ * never the sum of two writers.
  */
 import pg from "pg";
-import { CONNECT_TIMEOUT_MS, QUERY_TIMEOUT_MS } from "./db";
+import { CONNECT_TIMEOUT_MS, endWithin, HEARTBEAT_MS, heartbeat, QUERY_TIMEOUT_MS } from "./db";
 import type { Logger } from "pino";
-import type { IndexStore } from "../index-store";
+import type { IndexStore, WriteFence } from "../index-store";
 
 export const LOCK_INDEXER = 7_170_002n;
 const WARN_EVERY_MS = 60_000;
+/** The server's probes of the lock connection: the first after 5 s of silence, then every 2 s, 3 unanswered end it. */
+const SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3";
+
+/** Thrown by the write fence: the lock is no longer this process's. */
+class WriterLockLost extends Error {}
 
 export interface IndexLeadership {
   /** The store to give the indexer: writes only while this process holds the lock. */
@@ -35,6 +49,8 @@ export function createIndexLeadership(opts: {
   logger?: Logger;
   /** Called when this process takes the lock (it now runs the background jobs too). */
   onAcquired?: () => void;
+  /** How often the writer checks its lock connection answers (HEARTBEAT_MS). */
+  heartbeatMs?: number;
 }): IndexLeadership {
   const { inner, logger } = opts;
   let client: pg.Client | null = null;
@@ -46,6 +62,26 @@ export function createIndexLeadership(opts: {
   // Attempts fail every retryMs while the database is out of reach: warn of the first, then once a minute.
   let failures = 0;
   let warnedAt = 0;
+  /** The server process of the lock's session while this process holds the lock (pg_locks names it). */
+  let lockPid = 0;
+
+  /** Stops writing: the lock can no longer be shown to be this process's; its connection is closed. */
+  function stepDown(reason: string, err?: unknown): void {
+    if (!leader) return;
+    leader = false;
+    logger?.error({ err }, `stopped writing the index: ${reason}`);
+    const c = client;
+    client = null;
+    if (c) void endWithin(c);
+  }
+
+  const fence: WriteFence = async (tx) => {
+    const held = await tx.query(
+      "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 1 AND pid = $3 AND granted",
+      [Number(LOCK_INDEXER >> 32n), Number(LOCK_INDEXER & 0xffffffffn), lockPid],
+    );
+    if (held.rowCount !== 1) throw new WriterLockLost("the index writer's lock is no longer held by this process's lock session");
+  };
 
   async function tryLock(): Promise<boolean> {
     if (leader || closed) return leader;
@@ -58,20 +94,32 @@ export function createIndexLeadership(opts: {
             query_timeout: QUERY_TIMEOUT_MS,
           });
           c.on("error", (err) => {
+            if (client !== c) return; // a connection already given up (stepDown) failing late
             // The lock went with the connection.
             if (leader) logger?.error({ err }, "lost the index writer's lock (database connection closed)");
             leader = false;
             client = null;
           });
           await c.connect();
+          await c.query(SERVER_KEEPALIVES);
           client = c;
         }
-        const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_INDEXER.toString()]);
+        const c = client;
+        const { rows } = await c.query<{ ok: boolean; pid: number }>("SELECT pg_try_advisory_lock($1) AS ok, pg_backend_pid() AS pid", [
+          LOCK_INDEXER.toString(),
+        ]);
         if (failures > 0) logger?.info({ failures }, "the database answers the index writer's lock again");
         failures = 0;
         if (rows[0].ok && !closed) {
           leader = true;
           rewrite = true;
+          lockPid = rows[0].pid;
+          heartbeat(
+            c,
+            () => leader && client === c,
+            (err) => stepDown("its lock connection does not answer", err),
+            opts.heartbeatMs ?? HEARTBEAT_MS,
+          );
           logger?.info("this process now writes the index and runs the background jobs (advisory lock taken)");
           setImmediate(() => opts.onAcquired?.());
         }
@@ -81,7 +129,7 @@ export function createIndexLeadership(opts: {
           warnedAt = Date.now();
           logger?.warn({ err, failures }, "could not ask for the index writer's lock; retrying (warned of again once a minute)");
         }
-        await client?.end().catch(() => undefined);
+        if (client) await endWithin(client);
         client = null;
       } finally {
         trying = null;
@@ -100,9 +148,15 @@ export function createIndexLeadership(opts: {
       load: () => inner.load(),
       async save(doc, changes) {
         if (!(await tryLock())) return { bytes: 0, ms: 0 };
-        const w = await inner.save(doc, rewrite ? null : changes);
-        rewrite = false;
-        return w;
+        try {
+          const w = await inner.save(doc, rewrite ? null : changes, fence);
+          rewrite = false;
+          return w;
+        } catch (err) {
+          if (!(err instanceof WriterLockLost)) throw err;
+          stepDown("another process holds its lock", err);
+          return { bytes: 0, ms: 0 };
+        }
       },
     },
     isLeader: () => leader,
@@ -111,7 +165,7 @@ export function createIndexLeadership(opts: {
       clearInterval(timer);
       await trying;
       leader = false;
-      await client?.end().catch(() => undefined);
+      if (client) await endWithin(client);
       client = null;
     },
   };

@@ -14,11 +14,10 @@
  * HEARTBEAT_MS, and until then no more than that is missed).
  */
 import pg from "pg";
-import { CONNECT_TIMEOUT_MS } from "./db";
+import { CONNECT_TIMEOUT_MS, endWithin, heartbeat } from "./db";
 import type { Logger } from "pino";
 
 export const RECORDS_CHANNEL = "records";
-export const HEARTBEAT_MS = 1_000;
 
 export interface ChangeHandler {
   /** One record `id` of this kind changed (written by this process or another). */
@@ -81,22 +80,6 @@ export function createChangeListener(opts: {
     await Promise.all([...queues.values()]);
   }
 
-  /** While `c` is the connection: a `SELECT 1` every HEARTBEAT_MS, and `lost` when one fails or goes unanswered. */
-  function heartbeat(c: pg.Client, lost: (err: Error) => void): void {
-    const timer = setInterval(() => {
-      if (client !== c) return clearInterval(timer);
-      const silent = setTimeout(() => lost(new Error(`the LISTEN connection did not answer within ${HEARTBEAT_MS} ms`)), HEARTBEAT_MS);
-      c.query("SELECT 1").then(
-        () => clearTimeout(silent),
-        (err: Error) => {
-          clearTimeout(silent);
-          lost(err);
-        },
-      );
-    }, HEARTBEAT_MS);
-    timer.unref();
-  }
-
   function scheduleConnect(): void {
     if (closed || retryTimer) return;
     retryTimer = setTimeout(() => {
@@ -115,7 +98,7 @@ export function createChangeListener(opts: {
       client = null;
       synced = false;
       c.removeAllListeners("notification");
-      void c.end().catch(() => undefined);
+      void endWithin(c);
       if (!closed) {
         logger?.warn({ err }, "lost the LISTEN connection; reconnecting (every kind is read again after)");
         scheduleConnect();
@@ -130,18 +113,18 @@ export function createChangeListener(opts: {
     } catch (err) {
       c.removeAllListeners();
       c.on("error", () => undefined);
-      await c.end().catch(() => undefined);
+      await endWithin(c);
       logger?.warn({ err, retryInMs: retryMs }, "could not LISTEN for other processes' changes; retrying");
       scheduleConnect();
       return;
     }
     if (closed) {
-      await c.end().catch(() => undefined);
+      await endWithin(c);
       return;
     }
     client = c;
     retryMs = firstRetryMs;
-    heartbeat(c, lost);
+    heartbeat(c, () => client === c, lost);
     await resyncAll();
     synced = client === c;
     markReady();
@@ -160,7 +143,7 @@ export function createChangeListener(opts: {
       markReady();
       const c = client;
       client = null;
-      await c?.end().catch(() => undefined);
+      if (c) await endWithin(c);
       await Promise.all([...queues.values()]);
     },
   };
