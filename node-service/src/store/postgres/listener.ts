@@ -10,8 +10,8 @@
  * included, each kind is reloaded wholesale (`resync`), which also covers what was written between
  * a store's load at start and the first LISTEN. A network path cut under the connection sends no
  * error for minutes, and no notification either: so the connection is asked `SELECT 1` every
- * HEARTBEAT_MS and counted lost when it does not answer within as long (a cut is noticed within twice
- * HEARTBEAT_MS, and until then no more than that is missed).
+ * HEARTBEAT_MS and counted lost when it does not answer within as long: a cut is noticed within twice
+ * HEARTBEAT_MS, and only until then is what the process keeps in memory (sessions) still trusted.
  */
 import pg from "pg";
 import { CONNECT_TIMEOUT_MS, endWithin, heartbeat } from "./db";
