@@ -86,9 +86,13 @@ export class ServiceProcesses {
   /** Removed by the after hook. */
   readonly dirs: string[] = [];
 
+  /** Every node started, the latest in `node`: the after hook stops them all. */
+  readonly nodes: HardhatNode[] = [];
+
   /** A `hardhat node` over HTTP, stopped by the after hook. */
   async startNode(): Promise<HardhatNode> {
     this.node = await startHardhatNode();
+    this.nodes.push(this.node);
     return this.node;
   }
 
@@ -135,7 +139,7 @@ export class ServiceProcesses {
 
 /**
  * Registers, in the calling describe block, the after hook of the several-processes tests: every
- * process still running gets SIGTERM and is awaited, the node stops, the directories are removed.
+ * process still running gets SIGTERM and is awaited, every node stops, the directories are removed.
  */
 export function useServiceProcesses(): ServiceProcesses {
   const fixture = new ServiceProcesses();
@@ -144,7 +148,7 @@ export function useServiceProcesses(): ServiceProcesses {
       p.child.kill("SIGTERM");
       await p.exited;
     }
-    await fixture.node?.stop();
+    for (const node of fixture.nodes) await node.stop();
     for (const d of fixture.dirs) await rm(d, { recursive: true, force: true });
   });
   return fixture;
