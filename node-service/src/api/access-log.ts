@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { Address } from "../domain/entities";
 import { FramedJournal, type OpenJournalOptions } from "../store/framed-journal";
 import { GroupCommit, Refused } from "../store/group-commit";
-import { isDatabaseUnavailable, releaseFailed, type Database } from "../store/postgres/db";
+import { isDatabaseUnavailable, type Database } from "../store/postgres/db";
 
 export interface AccessLogEntry {
   id: string;
@@ -174,31 +174,29 @@ export function openPostgresAccessLog({ db }: { db: Database }): AccessLog {
     append: (fields) => inserts.add(entryOf(fields)),
     async page(enterprise, { limit, cursor, offset = 0 }) {
       const before = cursor === undefined ? null : String(BigInt(cursor));
-      const client = await db.pool.connect();
-      try {
-        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const total = Number(
-          (await client.query<{ n: string }>("SELECT count(*) AS n FROM access_log WHERE enterprise = $1", [enterprise])).rows[0].n,
-        );
-        // One row more than asked tells whether an older page follows.
-        const rows = await client.query<{ seq: string; entry: AccessLogEntry }>(
-          `SELECT seq, entry FROM access_log WHERE enterprise = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
-           ORDER BY seq DESC OFFSET $3 LIMIT $4`,
-          [enterprise, before, offset, limit + 1],
-        );
-        await client.query("COMMIT");
-        client.release();
-        const items = rows.rows.slice(0, limit);
-        const more = rows.rows.length > limit;
-        return {
-          total,
-          items: items.map((r) => r.entry),
-          ...(more && items.length > 0 ? { nextCursor: items[items.length - 1].seq } : {}),
-        };
-      } catch (err) {
-        await releaseFailed(client, err);
-        throw err;
-      }
+      const { total, rows } = await db.tx(
+        async (client) => ({
+          total: Number(
+            (await client.query<{ n: string }>("SELECT count(*) AS n FROM access_log WHERE enterprise = $1", [enterprise])).rows[0].n,
+          ),
+          // One row more than asked tells whether an older page follows.
+          rows: (
+            await client.query<{ seq: string; entry: AccessLogEntry }>(
+              `SELECT seq, entry FROM access_log WHERE enterprise = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
+               ORDER BY seq DESC OFFSET $3 LIMIT $4`,
+              [enterprise, before, offset, limit + 1],
+            )
+          ).rows,
+        }),
+        { snapshot: true },
+      );
+      const items = rows.slice(0, limit);
+      const more = rows.length > limit;
+      return {
+        total,
+        items: items.map((r) => r.entry),
+        ...(more && items.length > 0 ? { nextCursor: items[items.length - 1].seq } : {}),
+      };
     },
     async close() {
       await inserts.settled(); // the pool belongs to the caller

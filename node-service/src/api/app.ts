@@ -173,10 +173,10 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   app.use(express.json({ limit: config.BODY_LIMIT }));
 
   // Resolve the caller (cookie or bearer token) and read its roles from the chain. A scraper's
-  // METRICS_TOKEN on /metrics is no session: it is recognised here, before any database read, so the
-  // service stays observable through a database outage.
+  // METRICS_TOKEN is no session: it is recognised here, before any database read, so the service stays
+  // observable through a database outage; only a "session-or-scraper" route (/metrics) accepts it.
   app.use(async (req: Request, res: Response, next: NextFunction) => {
-    if (req.path === "/metrics" && isMetricsScraper(req, config.METRICS_TOKEN)) {
+    if (isMetricsScraper(req, config.METRICS_TOKEN)) {
       res.locals.metricsScraper = true;
       return next();
     }

@@ -22,8 +22,12 @@ export const LOCK_SENDER = 7_170_003n;
 
 export interface Database {
   pool: pg.Pool;
-  /** Runs `fn` in a transaction; resolves after COMMIT (rolls back and rethrows on an error). */
-  tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a transaction; resolves after COMMIT (rolls back and rethrows on an error; a connection
+   * that failed is closed, see releaseFailed). `snapshot`: a read-only transaction on one snapshot, so a
+   * concurrent commit (another process) is seen whole or not at all.
+   */
+  tx<T>(fn: (client: pg.PoolClient) => Promise<T>, opts?: { snapshot?: boolean }): Promise<T>;
   /** Whether the database answers now (a `SELECT 1`, at most one a second; callers at once share it). */
   probe(): Promise<DatabaseHealth>;
   close(): Promise<void>;
@@ -110,10 +114,10 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
   let probing: Promise<DatabaseHealth> | null = null;
   const db: Database = {
     pool,
-    async tx(fn) {
+    async tx(fn, opts) {
       const client = await pool.connect();
       try {
-        await client.query("BEGIN");
+        await client.query(opts?.snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
         const out = await fn(client);
         await client.query("COMMIT");
         client.release();
@@ -155,7 +159,7 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
  * itself failed (the database out of reach, or no answer within QUERY_TIMEOUT_MS), closed without
  * another query on it (the server rolls back what it held when it sees the connection go).
  */
-export async function releaseFailed(client: pg.PoolClient, err: unknown): Promise<void> {
+async function releaseFailed(client: pg.PoolClient, err: unknown): Promise<void> {
   if (isDatabaseUnavailable(err)) return client.release(true);
   await client.query("ROLLBACK").catch(() => undefined);
   client.release();

@@ -22,7 +22,7 @@ import { emptyIndexState } from "../../domain/entities";
 import type { BlockUndo, ListCollection, RecordCollection } from "../../domain/mutations";
 import { decodeRecord, encodeRecord } from "../state-codec";
 import { STORE_VERSION, type IndexStore, type StoredIndex, type WriteStats } from "../index-store";
-import { longQuery, releaseFailed, type Database } from "./db";
+import { longQuery, type Database } from "./db";
 import type pg from "pg";
 
 const RECORD_COLLECTIONS: readonly RecordCollection[] = [
@@ -135,69 +135,63 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
     // 0.72 of the bare loop at 10,000 events per commit against 0.55 at the indexer's 50,000).
     commitMaxEvents: 10_000,
     async load() {
-      const client = await db.pool.connect();
-      // Loading a large index may rightly take longer than a request's query.
-      const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => longQuery<R>(client, text, values);
-      try {
-        // One snapshot for every read, so a concurrent commit (another process) is seen whole or not at all.
-        await query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const meta = await query<{
-          version: number;
-          identity: StoredIndex["identity"];
-          checkpoint: StoredIndex["checkpoint"];
-          undo_floor: string;
-          event_count: string;
-        }>("SELECT version, identity, checkpoint, undo_floor, event_count FROM index_meta WHERE id = 1");
-        if (meta.rows.length === 0) {
-          await query("COMMIT");
-          client.release();
-          return null;
-        }
-        const m = meta.rows[0];
-        if (m.version !== STORE_VERSION) throw new Error(`index store version ${m.version}, expected ${STORE_VERSION}`);
-        const state = emptyIndexState();
-        const records = state as unknown as Record<string, Record<string, unknown>>;
-        for (const coll of RECORD_COLLECTIONS) {
-          const rows = await query<{ key: string; value: unknown }>("SELECT key, value FROM index_records WHERE coll = $1", [coll]);
-          const target = records[coll];
-          for (const r of rows.rows) target[r.key] = decodeRecord(coll, r.value);
-        }
-        const lists = state as unknown as Record<string, Record<string, unknown[]>>;
-        for (const coll of LIST_COLLECTIONS) {
-          const rows = await query<{ key: string; seq: number; items: unknown[] }>(
-            "SELECT key, seq, items FROM index_list_segments WHERE coll = $1 ORDER BY key, seq",
-            [coll],
-          );
-          const target = lists[coll];
-          for (const r of rows.rows) {
-            const list = (target[r.key] ??= []);
-            if (r.seq !== list.length) throw new Error(`index list ${coll}/${r.key}: segment at ${r.seq}, expected ${list.length}`);
-            for (const item of r.items) list.push(item);
+      // One snapshot for every read, so a concurrent commit (another process) is seen whole or not at all.
+      const loaded = await db.tx(
+        async (client): Promise<StoredIndex | null> => {
+          // Loading a large index may rightly take longer than a request's query.
+          const query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => longQuery<R>(client, text, values);
+          const meta = await query<{
+            version: number;
+            identity: StoredIndex["identity"];
+            checkpoint: StoredIndex["checkpoint"];
+            undo_floor: string;
+            event_count: string;
+          }>("SELECT version, identity, checkpoint, undo_floor, event_count FROM index_meta WHERE id = 1");
+          if (meta.rows.length === 0) return null;
+          const m = meta.rows[0];
+          if (m.version !== STORE_VERSION) throw new Error(`index store version ${m.version}, expected ${STORE_VERSION}`);
+          const state = emptyIndexState();
+          const records = state as unknown as Record<string, Record<string, unknown>>;
+          for (const coll of RECORD_COLLECTIONS) {
+            const rows = await query<{ key: string; value: unknown }>("SELECT key, value FROM index_records WHERE coll = $1", [coll]);
+            const target = records[coll];
+            for (const r of rows.rows) target[r.key] = decodeRecord(coll, r.value);
           }
-        }
-        state.eventCount = Number(m.event_count);
-        const recent = await query<{ block_number: string; block_hash: Hex }>(
-          "SELECT block_number, block_hash FROM index_recent_blocks ORDER BY block_number",
-        );
-        const undoRows = await query<{ undo: BlockUndo }>("SELECT undo FROM index_undo ORDER BY block_number");
-        await query("COMMIT");
-        client.release();
-        const undo = undoRows.rows.map((r) => decodeUndo(r.undo));
-        savedUndo = new Map(undo.map((u) => [u.blockNumber, u]));
-        savedRecent = new Map(recent.rows.map((r) => [Number(r.block_number), r.block_hash]));
-        return {
-          version: m.version,
-          identity: m.identity,
-          checkpoint: m.checkpoint,
-          recentBlocks: recent.rows.map((r) => ({ blockNumber: Number(r.block_number), blockHash: r.block_hash })),
-          undoFloor: Number(m.undo_floor),
-          undo,
-          state,
-        };
-      } catch (err) {
-        await releaseFailed(client, err);
-        throw err;
+          const lists = state as unknown as Record<string, Record<string, unknown[]>>;
+          for (const coll of LIST_COLLECTIONS) {
+            const rows = await query<{ key: string; seq: number; items: unknown[] }>(
+              "SELECT key, seq, items FROM index_list_segments WHERE coll = $1 ORDER BY key, seq",
+              [coll],
+            );
+            const target = lists[coll];
+            for (const r of rows.rows) {
+              const list = (target[r.key] ??= []);
+              if (r.seq !== list.length) throw new Error(`index list ${coll}/${r.key}: segment at ${r.seq}, expected ${list.length}`);
+              for (const item of r.items) list.push(item);
+            }
+          }
+          state.eventCount = Number(m.event_count);
+          const recent = await query<{ block_number: string; block_hash: Hex }>(
+            "SELECT block_number, block_hash FROM index_recent_blocks ORDER BY block_number",
+          );
+          const undoRows = await query<{ undo: BlockUndo }>("SELECT undo FROM index_undo ORDER BY block_number");
+          return {
+            version: m.version,
+            identity: m.identity,
+            checkpoint: m.checkpoint,
+            recentBlocks: recent.rows.map((r) => ({ blockNumber: Number(r.block_number), blockHash: r.block_hash })),
+            undoFloor: Number(m.undo_floor),
+            undo: undoRows.rows.map((r) => decodeUndo(r.undo)),
+            state,
+          };
+        },
+        { snapshot: true },
+      );
+      if (loaded) {
+        savedUndo = new Map(loaded.undo.map((u) => [u.blockNumber, u]));
+        savedRecent = new Map(loaded.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
       }
+      return loaded;
     },
 
     async save(doc, changes, fence): Promise<WriteStats> {

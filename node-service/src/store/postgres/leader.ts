@@ -95,9 +95,7 @@ export function createIndexLeadership(opts: {
           });
           c.on("error", (err) => {
             if (client !== c) return; // a connection already given up (stepDown) failing late
-            // The lock went with the connection.
-            if (leader) logger?.error({ err }, "lost the index writer's lock (database connection closed)");
-            leader = false;
+            stepDown("its lock connection closed (the lock went with it)", err);
             client = null;
           });
           await c.connect();
