@@ -395,7 +395,12 @@ export async function startService(config: Config, options: StartServiceOptions 
     Object.assign(handlers, notifications.changeHandlers());
     // Sessions are kept in memory only while this listener hears of sign-outs (see auth/sessions.ts).
     if (pgSessions) handlers.sessions = pgSessions.followChanges(() => listener?.synced() ?? false);
-    listener = createChangeListener({ url: config.DATABASE_URL, handlers, logger: logger.child({ module: "listen" }) });
+    listener = createChangeListener({
+      url: config.DATABASE_URL,
+      handlers,
+      logger: logger.child({ module: "listen" }),
+      onLost: (err) => db?.suspect(err),
+    });
     const waited = await Promise.race([
       listener.ready.then(() => true),
       new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref()),

@@ -107,6 +107,7 @@ describe("PostgreSQL index lists as segments", function () {
         pool,
         tx: () => Promise.reject(new Error("unused")),
         probe: () => Promise.reject(new Error("unused")),
+        suspect: () => undefined,
         close: () => pool.end(),
       };
       try {

@@ -19,7 +19,7 @@ import { createPostgresIndexStore } from "../../node-service/src/store/postgres/
 import { createIndexLeadership, LOCK_INDEXER } from "../../node-service/src/store/postgres/leader";
 import { createChangeListener } from "../../node-service/src/store/postgres/listener";
 import { createDeliveredOrder, generateHistory, issueConfirmedReceivable } from "../../scripts/lib/chain-helpers";
-import { testPostgres } from "../../scripts/lib/test-postgres";
+import { freshDatabase, testPostgres } from "../../scripts/lib/test-postgres";
 import { call, postApplication, signIn } from "./api-helpers";
 import { expectIndexEqualsFreshRebuild, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
@@ -258,7 +258,103 @@ describe("several service processes when PostgreSQL is out of reach", function (
       await leadership.close();
     }
   });
-  it("a network path cut under open connections: requests answer 503 within the query timeout, a sign-out elsewhere is honoured within the LISTEN heartbeat, and the process heals", async () => {
+  it("while a cut path has shown the database out of reach, the pool refuses at once instead of each query waiting out its timeout, and serves again within a second of the path healing", async () => {
+    const proxy = await cuttableProxy(new URL(await freshDatabase()));
+    const db = await openDatabase(proxy.url, { max: 4 });
+    const timed = async (p: Promise<unknown>) => {
+      const t0 = Date.now();
+      const err = await p.then(
+        () => null,
+        (e: Error) => e,
+      );
+      return { ms: Date.now() - t0, err };
+    };
+    try {
+      // Connections in the pool (idle) and in use, as a running service has.
+      await Promise.all([1, 2, 3].map(() => db.pool.query("SELECT pg_sleep(0.05)")));
+      proxy.cut();
+      const first = await timed(db.tx((c) => c.query("SELECT 1")));
+      console.log(`      the first transaction over the cut path: failed in ${first.ms} ms (${first.err?.message})`);
+      expect(isDatabaseUnavailable(first.err), String(first.err)).to.equal(true);
+      // What follows, transactions and plain queries alike, is refused at once: no socket, no place in the pool's queue.
+      const after = await Promise.all([
+        ...Array.from({ length: 10 }, () => timed(db.tx((c) => c.query("SELECT 1")))),
+        ...Array.from({ length: 10 }, () => timed(db.pool.query("SELECT 1"))),
+      ]);
+      const slowest = Math.max(...after.map((r) => r.ms));
+      console.log(`      20 more over the cut path: the slowest failed in ${slowest} ms`);
+      for (const r of after) expect(isDatabaseUnavailable(r.err), String(r.err)).to.equal(true);
+      expect(slowest).to.be.below(500);
+      const health = await db.probe();
+      expect(health.ok).to.equal(false);
+      expect(health.since).to.be.a("string");
+
+      proxy.heal();
+      const healedAt = Date.now();
+      await until("the pool to serve again", 10_000, () =>
+        db.pool.query("SELECT 1").then(
+          () => true,
+          () => false,
+        ),
+      );
+      console.log(`      served again ${Date.now() - healedAt} ms after the path healed`);
+      expect(Date.now() - healedAt).to.be.below(3_000);
+      expect((await db.probe()).ok).to.equal(true);
+    } finally {
+      await db.close();
+      await proxy.close();
+    }
+  });
+  it("a full pool, or the server refusing more connections (53300), is the database busy, not gone: the pool does not start refusing", async () => {
+    const admin = new pg.Client({ connectionString: (await testPostgres()).adminUrl });
+    await admin.connect();
+    // A role allowed one connection (limits do not apply to a superuser), owning a database of its own.
+    const name = `scf_busy_${Date.now().toString(36)}`;
+    await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD 'busy' CONNECTION LIMIT 1`);
+    await admin.query(`CREATE DATABASE ${name} OWNER ${name}`);
+    const url = new URL((await testPostgres()).adminUrl);
+    url.username = name;
+    url.password = "busy";
+    url.pathname = `/${name}`;
+    const db = await openDatabase(url.toString(), { max: 2 });
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: Error) => e,
+      );
+    try {
+      // Two at once: one takes the pool's open connection, the other a new one, which the server refuses.
+      const [one, two] = await Promise.all([outcome(db.pool.query("SELECT pg_sleep(0.05)")), outcome(db.pool.query("SELECT 1"))]);
+      expect(one).to.equal("ok");
+      expect((two as { code?: string }).code, String(two)).to.equal("53300");
+      // The open connection serves the next one at once.
+      expect(await outcome(db.tx((c) => c.query("SELECT 1")))).to.equal("ok");
+      expect((await db.probe()).ok).to.equal(true);
+
+      // The pool's one connection stays busy: the probe waits out the pool's queue (5 s) and fails; the
+      // next query waits its turn instead of being refused.
+      await admin.query(`ALTER ROLE ${name} CONNECTION LIMIT -1`);
+      const small = await openDatabase(url.toString(), { max: 1 });
+      try {
+        let release: () => void = () => undefined;
+        const holding = small.tx(() => new Promise<void>((r) => (release = r)));
+        const health = await small.probe();
+        const next = outcome(small.pool.query("SELECT 1"));
+        expect(health.error).to.match(/timeout exceeded when trying to connect/);
+        release();
+        await holding;
+        expect(await next).to.equal("ok");
+      } finally {
+        await small.close();
+      }
+    } finally {
+      await db.close();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.query(`DROP ROLE ${name}`);
+      await admin.end();
+    }
+  });
+  it("a network path cut under open connections: requests answer 503 within the query timeout, then at once, a sign-out elsewhere is honoured within the LISTEN heartbeat, and the process heals", async () => {
     const { net: chain, parties } = await fixture.startNetwork();
     const { buyer, supplier, lender } = parties;
     const receivables: string[] = [];
@@ -309,6 +405,16 @@ describe("several service processes when PostgreSQL is out of reach", function (
         postApplication(a.url, token, { amount: 100_000n, lender: lender.account.address, receivableIds: [receivables[0]] }),
       );
       expect(during.status).to.be.oneOf([401, 503]);
+      expect(during.ms, "the LISTEN heartbeat has told the pool").to.be.below(1_000);
+      // Once A knows the database is out of reach (its LISTEN heartbeat told it), requests do not each
+      // wait out a timeout: ten at once are all answered 503 at once.
+      const many = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          timed(`A, request ${i + 1} of 10 at once during the cut`, () => call(a.url, "GET", "/api/auth/me", { token })),
+        ),
+      );
+      for (const r of many) expect(r.status).to.equal(503);
+      expect(Math.max(...many.map((r) => r.ms))).to.be.below(1_000);
       const health = await timed("A, /healthz during the cut", () => call(a.url, "GET", "/healthz"));
       expect(health.status).to.equal(503);
 

@@ -28,8 +28,16 @@ export interface Database {
    * concurrent commit (another process) is seen whole or not at all.
    */
   tx<T>(fn: (client: pg.PoolClient) => Promise<T>, opts?: { snapshot?: boolean }): Promise<T>;
-  /** Whether the database answers now (a `SELECT 1`, at most one a second; callers at once share it). */
+  /**
+   * Whether the database answers now: while it is known out of reach, what the last probe found; else a
+   * `SELECT 1` (at most one a second; callers at once share it).
+   */
   probe(): Promise<DatabaseHealth>;
+  /**
+   * Tells the pool that the database looks out of reach (another connection of the process lost it, e.g.
+   * the LISTEN heartbeat): the pool refuses at once until a fresh connection answers again (see Reachability).
+   */
+  suspect(err: Error): void;
   close(): Promise<void>;
 }
 
@@ -81,18 +89,127 @@ function markConnectFailure(err: Error): Error {
   return err;
 }
 
-/** The pool's client: a failure to connect is marked as the database's (see isDatabaseUnavailable). */
+/** Too many connections: the server is there and busy, which is no reason to stop using the connections the pool has. */
+const TOO_MANY_CONNECTIONS = "53300";
+/** pg-pool's own error when every connection of a full pool stays busy: the database may be fine. */
+const POOL_WAIT_TIMEOUT = "timeout exceeded when trying to connect";
+
+/** Whether `err` says the database itself is out of reach (not only busy): what makes the pool refuse at once. */
+function isOutOfReach(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return isDatabaseUnavailable(err) && e?.code !== TOO_MANY_CONNECTIONS && e?.message !== POOL_WAIT_TIMEOUT;
+}
+
+type ServiceClientConfig = pg.ClientConfig & { onConnectFailure?: (err: Error) => void };
+
+/**
+ * The pool's client: a failure to connect is marked as the database's (see isDatabaseUnavailable) and
+ * reported to `onConnectFailure` (the pool passes its options to each client it makes).
+ */
 class ServiceClient extends pg.Client {
+  private readonly onConnectFailure?: (err: Error) => void;
+  constructor(config: ServiceClientConfig = {}) {
+    super(config);
+    this.onConnectFailure = config.onConnectFailure;
+  }
+
+  private failed(err: Error): Error {
+    this.onConnectFailure?.(err);
+    return markConnectFailure(err);
+  }
+
   override connect(): Promise<pg.Client>;
   override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
   override connect(callback?: (...args: never[]) => void): Promise<pg.Client> | void {
     if (!callback)
       return super.connect().catch((err: Error) => {
-        throw markConnectFailure(err);
+        throw this.failed(err);
       });
     // pg-pool connects its clients this way.
     const done = callback as (err: Error | null, c?: pg.Client) => void;
-    super.connect(((err: Error | null, c: pg.Client) => done(err && markConnectFailure(err), c)) as never);
+    super.connect(((err: Error | null, c: pg.Client) => done(err && this.failed(err), c)) as never);
+  }
+}
+
+/**
+ * Whether the database is known to be out of reach, so that requests fail at once (503) instead of each
+ * waiting out the connect or query timeout (5-10 s over a cut network path, holding its socket and a
+ * place in the pool's queue meanwhile). It is out of reach from the first connection failure that says
+ * so (a connect, a query's connection lost or timed out, a failed probe, or `suspect`), and back as soon
+ * as a fresh connection of its own answers `SELECT 1`: tried at once, then every `retryMs`. A false
+ * alarm (a slow query timing out) costs the time of one fresh connection.
+ */
+class Reachability {
+  private down: { error: string; since: string } | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly check: () => Promise<void>,
+    private readonly retryMs: number,
+  ) {}
+
+  health(): DatabaseHealth | null {
+    return this.down && { ok: false, ...this.down };
+  }
+
+  /** The error to fail with at once while the database is out of reach, or null. */
+  refusal(): Error | null {
+    if (!this.down) return null;
+    return markConnectFailure(
+      new Error(`the database is out of reach since ${this.down.since} (${this.down.error}); retrying in the background`),
+    );
+  }
+
+  /** Notes a failure; one that says the database is out of reach starts the checks. */
+  failed(err: unknown): void {
+    if (isOutOfReach(err)) this.lost(err as Error);
+  }
+
+  /** The database is taken to be out of reach until a check finds it again. */
+  lost(err: Error): void {
+    if (this.down || this.closed) return;
+    this.down = { error: err.message, since: new Date().toISOString() };
+    this.retry(0);
+  }
+
+  private retry(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.check().then(
+        () => (this.down = null),
+        (err: Error) => {
+          if (this.down) this.down.error = err.message;
+          if (!this.closed) this.retry(this.retryMs);
+        },
+      );
+    }, ms);
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+}
+
+/** A pool that refuses at once, without a connection, while its database is known out of reach. */
+class ServicePool extends pg.Pool {
+  constructor(
+    config: pg.PoolConfig & ServiceClientConfig,
+    private readonly reachability: Reachability,
+  ) {
+    super(config);
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(callback?: (...args: never[]) => void): Promise<pg.PoolClient> | void {
+    const refusal = this.reachability.refusal();
+    if (!refusal) return callback ? super.connect(callback as never) : super.connect();
+    if (!callback) return Promise.reject(refusal);
+    // pg-pool's own query() connects this way.
+    const done = callback as (err: Error) => void;
+    process.nextTick(() => done(refusal));
   }
 }
 
@@ -100,13 +217,22 @@ class ServiceClient extends pg.Client {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => v);
 
 export async function openDatabase(url: string, opts: { max?: number } = {}): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.max ?? 10,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    query_timeout: QUERY_TIMEOUT_MS,
-    Client: ServiceClient,
-  });
+  const connection = { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS };
+  // The check that ends an outage: a connection of its own, since the pool's idle ones may sit on a dead path.
+  const reachability = new Reachability(async () => {
+    const c = new pg.Client(connection);
+    c.on("error", () => undefined);
+    try {
+      await c.connect();
+      await c.query("SELECT 1");
+    } finally {
+      await endWithin(c);
+    }
+  }, PROBE_EVERY_MS);
+  const pool = new ServicePool(
+    { ...connection, max: opts.max ?? 10, Client: ServiceClient, onConnectFailure: (err) => reachability.failed(err) },
+    reachability,
+  );
   // An idle client losing its server (a restart) must not crash the process: the pool replaces it.
   pool.on("error", () => undefined);
   let health: DatabaseHealth = { ok: true };
@@ -123,17 +249,23 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
         client.release();
         return out;
       } catch (err) {
+        reachability.failed(err);
         await releaseFailed(client, err);
         throw err;
       }
     },
     probe() {
+      const down = reachability.health();
+      if (down) return Promise.resolve((health = down));
       if (performance.now() - probedAt < PROBE_EVERY_MS) return Promise.resolve(health);
       probing ??= pool
         .query("SELECT 1")
         .then(
           (): DatabaseHealth => ({ ok: true }),
-          (err: Error): DatabaseHealth => ({ ok: false, error: err.message, since: health.since ?? new Date().toISOString() }),
+          (err: Error): DatabaseHealth => {
+            reachability.failed(err);
+            return { ok: false, error: err.message, since: health.since ?? new Date().toISOString() };
+          },
         )
         .then((h) => {
           health = h;
@@ -143,12 +275,13 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
         });
       return probing;
     },
-    close: () => pool.end(),
+    suspect: (err) => reachability.lost(err),
+    close: () => (reachability.close(), pool.end()),
   };
   try {
     await migrate(db);
   } catch (err) {
-    await pool.end();
+    await db.close();
     throw err;
   }
   return db;

@@ -45,6 +45,8 @@ export function createChangeListener(opts: {
   logger?: Pick<Logger, "info" | "warn" | "error">;
   firstRetryMs?: number;
   maxRetryMs?: number;
+  /** Told when the connection is lost (e.g. Database.suspect: the same path may be down for the pool too). */
+  onLost?: (err: Error) => void;
 }): ChangeListener {
   const { handlers, logger } = opts;
   const firstRetryMs = opts.firstRetryMs ?? 100;
@@ -100,6 +102,7 @@ export function createChangeListener(opts: {
       c.removeAllListeners("notification");
       void endWithin(c);
       if (!closed) {
+        opts.onLost?.(err ?? new Error("Connection terminated: the LISTEN connection ended"));
         logger?.warn({ err }, "lost the LISTEN connection; reconnecting (every kind is read again after)");
         scheduleConnect();
       }
