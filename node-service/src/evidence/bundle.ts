@@ -212,8 +212,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     } else {
       if (!state.orders[id]) throw new NotFoundError(`no order ${id} is indexed`);
       await orderFacts(id);
-      for (const r of Object.values(state.receivables)) {
-        if (r.orderId === id && !r.parentId) {
+      for (const rid of state.receivablesByOrder[id] ?? []) {
+        const r = state.receivables[rid];
+        if (r && !r.parentId) {
           await addEventsOf(r.events);
           await addDocument(r.invoiceHash, "invoice");
         }

@@ -136,20 +136,25 @@ export function createEvidenceService(deps: EvidenceDeps) {
   const registry = { address: deployment.contracts.ParticipantRegistry, abi: abiOf("ParticipantRegistry") } as const;
   const lower = (a: string) => a.toLowerCase();
 
-  // Reverse index hash -> records carrying it, rebuilt when the indexed state moves on.
-  let uses: { state: IndexState; count: number; map: Map<string, HashUse[]> } | undefined;
+  /**
+   * The records carrying `sha256` as a document hash, by the index's document lists (keyed reads: no
+   * walk over the index), orders first, then receivables, then loans, each by id; a listed record is
+   * checked to carry the hash still (an order shipped twice keeps the last shipping document).
+   */
   function hashUses(sha256: Hex): HashUse[] {
     const state = deps.state();
-    if (!uses || uses.state !== state || uses.count !== state.eventCount) {
-      const map = new Map<string, HashUse[]>();
-      const put = (hash: Hex | undefined, use: HashUse) => {
-        if (!hash || hash === zeroHash) return;
-        const k = lower(hash);
-        map.set(k, [...(map.get(k) ?? []), use]);
-      };
-      const refOf = (events: EventRef[], name: string) => events.find((e) => e.event === name);
-      for (const o of Object.values(state.orders)) {
-        put(o.documentHash, {
+    const key = lower(sha256) as Hex;
+    if (key === zeroHash) return [];
+    const refOf = (events: EventRef[], name: string) => events.find((e) => e.event === name);
+    const carries = (hash: Hex | undefined) => hash !== undefined && lower(hash) === key;
+    const ids = (list: string[] | undefined) =>
+      [...new Set(list ?? [])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+    const uses: HashUse[] = [];
+    const orderIds = ids([...(state.ordersByDocument[key] ?? []), ...(state.ordersByShippingDocument[key] ?? [])]);
+    for (const o of orderIds.map((id) => state.orders[id])) {
+      if (!o) continue;
+      if (carries(o.documentHash))
+        uses.push({
           type: "order",
           id: o.id,
           role: "purchase order",
@@ -157,7 +162,8 @@ export function createEvidenceService(deps: EvidenceDeps) {
           field: "documentHash",
           ref: refOf(o.events, "OrderCreated"),
         });
-        put(o.shippingDocumentHash, {
+      if (carries(o.shippingDocumentHash))
+        uses.push({
           type: "order",
           id: o.id,
           role: "shipping document",
@@ -165,10 +171,10 @@ export function createEvidenceService(deps: EvidenceDeps) {
           field: "shippingDocumentHash",
           ref: refOf(o.events, "OrderShipped"),
         });
-      }
-      for (const r of Object.values(state.receivables)) {
-        if (r.parentId) continue; // children share their root's invoice
-        put(r.invoiceHash, {
+    }
+    for (const r of ids(state.receivablesByInvoice[key]).map((id) => state.receivables[id])) {
+      if (r && !r.parentId && carries(r.invoiceHash))
+        uses.push({
           type: "receivable",
           id: r.id,
           role: "invoice",
@@ -176,9 +182,10 @@ export function createEvidenceService(deps: EvidenceDeps) {
           field: "invoiceHash",
           ref: refOf(r.events, "ReceivableIssued"),
         });
-      }
-      for (const l of Object.values(state.loans)) {
-        put(l.documentHash, {
+    }
+    for (const l of ids(state.loansByDocument[key]).map((id) => state.loans[id])) {
+      if (l && carries(l.documentHash))
+        uses.push({
           type: "loan",
           id: l.id,
           role: "loan agreement",
@@ -186,10 +193,8 @@ export function createEvidenceService(deps: EvidenceDeps) {
           field: "terms.documentHash",
           ref: refOf(l.events, "AgreementRecorded"),
         });
-      }
-      uses = { state, count: state.eventCount, map };
     }
-    return uses.map.get(lower(sha256)) ?? [];
+    return uses;
   }
 
   async function participant(address: Address): Promise<ParticipantView> {
@@ -577,8 +582,10 @@ export function createEvidenceService(deps: EvidenceDeps) {
     ] as const) {
       if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
-    const receivables = Object.values(deps.state().receivables)
-      .filter((r) => r.orderId === id)
+    const state = deps.state();
+    const receivables = (state.receivablesByOrder[id] ?? [])
+      .map((rid) => state.receivables[rid])
+      .filter((r) => r !== undefined)
       .map((r) => ({ id: r.id, faceValue: r.faceValue, paid: r.paid, status: r.status, holder: r.holder }));
     return {
       orderId: id,

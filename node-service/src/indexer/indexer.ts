@@ -227,7 +227,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   /** Takes the saved index when it belongs to this chain and deployment; otherwise starts over. */
   async function load(): Promise<void> {
     const saved = await store.load();
-    if (saved && sameIdentity(saved.identity, identity)) {
+    if (saved && saved.version === STORE_VERSION && sameIdentity(saved.identity, identity)) {
       shareRepeatedValues(saved);
       state = saved.state;
       tip = committed = saved.checkpoint;
@@ -237,7 +237,12 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       changes = new ChangeSet();
       return;
     }
-    if (saved)
+    if (saved && saved.version !== STORE_VERSION)
+      logger.warn(
+        { savedVersion: saved.version, version: STORE_VERSION },
+        `the saved index is of format ${saved.version}, this version keeps ${STORE_VERSION}: rebuilding the index from the chain`,
+      );
+    else if (saved)
       logger.warn(
         { saved: saved.identity, current: identity },
         "chain reset detected (chain id, genesis or contracts differ): rebuilding the index",

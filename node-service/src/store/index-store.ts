@@ -10,13 +10,18 @@
 import path from "node:path";
 import { mkdir, rename } from "node:fs/promises";
 import type { Hex } from "viem";
-import type { Address, IndexState } from "../domain/entities";
+import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
 import type { BlockUndo, ChangeSet, RecordCollection } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
 import { decodeIndexState, decodeRecord, encodeRecord } from "./state-codec";
 
-export const STORE_VERSION = 1;
+/**
+ * The index's format: a saved index of another version is not read but rebuilt from the chain (the
+ * indexer's load). 2: the document and per-order lists (ordersByShippingDocument, receivablesByInvoice,
+ * loansByDocument, receivablesByOrder), which an index of version 1 lacks.
+ */
+export const STORE_VERSION = 2;
 
 /** What makes an index belong to one deployment on one chain; any change means start over. */
 export interface ChainIdentity {
@@ -129,9 +134,10 @@ export async function serializeIndexYielding(doc: StoredIndex, sliceMs = 2): Pro
   return parts.join("");
 }
 
+/** The index file's document; of another version, only its head (an empty state: the indexer rebuilds it). */
 export function parseIndex(text: string): StoredIndex {
   const raw = JSON.parse(text) as StoredIndex;
-  if (raw.version !== STORE_VERSION) throw new Error(`index store version ${raw.version}, expected ${STORE_VERSION}`);
+  if (raw.version !== STORE_VERSION) return { ...raw, undo: [], state: emptyIndexState() };
   return {
     ...raw,
     undo: raw.undo.map(decodeUndo),

@@ -2,7 +2,7 @@
 import type { Hex } from "viem";
 import type { Address, IndexState } from "../../domain/entities";
 import type { DecodedEvent } from "../decode";
-import type { Mutation } from "../../domain/mutations";
+import { push, type Mutation } from "../../domain/mutations";
 
 /** A pure reducer: reads the state before the event, returns the mutations the event causes. */
 export type Reducer = (state: Readonly<IndexState>, ev: DecodedEvent) => Mutation[];
@@ -38,6 +38,15 @@ export function hex(v: unknown): Hex {
   if (typeof v !== "string" || !v.startsWith("0x")) throw new TypeError(`expected hex, got ${typeof v}`);
   return v as Hex;
 }
+
+const ZERO_HASH = `0x${"0".repeat(64)}`;
+
+/** Lists `recordId` under a document's hash in `coll` (lowercase; a zero hash, no document, is not listed). */
+export function documentPush(coll: DocumentList, hash: Hex | undefined, recordId: string): Mutation[] {
+  const key = hash?.toLowerCase();
+  return key && key !== ZERO_HASH ? [push(coll, key, recordId)] : [];
+}
+type DocumentList = "ordersByShippingDocument" | "receivablesByInvoice" | "loansByDocument";
 
 /** The name of a contract enum value, by index; index 0 ("None") and unknown indexes throw. */
 export function enumName<T extends string>(names: readonly (T | "None")[], index: unknown, what: string): T {

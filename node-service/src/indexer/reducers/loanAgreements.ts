@@ -1,7 +1,7 @@
 /** LoanAgreements events -> loans (signed terms, disbursement, repayments incl. the waterfall, closing, default). */
 import { LOAN_STATUSES, type LoanEntity } from "../../domain/entities";
 import { push, put } from "../../domain/mutations";
-import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
+import { addr, big, documentPush, enumName, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceLoanAgreements: Reducer = (state, ev) => {
   const a = ev.args;
@@ -37,6 +37,7 @@ export const reduceLoanAgreements: Reducer = (state, ev) => {
       put("loanByDigest", loan.digest, loan.id),
       push("loansByParty", loan.borrower, loan.id),
       push("loansByParty", loan.lender, loan.id),
+      ...documentPush("loansByDocument", loan.documentHash, loan.id),
     ];
   }
   if (ev.name === "NonceCancelled") return []; // no record: kept in eventsByTx

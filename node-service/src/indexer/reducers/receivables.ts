@@ -5,7 +5,7 @@
  */
 import type { Address, ReceivableEntity } from "../../domain/entities";
 import { push, put, type Mutation } from "../../domain/mutations";
-import { ZERO_ADDRESS, addr, big, hex, id, must, num, type Reducer } from "./common";
+import { ZERO_ADDRESS, addr, big, documentPush, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceReceivables: Reducer = (state, ev) => {
   const a = ev.args;
@@ -29,7 +29,12 @@ export const reduceReceivables: Reducer = (state, ev) => {
         holders: [supplier],
         events: [ev.ref],
       };
-      return [put("receivables", r.id, r), ...partyPushes(r.id, [], [r.issuer, r.debtor])];
+      return [
+        put("receivables", r.id, r),
+        ...partyPushes(r.id, [], [r.issuer, r.debtor]),
+        push("receivablesByOrder", r.orderId, r.id),
+        ...documentPush("receivablesByInvoice", r.invoiceHash, r.id),
+      ];
     }
     case "ReceivableChildCreated": {
       const parent = must(state.receivables[id(a.parentId)], `receivable ${id(a.parentId)}`, ev);
@@ -54,7 +59,11 @@ export const reduceReceivables: Reducer = (state, ev) => {
         holders: [holder],
         events: [ev.ref],
       };
-      return [put("receivables", child.id, child), ...partyPushes(child.id, [], [child.issuer, child.debtor, holder])];
+      return [
+        put("receivables", child.id, child),
+        ...partyPushes(child.id, [], [child.issuer, child.debtor, holder]),
+        push("receivablesByOrder", child.orderId, child.id),
+      ];
     }
     case "Transfer":
       return transfer(state.receivables[id(a.tokenId)], ev, addr(a.from), addr(a.to));

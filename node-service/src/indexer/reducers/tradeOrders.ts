@@ -1,7 +1,7 @@
 /** TradeOrders events -> orders (lifecycle, cancellation, disputes) and the per-party order lists. */
 import { ORDER_STATUSES, type OrderEntity } from "../../domain/entities";
 import { push, put } from "../../domain/mutations";
-import { addr, big, enumName, hex, id, must, num, type Reducer } from "./common";
+import { addr, big, documentPush, enumName, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceTradeOrders: Reducer = (state, ev) => {
   const a = ev.args;
@@ -61,5 +61,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
     default:
       return [];
   }
+  if (ev.name === "OrderShipped")
+    return [put("orders", next.id, next), ...documentPush("ordersByShippingDocument", next.shippingDocumentHash, next.id)];
   return [put("orders", next.id, next)];
 };

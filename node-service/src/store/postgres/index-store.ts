@@ -42,6 +42,10 @@ const LIST_COLLECTIONS: readonly ListCollection[] = [
   "transfersByParty",
   "participantsByAttribute",
   "ordersByDocument",
+  "ordersByShippingDocument",
+  "receivablesByInvoice",
+  "loansByDocument",
+  "receivablesByOrder",
   "eventsByTx",
 ];
 
@@ -149,8 +153,10 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
           }>("SELECT version, identity, checkpoint, undo_floor, event_count FROM index_meta WHERE id = 1");
           if (meta.rows.length === 0) return null;
           const m = meta.rows[0];
-          if (m.version !== STORE_VERSION) throw new Error(`index store version ${m.version}, expected ${STORE_VERSION}`);
           const state = emptyIndexState();
+          // Another version's index is not read: the indexer rebuilds it from the chain.
+          if (m.version !== STORE_VERSION)
+            return { version: m.version, identity: m.identity, checkpoint: null, recentBlocks: [], undoFloor: 0, undo: [], state };
           const records = state as unknown as Record<string, Record<string, unknown>>;
           for (const coll of RECORD_COLLECTIONS) {
             const rows = await query<{ key: string; value: unknown }>("SELECT key, value FROM index_records WHERE coll = $1", [coll]);
