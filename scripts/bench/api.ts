@@ -8,7 +8,10 @@
  *   - GET metrics as a lender under consent at 500 req/s (the consent from the service's per-block consent
  *     state, no chain read; one fsync'd access-log line each).
  * Prints req/s and p50/p99 latency and each run's p99 as a ratio of the baseline's, the service's CPU
- * per request, and the eth_calls the node answered during each run (from the node's own log). Targets:
+ * per request, the eth_calls the node answered during each run (from the node's own log), and the
+ * in-service p50/p99 (pino-http's responseTime in the service's own request log: from express to the
+ * last byte; what is above it in the client's figure waited in the client, the kernel or the event loop)
+ * and the event loop's delay in the worst process (p99 and max, from its /metrics scraped with a token). Targets:
  * p99 < 20 ms at 500 req/s for the metrics endpoint; a lender's read under consent within 1.5x of the
  * enterprise's own read, in p99 and in CPU per request (same run, same rate).
  *
@@ -23,7 +26,7 @@
  * written when each process stops; Node refuses --cpu-prof in NODE_OPTIONS).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -49,6 +52,19 @@ if (!Number.isInteger(PROCESSES) || PROCESSES < 1) throw new Error(`BENCH_PROCES
 /** Extra Node.js flags for the service processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVICE_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const children: ChildProcess[] = [];
+/** The bench's scraper token for the processes' /metrics (their event-loop delay per run). */
+const SCRAPE_TOKEN = `bench-scraper-${"0123456789abcdef".repeat(2)}`;
+
+/** Each process's event-loop delay since its previous scrape, p99 and max in ms (see renderEventLoopDelay). */
+async function eventLoopDelays(bases: string[]): Promise<{ p99: number; max: number }[]> {
+  return Promise.all(
+    bases.map(async (b) => {
+      const text = await (await fetch(`${b}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
+      const ms = (name: string) => Number(new RegExp(`^scf_event_loop_delay_${name}_seconds (\\S+)$`, "m").exec(text)?.[1]) * 1000;
+      return { p99: ms("p99"), max: ms("max") };
+    }),
+  );
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,6 +109,30 @@ function cpuSeconds(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The in-service latencies (pino-http's `responseTime`, ms: from the request's arrival in express to its
+ * last byte written) of the requests to `pathname` that the service logs recorded after `from` (each
+ * log's byte offset at the run's start): what the service itself took, apart from the time a request
+ * waited in the kernel, the client or a busy event loop before express saw it.
+ */
+function serviceLatencies(logFiles: string[], from: number[], pathname: string): number[] {
+  const out: number[] = [];
+  logFiles.forEach((file, i) => {
+    const text = readFileSync(file).subarray(from[i]).toString("utf8");
+    for (const line of text.split("\n")) {
+      if (!line.includes('"responseTime"')) continue;
+      let entry: { req?: { url?: string }; responseTime?: number };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue; // a line still being written
+      }
+      if (entry.req?.url === pathname && typeof entry.responseTime === "number") out.push(entry.responseTime);
+    }
+  });
+  return out.sort((a, b) => a - b);
 }
 
 function stopChildren(): void {
@@ -178,6 +218,7 @@ async function main() {
   const databaseUrl = ON_POSTGRES ? await freshDatabase() : undefined;
   const services: ChildProcess[] = [];
   const bases: string[] = [];
+  const serviceLogs: string[] = [];
   for (let i = 0; i < PROCESSES; i++) {
     const dataDir = path.join(workDir, `data-${i}`);
     await mkdir(dataDir);
@@ -193,10 +234,12 @@ async function main() {
         DATABASE_URL: databaseUrl,
         LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
         RATE_LIMIT_PER_MINUTE: "10000000",
+        METRICS_TOKEN: SCRAPE_TOKEN,
       },
       /API listening on (http:\/\/\S+)/,
       path.join(workDir, `service-${i}.log`),
     );
+    serviceLogs.push(path.join(workDir, `service-${i}.log`));
     services.push(child);
     bases.push(match[1]);
   }
@@ -252,6 +295,8 @@ async function main() {
   };
 
   async function load(title: string, urls: string[], token: string | undefined, rate: number | undefined) {
+    const logOffsets = serviceLogs.map((f) => statSync(f).size);
+    await eventLoopDelays(bases); // starts each process's event-loop figures afresh
     const callsBefore = ethCalls();
     const cpuBefore = cpus();
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
@@ -273,8 +318,13 @@ async function main() {
           total: r.requests.total,
         }));
     const cpuAfter = cpus();
+    const loops = await eventLoopDelays(bases);
     const cpuEach = cpuBefore && cpuAfter ? cpuAfter.map((c, i) => c - cpuBefore[i]) : null;
     const cpuTotal = cpuEach ? cpuEach.reduce((a, b) => a + b, 0) : null;
+    // pino writes asynchronously: give the last lines a moment to reach the files.
+    await new Promise((r) => setTimeout(r, 500));
+    const inService = serviceLatencies(serviceLogs, logOffsets, new URL(urls[0]).pathname);
+    const rank = (p: number) => inService[Math.min(inService.length - 1, Math.max(0, Math.ceil((p / 100) * inService.length) - 1))];
     return {
       title,
       load1: os.loadavg()[0],
@@ -283,6 +333,10 @@ async function main() {
       p99: result.p99,
       non2xx: result.non2xx,
       total: result.total,
+      // What the service took (its request log), and how many requests that log has for the run.
+      inService: inService.length ? { p50: rank(50), p99: rank(99), n: inService.length } : null,
+      // The worst process's event-loop delay during the run.
+      loop: { p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) },
       // The service's own CPU time per request: what the route costs, whatever else the machine is doing.
       cpuMs: cpuTotal === null ? null : (cpuTotal * 1000) / Math.max(result.total, 1),
       // Each process's share of that CPU (the spread of the load over the processes).
@@ -306,13 +360,16 @@ async function main() {
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
     `\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 17)} ` +
-      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} non-2xx`,
+      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} ${pad("non-2xx", 12)} ${pad("loop p99/max ms", 16)} in-service p50/p99 ms`,
   );
   for (const r of runs) {
     const cpu = r.cpuMs === null ? "n/a" : `${r.cpuMs.toFixed(3)} (${(r.cpuMs / Math.max(baseline.cpuMs ?? 1, 1e-6)).toFixed(2)}x)`;
     console.log(
       `${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 17)} ` +
-        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${r.non2xx}/${r.total}`,
+        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${pad(`${r.non2xx}/${r.total}`, 12)} ${pad(`${r.loop.p99.toFixed(0)} / ${r.loop.max.toFixed(0)}`, 16)} ` +
+        (r.inService
+          ? `${r.inService.p50.toFixed(1)} / ${r.inService.p99.toFixed(1)} (${r.inService.n} logged)`
+          : "n/a (LOG_LEVEL above info)"),
     );
   }
   console.log(

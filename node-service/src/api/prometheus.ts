@@ -3,6 +3,8 @@
  * written here rather than pulling a client library for one histogram and some gauges.
  */
 
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
 /** Request latency buckets in seconds: fine below 25 ms, where the API is expected to answer. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -43,6 +45,30 @@ export class LatencyHistogram {
     }
     return lines.join("\n");
   }
+}
+
+let eventLoop: ReturnType<typeof monitorEventLoopDelay> | undefined;
+
+/**
+ * How late the process's event loop ran its turns (a blocked loop delays every request, and a request's
+ * own timing, which starts once the loop reads it, does not show it): p50, p99 and max since the
+ * previous scrape, in seconds; NaN at the first scrape, which starts the measuring. One scraper per
+ * process, as the histogram restarts at each scrape.
+ */
+export function renderEventLoopDelay(): string {
+  if (!eventLoop) {
+    eventLoop = monitorEventLoopDelay({ resolution: 10 });
+    eventLoop.enable();
+  }
+  const h = eventLoop;
+  const seconds = (ns: number) => (h.count > 0 ? ns / 1e9 : NaN);
+  const text = [
+    gauge("scf_event_loop_delay_p50_seconds", "Median event-loop delay since the previous scrape", seconds(h.percentile(50))),
+    gauge("scf_event_loop_delay_p99_seconds", "99th percentile event-loop delay since the previous scrape", seconds(h.percentile(99))),
+    gauge("scf_event_loop_delay_max_seconds", "Longest event-loop delay since the previous scrape", seconds(h.max)),
+  ].join("\n");
+  h.reset();
+  return text;
 }
 
 export function gauge(name: string, help: string, value: number, type: "gauge" | "counter" = "gauge"): string {

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { readFileIfExists } from "../../store/atomic-file";
-import { gauge } from "../prometheus";
+import { gauge, renderEventLoopDelay } from "../prometheus";
 import { isStorageFull, storageHealth } from "../../store/storage-health";
 import { openApiDocument } from "../route";
 import { requireSession } from "../authorize";
@@ -138,6 +138,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
           ? [gauge("scf_database_up", "1 when the database (DATABASE_URL) answered its last probe, else 0", database.ok ? 1 : 0)]
           : []),
         latency.render(),
+        renderEventLoopDelay(),
       ].join("\n");
       res.type("text/plain; version=0.0.4").send(`${text}\n`);
       return undefined;
