@@ -11,7 +11,8 @@
  * per request, the eth_calls the node answered during each run (from the node's own log), and the
  * in-service p50/p99 (pino-http's responseTime in the service's own request log: from express to the
  * last byte; what is above it in the client's figure waited in the client, the kernel or the event loop)
- * and the event loop's delay in the worst process (p99 and max, from its /metrics scraped with a token). Targets:
+ * and the event loop's delay in the worst process (p99 and max, from its /metrics scraped with a token)
+ * and, for the paced runs, in this load generator (a late client's lateness is in the latencies too). Targets:
  * p99 < 20 ms at 500 req/s for the metrics endpoint; a lender's read under consent within 1.5x of the
  * enterprise's own read, in p99 and in CPU per request (same run, same rate).
  *
@@ -316,6 +317,7 @@ async function main() {
           p99: r.latency.p99,
           non2xx: r.non2xx + r.errors + r.timeouts,
           total: r.requests.total,
+          clientLoop: null,
         }));
     const cpuAfter = cpus();
     const loops = await eventLoopDelays(bases);
@@ -335,6 +337,8 @@ async function main() {
       total: result.total,
       // What the service took (its request log), and how many requests that log has for the run.
       inService: inService.length ? { p50: rank(50), p99: rank(99), n: inService.length } : null,
+      // The load generator's own event-loop delay (paced runs): its lateness is in their latencies.
+      clientLoop: result.clientLoop,
       // The worst process's event-loop delay during the run.
       loop: { p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) },
       // The service's own CPU time per request: what the route costs, whatever else the machine is doing.
@@ -360,13 +364,13 @@ async function main() {
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
     `\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 17)} ` +
-      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} ${pad("non-2xx", 12)} ${pad("loop p99/max ms", 16)} in-service p50/p99 ms`,
+      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} ${pad("non-2xx", 12)} ${pad("client loop", 12)} ${pad("loop p99/max ms", 16)} in-service p50/p99 ms`,
   );
   for (const r of runs) {
     const cpu = r.cpuMs === null ? "n/a" : `${r.cpuMs.toFixed(3)} (${(r.cpuMs / Math.max(baseline.cpuMs ?? 1, 1e-6)).toFixed(2)}x)`;
     console.log(
       `${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 17)} ` +
-        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${pad(`${r.non2xx}/${r.total}`, 12)} ${pad(`${r.loop.p99.toFixed(0)} / ${r.loop.max.toFixed(0)}`, 16)} ` +
+        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${pad(`${r.non2xx}/${r.total}`, 12)} ${pad(r.clientLoop ? `${r.clientLoop.p99.toFixed(0)} / ${r.clientLoop.max.toFixed(0)}` : "n/a", 12)} ${pad(`${r.loop.p99.toFixed(0)} / ${r.loop.max.toFixed(0)}`, 16)} ` +
         (r.inService
           ? `${r.inService.p50.toFixed(1)} / ${r.inService.p99.toFixed(1)} (${r.inService.n} logged)`
           : "n/a (LOG_LEVEL above info)"),

@@ -10,6 +10,8 @@
  * that were not measured.
  */
 import http from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { EVENT_LOOP_RESOLUTION_MS } from "../../node-service/src/api/prometheus";
 
 export interface PacedResult {
   /** Requests answered per second over the run. */
@@ -20,6 +22,8 @@ export interface PacedResult {
   total: number;
   /** Answers other than 2xx, and requests that failed. */
   non2xx: number;
+  /** This (the client's) event loop's delay during the run, p99 and max in ms: a late client counts its lateness. */
+  clientLoop: { p99: number; max: number };
 }
 
 /** The p-th percentile (0..100) of sorted values, nearest rank. */
@@ -62,6 +66,8 @@ export async function pacedLoad(opts: {
       });
     });
 
+  const loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  loop.enable();
   const start = performance.now();
   for (let i = 0; i < count;) {
     const now = performance.now();
@@ -74,6 +80,7 @@ export async function pacedLoad(opts: {
   }
   await Promise.all(sent);
   const elapsedS = (performance.now() - start) / 1000;
+  loop.disable();
   for (const a of agents) a.destroy();
   latencies.sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -83,5 +90,9 @@ export async function pacedLoad(opts: {
     p99: round(percentile(latencies, 99)),
     total: count,
     non2xx,
+    clientLoop: {
+      p99: Math.max(0, loop.percentile(99) / 1e6 - EVENT_LOOP_RESOLUTION_MS),
+      max: Math.max(0, loop.max / 1e6 - EVENT_LOOP_RESOLUTION_MS),
+    },
   };
 }

@@ -48,6 +48,8 @@ export class LatencyHistogram {
 }
 
 let eventLoop: ReturnType<typeof monitorEventLoopDelay> | undefined;
+/** The histogram's timer interval, ms: each sample is that interval plus the delay, so it is taken off. */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
 
 /**
  * How late the process's event loop ran its turns (a blocked loop delays every request, and a request's
@@ -57,11 +59,11 @@ let eventLoop: ReturnType<typeof monitorEventLoopDelay> | undefined;
  */
 export function renderEventLoopDelay(): string {
   if (!eventLoop) {
-    eventLoop = monitorEventLoopDelay({ resolution: 10 });
+    eventLoop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
     eventLoop.enable();
   }
   const h = eventLoop;
-  const seconds = (ns: number) => (h.count > 0 ? ns / 1e9 : NaN);
+  const seconds = (ns: number) => (h.count > 0 ? Math.max(0, ns / 1e6 - EVENT_LOOP_RESOLUTION_MS) / 1000 : NaN);
   const text = [
     gauge("scf_event_loop_delay_p50_seconds", "Median event-loop delay since the previous scrape", seconds(h.percentile(50))),
     gauge("scf_event_loop_delay_p99_seconds", "99th percentile event-loop delay since the previous scrape", seconds(h.percentile(99))),
