@@ -5,55 +5,20 @@
  * and as bench:index's baseline for their cost.
  */
 import { zeroHash, type Hex } from "viem";
-import type { EventRef, IndexState } from "../../node-service/src/domain/entities";
-import type { HashUse } from "../../node-service/src/evidence/lookup";
+import type { IndexState } from "../../node-service/src/domain/entities";
+import { hashUse, type HashUse } from "../../node-service/src/evidence/lookup";
 
 /** The walk the lookups did before: every record of the index, in the index's key order. */
 export function walkedUses(state: IndexState, sha256: Hex): HashUse[] {
   const key = sha256.toLowerCase();
-  const refOf = (events: EventRef[], name: string) => events.find((e) => e.event === name);
   const is = (h: Hex | undefined) => !!h && h !== zeroHash && h.toLowerCase() === key;
   const out: HashUse[] = [];
   for (const o of Object.values(state.orders)) {
-    if (is(o.documentHash))
-      out.push({
-        type: "order",
-        id: o.id,
-        role: "purchase order",
-        event: "OrderCreated",
-        field: "documentHash",
-        ref: refOf(o.events, "OrderCreated"),
-      });
-    if (is(o.shippingDocumentHash))
-      out.push({
-        type: "order",
-        id: o.id,
-        role: "shipping document",
-        event: "OrderShipped",
-        field: "shippingDocumentHash",
-        ref: refOf(o.events, "OrderShipped"),
-      });
+    if (is(o.documentHash)) out.push(hashUse("purchaseOrder", o.id, o.events));
+    if (is(o.shippingDocumentHash)) out.push(hashUse("shippingDocument", o.id, o.events));
   }
-  for (const r of Object.values(state.receivables))
-    if (!r.parentId && is(r.invoiceHash))
-      out.push({
-        type: "receivable",
-        id: r.id,
-        role: "invoice",
-        event: "ReceivableIssued",
-        field: "invoiceHash",
-        ref: refOf(r.events, "ReceivableIssued"),
-      });
-  for (const l of Object.values(state.loans))
-    if (is(l.documentHash))
-      out.push({
-        type: "loan",
-        id: l.id,
-        role: "loan agreement",
-        event: "AgreementRecorded",
-        field: "terms.documentHash",
-        ref: refOf(l.events, "AgreementRecorded"),
-      });
+  for (const r of Object.values(state.receivables)) if (!r.parentId && is(r.invoiceHash)) out.push(hashUse("invoice", r.id, r.events));
+  for (const l of Object.values(state.loans)) if (is(l.documentHash)) out.push(hashUse("loanAgreement", l.id, l.events));
   return out;
 }
 

@@ -7,29 +7,24 @@
  * children, which share their root's hash; a loan agreement), indexed by the real indexer.
  */
 import { expect } from "chai";
-import hre from "hardhat";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { zeroHash, type Hex, type PublicClient } from "viem";
-import { ROLE } from "../../node-service/src/chain/eip712";
+import { zeroHash, type Hex } from "viem";
 import { createEvidenceService } from "../../node-service/src/evidence/lookup";
 import { createIndexer, type Indexer } from "../../node-service/src/indexer/indexer";
 import { createLowdbIndexStore } from "../../node-service/src/store/index-store";
 import {
-  admit,
   createOrder,
-  deployContracts,
   generateHistory,
   issueConfirmedReceivable,
   fulfilOrder,
   send,
   signAndSubmitAgreement,
-  type Net,
-  type Wallet,
 } from "../../scripts/lib/chain-helpers";
 import { walkedOrderReceivables, walkedUses } from "../../scripts/lib/evidence-walk";
+import { admittedNetwork, hardhatNetwork } from "./service-processes";
 
 describe("evidence lookups by the index's document and order lists (issue 17)", function () {
   this.timeout(120_000);
@@ -45,14 +40,9 @@ describe("evidence lookups by the index's document and order lists (issue 17)", 
   });
 
   it("answers for every hash and every order exactly what a walk over the whole index answers", async () => {
-    const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
-    const [operator, buyer, supplier, lender] = (await hre.viem.getWalletClients()) as unknown as Wallet[];
-    const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
-    await admit(net, operator, [
-      { account: buyer.account.address, roles: ROLE.BUYER },
-      { account: supplier.account.address, roles: ROLE.SUPPLIER },
-      { account: lender.account.address, roles: ROLE.LENDER },
-    ]);
+    const { net, parties } = await admittedNetwork(await hardhatNetwork());
+    const { publicClient } = net;
+    const { operator, buyer, supplier, lender } = parties;
     await generateHistory(net, { operator, buyer, supplier, lender, orders: 8, anchors: 1, tag: "ev" });
     // A purchase order reused on a second order, an invoice split in three, a loan over one of the parts.
     const reused = await createOrder(net, { buyer, supplier: supplier.account.address, amount: 9_000n, document: "ev:po:0" });

@@ -6,22 +6,13 @@ import path from "node:path";
 import pino from "pino";
 import { createPublicClient, custom, type EIP1193Parameters, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
-import { ROLE } from "../../node-service/src/chain/eip712";
 import type { Deployment } from "../../node-service/src/chain/contracts";
 import { createIndexer, type BatchEvent, type Indexer, type ReorgEvent } from "../../node-service/src/indexer/indexer";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { parseIndex } from "../../node-service/src/store/index-store";
 import type { IndexState } from "../../node-service/src/domain/entities";
-import {
-  admit,
-  createOrder,
-  deployContracts,
-  docHash,
-  generateHistory,
-  send,
-  type Net,
-  type Wallet,
-} from "../../scripts/lib/chain-helpers";
+import { createOrder, docHash, generateHistory, send, type Net } from "../../scripts/lib/chain-helpers";
+import { admittedNetwork, hardhatNetwork } from "./service-processes";
 
 /** The state as its stored JSON form, so two states compare field by field, bigint amounts included. */
 function canonical(state: IndexState): unknown {
@@ -81,17 +72,7 @@ describe("indexer", () => {
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
-  async function setup() {
-    const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
-    const [operator, buyer, supplier, lender] = (await hre.viem.getWalletClients()) as unknown as Wallet[];
-    const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
-    await admit(net, operator, [
-      { account: buyer.account.address, roles: ROLE.BUYER },
-      { account: supplier.account.address, roles: ROLE.SUPPLIER },
-      { account: lender.account.address, roles: ROLE.LENDER },
-    ]);
-    return { net, parties: { operator, buyer, supplier, lender } };
-  }
+  const setup = async () => admittedNetwork(await hardhatNetwork());
 
   describe("reorgs", () => {
     it("rolls back to the fork point and ends with the state of a fresh index of the final chain", async () => {

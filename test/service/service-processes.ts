@@ -3,6 +3,8 @@
  * `node-service/src/server.ts` per process, configured by environment, on a free loopback port.
  */
 import { expect } from "chai";
+import hre from "hardhat";
+import type { PublicClient } from "viem";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -56,8 +58,11 @@ export interface AdmittedNetwork {
   parties: Record<"operator" | "buyer" | "supplier" | "lender", Wallet>;
 }
 
-/** The contracts deployed on `node`, and a buyer, a supplier and a lender admitted (its wallets 1-3; 0 operates). */
-export async function admittedNetwork(node: HardhatNode): Promise<AdmittedNetwork> {
+/**
+ * The contracts deployed on `node` (a `hardhat node`, or the in-process network: hardhatNetwork()), and a
+ * buyer, a supplier and a lender admitted (its wallets 1-3; 0 operates).
+ */
+export async function admittedNetwork(node: Pick<HardhatNode, "publicClient" | "wallets">): Promise<AdmittedNetwork> {
   const [operator, buyer, supplier, lender] = node.wallets;
   const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
   await admit(net, operator, [
@@ -66,6 +71,14 @@ export async function admittedNetwork(node: HardhatNode): Promise<AdmittedNetwor
     { account: lender.account.address, roles: ROLE.LENDER },
   ]);
   return { net, parties: { operator, buyer, supplier, lender } };
+}
+
+/** Hardhat's in-process network (the one `npx hardhat test` runs on), as admittedNetwork takes it. */
+export async function hardhatNetwork(): Promise<Pick<HardhatNode, "publicClient" | "wallets">> {
+  return {
+    publicClient: (await hre.viem.getPublicClient()) as unknown as PublicClient,
+    wallets: (await hre.viem.getWalletClients()) as unknown as Wallet[],
+  };
 }
 
 export async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {

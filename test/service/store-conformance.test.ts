@@ -12,8 +12,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import type { Hex, PublicClient } from "viem";
-import { ROLE } from "../../node-service/src/chain/eip712";
+import type { Hex } from "viem";
 import { createIndexer, type Indexer } from "../../node-service/src/indexer/indexer";
 import { createLowdbIndexStore, STORE_VERSION, type IndexStore } from "../../node-service/src/store/index-store";
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
@@ -29,14 +28,14 @@ import { openAccessLog, openPostgresAccessLog, type AccessLog } from "../../node
 import type { Address, IndexState } from "../../node-service/src/domain/entities";
 import { sha256Hex } from "../../node-service/src/domain/hash";
 import { computeMetricsUncached } from "../../node-service/src/metrics/compute";
-import { admit, deployContracts, generateHistory, type Net, type Wallet } from "../../scripts/lib/chain-helpers";
+import { deployContracts, generateHistory, type Net } from "../../scripts/lib/chain-helpers";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { DELIVERY_HEADER, NotificationService } from "../../node-service/src/notifications/service";
 import type { ApplicationRecord } from "../../node-service/src/applications/types";
 import { creationGuard } from "../../node-service/src/applications/service";
 import { emptyIndexState } from "../../node-service/src/domain/entities";
 import { webhookReceiver } from "./webhook-receiver";
-import { until } from "./service-processes";
+import { admittedNetwork, hardhatNetwork, until } from "./service-processes";
 import { call, deployNetwork, removeDir, signIn, startTestService, tempDataDir, testConfig, waitIndexed } from "./api-helpers";
 
 /** One store backend, opened over one place (a data directory, a database) that outlives its instances. */
@@ -139,17 +138,7 @@ for (const [label, makeBackend] of BACKENDS) {
     });
 
     describe("chain index", () => {
-      async function setup() {
-        const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient;
-        const [operator, buyer, supplier, lender] = (await hre.viem.getWalletClients()) as unknown as Wallet[];
-        const net: Net = { publicClient, deployment: await deployContracts(publicClient, operator) };
-        await admit(net, operator, [
-          { account: buyer.account.address, roles: ROLE.BUYER },
-          { account: supplier.account.address, roles: ROLE.SUPPLIER },
-          { account: lender.account.address, roles: ROLE.LENDER },
-        ]);
-        return { net, parties: { operator, buyer, supplier, lender } };
-      }
+      const setup = async () => admittedNetwork(await hardhatNetwork());
       async function indexerOn(net: Net, store: IndexStore, opts: { maxBlockRange?: number; commitIntervalMs?: number } = {}) {
         const indexer = await createIndexer({
           publicClient: net.publicClient,

@@ -106,6 +106,20 @@ export interface HashUse {
   ref?: EventRef;
 }
 
+/** Each record field that carries a document's hash: what the document is to the record, and the event that set the field. */
+const DOCUMENT_FIELDS = {
+  purchaseOrder: { type: "order", role: "purchase order", event: "OrderCreated", field: "documentHash" },
+  shippingDocument: { type: "order", role: "shipping document", event: "OrderShipped", field: "shippingDocumentHash" },
+  invoice: { type: "receivable", role: "invoice", event: "ReceivableIssued", field: "invoiceHash" },
+  loanAgreement: { type: "loan", role: "loan agreement", event: "AgreementRecorded", field: "terms.documentHash" },
+} as const;
+
+/** The use of a document hash by the record `id` (its `events`) through `field`. */
+export function hashUse(field: keyof typeof DOCUMENT_FIELDS, id: string, events: EventRef[]): HashUse {
+  const f = DOCUMENT_FIELDS[field];
+  return { type: f.type, id, role: f.role, event: f.event, field: f.field, ref: events.find((e) => e.event === f.event) };
+}
+
 function kindName(kind: number | null): string {
   if (kind === null) return "record field";
   if (kind === 256) return "document batch";
@@ -145,55 +159,19 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const state = deps.state();
     const key = lower(sha256) as Hex;
     if (key === zeroHash) return [];
-    const refOf = (events: EventRef[], name: string) => events.find((e) => e.event === name);
     const carries = (hash: Hex | undefined) => hash !== undefined && lower(hash) === key;
     const ids = (list: string[] | undefined) =>
       [...new Set(list ?? [])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
     const uses: HashUse[] = [];
     const orderIds = ids([...(state.ordersByDocument[key] ?? []), ...(state.ordersByShippingDocument[key] ?? [])]);
     for (const o of orderIds.map((id) => state.orders[id])) {
-      if (!o) continue;
-      if (carries(o.documentHash))
-        uses.push({
-          type: "order",
-          id: o.id,
-          role: "purchase order",
-          event: "OrderCreated",
-          field: "documentHash",
-          ref: refOf(o.events, "OrderCreated"),
-        });
-      if (carries(o.shippingDocumentHash))
-        uses.push({
-          type: "order",
-          id: o.id,
-          role: "shipping document",
-          event: "OrderShipped",
-          field: "shippingDocumentHash",
-          ref: refOf(o.events, "OrderShipped"),
-        });
+      if (o && carries(o.documentHash)) uses.push(hashUse("purchaseOrder", o.id, o.events));
+      if (o && carries(o.shippingDocumentHash)) uses.push(hashUse("shippingDocument", o.id, o.events));
     }
-    for (const r of ids(state.receivablesByInvoice[key]).map((id) => state.receivables[id])) {
-      if (r && !r.parentId && carries(r.invoiceHash))
-        uses.push({
-          type: "receivable",
-          id: r.id,
-          role: "invoice",
-          event: "ReceivableIssued",
-          field: "invoiceHash",
-          ref: refOf(r.events, "ReceivableIssued"),
-        });
-    }
-    for (const l of ids(state.loansByDocument[key]).map((id) => state.loans[id])) {
-      if (l && carries(l.documentHash))
-        uses.push({
-          type: "loan",
-          id: l.id,
-          role: "loan agreement",
-          event: "AgreementRecorded",
-          field: "terms.documentHash",
-          ref: refOf(l.events, "AgreementRecorded"),
-        });
-    }
+    for (const r of ids(state.receivablesByInvoice[key]).map((id) => state.receivables[id]))
+      if (r && !r.parentId && carries(r.invoiceHash)) uses.push(hashUse("invoice", r.id, r.events));
+    for (const l of ids(state.loansByDocument[key]).map((id) => state.loans[id]))
+      if (l && carries(l.documentHash)) uses.push(hashUse("loanAgreement", l.id, l.events));
     return uses;
   }
 
