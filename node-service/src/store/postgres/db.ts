@@ -256,7 +256,10 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
     },
     probe() {
       const down = reachability.health();
-      if (down) return Promise.resolve((health = down));
+      if (down) {
+        probedAt = -Infinity; // once it is back, the next probe asks the database again
+        return Promise.resolve(down);
+      }
       if (performance.now() - probedAt < PROBE_EVERY_MS) return Promise.resolve(health);
       probing ??= pool
         .query("SELECT 1")
