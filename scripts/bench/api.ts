@@ -34,7 +34,7 @@ import os from "node:os";
 import { stripVTControlCharacters } from "node:util";
 import path from "node:path";
 import autocannon from "autocannon";
-import { pacedLoad } from "./paced-load";
+import { pacedLoad, percentile } from "./paced-load";
 import { createSiweMessage } from "viem/siwe";
 import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
 import { deployAll } from "../lib/deploy";
@@ -326,7 +326,6 @@ async function main() {
     // pino writes asynchronously: give the last lines a moment to reach the files.
     await new Promise((r) => setTimeout(r, 500));
     const inService = serviceLatencies(serviceLogs, logOffsets, new URL(urls[0]).pathname);
-    const rank = (p: number) => inService[Math.min(inService.length - 1, Math.max(0, Math.ceil((p / 100) * inService.length) - 1))];
     return {
       title,
       load1: os.loadavg()[0],
@@ -336,7 +335,7 @@ async function main() {
       non2xx: result.non2xx,
       total: result.total,
       // What the service took (its request log), and how many requests that log has for the run.
-      inService: inService.length ? { p50: rank(50), p99: rank(99), n: inService.length } : null,
+      inService: inService.length ? { p50: percentile(inService, 50), p99: percentile(inService, 99), n: inService.length } : null,
       // The load generator's own event-loop delay (paced runs): its lateness is in their latencies.
       clientLoop: result.clientLoop,
       // The worst process's event-loop delay during the run.

@@ -11,7 +11,7 @@
  */
 import http from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { EVENT_LOOP_RESOLUTION_MS } from "../../node-service/src/api/prometheus";
+import { EVENT_LOOP_RESOLUTION_MS, loopDelayMs } from "../../node-service/src/api/prometheus";
 
 export interface PacedResult {
   /** Requests answered per second over the run. */
@@ -27,7 +27,7 @@ export interface PacedResult {
 }
 
 /** The p-th percentile (0..100) of sorted values, nearest rank. */
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
@@ -90,9 +90,6 @@ export async function pacedLoad(opts: {
     p99: round(percentile(latencies, 99)),
     total: count,
     non2xx,
-    clientLoop: {
-      p99: Math.max(0, loop.percentile(99) / 1e6 - EVENT_LOOP_RESOLUTION_MS),
-      max: Math.max(0, loop.max / 1e6 - EVENT_LOOP_RESOLUTION_MS),
-    },
+    clientLoop: { p99: loopDelayMs(loop.percentile(99)), max: loopDelayMs(loop.max) },
   };
 }

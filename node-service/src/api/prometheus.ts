@@ -51,6 +51,11 @@ let eventLoop: ReturnType<typeof monitorEventLoopDelay> | undefined;
 /** The histogram's timer interval, ms: each sample is that interval plus the delay, so it is taken off. */
 export const EVENT_LOOP_RESOLUTION_MS = 10;
 
+/** The delay, in ms, that a monitorEventLoopDelay(EVENT_LOOP_RESOLUTION_MS) value `ns` stands for. */
+export function loopDelayMs(ns: number): number {
+  return Math.max(0, ns / 1e6 - EVENT_LOOP_RESOLUTION_MS);
+}
+
 /**
  * How late the process's event loop ran its turns (a blocked loop delays every request, and a request's
  * own timing, which starts once the loop reads it, does not show it): p50, p99 and max since the
@@ -63,7 +68,7 @@ export function renderEventLoopDelay(): string {
     eventLoop.enable();
   }
   const h = eventLoop;
-  const seconds = (ns: number) => (h.count > 0 ? Math.max(0, ns / 1e6 - EVENT_LOOP_RESOLUTION_MS) / 1000 : NaN);
+  const seconds = (ns: number) => (h.count > 0 ? loopDelayMs(ns) / 1000 : NaN);
   const text = [
     gauge("scf_event_loop_delay_p50_seconds", "Median event-loop delay since the previous scrape", seconds(h.percentile(50))),
     gauge("scf_event_loop_delay_p99_seconds", "99th percentile event-loop delay since the previous scrape", seconds(h.percentile(99))),

@@ -9,7 +9,7 @@ import { createHash, randomUUID, randomBytes } from "node:crypto";
 import path from "node:path";
 import { encodeFunctionData, hashTypedData, keccak256, toHex, type Hex, type PublicClient } from "viem";
 import type { Logger } from "pino";
-import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
+import { compareIds, type Address, type IndexState, type ReceivableEntity } from "../domain/entities";
 import type { Deployment } from "../chain/contracts";
 import { abiOf } from "../chain/contracts";
 import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
@@ -653,7 +653,7 @@ export class ApplicationService extends EventEmitter {
         termDays: input.termDays,
         ...(input.receivableIds ? { receivableIds: [...input.receivableIds] } : {}),
       },
-      receivableIds: chosen.map((r) => r.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+      receivableIds: chosen.map((r) => r.id).sort(compareIds),
       scopes: input.scopes,
       purpose: keccak256(toHex(id)),
       status: "submitted",

@@ -251,6 +251,12 @@ export interface IndexState {
   eventCount: number;
 }
 
+/** Orders two on-chain ids (decimal strings of uint256) by their numeric value. */
+export function compareIds(a: string, b: string): number {
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 export function emptyIndexState(): IndexState {
   return {
     participants: {},

@@ -19,7 +19,7 @@ import {
 } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
-import { LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
+import { compareIds, LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
@@ -160,8 +160,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const key = lower(sha256) as Hex;
     if (key === zeroHash) return [];
     const carries = (hash: Hex | undefined) => hash !== undefined && lower(hash) === key;
-    const ids = (list: string[] | undefined) =>
-      [...new Set(list ?? [])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+    const ids = (list: string[] | undefined) => [...new Set(list ?? [])].sort(compareIds);
     const uses: HashUse[] = [];
     const orderIds = ids([...(state.ordersByDocument[key] ?? []), ...(state.ordersByShippingDocument[key] ?? [])]);
     for (const o of orderIds.map((id) => state.orders[id])) {

@@ -217,10 +217,9 @@ class ServicePool extends pg.Pool {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => v);
 
 export async function openDatabase(url: string, opts: { max?: number } = {}): Promise<Database> {
-  const connection = { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS };
   // The check that ends an outage: a connection of its own, since the pool's idle ones may sit on a dead path.
   const reachability = new Reachability(async () => {
-    const c = new pg.Client(connection);
+    const c = ownClient(url);
     c.on("error", () => undefined);
     try {
       await c.connect();
@@ -230,7 +229,14 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
     }
   }, PROBE_EVERY_MS);
   const pool = new ServicePool(
-    { ...connection, max: opts.max ?? 10, Client: ServiceClient, onConnectFailure: (err) => reachability.failed(err) },
+    {
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      max: opts.max ?? 10,
+      Client: ServiceClient,
+      onConnectFailure: (err) => reachability.failed(err),
+    },
     reachability,
   );
   // An idle client losing its server (a restart) must not crash the process: the pool replaces it.
@@ -299,6 +305,14 @@ async function releaseFailed(client: pg.PoolClient, err: unknown): Promise<void>
   if (isDatabaseUnavailable(err)) return client.release(true);
   await client.query("ROLLBACK").catch(() => undefined);
   client.release();
+}
+
+/**
+ * A connection of its own, outside the pool (LISTEN, the writer's lock, the check that ends an outage),
+ * with the pool's connect and query timeouts.
+ */
+export function ownClient(url: string): pg.Client {
+  return new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
 }
 
 /**

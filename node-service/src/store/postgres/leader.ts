@@ -23,7 +23,7 @@
  * never the sum of two writers.
  */
 import pg from "pg";
-import { CONNECT_TIMEOUT_MS, endWithin, HEARTBEAT_MS, heartbeat, QUERY_TIMEOUT_MS } from "./db";
+import { endWithin, HEARTBEAT_MS, heartbeat, ownClient } from "./db";
 import type { Logger } from "pino";
 import type { IndexStore, WriteFence } from "../index-store";
 
@@ -88,11 +88,7 @@ export function createIndexLeadership(opts: {
     trying ??= (async () => {
       try {
         if (!client) {
-          const c = new pg.Client({
-            connectionString: opts.url,
-            connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-            query_timeout: QUERY_TIMEOUT_MS,
-          });
+          const c = ownClient(opts.url);
           c.on("error", (err) => {
             if (client !== c) return; // a connection already given up (stepDown) failing late
             stepDown("its lock connection closed (the lock went with it)", err);

@@ -14,7 +14,7 @@
  * HEARTBEAT_MS, and only until then is what the process keeps in memory (sessions) still trusted.
  */
 import pg from "pg";
-import { CONNECT_TIMEOUT_MS, endWithin, heartbeat } from "./db";
+import { endWithin, heartbeat, ownClient } from "./db";
 import type { Logger } from "pino";
 
 export const RECORDS_CHANNEL = "records";
@@ -94,7 +94,7 @@ export function createChangeListener(opts: {
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const c = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const c = ownClient(opts.url);
     const lost = (err?: Error) => {
       if (client !== c) return;
       client = null;
