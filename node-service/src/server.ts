@@ -39,7 +39,7 @@ import { createChangeListener, type ChangeHandler, type ChangeListener } from ".
 import { createPostgresIndexStore } from "./store/postgres/index-store";
 import { createIndexLeadership } from "./store/postgres/leader";
 import { scopeNames } from "./api/authorize";
-import { createApp, type RouteModule } from "./api/app";
+import { createApp, createHttpServer, type RouteModule } from "./api/app";
 import { openDocumentService, type DocumentService } from "./documents/service";
 import { createNameBook } from "./participants/directory";
 import { documentAndEvidenceRoutes } from "./api/routes/document-routes";
@@ -442,7 +442,12 @@ export async function startService(config: Config, options: StartServiceOptions 
   indexer.on("reorg", reconcile);
   reconcile();
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createHttpServer(app);
+    s.once("error", reject);
+    s.listen(config.PORT, config.HOST, () => {
+      s.off("error", reject);
+      resolve(s);
+    });
   });
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:api`: the metrics endpoint under load. Starts a Hardhat node (child process), deploys,
- * seeds a trade history, runs the service as its own process (`node-service/src/server.ts`, as an
- * operator would), signs in with SIWE, then loads it for 10 s per run (at a fixed rate with requests
+ * seeds a trade history, runs the service as its own process (`node dist/node-service/src/server.js`,
+ * compiled at the start as `npm run build` does, as an operator runs it), signs in with SIWE, then loads it for 10 s per run (at a fixed rate with requests
  * paced evenly, latency from each one's due time: paced-load.ts; unthrottled with autocannon):
  *   - GET /healthz at a fixed 500 req/s (the baseline: routing, logging, one RPC call),
  *   - GET metrics of one's own enterprise at 500 req/s, and unthrottled,
@@ -25,8 +25,11 @@
  *
  * BENCH_NODE_ARGS: Node.js flags for the service processes (a profile: "--cpu-prof --cpu-prof-dir=DIR",
  * written when each process stops; Node refuses --cpu-prof in NODE_OPTIONS).
+ *
+ * BENCH_KEEP=1: keep the work directory (the node's and each service's log: with
+ * BENCH_NODE_ARGS=--trace-gc-nvp, every collection's pause and promoted bytes) and print its path.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -142,6 +145,15 @@ function stopChildren(): void {
 
 async function main() {
   const started = Date.now();
+  // The service as operators run it: compiled JavaScript (README, "Start the service"), not
+  // through ts-node, which loads the TypeScript compiler and node:repl (and with it node:domain, which
+  // wraps every EventEmitter) into the process.
+  process.stdout.write("compiling the service (tsc -p tsconfig.build.json)... ");
+  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+    cwd: REPO_ROOT,
+    stdio: "inherit",
+  });
+  console.log("done");
   const rpcPort = await freePort();
   const rpcUrl = `http://127.0.0.1:${rpcPort}`;
   process.stdout.write(`starting hardhat node on ${rpcUrl}... `);
@@ -225,7 +237,7 @@ async function main() {
     await mkdir(dataDir);
     const { match, child } = await startChild(
       process.execPath,
-      [...SERVICE_NODE_ARGS, "-r", "ts-node/register/transpile-only", "node-service/src/server.ts"],
+      [...SERVICE_NODE_ARGS, "dist/node-service/src/server.js"],
       {
         PORT: "0",
         RPC_URL: rpcUrl,
@@ -396,7 +408,8 @@ async function main() {
   );
   console.log(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   stopChildren();
-  await rm(workDir, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP) await rm(workDir, { recursive: true, force: true });
+  else console.log(`kept ${workDir}`);
 }
 
 main()

@@ -4,6 +4,7 @@
  */
 import { expect } from "chai";
 import { writeFile } from "node:fs/promises";
+import { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
@@ -141,6 +142,29 @@ describe("HTTP API", function () {
       // It is not a session: every other route treats it as no sign-in at all.
       for (const url of ["/api/auth/me", `/api/enterprises/${supplier}/metrics`, `/api/enterprises/${supplier}/access-log`])
         expect((await get(url, METRICS_TOKEN)).status, url).to.equal(401);
+    });
+
+    it("creates each request and response with express's prototypes, so that express re-parents none of them", async function () {
+      // Express sets the prototype of each request and response it is handed (app.handle). A changed
+      // prototype kept each request's objects alive through V8's young-generation collections (see
+      // createHttpServer): watch every such call while a public and a signed-in request are served.
+      const seen: { kind: string; changed: boolean }[] = [];
+      const setPrototypeOf = Object.setPrototypeOf;
+      Object.setPrototypeOf = (o: object, proto: object | null) => {
+        if (o instanceof IncomingMessage || o instanceof ServerResponse)
+          seen.push({ kind: o instanceof IncomingMessage ? "request" : "response", changed: Object.getPrototypeOf(o) !== proto });
+        return setPrototypeOf(o, proto);
+      };
+      try {
+        expect((await get("/healthz")).status).to.equal(200);
+        expect((await get(`/api/enterprises/${supplier}/metrics`, tokens.supplier)).status).to.equal(200);
+      } finally {
+        Object.setPrototypeOf = setPrototypeOf;
+      }
+      // Express still makes its call for each one; none of them changes anything.
+      expect(seen.filter((s) => s.kind === "request")).to.have.length.of.at.least(2);
+      expect(seen.filter((s) => s.kind === "response")).to.have.length.of.at.least(2);
+      expect(seen.filter((s) => s.changed)).to.deep.equal([]);
     });
 
     it("describes every route in an OpenAPI 3.1 document with the zod schemas", async function () {
