@@ -12,6 +12,7 @@
  * in-service p50/p99 (pino-http's responseTime in the service's own request log: from express to the
  * last byte; what is above it in the client's figure waited in the client, the kernel or the event loop)
  * and the event loop's delay in the worst process (p99 and max, from its /metrics scraped with a token)
+ * and its garbage-collection pauses per second of the run (scf_gc_pause_seconds_total, all kinds)
  * and, for the paced runs, in this load generator (a late client's lateness is in the latencies too). Targets:
  * p99 < 20 ms at 500 req/s for the metrics endpoint; a lender's read under consent within 1.5x of the
  * enterprise's own read, in p99 and in CPU per request (same run, same rate).
@@ -59,13 +60,17 @@ const children: ChildProcess[] = [];
 /** The bench's scraper token for the processes' /metrics (their event-loop delay per run). */
 const SCRAPE_TOKEN = `bench-scraper-${"0123456789abcdef".repeat(2)}`;
 
-/** Each process's event-loop delay since its previous scrape, p99 and max in ms (see renderEventLoopDelay). */
-async function eventLoopDelays(bases: string[]): Promise<{ p99: number; max: number }[]> {
+/**
+ * Each process's event-loop delay since its previous scrape, p99 and max in ms (see renderEventLoopDelay),
+ * and the garbage-collection pauses it has counted so far, all kinds together, in ms (renderGcPauses).
+ */
+async function eventLoopDelays(bases: string[]): Promise<{ p99: number; max: number; gcMs: number }[]> {
   return Promise.all(
     bases.map(async (b) => {
       const text = await (await fetch(`${b}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
       const ms = (name: string) => Number(new RegExp(`^scf_event_loop_delay_${name}_seconds (\\S+)$`, "m").exec(text)?.[1]) * 1000;
-      return { p99: ms("p99"), max: ms("max") };
+      const gcSeconds = [...text.matchAll(/^scf_gc_pause_seconds_total\{kind="\w+"\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      return { p99: ms("p99"), max: ms("max"), gcMs: gcSeconds * 1000 };
     }),
   );
 }
@@ -309,7 +314,7 @@ async function main() {
 
   async function load(title: string, urls: string[], token: string | undefined, rate: number | undefined) {
     const logOffsets = serviceLogs.map((f) => statSync(f).size);
-    await eventLoopDelays(bases); // starts each process's event-loop figures afresh
+    const gcBefore = (await eventLoopDelays(bases)).map((l) => l.gcMs); // also starts the event-loop figures afresh
     const callsBefore = ethCalls();
     const cpuBefore = cpus();
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
@@ -352,6 +357,8 @@ async function main() {
       clientLoop: result.clientLoop,
       // The worst process's event-loop delay during the run.
       loop: { p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) },
+      // The worst process's garbage-collection pauses during the run, ms per second of the run.
+      gcMsPerS: Math.max(...loops.map((l, i) => (l.gcMs - gcBefore[i]) / DURATION_S)),
       // The service's own CPU time per request: what the route costs, whatever else the machine is doing.
       cpuMs: cpuTotal === null ? null : (cpuTotal * 1000) / Math.max(result.total, 1),
       // Each process's share of that CPU (the spread of the load over the processes).
@@ -375,13 +382,13 @@ async function main() {
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
     `\n${pad("run", 48)} ${pad("req/s", 8)} ${pad("p50 ms", 7)} ${pad("p99 ms", 7)} ${pad("p99/base", 9)} ${pad("CPU ms/req", 17)} ` +
-      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} ${pad("non-2xx", 12)} ${pad("client loop", 12)} ${pad("loop p99/max ms", 16)} in-service p50/p99 ms`,
+      `${PROCESSES > 1 ? `${pad("CPU split", 12)} ` : ""}${pad("eth_calls", 10)} ${pad("load 1m", 8)} ${pad("non-2xx", 12)} ${pad("client loop", 12)} ${pad("loop p99/max ms", 16)} ${pad("GC ms/s", 8)} in-service p50/p99 ms`,
   );
   for (const r of runs) {
     const cpu = r.cpuMs === null ? "n/a" : `${r.cpuMs.toFixed(3)} (${(r.cpuMs / Math.max(baseline.cpuMs ?? 1, 1e-6)).toFixed(2)}x)`;
     console.log(
       `${pad(r.title, 48)} ${pad(r.rps.toFixed(0), 8)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad((r.p99 / Math.max(baseline.p99, 1)).toFixed(2), 9)} ${pad(cpu, 17)} ` +
-        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${pad(`${r.non2xx}/${r.total}`, 12)} ${pad(r.clientLoop ? `${r.clientLoop.p99.toFixed(0)} / ${r.clientLoop.max.toFixed(0)}` : "n/a", 12)} ${pad(`${r.loop.p99.toFixed(0)} / ${r.loop.max.toFixed(0)}`, 16)} ` +
+        `${PROCESSES > 1 ? `${pad(r.cpuShares?.map((x) => `${(x * 100).toFixed(0)}%`).join("/") ?? "n/a", 12)} ` : ""}${pad(String(r.ethCalls), 10)} ${pad(r.load1.toFixed(1), 8)} ${pad(`${r.non2xx}/${r.total}`, 12)} ${pad(r.clientLoop ? `${r.clientLoop.p99.toFixed(0)} / ${r.clientLoop.max.toFixed(0)}` : "n/a", 12)} ${pad(`${r.loop.p99.toFixed(0)} / ${r.loop.max.toFixed(0)}`, 16)} ${pad(r.gcMsPerS.toFixed(0), 8)} ` +
         (r.inService
           ? `${r.inService.p50.toFixed(1)} / ${r.inService.p99.toFixed(1)} (${r.inService.n} logged)`
           : "n/a (LOG_LEVEL above info)"),

@@ -144,6 +144,30 @@ describe("HTTP API", function () {
         expect((await get(url, METRICS_TOKEN)).status, url).to.equal(401);
     });
 
+    it("counts the process's garbage-collection pauses by kind in /metrics", async function () {
+      const pauses = async () => {
+        const text = (await get("/metrics", METRICS_TOKEN)).body as string;
+        const value = (name: string) => Number(new RegExp(`^${name}\\{kind="minor"\\} (\\S+)$`, "m").exec(text)?.[1]);
+        return { count: value("scf_gc_pauses_total"), seconds: value("scf_gc_pause_seconds_total") };
+      };
+      const before = await pauses();
+      // Garbage made in this process, which is the service's too: the young generation fills and is collected.
+      const junk: object[] = [];
+      for (let i = 0; i < 2_000_000; i++) {
+        junk.push({ i });
+        if (junk.length === 10_000) junk.length = 0;
+      }
+      // Node hands the collections' entries to the observer after the collection, not at once.
+      let after = await pauses();
+      for (let tries = 0; after.count === before.count && tries < 20; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = await pauses();
+      }
+      expect(before.count).to.be.at.least(0);
+      expect(after.count).to.be.above(before.count);
+      expect(after.seconds).to.be.above(before.seconds);
+    });
+
     it("creates each request and response with express's prototypes, so that express re-parents none of them", async function () {
       // Express sets the prototype of each request and response it is handed (app.handle). A changed
       // prototype kept each request's objects alive through V8's young-generation collections (see

@@ -3,7 +3,7 @@
  * written here rather than pulling a client library for one histogram and some gauges.
  */
 
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 
 /** Request latency buckets in seconds: fine below 25 ms, where the API is expected to answer. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -76,6 +76,47 @@ export function renderEventLoopDelay(): string {
   ].join("\n");
   h.reset();
   return text;
+}
+
+/** Node's garbage-collection kinds (PerformanceEntry detail.kind) by the label they are exposed with. */
+const GC_KINDS = new Map<number, string>([
+  [constants.NODE_PERFORMANCE_GC_MINOR, "minor"],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, "major"],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, "incremental"],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, "weakcb"],
+]);
+let gcPauses: Map<string, { count: number; seconds: number }> | undefined;
+
+/**
+ * How long garbage collection paused the process's JavaScript, by kind (minor: the young generation's
+ * scavenges; major: mark-compact), as counters from the first scrape on: most of the event loop's delay
+ * under load is here (README, "Where the tail comes from").
+ */
+export function renderGcPauses(): string {
+  gcPauses ??= observeGcPauses();
+  const totals = gcPauses;
+  const series = (name: string, help: string, value: (t: { count: number; seconds: number }) => number) =>
+    [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...[...totals].map(([kind, t]) => `${name}{kind="${kind}"} ${value(t)}`)].join(
+      "\n",
+    );
+  return [
+    series("scf_gc_pause_seconds_total", "Time garbage collection paused this process, by kind, since the first scrape", (t) => t.seconds),
+    series("scf_gc_pauses_total", "Garbage-collection pauses of this process, by kind, since the first scrape", (t) => t.count),
+  ].join("\n");
+}
+
+function observeGcPauses(): Map<string, { count: number; seconds: number }> {
+  const totals = new Map([...GC_KINDS.values()].map((kind) => [kind, { count: 0, seconds: 0 }]));
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { detail } = entry as { detail?: { kind?: number } }; // Node's "gc" entries carry their kind here
+      const total = totals.get(GC_KINDS.get(detail?.kind ?? -1) ?? "");
+      if (!total) continue;
+      total.count++;
+      total.seconds += entry.duration / 1000;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  return totals;
 }
 
 export function gauge(name: string, help: string, value: number, type: "gauge" | "counter" = "gauge"): string {
