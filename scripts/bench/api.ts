@@ -27,6 +27,9 @@
  * BENCH_NODE_ARGS: Node.js flags for the service processes (a profile: "--cpu-prof --cpu-prof-dir=DIR",
  * written when each process stops; Node refuses --cpu-prof in NODE_OPTIONS).
  *
+ * BENCH_ACCEPT_ENCODING: the Accept-Encoding of every loaded request (none by default), e.g. "gzip, deflate, br"
+ * as browsers send, for the cost of compressed answers.
+ *
  * BENCH_KEEP=1: keep the work directory (the node's and each service's log: with
  * BENCH_NODE_ARGS=--trace-gc-nvp, every collection's pause and promoted bytes) and print its path.
  */
@@ -54,6 +57,8 @@ const RATE = 500;
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? (process.env.BENCH_STORE === "postgres" ? 2 : 1));
 const ON_POSTGRES = process.env.BENCH_STORE === "postgres" || PROCESSES > 1;
 if (!Number.isInteger(PROCESSES) || PROCESSES < 1) throw new Error(`BENCH_PROCESSES must be a positive integer, not ${PROCESSES}`);
+/** The load's Accept-Encoding (e.g. "gzip, deflate, br", as browsers send); none by default: identity answers. */
+const ACCEPT_ENCODING = process.env.BENCH_ACCEPT_ENCODING ?? "";
 /** Extra Node.js flags for the service processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVICE_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const children: ChildProcess[] = [];
@@ -317,7 +322,10 @@ async function main() {
     const gcBefore = (await eventLoopDelays(bases)).map((l) => l.gcMs); // also starts the event-loop figures afresh
     const callsBefore = ethCalls();
     const cpuBefore = cpus();
-    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> = {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(ACCEPT_ENCODING ? { "accept-encoding": ACCEPT_ENCODING } : {}),
+    };
     // At a fixed rate: evenly paced, open loop (paced-load.ts says why not autocannon's rate limit);
     // unthrottled: autocannon's closed loop, as many requests as 20 connections get answered.
     const result = rate
@@ -370,7 +378,8 @@ async function main() {
   const runs = [];
   console.log(
     `\n${DURATION_S} s per run, 20 connections${PROCESSES > 1 ? ` spread over the ${PROCESSES} processes' ports, rates in total` : ""}; ` +
-      `@${RATE} rps: requests paced evenly, latency from each one's due time (paced-load.ts); unthrottled: autocannon:`,
+      `@${RATE} rps: requests paced evenly, latency from each one's due time (paced-load.ts); unthrottled: autocannon; ` +
+      `Accept-Encoding: ${ACCEPT_ENCODING || "none"}:`,
   );
   runs.push(await load(`GET /healthz @${RATE} rps (baseline)`, urlsOf("/healthz"), undefined, RATE));
   runs.push(await load(`GET metrics, own enterprise @${RATE} rps`, urlsOf(metricsPath), ownToken, RATE));

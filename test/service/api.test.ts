@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 import { writeFile } from "node:fs/promises";
-import { IncomingMessage, ServerResponse } from "node:http";
+import { get as httpGet, IncomingMessage, ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import path from "node:path";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
@@ -166,6 +167,46 @@ describe("HTTP API", function () {
       expect(before.count).to.be.at.least(0);
       expect(after.count).to.be.above(before.count);
       expect(after.seconds).to.be.above(before.seconds);
+    });
+
+    it("compresses a JSON answer in one piece, with its length, when the client accepts gzip or brotli, and only then", async function () {
+      const url = new URL(`/api/enterprises/${supplier}/metrics`, base);
+      const raw = (path: URL, headers: Record<string, string>) =>
+        new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+          httpGet(path, { headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          }).on("error", reject);
+        });
+      const auth = { authorization: `Bearer ${tokens.supplier}` };
+      const plain = await raw(url, auth);
+      expect(plain.status).to.equal(200);
+      expect(plain.headers["content-encoding"]).to.equal(undefined);
+      expect(plain.headers.vary).to.match(/accept-encoding/i);
+      expect(plain.body.length).to.be.at.least(1024); // long enough to be compressed
+      const answer: unknown = JSON.parse(plain.body.toString("utf8"));
+      for (const [accept, encoding, decode] of [
+        ["gzip, deflate", "gzip", gunzipSync],
+        ["br", "br", brotliDecompressSync],
+      ] as const) {
+        const res = await raw(url, { ...auth, "accept-encoding": accept });
+        expect(res.status).to.equal(200);
+        expect(res.headers["content-encoding"]).to.equal(encoding);
+        // In one piece: the length is declared (a compression stream sends chunks without one).
+        expect(res.headers["content-length"]).to.equal(String(res.body.length));
+        expect(res.body.length).to.be.below(plain.body.length);
+        expect(res.headers["content-type"]).to.equal("application/json; charset=utf-8");
+        expect(JSON.parse(decode(res.body).toString("utf8"))).to.deep.equal(answer);
+        // Asked again with the ETag it was given: not modified.
+        expect((await raw(url, { ...auth, "accept-encoding": accept, "if-none-match": String(res.headers.etag) })).status).to.equal(304);
+      }
+      // Not without the client's word, nor when it refuses both, nor for a short answer.
+      expect((await raw(url, { ...auth, "accept-encoding": "identity" })).headers["content-encoding"]).to.equal(undefined);
+      expect((await raw(url, { ...auth, "accept-encoding": "gzip;q=0, br;q=0" })).headers["content-encoding"]).to.equal(undefined);
+      const short = await raw(new URL("/healthz", base), { "accept-encoding": "gzip" });
+      expect(short.body.length).to.be.below(1024);
+      expect(short.headers["content-encoding"]).to.equal(undefined);
     });
 
     it("creates each request and response with express's prototypes, so that express re-parents none of them", async function () {

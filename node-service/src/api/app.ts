@@ -7,6 +7,7 @@
 import { isStorageFull, StorageFullError } from "../store/storage-health";
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import http from "node:http";
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 import compression from "compression";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
@@ -117,7 +118,9 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   });
 
   // Responses and static files compressed (br or gzip, as the client accepts), except the live event
-  // stream: compressing it would hold events back in the compressor's buffer.
+  // stream: compressing it would hold events back in the compressor's buffer. JSON answers are
+  // compressed before this, in one call (compressJsonAnswers), and pass it by as already encoded.
+  compressJsonAnswers(app);
   app.use(
     compression({
       filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
@@ -317,6 +320,38 @@ export function createHttpServer(app: Express): http.Server {
     },
     app,
   );
+}
+
+/** JSON answers from this size on are compressed: the compression middleware's own threshold. */
+const COMPRESS_JSON_FROM_BYTES = 1024;
+const BROTLI_OPTIONS = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } }; // the middleware's quality
+
+/**
+ * JSON answers compressed in one synchronous call when the client accepts gzip or brotli, with their
+ * Content-Length. The compression middleware streams each answer through a zlib stream of its own (a
+ * native compressor set up per response, its work on the thread pool): for a metrics read, about 0.4 ms
+ * more CPU and 6 ms more latency at the median than no compression (`npm run bench:api` with
+ * Accept-Encoding), where compressing a 10 KB answer at once takes about 0.1 ms.
+ */
+function compressJsonAnswers(app: Express): void {
+  const send = app.response.send;
+  app.response.send = function sendJsonCompressed(this: Response, body?: unknown) {
+    const type = String(this.get("Content-Type") ?? "");
+    if (typeof body !== "string" || !/^application\/([\w.-]+\+)?json\b/i.test(type)) return send.call(this, body);
+    this.vary("Accept-Encoding");
+    const encoding = this.req.headers["accept-encoding"] ? this.req.acceptsEncodings("gzip", "br") : false;
+    const compress =
+      (encoding === "gzip" || encoding === "br") &&
+      this.statusCode >= 200 &&
+      this.statusCode < 300 &&
+      this.statusCode !== 204 &&
+      !/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(String(this.get("Cache-Control") ?? "")) &&
+      Buffer.byteLength(body) >= COMPRESS_JSON_FROM_BYTES;
+    if (!compress) return send.call(this, body);
+    if (!/;\s*charset=/i.test(type)) this.set("Content-Type", `${type}; charset=utf-8`);
+    this.set("Content-Encoding", encoding);
+    return send.call(this, encoding === "gzip" ? gzipSync(body) : brotliCompressSync(body, BROTLI_OPTIONS));
+  } as typeof send;
 }
 
 /** A constructor that builds what `Base` builds, with `prototype` as the new object's prototype. */
