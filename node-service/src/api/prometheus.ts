@@ -89,8 +89,8 @@ let gcPauses: Map<string, { count: number; seconds: number }> | undefined;
 
 /**
  * How long garbage collection paused the process's JavaScript, by kind (minor: the young generation's
- * scavenges; major: mark-compact), as counters from the first scrape on: most of the event loop's delay
- * under load is here (README, "Where the tail comes from").
+ * scavenges; major: mark-compact), as counters from the first scrape on: the part of the event loop's
+ * delay that is the collector's (README, bench:api, "Why each request's objects outlived it").
  */
 export function renderGcPauses(): string {
   gcPauses ??= observeGcPauses();
