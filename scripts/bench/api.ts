@@ -1,8 +1,9 @@
 /**
  * `npm run bench:api`: the metrics endpoint under load. Starts a Hardhat node (child process), deploys,
  * seeds a trade history, runs the service as its own process (`node dist/node-service/src/server.js`,
- * compiled at the start as `npm run build` does, as an operator runs it), signs in with SIWE, then loads it for 10 s per run (at a fixed rate with requests
- * paced evenly, latency from each one's due time: paced-load.ts; unthrottled with autocannon):
+ * compiled at the start as `npm run build` does, as an operator runs it), signs in with SIWE, then loads
+ * it for 10 s per run (at a fixed rate with requests paced evenly, latency from each one's due time:
+ * paced-load.ts; unthrottled with autocannon):
  *   - GET /healthz at a fixed 500 req/s (the baseline: routing, logging, one RPC call),
  *   - GET metrics of one's own enterprise at 500 req/s, and unthrottled,
  *   - GET metrics as a lender under consent at 500 req/s (the consent from the service's per-block consent
@@ -27,8 +28,8 @@
  * BENCH_NODE_ARGS: Node.js flags for the service processes (a profile: "--cpu-prof --cpu-prof-dir=DIR",
  * written when each process stops; Node refuses --cpu-prof in NODE_OPTIONS).
  *
- * BENCH_ACCEPT_ENCODING: the Accept-Encoding of every loaded request (none by default), e.g. "gzip, deflate, br"
- * as browsers send, for the cost of compressed answers.
+ * BENCH_ACCEPT_ENCODING: the Accept-Encoding of every loaded request (none by default), e.g.
+ * "gzip, deflate, br" as browsers send, for the cost of compressed answers.
  *
  * BENCH_KEEP=1: keep the work directory (the node's and each service's log: with
  * BENCH_NODE_ARGS=--trace-gc-nvp, every collection's pause and promoted bytes) and print its path.
@@ -69,7 +70,7 @@ const SCRAPE_TOKEN = `bench-scraper-${"0123456789abcdef".repeat(2)}`;
  * Each process's event-loop delay since its previous scrape, p99 and max in ms (see renderEventLoopDelay),
  * and the garbage-collection pauses it has counted so far, all kinds together, in ms (renderGcPauses).
  */
-async function eventLoopDelays(bases: string[]): Promise<{ p99: number; max: number; gcMs: number }[]> {
+async function scrapeProcesses(bases: string[]): Promise<{ p99: number; max: number; gcMs: number }[]> {
   return Promise.all(
     bases.map(async (b) => {
       const text = await (await fetch(`${b}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
@@ -319,7 +320,7 @@ async function main() {
 
   async function load(title: string, urls: string[], token: string | undefined, rate: number | undefined) {
     const logOffsets = serviceLogs.map((f) => statSync(f).size);
-    const gcBefore = (await eventLoopDelays(bases)).map((l) => l.gcMs); // also starts the event-loop figures afresh
+    const gcBefore = (await scrapeProcesses(bases)).map((l) => l.gcMs); // also starts the event-loop figures afresh
     const callsBefore = ethCalls();
     const cpuBefore = cpus();
     const headers: Record<string, string> = {
@@ -345,7 +346,7 @@ async function main() {
           clientLoop: null,
         }));
     const cpuAfter = cpus();
-    const loops = await eventLoopDelays(bases);
+    const loops = await scrapeProcesses(bases);
     const cpuEach = cpuBefore && cpuAfter ? cpuAfter.map((c, i) => c - cpuBefore[i]) : null;
     const cpuTotal = cpuEach ? cpuEach.reduce((a, b) => a + b, 0) : null;
     // pino writes asynchronously: give the last lines a moment to reach the files.
