@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { custom, getAddress, keccak256, toHex, type Abi, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from "viem";
@@ -194,6 +195,31 @@ export interface HttpAnswer {
   headers: Headers;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A GET that shows the bytes on the wire (fetch would decompress them). */
+export function rawGet(base: string, url: string, headers: Record<string, string> = {}, maxMs = 5_000): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${url}`, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => res.destroy(), maxMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      };
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", done);
+      res.on("close", done);
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 export async function call(

@@ -7,7 +7,6 @@
  * whether the browser's session cookie is live without provoking an error.
  */
 import { expect } from "chai";
-import { request } from "node:http";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
@@ -15,6 +14,7 @@ import type { RunningService } from "../../node-service/src/server";
 import {
   call,
   deployNetwork,
+  rawGet,
   removeDir,
   signIn,
   startTestService,
@@ -23,31 +23,6 @@ import {
   waitIndexed,
   type Network,
 } from "./api-helpers";
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** A GET that shows the bytes on the wire (fetch would decompress them). */
-function rawGet(base: string, url: string, headers: Record<string, string> = {}, maxMs = 5_000): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}${url}`, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      const timer = setTimeout(() => res.destroy(), maxMs);
-      const done = () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-      };
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", done);
-      res.on("close", done);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 describe("the service delivers the web UI: app routes, compression, the session on load", function () {
   this.timeout(120_000);

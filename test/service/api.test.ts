@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { writeFile } from "node:fs/promises";
-import { get as httpGet, IncomingMessage, ServerResponse, type IncomingHttpHeaders } from "node:http";
+import { IncomingMessage, ServerResponse } from "node:http";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import path from "node:path";
 import hre from "hardhat";
@@ -20,6 +20,7 @@ import {
   call,
   deployNetwork,
   postSignIn,
+  rawGet,
   removeDir,
   signIn,
   signInAll,
@@ -170,17 +171,9 @@ describe("HTTP API", function () {
     });
 
     it("compresses a JSON answer in one piece, with its length, when the client accepts gzip or brotli, and only then", async function () {
-      const url = new URL(`/api/enterprises/${supplier}/metrics`, base);
-      const raw = (path: URL, headers: Record<string, string>) =>
-        new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-          httpGet(path, { headers }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-          }).on("error", reject);
-        });
+      const url = `/api/enterprises/${supplier}/metrics`;
       const auth = { authorization: `Bearer ${tokens.supplier}` };
-      const plain = await raw(url, auth);
+      const plain = await rawGet(base, url, auth);
       expect(plain.status).to.equal(200);
       expect(plain.headers["content-encoding"]).to.equal(undefined);
       expect(plain.headers.vary).to.match(/accept-encoding/i);
@@ -190,7 +183,7 @@ describe("HTTP API", function () {
         ["gzip, deflate", "gzip", gunzipSync],
         ["br", "br", brotliDecompressSync],
       ] as const) {
-        const res = await raw(url, { ...auth, "accept-encoding": accept });
+        const res = await rawGet(base, url, { ...auth, "accept-encoding": accept });
         expect(res.status).to.equal(200);
         expect(res.headers["content-encoding"]).to.equal(encoding);
         // In one piece: the length is declared (a compression stream sends chunks without one).
@@ -199,12 +192,14 @@ describe("HTTP API", function () {
         expect(res.headers["content-type"]).to.equal("application/json; charset=utf-8");
         expect(JSON.parse(decode(res.body).toString("utf8"))).to.deep.equal(answer);
         // Asked again with the ETag it was given: not modified.
-        expect((await raw(url, { ...auth, "accept-encoding": accept, "if-none-match": String(res.headers.etag) })).status).to.equal(304);
+        expect(
+          (await rawGet(base, url, { ...auth, "accept-encoding": accept, "if-none-match": String(res.headers.etag) })).status,
+        ).to.equal(304);
       }
       // Not without the client's word, nor when it refuses both, nor for a short answer.
-      expect((await raw(url, { ...auth, "accept-encoding": "identity" })).headers["content-encoding"]).to.equal(undefined);
-      expect((await raw(url, { ...auth, "accept-encoding": "gzip;q=0, br;q=0" })).headers["content-encoding"]).to.equal(undefined);
-      const short = await raw(new URL("/healthz", base), { "accept-encoding": "gzip" });
+      expect((await rawGet(base, url, { ...auth, "accept-encoding": "identity" })).headers["content-encoding"]).to.equal(undefined);
+      expect((await rawGet(base, url, { ...auth, "accept-encoding": "gzip;q=0, br;q=0" })).headers["content-encoding"]).to.equal(undefined);
+      const short = await rawGet(base, "/healthz", { "accept-encoding": "gzip" });
       expect(short.body.length).to.be.below(1024);
       expect(short.headers["content-encoding"]).to.equal(undefined);
     });

@@ -123,6 +123,7 @@ export function createApp(deps: AppDeps, { modules = [] }: { modules?: RouteModu
   compressJsonAnswers(app);
   app.use(
     compression({
+      ...COMPRESSION,
       filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
     }),
   );
@@ -321,9 +322,8 @@ export function createHttpServer(app: Express): http.Server {
   );
 }
 
-/** JSON answers from this size on are compressed: the compression middleware's own threshold. */
-const COMPRESS_JSON_FROM_BYTES = 1024;
-const BROTLI_OPTIONS = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } }; // the middleware's quality
+/** One threshold and one brotli quality (the middleware's defaults) for JSON answers and everything else. */
+const COMPRESSION = { threshold: 1024, brotli: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } } };
 
 /**
  * JSON answers compressed in one synchronous call when the client accepts gzip or brotli, with their
@@ -345,11 +345,11 @@ function compressJsonAnswers(app: Express): void {
       this.statusCode < 300 &&
       this.statusCode !== 204 &&
       !/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(String(this.get("Cache-Control") ?? "")) &&
-      Buffer.byteLength(body) >= COMPRESS_JSON_FROM_BYTES;
+      Buffer.byteLength(body) >= COMPRESSION.threshold;
     if (!compress) return send.call(this, body);
     if (!/;\s*charset=/i.test(type)) this.set("Content-Type", `${type}; charset=utf-8`);
     this.set("Content-Encoding", encoding);
-    return send.call(this, encoding === "gzip" ? gzipSync(body) : brotliCompressSync(body, BROTLI_OPTIONS));
+    return send.call(this, encoding === "gzip" ? gzipSync(body) : brotliCompressSync(body, COMPRESSION.brotli));
   } as typeof send;
 }
 

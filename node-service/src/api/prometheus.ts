@@ -93,12 +93,13 @@ let gcPauses: Map<string, { count: number; seconds: number }> | undefined;
  * delay that is the collector's (README, bench:api, "Why each request's objects outlived it").
  */
 export function renderGcPauses(): string {
-  gcPauses ??= observeGcPauses();
-  const totals = gcPauses;
+  const totals = (gcPauses ??= observeGcPauses());
   const series = (name: string, help: string, value: (t: { count: number; seconds: number }) => number) =>
-    [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...[...totals].map(([kind, t]) => `${name}{kind="${kind}"} ${value(t)}`)].join(
-      "\n",
-    );
+    [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} counter`,
+      ...[...totals].map(([kind, t]) => `${name}{${labelText({ kind })}} ${value(t)}`),
+    ].join("\n");
   return [
     series("scf_gc_pause_seconds_total", "Time garbage collection paused this process, by kind, since the first scrape", (t) => t.seconds),
     series("scf_gc_pauses_total", "Garbage-collection pauses of this process, by kind, since the first scrape", (t) => t.count),
@@ -110,7 +111,8 @@ function observeGcPauses(): Map<string, { count: number; seconds: number }> {
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const { detail } = entry as { detail?: { kind?: number } }; // Node's "gc" entries carry their kind here
-      const total = totals.get(GC_KINDS.get(detail?.kind ?? -1) ?? "");
+      const kind = detail?.kind === undefined ? undefined : GC_KINDS.get(detail.kind);
+      const total = kind && totals.get(kind);
       if (!total) continue;
       total.count++;
       total.seconds += entry.duration / 1000;
