@@ -25,11 +25,16 @@
  * time per 100,000 events, the commit time (per commit and per event) of the commit that passes
  * BENCH_COMMIT_AT events (default 100,000; a tenth of the events when there are fewer than twice that)
  * against the last commit's, and the load average (the machine is shared).
+ *
+ * BENCH_NODE_ARGS: Node.js flags for the indexing process (e.g. "--max-old-space-size=1024", the heap
+ * limit an operator sets in NODE_OPTIONS), several sets separated by ";". The bench then indexes the
+ * same chain again with each set, into a fresh store, after the run without flags (the baseline of the
+ * same run, printed in full), and prints them side by side (rate, peak RSS, heap limit, retained heap).
  */
 import { fork } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
-import { setFlagsFromString } from "node:v8";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import path from "node:path";
 import pino from "pino";
@@ -74,6 +79,11 @@ const COMMIT_EVENTS = process.env.BENCH_COMMIT_EVENTS ? Number(process.env.BENCH
 
 const ON_POSTGRES = process.env.BENCH_STORE === "postgres";
 const INDEXER_PROCESS_ARG = "--indexer-process";
+/** Sets of Node.js flags for more indexing runs, separated by ";" (see the header); none: one run. */
+const NODE_ARG_SETS = (process.env.BENCH_NODE_ARGS ?? "")
+  .split(";")
+  .map((set) => set.split(/\s+/).filter(Boolean))
+  .filter((set) => set.length > 0);
 
 // A full GC before each heap reading, so the figure is what the index retains, not garbage.
 setFlagsFromString("--expose-gc");
@@ -221,10 +231,11 @@ interface IndexRun {
   peakRss: number;
   rssBefore: number;
   maxRss: number;
+  /** V8's heap limit in the indexing process (what --max-old-space-size sets). */
+  heapLimit: number;
   heapIndexed: number;
-  heapReloaded: number;
-  loadMs: number;
-  lookups: LookupCost;
+  /** The reload of the stored index in the same process (the baseline run only). */
+  reload?: { heapReloaded: number; loadMs: number; lookups: LookupCost };
 }
 
 /** Median ms of the evidence lookups on the loaded index, keyed (the index's lists) and by the walk they did before. */
@@ -275,6 +286,10 @@ interface IndexJob {
   deployment: Deployment;
   dataDir: string;
   databaseUrl?: string;
+  /** Node.js flags of the indexing process. */
+  nodeArgs: string[];
+  /** Reload the index afterwards (its time, heap and evidence lookups). */
+  reload: boolean;
 }
 
 /**
@@ -283,10 +298,13 @@ interface IndexJob {
  * indexer's RSS. The child sends its figures back over IPC.
  */
 async function indexInOwnProcess(job: IndexJob): Promise<IndexRun> {
-  const child = fork(__filename, [INDEXER_PROCESS_ARG], { execArgv: ["-r", "ts-node/register/transpile-only"], stdio: "inherit" });
+  const child = fork(__filename, [INDEXER_PROCESS_ARG], {
+    execArgv: ["-r", "ts-node/register/transpile-only", ...job.nodeArgs],
+    stdio: "inherit",
+  });
   const result = new Promise<IndexRun>((resolve, reject) => {
     child.once("message", (m) => resolve(m as IndexRun));
-    child.once("exit", (code) => reject(new Error(`the indexing process exited with ${code} before reporting`)));
+    child.once("exit", (code, signal) => reject(new Error(`the indexing process exited (${code ?? signal}) before reporting`)));
   });
   child.send(job);
   return result;
@@ -324,7 +342,17 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const { eventCount, writes, writeMsTotal } = indexer.stats();
     const heapAfterIndexing = retainedHeap();
-    const heapIndexed = heapAfterIndexing - heapBefore;
+    const indexed = {
+      stats: { eventCount, writes, writeMsTotal },
+      ms,
+      commits,
+      peakRss,
+      rssBefore,
+      heapLimit: getHeapStatistics().heap_size_limit,
+      heapIndexed: heapAfterIndexing - heapBefore,
+    };
+    // The reload holds a second index beside the first: a heap limit sized for one would not hold it.
+    if (!job.reload) return { ...indexed, maxRss: process.resourceUsage().maxRSS * 1024 };
 
     const tLoad = performance.now();
     const reloaded = await createIndexer({
@@ -339,18 +367,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     const heapReloaded = retainedHeap() - heapAfterIndexing;
     const maxRss = process.resourceUsage().maxRSS * 1024;
     const lookups = lookupCost(reloaded.state(), publicClient, job.deployment);
-    return {
-      stats: { eventCount, writes, writeMsTotal },
-      ms,
-      commits,
-      peakRss,
-      rssBefore,
-      maxRss,
-      heapIndexed,
-      heapReloaded,
-      loadMs,
-      lookups,
-    };
+    return { ...indexed, maxRss, reload: { heapReloaded, loadMs, lookups } };
   } finally {
     await db?.close();
   }
@@ -374,12 +391,10 @@ async function main(): Promise<void> {
     const bare = await bareLoop(net, net.deployment.startBlock, head);
     const bareRate = (bare.events * 1000) / bare.ms;
 
-    const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed, heapReloaded, loadMs, lookups } = await indexInOwnProcess({
-      url: node.url,
-      deployment: net.deployment,
-      dataDir,
-      databaseUrl,
-    });
+    const run = await indexInOwnProcess({ url: node.url, deployment: net.deployment, dataDir, databaseUrl, nodeArgs: [], reload: true });
+    const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed } = run;
+    if (!run.reload) throw new Error("the baseline run reloads its index");
+    const { heapReloaded, loadMs, lookups } = run.reload;
     const rate = (stats.eventCount * 1000) / ms;
     const size = db
       ? Number((await db.pool.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0].n)
@@ -437,11 +452,55 @@ async function main(): Promise<void> {
       );
     console.log(`  ${loadAverage()} at the end`);
     if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
+    if (NODE_ARG_SETS.length > 0) await compareNodeArgs(node.url, net.deployment, run, bareRate);
   } finally {
     await node.stop();
     await db?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_NODE_ARGS: the same chain indexed again with each set of flags, each into a fresh store,
+ * printed beside `baseline`. An indexing process that dies (e.g. a heap limit too small) is reported.
+ */
+async function compareNodeArgs(url: string, deployment: Deployment, baseline: IndexRun, bareRate: number): Promise<void> {
+  const runs: { flags: string; run: IndexRun | Error }[] = [];
+  for (const flags of NODE_ARG_SETS) {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-"));
+    try {
+      const job = { url, deployment, dataDir, nodeArgs: flags, reload: false };
+      const run = await indexInOwnProcess({ ...job, databaseUrl: ON_POSTGRES ? await freshDatabase() : undefined }).catch(
+        (err: Error) => err,
+      );
+      if (!(run instanceof Error) && run.stats.eventCount !== baseline.stats.eventCount)
+        throw new Error(
+          `the run with ${flags.join(" ")} indexed ${run.stats.eventCount} events, the baseline ${baseline.stats.eventCount}`,
+        );
+      runs.push({ flags: flags.join(" "), run });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  const rate = (r: IndexRun) => (r.stats.eventCount * 1000) / r.ms;
+  const width = Math.max(22, ...runs.map((r) => r.flags.length));
+  const row = (name: string, f: (r: IndexRun) => string) =>
+    console.log(
+      `  ${name.padEnd(30)}| ${f(baseline).padStart(width)} | ${runs.map(({ run }) => (run instanceof Error ? "died" : f(run)).padStart(width)).join(" | ")}`,
+    );
+  console.log(`\nthe same chain indexed again into a fresh store with each BENCH_NODE_ARGS set (${loadAverage()})`);
+  console.log(`  ${"".padEnd(30)}| ${"no flags (above)".padStart(width)} | ${runs.map((r) => r.flags.padStart(width)).join(" | ")}`);
+  row("V8 heap limit", (r) => mb(r.heapLimit));
+  row("indexer", (r) => `${rate(r).toFixed(0)} events/s`);
+  row("ratio to the bare loop", (r) => (rate(r) / bareRate).toFixed(2));
+  row("rate against no flags", (r) => (rate(r) / rate(baseline)).toFixed(2));
+  row("peak RSS while indexing", (r) => mb(r.peakRss));
+  row("  over the RSS before", (r) => mb(r.peakRss - r.rssBefore));
+  row("  against no flags", (r) => (r.peakRss / baseline.peakRss).toFixed(2));
+  row("process max RSS", (r) => `${mb(r.maxRss)}${r.reload ? " (+reload)" : ""}`);
+  row("retained heap after indexing", (r) => mb(r.heapIndexed));
+  row("time writing", (r) => `${(r.stats.writeMsTotal / 1000).toFixed(1)} of ${(r.ms / 1000).toFixed(1)} s`);
+  for (const { flags, run } of runs) if (run instanceof Error) console.log(`  with ${flags}: ${run.message}`);
 }
 
 if (process.argv.includes(INDEXER_PROCESS_ARG)) {

@@ -7,6 +7,8 @@ import { writeFile } from "node:fs/promises";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import path from "node:path";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Address } from "viem";
@@ -168,6 +170,34 @@ describe("HTTP API", function () {
       expect(before.count).to.be.at.least(0);
       expect(after.count).to.be.above(before.count);
       expect(after.seconds).to.be.above(before.seconds);
+    });
+
+    it("reports the process's memory in /metrics: resident set, heap in use and its limit, and the live heap after the last full collection", async function () {
+      const memory = async () => {
+        const text = (await get("/metrics", METRICS_TOKEN)).body as string;
+        const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+        return {
+          rss: value("process_resident_memory_bytes"),
+          used: value("scf_heap_used_bytes"),
+          limit: value("scf_heap_limit_bytes"),
+          live: value("scf_heap_live_bytes"),
+        };
+      };
+      await memory(); // the first scrape starts watching the collections
+      setFlagsFromString("--expose-gc");
+      const collectGarbage = runInNewContext("gc") as () => void;
+      // Garbage that the full collection frees, then data made after it and still held at the scrape:
+      // neither is live at the collection, so the live heap leaves both out and the heap in use has the second.
+      void new Array(2_000_000).fill(0.5);
+      collectGarbage();
+      const liveAtCollection = process.memoryUsage().heapUsed;
+      const heldSince = new Array(2_000_000).fill(0.25); // 16 MB
+      const m = await memory();
+      expect(heldSince.length).to.equal(2_000_000); // still held here, after the scrape
+      expect(Math.abs(m.live - liveAtCollection)).to.be.below(2 * 1024 * 1024);
+      expect(m.used - m.live).to.be.at.least(15 * 1024 * 1024);
+      expect(m.limit).to.equal(getHeapStatistics().heap_size_limit);
+      expect(m.rss).to.be.above(m.used);
     });
 
     it("compresses a JSON answer in one piece, with its length, when the client accepts gzip or brotli, and only then", async function () {

@@ -4,6 +4,7 @@
  */
 
 import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { GCProfiler, getHeapStatistics } from "node:v8";
 
 /** Request latency buckets in seconds: fine below 25 ms, where the API is expected to answer. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -119,6 +120,39 @@ function observeGcPauses(): Map<string, { count: number; seconds: number }> {
     }
   }).observe({ entryTypes: ["gc"] });
   return totals;
+}
+
+/** V8's heap in use right after the last full collection seen (NaN until one is seen): see renderMemory. */
+let heapProfiler: { profiler: GCProfiler; liveBytes: number } | undefined;
+
+/**
+ * The process's memory: its resident set, the V8 heap in use and its limit (--max-old-space-size, when
+ * set), and the heap in use just after the last full (mark-compact) collection since the first scrape:
+ * what is still referenced, the live set that the limit must hold with room to spare (README, "What to
+ * monitor"). V8's GC profiler reports each collection's heap before and after it; it is read and
+ * restarted at each scrape, so it holds no more than one interval's collections.
+ */
+export function renderMemory(): string {
+  if (!heapProfiler) {
+    heapProfiler = { profiler: new GCProfiler(), liveBytes: NaN };
+    heapProfiler.profiler.start();
+  } else {
+    const collections = heapProfiler.profiler.stop()?.statistics ?? [];
+    heapProfiler.profiler.start();
+    const lastFull = collections.filter((c) => c.gcType === "MarkSweepCompact").at(-1);
+    if (lastFull) heapProfiler.liveBytes = lastFull.afterGC.heapStatistics.usedHeapSize;
+  }
+  const heap = getHeapStatistics();
+  return [
+    gauge("process_resident_memory_bytes", "Resident memory of this process", process.memoryUsage.rss()),
+    gauge("scf_heap_used_bytes", "V8 heap in use now, garbage not yet collected included", heap.used_heap_size),
+    gauge("scf_heap_limit_bytes", "V8 heap limit of this process (--max-old-space-size)", heap.heap_size_limit),
+    gauge(
+      "scf_heap_live_bytes",
+      "V8 heap in use just after the last full collection since the first scrape (NaN until one ran): the live set",
+      heapProfiler.liveBytes,
+    ),
+  ].join("\n");
 }
 
 export function gauge(name: string, help: string, value: number, type: "gauge" | "counter" = "gauge"): string {
