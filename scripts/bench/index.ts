@@ -31,26 +31,17 @@
  * same chain again with each set, into a fresh store, after the run without flags (the baseline of the
  * same run, printed in full), and prints them side by side (rate, peak RSS, heap limit, retained heap).
  */
-import { fork } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { execFileSync, fork } from "node:child_process";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
-import { getHeapStatistics, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import path from "node:path";
-import pino from "pino";
-import { createPublicClient, decodeEventLog, encodeFunctionData, http, toHex, type Abi, type Hex, type PublicClient } from "viem";
-import { hardhat } from "viem/chains";
+import { decodeEventLog, encodeFunctionData, toHex, type Abi, type Hex } from "viem";
 import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
-import { createIndexer } from "../../node-service/src/indexer/indexer";
-import type { IndexState } from "../../node-service/src/domain/entities";
-import { createEvidenceService } from "../../node-service/src/evidence/lookup";
-import { walkedOrderReceivables, walkedUses } from "../lib/evidence-walk";
-import type { IndexStore } from "../../node-service/src/store/index-store";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
-import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { freshDatabase } from "../lib/test-postgres";
+import type { Commit, IndexJob, IndexRun } from "./index-process";
 import {
   admit,
   createDeliveredOrder,
@@ -78,21 +69,11 @@ const RANGE = Number(process.env.BENCH_RANGE ?? 10);
 const COMMIT_EVENTS = process.env.BENCH_COMMIT_EVENTS ? Number(process.env.BENCH_COMMIT_EVENTS) : undefined;
 
 const ON_POSTGRES = process.env.BENCH_STORE === "postgres";
-const INDEXER_PROCESS_ARG = "--indexer-process";
 /** Sets of Node.js flags for more indexing runs, separated by ";" (see the header); none: one run. */
 const NODE_ARG_SETS = (process.env.BENCH_NODE_ARGS ?? "")
   .split(";")
   .map((set) => set.split(/\s+/).filter(Boolean))
   .filter((set) => set.length > 0);
-
-// A full GC before each heap reading, so the figure is what the index retains, not garbage.
-setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
-/** Heap in use after a full GC. */
-function retainedHeap(): number {
-  collectGarbage();
-  return process.memoryUsage().heapUsed;
-}
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const loadAverage = () =>
@@ -100,14 +81,6 @@ const loadAverage = () =>
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(" ")} on ${os.cpus().length} cores`;
-
-interface Commit {
-  toBlock: number;
-  /** Events in the index after this commit. */
-  events: number;
-  bytes: number;
-  ms: number;
-}
 
 /**
  * The commit that passes `at` events against the last one: each one's time and time per event it
@@ -224,159 +197,50 @@ async function bareLoop(net: Net, from: number, to: number): Promise<{ events: n
   return { events, ms: performance.now() - t0 };
 }
 
-interface IndexRun {
-  stats: { eventCount: number; writes: number; writeMsTotal: number };
-  ms: number;
-  commits: Commit[];
-  peakRss: number;
-  rssBefore: number;
-  maxRss: number;
-  /** V8's heap limit in the indexing process (what --max-old-space-size sets). */
-  heapLimit: number;
-  heapIndexed: number;
-  /** The reload of the stored index in the same process (the baseline run only). */
-  reload?: { heapReloaded: number; loadMs: number; lookups: LookupCost };
-}
+const REPO_ROOT = path.resolve(__dirname, "../..");
 
-/** Median ms of the evidence lookups on the loaded index, keyed (the index's lists) and by the walk they did before. */
-interface LookupCost {
-  receivables: number;
-  hashKeyedMs: number;
-  hashWalkMs: number;
-  orderKeyedMs: number;
-  orderWalkMs: number;
-}
-
-function medianMs(runs: number, fn: () => unknown): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
-}
-
-/**
- * What a court's lookup of an invoice's hash, and of an order's receivables, costs on this index: the
- * keyed reads of the evidence service against the walk over every record the lookups did before (after
- * each new block), both checked to answer the same.
- */
-function lookupCost(state: IndexState, publicClient: PublicClient, deployment: Deployment): LookupCost {
-  const evidence = createEvidenceService({ publicClient, deployment, state: () => state });
-  const root = Object.values(state.receivables).find((r) => !r.parentId);
-  if (!root) throw new Error("no receivable to look up");
-  const keyed = evidence.hashUses(root.invoiceHash);
-  if (JSON.stringify(keyed) !== JSON.stringify(walkedUses(state, root.invoiceHash)))
-    throw new Error("keyed and walked hash lookups differ");
-  const orderList = () => (state.receivablesByOrder[root.orderId] ?? []).map((id) => state.receivables[id].id);
-  if (JSON.stringify(orderList()) !== JSON.stringify(walkedOrderReceivables(state, root.orderId)))
-    throw new Error("keyed and walked order receivables differ");
-  return {
-    receivables: Object.keys(state.receivables).length,
-    hashKeyedMs: medianMs(21, () => evidence.hashUses(root.invoiceHash)),
-    hashWalkMs: medianMs(21, () => walkedUses(state, root.invoiceHash)),
-    orderKeyedMs: medianMs(21, orderList),
-    orderWalkMs: medianMs(21, () => walkedOrderReceivables(state, root.orderId)),
-  };
-}
-
-interface IndexJob {
-  url: string;
-  deployment: Deployment;
-  dataDir: string;
-  databaseUrl?: string;
-  /** Node.js flags of the indexing process. */
-  nodeArgs: string[];
-  /** Reload the index afterwards (its time, heap and evidence lookups). */
-  reload: boolean;
-}
+/** Runs step 4 in a process of its own (see index-process.ts); resolves with what it measured. */
+type IndexInOwnProcess = (job: Omit<IndexJob, "range" | "commitEvents">) => Promise<IndexRun>;
 
 /**
  * Step 4 runs in a process of its own that does nothing else, as the service's indexer does: the
  * generation's garbage (viem clients, thousands of sent transactions) would otherwise count in the
- * indexer's RSS. The child sends its figures back over IPC.
+ * indexer's RSS. It is compiled first (index-process.ts and what it imports, into dist/ as `npm run
+ * build` does), so it runs as the service does, without the TypeScript compiler in its memory.
  */
-async function indexInOwnProcess(job: IndexJob): Promise<IndexRun> {
-  const child = fork(__filename, [INDEXER_PROCESS_ARG], {
-    execArgv: ["-r", "ts-node/register/transpile-only", ...job.nodeArgs],
-    stdio: "inherit",
-  });
-  const result = new Promise<IndexRun>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as IndexRun));
-    child.once("exit", (code, signal) => reject(new Error(`the indexing process exited (${code ?? signal}) before reporting`)));
-  });
-  child.send(job);
-  return result;
-}
-
-/** The child's side of indexInOwnProcess: index, then reload, and report. */
-async function indexerProcess(job: IndexJob): Promise<IndexRun> {
-  const publicClient = createPublicClient({ chain: hardhat, transport: http(job.url) }) as PublicClient;
-  const db = job.databaseUrl ? await openDatabase(job.databaseUrl) : undefined;
-  const store = async (): Promise<IndexStore | undefined> => (db ? createPostgresIndexStore(db) : undefined);
+async function compileIndexProcess(): Promise<IndexInOwnProcess> {
+  process.stdout.write("compiling the indexing process (tsc, into dist/)... ");
+  const configDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-tsc-"));
   try {
-    const heapBefore = retainedHeap();
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
-    const indexer = await createIndexer({
-      publicClient,
-      deployment: job.deployment,
-      dataDir: job.dataDir,
-      store: await store(),
-      maxBlockRange: RANGE,
-      ...(COMMIT_EVENTS ? { commitMaxEvents: COMMIT_EVENTS } : {}),
-      logger: pino({ level: "warn" }),
-    });
-    const commits: Commit[] = [];
-    indexer.on("batch", (b) => {
-      const s = indexer.stats();
-      commits.push({ toBlock: b.toBlock, events: s.eventCount, bytes: s.lastWrite.bytes, ms: s.lastWrite.ms });
-    });
-    const t0 = performance.now();
-    await indexer.syncOnce();
-    const ms = performance.now() - t0;
-    await indexer.stop();
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    const { eventCount, writes, writeMsTotal } = indexer.stats();
-    const heapAfterIndexing = retainedHeap();
-    const indexed = {
-      stats: { eventCount, writes, writeMsTotal },
-      ms,
-      commits,
-      peakRss,
-      rssBefore,
-      heapLimit: getHeapStatistics().heap_size_limit,
-      heapIndexed: heapAfterIndexing - heapBefore,
+    const tsconfig = path.join(configDir, "tsconfig.json");
+    const config = {
+      extends: path.join(REPO_ROOT, "tsconfig.build.json"),
+      compilerOptions: { rootDir: REPO_ROOT, outDir: path.join(REPO_ROOT, "dist") },
+      files: [path.join(REPO_ROOT, "scripts/bench/index-process.ts")],
     };
-    // The reload holds a second index beside the first: a heap limit sized for one would not hold it.
-    if (!job.reload) return { ...indexed, maxRss: process.resourceUsage().maxRSS * 1024 };
-
-    const tLoad = performance.now();
-    const reloaded = await createIndexer({
-      publicClient,
-      deployment: job.deployment,
-      dataDir: job.dataDir,
-      store: await store(),
-      logger: pino({ level: "warn" }),
-    });
-    const loadMs = performance.now() - tLoad;
-    if (reloaded.state().eventCount !== eventCount) throw new Error("reloaded index differs from the indexed one");
-    const heapReloaded = retainedHeap() - heapAfterIndexing;
-    const maxRss = process.resourceUsage().maxRSS * 1024;
-    const lookups = lookupCost(reloaded.state(), publicClient, job.deployment);
-    return { ...indexed, maxRss, reload: { heapReloaded, loadMs, lookups } };
+    await writeFile(tsconfig, JSON.stringify(config));
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", tsconfig], { cwd: REPO_ROOT, stdio: "inherit" });
   } finally {
-    await db?.close();
+    await rm(configDir, { recursive: true, force: true });
   }
+  console.log("done");
+  const script = path.join(REPO_ROOT, "dist/scripts/bench/index-process.js");
+  return (job) => {
+    const child = fork(script, [], { execArgv: job.nodeArgs, stdio: "inherit" });
+    const result = new Promise<IndexRun>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as IndexRun));
+      child.once("exit", (code, signal) => reject(new Error(`the indexing process exited (${code ?? signal}) before reporting`)));
+    });
+    child.send({ ...job, range: RANGE, commitEvents: COMMIT_EVENTS } satisfies IndexJob);
+    return result;
+  };
 }
 
 async function main(): Promise<void> {
   console.log(
     `bench:index — ${ROOTS} receivables split ${LEVELS} levels deep into ${FANOUT}, getLogs range ${RANGE} blocks, store ${ON_POSTGRES ? "PostgreSQL" : "lowdb"}`,
   );
+  const indexInOwnProcess = await compileIndexProcess();
   const databaseUrl = ON_POSTGRES ? await freshDatabase() : undefined;
   const db: Database | undefined = databaseUrl ? await openDatabase(databaseUrl, { max: 1 }) : undefined;
   const node = await startHardhatNode();
@@ -452,7 +316,7 @@ async function main(): Promise<void> {
       );
     console.log(`  ${loadAverage()} at the end`);
     if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
-    if (NODE_ARG_SETS.length > 0) await compareNodeArgs(node.url, net.deployment, run, bareRate);
+    if (NODE_ARG_SETS.length > 0) await compareNodeArgs(indexInOwnProcess, node.url, net.deployment, run, bareRate);
   } finally {
     await node.stop();
     await db?.close();
@@ -464,7 +328,13 @@ async function main(): Promise<void> {
  * BENCH_NODE_ARGS: the same chain indexed again with each set of flags, each into a fresh store,
  * printed beside `baseline`. An indexing process that dies (e.g. a heap limit too small) is reported.
  */
-async function compareNodeArgs(url: string, deployment: Deployment, baseline: IndexRun, bareRate: number): Promise<void> {
+async function compareNodeArgs(
+  indexInOwnProcess: IndexInOwnProcess,
+  url: string,
+  deployment: Deployment,
+  baseline: IndexRun,
+  bareRate: number,
+): Promise<void> {
   const runs: { flags: string; run: IndexRun | Error }[] = [];
   for (const flags of NODE_ARG_SETS) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-"));
@@ -503,17 +373,7 @@ async function compareNodeArgs(url: string, deployment: Deployment, baseline: In
   for (const { flags, run } of runs) if (run instanceof Error) console.log(`  with ${flags}: ${run.message}`);
 }
 
-if (process.argv.includes(INDEXER_PROCESS_ARG)) {
-  process.once("message", (job) => {
-    indexerProcess(job as IndexJob)
-      .then((run) => process.send!(run, () => process.exit(0)))
-      .catch((err) => {
-        console.error(err);
-        process.exit(1);
-      });
-  });
-} else
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

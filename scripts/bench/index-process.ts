@@ -1,0 +1,181 @@
+/**
+ * bench:index's indexing process (scripts/bench/index.ts, step 4): indexes the bench's chain into a
+ * store of its own and reports what it measured over IPC. It does nothing else, as the service's
+ * indexer does, and runs compiled (the bench compiles it at start, as operators run the service from
+ * dist/): through ts-node, the TypeScript compiler in the process would add about 100 MB of RSS and
+ * 40 MB of heap that the service does not have.
+ */
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import pino from "pino";
+import { createPublicClient, http, type PublicClient } from "viem";
+import { hardhat } from "viem/chains";
+import type { Deployment } from "../../node-service/src/chain/contracts";
+import type { IndexState } from "../../node-service/src/domain/entities";
+import { createEvidenceService } from "../../node-service/src/evidence/lookup";
+import { createIndexer } from "../../node-service/src/indexer/indexer";
+import type { IndexStore } from "../../node-service/src/store/index-store";
+import { openDatabase } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
+import { walkedOrderReceivables, walkedUses } from "../lib/evidence-walk";
+
+// A full GC before each heap reading, so the figure is what the index retains, not garbage.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+/** Heap in use after a full GC. */
+function retainedHeap(): number {
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+export interface Commit {
+  toBlock: number;
+  /** Events in the index after this commit. */
+  events: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface IndexRun {
+  stats: { eventCount: number; writes: number; writeMsTotal: number };
+  ms: number;
+  commits: Commit[];
+  peakRss: number;
+  rssBefore: number;
+  maxRss: number;
+  /** V8's heap limit in the indexing process (what --max-old-space-size sets). */
+  heapLimit: number;
+  heapIndexed: number;
+  /** The reload of the stored index in the same process (the baseline run only). */
+  reload?: { heapReloaded: number; loadMs: number; lookups: LookupCost };
+}
+
+/** Median ms of the evidence lookups on the loaded index, keyed (the index's lists) and by the walk they did before. */
+export interface LookupCost {
+  receivables: number;
+  hashKeyedMs: number;
+  hashWalkMs: number;
+  orderKeyedMs: number;
+  orderWalkMs: number;
+}
+
+function medianMs(runs: number, fn: () => unknown): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/**
+ * What a court's lookup of an invoice's hash, and of an order's receivables, costs on this index: the
+ * keyed reads of the evidence service against the walk over every record the lookups did before (after
+ * each new block), both checked to answer the same.
+ */
+function lookupCost(state: IndexState, publicClient: PublicClient, deployment: Deployment): LookupCost {
+  const evidence = createEvidenceService({ publicClient, deployment, state: () => state });
+  const root = Object.values(state.receivables).find((r) => !r.parentId);
+  if (!root) throw new Error("no receivable to look up");
+  const keyed = evidence.hashUses(root.invoiceHash);
+  if (JSON.stringify(keyed) !== JSON.stringify(walkedUses(state, root.invoiceHash)))
+    throw new Error("keyed and walked hash lookups differ");
+  const orderList = () => (state.receivablesByOrder[root.orderId] ?? []).map((id) => state.receivables[id].id);
+  if (JSON.stringify(orderList()) !== JSON.stringify(walkedOrderReceivables(state, root.orderId)))
+    throw new Error("keyed and walked order receivables differ");
+  return {
+    receivables: Object.keys(state.receivables).length,
+    hashKeyedMs: medianMs(21, () => evidence.hashUses(root.invoiceHash)),
+    hashWalkMs: medianMs(21, () => walkedUses(state, root.invoiceHash)),
+    orderKeyedMs: medianMs(21, orderList),
+    orderWalkMs: medianMs(21, () => walkedOrderReceivables(state, root.orderId)),
+  };
+}
+
+export interface IndexJob {
+  url: string;
+  deployment: Deployment;
+  dataDir: string;
+  databaseUrl?: string;
+  /** Node.js flags of the indexing process. */
+  nodeArgs: string[];
+  /** Reload the index afterwards (its time, heap and evidence lookups). */
+  reload: boolean;
+  /** getLogs range in blocks; the indexer's commitMaxEvents (undefined: the store's). */
+  range: number;
+  commitEvents?: number;
+}
+
+/** Index, then (job.reload) reload, and report. */
+async function indexerProcess(job: IndexJob): Promise<IndexRun> {
+  const publicClient = createPublicClient({ chain: hardhat, transport: http(job.url) }) as PublicClient;
+  const db = job.databaseUrl ? await openDatabase(job.databaseUrl) : undefined;
+  const store = async (): Promise<IndexStore | undefined> => (db ? createPostgresIndexStore(db) : undefined);
+  try {
+    const heapBefore = retainedHeap();
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+    const indexer = await createIndexer({
+      publicClient,
+      deployment: job.deployment,
+      dataDir: job.dataDir,
+      store: await store(),
+      maxBlockRange: job.range,
+      ...(job.commitEvents ? { commitMaxEvents: job.commitEvents } : {}),
+      logger: pino({ level: "warn" }),
+    });
+    const commits: Commit[] = [];
+    indexer.on("batch", (b) => {
+      const s = indexer.stats();
+      commits.push({ toBlock: b.toBlock, events: s.eventCount, bytes: s.lastWrite.bytes, ms: s.lastWrite.ms });
+    });
+    const t0 = performance.now();
+    await indexer.syncOnce();
+    const ms = performance.now() - t0;
+    await indexer.stop();
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const { eventCount, writes, writeMsTotal } = indexer.stats();
+    const heapAfterIndexing = retainedHeap();
+    const indexed = {
+      stats: { eventCount, writes, writeMsTotal },
+      ms,
+      commits,
+      peakRss,
+      rssBefore,
+      heapLimit: getHeapStatistics().heap_size_limit,
+      heapIndexed: heapAfterIndexing - heapBefore,
+    };
+    // The reload holds a second index beside the first: a heap limit sized for one would not hold it.
+    if (!job.reload) return { ...indexed, maxRss: process.resourceUsage().maxRSS * 1024 };
+
+    const tLoad = performance.now();
+    const reloaded = await createIndexer({
+      publicClient,
+      deployment: job.deployment,
+      dataDir: job.dataDir,
+      store: await store(),
+      logger: pino({ level: "warn" }),
+    });
+    const loadMs = performance.now() - tLoad;
+    if (reloaded.state().eventCount !== eventCount) throw new Error("reloaded index differs from the indexed one");
+    const heapReloaded = retainedHeap() - heapAfterIndexing;
+    const maxRss = process.resourceUsage().maxRSS * 1024;
+    const lookups = lookupCost(reloaded.state(), publicClient, job.deployment);
+    return { ...indexed, maxRss, reload: { heapReloaded, loadMs, lookups } };
+  } finally {
+    await db?.close();
+  }
+}
+
+if (require.main === module)
+  process.once("message", (job) => {
+    indexerProcess(job as IndexJob)
+      .then((run) => process.send!(run, () => process.exit(0)))
+      .catch((err) => {
+        console.error(err);
+        process.exit(1);
+      });
+  });
