@@ -94,6 +94,8 @@ function lookupCost(state: IndexState, publicClient: PublicClient, deployment: D
 }
 
 export interface IndexJob {
+  /** index: index the chain into a fresh store; start: open the store as a service process starting on it does. */
+  mode: "index" | "start";
   url: string;
   deployment: Deployment;
   dataDir: string;
@@ -107,6 +109,66 @@ export interface IndexJob {
   commitEvents?: number;
 }
 
+/** What a process starting on an existing store measured while it loaded the index. */
+export interface StartRun {
+  eventCount: number;
+  loadMs: number;
+  peakRss: number;
+  rssBefore: number;
+  maxRss: number;
+  heapLimit: number;
+  /** Heap the loaded index retains (after a full GC, less the same before). */
+  heapLoaded: number;
+}
+
+/** Samples the process's RSS every 25 ms until stopped; `stop` gives the highest seen. */
+function rssPeak(): { rssBefore: number; stop: () => number } {
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+  return {
+    rssBefore,
+    stop: () => {
+      clearInterval(sampler);
+      return Math.max(peak, process.memoryUsage().rss);
+    },
+  };
+}
+
+/** Opens the store and loads its index, as a service process does when it starts (a restart). */
+async function startProcess(job: IndexJob): Promise<StartRun> {
+  const publicClient = createPublicClient({ chain: hardhat, transport: http(job.url) }) as PublicClient;
+  const db = job.databaseUrl ? await openDatabase(job.databaseUrl) : undefined;
+  try {
+    const heapBefore = retainedHeap();
+    const rss = rssPeak();
+    const t0 = performance.now();
+    const indexer = await createIndexer({
+      publicClient,
+      deployment: job.deployment,
+      dataDir: job.dataDir,
+      store: db ? await createPostgresIndexStore(db) : undefined,
+      logger: pino({ level: "warn" }),
+    });
+    const loadMs = performance.now() - t0;
+    const peakRss = rss.stop();
+    const heapLoaded = retainedHeap() - heapBefore;
+    const eventCount = indexer.state().eventCount;
+    await indexer.stop();
+    return {
+      eventCount,
+      loadMs,
+      peakRss,
+      rssBefore: rss.rssBefore,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      heapLimit: getHeapStatistics().heap_size_limit,
+      heapLoaded,
+    };
+  } finally {
+    await db?.close();
+  }
+}
+
 /** Index, then (job.reload) reload, and report. */
 async function indexerProcess(job: IndexJob): Promise<IndexRun> {
   const publicClient = createPublicClient({ chain: hardhat, transport: http(job.url) }) as PublicClient;
@@ -114,9 +176,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
   const store = async (): Promise<IndexStore | undefined> => (db ? createPostgresIndexStore(db) : undefined);
   try {
     const heapBefore = retainedHeap();
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+    const rss = rssPeak();
     const indexer = await createIndexer({
       publicClient,
       deployment: job.deployment,
@@ -135,8 +195,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     await indexer.syncOnce();
     const ms = performance.now() - t0;
     await indexer.stop();
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const peakRss = rss.stop();
     const { eventCount, writes, writeMsTotal } = indexer.stats();
     const heapAfterIndexing = retainedHeap();
     const indexed = {
@@ -144,7 +203,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
       ms,
       commits,
       peakRss,
-      rssBefore,
+      rssBefore: rss.rssBefore,
       heapLimit: getHeapStatistics().heap_size_limit,
       heapIndexed: heapAfterIndexing - heapBefore,
     };
@@ -172,7 +231,8 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
 
 if (require.main === module)
   process.once("message", (job) => {
-    indexerProcess(job as IndexJob)
+    const j = job as IndexJob;
+    (j.mode === "start" ? startProcess(j) : indexerProcess(j))
       .then((run) => process.send!(run, () => process.exit(0)))
       .catch((err) => {
         console.error(err);

@@ -9,7 +9,8 @@
  *    with automine off and mined in full blocks. That is ~48,000 receivables and ~3,000 transactions.
  * 3. Bare loop: getLogs by ranges of RANGE blocks + viem decodeEventLog with each contract's ABI.
  * 4. The indexer from the deployment block (same RANGE), committing to its lowdb file as in production,
- *    in a process of its own (its RSS is the indexer's alone, as in the service), then a reload.
+ *    in a process of its own, compiled (index-process.ts: its RSS is the indexer's alone, as in the
+ *    service), then a reload.
  * Prints events/second of both and their ratio, peak RSS, the heap the index retains (after a full GC),
  * the store file size, each commit's size and
  * write time, the time to reload the index from the file, and what two evidence lookups cost on the
@@ -36,12 +37,12 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { decodeEventLog, encodeFunctionData, toHex, type Abi, type Hex } from "viem";
-import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
+import { abiOf } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { freshDatabase } from "../lib/test-postgres";
-import type { Commit, IndexJob, IndexRun } from "./index-process";
+import type { Commit, IndexJob, IndexRun, StartRun } from "./index-process";
 import {
   admit,
   createDeliveredOrder,
@@ -199,8 +200,8 @@ async function bareLoop(net: Net, from: number, to: number): Promise<{ events: n
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 
-/** Runs step 4 in a process of its own (see index-process.ts); resolves with what it measured. */
-type IndexInOwnProcess = (job: Omit<IndexJob, "range" | "commitEvents">) => Promise<IndexRun>;
+/** Runs a job of step 4 in a process of its own (see index-process.ts); resolves with what it measured. */
+type InOwnProcess = <T extends IndexRun | StartRun>(job: Omit<IndexJob, "range" | "commitEvents">) => Promise<T>;
 
 /**
  * Step 4 runs in a process of its own that does nothing else, as the service's indexer does: the
@@ -208,7 +209,7 @@ type IndexInOwnProcess = (job: Omit<IndexJob, "range" | "commitEvents">) => Prom
  * indexer's RSS. It is compiled first (index-process.ts and what it imports, into dist/ as `npm run
  * build` does), so it runs as the service does, without the TypeScript compiler in its memory.
  */
-async function compileIndexProcess(): Promise<IndexInOwnProcess> {
+async function compileIndexProcess(): Promise<InOwnProcess> {
   process.stdout.write("compiling the indexing process (tsc, into dist/)... ");
   const configDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-tsc-"));
   try {
@@ -225,10 +226,10 @@ async function compileIndexProcess(): Promise<IndexInOwnProcess> {
   }
   console.log("done");
   const script = path.join(REPO_ROOT, "dist/scripts/bench/index-process.js");
-  return (job) => {
+  return <T>(job: Omit<IndexJob, "range" | "commitEvents">) => {
     const child = fork(script, [], { execArgv: job.nodeArgs, stdio: "inherit" });
-    const result = new Promise<IndexRun>((resolve, reject) => {
-      child.once("message", (m) => resolve(m as IndexRun));
+    const result = new Promise<T>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as T));
       child.once("exit", (code, signal) => reject(new Error(`the indexing process exited (${code ?? signal}) before reporting`)));
     });
     child.send({ ...job, range: RANGE, commitEvents: COMMIT_EVENTS } satisfies IndexJob);
@@ -240,7 +241,7 @@ async function main(): Promise<void> {
   console.log(
     `bench:index — ${ROOTS} receivables split ${LEVELS} levels deep into ${FANOUT}, getLogs range ${RANGE} blocks, store ${ON_POSTGRES ? "PostgreSQL" : "lowdb"}`,
   );
-  const indexInOwnProcess = await compileIndexProcess();
+  const inOwnProcess = await compileIndexProcess();
   const databaseUrl = ON_POSTGRES ? await freshDatabase() : undefined;
   const db: Database | undefined = databaseUrl ? await openDatabase(databaseUrl, { max: 1 }) : undefined;
   const node = await startHardhatNode();
@@ -255,7 +256,8 @@ async function main(): Promise<void> {
     const bare = await bareLoop(net, net.deployment.startBlock, head);
     const bareRate = (bare.events * 1000) / bare.ms;
 
-    const run = await indexInOwnProcess({ url: node.url, deployment: net.deployment, dataDir, databaseUrl, nodeArgs: [], reload: true });
+    const job = { url: node.url, deployment: net.deployment, dataDir, databaseUrl, nodeArgs: [], reload: true };
+    const run = await inOwnProcess<IndexRun>({ ...job, mode: "index" });
     const { stats, ms, commits, peakRss, rssBefore, maxRss, heapIndexed } = run;
     if (!run.reload) throw new Error("the baseline run reloads its index");
     const { heapReloaded, loadMs, lookups } = run.reload;
@@ -316,7 +318,7 @@ async function main(): Promise<void> {
       );
     console.log(`  ${loadAverage()} at the end`);
     if (stats.eventCount < 100_000) console.log("  WARNING: fewer than 100,000 events");
-    if (NODE_ARG_SETS.length > 0) await compareNodeArgs(indexInOwnProcess, node.url, net.deployment, run, bareRate);
+    if (NODE_ARG_SETS.length > 0) await compareNodeArgs(inOwnProcess, job, run, bareRate);
   } finally {
     await node.stop();
     await db?.close();
@@ -325,52 +327,78 @@ async function main(): Promise<void> {
 }
 
 /**
- * BENCH_NODE_ARGS: the same chain indexed again with each set of flags, each into a fresh store,
- * printed beside `baseline`. An indexing process that dies (e.g. a heap limit too small) is reported.
+ * BENCH_NODE_ARGS: the same chain indexed again with each set of flags, each into a fresh store, then
+ * that store opened by a process starting with the same flags (a service process's restart), printed
+ * beside `baseline` and a start on its store. A process that dies (e.g. a heap limit too small) is
+ * reported as such.
  */
 async function compareNodeArgs(
-  indexInOwnProcess: IndexInOwnProcess,
-  url: string,
-  deployment: Deployment,
+  inOwnProcess: InOwnProcess,
+  baselineJob: Omit<IndexJob, "mode" | "range" | "commitEvents">,
   baseline: IndexRun,
   bareRate: number,
 ): Promise<void> {
-  const runs: { flags: string; run: IndexRun | Error }[] = [];
+  const caught = (err: Error) => err;
+  const baselineStart = await inOwnProcess<StartRun>({ ...baselineJob, mode: "start" });
+  const runs: { flags: string; indexed: IndexRun | Error; started?: StartRun | Error }[] = [];
   for (const flags of NODE_ARG_SETS) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-"));
     try {
-      const job = { url, deployment, dataDir, nodeArgs: flags, reload: false };
-      const run = await indexInOwnProcess({ ...job, databaseUrl: ON_POSTGRES ? await freshDatabase() : undefined }).catch(
-        (err: Error) => err,
-      );
-      if (!(run instanceof Error) && run.stats.eventCount !== baseline.stats.eventCount)
+      const job = { ...baselineJob, dataDir, databaseUrl: ON_POSTGRES ? await freshDatabase() : undefined, nodeArgs: flags, reload: false };
+      const indexed = await inOwnProcess<IndexRun>({ ...job, mode: "index" }).catch(caught);
+      if (!(indexed instanceof Error) && indexed.stats.eventCount !== baseline.stats.eventCount)
         throw new Error(
-          `the run with ${flags.join(" ")} indexed ${run.stats.eventCount} events, the baseline ${baseline.stats.eventCount}`,
+          `the run with ${flags.join(" ")} indexed ${indexed.stats.eventCount} events, the baseline ${baseline.stats.eventCount}`,
         );
-      runs.push({ flags: flags.join(" "), run });
+      const started = indexed instanceof Error ? undefined : await inOwnProcess<StartRun>({ ...job, mode: "start" }).catch(caught);
+      runs.push({ flags: flags.join(" "), indexed, started });
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
   }
-  const rate = (r: IndexRun) => (r.stats.eventCount * 1000) / r.ms;
   const width = Math.max(22, ...runs.map((r) => r.flags.length));
-  const row = (name: string, f: (r: IndexRun) => string) =>
-    console.log(
-      `  ${name.padEnd(30)}| ${f(baseline).padStart(width)} | ${runs.map(({ run }) => (run instanceof Error ? "died" : f(run)).padStart(width)).join(" | ")}`,
-    );
-  console.log(`\nthe same chain indexed again into a fresh store with each BENCH_NODE_ARGS set (${loadAverage()})`);
-  console.log(`  ${"".padEnd(30)}| ${"no flags (above)".padStart(width)} | ${runs.map((r) => r.flags.padStart(width)).join(" | ")}`);
-  row("V8 heap limit", (r) => mb(r.heapLimit));
-  row("indexer", (r) => `${rate(r).toFixed(0)} events/s`);
-  row("ratio to the bare loop", (r) => (rate(r) / bareRate).toFixed(2));
-  row("rate against no flags", (r) => (rate(r) / rate(baseline)).toFixed(2));
-  row("peak RSS while indexing", (r) => mb(r.peakRss));
-  row("  over the RSS before", (r) => mb(r.peakRss - r.rssBefore));
-  row("  against no flags", (r) => (r.peakRss / baseline.peakRss).toFixed(2));
-  row("process max RSS", (r) => `${mb(r.maxRss)}${r.reload ? " (+reload)" : ""}`);
-  row("retained heap after indexing", (r) => mb(r.heapIndexed));
-  row("time writing", (r) => `${(r.stats.writeMsTotal / 1000).toFixed(1)} of ${(r.ms / 1000).toFixed(1)} s`);
-  for (const { flags, run } of runs) if (run instanceof Error) console.log(`  with ${flags}: ${run.message}`);
+  const header = (title: string) => {
+    console.log(`\n${title} (${loadAverage()})`);
+    console.log(`  ${"".padEnd(30)}| ${"no flags".padStart(width)} | ${runs.map((r) => r.flags.padStart(width)).join(" | ")}`);
+  };
+  const table =
+    <T>(base: T, of: (r: (typeof runs)[number]) => T | Error | undefined) =>
+    (name: string, f: (r: T) => string) =>
+      console.log(
+        `  ${name.padEnd(30)}| ${f(base).padStart(width)} | ${runs
+          .map((r) => {
+            const v = of(r);
+            return (v === undefined ? "-" : v instanceof Error ? "died" : f(v)).padStart(width);
+          })
+          .join(" | ")}`,
+      );
+
+  const rate = (r: IndexRun) => (r.stats.eventCount * 1000) / r.ms;
+  header("the same chain indexed again into a fresh store with each BENCH_NODE_ARGS set");
+  const indexRow = table(baseline, (r) => r.indexed);
+  indexRow("V8 heap limit", (r) => mb(r.heapLimit));
+  indexRow("indexer", (r) => `${rate(r).toFixed(0)} events/s`);
+  indexRow("ratio to the bare loop", (r) => (rate(r) / bareRate).toFixed(2));
+  indexRow("rate against no flags", (r) => (rate(r) / rate(baseline)).toFixed(2));
+  indexRow("peak RSS while indexing", (r) => mb(r.peakRss));
+  indexRow("  over the RSS before", (r) => mb(r.peakRss - r.rssBefore));
+  indexRow("  against no flags", (r) => (r.peakRss / baseline.peakRss).toFixed(2));
+  indexRow("process max RSS", (r) => `${mb(r.maxRss)}${r.reload ? " (+reload)" : ""}`);
+  indexRow("retained heap after indexing", (r) => mb(r.heapIndexed));
+  indexRow("time writing", (r) => `${(r.stats.writeMsTotal / 1000).toFixed(1)} of ${(r.ms / 1000).toFixed(1)} s`);
+
+  header("a process starting on that store with the same flags (a restart: it loads the whole index)");
+  const startRow = table(baselineStart, (r) => r.started);
+  startRow("load", (r) => `${(r.loadMs / 1000).toFixed(1)} s, ${r.eventCount} events`);
+  startRow("peak RSS while loading", (r) => mb(r.peakRss));
+  startRow("  over the RSS before", (r) => mb(r.peakRss - r.rssBefore));
+  startRow("retained heap after loading", (r) => mb(r.heapLoaded));
+  for (const { flags, indexed, started } of runs)
+    for (const [what, run] of [
+      ["indexing", indexed],
+      ["starting", started],
+    ] as const)
+      if (run instanceof Error) console.log(`  ${what} with ${flags}: ${run.message}`);
 }
 
 main().catch((err) => {
