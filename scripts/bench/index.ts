@@ -30,7 +30,8 @@
  * BENCH_NODE_ARGS: Node.js flags for the indexing process (e.g. "--max-old-space-size=1024", the heap
  * limit an operator sets in NODE_OPTIONS), several sets separated by ";". The bench then indexes the
  * same chain again with each set, into a fresh store, after the run without flags (the baseline of the
- * same run, printed in full), and prints them side by side (rate, peak RSS, heap limit, retained heap).
+ * same run, printed in full), and starts a process with the same flags on each store (a restart: it
+ * loads the whole index); it prints them side by side (rate, peak RSS, heap limit, retained heap, load).
  */
 import { execFileSync, fork } from "node:child_process";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";

@@ -9,8 +9,9 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import type { Hex } from "viem";
 import { emptyIndexState, type EventRef } from "../../node-service/src/domain/entities";
-import { applyMutations, ChangeSet, push, type Mutation } from "../../node-service/src/domain/mutations";
+import { applyMutations, ChangeSet, push, put, type Mutation } from "../../node-service/src/domain/mutations";
 import { STORE_VERSION, type StoredIndex } from "../../node-service/src/store/index-store";
 import { migrate, MIGRATIONS_DIR, openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
@@ -95,6 +96,45 @@ describe("PostgreSQL index lists as segments", function () {
       { seq: 0, n: 1 },
       { seq: 1, n: 3 },
     ]);
+  });
+
+  it("loads the index page by page, equal to what was saved, with each event reference one object across pages and collections", async () => {
+    const db = await openDatabase(await freshDatabase(), { max: 2 });
+    dbs.push(db);
+    const store = await createPostgresIndexStore(db);
+    const state = emptyIndexState();
+    const doc = (): StoredIndex => ({
+      version: STORE_VERSION,
+      identity,
+      checkpoint: null,
+      recentBlocks: [],
+      undoFloor: 0,
+      undo: [],
+      state,
+    });
+    await store.save(doc(), null);
+    const OTHER = "0x00000000000000000000000000000000000000b2";
+    // A tx per event, so eventsByTx has a key per event; PARTY's list gets a segment per commit.
+    const tx = (i: number): Hex => `0x${i.toString(16).padStart(64, "0")}`;
+    const event = (i: number) => ({ ...ref(i), txHash: tx(i) });
+    for (let commit = 0; commit < 3; commit++) {
+      const changes = new ChangeSet();
+      const muts: Mutation[] = [];
+      for (let i = commit * 3; i < commit * 3 + 3; i++) {
+        const r = { id: String(i), faceValue: 10n ** 20n + BigInt(i), paid: 0n, payments: [], holder: PARTY, events: [event(i)] };
+        muts.push(put("receivables", r.id, r as never), push("receivablesByParty", PARTY, r.id), push("eventsByTx", tx(i), event(i)));
+      }
+      if (commit === 2) muts.push(push("receivablesByParty", OTHER, "8"));
+      applyMutations(state, muts, undefined, changes);
+      await store.save(doc(), changes);
+    }
+    // A new store, as a process starting on this database; two rows per page: every collection takes several.
+    for (const pageRows of [2, 1000]) {
+      const loaded = (await (await createPostgresIndexStore(db, { pageRows })).load())!;
+      expect(loaded.state).to.deep.equal(state);
+      expect(loaded.state.receivablesByParty[PARTY]).to.deep.equal(["0", "1", "2", "3", "4", "5", "6", "7", "8"]);
+      for (let i = 0; i < 9; i++) expect(loaded.state.receivables[String(i)].events[0]).to.equal(loaded.state.eventsByTx[tx(i)][0]);
+    }
   });
 
   it("an index written by migration 001 (one row per list item) loads the same after 002", async () => {

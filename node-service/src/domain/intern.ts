@@ -34,31 +34,48 @@ function isEventRef(v: object): v is EventRef {
 }
 
 /**
- * Rewrites `root` in place so that equal strings are one string and each event's reference is one
- * object (an event is identified by its block hash and log index), the way the indexer holds them when
- * it reduces the events itself. For an index just decoded from its store: a tree (JSON has no shared
- * objects), whose objects nobody else holds yet. Bigints and numbers are left as they are.
+ * One copy of each repeated value across everything given to `share`: a store's load of an index, page
+ * by page, so the index is never held twice (as decoded and as shared). Equal strings become one
+ * string, and each event's reference one object (an event is identified by its block hash and log
+ * index). Unbounded: it lives only for one load.
  */
-export function shareRepeatedValues<T>(root: T): T {
-  // Unbounded: it lives only for this walk.
-  const strings = new StringPool(Infinity);
-  const refs = new Map<string, EventRef>();
-  const share = (v: unknown): unknown => {
-    if (typeof v === "string") return strings.intern(v);
+export class RepeatedValues {
+  private readonly strings = new StringPool(Infinity);
+  /** Event references by block hash, then log index (no key string made per reference). */
+  private readonly refs = new Map<string, EventRef[]>();
+
+  /**
+   * Rewrites `root` in place and returns it. For values just decoded from a store: trees (JSON has no
+   * shared objects), whose objects nobody else holds yet. Bigints and numbers are left as they are.
+   */
+  share<T>(root: T): T {
+    return this.value(root) as T;
+  }
+
+  private value(v: unknown): unknown {
+    if (typeof v === "string") return this.strings.intern(v);
     if (v === null || typeof v !== "object") return v;
     if (isEventRef(v)) {
-      const key = `${v.blockHash}:${v.logIndex}`;
-      const first = refs.get(key);
+      const block = this.refs.get(v.blockHash) ?? [];
+      if (block.length === 0) this.refs.set(v.blockHash, block);
+      const first = block[v.logIndex];
       if (first) return first;
-      refs.set(key, v);
+      block[v.logIndex] = v;
     }
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) v[i] = share(v[i]);
+      for (let i = 0; i < v.length; i++) v[i] = this.value(v[i]);
     } else {
       const o = v as Record<string, unknown>;
-      for (const k in o) o[k] = share(o[k]);
+      for (const k in o) o[k] = this.value(o[k]);
     }
     return v;
-  };
-  return share(root) as T;
+  }
+}
+
+/**
+ * Rewrites `root` in place so that equal strings are one string and each event's reference is one
+ * object, the way the indexer holds them when it reduces the events itself (see RepeatedValues).
+ */
+export function shareRepeatedValues<T>(root: T): T {
+  return new RepeatedValues().share(root);
 }

@@ -41,7 +41,6 @@ import {
   type WriteStats,
 } from "../store/index-store";
 import { createDecoder, INDEXED_CONTRACTS, type DecodedEvent } from "./decode";
-import { shareRepeatedValues } from "../domain/intern";
 import { createLogFetcher } from "./historical";
 import { ChangeSet, undoBlock, type BlockUndo } from "../domain/mutations";
 import { applyEvents } from "./reduce";
@@ -228,7 +227,6 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   async function load(): Promise<void> {
     const saved = await store.load();
     if (saved && saved.version === STORE_VERSION && sameIdentity(saved.identity, identity)) {
-      shareRepeatedValues(saved);
       state = saved.state;
       tip = committed = saved.checkpoint;
       recent = new Map(saved.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));

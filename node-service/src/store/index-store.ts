@@ -14,6 +14,7 @@ import { emptyIndexState, type Address, type IndexState } from "../domain/entiti
 import type { BlockUndo, ChangeSet, RecordCollection } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
+import { shareRepeatedValues } from "../domain/intern";
 import { decodeIndexState, decodeRecord, encodeRecord } from "./state-codec";
 
 /**
@@ -62,7 +63,10 @@ export interface WriteStats {
 }
 
 export interface IndexStore {
-  /** The saved document, or null when there is none. */
+  /**
+   * The saved document, or null when there is none; its repeated values shared (one copy of each
+   * string and event reference: domain/intern.ts), as the indexer holds them when it reduces events.
+   */
   load(): Promise<StoredIndex | null>;
   /**
    * Saves the document atomically and durably (a chain reset saves an empty one). `changes`: the
@@ -161,7 +165,7 @@ class IndexFileAdapter {
     const text = await readFileIfExists(this.file);
     if (text === null) return null;
     try {
-      return parseIndex(text);
+      return shareRepeatedValues(parseIndex(text));
     } catch (err) {
       const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
       await rename(this.file, aside);

@@ -20,6 +20,7 @@
 import type { Hex } from "viem";
 import { emptyIndexState } from "../../domain/entities";
 import type { BlockUndo, ListCollection, RecordCollection } from "../../domain/mutations";
+import { RepeatedValues } from "../../domain/intern";
 import { decodeRecord, encodeRecord } from "../state-codec";
 import { STORE_VERSION, type IndexStore, type StoredIndex, type WriteStats } from "../index-store";
 import { longQuery, type Database } from "./db";
@@ -88,7 +89,11 @@ function decodeUndo(b: BlockUndo): BlockUndo {
   return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? u : { ...u, prev: decodeRecord(u.coll, u.prev) })) };
 }
 
-export async function createPostgresIndexStore(db: Database): Promise<IndexStore> {
+/** Rows (records, or list segments) per query when an index is loaded. */
+const LOAD_PAGE_ROWS = 5000;
+
+/** `pageRows`: rows per query of a load (tests make pages small). */
+export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_PAGE_ROWS } = {}): Promise<IndexStore> {
   // What this process last committed (or loaded), to write only the differences next time.
   let savedUndo = new Map<number, BlockUndo>();
   let savedRecent = new Map<number, Hex>();
@@ -157,23 +162,38 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
           // Another version's index is not read: the indexer rebuilds it from the chain.
           if (m.version !== STORE_VERSION)
             return { version: m.version, identity: m.identity, checkpoint: null, recentBlocks: [], undoFloor: 0, undo: [], state };
+          // Page by page in key order, each page's values shared with what is already loaded before the
+          // next is read: the rows of a collection at once, decoded and not yet shared, took about three
+          // times the index's memory (README, bench:index, "Memory and the heap limit").
+          const shared = new RepeatedValues();
           const records = state as unknown as Record<string, Record<string, unknown>>;
           for (const coll of RECORD_COLLECTIONS) {
-            const rows = await query<{ key: string; value: unknown }>("SELECT key, value FROM index_records WHERE coll = $1", [coll]);
             const target = records[coll];
-            for (const r of rows.rows) target[r.key] = decodeRecord(coll, r.value);
+            for (let after = ""; ;) {
+              const page = await query<{ key: string; value: unknown }>(
+                "SELECT key, value FROM index_records WHERE coll = $1 AND key > $2 ORDER BY key LIMIT $3",
+                [coll, after, pageRows],
+              );
+              for (const r of page.rows) target[r.key] = shared.share(decodeRecord(coll, r.value));
+              if (page.rows.length < pageRows) break;
+              after = page.rows[page.rows.length - 1].key;
+            }
           }
           const lists = state as unknown as Record<string, Record<string, unknown[]>>;
           for (const coll of LIST_COLLECTIONS) {
-            const rows = await query<{ key: string; seq: number; items: unknown[] }>(
-              "SELECT key, seq, items FROM index_list_segments WHERE coll = $1 ORDER BY key, seq",
-              [coll],
-            );
             const target = lists[coll];
-            for (const r of rows.rows) {
-              const list = (target[r.key] ??= []);
-              if (r.seq !== list.length) throw new Error(`index list ${coll}/${r.key}: segment at ${r.seq}, expected ${list.length}`);
-              for (const item of r.items) list.push(item);
+            for (let after = { key: "", seq: -1 }; ;) {
+              const page = await query<{ key: string; seq: number; items: unknown[] }>(
+                "SELECT key, seq, items FROM index_list_segments WHERE coll = $1 AND (key, seq) > ($2, $3) ORDER BY key, seq LIMIT $4",
+                [coll, after.key, after.seq, pageRows],
+              );
+              for (const r of page.rows) {
+                const list = (target[r.key] ??= []);
+                if (r.seq !== list.length) throw new Error(`index list ${coll}/${r.key}: segment at ${r.seq}, expected ${list.length}`);
+                for (const item of shared.share(r.items)) list.push(item);
+              }
+              if (page.rows.length < pageRows) break;
+              after = page.rows[page.rows.length - 1];
             }
           }
           state.eventCount = Number(m.event_count);
@@ -187,7 +207,7 @@ export async function createPostgresIndexStore(db: Database): Promise<IndexStore
             checkpoint: m.checkpoint,
             recentBlocks: recent.rows.map((r) => ({ blockNumber: Number(r.block_number), blockHash: r.block_hash })),
             undoFloor: Number(m.undo_floor),
-            undo: undoRows.rows.map((r) => decodeUndo(r.undo)),
+            undo: undoRows.rows.map((r) => shared.share(decodeUndo(r.undo))),
             state,
           };
         },
