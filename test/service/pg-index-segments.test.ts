@@ -44,7 +44,8 @@ describe("PostgreSQL index lists as segments", function () {
     for (const db of dbs.splice(0)) await db.close();
   });
 
-  it("a cut inside a segment keeps the items before it, and later appends load in order", async () => {
+  /** A fresh database with an empty index saved in it: its store, the state to change, and the document to save. */
+  async function freshIndex() {
     const db = await openDatabase(await freshDatabase(), { max: 2 });
     dbs.push(db);
     const store = await createPostgresIndexStore(db);
@@ -59,6 +60,11 @@ describe("PostgreSQL index lists as segments", function () {
       state,
     });
     await store.save(doc(), null);
+    return { db, store, state, doc };
+  }
+
+  it("a cut inside a segment keeps the items before it, and later appends load in order", async () => {
+    const { db, store, state, doc } = await freshIndex();
     const apply = async (muts: Mutation[], cut?: number) => {
       const changes = new ChangeSet();
       if (cut !== undefined) {
@@ -99,20 +105,7 @@ describe("PostgreSQL index lists as segments", function () {
   });
 
   it("loads the index page by page, equal to what was saved, with each event reference one object across pages and collections", async () => {
-    const db = await openDatabase(await freshDatabase(), { max: 2 });
-    dbs.push(db);
-    const store = await createPostgresIndexStore(db);
-    const state = emptyIndexState();
-    const doc = (): StoredIndex => ({
-      version: STORE_VERSION,
-      identity,
-      checkpoint: null,
-      recentBlocks: [],
-      undoFloor: 0,
-      undo: [],
-      state,
-    });
-    await store.save(doc(), null);
+    const { db, store, state, doc } = await freshIndex();
     const OTHER = "0x00000000000000000000000000000000000000b2";
     // A tx per event, so eventsByTx has a key per event; PARTY's list gets a segment per commit.
     const tx = (i: number): Hex => `0x${i.toString(16).padStart(64, "0")}`;
