@@ -34,7 +34,7 @@
  * BENCH_KEEP=1: keep the work directory (the node's and each service's log: with
  * BENCH_NODE_ARGS=--trace-gc-nvp, every collection's pause and promoted bytes) and print its path.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -48,6 +48,7 @@ import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "
 import { deployAll } from "../lib/deploy";
 import { publicClientFor, walletClientFor } from "../lib/clients";
 import { abiOf, REPO_ROOT, type ContractName } from "../../node-service/src/chain/contracts";
+import { compileTypeScript } from "../lib/tsc";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { DAY } from "../../node-service/src/domain/time";
 import { freshDatabase } from "../lib/test-postgres";
@@ -68,7 +69,7 @@ const SCRAPE_TOKEN = `bench-scraper-${"0123456789abcdef".repeat(2)}`;
 
 /**
  * Each process's event-loop delay since its previous scrape, p99 and max in ms (see renderEventLoopDelay),
- * and the garbage-collection pauses it has counted so far, all kinds together, in ms (renderGcPauses).
+ * and the garbage-collection pauses it has counted so far, all kinds together, in ms (renderGcAndMemory).
  */
 async function scrapeProcesses(bases: string[]): Promise<{ p99: number; max: number; gcMs: number }[]> {
   return Promise.all(
@@ -159,12 +160,7 @@ async function main() {
   // The service as operators run it: compiled JavaScript (README, "Start the service"), not
   // through ts-node, which loads the TypeScript compiler and node:repl (and with it node:domain, which
   // wraps every EventEmitter) into the process.
-  process.stdout.write("compiling the service (tsc -p tsconfig.build.json)... ");
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-    cwd: REPO_ROOT,
-    stdio: "inherit",
-  });
-  console.log("done");
+  compileTypeScript("tsconfig.build.json", "the service");
   const rpcPort = await freePort();
   const rpcUrl = `http://127.0.0.1:${rpcPort}`;
   process.stdout.write(`starting hardhat node on ${rpcUrl}... `);

@@ -5,8 +5,7 @@
  * dist/): through ts-node, the TypeScript compiler in the process would add about 100 MB of RSS and
  * 40 MB of heap that the service does not have.
  */
-import { getHeapStatistics, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { getHeapStatistics } from "node:v8";
 import pino from "pino";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
@@ -18,11 +17,9 @@ import type { IndexStore } from "../../node-service/src/store/index-store";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { walkedOrderReceivables, walkedUses } from "../lib/evidence-walk";
+import { collectGarbage } from "../lib/gc";
 
-// A full GC before each heap reading, so the figure is what the index retains, not garbage.
-setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
-/** Heap in use after a full GC. */
+/** Heap in use after a full GC, so the figure is what the index retains, not garbage. */
 function retainedHeap(): number {
   collectGarbage();
   return process.memoryUsage().heapUsed;

@@ -33,16 +33,17 @@
  * same run, printed in full), and starts a process with the same flags on each store (a restart: it
  * loads the whole index); it prints them side by side (rate, peak RSS, heap limit, retained heap, load).
  */
-import { execFileSync, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { decodeEventLog, encodeFunctionData, toHex, type Abi, type Hex } from "viem";
-import { abiOf } from "../../node-service/src/chain/contracts";
+import { abiOf, REPO_ROOT } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { freshDatabase } from "../lib/test-postgres";
+import { compileTypeScript } from "../lib/tsc";
 import type { Commit, IndexJob, IndexRun, StartRun } from "./index-process";
 import {
   admit,
@@ -199,8 +200,6 @@ async function bareLoop(net: Net, from: number, to: number): Promise<{ events: n
   return { events, ms: performance.now() - t0 };
 }
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
-
 /** Runs a job of step 4 in a process of its own (see index-process.ts); resolves with what it measured. */
 type InOwnProcess = <T extends IndexRun | StartRun>(job: Omit<IndexJob, "range" | "commitEvents">) => Promise<T>;
 
@@ -211,7 +210,6 @@ type InOwnProcess = <T extends IndexRun | StartRun>(job: Omit<IndexJob, "range" 
  * build` does), so it runs as the service does, without the TypeScript compiler in its memory.
  */
 async function compileIndexProcess(): Promise<InOwnProcess> {
-  process.stdout.write("compiling the indexing process (tsc, into dist/)... ");
   const configDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-tsc-"));
   try {
     const tsconfig = path.join(configDir, "tsconfig.json");
@@ -221,11 +219,10 @@ async function compileIndexProcess(): Promise<InOwnProcess> {
       files: [path.join(REPO_ROOT, "scripts/bench/index-process.ts")],
     };
     await writeFile(tsconfig, JSON.stringify(config));
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", tsconfig], { cwd: REPO_ROOT, stdio: "inherit" });
+    compileTypeScript(tsconfig, "the indexing process into dist/");
   } finally {
     await rm(configDir, { recursive: true, force: true });
   }
-  console.log("done");
   const script = path.join(REPO_ROOT, "dist/scripts/bench/index-process.js");
   return <T>(job: Omit<IndexJob, "range" | "commitEvents">) => {
     const child = fork(script, [], { execArgv: job.nodeArgs, stdio: "inherit" });

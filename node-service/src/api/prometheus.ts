@@ -3,7 +3,7 @@
  * written here rather than pulling a client library for one histogram and some gauges.
  */
 
-import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler, getHeapStatistics } from "node:v8";
 
 /** Request latency buckets in seconds: fine below 25 ms, where the API is expected to answer. */
@@ -79,78 +79,87 @@ export function renderEventLoopDelay(): string {
   return text;
 }
 
-/** Node's garbage-collection kinds (PerformanceEntry detail.kind) by the label they are exposed with. */
-const GC_KINDS = new Map<number, string>([
-  [constants.NODE_PERFORMANCE_GC_MINOR, "minor"],
-  [constants.NODE_PERFORMANCE_GC_MAJOR, "major"],
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, "incremental"],
-  [constants.NODE_PERFORMANCE_GC_WEAKCB, "weakcb"],
-]);
-let gcPauses: Map<string, { count: number; seconds: number }> | undefined;
+/** The label of each kind of collection, by the gcType V8's GC profiler reports. */
+const GC_KINDS: Record<string, string> = {
+  Scavenge: "minor",
+  MinorMarkSweep: "minor",
+  MinorMarkCompact: "minor",
+  MarkSweepCompact: "major",
+  IncrementalMarking: "incremental",
+  ProcessWeakCallbacks: "weakcb",
+};
+
+interface GcWatch {
+  profiler: GCProfiler;
+  /** Pauses by kind since the first scrape. */
+  pauses: Map<string, { count: number; seconds: number }>;
+  /** V8's heap in use right after the last full collection seen (NaN until one is seen). */
+  liveBytes: number;
+}
+let gcWatch: GcWatch | undefined;
 
 /**
- * How long garbage collection paused the process's JavaScript, by kind (minor: the young generation's
- * scavenges; major: mark-compact), as counters from the first scrape on: the part of the event loop's
- * delay that is the collector's (README, bench:api, "Why each request's objects outlived it").
+ * The process's garbage collections from the first scrape on, from V8's GC profiler, which reports each
+ * collection's kind, pause and heap before and after it. It keeps what it saw until it is read, so it
+ * is read at each scrape and every 10 s (on a timer that does not keep the process alive): it holds at
+ * most that long's collections, about 3 KB each, whether anyone scrapes or not.
  */
-export function renderGcPauses(): string {
-  const totals = (gcPauses ??= observeGcPauses());
+function watchGc(): GcWatch {
+  if (gcWatch) {
+    readCollections(gcWatch);
+    return gcWatch;
+  }
+  const watch: GcWatch = {
+    profiler: new GCProfiler(),
+    pauses: new Map([...new Set(Object.values(GC_KINDS))].map((kind) => [kind, { count: 0, seconds: 0 }])),
+    liveBytes: NaN,
+  };
+  watch.profiler.start();
+  setInterval(() => readCollections(watch), 10_000).unref();
+  return (gcWatch = watch);
+}
+
+function readCollections(watch: GcWatch): void {
+  const collections = watch.profiler.stop()?.statistics ?? [];
+  watch.profiler.start();
+  for (const c of collections) {
+    const total = watch.pauses.get(GC_KINDS[c.gcType]);
+    if (total) {
+      total.count++;
+      total.seconds += c.cost / 1e6; // the profiler's cost is in microseconds
+    }
+    if (c.gcType === "MarkSweepCompact") watch.liveBytes = c.afterGC.heapStatistics.usedHeapSize;
+  }
+}
+
+/**
+ * Garbage collection and memory:
+ * - how long collection paused the process's JavaScript, by kind (minor: the young generation's
+ *   scavenges; major: mark-compact), as counters from the first scrape on: the part of the event loop's
+ *   delay that is the collector's (README, bench:api, "Why each request's objects outlived it");
+ * - the resident set, the V8 heap in use and its limit (--max-old-space-size, when set), and the heap in
+ *   use just after the last full collection since the first scrape: what is still referenced, the live
+ *   set that the limit must hold with room to spare (README, "What to monitor").
+ */
+export function renderGcAndMemory(): string {
+  const watch = watchGc();
   const series = (name: string, help: string, value: (t: { count: number; seconds: number }) => number) =>
     [
       `# HELP ${name} ${help}`,
       `# TYPE ${name} counter`,
-      ...[...totals].map(([kind, t]) => `${name}{${labelText({ kind })}} ${value(t)}`),
+      ...[...watch.pauses].map(([kind, t]) => `${name}{${labelText({ kind })}} ${value(t)}`),
     ].join("\n");
+  const heap = getHeapStatistics();
   return [
     series("scf_gc_pause_seconds_total", "Time garbage collection paused this process, by kind, since the first scrape", (t) => t.seconds),
     series("scf_gc_pauses_total", "Garbage-collection pauses of this process, by kind, since the first scrape", (t) => t.count),
-  ].join("\n");
-}
-
-function observeGcPauses(): Map<string, { count: number; seconds: number }> {
-  const totals = new Map([...GC_KINDS.values()].map((kind) => [kind, { count: 0, seconds: 0 }]));
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const { detail } = entry as { detail?: { kind?: number } }; // Node's "gc" entries carry their kind here
-      const kind = detail?.kind === undefined ? undefined : GC_KINDS.get(detail.kind);
-      const total = kind && totals.get(kind);
-      if (!total) continue;
-      total.count++;
-      total.seconds += entry.duration / 1000;
-    }
-  }).observe({ entryTypes: ["gc"] });
-  return totals;
-}
-
-/** V8's heap in use right after the last full collection seen (NaN until one is seen): see renderMemory. */
-let heapProfiler: { profiler: GCProfiler; liveBytes: number } | undefined;
-
-/**
- * The process's memory: its resident set, the V8 heap in use and its limit (--max-old-space-size, when
- * set), and the heap in use just after the last full (mark-compact) collection since the first scrape:
- * what is still referenced, the live set that the limit must hold with room to spare (README, "What to
- * monitor"). V8's GC profiler reports each collection's heap before and after it; it is read and
- * restarted at each scrape, so it holds no more than one interval's collections.
- */
-export function renderMemory(): string {
-  if (!heapProfiler) {
-    heapProfiler = { profiler: new GCProfiler(), liveBytes: NaN };
-    heapProfiler.profiler.start();
-  } else {
-    const collections = heapProfiler.profiler.stop()?.statistics ?? [];
-    heapProfiler.profiler.start();
-    const lastFull = collections.filter((c) => c.gcType === "MarkSweepCompact").at(-1);
-    if (lastFull) heapProfiler.liveBytes = lastFull.afterGC.heapStatistics.usedHeapSize;
-  }
-  const heap = getHeapStatistics();
-  return [
     gauge("process_resident_memory_bytes", "Resident memory of this process", process.memoryUsage.rss()),
     gauge("scf_heap_used_bytes", "V8 heap in use now, garbage not yet collected included", heap.used_heap_size),
     gauge("scf_heap_limit_bytes", "V8 heap limit of this process (--max-old-space-size)", heap.heap_size_limit),
     gauge(
       "scf_heap_live_bytes",
       "V8 heap in use just after the last full collection since the first scrape (NaN until one ran): the live set",
-      heapProfiler.liveBytes,
+      watch.liveBytes,
     ),
   ].join("\n");
 }

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { readFileIfExists } from "../../store/atomic-file";
-import { gauge, renderEventLoopDelay, renderGcPauses, renderMemory } from "../prometheus";
+import { gauge, renderEventLoopDelay, renderGcAndMemory } from "../prometheus";
 import { isStorageFull, storageHealth } from "../../store/storage-health";
 import { openApiDocument } from "../route";
 import { requireSession } from "../authorize";
@@ -139,8 +139,7 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
           : []),
         latency.render(),
         renderEventLoopDelay(),
-        renderGcPauses(),
-        renderMemory(),
+        renderGcAndMemory(),
       ].join("\n");
       res.type("text/plain; version=0.0.4").send(`${text}\n`);
       return undefined;
