@@ -36,17 +36,19 @@ function isEventRef(v: object): v is EventRef {
 /**
  * One copy of each repeated value across everything given to `share`: a store's load of an index, page
  * by page, so the index is never held twice (as decoded and as shared). Equal strings become one
- * string, and each event's reference one object (an event is identified by its block hash and log
+ * string, equal amounts one bigint, and each event's reference one object (an event is identified by its block hash and log
  * index). Unbounded: it lives only for one load.
  */
 export class RepeatedValues {
   private readonly strings = new StringPool(Infinity);
+  /** Amounts (each bigint decoded is an object of its own, 16-24 bytes; many repeat, as 0 paid). */
+  private readonly amounts = new Map<bigint, bigint>();
   /** Event references by block hash, then log index (no key string made per reference). */
   private readonly refs = new Map<string, EventRef[]>();
 
   /**
    * Rewrites `root` in place and returns it. For values just decoded from a store: trees (JSON has no
-   * shared objects), whose objects nobody else holds yet. Bigints and numbers are left as they are.
+   * shared objects), whose objects nobody else holds yet. Numbers are left as they are.
    */
   share<T>(root: T): T {
     return this.value(root) as T;
@@ -54,6 +56,12 @@ export class RepeatedValues {
 
   private value(v: unknown): unknown {
     if (typeof v === "string") return this.strings.intern(v);
+    if (typeof v === "bigint") {
+      const shared = this.amounts.get(v);
+      if (shared !== undefined) return shared;
+      this.amounts.set(v, v);
+      return v;
+    }
     if (v === null || typeof v !== "object") return v;
     if (isEventRef(v)) {
       const block = this.refs.get(v.blockHash) ?? [];

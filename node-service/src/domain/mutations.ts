@@ -50,6 +50,23 @@ export type PutMutation = { [C in RecordCollection]: { op: "put"; coll: C; key: 
 export type PushMutation = { [C in ListCollection]: { op: "push"; coll: C; key: string; value: ListCollections[C] } }[ListCollection];
 export type Mutation = PutMutation | PushMutation;
 
+/**
+ * `list` with `item` after it, as a new array of exactly that length. The index holds most of its
+ * lists for good and rebuilds a record's lists on every event; a copy made by spreading (`[...list,
+ * item]`) or grown by `push` from a few items keeps room for 16 more (136 bytes): a quarter of the
+ * heap of an index of split receivables (test/service/index-memory.test.ts).
+ */
+export function appended<T>(list: readonly T[], item: T): T[] {
+  return list.concat([item]);
+}
+
+/**
+ * Lists shorter than this are copied on append (a copy of a few items costs less than the room `push`
+ * leaves); longer ones are appended in place, so an append never copies a list that grows with the
+ * chain, and `push`'s room is at most about half the list.
+ */
+const SMALL_LIST = 16;
+
 export function put<C extends RecordCollection>(coll: C, key: string, value: RecordCollections[C]): Mutation {
   return { op: "put", coll, key, value } as Mutation;
 }
@@ -146,8 +163,8 @@ export function applyMutations(state: IndexState, mutations: Mutation[], undo?: 
       const lists = state[m.coll] as AnyLists;
       const list = lists[m.key];
       changes?.list(m.coll, m.key, list?.length ?? 0);
-      if (list) list.push(m.value);
-      else lists[m.key] = [m.value];
+      if (list && list.length >= SMALL_LIST) list.push(m.value);
+      else lists[m.key] = appended(list ?? [], m.value);
       undo?.push(m.coll, m.key);
     }
   }

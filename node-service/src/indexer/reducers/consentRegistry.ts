@@ -1,6 +1,6 @@
 /** ConsentRegistry events -> consents per (borrower, lender), with the history of replaced grants. */
 import type { Address, ConsentEntity, IndexState } from "../../domain/entities";
-import { put } from "../../domain/mutations";
+import { appended, put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export function consentKey(borrower: string, lender: string): string {
@@ -20,7 +20,7 @@ export const reduceConsentRegistry: Reducer = (state, ev) => {
   const prev = state.consents[key];
   switch (ev.name) {
     case "ConsentGranted": {
-      const history: ConsentEntity["history"] = prev ? [...prev.history, grantOf(prev)] : [];
+      const history: ConsentEntity["history"] = prev ? appended(prev.history, grantOf(prev)) : [];
       const c: ConsentEntity = {
         borrower,
         lender,
@@ -29,13 +29,13 @@ export const reduceConsentRegistry: Reducer = (state, ev) => {
         expiresAt: num(a.expiresAt),
         purpose: hex(a.purpose),
         history,
-        events: [...(prev?.events ?? []), ev.ref],
+        events: appended(prev?.events ?? [], ev.ref),
       };
       return [put("consents", key, c)];
     }
     case "ConsentRevoked": {
       const c = must(prev, `consent ${key}`, ev);
-      return [put("consents", key, { ...c, revokedAt: num(a.at), events: [...c.events, ev.ref] })];
+      return [put("consents", key, { ...c, revokedAt: num(a.at), events: appended(c.events, ev.ref) })];
     }
     default:
       throw new Error(`no reducer for ConsentRegistry.${ev.name}`);

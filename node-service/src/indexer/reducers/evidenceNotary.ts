@@ -4,7 +4,7 @@
  * every later anchor (by another anchorer, or the same one again) as a repeat.
  */
 import type { AnchorEntity } from "../../domain/entities";
-import { put } from "../../domain/mutations";
+import { appended, put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
 
 export const reduceEvidenceNotary: Reducer = (state, ev) => {
@@ -26,13 +26,13 @@ export const reduceEvidenceNotary: Reducer = (state, ev) => {
       if (ev.name === "BatchAnchored") anchor.batchCount = num(a.count);
       const earlier = state.anchors[documentHash];
       if (earlier)
-        return [put("anchors", documentHash, { ...earlier, repeats: [...earlier.repeats, { by: anchor.anchorer, ref: ev.ref }] })];
+        return [put("anchors", documentHash, { ...earlier, repeats: appended(earlier.repeats, { by: anchor.anchorer, ref: ev.ref }) })];
       return [put("anchors", documentHash, anchor)];
     }
     case "AnchorRepeated": {
       const documentHash = hex(a.documentHash);
       const first = must(state.anchors[documentHash], `anchor ${documentHash}`, ev);
-      return [put("anchors", documentHash, { ...first, repeats: [...first.repeats, { by: addr(a.anchorer), ref: ev.ref }] })];
+      return [put("anchors", documentHash, { ...first, repeats: appended(first.repeats, { by: addr(a.anchorer), ref: ev.ref }) })];
     }
     default:
       throw new Error(`no reducer for EvidenceNotary.${ev.name}`);

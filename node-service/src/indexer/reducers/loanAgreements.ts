@@ -1,6 +1,6 @@
 /** LoanAgreements events -> loans (signed terms, disbursement, repayments incl. the waterfall, closing, default). */
 import { LOAN_STATUSES, type LoanEntity } from "../../domain/entities";
-import { push, put } from "../../domain/mutations";
+import { appended, push, put } from "../../domain/mutations";
 import { addr, big, documentPush, enumName, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceLoanAgreements: Reducer = (state, ev) => {
@@ -44,7 +44,7 @@ export const reduceLoanAgreements: Reducer = (state, ev) => {
 
   const l = must(state.loans[id(a.loanId)], `loan ${id(a.loanId)}`, ev);
   const at = num(a.at);
-  const next: LoanEntity = { ...l, events: [...l.events, ev.ref] };
+  const next: LoanEntity = { ...l, events: appended(l.events, ev.ref) };
   switch (ev.name) {
     case "LoanDisbursed":
       Object.assign(next, { status: "Active", disbursedAt: at });
@@ -53,7 +53,7 @@ export const reduceLoanAgreements: Reducer = (state, ev) => {
       const receivableId = big(a.receivableId);
       const repayment: LoanEntity["repayments"][number] = { at, amount: big(a.amount), ref: ev.ref };
       if (receivableId !== 0n) repayment.receivableId = id(receivableId);
-      next.repayments = [...l.repayments, repayment];
+      next.repayments = appended(l.repayments, repayment);
       next.repaid = big(a.repaidTotal);
       break;
     }

@@ -1,6 +1,6 @@
 /** ParticipantRegistry events -> participants (admission, roles, suspension). */
 import type { ParticipantEntity } from "../../domain/entities";
-import { push, put, type Mutation } from "../../domain/mutations";
+import { appended, push, put, type Mutation } from "../../domain/mutations";
 import { decodeAttribute } from "../../domain/kyc-attributes";
 import { addr, hex, must, num, type Reducer } from "./common";
 
@@ -35,7 +35,7 @@ export const reduceParticipantRegistry: Reducer = (state, ev) => {
           ...(p.kycHistory ?? []),
           { until: ev.ref.at, kycDossierHash: p.kycDossierHash, displayNameHash: p.displayNameHash, kycAttributes: p.kycAttributes },
         ],
-        events: [...(p.events ?? [p.admitted]), ev.ref],
+        events: appended(p.events ?? [p.admitted], ev.ref),
       };
       // Values already listed for this participant stay listed (the screen checks what it holds as of its time).
       const fresh = attributeValues(kycAttributes).filter((v) => !(state.participantsByAttribute[v] ?? []).includes(p.address));
@@ -68,6 +68,6 @@ function update(
 ): Mutation[] {
   const p = must(existing, "participant", ev);
   const next = change(p);
-  next.events = [...(p.events ?? [p.admitted]), ev.ref];
+  next.events = appended(p.events ?? [p.admitted], ev.ref);
   return [put("participants", p.address, next)];
 }

@@ -4,7 +4,7 @@
  * receivable lists (issuer, debtor and every holder, each listed once).
  */
 import type { Address, ReceivableEntity } from "../../domain/entities";
-import { push, put, type Mutation } from "../../domain/mutations";
+import { appended, push, put, type Mutation } from "../../domain/mutations";
 import { ZERO_ADDRESS, addr, big, documentPush, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceReceivables: Reducer = (state, ev) => {
@@ -77,7 +77,7 @@ export const reduceReceivables: Reducer = (state, ev) => {
   }
 
   const r = must(state.receivables[id(a.receivableId ?? a.parentId)], `receivable ${id(a.receivableId ?? a.parentId)}`, ev);
-  const next: ReceivableEntity = { ...r, events: [...r.events, ev.ref] };
+  const next: ReceivableEntity = { ...r, events: appended(r.events, ev.ref) };
   switch (ev.name) {
     case "ReceivableAcknowledged":
       Object.assign(next, { status: "Confirmed", acknowledgedAt: num(a.at), acknowledgmentSignature: hex(a.signature) });
@@ -95,7 +95,7 @@ export const reduceReceivables: Reducer = (state, ev) => {
     case "ReceivablePledged": {
       const loanId = id(a.loanId);
       next.pledgedLoanId = loanId;
-      next.pledges = [...(r.pledges ?? []), { loanId, at: ev.ref.at }];
+      next.pledges = appended(r.pledges ?? [], { loanId, at: ev.ref.at });
       break;
     }
     case "ReceivablePaid": {
@@ -108,7 +108,7 @@ export const reduceReceivables: Reducer = (state, ev) => {
         ref: ev.ref,
       };
       if (toLoan !== 0n) payment.loanId = id(a.loanId);
-      next.payments = [...r.payments, payment];
+      next.payments = appended(r.payments, payment);
       next.paid = big(a.paidTotal);
       if (a.fullyPaid === true) Object.assign(next, { status: "Paid", paidAt: num(a.at) });
       break;
@@ -122,11 +122,11 @@ export const reduceReceivables: Reducer = (state, ev) => {
 /** ERC-721 Transfer: a mint confirms the first holder, a burn keeps the last one, anything else moves it. */
 function transfer(existing: ReceivableEntity | undefined, ev: Parameters<Reducer>[1], from: Address, to: Address): Mutation[] {
   const r = must(existing, `receivable ${id(ev.args.tokenId)}`, ev);
-  const next: ReceivableEntity = { ...r, events: [...r.events, ev.ref] };
+  const next: ReceivableEntity = { ...r, events: appended(r.events, ev.ref) };
   if (to === ZERO_ADDRESS || (from === ZERO_ADDRESS && to === r.holder)) return [put("receivables", r.id, next)];
   const known = knownParties(r);
   next.holder = to;
-  next.holders = [...(r.holders ?? [r.holder]), to];
+  next.holders = appended(r.holders ?? [r.holder], to);
   return [put("receivables", r.id, next), ...partyPushes(r.id, known, [to])];
 }
 

@@ -1,6 +1,6 @@
 /** TradeOrders events -> orders (lifecycle, cancellation, disputes) and the per-party order lists. */
 import { ORDER_STATUSES, type OrderEntity } from "../../domain/entities";
-import { push, put } from "../../domain/mutations";
+import { appended, push, put } from "../../domain/mutations";
 import { addr, big, documentPush, enumName, hex, id, must, num, type Reducer } from "./common";
 
 export const reduceTradeOrders: Reducer = (state, ev) => {
@@ -29,7 +29,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
 
   const o = must(state.orders[id(a.orderId)], `order ${id(a.orderId)}`, ev);
   const at = num(a.at);
-  const next: OrderEntity = { ...o, events: [...o.events, ev.ref] };
+  const next: OrderEntity = { ...o, events: appended(o.events, ev.ref) };
   switch (ev.name) {
     case "OrderAccepted":
       Object.assign(next, { status: "Accepted", acceptedAt: at });
@@ -48,7 +48,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
       break;
     case "OrderDisputed":
       next.status = "Disputed";
-      next.disputes = [...o.disputes, { at, reasonCode: num(a.reasonCode) }];
+      next.disputes = appended(o.disputes, { at, reasonCode: num(a.reasonCode) });
       break;
     case "OrderDisputeResolved": {
       const restoredTo = enumName(ORDER_STATUSES, a.restoredTo, "order status");
