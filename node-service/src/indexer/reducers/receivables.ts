@@ -39,8 +39,10 @@ export const reduceReceivables: Reducer = (state, ev) => {
     case "ReceivableChildCreated": {
       const parent = must(state.receivables[id(a.parentId)], `receivable ${id(a.parentId)}`, ev);
       const holder = addr(a.holder);
+      const childId = id(a.receivableId);
       const child: ReceivableEntity = {
-        id: id(a.receivableId),
+        // The string the parent's childIds holds (the split comes first; at most 16): one copy of each id in memory.
+        id: parent.childIds?.find((c) => c === childId) ?? childId,
         orderId: parent.orderId,
         issuer: parent.issuer,
         debtor: parent.debtor,
