@@ -36,8 +36,8 @@ function isEventRef(v: object): v is EventRef {
 /**
  * One copy of each repeated value across everything given to `share`: a store's load of an index, page
  * by page, so the index is never held twice (as decoded and as shared). Equal strings become one
- * string, equal amounts one bigint, and each event's reference one object (an event is identified by its block hash and log
- * index). Unbounded: it lives only for one load.
+ * string, equal amounts one bigint, and each event's reference one object (an event is identified by
+ * its block hash and log index). Unbounded: it lives only for one load.
  */
 export class RepeatedValues {
   private readonly strings = new StringPool(Infinity);

@@ -53,7 +53,7 @@ export type Mutation = PutMutation | PushMutation;
 /**
  * `list` with `item` after it, as a new array of exactly that length. The index holds most of its
  * lists for good and rebuilds a record's lists on every event; a copy made by spreading (`[...list,
- * item]`) or grown by `push` from a few items keeps room for 16 more (136 bytes): a quarter of the
+ * item]`) or grown by `push` from a few items keeps room for 16 more (136 bytes): a fifth of the
  * heap of an index of split receivables (test/service/index-memory.test.ts).
  */
 export function appended<T>(list: readonly T[], item: T): T[] {
