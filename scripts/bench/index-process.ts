@@ -17,13 +17,7 @@ import type { IndexStore } from "../../node-service/src/store/index-store";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { walkedOrderReceivables, walkedUses } from "../lib/evidence-walk";
-import { collectGarbage } from "../lib/gc";
-
-/** Heap in use after a full GC, so the figure is what the index retains, not garbage. */
-function retainedHeap(): number {
-  collectGarbage();
-  return process.memoryUsage().heapUsed;
-}
+import { liveHeap } from "../lib/gc";
 
 export interface Commit {
   toBlock: number;
@@ -137,7 +131,7 @@ async function startProcess(job: IndexJob): Promise<StartRun> {
   const publicClient = createPublicClient({ chain: hardhat, transport: http(job.url) }) as PublicClient;
   const db = job.databaseUrl ? await openDatabase(job.databaseUrl) : undefined;
   try {
-    const heapBefore = retainedHeap();
+    const heapBefore = liveHeap();
     const rss = rssPeak();
     const t0 = performance.now();
     const indexer = await createIndexer({
@@ -149,7 +143,7 @@ async function startProcess(job: IndexJob): Promise<StartRun> {
     });
     const loadMs = performance.now() - t0;
     const peakRss = rss.stop();
-    const heapLoaded = retainedHeap() - heapBefore;
+    const heapLoaded = liveHeap() - heapBefore;
     const eventCount = indexer.state().eventCount;
     await indexer.stop();
     return {
@@ -172,7 +166,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
   const db = job.databaseUrl ? await openDatabase(job.databaseUrl) : undefined;
   const store = async (): Promise<IndexStore | undefined> => (db ? createPostgresIndexStore(db) : undefined);
   try {
-    const heapBefore = retainedHeap();
+    const heapBefore = liveHeap();
     const rss = rssPeak();
     const indexer = await createIndexer({
       publicClient,
@@ -194,7 +188,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     await indexer.stop();
     const peakRss = rss.stop();
     const { eventCount, writes, writeMsTotal } = indexer.stats();
-    const heapAfterIndexing = retainedHeap();
+    const heapAfterIndexing = liveHeap();
     const indexed = {
       stats: { eventCount, writes, writeMsTotal },
       ms,
@@ -217,7 +211,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     });
     const loadMs = performance.now() - tLoad;
     if (reloaded.state().eventCount !== eventCount) throw new Error("reloaded index differs from the indexed one");
-    const heapReloaded = retainedHeap() - heapAfterIndexing;
+    const heapReloaded = liveHeap() - heapAfterIndexing;
     const maxRss = process.resourceUsage().maxRSS * 1024;
     const lookups = lookupCost(reloaded.state(), publicClient, job.deployment);
     return { ...indexed, maxRss, reload: { heapReloaded, loadMs, lookups } };

@@ -6,3 +6,9 @@ import { runInNewContext } from "node:vm";
 setFlagsFromString("--expose-gc");
 /** Runs a full (mark-compact) collection of this process's heap. */
 export const collectGarbage = runInNewContext("gc") as () => void;
+
+/** Heap in use after a full collection: what is live, not garbage. */
+export function liveHeap(): number {
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}

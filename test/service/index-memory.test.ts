@@ -14,7 +14,7 @@ import type { DecodedEvent } from "../../node-service/src/indexer/decode";
 import { applyEvents } from "../../node-service/src/indexer/reduce";
 import { applyMutations, push } from "../../node-service/src/domain/mutations";
 import { decodeIndexState, encodeIndexState } from "../../node-service/src/store/state-codec";
-import { collectGarbage } from "../../scripts/lib/gc";
+import { liveHeap } from "../../scripts/lib/gc";
 
 const ZERO = "0x0000000000000000000000000000000000000000" as Address;
 const SUPPLIER = `0x${"11".repeat(20)}` as Address;
@@ -22,7 +22,7 @@ const BUYER = `0x${"22".repeat(20)}` as Address;
 const HASH = `0x${"ab".repeat(32)}` as Hex;
 const FANOUT = 16;
 
-/** The events of one block and transaction, sharing their hashes as the decoder's string pool makes them share. */
+/** The events of one block and transaction, sharing their hashes as the decoder's value pool makes them share. */
 function blockRefs(blockNumber: number, names: string[]): EventRef[] {
   // Flat strings, as the decoder's are (a template literal makes a string of two parts, which takes more).
   const [blockHash, txHash] = JSON.parse(
@@ -81,11 +81,9 @@ function splitChildren(children: number): IndexState {
 
 /** Heap in use after a full collection, while `held` is alive. */
 function heapHolding(held: () => unknown): number {
-  collectGarbage();
-  const before = process.memoryUsage().heapUsed;
+  const before = liveHeap();
   const value = held();
-  collectGarbage();
-  const after = process.memoryUsage().heapUsed;
+  const after = liveHeap();
   expect(value).to.not.equal(undefined); // keeps `value` alive through the second collection
   return after - before;
 }

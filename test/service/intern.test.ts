@@ -1,6 +1,6 @@
 /** One copy of each repeated value in a loaded index (node-service/src/domain/intern.ts). */
 import { expect } from "chai";
-import { shareRepeatedValues, StringPool } from "../../node-service/src/domain/intern";
+import { shareRepeatedValues, ValuePool } from "../../node-service/src/domain/intern";
 
 const ref = (logIndex: number) => ({
   contract: "Receivables",
@@ -44,9 +44,9 @@ describe("shareRepeatedValues", () => {
   });
 });
 
-describe("StringPool", () => {
+describe("ValuePool", () => {
   it("gives back equal strings, and starts over when full", () => {
-    const pool = new StringPool(2);
+    const pool = new ValuePool(2);
     expect(pool.intern("a" + "b")).to.equal("ab");
     pool.intern("c");
     pool.intern("d"); // full: cleared, then holds "d"

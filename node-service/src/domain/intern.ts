@@ -12,19 +12,20 @@
 import type { EventRef } from "./entities";
 
 /**
- * A bounded pool for the decoder: gives back the first copy of a string it has seen. When full it starts
- * over (the copies already shared stay shared), so a long-running process keeps at most `maxSize`.
+ * A bounded pool of values compared by value (strings, bigints): gives back the first copy it has seen.
+ * When full it starts over (the copies already shared stay shared), so a long-running process (the
+ * decoder's pool) keeps at most `maxSize`.
  */
-export class StringPool {
-  private readonly pool = new Map<string, string>();
+export class ValuePool<V extends string | bigint = string> {
+  private readonly pool = new Map<V, V>();
   constructor(private readonly maxSize = 100_000) {}
 
-  intern<T extends string>(s: T): T {
-    const shared = this.pool.get(s);
+  intern<T extends V>(v: T): T {
+    const shared = this.pool.get(v);
     if (shared !== undefined) return shared as T;
     if (this.pool.size >= this.maxSize) this.pool.clear();
-    this.pool.set(s, s);
-    return s;
+    this.pool.set(v, v);
+    return v;
   }
 }
 
@@ -40,9 +41,9 @@ function isEventRef(v: object): v is EventRef {
  * its block hash and log index). Unbounded: it lives only for one load.
  */
 export class RepeatedValues {
-  private readonly strings = new StringPool(Infinity);
+  private readonly strings = new ValuePool(Infinity);
   /** Amounts (each bigint decoded is an object of its own, 16-24 bytes; many repeat, as 0 paid). */
-  private readonly amounts = new Map<bigint, bigint>();
+  private readonly amounts = new ValuePool<bigint>(Infinity);
   /** Event references by block hash, then log index (no key string made per reference). */
   private readonly refs = new Map<string, EventRef[]>();
 
@@ -56,12 +57,7 @@ export class RepeatedValues {
 
   private value(v: unknown): unknown {
     if (typeof v === "string") return this.strings.intern(v);
-    if (typeof v === "bigint") {
-      const shared = this.amounts.get(v);
-      if (shared !== undefined) return shared;
-      this.amounts.set(v, v);
-      return v;
-    }
+    if (typeof v === "bigint") return this.amounts.intern(v);
     if (v === null || typeof v !== "object") return v;
     if (isEventRef(v)) {
       const block = this.refs.get(v.blockHash) ?? [];

@@ -5,7 +5,7 @@
 import { decodeEventLog, toEventSelector, type Abi, type AbiEvent, type Hex, type Log } from "viem";
 import { abiOf, type ContractName, type Deployment } from "../chain/contracts";
 import type { Address, EventRef } from "../domain/entities";
-import { StringPool } from "../domain/intern";
+import { ValuePool } from "../domain/intern";
 
 /** One decoded event of a project contract; addresses in `args` are lowercase. */
 export interface DecodedEvent {
@@ -45,7 +45,7 @@ export interface Decoder {
 
 export function createDecoder(deployment: Deployment): Decoder {
   // Each log's hashes and addresses arrive as new strings; the index keeps one copy of each (domain/intern.ts).
-  const strings = new StringPool();
+  const strings = new ValuePool();
   const byAddress = new Map<string, ContractEvents>();
   for (const name of INDEXED_CONTRACTS) {
     const bySelector = new Map<Hex, Abi>();
@@ -83,7 +83,7 @@ export function createDecoder(deployment: Deployment): Decoder {
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /** viem returns checksummed addresses; the index keys everything by lowercase address (one copy of each). */
-function lowercaseAddresses(value: unknown, strings: StringPool): unknown {
+function lowercaseAddresses(value: unknown, strings: ValuePool): unknown {
   if (typeof value === "string") return ADDRESS.test(value) ? strings.intern(value.toLowerCase()) : value;
   if (Array.isArray(value)) return value.map((v) => lowercaseAddresses(v, strings));
   if (value !== null && typeof value === "object") {

@@ -92,6 +92,19 @@ function decodeUndo(b: BlockUndo): BlockUndo {
 /** Rows (records, or list segments) per query when an index is loaded. */
 const LOAD_PAGE_ROWS = 5000;
 
+/**
+ * The rows of a keyset-paged query, page by page: `read` gets the last row of the previous page (none
+ * for the first) and answers at most `pageRows` rows; a shorter page is the last.
+ */
+async function* inPages<R>(pageRows: number, read: (after?: R) => Promise<{ rows: R[] }>): AsyncGenerator<R[]> {
+  for (let after: R | undefined; ;) {
+    const { rows } = await read(after);
+    yield rows;
+    if (rows.length < pageRows) return;
+    after = rows[rows.length - 1];
+  }
+}
+
 /** `pageRows`: rows per query of a load (tests make pages small). */
 export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_PAGE_ROWS } = {}): Promise<IndexStore> {
   // What this process last committed (or loaded), to write only the differences next time.
@@ -169,32 +182,29 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
           const records = state as unknown as Record<string, Record<string, unknown>>;
           for (const coll of RECORD_COLLECTIONS) {
             const target = records[coll];
-            for (let after = ""; ;) {
-              const page = await query<{ key: string; value: unknown }>(
+            const pages = inPages(pageRows, (after?: { key: string }) =>
+              query<{ key: string; value: unknown }>(
                 "SELECT key, value FROM index_records WHERE coll = $1 AND key > $2 ORDER BY key LIMIT $3",
-                [coll, after, pageRows],
-              );
-              for (const r of page.rows) target[r.key] = shared.share(decodeRecord(coll, r.value));
-              if (page.rows.length < pageRows) break;
-              after = page.rows[page.rows.length - 1].key;
-            }
+                [coll, after?.key ?? "", pageRows],
+              ),
+            );
+            for await (const page of pages) for (const r of page) target[r.key] = shared.share(decodeRecord(coll, r.value));
           }
           const lists = state as unknown as Record<string, Record<string, unknown[]>>;
           for (const coll of LIST_COLLECTIONS) {
             const target = lists[coll];
-            for (let after = { key: "", seq: -1 }; ;) {
-              const page = await query<{ key: string; seq: number; items: unknown[] }>(
+            const pages = inPages(pageRows, (after?: { key: string; seq: number }) =>
+              query<{ key: string; seq: number; items: unknown[] }>(
                 "SELECT key, seq, items FROM index_list_segments WHERE coll = $1 AND (key, seq) > ($2, $3) ORDER BY key, seq LIMIT $4",
-                [coll, after.key, after.seq, pageRows],
-              );
-              for (const r of page.rows) {
+                [coll, after?.key ?? "", after?.seq ?? -1, pageRows],
+              ),
+            );
+            for await (const page of pages)
+              for (const r of page) {
                 const list = (target[r.key] ??= []);
                 if (r.seq !== list.length) throw new Error(`index list ${coll}/${r.key}: segment at ${r.seq}, expected ${list.length}`);
                 for (const item of shared.share(r.items)) list.push(item);
               }
-              if (page.rows.length < pageRows) break;
-              after = page.rows[page.rows.length - 1];
-            }
           }
           state.eventCount = Number(m.event_count);
           const recent = await query<{ block_number: string; block_hash: Hex }>(
