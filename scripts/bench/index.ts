@@ -44,7 +44,7 @@ import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { freshDatabase } from "../lib/test-postgres";
 import { compileTypeScript } from "../lib/tsc";
-import type { Commit, IndexJob, IndexRun, StartRun } from "./index-process";
+import type { Commit, GcPauses, IndexJob, IndexRun, StartRun } from "./index-process";
 import {
   admit,
   createDeliveredOrder,
@@ -79,6 +79,10 @@ const NODE_ARG_SETS = (process.env.BENCH_NODE_ARGS ?? "")
   .filter((set) => set.length > 0);
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+/** The GC's pauses of the indexing process, and their share of its indexing time. */
+const gcShare = (gc: GcPauses, ms: number) =>
+  `${((gc.majorMs + gc.minorMs + gc.otherMs) / 1000).toFixed(1)} s (${((100 * (gc.majorMs + gc.minorMs + gc.otherMs)) / ms).toFixed(0)} %): ` +
+  `${gc.majors} full ${(gc.majorMs / 1000).toFixed(1)} s, ${gc.minors} young ${(gc.minorMs / 1000).toFixed(1)} s`;
 const loadAverage = () =>
   `load average ${os
     .loadavg()
@@ -287,6 +291,7 @@ async function main(): Promise<void> {
       `  indexer (to stored index)   ${rate.toFixed(0)} events/s (${(ms / 1000).toFixed(2)} s, ${stats.writes} commits, ${(stats.writeMsTotal / 1000).toFixed(2)} s writing)`,
     );
     console.log(`  ratio indexer / bare        ${(rate / bareRate).toFixed(2)}   (target >= 0.5)`);
+    console.log(`  GC pauses while indexing    ${gcShare(run.gc, ms)}`);
     console.log(
       `  peak RSS while indexing     ${mb(peakRss)} (indexing process; before: ${mb(rssBefore)}; its max RSS ${mb(maxRss)})   (target < ${db ? "512 MB on PostgreSQL, issue 17" : "1024 MB"})`,
     );
@@ -383,6 +388,7 @@ async function compareNodeArgs(
   indexRow("  against no flags", (r) => (r.peakRss / baseline.peakRss).toFixed(2));
   indexRow("process max RSS", (r) => `${mb(r.maxRss)}${r.reload ? " (+reload)" : ""}`);
   indexRow("retained heap after indexing", (r) => mb(r.heapIndexed));
+  indexRow("GC pauses", (r) => gcShare(r.gc, r.ms));
   indexRow("time writing", (r) => `${(r.stats.writeMsTotal / 1000).toFixed(1)} of ${(r.ms / 1000).toFixed(1)} s`);
 
   header("a process starting on that store with the same flags (a restart: it loads the whole index)");

@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import type { Hex } from "viem";
 import { emptyIndexState, type Address, type EventRef, type IndexState } from "../../node-service/src/domain/entities";
-import { shareRepeatedValues } from "../../node-service/src/domain/intern";
+import { RepeatedValues, shareLoadedIndex } from "../../node-service/src/domain/intern";
 import type { DecodedEvent } from "../../node-service/src/indexer/decode";
 import { applyEvents } from "../../node-service/src/indexer/reduce";
 import { applyMutations, push } from "../../node-service/src/domain/mutations";
@@ -79,6 +79,9 @@ function splitChildren(children: number): IndexState {
   return state;
 }
 
+/** The index as a store's load gives it: decoded from its JSON, repeated values shared. */
+const loadIndex = (stored: string): IndexState => shareLoadedIndex({ state: decodeIndexState(JSON.parse(stored)) }).state;
+
 /** Heap in use after a full collection, while `held` is alive. */
 function heapHolding(held: () => unknown): number {
   const before = liveHeap();
@@ -92,12 +95,12 @@ describe("index memory", () => {
   it("an index built from events holds no more heap than the same index loaded from its store", () => {
     const CHILDREN = 20_000;
     // Once first, so what the code's first run allocates for good (compiled code, caches) is not counted below.
-    shareRepeatedValues(decodeIndexState(JSON.parse(JSON.stringify(encodeIndexState(splitChildren(1_000))))));
+    loadIndex(JSON.stringify(encodeIndexState(splitChildren(1_000))));
     let indexed: IndexState | undefined;
     const indexedBytes = heapHolding(() => (indexed = splitChildren(CHILDREN)));
     const stored = JSON.stringify(encodeIndexState(indexed!));
     let loaded: IndexState | undefined;
-    const loadedBytes = heapHolding(() => (loaded = shareRepeatedValues(decodeIndexState(JSON.parse(stored)))));
+    const loadedBytes = heapHolding(() => (loaded = loadIndex(stored)));
     expect(JSON.stringify(encodeIndexState(loaded!))).to.equal(stored);
     expect(Object.keys(indexed!.receivables)).to.have.length(CHILDREN + CHILDREN / FANOUT);
     // About 640 bytes per child indexed, 600 loaded, with its events' references and its place in the
@@ -113,7 +116,7 @@ describe("index memory", () => {
     const decoded = () =>
       Array.from({ length: RECORDS }, (_, i) => ({ paid: BigInt("0"), faceValue: BigInt(`${1_000_000 + (i % 10)}000000000000000`) }));
     const unshared = heapHolding(decoded);
-    const shared = heapHolding(() => shareRepeatedValues(decoded()));
+    const shared = heapHolding(() => new RepeatedValues().share(decoded()));
     // Two bigints of at least 16 bytes each per record, against 20 for all of them.
     expect((unshared - shared) / RECORDS).to.be.above(30);
   });
@@ -133,5 +136,20 @@ describe("index memory", () => {
     expect(Object.values(appended!.eventsByTx).every((list) => list.length === 2)).to.equal(true);
     // A list pushed to twice kept room for 16 more items: 136 bytes more per list.
     expect(appendedBytes / LISTS).to.be.below(exact / LISTS + 40);
+  });
+
+  it("a receivable's empty payments and the list of its sole holder take no heap of their own", () => {
+    const CHILDREN = 20_000;
+    const state = splitChildren(CHILDREN);
+    const children = Object.values(state.receivables).filter((r) => r.parentId !== undefined);
+    expect(children).to.have.length(CHILDREN);
+    expect(new Set(children.map((r) => r.payments)).size, "distinct payments lists").to.equal(1);
+    expect(new Set(children.map((r) => r.holders)).size, "distinct holders lists").to.equal(1);
+    // Each child given lists of its own (as the reducers made them before): 32 bytes for an empty one, 56 for one item.
+    const before = liveHeap();
+    for (const r of children) Object.assign(r, { payments: [...r.payments], holders: [...(r.holders ?? [])] });
+    expect((liveHeap() - before) / CHILDREN, "bytes per child that lists of its own take").to.be.above(70);
+    expect(children.every((r) => r.holders?.length === 1 && r.holders[0] === SUPPLIER)).to.equal(true);
+    expect(Object.keys(state.receivables)).to.have.length(CHILDREN + CHILDREN / FANOUT); // alive through the collections
   });
 });

@@ -245,6 +245,81 @@ for (const [label, makeBackend] of BACKENDS) {
         expect(canonical((await (await backend.indexStore()).load())!.state)).to.deep.equal(expected3);
       });
 
+      it("on PostgreSQL: each commit is written while the next range is reduced, stores exactly its checkpoint's index, and one that fails is written with the next", async function () {
+        if (backend.name !== "postgres") return this.skip();
+        const { net, parties } = await setup();
+        // 20 orders between one supplier and one buyer: their order lists pass 16 items (from there on
+        // appended in place) while commits are being written.
+        await generateHistory(net, { ...parties, orders: 20, anchors: 2, tag: "w" });
+        const inner = await backend.indexStore();
+        expect(inner.snapshotOnSave).to.equal(true);
+        const reader = await backend.indexStore();
+        const under: { indexer?: Indexer } = {};
+        /** Writes during which the indexer reduced more, and what each write left stored (read back at once). */
+        let overlapped = 0;
+        let failNext = 0;
+        const stored: { checkpoint: number; state: IndexState }[] = [];
+        // Each write is held (its fence waits, inside its transaction) until the indexer has reduced past
+        // what the write was given, at most 500 ms: the state changes under every write but the last.
+        const store: IndexStore = {
+          ...inner,
+          async save(doc, changes, fence) {
+            const given = doc.state.eventCount;
+            const w = await inner.save(doc, changes, async (tx) => {
+              const advanced = await until(
+                "the indexer to reduce past the write",
+                500,
+                async () => (under.indexer?.state().eventCount ?? 0) > given,
+              ).then(
+                () => true,
+                () => false,
+              );
+              if (advanced) overlapped += 1;
+              if (failNext > 0 && --failNext === 0) throw new Error("write refused (injected)");
+              await fence?.(tx);
+            });
+            const saved = (await reader.load())!;
+            stored.push({ checkpoint: saved.checkpoint?.blockNumber ?? 0, state: saved.state });
+            return w;
+          },
+        };
+        const indexer = await indexerOn(net, store, { maxBlockRange: 3, commitIntervalMs: 0 });
+        under.indexer = indexer;
+        failNext = 3; // the third write from here fails: syncOnce reports it, and the next commit writes its changes
+        let failure: unknown;
+        await indexer.syncOnce().catch((err: unknown) => (failure = err));
+        expect(String(failure)).to.contain("write refused (injected)");
+        await indexer.syncOnce();
+        expect(overlapped, "writes during which the indexer went on reducing").to.be.at.least(3);
+
+        const expected = await freshState(net);
+        expect(canonical(indexer.state())).to.deep.equal(expected);
+        const saved = (await reader.load())!;
+        expect(canonical(saved.state)).to.deep.equal(expected);
+        expect(saved.checkpoint).to.deep.equal(indexer.checkpoint());
+        // Every write stored its checkpoint's index and nothing the indexer reduced after it: each
+        // transaction's events up to that block, and no record changed by a later event.
+        const final = indexer.state();
+        expect(stored.length).to.be.above(5);
+        expect(Math.max(...Object.values(final.ordersByParty).map((ids) => ids.length))).to.be.at.least(20);
+        for (const { checkpoint, state } of stored) {
+          const upTo: Record<string, unknown> = {};
+          for (const [tx, refs] of Object.entries(final.eventsByTx)) {
+            const kept = refs.filter((r) => r.blockNumber <= checkpoint);
+            if (kept.length > 0) upTo[tx] = kept;
+          }
+          expect(state.eventsByTx, `events by transaction stored at block ${checkpoint}`).to.deep.equal(upTo);
+          for (const coll of ["orders", "receivables", "loans"] as const)
+            for (const record of Object.values(state[coll]))
+              for (const r of record.events) expect(r.blockNumber, `${coll} event stored at block ${checkpoint}`).to.be.at.most(checkpoint);
+          for (const key of Object.keys(state.transfers)) expect(Number(key.split(":")[0])).to.be.at.most(checkpoint);
+          for (const [party, ids] of Object.entries(final.ordersByParty)) {
+            const created = ids.filter((id) => final.orders[id].events[0].blockNumber <= checkpoint);
+            expect(state.ordersByParty[party as Address] ?? [], `orders of ${party} stored at block ${checkpoint}`).to.deep.equal(created);
+          }
+        }
+      });
+
       it("commits as often as the store asks (its commitMaxEvents) when the indexer is given no number", async () => {
         const { net, parties } = await setup();
         await generateHistory(net, { ...parties, orders: 4, tag: "c" });

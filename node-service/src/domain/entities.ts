@@ -30,9 +30,9 @@ export interface ParticipantEntity {
   kycDossierHash: Hex;
   displayNameHash: Hex;
   /** Hashes of KYC dossier components (legal representative, address, bank account...), as last registered. */
-  kycAttributes: Hex[];
+  kycAttributes: readonly Hex[];
   /** Earlier KYC hashes replaced by ParticipantKycUpdated, oldest first, each with the time it was replaced. */
-  kycHistory?: { until: number; kycDossierHash: Hex; displayNameHash: Hex; kycAttributes: Hex[] }[];
+  kycHistory?: { until: number; kycDossierHash: Hex; displayNameHash: Hex; kycAttributes: readonly Hex[] }[];
   admitted: EventRef;
   /** Reason code of the suspension in force (absent when not suspended). */
   suspensionReason?: number;
@@ -69,7 +69,7 @@ export interface OrderEntity {
   cancelledBy?: Address;
   cancelReason?: number;
   /** Every dispute raised on this order (a resolved one keeps its entry with resolvedAt). */
-  disputes: { at: number; reasonCode: number; resolvedAt?: number; resolvedBy?: Address; restoredTo?: OrderStatus }[];
+  disputes: readonly { at: number; reasonCode: number; resolvedAt?: number; resolvedBy?: Address; restoredTo?: OrderStatus }[];
   /** Every event that changed this order, in chain order. */
   events: EventRef[];
 }
@@ -106,14 +106,14 @@ export interface ReceivableEntity {
   /** The debtor's EIP-712 acknowledgment signature, "0x" when the debtor sent the transaction. */
   acknowledgmentSignature?: Hex;
   parentId?: string;
-  childIds?: string[];
+  childIds?: readonly string[];
   /** Loan the receivable was last pledged to; live only while that loan is Signed or Active. */
   pledgedLoanId?: string;
   /** Every pledge of this receivable, oldest first. */
-  pledges?: { loanId: string; at: number }[];
+  pledges?: readonly { loanId: string; at: number }[];
   /** Every address that has held the token, oldest first (after a burn `holder` stays the last owner). */
-  holders?: Address[];
-  payments: ReceivablePayment[];
+  holders?: readonly Address[];
+  payments: readonly ReceivablePayment[];
   /** Time of the payment that completed it. */
   paidAt?: number;
   cancelledAt?: number;
@@ -146,7 +146,7 @@ export interface LoanEntity {
   maturity: number;
   totalDue: bigint;
   repaid: bigint;
-  collateral: string[];
+  collateral: readonly string[];
   documentHash: Hex;
   nonce: bigint;
   deadline: number;
@@ -156,7 +156,7 @@ export interface LoanEntity {
   recordedAt: number;
   status: LoanStatus;
   disbursedAt?: number;
-  repayments: LoanRepayment[];
+  repayments: readonly LoanRepayment[];
   closedAt?: number;
   defaultedAt?: number;
   cancelledAt?: number;
@@ -173,7 +173,7 @@ export interface ConsentEntity {
   revokedAt?: number;
   purpose: Hex;
   /** Earlier grants replaced by this one, oldest first. */
-  history: { scopes: number; grantedAt: number; expiresAt: number; revokedAt?: number; purpose: Hex }[];
+  history: readonly { scopes: number; grantedAt: number; expiresAt: number; revokedAt?: number; purpose: Hex }[];
   events: EventRef[];
 }
 
@@ -189,7 +189,7 @@ export interface AnchorEntity {
   batchCount?: number;
   anchored: EventRef;
   /** Later attempts to anchor the same hash (the first anchor stands). */
-  repeats: { by: Address; ref: EventRef }[];
+  repeats: readonly { by: Address; ref: EventRef }[];
 }
 
 /**

@@ -46,6 +46,31 @@ export interface ListCollections {
 }
 export type ListCollection = keyof ListCollections;
 
+/** Every collection of records and of lists, for what walks the whole index (the stores). */
+export const RECORD_COLLECTIONS: readonly RecordCollection[] = [
+  "participants",
+  "orders",
+  "receivables",
+  "loans",
+  "consents",
+  "anchors",
+  "loanByDigest",
+  "transfers",
+];
+export const LIST_COLLECTIONS: readonly ListCollection[] = [
+  "ordersByParty",
+  "receivablesByParty",
+  "loansByParty",
+  "transfersByParty",
+  "participantsByAttribute",
+  "ordersByDocument",
+  "ordersByShippingDocument",
+  "receivablesByInvoice",
+  "loansByDocument",
+  "receivablesByOrder",
+  "eventsByTx",
+];
+
 export type PutMutation = { [C in RecordCollection]: { op: "put"; coll: C; key: string; value: RecordCollections[C] } }[RecordCollection];
 export type PushMutation = { [C in ListCollection]: { op: "push"; coll: C; key: string; value: ListCollections[C] } }[ListCollection];
 export type Mutation = PutMutation | PushMutation;
@@ -138,6 +163,12 @@ export class ChangeSet {
     const seen = this.lists.get(id);
     if (!seen) this.lists.set(id, { coll, key, from: length });
     else if (length < seen.from) seen.from = length;
+  }
+
+  /** Adds the changes of `earlier` (a commit that failed: they are written with the next one). */
+  absorb(earlier: ChangeSet): void {
+    for (const r of earlier.records.values()) this.put(r.coll, r.key);
+    for (const l of earlier.lists.values()) this.list(l.coll, l.key, l.from);
   }
 
   get size(): number {

@@ -222,9 +222,22 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   let undoFloor = floorBlock;
   /** What changed since the last commit (null: the whole state is new, e.g. after a wipe). */
   let changes: ChangeSet | null = null;
+  /** Events applied since the last commit, for the listeners once they are stored, and how many. */
+  let pending: BatchEvent | null = null;
+  let uncommittedEvents = 0;
+  /**
+   * The commit being written while the next range is reduced (a store that takes what it writes when
+   * `save` is called: IndexStore.snapshotOnSave), or null. Commits are written one at a time, in order.
+   */
+  let writing: Promise<void> | null = null;
 
   /** Takes the saved index when it belongs to this chain and deployment; otherwise starts over. */
   async function load(): Promise<void> {
+    // A commit still being written settles first (stored or not, the load reads what is stored), and
+    // what was applied since the last commit is dropped with the state that held it.
+    await written().catch(() => undefined);
+    pending = null;
+    uncommittedEvents = 0;
     const saved = await store.load();
     if (saved && saved.version === STORE_VERSION && sameIdentity(saved.identity, identity)) {
       state = saved.state;
@@ -255,8 +268,6 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   }
   await load();
 
-  let pending: BatchEvent | null = null;
-  let uncommittedEvents = 0;
   let lastCommitAt = performance.now();
   let headBlock = (tip as Checkpoint | null)?.blockNumber ?? floorBlock;
   let writes = 0;
@@ -289,17 +300,55 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     }
   }
 
-  async function commit(): Promise<void> {
-    const w = await store.save(document(), changes);
+  /** Waits for the commit being written, if any; its failure is thrown here. */
+  async function written(): Promise<void> {
+    const w = writing;
+    writing = null;
+    if (w) await w;
+  }
+
+  /**
+   * Commits the index as it is now. Resolves once it is stored; with `overlap`, on a store that allows
+   * it, once the write has started (`writing`: the caller goes on reducing while the database writes).
+   * Listeners hear a batch only once it is stored. A failed write stores nothing: its changes and events
+   * go back to wait for the next commit, which writes them with its own.
+   */
+  async function commit(overlap = false): Promise<void> {
+    await written();
+    const sent = changes;
+    const batch = pending;
+    const events = uncommittedEvents;
+    const at = tip;
+    // Asked before the save: a store's answer may change once it is under way (store/postgres/leader.ts).
+    const overlapping = overlap && sent !== null && store.snapshotOnSave === true;
     changes = new ChangeSet();
-    writes += 1;
-    writeMsTotal += w.ms;
-    lastWrite = w;
-    committed = tip;
-    lastCommitAt = performance.now();
+    pending = null;
     uncommittedEvents = 0;
-    logger.debug({ checkpoint: tip, bytes: w.bytes, ms: Math.round(w.ms) }, "index committed");
-    flushBatch();
+    const saved = store.save(document(), sent).then(
+      (w) => {
+        writes += 1;
+        writeMsTotal += w.ms;
+        lastWrite = w;
+        committed = at;
+        lastCommitAt = performance.now();
+        logger.debug({ checkpoint: at, bytes: w.bytes, ms: Math.round(w.ms) }, "index committed");
+        if (batch) emit(batchListeners, batch);
+      },
+      (err: unknown) => {
+        if (sent === null || changes === null) changes = null;
+        else changes.absorb(sent);
+        pending =
+          batch && pending
+            ? { fromBlock: batch.fromBlock, toBlock: pending.toBlock, events: [...batch.events, ...pending.events] }
+            : (batch ?? pending);
+        uncommittedEvents += events;
+        throw err;
+      },
+    );
+    if (overlapping) {
+      writing = saved;
+      saved.catch(() => undefined); // thrown by `written()`
+    } else await saved;
   }
 
   /** Tells listeners about the events applied since they last heard, in chain order. */
@@ -332,7 +381,9 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   async function wipe(reason: string): Promise<void> {
     const droppedFrom = tip?.blockNumber ?? floorBlock;
     logger.warn({ reason, droppedFrom }, "rebuilding the index from the deployment block");
+    await written().catch(() => undefined); // the whole index is written again below
     pending = null;
+    uncommittedEvents = 0;
     state = emptyIndexState();
     tip = null;
     tipTime = 0;
@@ -346,6 +397,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
 
   /** The chain no longer has our tip: roll back to the newest recent block it still has. */
   async function rollback(): Promise<void> {
+    // The undo below cuts lists in place: no commit may still be reading them.
+    await written();
     if (pending) await commit();
     const droppedFrom = tip?.blockNumber ?? floorBlock;
     let fork: number | undefined;
@@ -412,7 +465,6 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     } catch (err) {
       // A reducer refused an event half way through the range: go back to the last commit so the
       // in-memory state never holds part of a range, then fail loudly.
-      pending = null;
       await load();
       throw err;
     }
@@ -486,11 +538,13 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
         continue;
       } else if (dueForCommit(followingHead && range.to >= target ? headWriteShare : maxWriteShare)) {
         // At the head (the range that reaches the target, in the running loop) the head's share applies,
-        // as below: a commit per new block would rewrite a lowdb index every few seconds.
-        await commit();
+        // as below: a commit per new block would rewrite a lowdb index every few seconds. The database
+        // writes it while the next range is reduced (when the store allows it).
+        await commit(true);
       }
       retries = 0;
     }
+    await written();
     if (committed?.blockHash === tip?.blockHash && !pending) return;
     if (!followingHead || dueForCommit(headWriteShare)) await commit();
     else flushBatch();
@@ -544,6 +598,9 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       await loop;
       loop = null;
       await running;
+      // A sync that failed may leave its last commit being written: the commit below writes its changes
+      // again if it failed.
+      await written().catch((err) => logger.warn({ err }, "an index commit failed; writing its changes again"));
       if (pending || committed?.blockHash !== tip?.blockHash) await commit();
       stopping = false;
     },

@@ -14,7 +14,7 @@ import { emptyIndexState, type Address, type IndexState } from "../domain/entiti
 import type { BlockUndo, ChangeSet, RecordCollection } from "../domain/mutations";
 import { Low } from "lowdb";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file";
-import { shareRepeatedValues } from "../domain/intern";
+import { shareLoadedIndex } from "../domain/intern";
 import { decodeIndexState, decodeRecord, encodeRecord } from "./state-codec";
 
 /**
@@ -80,6 +80,13 @@ export interface IndexStore {
    * indexer's default (a store whose commit costs what changed commits more often).
    */
   readonly commitMaxEvents?: number;
+  /**
+   * True when, given `changes`, `save` takes everything it writes from `doc` before it returns its
+   * promise: the caller may go on changing the state while the write is in flight (the indexer reduces
+   * the next range meanwhile). The caller changes no record in place and cuts no list until the write
+   * has settled. The lowdb store writes the whole document over several turns of the event loop: no.
+   */
+  readonly snapshotOnSave?: boolean;
 }
 
 /** An undo row as the index file holds it (its previous records encoded as in the state). */
@@ -165,7 +172,7 @@ class IndexFileAdapter {
     const text = await readFileIfExists(this.file);
     if (text === null) return null;
     try {
-      return shareRepeatedValues(parseIndex(text));
+      return shareLoadedIndex(parseIndex(text));
     } catch (err) {
       const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
       await rename(this.file, aside);

@@ -2,6 +2,7 @@
 import type { Address, ConsentEntity, IndexState } from "../../domain/entities";
 import { appended, put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
+import { NO_ITEMS } from "../../domain/intern";
 
 export function consentKey(borrower: string, lender: string): string {
   return `${borrower.toLowerCase()}:${lender.toLowerCase()}`;
@@ -20,7 +21,7 @@ export const reduceConsentRegistry: Reducer = (state, ev) => {
   const prev = state.consents[key];
   switch (ev.name) {
     case "ConsentGranted": {
-      const history: ConsentEntity["history"] = prev ? appended(prev.history, grantOf(prev)) : [];
+      const history: ConsentEntity["history"] = prev ? appended(prev.history, grantOf(prev)) : NO_ITEMS;
       const c: ConsentEntity = {
         borrower,
         lender,

@@ -6,6 +6,7 @@
 import type { AnchorEntity } from "../../domain/entities";
 import { appended, put } from "../../domain/mutations";
 import { addr, hex, must, num, type Reducer } from "./common";
+import { NO_ITEMS } from "../../domain/intern";
 
 export const reduceEvidenceNotary: Reducer = (state, ev) => {
   const a = ev.args;
@@ -21,7 +22,7 @@ export const reduceEvidenceNotary: Reducer = (state, ev) => {
         at: num(a.at),
         blockNumber: ev.ref.blockNumber,
         anchored: ev.ref,
-        repeats: [],
+        repeats: NO_ITEMS,
       };
       if (ev.name === "BatchAnchored") anchor.batchCount = num(a.count);
       const earlier = state.anchors[documentHash];

@@ -2,6 +2,7 @@
 import { LOAN_STATUSES, type LoanEntity } from "../../domain/entities";
 import { appended, push, put } from "../../domain/mutations";
 import { addr, big, documentPush, enumName, hex, id, must, num, type Reducer } from "./common";
+import { NO_ITEMS } from "../../domain/intern";
 
 export const reduceLoanAgreements: Reducer = (state, ev) => {
   const a = ev.args;
@@ -29,7 +30,7 @@ export const reduceLoanAgreements: Reducer = (state, ev) => {
       submitter: addr(a.submitter),
       recordedAt: num(a.at),
       status: "Signed",
-      repayments: [],
+      repayments: NO_ITEMS,
       events: [ev.ref],
     };
     return [

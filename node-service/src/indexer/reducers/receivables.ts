@@ -6,6 +6,10 @@
 import type { Address, ReceivableEntity } from "../../domain/entities";
 import { appended, push, put, type Mutation } from "../../domain/mutations";
 import { ZERO_ADDRESS, addr, big, documentPush, hex, id, must, num, type Reducer } from "./common";
+import { ListsOfOne, NO_ITEMS } from "../../domain/intern";
+
+/** The holders list of a receivable only its first holder has held, shared among all of that holder's. */
+const soleHolders = new ListsOfOne();
 
 export const reduceReceivables: Reducer = (state, ev) => {
   const a = ev.args;
@@ -25,8 +29,8 @@ export const reduceReceivables: Reducer = (state, ev) => {
         invoiceNumberHash: hex(a.invoiceNumberHash),
         issuedAt: num(a.issuedAt),
         status: "Issued",
-        payments: [],
-        holders: [supplier],
+        payments: NO_ITEMS,
+        holders: soleHolders.of(supplier),
         events: [ev.ref],
       };
       return [
@@ -57,8 +61,8 @@ export const reduceReceivables: Reducer = (state, ev) => {
         acknowledgedAt: parent.acknowledgedAt,
         acknowledgmentSignature: parent.acknowledgmentSignature,
         parentId: parent.id,
-        payments: [],
-        holders: [holder],
+        payments: NO_ITEMS,
+        holders: soleHolders.of(holder),
         events: [ev.ref],
       };
       return [

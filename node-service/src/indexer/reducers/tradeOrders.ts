@@ -2,6 +2,7 @@
 import { ORDER_STATUSES, type OrderEntity } from "../../domain/entities";
 import { appended, push, put } from "../../domain/mutations";
 import { addr, big, documentPush, enumName, hex, id, must, num, type Reducer } from "./common";
+import { NO_ITEMS } from "../../domain/intern";
 
 export const reduceTradeOrders: Reducer = (state, ev) => {
   const a = ev.args;
@@ -15,7 +16,7 @@ export const reduceTradeOrders: Reducer = (state, ev) => {
       deliveryDue: num(a.deliveryDue),
       createdAt: num(a.createdAt),
       status: "Created",
-      disputes: [],
+      disputes: NO_ITEMS,
       events: [ev.ref],
     };
     return [

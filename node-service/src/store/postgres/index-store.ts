@@ -19,36 +19,12 @@
  */
 import type { Hex } from "viem";
 import { emptyIndexState } from "../../domain/entities";
-import type { BlockUndo, ListCollection, RecordCollection } from "../../domain/mutations";
+import { LIST_COLLECTIONS, RECORD_COLLECTIONS, type BlockUndo, type ListCollection } from "../../domain/mutations";
 import { RepeatedValues } from "../../domain/intern";
 import { decodeRecord, encodeRecord } from "../state-codec";
 import { STORE_VERSION, type IndexStore, type StoredIndex, type WriteStats } from "../index-store";
 import { longQuery, type Database } from "./db";
 import type pg from "pg";
-
-const RECORD_COLLECTIONS: readonly RecordCollection[] = [
-  "participants",
-  "orders",
-  "receivables",
-  "loans",
-  "consents",
-  "anchors",
-  "loanByDigest",
-  "transfers",
-];
-const LIST_COLLECTIONS: readonly ListCollection[] = [
-  "ordersByParty",
-  "receivablesByParty",
-  "loansByParty",
-  "transfersByParty",
-  "participantsByAttribute",
-  "ordersByDocument",
-  "ordersByShippingDocument",
-  "receivablesByInvoice",
-  "loansByDocument",
-  "receivablesByOrder",
-  "eventsByTx",
-];
 
 /** Rows per statement (each statement carries its rows as one jsonb parameter); a segment weighs its items. */
 const CHUNK = 5000;
@@ -124,13 +100,13 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
     }
   }
 
-  /** The segment of `list` from `seq` to its end. */
-  const segment = (coll: ListCollection, key: string, list: unknown[], seq: number): Row => ({
+  /** The segment of `list` from `seq` to `length` (its end when the list was taken). */
+  const segment = (coll: ListCollection, key: string, list: readonly unknown[], seq: number, length = list.length): Row => ({
     coll,
     key,
     seq,
-    n: list.length - seq,
-    items: seq === 0 ? list : list.slice(seq),
+    n: length - seq,
+    items: seq === 0 && length === list.length ? list : list.slice(seq, length),
   });
   const itemsOf = (r: Row) => r.n as number;
 
@@ -156,6 +132,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
     // crash, less held in memory until the commit. Measured faster too (bench:index, 204,368 events:
     // 0.72 of the bare loop at 10,000 events per commit against 0.55 at the indexer's 50,000).
     commitMaxEvents: 10_000,
+    snapshotOnSave: true,
     async load() {
       // One snapshot for every read, so a concurrent commit (another process) is seen whole or not at all.
       const loaded = await db.tx(
@@ -188,7 +165,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
                 [coll, after?.key ?? "", pageRows],
               ),
             );
-            for await (const page of pages) for (const r of page) target[r.key] = shared.share(decodeRecord(coll, r.value));
+            for await (const page of pages) for (const r of page) target[r.key] = shared.shareRecord(decodeRecord(coll, r.value));
           }
           const lists = state as unknown as Record<string, Record<string, unknown[]>>;
           for (const coll of LIST_COLLECTIONS) {
@@ -230,12 +207,32 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
       return loaded;
     },
 
+    // With `changes`, what the commit writes is taken from `doc` before the first await (see
+    // IndexStore.snapshotOnSave): records by reference (a reducer makes a new record, never
+    // changes one), each changed list with its length (items beyond it may be appended meanwhile; a
+    // short list is replaced, not changed), the undo log and the meta values by copy.
     async save(doc, changes, fence): Promise<WriteStats> {
       const t0 = performance.now();
       const bytes = { n: 0 };
       const full = !changes;
       const state = doc.state as unknown as Record<string, Record<string, unknown>>;
       const lists = doc.state as unknown as Record<string, Record<string, unknown[]>>;
+      const records = changes ? [...changes.records.values()].map(({ coll, key }) => ({ coll, key, value: state[coll][key] })) : [];
+      const changedLists = changes
+        ? [...changes.lists.values()].map(({ coll, key, from }) => {
+            const list = lists[coll][key] ?? [];
+            return { coll, key, from, list, length: list.length };
+          })
+        : [];
+      const undoBlocks = [...doc.undo];
+      const recentBlocks = [...doc.recentBlocks];
+      const meta = [
+        doc.version,
+        JSON.stringify(doc.identity),
+        doc.checkpoint ? JSON.stringify(doc.checkpoint) : null,
+        doc.undoFloor,
+        doc.state.eventCount,
+      ];
       await db.tx(async (client) => {
         if (fence) await fence(client);
         const sender = new Sender(client);
@@ -252,15 +249,14 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
         } else {
           const upserts: Row[] = [];
           const deletes: Row[] = [];
-          for (const { coll, key } of changes.records.values()) {
-            const value = state[coll][key];
+          for (const { coll, key, value } of records) {
             if (value === undefined) deletes.push({ coll, key });
             else upserts.push({ coll, key, value: encodeRecord(coll, value as never) });
           }
           await inChunks(sender, deletes, DELETE_RECORDS, bytes);
           await inChunks(sender, upserts, UPSERT_RECORDS, bytes);
           const cuts: Row[] = [];
-          for (const { coll, key, from } of changes.lists.values()) cuts.push({ coll, key, seq: from });
+          for (const { coll, key, from } of changedLists) cuts.push({ coll, key, seq: from });
           await inChunks(sender, cuts, CUT_SEGMENTS, bytes);
           await sender.flush();
           // Where each list's new segment starts: its cut, or the start of the segment the cut fell inside.
@@ -272,19 +268,18 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
             for (const r of cut.rows) start.set(`${r.coll}\u0000${r.key}`, r.seq);
           }
           const segments: Row[] = [];
-          for (const { coll, key, from } of changes.lists.values()) {
-            const list = lists[coll][key] ?? [];
+          for (const { coll, key, from, list, length } of changedLists) {
             const seq = start.get(`${coll}\u0000${key}`) ?? from;
-            if (seq < list.length) segments.push(segment(coll, key, list, seq));
+            if (seq < length) segments.push(segment(coll, key, list, seq, length));
           }
           await inChunks(sender, segments, INSERT_SEGMENTS, bytes, itemsOf);
         }
 
         // Undo rows and recent hashes: write the ones that are new or changed, delete the ones that left.
-        const undoNow = new Map(doc.undo.map((u) => [u.blockNumber, u]));
+        const undoNow = new Map(undoBlocks.map((u) => [u.blockNumber, u]));
         const base = full ? new Map<number, BlockUndo>() : savedUndo;
         const dropUndo = [...base.keys()].filter((n) => undoNow.get(n) !== base.get(n));
-        const addUndo = doc.undo.filter((u) => base.get(u.blockNumber) !== u);
+        const addUndo = undoBlocks.filter((u) => base.get(u.blockNumber) !== u);
         if (dropUndo.length) await sender.send("DELETE FROM index_undo WHERE block_number = ANY($1::bigint[])", [dropUndo]);
         await inChunks(
           sender,
@@ -292,10 +287,10 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
           `INSERT INTO index_undo (block_number, undo) SELECT r.block_number, r.undo FROM jsonb_to_recordset($1::jsonb) AS r(block_number bigint, undo jsonb)`,
           bytes,
         );
-        const recentNow = new Map(doc.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
+        const recentNow = new Map(recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
         const baseRecent = full ? new Map<number, Hex>() : savedRecent;
         const dropRecent = [...baseRecent.keys()].filter((n) => recentNow.get(n) !== baseRecent.get(n));
-        const addRecent = doc.recentBlocks.filter((b) => baseRecent.get(b.blockNumber) !== b.blockHash);
+        const addRecent = recentBlocks.filter((b) => baseRecent.get(b.blockNumber) !== b.blockHash);
         if (dropRecent.length) await sender.send("DELETE FROM index_recent_blocks WHERE block_number = ANY($1::bigint[])", [dropRecent]);
         await inChunks(
           sender,
@@ -308,18 +303,12 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
           `INSERT INTO index_meta (id, version, identity, checkpoint, undo_floor, event_count) VALUES (1, $1, $2, $3, $4, $5)
            ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, identity = EXCLUDED.identity, checkpoint = EXCLUDED.checkpoint,
              undo_floor = EXCLUDED.undo_floor, event_count = EXCLUDED.event_count`,
-          [
-            doc.version,
-            JSON.stringify(doc.identity),
-            doc.checkpoint ? JSON.stringify(doc.checkpoint) : null,
-            doc.undoFloor,
-            doc.state.eventCount,
-          ],
+          meta,
         );
         await sender.flush();
       });
-      savedUndo = new Map(doc.undo.map((u) => [u.blockNumber, u]));
-      savedRecent = new Map(doc.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
+      savedUndo = new Map(undoBlocks.map((u) => [u.blockNumber, u]));
+      savedRecent = new Map(recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
       return { bytes: bytes.n, ms: performance.now() - t0 };
     },
   };

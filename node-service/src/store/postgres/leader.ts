@@ -25,7 +25,7 @@
 import pg from "pg";
 import { endWithin, HEARTBEAT_MS, heartbeat, ownClient } from "./db";
 import type { Logger } from "pino";
-import type { IndexStore, WriteFence } from "../index-store";
+import type { IndexStore, WriteFence, WriteStats } from "../index-store";
 
 export const LOCK_INDEXER = 7_170_002n;
 const WARN_EVERY_MS = 60_000;
@@ -133,24 +133,38 @@ export function createIndexLeadership(opts: {
     return trying;
   }
 
+  /** A write under the lock (`whole`: the rewrite owed, paid once it succeeds); a lost lock stops the writing. */
+  async function fenced(write: Promise<WriteStats>, whole: boolean): Promise<WriteStats> {
+    try {
+      const w = await write;
+      if (whole) rewrite = false;
+      return w;
+    } catch (err) {
+      if (!(err instanceof WriterLockLost)) throw err;
+      stepDown("another process holds its lock", err);
+      return { bytes: 0, ms: 0 };
+    }
+  }
+
   const timer = setInterval(() => void tryLock(), opts.retryMs ?? 1000);
   timer.unref();
 
   return {
     store: {
       commitMaxEvents: inner.commitMaxEvents,
+      // Only the writer that owes no rewrite hands a commit to the inner store at once (below), so only
+      // its commits may overlap the indexer's next range; the others wait for the lock first.
+      get snapshotOnSave() {
+        return inner.snapshotOnSave === true && leader && !rewrite;
+      },
       load: () => inner.load(),
-      async save(doc, changes) {
-        if (!(await tryLock())) return { bytes: 0, ms: 0 };
-        try {
-          const w = await inner.save(doc, rewrite ? null : changes, fence);
-          rewrite = false;
-          return w;
-        } catch (err) {
-          if (!(err instanceof WriterLockLost)) throw err;
-          stepDown("another process holds its lock", err);
-          return { bytes: 0, ms: 0 };
-        }
+      save(doc, changes) {
+        if (leader && !rewrite) return fenced(inner.save(doc, changes, fence), false);
+        return tryLock().then((held) => {
+          if (!held) return { bytes: 0, ms: 0 };
+          const whole = rewrite;
+          return fenced(inner.save(doc, whole ? null : changes, fence), whole);
+        });
       },
     },
     isLeader: () => leader,
