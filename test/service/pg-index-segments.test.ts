@@ -104,6 +104,41 @@ describe("PostgreSQL index lists as segments", function () {
     ]);
   });
 
+  it("a commit writes each list as it was when the save was called, though the list grows in place while it is written", async () => {
+    // The indexer reduces the next range while a commit is written (IndexStore.snapshotOnSave): a list of
+    // 16 items or more is appended in place meanwhile. One list of 5,000 items fills the commit's first
+    // statement of segments; the other, new in this commit (its segment starts at 0), goes in the second,
+    // encoded only once the first is sent.
+    const { db, state, doc } = await freshIndex();
+    // The list grows each time the store sends a statement of segments, as the reducer would meanwhile.
+    let grown = 0;
+    const growing: Database = {
+      ...db,
+      tx: (fn, opts) =>
+        db.tx((client) => {
+          const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
+          const spied = Object.assign(Object.create(client) as pg.PoolClient, {
+            query: (text: string, values?: unknown[]) => {
+              if (text.includes("INSERT INTO index_list_segments")) state.receivablesByParty[PARTY].push(`later${grown++}`);
+              return query(text, values);
+            },
+          });
+          return fn(spied);
+        }, opts),
+    };
+    const store = await createPostgresIndexStore(growing);
+    const changes = new ChangeSet();
+    const pushes: Mutation[] = [];
+    for (let i = 0; i < 5000; i++) pushes.push(push("eventsByTx", ref(0).txHash, ref(i)));
+    for (let i = 0; i < 20; i++) pushes.push(push("receivablesByParty", PARTY, `r${i}`));
+    applyMutations(state, pushes, undefined, changes);
+    await store.save(doc(), changes);
+    expect(grown).to.equal(2);
+    const loaded = (await (await createPostgresIndexStore(db)).load())!;
+    expect(loaded.state.receivablesByParty[PARTY]).to.deep.equal(Array.from({ length: 20 }, (_, i) => `r${i}`));
+    expect(loaded.state.eventsByTx[ref(0).txHash]).to.have.length(5000);
+  });
+
   it("loads the index page by page, equal to what was saved, with each event reference one object across pages and collections", async () => {
     const { db, store, state, doc } = await freshIndex();
     const OTHER = "0x00000000000000000000000000000000000000b2";

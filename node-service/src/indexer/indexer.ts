@@ -21,7 +21,9 @@
  * information are one document written atomically (fsync'd temp file renamed over the old one), so a
  * kill at any point leaves either the previous commit or the new one. During a long sync, commits
  * happen every `commitIntervalMs` (stretched so writing takes at most `maxWriteShare` of the time) or
- * every `commitMaxEvents` events, never per event; one range is fetched ahead while one is reduced.
+ * every `commitMaxEvents` events, never per event; one range is fetched ahead while one is reduced,
+ * and on a store that takes what it writes when asked (PostgreSQL: `snapshotOnSave`) the next range
+ * is reduced while a commit is written. The checkpoint and the listeners follow a commit once stored.
  * Following the head, listeners hear of new events at once, but the store is written only when writing
  * stays under `headWriteShare` of the time: lowdb serializes the whole index on the event loop, and
  * writing it for every new block would stall every request the service answers. A crash then re-reads

@@ -104,8 +104,8 @@ function decodeUndo(b: BlockUndo): BlockUndo {
 /**
  * The index file's text: the document with its undo rows and state encoded (amounts as decimal
  * strings), built record by record with a turn of the event loop every `sliceMs`, so requests are served while a large index is written (a single JSON.stringify of a
- * 50 MB index holds the process for most of a second). The indexer awaits its commit, so the
- * document does not change meanwhile.
+ * 50 MB index holds the process for most of a second). The indexer awaits a commit on this store
+ * (it does not set `snapshotOnSave`), so the document does not change meanwhile.
  */
 export async function serializeIndexYielding(doc: StoredIndex, sliceMs = 2): Promise<string> {
   const parts: string[] = [];

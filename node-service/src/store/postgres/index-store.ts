@@ -100,13 +100,24 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
     }
   }
 
-  /** The segment of `list` from `seq` to `length` (its end when the list was taken). */
-  const segment = (coll: ListCollection, key: string, list: readonly unknown[], seq: number, length = list.length): Row => ({
+  /**
+   * The segment of `list` from `seq` to `length`, the list's length when the save was called: a copy of
+   * those items, since the list may be appended in place before the statement carrying it is encoded
+   * (IndexStore.snapshotOnSave). A whole rewrite, which the indexer awaits, sends each list as it is.
+   */
+  const segment = (coll: ListCollection, key: string, list: readonly unknown[], seq: number, length: number): Row => ({
     coll,
     key,
     seq,
     n: length - seq,
-    items: seq === 0 && length === list.length ? list : list.slice(seq, length),
+    items: list.slice(seq, length),
+  });
+  const wholeList = (coll: ListCollection, key: string, list: readonly unknown[]): Row => ({
+    coll,
+    key,
+    seq: 0,
+    n: list.length,
+    items: list,
   });
   const itemsOf = (r: Row) => r.n as number;
 
@@ -244,7 +255,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
           await inChunks(sender, rows, UPSERT_RECORDS, bytes);
           const segments: Row[] = [];
           for (const coll of LIST_COLLECTIONS)
-            for (const [key, list] of Object.entries(lists[coll])) if (list.length > 0) segments.push(segment(coll, key, list, 0));
+            for (const [key, list] of Object.entries(lists[coll])) if (list.length > 0) segments.push(wholeList(coll, key, list));
           await inChunks(sender, segments, INSERT_SEGMENTS, bytes, itemsOf);
         } else {
           const upserts: Row[] = [];
