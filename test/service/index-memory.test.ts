@@ -4,7 +4,8 @@
  * rebuild a record's lists on each event (records are immutable); a copy made by spreading (`[...list,
  * item]`), or a short list grown by push, kept room for 16 more items (136 bytes). At bench:index's
  * million events on PostgreSQL, the heap the indexing process retained went from 374 to 312 MB with
- * the lists at their length, and to 302 MB with one string per split child's id.
+ * the lists at their length, to 302 MB with one string per split child's id, and to 262 MB with the
+ * records' empty and sole-holder lists shared (NO_ITEMS, ListsOfOne).
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
@@ -103,8 +104,9 @@ describe("index memory", () => {
     const loadedBytes = heapHolding(() => (loaded = loadIndex(stored)));
     expect(JSON.stringify(encodeIndexState(loaded!))).to.equal(stored);
     expect(Object.keys(indexed!.receivables)).to.have.length(CHILDREN + CHILDREN / FANOUT);
-    // About 640 bytes per child indexed, 600 loaded, with its events' references and its place in the
-    // lists; 812 indexed (645 loaded) when each list made by spreading kept 136 bytes more.
+    // About 550 bytes per child indexed, 510 loaded, with its events' references and its place in the
+    // lists (640 and 600 before the shared empty and sole-holder lists); 812 indexed (645 loaded) when
+    // each list made by spreading kept 136 bytes more.
     expect(indexedBytes / CHILDREN, `bytes per child indexed, against ${(loadedBytes / CHILDREN).toFixed(0)} loaded`).to.be.below(
       (loadedBytes / CHILDREN) * 1.15,
     );
