@@ -13,20 +13,36 @@ import type { EventRef, IndexState } from "./entities";
 import { RECORD_COLLECTIONS } from "./mutations";
 
 /**
- * A bounded pool of values compared by value (strings, bigints): gives back the first copy it has seen.
- * When full it starts over (the copies already shared stay shared), so a long-running process (the
- * decoder's pool) keeps at most `maxSize`.
+ * A map from a value to its one shared form, made on first sight. When full it starts over (what it
+ * already gave out stays shared), so a long-running process (the decoder's pools) keeps at most
+ * `maxSize` entries.
  */
+class BoundedPool<K, S> {
+  private readonly pool = new Map<K, S>();
+  constructor(
+    private readonly maxSize: number,
+    private readonly make: (key: K) => S,
+  ) {}
+
+  get(key: K): S {
+    const shared = this.pool.get(key);
+    if (shared !== undefined) return shared;
+    if (this.pool.size >= this.maxSize) this.pool.clear();
+    const made = this.make(key);
+    this.pool.set(key, made);
+    return made;
+  }
+}
+
+/** A bounded pool of values compared by value (strings, bigints): gives back the first copy it has seen. */
 export class ValuePool<V extends string | bigint = string> {
-  private readonly pool = new Map<V, V>();
-  constructor(private readonly maxSize = 100_000) {}
+  private readonly pool: BoundedPool<V, V>;
+  constructor(maxSize = 100_000) {
+    this.pool = new BoundedPool<V, V>(maxSize, (v) => v);
+  }
 
   intern<T extends V>(v: T): T {
-    const shared = this.pool.get(v);
-    if (shared !== undefined) return shared as T;
-    if (this.pool.size >= this.maxSize) this.pool.clear();
-    this.pool.set(v, v);
-    return v;
+    return this.pool.get(v) as T;
   }
 }
 
@@ -41,19 +57,16 @@ export const NO_ITEMS: readonly never[] = Object.freeze([]);
 /**
  * One frozen list per distinct item, for lists of one string: most receivables have had one holder,
  * their issuer or the holder a split gave them, and a list of its own is 56 bytes per record. Bounded
- * as ValuePool is (when full it starts over; the lists already shared stay shared).
+ * as ValuePool is.
  */
 export class ListsOfOne {
-  private readonly pool = new Map<string, readonly string[]>();
-  constructor(private readonly maxSize = 100_000) {}
+  private readonly pool: BoundedPool<string, readonly string[]>;
+  constructor(maxSize = 100_000) {
+    this.pool = new BoundedPool<string, readonly string[]>(maxSize, (item) => Object.freeze([item]));
+  }
 
   of<T extends string>(item: T): readonly T[] {
-    const shared = this.pool.get(item);
-    if (shared !== undefined) return shared as readonly T[];
-    if (this.pool.size >= this.maxSize) this.pool.clear();
-    const list = Object.freeze([item]);
-    this.pool.set(item, list);
-    return list;
+    return this.pool.get(item) as readonly T[];
   }
 }
 

@@ -141,6 +141,16 @@ interface FetchedRange {
 }
 const MAX_INCONSISTENT_RETRIES = 5;
 
+/**
+ * `earlier` with the events of `later` after it, in chain order as the listeners hear them. In place:
+ * a batch is nobody else's until it is emitted.
+ */
+function joined(earlier: BatchEvent, later: BatchEvent): BatchEvent {
+  earlier.toBlock = later.toBlock;
+  for (const e of later.events) earlier.events.push(e);
+  return earlier;
+}
+
 export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const { publicClient, deployment } = opts;
   const confirmations = opts.confirmations ?? 0;
@@ -339,10 +349,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       (err: unknown) => {
         if (sent === null || changes === null) changes = null;
         else changes.absorb(sent);
-        pending =
-          batch && pending
-            ? { fromBlock: batch.fromBlock, toBlock: pending.toBlock, events: [...batch.events, ...pending.events] }
-            : (batch ?? pending);
+        pending = batch && pending ? joined(batch, pending) : (batch ?? pending);
         uncommittedEvents += events;
         throw err;
       },
@@ -483,10 +490,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     for (const n of recent.keys()) if (n < undoFloor) recent.delete(n);
 
     uncommittedEvents += events.length;
-    if (pending) {
-      pending.toBlock = to;
-      pending.events.push(...events);
-    } else pending = { fromBlock: from, toBlock: to, events };
+    const range = { fromBlock: from, toBlock: to, events };
+    pending = pending ? joined(pending, range) : range;
     rate.push({ from: startedAt, to: performance.now(), events: events.length });
     return "ok";
   }
