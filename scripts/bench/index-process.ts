@@ -5,11 +5,11 @@
  * dist/): through ts-node, the TypeScript compiler in the process would add about 100 MB of RSS and
  * 40 MB of heap that the service does not have.
  */
-import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import pino from "pino";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
+import { GcWatch, type GcPauseTotal } from "../../node-service/src/api/prometheus";
 import type { Deployment } from "../../node-service/src/chain/contracts";
 import type { IndexState } from "../../node-service/src/domain/entities";
 import { createEvidenceService } from "../../node-service/src/evidence/lookup";
@@ -38,8 +38,8 @@ export interface IndexRun {
   /** V8's heap limit in the indexing process (what --max-old-space-size sets). */
   heapLimit: number;
   heapIndexed: number;
-  /** The garbage collector's pauses of the main thread while indexing. */
-  gc: GcPauses;
+  /** The garbage collector's pauses of the main thread while indexing, by kind (minor, major, incremental, weakcb). */
+  gc: Record<string, GcPauseTotal>;
   /** The reload of the stored index in the same process (the baseline run only). */
   reload?: { heapReloaded: number; loadMs: number; lookups: LookupCost };
 }
@@ -115,40 +115,6 @@ export interface StartRun {
   heapLoaded: number;
 }
 
-/** Pauses of the main thread for garbage collection: full (mark-compact) and young-generation (scavenge). */
-export interface GcPauses {
-  majorMs: number;
-  majors: number;
-  minorMs: number;
-  minors: number;
-  /** Incremental marking steps and weak callbacks. */
-  otherMs: number;
-}
-
-/** Adds up the GC pauses V8 reports (perf_hooks "gc" entries) until stopped. */
-function gcPauses(): { stop: () => GcPauses } {
-  const pauses: GcPauses = { majorMs: 0, majors: 0, minorMs: 0, minors: 0, otherMs: 0 };
-  const count = (e: PerformanceEntry) => {
-    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
-      pauses.majorMs += e.duration;
-      pauses.majors += 1;
-    } else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
-      pauses.minorMs += e.duration;
-      pauses.minors += 1;
-    } else pauses.otherMs += e.duration;
-  };
-  const observer = new PerformanceObserver((list) => list.getEntries().forEach(count));
-  observer.observe({ entryTypes: ["gc"] });
-  return {
-    stop: () => {
-      observer.takeRecords().forEach(count);
-      observer.disconnect();
-      return pauses;
-    },
-  };
-}
-
 /** Samples the process's RSS every 25 ms until stopped; `stop` gives the highest seen. */
 function rssPeak(): { rssBefore: number; stop: () => number } {
   const rssBefore = process.memoryUsage().rss;
@@ -219,13 +185,13 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
       const s = indexer.stats();
       commits.push({ toBlock: b.toBlock, events: s.eventCount, bytes: s.lastWrite.bytes, ms: s.lastWrite.ms });
     });
-    const gc = gcPauses();
+    const gc = new GcWatch();
     const t0 = performance.now();
     await indexer.syncOnce();
     const ms = performance.now() - t0;
     await indexer.stop();
     const peakRss = rss.stop();
-    const gcIndexing = gc.stop();
+    const gcIndexing = Object.fromEntries(gc.stop().pauses);
     const { eventCount, writes, writeMsTotal } = indexer.stats();
     const heapAfterIndexing = liveHeap();
     const indexed = {

@@ -44,7 +44,7 @@ import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { freshDatabase } from "../lib/test-postgres";
 import { compileTypeScript } from "../lib/tsc";
-import type { Commit, GcPauses, IndexJob, IndexRun, StartRun } from "./index-process";
+import type { Commit, IndexJob, IndexRun, StartRun } from "./index-process";
 import {
   admit,
   createDeliveredOrder,
@@ -80,9 +80,13 @@ const NODE_ARG_SETS = (process.env.BENCH_NODE_ARGS ?? "")
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 /** The GC's pauses of the indexing process, and their share of its indexing time. */
-const gcShare = (gc: GcPauses, ms: number) =>
-  `${((gc.majorMs + gc.minorMs + gc.otherMs) / 1000).toFixed(1)} s (${((100 * (gc.majorMs + gc.minorMs + gc.otherMs)) / ms).toFixed(0)} %): ` +
-  `${gc.majors} full ${(gc.majorMs / 1000).toFixed(1)} s, ${gc.minors} young ${(gc.minorMs / 1000).toFixed(1)} s`;
+const gcShare = (gc: IndexRun["gc"], ms: number) => {
+  const seconds = Object.values(gc).reduce((sum, t) => sum + t.seconds, 0);
+  return (
+    `${seconds.toFixed(1)} s (${((100 * seconds * 1000) / ms).toFixed(0)} %): ` +
+    `${gc.major.count} full ${gc.major.seconds.toFixed(1)} s, ${gc.minor.count} young ${gc.minor.seconds.toFixed(1)} s`
+  );
+};
 const loadAverage = () =>
   `load average ${os
     .loadavg()

@@ -89,48 +89,57 @@ const GC_KINDS: Record<string, string> = {
   ProcessWeakCallbacks: "weakcb",
 };
 
-interface GcWatch {
-  profiler: GCProfiler;
-  /** Pauses by kind since the first scrape. */
-  pauses: Map<string, { count: number; seconds: number }>;
-  /** V8's heap in use right after the last full collection seen (NaN until one is seen). */
-  liveBytes: number;
+/** Pauses of one kind of collection: how many, and how long in all. */
+export interface GcPauseTotal {
+  count: number;
+  seconds: number;
 }
-let gcWatch: GcWatch | undefined;
 
 /**
- * The process's garbage collections from the first scrape on, from V8's GC profiler, which reports each
- * collection's kind, pause and heap before and after it. It keeps what it saw until it is read, so it
- * is read at each scrape and every 10 s (on a timer that does not keep the process alive): it holds at
- * most that long's collections, about 3 KB each, whether anyone scrapes or not.
+ * A process's garbage collections from its start on, from V8's GC profiler, which reports each
+ * collection's kind, pause and heap before and after it. The profiler keeps what it saw until it is
+ * read, so it is read on `read()` and every 10 s (on a timer that does not keep the process alive): it
+ * holds at most that long's collections, about 3 KB each. Used by /metrics and by bench:index.
  */
-function watchGc(): GcWatch {
-  if (gcWatch) {
-    readCollections(gcWatch);
-    return gcWatch;
+export class GcWatch {
+  private readonly profiler = new GCProfiler();
+  private readonly timer: NodeJS.Timeout;
+  /** Pauses by kind (minor, major, incremental, weakcb) since the start. */
+  readonly pauses = new Map<string, GcPauseTotal>([...new Set(Object.values(GC_KINDS))].map((kind) => [kind, { count: 0, seconds: 0 }]));
+  /** V8's heap in use right after the last full collection seen (NaN until one is seen). */
+  liveBytes = NaN;
+
+  constructor() {
+    this.profiler.start();
+    this.timer = setInterval(() => this.read(), 10_000).unref();
   }
-  const watch: GcWatch = {
-    profiler: new GCProfiler(),
-    pauses: new Map([...new Set(Object.values(GC_KINDS))].map((kind) => [kind, { count: 0, seconds: 0 }])),
-    liveBytes: NaN,
-  };
-  watch.profiler.start();
-  setInterval(() => readCollections(watch), 10_000).unref();
-  return (gcWatch = watch);
+
+  /** Takes in the collections the profiler saw since the last read. */
+  read(): this {
+    const collections = this.profiler.stop()?.statistics ?? [];
+    this.profiler.start();
+    for (const c of collections) {
+      const total = this.pauses.get(GC_KINDS[c.gcType]);
+      if (total) {
+        total.count++;
+        total.seconds += c.cost / 1e6; // the profiler's cost is in microseconds
+      }
+      if (c.gcType === "MarkSweepCompact") this.liveBytes = c.afterGC.heapStatistics.usedHeapSize;
+    }
+    return this;
+  }
+
+  /** Reads the last collections and stops watching. */
+  stop(): this {
+    this.read();
+    clearInterval(this.timer);
+    this.profiler.stop();
+    return this;
+  }
 }
 
-function readCollections(watch: GcWatch): void {
-  const collections = watch.profiler.stop()?.statistics ?? [];
-  watch.profiler.start();
-  for (const c of collections) {
-    const total = watch.pauses.get(GC_KINDS[c.gcType]);
-    if (total) {
-      total.count++;
-      total.seconds += c.cost / 1e6; // the profiler's cost is in microseconds
-    }
-    if (c.gcType === "MarkSweepCompact") watch.liveBytes = c.afterGC.heapStatistics.usedHeapSize;
-  }
-}
+/** The service's watch, from the first scrape on. */
+let gcWatch: GcWatch | undefined;
 
 /**
  * Garbage collection and memory:
@@ -142,7 +151,7 @@ function readCollections(watch: GcWatch): void {
  *   set that the limit must hold with room to spare (README, "What to monitor").
  */
 export function renderGcAndMemory(): string {
-  const watch = watchGc();
+  const watch = (gcWatch ??= new GcWatch()).read();
   const series = (name: string, help: string, value: (t: { count: number; seconds: number }) => number) =>
     [
       `# HELP ${name} ${help}`,
