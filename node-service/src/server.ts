@@ -379,8 +379,8 @@ export async function startService(config: Config, options: StartServiceOptions 
       applications: {
         // The process running the jobs reconciles what another process changed (e.g. anchors a decision
         // made there), without waiting for the next block.
-        changed: async (id) => {
-          if ((await applications.changedElsewhere(id)) && runsJobs?.()) onLeadership();
+        changed: async (id, tag) => {
+          if ((await applications.changedElsewhere(id, tag)) && runsJobs?.()) onLeadership();
         },
         resync: async () => {
           await applications.resyncFromStore();

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createChangeListener, type ChangeListener } from "../../node-service/src/store/postgres/listener";
-import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
+import { PostgresRecordStore, RECORDS_CHANNEL } from "../../node-service/src/store/postgres/record-store";
 import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
 import { openPostgresSessionStore } from "../../node-service/src/auth/sessions";
 import { ConflictError } from "../../node-service/src/domain/errors";
@@ -120,6 +120,64 @@ describe("LISTEN/NOTIFY between processes on one PostgreSQL database", function 
     await until("B to read A's version, not C's", 5_000, async () => storeB.get("z")?.n === 10);
     await storeC.put({ id: "z", n: 11 });
     await until("B to read C's change made on the version it read", 5_000, async () => storeB.get("z")?.n === 11);
+  });
+
+  it("a process's own puts, notified back to it, are not read again; another's write and an untagged notification are", async () => {
+    const url = await freshDatabase();
+    const [dbA, dbB] = [await openDatabase(url, { max: 2 }), await openDatabase(url, { max: 2 })];
+    open.push(dbA, dbB);
+    const storeA = await PostgresRecordStore.open<Rec>(dbA, "things");
+    const storeB = await PostgresRecordStore.open<Rec>(dbB, "things");
+    // B's reads of one record (what a refresh costs), counted at its pool.
+    let reads = 0;
+    const query = dbB.pool.query.bind(dbB.pool) as (...args: unknown[]) => Promise<unknown>;
+    (dbB.pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+      if (String(args[0]).startsWith("SELECT value FROM records WHERE kind = $1 AND id = $2")) reads++;
+      return query(...args);
+    };
+    const handled: string[] = [];
+    const seenOnB: number[] = [];
+    const listener = createChangeListener({
+      url,
+      handlers: {
+        things: {
+          changed: async (id, tag) => {
+            const r = await storeB.refresh(id, tag);
+            if (r) seenOnB.push(r.n);
+            handled.push(id);
+          },
+          resync: async () => void (await storeB.reload()),
+        },
+      },
+    });
+    open.push(listener);
+    await listener.ready;
+
+    // Back to back, so later puts are committed before the earlier ones' notifications are handled.
+    for (let n = 1; n <= 4; n++) await storeB.put({ id: "x", n });
+    await until("B to handle its 4 notifications", 5_000, async () => handled.length === 4);
+    expect(reads, "B read none of its own puts back").to.equal(0);
+    expect(seenOnB).to.deep.equal([]);
+
+    // Another process writes over B's version: B reads it.
+    await storeA.refresh("x"); // A has no listener here: it reads B's version itself
+    await storeA.put({ id: "x", n: 5 });
+    await until("B to read A's write", 5_000, async () => storeB.get("x")?.n === 5);
+    expect(reads).to.equal(1);
+    expect(seenOnB).to.deep.equal([5]);
+
+    // B's put, then A's on top before B handles B's notification: B ends with A's version.
+    await storeB.put({ id: "x", n: 6 });
+    await storeA.refresh("x");
+    await storeA.put({ id: "x", n: 7 });
+    await until("B to read A's later write", 5_000, async () => storeB.get("x")?.n === 7 && handled.length === 7);
+    expect(reads).to.equal(2);
+
+    // An untagged notification (a process of an earlier version) is read, as before.
+    await dbA.pool.query("SELECT pg_notify($1, $2)", [RECORDS_CHANNEL, "things:x"]);
+    await until("B to handle it", 5_000, async () => handled.length === 8);
+    expect(reads).to.equal(3);
+    expect(storeB.get("x")?.n).to.equal(7);
   });
 
   it("sessions: another process answers a session from memory only while it hears of sign-outs, and drops it when one comes", async () => {

@@ -1364,9 +1364,9 @@ export class ApplicationService extends EventEmitter {
    * its record is read again, and listeners (SSE streams, notifications) are told as for a local step.
    * True when this process's copy changed.
    */
-  async changedElsewhere(id: string): Promise<boolean> {
+  async changedElsewhere(id: string, tag?: string): Promise<boolean> {
     if (!(this.store instanceof PostgresRecordStore)) return false;
-    const fresh = await this.store.refresh(id);
+    const fresh = await this.store.refresh(id, tag);
     if (fresh) this.emit("update", fresh);
     return !!fresh;
   }

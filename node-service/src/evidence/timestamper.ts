@@ -36,7 +36,7 @@ export interface Timestamper extends Timestamps {
   start(state: () => IndexState): void;
   stop(): Promise<void>;
   /** PostgreSQL: another process stored token `id` (LISTEN), or everything is read again (`resync`). */
-  changedElsewhere?(id: string): Promise<void>;
+  changedElsewhere?(id: string, tag?: string): Promise<void>;
   resyncFromStore?(): Promise<void>;
 }
 
@@ -111,7 +111,7 @@ export async function openTimestamper(opts: {
     },
     ...(shared
       ? {
-          changedElsewhere: async (id: string) => void (await shared.refresh(id)),
+          changedElsewhere: async (id: string, tag?: string) => void (await shared.refresh(id, tag)),
           resyncFromStore: async () => void (await shared.reload()),
         }
       : {}),

@@ -203,10 +203,10 @@ export class NotificationService {
     if (!(reads instanceof PostgresRecordStore) || !(webhooks instanceof PostgresRecordStore)) return {};
     const afterWebhooks = () => void this.sync().catch((err: unknown) => this.deps.logger?.error({ err }, "notifications sync failed"));
     return {
-      [READS]: { changed: async (id) => void (await reads.refresh(id)), resync: async () => void (await reads.reload()) },
+      [READS]: { changed: async (id, tag) => void (await reads.refresh(id, tag)), resync: async () => void (await reads.reload()) },
       [WEBHOOKS]: {
-        changed: async (id) => {
-          if (await webhooks.refresh(id)) afterWebhooks();
+        changed: async (id, tag) => {
+          if (await webhooks.refresh(id, tag)) afterWebhooks();
         },
         resync: async () => {
           await webhooks.reload();

@@ -4,6 +4,8 @@
  * sends `pg_notify('records', '<kind>:<id>')` inside its transaction (so a notification is delivered
  * only after the write committed). Each notification is handed to the handler of its kind, which
  * reads the record again and tells its listeners (SSE streams, notifications) as a local write does.
+ * A store may tag its writes (`<kind>:<id>|<tag>`, changePayload): every process hears its own writes
+ * too, and the tag tells a store that the version notified is the one it wrote and holds already.
  *
  * NOTIFY is not durable: what is sent while this connection is down is lost. So the connection
  * reconnects with backoff (0.1 s doubling to 5 s), and after every (re)connect, the first one
@@ -19,9 +21,14 @@ import type { Logger } from "pino";
 
 export const RECORDS_CHANNEL = "records";
 
+/** What a write notifies: `<kind>:<id>`, with `|<tag>` when the writer tags its writes (no id holds "|"). */
+export function changePayload(kind: string, id: string, tag?: string): string {
+  return tag === undefined ? `${kind}:${id}` : `${kind}:${id}|${tag}`;
+}
+
 export interface ChangeHandler {
-  /** One record `id` of this kind changed (written by this process or another). */
-  changed(id: string): Promise<void>;
+  /** One record `id` of this kind changed (written by this process or another); `tag`: the write's, if tagged. */
+  changed(id: string, tag?: string): Promise<void>;
   /** Notifications may have been missed: read every record of this kind again. */
   resync(): Promise<void>;
 }
@@ -72,9 +79,11 @@ export function createChangeListener(opts: {
     const at = msg.payload.indexOf(":");
     if (at < 0) return;
     const kind = msg.payload.slice(0, at);
-    const id = msg.payload.slice(at + 1);
+    const bar = msg.payload.lastIndexOf("|");
+    const id = msg.payload.slice(at + 1, bar > at ? bar : undefined);
+    const tag = bar > at ? msg.payload.slice(bar + 1) : undefined;
     const handler = handlers[kind];
-    if (handler) run(kind, `${kind}:${id}`, () => handler.changed(id));
+    if (handler) run(kind, `${kind}:${id}`, () => handler.changed(id, tag));
   }
 
   async function resyncAll(): Promise<void> {

@@ -4,9 +4,12 @@
  * upsert (its own transaction) and resolves after COMMIT; the record becomes visible to get/all only
  * then, so a failed put leaves the previous version. Reads are served from the copy loaded at open
  * and kept by this process's puts, refreshed (refresh(id), reload()) when another process writes: each
- * put sends `pg_notify('records', '<kind>:<id>')` in its transaction, and the process's one LISTEN
+ * put sends `pg_notify('records', '<kind>:<id>|<tag>')` in its transaction, and the process's one LISTEN
  * connection (listener.ts) calls refresh. A put and a refresh of the same id run one at a time, so a
- * refresh that read an older version never lands over a newer put of this process.
+ * refresh that read an older version never lands over a newer put of this process. The tag names the
+ * put (this store's own random prefix and a count): a refresh told of the last put this process saw
+ * committed reads nothing, since that version is the copy held (the record was read back after each
+ * of the process's own puts before: a select, a parse and a comparison of the whole record per write).
  *
  * Two processes changing the same record: a put replaces the row only if the row is still the version
  * this process last held (compare-and-set on the jsonb value); otherwise nothing is written, this
@@ -19,12 +22,13 @@
  * borrower) and reads the group's committed records, and the guard's check may refuse it there, so
  * two processes creating at once see each other's records.
  */
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
 import { KeyedQueue } from "../keyed-queue";
 import { lockKeyOf, type Database } from "./db";
-import { RECORDS_CHANNEL } from "./listener";
+import { changePayload, RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
 
@@ -50,6 +54,11 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   /** Per id: the sequence number of the last put or refresh that set this process's copy (see reload). */
   private readonly setAt = new Map<string, number>();
   private seq = 0;
+  /** This store's puts are tagged `<writer>.<n>`, n counting up. */
+  private readonly writer = randomUUID();
+  private puts = 0;
+  /** Per id: the n of this process's last put seen committed, until its notification comes back. */
+  private readonly ownPuts = new Map<string, number>();
 
   private constructor(
     private readonly db: Database,
@@ -84,6 +93,8 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
 
   private async write(copy: T): Promise<void> {
     const held = this.records.get(copy.id);
+    const n = ++this.puts;
+    const tag = `${this.writer}.${n}`;
     const written = await this.db.tx(async (client) => {
       if (!held && this.guard) {
         const { field, reads, check } = this.guard;
@@ -99,19 +110,23 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
           rows.rows.map((r) => r.value),
         );
       }
-      const res = held
-        ? await client.query(
-            "INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $4::jsonb",
-            [this.kind, copy.id, JSON.stringify(copy), JSON.stringify(held)],
-          )
-        : await client.query("INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO NOTHING", [
-            this.kind,
-            copy.id,
-            JSON.stringify(copy),
-          ]);
-      if (res.rowCount !== 1) return false;
-      await client.query("SELECT pg_notify($1, $2)", [RECORDS_CHANNEL, `${this.kind}:${copy.id}`]);
-      return true;
+      // The write and its notification in one statement (one round trip): notified only when a row was written.
+      const res = await client.query(
+        `WITH written AS (INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ${
+          held
+            ? "ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $6::jsonb"
+            : "ON CONFLICT (kind, id) DO NOTHING"
+        } RETURNING 1) SELECT pg_notify($4, $5) FROM written`,
+        [
+          this.kind,
+          copy.id,
+          JSON.stringify(copy),
+          RECORDS_CHANNEL,
+          changePayload(this.kind, copy.id, tag),
+          ...(held ? [JSON.stringify(held)] : []),
+        ],
+      );
+      return res.rowCount === 1;
     });
     if (!written) {
       const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, copy.id]);
@@ -120,14 +135,24 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     }
     this.records.set(copy.id, copy);
     this.setAt.set(copy.id, ++this.seq);
+    this.ownPuts.set(copy.id, n);
   }
 
   /**
    * Reads one record again from the database (another process wrote it). Returns it when it differs
    * from the copy this process held (so a process's own write, notified back to it, is no change).
+   * `tag`: the notified write's. A put of this process up to its last one of `id` seen committed is not
+   * read again: that last put replaced exactly the version this process held (compare-and-set), so no
+   * other process wrote in between, and what another writes after it is notified with its own tag.
    */
-  refresh(id: string): Promise<T | undefined> {
+  refresh(id: string, tag?: string): Promise<T | undefined> {
     return this.serial(id, async () => {
+      const last = this.ownPuts.get(id);
+      const n = tag?.startsWith(`${this.writer}.`) ? Number(tag.slice(this.writer.length + 1)) : NaN;
+      if (last !== undefined && n <= last) {
+        if (n === last) this.ownPuts.delete(id);
+        return undefined;
+      }
       const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, id]);
       return this.adopt(id, rows.rows[0]?.value);
     });
@@ -153,6 +178,8 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
    */
   async reload(): Promise<T[]> {
     const from = this.seq;
+    // Notifications may have been lost: tags still waiting for theirs are dropped (at worst one read more).
+    this.ownPuts.clear();
     const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [this.kind]);
     const found = new Map(rows.rows.map((r) => [r.value.id, r.value]));
     const ids = new Set([...found.keys(), ...this.records.keys()]);
