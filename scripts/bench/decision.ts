@@ -13,7 +13,8 @@
  *    sequential applications (POST -> response with the decision). Baseline in the same run: as many
  *    GET /healthz on the quiet service, and one GET /healthz after each application (the same
  *    background: each decision's anchor transaction makes a block the indexer commits). Prints p50/p99
- *    and the ratios, and the indexer's commits meanwhile.
+ *    and the ratios, the indexer's commits meanwhile, and the CPU time per application of this process
+ *    and (on PostgreSQL) of the database server's processes (cpuNow).
  * 5. One auto-approved application end to end: POST, borrower signs, lender countersigns (the service
  *    records the agreement on chain), lender disburses (standing token allowance), until the service's
  *    indexer has seen the disbursement.
@@ -24,6 +25,8 @@
  * the tests do; another fresh one for the diagnosis run), to compare with the lowdb run (issue 17:
  * unchanged or better). The load average is printed beside the figures (the machine is shared).
  */
+import { execSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -55,6 +58,42 @@ const BATCH = 400;
 const ON_POSTGRES = process.env.BENCH_STORE === "postgres";
 
 const ms = (t: number) => `${t.toFixed(1)} ms`;
+
+/**
+ * CPU time (ms) of this process (the service and the load) and of every PostgreSQL server process on
+ * the machine (from /proc: its backends' and, through the postmaster's children's time, the ended ones'),
+ * to give the timed runs a cost per application besides their latencies, which follow the machine's load.
+ */
+function cpuNow(): { own: number; postgres: number | undefined } {
+  const own = process.cpuUsage();
+  let postgres: number | undefined;
+  try {
+    const tick = 1000 / Number(execSync("getconf CLK_TCK").toString().trim());
+    postgres = 0;
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue; // ended meanwhile
+      }
+      if (!stat.includes("(postgres)")) continue;
+      // Fields after the command's closing parenthesis: state is the 3rd; utime, stime, cutime, cstime the 14th to 17th.
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      postgres += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * tick;
+    }
+  } catch {
+    postgres = undefined; // no /proc (not Linux)
+  }
+  return { own: (own.user + own.system) / 1000, postgres };
+}
+
+/** CPU per application between two cpuNow() readings, as printed. */
+function cpuPer(from: ReturnType<typeof cpuNow>, to: ReturnType<typeof cpuNow>, n: number, postgres: boolean): string {
+  const own = `${((to.own - from.own) / n).toFixed(2)} ms in this process (service and load)`;
+  if (!postgres || from.postgres === undefined || to.postgres === undefined) return own;
+  return `${own}, ${((to.postgres - from.postgres) / n).toFixed(2)} ms in PostgreSQL's server processes`;
+}
 const loadAverage = () =>
   `load average ${os
     .loadavg()
@@ -384,6 +423,7 @@ async function main(): Promise<void> {
     };
     const stopListening = service.indexer.on("batch", onBatch);
     const decisions: number[] = [];
+    const cpuBefore = cpuNow();
     // The same baseline interleaved with the applications: it meets the same background (indexer commits).
     const healthDuring: number[] = [];
     const outcomes: Record<string, number> = {};
@@ -416,6 +456,7 @@ async function main(): Promise<void> {
       }
     }
     stopListening();
+    const cpuAfter = cpuNow();
     const after = service.indexer.stats();
     const [h50, h99, d50, d99] = [pct(health, 50), pct(health, 99), pct(decisions, 50), pct(decisions, 99)];
     const [i50, i99] = [pct(healthDuring, 50), pct(healthDuring, 99)];
@@ -434,6 +475,7 @@ async function main(): Promise<void> {
       `ratio decision/healthz: p50 ${(d50 / h50).toFixed(1)}x, p99 ${(d99 / h99).toFixed(1)}x (quiet); ` +
         `p50 ${(d50 / i50).toFixed(1)}x, p99 ${(d99 / i99).toFixed(1)}x (interleaved); target p99 < 50 ms: ${d99 < 50 ? "met" : "NOT met"}`,
     );
+    console.log(`CPU per application (the POST, a /healthz and the withdrawal): ${cpuPer(cpuBefore, cpuAfter, APPS, ON_POSTGRES)}`);
     console.log(`${loadAverage()} after the timed run`);
 
     if (!approved) throw new Error("no application was approved automatically; cannot time the path to disbursement");
@@ -526,6 +568,7 @@ async function main(): Promise<void> {
         const qTokens = new Map<Party, string>();
         for (const b of others) qTokens.set(b, await signIn(quiet.url, b));
         const quietTimes: number[] = [];
+        const quietCpuBefore = cpuNow();
         for (let i = 0; i < APPS; i++) {
           const b = others[i % others.length];
           const t1 = performance.now();
@@ -544,9 +587,11 @@ async function main(): Promise<void> {
             if (withdrawn.status !== 200) throw new Error(`quiet withdraw ${res.body.id}: ${withdrawn.status}`);
           }
         }
+        const quietCpuAfter = cpuNow();
         console.log(
           `diagnosis, no anchoring (no new blocks, no index commits): POST to decision p50 ${ms(pct(quietTimes, 50))}, p99 ${ms(pct(quietTimes, 99))}; ratio to the quiet /healthz p99 ${(pct(quietTimes, 99) / h99).toFixed(1)}x (${loadAverage()})`,
         );
+        console.log(`  CPU per application (the POST and the withdrawal): ${cpuPer(quietCpuBefore, quietCpuAfter, APPS, ON_POSTGRES)}`);
       } finally {
         await quiet.close();
       }
