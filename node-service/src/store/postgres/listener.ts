@@ -21,8 +21,10 @@ import type { Logger } from "pino";
 
 export const RECORDS_CHANNEL = "records";
 
-/** What a write notifies: `<kind>:<id>`, with `|<tag>` when the writer tags its writes (no id holds "|"). */
+/** What a write notifies: `<kind>:<id>`, with `|<tag>` when the writer tags its writes. */
 export function changePayload(kind: string, id: string, tag?: string): string {
+  // The listener takes what follows the last "|" as the tag (ids here are UUIDs, hashes and addresses).
+  if (id.includes("|")) throw new Error(`${kind}: a record id holds "|": ${id}`);
   return tag === undefined ? `${kind}:${id}` : `${kind}:${id}|${tag}`;
 }
 
