@@ -9,12 +9,13 @@
  *    impersonated accounts (hardhat_impersonateAccount) with known keys for SIWE; each phase's
  *    transactions go in JSON-RPC batches with automine off and are mined by evm_mine.
  * 3. Borrowers pre-grant consent to a lender, so each POST /api/applications decides at once.
- * 4. Starts the service in this process (HTTP to the node), waits for the index, then times BENCH_APPS
- *    sequential applications (POST -> response with the decision). Baseline in the same run: as many
- *    GET /healthz on the quiet service, and one GET /healthz after each application (the same
- *    background: each decision's anchor transaction makes a block the indexer commits). Prints p50/p99
- *    and the ratios, the indexer's commits meanwhile, and the CPU time per application of this process
- *    and (on PostgreSQL) of the database server's processes (cpuNow).
+ * 4. Starts the service in this process (HTTP to the node; the bench runs compiled, see runCompiled),
+ *    waits for the index, then times BENCH_APPS sequential applications (POST -> response with the
+ *    decision). Baseline in the same run: as many GET /healthz on the quiet service, and one GET
+ *    /healthz after each application (the same background: each decision's anchor transaction makes a
+ *    block the indexer commits). Prints p50/p99 and the ratios, the indexer's commits meanwhile, and
+ *    the CPU time per application of this process and (on PostgreSQL) of the database server's
+ *    processes (cpuNow).
  * 5. One auto-approved application end to end: POST, borrower signs, lender countersigns (the service
  *    records the agreement on chain), lender disburses (standing token allowance), until the service's
  *    indexer has seen the disbursement.
@@ -25,7 +26,7 @@
  * the tests do; another fresh one for the diagnosis run), to compare with the lowdb run (issue 17:
  * unchanged or better). The load average is printed beside the figures (the machine is shared).
  */
-import { execSync } from "node:child_process";
+import { execSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -42,6 +43,7 @@ import { deployContracts, startHardhatNode, type HardhatNode } from "../lib/chai
 import { DAY } from "../../node-service/src/domain/time";
 import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
 import { freshDatabase } from "../lib/test-postgres";
+import { compileIntoDist } from "../lib/tsc";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 40);
@@ -605,8 +607,19 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
+/**
+ * The bench runs compiled (this script and the service's code, into dist/ as `npm run build` does), as
+ * operators run the service: through ts-node its process would also hold the TypeScript compiler and
+ * `node:repl`, and with it `node:domain`, which wraps every EventEmitter's construction and `emit` (the
+ * same reason bench:api runs the service compiled). BENCH_TS_NODE=1 keeps it in ts-node.
+ */
+async function runCompiled(): Promise<number> {
+  const script = await compileIntoDist("scripts/bench/decision.ts", "the bench and the service into dist/");
+  return spawnSync(process.execPath, [script], { stdio: "inherit" }).status ?? 1;
+}
+
+(path.extname(__filename) === ".ts" && process.env.BENCH_TS_NODE !== "1" ? runCompiled() : main().then(() => 0)).then(
+  (code) => process.exit(code),
   (err: unknown) => {
     console.error(err);
     process.exit(1);

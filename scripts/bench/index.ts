@@ -34,16 +34,16 @@
  * loads the whole index); it prints them side by side (rate, peak RSS, heap limit, retained heap, load).
  */
 import { fork } from "node:child_process";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { decodeEventLog, encodeFunctionData, toHex, type Abi, type Hex } from "viem";
-import { abiOf, REPO_ROOT } from "../../node-service/src/chain/contracts";
+import { abiOf } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { freshDatabase } from "../lib/test-postgres";
-import { compileTypeScript } from "../lib/tsc";
+import { compileIntoDist } from "../lib/tsc";
 import type { Commit, IndexJob, IndexRun, StartRun } from "./index-process";
 import {
   admit,
@@ -218,20 +218,7 @@ type InOwnProcess = <T extends IndexRun | StartRun>(job: Omit<IndexJob, "range" 
  * build` does), so it runs as the service does, without the TypeScript compiler in its memory.
  */
 async function compileIndexProcess(): Promise<InOwnProcess> {
-  const configDir = await mkdtemp(path.join(os.tmpdir(), "bench-index-tsc-"));
-  try {
-    const tsconfig = path.join(configDir, "tsconfig.json");
-    const config = {
-      extends: path.join(REPO_ROOT, "tsconfig.build.json"),
-      compilerOptions: { rootDir: REPO_ROOT, outDir: path.join(REPO_ROOT, "dist") },
-      files: [path.join(REPO_ROOT, "scripts/bench/index-process.ts")],
-    };
-    await writeFile(tsconfig, JSON.stringify(config));
-    compileTypeScript(tsconfig, "the indexing process into dist/");
-  } finally {
-    await rm(configDir, { recursive: true, force: true });
-  }
-  const script = path.join(REPO_ROOT, "dist/scripts/bench/index-process.js");
+  const script = await compileIntoDist("scripts/bench/index-process.ts", "the indexing process into dist/");
   return <T>(job: Omit<IndexJob, "range" | "commitEvents">) => {
     const child = fork(script, [], { execArgv: job.nodeArgs, stdio: "inherit" });
     const result = new Promise<T>((resolve, reject) => {
