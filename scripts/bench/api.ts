@@ -48,6 +48,7 @@ import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "
 import { deployAll } from "../lib/deploy";
 import { publicClientFor, walletClientFor } from "../lib/clients";
 import { abiOf, REPO_ROOT, type ContractName } from "../../node-service/src/chain/contracts";
+import { cpuSeconds } from "../lib/proc-cpu";
 import { compileTypeScript } from "../lib/tsc";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { DAY } from "../../node-service/src/domain/time";
@@ -114,16 +115,6 @@ async function startChild(
     if (child.exitCode !== null)
       throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux), or null elsewhere. */
-function cpuSeconds(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return null;
   }
 }
 

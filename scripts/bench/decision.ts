@@ -26,8 +26,7 @@
  * the tests do; another fresh one for the diagnosis run), to compare with the lowdb run (issue 17:
  * unchanged or better). The load average is printed beside the figures (the machine is shared).
  */
-import { execSync, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -43,6 +42,7 @@ import { deployContracts, startHardhatNode, type HardhatNode } from "../lib/chai
 import { DAY } from "../../node-service/src/domain/time";
 import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
 import { freshDatabase } from "../lib/test-postgres";
+import { cpuSecondsOfCommand } from "../lib/proc-cpu";
 import { compileIntoDist } from "../lib/tsc";
 
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 150);
@@ -63,31 +63,13 @@ const ms = (t: number) => `${t.toFixed(1)} ms`;
 
 /**
  * CPU time (ms) of this process (the service and the load) and of every PostgreSQL server process on
- * the machine (from /proc: its backends' and, through the postmaster's children's time, the ended ones'),
- * to give the timed runs a cost per application besides their latencies, which follow the machine's load.
+ * the machine (its backends and, through the postmaster's children's time, the ended ones), to give the
+ * timed runs a cost per application besides their latencies, which follow the machine's load.
  */
 function cpuNow(): { own: number; postgres: number | undefined } {
   const own = process.cpuUsage();
-  let postgres: number | undefined;
-  try {
-    const tick = 1000 / Number(execSync("getconf CLK_TCK").toString().trim());
-    postgres = 0;
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      } catch {
-        continue; // ended meanwhile
-      }
-      if (!stat.includes("(postgres)")) continue;
-      // Fields after the command's closing parenthesis: state is the 3rd; utime, stime, cutime, cstime the 14th to 17th.
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      postgres += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * tick;
-    }
-  } catch {
-    postgres = undefined; // no /proc (not Linux)
-  }
-  return { own: (own.user + own.system) / 1000, postgres };
+  const postgres = cpuSecondsOfCommand("postgres");
+  return { own: (own.user + own.system) / 1000, postgres: postgres === null ? undefined : postgres * 1000 };
 }
 
 /** CPU per application between two cpuNow() readings, as printed. */
