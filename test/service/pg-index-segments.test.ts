@@ -174,6 +174,8 @@ describe("PostgreSQL index lists as segments", function () {
       const raw: Database = {
         pool,
         tx: () => Promise.reject(new Error("unused")),
+        statement: () => Promise.reject(new Error("unused")),
+        batch: () => Promise.reject(new Error("unused")),
         probe: () => Promise.reject(new Error("unused")),
         suspect: () => undefined,
         close: () => pool.end(),

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import pino from "pino";
 import type { Hex } from "viem";
 import { createIndexer, type Indexer } from "../../node-service/src/indexer/indexer";
@@ -465,6 +466,82 @@ for (const [label, makeBackend] of BACKENDS) {
         // Naming exactly what the first pledged is the same request.
         expect(await refusal(onB.put(application("named", ["7"], ["7"])))).to.match(/application first was created/);
         expect(onB.all().map((x) => x.id)).to.deep.equal([]);
+        await onA.close();
+        await onB.close();
+      });
+      it("on PostgreSQL: a guarded insert is one round trip while the process's copy of the group is current, and decides on the database's when it is not; at once on two processes, one application per receivable", async function () {
+        if (backend.name !== "postgres") this.skip();
+        const open = async () =>
+          PostgresRecordStore.open<ApplicationRecord>((await backend.place()).db!, "applications", creationGuard(undefined));
+        const [onA, onB] = [await open(), await open()];
+        const application = (id: string, borrower: Address, receivableIds: string[]): ApplicationRecord => ({
+          id,
+          borrower,
+          lender: B,
+          amount: "100000",
+          termDays: 60,
+          requested: { amount: "100000", termDays: 60 },
+          receivableIds,
+          scopes: 31,
+          purpose: `0x${"03".repeat(32)}`,
+          status: "submitted",
+          createdAt: 1_700_000_000,
+          updatedAt: 1_700_000_000,
+          timeline: [],
+          signatures: {},
+        });
+        const outcome = (write: Promise<void>) =>
+          write.then(
+            () => "written",
+            (err: Error) => err.message,
+          );
+        // Every statement sent to the database (round trips), whichever connection sends it.
+        let statements = 0;
+        const query = pg.Client.prototype.query;
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          statements++;
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof query;
+        try {
+          statements = 0;
+          expect(await outcome(onB.put(application("b1", A, ["1"])))).to.equal("written");
+          expect(statements, "B's copy of the group is current: one round trip").to.equal(1);
+          statements = 0;
+          await onB.put({ ...onB.get("b1")!, updatedAt: 1_700_000_001 });
+          expect(statements, "a change: one statement, in a transaction of its own").to.equal(1);
+          // A has not heard of b1: its copy is behind, so the database's records decide, and allow this one.
+          statements = 0;
+          expect(await outcome(onA.put(application("a1", A, ["2"])))).to.equal("written");
+          expect(statements, "A's one-round-trip insert refused, then the lock, the group, the insert").to.be.greaterThan(1);
+          // B has not heard of a1, which holds receivable 2: refused on the database's records, not B's copy.
+          expect(await outcome(onB.put(application("b2", A, ["2"])))).to.match(
+            /receivable 2 is already the collateral of live application a1/,
+          );
+          expect(onB.get("b2")).to.equal(undefined);
+          // The check refusing on B's copy is not the last word either: b1 is withdrawn on A, unknown to B.
+          await onA.refresh("b1");
+          await onA.put({ ...onA.get("b1")!, status: "withdrawn" });
+          expect(await outcome(onB.put(application("b3", A, ["1"])))).to.equal("written");
+        } finally {
+          pg.Client.prototype.query = query;
+        }
+        // Both current, both in one round trip at once, for the same receivable of one borrower: one wins.
+        for (let round = 0; round < 12; round++) {
+          await onA.reload();
+          await onB.reload();
+          const borrower = `0x${(0xc000 + round).toString(16).padStart(40, "0")}` as Address;
+          const both = await Promise.all([
+            outcome(onA.put(application(`race${round}a`, borrower, [`r${round}`]))),
+            outcome(onB.put(application(`race${round}b`, borrower, [`r${round}`]))),
+          ]);
+          expect(
+            both.filter((o) => o === "written"),
+            `round ${round}: ${both.join(" / ")}`,
+          ).to.have.length(1);
+          expect(both.find((o) => o !== "written")).to.match(
+            new RegExp(`receivable r${round} is already the collateral of live application race${round}[ab]`),
+          );
+        }
         await onA.close();
         await onB.close();
       });

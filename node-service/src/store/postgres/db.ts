@@ -29,6 +29,18 @@ export interface Database {
    */
   tx<T>(fn: (client: pg.PoolClient) => Promise<T>, opts?: { snapshot?: boolean }): Promise<T>;
   /**
+   * One statement in a transaction of its own (autocommit: no BEGIN and COMMIT round trips); resolves
+   * after its commit. A failure is noted as tx's are, and a connection that failed is closed.
+   */
+  statement<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Several statements in one round trip and one transaction (PostgreSQL runs a simple query's statements
+   * as one transaction; each still takes its own snapshot under READ COMMITTED); one result per statement,
+   * resolves after the commit. The simple protocol carries no parameters: values go in as literals
+   * (pg.escapeLiteral). On an error the server rolls the whole batch back.
+   */
+  batch(statements: string[]): Promise<pg.QueryResult[]>;
+  /**
    * Whether the database answers now: while it is known out of reach, what the last probe found; else a
    * `SELECT 1` (at most one a second; callers at once share it).
    */
@@ -244,6 +256,20 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
   let health: DatabaseHealth = { ok: true };
   let probedAt = -Infinity;
   let probing: Promise<DatabaseHealth> | null = null;
+  /** Runs `fn` on a pool connection outside any BEGIN (autocommit), noting a failure as tx does. */
+  const once = async <R>(fn: (client: pg.PoolClient) => Promise<R>): Promise<R> => {
+    const client = await pool.connect();
+    try {
+      const out = await fn(client);
+      client.release();
+      return out;
+    } catch (err) {
+      reachability.failed(err);
+      // Nothing to roll back: the server ended the statement's own transaction with the error.
+      client.release(isDatabaseUnavailable(err));
+      throw err;
+    }
+  };
   const db: Database = {
     pool,
     async tx(fn, opts) {
@@ -259,6 +285,14 @@ export async function openDatabase(url: string, opts: { max?: number } = {}): Pr
         await releaseFailed(client, err);
         throw err;
       }
+    },
+    async statement(text, values) {
+      return once((client) => client.query(text, values));
+    },
+    async batch(statements) {
+      const out = await once((client) => client.query(statements.join(";\n")));
+      // node-postgres gives one result for one statement, an array for more.
+      return Array.isArray(out) ? (out as pg.QueryResult[]) : [out];
     },
     probe() {
       const down = reachability.health();

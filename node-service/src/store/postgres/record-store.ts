@@ -1,8 +1,8 @@
 /**
  * Keyed JSON records in PostgreSQL (table `records`, one row per kind and id): the RecordStore of
  * applications/journal-store.ts for the applications and the RFC 3161 timestamps. A put is one
- * upsert (its own transaction) and resolves after COMMIT; the record becomes visible to get/all only
- * then, so a failed put leaves the previous version. Reads are served from the copy loaded at open
+ * upsert statement (its own transaction, one round trip) and resolves after its commit; the record
+ * becomes visible to get/all only then, so a failed put leaves the previous version. Reads are served from the copy loaded at open
  * and kept by this process's puts, refreshed (refresh(id), reload()) when another process writes: each
  * put sends `pg_notify('records', '<kind>:<id>|<tag>')` in its transaction, and the process's one LISTEN
  * connection (listener.ts) calls refresh. A put and a refresh of the same id run one at a time, so a
@@ -20,10 +20,13 @@
  * a receivable is in one live application) cannot rest on one row's version: with an `InsertGuard`,
  * a new record is inserted in a transaction that first takes an advisory lock on its group (e.g. its
  * borrower) and reads the group's committed records, and the guard's check may refuse it there, so
- * two processes creating at once see each other's records.
+ * two processes creating at once see each other's records. While this process's copy of the group is
+ * what the database holds (the usual case: it hears every write), the lock and an insert conditioned on
+ * the group reading as that copy go in one round trip instead of five (insertIfGroupAsHeld).
  */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
+import pg from "pg";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
 import { KeyedQueue } from "../keyed-queue";
@@ -47,6 +50,29 @@ export interface InsertGuard<T, K extends keyof T = keyof T> {
 }
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+/** A put and its notification in one statement (one round trip): notified only when a row was written. */
+const writeSql = (onConflict: string) =>
+  `WITH written AS (INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ${onConflict} RETURNING 1) SELECT pg_notify($4, $5) FROM written`;
+/** A new record: nothing is written over a row of the same id. */
+const INSERT_NEW = "ON CONFLICT (kind, id) DO NOTHING";
+/** A change: written only over the version this process held ($6; compare-and-set). */
+const UPDATE_IF_HELD = "ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $6::jsonb";
+
+/** The guard's fields of a stored record (`value`), as jsonb without nulls. */
+const pickedSql = (reads: readonly PropertyKey[]) =>
+  `jsonb_strip_nulls(jsonb_build_object(${reads.map((f) => `'${String(f)}', value->'${String(f)}'`).join(", ")}))`;
+
+/** pickedSql of a record held in memory: what the database would give for it (JSON's values, nulls stripped at every level of objects). */
+function pickedAsStored<T>(record: T, reads: readonly (keyof T)[]): Pick<T, keyof T> {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).flatMap(([k, x]) => (x === null ? [] : [[k, strip(x)]])))
+        : v;
+  return strip(JSON.parse(JSON.stringify(Object.fromEntries(reads.map((f) => [f, record[f]]))))) as Pick<T, keyof T>;
+}
 
 export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecords<T> {
   /** Per id: the tail of its puts and refreshes (one at a time). */
@@ -94,40 +120,20 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   private async write(copy: T): Promise<void> {
     const held = this.records.get(copy.id);
     const n = ++this.puts;
-    const tag = `${this.writer}.${n}`;
-    const written = await this.db.tx(async (client) => {
-      if (!held && this.guard) {
-        const { field, reads, check } = this.guard;
-        const group = String(copy[field as keyof T]);
-        await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, field, group)]);
-        const picked = reads.map((f) => `'${String(f)}', value->'${String(f)}'`).join(", ");
-        const rows = await client.query<{ value: T }>(
-          `SELECT jsonb_strip_nulls(jsonb_build_object(${picked})) AS value FROM records WHERE kind = $1 AND value->>'${field}' = $2`,
-          [this.kind, group],
-        );
-        check(
-          copy,
-          rows.rows.map((r) => r.value),
-        );
-      }
-      // The write and its notification in one statement (one round trip): notified only when a row was written.
-      const res = await client.query(
-        `WITH written AS (INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ${
-          held
-            ? "ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $6::jsonb"
-            : "ON CONFLICT (kind, id) DO NOTHING"
-        } RETURNING 1) SELECT pg_notify($4, $5) FROM written`,
-        [
-          this.kind,
-          copy.id,
-          JSON.stringify(copy),
-          RECORDS_CHANNEL,
-          changePayload(this.kind, copy.id, tag),
-          ...(held ? [JSON.stringify(held)] : []),
-        ],
-      );
-      return res.rowCount === 1;
-    });
+    const notice = changePayload(this.kind, copy.id, `${this.writer}.${n}`);
+    const written =
+      held || !this.guard
+        ? (
+            await this.db.statement(writeSql(held ? UPDATE_IF_HELD : INSERT_NEW), [
+              this.kind,
+              copy.id,
+              JSON.stringify(copy),
+              RECORDS_CHANNEL,
+              notice,
+              ...(held ? [JSON.stringify(held)] : []),
+            ])
+          ).rowCount === 1
+        : (await this.insertIfGroupAsHeld(this.guard, copy, notice)) || (await this.insertGuarded(this.guard, copy, notice));
     if (!written) {
       const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, copy.id]);
       this.adopt(copy.id, rows.rows[0]?.value);
@@ -136,6 +142,53 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     this.records.set(copy.id, copy);
     this.setAt.set(copy.id, ++this.seq);
     this.ownPuts.set(copy.id, n);
+  }
+
+  /**
+   * A guarded insert in one round trip: when the check passes on this process's copy of the group, the
+   * group's lock and then the insert, made only if the group's committed records read exactly as that
+   * copy does (so the check passes on them too; the insert's own snapshot is taken after the lock). False
+   * when nothing was written: the copy is behind the database (another process wrote to the group), the
+   * check refused on the copy, or the id exists; insertGuarded then decides on the committed records.
+   */
+  private async insertIfGroupAsHeld(guard: InsertGuard<T>, copy: T, notice: string): Promise<boolean> {
+    const group = String(copy[guard.field]);
+    const asHeld = new Map<string, Pick<T, keyof T>>();
+    for (const r of this.records.values())
+      if (r[guard.field] !== undefined && r[guard.field] !== null && String(r[guard.field]) === group)
+        asHeld.set(r.id, pickedAsStored(r, guard.reads));
+    try {
+      guard.check(copy, [...asHeld.values()]);
+    } catch {
+      return false;
+    }
+    const lit = pg.escapeLiteral;
+    const [, inserted] = await this.db.batch([
+      `SELECT pg_advisory_xact_lock(${lit(lockKeyOf(this.kind, guard.field, group))}::bigint)`,
+      `WITH written AS (INSERT INTO records (kind, id, value) SELECT ${lit(this.kind)}, ${lit(copy.id)}, ${lit(JSON.stringify(copy))}::jsonb ` +
+        `WHERE (SELECT COALESCE(jsonb_object_agg(id, ${pickedSql(guard.reads)}), '{}'::jsonb) FROM records ` +
+        `WHERE kind = ${lit(this.kind)} AND value->>'${guard.field}' = ${lit(group)}) = ${lit(JSON.stringify(Object.fromEntries(asHeld)))}::jsonb ` +
+        `${INSERT_NEW} RETURNING 1) SELECT pg_notify(${lit(RECORDS_CHANNEL)}, ${lit(notice)}) FROM written`,
+    ]);
+    return inserted.rowCount === 1;
+  }
+
+  /** A guarded insert decided on the group's committed records, read under the group's lock. */
+  private insertGuarded(guard: InsertGuard<T>, copy: T, notice: string): Promise<boolean> {
+    return this.db.tx(async (client) => {
+      const group = String(copy[guard.field]);
+      await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, guard.field, group)]);
+      const rows = await client.query<{ value: T }>(
+        `SELECT ${pickedSql(guard.reads)} AS value FROM records WHERE kind = $1 AND value->>'${guard.field}' = $2`,
+        [this.kind, group],
+      );
+      guard.check(
+        copy,
+        rows.rows.map((r) => r.value),
+      );
+      const res = await client.query(writeSql(INSERT_NEW), [this.kind, copy.id, JSON.stringify(copy), RECORDS_CHANNEL, notice]);
+      return res.rowCount === 1;
+    });
   }
 
   /**
