@@ -545,6 +545,59 @@ for (const [label, makeBackend] of BACKENDS) {
         await onA.close();
         await onB.close();
       });
+      it("on PostgreSQL: the guard reads each record's head; rows written without one (before migration 006) get it at open, and the guard sees them", async function () {
+        if (backend.name !== "postgres") this.skip();
+        const db = (await backend.place()).db!;
+        const earlier = {
+          id: "earlier",
+          borrower: A,
+          lender: B,
+          amount: "100000",
+          termDays: 60,
+          receivableIds: ["9"],
+          scopes: 31,
+          status: "submitted",
+          createdAt: 1_700_000_000,
+          idempotencyKey: null,
+          timeline: [],
+        };
+        // As an earlier version wrote it: the value only.
+        await db.pool.query("INSERT INTO records (kind, id, value) VALUES ('applications', 'earlier', $1)", [JSON.stringify(earlier)]);
+        const store = await PostgresRecordStore.open<ApplicationRecord>(db, "applications", creationGuard(undefined));
+        const { rows } = await db.pool.query<{ head: unknown }>("SELECT head FROM records WHERE kind = 'applications' AND id = 'earlier'");
+        // The fields the guard reads, nulls left out, as the database gives them.
+        expect(rows[0].head).to.deep.equal({
+          id: "earlier",
+          status: "submitted",
+          receivableIds: ["9"],
+          createdAt: 1_700_000_000,
+          lender: B,
+          amount: "100000",
+          termDays: 60,
+          scopes: 31,
+        });
+        const application = {
+          ...(earlier as unknown as ApplicationRecord),
+          id: "later",
+          idempotencyKey: undefined,
+          updatedAt: 1_700_000_000,
+          signatures: {},
+        };
+        const refused = await store.put(application).then(
+          () => "written",
+          (err: Error) => err.message,
+        );
+        expect(refused).to.match(/receivable 9 is already the collateral of live application earlier/);
+        // A change written by this version keeps the head with the value.
+        await store.put({ ...store.get("earlier")!, status: "withdrawn" });
+        const after = await db.pool.query<{ head: { status: string } }>(
+          "SELECT head FROM records WHERE kind = 'applications' AND id = 'earlier'",
+        );
+        expect(after.rows[0].head.status).to.equal("withdrawn");
+        await store.put(application);
+        expect(store.get("later")?.receivableIds).to.deep.equal(["9"]);
+        await store.close();
+      });
     });
 
     describe("documents' index and batches", () => {

@@ -20,9 +20,11 @@
  * a receivable is in one live application) cannot rest on one row's version: with an `InsertGuard`,
  * a new record is inserted in a transaction that first takes an advisory lock on its group (e.g. its
  * borrower) and reads the group's committed records, and the guard's check may refuse it there, so
- * two processes creating at once see each other's records. While this process's copy of the group is
- * what the database holds (the usual case: it hears every write), the lock and an insert conditioned on
- * the group reading as that copy go in one round trip instead of five (insertIfGroupAsHeld).
+ * two processes creating at once see each other's records. The check reads each record's head (the
+ * guard's fields, written with the record), not the whole record. While this process's copy of the
+ * group is what the database holds (the usual case: it hears every write), the lock and an insert
+ * conditioned on the group reading as that copy go in one round trip instead of five
+ * (insertIfGroupAsHeld).
  */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
@@ -30,7 +32,7 @@ import pg from "pg";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
 import { KeyedQueue } from "../keyed-queue";
-import { lockKeyOf, type Database } from "./db";
+import { lockKeyOf, longQuery, type Database } from "./db";
 import { changePayload, RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
@@ -51,19 +53,34 @@ export interface InsertGuard<T, K extends keyof T = keyof T> {
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
-/** A put and its notification in one statement (one round trip): notified only when a row was written. */
-const writeSql = (onConflict: string) =>
-  `WITH written AS (INSERT INTO records (kind, id, value) VALUES ($1, $2, $3) ${onConflict} RETURNING 1) SELECT pg_notify($4, $5) FROM written`;
+/** A record's head (column `head`, migration 006): the guard's fields of the jsonb `value`, without nulls. */
+const headSql = (reads: readonly PropertyKey[], value = "value") =>
+  `jsonb_strip_nulls(jsonb_build_object(${reads.map((f) => `'${String(f)}', ${value}->'${String(f)}'`).join(", ")}))`;
+
+/** The SQL of a write's parts: parameters ($1...) or, in a batch, literals. */
+interface WriteParts {
+  kind: string;
+  id: string;
+  /** A jsonb expression. */
+  value: string;
+  channel: string;
+  payload: string;
+}
+const WRITE_PARAMS: WriteParts = { kind: "$1", id: "$2", value: "$3::jsonb", channel: "$4", payload: "$5" };
+
+/**
+ * Writes the record, with its head when the kind is guarded (`reads`), and notifies in the same
+ * statement (one round trip): only when a row was written. `where`: a condition on the insert.
+ */
+const writeSql = (p: WriteParts, reads: readonly PropertyKey[] | undefined, onConflict: string, where = "") =>
+  `WITH written AS (INSERT INTO records (kind, id, value, head) SELECT ${p.kind}, ${p.id}, v, ${reads ? headSql(reads, "v") : "NULL"} ` +
+  `FROM (SELECT ${p.value} AS v) AS given ${where} ${onConflict} RETURNING 1) SELECT pg_notify(${p.channel}, ${p.payload}) FROM written`;
 /** A new record: nothing is written over a row of the same id. */
 const INSERT_NEW = "ON CONFLICT (kind, id) DO NOTHING";
 /** A change: written only over the version this process held ($6; compare-and-set). */
-const UPDATE_IF_HELD = "ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value WHERE records.value = $6::jsonb";
+const UPDATE_IF_HELD = "ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value, head = EXCLUDED.head WHERE records.value = $6::jsonb";
 
-/** The guard's fields of a stored record (`value`), as jsonb without nulls. */
-const pickedSql = (reads: readonly PropertyKey[]) =>
-  `jsonb_strip_nulls(jsonb_build_object(${reads.map((f) => `'${String(f)}', value->'${String(f)}'`).join(", ")}))`;
-
-/** pickedSql of a record held in memory: what the database would give for it (JSON's values, nulls stripped at every level of objects). */
+/** headSql of a record held in memory: what the database would give for it (JSON's values, nulls stripped at every level of objects). */
 function pickedAsStored<T>(record: T, reads: readonly (keyof T)[]): Pick<T, keyof T> {
   const strip = (v: unknown): unknown =>
     Array.isArray(v)
@@ -103,6 +120,19 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     if (guard && ![guard.field, ...guard.reads].every((f) => FIELD_NAME.test(String(f))))
       throw new Error(`${kind}: an insert guard reads top-level fields by plain name`);
     const store = new PostgresRecordStore<T>(db, kind, guard as InsertGuard<T, keyof T> | undefined);
+    // Rows written before heads existed (or by a version reading other fields) get theirs.
+    if (guard) {
+      const client = await db.pool.connect();
+      try {
+        await longQuery(
+          client,
+          `UPDATE records SET head = ${headSql(guard.reads)} WHERE kind = $1 AND head IS DISTINCT FROM ${headSql(guard.reads)}`,
+          [kind],
+        );
+      } finally {
+        client.release();
+      }
+    }
     const rows = await db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [kind]);
     for (const r of rows.rows) store.records.set(r.value.id, r.value);
     return store;
@@ -124,7 +154,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     const written =
       held || !this.guard
         ? (
-            await this.db.statement(writeSql(held ? UPDATE_IF_HELD : INSERT_NEW), [
+            await this.db.statement(writeSql(WRITE_PARAMS, this.guard?.reads, held ? UPDATE_IF_HELD : INSERT_NEW), [
               this.kind,
               copy.id,
               JSON.stringify(copy),
@@ -163,12 +193,22 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
       return false;
     }
     const lit = pg.escapeLiteral;
+    // The first statement's lock is held to the batch's end; the second's snapshot is taken after it.
     const [, inserted] = await this.db.batch([
       `SELECT pg_advisory_xact_lock(${lit(lockKeyOf(this.kind, guard.field, group))}::bigint)`,
-      `WITH written AS (INSERT INTO records (kind, id, value) SELECT ${lit(this.kind)}, ${lit(copy.id)}, ${lit(JSON.stringify(copy))}::jsonb ` +
-        `WHERE (SELECT COALESCE(jsonb_object_agg(id, ${pickedSql(guard.reads)}), '{}'::jsonb) FROM records ` +
-        `WHERE kind = ${lit(this.kind)} AND value->>'${guard.field}' = ${lit(group)}) = ${lit(JSON.stringify(Object.fromEntries(asHeld)))}::jsonb ` +
-        `${INSERT_NEW} RETURNING 1) SELECT pg_notify(${lit(RECORDS_CHANNEL)}, ${lit(notice)}) FROM written`,
+      writeSql(
+        {
+          kind: lit(this.kind),
+          id: lit(copy.id),
+          value: `${lit(JSON.stringify(copy))}::jsonb`,
+          channel: lit(RECORDS_CHANNEL),
+          payload: lit(notice),
+        },
+        guard.reads,
+        INSERT_NEW,
+        `WHERE (SELECT COALESCE(jsonb_object_agg(id, head), '{}'::jsonb) FROM records WHERE kind = ${lit(this.kind)} AND value->>'${guard.field}' = ${lit(group)}) ` +
+          `= ${lit(JSON.stringify(Object.fromEntries(asHeld)))}::jsonb`,
+      ),
     ]);
     return inserted.rowCount === 1;
   }
@@ -178,15 +218,21 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     return this.db.tx(async (client) => {
       const group = String(copy[guard.field]);
       await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, guard.field, group)]);
-      const rows = await client.query<{ value: T }>(
-        `SELECT ${pickedSql(guard.reads)} AS value FROM records WHERE kind = $1 AND value->>'${guard.field}' = $2`,
-        [this.kind, group],
-      );
+      const rows = await client.query<{ value: T }>(`SELECT head AS value FROM records WHERE kind = $1 AND value->>'${guard.field}' = $2`, [
+        this.kind,
+        group,
+      ]);
       guard.check(
         copy,
         rows.rows.map((r) => r.value),
       );
-      const res = await client.query(writeSql(INSERT_NEW), [this.kind, copy.id, JSON.stringify(copy), RECORDS_CHANNEL, notice]);
+      const res = await client.query(writeSql(WRITE_PARAMS, guard.reads, INSERT_NEW), [
+        this.kind,
+        copy.id,
+        JSON.stringify(copy),
+        RECORDS_CHANNEL,
+        notice,
+      ]);
       return res.rowCount === 1;
     });
   }
