@@ -545,7 +545,7 @@ for (const [label, makeBackend] of BACKENDS) {
         await onA.close();
         await onB.close();
       });
-      it("on PostgreSQL: the guard reads each record's head; rows written without one (before migration 006) get it at open, and the guard sees them", async function () {
+      it("on PostgreSQL: the guard reads each record's head; rows an earlier version wrote without one get it at open, and are read from their value until then", async function () {
         if (backend.name !== "postgres") this.skip();
         const db = (await backend.place()).db!;
         const earlier = {
@@ -588,6 +588,15 @@ for (const [label, makeBackend] of BACKENDS) {
           (err: Error) => err.message,
         );
         expect(refused).to.match(/receivable 9 is already the collateral of live application earlier/);
+        // A row without a head written after the open (an earlier version's process beside this one): read from its value.
+        await db.pool.query("INSERT INTO records (kind, id, value) VALUES ('applications', 'beside', $1)", [
+          JSON.stringify({ ...earlier, id: "beside", receivableIds: ["10"] }),
+        ]);
+        const beside = await store.put({ ...application, id: "later10", receivableIds: ["10"] }).then(
+          () => "written",
+          (err: Error) => err.message,
+        );
+        expect(beside).to.match(/receivable 10 is already the collateral of live application beside/);
         // A change written by this version keeps the head with the value.
         await store.put({ ...store.get("earlier")!, status: "withdrawn" });
         const after = await db.pool.query<{ head: { status: string } }>(

@@ -2,8 +2,8 @@
  * Keyed JSON records in PostgreSQL (table `records`, one row per kind and id): the RecordStore of
  * applications/journal-store.ts for the applications and the RFC 3161 timestamps. A put is one
  * upsert statement (its own transaction, one round trip) and resolves after its commit; the record
- * becomes visible to get/all only then, so a failed put leaves the previous version. Reads are served from the copy loaded at open
- * and kept by this process's puts, refreshed (refresh(id), reload()) when another process writes: each
+ * becomes visible to get/all only then, so a failed put leaves the previous version. Reads are served
+ * from the copy loaded at open and kept by this process's puts, refreshed (refresh(id), reload()) when another process writes: each
  * put sends `pg_notify('records', '<kind>:<id>|<tag>')` in its transaction, and the process's one LISTEN
  * connection (listener.ts) calls refresh. A put and a refresh of the same id run one at a time, so a
  * refresh that read an older version never lands over a newer put of this process. The tag names the
@@ -56,6 +56,13 @@ const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 /** A record's head (column `head`, migration 006): the guard's fields of the jsonb `value`, without nulls. */
 const headSql = (reads: readonly PropertyKey[], value = "value") =>
   `jsonb_strip_nulls(jsonb_build_object(${reads.map((f) => `'${String(f)}', ${value}->'${String(f)}'`).join(", ")}))`;
+
+/**
+ * The heads of a group's committed records (`kind` and `group`: SQL expressions); a head missing (a
+ * row an earlier version wrote since this process opened the store) is taken from the value.
+ */
+const groupHeadsSql = (reads: readonly PropertyKey[], field: string, kind: string, group: string) =>
+  `SELECT id, COALESCE(head, ${headSql(reads)}) AS head FROM records WHERE kind = ${kind} AND value->>'${field}' = ${group}`;
 
 /** The SQL of a write's parts: parameters ($1...) or, in a batch, literals. */
 interface WriteParts {
@@ -206,7 +213,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
         },
         guard.reads,
         INSERT_NEW,
-        `WHERE (SELECT COALESCE(jsonb_object_agg(id, head), '{}'::jsonb) FROM records WHERE kind = ${lit(this.kind)} AND value->>'${guard.field}' = ${lit(group)}) ` +
+        `WHERE (SELECT COALESCE(jsonb_object_agg(id, head), '{}'::jsonb) FROM (${groupHeadsSql(guard.reads, guard.field, lit(this.kind), lit(group))}) AS heads) ` +
           `= ${lit(JSON.stringify(Object.fromEntries(asHeld)))}::jsonb`,
       ),
     ]);
@@ -218,13 +225,10 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     return this.db.tx(async (client) => {
       const group = String(copy[guard.field]);
       await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, guard.field, group)]);
-      const rows = await client.query<{ value: T }>(`SELECT head AS value FROM records WHERE kind = $1 AND value->>'${guard.field}' = $2`, [
-        this.kind,
-        group,
-      ]);
+      const rows = await client.query<{ head: T }>(groupHeadsSql(guard.reads, guard.field, "$1", "$2"), [this.kind, group]);
       guard.check(
         copy,
-        rows.rows.map((r) => r.value),
+        rows.rows.map((r) => r.head),
       );
       const res = await client.query(writeSql(WRITE_PARAMS, guard.reads, INSERT_NEW), [
         this.kind,
