@@ -402,6 +402,35 @@ for (const [label, makeBackend] of BACKENDS) {
         n: number;
         amount: string;
       }
+      /** An application of `borrower` pledging `receivableIds`, as the applications service writes one (`changed`: fields set otherwise). */
+      const application = (
+        id: string,
+        borrower: Address,
+        receivableIds: string[],
+        changed: Partial<ApplicationRecord> = {},
+      ): ApplicationRecord => ({
+        id,
+        borrower,
+        lender: B,
+        amount: "100000",
+        termDays: 60,
+        requested: { amount: "100000", termDays: 60 },
+        receivableIds,
+        scopes: 31,
+        purpose: `0x${"03".repeat(32)}`,
+        status: "submitted",
+        createdAt: 1_700_000_000,
+        updatedAt: 1_700_000_000,
+        timeline: [],
+        signatures: {},
+        ...changed,
+      });
+      /** What a put came to: "written", or the refusal's message. */
+      const outcome = (write: Promise<void>) =>
+        write.then(
+          () => "written",
+          (err: Error) => err.message,
+        );
       it("keeps the last version of each id across a reopen, hands out copies, keeps kinds apart", async () => {
         const store = await backend.records<Rec>("apps");
         const other = await backend.records<Rec>("stamps");
@@ -432,39 +461,22 @@ for (const [label, makeBackend] of BACKENDS) {
         const open = async () =>
           PostgresRecordStore.open<ApplicationRecord>((await backend.place()).db!, "applications", creationGuard(undefined));
         const [onA, onB] = [await open(), await open()];
-        const application = (id: string, receivableIds: string[], named?: string[]): ApplicationRecord => ({
-          id,
-          borrower: A,
-          lender: B,
-          amount: "100000",
-          termDays: 60,
-          requested: { amount: "100000", termDays: 60, ...(named ? { receivableIds: named } : {}) },
-          receivableIds,
-          scopes: 31,
-          purpose: `0x${"03".repeat(32)}`,
-          status: "submitted",
-          createdAt: 1_700_000_000,
-          updatedAt: 1_700_000_000,
-          timeline: [],
-          signatures: {},
-          idempotencyKey: "retry-1",
-        });
-        const refusal = async (write: Promise<void>) =>
-          write.then(
-            () => "written",
-            (err: Error) => err.message,
-          );
+        const retried = (id: string, receivableIds: string[], named?: string[]) =>
+          application(id, A, receivableIds, {
+            requested: { amount: "100000", termDays: 60, ...(named ? { receivableIds: named } : {}) },
+            idempotencyKey: "retry-1",
+          });
         // A made the application from the receivables it knew of (none named: its preselection).
-        await onA.put(application("first", ["7"]));
+        await onA.put(retried("first", ["7"]));
         // The client's retry reaches B, which has not heard of it yet and knows a receivable more: its
         // preselection differs, but the request is the same, so it is the first application.
-        expect(await refusal(onB.put(application("retry", ["7", "8"])))).to.match(/application first was created for this Idempotency-Key/);
+        expect(await outcome(onB.put(retried("retry", ["7", "8"])))).to.match(/application first was created for this Idempotency-Key/);
         // The same key with other receivables named is another request: refused, naming the first.
-        expect(await refusal(onB.put(application("other", ["8"], ["8"])))).to.match(
+        expect(await outcome(onB.put(retried("other", ["8"], ["8"])))).to.match(
           /Idempotency-Key retry-1 was used for application first with a different request/,
         );
         // Naming exactly what the first pledged is the same request.
-        expect(await refusal(onB.put(application("named", ["7"], ["7"])))).to.match(/application first was created/);
+        expect(await outcome(onB.put(retried("named", ["7"], ["7"])))).to.match(/application first was created/);
         expect(onB.all().map((x) => x.id)).to.deep.equal([]);
         await onA.close();
         await onB.close();
@@ -474,27 +486,6 @@ for (const [label, makeBackend] of BACKENDS) {
         const open = async () =>
           PostgresRecordStore.open<ApplicationRecord>((await backend.place()).db!, "applications", creationGuard(undefined));
         const [onA, onB] = [await open(), await open()];
-        const application = (id: string, borrower: Address, receivableIds: string[]): ApplicationRecord => ({
-          id,
-          borrower,
-          lender: B,
-          amount: "100000",
-          termDays: 60,
-          requested: { amount: "100000", termDays: 60 },
-          receivableIds,
-          scopes: 31,
-          purpose: `0x${"03".repeat(32)}`,
-          status: "submitted",
-          createdAt: 1_700_000_000,
-          updatedAt: 1_700_000_000,
-          timeline: [],
-          signatures: {},
-        });
-        const outcome = (write: Promise<void>) =>
-          write.then(
-            () => "written",
-            (err: Error) => err.message,
-          );
         // Every statement sent to the database (round trips), whichever connection sends it.
         let statements = 0;
         const query = pg.Client.prototype.query;
@@ -576,26 +567,14 @@ for (const [label, makeBackend] of BACKENDS) {
           termDays: 60,
           scopes: 31,
         });
-        const application = {
-          ...(earlier as unknown as ApplicationRecord),
-          id: "later",
-          idempotencyKey: undefined,
-          updatedAt: 1_700_000_000,
-          signatures: {},
-        };
-        const refused = await store.put(application).then(
-          () => "written",
-          (err: Error) => err.message,
-        );
+        const later = application("later", A, ["9"]);
+        const refused = await outcome(store.put(later));
         expect(refused).to.match(/receivable 9 is already the collateral of live application earlier/);
         // A row without a head written after the open (an earlier version's process beside this one): read from its value.
         await db.pool.query("INSERT INTO records (kind, id, value) VALUES ('applications', 'beside', $1)", [
           JSON.stringify({ ...earlier, id: "beside", receivableIds: ["10"] }),
         ]);
-        const beside = await store.put({ ...application, id: "later10", receivableIds: ["10"] }).then(
-          () => "written",
-          (err: Error) => err.message,
-        );
+        const beside = await outcome(store.put({ ...later, id: "later10", receivableIds: ["10"] }));
         expect(beside).to.match(/receivable 10 is already the collateral of live application beside/);
         // A change written by this version keeps the head with the value.
         await store.put({ ...store.get("earlier")!, status: "withdrawn" });
@@ -603,7 +582,7 @@ for (const [label, makeBackend] of BACKENDS) {
           "SELECT head FROM records WHERE kind = 'applications' AND id = 'earlier'",
         );
         expect(after.rows[0].head.status).to.equal("withdrawn");
-        await store.put(application);
+        await store.put(later);
         expect(store.get("later")?.receivableIds).to.deep.equal(["9"]);
         await store.close();
       });
