@@ -4,8 +4,9 @@
  * order of file name, each in its own transaction, under an advisory lock so several processes
  * starting at once apply each file once; applied names are kept in schema_migrations.
  *
- * Durability: every write of the PostgreSQL stores is a transaction, and a store resolves only after
- * COMMIT returned (synchronous_commit is on by default: the commit record is flushed to the WAL).
+ * Durability: every write of the PostgreSQL stores is a transaction (tx, or a statement's or a batch's
+ * own), and a store resolves only after its commit returned (synchronous_commit is on by default: the
+ * commit record is flushed to the WAL).
  */
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
