@@ -14,8 +14,8 @@
  * p50/p99 and the CPU per round of this process and of PostgreSQL's server processes (/proc), and the
  * guarded insert's ratio to the unguarded one.
  *
- * The records are synthetic, of an application's fields and a decision-sized payload
- * (BENCH_RECORD_BYTES, default 20,000 bytes of JSON).
+ * The records are synthetic, an application's fields and a payload up to BENCH_RECORD_BYTES of JSON
+ * (default 20,000; a decided application in the service tests is 7-12 KB).
  */
 import { openDatabase } from "../../node-service/src/store/postgres/db";
 import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
