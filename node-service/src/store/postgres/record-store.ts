@@ -32,7 +32,7 @@ import pg from "pg";
 import { ConflictError } from "../../domain/errors";
 import { InMemoryRecords } from "../record-store";
 import { KeyedQueue } from "../keyed-queue";
-import { lockKeyOf, longQuery, type Database } from "./db";
+import { lockKeyOf, type Database } from "./db";
 import { changePayload, RECORDS_CHANNEL } from "./listener";
 
 export { RECORDS_CHANNEL };
@@ -64,7 +64,7 @@ const headSql = (reads: readonly PropertyKey[], value = "value") =>
 const groupHeadsSql = (reads: readonly PropertyKey[], field: string, kind: string, group: string) =>
   `SELECT id, COALESCE(head, ${headSql(reads)}) AS head FROM records WHERE kind = ${kind} AND value->>'${field}' = ${group}`;
 
-/** The SQL of a write's parts: parameters ($1...) or, in a batch, literals. */
+/** A write's parts: their values, or their SQL (parameters $1..., or in a batch literals). */
 interface WriteParts {
   kind: string;
   id: string;
@@ -74,6 +74,16 @@ interface WriteParts {
   payload: string;
 }
 const WRITE_PARAMS: WriteParts = { kind: "$1", id: "$2", value: "$3::jsonb", channel: "$4", payload: "$5" };
+/** A write's values (`value`: the record's JSON) in WRITE_PARAMS' order. */
+const paramsOf = (w: WriteParts) => [w.kind, w.id, w.value, w.channel, w.payload];
+/** A write's values as SQL literals, for a batch (the simple protocol carries no parameters). */
+const literalsOf = (w: WriteParts): WriteParts => ({
+  kind: pg.escapeLiteral(w.kind),
+  id: pg.escapeLiteral(w.id),
+  value: `${pg.escapeLiteral(w.value)}::jsonb`,
+  channel: pg.escapeLiteral(w.channel),
+  payload: pg.escapeLiteral(w.payload),
+});
 
 /**
  * Writes the record, with its head when the kind is guarded (`reads`), and notifies in the same
@@ -127,21 +137,15 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     if (guard && ![guard.field, ...guard.reads].every((f) => FIELD_NAME.test(String(f))))
       throw new Error(`${kind}: an insert guard reads top-level fields by plain name`);
     const store = new PostgresRecordStore<T>(db, kind, guard as InsertGuard<T, keyof T> | undefined);
-    // Rows written before heads existed (or by a version reading other fields) get theirs.
-    if (guard) {
-      const client = await db.pool.connect();
-      try {
-        await longQuery(
-          client,
-          `UPDATE records SET head = ${headSql(guard.reads)} WHERE kind = $1 AND head IS DISTINCT FROM ${headSql(guard.reads)}`,
-          [kind],
-        );
-      } finally {
-        client.release();
-      }
-    }
-    const rows = await db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1", [kind]);
+    const rows = await db.pool.query<{ value: T; head: unknown }>("SELECT value, head FROM records WHERE kind = $1", [kind]);
     for (const r of rows.rows) store.records.set(r.value.id, r.value);
+    // Rows written before heads existed (or by a version reading other fields) get theirs, from the
+    // values this load read anyway: only those rows are written.
+    if (guard) {
+      const stale = rows.rows.filter((r) => !isDeepStrictEqual(r.head, pickedAsStored(r.value, guard.reads))).map((r) => r.value.id);
+      if (stale.length > 0)
+        await db.statement(`UPDATE records SET head = ${headSql(guard.reads)} WHERE kind = $1 AND id = ANY($2::text[])`, [kind, stale]);
+    }
     return store;
   }
 
@@ -158,19 +162,16 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     const held = this.records.get(copy.id);
     const n = ++this.puts;
     const notice = changePayload(this.kind, copy.id, `${this.writer}.${n}`);
+    const write: WriteParts = { kind: this.kind, id: copy.id, value: JSON.stringify(copy), channel: RECORDS_CHANNEL, payload: notice };
     const written =
       held || !this.guard
         ? (
             await this.db.statement(writeSql(WRITE_PARAMS, this.guard?.reads, held ? UPDATE_IF_HELD : INSERT_NEW), [
-              this.kind,
-              copy.id,
-              JSON.stringify(copy),
-              RECORDS_CHANNEL,
-              notice,
+              ...paramsOf(write),
               ...(held ? [JSON.stringify(held)] : []),
             ])
           ).rowCount === 1
-        : (await this.insertIfGroupAsHeld(this.guard, copy, notice)) || (await this.insertGuarded(this.guard, copy, notice));
+        : (await this.insertIfGroupAsHeld(this.guard, copy, write)) || (await this.insertGuarded(this.guard, copy, write));
     if (!written) {
       const rows = await this.db.pool.query<{ value: T }>("SELECT value FROM records WHERE kind = $1 AND id = $2", [this.kind, copy.id]);
       this.adopt(copy.id, rows.rows[0]?.value);
@@ -188,7 +189,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
    * when nothing was written: the copy is behind the database (another process wrote to the group), the
    * check refused on the copy, or the id exists; insertGuarded then decides on the committed records.
    */
-  private async insertIfGroupAsHeld(guard: InsertGuard<T>, copy: T, notice: string): Promise<boolean> {
+  private async insertIfGroupAsHeld(guard: InsertGuard<T>, copy: T, write: WriteParts): Promise<boolean> {
     const group = String(copy[guard.field]);
     const asHeld = new Map<string, Pick<T, keyof T>>();
     for (const r of this.records.values())
@@ -204,13 +205,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
     const [, inserted] = await this.db.batch([
       `SELECT pg_advisory_xact_lock(${lit(lockKeyOf(this.kind, guard.field, group))}::bigint)`,
       writeSql(
-        {
-          kind: lit(this.kind),
-          id: lit(copy.id),
-          value: `${lit(JSON.stringify(copy))}::jsonb`,
-          channel: lit(RECORDS_CHANNEL),
-          payload: lit(notice),
-        },
+        literalsOf(write),
         guard.reads,
         INSERT_NEW,
         `WHERE (SELECT COALESCE(jsonb_object_agg(id, head), '{}'::jsonb) FROM (${groupHeadsSql(guard.reads, guard.field, lit(this.kind), lit(group))}) AS heads) ` +
@@ -221,7 +216,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
   }
 
   /** A guarded insert decided on the group's committed records, read under the group's lock. */
-  private insertGuarded(guard: InsertGuard<T>, copy: T, notice: string): Promise<boolean> {
+  private insertGuarded(guard: InsertGuard<T>, copy: T, write: WriteParts): Promise<boolean> {
     return this.db.tx(async (client) => {
       const group = String(copy[guard.field]);
       await client.query("SELECT pg_advisory_xact_lock($1)", [lockKeyOf(this.kind, guard.field, group)]);
@@ -230,13 +225,7 @@ export class PostgresRecordStore<T extends { id: string }> extends InMemoryRecor
         copy,
         rows.rows.map((r) => r.head),
       );
-      const res = await client.query(writeSql(WRITE_PARAMS, guard.reads, INSERT_NEW), [
-        this.kind,
-        copy.id,
-        JSON.stringify(copy),
-        RECORDS_CHANNEL,
-        notice,
-      ]);
+      const res = await client.query(writeSql(WRITE_PARAMS, guard.reads, INSERT_NEW), paramsOf(write));
       return res.rowCount === 1;
     });
   }
