@@ -34,6 +34,12 @@ export const CONFIG_SCHEMA = z
       .describe(
         "PostgreSQL for every store (index, applications, timestamps, documents and their bytes, sessions and sign-in nonces, access log, notifications' read marks and webhooks) instead of lowdb files in DATA_DIR; migrations are applied at start.",
       ),
+    SERVICE_ROLE: z
+      .enum(["indexer", "reader"])
+      .default("indexer")
+      .describe(
+        "indexer: the process indexes the chain in memory (and, on PostgreSQL, may write the index and run the background jobs). reader (needs DATABASE_URL): it holds no index and serves enterprises' metrics and series from the committed index, one enterprise at a time, so its memory does not grow with the index; the other routes that read the index answer 503 index_not_held.",
+      ),
     CONFIRMATIONS: z.coerce
       .number()
       .int()
@@ -144,6 +150,12 @@ export const CONFIG_SCHEMA = z
     ...FEE_ENV_SCHEMA,
   })
   .superRefine((c, ctx) => {
+    if (c.SERVICE_ROLE === "reader" && !c.DATABASE_URL)
+      ctx.addIssue({
+        code: "custom",
+        path: ["SERVICE_ROLE"],
+        message: "reader needs DATABASE_URL (it reads the index another process commits there)",
+      });
     const problem = feeSettingsProblem(c);
     if (problem) ctx.addIssue({ code: "custom", path: [problem.key], message: problem.message });
   });

@@ -27,7 +27,10 @@ import { CONTRACT_NAMES, REPO_ROOT, type Deployment } from "./chain/contracts";
 import { feeFields } from "./chain/fees";
 import { createTxSender, type TxSender } from "./chain/sender";
 import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
-import { createIndexer } from "./indexer/indexer";
+import { createIndexer, type Indexer } from "./indexer/indexer";
+import { createCommittedIndex } from "./indexer/committed";
+import { committedEnterpriseReads, inMemoryEnterpriseReads } from "./metrics/enterprise-reads";
+import { createPostgresIndexReader } from "./store/postgres/index-reader";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
 import { consentRecord } from "./indexer/reducers/consentRegistry";
@@ -86,7 +89,8 @@ export interface StartServiceOptions {
 export interface RunningService {
   url: string;
   app: ReturnType<typeof createApp>;
-  indexer: Awaited<ReturnType<typeof createIndexer>>;
+  /** The indexer, or for a reader (SERVICE_ROLE=reader) the committed index it follows (its state() refuses). */
+  indexer: Indexer;
   applications: ApplicationService;
   documents: DocumentService;
   /** The service account's one transaction sender (absent without a service account). */
@@ -144,13 +148,24 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   // DATABASE_URL: every store in PostgreSQL (migrations applied now); otherwise lowdb files in DATA_DIR.
   const db: Database | undefined = config.DATABASE_URL ? await openDatabase(config.DATABASE_URL) : undefined;
-  // Several processes may share the database: each indexes in memory, one (an advisory lock) writes the
-  // index and runs the background jobs that send transactions (reconcile and decision anchors, the notary
-  // batcher, the timestamper): `runsJobs`. One process alone (lowdb) runs them all.
+  // Several processes may share the database: each indexing one indexes in memory, one (an advisory lock)
+  // writes the index and runs the background jobs that send transactions (reconcile and decision anchors,
+  // the notary batcher, the timestamper): `runsJobs`. One process alone (lowdb) runs them all. A reader
+  // (SERVICE_ROLE=reader) holds no index: it follows what is committed, never writes it, runs no job.
+  const indexReader = db && config.SERVICE_ROLE === "reader" ? createPostgresIndexReader(db) : undefined;
+  const committed = indexReader
+    ? createCommittedIndex({
+        reader: indexReader,
+        publicClient,
+        deployment,
+        pollIntervalMs: config.POLL_INTERVAL_MS,
+        logger: logger.child({ module: "committed-index" }),
+      })
+    : undefined;
   /** Reconciles applications (set once the indexer runs): on taking the lock, and on another process's change. */
   let onLeadership: () => void = () => undefined;
   const leadership =
-    db && config.DATABASE_URL
+    db && config.DATABASE_URL && !committed
       ? createIndexLeadership({
           url: config.DATABASE_URL,
           inner: await createPostgresIndexStore(db),
@@ -158,16 +173,18 @@ export async function startService(config: Config, options: StartServiceOptions 
           onAcquired: () => onLeadership(),
         })
       : undefined;
-  const runsJobs = leadership ? () => leadership.isLeader() : undefined;
-  const indexer = await createIndexer({
-    publicClient,
-    deployment,
-    dataDir,
-    ...(leadership ? { store: leadership.store } : {}),
-    confirmations: config.CONFIRMATIONS,
-    pollIntervalMs: config.POLL_INTERVAL_MS,
-    logger: logger.child({ module: "indexer" }),
-  });
+  const runsJobs = committed ? () => false : leadership ? () => leadership.isLeader() : undefined;
+  const indexer: Indexer =
+    committed ??
+    (await createIndexer({
+      publicClient,
+      deployment,
+      dataDir,
+      ...(leadership ? { store: leadership.store } : {}),
+      confirmations: config.CONFIRMATIONS,
+      pollIntervalMs: config.POLL_INTERVAL_MS,
+      logger: logger.child({ module: "indexer" }),
+    }));
   const pgSessions = db ? await openPostgresSessionStore({ db, secret: config.SESSION_SECRET }) : undefined;
   const sessions = pgSessions ?? (await openSessionStore({ dataDir, secret: config.SESSION_SECRET }));
   const accessLog = db
@@ -183,7 +200,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     publicClient,
     deployment,
     pollIntervalMs: config.POLL_INTERVAL_MS,
-    index: {
+    index: committed?.consentView ?? {
       indexedBlock: () => indexer.stats().indexedBlock,
       indexedBlockTime: () => indexer.stats().indexedBlockTime,
       consent: (b, l) => consentRecord(indexer.state(), b, l),
@@ -349,6 +366,9 @@ export async function startService(config: Config, options: StartServiceOptions 
       deployment,
       publicClient,
       indexer,
+      enterpriseReads: indexReader
+        ? committedEnterpriseReads(indexReader, () => indexer.checkpoint())
+        : inMemoryEnterpriseReads(() => indexer.state()),
       logger,
       sessions,
       accessLog,

@@ -26,7 +26,8 @@ import {
 } from "../../node-service/src/metrics/compute";
 import { coefficientOfVariation, hhi, isqrt, nearestRank, roundDiv } from "../../node-service/src/metrics/math";
 import { asOfDayEnd } from "../../node-service/src/metrics/records";
-import { loadEnterpriseSlice, stateReader } from "../../node-service/src/metrics/slice";
+import { loadEnterpriseSlice } from "../../node-service/src/metrics/slice";
+import { stateReader } from "../../node-service/src/store/index-reader";
 import { toJsonSafe } from "../../node-service/src/domain/json";
 import { DAY } from "../../node-service/src/domain/time";
 

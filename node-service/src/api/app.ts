@@ -34,6 +34,7 @@ import { mountLenderRoutes } from "./routes/lenders";
 import { mountLoanRoutes } from "./routes/loans";
 import { mountParticipantRoutes } from "./routes/participants";
 import { mountSystemRoutes } from "./routes/system";
+import type { EnterpriseReads } from "../metrics/enterprise-reads";
 
 /** What the API reads from the indexer: its state and its stats. */
 export type IndexerView = Pick<Indexer, "state" | "stats" | "halted">;
@@ -43,6 +44,8 @@ export interface AppDeps {
   deployment: Deployment;
   publicClient: PublicClient;
   indexer: IndexerView;
+  /** An enterprise's metrics and series: from the index in memory, or from the committed index (a reader process). */
+  enterpriseReads: EnterpriseReads;
   logger: Logger;
   sessions: SessionStore;
   accessLog: AccessLog;

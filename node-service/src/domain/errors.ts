@@ -105,6 +105,22 @@ export class DatabaseUnavailableError extends ApiError {
   }
 }
 
+/**
+ * This process holds no index in memory (SERVICE_ROLE=reader): it serves the reads it can answer from
+ * the committed index one enterprise at a time, and refuses the others so a proxy sends them elsewhere.
+ */
+export class IndexNotHeldError extends ApiError {
+  constructor() {
+    super(
+      503,
+      "index_not_held",
+      "this service process is a reader (SERVICE_ROLE=reader) and does not hold the index this request needs; an indexing process serves it",
+      undefined,
+      { text: { textCode: "index_not_held", params: {} } },
+    );
+  }
+}
+
 /** Too many requests from one caller, or too many of one kind in flight; try later. */
 export class TooManyRequestsError extends ApiError {
   constructor(message: string, text?: ErrorText) {

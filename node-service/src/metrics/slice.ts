@@ -6,39 +6,8 @@
  * and the metrics are computed over the returned slice, with the same values as over the whole index
  * (test/service/metrics.test.ts checks every enterprise and day of its scenarios).
  */
-import {
-  emptyIndexState,
-  type Address,
-  type IndexState,
-  type LoanEntity,
-  type OrderEntity,
-  type ParticipantEntity,
-  type ReceivableEntity,
-} from "../domain/entities";
-
-/** Keyed reads of the index (ids of one party's records in index order; records by id). */
-export interface IndexReader {
-  orderIdsOf(party: Address): Promise<readonly string[]>;
-  receivableIdsOf(party: Address): Promise<readonly string[]>;
-  loanIdsOf(party: Address): Promise<readonly string[]>;
-  orders(ids: readonly string[]): Promise<(OrderEntity | undefined)[]>;
-  receivables(ids: readonly string[]): Promise<(ReceivableEntity | undefined)[]>;
-  loans(ids: readonly string[]): Promise<(LoanEntity | undefined)[]>;
-  participants(addresses: readonly Address[]): Promise<(ParticipantEntity | undefined)[]>;
-}
-
-/** The reader over an in-memory index (lowdb's): lookups in the state's maps. */
-export function stateReader(state: IndexState): IndexReader {
-  return {
-    orderIdsOf: async (p) => state.ordersByParty[p] ?? [],
-    receivableIdsOf: async (p) => state.receivablesByParty[p] ?? [],
-    loanIdsOf: async (p) => state.loansByParty[p] ?? [],
-    orders: async (ids) => ids.map((id) => state.orders[id]),
-    receivables: async (ids) => ids.map((id) => state.receivables[id]),
-    loans: async (ids) => ids.map((id) => state.loans[id]),
-    participants: async (as) => as.map((a) => state.participants[a]),
-  };
-}
+import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
+import type { IndexReader } from "../store/index-reader";
 
 /** Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index. */
 const MAX_SPLIT_DEPTH = 64;

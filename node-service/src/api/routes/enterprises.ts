@@ -6,7 +6,6 @@ import type { Response } from "express";
 import { z } from "zod";
 import type { Address } from "../../domain/entities";
 import { toJsonSafe } from "../../domain/json";
-import { computeMetrics, monthlySeries } from "../../metrics/compute";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors";
 import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { SCOPE } from "../../chain/eip712";
@@ -30,10 +29,10 @@ export function visibleMetrics<T>(values: Record<string, T>, scopes: number): { 
 }
 
 export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext): void {
-  const { indexer, authority, accessLog } = deps;
+  const { indexer, enterpriseReads, authority, accessLog } = deps;
 
-  function knownEnterprise(address: Address): void {
-    if (!indexer.state().participants[address])
+  async function knownEnterprise(address: Address): Promise<void> {
+    if (!(await enterpriseReads.isParticipant(address)))
       throw new NotFoundError(`${address} is not a registered participant`, {
         textCode: "not_a_participant",
         params: { address },
@@ -42,7 +41,7 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
 
   async function authorize(res: Response, enterprise: Address, scopes: ScopeName[], resource: string, application?: string) {
     const session = requireSession(res);
-    knownEnterprise(enterprise);
+    await knownEnterprise(enterprise);
     // The application a reader cites goes into the enterprise's log: it must be one of that enterprise's,
     // with the reader as its lender (or the operator reading).
     if (application !== undefined && session.address !== enterprise) {
@@ -80,8 +79,8 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
     async ({ params, query, res }) => {
       const grant = await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/metrics", query.application);
       const asOf = query.asOf ?? (await authority.recentNow());
-      const metrics = computeMetrics(indexer.state(), params.address, asOf);
-      // computeMetrics memoizes per enterprise, day and index version: convert each result to JSON once too.
+      const metrics = await enterpriseReads.metrics(params.address, asOf);
+      // The metrics are memoized per enterprise and day until the enterprise's records change: convert each result to JSON once too.
       let json = jsonOfMetrics.get(metrics) as { values: Record<string, unknown> } | undefined;
       if (!json) jsonOfMetrics.set(metrics, (json = toJsonSafe(metrics) as { values: Record<string, unknown> }));
       if ((grant.scopes & SCOPE.counterparties) !== 0) return json;
@@ -107,7 +106,7 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
     async ({ params, query, res }) => {
       await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/series", query.application);
       const asOf = query.asOf ?? (await authority.recentNow());
-      return { enterprise: params.address, asOf, months: monthlySeries(indexer.state(), params.address, asOf, query.months) };
+      return { enterprise: params.address, asOf, months: await enterpriseReads.series(params.address, asOf, query.months) };
     },
   );
 

@@ -1,0 +1,103 @@
+/**
+ * Keyed reads of the chain index as committed in PostgreSQL (the rows store/postgres/index-store.ts
+ * writes), for a process that does not hold the index in memory (SERVICE_ROLE=reader). Each read runs
+ * in a read-only transaction on one snapshot, so what it returns is the index of one checkpoint, never
+ * half of a commit under way.
+ */
+import type pg from "pg";
+import type { ConsentEntity } from "../../domain/entities";
+import type { ListCollection, RecordCollection, RecordCollections } from "../../domain/mutations";
+import type { IndexReader } from "../index-reader";
+import { decodeRecord } from "../state-codec";
+import { STORE_VERSION, type Checkpoint } from "../index-store";
+import type { Database } from "./db";
+
+/** What index_meta says of the committed index (checkpoint null: nothing indexed yet, or another version's index). */
+export interface CommittedMeta {
+  checkpoint: Checkpoint | null;
+  eventCount: number;
+}
+
+interface MetaRow {
+  version: number;
+  checkpoint: Checkpoint | null;
+  event_count: string;
+}
+
+function metaOf(rows: MetaRow[]): CommittedMeta {
+  const m = rows[0];
+  // An index of another version is being rebuilt by the indexing process: as good as none until then.
+  if (!m || m.version !== STORE_VERSION) return { checkpoint: null, eventCount: 0 };
+  return { checkpoint: m.checkpoint, eventCount: Number(m.event_count) };
+}
+
+const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE id = 1";
+
+/** The IndexReader on one transaction's snapshot. */
+function snapshotReader(client: pg.PoolClient): IndexReader {
+  async function list(coll: ListCollection, key: string): Promise<string[]> {
+    const { rows } = await client.query<{ items: string[] }>(
+      "SELECT items FROM index_list_segments WHERE coll = $1 AND key = $2 ORDER BY seq",
+      [coll, key],
+    );
+    return rows.flatMap((r) => r.items);
+  }
+  async function records<C extends RecordCollection>(coll: C, keys: readonly string[]): Promise<(RecordCollections[C] | undefined)[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await client.query<{ key: string; value: unknown }>(
+      "SELECT key, value FROM index_records WHERE coll = $1 AND key = ANY($2::text[])",
+      [coll, keys],
+    );
+    const byKey = new Map(rows.map((r) => [r.key, r.value]));
+    return keys.map((k) => (byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined));
+  }
+  return {
+    orderIdsOf: (p) => list("ordersByParty", p),
+    receivableIdsOf: (p) => list("receivablesByParty", p),
+    loanIdsOf: (p) => list("loansByParty", p),
+    orders: (ids) => records("orders", ids),
+    receivables: (ids) => records("receivables", ids),
+    loans: (ids) => records("loans", ids),
+    participants: (as) => records("participants", as),
+  };
+}
+
+export interface PostgresIndexReader {
+  /** The committed checkpoint and event count (one statement, no transaction of its own). */
+  meta(): Promise<CommittedMeta>;
+  /** `read` with keyed reads on one snapshot, and the checkpoint of that snapshot. */
+  inSnapshot<T>(read: (reader: IndexReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
+  /** Every consent record and the checkpoint they were read at, on one snapshot (one row per borrower and lender). */
+  consents(): Promise<{ meta: CommittedMeta; consents: Record<string, ConsentEntity> }>;
+}
+
+export function createPostgresIndexReader(db: Database): PostgresIndexReader {
+  return {
+    async meta() {
+      return metaOf((await db.statement<MetaRow>(META_SQL, [])).rows);
+    },
+    inSnapshot(read) {
+      return db.tx(
+        async (client) => {
+          const meta = metaOf((await client.query<MetaRow>(META_SQL)).rows);
+          return { meta, value: await read(snapshotReader(client)) };
+        },
+        { snapshot: true },
+      );
+    },
+    consents() {
+      return db.tx(
+        async (client) => {
+          const meta = metaOf((await client.query<MetaRow>(META_SQL)).rows);
+          const { rows } = await client.query<{ key: string; value: ConsentEntity }>(
+            "SELECT key, value FROM index_records WHERE coll = 'consents'",
+          );
+          const consents: Record<string, ConsentEntity> = {};
+          for (const r of rows) consents[r.key] = decodeRecord("consents", r.value);
+          return { meta, consents };
+        },
+        { snapshot: true },
+      );
+    },
+  };
+}

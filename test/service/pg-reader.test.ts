@@ -1,0 +1,110 @@
+/**
+ * A reader process (SERVICE_ROLE=reader) beside an indexing one on one PostgreSQL database: it holds no
+ * index, answers an enterprise's metrics and series from the committed index with the indexing
+ * process's values, applies consent (a stranger refused, a granted lender served, a revocation refused
+ * again), follows new commits, and refuses what needs the whole index with 503 index_not_held.
+ */
+import { expect } from "chai";
+import { SCOPE } from "../../node-service/src/chain/eip712";
+import { loadConfig, ConfigError } from "../../node-service/src/config";
+import { createOrder, generateHistory, send } from "../../scripts/lib/chain-helpers";
+import { call, DAY, signIn } from "./api-helpers";
+import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
+
+describe("a reader process on the committed index (SERVICE_ROLE=reader)", function () {
+  this.timeout(300_000);
+  const fixture = useServiceProcesses();
+
+  it("needs DATABASE_URL", function () {
+    let caught: unknown;
+    try {
+      loadConfig({ SERVICE_ROLE: "reader" });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(ConfigError);
+    expect((caught as ConfigError).message).to.match(/SERVICE_ROLE: reader needs DATABASE_URL/);
+  });
+
+  it("serves metrics and series equal to the indexing process's, under the same consent rules, and refuses whole-index reads", async () => {
+    const { net, parties } = await fixture.startNetwork();
+    const { operator, buyer, supplier, lender } = parties;
+    await generateHistory(net, { operator, buyer, supplier, lender, orders: 8 });
+    const { env } = await fixture.workspace("pg-reader-", net.deployment);
+
+    const indexing = await fixture.start(env("indexing"));
+    const reader = await fixture.start({ ...env("reader"), SERVICE_ROLE: "reader" });
+    const head = async () => Number(await net.publicClient.getBlockNumber());
+    const indexedOn = async (p: ServiceProcess) => (await call(p.url, "GET", "/healthz")).body.indexedBlock as number;
+    /** Both at the head: the indexing process has reduced it and the reader sees it committed. */
+    const settled = async () => {
+      const h = await head();
+      await until("both processes at the head", 30_000, async () => (await indexedOn(indexing)) === h && (await indexedOn(reader)) === h);
+    };
+    await settled();
+
+    const supplierToken = await signIn(indexing.url, supplier as never);
+    const lenderToken = await signIn(indexing.url, lender as never);
+    const s = supplier.account.address.toLowerCase();
+    const asOf = Number((await net.publicClient.getBlock()).timestamp);
+    const reads = [`/api/enterprises/${s}/metrics?asOf=${asOf}`, `/api/enterprises/${s}/series?asOf=${asOf}&months=6`];
+    /** The same read on both processes: same status, same body. */
+    const both = async (url: string, token: string) => {
+      const [onIndexing, onReader] = await Promise.all([
+        call(indexing.url, "GET", url, { token }),
+        call(reader.url, "GET", url, { token }),
+      ]);
+      expect(onReader.status, `${url} on the reader: ${JSON.stringify(onReader.body)}`).to.equal(onIndexing.status);
+      expect(onReader.body, url).to.deep.equal(onIndexing.body);
+      return onReader;
+    };
+
+    // The enterprise's own reads (the session opened on the indexing process works on the reader).
+    for (const url of reads) expect((await both(url, supplierToken)).status, url).to.equal(200);
+    const metrics = (await call(reader.url, "GET", reads[0], { token: supplierToken })).body;
+    expect(metrics.values.orderCount.all, "the history's orders are counted").to.be.greaterThan(0);
+
+    // The lender holds the history's consent: served the same values. The buyer (not a lender) is refused.
+    // After the revocation the lender is refused; under a new consent without the counterparties scope it
+    // is served again, with the same metrics hidden on both.
+    const served = async (token: string, status: number) => {
+      for (const url of reads) {
+        const r = await both(url, token);
+        expect(r.status, `${url}: ${JSON.stringify(r.body)}`).to.equal(status);
+      }
+    };
+    await served(lenderToken, 200);
+    await served(await signIn(indexing.url, buyer as never), 403);
+    await send(net, supplier, "ConsentRegistry", "revoke", [lender.account.address]);
+    await settled();
+    await served(lenderToken, 403);
+    await send(net, supplier, "ConsentRegistry", "grant", [lender.account.address, SCOPE.metrics, asOf + 90 * DAY, `0x${"11".repeat(32)}`]);
+    await settled();
+    await served(lenderToken, 200);
+    const hidden = (await call(reader.url, "GET", reads[0], { token: lenderToken })).body.hidden as string[];
+    expect(hidden).to.include("buyerHhi");
+
+    // A stranger and an unknown enterprise: the same refusals.
+    expect((await both(reads[0], "not-a-token")).status).to.equal(401);
+    const unknown = `/api/enterprises/0x${"ab".repeat(20)}/metrics`;
+    expect((await both(unknown, supplierToken)).status).to.equal(404);
+
+    // A new order is committed by the indexing process: the reader's answer follows it.
+    const before = metrics.values.orderCount.all as number;
+    await createOrder(net, { buyer, supplier: supplier.account.address, amount: 12_345n, document: "reader:po" });
+    await settled();
+    const now = Number((await net.publicClient.getBlock()).timestamp);
+    const after = await both(`/api/enterprises/${s}/metrics?asOf=${now}`, supplierToken);
+    expect(after.body.values.orderCount.all).to.equal(before + 1);
+
+    // What needs the whole index is not served here, with a code a proxy or a client can act on.
+    for (const url of ["/api/loans?role=borrower", `/api/enterprises/${s}/orders`, "/api/participants"]) {
+      const refused = await call(reader.url, "GET", url, { token: supplierToken });
+      expect(refused.status, url).to.equal(503);
+      expect(refused.body.error.code, url).to.equal("index_not_held");
+      expect((await call(indexing.url, "GET", url, { token: supplierToken })).status, `${url} on the indexing process`).to.equal(200);
+    }
+    const health = await call(reader.url, "GET", "/healthz");
+    expect(health.status, JSON.stringify(health.body)).to.equal(200);
+  });
+});
