@@ -34,8 +34,8 @@
  * BENCH_KEEP=1: keep the work directory (the node's and each service's log: with
  * BENCH_NODE_ARGS=--trace-gc-nvp, every collection's pause and promoted bytes) and print its path.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -43,16 +43,16 @@ import { stripVTControlCharacters } from "node:util";
 import path from "node:path";
 import autocannon from "autocannon";
 import { pacedLoad, percentile } from "./paced-load";
-import { createSiweMessage } from "viem/siwe";
-import { getAddress, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
+import { keccak256, toHex, type Abi, type Address, type Hex } from "viem";
 import { deployAll } from "../lib/deploy";
 import { publicClientFor, walletClientFor } from "../lib/clients";
-import { abiOf, REPO_ROOT, type ContractName } from "../../node-service/src/chain/contracts";
+import { abiOf, type ContractName } from "../../node-service/src/chain/contracts";
 import { cpuSeconds } from "../lib/proc-cpu";
 import { compileTypeScript } from "../lib/tsc";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { DAY } from "../../node-service/src/domain/time";
 import { freshDatabase } from "../lib/test-postgres";
+import { BenchChildren, siweSignIn } from "../lib/bench-children";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 120);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -64,7 +64,7 @@ if (!Number.isInteger(PROCESSES) || PROCESSES < 1) throw new Error(`BENCH_PROCES
 const ACCEPT_ENCODING = process.env.BENCH_ACCEPT_ENCODING ?? "";
 /** Extra Node.js flags for the service processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVICE_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-const children: ChildProcess[] = [];
+const children = new BenchChildren();
 /** The bench's scraper token for the processes' /metrics (their event-loop delay per run). */
 const SCRAPE_TOKEN = `bench-scraper-${"0123456789abcdef".repeat(2)}`;
 
@@ -95,30 +95,6 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts a child with its output going to a log file (a pipe to this busy process would block the
- * child's synchronous stdout writes and show up as latency), and waits for `ready` to appear in it.
- */
-async function startChild(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  ready: RegExp,
-  logFile: string,
-): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const fd = openSync(logFile, "a");
-  const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  children.push(child);
-  for (;;) {
-    const match = readFileSync(logFile, "utf8").match(ready);
-    if (match) return { child, match };
-    if (child.exitCode !== null)
-      throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
  * The in-service latencies (pino-http's `responseTime`, ms: from the request's arrival in express to its
  * last byte written) of the requests to `pathname` that the service logs recorded after `from` (each
  * log's byte offset at the run's start): what the service itself took, apart from the time a request
@@ -142,10 +118,6 @@ function serviceLatencies(logFiles: string[], from: number[], pathname: string):
   return out.sort((a, b) => a - b);
 }
 
-function stopChildren(): void {
-  for (const c of children) if (c.exitCode === null && c.pid) c.kill("SIGTERM");
-}
-
 async function main() {
   const started = Date.now();
   // The service as operators run it: compiled JavaScript (README, "Start the service"), not
@@ -157,7 +129,7 @@ async function main() {
   process.stdout.write(`starting hardhat node on ${rpcUrl}... `);
   const workDir = await mkdtemp(path.join(os.tmpdir(), "scf-bench-api-"));
   const nodeLog = path.join(workDir, "hardhat-node.log");
-  await startChild(
+  await children.start(
     process.execPath,
     [require.resolve("hardhat/internal/cli/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(rpcPort)],
     { HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
@@ -233,7 +205,7 @@ async function main() {
   for (let i = 0; i < PROCESSES; i++) {
     const dataDir = path.join(workDir, `data-${i}`);
     await mkdir(dataDir);
-    const { match, child } = await startChild(
+    const { match, child } = await children.start(
       process.execPath,
       [...SERVICE_NODE_ARGS, "dist/node-service/src/server.js"],
       {
@@ -260,26 +232,7 @@ async function main() {
       `store ${ON_POSTGRES ? "PostgreSQL (one database)" : "lowdb"}, at ${bases.join(" ")}`,
   );
 
-  async function signIn(address: Address): Promise<string> {
-    const nonce = ((await (await fetch(`${base}/api/auth/nonce`)).json()) as { nonce: string }).nonce;
-    const message = createSiweMessage({
-      domain: new URL(base).host,
-      address: getAddress(address),
-      uri: base,
-      version: "1",
-      chainId: deployment.chainId,
-      nonce,
-      issuedAt: new Date(),
-    });
-    const signature = await wallet(address).signMessage({ account: address, message });
-    const res = await fetch(`${base}/api/auth/verify`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message, signature }),
-    });
-    if (!res.ok) throw new Error(`sign-in failed: ${await res.text()}`);
-    return ((await res.json()) as { token: string }).token;
-  }
+  const signIn = (address: Address) => siweSignIn(base, deployment.chainId, wallet(address));
   const ownToken = await signIn(target);
   const lenderToken = await signIn(lenderA);
   const metricsPath = `/api/enterprises/${target.toLowerCase()}/metrics`;
@@ -411,7 +364,7 @@ async function main() {
       `eth_calls during the lender run: ${lender.ethCalls} for ${lender.total} requests)`,
   );
   console.log(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  stopChildren();
+  children.stop();
   if (!process.env.BENCH_KEEP) await rm(workDir, { recursive: true, force: true });
   else console.log(`kept ${workDir}`);
 }
@@ -421,4 +374,4 @@ main()
     console.error(err);
     process.exitCode = 1;
   })
-  .finally(stopChildren);
+  .finally(() => children.stop());

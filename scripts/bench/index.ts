@@ -37,34 +37,21 @@ import { fork } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { decodeEventLog, encodeFunctionData, toHex, type Abi, type Hex } from "viem";
+import { decodeEventLog, type Abi } from "viem";
 import { abiOf } from "../../node-service/src/chain/contracts";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { INDEXED_CONTRACTS } from "../../node-service/src/indexer/decode";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { freshDatabase } from "../lib/test-postgres";
 import { compileIntoDist } from "../lib/tsc";
+import { EVENTS_PER_ROOT, FANOUT, LEVELS, splitReceivables } from "../lib/split-history";
 import type { Commit, IndexJob, IndexRun, StartRun } from "./index-process";
-import {
-  admit,
-  createDeliveredOrder,
-  deployContracts,
-  issueConfirmedReceivable,
-  startHardhatNode,
-  type HardhatNode,
-  type Net,
-  type Wallet,
-} from "../lib/chain-helpers";
+import { admit, deployContracts, startHardhatNode, type HardhatNode, type Net } from "../lib/chain-helpers";
 
-/** Events one split receivable makes: its order and issue, then 273 splits of 34 events (measured: 11 -> 102,187). */
-const EVENTS_PER_ROOT = 9_290;
 const ROOTS = process.env.BENCH_EVENTS
   ? Math.max(1, Math.ceil(Number(process.env.BENCH_EVENTS) / EVENTS_PER_ROOT))
   : Number(process.env.BENCH_ROOTS ?? 11);
 const COMMIT_AT = Number(process.env.BENCH_COMMIT_AT ?? 100_000);
-const FANOUT = 16;
-const LEVELS = 3;
-const LEAF_VALUE = 10n;
 // ~650 events per block here: 10 blocks keep one getLogs answer under viem's 10 MB response limit
 // (the indexer would halve a refused range by itself; the bare loop would not).
 const RANGE = Number(process.env.BENCH_RANGE ?? 10);
@@ -110,49 +97,6 @@ function commitGrowth(commits: Commit[], at: number) {
   return { checkpoint, early, last, earlyUs: perEvent(early), lastUs: perEvent(last), ratio: perEvent(last) / perEvent(early) };
 }
 
-async function rpc<T>(node: HardhatNode, method: string, params: unknown[] = []): Promise<T> {
-  return (await node.publicClient.request({ method, params } as never)) as T;
-}
-
-/**
- * Sends every split of one level with automine off (raw eth_sendTransaction: the node signs with its
- * unlocked account, nothing else to prepare) and mines full blocks every POOL transactions, keeping
- * the pool small.
- */
-async function splitLevel(node: HardhatNode, net: Net, supplier: Wallet, ids: bigint[], childValue: bigint, gas: bigint): Promise<void> {
-  const values = Array<bigint>(FANOUT).fill(childValue);
-  const holders = Array<Hex>(FANOUT).fill(supplier.account.address);
-  const CONCURRENCY = 16;
-  const POOL = 256;
-  // One sender: transactions are mined in nonce order, so once the latest chunk is in, all are.
-  const mineUntilIncluded = async (hashes: Hex[]) => {
-    for (;;) {
-      // Full blocks raise the base fee 12.5 % each: past ~1,000 of them (a million events) no balance pays it.
-      await rpc(node, "hardhat_setNextBlockBaseFeePerGas", ["0x1"]);
-      await rpc(node, "evm_mine");
-      const receipts = await Promise.all(hashes.map((hash) => rpc<unknown>(node, "eth_getTransactionReceipt", [hash])));
-      if (receipts.every((r) => r !== null)) return;
-    }
-  };
-  let latest: Hex[] = [];
-  for (let i = 0; i < ids.length; i += CONCURRENCY) {
-    latest = await Promise.all(
-      ids.slice(i, i + CONCURRENCY).map((id) =>
-        rpc<Hex>(node, "eth_sendTransaction", [
-          {
-            from: supplier.account.address,
-            to: net.deployment.contracts.Receivables,
-            gas: toHex(gas),
-            data: encodeFunctionData({ abi: abiOf("Receivables"), functionName: "split", args: [id, values, holders] }),
-          },
-        ]),
-      ),
-    );
-    if ((i + CONCURRENCY) % POOL === 0) await mineUntilIncluded(latest);
-  }
-  await mineUntilIncluded(latest);
-}
-
 async function generate(node: HardhatNode): Promise<Net> {
   const [operator, buyer, supplier] = node.wallets;
   const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
@@ -160,36 +104,7 @@ async function generate(node: HardhatNode): Promise<Net> {
     { account: buyer.account.address, roles: ROLE.BUYER },
     { account: supplier.account.address, roles: ROLE.SUPPLIER },
   ]);
-  const rootValue = LEAF_VALUE * BigInt(FANOUT ** LEVELS);
-  let ids: bigint[] = [];
-  for (let i = 0; i < ROOTS; i++) {
-    const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: rootValue });
-    ids.push(
-      (await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: rootValue, invoiceNumber: `bench-${i}` })).receivableId,
-    );
-  }
-  const gas =
-    ((await net.publicClient.estimateContractGas({
-      address: net.deployment.contracts.Receivables,
-      abi: abiOf("Receivables"),
-      functionName: "split",
-      args: [ids[0], Array<bigint>(FANOUT).fill(rootValue / BigInt(FANOUT)), Array<Hex>(FANOUT).fill(supplier.account.address)],
-      account: supplier.account,
-    })) *
-      12n) /
-    10n;
-  await rpc(node, "evm_setAutomine", [false]);
-  let count = BigInt(ids.length);
-  for (let level = 1, value = rootValue; level <= LEVELS; level++) {
-    value /= BigInt(FANOUT);
-    const t0 = performance.now();
-    await splitLevel(node, net, supplier, ids, value, gas);
-    const first = count + 1n;
-    count += BigInt(ids.length * FANOUT);
-    ids = Array.from({ length: ids.length * FANOUT }, (_, i) => first + BigInt(i));
-    console.log(`  level ${level}: ${ids.length / FANOUT} splits mined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  await rpc(node, "evm_setAutomine", [true]);
+  await splitReceivables(node, net, { buyer, supplier, roots: ROOTS, tag: "bench" });
   return net;
 }
 

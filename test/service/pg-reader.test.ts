@@ -30,7 +30,8 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     const { net, parties } = await fixture.startNetwork();
     const { operator, buyer, supplier, lender } = parties;
     await generateHistory(net, { operator, buyer, supplier, lender, orders: 8 });
-    const { env } = await fixture.workspace("pg-reader-", net.deployment);
+    const scrape = `scraper-${"0123456789abcdef".repeat(2)}`;
+    const { env } = await fixture.workspace("pg-reader-", net.deployment, { METRICS_TOKEN: scrape });
 
     const indexing = await fixture.start(env("indexing"));
     const reader = await fixture.start({ ...env("reader"), SERVICE_ROLE: "reader" });
@@ -106,5 +107,13 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     }
     const health = await call(reader.url, "GET", "/healthz");
     expect(health.status, JSON.stringify(health.body)).to.equal(200);
+    // Prometheus: the committed index's event count, the indexing process's at the same block.
+    const events = async (p: ServiceProcess) => {
+      const res = await call(p.url, "GET", "/metrics", { token: scrape });
+      expect(res.status, `${p.url}/metrics`).to.equal(200);
+      return Number(/^scf_indexer_events_total (\d+)$/m.exec(res.body as string)?.[1]);
+    };
+    const [indexedEvents, committedEvents] = [await events(indexing), await events(reader)];
+    expect(committedEvents).to.be.greaterThan(0).and.to.equal(indexedEvents);
   });
 });

@@ -131,7 +131,12 @@ export function mountSystemRoutes({ deps, table, latency }: RouteContext): void 
         gauge("scf_indexer_block", "Last block applied by the indexer", indexedBlock),
         gauge("scf_chain_head_block", "Head block of the node", headBlock ?? NaN),
         gauge("scf_indexer_lag_blocks", "Blocks between the head and the index", lagBlocks ?? NaN),
-        gauge("scf_indexer_events_total", "Contract events reduced into the index", indexer.state().eventCount, "counter"),
+        gauge(
+          "scf_indexer_events_total",
+          "Contract events in the index (a reader process: in the committed index)",
+          indexer.stats().eventCount,
+          "counter",
+        ),
         gauge("scf_indexer_events_per_second", "Events reduced per second, as the indexer measures it", indexer.stats().eventsPerSecond),
         gauge("scf_sessions", "Live sign-in sessions (NaN while the database holding them is out of reach)", sessions),
         ...(database

@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:reader`: the memory of a reader process (SERVICE_ROLE=reader: no index in memory,
+ * each enterprise's metrics from its slice of the committed index) against an indexing process's, as
+ * the index grows, and what a metrics read costs on each (issue 17, "memory stays flat as the index
+ * grows").
+ *
+ * 1. Starts `hardhat node` (a child process), deploys, admits a buyer, a lender, a bulk supplier and
+ *    BENCH_ENTERPRISES measured suppliers (default 8), and gives each measured supplier a small history
+ *    (BENCH_ORDERS_EACH completed orders with acknowledged invoices, default 5).
+ * 2. Starts two service processes on one fresh PostgreSQL database (DATABASE_URL's server when set,
+ *    otherwise embedded PostgreSQL from npm), compiled as operators run them: one indexing, one reader.
+ * 3. For each size of BENCH_SIZES (events in the index, default "100000,400000"), grows the index to
+ *    about that size with the bulk supplier's split receivables (scripts/lib/split-history.ts), waits
+ *    until both processes answer at the head, then reads each measured supplier's metrics on each
+ *    process: once cold (the first read after the growth: the reader loads the slice) and
+ *    BENCH_READS times warm (default 50). Then prints each process's resident memory (now and its
+ *    peak, from /proc) and V8 heap (in use, and live after the last full collection, from /metrics).
+ * Prints, per process, the memory at the last size against the first (a ratio of the same run).
+ */
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Address } from "viem";
+import { ROLE } from "../../node-service/src/chain/eip712";
+import { admit, createDeliveredOrder, deployContracts, issueConfirmedReceivable, startHardhatNode, type Net } from "../lib/chain-helpers";
+import { BenchChildren, siweSignIn } from "../lib/bench-children";
+import { EVENTS_PER_ROOT, splitReceivables } from "../lib/split-history";
+import { freshDatabase } from "../lib/test-postgres";
+import { compileTypeScript } from "../lib/tsc";
+import { percentile } from "./paced-load";
+
+const ENTERPRISES = Number(process.env.BENCH_ENTERPRISES ?? 8);
+const ORDERS_EACH = Number(process.env.BENCH_ORDERS_EACH ?? 5);
+const READS = Number(process.env.BENCH_READS ?? 50);
+const SIZES = (process.env.BENCH_SIZES ?? "100000,400000").split(",").map(Number);
+if (SIZES.some((n) => !Number.isInteger(n) || n <= 0))
+  throw new Error(`BENCH_SIZES must list positive integers, not ${process.env.BENCH_SIZES}`);
+const SCRAPE_TOKEN = `bench-scraper-${"0123456789abcdef".repeat(2)}`;
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+/** VmRSS and VmHWM (the peak) of `pid`, in bytes, from /proc. */
+function residentMemory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+/** A process's V8 heap in use and live after its last full collection (NaN before one), from /metrics. */
+async function heapOf(base: string): Promise<{ used: number; live: number; events: number }> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+  return { used: value("scf_heap_used_bytes"), live: value("scf_heap_live_bytes"), events: value("scf_indexer_events_total") };
+}
+
+async function timedGet(url: string, token: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${body}`);
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:reader — ${ENTERPRISES} measured suppliers with ${ORDERS_EACH} orders each, index grown to ${SIZES.join(", ")} events`,
+  );
+  compileTypeScript("tsconfig.build.json", "the service");
+  const children = new BenchChildren();
+  const node = await startHardhatNode();
+  const work = await mkdtemp(path.join(os.tmpdir(), "scf-bench-reader-"));
+  try {
+    const [operator, buyer, lender, bulk, ...rest] = node.wallets;
+    const suppliers = rest.slice(0, ENTERPRISES);
+    if (suppliers.length < ENTERPRISES) throw new Error(`the node has ${rest.length} accounts for BENCH_ENTERPRISES=${ENTERPRISES}`);
+    const net: Net = { publicClient: node.publicClient, deployment: await deployContracts(node.publicClient, operator) };
+    await admit(net, operator, [
+      { account: buyer.account.address, roles: ROLE.BUYER },
+      { account: lender.account.address, roles: ROLE.LENDER },
+      { account: bulk.account.address, roles: ROLE.SUPPLIER },
+      ...suppliers.map((s) => ({ account: s.account.address, roles: ROLE.SUPPLIER })),
+    ]);
+    for (const [i, supplier] of suppliers.entries())
+      for (let k = 0; k < ORDERS_EACH; k++) {
+        const amount = BigInt(10_000 + 100 * (i * ORDERS_EACH + k));
+        const orderId = await createDeliveredOrder(net, { buyer, supplier, amount, complete: true });
+        await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: amount, invoiceNumber: `reader-${i}-${k}` });
+      }
+
+    const deploymentFile = path.join(work, "deployment.json");
+    await writeFile(deploymentFile, JSON.stringify(net.deployment));
+    const databaseUrl = await freshDatabase();
+    const start = async (name: string, extra: Record<string, string>) => {
+      const dataDir = path.join(work, name);
+      await mkdir(dataDir);
+      const { child, match } = await children.start(
+        process.execPath,
+        ["dist/node-service/src/server.js"],
+        {
+          PORT: "0",
+          RPC_URL: node.url,
+          CHAIN_ID: String(net.deployment.chainId),
+          DATA_DIR: dataDir,
+          DEPLOYMENT_FILE: deploymentFile,
+          DATABASE_URL: databaseUrl,
+          LOG_LEVEL: "warn",
+          POLL_INTERVAL_MS: "200",
+          RATE_LIMIT_PER_MINUTE: "10000000",
+          METRICS_TOKEN: SCRAPE_TOKEN,
+          ...extra,
+        },
+        /API listening on (http:\/\/\S+)/,
+        path.join(work, `${name}.log`),
+      );
+      return { name, base: match[1], pid: child.pid! };
+    };
+    const processes = [await start("indexing", {}), await start("reader", { SERVICE_ROLE: "reader" })];
+    const tokens = new Map<Address, string>();
+    for (const s of suppliers) tokens.set(s.account.address, await siweSignIn(processes[0].base, net.deployment.chainId, s));
+
+    const settled = async () => {
+      const head = Number(await node.publicClient.getBlockNumber());
+      for (;;) {
+        const at = await Promise.all(processes.map(async (p) => (await (await fetch(`${p.base}/healthz`)).json()).indexedBlock as number));
+        if (at.every((b) => b === head)) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+
+    const rows: {
+      size: number;
+      events: number;
+      process: string;
+      rss: number;
+      peak: number;
+      used: number;
+      live: number;
+      cold: number[];
+      warm: number[];
+    }[] = [];
+    for (const size of SIZES) {
+      await settled();
+      const now = (await heapOf(processes[0].base)).events;
+      const roots = Math.max(0, Math.ceil((size - now) / EVENTS_PER_ROOT));
+      const t0 = performance.now();
+      if (roots > 0) await splitReceivables(node, net, { buyer, supplier: bulk, roots, tag: `grow-${size}`, log: () => undefined });
+      await settled();
+      const events = (await heapOf(processes[0].base)).events;
+      console.log(
+        `index grown to ${events} events (${roots} receivables split) and followed by both in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      for (const p of processes) {
+        const cold: number[] = [];
+        const warm: number[] = [];
+        for (const s of suppliers) {
+          const url = `${p.base}/api/enterprises/${s.account.address.toLowerCase()}/metrics`;
+          const token = tokens.get(s.account.address)!;
+          cold.push(await timedGet(url, token));
+          for (let i = 0; i < READS; i++) warm.push(await timedGet(url, token));
+        }
+        const heap = await heapOf(p.base);
+        rows.push({ size, events, process: p.name, ...residentMemory(p.pid), used: heap.used, live: heap.live, cold, warm });
+      }
+    }
+
+    console.log("\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 |");
+    console.log("| ---: | --- | ---: | ---: | ---: | ---: |");
+    for (const r of rows) {
+      const cold = [...r.cold].sort((a, b) => a - b);
+      const warm = [...r.warm].sort((a, b) => a - b);
+      console.log(
+        `| ${r.events} | ${r.process} | ${mb(r.rss)} / ${mb(r.peak)} | ${mb(r.used)} / ${Number.isNaN(r.live) ? "-" : mb(r.live)} | ` +
+          `${ms(percentile(cold, 50))} / ${ms(cold[cold.length - 1])} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} |`,
+      );
+    }
+    for (const p of processes) {
+      const mine = rows.filter((r) => r.process === p.name);
+      const [first, last] = [mine[0], mine[mine.length - 1]];
+      console.log(
+        `${p.name}: ${first.events} -> ${last.events} events (${(last.events / first.events).toFixed(1)}x): ` +
+          `RSS ${(last.rss / first.rss).toFixed(2)}x, peak RSS ${(last.peak / first.peak).toFixed(2)}x, heap in use ${(last.used / first.used).toFixed(2)}x`,
+      );
+    }
+  } finally {
+    children.stop();
+    await node.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
