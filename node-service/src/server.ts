@@ -392,7 +392,7 @@ export async function startService(config: Config, options: StartServiceOptions 
 
   // What other processes write reaches this one (store/postgres/listener.ts): applications (and so the
   // SSE streams and notifications), documents, timestamps, read marks and webhooks. The index needs none:
-  // each process indexes the chain.
+  // each indexing process indexes the chain, and a reader polls the committed checkpoint.
   let listener: ChangeListener | undefined;
   if (db && config.DATABASE_URL) {
     const handlers: Record<string, ChangeHandler> = {

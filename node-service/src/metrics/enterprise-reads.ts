@@ -7,6 +7,7 @@
  */
 import type { Address, IndexState } from "../domain/entities";
 import type { Checkpoint } from "../store/index-store";
+import type { IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { asOfDayEnd } from "./records";
 import { computeMetrics, monthlySeries, type EnterpriseMetrics, type MonthlyPoint } from "./compute";
@@ -33,7 +34,7 @@ export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseRead
 const MAX_MEMO = 10_000;
 
 /**
- * Over the committed index, one slice per enterprise and checkpoint: an answer is kept while the
+ * Over the committed index, read for one enterprise at a time: an answer is kept while the
  * newest checkpoint this process has seen (`latest`, polled) is the one it was read at, so repeated
  * reads between two commits cost no database round trip. A read while `latest` is unknown is not kept.
  */
@@ -43,8 +44,8 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
 
   const at = (c: Checkpoint | null) => (c ? `${c.blockNumber}:${c.blockHash}` : undefined);
 
-  /** `compute` over the enterprise's slice, kept under the checkpoint the slice was read at. */
-  function kept<T>(key: string, enterprise: Address, compute: (slice: IndexState) => T): Promise<T> {
+  /** `compute` over what `read` finds on one snapshot (computed after it, off the connection), kept under that snapshot's checkpoint. */
+  function kept<S, T>(key: string, read: (r: IndexReader) => Promise<S>, compute: (found: S) => T): Promise<T> {
     const now = at(latest());
     if (now !== memoAt) {
       memo.clear();
@@ -52,25 +53,30 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
     }
     const hit = now === undefined ? undefined : memo.get(key);
     if (hit) return hit as Promise<T>;
-    const read = reader
-      .inSnapshot((r) => loadEnterpriseSlice(r, enterprise))
-      .then(({ meta, value: slice }) => ({ readAt: at(meta.checkpoint), value: compute(slice) }));
-    const value = read.then((r) => r.value);
+    const answer = reader.inSnapshot(read);
+    const value = answer.then((a) => compute(a.value));
     if (now !== undefined) {
       if (memo.size >= MAX_MEMO) memo.clear();
       memo.set(key, value);
       // Kept only if it was read at the checkpoint it is kept under (a commit may land between the poll and the read).
-      void read.then(
-        (r) => r.readAt !== now && memo.get(key) === value && memo.delete(key),
+      void answer.then(
+        (a) => at(a.meta.checkpoint) !== now && memo.get(key) === value && memo.delete(key),
         () => memo.get(key) === value && memo.delete(key),
       );
     }
     return value;
   }
+  /** `compute` over the enterprise's slice (metrics/slice.ts). */
+  const overSlice = <T>(key: string, e: Address, compute: (slice: IndexState) => T) => kept(key, (r) => loadEnterpriseSlice(r, e), compute);
 
   return {
-    isParticipant: (e) => kept(`p:${e}`, e, (slice) => slice.participants[e] !== undefined),
-    metrics: (e, asOf) => kept(`m:${e}:${asOfDayEnd(asOf)}`, e, (slice) => computeMetrics(slice, e, asOf)),
-    series: (e, asOf, months) => kept(`s:${e}:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
+    isParticipant: (e) =>
+      kept(
+        `p:${e}`,
+        (r) => r.participants([e]),
+        ([p]) => p !== undefined,
+      ),
+    metrics: (e, asOf) => overSlice(`m:${e}:${asOfDayEnd(asOf)}`, e, (slice) => computeMetrics(slice, e, asOf)),
+    series: (e, asOf, months) => overSlice(`s:${e}:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
   };
 }
