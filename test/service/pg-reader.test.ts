@@ -1,6 +1,6 @@
 /**
  * A reader process (SERVICE_ROLE=reader) beside an indexing one on one PostgreSQL database: it holds no
- * index, answers an enterprise's metrics and series from the committed index with the indexing
+ * index, answers an enterprise's metrics, series and lists from the committed index with the indexing
  * process's values, applies consent (a stranger refused, a granted lender served, a revocation refused
  * again), follows new commits, and refuses what needs the whole index with 503 index_not_held.
  */
@@ -26,7 +26,7 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect((caught as ConfigError).message).to.match(/SERVICE_ROLE: reader needs DATABASE_URL/);
   });
 
-  it("serves metrics and series equal to the indexing process's, under the same consent rules, and refuses whole-index reads", async () => {
+  it("serves metrics, series and lists equal to the indexing process's, under the same consent rules, and refuses whole-index reads", async () => {
     const { net, parties } = await fixture.startNetwork();
     const { operator, buyer, supplier, lender } = parties;
     await generateHistory(net, { operator, buyer, supplier, lender, orders: 8 });
@@ -48,7 +48,13 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     const lenderToken = await signIn(indexing.url, lender as never);
     const s = supplier.account.address.toLowerCase();
     const asOf = Number((await net.publicClient.getBlock()).timestamp);
-    const reads = [`/api/enterprises/${s}/metrics?asOf=${asOf}`, `/api/enterprises/${s}/series?asOf=${asOf}&months=6`];
+    const reads = [
+      `/api/enterprises/${s}/metrics?asOf=${asOf}`,
+      `/api/enterprises/${s}/series?asOf=${asOf}&months=6`,
+      `/api/enterprises/${s}/orders`,
+      `/api/enterprises/${s}/receivables?limit=2&offset=1`,
+      `/api/enterprises/${s}/loans`,
+    ];
     /** The same read on both processes: same status, same body. */
     const both = async (url: string, token: string) => {
       const [onIndexing, onReader] = await Promise.all([
@@ -62,12 +68,15 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
 
     // The enterprise's own reads (the session opened on the indexing process works on the reader).
     for (const url of reads) expect((await both(url, supplierToken)).status, url).to.equal(200);
+    const receivables = (await call(reader.url, "GET", reads[3], { token: supplierToken })).body;
+    expect(receivables.items, "a page from the middle of the list").to.have.length(2);
+    expect(receivables.total).to.be.greaterThan(3);
     const metrics = (await call(reader.url, "GET", reads[0], { token: supplierToken })).body;
     expect(metrics.values.orderCount.all, "the history's orders are counted").to.be.greaterThan(0);
 
     // The lender holds the history's consent: served the same values. The buyer (not a lender) is refused.
     // After the revocation the lender is refused; under a new consent without the counterparties scope it
-    // is served again, with the same metrics hidden on both.
+    // is served again (the metrics, with the same ones hidden on both; not the lists, outside that scope).
     const served = async (token: string, status: number) => {
       for (const url of reads) {
         const r = await both(url, token);
@@ -81,7 +90,7 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     await served(lenderToken, 403);
     await send(net, supplier, "ConsentRegistry", "grant", [lender.account.address, SCOPE.metrics, asOf + 90 * DAY, `0x${"11".repeat(32)}`]);
     await settled();
-    await served(lenderToken, 200);
+    for (const [i, url] of reads.entries()) expect((await both(url, lenderToken)).status, url).to.equal(i < 2 ? 200 : 403);
     const hidden = (await call(reader.url, "GET", reads[0], { token: lenderToken })).body.hidden as string[];
     expect(hidden).to.include("buyerHhi");
 
@@ -99,7 +108,7 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect(after.body.values.orderCount.all).to.equal(before + 1);
 
     // What needs the whole index is not served here, with a code a proxy or a client can act on.
-    for (const url of ["/api/loans?role=borrower", `/api/enterprises/${s}/orders`, "/api/participants"]) {
+    for (const url of ["/api/loans?role=borrower", "/api/participants", `/api/applications/prefill`]) {
       const refused = await call(reader.url, "GET", url, { token: supplierToken });
       expect(refused.status, url).to.equal(503);
       expect(refused.body.error.code, url).to.equal("index_not_held");

@@ -18,14 +18,3 @@ export const Paging = {
   limit: z.coerce.number().int().min(1).max(1000).default(200).describe("Items per page (newest first)"),
   offset: z.coerce.number().int().min(0).default(0).describe("Items to skip"),
 };
-
-/** A page of `ids` (kept oldest first by the indexer), newest first. */
-export function page<T>(ids: readonly string[] | undefined, lookup: (id: string) => T | undefined, limit: number, offset: number) {
-  const all = ids ?? [];
-  const items: T[] = [];
-  for (let i = all.length - 1 - offset; i >= 0 && items.length < limit; i--) {
-    const item = lookup(all[i]);
-    if (item !== undefined) items.push(item);
-  }
-  return { total: all.length, offset, limit, items };
-}

@@ -1,7 +1,7 @@
 /**
  * The index of a reader process (SERVICE_ROLE=reader): it holds no index in memory and reduces no
  * event. It follows the index another process commits to PostgreSQL (index_meta's checkpoint, polled;
- * enterprises' metrics and series are read one enterprise at a time at that checkpoint, by
+ * enterprises' metrics, series and lists are read one enterprise at a time at that checkpoint, by
  * metrics/enterprise-reads.ts), and gives the consent watcher the committed consents (one row per
  * borrower and lender, re-read as the checkpoint moves) so a lender's read under consent is checked as
  * on an indexing process. Anything else that would read the whole index (`state()`) is refused with

@@ -1,11 +1,11 @@
 /**
- * An enterprise's metrics and monthly series, whichever way the process holds the index: over the whole
+ * An enterprise's metrics, monthly series and lists (orders, receivables, loans), whichever way the process holds the index: over the whole
  * index in memory (an indexing process), or over the one enterprise's slice read from the committed
  * index in PostgreSQL (a reader process, SERVICE_ROLE=reader), whose memory then does not grow with
  * the index. Both compute with the same functions over the same records (metrics/slice.ts), so they
  * give the same values at the same checkpoint.
  */
-import type { Address, IndexState } from "../domain/entities";
+import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import type { Checkpoint } from "../store/index-store";
 import type { IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
@@ -19,7 +19,35 @@ export interface EnterpriseReads {
   metrics(enterprise: Address, asOf: number): Promise<EnterpriseMetrics>;
   /** monthlySeries: the `months` months ending with asOf's month. */
   series(enterprise: Address, asOf: number, months: number): Promise<MonthlyPoint[]>;
+  /** One page of the enterprise's orders, receivables or loans, newest first (`page` below). */
+  page(kind: RecordList, enterprise: Address, limit: number, offset: number): Promise<Page>;
 }
+
+export type RecordList = "orders" | "receivables" | "loans";
+type Page = ReturnType<typeof page<OrderEntity | ReceivableEntity | LoanEntity>>;
+
+/** A page of `ids` (kept oldest first by the indexer), newest first: `limit` items from `offset`, with the total. */
+export function page<T>(ids: readonly string[] | undefined, lookup: (id: string) => T | undefined, limit: number, offset: number) {
+  const all = ids ?? [];
+  const items: T[] = [];
+  for (let i = all.length - 1 - offset; i >= 0 && items.length < limit; i--) {
+    const item = lookup(all[i]);
+    if (item !== undefined) items.push(item);
+  }
+  return { total: all.length, offset, limit, items };
+}
+
+/** The ids of `ids` a page reads, newest first. */
+function pageIds(ids: readonly string[], limit: number, offset: number): string[] {
+  const end = Math.max(0, ids.length - offset);
+  return ids.slice(Math.max(0, end - limit), end).reverse();
+}
+
+const LISTS = {
+  orders: { ids: "ordersByParty", idsOf: "orderIdsOf" },
+  receivables: { ids: "receivablesByParty", idsOf: "receivableIdsOf" },
+  loans: { ids: "loansByParty", idsOf: "loanIdsOf" },
+} as const;
 
 /** Over the index this process holds (computeMetrics memoizes per enterprise and day). */
 export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseReads {
@@ -27,6 +55,11 @@ export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseRead
     isParticipant: async (e) => state().participants[e] !== undefined,
     metrics: async (e, asOf) => computeMetrics(state(), e, asOf),
     series: async (e, asOf, months) => monthlySeries(state(), e, asOf, months),
+    page: async (kind, e, limit, offset) => {
+      const s = state();
+      const records = s[kind] as Record<string, OrderEntity | ReceivableEntity | LoanEntity>;
+      return page(s[LISTS[kind].ids][e], (id) => records[id], limit, offset);
+    },
   };
 }
 
@@ -75,6 +108,18 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
         `p:${e}`,
         (r) => r.participants([e]),
         ([p]) => p !== undefined,
+      ),
+    page: (kind, e, limit, offset) =>
+      kept(
+        `l:${kind}:${e}:${limit}:${offset}`,
+        async (r) => {
+          const ids = await r[LISTS[kind].idsOf](e);
+          const wanted = pageIds(ids, limit, offset);
+          const found = await r[kind](wanted);
+          return { ids, records: new Map(wanted.map((id, i) => [id, found[i]])) };
+        },
+        // Only the page's ids were read: in a consistent index every one of them is there.
+        ({ ids, records }) => page(ids, (id) => records.get(id), limit, offset),
       ),
     metrics: (e, asOf) => overSlice(`m:${e}:${asOfDayEnd(asOf)}`, e, (slice) => computeMetrics(slice, e, asOf)),
     series: (e, asOf, months) => overSlice(`s:${e}:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),

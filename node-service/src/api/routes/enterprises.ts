@@ -10,7 +10,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/err
 import { METRIC_DEFINITIONS } from "../../metrics/definitions";
 import { SCOPE } from "../../chain/eip712";
 import { requireSession, type ScopeName } from "../authorize";
-import { EnterpriseParams, Paging, applicationId, page } from "../schemas";
+import { EnterpriseParams, Paging, applicationId } from "../schemas";
 import type { RouteContext } from "../app";
 
 const READ_ERRORS = [400, 401, 403, 404, 429, 503];
@@ -29,7 +29,7 @@ export function visibleMetrics<T>(values: Record<string, T>, scopes: number): { 
 }
 
 export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext): void {
-  const { indexer, enterpriseReads, authority, accessLog } = deps;
+  const { enterpriseReads, authority, accessLog } = deps;
 
   async function knownEnterprise(address: Address): Promise<void> {
     if (!(await enterpriseReads.isParticipant(address)))
@@ -114,18 +114,14 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
     {
       name: "orders",
       scope: "orderHistory",
-      ids: "ordersByParty",
-      records: "orders",
       what: "Trade orders where the enterprise is buyer or supplier",
     },
     {
       name: "receivables",
       scope: "receivables",
-      ids: "receivablesByParty",
-      records: "receivables",
       what: "Receivables the enterprise issued, owes or has held",
     },
-    { name: "loans", scope: "loans", ids: "loansByParty", records: "loans", what: "Loans where the enterprise is borrower or lender" },
+    { name: "loans", scope: "loans", what: "Loans where the enterprise is borrower or lender" },
   ] as const;
 
   for (const list of lists) {
@@ -143,9 +139,7 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       },
       async ({ params, query, res }) => {
         await authorize(res, params.address, [list.scope], resource, query.application);
-        const state = indexer.state();
-        const records = state[list.records] as Record<string, unknown>;
-        return { enterprise: params.address, ...page(state[list.ids][params.address], (id) => records[id], query.limit, query.offset) };
+        return { enterprise: params.address, ...(await enterpriseReads.page(list.name, params.address, query.limit, query.offset)) };
       },
     );
   }
