@@ -30,6 +30,7 @@ import { ConfigError, loadConfig, resolvePaths, type Config } from "./config";
 import { createIndexer, type Indexer } from "./indexer/indexer";
 import { createCommittedIndex } from "./indexer/committed";
 import { committedEnterpriseReads, inMemoryEnterpriseReads } from "./metrics/enterprise-reads";
+import { committedLoanReads, inMemoryLoanReads } from "./loans/loan-reads";
 import { createPostgresIndexReader } from "./store/postgres/index-reader";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
@@ -369,6 +370,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       enterpriseReads: indexReader
         ? committedEnterpriseReads(indexReader, () => indexer.checkpoint())
         : inMemoryEnterpriseReads(() => indexer.state()),
+      loanReads: indexReader ? committedLoanReads(indexReader) : inMemoryLoanReads(() => indexer.state()),
       logger,
       sessions,
       accessLog,

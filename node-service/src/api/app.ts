@@ -35,6 +35,7 @@ import { mountLoanRoutes } from "./routes/loans";
 import { mountParticipantRoutes } from "./routes/participants";
 import { mountSystemRoutes } from "./routes/system";
 import type { EnterpriseReads } from "../metrics/enterprise-reads";
+import type { LoanReads } from "../loans/loan-reads";
 
 /** What the API reads from the indexer: its state and its stats. */
 export type IndexerView = Pick<Indexer, "state" | "stats" | "halted">;
@@ -46,6 +47,8 @@ export interface AppDeps {
   indexer: IndexerView;
   /** An enterprise's metrics and series: from the index in memory, or from the committed index (a reader process). */
   enterpriseReads: EnterpriseReads;
+  /** The caller's loans: from the index in memory, or from the committed index (a reader process). */
+  loanReads: LoanReads;
   logger: Logger;
   sessions: SessionStore;
   accessLog: AccessLog;

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Address } from "../../domain/entities";
 import { NotFoundError } from "../../domain/errors";
-import { loansOf, loanView } from "../../loans/view";
+import { loanView } from "../../loans/view";
 import { consentKey } from "../../indexer/reducers/consentRegistry";
 import type { RouteContext } from "../app";
 import { requireSession, scopeNames } from "../authorize";
@@ -16,7 +16,7 @@ import { address } from "../schemas";
 const LoanParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,18}$/, "must be a loan id (a positive whole number)") });
 
 export function mountLoanRoutes({ table, deps }: RouteContext): void {
-  const { indexer, authority } = deps;
+  const { indexer, loanReads, authority } = deps;
   const tag = "loans";
 
   table.add(
@@ -31,10 +31,8 @@ export function mountLoanRoutes({ table, deps }: RouteContext): void {
     },
     async ({ query, res }) => {
       const session = requireSession(res);
-      const state = indexer.state();
-      const asOf = await authority.recentNow();
-      const loans = loansOf(state, session.address).filter((l) => l[query.role] === session.address);
-      return { asOf, loans: loans.map((l) => loanView(state, l, asOf)) };
+      const [{ loans, state }, asOf] = await Promise.all([loanReads.ofParty(session.address), authority.recentNow()]);
+      return { asOf, loans: loans.filter((l) => l[query.role] === session.address).map((l) => loanView(state, l, asOf)) };
     },
   );
 
@@ -50,8 +48,10 @@ export function mountLoanRoutes({ table, deps }: RouteContext): void {
     },
     async ({ params, res }) => {
       const session = requireSession(res);
-      const state = indexer.state();
-      const loan = state.loans[params.id];
+      const {
+        loans: [loan],
+        state,
+      } = await loanReads.one(params.id);
       if (!loan || !(session.operator || loan.borrower === session.address || loan.lender === session.address)) {
         throw new NotFoundError(`no loan ${params.id}`, { textCode: "loan_not_found", params: { loanId: params.id } });
       }

@@ -1,0 +1,71 @@
+/**
+ * The loans a borrower or lender sees (GET /api/loans, /api/loans/:id), whichever way the process holds
+ * the index: the whole index in memory (an indexing process), or, for a reader process
+ * (SERVICE_ROLE=reader), only the party's loans and the receivables their views name, read by key from
+ * the committed index on one snapshot. Either way loanView renders them from the same records.
+ */
+import { emptyIndexState, type Address, type IndexState, type LoanEntity } from "../domain/entities";
+import type { IndexReader } from "../store/index-reader";
+import type { PostgresIndexReader } from "../store/postgres/index-reader";
+import { loansOf } from "./view";
+
+/** Loans with an index holding what loanView reads of them (their collateral and collected receivables). */
+export interface LoansWithRecords {
+  loans: LoanEntity[];
+  state: IndexState;
+}
+
+export interface LoanReads {
+  /** The party's loans (as borrower or lender), newest first. */
+  ofParty(party: Address): Promise<LoansWithRecords>;
+  /** The loan `id`, if indexed (none: `loans` is empty). */
+  one(id: string): Promise<LoansWithRecords>;
+}
+
+export function inMemoryLoanReads(state: () => IndexState): LoanReads {
+  return {
+    ofParty: async (party) => {
+      const s = state();
+      return { loans: loansOf(s, party), state: s };
+    },
+    one: async (id) => {
+      const s = state();
+      const loan = s.loans[id];
+      return { loans: loan ? [loan] : [], state: s };
+    },
+  };
+}
+
+/** The loans `ids` and the receivables loanView reads of them, as a small index. */
+async function loanSlice(r: IndexReader, ids: readonly string[]): Promise<IndexState> {
+  const slice = emptyIndexState();
+  const loans = (await r.loans(ids)).filter((l): l is LoanEntity => l !== undefined);
+  for (const l of loans) slice.loans[l.id] = l;
+  const named = [
+    ...new Set(loans.flatMap((l) => [...l.collateral, ...l.repayments.flatMap((p) => (p.receivableId ? [p.receivableId] : []))])),
+  ];
+  (await r.receivables(named)).forEach((rec, i) => {
+    if (rec) slice.receivables[named[i]] = rec;
+  });
+  return slice;
+}
+
+/** Read on each request (a page of loans is not kept: its size grows with the party's history). */
+export function committedLoanReads(reader: PostgresIndexReader): LoanReads {
+  return {
+    ofParty: async (party) => {
+      const { value: state } = await reader.inSnapshot(async (r) => {
+        const ids = await r.loanIdsOf(party);
+        const slice = await loanSlice(r, ids);
+        slice.loansByParty[party] = [...ids];
+        return slice;
+      });
+      return { loans: loansOf(state, party), state };
+    },
+    one: async (id) => {
+      const { value: state } = await reader.inSnapshot((r) => loanSlice(r, [id]));
+      const loan = state.loans[id];
+      return { loans: loan ? [loan] : [], state };
+    },
+  };
+}
