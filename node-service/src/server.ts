@@ -31,6 +31,7 @@ import { createIndexer, type Indexer } from "./indexer/indexer";
 import { createCommittedIndex } from "./indexer/committed";
 import { committedEnterpriseReads, inMemoryEnterpriseReads } from "./metrics/enterprise-reads";
 import { committedLoanReads, inMemoryLoanReads } from "./loans/loan-reads";
+import { committedParticipantReads, inMemoryParticipantReads } from "./participants/participant-reads";
 import { createPostgresIndexReader } from "./store/postgres/index-reader";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
@@ -371,6 +372,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         ? committedEnterpriseReads(indexReader, () => indexer.checkpoint())
         : inMemoryEnterpriseReads(() => indexer.state()),
       loanReads: indexReader ? committedLoanReads(indexReader) : inMemoryLoanReads(() => indexer.state()),
+      participantReads: indexReader ? committedParticipantReads(indexReader) : inMemoryParticipantReads(() => indexer.state()),
       logger,
       sessions,
       accessLog,

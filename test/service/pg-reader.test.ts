@@ -138,12 +138,20 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect(after.body.values.orderCount.all).to.equal(before + 1);
 
     // What needs the whole index is not served here, with a code a proxy or a client can act on.
-    for (const url of ["/api/consents", "/api/participants", `/api/applications/prefill`]) {
-      const refused = await call(reader.url, "GET", url, { token: supplierToken });
+    for (const [url, token] of [
+      ["/api/consents", supplierToken],
+      [`/api/lenders/${lender.account.address.toLowerCase()}/portfolio`, lenderToken],
+      ["/api/applications/prefill", supplierToken],
+    ]) {
+      const refused = await call(reader.url, "GET", url, { token });
       expect(refused.status, url).to.equal(503);
       expect(refused.body.error.code, url).to.equal("index_not_held");
-      expect((await call(indexing.url, "GET", url, { token: supplierToken })).status, `${url} on the indexing process`).to.equal(200);
+      expect((await call(indexing.url, "GET", url, { token })).status, `${url} on the indexing process`).to.equal(200);
     }
+    // The directory: every participant, one, and an account the registry does not know.
+    for (const url of ["/api/participants", `/api/participants/${s}`, `/api/participants/0x${"cd".repeat(20)}`])
+      expect((await both(url, supplierToken)).status, url).to.equal(200);
+    expect((await call(reader.url, "GET", "/api/participants", { token: supplierToken })).body.participants).to.have.length(3);
     const health = await call(reader.url, "GET", "/healthz");
     expect(health.status, JSON.stringify(health.body)).to.equal(200);
     // Prometheus: the committed index's event count, the indexing process's at the same block.

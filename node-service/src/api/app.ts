@@ -36,6 +36,7 @@ import { mountParticipantRoutes } from "./routes/participants";
 import { mountSystemRoutes } from "./routes/system";
 import type { EnterpriseReads } from "../metrics/enterprise-reads";
 import type { LoanReads } from "../loans/loan-reads";
+import type { ParticipantReads } from "../participants/participant-reads";
 
 /** What the API reads from the indexer: its state and its stats. */
 export type IndexerView = Pick<Indexer, "state" | "stats" | "halted">;
@@ -49,6 +50,8 @@ export interface AppDeps {
   enterpriseReads: EnterpriseReads;
   /** The caller's loans: from the index in memory, or from the committed index (a reader process). */
   loanReads: LoanReads;
+  /** The participants' registry entries for the directory: in memory, or from the committed index (a reader process). */
+  participantReads: ParticipantReads;
   logger: Logger;
   sessions: SessionStore;
   accessLog: AccessLog;

@@ -75,7 +75,11 @@ export interface DirectoryEntry {
 }
 
 /** One participant's directory entry, checked against the indexed registry state. */
-export function directoryEntry(state: IndexState, names: Record<string, NameOpening>, account: string): DirectoryEntry {
+export function directoryEntry(
+  state: Pick<IndexState, "participants">,
+  names: Record<string, NameOpening>,
+  account: string,
+): DirectoryEntry {
   const a = account.toLowerCase() as Address;
   const p = state.participants[a];
   const opening = names[a];
@@ -102,7 +106,7 @@ export function directoryEntry(state: IndexState, names: Record<string, NameOpen
 }
 
 /** Every admitted participant and every published name, ordered by address. */
-export function directoryEntries(state: IndexState, names: Record<string, NameOpening>): DirectoryEntry[] {
+export function directoryEntries(state: Pick<IndexState, "participants">, names: Record<string, NameOpening>): DirectoryEntry[] {
   const accounts = new Set([...Object.keys(state.participants), ...Object.keys(names)].map((a) => a.toLowerCase()));
   return [...accounts].sort().map((a) => directoryEntry(state, names, a));
 }

@@ -40,7 +40,8 @@ export function mountParticipantRoutes({ deps, table }: RouteContext): void {
     },
     async ({ res }) => {
       member(res);
-      return { participants: directoryEntries(deps.indexer.state(), await readParticipantNames(dataDir)) };
+      const [index, names] = await Promise.all([deps.participantReads.all(), readParticipantNames(dataDir)]);
+      return { participants: directoryEntries(index, names) };
     },
   );
 
@@ -56,7 +57,8 @@ export function mountParticipantRoutes({ deps, table }: RouteContext): void {
     },
     async ({ params, res }) => {
       member(res);
-      return directoryEntry(deps.indexer.state(), await readParticipantNames(dataDir), params.address);
+      const [index, names] = await Promise.all([deps.participantReads.one(params.address), readParticipantNames(dataDir)]);
+      return directoryEntry(index, names, params.address);
     },
   );
 }

@@ -5,7 +5,7 @@
  * half of a commit under way.
  */
 import type pg from "pg";
-import type { ConsentEntity } from "../../domain/entities";
+import type { ConsentEntity, ParticipantEntity } from "../../domain/entities";
 import type { ListCollection, RecordCollection, RecordCollections } from "../../domain/mutations";
 import type { IndexReader } from "../index-reader";
 import { decodeRecord } from "../state-codec";
@@ -67,6 +67,8 @@ export interface PostgresIndexReader {
   meta(): Promise<CommittedMeta>;
   /** `read` with keyed reads on one snapshot, and the checkpoint of that snapshot. */
   inSnapshot<T>(read: (reader: IndexReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
+  /** Every participant record, by address (one statement: one snapshot). */
+  allParticipants(): Promise<Record<string, ParticipantEntity>>;
   /** Every consent record and the checkpoint they were read at, on one snapshot (one row per borrower and lender). */
   consents(): Promise<{ meta: CommittedMeta; consents: Record<string, ConsentEntity> }>;
 }
@@ -84,6 +86,13 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
         },
         { snapshot: true },
       );
+    },
+    async allParticipants() {
+      const { rows } = await db.statement<{ key: string; value: ParticipantEntity }>(
+        "SELECT key, value FROM index_records WHERE coll = 'participants'",
+        [],
+      );
+      return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
     },
     consents() {
       return db.tx(
