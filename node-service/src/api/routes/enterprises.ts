@@ -80,7 +80,7 @@ export function mountEnterpriseRoutes({ deps, table, authorizer }: RouteContext)
       const grant = await authorize(res, params.address, ["metrics"], "GET /api/enterprises/:address/metrics", query.application);
       const asOf = query.asOf ?? (await authority.recentNow());
       const metrics = await enterpriseReads.metrics(params.address, asOf);
-      // The metrics are memoized per enterprise and day until the enterprise's records change: convert each result to JSON once too.
+      // The same metrics object comes back per enterprise and day until its records (a reader: the checkpoint) change: convert each to JSON once too.
       let json = jsonOfMetrics.get(metrics) as { values: Record<string, unknown> } | undefined;
       if (!json) jsonOfMetrics.set(metrics, (json = toJsonSafe(metrics) as { values: Record<string, unknown> }));
       if ((grant.scopes & SCOPE.counterparties) !== 0) return json;
