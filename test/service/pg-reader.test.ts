@@ -95,6 +95,9 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
       ["/api/loans", supplierToken],
       [`/api/loans/${loanId}`, supplierToken],
       ["/api/loans?role=lender", lenderToken],
+      ["/api/consents", supplierToken],
+      ["/api/consents?role=lender", lenderToken],
+      [`/api/consents?role=lender&counterparty=${s}`, lenderToken],
     ])
       expect((await both(url, token)).status, url).to.equal(200);
     const loan = (await call(reader.url, "GET", `/api/loans/${loanId}`, { token: supplierToken })).body;
@@ -139,7 +142,7 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
 
     // What needs the whole index is not served here, with a code a proxy or a client can act on.
     for (const [url, token] of [
-      ["/api/consents", supplierToken],
+      ["/api/notifications", supplierToken],
       [`/api/lenders/${lender.account.address.toLowerCase()}/portfolio`, lenderToken],
       ["/api/applications/prefill", supplierToken],
     ]) {

@@ -1,10 +1,11 @@
 /**
- * The loans a borrower or lender sees (GET /api/loans, /api/loans/:id), whichever way the process holds
- * the index: the whole index in memory (an indexing process), or, for a reader process
- * (SERVICE_ROLE=reader), only the party's loans and the receivables their views name, read by key from
- * the committed index on one snapshot. Either way loanView renders them from the same records.
+ * The loans and consents a borrower or lender sees (GET /api/loans, /api/loans/:id, /api/consents),
+ * whichever way the process holds the index: the whole index in memory (an indexing process), or, for
+ * a reader process (SERVICE_ROLE=reader), only the party's loans and the receivables their views name,
+ * read by key from the committed index on one snapshot, and the consent rows that name the party.
+ * Either way loanView renders the loans from the same records.
  */
-import { emptyIndexState, type Address, type IndexState, type LoanEntity } from "../domain/entities";
+import { emptyIndexState, type Address, type ConsentEntity, type IndexState, type LoanEntity } from "../domain/entities";
 import type { IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { loansOf } from "./view";
@@ -20,6 +21,8 @@ export interface LoanReads {
   ofParty(party: Address): Promise<LoansWithRecords>;
   /** The loan `id`, if indexed (none: `loans` is empty). */
   one(id: string): Promise<LoansWithRecords>;
+  /** The consents `party` granted (role borrower) or holds (role lender), in no particular order. */
+  consentsOf(party: Address, role: "borrower" | "lender"): Promise<ConsentEntity[]>;
 }
 
 export function inMemoryLoanReads(state: () => IndexState): LoanReads {
@@ -33,6 +36,7 @@ export function inMemoryLoanReads(state: () => IndexState): LoanReads {
       const loan = s.loans[id];
       return { loans: loan ? [loan] : [], state: s };
     },
+    consentsOf: async (party, role) => Object.values(state().consents).filter((c) => c[role] === party),
   };
 }
 
@@ -67,5 +71,6 @@ export function committedLoanReads(reader: PostgresIndexReader): LoanReads {
       const loan = state.loans[id];
       return { loans: loan ? [loan] : [], state };
     },
+    consentsOf: (party, role) => reader.consentsOf(party, role),
   };
 }

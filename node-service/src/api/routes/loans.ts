@@ -16,7 +16,7 @@ import { address } from "../schemas";
 const LoanParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,18}$/, "must be a loan id (a positive whole number)") });
 
 export function mountLoanRoutes({ table, deps }: RouteContext): void {
-  const { indexer, loanReads, authority } = deps;
+  const { loanReads, authority } = deps;
   const tag = "loans";
 
   table.add(
@@ -74,17 +74,13 @@ export function mountLoanRoutes({ table, deps }: RouteContext): void {
     },
     async ({ query, res }) => {
       const session = requireSession(res);
-      const state = indexer.state();
-      const asOf = await authority.recentNow();
-      const mine = Object.values(state.consents).filter(
-        (c) =>
-          c[query.role] === session.address &&
-          (!query.counterparty || c[query.role === "borrower" ? "lender" : "borrower"] === query.counterparty),
-      );
+      const [held, asOf] = await Promise.all([loanReads.consentsOf(session.address, query.role), authority.recentNow()]);
+      const mine = held.filter((c) => !query.counterparty || c[query.role === "borrower" ? "lender" : "borrower"] === query.counterparty);
       return {
         asOf,
         consents: mine
-          .sort((a, b) => b.grantedAt - a.grantedAt)
+          // Newest first; the same order whichever way they were read (in memory, or rows from the database).
+          .sort((a, b) => b.grantedAt - a.grantedAt || consentKey(a.borrower, a.lender).localeCompare(consentKey(b.borrower, b.lender)))
           .map((c) => ({
             key: consentKey(c.borrower, c.lender),
             borrower: c.borrower,

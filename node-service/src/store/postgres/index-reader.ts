@@ -5,7 +5,7 @@
  * half of a commit under way.
  */
 import type pg from "pg";
-import type { ConsentEntity, ParticipantEntity } from "../../domain/entities";
+import type { Address, ConsentEntity, ParticipantEntity } from "../../domain/entities";
 import type { ListCollection, RecordCollection, RecordCollections } from "../../domain/mutations";
 import type { IndexReader } from "../index-reader";
 import { decodeRecord } from "../state-codec";
@@ -69,6 +69,8 @@ export interface PostgresIndexReader {
   inSnapshot<T>(read: (reader: IndexReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
   /** Every participant record, by address (one statement: one snapshot). */
   allParticipants(): Promise<Record<string, ParticipantEntity>>;
+  /** The consent records where `party` is the borrower or the lender (one statement: one snapshot). */
+  consentsOf(party: Address, role: "borrower" | "lender"): Promise<ConsentEntity[]>;
   /** Every consent record and the checkpoint they were read at, on one snapshot (one row per borrower and lender). */
   consents(): Promise<{ meta: CommittedMeta; consents: Record<string, ConsentEntity> }>;
 }
@@ -93,6 +95,14 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
         [],
       );
       return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
+    },
+    async consentsOf(party, role) {
+      // One row per borrower and lender: the scan grows with the network's pairs, not its events.
+      const { rows } = await db.statement<{ value: ConsentEntity }>(
+        "SELECT value FROM index_records WHERE coll = 'consents' AND value ->> $2 = $1",
+        [party.toLowerCase(), role],
+      );
+      return rows.map((r) => decodeRecord("consents", r.value));
     },
     consents() {
       return db.tx(
