@@ -65,7 +65,9 @@ export function createCommittedIndex(opts: {
     if (consentsBlock !== consents.block && performance.now() - consentsReadAt >= CONSENTS_REFRESH_MS) {
       const read = await reader.consents();
       const block = read.meta.checkpoint?.blockNumber ?? floorBlock;
-      consents = { block, blockTime: await blockTime(read.meta.checkpoint), consents: read.consents };
+      // Usually the checkpoint just polled, whose block time is already read.
+      const time = same(read.meta.checkpoint, meta.checkpoint) ? metaBlockTime : await blockTime(read.meta.checkpoint);
+      consents = { block, blockTime: time, consents: read.consents };
       consentsReadAt = performance.now();
     }
   }

@@ -21,11 +21,7 @@ export function inMemoryParticipantReads(state: () => IndexState): ParticipantRe
 
 export function committedParticipantReads(reader: PostgresIndexReader): ParticipantReads {
   return {
-    all: async () => ({ participants: await reader.allParticipants() }),
-    one: async (address) => {
-      const a = address.toLowerCase() as Address;
-      const { value } = await reader.inSnapshot((r) => r.participants([a]));
-      return { participants: value[0] ? { [a]: value[0] } : {} };
-    },
+    all: async () => ({ participants: await reader.participants() }),
+    one: async (address) => ({ participants: await reader.participants([address]) }),
   };
 }
