@@ -33,6 +33,7 @@ import { committedEnterpriseReads, inMemoryEnterpriseReads } from "./metrics/ent
 import { committedLoanReads, inMemoryLoanReads } from "./loans/loan-reads";
 import { committedParticipantReads, inMemoryParticipantReads } from "./participants/participant-reads";
 import { createPostgresIndexReader } from "./store/postgres/index-reader";
+import { stateReader } from "./store/index-reader";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
 import { consentRecord } from "./indexer/reducers/consentRegistry";
@@ -373,6 +374,7 @@ export async function startService(config: Config, options: StartServiceOptions 
         : inMemoryEnterpriseReads(() => indexer.state()),
       loanReads: indexReader ? committedLoanReads(indexReader) : inMemoryLoanReads(() => indexer.state()),
       participantReads: indexReader ? committedParticipantReads(indexReader) : inMemoryParticipantReads(() => indexer.state()),
+      index: indexReader ? () => indexReader.direct : () => stateReader(indexer.state()),
       logger,
       sessions,
       accessLog,

@@ -13,6 +13,7 @@ import { GcWatch, type GcPauseTotal } from "../../node-service/src/api/prometheu
 import type { Deployment } from "../../node-service/src/chain/contracts";
 import type { IndexState } from "../../node-service/src/domain/entities";
 import { createEvidenceService } from "../../node-service/src/evidence/lookup";
+import { stateReader } from "../../node-service/src/store/index-reader";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import type { IndexStore } from "../../node-service/src/store/index-store";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
@@ -53,11 +54,11 @@ export interface LookupCost {
   orderWalkMs: number;
 }
 
-function medianMs(runs: number, fn: () => unknown): number {
+async function medianMs(runs: number, fn: () => unknown): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     times.push(performance.now() - t0);
   }
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
@@ -68,11 +69,12 @@ function medianMs(runs: number, fn: () => unknown): number {
  * keyed reads of the evidence service against the walk over every record the lookups did before (after
  * each new block), both checked to answer the same.
  */
-function lookupCost(state: IndexState, publicClient: PublicClient, deployment: Deployment): LookupCost {
-  const evidence = createEvidenceService({ publicClient, deployment, state: () => state });
+async function lookupCost(state: IndexState, publicClient: PublicClient, deployment: Deployment): Promise<LookupCost> {
+  const index = stateReader(state);
+  const evidence = createEvidenceService({ publicClient, deployment, index: () => index });
   const root = Object.values(state.receivables).find((r) => !r.parentId);
   if (!root) throw new Error("no receivable to look up");
-  const keyed = evidence.hashUses(root.invoiceHash);
+  const keyed = await evidence.hashUses(root.invoiceHash);
   if (JSON.stringify(keyed) !== JSON.stringify(walkedUses(state, root.invoiceHash)))
     throw new Error("keyed and walked hash lookups differ");
   const orderList = () => (state.receivablesByOrder[root.orderId] ?? []).map((id) => state.receivables[id].id);
@@ -80,10 +82,10 @@ function lookupCost(state: IndexState, publicClient: PublicClient, deployment: D
     throw new Error("keyed and walked order receivables differ");
   return {
     receivables: Object.keys(state.receivables).length,
-    hashKeyedMs: medianMs(21, () => evidence.hashUses(root.invoiceHash)),
-    hashWalkMs: medianMs(21, () => walkedUses(state, root.invoiceHash)),
-    orderKeyedMs: medianMs(21, orderList),
-    orderWalkMs: medianMs(21, () => walkedOrderReceivables(state, root.orderId)),
+    hashKeyedMs: await medianMs(21, () => evidence.hashUses(root.invoiceHash)),
+    hashWalkMs: await medianMs(21, () => walkedUses(state, root.invoiceHash)),
+    orderKeyedMs: await medianMs(21, orderList),
+    orderWalkMs: await medianMs(21, () => walkedOrderReceivables(state, root.orderId)),
   };
 }
 
@@ -219,7 +221,7 @@ async function indexerProcess(job: IndexJob): Promise<IndexRun> {
     if (reloaded.state().eventCount !== eventCount) throw new Error("reloaded index differs from the indexed one");
     const heapReloaded = liveHeap() - heapAfterIndexing;
     const maxRss = process.resourceUsage().maxRSS * 1024;
-    const lookups = lookupCost(reloaded.state(), publicClient, job.deployment);
+    const lookups = await lookupCost(reloaded.state(), publicClient, job.deployment);
     return { ...indexed, maxRss, reload: { heapReloaded, loadMs, lookups } };
   } finally {
     await db?.close();

@@ -13,6 +13,7 @@ import path from "node:path";
 import pino from "pino";
 import { zeroHash, type Hex } from "viem";
 import { createEvidenceService } from "../../node-service/src/evidence/lookup";
+import { stateReader } from "../../node-service/src/store/index-reader";
 import { createIndexer, type Indexer } from "../../node-service/src/indexer/indexer";
 import { createLowdbIndexStore } from "../../node-service/src/store/index-store";
 import {
@@ -61,7 +62,7 @@ describe("evidence lookups by the index's document and order lists (issue 17)", 
     });
     await indexer.syncOnce();
     const state = indexer.state();
-    const evidence = createEvidenceService({ publicClient, deployment: net.deployment, state: () => indexer!.state() });
+    const evidence = createEvidenceService({ publicClient, deployment: net.deployment, index: () => stateReader(indexer!.state()) });
 
     const hashes = new Set<Hex>();
     for (const o of Object.values(state.orders)) for (const h of [o.documentHash, o.shippingDocumentHash]) if (h) hashes.add(h);
@@ -71,8 +72,8 @@ describe("evidence lookups by the index's document and order lists (issue 17)", 
     const kinds = new Set<string>();
     for (const h of hashes) {
       const walked = walkedUses(state, h);
-      expect(evidence.hashUses(h), h).to.deep.equal(walked);
-      expect(evidence.hashUses(h.toUpperCase().replace("0X", "0x") as Hex), `${h} in capitals`).to.deep.equal(walked);
+      expect(await evidence.hashUses(h), h).to.deep.equal(walked);
+      expect(await evidence.hashUses(h.toUpperCase().replace("0X", "0x") as Hex), `${h} in capitals`).to.deep.equal(walked);
       for (const u of walked) kinds.add(`${u.type}:${u.role}`);
     }
     // The history covers every kind of use, and the reused purchase order is on both orders.
@@ -82,7 +83,7 @@ describe("evidence lookups by the index's document and order lists (issue 17)", 
       "order:shipping document",
       "receivable:invoice",
     ]);
-    const po = evidence.hashUses(state.orders[reused.toString()].documentHash);
+    const po = await evidence.hashUses(state.orders[reused.toString()].documentHash);
     expect(po.map((u) => u.id))
       .to.have.length(2)
       .and.include(reused.toString());

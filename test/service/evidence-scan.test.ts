@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { emptyIndexState } from "../../node-service/src/domain/entities";
 import { createEvidenceService, NOT_INDEXED } from "../../node-service/src/evidence/lookup";
+import { stateReader } from "../../node-service/src/store/index-reader";
 import { deployNetwork, type Network } from "./api-helpers";
 
 describe("evidence lookup of a hash the index lacks (issue 17)", function () {
@@ -24,7 +25,7 @@ describe("evidence lookup of a hash the index lacks (issue 17)", function () {
     createEvidenceService({
       publicClient: net.publicClient,
       deployment: net.deployment,
-      state: emptyIndexState,
+      index: () => stateReader(emptyIndexState()),
       ...(notaryScanMaxBlocks === undefined ? {} : { notaryScanMaxBlocks }),
     });
 

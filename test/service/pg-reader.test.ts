@@ -2,7 +2,8 @@
  * A reader process (SERVICE_ROLE=reader) beside an indexing one on one PostgreSQL database: it holds no
  * index, answers an enterprise's metrics, series and lists from the committed index with the indexing
  * process's values, applies consent (a stranger refused, a granted lender served, a revocation refused
- * again), follows new commits, and refuses what needs the whole index with 503 index_not_held.
+ * again), follows new commits, and refuses what needs the whole index with 503 index_not_held. Its evidence
+ * lookups, bundles and document access checks read the committed index by key: the same answers too.
  */
 import { expect } from "chai";
 import { SCOPE } from "../../node-service/src/chain/eip712";
@@ -10,6 +11,7 @@ import { loadConfig, ConfigError } from "../../node-service/src/config";
 import {
   createDeliveredOrder,
   createOrder,
+  eventsIn,
   fundAndApprove,
   generateHistory,
   issueConfirmedReceivable,
@@ -165,5 +167,101 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     };
     const [indexedEvents, committedEvents] = [await events(indexing), await events(reader)];
     expect(committedEvents).to.be.greaterThan(0).and.to.equal(indexedEvents);
+  });
+
+  it("answers evidence lookups, bundles and document access equal to the indexing process's", async () => {
+    const { net, parties } = await fixture.startNetwork();
+    const { operator, buyer, supplier, lender } = parties;
+    await generateHistory(net, { operator, buyer, supplier, lender, orders: 3 });
+    // A split receivable (its child's evidence walks to the acknowledged root) pledged to a recorded loan.
+    const orderId = await createDeliveredOrder(net, { buyer, supplier, amount: 700_000n });
+    const { receivableId } = await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: 700_000n });
+    const holders = [supplier.account.address, supplier.account.address];
+    const split = await send(net, supplier, "Receivables", "split", [receivableId, [300_000n, 400_000n], holders]);
+    const childId = eventsIn(net, split, "Receivables", "ReceivableSplit")[0].firstChildId as bigint;
+    const { loanId } = await signAndSubmitAgreement(net, { borrower: supplier, lender, principal: 200_000n, collateral: [childId] });
+    const { env } = await fixture.workspace("pg-reader-evidence-", net.deployment);
+    const indexing = await fixture.start(env("indexing"));
+    const reader = await fixture.start({ ...env("reader"), SERVICE_ROLE: "reader" });
+    const h = Number(await net.publicClient.getBlockNumber());
+    for (const p of [indexing, reader])
+      await until("at the head", 30_000, async () => (await call(p.url, "GET", "/healthz")).body.indexedBlock === h);
+
+    const supplierToken = await signIn(indexing.url, supplier as never);
+    const buyerToken = await signIn(indexing.url, buyer as never);
+    const lenderToken = await signIn(indexing.url, lender as never);
+    /** The same read on both processes: same status, same body (but the time a bundle was made). */
+    const both = async (url: string, token?: string) => {
+      const [onIndexing, onReader] = await Promise.all([
+        call(indexing.url, "GET", url, { token }),
+        call(reader.url, "GET", url, { token }),
+      ]);
+      expect(onReader.status, `${url} on the reader: ${JSON.stringify(onReader.body)}`).to.equal(onIndexing.status);
+      const made = (body: unknown) => JSON.parse(JSON.stringify(body, (k, v: unknown) => (k === "generatedAt" ? undefined : v)));
+      expect(made(onReader.body), url).to.deep.equal(made(onIndexing.body));
+      return onReader;
+    };
+
+    const agreement = (await both(`/api/evidence/agreement/${loanId}`)).body;
+    expect(agreement.integrity.agreesWithIndex, JSON.stringify(agreement.integrity)).to.equal(true);
+    const order = (await both(`/api/evidence/order/${orderId}`, supplierToken)).body;
+    expect(order.receivables.map((r: { id: string }) => r.id)).to.include.members([receivableId.toString(), childId.toString()]);
+    const child = (await both(`/api/evidence/receivable/${childId}`, lenderToken)).body;
+    expect(child.integrity.agreesWithIndex, JSON.stringify(child.integrity)).to.equal(true);
+    expect(child.acknowledgment, "the child carries its root's acknowledgment").to.be.an("object");
+    const po = order.documents.find((d: { role: string }) => d.role === "purchase order").sha256 as string;
+    for (const url of [
+      `/api/evidence/agreement/${agreement.digest}`,
+      `/api/evidence/${po}`,
+      `/api/evidence/tx/${agreement.recorded.txHash}`,
+      `/api/evidence/bundle/agreement/${loanId}`,
+      `/api/evidence/bundle/document/${po}`,
+    ])
+      expect((await both(url)).status, url).to.equal(200);
+    for (const url of [`/api/evidence/bundle/order/${orderId}`, `/api/evidence/bundle/receivable/${childId}`])
+      expect((await both(url, buyerToken)).status, url).to.equal(200);
+    const bundle = (await call(reader.url, "GET", `/api/evidence/bundle/receivable/${childId}`, { token: buyerToken })).body;
+    const events = bundle.events.map((e: { event: string }) => e.event);
+    expect(events, "the root's history (the child's split walked up)").to.include.members(["ReceivableIssued", "ReceivableAcknowledged"]);
+    expect(bundle.documents.map((d: { role: string }) => d.role)).to.include("invoice");
+    expect(bundle.participants, "issuer and debtor").to.have.length(2);
+    const hashUses = (await call(reader.url, "GET", `/api/evidence/${po}`)).body;
+    expect(JSON.stringify(hashUses), "the order found by its purchase order").to.include(`"${orderId}"`);
+    for (const [url, status] of [
+      ["/api/evidence/agreement/999", 404],
+      [`/api/evidence/agreement/0x${"ee".repeat(32)}`, 404],
+      ["/api/evidence/order/999", 404],
+      ["/api/evidence/bundle/receivable/999", 404],
+    ] as const)
+      expect((await both(url, supplierToken)).status, url).to.equal(status);
+
+    // Documents: a link is checked against the committed index on the reader (an unknown order, an order of
+    // others); a party of the linked order reads it there, the lender (no consent) is told it does not exist.
+    const upload = (token: string, query: string, text: string) =>
+      fetch(`${reader.url}/api/documents?${query}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+        body: new TextEncoder().encode(`%PDF-1.4\n% ${text}\ntrailer << >>\n%%EOF\n`),
+      }).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { sha256: string; error?: { code: string; field?: string } },
+      }));
+    const unknownLink = await upload(supplierToken, "kind=invoice&linkType=order&linkId=999", "unknown");
+    expect(unknownLink.status, JSON.stringify(unknownLink.body)).to.equal(400);
+    expect(unknownLink.body.error?.field).to.equal("linkId");
+    const notMine = await upload(lenderToken, `kind=invoice&linkType=order&linkId=${orderId}`, "not mine");
+    expect(notMine.status, JSON.stringify(notMine.body)).to.equal(403);
+    const linked = await upload(supplierToken, `kind=invoice&linkType=receivable&linkId=${childId}`, "linked");
+    expect(linked.status, JSON.stringify(linked.body)).to.equal(201);
+    const doc = `/api/documents/${linked.body.sha256}`;
+    await until(
+      "the document on both processes",
+      10_000,
+      async () => (await call(indexing.url, "GET", doc, { token: buyerToken })).status === 200,
+    );
+    expect((await both(doc, buyerToken)).status, "the debtor of the linked receivable").to.equal(200);
+    expect((await both(doc, lenderToken)).status, "the lender holds it as collateral, so it is a party").to.equal(200);
+    const stranger = await signIn(indexing.url, operator as never);
+    expect((await both(doc, stranger)).status, "no party, no consent").to.equal(404);
   });
 });

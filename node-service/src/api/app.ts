@@ -37,6 +37,7 @@ import { mountSystemRoutes } from "./routes/system";
 import type { EnterpriseReads } from "../metrics/enterprise-reads";
 import type { LoanReads } from "../loans/loan-reads";
 import type { ParticipantReads } from "../participants/participant-reads";
+import type { IndexReader } from "../store/index-reader";
 
 /** What the API reads from the indexer: its state and its stats. */
 export type IndexerView = Pick<Indexer, "state" | "stats" | "halted">;
@@ -52,6 +53,11 @@ export interface AppDeps {
   loanReads: LoanReads;
   /** The participants' registry entries for the directory: in memory, or from the committed index (a reader process). */
   participantReads: ParticipantReads;
+  /**
+   * Keyed reads of the index for evidence and document access: the index in memory, or on a reader each
+   * key read from the committed index by its own statement. Called per request (a rebuild replaces the index).
+   */
+  index: () => IndexReader;
   logger: Logger;
   sessions: SessionStore;
   accessLog: AccessLog;

@@ -6,38 +6,45 @@
 import type { Address } from "viem";
 import { ROLE, SCOPE } from "../chain/eip712";
 import type { ChainAuthority, ConsentInForce } from "../auth/chain-authority";
-import type { IndexState } from "../domain/entities";
+import { recordOf, type IndexReader } from "../store/index-reader";
 import type { Session } from "../domain/session";
 import type { DocumentLink, DocumentRecord } from "./store";
 
 export interface AccessDeps {
-  state: () => IndexState;
+  /** Keyed reads of the index (in memory on an indexing process, the committed index on a reader). */
+  index: () => IndexReader;
   /** The API's one consent check (on chain, at the latest block, never cached). */
   authority: Pick<ChainAuthority, "consentInForce">;
 }
 
 /** Parties of a linked record, lowercase. */
-export function partiesOf(state: IndexState, link: DocumentLink): Address[] {
+export async function partiesOf(index: IndexReader, link: DocumentLink): Promise<Address[]> {
   if (link.type === "order") {
-    const o = state.orders[link.id];
+    const o = await recordOf(index, "orders", link.id);
     return o ? [o.buyer, o.supplier] : [];
   }
   if (link.type === "receivable") {
-    const r = state.receivables[link.id];
+    const r = await recordOf(index, "receivables", link.id);
     return r ? [...new Set([r.issuer, r.debtor, r.holder])] : [];
   }
-  const l = state.loans[link.id];
+  const l = await recordOf(index, "loans", link.id);
   return l ? [l.borrower, l.lender] : [];
 }
 
 /** Whose data the document is: its uploaders and the borrower-side party of each link. */
-function subjectsOf(state: IndexState, record: DocumentRecord): Address[] {
+async function subjectsOf(index: IndexReader, record: DocumentRecord): Promise<Address[]> {
   const subjects = new Set<Address>(record.uploads.map((u) => u.owner));
   for (const { link } of record.uploads) {
-    if (!link) continue;
-    if (link.type === "order" && state.orders[link.id]) subjects.add(state.orders[link.id].supplier);
-    if (link.type === "receivable" && state.receivables[link.id]) subjects.add(state.receivables[link.id].issuer);
-    if (link.type === "loan" && state.loans[link.id]) subjects.add(state.loans[link.id].borrower);
+    if (link?.type === "order") {
+      const o = await recordOf(index, "orders", link.id);
+      if (o) subjects.add(o.supplier);
+    } else if (link?.type === "receivable") {
+      const r = await recordOf(index, "receivables", link.id);
+      if (r) subjects.add(r.issuer);
+    } else if (link?.type === "loan") {
+      const l = await recordOf(index, "loans", link.id);
+      if (l) subjects.add(l.borrower);
+    }
   }
   return [...subjects];
 }
@@ -56,13 +63,15 @@ export interface DocumentReadGrant {
 
 export async function documentReadGrant(deps: AccessDeps, session: Session, record: DocumentRecord): Promise<DocumentReadGrant | null> {
   const me = session.address.toLowerCase() as Address;
-  const state = deps.state();
-  const others = () => subjectsOf(state, record).filter((s) => s !== me);
-  if (record.uploads.some((u) => u.owner === me)) return { basis: "owner", subjects: others() };
-  if (record.uploads.some((u) => u.link && partiesOf(state, u.link).includes(me))) return { basis: "party", subjects: others() };
-  if ((session.roles & ROLE.AUDITOR) !== 0) return { basis: "auditor", subjects: others() };
+  const index = deps.index();
+  const others = async () => (await subjectsOf(index, record)).filter((s) => s !== me);
+  if (record.uploads.some((u) => u.owner === me)) return { basis: "owner", subjects: await others() };
+  for (const { link } of record.uploads) {
+    if (link && (await partiesOf(index, link)).includes(me)) return { basis: "party", subjects: await others() };
+  }
+  if ((session.roles & ROLE.AUDITOR) !== 0) return { basis: "auditor", subjects: await others() };
   if ((session.roles & ROLE.LENDER) === 0) return null;
-  for (const subject of others()) {
+  for (const subject of await others()) {
     const consent = await deps.authority.consentInForce(subject, me);
     if ((consent.scopes & SCOPE.documents) !== 0) return { basis: "consent", subjects: [subject], consent };
   }

@@ -12,7 +12,8 @@ import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
 import { statementsOf, type BundleFacts } from "./statements";
-import { acknowledgmentOfIssued, createEvidenceService, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
+import { recordOf } from "../store/index-reader";
+import { acknowledgmentOfIssued, createEvidenceService, rootOf, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
 import {
   BUNDLE_FORMAT,
   type BundleAnchor,
@@ -36,7 +37,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     const participants: BundleParticipant[] = [];
     const documents: BundleDocument[] = [];
     const signatures: BundleSignature[] = [];
-    const state = deps.state();
+    const index = deps.index();
     const names = deps.participantNames
       ? deps.participantNames().catch(() => ({}) as Record<string, NameOpening>)
       : Promise.resolve({} as Record<string, NameOpening>);
@@ -55,7 +56,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     async function addParticipant(address: Address): Promise<void> {
       const a = lower(address) as Address;
       if (participants.some((p) => p.address === a)) return;
-      const indexed = state.participants[a];
+      const indexed = await recordOf(index, "participants", a);
       let ev = indexed ? await evidence.chain.eventAt(indexed.admitted.txHash, indexed.admitted.logIndex) : null;
       if (!ev) {
         // Not indexed (yet): find the admission on chain.
@@ -100,7 +101,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
         anchors.push({ via: "batch", event: addEvent(batch.event), root: batch.batch.root, proof: batch.batch.proof });
         await addParticipant(batch.anchorer);
       }
-      for (const use of evidence.hashUses(hash)) {
+      for (const use of await evidence.hashUses(hash)) {
         if (!use.ref) continue;
         const ev = await evidence.chain.eventAt(use.ref.txHash, use.ref.logIndex);
         if (ev) anchors.push({ via: "record", event: addEvent(ev), field: use.field });
@@ -128,7 +129,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     }
 
     async function orderFacts(orderId: string): Promise<void> {
-      const order = state.orders[orderId];
+      const order = await recordOf(index, "orders", orderId);
       if (!order) return;
       await addEventsOf(order.events);
       await addParticipant(order.buyer);
@@ -140,8 +141,8 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     let agreement: EvidenceBundle["agreement"];
 
     if (kind === "agreement") {
-      const loanId = /^0x[0-9a-fA-F]{64}$/.test(id) ? state.loanByDigest[lower(id) as Hex] : id;
-      const loan = loanId ? state.loans[loanId] : undefined;
+      const loanId = /^0x[0-9a-fA-F]{64}$/.test(id) ? await recordOf(index, "loanByDigest", lower(id)) : id;
+      const loan = loanId ? await recordOf(index, "loans", loanId) : undefined;
       if (!loan) throw new NotFoundError(`no agreement ${id} is indexed`);
       const recordedRef = loan.events.find((e) => e.event === "AgreementRecorded");
       const recorded = recordedRef ? await evidence.chain.eventAt(recordedRef.txHash, recordedRef.logIndex) : null;
@@ -181,14 +182,13 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new NotFoundError(`${id} is not a sha256`);
       const doc = await addDocument(id as Hex, "document");
       if (!doc || doc.anchors.length === 0) throw new NotFoundError(`the document ${id} was never anchored on this chain`);
-      for (const use of evidence.hashUses(id as Hex)) {
+      for (const use of await evidence.hashUses(id as Hex)) {
         if (use.type === "order") await orderFacts(use.id);
       }
     } else if (kind === "receivable") {
-      const r = state.receivables[id];
+      const r = await recordOf(index, "receivables", id);
       if (!r) throw new NotFoundError(`no receivable ${id} is indexed`);
-      let root = r;
-      while (root.parentId && state.receivables[root.parentId]) root = state.receivables[root.parentId];
+      const root = await rootOf(index, r);
       const rootEvents = await addEventsOf(root.events);
       if (root !== r) await addEventsOf(r.events);
       await addParticipant(r.issuer);
@@ -210,10 +210,9 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       }
       await orderFacts(r.orderId);
     } else {
-      if (!state.orders[id]) throw new NotFoundError(`no order ${id} is indexed`);
+      if (!(await recordOf(index, "orders", id))) throw new NotFoundError(`no order ${id} is indexed`);
       await orderFacts(id);
-      for (const rid of state.receivablesByOrder[id] ?? []) {
-        const r = state.receivables[rid];
+      for (const r of await index.records("receivables", await index.list("receivablesByOrder", id))) {
         if (r && !r.parentId) {
           await addEventsOf(r.events);
           await addDocument(r.invoiceHash, "invoice");

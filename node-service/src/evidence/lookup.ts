@@ -19,7 +19,8 @@ import {
 } from "viem";
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
-import { compareIds, LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type IndexState } from "../domain/entities";
+import { compareIds, LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type ReceivableEntity } from "../domain/entities";
+import { recordOf, type IndexReader } from "../store/index-reader";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
@@ -39,7 +40,11 @@ const BATCH_ANCHORED_EVENT = notaryEvent("BatchAnchored");
 export interface EvidenceDeps {
   publicClient: PublicClient;
   deployment: Deployment;
-  state: () => IndexState;
+  /**
+   * Keyed reads of the index (in memory on an indexing process, the committed index on a reader): where
+   * to look on chain. Called per lookup, since an indexing process replaces its index on a rebuild.
+   */
+  index: () => IndexReader;
   /** The document store, for batch proofs (optional: without it only single anchors are found). */
   documents?: DocumentStore;
   /** RFC 3161 tokens for batch roots and agreement digests (optional: without it bundles say no authority is configured). */
@@ -142,6 +147,13 @@ export function acknowledgmentOfIssued(deployment: Deployment, receivableId: str
   });
 }
 
+/** The receivable `r` was split from, through every split: the one the debtor acknowledged (a child inherits it). */
+export async function rootOf(index: IndexReader, r: ReceivableEntity): Promise<ReceivableEntity> {
+  let root = r;
+  for (let parent; root.parentId && (parent = await recordOf(index, "receivables", root.parentId));) root = parent;
+  return root;
+}
+
 export function createEvidenceService(deps: EvidenceDeps) {
   const { publicClient, deployment } = deps;
   const chain: ChainReader = createChainReader(publicClient, deployment);
@@ -155,21 +167,26 @@ export function createEvidenceService(deps: EvidenceDeps) {
    * walk over the index), orders first, then receivables, then loans, each by id; a listed record is
    * checked to carry the hash still (an order shipped twice keeps the last shipping document).
    */
-  function hashUses(sha256: Hex): HashUse[] {
-    const state = deps.state();
+  async function hashUses(sha256: Hex): Promise<HashUse[]> {
+    const index = deps.index();
     const key = lower(sha256) as Hex;
     if (key === zeroHash) return [];
     const carries = (hash: Hex | undefined) => hash !== undefined && lower(hash) === key;
-    const ids = (list: string[] | undefined) => [...new Set(list ?? [])].sort(compareIds);
+    const ids = (...lists: (readonly string[])[]) => [...new Set(lists.flat())].sort(compareIds);
+    const [byDocument, byShipping, byInvoice, byAgreement] = await Promise.all([
+      index.list("ordersByDocument", key),
+      index.list("ordersByShippingDocument", key),
+      index.list("receivablesByInvoice", key),
+      index.list("loansByDocument", key),
+    ]);
     const uses: HashUse[] = [];
-    const orderIds = ids([...(state.ordersByDocument[key] ?? []), ...(state.ordersByShippingDocument[key] ?? [])]);
-    for (const o of orderIds.map((id) => state.orders[id])) {
+    for (const o of await index.records("orders", ids(byDocument, byShipping))) {
       if (o && carries(o.documentHash)) uses.push(hashUse("purchaseOrder", o.id, o.events));
       if (o && carries(o.shippingDocumentHash)) uses.push(hashUse("shippingDocument", o.id, o.events));
     }
-    for (const r of ids(state.receivablesByInvoice[key]).map((id) => state.receivables[id]))
+    for (const r of await index.records("receivables", ids(byInvoice)))
       if (r && !r.parentId && carries(r.invoiceHash)) uses.push(hashUse("invoice", r.id, r.events));
-    for (const l of ids(state.loansByDocument[key]).map((id) => state.loans[id]))
+    for (const l of await index.records("loans", ids(byAgreement)))
       if (l && carries(l.documentHash)) uses.push(hashUse("loanAgreement", l.id, l.events));
     return uses;
   }
@@ -181,7 +198,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       admittedAt: number;
       kycDossierHash: Hex;
     };
-    const indexed = deps.state().participants[lower(address) as Address];
+    const indexed = await recordOf(deps.index(), "participants", lower(address));
     const admittedAt = Number(p.admittedAt);
     return {
       address: lower(address) as Address,
@@ -284,7 +301,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
    */
   async function notaryAnchor(hash: Hex, problems: string[] = []): Promise<AnchorView | null> {
     const diffs: string[] = [];
-    const indexed = deps.state().anchors[lower(hash) as Hex];
+    const indexed = await recordOf(deps.index(), "anchors", lower(hash));
     // The notary keys records by anchorer (single documents and batch roots apart): take the anchorer
     // from the index, or from the first anchoring log on chain when the index does not have it.
     let anchorer: Address | undefined = indexed?.anchorer;
@@ -365,7 +382,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       args: [batch.root, String(ev.args.anchorer) as Address, sha256, batch.proof],
     })) as boolean;
     if (!proven) diffs.push("the stored Merkle proof does not verify on chain");
-    const root = deps.state().anchors[lower(batch.root) as Hex];
+    const root = await recordOf(deps.index(), "anchors", lower(batch.root));
     if (!root) diffs.push(`the index does not have batch root ${batch.root} yet`);
     return anchorView(
       ev,
@@ -378,7 +395,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
 
   async function recordAnchors(sha256: Hex): Promise<AnchorView[]> {
     const out: AnchorView[] = [];
-    for (const use of hashUses(sha256)) {
+    for (const use of await hashUses(sha256)) {
       if (!use.ref) continue;
       const diffs: string[] = [];
       const ev = await reread(use.ref, diffs);
@@ -466,9 +483,9 @@ export function createEvidenceService(deps: EvidenceDeps) {
   }
 
   async function lookupAgreement(idOrDigest: string) {
-    const state = deps.state();
-    const id = /^0x[0-9a-fA-F]{64}$/.test(idOrDigest) ? state.loanByDigest[lower(idOrDigest) as Hex] : idOrDigest;
-    const loan = id ? state.loans[id] : undefined;
+    const index = deps.index();
+    const id = /^0x[0-9a-fA-F]{64}$/.test(idOrDigest) ? await recordOf(index, "loanByDigest", lower(idOrDigest)) : idOrDigest;
+    const loan = id ? await recordOf(index, "loans", id) : undefined;
     if (!loan) throw new NotFoundError(`no agreement ${idOrDigest} is indexed`);
     const diffs: string[] = [];
     const recordedRef = loan.events.find((e) => e.event === "AgreementRecorded");
@@ -540,7 +557,8 @@ export function createEvidenceService(deps: EvidenceDeps) {
   }
 
   async function lookupOrder(id: string) {
-    const order = deps.state().orders[id];
+    const index = deps.index();
+    const order = await recordOf(index, "orders", id);
     if (!order) throw new NotFoundError(`no order ${id} is indexed`);
     const diffs: string[] = [];
     const events = await rereadAll(order.events, diffs);
@@ -559,9 +577,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     ] as const) {
       if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
-    const state = deps.state();
-    const receivables = (state.receivablesByOrder[id] ?? [])
-      .map((rid) => state.receivables[rid])
+    const receivables = (await index.records("receivables", await index.list("receivablesByOrder", id)))
       .filter((r) => r !== undefined)
       .map((r) => ({ id: r.id, faceValue: r.faceValue, paid: r.paid, status: r.status, holder: r.holder }));
     return {
@@ -578,8 +594,8 @@ export function createEvidenceService(deps: EvidenceDeps) {
   }
 
   async function lookupReceivable(id: string) {
-    const state = deps.state();
-    const r = state.receivables[id];
+    const index = deps.index();
+    const r = await recordOf(index, "receivables", id);
     if (!r) throw new NotFoundError(`no receivable ${id} is indexed`);
     const diffs: string[] = [];
     const events = await rereadAll(r.events, diffs);
@@ -593,8 +609,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     if (chainStatus !== r.status) diffs.push(`index status ${r.status}, chain status ${chainStatus}`);
     if (onChain.paid !== r.paid) diffs.push(`index paid ${r.paid}, chain paid ${onChain.paid}`);
     // The debtor acknowledged the original receivable (a child inherits it).
-    let root = r;
-    while (root.parentId && state.receivables[root.parentId]) root = state.receivables[root.parentId];
+    const root = await rootOf(index, r);
     const rootEvents = root === r ? events : await rereadAll(root.events, diffs);
     const issued = rootEvents.find((e) => e.event === "ReceivableIssued");
     const ackEv = rootEvents.find((e) => e.event === "ReceivableAcknowledged");
@@ -620,7 +635,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
         };
       }
     }
-    const order = state.orders[r.orderId];
+    const order = await recordOf(index, "orders", r.orderId);
     return {
       receivableId: id,
       status: chainStatus,
@@ -655,7 +670,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
 
   async function lookupTx(txHash: Hex) {
     const receipt = await chain.receipt(txHash);
-    const indexed = deps.state().eventsByTx[lower(txHash) as Hex] ?? [];
+    const indexed = await deps.index().list("eventsByTx", lower(txHash));
     if (!receipt) {
       if (indexed.length) {
         return {

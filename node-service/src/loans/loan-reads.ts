@@ -43,12 +43,12 @@ export function inMemoryLoanReads(state: () => IndexState): LoanReads {
 /** The loans `ids` and the receivables loanView reads of them, as a small index. */
 async function loanSlice(r: IndexReader, ids: readonly string[]): Promise<IndexState> {
   const slice = emptyIndexState();
-  const loans = (await r.loans(ids)).filter((l): l is LoanEntity => l !== undefined);
+  const loans = (await r.records("loans", ids)).filter((l): l is LoanEntity => l !== undefined);
   for (const l of loans) slice.loans[l.id] = l;
   const named = [
     ...new Set(loans.flatMap((l) => [...l.collateral, ...l.repayments.flatMap((p) => (p.receivableId ? [p.receivableId] : []))])),
   ];
-  (await r.receivables(named)).forEach((rec, i) => {
+  (await r.records("receivables", named)).forEach((rec, i) => {
     if (rec) slice.receivables[named[i]] = rec;
   });
   return slice;
@@ -59,7 +59,7 @@ export function committedLoanReads(reader: PostgresIndexReader): LoanReads {
   return {
     ofParty: async (party) => {
       const { value: state } = await reader.inSnapshot(async (r) => {
-        const ids = await r.loanIdsOf(party);
+        const ids = await r.list("loansByParty", party);
         const slice = await loanSlice(r, ids);
         slice.loansByParty[party] = [...ids];
         return slice;

@@ -43,11 +43,7 @@ function pageIds(ids: readonly string[], limit: number, offset: number): string[
   return ids.slice(Math.max(0, end - limit), end).reverse();
 }
 
-const LISTS = {
-  orders: { ids: "ordersByParty", idsOf: "orderIdsOf" },
-  receivables: { ids: "receivablesByParty", idsOf: "receivableIdsOf" },
-  loans: { ids: "loansByParty", idsOf: "loanIdsOf" },
-} as const;
+const LISTS = { orders: "ordersByParty", receivables: "receivablesByParty", loans: "loansByParty" } as const;
 
 /** Over the index this process holds (computeMetrics memoizes per enterprise and day). */
 export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseReads {
@@ -58,7 +54,7 @@ export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseRead
     page: async (kind, e, limit, offset) => {
       const s = state();
       const records = s[kind] as Record<string, OrderEntity | ReceivableEntity | LoanEntity>;
-      return page(s[LISTS[kind].ids][e], (id) => records[id], limit, offset);
+      return page(s[LISTS[kind]][e], (id) => records[id], limit, offset);
     },
   };
 }
@@ -106,16 +102,16 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
     isParticipant: (e) =>
       kept(
         `p:${e}`,
-        (r) => r.participants([e]),
+        (r) => r.records("participants", [e]),
         ([p]) => p !== undefined,
       ),
     page: (kind, e, limit, offset) =>
       kept(
         `l:${kind}:${e}:${limit}:${offset}`,
         async (r) => {
-          const ids = await r[LISTS[kind].idsOf](e);
+          const ids = await r.list(LISTS[kind], e);
           const wanted = pageIds(ids, limit, offset);
-          const found = await r[kind](wanted);
+          const found: (OrderEntity | ReceivableEntity | LoanEntity | undefined)[] = await r.records(kind, wanted);
           return { ids, records: new Map(wanted.map((id, i) => [id, found[i]])) };
         },
         // Only the page's ids were read: in a consistent index every one of them is there.

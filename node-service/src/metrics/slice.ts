@@ -16,13 +16,17 @@ const MAX_SPLIT_DEPTH = 64;
 export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Address): Promise<IndexState> {
   const e = enterprise.toLowerCase() as Address;
   const slice = emptyIndexState();
-  const [orderIds, receivableIds, loanIds] = await Promise.all([reader.orderIdsOf(e), reader.receivableIdsOf(e), reader.loanIdsOf(e)]);
+  const [orderIds, receivableIds, loanIds] = await Promise.all([
+    reader.list("ordersByParty", e),
+    reader.list("receivablesByParty", e),
+    reader.list("loansByParty", e),
+  ]);
   slice.ordersByParty[e] = [...orderIds];
   slice.receivablesByParty[e] = [...receivableIds];
   slice.loansByParty[e] = [...loanIds];
 
   const buyers = new Set<Address>();
-  (await reader.orders(orderIds)).forEach((o, i) => {
+  (await reader.records("orders", orderIds)).forEach((o, i) => {
     if (!o) return;
     slice.orders[orderIds[i]] = o;
     if (o.supplier === e) buyers.add(o.buyer);
@@ -34,7 +38,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   for (let depth = 0; level.length > 0 && depth <= MAX_SPLIT_DEPTH; depth++) {
     const fresh = [...new Set(level)].filter((id) => !(id in slice.receivables));
     const next: string[] = [];
-    (await reader.receivables(fresh)).forEach((r, i) => {
+    (await reader.records("receivables", fresh)).forEach((r, i) => {
       if (!r) return;
       slice.receivables[fresh[i]] = r;
       for (const p of r.pledges ?? []) loanWanted.add(p.loanId);
@@ -44,11 +48,11 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
     level = next;
   }
   const wantedLoans = [...loanWanted];
-  (await reader.loans(wantedLoans)).forEach((l, i) => {
+  (await reader.records("loans", wantedLoans)).forEach((l, i) => {
     if (l) slice.loans[wantedLoans[i]] = l;
   });
   const addresses = [e, ...[...buyers].filter((b) => b !== e)];
-  (await reader.participants(addresses)).forEach((p, i) => {
+  (await reader.records("participants", addresses)).forEach((p, i) => {
     if (p) slice.participants[addresses[i]] = p;
   });
   return slice;

@@ -1,30 +1,35 @@
 /**
- * Keyed reads of the chain index: what a caller that does not walk the whole index asks of it (one
- * party's ids, records by id). Over the index in memory here; over the committed index in PostgreSQL in
- * store/postgres/index-reader.ts.
+ * Keyed reads of the chain index: what a caller that does not walk the whole index asks of it (records
+ * of one collection by key, one list by key). Over the index in memory here; over the committed index
+ * in PostgreSQL in store/postgres/index-reader.ts.
  */
-import type { Address, IndexState, LoanEntity, OrderEntity, ParticipantEntity, ReceivableEntity } from "../domain/entities";
+import type { IndexState } from "../domain/entities";
+import type { ListCollection, ListCollections, RecordCollection, RecordCollections } from "../domain/mutations";
 
-/** Keyed reads of the index (ids of one party's records in index order; records by id). */
+/** Keyed reads of the index. */
 export interface IndexReader {
-  orderIdsOf(party: Address): Promise<readonly string[]>;
-  receivableIdsOf(party: Address): Promise<readonly string[]>;
-  loanIdsOf(party: Address): Promise<readonly string[]>;
-  orders(ids: readonly string[]): Promise<(OrderEntity | undefined)[]>;
-  receivables(ids: readonly string[]): Promise<(ReceivableEntity | undefined)[]>;
-  loans(ids: readonly string[]): Promise<(LoanEntity | undefined)[]>;
-  participants(addresses: readonly Address[]): Promise<(ParticipantEntity | undefined)[]>;
+  /** The records of `coll` under `keys`, in that order (undefined where there is none). */
+  records<C extends RecordCollection>(coll: C, keys: readonly string[]): Promise<(RecordCollections[C] | undefined)[]>;
+  /** The list `coll` holds under `key`, in index order (empty when there is none). */
+  list<C extends ListCollection>(coll: C, key: string): Promise<readonly ListCollections[C][]>;
 }
 
-/** The reader over an in-memory index (lowdb's): lookups in the state's maps. */
+/** The one record of `coll` under `key`, if any. */
+export async function recordOf<C extends RecordCollection>(
+  reader: IndexReader,
+  coll: C,
+  key: string,
+): Promise<RecordCollections[C] | undefined> {
+  return (await reader.records(coll, [key]))[0];
+}
+
+/** The reader over an in-memory index (lowdb's, or an indexing process's): lookups in the state's maps. */
 export function stateReader(state: IndexState): IndexReader {
   return {
-    orderIdsOf: async (p) => state.ordersByParty[p] ?? [],
-    receivableIdsOf: async (p) => state.receivablesByParty[p] ?? [],
-    loanIdsOf: async (p) => state.loansByParty[p] ?? [],
-    orders: async (ids) => ids.map((id) => state.orders[id]),
-    receivables: async (ids) => ids.map((id) => state.receivables[id]),
-    loans: async (ids) => ids.map((id) => state.loans[id]),
-    participants: async (as) => as.map((a) => state.participants[a]),
+    records: async (coll, keys) => {
+      const records = state[coll] as Record<string, RecordCollections[typeof coll]>;
+      return keys.map((k) => records[k]);
+    },
+    list: async (coll, key) => (state[coll] as Record<string, ListCollections[typeof coll][]>)[key] ?? [],
   };
 }

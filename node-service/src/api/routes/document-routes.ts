@@ -105,7 +105,7 @@ const DOCUMENT_AND_EVIDENCE_ROUTES: RouteSpec[] = [
 /** `timestamps`: the RFC 3161 tokens evidence bundles carry (server.ts opens them when TSA_URL is set). */
 export function documentAndEvidenceRoutes(docs: DocumentService, timestamps?: Timestamps): RouteModule {
   return (ctx) => {
-    const deps = { state: () => ctx.deps.indexer.state(), publicClient: docs.publicClient, deployment: docs.deployment };
+    const deps = { index: ctx.deps.index, publicClient: docs.publicClient, deployment: docs.deployment };
     ctx.table.router.use(
       createDocumentsRouter({
         ...deps,

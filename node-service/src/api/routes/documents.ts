@@ -7,7 +7,6 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from "zod";
 import type { Address, PublicClient } from "viem";
 import type { Deployment } from "../../chain/contracts";
-import type { IndexState } from "../../domain/entities";
 import { toJsonSafe } from "../../domain/json";
 import { documentReadGrant, partiesOf } from "../../documents/access";
 import type { AccessLog } from "../access-log";
@@ -18,12 +17,14 @@ import { DOCUMENT_KINDS, type DocumentLink, type DocumentRecord, type DocumentSt
 import { ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from "../../domain/errors";
 import { requireSession } from "../authorize";
 import type { ChainAuthority } from "../../auth/chain-authority";
+import type { IndexReader } from "../../store/index-reader";
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
 
 export interface DocumentsRouterDeps {
   store: DocumentStore;
-  state: () => IndexState;
+  /** Keyed reads of the index: the parties of a linked record. */
+  index: () => IndexReader;
   publicClient: PublicClient;
   deployment: Deployment;
   /** Anchors uploads in Merkle batches; without it uploads wait unanchored. */
@@ -126,7 +127,7 @@ export function createDocumentsRouter(deps: DocumentsRouterDeps): Router {
       let link: DocumentLink | undefined;
       if (query.linkType && query.linkId) {
         link = { type: query.linkType, id: query.linkId };
-        const parties = partiesOf(deps.state(), link);
+        const parties = await partiesOf(deps.index(), link);
         const linked = { linkType: link.type, linkId: link.id };
         if (parties.length === 0)
           throw new ValidationError(`${link.type} ${link.id} is not known (yet) to the index`, "linkId", {

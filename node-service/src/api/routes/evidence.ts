@@ -87,7 +87,7 @@ export function createEvidenceRouter(deps: EvidenceRouterDeps): Router {
   const trade = [memberOnly, perAccount];
   async function logTradeRead(req: Request, res: Response, type: "order" | "receivable", id: string, resource: string): Promise<void> {
     const session = requireSession(res);
-    const parties = partiesOf(deps.state(), { type, id });
+    const parties = await partiesOf(deps.index(), { type, id });
     const basis = session.operator
       ? "operator"
       : parties.includes(session.address)

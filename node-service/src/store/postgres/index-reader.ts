@@ -1,12 +1,13 @@
 /**
  * Keyed reads of the chain index as committed in PostgreSQL (the rows store/postgres/index-store.ts
- * writes), for a process that does not hold the index in memory (SERVICE_ROLE=reader). Each read runs
- * in a read-only transaction on one snapshot, so what it returns is the index of one checkpoint, never
- * half of a commit under way.
+ * writes), for a process that does not hold the index in memory (SERVICE_ROLE=reader). The reads that
+ * compute an answer from several records run in a read-only transaction on one snapshot, so they see the
+ * index of one checkpoint, never half of a commit under way; evidence lookups read each key by its own
+ * statement (`direct`), since they check every record against the chain anyway.
  */
 import type pg from "pg";
 import type { Address, ConsentEntity, ParticipantEntity } from "../../domain/entities";
-import type { ListCollection, RecordCollection, RecordCollections } from "../../domain/mutations";
+import type { ListCollections } from "../../domain/mutations";
 import type { IndexReader } from "../index-reader";
 import { decodeRecord } from "../state-codec";
 import { STORE_VERSION, type Checkpoint } from "../index-store";
@@ -33,32 +34,28 @@ function metaOf(rows: MetaRow[]): CommittedMeta {
 
 const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE id = 1";
 
-/** The IndexReader on one transaction's snapshot. */
-function snapshotReader(client: pg.PoolClient): IndexReader {
-  async function list(coll: ListCollection, key: string): Promise<string[]> {
-    const { rows } = await client.query<{ items: string[] }>(
-      "SELECT items FROM index_list_segments WHERE coll = $1 AND key = $2 ORDER BY seq",
-      [coll, key],
-    );
-    return rows.flatMap((r) => r.items);
-  }
-  async function records<C extends RecordCollection>(coll: C, keys: readonly string[]): Promise<(RecordCollections[C] | undefined)[]> {
-    if (keys.length === 0) return [];
-    const { rows } = await client.query<{ key: string; value: unknown }>(
-      "SELECT key, value FROM index_records WHERE coll = $1 AND key = ANY($2::text[])",
-      [coll, keys],
-    );
-    const byKey = new Map(rows.map((r) => [r.key, r.value]));
-    return keys.map((k) => (byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined));
-  }
+/** How the keyed reads run: on one transaction's client (one snapshot), or each as a statement of its own. */
+type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
+
+/** The IndexReader over `query`. */
+function readerOn(query: Query): IndexReader {
   return {
-    orderIdsOf: (p) => list("ordersByParty", p),
-    receivableIdsOf: (p) => list("receivablesByParty", p),
-    loanIdsOf: (p) => list("loansByParty", p),
-    orders: (ids) => records("orders", ids),
-    receivables: (ids) => records("receivables", ids),
-    loans: (ids) => records("loans", ids),
-    participants: (as) => records("participants", as),
+    async records(coll, keys) {
+      if (keys.length === 0) return [];
+      const { rows } = await query<{ key: string; value: unknown }>(
+        "SELECT key, value FROM index_records WHERE coll = $1 AND key = ANY($2::text[])",
+        [coll, keys],
+      );
+      const byKey = new Map(rows.map((r) => [r.key, r.value]));
+      return keys.map((k) => (byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined));
+    },
+    async list(coll, key) {
+      const { rows } = await query<{ items: ListCollections[typeof coll][] }>(
+        "SELECT items FROM index_list_segments WHERE coll = $1 AND key = $2 ORDER BY seq",
+        [coll, key],
+      );
+      return rows.flatMap((r) => r.items);
+    },
   };
 }
 
@@ -67,6 +64,12 @@ export interface PostgresIndexReader {
   meta(): Promise<CommittedMeta>;
   /** `read` with keyed reads on one snapshot, and the checkpoint of that snapshot. */
   inSnapshot<T>(read: (reader: IndexReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
+  /**
+   * Keyed reads each in a statement of its own, with no transaction held open between them: for a
+   * caller that interleaves them with chain reads (evidence lookups, which compare what the index says
+   * with the chain and report any difference), where a snapshot would hold a connection for seconds.
+   */
+  direct: IndexReader;
   /** The participant records of `addresses` (default: every one), by address; one statement, so one snapshot. */
   participants(addresses?: readonly Address[]): Promise<Record<string, ParticipantEntity>>;
   /** The consent records where `party` is the borrower or the lender (one statement: one snapshot). */
@@ -77,6 +80,7 @@ export interface PostgresIndexReader {
 
 export function createPostgresIndexReader(db: Database): PostgresIndexReader {
   return {
+    direct: readerOn((text, values) => db.statement(text, values)),
     async meta() {
       return metaOf((await db.statement<MetaRow>(META_SQL, [])).rows);
     },
@@ -84,7 +88,7 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
       return db.tx(
         async (client) => {
           const meta = metaOf((await client.query<MetaRow>(META_SQL)).rows);
-          return { meta, value: await read(snapshotReader(client)) };
+          return { meta, value: await read(readerOn((text, values) => client.query(text, values))) };
         },
         { snapshot: true },
       );
