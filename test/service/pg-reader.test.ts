@@ -145,7 +145,6 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     // What needs the whole index is not served here, with a code a proxy or a client can act on.
     for (const [url, token] of [
       ["/api/notifications", supplierToken],
-      [`/api/lenders/${lender.account.address.toLowerCase()}/portfolio`, lenderToken],
       ["/api/applications/prefill", supplierToken],
     ]) {
       const refused = await call(reader.url, "GET", url, { token });
@@ -153,6 +152,22 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
       expect(refused.body.error.code, url).to.equal("index_not_held");
       expect((await call(indexing.url, "GET", url, { token })).status, `${url} on the indexing process`).to.equal(200);
     }
+    // The lender's portfolio (its loans, their collateral, the parties' names) and its CSV tables: the
+    // same on both; the borrower may not read it on either.
+    const portfolio = `/api/lenders/${lender.account.address.toLowerCase()}/portfolio`;
+    for (const url of [
+      portfolio,
+      `${portfolio}.csv?kind=loans`,
+      `${portfolio}.csv?kind=receivable-payments`,
+      `${portfolio}.csv?kind=exposure-by-debtor`,
+    ])
+      expect((await both(url, lenderToken)).status, url).to.equal(200);
+    const book = (await call(reader.url, "GET", portfolio, { token: lenderToken })).body;
+    expect(book.totals.collected, "the borrower's repayment and the debtor's collection").to.equal("300000");
+    expect(book.exposureByDebtor[0].party.address).to.equal(buyer.account.address.toLowerCase());
+    const payments = (await call(reader.url, "GET", `${portfolio}.csv?kind=receivable-payments`, { token: lenderToken })).body as string;
+    expect(payments.trim().split("\n"), "a header and the debtor's payment").to.have.length(2);
+    expect((await both(portfolio, supplierToken)).status).to.equal(403);
     // The directory: every participant, one, and an account the registry does not know.
     for (const url of ["/api/participants", `/api/participants/${s}`, `/api/participants/0x${"cd".repeat(20)}`])
       expect((await both(url, supplierToken)).status, url).to.equal(200);

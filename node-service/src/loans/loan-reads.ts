@@ -3,7 +3,7 @@
  * whichever way the process holds the index: the whole index in memory (an indexing process), or, for
  * a reader process (SERVICE_ROLE=reader), only the party's loans and the receivables their views name,
  * read by key from the committed index on one snapshot, and the consent rows that name the party.
- * Either way loanView renders the loans from the same records.
+ * Either way loanView renders the loans from the same records (and computePortfolio a lender's).
  */
 import { emptyIndexState, type Address, type ConsentEntity, type IndexState, type LoanEntity } from "../domain/entities";
 import type { IndexReader } from "../store/index-reader";
@@ -23,6 +23,11 @@ export interface LoanReads {
   one(id: string): Promise<LoansWithRecords>;
   /** The consents `party` granted (role borrower) or holds (role lender), in no particular order. */
   consentsOf(party: Address, role: "borrower" | "lender"): Promise<ConsentEntity[]>;
+  /**
+   * What the lender's portfolio reads (lending/portfolio.ts): its loans, the receivables they name, and
+   * the registry entries of the lender, the borrowers and the debtors (for their names).
+   */
+  portfolioOf(lender: Address): Promise<IndexState>;
 }
 
 export function inMemoryLoanReads(state: () => IndexState): LoanReads {
@@ -37,6 +42,7 @@ export function inMemoryLoanReads(state: () => IndexState): LoanReads {
       return { loans: loan ? [loan] : [], state: s };
     },
     consentsOf: async (party, role) => Object.values(state().consents).filter((c) => c[role] === party),
+    portfolioOf: async () => state(),
   };
 }
 
@@ -72,5 +78,24 @@ export function committedLoanReads(reader: PostgresIndexReader): LoanReads {
       return { loans: loan ? [loan] : [], state };
     },
     consentsOf: (party, role) => reader.consentsOf(party, role),
+    portfolioOf: async (lender) => {
+      const { value } = await reader.inSnapshot(async (r) => {
+        const ids = await r.list("loansByParty", lender);
+        const slice = await loanSlice(r, ids);
+        slice.loansByParty[lender] = [...ids];
+        const parties = [
+          ...new Set([
+            lender,
+            ...Object.values(slice.loans).map((l) => l.borrower),
+            ...Object.values(slice.receivables).map((rec) => rec.debtor),
+          ]),
+        ];
+        (await r.records("participants", parties)).forEach((p, i) => {
+          if (p) slice.participants[parties[i]] = p;
+        });
+        return slice;
+      });
+      return value;
+    },
   };
 }

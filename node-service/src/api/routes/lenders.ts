@@ -203,7 +203,7 @@ export function mountLenderRoutes({ deps, table }: RouteContext): void {
   }
 
   async function portfolioOf(lender: Address) {
-    const state = deps.indexer.state();
+    const state = await deps.loanReads.portfolioOf(lender);
     const names = await readParticipantNames(deps.config.DATA_DIR);
     const party = (account: Address): Party => {
       const e = directoryEntry(state, names, account);
