@@ -325,11 +325,13 @@ export async function startService(config: Config, options: StartServiceOptions 
     throw err;
   });
 
+  // The loans of a party: from the index in memory, or on a reader from the committed index.
+  const loanReads = indexReader ? committedLoanReads(indexReader) : inMemoryLoanReads(() => indexer.state());
   const notifications = await NotificationService.open({
     dataDir,
     db,
     runsJobs,
-    state: () => indexer.state(),
+    loansOf: async (party) => (await loanReads.ofParty(party)).state,
     applications: (party) => applications.involving(party),
     now: () => authority.recentNow(),
     dueSoonDays: config.NOTIFY_DUE_SOON_DAYS,
@@ -372,7 +374,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       enterpriseReads: indexReader
         ? committedEnterpriseReads(indexReader, () => indexer.checkpoint())
         : inMemoryEnterpriseReads(() => indexer.state()),
-      loanReads: indexReader ? committedLoanReads(indexReader) : inMemoryLoanReads(() => indexer.state()),
+      loanReads,
       participantReads: indexReader ? committedParticipantReads(indexReader) : inMemoryParticipantReads(() => indexer.state()),
       index: indexReader ? () => indexReader.direct : () => stateReader(indexer.state()),
       logger,

@@ -143,10 +143,7 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect(after.body.values.orderCount.all).to.equal(before + 1);
 
     // What needs the whole index is not served here, with a code a proxy or a client can act on.
-    for (const [url, token] of [
-      ["/api/notifications", supplierToken],
-      ["/api/applications/prefill", supplierToken],
-    ]) {
+    for (const [url, token] of [["/api/applications/prefill", supplierToken]]) {
       const refused = await call(reader.url, "GET", url, { token });
       expect(refused.status, url).to.equal(503);
       expect(refused.body.error.code, url).to.equal("index_not_held");
@@ -182,6 +179,16 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     };
     const [indexedEvents, committedEvents] = [await events(indexing), await events(reader)];
     expect(committedEvents).to.be.greaterThan(0).and.to.equal(indexedEvents);
+
+    // Past the loan's maturity: both parties are notified of it overdue (from their loans), the same on both.
+    const rpc = net.publicClient.request as unknown as (a: { method: string; params: unknown[] }) => Promise<unknown>;
+    await rpc({ method: "evm_increaseTime", params: [400 * DAY] });
+    await rpc({ method: "evm_mine", params: [] });
+    await settled();
+    for (const token of [supplierToken, lenderToken]) {
+      const notes = (await both("/api/notifications", token)).body;
+      expect(notes.items.map((n: { id: string }) => n.id)).to.include(`overdue:${loanId}`);
+    }
   });
 
   it("answers evidence lookups, bundles and document access equal to the indexing process's", async () => {

@@ -780,7 +780,7 @@ for (const [label, makeBackend] of BACKENDS) {
         const service = await NotificationService.open({
           ...(await backend.place()),
           runsJobs,
-          state: () => emptyIndexState(),
+          loansOf: async () => emptyIndexState(),
           applications: () => apps,
           now: async () => 2_000,
           dueSoonDays: 7,

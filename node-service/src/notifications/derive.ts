@@ -60,11 +60,14 @@ export interface DeriveOptions {
   dueSoonDays: number;
 }
 
+/** What the notifications read of the index: the party's loans (an index holding at least those). */
+export type PartyLoans = Pick<IndexState, "loansByParty" | "loans">;
+
 /** The notifications of `party`, newest first. */
 export function notificationsFor(
   party: Address,
   apps: readonly ApplicationRecord[],
-  state: IndexState,
+  state: PartyLoans,
   opts: DeriveOptions,
 ): Notification[] {
   const out: Notification[] = [];

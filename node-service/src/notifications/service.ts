@@ -17,7 +17,7 @@ import { rename } from "node:fs/promises";
 import path from "node:path";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { Address, IndexState } from "../domain/entities";
+import type { Address } from "../domain/entities";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import { DurableJSONFile } from "../store/atomic-file";
@@ -27,7 +27,7 @@ import type { Database } from "../store/postgres/db";
 import type { ChangeHandler } from "../store/postgres/listener";
 import { PostgresRecordStore } from "../store/postgres/record-store";
 import type { ApplicationRecord } from "../applications/types";
-import { notificationsFor, type Notification } from "./derive";
+import { notificationsFor, type Notification, type PartyLoans } from "./derive";
 import { postWebhook, webhookTargetProblem, webhookUrlProblem, type EgressOptions } from "./egress";
 
 /** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
@@ -46,7 +46,8 @@ export interface NotificationsDeps {
   db?: Database;
   /** Several processes on one database: true in the one that enqueues and delivers (default: always). */
   runsJobs?: () => boolean;
-  state: () => IndexState;
+  /** The party's loans (from the index in memory, or on a reader from the committed index). */
+  loansOf: (party: Address) => Promise<PartyLoans>;
   /** The applications `party` borrows or lends in. */
   applications: (party: Address) => readonly ApplicationRecord[];
   /** Block time now (seconds). */
@@ -221,7 +222,7 @@ export class NotificationService {
   }
 
   private async current(party: Address): Promise<Notification[]> {
-    return notificationsFor(party, this.deps.applications(party), this.deps.state(), {
+    return notificationsFor(party, this.deps.applications(party), await this.deps.loansOf(party), {
       asOf: await this.deps.now(),
       dueSoonDays: this.deps.dueSoonDays,
     });
@@ -304,9 +305,9 @@ export class NotificationService {
     const parties = this.webhooks.where((r) => r.hook !== null).map((r) => r.id);
     if (parties.length === 0) return;
     const asOf = await this.deps.now();
-    const state = this.deps.state();
     for (const party of parties) {
-      const notifications = notificationsFor(party, this.deps.applications(party), state, { asOf, dueSoonDays: this.deps.dueSoonDays });
+      const loans = await this.deps.loansOf(party);
+      const notifications = notificationsFor(party, this.deps.applications(party), loans, { asOf, dueSoonDays: this.deps.dueSoonDays });
       await this.webhooks.update(party, (rec) => {
         if (!rec?.hook) return null;
         const known = new Set(rec.hook.enqueued);
