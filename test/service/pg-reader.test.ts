@@ -23,6 +23,20 @@ import {
 import { call, DAY, signIn } from "./api-helpers";
 import { admittedNetwork, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
+/**
+ * The same GET on the indexing process and on the reader: the reader's answer, once its status and its
+ * body (less the field `volatile`, which each process sets on its own) are checked to be the same.
+ */
+function bothOn(indexing: ServiceProcess, reader: ServiceProcess, volatile: string) {
+  const compared = (body: unknown) => JSON.parse(JSON.stringify(body, (k, v: unknown) => (k === volatile ? undefined : v)));
+  return async (url: string, token?: string) => {
+    const [onIndexing, onReader] = await Promise.all([call(indexing.url, "GET", url, { token }), call(reader.url, "GET", url, { token })]);
+    expect(onReader.status, `${url} on the reader: ${JSON.stringify(onReader.body)}`).to.equal(onIndexing.status);
+    expect(compared(onReader.body), url).to.deep.equal(compared(onIndexing.body));
+    return onReader;
+  };
+}
+
 describe("a reader process on the committed index (SERVICE_ROLE=reader)", function () {
   this.timeout(300_000);
   const fixture = useServiceProcesses();
@@ -77,18 +91,8 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
       `/api/enterprises/${s}/receivables?limit=2&offset=1`,
       `/api/enterprises/${s}/loans`,
     ];
-    /** The same read on both processes: same status, same body. */
-    const both = async (url: string, token: string) => {
-      const [onIndexing, onReader] = await Promise.all([
-        call(indexing.url, "GET", url, { token }),
-        call(reader.url, "GET", url, { token }),
-      ]);
-      expect(onReader.status, `${url} on the reader: ${JSON.stringify(onReader.body)}`).to.equal(onIndexing.status);
-      // A loan's view is as of each process's own clock (the chain's, or the wall's when later): not compared.
-      const unclocked = (body: unknown) => JSON.parse(JSON.stringify(body, (k, v: unknown) => (k === "asOf" ? undefined : v)));
-      expect(unclocked(onReader.body), url).to.deep.equal(unclocked(onIndexing.body));
-      return onReader;
-    };
+    // A loan's view is as of each process's own clock (the chain's, or the wall's when later): not compared.
+    const both = bothOn(indexing, reader, "asOf");
 
     // The enterprise's own reads (the session opened on the indexing process works on the reader).
     for (const url of reads) expect((await both(url, supplierToken)).status, url).to.equal(200);
@@ -240,17 +244,8 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     const supplierToken = await signIn(indexing.url, supplier as never);
     const buyerToken = await signIn(indexing.url, buyer as never);
     const lenderToken = await signIn(indexing.url, lender as never);
-    /** The same read on both processes: same status, same body (but the time a bundle was made). */
-    const both = async (url: string, token?: string) => {
-      const [onIndexing, onReader] = await Promise.all([
-        call(indexing.url, "GET", url, { token }),
-        call(reader.url, "GET", url, { token }),
-      ]);
-      expect(onReader.status, `${url} on the reader: ${JSON.stringify(onReader.body)}`).to.equal(onIndexing.status);
-      const made = (body: unknown) => JSON.parse(JSON.stringify(body, (k, v: unknown) => (k === "generatedAt" ? undefined : v)));
-      expect(made(onReader.body), url).to.deep.equal(made(onIndexing.body));
-      return onReader;
-    };
+    // The time a bundle was made is each process's own: not compared.
+    const both = bothOn(indexing, reader, "generatedAt");
 
     const agreement = (await both(`/api/evidence/agreement/${loanId}`)).body;
     expect(agreement.integrity.agreesWithIndex, JSON.stringify(agreement.integrity)).to.equal(true);
