@@ -118,12 +118,6 @@ export interface ApplicationsDeps {
   /** First wait before a failed decision anchor is retried (doubling up to 60 s); default 1 s. */
   anchorRetryMs?: number;
   state: () => IndexState;
-  /**
-   * What the prefill reads of the index (the borrower's receivables, their debtors' records and the
-   * participants), when the process does not hold the index (a reader: applications/prefill-index.ts);
-   * default the whole index, `state()`.
-   */
-  prefillIndex?: (borrower: Address) => Promise<IndexState>;
   /** A participant's registered name, only when verified against the registry's commitment (participants/directory.ts). */
   partyName?: (address: Address) => string | undefined;
   policy: Policy;
@@ -387,7 +381,7 @@ export class ApplicationService extends EventEmitter {
 
   /** What the application form shows before the borrower types anything. */
   async prefill(borrower: Address) {
-    const state = this.deps.prefillIndex ? await this.deps.prefillIndex(borrower) : this.deps.state();
+    const state = this.deps.state();
     const asOf = await this.chainNow();
     const pledgeable = pledgeableReceivables(state, borrower, asOf);
     const advances = this.advancesOf(state, pledgeable, asOf);

@@ -57,14 +57,3 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   });
   return slice;
 }
-
-/**
- * Several enterprises' slices as one index: a list is whole in the slice of the enterprise it is keyed
- * by, and a record read in two slices is the same record, so they merge key by key.
- */
-export function mergeSlices(slices: readonly IndexState[]): IndexState {
-  const merged = emptyIndexState();
-  for (const slice of slices)
-    for (const [k, v] of Object.entries(slice)) if (typeof v === "object") Object.assign(merged[k as keyof IndexState] as object, v);
-  return merged;
-}
