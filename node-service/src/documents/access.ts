@@ -17,36 +17,23 @@ export interface AccessDeps {
   authority: Pick<ChainAuthority, "consentInForce">;
 }
 
-/** Parties of a linked record, lowercase. */
-export async function partiesOf(index: IndexReader, link: DocumentLink): Promise<Address[]> {
+/** A linked record's parties (lowercase) and whose data it is (its borrower-side party); null when not indexed. */
+async function linkedRecord(index: IndexReader, link: DocumentLink): Promise<{ parties: Address[]; subject: Address } | null> {
   if (link.type === "order") {
     const o = await recordOf(index, "orders", link.id);
-    return o ? [o.buyer, o.supplier] : [];
+    return o ? { parties: [o.buyer, o.supplier], subject: o.supplier } : null;
   }
   if (link.type === "receivable") {
     const r = await recordOf(index, "receivables", link.id);
-    return r ? [...new Set([r.issuer, r.debtor, r.holder])] : [];
+    return r ? { parties: [...new Set([r.issuer, r.debtor, r.holder])], subject: r.issuer } : null;
   }
   const l = await recordOf(index, "loans", link.id);
-  return l ? [l.borrower, l.lender] : [];
+  return l ? { parties: [l.borrower, l.lender], subject: l.borrower } : null;
 }
 
-/** Whose data the document is: its uploaders and the borrower-side party of each link. */
-async function subjectsOf(index: IndexReader, record: DocumentRecord): Promise<Address[]> {
-  const subjects = new Set<Address>(record.uploads.map((u) => u.owner));
-  for (const { link } of record.uploads) {
-    if (link?.type === "order") {
-      const o = await recordOf(index, "orders", link.id);
-      if (o) subjects.add(o.supplier);
-    } else if (link?.type === "receivable") {
-      const r = await recordOf(index, "receivables", link.id);
-      if (r) subjects.add(r.issuer);
-    } else if (link?.type === "loan") {
-      const l = await recordOf(index, "loans", link.id);
-      if (l) subjects.add(l.borrower);
-    }
-  }
-  return [...subjects];
+/** Parties of a linked record, lowercase. */
+export async function partiesOf(index: IndexReader, link: DocumentLink): Promise<Address[]> {
+  return (await linkedRecord(index, link))?.parties ?? [];
 }
 
 /**
@@ -63,15 +50,18 @@ export interface DocumentReadGrant {
 
 export async function documentReadGrant(deps: AccessDeps, session: Session, record: DocumentRecord): Promise<DocumentReadGrant | null> {
   const me = session.address.toLowerCase() as Address;
+  // Each linked record read once: who is a party of it, and whose data the document is (its uploaders
+  // and the borrower-side party of each link).
   const index = deps.index();
-  const others = async () => (await subjectsOf(index, record)).filter((s) => s !== me);
-  if (record.uploads.some((u) => u.owner === me)) return { basis: "owner", subjects: await others() };
-  for (const { link } of record.uploads) {
-    if (link && (await partiesOf(index, link)).includes(me)) return { basis: "party", subjects: await others() };
-  }
-  if ((session.roles & ROLE.AUDITOR) !== 0) return { basis: "auditor", subjects: await others() };
+  const links = await Promise.all(record.uploads.flatMap(({ link }) => (link ? [linkedRecord(index, link)] : [])));
+  const subjects = new Set<Address>(record.uploads.map((u) => u.owner));
+  for (const l of links) if (l) subjects.add(l.subject);
+  const others = [...subjects].filter((s) => s !== me);
+  if (record.uploads.some((u) => u.owner === me)) return { basis: "owner", subjects: others };
+  if (links.some((l) => l?.parties.includes(me))) return { basis: "party", subjects: others };
+  if ((session.roles & ROLE.AUDITOR) !== 0) return { basis: "auditor", subjects: others };
   if ((session.roles & ROLE.LENDER) === 0) return null;
-  for (const subject of await others()) {
+  for (const subject of others) {
     const consent = await deps.authority.consentInForce(subject, me);
     if ((consent.scopes & SCOPE.documents) !== 0) return { basis: "consent", subjects: [subject], consent };
   }

@@ -13,7 +13,15 @@ import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
 import { statementsOf, type BundleFacts } from "./statements";
 import { recordOf } from "../store/index-reader";
-import { acknowledgmentOfIssued, createEvidenceService, rootOf, termsOf, type EvidenceDeps, type EvidenceService } from "./lookup";
+import {
+  acknowledgmentOfIssued,
+  createEvidenceService,
+  rootOf,
+  termsOf,
+  type EvidenceDeps,
+  type EvidenceService,
+  type HashUse,
+} from "./lookup";
 import {
   BUNDLE_FORMAT,
   type BundleAnchor,
@@ -38,6 +46,13 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
     const documents: BundleDocument[] = [];
     const signatures: BundleSignature[] = [];
     const index = deps.index();
+    // A document's uses are read once per bundle (a document bundle asks again for its orders).
+    const uses = new Map<Hex, Promise<HashUse[]>>();
+    const hashUsesOf = (sha256: Hex) => {
+      const key = lower(sha256) as Hex;
+      if (!uses.has(key)) uses.set(key, evidence.hashUses(key));
+      return uses.get(key)!;
+    };
     const names = deps.participantNames
       ? deps.participantNames().catch(() => ({}) as Record<string, NameOpening>)
       : Promise.resolve({} as Record<string, NameOpening>);
@@ -101,7 +116,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
         anchors.push({ via: "batch", event: addEvent(batch.event), root: batch.batch.root, proof: batch.batch.proof });
         await addParticipant(batch.anchorer);
       }
-      for (const use of await evidence.hashUses(hash)) {
+      for (const use of await hashUsesOf(hash)) {
         if (!use.ref) continue;
         const ev = await evidence.chain.eventAt(use.ref.txHash, use.ref.logIndex);
         if (ev) anchors.push({ via: "record", event: addEvent(ev), field: use.field });
@@ -128,14 +143,16 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       return out;
     }
 
-    async function orderFacts(orderId: string): Promise<void> {
+    /** The order's events, parties and documents; false when the order is not indexed. */
+    async function orderFacts(orderId: string): Promise<boolean> {
       const order = await recordOf(index, "orders", orderId);
-      if (!order) return;
+      if (!order) return false;
       await addEventsOf(order.events);
       await addParticipant(order.buyer);
       await addParticipant(order.supplier);
       await addDocument(order.documentHash, "purchase order");
       if (order.shippingDocumentHash) await addDocument(order.shippingDocumentHash, "shipping document");
+      return true;
     }
 
     let agreement: EvidenceBundle["agreement"];
@@ -182,7 +199,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new NotFoundError(`${id} is not a sha256`);
       const doc = await addDocument(id as Hex, "document");
       if (!doc || doc.anchors.length === 0) throw new NotFoundError(`the document ${id} was never anchored on this chain`);
-      for (const use of await evidence.hashUses(id as Hex)) {
+      for (const use of await hashUsesOf(id as Hex)) {
         if (use.type === "order") await orderFacts(use.id);
       }
     } else if (kind === "receivable") {
@@ -210,8 +227,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       }
       await orderFacts(r.orderId);
     } else {
-      if (!(await recordOf(index, "orders", id))) throw new NotFoundError(`no order ${id} is indexed`);
-      await orderFacts(id);
+      if (!(await orderFacts(id))) throw new NotFoundError(`no order ${id} is indexed`);
       for (const r of await index.records("receivables", await index.list("receivablesByOrder", id))) {
         if (r && !r.parentId) {
           await addEventsOf(r.events);

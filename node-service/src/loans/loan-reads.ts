@@ -60,16 +60,19 @@ async function loanSlice(r: IndexReader, ids: readonly string[]): Promise<IndexS
   return slice;
 }
 
+/** The party's loans (its list kept in the slice) and the receivables loanView reads of them. */
+async function partySlice(r: IndexReader, party: Address): Promise<IndexState> {
+  const ids = await r.list("loansByParty", party);
+  const slice = await loanSlice(r, ids);
+  slice.loansByParty[party] = [...ids];
+  return slice;
+}
+
 /** Read on each request (a page of loans is not kept: its size grows with the party's history). */
 export function committedLoanReads(reader: PostgresIndexReader): LoanReads {
   return {
     ofParty: async (party) => {
-      const { value: state } = await reader.inSnapshot(async (r) => {
-        const ids = await r.list("loansByParty", party);
-        const slice = await loanSlice(r, ids);
-        slice.loansByParty[party] = [...ids];
-        return slice;
-      });
+      const { value: state } = await reader.inSnapshot((r) => partySlice(r, party));
       return { loans: loansOf(state, party), state };
     },
     one: async (id) => {
@@ -80,9 +83,7 @@ export function committedLoanReads(reader: PostgresIndexReader): LoanReads {
     consentsOf: (party, role) => reader.consentsOf(party, role),
     portfolioOf: async (lender) => {
       const { value } = await reader.inSnapshot(async (r) => {
-        const ids = await r.list("loansByParty", lender);
-        const slice = await loanSlice(r, ids);
-        slice.loansByParty[lender] = [...ids];
+        const slice = await partySlice(r, lender);
         const parties = [
           ...new Set([
             lender,

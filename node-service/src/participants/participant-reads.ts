@@ -22,6 +22,10 @@ export function inMemoryParticipantReads(state: () => IndexState): ParticipantRe
 export function committedParticipantReads(reader: PostgresIndexReader): ParticipantReads {
   return {
     all: async () => ({ participants: await reader.participants() }),
-    one: async (address) => ({ participants: await reader.participants([address]) }),
+    one: async (address) => {
+      const key = address.toLowerCase();
+      const [entry] = await reader.direct.records("participants", [key]);
+      return { participants: entry ? { [key]: entry } : {} };
+    },
   };
 }

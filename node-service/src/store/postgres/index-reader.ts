@@ -70,8 +70,8 @@ export interface PostgresIndexReader {
    * with the chain and report any difference), where a snapshot would hold a connection for seconds.
    */
   direct: IndexReader;
-  /** The participant records of `addresses` (default: every one), by address; one statement, so one snapshot. */
-  participants(addresses?: readonly Address[]): Promise<Record<string, ParticipantEntity>>;
+  /** Every participant record, by address (one statement, so one snapshot; one by key: `direct.records`). */
+  participants(): Promise<Record<string, ParticipantEntity>>;
   /** The consent records where `party` is the borrower or the lender (one statement: one snapshot). */
   consentsOf(party: Address, role: "borrower" | "lender"): Promise<ConsentEntity[]>;
   /** Every consent record and the checkpoint they were read at, on one snapshot (one row per borrower and lender). */
@@ -93,16 +93,11 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
         { snapshot: true },
       );
     },
-    async participants(addresses) {
-      const { rows } = addresses
-        ? await db.statement<{ key: string; value: ParticipantEntity }>(
-            "SELECT key, value FROM index_records WHERE coll = 'participants' AND key = ANY($1::text[])",
-            [addresses.map((a) => a.toLowerCase())],
-          )
-        : await db.statement<{ key: string; value: ParticipantEntity }>(
-            "SELECT key, value FROM index_records WHERE coll = 'participants'",
-            [],
-          );
+    async participants() {
+      const { rows } = await db.statement<{ key: string; value: ParticipantEntity }>(
+        "SELECT key, value FROM index_records WHERE coll = 'participants'",
+        [],
+      );
       return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
     },
     async consentsOf(party, role) {
