@@ -15,6 +15,10 @@
  *    process: once cold (the first read after the growth: the reader loads the slice) and
  *    BENCH_READS times warm (default 50). Then prints each process's resident memory (now and its
  *    peak, from /proc) and V8 heap (in use, and live after the last full collection, from /metrics).
+ *    Then BENCH_PREFILLS times (default 3) each measured supplier's application form
+ *    (/api/applications/prefill): its advances read the tier of its debtor, the buyer the bulk supplier
+ *    sells to, whose records are most of the index (an anchor buyer); a reader counts them in the
+ *    database (metrics/debtor-tier.ts).
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
  */
 import { readFileSync } from "node:fs";
@@ -33,6 +37,7 @@ import { percentile } from "./paced-load";
 const ENTERPRISES = Number(process.env.BENCH_ENTERPRISES ?? 8);
 const ORDERS_EACH = Number(process.env.BENCH_ORDERS_EACH ?? 5);
 const READS = Number(process.env.BENCH_READS ?? 50);
+const PREFILLS = Number(process.env.BENCH_PREFILLS ?? 3);
 const SIZES = (process.env.BENCH_SIZES ?? "100000,400000").split(",").map(Number);
 if (SIZES.some((n) => !Number.isInteger(n) || n <= 0))
   throw new Error(`BENCH_SIZES must list positive integers, not ${process.env.BENCH_SIZES}`);
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
       live: number;
       cold: number[];
       warm: number[];
+      prefills: number[];
     }[] = [];
     for (const size of SIZES) {
       await settled();
@@ -160,19 +166,27 @@ async function main(): Promise<void> {
           cold.push(await timedGet(url, token));
           for (let i = 0; i < READS; i++) warm.push(await timedGet(url, token));
         }
+        const prefills: number[] = [];
+        for (const s of suppliers)
+          for (let i = 0; i < PREFILLS; i++)
+            prefills.push(await timedGet(`${p.base}/api/applications/prefill`, tokens.get(s.account.address)!));
         const heap = await heapOf(p.base);
-        rows.push({ size, events, process: p.name, ...residentMemory(p.pid), used: heap.used, live: heap.live, cold, warm });
+        rows.push({ size, events, process: p.name, ...residentMemory(p.pid), used: heap.used, live: heap.live, cold, warm, prefills });
       }
     }
 
-    console.log("\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 |");
-    console.log("| ---: | --- | ---: | ---: | ---: | ---: |");
+    console.log(
+      "\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 | prefill: p50 / max |",
+    );
+    console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
       const cold = [...r.cold].sort((a, b) => a - b);
       const warm = [...r.warm].sort((a, b) => a - b);
+      const prefills = [...r.prefills].sort((a, b) => a - b);
       console.log(
         `| ${r.events} | ${r.process} | ${mb(r.rss)} / ${mb(r.peak)} | ${mb(r.used)} / ${Number.isNaN(r.live) ? "-" : mb(r.live)} | ` +
-          `${ms(percentile(cold, 50))} / ${ms(cold[cold.length - 1])} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} |`,
+          `${ms(percentile(cold, 50))} / ${ms(cold[cold.length - 1])} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} | ` +
+          `${prefills.length ? `${ms(percentile(prefills, 50))} / ${ms(prefills[prefills.length - 1])}` : "-"} |`,
       );
     }
     for (const p of processes) {

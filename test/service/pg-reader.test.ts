@@ -6,20 +6,22 @@
  * lookups, bundles and document access checks read the committed index by key: the same answers too.
  */
 import { expect } from "chai";
-import { SCOPE } from "../../node-service/src/chain/eip712";
+import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { loadConfig, ConfigError } from "../../node-service/src/config";
 import {
+  admit,
   createDeliveredOrder,
   createOrder,
   eventsIn,
   fundAndApprove,
   generateHistory,
   issueConfirmedReceivable,
+  latestTime,
   send,
   signAndSubmitAgreement,
 } from "../../scripts/lib/chain-helpers";
 import { call, DAY, signIn } from "./api-helpers";
-import { until, useServiceProcesses, type ServiceProcess } from "./service-processes";
+import { admittedNetwork, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 /**
  * The same GET on the indexing process and on the reader: the reader's answer, once its status and its
@@ -51,7 +53,8 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
   });
 
   it("serves metrics, series and lists equal to the indexing process's, under the same consent rules, and refuses whole-index reads", async () => {
-    const { net, parties } = await fixture.startNetwork();
+    const node = await fixture.startNode();
+    const { net, parties } = await admittedNetwork(node);
     const { operator, buyer, supplier, lender } = parties;
     await generateHistory(net, { operator, buyer, supplier, lender, orders: 8 });
     // A loan on a fresh receivable: disbursed, partly repaid by the borrower, and collected from the debtor.
@@ -147,12 +150,11 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect(after.body.values.orderCount.all).to.equal(before + 1);
 
     // What needs the whole index is not served here, with a code a proxy or a client can act on.
-    for (const [url, token] of [["/api/applications/prefill", supplierToken]]) {
-      const refused = await call(reader.url, "GET", url, { token });
-      expect(refused.status, url).to.equal(503);
-      expect(refused.body.error.code, url).to.equal("index_not_held");
-      expect((await call(indexing.url, "GET", url, { token })).status, `${url} on the indexing process`).to.equal(200);
-    }
+    const backtest = { token: lenderToken, body: { policyVersion: "v1" } };
+    const refused = await call(reader.url, "POST", "/api/backtest", backtest);
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(503);
+    expect(refused.body.error.code).to.equal("index_not_held");
+    expect((await call(indexing.url, "POST", "/api/backtest", backtest)).status, "the back-test on the indexing process").to.equal(200);
     // The lender's portfolio (its loans, their collateral, the parties' names) and its CSV tables: the
     // same on both; the borrower may not read it on either.
     const portfolio = `/api/lenders/${lender.account.address.toLowerCase()}/portfolio`;
@@ -184,8 +186,34 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     const [indexedEvents, committedEvents] = [await events(indexing), await events(reader)];
     expect(committedEvents).to.be.greaterThan(0).and.to.equal(indexedEvents);
 
-    // Past the loan's maturity: both parties are notified of it overdue (from their loans), the same on both.
+    // The application form's prefill: the supplier's pledgeable receivables, each with its advance from
+    // its debtor's metrics, and the lenders to choose from. A second buyer paid its first invoice on
+    // time (tier B, 80 %; the first buyer's history gives tier C, 70 %): the reader reads its metrics
+    // from that debtor's own records. The same on both.
     const rpc = net.publicClient.request as unknown as (a: { method: string; params: unknown[] }) => Promise<unknown>;
+    const buyer2 = node.wallets[4];
+    await admit(net, operator, [{ account: buyer2.account.address, roles: ROLE.BUYER }]);
+    const paidOrder = await createDeliveredOrder(net, { buyer: buyer2, supplier, amount: 10_000n });
+    const maturity = (await latestTime(net)) + 2 * DAY;
+    const paid = await issueConfirmedReceivable(net, { supplier, buyer: buyer2, orderId: paidOrder, faceValue: 10_000n, maturity });
+    await fundAndApprove(net, operator, buyer2, 10_000n, "Receivables");
+    await send(net, buyer2, "Receivables", "pay", [paid.receivableId, 10_000n]);
+    await rpc({ method: "evm_increaseTime", params: [3 * DAY] }); // matured, paid on time
+    const openOrder = await createDeliveredOrder(net, { buyer: buyer2, supplier, amount: 20_000n });
+    const open = await issueConfirmedReceivable(net, { supplier, buyer: buyer2, orderId: openOrder, faceValue: 20_000n });
+    await settled();
+    const prefill = (await both("/api/applications/prefill", supplierToken)).body;
+    const advances = Object.fromEntries(
+      prefill.receivables.map((r: { id: string; advance: string; faceValue: string }) => [r.id, [r.advance, r.faceValue]]),
+    );
+    expect(advances[open.receivableId.toString()], "tier B: 80 % of the second buyer's invoice").to.deep.equal(["16000", "20000"]);
+    expect(Object.keys(advances)).to.have.length.greaterThan(1);
+    for (const [id, [advance, face]] of Object.entries(advances) as [string, [string, string]][])
+      if (id !== open.receivableId.toString())
+        expect(BigInt(advance), `tier C: 70 % of receivable ${id}`).to.equal((BigInt(face) * 7000n) / 10000n);
+    expect(prefill.lenders.map((l: { address: string }) => l.address)).to.deep.equal([lender.account.address.toLowerCase()]);
+
+    // Past the loan's maturity: both parties are notified of it overdue (from their loans), the same on both.
     await rpc({ method: "evm_increaseTime", params: [400 * DAY] });
     await rpc({ method: "evm_mine", params: [] });
     await settled();

@@ -29,7 +29,7 @@ import {
   type AgreementDocumentInput,
 } from "./agreement-document";
 import { ENDED_STATUSES, type ApplicationRecord, type DecisionReads, type Offer, type Review, type TimelineEntry } from "./types";
-import { computeMetrics } from "../metrics/compute";
+import { debtorTierMetrics, type PrefillIndex } from "./prefill-index";
 import { DAY } from "../domain/time";
 import {
   collateralLines,
@@ -118,6 +118,11 @@ export interface ApplicationsDeps {
   /** First wait before a failed decision anchor is retried (doubling up to 60 s); default 1 s. */
   anchorRetryMs?: number;
   state: () => IndexState;
+  /**
+   * What the prefill reads of the index at `asOf`, when the process does not hold the index (a reader:
+   * applications/prefill-index.ts committedPrefillIndex); default the whole index, `state()`.
+   */
+  prefillIndex?: (borrower: Address, asOf: number) => Promise<PrefillIndex>;
   /** A participant's registered name, only when verified against the registry's commitment (participants/directory.ts). */
   partyName?: (address: Address) => string | undefined;
   policy: Policy;
@@ -381,10 +386,10 @@ export class ApplicationService extends EventEmitter {
 
   /** What the application form shows before the borrower types anything. */
   async prefill(borrower: Address) {
-    const state = this.deps.state();
     const asOf = await this.chainNow();
+    const { state, debtors } = this.deps.prefillIndex ? await this.deps.prefillIndex(borrower, asOf) : this.prefillIndex(borrower, asOf);
     const pledgeable = pledgeableReceivables(state, borrower, asOf);
-    const advances = this.advancesOf(state, pledgeable, asOf);
+    const advances = this.advancesOf(pledgeable, asOf, debtors);
     const taken = this.liveCollateral(borrower);
     // Each receivable with what it adds to the maximum (the limit is the sum of the selected ones'
     // advances) and the live application that already pledges it, if any (not selectable).
@@ -465,16 +470,21 @@ export class ApplicationService extends EventEmitter {
     };
   }
 
+  /** The prefill's reads from the whole index. */
+  private prefillIndex(borrower: Address, asOf: number): PrefillIndex {
+    const state = this.deps.state();
+    return { state, debtors: debtorTierMetrics(state, pledgeableReceivables(state, borrower, asOf), asOf, this.deps.policy) };
+  }
+
   /** What each receivable allows under the policy, with its debtor's tier: the decision's own collateral lines. */
-  private advancesOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): Map<string, bigint> {
-    const debtors: Record<Address, MetricValues> = {};
-    for (const r of receivables) debtors[r.debtor] ??= computeMetrics(state, r.debtor, asOf).values;
+  private advancesOf(receivables: ReceivableEntity[], asOf: number, debtors: Record<Address, MetricValues>): Map<string, bigint> {
     return new Map(collateralLines(receivables.map(collateralItem), this.deps.policy, { asOf, debtors }).map((l) => [l.id, l.advance]));
   }
 
   /** The most these receivables allow together under the policy: the decision's own limit. */
   private limitOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): bigint {
-    return [...this.advancesOf(state, receivables, asOf).values()].reduce((s, a) => s + a, 0n);
+    const debtors = debtorTierMetrics(state, receivables, asOf, this.deps.policy);
+    return [...this.advancesOf(receivables, asOf, debtors).values()].reduce((s, a) => s + a, 0n);
   }
 
   /**

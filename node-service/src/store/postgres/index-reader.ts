@@ -37,9 +37,82 @@ const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE 
 /** How the keyed reads run: on one transaction's client (one snapshot), or each as a statement of its own. */
 type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
 
-/** The IndexReader over `query`. */
-function readerOn(query: Query): IndexReader {
+/**
+ * What a debtor's tier reads of the index, counted in the database: its purchase orders, and its original
+ * invoices that matured, and those of them not paid in full at maturity, in the window (since, end].
+ */
+export interface DebtorCounts {
+  /** Orders it placed as buyer created in the window and not cancelled by `end`. */
+  purchases: number;
+  /** Its original invoices (not split children) acknowledged and not cancelled by `end`, maturing in the window. */
+  matured: number;
+  /** Of those, the ones whose payments by maturity, on the invoice and all its split descendants, fall short of its face value. */
+  late: number;
+}
+
+/** Keyed reads of the committed index, and the counts a debtor's tier reads. */
+export interface CommittedReader extends IndexReader {
+  /**
+   * The debtor's counts at the instant `end` over the window (since, end] (since null: all time), the same
+   * records and rules as metrics/compute.ts's purchaseCount and debtorOverdueRate (metrics/debtor-tier.ts
+   * turns them into those values; test/service/debtor-tier.test.ts checks them against it). Bounded: it reads
+   * the debtor's orders and invoices in the window through their indexes (migration 007), and sums
+   * payments inside the database, so the service holds three numbers, whatever the debtor's size.
+   */
+  debtorCounts(debtor: Address, end: number, since: number | null): Promise<DebtorCounts>;
+}
+
+// $1 debtor, $2 end, $3 since (exclusive; null: no lower bound). The conditions mirror metrics/records.ts
+// (enterpriseRecords, invoiceOf) and metrics/compute.ts (purchaseCount, matured): a field absent from the
+// JSON reads as SQL null, so "cancelled by end" is coalesce(cancelledAt <= end, false).
+const DEBTOR_COUNTS_SQL = `
+WITH RECURSIVE
+purchases AS (
+  SELECT count(*) AS n FROM index_records
+  WHERE coll = 'orders' AND value ->> 'buyer' = $1
+    AND (value ->> 'createdAt')::bigint <= $2 AND ($3::bigint IS NULL OR (value ->> 'createdAt')::bigint > $3)
+    AND NOT coalesce((value ->> 'cancelledAt')::bigint <= $2, false)
+),
+invoices AS (
+  SELECT key, (value ->> 'maturity')::bigint AS maturity, (value ->> 'faceValue')::numeric AS face FROM index_records
+  WHERE coll = 'receivables' AND (value ->> 'parentId') IS NULL AND value ->> 'debtor' = $1
+    AND (value ->> 'maturity')::bigint <= $2 AND ($3::bigint IS NULL OR (value ->> 'maturity')::bigint > $3)
+    AND (value ->> 'issuedAt')::bigint <= $2
+    AND (value ->> 'acknowledgedAt')::bigint <= $2
+    AND NOT coalesce((value ->> 'cancelledAt')::bigint <= $2, false)
+),
+-- Each invoice's split tree, every node once per invoice (UNION), a missing child skipped by the join.
+tree (root, key) AS (
+  SELECT key, key FROM invoices
+  UNION
+  SELECT t.root, c.id FROM tree t
+  JOIN index_records p ON p.coll = 'receivables' AND p.key = t.key
+  CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(p.value -> 'childIds', '[]'::jsonb)) AS c (id)
+),
+paid AS (
+  SELECT t.root, sum((pay ->> 'amount')::numeric) AS amount FROM tree t
+  JOIN invoices i ON i.key = t.root
+  JOIN index_records r ON r.coll = 'receivables' AND r.key = t.key
+  CROSS JOIN LATERAL jsonb_array_elements(r.value -> 'payments') AS pay
+  WHERE (pay ->> 'at')::bigint <= i.maturity
+  GROUP BY t.root
+)
+SELECT (SELECT n FROM purchases) AS purchases, count(*) AS matured,
+  count(*) FILTER (WHERE coalesce(paid.amount, 0) < i.face) AS late
+FROM invoices i LEFT JOIN paid ON paid.root = i.key`;
+
+/** The CommittedReader over `query`. */
+function readerOn(query: Query): CommittedReader {
   return {
+    async debtorCounts(debtor, end, since) {
+      const { rows } = await query<{ purchases: string; matured: string; late: string }>(DEBTOR_COUNTS_SQL, [
+        debtor.toLowerCase(),
+        end,
+        since,
+      ]);
+      const [c] = rows;
+      return { purchases: Number(c.purchases), matured: Number(c.matured), late: Number(c.late) };
+    },
     async records(coll, keys) {
       if (keys.length === 0) return [];
       const { rows } = await query<{ key: string; value: unknown }>(
@@ -63,13 +136,13 @@ export interface PostgresIndexReader {
   /** The committed checkpoint and event count (one statement, no transaction of its own). */
   meta(): Promise<CommittedMeta>;
   /** `read` with keyed reads on one snapshot, and the checkpoint of that snapshot. */
-  inSnapshot<T>(read: (reader: IndexReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
+  inSnapshot<T>(read: (reader: CommittedReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
   /**
    * Keyed reads each in a statement of its own, with no transaction held open between them: for a
    * caller that interleaves them with chain reads (evidence lookups, which compare what the index says
    * with the chain and report any difference), where a snapshot would hold a connection for seconds.
    */
-  direct: IndexReader;
+  direct: CommittedReader;
   /** Every participant record, by address (one statement, so one snapshot; one by key: `direct.records`). */
   participants(): Promise<Record<string, ParticipantEntity>>;
   /** The consent records where `party` is the borrower or the lender (one statement: one snapshot). */
