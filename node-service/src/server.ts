@@ -34,7 +34,7 @@ import { committedLoanReads, inMemoryLoanReads } from "./loans/loan-reads";
 import { committedParticipantReads, inMemoryParticipantReads } from "./participants/participant-reads";
 import { createPostgresIndexReader } from "./store/postgres/index-reader";
 import { stateReader } from "./store/index-reader";
-import { committedPrefillIndex } from "./applications/prefill-index";
+import { committedApplicationIndex } from "./applications/application-index";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
 import { consentRecord } from "./indexer/reducers/consentRegistry";
@@ -289,9 +289,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     sender,
     logger: logger.child({ module: "applications" }),
     state: () => indexer.state(),
-    ...(indexReader
-      ? { prefillIndex: (borrower: Address, asOf: number) => committedPrefillIndex(indexReader, borrower, asOf, CURRENT_POLICY) }
-      : {}),
+    ...(indexReader ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY) } : {}),
     partyName: (address) => nameBook.verifiedName(address),
     policy: CURRENT_POLICY,
     now: options.now,

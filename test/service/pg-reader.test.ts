@@ -24,13 +24,18 @@ import { call, DAY, signIn } from "./api-helpers";
 import { admittedNetwork, until, useServiceProcesses, type ServiceProcess } from "./service-processes";
 
 /**
- * The same GET on the indexing process and on the reader: the reader's answer, once its status and its
- * body (less the field `volatile`, which each process sets on its own) are checked to be the same.
+ * The same GET (or, with a body, POST) on the indexing process and on the reader: the reader's answer,
+ * once its status and its body (less the field `volatile`, which each process sets on its own) are
+ * checked to be the same.
  */
 function bothOn(indexing: ServiceProcess, reader: ServiceProcess, volatile: string) {
   const compared = (body: unknown) => JSON.parse(JSON.stringify(body, (k, v: unknown) => (k === volatile ? undefined : v)));
-  return async (url: string, token?: string) => {
-    const [onIndexing, onReader] = await Promise.all([call(indexing.url, "GET", url, { token }), call(reader.url, "GET", url, { token })]);
+  return async (url: string, token?: string, body?: unknown) => {
+    const method = body === undefined ? "GET" : "POST";
+    const [onIndexing, onReader] = await Promise.all([
+      call(indexing.url, method, url, { token, body }),
+      call(reader.url, method, url, { token, body }),
+    ]);
     expect(onReader.status, `${url} on the reader: ${JSON.stringify(onReader.body)}`).to.equal(onIndexing.status);
     expect(compared(onReader.body), url).to.deep.equal(compared(onIndexing.body));
     return onReader;
@@ -212,6 +217,24 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
       if (id !== open.receivableId.toString())
         expect(BigInt(advance), `tier C: 70 % of receivable ${id}`).to.equal((BigInt(face) * 7000n) / 10000n);
     expect(prefill.lenders.map((l: { address: string }) => l.address)).to.deep.equal([lender.account.address.toLowerCase()]);
+    // Quotes: the decision a real application would get (the supplier's metrics, its fraud screen read on
+    // demand, each debtor's tier at the instant and at the end of the day), the same on both; a
+    // receivable it does not hold is refused naming the field on both.
+    const lenderAddress = lender.account.address.toLowerCase();
+    for (const receivableIds of [[open.receivableId.toString()], Object.keys(advances)]) {
+      const quote = (await both("/api/applications/quote", supplierToken, { receivableIds, termDays: 90, lender: lenderAddress })).body;
+      expect(quote.status ?? 200, JSON.stringify(quote)).to.equal(200);
+      expect(BigInt(quote.limit)).to.equal(receivableIds.reduce((sum, id) => sum + BigInt(advances[id][0]), 0n));
+      // The screen read the supplier's buyers' own order lists to call them thin counterparties.
+      expect(quote.reasons.map((r: { code: string }) => r.code)).to.include.members(["farmed_history", "thin_history"]);
+    }
+    const refusedQuote = await both("/api/applications/quote", lenderToken, {
+      receivableIds: [open.receivableId.toString()],
+      termDays: 90,
+    });
+    expect([refusedQuote.status, refusedQuote.body.error.field]).to.deep.equal([403, undefined]);
+    const notHeld = await both("/api/applications/quote", supplierToken, { receivableIds: ["999999"], termDays: 90 });
+    expect([notHeld.status, notHeld.body.error.field]).to.deep.equal([400, "receivableIds"]);
 
     // Past the loan's maturity: both parties are notified of it overdue (from their loans), the same on both.
     await rpc({ method: "evm_increaseTime", params: [400 * DAY] });

@@ -14,7 +14,9 @@ import { ROLE } from "../../node-service/src/chain/eip712";
 import type { Address, IndexState } from "../../node-service/src/domain/entities";
 import { createIndexer } from "../../node-service/src/indexer/indexer";
 import { kycAttributeHash, type AttributeKind } from "../../node-service/src/domain/kyc-attributes";
-import { describeFlag, FLAG_TEXT_CODES, screenBorrower, type RiskFlag } from "../../node-service/src/risk/screen";
+import { describeFlag, FLAG_TEXT_CODES, screenBorrower as screen, type RiskFlag } from "../../node-service/src/risk/screen";
+import { OnDemandIndex } from "../../node-service/src/store/on-demand";
+import { stateReader } from "../../node-service/src/store/index-reader";
 import { formatMoney } from "../../node-service/src/domain/money";
 import {
   admit,
@@ -201,7 +203,27 @@ function expectCodedLikeSummary(flag: RiskFlag) {
 
 const codes = (flags: RiskFlag[]) => flags.map((f) => f.code);
 
+/** The screenings of the running test, each checked after it against the same screening read on demand. */
+const screenings: { args: Parameters<typeof screen>; flags: RiskFlag[] }[] = [];
+
+/** screenBorrower, noting each screening and its flags. */
+function screenBorrower(...args: Parameters<typeof screen>): RiskFlag[] {
+  const flags = screen(...args);
+  screenings.push({ args, flags });
+  return flags;
+}
+
 describe("risk screening on chain-built histories", () => {
+  // A reader process screens over keys read on demand (store/on-demand.ts): every screening of these
+  // histories gives the same flags that way as over the whole index.
+  afterEach(async () => {
+    for (const { args, flags } of screenings.splice(0)) {
+      const [state, borrower, opts] = args;
+      const onDemand = new OnDemandIndex(stateReader(state));
+      expect(await onDemand.run((partial) => screen(partial, borrower, opts)), `${borrower} read on demand`).to.deep.equal(flags);
+    }
+  });
+
   describe("circular trading", () => {
     it("flags orders that run in a cycle A -> B -> C -> A through the borrower, with the orders as evidence", async () => {
       const n = await network();

@@ -29,7 +29,8 @@ import {
   type AgreementDocumentInput,
 } from "./agreement-document";
 import { ENDED_STATUSES, type ApplicationRecord, type DecisionReads, type Offer, type Review, type TimelineEntry } from "./types";
-import { debtorTierMetrics, type PrefillIndex } from "./prefill-index";
+import { debtorsOf, inMemoryApplicationIndex, type WithApplicationIndex } from "./application-index";
+import { asOfDayEnd } from "../metrics/records";
 import { DAY } from "../domain/time";
 import {
   collateralLines,
@@ -119,10 +120,10 @@ export interface ApplicationsDeps {
   anchorRetryMs?: number;
   state: () => IndexState;
   /**
-   * What the prefill reads of the index at `asOf`, when the process does not hold the index (a reader:
-   * applications/prefill-index.ts committedPrefillIndex); default the whole index, `state()`.
+   * What the prefill and a quote read of the index, when the process does not hold it (a reader:
+   * applications/application-index.ts committedApplicationIndex); default the whole index, `state()`.
    */
-  prefillIndex?: (borrower: Address, asOf: number) => Promise<PrefillIndex>;
+  applicationIndex?: WithApplicationIndex;
   /** A participant's registered name, only when verified against the registry's commitment (participants/directory.ts). */
   partyName?: (address: Address) => string | undefined;
   policy: Policy;
@@ -317,11 +318,18 @@ export class ApplicationService extends EventEmitter {
   /** Reads whose copy to the access log failed (durable in their records): tried again at each reconcile and at start. */
   private uncopied: AccessRead[] = [];
 
+  /** The index an indexing process holds, for what only it does (an application's creation and decision). */
+  private readonly inMemory: WithApplicationIndex;
+  /** The index the prefill and quotes read: the committed one on a reader. */
+  private readonly withIndex: WithApplicationIndex;
+
   private constructor(
     private readonly deps: ApplicationsDeps,
     private readonly store: RecordStore<ApplicationRecord>,
   ) {
     super();
+    this.inMemory = inMemoryApplicationIndex(() => deps.state(), deps.policy);
+    this.withIndex = deps.applicationIndex ?? this.inMemory;
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
@@ -387,28 +395,33 @@ export class ApplicationService extends EventEmitter {
   /** What the application form shows before the borrower types anything. */
   async prefill(borrower: Address) {
     const asOf = await this.chainNow();
-    const { state, debtors } = this.deps.prefillIndex ? await this.deps.prefillIndex(borrower, asOf) : this.prefillIndex(borrower, asOf);
-    const pledgeable = pledgeableReceivables(state, borrower, asOf);
-    const advances = this.advancesOf(pledgeable, asOf, debtors);
     const taken = this.liveCollateral(borrower);
-    // Each receivable with what it adds to the maximum (the limit is the sum of the selected ones'
-    // advances) and the live application that already pledges it, if any (not selectable).
-    const receivables = pledgeable.map((r) => ({
-      ...r,
-      advance: advances.get(r.id) ?? 0n,
-      ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
-    }));
-    return {
-      borrower,
-      participant: state.participants[borrower],
-      receivables,
-      /** The most the receivables not in a live application allow together. */
-      maxAmount: receivables.filter((r) => !r.inApplication).reduce((s, r) => s + r.advance, 0n),
-      maxTermDays: this.deps.policy.maxTermDays,
-      minAmount: this.deps.policy.minAmount,
-      requiredScopes: REQUIRED_SCOPES,
-      lenders: Object.values(state.participants).filter((p) => (p.roles & ROLE.LENDER) !== 0 && !p.suspended),
-    };
+    return this.withIndex(async (index) => {
+      const pledgeable = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
+      const advances = this.advancesOf(pledgeable, asOf, await index.tierMetrics(debtorsOf(pledgeable), asOfDayEnd(asOf)));
+      const participants = await index.participants();
+      // Each receivable with what it adds to the maximum (the limit is the sum of the selected ones'
+      // advances) and the live application that already pledges it, if any (not selectable).
+      const receivables = pledgeable.map((r) => ({
+        ...r,
+        advance: advances.get(r.id) ?? 0n,
+        ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
+      }));
+      return {
+        borrower,
+        participant: participants[borrower],
+        receivables,
+        /** The most the receivables not in a live application allow together. */
+        maxAmount: receivables.filter((r) => !r.inApplication).reduce((s, r) => s + r.advance, 0n),
+        maxTermDays: this.deps.policy.maxTermDays,
+        minAmount: this.deps.policy.minAmount,
+        requiredScopes: REQUIRED_SCOPES,
+        /** By address, as the directory lists them. */
+        lenders: Object.values(participants)
+          .filter((p) => (p.roles & ROLE.LENDER) !== 0 && !p.suspended)
+          .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
+      };
+    });
   }
 
   /**
@@ -418,7 +431,6 @@ export class ApplicationService extends EventEmitter {
    * selection.
    */
   async quote(session: Session, input: QuoteInput) {
-    const state = this.deps.state();
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0)
       throw new ForbiddenError("only a registered, active supplier can ask for a quote", { textCode: "supplier_only", params: {} });
@@ -428,27 +440,36 @@ export class ApplicationService extends EventEmitter {
         params: {},
       });
     const asOf = await this.chainNow();
-    const available = pledgeableReceivables(state, borrower, asOf);
-    const chosen = input.receivableIds.map((id) => {
-      const r = available.find((x) => x.id === id);
-      if (!r)
-        throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
-          textCode: "receivable_unavailable",
-          params: { receivableId: id },
-        });
-      return r;
+    const { limit, amount, decision } = await this.withIndex(async (index) => {
+      const available = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
+      const chosen = input.receivableIds.map((id) => {
+        const r = available.find((x) => x.id === id);
+        if (!r)
+          throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
+            textCode: "receivable_unavailable",
+            params: { receivableId: id },
+          });
+        return r;
+      });
+      // The limit as the form shows it (the debtors' tiers at the end of the day), the decision at its instant.
+      const [atDayEnd, atNow] = await Promise.all([
+        index.tierMetrics(debtorsOf(chosen), asOfDayEnd(asOf)),
+        index.tierMetrics(debtorsOf(chosen), asOf),
+      ]);
+      const limit = this.limitOf(chosen, asOf, atDayEnd);
+      const amount = input.amount ?? limit;
+      const terms = {
+        borrower,
+        lender: input.lender ?? borrower,
+        amount,
+        termDays: input.termDays,
+        receivableIds: chosen.map((r) => r.id),
+      };
+      const decisionInput = await index.run((state) =>
+        collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: atNow }),
+      );
+      return { limit, amount, decision: decide(decisionInput, this.deps.policy, { hashInput: false }) };
     });
-    const limit = this.limitOf(state, chosen, asOf);
-    const amount = input.amount ?? limit;
-    const decision = decide(
-      collectDecisionInput(
-        state,
-        { borrower, lender: input.lender ?? borrower, amount, termDays: input.termDays, receivableIds: chosen.map((r) => r.id) },
-        { asOf, policy: this.deps.policy },
-      ),
-      this.deps.policy,
-      { hashInput: false },
-    );
     const maturity = asOf + input.termDays * DAY;
     const totalDue = totalDueOf(amount, decision.rateBps, asOf, maturity);
     return {
@@ -470,20 +491,13 @@ export class ApplicationService extends EventEmitter {
     };
   }
 
-  /** The prefill's reads from the whole index. */
-  private prefillIndex(borrower: Address, asOf: number): PrefillIndex {
-    const state = this.deps.state();
-    return { state, debtors: debtorTierMetrics(state, pledgeableReceivables(state, borrower, asOf), asOf, this.deps.policy) };
-  }
-
   /** What each receivable allows under the policy, with its debtor's tier: the decision's own collateral lines. */
   private advancesOf(receivables: ReceivableEntity[], asOf: number, debtors: Record<Address, MetricValues>): Map<string, bigint> {
     return new Map(collateralLines(receivables.map(collateralItem), this.deps.policy, { asOf, debtors }).map((l) => [l.id, l.advance]));
   }
 
   /** The most these receivables allow together under the policy: the decision's own limit. */
-  private limitOf(state: IndexState, receivables: ReceivableEntity[], asOf: number): bigint {
-    const debtors = debtorTierMetrics(state, receivables, asOf, this.deps.policy);
+  private limitOf(receivables: ReceivableEntity[], asOf: number, debtors: Record<Address, MetricValues>): bigint {
     return [...this.advancesOf(receivables, asOf, debtors).values()].reduce((s, a) => s + a, 0n);
   }
 
@@ -632,7 +646,7 @@ export class ApplicationService extends EventEmitter {
         textCode: "too_many_receivables",
         params: { max: "10" },
       });
-    const max = this.limitOf(state, chosen, asOf);
+    const max = this.limitOf(chosen, asOf, await this.inMemory((index) => index.tierMetrics(debtorsOf(chosen), asOfDayEnd(asOf))));
     const minAmount = BigInt(this.deps.policy.minAmount);
     if (input.amount < minAmount) {
       throw new ValidationError(`amount ${moneyWithRaw(input.amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount", {

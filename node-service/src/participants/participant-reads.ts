@@ -21,7 +21,7 @@ export function inMemoryParticipantReads(state: () => IndexState): ParticipantRe
 
 export function committedParticipantReads(reader: PostgresIndexReader): ParticipantReads {
   return {
-    all: async () => ({ participants: await reader.participants() }),
+    all: async () => ({ participants: await reader.direct.participants() }),
     one: async (address) => {
       const key = address.toLowerCase();
       const [entry] = await reader.direct.records("participants", [key]);

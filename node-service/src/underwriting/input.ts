@@ -58,7 +58,13 @@ export function tierMetrics(policy: Policy): MetricSelection {
 export function collectDecisionInput(
   state: IndexState,
   application: ApplicationTerms,
-  opts: { asOf: number; riskParams?: Partial<RiskParams>; policy?: Policy },
+  opts: {
+    asOf: number;
+    riskParams?: Partial<RiskParams>;
+    policy?: Policy;
+    /** With the policy: the debtors' tier metrics at asOf when the caller has read them (a reader counts them in the database). */
+    debtorMetrics?: Record<Address, MetricValues>;
+  },
 ): DecisionInput {
   const { asOf } = opts;
   const borrower = application.borrower.toLowerCase() as Address;
@@ -73,7 +79,10 @@ export function collectDecisionInput(
   for (const debtor of [...new Set(collateral.map((c) => c.debtor))].sort()) {
     // A tier reads a few of the debtor's metrics: only those are computed (the same values as in full).
     if (opts.policy)
-      debtorTiers[debtor] = debtorTier(computeSelectedMetricsAt(state, debtor, asOf, tierMetrics(opts.policy)).values, opts.policy);
+      debtorTiers[debtor] = debtorTier(
+        opts.debtorMetrics?.[debtor] ?? computeSelectedMetricsAt(state, debtor, asOf, tierMetrics(opts.policy)).values,
+        opts.policy,
+      );
     else debtors[debtor] = computeMetricsAt(state, debtor, asOf).values;
   }
   return {

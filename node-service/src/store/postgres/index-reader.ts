@@ -60,6 +60,8 @@ export interface CommittedReader extends IndexReader {
    * payments inside the database, so the service holds three numbers, whatever the debtor's size.
    */
   debtorCounts(debtor: Address, end: number, since: number | null): Promise<DebtorCounts>;
+  /** Every participant record, by address (one statement; participants grow with the members, not the events). */
+  participants(): Promise<Record<Address, ParticipantEntity>>;
 }
 
 // $1 debtor, $2 end, $3 since (exclusive; null: no lower bound). The conditions mirror metrics/records.ts
@@ -113,6 +115,13 @@ function readerOn(query: Query): CommittedReader {
       const [c] = rows;
       return { purchases: Number(c.purchases), matured: Number(c.matured), late: Number(c.late) };
     },
+    async participants() {
+      const { rows } = await query<{ key: Address; value: ParticipantEntity }>(
+        "SELECT key, value FROM index_records WHERE coll = 'participants'",
+        [],
+      );
+      return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
+    },
     async records(coll, keys) {
       if (keys.length === 0) return [];
       const { rows } = await query<{ key: string; value: unknown }>(
@@ -143,8 +152,6 @@ export interface PostgresIndexReader {
    * with the chain and report any difference), where a snapshot would hold a connection for seconds.
    */
   direct: CommittedReader;
-  /** Every participant record, by address (one statement, so one snapshot; one by key: `direct.records`). */
-  participants(): Promise<Record<string, ParticipantEntity>>;
   /** The consent records where `party` is the borrower or the lender (one statement: one snapshot). */
   consentsOf(party: Address, role: "borrower" | "lender"): Promise<ConsentEntity[]>;
   /** Every consent record and the checkpoint they were read at, on one snapshot (one row per borrower and lender). */
@@ -165,13 +172,6 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
         },
         { snapshot: true },
       );
-    },
-    async participants() {
-      const { rows } = await db.statement<{ key: string; value: ParticipantEntity }>(
-        "SELECT key, value FROM index_records WHERE coll = 'participants'",
-        [],
-      );
-      return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
     },
     async consentsOf(party, role) {
       // One row per borrower and lender: the scan grows with the network's pairs, not its events.

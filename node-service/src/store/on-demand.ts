@@ -1,0 +1,105 @@
+/**
+ * Runs a synchronous reader of the index (the fraud screen, a borrower's metrics, a decision's input)
+ * over keyed reads, for a process that does not hold the index (SERVICE_ROLE=reader). Those readers walk
+ * the index by key from one party (the trade graph from the borrower, its related parties by KYC
+ * attribute, its transfers), so what they read is found only by reading it. `run` is given a state
+ * holding the keys loaded so far; a key it asks for that is not loaded yet is noted and reads as
+ * absent; the noted keys are then read (one statement per collection, or per list) and `run` runs again,
+ * until a run asks for nothing new. That last run read only keys loaded with their values in the
+ * reader's index, or known to be absent there, so it returns what it would over that whole index.
+ * A reader that enumerates a collection (Object.keys) is refused: it would need the whole index.
+ */
+import type { IndexState } from "../domain/entities";
+import { LIST_COLLECTIONS, RECORD_COLLECTIONS, type ListCollection, type RecordCollection } from "../domain/mutations";
+import type { IndexReader } from "./index-reader";
+
+/** A run that still asks for new keys after this many rounds is stopped (a walk deeper than any screen's). */
+const MAX_ROUNDS = 64;
+
+const IS_LIST = new Set<string>(LIST_COLLECTIONS);
+
+export class OnDemandIndex {
+  /** Per collection: each key read, with its value (undefined: absent from the index). */
+  private readonly loaded = new Map<RecordCollection | ListCollection, Map<string, unknown>>();
+  /** Rounds and keys read, for the caller's measurements. */
+  readonly stats = { rounds: 0, keys: 0 };
+
+  constructor(private readonly reader: IndexReader) {}
+
+  /** `read`'s result over the reader's index, reading only the keys `read` asks for. */
+  async run<T>(read: (state: IndexState) => T): Promise<T> {
+    for (let round = 1; ; round++) {
+      const missing = new Map<RecordCollection | ListCollection, Set<string>>();
+      let result: { value: T } | { error: unknown };
+      try {
+        result = { value: read(this.view(missing)) };
+      } catch (error) {
+        result = { error };
+      }
+      // A run that missed keys saw a partial index: its result, or its error, is not the answer yet.
+      if (missing.size === 0) {
+        if ("error" in result) throw result.error;
+        return result.value;
+      }
+      if (round >= MAX_ROUNDS) throw new Error(`index read on demand: still asking for new keys after ${MAX_ROUNDS} rounds`);
+      await this.load(missing);
+    }
+  }
+
+  private async load(missing: Map<RecordCollection | ListCollection, Set<string>>): Promise<void> {
+    this.stats.rounds++;
+    await Promise.all(
+      [...missing].map(async ([coll, wanted]) => {
+        const keys = [...wanted];
+        this.stats.keys += keys.length;
+        const into = this.collectionOf(coll);
+        if (IS_LIST.has(coll)) {
+          const lists = await Promise.all(keys.map((k) => this.reader.list(coll as ListCollection, k)));
+          // No items is no list: the index in memory holds a list only once something was appended to it.
+          keys.forEach((k, i) => into.set(k, lists[i].length > 0 ? lists[i] : undefined));
+        } else {
+          const records = await this.reader.records(coll as RecordCollection, keys);
+          keys.forEach((k, i) => into.set(k, records[i]));
+        }
+      }),
+    );
+  }
+
+  private collectionOf(coll: RecordCollection | ListCollection): Map<string, unknown> {
+    let into = this.loaded.get(coll);
+    if (!into) this.loaded.set(coll, (into = new Map()));
+    return into;
+  }
+
+  /** A read-only state over what is loaded, noting each key asked for that is not. */
+  private view(missing: Map<RecordCollection | ListCollection, Set<string>>): IndexState {
+    const state: Record<string, unknown> = { eventCount: 0 };
+    for (const coll of [...RECORD_COLLECTIONS, ...LIST_COLLECTIONS]) {
+      const loaded = this.collectionOf(coll);
+      const lookup = (key: string | symbol): unknown => {
+        if (typeof key !== "string") return undefined;
+        if (loaded.has(key)) return loaded.get(key);
+        let keys = missing.get(coll);
+        if (!keys) missing.set(coll, (keys = new Set()));
+        keys.add(key);
+        return undefined;
+      };
+      const refuse = (what: string) => () => {
+        throw new Error(`index read on demand: ${what} ${coll} is not supported (read it by key)`);
+      };
+      state[coll] = new Proxy(Object.create(null) as object, {
+        get: (_target, key) => lookup(key),
+        has: (_target, key) => lookup(key) !== undefined,
+        getOwnPropertyDescriptor: (_target, key) => {
+          const value = lookup(key);
+          return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+        },
+        ownKeys: refuse("enumerating"),
+        set: refuse("writing"),
+        defineProperty: refuse("writing"),
+        deleteProperty: refuse("writing"),
+      });
+    }
+    return state as unknown as IndexState;
+  }
+}
