@@ -18,7 +18,12 @@
  *    Then BENCH_PREFILLS times (default 3) each measured supplier's application form
  *    (/api/applications/prefill): its advances read the tier of its debtor, the buyer the bulk supplier
  *    sells to, whose records are most of the index (an anchor buyer); a reader counts them in the
- *    database (metrics/debtor-tier.ts).
+ *    database (metrics/debtor-tier.ts). And as often a quote on its pledgeable receivables
+ *    (/api/applications/quote): the same tiers, its metrics and its fraud screen (on a reader, read on
+ *    demand: store/on-demand.ts).
+ * 4. Moves the chain's time past every invoice's maturity and times the buyer's tier counts in the
+ *    database (store/postgres/index-reader.ts debtorCounts) with every invoice of it matured, so each
+ *    split tree is walked for its payments: the worst case of a reader's tier read.
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
  */
 import { readFileSync } from "node:fs";
@@ -29,7 +34,10 @@ import type { Address } from "viem";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import { admit, createDeliveredOrder, deployContracts, issueConfirmedReceivable, startHardhatNode, type Net } from "../lib/chain-helpers";
 import { BenchChildren, siweSignIn } from "../lib/bench-children";
-import { EVENTS_PER_ROOT, splitReceivables } from "../lib/split-history";
+import { EVENTS_PER_ROOT, rpc, splitReceivables } from "../lib/split-history";
+import { openDatabase } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
+import { DAY } from "../../node-service/src/domain/time";
 import { freshDatabase } from "../lib/test-postgres";
 import { compileTypeScript } from "../lib/tsc";
 import { percentile } from "./paced-load";
@@ -60,12 +68,18 @@ async function heapOf(base: string): Promise<{ used: number; live: number; event
   return { used: value("scf_heap_used_bytes"), live: value("scf_heap_live_bytes"), events: value("scf_indexer_events_total") };
 }
 
-async function timedGet(url: string, token: string): Promise<number> {
+/** A GET (or, with a body, a POST) that must answer 200: its time, and its body. */
+async function timed(url: string, token: string, json?: unknown): Promise<{ ms: number; body: string }> {
   const t0 = performance.now();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const headers = { authorization: `Bearer ${token}`, ...(json === undefined ? {} : { "content-type": "application/json" }) };
+  const res = await fetch(url, json === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(json) });
   const body = await res.text();
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${body}`);
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, body };
+}
+
+async function timedGet(url: string, token: string): Promise<number> {
+  return (await timed(url, token)).ms;
 }
 
 async function main(): Promise<void> {
@@ -145,6 +159,7 @@ async function main(): Promise<void> {
       cold: number[];
       warm: number[];
       prefills: number[];
+      quotes: number[];
     }[] = [];
     for (const size of SIZES) {
       await settled();
@@ -167,27 +182,72 @@ async function main(): Promise<void> {
           for (let i = 0; i < READS; i++) warm.push(await timedGet(url, token));
         }
         const prefills: number[] = [];
-        for (const s of suppliers)
-          for (let i = 0; i < PREFILLS; i++)
-            prefills.push(await timedGet(`${p.base}/api/applications/prefill`, tokens.get(s.account.address)!));
+        const quotes: number[] = [];
+        for (const s of suppliers) {
+          const token = tokens.get(s.account.address)!;
+          let receivableIds: string[] = [];
+          for (let i = 0; i < PREFILLS; i++) {
+            const { ms, body } = await timed(`${p.base}/api/applications/prefill`, token);
+            prefills.push(ms);
+            receivableIds = (JSON.parse(body) as { receivables: { id: string }[] }).receivables.map((r) => r.id).slice(0, 10);
+          }
+          const terms = { receivableIds, termDays: 90, lender: lender.account.address.toLowerCase() };
+          for (let i = 0; i < PREFILLS; i++) quotes.push((await timed(`${p.base}/api/applications/quote`, token, terms)).ms);
+        }
         const heap = await heapOf(p.base);
-        rows.push({ size, events, process: p.name, ...residentMemory(p.pid), used: heap.used, live: heap.live, cold, warm, prefills });
+        rows.push({
+          size,
+          events,
+          process: p.name,
+          ...residentMemory(p.pid),
+          used: heap.used,
+          live: heap.live,
+          cold,
+          warm,
+          prefills,
+          quotes,
+        });
       }
     }
 
     console.log(
-      "\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 | prefill: p50 / max |",
+      "\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 | prefill: p50 / max | quote: p50 / max |",
     );
-    console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
       const cold = [...r.cold].sort((a, b) => a - b);
       const warm = [...r.warm].sort((a, b) => a - b);
-      const prefills = [...r.prefills].sort((a, b) => a - b);
+      const spread = (values: number[]) => {
+        const sorted = [...values].sort((a, b) => a - b);
+        return sorted.length ? `${ms(percentile(sorted, 50))} / ${ms(sorted[sorted.length - 1])}` : "-";
+      };
       console.log(
         `| ${r.events} | ${r.process} | ${mb(r.rss)} / ${mb(r.peak)} | ${mb(r.used)} / ${Number.isNaN(r.live) ? "-" : mb(r.live)} | ` +
           `${ms(percentile(cold, 50))} / ${ms(cold[cold.length - 1])} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} | ` +
-          `${prefills.length ? `${ms(percentile(prefills, 50))} / ${ms(prefills[prefills.length - 1])}` : "-"} |`,
+          `${spread(r.prefills)} | ${spread(r.quotes)} |`,
       );
+    }
+    // The anchor buyer's tier with every invoice it owes matured (none paid): each split tree walked.
+    await rpc(node, "evm_increaseTime", [200 * DAY]);
+    await rpc(node, "evm_mine");
+    await settled();
+    const db = await openDatabase(databaseUrl, { max: 1 });
+    try {
+      const end = Number((await node.publicClient.getBlock()).timestamp);
+      const reader = createPostgresIndexReader(db);
+      const times: number[] = [];
+      let counts = { purchases: 0, matured: 0, late: 0 };
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        counts = await reader.direct.debtorCounts(buyer.account.address, end, end - 365 * DAY);
+        times.push(performance.now() - t0);
+      }
+      console.log(
+        `\nthe buyer's tier counts with every invoice matured, 365 days (${counts.purchases} purchase orders, ${counts.matured} invoices ` +
+          `matured, ${counts.late} late): ${times.map(ms).join(", ")} (the first cold)`,
+      );
+    } finally {
+      await db.close();
     }
     for (const p of processes) {
       const mine = rows.filter((r) => r.process === p.name);

@@ -76,28 +76,28 @@ purchases AS (
     AND NOT coalesce((value ->> 'cancelledAt')::bigint <= $2, false)
 ),
 invoices AS (
-  SELECT key, (value ->> 'maturity')::bigint AS maturity, (value ->> 'faceValue')::numeric AS face FROM index_records
+  SELECT key, value, (value ->> 'maturity')::bigint AS maturity, (value ->> 'faceValue')::numeric AS face FROM index_records
   WHERE coll = 'receivables' AND (value ->> 'parentId') IS NULL AND value ->> 'debtor' = $1
     AND (value ->> 'maturity')::bigint <= $2 AND ($3::bigint IS NULL OR (value ->> 'maturity')::bigint > $3)
     AND (value ->> 'issuedAt')::bigint <= $2
     AND (value ->> 'acknowledgedAt')::bigint <= $2
     AND NOT coalesce((value ->> 'cancelledAt')::bigint <= $2, false)
 ),
--- Each invoice's split tree, every node once per invoice (UNION), a missing child skipped by the join.
-tree (root, key) AS (
-  SELECT key, key FROM invoices
-  UNION
-  SELECT t.root, c.id FROM tree t
-  JOIN index_records p ON p.coll = 'receivables' AND p.key = t.key
-  CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(p.value -> 'childIds', '[]'::jsonb)) AS c (id)
+-- Each invoice's split tree, each node's record read once for its children and payments (a child has one parent on chain; the depth
+-- bound only guards a corrupt index, as metrics/slice.ts's), a missing child skipped by the join.
+tree (root, maturity, children, payments, depth) AS (
+  SELECT key, maturity, value -> 'childIds', value -> 'payments', 0 FROM invoices
+  UNION ALL
+  SELECT t.root, t.maturity, c.value -> 'childIds', c.value -> 'payments', t.depth + 1 FROM tree t
+  CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(t.children, '[]'::jsonb)) AS k (id)
+  JOIN index_records c ON c.coll = 'receivables' AND c.key = k.id
+  WHERE t.depth < 64
 ),
 paid AS (
-  SELECT t.root, sum((pay ->> 'amount')::numeric) AS amount FROM tree t
-  JOIN invoices i ON i.key = t.root
-  JOIN index_records r ON r.coll = 'receivables' AND r.key = t.key
-  CROSS JOIN LATERAL jsonb_array_elements(r.value -> 'payments') AS pay
-  WHERE (pay ->> 'at')::bigint <= i.maturity
-  GROUP BY t.root
+  SELECT root, sum((pay ->> 'amount')::numeric) AS amount FROM tree
+  CROSS JOIN LATERAL jsonb_array_elements(payments) AS pay
+  WHERE (pay ->> 'at')::bigint <= maturity
+  GROUP BY root
 )
 SELECT (SELECT n FROM purchases) AS purchases, count(*) AS matured,
   count(*) FILTER (WHERE coalesce(paid.amount, 0) < i.face) AS late
