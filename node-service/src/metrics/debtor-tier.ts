@@ -10,14 +10,14 @@
  */
 import type { Address } from "../domain/entities";
 import { DAY } from "../domain/time";
-import type { CommittedReader } from "../store/postgres/index-reader";
+import type { CommittedReader, DebtorCounts } from "../store/postgres/index-reader";
 import { computeSelectedMetricsAtUncached, type EnterpriseMetrics, type MetricSelection, type MetricValue } from "./compute";
 import { WINDOW_DAYS, type MetricWindow } from "./definitions";
 import { ratio } from "./math";
 import { loadEnterpriseSlice } from "./slice";
 
 /** The metrics debtorCounts answers, each from its counts. */
-const COUNTED: Record<string, (c: Awaited<ReturnType<CommittedReader["debtorCounts"]>>) => MetricValue> = {
+const COUNTED: Record<string, (c: DebtorCounts) => MetricValue> = {
   purchaseCount: (c) => c.purchases,
   debtorOverdueRate: (c) => ratio(c.late, c.matured),
 };
