@@ -21,7 +21,11 @@
  *    database (metrics/debtor-tier.ts). And as often a quote on its pledgeable receivables
  *    (/api/applications/quote): the same tiers, its metrics and its fraud screen (on a reader, read on
  *    demand: store/on-demand.ts).
- * 4. Moves the chain's time past every invoice's maturity and times the buyer's tier counts in the
+ * 4. Measures how far behind the head each process answers: BENCH_LAG_SAMPLES times (default 10), a
+ *    new order is mined at the head, and the time from its receipt until each process's /healthz
+ *    reports its block (the indexing process: indexed in memory; the reader: committed by the indexing
+ *    process and polled) is taken.
+ * 5. Moves the chain's time past every invoice's maturity and times the buyer's tier counts in the
  *    database (store/postgres/index-reader.ts debtorCounts) with every invoice of it matured, so each
  *    split tree is walked for its payments: the worst case of a reader's tier read.
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
@@ -32,7 +36,15 @@ import os from "node:os";
 import path from "node:path";
 import type { Address } from "viem";
 import { ROLE } from "../../node-service/src/chain/eip712";
-import { admit, createDeliveredOrder, deployContracts, issueConfirmedReceivable, startHardhatNode, type Net } from "../lib/chain-helpers";
+import {
+  admit,
+  createDeliveredOrder,
+  createOrder,
+  deployContracts,
+  issueConfirmedReceivable,
+  startHardhatNode,
+  type Net,
+} from "../lib/chain-helpers";
 import { BenchChildren, siweSignIn } from "../lib/bench-children";
 import { EVENTS_PER_ROOT, rpc, splitReceivables } from "../lib/split-history";
 import { openDatabase } from "../../node-service/src/store/postgres/db";
@@ -46,6 +58,7 @@ const ENTERPRISES = Number(process.env.BENCH_ENTERPRISES ?? 8);
 const ORDERS_EACH = Number(process.env.BENCH_ORDERS_EACH ?? 5);
 const READS = Number(process.env.BENCH_READS ?? 50);
 const PREFILLS = Number(process.env.BENCH_PREFILLS ?? 3);
+const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 10);
 const SIZES = (process.env.BENCH_SIZES ?? "100000,400000").split(",").map(Number);
 if (SIZES.some((n) => !Number.isInteger(n) || n <= 0))
   throw new Error(`BENCH_SIZES must list positive integers, not ${process.env.BENCH_SIZES}`);
@@ -227,6 +240,28 @@ async function main(): Promise<void> {
           `${spread(r.prefills)} | ${spread(r.quotes)} |`,
       );
     }
+    // How long after a block is mined each process answers from it (polled every 20 ms).
+    const lags = new Map(processes.map((p) => [p.name, [] as number[]]));
+    for (let i = 0; i < LAG_SAMPLES; i++) {
+      await settled();
+      await createOrder(net, { buyer, supplier: suppliers[0].account.address, amount: 10_000n });
+      const block = Number(await node.publicClient.getBlockNumber());
+      const t0 = performance.now();
+      await Promise.all(
+        processes.map(async (p) => {
+          while (((await (await fetch(`${p.base}/healthz`)).json()).indexedBlock as number) < block)
+            await new Promise((r) => setTimeout(r, 20));
+          lags.get(p.name)!.push(performance.now() - t0);
+        }),
+      );
+    }
+    for (const [name, values] of lags) {
+      const sorted = [...values].sort((a, b) => a - b);
+      console.log(
+        `${name}: answers from a new block ${ms(percentile(sorted, 50))} after its receipt at the median, ${ms(sorted[sorted.length - 1])} at most (${sorted.length} blocks)`,
+      );
+    }
+
     // The anchor buyer's tier with every invoice it owes matured (none paid): each split tree walked.
     await rpc(node, "evm_increaseTime", [200 * DAY]);
     await rpc(node, "evm_mine");
