@@ -336,6 +336,8 @@ for (const [label, makeBackend] of BACKENDS) {
         await asking.syncOnce();
         // The writer, its rewrite done, hands its commits to the store at once: they overlap the next range.
         if (leadership) expect(leadership.store.snapshotOnSave).to.equal(true);
+        // Its commits cost what changed: at the head the indexer expects a small one to cost little (indexer.ts commitInterval).
+        expect(leadership?.store.costFollowsChanges ?? store.costFollowsChanges ?? false).to.equal(backend.name === "postgres");
         await leadership?.close();
         const dir = await mkdtemp(path.join(os.tmpdir(), "conformance-commits-"));
         try {

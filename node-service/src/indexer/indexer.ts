@@ -151,6 +151,27 @@ function joined(earlier: BatchEvent, later: BatchEvent): BatchEvent {
   return earlier;
 }
 
+/**
+ * How long after the last commit the next one is due, so that writing takes at most `share` of the time:
+ * the next write's expected cost times (1 - share) / share, and never less than `minMs`. The next write
+ * is expected to cost what the last one did (lowdb rewrites the whole index, whatever changed); given
+ * `pendingEvents` (a store whose commit writes what changed: PostgreSQL), it is expected to cost per
+ * event what the last one did, so a large commit (a catch-up of thousands of events) does not hold back
+ * the small ones at the head that follow it, and a reader of the committed index with them.
+ */
+export function commitInterval(o: {
+  minMs: number;
+  share: number;
+  lastWrite: { ms: number; events: number };
+  pendingEvents?: number;
+}): number {
+  const expected =
+    o.pendingEvents !== undefined && o.lastWrite.events > 0
+      ? (o.lastWrite.ms / o.lastWrite.events) * Math.max(1, o.pendingEvents)
+      : o.lastWrite.ms;
+  return Math.max(o.minMs, (expected * (1 - o.share)) / o.share);
+}
+
 export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   const { publicClient, deployment } = opts;
   const confirmations = opts.confirmations ?? 0;
@@ -285,6 +306,8 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   let writes = 0;
   let writeMsTotal = 0;
   let lastWrite: WriteStats = { bytes: 0, ms: 0 };
+  /** Events the last write carried. */
+  let lastWriteEvents = 0;
   /** Events applied per range with the time it took, for events per second over the last 10 s. */
   const rate: { from: number; to: number; events: number }[] = [];
   const batchListeners = new Set<(b: BatchEvent) => void>();
@@ -341,6 +364,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
         writes += 1;
         writeMsTotal += w.ms;
         lastWrite = w;
+        lastWriteEvents = events;
         committed = at;
         lastCommitAt = performance.now();
         logger.debug({ checkpoint: at, bytes: w.bytes, ms: Math.round(w.ms) }, "index committed");
@@ -498,10 +522,17 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
 
   /**
    * During a sync, commit every commitIntervalMs, but spend at most maxWriteShare of the time writing:
-   * lowdb rewrites the whole file, so the interval grows with the last write's duration.
+   * lowdb rewrites the whole file, so the interval grows with the last write's duration. At the head,
+   * on a store whose commit costs what changed, the next write is expected to cost per event what the
+   * last one did (commitInterval).
    */
-  function dueForCommit(share = maxWriteShare): boolean {
-    const interval = Math.max(commitIntervalMs, (lastWrite.ms * (1 - share)) / share);
+  function dueForCommit(share = maxWriteShare, atHead = false): boolean {
+    const interval = commitInterval({
+      minMs: commitIntervalMs,
+      share,
+      lastWrite: { ms: lastWrite.ms, events: lastWriteEvents },
+      pendingEvents: atHead && store.costFollowsChanges ? uncommittedEvents : undefined,
+    });
     return uncommittedEvents >= commitMaxEvents || performance.now() - lastCommitAt >= interval;
   }
 
@@ -543,7 +574,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
         ahead = null;
         if (++retries > MAX_INCONSISTENT_RETRIES) throw new Error(`node answers for blocks ${range.from}..${range.to} stay inconsistent`);
         continue;
-      } else if (dueForCommit(followingHead && range.to >= target ? headWriteShare : maxWriteShare)) {
+      } else if (followingHead && range.to >= target ? dueForCommit(headWriteShare, true) : dueForCommit(maxWriteShare)) {
         // At the head (the range that reaches the target, in the running loop) the head's share applies,
         // as below: a commit per new block would rewrite a lowdb index every few seconds. The database
         // writes it while the next range is reduced (when the store allows it).
@@ -553,7 +584,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     }
     await written();
     if (committed?.blockHash === tip?.blockHash && !pending) return;
-    if (!followingHead || dueForCommit(headWriteShare)) await commit();
+    if (!followingHead || dueForCommit(headWriteShare, true)) await commit();
     else flushBatch();
   }
 

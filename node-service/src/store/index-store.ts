@@ -87,6 +87,12 @@ export interface IndexStore {
    * has settled. The lowdb store writes the whole document over several turns of the event loop: no.
    */
   readonly snapshotOnSave?: boolean;
+  /**
+   * True when a commit's cost follows what changed since the last one (PostgreSQL writes the changed rows),
+   * not the size of the index (lowdb rewrites its file): the indexer then expects the next commit at the
+   * head to cost per event what the last one did (indexer.ts commitInterval).
+   */
+  readonly costFollowsChanges?: boolean;
 }
 
 /** An undo row as the index file holds it (its previous records encoded as in the state). */

@@ -144,6 +144,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
     // 0.72 of the bare loop at 10,000 events per commit against 0.55 at the indexer's 50,000).
     commitMaxEvents: 10_000,
     snapshotOnSave: true,
+    costFollowsChanges: true,
     async load() {
       // One snapshot for every read, so a concurrent commit (another process) is seen whole or not at all.
       const loaded = await db.tx(

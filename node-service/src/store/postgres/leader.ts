@@ -152,6 +152,7 @@ export function createIndexLeadership(opts: {
   return {
     store: {
       commitMaxEvents: inner.commitMaxEvents,
+      costFollowsChanges: inner.costFollowsChanges,
       // Only the writer that owes no rewrite hands a commit to the inner store at once (below), so only
       // its commits may overlap the indexer's next range; the others wait for the lock first.
       get snapshotOnSave() {
