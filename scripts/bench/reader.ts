@@ -91,8 +91,10 @@ async function timed(url: string, token: string, json?: unknown): Promise<{ ms: 
   return { ms: performance.now() - t0, body };
 }
 
-async function timedGet(url: string, token: string): Promise<number> {
-  return (await timed(url, token)).ms;
+/** "median / max" of `values` (a dash when there are none). */
+function medianAndMax(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? `${ms(percentile(sorted, 50))} / ${ms(sorted[sorted.length - 1])}` : "-";
 }
 
 async function main(): Promise<void> {
@@ -191,8 +193,8 @@ async function main(): Promise<void> {
         for (const s of suppliers) {
           const url = `${p.base}/api/enterprises/${s.account.address.toLowerCase()}/metrics`;
           const token = tokens.get(s.account.address)!;
-          cold.push(await timedGet(url, token));
-          for (let i = 0; i < READS; i++) warm.push(await timedGet(url, token));
+          cold.push((await timed(url, token)).ms);
+          for (let i = 0; i < READS; i++) warm.push((await timed(url, token)).ms);
         }
         const prefills: number[] = [];
         const quotes: number[] = [];
@@ -228,16 +230,11 @@ async function main(): Promise<void> {
     );
     console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
-      const cold = [...r.cold].sort((a, b) => a - b);
       const warm = [...r.warm].sort((a, b) => a - b);
-      const spread = (values: number[]) => {
-        const sorted = [...values].sort((a, b) => a - b);
-        return sorted.length ? `${ms(percentile(sorted, 50))} / ${ms(sorted[sorted.length - 1])}` : "-";
-      };
       console.log(
         `| ${r.events} | ${r.process} | ${mb(r.rss)} / ${mb(r.peak)} | ${mb(r.used)} / ${Number.isNaN(r.live) ? "-" : mb(r.live)} | ` +
-          `${ms(percentile(cold, 50))} / ${ms(cold[cold.length - 1])} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} | ` +
-          `${spread(r.prefills)} | ${spread(r.quotes)} |`,
+          `${medianAndMax(r.cold)} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} | ` +
+          `${medianAndMax(r.prefills)} | ${medianAndMax(r.quotes)} |`,
       );
     }
     // How long after a block is mined each process answers from it (polled every 20 ms).
