@@ -279,7 +279,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     : undefined;
   // A corrupt applications snapshot stops the start: close the access log opened above first.
   // Verified registered names for the agreement document (the operator's DATA_DIR/participant-names.json).
-  const nameBook = createNameBook({ dataDir, state: () => indexer.state() });
+  const nameBook = createNameBook({ dataDir });
   await nameBook.refresh();
   const applications = await ApplicationService.open({
     dataDir,
@@ -290,7 +290,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     logger: logger.child({ module: "applications" }),
     state: () => indexer.state(),
     ...(indexReader ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY) } : {}),
-    partyName: (address) => nameBook.verifiedName(address),
+    partyName: (address, index) => nameBook.verifiedName(address, index),
     policy: CURRENT_POLICY,
     now: options.now,
     // The decision's clock without a chain read: the head watcher's newest block when its read began at

@@ -20,7 +20,10 @@
  *    sells to, whose records are most of the index (an anchor buyer); a reader counts them in the
  *    database (metrics/debtor-tier.ts). And as often a quote on its pledgeable receivables
  *    (/api/applications/quote): the same tiers, its metrics and its fraud screen (on a reader, read on
- *    demand: store/on-demand.ts).
+ *    demand: store/on-demand.ts). And as often an application on the same terms
+ *    (POST /api/applications): each measured supplier has granted the lender its consent, so the
+ *    application is checked and decided in the request (on a reader, read on demand and counted as a
+ *    quote is), then withdrawn (not timed) to free its receivables for the next.
  * 4. Measures how far behind the head each process answers: BENCH_LAG_SAMPLES times (default 10), a
  *    new order is mined at the head, and the time from its receipt until each process's /healthz
  *    reports its block (the indexing process: indexed in memory; the reader: committed by the indexing
@@ -34,7 +37,9 @@ import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Address } from "viem";
+import { keccak256, toHex, type Address } from "viem";
+import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
+import { ENDED_STATUSES } from "../../node-service/src/applications/types";
 import { ROLE } from "../../node-service/src/chain/eip712";
 import {
   admit,
@@ -42,6 +47,7 @@ import {
   createOrder,
   deployContracts,
   issueConfirmedReceivable,
+  send,
   startHardhatNode,
   type Net,
 } from "../lib/chain-helpers";
@@ -81,13 +87,13 @@ async function heapOf(base: string): Promise<{ used: number; live: number; event
   return { used: value("scf_heap_used_bytes"), live: value("scf_heap_live_bytes"), events: value("scf_indexer_events_total") };
 }
 
-/** A GET (or, with a body, a POST) that must answer 200: its time, and its body. */
-async function timed(url: string, token: string, json?: unknown): Promise<{ ms: number; body: string }> {
+/** A GET (or, with a body, a POST) that must answer `status`: its time, and its body. */
+async function timed(url: string, token: string, json?: unknown, status = 200): Promise<{ ms: number; body: string }> {
   const t0 = performance.now();
   const headers = { authorization: `Bearer ${token}`, ...(json === undefined ? {} : { "content-type": "application/json" }) };
   const res = await fetch(url, json === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(json) });
   const body = await res.text();
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${body}`);
+  if (res.status !== status) throw new Error(`${url} answered ${res.status}: ${body}`);
   return { ms: performance.now() - t0, body };
 }
 
@@ -122,6 +128,15 @@ async function main(): Promise<void> {
         const orderId = await createDeliveredOrder(net, { buyer, supplier, amount, complete: true });
         await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: amount, invoiceNumber: `reader-${i}-${k}` });
       }
+    // Each measured supplier's consent to the lender, with every scope the policy reads: its applications are decided at once.
+    const consentUntil = Number((await node.publicClient.getBlock()).timestamp) + 2 * 365 * DAY;
+    for (const supplier of suppliers)
+      await send(net, supplier, "ConsentRegistry", "grant", [
+        lender.account.address,
+        REQUIRED_SCOPES,
+        consentUntil,
+        keccak256(toHex("bench")),
+      ]);
 
     const deploymentFile = path.join(work, "deployment.json");
     await writeFile(deploymentFile, JSON.stringify(net.deployment));
@@ -142,6 +157,7 @@ async function main(): Promise<void> {
           LOG_LEVEL: "warn",
           POLL_INTERVAL_MS: "200",
           RATE_LIMIT_PER_MINUTE: "10000000",
+          MAX_APPLICATIONS_PER_BORROWER_PER_DAY: "100000",
           METRICS_TOKEN: SCRAPE_TOKEN,
           ...extra,
         },
@@ -175,6 +191,7 @@ async function main(): Promise<void> {
       warm: number[];
       prefills: number[];
       quotes: number[];
+      creations: number[];
     }[] = [];
     for (const size of SIZES) {
       await settled();
@@ -198,6 +215,7 @@ async function main(): Promise<void> {
         }
         const prefills: number[] = [];
         const quotes: number[] = [];
+        const creations: number[] = [];
         for (const s of suppliers) {
           const token = tokens.get(s.account.address)!;
           let receivableIds: string[] = [];
@@ -207,7 +225,20 @@ async function main(): Promise<void> {
             receivableIds = (JSON.parse(body) as { receivables: { id: string }[] }).receivables.map((r) => r.id).slice(0, 10);
           }
           const terms = { receivableIds, termDays: 90, lender: lender.account.address.toLowerCase() };
-          for (let i = 0; i < PREFILLS; i++) quotes.push((await timed(`${p.base}/api/applications/quote`, token, terms)).ms);
+          let amount = "";
+          for (let i = 0; i < PREFILLS; i++) {
+            const { ms, body } = await timed(`${p.base}/api/applications/quote`, token, terms);
+            quotes.push(ms);
+            amount = (JSON.parse(body) as { amount: string }).amount;
+          }
+          for (let i = 0; i < PREFILLS; i++) {
+            const application = { ...terms, amount, scopes: REQUIRED_SCOPES };
+            const { ms, body } = await timed(`${p.base}/api/applications`, token, application, 201);
+            creations.push(ms);
+            const app = JSON.parse(body) as { id: string; status: string; decision?: unknown };
+            if (!app.decision) throw new Error(`application ${app.id} on ${p.name} was not decided at once (${app.status})`);
+            if (!ENDED_STATUSES.has(app.status)) await timed(`${p.base}/api/applications/${app.id}/withdraw`, token, { reason: "bench" });
+          }
         }
         const heap = await heapOf(p.base);
         rows.push({
@@ -221,20 +252,21 @@ async function main(): Promise<void> {
           warm,
           prefills,
           quotes,
+          creations,
         });
       }
     }
 
     console.log(
-      "\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 | prefill: p50 / max | quote: p50 / max |",
+      "\n| events | process | RSS now / peak | V8 heap in use / live | metrics read, cold: p50 / max | warm: p50 / p99 | prefill: p50 / max | quote: p50 / max | application, decided: p50 / max |",
     );
-    console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
       const warm = [...r.warm].sort((a, b) => a - b);
       console.log(
         `| ${r.events} | ${r.process} | ${mb(r.rss)} / ${mb(r.peak)} | ${mb(r.used)} / ${Number.isNaN(r.live) ? "-" : mb(r.live)} | ` +
           `${medianAndMax(r.cold)} | ${ms(percentile(warm, 50))} / ${ms(percentile(warm, 99))} | ` +
-          `${medianAndMax(r.prefills)} | ${medianAndMax(r.quotes)} |`,
+          `${medianAndMax(r.prefills)} | ${medianAndMax(r.quotes)} | ${medianAndMax(r.creations)} |`,
       );
     }
     // How long after a block is mined each process answers from it (polled every 20 ms).

@@ -936,6 +936,8 @@ describe("loan applications from application to closed loan (real chain, real se
     const lenderStream = openEventStream(base, tLender);
     const otherStream = openEventStream(base, tLender2);
     try {
+      // Each stream is open before the first step, which it must see.
+      await Promise.all([borrowerStream.connected, lenderStream.connected, otherStream.connected]);
       const created = await apply(base, tS1, f, [f.collateral.get(f.s1)![1].id], 500_000n);
       const id = created.body.id;
       await grantConsent(f, f.s1, created.body);

@@ -145,11 +145,12 @@ describe("participants by registered name, proven (issue 16 finding 5)", functio
         { address: net.lender.account.address, name: LENDER_NAME, salt: displayNameSalt(KEY, net.lender.account.address) },
         { address: net.buyer.account.address, name: "Totally Real Buyer Ltd.", salt: displayNameSalt(KEY, net.buyer.account.address) },
       ]);
-      const book = createNameBook({ dataDir, state: () => service.indexer.state() });
+      const book = createNameBook({ dataDir });
       await book.refresh();
-      expect(book.verifiedName(net.lender.account.address)).to.equal(LENDER_NAME);
-      expect(book.verifiedName(net.buyer.account.address)).to.equal(undefined);
-      expect(book.verifiedName(net.outsider.account.address)).to.equal(undefined);
+      const index = service.indexer.state();
+      expect(book.verifiedName(net.lender.account.address, index)).to.equal(LENDER_NAME);
+      expect(book.verifiedName(net.buyer.account.address, index)).to.equal(undefined);
+      expect(book.verifiedName(net.outsider.account.address, index)).to.equal(undefined);
     });
   });
 

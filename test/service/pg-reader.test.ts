@@ -6,12 +6,16 @@
  * lookups, bundles and document access checks read the committed index by key: the same answers too.
  */
 import { expect } from "chai";
+import { toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { loadConfig, ConfigError } from "../../node-service/src/config";
 import {
   admit,
   createDeliveredOrder,
   createOrder,
+  DEV_MNEMONIC,
   eventsIn,
   fundAndApprove,
   generateHistory,
@@ -72,7 +76,10 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     await send(net, supplier, "LoanAgreements", "repay", [loanId, 100_000n]);
     await send(net, buyer, "Receivables", "pay", [receivableId, 200_000n]);
     const scrape = `scraper-${"0123456789abcdef".repeat(2)}`;
-    const { env } = await fixture.workspace("pg-reader-", net.deployment, { METRICS_TOKEN: scrape });
+    // The service account (a development key of the node's mnemonic): the leader anchors decisions with it.
+    const serviceAccount = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 12 });
+    const serviceKey = toHex(serviceAccount.getHdKey().privateKey!);
+    const { env } = await fixture.workspace("pg-reader-", net.deployment, { METRICS_TOKEN: scrape, SERVICE_PRIVATE_KEY: serviceKey });
 
     const indexing = await fixture.start(env("indexing"));
     const reader = await fixture.start({ ...env("reader"), SERVICE_ROLE: "reader" });
@@ -235,6 +242,56 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect([refusedQuote.status, refusedQuote.body.error.field]).to.deep.equal([403, undefined]);
     const notHeld = await both("/api/applications/quote", supplierToken, { receivableIds: ["999999"], termDays: 90 });
     expect([notHeld.status, notHeld.body.error.field]).to.deep.equal([400, "receivableIds"]);
+
+    // An application created on the reader, under the supplier's consent to the lender with every scope
+    // the policy reads: checked and decided there from the committed index, with the decision a quote on
+    // the indexing process gives at the same block time (no block is mined between them). The indexing
+    // process lists it and its leader anchors the decision (a reader sends no transaction); the same
+    // receivable is then refused on both, naming the live application. The decision sends it to the
+    // lender's reviewer, who approves it on the reader: the offer (its parties' names read there) is the
+    // record both processes then hold.
+    await admit(net, operator, [{ account: serviceAccount.address, roles: ROLE.AUDITOR }]); // the notary anchors for participants
+    await send(net, supplier, "ConsentRegistry", "grant", [lenderAddress, REQUIRED_SCOPES, asOf + 90 * DAY, `0x${"22".repeat(32)}`]);
+    await settled();
+    const terms = { receivableIds: [open.receivableId.toString()], termDays: 90, lender: lenderAddress };
+    const quoted = (await call(indexing.url, "POST", "/api/applications/quote", { token: supplierToken, body: terms })).body;
+    const application = { ...terms, amount: quoted.amount, scopes: REQUIRED_SCOPES };
+    const created = await call(reader.url, "POST", "/api/applications", { token: supplierToken, body: application });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const decided = created.body;
+    expect(decided.status).to.equal("in_review");
+    expect(decided.timeline.map((t: { step: string }) => t.step)).to.include.members(["consent_granted", "data_collected", "decided"]);
+    expect(decided.decisionInput.asOf, "decided at the quote's instant").to.equal(quoted.asOf);
+    expect(
+      [decided.decision.outcome, decided.decision.score, decided.decision.rateBps, BigInt(decided.decision.limit)],
+      "the reader's decision is the indexing process's quote",
+    ).to.deep.equal([quoted.outcome, quoted.score, quoted.rateBps, BigInt(quoted.limit)]);
+    expect(decided.decision.reasons.filter((r: { effect?: number }) => r.effect !== undefined)).to.deep.equal(quoted.reasons);
+    const anchored = await until("the leader anchors the reader's decision", 30_000, async () => {
+      const app = (await call(indexing.url, "GET", `/api/applications/${decided.id}`, { token: supplierToken })).body;
+      return app.decisionAnchorTx ? app : undefined;
+    });
+    expect(anchored.decision).to.deep.equal(decided.decision);
+    await until("the reader holds the anchored record", 10_000, async () => {
+      const app = (await call(reader.url, "GET", `/api/applications/${decided.id}`, { token: supplierToken })).body;
+      return app.decisionAnchorTx === anchored.decisionAnchorTx;
+    });
+    await settled();
+    expect((await both(`/api/applications/${decided.id}`, supplierToken)).body.status).to.equal(decided.status);
+    const again = await both("/api/applications", supplierToken, application);
+    expect([again.status, again.body.error.field, again.body.error.text]).to.deep.equal([
+      409,
+      "receivableIds",
+      { textCode: "receivable_taken", params: { receivableId: open.receivableId.toString(), applicationId: decided.id } },
+    ]);
+    const review = { token: lenderToken, body: { outcome: "approve", reason: "reviewed on the reader" } };
+    const reviewed = await call(reader.url, "POST", `/api/applications/${decided.id}/review`, review);
+    expect([reviewed.status, reviewed.body.status], JSON.stringify(reviewed.body)).to.deep.equal([200, "offer_issued"]);
+    await until("the indexing process holds the offer", 10_000, async () => {
+      const app = (await call(indexing.url, "GET", `/api/applications/${decided.id}`, { token: supplierToken })).body;
+      return app.offer?.digest === reviewed.body.offer.digest;
+    });
+    expect((await both(`/api/applications/${decided.id}`, supplierToken)).body.offer.digest).to.equal(reviewed.body.offer.digest);
 
     // Past the loan's maturity: both parties are notified of it overdue (from their loans), the same on both.
     await rpc({ method: "evm_increaseTime", params: [400 * DAY] });

@@ -9,7 +9,7 @@ import { createHash, randomUUID, randomBytes } from "node:crypto";
 import path from "node:path";
 import { encodeFunctionData, hashTypedData, keccak256, toHex, type Hex, type PublicClient } from "viem";
 import type { Logger } from "pino";
-import { compareIds, type Address, type IndexState, type ReceivableEntity } from "../domain/entities";
+import { compareIds, type Address, type ConsentEntity, type IndexState, type ReceivableEntity } from "../domain/entities";
 import type { Deployment } from "../chain/contracts";
 import { abiOf } from "../chain/contracts";
 import { retryWithBackoff, TxFailedError, type TxSender } from "../chain/sender";
@@ -29,7 +29,7 @@ import {
   type AgreementDocumentInput,
 } from "./agreement-document";
 import { ENDED_STATUSES, type ApplicationRecord, type DecisionReads, type Offer, type Review, type TimelineEntry } from "./types";
-import { debtorsOf, inMemoryApplicationIndex, type WithApplicationIndex } from "./application-index";
+import { debtorsOf, inMemoryApplicationIndex, type ApplicationIndex, type WithApplicationIndex } from "./application-index";
 import { asOfDayEnd } from "../metrics/records";
 import { DAY } from "../domain/time";
 import {
@@ -40,9 +40,10 @@ import {
   decisionInputToJson,
   decisionToJson,
   type Decision,
+  type DecisionInput,
   type MetricValues,
 } from "../underwriting/decide";
-import { collateralItem, collectDecisionInput, pledgeableReceivables } from "../underwriting/input";
+import { collateralItem, collectDecisionInput, pledgeableReceivables, type ApplicationTerms } from "../underwriting/input";
 import { policyByVersion, type Policy } from "../underwriting/policy";
 import { explainDecision } from "../underwriting/explain";
 import { totalDueOf } from "../loans/view";
@@ -95,6 +96,16 @@ function liveCollateralOf(apps: readonly CreationView[]): Map<string, string> {
   return taken;
 }
 
+/** The parties' registered names, where verified, as an offer's agreement document carries them. */
+type PartyNames = { borrower: string | undefined; lender: string | undefined };
+
+/** A submitted application's decision, collected under its borrower's consent in force. */
+interface UnderConsent {
+  consent: ConsentEntity;
+  input: DecisionInput;
+  names: PartyNames;
+}
+
 /** The creation guard found the request's Idempotency-Key on an application another process made. */
 class AlreadyCreated extends Error {
   constructor(readonly id: string) {
@@ -120,12 +131,18 @@ export interface ApplicationsDeps {
   anchorRetryMs?: number;
   state: () => IndexState;
   /**
-   * What the prefill and a quote read of the index, when the process does not hold it (a reader:
-   * applications/application-index.ts committedApplicationIndex); default the whole index, `state()`.
+   * What an application reads of the index before it is stored and when it is decided (the prefill, a
+   * quote, a creation, a decision under consent, a reviewer's offer), when the process does not hold
+   * the index (a reader: applications/application-index.ts committedApplicationIndex); default the
+   * whole index, `state()`. The chain steps after a decision (reconcile) read `state()`: they run
+   * where the index is held.
    */
   applicationIndex?: WithApplicationIndex;
-  /** A participant's registered name, only when verified against the registry's commitment (participants/directory.ts). */
-  partyName?: (address: Address) => string | undefined;
+  /**
+   * A participant's registered name, only when verified against the registry's commitment in `index`
+   * (participants/directory.ts).
+   */
+  partyName?: (address: Address, index: Pick<IndexState, "participants">) => string | undefined;
   policy: Policy;
   /** Seconds; the chain's latest block time is used for chain-relative checks. */
   now?: () => number;
@@ -318,9 +335,7 @@ export class ApplicationService extends EventEmitter {
   /** Reads whose copy to the access log failed (durable in their records): tried again at each reconcile and at start. */
   private uncopied: AccessRead[] = [];
 
-  /** The index an indexing process holds, for what only it does (an application's creation and decision). */
-  private readonly inMemory: WithApplicationIndex;
-  /** The index the prefill and quotes read: the committed one on a reader. */
+  /** The index an application reads before its chain steps: the committed one on a reader. */
   private readonly withIndex: WithApplicationIndex;
 
   private constructor(
@@ -328,8 +343,7 @@ export class ApplicationService extends EventEmitter {
     private readonly store: RecordStore<ApplicationRecord>,
   ) {
     super();
-    this.inMemory = inMemoryApplicationIndex(() => deps.state(), deps.policy);
-    this.withIndex = deps.applicationIndex ?? this.inMemory;
+    this.withIndex = deps.applicationIndex ?? inMemoryApplicationIndex(() => deps.state(), deps.policy);
   }
 
   static async open(deps: ApplicationsDeps): Promise<ApplicationService> {
@@ -465,9 +479,7 @@ export class ApplicationService extends EventEmitter {
         termDays: input.termDays,
         receivableIds: chosen.map((r) => r.id),
       };
-      const decisionInput = await index.run((state) =>
-        collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: atNow }),
-      );
+      const decisionInput = await this.collectOn(index, terms, asOf, atNow);
       return { limit, amount, decision: decide(decisionInput, this.deps.policy, { hashInput: false }) };
     });
     const maturity = asOf + input.termDays * DAY;
@@ -499,6 +511,30 @@ export class ApplicationService extends EventEmitter {
   /** The most these receivables allow together under the policy: the decision's own limit. */
   private limitOf(receivables: ReceivableEntity[], asOf: number, debtors: Record<Address, MetricValues>): bigint {
     return [...this.advancesOf(receivables, asOf, debtors).values()].reduce((s, a) => s + a, 0n);
+  }
+
+  /**
+   * A decision's input for `terms` at `asOf`, read through `index`: the debtors' tiers as `index` counts
+   * them (`debtorMetrics` when the caller has read them already), the rest by collectDecisionInput.
+   */
+  private async collectOn(
+    index: ApplicationIndex,
+    terms: ApplicationTerms,
+    asOf: number,
+    debtorMetrics?: Record<Address, MetricValues>,
+  ): Promise<DecisionInput> {
+    const tiers =
+      debtorMetrics ??
+      (await index.tierMetrics(
+        await index.run((state) => debtorsOf(terms.receivableIds.flatMap((id) => state.receivables[id] ?? []))),
+        asOf,
+      ));
+    return index.run((state) => collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: tiers }));
+  }
+
+  /** The parties' names as the agreement document carries them: verified against the registry in `index`. */
+  private partyNames(app: ApplicationRecord, index: Pick<IndexState, "participants">): PartyNames {
+    return { borrower: this.deps.partyName?.(app.borrower, index), lender: this.deps.partyName?.(app.lender, index) };
   }
 
   /**
@@ -579,13 +615,62 @@ export class ApplicationService extends EventEmitter {
   }
 
   private async createLocked(session: Session, input: CreateApplicationInput, idempotencyKey?: string): Promise<ApplicationRecord> {
-    const state = this.deps.state();
     const borrower = session.address;
     if ((session.roles & ROLE.SUPPLIER) === 0)
       throw new ForbiddenError("only a registered, active supplier can apply", { textCode: "supplier_only", params: {} });
     // Counted in place: a borrower's past applications are never copied for it.
     checkBorrowerBounds((match) => this.store.count((a) => a.borrower === borrower && match(a)), this.deps.limits, this.now());
-    const lender = state.participants[input.lender];
+    const asOf = await this.chainNow();
+    // The checks read one moment of the index; the record is stored after it (on a reader, the
+    // snapshot's connection is not held while the application's write waits for another).
+    const chosen = await this.withIndex((index) => this.checkCreation(index, borrower, input, asOf));
+    const at = this.now();
+    const id = randomUUID();
+    const app: ApplicationRecord = {
+      id,
+      borrower,
+      lender: input.lender,
+      amount: input.amount.toString(),
+      termDays: input.termDays,
+      requested: {
+        amount: input.amount.toString(),
+        termDays: input.termDays,
+        ...(input.receivableIds ? { receivableIds: [...input.receivableIds] } : {}),
+      },
+      receivableIds: chosen.map((r) => r.id).sort(compareIds),
+      scopes: input.scopes,
+      purpose: keccak256(toHex(id)),
+      status: "submitted",
+      createdAt: at,
+      createdAtBlockTime: asOf,
+      updatedAt: at,
+      timeline: [
+        { step: "draft", at, actor: borrower, detail: "prefilled from the chain" },
+        { step: "submitted", at, actor: borrower },
+      ],
+      signatures: {},
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    };
+    // One durable write: submitted, or already decided when a consent is in force.
+    await this.withLock(id, () => this.reconcileOne(app, { chainTime: asOf, isNew: true }));
+    return this.store.get(id)!;
+  }
+
+  /**
+   * A new application's checks against one moment of the index: its lender is an active lender, its
+   * receivables (chosen, or preselected) are pledgeable and in no live application, and the amount is
+   * within what their debtors' tiers allow. The receivables to pledge, or a 4xx naming the field.
+   */
+  private async checkCreation(
+    index: ApplicationIndex,
+    borrower: Address,
+    input: CreateApplicationInput,
+    asOf: number,
+  ): Promise<ReceivableEntity[]> {
+    const { lender, available } = await index.run((state) => ({
+      lender: state.participants[input.lender],
+      available: pledgeableReceivables(state, borrower, asOf),
+    }));
     if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended)
       throw new ValidationError("not an active lender", "lender", { textCode: "lender_not_active", params: {} });
     if ((input.scopes & REQUIRED_SCOPES) !== REQUIRED_SCOPES) {
@@ -601,8 +686,6 @@ export class ApplicationService extends EventEmitter {
         params: { maxTermDays: String(this.deps.policy.maxTermDays) },
       });
     }
-    const asOf = await this.chainNow();
-    const available = pledgeableReceivables(state, borrower, asOf);
     // A receivable is pledged once: refused up front while another live application holds it.
     const taken = this.liveCollateral(borrower);
     // An explicit selection is honoured as it is: an empty one is refused, never replaced by the preselection.
@@ -646,7 +729,7 @@ export class ApplicationService extends EventEmitter {
         textCode: "too_many_receivables",
         params: { max: "10" },
       });
-    const max = this.limitOf(chosen, asOf, await this.inMemory((index) => index.tierMetrics(debtorsOf(chosen), asOfDayEnd(asOf))));
+    const max = this.limitOf(chosen, asOf, await index.tierMetrics(debtorsOf(chosen), asOfDayEnd(asOf)));
     const minAmount = BigInt(this.deps.policy.minAmount);
     if (input.amount < minAmount) {
       throw new ValidationError(`amount ${moneyWithRaw(input.amount)} is below the smallest loan, ${moneyWithRaw(minAmount)}`, "amount", {
@@ -664,36 +747,7 @@ export class ApplicationService extends EventEmitter {
         },
       );
     }
-    const at = this.now();
-    const id = randomUUID();
-    const app: ApplicationRecord = {
-      id,
-      borrower,
-      lender: input.lender,
-      amount: input.amount.toString(),
-      termDays: input.termDays,
-      requested: {
-        amount: input.amount.toString(),
-        termDays: input.termDays,
-        ...(input.receivableIds ? { receivableIds: [...input.receivableIds] } : {}),
-      },
-      receivableIds: chosen.map((r) => r.id).sort(compareIds),
-      scopes: input.scopes,
-      purpose: keccak256(toHex(id)),
-      status: "submitted",
-      createdAt: at,
-      createdAtBlockTime: asOf,
-      updatedAt: at,
-      timeline: [
-        { step: "draft", at, actor: borrower, detail: "prefilled from the chain" },
-        { step: "submitted", at, actor: borrower },
-      ],
-      signatures: {},
-      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-    };
-    // One durable write: submitted, or already decided when a consent is in force.
-    await this.withLock(id, () => this.reconcileOne(app, { chainTime: asOf, isNew: true }));
-    return this.store.get(id)!;
+    return chosen;
   }
 
   /**
@@ -792,7 +846,8 @@ export class ApplicationService extends EventEmitter {
     } else {
       if (input.amount !== undefined) app.amount = input.amount.toString();
       if (input.termDays !== undefined) app.termDays = input.termDays;
-      this.issueOffer(app, input.rateBps ?? decision.rateBps, await this.chainNow());
+      const names = await this.withIndex((index) => index.run((state) => this.partyNames(app, state)));
+      this.issueOffer(app, input.rateBps ?? decision.rateBps, await this.chainNow(), names);
     }
     await this.save(app);
     return app;
@@ -1086,25 +1141,25 @@ export class ApplicationService extends EventEmitter {
   }
 
   private async reconcileOne(app: ApplicationRecord, opts: { chainTime?: number; isNew?: boolean } = {}): Promise<void> {
-    const state = this.deps.state();
     const before = app.timeline.length;
+    // An offer issued in this pass has no chain step yet (its digest is new, its deadline ahead).
+    const offeredBefore = !!app.offer;
     /** A decision's reads, durable in the record once it is saved, then copied to the access log. */
     let toCopy: AccessRead[] = [];
     // Consents and offers are dated in block time: compare them with the chain's clock, not the wall's.
     const chainTime = opts.chainTime ?? (app.status === "submitted" || (app.offer && !app.loanId) ? await this.chainNow() : 0);
     if (app.status === "submitted") {
-      const consent = state.consents[`${app.borrower}:${app.lender}`];
-      const inForce = consent && consent.grantedAt <= chainTime && chainTime < consent.expiresAt && !consent.revokedAt;
-      const since = (app.createdAtBlockTime ?? app.createdAt) - OFFER_VALIDITY;
-      // A suspended lender gets nothing collected on its behalf.
-      const lenderActive = state.participants[app.lender] && !state.participants[app.lender].suspended;
-      if (lenderActive && inForce && (consent.scopes & app.scopes) === app.scopes && consent.grantedAt >= since) {
+      const collected = await this.withIndex((index) => this.collectUnderConsent(app, index, chainTime));
+      if (collected) {
+        const { consent } = collected;
         const ref = consent.events[consent.events.length - 1];
         this.push(app, { step: "consent_granted", at: consent.grantedAt, actor: app.borrower, txHash: ref?.txHash });
-        toCopy = await this.evaluate(app, state, chainTime);
+        toCopy = await this.evaluate(app, collected, chainTime);
       }
     }
-    if (app.offer && !app.loanId) {
+    // The chain steps after an offer read the index held in memory: they run in reconcile, where it is.
+    const state = offeredBefore ? this.deps.state() : undefined;
+    if (state && app.offer && !app.loanId) {
       const loanId = state.loanByDigest[app.offer.digest];
       if (loanId) {
         const loan = state.loans[loanId];
@@ -1117,7 +1172,7 @@ export class ApplicationService extends EventEmitter {
         this.push(app, { step: "expired", at: chainTime, actor: "service" });
       }
     }
-    if (app.loanId) {
+    if (state && app.loanId) {
       const loan = state.loans[app.loanId];
       const refOf = (name: string) => loan.events.find((e) => e.event === name);
       if (loan.disbursedAt && app.status === "countersigned_notarized") {
@@ -1147,16 +1202,36 @@ export class ApplicationService extends EventEmitter {
   }
 
   /**
-   * Collect, screen, score, decide: pure functions of the indexed state, recorded with their input.
-   * Returns the reads to copy to the access log once the record is saved (none when they were written already).
+   * What a submitted application's decision reads, once the index holds its borrower's consent to its
+   * lender in force at `chainTime` (with the scopes it asked for, granted since the offer window before
+   * its creation began) and the lender active: the consent, the decision's input, the parties' names.
+   * Null while not: the application waits.
    */
-  private async evaluate(app: ApplicationRecord, state: IndexState, asOf: number): Promise<AccessRead[]> {
-    const input = collectDecisionInput(
-      state,
-      { borrower: app.borrower, lender: app.lender, amount: BigInt(app.amount), termDays: app.termDays, receivableIds: app.receivableIds },
-      { asOf, policy: this.deps.policy },
-    );
-    const consent = state.consents[`${app.borrower}:${app.lender}`];
+  private async collectUnderConsent(app: ApplicationRecord, index: ApplicationIndex, chainTime: number): Promise<UnderConsent | null> {
+    const { consent, lender, names } = await index.run((state) => ({
+      consent: state.consents[`${app.borrower}:${app.lender}`],
+      lender: state.participants[app.lender],
+      names: this.partyNames(app, state),
+    }));
+    const inForce = consent && consent.grantedAt <= chainTime && chainTime < consent.expiresAt && !consent.revokedAt;
+    const since = (app.createdAtBlockTime ?? app.createdAt) - OFFER_VALIDITY;
+    // A suspended lender gets nothing collected on its behalf.
+    if (!lender || lender.suspended || !inForce || (consent.scopes & app.scopes) !== app.scopes || consent.grantedAt < since) return null;
+    const terms = {
+      borrower: app.borrower,
+      lender: app.lender,
+      amount: BigInt(app.amount),
+      termDays: app.termDays,
+      receivableIds: app.receivableIds,
+    };
+    return { consent, input: await this.collectOn(index, terms, chainTime), names };
+  }
+
+  /**
+   * Screen, score, decide: pure functions of the collected input, recorded with it. Returns the reads
+   * to copy to the access log once the record is saved (none when they were written already).
+   */
+  private async evaluate(app: ApplicationRecord, { consent, input, names }: UnderConsent, asOf: number): Promise<AccessRead[]> {
     const decisionReads: DecisionReads = {
       at: new Date().toISOString(),
       asOf,
@@ -1194,7 +1269,7 @@ export class ApplicationService extends EventEmitter {
     this.push(app, { step: "scored", at: asOf, actor: "service", detail: `score ${decision.score}` });
     this.push(app, { step: "decided", at: asOf, actor: "service", detail: decision.outcome });
     if (decision.outcome === "approve") {
-      this.issueOffer(app, decision.rateBps, asOf);
+      this.issueOffer(app, decision.rateBps, asOf, names);
     } else if (decision.outcome === "decline") {
       app.status = "declined";
       const why = explainDecision(decision, this.deps.policy, { asked: BigInt(app.amount) }).reasons[0];
@@ -1223,7 +1298,7 @@ export class ApplicationService extends EventEmitter {
     this.anchorPump ??= this.pumpAnchors().finally(() => (this.anchorPump = null));
   }
 
-  private issueOffer(app: ApplicationRecord, rateBps: number, start: number): void {
+  private issueOffer(app: ApplicationRecord, rateBps: number, start: number, names: PartyNames): void {
     const maturity = start + app.termDays * DAY;
     const terms: LoanTerms = {
       borrower: app.borrower,
@@ -1240,7 +1315,6 @@ export class ApplicationService extends EventEmitter {
       nonce: BigInt(`0x${randomBytes(8).toString("hex")}`),
       deadline: BigInt(start + OFFER_VALIDITY),
     };
-    const names = { borrower: this.deps.partyName?.(app.borrower), lender: this.deps.partyName?.(app.lender) };
     app.offer = {
       terms: toJsonSafe(terms) as Offer["terms"],
       digest: "0x",

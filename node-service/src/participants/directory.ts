@@ -116,7 +116,7 @@ export function directoryEntries(state: Pick<IndexState, "participants">, names:
  * operator's file is re-read at most every `ttlMs` in the background; a name is returned only when its
  * opening matches the registry's commitment in the index at the time of the call.
  */
-export function createNameBook(opts: { dataDir: string; state: () => IndexState; ttlMs?: number; now?: () => number }) {
+export function createNameBook(opts: { dataDir: string; ttlMs?: number; now?: () => number }) {
   const ttl = opts.ttlMs ?? 5000;
   const now = opts.now ?? Date.now;
   let names: Record<string, NameOpening> = {};
@@ -138,9 +138,10 @@ export function createNameBook(opts: { dataDir: string; state: () => IndexState;
   }
   return {
     refresh,
-    verifiedName(address: string): string | undefined {
+    /** `index`: the registry entries the caller reads (the index in memory, or read on demand on a reader). */
+    verifiedName(address: string, index: Pick<IndexState, "participants">): string | undefined {
       if (now() - loadedAt > ttl) void refresh();
-      const e = directoryEntry(opts.state(), names, address);
+      const e = directoryEntry(index, names, address);
       return e.status === "verified" && e.name !== null ? e.name : undefined;
     },
   };
