@@ -29,8 +29,8 @@
  *    reports its block (the indexing process: indexed in memory; the reader: committed by the indexing
  *    process and polled) is taken.
  * 5. Moves the chain's time past every invoice's maturity and times the buyer's tier counts in the
- *    database (store/postgres/index-reader.ts debtorCounts) with every invoice of it matured, so each
- *    split tree is walked for its payments: the worst case of a reader's tier read.
+ *    database (store/postgres/index-reader.ts debtorCounts) with every invoice of it matured: the most
+ *    invoices one count reads (one row each: what its split tree paid by maturity is kept on it).
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
  */
 import { readFileSync } from "node:fs";
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
       );
     }
 
-    // The anchor buyer's tier with every invoice it owes matured (none paid): each split tree walked.
+    // The anchor buyer's tier with every invoice it owes matured (none paid): every original invoice counted.
     await rpc(node, "evm_increaseTime", [200 * DAY]);
     await rpc(node, "evm_mine");
     await settled();

@@ -26,6 +26,12 @@ export function addReceivable(
   const rec: ReceivableEntity = { holder: r.issuer, paid: 0n, invoiceHash: "0x00", status: "Issued", payments: [], events: [], ...r };
   rec.paid = rec.payments.reduce((x, p) => x + p.amount, 0n);
   s.receivables[rec.id] = rec;
+  // As the reducer keeps it: the payments made by the original invoice's maturity count on that invoice.
+  let root: ReceivableEntity | undefined = rec;
+  for (let depth = 0; root?.parentId !== undefined && depth < 64; depth++) root = s.receivables[root.parentId];
+  const byMaturity = root && rec.payments.filter((p) => p.at <= root.maturity);
+  if (root && byMaturity && byMaturity.length > 0)
+    s.receivables[root.id] = { ...root, paidByMaturity: byMaturity.reduce((x, p) => x + p.amount, root.paidByMaturity ?? 0n) };
   for (const p of [rec.issuer, rec.debtor, rec.holder]) push(s.receivablesByParty, p, rec.id);
   s.eventCount++;
 }

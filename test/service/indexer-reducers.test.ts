@@ -268,5 +268,20 @@ describe("indexer reducers", () => {
 
     expect(s.participants[lc(factor)]).to.include({ suspended: true, suspensionReason: 9, roles: ROLE.LENDER | ROLE.AUDITOR });
     expect(s.participants[lc(factor)].events!.map((e) => e.event)).to.deep.equal(["ParticipantAdmitted", "ParticipantSuspended"]);
+
+    // What an original invoice and its split tree paid by its maturity is kept on the invoice (a debtor's
+    // overdue count reads it): A's payment (before its maturity) on A; on B, its first part's payment
+    // before B's maturity, not its second part's after it; nothing on a part itself.
+    expect(a.paidByMaturity).to.equal(60_000n);
+    expect(parent.paidByMaturity).to.equal(undefined);
+    await send(net, buyer, "Receivables", "pay", [BigInt(c1), 4_000n]);
+    await send(net, buyer, "Receivables", "pay", [BigInt(c1), 1_000n]);
+    await hre.network.provider.request({ method: "evm_increaseTime", params: [rB.maturity - (await latestTime(net)) + 1] });
+    await send(net, buyer, "Receivables", "pay", [BigInt(c2), 5_000n]);
+    await indexer.syncOnce();
+    const later = indexer.state();
+    expect(later.receivables[parent.id].paidByMaturity).to.equal(5_000n);
+    expect(later.receivables[c2].paid).to.equal(5_000n);
+    for (const c of [c1, c2]) expect(later.receivables[c].paidByMaturity).to.equal(undefined);
   });
 });

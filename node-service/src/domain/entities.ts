@@ -114,6 +114,12 @@ export interface ReceivableEntity {
   /** Every address that has held the token, oldest first (after a burn `holder` stays the last owner). */
   holders?: readonly Address[];
   payments: readonly ReceivablePayment[];
+  /**
+   * On an original invoice (no parentId): what was paid on it and on its split descendants at or before
+   * its maturity (absent while nothing was). Kept by the reducer as payments come, so a debtor's overdue
+   * count reads one record per invoice (store/postgres/index-reader.ts debtorCounts), never its split tree.
+   */
+  paidByMaturity?: bigint;
   /** Time of the payment that completed it. */
   paidAt?: number;
   cancelledAt?: number;

@@ -20,9 +20,10 @@ import { decodeIndexState, decodeRecord, encodeRecord } from "./state-codec";
 /**
  * The index's format: a saved index of another version is not read but rebuilt from the chain (the
  * indexer's load). 2: the document and per-order lists (ordersByShippingDocument, receivablesByInvoice,
- * loansByDocument, receivablesByOrder), which an index of version 1 lacks.
+ * loansByDocument, receivablesByOrder), which an index of version 1 lacks. 3: an original invoice's
+ * `paidByMaturity`, which an index of version 2 lacks.
  */
-export const STORE_VERSION = 2;
+export const STORE_VERSION = 3;
 
 /** What makes an index belong to one deployment on one chain; any change means start over. */
 export interface ChainIdentity {

@@ -17,7 +17,7 @@ interface AmountFields {
 
 const AMOUNTS = {
   orders: { fields: ["amount"] },
-  receivables: { fields: ["faceValue", "paid"], list: { key: "payments", fields: ["amount", "toLoan"] } },
+  receivables: { fields: ["faceValue", "paid", "paidByMaturity"], list: { key: "payments", fields: ["amount", "toLoan"] } },
   loans: { fields: ["principal", "totalDue", "repaid", "nonce"], list: { key: "repayments", fields: ["amount"] } },
   transfers: { fields: ["amount"] },
 } as const satisfies Partial<Record<RecordCollection, AmountFields>>;
@@ -26,9 +26,10 @@ type AmountCollection = keyof typeof AMOUNTS;
 const s = (v: unknown): string => (v as bigint).toString(10);
 const b = (v: unknown): bigint => parseAmount(String(v));
 
+/** A copy of `rec` with `f` applied to each of `fields` it holds (an optional amount may be absent). */
 function convertFields(rec: Json, fields: readonly string[], f: (v: unknown) => unknown): Json {
   const out: Json = { ...rec };
-  for (const k of fields) out[k] = f(rec[k]);
+  for (const k of fields) if (rec[k] !== undefined) out[k] = f(rec[k]);
   return out;
 }
 

@@ -84,6 +84,8 @@ export const reduceReceivables: Reducer = (state, ev) => {
 
   const r = must(state.receivables[id(a.receivableId ?? a.parentId)], `receivable ${id(a.receivableId ?? a.parentId)}`, ev);
   const next: ReceivableEntity = { ...r, events: appended(r.events, ev.ref) };
+  /** The original invoice's record, when a payment on one of its split descendants changes it. */
+  let invoice: ReceivableEntity | undefined;
   switch (ev.name) {
     case "ReceivableAcknowledged":
       Object.assign(next, { status: "Confirmed", acknowledgedAt: num(a.at), acknowledgmentSignature: hex(a.signature) });
@@ -117,13 +119,29 @@ export const reduceReceivables: Reducer = (state, ev) => {
       next.payments = appended(r.payments, payment);
       next.paid = big(a.paidTotal);
       if (a.fullyPaid === true) Object.assign(next, { status: "Paid", paidAt: num(a.at) });
+      // A split child has its root's maturity: a payment by then counts on the original invoice.
+      if (payment.at <= r.maturity) {
+        const root = r.parentId === undefined ? next : { ...originalOf(state, r, ev) };
+        root.paidByMaturity = (root.paidByMaturity ?? 0n) + payment.amount;
+        if (root !== next) invoice = root;
+      }
       break;
     }
     default:
       throw new Error(`no reducer for Receivables.${ev.name}`);
   }
-  return [put("receivables", next.id, next)];
+  return invoice ? [put("receivables", next.id, next), put("receivables", invoice.id, invoice)] : [put("receivables", next.id, next)];
 };
+
+/** The original invoice a split child descends from (the split depth is bounded on chain; the cap guards a corrupt index). */
+function originalOf(state: Parameters<Reducer>[0], child: ReceivableEntity, ev: Parameters<Reducer>[1]): ReceivableEntity {
+  let r = child;
+  for (let depth = 0; r.parentId !== undefined; depth++) {
+    if (depth >= 64) throw new Error(`receivable ${child.id}: split lineage deeper than 64`);
+    r = must(state.receivables[r.parentId], `receivable ${r.parentId}`, ev);
+  }
+  return r;
+}
 
 /** ERC-721 Transfer: a mint confirms the first holder, a burn keeps the last one, anything else moves it. */
 function transfer(existing: ReceivableEntity | undefined, ev: Parameters<Reducer>[1], from: Address, to: Address): Mutation[] {

@@ -56,8 +56,9 @@ export interface CommittedReader extends IndexReader {
    * The debtor's counts at the instant `end` over the window (since, end] (since null: all time), the same
    * records and rules as metrics/compute.ts's purchaseCount and debtorOverdueRate (metrics/debtor-tier.ts
    * turns them into those values; test/service/debtor-tier.test.ts checks them against it). Bounded: it reads
-   * the debtor's orders and invoices in the window through their indexes (migration 007), and sums
-   * payments inside the database, so the service holds three numbers, whatever the debtor's size.
+   * the debtor's orders and invoices in the window through their indexes (migration 007), one row each
+   * (an invoice carries what its split tree paid by maturity), so the service holds three numbers,
+   * whatever the debtor's size.
    */
   debtorCounts(debtor: Address, end: number, since: number | null): Promise<DebtorCounts>;
   /** Every participant record, by address (one statement; participants grow with the members, not the events). */
@@ -66,42 +67,26 @@ export interface CommittedReader extends IndexReader {
 
 // $1 debtor, $2 end, $3 since (exclusive; null: no lower bound). The conditions mirror metrics/records.ts
 // (enterpriseRecords, invoiceOf) and metrics/compute.ts (purchaseCount, matured): a field absent from the
-// JSON reads as SQL null, so "cancelled by end" is coalesce(cancelledAt <= end, false).
+// JSON reads as SQL null, so "cancelled by end" is coalesce(cancelledAt <= end, false). What an invoice's
+// split tree paid by its maturity is the invoice's own paidByMaturity (kept by the reducer; absent: none),
+// so an invoice is one row whatever its tree: every payment it counts was made by its maturity, which is
+// at or before `end`.
 const DEBTOR_COUNTS_SQL = `
-WITH RECURSIVE
-purchases AS (
+WITH purchases AS (
   SELECT count(*) AS n FROM index_records
   WHERE coll = 'orders' AND value ->> 'buyer' = $1
     AND (value ->> 'createdAt')::bigint <= $2 AND ($3::bigint IS NULL OR (value ->> 'createdAt')::bigint > $3)
     AND NOT coalesce((value ->> 'cancelledAt')::bigint <= $2, false)
 ),
 invoices AS (
-  SELECT key, value, (value ->> 'maturity')::bigint AS maturity, (value ->> 'faceValue')::numeric AS face FROM index_records
+  SELECT (value ->> 'faceValue')::numeric AS face, coalesce((value ->> 'paidByMaturity')::numeric, 0) AS paid FROM index_records
   WHERE coll = 'receivables' AND (value ->> 'parentId') IS NULL AND value ->> 'debtor' = $1
     AND (value ->> 'maturity')::bigint <= $2 AND ($3::bigint IS NULL OR (value ->> 'maturity')::bigint > $3)
     AND (value ->> 'issuedAt')::bigint <= $2
     AND (value ->> 'acknowledgedAt')::bigint <= $2
     AND NOT coalesce((value ->> 'cancelledAt')::bigint <= $2, false)
-),
--- Each invoice's split tree, each node's record read once for its children and payments (a child has one parent on chain; the depth
--- bound only guards a corrupt index, as metrics/slice.ts's), a missing child skipped by the join.
-tree (root, maturity, children, payments, depth) AS (
-  SELECT key, maturity, value -> 'childIds', value -> 'payments', 0 FROM invoices
-  UNION ALL
-  SELECT t.root, t.maturity, c.value -> 'childIds', c.value -> 'payments', t.depth + 1 FROM tree t
-  CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(t.children, '[]'::jsonb)) AS k (id)
-  JOIN index_records c ON c.coll = 'receivables' AND c.key = k.id
-  WHERE t.depth < 64
-),
-paid AS (
-  SELECT root, sum((pay ->> 'amount')::numeric) AS amount FROM tree
-  CROSS JOIN LATERAL jsonb_array_elements(payments) AS pay
-  WHERE (pay ->> 'at')::bigint <= maturity
-  GROUP BY root
 )
-SELECT (SELECT n FROM purchases) AS purchases, count(*) AS matured,
-  count(*) FILTER (WHERE coalesce(paid.amount, 0) < i.face) AS late
-FROM invoices i LEFT JOIN paid ON paid.root = i.key`;
+SELECT (SELECT n FROM purchases) AS purchases, count(*) AS matured, count(*) FILTER (WHERE paid < face) AS late FROM invoices`;
 
 /** The CommittedReader over `query`. */
 function readerOn(query: Query): CommittedReader {
