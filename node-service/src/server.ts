@@ -291,6 +291,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     state: () => indexer.state(),
     ...(indexReader ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY) } : {}),
     partyName: (address, index) => nameBook.verifiedName(address, index),
+    consentNow: (borrower, lender) => consentWatcher.current(borrower, lender),
     policy: CURRENT_POLICY,
     now: options.now,
     // The decision's clock without a chain read: the head watcher's newest block when its read began at

@@ -10,6 +10,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { custom, type Address, type EIP1193RequestFn } from "viem";
+import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { SCOPE } from "../../node-service/src/chain/eip712";
 import { startService, type RunningService } from "../../node-service/src/server";
 import {
@@ -147,5 +148,33 @@ describe("consent state per block (issue 17)", function () {
     const res = await withoutEthCall(() => metrics(net.supplier2, tokens.lender2));
     expect(res.status).to.equal(403);
     expect(res.body.error.message).to.match(/no consent was granted/);
+  });
+
+  it("decides no application under a consent revoked in a block the index has not applied yet", async function () {
+    const { receivableId } = await net.tradeOnce(900_000n);
+    await grant(net.supplier, net.lender, REQUIRED_SCOPES, 30 * DAY, "to decide");
+    for (let i = 0; i < CONFIRMATIONS; i++) await hre.network.provider.send("evm_mine", []);
+    await seen();
+    const deadline = Date.now() + 20_000;
+    while (indexedConsent(net.supplier, net.lender)?.scopes !== REQUIRED_SCOPES) {
+      if (Date.now() > deadline) throw new Error("the index never held the grant");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await net.send(net.supplier, "ConsentRegistry", "revoke", [net.lender.account.address]);
+    await hre.network.provider.send("evm_mine", []);
+    await seen();
+    expect(indexedConsent(net.supplier, net.lender)?.revokedAt, "not in the index yet").to.equal(undefined);
+    const body = {
+      lender: lower(net.lender),
+      amount: "100000",
+      termDays: 30,
+      receivableIds: [receivableId.toString()],
+      scopes: REQUIRED_SCOPES,
+    };
+    const created = await call(service.url, "POST", "/api/applications", { token: tokens.supplier, body });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    // Before, the index's grant decided it at once (data collected for the lender after the revocation).
+    expect(created.body.status).to.equal("submitted");
+    expect(created.body.decision).to.equal(undefined);
   });
 });

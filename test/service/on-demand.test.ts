@@ -11,13 +11,18 @@ import { OnDemandIndex } from "../../node-service/src/store/on-demand";
 import { stateReader, type IndexReader } from "../../node-service/src/store/index-reader";
 import { A, B, C, E, L, book, d, scenario } from "./metric-scenarios";
 
-/** stateReader, counting the keys read. */
-function counted(state: IndexState): IndexReader & { keys: number } {
+/** stateReader, counting the keys read and the reads (a statement each on PostgreSQL). */
+function counted(state: IndexState): IndexReader & { keys: number; statements: number } {
   const inner = stateReader(state);
-  const reader: IndexReader & { keys: number } = {
+  const reader: IndexReader & { keys: number; statements: number } = {
     keys: 0,
-    records: ((coll, keys) => ((reader.keys += keys.length), inner.records(coll, keys))) as IndexReader["records"],
-    list: ((coll, key) => ((reader.keys += 1), inner.list(coll, key))) as IndexReader["list"],
+    statements: 0,
+    records: ((coll, keys) => (
+      (reader.keys += keys.length),
+      (reader.statements += 1),
+      inner.records(coll, keys)
+    )) as IndexReader["records"],
+    lists: ((coll, keys) => ((reader.keys += keys.length), (reader.statements += 1), inner.lists(coll, keys))) as IndexReader["lists"],
   };
   return reader;
 }
@@ -48,6 +53,16 @@ describe("an index read on demand (store/on-demand.ts)", () => {
     expect(await onDemand.run((s) => "99" in s.orders || s.ordersByParty[L] !== undefined)).to.equal(false);
     expect(await onDemand.run((s) => s.orders["99"] ?? "none")).to.equal("none");
     expect(reader.keys).to.equal(4);
+  });
+
+  it("reads the keys a round asks of one collection in one statement", async () => {
+    const s = scenario();
+    const reader = counted(s);
+    const parties = [A, B, C, E, L];
+    const counts = await new OnDemandIndex(reader).run((partial) => parties.map((p) => partial.ordersByParty[p]?.length ?? 0));
+    expect(counts).to.deep.equal(parties.map((p) => s.ordersByParty[p]?.length ?? 0));
+    expect(counts.filter((n) => n > 0)).to.have.length.greaterThan(1);
+    expect([reader.keys, reader.statements]).to.deep.equal([parties.length, 1]);
   });
 
   it("passes on an error raised over what is loaded, and refuses to enumerate or change a collection", async () => {

@@ -14,6 +14,7 @@ import { emptyIndexState, type EventRef } from "../../node-service/src/domain/en
 import { applyMutations, ChangeSet, push, put, type Mutation } from "../../node-service/src/domain/mutations";
 import { STORE_VERSION, type StoredIndex } from "../../node-service/src/store/index-store";
 import { migrate, MIGRATIONS_DIR, openDatabase, type Database } from "../../node-service/src/store/postgres/db";
+import { createPostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 
@@ -95,6 +96,11 @@ describe("PostgreSQL index lists as segments", function () {
     const loaded = (await (await createPostgresIndexStore(db)).load())!;
     expect(loaded.state.receivablesByParty[PARTY]).to.deep.equal(expected);
     expect(loaded.state.eventsByTx[ref(0).txHash]).to.deep.equal([0, 1, 2, 3].map(ref));
+    // Read by key as a reader process reads them: the keys of one statement in the order asked, each
+    // list's segments joined in order, an absent list empty.
+    const absent = "0x00000000000000000000000000000000000000b2";
+    const reader = createPostgresIndexReader(db).direct;
+    expect(await reader.lists("receivablesByParty", [absent, PARTY, absent])).to.deep.equal([[], expected, []]);
     const rows = await db.pool.query<{ seq: number; n: number }>(
       "SELECT seq, n FROM index_list_segments WHERE coll = 'receivablesByParty' ORDER BY seq",
     );

@@ -139,6 +139,13 @@ export interface ApplicationsDeps {
    */
   applicationIndex?: WithApplicationIndex;
   /**
+   * The borrower's consent to the lender in force now as the API's per-block consent state holds it
+   * (auth/consent-watch.ts: the index plus the blocks above its tip), or null while that state is not
+   * current. A decision under consent is then made only if it still grants the application's scopes:
+   * a revocation in a block the index has not applied yet stops the collection, as it stops a read.
+   */
+  consentNow?: (borrower: Address, lender: Address) => { scopes: number } | null;
+  /**
    * A participant's registered name, only when verified against the registry's commitment in `index`
    * (participants/directory.ts).
    */
@@ -1208,15 +1215,16 @@ export class ApplicationService extends EventEmitter {
    * Null while not: the application waits.
    */
   private async collectUnderConsent(app: ApplicationRecord, index: ApplicationIndex, chainTime: number): Promise<UnderConsent | null> {
-    const { consent, lender, names } = await index.run((state) => ({
+    const { consent, lender } = await index.run((state) => ({
       consent: state.consents[`${app.borrower}:${app.lender}`],
       lender: state.participants[app.lender],
-      names: this.partyNames(app, state),
     }));
     const inForce = consent && consent.grantedAt <= chainTime && chainTime < consent.expiresAt && !consent.revokedAt;
     const since = (app.createdAtBlockTime ?? app.createdAt) - OFFER_VALIDITY;
     // A suspended lender gets nothing collected on its behalf.
     if (!lender || lender.suspended || !inForce || (consent.scopes & app.scopes) !== app.scopes || consent.grantedAt < since) return null;
+    const now = this.deps.consentNow?.(app.borrower, app.lender);
+    if (now && (now.scopes & app.scopes) !== app.scopes) return null;
     const terms = {
       borrower: app.borrower,
       lender: app.lender,
@@ -1224,7 +1232,8 @@ export class ApplicationService extends EventEmitter {
       termDays: app.termDays,
       receivableIds: app.receivableIds,
     };
-    return { consent, input: await this.collectOn(index, terms, chainTime), names };
+    const input = await this.collectOn(index, terms, chainTime);
+    return { consent, input, names: await index.run((state) => this.partyNames(app, state)) };
   }
 
   /**

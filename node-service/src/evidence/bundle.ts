@@ -12,7 +12,7 @@ import { NotFoundError } from "../domain/errors";
 import { abiOf } from "../chain/contracts";
 import type { ChainEvent } from "./chain-events";
 import { statementsOf, type BundleFacts } from "./statements";
-import { recordOf } from "../store/index-reader";
+import { listOf, recordOf } from "../store/index-reader";
 import {
   acknowledgmentOfIssued,
   createEvidenceService,
@@ -228,7 +228,7 @@ export function createBundleBuilder(deps: EvidenceDeps & { evidence?: EvidenceSe
       await orderFacts(r.orderId);
     } else {
       if (!(await orderFacts(id))) throw new NotFoundError(`no order ${id} is indexed`);
-      for (const r of await index.records("receivables", await index.list("receivablesByOrder", id))) {
+      for (const r of await index.records("receivables", await listOf(index, "receivablesByOrder", id))) {
         if (r && !r.parentId) {
           await addEventsOf(r.events);
           await addDocument(r.invoiceHash, "invoice");

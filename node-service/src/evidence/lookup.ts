@@ -20,7 +20,7 @@ import {
 import { abiOf, type Deployment } from "../chain/contracts";
 import { acknowledgmentTypedData, loanTermsFromJson, loanTermsTypedData, ROLE, roleNames, type LoanTerms } from "../chain/eip712";
 import { compareIds, LOAN_STATUSES, ORDER_STATUSES, RECEIVABLE_STATUSES, type EventRef, type ReceivableEntity } from "../domain/entities";
-import { recordOf, type IndexReader } from "../store/index-reader";
+import { listOf, recordOf, type IndexReader } from "../store/index-reader";
 import { toJsonSafe } from "../domain/json";
 import { NotFoundError } from "../domain/errors";
 import type { DocumentStore } from "../documents/store";
@@ -174,10 +174,10 @@ export function createEvidenceService(deps: EvidenceDeps) {
     const carries = (hash: Hex | undefined) => hash !== undefined && lower(hash) === key;
     const ids = (...lists: (readonly string[])[]) => [...new Set(lists.flat())].sort(compareIds);
     const [byDocument, byShipping, byInvoice, byAgreement] = await Promise.all([
-      index.list("ordersByDocument", key),
-      index.list("ordersByShippingDocument", key),
-      index.list("receivablesByInvoice", key),
-      index.list("loansByDocument", key),
+      listOf(index, "ordersByDocument", key),
+      listOf(index, "ordersByShippingDocument", key),
+      listOf(index, "receivablesByInvoice", key),
+      listOf(index, "loansByDocument", key),
     ]);
     const uses: HashUse[] = [];
     for (const o of await index.records("orders", ids(byDocument, byShipping))) {
@@ -577,7 +577,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
     ] as const) {
       if (hash && hash !== zeroHash) documents.push({ role, sha256: hash, lookup: await lookupHash(hash) });
     }
-    const receivables = (await index.records("receivables", await index.list("receivablesByOrder", id)))
+    const receivables = (await index.records("receivables", await listOf(index, "receivablesByOrder", id)))
       .filter((r) => r !== undefined)
       .map((r) => ({ id: r.id, faceValue: r.faceValue, paid: r.paid, status: r.status, holder: r.holder }));
     return {
@@ -670,7 +670,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
 
   async function lookupTx(txHash: Hex) {
     const receipt = await chain.receipt(txHash);
-    const indexed = await deps.index().list("eventsByTx", lower(txHash));
+    const indexed = await listOf(deps.index(), "eventsByTx", lower(txHash));
     if (!receipt) {
       if (indexed.length) {
         return {

@@ -6,7 +6,7 @@
  * Either way loanView renders the loans from the same records (and computePortfolio a lender's).
  */
 import { emptyIndexState, type Address, type ConsentEntity, type IndexState, type LoanEntity } from "../domain/entities";
-import type { IndexReader } from "../store/index-reader";
+import { listOf, type IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { loansOf } from "./view";
 
@@ -62,7 +62,7 @@ async function loanSlice(r: IndexReader, ids: readonly string[]): Promise<IndexS
 
 /** The party's loans (its list kept in the slice) and the receivables loanView reads of them. */
 async function partySlice(r: IndexReader, party: Address): Promise<IndexState> {
-  const ids = await r.list("loansByParty", party);
+  const ids = await listOf(r, "loansByParty", party);
   const slice = await loanSlice(r, ids);
   slice.loansByParty[party] = [...ids];
   return slice;

@@ -7,7 +7,7 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import type { Checkpoint } from "../store/index-store";
-import type { IndexReader } from "../store/index-reader";
+import { listOf, type IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { asOfDayEnd } from "./records";
 import { computeMetrics, monthlySeries, type EnterpriseMetrics, type MonthlyPoint } from "./compute";
@@ -109,7 +109,7 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
       kept(
         `l:${kind}:${e}:${limit}:${offset}`,
         async (r) => {
-          const ids = await r.list(LISTS[kind], e);
+          const ids = await listOf(r, LISTS[kind], e);
           const wanted = pageIds(ids, limit, offset);
           const found: (OrderEntity | ReceivableEntity | LoanEntity | undefined)[] = await r.records(kind, wanted);
           return { ids, records: new Map(wanted.map((id, i) => [id, found[i]])) };

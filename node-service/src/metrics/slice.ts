@@ -7,7 +7,7 @@
  * (test/service/metrics.test.ts checks every enterprise and day of its scenarios).
  */
 import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
-import type { IndexReader } from "../store/index-reader";
+import { listOf, type IndexReader } from "../store/index-reader";
 
 /** Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index. */
 const MAX_SPLIT_DEPTH = 64;
@@ -17,9 +17,9 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   const e = enterprise.toLowerCase() as Address;
   const slice = emptyIndexState();
   const [orderIds, receivableIds, loanIds] = await Promise.all([
-    reader.list("ordersByParty", e),
-    reader.list("receivablesByParty", e),
-    reader.list("loansByParty", e),
+    listOf(reader, "ordersByParty", e),
+    listOf(reader, "receivablesByParty", e),
+    listOf(reader, "loansByParty", e),
   ]);
   slice.ordersByParty[e] = [...orderIds];
   slice.receivablesByParty[e] = [...receivableIds];

@@ -1,6 +1,6 @@
 /**
  * Keyed reads of the chain index: what a caller that does not walk the whole index asks of it (records
- * of one collection by key, one list by key). Over the index in memory here; over the committed index
+ * of one collection by key, lists of one collection by key). Over the index in memory here; over the committed index
  * in PostgreSQL in store/postgres/index-reader.ts.
  */
 import type { IndexState } from "../domain/entities";
@@ -10,8 +10,8 @@ import type { ListCollection, ListCollections, RecordCollection, RecordCollectio
 export interface IndexReader {
   /** The records of `coll` under `keys`, in that order (undefined where there is none). */
   records<C extends RecordCollection>(coll: C, keys: readonly string[]): Promise<(RecordCollections[C] | undefined)[]>;
-  /** The list `coll` holds under `key`, in index order (empty when there is none). */
-  list<C extends ListCollection>(coll: C, key: string): Promise<readonly ListCollections[C][]>;
+  /** The lists `coll` holds under `keys`, in that order, each in index order (empty where there is none). */
+  lists<C extends ListCollection>(coll: C, keys: readonly string[]): Promise<(readonly ListCollections[C][])[]>;
 }
 
 /** The one record of `coll` under `key`, if any. */
@@ -23,6 +23,11 @@ export async function recordOf<C extends RecordCollection>(
   return (await reader.records(coll, [key]))[0];
 }
 
+/** The one list of `coll` under `key` (empty when there is none). */
+export async function listOf<C extends ListCollection>(reader: IndexReader, coll: C, key: string): Promise<readonly ListCollections[C][]> {
+  return (await reader.lists(coll, [key]))[0];
+}
+
 /** The reader over an in-memory index (lowdb's, or an indexing process's): lookups in the state's maps. */
 export function stateReader(state: IndexState): IndexReader {
   return {
@@ -30,6 +35,9 @@ export function stateReader(state: IndexState): IndexReader {
       const records = state[coll] as Record<string, RecordCollections[typeof coll]>;
       return keys.map((k) => records[k]);
     },
-    list: async (coll, key) => (state[coll] as Record<string, ListCollections[typeof coll][]>)[key] ?? [],
+    lists: async (coll, keys) => {
+      const lists = state[coll] as Record<string, ListCollections[typeof coll][]>;
+      return keys.map((k) => lists[k] ?? []);
+    },
   };
 }

@@ -4,7 +4,7 @@
  * the index by key from one party (the trade graph from the borrower, its related parties by KYC
  * attribute, its transfers), so what they read is found only by reading it. `run` is given a state
  * holding the keys loaded so far; a key it asks for that is not loaded yet is noted and reads as
- * absent; the noted keys are then read (one statement per collection, or per list) and `run` runs again,
+ * absent; the noted keys are then read (one statement per collection) and `run` runs again,
  * until a run asks for nothing new. That last run read only keys loaded with their values in the
  * reader's index, or known to be absent there, so it returns what it would over that whole index.
  * A reader that enumerates a collection (Object.keys) is refused: it would need the whole index.
@@ -54,7 +54,7 @@ export class OnDemandIndex {
         this.stats.keys += keys.length;
         const into = this.collectionOf(coll);
         if (IS_LIST.has(coll)) {
-          const lists = await Promise.all(keys.map((k) => this.reader.list(coll as ListCollection, k)));
+          const lists = await this.reader.lists(coll as ListCollection, keys);
           // No items is no list: the index in memory holds a list only once something was appended to it.
           keys.forEach((k, i) => into.set(k, lists[i].length > 0 ? lists[i] : undefined));
         } else {

@@ -116,12 +116,19 @@ function readerOn(query: Query): CommittedReader {
       const byKey = new Map(rows.map((r) => [r.key, r.value]));
       return keys.map((k) => (byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined));
     },
-    async list(coll, key) {
-      const { rows } = await query<{ items: ListCollections[typeof coll][] }>(
-        "SELECT items FROM index_list_segments WHERE coll = $1 AND key = $2 ORDER BY seq",
-        [coll, key],
+    async lists(coll, keys) {
+      if (keys.length === 0) return [];
+      const { rows } = await query<{ key: string; items: ListCollections[typeof coll][] }>(
+        "SELECT key, items FROM index_list_segments WHERE coll = $1 AND key = ANY($2::text[]) ORDER BY key, seq",
+        [coll, keys],
       );
-      return rows.flatMap((r) => r.items);
+      const byKey = new Map<string, ListCollections[typeof coll][]>();
+      for (const r of rows) {
+        const items = byKey.get(r.key);
+        if (items) for (const item of r.items) items.push(item);
+        else byKey.set(r.key, r.items);
+      }
+      return keys.map((k) => byKey.get(k) ?? []);
     },
   };
 }
