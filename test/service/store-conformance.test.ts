@@ -19,7 +19,7 @@ import { createLowdbIndexStore, STORE_VERSION, type IndexStore } from "../../nod
 import { encodeIndexState } from "../../node-service/src/store/state-codec";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
-import { createIndexLeadership } from "../../node-service/src/store/postgres/leader";
+import { createIndexLeadership, LOCK_INDEXER } from "../../node-service/src/store/postgres/leader";
 import { PostgresRecordStore } from "../../node-service/src/store/postgres/record-store";
 import { createPostgresDocumentStore } from "../../node-service/src/documents/postgres-store";
 import { JournalStore, type RecordStore } from "../../node-service/src/applications/journal-store";
@@ -349,6 +349,60 @@ for (const [label, makeBackend] of BACKENDS) {
           expect(asking.stats().writes).to.be.above(3);
         } finally {
           await rm(dir, { recursive: true, force: true });
+        }
+      });
+
+      it("on PostgreSQL: a writer's first commit after taking the lock rewrites the whole index, and its cost does not hold back the next commit at the head", async function () {
+        if (backend.name !== "postgres") return this.skip();
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 2, tag: "r" });
+        const store = await backend.indexStore();
+        // The whole rewrite reported as a minute's work (as a large index on a busy machine takes):
+        // taken as a cost per event, the next small commit would wait 49 times its share of it.
+        const slowWhole: IndexStore = {
+          ...store,
+          save: async (doc, changes, fence) => {
+            const w = await store.save(doc, changes, fence);
+            return w.whole ? { ...w, ms: 60_000 } : w;
+          },
+        };
+        const { databaseUrl } = await backend.place();
+        // Another process holds the writer's lock: this one follows the chain and writes nothing.
+        const other = new pg.Client({ connectionString: databaseUrl });
+        await other.connect();
+        await other.query("SELECT pg_advisory_lock($1)", [LOCK_INDEXER.toString()]);
+        const leadership = createIndexLeadership({ url: databaseUrl!, inner: slowWhole, retryMs: 100 });
+        const until = async (what: string, done: () => boolean) => {
+          const deadline = Date.now() + 10_000;
+          while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          expect(done(), what).to.equal(true);
+        };
+        try {
+          const indexer = await createIndexer({
+            publicClient: net.publicClient,
+            deployment: net.deployment,
+            dataDir: "/nonexistent-unused",
+            store: leadership.store,
+            pollIntervalMs: 50,
+            commitIntervalMs: 200,
+            logger: pino({ level: "silent" }),
+          });
+          indexers.push(indexer);
+          await indexer.start();
+          expect(leadership.isLeader()).to.equal(false);
+          // The other process dies; this one takes the lock, and its next commit rewrites the whole index.
+          await other.end();
+          await until("the lock taken", () => leadership.isLeader());
+          await generateHistory(net, { ...parties, orders: 1, tag: "r2" });
+          await until("the whole rewrite written", () => indexer.stats().lastWrite.whole === true);
+          expect(indexer.stats().lastWrite.ms).to.equal(60_000);
+          // The chain moves on: the writer commits the head as it would have without the rewrite.
+          await generateHistory(net, { ...parties, orders: 1, tag: "r3" });
+          const head = Number(await net.publicClient.getBlockNumber());
+          await until("the head committed by the new writer", () => indexer.checkpoint()?.blockNumber === head);
+        } finally {
+          await leadership.close();
+          await other.end().catch(() => undefined);
         }
       });
 

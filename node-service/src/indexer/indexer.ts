@@ -306,8 +306,12 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
   let writes = 0;
   let writeMsTotal = 0;
   let lastWrite: WriteStats = { bytes: 0, ms: 0 };
-  /** Events the last write carried. */
-  let lastWriteEvents = 0;
+  /**
+   * The write the next commit's cost is expected from, with the events it carried: the last one, except
+   * that on a store whose commit costs what changed a whole rewrite (a new writer's first) is not taken
+   * as a cost per event (it would hold back the next commits at the head by 49 times its duration).
+   */
+  let costSample = { ms: 0, events: 0 };
   /** Events applied per range with the time it took, for events per second over the last 10 s. */
   const rate: { from: number; to: number; events: number }[] = [];
   const batchListeners = new Set<(b: BatchEvent) => void>();
@@ -364,7 +368,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
         writes += 1;
         writeMsTotal += w.ms;
         lastWrite = w;
-        lastWriteEvents = events;
+        if (!(w.whole && store.costFollowsChanges)) costSample = { ms: w.ms, events };
         committed = at;
         lastCommitAt = performance.now();
         logger.debug({ checkpoint: at, bytes: w.bytes, ms: Math.round(w.ms) }, "index committed");
@@ -530,7 +534,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     const interval = commitInterval({
       minMs: commitIntervalMs,
       share,
-      lastWrite: { ms: lastWrite.ms, events: lastWriteEvents },
+      lastWrite: costSample,
       pendingEvents: atHead && store.costFollowsChanges ? uncommittedEvents : undefined,
     });
     return uncommittedEvents >= commitMaxEvents || performance.now() - lastCommitAt >= interval;

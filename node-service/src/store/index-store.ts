@@ -61,6 +61,12 @@ export type WriteFence = (tx: { query(text: string, values?: unknown[]): Promise
 export interface WriteStats {
   bytes: number;
   ms: number;
+  /**
+   * The write rewrote the whole index, not only what changed (a first commit, a rebuild, a writer's
+   * first commit after taking the lock). On a store whose commit costs what changed, its cost says
+   * nothing of what the next commit will cost per event.
+   */
+  whole?: boolean;
 }
 
 export interface IndexStore {

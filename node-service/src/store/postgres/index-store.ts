@@ -321,7 +321,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
       });
       savedUndo = new Map(undoBlocks.map((u) => [u.blockNumber, u]));
       savedRecent = new Map(recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
-      return { bytes: bytes.n, ms: performance.now() - t0 };
+      return { bytes: bytes.n, ms: performance.now() - t0, whole: full };
     },
   };
 }
