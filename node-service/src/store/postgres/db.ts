@@ -353,14 +353,23 @@ export function ownClient(url: string): pg.Client {
 /**
  * Asks `c` `SELECT 1` every `everyMs` while `current()` holds, and calls `lost` once when one fails or
  * gets no answer within `everyMs`: a network path cut under a connection sends no error for minutes.
+ * A window judged late (its timer fired more than half a window after it should have) says this
+ * process's event loop was busy, not that the connection was silent: the answer may be waiting unread
+ * (timers run before the loop reads its sockets), so the connection is given another window from then.
  */
 export function heartbeat(c: pg.Client, current: () => boolean, lost: (err: Error) => void, everyMs = HEARTBEAT_MS): void {
   const timer = setInterval(() => {
     if (!current()) return clearInterval(timer);
-    const silent = setTimeout(() => {
-      clearInterval(timer);
-      lost(new Error(`the connection did not answer within ${everyMs} ms`));
-    }, everyMs);
+    let silent: NodeJS.Timeout | undefined;
+    const wait = (from: number) => {
+      silent = setTimeout(() => {
+        const now = performance.now();
+        if (now - from > everyMs * 1.5) return wait(now);
+        clearInterval(timer);
+        lost(new Error(`the connection did not answer within ${everyMs} ms`));
+      }, everyMs);
+    };
+    wait(performance.now());
     c.query("SELECT 1").then(
       () => clearTimeout(silent),
       (err: Error) => {

@@ -1,0 +1,50 @@
+/**
+ * db.ts heartbeat: a connection of its own (LISTEN, the index writer's lock) is asked `SELECT 1` every
+ * window and given up when no answer comes within one. A process busy with a long synchronous
+ * computation (a back-test over a large enterprise) must not take its own stall for the database's
+ * silence: that told every request the database was out of reach (503) and a writer to step down.
+ */
+import { expect } from "chai";
+import { heartbeat, ownClient } from "../../node-service/src/store/postgres/db";
+import { freshDatabase } from "../../scripts/lib/test-postgres";
+
+describe("the heartbeat of a connection of its own (store/postgres/db.ts)", function () {
+  this.timeout(60_000);
+
+  it("does not give up a connection while this process's event loop is busy, and does when the connection is silent", async () => {
+    const c = ownClient(await freshDatabase());
+    await c.connect();
+    try {
+      const lost: Error[] = [];
+      let current = true;
+      heartbeat(
+        c,
+        () => current,
+        (err) => lost.push(err),
+        200,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      // Synchronous work in spans of five windows, one straight after another (as an on-demand read runs
+      // its rounds): the heartbeat's next question is sent between two, and its answer arrives during the
+      // next, unread until it ends, when the timer that judges it fires first.
+      for (let span = 0; span < 4; span++) {
+        const until = performance.now() + 1_000;
+        while (performance.now() < until);
+        await new Promise((r) => setImmediate(r));
+      }
+      await new Promise((r) => setTimeout(r, 600));
+      expect(
+        lost.map((e) => e.message),
+        "lost while this process was busy",
+      ).to.deep.equal([]);
+      // The connection busy for a second (its next SELECT 1 waits behind it): given up within a window or two.
+      const sleeping = c.query("SELECT pg_sleep(1)");
+      await new Promise((r) => setTimeout(r, 700));
+      expect(lost.map((e) => e.message)).to.deep.equal(["the connection did not answer within 200 ms"]);
+      current = false;
+      await sleeping;
+    } finally {
+      await c.end();
+    }
+  });
+});
