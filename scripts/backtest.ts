@@ -10,12 +10,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JournalStore } from "../node-service/src/applications/journal-store";
 import type { ApplicationRecord } from "../node-service/src/applications/types";
-import { ROLE } from "../node-service/src/chain/eip712";
 import type { Address } from "../node-service/src/domain/entities";
 import { DAY } from "../node-service/src/domain/time";
 import { CURRENCY, toMajor } from "../node-service/src/domain/money";
 import { createLowdbIndexStore } from "../node-service/src/store/index-store";
-import { applicationCases, backtest, backtestCsv, monthlyCases, type BandRow } from "../node-service/src/underwriting/backtest";
+import { backtestCsv, backtestReport, type BandRow } from "../node-service/src/underwriting/backtest";
+import { inMemoryApplicationIndex } from "../node-service/src/underwriting/application-index";
 import { CURRENT_POLICY, parsePolicy, policyByVersion } from "../node-service/src/underwriting/policy";
 
 const USAGE =
@@ -70,21 +70,12 @@ async function main(argv: string[]): Promise<number> {
   const to = day(arg(argv, "--to"), "--to") ?? latest;
   const from = day(arg(argv, "--from"), "--from") ?? to - 365 * DAY;
 
-  const applied = new Set(apps.map((a) => a.borrower));
-  const neverApplied = Object.values(state.participants)
-    .filter((p) => (p.roles & ROLE.SUPPLIER) !== 0 && !applied.has(p.address))
-    .map((p) => p.address)
-    .sort();
   const t0 = performance.now();
-  const cases = [
-    ...applicationCases(apps).filter((c) => c.asOf >= from && c.asOf <= to),
-    ...monthlyCases(state, neverApplied, { from, to, termDays, lender: lender ?? (("0x" + "0".repeat(40)) as Address) }),
-  ];
-  const report = backtest(
-    state,
-    cases,
-    [{ policy: CURRENT_POLICY, inForce: true }, ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }])],
-    to,
+  const report = await inMemoryApplicationIndex(
+    () => state,
+    CURRENT_POLICY,
+  )((index) =>
+    backtestReport(index, { applications: apps, lender: lender ?? (("0x" + "0".repeat(40)) as Address), policy, from, to, termDays }),
   );
   const ms = performance.now() - t0;
 

@@ -38,7 +38,7 @@ export const CONFIG_SCHEMA = z
       .enum(["indexer", "reader"])
       .default("indexer")
       .describe(
-        "indexer: the process indexes the chain in memory (and, on PostgreSQL, may write the index and run the background jobs). reader (needs DATABASE_URL): it holds no index and serves enterprises' metrics, series and lists, the caller's loans and consents, the participants' directory, applications (creation and decision included), evidence and documents from the committed index, by key, so its memory does not grow with the index; the back-test, which reads the whole index, answers 503 index_not_held.",
+        "indexer: the process indexes the chain in memory (and, on PostgreSQL, may write the index and run the background jobs). reader (needs DATABASE_URL): it holds no index and serves enterprises' metrics, series and lists, the caller's loans and consents, the participants' directory, applications (creation and decision included), the back-test (borrower by borrower), evidence and documents from the committed index, by key, so its memory does not grow with the index (a back-test holds one borrower's records at a time).",
       ),
     CONFIRMATIONS: z.coerce
       .number()

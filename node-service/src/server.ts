@@ -34,7 +34,7 @@ import { committedLoanReads, inMemoryLoanReads } from "./loans/loan-reads";
 import { committedParticipantReads, inMemoryParticipantReads } from "./participants/participant-reads";
 import { createPostgresIndexReader } from "./store/postgres/index-reader";
 import { stateReader } from "./store/index-reader";
-import { committedApplicationIndex } from "./applications/application-index";
+import { committedApplicationIndex } from "./underwriting/application-index";
 import { createChainAuthority, type ChainAuthority } from "./auth/chain-authority";
 import { createConsentWatcher } from "./auth/consent-watch";
 import { consentRecord } from "./indexer/reducers/consentRegistry";

@@ -23,7 +23,8 @@ import { deployContracts, startHardhatNode } from "../lib/chain-helpers";
 import { seedDemo, type SeedDemoOptions } from "../seed";
 import { emptyIndexState, type Address, type IndexState } from "../../node-service/src/domain/entities";
 import { computeMetricsAtUncached } from "../../node-service/src/metrics/compute";
-import { backtest, monthlyCases } from "../../node-service/src/underwriting/backtest";
+import { backtest, monthlyCases, monthlyCasesOn } from "../../node-service/src/underwriting/backtest";
+import { inMemoryApplicationIndex } from "../../node-service/src/underwriting/application-index";
 import { CURRENT_POLICY, parsePolicy } from "../../node-service/src/underwriting/policy";
 import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "../lib/index-builders";
 
@@ -116,21 +117,26 @@ function history(): IndexState {
 }
 
 /** The back-test and its baseline over one history; returns the back-test's milliseconds. */
-function timeBacktest(state: IndexState, suppliers: Address[], lender: Address, from: number, to: number) {
+async function timeBacktest(state: IndexState, suppliers: Address[], lender: Address, from: number, to: number) {
   const candidate = parsePolicy({ ...CURRENT_POLICY, version: "v1-candidate", thresholds: { approveMin: 60, declineBelow: 40 } });
   const cases = monthlyCases(state, suppliers, { from, to, termDays: 30, lender });
   const tBase = performance.now();
   for (const c of cases) computeMetricsAtUncached(state, c.borrower, c.asOf);
   const baseMs = performance.now() - tBase;
   const tRun = performance.now();
-  const run = backtest(
-    state,
-    monthlyCases(state, suppliers, { from, to, termDays: 30, lender }),
-    [
-      { policy: CURRENT_POLICY, inForce: true },
-      { policy: candidate, inForce: false },
-    ],
-    to,
+  const run = await inMemoryApplicationIndex(
+    () => state,
+    CURRENT_POLICY,
+  )(async (index) =>
+    backtest(
+      index,
+      await monthlyCasesOn(index, suppliers, { from, to, termDays: 30, lender }),
+      [
+        { policy: CURRENT_POLICY, inForce: true },
+        { policy: candidate, inForce: false },
+      ],
+      to,
+    ),
   );
   return { run, baseMs, runMs: performance.now() - tRun };
 }
@@ -167,7 +173,7 @@ async function demo(): Promise<void> {
     const lender = seeded.demoAccounts.accounts.find((a) => a.persona === "lender")!.address.toLowerCase() as Address;
     const to = Number((await node.publicClient.getBlock({ blockTag: "latest" })).timestamp);
     const from = to - 365 * DAY;
-    const { run, baseMs, runMs } = timeBacktest(state, suppliers, lender, from, to);
+    const { run, baseMs, runMs } = await timeBacktest(state, suppliers, lender, from, to);
     console.log(`cases: ${run.cases.monthly} monthly (${suppliers.length} suppliers, month ends over the year), 2 policies`);
     for (const p of run.policies) {
       console.log(`  ${p.version}${p.inForce ? " (in force)" : ""}`);
@@ -199,7 +205,7 @@ async function main(): Promise<void> {
     .map((p) => p.address);
   const from = Date.UTC(2030, 0, 1) / 1000;
   const to = from + (ROUNDS + 3) * 30 * DAY;
-  const { run, baseMs, runMs } = timeBacktest(state, suppliers, addr(4, 0), from, to);
+  const { run, baseMs, runMs } = await timeBacktest(state, suppliers, addr(4, 0), from, to);
 
   console.log(`cases: ${run.cases.monthly} monthly (${suppliers.length} suppliers, month ends over ${ROUNDS + 3} months), 2 policies`);
   for (const p of run.policies)

@@ -31,9 +31,12 @@
  * 5. Moves the chain's time past every invoice's maturity and times the buyer's tier counts in the
  *    database (store/postgres/index-reader.ts debtorCounts) with every invoice of it matured: the most
  *    invoices one count reads (one row each: what its split tree paid by maturity is kept on it).
+ *    Then BENCH_BACKTESTS times (default 3) the lender's back-test of policy v1 on each process
+ *    (POST /api/backtest: every supplier's month ends over the year, the bulk supplier's included),
+ *    with each process's peak RSS before and after.
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -65,6 +68,7 @@ const ORDERS_EACH = Number(process.env.BENCH_ORDERS_EACH ?? 5);
 const READS = Number(process.env.BENCH_READS ?? 50);
 const PREFILLS = Number(process.env.BENCH_PREFILLS ?? 3);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 10);
+const BACKTESTS = Number(process.env.BENCH_BACKTESTS ?? 3);
 const SIZES = (process.env.BENCH_SIZES ?? "100000,400000").split(",").map(Number);
 if (SIZES.some((n) => !Number.isInteger(n) || n <= 0))
   throw new Error(`BENCH_SIZES must list positive integers, not ${process.env.BENCH_SIZES}`);
@@ -313,6 +317,23 @@ async function main(): Promise<void> {
     } finally {
       await db.close();
     }
+    // The back-test (policy v1, as the lender, the year to now): every supplier's month ends, the bulk
+    // supplier's included (its slice is most of the index); on a reader read borrower by borrower on demand.
+    const lenderToken = await siweSignIn(processes[0].base, net.deployment.chainId, lender);
+    for (const p of processes) {
+      const peakBefore = residentMemory(p.pid).peak;
+      const times: number[] = [];
+      let cases = "";
+      for (let i = 0; i < BACKTESTS; i++) {
+        const run = await timed(`${p.base}/api/backtest`, lenderToken, { policyVersion: "v1" });
+        times.push(run.ms);
+        const c = (JSON.parse(run.body) as { cases: { applications: number; monthly: number } }).cases;
+        cases = `${c.applications} past applications, ${c.monthly} monthly cases`;
+      }
+      console.log(
+        `${p.name}: the back-test (${cases}) ${times.map(ms).join(", ")} (the first cold); peak RSS ${mb(peakBefore)} -> ${mb(residentMemory(p.pid).peak)}`,
+      );
+    }
     for (const p of processes) {
       const mine = rows.filter((r) => r.process === p.name);
       const [first, last] = [mine[0], mine[mine.length - 1]];
@@ -321,6 +342,13 @@ async function main(): Promise<void> {
           `RSS ${(last.rss / first.rss).toFixed(2)}x, peak RSS ${(last.peak / first.peak).toFixed(2)}x, heap in use ${(last.used / first.used).toFixed(2)}x`,
       );
     }
+  } catch (err) {
+    // What the services said last, before their directory goes (a refusal's cause is in their logs).
+    for (const name of ["indexing", "reader"]) {
+      const file = path.join(work, `${name}.log`);
+      if (existsSync(file)) console.error(`--- the end of ${name}.log:\n${readFileSync(file, "utf8").slice(-4000)}`);
+    }
+    throw err;
   } finally {
     children.stop();
     await node.stop();

@@ -19,6 +19,7 @@ import { emptyIndexState, type Address, type IndexState } from "../../node-servi
 import { applicationCases, backtest, backtestCsv, monthEnds, monthlyCases } from "../../node-service/src/underwriting/backtest";
 import { decisionInputToJson, type DecisionInput } from "../../node-service/src/underwriting/decide";
 import { parsePolicy } from "../../node-service/src/underwriting/policy";
+import { inMemoryApplicationIndex } from "../../node-service/src/underwriting/application-index";
 import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "../../scripts/lib/index-builders";
 
 const DAY = 86_400;
@@ -180,14 +181,19 @@ function run(opts: { x1CancelledAt?: number } = {}) {
     ...applicationCases([{ lender: L, decisionInput: decisionInputToJson(g3Application), loanId: "1" }]),
     ...monthlyCases(state, [G1, G2, X1], { from: at(1, 15), to: at(2, 10), termDays: 30, lender: L }),
   ];
-  return backtest(
-    state,
-    cases,
-    [
-      { policy: CANDIDATE, inForce: false },
-      { policy: IN_FORCE, inForce: true },
-    ],
-    at(7, 1),
+  return inMemoryApplicationIndex(
+    () => state,
+    IN_FORCE,
+  )((index) =>
+    backtest(
+      index,
+      cases,
+      [
+        { policy: CANDIDATE, inForce: false },
+        { policy: IN_FORCE, inForce: true },
+      ],
+      at(7, 1),
+    ),
   );
 }
 
@@ -197,8 +203,8 @@ describe("back-test of a policy over history", () => {
     expect(monthEnds(at(1, 15), at(3, 31, 23) + 3599)).to.have.length(3);
   });
 
-  it("shows the better policy: more approvals, no bad debt, side by side with the policy in force", () => {
-    const report = run();
+  it("shows the better policy: more approvals, no bad debt, side by side with the policy in force", async () => {
+    const report = await run();
     expect(report.cases).to.deep.equal({ applications: 1, monthly: 3 });
     const [inForce, candidate] = report.policies;
     expect(inForce.version).to.equal("in-force");
@@ -229,16 +235,16 @@ describe("back-test of a policy over history", () => {
     expect(candidate.bands[3]).to.deep.equal({ ...candidate.total, band: "70-84" });
   });
 
-  it("uses only what was known at each case's moment", () => {
+  it("uses only what was known at each case's moment", async () => {
     // X1's credit note dated after Jan 31: at the monthly case its dilution was 0, so the candidate approves it too.
-    const report = run({ x1CancelledAt: at(2, 5) });
+    const report = await run({ x1CancelledAt: at(2, 5) });
     const candidate = report.policies[1];
     expect(candidate.total.approved).to.equal(4);
     expect(candidate.total.outcomes.defaulted).to.equal(1);
   });
 
-  it("exports the comparison as CSV, one line per policy and band, amounts in major units with the currency", () => {
-    const text = backtestCsv(run());
+  it("exports the comparison as CSV, one line per policy and band, amounts in major units with the currency", async () => {
+    const text = backtestCsv(await run());
     const lines = text.trimEnd().split("\r\n");
     expect(lines[0]).to.equal(
       "policy,in_force,band,cases,approved,approval_rate,approved_amount,on_time,late,defaulted,open,defaulted_amount,bad_debt_rate,currency",

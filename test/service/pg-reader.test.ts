@@ -11,6 +11,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { REQUIRED_SCOPES } from "../../node-service/src/applications/service";
 import { ROLE, SCOPE } from "../../node-service/src/chain/eip712";
 import { loadConfig, ConfigError } from "../../node-service/src/config";
+import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
 import {
   admit,
   createDeliveredOrder,
@@ -61,7 +62,7 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     expect((caught as ConfigError).message).to.match(/SERVICE_ROLE: reader needs DATABASE_URL/);
   });
 
-  it("serves metrics, series and lists equal to the indexing process's, under the same consent rules, and refuses whole-index reads", async () => {
+  it("serves metrics, series and lists equal to the indexing process's, under the same consent rules", async () => {
     const node = await fixture.startNode();
     const { net, parties } = await admittedNetwork(node);
     const { operator, buyer, supplier, lender } = parties;
@@ -161,12 +162,6 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     const after = await both(`/api/enterprises/${s}/metrics?asOf=${now}`, supplierToken);
     expect(after.body.values.orderCount.all).to.equal(before + 1);
 
-    // What needs the whole index is not served here, with a code a proxy or a client can act on.
-    const backtest = { token: lenderToken, body: { policyVersion: "v1" } };
-    const refused = await call(reader.url, "POST", "/api/backtest", backtest);
-    expect(refused.status, JSON.stringify(refused.body)).to.equal(503);
-    expect(refused.body.error.code).to.equal("index_not_held");
-    expect((await call(indexing.url, "POST", "/api/backtest", backtest)).status, "the back-test on the indexing process").to.equal(200);
     // The lender's portfolio (its loans, their collateral, the parties' names) and its CSV tables: the
     // same on both; the borrower may not read it on either.
     const portfolio = `/api/lenders/${lender.account.address.toLowerCase()}/portfolio`;
@@ -293,10 +288,32 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
     });
     expect((await both(`/api/applications/${decided.id}`, supplierToken)).body.offer.digest).to.equal(reviewed.body.offer.digest);
 
+    // A supplier that never applied, its invoice to the second buyer open over a month end: a monthly case.
+    const supplier2 = node.wallets[5];
+    await admit(net, operator, [{ account: supplier2.account.address, roles: ROLE.SUPPLIER }]);
+    const order2 = await createDeliveredOrder(net, { buyer: buyer2, supplier: supplier2, amount: 50_000n });
+    const maturity2 = (await latestTime(net)) + 60 * DAY;
+    await issueConfirmedReceivable(net, { supplier: supplier2, buyer: buyer2, orderId: order2, faceValue: 50_000n, maturity: maturity2 });
+
     // Past the loan's maturity: both parties are notified of it overdue (from their loans), the same on both.
     await rpc({ method: "evm_increaseTime", params: [400 * DAY] });
     await rpc({ method: "evm_mine", params: [] });
     await settled();
+
+    // The back-test of a candidate policy beside the policy in force: the application decided on the
+    // reader and the other supplier's month ends, read on the reader borrower by borrower on demand;
+    // the same report on both, as JSON and CSV.
+    const lenient = { ...CURRENT_POLICY, version: "v1-lenient", thresholds: { approveMin: 40, declineBelow: 20 } };
+    const backtest = { policy: lenient, from: asOf - DAY, to: await latestTime(net) };
+    const report = (await both("/api/backtest", lenderToken, backtest)).body;
+    expect(report.cases.applications, JSON.stringify(report)).to.equal(1);
+    expect(report.cases.monthly).to.be.at.least(1);
+    expect(report.policies.map((p: { version: string; total: { cases: number } }) => [p.version, p.total.cases])).to.deep.equal([
+      ["v1", report.cases.applications + report.cases.monthly],
+      ["v1-lenient", report.cases.applications + report.cases.monthly],
+    ]);
+    expect((await both("/api/backtest?format=csv", lenderToken, backtest)).status).to.equal(200);
+    expect((await both("/api/backtest", supplierToken, backtest)).status, "a supplier may not back-test").to.equal(403);
     for (const token of [supplierToken, lenderToken]) {
       const notes = (await both("/api/notifications", token)).body;
       expect(notes.items.map((n: { id: string }) => n.id)).to.include(`overdue:${loanId}`);

@@ -29,7 +29,7 @@ import {
   type AgreementDocumentInput,
 } from "./agreement-document";
 import { ENDED_STATUSES, type ApplicationRecord, type DecisionReads, type Offer, type Review, type TimelineEntry } from "./types";
-import { debtorsOf, inMemoryApplicationIndex, type ApplicationIndex, type WithApplicationIndex } from "./application-index";
+import { debtorsOf, inMemoryApplicationIndex, type ApplicationIndex, type WithApplicationIndex } from "../underwriting/application-index";
 import { asOfDayEnd } from "../metrics/records";
 import { DAY } from "../domain/time";
 import {
@@ -133,7 +133,7 @@ export interface ApplicationsDeps {
   /**
    * What an application reads of the index before it is stored and when it is decided (the prefill, a
    * quote, a creation, a decision under consent, a reviewer's offer), when the process does not hold
-   * the index (a reader: applications/application-index.ts committedApplicationIndex); default the
+   * the index (a reader: underwriting/application-index.ts committedApplicationIndex); default the
    * whole index, `state()`. The chain steps after a decision (reconcile) read `state()`: they run
    * where the index is held.
    */
@@ -343,7 +343,8 @@ export class ApplicationService extends EventEmitter {
   private uncopied: AccessRead[] = [];
 
   /** The index an application reads before its chain steps: the committed one on a reader. */
-  private readonly withIndex: WithApplicationIndex;
+  /** The index of one moment: in memory on an indexing process, one snapshot of the committed index on a reader. */
+  readonly withIndex: WithApplicationIndex;
 
   private constructor(
     private readonly deps: ApplicationsDeps,

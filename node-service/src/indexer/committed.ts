@@ -4,8 +4,8 @@
  * enterprises' metrics, series and lists, the caller's loans and consents are read one party at a
  * time, by metrics/enterprise-reads.ts and loans/loan-reads.ts), and gives the consent watcher the
  * committed consents (one row per borrower and lender, re-read as the checkpoint moves) so a lender's
- * read under consent is checked as on an indexing process. Anything else that would read the whole
- * index (`state()`) is refused with 503 index_not_held. It is an Indexer so the rest of the service
+ * read under consent is checked as on an indexing process. No route reads the whole index (`state()`)
+ * on a reader; one that would is refused with 503 index_not_held. It is an Indexer so the rest of the service
  * runs unchanged around it; it never writes and runs no job (server.ts gives it no lock).
  */
 import type { Logger } from "pino";

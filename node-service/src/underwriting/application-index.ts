@@ -1,31 +1,39 @@
 /**
- * What an application's reads ask of the chain index before anything is stored: the form's prefill
- * (the borrower's pledgeable receivables, their debtors' tiers, the lenders) and a quote (the same, and
- * the decision's input: the borrower's metrics and fraud screen). Two implementations:
+ * What underwriting reads of the chain index: an application's prefill (the borrower's pledgeable
+ * receivables, their debtors' tiers, the lenders), its quote and decision (the same, and the decision's
+ * input: the borrower's metrics and fraud screen), and the back-test (underwriting/backtest.ts: each
+ * borrower's cases apart). Two implementations:
  * - in memory, over the index an indexing process holds;
  * - committed, for a reader (SERVICE_ROLE=reader), which holds none: on one snapshot of the committed
- *   index, the synchronous readers (pledgeableReceivables, collectDecisionInput with the screen) run on
- *   demand (store/on-demand.ts: they read only the keys they ask for), a debtor's tier is counted in the
- *   database (metrics/debtor-tier.ts: an anchor buyer's records are never loaded), and the participants
- *   are one statement.
- * Both give the same values (test/service/pg-reader.test.ts compares the prefill and quotes on both).
+ *   index, the synchronous readers (pledgeableReceivables, collectDecisionInput with the screen, the
+ *   back-test's cases) run on demand (store/on-demand.ts: they read only the keys they ask for, and
+ *   `apart` drops what one borrower's reads loaded), a debtor's tier is counted in the database
+ *   (metrics/debtor-tier.ts: an anchor buyer's records are never loaded), and the participants are one
+ *   statement.
+ * Both give the same values (test/service/pg-reader.test.ts compares the prefill, quotes, a decision
+ * and the back-test on both).
  */
 import type { Address, IndexState, ParticipantEntity } from "../domain/entities";
 import { computeSelectedMetricsAt } from "../metrics/compute";
 import { committedSelectedMetricsAt } from "../metrics/debtor-tier";
 import { OnDemandIndex } from "../store/on-demand";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
-import type { MetricValues } from "../underwriting/decide";
-import { tierMetrics } from "../underwriting/input";
-import type { Policy } from "../underwriting/policy";
+import type { MetricValues } from "./decide";
+import { tierMetrics } from "./input";
+import type { Policy } from "./policy";
 
 export interface ApplicationIndex {
-  /** `read` over the index (on a reader, the keys it reads are read for it). */
+  /** `read` over the index (on a reader, the keys it reads are read for it, and kept for the next run). */
   run<T>(read: (state: IndexState) => T): Promise<T>;
-  /** Each debtor's tier metrics (those the policy's advance tiers read) at the instant `end`. */
-  tierMetrics(debtors: readonly Address[], end: number): Promise<Record<Address, MetricValues>>;
+  /** Each debtor's tier metrics (those the policy's advance tiers read; default the service's) at the instant `end`. */
+  tierMetrics(debtors: readonly Address[], end: number, policy?: Policy): Promise<Record<Address, MetricValues>>;
   /** Every participant's registry entry, by address. */
   participants(): Promise<Record<Address, ParticipantEntity>>;
+  /**
+   * `read` over the same moment with keys of its own, dropped when it ends: a scan over many
+   * enterprises (the back-test) holds one enterprise's keys at a time on a reader.
+   */
+  apart<T>(read: (index: ApplicationIndex) => Promise<T>): Promise<T>;
 }
 
 /** Runs `read` with the index of one moment (on a reader: one snapshot of the committed index). */
@@ -39,12 +47,14 @@ export function debtorsOf(receivables: readonly { debtor: Address }[]): Address[
 export function inMemoryApplicationIndex(state: () => IndexState, policy: Policy): WithApplicationIndex {
   return (read) => {
     const s = state();
-    return read({
+    const index: ApplicationIndex = {
       run: async (fn) => fn(s),
-      tierMetrics: async (debtors, end) =>
-        Object.fromEntries(debtors.map((d) => [d, computeSelectedMetricsAt(s, d, end, tierMetrics(policy)).values])),
+      tierMetrics: async (debtors, end, p = policy) =>
+        Object.fromEntries(debtors.map((d) => [d, computeSelectedMetricsAt(s, d, end, tierMetrics(p)).values])),
       participants: async () => s.participants,
-    });
+      apart: (fn) => fn(index),
+    };
+    return read(index);
   };
 }
 
@@ -52,15 +62,16 @@ export function committedApplicationIndex(reader: PostgresIndexReader, policy: P
   return async (read) =>
     (
       await reader.inSnapshot((r) => {
-        const onDemand = new OnDemandIndex(r);
-        return read({
+        const over = (onDemand: OnDemandIndex): ApplicationIndex => ({
           run: (fn) => onDemand.run(fn),
-          tierMetrics: async (debtors, end) => {
-            const values = await Promise.all(debtors.map((d) => committedSelectedMetricsAt(r, d, end, tierMetrics(policy))));
+          tierMetrics: async (debtors, end, p = policy) => {
+            const values = await Promise.all(debtors.map((d) => committedSelectedMetricsAt(r, d, end, tierMetrics(p))));
             return Object.fromEntries(debtors.map((d, i) => [d, values[i]]));
           },
           participants: () => r.participants(),
+          apart: (fn) => fn(over(new OnDemandIndex(r))),
         });
+        return read(over(new OnDemandIndex(r)));
       })
     ).value;
 }

@@ -28,7 +28,9 @@ import { ratio } from "../metrics/math";
 import { by, enterpriseRecords, loanLiveAt, pledgedLoanAt, repaidBy } from "../metrics/records";
 import { screenBorrower, type RiskFlag } from "../risk/screen";
 import { collateralLimit, decide, decisionInputFromJson, type CollateralItem, type DecisionInput, type MetricValues } from "./decide";
-import type { Policy } from "./policy";
+import { CURRENT_POLICY, type Policy } from "./policy";
+import { ROLE } from "../chain/eip712";
+import { debtorsOf, type ApplicationIndex } from "./application-index";
 
 /** Days after maturity from which an unpaid case counts as defaulted. */
 export const DEFAULT_AFTER_DAYS = 90;
@@ -113,6 +115,21 @@ export function monthEnds(from: number, to: number): number[] {
   return out;
 }
 
+/** The monthly case of `enterprise` at the month end `at`, or null when it had nothing pledgeable then. */
+function monthlyCase(state: IndexState, enterprise: Address, at: number, opts: { termDays: number; lender: Address }): BacktestCase | null {
+  const collateral = pledgeableAt(state, enterprise, at);
+  if (collateral.length === 0) return null;
+  return {
+    kind: "monthly",
+    borrower: enterprise,
+    lender: opts.lender,
+    asOf: at,
+    termDays: opts.termDays,
+    collateral,
+    flags: screenBorrower(state, enterprise, { asOf: at }),
+  };
+}
+
 /**
  * Monthly cases for the given enterprises (those that never applied): at each month end between `from`
  * and `to` when the enterprise had pledgeable receivables.
@@ -122,23 +139,29 @@ export function monthlyCases(
   enterprises: readonly Address[],
   opts: { from: number; to: number; termDays: number; lender: Address },
 ): BacktestCase[] {
-  const out: BacktestCase[] = [];
   const ends = monthEnds(opts.from, opts.to);
-  for (const e of enterprises) {
-    for (const at of ends) {
-      const collateral = pledgeableAt(state, e, at);
-      if (collateral.length === 0) continue;
-      out.push({
-        kind: "monthly",
-        borrower: e,
-        lender: opts.lender,
-        asOf: at,
-        termDays: opts.termDays,
-        collateral,
-        flags: screenBorrower(state, e, { asOf: at }),
-      });
-    }
-  }
+  return enterprises.flatMap((e) => ends.map((at) => monthlyCase(state, e, at, opts)).filter((c) => c !== null));
+}
+
+/**
+ * monthlyCases read enterprise by enterprise, each apart (on a reader, one enterprise's keys held at a
+ * time), and month end by month end: a large enterprise's walk is one month end at a time between
+ * awaits, so the process goes on answering meanwhile.
+ */
+export async function monthlyCasesOn(
+  index: ApplicationIndex,
+  enterprises: readonly Address[],
+  opts: { from: number; to: number; termDays: number; lender: Address },
+): Promise<BacktestCase[]> {
+  const ends = monthEnds(opts.from, opts.to);
+  const out: BacktestCase[] = [];
+  for (const e of enterprises)
+    await index.apart(async (apart) => {
+      for (const at of ends) {
+        const c = await apart.run((state) => monthlyCase(state, e, at, opts));
+        if (c) out.push(c);
+      }
+    });
   return out;
 }
 
@@ -176,10 +199,7 @@ export interface BacktestReport {
   policies: PolicyColumn[];
 }
 
-function inputFor(state: IndexState, c: BacktestCase, policy: Policy): DecisionInput {
-  const debtors: Record<Address, MetricValues> = {};
-  for (const debtor of [...new Set(c.collateral.map((x) => x.debtor))].sort())
-    debtors[debtor] = computeMetricsAt(state, debtor, c.asOf).values;
+function inputFor(state: IndexState, c: BacktestCase, policy: Policy, debtors: Record<Address, MetricValues>): DecisionInput {
   const amount = c.amount ?? collateralLimit(c.collateral, policy, { asOf: c.asOf, debtors });
   return {
     application: { borrower: c.borrower, lender: c.lender, amount, termDays: c.termDays, receivableIds: c.collateral.map((x) => x.id) },
@@ -233,16 +253,14 @@ export function observedOutcome(state: IndexState, c: BacktestCase, amount: bigi
   return now > cutoff ? "defaulted" : "open";
 }
 
-/** Decides every case under one policy. */
-export function runCases(state: IndexState, cases: readonly BacktestCase[], policy: Policy, now: number): CaseResult[] {
-  return cases.map((c) => {
-    const input = inputFor(state, c, policy);
-    const d = decide(input, policy, { hashInput: false });
-    const amount = input.application.amount;
-    return d.outcome === "approve"
-      ? { outcome: d.outcome, score: d.score, amount, observed: observedOutcome(state, c, amount, now) }
-      : { outcome: d.outcome, score: d.score, amount };
-  });
+/** Decides one case under one policy, its debtors' tier metrics given (as of the case's moment). */
+function caseResult(state: IndexState, c: BacktestCase, policy: Policy, debtors: Record<Address, MetricValues>, now: number): CaseResult {
+  const input = inputFor(state, c, policy, debtors);
+  const d = decide(input, policy, { hashInput: false });
+  const amount = input.application.amount;
+  return d.outcome === "approve"
+    ? { outcome: d.outcome, score: d.score, amount, observed: observedOutcome(state, c, amount, now) }
+    : { outcome: d.outcome, score: d.score, amount };
 }
 
 function row(band: string, results: readonly CaseResult[]): BandRow {
@@ -265,37 +283,84 @@ function row(band: string, results: readonly CaseResult[]): BandRow {
   };
 }
 
-/** The report: each policy's decisions over the same cases, per score band, the policy in force first. */
-export function backtest(
-  state: IndexState,
+/**
+ * The report: each policy's decisions over the same cases, per score band, the policy in force first.
+ * The cases are decided borrower by borrower, each apart (on a reader, one borrower's keys are held at a
+ * time); a debtor's tier reads only the metrics the policy's tiers name, as an application's limit does.
+ */
+export async function backtest(
+  index: ApplicationIndex,
   cases: readonly BacktestCase[],
   policies: readonly { policy: Policy; inForce: boolean }[],
   now: number,
-): BacktestReport {
+): Promise<BacktestReport> {
+  const columns = [...policies].sort((a, b) => Number(b.inForce) - Number(a.inForce));
+  const results: CaseResult[][] = columns.map(() => []);
+  const byBorrower = new Map<Address, BacktestCase[]>();
+  for (const c of cases) {
+    const group = byBorrower.get(c.borrower);
+    if (group) group.push(c);
+    else byBorrower.set(c.borrower, [c]);
+  }
+  for (const group of byBorrower.values())
+    await index.apart(async (apart) => {
+      for (const [i, { policy }] of columns.entries())
+        for (const c of group) {
+          const debtors = await apart.tierMetrics(debtorsOf(c.collateral), c.asOf, policy);
+          results[i].push(await apart.run((state) => caseResult(state, c, policy, debtors, now)));
+        }
+    });
   return {
     now,
     cases: {
       applications: cases.filter((c) => c.kind === "application").length,
       monthly: cases.filter((c) => c.kind === "monthly").length,
     },
-    policies: [...policies]
-      .sort((a, b) => Number(b.inForce) - Number(a.inForce))
-      .map(({ policy, inForce }) => {
-        const results = runCases(state, cases, policy, now);
-        return {
-          version: policy.version,
-          name: policy.name,
-          inForce,
-          bands: SCORE_BANDS.map((b) =>
-            row(
-              b.label,
-              results.filter((r) => r.score >= b.min && r.score < b.max),
-            ),
-          ),
-          total: row("all", results),
-        };
-      }),
+    policies: columns.map(({ policy, inForce }, i) => ({
+      version: policy.version,
+      name: policy.name,
+      inForce,
+      bands: SCORE_BANDS.map((b) =>
+        row(
+          b.label,
+          results[i].filter((r) => r.score >= b.min && r.score < b.max),
+        ),
+      ),
+      total: row("all", results[i]),
+    })),
   };
+}
+
+/**
+ * The back-test of `policy` beside the policy in force, as of `to`: the lender's past applications
+ * decided in [from, to] and monthly cases of the suppliers that never applied to it.
+ */
+export async function backtestReport(
+  index: ApplicationIndex,
+  opts: {
+    applications: readonly (PastApplication & { borrower: Address })[];
+    lender: Address;
+    policy: Policy;
+    from: number;
+    to: number;
+    termDays: number;
+  },
+): Promise<BacktestReport> {
+  const { from, to, termDays, lender, policy } = opts;
+  const applied = new Set<Address>(opts.applications.map((a) => a.borrower));
+  const neverApplied = Object.values(await index.participants())
+    .filter((p) => (p.roles & ROLE.SUPPLIER) !== 0 && !applied.has(p.address))
+    .map((p) => p.address)
+    .sort();
+  const cases = [
+    ...applicationCases(opts.applications).filter((c) => c.asOf >= from && c.asOf <= to),
+    ...(await monthlyCasesOn(index, neverApplied, { from, to, termDays, lender })),
+  ];
+  const policies = [
+    { policy: CURRENT_POLICY, inForce: true },
+    ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }]),
+  ];
+  return backtest(index, cases, policies, to);
 }
 
 /** RFC 4180 CSV of the report: one line per policy and band (and its total); amounts in major units, currency last. */

@@ -5,15 +5,14 @@
  * no enterprise's figures leave the service. JSON, or CSV with ?format=csv.
  */
 import { z } from "zod";
-import type { Address } from "../../domain/entities";
 import type { ApplicationService } from "../../applications/service";
 import { ROLE } from "../../chain/eip712";
 import { NotFoundError } from "../../domain/errors";
 import { toJsonSafe } from "../../domain/json";
 import { DAY } from "../../domain/time";
 import { CsvLang } from "../../domain/csv";
-import { applicationCases, backtest, backtestCsv, monthlyCases } from "../../underwriting/backtest";
-import { CURRENT_POLICY, PolicySchema, policyByVersion } from "../../underwriting/policy";
+import { backtestCsv, backtestReport } from "../../underwriting/backtest";
+import { PolicySchema, policyByVersion } from "../../underwriting/policy";
 import type { RouteModule } from "../app";
 import { requireRole, requireSession } from "../authorize";
 
@@ -57,24 +56,12 @@ export function backtestRoutes(service: ApplicationService): RouteModule {
         const session = requireSession(res);
         requireRole(session, ROLE.LENDER);
         const policy = body.policy ?? policyByVersionOr404(body.policyVersion as string);
-        const state = deps.indexer.state();
         const to = body.to ?? (await deps.authority.recentNow());
         const from = body.from ?? to - 365 * DAY;
         const mine = service.list(session).filter((a) => session.operator || a.lender === session.address);
-        const applied = new Set<Address>(mine.map((a) => a.borrower));
-        const neverApplied = (Object.values(state.participants) as { address: Address; roles: number }[])
-          .filter((p) => (p.roles & ROLE.SUPPLIER) !== 0 && !applied.has(p.address))
-          .map((p) => p.address)
-          .sort();
-        const cases = [
-          ...applicationCases(mine).filter((c) => c.asOf >= from && c.asOf <= to),
-          ...monthlyCases(state, neverApplied, { from, to, termDays: body.termDays, lender: session.address }),
-        ];
-        const report = backtest(
-          state,
-          cases,
-          [{ policy: CURRENT_POLICY, inForce: true }, ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }])],
-          to,
+        // One moment of the index throughout: in memory on an indexing process, one snapshot on a reader.
+        const report = await service.withIndex((index) =>
+          backtestReport(index, { applications: mine, lender: session.address, policy, from, to, termDays: body.termDays }),
         );
         if (query.format === "csv") {
           res.type("text/csv; charset=utf-8").attachment(`backtest-${policy.version}.csv`).send(backtestCsv(report, query.lang));
