@@ -110,6 +110,43 @@ describe("PostgreSQL index lists as segments", function () {
     ]);
   });
 
+  it("a snapshot's reads asked at once run one after another on its connection, each answered as asked alone", async () => {
+    const { db, store, state, doc } = await freshIndex();
+    const changes = new ChangeSet();
+    applyMutations(
+      state,
+      [0, 1, 2].map((i) => push("receivablesByParty", PARTY, `r${i}`)),
+      undefined,
+      changes,
+    );
+    await store.save(doc(), changes);
+    // node-postgres queues a query asked while another runs on the same connection, with a deprecation
+    // warning (pg 9 refuses it): count the overlaps on every connection while the snapshot reads.
+    const query = pg.Client.prototype.query;
+    const running = new Map<unknown, number>();
+    let overlaps = 0;
+    pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+      const out = (query as (...a: unknown[]) => unknown).apply(this, args);
+      if (out instanceof Promise) {
+        const n = running.get(this) ?? 0;
+        if (n > 0) overlaps += 1;
+        running.set(this, n + 1);
+        const done = () => running.set(this, (running.get(this) ?? 1) - 1);
+        out.then(done, done);
+      }
+      return out;
+    } as typeof query;
+    try {
+      const { value } = await createPostgresIndexReader(db).inSnapshot((r) =>
+        Promise.all([r.lists("receivablesByParty", [PARTY]), r.records("orders", ["1"]), r.lists("receivablesByParty", [PARTY, "0x0"])]),
+      );
+      expect(value).to.deep.equal([[["r0", "r1", "r2"]], [undefined], [["r0", "r1", "r2"], []]]);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(overlaps, "queries asked of a connection while another ran on it").to.equal(0);
+  });
+
   it("a commit writes each list as it was when the save was called, though the list grows in place while it is written", async () => {
     // The indexer reduces the next range while a commit is written (IndexStore.snapshotOnSave): a list of
     // 16 items or more is appended in place meanwhile. One list of 5,000 items fills the commit's first

@@ -160,7 +160,16 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
       return db.tx(
         async (client) => {
           const meta = metaOf((await client.query<MetaRow>(META_SQL)).rows);
-          return { meta, value: await read(readerOn((text, values) => client.query(text, values))) };
+          // One statement at a time on the snapshot's one connection: a reader may ask several at once
+          // (Promise.all), which node-postgres queues only with a deprecation warning (pg 9 refuses it),
+          // and each statement's timeout then counts from when it is sent, not from when it was queued.
+          let previous: Promise<unknown> = Promise.resolve();
+          const inTurn: Query = (text, values) => {
+            const next = previous.then(() => client.query(text, values));
+            previous = next.catch(() => undefined);
+            return next;
+          };
+          return { meta, value: await read(readerOn(inTurn)) };
         },
         { snapshot: true },
       );
