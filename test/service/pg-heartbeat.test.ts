@@ -21,26 +21,27 @@ describe("the heartbeat of a connection of its own (store/postgres/db.ts)", func
         c,
         () => current,
         (err) => lost.push(err),
-        200,
+        400,
       );
-      await new Promise((r) => setTimeout(r, 500));
-      // Synchronous work in spans of five windows, one straight after another (as an on-demand read runs
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Synchronous work in spans of four windows, one straight after another (as an on-demand read runs
       // its rounds): the heartbeat's next question is sent between two, and its answer arrives during the
       // next, unread until it ends, when the timer that judges it fires first.
       for (let span = 0; span < 4; span++) {
-        const until = performance.now() + 1_000;
+        const until = performance.now() + 1_600;
         while (performance.now() < until);
         await new Promise((r) => setImmediate(r));
       }
-      await new Promise((r) => setTimeout(r, 600));
+      await new Promise((r) => setTimeout(r, 1_000));
       expect(
         lost.map((e) => e.message),
         "lost while this process was busy",
       ).to.deep.equal([]);
-      // The connection busy for a second (its next SELECT 1 waits behind it): given up within a window or two.
-      const sleeping = c.query("SELECT pg_sleep(1)");
-      await new Promise((r) => setTimeout(r, 700));
-      expect(lost.map((e) => e.message)).to.deep.equal(["the connection did not answer within 200 ms"]);
+      // The connection busy for three seconds (its next SELECT 1 waits behind it): given up within a few windows.
+      const sleeping = c.query("SELECT pg_sleep(3)");
+      const asked = performance.now();
+      while (lost.length === 0 && performance.now() - asked < 2_500) await new Promise((r) => setTimeout(r, 50));
+      expect(lost.map((e) => e.message)).to.deep.equal(["the connection did not answer within 400 ms"]);
       current = false;
       await sleeping;
     } finally {
