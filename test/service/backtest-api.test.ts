@@ -4,6 +4,10 @@
  * input gets a 400 naming the field. The chain is snapshotted and reverted (the clock moves forward).
  */
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { REPO_ROOT } from "../../node-service/src/chain/contracts";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { RunningService } from "../../node-service/src/server";
@@ -94,6 +98,23 @@ describe("API: back-test of a policy (lender)", function () {
     const bad = await call(service.url, "POST", "/api/backtest?format=csv&lang=fr", { token: tokens.lender, body });
     expect(bad.status).to.equal(400);
     expect((bad.body as { error: { field: string } }).error.field).to.equal("lang");
+  });
+
+  it("gives the same comparison from the command line (npm run backtest) over the service's data directory", async function () {
+    // The command reads the index the service saved and its applications; the window ends at the
+    // index's last event, as the service's ends at `to` (the same block here).
+    const api = await call(service.url, "POST", "/api/backtest?format=csv", { token: tokens.lender, body: { policy: candidate, to } });
+    expect(api.status).to.equal(200);
+    const policyFile = path.join(running.dataDir, "candidate-policy.json");
+    const csvFile = path.join(running.dataDir, "backtest-cli.csv");
+    await writeFile(policyFile, JSON.stringify(candidate));
+    const args = ["--policy", policyFile, "--data", running.dataDir, "--lender", net.lender.account.address, "--csv", csvFile];
+    const printed = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/backtest.ts", ...args], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    expect(printed).to.match(/v1-lenient: /);
+    expect(await readFile(csvFile, "utf8")).to.equal(String(api.body));
   });
 
   it("refuses a caller without a session or without the lender role", async function () {
