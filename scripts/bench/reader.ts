@@ -31,9 +31,10 @@
  * 5. Moves the chain's time past every invoice's maturity and times the buyer's tier counts in the
  *    database (store/postgres/index-reader.ts debtorCounts) with every invoice of it matured: the most
  *    invoices one count reads (one row each: what its split tree paid by maturity is kept on it).
- *    Then BENCH_BACKTESTS times (default 3) the lender's back-test of policy v1 on each process
- *    (POST /api/backtest: every supplier's month ends over the year, the bulk supplier's included),
- *    with each process's peak RSS before and after.
+ *    Then BENCH_BACKTESTS times (default 3) the bulk supplier's own metrics, whose records are most of
+ *    the index, and the lender's back-test of policy v1 on each process (POST /api/backtest: every
+ *    supplier's month ends over the year, the bulk supplier's included), each with each process's peak
+ *    RSS before and after.
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -316,6 +317,18 @@ async function main(): Promise<void> {
       );
     } finally {
       await db.close();
+    }
+    // The bulk supplier's own metrics (its records are most of the index): what one enterprise's slice
+    // costs each process when that slice is nearly the whole index.
+    const bulkToken = await siweSignIn(processes[0].base, net.deployment.chainId, bulk);
+    for (const p of processes) {
+      const peakBefore = residentMemory(p.pid).peak;
+      const url = `${p.base}/api/enterprises/${bulk.account.address.toLowerCase()}/metrics`;
+      const times: number[] = [];
+      for (let i = 0; i < BACKTESTS; i++) times.push((await timed(url, bulkToken)).ms);
+      console.log(
+        `${p.name}: the bulk supplier's metrics ${times.map(ms).join(", ")} (the first cold); peak RSS ${mb(peakBefore)} -> ${mb(residentMemory(p.pid).peak)}`,
+      );
     }
     // The back-test (policy v1, as the lender, the year to now): every supplier's month ends, the bulk
     // supplier's included (its slice is most of the index); on a reader read borrower by borrower on demand.
