@@ -32,17 +32,19 @@ const CHUNK = 5000;
 type Row = Record<string, unknown>;
 
 /**
- * Sends statements on one connection in order with one queued ahead, so the caller encodes the next
- * while the server runs the previous. A failed statement fails `flush` (the transaction then aborts).
+ * Sends statements on one connection in order, one waiting for the one the server runs, so the caller
+ * encodes the next while the server runs the previous. A statement is sent once the previous has
+ * answered (node-postgres deprecates asking a connection while it runs a query). A failed statement
+ * fails `flush` (the transaction then aborts), and the ones after it are not sent.
  */
 class Sender {
   private inFlight: Promise<unknown> | null = null;
   constructor(private readonly client: pg.PoolClient) {}
 
   async send(sql: string, params: unknown[]): Promise<void> {
-    const q = this.client.query(sql, params);
-    q.catch(() => undefined); // surfaces through the await below or in flush
     const previous = this.inFlight;
+    const q = previous ? previous.then(() => this.client.query(sql, params)) : this.client.query(sql, params);
+    q.catch(() => undefined); // surfaces through the await below or in flush
     this.inFlight = q;
     if (previous) await previous;
   }
