@@ -144,6 +144,20 @@ describe("PostgreSQL index lists as segments", function () {
         Promise.all([r.lists("receivablesByParty", [PARTY]), r.records("orders", ["0"]), r.lists("receivablesByParty", [PARTY, "0x0"])]),
       );
       expect(value).to.deep.equal([[["r0", "r1", "r2"]], [undefined], [["r0", "r1", "r2"], []]]);
+      // Thousands of keys asked at once are read a thousand per statement, answered in the order asked.
+      const keys = Array.from({ length: 2_500 }, (_, i) => String(12_000 - i * 5));
+      let asked = 0;
+      const counting = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+        asked += 1;
+        return (counting as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      const orders = await createPostgresIndexReader(db).inSnapshot((r) => r.records("orders", keys));
+      pg.Client.prototype.query = counting;
+      expect(orders.value.map((o) => (o as { id?: string } | undefined)?.id)).to.deep.equal(
+        keys.map((k) => (Number(k) >= 3 && Number(k) < 12_000 ? k : undefined)),
+      );
+      expect(asked, "BEGIN, the checkpoint, three statements of keys, COMMIT").to.equal(6);
     } finally {
       pg.Client.prototype.query = query;
     }

@@ -7,6 +7,7 @@
  * (test/service/metrics.test.ts checks every enterprise and day of its scenarios).
  */
 import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
+import { RepeatedValues } from "../domain/intern";
 import { listOf, type IndexReader } from "../store/index-reader";
 
 /** Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index. */
@@ -16,6 +17,9 @@ const MAX_SPLIT_DEPTH = 64;
 export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Address): Promise<IndexState> {
   const e = enterprise.toLowerCase() as Address;
   const slice = emptyIndexState();
+  // Each repeated value (an address, a hash, an event's reference) kept once, as the index in memory
+  // keeps it: a large enterprise's slice is most of the index.
+  const shared = new RepeatedValues();
   const [orderIds, receivableIds, loanIds] = await Promise.all([
     listOf(reader, "ordersByParty", e),
     listOf(reader, "receivablesByParty", e),
@@ -28,7 +32,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   const buyers = new Set<Address>();
   (await reader.records("orders", orderIds)).forEach((o, i) => {
     if (!o) return;
-    slice.orders[orderIds[i]] = o;
+    slice.orders[orderIds[i]] = shared.shareRecord(o);
     if (o.supplier === e) buyers.add(o.buyer);
   });
 
@@ -40,7 +44,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
     const next: string[] = [];
     (await reader.records("receivables", fresh)).forEach((r, i) => {
       if (!r) return;
-      slice.receivables[fresh[i]] = r;
+      slice.receivables[fresh[i]] = shared.shareRecord(r);
       for (const p of r.pledges ?? []) loanWanted.add(p.loanId);
       if (r.pledgedLoanId !== undefined) loanWanted.add(r.pledgedLoanId);
       for (const c of r.childIds ?? []) next.push(c);
@@ -49,7 +53,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   }
   const wantedLoans = [...loanWanted];
   (await reader.records("loans", wantedLoans)).forEach((l, i) => {
-    if (l) slice.loans[wantedLoans[i]] = l;
+    if (l) slice.loans[wantedLoans[i]] = shared.shareRecord(l);
   });
   const addresses = [e, ...[...buyers].filter((b) => b !== e)];
   (await reader.records("participants", addresses)).forEach((p, i) => {

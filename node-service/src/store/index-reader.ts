@@ -6,7 +6,11 @@
 import type { IndexState } from "../domain/entities";
 import type { ListCollection, ListCollections, RecordCollection, RecordCollections } from "../domain/mutations";
 
-/** Keyed reads of the index. */
+/**
+ * Keyed reads of the index. A caller may rewrite what it is given in place to keep one copy of each
+ * repeated value (domain/intern.ts RepeatedValues: equal values only, which records' readers never tell
+ * apart); PostgreSQL's reader decodes fresh objects for each read.
+ */
 export interface IndexReader {
   /** The records of `coll` under `keys`, in that order (undefined where there is none). */
   records<C extends RecordCollection>(coll: C, keys: readonly string[]): Promise<(RecordCollections[C] | undefined)[]>;

@@ -4,8 +4,9 @@
  * the index by key from one party (the trade graph from the borrower, its related parties by KYC
  * attribute, its transfers), so what they read is found only by reading it. `run` is given a state
  * holding the keys loaded so far; a key it asks for that is not loaded yet is noted and reads as
- * absent; the noted keys are then read (one statement per collection and thousand keys, each
- * repeated value kept once as the index in memory keeps it: domain/intern.ts) and `run` runs again,
+ * absent; the noted keys are then read (one read per collection; on PostgreSQL a statement per
+ * thousand keys), each repeated value kept once as the index in memory keeps it (domain/intern.ts),
+ * and `run` runs again,
  * until a run asks for nothing new. That last run read only keys loaded with their values in the
  * reader's index, or known to be absent there, so it returns what it would over that whole index.
  * A reader that enumerates a collection (Object.keys) is refused: it would need the whole index.
@@ -19,8 +20,6 @@ import { RepeatedValues } from "../domain/intern";
 const MAX_ROUNDS = 64;
 
 const IS_LIST = new Set<string>(LIST_COLLECTIONS);
-/** Keys read by one statement at most. */
-const KEYS_PER_STATEMENT = 1_000;
 
 export class OnDemandIndex {
   /** Per collection: each key read, with its value (undefined: absent from the index). */
@@ -54,25 +53,20 @@ export class OnDemandIndex {
 
   private async load(missing: Map<RecordCollection | ListCollection, Set<string>>): Promise<void> {
     this.stats.rounds++;
-    // One statement after another, collection by collection: on PostgreSQL they share the snapshot's one
-    // connection, which runs one at a time anyway (node-postgres queues, and deprecates, overlapping ones).
+    // Collection by collection: on PostgreSQL they share the snapshot's one connection, which runs one
+    // statement at a time anyway. Each repeated value (an address, a hash, an event's reference) is kept
+    // once, as the index in memory keeps it.
     for (const [coll, wanted] of missing) {
-      const all = [...wanted];
-      this.stats.keys += all.length;
+      const keys = [...wanted];
+      this.stats.keys += keys.length;
       const into = this.collectionOf(coll);
-      // In chunks: a walk over a large slice asks for tens of thousands of keys at once, and one answer
-      // holding them all (rows, then decoded records) would be held at once.
-      for (let from = 0; from < all.length; from += KEYS_PER_STATEMENT) {
-        const keys = all.slice(from, from + KEYS_PER_STATEMENT);
-        // Each repeated value (an address, a hash, an event's reference) kept once, as the index in memory keeps it.
-        if (IS_LIST.has(coll)) {
-          const lists = await this.reader.lists(coll as ListCollection, keys);
-          // No items is no list: the index in memory holds a list only once something was appended to it.
-          keys.forEach((k, i) => into.set(k, lists[i].length > 0 ? this.shared.share(lists[i]) : undefined));
-        } else {
-          const records = await this.reader.records(coll as RecordCollection, keys);
-          keys.forEach((k, i) => into.set(k, records[i] === undefined ? undefined : this.shared.shareRecord(records[i])));
-        }
+      if (IS_LIST.has(coll)) {
+        const lists = await this.reader.lists(coll as ListCollection, keys);
+        // No items is no list: the index in memory holds a list only once something was appended to it.
+        keys.forEach((k, i) => into.set(k, lists[i].length > 0 ? this.shared.share(lists[i]) : undefined));
+      } else {
+        const records = await this.reader.records(coll as RecordCollection, keys);
+        keys.forEach((k, i) => into.set(k, records[i] === undefined ? undefined : this.shared.shareRecord(records[i])));
       }
     }
   }

@@ -353,27 +353,39 @@ export function ownClient(url: string): pg.Client {
 /**
  * Asks `c` `SELECT 1` every `everyMs` while `current()` holds, and calls `lost` once when one fails or
  * gets no answer within `everyMs`: a network path cut under a connection sends no error for minutes.
- * A window judged late (its timer fired more than half a window after it should have) says this
- * process's event loop was busy, not that the connection was silent: the answer may be waiting unread
- * (timers run before the loop reads its sockets), so the connection is given another window from then.
+ * This process's own stall is not the connection's silence: an answer that arrived while the event loop
+ * was busy waits unread, and timers run before the loop reads its sockets. So a window is judged only
+ * after the loop has read them (setImmediate runs after that read), and a window whose timer fired
+ * more than half a window late (the loop was busy through it) is given another window from then.
  */
 export function heartbeat(c: pg.Client, current: () => boolean, lost: (err: Error) => void, everyMs = HEARTBEAT_MS): void {
   const timer = setInterval(() => {
     if (!current()) return clearInterval(timer);
+    /** The answer, its failure or the judgement of its silence: whichever comes first counts. */
+    let settled = false;
     let silent: NodeJS.Timeout | undefined;
     const wait = (from: number) => {
       silent = setTimeout(() => {
         const now = performance.now();
         if (now - from > everyMs * 1.5) return wait(now);
-        clearInterval(timer);
-        lost(new Error(`the connection did not answer within ${everyMs} ms`));
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          clearInterval(timer);
+          lost(new Error(`the connection did not answer within ${everyMs} ms`));
+        });
       }, everyMs);
     };
     wait(performance.now());
     c.query("SELECT 1").then(
-      () => clearTimeout(silent),
+      () => {
+        settled = true;
+        clearTimeout(silent);
+      },
       (err: Error) => {
         clearTimeout(silent);
+        if (settled) return;
+        settled = true;
         clearInterval(timer);
         lost(err);
       },

@@ -7,7 +7,7 @@
  */
 import type pg from "pg";
 import type { Address, ConsentEntity, ParticipantEntity } from "../../domain/entities";
-import type { ListCollections } from "../../domain/mutations";
+import type { ListCollections, RecordCollections } from "../../domain/mutations";
 import type { IndexReader } from "../index-reader";
 import { decodeRecord } from "../state-codec";
 import { STORE_VERSION, type Checkpoint } from "../index-store";
@@ -33,6 +33,8 @@ function metaOf(rows: MetaRow[]): CommittedMeta {
 }
 
 const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE id = 1";
+/** Keys read by one statement at most. */
+const KEYS_PER_STATEMENT = 1_000;
 
 /** How the keyed reads run: on one transaction's client (one snapshot), or each as a statement of its own. */
 type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
@@ -107,28 +109,38 @@ function readerOn(query: Query): CommittedReader {
       );
       return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
     },
+    // Keys in chunks, one statement after another: a walk over a large slice asks for tens of thousands
+    // of keys at once, and one answer holding them all (rows, then decoded records) would be held at once.
     async records(coll, keys) {
-      if (keys.length === 0) return [];
-      const { rows } = await query<{ key: string; value: unknown }>(
-        "SELECT key, value FROM index_records WHERE coll = $1 AND key = ANY($2::text[])",
-        [coll, keys],
-      );
-      const byKey = new Map(rows.map((r) => [r.key, r.value]));
-      return keys.map((k) => (byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined));
+      const out: (RecordCollections[typeof coll] | undefined)[] = [];
+      for (let from = 0; from < keys.length; from += KEYS_PER_STATEMENT) {
+        const chunk = keys.slice(from, from + KEYS_PER_STATEMENT);
+        const { rows } = await query<{ key: string; value: unknown }>(
+          "SELECT key, value FROM index_records WHERE coll = $1 AND key = ANY($2::text[])",
+          [coll, chunk],
+        );
+        const byKey = new Map(rows.map((r) => [r.key, r.value]));
+        for (const k of chunk) out.push(byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined);
+      }
+      return out;
     },
     async lists(coll, keys) {
-      if (keys.length === 0) return [];
-      const { rows } = await query<{ key: string; items: ListCollections[typeof coll][] }>(
-        "SELECT key, items FROM index_list_segments WHERE coll = $1 AND key = ANY($2::text[]) ORDER BY key, seq",
-        [coll, keys],
-      );
-      const byKey = new Map<string, ListCollections[typeof coll][]>();
-      for (const r of rows) {
-        const items = byKey.get(r.key);
-        if (items) for (const item of r.items) items.push(item);
-        else byKey.set(r.key, r.items);
+      const out: ListCollections[typeof coll][][] = [];
+      for (let from = 0; from < keys.length; from += KEYS_PER_STATEMENT) {
+        const chunk = keys.slice(from, from + KEYS_PER_STATEMENT);
+        const { rows } = await query<{ key: string; items: ListCollections[typeof coll][] }>(
+          "SELECT key, items FROM index_list_segments WHERE coll = $1 AND key = ANY($2::text[]) ORDER BY key, seq",
+          [coll, chunk],
+        );
+        const byKey = new Map<string, ListCollections[typeof coll][]>();
+        for (const r of rows) {
+          const items = byKey.get(r.key);
+          if (items) for (const item of r.items) items.push(item);
+          else byKey.set(r.key, r.items);
+        }
+        for (const k of chunk) out.push(byKey.get(k) ?? []);
       }
-      return keys.map((k) => byKey.get(k) ?? []);
+      return out;
     },
   };
 }
