@@ -7,7 +7,6 @@
  * (test/service/metrics.test.ts checks every enterprise and day of its scenarios).
  */
 import { emptyIndexState, type Address, type IndexState } from "../domain/entities";
-import { RepeatedValues } from "../domain/intern";
 import { listOf, type IndexReader } from "../store/index-reader";
 
 /** Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index. */
@@ -17,9 +16,6 @@ const MAX_SPLIT_DEPTH = 64;
 export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Address): Promise<IndexState> {
   const e = enterprise.toLowerCase() as Address;
   const slice = emptyIndexState();
-  // Each repeated value (an address, a hash, an event's reference) kept once, as the index in memory
-  // keeps it: a large enterprise's slice is most of the index.
-  const shared = new RepeatedValues();
   const [orderIds, receivableIds, loanIds] = await Promise.all([
     listOf(reader, "ordersByParty", e),
     listOf(reader, "receivablesByParty", e),
@@ -32,7 +28,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   const buyers = new Set<Address>();
   (await reader.records("orders", orderIds)).forEach((o, i) => {
     if (!o) return;
-    slice.orders[orderIds[i]] = shared.shareRecord(o);
+    slice.orders[orderIds[i]] = o;
     if (o.supplier === e) buyers.add(o.buyer);
   });
 
@@ -44,7 +40,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
     const next: string[] = [];
     (await reader.records("receivables", fresh)).forEach((r, i) => {
       if (!r) return;
-      slice.receivables[fresh[i]] = shared.shareRecord(r);
+      slice.receivables[fresh[i]] = r;
       for (const p of r.pledges ?? []) loanWanted.add(p.loanId);
       if (r.pledgedLoanId !== undefined) loanWanted.add(r.pledgedLoanId);
       for (const c of r.childIds ?? []) next.push(c);
@@ -53,7 +49,7 @@ export async function loadEnterpriseSlice(reader: IndexReader, enterprise: Addre
   }
   const wantedLoans = [...loanWanted];
   (await reader.records("loans", wantedLoans)).forEach((l, i) => {
-    if (l) slice.loans[wantedLoans[i]] = shared.shareRecord(l);
+    if (l) slice.loans[wantedLoans[i]] = l;
   });
   const addresses = [e, ...[...buyers].filter((b) => b !== e)];
   (await reader.records("participants", addresses)).forEach((p, i) => {

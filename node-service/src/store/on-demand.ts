@@ -5,7 +5,7 @@
  * attribute, its transfers), so what they read is found only by reading it. `run` is given a state
  * holding the keys loaded so far; a key it asks for that is not loaded yet is noted and reads as
  * absent; the noted keys are then read (one read per collection; on PostgreSQL a statement per
- * thousand keys), each repeated value kept once as the index in memory keeps it (domain/intern.ts),
+ * 5,000 keys), each repeated value kept once as the index in memory keeps it (domain/intern.ts),
  * and `run` runs again,
  * until a run asks for nothing new. That last run read only keys loaded with their values in the
  * reader's index, or known to be absent there, so it returns what it would over that whole index.

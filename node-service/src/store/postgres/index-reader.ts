@@ -34,7 +34,7 @@ function metaOf(rows: MetaRow[]): CommittedMeta {
 
 const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE id = 1";
 /** Keys read by one statement at most. */
-const KEYS_PER_STATEMENT = 1_000;
+const KEYS_PER_STATEMENT = 5_000;
 
 /** How the keyed reads run: on one transaction's client (one snapshot), or each as a statement of its own. */
 type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
