@@ -342,7 +342,6 @@ export class ApplicationService extends EventEmitter {
   /** Reads whose copy to the access log failed (durable in their records): tried again at each reconcile and at start. */
   private uncopied: AccessRead[] = [];
 
-  /** The index an application reads before its chain steps: the committed one on a reader. */
   /** The index of one moment: in memory on an indexing process, one snapshot of the committed index on a reader. */
   readonly withIndex: WithApplicationIndex;
 

@@ -304,11 +304,17 @@ export async function backtest(
   }
   for (const group of byBorrower.values())
     await index.apart(async (apart) => {
-      for (const [i, { policy }] of columns.entries())
-        for (const c of group) {
-          const debtors = await apart.tierMetrics(debtorsOf(c.collateral), c.asOf, policy);
-          results[i].push(await apart.run((state) => caseResult(state, c, policy, debtors, now)));
+      for (const c of group) {
+        // Policies with the same advance tiers read the same debtor metrics: read once per case.
+        const tiersRead = new Map<string, Record<Address, MetricValues>>();
+        for (const [i, { policy }] of columns.entries()) {
+          const tiers = JSON.stringify(policy.advance.tiers);
+          let debtors = tiersRead.get(tiers);
+          if (!debtors) tiersRead.set(tiers, (debtors = await apart.tierMetrics(debtorsOf(c.collateral), c.asOf, policy)));
+          const given = debtors;
+          results[i].push(await apart.run((state) => caseResult(state, c, policy, given, now)));
         }
+      }
     });
   return {
     now,

@@ -7,7 +7,7 @@
  */
 import type pg from "pg";
 import type { Address, ConsentEntity, ParticipantEntity } from "../../domain/entities";
-import type { ListCollections, RecordCollections } from "../../domain/mutations";
+import type { ListCollections } from "../../domain/mutations";
 import type { IndexReader } from "../index-reader";
 import { decodeRecord } from "../state-codec";
 import { STORE_VERSION, type Checkpoint } from "../index-store";
@@ -35,6 +35,17 @@ function metaOf(rows: MetaRow[]): CommittedMeta {
 const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE id = 1";
 /** Keys read by one statement at most. */
 const KEYS_PER_STATEMENT = 5_000;
+
+/**
+ * `read`'s answers for `keys`, KEYS_PER_STATEMENT at a time, one statement after another: a walk over a
+ * large slice asks for tens of thousands of keys at once, and one answer holding them all (rows, then
+ * decoded records) would be held at once.
+ */
+async function inChunks<T>(keys: readonly string[], read: (chunk: readonly string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let from = 0; from < keys.length; from += KEYS_PER_STATEMENT) out.push(...(await read(keys.slice(from, from + KEYS_PER_STATEMENT))));
+  return out;
+}
 
 /** How the keyed reads run: on one transaction's client (one snapshot), or each as a statement of its own. */
 type Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
@@ -109,25 +120,18 @@ function readerOn(query: Query): CommittedReader {
       );
       return Object.fromEntries(rows.map((r) => [r.key, decodeRecord("participants", r.value)]));
     },
-    // Keys in chunks, one statement after another: a walk over a large slice asks for tens of thousands
-    // of keys at once, and one answer holding them all (rows, then decoded records) would be held at once.
     async records(coll, keys) {
-      const out: (RecordCollections[typeof coll] | undefined)[] = [];
-      for (let from = 0; from < keys.length; from += KEYS_PER_STATEMENT) {
-        const chunk = keys.slice(from, from + KEYS_PER_STATEMENT);
+      return inChunks(keys, async (chunk) => {
         const { rows } = await query<{ key: string; value: unknown }>(
           "SELECT key, value FROM index_records WHERE coll = $1 AND key = ANY($2::text[])",
           [coll, chunk],
         );
         const byKey = new Map(rows.map((r) => [r.key, r.value]));
-        for (const k of chunk) out.push(byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined);
-      }
-      return out;
+        return chunk.map((k) => (byKey.has(k) ? decodeRecord(coll, byKey.get(k)) : undefined));
+      });
     },
     async lists(coll, keys) {
-      const out: ListCollections[typeof coll][][] = [];
-      for (let from = 0; from < keys.length; from += KEYS_PER_STATEMENT) {
-        const chunk = keys.slice(from, from + KEYS_PER_STATEMENT);
+      return inChunks(keys, async (chunk) => {
         const { rows } = await query<{ key: string; items: ListCollections[typeof coll][] }>(
           "SELECT key, items FROM index_list_segments WHERE coll = $1 AND key = ANY($2::text[]) ORDER BY key, seq",
           [coll, chunk],
@@ -138,9 +142,8 @@ function readerOn(query: Query): CommittedReader {
           if (items) for (const item of r.items) items.push(item);
           else byKey.set(r.key, r.items);
         }
-        for (const k of chunk) out.push(byKey.get(k) ?? []);
-      }
-      return out;
+        return chunk.map((k) => byKey.get(k) ?? []);
+      });
     },
   };
 }
