@@ -359,8 +359,12 @@ export function ownClient(url: string): pg.Client {
  * more than half a window late (the loop was busy through it) is given another window from then.
  */
 export function heartbeat(c: pg.Client, current: () => boolean, lost: (err: Error) => void, everyMs = HEARTBEAT_MS): void {
+  /** A question not yet settled: the next tick asks nothing (a second query would queue behind it, which pg 9 refuses). */
+  let asking = false;
   const timer = setInterval(() => {
     if (!current()) return clearInterval(timer);
+    if (asking) return;
+    asking = true;
     /** The answer, its failure or the judgement of its silence: whichever comes first counts. */
     let settled = false;
     let silent: NodeJS.Timeout | undefined;
@@ -380,10 +384,12 @@ export function heartbeat(c: pg.Client, current: () => boolean, lost: (err: Erro
     c.query("SELECT 1").then(
       () => {
         settled = true;
+        asking = false;
         clearTimeout(silent);
       },
       (err: Error) => {
         clearTimeout(silent);
+        asking = false;
         if (settled) return;
         settled = true;
         clearInterval(timer);
