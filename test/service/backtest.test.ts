@@ -16,10 +16,25 @@
  */
 import { expect } from "chai";
 import { emptyIndexState, type Address, type IndexState } from "../../node-service/src/domain/entities";
-import { applicationCases, backtest, backtestCsv, monthEnds, monthlyCases } from "../../node-service/src/underwriting/backtest";
+import {
+  applicationCases,
+  backtest,
+  backtestCsv,
+  backtestReport,
+  monthEnds,
+  monthlyCases,
+} from "../../node-service/src/underwriting/backtest";
 import { decisionInputToJson, type DecisionInput } from "../../node-service/src/underwriting/decide";
 import { parsePolicy } from "../../node-service/src/underwriting/policy";
-import { inMemoryApplicationIndex } from "../../node-service/src/underwriting/application-index";
+import {
+  inMemoryApplicationIndex,
+  type ApplicationIndex,
+  type WithApplicationIndex,
+} from "../../node-service/src/underwriting/application-index";
+import { computeSelectedMetricsAt } from "../../node-service/src/metrics/compute";
+import { OnDemandIndex } from "../../node-service/src/store/on-demand";
+import { stateReader, type IndexReader } from "../../node-service/src/store/index-reader";
+import { tierMetrics } from "../../node-service/src/underwriting/input";
 import { addLoan, addOrder, addReceivable, party, pay, ref, repayment } from "../../scripts/lib/index-builders";
 
 const DAY = 86_400;
@@ -253,5 +268,35 @@ describe("back-test of a policy over history", () => {
     expect(lines).to.include("in-force,true,all,4,2,0.5,16.00,1,0,1,0,8.00,0.5,CNY");
     expect(lines).to.include("candidate,false,all,4,3,0.75,21.00,3,0,0,0,0.00,0,CNY");
     expect(lines).to.include("candidate,false,0-39,0,0,,0.00,0,0,0,0,0.00,,CNY");
+  });
+
+  it("on a reader, finds and decides a borrower's monthly cases on one read of its keys, with the same report", async () => {
+    const { state } = world();
+    // Over keyed reads, as a reader process runs it (underwriting/application-index.ts committedApplicationIndex),
+    // counting how often each key is read.
+    const inner = stateReader(state);
+    const reads = new Map<string, number>();
+    const count = (coll: string, keys: readonly string[]) =>
+      keys.forEach((k) => reads.set(`${coll}:${k}`, (reads.get(`${coll}:${k}`) ?? 0) + 1));
+    const reader: IndexReader = {
+      records: ((coll, keys) => (count(coll, keys), inner.records(coll, keys))) as IndexReader["records"],
+      lists: ((coll, keys) => (count(coll, keys), inner.lists(coll, keys))) as IndexReader["lists"],
+    };
+    const onDemand: WithApplicationIndex = (read) => {
+      const over = (index: OnDemandIndex): ApplicationIndex => ({
+        run: (fn) => index.run(fn),
+        tierMetrics: async (debtors, end, p = IN_FORCE) =>
+          Object.fromEntries(debtors.map((d) => [d, computeSelectedMetricsAt(state, d, end, tierMetrics(p)).values])),
+        participants: async () => state.participants,
+        apart: (fn) => fn(over(new OnDemandIndex(reader))),
+      });
+      return read(over(new OnDemandIndex(reader)));
+    };
+    const opts = { applications: [], lender: L, policy: CANDIDATE, from: at(1, 15), to: at(2, 10), termDays: 30 };
+    const report = await onDemand((index) => backtestReport(index, opts));
+    expect(report).to.deep.equal(await inMemoryApplicationIndex(() => state, IN_FORCE)((index) => backtestReport(index, opts)));
+    expect(report.cases.monthly, "a month end of each supplier with collateral").to.equal(4);
+    for (const borrower of [G1, G2, G3, X1])
+      expect(reads.get(`receivablesByParty:${borrower}`), `${borrower}'s receivables read`).to.equal(1);
   });
 });

@@ -144,25 +144,52 @@ export function monthlyCases(
 }
 
 /**
- * monthlyCases read enterprise by enterprise, each apart (on a reader, one enterprise's keys held at a
- * time), and month end by month end: a large enterprise's walk is one month end at a time between
- * awaits, so the process goes on answering meanwhile.
+ * One borrower's cases, found over the index its cases are decided on (`backtest`: on a reader, that
+ * borrower's keys, read once for finding its cases and deciding them).
  */
+export interface BorrowerCases {
+  borrower: Address;
+  cases(index: ApplicationIndex): Promise<BacktestCase[]>;
+}
+
+/**
+ * The monthly cases of `enterprise` (one that never applied), month end by month end: a large
+ * enterprise's walk is one month end at a time between awaits, so the process goes on answering meanwhile.
+ */
+export function monthlyCasesOf(enterprise: Address, opts: { from: number; to: number; termDays: number; lender: Address }): BorrowerCases {
+  return {
+    borrower: enterprise,
+    async cases(index) {
+      const out: BacktestCase[] = [];
+      for (const at of monthEnds(opts.from, opts.to)) {
+        const c = await index.run((state) => monthlyCase(state, enterprise, at, opts));
+        if (c) out.push(c);
+      }
+      return out;
+    },
+  };
+}
+
+/** monthlyCases read enterprise by enterprise, each apart (on a reader, one enterprise's keys held at a time). */
 export async function monthlyCasesOn(
   index: ApplicationIndex,
   enterprises: readonly Address[],
   opts: { from: number; to: number; termDays: number; lender: Address },
 ): Promise<BacktestCase[]> {
-  const ends = monthEnds(opts.from, opts.to);
   const out: BacktestCase[] = [];
-  for (const e of enterprises)
-    await index.apart(async (apart) => {
-      for (const at of ends) {
-        const c = await apart.run((state) => monthlyCase(state, e, at, opts));
-        if (c) out.push(c);
-      }
-    });
+  for (const e of enterprises) out.push(...(await index.apart((apart) => monthlyCasesOf(e, opts).cases(apart))));
   return out;
+}
+
+/** Cases known beforehand (past applications), grouped by borrower in the order first met. */
+function byBorrower(cases: readonly BacktestCase[]): BorrowerCases[] {
+  const groups = new Map<Address, BacktestCase[]>();
+  for (const c of cases) {
+    const group = groups.get(c.borrower);
+    if (group) group.push(c);
+    else groups.set(c.borrower, [c]);
+  }
+  return [...groups].map(([borrower, group]) => ({ borrower, cases: async () => group }));
 }
 
 export interface CaseResult {
@@ -294,17 +321,23 @@ export async function backtest(
   policies: readonly { policy: Policy; inForce: boolean }[],
   now: number,
 ): Promise<BacktestReport> {
+  return decideBorrowers(index, byBorrower(cases), policies, now);
+}
+
+/** `backtest` over each borrower's cases, found and decided on the same apart read of the index. */
+async function decideBorrowers(
+  index: ApplicationIndex,
+  borrowers: readonly BorrowerCases[],
+  policies: readonly { policy: Policy; inForce: boolean }[],
+  now: number,
+): Promise<BacktestReport> {
   const columns = [...policies].sort((a, b) => Number(b.inForce) - Number(a.inForce));
   const results: CaseResult[][] = columns.map(() => []);
-  const byBorrower = new Map<Address, BacktestCase[]>();
-  for (const c of cases) {
-    const group = byBorrower.get(c.borrower);
-    if (group) group.push(c);
-    else byBorrower.set(c.borrower, [c]);
-  }
-  for (const group of byBorrower.values())
+  const counted = { applications: 0, monthly: 0 };
+  for (const borrower of borrowers)
     await index.apart(async (apart) => {
-      for (const c of group) {
+      for (const c of await borrower.cases(apart)) {
+        counted[c.kind === "application" ? "applications" : "monthly"] += 1;
         // Policies with the same advance tiers read the same debtor metrics: read once per case.
         const tiersRead = new Map<string, Record<Address, MetricValues>>();
         for (const [i, { policy }] of columns.entries()) {
@@ -318,10 +351,7 @@ export async function backtest(
     });
   return {
     now,
-    cases: {
-      applications: cases.filter((c) => c.kind === "application").length,
-      monthly: cases.filter((c) => c.kind === "monthly").length,
-    },
+    cases: counted,
     policies: columns.map(({ policy, inForce }, i) => ({
       version: policy.version,
       name: policy.name,
@@ -358,15 +388,16 @@ export async function backtestReport(
     .filter((p) => (p.roles & ROLE.SUPPLIER) !== 0 && !applied.has(p.address))
     .map((p) => p.address)
     .sort();
-  const cases = [
-    ...applicationCases(opts.applications).filter((c) => c.asOf >= from && c.asOf <= to),
-    ...(await monthlyCasesOn(index, neverApplied, { from, to, termDays, lender })),
+  // A borrower that never applied has its monthly cases found where they are decided: its keys are read once.
+  const borrowers = [
+    ...byBorrower(applicationCases(opts.applications).filter((c) => c.asOf >= from && c.asOf <= to)),
+    ...neverApplied.map((e) => monthlyCasesOf(e, { from, to, termDays, lender })),
   ];
   const policies = [
     { policy: CURRENT_POLICY, inForce: true },
     ...(policy.version === CURRENT_POLICY.version ? [] : [{ policy, inForce: false }]),
   ];
-  return backtest(index, cases, policies, to);
+  return decideBorrowers(index, borrowers, policies, to);
 }
 
 /** RFC 4180 CSV of the report: one line per policy and band (and its total); amounts in major units, currency last. */
