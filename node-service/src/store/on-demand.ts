@@ -84,7 +84,9 @@ export class OnDemandIndex {
       const loaded = this.collectionOf(coll);
       const lookup = (key: string | symbol): unknown => {
         if (typeof key !== "string") return undefined;
-        if (loaded.has(key)) return loaded.get(key);
+        // One map lookup for a key loaded with a value (most lookups of a walk); a second only for one without.
+        const value = loaded.get(key);
+        if (value !== undefined || loaded.has(key)) return value;
         let keys = missing.get(coll);
         if (!keys) missing.set(coll, (keys = new Set()));
         keys.add(key);
