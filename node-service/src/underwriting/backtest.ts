@@ -147,7 +147,7 @@ export function monthlyCases(
  * One borrower's cases, found over the index its cases are decided on (`backtest`: on a reader, that
  * borrower's keys, read once for finding its cases and deciding them).
  */
-export interface BorrowerCases {
+interface BorrowerCases {
   borrower: Address;
   cases(index: ApplicationIndex): Promise<BacktestCase[]>;
 }
@@ -156,7 +156,7 @@ export interface BorrowerCases {
  * The monthly cases of `enterprise` (one that never applied), month end by month end: a large
  * enterprise's walk is one month end at a time between awaits, so the process goes on answering meanwhile.
  */
-export function monthlyCasesOf(enterprise: Address, opts: { from: number; to: number; termDays: number; lender: Address }): BorrowerCases {
+function monthlyCasesOf(enterprise: Address, opts: { from: number; to: number; termDays: number; lender: Address }): BorrowerCases {
   return {
     borrower: enterprise,
     async cases(index) {
