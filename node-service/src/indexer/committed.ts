@@ -45,7 +45,7 @@ export function createCommittedIndex(opts: {
 }): CommittedIndex {
   const { reader } = opts;
   const floorBlock = opts.deployment.startBlock - 1;
-  let meta: CommittedMeta = { checkpoint: null, eventCount: 0 };
+  let meta: CommittedMeta = { checkpoint: null, eventCount: 0, commitSeq: 0 };
   let metaBlockTime = 0;
   let consents: ConsentsAt = { block: floorBlock, blockTime: 0, consents: {} };
   let consentsReadAt = -Infinity;

@@ -61,15 +61,50 @@ export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseRead
 
 /** Answers kept per checkpoint; the memo is emptied when it holds this many. */
 const MAX_MEMO = 10_000;
+/** Keys of the enterprises' slices kept (with their answers) at most; all are dropped when they would hold more. */
+const MAX_SLICE_KEYS = 2_000_000;
+/** Answers kept per enterprise (days and series asked of it) at most; its answers are dropped when it would hold more. */
+const MAX_SLICE_ANSWERS = 256;
+
+/** What a reader keeps of one enterprise's metrics and series: answers over its slice, and which keys that slice read. */
+interface KeptSlice {
+  /** The commit the slice was read at, or last found to leave every key of it unchanged at. */
+  seq: number;
+  /** Every key the slice's load asked for, "coll/key" (found or not: a record created later changes the slice too). */
+  keys: Set<string>;
+  answers: Map<string, unknown>;
+}
+
+/** `reader`, noting every key asked of it into `keys` ("coll/key"). */
+function noting(reader: IndexReader, keys: Set<string>): IndexReader {
+  return {
+    records: (coll, asked) => {
+      for (const k of asked) keys.add(`${coll}/${k}`);
+      return reader.records(coll, asked);
+    },
+    lists: (coll, asked) => {
+      for (const k of asked) keys.add(`${coll}/${k}`);
+      return reader.lists(coll, asked);
+    },
+  };
+}
 
 /**
- * Over the committed index, read for one enterprise at a time: an answer is kept while the
- * newest checkpoint this process has seen (`latest`, polled) is the one it was read at, so repeated
- * reads between two commits cost no database round trip. A read while `latest` is unknown is not kept.
+ * Over the committed index, read for one enterprise at a time. A page or the participant check is kept
+ * while the newest checkpoint this process has seen (`latest`, polled) is the one it was read at, so
+ * repeated reads between two commits cost no database round trip. Metrics and series are kept longer:
+ * with the keys their slice read, for as long as no commit changes one of those keys (index_changes,
+ * migration 008). So an enterprise's answers outlive the commits of other enterprises' events, and a
+ * large enterprise's slice is not read again after each commit. A page or participant check read while
+ * `latest` is unknown is not kept.
  */
 export function committedEnterpriseReads(reader: PostgresIndexReader, latest: () => Checkpoint | null): EnterpriseReads {
   const memo = new Map<string, Promise<unknown>>();
   let memoAt: string | undefined;
+  const slices = new Map<Address, KeptSlice>();
+  let sliceKeys = 0;
+  /** Answers being read, so concurrent asks of one answer at one checkpoint read once. */
+  const pending = new Map<string, Promise<unknown>>();
 
   const at = (c: Checkpoint | null) => (c ? `${c.blockNumber}:${c.blockHash}` : undefined);
 
@@ -95,8 +130,57 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
     }
     return value;
   }
-  /** `compute` over the enterprise's slice (metrics/slice.ts). */
-  const overSlice = <T>(key: string, e: Address, compute: (slice: IndexState) => T) => kept(key, (r) => loadEnterpriseSlice(r, e), compute);
+
+  /** Keeps `slice` for `e` in place of what was kept, within the bounds. */
+  function keep(e: Address, slice: KeptSlice): void {
+    const before = slices.get(e);
+    if (before) sliceKeys -= before.keys.size;
+    if (sliceKeys + slice.keys.size > MAX_SLICE_KEYS || (!before && slices.size >= MAX_MEMO)) {
+      slices.clear();
+      sliceKeys = 0;
+    }
+    slices.set(e, slice);
+    sliceKeys += slice.keys.size;
+  }
+
+  /**
+   * `compute` over the enterprise's slice (metrics/slice.ts), answered from what is kept when no commit
+   * since changed a key the slice read: checked on one snapshot against the commits' changed keys.
+   */
+  function overSlice<T>(key: string, e: Address, compute: (slice: IndexState) => T): Promise<T> {
+    const now = at(latest());
+    const flight = `${e}:${key}:${now}`;
+    const inFlight = pending.get(flight);
+    if (inFlight) return inFlight as Promise<T>;
+    const answer = (async () => {
+      const kept = slices.get(e);
+      const { meta, value } = await reader.inSnapshot(async (r, m) => {
+        if (kept?.answers.has(key)) {
+          const changed = await r.changedSince(kept.seq, m.commitSeq);
+          if (changed && ![...changed].some((k) => kept.keys.has(k))) return null;
+        }
+        const keys = new Set<string>();
+        return { keys, slice: await loadEnterpriseSlice(noting(r, keys), e) };
+      });
+      if (value === null) {
+        // Unchanged since it was kept: kept as of this commit now.
+        if (slices.get(e) === kept && kept!.seq < meta.commitSeq) kept!.seq = meta.commitSeq;
+        return kept!.answers.get(key) as T;
+      }
+      const computed = compute(value.slice);
+      if (meta.checkpoint !== null) {
+        const same = slices.get(e);
+        // Added to what is kept for this enterprise when that was read at the same commit; otherwise in its place.
+        if (same && same.seq === meta.commitSeq && same.answers.size < MAX_SLICE_ANSWERS) same.answers.set(key, computed);
+        else keep(e, { seq: meta.commitSeq, keys: value.keys, answers: new Map([[key, computed]]) });
+      }
+      return computed;
+    })();
+    pending.set(flight, answer);
+    const done = () => pending.get(flight) === answer && pending.delete(flight);
+    answer.then(done, done);
+    return answer;
+  }
 
   return {
     isParticipant: (e) =>
@@ -117,7 +201,7 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
         // Only the page's ids were read: in a consistent index every one of them is there.
         ({ ids, records }) => page(ids, (id) => records.get(id), limit, offset),
       ),
-    metrics: (e, asOf) => overSlice(`m:${e}:${asOfDayEnd(asOf)}`, e, (slice) => computeMetrics(slice, e, asOf)),
-    series: (e, asOf, months) => overSlice(`s:${e}:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
+    metrics: (e, asOf) => overSlice(`m:${asOfDayEnd(asOf)}`, e, (slice) => computeMetrics(slice, e, asOf)),
+    series: (e, asOf, months) => overSlice(`s:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
   };
 }

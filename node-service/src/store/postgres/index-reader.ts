@@ -17,22 +17,25 @@ import type { Database } from "./db";
 export interface CommittedMeta {
   checkpoint: Checkpoint | null;
   eventCount: number;
+  /** The number of the commit that wrote it (index_changes counts commits by it; 0: none). */
+  commitSeq: number;
 }
 
 interface MetaRow {
   version: number;
   checkpoint: Checkpoint | null;
   event_count: string;
+  commit_seq: string;
 }
 
 function metaOf(rows: MetaRow[]): CommittedMeta {
   const m = rows[0];
   // An index of another version is being rebuilt by the indexing process: as good as none until then.
-  if (!m || m.version !== STORE_VERSION) return { checkpoint: null, eventCount: 0 };
-  return { checkpoint: m.checkpoint, eventCount: Number(m.event_count) };
+  if (!m || m.version !== STORE_VERSION) return { checkpoint: null, eventCount: 0, commitSeq: 0 };
+  return { checkpoint: m.checkpoint, eventCount: Number(m.event_count), commitSeq: Number(m.commit_seq) };
 }
 
-const META_SQL = "SELECT version, checkpoint, event_count FROM index_meta WHERE id = 1";
+const META_SQL = "SELECT version, checkpoint, event_count, commit_seq FROM index_meta WHERE id = 1";
 /** Keys read by one statement at most. */
 const KEYS_PER_STATEMENT = 5_000;
 
@@ -76,6 +79,11 @@ export interface CommittedReader extends IndexReader {
   debtorCounts(debtor: Address, end: number, since: number | null): Promise<DebtorCounts>;
   /** Every participant record, by address (one statement; participants grow with the members, not the events). */
   participants(): Promise<Record<Address, ParticipantEntity>>;
+  /**
+   * The keys ("coll/key") the commits after commit `since` up to `upTo` changed (index_changes, migration
+   * 008), or null when they are not all known: a whole rewrite among them, or commits no longer kept.
+   */
+  changedSince(since: number, upTo: number): Promise<Set<string> | null>;
 }
 
 // $1 debtor, $2 end, $3 since (exclusive; null: no lower bound). The conditions mirror metrics/records.ts
@@ -112,6 +120,17 @@ function readerOn(query: Query): CommittedReader {
       ]);
       const [c] = rows;
       return { purchases: Number(c.purchases), matured: Number(c.matured), late: Number(c.late) };
+    },
+    async changedSince(since, upTo) {
+      if (upTo === since) return new Set();
+      const { rows } = await query<{ seq: string; whole: boolean; changed: string[] }>(
+        "SELECT seq, whole, changed FROM index_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+        [since, upTo],
+      );
+      if (upTo < since || rows.length !== upTo - since || rows.some((r) => r.whole)) return null;
+      const out = new Set<string>();
+      for (const r of rows) for (const k of r.changed) out.add(k);
+      return out;
     },
     async participants() {
       const { rows } = await query<{ key: Address; value: ParticipantEntity }>(
@@ -151,8 +170,8 @@ function readerOn(query: Query): CommittedReader {
 export interface PostgresIndexReader {
   /** The committed checkpoint and event count (one statement, no transaction of its own). */
   meta(): Promise<CommittedMeta>;
-  /** `read` with keyed reads on one snapshot, and the checkpoint of that snapshot. */
-  inSnapshot<T>(read: (reader: CommittedReader) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
+  /** `read` with keyed reads on one snapshot (given what index_meta says there), and the checkpoint of that snapshot. */
+  inSnapshot<T>(read: (reader: CommittedReader, meta: CommittedMeta) => Promise<T>): Promise<{ meta: CommittedMeta; value: T }>;
   /**
    * Keyed reads each in a statement of its own, with no transaction held open between them: for a
    * caller that interleaves them with chain reads (evidence lookups, which compare what the index says
@@ -184,7 +203,7 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
             previous = next.catch(() => undefined);
             return next;
           };
-          return { meta, value: await read(readerOn(inTurn)) };
+          return { meta, value: await read(readerOn(inTurn), meta) };
         },
         { snapshot: true },
       );

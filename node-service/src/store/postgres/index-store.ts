@@ -2,8 +2,9 @@
  * The chain index in PostgreSQL (DATABASE_URL): the IndexStore of store/index-store.ts with one row per
  * keyed record (index_records) and per run of items a commit appended to one list (index_list_segments,
  * a JSON array of the items seq .. seq + n - 1), the checkpoint and chain identity in index_meta, the
- * recent block hashes in index_recent_blocks and each reorg-window block's undo information in
- * index_undo (migrations/001_init.sql, 002_index_list_segments.sql).
+ * recent block hashes in index_recent_blocks, each reorg-window block's undo information in
+ * index_undo, and the keys each of the last commits changed in index_changes (migrations/001_init.sql,
+ * 002_index_list_segments.sql, 008_index_changes.sql).
  *
  * A save is one transaction holding everything the indexer applied since the previous save (one block
  * range or several): the records and lists named by the indexer's ChangeSet (a rolled-back block's
@@ -66,6 +67,9 @@ function encodeUndo(b: BlockUndo): unknown {
 function decodeUndo(b: BlockUndo): BlockUndo {
   return { ...b, puts: b.puts.map((u) => (u.prev === undefined ? u : { ...u, prev: decodeRecord(u.coll, u.prev) })) };
 }
+
+/** Commits whose changed keys are kept in index_changes (at the head, a commit every 2 s or so: minutes of them). */
+export const INDEX_CHANGES_KEPT = 256;
 
 /** Rows (records, or list segments) per query when an index is loaded. */
 const LOAD_PAGE_ROWS = 5000;
@@ -238,6 +242,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
             return { coll, key, from, list, length: list.length };
           })
         : [];
+      const changed = changes ? [...changes.records.values(), ...changes.lists.values()].map(({ coll, key }) => `${coll}/${key}`) : [];
       const undoBlocks = [...doc.undo];
       const recentBlocks = [...doc.recentBlocks];
       const meta = [
@@ -314,11 +319,19 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
         );
 
         await sender.send(
-          `INSERT INTO index_meta (id, version, identity, checkpoint, undo_floor, event_count) VALUES (1, $1, $2, $3, $4, $5)
+          `INSERT INTO index_meta (id, version, identity, checkpoint, undo_floor, event_count, commit_seq) VALUES (1, $1, $2, $3, $4, $5, 1)
            ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, identity = EXCLUDED.identity, checkpoint = EXCLUDED.checkpoint,
-             undo_floor = EXCLUDED.undo_floor, event_count = EXCLUDED.event_count`,
+             undo_floor = EXCLUDED.undo_floor, event_count = EXCLUDED.event_count, commit_seq = index_meta.commit_seq + 1`,
           meta,
         );
+        // What this commit changed, under its number (migration 008), and the oldest commits' dropped.
+        await sender.send(
+          `INSERT INTO index_changes (seq, whole, changed) SELECT commit_seq, $1, $2::text[] FROM index_meta WHERE id = 1`,
+          [full, changed],
+        );
+        await sender.send(`DELETE FROM index_changes WHERE seq <= (SELECT commit_seq FROM index_meta WHERE id = 1) - $1`, [
+          INDEX_CHANGES_KEPT,
+        ]);
         await sender.flush();
       });
       savedUndo = new Map(undoBlocks.map((u) => [u.blockNumber, u]));
