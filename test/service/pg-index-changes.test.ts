@@ -130,10 +130,12 @@ describe("the keys each commit changed, and a reader's metrics kept across other
     // Counts the keyed reads of each snapshot: a slice read shows as records and lists read.
     const inner = createPostgresIndexReader(db);
     let keyedReads = 0;
+    let snapshots = 0;
     const counting: PostgresIndexReader = {
       ...inner,
-      inSnapshot: (read) =>
-        inner.inSnapshot((r, meta) =>
+      inSnapshot: (read) => {
+        snapshots += 1;
+        return inner.inSnapshot((r, meta) =>
           read(
             {
               ...r,
@@ -142,17 +144,20 @@ describe("the keys each commit changed, and a reader's metrics kept across other
             },
             meta,
           ),
-        ),
+        );
+      },
     };
     const reads = committedEnterpriseReads(counting, checkpoint);
     const asOf = T0 + 10 * DAY;
     const expectA = async (why: string, wantReads: boolean) => {
       const before = keyedReads;
+      const snapshotsBefore = snapshots;
       const metrics = await reads.metrics(A, asOf);
       const series = await reads.series(A, asOf, 3);
       expect(toJsonSafe(metrics), why).to.deep.equal(toJsonSafe(computeMetrics(state, A, asOf)));
       expect(toJsonSafe(series), why).to.deep.equal(toJsonSafe(monthlySeries(state, A, asOf, 3)));
       expect(keyedReads > before, `${why}: the slice read again`).to.equal(wantReads);
+      if (why === "no commit since") expect(snapshots, "no commit since: no database round trip").to.equal(snapshotsBefore);
       return metrics;
     };
     const first = await expectA("the first read", true);

@@ -70,6 +70,8 @@ const MAX_SLICE_ANSWERS = 256;
 interface KeptSlice {
   /** The commit the slice was read at, or last found to leave every key of it unchanged at. */
   seq: number;
+  /** That commit's checkpoint: while it is still the newest polled, the answers need no database round trip. */
+  at: string | undefined;
   /** Every key the slice's load asked for, "coll/key" (found or not: a record created later changes the slice too). */
   keys: Set<string>;
   answers: Map<string, unknown>;
@@ -149,11 +151,12 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
    */
   function overSlice<T>(key: string, e: Address, compute: (slice: IndexState) => T): Promise<T> {
     const now = at(latest());
+    const kept = slices.get(e);
+    if (now !== undefined && kept?.at === now && kept.answers.has(key)) return Promise.resolve(kept.answers.get(key) as T);
     const flight = `${e}:${key}:${now}`;
     const inFlight = pending.get(flight);
     if (inFlight) return inFlight as Promise<T>;
     const answer = (async () => {
-      const kept = slices.get(e);
       const { meta, value } = await reader.inSnapshot(async (r, m) => {
         if (kept?.answers.has(key)) {
           const changed = await r.changedSince(kept.seq, m.commitSeq);
@@ -164,7 +167,7 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
       });
       if (value === null) {
         // Unchanged since it was kept: kept as of this commit now.
-        if (slices.get(e) === kept && kept!.seq < meta.commitSeq) kept!.seq = meta.commitSeq;
+        if (slices.get(e) === kept && kept!.seq < meta.commitSeq) Object.assign(kept!, { seq: meta.commitSeq, at: at(meta.checkpoint) });
         return kept!.answers.get(key) as T;
       }
       const computed = compute(value.slice);
@@ -172,7 +175,7 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
         const same = slices.get(e);
         // Added to what is kept for this enterprise when that was read at the same commit; otherwise in its place.
         if (same && same.seq === meta.commitSeq && same.answers.size < MAX_SLICE_ANSWERS) same.answers.set(key, computed);
-        else keep(e, { seq: meta.commitSeq, keys: value.keys, answers: new Map([[key, computed]]) });
+        else keep(e, { seq: meta.commitSeq, at: at(meta.checkpoint), keys: value.keys, answers: new Map([[key, computed]]) });
       }
       return computed;
     })();
