@@ -14,7 +14,7 @@ import { committedEnterpriseReads } from "../../node-service/src/metrics/enterpr
 import { STORE_VERSION, type Checkpoint, type StoredIndex } from "../../node-service/src/store/index-store";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexReader, type PostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
-import { createPostgresIndexStore, INDEX_CHANGES_KEPT } from "../../node-service/src/store/postgres/index-store";
+import { CHANGED_KEYS_NOTED, createPostgresIndexStore, INDEX_CHANGES_KEPT } from "../../node-service/src/store/postgres/index-store";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
 import { party } from "../../scripts/lib/index-builders";
 
@@ -122,6 +122,10 @@ describe("the keys each commit changed, and a reader's metrics kept across other
       INDEX_CHANGES_KEPT + 2,
     );
     expect(await reader.direct.changedSince(1, seq), "commit 2 no longer kept").to.equal(null);
+    // A commit of more keys than CHANGED_KEYS_NOTED (catching up) is noted as a whole rewrite.
+    await commit(Array.from({ length: CHANGED_KEYS_NOTED }, (_, i) => newOrder(order(String(10_000 + i), B, T0))).flat());
+    expect((await rows()).at(-1)).to.deep.equal({ seq: String(seq + 1), whole: true, changed: [] });
+    expect(await reader.direct.changedSince(seq, seq + 1)).to.equal(null);
   });
 
   it("answers an enterprise's metrics from what it kept while commits change none of the keys its slice read, and reads again when one does", async () => {

@@ -70,6 +70,12 @@ function decodeUndo(b: BlockUndo): BlockUndo {
 
 /** Commits whose changed keys are kept in index_changes (at the head, a commit every 2 s or so: minutes of them). */
 export const INDEX_CHANGES_KEPT = 256;
+/**
+ * A commit that changed more keys than this is noted as a whole rewrite (readers read again what they
+ * kept): a commit while catching up changes tens of thousands, which would weigh megabytes per row for
+ * nothing a reader could keep; one at the head, a few.
+ */
+export const CHANGED_KEYS_NOTED = 10_000;
 
 /** Rows (records, or list segments) per query when an index is loaded. */
 const LOAD_PAGE_ROWS = 5000;
@@ -242,7 +248,9 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
             return { coll, key, from, list, length: list.length };
           })
         : [];
-      const changed = changes ? [...changes.records.values(), ...changes.lists.values()].map(({ coll, key }) => `${coll}/${key}`) : [];
+      const noted = !!changes && changes.size <= CHANGED_KEYS_NOTED;
+      const changed =
+        changes && noted ? [...changes.records.values(), ...changes.lists.values()].map(({ coll, key }) => `${coll}/${key}`) : [];
       const undoBlocks = [...doc.undo];
       const recentBlocks = [...doc.recentBlocks];
       const meta = [
@@ -327,7 +335,7 @@ export async function createPostgresIndexStore(db: Database, { pageRows = LOAD_P
         // What this commit changed, under its number (migration 008), and the oldest commits' dropped.
         await sender.send(
           `INSERT INTO index_changes (seq, whole, changed) SELECT commit_seq, $1, $2::text[] FROM index_meta WHERE id = 1`,
-          [full, changed],
+          [!noted, changed],
         );
         await sender.send(`DELETE FROM index_changes WHERE seq <= (SELECT commit_seq FROM index_meta WHERE id = 1) - $1`, [
           INDEX_CHANGES_KEPT,
