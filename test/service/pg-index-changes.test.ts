@@ -6,24 +6,18 @@
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
-import { emptyIndexState, type Address, type OrderEntity } from "../../node-service/src/domain/entities";
+import type { Address, IndexState, OrderEntity } from "../../node-service/src/domain/entities";
 import { applyMutations, ChangeSet, push, put, type Mutation } from "../../node-service/src/domain/mutations";
 import { toJsonSafe } from "../../node-service/src/domain/json";
 import { computeMetrics, monthlySeries } from "../../node-service/src/metrics/compute";
 import { committedEnterpriseReads } from "../../node-service/src/metrics/enterprise-reads";
-import { STORE_VERSION, type Checkpoint, type StoredIndex } from "../../node-service/src/store/index-store";
-import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
+import type { Checkpoint } from "../../node-service/src/store/index-store";
+import type { Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexReader, type PostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
-import { CHANGED_KEYS_NOTED, createPostgresIndexStore, INDEX_CHANGES_KEPT } from "../../node-service/src/store/postgres/index-store";
-import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { CHANGED_KEYS_NOTED, INDEX_CHANGES_KEPT } from "../../node-service/src/store/postgres/index-store";
+import { freshPostgresIndex } from "../../scripts/lib/test-postgres-index";
 import { party } from "../../scripts/lib/index-builders";
 
-const identity = {
-  chainId: 31337,
-  genesisHash: `0x${"1".repeat(64)}`,
-  startBlock: 1,
-  contracts: {},
-} as unknown as StoredIndex["identity"];
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
 const [A, B, BUYER] = [addr(0xa1), addr(0xb1), addr(0xd1)];
 const T0 = 1_800_000_000;
@@ -60,23 +54,17 @@ describe("the keys each commit changed, and a reader's metrics kept across other
   });
 
   async function freshIndex() {
-    const db = await openDatabase(await freshDatabase(), { max: 3 });
-    dbs.push(db);
-    const store = await createPostgresIndexStore(db);
-    const state = emptyIndexState();
-    party(state, A, T0 - 30 * DAY);
-    party(state, B, T0 - 30 * DAY);
     let block = 1;
-    const doc = (): StoredIndex => ({
-      version: STORE_VERSION,
-      identity,
-      checkpoint: { blockNumber: block, blockHash: `0x${block.toString(16).padStart(64, "0")}` as Hex },
-      recentBlocks: [],
-      undoFloor: 0,
-      undo: [],
-      state,
+    const checkpoint = (): Checkpoint => ({ blockNumber: block, blockHash: `0x${block.toString(16).padStart(64, "0")}` as Hex });
+    const { db, store, state, doc } = await freshPostgresIndex({
+      max: 3,
+      checkpoint,
+      seed: (s: IndexState) => {
+        party(s, A, T0 - 30 * DAY);
+        party(s, B, T0 - 30 * DAY);
+      },
     });
-    await store.save(doc(), null);
+    dbs.push(db);
     /** One commit of `mutations` at the next block. */
     const commit = async (mutations: Mutation[]) => {
       const changes = new ChangeSet();
@@ -84,7 +72,6 @@ describe("the keys each commit changed, and a reader's metrics kept across other
       block += 1;
       await store.save(doc(), changes);
     };
-    const checkpoint = (): Checkpoint => doc().checkpoint!;
     return { db, state, commit, checkpoint };
   }
 

@@ -10,21 +10,16 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { Hex } from "viem";
-import { emptyIndexState, type EventRef } from "../../node-service/src/domain/entities";
+import type { EventRef } from "../../node-service/src/domain/entities";
 import { applyMutations, ChangeSet, push, put, type Mutation } from "../../node-service/src/domain/mutations";
-import { STORE_VERSION, type StoredIndex } from "../../node-service/src/store/index-store";
+import { STORE_VERSION } from "../../node-service/src/store/index-store";
 import { migrate, MIGRATIONS_DIR, openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
 import { freshDatabase } from "../../scripts/lib/test-postgres";
+import { freshPostgresIndex, TEST_IDENTITY } from "../../scripts/lib/test-postgres-index";
 
 const PARTY = "0x00000000000000000000000000000000000000a1";
-const identity = {
-  chainId: 31337,
-  genesisHash: `0x${"1".repeat(64)}`,
-  startBlock: 1,
-  contracts: {},
-} as unknown as StoredIndex["identity"];
 
 function ref(i: number): EventRef {
   return {
@@ -47,21 +42,9 @@ describe("PostgreSQL index lists as segments", function () {
 
   /** A fresh database with an empty index saved in it: its store, the state to change, and the document to save. */
   async function freshIndex() {
-    const db = await openDatabase(await freshDatabase(), { max: 2 });
-    dbs.push(db);
-    const store = await createPostgresIndexStore(db);
-    const state = emptyIndexState();
-    const doc = (): StoredIndex => ({
-      version: STORE_VERSION,
-      identity,
-      checkpoint: null,
-      recentBlocks: [],
-      undoFloor: 0,
-      undo: [],
-      state,
-    });
-    await store.save(doc(), null);
-    return { db, store, state, doc };
+    const index = await freshPostgresIndex();
+    dbs.push(index.db);
+    return index;
   }
 
   it("a cut inside a segment keeps the items before it, and later appends load in order", async () => {
@@ -244,7 +227,7 @@ describe("PostgreSQL index lists as segments", function () {
         expect(await migrate(raw, only001)).to.deep.equal(["001_init.sql"]);
         await pool.query(
           `INSERT INTO index_meta (id, version, identity, checkpoint, undo_floor, event_count) VALUES (1, $1, $2, NULL, 0, 3)`,
-          [STORE_VERSION, JSON.stringify(identity)],
+          [STORE_VERSION, JSON.stringify(TEST_IDENTITY)],
         );
         await pool.query(
           `INSERT INTO index_lists (coll, key, seq, value) VALUES

@@ -77,6 +77,12 @@ interface KeptSlice {
   answers: Map<string, unknown>;
 }
 
+/** True when one of `changed` is in `keys`. */
+function touches(changed: ReadonlySet<string>, keys: ReadonlySet<string>): boolean {
+  for (const k of changed) if (keys.has(k)) return true;
+  return false;
+}
+
 /** `reader`, noting every key asked of it into `keys` ("coll/key"). */
 function noting(reader: IndexReader, keys: Set<string>): IndexReader {
   return {
@@ -160,15 +166,15 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
       const { meta, value } = await reader.inSnapshot(async (r, m) => {
         if (kept?.answers.has(key)) {
           const changed = await r.changedSince(kept.seq, m.commitSeq);
-          if (changed && ![...changed].some((k) => kept.keys.has(k))) return null;
+          if (changed && !touches(changed, kept.keys)) return kept;
         }
         const keys = new Set<string>();
         return { keys, slice: await loadEnterpriseSlice(noting(r, keys), e) };
       });
-      if (value === null) {
+      if (!("slice" in value)) {
         // Unchanged since it was kept: kept as of this commit now.
-        if (slices.get(e) === kept && kept!.seq < meta.commitSeq) Object.assign(kept!, { seq: meta.commitSeq, at: at(meta.checkpoint) });
-        return kept!.answers.get(key) as T;
+        if (value.seq < meta.commitSeq) Object.assign(value, { seq: meta.commitSeq, at: at(meta.checkpoint) });
+        return value.answers.get(key) as T;
       }
       const computed = compute(value.slice);
       if (meta.checkpoint !== null) {

@@ -410,6 +410,23 @@ export async function endWithin(c: pg.Client, ms = 1_000): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * `client.query`, each statement sent once the one before it has answered: node-postgres queues a query
+ * asked while another runs only with a deprecation warning (pg 9 refuses it), and a statement's timeout
+ * then counts from when it is sent, not from when it was queued. After a failed statement the later ones
+ * are not sent and fail with its error (in a transaction they could only fail: it is aborted).
+ */
+export function inTurn(
+  client: pg.ClientBase,
+): <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>> {
+  let previous: Promise<unknown> = Promise.resolve();
+  return <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
+    const next = previous.then(() => client.query<R>(text, values));
+    previous = next;
+    return next;
+  };
+}
+
 /** A query on `client` given LONG_QUERY_TIMEOUT_MS instead of the pool's QUERY_TIMEOUT_MS. */
 export function longQuery<R extends pg.QueryResultRow>(
   client: pg.ClientBase,

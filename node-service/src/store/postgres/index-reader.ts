@@ -11,7 +11,7 @@ import type { ListCollections } from "../../domain/mutations";
 import type { IndexReader } from "../index-reader";
 import { decodeRecord } from "../state-codec";
 import { STORE_VERSION, type Checkpoint } from "../index-store";
-import type { Database } from "./db";
+import { inTurn, type Database } from "./db";
 
 /** What index_meta says of the committed index (checkpoint null: nothing indexed yet, or another version's index). */
 export interface CommittedMeta {
@@ -123,11 +123,12 @@ function readerOn(query: Query): CommittedReader {
     },
     async changedSince(since, upTo) {
       if (upTo === since) return new Set();
+      if (upTo < since) return null;
       const { rows } = await query<{ seq: string; whole: boolean; changed: string[] }>(
         "SELECT seq, whole, changed FROM index_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq",
         [since, upTo],
       );
-      if (upTo < since || rows.length !== upTo - since || rows.some((r) => r.whole)) return null;
+      if (rows.length !== upTo - since || rows.some((r) => r.whole)) return null;
       const out = new Set<string>();
       for (const r of rows) for (const k of r.changed) out.add(k);
       return out;
@@ -194,16 +195,8 @@ export function createPostgresIndexReader(db: Database): PostgresIndexReader {
       return db.tx(
         async (client) => {
           const meta = metaOf((await client.query<MetaRow>(META_SQL)).rows);
-          // One statement at a time on the snapshot's one connection: a reader may ask several at once
-          // (Promise.all), which node-postgres queues only with a deprecation warning (pg 9 refuses it),
-          // and each statement's timeout then counts from when it is sent, not from when it was queued.
-          let previous: Promise<unknown> = Promise.resolve();
-          const inTurn: Query = (text, values) => {
-            const next = previous.then(() => client.query(text, values));
-            previous = next.catch(() => undefined);
-            return next;
-          };
-          return { meta, value: await read(readerOn(inTurn), meta) };
+          // One statement at a time on the snapshot's one connection: a reader may ask several at once (Promise.all).
+          return { meta, value: await read(readerOn(inTurn(client)), meta) };
         },
         { snapshot: true },
       );

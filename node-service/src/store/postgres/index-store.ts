@@ -24,7 +24,7 @@ import { LIST_COLLECTIONS, RECORD_COLLECTIONS, type BlockUndo, type ListCollecti
 import { RepeatedValues } from "../../domain/intern";
 import { decodeRecord, encodeRecord } from "../state-codec";
 import { STORE_VERSION, type IndexStore, type StoredIndex, type WriteStats } from "../index-store";
-import { longQuery, type Database } from "./db";
+import { inTurn, longQuery, type Database } from "./db";
 import type pg from "pg";
 
 /** Rows per statement (each statement carries its rows as one jsonb parameter); a segment weighs its items. */
@@ -40,11 +40,14 @@ type Row = Record<string, unknown>;
  */
 class Sender {
   private inFlight: Promise<unknown> | null = null;
-  constructor(private readonly client: pg.PoolClient) {}
+  private readonly query: ReturnType<typeof inTurn>;
+  constructor(client: pg.PoolClient) {
+    this.query = inTurn(client);
+  }
 
   async send(sql: string, params: unknown[]): Promise<void> {
     const previous = this.inFlight;
-    const q = previous ? previous.then(() => this.client.query(sql, params)) : this.client.query(sql, params);
+    const q = this.query(sql, params);
     q.catch(() => undefined); // surfaces through the await below or in flush
     this.inFlight = q;
     if (previous) await previous;
