@@ -40,6 +40,14 @@ export const CONFIG_SCHEMA = z
       .describe(
         "indexer: the process indexes the chain in memory (and, on PostgreSQL, may write the index and run the background jobs). reader (needs DATABASE_URL): it holds no index and serves enterprises' metrics, series and lists, the caller's loans and consents, the participants' directory, applications (creation and decision included), the back-test (borrower by borrower), evidence and documents from the committed index, by key, so its memory does not grow with the index (a back-test holds one borrower's records at a time).",
       ),
+    READER_KEPT_KEYS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(300_000)
+      .describe(
+        "SERVICE_ROLE=reader: how many keys of enterprises' slices (the records and lists their metrics read) the process keeps in memory with their records, the enterprises read last first; a commit that changes a few of a kept slice's keys then costs reading those keys instead of the whole slice. 0: keep none (every change reads the slice again).",
+      ),
     CONFIRMATIONS: z.coerce
       .number()
       .int()

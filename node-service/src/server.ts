@@ -375,7 +375,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       publicClient,
       indexer,
       enterpriseReads: indexReader
-        ? committedEnterpriseReads(indexReader, () => indexer.checkpoint())
+        ? committedEnterpriseReads(indexReader, () => indexer.checkpoint(), { keptKeys: config.READER_KEPT_KEYS })
         : inMemoryEnterpriseReads(() => indexer.state()),
       loanReads,
       participantReads: indexReader ? committedParticipantReads(indexReader) : inMemoryParticipantReads(() => indexer.state()),

@@ -4,6 +4,13 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../../node-service/src/domain/entities";
 
+/**
+ * A log index of its own for each event built here: an event is identified by its block hash and log
+ * index (domain/intern.ts shares references by them, as a reader does with a slice it keeps).
+ */
+let builtEvents = 0;
+const nextLogIndex = () => builtEvents++;
+
 export function push(list: Record<Address, string[]>, party: Address, id: string) {
   (list[party] ??= []).includes(id) || list[party].push(id);
 }
@@ -41,7 +48,15 @@ export const pay = (at: number, amount: bigint, holder: Address): ReceivableEnti
   amount,
   toLoan: 0n,
   holder,
-  ref: { contract: "Receivables", event: "ReceivablePaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
+  ref: {
+    contract: "Receivables",
+    event: "ReceivablePaid",
+    blockNumber: 0,
+    blockHash: "0x00",
+    txHash: "0x00",
+    logIndex: nextLogIndex(),
+    at,
+  },
 });
 
 export function addLoan(
@@ -82,14 +97,14 @@ export const ref = (contract: string, event: string, at: number) => ({
   blockNumber: 0,
   blockHash: "0x00" as const,
   txHash: "0x00" as const,
-  logIndex: 0,
+  logIndex: nextLogIndex(),
   at,
 });
 
 export const repayment = (at: number, amount: bigint): LoanEntity["repayments"][number] => ({
   at,
   amount,
-  ref: { contract: "LoanAgreements", event: "LoanRepaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: 0, at },
+  ref: { contract: "LoanAgreements", event: "LoanRepaid", blockNumber: 0, blockHash: "0x00", txHash: "0x00", logIndex: nextLogIndex(), at },
 });
 
 /** A participant admitted at `admittedAt` with the given KYC attribute hashes. */

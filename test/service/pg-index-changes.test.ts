@@ -6,20 +6,25 @@
  */
 import { expect } from "chai";
 import type { Hex } from "viem";
-import type { Address, IndexState, OrderEntity } from "../../node-service/src/domain/entities";
+import fc from "fast-check";
+import type { Address, IndexState, OrderEntity, ReceivableEntity } from "../../node-service/src/domain/entities";
 import { applyMutations, ChangeSet, push, put, type Mutation } from "../../node-service/src/domain/mutations";
 import { toJsonSafe } from "../../node-service/src/domain/json";
 import { computeMetrics, monthlySeries } from "../../node-service/src/metrics/compute";
-import { committedEnterpriseReads } from "../../node-service/src/metrics/enterprise-reads";
+import { committedEnterpriseReads, type EnterpriseReads } from "../../node-service/src/metrics/enterprise-reads";
 import type { Checkpoint } from "../../node-service/src/store/index-store";
 import type { Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexReader, type PostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
 import { CHANGED_KEYS_NOTED, INDEX_CHANGES_KEPT } from "../../node-service/src/store/postgres/index-store";
 import { freshPostgresIndex } from "../../scripts/lib/test-postgres-index";
-import { party } from "../../scripts/lib/index-builders";
+import { party, repayment } from "../../scripts/lib/index-builders";
+import * as S from "./metric-scenarios";
 
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
 const [A, B, BUYER] = [addr(0xa1), addr(0xb1), addr(0xd1)];
+/** Never admitted in the metric scenarios' history. */
+const STRANGER = addr(0xf1);
+const E = S.E;
 const T0 = 1_800_000_000;
 const DAY = 86_400;
 
@@ -53,16 +58,18 @@ describe("the keys each commit changed, and a reader's metrics kept across other
     for (const db of dbs.splice(0)) await db.close();
   });
 
-  async function freshIndex() {
+  async function freshIndex(seed?: (s: IndexState) => void) {
     let block = 1;
     const checkpoint = (): Checkpoint => ({ blockNumber: block, blockHash: `0x${block.toString(16).padStart(64, "0")}` as Hex });
     const { db, store, state, doc } = await freshPostgresIndex({
       max: 3,
       checkpoint,
-      seed: (s: IndexState) => {
-        party(s, A, T0 - 30 * DAY);
-        party(s, B, T0 - 30 * DAY);
-      },
+      seed:
+        seed ??
+        ((s: IndexState) => {
+          party(s, A, T0 - 30 * DAY);
+          party(s, B, T0 - 30 * DAY);
+        }),
     });
     dbs.push(db);
     /** One commit of `mutations` at the next block. */
@@ -115,55 +122,218 @@ describe("the keys each commit changed, and a reader's metrics kept across other
     expect(await reader.direct.changedSince(seq, seq + 1)).to.equal(null);
   });
 
-  it("answers an enterprise's metrics from what it kept while commits change none of the keys its slice read, and reads again when one does", async () => {
-    const { db, state, commit, checkpoint } = await freshIndex();
-    await commit([...newOrder(order("1", A, T0)), ...newOrder(order("2", B, T0))]);
-    // Counts the keyed reads of each snapshot: a slice read shows as records and lists read.
+  /** committedEnterpriseReads over `db`, counting snapshots and the keys read by key on them. */
+  function countedReads(db: Database, checkpoint: () => Checkpoint, keptKeys: number) {
     const inner = createPostgresIndexReader(db);
-    let keyedReads = 0;
-    let snapshots = 0;
+    const count = { snapshots: 0, keys: 0 };
     const counting: PostgresIndexReader = {
       ...inner,
       inSnapshot: (read) => {
-        snapshots += 1;
+        count.snapshots += 1;
         return inner.inSnapshot((r, meta) =>
           read(
             {
               ...r,
-              records: (coll, keys) => ((keyedReads += 1), r.records(coll, keys)),
-              lists: (coll, keys) => ((keyedReads += 1), r.lists(coll, keys)),
+              records: (coll, keys) => ((count.keys += keys.length), r.records(coll, keys)),
+              lists: (coll, keys) => ((count.keys += keys.length), r.lists(coll, keys)),
             },
             meta,
           ),
         );
       },
     };
-    const reads = committedEnterpriseReads(counting, checkpoint);
+    return { reads: committedEnterpriseReads(counting, checkpoint, { keptKeys }), count };
+  }
+
+  /**
+   * Reads A's metrics and series as of `asOf` at once (as the web's dashboard asks them), checks them
+   * against the index in memory, and returns how many keys were read by key.
+   */
+  async function readA(reads: EnterpriseReads, count: { keys: number }, state: IndexState, asOf: number, why: string) {
+    const before = count.keys;
+    const [metrics, series] = await Promise.all([reads.metrics(A, asOf), reads.series(A, asOf, 3)]);
+    expect(toJsonSafe(metrics), why).to.deep.equal(toJsonSafe(computeMetrics(state, A, asOf)));
+    expect(toJsonSafe(series), why).to.deep.equal(toJsonSafe(monthlySeries(state, A, asOf, 3)));
+    return { metrics, keysRead: count.keys - before };
+  }
+
+  for (const kept of [
+    { keptKeys: 0, what: "keeping no records: reads the whole slice again when one does" },
+    { keptKeys: 1_000, what: "keeping the slice's records: reads again only the keys that changed" },
+  ])
+    it(`answers an enterprise's metrics from what it kept while commits change none of the keys its slice read; ${kept.what}`, async () => {
+      const { db, state, commit, checkpoint } = await freshIndex();
+      await commit([...newOrder(order("1", A, T0)), ...newOrder(order("2", B, T0))]);
+      const { reads, count } = countedReads(db, checkpoint, kept.keptKeys);
+      const asOf = T0 + 10 * DAY;
+      const recordsKept = kept.keptKeys > 0;
+      const step = async (why: string, keysRead: number, day = asOf) => {
+        const snapshots = count.snapshots;
+        const read = await readA(reads, count, state, day, why);
+        expect(read.keysRead, `${why}: keys read`).to.equal(keysRead);
+        if (why.startsWith("no commit since")) expect(count.snapshots, `${why}: no database round trip`).to.equal(snapshots);
+        return read;
+      };
+      const first = await readA(reads, count, state, asOf, "the first read");
+      // Its lists (3), its order, itself and its buyer.
+      const slice = first.keysRead;
+      expect(slice).to.equal(6);
+      await step("no commit since", 0);
+      const snapshots = count.snapshots;
+      await step("another day", recordsKept ? 0 : slice, asOf + DAY);
+      expect(count.snapshots - snapshots, "another day: a database round trip unless the records are kept").to.equal(recordsKept ? 0 : 1);
+      await commit(newOrder(order("3", B, T0 + DAY)));
+      await step("a commit of another enterprise's order", 0);
+      // The buyer had no participant record when A's slice was read: its admission changes the slice too.
+      await commit([
+        put("participants", BUYER, { ...state.participants[A], address: BUYER, admittedAt: T0 - 400 * DAY, kycAttributes: [] }),
+      ]);
+      await step("the buyer admitted, a key the slice asked for and did not find", recordsKept ? 1 : slice);
+      await step("no commit since", 0);
+      await commit(newOrder(order("4", A, T0 + 2 * DAY)));
+      // Kept: A's list of orders and the new order (the other order, A and its buyer unchanged).
+      const after = await step("a new order of A", recordsKept ? 2 : slice + 1);
+      expect(toJsonSafe(after.metrics.values), "A's metrics moved").to.not.deep.equal(toJsonSafe(first.metrics.values));
+      // A reader further behind than the commits kept cannot tell what changed: it reads again.
+      for (let i = 0; i < INDEX_CHANGES_KEPT + 1; i++) await commit(newOrder(order(String(1_000 + i), B, T0 + i)));
+      await step("more commits than are kept", slice + 1);
+    });
+
+  it("keeps the records of the enterprises read last within its budget of keys, and none of a slice larger than it", async () => {
+    const { db, state, commit, checkpoint } = await freshIndex();
+    await commit([...newOrder(order("1", A, T0)), ...newOrder(order("2", B, T0))]);
     const asOf = T0 + 10 * DAY;
-    const expectA = async (why: string, wantReads: boolean) => {
-      const before = keyedReads;
-      const snapshotsBefore = snapshots;
-      const metrics = await reads.metrics(A, asOf);
-      const series = await reads.series(A, asOf, 3);
-      expect(toJsonSafe(metrics), why).to.deep.equal(toJsonSafe(computeMetrics(state, A, asOf)));
-      expect(toJsonSafe(series), why).to.deep.equal(toJsonSafe(monthlySeries(state, A, asOf, 3)));
-      expect(keyedReads > before, `${why}: the slice read again`).to.equal(wantReads);
-      if (why === "no commit since") expect(snapshots, "no commit since: no database round trip").to.equal(snapshotsBefore);
-      return metrics;
-    };
-    const first = await expectA("the first read", true);
-    await expectA("no commit since", false);
+    // Each slice reads 6 keys (see above): a budget of 8 holds one of them.
+    const { reads, count } = countedReads(db, checkpoint, 8);
+    expect((await readA(reads, count, state, asOf, "A first")).keysRead).to.equal(6);
     await commit(newOrder(order("3", B, T0 + DAY)));
-    await expectA("a commit of another enterprise's order", false);
-    // The buyer had no participant record when A's slice was read: its admission changes the slice too.
-    await commit([put("participants", BUYER, { ...state.participants[A], address: BUYER, admittedAt: T0 - 400 * DAY, kycAttributes: [] })]);
-    await expectA("the buyer admitted, a key the slice asked for and did not find", true);
-    await expectA("no commit since", false);
+    expect((await readA(reads, count, state, asOf, "A kept with its records")).keysRead).to.equal(0);
+    await reads.metrics(B, asOf);
     await commit(newOrder(order("4", A, T0 + 2 * DAY)));
-    const after = await expectA("a new order of A", true);
-    expect(toJsonSafe(after.values), "A's metrics moved").to.not.deep.equal(toJsonSafe(first.values));
-    // A reader further behind than the commits kept cannot tell what changed: it reads again.
-    for (let i = 0; i < INDEX_CHANGES_KEPT + 1; i++) await commit(newOrder(order(String(1_000 + i), B, T0 + i)));
-    await expectA("more commits than are kept", true);
+    expect((await readA(reads, count, state, asOf, "A's records gave way to B's")).keysRead, "the whole slice").to.equal(7);
+    // A budget below one slice keeps no records: every change reads the slice again.
+    const small = countedReads(db, checkpoint, 5);
+    await readA(small.reads, small.count, state, asOf, "A first, on a budget of 5");
+    await commit(newOrder(order("5", A, T0 + 3 * DAY)));
+    expect((await readA(small.reads, small.count, state, asOf, "a new order of A")).keysRead).to.equal(8);
+  });
+
+  it("gives, over a slice patched with the changed keys, what a fresh read gives, and what the index in memory gives, on random changes to a history (fast-check)", async () => {
+    const parties = [E, S.A, S.B, S.C, S.L, STRANGER];
+    const day = fc.integer({ min: 0, max: 120 });
+    const pick = fc.nat({ max: 1_000 });
+    const change = fc.oneof(
+      fc.record({ kind: fc.constant("order" as const), supplier: fc.nat({ max: 5 }), buyer: fc.nat({ max: 5 }), day }),
+      fc.record({
+        kind: fc.constant("invoice" as const),
+        order: pick,
+        term: fc.integer({ min: 1, max: 60 }),
+        split: fc.nat({ max: 3 }),
+        day,
+      }),
+      fc.record({ kind: fc.constant("payment" as const), receivable: pick, amount: fc.integer({ min: 1, max: 3_000 }), day }),
+      fc.record({ kind: fc.constant("pledge" as const), receivable: pick, loan: pick, day }),
+      fc.record({ kind: fc.constant("repayment" as const), loan: pick, amount: fc.integer({ min: 1, max: 500 }), day }),
+      fc.record({ kind: fc.constant("admission" as const), party: fc.nat({ max: 5 }), day }),
+    );
+    // A step: some changes in one commit, then reads of some parties' metrics and series.
+    const step = fc.record({
+      changes: fc.array(change, { minLength: 1, maxLength: 3 }),
+      reads: fc.uniqueArray(fc.nat({ max: 5 }), { maxLength: 3 }),
+      asOf: day,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+        const { db, state, commit, checkpoint } = await freshIndex((s) => Object.assign(s, S.scenario()));
+        const reader = createPostgresIndexReader(db);
+        const patched = committedEnterpriseReads(reader, checkpoint, { keptKeys: 1_000_000 });
+        let next = 1_000;
+        const nth = <T>(items: Record<string, T>, n: number): T | undefined => {
+          const keys = Object.keys(items).sort();
+          return keys.length === 0 ? undefined : items[keys[n % keys.length]];
+        };
+        const mutationsOf = (c: (typeof steps)[number]["changes"][number]): Mutation[] => {
+          const at = S.d(c.day);
+          switch (c.kind) {
+            case "order":
+              // No order of a party to itself (the contract refuses it).
+              if (c.supplier === c.buyer) return [];
+              return newOrder({ ...order(String(next++), parties[c.supplier], at), buyer: parties[c.buyer] });
+            case "invoice": {
+              const o = nth(state.orders, c.order);
+              if (!o) return [];
+              const id = String(next++);
+              const base = {
+                orderId: o.id,
+                issuer: o.supplier,
+                debtor: o.buyer,
+                holder: o.supplier,
+                paid: 0n,
+                invoiceHash: "0x00" as const,
+              };
+              const childIds = Array.from({ length: c.split }, () => String(next++));
+              const mature = {
+                issuedAt: at,
+                acknowledgedAt: at,
+                maturity: at + c.term * DAY,
+                status: "Issued" as const,
+                payments: [],
+                events: [],
+              };
+              const root = { id, ...base, ...mature, faceValue: 3_000n, ...(c.split > 0 ? { childIds, status: "Split" as const } : {}) };
+              const children = childIds.map((cid) => ({ id: cid, ...base, ...mature, parentId: id, faceValue: 3_000n / BigInt(c.split) }));
+              return [root, ...children].flatMap((r) => [
+                put("receivables", r.id, r as ReceivableEntity),
+                ...[...new Set([r.issuer, r.debtor])].map((p) => push("receivablesByParty", p, r.id)),
+              ]);
+            }
+            case "payment": {
+              const r = nth(state.receivables, c.receivable);
+              if (!r) return [];
+              const amount = BigInt(c.amount);
+              return [put("receivables", r.id, { ...r, paid: r.paid + amount, payments: [...r.payments, S.pay(at, amount, r.holder)] })];
+            }
+            case "pledge": {
+              const [r, l] = [nth(state.receivables, c.receivable), nth(state.loans, c.loan)];
+              if (!r || !l) return [];
+              return [put("receivables", r.id, { ...r, pledgedLoanId: l.id, pledges: [...(r.pledges ?? []), { loanId: l.id, at }] })];
+            }
+            case "repayment": {
+              const l = nth(state.loans, c.loan);
+              if (!l) return [];
+              const amount = BigInt(c.amount);
+              return [put("loans", l.id, { ...l, repaid: l.repaid + amount, repayments: [...l.repayments, repayment(at, amount)] })];
+            }
+            case "admission": {
+              const address = parties[c.party];
+              const admitted = state.participants[address] ?? state.participants[S.E];
+              return [put("participants", address, { ...admitted, address, admittedAt: at, kycAttributes: [] })];
+            }
+          }
+        };
+        try {
+          for (const { changes, reads, asOf } of steps) {
+            await commit(changes.flatMap(mutationsOf));
+            for (const party of reads.map((i) => parties[i])) {
+              const at = S.d(asOf);
+              const fresh = committedEnterpriseReads(reader, checkpoint, { keptKeys: 0 });
+              const [m, series, freshM, freshSeries] = await Promise.all([
+                patched.metrics(party, at),
+                patched.series(party, at, 4),
+                fresh.metrics(party, at),
+                fresh.series(party, at, 4),
+              ]);
+              expect(toJsonSafe(m), `${party}: patched and fresh`).to.deep.equal(toJsonSafe(freshM));
+              expect(toJsonSafe(series), `${party}: patched and fresh`).to.deep.equal(toJsonSafe(freshSeries));
+              expect(toJsonSafe(m), `${party}: patched and in memory`).to.deep.equal(toJsonSafe(computeMetrics(state, party, at)));
+            }
+          }
+        } finally {
+          await db.close();
+          dbs.splice(dbs.indexOf(db), 1);
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 });

@@ -7,6 +7,8 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import type { Checkpoint } from "../store/index-store";
+import { RepeatedValues } from "../domain/intern";
+import { RECORD_COLLECTIONS, type ListCollections, type RecordCollections } from "../domain/mutations";
 import { listOf, type IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { asOfDayEnd } from "./records";
@@ -63,8 +65,45 @@ export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseRead
 const MAX_MEMO = 10_000;
 /** Keys of the enterprises' slices kept (with their answers) at most; all are dropped when they would hold more. */
 const MAX_SLICE_KEYS = 2_000_000;
-/** Answers kept per enterprise (days and series asked of it) at most; its answers are dropped when it would hold more. */
+/** Answers kept per enterprise (days and series asked of it) at most; further ones are computed and not kept. */
 const MAX_SLICE_ANSWERS = 256;
+
+/**
+ * The keys a slice's load asked for, per collection: found or not, since a record created later
+ * changes the slice too (a buyer admitted after the read).
+ */
+class SliceKeys {
+  private readonly byColl = new Map<string, Set<string>>();
+  size = 0;
+
+  add(coll: string, key: string): void {
+    let keys = this.byColl.get(coll);
+    if (!keys) this.byColl.set(coll, (keys = new Set()));
+    const before = keys.size;
+    keys.add(key);
+    this.size += keys.size - before;
+  }
+
+  has(coll: string, key: string): boolean {
+    return this.byColl.get(coll)?.has(key) === true;
+  }
+
+  /** The keys of index_changes ("coll/key"). */
+  static of(changed: Iterable<string>): SliceKeys {
+    const keys = new SliceKeys();
+    for (const c of changed) {
+      const slash = c.indexOf("/");
+      keys.add(c.slice(0, slash), c.slice(slash + 1));
+    }
+    return keys;
+  }
+
+  /** True when one of `other` is among these. */
+  meets(other: SliceKeys): boolean {
+    for (const [coll, keys] of other.byColl) for (const k of keys) if (this.has(coll, k)) return true;
+    return false;
+  }
+}
 
 /** What a reader keeps of one enterprise's metrics and series: answers over its slice, and which keys that slice read. */
 interface KeptSlice {
@@ -72,29 +111,72 @@ interface KeptSlice {
   seq: number;
   /** That commit's checkpoint: while it is still the newest polled, the answers need no database round trip. */
   at: string | undefined;
-  /** Every key the slice's load asked for, "coll/key" (found or not: a record created later changes the slice too). */
-  keys: Set<string>;
+  /** Every key the slice's load asked for. */
+  keys: SliceKeys;
   answers: Map<string, unknown>;
+  /**
+   * The slice's records themselves, while the slices kept with them stay within the process's budget
+   * (`keptKeys`): a commit that changes a few of its keys then costs reading those keys, not the
+   * slice, and a new day or series of it costs no read at all.
+   */
+  slice?: IndexState;
 }
 
-/** True when one of `changed` is in `keys`. */
-function touches(changed: ReadonlySet<string>, keys: ReadonlySet<string>): boolean {
-  for (const k of changed) if (keys.has(k)) return true;
-  return false;
+/** An enterprise's slice as one read found it. */
+interface SliceRead {
+  /** What is kept for the enterprise after the read (not kept when nothing is indexed yet, or another read replaced it). */
+  entry: KeptSlice;
+  /** The slice's records: read, or kept (none when the read found the answers kept still hold and no records were kept). */
+  slice: IndexState | undefined;
 }
 
-/** `reader`, noting every key asked of it into `keys` ("coll/key"). */
-function noting(reader: IndexReader, keys: Set<string>): IndexReader {
+/** `reader`, noting every key asked of it into `keys`. */
+function noting(reader: IndexReader, keys: SliceKeys): IndexReader {
   return {
     records: (coll, asked) => {
-      for (const k of asked) keys.add(`${coll}/${k}`);
+      for (const k of asked) keys.add(coll, k);
       return reader.records(coll, asked);
     },
     lists: (coll, asked) => {
-      for (const k of asked) keys.add(`${coll}/${k}`);
+      for (const k of asked) keys.add(coll, k);
       return reader.lists(coll, asked);
     },
   };
+}
+
+/**
+ * `reader`, answering each key the kept slice read and no commit since changed from that slice (the
+ * same objects: records are never changed in place), and only the others from the database: a key
+ * changed since, or one the kept slice never asked for (a record or list entry created since).
+ */
+function reusing(reader: IndexReader, kept: IndexState, keys: SliceKeys, changed: SliceKeys): IndexReader {
+  async function answer<T>(coll: string, asked: readonly string[], read: (keys: string[]) => Promise<T[]>, from: Record<string, T>) {
+    const wanted = [...new Set(asked.filter((k) => !keys.has(coll, k) || changed.has(coll, k)))];
+    const found = wanted.length > 0 ? await read(wanted) : [];
+    const fresh = new Map(wanted.map((k, i) => [k, found[i]]));
+    return asked.map((k) => (fresh.has(k) ? (fresh.get(k) as T) : from[k]));
+  }
+  return {
+    records: (coll, asked) =>
+      answer(coll, asked, (ks) => reader.records(coll, ks), kept[coll] as Record<string, RecordCollections[typeof coll] | undefined>),
+    lists: async (coll, asked) =>
+      (await answer(coll, asked, (ks) => reader.lists(coll, ks), kept[coll] as Record<string, ListCollections[typeof coll][]>)).map(
+        (l) => l ?? [],
+      ),
+  };
+}
+
+/**
+ * Rewrites the records of `slice` that `held` does not hold to share repeated values (domain/intern.ts),
+ * as a slice kept for long is held: about 550 bytes per receivable instead of 1,400 as decoded.
+ */
+function shareNew(slice: IndexState, held: IndexState | undefined): void {
+  const shared = new RepeatedValues();
+  for (const coll of RECORD_COLLECTIONS) {
+    const records = slice[coll] as Record<string, unknown>;
+    const before = held?.[coll] as Record<string, unknown> | undefined;
+    for (const k in records) if (before?.[k] !== records[k]) records[k] = shared.shareRecord(records[k]);
+  }
 }
 
 /**
@@ -103,16 +185,25 @@ function noting(reader: IndexReader, keys: Set<string>): IndexReader {
  * repeated reads between two commits cost no database round trip. Metrics and series are kept longer:
  * with the keys their slice read, for as long as no commit changes one of those keys (index_changes,
  * migration 008). So an enterprise's answers outlive the commits of other enterprises' events, and a
- * large enterprise's slice is not read again after each commit. A page or participant check read while
- * `latest` is unknown is not kept.
+ * large enterprise's slice is not read again after each commit. Up to `keptKeys` keys of slices are
+ * kept with their records (the enterprises read last): after a commit that changes some of them, only
+ * those are read again. A page or participant check read while `latest` is unknown is not kept.
  */
-export function committedEnterpriseReads(reader: PostgresIndexReader, latest: () => Checkpoint | null): EnterpriseReads {
+export function committedEnterpriseReads(
+  reader: PostgresIndexReader,
+  latest: () => Checkpoint | null,
+  { keptKeys }: { keptKeys: number },
+): EnterpriseReads {
   const memo = new Map<string, Promise<unknown>>();
   let memoAt: string | undefined;
   const slices = new Map<Address, KeptSlice>();
   let sliceKeys = 0;
+  /** Keys of the slices kept with their records (`KeptSlice.slice`). */
+  let heldKeys = 0;
   /** Answers being read, so concurrent asks of one answer at one checkpoint read once. */
   const pending = new Map<string, Promise<unknown>>();
+  /** Slices being read, so concurrent asks of one enterprise (its metrics and its series) read it once. */
+  const reading = new Map<string, Promise<SliceRead>>();
 
   const at = (c: Checkpoint | null) => (c ? `${c.blockNumber}:${c.blockHash}` : undefined);
 
@@ -139,16 +230,75 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
     return value;
   }
 
-  /** Keeps `slice` for `e` in place of what was kept, within the bounds. */
+  /** Drops the records kept of `slice` (its answers and keys stay). */
+  function release(slice: KeptSlice): void {
+    if (!slice.slice) return;
+    heldKeys -= slice.keys.size;
+    slice.slice = undefined;
+  }
+
+  /** Keeps `slice` for `e` in place of what was kept, within the bounds; its records only if they fit the budget. */
   function keep(e: Address, slice: KeptSlice): void {
     const before = slices.get(e);
-    if (before) sliceKeys -= before.keys.size;
+    if (before) {
+      sliceKeys -= before.keys.size;
+      release(before);
+      slices.delete(e);
+    }
     if (sliceKeys + slice.keys.size > MAX_SLICE_KEYS || (!before && slices.size >= MAX_MEMO)) {
       slices.clear();
       sliceKeys = 0;
+      heldKeys = 0;
+    }
+    if (slice.slice && slice.keys.size > keptKeys) slice.slice = undefined;
+    if (slice.slice) {
+      // The records of the enterprises read longest ago give way (a Map iterates in insertion order).
+      for (const other of slices.values()) {
+        if (heldKeys + slice.keys.size <= keptKeys) break;
+        release(other);
+      }
+      heldKeys += slice.keys.size;
     }
     slices.set(e, slice);
     sliceKeys += slice.keys.size;
+  }
+
+  /**
+   * Reads `e`'s slice on one snapshot, checking what is kept against the commits' changed keys first:
+   * unchanged, it is kept as of this commit (and its records given when kept); otherwise the slice is
+   * read again, from the database only for the keys changed or new when its records were kept. With
+   * `needSlice` false, an unchanged slice whose records were not kept is not read.
+   */
+  async function readSlice(e: Address, before: KeptSlice | undefined, needSlice: boolean): Promise<SliceRead> {
+    // Taken now: what is kept may give its records way to another enterprise's while this reads.
+    const held = before?.slice;
+    const { meta, value } = await reader.inSnapshot(async (r, m) => {
+      const listed = before ? await r.changedSince(before.seq, m.commitSeq) : null;
+      const changed = listed && SliceKeys.of(listed);
+      const unchanged = changed !== null && !before!.keys.meets(changed);
+      if (unchanged && (!needSlice || held)) return { unchanged, loaded: false as const, keys: before!.keys, slice: held };
+      const keys = new SliceKeys();
+      const slice = await loadEnterpriseSlice(noting(held && changed ? reusing(r, held, before!.keys, changed) : r, keys), e);
+      return { unchanged, loaded: true as const, keys, slice };
+    });
+    // Off the connection (sharing a large slice's values takes a while), and only for a slice that can be kept.
+    if (value.loaded && value.keys.size <= keptKeys) shareNew(value.slice, held);
+    if (!value.loaded) {
+      // Kept as of this commit now (unless a later read already moved it on).
+      if (before!.seq < meta.commitSeq) Object.assign(before!, { seq: meta.commitSeq, at: at(meta.checkpoint) });
+      return { entry: before!, slice: held };
+    }
+    const entry: KeptSlice = {
+      seq: meta.commitSeq,
+      at: at(meta.checkpoint),
+      keys: value.keys,
+      // Answers over a slice no commit changed still hold.
+      answers: value.unchanged ? before!.answers : new Map(),
+      slice: value.slice,
+    };
+    // Kept unless another read replaced what this one started from, or nothing is indexed yet.
+    if (meta.checkpoint !== null && slices.get(e) === before) keep(e, entry);
+    return { entry, slice: value.slice };
   }
 
   /**
@@ -163,26 +313,24 @@ export function committedEnterpriseReads(reader: PostgresIndexReader, latest: ()
     const inFlight = pending.get(flight);
     if (inFlight) return inFlight as Promise<T>;
     const answer = (async () => {
-      const { meta, value } = await reader.inSnapshot(async (r, m) => {
-        if (kept?.answers.has(key)) {
-          const changed = await r.changedSince(kept.seq, m.commitSeq);
-          if (changed && !touches(changed, kept.keys)) return kept;
+      let read: SliceRead;
+      if (now !== undefined && kept?.at === now && kept.slice) read = { entry: kept, slice: kept.slice };
+      else {
+        const needSlice = !kept?.answers.has(key);
+        const readKey = `${e}:${now}:${needSlice}`;
+        let r = reading.get(readKey);
+        if (!r) {
+          r = readSlice(e, kept, needSlice);
+          reading.set(readKey, r);
+          const done = () => reading.get(readKey) === r && reading.delete(readKey);
+          r.then(done, done);
         }
-        const keys = new Set<string>();
-        return { keys, slice: await loadEnterpriseSlice(noting(r, keys), e) };
-      });
-      if (!("slice" in value)) {
-        // Unchanged since it was kept: kept as of this commit now.
-        if (value.seq < meta.commitSeq) Object.assign(value, { seq: meta.commitSeq, at: at(meta.checkpoint) });
-        return value.answers.get(key) as T;
+        read = await r;
       }
-      const computed = compute(value.slice);
-      if (meta.checkpoint !== null) {
-        const same = slices.get(e);
-        // Added to what is kept for this enterprise when that was read at the same commit; otherwise in its place.
-        if (same && same.seq === meta.commitSeq && same.answers.size < MAX_SLICE_ANSWERS) same.answers.set(key, computed);
-        else keep(e, { seq: meta.commitSeq, at: at(meta.checkpoint), keys: value.keys, answers: new Map([[key, computed]]) });
-      }
+      if (read.entry.answers.has(key)) return read.entry.answers.get(key) as T;
+      // No records given: an answer kept when this started was not there when the read ended (another ask's read); read it whole.
+      const computed = compute(read.slice ?? (await readSlice(e, undefined, true)).slice!);
+      if (slices.get(e) === read.entry && read.entry.answers.size < MAX_SLICE_ANSWERS) read.entry.answers.set(key, computed);
       return computed;
     })();
     pending.set(flight, answer);
