@@ -33,7 +33,9 @@
  *    invoices one count reads (one row each: what its split tree paid by maturity is kept on it).
  *    Then BENCH_BACKTESTS times (default 3) the bulk supplier's own metrics, whose records are most of
  *    the index, and as often again each after a commit of another enterprise's new order (a reader
- *    answers from what it kept: index_changes), and the lender's back-test of policy v1 on each process
+ *    answers from what it kept: index_changes), and as often after a commit of its own new order (a
+ *    reader that keeps the slice's records, READER_KEPT_KEYS, reads only the keys that changed), and
+ *    the lender's back-test of policy v1 on each process
  *    (POST /api/backtest: every supplier's month ends over the year, the bulk supplier's included),
  *    each with each process's peak RSS before and after.
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
@@ -347,6 +349,21 @@ async function main(): Promise<void> {
       for (const p of processes) {
         const { ms: took } = await timed(`${p.base}/api/enterprises/${bulk.account.address.toLowerCase()}/metrics`, bulkToken);
         console.log(`${p.name}: the bulk supplier's metrics after another enterprise's commit (block ${block}): ${ms(took)}`);
+      }
+    }
+    // Then a commit of its own (the buyer's new order to the bulk supplier): its slice changed. A reader
+    // that keeps the slice's records (READER_KEPT_KEYS) reads again only the keys that changed; one that
+    // does not, the whole slice.
+    for (let i = 0; i < BACKTESTS; i++) {
+      await createOrder(net, { buyer, supplier: bulk.account.address, amount: 10_000n });
+      const block = Number(await node.publicClient.getBlockNumber());
+      await Promise.all(processes.map((p) => reached(p, block)));
+      for (const p of processes) {
+        const peakBefore = residentMemory(p.pid).peak;
+        const { ms: took } = await timed(`${p.base}/api/enterprises/${bulk.account.address.toLowerCase()}/metrics`, bulkToken);
+        console.log(
+          `${p.name}: the bulk supplier's metrics after a commit of its own new order (block ${block}): ${ms(took)}; peak RSS ${mb(peakBefore)} -> ${mb(residentMemory(p.pid).peak)}`,
+        );
       }
     }
     // The back-test (policy v1, as the lender, the year to now): every supplier's month ends, the bulk
