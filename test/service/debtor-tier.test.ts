@@ -1,7 +1,8 @@
 /**
  * A debtor's tier metrics counted in PostgreSQL (metrics/debtor-tier.ts over store/postgres/index-reader.ts
- * debtorCounts), as a reader process figures an advance, against the same metrics computed over the
- * index in memory (metrics/compute.ts), for every party at many instants: two hand-built histories
+ * debtorCounts), as a reader process figures an advance, and counted by the same rules in memory
+ * (debtorCountsIn), as an indexing process does, against the same metrics computed over the index in
+ * memory (metrics/compute.ts), for every party at many instants: two hand-built histories
  * (metric-scenarios.ts) and random ones (fast-check) with split invoices paid on their children, orders
  * and invoices cancelled before and after the instant, invoices never acknowledged, written to a real
  * database (DATABASE_URL, or the embedded server of scripts/lib/test-postgres.ts).
@@ -11,7 +12,7 @@ import fc from "fast-check";
 import { emptyIndexState, type Address, type IndexState } from "../../node-service/src/domain/entities";
 import { computeSelectedMetricsAtUncached, metricSelection, type MetricSelection } from "../../node-service/src/metrics/compute";
 import { METRIC_DEFINITIONS } from "../../node-service/src/metrics/definitions";
-import { committedSelectedMetricsAt } from "../../node-service/src/metrics/debtor-tier";
+import { committedSelectedMetricsAt, selectedMetricsIn } from "../../node-service/src/metrics/debtor-tier";
 import { openDatabase, type Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexReader, type PostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
 import { createPostgresIndexStore } from "../../node-service/src/store/postgres/index-store";
@@ -48,10 +49,11 @@ describe("a debtor's tier metrics counted in the database (issue 17)", function 
     await store.save({ version: STORE_VERSION, identity, checkpoint: null, recentBlocks: [], undoFloor: 0, undo: [], state });
   }
 
-  /** The selected metrics of `party` at `at`, counted in the database, and over the index in memory. */
+  /** The selected metrics of `party` at `at`: counted in the database, counted in memory, and computed over the index in memory. */
   async function both(state: IndexState, party: Address, at: number, only: MetricSelection) {
     return {
       counted: await committedSelectedMetricsAt(reader.direct, party, at, only),
+      countedInMemory: await selectedMetricsIn(state, party, at, only),
       computed: computeSelectedMetricsAtUncached(state, party, at, only).values,
     };
   }
@@ -59,8 +61,9 @@ describe("a debtor's tier metrics counted in the database (issue 17)", function 
   async function expectAgree(state: IndexState, parties: readonly Address[], instants: readonly number[], only = COUNTED) {
     for (const p of parties)
       for (const at of instants) {
-        const { counted, computed } = await both(state, p, at, only);
+        const { counted, countedInMemory, computed } = await both(state, p, at, only);
         expect(counted, `${p} at ${at}`).to.deep.equal(computed);
+        expect(countedInMemory, `${p} at ${at}, in memory`).to.deep.equal(computed);
       }
   }
 
@@ -111,8 +114,9 @@ describe("a debtor's tier metrics counted in the database (issue 17)", function 
     split("1", [[10], [20, 30]]); // 1500 + 750 + 750 by maturity (the last at maturity itself): on time
     split("2", [[10], [20, 31]]); // 750 of it after maturity: late
     await commit(s);
-    const { counted, computed } = await both(s, A, d(40), COUNTED);
+    const { counted, countedInMemory, computed } = await both(s, A, d(40), COUNTED);
     expect(counted).to.deep.equal(computed);
+    expect(countedInMemory).to.deep.equal(computed);
     expect(counted.debtorOverdueRate["30d"]).to.equal(0.5);
     expect(counted.purchaseCount["30d"]).to.equal(0); // created on day 0, more than 30 days before day 40
     expect(counted.purchaseCount["90d"]).to.equal(2);

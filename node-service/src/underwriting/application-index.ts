@@ -14,8 +14,7 @@
  * and the back-test on both).
  */
 import type { Address, IndexState, ParticipantEntity } from "../domain/entities";
-import { computeSelectedMetricsAt } from "../metrics/compute";
-import { committedSelectedMetricsAt } from "../metrics/debtor-tier";
+import { committedSelectedMetricsAt, selectedMetricsIn } from "../metrics/debtor-tier";
 import { OnDemandIndex } from "../store/on-demand";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import type { MetricValues } from "./decide";
@@ -49,8 +48,10 @@ export function inMemoryApplicationIndex(state: () => IndexState, policy: Policy
     const s = state();
     const index: ApplicationIndex = {
       run: async (fn) => fn(s),
-      tierMetrics: async (debtors, end, p = policy) =>
-        Object.fromEntries(debtors.map((d) => [d, computeSelectedMetricsAt(s, d, end, tierMetrics(p)).values])),
+      tierMetrics: async (debtors, end, p = policy) => {
+        const values = await Promise.all(debtors.map((d) => selectedMetricsIn(s, d, end, tierMetrics(p))));
+        return Object.fromEntries(debtors.map((d, i) => [d, values[i]]));
+      },
       participants: async () => s.participants,
       apart: (fn) => fn(index),
     };
