@@ -7,6 +7,17 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { emptyIndexState, type Address, type IndexState, type LoanEntity } from "../../node-service/src/domain/entities";
 import { addOrder, repayment } from "../../scripts/lib/index-builders";
+import {
+  applyMutations,
+  BlockUndoRecorder,
+  LIST_COLLECTIONS,
+  push,
+  put,
+  RECORD_COLLECTIONS,
+  trackChanges,
+  undoBlock,
+} from "../../node-service/src/domain/mutations";
+import { CHANGED_PARTIES, INDEX_CHANGE, indexChanges } from "./index-changes";
 import { METRIC_DEFINITIONS, ROUNDING, metricDefinition } from "../../node-service/src/metrics/definitions";
 import {
   computeMetrics,
@@ -347,6 +358,88 @@ describe("metrics: reads and cache", () => {
     expect(before.values.orderValue.all).to.equal(8000n);
     // A different state object never shares entries.
     expect(computeMetrics(scenario(), E, d(59)).values.orderValue.all).to.equal(8000n);
+  });
+});
+
+describe("metrics: the cache over a journaled index (the indexer's)", () => {
+  /** Wraps `s`'s records and lists in place (the state object stays the same) to count each key read of them. */
+  function watchReads(s: IndexState) {
+    const reads = { count: 0 };
+    const collections = s as unknown as Record<string, Record<string, unknown>>;
+    for (const coll of [...RECORD_COLLECTIONS, ...LIST_COLLECTIONS])
+      collections[coll] = new Proxy(collections[coll], {
+        get: (t, key) => {
+          if (typeof key === "string") reads.count += 1;
+          return t[key as string];
+        },
+      });
+    return reads;
+  }
+
+  it("answers from the cache after other enterprises' changes without reading the enterprise's records, and recomputes after its own, after an undo, and once the journal has passed it", () => {
+    const s = scenario();
+    trackChanges(s);
+    const reads = watchReads(s);
+    const first = computeMetrics(s, E, d(59));
+    // Trade between other parties: journaled, and none of E's keys.
+    applyMutations(s, [put("orders", "500", { ...s.orders["1"], id: "500", buyer: A, supplier: B }), push("ordersByParty", A, "500")]);
+    let before = reads.count;
+    expect(computeMetrics(s, E, d(59))).to.equal(first);
+    expect(reads.count - before, "the check reads the journal, not E's records").to.equal(0);
+    // Without a journal, the same check walks E's records.
+    const untracked = scenario();
+    const walked = watchReads(untracked);
+    computeMetrics(untracked, E, d(59));
+    before = walked.count;
+    computeMetrics(untracked, E, d(59));
+    expect(walked.count - before, "the walk reads every record of E").to.be.greaterThan(10);
+    // E's own new order, recorded for undo as the indexer records a block.
+    const undo = new BlockUndoRecorder(1);
+    applyMutations(
+      s,
+      [put("orders", "9", { ...s.orders["1"], id: "9", buyer: B, supplier: E, amount: 5n }), push("ordersByParty", E, "9")],
+      undo,
+    );
+    const after = computeMetrics(s, E, d(59));
+    expect(after).to.not.equal(first);
+    expect(after).to.deep.equal(computeMetricsUncached(s, E, d(59)));
+    undoBlock(s, undo.block);
+    const undone = computeMetrics(s, E, d(59));
+    expect(undone).to.not.equal(after);
+    expect(undone).to.deep.equal(first);
+    // More changes than the journal keeps since E's records were last checked: they count as changed.
+    const cached = computeMetrics(s, E, d(59));
+    const others = Array.from({ length: 70_000 }, () => put("participants", B, s.participants[B]));
+    applyMutations(s, others);
+    expect(computeMetrics(s, E, d(59))).to.not.equal(cached);
+  });
+
+  it("gives the uncached figures after any random changes and undos (fast-check)", () => {
+    const step = fc.record({
+      changes: fc.array(INDEX_CHANGE, { minLength: 1, maxLength: 3 }),
+      undo: fc.boolean(),
+      reads: fc.uniqueArray(fc.nat({ max: CHANGED_PARTIES.length - 1 }), { maxLength: 3 }),
+      // A few days only, so that later steps ask what is cached.
+      at: fc.constantFrom(-2, 30, 59, 120),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 10 }), (steps) => {
+        const s = scenario();
+        trackChanges(s);
+        const changesOf = indexChanges(s);
+        let block = 1;
+        for (const { changes, undo, reads, at } of steps) {
+          const recorder = new BlockUndoRecorder(block++);
+          // Each change over the state as the previous one left it.
+          for (const change of changes) applyMutations(s, changesOf(change), recorder);
+          for (const who of [...reads.map((i) => CHANGED_PARTIES[i]), E]) {
+            expect(computeMetrics(s, who, d(at)), `${who} at day ${at}`).to.deep.equal(computeMetricsUncached(s, who, d(at)));
+          }
+          if (undo) undoBlock(s, recorder.block);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -176,6 +176,85 @@ export class ChangeSet {
   }
 }
 
+/** Keys of the index's records and lists, per collection: what a memo over some of them read. */
+export class CollectionKeys {
+  private readonly byColl = new Map<string, Set<string>>();
+  size = 0;
+
+  add(coll: string, key: string): void {
+    let keys = this.byColl.get(coll);
+    if (!keys) this.byColl.set(coll, (keys = new Set()));
+    const before = keys.size;
+    keys.add(key);
+    this.size += keys.size - before;
+  }
+
+  has(coll: string, key: string): boolean {
+    return this.byColl.get(coll)?.has(key) === true;
+  }
+
+  /** The keys of index_changes ("coll/key"). */
+  static of(changed: Iterable<string>): CollectionKeys {
+    const keys = new CollectionKeys();
+    for (const c of changed) {
+      const slash = c.indexOf("/");
+      keys.add(c.slice(0, slash), c.slice(slash + 1));
+    }
+    return keys;
+  }
+
+  /** True when one of `other` is among these. */
+  meets(other: CollectionKeys): boolean {
+    for (const [coll, keys] of other.byColl) for (const k of keys) if (this.has(coll, k)) return true;
+    return false;
+  }
+}
+
+/** Changes a ChangeJournal keeps (about 1 MB). */
+const JOURNAL_KEPT = 1 << 16;
+
+/**
+ * The keys applyMutations and undoBlock changed in one state, in order, the last JOURNAL_KEPT of them,
+ * for a state registered with `trackChanges` (an indexer's, which changes only through them): a memo
+ * over some of its records checks the keys changed since it was made instead of walking the records
+ * again (metrics/compute.ts).
+ */
+export class ChangeJournal {
+  /** How many changes were recorded: the position of the next one. */
+  position = 0;
+  private readonly colls: string[] = new Array<string>(JOURNAL_KEPT);
+  private readonly keys: string[] = new Array<string>(JOURNAL_KEPT);
+
+  record(coll: string, key: string): void {
+    const i = this.position % JOURNAL_KEPT;
+    this.colls[i] = coll;
+    this.keys[i] = key;
+    this.position += 1;
+  }
+
+  /** Whether a change from position `from` on is one of `keys`; null when some of those changes are no longer kept. */
+  touches(from: number, keys: CollectionKeys): boolean | null {
+    if (this.position - from > JOURNAL_KEPT) return null;
+    for (let p = from; p < this.position; p++) {
+      const i = p % JOURNAL_KEPT;
+      if (keys.has(this.colls[i], this.keys[i])) return true;
+    }
+    return false;
+  }
+}
+
+const journals = new WeakMap<IndexState, ChangeJournal>();
+
+/** Journals `state`'s changes from now on. Only for a state changed by applyMutations and undoBlock alone. */
+export function trackChanges(state: IndexState): void {
+  if (!journals.has(state)) journals.set(state, new ChangeJournal());
+}
+
+/** The journal of a state registered with trackChanges. */
+export function changeJournalOf(state: IndexState): ChangeJournal | undefined {
+  return journals.get(state);
+}
+
 type AnyRecords = Record<string, unknown>;
 type AnyLists = Record<string, unknown[]>;
 
@@ -184,7 +263,9 @@ type AnyLists = Record<string, unknown[]>;
  * and `changes` (when given) which records and lists changed.
  */
 export function applyMutations(state: IndexState, mutations: Mutation[], undo?: BlockUndoRecorder, changes?: ChangeSet): void {
+  const journal = journals.get(state);
   for (const m of mutations) {
+    journal?.record(m.coll, m.key);
     if (m.op === "put") {
       const records = state[m.coll] as AnyRecords;
       undo?.put(m.coll, m.key, records[m.key] as RecordCollections[RecordCollection] | undefined);
@@ -203,13 +284,16 @@ export function applyMutations(state: IndexState, mutations: Mutation[], undo?: 
 
 /** Takes one block back: restores each record's version from before the block, drops its appends. */
 export function undoBlock(state: IndexState, block: BlockUndo, changes?: ChangeSet): void {
+  const journal = journals.get(state);
   for (const u of block.puts) {
+    journal?.record(u.coll, u.key);
     const records = state[u.coll] as AnyRecords;
     if (u.prev === undefined) delete records[u.key];
     else records[u.key] = u.prev;
     changes?.put(u.coll, u.key);
   }
   for (const u of block.pushes) {
+    journal?.record(u.coll, u.key);
     const lists = state[u.coll] as AnyLists;
     const list = lists[u.key];
     list.length -= u.n;

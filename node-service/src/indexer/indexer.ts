@@ -44,7 +44,7 @@ import {
 } from "../store/index-store";
 import { createDecoder, INDEXED_CONTRACTS, type DecodedEvent } from "./decode";
 import { createLogFetcher } from "./historical";
-import { ChangeSet, undoBlock, type BlockUndo } from "../domain/mutations";
+import { ChangeSet, trackChanges, undoBlock, type BlockUndo } from "../domain/mutations";
 import { applyEvents } from "./reduce";
 
 export type { DecodedEvent } from "./decode";
@@ -244,8 +244,10 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     return false;
   }
 
+  /** `s`, its changes journaled: the index is changed only by applyMutations and undoBlock, so memos over it read the journal. */
+  const journaled = (s: IndexState) => (trackChanges(s), s);
   // In-memory index; `tip` may be ahead of `committed` between commits.
-  let state = emptyIndexState();
+  let state = journaled(emptyIndexState());
   let tip: Checkpoint | null = null;
   /** Block time of `tip` in seconds, when this process fetched that block (0: unknown, after a load or a rollback). */
   let tipTime = 0;
@@ -273,7 +275,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     uncommittedEvents = 0;
     const saved = await store.load();
     if (saved && saved.version === STORE_VERSION && sameIdentity(saved.identity, identity)) {
-      state = saved.state;
+      state = journaled(saved.state);
       tip = committed = saved.checkpoint;
       recent = new Map(saved.recentBlocks.map((b) => [b.blockNumber, b.blockHash]));
       undo = saved.undo;
@@ -291,7 +293,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
         { saved: saved.identity, current: identity },
         "chain reset detected (chain id, genesis or contracts differ): rebuilding the index",
       );
-    state = emptyIndexState();
+    state = journaled(emptyIndexState());
     tip = committed = null;
     recent = new Map();
     undo = [];
@@ -421,7 +423,7 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
     await written().catch(() => undefined); // the whole index is written again below
     pending = null;
     uncommittedEvents = 0;
-    state = emptyIndexState();
+    state = journaled(emptyIndexState());
     tip = null;
     tipTime = 0;
     recent = new Map();

@@ -5,6 +5,7 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import { METRIC_DEFINITIONS, WINDOW_DAYS, type MetricWindow } from "./definitions";
+import { changeJournalOf, type ChangeJournal, type CollectionKeys } from "../domain/mutations";
 import { DAY } from "../domain/time";
 import { coefficientOfVariation, hhi, meanDays, nearestRank, ratio, roundDiv, days } from "./math";
 import {
@@ -16,6 +17,7 @@ import {
   orderCancelledBy,
   paidBy,
   pledgedLoanAt,
+  recordKeysOf,
   sharedKycAttributes,
   walkRecords,
   repaidBy,
@@ -486,9 +488,46 @@ export function computeMetricsAtUncached(state: IndexState, enterprise: Address,
 // Memo: per index state object and (enterprise, evaluation instant), checked against the exact record
 // objects the figures were computed from. Not keyed by state.eventCount alone: a reorg undoes blocks
 // and re-applies others, which can bring the count back to the same number with different records;
-// and events of other enterprises do not invalidate this one's figures.
+// and events of other enterprises do not invalidate this one's figures. On a state whose changes are
+// journaled (domain/mutations.ts trackChanges: the indexer's), the check reads the keys changed since
+// instead of walking the enterprise's records (77-99 ms for bench:reader's bulk supplier of 160,000
+// receivables, after every commit of anyone's events).
 const MAX_ENTRIES = 10_000;
-const cache = new WeakMap<IndexState, Map<string, { deps: unknown[]; result: EnterpriseMetrics }>>();
+/** Keys of the enterprises' records kept for journaled states at most (all are dropped past it). */
+const MAX_KEPT_KEYS = 2_000_000;
+type MemoEntry = { result: EnterpriseMetrics } & ({ deps: unknown[] } | { version: number });
+const cache = new WeakMap<IndexState, Map<string, MemoEntry>>();
+
+/** An enterprise's records in a journaled state: their keys, and a version that changes whenever one of them does. */
+interface RecordsVersion {
+  /** The journal position up to which no change touched `keys`. */
+  position: number;
+  version: number;
+  keys: CollectionKeys;
+}
+const versions = new WeakMap<IndexState, { byEnterprise: Map<Address, RecordsVersion>; keys: number }>();
+/** Versions are never reused, also across states and after the bound drops them. */
+let lastVersion = 0;
+
+/** The version of `e`'s records in a journaled state now: the same while the journal shows no change to them. */
+function recordsVersion(state: IndexState, journal: ChangeJournal, e: Address): number {
+  let held = versions.get(state);
+  if (!held) versions.set(state, (held = { byEnterprise: new Map(), keys: 0 }));
+  const known = held.byEnterprise.get(e);
+  if (known && journal.touches(known.position, known.keys) === false) {
+    known.position = journal.position;
+    return known.version;
+  }
+  const fresh: RecordsVersion = { position: journal.position, version: ++lastVersion, keys: recordKeysOf(state, e) };
+  if (known) held.keys -= known.keys.size;
+  if (held.keys + fresh.keys.size > MAX_KEPT_KEYS) {
+    held.byEnterprise.clear();
+    held.keys = 0;
+  }
+  held.byEnterprise.set(e, fresh);
+  held.keys += fresh.keys.size;
+  return fresh.version;
+}
 
 /** True when the enterprise's records are exactly the objects in `deps` (no allocation). */
 function unchanged(state: IndexState, e: Address, deps: readonly unknown[]): boolean {
@@ -512,12 +551,19 @@ function cachedEvaluate(state: IndexState, e: Address, end: number, only?: Metri
     cache.set(state, entries);
   }
   const hit = entries.get(key);
-  if (hit && unchanged(state, e, hit.deps)) return hit.result;
-  const deps: unknown[] = [];
-  walkRecords(state, e, (r) => deps.push(r) > 0);
+  const journal = changeJournalOf(state);
+  const version = journal && recordsVersion(state, journal, e);
+  if (hit && ("version" in hit ? hit.version === version : unchanged(state, e, hit.deps))) return hit.result;
+  let entry: MemoEntry;
   const result = freeze(evaluate(state, e, end, only));
+  if (version !== undefined) entry = { version, result };
+  else {
+    const deps: unknown[] = [];
+    walkRecords(state, e, (r) => deps.push(r) > 0);
+    entry = { deps, result };
+  }
   if (entries.size >= MAX_ENTRIES) entries.clear();
-  entries.set(key, { deps, result });
+  entries.set(key, entry);
   return result;
 }
 

@@ -8,7 +8,7 @@
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import type { Checkpoint } from "../store/index-store";
 import { RepeatedValues } from "../domain/intern";
-import { RECORD_COLLECTIONS, type ListCollections, type RecordCollections } from "../domain/mutations";
+import { CollectionKeys, RECORD_COLLECTIONS, type ListCollections, type RecordCollections } from "../domain/mutations";
 import { listOf, type IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { asOfDayEnd } from "./records";
@@ -68,51 +68,14 @@ const MAX_SLICE_KEYS = 2_000_000;
 /** Answers kept per enterprise (days and series asked of it) at most; further ones are computed and not kept. */
 const MAX_SLICE_ANSWERS = 256;
 
-/**
- * The keys a slice's load asked for, per collection: found or not, since a record created later
- * changes the slice too (a buyer admitted after the read).
- */
-class SliceKeys {
-  private readonly byColl = new Map<string, Set<string>>();
-  size = 0;
-
-  add(coll: string, key: string): void {
-    let keys = this.byColl.get(coll);
-    if (!keys) this.byColl.set(coll, (keys = new Set()));
-    const before = keys.size;
-    keys.add(key);
-    this.size += keys.size - before;
-  }
-
-  has(coll: string, key: string): boolean {
-    return this.byColl.get(coll)?.has(key) === true;
-  }
-
-  /** The keys of index_changes ("coll/key"). */
-  static of(changed: Iterable<string>): SliceKeys {
-    const keys = new SliceKeys();
-    for (const c of changed) {
-      const slash = c.indexOf("/");
-      keys.add(c.slice(0, slash), c.slice(slash + 1));
-    }
-    return keys;
-  }
-
-  /** True when one of `other` is among these. */
-  meets(other: SliceKeys): boolean {
-    for (const [coll, keys] of other.byColl) for (const k of keys) if (this.has(coll, k)) return true;
-    return false;
-  }
-}
-
 /** What a reader keeps of one enterprise's metrics and series: answers over its slice, and which keys that slice read. */
 interface KeptSlice {
   /** The commit the slice was read at, or last found to leave every key of it unchanged at. */
   seq: number;
   /** That commit's checkpoint: while it is still the newest polled, the answers need no database round trip. */
   at: string | undefined;
-  /** Every key the slice's load asked for. */
-  keys: SliceKeys;
+  /** Every key the slice's load asked for (found or not: a record created later changes the slice too, as a buyer admitted after the read). */
+  keys: CollectionKeys;
   answers: Map<string, unknown>;
   /**
    * The slice's records themselves, while the slices kept with them stay within the process's budget
@@ -131,7 +94,7 @@ interface SliceRead {
 }
 
 /** `reader`, noting every key asked of it into `keys`. */
-function noting(reader: IndexReader, keys: SliceKeys): IndexReader {
+function noting(reader: IndexReader, keys: CollectionKeys): IndexReader {
   return {
     records: (coll, asked) => {
       for (const k of asked) keys.add(coll, k);
@@ -149,7 +112,7 @@ function noting(reader: IndexReader, keys: SliceKeys): IndexReader {
  * same objects: records are never changed in place), and only the others from the database: a key
  * changed since, or one the kept slice never asked for (a record or list entry created since).
  */
-function reusing(reader: IndexReader, kept: IndexState, keys: SliceKeys, changed: SliceKeys): IndexReader {
+function reusing(reader: IndexReader, kept: IndexState, keys: CollectionKeys, changed: CollectionKeys): IndexReader {
   async function answer<T>(coll: string, asked: readonly string[], read: (keys: string[]) => Promise<T[]>, from: Record<string, T>) {
     const wanted = [...new Set(asked.filter((k) => !keys.has(coll, k) || changed.has(coll, k)))];
     const found = wanted.length > 0 ? await read(wanted) : [];
@@ -274,10 +237,10 @@ export function committedEnterpriseReads(
     const held = before?.slice;
     const { meta, value } = await reader.inSnapshot(async (r, m) => {
       const listed = before ? await r.changedSince(before.seq, m.commitSeq) : null;
-      const changed = listed && SliceKeys.of(listed);
+      const changed = listed && CollectionKeys.of(listed);
       const unchanged = changed !== null && !before!.keys.meets(changed);
       if (unchanged && (!needSlice || held)) return { unchanged, loaded: false as const, keys: before!.keys, slice: held };
-      const keys = new SliceKeys();
+      const keys = new CollectionKeys();
       const slice = await loadEnterpriseSlice(noting(held && changed ? reusing(r, held, before!.keys, changed) : r, keys), e);
       return { unchanged, loaded: true as const, keys, slice };
     });

@@ -6,6 +6,7 @@
  */
 import { zeroHash, type Hex } from "viem";
 import type { Address, IndexState, LoanEntity, OrderEntity, ParticipantEntity, ReceivableEntity } from "../domain/entities";
+import { CollectionKeys, type RecordCollection } from "../domain/mutations";
 import { WINDOW_DAYS, type MetricWindow } from "./definitions";
 import { DAY } from "../domain/time";
 
@@ -202,35 +203,50 @@ export function enterpriseRecords(state: IndexState, enterprise: Address, end: n
 }
 
 /**
- * Visits every record object the metrics of `enterprise` read, in a fixed order: its orders,
- * receivables (with split descendants and every loan they were pledged to), loans, and the
- * participant entries of the enterprise and its buyers; stops when
- * `visit` returns false. The indexer replaces a record by a new object whenever it changes (and
- * restores the old object on a reorg), so the same sequence of objects means the same inputs: that
- * is what the memo cache checks.
+ * Visits every record object the metrics of `enterprise` read, with its collection and key (undefined
+ * where there is none), in a fixed order: its orders, receivables (with split descendants and every
+ * loan they were pledged to), loans, and the participant entries of the enterprise and its buyers;
+ * stops when `visit` returns false. The indexer replaces a record by a new object whenever it changes
+ * (and restores the old object on a reorg), so the same sequence of objects means the same inputs:
+ * that is what the memo cache checks.
  */
-export function walkRecords(state: IndexState, enterprise: Address, visit: (record: unknown) => boolean): boolean {
+export function walkRecords(
+  state: IndexState,
+  enterprise: Address,
+  visit: (record: unknown, coll: RecordCollection, key: string) => boolean,
+): boolean {
   const buyers = new Set<Address>();
   for (const id of state.ordersByParty[enterprise] ?? []) {
     const o = state.orders[id];
-    if (!visit(o)) return false;
+    if (!visit(o, "orders", id)) return false;
     if (o && o.supplier === enterprise) buyers.add(o.buyer);
   }
   const receivable = (id: string, depth: number): boolean => {
     const r = state.receivables[id];
-    if (!visit(r)) return false;
+    if (!visit(r, "receivables", id)) return false;
     if (!r) return true;
-    for (const p of r.pledges ?? []) if (!visit(state.loans[p.loanId])) return false;
-    if (r.pledgedLoanId !== undefined && !visit(state.loans[r.pledgedLoanId])) return false;
+    for (const p of r.pledges ?? []) if (!visit(state.loans[p.loanId], "loans", p.loanId)) return false;
+    if (r.pledgedLoanId !== undefined && !visit(state.loans[r.pledgedLoanId], "loans", r.pledgedLoanId)) return false;
     // Split depth is bounded on chain (each split consumes ids); the cap only guards a corrupt index.
     if (r.childIds && depth < 64) for (const c of r.childIds) if (!receivable(c, depth + 1)) return false;
     return true;
   };
   for (const id of state.receivablesByParty[enterprise] ?? []) if (!receivable(id, 0)) return false;
-  for (const id of state.loansByParty[enterprise] ?? []) if (!visit(state.loans[id])) return false;
-  if (!visit(state.participants[enterprise])) return false;
-  for (const b of buyers) if (!visit(state.participants[b])) return false;
+  for (const id of state.loansByParty[enterprise] ?? []) if (!visit(state.loans[id], "loans", id)) return false;
+  if (!visit(state.participants[enterprise], "participants", enterprise)) return false;
+  for (const b of buyers) if (!visit(state.participants[b], "participants", b)) return false;
   return true;
+}
+
+/** The keys of every record walkRecords visits for `enterprise` (found or not), and of the enterprise's lists it reads them from. */
+export function recordKeysOf(state: IndexState, enterprise: Address): CollectionKeys {
+  const keys = new CollectionKeys();
+  for (const list of ["ordersByParty", "receivablesByParty", "loansByParty"] as const) keys.add(list, enterprise);
+  walkRecords(state, enterprise, (_record, coll, key) => {
+    keys.add(coll, key);
+    return true;
+  });
+  return keys;
 }
 
 function invoiceOf(state: IndexState, root: ReceivableEntity, end: number): Invoice {
