@@ -6,7 +6,8 @@
  * the database can count (purchaseCount, debtorOverdueRate) are counted there, by the rules of
  * compute.ts (test/service/debtor-tier.test.ts checks every party and instant of two histories against
  * it); a tier that reads any other metric is computed over the debtor's slice, as the enterprise's own
- * metrics are.
+ * metrics are. An indexing process counts the same way over the index it holds (debtorCountsIn): there
+ * the metrics computed in full walked every split child the debtor owes.
  */
 import type { Address, IndexState } from "../domain/entities";
 import { DAY } from "../domain/time";
@@ -63,7 +64,7 @@ export async function committedSelectedMetricsAt(
  * debtorCounts over the index in memory (an indexing process), by the same rules: the debtor's orders
  * and its original invoices, one record each, through its lists. An anchor buyer's metrics computed in
  * full walked every split child it owes (about 100 ms per request for 160,000 of them, bench:reader's
- * prefill and quotes), and the memo that spares it was checked by the same walk.
+ * prefill and quotes), and a decision's instant is new each time, so no memo spares it.
  */
 export function debtorCountsIn(state: IndexState, debtor: Address, end: number, since: number | null): DebtorCounts {
   const inWindow = (t: number) => t <= end && (since === null || t > since);
