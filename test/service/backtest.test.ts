@@ -32,6 +32,7 @@ import {
   type WithApplicationIndex,
 } from "../../node-service/src/underwriting/application-index";
 import { computeSelectedMetricsAt } from "../../node-service/src/metrics/compute";
+import { loadEnterpriseSlice } from "../../node-service/src/metrics/slice";
 import { OnDemandIndex } from "../../node-service/src/store/on-demand";
 import { stateReader, type IndexReader } from "../../node-service/src/store/index-reader";
 import { tierMetrics } from "../../node-service/src/underwriting/input";
@@ -282,21 +283,42 @@ describe("back-test of a policy over history", () => {
       records: ((coll, keys) => (count(coll, keys), inner.records(coll, keys))) as IndexReader["records"],
       lists: ((coll, keys) => (count(coll, keys), inner.lists(coll, keys))) as IndexReader["lists"],
     };
-    const onDemand: WithApplicationIndex = (read) => {
+    /** The index over keyed reads; `prefetch` false: a borrower's slice is not loaded beforehand (its keys found run by run). */
+    const onDemand = (prefetch: boolean) => {
+      const rounds = { count: 0 };
+      const fresh = () => {
+        const index = new OnDemandIndex(reader);
+        const run = index.run.bind(index);
+        // Counts the rounds of reads each run took.
+        index.run = async (fn) => {
+          const before = index.stats.rounds;
+          const value = await run(fn);
+          rounds.count += index.stats.rounds - before;
+          return value;
+        };
+        return index;
+      };
       const over = (index: OnDemandIndex): ApplicationIndex => ({
         run: (fn) => index.run(fn),
         tierMetrics: async (debtors, end, p = IN_FORCE) =>
           Object.fromEntries(debtors.map((d) => [d, computeSelectedMetricsAt(state, d, end, tierMetrics(p)).values])),
         participants: async () => state.participants,
-        apart: (fn) => fn(over(new OnDemandIndex(reader))),
+        prefetchSlice: async (e) => (prefetch ? index.prefetch((through) => loadEnterpriseSlice(through, e)) : undefined),
+        apart: (fn) => fn(over(fresh())),
       });
-      return read(over(new OnDemandIndex(reader)));
+      const withIndex: WithApplicationIndex = (read) => read(over(fresh()));
+      return { withIndex, rounds };
     };
     const opts = { applications: [], lender: L, policy: CANDIDATE, from: at(1, 15), to: at(2, 10), termDays: 30 };
-    const report = await onDemand((index) => backtestReport(index, opts));
+    const prefetched = onDemand(true);
+    const report = await prefetched.withIndex((index) => backtestReport(index, opts));
     expect(report).to.deep.equal(await inMemoryApplicationIndex(() => state, IN_FORCE)((index) => backtestReport(index, opts)));
     expect(report.cases.monthly, "a month end of each supplier with collateral").to.equal(4);
     for (const borrower of [G1, G2, G3, X1])
       expect(reads.get(`receivablesByParty:${borrower}`), `${borrower}'s receivables read`).to.equal(1);
+    // Without the slice loaded beforehand, the same report, and runs that found their keys in more rounds.
+    const found = onDemand(false);
+    expect(await found.withIndex((index) => backtestReport(index, opts))).to.deep.equal(report);
+    expect(prefetched.rounds.count, "rounds of reads in the runs").to.be.lessThan(found.rounds.count);
   });
 });

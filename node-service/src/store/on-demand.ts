@@ -12,7 +12,14 @@
  * A reader that enumerates a collection (Object.keys) is refused: it would need the whole index.
  */
 import type { IndexState } from "../domain/entities";
-import { LIST_COLLECTIONS, RECORD_COLLECTIONS, type ListCollection, type RecordCollection } from "../domain/mutations";
+import {
+  LIST_COLLECTIONS,
+  RECORD_COLLECTIONS,
+  type ListCollection,
+  type ListCollections,
+  type RecordCollection,
+  type RecordCollections,
+} from "../domain/mutations";
 import type { IndexReader } from "./index-reader";
 import { RepeatedValues } from "../domain/intern";
 
@@ -49,6 +56,25 @@ export class OnDemandIndex {
       if (round >= MAX_ROUNDS) throw new Error(`index read on demand: still asking for new keys after ${MAX_ROUNDS} rounds`);
       await this.load(missing);
     }
+  }
+
+  /**
+   * Loads what `walk` reads by key through this index's reader: a walk that finds its keys by reading
+   * (loadEnterpriseSlice: an enterprise's lists, records, split trees level by level), so that the runs
+   * after it find them loaded. A run discovers a split tree one level per round, each round a run of
+   * the whole reader over what is loaded so far.
+   */
+  async prefetch(walk: (reader: IndexReader) => Promise<unknown>): Promise<void> {
+    const loaded = async (coll: RecordCollection | ListCollection, keys: readonly string[]) => {
+      const into = this.collectionOf(coll);
+      const wanted = new Set(keys.filter((k) => !into.has(k)));
+      if (wanted.size > 0) await this.load(new Map([[coll, wanted]]));
+      return keys.map((k) => into.get(k));
+    };
+    await walk({
+      records: async (coll, keys) => (await loaded(coll, keys)) as (RecordCollections[typeof coll] | undefined)[],
+      lists: async (coll, keys) => (await loaded(coll, keys)).map((l) => (l ?? []) as ListCollections[typeof coll][]),
+    });
   }
 
   private async load(missing: Map<RecordCollection | ListCollection, Set<string>>): Promise<void> {

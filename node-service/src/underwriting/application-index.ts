@@ -15,6 +15,7 @@
  */
 import type { Address, IndexState, ParticipantEntity } from "../domain/entities";
 import { committedSelectedMetricsAt, selectedMetricsIn } from "../metrics/debtor-tier";
+import { loadEnterpriseSlice } from "../metrics/slice";
 import { OnDemandIndex } from "../store/on-demand";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import type { MetricValues } from "./decide";
@@ -28,6 +29,11 @@ export interface ApplicationIndex {
   tierMetrics(debtors: readonly Address[], end: number, policy?: Policy): Promise<Record<Address, MetricValues>>;
   /** Every participant's registry entry, by address. */
   participants(): Promise<Record<Address, ParticipantEntity>>;
+  /**
+   * Loads the records an enterprise's metrics read (its slice, metrics/slice.ts) at once, for the runs
+   * that read them next (on a reader; the index in memory holds them already).
+   */
+  prefetchSlice(enterprise: Address): Promise<void>;
   /**
    * `read` over the same moment with keys of its own, dropped when it ends: a scan over many
    * enterprises (the back-test) holds one enterprise's keys at a time on a reader.
@@ -53,6 +59,7 @@ export function inMemoryApplicationIndex(state: () => IndexState, policy: Policy
         return Object.fromEntries(debtors.map((d, i) => [d, values[i]]));
       },
       participants: async () => s.participants,
+      prefetchSlice: async () => undefined,
       apart: (fn) => fn(index),
     };
     return read(index);
@@ -70,6 +77,7 @@ export function committedApplicationIndex(reader: PostgresIndexReader, policy: P
             return Object.fromEntries(debtors.map((d, i) => [d, values[i]]));
           },
           participants: () => r.participants(),
+          prefetchSlice: (e) => onDemand.prefetch((through) => loadEnterpriseSlice(through, e)),
           apart: (fn) => fn(over(new OnDemandIndex(r))),
         });
         return read(over(new OnDemandIndex(r)));

@@ -336,6 +336,8 @@ async function decideBorrowers(
   const counted = { applications: 0, monthly: 0 };
   for (const borrower of borrowers)
     await index.apart(async (apart) => {
+      // Its cases read its metrics at each month end: its records loaded at once, not one level of its split trees per round.
+      await apart.prefetchSlice(borrower.borrower);
       for (const c of await borrower.cases(apart)) {
         counted[c.kind === "application" ? "applications" : "monthly"] += 1;
         // Policies with the same advance tiers read the same debtor metrics: read once per case.
