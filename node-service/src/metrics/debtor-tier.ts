@@ -29,12 +29,18 @@ const COUNTED: Record<string, (c: DebtorCounts) => MetricValue> = {
   debtorOverdueRate: (c) => ratio(c.late, c.matured),
 };
 
-/** The selected values, each from the counts of its window (`countsSince`: the window's exclusive start, null for all time). */
-async function fromCounts(
+/**
+ * The selected values: each from the counts of its window when every selected metric is one
+ * debtorCounts answers (`countsSince`: the window's exclusive start, null for all time), otherwise
+ * `computed`.
+ */
+async function selectedValues(
   only: MetricSelection,
   end: number,
   countsSince: (since: number | null) => Promise<DebtorCounts> | DebtorCounts,
+  computed: () => Promise<EnterpriseMetrics["values"]> | EnterpriseMetrics["values"],
 ): Promise<EnterpriseMetrics["values"]> {
+  if (![...only.keys()].every((key) => key in COUNTED)) return computed();
   const windows = [...new Set([...only.values()].flat())];
   const counts = new Map(
     await Promise.all(
@@ -46,18 +52,15 @@ async function fromCounts(
   return values;
 }
 
-const allCounted = (only: MetricSelection) => [...only.keys()].every((key) => key in COUNTED);
-
 /** The selected metrics of `enterprise` at the instant `end`: the values computeSelectedMetricsAt gives over the whole index. */
-export async function committedSelectedMetricsAt(
-  reader: CommittedReader,
-  enterprise: Address,
-  end: number,
-  only: MetricSelection,
-): Promise<EnterpriseMetrics["values"]> {
+export function committedSelectedMetricsAt(reader: CommittedReader, enterprise: Address, end: number, only: MetricSelection) {
   const e = enterprise.toLowerCase() as Address;
-  if (!allCounted(only)) return computeSelectedMetricsAtUncached(await loadEnterpriseSlice(reader, e), e, end, only).values;
-  return fromCounts(only, end, (since) => reader.debtorCounts(e, end, since));
+  return selectedValues(
+    only,
+    end,
+    (since) => reader.debtorCounts(e, end, since),
+    async () => computeSelectedMetricsAtUncached(await loadEnterpriseSlice(reader, e), e, end, only).values,
+  );
 }
 
 /**
@@ -90,13 +93,12 @@ export function debtorCountsIn(state: IndexState, debtor: Address, end: number, 
 }
 
 /** committedSelectedMetricsAt over the index in memory: counted by debtorCountsIn, or computed (memoized) when a metric is not counted. */
-export function selectedMetricsIn(
-  state: IndexState,
-  enterprise: Address,
-  end: number,
-  only: MetricSelection,
-): Promise<EnterpriseMetrics["values"]> {
+export function selectedMetricsIn(state: IndexState, enterprise: Address, end: number, only: MetricSelection) {
   const e = enterprise.toLowerCase() as Address;
-  if (!allCounted(only)) return Promise.resolve(computeSelectedMetricsAt(state, e, end, only).values);
-  return fromCounts(only, end, (since) => debtorCountsIn(state, e, end, since));
+  return selectedValues(
+    only,
+    end,
+    (since) => debtorCountsIn(state, e, end, since),
+    () => computeSelectedMetricsAt(state, e, end, only).values,
+  );
 }

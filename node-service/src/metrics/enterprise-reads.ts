@@ -12,7 +12,7 @@ import { CollectionKeys, RECORD_COLLECTIONS, type ListCollections, type RecordCo
 import { listOf, type IndexReader } from "../store/index-reader";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import { asOfDayEnd } from "./records";
-import { computeMetrics, monthlySeries, type EnterpriseMetrics, type MonthlyPoint } from "./compute";
+import { computeMetrics, computeMetricsUncached, monthlySeries, type EnterpriseMetrics, type MonthlyPoint } from "./compute";
 import { loadEnterpriseSlice } from "./slice";
 
 export interface EnterpriseReads {
@@ -321,7 +321,8 @@ export function committedEnterpriseReads(
         // Only the page's ids were read: in a consistent index every one of them is there.
         ({ ids, records }) => page(ids, (id) => records.get(id), limit, offset),
       ),
-    metrics: (e, asOf) => overSlice(`m:${asOfDayEnd(asOf)}`, e, (slice) => computeMetrics(slice, e, asOf)),
+    // Uncached: the answers are kept here, with the keys they read (the memo would walk and hold the slice's records again).
+    metrics: (e, asOf) => overSlice(`m:${asOfDayEnd(asOf)}`, e, (slice) => computeMetricsUncached(slice, e, asOf)),
     series: (e, asOf, months) => overSlice(`s:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
   };
 }
