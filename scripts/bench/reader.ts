@@ -136,9 +136,14 @@ async function main(): Promise<void> {
         const orderId = await createDeliveredOrder(net, { buyer, supplier, amount, complete: true });
         await issueConfirmedReceivable(net, { supplier, buyer, orderId, faceValue: amount, invoiceNumber: `reader-${i}-${k}` });
       }
-    // Each measured supplier's consent to the lender, with every scope the policy reads: its applications are decided at once.
+    // A receivable of the bulk supplier worth a loan (its split children are 10 minor units each, and an
+    // application pledges at most 10): the first its application form offers.
+    const bulkOrder = await createDeliveredOrder(net, { buyer, supplier: bulk, amount: 1_000_000n, complete: true });
+    await issueConfirmedReceivable(net, { supplier: bulk, buyer, orderId: bulkOrder, faceValue: 1_000_000n, invoiceNumber: "reader-bulk" });
+    // Each measured supplier's consent to the lender, and the bulk supplier's, with every scope the policy
+    // reads: their applications are decided at once.
     const consentUntil = Number((await node.publicClient.getBlock()).timestamp) + 2 * 365 * DAY;
-    for (const supplier of suppliers)
+    for (const supplier of [...suppliers, bulk])
       await send(net, supplier, "ConsentRegistry", "grant", [
         lender.account.address,
         REQUIRED_SCOPES,
@@ -187,6 +192,39 @@ async function main(): Promise<void> {
       }
     };
 
+    /**
+     * `times` prefills of the borrower's application form, then as many quotes on the first 10
+     * receivables it offers, then as many applications on the same terms (each decided at once, then
+     * withdrawn untimed to free its receivables): their times.
+     */
+    const applyTimed = async (base: string, token: string, times: number) => {
+      const prefills: number[] = [];
+      const quotes: number[] = [];
+      const creations: number[] = [];
+      let receivableIds: string[] = [];
+      for (let i = 0; i < times; i++) {
+        const { ms, body } = await timed(`${base}/api/applications/prefill`, token);
+        prefills.push(ms);
+        receivableIds = (JSON.parse(body) as { receivables: { id: string }[] }).receivables.map((r) => r.id).slice(0, 10);
+      }
+      const terms = { receivableIds, termDays: 90, lender: lender.account.address.toLowerCase() };
+      let amount = "";
+      for (let i = 0; i < times; i++) {
+        const { ms, body } = await timed(`${base}/api/applications/quote`, token, terms);
+        quotes.push(ms);
+        amount = (JSON.parse(body) as { amount: string }).amount;
+      }
+      for (let i = 0; i < times; i++) {
+        const application = { ...terms, amount, scopes: REQUIRED_SCOPES };
+        const { ms, body } = await timed(`${base}/api/applications`, token, application, 201);
+        creations.push(ms);
+        const app = JSON.parse(body) as { id: string; status: string; decision?: unknown };
+        if (!app.decision) throw new Error(`application ${app.id} on ${base} was not decided at once (${app.status})`);
+        if (!ENDED_STATUSES.has(app.status)) await timed(`${base}/api/applications/${app.id}/withdraw`, token, { reason: "bench" });
+      }
+      return { prefills, quotes, creations };
+    };
+
     const rows: {
       size: number;
       events: number;
@@ -225,28 +263,10 @@ async function main(): Promise<void> {
         const quotes: number[] = [];
         const creations: number[] = [];
         for (const s of suppliers) {
-          const token = tokens.get(s.account.address)!;
-          let receivableIds: string[] = [];
-          for (let i = 0; i < PREFILLS; i++) {
-            const { ms, body } = await timed(`${p.base}/api/applications/prefill`, token);
-            prefills.push(ms);
-            receivableIds = (JSON.parse(body) as { receivables: { id: string }[] }).receivables.map((r) => r.id).slice(0, 10);
-          }
-          const terms = { receivableIds, termDays: 90, lender: lender.account.address.toLowerCase() };
-          let amount = "";
-          for (let i = 0; i < PREFILLS; i++) {
-            const { ms, body } = await timed(`${p.base}/api/applications/quote`, token, terms);
-            quotes.push(ms);
-            amount = (JSON.parse(body) as { amount: string }).amount;
-          }
-          for (let i = 0; i < PREFILLS; i++) {
-            const application = { ...terms, amount, scopes: REQUIRED_SCOPES };
-            const { ms, body } = await timed(`${p.base}/api/applications`, token, application, 201);
-            creations.push(ms);
-            const app = JSON.parse(body) as { id: string; status: string; decision?: unknown };
-            if (!app.decision) throw new Error(`application ${app.id} on ${p.name} was not decided at once (${app.status})`);
-            if (!ENDED_STATUSES.has(app.status)) await timed(`${p.base}/api/applications/${app.id}/withdraw`, token, { reason: "bench" });
-          }
+          const times = await applyTimed(p.base, tokens.get(s.account.address)!, PREFILLS);
+          prefills.push(...times.prefills);
+          quotes.push(...times.quotes);
+          creations.push(...times.creations);
         }
         const heap = await heapOf(p.base);
         rows.push({
@@ -307,6 +327,18 @@ async function main(): Promise<void> {
       );
     }
 
+    const bulkToken = await siweSignIn(processes[0].base, net.deployment.chainId, bulk);
+    // The bulk supplier's own application, before its receivables mature: its form offers every
+    // receivable it holds (most of the index), and its quote and decision read its metrics and fraud
+    // screen over its whole slice.
+    for (const p of processes) {
+      const peakBefore = residentMemory(p.pid).peak;
+      const t = await applyTimed(p.base, bulkToken, BACKTESTS);
+      console.log(
+        `${p.name}: the bulk supplier's prefill ${t.prefills.map(ms).join(", ")}, quote ${t.quotes.map(ms).join(", ")}, ` +
+          `application decided ${t.creations.map(ms).join(", ")} (the first of each cold); peak RSS ${mb(peakBefore)} -> ${mb(residentMemory(p.pid).peak)}`,
+      );
+    }
     // The anchor buyer's tier with every invoice it owes matured (none paid): every original invoice counted.
     await rpc(node, "evm_increaseTime", [200 * DAY]);
     await rpc(node, "evm_mine");
@@ -331,7 +363,6 @@ async function main(): Promise<void> {
     }
     // The bulk supplier's own metrics (its records are most of the index): what one enterprise's slice
     // costs each process when that slice is nearly the whole index.
-    const bulkToken = await siweSignIn(processes[0].base, net.deployment.chainId, bulk);
     for (const p of processes) {
       const peakBefore = residentMemory(p.pid).peak;
       const url = `${p.base}/api/enterprises/${bulk.account.address.toLowerCase()}/metrics`;
