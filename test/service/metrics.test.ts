@@ -11,6 +11,7 @@ import {
   applyMutations,
   BlockUndoRecorder,
   LIST_COLLECTIONS,
+  markReadOnce,
   push,
   put,
   RECORD_COLLECTIONS,
@@ -412,6 +413,22 @@ describe("metrics: the cache over a journaled index (the indexer's)", () => {
     const others = Array.from({ length: 70_000 }, () => put("participants", B, s.participants[B]));
     applyMutations(s, others);
     expect(computeMetrics(s, E, d(59))).to.not.equal(cached);
+  });
+
+  it("computes over a state read once (an on-demand view) without the memo's walk of its records", () => {
+    const uncached = scenario();
+    const byUncached = watchReads(uncached);
+    const expected = computeMetricsUncached(uncached, E, d(59));
+    const once = scenario();
+    markReadOnce(once);
+    const byOnce = watchReads(once);
+    expect(computeMetrics(once, E, d(59))).to.deep.equal(expected);
+    expect(byOnce.count, "the same reads as the computation alone").to.equal(byUncached.count);
+    // A state not marked is noted for the memo: its records are walked once more.
+    const memoized = scenario();
+    const byMemo = watchReads(memoized);
+    computeMetrics(memoized, E, d(59));
+    expect(byMemo.count).to.be.greaterThan(byUncached.count);
   });
 
   it("gives the uncached figures after any random changes and undos (fast-check)", () => {

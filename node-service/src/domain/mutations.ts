@@ -255,6 +255,21 @@ export function changeJournalOf(state: IndexState): ChangeJournal | undefined {
   return journals.get(state);
 }
 
+const readOnce = new WeakSet<IndexState>();
+
+/**
+ * Marks a state made for one run and dropped after it (an on-demand view, store/on-demand.ts): a memo
+ * keyed by state would never be asked again, so it computes over it without noting anything.
+ */
+export function markReadOnce(state: IndexState): void {
+  readOnce.add(state);
+}
+
+/** Whether `state` was marked with markReadOnce. */
+export function isReadOnce(state: IndexState): boolean {
+  return readOnce.has(state);
+}
+
 type AnyRecords = Record<string, unknown>;
 type AnyLists = Record<string, unknown[]>;
 

@@ -5,7 +5,7 @@
  */
 import type { Address, IndexState, LoanEntity, OrderEntity, ReceivableEntity } from "../domain/entities";
 import { METRIC_DEFINITIONS, WINDOW_DAYS, type MetricWindow } from "./definitions";
-import { changeJournalOf, type ChangeJournal, type CollectionKeys } from "../domain/mutations";
+import { changeJournalOf, isReadOnce, type ChangeJournal, type CollectionKeys } from "../domain/mutations";
 import { DAY } from "../domain/time";
 import { coefficientOfVariation, hhi, meanDays, nearestRank, ratio, roundDiv, days } from "./math";
 import {
@@ -544,6 +544,7 @@ function selectionKey(only: MetricSelection | undefined): string {
 }
 
 function cachedEvaluate(state: IndexState, e: Address, end: number, only?: MetricSelection): EnterpriseMetrics {
+  if (isReadOnce(state)) return evaluate(state, e, end, only);
   const key = `${e}:${end}:${selectionKey(only)}`;
   let entries = cache.get(state);
   if (!entries) {

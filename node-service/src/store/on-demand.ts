@@ -19,6 +19,7 @@ import {
   type ListCollections,
   type RecordCollection,
   type RecordCollections,
+  markReadOnce,
 } from "../domain/mutations";
 import type { IndexReader } from "./index-reader";
 import { RepeatedValues } from "../domain/intern";
@@ -134,6 +135,9 @@ export class OnDemandIndex {
         deleteProperty: refuse("writing"),
       });
     }
-    return state as unknown as IndexState;
+    const view = state as unknown as IndexState;
+    // Each run's view is new: the metrics memo would walk its records to note them for nothing.
+    markReadOnce(view);
+    return view;
   }
 }
