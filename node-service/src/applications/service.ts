@@ -530,6 +530,9 @@ export class ApplicationService extends EventEmitter {
     asOf: number,
     debtorMetrics?: Record<Address, MetricValues>,
   ): Promise<DecisionInput> {
+    // The borrower's metrics read its whole slice: on a reader it is loaded at once, not found one
+    // level of its split trees per run of the whole input.
+    await index.prefetchSlice(terms.borrower);
     const tiers =
       debtorMetrics ??
       (await index.tierMetrics(
