@@ -281,6 +281,9 @@ export async function startService(config: Config, options: StartServiceOptions 
   // Verified registered names for the agreement document (the operator's DATA_DIR/participant-names.json).
   const nameBook = createNameBook({ dataDir });
   await nameBook.refresh();
+  // A reader's enterprise reads: its metrics and series, and the slices a decision's input reads (kept once for both).
+  const committedReads =
+    indexReader && committedEnterpriseReads(indexReader, () => indexer.checkpoint(), { keptKeys: config.READER_KEPT_KEYS });
   const applications = await ApplicationService.open({
     dataDir,
     db,
@@ -289,7 +292,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     sender,
     logger: logger.child({ module: "applications" }),
     state: () => indexer.state(),
-    ...(indexReader ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY) } : {}),
+    ...(indexReader && committedReads ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY, committedReads) } : {}),
     partyName: (address, index) => nameBook.verifiedName(address, index),
     consentNow: (borrower, lender) => consentWatcher.current(borrower, lender),
     policy: CURRENT_POLICY,
@@ -374,9 +377,7 @@ export async function startService(config: Config, options: StartServiceOptions 
       deployment,
       publicClient,
       indexer,
-      enterpriseReads: indexReader
-        ? committedEnterpriseReads(indexReader, () => indexer.checkpoint(), { keptKeys: config.READER_KEPT_KEYS })
-        : inMemoryEnterpriseReads(() => indexer.state()),
+      enterpriseReads: committedReads ?? inMemoryEnterpriseReads(() => indexer.state()),
       loanReads,
       participantReads: indexReader ? committedParticipantReads(indexReader) : inMemoryParticipantReads(() => indexer.state()),
       index: indexReader ? () => indexReader.direct : () => stateReader(indexer.state()),

@@ -10,9 +10,11 @@ import fc from "fast-check";
 import type { Address, IndexState, OrderEntity } from "../../node-service/src/domain/entities";
 import { applyMutations, ChangeSet, push, put, type Mutation } from "../../node-service/src/domain/mutations";
 import { toJsonSafe } from "../../node-service/src/domain/json";
-import { computeMetrics, monthlySeries } from "../../node-service/src/metrics/compute";
+import { computeMetrics, computeMetricsAt, monthlySeries } from "../../node-service/src/metrics/compute";
 import { committedEnterpriseReads, type EnterpriseReads } from "../../node-service/src/metrics/enterprise-reads";
 import type { Checkpoint } from "../../node-service/src/store/index-store";
+import { committedApplicationIndex, type WithApplicationIndex } from "../../node-service/src/underwriting/application-index";
+import { CURRENT_POLICY } from "../../node-service/src/underwriting/policy";
 import type { Database } from "../../node-service/src/store/postgres/db";
 import { createPostgresIndexReader, type PostgresIndexReader } from "../../node-service/src/store/postgres/index-reader";
 import { CHANGED_KEYS_NOTED, INDEX_CHANGES_KEPT } from "../../node-service/src/store/postgres/index-store";
@@ -140,7 +142,7 @@ describe("the keys each commit changed, and a reader's metrics kept across other
         );
       },
     };
-    return { reads: committedEnterpriseReads(counting, checkpoint, { keptKeys }), count };
+    return { reads: committedEnterpriseReads(counting, checkpoint, { keptKeys }), count, counting };
   }
 
   /**
@@ -196,6 +198,35 @@ describe("the keys each commit changed, and a reader's metrics kept across other
       for (let i = 0; i < INDEX_CHANGES_KEPT + 1; i++) await commit(newOrder(order(String(1_000 + i), B, T0 + i)));
       await step("more commits than are kept", slice + 1);
     });
+
+  it("lends the slices it keeps to a decision's input read on demand on the same snapshot: only the keys commits changed are read again", async () => {
+    const { db, state, commit, checkpoint } = await freshIndex();
+    await commit([...newOrder(order("1", A, T0)), ...newOrder(order("2", B, T0))]);
+    const { reads, count, counting } = countedReads(db, checkpoint, 1_000);
+    const asOf = T0 + 10 * DAY;
+    /** A's metrics at `asOf` as a quote's or decision's input reads them on a reader (the slice at once, then a run on demand): keys read. */
+    const onDemand = async (withIndex: WithApplicationIndex, why: string) => {
+      const before = count.keys;
+      const metrics = await withIndex(async (index) => {
+        await index.prefetchSlice(A);
+        return index.run((s) => computeMetricsAt(s, A, asOf));
+      });
+      expect(toJsonSafe(metrics), why).to.deep.equal(toJsonSafe(computeMetricsAt(state, A, asOf)));
+      return count.keys - before;
+    };
+    const lent = committedApplicationIndex(counting, CURRENT_POLICY, reads);
+    const alone = committedApplicationIndex(counting, CURRENT_POLICY);
+    expect(await onDemand(alone, "nothing lent"), "the whole slice").to.equal(6);
+    expect(await onDemand(lent, "nothing kept yet"), "the whole slice").to.equal(6);
+    expect(await onDemand(lent, "kept by the read before"), "nothing").to.equal(0);
+    expect((await readA(reads, count, state, asOf, "the dashboard after the input")).keysRead, "the same slice kept for both").to.equal(0);
+    await commit(newOrder(order("3", B, T0 + DAY)));
+    expect(await onDemand(lent, "after another enterprise's commit"), "nothing").to.equal(0);
+    await commit(newOrder(order("4", A, T0 + 2 * DAY)));
+    expect(await onDemand(lent, "after a new order of A"), "A's list of orders and the new order").to.equal(2);
+    expect(await onDemand(alone, "nothing lent, after the new order"), "the whole slice").to.equal(7);
+    expect((await readA(reads, count, state, asOf, "the dashboard after the new order")).keysRead).to.equal(0);
+  });
 
   it("keeps the records of the enterprises read last within its budget of keys, and none of a slice larger than it", async () => {
     const { db, state, commit, checkpoint } = await freshIndex();

@@ -203,6 +203,11 @@ export class CollectionKeys {
     return keys;
   }
 
+  /** Each collection with its keys. */
+  collections(): IterableIterator<[string, ReadonlySet<string>]> {
+    return this.byColl.entries();
+  }
+
   /** True when one of `other` is among these. */
   meets(other: CollectionKeys): boolean {
     for (const [coll, keys] of other.byColl) for (const k of keys) if (this.has(coll, k)) return true;

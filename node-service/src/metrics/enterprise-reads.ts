@@ -10,7 +10,7 @@ import type { Checkpoint } from "../store/index-store";
 import { RepeatedValues } from "../domain/intern";
 import { CollectionKeys, RECORD_COLLECTIONS, type ListCollections, type RecordCollections } from "../domain/mutations";
 import { listOf, type IndexReader } from "../store/index-reader";
-import type { PostgresIndexReader } from "../store/postgres/index-reader";
+import type { CommittedMeta, CommittedReader, PostgresIndexReader } from "../store/postgres/index-reader";
 import { asOfDayEnd } from "./records";
 import { computeMetrics, computeMetricsUncached, monthlySeries, type EnterpriseMetrics, type MonthlyPoint } from "./compute";
 import { loadEnterpriseSlice } from "./slice";
@@ -61,6 +61,17 @@ export function inMemoryEnterpriseReads(state: () => IndexState): EnterpriseRead
   };
 }
 
+/** A reader's enterprise reads, which also lend the slices they keep to the other reads of the same snapshot. */
+export interface CommittedEnterpriseReads extends EnterpriseReads {
+  /**
+   * `e`'s slice on the snapshot `r` (at `m`): its records and every key its load asked for, taken from
+   * what is kept when no commit up to `m` changed them, else read (only the changed keys when the
+   * records were kept), and kept for the next reads. For a decision's input read on demand
+   * (underwriting/application-index.ts), which would otherwise read the whole slice again.
+   */
+  sliceIn(r: CommittedReader, m: CommittedMeta, e: Address): Promise<{ slice: IndexState; keys: CollectionKeys }>;
+}
+
 /** Answers kept per checkpoint; the memo is emptied when it holds this many. */
 const MAX_MEMO = 10_000;
 /** Keys of the enterprises' slices kept (with their answers) at most; all are dropped when they would hold more. */
@@ -91,6 +102,8 @@ interface SliceRead {
   entry: KeptSlice;
   /** The slice's records: read, or kept (none when the read found the answers kept still hold and no records were kept). */
   slice: IndexState | undefined;
+  /** Every key the slice's load asked for. */
+  keys: CollectionKeys;
 }
 
 /** `reader`, noting every key asked of it into `keys`. */
@@ -156,7 +169,7 @@ export function committedEnterpriseReads(
   reader: PostgresIndexReader,
   latest: () => Checkpoint | null,
   { keptKeys }: { keptKeys: number },
-): EnterpriseReads {
+): CommittedEnterpriseReads {
   const memo = new Map<string, Promise<unknown>>();
   let memoAt: string | undefined;
   const slices = new Map<Address, KeptSlice>();
@@ -227,41 +240,40 @@ export function committedEnterpriseReads(
   }
 
   /**
-   * Reads `e`'s slice on one snapshot, checking what is kept against the commits' changed keys first:
-   * unchanged, it is kept as of this commit (and its records given when kept); otherwise the slice is
-   * read again, from the database only for the keys changed or new when its records were kept. With
-   * `needSlice` false, an unchanged slice whose records were not kept is not read.
+   * Reads `e`'s slice on the snapshot `r` (at `m`), checking what is kept against the commits' changed
+   * keys first: unchanged, it is kept as of this commit (and its records given when kept); otherwise the
+   * slice is read again, from the database only for the keys changed or new when its records were kept.
+   * With `needSlice` false, an unchanged slice whose records were not kept is not read. A kept slice
+   * newer than the snapshot is not used, nor replaced.
    */
-  async function readSlice(e: Address, before: KeptSlice | undefined, needSlice: boolean): Promise<SliceRead> {
+  async function sliceIn(r: CommittedReader, m: CommittedMeta, e: Address, needSlice: boolean): Promise<SliceRead> {
+    const kept = slices.get(e);
+    const before = kept && kept.seq <= m.commitSeq ? kept : undefined;
     // Taken now: what is kept may give its records way to another enterprise's while this reads.
     const held = before?.slice;
-    const { meta, value } = await reader.inSnapshot(async (r, m) => {
-      const listed = before ? await r.changedSince(before.seq, m.commitSeq) : null;
-      const changed = listed && CollectionKeys.of(listed);
-      const unchanged = changed !== null && !before!.keys.meets(changed);
-      if (unchanged && (!needSlice || held)) return { unchanged, loaded: false as const, keys: before!.keys, slice: held };
-      const keys = new CollectionKeys();
-      const slice = await loadEnterpriseSlice(noting(held && changed ? reusing(r, held, before!.keys, changed) : r, keys), e);
-      return { unchanged, loaded: true as const, keys, slice };
-    });
-    // Off the connection (sharing a large slice's values takes a while), and only for a slice that can be kept.
-    if (value.loaded && value.keys.size <= keptKeys) shareNew(value.slice, held);
-    if (!value.loaded) {
+    const listed = before ? await r.changedSince(before.seq, m.commitSeq) : null;
+    const changed = listed && CollectionKeys.of(listed);
+    const unchanged = changed !== null && !before!.keys.meets(changed);
+    if (unchanged && (!needSlice || held)) {
       // Kept as of this commit now (unless a later read already moved it on).
-      if (before!.seq < meta.commitSeq) Object.assign(before!, { seq: meta.commitSeq, at: at(meta.checkpoint) });
-      return { entry: before!, slice: held };
+      if (before!.seq < m.commitSeq) Object.assign(before!, { seq: m.commitSeq, at: at(m.checkpoint) });
+      return { entry: before!, slice: held, keys: before!.keys };
     }
+    const keys = new CollectionKeys();
+    const slice = await loadEnterpriseSlice(noting(held && changed ? reusing(r, held, before!.keys, changed) : r, keys), e);
+    // Only for a slice that can be kept (sharing a large slice's values takes a while).
+    if (keys.size <= keptKeys) shareNew(slice, held);
     const entry: KeptSlice = {
-      seq: meta.commitSeq,
-      at: at(meta.checkpoint),
-      keys: value.keys,
+      seq: m.commitSeq,
+      at: at(m.checkpoint),
+      keys,
       // Answers over a slice no commit changed still hold.
-      answers: value.unchanged ? before!.answers : new Map(),
-      slice: value.slice,
+      answers: unchanged ? before!.answers : new Map(),
+      slice,
     };
     // Kept unless another read replaced what this one started from, or nothing is indexed yet.
-    if (meta.checkpoint !== null && slices.get(e) === before) keep(e, entry);
-    return { entry, slice: value.slice };
+    if (m.checkpoint !== null && slices.get(e) === before) keep(e, entry);
+    return { entry, slice, keys };
   }
 
   /**
@@ -277,13 +289,13 @@ export function committedEnterpriseReads(
     if (inFlight) return inFlight as Promise<T>;
     const answer = (async () => {
       let read: SliceRead;
-      if (now !== undefined && kept?.at === now && kept.slice) read = { entry: kept, slice: kept.slice };
+      if (now !== undefined && kept?.at === now && kept.slice) read = { entry: kept, slice: kept.slice, keys: kept.keys };
       else {
         const needSlice = !kept?.answers.has(key);
         const readKey = `${e}:${now}:${needSlice}`;
         let r = reading.get(readKey);
         if (!r) {
-          r = readSlice(e, kept, needSlice);
+          r = reader.inSnapshot((c, m) => sliceIn(c, m, e, needSlice)).then((read) => read.value);
           reading.set(readKey, r);
           const done = () => reading.get(readKey) === r && reading.delete(readKey);
           r.then(done, done);
@@ -292,7 +304,7 @@ export function committedEnterpriseReads(
       }
       if (read.entry.answers.has(key)) return read.entry.answers.get(key) as T;
       // No records given: an answer kept when this started was not there when the read ended (another ask's read); read it whole.
-      const computed = compute(read.slice ?? (await readSlice(e, undefined, true)).slice!);
+      const computed = compute(read.slice ?? (await reader.inSnapshot((c, m) => sliceIn(c, m, e, true))).value.slice!);
       if (slices.get(e) === read.entry && read.entry.answers.size < MAX_SLICE_ANSWERS) read.entry.answers.set(key, computed);
       return computed;
     })();
@@ -324,5 +336,9 @@ export function committedEnterpriseReads(
     // Uncached: the answers are kept here, with the keys they read (the memo would walk and hold the slice's records again).
     metrics: (e, asOf) => overSlice(`m:${asOfDayEnd(asOf)}`, e, (slice) => computeMetricsUncached(slice, e, asOf)),
     series: (e, asOf, months) => overSlice(`s:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
+    sliceIn: async (r, m, e) => {
+      const read = await sliceIn(r, m, e.toLowerCase() as Address, true);
+      return { slice: read.slice!, keys: read.keys };
+    },
   };
 }

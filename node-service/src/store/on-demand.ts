@@ -13,6 +13,7 @@
  */
 import type { IndexState } from "../domain/entities";
 import {
+  CollectionKeys,
   LIST_COLLECTIONS,
   RECORD_COLLECTIONS,
   type ListCollection,
@@ -76,6 +77,25 @@ export class OnDemandIndex {
       records: async (coll, keys) => (await loaded(coll, keys)) as (RecordCollections[typeof coll] | undefined)[],
       lists: async (coll, keys) => (await loaded(coll, keys)).map((l) => (l ?? []) as ListCollections[typeof coll][]),
     });
+  }
+
+  /**
+   * Holds `slice`'s value of each of `keys` (undefined where the slice has none: absent from the index)
+   * as if read here: an enterprise's slice as the reader keeps it (metrics/enterprise-reads.ts), read at
+   * or proved unchanged up to this index's snapshot. Keys already loaded keep their value.
+   */
+  seed(keys: CollectionKeys, slice: IndexState): void {
+    for (const [coll, collKeys] of keys.collections()) {
+      const from = slice[coll as RecordCollection | ListCollection] as Record<string, unknown>;
+      const into = this.collectionOf(coll as RecordCollection | ListCollection);
+      const list = IS_LIST.has(coll);
+      for (const k of collKeys) {
+        if (into.has(k)) continue;
+        const value = from[k];
+        // No items is no list, as `load` holds them.
+        into.set(k, list && (value as unknown[] | undefined)?.length === 0 ? undefined : value);
+      }
+    }
   }
 
   private async load(missing: Map<RecordCollection | ListCollection, Set<string>>): Promise<void> {

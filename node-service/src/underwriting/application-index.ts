@@ -15,6 +15,7 @@
  */
 import type { Address, IndexState, ParticipantEntity } from "../domain/entities";
 import { committedSelectedMetricsAt, selectedMetricsIn } from "../metrics/debtor-tier";
+import type { CommittedEnterpriseReads } from "../metrics/enterprise-reads";
 import { loadEnterpriseSlice } from "../metrics/slice";
 import { OnDemandIndex } from "../store/on-demand";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
@@ -66,10 +67,19 @@ export function inMemoryApplicationIndex(state: () => IndexState, policy: Policy
   };
 }
 
-export function committedApplicationIndex(reader: PostgresIndexReader, policy: Policy): WithApplicationIndex {
+/**
+ * Over the committed index, on one snapshot per call. With `slices` (the reader's enterprise reads), a
+ * borrower's slice comes from what they keep, so a quote or decision after a metrics read of the same
+ * borrower reads again only the keys commits changed since.
+ */
+export function committedApplicationIndex(
+  reader: PostgresIndexReader,
+  policy: Policy,
+  slices?: Pick<CommittedEnterpriseReads, "sliceIn">,
+): WithApplicationIndex {
   return async (read) =>
     (
-      await reader.inSnapshot((r) => {
+      await reader.inSnapshot((r, m) => {
         const over = (onDemand: OnDemandIndex): ApplicationIndex => ({
           run: (fn) => onDemand.run(fn),
           tierMetrics: async (debtors, end, p = policy) => {
@@ -77,7 +87,11 @@ export function committedApplicationIndex(reader: PostgresIndexReader, policy: P
             return Object.fromEntries(debtors.map((d, i) => [d, values[i]]));
           },
           participants: () => r.participants(),
-          prefetchSlice: (e) => onDemand.prefetch((through) => loadEnterpriseSlice(through, e)),
+          prefetchSlice: async (e) => {
+            if (!slices) return onDemand.prefetch((through) => loadEnterpriseSlice(through, e));
+            const { keys, slice } = await slices.sliceIn(r, m, e);
+            onDemand.seed(keys, slice);
+          },
           apart: (fn) => fn(over(new OnDemandIndex(r))),
         });
         return read(over(new OnDemandIndex(r)));
