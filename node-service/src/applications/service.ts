@@ -44,6 +44,7 @@ import {
   type MetricValues,
 } from "../underwriting/decide";
 import { collateralItem, collectDecisionInput, pledgeableReceivables, type ApplicationTerms } from "../underwriting/input";
+import { screenBorrower } from "../risk/screen";
 import { policyByVersion, type Policy } from "../underwriting/policy";
 import { explainDecision } from "../underwriting/explain";
 import { totalDueOf } from "../loans/view";
@@ -418,6 +419,8 @@ export class ApplicationService extends EventEmitter {
     const asOf = await this.chainNow();
     const taken = this.liveCollateral(borrower);
     return this.withIndex(async (index) => {
+      // The borrower's receivables are part of its slice, which a reader keeps after a read of its metrics.
+      await index.prefetchSlice(borrower);
       const pledgeable = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
       const advances = this.advancesOf(pledgeable, asOf, await index.tierMetrics(debtorsOf(pledgeable), asOfDayEnd(asOf)));
       const participants = await index.participants();
@@ -462,6 +465,7 @@ export class ApplicationService extends EventEmitter {
       });
     const asOf = await this.chainNow();
     const { limit, amount, decision } = await this.withIndex(async (index) => {
+      await index.prefetchSlice(borrower);
       const available = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
       const chosen = input.receivableIds.map((id) => {
         const r = available.find((x) => x.id === id);
@@ -539,7 +543,10 @@ export class ApplicationService extends EventEmitter {
         await index.run((state) => debtorsOf(terms.receivableIds.flatMap((id) => state.receivables[id] ?? []))),
         asOf,
       ));
-    return index.run((state) => collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: tiers }));
+    // The screen walks beyond the slice (the trade graph, related parties, transfers): on a reader its keys
+    // are found run by run, so it runs alone, not with the borrower's metrics computed again in each run.
+    const flags = await index.run((state) => screenBorrower(state, terms.borrower, { asOf }));
+    return index.run((state) => collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: tiers, flags }));
   }
 
   /** The parties' names as the agreement document carries them: verified against the registry in `index`. */
@@ -677,6 +684,7 @@ export class ApplicationService extends EventEmitter {
     input: CreateApplicationInput,
     asOf: number,
   ): Promise<ReceivableEntity[]> {
+    await index.prefetchSlice(borrower);
     const { lender, available } = await index.run((state) => ({
       lender: state.participants[input.lender],
       available: pledgeableReceivables(state, borrower, asOf),

@@ -80,7 +80,7 @@ export function committedApplicationIndex(
   return async (read) =>
     (
       await reader.inSnapshot((r, m) => {
-        const over = (onDemand: OnDemandIndex): ApplicationIndex => ({
+        const over = (onDemand: OnDemandIndex, prefetched = new Set<string>()): ApplicationIndex => ({
           run: (fn) => onDemand.run(fn),
           tierMetrics: async (debtors, end, p = policy) => {
             const values = await Promise.all(debtors.map((d) => committedSelectedMetricsAt(r, d, end, tierMetrics(p))));
@@ -88,6 +88,9 @@ export function committedApplicationIndex(
           },
           participants: () => r.participants(),
           prefetchSlice: async (e) => {
+            // Once per enterprise and index: its keys stay loaded.
+            if (prefetched.has(e.toLowerCase())) return;
+            prefetched.add(e.toLowerCase());
             if (!slices) return onDemand.prefetch((through) => loadEnterpriseSlice(through, e));
             const { keys, slice } = await slices.sliceIn(r, m, e);
             onDemand.seed(keys, slice);

@@ -7,7 +7,7 @@
 import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt, computeSelectedMetricsAt, metricSelection, type MetricSelection } from "../metrics/compute";
 import type { RiskParams } from "../risk/params";
-import { screenBorrower } from "../risk/screen";
+import { screenBorrower, type RiskFlag } from "../risk/screen";
 import { debtorTier, type CollateralItem, type DebtorTier, type DecisionInput, type MetricValues } from "./decide";
 import type { Policy } from "./policy";
 
@@ -64,6 +64,8 @@ export function collectDecisionInput(
     policy?: Policy;
     /** With the policy: the debtors' tier metrics at asOf when the caller has read them (a reader counts them in the database). */
     debtorMetrics?: Record<Address, MetricValues>;
+    /** The borrower's fraud screen at asOf with `riskParams` when the caller has run it (screenBorrower). */
+    flags?: RiskFlag[];
   },
 ): DecisionInput {
   const { asOf } = opts;
@@ -94,7 +96,7 @@ export function collectDecisionInput(
       receivableIds: [...application.receivableIds],
     },
     metrics: computeMetricsAt(state, borrower, asOf).values,
-    flags: screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
+    flags: opts.flags ?? screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
     collateral,
     ...(opts.policy ? { debtorTiers } : { debtors }),
     asOf,
