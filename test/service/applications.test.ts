@@ -27,6 +27,7 @@ import {
   createOrder,
   deployContracts,
   docHash,
+  eventsIn,
   fundAndApprove,
   issueConfirmedReceivable,
   send,
@@ -581,6 +582,53 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(again.status).to.equal(409);
     expect(again.body.error.field).to.equal("receivableIds");
     expect(again.body.error.message).to.contain(created.body.id);
+  });
+
+  it("offers the first 100 of a supplier's many receivables in its form, says how many it holds, and preselects what an application naming none pledges", async () => {
+    const f = await loadFixture(network);
+    const [root, ...others] = f.collateral.get(f.s1)!.map((c) => c.id);
+    // S1 splits one receivable into 16, and each of those into 16: 256 receivables, 258 with its other two.
+    const splitInto16 = async (id: bigint, face: bigint) => {
+      const part = face / 16n;
+      const values = [...Array<bigint>(15).fill(part), face - 15n * part];
+      const receipt = await send(f.net, f.s1, "Receivables", "split", [id, values, Array(16).fill(f.s1.account.address)]);
+      return eventsIn(f.net, receipt, "Receivables", "ReceivableChildCreated").map((e) => ({
+        id: e.receivableId as bigint,
+        face: e.faceValue as bigint,
+      }));
+    };
+    const leaves: bigint[] = [];
+    for (const child of await splitInto16(BigInt(root), FACE)) leaves.push(...(await splitInto16(child.id, child.face)).map((l) => l.id));
+    const pledgeable = [...others, ...leaves.sort((a, b) => (a < b ? -1 : 1)).map(String)];
+    expect(pledgeable).to.have.length(258);
+    const base = await start(f);
+    const tS1 = await signIn(base, f.s1 as never);
+
+    const prefill = (await call(base, "GET", "/api/applications/prefill", { token: tS1 })).body;
+    expect(prefill.receivableCount).to.equal(258);
+    expect(prefill.receivables.map((r: { id: string }) => r.id)).to.deep.equal(pledgeable.slice(0, 100));
+    expect(prefill.maxReceivables).to.equal(10);
+    expect(prefill.preselected).to.deep.equal(pledgeable.slice(0, 10));
+    // What the form shows of each, not the whole record (its events, holders, signature).
+    expect(Object.keys(prefill.receivables[0]).sort()).to.deep.equal(
+      ["advance", "debtor", "faceValue", "id", "issuedAt", "maturity", "orderId", "paid"].sort(),
+    );
+    // The maximum counts every receivable not in a live application, offered or not.
+    const offeredAdvances = prefill.receivables.reduce((s: bigint, r: { advance: string }) => s + BigInt(r.advance), 0n);
+    expect(BigInt(prefill.maxAmount) > offeredAdvances).to.equal(true);
+
+    // An application naming no receivables pledges the preselection.
+    const created = await call(base, "POST", "/api/applications", {
+      token: tS1,
+      body: { amount: "500000", termDays: 30, lender: f.lender.account.address, scopes: REQUIRED_SCOPES },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body.receivableIds).to.deep.equal(prefill.preselected);
+    // The next form preselects the next ten, and still offers the reserved ones among the first hundred.
+    const after = (await call(base, "GET", "/api/applications/prefill", { token: tS1 })).body;
+    expect(after.preselected).to.deep.equal(pledgeable.slice(10, 20));
+    expect(after.receivables.map((r: { id: string }) => r.id)).to.deep.equal(pledgeable.slice(0, 100));
+    expect(after.receivables[0].inApplication).to.equal(created.body.id);
   });
 
   it("lets the borrower withdraw and the named lender decline, with a reason, any application before its agreement is on chain, and refuses the other party", async () => {

@@ -28,7 +28,16 @@ import {
   renderAgreementDocument,
   type AgreementDocumentInput,
 } from "./agreement-document";
-import { ENDED_STATUSES, type ApplicationRecord, type DecisionReads, type Offer, type Review, type TimelineEntry } from "./types";
+import {
+  ENDED_STATUSES,
+  FORM_RECEIVABLES,
+  MAX_COLLATERAL,
+  type ApplicationRecord,
+  type DecisionReads,
+  type Offer,
+  type Review,
+  type TimelineEntry,
+} from "./types";
 import { debtorsOf, inMemoryApplicationIndex, type ApplicationIndex, type WithApplicationIndex } from "../underwriting/application-index";
 import { asOfDayEnd } from "../metrics/records";
 import { DAY } from "../domain/time";
@@ -118,6 +127,11 @@ class AlreadyCreated extends Error {
 const DISBURSEMENT_WINDOW = 7 * DAY;
 /** Statuses nothing on chain can change any more. */
 const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired", "in_review"]);
+
+/** What an application pledges when it names no receivables: the first MAX_COLLATERAL by id that no live application holds. */
+function preselection(available: readonly ReceivableEntity[], taken: ReadonlyMap<string, string>): ReceivableEntity[] {
+  return available.filter((r) => !taken.has(r.id)).slice(0, MAX_COLLATERAL);
+}
 
 export interface ApplicationsDeps {
   dataDir: string;
@@ -424,19 +438,35 @@ export class ApplicationService extends EventEmitter {
       const pledgeable = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
       const advances = this.advancesOf(pledgeable, asOf, await index.tierMetrics(debtorsOf(pledgeable), asOfDayEnd(asOf)));
       const participants = await index.participants();
-      // Each receivable with what it adds to the maximum (the limit is the sum of the selected ones'
+      // The form offers the first FORM_RECEIVABLES by id, and the preselection among them, each with
+      // what the form shows: what it adds to the maximum (the limit is the sum of the selected ones'
       // advances) and the live application that already pledges it, if any (not selectable).
-      const receivables = pledgeable.map((r) => ({
-        ...r,
-        advance: advances.get(r.id) ?? 0n,
-        ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
-      }));
+      const preselected = preselection(pledgeable, taken);
+      const offered = new Set([...pledgeable.slice(0, FORM_RECEIVABLES), ...preselected]);
+      const receivables = pledgeable
+        .filter((r) => offered.has(r))
+        .map((r) => ({
+          id: r.id,
+          orderId: r.orderId,
+          debtor: r.debtor,
+          faceValue: r.faceValue,
+          paid: r.paid,
+          issuedAt: r.issuedAt,
+          maturity: r.maturity,
+          advance: advances.get(r.id) ?? 0n,
+          ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
+        }));
       return {
         borrower,
         participant: participants[borrower],
         receivables,
-        /** The most the receivables not in a live application allow together. */
-        maxAmount: receivables.filter((r) => !r.inApplication).reduce((s, r) => s + r.advance, 0n),
+        /** Every pledgeable receivable the borrower holds, offered or not. */
+        receivableCount: pledgeable.length,
+        /** What an application pledges when it names none (the service's preselection), and at most. */
+        preselected: preselected.map((r) => r.id),
+        maxReceivables: MAX_COLLATERAL,
+        /** The most the receivables not in a live application allow together (offered or not). */
+        maxAmount: pledgeable.filter((r) => !taken.has(r.id)).reduce((s, r) => s + (advances.get(r.id) ?? 0n), 0n),
         maxTermDays: this.deps.policy.maxTermDays,
         minAmount: this.deps.policy.minAmount,
         requiredScopes: REQUIRED_SCOPES,
@@ -728,7 +758,7 @@ export class ApplicationService extends EventEmitter {
           if (other) throw receivableTaken(id, other);
           return r;
         })
-      : available.filter((r) => !taken.has(r.id)).slice(0, 10);
+      : preselection(available, taken);
     if (chosen.length === 0) {
       const held = available.find((r) => taken.has(r.id));
       if (held)
@@ -742,10 +772,10 @@ export class ApplicationService extends EventEmitter {
         params: {},
       });
     }
-    if (chosen.length > 10)
-      throw new ValidationError("at most 10 receivables per loan", "receivableIds", {
+    if (chosen.length > MAX_COLLATERAL)
+      throw new ValidationError(`at most ${MAX_COLLATERAL} receivables per loan`, "receivableIds", {
         textCode: "too_many_receivables",
-        params: { max: "10" },
+        params: { max: String(MAX_COLLATERAL) },
       });
     const max = this.limitOf(chosen, asOf, await index.tierMetrics(debtorsOf(chosen), asOfDayEnd(asOf)));
     const minAmount = BigInt(this.deps.policy.minAmount);

@@ -47,6 +47,15 @@ export const STEP_LABELS: Record<Step | TerminalBranch | "in_review" | "conteste
 };
 
 /** Statuses that end an application (its collateral is free again; no step follows). */
+/** Receivables one loan pledges at most: LoanAgreements.MAX_COLLATERAL on chain. */
+export const MAX_COLLATERAL = 10;
+
+/**
+ * Receivables the application form offers at most: a loan pledges 10, and a supplier that splits its
+ * invoices may hold tens of thousands (the form would carry megabytes). The form states how many there are.
+ */
+export const FORM_RECEIVABLES = 100;
+
 export const ENDED_STATUSES: ReadonlySet<string> = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"]);
 
 /** Where the application stands now; `in_review` waits for the lender's reviewer. */

@@ -209,6 +209,12 @@ interface PrefillReceivable {
   inApplication?: string;
 }
 interface Prefill {
+  /** The receivables offered (the first by id, and the preselection): at most a hundred of `receivableCount`. */
+  receivableCount: number;
+  /** The service's preselection: what an application pledges when it names none. */
+  preselected: string[];
+  /** Receivables one loan pledges at most. */
+  maxReceivables: number;
   maxAmount: string;
   minAmount: string;
   maxTermDays: number;
@@ -284,8 +290,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const t = useT("apply");
 
   const p = prefill.data;
-  const free = p?.receivables.filter((r) => !r.inApplication) ?? [];
-  const chosen = selected ?? free.map((r) => r.id);
+  const chosen = selected ?? p?.preselected ?? [];
   const scopeBits = scopes ?? p?.requiredScopes ?? 0;
   const chosenRows = p?.receivables.filter((r) => chosen.includes(r.id)) ?? [];
   const collateralValue = chosenRows.reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n);
@@ -356,7 +361,7 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
             <dt>{tm("apply.registeredSince")}</dt>
             <dd>{formatDate(p.participant?.admittedAt)}</dd>
             <dt>{tm("apply.pledgeable")}</dt>
-            <dd>{free.length}</dd>
+            <dd>{formatNumber(p.receivableCount)}</dd>
             <dt>{tm("apply.collateralSelected")}</dt>
             <dd>{formatAmount(collateralValue)}</dd>
             <dt>{tm("apply.maxAmount")}</dt>
@@ -421,12 +426,17 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
           <fieldset aria-describedby={selectionError ? "receivables-error" : undefined}>
             <legend>{tm("apply.receivables")}</legend>
             {p.receivables.length === 0 && <Empty>{tm("apply.noReceivables")}</Empty>}
+            <p className="hint">
+              {tm("apply.atMost", { count: p.maxReceivables })}
+              {p.receivableCount > p.receivables.length &&
+                ` ${tm("apply.offered", { shown: formatNumber(p.receivables.length), total: formatNumber(p.receivableCount) })}`}
+            </p>
             {p.receivables.map((r) => (
               <label key={r.id} className="check">
                 <input
                   type="checkbox"
                   checked={chosen.includes(r.id)}
-                  disabled={!!r.inApplication}
+                  disabled={!!r.inApplication || (!chosen.includes(r.id) && chosen.length >= p.maxReceivables)}
                   onChange={(e) => select(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
                 />
                 <span className="rcv">

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { isHex } from "viem";
 import type { ApplicationService } from "../../applications/service";
 import type { ApplicationRecord } from "../../applications/types";
-import { ENDED_STATUSES, STEPS, STEP_LABELS } from "../../applications/types";
+import { ENDED_STATUSES, MAX_COLLATERAL, STEPS, STEP_LABELS } from "../../applications/types";
 import { decisionFromJson } from "../../underwriting/decide";
 import { describeDecisionReasons, explainDecision } from "../../underwriting/explain";
 import { describeFlag, type RiskFlag } from "../../risk/screen";
@@ -42,7 +42,7 @@ export const CreateApplicationBody = z.object({
   receivableIds: z
     .array(z.string().regex(/^[1-9][0-9]*$/, "receivable ids are positive integers"))
     .min(1, "choose at least one receivable to pledge")
-    .max(10, "at most 10 receivables per loan")
+    .max(MAX_COLLATERAL, `at most ${MAX_COLLATERAL} receivables per loan`)
     .optional()
     .describe("Receivables to pledge (at least one); omitted: the service's preselection"),
   scopes: z.number().int().min(1).max(0x7ff).describe("Consent scope bits the borrower grants the lender"),
@@ -54,7 +54,7 @@ export const QuoteBody = z.object({
   receivableIds: z
     .array(z.string().regex(/^[1-9][0-9]*$/, "receivable ids are positive integers"))
     .min(1, "choose at least one receivable to pledge")
-    .max(10)
+    .max(MAX_COLLATERAL, `at most ${MAX_COLLATERAL} receivables per loan`)
     .describe("Receivables to pledge"),
 });
 export const ReviewBody = z
