@@ -261,7 +261,8 @@ export function committedEnterpriseReads(
     }
     const keys = new CollectionKeys();
     const slice = await loadEnterpriseSlice(noting(held && changed ? reusing(r, held, before!.keys, changed) : r, keys), e);
-    // Only for a slice that can be kept (sharing a large slice's values takes a while).
+    // Only for a slice that can be kept: sharing a large slice's values takes a while (0.7-0.9 s for
+    // 160,000 receivables), on the snapshot's connection.
     if (keys.size <= keptKeys) shareNew(slice, held);
     const entry: KeptSlice = {
       seq: m.commitSeq,

@@ -13,13 +13,13 @@
  */
 import type { IndexState } from "../domain/entities";
 import {
-  CollectionKeys,
   LIST_COLLECTIONS,
   RECORD_COLLECTIONS,
   type ListCollection,
   type ListCollections,
   type RecordCollection,
   type RecordCollections,
+  type CollectionKeys,
   markReadOnce,
 } from "../domain/mutations";
 import type { IndexReader } from "./index-reader";

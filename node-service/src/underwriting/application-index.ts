@@ -7,7 +7,8 @@
  * - committed, for a reader (SERVICE_ROLE=reader), which holds none: on one snapshot of the committed
  *   index, the synchronous readers (pledgeableReceivables, collectDecisionInput with the screen, the
  *   back-test's cases) run on demand (store/on-demand.ts: they read only the keys they ask for, and
- *   `apart` drops what one borrower's reads loaded), a debtor's tier is counted in the database
+ *   `apart` drops what one borrower's reads loaded), a borrower's slice is taken at once from what the
+ *   reader's enterprise reads keep (metrics/enterprise-reads.ts), a debtor's tier is counted in the database
  *   (metrics/debtor-tier.ts: an anchor buyer's records are never loaded), and the participants are one
  *   statement.
  * Both give the same values (test/service/pg-reader.test.ts compares the prefill, quotes, a decision
