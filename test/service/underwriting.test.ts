@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import type { Address, EventRef } from "../../node-service/src/domain/entities";
+import { compareIds, type Address, type EventRef } from "../../node-service/src/domain/entities";
 import type { RiskFlag } from "../../node-service/src/risk/screen";
 import {
   collateralLimit,
@@ -430,5 +430,18 @@ describe("underwriting decisions (policy v1)", () => {
       expect(d.outcome).to.equal("refer");
       expect(d.inputHash).to.equal(decide(input(), policy).inputHash);
     });
+  });
+});
+
+describe("on-chain ids in numeric order (compareIds: the collateral, the form's receivables, loans)", () => {
+  it("orders any two uint256 ids as their numbers, without parsing them (fast-check)", () => {
+    const id = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), fc.bigInt({ min: 0n, max: 10_000n }));
+    fc.assert(
+      fc.property(id, id, (x, y) => {
+        expect(Math.sign(compareIds(x.toString(), y.toString()))).to.equal(x < y ? -1 : x > y ? 1 : 0);
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(["10", "9", "100", "11", "2"].sort(compareIds)).to.deep.equal(["2", "9", "10", "11", "100"]);
   });
 });

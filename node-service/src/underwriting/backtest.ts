@@ -19,7 +19,7 @@
  * loan declared in default between the case and 90 days after maturity or the amount is still not
  * collected 90 days after maturity, open otherwise.
  */
-import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
+import { compareIds, type Address, type IndexState, type ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt } from "../metrics/compute";
 import { DAY } from "../domain/time";
 import { Money, Term, toCsv, type CsvLanguage } from "../domain/csv";
@@ -100,7 +100,7 @@ export function pledgeableAt(state: IndexState, borrower: Address, at: number): 
     if (loan && loanLiveAt(loan, at)) continue;
     out.push({ id: r.id, faceValue: r.faceValue, outstanding: h.unpaid, debtor: r.debtor, maturity: r.maturity });
   }
-  return out.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  return out.sort((a, b) => compareIds(a.id, b.id));
 }
 
 /** Month ends (last second of each UTC calendar month) from `from`'s month to the last one ending by `to`. */

@@ -4,7 +4,7 @@
  * Everything is read as of the instant `asOf` (the decision's moment, not the end of its day), so the
  * snapshot, and the decision made from it, can be stored and re-run later without the index.
  */
-import type { Address, IndexState, ReceivableEntity } from "../domain/entities";
+import { compareIds, type Address, type IndexState, type ReceivableEntity } from "../domain/entities";
 import { computeMetricsAt, computeSelectedMetricsAt, metricSelection, type MetricSelection } from "../metrics/compute";
 import type { RiskParams } from "../risk/params";
 import { screenBorrower, type RiskFlag } from "../risk/screen";
@@ -36,7 +36,7 @@ export function pledgeableReceivables(state: IndexState, borrower: Address, asOf
   return [...new Set(state.receivablesByParty[who] ?? [])]
     .map((id) => state.receivables[id])
     .filter((r): r is ReceivableEntity => !!r && isPledgeable(state, r, who, asOf))
-    .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    .sort((a, b) => compareIds(a.id, b.id));
 }
 
 const tierSelections = new WeakMap<Policy, MetricSelection>();
