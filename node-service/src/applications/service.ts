@@ -564,8 +564,8 @@ export class ApplicationService extends EventEmitter {
     asOf: number,
     debtorMetrics?: Record<Address, MetricValues>,
   ): Promise<DecisionInput> {
-    // The borrower's metrics read its whole slice: on a reader it is loaded at once, not found one
-    // level of its split trees per run of the whole input.
+    // The borrower's metrics read its whole slice: on a reader it is taken from what the reader keeps
+    // (or read at once), not found one level of its split trees per run of the whole input.
     await index.prefetchSlice(terms.borrower);
     const tiers =
       debtorMetrics ??
