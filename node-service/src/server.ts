@@ -292,7 +292,7 @@ export async function startService(config: Config, options: StartServiceOptions 
     sender,
     logger: logger.child({ module: "applications" }),
     state: () => indexer.state(),
-    ...(indexReader && committedReads ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY, committedReads) } : {}),
+    ...(indexReader ? { applicationIndex: committedApplicationIndex(indexReader, CURRENT_POLICY, committedReads) } : {}),
     partyName: (address, index) => nameBook.verifiedName(address, index),
     consentNow: (borrower, lender) => consentWatcher.current(borrower, lender),
     policy: CURRENT_POLICY,

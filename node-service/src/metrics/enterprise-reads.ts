@@ -102,8 +102,6 @@ interface SliceRead {
   entry: KeptSlice;
   /** The slice's records: read, or kept (none when the read found the answers kept still hold and no records were kept). */
   slice: IndexState | undefined;
-  /** Every key the slice's load asked for. */
-  keys: CollectionKeys;
 }
 
 /** `reader`, noting every key asked of it into `keys`. */
@@ -257,7 +255,7 @@ export function committedEnterpriseReads(
     if (unchanged && (!needSlice || held)) {
       // Kept as of this commit now (unless a later read already moved it on).
       if (before!.seq < m.commitSeq) Object.assign(before!, { seq: m.commitSeq, at: at(m.checkpoint) });
-      return { entry: before!, slice: held, keys: before!.keys };
+      return { entry: before!, slice: held };
     }
     const keys = new CollectionKeys();
     const slice = await loadEnterpriseSlice(noting(held && changed ? reusing(r, held, before!.keys, changed) : r, keys), e);
@@ -274,7 +272,12 @@ export function committedEnterpriseReads(
     };
     // Kept unless another read replaced what this one started from, or nothing is indexed yet.
     if (m.checkpoint !== null && slices.get(e) === before) keep(e, entry);
-    return { entry, slice, keys };
+    return { entry, slice };
+  }
+
+  /** sliceIn on a snapshot of its own. */
+  async function readSlice(e: Address, needSlice: boolean): Promise<SliceRead> {
+    return (await reader.inSnapshot((r, m) => sliceIn(r, m, e, needSlice))).value;
   }
 
   /**
@@ -290,13 +293,13 @@ export function committedEnterpriseReads(
     if (inFlight) return inFlight as Promise<T>;
     const answer = (async () => {
       let read: SliceRead;
-      if (now !== undefined && kept?.at === now && kept.slice) read = { entry: kept, slice: kept.slice, keys: kept.keys };
+      if (now !== undefined && kept?.at === now && kept.slice) read = { entry: kept, slice: kept.slice };
       else {
         const needSlice = !kept?.answers.has(key);
         const readKey = `${e}:${now}:${needSlice}`;
         let r = reading.get(readKey);
         if (!r) {
-          r = reader.inSnapshot((c, m) => sliceIn(c, m, e, needSlice)).then((read) => read.value);
+          r = readSlice(e, needSlice);
           reading.set(readKey, r);
           const done = () => reading.get(readKey) === r && reading.delete(readKey);
           r.then(done, done);
@@ -305,7 +308,7 @@ export function committedEnterpriseReads(
       }
       if (read.entry.answers.has(key)) return read.entry.answers.get(key) as T;
       // No records given: an answer kept when this started was not there when the read ended (another ask's read); read it whole.
-      const computed = compute(read.slice ?? (await reader.inSnapshot((c, m) => sliceIn(c, m, e, true))).value.slice!);
+      const computed = compute(read.slice ?? (await readSlice(e, true)).slice!);
       if (slices.get(e) === read.entry && read.entry.answers.size < MAX_SLICE_ANSWERS) read.entry.answers.set(key, computed);
       return computed;
     })();
@@ -339,7 +342,7 @@ export function committedEnterpriseReads(
     series: (e, asOf, months) => overSlice(`s:${asOfDayEnd(asOf)}:${months}`, e, (slice) => monthlySeries(slice, e, asOf, months)),
     sliceIn: async (r, m, e) => {
       const read = await sliceIn(r, m, e.toLowerCase() as Address, true);
-      return { slice: read.slice!, keys: read.keys };
+      return { slice: read.slice!, keys: read.entry.keys };
     },
   };
 }
