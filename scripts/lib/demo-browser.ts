@@ -29,6 +29,9 @@ export const PHONE = { width: 390, height: 844 };
 
 export interface Stack {
   baseUrl: string;
+  /** The embedded chain's JSON-RPC (its accounts are unlocked), and the contracts' addresses on it. */
+  chainUrl: string;
+  deploymentFile: string;
   stop(): Promise<void>;
 }
 
@@ -86,7 +89,12 @@ export async function startStack(options: { timeoutMs?: number; env?: Record<str
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { baseUrl: /Open (http:\/\/\S+)/.exec(output)![1], stop };
+  return {
+    baseUrl: /Open (http:\/\/\S+)/.exec(output)![1],
+    chainUrl: `http://127.0.0.1:${chainPort}`,
+    deploymentFile: path.join(dataDir, "data", "deployment.json"),
+    stop,
+  };
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -4,16 +4,22 @@
  * maximum follows the selected receivables and its amount errors sit at the field; an application cut
  * short before its consent is resumed after a reload, not duplicated; a decline leads with its reasons in
  * words; the lender's review shows and enforces the bounds (never above what was asked, a rate, the
- * limit only by a reasoned override) and the borrower's request stays visible. Any console error or page
- * error fails the test.
+ * limit only by a reasoned override) and the borrower's request stays visible; a supplier with more
+ * receivables than a page pages through them and keeps what it ticked on other pages. Any console error
+ * or page error fails the test.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
+import { createPublicClient, createWalletClient, http, parseEventLogs, type Address } from "viem";
+import { abiOf, type Deployment } from "../../node-service/src/chain/contracts";
 import {
   apply as applyAs,
+  axeViolations,
   LENDER,
   MEDIOCRE_SUPPLIER,
+  minorOf,
   RESULTS,
   RING_SUPPLIER,
   signIn,
@@ -21,7 +27,7 @@ import {
   useDemoBrowser,
 } from "./nav-helpers";
 
-describe("the application flow in a real browser: maximum, amount errors, resume, declines in words, review bounds", function () {
+describe("the application flow in a real browser: maximum, amount errors, resume, declines in words, review bounds, pages of receivables", function () {
   this.timeout(240_000);
 
   const demo = useDemoBrowser();
@@ -223,5 +229,95 @@ describe("the application flow in a real browser: maximum, amount errors, resume
     await card.locator(".badge", { hasText: /offer issued/i }).waitFor({ timeout: 30_000 });
     expect(await card.locator("h3").innerText()).to.match(/CNY\s?40,000\.00[\s\S]*you asked for CNY\s?50,000\.00/);
     await lender.screenshot({ path: path.join(RESULTS, "apps-review-bounds.png"), fullPage: true });
+  });
+  it("a supplier with more receivables than a page pages through them; what it ticked on another page stays selected, counts in the maximum, and is pledged", async function () {
+    const page = await openRoom("manufacturer #8, pages", "#/manufacturer");
+    await signIn(page, EXCELLENT_SUPPLIER);
+    const json = (url: string) => page.evaluate((u) => fetch(u).then((r) => r.json()), url);
+    const before = await json("/api/applications/prefill");
+    const config = await json("/api/config");
+    const supplier = (config.demoAccounts as { address: Address; name: string }[]).find((a) => a.name === EXCELLENT_SUPPLIER.name)!.address;
+
+    // On the chain, as the supplier would: one free receivable split into 16, and six of those into 16
+    // each, so it holds 105 more receivables than before.
+    const deployment = JSON.parse(readFileSync(demo.stack!.deploymentFile, "utf8")) as Deployment;
+    const chain = createPublicClient({ transport: http(demo.stack!.chainUrl) });
+    const wallet = createWalletClient({ account: supplier, transport: http(demo.stack!.chainUrl) });
+    const abi = abiOf("Receivables");
+    const splitInto16 = async (id: bigint, face: bigint) => {
+      const part = face / 16n;
+      const hash = await wallet.writeContract({
+        chain: null,
+        address: deployment.contracts.Receivables,
+        abi,
+        functionName: "split",
+        args: [id, [...Array<bigint>(15).fill(part), face - 15n * part], Array<Address>(16).fill(supplier)],
+      });
+      const receipt = await chain.waitForTransactionReceipt({ hash });
+      expect(receipt.status).to.equal("success");
+      return parseEventLogs({ abi, logs: receipt.logs, eventName: "ReceivableChildCreated" }).map((e) => {
+        const args = e.args as unknown as { receivableId: bigint; faceValue: bigint };
+        return { id: args.receivableId, face: args.faceValue };
+      });
+    };
+    const root = (before.receivables as { id: string; faceValue: string; paid: string; inApplication?: string }[]).find(
+      (r) => !r.inApplication && r.paid === "0",
+    )!;
+    const children = await splitInto16(BigInt(root.id), BigInt(root.faceValue));
+    for (const child of children.slice(0, 6)) await splitInto16(child.id, child.face);
+    const total = before.receivableCount + 105;
+    for (let i = 0; (await json("/api/applications/prefill")).receivableCount !== total; i++) {
+      if (i > 100) throw new Error(`the index did not reach the split receivables (${total} expected)`);
+      await page.waitForTimeout(200);
+    }
+
+    await page.reload();
+    await page.locator(".signin .who", { hasText: EXCELLENT_SUPPLIER.name }).waitFor();
+    const form = await openApplyForm(page);
+    const list = form.getByRole("group", { name: /Receivables to pledge/ });
+    const pager = form.getByRole("group", { name: "Pages of your receivables" });
+    await pager.getByText(`Receivables 1–100 of ${total}, by number.`).waitFor();
+    const boxes = list.getByRole("checkbox");
+    expect(await boxes.count()).to.equal(100);
+    const maxOf = async () => minorOf(await form.getByTestId("apply-max").innerText());
+    const checked = list.locator("label.check", { has: page.locator("input:checked") });
+    expect(await checked.count()).to.equal(10);
+    expect(await pager.getByRole("button", { name: "Previous page" }).isDisabled()).to.equal(true);
+
+    // Nine of the preselected ten, then one from the last page.
+    await checked.last().getByRole("checkbox").uncheck();
+    const nine = await maxOf();
+    await pager.getByRole("button", { name: "Next page" }).click();
+    await pager.getByText(`Receivables 101–${total} of ${total}, by number.`).waitFor();
+    await pager.getByText("9 selected on other pages.").waitFor();
+    expect(await pager.getByRole("button", { name: "Next page" }).isDisabled()).to.equal(true);
+    expect(await boxes.count()).to.equal(total - 100);
+    const late = list.locator("label.check").last();
+    const lateText = await late.innerText();
+    const lateId = /Receivable #(\d+)/.exec(lateText)![1];
+    const lateAdvance = minorOf(/allows up to (.*)/.exec(lateText)![1]);
+    await late.getByRole("checkbox").check();
+    expect(await maxOf()).to.equal(nine + lateAdvance);
+    await form.screenshot({ path: path.join(RESULTS, "apps-pages-of-receivables.png") });
+    expect(await axeViolations(page)).to.deep.equal([]);
+    // The eleventh cannot be ticked on any page.
+    expect(await list.getByRole("checkbox", { disabled: true }).count()).to.equal(total - 100 - 1);
+
+    await pager.getByRole("button", { name: "Previous page" }).click();
+    await pager.getByText(`Receivables 1–100 of ${total}, by number.`).waitFor();
+    await pager.getByText("1 selected on another page.").waitFor();
+    expect(await checked.count()).to.equal(9);
+    expect(await maxOf()).to.equal(nine + lateAdvance);
+
+    await form.getByRole("button", { name: "Use maximum" }).click();
+    await form.getByLabel("Lender").selectOption({ label: LENDER.name });
+    await form.getByRole("button", { name: "Apply" }).click();
+    const card = page.locator("article.application").first();
+    await card.waitFor({ timeout: 30_000 });
+    const id = await card.getAttribute("data-application");
+    const created = await json(`/api/applications/${id}`);
+    expect(created.receivableIds).to.have.length(10);
+    expect(created.receivableIds).to.include(lateId);
+    expect(BigInt(created.requested?.amount ?? created.amount)).to.equal(nine + lateAdvance);
   });
 });

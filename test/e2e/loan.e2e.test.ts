@@ -9,14 +9,7 @@
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
-import { LENDER, RESULTS, signIn, SUPPLIER, useDemoBrowser } from "./nav-helpers";
-
-/** "CNY 1,234.56" -> 123456n (the page's formatting, en-US). */
-function minorOf(text: string): bigint {
-  const m = /CNY\s*([\d,]+)\.(\d{2})/.exec(text.replace(/\u00a0/g, " "));
-  if (!m) throw new Error(`no CNY amount in ${JSON.stringify(text)}`);
-  return BigInt(m[1].replace(/,/g, "")) * 100n + BigInt(m[2]);
-}
+import { LENDER, minorOf, RESULTS, signIn, SUPPLIER, useDemoBrowser } from "./nav-helpers";
 
 describe("the borrower's loan in a real browser: price before applying, balance, repayment, history, consent", function () {
   this.timeout(300_000);

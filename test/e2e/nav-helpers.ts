@@ -12,6 +12,13 @@ import { launchBrowser, RESULTS, signIn, startStack, type Stack } from "../../sc
 
 export * from "../../scripts/lib/demo-browser";
 
+/** "CNY 1,234.56" -> 123456n (the page's formatting, en-US). */
+export function minorOf(text: string): bigint {
+  const m = /CNY\s*([\d,]+)\.(\d{2})/.exec(text.replace(/\u00a0/g, " "));
+  if (!m) throw new Error(`no CNY amount in ${JSON.stringify(text)}`);
+  return BigInt(m[1].replace(/,/g, "")) * 100n + BigInt(m[2]);
+}
+
 /** Collects the page's console errors and page errors into `sink`, labelled. */
 export function trackErrors(page: Page, label: string, sink: string[]): void {
   page.on("console", (m) => {

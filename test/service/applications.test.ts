@@ -584,7 +584,7 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(again.body.error.message).to.contain(created.body.id);
   });
 
-  it("offers the first 100 of a supplier's many receivables in its form, says how many it holds, and preselects what an application naming none pledges", async () => {
+  it("offers a supplier's many receivables in its form by pages of 100, says how many it holds, and preselects what an application naming none pledges", async () => {
     const f = await loadFixture(network);
     const [root, ...others] = f.collateral.get(f.s1)!.map((c) => c.id);
     // S1 splits one receivable into 16, and each of those into 16: 256 receivables, 258 with its other two.
@@ -613,9 +613,41 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(Object.keys(prefill.receivables[0]).sort()).to.deep.equal(
       ["advance", "debtor", "faceValue", "id", "issuedAt", "maturity", "orderId", "paid"].sort(),
     );
-    // The maximum counts every receivable not in a live application, offered or not.
-    const offeredAdvances = prefill.receivables.reduce((s: bigint, r: { advance: string }) => s + BigInt(r.advance), 0n);
-    expect(BigInt(prefill.maxAmount) > offeredAdvances).to.equal(true);
+    // The maximum is what an application naming none may ask: the preselection's advances.
+    const advanceOf = (rows: { id: string; advance: string }[], ids: string[]) =>
+      rows.filter((r) => ids.includes(r.id)).reduce((s, r) => s + BigInt(r.advance), 0n);
+    expect(BigInt(prefill.maxAmount)).to.equal(advanceOf(prefill.receivables, prefill.preselected));
+    expect(BigInt(prefill.maxAmount) > 0n).to.equal(true);
+
+    // The later pages, by id after the last of the page before, each priced as the first is.
+    expect(prefill.offset).to.equal(0);
+    expect(prefill.next).to.equal(pledgeable[99]);
+    const page = (after: string, token = tS1) => call(base, "GET", `/api/applications/receivables?after=${after}`, { token });
+    const second = (await page(prefill.next)).body;
+    expect(second.receivables.map((r: { id: string }) => r.id)).to.deep.equal(pledgeable.slice(100, 200));
+    expect(second).to.include({ receivableCount: 258, offset: 100, next: pledgeable[199] });
+    expect(Object.keys(second.receivables[0]).sort()).to.deep.equal(Object.keys(prefill.receivables[0]).sort());
+    const third = (await page(second.next)).body;
+    expect(third.receivables.map((r: { id: string }) => r.id)).to.deep.equal(pledgeable.slice(200));
+    expect(third.offset).to.equal(200);
+    expect(third).not.to.have.property("next");
+    // A split child's advance is its share of the parent's, the same on every page.
+    expect(third.receivables[0].advance).to.equal(second.receivables[0].advance);
+    // From any id, not only a page's end; past the last, nothing.
+    expect((await page(pledgeable[150])).body.receivables[0].id).to.equal(pledgeable[151]);
+    expect((await page(pledgeable[257])).body).to.deep.equal({ receivables: [], receivableCount: 258, offset: 258 });
+    // Only the borrower's own: another supplier paging from the same id sees its own receivables.
+    const tS2 = await signIn(base, f.s2 as never);
+    const s2 = (await page("1", tS2)).body;
+    const s2Ids = s2.receivables.map((r: { id: string }) => r.id);
+    expect(s2Ids).to.include.members(f.collateral.get(f.s2)!.map((c) => c.id));
+    expect(s2Ids.filter((id: string) => pledgeable.includes(id))).to.deep.equal([]);
+    expect((await call(base, "GET", `/api/applications/receivables?after=${prefill.next}`)).status).to.equal(401);
+    for (const bad of ["", "0", "abc", "1".repeat(79)]) {
+      const res = await page(bad);
+      expect(res.status, bad).to.equal(400);
+      expect(res.body.error.field, bad).to.equal("after");
+    }
 
     // An application naming no receivables pledges the preselection.
     const created = await call(base, "POST", "/api/applications", {
@@ -629,6 +661,13 @@ describe("loan applications from application to closed loan (real chain, real se
     expect(after.preselected).to.deep.equal(pledgeable.slice(10, 20));
     expect(after.receivables.map((r: { id: string }) => r.id)).to.deep.equal(pledgeable.slice(0, 100));
     expect(after.receivables[0].inApplication).to.equal(created.body.id);
+    // Receivables from the last page are pledged as any others, for the advances the page showed.
+    const late: { id: string; advance: string }[] = third.receivables.slice(-10);
+    const lateIds = late.map((r) => r.id);
+    const fromLastPage = await apply(base, tS1, f, lateIds, advanceOf(late, lateIds));
+    expect(fromLastPage.status, JSON.stringify(fromLastPage.body)).to.equal(201);
+    expect(fromLastPage.body.receivableIds).to.deep.equal(lateIds);
+    expect((await page(second.next)).body.receivables.at(-1).inApplication).to.equal(fromLastPage.body.id);
   });
 
   it("lets the borrower withdraw and the named lender decline, with a reason, any application before its agreement is on chain, and refuses the other party", async () => {

@@ -219,6 +219,9 @@ describe("a reader process on the committed index (SERVICE_ROLE=reader)", functi
       if (id !== open.receivableId.toString())
         expect(BigInt(advance), `tier C: 70 % of receivable ${id}`).to.equal((BigInt(face) * 7000n) / 10000n);
     expect(prefill.lenders.map((l: { address: string }) => l.address)).to.deep.equal([lender.account.address.toLowerCase()]);
+    // A page of the form from any id (here after the first): the same receivables and advances on both.
+    const rest = (await both(`/api/applications/receivables?after=${prefill.receivables[0].id}`, supplierToken)).body;
+    expect(rest.receivables).to.deep.equal(prefill.receivables.slice(1));
     // Quotes: the decision a real application would get (the supplier's metrics, its fraud screen read on
     // demand, each debtor's tier at the instant and at the end of the day), the same on both; a
     // receivable it does not hold is refused naming the field on both.

@@ -133,6 +133,11 @@ function preselection(available: readonly ReceivableEntity[], taken: ReadonlyMap
   return available.filter((r) => !taken.has(r.id)).slice(0, MAX_COLLATERAL);
 }
 
+/** The form's page after the one starting at `offset` of `pledgeable` begins after this id; none when that page is the last. */
+function nextPage(pledgeable: readonly ReceivableEntity[], offset: number): string | undefined {
+  return offset + FORM_RECEIVABLES < pledgeable.length ? pledgeable[offset + FORM_RECEIVABLES - 1].id : undefined;
+}
+
 export interface ApplicationsDeps {
   dataDir: string;
   /** PostgreSQL (DATABASE_URL) instead of the journal under dataDir. */
@@ -433,40 +438,33 @@ export class ApplicationService extends EventEmitter {
     const asOf = await this.chainNow();
     const taken = this.liveCollateral(borrower);
     return this.withIndex(async (index) => {
-      // The borrower's receivables are part of its slice, which a reader keeps after a read of its metrics.
-      await index.prefetchSlice(borrower);
-      const pledgeable = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
-      const advances = this.advancesOf(pledgeable, asOf, await index.tierMetrics(debtorsOf(pledgeable), asOfDayEnd(asOf)));
+      const pledgeable = await this.pledgeableIn(index, borrower, asOf);
       const participants = await index.participants();
-      // The form offers the first FORM_RECEIVABLES by id, and the preselection among them, each with
-      // what the form shows: what it adds to the maximum (the limit is the sum of the selected ones'
-      // advances) and the live application that already pledges it, if any (not selectable).
+      // The form offers the first page, and the preselection (beyond it only when most of the page is in
+      // live applications): the limit is the sum of the selected ones' advances.
       const preselected = preselection(pledgeable, taken);
+      const preselectedIds = new Set(preselected.map((r) => r.id));
       const offered = new Set([...pledgeable.slice(0, FORM_RECEIVABLES), ...preselected]);
-      const receivables = pledgeable
-        .filter((r) => offered.has(r))
-        .map((r) => ({
-          id: r.id,
-          orderId: r.orderId,
-          debtor: r.debtor,
-          faceValue: r.faceValue,
-          paid: r.paid,
-          issuedAt: r.issuedAt,
-          maturity: r.maturity,
-          advance: advances.get(r.id) ?? 0n,
-          ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
-        }));
+      const receivables = await this.formRows(
+        index,
+        pledgeable.filter((r) => offered.has(r)),
+        taken,
+        asOf,
+      );
       return {
         borrower,
         participant: participants[borrower],
         receivables,
         /** Every pledgeable receivable the borrower holds, offered or not. */
         receivableCount: pledgeable.length,
+        offset: 0,
+        /** The `after` of the next page (`GET /api/applications/receivables`), when there is one. */
+        next: nextPage(pledgeable, 0),
         /** What an application pledges when it names none (the service's preselection), and at most. */
-        preselected: preselected.map((r) => r.id),
+        preselected: [...preselectedIds],
         maxReceivables: MAX_COLLATERAL,
-        /** The most the receivables not in a live application allow together (offered or not). */
-        maxAmount: pledgeable.filter((r) => !taken.has(r.id)).reduce((s, r) => s + (advances.get(r.id) ?? 0n), 0n),
+        /** What an application naming no receivables may ask: the preselection's advances (the form's first maximum). */
+        maxAmount: receivables.filter((r) => preselectedIds.has(r.id)).reduce((s, r) => s + r.advance, 0n),
         maxTermDays: this.deps.policy.maxTermDays,
         minAmount: this.deps.policy.minAmount,
         requiredScopes: REQUIRED_SCOPES,
@@ -476,6 +474,48 @@ export class ApplicationService extends EventEmitter {
           .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
       };
     });
+  }
+
+  /** A later page of the form's receivables: the next FORM_RECEIVABLES pledgeable ones by id after `after`. */
+  async formReceivables(borrower: Address, after: string) {
+    const asOf = await this.chainNow();
+    const taken = this.liveCollateral(borrower);
+    return this.withIndex(async (index) => {
+      const pledgeable = await this.pledgeableIn(index, borrower, asOf);
+      let offset = pledgeable.findIndex((r) => compareIds(r.id, after) > 0);
+      if (offset < 0) offset = pledgeable.length;
+      return {
+        receivables: await this.formRows(index, pledgeable.slice(offset, offset + FORM_RECEIVABLES), taken, asOf),
+        receivableCount: pledgeable.length,
+        offset,
+        next: nextPage(pledgeable, offset),
+      };
+    });
+  }
+
+  /** The borrower's pledgeable receivables by id; its slice, which a reader keeps after a read of its metrics, first. */
+  private async pledgeableIn(index: ApplicationIndex, borrower: Address, asOf: number): Promise<ReceivableEntity[]> {
+    await index.prefetchSlice(borrower);
+    return index.run((state) => pledgeableReceivables(state, borrower, asOf));
+  }
+
+  /**
+   * Receivables as the form shows them: what each adds to the maximum (its advance, priced for these
+   * alone) and the live application that already pledges it, if any (not selectable).
+   */
+  private async formRows(index: ApplicationIndex, receivables: ReceivableEntity[], taken: ReadonlyMap<string, string>, asOf: number) {
+    const advances = this.advancesOf(receivables, asOf, await index.tierMetrics(debtorsOf(receivables), asOfDayEnd(asOf)));
+    return receivables.map((r) => ({
+      id: r.id,
+      orderId: r.orderId,
+      debtor: r.debtor,
+      faceValue: r.faceValue,
+      paid: r.paid,
+      issuedAt: r.issuedAt,
+      maturity: r.maturity,
+      advance: advances.get(r.id) ?? 0n,
+      ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
+    }));
   }
 
   /**
@@ -495,8 +535,7 @@ export class ApplicationService extends EventEmitter {
       });
     const asOf = await this.chainNow();
     const { limit, amount, decision } = await this.withIndex(async (index) => {
-      await index.prefetchSlice(borrower);
-      const available = await index.run((state) => pledgeableReceivables(state, borrower, asOf));
+      const available = await this.pledgeableIn(index, borrower, asOf);
       const chosen = input.receivableIds.map((id) => {
         const r = available.find((x) => x.id === id);
         if (!r)

@@ -208,9 +208,17 @@ interface PrefillReceivable {
   /** The live application that already pledges it: not selectable. */
   inApplication?: string;
 }
-interface Prefill {
-  /** The receivables offered (the first by id, and the preselection): at most a hundred of `receivableCount`. */
+/** A page of the form's receivables: the prefill's first, or `GET /api/applications/receivables?after=` for the next. */
+interface ReceivablePage {
+  receivables: PrefillReceivable[];
+  /** Every pledgeable receivable the borrower holds, on any page. */
   receivableCount: number;
+  /** How many come before this page. */
+  offset: number;
+  /** The `after` of the next page; absent on the last. */
+  next?: string;
+}
+interface Prefill extends ReceivablePage {
   /** The service's preselection: what an application pledges when it names none. */
   preselected: string[];
   /** Receivables one loan pledges at most. */
@@ -219,7 +227,6 @@ interface Prefill {
   minAmount: string;
   maxTermDays: number;
   requiredScopes: number;
-  receivables: PrefillReceivable[];
   lenders: { address: string; displayNameHash: string; name?: string }[];
   participant?: { roles: number; admittedAt: number };
 }
@@ -278,7 +285,18 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const [amount, setAmount] = useState("");
   const [amountTouched, setAmountTouched] = useState(false);
   const [termDays, setTermDays] = useState(90);
-  const [selected, setSelected] = useState<string[] | null>(null);
+  /** The selected receivables' rows, from whichever page they were ticked on (the maximum is their advances). */
+  const [selected, setSelected] = useState<PrefillReceivable[] | null>(null);
+  /** The `after` of each later page the borrower moved to, the current one last; empty on the first page. */
+  const [pages, setPages] = useState<string[]>([]);
+  const after = pages.at(-1);
+  const later = useLoad(
+    () =>
+      after === undefined
+        ? Promise.resolve(undefined)
+        : api<ReceivablePage>(`/api/applications/receivables?${new URLSearchParams({ after }).toString()}`),
+    [after],
+  );
   const [lender, setLender] = useState("");
   const [scopes, setScopes] = useState<number | null>(null);
   const [busy, setBusy] = useState("");
@@ -290,9 +308,9 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   const t = useT("apply");
 
   const p = prefill.data;
-  const chosen = selected ?? p?.preselected ?? [];
+  const chosenRows = selected ?? p?.receivables.filter((r) => p.preselected.includes(r.id)) ?? [];
+  const chosen = chosenRows.map((r) => r.id);
   const scopeBits = scopes ?? p?.requiredScopes ?? 0;
-  const chosenRows = p?.receivables.filter((r) => chosen.includes(r.id)) ?? [];
   const collateralValue = chosenRows.reduce((s, r) => s + BigInt(r.faceValue) - BigInt(r.paid), 0n);
   // The maximum follows the selection: the sum of the selected receivables' advances, as the service computes it.
   const max = chosenRows.reduce((s, r) => s + BigInt(r.advance), 0n);
@@ -302,6 +320,9 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
   if (prefill.error) return <ErrorBox error={prefill.error} />;
   if (!p) return null;
 
+  const page: ReceivablePage | undefined = after === undefined ? p : later.data;
+  /** Selected receivables not on the page shown: still pledged, and counted in the maximum. */
+  const elsewhere = page ? chosenRows.filter((r) => !page.receivables.some((x) => x.id === r.id)).length : 0;
   const clientAmountError = amountTouched || submitted ? amountProblem(amount, max, min) : null;
   const amountError = fieldError?.field === "amount" ? fieldError.message : clientAmountError;
   const selectionError =
@@ -341,8 +362,8 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
     }
   }
 
-  const select = (ids: string[]) => {
-    setSelected(ids);
+  const select = (rows: PrefillReceivable[]) => {
+    setSelected(rows);
     if (fieldError?.field === "receivableIds" || fieldError?.field === "amount") setFieldError(undefined);
   };
 
@@ -425,31 +446,55 @@ function ApplyForm({ onApplied, onCreated }: { onApplied: (a: ApplicationView) =
           </select>
           <fieldset aria-describedby={selectionError ? "receivables-error" : undefined}>
             <legend>{tm("apply.receivables")}</legend>
-            {p.receivables.length === 0 && <Empty>{tm("apply.noReceivables")}</Empty>}
-            <p className="hint">
-              {tm("apply.atMost", { count: p.maxReceivables })}
-              {p.receivableCount > p.receivables.length &&
-                ` ${tm("apply.offered", { shown: formatNumber(p.receivables.length), total: formatNumber(p.receivableCount) })}`}
-            </p>
-            {p.receivables.map((r) => (
-              <label key={r.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={chosen.includes(r.id)}
-                  disabled={!!r.inApplication || (!chosen.includes(r.id) && chosen.length >= p.maxReceivables)}
-                  onChange={(e) => select(e.target.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
-                />
-                <span className="rcv">
-                  <span>{tm("apply.receivable", { id: r.id })}</span>
-                  <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
-                  <span>{tm("apply.owedBy", { name: name(r.debtor) })}</span>
-                  <span className="muted">{tm("apply.due", { date: formatDate(r.maturity) })}</span>
-                  <span className="muted">
-                    {r.inApplication ? t("receivable.reserved") : t("receivable.allows", { amount: formatAmount(r.advance) })}
-                  </span>
+            {p.receivableCount === 0 && <Empty>{tm("apply.noReceivables")}</Empty>}
+            <p className="hint">{tm("apply.atMost", { count: p.maxReceivables })}</p>
+            {page ? (
+              page.receivables.map((r) => {
+                const checked = chosen.includes(r.id);
+                return (
+                  <label key={r.id} className="check">
+                    <input
+                      type="checkbox"
+                      checked={checked}
+                      disabled={!!r.inApplication || (!checked && chosen.length >= p.maxReceivables)}
+                      onChange={(e) => select(e.target.checked ? [...chosenRows, r] : chosenRows.filter((x) => x.id !== r.id))}
+                    />
+                    <span className="rcv">
+                      <span>{tm("apply.receivable", { id: r.id })}</span>
+                      <span className="num">{formatAmount(BigInt(r.faceValue) - BigInt(r.paid))}</span>
+                      <span>{tm("apply.owedBy", { name: name(r.debtor) })}</span>
+                      <span className="muted">{tm("apply.due", { date: formatDate(r.maturity) })}</span>
+                      <span className="muted">
+                        {r.inApplication ? t("receivable.reserved") : t("receivable.allows", { amount: formatAmount(r.advance) })}
+                      </span>
+                    </span>
+                  </label>
+                );
+              })
+            ) : later.loading ? (
+              <Loading what={tm("apply.pageLoading")} />
+            ) : (
+              <ErrorBox error={later.error} />
+            )}
+            {p.next !== undefined && (
+              <div className="actions pager" role="group" aria-label={tm("apply.pages")}>
+                <span className="hint" aria-live="polite">
+                  {page &&
+                    tm("apply.page", {
+                      from: formatNumber(page.offset + 1),
+                      to: formatNumber(page.offset + page.receivables.length),
+                      total: formatNumber(page.receivableCount),
+                    })}
+                  {elsewhere > 0 && ` ${tm("apply.selectedElsewhere", { count: elsewhere })}`}
                 </span>
-              </label>
-            ))}
+                <button type="button" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
+                  {tm("apply.previousPage")}
+                </button>
+                <button type="button" disabled={!page?.next} onClick={() => page?.next && setPages([...pages, page.next])}>
+                  {tm("apply.nextPage")}
+                </button>
+              </div>
+            )}
             {selectionError && (
               <p id="receivables-error" className="field-error" role="alert">
                 {selectionError}

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { isHex } from "viem";
 import type { ApplicationService } from "../../applications/service";
 import type { ApplicationRecord } from "../../applications/types";
-import { ENDED_STATUSES, MAX_COLLATERAL, STEPS, STEP_LABELS } from "../../applications/types";
+import { ENDED_STATUSES, FORM_RECEIVABLES, MAX_COLLATERAL, STEPS, STEP_LABELS } from "../../applications/types";
 import { decisionFromJson } from "../../underwriting/decide";
 import { describeDecisionReasons, explainDecision } from "../../underwriting/explain";
 import { describeFlag, type RiskFlag } from "../../risk/screen";
@@ -33,6 +33,7 @@ const amount = z
   .regex(/^[1-9][0-9]{0,27}$/, "must be a positive whole number of minor units, as a decimal string")
   .transform((v) => BigInt(v));
 const reason = z.string().trim().min(3, "a reason of at least 3 characters is required").max(2000);
+const receivableId = z.string().regex(/^[1-9][0-9]{0,77}$/, "receivable ids are positive integers");
 const IdParams = z.object({ id: z.uuid("must be an application id (a UUID)") });
 
 export const CreateApplicationBody = z.object({
@@ -40,7 +41,7 @@ export const CreateApplicationBody = z.object({
   termDays: z.number().int().min(1).max(3650).describe("Term in days"),
   lender: address.describe("The lender asked"),
   receivableIds: z
-    .array(z.string().regex(/^[1-9][0-9]*$/, "receivable ids are positive integers"))
+    .array(receivableId)
     .min(1, "choose at least one receivable to pledge")
     .max(MAX_COLLATERAL, `at most ${MAX_COLLATERAL} receivables per loan`)
     .optional()
@@ -52,7 +53,7 @@ export const QuoteBody = z.object({
   termDays: z.number().int().min(1).max(3650).describe("Term in days"),
   lender: address.optional().describe("The lender to be asked"),
   receivableIds: z
-    .array(z.string().regex(/^[1-9][0-9]*$/, "receivable ids are positive integers"))
+    .array(receivableId)
     .min(1, "choose at least one receivable to pledge")
     .max(MAX_COLLATERAL, `at most ${MAX_COLLATERAL} receivables per loan`)
     .describe("Receivables to pledge"),
@@ -239,6 +240,19 @@ export function applicationRoutes(service: ApplicationService): RouteModule {
         errors: [401],
       },
       async ({ res }) => service.prefill(requireSession(res).address),
+    );
+
+    table.add(
+      {
+        method: "get",
+        path: "/api/applications/receivables",
+        summary: `The application form's next page: the borrower's next ${FORM_RECEIVABLES} pledgeable receivables by id after \`after\``,
+        tag,
+        auth: "session",
+        query: z.object({ after: receivableId.describe("The last id of the page before (`next` of the prefill or of a page)") }),
+        errors: [400, 401],
+      },
+      async ({ query, res }) => service.formReceivables(requireSession(res).address, query.after),
     );
 
     table.add(
