@@ -139,6 +139,21 @@ describe("the borrower's loans, quotes and consents (real chain, real server)", 
     });
     expect(pledged.status).to.equal(400);
     expect(pledged.body.error.field).to.equal("receivableIds");
+    // One receivable named twice would count its advance twice in the limit.
+    const twice = await call(base, "POST", "/api/applications/quote", {
+      token: tokens.supplier,
+      body: { termDays: 90, receivableIds: [String(free[0]), String(free[0])] },
+    });
+    expect(twice.status).to.equal(400);
+    expect(twice.body.error.field).to.equal("receivableIds");
+    expect(twice.body.error.text.textCode).to.equal("receivable_listed_twice");
+    // An id no receivable has, beside a free one: refused naming it.
+    const unknown = await call(base, "POST", "/api/applications/quote", {
+      token: tokens.supplier,
+      body: { termDays: 90, receivableIds: [String(free[0]), "999999"] },
+    });
+    expect(unknown.status).to.equal(400);
+    expect(unknown.body.error.text).to.deep.equal({ textCode: "receivable_unavailable", params: { receivableId: "999999" } });
     const lender = await call(base, "POST", "/api/applications/quote", {
       token: tokens.lender,
       body: { termDays: 90, receivableIds: free.map(String) },

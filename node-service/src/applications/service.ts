@@ -52,7 +52,7 @@ import {
   type DecisionInput,
   type MetricValues,
 } from "../underwriting/decide";
-import { collateralItem, collectDecisionInput, pledgeableReceivables, type ApplicationTerms } from "../underwriting/input";
+import { collateralItem, collectDecisionInput, pledgeableByIds, pledgeableReceivables, type ApplicationTerms } from "../underwriting/input";
 import { screenBorrower } from "../risk/screen";
 import { policyByVersion, type Policy } from "../underwriting/policy";
 import { explainDecision } from "../underwriting/explain";
@@ -131,6 +131,20 @@ const FINAL = new Set(["closed", "declined", "withdrawn", "defaulted", "expired"
 /** What an application pledges when it names no receivables: the first MAX_COLLATERAL by id that no live application holds. */
 function preselection(available: readonly ReceivableEntity[], taken: ReadonlyMap<string, string>): ReceivableEntity[] {
   return available.filter((r) => !taken.has(r.id)).slice(0, MAX_COLLATERAL);
+}
+
+/** The refusal of a named receivable the borrower may not pledge (not held, not confirmed, paid, matured or pledged). */
+function unavailable(id: string): never {
+  throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
+    textCode: "receivable_unavailable",
+    params: { receivableId: id },
+  });
+}
+
+/** A selection names each receivable once (a receivable counted twice would double its advance). */
+function refuseListedTwice(ids: readonly string[]): void {
+  if (new Set(ids).size !== ids.length)
+    throw new ValidationError("a receivable is listed twice", "receivableIds", { textCode: "receivable_listed_twice", params: {} });
 }
 
 /** The form's page after the one starting at `offset` of `pledgeable` begins after this id; none when that page is the last. */
@@ -533,18 +547,12 @@ export class ApplicationService extends EventEmitter {
         textCode: "no_receivable_chosen",
         params: {},
       });
+    refuseListedTwice(input.receivableIds);
     const asOf = await this.chainNow();
     const { limit, amount, decision } = await this.withIndex(async (index) => {
-      const available = await this.pledgeableIn(index, borrower, asOf);
-      const chosen = input.receivableIds.map((id) => {
-        const r = available.find((x) => x.id === id);
-        if (!r)
-          throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
-            textCode: "receivable_unavailable",
-            params: { receivableId: id },
-          });
-        return r;
-      });
+      await index.prefetchSlice(borrower);
+      const named = await index.run((state) => pledgeableByIds(state, borrower, input.receivableIds, asOf));
+      const chosen = named.map((r, i) => r ?? unavailable(input.receivableIds[i]));
       // The limit as the form shows it (the debtors' tiers at the end of the day), the decision at its instant.
       const [atDayEnd, atNow] = await Promise.all([
         index.tierMetrics(debtorsOf(chosen), asOfDayEnd(asOf)),
@@ -754,9 +762,11 @@ export class ApplicationService extends EventEmitter {
     asOf: number,
   ): Promise<ReceivableEntity[]> {
     await index.prefetchSlice(borrower);
-    const { lender, available } = await index.run((state) => ({
+    const { lender, named, available } = await index.run((state) => ({
       lender: state.participants[input.lender],
-      available: pledgeableReceivables(state, borrower, asOf),
+      // Only the preselection needs the borrower's whole list; a selection is checked by id.
+      named: input.receivableIds && pledgeableByIds(state, borrower, input.receivableIds, asOf),
+      available: input.receivableIds ? [] : pledgeableReceivables(state, borrower, asOf),
     }));
     if (!lender || (lender.roles & ROLE.LENDER) === 0 || lender.suspended)
       throw new ValidationError("not an active lender", "lender", { textCode: "lender_not_active", params: {} });
@@ -782,17 +792,10 @@ export class ApplicationService extends EventEmitter {
         params: {},
       });
     }
-    if (input.receivableIds !== undefined && new Set(input.receivableIds).size !== input.receivableIds.length) {
-      throw new ValidationError("a receivable is listed twice", "receivableIds", { textCode: "receivable_listed_twice", params: {} });
-    }
+    if (input.receivableIds !== undefined) refuseListedTwice(input.receivableIds);
     const chosen = input.receivableIds
-      ? input.receivableIds.map((id) => {
-          const r = available.find((x) => x.id === id);
-          if (!r)
-            throw new ValidationError(`receivable ${id} is not a confirmed, unpledged receivable you hold`, "receivableIds", {
-              textCode: "receivable_unavailable",
-              params: { receivableId: id },
-            });
+      ? input.receivableIds.map((id, i) => {
+          const r = named?.[i] ?? unavailable(id);
           const other = taken.get(id);
           if (other) throw receivableTaken(id, other);
           return r;

@@ -39,6 +39,18 @@ export function pledgeableReceivables(state: IndexState, borrower: Address, asOf
     .sort((a, b) => compareIds(a.id, b.id));
 }
 
+/**
+ * Each named receivable if the borrower may pledge it now, else undefined, in the order named: read by
+ * id, not by listing everything the borrower holds (a supplier that splits its invoices holds many).
+ */
+export function pledgeableByIds(state: IndexState, borrower: Address, ids: readonly string[], asOf: number): (ReceivableEntity | undefined)[] {
+  const who = borrower.toLowerCase() as Address;
+  return ids.map((id) => {
+    const r = state.receivables[id];
+    return r && isPledgeable(state, r, who, asOf) ? r : undefined;
+  });
+}
+
 const tierSelections = new WeakMap<Policy, MetricSelection>();
 
 /** The debtor metrics the policy's tiers read (their conditions' metric and window): all debtorTier needs. */

@@ -62,7 +62,8 @@ export function ManufacturerRoom() {
       </div>
     );
   }
-  return <SupplierHome address={me.address} />;
+  // Keyed by account: nothing one supplier selected or typed survives into another's session.
+  return <SupplierHome key={me.address} address={me.address} />;
 }
 
 function SupplierHome({ address }: { address: string }) {
