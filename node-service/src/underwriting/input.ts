@@ -43,7 +43,12 @@ export function pledgeableReceivables(state: IndexState, borrower: Address, asOf
  * Each named receivable if the borrower may pledge it now, else undefined, in the order named: read by
  * id, not by listing everything the borrower holds (a supplier that splits its invoices holds many).
  */
-export function pledgeableByIds(state: IndexState, borrower: Address, ids: readonly string[], asOf: number): (ReceivableEntity | undefined)[] {
+export function pledgeableByIds(
+  state: IndexState,
+  borrower: Address,
+  ids: readonly string[],
+  asOf: number,
+): (ReceivableEntity | undefined)[] {
   const who = borrower.toLowerCase() as Address;
   return ids.map((id) => {
     const r = state.receivables[id];
