@@ -38,6 +38,9 @@
  *    the lender's back-test of policy v1 on each process
  *    (POST /api/backtest: every supplier's month ends over the year, the bulk supplier's included),
  *    each with each process's peak RSS before and after.
+ * Between 3 and 5, a measured supplier's own metrics at BENCH_RATE req/s (default 500; 0: not run) for
+ * BENCH_PACED_S seconds (default 10) on each process, before any read of the bulk supplier's and again
+ * after its application (its slice kept): p50 and p99 of each, and the p99's ratio.
  * Prints, per process, the memory at the last size against the first (a ratio of the same run).
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -65,7 +68,7 @@ import { createPostgresIndexReader } from "../../node-service/src/store/postgres
 import { DAY } from "../../node-service/src/domain/time";
 import { freshDatabase } from "../lib/test-postgres";
 import { compileTypeScript } from "../lib/tsc";
-import { percentile } from "./paced-load";
+import { pacedLoad, percentile, type PacedResult } from "./paced-load";
 
 const ENTERPRISES = Number(process.env.BENCH_ENTERPRISES ?? 8);
 const ORDERS_EACH = Number(process.env.BENCH_ORDERS_EACH ?? 5);
@@ -73,6 +76,8 @@ const READS = Number(process.env.BENCH_READS ?? 50);
 const PREFILLS = Number(process.env.BENCH_PREFILLS ?? 3);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 10);
 const BACKTESTS = Number(process.env.BENCH_BACKTESTS ?? 3);
+const RATE = Number(process.env.BENCH_RATE ?? 500);
+const PACED_S = Number(process.env.BENCH_PACED_S ?? 10);
 const SIZES = (process.env.BENCH_SIZES ?? "100000,400000").split(",").map(Number);
 if (SIZES.some((n) => !Number.isInteger(n) || n <= 0))
   throw new Error(`BENCH_SIZES must list positive integers, not ${process.env.BENCH_SIZES}`);
@@ -327,6 +332,29 @@ async function main(): Promise<void> {
       );
     }
 
+    /**
+     * A measured supplier's own metrics read (warm) at RATE req/s for PACED_S s on each process, evenly
+     * paced (paced-load.ts), with each process's V8 heap in use after it.
+     */
+    const underLoad = async () => {
+      const who = suppliers[0].account.address;
+      const runs = new Map<string, { load: PacedResult; heap: number }>();
+      for (const p of processes) {
+        const url = `${p.base}/api/enterprises/${who.toLowerCase()}/metrics`;
+        const load = await pacedLoad({
+          urls: [url],
+          rate: RATE,
+          durationS: PACED_S,
+          connections: 20,
+          headers: { authorization: `Bearer ${tokens.get(who)!}` },
+        });
+        runs.set(p.name, { load, heap: (await heapOf(p.base)).used });
+      }
+      return runs;
+    };
+    // The baseline of the same run: before the bulk supplier's slice is read (and kept) by any read of its own.
+    const loadBefore = RATE > 0 ? await underLoad() : undefined;
+
     const bulkToken = await siweSignIn(processes[0].base, net.deployment.chainId, bulk);
     // The bulk supplier's own application, before its receivables mature: its form offers every
     // receivable it holds (most of the index), and its quote and decision read its metrics and fraud
@@ -338,6 +366,20 @@ async function main(): Promise<void> {
         `${p.name}: the bulk supplier's prefill ${t.prefills.map(ms).join(", ")}, quote ${t.quotes.map(ms).join(", ")}, ` +
           `application decided ${t.creations.map(ms).join(", ")} (the first of each cold); peak RSS ${mb(peakBefore)} -> ${mb(residentMemory(p.pid).peak)}`,
       );
+    }
+    // The same load again, with the bulk supplier's slice now kept (on a reader, its records within
+    // READER_KEPT_KEYS): the collector's work over a larger live heap shows in the tail, if anywhere.
+    if (loadBefore) {
+      const loadAfter = await underLoad();
+      for (const p of processes) {
+        const [a, b] = [loadBefore.get(p.name)!, loadAfter.get(p.name)!];
+        const figures = (r: { load: PacedResult; heap: number }) =>
+          `p50 ${ms(r.load.p50)} / p99 ${ms(r.load.p99)} at ${r.load.rps.toFixed(0)} req/s (${r.load.non2xx} not 2xx, client loop p99 ${ms(r.load.clientLoop.p99)}), heap in use ${mb(r.heap)}`;
+        console.log(
+          `${p.name}: a measured supplier's metrics at ${RATE} req/s for ${PACED_S} s: ${figures(a)} before the bulk supplier's slice was read; ` +
+            `${figures(b)} with it kept; p99 ${(b.load.p99 / a.load.p99).toFixed(2)}x`,
+        );
+      }
     }
     // The anchor buyer's tier with every invoice it owes matured (none paid): every original invoice counted.
     await rpc(node, "evm_increaseTime", [200 * DAY]);
