@@ -94,10 +94,16 @@ function residentMemory(pid: number): { rss: number; peak: number } {
 }
 
 /** A process's V8 heap in use and live after its last full collection (NaN before one), from /metrics. */
-async function heapOf(base: string): Promise<{ used: number; live: number; events: number }> {
+async function heapOf(base: string): Promise<{ used: number; live: number; events: number; majorGcs: number; majorGcSeconds: number }> {
   const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
-  return { used: value("scf_heap_used_bytes"), live: value("scf_heap_live_bytes"), events: value("scf_indexer_events_total") };
+  return {
+    used: value("scf_heap_used_bytes"),
+    live: value("scf_heap_live_bytes"),
+    events: value("scf_indexer_events_total"),
+    majorGcs: value('scf_gc_pauses_total\\{kind="major"\\}'),
+    majorGcSeconds: value('scf_gc_pause_seconds_total\\{kind="major"\\}'),
+  };
 }
 
 /** A GET (or, with a body, a POST) that must answer `status`: its time, and its body. */
@@ -338,8 +344,9 @@ async function main(): Promise<void> {
      */
     const underLoad = async () => {
       const who = suppliers[0].account.address;
-      const runs = new Map<string, { load: PacedResult; heap: number }>();
+      const runs = new Map<string, { load: PacedResult; heap: number; majorGcs: number; majorGcMs: number }>();
       for (const p of processes) {
+        const before = await heapOf(p.base);
         const url = `${p.base}/api/enterprises/${who.toLowerCase()}/metrics`;
         const load = await pacedLoad({
           urls: [url],
@@ -348,7 +355,13 @@ async function main(): Promise<void> {
           connections: 20,
           headers: { authorization: `Bearer ${tokens.get(who)!}` },
         });
-        runs.set(p.name, { load, heap: (await heapOf(p.base)).used });
+        const after = await heapOf(p.base);
+        runs.set(p.name, {
+          load,
+          heap: after.used,
+          majorGcs: after.majorGcs - before.majorGcs,
+          majorGcMs: (after.majorGcSeconds - before.majorGcSeconds) * 1000,
+        });
       }
       return runs;
     };
@@ -373,8 +386,9 @@ async function main(): Promise<void> {
       const loadAfter = await underLoad();
       for (const p of processes) {
         const [a, b] = [loadBefore.get(p.name)!, loadAfter.get(p.name)!];
-        const figures = (r: { load: PacedResult; heap: number }) =>
-          `p50 ${ms(r.load.p50)} / p99 ${ms(r.load.p99)} at ${r.load.rps.toFixed(0)} req/s (${r.load.non2xx} not 2xx, client loop p99 ${ms(r.load.clientLoop.p99)}), heap in use ${mb(r.heap)}`;
+        const figures = (r: { load: PacedResult; heap: number; majorGcs: number; majorGcMs: number }) =>
+          `p50 ${ms(r.load.p50)} / p99 ${ms(r.load.p99)} at ${r.load.rps.toFixed(0)} req/s (${r.load.non2xx} not 2xx, client loop p99 ${ms(r.load.clientLoop.p99)}), ` +
+          `${r.majorGcs} major collections pausing ${ms(r.majorGcMs)} in all, heap in use ${mb(r.heap)}`;
         console.log(
           `${p.name}: a measured supplier's metrics at ${RATE} req/s for ${PACED_S} s: ${figures(a)} before the bulk supplier's slice was read; ` +
             `${figures(b)} with it kept; p99 ${(b.load.p99 / a.load.p99).toFixed(2)}x`,
