@@ -31,7 +31,7 @@ import {
   type ApplicationIndex,
   type WithApplicationIndex,
 } from "../../node-service/src/underwriting/application-index";
-import { computeSelectedMetricsAt } from "../../node-service/src/metrics/compute";
+import { computeMetricsAt, computeSelectedMetricsAt } from "../../node-service/src/metrics/compute";
 import { loadEnterpriseSlice } from "../../node-service/src/metrics/slice";
 import { OnDemandIndex } from "../../node-service/src/store/on-demand";
 import { stateReader, type IndexReader } from "../../node-service/src/store/index-reader";
@@ -304,6 +304,7 @@ describe("back-test of a policy over history", () => {
           Object.fromEntries(debtors.map((d) => [d, computeSelectedMetricsAt(state, d, end, tierMetrics(p)).values])),
         participants: async () => state.participants,
         prefetchSlice: async (e) => (prefetch ? index.prefetch((through) => loadEnterpriseSlice(through, e)) : undefined),
+        metricsAt: (e, at) => index.run((s) => computeMetricsAt(s, e, at).values),
         apart: (fn) => fn(over(fresh())),
       });
       const withIndex: WithApplicationIndex = (read) => read(over(fresh()));

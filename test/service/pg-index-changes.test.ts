@@ -207,11 +207,13 @@ describe("the keys each commit changed, and a reader's metrics kept across other
     /** A's metrics at `asOf` as a quote's or decision's input reads them on a reader (the slice at once, then a run on demand): keys read. */
     const onDemand = async (withIndex: WithApplicationIndex, why: string) => {
       const before = count.keys;
-      const metrics = await withIndex(async (index) => {
+      const [metrics, values] = await withIndex(async (index) => {
         await index.prefetchSlice(A);
-        return index.run((s) => computeMetricsAt(s, A, asOf));
+        return Promise.all([index.run((s) => computeMetricsAt(s, A, asOf)), index.metricsAt(A, asOf)]);
       });
       expect(toJsonSafe(metrics), why).to.deep.equal(toJsonSafe(computeMetricsAt(state, A, asOf)));
+      // The same figures over the lent slice's own records (or a run on demand, with nothing lent).
+      expect(toJsonSafe(values), why).to.deep.equal(toJsonSafe(metrics.values));
       return count.keys - before;
     };
     const lent = committedApplicationIndex(counting, CURRENT_POLICY, reads);

@@ -623,7 +623,10 @@ export class ApplicationService extends EventEmitter {
     // The screen walks beyond the slice (the trade graph, related parties, transfers): on a reader its keys
     // are found run by run, so it runs alone, not with the borrower's metrics computed again in each run.
     const flags = await index.run((state) => screenBorrower(state, terms.borrower, { asOf }));
-    return index.run((state) => collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: tiers, flags }));
+    const metrics = await index.metricsAt(terms.borrower, asOf);
+    return index.run((state) =>
+      collectDecisionInput(state, terms, { asOf, policy: this.deps.policy, debtorMetrics: tiers, flags, metrics }),
+    );
   }
 
   /** The parties' names as the agreement document carries them: verified against the registry in `index`. */

@@ -18,6 +18,7 @@ import type { Address, IndexState, ParticipantEntity } from "../domain/entities"
 import { committedSelectedMetricsAt, selectedMetricsIn } from "../metrics/debtor-tier";
 import type { CommittedEnterpriseReads } from "../metrics/enterprise-reads";
 import { loadEnterpriseSlice } from "../metrics/slice";
+import { computeMetricsAt, computeMetricsAtUncached } from "../metrics/compute";
 import { OnDemandIndex } from "../store/on-demand";
 import type { PostgresIndexReader } from "../store/postgres/index-reader";
 import type { MetricValues } from "./decide";
@@ -36,6 +37,12 @@ export interface ApplicationIndex {
    * that read them next (on a reader; the index in memory holds them already).
    */
   prefetchSlice(enterprise: Address): Promise<void>;
+  /**
+   * The enterprise's metrics at the instant `at` (computeMetricsAt). On a reader whose enterprise reads
+   * lent the enterprise's slice (prefetchSlice), computed over that slice's own records, not through a
+   * run's on-demand lookups (a large supplier's figures walk its records several times).
+   */
+  metricsAt(enterprise: Address, at: number): Promise<MetricValues>;
   /**
    * `read` over the same moment with keys of its own, dropped when it ends: a scan over many
    * enterprises (the back-test) holds one enterprise's keys at a time on a reader.
@@ -62,6 +69,7 @@ export function inMemoryApplicationIndex(state: () => IndexState, policy: Policy
       },
       participants: async () => s.participants,
       prefetchSlice: async () => undefined,
+      metricsAt: async (e, at) => computeMetricsAt(s, e, at).values,
       apart: (fn) => fn(index),
     };
     return read(index);
@@ -81,7 +89,8 @@ export function committedApplicationIndex(
   return async (read) =>
     (
       await reader.inSnapshot((r, m) => {
-        const over = (onDemand: OnDemandIndex, prefetched = new Set<string>()): ApplicationIndex => ({
+        // Per index: the enterprises prefetched, and the slices lent for them.
+        const over = (onDemand: OnDemandIndex, prefetched = new Set<string>(), lent = new Map<string, IndexState>()): ApplicationIndex => ({
           run: (fn) => onDemand.run(fn),
           tierMetrics: async (debtors, end, p = policy) => {
             const values = await Promise.all(debtors.map((d) => committedSelectedMetricsAt(r, d, end, tierMetrics(p))));
@@ -95,6 +104,13 @@ export function committedApplicationIndex(
             if (!slices) return onDemand.prefetch((through) => loadEnterpriseSlice(through, e));
             const { keys, slice } = await slices.sliceIn(r, m, e);
             onDemand.seed(keys, slice);
+            lent.set(e.toLowerCase(), slice);
+          },
+          metricsAt: async (e, at) => {
+            const slice = lent.get(e.toLowerCase());
+            // Uncached: the slice is kept across asks (not read once), and the memo would walk its records to note them.
+            if (slice) return computeMetricsAtUncached(slice, e, at).values;
+            return onDemand.run((state) => computeMetricsAt(state, e, at).values);
           },
           apart: (fn) => fn(over(new OnDemandIndex(r))),
         });

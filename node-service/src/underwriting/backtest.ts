@@ -20,7 +20,6 @@
  * collected 90 days after maturity, open otherwise.
  */
 import { compareIds, type Address, type IndexState, type ReceivableEntity } from "../domain/entities";
-import { computeMetricsAt } from "../metrics/compute";
 import { DAY } from "../domain/time";
 import { Money, Term, toCsv, type CsvLanguage } from "../domain/csv";
 import { CURRENCY } from "../domain/money";
@@ -226,11 +225,11 @@ export interface BacktestReport {
   policies: PolicyColumn[];
 }
 
-function inputFor(state: IndexState, c: BacktestCase, policy: Policy, debtors: Record<Address, MetricValues>): DecisionInput {
+function inputFor(c: BacktestCase, policy: Policy, debtors: Record<Address, MetricValues>, metrics: MetricValues): DecisionInput {
   const amount = c.amount ?? collateralLimit(c.collateral, policy, { asOf: c.asOf, debtors });
   return {
     application: { borrower: c.borrower, lender: c.lender, amount, termDays: c.termDays, receivableIds: c.collateral.map((x) => x.id) },
-    metrics: computeMetricsAt(state, c.borrower, c.asOf).values,
+    metrics,
     flags: c.flags,
     collateral: c.collateral,
     debtors,
@@ -280,9 +279,15 @@ export function observedOutcome(state: IndexState, c: BacktestCase, amount: bigi
   return now > cutoff ? "defaulted" : "open";
 }
 
-/** Decides one case under one policy, its debtors' tier metrics given (as of the case's moment). */
-function caseResult(state: IndexState, c: BacktestCase, policy: Policy, debtors: Record<Address, MetricValues>, now: number): CaseResult {
-  const input = inputFor(state, c, policy, debtors);
+/** Decides one case under one policy, its debtors' tier metrics and the borrower's metrics given (as of the case's moment). */
+function caseResult(
+  state: IndexState,
+  c: BacktestCase,
+  policy: Policy,
+  read: { debtors: Record<Address, MetricValues>; metrics: MetricValues },
+  now: number,
+): CaseResult {
+  const input = inputFor(c, policy, read.debtors, read.metrics);
   const d = decide(input, policy, { hashInput: false });
   const amount = input.application.amount;
   return d.outcome === "approve"
@@ -340,14 +345,16 @@ async function decideBorrowers(
       await apart.prefetchSlice(borrower.borrower);
       for (const c of await borrower.cases(apart)) {
         counted[c.kind === "application" ? "applications" : "monthly"] += 1;
-        // Policies with the same advance tiers read the same debtor metrics: read once per case.
+        // The borrower's metrics are the same under every policy, and policies with the same advance
+        // tiers read the same debtor metrics: each read once per case.
+        const metrics = await apart.metricsAt(c.borrower, c.asOf);
         const tiersRead = new Map<string, Record<Address, MetricValues>>();
         for (const [i, { policy }] of columns.entries()) {
           const tiers = JSON.stringify(policy.advance.tiers);
           let debtors = tiersRead.get(tiers);
           if (!debtors) tiersRead.set(tiers, (debtors = await apart.tierMetrics(debtorsOf(c.collateral), c.asOf, policy)));
           const given = debtors;
-          results[i].push(await apart.run((state) => caseResult(state, c, policy, given, now)));
+          results[i].push(await apart.run((state) => caseResult(state, c, policy, { debtors: given, metrics }, now)));
         }
       }
     });

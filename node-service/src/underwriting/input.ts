@@ -83,6 +83,8 @@ export function collectDecisionInput(
     debtorMetrics?: Record<Address, MetricValues>;
     /** The borrower's fraud screen at asOf with `riskParams` when the caller has run it (screenBorrower). */
     flags?: RiskFlag[];
+    /** The borrower's metrics at asOf when the caller has computed them (ApplicationIndex.metricsAt). */
+    metrics?: MetricValues;
   },
 ): DecisionInput {
   const { asOf } = opts;
@@ -112,7 +114,7 @@ export function collectDecisionInput(
       termDays: application.termDays,
       receivableIds: [...application.receivableIds],
     },
-    metrics: computeMetricsAt(state, borrower, asOf).values,
+    metrics: opts.metrics ?? computeMetricsAt(state, borrower, asOf).values,
     flags: opts.flags ?? screenBorrower(state, borrower, { asOf, params: opts.riskParams }),
     collateral,
     ...(opts.policy ? { debtorTiers } : { debtors }),
