@@ -147,11 +147,6 @@ function refuseListedTwice(ids: readonly string[]): void {
     throw new ValidationError("a receivable is listed twice", "receivableIds", { textCode: "receivable_listed_twice", params: {} });
 }
 
-/** The form's page after the one starting at `offset` of `pledgeable` begins after this id; none when that page is the last. */
-function nextPage(pledgeable: readonly ReceivableEntity[], offset: number): string | undefined {
-  return offset + FORM_RECEIVABLES < pledgeable.length ? pledgeable[offset + FORM_RECEIVABLES - 1].id : undefined;
-}
-
 export interface ApplicationsDeps {
   dataDir: string;
   /** PostgreSQL (DATABASE_URL) instead of the journal under dataDir. */
@@ -458,27 +453,16 @@ export class ApplicationService extends EventEmitter {
       // live applications): the limit is the sum of the selected ones' advances.
       const preselected = preselection(pledgeable, taken);
       const preselectedIds = new Set(preselected.map((r) => r.id));
-      const offered = new Set([...pledgeable.slice(0, FORM_RECEIVABLES), ...preselected]);
-      const receivables = await this.formRows(
-        index,
-        pledgeable.filter((r) => offered.has(r)),
-        taken,
-        asOf,
-      );
+      const page = await this.formPage(index, pledgeable, 0, taken, asOf, preselected);
       return {
         borrower,
         participant: participants[borrower],
-        receivables,
-        /** Every pledgeable receivable the borrower holds, offered or not. */
-        receivableCount: pledgeable.length,
-        offset: 0,
-        /** The `after` of the next page (`GET /api/applications/receivables`), when there is one. */
-        next: nextPage(pledgeable, 0),
+        ...page,
         /** What an application pledges when it names none (the service's preselection), and at most. */
         preselected: [...preselectedIds],
         maxReceivables: MAX_COLLATERAL,
         /** What an application naming no receivables may ask: the preselection's advances (the form's first maximum). */
-        maxAmount: receivables.filter((r) => preselectedIds.has(r.id)).reduce((s, r) => s + r.advance, 0n),
+        maxAmount: page.receivables.filter((r) => preselectedIds.has(r.id)).reduce((s, r) => s + r.advance, 0n),
         maxTermDays: this.deps.policy.maxTermDays,
         minAmount: this.deps.policy.minAmount,
         requiredScopes: REQUIRED_SCOPES,
@@ -496,14 +480,8 @@ export class ApplicationService extends EventEmitter {
     const taken = this.liveCollateral(borrower);
     return this.withIndex(async (index) => {
       const pledgeable = await this.pledgeableIn(index, borrower, asOf);
-      let offset = pledgeable.findIndex((r) => compareIds(r.id, after) > 0);
-      if (offset < 0) offset = pledgeable.length;
-      return {
-        receivables: await this.formRows(index, pledgeable.slice(offset, offset + FORM_RECEIVABLES), taken, asOf),
-        receivableCount: pledgeable.length,
-        offset,
-        next: nextPage(pledgeable, offset),
-      };
+      const offset = pledgeable.findIndex((r) => compareIds(r.id, after) > 0);
+      return this.formPage(index, pledgeable, offset < 0 ? pledgeable.length : offset, taken, asOf);
     });
   }
 
@@ -514,22 +492,39 @@ export class ApplicationService extends EventEmitter {
   }
 
   /**
-   * Receivables as the form shows them: what each adds to the maximum (its advance, priced for these
-   * alone) and the live application that already pledges it, if any (not selectable).
+   * The form's page of `pledgeable` from `offset` (and `also`, in id order), each receivable as the form
+   * shows it: what it adds to the maximum (its advance, priced for the page alone) and the live
+   * application that already pledges it, if any (not selectable).
    */
-  private async formRows(index: ApplicationIndex, receivables: ReceivableEntity[], taken: ReadonlyMap<string, string>, asOf: number) {
-    const advances = this.advancesOf(receivables, asOf, await index.tierMetrics(debtorsOf(receivables), asOfDayEnd(asOf)));
-    return receivables.map((r) => ({
-      id: r.id,
-      orderId: r.orderId,
-      debtor: r.debtor,
-      faceValue: r.faceValue,
-      paid: r.paid,
-      issuedAt: r.issuedAt,
-      maturity: r.maturity,
-      advance: advances.get(r.id) ?? 0n,
-      ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
-    }));
+  private async formPage(
+    index: ApplicationIndex,
+    pledgeable: readonly ReceivableEntity[],
+    offset: number,
+    taken: ReadonlyMap<string, string>,
+    asOf: number,
+    also: readonly ReceivableEntity[] = [],
+  ) {
+    const offered = new Set([...pledgeable.slice(offset, offset + FORM_RECEIVABLES), ...also]);
+    const shown = pledgeable.filter((r) => offered.has(r));
+    const advances = this.advancesOf(shown, asOf, await index.tierMetrics(debtorsOf(shown), asOfDayEnd(asOf)));
+    return {
+      receivables: shown.map((r) => ({
+        id: r.id,
+        orderId: r.orderId,
+        debtor: r.debtor,
+        faceValue: r.faceValue,
+        paid: r.paid,
+        issuedAt: r.issuedAt,
+        maturity: r.maturity,
+        advance: advances.get(r.id) ?? 0n,
+        ...(taken.has(r.id) ? { inApplication: taken.get(r.id) } : {}),
+      })),
+      /** Every pledgeable receivable the borrower holds, on any page. */
+      receivableCount: pledgeable.length,
+      offset,
+      /** The `after` of the next page (`GET /api/applications/receivables`); none on the last. */
+      next: offset + FORM_RECEIVABLES < pledgeable.length ? pledgeable[offset + FORM_RECEIVABLES - 1].id : undefined,
+    };
   }
 
   /**

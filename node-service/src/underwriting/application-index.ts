@@ -89,8 +89,8 @@ export function committedApplicationIndex(
   return async (read) =>
     (
       await reader.inSnapshot((r, m) => {
-        // Per index: the enterprises prefetched, and the slices lent for them.
-        const over = (onDemand: OnDemandIndex, prefetched = new Set<string>(), lent = new Map<string, IndexState>()): ApplicationIndex => ({
+        // Per index: the enterprises prefetched, each with the slice lent for it (none when read on demand).
+        const over = (onDemand: OnDemandIndex, prefetched = new Map<string, IndexState | undefined>()): ApplicationIndex => ({
           run: (fn) => onDemand.run(fn),
           tierMetrics: async (debtors, end, p = policy) => {
             const values = await Promise.all(debtors.map((d) => committedSelectedMetricsAt(r, d, end, tierMetrics(p))));
@@ -100,14 +100,14 @@ export function committedApplicationIndex(
           prefetchSlice: async (e) => {
             // Once per enterprise and index: its keys stay loaded.
             if (prefetched.has(e.toLowerCase())) return;
-            prefetched.add(e.toLowerCase());
+            prefetched.set(e.toLowerCase(), undefined);
             if (!slices) return onDemand.prefetch((through) => loadEnterpriseSlice(through, e));
             const { keys, slice } = await slices.sliceIn(r, m, e);
             onDemand.seed(keys, slice);
-            lent.set(e.toLowerCase(), slice);
+            prefetched.set(e.toLowerCase(), slice);
           },
           metricsAt: async (e, at) => {
-            const slice = lent.get(e.toLowerCase());
+            const slice = prefetched.get(e.toLowerCase());
             // Uncached: the slice is kept across asks (not read once), and the memo would walk its records to note them.
             if (slice) return computeMetricsAtUncached(slice, e, at).values;
             return onDemand.run((state) => computeMetricsAt(state, e, at).values);
