@@ -74,7 +74,10 @@ describe("several service processes on one PostgreSQL database", function () {
       await generateHistory(net, { ...parties, orders: 3, tag: "both" });
       const h1 = await head();
       await until("both processes at the head", 30_000, async () => (await indexedOn(a)) === h1 && (await indexedOn(b)) === h1);
+      const bothAt = Date.now();
+      // The writer commits at the head every 2 s while its commits are small (indexer.ts commitInterval).
       await until("the index in the database at the head", 30_000, async () => (await checkpoint()) === h1);
+      console.log(`      the index in the database at the head ${Date.now() - bothAt} ms after both processes`);
 
       // Kill the writer; the chain goes on; the other takes over.
       a.child.kill("SIGKILL");

@@ -24,7 +24,11 @@ export interface ServiceProcess {
   url: string;
   child: ChildProcess;
   exited: Promise<void>;
+  /** What the process printed (stdout and stderr), its last 64 KiB: shown when a wait on it times out. */
+  output(): string;
 }
+
+const OUTPUT_KEPT = 64 * 1024;
 
 export function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "node-service/src/server.ts"], {
@@ -36,16 +40,21 @@ export function startServiceProcess(env: Record<string, string>): Promise<Servic
   return new Promise((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
+    const keep = (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /API listening on (\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], child, exited });
-      }
+      if (output.length > 2 * OUTPUT_KEPT) output = output.slice(-OUTPUT_KEPT);
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+    let listening = false;
+    child.stdout!.on("data", (chunk: Buffer) => {
+      keep(chunk);
+      const m = listening ? null : /API listening on (\S+)/.exec(output);
+      if (m) {
+        listening = true;
+        clearTimeout(timer);
+        resolve({ url: m[1], child, exited, output: () => output.slice(-OUTPUT_KEPT) });
+      }
+    });
+    child.stderr!.on("data", keep);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code}:\n${output}`));
@@ -96,6 +105,8 @@ export class ServiceProcesses {
   node?: HardhatNode;
   /** Stopped by the after hook (a test that kills one itself takes it out). */
   readonly processes: ServiceProcess[] = [];
+  /** Every process started, killed or not: a failed test prints what each printed. */
+  readonly started: ServiceProcess[] = [];
   /** Removed by the after hook. */
   readonly dirs: string[] = [];
 
@@ -146,16 +157,22 @@ export class ServiceProcesses {
   async start(env: Record<string, string>): Promise<ServiceProcess> {
     const p = await startServiceProcess(env);
     this.processes.push(p);
+    this.started.push(p);
     return p;
   }
 }
 
 /**
- * Registers, in the calling describe block, the after hook of the several-processes tests: every
- * process still running gets SIGTERM and is awaited, every node stops, the directories are removed.
+ * Registers, in the calling describe block, the hooks of the several-processes tests: a failed test
+ * prints what every process printed; at the end every process still running gets SIGTERM and is
+ * awaited, every node stops, the directories are removed.
  */
 export function useServiceProcesses(): ServiceProcesses {
   const fixture = new ServiceProcesses();
+  afterEach(function () {
+    if (this.currentTest?.state !== "failed") return;
+    fixture.started.forEach((p, i) => console.log(`--- service process ${i + 1} (${p.url}) printed:\n${p.output()}`));
+  });
   after(async () => {
     for (const p of fixture.processes) {
       p.child.kill("SIGTERM");

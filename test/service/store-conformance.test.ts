@@ -393,13 +393,55 @@ for (const [label, makeBackend] of BACKENDS) {
           // The other process dies; this one takes the lock, and its next commit rewrites the whole index.
           await other.end();
           await until("the lock taken", () => leadership.isLeader());
-          await generateHistory(net, { ...parties, orders: 1, tag: "r2" });
           await until("the whole rewrite written", () => indexer.stats().lastWrite.whole === true);
           expect(indexer.stats().lastWrite.ms).to.equal(60_000);
           // The chain moves on: the writer commits the head as it would have without the rewrite.
           await generateHistory(net, { ...parties, orders: 1, tag: "r3" });
           const head = Number(await net.publicClient.getBlockNumber());
           await until("the head committed by the new writer", () => indexer.checkpoint()?.blockNumber === head);
+        } finally {
+          await leadership.close();
+          await other.end().catch(() => undefined);
+        }
+      });
+
+      it("on PostgreSQL: a process that takes the writer's lock writes its whole index at its next poll, even on a chain that has not moved", async function () {
+        if (backend.name !== "postgres") return this.skip();
+        const { net, parties } = await setup();
+        await generateHistory(net, { ...parties, orders: 2, tag: "q" });
+        const store = await backend.indexStore();
+        const { databaseUrl } = await backend.place();
+        // Another process holds the writer's lock and has written nothing yet (it died before its commit).
+        const other = new pg.Client({ connectionString: databaseUrl });
+        await other.connect();
+        await other.query("SELECT pg_advisory_lock($1)", [LOCK_INDEXER.toString()]);
+        const leadership = createIndexLeadership({ url: databaseUrl!, inner: store, retryMs: 100 });
+        try {
+          const indexer = await createIndexer({
+            publicClient: net.publicClient,
+            deployment: net.deployment,
+            dataDir: "/nonexistent-unused",
+            store: leadership.store,
+            pollIntervalMs: 50,
+            logger: pino({ level: "silent" }),
+          });
+          indexers.push(indexer);
+          await indexer.start();
+          const head = Number(await net.publicClient.getBlockNumber());
+          expect(indexer.stats().indexedBlock).to.equal(head);
+          expect((await store.load())?.checkpoint ?? null, "nothing written while another holds the lock").to.equal(null);
+          // The other process dies with the chain quiet: no new block will make this one commit.
+          await other.end();
+          const deadline = Date.now() + 10_000;
+          let saved = await store.load();
+          while (saved?.checkpoint?.blockNumber !== head && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+            saved = await store.load();
+          }
+          expect(leadership.isLeader()).to.equal(true);
+          expect(saved?.checkpoint?.blockNumber, "the database's index at the head").to.equal(head);
+          expect(Number(await net.publicClient.getBlockNumber()), "no block mined meanwhile").to.equal(head);
+          expect(saved!.state.eventCount).to.equal(indexer.state().eventCount);
         } finally {
           await leadership.close();
           await other.end().catch(() => undefined);

@@ -152,12 +152,22 @@ function joined(earlier: BatchEvent, later: BatchEvent): BatchEvent {
 }
 
 /**
+ * A commit's cost that does not depend on what it carries, in events: on PostgreSQL a commit of a few
+ * events took 12-16 ms (a transaction, the writer's lock check, the WAL flush: pg-failover's commits at
+ * the head), a catch-up commit 40-75 us per event (bench:index), so about 200 events' worth. A commit of
+ * fewer events than this is taken to cost what any such commit costs.
+ */
+export const COMMIT_FIXED_COST_EVENTS = 100;
+
+/**
  * How long after the last commit the next one is due, so that writing takes at most `share` of the time:
  * the next write's expected cost times (1 - share) / share, and never less than `minMs`. The next write
  * is expected to cost what the last one did (lowdb rewrites the whole index, whatever changed); given
  * `pendingEvents` (a store whose commit writes what changed: PostgreSQL), it is expected to cost per
  * event what the last one did, so a large commit (a catch-up of thousands of events) does not hold back
- * the small ones at the head that follow it, and a reader of the committed index with them.
+ * the small ones at the head that follow it, and a reader of the committed index with them. Below
+ * COMMIT_FIXED_COST_EVENTS a commit's cost is its fixed part: 16 ms for 3 events is not 5 ms per event
+ * (which held 40 pending events back for 10 s at the head, and a reader with them).
  */
 export function commitInterval(o: {
   minMs: number;
@@ -166,8 +176,8 @@ export function commitInterval(o: {
   pendingEvents?: number;
 }): number {
   const expected =
-    o.pendingEvents !== undefined && o.lastWrite.events > 0
-      ? (o.lastWrite.ms / o.lastWrite.events) * Math.max(1, o.pendingEvents)
+    o.pendingEvents !== undefined
+      ? (o.lastWrite.ms * Math.max(COMMIT_FIXED_COST_EVENTS, o.pendingEvents)) / Math.max(COMMIT_FIXED_COST_EVENTS, o.lastWrite.events)
       : o.lastWrite.ms;
   return Math.max(o.minMs, (expected * (1 - o.share)) / o.share);
 }
@@ -589,8 +599,10 @@ export async function createIndexer(opts: IndexerOptions): Promise<Indexer> {
       retries = 0;
     }
     await written();
-    if (committed?.blockHash === tip?.blockHash && !pending) return;
-    if (!followingHead || dueForCommit(headWriteShare, true)) await commit();
+    // A store that owes a write (a new index writer) gets one now, not when the chain next moves.
+    const owed = store.owesWrite === true;
+    if (committed?.blockHash === tip?.blockHash && !pending && !owed) return;
+    if (!followingHead || owed || dueForCommit(headWriteShare, true)) await commit();
     else flushBatch();
   }
 

@@ -100,6 +100,12 @@ export interface IndexStore {
    * head to cost per event what the last one did (indexer.ts commitInterval).
    */
   readonly costFollowsChanges?: boolean;
+  /**
+   * True when the store has not got what the indexer holds, whatever the indexer last saved: a process
+   * that just took the index writer's lock owes the database its whole index (its earlier saves were
+   * not written). The indexer then commits at its next poll, even when the chain has not moved.
+   */
+  readonly owesWrite?: boolean;
 }
 
 /** An undo row as the index file holds it (its previous records encoded as in the state). */

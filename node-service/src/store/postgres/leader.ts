@@ -158,6 +158,10 @@ export function createIndexLeadership(opts: {
       get snapshotOnSave() {
         return inner.snapshotOnSave === true && leader && !rewrite;
       },
+      // What this process saved before it took the lock was not written: it owes its whole index.
+      get owesWrite() {
+        return leader && rewrite;
+      },
       load: () => inner.load(),
       save(doc, changes) {
         if (leader && !rewrite) return fenced(inner.save(doc, changes, fence), false);
