@@ -58,6 +58,8 @@ export function repaidBy(loan: LoanEntity, t: number): bigint {
  */
 export function holderAt(r: ReceivableEntity, t: number): Address {
   const holders = r.holders ?? [r.holder];
+  // Never moved (most pieces of a split invoice): whatever happened by t, it is the one holder.
+  if (holders.length === 1) return holders[0];
   let moves = 0;
   let minted = false;
   let burned = false;
@@ -78,9 +80,10 @@ export function splitAt(r: ReceivableEntity): number | undefined {
 
 /** The loan of the receivable's latest pledge made at or before t (whether that loan is still live or not). */
 export function pledgedLoanAt(r: ReceivableEntity, t: number): string | undefined {
+  // A record without its pledges' times (an older index) names only its last loan.
+  if (r.pledges === undefined) return r.pledgedLoanId;
   let loanId: string | undefined;
-  for (const p of r.pledges ?? (r.pledgedLoanId !== undefined ? [{ loanId: r.pledgedLoanId, at: -Infinity }] : []))
-    if (p.at <= t) loanId = p.loanId;
+  for (const p of r.pledges) if (p.at <= t) loanId = p.loanId;
   return loanId;
 }
 
@@ -133,13 +136,24 @@ export function enterpriseRecords(state: IndexState, enterprise: Address, end: n
     return orders;
   };
 
+  // The enterprise's receivables issued by `end`, looked up once for both lists below (on a reader each
+  // lookup is a read of the committed index's slice).
+  let receivables: ReceivableEntity[] | undefined;
+  const receivablesOf = () => {
+    if (receivables) return receivables;
+    receivables = [];
+    for (const id of state.receivablesByParty[enterprise] ?? []) {
+      const r = state.receivables[id];
+      if (r && r.issuedAt <= end) receivables.push(r);
+    }
+    return receivables;
+  };
+
   let invoices: { issued: Invoice[]; owed: Invoice[] } | undefined;
   const invoicesOf = () => {
     if (invoices) return invoices;
     invoices = { issued: [], owed: [] };
-    for (const id of state.receivablesByParty[enterprise] ?? []) {
-      const r = state.receivables[id];
-      if (!r || r.issuedAt > end) continue;
+    for (const r of receivablesOf()) {
       if (r.parentId === undefined && (r.issuer === enterprise || r.debtor === enterprise)) {
         const inv = invoiceOf(state, r, end);
         if (r.issuer === enterprise) invoices.issued.push(inv);
@@ -153,9 +167,7 @@ export function enterpriseRecords(state: IndexState, enterprise: Address, end: n
   const heldOf = () => {
     if (held) return held;
     held = [];
-    for (const id of state.receivablesByParty[enterprise] ?? []) {
-      const r = state.receivables[id];
-      if (!r || r.issuedAt > end) continue;
+    for (const r of receivablesOf()) {
       if (!by(splitAt(r), end) && !by(r.cancelledAt, end) && holderAt(r, end) === enterprise) {
         let paid = 0n;
         for (const p of r.payments) if (p.at <= end) paid += p.amount;
@@ -251,19 +263,17 @@ export function recordKeysOf(state: IndexState, enterprise: Address): Collection
 
 function invoiceOf(state: IndexState, root: ReceivableEntity, end: number): Invoice {
   const payments: Invoice["payments"] = [];
-  // Walk the split tree (bounded: each split consumes ids, and a missing child is skipped).
-  const stack: ReceivableEntity[] = [root];
-  const seen = new Set<string>();
-  while (stack.length > 0) {
-    const r = stack.pop() as ReceivableEntity;
-    if (seen.has(r.id)) continue;
-    seen.add(r.id);
+  // Walk the split tree (a missing child is skipped; split depth is bounded on chain, as each split
+  // consumes ids, and the cap only guards a corrupt index, as in walkRecords).
+  const walk = (r: ReceivableEntity, depth: number) => {
     for (const p of r.payments) if (p.at <= end) payments.push({ at: p.at, amount: p.amount });
-    for (const childId of r.childIds ?? []) {
-      const child = state.receivables[childId];
-      if (child) stack.push(child);
-    }
-  }
+    if (r.childIds && depth < 64)
+      for (const childId of r.childIds) {
+        const child = state.receivables[childId];
+        if (child) walk(child, depth + 1);
+      }
+  };
+  walk(root, 0);
   payments.sort((a, b) => a.at - b.at);
   const paid = payments.reduce((s, p) => s + p.amount, 0n);
   const inv: Invoice = {
